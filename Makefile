@@ -1,0 +1,71 @@
+# telgate: one Makefile for setup, code generation, checks, tests, demo and benchmarks.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PROTOS := $(wildcard proto/telgate/v1/*.proto)
+PY_OUT := clients/python/src
+DEMO_AMI_PORT ?= 5038
+DEMO_GRPC ?= 127.0.0.1:50051
+
+.PHONY: help venv proto proto-check lint test check demo sim serve bench clean
+
+help:
+	@echo "make demo   - set up, start the AMI simulator and the gateway on $(DEMO_GRPC)"
+	@echo "make test   - set up and run every test"
+	@echo "make check  - proto drift, buf lint, ruff, mypy"
+	@echo "make proto  - regenerate all generated code from proto/"
+	@echo "make bench  - benchmarks (figures printed)"
+
+venv: $(VENV)/.stamp
+
+$(VENV)/.stamp: server/pyproject.toml clients/python/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -e clients/python -e 'server[dev,bench]'
+	touch $@
+
+# Generated code: never edited by hand, reproduced exactly by this target.
+proto: venv
+	rm -f $(PY_OUT)/telgate/v1/*_pb2*.py $(PY_OUT)/telgate/v1/*_pb2*.pyi
+	$(PY) -m grpc_tools.protoc -I proto \
+	  --python_out=$(PY_OUT) --grpc_python_out=$(PY_OUT) \
+	  --plugin=protoc-gen-mypy=$(BIN)/protoc-gen-mypy --mypy_out=quiet:$(PY_OUT) \
+	  --plugin=protoc-gen-mypy_grpc=$(BIN)/protoc-gen-mypy_grpc --mypy_grpc_out=quiet:$(PY_OUT) \
+	  $(PROTOS)
+	touch $(PY_OUT)/telgate/v1/__init__.py $(PY_OUT)/telgate/v1/py.typed
+
+# Fails when the committed generated code differs from a fresh generation.
+proto-check: venv
+	@tmp=$$(mktemp -d); cp -r $(PY_OUT)/telgate $$tmp/before; \
+	$(MAKE) --no-print-directory proto >/dev/null; \
+	if ! diff -r $$tmp/before $(PY_OUT)/telgate >/dev/null || [ -n "$$(git status --porcelain -- $(PY_OUT))" ]; then \
+	  echo "generated code differs from 'make proto':"; git status --short -- $(PY_OUT); diff -r $$tmp/before $(PY_OUT)/telgate | head -20; rm -rf $$tmp; exit 1; fi; \
+	rm -rf $$tmp; echo "proto: generated code is up to date"
+
+lint: venv
+	cd proto && ../$(BIN)/buf lint
+	$(BIN)/ruff check server tests clients/python/examples bench
+	$(BIN)/ruff format --check server tests clients/python/examples bench
+	$(BIN)/mypy
+
+check: proto-check lint
+
+test: venv
+	$(BIN)/pytest -q
+
+sim: venv
+	$(BIN)/telgate-sim --port $(DEMO_AMI_PORT) --traffic
+
+serve: venv
+	$(BIN)/telgate serve --config examples/demo.toml
+
+demo: venv
+	@bash scripts/demo.sh
+
+bench: venv
+	$(PY) bench/bench_codec.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
