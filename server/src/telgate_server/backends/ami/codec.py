@@ -1,0 +1,275 @@
+"""The AMI wire codec, sans-I/O: bytes in, messages out; messages in, bytes out.
+
+No sockets and no asyncio here (in the manner of h11), so the gateway's
+connection, the simulator and the tests all use the same code. Facts it relies
+on (reference/ami.md §1, §6):
+
+- the server greets with one banner line, ``Asterisk Call Manager/11.0.0\\r\\n``;
+- a message is ``Key: Value\\r\\n`` lines ended by an empty line; the separator is
+  the first ``": "``, values may hold more colons; names repeat (``Output``,
+  ``ChanVariable``), so a message is an ordered list of pairs;
+- Asterisk 11/13 (Issabel) answer ``Command`` with ``Response: Follows``, raw CLI
+  text with bare ``\\n`` and ``--END COMMAND--\\r\\n\\r\\n``; that text may hold
+  blank lines, so it is framed by its end marker, and its lines become
+  ``Output`` headers, the shape Asterisk 14+ sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+__all__ = [
+    "Banner",
+    "HeaderError",
+    "Message",
+    "Parser",
+    "ProtocolError",
+    "encode_banner",
+    "encode_message",
+]
+
+Header = tuple[str, str]
+
+_END = b"\r\n\r\n"
+_FOLLOWS = b"Response: Follows\r\n"
+_END_COMMAND = b"--END COMMAND--"
+# Headers Asterisk writes before the raw text of an old-style Command answer.
+_FOLLOWS_HEADERS = frozenset({"response", "privilege", "actionid", "message"})
+_ENCODING = "utf-8"
+
+
+class ProtocolError(Exception):
+    """The peer sent something that cannot be AMI (e.g. an endless message)."""
+
+
+class HeaderError(ValueError):
+    """A header that must not be written: it would break the framing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """The greeting line, e.g. ``Asterisk Call Manager/11.0.0``."""
+
+    text: str
+
+    @property
+    def version(self) -> str:
+        """The AMI protocol version from the banner (``11.0.0``), or ``""``."""
+        _, _, version = self.text.rpartition("/")
+        return version if version != self.text else ""
+
+
+class Message:
+    """One AMI message: an ordered list of (name, value) pairs.
+
+    Lookups by name are case-insensitive (Asterisk treats action header names
+    that way); the original spelling and order are kept for the raw fields.
+    """
+
+    __slots__ = ("_index", "headers")
+
+    def __init__(self, headers: list[Header]) -> None:
+        self.headers = headers
+        self._index: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, *headers: Header, **named: str) -> Message:
+        """Builds a message from pairs, then keyword headers in order."""
+        return cls([*headers, *named.items()])
+
+    @property
+    def kind(self) -> str:
+        """``response``, ``event`` or ``action`` (the first header's name), lower case."""
+        return self.headers[0][0].lower() if self.headers else ""
+
+    @property
+    def name(self) -> str:
+        """The first header's value: the event name, response status or action name."""
+        return self.headers[0][1] if self.headers else ""
+
+    @property
+    def is_event(self) -> bool:
+        return self.kind == "event"
+
+    @property
+    def is_response(self) -> bool:
+        return self.kind == "response"
+
+    @property
+    def action_id(self) -> str | None:
+        return self.get("ActionID")
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value of ``name`` (case-insensitive), or ``default``."""
+        index = self._index
+        if index is None:
+            index = {}
+            for key, value in self.headers:
+                index.setdefault(key.lower(), value)
+            self._index = index
+        return index.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of ``name`` in order (``Output``, ``ChanVariable``, ...)."""
+        lname = name.lower()
+        return [value for key, value in self.headers if key.lower() == lname]
+
+    def __iter__(self) -> Iterator[Header]:
+        return iter(self.headers)
+
+    def __len__(self) -> int:
+        return len(self.headers)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and other.headers == self.headers
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.headers))
+
+    def __repr__(self) -> str:
+        return f"Message({self.headers!r})"
+
+    def encode(self) -> bytes:
+        """The message's wire form (see :func:`encode_message`)."""
+        return encode_message(self.headers)
+
+
+def _parse_block(block: str) -> list[Header]:
+    headers: list[Header] = []
+    append = headers.append
+    for line in block.split("\r\n"):
+        name, sep, value = line.partition(": ")
+        if not sep:
+            # `Key:` with nothing after it, or a line without the space.
+            name, _, value = line.partition(":")
+        append((name, value))
+    return headers
+
+
+def _parse_follows(block: bytes) -> Message:
+    """An Asterisk 11/13 ``Response: Follows`` Command answer, without its end marker."""
+    text = block.decode(_ENCODING, "replace")
+    headers: list[Header] = []
+    rest = text
+    while True:
+        line, sep, after = rest.partition("\r\n")
+        name, colon, value = line.partition(": ")
+        if not sep or not colon or name.lower() not in _FOLLOWS_HEADERS:
+            break
+        headers.append((name, value))
+        rest = after
+    lines = rest.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    headers.extend(("Output", line.removesuffix("\r")) for line in lines)
+    return Message(headers)
+
+
+class Parser:
+    """Frames AMI bytes into a :class:`Banner` and :class:`Message` objects.
+
+    Feed it whatever the socket returned; it buffers partial messages, whatever
+    the read boundaries. ``expect_banner`` is true on the client side (the
+    server greets first) and false on the server side.
+    """
+
+    __slots__ = ("_banner_pending", "_buf", "_max_size")
+
+    def __init__(self, *, expect_banner: bool = True, max_message_size: int = 1 << 20) -> None:
+        self._buf = bytearray()
+        self._banner_pending = expect_banner
+        self._max_size = max_message_size
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet framed into a message."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Banner | Message]:
+        """Adds received bytes; returns every message they completed, in order."""
+        buf = self._buf
+        buf += data
+        out: list[Banner | Message] = []
+        if self._banner_pending:
+            eol = buf.find(b"\r\n")
+            if eol < 0:
+                self._check_size()
+                return out
+            out.append(Banner(buf[:eol].decode(_ENCODING, "replace")))
+            del buf[: eol + 2]
+            self._banner_pending = False
+        pos = 0
+        find = buf.find
+        while True:
+            end = find(_END, pos)
+            if end < 0:
+                break
+            if buf.startswith(_FOLLOWS, pos):
+                marker = find(_END_COMMAND, pos)
+                if marker < 0:
+                    break
+                close = find(_END, marker)
+                if close < 0:
+                    break
+                out.append(_parse_follows(bytes(buf[pos:marker])))
+                pos = close + 4
+                continue
+            if end == pos:  # a stray empty line between messages
+                pos += 2
+                continue
+            out.append(Message(_parse_block(buf[pos:end].decode(_ENCODING, "replace"))))
+            pos = end + 4
+        if pos:
+            del buf[:pos]
+        self._check_size()
+        return out
+
+    def _check_size(self) -> None:
+        if len(self._buf) > self._max_size:
+            size = len(self._buf)
+            self._buf.clear()
+            raise ProtocolError(
+                f"no end of message after {size} bytes (limit {self._max_size}); "
+                "the peer does not speak AMI"
+            )
+
+
+def _check_header(name: str, value: str) -> None:
+    if not name:
+        raise HeaderError("an AMI header name must not be empty")
+    for ch in "\r\n:":
+        if ch in name:
+            raise HeaderError(f"AMI header name {name!r} contains {ch!r}, which AMI cannot carry")
+    if "\r" in value or "\n" in value:
+        raise HeaderError(
+            f"AMI header {name!r} has a value with a line break; it would inject a second "
+            "message, so it is refused"
+        )
+
+
+def encode_message(headers: Iterable[Header]) -> bytes:
+    """The wire form of a message. Refuses (HeaderError) before writing anything
+    if any name or value holds CR or LF (or a name holds a colon)."""
+    parts: list[str] = []
+    for name, value in headers:
+        _check_header(name, value)
+        parts.append(f"{name}: {value}\r\n")
+    if not parts:
+        raise HeaderError("an AMI message needs at least one header")
+    parts.append("\r\n")
+    return "".join(parts).encode(_ENCODING)
+
+
+def encode_banner(version: str = "11.0.0") -> bytes:
+    """The greeting a server sends on connect."""
+    return f"Asterisk Call Manager/{version}\r\n".encode(_ENCODING)

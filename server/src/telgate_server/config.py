@@ -1,0 +1,134 @@
+"""Settings: a TOML file, overridden by environment variables.
+
+Secrets never live in the file in clear: each secret field takes either the
+value from the environment (``TELGATE_BACKENDS__PBX__SECRET``) or a path to a
+file holding it (``secret_file``), so a container can mount it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+
+class AmiBackendConfig(BaseModel):
+    """One Asterisk / Issabel PBX reached over AMI."""
+
+    kind: Literal["ami"] = "ami"
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    username: str
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+    # "md5" uses the Challenge/Key login, so the secret never crosses the wire.
+    auth: Literal["plain", "md5"] = "md5"
+    connect_timeout: float = Field(default=5.0, gt=0)
+    # How long an action may wait for its answer before DEADLINE_EXCEEDED.
+    action_timeout: float = Field(default=10.0, gt=0)
+    ping_interval: float = Field(default=20.0, gt=0)
+    reconnect_min: float = Field(default=0.5, gt=0)
+    reconnect_max: float = Field(default=30.0, gt=0)
+    # After a refused login, wait at least this long: a wrong secret must not
+    # hammer the PBX (Asterisk logs every failure and may ban the address).
+    auth_retry: float = Field(default=60.0, gt=0)
+    # Events waiting between the socket reader and the dispatcher.
+    event_queue_size: int = Field(default=100_000, ge=100)
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> AmiBackendConfig:
+        if self.secret is None and self.secret_file is None:
+            raise ValueError("an AMI backend needs `secret` (from the environment) or `secret_file`")
+        return self
+
+    def read_secret(self) -> str:
+        """The secret, read from the file each time (rotated files are picked up)."""
+        if self.secret_file is not None:
+            return self.secret_file.read_text(encoding="utf-8").strip()
+        assert self.secret is not None
+        return self.secret.get_secret_value()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+BackendConfig = AmiBackendConfig
+
+
+class ServerConfig(BaseModel):
+    listen: str = "127.0.0.1:50051"
+    # Originate idempotency keys are remembered this long.
+    request_id_ttl: float = Field(default=600.0, gt=0)
+
+
+class EventsConfig(BaseModel):
+    # Events a subscriber may have queued before it is cut off.
+    subscriber_queue: int = Field(default=10_000, ge=10)
+    max_batch: int = Field(default=500, ge=1)
+    heartbeat_interval: float = Field(default=15.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """The whole configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TELGATE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    server: ServerConfig = ServerConfig()
+    events: EventsConfig = EventsConfig()
+    backends: dict[str, BackendConfig] = Field(default_factory=dict)
+    # RPCs with an empty `backend` go here; the first backend when unset.
+    default_backend: str | None = None
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> Settings:
+        if self.default_backend is not None and self.default_backend not in self.backends:
+            raise ValueError(f"default_backend {self.default_backend!r} is not a configured backend")
+        return self
+
+    @property
+    def default_backend_name(self) -> str | None:
+        if self.default_backend is not None:
+            return self.default_backend
+        return next(iter(self.backends), None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file (passed as init values).
+        return (env_settings, init_settings, file_secret_settings)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Reads the TOML file (if any), applies environment variables over it."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    return Settings(**_merge(data, overrides))
