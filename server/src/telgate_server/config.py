@@ -45,7 +45,9 @@ class AmiBackendConfig(BaseModel):
     @model_validator(mode="after")
     def _one_secret(self) -> AmiBackendConfig:
         if self.secret is None and self.secret_file is None:
-            raise ValueError("an AMI backend needs `secret` (from the environment) or `secret_file`")
+            raise ValueError(
+                "an AMI backend needs `secret` (from the environment) or `secret_file`"
+            )
         return self
 
     def read_secret(self) -> str:
@@ -72,6 +74,8 @@ class ServerConfig(BaseModel):
 class EventsConfig(BaseModel):
     # Events a subscriber may have queued before it is cut off.
     subscriber_queue: int = Field(default=10_000, ge=10)
+    # Latest events kept for subscribers that resume from a sequence.
+    replay_buffer: int = Field(default=50_000, ge=0)
     max_batch: int = Field(default=500, ge=1)
     heartbeat_interval: float = Field(default=15.0, gt=0)
 
@@ -93,7 +97,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:
         if self.default_backend is not None and self.default_backend not in self.backends:
-            raise ValueError(f"default_backend {self.default_backend!r} is not a configured backend")
+            raise ValueError(
+                f"default_backend {self.default_backend!r} is not a configured backend"
+            )
         return self
 
     @property

@@ -236,6 +236,8 @@ class OriginatedCall(_message.Message):
     REASON_CODE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     RESULT_TIME_FIELD_NUMBER: _builtins.int
+    EVENT_SEQUENCE_FIELD_NUMBER: _builtins.int
+    EPOCH_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     request_id: _builtins.str
     unique_id: _builtins.str
@@ -255,6 +257,13 @@ class OriginatedCall(_message.Message):
     outcome: Global___OriginateOutcome.ValueType
     reason_code: _builtins.int
     """The PBX's own reason code (Asterisk OriginateResponse `Reason`)."""
+    event_sequence: _builtins.int
+    """The last event sequence published before the PBX was asked to place the
+    call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
+    `linked_ids` filter of `linked_id` to get every event of this call.
+    """
+    epoch: _builtins.str
+    """The event stream epoch `event_sequence` belongs to."""
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -274,10 +283,12 @@ class OriginatedCall(_message.Message):
         reason_code: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         result_time: _timestamp_pb2.Timestamp | None = ...,
+        event_sequence: _builtins.int = ...,
+        epoch: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "result_time", b"result_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "channel", b"channel", "create_time", b"create_time", "linked_id", b"linked_id", "other_unique_id", b"other_unique_id", "outcome", b"outcome", "reason_code", b"reason_code", "request_id", b"request_id", "result_time", b"result_time", "unique_id", b"unique_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "channel", b"channel", "create_time", b"create_time", "epoch", b"epoch", "event_sequence", b"event_sequence", "linked_id", b"linked_id", "other_unique_id", b"other_unique_id", "outcome", b"outcome", "reason_code", b"reason_code", "request_id", b"request_id", "result_time", b"result_time", "unique_id", b"unique_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -34,6 +34,7 @@ Header = tuple[str, str]
 _END = b"\r\n\r\n"
 _FOLLOWS = b"Response: Follows\r\n"
 _END_COMMAND = b"--END COMMAND--"
+_STRAY = b"\r\n\r\n\r\n"  # an empty line after a message's end
 # Headers Asterisk writes before the raw text of an old-style Command answer.
 _FOLLOWS_HEADERS = frozenset({"response", "privilege", "actionid", "message"})
 _ENCODING = "utf-8"
@@ -65,13 +66,30 @@ class Message:
 
     Lookups by name are case-insensitive (Asterisk treats action header names
     that way); the original spelling and order are kept for the raw fields.
+
+    A message framed by :class:`Parser` keeps its text and splits it into pairs
+    only when they are asked for (``headers``, ``get_all``, iteration, ...);
+    :meth:`get` on an ASCII message reads the one value from the text. Most
+    events are routed by name and dropped, so most are never split.
     """
 
-    __slots__ = ("_index", "headers")
+    __slots__ = ("_headers", "_index", "_lower", "_raw")
 
     def __init__(self, headers: list[Header]) -> None:
-        self.headers = headers
+        self._headers: list[Header] | None = headers
+        self._raw: str | None = None
+        self._lower: str | None = None
         self._index: dict[str, str] | None = None
+
+    @classmethod
+    def _from_wire(cls, raw: str) -> Message:
+        """A message from its text as framed on the wire (lines without the ending)."""
+        msg = _new_message(cls)
+        msg._headers = None
+        msg._raw = raw
+        msg._lower = None
+        msg._index = None
+        return msg
 
     @classmethod
     def of(cls, *headers: Header, **named: str) -> Message:
@@ -79,14 +97,34 @@ class Message:
         return cls([*headers, *named.items()])
 
     @property
+    def headers(self) -> list[Header]:
+        """The (name, value) pairs in wire order."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _parse_block(self._raw or "")
+        return headers
+
+    @headers.setter
+    def headers(self, headers: list[Header]) -> None:
+        self._headers = headers
+        self._raw = self._lower = None
+        self._index = None
+
+    @property
     def kind(self) -> str:
         """``response``, ``event`` or ``action`` (the first header's name), lower case."""
-        return self.headers[0][0].lower() if self.headers else ""
+        return self._first()[0].lower()
 
     @property
     def name(self) -> str:
         """The first header's value: the event name, response status or action name."""
-        return self.headers[0][1] if self.headers else ""
+        return self._first()[1]
+
+    def _first(self) -> Header:
+        headers = self._headers
+        if headers is not None:
+            return headers[0] if headers else ("", "")
+        return _parse_line((self._raw or "").partition("\r\n")[0])
 
     @property
     def is_event(self) -> bool:
@@ -104,6 +142,23 @@ class Message:
         """The first value of ``name`` (case-insensitive), or ``default``."""
         index = self._index
         if index is None:
+            raw = self._raw
+            if raw is not None and self._headers is None and raw.isascii():
+                # Not split yet: read the one value from the text.
+                key = _KEYS.get(name) or _search_key(name)
+                if key:
+                    # The first line that starts with `name:`, in the lower-cased text.
+                    lower = self._lower
+                    if lower is None:
+                        lower = self._lower = "\r\n" + raw.lower()
+                    at = lower.find(key)
+                    if at < 0:
+                        return default
+                    start = at + len(key) - 2  # just after the colon, as an index of raw
+                    if raw.startswith(" ", start):
+                        end = raw.find("\r\n", start)
+                        return raw[start + 1 :] if end < 0 else raw[start + 1 : end]
+                    # `Key:` without a space after it: the general rule below decides.
             index = {}
             for key, value in self.headers:
                 index.setdefault(key.lower(), value)
@@ -144,15 +199,34 @@ class Message:
         return encode_message(self.headers)
 
 
+_new_message = object.__new__
+
+# Header name -> the text that starts its line in a lower-cased message
+# ("\r\nactionid:"), or "" for a name that must not be searched that way.
+_KEYS: dict[str, str] = {}
+
+
+def _search_key(name: str) -> str:
+    lname = name.lower()
+    key = "" if ":" in lname or "\n" in lname else f"\r\n{lname}:"
+    if len(_KEYS) < 4096:
+        _KEYS[name] = key
+    return key
+
+
+def _parse_line(line: str) -> Header:
+    name, sep, value = line.partition(": ")
+    if not sep:
+        # `Key:` with nothing after it, or a line without the space.
+        name, _, value = line.partition(":")
+    return name, value
+
+
 def _parse_block(block: str) -> list[Header]:
-    headers: list[Header] = []
-    append = headers.append
-    for line in block.split("\r\n"):
-        name, sep, value = line.partition(": ")
-        if not sep:
-            # `Key:` with nothing after it, or a line without the space.
-            name, _, value = line.partition(":")
-        append((name, value))
+    parts = [line.partition(": ") for line in block.split("\r\n")]
+    headers = [(name, value) for name, sep, value in parts if sep]
+    if len(headers) != len(parts):  # some line has no ": "
+        headers = [(name, value) if sep else _parse_line(name) for name, sep, value in parts]
     return headers
 
 
@@ -208,13 +282,40 @@ class Parser:
             out.append(Banner(buf[:eol].decode(_ENCODING, "replace")))
             del buf[: eol + 2]
             self._banner_pending = False
+        # The buffer never holds a whole message between calls (see below), so
+        # the last end of message can only be in the new data or just before it.
+        end = buf.rfind(_END, max(0, len(buf) - len(data) - 3))
+        if end < 0:
+            while buf.startswith(b"\r\n"):  # stray empty lines before the next message
+                del buf[:2]
+            self._check_size()
+            return out
+        if _FOLLOWS in buf or _STRAY in buf or buf.startswith(b"\r\n"):
+            # Rare shapes: an old-style Command answer or stray blank lines.
+            self._feed_each(out)
+        else:
+            # The usual case: decode everything complete at once and split it.
+            text = buf[:end].decode(_ENCODING, "replace")
+            del buf[: end + 4]
+            from_wire = Message._from_wire
+            out.extend([from_wire(block) for block in text.split("\r\n\r\n")])
+        self._check_size()
+        return out
+
+    def _feed_each(self, out: list[Banner | Message]) -> None:
+        """Frames one message at a time: ``Response: Follows`` ends at its marker,
+        not at a blank line, and stray empty lines between messages are skipped."""
+        buf = self._buf
         pos = 0
         find = buf.find
+        startswith = buf.startswith
         while True:
+            while startswith(b"\r\n", pos):  # a stray empty line between messages
+                pos += 2
             end = find(_END, pos)
             if end < 0:
                 break
-            if buf.startswith(_FOLLOWS, pos):
+            if startswith(_FOLLOWS, pos):
                 marker = find(_END_COMMAND, pos)
                 if marker < 0:
                     break
@@ -224,15 +325,10 @@ class Parser:
                 out.append(_parse_follows(bytes(buf[pos:marker])))
                 pos = close + 4
                 continue
-            if end == pos:  # a stray empty line between messages
-                pos += 2
-                continue
-            out.append(Message(_parse_block(buf[pos:end].decode(_ENCODING, "replace"))))
+            out.append(Message._from_wire(buf[pos:end].decode(_ENCODING, "replace")))
             pos = end + 4
         if pos:
             del buf[:pos]
-        self._check_size()
-        return out
 
     def _check_size(self) -> None:
         if len(self._buf) > self._max_size:

@@ -1,0 +1,150 @@
+"""Place a call through telgate, print its typed events until it is over, list
+channels while it is up, and hang it up.
+
+    python clients/python/examples/originate_call.py --target 127.0.0.1:50051
+
+With the simulator's lab (the default): agent 201 is rung first and, once it
+answers, the PBX dials extension 202 in context `from-internal`; after the two
+are bridged the example lists the active channels and hangs the call up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import grpc
+from telgate.v1 import (
+    calls_pb2,
+    calls_pb2_grpc,
+    common_pb2,
+    events_pb2,
+    events_pb2_grpc,
+)
+
+
+def describe(event: events_pb2.Event) -> str:
+    """One line for a typed event."""
+    kind = event.WhichOneof("payload")
+    match kind:
+        case "channel_created":
+            c = event.channel_created.channel
+            return f"channel created   {c.name} ({c.caller_id.number})"
+        case "channel_state_changed":
+            c = event.channel_state_changed.channel
+            return f"state changed     {c.name} -> {c.state_description}"
+        case "dial_started":
+            d = event.dial_started
+            return f"dial started      {d.caller.name or '(originate)'} -> {d.destination.name}"
+        case "dial_ended":
+            d = event.dial_ended
+            return f"dial ended        {d.destination.name}: {d.status_text}"
+        case "bridge_entered":
+            b = event.bridge_entered
+            return f"bridge entered    {b.channel.name} ({b.bridge.num_channels} in bridge)"
+        case "bridge_left":
+            return f"bridge left       {event.bridge_left.channel.name}"
+        case "channel_hung_up":
+            h = event.channel_hung_up
+            return f"hung up           {h.channel.name}: {h.cause} {h.cause_text}"
+        case "originate_result":
+            r = event.originate_result
+            return f"originate result  {calls_pb2.OriginateOutcome.Name(r.outcome)}"
+        case _:
+            return f"{event.name}"
+
+
+async def run(args: argparse.Namespace) -> int:
+    async with grpc.aio.insecure_channel(args.target) as channel:
+        calls = calls_pb2_grpc.CallControlServiceStub(channel)
+        events = events_pb2_grpc.EventServiceStub(channel)
+
+        answer = await calls.Originate(
+            calls_pb2.OriginateRequest(
+                endpoint=args.endpoint,
+                extension=common_pb2.DialplanLocation(context=args.context, extension=args.exten),
+                caller_id=common_pb2.CallerId(number="201", name="telgate example"),
+                request_id=args.request_id,
+            ),
+            timeout=10,
+        )
+        call = answer.call
+        print(f"originated: unique id {call.unique_id}, channel {call.channel or '(pending)'}")
+
+        # The call's unique id was assigned before the PBX saw the request, and
+        # event_sequence marks where its events start: resume from there with a
+        # linked-id filter and nothing of this call is missed.
+        stream = events.Subscribe(
+            events_pb2.SubscribeRequest(
+                filter=events_pb2.EventFilter(linked_ids=[call.linked_id]),
+                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
+                after_sequence=call.event_sequence,
+                epoch=call.epoch,
+            ),
+            timeout=args.max_seconds,
+        )
+        live: set[str] = set()
+        seen_any = False
+        listed = False
+        async for batch in stream:
+            for event in batch.events:
+                if event.WhichOneof("payload") is None and not args.raw:
+                    continue
+                print(f"  #{event.sequence:<6} {describe(event)}")
+                kind = event.WhichOneof("payload")
+                if kind == "channel_created":
+                    live.add(event.unique_id)
+                    seen_any = True
+                elif kind == "channel_hung_up":
+                    live.discard(event.unique_id)
+                elif kind == "originate_result" and (
+                    event.originate_result.outcome != calls_pb2.ORIGINATE_OUTCOME_ANSWERED
+                ):
+                    print("the call was not answered")
+                    return 1
+                elif kind == "bridge_entered" and not listed and two_in_bridge(event):
+                    listed = True
+                    await show_channels(calls)
+                    print(f"hanging up {call.channel}")
+                    ref = common_pb2.ChannelRef(unique_id=call.unique_id)
+                    await calls.Hangup(calls_pb2.HangupRequest(channel=ref, cause=16), timeout=5)
+            if seen_any and not live:
+                print("call over: every channel hung up")
+                stream.cancel()
+                return 0
+    return 1
+
+
+def two_in_bridge(event: events_pb2.Event) -> bool:
+    """Both parties are connected."""
+    return event.bridge_entered.bridge.num_channels >= 2
+
+
+async def show_channels(calls: calls_pb2_grpc.CallControlServiceStub) -> None:
+    """Prints the active channels (ListChannels never waits on the PBX)."""
+    page = await calls.ListChannels(calls_pb2.ListChannelsRequest(page_size=50), timeout=5)
+    print(f"active channels ({page.total_size}):")
+    for c in page.channels:
+        print(f"    {c.name:<36} {c.state_description:<8} {c.caller_id.number}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", default="127.0.0.1:50051")
+    parser.add_argument("--endpoint", default="Local/201@phones")
+    parser.add_argument("--context", default="from-internal")
+    parser.add_argument("--exten", default="202")
+    parser.add_argument("--request-id", default="", help="idempotency key")
+    parser.add_argument("--raw", action="store_true", help="also print untyped events")
+    parser.add_argument("--max-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    try:
+        return asyncio.run(run(args))
+    except grpc.aio.AioRpcError as exc:
+        print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

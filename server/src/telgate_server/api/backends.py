@@ -1,0 +1,57 @@
+"""BackendService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from telgate.v1 import backends_pb2, backends_pb2_grpc
+
+from telgate_server.api import convert
+from telgate_server.api.status import unary
+from telgate_server.gateway.backend import Backend, BackendRegistry
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+class BackendServicer(backends_pb2_grpc.BackendServiceServicer):
+    def __init__(self, registry: BackendRegistry) -> None:
+        self.registry = registry
+
+    def _describe(self, b: Backend) -> backends_pb2.Backend:
+        return convert.backend(
+            name=b.name,
+            kind=b.kind,
+            status=b.status,
+            capabilities=b.capabilities,
+            address=b.address,
+            is_default=b.name == self.registry.default,
+        )
+
+    @unary
+    async def ListBackends(
+        self, request: backends_pb2.ListBackendsRequest, context: Ctx
+    ) -> backends_pb2.ListBackendsResponse:
+        return backends_pb2.ListBackendsResponse(
+            backends=[self._describe(b) for b in self.registry.all()]
+        )
+
+    @unary
+    async def CheckBackend(
+        self, request: backends_pb2.CheckBackendRequest, context: Ctx
+    ) -> backends_pb2.CheckBackendResponse:
+        backend = self.registry.get(request.backend)
+        steps = await backend.check()
+        return backends_pb2.CheckBackendResponse(
+            backend=self._describe(backend),
+            ok=all(s.ok for s in steps),
+            checks=[
+                backends_pb2.BackendCheck(
+                    name=s.name,
+                    ok=s.ok,
+                    detail=s.detail,
+                    latency=convert.duration(s.latency) if s.latency is not None else None,
+                )
+                for s in steps
+            ],
+        )

@@ -1,0 +1,112 @@
+"""CallControlService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from telgate.v1 import calls_pb2, calls_pb2_grpc
+
+from telgate_server import errors
+from telgate_server.api import convert, paging
+from telgate_server.api.status import unary
+from telgate_server.gateway.backend import BackendRegistry
+from telgate_server.gateway.model import Capability, OriginateParams
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+def originate_params(req: calls_pb2.OriginateRequest) -> OriginateParams:
+    """Validated neutral parameters from an OriginateRequest."""
+    dest = req.WhichOneof("destination")
+    if dest is None:
+        raise errors.InvalidArgument(
+            "destination is required: set extension (context, extension) or application",
+            metadata={"field": "destination"},
+        )
+    if dest == "extension" and not req.extension.extension:
+        raise errors.InvalidArgument(
+            "destination.extension.extension is required", metadata={"field": "extension"}
+        )
+    if dest == "application" and not req.application.name:
+        raise errors.InvalidArgument(
+            "destination.application.name is required", metadata={"field": "application"}
+        )
+    timeout = None
+    if req.HasField("timeout"):
+        timeout = req.timeout.ToNanoseconds() / 1e9
+        if timeout <= 0:
+            raise errors.InvalidArgument("timeout must be positive", metadata={"field": "timeout"})
+    return OriginateParams(
+        endpoint=req.endpoint,
+        context=req.extension.context,
+        exten=req.extension.extension,
+        priority=req.extension.priority or 1,
+        application=req.application.name,
+        application_data=req.application.data,
+        caller_num=req.caller_id.number,
+        caller_name=req.caller_id.name,
+        variables=tuple(sorted(req.variables.items())),
+        timeout=timeout,
+        account_code=req.account_code,
+        request_id=req.request_id,
+        wait_result=req.wait == calls_pb2.ORIGINATE_WAIT_RESULT,
+    )
+
+
+class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
+    def __init__(self, registry: BackendRegistry) -> None:
+        self.registry = registry
+
+    @unary
+    async def Originate(
+        self, request: calls_pb2.OriginateRequest, context: Ctx
+    ) -> calls_pb2.OriginateResponse:
+        backend = self.registry.require(request.backend, Capability.ORIGINATE, "Originate")
+        call = await backend.originate(originate_params(request))
+        return calls_pb2.OriginateResponse(call=convert.originated_call(call))
+
+    @unary
+    async def Hangup(
+        self, request: calls_pb2.HangupRequest, context: Ctx
+    ) -> calls_pb2.HangupResponse:
+        backend = self.registry.require(request.backend, Capability.HANGUP, "Hangup")
+        await backend.hangup(convert.selector(request.channel), request.cause)
+        return calls_pb2.HangupResponse()
+
+    @unary
+    async def ListChannels(
+        self, request: calls_pb2.ListChannelsRequest, context: Ctx
+    ) -> calls_pb2.ListChannelsResponse:
+        backend = self.registry.require(request.backend, Capability.LIST_CHANNELS, "ListChannels")
+        channels = backend.list_channels()
+        items, token = paging.page(channels, request.page_size, request.page_token)
+        return calls_pb2.ListChannelsResponse(
+            channels=[convert.channel(c, backend.name) for c in items],
+            next_page_token=token,
+            total_size=len(channels),
+        )
+
+    @unary
+    async def GetChannel(
+        self, request: calls_pb2.GetChannelRequest, context: Ctx
+    ) -> calls_pb2.GetChannelResponse:
+        backend = self.registry.require(request.backend, Capability.LIST_CHANNELS, "GetChannel")
+        info = await backend.get_channel(convert.selector(request.channel))
+        return calls_pb2.GetChannelResponse(channel=convert.channel(info, backend.name))
+
+    @unary
+    async def Transfer(
+        self, request: calls_pb2.TransferRequest, context: Ctx
+    ) -> calls_pb2.TransferResponse:
+        self.registry.get(request.backend)
+        raise errors.Unimplemented(
+            "Transfer (blind, attended, redirect) arrives with issue #4 (AMI complete)"
+        )
+
+    @unary
+    async def SendDtmf(
+        self, request: calls_pb2.SendDtmfRequest, context: Ctx
+    ) -> calls_pb2.SendDtmfResponse:
+        self.registry.get(request.backend)
+        raise errors.Unimplemented("SendDtmf arrives with issue #4 (AMI complete)")

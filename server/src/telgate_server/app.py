@@ -1,0 +1,144 @@
+"""Wires settings, backends, the event hub and the gRPC server together."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from telgate.v1 import (
+    backends_pb2,
+    backends_pb2_grpc,
+    calls_pb2,
+    calls_pb2_grpc,
+    cdrs_pb2,
+    cdrs_pb2_grpc,
+    events_pb2,
+    events_pb2_grpc,
+    playback_pb2,
+    playback_pb2_grpc,
+    queues_pb2,
+    queues_pb2_grpc,
+    routing_pb2,
+    routing_pb2_grpc,
+    supervision_pb2,
+    supervision_pb2_grpc,
+)
+
+from telgate_server.api import unimplemented
+from telgate_server.api.backends import BackendServicer
+from telgate_server.api.calls import CallControlServicer
+from telgate_server.api.events import EventServicer
+from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.config import AmiBackendConfig, Settings
+from telgate_server.events.hub import EventHub
+from telgate_server.gateway.backend import Backend, BackendRegistry
+from telgate_server.gateway.model import LinkState, LinkStatus
+
+log = logging.getLogger("telgate")
+
+SERVICE_NAMES = [
+    d.services_by_name[name].full_name
+    for d, name in (
+        (calls_pb2.DESCRIPTOR, "CallControlService"),
+        (supervision_pb2.DESCRIPTOR, "SupervisionService"),
+        (playback_pb2.DESCRIPTOR, "PlaybackService"),
+        (queues_pb2.DESCRIPTOR, "QueueService"),
+        (events_pb2.DESCRIPTOR, "EventService"),
+        (cdrs_pb2.DESCRIPTOR, "CdrService"),
+        (backends_pb2.DESCRIPTOR, "BackendService"),
+        (routing_pb2.DESCRIPTOR, "CallRoutingService"),
+    )
+]
+
+
+def backend_health_name(name: str) -> str:
+    """The grpc.health.v1 service name that reports one backend's link."""
+    return f"telgate.backend.{name}"
+
+
+def build_backend(
+    name: str, config: AmiBackendConfig, hub: EventHub, settings: Settings
+) -> Backend:
+    return AmiBackend(name, config, hub, request_id_ttl=settings.server.request_id_ttl)
+
+
+class Gateway:
+    """The running gateway: backends, hub and gRPC server in one event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.hub = EventHub(
+            subscriber_queue=settings.events.subscriber_queue,
+            replay_size=settings.events.replay_buffer,
+        )
+        backends = {
+            name: build_backend(name, cfg, self.hub, settings)
+            for name, cfg in settings.backends.items()
+        }
+        self.registry = BackendRegistry(backends, settings.default_backend_name)
+        self.health = health.aio.HealthServicer()
+        self.server = grpc.aio.server()
+        self.port = 0
+
+    def _serve_health(self, backend: Backend, status: LinkStatus) -> None:
+        serving = (
+            health_pb2.HealthCheckResponse.SERVING
+            if status.state is LinkState.UP
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        # set() is a coroutine in the aio servicer; schedule it from this sync callback.
+        asyncio.get_running_loop().create_task(
+            self.health.set(backend_health_name(backend.name), serving)
+        )
+
+    async def start(self, listen: str | None = None) -> int:
+        """Starts backends and the gRPC server; returns the bound port."""
+        s = self.server
+        calls_pb2_grpc.add_CallControlServiceServicer_to_server(
+            CallControlServicer(self.registry), s
+        )
+        events_pb2_grpc.add_EventServiceServicer_to_server(
+            EventServicer(self.hub, self.registry, self.settings.events), s
+        )
+        backends_pb2_grpc.add_BackendServiceServicer_to_server(BackendServicer(self.registry), s)
+        supervision_pb2_grpc.add_SupervisionServiceServicer_to_server(
+            unimplemented.SupervisionServicer(), s
+        )
+        playback_pb2_grpc.add_PlaybackServiceServicer_to_server(unimplemented.PlaybackServicer(), s)
+        queues_pb2_grpc.add_QueueServiceServicer_to_server(unimplemented.QueueServicer(), s)
+        cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)
+        routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(
+            unimplemented.RoutingServicer(), s
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, s)
+        reflection.enable_server_reflection(
+            [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], s
+        )
+        address = listen or self.settings.server.listen
+        self.port = s.add_insecure_port(address)
+        if not self.port:
+            raise OSError(f"cannot listen on {address}")
+        for backend in self.registry.all():
+            await self.health.set(
+                backend_health_name(backend.name), health_pb2.HealthCheckResponse.NOT_SERVING
+            )
+            backend.on_status(functools.partial(self._serve_health, backend))
+            await backend.start()
+        await s.start()
+        await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+        log.info(
+            "telgate listening on %s with backends %s",
+            address,
+            [b.name for b in self.registry.all()],
+        )
+        return self.port
+
+    async def stop(self, grace: float = 1.0) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        for backend in self.registry.all():
+            await backend.stop()

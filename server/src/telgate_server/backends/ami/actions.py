@@ -1,0 +1,105 @@
+"""AMI action headers built from neutral requests, and AMI error answers turned
+into gateway errors with the PBX's own sentence (reference/ami.md §4)."""
+
+from __future__ import annotations
+
+import re
+
+from telgate_server import errors
+from telgate_server.backends.ami.codec import Message
+from telgate_server.gateway.model import OriginateParams
+
+Headers = list[tuple[str, str]]
+
+# Channel variable names Asterisk accepts (dialplan function calls like CDR(x) too).
+_VAR_NAME = re.compile(r"^[A-Za-z0-9_.()\-]+$")
+_ENDPOINT = re.compile(r"^[A-Za-z0-9_\-]+/\S+$")
+
+
+def originate_headers(p: OriginateParams, unique_id: str, other_unique_id: str) -> Headers:
+    """Headers of an Async Originate whose channels get our unique ids.
+
+    Always Async: a synchronous Originate holds back every event on the
+    session until the far end answers (fixture 11)."""
+    if not p.endpoint:
+        raise errors.InvalidArgument("endpoint is required, e.g. `PJSIP/201`")
+    if not _ENDPOINT.match(p.endpoint):
+        raise errors.InvalidArgument(
+            f"endpoint {p.endpoint!r} is not a dial string of the form `TECH/resource`"
+        )
+    headers: Headers = [("Channel", p.endpoint)]
+    if p.application:
+        headers += [("Application", p.application), ("Data", p.application_data)]
+    elif p.exten:
+        if not p.context:
+            raise errors.InvalidArgument("destination.extension needs a context")
+        headers += [("Context", p.context), ("Exten", p.exten), ("Priority", str(p.priority or 1))]
+    else:
+        raise errors.InvalidArgument("a destination is required: an extension or an application")
+    if p.timeout is not None:
+        if p.timeout <= 0:
+            raise errors.InvalidArgument("timeout must be positive")
+        headers.append(("Timeout", str(round(p.timeout * 1000))))
+    if p.caller_num or p.caller_name:
+        for part in (p.caller_num, p.caller_name):
+            if any(c in part for c in '"<>'):
+                raise errors.InvalidArgument(f"caller id {part!r} may not contain '\"', '<' or '>'")
+        headers.append(
+            ("CallerID", f'"{p.caller_name}" <{p.caller_num}>' if p.caller_name else p.caller_num)
+        )
+    for key, value in p.variables:
+        if not _VAR_NAME.match(key):
+            raise errors.InvalidArgument(f"variable name {key!r} is not a valid channel variable")
+        if "," in value:
+            # Asterisk splits each Variable header on commas (astman_get_variables).
+            raise errors.InvalidArgument(
+                f"the value of variable {key!r} contains ',', which AMI would split into "
+                "two variables"
+            )
+        headers.append(("Variable", f"{key}={value}"))
+    if p.account_code:
+        headers.append(("Account", p.account_code))
+    headers += [("Async", "true"), ("ChannelId", unique_id), ("OtherChannelId", other_unique_id)]
+    return headers
+
+
+def check_channel_name(name: str) -> str:
+    """A channel name safe to pass to actions: Hangup treats `/.../` as a regex
+    that could end every call, so such names are refused."""
+    if not name:
+        raise errors.InvalidArgument("a channel name or unique id is required")
+    if name.startswith("/"):
+        raise errors.InvalidArgument(
+            f"channel {name!r} starts with '/', which the PBX would read as a pattern"
+        )
+    return name
+
+
+def raise_for(response: Message, *, backend: str, action: str, subject: str = "") -> None:
+    """Raises the gateway error for an AMI `Response: Error`; returns if it succeeded."""
+    if response.name in ("Success", "Goodbye", "Follows"):
+        return
+    text = response.get("Message") or "(no message)"
+    meta = {"backend": backend, "pbx_message": text, "action": action}
+    about = f" {subject}" if subject else ""
+    low = text.lower()
+    if low == "no such channel":
+        raise errors.NotFound(
+            f"backend {backend!r} has no channel{about} (the PBX says: {text})", metadata=meta
+        )
+    if low == "permission denied":
+        raise errors.PermissionDenied(
+            f"the AMI account of backend {backend!r} may not run {action} (the PBX says: {text})",
+            metadata=meta,
+        )
+    if low.startswith("extension does not exist"):
+        raise errors.NotFound(
+            f"{action}{about}: the destination is not in the PBX dialplan (the PBX says: {text})",
+            reason="PBX_REJECTED",
+            metadata=meta,
+        )
+    if "not specified" in low or "requires" in low or "missing" in low or "invalid" in low:
+        raise errors.InvalidArgument(
+            f"{action}{about} was refused by the PBX as malformed: {text}", metadata=meta
+        )
+    raise errors.PbxError(f"{action}{about} failed on backend {backend!r}: {text}", metadata=meta)

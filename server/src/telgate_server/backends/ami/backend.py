@@ -1,0 +1,290 @@
+"""The Asterisk / Issabel backend: call control, live channels and events over AMI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from telgate_server import errors
+from telgate_server.backends.ami import actions
+from telgate_server.backends.ami.channels import channel_from
+from telgate_server.backends.ami.codec import Message
+from telgate_server.backends.ami.connection import AmiConnection
+from telgate_server.backends.ami.events import originate_outcome, to_event
+from telgate_server.backends.ami.state import ChannelTable
+from telgate_server.config import AmiBackendConfig
+from telgate_server.events import model as ev
+from telgate_server.events.hub import EventHub
+from telgate_server.gateway.model import (
+    Capability,
+    ChannelInfo,
+    ChannelSelector,
+    CheckStep,
+    LinkState,
+    LinkStatus,
+    OriginatedCall,
+    OriginateOutcome,
+    OriginateParams,
+)
+
+log = logging.getLogger("telgate.ami")
+
+# How long Originate waits, after the PBX accepted it, for the channel to
+# appear (Newchannel follows the Response at once on a real Asterisk).
+CHANNEL_APPEAR_WAIT = 2.0
+# Added to the ring timeout when waiting for an originate's final result.
+RESULT_MARGIN = 10.0
+DEFAULT_RING_TIMEOUT = 30.0
+
+
+@dataclass(slots=True)
+class _Originate:
+    """An originate in flight or done, kept for correlation and idempotency."""
+
+    call: OriginatedCall
+    created: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    expires: float = 0.0
+
+
+class AmiBackend:
+    """One PBX over one AMI connection."""
+
+    kind = "asterisk_ami"
+    capabilities = frozenset(
+        {Capability.ORIGINATE, Capability.HANGUP, Capability.LIST_CHANNELS, Capability.EVENTS}
+    )
+
+    def __init__(
+        self,
+        name: str,
+        config: AmiBackendConfig,
+        hub: EventHub,
+        *,
+        request_id_ttl: float = 600.0,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.hub = hub
+        self.channels = ChannelTable()
+        self.request_id_ttl = request_id_ttl
+        self.conn = AmiConnection(name, config, on_event=self._on_event, on_link=self._on_link)
+        self._by_action: dict[str, _Originate] = {}
+        self._by_uid: dict[str, _Originate] = {}
+        self._by_request: dict[str, _Originate] = {}
+        self._listeners: list[Callable[[LinkStatus], None]] = []
+        self._reload_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        return self.config.address
+
+    @property
+    def status(self) -> LinkStatus:
+        return self.conn.status
+
+    @property
+    def version(self) -> str:
+        return self.conn.banner
+
+    def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        await self.conn.start()
+
+    async def stop(self) -> None:
+        if self._reload_task is not None:
+            self._reload_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reload_task
+        await self.conn.stop()
+
+    async def check(self) -> list[CheckStep]:
+        status = self.status
+        steps = [
+            CheckStep(
+                "link",
+                status.state is LinkState.UP,
+                f"{status.state.value} ({self.address})"
+                + (f": {status.detail}" if status.detail else ""),
+            )
+        ]
+        if status.state is LinkState.UP:
+            started = time.perf_counter()
+            try:
+                res = await self.conn.action("Ping", timeout=self.config.action_timeout)
+                ok = res.ok
+                detail = f"{res.response.get('Ping') or res.message} from {self.version}"
+            except errors.GatewayError as exc:
+                ok, detail = False, exc.message
+            steps.append(CheckStep("ping", ok, detail, time.perf_counter() - started))
+        return steps
+
+    # -- events ------------------------------------------------------------
+
+    def _on_link(self, status: LinkStatus) -> None:
+        log.info("backend %s link %s %s", self.name, status.state.value, status.detail)
+        self.hub.publish(self._link_event(status.state, status.detail, reloaded=False))
+        for listener in self._listeners:
+            listener(status)
+        if status.state is LinkState.UP:
+            self._reload_task = asyncio.get_running_loop().create_task(self._reload())
+        else:
+            self.channels.abort_reload()
+
+    def _link_event(self, state: LinkState, detail: str, *, reloaded: bool) -> ev.Event:
+        fields = [("State", state.value), ("Detail", detail), ("StateReloaded", str(reloaded))]
+        return ev.Event(
+            backend=self.name,
+            name="telgate.LinkStateChanged",
+            fields=fields,
+            received_at=time.time(),
+            payload=ev.LinkStateChanged(state, detail, reloaded),
+        )
+
+    async def _reload(self) -> None:
+        """Re-reads the active channels after a (re)connect, then says so."""
+        self.channels.begin_reload()
+        try:
+            res = await self.conn.action("CoreShowChannels")
+        except errors.GatewayError as exc:
+            self.channels.abort_reload()
+            log.warning("backend %s: could not re-read channels: %s", self.name, exc.message)
+            return
+        self.channels.finish_reload(res.events)
+        detail = f"state re-read: {len(self.channels)} active channels"
+        self.hub.publish(self._link_event(LinkState.UP, detail, reloaded=True))
+
+    def _on_event(self, msg: Message) -> None:
+        """Called for every AMI event, in order; must not block."""
+        self.channels.apply(msg)
+        pending: _Originate | None = None
+        name = msg.name
+        if name == "OriginateResponse":
+            pending = self._by_action.pop(msg.action_id or "", None)
+            if pending is not None:
+                self._finish(pending, msg)
+        elif name == "Newchannel":
+            pending = self._by_uid.get(msg.get("Uniqueid") or "")
+            if pending is not None and not pending.call.channel:
+                pending.call.channel = msg.get("Channel") or ""
+                pending.created.set()
+        event = to_event(self.name, msg, request_id=pending.call.request_id if pending else "")
+        if pending is not None and name == "OriginateResponse":
+            event.unique_id = pending.call.unique_id
+            event.linked_id = pending.call.linked_id
+        self.hub.publish(event)
+
+    def _finish(self, pending: _Originate, msg: Message) -> None:
+        call = pending.call
+        call.outcome = originate_outcome(msg)
+        try:
+            call.reason_code = int(msg.get("Reason") or 0)
+        except ValueError:
+            call.reason_code = 0
+        if call.outcome is OriginateOutcome.ANSWERED and not call.channel:
+            call.channel = msg.get("Channel") or ""
+        call.result_at = time.time()
+        pending.created.set()
+        pending.done.set()
+        self._by_uid.pop(call.unique_id, None)
+
+    # -- call control ------------------------------------------------------
+
+    def _expire_requests(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, p in self._by_request.items() if p.expires < now]:
+            del self._by_request[key]
+
+    async def originate(self, params: OriginateParams) -> OriginatedCall:
+        self._expire_requests()
+        if params.request_id and (seen := self._by_request.get(params.request_id)):
+            # A retry: answer with the first attempt's call, never a second call.
+            await self._wait(seen, params)
+            return seen.call
+        token = uuid.uuid4().hex[:20]
+        unique_id, other = f"tg-{token}", f"tg-{token}-2"
+        headers = actions.originate_headers(params, unique_id, other)
+        call = OriginatedCall(
+            backend=self.name,
+            request_id=params.request_id,
+            unique_id=unique_id,
+            other_unique_id=other,
+            linked_id=unique_id,
+            created_at=time.time(),
+            event_sequence=self.hub.last_sequence,
+            epoch=self.hub.epoch,
+        )
+        pending = _Originate(call, expires=time.monotonic() + self.request_id_ttl)
+        self._by_uid[unique_id] = pending
+        if params.request_id:
+            self._by_request[params.request_id] = pending
+        try:
+            result = await self.conn.action("Originate", headers)
+            actions.raise_for(result.response, backend=self.name, action="Originate")
+        except BaseException:
+            self._by_uid.pop(unique_id, None)
+            if params.request_id:
+                self._by_request.pop(params.request_id, None)
+            raise
+        if pending.call.outcome is OriginateOutcome.PENDING:
+            self._by_action[result.response.action_id or ""] = pending
+        await self._wait(pending, params)
+        return call
+
+    async def _wait(self, pending: _Originate, params: OriginateParams) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(pending.created.wait(), CHANNEL_APPEAR_WAIT)
+        if params.wait_result:
+            limit = (params.timeout or DEFAULT_RING_TIMEOUT) + RESULT_MARGIN
+            try:
+                await asyncio.wait_for(pending.done.wait(), limit)
+            except TimeoutError:
+                raise errors.DeadlineExceeded(
+                    f"the PBX gave no originate result for {pending.call.unique_id} within "
+                    f"{limit:.0f} s; the call may still be ringing",
+                    metadata={"backend": self.name, "unique_id": pending.call.unique_id},
+                ) from None
+
+    def _resolve(self, sel: ChannelSelector) -> tuple[str, str]:
+        """(AMI channel argument, description) for a selector."""
+        if sel.unique_id:
+            info = self.channels.get(sel.unique_id)
+            # Asterisk also finds a channel by its unique id where a name is expected.
+            name = info.name if info is not None else sel.unique_id
+            return actions.check_channel_name(name), f"with unique id {sel.unique_id!r}"
+        return actions.check_channel_name(sel.name), f"named {sel.name!r}"
+
+    async def hangup(self, channel: ChannelSelector, cause: int) -> None:
+        name, about = self._resolve(channel)
+        if not 0 <= cause <= 127:
+            raise errors.InvalidArgument(f"cause {cause} is not a Q.850 cause (0-127)")
+        res = await self.conn.action("Hangup", [("Channel", name), ("Cause", str(cause or 16))])
+        actions.raise_for(res.response, backend=self.name, action="Hangup", subject=about)
+
+    def list_channels(self) -> list[ChannelInfo]:
+        return self.channels.all()
+
+    async def get_channel(self, channel: ChannelSelector) -> ChannelInfo:
+        info = (
+            self.channels.get(channel.unique_id)
+            if channel.unique_id
+            else self.channels.find_name(channel.name)
+        )
+        if info is not None:
+            return info
+        # Not in the live state (yet): ask the PBX.
+        name, about = self._resolve(channel)
+        res = await self.conn.action("Status", [("Channel", name)])
+        actions.raise_for(res.response, backend=self.name, action="Status", subject=about)
+        if not res.events:
+            raise errors.NotFound(f"backend {self.name!r} has no channel {about}")
+        return channel_from(res.events[0])

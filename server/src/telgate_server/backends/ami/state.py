@@ -1,0 +1,121 @@
+"""Live channel state kept from AMI events (sans-I/O), so ListChannels never
+waits on the PBX. After every (re)connect the backend re-reads it with
+CoreShowChannels; events that arrive while that list is read are replayed on
+top of it, so nothing that happened meanwhile is lost."""
+
+from __future__ import annotations
+
+import collections
+import time
+
+from telgate_server.backends.ami.channels import channel_from, has_channel
+from telgate_server.backends.ami.codec import Message
+from telgate_server.gateway.model import ChannelInfo
+
+GONE_MEMORY = 10_000
+
+
+class ChannelTable:
+    """Active channels by unique id."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, ChannelInfo] = {}
+        self._reloading: list[Message] | None = None
+        # Recently hung-up ids: Asterisk sends BridgeLeave, VarSet... after a
+        # channel's Hangup, and those must not bring it back.
+        self._gone: collections.OrderedDict[str, None] = collections.OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def all(self) -> list[ChannelInfo]:
+        """Channels, oldest first."""
+        return sorted(self._by_id.values(), key=lambda c: (c.created_at, c.unique_id))
+
+    def get(self, unique_id: str) -> ChannelInfo | None:
+        return self._by_id.get(unique_id)
+
+    def find_name(self, name: str) -> ChannelInfo | None:
+        for info in self._by_id.values():
+            if info.name == name:
+                return info
+        return None
+
+    def begin_reload(self) -> None:
+        """Starts buffering events until :meth:`finish_reload` gets the list."""
+        self._reloading = []
+
+    def finish_reload(self, items: list[Message]) -> None:
+        """Replaces the table with CoreShowChannel items, then replays the events
+        that arrived meanwhile."""
+        now = time.time()
+        table: dict[str, ChannelInfo] = {}
+        for item in items:
+            info = channel_from(item, now=now)
+            if info.duration is not None:
+                info.created_at = now - info.duration
+            table[info.unique_id] = info
+        self._by_id = table
+        pending, self._reloading = self._reloading or [], None
+        for msg in pending:
+            self.apply(msg)
+
+    def abort_reload(self) -> None:
+        self._reloading = None
+
+    def apply(self, msg: Message) -> None:
+        """Updates the table from one event."""
+        if self._reloading is not None:
+            self._reloading.append(msg)
+        name = msg.name
+        if name == "Newchannel":
+            created = channel_from(msg)
+            self._by_id[created.unique_id] = created
+            return
+        uid = msg.get("Uniqueid")
+        if uid is None:
+            return
+        if name == "Hangup":
+            self._by_id.pop(uid, None)
+            self._gone[uid] = None
+            if len(self._gone) > GONE_MEMORY:
+                self._gone.popitem(last=False)
+            return
+        known = self._by_id.get(uid)
+        if known is None:
+            if has_channel(msg) and name != "Cdr" and uid not in self._gone:
+                # Created before we looked (or during a reload): learn it now.
+                self._by_id[uid] = channel_from(msg)
+            return
+        self._update(known, msg)
+
+    @staticmethod
+    def _update(info: ChannelInfo, msg: Message) -> None:
+        g = msg.get
+        name = msg.name
+        if (state := g("ChannelState")) is not None and state.isdigit():
+            info.state = int(state)
+            info.state_desc = g("ChannelStateDesc") or info.state_desc
+        if (channel := g("Channel")) is not None:
+            info.name = channel
+        for attr, key in (
+            ("caller_num", "CallerIDNum"),
+            ("caller_name", "CallerIDName"),
+            ("connected_num", "ConnectedLineNum"),
+            ("connected_name", "ConnectedLineName"),
+            ("context", "Context"),
+            ("exten", "Exten"),
+        ):
+            if (value := g(key)) is not None:
+                setattr(info, attr, value)
+        if (prio := g("Priority")) is not None and prio.isdigit():
+            info.priority = int(prio)
+        if name == "Newexten":
+            info.application = g("Application") or ""
+            info.application_data = g("AppData") or ""
+        elif name == "BridgeEnter":
+            info.bridge_id = g("BridgeUniqueid") or ""
+        elif name == "BridgeLeave":
+            info.bridge_id = ""
+        elif name == "Rename" and (new := g("Newname")):
+            info.name = new

@@ -1,0 +1,63 @@
+"""`telgate serve | check-config`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from telgate_server.app import Gateway
+from telgate_server.config import Settings, load_settings
+
+
+async def serve(settings: Settings, listen: str | None) -> None:
+    gateway = Gateway(settings)
+    await gateway.start(listen)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await gateway.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `telgate` command."""
+    parser = argparse.ArgumentParser(prog="telgate", description="telgate gRPC telephony gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("serve", "run the gateway"),
+        ("check-config", "validate the configuration"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", type=Path, help="TOML settings file (env TELGATE_* overrides)")
+        if name == "serve":
+            p.add_argument("--listen", help="host:port for gRPC (overrides server.listen)")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except (ValidationError, OSError) as exc:
+        print(f"telgate: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "check-config":
+        names = ", ".join(settings.backends) or "none"
+        print(f"configuration OK; backends: {names}; default: {settings.default_backend_name}")
+        return 0
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings, args.listen))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Server-side event filters: AND across the lists that are set, OR within one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telgate_server.events.model import Event
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    backends: frozenset[str] = frozenset()
+    # Typed kinds (`channel_hung_up`) or raw names (`VarSet`).
+    types: frozenset[str] = frozenset()
+    # Exact channel names, and prefixes (given with a trailing `*`).
+    channels: frozenset[str] = frozenset()
+    channel_prefixes: tuple[str, ...] = ()
+    unique_ids: frozenset[str] = frozenset()
+    linked_ids: frozenset[str] = frozenset()
+    extensions: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        backends: list[str] | None = None,
+        types: list[str] | None = None,
+        channels: list[str] | None = None,
+        unique_ids: list[str] | None = None,
+        linked_ids: list[str] | None = None,
+        extensions: list[str] | None = None,
+    ) -> EventFilter:
+        """A filter from plain lists (empty lists match everything)."""
+        chans = channels or []
+        return cls(
+            backends=frozenset(backends or ()),
+            types=frozenset(types or ()),
+            channels=frozenset(c for c in chans if not c.endswith("*")),
+            channel_prefixes=tuple(c[:-1] for c in chans if c.endswith("*")),
+            unique_ids=frozenset(unique_ids or ()),
+            linked_ids=frozenset(linked_ids or ()),
+            extensions=frozenset(extensions or ()),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.backends
+            or self.types
+            or self.channels
+            or self.channel_prefixes
+            or self.unique_ids
+            or self.linked_ids
+            or self.extensions
+        )
+
+    def matches(self, event: Event) -> bool:
+        """Whether the event passes every list that is set."""
+        if self.backends and event.backend not in self.backends:
+            return False
+        if self.types and event.name not in self.types and event.kind not in self.types:
+            return False
+        if (self.channels or self.channel_prefixes) and not (
+            event.channel in self.channels
+            or (event.channel and event.channel.startswith(self.channel_prefixes))
+        ):
+            return False
+        if self.unique_ids and event.unique_id not in self.unique_ids:
+            return False
+        if self.linked_ids and event.linked_id not in self.linked_ids:
+            return False
+        return not (self.extensions and self.extensions.isdisjoint(event.extensions))

@@ -1,0 +1,1056 @@
+"""The call engine: a sans-I/O state machine that turns calls into AMI events.
+
+No sockets and no asyncio: the engine is driven by a :class:`~.clock.Clock`
+(delayed callbacks) and hands every event it produces to a sink
+(``sink(message, event_class)``). Each call runs as a generator that emits the
+events of one step and yields the number of *lab* seconds until the next step;
+the engine multiplies that by ``time_scale``. Hanging a call up cancels its
+generator and runs the teardown, so the events come out in one burst, as they
+do from a real Asterisk.
+
+Event names, header order and the order of events follow the transcripts of
+a real Asterisk 22.10.1 (shared/fixtures/ami 10, 11, 12, 13, 15).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ..backends.ami.codec import Header, Message
+from .channels import (
+    BUSY,
+    RING,
+    RINGING,
+    UNKNOWN,
+    UP,
+    Channel,
+    cause_text,
+    event,
+    parse_callerid,
+)
+from .clock import Cancellable, Clock
+from .world import Phone, PhoneKind, World
+
+EventSink = Callable[[Message, str], None]
+
+# The Dial() variables Asterisk resets (empty) when Dial starts, in its order.
+_DIAL_VARS = (
+    "DIALSTATUS",
+    "DIALEDPEERNUMBER",
+    "DIALEDPEERNAME",
+    "ANSWEREDTIME",
+    "ANSWEREDTIME_MS",
+    "DIALEDTIME",
+    "DIALEDTIME_MS",
+    "RINGTIME",
+    "RINGTIME_MS",
+    "PROGRESSTIME",
+    "PROGRESSTIME_MS",
+)
+
+
+class OriginateError(Exception):
+    """An Originate refused before anything was queued; ``str()`` is the AMI message."""
+
+
+@dataclass
+class OriginateRequest:
+    """The parsed headers of an Originate action."""
+
+    channel: str
+    context: str = ""
+    exten: str = ""
+    priority: str = ""
+    application: str = ""
+    data: str = ""
+    callerid: str = ""
+    timeout_ms: int = 30000
+    variables: dict[str, str] = field(default_factory=dict)
+    account: str = ""
+    channel_id: str = ""
+    other_channel_id: str = ""
+    is_async: bool = False
+    action_id: str | None = None
+
+
+OriginateDone = Callable[[bool], None]
+
+
+class Phase(enum.Enum):
+    """Where a call is in its life."""
+
+    SETUP = "setup"  # originate pair ringing
+    RUNNING = "running"  # ;1 answered, running dialplan or app, no bridge
+    DIALING = "dialing"  # ;1 dialling the callee pair
+    BRIDGED = "bridged"
+    ENDED = "ended"
+
+
+@dataclass
+class Call:
+    """One originated call: its Local pair(s), bridge and running step generator."""
+
+    req: OriginateRequest
+    on_done: OriginateDone | None
+    o1: Channel | None = None
+    o2: Channel | None = None
+    d1: Channel | None = None
+    d2: Channel | None = None
+    bridge_id: str = ""
+    phase: Phase = Phase.SETUP
+    originate_pending: bool = True
+    timer: Cancellable | None = None
+    steps: Iterator[float] | None = None
+    dial_started: float = 0.0
+    dial_answered: float = 0.0
+    in_step: bool = False  # the step generator is running (it cannot close itself)
+
+    def channels(self) -> list[Channel]:
+        """The call's channels that exist, in creation order."""
+        return [c for c in (self.o1, self.o2, self.d1, self.d2) if c is not None]
+
+    def partner(self, ch: Channel) -> Channel:
+        """The other half of ``ch``'s Local pair."""
+        pairs = ((self.o1, self.o2), (self.d1, self.d2))
+        for a, b in pairs:
+            if ch is a and b is not None:
+                return b
+            if ch is b and a is not None:
+                return a
+        raise KeyError(ch.name)
+
+
+class Engine:
+    """The simulated PBX core: channels, calls, variables and their events."""
+
+    def __init__(
+        self,
+        world: World,
+        clock: Clock,
+        sink: EventSink,
+        *,
+        time_scale: float = 1.0,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.world = world
+        self.clock = clock
+        self.time_scale = time_scale
+        self._sink = sink
+        self._wall0 = wall()
+        self._clock0 = clock.time()
+        self._uid_seq = 0
+        self._pair_seq = 0
+        self.channels: dict[str, Channel] = {}  # by name, creation order
+        self.calls: list[Call] = []
+        self.global_vars: dict[str, str] = {}
+        self.calls_processed = 0
+        self.started_epoch = int(self._wall0)
+
+    # ------------------------------------------------------------------ time
+
+    def lab_now(self) -> float:
+        """Epoch seconds as the lab would see them (sim time divided by time_scale)."""
+        elapsed = (self.clock.time() - self._clock0) / (self.time_scale or 1.0)
+        return self._wall0 + elapsed
+
+    def lab_elapsed(self, since_clock: float) -> float:
+        """Lab seconds since a clock reading."""
+        return (self.clock.time() - since_clock) / (self.time_scale or 1.0)
+
+    def uptime(self) -> int:
+        """Whole lab seconds since the engine started."""
+        return int(self.lab_elapsed(self._clock0))
+
+    # -------------------------------------------------------------- channels
+
+    def find_channel(self, name: str) -> Channel | None:
+        """A live channel by exact name (case-insensitive, as ast_channel_get_by_name)."""
+        ch = self.channels.get(name)
+        if ch is not None:
+            return ch
+        low = name.lower()
+        for cand in self.channels.values():
+            if cand.name.lower() == low:
+                return cand
+        return None
+
+    def match_channels(self, pattern: str) -> list[Channel]:
+        """Live channels whose name matches a regex (Hangup's ``/regex/`` form)."""
+        rx = re.compile(pattern)
+        return [c for c in self.channels.values() if rx.search(c.name)]
+
+    def call_of(self, ch: Channel) -> Call | None:
+        """The call a channel belongs to."""
+        for call in self.calls:
+            if any(c is ch for c in call.channels()):
+                return call
+        return None
+
+    def _next_uid(self) -> str:
+        uid = f"{int(self.lab_now())}.{self._uid_seq}"
+        self._uid_seq += 1
+        return uid
+
+    def _new_pair(
+        self, exten: str, context: str, linkedid: str | None, uid1: str = "", uid2: str = ""
+    ) -> tuple[Channel, Channel]:
+        base = f"Local/{exten}@{context}-{self._pair_seq:08x}"
+        self._pair_seq += 1
+        # The counter advances even when the client supplies the ids (as Asterisk's does).
+        auto1, auto2 = self._next_uid(), self._next_uid()
+        u1, u2 = uid1 or auto1, uid2 or auto2
+        link = linkedid or u1
+        now = self.clock.time()
+        one = Channel(f"{base};1", u1, link, context, exten, now)
+        two = Channel(f"{base};2", u2, link, context, exten, now, state=RING)
+        self.channels[one.name] = one
+        self.channels[two.name] = two
+        return one, two
+
+    # ---------------------------------------------------------------- events
+
+    def emit(self, name: str, cls: str, headers: list[Header]) -> None:
+        """Sends one event of class ``cls`` to the sink."""
+        self._sink(event(name, f"{cls},all", headers), cls)
+
+    def emit_message(self, message: Message, cls: str) -> None:
+        """Sends a ready-made event (fault injection, UserEvent) to the sink."""
+        self._sink(message, cls)
+
+    def _newchannel(self, ch: Channel) -> None:
+        self.emit("Newchannel", "call", ch.block())
+
+    def _newexten(self, ch: Channel, priority: int, app: str, data: str) -> None:
+        ch.priority = priority
+        ch.app, ch.app_data = app, data
+        ch.last_app, ch.last_data = app, data
+        self.emit(
+            "Newexten",
+            "dialplan",
+            [*ch.block(), ("Extension", ch.exten), ("Application", app), ("AppData", data)],
+        )
+
+    def _newstate(self, ch: Channel, state: int) -> None:
+        ch.state = state
+        if state == UP and ch.answered_at is None:
+            ch.answered_at = self.lab_now()
+        self.emit("Newstate", "call", ch.block())
+
+    def _varset(self, ch: Channel, var: str, value: str) -> None:
+        ch.variables[var] = value
+        self.emit("VarSet", "dialplan", [*ch.block(), ("Variable", var), ("Value", value)])
+
+    def _set_callerid(self, ch: Channel, num: str, name: str, *, announce: bool = True) -> None:
+        changed = (ch.cid_num, ch.cid_name) != (num, name)
+        ch.cid_num, ch.cid_name = num, name
+        if changed and announce:
+            self._newcallerid(ch)
+
+    def _newcallerid(self, ch: Channel) -> None:
+        self.emit(
+            "NewCallerid",
+            "call",
+            [*ch.block(), ("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")],
+        )
+
+    def _set_connected(self, ch: Channel, num: str, name: str, *, announce: bool = True) -> None:
+        changed = (ch.conn_num, ch.conn_name) != (num, name)
+        ch.conn_num, ch.conn_name = num, name
+        if changed and announce:
+            self.emit("NewConnectedLine", "call", ch.block())
+
+    def _local_bridge(self, one: Channel, two: Channel, optimization: str) -> None:
+        self.emit(
+            "LocalBridge",
+            "call",
+            [
+                *one.block("LocalOne"),
+                *two.block("LocalTwo"),
+                ("Context", one.context),
+                ("Exten", one.exten),
+                ("LocalOptimization", optimization),
+            ],
+        )
+
+    def _dial_event(
+        self, name: str, caller: Channel | None, dest: Channel, extra: list[Header]
+    ) -> None:
+        headers = caller.block() if caller is not None else []
+        self.emit(name, "call", [*headers, *dest.block("Dest"), *extra])
+
+    def _hangup_request(self, ch: Channel, cause: int, *, soft: bool = False) -> None:
+        name = "SoftHangupRequest" if soft else "HangupRequest"
+        self.emit(name, "call", [*ch.block(), ("Cause", str(cause))])
+
+    def _hangup(self, ch: Channel, cause: int) -> None:
+        if ch.hungup:
+            return
+        ch.hungup = True
+        self.channels.pop(ch.name, None)
+        self.emit("Hangup", "call", [*ch.block(), ("Cause", str(cause)), ("Cause-txt", cause_text(cause))])
+
+    def _bridge_headers(self, count: int) -> list[Header]:
+        return [
+            ("BridgeType", "basic"),
+            ("BridgeTechnology", "simple_bridge"),
+            ("BridgeCreator", UNKNOWN),
+            ("BridgeName", UNKNOWN),
+            ("BridgeNumChannels", str(count)),
+            ("BridgeVideoSourceMode", "none"),
+        ]
+
+    def _bridge_event(self, name: str, bridge_id: str, count: int, ch: Channel | None) -> None:
+        headers: list[Header] = [("BridgeUniqueid", bridge_id), *self._bridge_headers(count)]
+        if ch is not None:
+            headers += ch.block()
+        self.emit(name, "call", headers)
+
+    def _device_state(self, device: str, state: str) -> None:
+        self.emit("DeviceStateChange", "call", [("Device", device), ("State", state)])
+
+    def _device_in_use(self, device: str) -> bool:
+        return any(c.device == device for c in self.channels.values())
+
+    def _member_status(self, device: str) -> None:
+        """QueueMemberStatus for each queue ``device`` is in, then the queue's _avail state."""
+        status = "2" if self._device_in_use(device) else "1"
+        for queue, member in self.world.queues_of(device):
+            self.emit(
+                "QueueMemberStatus",
+                "agent",
+                [
+                    ("Queue", queue.name),
+                    ("MemberName", member.name),
+                    ("Interface", member.interface),
+                    ("StateInterface", member.interface),
+                    ("Membership", "static"),
+                    ("Penalty", "0"),
+                    ("CallsTaken", "0"),
+                    ("LastCall", "0"),
+                    ("LastPause", "0"),
+                    ("LoginTime", str(self.started_epoch)),
+                    ("InCall", "0"),
+                    ("Status", status),
+                    ("Paused", "0"),
+                    ("PausedReason", ""),
+                    ("Ringinuse", "0"),
+                    ("Wrapuptime", "0"),
+                ],
+            )
+            free = any(not self._device_in_use(m.device) for m in queue.members)
+            self._device_state(f"Queue:{queue.name}_avail", "NOT_INUSE" if free else "INUSE")
+
+    def _cdr(
+        self,
+        ch: Channel,
+        disposition: str,
+        *,
+        dest_channel: str = "",
+        destination: str | None = None,
+    ) -> None:
+        def fmt(epoch: float | None) -> str:
+            if epoch is None:
+                return ""
+            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+        end = self.lab_now()
+        start = self._wall0 + (ch.created - self._clock0) / (self.time_scale or 1.0)
+        answer = ch.answered_at if disposition == "ANSWERED" else None
+        known = ch.cid_num != UNKNOWN
+        source = ch.cid_num if known else ""
+        cid_name = ch.cid_name if ch.cid_name != UNKNOWN else ""
+        self.emit(
+            "Cdr",
+            "cdr",
+            [
+                ("AccountCode", ch.account),
+                ("Source", source),
+                ("Destination", ch.exten if destination is None else destination),
+                ("DestinationContext", ch.context),
+                ("CallerID", f'"{cid_name}" <{source}>'),
+                ("Channel", ch.name),
+                ("DestinationChannel", dest_channel),
+                ("LastApplication", ch.last_app),
+                ("LastData", ch.last_data),
+                ("StartTime", fmt(start)),
+                ("AnswerTime", fmt(answer)),
+                ("EndTime", fmt(end)),
+                ("Duration", str(int(end - start))),
+                ("BillableSeconds", str(int(end - answer)) if answer is not None else "0"),
+                ("Disposition", disposition),
+                ("AMAFlags", "DOCUMENTATION"),
+                ("UniqueID", ch.uniqueid),
+                ("UserField", ""),
+            ],
+        )
+
+    # -------------------------------------------------------------- originate
+
+    def check_originate(self, req: OriginateRequest) -> None:
+        """Raises :class:`OriginateError` for what Asterisk refuses before queueing."""
+        if req.exten and not req.application:
+            context = req.context or "default"
+            if not self.world.has_exten(context, req.exten):
+                raise OriginateError("Extension does not exist.")
+
+    def originate(self, req: OriginateRequest, on_done: OriginateDone | None = None) -> Call:
+        """Starts an originate. ``on_done(answered)`` fires once the outcome is known.
+
+        Async originates get an ``OriginateResponse`` event; sync ones do not
+        (the caller turns ``on_done`` into the action's response).
+        """
+        call = Call(req, on_done)
+        self.calls.append(call)
+        tech, _, rest = req.channel.partition("/")
+        if tech.lower() != "local" or "@" not in rest:
+            # No such channel technology: nothing is created (fixture 08).
+            self._originate_result(call, False, 0)
+            self.calls.remove(call)
+            call.phase = Phase.ENDED
+            return call
+        self._run(call, self._originate_steps(call))
+        return call
+
+    def _run(self, call: Call, steps: Iterator[float]) -> None:
+        call.steps = steps
+
+        def step() -> None:
+            call.timer = None
+            call.in_step = True
+            try:
+                delay = next(steps)
+            except StopIteration:
+                call.steps = None
+                return
+            finally:
+                call.in_step = False
+            if call.steps is not steps:  # stopped while running
+                return
+            call.timer = self.clock.call_later(delay * self.time_scale, step)
+
+        step()
+
+    def _stop(self, call: Call) -> None:
+        if call.timer is not None:
+            call.timer.cancel()
+            call.timer = None
+        if call.steps is not None:
+            steps, call.steps = call.steps, None
+            if not call.in_step:
+                steps.close()
+
+    def _originate_result(self, call: Call, ok: bool, reason: int) -> None:
+        if not call.originate_pending:
+            return
+        call.originate_pending = False
+        req = call.req
+        if req.is_async:
+            headers: list[Header] = []
+            if req.action_id is not None:
+                headers.append(("ActionID", req.action_id))
+            cid_num, cid_name = (
+                parse_callerid(req.callerid) if req.callerid else (UNKNOWN, UNKNOWN)
+            )
+            if ok and call.o1 is not None:
+                channel, uid = call.o1.name, call.o1.uniqueid
+                cid_num, cid_name = call.o1.cid_num, call.o1.cid_name
+            else:
+                channel, uid = req.channel, UNKNOWN
+            headers += [("Response", "Success" if ok else "Failure"), ("Channel", channel)]
+            if req.application:
+                headers += [("Application", req.application), ("Data", req.data)]
+            else:
+                headers += [("Context", req.context), ("Exten", req.exten)]
+            headers += [
+                ("Reason", str(reason)),
+                ("Uniqueid", uid),
+                ("CallerIDNum", cid_num),
+                ("CallerIDName", cid_name),
+            ]
+            self.emit("OriginateResponse", "call", headers)
+        if call.on_done is not None:
+            call.on_done(ok)
+
+    def _end(self, call: Call) -> None:
+        self._stop(call)
+        call.phase = Phase.ENDED
+        for ch in call.channels():
+            ch.hungup = True
+            self.channels.pop(ch.name, None)
+        if call in self.calls:
+            self.calls.remove(call)
+        self.calls_processed += 1
+
+    def _originate_steps(self, call: Call) -> Iterator[float]:
+        req = call.req
+        target, _, _opts = req.channel.partition("/")[2].partition("/")
+        exten, _, context = target.partition("@")
+        o1, o2 = self._new_pair(exten, context, None, req.channel_id, req.other_channel_id)
+        call.o1, call.o2 = o1, o2
+        o1.account = o2.account = req.account
+        for var, value in req.variables.items():
+            o1.variables[var] = value
+        self._newchannel(o1)
+        self._newchannel(o2)
+        self._newexten(o1, 1, "AppDial2", "(Outgoing Line)")
+        dev = o1.device
+        if not self.world.has_exten(context, exten):
+            # Local/999@phones: the ;2 half finds no extension (fixture 12).
+            self._hangup(o2, 0)
+            self._originate_result(call, False, 0)
+            self._hangup(o1, 0)
+            self._cdr(o2, "FAILED")
+            self._cdr(o1, "FAILED")
+            self._device_state(dev, "INVALID")
+            self._device_state(dev, "INVALID")
+            self._end(call)
+            return
+        if req.callerid:
+            num, name = parse_callerid(req.callerid)
+            self._set_callerid(o1, num, name)
+            self._set_connected(o1, num, name)
+            self._set_callerid(o2, num, name)
+            self._set_connected(o2, num, name)
+        no_opt = _opts == "n"
+        self._local_bridge(o1, o2, "No" if no_opt else "Yes")
+        dial_string = req.channel.partition("/")[2]
+        phone = self.world.phones.get(exten) if context == "phones" else None
+        kind = phone.kind if phone is not None else PhoneKind.SUPERVISOR
+        if kind is PhoneKind.BUSY:
+            self._dial_event("DialBegin", None, o1, [("DialString", dial_string)])
+            self._newexten(o2, 1, "Busy", "5")
+            self._newstate(o2, BUSY)
+            self._dial_event("DialEnd", None, o1, [("DialStatus", "BUSY")])
+            self._hangup_request(o2, 0)
+            self._device_state(dev, "NOT_INUSE")
+            self._originate_result(call, False, 5)
+            self._hangup(o1, 0)
+            self._hangup_request(o2, 16, soft=True)
+            self._hangup(o2, 17)
+            self._device_state(dev, "NOT_INUSE")
+            self._device_state(dev, "NOT_INUSE")
+            self._cdr(o1, "BUSY")
+            self._cdr(o2, "BUSY")
+            self._end(call)
+            return
+        if kind is PhoneKind.CONGESTION:
+            self._newexten(o2, 1, "Congestion", "5")
+            self._newstate(o2, BUSY)
+            self._dial_event("DialBegin", None, o1, [("DialString", dial_string)])
+            self._dial_event("DialEnd", None, o1, [("DialStatus", "CONGESTION")])
+            self._device_state(dev, "INUSE")
+            self._hangup_request(o2, 0)
+            self._cdr(o2, "CONGESTION")
+            self._hangup_request(o2, 16, soft=True)
+            self._hangup(o2, 34)
+            self._cdr(o1, "CONGESTION")
+            self._originate_result(call, False, 8)
+            self._hangup(o1, 0)
+            self._device_state(dev, "NOT_INUSE")
+            self._device_state(dev, "NOT_INUSE")
+            self._end(call)
+            return
+        self._dial_event("DialBegin", None, o1, [("DialString", dial_string)])
+        timeout = req.timeout_ms / 1000.0 if req.timeout_ms > 0 else 30.0
+        if kind is PhoneKind.SUPERVISOR:
+            self._newexten(o2, 1, "Answer", "")
+            self._newstate(o2, UP)
+            self._newstate(o1, UP)
+            self._device_state(dev, "INUSE")
+            self._dial_event("DialEnd", None, o1, [("DialStatus", "ANSWER")])
+            next_prio = 2
+        else:
+            ring = phone.ring_seconds if phone is not None else 1.0
+            if kind is PhoneKind.NO_ANSWER:
+                self._newexten(o2, 1, "Ringing", "")
+                self._newstate(o1, RINGING)
+                self._newexten(o2, 2, "Wait", "60")
+                self._dial_event("DialState", None, o1, [("DialStatus", "RINGING")])
+                self._device_state(dev, "INUSE")
+                ring = float("inf")
+            else:
+                label = "agent" if kind is PhoneKind.AGENT else "customer"
+                self._newexten(o2, 1, "NoOp", f"{label} phone {exten} ringing")
+                self._newexten(o2, 2, "Ringing", "")
+                self._newstate(o1, RINGING)
+                self._newexten(o2, 3, "Wait", f"{ring:g}")
+                self._device_state(dev, "INUSE")
+                self._member_status(dev)
+                self._dial_event("DialState", None, o1, [("DialStatus", "RINGING")])
+            if ring >= timeout:
+                yield timeout
+                # Timeout: the originate gives up (fixture 12, Local/281).
+                self._hangup_request(o2, 19)
+                self._originate_result(call, False, 3)
+                self._hangup_request(o2, 16, soft=True)
+                self._hangup(o2, 19)
+                self._hangup(o1, 19)
+                self._cdr(o2, "NO ANSWER")
+                self._cdr(o1, "NO ANSWER")
+                self._device_state(dev, "NOT_INUSE")
+                self._device_state(dev, "NOT_INUSE")
+                self._member_status(dev)
+                self._end(call)
+                return
+            yield ring
+            self._newexten(o2, 4, "Answer", "")
+            self._newstate(o2, UP)
+            self._newstate(o1, UP)
+            self._dial_event("DialEnd", None, o1, [("DialStatus", "ANSWER")])
+            next_prio = 5
+        call.phase = Phase.RUNNING
+        o2_talk = phone.talk_seconds if phone is not None else 240.0
+        o2_tone = phone.tone if phone is not None else "425"
+        o2_ends_at = self.clock.time() + o2_talk * self.time_scale
+        if req.application:
+            self._originate_result(call, True, 4)
+            self._newexten(o1, 1, req.application, req.data)
+            self._o2_talk(o2, next_prio, o2_tone, o2_talk)
+            app_time = _app_seconds(req.application, req.data)
+            if app_time is not None and app_time < o2_talk:
+                yield app_time
+                self._teardown(call, o1, 16, by_action=False)
+                return
+            yield o2_talk
+            self._newexten(o2, next_prio + 2, "Hangup", "")
+            self._teardown(call, o2, 16, by_action=False)
+            return
+        o1.context, o1.exten = req.context, req.exten
+        callee = self.world.phones.get(req.exten)
+        is_dial = req.context == "from-internal" and req.exten.startswith("2") and len(req.exten) == 3
+        caller_num = o1.cid_num if o1.cid_num != UNKNOWN else ""
+        if not is_dial:
+            self._originate_result(call, True, 4)
+            self._newexten(o1, 1, "NoOp", f"{req.context},{req.exten}")
+            self._o2_talk(o2, next_prio, o2_tone, o2_talk)
+            yield o2_talk
+            self._newexten(o2, next_prio + 2, "Hangup", "")
+            self._teardown(call, o2, 16, by_action=False)
+            return
+        self._newexten(o1, 1, "NoOp", f"internal call {caller_num} -> {req.exten}")
+        dial_data = f"Local/{req.exten}@phones/n,{self.world.dial_timeout},{self.world.dial_options}"
+        self._newexten(o1, 2, "Dial", dial_data)
+        call.phase = Phase.DIALING
+        call.dial_started = self.clock.time()
+        for var in _DIAL_VARS:
+            self._varset(o1, var, "")
+        d1, d2 = self._new_pair(req.exten, "phones", o1.linkedid)
+        call.d1, call.d2 = d1, d2
+        self._newchannel(d1)
+        self._newchannel(d2)
+        peer_number = f"{req.exten}@phones/n"
+        self._varset(d1, "DIALEDPEERNUMBER", peer_number)
+        self._set_callerid(d1, req.exten, o1.cid_name, announce=False)
+        caller_changed = d1.cid_num != UNKNOWN or d1.cid_name != UNKNOWN
+        self._set_connected(d1, o1.cid_num, o1.cid_name, announce=False)
+        conn_changed = (o1.cid_num, o1.cid_name) != (UNKNOWN, UNKNOWN)
+        self._newexten(d1, 1, "AppDial", "(Outgoing Line)")
+        if caller_changed:
+            self._newcallerid(d1)
+        if conn_changed:
+            self.emit("NewConnectedLine", "call", d1.block())
+        self._varset(d2, "DIALEDPEERNUMBER", peer_number)
+        self._set_callerid(d2, o1.cid_num, o1.cid_name)
+        self._set_connected(d2, d1.cid_num, d1.cid_name)
+        self._local_bridge(d1, d2, "No")
+        self._dial_event("DialBegin", o1, d1, [("DialString", peer_number)])
+        ddev = d1.device
+        ckind = callee.kind if callee is not None else None
+        if ckind is None or ckind in (PhoneKind.BUSY, PhoneKind.CONGESTION):
+            # The callee fails at once: Dial returns, the ;1 leg's dialplan ends.
+            status, cause = ("BUSY", 17) if ckind is PhoneKind.BUSY else ("CONGESTION", 34)
+            if ckind is None:
+                status, cause = "CHANUNAVAIL", 0
+                self._hangup(d2, 0)
+            else:
+                self._newexten(d2, 1, "Busy" if ckind is PhoneKind.BUSY else "Congestion", "5")
+                self._newstate(d2, BUSY)
+            self._originate_result(call, True, 4)
+            self._o2_talk(o2, next_prio, o2_tone, o2_talk)
+            self._dial_failed(call, status, cause)
+            return
+        ring = callee.ring_seconds if callee is not None else 1.0
+        if ckind is PhoneKind.SUPERVISOR:
+            self._originate_result(call, True, 4)
+            self._newexten(d2, 1, "Answer", "")
+            ring = 0.0
+        else:
+            label = "agent" if ckind is PhoneKind.AGENT else "customer"
+            if ckind is PhoneKind.NO_ANSWER:
+                self._newexten(d2, 1, "Ringing", "")
+                self._newstate(d1, RINGING)
+                self._newexten(d2, 2, "Wait", "60")
+                ring = float("inf")
+            else:
+                self._newexten(d2, 1, "NoOp", f"{label} phone {req.exten} ringing")
+                self._newexten(d2, 2, "Ringing", "")
+                self._newstate(d1, RINGING)
+                self._newexten(d2, 3, "Wait", f"{ring:g}")
+            self._originate_result(call, True, 4)
+            self._device_state(dev, "INUSE")
+            self._device_state(dev, "INUSE")
+            self._device_state(ddev, "INUSE")
+            self._varset(o1, "RINGTIME", "0")
+            self._varset(o1, "RINGTIME_MS", "0")
+            self._dial_event("DialState", o1, d1, [("DialStatus", "RINGING")])
+        self._o2_talk(o2, next_prio, o2_tone, o2_talk)
+        self._member_status(ddev)
+        dial_timeout = float(self.world.dial_timeout)
+        if ring >= dial_timeout:
+            yield dial_timeout
+            self._dial_failed(call, "NOANSWER", 19)
+            return
+        yield ring
+        if ckind is not PhoneKind.SUPERVISOR:
+            self._newexten(d2, 4, "Answer", "")
+        self._newstate(d2, UP)
+        self._newstate(d1, UP)
+        call.dial_answered = self.clock.time()
+        self._varset(o1, "DIALSTATUS", "ANSWER")
+        self._varset(o1, "DIALEDPEERNAME", d1.name)
+        self._varset(o1, "DIALEDPEERNUMBER", peer_number)
+        d1.exten = ""
+        self._dial_event("DialEnd", o1, d1, [("DialStatus", "ANSWER")])
+        bridge_id = str(uuid.uuid4())
+        call.bridge_id = bridge_id
+        self._bridge_event("BridgeCreate", bridge_id, 0, None)
+        self._newexten(d1, 1, "AppDial", "(Outgoing Line)")
+        d1.bridge_id = bridge_id
+        self._bridge_event("BridgeEnter", bridge_id, 1, d1)
+        self._device_state(ddev, "INUSE")
+        self._device_state(ddev, "INUSE")
+        o1.bridge_id = bridge_id
+        self._bridge_event("BridgeEnter", bridge_id, 2, o1)
+        self._varset(d1, "BRIDGEPEER", o1.name)
+        self._varset(o1, "BRIDGEPEER", d1.name)
+        call.phase = Phase.BRIDGED
+        d_prio = 2 if ckind is PhoneKind.SUPERVISOR else 5
+        d_talk = callee.talk_seconds if callee is not None else 240.0
+        self._newexten(d2, d_prio, "PlayTones", callee.tone if callee else "425")
+        self._newexten(d2, d_prio + 1, "Wait", f"{d_talk:g}")
+        o2_left = max(0.0, (o2_ends_at - self.clock.time()) / (self.time_scale or 1.0))
+        if d_talk <= o2_left:
+            yield d_talk
+            self._newexten(d2, d_prio + 2, "Hangup", "16" if ckind is PhoneKind.CUSTOMER else "")
+            self._teardown(call, d2, 16, by_action=False)
+        else:
+            yield o2_left
+            self._newexten(o2, next_prio + 2, "Hangup", "")
+            self._teardown(call, o2, 16, by_action=False)
+
+    def _o2_talk(self, o2: Channel, prio: int, tone: str, talk: float) -> None:
+        """The originated phone's dialplan after Answer: Playtones then Wait."""
+        self._newexten(o2, prio, "PlayTones", tone)
+        self._newexten(o2, prio + 1, "Wait", f"{talk:g}")
+
+    def _dial_failed(self, call: Call, status: str, cause: int) -> None:
+        """Dial() returned without an answer: the callee pair goes, then the caller's."""
+        o1, d1, d2 = call.o1, call.d1, call.d2
+        assert o1 is not None and d1 is not None and d2 is not None
+        self._varset(o1, "DIALSTATUS", status)
+        self._dial_event("DialEnd", o1, d1, [("DialStatus", status)])
+        for ch in (d2, d1):
+            if not ch.hungup:
+                self._hangup_request(ch, cause)
+                self._hangup(ch, cause)
+        if d2.last_app:
+            self._cdr(d2, _disposition(status))
+        self._device_state(d1.device, "NOT_INUSE")
+        self._newexten(o1, 3, "Hangup", "")
+        self._teardown(call, o1, 16, by_action=False)
+
+    # --------------------------------------------------------------- hangups
+
+    def hangup(self, ch: Channel, cause: int = 16) -> None:
+        """The Hangup action on one channel."""
+        call = self.call_of(ch)
+        if call is None:
+            self._hangup(ch, cause)
+            return
+        self._teardown(call, ch, cause, by_action=True)
+
+    def hangup_many(self, chans: list[Channel], cause: int = 16) -> None:
+        """The Hangup action with a regex: every matching channel at once."""
+        done: set[int] = set()
+        for ch in chans:
+            call = self.call_of(ch)
+            if call is None or id(call) in done or call.phase is Phase.ENDED:
+                if call is None and not ch.hungup:
+                    self._hangup(ch, cause)
+                continue
+            both = call.o1 is not None and call.o2 is not None
+            if both and call.o1 in chans and call.o2 in chans and call.phase is Phase.BRIDGED:
+                done.add(id(call))
+                self._teardown_both_originate_halves(call)
+            elif not ch.hungup:
+                self._teardown(call, ch, cause, by_action=True)
+
+    def _end_dial_vars(self, call: Call) -> None:
+        o1 = call.o1
+        assert o1 is not None
+        answered = self.lab_elapsed(call.dial_answered) if call.dial_answered else 0.0
+        dialed = self.lab_elapsed(call.dial_started) if call.dial_started else 0.0
+        self._varset(o1, "ANSWEREDTIME", str(int(answered)))
+        self._varset(o1, "ANSWEREDTIME_MS", str(int(answered * 1000)))
+        self._varset(o1, "DIALEDTIME", str(int(dialed)))
+        self._varset(o1, "DIALEDTIME_MS", str(int(dialed * 1000)))
+        self._varset(o1, "DIALSTATUS", "ANSWER")
+
+    def _leave(self, call: Call, ch: Channel, remaining: int) -> None:
+        self._bridge_event("BridgeLeave", call.bridge_id, remaining, ch)
+        ch.bridge_id = ""
+
+    def _o1_cdr(self, call: Call) -> None:
+        o1 = call.o1
+        assert o1 is not None
+        self._cdr(o1, "ANSWERED", dest_channel=call.d1.name if call.d1 else "")
+
+    def _devices_idle(self, call: Call) -> None:
+        seen: list[str] = []
+        for ch in (call.d1, call.o1):
+            if ch is not None and ch.device not in seen:
+                seen.append(ch.device)
+        for dev in seen:
+            self._device_state(dev, "NOT_INUSE")
+            self._device_state(dev, "NOT_INUSE")
+            self._member_status(dev)
+
+    def _teardown(self, call: Call, trigger: Channel, cause: int, *, by_action: bool) -> None:
+        """Ends a call because ``trigger`` hung up; the event order follows the fixtures."""
+        if call.phase is Phase.ENDED:
+            return
+        self._stop(call)
+        if call.phase is Phase.BRIDGED:
+            self._teardown_bridged(call, trigger, cause, by_action=by_action)
+        else:
+            self._teardown_unbridged(call, trigger, cause)
+        self._end(call)
+        self._devices_idle(call)
+
+    def _teardown_bridged(
+        self, call: Call, trigger: Channel, cause: int, *, by_action: bool
+    ) -> None:
+        o1, o2, d1, d2 = call.o1, call.o2, call.d1, call.d2
+        assert o1 is not None and o2 is not None and d1 is not None and d2 is not None
+        bp = "BRIDGEPEER"
+        if trigger is d2:
+            # The callee's phone hangs up (fixture 10).
+            self._hangup_request(d2, cause, soft=True)
+            self._hangup_request(d1, cause)
+            self._varset(d1, bp, "")
+            self._varset(o1, bp, "")
+            self._leave(call, d1, 1)
+            self._hangup(d1, cause)
+            self._hangup(d2, cause)
+            self._cdr(d2, "ANSWERED")
+            self._o1_cdr(call)
+            self._cdr(o2, "ANSWERED")
+            self._leave(call, o1, 0)
+            self._end_dial_vars(call)
+            self._hangup_request(o1, 16, soft=True)
+            self._hangup_request(o2, 16)
+            self._hangup(o1, 16)
+            self._bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+            self._hangup_request(o2, 16, soft=True)
+            self._hangup(o2, 16)
+        elif trigger is d1:
+            # Hangup action on the callee leg (fixture 15, a003).
+            self._varset(d1, bp, "")
+            self._varset(o1, bp, "")
+            self._leave(call, d1, 1)
+            self._hangup_request(d2, cause)
+            self._cdr(d2, "ANSWERED")
+            self._leave(call, o1, 0)
+            self._hangup(d1, cause)
+            self._hangup_request(d2, cause, soft=True)
+            self._hangup(d2, cause)
+            self._o1_cdr(call)
+            self._bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+            self._end_dial_vars(call)
+            self._hangup_request(o1, 16, soft=True)
+            self._hangup_request(o2, 16)
+            self._hangup(o1, 16)
+            self._hangup_request(o2, 16, soft=True)
+            self._hangup(o2, 16)
+            self._cdr(o2, "ANSWERED")
+        elif trigger is o1:
+            # Hangup action on the caller leg (fixture 13, a005).
+            self._varset(o1, bp, "")
+            self._varset(d1, bp, "")
+            self._leave(call, o1, 1)
+            self._end_dial_vars(call)
+            self._hangup_request(o1, cause, soft=True)
+            self._hangup_request(o2, cause)
+            self._hangup(o1, cause)
+            self._o1_cdr(call)
+            self._cdr(o2, "ANSWERED")
+            self._leave(call, d1, 0)
+            self._hangup_request(d2, 16)
+            self._hangup(d1, 16)
+            self._hangup_request(o2, cause, soft=True)
+            self._hangup(o2, cause)
+            self._bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+            self._cdr(d2, "ANSWERED")
+            self._hangup_request(d2, 16, soft=True)
+            self._hangup(d2, 16)
+        else:
+            # The originated phone (;2) hangs up, by action or at the end of its Wait.
+            self._hangup_request(o2, cause, soft=True)
+            self._hangup_request(o1, cause)
+            self._varset(o1, bp, "")
+            self._varset(d1, bp, "")
+            self._leave(call, o1, 1)
+            self._end_dial_vars(call)
+            self._hangup(o1, cause)
+            self._hangup(o2, cause)
+            self._o1_cdr(call)
+            self._cdr(o2, "ANSWERED")
+            self._leave(call, d1, 0)
+            self._hangup_request(d2, 16)
+            self._hangup(d1, 16)
+            self._bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+            self._cdr(d2, "ANSWERED")
+            self._hangup_request(d2, 16, soft=True)
+            self._hangup(d2, 16)
+        del by_action  # the order is the same either way in the transcripts
+
+    def _teardown_both_originate_halves(self, call: Call) -> None:
+        """Hangup with a regex matching both halves of the originated pair (fixture 15, a006)."""
+        o1, o2, d1, d2 = call.o1, call.o2, call.d1, call.d2
+        assert o1 is not None and o2 is not None and d1 is not None and d2 is not None
+        self._stop(call)
+        self._varset(o1, "BRIDGEPEER", "")
+        self._varset(d1, "BRIDGEPEER", "")
+        self._hangup_request(o2, 16, soft=True)
+        self._hangup_request(o1, 0)
+        self._cdr(o2, "ANSWERED")
+        self._o1_cdr(call)
+        self._hangup(o2, 0)
+        self._leave(call, o1, 1)
+        self._end_dial_vars(call)
+        self._hangup_request(o1, 16, soft=True)
+        self._hangup(o1, 16)
+        self._leave(call, d1, 0)
+        self._bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+        self._hangup_request(d2, 16)
+        self._hangup(d1, 16)
+        self._cdr(d2, "ANSWERED")
+        self._hangup_request(d2, 16, soft=True)
+        self._hangup(d2, 16)
+        self._end(call)
+        self._devices_idle(call)
+
+    def _teardown_unbridged(self, call: Call, trigger: Channel, cause: int) -> None:
+        """A call hung up before (or without) a bridge: each pair goes, the trigger's first."""
+        pairs = [p for p in ((call.o1, call.o2), (call.d1, call.d2)) if p[0] is not None]
+        first = [p for p in pairs if trigger in p]
+        rest = [p for p in pairs if trigger not in p]
+        if call.d1 is not None and call.phase is Phase.DIALING and call.o1 is not None:
+            if not call.d1.hungup:
+                self._dial_event("DialEnd", call.o1, call.d1, [("DialStatus", "CANCEL")])
+        for one, two in first + rest:
+            assert one is not None and two is not None
+            c = cause if trigger in (one, two) else 16
+            if trigger is two:
+                self._hangup_request(two, c, soft=True)
+                self._hangup_request(one, c)
+                self._hangup(one, c)
+                self._hangup(two, c)
+            else:
+                self._hangup_request(two, c)
+                self._hangup(one, c)
+                self._hangup_request(two, c, soft=True)
+                self._hangup(two, c)
+            if call.originate_pending:
+                self._originate_result(call, False, 1)
+            for ch in (one, two):
+                if ch is call.d1:
+                    continue
+                answered = ch.answered_at is not None
+                if ch is call.o1:
+                    self._cdr(ch, "ANSWERED" if answered else "NO ANSWER",
+                              dest_channel=call.d1.name if call.d1 else "")
+                else:
+                    self._cdr(ch, "ANSWERED" if answered else "NO ANSWER")
+
+    # ------------------------------------------------------------- variables
+
+    def set_var(self, ch: Channel | None, name: str, value: str) -> None:
+        """Setvar: a channel variable (with its VarSet event) or a global one."""
+        if ch is None:
+            self.global_vars[name] = value
+            self.emit(
+                "VarSet",
+                "dialplan",
+                [("Variable", name), ("Value", value)],
+            )
+            return
+        self._varset(ch, name, value)
+
+    def get_var(self, ch: Channel | None, name: str) -> str | None:
+        """Getvar: a channel variable, a few dialplan functions, or a global one."""
+        if ch is not None:
+            upper = name.upper()
+            if upper == "CHANNEL(STATE)":
+                from .channels import STATE_DESC
+
+                return STATE_DESC.get(ch.state, "Unknown")
+            if upper == "CHANNEL(NAME)" or upper == "CHANNEL":
+                return ch.name
+            if upper == "UNIQUEID":
+                return ch.uniqueid
+            if upper == "CALLERID(NUM)":
+                return ch.cid_num
+            if upper == "CALLERID(NAME)":
+                return ch.cid_name
+            if upper == "EXTEN":
+                return ch.exten
+            if upper == "CONTEXT":
+                return ch.context
+            if name in ch.variables:
+                return ch.variables[name]
+        return self.global_vars.get(name)
+
+    def shutdown(self) -> None:
+        """Stops every running call without emitting anything (server stop)."""
+        for call in list(self.calls):
+            self._stop(call)
+        self.calls.clear()
+        self.channels.clear()
+
+
+def _disposition(status: str) -> str:
+    return {
+        "BUSY": "BUSY",
+        "CONGESTION": "CONGESTION",
+        "NOANSWER": "NO ANSWER",
+        "ANSWER": "ANSWERED",
+    }.get(status, "FAILED")
+
+
+def _app_seconds(app: str, data: str) -> float | None:
+    """How long an originated application runs before its channel hangs up, if it ends."""
+    if app.lower() == "wait":
+        try:
+            return float(data.split(",")[0] or 0)
+        except ValueError:
+            return 0.0
+    if app.lower() in {"hangup", "noop"}:
+        return 0.0
+    return None
+
+
+__all__ = [
+    "Call",
+    "Engine",
+    "EventSink",
+    "OriginateError",
+    "OriginateRequest",
+    "Phase",
+    "Phone",
+]

@@ -1,0 +1,604 @@
+"""One AMI client session: authentication, permissions, event delivery, action dispatch.
+
+Transport-agnostic: the session is given ``write(bytes)`` and ``close()``
+callables by the TCP edge (server.py), and its :meth:`AmiSession.handle`
+coroutine is awaited once per parsed action, in order, as Asterisk runs one
+action at a time per session. The texts and header orders are those of a real
+Asterisk 22 (reference/ami.md §2-§6, §13).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..backends.ami.codec import Header, Message, encode_message
+from .channels import UNKNOWN, Channel, event
+from .commands import run_cli
+from .engine import OriginateError, OriginateRequest
+from .world import AmiUser, parse_classes
+
+if TYPE_CHECKING:
+    from .server import AmiSimulator
+
+# Write classes an action needs (manager.c registrations); absent = always allowed.
+ACTION_CLASSES: dict[str, frozenset[str]] = {
+    "ping": frozenset(),
+    "login": frozenset(),
+    "logoff": frozenset(),
+    "challenge": frozenset(),
+    "events": frozenset(),
+    "listcommands": frozenset(),
+    "originate": frozenset({"originate"}),
+    "command": frozenset({"command"}),
+    "hangup": frozenset({"system", "call"}),
+    "redirect": frozenset({"call"}),
+    "status": frozenset({"system", "call", "reporting"}),
+    "coreshowchannels": frozenset({"system", "reporting"}),
+    "setvar": frozenset({"call"}),
+    "getvar": frozenset({"call", "reporting"}),
+    "controlplayback": frozenset({"call"}),
+    "queueadd": frozenset({"agent"}),
+    "queueremove": frozenset({"agent"}),
+    "queuepause": frozenset({"agent"}),
+    "userevent": frozenset({"user"}),
+    "corestatus": frozenset({"system", "reporting"}),
+    "filter": frozenset({"system"}),
+}
+
+# Actions answered before login (everything else: Permission denied).
+_PRE_AUTH = frozenset({"login", "challenge", "logoff"})
+
+
+@dataclass
+class Faults:
+    """Misbehaviour switched on by tests or the CLI (see AmiSimulator)."""
+
+    slow_seconds: float = 0.0  # delay before every response
+    never_answer: frozenset[str] | None = None  # action names (lower case); empty set = all
+    refuse_logins: bool = False
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def swallows(self, action: str) -> bool:
+        """Whether the response to ``action`` must never be sent."""
+        if self.never_answer is None:
+            return False
+        return not self.never_answer or action.lower() in self.never_answer
+
+
+def _tv(epoch: float) -> str:
+    """Asterisk's EventTV/SessionTV format: ``2026-11-22T20:52:53.898+0000``."""
+    ms = int((epoch % 1) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{ms:03d}+0000"
+
+
+class AmiSession:
+    """The server side of one AMI connection."""
+
+    def __init__(
+        self,
+        sim: AmiSimulator,
+        write: Callable[[bytes], None],
+        close: Callable[[], None],
+        *,
+        local: tuple[str, int],
+        remote: tuple[str, int],
+    ) -> None:
+        self.sim = sim
+        self._write = write
+        self._close = close
+        self.local = local
+        self.remote = remote
+        self.user: AmiUser | None = None
+        self.events_on = True
+        self.event_mask: frozenset[str] | None = None  # None: every readable class
+        self.challenge = ""
+        self.closed = False
+        self._held: list[bytes] | None = None  # events held during a sync Originate
+        self.session_id = f"0x{id(self) & 0xFFFFFFFFFFFF:x}"
+        self.started = time.time()
+
+    # ---------------------------------------------------------------- output
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether Login succeeded."""
+        return self.user is not None
+
+    def send(self, message: Message | list[Header]) -> None:
+        """Writes one message (response or event) now."""
+        if self.closed:
+            return
+        headers = message.headers if isinstance(message, Message) else message
+        self._write(encode_message(headers))
+
+    def wants(self, cls: str) -> bool:
+        """Whether an event of class ``cls`` is delivered to this session."""
+        if self.user is None or not self.events_on or cls not in self.user.read:
+            return False
+        return self.event_mask is None or cls in self.event_mask
+
+    def deliver(self, message: Message, cls: str) -> None:
+        """Delivers a broadcast event if this session reads its class."""
+        if self.closed or not self.wants(cls):
+            return
+        data = encode_message(message.headers)
+        if self._held is not None:
+            self._held.append(data)
+        else:
+            self._write(data)
+
+    def close(self) -> None:
+        """Closes the connection (after what was written)."""
+        if not self.closed:
+            self.closed = True
+            self._close()
+
+    # -------------------------------------------------------------- dispatch
+
+    async def handle(self, msg: Message) -> None:
+        """Runs one action and writes its response (and list events)."""
+        action = (msg.get("Action") or "").strip()
+        lower = action.lower()
+        faults = self.sim.faults
+        if faults.slow_seconds > 0:
+            await asyncio.sleep(faults.slow_seconds)
+        if faults.swallows(action):
+            return
+        if not action:
+            self._error(msg, "Missing action in request")
+            self._security_event("RequestBadFormat", "Error", [("RequestType", "Action: NONE")])
+            return
+        if not self.authenticated and lower not in _PRE_AUTH:
+            self._error(msg, "Permission denied")
+            return
+        handler = self._handlers().get(lower)
+        if handler is None:
+            self._error(
+                msg,
+                f"Invalid/unknown command: {action}. "
+                "Use Action: ListCommands to show available commands.",
+            )
+            self._security_event(
+                "RequestBadFormat", "Error", [("RequestType", f"Action: {action}")]
+            )
+            return
+        needed = ACTION_CLASSES.get(lower, frozenset())
+        if needed and self.user is not None and not (needed & self.user.write):
+            self._error(msg, "Permission denied")
+            return
+        await handler(msg)
+
+    def _handlers(self) -> dict[str, Callable[[Message], Awaitable[None]]]:
+        return {
+            "login": self._login,
+            "challenge": self._challenge,
+            "logoff": self._logoff,
+            "ping": self._ping,
+            "events": self._events,
+            "originate": self._originate,
+            "hangup": self._hangup,
+            "status": self._status,
+            "coreshowchannels": self._coreshowchannels,
+            "command": self._command,
+            "setvar": self._setvar,
+            "getvar": self._getvar,
+            "redirect": self._redirect,
+            "controlplayback": self._controlplayback,
+            "queueadd": self._queueadd,
+            "userevent": self._userevent,
+            "listcommands": self._listcommands,
+        }
+
+    # ------------------------------------------------------------- responses
+
+    @staticmethod
+    def _head(msg: Message, status: str) -> list[Header]:
+        headers: list[Header] = [("Response", status)]
+        aid = msg.get("ActionID")
+        if aid is not None:
+            headers.append(("ActionID", aid))
+        return headers
+
+    def _error(self, msg: Message, text: str) -> None:
+        self.send([*self._head(msg, "Error"), ("Message", text)])
+
+    def _success(self, msg: Message, text: str | None = None, *extra: Header) -> None:
+        headers = self._head(msg, "Success")
+        if text is not None:
+            headers.append(("Message", text))
+        self.send([*headers, *extra])
+
+    def _list_event(self, msg: Message, name: str, headers: list[Header]) -> None:
+        """A list item or Complete event: only for this session, no Privilege."""
+        aid = msg.get("ActionID")
+        head: list[Header] = [("Event", name)]
+        if aid is not None:
+            head.append(("ActionID", aid))
+        self.send(head + headers)
+
+    def _security_event(self, name: str, severity: str, extra: list[Header]) -> None:
+        now = time.time()
+        headers: list[Header] = [
+            ("EventTV", _tv(now)),
+            ("Severity", severity),
+            ("Service", "AMI"),
+            ("EventVersion", "1"),
+        ]
+        if name == "SuccessfulAuth":
+            headers += [("AccountID", self.user.username if self.user else "")]
+        headers += [
+            ("SessionID", self.session_id),
+            ("LocalAddress", f"IPV4/TCP/{self.local[0]}/{self.local[1]}"),
+            ("RemoteAddress", f"IPV4/TCP/{self.remote[0]}/{self.remote[1]}"),
+            *extra,
+            ("SessionTV", _tv(self.started)),
+        ]
+        if name != "SuccessfulAuth":
+            headers.append(("AccountID", self.user.username if self.user else ""))
+        self.sim.engine.emit_message(event(name, "security,all", headers), "security")
+
+    # --------------------------------------------------------------- actions
+
+    async def _auth_failed(self, msg: Message) -> None:
+        # Asterisk sleeps ~1 s on a failed login, answers, then hangs up.
+        await asyncio.sleep(1.0 * self.sim.time_scale)
+        self._error(msg, "Authentication failed")
+        self.close()
+
+    async def _login(self, msg: Message) -> None:
+        if self.authenticated:
+            self._success(msg, "Already authenticated")
+            return
+        username = msg.get("Username") or ""
+        user = self.sim.world.users.get(username)
+        ok = False
+        if user is not None and not self.sim.faults.refuse_logins:
+            auth_type = (msg.get("AuthType") or "").lower()
+            if auth_type == "md5":
+                key = (msg.get("Key") or "").lower()
+                if self.challenge:
+                    expect = hashlib.md5(
+                        (self.challenge + user.secret).encode(), usedforsecurity=False
+                    ).hexdigest()
+                    ok = key == expect
+            else:
+                ok = (msg.get("Secret") or "") == user.secret
+        if not ok:
+            await self._auth_failed(msg)
+            return
+        assert user is not None
+        self.user = user
+        self._apply_event_mask(msg.get("Events"), login=True)
+        self._success(msg, "Authentication accepted")
+        if self.wants("system"):
+            uptime = str(self.sim.engine.uptime())
+            self.send(
+                event(
+                    "FullyBooted",
+                    "system,all",
+                    [("Uptime", uptime), ("LastReload", uptime), ("Status", "Fully Booted")],
+                )
+            )
+        self._security_event("SuccessfulAuth", "Informational", [("UsingPassword", "0")])
+
+    async def _challenge(self, msg: Message) -> None:
+        if (msg.get("AuthType") or "").lower() != "md5":
+            self._error(msg, "Must specify AuthType")
+            return
+        if not self.challenge:
+            self.challenge = str(random.randint(100_000_000, 999_999_999))  # noqa: S311
+        self.send([*self._head(msg, "Success"), ("Challenge", self.challenge)])
+
+    async def _logoff(self, msg: Message) -> None:
+        self.send([*self._head(msg, "Goodbye"), ("Message", "Thanks for all the fish.")])
+        self.close()
+
+    async def _ping(self, msg: Message) -> None:
+        self.send(
+            [*self._head(msg, "Success"), ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")]
+        )
+
+    def _apply_event_mask(self, value: str | None, *, login: bool = False) -> bool:
+        """Applies an ``Events:``/``EventMask:`` value; returns whether events are on."""
+        if value is None:
+            return self.events_on
+        word = value.strip().lower()
+        if word in {"on", "yes", "true", "1"}:
+            self.events_on, self.event_mask = True, None
+        elif word in {"off", "no", "false", "0"}:
+            self.events_on = False
+        else:
+            classes = parse_classes(word)
+            self.events_on = bool(classes)
+            self.event_mask = classes or None
+        del login
+        return self.events_on
+
+    async def _events(self, msg: Message) -> None:
+        on = self._apply_event_mask(msg.get("EventMask") or "off")
+        self.send([*self._head(msg, "Success"), ("Events", "On" if on else "Off")])
+
+    async def _originate(self, msg: Message) -> None:
+        channel = msg.get("Channel") or ""
+        if not channel:
+            self._error(msg, "Channel not specified")
+            return
+        app = msg.get("Application") or ""
+        exten, context, priority = (msg.get(k) or "" for k in ("Exten", "Context", "Priority"))
+        if not app and not (exten and context and priority):
+            self._error(msg, "Originate with 'Exten' requires 'Context' and 'Priority'")
+            return
+        if not app and not priority.isdigit():
+            self._error(msg, "Invalid priority")
+            return
+        try:
+            timeout = int(msg.get("Timeout") or "30000")
+        except ValueError:
+            timeout = 30000
+        variables: dict[str, str] = {}
+        for item in msg.get_all("Variable"):
+            for pair in item.split(","):
+                name, _, value = pair.partition("=")
+                if name:
+                    variables[name.strip()] = value
+        is_async = (msg.get("Async") or "").lower() in {"true", "yes", "1", "on"}
+        req = OriginateRequest(
+            channel=channel,
+            context=context,
+            exten=exten,
+            priority=priority,
+            application=app,
+            data=msg.get("Data") or "",
+            callerid=msg.get("CallerID") or "",
+            timeout_ms=timeout,
+            variables=variables,
+            account=msg.get("Account") or "",
+            channel_id=msg.get("ChannelId") or "",
+            other_channel_id=msg.get("OtherChannelId") or "",
+            is_async=is_async,
+            action_id=msg.get("ActionID"),
+        )
+        engine = self.sim.engine
+        try:
+            engine.check_originate(req)
+        except OriginateError as exc:
+            self._error(msg, str(exc))
+            return
+        if is_async:
+            self._success(msg, "Originate successfully queued")
+            engine.originate(req)
+            return
+        # Sync: this session gets nothing until the far end answers (fixture 11).
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+
+        def finished(ok: bool) -> None:
+            if not done.done():
+                done.set_result(ok)
+
+        self._held = []
+        try:
+            engine.originate(req, finished)
+            ok = await done
+        finally:
+            held, self._held = self._held, None
+        if ok:
+            self._success(msg, "Originate successfully queued")
+        else:
+            self._error(msg, "Originate failed")
+        for data in held or []:
+            if not self.closed:
+                self._write(data)
+
+    def _lookup(self, name: str) -> Channel | None:
+        return self.sim.engine.find_channel(name)
+
+    async def _hangup(self, msg: Message) -> None:
+        name = msg.get("Channel") or ""
+        if not name:
+            self._error(msg, "No channel specified")
+            return
+        try:
+            cause = int(msg.get("Cause") or "0") or 16
+        except ValueError:
+            cause = 16
+        engine = self.sim.engine
+        if len(name) > 2 and name.startswith("/") and name.endswith("/"):
+            try:
+                matched = engine.match_channels(name[1:-1])
+            except re.error:
+                self._error(msg, "Invalid channel regex")
+                return
+            self._list_start(msg, "Channels hung up will follow")
+            aid = msg.get("ActionID")
+            for ch in matched:
+                # Here the ActionID comes after Channel (fixture 15).
+                item: list[Header] = [("Event", "ChannelHungup"), ("Channel", ch.name)]
+                self.send(item + ([("ActionID", aid)] if aid is not None else []))
+            self._list_event(
+                msg,
+                "ChannelsHungupListComplete",
+                [("EventList", "Complete"), ("ListItems", str(len(matched)))],
+            )
+            engine.hangup_many(matched, cause)
+            return
+        ch = self._lookup(name)
+        if ch is None:
+            self._error(msg, "No such channel")
+            return
+        self._success(msg, "Channel Hungup")
+        engine.hangup(ch, cause)
+
+    def _list_start(self, msg: Message, text: str) -> None:
+        self.send([*self._head(msg, "Success"), ("EventList", "start"), ("Message", text)])
+
+    async def _status(self, msg: Message) -> None:
+        engine = self.sim.engine
+        name = msg.get("Channel") or ""
+        if name and name.lower() != "all":
+            ch = self._lookup(name)
+            if ch is None:
+                self._error(msg, "No such channel")
+                return
+            chans = [ch]
+        else:
+            chans = list(reversed(engine.channels.values()))
+        wanted = [v.strip() for v in (msg.get("Variables") or "").split(",") if v.strip()]
+        self._list_start(msg, "Channel status will follow")
+        aid = msg.get("ActionID")
+        for ch in chans:
+            headers: list[Header] = [
+                *ch.block(),
+                ("Type", "Local"),
+                ("DNID", ""),
+                ("EffectiveConnectedLineNum", ch.conn_num),
+                ("EffectiveConnectedLineName", ch.conn_name),
+                ("TimeToHangup", "0"),
+                ("BridgeID", ch.bridge_id),
+                ("Application", ch.app),
+                ("Data", ch.app_data),
+                ("Nativeformats", "(slin)"),
+                ("Readformat", "slin"),
+                ("Readtrans", ""),
+                ("Writeformat", "slin"),
+                ("Writetrans", ""),
+                ("Callgroup", "0"),
+                ("Pickupgroup", "0"),
+                ("Seconds", str(int(engine.lab_elapsed(ch.created)))),
+            ]
+            for var in wanted:
+                value = engine.get_var(ch, var)
+                headers.append(("Variable", f"{var}={value if value is not None else '(null)'}"))
+            if aid is not None:
+                headers.append(("ActionID", aid))
+            self.send(event("Status", "Call", headers))
+        n = str(len(chans))
+        self._list_event(
+            msg, "StatusComplete", [("EventList", "Complete"), ("ListItems", n), ("Items", n)]
+        )
+
+    async def _coreshowchannels(self, msg: Message) -> None:
+        engine = self.sim.engine
+        self._list_start(msg, "Channels will follow")
+        chans = list(engine.channels.values())
+        for ch in chans:
+            secs = int(engine.lab_elapsed(ch.created))
+            duration = f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+            self._list_event(
+                msg,
+                "CoreShowChannel",
+                [
+                    *ch.block(),
+                    ("Application", ch.app),
+                    ("ApplicationData", ch.app_data),
+                    ("Duration", duration),
+                    ("BridgeId", ch.bridge_id),
+                ],
+            )
+        self._list_event(
+            msg,
+            "CoreShowChannelsComplete",
+            [("EventList", "Complete"), ("ListItems", str(len(chans)))],
+        )
+
+    async def _command(self, msg: Message) -> None:
+        command = msg.get("Command") or ""
+        if not command:
+            self._error(msg, "No command provided")
+            return
+        ok, lines = run_cli(self.sim, command)
+        headers = self._head(msg, "Success" if ok else "Error")
+        headers.append(("Message", "Command output follows"))
+        headers += [("Output", line) for line in lines]
+        self.send(headers)
+
+    async def _setvar(self, msg: Message) -> None:
+        var = msg.get("Variable") or ""
+        if not var:
+            self._error(msg, "No variable specified")
+            return
+        name = msg.get("Channel") or ""
+        ch = None
+        if name:
+            ch = self._lookup(name)
+            if ch is None:
+                self._error(msg, "No such channel")
+                return
+        self.sim.engine.set_var(ch, var, msg.get("Value") or "")
+        self._success(msg, "Variable Set")
+
+    async def _getvar(self, msg: Message) -> None:
+        var = msg.get("Variable") or ""
+        if not var:
+            self._error(msg, "No variable specified")
+            return
+        name = msg.get("Channel") or ""
+        ch = None
+        if name:
+            ch = self._lookup(name)
+            if ch is None:
+                self._error(msg, "No such channel")
+                return
+        value = self.sim.engine.get_var(ch, var)
+        self.send([*self._head(msg, "Success"), ("Variable", var), ("Value", value or "")])
+
+    async def _redirect(self, msg: Message) -> None:
+        name = msg.get("Channel") or ""
+        if not name:
+            self._error(msg, "Channel not specified")
+            return
+        if self._lookup(name) is None:
+            self._error(msg, f"Channel does not exist: {name}")
+            return
+        # Transfers belong to a later issue: refuse rather than pretend.
+        self._error(msg, "Redirect failed")
+
+    async def _controlplayback(self, msg: Message) -> None:
+        name = msg.get("Channel") or ""
+        if not name:
+            self._error(msg, "Channel not specified")
+            return
+        control = (msg.get("Control") or "").lower()
+        if not control:
+            self._error(msg, "Control not specified")
+            return
+        if self._lookup(name) is None:
+            self._error(msg, "No such channel")
+            return
+        if control not in {"stop", "forward", "reverse", "pause", "restart"}:
+            self._error(msg, "Unknown control type")
+            return
+        self.send(self._head(msg, "Success"))
+
+    async def _queueadd(self, msg: Message) -> None:
+        queue = msg.get("Queue") or ""
+        if not queue:
+            self._error(msg, "'Queue' not specified.")
+            return
+        if queue not in self.sim.world.queues:
+            self._error(msg, "Unable to add interface to queue: No such queue")
+            return
+        self._error(msg, "Unable to add interface: Already there")
+
+    async def _userevent(self, msg: Message) -> None:
+        name = msg.get("UserEvent") or ""
+        headers: list[Header] = [("UserEvent", name)]
+        headers += [(k, v) for k, v in msg.headers if k.lower() not in {"action", "userevent"}]
+        self.sim.engine.emit_message(event("UserEvent", "user,all", headers), "user")
+        self._success(msg, "Event Sent")
+
+    async def _listcommands(self, msg: Message) -> None:
+        headers = self._head(msg, "Success")
+        for name in sorted(self._handlers()):
+            headers.append((name.capitalize(), f"{name.capitalize()}.  Priv: <none>"))
+        self.send(headers)
+
+
+__all__ = ["ACTION_CLASSES", "UNKNOWN", "AmiSession", "Faults"]

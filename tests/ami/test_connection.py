@@ -1,0 +1,573 @@
+"""AmiConnection against a scripted AMI server on 127.0.0.1 (tests/ami/scripted_server.py).
+
+Timeouts are short so the suite runs in seconds; nothing asserts on wall-clock
+durations, only on what happened (answers, states, counts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import logging
+import random
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from telgate_server.backends.ami.codec import Message, Parser
+from telgate_server.backends.ami.connection import DROPPED_EVENT, AmiConnection
+from telgate_server.config import AmiBackendConfig
+from telgate_server.errors import DeadlineExceeded, InvalidArgument, Unavailable
+from telgate_server.gateway.model import LinkState, LinkStatus
+
+from tests.ami.scripted_server import ScriptedAmiServer, ServerConn
+from tests.shared import load_ami_fixture
+
+UP, DOWN, AUTH_FAILED = LinkState.UP, LinkState.DOWN, LinkState.AUTH_FAILED
+SECRET = "telgate-secret"
+
+
+class Recorder:
+    """Collects what the connection hands to its callbacks."""
+
+    def __init__(self) -> None:
+        self.events: list[Message] = []
+        self.links: list[LinkStatus] = []
+        self.hook: Callable[[Message], None] | None = None
+
+    def on_event(self, msg: Message) -> None:
+        self.events.append(msg)
+        if self.hook is not None:
+            self.hook(msg)
+
+    def on_link(self, status: LinkStatus) -> None:
+        self.links.append(status)
+
+    def names(self, *, skip: tuple[str, ...] = ("FullyBooted",)) -> list[str]:
+        return [e.name for e in self.events if e.name not in skip]
+
+    def states(self) -> list[LinkState]:
+        return [s.state for s in self.links]
+
+
+class RecordingRandom(random.Random):
+    """Returns the top of each jitter range, and remembers the ranges asked for."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.calls: list[tuple[float, float]] = []
+
+    def uniform(self, a: float, b: float) -> float:
+        self.calls.append((a, b))
+        return b
+
+
+def make_config(port: int, **over: Any) -> AmiBackendConfig:
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "telgate",
+        "secret": SECRET,
+        "auth": "plain",
+        "connect_timeout": 1.0,
+        "action_timeout": 0.5,
+        "ping_interval": 60.0,
+        "reconnect_min": 0.01,
+        "reconnect_max": 0.05,
+        "auth_retry": 30.0,
+        "event_queue_size": 100,
+    }
+    values.update(over)
+    return AmiBackendConfig.model_validate(values)
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    port: int, rng: random.Random | None = None, **over: Any
+) -> AsyncIterator[tuple[AmiConnection, Recorder]]:
+    rec = Recorder()
+    conn = AmiConnection(
+        "pbx",
+        make_config(port, **over),
+        on_event=rec.on_event,
+        on_link=rec.on_link,
+        rng=rng or random.Random(1),
+    )
+    await conn.start()
+    try:
+        yield conn, rec
+    finally:
+        await conn.stop()
+
+
+async def eventually(predicate: Callable[[], bool], within: float = 3.0) -> None:
+    """Polls: the conditions are about the connection's internals, which signal nothing."""
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+
+
+async def silent(conn: ServerConn, msg: Message) -> None:
+    """A handler that never answers."""
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[ScriptedAmiServer]:
+    srv = ScriptedAmiServer()
+    await srv.start()
+    yield srv
+    await srv.close()
+
+
+# ---------------------------------------------------------------- login
+
+
+async def test_plain_login(server: ScriptedAmiServer) -> None:
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        login = await server.wait_action("Login")
+        assert login.headers[0] == ("Action", "Login")
+        assert (login.action_id or "").startswith("tg-")
+        assert login.get("Username") == "telgate"
+        assert login.get("Secret") == SECRET
+        assert login.get("Events") == "on"
+        assert conn.banner == "Asterisk Call Manager/11.0.0"
+        assert conn.status.version == "11.0.0"
+        assert conn.status.detail == f"logged in to 127.0.0.1:{server.port} as 'telgate'"
+        assert rec.states() == [LinkState.CONNECTING, UP]
+        # Events that follow the login response are delivered like any other.
+        await eventually(lambda: [e.name for e in rec.events] == ["FullyBooted"])
+
+
+async def test_md5_login_sends_key_not_secret(server: ScriptedAmiServer) -> None:
+    server.users = {"md5user": "md5-secret"}
+    async with connected(server.port, auth="md5", username="md5user", secret="md5-secret") as (
+        conn,
+        _,
+    ):
+        assert await conn.wait_up(3)
+        challenge = await server.wait_action("Challenge")
+        assert challenge.get("AuthType") == "MD5"
+        login = await server.wait_action("Login")
+        assert login.get("AuthType") == "MD5"
+        assert login.get("Username") == "md5user"
+        assert login.get("Key") == hashlib.md5(b"504421193md5-secret").hexdigest()
+        assert login.get("Events") == "on"
+        assert "Secret" not in login
+        assert b"md5-secret" not in server.connections[0].raw
+
+
+@pytest.mark.parametrize("auth", ["plain", "md5"])
+async def test_refused_login_is_auth_failed(server: ScriptedAmiServer, auth: str) -> None:
+    server.users = {"telgate": "another-secret"}
+    async with connected(server.port, auth=auth) as (conn, rec):
+        await eventually(lambda: conn.status.state is AUTH_FAILED)
+        assert conn.status.detail == (
+            "the PBX refused the login of user 'telgate' (Authentication failed)"
+        )
+        assert rec.states() == [LinkState.CONNECTING, AUTH_FAILED]
+        with pytest.raises(Unavailable) as info:
+            await conn.action("Ping")
+        assert info.value.message.startswith("the AMI link to pbx is auth_failed: ")
+        assert info.value.reason == "BACKEND_UNAVAILABLE"
+
+
+async def test_refused_login_waits_auth_retry_before_trying_again(
+    server: ScriptedAmiServer,
+) -> None:
+    server.users = {}
+    # A short auth_retry: the connection keeps trying...
+    async with connected(server.port, auth_retry=0.02):
+        await server.wait_for(lambda: server.login_attempts >= 3)
+    # ...a long one: one attempt, then silence over the same kind of window.
+    server.login_attempts = 0
+    async with connected(server.port, auth_retry=30.0) as (conn, _):
+        await eventually(lambda: conn.status.state is AUTH_FAILED)
+        await asyncio.sleep(0.3)
+        assert server.login_attempts == 1
+
+
+async def test_secret_never_logged_nor_in_details(
+    server: ScriptedAmiServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="telgate.ami")
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        await conn.action("Ping")
+        # The PBX changes the secret and drops us: the next login is refused.
+        server.users = {"telgate": "rotated"}
+        server.connections[0].close()
+        await eventually(lambda: conn.status.state is AUTH_FAILED)
+    assert caplog.records, "the connection logs its state changes"
+    assert SECRET not in caplog.text
+    assert all(SECRET not in s.detail for s in rec.links)
+
+
+# ---------------------------------------------------------------- link problems
+
+
+async def test_connection_refused_is_down_and_retried() -> None:
+    rng = RecordingRandom()
+    port = closed_port()
+    async with connected(port, rng=rng) as (conn, rec):
+        await eventually(lambda: len(rng.calls) >= 3)
+        assert conn.status.state is DOWN
+        assert conn.status.detail.startswith(f"could not connect to 127.0.0.1:{port}: ")
+        with pytest.raises(Unavailable) as info:
+            await conn.action("Ping")
+        assert info.value.message.startswith("the AMI link to pbx is ")
+        # on_link only on changes: never the same (state, detail) twice in a row.
+        pairs = [(s.state, s.detail) for s in rec.links]
+        assert all(a != b for a, b in itertools.pairwise(pairs))
+
+
+@pytest.mark.parametrize(
+    ("banner", "detail"),
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n", "is not an Asterisk manager interface"),
+        (b"", "sent no AMI greeting within 0.2 s"),
+    ],
+)
+async def test_bad_or_missing_banner_is_down(banner: bytes, detail: str) -> None:
+    srv = ScriptedAmiServer(banner=banner)
+    await srv.start()
+    try:
+        async with connected(srv.port, connect_timeout=0.2) as (conn, rec):
+            await eventually(lambda: any(s.state is DOWN for s in rec.links))
+            down = next(s for s in rec.links if s.state is DOWN)
+            assert detail in down.detail
+            assert not await conn.wait_up(0.05)
+        assert srv.login_attempts == 0
+    finally:
+        await srv.close()
+
+
+async def test_backoff_is_exponential_full_jitter_and_resets_after_login(
+    server: ScriptedAmiServer,
+) -> None:
+    rng = RecordingRandom()
+    server.banner = b"not AMI\r\n"
+    async with connected(server.port, rng=rng, reconnect_min=0.01, reconnect_max=0.04) as (
+        conn,
+        rec,
+    ):
+        await server.wait_for(lambda: len(server.connections) >= 4)
+        server.banner = b"Asterisk Call Manager/11.0.0\r\n"
+        assert await conn.wait_up(3)
+        before_up = list(rng.calls)
+        assert len(before_up) >= 4
+        assert before_up[:4] == [(0.0, 0.01), (0.0, 0.02), (0.0, 0.04), (0.0, 0.04)]
+        assert all(b == 0.04 for _, b in before_up[4:])
+        server.connections[-1].close()
+        await eventually(lambda: rec.states().count(UP) == 2)
+        # A successful login resets the backoff.
+        assert rng.calls[len(before_up)] == (0.0, 0.01)
+
+
+async def test_socket_drop_fails_in_flight_action_and_reconnects(
+    server: ScriptedAmiServer,
+) -> None:
+    async def hang_up_on_us(conn: ServerConn, msg: Message) -> None:
+        conn.close()
+
+    server.handlers["hangup"] = hang_up_on_us
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        with pytest.raises(Unavailable) as info:
+            await conn.action("Hangup", [("Channel", "Local/201@phones-00000008;1")])
+        assert info.value.reason == "LINK_LOST"
+        assert "dropped while Hangup was in flight" in info.value.message
+        assert "may or may not have run" in info.value.message
+        await eventually(lambda: rec.states().count(UP) == 2)
+        assert rec.states() == [LinkState.CONNECTING, UP, DOWN, LinkState.CONNECTING, UP]
+        assert "closed the connection" in rec.links[2].detail
+        assert len(server.connections) == 2
+        assert (await conn.action("Ping")).ok
+
+
+async def test_garbage_drops_the_link_and_reconnects(server: ScriptedAmiServer) -> None:
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        # More than the codec's 1 MiB limit without an end of message.
+        server.connections[0].send_raw(b"x" * ((1 << 20) + 100))
+        await eventually(lambda: rec.states().count(UP) == 2)
+        down = next(s for s in rec.links if s.state is DOWN)
+        assert "sent data that is not AMI" in down.detail
+        assert (await conn.action("Ping")).ok
+
+
+async def test_ping_keepalive_detects_a_dead_server(server: ScriptedAmiServer) -> None:
+    server.answer_ping = False
+    async with connected(server.port, ping_interval=0.05, action_timeout=0.2) as (conn, rec):
+        await eventually(lambda: any(s.state is DOWN for s in rec.links))
+        down = next(s for s in rec.links if s.state is DOWN)
+        assert "did not answer a Ping within 0.2 s" in down.detail
+        server.answer_ping = True
+        await eventually(lambda: rec.states().count(UP) == 2)
+        # The gateway closed the dead socket itself.
+        await asyncio.wait_for(server.connections[0].closed.wait(), 3)
+        assert await server.wait_action("Ping", count=2)
+        assert conn.status.state is UP
+
+
+# ---------------------------------------------------------------- actions
+
+
+async def test_action_correlation_with_interleaved_events(server: ScriptedAmiServer) -> None:
+    server.handlers["originate"] = silent
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        first = asyncio.create_task(conn.action("Originate", [("Channel", "Local/201@phones")]))
+        second = asyncio.create_task(conn.action("Originate", [("Channel", "Local/202@phones")]))
+        a1 = await server.wait_action("Originate", 1)
+        a2 = await server.wait_action("Originate", 2)
+        assert a1.action_id != a2.action_id
+        srv = server.connections[0]
+        by_channel = {a.get("Channel"): a for a in (a1, a2)}
+        o201, o202 = by_channel["Local/201@phones"], by_channel["Local/202@phones"]
+        # Answers out of order, with events between them.
+        srv.send(("Event", "Newchannel"), ("Privilege", "call,all"), ("Channel", "A"))
+        srv.reply(o202, "Success", ("Message", "Originate successfully queued"))
+        srv.send(
+            ("Event", "OriginateResponse"),
+            ("Privilege", "call,all"),
+            ("ActionID", o202.action_id or ""),
+            ("Response", "Success"),
+        )
+        srv.send(("Event", "Newchannel"), ("Privilege", "call,all"), ("Channel", "B"))
+        srv.reply(o201, "Error", ("Message", "Extension does not exist."))
+        r201, r202 = await asyncio.gather(first, second)
+        assert r202.ok
+        assert r202.message == "Originate successfully queued"
+        assert r202.response.action_id == o202.action_id
+        assert (r202.events, r202.complete) == ([], None)
+        assert not r201.ok
+        assert r201.message == "Extension does not exist."
+        # The event that preceded an answer on the wire was delivered before it.
+        assert rec.names() == ["Newchannel", "OriginateResponse", "Newchannel"]
+        assert [e.get("Channel") for e in rec.events if e.name == "Newchannel"] == ["A", "B"]
+        # OriginateResponse carries a finished action's id: an ordinary event.
+        assert rec.events[-2].action_id == o202.action_id
+
+
+async def test_unknown_action_returns_error_response(server: ScriptedAmiServer) -> None:
+    async with connected(server.port) as (conn, _):
+        assert await conn.wait_up(3)
+        result = await conn.action("FooBarBaz")
+        assert not result.ok
+        assert result.message.startswith("Invalid/unknown command: FooBarBaz.")
+
+
+def coreshowchannels_answer() -> list[bytes]:
+    """The real answer to CoreShowChannels (ActionID a004) from fixture 13, per message."""
+    recv = load_ami_fixture("13-coreshowchannels").recv
+    start = recv.index(b"Response: Success\r\nActionID: a004\r\n")
+    complete = recv.index(b"Event: CoreShowChannelsComplete\r\n", start)
+    end = recv.index(b"\r\n\r\n", complete) + 4
+    return [block + b"\r\n\r\n" for block in recv[start:end].split(b"\r\n\r\n")[:-1]]
+
+
+async def test_list_action_gathers_fixture_items(server: ScriptedAmiServer) -> None:
+    interleaved = b"Event: Newexten\r\nPrivilege: dialplan,all\r\nChannel: Local/x;1\r\n\r\n"
+
+    async def answer(conn: ServerConn, msg: Message) -> None:
+        blocks = coreshowchannels_answer()
+        blocks.insert(4, interleaved)  # an ordinary event between the items
+        own = f"ActionID: {msg.action_id}\r\n".encode()
+        data = b"".join(blocks).replace(b"ActionID: a004\r\n", own)
+        # Two writes split in the middle of a message, as TCP may deliver them.
+        conn.send_raw(data[:1001])
+        await conn.drain()
+        await asyncio.sleep(0.01)
+        conn.send_raw(data[1001:])
+
+    server.handlers["coreshowchannels"] = answer
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        result = await conn.action("CoreShowChannels")
+        assert result.ok
+        assert result.message == "Channels will follow"
+        assert result.response.get("EventList") == "start"
+        assert [e.name for e in result.events] == ["CoreShowChannel"] * 8
+        assert result.events[0].get("Channel") == "Local/201@phones-00000008;1"
+        assert result.events[0].get("BridgeId") == "673985ad-651e-4208-b4b9-e4a3cdd3749e"
+        assert result.complete is not None
+        assert result.complete.name == "CoreShowChannelsComplete"
+        assert result.complete.get("ListItems") == "8"
+        assert rec.names() == ["Newexten"]
+
+
+async def test_empty_list(server: ScriptedAmiServer) -> None:
+    async def answer(conn: ServerConn, msg: Message) -> None:
+        conn.reply(msg, "Success", ("EventList", "start"), ("Message", "Queue status will follow"))
+        conn.send(
+            ("Event", "QueueStatusComplete"),
+            ("ActionID", msg.action_id or ""),
+            ("EventList", "Complete"),
+            ("ListItems", "0"),
+        )
+
+    server.handlers["queuestatus"] = answer
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        result = await conn.action("QueueStatus", [("Queue", "nope")])
+        assert result.ok
+        assert result.events == []
+        assert result.complete is not None
+        assert result.complete.get("ListItems") == "0"
+        assert rec.names() == []
+
+
+async def test_action_timeout_and_late_answers_ignored(server: ScriptedAmiServer) -> None:
+    server.handlers["getvar"] = silent
+
+    async def half_a_list(conn: ServerConn, msg: Message) -> None:
+        conn.reply(
+            msg, "Success", ("EventList", "start"), ("Message", "Channel status will follow")
+        )
+        conn.send(("Event", "Status"), ("Privilege", "Call"), ("ActionID", msg.action_id or ""))
+
+    server.handlers["status"] = half_a_list
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        with pytest.raises(DeadlineExceeded) as info:
+            await conn.action("Getvar", [("Variable", "X")], timeout=0.1)
+        assert info.value.message == "the PBX behind pbx did not answer Getvar within 0.1 s"
+        with pytest.raises(DeadlineExceeded) as info:
+            await conn.action("Status")  # default: config.action_timeout
+        assert "did not answer Status within 0.5 s" in info.value.message
+        srv = server.connections[0]
+        getvar = await server.wait_action("Getvar")
+        status = await server.wait_action("Status")
+        srv.reply(getvar, "Success", ("Variable", "X"), ("Value", "1"))
+        for _ in range(2):
+            srv.send(
+                ("Event", "Status"), ("Privilege", "Call"), ("ActionID", status.action_id or "")
+            )
+        srv.send(
+            ("Event", "StatusComplete"),
+            ("ActionID", status.action_id or ""),
+            ("EventList", "Complete"),
+            ("ListItems", "3"),
+        )
+        srv.send(("Event", "Hangup"), ("Privilege", "call,all"))
+        # The late answers are ignored, the link stays up and keeps working.
+        assert (await conn.action("Ping")).ok
+        await eventually(lambda: rec.names() == ["Hangup"])
+        assert conn.status.state is UP
+
+
+@pytest.mark.parametrize(
+    ("headers", "named"),
+    [
+        ([("CallerID", "x\r\nAction: Hangup")], "CallerID"),
+        ([("Channel", "Local/201@phones\n")], "Channel"),
+        ([("Bad:Name", "x")], "Bad:Name"),
+        ([("ActionID", "mine")], "ActionID"),
+    ],
+)
+async def test_bad_header_is_invalid_argument_and_nothing_written(
+    server: ScriptedAmiServer, headers: list[tuple[str, str]], named: str
+) -> None:
+    async with connected(server.port) as (conn, _):
+        assert await conn.wait_up(3)
+        srv = server.connections[0]
+        await server.wait_for(lambda: len(srv.actions) == 1)  # the Login
+        before = len(srv.raw)
+        with pytest.raises(InvalidArgument) as info:
+            await conn.action("Originate", headers)
+        assert repr(named) in info.value.message
+        assert (await conn.action("Ping")).ok
+        # The only thing written since the login is that Ping.
+        sent = Parser(expect_banner=False).feed(bytes(srv.raw[before:]))
+        assert [m.name for m in sent if isinstance(m, Message)] == ["Ping"]
+
+
+# ---------------------------------------------------------------- events
+
+
+async def test_events_in_order(server: ScriptedAmiServer) -> None:
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        srv = server.connections[0]
+        for i in range(50):
+            srv.send(("Event", "VarSet"), ("Privilege", "dialplan,all"), ("Value", str(i)))
+            if i % 7 == 0:
+                await srv.drain()
+        await eventually(lambda: len(rec.names()) == 50)
+        assert [e.get("Value") for e in rec.events if e.name == "VarSet"] == [
+            str(i) for i in range(50)
+        ]
+
+
+async def test_event_queue_overflow_reports_dropped_and_keeps_responses(
+    server: ScriptedAmiServer,
+) -> None:
+    server.handlers["getvar"] = silent
+    total = 3000
+    async with connected(server.port, event_queue_size=100) as (conn, rec):
+        assert await conn.wait_up(3)
+        await eventually(lambda: [e.name for e in rec.events] == ["FullyBooted"])
+        pending = asyncio.create_task(conn.action("Getvar", [("Variable", "X")], timeout=3))
+        getvar = await server.wait_action("Getvar")
+
+        def event(i: int) -> bytes:
+            return b"Event: VarSet\r\nPrivilege: dialplan,all\r\nValue: %d\r\n\r\n" % i
+
+        # One burst, far more than the queue holds, with the answer in the middle:
+        # the test writes synchronously, so the reader finds it all at once.
+        burst = b"".join(event(i) for i in range(total // 2))
+        burst += (
+            b"Response: Success\r\nActionID: %s\r\nValue: 1\r\n\r\n"
+            % (getvar.action_id or "").encode()
+        )
+        burst += b"".join(event(i) for i in range(total // 2, total))
+        server.connections[0].send_raw(burst)
+
+        def delivered() -> list[int]:
+            return [int(e["Value"]) for e in rec.events if e.name == "VarSet"]
+
+        def dropped() -> int:
+            return sum(int(e["Count"]) for e in rec.events if e.name == DROPPED_EVENT)
+
+        await eventually(lambda: len(delivered()) + dropped() == total)
+        assert dropped() > 0
+        assert delivered() == sorted(delivered())
+        result = await pending
+        assert result.ok
+        assert result.response.get("Value") == "1"
+        assert conn.status.state is UP
+
+
+# ---------------------------------------------------------------- stop
+
+
+async def test_stop_logs_off_and_fails_in_flight_actions(server: ScriptedAmiServer) -> None:
+    server.handlers["getvar"] = silent
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        in_flight = asyncio.create_task(conn.action("Getvar", [("Variable", "X")], timeout=5))
+        await server.wait_action("Getvar")
+        await conn.stop()
+        with pytest.raises(Unavailable) as info:
+            await in_flight
+        assert info.value.reason == "LINK_LOST"
+        assert await server.wait_action("Logoff")
+        assert conn.status.state is DOWN
+        assert conn.status.detail == "stopped by the gateway"
+        with pytest.raises(Unavailable):
+            await conn.action("Ping")
+        # Stopping does not reconnect.
+        await asyncio.sleep(0.05)
+        assert len(server.connections) == 1
+        assert rec.states()[-1] is DOWN

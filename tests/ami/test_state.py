@@ -1,0 +1,102 @@
+"""Live channel state and event typing, fed with the real transcripts."""
+
+from __future__ import annotations
+
+from telgate_server.backends.ami.codec import Message, Parser
+from telgate_server.backends.ami.events import to_event
+from telgate_server.backends.ami.state import ChannelTable
+from telgate_server.events import model as ev
+from telgate_server.gateway.model import OriginateOutcome
+
+from tests.shared import load_ami_fixture
+
+
+def _messages(name: str) -> list[Message]:
+    parser = Parser()
+    out = [m for m in parser.feed(load_ami_fixture(name).recv) if isinstance(m, Message)]
+    return out
+
+
+def test_one_call_comes_and_goes() -> None:
+    table = ChannelTable()
+    peak = 0
+    for msg in _messages("10-originate-async-call"):
+        if msg.is_event:
+            table.apply(msg)
+            peak = max(peak, len(table))
+    # Originate Local/201 (;1 + ;2) which Dials Local/291 (;1 + ;2).
+    assert peak == 4
+    assert len(table) == 0
+
+
+def test_events_after_hangup_do_not_resurrect_a_channel() -> None:
+    table = ChannelTable()
+    msgs = [m for m in _messages("10-originate-async-call") if m.is_event]
+    hung = [m for m in msgs if m.name == "Hangup"]
+    assert hung
+    for msg in msgs:
+        table.apply(msg)
+    # BridgeLeave follows Hangup in the transcript; replaying a late one changes nothing.
+    late = next(m for m in msgs if m.name == "BridgeLeave")
+    table.apply(late)
+    assert len(table) == 0
+
+
+def test_reload_from_coreshowchannels_then_replays_meanwhile_events() -> None:
+    msgs = _messages("13-coreshowchannels")
+    items = [m for m in msgs if m.name == "CoreShowChannel"]
+    complete = next(m for m in msgs if m.name == "CoreShowChannelsComplete")
+    assert int(complete["ListItems"]) == len(items) == 8
+    table = ChannelTable()
+    table.begin_reload()
+    first = items[0]
+    hangup = Message(
+        [("Event", "Hangup"), ("Channel", first["Channel"]), ("Uniqueid", first["Uniqueid"])]
+    )
+    table.apply(hangup)  # arrives while the list is being read
+    table.finish_reload(items)
+    names = {c.name for c in table.all()}
+    assert first["Channel"] not in names
+    assert len(table) == 7
+    bridged = [c for c in table.all() if c.bridge_id]
+    assert bridged and all(c.application for c in table.all())
+
+
+def test_typed_payloads_from_a_real_call() -> None:
+    events = [to_event("pbx", m) for m in _messages("10-originate-async-call") if m.is_event]
+    kinds = [e.kind for e in events if e.kind]
+    for kind in (
+        "channel_created",
+        "channel_state_changed",
+        "dial_started",
+        "dial_ended",
+        "bridge_entered",
+        "bridge_left",
+        "channel_hung_up",
+        "originate_result",
+    ):
+        assert kind in kinds, kind
+    result = next(e.payload for e in events if isinstance(e.payload, ev.OriginateResult))
+    assert result.outcome is OriginateOutcome.ANSWERED and result.reason_code == 4
+    hangup = next(e.payload for e in events if isinstance(e.payload, ev.ChannelHungUp))
+    assert (hangup.cause, hangup.cause_text) == (16, "Normal Clearing")
+    dial = next(e.payload for e in events if isinstance(e.payload, ev.DialStarted))
+    # An originate's first DialBegin has only Dest* headers: no calling channel.
+    assert dial.caller is None and dial.destination.name.startswith("Local/201@phones")
+    # Raw fields are kept whole and in order.
+    newchannel = next(e for e in events if e.name == "Newchannel")
+    assert newchannel.fields[0] == ("Event", "Newchannel")
+    assert [k for k, _ in newchannel.fields][2:4] == ["Channel", "ChannelState"]
+
+
+def test_originate_failures_map_to_outcomes() -> None:
+    results = [
+        to_event("pbx", m).payload
+        for m in _messages("12-originate-failures")
+        if m.name == "OriginateResponse"
+    ]
+    outcomes = [r.outcome for r in results if isinstance(r, ev.OriginateResult)]
+    assert OriginateOutcome.BUSY in outcomes
+    assert OriginateOutcome.NO_ANSWER in outcomes
+    assert OriginateOutcome.CONGESTION in outcomes
+    assert OriginateOutcome.FAILED in outcomes

@@ -1,0 +1,280 @@
+"""Call control and events end to end: gRPC client -> gateway -> AMI -> simulator."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from telgate.v1 import (
+    backends_pb2,
+    backends_pb2_grpc,
+    calls_pb2,
+    calls_pb2_grpc,
+    common_pb2,
+    events_pb2,
+    events_pb2_grpc,
+    queues_pb2,
+    queues_pb2_grpc,
+)
+
+from tests.integration.conftest import EventReader
+
+
+def error_info(exc: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    """The ErrorInfo detail of a failed call."""
+    for key, value in exc.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)  # type: ignore[arg-type]
+            for detail in status.details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info
+    raise AssertionError("no ErrorInfo in the status")
+
+
+def originate_request(
+    endpoint: str = "Local/201@phones", exten: str = "202", **kw: object
+) -> calls_pb2.OriginateRequest:
+    return calls_pb2.OriginateRequest(
+        endpoint=endpoint,
+        extension=common_pb2.DialplanLocation(context="from-internal", extension=exten),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def subscribe_call(channel: grpc.aio.Channel, call: calls_pb2.OriginatedCall) -> EventReader:
+    stub = events_pb2_grpc.EventServiceStub(channel)
+    return EventReader(
+        stub.Subscribe(
+            events_pb2.SubscribeRequest(
+                filter=events_pb2.EventFilter(linked_ids=[call.linked_id]),
+                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
+                after_sequence=call.event_sequence,
+                epoch=call.epoch,
+            )
+        )
+    )
+
+
+async def test_health_and_reflection(channel: grpc.aio.Channel) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "telgate.backend.pbx"):
+        answer = await health.Check(health_pb2.HealthCheckRequest(service=service))
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING, service
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+
+    async def requests() -> object:
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+    names: set[str] = set()
+    async for answer in stub.ServerReflectionInfo(requests()):
+        names |= {s.name for s in answer.list_services_response.service}
+    for service in (
+        "telgate.v1.CallControlService",
+        "telgate.v1.EventService",
+        "telgate.v1.BackendService",
+        "telgate.v1.CallRoutingService",
+        "grpc.health.v1.Health",
+    ):
+        assert service in names
+
+
+async def test_list_and_check_backends(channel: grpc.aio.Channel) -> None:
+    stub = backends_pb2_grpc.BackendServiceStub(channel)
+    listed = await stub.ListBackends(backends_pb2.ListBackendsRequest())
+    (pbx,) = listed.backends
+    assert pbx.name == "pbx" and pbx.default
+    assert pbx.kind == backends_pb2.BACKEND_KIND_ASTERISK_AMI
+    assert pbx.link_state == backends_pb2.LINK_STATE_UP
+    assert pbx.version == "11.0.0"
+    assert backends_pb2.CAPABILITY_ORIGINATE in pbx.capabilities
+    checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest())
+    assert checked.ok
+    assert [c.name for c in checked.checks] == ["link", "ping"]
+    assert "Pong" in checked.checks[1].detail
+
+
+async def test_originate_events_list_and_hangup(channel: grpc.aio.Channel) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    answer = await calls.Originate(originate_request(), timeout=10)
+    call = answer.call
+    assert call.unique_id and call.linked_id == call.unique_id
+    assert call.channel.startswith("Local/201@phones-")
+    assert call.outcome == calls_pb2.ORIGINATE_OUTCOME_PENDING
+
+    reader = subscribe_call(channel, call)
+    # The first event of the call is its own Newchannel, with our unique id.
+    await reader.wait_for(lambda r: len(r.events) >= 1)
+    first = reader.events[0]
+    assert first.WhichOneof("payload") == "channel_created"
+    assert first.unique_id == call.unique_id
+    await reader.wait_for(
+        lambda r: any(e.bridge_entered.bridge.num_channels == 2 for e in r.events)
+    )
+    kinds = reader.kinds()
+    assert kinds.index("channel_created") < kinds.index("dial_started")
+    assert "originate_result" in kinds
+    result = next(e for e in reader.events if e.WhichOneof("payload") == "originate_result")
+    assert result.originate_result.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
+    assert result.unique_id == call.unique_id
+
+    listed = await calls.ListChannels(calls_pb2.ListChannelsRequest())
+    ours = [c for c in listed.channels if c.linked_id == call.linked_id]
+    assert len(ours) == 4  # the ;1/;2 halves of the originated leg and of the dialled leg
+    assert all(c.state == common_pb2.CHANNEL_STATE_UP for c in ours)
+    got = await calls.GetChannel(
+        calls_pb2.GetChannelRequest(channel=common_pb2.ChannelRef(unique_id=call.unique_id))
+    )
+    assert got.channel.name == call.channel
+
+    await calls.Hangup(
+        calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(unique_id=call.unique_id))
+    )
+    await reader.wait_for(lambda r: r.kinds().count("channel_hung_up") == 4)
+    hangup = next(e for e in reader.events if e.WhichOneof("payload") == "channel_hung_up")
+    assert hangup.channel_hung_up.cause_text
+    for _ in range(100):
+        listed = await calls.ListChannels(calls_pb2.ListChannelsRequest())
+        if not [c for c in listed.channels if c.linked_id == call.linked_id]:
+            break
+        await asyncio.sleep(0.02)
+    assert not [c for c in listed.channels if c.linked_id == call.linked_id]
+    # Every event is numbered and kept whole.
+    seqs = [e.sequence for e in reader.events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert all(e.fields[0].name == "Event" for e in reader.events)
+    await reader.close()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "outcome"),
+    [
+        ("Local/280@phones", calls_pb2.ORIGINATE_OUTCOME_BUSY),
+        ("Local/282@phones", calls_pb2.ORIGINATE_OUTCOME_CONGESTION),
+        ("Foo/123", calls_pb2.ORIGINATE_OUTCOME_FAILED),
+    ],
+)
+async def test_originate_failures_are_outcomes_not_errors(
+    channel: grpc.aio.Channel, endpoint: str, outcome: int
+) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    answer = await calls.Originate(
+        originate_request(endpoint, wait=calls_pb2.ORIGINATE_WAIT_RESULT), timeout=20
+    )
+    assert answer.call.outcome == outcome
+    assert answer.call.HasField("result_time")
+
+
+async def test_originate_no_answer_within_timeout(channel: grpc.aio.Channel) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    request = originate_request("Local/281@phones", wait=calls_pb2.ORIGINATE_WAIT_RESULT)
+    request.timeout.FromMilliseconds(300)
+    answer = await calls.Originate(request, timeout=20)
+    assert answer.call.outcome == calls_pb2.ORIGINATE_OUTCOME_NO_ANSWER
+
+
+async def test_retried_originate_returns_the_first_call(channel: grpc.aio.Channel) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    first, second = await asyncio.gather(
+        calls.Originate(originate_request(request_id="crm-42"), timeout=10),
+        calls.Originate(originate_request(request_id="crm-42"), timeout=10),
+    )
+    again = await calls.Originate(originate_request(request_id="crm-42"), timeout=10)
+    assert first.call.unique_id == second.call.unique_id == again.call.unique_id
+    listed = await calls.ListChannels(calls_pb2.ListChannelsRequest())
+    originated = [c for c in listed.channels if c.name.startswith("Local/201@phones-")]
+    assert {c.linked_id for c in originated} == {first.call.linked_id}
+
+
+async def test_bad_input_is_refused_with_a_sentence(channel: grpc.aio.Channel) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    cases: list[tuple[calls_pb2.OriginateRequest, str]] = [
+        (calls_pb2.OriginateRequest(endpoint="Local/201@phones"), "destination is required"),
+        (originate_request(""), "endpoint is required"),
+        (originate_request("201"), "TECH/resource"),
+        (originate_request(variables={"X": "a\r\nAction: Hangup"}), "line break"),
+        (originate_request(variables={"X": "a,b"}), "split"),
+    ]
+    for request, text in cases:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await calls.Originate(request)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert text in (info.value.details() or "")
+    # Nothing of that reached the PBX: no channel was created.
+    listed = await calls.ListChannels(calls_pb2.ListChannelsRequest())
+    assert not [c for c in listed.channels if c.name.startswith("Local/201@phones-")]
+
+
+async def test_unknown_channel_and_backend_are_not_found(channel: grpc.aio.Channel) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await calls.Hangup(
+            calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(name="PJSIP/999-00000001"))
+        )
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "No such channel" in (info.value.details() or "")
+    detail = error_info(info.value)
+    assert detail.reason == "ERROR_REASON_CHANNEL_NOT_FOUND"
+    assert detail.metadata["pbx_message"] == "No such channel"
+
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await calls.GetChannel(
+            calls_pb2.GetChannelRequest(channel=common_pb2.ChannelRef(unique_id="nope.1"))
+        )
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="elsewhere"))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    assert error_info(info.value).reason == "ERROR_REASON_BACKEND_NOT_FOUND"
+
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await calls.Hangup(calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(name="/.*/")))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_later_work_answers_unimplemented_naming_its_issue(
+    channel: grpc.aio.Channel,
+) -> None:
+    queues = queues_pb2_grpc.QueueServiceStub(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await queues.ListQueues(queues_pb2.ListQueuesRequest())
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "issue #4" in (info.value.details() or "")
+
+
+async def test_paging_channels(channel: grpc.aio.Channel) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    answers = [
+        await calls.Originate(originate_request(f"Local/20{i}@phones", exten=f"20{i + 4}"))
+        for i in (1, 2)
+    ]
+    linked = {a.call.linked_id for a in answers}
+
+    async def ours() -> list[common_pb2.Channel]:
+        page = await calls.ListChannels(calls_pb2.ListChannelsRequest())
+        return [c for c in page.channels if c.linked_id in linked]
+
+    for _ in range(200):
+        if len(await ours()) == 8:
+            break
+        await asyncio.sleep(0.02)
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = await calls.ListChannels(
+            calls_pb2.ListChannelsRequest(page_size=3, page_token=token)
+        )
+        assert len(page.channels) <= 3
+        seen += [c.unique_id for c in page.channels]
+        token = page.next_page_token
+        if not token:
+            break
+    assert len(seen) == len(set(seen)) == page.total_size
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await calls.ListChannels(calls_pb2.ListChannelsRequest(page_token="garbage"))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
