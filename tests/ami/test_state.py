@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.events import to_event
 from telgate_server.backends.ami.state import ChannelTable
@@ -100,3 +101,10 @@ def test_originate_failures_map_to_outcomes() -> None:
     assert OriginateOutcome.NO_ANSWER in outcomes
     assert OriginateOutcome.CONGESTION in outcomes
     assert OriginateOutcome.FAILED in outcomes
+
+
+def test_status_with_variables_fills_channel_variables() -> None:
+    statuses = [m for m in _messages("14-status") if m.name == "Status" and "Variable" in m]
+    assert statuses
+    info = channel_from(statuses[0])
+    assert info.variables == {"DIALSTATUS": "(null)", "CHANNEL(state)": "Up"}

@@ -35,11 +35,11 @@ def describe(event: events_pb2.Event) -> str:
             c = event.channel_state_changed.channel
             return f"state changed     {c.name} -> {c.state_description}"
         case "dial_started":
-            d = event.dial_started
-            return f"dial started      {d.caller.name or '(originate)'} -> {d.destination.name}"
+            ds = event.dial_started
+            return f"dial started      {ds.caller.name or '(originate)'} -> {ds.destination.name}"
         case "dial_ended":
-            d = event.dial_ended
-            return f"dial ended        {d.destination.name}: {d.status_text}"
+            de = event.dial_ended
+            return f"dial ended        {de.destination.name}: {de.status_text}"
         case "bridge_entered":
             b = event.bridge_entered
             return f"bridge entered    {b.channel.name} ({b.bridge.num_channels} in bridge)"
@@ -121,7 +121,7 @@ def two_in_bridge(event: events_pb2.Event) -> bool:
     return event.bridge_entered.bridge.num_channels >= 2
 
 
-async def show_channels(calls: calls_pb2_grpc.CallControlServiceStub) -> None:
+async def show_channels(calls: calls_pb2_grpc.CallControlServiceAsyncStub) -> None:
     """Prints the active channels (ListChannels never waits on the PBX)."""
     page = await calls.ListChannels(calls_pb2.ListChannelsRequest(page_size=50), timeout=5)
     print(f"active channels ({page.total_size}):")

@@ -82,7 +82,9 @@ def run_cli(sim: AmiSimulator, command: str) -> tuple[bool, list[str]]:
                 "(0s holdtime, 0s talktime), W:0, C:0, A:0, SL:0.0%, SL2:0.0% within 0s"
             )
             lines.append("   Members: ")
-            for member in queue.members:
+            # Asterisk lists members in its hash container's order; for the lab that is
+            # the reverse of queues.conf (fixture 28).
+            for member in reversed(queue.members):
                 busy = any(c.device == member.device for c in engine.channels.values())
                 lines.append(
                     f"      {member.name} ({member.interface}) (ringinuse disabled) "

@@ -18,7 +18,7 @@ import enum
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 from ..backends.ami.codec import Header, Message
@@ -26,6 +26,7 @@ from .channels import (
     BUSY,
     RING,
     RINGING,
+    STATE_DESC,
     UNKNOWN,
     UP,
     Channel,
@@ -105,7 +106,7 @@ class Call:
     phase: Phase = Phase.SETUP
     originate_pending: bool = True
     timer: Cancellable | None = None
-    steps: Iterator[float] | None = None
+    steps: Generator[float, None, None] | None = None
     dial_started: float = 0.0
     dial_answered: float = 0.0
     in_step: bool = False  # the step generator is running (it cannot close itself)
@@ -251,6 +252,18 @@ class Engine:
         if changed and announce:
             self._newcallerid(ch)
 
+    def _set_both(self, ch: Channel, caller: tuple[str, str], conn: tuple[str, str]) -> None:
+        """Sets caller and connected line together, then announces what changed (a ;2 half
+        gets both from its ;1 at once, so its NewCallerid already shows the new line)."""
+        caller_changed = (ch.cid_num, ch.cid_name) != caller
+        conn_changed = (ch.conn_num, ch.conn_name) != conn
+        ch.cid_num, ch.cid_name = caller
+        ch.conn_num, ch.conn_name = conn
+        if caller_changed:
+            self._newcallerid(ch)
+        if conn_changed:
+            self.emit("NewConnectedLine", "call", ch.block())
+
     def _newcallerid(self, ch: Channel) -> None:
         self.emit(
             "NewCallerid",
@@ -292,7 +305,9 @@ class Engine:
             return
         ch.hungup = True
         self.channels.pop(ch.name, None)
-        self.emit("Hangup", "call", [*ch.block(), ("Cause", str(cause)), ("Cause-txt", cause_text(cause))])
+        self.emit(
+            "Hangup", "call", [*ch.block(), ("Cause", str(cause)), ("Cause-txt", cause_text(cause))]
+        )
 
     def _bridge_headers(self, count: int) -> list[Header]:
         return [
@@ -416,7 +431,7 @@ class Engine:
         self._run(call, self._originate_steps(call))
         return call
 
-    def _run(self, call: Call, steps: Iterator[float]) -> None:
+    def _run(self, call: Call, steps: Generator[float, None, None]) -> None:
         call.steps = steps
 
         def step() -> None:
@@ -453,9 +468,7 @@ class Engine:
             headers: list[Header] = []
             if req.action_id is not None:
                 headers.append(("ActionID", req.action_id))
-            cid_num, cid_name = (
-                parse_callerid(req.callerid) if req.callerid else (UNKNOWN, UNKNOWN)
-            )
+            cid_num, cid_name = parse_callerid(req.callerid) if req.callerid else (UNKNOWN, UNKNOWN)
             if ok and call.o1 is not None:
                 channel, uid = call.o1.name, call.o1.uniqueid
                 cid_num, cid_name = call.o1.cid_num, call.o1.cid_name
@@ -486,7 +499,7 @@ class Engine:
             self.calls.remove(call)
         self.calls_processed += 1
 
-    def _originate_steps(self, call: Call) -> Iterator[float]:
+    def _originate_steps(self, call: Call) -> Generator[float, None, None]:
         req = call.req
         target, _, _opts = req.channel.partition("/")[2].partition("/")
         exten, _, context = target.partition("@")
@@ -514,8 +527,7 @@ class Engine:
             num, name = parse_callerid(req.callerid)
             self._set_callerid(o1, num, name)
             self._set_connected(o1, num, name)
-            self._set_callerid(o2, num, name)
-            self._set_connected(o2, num, name)
+            self._set_both(o2, (num, name), (num, name))
         no_opt = _opts == "n"
         self._local_bridge(o1, o2, "No" if no_opt else "Yes")
         dial_string = req.channel.partition("/")[2]
@@ -622,7 +634,9 @@ class Engine:
             return
         o1.context, o1.exten = req.context, req.exten
         callee = self.world.phones.get(req.exten)
-        is_dial = req.context == "from-internal" and req.exten.startswith("2") and len(req.exten) == 3
+        is_dial = (
+            req.context == "from-internal" and req.exten.startswith("2") and len(req.exten) == 3
+        )
         caller_num = o1.cid_num if o1.cid_num != UNKNOWN else ""
         if not is_dial:
             self._originate_result(call, True, 4)
@@ -633,7 +647,9 @@ class Engine:
             self._teardown(call, o2, 16, by_action=False)
             return
         self._newexten(o1, 1, "NoOp", f"internal call {caller_num} -> {req.exten}")
-        dial_data = f"Local/{req.exten}@phones/n,{self.world.dial_timeout},{self.world.dial_options}"
+        dial_data = (
+            f"Local/{req.exten}@phones/n,{self.world.dial_timeout},{self.world.dial_options}"
+        )
         self._newexten(o1, 2, "Dial", dial_data)
         call.phase = Phase.DIALING
         call.dial_started = self.clock.time()
@@ -655,8 +671,7 @@ class Engine:
         if conn_changed:
             self.emit("NewConnectedLine", "call", d1.block())
         self._varset(d2, "DIALEDPEERNUMBER", peer_number)
-        self._set_callerid(d2, o1.cid_num, o1.cid_name)
-        self._set_connected(d2, d1.cid_num, d1.cid_name)
+        self._set_both(d2, (o1.cid_num, o1.cid_name), (d1.cid_num, d1.cid_name))
         self._local_bridge(d1, d2, "No")
         self._dial_event("DialBegin", o1, d1, [("DialString", peer_number)])
         ddev = d1.device
@@ -950,9 +965,9 @@ class Engine:
         pairs = [p for p in ((call.o1, call.o2), (call.d1, call.d2)) if p[0] is not None]
         first = [p for p in pairs if trigger in p]
         rest = [p for p in pairs if trigger not in p]
-        if call.d1 is not None and call.phase is Phase.DIALING and call.o1 is not None:
-            if not call.d1.hungup:
-                self._dial_event("DialEnd", call.o1, call.d1, [("DialStatus", "CANCEL")])
+        dialing = call.phase is Phase.DIALING and call.o1 is not None
+        if dialing and call.d1 is not None and call.o1 is not None and not call.d1.hungup:
+            self._dial_event("DialEnd", call.o1, call.d1, [("DialStatus", "CANCEL")])
         for one, two in first + rest:
             assert one is not None and two is not None
             c = cause if trigger in (one, two) else 16
@@ -973,8 +988,11 @@ class Engine:
                     continue
                 answered = ch.answered_at is not None
                 if ch is call.o1:
-                    self._cdr(ch, "ANSWERED" if answered else "NO ANSWER",
-                              dest_channel=call.d1.name if call.d1 else "")
+                    self._cdr(
+                        ch,
+                        "ANSWERED" if answered else "NO ANSWER",
+                        dest_channel=call.d1.name if call.d1 else "",
+                    )
                 else:
                     self._cdr(ch, "ANSWERED" if answered else "NO ANSWER")
 
@@ -997,10 +1015,8 @@ class Engine:
         if ch is not None:
             upper = name.upper()
             if upper == "CHANNEL(STATE)":
-                from .channels import STATE_DESC
-
                 return STATE_DESC.get(ch.state, "Unknown")
-            if upper == "CHANNEL(NAME)" or upper == "CHANNEL":
+            if upper in {"CHANNEL(NAME)", "CHANNEL"}:
                 return ch.name
             if upper == "UNIQUEID":
                 return ch.uniqueid
@@ -1037,7 +1053,7 @@ def _app_seconds(app: str, data: str) -> float | None:
     """How long an originated application runs before its channel hangs up, if it ends."""
     if app.lower() == "wait":
         try:
-            return float(data.split(",")[0] or 0)
+            return float(data.split(",", maxsplit=1)[0] or 0)
         except ValueError:
             return 0.0
     if app.lower() in {"hangup", "noop"}:

@@ -293,7 +293,9 @@ class AmiSession:
             self._error(msg, "Must specify AuthType")
             return
         if not self.challenge:
-            self.challenge = str(random.randint(100_000_000, 999_999_999))  # noqa: S311
+            self.challenge = self.sim.fixed_challenge or str(
+                random.randint(100_000_000, 999_999_999)
+            )
         self.send([*self._head(msg, "Success"), ("Challenge", self.challenge)])
 
     async def _logoff(self, msg: Message) -> None:
@@ -418,9 +420,9 @@ class AmiSession:
                 return
             self._list_start(msg, "Channels hung up will follow")
             aid = msg.get("ActionID")
-            for ch in matched:
+            for hit in matched:
                 # Here the ActionID comes after Channel (fixture 15).
-                item: list[Header] = [("Event", "ChannelHungup"), ("Channel", ch.name)]
+                item: list[Header] = [("Event", "ChannelHungup"), ("Channel", hit.name)]
                 self.send(item + ([("ActionID", aid)] if aid is not None else []))
             self._list_event(
                 msg,

@@ -227,16 +227,22 @@ class AmiBackend:
         self._by_uid[unique_id] = pending
         if params.request_id:
             self._by_request[params.request_id] = pending
+        action_ids: list[str] = []
+
+        def correlate(action_id: str) -> None:
+            action_ids.append(action_id)
+            self._by_action[action_id] = pending
+
         try:
-            result = await self.conn.action("Originate", headers)
+            result = await self.conn.action("Originate", headers, on_action_id=correlate)
             actions.raise_for(result.response, backend=self.name, action="Originate")
         except BaseException:
             self._by_uid.pop(unique_id, None)
+            for action_id in action_ids:
+                self._by_action.pop(action_id, None)
             if params.request_id:
                 self._by_request.pop(params.request_id, None)
             raise
-        if pending.call.outcome is OriginateOutcome.PENDING:
-            self._by_action[result.response.action_id or ""] = pending
         await self._wait(pending, params)
         return call
 

@@ -62,9 +62,13 @@ def channel_from(msg: Message, prefix: str = "", *, now: float | None = None) ->
         if duration is None and g("Seconds"):
             duration = float(_int(g("Seconds")))
         info.duration = duration
-        for var in msg.get_all("ChanVariable"):
-            key, _, value = var.partition("=")
-            info.variables[key] = value
+        if msg.name == "Status":
+            # Asterisk 22 answers `Variables:` with `Variable: NAME=value` lines
+            # (fixture 14); older releases used `ChanVariable`.
+            for var in [*msg.get_all("Variable"), *msg.get_all("ChanVariable")]:
+                key, sep, value = var.partition("=")
+                if sep:
+                    info.variables[key] = value
     return info
 
 

@@ -258,7 +258,7 @@ class AmiConnection:
         self._pending.clear()
         self._set_status(LinkState.DOWN, "stopped by the gateway")
 
-    async def wait_up(self, timeout: float) -> bool:  # noqa: ASYNC109 (the agreed interface)
+    async def wait_up(self, timeout: float) -> bool:
         """Waits until the link is UP; False if it is not within ``timeout`` seconds."""
         if self._status.state is LinkState.UP:
             return True
@@ -274,7 +274,8 @@ class AmiConnection:
         name: str,
         headers: Sequence[tuple[str, str]] = (),
         *,
-        timeout: float | None = None,  # noqa: ASYNC109 (per action, defaults from config)
+        timeout: float | None = None,
+        on_action_id: Callable[[str], None] | None = None,
     ) -> ActionResult:
         """Sends one action and returns the PBX's answer.
 
@@ -283,6 +284,11 @@ class AmiConnection:
         Unavailable when the link is not UP or drops before the answer (reason
         LINK_LOST: the action may or may not have run), DeadlineExceeded when
         no answer comes within ``timeout`` (default ``config.action_timeout``).
+
+        ``on_action_id`` is called with the ActionID before the action is
+        written: events the action causes (OriginateResponse) may be dispatched
+        before this coroutine resumes, so a caller that correlates them must
+        know the id first.
         """
         if not name:
             raise InvalidArgument("an AMI action needs a name", metadata={"backend": self.name})
@@ -300,6 +306,8 @@ class AmiConnection:
         if self._status.state is not LinkState.UP or session is None or not session.alive:
             raise self._unavailable_now()
         wait = self._config.action_timeout if timeout is None else timeout
+        if on_action_id is not None:
+            on_action_id(action_id)
         return await self._exchange(session, name, action_id, data, wait)
 
     # ------------------------------------------------------------ actions

@@ -1,0 +1,5 @@
+"""``python -m telgate_server.simulator``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""Settings from a TOML file with environment overrides; secrets from env or file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from telgate_server.cli import main
+from telgate_server.config import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_example_config_loads_with_placeholders(tmp_path: Path) -> None:
+    settings = load_settings(REPO / "examples" / "telgate.example.toml")
+    pbx = settings.backends["pbx"]
+    assert pbx.secret is None and pbx.secret_file == Path("/run/secrets/ami-secret")
+    assert settings.default_backend_name == "pbx"
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELGATE_BACKENDS__PBX__SECRET", "from-env")
+    monkeypatch.setenv("TELGATE_SERVER__LISTEN", "0.0.0.0:6000")
+    settings = load_settings(REPO / "examples" / "demo.toml")
+    assert settings.server.listen == "0.0.0.0:6000"
+    pbx = settings.backends["pbx"]
+    assert pbx.read_secret() == "from-env"
+    assert pbx.port == 15038  # from the file
+    assert "from-env" not in repr(settings)  # secrets never show in logs or reprs
+
+
+def test_secret_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "ami-secret"
+    secret.write_text("s3cret-from-file\n")
+    settings = load_settings(None, backends={"pbx": {"username": "u", "secret_file": str(secret)}})
+    assert settings.backends["pbx"].read_secret() == "s3cret-from-file"
+
+
+def test_a_backend_without_a_secret_is_refused() -> None:
+    with pytest.raises(ValidationError, match="needs `secret`"):
+        load_settings(None, backends={"pbx": {"username": "u"}})
+
+
+def test_unknown_default_backend_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not a configured backend"):
+        load_settings(None, default_backend="x", backends={"pbx": {"username": "u", "secret": "p"}})
+
+
+def test_check_config_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", "--config", str(REPO / "examples" / "telgate.example.toml")]) == 0
+    assert "backends: pbx" in capsys.readouterr().out
+    bad = main(["check-config", "--config", str(REPO / "nope.toml")])
+    assert bad == 2
