@@ -77,6 +77,8 @@ class AmiSimulator:
         self.faults = Faults()
         # A fixed MD5 challenge (tests replaying a transcript whose Key answers it).
         self.fixed_challenge: str | None = None
+        # Login actions received (a client that hammers the PBX shows here).
+        self.login_attempts = 0
         self._server: asyncio.Server | None = None
         self._engine: Engine | None = None
         self._connections: set[_Connection] = set()

@@ -256,6 +256,7 @@ class AmiSession:
         if self.authenticated:
             self._success(msg, "Already authenticated")
             return
+        self.sim.login_attempts += 1
         username = msg.get("Username") or ""
         user = self.sim.world.users.get(username)
         ok = False
