@@ -11,7 +11,8 @@ simulator's names, paired by order of appearance per ``Local/NNN@ctx`` prefix.
 How it compares (:func:`compare`): values that vary from run to run are
 replaced by a placeholder *if they have the right shape* (uniqueids, channel
 suffixes, bridge UUIDs, times, session ids...). Then responses must match in
-order; list-item events per action; events of each channel in order;
+order; list-item events per action; events of each channel in order (channels
+whose names differ only by the run-dependent suffix as a multiset of sequences);
 Cdr/OriginateResponse as multisets; device and queue-member states as sets.
 """
 
@@ -61,6 +62,12 @@ _SHAPES: dict[str, str] = {
     "logintime": r"\d+",
     # Queue history (calls taken before the scenario) is not the scenario's doing.
     "callstaken": r"\d+",
+    # CoreStatus: when the lab's Asterisk started and how many calls it had run.
+    "corestartupdate": r"\d{4}-\d\d-\d\d",
+    "corestartuptime": r"\d\d:\d\d:\d\d",
+    "corereloaddate": r"\d{4}-\d\d-\d\d",
+    "corereloadtime": r"\d\d:\d\d:\d\d",
+    "coreprocessedcalls": r"\d+",
     "lastcall": r"\d+",
 }
 # Run- or history-dependent parts of CLI output lines.
@@ -82,7 +89,8 @@ _TIMING_VARS = {
     "RINGTIME",
     "RINGTIME_MS",
 }
-# DialBegin races the callee's Ringing in Asterisk: its Dest state is either one.
+# DialBegin races the callee's Ringing in Asterisk: its Dest state is either one (and
+# the Newstate Ringing can come just before it, see _dialbegin_first).
 _DIALBEGIN_STATES = {"destchannelstate": r"0|5", "destchannelstatedesc": r"Down|Ringing"}
 # Events Asterisk emits a varying number of (device state is asynchronous).
 _UNPACED = {"DeviceStateChange", "QueueMemberStatus", "Cdr"}
@@ -101,7 +109,7 @@ def normalize(msg: Message) -> tuple[tuple[str, str], ...]:
         value = raw
         low = key.lower()
         shape = _SHAPES.get(low)
-        if shape is None and msg.get("Event") == "DialBegin" and msg.get("Channel"):
+        if shape is None and msg.get("Event") == "DialBegin":
             shape = _DIALBEGIN_STATES.get(low)
         if shape is not None and re.fullmatch(shape, value):
             value = f"<{low}>"
@@ -232,8 +240,25 @@ def fixture_messages(fixture: AmiFixture) -> list[Message]:
 Key = tuple[str, str]
 
 
+def _dialbegin_first(seq: list[tuple[tuple[str, str], ...]]) -> None:
+    """Puts a DialBegin before the Newstate Ringing it raced with (Asterisk's threads
+    emit them in either order; see _DIALBEGIN_STATES)."""
+    for i in range(len(seq) - 1):
+        first, second = dict(seq[i]), dict(seq[i + 1])
+        if (
+            first.get("Event") == "Newstate"
+            and first.get("ChannelState") == "5"
+            and second.get("Event") == "DialBegin"
+        ):
+            seq[i], seq[i + 1] = seq[i + 1], seq[i]
+
+
 def _group(messages: list[Message]) -> dict[Key, list[tuple[tuple[str, str], ...]]]:
     groups: dict[Key, list[tuple[tuple[str, str], ...]]] = defaultdict(list)
+    # Events per real channel name; channels whose names differ only by the run-dependent
+    # suffix are compared as a multiset of whole sequences (concurrent calls, as in
+    # 30-event-burst, are created and answered in an order Asterisk does not fix).
+    per_channel: dict[str, list[tuple[tuple[str, str], ...]]] = {}
     for msg in messages:
         n = normalize(msg)
         if not msg.is_event:
@@ -253,16 +278,59 @@ def _group(messages: list[Message]) -> dict[Key, list[tuple[tuple[str, str], ...
         else:
             ch = msg.get("Channel") or msg.get("DestChannel") or msg.get("LocalOneChannel")
             if ch:
-                groups[("channel", norm_channels(ch))].append(n)
+                per_channel.setdefault(ch, []).append(n)
             elif name.startswith("Bridge"):
                 groups[("bridge", "")].append(n)
             else:
                 groups[("event", name)].append(n)
+    by_shape: dict[str, list[tuple[tuple[tuple[str, str], ...], ...]]] = defaultdict(list)
+    for ch, seq in per_channel.items():
+        _dialbegin_first(seq)
+        by_shape[norm_channels(ch)].append(tuple(seq))
+    for shape, seqs in by_shape.items():
+        if len(seqs) == 1:
+            groups[("channel", shape)] = list(seqs[0])
+        else:
+            # One pseudo-message per channel: its whole event sequence, flattened.
+            for one in sorted(seqs):
+                groups[("channels", shape)].append(tuple(h for m in one for h in m))
     return groups
 
 
 def _fmt(items: list[tuple[tuple[str, str], ...]]) -> str:
     return "\n".join(" | ".join(f"{k}: {v}" for k, v in m) for m in items)
+
+
+def _split(flat: tuple[tuple[str, str], ...]) -> list[tuple[tuple[str, str], ...]]:
+    """A flattened channel sequence back into its messages (each starts with ``Event``)."""
+    out: list[list[tuple[str, str]]] = []
+    for header in flat:
+        if header[0] == "Event" or not out:
+            out.append([])
+        out[-1].append(header)
+    return [tuple(m) for m in out]
+
+
+def _channels_diff(
+    e: list[tuple[tuple[str, str], ...]], a: list[tuple[tuple[str, str], ...]]
+) -> str:
+    """The first unmatched fixture channel against its closest simulator channel."""
+    left, right = Counter(e), Counter(a)
+    only_e, only_a = list((left - right).elements()), list((right - left).elements())
+    text = f"{len(only_e)} fixture channel(s) unmatched, {len(only_a)} simulator channel(s)\n"
+    if not only_e or not only_a:
+        return text
+    x = _split(only_e[0])
+
+    def common(y: list[tuple[tuple[str, str], ...]]) -> int:
+        return next((i for i, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), len(x))
+
+    best = max((_split(f) for f in only_a), key=common)
+    i = common(best)
+    return (
+        text + f"channel differs at #{i} (fixture {len(x)} msgs, simulator {len(best)}):\n"
+        f"fixture:   {_fmt(x[i : i + 2])}\nsimulator: {_fmt(best[i : i + 2])}"
+    )
 
 
 def compare(expected: list[Message], actual: list[Message]) -> list[str]:
@@ -278,6 +346,9 @@ def compare(expected: list[Message], actual: list[Message]) -> list[str]:
                     f"{key}: only in fixture:\n{_fmt(sorted(set(e) - set(a)))}\n"
                     f"only in simulator:\n{_fmt(sorted(set(a) - set(e)))}"
                 )
+        elif kind == "channels":
+            if sorted(e) != sorted(a):
+                problems.append(f"{key}:\n{_channels_diff(e, a)}")
         elif kind in {"multiset", "list"}:
             if sorted(e) != sorted(a):
                 problems.append(

@@ -34,6 +34,10 @@ SCENARIOS = [
     "15-hangup-action",
     "28-command",
     "29-events-off-on",
+    "30-event-burst",
+    "31-filter",
+    "31b-filter-exclude",
+    "32-misc-actions",
 ]
 
 

@@ -3,7 +3,12 @@ requests)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf.message import Message
 from telgate.v1 import backends_pb2, calls_pb2, common_pb2, events_pb2
 
 from telgate_server import errors
@@ -148,14 +153,41 @@ def backend(
     return msg
 
 
-DIAL_STATUSES = {
-    name: events_pb2.DialStatus.Value(f"DIAL_STATUS_{name}")
-    for name in (
-        "ANSWER", "BUSY", "CANCEL", "CONGESTION", "CHANUNAVAIL", "DONTCALL", "TORTURE",
-        "INVALIDARGS",
-    )
-}  # fmt: skip
-DIAL_STATUSES["NOANSWER"] = events_pb2.DIAL_STATUS_NO_ANSWER
+def _enum_prefix(enum_name: str) -> str:
+    """`DialStatus` -> `DIAL_STATUS_` (the buf style prefix of its values)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_name).upper() + "_"
+
+
+def _fill(msg: Message, values: Mapping[str, Any], backend: str) -> None:
+    """Sets the fields of ``msg`` from neutral values, by API field name."""
+    fields = msg.DESCRIPTOR.fields_by_name
+    for name, value in values.items():
+        if value is None:
+            continue
+        field = fields.get(name)
+        if field is None:
+            raise KeyError(f"{msg.DESCRIPTOR.full_name} has no field {name!r}")
+        if field.message_type is not None:
+            target = getattr(msg, name)
+            kind = field.message_type.full_name
+            if kind == "telgate.v1.Channel":
+                target.CopyFrom(channel(value, backend))
+            elif kind == "telgate.v1.Bridge":
+                target.CopyFrom(_bridge(value))
+            elif kind == "google.protobuf.Duration":
+                target.CopyFrom(duration(value))
+            elif kind == "google.protobuf.Timestamp":
+                target.CopyFrom(timestamp(value))
+            elif isinstance(value, Message):
+                target.CopyFrom(value)
+            else:
+                _fill(target, value, backend)
+        elif field.enum_type is not None and isinstance(value, str):
+            enum = field.enum_type
+            number = enum.values_by_name.get(_enum_prefix(enum.name) + value)
+            setattr(msg, name, number.number if number is not None else 0)
+        else:
+            setattr(msg, name, value)
 
 
 def _bridge(b: ev.BridgeInfo) -> events_pb2.Bridge:
@@ -193,54 +225,6 @@ def event(e: ev.Event) -> events_pb2.Event:
         unique_id=e.unique_id,
         linked_id=e.linked_id,
     )
-    p = e.payload
-    b = e.backend
-    match p:
-        case None:
-            pass
-        case ev.ChannelCreated():
-            msg.channel_created.channel.CopyFrom(channel(p.channel, b))
-        case ev.ChannelStateChanged():
-            msg.channel_state_changed.channel.CopyFrom(channel(p.channel, b))
-        case ev.ChannelHungUp():
-            msg.channel_hung_up.channel.CopyFrom(channel(p.channel, b))
-            msg.channel_hung_up.cause = p.cause
-            msg.channel_hung_up.cause_text = p.cause_text
-        case ev.DialStarted():
-            if p.caller is not None:
-                msg.dial_started.caller.CopyFrom(channel(p.caller, b))
-            msg.dial_started.destination.CopyFrom(channel(p.destination, b))
-            msg.dial_started.dial_string = p.dial_string
-        case ev.DialEnded():
-            if p.caller is not None:
-                msg.dial_ended.caller.CopyFrom(channel(p.caller, b))
-            msg.dial_ended.destination.CopyFrom(channel(p.destination, b))
-            msg.dial_ended.status = DIAL_STATUSES.get(p.status, events_pb2.DIAL_STATUS_UNSPECIFIED)
-            msg.dial_ended.status_text = p.status
-            msg.dial_ended.forward = p.forward
-        case ev.BridgeEntered():
-            msg.bridge_entered.channel.CopyFrom(channel(p.channel, b))
-            msg.bridge_entered.bridge.CopyFrom(_bridge(p.bridge))
-        case ev.BridgeLeft():
-            msg.bridge_left.channel.CopyFrom(channel(p.channel, b))
-            msg.bridge_left.bridge.CopyFrom(_bridge(p.bridge))
-        case ev.OriginateResult():
-            r = msg.originate_result
-            r.outcome = OUTCOMES[p.outcome]
-            r.reason_code = p.reason_code
-            r.channel = p.channel
-            r.unique_id = p.unique_id
-            r.request_id = p.request_id
-            r.destination.CopyFrom(
-                common_pb2.DialplanLocation(
-                    context=p.context, extension=p.exten, priority=p.priority
-                )
-            )
-            r.application = p.application
-            r.application_data = p.application_data
-            r.caller_id.CopyFrom(common_pb2.CallerId(number=p.caller_num, name=p.caller_name))
-        case ev.LinkStateChanged():
-            msg.link_state_changed.state = LINK_STATES[p.state]
-            msg.link_state_changed.detail = p.detail
-            msg.link_state_changed.state_reloaded = p.state_reloaded
+    if e.payload is not None:
+        _fill(getattr(msg, e.payload.kind), e.payload.values, e.backend)
     return msg

@@ -1,13 +1,18 @@
 """Backend-neutral event facts: what the hub carries and the api layer converts.
 
 Each backend turns its wire events into an :class:`Event` with the raw fields
-kept in order and, for well-known events, a typed payload."""
+kept in order and, for well-known events, a :class:`Typed` payload: the kind
+(the API's `Event.payload` field name, e.g. ``channel_hung_up``) and its values
+by API field name. Values are plain Python (str, int, float seconds for
+durations and POSIX times, bool, enum value names), ChannelInfo / BridgeInfo,
+or nested mappings; api/convert.py fills the protobuf message from them, so a
+new typed event needs its proto message and one line in the backend's table."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from telgate_server.gateway.model import ChannelInfo, LinkState, OriginateOutcome
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 Field = tuple[str, str]
 
@@ -23,96 +28,14 @@ class BridgeInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class ChannelCreated:
-    channel: ChannelInfo
+class Typed:
+    """A typed payload: ``kind`` names the API payload field, ``values`` its fields."""
 
+    kind: str
+    values: Mapping[str, Any]
 
-@dataclass(frozen=True, slots=True)
-class ChannelStateChanged:
-    channel: ChannelInfo
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelHungUp:
-    channel: ChannelInfo
-    cause: int
-    cause_text: str
-
-
-@dataclass(frozen=True, slots=True)
-class DialStarted:
-    caller: ChannelInfo | None
-    destination: ChannelInfo
-    dial_string: str
-
-
-@dataclass(frozen=True, slots=True)
-class DialEnded:
-    caller: ChannelInfo | None
-    destination: ChannelInfo
-    status: str
-    forward: str
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeEntered:
-    channel: ChannelInfo
-    bridge: BridgeInfo
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeLeft:
-    channel: ChannelInfo
-    bridge: BridgeInfo
-
-
-@dataclass(frozen=True, slots=True)
-class OriginateResult:
-    outcome: OriginateOutcome
-    reason_code: int
-    channel: str
-    unique_id: str
-    request_id: str
-    context: str
-    exten: str
-    priority: int
-    application: str
-    application_data: str
-    caller_num: str
-    caller_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class LinkStateChanged:
-    state: LinkState
-    detail: str
-    state_reloaded: bool = False
-
-
-Payload = (
-    ChannelCreated
-    | ChannelStateChanged
-    | ChannelHungUp
-    | DialStarted
-    | DialEnded
-    | BridgeEntered
-    | BridgeLeft
-    | OriginateResult
-    | LinkStateChanged
-)
-
-# The typed kind of each payload, as named in the API (the `Event.payload` field).
-PAYLOAD_KINDS: dict[type, str] = {
-    ChannelCreated: "channel_created",
-    ChannelStateChanged: "channel_state_changed",
-    ChannelHungUp: "channel_hung_up",
-    DialStarted: "dial_started",
-    DialEnded: "dial_ended",
-    BridgeEntered: "bridge_entered",
-    BridgeLeft: "bridge_left",
-    OriginateResult: "originate_result",
-    LinkStateChanged: "link_state_changed",
-}
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
 
 
 @dataclass(slots=True)
@@ -126,14 +49,22 @@ class Event:
     channel: str = ""
     unique_id: str = ""
     linked_id: str = ""
-    payload: Payload | None = None
+    payload: Typed | None = None
     # Extensions / endpoints the event is about (for filters).
     extensions: tuple[str, ...] = ()
     # Set by the hub.
     sequence: int = 0
     epoch: str = ""
+    # time.monotonic() when the gateway read the event from the PBX's socket
+    # (0.0 when the backend does not know): for latency figures, never sent.
+    received_mono: float = 0.0
+    # The hub's estimate of the memory the event holds (for the replay bound).
+    size: int = field(default=0, repr=False, compare=False)
+    # The event as the API encodes it, cached by the api layer on first use so
+    # that an event fanned out to N subscribers is converted once, not N times.
+    encoded: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def kind(self) -> str:
         """The typed kind (``channel_hung_up``...), or ``""`` for raw-only events."""
-        return PAYLOAD_KINDS[type(self.payload)] if self.payload is not None else ""
+        return self.payload.kind if self.payload is not None else ""

@@ -55,7 +55,7 @@ def run_cli(sim: AmiSimulator, command: str) -> tuple[bool, list[str]]:
             state = STATE_DESC.get(ch.state, "Unknown")
             lines.append(fmt.format(ch.name, where, state, app))
         # Asterisk counts channels running a PBX as calls (a Dial()ed ;1 leg does not).
-        active = sum(1 for ch in chans if ch.app != "AppDial")
+        active = engine.active_calls()
         lines.append(f"{_plural(len(chans), 'active channel')}")
         pct = active * 100.0 / _MAX_CALLS
         lines.append(

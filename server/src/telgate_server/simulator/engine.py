@@ -167,6 +167,11 @@ class Engine:
         """Whole lab seconds since the engine started."""
         return int(self.lab_elapsed(self._clock0))
 
+    def active_calls(self) -> int:
+        """Channels running a PBX (what CoreStatus/`core show channels` count as calls):
+        every channel except a Dial()ed outgoing leg."""
+        return sum(1 for ch in self.channels.values() if ch.app != "AppDial")
+
     # -------------------------------------------------------------- channels
 
     def find_channel(self, name: str) -> Channel | None:
@@ -1002,10 +1007,11 @@ class Engine:
         """Setvar: a channel variable (with its VarSet event) or a global one."""
         if ch is None:
             self.global_vars[name] = value
+            # A global VarSet names no channel: Asterisk prints "none" (fixture 32).
             self.emit(
                 "VarSet",
                 "dialplan",
-                [("Variable", name), ("Value", value)],
+                [("Channel", "none"), ("Uniqueid", "none"), ("Variable", name), ("Value", value)],
             )
             return
         self._varset(ch, name, value)

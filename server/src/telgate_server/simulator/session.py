@@ -16,9 +16,12 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ..backends.ami.codec import Header, Message, encode_message
+from . import misc_actions
+from .action_catalog import ACTIONS
 from .channels import UNKNOWN, Channel, event
 from .commands import run_cli
 from .engine import OriginateError, OriginateRequest
@@ -27,29 +30,12 @@ from .world import AmiUser, parse_classes
 if TYPE_CHECKING:
     from .server import AmiSimulator
 
-# Write classes an action needs (manager.c registrations); absent = always allowed.
+# Write classes an action needs (manager.c registrations); empty = always allowed.
 ACTION_CLASSES: dict[str, frozenset[str]] = {
-    "ping": frozenset(),
-    "login": frozenset(),
-    "logoff": frozenset(),
-    "challenge": frozenset(),
-    "events": frozenset(),
-    "listcommands": frozenset(),
-    "originate": frozenset({"originate"}),
-    "command": frozenset({"command"}),
-    "hangup": frozenset({"system", "call"}),
-    "redirect": frozenset({"call"}),
-    "status": frozenset({"system", "call", "reporting"}),
-    "coreshowchannels": frozenset({"system", "reporting"}),
-    "setvar": frozenset({"call"}),
-    "getvar": frozenset({"call", "reporting"}),
-    "controlplayback": frozenset({"call"}),
-    "queueadd": frozenset({"agent"}),
-    "queueremove": frozenset({"agent"}),
-    "queuepause": frozenset({"agent"}),
-    "userevent": frozenset({"user"}),
-    "corestatus": frozenset({"system", "reporting"}),
-    "filter": frozenset({"system"}),
+    name.lower(): (
+        frozenset() if priv == "<none>" else frozenset(c for c in priv.split(",") if c != "all")
+    )
+    for name, _, priv in ACTIONS
 }
 
 # Actions answered before login (everything else: Permission denied).
@@ -101,6 +87,9 @@ class AmiSession:
         self.challenge = ""
         self.closed = False
         self._held: list[bytes] | None = None  # events held during a sync Originate
+        # Filter action: compiled regexes matched against each event's text.
+        self.include_filters: list[re.Pattern[str]] = []
+        self.exclude_filters: list[re.Pattern[str]] = []
         self.session_id = f"0x{id(self) & 0xFFFFFFFFFFFF:x}"
         self.started = time.time()
 
@@ -129,10 +118,24 @@ class AmiSession:
         if self.closed or not self.wants(cls):
             return
         data = encode_message(message.headers)
+        if (self.include_filters or self.exclude_filters) and not self.passes_filters(data):
+            return
         if self._held is not None:
             self._held.append(data)
         else:
             self._write(data)
+
+    def add_filter(self, pattern: re.Pattern[str], *, exclude: bool) -> None:
+        """Adds a Filter action regex (filters only stack up; Asterisk cannot remove them)."""
+        (self.exclude_filters if exclude else self.include_filters).append(pattern)
+
+    def passes_filters(self, data: bytes) -> bool:
+        """manager.c's should_send_event: include filters first (any must match), then
+        exclude filters (none may match); with no include filter everything is included."""
+        text = data.decode("latin-1")
+        if self.include_filters and not any(p.search(text) for p in self.include_filters):
+            return False
+        return not any(p.search(text) for p in self.exclude_filters)
 
     def close(self) -> None:
         """Closes the connection (after what was written)."""
@@ -152,26 +155,24 @@ class AmiSession:
         if faults.swallows(action):
             return
         if not action:
-            self._error(msg, "Missing action in request")
-            self._security_event("RequestBadFormat", "Error", [("RequestType", "Action: NONE")])
+            self.error(msg, "Missing action in request")
+            self.security_event("RequestBadFormat", "Error", [("RequestType", "Action: NONE")])
             return
         if not self.authenticated and lower not in _PRE_AUTH:
-            self._error(msg, "Permission denied")
+            self.error(msg, "Permission denied")
             return
         handler = self._handlers().get(lower)
         if handler is None:
-            self._error(
+            self.error(
                 msg,
                 f"Invalid/unknown command: {action}. "
                 "Use Action: ListCommands to show available commands.",
             )
-            self._security_event(
-                "RequestBadFormat", "Error", [("RequestType", f"Action: {action}")]
-            )
+            self.security_event("RequestBadFormat", "Error", [("RequestType", f"Action: {action}")])
             return
         needed = ACTION_CLASSES.get(lower, frozenset())
         if needed and self.user is not None and not (needed & self.user.write):
-            self._error(msg, "Permission denied")
+            self.error(msg, "Permission denied")
             return
         await handler(msg)
 
@@ -193,29 +194,29 @@ class AmiSession:
             "controlplayback": self._controlplayback,
             "queueadd": self._queueadd,
             "userevent": self._userevent,
-            "listcommands": self._listcommands,
+            **{name: partial(h, self) for name, h in misc_actions.HANDLERS.items()},
         }
 
     # ------------------------------------------------------------- responses
 
     @staticmethod
-    def _head(msg: Message, status: str) -> list[Header]:
+    def head(msg: Message, status: str) -> list[Header]:
         headers: list[Header] = [("Response", status)]
         aid = msg.get("ActionID")
         if aid is not None:
             headers.append(("ActionID", aid))
         return headers
 
-    def _error(self, msg: Message, text: str) -> None:
-        self.send([*self._head(msg, "Error"), ("Message", text)])
+    def error(self, msg: Message, text: str) -> None:
+        self.send([*self.head(msg, "Error"), ("Message", text)])
 
-    def _success(self, msg: Message, text: str | None = None, *extra: Header) -> None:
-        headers = self._head(msg, "Success")
+    def success(self, msg: Message, text: str | None = None, *extra: Header) -> None:
+        headers = self.head(msg, "Success")
         if text is not None:
             headers.append(("Message", text))
         self.send([*headers, *extra])
 
-    def _list_event(self, msg: Message, name: str, headers: list[Header]) -> None:
+    def list_event(self, msg: Message, name: str, headers: list[Header]) -> None:
         """A list item or Complete event: only for this session, no Privilege."""
         aid = msg.get("ActionID")
         head: list[Header] = [("Event", name)]
@@ -223,7 +224,7 @@ class AmiSession:
             head.append(("ActionID", aid))
         self.send(head + headers)
 
-    def _security_event(self, name: str, severity: str, extra: list[Header]) -> None:
+    def security_event(self, name: str, severity: str, extra: list[Header]) -> None:
         now = time.time()
         headers: list[Header] = [
             ("EventTV", _tv(now)),
@@ -249,12 +250,12 @@ class AmiSession:
     async def _auth_failed(self, msg: Message) -> None:
         # Asterisk sleeps ~1 s on a failed login, answers, then hangs up.
         await asyncio.sleep(1.0 * self.sim.time_scale)
-        self._error(msg, "Authentication failed")
+        self.error(msg, "Authentication failed")
         self.close()
 
     async def _login(self, msg: Message) -> None:
         if self.authenticated:
-            self._success(msg, "Already authenticated")
+            self.success(msg, "Already authenticated")
             return
         self.sim.login_attempts += 1
         username = msg.get("Username") or ""
@@ -277,7 +278,7 @@ class AmiSession:
         assert user is not None
         self.user = user
         self._apply_event_mask(msg.get("Events"), login=True)
-        self._success(msg, "Authentication accepted")
+        self.success(msg, "Authentication accepted")
         if self.wants("system"):
             uptime = str(self.sim.engine.uptime())
             self.send(
@@ -287,25 +288,25 @@ class AmiSession:
                     [("Uptime", uptime), ("LastReload", uptime), ("Status", "Fully Booted")],
                 )
             )
-        self._security_event("SuccessfulAuth", "Informational", [("UsingPassword", "0")])
+        self.security_event("SuccessfulAuth", "Informational", [("UsingPassword", "0")])
 
     async def _challenge(self, msg: Message) -> None:
         if (msg.get("AuthType") or "").lower() != "md5":
-            self._error(msg, "Must specify AuthType")
+            self.error(msg, "Must specify AuthType")
             return
         if not self.challenge:
             self.challenge = self.sim.fixed_challenge or str(
                 random.randint(100_000_000, 999_999_999)
             )
-        self.send([*self._head(msg, "Success"), ("Challenge", self.challenge)])
+        self.send([*self.head(msg, "Success"), ("Challenge", self.challenge)])
 
     async def _logoff(self, msg: Message) -> None:
-        self.send([*self._head(msg, "Goodbye"), ("Message", "Thanks for all the fish.")])
+        self.send([*self.head(msg, "Goodbye"), ("Message", "Thanks for all the fish.")])
         self.close()
 
     async def _ping(self, msg: Message) -> None:
         self.send(
-            [*self._head(msg, "Success"), ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")]
+            [*self.head(msg, "Success"), ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")]
         )
 
     def _apply_event_mask(self, value: str | None, *, login: bool = False) -> bool:
@@ -326,20 +327,20 @@ class AmiSession:
 
     async def _events(self, msg: Message) -> None:
         on = self._apply_event_mask(msg.get("EventMask") or "off")
-        self.send([*self._head(msg, "Success"), ("Events", "On" if on else "Off")])
+        self.send([*self.head(msg, "Success"), ("Events", "On" if on else "Off")])
 
     async def _originate(self, msg: Message) -> None:
         channel = msg.get("Channel") or ""
         if not channel:
-            self._error(msg, "Channel not specified")
+            self.error(msg, "Channel not specified")
             return
         app = msg.get("Application") or ""
         exten, context, priority = (msg.get(k) or "" for k in ("Exten", "Context", "Priority"))
         if not app and not (exten and context and priority):
-            self._error(msg, "Originate with 'Exten' requires 'Context' and 'Priority'")
+            self.error(msg, "Originate with 'Exten' requires 'Context' and 'Priority'")
             return
         if not app and not priority.isdigit():
-            self._error(msg, "Invalid priority")
+            self.error(msg, "Invalid priority")
             return
         try:
             timeout = int(msg.get("Timeout") or "30000")
@@ -372,10 +373,10 @@ class AmiSession:
         try:
             engine.check_originate(req)
         except OriginateError as exc:
-            self._error(msg, str(exc))
+            self.error(msg, str(exc))
             return
         if is_async:
-            self._success(msg, "Originate successfully queued")
+            self.success(msg, "Originate successfully queued")
             engine.originate(req)
             return
         # Sync: this session gets nothing until the far end answers (fixture 11).
@@ -393,20 +394,20 @@ class AmiSession:
         finally:
             held, self._held = self._held, None
         if ok:
-            self._success(msg, "Originate successfully queued")
+            self.success(msg, "Originate successfully queued")
         else:
-            self._error(msg, "Originate failed")
+            self.error(msg, "Originate failed")
         for data in held or []:
             if not self.closed:
                 self._write(data)
 
-    def _lookup(self, name: str) -> Channel | None:
+    def lookup(self, name: str) -> Channel | None:
         return self.sim.engine.find_channel(name)
 
     async def _hangup(self, msg: Message) -> None:
         name = msg.get("Channel") or ""
         if not name:
-            self._error(msg, "No channel specified")
+            self.error(msg, "No channel specified")
             return
         try:
             cause = int(msg.get("Cause") or "0") or 16
@@ -417,44 +418,44 @@ class AmiSession:
             try:
                 matched = engine.match_channels(name[1:-1])
             except re.error:
-                self._error(msg, "Invalid channel regex")
+                self.error(msg, "Invalid channel regex")
                 return
-            self._list_start(msg, "Channels hung up will follow")
+            self.list_start(msg, "Channels hung up will follow")
             aid = msg.get("ActionID")
             for hit in matched:
                 # Here the ActionID comes after Channel (fixture 15).
                 item: list[Header] = [("Event", "ChannelHungup"), ("Channel", hit.name)]
                 self.send(item + ([("ActionID", aid)] if aid is not None else []))
-            self._list_event(
+            self.list_event(
                 msg,
                 "ChannelsHungupListComplete",
                 [("EventList", "Complete"), ("ListItems", str(len(matched)))],
             )
             engine.hangup_many(matched, cause)
             return
-        ch = self._lookup(name)
+        ch = self.lookup(name)
         if ch is None:
-            self._error(msg, "No such channel")
+            self.error(msg, "No such channel")
             return
-        self._success(msg, "Channel Hungup")
+        self.success(msg, "Channel Hungup")
         engine.hangup(ch, cause)
 
-    def _list_start(self, msg: Message, text: str) -> None:
-        self.send([*self._head(msg, "Success"), ("EventList", "start"), ("Message", text)])
+    def list_start(self, msg: Message, text: str) -> None:
+        self.send([*self.head(msg, "Success"), ("EventList", "start"), ("Message", text)])
 
     async def _status(self, msg: Message) -> None:
         engine = self.sim.engine
         name = msg.get("Channel") or ""
         if name and name.lower() != "all":
-            ch = self._lookup(name)
+            ch = self.lookup(name)
             if ch is None:
-                self._error(msg, "No such channel")
+                self.error(msg, "No such channel")
                 return
             chans = [ch]
         else:
             chans = list(reversed(engine.channels.values()))
         wanted = [v.strip() for v in (msg.get("Variables") or "").split(",") if v.strip()]
-        self._list_start(msg, "Channel status will follow")
+        self.list_start(msg, "Channel status will follow")
         aid = msg.get("ActionID")
         for ch in chans:
             headers: list[Header] = [
@@ -483,18 +484,18 @@ class AmiSession:
                 headers.append(("ActionID", aid))
             self.send(event("Status", "Call", headers))
         n = str(len(chans))
-        self._list_event(
+        self.list_event(
             msg, "StatusComplete", [("EventList", "Complete"), ("ListItems", n), ("Items", n)]
         )
 
     async def _coreshowchannels(self, msg: Message) -> None:
         engine = self.sim.engine
-        self._list_start(msg, "Channels will follow")
+        self.list_start(msg, "Channels will follow")
         chans = list(engine.channels.values())
         for ch in chans:
             secs = int(engine.lab_elapsed(ch.created))
             duration = f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
-            self._list_event(
+            self.list_event(
                 msg,
                 "CoreShowChannel",
                 [
@@ -505,7 +506,7 @@ class AmiSession:
                     ("BridgeId", ch.bridge_id),
                 ],
             )
-        self._list_event(
+        self.list_event(
             msg,
             "CoreShowChannelsComplete",
             [("EventList", "Complete"), ("ListItems", str(len(chans)))],
@@ -514,10 +515,10 @@ class AmiSession:
     async def _command(self, msg: Message) -> None:
         command = msg.get("Command") or ""
         if not command:
-            self._error(msg, "No command provided")
+            self.error(msg, "No command provided")
             return
         ok, lines = run_cli(self.sim, command)
-        headers = self._head(msg, "Success" if ok else "Error")
+        headers = self.head(msg, "Success" if ok else "Error")
         headers.append(("Message", "Command output follows"))
         headers += [("Output", line) for line in lines]
         self.send(headers)
@@ -525,83 +526,77 @@ class AmiSession:
     async def _setvar(self, msg: Message) -> None:
         var = msg.get("Variable") or ""
         if not var:
-            self._error(msg, "No variable specified")
+            self.error(msg, "No variable specified")
             return
         name = msg.get("Channel") or ""
         ch = None
         if name:
-            ch = self._lookup(name)
+            ch = self.lookup(name)
             if ch is None:
-                self._error(msg, "No such channel")
+                self.error(msg, "No such channel")
                 return
         self.sim.engine.set_var(ch, var, msg.get("Value") or "")
-        self._success(msg, "Variable Set")
+        self.success(msg, "Variable Set")
 
     async def _getvar(self, msg: Message) -> None:
         var = msg.get("Variable") or ""
         if not var:
-            self._error(msg, "No variable specified")
+            self.error(msg, "No variable specified")
             return
         name = msg.get("Channel") or ""
         ch = None
         if name:
-            ch = self._lookup(name)
+            ch = self.lookup(name)
             if ch is None:
-                self._error(msg, "No such channel")
+                self.error(msg, "No such channel")
                 return
         value = self.sim.engine.get_var(ch, var)
-        self.send([*self._head(msg, "Success"), ("Variable", var), ("Value", value or "")])
+        self.send([*self.head(msg, "Success"), ("Variable", var), ("Value", value or "")])
 
     async def _redirect(self, msg: Message) -> None:
         name = msg.get("Channel") or ""
         if not name:
-            self._error(msg, "Channel not specified")
+            self.error(msg, "Channel not specified")
             return
-        if self._lookup(name) is None:
-            self._error(msg, f"Channel does not exist: {name}")
+        if self.lookup(name) is None:
+            self.error(msg, f"Channel does not exist: {name}")
             return
         # Transfers belong to a later issue: refuse rather than pretend.
-        self._error(msg, "Redirect failed")
+        self.error(msg, "Redirect failed")
 
     async def _controlplayback(self, msg: Message) -> None:
         name = msg.get("Channel") or ""
         if not name:
-            self._error(msg, "Channel not specified")
+            self.error(msg, "Channel not specified")
             return
         control = (msg.get("Control") or "").lower()
         if not control:
-            self._error(msg, "Control not specified")
+            self.error(msg, "Control not specified")
             return
-        if self._lookup(name) is None:
-            self._error(msg, "No such channel")
+        if self.lookup(name) is None:
+            self.error(msg, "No such channel")
             return
         if control not in {"stop", "forward", "reverse", "pause", "restart"}:
-            self._error(msg, "Unknown control type")
+            self.error(msg, "Unknown control type")
             return
-        self.send(self._head(msg, "Success"))
+        self.send(self.head(msg, "Success"))
 
     async def _queueadd(self, msg: Message) -> None:
         queue = msg.get("Queue") or ""
         if not queue:
-            self._error(msg, "'Queue' not specified.")
+            self.error(msg, "'Queue' not specified.")
             return
         if queue not in self.sim.world.queues:
-            self._error(msg, "Unable to add interface to queue: No such queue")
+            self.error(msg, "Unable to add interface to queue: No such queue")
             return
-        self._error(msg, "Unable to add interface: Already there")
+        self.error(msg, "Unable to add interface: Already there")
 
     async def _userevent(self, msg: Message) -> None:
         name = msg.get("UserEvent") or ""
         headers: list[Header] = [("UserEvent", name)]
         headers += [(k, v) for k, v in msg.headers if k.lower() not in {"action", "userevent"}]
         self.sim.engine.emit_message(event("UserEvent", "user,all", headers), "user")
-        self._success(msg, "Event Sent")
-
-    async def _listcommands(self, msg: Message) -> None:
-        headers = self._head(msg, "Success")
-        for name in sorted(self._handlers()):
-            headers.append((name.capitalize(), f"{name.capitalize()}.  Priv: <none>"))
-        self.send(headers)
+        self.success(msg, "Event Sent")
 
 
 __all__ = ["ACTION_CLASSES", "UNKNOWN", "AmiSession", "Faults"]

@@ -26,10 +26,14 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from telgate.v1 import backends_pb2 as telgate_dot_v1_dot_backends__pb2
 from telgate.v1 import calls_pb2 as telgate_dot_v1_dot_calls__pb2
+from telgate.v1 import cdrs_pb2 as telgate_dot_v1_dot_cdrs__pb2
 from telgate.v1 import common_pb2 as telgate_dot_v1_dot_common__pb2
+from telgate.v1 import playback_pb2 as telgate_dot_v1_dot_playback__pb2
+from telgate.v1 import queues_pb2 as telgate_dot_v1_dot_queues__pb2
+from telgate.v1 import supervision_pb2 as telgate_dot_v1_dot_supervision__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17telgate/v1/events.proto\x12\ntelgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19telgate/v1/backends.proto\x1a\x16telgate/v1/calls.proto\x1a\x17telgate/v1/common.proto\"|\n\x0b\x45ventFilter\x12\x10\n\x08\x62\x61\x63kends\x18\x01 \x03(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x10\n\x08\x63hannels\x18\x03 \x03(\t\x12\x12\n\nunique_ids\x18\x04 \x03(\t\x12\x12\n\nlinked_ids\x18\x05 \x03(\t\x12\x12\n\nextensions\x18\x06 \x03(\t\"\xdb\x01\n\x10SubscribeRequest\x12\'\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x17.telgate.v1.EventFilter\x12(\n\x05start\x18\x02 \x01(\x0e\x32\x19.telgate.v1.StartPosition\x12\x16\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x04\x12\r\n\x05\x65poch\x18\x04 \x01(\t\x12\x16\n\x0emax_batch_size\x18\x05 \x01(\x05\x12\x35\n\x12heartbeat_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"x\n\x08\x45ventGap\x12%\n\x06reason\x18\x01 \x01(\x0e\x32\x15.telgate.v1.GapReason\x12\x16\n\x0e\x66irst_sequence\x18\x02 \x01(\x04\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\x12\x16\n\x0eprevious_epoch\x18\x04 \x01(\t\"\x9c\x01\n\x11SubscribeResponse\x12!\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x11.telgate.v1.Event\x12!\n\x03gap\x18\x02 \x01(\x0b\x32\x14.telgate.v1.EventGap\x12\r\n\x05\x65poch\x18\x03 \x01(\t\x12\x32\n\x0eheartbeat_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x06\x42ridge\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x12\n\ntechnology\x18\x03 \x01(\t\x12\x0f\n\x07\x63reator\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x14\n\x0cnum_channels\x18\x06 \x01(\x05\"6\n\x0e\x43hannelCreated\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\";\n\x13\x43hannelStateChanged\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\"X\n\rChannelHungUp\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\r\n\x05\x63\x61use\x18\x02 \x01(\x05\x12\x12\n\ncause_text\x18\x03 \x01(\t\"q\n\x0b\x44ialStarted\x12#\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12(\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x13\n\x0b\x64ial_string\x18\x03 \x01(\t\"\xa8\x01\n\tDialEnded\x12#\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12(\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12&\n\x06status\x18\x03 \x01(\x0e\x32\x16.telgate.v1.DialStatus\x12\x13\n\x0bstatus_text\x18\x04 \x01(\t\x12\x0f\n\x07\x66orward\x18\x05 \x01(\t\"Y\n\rBridgeEntered\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\"\n\x06\x62ridge\x18\x02 \x01(\x0b\x32\x12.telgate.v1.Bridge\"V\n\nBridgeLeft\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\"\n\x06\x62ridge\x18\x02 \x01(\x0b\x32\x12.telgate.v1.Bridge\"\x98\x02\n\x0fOriginateResult\x12-\n\x07outcome\x18\x01 \x01(\x0e\x32\x1c.telgate.v1.OriginateOutcome\x12\x13\n\x0breason_code\x18\x02 \x01(\x05\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x11\n\tunique_id\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x31\n\x0b\x64\x65stination\x18\x06 \x01(\x0b\x32\x1c.telgate.v1.DialplanLocation\x12\x13\n\x0b\x61pplication\x18\x07 \x01(\t\x12\x18\n\x10\x61pplication_data\x18\x08 \x01(\t\x12\'\n\tcaller_id\x18\t \x01(\x0b\x32\x14.telgate.v1.CallerId\"`\n\x10LinkStateChanged\x12$\n\x05state\x18\x01 \x01(\x0e\x32\x15.telgate.v1.LinkState\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x16\n\x0estate_reloaded\x18\x03 \x01(\x08\"\xc4\x05\n\x05\x45vent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05\x65poch\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x03 \x01(\t\x12\x30\n\x0creceive_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04name\x18\x05 \x01(\t\x12!\n\x06\x66ields\x18\x06 \x03(\x0b\x32\x11.telgate.v1.Field\x12\x0f\n\x07\x63hannel\x18\x07 \x01(\t\x12\x11\n\tunique_id\x18\x08 \x01(\t\x12\x11\n\tlinked_id\x18\t \x01(\t\x12\x35\n\x0f\x63hannel_created\x18\x14 \x01(\x0b\x32\x1a.telgate.v1.ChannelCreatedH\x00\x12@\n\x15\x63hannel_state_changed\x18\x15 \x01(\x0b\x32\x1f.telgate.v1.ChannelStateChangedH\x00\x12\x34\n\x0f\x63hannel_hung_up\x18\x16 \x01(\x0b\x32\x19.telgate.v1.ChannelHungUpH\x00\x12/\n\x0c\x64ial_started\x18\x17 \x01(\x0b\x32\x17.telgate.v1.DialStartedH\x00\x12+\n\ndial_ended\x18\x18 \x01(\x0b\x32\x15.telgate.v1.DialEndedH\x00\x12\x33\n\x0e\x62ridge_entered\x18\x19 \x01(\x0b\x32\x19.telgate.v1.BridgeEnteredH\x00\x12-\n\x0b\x62ridge_left\x18\x1a \x01(\x0b\x32\x16.telgate.v1.BridgeLeftH\x00\x12\x37\n\x10originate_result\x18\x1b \x01(\x0b\x32\x1b.telgate.v1.OriginateResultH\x00\x12:\n\x12link_state_changed\x18\x1c \x01(\x0b\x32\x1c.telgate.v1.LinkStateChangedH\x00\x42\t\n\x07payload*\x86\x01\n\rStartPosition\x12\x1e\n\x1aSTART_POSITION_UNSPECIFIED\x10\x00\x12\x17\n\x13START_POSITION_LIVE\x10\x01\x12!\n\x1dSTART_POSITION_AFTER_SEQUENCE\x10\x02\x12\x19\n\x15START_POSITION_OLDEST\x10\x03*d\n\tGapReason\x12\x1a\n\x16GAP_REASON_UNSPECIFIED\x10\x00\x12\x1d\n\x19GAP_REASON_BUFFER_EXPIRED\x10\x01\x12\x1c\n\x18GAP_REASON_EPOCH_CHANGED\x10\x02*\x93\x02\n\nDialStatus\x12\x1b\n\x17\x44IAL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44IAL_STATUS_ANSWER\x10\x01\x12\x14\n\x10\x44IAL_STATUS_BUSY\x10\x02\x12\x19\n\x15\x44IAL_STATUS_NO_ANSWER\x10\x03\x12\x16\n\x12\x44IAL_STATUS_CANCEL\x10\x04\x12\x1a\n\x16\x44IAL_STATUS_CONGESTION\x10\x05\x12\x1b\n\x17\x44IAL_STATUS_CHANUNAVAIL\x10\x06\x12\x18\n\x14\x44IAL_STATUS_DONTCALL\x10\x07\x12\x17\n\x13\x44IAL_STATUS_TORTURE\x10\x08\x12\x1b\n\x17\x44IAL_STATUS_INVALIDARGS\x10\t2Z\n\x0c\x45ventService\x12J\n\tSubscribe\x12\x1c.telgate.v1.SubscribeRequest\x1a\x1d.telgate.v1.SubscribeResponse0\x01\x42X\n\x16\x63om.example.telgate.v1B\x0b\x45ventsProtoP\x01Z/example.com/telgate/gen/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17telgate/v1/events.proto\x12\ntelgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19telgate/v1/backends.proto\x1a\x16telgate/v1/calls.proto\x1a\x15telgate/v1/cdrs.proto\x1a\x17telgate/v1/common.proto\x1a\x19telgate/v1/playback.proto\x1a\x17telgate/v1/queues.proto\x1a\x1ctelgate/v1/supervision.proto\"|\n\x0b\x45ventFilter\x12\x10\n\x08\x62\x61\x63kends\x18\x01 \x03(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x10\n\x08\x63hannels\x18\x03 \x03(\t\x12\x12\n\nunique_ids\x18\x04 \x03(\t\x12\x12\n\nlinked_ids\x18\x05 \x03(\t\x12\x12\n\nextensions\x18\x06 \x03(\t\"\xdb\x01\n\x10SubscribeRequest\x12\'\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x17.telgate.v1.EventFilter\x12(\n\x05start\x18\x02 \x01(\x0e\x32\x19.telgate.v1.StartPosition\x12\x16\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x04\x12\r\n\x05\x65poch\x18\x04 \x01(\t\x12\x16\n\x0emax_batch_size\x18\x05 \x01(\x05\x12\x35\n\x12heartbeat_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"x\n\x08\x45ventGap\x12%\n\x06reason\x18\x01 \x01(\x0e\x32\x15.telgate.v1.GapReason\x12\x16\n\x0e\x66irst_sequence\x18\x02 \x01(\x04\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\x12\x16\n\x0eprevious_epoch\x18\x04 \x01(\t\"\x9c\x01\n\x11SubscribeResponse\x12!\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x11.telgate.v1.Event\x12!\n\x03gap\x18\x02 \x01(\x0b\x32\x14.telgate.v1.EventGap\x12\r\n\x05\x65poch\x18\x03 \x01(\t\x12\x32\n\x0eheartbeat_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x06\x42ridge\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x12\n\ntechnology\x18\x03 \x01(\t\x12\x0f\n\x07\x63reator\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x14\n\x0cnum_channels\x18\x06 \x01(\x05\"6\n\x0e\x43hannelCreated\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\";\n\x13\x43hannelStateChanged\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\"X\n\rChannelHungUp\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\r\n\x05\x63\x61use\x18\x02 \x01(\x05\x12\x12\n\ncause_text\x18\x03 \x01(\t\"q\n\x0b\x44ialStarted\x12#\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12(\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x13\n\x0b\x64ial_string\x18\x03 \x01(\t\"\xa8\x01\n\tDialEnded\x12#\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12(\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12&\n\x06status\x18\x03 \x01(\x0e\x32\x16.telgate.v1.DialStatus\x12\x13\n\x0bstatus_text\x18\x04 \x01(\t\x12\x0f\n\x07\x66orward\x18\x05 \x01(\t\"Y\n\rBridgeEntered\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\"\n\x06\x62ridge\x18\x02 \x01(\x0b\x32\x12.telgate.v1.Bridge\"V\n\nBridgeLeft\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\"\n\x06\x62ridge\x18\x02 \x01(\x0b\x32\x12.telgate.v1.Bridge\"\x98\x02\n\x0fOriginateResult\x12-\n\x07outcome\x18\x01 \x01(\x0e\x32\x1c.telgate.v1.OriginateOutcome\x12\x13\n\x0breason_code\x18\x02 \x01(\x05\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x11\n\tunique_id\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x31\n\x0b\x64\x65stination\x18\x06 \x01(\x0b\x32\x1c.telgate.v1.DialplanLocation\x12\x13\n\x0b\x61pplication\x18\x07 \x01(\t\x12\x18\n\x10\x61pplication_data\x18\x08 \x01(\t\x12\'\n\tcaller_id\x18\t \x01(\x0b\x32\x14.telgate.v1.CallerId\"`\n\x10LinkStateChanged\x12$\n\x05state\x18\x01 \x01(\x0e\x32\x15.telgate.v1.LinkState\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x16\n\x0estate_reloaded\x18\x03 \x01(\x08\"T\n\x0fHangupRequested\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\r\n\x05\x63\x61use\x18\x02 \x01(\x05\x12\x0c\n\x04soft\x18\x03 \x01(\x08\"c\n\x0c\x44ialplanStep\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x13\n\x0b\x61pplication\x18\x02 \x01(\t\x12\x18\n\x10\x61pplication_data\x18\x03 \x01(\t\">\n\x16\x43hannelIdentityChanged\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\"T\n\x0bVariableSet\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x10\n\x08variable\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\t\"v\n\x10\x44ialStateChanged\x12#\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12(\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x13\n\x0bstatus_text\x18\x03 \x01(\t\"3\n\rBridgeChanged\x12\"\n\x06\x62ridge\x18\x01 \x01(\x0b\x32\x12.telgate.v1.Bridge\"H\n\x0bHoldChanged\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x13\n\x0bmusic_class\x18\x02 \x01(\t\"\x96\x01\n\x04\x44tmf\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\r\n\x05\x64igit\x18\x02 \x01(\t\x12,\n\tdirection\x18\x03 \x01(\x0e\x32\x19.telgate.v1.DtmfDirection\x12+\n\x08\x64uration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xe7\x01\n\x0bTransferred\x12\x0e\n\x06result\x18\x01 \x01(\t\x12\'\n\ntransferer\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\'\n\ntransferee\x18\x03 \x01(\x0b\x32\x13.telgate.v1.Channel\x12.\n\x11second_transferer\x18\x04 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x31\n\x0b\x64\x65stination\x18\x05 \x01(\x0b\x32\x1c.telgate.v1.DialplanLocation\x12\x13\n\x0bis_external\x18\x06 \x01(\x08\"L\n\x12QueueMemberChanged\x12\r\n\x05queue\x18\x01 \x01(\t\x12\'\n\x06member\x18\x02 \x01(\x0b\x32\x17.telgate.v1.QueueMember\"\xb2\x01\n\x12QueueCallerChanged\x12\r\n\x05queue\x18\x01 \x01(\t\x12#\n\x06\x63\x61ller\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x10\n\x08position\x18\x03 \x01(\x05\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12\x19\n\x11original_position\x18\x05 \x01(\x05\x12,\n\thold_time\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xa9\x02\n\rAgentActivity\x12\r\n\x05queue\x18\x01 \x01(\t\x12#\n\x06\x63\x61ller\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\"\n\x05\x61gent\x18\x03 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x11\n\tinterface\x18\x04 \x01(\t\x12\x13\n\x0bmember_name\x18\x05 \x01(\t\x12,\n\thold_time\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\tring_time\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\ttalk_time\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06reason\x18\t \x01(\t\"\x96\x01\n\x0eListenActivity\x12%\n\x08listener\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\x12#\n\x06target\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12$\n\x04mode\x18\x04 \x01(\x0e\x32\x16.telgate.v1.ListenMode\"\xf7\x01\n\x0fPlaybackChanged\x12\x13\n\x0bplayback_id\x18\x01 \x01(\t\x12$\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x13.telgate.v1.Channel\x12(\n\x05state\x18\x03 \x01(\x0e\x32\x19.telgate.v1.PlaybackState\x12\x11\n\trecording\x18\x04 \x01(\t\x12\x13\n\x0bstatus_text\x18\x05 \x01(\t\x12)\n\x06offset\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\x07\x63ontrol\x18\x07 \x01(\x0e\x32\x1b.telgate.v1.PlaybackControl\"Y\n\x15\x45ndpointStatusChanged\x12\x10\n\x08\x65ndpoint\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\"k\n\rSystemChanged\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x0f\n\x07restart\x18\x03 \x01(\x08\x12)\n\x06uptime\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"+\n\x0b\x43\x64rRecorded\x12\x1c\n\x03\x63\x64r\x18\x01 \x01(\x0b\x32\x0f.telgate.v1.Cdr\"\x8b\x17\n\x05\x45vent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05\x65poch\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x03 \x01(\t\x12\x30\n\x0creceive_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04name\x18\x05 \x01(\t\x12!\n\x06\x66ields\x18\x06 \x03(\x0b\x32\x11.telgate.v1.Field\x12\x0f\n\x07\x63hannel\x18\x07 \x01(\t\x12\x11\n\tunique_id\x18\x08 \x01(\t\x12\x11\n\tlinked_id\x18\t \x01(\t\x12\x35\n\x0f\x63hannel_created\x18\x14 \x01(\x0b\x32\x1a.telgate.v1.ChannelCreatedH\x00\x12@\n\x15\x63hannel_state_changed\x18\x15 \x01(\x0b\x32\x1f.telgate.v1.ChannelStateChangedH\x00\x12\x34\n\x0f\x63hannel_hung_up\x18\x16 \x01(\x0b\x32\x19.telgate.v1.ChannelHungUpH\x00\x12/\n\x0c\x64ial_started\x18\x17 \x01(\x0b\x32\x17.telgate.v1.DialStartedH\x00\x12+\n\ndial_ended\x18\x18 \x01(\x0b\x32\x15.telgate.v1.DialEndedH\x00\x12\x33\n\x0e\x62ridge_entered\x18\x19 \x01(\x0b\x32\x19.telgate.v1.BridgeEnteredH\x00\x12-\n\x0b\x62ridge_left\x18\x1a \x01(\x0b\x32\x16.telgate.v1.BridgeLeftH\x00\x12\x37\n\x10originate_result\x18\x1b \x01(\x0b\x32\x1b.telgate.v1.OriginateResultH\x00\x12:\n\x12link_state_changed\x18\x1c \x01(\x0b\x32\x1c.telgate.v1.LinkStateChangedH\x00\x12\x37\n\x10hangup_requested\x18\x1d \x01(\x0b\x32\x1b.telgate.v1.HangupRequestedH\x00\x12\x31\n\rdialplan_step\x18\x1e \x01(\x0b\x32\x18.telgate.v1.DialplanStepH\x00\x12?\n\x11\x63\x61ller_id_changed\x18\x1f \x01(\x0b\x32\".telgate.v1.ChannelIdentityChangedH\x00\x12\x44\n\x16\x63onnected_line_changed\x18  \x01(\x0b\x32\".telgate.v1.ChannelIdentityChangedH\x00\x12/\n\x0cvariable_set\x18! \x01(\x0b\x32\x17.telgate.v1.VariableSetH\x00\x12:\n\x12\x64ial_state_changed\x18\" \x01(\x0b\x32\x1c.telgate.v1.DialStateChangedH\x00\x12\x33\n\x0e\x62ridge_created\x18# \x01(\x0b\x32\x19.telgate.v1.BridgeChangedH\x00\x12\x35\n\x10\x62ridge_destroyed\x18$ \x01(\x0b\x32\x19.telgate.v1.BridgeChangedH\x00\x12\'\n\x04hold\x18% \x01(\x0b\x32\x17.telgate.v1.HoldChangedH\x00\x12)\n\x06unhold\x18& \x01(\x0b\x32\x17.telgate.v1.HoldChangedH\x00\x12&\n\ndtmf_begin\x18\' \x01(\x0b\x32\x10.telgate.v1.DtmfH\x00\x12$\n\x08\x64tmf_end\x18( \x01(\x0b\x32\x10.telgate.v1.DtmfH\x00\x12\x31\n\x0e\x62lind_transfer\x18) \x01(\x0b\x32\x17.telgate.v1.TransferredH\x00\x12\x34\n\x11\x61ttended_transfer\x18* \x01(\x0b\x32\x17.telgate.v1.TransferredH\x00\x12<\n\x12queue_member_added\x18+ \x01(\x0b\x32\x1e.telgate.v1.QueueMemberChangedH\x00\x12>\n\x14queue_member_removed\x18, \x01(\x0b\x32\x1e.telgate.v1.QueueMemberChangedH\x00\x12=\n\x13queue_member_paused\x18- \x01(\x0b\x32\x1e.telgate.v1.QueueMemberChangedH\x00\x12=\n\x13queue_member_status\x18. \x01(\x0b\x32\x1e.telgate.v1.QueueMemberChangedH\x00\x12>\n\x14queue_member_penalty\x18/ \x01(\x0b\x32\x1e.telgate.v1.QueueMemberChangedH\x00\x12@\n\x16queue_member_ringinuse\x18\x30 \x01(\x0b\x32\x1e.telgate.v1.QueueMemberChangedH\x00\x12=\n\x13queue_caller_joined\x18\x31 \x01(\x0b\x32\x1e.telgate.v1.QueueCallerChangedH\x00\x12;\n\x11queue_caller_left\x18\x32 \x01(\x0b\x32\x1e.telgate.v1.QueueCallerChangedH\x00\x12@\n\x16queue_caller_abandoned\x18\x33 \x01(\x0b\x32\x1e.telgate.v1.QueueCallerChangedH\x00\x12\x31\n\x0c\x61gent_called\x18\x34 \x01(\x0b\x32\x19.telgate.v1.AgentActivityH\x00\x12\x34\n\x0f\x61gent_connected\x18\x35 \x01(\x0b\x32\x19.telgate.v1.AgentActivityH\x00\x12\x34\n\x0f\x61gent_completed\x18\x36 \x01(\x0b\x32\x19.telgate.v1.AgentActivityH\x00\x12\x39\n\x14\x61gent_ring_no_answer\x18\x37 \x01(\x0b\x32\x19.telgate.v1.AgentActivityH\x00\x12\x31\n\x0c\x61gent_dumped\x18\x38 \x01(\x0b\x32\x19.telgate.v1.AgentActivityH\x00\x12\x34\n\x0elisten_started\x18\x39 \x01(\x0b\x32\x1a.telgate.v1.ListenActivityH\x00\x12\x34\n\x0elisten_stopped\x18: \x01(\x0b\x32\x1a.telgate.v1.ListenActivityH\x00\x12\x37\n\x10playback_started\x18; \x01(\x0b\x32\x1b.telgate.v1.PlaybackChangedH\x00\x12:\n\x13playback_controlled\x18< \x01(\x0b\x32\x1b.telgate.v1.PlaybackChangedH\x00\x12\x38\n\x11playback_finished\x18= \x01(\x0b\x32\x1b.telgate.v1.PlaybackChangedH\x00\x12\x41\n\x14\x64\x65vice_state_changed\x18> \x01(\x0b\x32!.telgate.v1.EndpointStatusChangedH\x00\x12@\n\x13peer_status_changed\x18? \x01(\x0b\x32!.telgate.v1.EndpointStatusChangedH\x00\x12\x43\n\x16\x63ontact_status_changed\x18@ \x01(\x0b\x32!.telgate.v1.EndpointStatusChangedH\x00\x12\x31\n\x0c\x66ully_booted\x18\x41 \x01(\x0b\x32\x19.telgate.v1.SystemChangedH\x00\x12-\n\x08reloaded\x18\x42 \x01(\x0b\x32\x19.telgate.v1.SystemChangedH\x00\x12-\n\x08shutdown\x18\x43 \x01(\x0b\x32\x19.telgate.v1.SystemChangedH\x00\x12/\n\x0c\x63\x64r_recorded\x18\x44 \x01(\x0b\x32\x17.telgate.v1.CdrRecordedH\x00\x42\t\n\x07payload*\x86\x01\n\rStartPosition\x12\x1e\n\x1aSTART_POSITION_UNSPECIFIED\x10\x00\x12\x17\n\x13START_POSITION_LIVE\x10\x01\x12!\n\x1dSTART_POSITION_AFTER_SEQUENCE\x10\x02\x12\x19\n\x15START_POSITION_OLDEST\x10\x03*d\n\tGapReason\x12\x1a\n\x16GAP_REASON_UNSPECIFIED\x10\x00\x12\x1d\n\x19GAP_REASON_BUFFER_EXPIRED\x10\x01\x12\x1c\n\x18GAP_REASON_EPOCH_CHANGED\x10\x02*\x93\x02\n\nDialStatus\x12\x1b\n\x17\x44IAL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44IAL_STATUS_ANSWER\x10\x01\x12\x14\n\x10\x44IAL_STATUS_BUSY\x10\x02\x12\x19\n\x15\x44IAL_STATUS_NO_ANSWER\x10\x03\x12\x16\n\x12\x44IAL_STATUS_CANCEL\x10\x04\x12\x1a\n\x16\x44IAL_STATUS_CONGESTION\x10\x05\x12\x1b\n\x17\x44IAL_STATUS_CHANUNAVAIL\x10\x06\x12\x18\n\x14\x44IAL_STATUS_DONTCALL\x10\x07\x12\x17\n\x13\x44IAL_STATUS_TORTURE\x10\x08\x12\x1b\n\x17\x44IAL_STATUS_INVALIDARGS\x10\t*e\n\rDtmfDirection\x12\x1e\n\x1a\x44TMF_DIRECTION_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44TMF_DIRECTION_RECEIVED\x10\x01\x12\x17\n\x13\x44TMF_DIRECTION_SENT\x10\x02\x32Z\n\x0c\x45ventService\x12J\n\tSubscribe\x12\x1c.telgate.v1.SubscribeRequest\x1a\x1d.telgate.v1.SubscribeResponse0\x01\x42X\n\x16\x63om.example.telgate.v1B\x0b\x45ventsProtoP\x01Z/example.com/telgate/gen/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,42 +41,78 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'telgate.v1.events_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\026com.example.telgate.v1B\013EventsProtoP\001Z/example.com/telgate/gen/go/telgate/v1;telgatev1'
-  _globals['_STARTPOSITION']._serialized_start=2683
-  _globals['_STARTPOSITION']._serialized_end=2817
-  _globals['_GAPREASON']._serialized_start=2819
-  _globals['_GAPREASON']._serialized_end=2919
-  _globals['_DIALSTATUS']._serialized_start=2922
-  _globals['_DIALSTATUS']._serialized_end=3197
-  _globals['_EVENTFILTER']._serialized_start=180
-  _globals['_EVENTFILTER']._serialized_end=304
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=307
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=526
-  _globals['_EVENTGAP']._serialized_start=528
-  _globals['_EVENTGAP']._serialized_end=648
-  _globals['_SUBSCRIBERESPONSE']._serialized_start=651
-  _globals['_SUBSCRIBERESPONSE']._serialized_end=807
-  _globals['_BRIDGE']._serialized_start=809
-  _globals['_BRIDGE']._serialized_end=916
-  _globals['_CHANNELCREATED']._serialized_start=918
-  _globals['_CHANNELCREATED']._serialized_end=972
-  _globals['_CHANNELSTATECHANGED']._serialized_start=974
-  _globals['_CHANNELSTATECHANGED']._serialized_end=1033
-  _globals['_CHANNELHUNGUP']._serialized_start=1035
-  _globals['_CHANNELHUNGUP']._serialized_end=1123
-  _globals['_DIALSTARTED']._serialized_start=1125
-  _globals['_DIALSTARTED']._serialized_end=1238
-  _globals['_DIALENDED']._serialized_start=1241
-  _globals['_DIALENDED']._serialized_end=1409
-  _globals['_BRIDGEENTERED']._serialized_start=1411
-  _globals['_BRIDGEENTERED']._serialized_end=1500
-  _globals['_BRIDGELEFT']._serialized_start=1502
-  _globals['_BRIDGELEFT']._serialized_end=1588
-  _globals['_ORIGINATERESULT']._serialized_start=1591
-  _globals['_ORIGINATERESULT']._serialized_end=1871
-  _globals['_LINKSTATECHANGED']._serialized_start=1873
-  _globals['_LINKSTATECHANGED']._serialized_end=1969
-  _globals['_EVENT']._serialized_start=1972
-  _globals['_EVENT']._serialized_end=2680
-  _globals['_EVENTSERVICE']._serialized_start=3199
-  _globals['_EVENTSERVICE']._serialized_end=3289
+  _globals['_STARTPOSITION']._serialized_start=7213
+  _globals['_STARTPOSITION']._serialized_end=7347
+  _globals['_GAPREASON']._serialized_start=7349
+  _globals['_GAPREASON']._serialized_end=7449
+  _globals['_DIALSTATUS']._serialized_start=7452
+  _globals['_DIALSTATUS']._serialized_end=7727
+  _globals['_DTMFDIRECTION']._serialized_start=7729
+  _globals['_DTMFDIRECTION']._serialized_end=7830
+  _globals['_EVENTFILTER']._serialized_start=285
+  _globals['_EVENTFILTER']._serialized_end=409
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=412
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=631
+  _globals['_EVENTGAP']._serialized_start=633
+  _globals['_EVENTGAP']._serialized_end=753
+  _globals['_SUBSCRIBERESPONSE']._serialized_start=756
+  _globals['_SUBSCRIBERESPONSE']._serialized_end=912
+  _globals['_BRIDGE']._serialized_start=914
+  _globals['_BRIDGE']._serialized_end=1021
+  _globals['_CHANNELCREATED']._serialized_start=1023
+  _globals['_CHANNELCREATED']._serialized_end=1077
+  _globals['_CHANNELSTATECHANGED']._serialized_start=1079
+  _globals['_CHANNELSTATECHANGED']._serialized_end=1138
+  _globals['_CHANNELHUNGUP']._serialized_start=1140
+  _globals['_CHANNELHUNGUP']._serialized_end=1228
+  _globals['_DIALSTARTED']._serialized_start=1230
+  _globals['_DIALSTARTED']._serialized_end=1343
+  _globals['_DIALENDED']._serialized_start=1346
+  _globals['_DIALENDED']._serialized_end=1514
+  _globals['_BRIDGEENTERED']._serialized_start=1516
+  _globals['_BRIDGEENTERED']._serialized_end=1605
+  _globals['_BRIDGELEFT']._serialized_start=1607
+  _globals['_BRIDGELEFT']._serialized_end=1693
+  _globals['_ORIGINATERESULT']._serialized_start=1696
+  _globals['_ORIGINATERESULT']._serialized_end=1976
+  _globals['_LINKSTATECHANGED']._serialized_start=1978
+  _globals['_LINKSTATECHANGED']._serialized_end=2074
+  _globals['_HANGUPREQUESTED']._serialized_start=2076
+  _globals['_HANGUPREQUESTED']._serialized_end=2160
+  _globals['_DIALPLANSTEP']._serialized_start=2162
+  _globals['_DIALPLANSTEP']._serialized_end=2261
+  _globals['_CHANNELIDENTITYCHANGED']._serialized_start=2263
+  _globals['_CHANNELIDENTITYCHANGED']._serialized_end=2325
+  _globals['_VARIABLESET']._serialized_start=2327
+  _globals['_VARIABLESET']._serialized_end=2411
+  _globals['_DIALSTATECHANGED']._serialized_start=2413
+  _globals['_DIALSTATECHANGED']._serialized_end=2531
+  _globals['_BRIDGECHANGED']._serialized_start=2533
+  _globals['_BRIDGECHANGED']._serialized_end=2584
+  _globals['_HOLDCHANGED']._serialized_start=2586
+  _globals['_HOLDCHANGED']._serialized_end=2658
+  _globals['_DTMF']._serialized_start=2661
+  _globals['_DTMF']._serialized_end=2811
+  _globals['_TRANSFERRED']._serialized_start=2814
+  _globals['_TRANSFERRED']._serialized_end=3045
+  _globals['_QUEUEMEMBERCHANGED']._serialized_start=3047
+  _globals['_QUEUEMEMBERCHANGED']._serialized_end=3123
+  _globals['_QUEUECALLERCHANGED']._serialized_start=3126
+  _globals['_QUEUECALLERCHANGED']._serialized_end=3304
+  _globals['_AGENTACTIVITY']._serialized_start=3307
+  _globals['_AGENTACTIVITY']._serialized_end=3604
+  _globals['_LISTENACTIVITY']._serialized_start=3607
+  _globals['_LISTENACTIVITY']._serialized_end=3757
+  _globals['_PLAYBACKCHANGED']._serialized_start=3760
+  _globals['_PLAYBACKCHANGED']._serialized_end=4007
+  _globals['_ENDPOINTSTATUSCHANGED']._serialized_start=4009
+  _globals['_ENDPOINTSTATUSCHANGED']._serialized_end=4098
+  _globals['_SYSTEMCHANGED']._serialized_start=4100
+  _globals['_SYSTEMCHANGED']._serialized_end=4207
+  _globals['_CDRRECORDED']._serialized_start=4209
+  _globals['_CDRRECORDED']._serialized_end=4252
+  _globals['_EVENT']._serialized_start=4255
+  _globals['_EVENT']._serialized_end=7210
+  _globals['_EVENTSERVICE']._serialized_start=7832
+  _globals['_EVENTSERVICE']._serialized_end=7922
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,11 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from telgate.v1 import backends_pb2 as _backends_pb2
 from telgate.v1 import calls_pb2 as _calls_pb2
+from telgate.v1 import cdrs_pb2 as _cdrs_pb2
 from telgate.v1 import common_pb2 as _common_pb2
+from telgate.v1 import playback_pb2 as _playback_pb2
+from telgate.v1 import queues_pb2 as _queues_pb2
+from telgate.v1 import supervision_pb2 as _supervision_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -104,6 +108,27 @@ DIAL_STATUS_DONTCALL: DialStatus.ValueType  # 7
 DIAL_STATUS_TORTURE: DialStatus.ValueType  # 8
 DIAL_STATUS_INVALIDARGS: DialStatus.ValueType  # 9
 Global___DialStatus: _TypeAlias = DialStatus  # noqa: Y015
+
+class _DtmfDirection:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DtmfDirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DtmfDirection.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DTMF_DIRECTION_UNSPECIFIED: _DtmfDirection.ValueType  # 0
+    DTMF_DIRECTION_RECEIVED: _DtmfDirection.ValueType  # 1
+    """The channel received the digit (from its endpoint)."""
+    DTMF_DIRECTION_SENT: _DtmfDirection.ValueType  # 2
+    """The digit was sent to the channel's endpoint."""
+
+class DtmfDirection(_DtmfDirection, metaclass=_DtmfDirectionEnumTypeWrapper): ...
+
+DTMF_DIRECTION_UNSPECIFIED: DtmfDirection.ValueType  # 0
+DTMF_DIRECTION_RECEIVED: DtmfDirection.ValueType  # 1
+"""The channel received the digit (from its endpoint)."""
+DTMF_DIRECTION_SENT: DtmfDirection.ValueType  # 2
+"""The digit was sent to the channel's endpoint."""
+Global___DtmfDirection: _TypeAlias = DtmfDirection  # noqa: Y015
 
 @_typing.final
 class EventFilter(_message.Message):
@@ -579,6 +604,553 @@ class LinkStateChanged(_message.Message):
 Global___LinkStateChanged: _TypeAlias = LinkStateChanged  # noqa: Y015
 
 @_typing.final
+class HangupRequested(_message.Message):
+    """A channel asked to hang up (Asterisk HangupRequest; SoftHangupRequest when `soft`)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    SOFT_FIELD_NUMBER: _builtins.int
+    cause: _builtins.int
+    soft: _builtins.bool
+    @_builtins.property
+    def channel(self) -> _common_pb2.Channel: ...
+    def __init__(
+        self,
+        *,
+        channel: _common_pb2.Channel | None = ...,
+        cause: _builtins.int = ...,
+        soft: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause", "channel", b"channel", "soft", b"soft"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HangupRequested: _TypeAlias = HangupRequested  # noqa: Y015
+
+@_typing.final
+class DialplanStep(_message.Message):
+    """A channel moved to a dialplan step (Asterisk Newexten)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    APPLICATION_FIELD_NUMBER: _builtins.int
+    APPLICATION_DATA_FIELD_NUMBER: _builtins.int
+    application: _builtins.str
+    application_data: _builtins.str
+    @_builtins.property
+    def channel(self) -> _common_pb2.Channel: ...
+    def __init__(
+        self,
+        *,
+        channel: _common_pb2.Channel | None = ...,
+        application: _builtins.str = ...,
+        application_data: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application", b"application", "application_data", b"application_data", "channel", b"channel"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DialplanStep: _TypeAlias = DialplanStep  # noqa: Y015
+
+@_typing.final
+class ChannelIdentityChanged(_message.Message):
+    """A channel's caller id or connected line changed (NewCallerid / NewConnectedLine)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def channel(self) -> _common_pb2.Channel: ...
+    def __init__(
+        self,
+        *,
+        channel: _common_pb2.Channel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelIdentityChanged: _TypeAlias = ChannelIdentityChanged  # noqa: Y015
+
+@_typing.final
+class VariableSet(_message.Message):
+    """A channel variable was set (Asterisk VarSet). `channel` is unset for globals."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    VARIABLE_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    variable: _builtins.str
+    value: _builtins.str
+    @_builtins.property
+    def channel(self) -> _common_pb2.Channel: ...
+    def __init__(
+        self,
+        *,
+        channel: _common_pb2.Channel | None = ...,
+        variable: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "value", b"value", "variable", b"variable"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VariableSet: _TypeAlias = VariableSet  # noqa: Y015
+
+@_typing.final
+class DialStateChanged(_message.Message):
+    """A dial attempt's progress (Asterisk DialState, e.g. RINGING)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    STATUS_TEXT_FIELD_NUMBER: _builtins.int
+    status_text: _builtins.str
+    @_builtins.property
+    def caller(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def destination(self) -> _common_pb2.Channel: ...
+    def __init__(
+        self,
+        *,
+        caller: _common_pb2.Channel | None = ...,
+        destination: _common_pb2.Channel | None = ...,
+        status_text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "destination", b"destination"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "destination", b"destination", "status_text", b"status_text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DialStateChanged: _TypeAlias = DialStateChanged  # noqa: Y015
+
+@_typing.final
+class BridgeChanged(_message.Message):
+    """A bridge was created or destroyed (BridgeCreate / BridgeDestroy)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BRIDGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def bridge(self) -> Global___Bridge: ...
+    def __init__(
+        self,
+        *,
+        bridge: Global___Bridge | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bridge", b"bridge"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bridge", b"bridge"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BridgeChanged: _TypeAlias = BridgeChanged  # noqa: Y015
+
+@_typing.final
+class HoldChanged(_message.Message):
+    """A channel was put on hold or taken off hold (Hold / Unhold)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    MUSIC_CLASS_FIELD_NUMBER: _builtins.int
+    music_class: _builtins.str
+    @_builtins.property
+    def channel(self) -> _common_pb2.Channel: ...
+    def __init__(
+        self,
+        *,
+        channel: _common_pb2.Channel | None = ...,
+        music_class: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "music_class", b"music_class"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HoldChanged: _TypeAlias = HoldChanged  # noqa: Y015
+
+@_typing.final
+class Dtmf(_message.Message):
+    """A DTMF digit started or ended (DTMFBegin / DTMFEnd)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    DIGIT_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    digit: _builtins.str
+    direction: Global___DtmfDirection.ValueType
+    @_builtins.property
+    def channel(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def duration(self) -> _duration_pb2.Duration:
+        """DTMFEnd only."""
+
+    def __init__(
+        self,
+        *,
+        channel: _common_pb2.Channel | None = ...,
+        digit: _builtins.str = ...,
+        direction: Global___DtmfDirection.ValueType = ...,
+        duration: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "duration", b"duration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "digit", b"digit", "direction", b"direction", "duration", b"duration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Dtmf: _TypeAlias = Dtmf  # noqa: Y015
+
+@_typing.final
+class Transferred(_message.Message):
+    """A transfer happened (BlindTransfer / AttendedTransfer)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_FIELD_NUMBER: _builtins.int
+    TRANSFERER_FIELD_NUMBER: _builtins.int
+    TRANSFEREE_FIELD_NUMBER: _builtins.int
+    SECOND_TRANSFERER_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    IS_EXTERNAL_FIELD_NUMBER: _builtins.int
+    result: _builtins.str
+    """`Success`, `Fail`, `Invalid`, `Not Permitted`."""
+    is_external: _builtins.bool
+    @_builtins.property
+    def transferer(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def transferee(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def second_transferer(self) -> _common_pb2.Channel:
+        """Attended: the consultation call's transferer leg."""
+
+    @_builtins.property
+    def destination(self) -> _common_pb2.DialplanLocation:
+        """Blind: where the transferee went."""
+
+    def __init__(
+        self,
+        *,
+        result: _builtins.str = ...,
+        transferer: _common_pb2.Channel | None = ...,
+        transferee: _common_pb2.Channel | None = ...,
+        second_transferer: _common_pb2.Channel | None = ...,
+        destination: _common_pb2.DialplanLocation | None = ...,
+        is_external: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "second_transferer", b"second_transferer", "transferee", b"transferee", "transferer", b"transferer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "is_external", b"is_external", "result", b"result", "second_transferer", b"second_transferer", "transferee", b"transferee", "transferer", b"transferer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Transferred: _TypeAlias = Transferred  # noqa: Y015
+
+@_typing.final
+class QueueMemberChanged(_message.Message):
+    """A queue member changed (QueueMemberAdded / Removed / Pause / Status / Penalty / Ringinuse)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUE_FIELD_NUMBER: _builtins.int
+    MEMBER_FIELD_NUMBER: _builtins.int
+    queue: _builtins.str
+    @_builtins.property
+    def member(self) -> _queues_pb2.QueueMember: ...
+    def __init__(
+        self,
+        *,
+        queue: _builtins.str = ...,
+        member: _queues_pb2.QueueMember | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["member", b"member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["member", b"member", "queue", b"queue"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueueMemberChanged: _TypeAlias = QueueMemberChanged  # noqa: Y015
+
+@_typing.final
+class QueueCallerChanged(_message.Message):
+    """A caller joined, left or abandoned a queue (QueueCallerJoin / Leave / Abandon)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUE_FIELD_NUMBER: _builtins.int
+    CALLER_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    ORIGINAL_POSITION_FIELD_NUMBER: _builtins.int
+    HOLD_TIME_FIELD_NUMBER: _builtins.int
+    queue: _builtins.str
+    position: _builtins.int
+    count: _builtins.int
+    """Callers waiting after the change."""
+    original_position: _builtins.int
+    """Abandon only."""
+    @_builtins.property
+    def caller(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def hold_time(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        queue: _builtins.str = ...,
+        caller: _common_pb2.Channel | None = ...,
+        position: _builtins.int = ...,
+        count: _builtins.int = ...,
+        original_position: _builtins.int = ...,
+        hold_time: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "hold_time", b"hold_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "count", b"count", "hold_time", b"hold_time", "original_position", b"original_position", "position", b"position", "queue", b"queue"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueueCallerChanged: _TypeAlias = QueueCallerChanged  # noqa: Y015
+
+@_typing.final
+class AgentActivity(_message.Message):
+    """A queue agent event (AgentCalled / Connect / Complete / RingNoAnswer / Dump)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUE_FIELD_NUMBER: _builtins.int
+    CALLER_FIELD_NUMBER: _builtins.int
+    AGENT_FIELD_NUMBER: _builtins.int
+    INTERFACE_FIELD_NUMBER: _builtins.int
+    MEMBER_NAME_FIELD_NUMBER: _builtins.int
+    HOLD_TIME_FIELD_NUMBER: _builtins.int
+    RING_TIME_FIELD_NUMBER: _builtins.int
+    TALK_TIME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    queue: _builtins.str
+    interface: _builtins.str
+    member_name: _builtins.str
+    reason: _builtins.str
+    """AgentComplete: `caller`, `agent` or `transfer`."""
+    @_builtins.property
+    def caller(self) -> _common_pb2.Channel:
+        """The waiting caller."""
+
+    @_builtins.property
+    def agent(self) -> _common_pb2.Channel:
+        """The agent's channel."""
+
+    @_builtins.property
+    def hold_time(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def ring_time(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def talk_time(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        queue: _builtins.str = ...,
+        caller: _common_pb2.Channel | None = ...,
+        agent: _common_pb2.Channel | None = ...,
+        interface: _builtins.str = ...,
+        member_name: _builtins.str = ...,
+        hold_time: _duration_pb2.Duration | None = ...,
+        ring_time: _duration_pb2.Duration | None = ...,
+        talk_time: _duration_pb2.Duration | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["agent", b"agent", "caller", b"caller", "hold_time", b"hold_time", "ring_time", b"ring_time", "talk_time", b"talk_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent", b"agent", "caller", b"caller", "hold_time", b"hold_time", "interface", b"interface", "member_name", b"member_name", "queue", b"queue", "reason", b"reason", "ring_time", b"ring_time", "talk_time", b"talk_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgentActivity: _TypeAlias = AgentActivity  # noqa: Y015
+
+@_typing.final
+class ListenActivity(_message.Message):
+    """Live listening started or stopped (ChanSpyStart / ChanSpyStop)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LISTENER_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    """Set when the session was started through SupervisionService."""
+    mode: _supervision_pb2.ListenMode.ValueType
+    """Known from the session: ChanSpy events do not carry the mode."""
+    @_builtins.property
+    def listener(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def target(self) -> _common_pb2.Channel: ...
+    def __init__(
+        self,
+        *,
+        listener: _common_pb2.Channel | None = ...,
+        target: _common_pb2.Channel | None = ...,
+        session_id: _builtins.str = ...,
+        mode: _supervision_pb2.ListenMode.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["listener", b"listener", "target", b"target"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["listener", b"listener", "mode", b"mode", "session_id", b"session_id", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListenActivity: _TypeAlias = ListenActivity  # noqa: Y015
+
+@_typing.final
+class PlaybackChanged(_message.Message):
+    """A playback's state changed. AMI sends no playback events: the gateway derives
+    these from Newexten (start) and VarSet CPLAYBACKSTATUS / CPLAYBACKOFFSET (end).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAYBACK_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    RECORDING_FIELD_NUMBER: _builtins.int
+    STATUS_TEXT_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    CONTROL_FIELD_NUMBER: _builtins.int
+    playback_id: _builtins.str
+    state: _playback_pb2.PlaybackState.ValueType
+    recording: _builtins.str
+    status_text: _builtins.str
+    """The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`)."""
+    control: _playback_pb2.PlaybackControl.ValueType
+    @_builtins.property
+    def channel(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def offset(self) -> _duration_pb2.Duration:
+        """CPLAYBACKOFFSET when it ended (unset while playing or at end of file)."""
+
+    def __init__(
+        self,
+        *,
+        playback_id: _builtins.str = ...,
+        channel: _common_pb2.Channel | None = ...,
+        state: _playback_pb2.PlaybackState.ValueType = ...,
+        recording: _builtins.str = ...,
+        status_text: _builtins.str = ...,
+        offset: _duration_pb2.Duration | None = ...,
+        control: _playback_pb2.PlaybackControl.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "offset", b"offset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "control", b"control", "offset", b"offset", "playback_id", b"playback_id", "recording", b"recording", "state", b"state", "status_text", b"status_text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlaybackChanged: _TypeAlias = PlaybackChanged  # noqa: Y015
+
+@_typing.final
+class EndpointStatusChanged(_message.Message):
+    """A device, peer or contact changed status (DeviceStateChange / PeerStatus / ContactStatus)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENDPOINT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    endpoint: _builtins.str
+    """`Local/201@phones`, `PJSIP/201`, a contact URI..."""
+    status: _builtins.str
+    """The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`..."""
+    address: _builtins.str
+    cause: _builtins.str
+    def __init__(
+        self,
+        *,
+        endpoint: _builtins.str = ...,
+        status: _builtins.str = ...,
+        address: _builtins.str = ...,
+        cause: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "cause", b"cause", "endpoint", b"endpoint", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EndpointStatusChanged: _TypeAlias = EndpointStatusChanged  # noqa: Y015
+
+@_typing.final
+class SystemChanged(_message.Message):
+    """The PBX booted, reloaded or is shutting down (FullyBooted / Reload / Shutdown)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    MODULE_FIELD_NUMBER: _builtins.int
+    RESTART_FIELD_NUMBER: _builtins.int
+    UPTIME_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    module: _builtins.str
+    restart: _builtins.bool
+    """Shutdown: whether it restarts."""
+    @_builtins.property
+    def uptime(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        module: _builtins.str = ...,
+        restart: _builtins.bool = ...,
+        uptime: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["uptime", b"uptime"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["module", b"module", "restart", b"restart", "status", b"status", "uptime", b"uptime"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SystemChanged: _TypeAlias = SystemChanged  # noqa: Y015
+
+@_typing.final
+class CdrRecorded(_message.Message):
+    """A call detail record was stored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CDR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def cdr(self) -> _cdrs_pb2.Cdr: ...
+    def __init__(
+        self,
+        *,
+        cdr: _cdrs_pb2.Cdr | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cdr", b"cdr"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cdr", b"cdr"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CdrRecorded: _TypeAlias = CdrRecorded  # noqa: Y015
+
+@_typing.final
 class Event(_message.Message):
     """One event. Every event keeps the PBX's raw fields; well-known ones also
     carry a typed payload.
@@ -604,6 +1176,46 @@ class Event(_message.Message):
     BRIDGE_LEFT_FIELD_NUMBER: _builtins.int
     ORIGINATE_RESULT_FIELD_NUMBER: _builtins.int
     LINK_STATE_CHANGED_FIELD_NUMBER: _builtins.int
+    HANGUP_REQUESTED_FIELD_NUMBER: _builtins.int
+    DIALPLAN_STEP_FIELD_NUMBER: _builtins.int
+    CALLER_ID_CHANGED_FIELD_NUMBER: _builtins.int
+    CONNECTED_LINE_CHANGED_FIELD_NUMBER: _builtins.int
+    VARIABLE_SET_FIELD_NUMBER: _builtins.int
+    DIAL_STATE_CHANGED_FIELD_NUMBER: _builtins.int
+    BRIDGE_CREATED_FIELD_NUMBER: _builtins.int
+    BRIDGE_DESTROYED_FIELD_NUMBER: _builtins.int
+    HOLD_FIELD_NUMBER: _builtins.int
+    UNHOLD_FIELD_NUMBER: _builtins.int
+    DTMF_BEGIN_FIELD_NUMBER: _builtins.int
+    DTMF_END_FIELD_NUMBER: _builtins.int
+    BLIND_TRANSFER_FIELD_NUMBER: _builtins.int
+    ATTENDED_TRANSFER_FIELD_NUMBER: _builtins.int
+    QUEUE_MEMBER_ADDED_FIELD_NUMBER: _builtins.int
+    QUEUE_MEMBER_REMOVED_FIELD_NUMBER: _builtins.int
+    QUEUE_MEMBER_PAUSED_FIELD_NUMBER: _builtins.int
+    QUEUE_MEMBER_STATUS_FIELD_NUMBER: _builtins.int
+    QUEUE_MEMBER_PENALTY_FIELD_NUMBER: _builtins.int
+    QUEUE_MEMBER_RINGINUSE_FIELD_NUMBER: _builtins.int
+    QUEUE_CALLER_JOINED_FIELD_NUMBER: _builtins.int
+    QUEUE_CALLER_LEFT_FIELD_NUMBER: _builtins.int
+    QUEUE_CALLER_ABANDONED_FIELD_NUMBER: _builtins.int
+    AGENT_CALLED_FIELD_NUMBER: _builtins.int
+    AGENT_CONNECTED_FIELD_NUMBER: _builtins.int
+    AGENT_COMPLETED_FIELD_NUMBER: _builtins.int
+    AGENT_RING_NO_ANSWER_FIELD_NUMBER: _builtins.int
+    AGENT_DUMPED_FIELD_NUMBER: _builtins.int
+    LISTEN_STARTED_FIELD_NUMBER: _builtins.int
+    LISTEN_STOPPED_FIELD_NUMBER: _builtins.int
+    PLAYBACK_STARTED_FIELD_NUMBER: _builtins.int
+    PLAYBACK_CONTROLLED_FIELD_NUMBER: _builtins.int
+    PLAYBACK_FINISHED_FIELD_NUMBER: _builtins.int
+    DEVICE_STATE_CHANGED_FIELD_NUMBER: _builtins.int
+    PEER_STATUS_CHANGED_FIELD_NUMBER: _builtins.int
+    CONTACT_STATUS_CHANGED_FIELD_NUMBER: _builtins.int
+    FULLY_BOOTED_FIELD_NUMBER: _builtins.int
+    RELOADED_FIELD_NUMBER: _builtins.int
+    SHUTDOWN_FIELD_NUMBER: _builtins.int
+    CDR_RECORDED_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """Gateway sequence number, increasing by one per event within an epoch."""
     epoch: _builtins.str
@@ -642,6 +1254,86 @@ class Event(_message.Message):
     def originate_result(self) -> Global___OriginateResult: ...
     @_builtins.property
     def link_state_changed(self) -> Global___LinkStateChanged: ...
+    @_builtins.property
+    def hangup_requested(self) -> Global___HangupRequested: ...
+    @_builtins.property
+    def dialplan_step(self) -> Global___DialplanStep: ...
+    @_builtins.property
+    def caller_id_changed(self) -> Global___ChannelIdentityChanged: ...
+    @_builtins.property
+    def connected_line_changed(self) -> Global___ChannelIdentityChanged: ...
+    @_builtins.property
+    def variable_set(self) -> Global___VariableSet: ...
+    @_builtins.property
+    def dial_state_changed(self) -> Global___DialStateChanged: ...
+    @_builtins.property
+    def bridge_created(self) -> Global___BridgeChanged: ...
+    @_builtins.property
+    def bridge_destroyed(self) -> Global___BridgeChanged: ...
+    @_builtins.property
+    def hold(self) -> Global___HoldChanged: ...
+    @_builtins.property
+    def unhold(self) -> Global___HoldChanged: ...
+    @_builtins.property
+    def dtmf_begin(self) -> Global___Dtmf: ...
+    @_builtins.property
+    def dtmf_end(self) -> Global___Dtmf: ...
+    @_builtins.property
+    def blind_transfer(self) -> Global___Transferred: ...
+    @_builtins.property
+    def attended_transfer(self) -> Global___Transferred: ...
+    @_builtins.property
+    def queue_member_added(self) -> Global___QueueMemberChanged: ...
+    @_builtins.property
+    def queue_member_removed(self) -> Global___QueueMemberChanged: ...
+    @_builtins.property
+    def queue_member_paused(self) -> Global___QueueMemberChanged: ...
+    @_builtins.property
+    def queue_member_status(self) -> Global___QueueMemberChanged: ...
+    @_builtins.property
+    def queue_member_penalty(self) -> Global___QueueMemberChanged: ...
+    @_builtins.property
+    def queue_member_ringinuse(self) -> Global___QueueMemberChanged: ...
+    @_builtins.property
+    def queue_caller_joined(self) -> Global___QueueCallerChanged: ...
+    @_builtins.property
+    def queue_caller_left(self) -> Global___QueueCallerChanged: ...
+    @_builtins.property
+    def queue_caller_abandoned(self) -> Global___QueueCallerChanged: ...
+    @_builtins.property
+    def agent_called(self) -> Global___AgentActivity: ...
+    @_builtins.property
+    def agent_connected(self) -> Global___AgentActivity: ...
+    @_builtins.property
+    def agent_completed(self) -> Global___AgentActivity: ...
+    @_builtins.property
+    def agent_ring_no_answer(self) -> Global___AgentActivity: ...
+    @_builtins.property
+    def agent_dumped(self) -> Global___AgentActivity: ...
+    @_builtins.property
+    def listen_started(self) -> Global___ListenActivity: ...
+    @_builtins.property
+    def listen_stopped(self) -> Global___ListenActivity: ...
+    @_builtins.property
+    def playback_started(self) -> Global___PlaybackChanged: ...
+    @_builtins.property
+    def playback_controlled(self) -> Global___PlaybackChanged: ...
+    @_builtins.property
+    def playback_finished(self) -> Global___PlaybackChanged: ...
+    @_builtins.property
+    def device_state_changed(self) -> Global___EndpointStatusChanged: ...
+    @_builtins.property
+    def peer_status_changed(self) -> Global___EndpointStatusChanged: ...
+    @_builtins.property
+    def contact_status_changed(self) -> Global___EndpointStatusChanged: ...
+    @_builtins.property
+    def fully_booted(self) -> Global___SystemChanged: ...
+    @_builtins.property
+    def reloaded(self) -> Global___SystemChanged: ...
+    @_builtins.property
+    def shutdown(self) -> Global___SystemChanged: ...
+    @_builtins.property
+    def cdr_recorded(self) -> Global___CdrRecorded: ...
     def __init__(
         self,
         *,
@@ -663,12 +1355,52 @@ class Event(_message.Message):
         bridge_left: Global___BridgeLeft | None = ...,
         originate_result: Global___OriginateResult | None = ...,
         link_state_changed: Global___LinkStateChanged | None = ...,
+        hangup_requested: Global___HangupRequested | None = ...,
+        dialplan_step: Global___DialplanStep | None = ...,
+        caller_id_changed: Global___ChannelIdentityChanged | None = ...,
+        connected_line_changed: Global___ChannelIdentityChanged | None = ...,
+        variable_set: Global___VariableSet | None = ...,
+        dial_state_changed: Global___DialStateChanged | None = ...,
+        bridge_created: Global___BridgeChanged | None = ...,
+        bridge_destroyed: Global___BridgeChanged | None = ...,
+        hold: Global___HoldChanged | None = ...,
+        unhold: Global___HoldChanged | None = ...,
+        dtmf_begin: Global___Dtmf | None = ...,
+        dtmf_end: Global___Dtmf | None = ...,
+        blind_transfer: Global___Transferred | None = ...,
+        attended_transfer: Global___Transferred | None = ...,
+        queue_member_added: Global___QueueMemberChanged | None = ...,
+        queue_member_removed: Global___QueueMemberChanged | None = ...,
+        queue_member_paused: Global___QueueMemberChanged | None = ...,
+        queue_member_status: Global___QueueMemberChanged | None = ...,
+        queue_member_penalty: Global___QueueMemberChanged | None = ...,
+        queue_member_ringinuse: Global___QueueMemberChanged | None = ...,
+        queue_caller_joined: Global___QueueCallerChanged | None = ...,
+        queue_caller_left: Global___QueueCallerChanged | None = ...,
+        queue_caller_abandoned: Global___QueueCallerChanged | None = ...,
+        agent_called: Global___AgentActivity | None = ...,
+        agent_connected: Global___AgentActivity | None = ...,
+        agent_completed: Global___AgentActivity | None = ...,
+        agent_ring_no_answer: Global___AgentActivity | None = ...,
+        agent_dumped: Global___AgentActivity | None = ...,
+        listen_started: Global___ListenActivity | None = ...,
+        listen_stopped: Global___ListenActivity | None = ...,
+        playback_started: Global___PlaybackChanged | None = ...,
+        playback_controlled: Global___PlaybackChanged | None = ...,
+        playback_finished: Global___PlaybackChanged | None = ...,
+        device_state_changed: Global___EndpointStatusChanged | None = ...,
+        peer_status_changed: Global___EndpointStatusChanged | None = ...,
+        contact_status_changed: Global___EndpointStatusChanged | None = ...,
+        fully_booted: Global___SystemChanged | None = ...,
+        reloaded: Global___SystemChanged | None = ...,
+        shutdown: Global___SystemChanged | None = ...,
+        cdr_recorded: Global___CdrRecorded | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "link_state_changed", b"link_state_changed", "originate_result", b"originate_result", "payload", b"payload", "receive_time", b"receive_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_recorded", b"cdr_recorded", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "receive_time", b"receive_time", "reloaded", b"reloaded", "shutdown", b"shutdown", "unhold", b"unhold", "variable_set", b"variable_set"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "channel", b"channel", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "epoch", b"epoch", "fields", b"fields", "link_state_changed", b"link_state_changed", "linked_id", b"linked_id", "name", b"name", "originate_result", b"originate_result", "payload", b"payload", "receive_time", b"receive_time", "sequence", b"sequence", "unique_id", b"unique_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "backend", b"backend", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_recorded", b"cdr_recorded", "channel", b"channel", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "epoch", b"epoch", "fields", b"fields", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "linked_id", b"linked_id", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "name", b"name", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "receive_time", b"receive_time", "reloaded", b"reloaded", "sequence", b"sequence", "shutdown", b"shutdown", "unhold", b"unhold", "unique_id", b"unique_id", "variable_set", b"variable_set"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["channel_created", "channel_state_changed", "channel_hung_up", "dial_started", "dial_ended", "bridge_entered", "bridge_left", "originate_result", "link_state_changed"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["channel_created", "channel_state_changed", "channel_hung_up", "dial_started", "dial_ended", "bridge_entered", "bridge_left", "originate_result", "link_state_changed", "hangup_requested", "dialplan_step", "caller_id_changed", "connected_line_changed", "variable_set", "dial_state_changed", "bridge_created", "bridge_destroyed", "hold", "unhold", "dtmf_begin", "dtmf_end", "blind_transfer", "attended_transfer", "queue_member_added", "queue_member_removed", "queue_member_paused", "queue_member_status", "queue_member_penalty", "queue_member_ringinuse", "queue_caller_joined", "queue_caller_left", "queue_caller_abandoned", "agent_called", "agent_connected", "agent_completed", "agent_ring_no_answer", "agent_dumped", "listen_started", "listen_stopped", "playback_started", "playback_controlled", "playback_finished", "device_state_changed", "peer_status_changed", "contact_status_changed", "fully_booted", "reloaded", "shutdown", "cdr_recorded"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 

@@ -147,7 +147,10 @@ class AmiBackend:
             name="telgate.LinkStateChanged",
             fields=fields,
             received_at=time.time(),
-            payload=ev.LinkStateChanged(state, detail, reloaded),
+            payload=ev.Typed(
+                "link_state_changed",
+                {"state": state.name, "detail": detail, "state_reloaded": reloaded},
+            ),
         )
 
     async def _reload(self) -> None:
@@ -177,10 +180,14 @@ class AmiBackend:
             if pending is not None and not pending.call.channel:
                 pending.call.channel = msg.get("Channel") or ""
                 pending.created.set()
-        event = to_event(self.name, msg, request_id=pending.call.request_id if pending else "")
-        if pending is not None and name == "OriginateResponse":
+        event = to_event(self.name, msg)
+        if pending is not None and name == "OriginateResponse" and event.payload is not None:
+            # Tie the result to the call the gateway placed (AMI says <unknown> on failure).
             event.unique_id = pending.call.unique_id
             event.linked_id = pending.call.linked_id
+            values = {**event.payload.values, "request_id": pending.call.request_id}
+            values["unique_id"] = pending.call.unique_id
+            event.payload = ev.Typed(event.payload.kind, values)
         self.hub.publish(event)
 
     def _finish(self, pending: _Originate, msg: Message) -> None:

@@ -1,15 +1,22 @@
-"""AMI events -> backend-neutral events: raw fields always, a typed payload for
-the events in ``TYPED`` (one line per event kind)."""
+"""AMI events -> backend-neutral events: the raw fields always, and a typed
+payload for every event in ``TYPED`` (one line per AMI event).
+
+Each table row names the API payload field and, per API field, a getter that
+reads it from the AMI message (`chan("Dest")` reads the `Dest*` channel block,
+`num("Cause")` an integer header, `secs("HoldTime")` a duration...)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from telgate_server.backends.ami.channels import _int, channel_from, endpoint_of, has_channel
 from telgate_server.backends.ami.codec import Message
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import ChannelInfo, OriginateOutcome
+
+Getter = Callable[[Message], Any]
 
 # OriginateResponse `Reason` (the last control frame) -> outcome (ami.md §7).
 ORIGINATE_REASONS: dict[int, OriginateOutcome] = {
@@ -23,14 +30,72 @@ ORIGINATE_REASONS: dict[int, OriginateOutcome] = {
 
 
 def originate_outcome(msg: Message) -> OriginateOutcome:
-    reason = _int(msg.get("Reason"), -1)
+    """The outcome an OriginateResponse reports."""
     if msg.get("Response") == "Success":
         return OriginateOutcome.ANSWERED
-    return ORIGINATE_REASONS.get(reason, OriginateOutcome.FAILED)
+    return ORIGINATE_REASONS.get(_int(msg.get("Reason"), -1), OriginateOutcome.FAILED)
 
 
-def _bridge(msg: Message) -> ev.BridgeInfo:
+# -- getters ------------------------------------------------------------------
+
+
+def chan(prefix: str = "") -> Getter:
+    """The channel block with this prefix, or None when the event has none."""
+
+    def get(msg: Message) -> ChannelInfo | None:
+        return channel_from(msg, prefix) if has_channel(msg, prefix) else None
+
+    return get
+
+
+def text(header: str) -> Getter:
+    return lambda msg: msg.get(header)
+
+
+def num(header: str) -> Getter:
+    return lambda msg: _int(msg.get(header)) if msg.get(header) is not None else None
+
+
+def flag(header: str) -> Getter:
+    return lambda msg: (msg.get(header) or "").lower() in ("1", "yes", "true", "on")
+
+
+def secs(header: str, scale: float = 1.0) -> Getter:
+    """A duration in seconds (``scale=0.001`` for milliseconds)."""
+
+    def get(msg: Message) -> float | None:
+        value = msg.get(header)
+        try:
+            return float(value) * scale if value not in (None, "") else None
+        except ValueError:
+            return None
+
+    return get
+
+
+def epoch(header: str) -> Getter:
+    """A POSIX time; Asterisk's 0 means never."""
+
+    def get(msg: Message) -> float | None:
+        value = _int(msg.get(header))
+        return float(value) if value > 0 else None
+
+    return get
+
+
+def const(value: Any) -> Getter:
+    return lambda msg: value
+
+
+def mapped(header: str, names: Mapping[str, str]) -> Getter:
+    """An enum value name from the header's text (unknown texts: unset)."""
+    return lambda msg: names.get(msg.get(header) or "")
+
+
+def bridge(msg: Message) -> ev.BridgeInfo | None:
     g = msg.get
+    if g("BridgeUniqueid") is None:
+        return None
     return ev.BridgeInfo(
         id=g("BridgeUniqueid") or "",
         type=g("BridgeType") or "",
@@ -41,84 +106,170 @@ def _bridge(msg: Message) -> ev.BridgeInfo:
     )
 
 
-def _caller(msg: Message) -> ChannelInfo | None:
-    return channel_from(msg) if has_channel(msg) else None
+def member_status(msg: Message) -> int | None:
+    """Asterisk device state 0..8 as the MemberStatus enum number (1..9)."""
+    value = msg.get("Status")
+    return _int(value) + 1 if value is not None and value.isdigit() and int(value) <= 8 else None
 
 
-def _originate(msg: Message, request_id: str) -> ev.OriginateResult:
-    g = msg.get
-    uid = g("Uniqueid") or ""
-    return ev.OriginateResult(
-        outcome=originate_outcome(msg),
-        reason_code=_int(g("Reason")),
-        channel=g("Channel") or "",
-        unique_id="" if uid == "<unknown>" else uid,
-        request_id=request_id,
-        context=g("Context") or "",
-        exten=g("Exten") or "",
-        priority=_int(g("Priority")),
-        application=g("Application") or "",
-        application_data=g("Data") or "",
-        caller_num=g("CallerIDNum") or "",
-        caller_name=g("CallerIDName") or "",
-    )
-
-
-def _hangup(m: Message) -> ev.ChannelHungUp:
-    return ev.ChannelHungUp(channel_from(m), _int(m.get("Cause")), m.get("Cause-txt") or "")
-
-
-def _dial_begin(m: Message) -> ev.DialStarted:
-    return ev.DialStarted(_caller(m), channel_from(m, "Dest"), m.get("DialString") or "")
-
-
-def _dial_end(m: Message) -> ev.DialEnded:
-    status, forward = m.get("DialStatus") or "", m.get("Forward") or ""
-    return ev.DialEnded(_caller(m), channel_from(m, "Dest"), status, forward)
-
-
-Builder = Callable[[Message], ev.Payload]
-
-# The typed events: AMI event name -> payload builder (one line per event).
-TYPED: dict[str, Builder] = {
-    "Newchannel": lambda m: ev.ChannelCreated(channel_from(m)),
-    "Newstate": lambda m: ev.ChannelStateChanged(channel_from(m)),
-    "Hangup": _hangup,
-    "DialBegin": _dial_begin,
-    "DialEnd": _dial_end,
-    "BridgeEnter": lambda m: ev.BridgeEntered(channel_from(m), _bridge(m)),
-    "BridgeLeave": lambda m: ev.BridgeLeft(channel_from(m), _bridge(m)),
+MEMBER: dict[str, Getter] = {
+    "interface": text("Interface"),
+    "name": text("MemberName"),
+    "state_interface": text("StateInterface"),
+    "status": member_status,
+    "paused": flag("Paused"),
+    "paused_reason": text("PausedReason"),
+    "penalty": num("Penalty"),
+    "calls_taken": num("CallsTaken"),
+    "last_call_time": epoch("LastCall"),
+    "in_call": flag("InCall"),
+    "membership": text("Membership"),
 }
 
 
-def to_event(backend: str, msg: Message, *, request_id: str = "") -> ev.Event:
-    """The neutral event for one AMI event message. ``request_id`` ties an
-    OriginateResponse to the Originate that caused it."""
+def nested(spec: Mapping[str, Getter]) -> Getter:
+    return lambda msg: {name: get(msg) for name, get in spec.items()}
+
+
+def originate_status(msg: Message) -> str:
+    return originate_outcome(msg).name
+
+
+def originate_unique_id(msg: Message) -> str:
+    uid = msg.get("Uniqueid") or ""
+    return "" if uid == "<unknown>" else uid
+
+
+DIRECTIONS = {"Received": "RECEIVED", "Sent": "SENT"}
+QUEUE_MEMBER = {"queue": text("Queue"), "member": nested(MEMBER)}
+QUEUE_CALLER = {
+    "queue": text("Queue"),
+    "caller": chan(),
+    "position": num("Position"),
+    "count": num("Count"),
+    "original_position": num("OriginalPosition"),
+    "hold_time": secs("HoldTime"),
+}
+AGENT = {
+    "queue": text("Queue"),
+    "caller": chan(),
+    "agent": chan("Dest"),
+    "interface": text("Interface"),
+    "member_name": text("MemberName"),
+    "hold_time": secs("HoldTime"),
+    "ring_time": secs("RingTime"),
+    "talk_time": secs("TalkTime"),
+    "reason": text("Reason"),
+}
+LISTEN = {"listener": chan("Spyer"), "target": chan("Spyee")}
+DTMF = {"channel": chan(), "digit": text("Digit"), "direction": mapped("Direction", DIRECTIONS)}
+TRANSFER = {
+    "result": text("Result"),
+    "transferer": chan("Transferer"),
+    "transferee": chan("Transferee"),
+    "second_transferer": chan("SecondTransferer"),
+    "destination": nested({"context": text("Context"), "extension": text("Extension")}),
+    "is_external": flag("IsExternal"),
+}
+IDENTITY = {"channel": chan()}
+HOLD = {"channel": chan(), "music_class": text("MusicClass")}
+SYSTEM = {"status": text("Status"), "module": text("Module"), "uptime": secs("Uptime")}
+ORIGINATE = {
+    "outcome": originate_status,
+    "reason_code": num("Reason"),
+    "channel": text("Channel"),
+    "unique_id": originate_unique_id,
+    "destination": nested({"context": text("Context"), "extension": text("Exten")}),
+    "application": text("Application"),
+    "application_data": text("Data"),
+    "caller_id": nested({"number": text("CallerIDNum"), "name": text("CallerIDName")}),
+}
+DIAL = {"caller": chan(), "destination": chan("Dest")}
+
+# The typed events: AMI event name -> (API payload field, API field -> getter).
+TYPED: dict[str, tuple[str, Mapping[str, Getter]]] = {
+    "Newchannel": ("channel_created", {"channel": chan()}),
+    "Newstate": ("channel_state_changed", {"channel": chan()}),
+    "Hangup": ("channel_hung_up", {"channel": chan(), "cause": num("Cause"), "cause_text": text("Cause-txt")}),
+    "HangupRequest": ("hangup_requested", {"channel": chan(), "cause": num("Cause")}),
+    "SoftHangupRequest": ("hangup_requested", {"channel": chan(), "cause": num("Cause"), "soft": const(True)}),
+    "Newexten": ("dialplan_step", {"channel": chan(), "application": text("Application"), "application_data": text("AppData")}),
+    "NewCallerid": ("caller_id_changed", IDENTITY),
+    "NewConnectedLine": ("connected_line_changed", IDENTITY),
+    "VarSet": ("variable_set", {"channel": chan(), "variable": text("Variable"), "value": text("Value")}),
+    "DialBegin": ("dial_started", {**DIAL, "dial_string": text("DialString")}),
+    "DialState": ("dial_state_changed", {**DIAL, "status_text": text("DialStatus")}),
+    "DialEnd": ("dial_ended", {**DIAL, "status": text("DialStatus"), "status_text": text("DialStatus"), "forward": text("Forward")}),
+    "BridgeCreate": ("bridge_created", {"bridge": bridge}),
+    "BridgeDestroy": ("bridge_destroyed", {"bridge": bridge}),
+    "BridgeEnter": ("bridge_entered", {"channel": chan(), "bridge": bridge}),
+    "BridgeLeave": ("bridge_left", {"channel": chan(), "bridge": bridge}),
+    "Hold": ("hold", HOLD),
+    "Unhold": ("unhold", HOLD),
+    "DTMFBegin": ("dtmf_begin", DTMF),
+    "DTMFEnd": ("dtmf_end", {**DTMF, "duration": secs("DurationMs", 0.001)}),
+    "OriginateResponse": ("originate_result", ORIGINATE),
+    "BlindTransfer": ("blind_transfer", TRANSFER),
+    "AttendedTransfer": ("attended_transfer", {**TRANSFER, "transferer": chan("OrigTransferer")}),
+    "QueueMemberAdded": ("queue_member_added", QUEUE_MEMBER),
+    "QueueMemberRemoved": ("queue_member_removed", QUEUE_MEMBER),
+    "QueueMemberPause": ("queue_member_paused", QUEUE_MEMBER),
+    "QueueMemberStatus": ("queue_member_status", QUEUE_MEMBER),
+    "QueueMemberPenalty": ("queue_member_penalty", QUEUE_MEMBER),
+    "QueueMemberRinginuse": ("queue_member_ringinuse", QUEUE_MEMBER),
+    "QueueCallerJoin": ("queue_caller_joined", QUEUE_CALLER),
+    "QueueCallerLeave": ("queue_caller_left", QUEUE_CALLER),
+    "QueueCallerAbandon": ("queue_caller_abandoned", QUEUE_CALLER),
+    "AgentCalled": ("agent_called", AGENT),
+    "AgentConnect": ("agent_connected", AGENT),
+    "AgentComplete": ("agent_completed", AGENT),
+    "AgentRingNoAnswer": ("agent_ring_no_answer", AGENT),
+    "AgentDump": ("agent_dumped", AGENT),
+    "ChanSpyStart": ("listen_started", LISTEN),
+    "ChanSpyStop": ("listen_stopped", LISTEN),
+    "DeviceStateChange": ("device_state_changed", {"endpoint": text("Device"), "status": text("State")}),
+    "PeerStatus": ("peer_status_changed", {"endpoint": text("Peer"), "status": text("PeerStatus"), "address": text("Address"), "cause": text("Cause")}),
+    "ContactStatus": ("contact_status_changed", {"endpoint": text("URI"), "status": text("ContactStatus"), "address": text("AOR")}),
+    "FullyBooted": ("fully_booted", SYSTEM),
+    "Reload": ("reloaded", SYSTEM),
+    "Shutdown": ("shutdown", {"status": text("Shutdown"), "restart": flag("Restart")}),
+}  # fmt: skip
+
+
+def typed_payload(msg: Message) -> ev.Typed | None:
+    """The typed payload of a known event, or None."""
+    row = TYPED.get(msg.name)
+    if row is None:
+        return None
+    kind, spec = row
+    values = {name: get(msg) for name, get in spec.items()}
+    return ev.Typed(kind, {k: v for k, v in values.items() if v is not None})
+
+
+def to_event(backend: str, msg: Message) -> ev.Event:
+    """The neutral event for one AMI event message."""
     g = msg.get
-    name = msg.name
-    channel = g("Channel") or g("DestChannel") or ""
-    unique_id = g("Uniqueid") or g("DestUniqueid") or ""
-    linked_id = g("Linkedid") or g("DestLinkedid") or ""
-    payload: ev.Payload | None
-    if name == "OriginateResponse":
-        payload = _originate(msg, request_id)
-        if unique_id == "<unknown>":
-            unique_id = ""
-    else:
-        builder = TYPED.get(name)
-        payload = builder(msg) if builder is not None else None
-    exts = {x for x in (g("CallerIDNum"), g("Exten"), g("DestCallerIDNum"), g("DestExten")) if x}
-    for chan in (channel, g("DestChannel")):
-        if chan:
-            exts.add(endpoint_of(chan))
+    channel = g("Channel") or g("DestChannel") or g("SpyeeChannel") or ""
+    unique_id = g("Uniqueid") or g("DestUniqueid") or g("SpyeeUniqueid") or ""
+    linked_id = g("Linkedid") or g("DestLinkedid") or g("SpyeeLinkedid") or ""
+    if unique_id == "<unknown>":
+        unique_id = ""
+    exts = {
+        x
+        for x in (g("CallerIDNum"), g("Exten"), g("DestCallerIDNum"), g("DestExten"))
+        if x and x != "<unknown>"
+    }
+    for chan_name in (channel, g("DestChannel")):
+        if chan_name:
+            exts.add(endpoint_of(chan_name))
     return ev.Event(
         backend=backend,
-        name=name,
+        name=msg.name,
         fields=msg.headers,
         received_at=time.time(),
         channel=channel,
         unique_id=unique_id,
         linked_id=linked_id,
-        payload=payload,
+        payload=typed_payload(msg),
         extensions=tuple(exts),
     )
