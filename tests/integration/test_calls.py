@@ -19,8 +19,8 @@ from telgate.v1 import (
     common_pb2,
     events_pb2,
     events_pb2_grpc,
-    queues_pb2,
-    queues_pb2_grpc,
+    routing_pb2,
+    routing_pb2_grpc,
 )
 
 from tests.integration.conftest import EventReader
@@ -243,11 +243,16 @@ async def test_unknown_channel_and_backend_are_not_found(channel: grpc.aio.Chann
 async def test_later_work_answers_unimplemented_naming_its_issue(
     channel: grpc.aio.Channel,
 ) -> None:
-    queues = queues_pb2_grpc.QueueServiceStub(channel)
+    routing = routing_pb2_grpc.CallRoutingServiceStub(channel)
+
+    async def hello() -> AsyncIterator[routing_pb2.RouteRequest]:
+        yield routing_pb2.RouteRequest(registration=routing_pb2.RouterRegistration(routes=["*"]))
+
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await queues.ListQueues(queues_pb2.ListQueuesRequest())
+        async for _ in routing.Route(hello()):
+            pass
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "issue #4" in (info.value.details() or "")
+    assert "its own issue" in (info.value.details() or "")
 
 
 async def test_paging_channels(channel: grpc.aio.Channel) -> None:

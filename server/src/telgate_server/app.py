@@ -17,7 +17,6 @@ from telgate.v1 import (
     cdrs_pb2,
     cdrs_pb2_grpc,
     events_pb2,
-    events_pb2_grpc,
     playback_pb2,
     playback_pb2_grpc,
     queues_pb2,
@@ -31,8 +30,16 @@ from telgate.v1 import (
 from telgate_server.api import unimplemented
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
-from telgate_server.api.events import EventServicer
+from telgate_server.api.cdrs import CdrServicer
+from telgate_server.api.events import EventServicer, add_event_service
+from telgate_server.api.playback import PlaybackServicer
+from telgate_server.api.queues import QueueServicer
+from telgate_server.api.supervision import SupervisionServicer
 from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.cdr.ingest import CdrIngest, CdrSource
+from telgate_server.cdr.retention import Retention
+from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import AmiBackendConfig, Settings
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import Backend, BackendRegistry
@@ -74,12 +81,34 @@ class Gateway:
         self.hub = EventHub(
             subscriber_queue=settings.events.subscriber_queue,
             replay_size=settings.events.replay_buffer,
+            replay_bytes=settings.events.replay_buffer_bytes,
         )
         backends = {
             name: build_backend(name, cfg, self.hub, settings)
             for name, cfg in settings.backends.items()
         }
         self.registry = BackendRegistry(backends, settings.default_backend_name)
+        # CDRs: backends -> ingest queue -> store (commit) -> live feed.
+        cdr = settings.cdr
+        self.cdr_store = SqliteCdrStore(cdr.path, synchronous=cdr.synchronous)
+        self.cdr_feed = CdrFeed(self.cdr_store, follower_limit=cdr.follower_queue)
+        self.cdr_ingest = CdrIngest(
+            self.cdr_store,
+            queue_size=cdr.queue_size,
+            batch_size=cdr.batch_size,
+            batch_delay=cdr.batch_delay,
+            on_stored=self.cdr_feed.publish,
+        )
+        self.cdr_retention = Retention(
+            self.cdr_store,
+            days=cdr.retention_days,
+            count=cdr.retention_count,
+            interval=cdr.prune_interval,
+        )
+        if cdr.enabled:
+            for backend in backends.values():
+                if isinstance(backend, CdrSource):
+                    backend.on_cdr(self.cdr_ingest.submit)
         self.health = health.aio.HealthServicer()
         self.server = grpc.aio.server()
         self.port = 0
@@ -101,16 +130,23 @@ class Gateway:
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
             CallControlServicer(self.registry), s
         )
-        events_pb2_grpc.add_EventServiceServicer_to_server(
-            EventServicer(self.hub, self.registry, self.settings.events), s
-        )
+        add_event_service(EventServicer(self.hub, self.registry, self.settings.events), s)
         backends_pb2_grpc.add_BackendServiceServicer_to_server(BackendServicer(self.registry), s)
         supervision_pb2_grpc.add_SupervisionServiceServicer_to_server(
-            unimplemented.SupervisionServicer(), s
+            SupervisionServicer(self.registry), s
         )
-        playback_pb2_grpc.add_PlaybackServiceServicer_to_server(unimplemented.PlaybackServicer(), s)
-        queues_pb2_grpc.add_QueueServiceServicer_to_server(unimplemented.QueueServicer(), s)
-        cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)
+        playback_pb2_grpc.add_PlaybackServiceServicer_to_server(PlaybackServicer(self.registry), s)
+        queues_pb2_grpc.add_QueueServiceServicer_to_server(QueueServicer(self.registry), s)
+        if self.settings.cdr.enabled:
+            # The store first: CDRs that arrive once the backends start have a home.
+            await self.cdr_store.open()
+            await self.cdr_ingest.start()
+            await self.cdr_retention.start()
+            cdrs_pb2_grpc.add_CdrServiceServicer_to_server(
+                CdrServicer(self.cdr_store, self.cdr_feed, self.settings.cdr), s
+            )
+        else:
+            cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)
         routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(
             unimplemented.RoutingServicer(), s
         )
@@ -142,3 +178,8 @@ class Gateway:
         await self.server.stop(grace)
         for backend in self.registry.all():
             await backend.stop()
+        if self.settings.cdr.enabled:
+            # After the backends: no new CDRs; commit the queued ones, then close.
+            await self.cdr_retention.stop()
+            await self.cdr_ingest.stop()
+            await self.cdr_store.close()

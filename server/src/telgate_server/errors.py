@@ -70,3 +70,15 @@ class PbxError(GatewayError):
     unless a subclass says otherwise); the PBX's words are in ``pbx_message``."""
 
     reason = "PBX_REJECTED"
+
+
+class OutOfRange(GatewayError):
+    """A cursor or position outside what the gateway still holds (OUT_OF_RANGE)."""
+
+    reason = "CURSOR_EXPIRED"
+
+
+class AlreadyExists(GatewayError):
+    """What the caller wants to create is already there (ALREADY_EXISTS)."""
+
+    reason = "PBX_REJECTED"

@@ -11,7 +11,7 @@ from telgate_server import errors
 from telgate_server.api import convert, paging
 from telgate_server.api.status import unary
 from telgate_server.gateway.backend import BackendRegistry
-from telgate_server.gateway.model import Capability, OriginateParams
+from telgate_server.gateway.model import Capability, OriginateParams, TransferKind
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -52,6 +52,13 @@ def originate_params(req: calls_pb2.OriginateRequest) -> OriginateParams:
         request_id=req.request_id,
         wait_result=req.wait == calls_pb2.ORIGINATE_WAIT_RESULT,
     )
+
+
+TRANSFER_KINDS = {
+    calls_pb2.TRANSFER_TYPE_BLIND: TransferKind.BLIND,
+    calls_pb2.TRANSFER_TYPE_ATTENDED: TransferKind.ATTENDED,
+    calls_pb2.TRANSFER_TYPE_REDIRECT: TransferKind.REDIRECT,
+}
 
 
 class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
@@ -99,14 +106,42 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
     async def Transfer(
         self, request: calls_pb2.TransferRequest, context: Ctx
     ) -> calls_pb2.TransferResponse:
-        self.registry.get(request.backend)
-        raise errors.Unimplemented(
-            "Transfer (blind, attended, redirect) arrives with issue #4 (AMI complete)"
+        backend = self.registry.require(request.backend, Capability.TRANSFER, "Transfer")
+        kind = TRANSFER_KINDS.get(request.type)
+        if kind is None:
+            raise errors.InvalidArgument(
+                "type is required: BLIND, ATTENDED or REDIRECT", metadata={"field": "type"}
+            )
+        extra = None
+        if request.HasField("extra_channel"):
+            if kind is not TransferKind.REDIRECT:
+                raise errors.InvalidArgument(
+                    "extra_channel only applies to REDIRECT", metadata={"field": "extra_channel"}
+                )
+            extra = convert.selector(request.extra_channel, "extra_channel")
+        dest = request.destination
+        await backend.transfer(
+            kind,
+            convert.selector(request.channel),
+            context=dest.context,
+            exten=dest.extension,
+            priority=dest.priority or 1,
+            extra=extra,
+            extra_context=request.extra_destination.context,
+            extra_exten=request.extra_destination.extension,
+            extra_priority=request.extra_destination.priority or 1,
         )
+        return calls_pb2.TransferResponse()
 
     @unary
     async def SendDtmf(
         self, request: calls_pb2.SendDtmfRequest, context: Ctx
     ) -> calls_pb2.SendDtmfResponse:
-        self.registry.get(request.backend)
-        raise errors.Unimplemented("SendDtmf arrives with issue #4 (AMI complete)")
+        backend = self.registry.require(request.backend, Capability.DTMF, "SendDtmf")
+        duration = (
+            request.digit_duration.ToNanoseconds() / 1e9
+            if request.HasField("digit_duration")
+            else None
+        )
+        await backend.send_dtmf(convert.selector(request.channel), request.digits, duration)
+        return calls_pb2.SendDtmfResponse()

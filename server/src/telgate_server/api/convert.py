@@ -9,7 +9,15 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 from google.protobuf.message import Message
-from telgate.v1 import backends_pb2, calls_pb2, common_pb2, events_pb2
+from telgate.v1 import (
+    backends_pb2,
+    calls_pb2,
+    common_pb2,
+    events_pb2,
+    playback_pb2,
+    queues_pb2,
+    supervision_pb2,
+)
 
 from telgate_server import errors
 from telgate_server.events import model as ev
@@ -20,8 +28,14 @@ from telgate_server.gateway.model import (
     ChannelSelector,
     LinkState,
     LinkStatus,
+    ListenMode,
+    ListenSession,
     OriginatedCall,
     OriginateOutcome,
+    PlaybackControl,
+    PlaybackInfo,
+    QueueInfo,
+    QueueMemberInfo,
 )
 
 
@@ -227,4 +241,118 @@ def event(e: ev.Event) -> events_pb2.Event:
     )
     if e.payload is not None:
         _fill(getattr(msg, e.payload.kind), e.payload.values, e.backend)
+    return msg
+
+
+def queue_member(m: QueueMemberInfo) -> queues_pb2.QueueMember:
+    msg = queues_pb2.QueueMember(
+        interface=m.interface,
+        name=m.name,
+        state_interface=m.state_interface,
+        # Asterisk device states 0..8 are MemberStatus 1..9.
+        status=queues_pb2.MemberStatus.ValueType(m.status + 1 if 0 <= m.status <= 8 else 0),
+        paused=m.paused,
+        paused_reason=m.paused_reason,
+        penalty=m.penalty,
+        calls_taken=m.calls_taken,
+        in_call=m.in_call,
+        membership=m.membership,
+    )
+    if m.last_call is not None:
+        msg.last_call_time.CopyFrom(timestamp(m.last_call))
+    return msg
+
+
+def queue(q: QueueInfo, backend: str, *, details: bool = True) -> queues_pb2.Queue:
+    msg = queues_pb2.Queue(
+        name=q.name,
+        backend=backend,
+        strategy=q.strategy,
+        max_callers=q.max_callers,
+        calls_waiting=q.calls_waiting,
+        completed=q.completed,
+        abandoned=q.abandoned,
+        hold_time=duration(q.hold_time),
+        talk_time=duration(q.talk_time),
+        logged_in_members=q.logged_in,
+        available_members=q.available,
+        raw_fields=[common_pb2.Field(name=k, value=v) for k, v in q.raw],
+    )
+    if details:
+        msg.members.extend(queue_member(m) for m in q.members)
+        msg.callers.extend(
+            queues_pb2.QueueCaller(
+                position=c.position,
+                channel=c.channel,
+                unique_id=c.unique_id,
+                caller_id=common_pb2.CallerId(number=c.caller_num, name=c.caller_name),
+                wait=duration(c.wait),
+            )
+            for c in q.callers
+        )
+    return msg
+
+
+LISTEN_MODES: dict[ListenMode, supervision_pb2.ListenMode.ValueType] = {
+    ListenMode.LISTEN: supervision_pb2.LISTEN_MODE_LISTEN,
+    ListenMode.WHISPER: supervision_pb2.LISTEN_MODE_WHISPER,
+    ListenMode.BARGE: supervision_pb2.LISTEN_MODE_BARGE,
+}
+LISTEN_MODES_IN = {v: k for k, v in LISTEN_MODES.items()}
+
+
+def listen_mode(value: supervision_pb2.ListenMode.ValueType) -> ListenMode:
+    """The mode a request names; INVALID_ARGUMENT when unset."""
+    mode = LISTEN_MODES_IN.get(value)
+    if mode is None:
+        raise errors.InvalidArgument(
+            "mode is required: LISTEN, WHISPER or BARGE", metadata={"field": "mode"}
+        )
+    return mode
+
+
+def listen_session(s: ListenSession) -> supervision_pb2.ListenSession:
+    msg = supervision_pb2.ListenSession(
+        id=s.id,
+        backend=s.backend,
+        mode=LISTEN_MODES[s.mode],
+        state=supervision_pb2.ListenState.Value(f"LISTEN_STATE_{s.state.name}"),
+        listener_channel=s.listener_channel,
+        listener_unique_id=s.listener_unique_id,
+        target_channel=s.target_channel,
+        target_unique_id=s.target_unique_id,
+        start_time=timestamp(s.started_at),
+    )
+    if s.ended_at is not None:
+        msg.end_time.CopyFrom(timestamp(s.ended_at))
+    return msg
+
+
+def playback_control(value: playback_pb2.PlaybackControl.ValueType) -> PlaybackControl:
+    """The control a request names; INVALID_ARGUMENT when unset."""
+    if value == playback_pb2.PLAYBACK_CONTROL_UNSPECIFIED:
+        raise errors.InvalidArgument(
+            "control is required: PAUSE, RESUME, FORWARD, REVERSE, STOP or RESTART",
+            metadata={"field": "control"},
+        )
+    name = playback_pb2.PlaybackControl.Name(value).removeprefix("PLAYBACK_CONTROL_")
+    return PlaybackControl[name]
+
+
+def playback(p: PlaybackInfo) -> playback_pb2.Playback:
+    msg = playback_pb2.Playback(
+        id=p.id,
+        backend=p.backend,
+        endpoint=p.endpoint,
+        recording=p.recording,
+        state=playback_pb2.PlaybackState.Value(f"PLAYBACK_STATE_{p.state.name}"),
+        channel=p.channel,
+        unique_id=p.unique_id,
+        skip=duration(p.skip),
+        start_time=timestamp(p.started_at),
+    )
+    if p.end_offset is not None:
+        msg.end_offset.CopyFrom(duration(p.end_offset))
+    if p.ended_at is not None:
+        msg.end_time.CopyFrom(timestamp(p.ended_at))
     return msg

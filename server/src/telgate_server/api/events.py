@@ -1,4 +1,14 @@
-"""EventService: batched server streams from the event hub."""
+"""EventService: batched server streams from the event hub.
+
+An event fanned out to many subscribers is converted to protobuf and
+serialized once: the wire bytes of its ``SubscribeResponse.events`` entry are
+cached on the neutral event (``Event.encoded``), and each batch is the
+concatenation of those entries plus the epoch field, which is exactly the
+encoding of a ``SubscribeResponse`` (a repeated message field is the
+concatenation of its entries, in any order relative to other fields). The
+service is therefore registered with a serializer that passes such bytes
+through (:func:`add_event_service`); other messages (the first one, gaps,
+heartbeats) are ordinary protobuf messages."""
 
 from __future__ import annotations
 
@@ -7,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from telgate.v1 import events_pb2, events_pb2_grpc
+from telgate.v1 import events_pb2
 
 from telgate_server import errors
 from telgate_server.api import convert
@@ -15,14 +25,66 @@ from telgate_server.api.status import abort_with, streaming
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, SubscriberTooSlow
+from telgate_server.events.model import Event
 from telgate_server.gateway.backend import BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+# A stream message: a protobuf message, or a SubscribeResponse already encoded.
+Outgoing = events_pb2.SubscribeResponse | bytes
 
+SERVICE = "telgate.v1.EventService"
 MIN_HEARTBEAT = 0.05
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _tag(field: str) -> bytes:
+    """The key of a length-delimited SubscribeResponse field."""
+    number = events_pb2.SubscribeResponse.DESCRIPTOR.fields_by_name[field].number
+    return _varint(number << 3 | 2)
+
+
+_EVENTS_TAG = _tag("events")
+_EPOCH_TAG = _tag("epoch")
+
+
+def encoded(event: Event) -> bytes:
+    """The event as one entry of ``SubscribeResponse.events`` (key, length,
+    message), converted and cached on first use."""
+    data = event.encoded
+    if data is None:
+        body = convert.event(event).SerializeToString()
+        data = event.encoded = _EVENTS_TAG + _varint(len(body)) + body
+    return data
+
+
+def encode_batch(epoch_field: bytes, batch: list[Event]) -> bytes:
+    """A SubscribeResponse carrying ``batch``, encoded (``epoch_field`` is the
+    encoded epoch, see :func:`epoch_field`)."""
+    parts = [epoch_field]
+    parts.extend([e.encoded or encoded(e) for e in batch])
+    return b"".join(parts)
+
+
+def epoch_field(epoch: str) -> bytes:
+    """The encoded ``epoch`` field of a SubscribeResponse."""
+    data = epoch.encode()
+    return _EPOCH_TAG + _varint(len(data)) + data
+
+
+def _serialize(message: Outgoing) -> bytes:
+    return message if isinstance(message, bytes) else message.SerializeToString()
+
+
 def event_filter(f: events_pb2.EventFilter, registry: BackendRegistry) -> EventFilter:
+    """The hub's filter for a request's filter; NOT_FOUND for an unknown backend."""
     for name in f.backends:
         registry.get(name)  # NOT_FOUND for a backend that does not exist
     return EventFilter.build(
@@ -35,7 +97,9 @@ def event_filter(f: events_pb2.EventFilter, registry: BackendRegistry) -> EventF
     )
 
 
-class EventServicer(events_pb2_grpc.EventServiceServicer):
+class EventServicer:
+    """telgate.v1.EventService (registered by :func:`add_event_service`)."""
+
     def __init__(self, hub: EventHub, registry: BackendRegistry, config: EventsConfig) -> None:
         self.hub = hub
         self.registry = registry
@@ -44,7 +108,11 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
     @streaming
     async def Subscribe(
         self, request: events_pb2.SubscribeRequest, context: Ctx
-    ) -> AsyncIterator[events_pb2.SubscribeResponse]:
+    ) -> AsyncIterator[Outgoing]:
+        """The first message says the subscription is live (with the epoch, and
+        the lost range if the resume point is no longer held); then batches of
+        events, heartbeats on an idle stream, and RESOURCE_EXHAUSTED with the
+        last sequence sent if the client falls too far behind."""
         if request.max_batch_size < 0:
             raise errors.InvalidArgument("max_batch_size must not be negative")
         max_batch = min(request.max_batch_size or self.config.max_batch, self.config.max_batch)
@@ -60,8 +128,8 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
             event_filter(request.filter, self.registry), after=after, epoch=request.epoch
         )
         epoch = self.hub.epoch
+        head = epoch_field(epoch)
         try:
-            # The first message says the subscription is live (and what was lost).
             first = events_pb2.SubscribeResponse(
                 epoch=epoch, heartbeat_time=convert.timestamp(time.time())
             )
@@ -69,14 +137,12 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
                 first.gap.CopyFrom(convert.gap(gap))
             yield first
             async for batch in sub.batches(max_batch, heartbeat):
-                if not batch:
+                if batch:
+                    yield encode_batch(head, batch)
+                else:
                     yield events_pb2.SubscribeResponse(
                         epoch=epoch, heartbeat_time=convert.timestamp(time.time())
                     )
-                    continue
-                yield events_pb2.SubscribeResponse(
-                    epoch=epoch, events=[convert.event(e) for e in batch]
-                )
         except SubscriberTooSlow as exc:
             await abort_with(
                 context,
@@ -88,3 +154,18 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
             )
         finally:
             sub.close()
+
+
+def add_event_service(servicer: EventServicer, server: grpc.aio.Server) -> None:
+    """Registers the EventService with a serializer that passes pre-encoded
+    SubscribeResponse bytes through (the generated ``add_..._to_server``
+    would serialize every message again)."""
+    handlers = {
+        "Subscribe": grpc.unary_stream_rpc_method_handler(
+            servicer.Subscribe,
+            request_deserializer=events_pb2.SubscribeRequest.FromString,
+            response_serializer=_serialize,
+        )
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+    server.add_registered_method_handlers(SERVICE, handlers)

@@ -27,7 +27,9 @@ CODES: dict[type[errors.GatewayError], grpc.StatusCode] = {
     errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
     errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
     errors.Unimplemented: grpc.StatusCode.UNIMPLEMENTED,
+    errors.OutOfRange: grpc.StatusCode.OUT_OF_RANGE,
     errors.PbxError: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
 }
 
 

@@ -9,19 +9,13 @@ from typing import Any
 import grpc
 from telgate.v1 import (
     cdrs_pb2_grpc,
-    playback_pb2_grpc,
-    queues_pb2_grpc,
     routing_pb2_grpc,
-    supervision_pb2_grpc,
 )
 
 from telgate_server.api.status import abort_with
 
 PLANNED: dict[str, str] = {
-    "SupervisionService": "live listening (ChanSpy) arrives with issue #4 (AMI complete)",
-    "PlaybackService": "playback into a call arrives with issue #4 (AMI complete)",
-    "QueueService": "queues arrive with issue #4 (AMI complete)",
-    "CdrService": "CDRs arrive with issue #6 (CDRs exactly once)",
+    "CdrService": "CDRs are turned off in this gateway's configuration (cdr.enabled = false)",
     "CallRoutingService": "live call routing arrives in its own issue (Simotel call-map + FastAGI)",
 }
 
@@ -44,21 +38,6 @@ def _build(base: type, service: str, rpcs: list[str]) -> type:
     return type(f"Planned{service}", (base,), {rpc: _unimplemented(service, rpc) for rpc in rpcs})
 
 
-SupervisionServicer = _build(
-    supervision_pb2_grpc.SupervisionServiceServicer,
-    "SupervisionService",
-    ["StartListen", "StopListen", "SetListenMode", "ListListenSessions"],
-)
-PlaybackServicer = _build(
-    playback_pb2_grpc.PlaybackServiceServicer,
-    "PlaybackService",
-    ["StartPlayback", "ControlPlayback", "GetPlayback"],
-)
-QueueServicer = _build(
-    queues_pb2_grpc.QueueServiceServicer,
-    "QueueService",
-    ["ListQueues", "GetQueue", "AddMember", "RemoveMember", "PauseMember"],
-)
 CdrServicer = _build(cdrs_pb2_grpc.CdrServiceServicer, "CdrService", ["ListCdrs", "StreamCdrs"])
 RoutingServicer = _build(
     routing_pb2_grpc.CallRoutingServiceServicer, "CallRoutingService", ["Route"]

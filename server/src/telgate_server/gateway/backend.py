@@ -13,9 +13,81 @@ from telgate_server.gateway.model import (
     ChannelSelector,
     CheckStep,
     LinkStatus,
+    ListenMode,
+    ListenSession,
     OriginatedCall,
     OriginateParams,
+    PlaybackControl,
+    PlaybackInfo,
+    QueueInfo,
+    TransferKind,
 )
+
+
+class QueuePart(Protocol):
+    """Queues, members and waiting callers."""
+
+    async def list_queues(self) -> list[QueueInfo]: ...
+
+    async def get_queue(self, name: str) -> QueueInfo: ...
+
+    async def add_member(
+        self,
+        queue: str,
+        interface: str,
+        *,
+        member_name: str = "",
+        state_interface: str = "",
+        penalty: int = 0,
+        paused: bool = False,
+    ) -> None: ...
+
+    async def remove_member(self, queue: str, interface: str) -> None: ...
+
+    async def pause_member(self, queue: str, interface: str, paused: bool, reason: str) -> None: ...
+
+
+class SupervisionPart(Protocol):
+    """Live listening sessions."""
+
+    async def start(
+        self,
+        *,
+        target: ChannelSelector | None,
+        target_extension: str,
+        listener_endpoint: str,
+        mode: ListenMode,
+        caller_num: str = "",
+        caller_name: str = "",
+        request_id: str = "",
+    ) -> ListenSession: ...
+
+    async def stop(self, session_id: str) -> ListenSession: ...
+
+    async def set_mode(self, session_id: str, mode: ListenMode) -> ListenSession: ...
+
+    def get(self, session_id: str) -> ListenSession: ...
+
+    def list(self) -> list[ListenSession]: ...
+
+
+class PlaybackPart(Protocol):
+    """Recordings played into phones."""
+
+    async def start(
+        self,
+        *,
+        endpoint: str,
+        recording: str,
+        skip: float,
+        caller_num: str = "",
+        caller_name: str = "",
+        request_id: str = "",
+    ) -> PlaybackInfo: ...
+
+    async def control(self, playback_id: str, control: PlaybackControl) -> PlaybackInfo: ...
+
+    def get(self, playback_id: str) -> PlaybackInfo: ...
 
 
 class Backend(Protocol):
@@ -48,6 +120,33 @@ class Backend(Protocol):
     def list_channels(self) -> list[ChannelInfo]: ...
 
     async def get_channel(self, channel: ChannelSelector) -> ChannelInfo: ...
+
+    async def transfer(
+        self,
+        kind: TransferKind,
+        channel: ChannelSelector,
+        *,
+        context: str,
+        exten: str,
+        priority: int = 1,
+        extra: ChannelSelector | None = None,
+        extra_context: str = "",
+        extra_exten: str = "",
+        extra_priority: int = 1,
+    ) -> None: ...
+
+    async def send_dtmf(
+        self, channel: ChannelSelector, digits: str, duration: float | None
+    ) -> None: ...
+
+    @property
+    def queues(self) -> QueuePart: ...
+
+    @property
+    def supervision(self) -> SupervisionPart: ...
+
+    @property
+    def playback(self) -> PlaybackPart: ...
 
 
 class BackendRegistry:

@@ -112,6 +112,12 @@ class OriginatedCall:
     epoch: str = ""
 
 
+class TransferKind(enum.Enum):
+    BLIND = "blind"
+    ATTENDED = "attended"
+    REDIRECT = "redirect"
+
+
 class Capability(enum.Enum):
     ORIGINATE = "originate"
     HANGUP = "hangup"
@@ -134,3 +140,106 @@ class CheckStep:
     ok: bool
     detail: str
     latency: float | None = None
+
+
+@dataclass(slots=True)
+class QueueMemberInfo:
+    interface: str
+    name: str = ""
+    state_interface: str = ""
+    status: int = 0  # Asterisk device state 0..8
+    paused: bool = False
+    paused_reason: str = ""
+    penalty: int = 0
+    calls_taken: int = 0
+    last_call: float | None = None
+    in_call: bool = False
+    membership: str = ""
+
+
+@dataclass(slots=True)
+class QueueCallerInfo:
+    position: int
+    channel: str
+    unique_id: str = ""
+    caller_num: str = ""
+    caller_name: str = ""
+    wait: float = 0.0
+
+
+@dataclass(slots=True)
+class QueueInfo:
+    name: str
+    strategy: str = ""
+    max_callers: int = 0
+    calls_waiting: int = 0
+    completed: int = 0
+    abandoned: int = 0
+    hold_time: float = 0.0
+    talk_time: float = 0.0
+    logged_in: int = 0
+    available: int = 0
+    members: list[QueueMemberInfo] = field(default_factory=list)
+    callers: list[QueueCallerInfo] = field(default_factory=list)
+    raw: list[tuple[str, str]] = field(default_factory=list)
+
+
+class ListenMode(enum.Enum):
+    LISTEN = "listen"
+    WHISPER = "whisper"
+    BARGE = "barge"
+
+
+class ListenState(enum.Enum):
+    RINGING = "ringing"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+@dataclass(slots=True)
+class ListenSession:
+    id: str
+    backend: str
+    mode: ListenMode
+    state: ListenState
+    listener_channel: str = ""
+    listener_unique_id: str = ""
+    target_channel: str = ""
+    target_unique_id: str = ""
+    started_at: float = 0.0
+    ended_at: float | None = None
+
+
+class PlaybackState(enum.Enum):
+    RINGING = "ringing"
+    PLAYING = "playing"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class PlaybackControl(enum.Enum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    FORWARD = "forward"
+    REVERSE = "reverse"
+    STOP = "stop"
+    RESTART = "restart"
+
+
+@dataclass(slots=True)
+class PlaybackInfo:
+    id: str
+    backend: str
+    endpoint: str
+    recording: str
+    skip: float
+    state: PlaybackState = PlaybackState.RINGING
+    channel: str = ""
+    unique_id: str = ""
+    end_offset: float | None = None
+    # The PBX's CPLAYBACKSTATUS once it ended.
+    status_text: str = ""
+    started_at: float = 0.0
+    ended_at: float | None = None

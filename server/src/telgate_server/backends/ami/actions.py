@@ -83,7 +83,7 @@ def raise_for(response: Message, *, backend: str, action: str, subject: str = ""
     meta = {"backend": backend, "pbx_message": text, "action": action}
     about = f" {subject}" if subject else ""
     low = text.lower()
-    if low == "no such channel":
+    if low in ("no such channel", "channel not found"):
         raise errors.NotFound(
             f"backend {backend!r} has no channel{about} (the PBX says: {text})", metadata=meta
         )

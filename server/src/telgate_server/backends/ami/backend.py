@@ -12,11 +12,16 @@ from dataclasses import dataclass, field
 
 from telgate_server import errors
 from telgate_server.backends.ami import actions
+from telgate_server.backends.ami.cdr import AmiCdrMapper
 from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
 from telgate_server.backends.ami.events import originate_outcome, to_event
+from telgate_server.backends.ami.playback import AmiPlayback
+from telgate_server.backends.ami.queues import AmiQueues
 from telgate_server.backends.ami.state import ChannelTable
+from telgate_server.backends.ami.supervision import AmiSupervision
+from telgate_server.cdr.model import Cdr
 from telgate_server.config import AmiBackendConfig
 from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
@@ -30,9 +35,12 @@ from telgate_server.gateway.model import (
     OriginatedCall,
     OriginateOutcome,
     OriginateParams,
+    TransferKind,
 )
 
 log = logging.getLogger("telgate.ami")
+
+DTMF_DIGITS = frozenset("0123456789*#ABCDabcd")
 
 # How long Originate waits, after the PBX accepted it, for the channel to
 # appear (Newchannel follows the Response at once on a real Asterisk).
@@ -57,7 +65,18 @@ class AmiBackend:
 
     kind = "asterisk_ami"
     capabilities = frozenset(
-        {Capability.ORIGINATE, Capability.HANGUP, Capability.LIST_CHANNELS, Capability.EVENTS}
+        {
+            Capability.ORIGINATE,
+            Capability.HANGUP,
+            Capability.TRANSFER,
+            Capability.LIST_CHANNELS,
+            Capability.DTMF,
+            Capability.EVENTS,
+            Capability.QUEUES,
+            Capability.LISTEN,
+            Capability.PLAYBACK,
+            Capability.CDRS,
+        }
     )
 
     def __init__(
@@ -79,6 +98,12 @@ class AmiBackend:
         self._by_request: dict[str, _Originate] = {}
         self._listeners: list[Callable[[LinkStatus], None]] = []
         self._reload_task: asyncio.Task[None] | None = None
+        self.cdrs = AmiCdrMapper(name, config.timezone, lookup_linked=self._linked_id)
+        self._cdr_sink: Callable[[Cdr], object] | None = None
+        # Feature parts, one module each.
+        self.queues = AmiQueues(name, self.conn)
+        self.supervision = AmiSupervision(name, self.conn, self.channels, self.originate)
+        self.playback = AmiPlayback(name, self.conn, self.originate, hub.publish)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -96,6 +121,14 @@ class AmiBackend:
 
     def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
         self._listeners.append(listener)
+
+    def on_cdr(self, sink: Callable[[Cdr], object]) -> None:
+        """Hands every CDR from the PBX's `Cdr` events to ``sink`` (sync, must not block)."""
+        self._cdr_sink = sink
+
+    def _linked_id(self, unique_id: str) -> str:
+        info = self.channels.get(unique_id)
+        return info.linked_id if info is not None else ""
 
     async def start(self) -> None:
         await self.conn.start()
@@ -168,6 +201,8 @@ class AmiBackend:
 
     def _on_event(self, msg: Message) -> None:
         """Called for every AMI event, in order; must not block."""
+        if self._cdr_sink is not None and (cdr := self.cdrs.observe(msg)) is not None:
+            self._cdr_sink(cdr)
         self.channels.apply(msg)
         pending: _Originate | None = None
         name = msg.name
@@ -180,7 +215,9 @@ class AmiBackend:
             if pending is not None and not pending.call.channel:
                 pending.call.channel = msg.get("Channel") or ""
                 pending.created.set()
+        self.playback.observe(msg)
         event = to_event(self.name, msg)
+        self.supervision.observe(msg, event)
         if pending is not None and name == "OriginateResponse" and event.payload is not None:
             # Tie the result to the call the gateway placed (AMI says <unknown> on failure).
             event.unique_id = pending.call.unique_id
@@ -188,6 +225,7 @@ class AmiBackend:
             values = {**event.payload.values, "request_id": pending.call.request_id}
             values["unique_id"] = pending.call.unique_id
             event.payload = ev.Typed(event.payload.kind, values)
+        event.received_mono = self.conn.received_mono
         self.hub.publish(event)
 
     def _finish(self, pending: _Originate, msg: Message) -> None:
@@ -203,6 +241,9 @@ class AmiBackend:
         pending.created.set()
         pending.done.set()
         self._by_uid.pop(call.unique_id, None)
+        if call.outcome is not OriginateOutcome.ANSWERED:
+            self.supervision.originate_failed(call.unique_id)
+            self.playback.originate_failed(call.unique_id)
 
     # -- call control ------------------------------------------------------
 
@@ -287,17 +328,97 @@ class AmiBackend:
         return self.channels.all()
 
     async def get_channel(self, channel: ChannelSelector) -> ChannelInfo:
-        info = (
+        """The channel from the PBX's own Status (application, duration, bridge and
+        variables the live state may lack), or from the live state when the link
+        is down."""
+        known = (
             self.channels.get(channel.unique_id)
             if channel.unique_id
             else self.channels.find_name(channel.name)
         )
-        if info is not None:
-            return info
-        # Not in the live state (yet): ask the PBX.
         name, about = self._resolve(channel)
+        if known is not None and self.status.state is not LinkState.UP:
+            return known
         res = await self.conn.action("Status", [("Channel", name)])
         actions.raise_for(res.response, backend=self.name, action="Status", subject=about)
         if not res.events:
             raise errors.NotFound(f"backend {self.name!r} has no channel {about}")
-        return channel_from(res.events[0])
+        fresh = channel_from(res.events[0])
+        if known is not None:
+            fresh.created_at = known.created_at
+        return fresh
+
+    async def transfer(
+        self,
+        kind: TransferKind,
+        channel: ChannelSelector,
+        *,
+        context: str,
+        exten: str,
+        priority: int = 1,
+        extra: ChannelSelector | None = None,
+        extra_context: str = "",
+        extra_exten: str = "",
+        extra_priority: int = 1,
+    ) -> None:
+        """Blind (BlindTransfer), attended (Atxfer) or redirect (Redirect, both legs
+        with ``extra``)."""
+        name, about = self._resolve(channel)
+        if not exten or not context:
+            raise errors.InvalidArgument(
+                "destination needs a context and an extension", metadata={"field": "destination"}
+            )
+        if kind is TransferKind.BLIND:
+            res = await self.conn.action(
+                "BlindTransfer", [("Channel", name), ("Context", context), ("Exten", exten)]
+            )
+            actions.raise_for(
+                res.response, backend=self.name, action="BlindTransfer", subject=about
+            )
+        elif kind is TransferKind.ATTENDED:
+            # Atxfer only queues the feature code's DTMF; digits sent while the
+            # transfer prompt plays are lost, so the target goes in first (fixture 18).
+            res = await self.conn.action(
+                "Setvar", [("Channel", name), ("Variable", "TRANSFER_EXTEN"), ("Value", exten)]
+            )
+            actions.raise_for(res.response, backend=self.name, action="Setvar", subject=about)
+            res = await self.conn.action(
+                "Atxfer", [("Channel", name), ("Context", context), ("Exten", exten)]
+            )
+            actions.raise_for(res.response, backend=self.name, action="Atxfer", subject=about)
+        else:
+            headers = [
+                ("Channel", name),
+                ("Context", context),
+                ("Exten", exten),
+                ("Priority", str(priority or 1)),
+            ]
+            if extra is not None:
+                extra_name, _ = self._resolve(extra)
+                headers += [
+                    ("ExtraChannel", extra_name),
+                    ("ExtraContext", extra_context or context),
+                    ("ExtraExten", extra_exten or exten),
+                    ("ExtraPriority", str(extra_priority or 1)),
+                ]
+            res = await self.conn.action("Redirect", headers)
+            actions.raise_for(res.response, backend=self.name, action="Redirect", subject=about)
+
+    async def send_dtmf(
+        self, channel: ChannelSelector, digits: str, duration: float | None
+    ) -> None:
+        """Plays DTMF digits into a channel, one PlayDTMF per digit."""
+        if not digits or any(d not in DTMF_DIGITS for d in digits):
+            raise errors.InvalidArgument(
+                f"digits {digits!r} must be 1 or more of 0-9, *, #, A-D",
+                metadata={"field": "digits"},
+            )
+        if duration is not None and not 0 < duration <= 10:
+            raise errors.InvalidArgument("digit_duration must be between 0 and 10 s")
+        name, about = self._resolve(channel)
+        for digit in digits:
+            headers = [("Channel", name), ("Digit", digit)]
+            if duration is not None:
+                headers.append(("Duration", str(round(duration * 1000))))
+            res = await self.conn.action("PlayDTMF", headers)
+            actions.raise_for(res.response, backend=self.name, action="PlayDTMF", subject=about)

@@ -1,0 +1,90 @@
+"""CdrService: ListCdrs (filters, keyset paging) and StreamCdrs (replay from
+the store, then follow live)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
+
+from telgate_server import errors
+from telgate_server.api import cdr_convert
+from telgate_server.api.status import streaming, unary
+from telgate_server.cdr.store import CdrStore
+from telgate_server.cdr.stream import CdrFeed
+from telgate_server.config import CdrConfig
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
+
+def page_token(cursor: int) -> str:
+    """An opaque token for "after this cursor" (keyset paging: stable while
+    CDRs are added or pruned)."""
+    return base64.urlsafe_b64encode(f"c:{cursor}".encode()).decode()
+
+
+def token_cursor(token: str) -> int:
+    """The cursor in a token this server returned (0 for none)."""
+    if not token:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        cursor = int(value)
+        if kind != "c" or cursor < 0:
+            raise ValueError(token)
+    except ValueError:
+        raise errors.InvalidArgument(
+            "page_token is not a token this server returned", metadata={"field": "page_token"}
+        ) from None
+    return cursor
+
+
+class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
+    """The CDR API over the store and the live feed."""
+
+    def __init__(self, store: CdrStore, feed: CdrFeed, config: CdrConfig) -> None:
+        self.store = store
+        self.feed = feed
+        self.config = config
+
+    @unary
+    async def ListCdrs(
+        self, request: cdrs_pb2.ListCdrsRequest, context: Ctx
+    ) -> cdrs_pb2.ListCdrsResponse:
+        """A page of stored CDRs in cursor order."""
+        if request.page_size < 0:
+            raise errors.InvalidArgument(
+                "page_size must not be negative", metadata={"field": "page_size"}
+            )
+        size = min(request.page_size or DEFAULT_PAGE, MAX_PAGE)
+        flt = cdr_convert.cdr_filter(request.filter)
+        # One more than asked: tells whether another page exists.
+        rows = await self.store.read(token_cursor(request.page_token), flt, size + 1)
+        page = rows[:size]
+        more = len(rows) > size
+        return cdrs_pb2.ListCdrsResponse(
+            cdrs=[cdr_convert.cdr(c) for c in page],
+            next_page_token=page_token(page[-1].cursor) if more else "",
+        )
+
+    @streaming
+    async def StreamCdrs(
+        self, request: cdrs_pb2.StreamCdrsRequest, context: Ctx
+    ) -> AsyncIterator[cdrs_pb2.StreamCdrsResponse]:
+        """Stored CDRs after ``after_cursor``, then (``follow``) new ones, each once."""
+        if request.max_batch_size < 0:
+            raise errors.InvalidArgument(
+                "max_batch_size must not be negative", metadata={"field": "max_batch_size"}
+            )
+        max_batch = min(request.max_batch_size or self.config.max_batch, self.config.max_batch)
+        flt = cdr_convert.cdr_filter(request.filter)
+        async for batch in self.feed.stream(
+            request.after_cursor, flt, follow=request.follow, max_batch=max_batch
+        ):
+            yield cdrs_pb2.StreamCdrsResponse(cdrs=[cdr_convert.cdr(c) for c in batch])

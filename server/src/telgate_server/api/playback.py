@@ -1,0 +1,65 @@
+"""PlaybackService: a recording played into a phone, with pause / resume / seek / stop.
+
+States PLAYING (start), STOPPED, FINISHED and FAILED follow what the PBX
+reports; PAUSED and the return to PLAYING after RESUME are inferred from the
+PBX accepting the control (Asterisk sends no event for them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from telgate.v1 import playback_pb2, playback_pb2_grpc
+
+from telgate_server import errors
+from telgate_server.api import convert
+from telgate_server.api.status import unary
+from telgate_server.gateway.backend import BackendRegistry
+from telgate_server.gateway.model import Capability
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+DEFAULT_SKIP = 3.0
+
+
+class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
+    def __init__(self, registry: BackendRegistry) -> None:
+        self.registry = registry
+
+    @unary
+    async def StartPlayback(
+        self, request: playback_pb2.StartPlaybackRequest, context: Ctx
+    ) -> playback_pb2.StartPlaybackResponse:
+        backend = self.registry.require(request.backend, Capability.PLAYBACK, "StartPlayback")
+        if not request.endpoint:
+            raise errors.InvalidArgument(
+                "endpoint is required, e.g. `PJSIP/201`", metadata={"field": "endpoint"}
+            )
+        skip = request.skip.ToNanoseconds() / 1e9 if request.HasField("skip") else DEFAULT_SKIP
+        info = await backend.playback.start(
+            endpoint=request.endpoint,
+            recording=request.recording,
+            skip=skip,
+            caller_num=request.caller_id.number,
+            caller_name=request.caller_id.name,
+            request_id=request.request_id,
+        )
+        return playback_pb2.StartPlaybackResponse(playback=convert.playback(info))
+
+    @unary
+    async def ControlPlayback(
+        self, request: playback_pb2.ControlPlaybackRequest, context: Ctx
+    ) -> playback_pb2.ControlPlaybackResponse:
+        backend = self.registry.require(request.backend, Capability.PLAYBACK, "ControlPlayback")
+        info = await backend.playback.control(
+            request.playback_id, convert.playback_control(request.control)
+        )
+        return playback_pb2.ControlPlaybackResponse(playback=convert.playback(info))
+
+    @unary
+    async def GetPlayback(
+        self, request: playback_pb2.GetPlaybackRequest, context: Ctx
+    ) -> playback_pb2.GetPlaybackResponse:
+        backend = self.registry.require(request.backend, Capability.PLAYBACK, "GetPlayback")
+        return playback_pb2.GetPlaybackResponse(
+            playback=convert.playback(backend.playback.get(request.playback_id))
+        )

@@ -1,0 +1,75 @@
+"""SupervisionService: live listening (listen / whisper / barge)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from telgate.v1 import supervision_pb2, supervision_pb2_grpc
+
+from telgate_server import errors
+from telgate_server.api import convert, paging
+from telgate_server.api.status import unary
+from telgate_server.gateway.backend import BackendRegistry
+from telgate_server.gateway.model import Capability
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
+    def __init__(self, registry: BackendRegistry) -> None:
+        self.registry = registry
+
+    @unary
+    async def StartListen(
+        self, request: supervision_pb2.StartListenRequest, context: Ctx
+    ) -> supervision_pb2.StartListenResponse:
+        backend = self.registry.require(request.backend, Capability.LISTEN, "StartListen")
+        if not request.listener_endpoint:
+            raise errors.InvalidArgument(
+                "listener_endpoint is required, e.g. `PJSIP/250`",
+                metadata={"field": "listener_endpoint"},
+            )
+        which = request.WhichOneof("target")
+        session = await backend.supervision.start(
+            target=convert.selector(request.target_channel, "target_channel")
+            if which == "target_channel"
+            else None,
+            target_extension=request.target_extension if which == "target_extension" else "",
+            listener_endpoint=request.listener_endpoint,
+            mode=convert.listen_mode(request.mode),
+            caller_num=request.caller_id.number,
+            caller_name=request.caller_id.name,
+            request_id=request.request_id,
+        )
+        return supervision_pb2.StartListenResponse(session=convert.listen_session(session))
+
+    @unary
+    async def StopListen(
+        self, request: supervision_pb2.StopListenRequest, context: Ctx
+    ) -> supervision_pb2.StopListenResponse:
+        backend = self.registry.require(request.backend, Capability.LISTEN, "StopListen")
+        session = await backend.supervision.stop(request.session_id)
+        return supervision_pb2.StopListenResponse(session=convert.listen_session(session))
+
+    @unary
+    async def SetListenMode(
+        self, request: supervision_pb2.SetListenModeRequest, context: Ctx
+    ) -> supervision_pb2.SetListenModeResponse:
+        backend = self.registry.require(request.backend, Capability.LISTEN, "SetListenMode")
+        session = await backend.supervision.set_mode(
+            request.session_id, convert.listen_mode(request.mode)
+        )
+        return supervision_pb2.SetListenModeResponse(session=convert.listen_session(session))
+
+    @unary
+    async def ListListenSessions(
+        self, request: supervision_pb2.ListListenSessionsRequest, context: Ctx
+    ) -> supervision_pb2.ListListenSessionsResponse:
+        backend = self.registry.require(request.backend, Capability.LISTEN, "ListListenSessions")
+        items, token = paging.page(
+            backend.supervision.list(), request.page_size, request.page_token
+        )
+        return supervision_pb2.ListListenSessionsResponse(
+            sessions=[convert.listen_session(s) for s in items], next_page_token=token
+        )

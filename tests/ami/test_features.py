@@ -1,0 +1,151 @@
+"""Queues, ChanSpy sessions and playback state, fed with real transcripts."""
+
+from __future__ import annotations
+
+import pytest
+from telgate_server import errors
+from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.codec import Message, Parser
+from telgate_server.backends.ami.playback import check_recording
+from telgate_server.backends.ami.queues import queues_from
+from telgate_server.config import AmiBackendConfig
+from telgate_server.events.filter import EventFilter
+from telgate_server.events.hub import EventHub
+from telgate_server.gateway.model import (
+    ListenMode,
+    ListenSession,
+    ListenState,
+    PlaybackControl,
+    PlaybackInfo,
+    PlaybackState,
+)
+
+from tests.shared import load_ami_fixture
+
+
+def _messages(name: str) -> list[Message]:
+    out = Parser().feed(load_ami_fixture(name).recv)
+    return [m for m in out if isinstance(m, Message)]
+
+
+def _backend() -> AmiBackend:
+    config = AmiBackendConfig(username="u", secret="s")  # type: ignore[arg-type]
+    return AmiBackend("pbx", config, EventHub())
+
+
+def _list_items(msgs: list[Message], action_id: str) -> list[Message]:
+    return [m for m in msgs if m.is_event and m.action_id == action_id]
+
+
+def test_queue_status_and_summary_from_the_transcript() -> None:
+    msgs = _messages("19-queue-status-summary")
+    queues = queues_from(_list_items(msgs, "a002"), _list_items(msgs, "a005"))
+    assert [q.name for q in queues] == ["sales", "support"]
+    support = queues[1]
+    assert support.strategy == "ringall"
+    assert {m.interface for m in support.members} == {"Local/201@phones/n", "Local/202@phones/n"}
+    assert support.logged_in == 2 and support.available == 2
+    assert all(m.membership == "static" and not m.paused for m in support.members)
+    assert ("Strategy", "ringall") in support.raw
+
+
+def test_queue_member_shows_pause_reason() -> None:
+    msgs = _messages("20-queue-add-remove-pause")
+    status = [m for m in msgs if m.is_event and m.name in ("QueueParams", "QueueMember")]
+    (support,) = queues_from(status, [])
+    added = next(m for m in support.members if m.interface == "Local/203@phones/n")
+    assert added.penalty == 3 and added.membership == "dynamic"
+
+
+def test_recording_names_are_validated() -> None:
+    assert check_recording("custom/telgate-demo") == "custom/telgate-demo"
+    for bad in ("", "../etc/passwd", "/etc/passwd", "a,b", "x|y", 'q"uote', "a/../b", "sp ace"):
+        with pytest.raises(errors.InvalidArgument):
+            check_recording(bad)
+
+
+def _feed(backend: AmiBackend, msgs: list[Message]) -> None:
+    for msg in msgs:
+        if msg.is_event:
+            backend._on_event(msg)
+
+
+def test_chanspy_session_follows_start_and_stop() -> None:
+    backend = _backend()
+    msgs = _messages("22-chanspy-listen")
+    start = next(m for m in msgs if m.name == "ChanSpyStart")
+    session = ListenSession(
+        id="ls-1",
+        backend="pbx",
+        mode=ListenMode.WHISPER,
+        state=ListenState.RINGING,
+        listener_unique_id=start["SpyerUniqueid"],
+    )
+    sup = backend.supervision
+    sup._sessions[session.id] = session
+    sup._by_listener[session.listener_unique_id] = session
+    sub, _ = backend.hub.subscribe(EventFilter())
+    for msg in msgs:
+        if not msg.is_event:
+            continue
+        backend._on_event(msg)
+        if msg.name == "ChanSpyStart":
+            assert session.state is ListenState.ACTIVE
+            assert session.listener_channel == start["SpyerChannel"]
+    published = [e for e in sub.take(100_000) if e.kind in ("listen_started", "listen_stopped")]
+    assert session.state is ListenState.ENDED and session.ended_at is not None
+    assert [e.kind for e in published] == ["listen_started", "listen_stopped"]
+    for event in published:
+        assert event.payload is not None
+        assert event.payload.get("session_id") == "ls-1"
+        assert event.payload.get("mode") == "WHISPER"
+
+
+def test_playback_state_follows_what_the_pbx_reports() -> None:
+    backend = _backend()
+    msgs = _messages("26-controlplayback")
+    start = next(m for m in msgs if m.name == "Newexten" and m["Application"] == "ControlPlayback")
+    info = PlaybackInfo(
+        id="pb-1",
+        backend="pbx",
+        endpoint="Local/201@phones",
+        recording="custom/telgate-demo",
+        skip=3.0,
+        unique_id=start["Uniqueid"],
+    )
+    pb = backend.playback
+    pb._playbacks[info.id] = info
+    pb._by_uid[info.unique_id] = info
+    sub, _ = backend.hub.subscribe(
+        EventFilter(types=frozenset({"playback_started", "playback_finished"}))
+    )
+    states: list[PlaybackState] = []
+    for msg in msgs:
+        if msg.is_event:
+            backend._on_event(msg)
+            states.append(info.state)
+    assert PlaybackState.PLAYING in states
+    # The transcript ends with `Control: stop`: REMOTESTOPPED and the offset reached.
+    assert info.state is PlaybackState.STOPPED
+    assert info.status_text == "REMOTESTOPPED"
+    assert info.end_offset == pytest.approx(5.02)
+    kinds = [e.kind for e in sub.take(100)]
+    assert kinds == ["playback_started", "playback_finished"]
+
+
+async def test_control_is_refused_unless_the_channel_is_in_controlplayback() -> None:
+    backend = _backend()
+    info = PlaybackInfo(
+        id="pb-2",
+        backend="pbx",
+        endpoint="Local/201@phones",
+        recording="x",
+        skip=3.0,
+        unique_id="u1",
+    )
+    backend.playback._playbacks[info.id] = info
+    backend.playback._by_uid["u1"] = info
+    with pytest.raises(errors.FailedPrecondition, match="ringing, not playing"):
+        await backend.playback.control("pb-2", PlaybackControl.PAUSE)
+    with pytest.raises(errors.NotFound):
+        await backend.playback.control("pb-nope", PlaybackControl.PAUSE)
