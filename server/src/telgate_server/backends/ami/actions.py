@@ -83,7 +83,9 @@ def raise_for(response: Message, *, backend: str, action: str, subject: str = ""
     meta = {"backend": backend, "pbx_message": text, "action": action}
     about = f" {subject}" if subject else ""
     low = text.lower()
-    if low in ("no such channel", "channel not found"):
+    # Hangup/Status say `No such channel`, PlayDTMF `Channel not found`,
+    # Redirect `Channel does not exist: <name>` (manager.c, app_senddtmf.c).
+    if low in ("no such channel", "channel not found") or low.startswith("channel does not exist"):
         raise errors.NotFound(
             f"backend {backend!r} has no channel{about} (the PBX says: {text})", metadata=meta
         )
