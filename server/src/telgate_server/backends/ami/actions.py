@@ -100,7 +100,10 @@ def raise_for(response: Message, *, backend: str, action: str, subject: str = ""
             reason="PBX_REJECTED",
             metadata=meta,
         )
-    if "not specified" in low or "requires" in low or "missing" in low or "invalid" in low:
+    malformed = ("not specified", "requires", "missing", "invalid", "could not convert")
+    if any(w in low for w in malformed) or (
+        low.startswith("no ") and low.endswith((" specified", " provided"))
+    ):
         raise errors.InvalidArgument(
             f"{action}{about} was refused by the PBX as malformed: {text}", metadata=meta
         )
