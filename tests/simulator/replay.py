@@ -90,7 +90,7 @@ _TIMING_VARS = {
     "RINGTIME_MS",
 }
 # DialBegin races the callee's Ringing in Asterisk: its Dest state is either one (and
-# the Newstate Ringing can come just before it, see _dialbegin_first).
+# the Newstate Ringing can come just before it, see _canonical_order).
 _DIALBEGIN_STATES = {"destchannelstate": r"0|5", "destchannelstatedesc": r"Down|Ringing"}
 # Events Asterisk emits a varying number of (device state is asynchronous).
 _UNPACED = {"DeviceStateChange", "QueueMemberStatus", "Cdr"}
@@ -109,6 +109,10 @@ def normalize(msg: Message) -> tuple[tuple[str, str], ...]:
         value = raw
         low = key.lower()
         shape = _SHAPES.get(low)
+        if shape is None and low.endswith("bridgeuniqueid"):
+            shape = _UUID  # OrigBridgeUniqueid, SecondBridgeUniqueid...
+        elif shape is None and low.endswith(("uniqueid", "linkedid")):
+            shape = _UID  # prefixed channel blocks: Transferer..., Spyer..., Dest...
         if shape is None and msg.get("Event") == "DialBegin":
             shape = _DIALBEGIN_STATES.get(low)
         if shape is not None and re.fullmatch(shape, value):
@@ -237,19 +241,34 @@ def fixture_messages(fixture: AmiFixture) -> list[Message]:
     return [m for m in Parser(expect_banner=True).feed(fixture.recv) if isinstance(m, Message)]
 
 
+def until_action(messages: list[Message], action_id: str) -> list[Message]:
+    """The messages before the response to the action with ``action_id``."""
+    for i, msg in enumerate(messages):
+        if not msg.is_event and msg.get("ActionID") == action_id:
+            return messages[:i]
+    return messages
+
+
 Key = tuple[str, str]
 
 
-def _dialbegin_first(seq: list[tuple[tuple[str, str], ...]]) -> None:
-    """Puts a DialBegin before the Newstate Ringing it raced with (Asterisk's threads
-    emit them in either order; see _DIALBEGIN_STATES)."""
+def _raced(first: dict[str, str], second: dict[str, str]) -> bool:
+    """Whether two adjacent events of one channel come from different Asterisk threads,
+    so that the transcripts show them in either order."""
+    # DialBegin races the callee's Newstate Ringing (see _DIALBEGIN_STATES).
+    if first.get("Event") == "Newstate" and first.get("ChannelState") == "5":
+        return second.get("Event") == "DialBegin"
+    # A Local ;1 half gets the HangupRequest its ;2 half queued while the bridge clears
+    # BRIDGEPEER: 15-hangup-action shows VarSet first, 17-blindtransfer HangupRequest.
+    if first.get("Event") == "HangupRequest":
+        return second.get("Event") == "VarSet" and second.get("Variable") == "BRIDGEPEER"
+    return False
+
+
+def _canonical_order(seq: list[tuple[tuple[str, str], ...]]) -> None:
+    """Puts pairs of raced events (:func:`_raced`) in one canonical order."""
     for i in range(len(seq) - 1):
-        first, second = dict(seq[i]), dict(seq[i + 1])
-        if (
-            first.get("Event") == "Newstate"
-            and first.get("ChannelState") == "5"
-            and second.get("Event") == "DialBegin"
-        ):
+        if _raced(dict(seq[i]), dict(seq[i + 1])):
             seq[i], seq[i + 1] = seq[i + 1], seq[i]
 
 
@@ -285,7 +304,7 @@ def _group(messages: list[Message]) -> dict[Key, list[tuple[tuple[str, str], ...
                 groups[("event", name)].append(n)
     by_shape: dict[str, list[tuple[tuple[tuple[str, str], ...], ...]]] = defaultdict(list)
     for ch, seq in per_channel.items():
-        _dialbegin_first(seq)
+        _canonical_order(seq)
         by_shape[norm_channels(ch)].append(tuple(seq))
     for shape, seqs in by_shape.items():
         if len(seqs) == 1:

@@ -278,3 +278,56 @@ def test_cli_options() -> None:
     )
     assert (args.port, args.time_scale, args.traffic, args.flood_rate) == (0, 0.1, True, 10.0)
     assert (args.drop_every, args.slow, args.garbage_every, args.refuse_logins) == (5, 1, 3, True)
+
+
+async def test_transfer_action_errors(sim: AmiSimulator) -> None:
+    c = await Client.connect(sim.port)
+    await c.login(events="off")
+    c.send(Action="BlindTransfer", ActionID="b1", Exten="203")
+    assert (await c.response())["Message"] == "No channel specified"
+    c.send(Action="BlindTransfer", ActionID="b2", Channel="Local/1@x-1;1")
+    assert (await c.response())["Message"] == "No extension specified"
+    c.send(Action="BlindTransfer", ActionID="b3", Channel="Local/1@x-1;1", Exten="203")
+    assert (await c.response())["Message"] == "Channel specified does not exist"
+    c.send(Action="Redirect", ActionID="r1", Channel="Local/1@x-1;1", Exten="203")
+    assert (await c.response())["Message"] == "Channel does not exist: Local/1@x-1;1"
+    c.close()
+
+
+async def test_blind_transfer_moves_the_callee_to_a_new_dial(sim: AmiSimulator) -> None:
+    c = await Client.connect(sim.port)
+    await c.login()
+    c.send(
+        Action="Originate",
+        ActionID="o1",
+        Channel="Local/201@phones",
+        Context="from-internal",
+        Exten="202",
+        Priority="1",
+        Async="true",
+    )
+    caller = (await c.next(lambda m: m.name == "BridgeEnter" and m["BridgeNumChannels"] == "2"))[
+        "Channel"
+    ]
+    c.send(Action="BlindTransfer", ActionID="b1", Channel=caller, Exten="203")
+    assert (await c.response())["Message"] == "Transfer succeeded"
+    event = await c.event("BlindTransfer")
+    assert event["TransfereeChannel"].startswith("Local/202@phones-")
+    enter = await c.next(lambda m: m.name == "BridgeEnter" and m["BridgeNumChannels"] == "2")
+    assert enter["Channel"].startswith("Local/202@phones-")  # 202;1 bridged with 203
+    assert all(not ch.name.startswith("Local/201@") for ch in sim.engine.channels.values())
+    c.close()
+
+
+async def test_filter_include_and_exclude(sim: AmiSimulator) -> None:
+    c = await Client.connect(sim.port)
+    await c.login()
+    c.send(Action="Filter", ActionID="f1", Operation="Add", Filter="Event: UserEvent")
+    assert (await c.response())["Message"] == "Success"
+    c.send(Action="Filter", ActionID="f2", Operation="Add", Filter="!UserEvent: Drop")
+    assert (await c.response())["Message"] == "Success"
+    for name in ("Drop", "Keep"):
+        c.send(Action="UserEvent", UserEvent=name)
+    # The first event delivered is Keep (next() skips the two responses).
+    assert (await c.event("UserEvent"))["UserEvent"] == "Keep"
+    c.close()

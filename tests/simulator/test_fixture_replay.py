@@ -8,7 +8,7 @@ import pytest
 from telgate_server.simulator import AmiSimulator
 
 from tests.shared import load_ami_fixture
-from tests.simulator.replay import compare, fixture_messages, replay
+from tests.simulator.replay import compare, fixture_messages, replay, until_action
 
 TIME_SCALE = 0.02
 
@@ -32,6 +32,7 @@ SCENARIOS = [
     "13-coreshowchannels",
     "14-status",
     "15-hangup-action",
+    "17-blindtransfer",
     "28-command",
     "29-events-off-on",
     "30-event-burst",
@@ -61,3 +62,28 @@ async def test_replay_matches_asterisk(sim: AmiSimulator, name: str) -> None:
     problems = compare(fixture_messages(fixture), capture.messages)
     assert not problems, "\n\n".join(problems)
     assert capture.eof == fixture.closed_by_asterisk
+
+
+# Scenarios whose end Asterisk does not fix: compared up to the action named.
+# 16-redirect ends with `Hangup Channel: /^Local\//` hitting both Local pairs of a
+# bridge at once; which pair leaves the bridge first (BridgeNumChannels 1 or 0 on its
+# BridgeLeave, and whether the far ;2 half is hung up directly) follows the order of
+# Asterisk's channel container, which differs from run to run (17-blindtransfer
+# ends the same way and shows the other order, which the simulator produces).
+PREFIX_SCENARIOS = {"16-redirect": "a006"}
+
+
+@pytest.mark.parametrize("name", sorted(PREFIX_SCENARIOS))
+async def test_replay_prefix_matches_asterisk(sim: AmiSimulator, name: str) -> None:
+    fixture = load_ami_fixture(name)
+    capture = await replay(sim.port, fixture, time_scale=TIME_SCALE)
+    action_id = PREFIX_SCENARIOS[name]
+    expected = until_action(fixture_messages(fixture), action_id)
+    # Device states are asynchronous in Asterisk: a cut in the middle leaves some on
+    # either side of it (the full replays compare them as sets).
+    problems = [
+        p
+        for p in compare(expected, until_action(capture.messages, action_id))
+        if not p.startswith("('set', 'DeviceStateChange')")
+    ]
+    assert not problems, "\n\n".join(problems)

@@ -84,6 +84,8 @@ class Channel:
     # Cdr bookkeeping: last application seen (LastApplication/LastData).
     last_app: str = ""
     last_data: str = ""
+    # Clock time at which the phone's Wait() ends (the ;2 half of a lab phone).
+    wait_ends: float = float("inf")
 
     @property
     def half(self) -> int:

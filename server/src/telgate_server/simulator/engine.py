@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..backends.ami.codec import Header, Message
 from .channels import (
@@ -80,6 +81,16 @@ class OriginateRequest:
 
 
 OriginateDone = Callable[[bool], None]
+
+
+class DialLeg(NamedTuple):
+    """The calling phone (``call.o2``) of a Dial: when its Wait ends (clock time), the
+    priority of its PlayTones, its tone and its talk time in lab seconds."""
+
+    ends_at: float
+    prio: int
+    tone: str
+    talk: float
 
 
 class Phase(enum.Enum):
@@ -638,7 +649,6 @@ class Engine:
             self._teardown(call, o2, 16, by_action=False)
             return
         o1.context, o1.exten = req.context, req.exten
-        callee = self.world.phones.get(req.exten)
         is_dial = (
             req.context == "from-internal" and req.exten.startswith("2") and len(req.exten) == 3
         )
@@ -651,22 +661,46 @@ class Engine:
             self._newexten(o2, next_prio + 2, "Hangup", "")
             self._teardown(call, o2, 16, by_action=False)
             return
-        self._newexten(o1, 1, "NoOp", f"internal call {caller_num} -> {req.exten}")
-        dial_data = (
-            f"Local/{req.exten}@phones/n,{self.world.dial_timeout},{self.world.dial_options}"
+        yield from self._dial_steps(
+            call,
+            req.exten,
+            DialLeg(o2_ends_at, next_prio, o2_tone, o2_talk),
+            first=("NoOp", f"internal call {caller_num} -> {req.exten}"),
         )
+
+    def _dial_steps(
+        self,
+        call: Call,
+        exten: str,
+        leg: DialLeg,
+        *,
+        first: tuple[str, str] | None,
+        play_o2: bool = True,
+    ) -> Generator[float, None, None]:
+        """``[from-internal] _2XX``: ``call.o1`` Dials ``Local/<exten>@phones/n`` and is
+        bridged with it until one side ends. ``first`` is what priority 1 shows in its
+        Newexten; ``play_o2`` is false when ``call.o2`` already plays its tone (a
+        transferred leg keeps the Wait it was in)."""
+        o1, o2 = call.o1, call.o2
+        assert o1 is not None and o2 is not None
+        o2_ends_at, next_prio, o2_tone, o2_talk = leg
+        o1.context, o1.exten = "from-internal", exten
+        if first is not None:
+            self._newexten(o1, 1, *first)
+        callee = self.world.phones.get(exten)
+        dial_data = f"Local/{exten}@phones/n,{self.world.dial_timeout},{self.world.dial_options}"
         self._newexten(o1, 2, "Dial", dial_data)
         call.phase = Phase.DIALING
         call.dial_started = self.clock.time()
         for var in _DIAL_VARS:
             self._varset(o1, var, "")
-        d1, d2 = self._new_pair(req.exten, "phones", o1.linkedid)
+        d1, d2 = self._new_pair(exten, "phones", o1.linkedid)
         call.d1, call.d2 = d1, d2
         self._newchannel(d1)
         self._newchannel(d2)
-        peer_number = f"{req.exten}@phones/n"
+        peer_number = f"{exten}@phones/n"
         self._varset(d1, "DIALEDPEERNUMBER", peer_number)
-        self._set_callerid(d1, req.exten, o1.cid_name, announce=False)
+        self._set_callerid(d1, exten, o1.cid_name, announce=False)
         caller_changed = d1.cid_num != UNKNOWN or d1.cid_name != UNKNOWN
         self._set_connected(d1, o1.cid_num, o1.cid_name, announce=False)
         conn_changed = (o1.cid_num, o1.cid_name) != (UNKNOWN, UNKNOWN)
@@ -691,7 +725,7 @@ class Engine:
                 self._newexten(d2, 1, "Busy" if ckind is PhoneKind.BUSY else "Congestion", "5")
                 self._newstate(d2, BUSY)
             self._originate_result(call, True, 4)
-            self._o2_talk(o2, next_prio, o2_tone, o2_talk)
+            self._o2_talk(o2, next_prio, o2_tone, o2_talk, play=play_o2)
             self._dial_failed(call, status, cause)
             return
         ring = callee.ring_seconds if callee is not None else 1.0
@@ -707,18 +741,18 @@ class Engine:
                 self._newexten(d2, 2, "Wait", "60")
                 ring = float("inf")
             else:
-                self._newexten(d2, 1, "NoOp", f"{label} phone {req.exten} ringing")
+                self._newexten(d2, 1, "NoOp", f"{label} phone {exten} ringing")
                 self._newexten(d2, 2, "Ringing", "")
                 self._newstate(d1, RINGING)
                 self._newexten(d2, 3, "Wait", f"{ring:g}")
             self._originate_result(call, True, 4)
-            self._device_state(dev, "INUSE")
-            self._device_state(dev, "INUSE")
+            self._device_state(o1.device, "INUSE")
+            self._device_state(o1.device, "INUSE")
             self._device_state(ddev, "INUSE")
             self._varset(o1, "RINGTIME", "0")
             self._varset(o1, "RINGTIME_MS", "0")
             self._dial_event("DialState", o1, d1, [("DialStatus", "RINGING")])
-        self._o2_talk(o2, next_prio, o2_tone, o2_talk)
+        self._o2_talk(o2, next_prio, o2_tone, o2_talk, play=play_o2)
         self._member_status(ddev)
         dial_timeout = float(self.world.dial_timeout)
         if ring >= dial_timeout:
@@ -746,6 +780,9 @@ class Engine:
         self._device_state(ddev, "INUSE")
         o1.bridge_id = bridge_id
         self._bridge_event("BridgeEnter", bridge_id, 2, o1)
+        if o1.variables.get("BLINDTRANSFER"):
+            # A transferred channel forgets its transferer once it is bridged again.
+            self._varset(o1, "BLINDTRANSFER", "")
         self._varset(d1, "BRIDGEPEER", o1.name)
         self._varset(o1, "BRIDGEPEER", d1.name)
         call.phase = Phase.BRIDGED
@@ -753,6 +790,7 @@ class Engine:
         d_talk = callee.talk_seconds if callee is not None else 240.0
         self._newexten(d2, d_prio, "PlayTones", callee.tone if callee else "425")
         self._newexten(d2, d_prio + 1, "Wait", f"{d_talk:g}")
+        d2.wait_ends = self.clock.time() + d_talk * self.time_scale
         o2_left = max(0.0, (o2_ends_at - self.clock.time()) / (self.time_scale or 1.0))
         if d_talk <= o2_left:
             yield d_talk
@@ -763,10 +801,14 @@ class Engine:
             self._newexten(o2, next_prio + 2, "Hangup", "")
             self._teardown(call, o2, 16, by_action=False)
 
-    def _o2_talk(self, o2: Channel, prio: int, tone: str, talk: float) -> None:
+    def _o2_talk(
+        self, o2: Channel, prio: int, tone: str, talk: float, *, play: bool = True
+    ) -> None:
         """The originated phone's dialplan after Answer: Playtones then Wait."""
-        self._newexten(o2, prio, "PlayTones", tone)
-        self._newexten(o2, prio + 1, "Wait", f"{talk:g}")
+        if play:
+            self._newexten(o2, prio, "PlayTones", tone)
+            self._newexten(o2, prio + 1, "Wait", f"{talk:g}")
+            o2.wait_ends = self.clock.time() + talk * self.time_scale
 
     def _dial_failed(self, call: Call, status: str, cause: int) -> None:
         """Dial() returned without an answer: the callee pair goes, then the caller's."""
@@ -836,6 +878,8 @@ class Engine:
             if ch is not None and ch.device not in seen:
                 seen.append(ch.device)
         for dev in seen:
+            if self._device_in_use(dev):
+                continue  # another call (a transferred leg) still uses the phone
             self._device_state(dev, "NOT_INUSE")
             self._device_state(dev, "NOT_INUSE")
             self._member_status(dev)
@@ -1001,6 +1045,71 @@ class Engine:
                 else:
                     self._cdr(ch, "ANSWERED" if answered else "NO ANSWER")
 
+    # ------------------------------------------- building blocks for features
+    # transfers.py (and the other feature modules) compose calls from the same
+    # steps the engine uses, so these are public names for them.
+
+    def stop_call(self, call: Call) -> None:
+        """Cancels a call's pending step (its generator stops; nothing is emitted)."""
+        self._stop(call)
+
+    def finish_call(self, call: Call) -> None:
+        """Forgets a call whose channels have hung up, then reports its devices idle."""
+        self._end(call)
+        self._devices_idle(call)
+
+    def run_call(self, call: Call, steps: Generator[float, None, None]) -> None:
+        """Runs ``steps`` as the call's step generator (its first step runs now)."""
+        self._run(call, steps)
+
+    def dial_steps(
+        self,
+        call: Call,
+        exten: str,
+        leg: DialLeg,
+        *,
+        first: tuple[str, str] | None,
+        play_o2: bool = True,
+    ) -> Generator[float, None, None]:
+        """The Dial of ``[from-internal] _2XX`` by ``call.o1`` (see :meth:`_dial_steps`)."""
+        return self._dial_steps(call, exten, leg, first=first, play_o2=play_o2)
+
+    def leave_bridge(self, call: Call, ch: Channel, remaining: int) -> None:
+        """BridgeLeave of ``ch`` with ``remaining`` channels left in the call's bridge."""
+        self._leave(call, ch, remaining)
+
+    def end_dial_vars(self, call: Call) -> None:
+        """The VarSets Dial() sets on ``call.o1`` when it returns after an answer."""
+        self._end_dial_vars(call)
+
+    def newexten(self, ch: Channel, priority: int, app: str, data: str) -> None:
+        """A Newexten: ``ch`` runs ``app(data)`` at ``priority``."""
+        self._newexten(ch, priority, app, data)
+
+    def bridge_event(self, name: str, bridge_id: str, count: int, ch: Channel | None) -> None:
+        """A Bridge* event (with ``ch``'s block if given)."""
+        self._bridge_event(name, bridge_id, count, ch)
+
+    def bridge_headers(self, count: int) -> list[Header]:
+        """The bridge snapshot headers after BridgeUniqueid."""
+        return self._bridge_headers(count)
+
+    def hangup_request(self, ch: Channel, cause: int, *, soft: bool = False) -> None:
+        """HangupRequest (or SoftHangupRequest) of ``ch``."""
+        self._hangup_request(ch, cause, soft=soft)
+
+    def hangup_channel(self, ch: Channel, cause: int) -> None:
+        """The Hangup event of one channel (it leaves the channel table)."""
+        self._hangup(ch, cause)
+
+    def cdr(self, ch: Channel, disposition: str, *, dest_channel: str = "") -> None:
+        """A Cdr record for ``ch``."""
+        self._cdr(ch, disposition, dest_channel=dest_channel)
+
+    def newstate(self, ch: Channel, state: int) -> None:
+        """A Newstate: ``ch`` is now in ``state``."""
+        self._newstate(ch, state)
+
     # ------------------------------------------------------------- variables
 
     def set_var(self, ch: Channel | None, name: str, value: str) -> None:
@@ -1069,6 +1178,7 @@ def _app_seconds(app: str, data: str) -> float | None:
 
 __all__ = [
     "Call",
+    "DialLeg",
     "Engine",
     "EventSink",
     "OriginateError",

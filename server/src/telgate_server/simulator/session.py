@@ -20,7 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from ..backends.ami.codec import Header, Message, encode_message
-from . import misc_actions
+from . import misc_actions, transfer_actions
 from .action_catalog import ACTIONS
 from .channels import UNKNOWN, Channel, event
 from .commands import run_cli
@@ -190,11 +190,11 @@ class AmiSession:
             "command": self._command,
             "setvar": self._setvar,
             "getvar": self._getvar,
-            "redirect": self._redirect,
             "controlplayback": self._controlplayback,
             "queueadd": self._queueadd,
             "userevent": self._userevent,
             **{name: partial(h, self) for name, h in misc_actions.HANDLERS.items()},
+            **{name: partial(h, self) for name, h in transfer_actions.HANDLERS.items()},
         }
 
     # ------------------------------------------------------------- responses
@@ -553,17 +553,6 @@ class AmiSession:
         value = self.sim.engine.get_var(ch, var)
         self.send([*self.head(msg, "Success"), ("Variable", var), ("Value", value or "")])
 
-    async def _redirect(self, msg: Message) -> None:
-        name = msg.get("Channel") or ""
-        if not name:
-            self.error(msg, "Channel not specified")
-            return
-        if self.lookup(name) is None:
-            self.error(msg, f"Channel does not exist: {name}")
-            return
-        # Transfers belong to a later issue: refuse rather than pretend.
-        self.error(msg, "Redirect failed")
-
     async def _controlplayback(self, msg: Message) -> None:
         name = msg.get("Channel") or ""
         if not name:
@@ -595,8 +584,9 @@ class AmiSession:
         name = msg.get("UserEvent") or ""
         headers: list[Header] = [("UserEvent", name)]
         headers += [(k, v) for k, v in msg.headers if k.lower() not in {"action", "userevent"}]
-        self.sim.engine.emit_message(event("UserEvent", "user,all", headers), "user")
+        # Asterisk answers before the event goes out (32-misc-actions).
         self.success(msg, "Event Sent")
+        self.sim.engine.emit_message(event("UserEvent", "user,all", headers), "user")
 
 
 __all__ = ["ACTION_CLASSES", "UNKNOWN", "AmiSession", "Faults"]

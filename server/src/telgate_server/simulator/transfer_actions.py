@@ -1,0 +1,82 @@
+"""AMI actions that move calls: BlindTransfer and Redirect (with ExtraChannel).
+
+Texts are manager.c's (action_blind_transfer, action_redirect): a missing
+header or channel is refused before anything happens; the result maps to its
+sentence. The simulator can only move a bridged lab call's ;1 half to
+``[from-internal] 2XX``; anything else answers the failure sentence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..backends.ami.codec import Message
+from . import transfers
+
+if TYPE_CHECKING:
+    from .misc_actions import Handler
+    from .session import AmiSession
+
+
+async def blind_transfer(s: AmiSession, msg: Message) -> None:
+    """BlindTransfer: Channel (the transferer), Exten, optional Context."""
+    name = msg.get("Channel") or ""
+    exten = msg.get("Exten") or ""
+    if not name:
+        s.error(msg, "No channel specified")
+        return
+    if not exten:
+        s.error(msg, "No extension specified")
+        return
+    ch = s.lookup(name)
+    if ch is None:
+        s.error(msg, "Channel specified does not exist")
+        return
+    context = msg.get("Context") or ch.context
+    text, move = transfers.blind_transfer(s.sim.engine, ch, context, exten)
+    if move is None:
+        s.error(msg, text)
+        return
+    s.success(msg, text)
+    move()
+
+
+async def redirect(s: AmiSession, msg: Message) -> None:
+    """Redirect: Channel to Context/Exten/Priority; ExtraChannel (+ ExtraContext,
+    ExtraExten, ExtraPriority) moves a second channel at the same time."""
+    name = msg.get("Channel") or ""
+    if not name:
+        s.error(msg, "Channel not specified")
+        return
+    ch = s.lookup(name)
+    if ch is None:
+        s.error(msg, f"Channel does not exist: {name}")
+        return
+    extra_name = msg.get("ExtraChannel") or ""
+    engine = s.sim.engine
+    context, exten = msg.get("Context") or "", msg.get("Exten") or ""
+    if not extra_name:
+        move = transfers.redirect(engine, ch, context, exten)
+        if move is None:
+            s.error(msg, "Redirect failed")
+            return
+        s.success(msg, "Redirect successful")
+        move()
+        return
+    extra = s.lookup(extra_name)
+    if extra is None:
+        s.error(msg, f"ExtraChannel does not exist: {extra_name}")
+        return
+    second = (extra, msg.get("ExtraContext") or context, msg.get("ExtraExten") or exten)
+    move = transfers.dual_redirect(engine, (ch, context, exten), second)
+    if move is None:
+        s.error(msg, "Redirect failed")
+        return
+    s.success(msg, "Dual Redirect successful")
+    move()
+
+
+HANDLERS: dict[str, Handler] = {
+    "blindtransfer": blind_transfer,
+    "redirect": redirect,
+}

@@ -1,0 +1,229 @@
+"""Transfers of a bridged lab call: BlindTransfer (and what Redirect shares with it).
+
+A lab call is ``o1``/``o2`` (the originated phone's Local pair, ``o1`` running
+``Dial``) bridged with ``d1``/``d2`` (the dialled phone's pair). A transfer
+moves the *transferee*'s ``;1`` half to a new dialplan location while its ``;2``
+half (the phone) stays in its ``Wait()``; the transferer's pair hangs up. The
+transferee's half then Dials again, which the engine runs as a new
+:class:`~.engine.Call` whose ``o1``/``o2`` are the transferee's pair.
+
+Event orders follow 17-blindtransfer (Asterisk 22.10.1, main/bridge_basic.c
+and main/bridge.c ``ast_bridge_transfer_blind``). Only the order *per channel*
+is fixed in Asterisk; across channels it is what the transcript showed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .channels import Channel
+from .engine import Call, DialLeg, OriginateRequest, Phase
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+def bridged_pair(call: Call, ch: Channel) -> tuple[Channel, Channel] | None:
+    """(transferee, its phone half) for a transferer ``ch`` in a bridged call, if any."""
+    if call.phase is not Phase.BRIDGED:
+        return None
+    if ch is call.o1 and call.d1 is not None and call.d2 is not None:
+        return call.d1, call.d2
+    if ch is call.d1 and call.o1 is not None and call.o2 is not None:
+        return call.o1, call.o2
+    return None
+
+
+# What a transfer action answers, and the move to run once the answer is written
+# (Asterisk answers first, then the events follow: 16, 17).
+Plan = tuple[str, Callable[[], None] | None]
+
+
+def blind_transfer(engine: Engine, transferer: Channel, context: str, exten: str) -> Plan:
+    """The BlindTransfer action: ("Transfer succeeded", move), or ("Transfer invalid",
+    None) when the channel is not bridged (ast_bridge_transfer_blind's results)."""
+    call = engine.call_of(transferer)
+    pair = bridged_pair(call, transferer) if call is not None else None
+    if call is None or pair is None:
+        return "Transfer invalid", None
+    if not is_dial_target(engine, context, exten):
+        return "Transfer failed", None
+    transferee = pair[0]
+
+    def move() -> None:
+        _blind_transfer(engine, call, transferer, transferee, (context, exten))
+
+    return "Transfer succeeded", move
+
+
+def _blind_transfer(
+    engine: Engine,
+    call: Call,
+    transferer: Channel,
+    transferee: Channel,
+    target: tuple[str, str],
+) -> None:
+    context, exten = target
+    engine.emit("Unhold", "call", transferer.block())
+    engine.set_var(transferee, "BLINDTRANSFER", transferer.name)
+    engine.set_var(transferer, "BLINDTRANSFER", transferee.name)
+    engine.set_var(transferer, "BRIDGEPEER", "")
+    engine.emit(
+        "BlindTransfer",
+        "call",
+        [
+            ("Result", "Success"),
+            *transferer.block("Transferer"),
+            *transferee.block("Transferee"),
+            ("BridgeUniqueid", call.bridge_id),
+            *engine.bridge_headers(2),
+            ("IsExternal", "Yes"),
+            ("Context", context),
+            ("Extension", exten),
+        ],
+    )
+    move_to_dialplan(engine, call, transferer, transferee, exten)
+
+
+def is_dial_target(engine: Engine, context: str, exten: str) -> bool:
+    """Whether ``context,exten`` is the lab's ``[from-internal] _2XX`` (Dial a phone),
+    the only place the simulator can send a moved channel to."""
+    return (
+        context == "from-internal"
+        and engine.world.has_exten(context, exten)
+        and (exten.startswith("2") and len(exten) == 3)
+    )
+
+
+def _leave_for_dialplan(
+    engine: Engine, call: Call, mover: Channel, exten: str, remaining: int
+) -> None:
+    """``mover`` is sent to ``[from-internal] exten``: its first Newexten still shows the
+    application it ran (AppDial, or Dial for the caller), then it leaves the bridge."""
+    first = (mover.app or "AppDial", mover.app_data or "(Outgoing Line)")
+    mover.context, mover.exten, mover.priority = "from-internal", exten, 1
+    engine.newexten(mover, 1, *first)
+    engine.leave_bridge(call, mover, remaining)
+    if mover is call.o1 and call.d1 is not None:
+        # The caller's CDR for the Dial it leaves is closed (already showing the new
+        # Destination): 16-redirect, a005.
+        engine.cdr(mover, "ANSWERED", dest_channel=call.d1.name)
+
+
+def _hang_up_pair(engine: Engine, call: Call, leaver: Channel, dest: Channel | None) -> None:
+    """The bridge hangs up a ;1 half that has nowhere to go, then its phone half."""
+    other = call.partner(leaver)
+    if leaver is call.o1:
+        engine.end_dial_vars(call)
+    engine.hangup_request(leaver, 16, soft=True)
+    engine.hangup_request(other, 16)
+    engine.hangup_channel(leaver, 16)
+    engine.hangup_request(other, 16, soft=True)
+    engine.hangup_channel(other, 16)
+    if leaver is call.o1:
+        engine.cdr(leaver, "ANSWERED", dest_channel=dest.name if dest is not None else "")
+    engine.cdr(other, "ANSWERED")
+
+
+def _dial_again(engine: Engine, mover: Channel, phone: Channel, exten: str) -> Call:
+    """A new call: ``mover`` (its phone half still in its Wait) Dials ``exten``."""
+    new = Call(OriginateRequest(channel=mover.name), None, originate_pending=False)
+    new.o1, new.o2 = mover, phone
+    new.phase = Phase.RUNNING
+    engine.calls.append(new)
+    talk_left = max(0.0, (phone.wait_ends - engine.clock.time()) / (engine.time_scale or 1.0))
+    leg = DialLeg(phone.wait_ends, 5, "", talk_left)
+    engine.run_call(new, engine.dial_steps(new, exten, leg, first=None, play_o2=False))
+    return new
+
+
+def _retire(engine: Engine, call: Call, keep: list[Channel]) -> None:
+    """Ends the old call without touching the channels in ``keep`` (they live on)."""
+    for name in ("o1", "o2", "d1", "d2"):
+        if getattr(call, name) in keep:
+            setattr(call, name, None)
+    engine.finish_call(call)
+
+
+def move_to_dialplan(
+    engine: Engine,
+    call: Call,
+    leaver: Channel,
+    mover: Channel,
+    exten: str,
+    *,
+    mover_leaves_first: bool = False,
+) -> Call:
+    """``mover`` leaves the bridge for ``[from-internal] exten`` and Dials again (a new
+    call, returned); ``leaver``'s pair hangs up. A BlindTransfer takes the transferer
+    out first; a Redirect moves its channel out first."""
+    engine.stop_call(call)
+    phone = call.partner(mover)
+    if mover_leaves_first:
+        engine.set_var(mover, "BRIDGEPEER", "")
+        _leave_for_dialplan(engine, call, mover, exten, 1)
+        engine.set_var(leaver, "BRIDGEPEER", "")
+        engine.leave_bridge(call, leaver, 0)
+    else:
+        engine.leave_bridge(call, leaver, 1)
+        engine.set_var(mover, "BRIDGEPEER", "")
+        _leave_for_dialplan(engine, call, mover, exten, 0)
+    engine.bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+    _hang_up_pair(engine, call, leaver, mover)
+    _retire(engine, call, [mover, phone])
+    return _dial_again(engine, mover, phone, exten)
+
+
+def redirect(engine: Engine, ch: Channel, context: str, exten: str) -> Callable[[], None] | None:
+    """Redirect of one bridged ;1 half to ``[from-internal] 2XX``: the move to run after
+    the answer, or None if the simulator cannot model it (the action then fails)."""
+    call = engine.call_of(ch)
+    pair = bridged_pair(call, ch) if call is not None else None
+    if call is None or pair is None or not is_dial_target(engine, context, exten):
+        return None
+    leaver = pair[0]
+
+    def move() -> None:
+        move_to_dialplan(engine, call, leaver, ch, exten, mover_leaves_first=True)
+
+    return move
+
+
+def dual_redirect(
+    engine: Engine, first: tuple[Channel, str, str], second: tuple[Channel, str, str]
+) -> Callable[[], None] | None:
+    """Redirect with ExtraChannel: both bridged halves move (16-redirect, a005). The
+    move to run after the answer, or None if the simulator cannot model it."""
+    (a, a_ctx, a_exten), (b, b_ctx, b_exten) = first, second
+    call = engine.call_of(a)
+    pair = bridged_pair(call, a) if call is not None else None
+    if call is None or pair is None or pair[0] is not b:
+        return None
+    if not (is_dial_target(engine, a_ctx, a_exten) and is_dial_target(engine, b_ctx, b_exten)):
+        return None
+
+    def move() -> None:
+        _dual_move(engine, call, (a, a_exten), (b, b_exten))
+
+    return move
+
+
+def _dual_move(
+    engine: Engine, call: Call, first: tuple[Channel, str], second: tuple[Channel, str]
+) -> None:
+    (a, a_exten), (b, b_exten) = first, second
+    engine.stop_call(call)
+    phones = (call.partner(a), call.partner(b))
+    engine.set_var(a, "BRIDGEPEER", "")
+    _leave_for_dialplan(engine, call, a, a_exten, 1)
+    engine.set_var(b, "BRIDGEPEER", "")
+    _leave_for_dialplan(engine, call, b, b_exten, 0)
+    for ch in (a, b):
+        if ch is call.o1:
+            # The interrupted Dial() still reports its status.
+            engine.set_var(ch, "DIALSTATUS", "ANSWER")
+    engine.bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+    _retire(engine, call, [a, b, *phones])
+    _dial_again(engine, a, phones[0], a_exten)
+    _dial_again(engine, b, phones[1], b_exten)
