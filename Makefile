@@ -66,6 +66,8 @@ demo: venv
 
 bench: venv
 	$(PY) bench/bench_codec.py
+	$(PY) bench/bench_events.py
+	$(PY) bench/bench_cdr.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -9,7 +9,7 @@ import pytest
 from telgate_server import errors
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, SubscriberTooSlow
-from telgate_server.events.model import Event
+from telgate_server.events.model import Event, Typed, estimate_size
 
 EVERYTHING = EventFilter()
 
@@ -98,3 +98,65 @@ def test_filters_and_across_lists_or_within() -> None:
     assert prefix.matches(_event(0, channel="PJSIP/201-0000000a"))
     assert not prefix.matches(_event(0, channel="PJSIP/202-0000000b"))
     assert EventFilter().is_empty and not call.is_empty
+
+
+def test_the_replay_buffer_is_bounded_by_bytes_as_well_as_count() -> None:
+    size = estimate_size(_event(0))
+    hub = EventHub(replay_size=1000, replay_bytes=size * 10 + size // 2)
+    for i in range(50):
+        hub.publish(_event(i))
+    held, nbytes = hub.buffered
+    assert held == 10 and nbytes <= hub.replay_bytes
+    assert hub.oldest_sequence == 41
+    sub, gap = hub.subscribe(EVERYTHING, after=0)
+    assert gap is not None and (gap.first, gap.last) == (1, 40)
+    assert [e.sequence for e in sub.take(100)] == list(range(41, 51))
+    # No buffer at all: every resume is a gap, live still works.
+    bare = EventHub(replay_size=0)
+    bare.publish(_event(0))
+    live, gap = bare.subscribe(EVERYTHING, after=0)
+    assert gap is not None and (gap.first, gap.last) == (1, 1)
+    bare.publish(_event(1))
+    assert [e.sequence for e in live.take(10)] == [2]
+
+
+def test_indexed_filters_deliver_each_matching_event_once() -> None:
+    hub = EventHub()
+    by_type, _ = hub.subscribe(EventFilter.build(types=["Hangup", "channel_hung_up"]))
+    by_ext, _ = hub.subscribe(EventFilter.build(extensions=["201", "202"]))
+    narrow, _ = hub.subscribe(EventFilter.build(linked_ids=["L1"], types=["Hangup"]))
+    prefix, _ = hub.subscribe(EventFilter.build(channels=["PJSIP/201-*"]))
+    by_backend, _ = hub.subscribe(EventFilter.build(backends=["other"]))
+    hangup = _event(0, linked="L1", name="Hangup", channel="PJSIP/201-00000001")
+    hangup.payload = Typed("channel_hung_up", {})
+    hangup.extensions = ("201", "202")
+    hub.publish(hangup)
+    hub.publish(_event(1, linked="L1", name="VarSet", channel="PJSIP/202-00000002"))
+    hub.publish(_event(2, linked="L2", name="Hangup"))
+    assert [e.sequence for e in by_type.take(10)] == [1, 3]
+    assert [e.sequence for e in by_ext.take(10)] == [1]
+    assert [e.sequence for e in narrow.take(10)] == [1]
+    assert [e.sequence for e in prefix.take(10)] == [1]
+    assert by_backend.take(10) == []
+    by_type.close()
+    hub.publish(_event(3, name="Hangup"))
+    assert by_type.take(10) == [] and hub.subscriber_count == 4
+
+
+async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_sent() -> None:
+    hub = EventHub(subscriber_queue=10)
+    sub, _ = hub.subscribe(EVERYTHING)
+    for i in range(5):
+        hub.publish(_event(i))
+    assert [e.sequence for e in sub.take(3)] == [1, 2, 3]
+    for i in range(20):
+        hub.publish(_event(i))
+    assert hub.subscriber_count == 0 and hub.cut_count == 1
+    with pytest.raises(SubscriberTooSlow) as info:
+        async for _ in sub.batches(100, heartbeat=1.0):
+            pass
+    assert info.value.last_sequence == 3
+    # Resuming from there replays the rest exactly.
+    again, gap = hub.subscribe(EVERYTHING, after=3)
+    assert gap is None
+    assert [e.sequence for e in again.take(100)] == list(range(4, 26))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -41,6 +42,14 @@ def gateway_settings(port: int, **ami: Any) -> Any:
         events={"heartbeat_interval": 0.2, "subscriber_queue": 10_000},
         server={"listen": "127.0.0.1:0"},
     )
+
+
+@pytest.fixture(autouse=True)
+def cdr_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's gateway keeps its CDR database in the test's own directory."""
+    path = tmp_path / "cdr-data"
+    monkeypatch.setenv("TELGATE_CDR__DATA_DIR", str(path))
+    return path
 
 
 @pytest.fixture

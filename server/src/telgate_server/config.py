@@ -10,8 +10,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,6 +42,19 @@ class AmiBackendConfig(BaseModel):
     auth_retry: float = Field(default=60.0, gt=0)
     # Events waiting between the socket reader and the dispatcher.
     event_queue_size: int = Field(default=100_000, ge=100)
+    # The PBX's zone (IANA name, e.g. "Asia/Tehran"): Asterisk writes CDR times
+    # as local time without a zone. Unset: the gateway host's local zone.
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value or None
 
     @model_validator(mode="after")
     def _one_secret(self) -> AmiBackendConfig:
@@ -76,8 +90,39 @@ class EventsConfig(BaseModel):
     subscriber_queue: int = Field(default=10_000, ge=10)
     # Latest events kept for subscribers that resume from a sequence.
     replay_buffer: int = Field(default=50_000, ge=0)
+    # ... and at most about this many bytes of them (an estimate of the memory
+    # they hold), whichever bound is hit first.
+    replay_buffer_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     max_batch: int = Field(default=500, ge=1)
     heartbeat_interval: float = Field(default=15.0, gt=0)
+
+
+class CdrConfig(BaseModel):
+    """The CDR store (SQLite under ``data_dir``), its ingest batching and retention."""
+
+    enabled: bool = True
+    # Created on first start; holds cdrs.sqlite3 (and its -wal / -shm files).
+    data_dir: Path = Path("data")
+    database: str = "cdrs.sqlite3"
+    # FULL: a stored CDR survives power loss; NORMAL: survives a killed process only.
+    synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # Prune CDRs stored longer ago than this many days, and/or beyond the newest N.
+    retention_days: float | None = Field(default=None, gt=0)
+    retention_count: int | None = Field(default=None, ge=1)
+    prune_interval: float = Field(default=3600.0, gt=0)
+    # CDRs waiting for the writer; beyond it a CDR is dropped with an error log.
+    queue_size: int = Field(default=100_000, ge=10)
+    # Most CDRs per transaction, and an optional wait for a batch to fill.
+    batch_size: int = Field(default=1000, ge=1)
+    batch_delay: float = Field(default=0.0, ge=0)
+    # CDRs per StreamCdrs / ListCdrs message at most.
+    max_batch: int = Field(default=500, ge=1)
+    # CDRs a live StreamCdrs may have queued before it re-reads from the store.
+    follower_queue: int = Field(default=10_000, ge=10)
+
+    @property
+    def path(self) -> Path:
+        return self.data_dir / self.database
 
 
 class Settings(BaseSettings):
@@ -89,6 +134,7 @@ class Settings(BaseSettings):
 
     server: ServerConfig = ServerConfig()
     events: EventsConfig = EventsConfig()
+    cdr: CdrConfig = CdrConfig()
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
     # RPCs with an empty `backend` go here; the first backend when unset.
     default_backend: str | None = None

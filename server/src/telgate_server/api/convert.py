@@ -234,11 +234,14 @@ def event(e: ev.Event) -> events_pb2.Event:
         backend=e.backend,
         receive_time=timestamp(e.received_at),
         name=e.name,
-        fields=[common_pb2.Field(name=k, value=v) for k, v in e.fields],
         channel=e.channel,
         unique_id=e.unique_id,
         linked_id=e.linked_id,
     )
+    # add() builds each Field in place: half the cost of a list of Fields copied in.
+    add = msg.fields.add
+    for k, v in e.fields:
+        add(name=k, value=v)
     if e.payload is not None:
         _fill(getattr(msg, e.payload.kind), e.payload.values, e.backend)
     return msg

@@ -4,7 +4,22 @@ subscribers through bounded per-subscriber queues.
 ``publish`` never waits: it runs on the path from the PBX socket, so a slow
 subscriber only fills its own queue; when that overflows, the subscriber is
 cut off (it learns the last sequence it was sent, so it can resume) and
-nobody else notices."""
+nobody else notices.
+
+Sequences and epochs: every published event gets the next sequence number
+(1, 2, 3, ... without holes) within the hub's epoch. The epoch is a new
+string each time the gateway starts, so a client that resumes with a
+sequence from another epoch is told its position means nothing here.
+
+The replay buffer keeps the latest events, bounded both by count and by an
+estimate of their memory (:func:`estimate_size`), whichever is hit first.
+
+Publishing is cheap with many subscribers: filters are indexed by their most
+selective list (linked id, unique id, exact channel, extension, type,
+backend), so an event only reaches the filters that can match it, and each
+candidate is then checked in full. Only filters with channel prefixes alone
+are evaluated for every event.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +28,14 @@ import collections
 import itertools
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from telgate_server import errors
 from telgate_server.events.filter import EventFilter
-from telgate_server.events.model import Event
+from telgate_server.events.model import Event, estimate_size
+
+DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024
 
 
 class SubscriberTooSlow(Exception):
@@ -33,6 +50,11 @@ class SubscriberTooSlow(Exception):
         self.limit = limit
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class Subscription:
     """One subscriber's queue. Filled by the hub, drained by its stream."""
 
@@ -42,68 +64,96 @@ class Subscription:
         self.id = next(self._ids)
         self.filter = event_filter
         self.limit = limit
+        # The sequence of the last event handed to the stream (0: none yet).
         self.last_sent = 0
         self.overflowed = False
         self._hub = hub
         self._queue: collections.deque[Event] = collections.deque()
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
         # Replayed events still queued: they do not count against the limit,
         # which is about falling behind live traffic.
         self._replayed = 0
+
+    @property
+    def queued(self) -> int:
+        """Events waiting to be sent."""
+        return len(self._queue)
 
     def replay(self, events: list[Event]) -> None:
         """Queues events from the replay buffer ahead of live ones."""
         self._queue.extend(events)
         self._replayed += len(events)
         if events:
-            self._ready.set()
+            self._notify()
 
     def push(self, event: Event) -> None:
-        """Queues an event (called by the hub; never blocks)."""
-        if self.overflowed:
+        """Queues an event (called by the hub; never blocks). On overflow the
+        queue is dropped, the hub forgets the subscriber and its stream ends."""
+        queue = self._queue
+        if len(queue) - self._replayed >= self.limit:
+            if not self.overflowed:
+                self.overflowed = True
+                queue.clear()
+                self._replayed = 0
+                self._hub.unsubscribe(self)
+                self._notify()
             return
-        if len(self._queue) - self._replayed >= self.limit:
-            self.overflowed = True
-            self._queue.clear()
-        else:
-            self._queue.append(event)
-        self._ready.set()
+        queue.append(event)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _notify(self) -> None:
+        if self._waiter is not None:
+            _wake(self._waiter)
 
     def take(self, max_batch: int) -> list[Event]:
         """Everything queued now, up to ``max_batch`` events."""
         queue = self._queue
-        count = min(len(queue), max_batch)
-        batch = [queue.popleft() for _ in range(count)]
-        self._replayed = max(0, self._replayed - count)
-        if not queue:
-            self._ready.clear()
+        if len(queue) <= max_batch:
+            batch = list(queue)
+            queue.clear()
+        else:
+            batch = [queue.popleft() for _ in range(max_batch)]
+        if self._replayed:
+            self._replayed = max(0, self._replayed - len(batch))
         if batch:
             self.last_sent = batch[-1].sequence
         return batch
 
     async def batches(self, max_batch: int, heartbeat: float) -> AsyncIterator[list[Event]]:
-        """Yields batches as they become available; an empty list is a heartbeat
-        after ``heartbeat`` seconds of silence. Raises SubscriberTooSlow."""
+        """Yields batches as they become available: whatever is queued when the
+        consumer asks, up to ``max_batch``, never waiting to fill one up. An
+        empty list is a heartbeat after ``heartbeat`` seconds of silence.
+        Raises SubscriberTooSlow once the queue overflowed."""
+        loop = asyncio.get_running_loop()
         while True:
             if not self._queue and not self.overflowed:
+                waiter: asyncio.Future[None] = loop.create_future()
+                self._waiter = waiter
+                timer = loop.call_later(heartbeat, _wake, waiter)
                 try:
-                    await asyncio.wait_for(self._ready.wait(), heartbeat)
-                except TimeoutError:
+                    await waiter
+                finally:
+                    timer.cancel()
+                    self._waiter = None
+                if not self._queue and not self.overflowed:
                     yield []
                     continue
             if self.overflowed:
                 raise SubscriberTooSlow(self.last_sent, self.limit)
-            batch = self.take(max_batch)
-            if batch:
-                yield batch
+            yield self.take(max_batch)
 
     def close(self) -> None:
+        """Stops receiving events (idempotent)."""
         self._hub.unsubscribe(self)
 
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """Events a resuming subscriber asked for that are no longer held."""
+    """Events a resuming subscriber asked for that are no longer held: the
+    range ``first..last`` inclusive (both 0 when the epoch changed: every
+    event of the previous epoch the client had not seen is lost)."""
 
     first: int
     last: int
@@ -111,18 +161,73 @@ class Gap:
     previous_epoch: str = ""
 
 
+# Index names, most selective first; a filter is indexed under the first one it sets.
+_LINKED, _UNIQUE, _CHANNEL, _EXTENSION, _TYPE, _BACKEND = range(6)
+
+Subs = tuple[Subscription, ...]
+
+
+def _index_of(f: EventFilter) -> tuple[int, frozenset[str]] | None:
+    """Which index a filter goes in, under which keys (None: the firehose / scan lists)."""
+    if f.linked_ids:
+        return _LINKED, f.linked_ids
+    if f.unique_ids:
+        return _UNIQUE, f.unique_ids
+    if f.channels and not f.channel_prefixes:
+        return _CHANNEL, f.channels
+    if f.extensions:
+        return _EXTENSION, f.extensions
+    if f.types:
+        return _TYPE, f.types
+    if f.backends:
+        return _BACKEND, f.backends
+    return None
+
+
+def _push_matching(subs: Subs, event: Event) -> None:
+    for sub in subs:
+        if sub.filter.matches(event):
+            sub.push(event)
+
+
+def _push_matching_once(lists: Iterable[Subs], event: Event) -> None:
+    """Like _push_matching over several lists that may share subscribers."""
+    seen: set[int] = set()
+    for subs in lists:
+        for sub in subs:
+            if sub.id not in seen:
+                seen.add(sub.id)
+                if sub.filter.matches(event):
+                    sub.push(event)
+
+
 class EventHub:
     """Assigns gateway sequence numbers within an epoch, keeps the latest events
     for resume, and fans events out."""
 
     def __init__(
-        self, *, subscriber_queue: int = 10_000, replay_size: int = 50_000, epoch: str | None = None
+        self,
+        *,
+        subscriber_queue: int = 10_000,
+        replay_size: int = 50_000,
+        replay_bytes: int = DEFAULT_REPLAY_BYTES,
+        epoch: str | None = None,
     ) -> None:
         self.epoch = epoch or f"{int(time.time())}-{uuid.uuid4().hex[:8]}"
         self.subscriber_queue = subscriber_queue
+        self.replay_size = replay_size
+        self.replay_bytes = replay_bytes
         self.last_sequence = 0
+        # Subscribers cut off for being too slow, since the start.
+        self.cut_count = 0
+        self._buffer: collections.deque[Event] = collections.deque()
+        self._buffer_bytes = 0
         self._subs: dict[int, Subscription] = {}
-        self._buffer: collections.deque[Event] = collections.deque(maxlen=replay_size)
+        # Derived from _subs on each (un)subscribe; tuples, so publish may
+        # iterate them while a push cuts a subscriber off.
+        self._firehose: Subs = ()
+        self._scan: Subs = ()
+        self._index: list[dict[str, Subs]] = [{} for _ in range(6)]
 
     @property
     def oldest_sequence(self) -> int:
@@ -130,18 +235,60 @@ class EventHub:
         return self._buffer[0].sequence if self._buffer else self.last_sequence + 1
 
     @property
+    def buffered(self) -> tuple[int, int]:
+        """(events, estimated bytes) in the replay buffer."""
+        return len(self._buffer), self._buffer_bytes
+
+    @property
     def subscriber_count(self) -> int:
+        """Subscribers currently receiving events."""
         return len(self._subs)
 
     def publish(self, event: Event) -> None:
         """Numbers the event and queues it for every subscriber whose filter matches."""
-        self.last_sequence += 1
-        event.sequence = self.last_sequence
+        seq = self.last_sequence = self.last_sequence + 1
+        event.sequence = seq
         event.epoch = self.epoch
-        self._buffer.append(event)
-        for sub in self._subs.values():
-            if sub.filter.matches(event):
-                sub.push(event)
+        size = event.size = estimate_size(event)
+        buffer = self._buffer
+        buffer.append(event)
+        self._buffer_bytes += size
+        while len(buffer) > self.replay_size or self._buffer_bytes > self.replay_bytes:
+            self._buffer_bytes -= buffer.popleft().size
+
+        for sub in self._firehose:
+            sub.push(event)
+        if self._scan:
+            _push_matching(self._scan, event)
+        index = self._index
+        linked = index[_LINKED]
+        if linked and event.linked_id and (subs := linked.get(event.linked_id)):
+            _push_matching(subs, event)
+        unique = index[_UNIQUE]
+        if unique and event.unique_id and (subs := unique.get(event.unique_id)):
+            _push_matching(subs, event)
+        channel = index[_CHANNEL]
+        if channel and event.channel and (subs := channel.get(event.channel)):
+            _push_matching(subs, event)
+        exts = index[_EXTENSION]
+        if exts and event.extensions:
+            hits = [s for x in event.extensions if (s := exts.get(x))]
+            if len(hits) == 1:
+                _push_matching(hits[0], event)
+            elif hits:
+                _push_matching_once(hits, event)
+        types = index[_TYPE]
+        if types:
+            by_name = types.get(event.name)
+            kind = event.kind
+            by_kind = types.get(kind) if kind else None
+            if by_name and by_kind:
+                _push_matching_once((by_name, by_kind), event)
+            elif by_name or by_kind:
+                _push_matching(by_name or by_kind or (), event)
+        backends = index[_BACKEND]
+        if backends and (subs := backends.get(event.backend)):
+            _push_matching(subs, event)
 
     def subscribe(
         self,
@@ -154,7 +301,8 @@ class EventHub:
         """A new subscription, live from now or, with ``after``, resuming after
         that sequence: the held events are queued first, then live ones, with
         no gap and no duplicate at the seam (publish and subscribe run on one
-        loop). Returns the lost range, if the client asked for more than is held."""
+        loop, and nothing awaits in between). Returns the lost range, if the
+        client asked for more than is held."""
         sub = Subscription(self, event_filter, limit or self.subscriber_queue)
         gap: Gap | None = None
         if after is not None:
@@ -172,11 +320,42 @@ class EventHub:
             if gap is None and after + 1 < oldest:
                 gap = Gap(after + 1, oldest - 1)
             skip = max(0, after + 1 - oldest)
-            sub.replay(
-                [e for e in itertools.islice(self._buffer, skip, None) if event_filter.matches(e)]
-            )
+            held = itertools.islice(self._buffer, skip, None)
+            if event_filter.is_empty:
+                sub.replay(list(held))
+            else:
+                sub.replay([e for e in held if event_filter.matches(e)])
+            # Sent = what precedes the first event it will get.
+            sub.last_sent = max(after, oldest - 1)
+        else:
+            sub.last_sent = self.last_sequence
         self._subs[sub.id] = sub
+        self._reindex()
         return sub, gap
 
     def unsubscribe(self, sub: Subscription) -> None:
-        self._subs.pop(sub.id, None)
+        """Forgets a subscriber (idempotent)."""
+        if self._subs.pop(sub.id, None) is not None:
+            if sub.overflowed:
+                self.cut_count += 1
+            self._reindex()
+
+    def _reindex(self) -> None:
+        firehose: list[Subscription] = []
+        scan: list[Subscription] = []
+        index: list[dict[str, list[Subscription]]] = [{} for _ in range(6)]
+        for sub in self._subs.values():
+            f = sub.filter
+            if f.is_empty:
+                firehose.append(sub)
+                continue
+            where = _index_of(f)
+            if where is None:
+                scan.append(sub)
+                continue
+            which, keys = where
+            for key in keys:
+                index[which].setdefault(key, []).append(sub)
+        self._firehose = tuple(firehose)
+        self._scan = tuple(scan)
+        self._index = [{k: tuple(v) for k, v in d.items()} for d in index]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 Field = tuple[str, str]
@@ -68,3 +69,20 @@ class Event:
     def kind(self) -> str:
         """The typed kind (``channel_hung_up``...), or ``""`` for raw-only events."""
         return self.payload.kind if self.payload is not None else ""
+
+
+# Rough per-object costs of CPython (bytes): an Event with its list, a
+# (name, value) tuple with two small strings, a typed payload with its values.
+_EVENT_OVERHEAD = 400
+_FIELD_OVERHEAD = 160
+_PAYLOAD_OVERHEAD = 1200
+
+
+def estimate_size(event: Event) -> int:
+    """A cheap estimate of the memory an event holds: its text, the object
+    overheads, and room for the encoded copy the api layer caches (about the
+    size of the text again)."""
+    text = len(event.name) + len(event.channel) + len(event.unique_id) + len(event.linked_id)
+    text += sum(map(len, chain.from_iterable(event.fields)))
+    size = _EVENT_OVERHEAD + 2 * text + _FIELD_OVERHEAD * len(event.fields)
+    return size + _PAYLOAD_OVERHEAD if event.payload is not None else size

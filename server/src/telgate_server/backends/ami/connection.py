@@ -108,6 +108,8 @@ class _Counted:
     """An uncorrelated event: it occupies one of the event_queue_size slots."""
 
     message: Message
+    # time.monotonic() when the reader got it from the socket.
+    received: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,9 @@ class AmiConnection:
         self._run_task: asyncio.Task[None] | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._stopping = False
+        #: time.monotonic() when the event being handed to ``on_event`` was read
+        #: from the socket (for latency figures).
+        self.received_mono = 0.0
 
     # ------------------------------------------------------------ public
 
@@ -595,18 +600,19 @@ class AmiConnection:
                 if not data:
                     self._lose(session, f"the PBX at {address} closed the connection")
                     return
+                received = time.monotonic()
                 for item in parser.feed(data):
                     if isinstance(item, Banner):
                         if not session.banner.done():
                             session.banner.set_result(item)
                     else:
-                        self._ingest(item)
+                        self._ingest(item, received)
         except ProtocolError as exc:
             self._lose(session, f"the PBX at {address} sent data that is not AMI: {exc}")
         except OSError as exc:
             self._lose(session, f"the connection to {address} dropped: {exc.strerror or exc}")
 
-    def _ingest(self, msg: Message) -> None:
+    def _ingest(self, msg: Message, received: float) -> None:
         """Queues one message without ever blocking; drops only uncorrelated events."""
         action_id = msg.action_id
         if msg.is_response or (
@@ -622,7 +628,7 @@ class AmiConnection:
             self._queue.put_nowait(_Dropped(self._dropped))
             self._dropped = 0
         self._queued_events += 1
-        self._queue.put_nowait(_Counted(msg))
+        self._queue.put_nowait(_Counted(msg, received))
 
     # ------------------------------------------------------------ dispatcher
 
@@ -647,8 +653,10 @@ class AmiConnection:
     def _dispatch(self, item: _Item) -> None:
         if isinstance(item, _Counted):
             self._queued_events -= 1
+            self.received_mono = item.received
             self._route(item.message)
         elif isinstance(item, Message):
+            self.received_mono = time.monotonic()
             self._route(item)
         elif isinstance(item, _Dropped):
             self._report_dropped(item.count)

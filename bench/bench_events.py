@@ -1,0 +1,502 @@
+"""Event ingest and fan-out, end to end: simulator -> AMI socket -> codec ->
+dispatcher -> hub -> gRPC -> clients; and the gateway's memory with many
+idle subscribers and with one stuck subscriber.
+
+Two processes, so that the figures are the gateway's own:
+
+- the **gateway** (a child process, pinned to CPU 0 when the machine has
+  more than one) runs the real ``Gateway`` with its default event settings;
+- the **load** (this process, pinned to CPU 1) runs the AMI simulator, which
+  writes the events to its socket, and the gRPC clients.
+
+Events are ``VarSet`` events with a full channel block (18 headers, ~480
+bytes on the wire, a typed ``variable_set`` payload), spread over 10 calls
+(10 linked ids). Scenarios:
+
+- ``firehose x1``: one subscriber with an empty filter;
+- ``linked-id x10``: 10 subscribers, each filtering one call's linked id
+  (each gets a tenth of the events);
+- ``all x10``: 10 subscribers that each take every event (``types: [VarSet]``),
+  the worst case of fan-out.
+
+Each scenario is run twice: a burst as fast as the simulator writes
+(``events/s`` = events / time from the first write to the last delivery; the
+gateway's CPU time per event is reported too, the figure for "one core"), and
+paced runs at ``--rates`` events/s (one the gateway sustains, one at the
+target) for the latency: from the moment the
+gateway's AMI reader got the event from the socket (``Event.received_mono``,
+``time.monotonic()``, recorded per sequence in the gateway process) to the
+moment the client's stream yielded the message that carried it
+(``time.monotonic()`` in the load process; CLOCK_MONOTONIC is one clock for
+every process of a Linux host).
+
+Memory: the gateway's RSS (/proc/self/status VmRSS) before and with 1,000
+idle subscribers; then with one subscriber that opens its stream and never
+reads while the 10 linked-id subscribers receive a flood: its queue
+overflows, the gateway cuts it (RESOURCE_EXHAUSTED) and the others get
+everything.
+
+Figures are printed; nothing is asserted.
+
+Usage: .venv/bin/python bench/bench_events.py [--burst 40000] [--paced 1.5] [--rates 5000,20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+import contextlib
+import cProfile
+import multiprocessing as mp
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import grpc
+from telgate.v1 import events_pb2, events_pb2_grpc
+from telgate_server.app import Gateway
+from telgate_server.backends.ami.codec import Header
+from telgate_server.config import load_settings
+from telgate_server.events.model import Event
+from telgate_server.simulator.channels import event as ami_event
+from telgate_server.simulator.server import AmiSimulator
+
+CALLS = 10
+LAB_USER, LAB_SECRET = "telgate", "telgate-secret"
+
+
+def memory_mb() -> tuple[float, float]:
+    """(VmRSS, VmHWM) of this process in MB."""
+    values: dict[str, float] = {}
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def pin(cpu: int) -> str:
+    """Pins this process to one CPU when there are several; says what it did."""
+    cpus = sorted(range(os.cpu_count() or 1))
+    if len(cpus) < 2:
+        return "not pinned (one CPU)"
+    chosen = cpus[cpu % len(cpus)]
+    os.sched_setaffinity(0, {chosen})
+    return f"CPU {chosen}"
+
+
+# ---------------------------------------------------------------- gateway process
+
+
+def gateway_main(conn: Connection, ami_port: int, profile: str) -> None:
+    """The gateway process: serves until told to stop, answers the load's questions."""
+    where = pin(0)
+    if not profile:
+        asyncio.run(_gateway(conn, ami_port, where))
+        return
+    with cProfile.Profile() as prof:
+        asyncio.run(_gateway(conn, ami_port, where))
+    prof.dump_stats(profile)
+
+
+async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
+    settings = load_settings(
+        None,
+        backends={
+            "pbx": {
+                "kind": "ami",
+                "host": "127.0.0.1",
+                "port": ami_port,
+                "username": LAB_USER,
+                "secret": LAB_SECRET,
+                "ping_interval": 60.0,
+            }
+        },
+        server={"listen": "127.0.0.1:0"},
+        log_level="WARNING",
+    )
+    gw = Gateway(settings)
+    hub = gw.hub
+    # When the AMI reader got each event, by sequence (arrivals[s - 1]).
+    arrivals = array.array("d")
+    publish = hub.publish
+
+    def recording_publish(event: Event) -> None:
+        publish(event)
+        arrivals.append(event.received_mono)
+
+    setattr(hub, "publish", recording_publish)  # noqa: B010 (instance override)
+    await gw.start()
+    backend = gw.registry.get("pbx")
+    while backend.status.state.value != "up":  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def on_command() -> None:
+        command, *args = conn.recv()
+        if command == "stats":
+            rss, hwm = memory_mb()
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            conn.send(
+                {
+                    "rss": rss,
+                    "hwm": hwm,
+                    "cpu": usage.ru_utime + usage.ru_stime,
+                    "subscribers": hub.subscriber_count,
+                    "cut": hub.cut_count,
+                    "last_sequence": hub.last_sequence,
+                    "buffered": hub.buffered,
+                }
+            )
+        elif command == "arrivals":
+            first, last = args
+            conn.send(arrivals[first - 1 : last].tolist())
+        elif command == "stop" and not done.done():
+            done.set_result(None)
+
+    loop.add_reader(conn.fileno(), on_command)
+    conn.send({"port": gw.port, "where": where})
+    await done
+    loop.remove_reader(conn.fileno())
+    await gw.stop(0)
+    conn.send("stopped")
+
+
+# ---------------------------------------------------------------- load process
+
+
+class Remote:
+    """The load's handle on the gateway process."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def ask(self, *command: Any) -> Any:
+        self.conn.send(command)
+        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+
+
+def channel_blocks() -> list[list[Header]]:
+    """The channel block of one leg of each of the CALLS calls."""
+    blocks = []
+    for c in range(CALLS):
+        uid = f"1732000000.{100 + c}"
+        blocks.append(
+            [
+                ("Channel", f"PJSIP/2{c:02d}-0000{c:04x}"),
+                ("ChannelState", "6"),
+                ("ChannelStateDesc", "Up"),
+                ("CallerIDNum", f"2{c:02d}"),
+                ("CallerIDName", f"Agent 2{c:02d}"),
+                ("ConnectedLineNum", "09120000000"),
+                ("ConnectedLineName", "<unknown>"),
+                ("Language", "en"),
+                ("AccountCode", ""),
+                ("Context", "from-internal"),
+                ("Exten", "09120000000"),
+                ("Priority", "3"),
+                ("Uniqueid", uid),
+                ("Linkedid", uid),
+            ]
+        )
+    return blocks
+
+
+BLOCKS = channel_blocks()
+LINKED_IDS = [dict(b)["Linkedid"] for b in BLOCKS]
+
+
+async def flood(sim: AmiSimulator, count: int, rate: float) -> float:
+    """Writes ``count`` VarSet events to the gateway's socket (event n belongs to
+    call n % CALLS), paced at ``rate`` per second (0: as fast as possible).
+    Returns the seconds it took."""
+    engine = sim.engine
+    started = time.monotonic()
+    n = 0
+    while n < count:
+        if rate > 0:
+            due = min(count, int((time.monotonic() - started) * rate) + 1)
+        else:
+            due = min(count, n + 256)
+        while n < due:
+            block = BLOCKS[n % CALLS]
+            msg = ami_event(
+                "VarSet", "dialplan,all", [*block, ("Variable", "N"), ("Value", str(n))]
+            )
+            engine.emit_message(msg, "dialplan")
+            n += 1
+        await asyncio.sleep(0.001 if rate > 0 else 0)
+    return time.monotonic() - started
+
+
+@dataclass
+class Client:
+    """One subscriber that reads its stream in the background."""
+
+    name: str
+    expected: int = 0
+    count: int = 0
+    done_at: float = 0.0
+    seqs: list[int] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    error: grpc.aio.AioRpcError | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    call: Any = None
+    task: asyncio.Task[None] | None = None
+
+    def start(self, stub: events_pb2_grpc.EventServiceStub, request: Any) -> None:
+        self.call = stub.Subscribe(request)
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def expect(self, n: int) -> None:
+        self.expected, self.count, self.done_at = n, 0, 0.0
+        self.seqs, self.times = [], []
+        self.finished.clear()
+
+    async def _run(self) -> None:
+        try:
+            async for response in self.call:
+                now = time.monotonic()
+                self.ready.set()
+                events = response.events
+                if not events:
+                    continue
+                seqs = [e.sequence for e in events]
+                self.seqs.extend(seqs)
+                self.times.extend([now] * len(seqs))
+                self.count += len(seqs)
+                if self.expected and self.count >= self.expected and not self.finished.is_set():
+                    self.done_at = now
+                    self.finished.set()
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                self.error = exc
+        finally:
+            self.ready.set()
+            self.finished.set()
+
+    async def close(self) -> None:
+        if self.call is not None:
+            self.call.cancel()
+        if self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
+
+
+@dataclass
+class Scenario:
+    name: str
+    filters: list[events_pb2.EventFilter]
+    # Events client i receives out of n events flooded.
+    share: Callable[[int, int], int]
+
+
+async def run_scenario(
+    scenario: Scenario,
+    sim: AmiSimulator,
+    remote: Remote,
+    ch: grpc.aio.Channel,
+    *,
+    burst: int,
+    paced_seconds: float,
+    rates: list[float],
+) -> None:
+    stub = events_pb2_grpc.EventServiceStub(ch)
+    clients = [Client(f"{scenario.name}#{i}") for i in range(len(scenario.filters))]
+    for client, f in zip(clients, scenario.filters, strict=True):
+        client.start(stub, events_pb2.SubscribeRequest(filter=f))
+    await asyncio.gather(*(c.ready.wait() for c in clients))
+
+    runs = [("burst", burst, 0.0)]
+    runs += [(f"paced {r:,.0f}/s", int(r * paced_seconds), r) for r in rates]
+    for label, count, pace in runs:
+        for i, client in enumerate(clients):
+            client.expect(scenario.share(i, count))
+        before = await remote.ask("stats")
+        first_seq = before["last_sequence"] + 1
+        started = time.monotonic()
+        write_time = await flood(sim, count, pace)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                asyncio.gather(*(c.finished.wait() for c in clients)), timeout=60 + count / 2000
+            )
+        after = await remote.ask("stats")
+        errors = [c for c in clients if c.error is not None or c.count < c.expected]
+        end = max((c.done_at or time.monotonic() for c in clients), default=started)
+        elapsed = max(end - started, 1e-9)
+        cpu = after["cpu"] - before["cpu"]
+        delivered = sum(c.count for c in clients)
+        arrivals = await remote.ask("arrivals", first_seq, after["last_sequence"])
+        latencies: list[float] = []
+        for c in clients:
+            for seq, t in zip(c.seqs, c.times, strict=True):
+                if first_seq <= seq <= after["last_sequence"]:
+                    latencies.append((t - arrivals[seq - first_seq]) * 1000)
+        latencies.sort()
+        print(
+            f"  {scenario.name:<14} {label:<14} {count:>7,} ev  "
+            f"{count / elapsed:>9,.0f} ev/s  (sim wrote at {count / write_time:>9,.0f}/s)  "
+            f"deliveries {delivered:>8,}  gateway CPU {cpu / count * 1e6:6.1f} us/ev "
+            f"= {count / cpu if cpu else float('inf'):>9,.0f} ev/s per core  "
+            f"latency p50 {percentile(latencies, 50):6.2f} ms  "
+            f"p99 {percentile(latencies, 99):7.2f} ms"
+            + (f"  !! {len(errors)} client(s) short or failed: {errors[0].error}" if errors else "")
+        )
+        if errors:
+            print(f"  {scenario.name:<14} (later runs skipped: its clients were cut off)")
+            break
+        await asyncio.sleep(0.2)
+    for client in clients:
+        await client.close()
+
+
+async def memory_idle(remote: Remote, port: int, n: int) -> None:
+    base = await remote.ask("stats")
+    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(10)]
+    clients = [Client(f"idle#{i}") for i in range(n)]
+    for i, client in enumerate(clients):
+        client.start(
+            events_pb2_grpc.EventServiceStub(channels[i % 10]), events_pb2.SubscribeRequest()
+        )
+    await asyncio.gather(*(c.ready.wait() for c in clients))
+    await asyncio.sleep(0.5)
+    loaded = await remote.ask("stats")
+    print(
+        f"  {n:,} idle subscribers: gateway RSS {base['rss']:.1f} MB -> {loaded['rss']:.1f} MB "
+        f"(+{(loaded['rss'] - base['rss']) * 1024 / n:.1f} kB per subscriber; "
+        f"{loaded['subscribers']:,} in the hub)"
+    )
+    for client in clients:
+        await client.close()
+    for ch in channels:
+        await ch.close()
+
+
+async def memory_stuck(sim: AmiSimulator, remote: Remote, port: int, count: int) -> None:
+    before = await remote.ask("stats")
+    stuck_ch = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    ch = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    stuck = events_pb2_grpc.EventServiceStub(stuck_ch).Subscribe(events_pb2.SubscribeRequest())
+    stub = events_pb2_grpc.EventServiceStub(ch)
+    clients = [Client(f"linked#{i}") for i in range(CALLS)]
+    for client, linked in zip(clients, LINKED_IDS, strict=True):
+        client.start(
+            stub,
+            events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(linked_ids=[linked])),
+        )
+        client.expect(count // CALLS)
+    await asyncio.gather(*(c.ready.wait() for c in clients))
+    await asyncio.sleep(0.2)
+    peak = 0.0
+    flooding = asyncio.ensure_future(flood(sim, count, 0.0))
+    finishing = asyncio.gather(flooding, *(c.finished.wait() for c in clients))
+    async with asyncio.timeout(120):
+        while not finishing.done():
+            peak = max(peak, (await remote.ask("stats"))["rss"])
+            await asyncio.sleep(0.1)
+    during = await remote.ask("stats")
+    ok = all(c.count == c.expected and c.error is None for c in clients)
+    # The stuck client reads now: what it was sent, then the status.
+    received, last = 0, 0
+    code = "OK"
+    try:
+        async for response in stuck:
+            received += len(response.events)
+            if response.events:
+                last = response.events[-1].sequence
+    except grpc.aio.AioRpcError as exc:
+        code = f"{exc.code().name} ({exc.details()})"
+    after = await remote.ask("stats")
+    print(
+        f"  1 stuck + {CALLS} linked-id subscribers, {count:,} events: gateway RSS "
+        f"{before['rss']:.1f} MB -> peak sampled {peak:.1f} MB -> {after['rss']:.1f} MB after "
+        f"(VmHWM {after['hwm']:.1f} MB); "
+        f"replay buffer {during['buffered'][0]:,} events ~{during['buffered'][1] / 2**20:.0f} MB "
+        f"(est.); others got everything: {ok}; stuck cut: {after['cut'] - before['cut']} "
+        f"(it had received {received:,} events up to sequence {last:,}, then {code})"
+    )
+    for client in clients:
+        await client.close()
+    await stuck_ch.close()
+    await ch.close()
+
+
+async def load_main(args: argparse.Namespace) -> None:
+    where = pin(1)
+    sim = AmiSimulator(time_scale=1.0)
+    await sim.start("127.0.0.1", 0)
+    ctx = mp.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    proc = ctx.Process(target=gateway_main, args=(theirs, sim.port, args.profile), daemon=True)
+    proc.start()
+    remote = Remote(ours)
+    hello = await asyncio.get_running_loop().run_in_executor(None, ours.recv)
+    port = hello["port"]
+    print(
+        f"bench_events: Python {platform.python_version()}, grpcio {grpc.__version__}, "
+        f"{os.cpu_count()} CPUs; gateway {hello['where']}, simulator + clients {where}"
+    )
+    firehose = events_pb2.EventFilter()
+    scenarios = [
+        Scenario("firehose x1", [firehose], lambda i, n: n),
+        Scenario(
+            "linked-id x10",
+            [events_pb2.EventFilter(linked_ids=[x]) for x in LINKED_IDS],
+            lambda i, n: n // CALLS + (1 if i < n % CALLS else 0),
+        ),
+        Scenario("all x10", [events_pb2.EventFilter(types=["VarSet"])] * 10, lambda i, n: n),
+    ]
+    if not args.no_memory:
+        print("memory (gateway process, fresh: empty replay buffer):")
+        await memory_idle(remote, port, args.idle)
+    print("ingest (simulator socket -> codec -> hub -> gRPC -> client):")
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+        for scenario in scenarios:
+            if args.only not in scenario.name:
+                continue
+            await run_scenario(
+                scenario,
+                sim,
+                remote,
+                ch,
+                burst=args.burst,
+                paced_seconds=args.paced,
+                rates=[float(r) for r in args.rates.split(",")],
+            )
+    if not args.no_memory:
+        print("memory (gateway process, after the ingest runs: replay buffer full):")
+        await memory_stuck(sim, remote, port, args.stuck)
+    await remote.ask("stop")
+    proc.join(10)
+    await sim.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--burst", type=int, default=40_000, help="events per burst run")
+    parser.add_argument("--paced", type=float, default=1.5, help="seconds per paced run")
+    parser.add_argument("--rates", default="5000,20000", help="events/s of the paced runs")
+    parser.add_argument("--idle", type=int, default=1_000, help="idle subscribers")
+    parser.add_argument("--stuck", type=int, default=60_000, help="events in the stuck run")
+    parser.add_argument("--only", default="", help="run only the scenarios whose name has this")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
+    parser.add_argument("--profile", default="", help="cProfile the gateway into this file")
+    asyncio.run(load_main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""From backends to the store: a bounded queue that backends fill without
+blocking (the AMI reader must never wait on a disk), and one writer task that
+commits whatever has accumulated as one transaction.
+
+Batches form by themselves: while one transaction commits, the next CDRs
+queue up, so a burst is written in large batches and a trickle one by one
+with no added latency. A CDR is acknowledged (stored) when its transaction has
+committed; only then is it handed to the live followers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from telgate_server.cdr.model import Cdr
+from telgate_server.cdr.store import CdrStore
+
+log = logging.getLogger("telgate.cdr")
+
+RETRY_MIN = 0.05
+RETRY_MAX = 5.0
+
+
+class CdrIngest:
+    """The queue and the writer task."""
+
+    def __init__(
+        self,
+        store: CdrStore,
+        *,
+        queue_size: int = 100_000,
+        batch_size: int = 1000,
+        batch_delay: float = 0.0,
+        on_stored: Callable[[list[Cdr]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.batch_delay = batch_delay
+        self._on_stored = on_stored
+        self._queue: asyncio.Queue[Cdr] = asyncio.Queue(queue_size)
+        self._task: asyncio.Task[None] | None = None
+        # Counters (for logs, tests and the benchmark).
+        self.received = 0
+        self.stored = 0
+        self.duplicates = 0
+        self.dropped = 0
+
+    def submit(self, cdr: Cdr) -> bool:
+        """Queues one CDR; never blocks. False when the queue is full (the store
+        has been failing for long): the CDR is then lost here, and said so."""
+        self.received += 1
+        try:
+            self._queue.put_nowait(cdr)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            # Loud, with the id, so the record can be recovered from the PBX's
+            # own CDR file; blocking instead would stall the AMI link and lose
+            # every event, not just CDRs.
+            log.error(
+                "CDR queue full (%d): CDR %s/%s not stored",
+                self._queue.maxsize,
+                cdr.backend,
+                cdr.source_id,
+            )
+            return False
+        return True
+
+    @property
+    def pending(self) -> int:
+        """CDRs queued and not yet committed."""
+        return self._queue.qsize()
+
+    async def start(self) -> None:
+        """Starts the writer task."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="cdr-writer")
+
+    async def flush(self) -> None:
+        """Waits until every CDR submitted so far is committed."""
+        await self._queue.join()
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Commits what is queued (up to ``timeout``), then stops the writer."""
+        if self._task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.flush(), timeout)
+        if self.pending:
+            log.warning("CDR writer stopped with %d CDRs not stored", self.pending)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _next_batch(self) -> list[Cdr]:
+        batch = [await self._queue.get()]
+        if self.batch_delay > 0 and self._queue.qsize() < self.batch_size:
+            # Optional linger: trade a little latency for larger transactions.
+            await asyncio.sleep(self.batch_delay)
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self._queue.get_nowait())
+            except asyncio.QueueEmpty:
+                break
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._next_batch()
+            delay = RETRY_MIN
+            while True:
+                try:
+                    new = await self.store.insert(batch)
+                    break
+                except Exception:
+                    # Keep the batch and retry: a locked or full disk must not
+                    # lose CDRs that are already out of the PBX.
+                    log.exception("storing %d CDRs failed; retrying in %.2f s", len(batch), delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX)
+            self.stored += len(new)
+            self.duplicates += len(batch) - len(new)
+            if new and self._on_stored is not None:
+                try:
+                    self._on_stored(new)
+                except Exception:
+                    log.exception("a CDR listener failed")
+            for _ in batch:
+                self._queue.task_done()
+
+
+@runtime_checkable
+class CdrSource(Protocol):
+    """A backend that produces CDRs and hands them to a sink."""
+
+    def on_cdr(self, sink: Callable[[Cdr], object]) -> None:
+        """Registers the sink (called synchronously, must not block)."""

@@ -1,0 +1,105 @@
+"""The SQLite store: schema, de-duplication, cursors, filters, marks."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from telgate_server.cdr.migrations import MIGRATIONS
+from telgate_server.cdr.model import EVERYTHING, CdrFilter, Disposition
+from telgate_server.cdr.sqlite import SqliteCdrStore
+
+from tests.cdr.conftest import make_cdr
+
+
+async def test_created_on_first_open_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "dir" / "cdrs.sqlite3"
+    store = SqliteCdrStore(path)
+    await store.open()
+    await store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    # Reopening applies nothing twice.
+    await store.open()
+    await store.close()
+
+
+async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "cdrs.sqlite3"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(RuntimeError, match="newer than this gateway"):
+        await SqliteCdrStore(path).open()
+
+
+async def test_round_trip(store: SqliteCdrStore) -> None:
+    cdr = make_cdr(1, answer_time=None, end_time=None, disposition=Disposition.NO_ANSWER)
+    [stored] = await store.insert([cdr])
+    assert stored.cursor == 1
+    [back] = await store.read(0, EVERYTHING, 10)
+    assert back == stored
+
+
+async def test_the_same_cdr_twice_is_stored_once(store: SqliteCdrStore) -> None:
+    first = await store.insert([make_cdr(1), make_cdr(2)])
+    assert [c.cursor for c in first] == [1, 2]
+    # Again, in another batch, and twice within one batch.
+    again = await store.insert([make_cdr(2), make_cdr(3), make_cdr(3), make_cdr(1)])
+    assert [c.source_id for c in again] == [make_cdr(3).source_id]
+    rows = await store.read(0, EVERYTHING, 100)
+    assert [c.source_id for c in rows] == [make_cdr(n).source_id for n in (1, 2, 3)]
+    # The same source id from another backend is another CDR.
+    assert len(await store.insert([make_cdr(1, backend="other")])) == 1
+
+
+async def test_cursors_only_grow(tmp_path: Path, store: SqliteCdrStore) -> None:
+    cursors: list[int] = []
+    for n in range(5):
+        cursors += [c.cursor for c in await store.insert([make_cdr(n), make_cdr(n + 100)])]
+    await store.prune(keep=1)
+    await store.close()
+    await store.open()  # still the same file: cursors continue after a restart
+    cursors += [c.cursor for c in await store.insert([make_cdr(1000)])]
+    assert cursors == sorted(cursors) and len(set(cursors)) == len(cursors)
+
+
+async def test_filters(store: SqliteCdrStore) -> None:
+    await store.insert(
+        [
+            make_cdr(1, callee="300"),
+            make_cdr(2, backend="b2", disposition=Disposition.BUSY),
+            make_cdr(3, caller_number="555"),
+            make_cdr(4, disposition=Disposition.NO_ANSWER),
+        ]
+    )
+
+    async def ids(flt: CdrFilter) -> list[int]:
+        got = await store.read(0, flt, 100)
+        assert [c for c in got if flt.matches(c)] == got  # the SQL and Python agree
+        return [c.cursor for c in got]
+
+    assert await ids(CdrFilter.build(backends=["b2"])) == [2]
+    assert await ids(CdrFilter.build(caller="555")) == [3]
+    assert await ids(CdrFilter.build(callee="300")) == [1]
+    assert await ids(CdrFilter.build(dispositions=[Disposition.BUSY, Disposition.NO_ANSWER])) == [
+        2,
+        4,
+    ]
+    base = 1_800_000_000.0
+    assert await ids(CdrFilter.build(start_from=base + 2, start_to=base + 4)) == [2, 3]
+    assert await ids(CdrFilter.build(backends=["pbx"], start_from=base + 2)) == [3, 4]
+
+
+async def test_read_pages_after_a_cursor(store: SqliteCdrStore) -> None:
+    await store.insert([make_cdr(n) for n in range(10)])
+    page = await store.read(3, EVERYTHING, 4)
+    assert [c.cursor for c in page] == [4, 5, 6, 7]
+    assert await store.read(10, EVERYTHING, 4) == []
+
+
+async def test_marks(store: SqliteCdrStore) -> None:
+    assert await store.get_mark("sippy:hw") is None
+    await store.set_mark("sippy:hw", "2027-01-01T00:00:00")
+    await store.set_mark("sippy:hw", "2027-01-02T00:00:00")
+    assert await store.get_mark("sippy:hw") == "2027-01-02T00:00:00"

@@ -1,0 +1,193 @@
+"""The ingest writer and the replay-then-follow stream, without gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from telgate_server import errors
+from telgate_server.cdr.ingest import CdrIngest
+from telgate_server.cdr.model import EVERYTHING, Cdr, CdrFilter
+from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.cdr.stream import CdrFeed
+
+from tests.cdr.conftest import make_cdr
+
+
+def pipeline(store: SqliteCdrStore, *, follower_limit: int = 10_000) -> tuple[CdrIngest, CdrFeed]:
+    feed = CdrFeed(store, follower_limit=follower_limit)
+    return CdrIngest(store, batch_size=100, on_stored=feed.publish), feed
+
+
+class Reader:
+    """Consumes a stream in the background."""
+
+    def __init__(self, feed: CdrFeed, after: int = 0, **kw: object) -> None:
+        self.cdrs: list[Cdr] = []
+        self.batches = 0
+        self.changed = asyncio.Event()
+        self.delay = float(kw.pop("delay", 0.0))  # type: ignore[arg-type]
+        flt = kw.pop("flt", EVERYTHING)
+        self.task = asyncio.get_running_loop().create_task(
+            self._run(feed, after, flt, **kw)  # type: ignore[arg-type]
+        )
+
+    async def _run(self, feed: CdrFeed, after: int, flt: CdrFilter, **kw: object) -> None:
+        async for batch in feed.stream(after, flt, **kw):  # type: ignore[arg-type]
+            self.cdrs.extend(batch)
+            self.batches += 1
+            self.changed.set()
+            if self.delay:
+                await asyncio.sleep(self.delay)
+
+    async def until(self, count: int) -> None:
+        async def wait() -> None:
+            while len(self.cdrs) < count:
+                if self.task.done():
+                    self.task.result()
+                    raise AssertionError(f"stream ended after {len(self.cdrs)}")
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(wait(), 20)
+
+    async def close(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+def check_once_in_order(cdrs: Sequence[Cdr], expected: int) -> None:
+    cursors = [c.cursor for c in cdrs]
+    assert cursors == sorted(set(cursors)), "duplicates or out of order"
+    assert len({c.source_id for c in cdrs}) == expected == len(cdrs)
+
+
+async def test_ingest_commits_and_tells_the_feed(store: SqliteCdrStore) -> None:
+    seen: list[Cdr] = []
+    ingest = CdrIngest(store, on_stored=seen.extend)
+    await ingest.start()
+    for n in range(250):
+        assert ingest.submit(make_cdr(n))
+    ingest.submit(make_cdr(7))  # a duplicate
+    await ingest.flush()
+    assert (ingest.stored, ingest.duplicates) == (250, 1)
+    assert [c.cursor for c in seen] == list(range(1, 251))
+    await ingest.stop()
+
+
+async def test_full_queue_drops_loudly_and_never_blocks(
+    store: SqliteCdrStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    ingest = CdrIngest(store, queue_size=10)  # writer not started: nothing drains
+    results = [ingest.submit(make_cdr(n)) for n in range(12)]
+    assert results.count(False) == 2 and ingest.dropped == 2
+    assert "not stored" in caplog.text
+
+
+async def test_a_failing_store_is_retried_without_losing_the_batch(store: SqliteCdrStore) -> None:
+    class Flaky:
+        fails = 2
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+        async def insert(self, cdrs: Sequence[Cdr]) -> list[Cdr]:
+            if self.fails:
+                self.fails -= 1
+                raise OSError("disk full")
+            return await store.insert(cdrs)
+
+    ingest = CdrIngest(Flaky())  # type: ignore[arg-type]
+    await ingest.start()
+    ingest.submit(make_cdr(1))
+    ingest.submit(make_cdr(2))
+    await asyncio.wait_for(ingest.flush(), 10)
+    assert ingest.stored == 2
+    await ingest.stop()
+
+
+async def test_replay_without_follow_ends(store: SqliteCdrStore) -> None:
+    _, feed = pipeline(store)
+    await store.insert([make_cdr(n) for n in range(25)])
+    reader = Reader(feed, 5, follow=False, max_batch=10)
+    await asyncio.wait_for(reader.task, 10)
+    assert [c.cursor for c in reader.cdrs] == list(range(6, 26))
+    assert reader.batches == 2 and feed.followers == 0
+
+
+async def test_no_gap_no_duplicate_at_the_seam(store: SqliteCdrStore) -> None:
+    """CDRs keep arriving while the replay runs, in small pages."""
+    ingest, feed = pipeline(store)
+    await ingest.start()
+    await store.insert([make_cdr(n) for n in range(2000)])
+
+    async def produce() -> None:
+        for n in range(2000, 4000):
+            ingest.submit(make_cdr(n))
+            if n % 7 == 0:
+                await asyncio.sleep(0)
+
+    producer = asyncio.get_running_loop().create_task(produce())
+    reader = Reader(feed, 0, follow=True, max_batch=25)
+    await reader.until(4000)
+    await producer
+    await ingest.flush()
+    await asyncio.sleep(0.05)  # anything extra would show up now
+    check_once_in_order(reader.cdrs, 4000)
+    await reader.close()
+    await ingest.stop()
+
+
+async def test_a_slow_follower_catches_up_from_the_store(store: SqliteCdrStore) -> None:
+    ingest, feed = pipeline(store, follower_limit=10)
+    await ingest.start()
+    reader = Reader(feed, 0, follow=True, max_batch=5, delay=0.001)
+    await asyncio.sleep(0.05)
+    for n in range(500):
+        ingest.submit(make_cdr(n))
+    await reader.until(500)
+    check_once_in_order(reader.cdrs, 500)
+    await reader.close()
+    await ingest.stop()
+
+
+async def test_resume_from_a_cursor_misses_nothing(store: SqliteCdrStore) -> None:
+    ingest, feed = pipeline(store)
+    await ingest.start()
+    first = Reader(feed, 0, follow=True, max_batch=10)
+    for n in range(100):
+        ingest.submit(make_cdr(n))
+    await first.until(40)
+    await first.close()
+    last = first.cdrs[-1].cursor
+    for n in range(100, 200):
+        ingest.submit(make_cdr(n))
+    second = Reader(feed, last, follow=True, max_batch=10)
+    await second.until(200 - len(first.cdrs))
+    check_once_in_order(first.cdrs + second.cdrs, 200)
+    await second.close()
+    await ingest.stop()
+
+
+async def test_live_cdrs_are_filtered(store: SqliteCdrStore) -> None:
+    ingest, feed = pipeline(store)
+    await ingest.start()
+    reader = Reader(feed, 0, follow=True, max_batch=10, flt=CdrFilter.build(backends=["b"]))
+    await asyncio.sleep(0.02)
+    for n in range(20):
+        ingest.submit(make_cdr(n, backend="b" if n % 2 else "a"))
+    await reader.until(10)
+    await ingest.flush()
+    await asyncio.sleep(0.02)
+    assert {c.backend for c in reader.cdrs} == {"b"} and len(reader.cdrs) == 10
+    await reader.close()
+    await ingest.stop()
+
+
+async def test_a_cursor_the_store_never_gave_is_out_of_range(store: SqliteCdrStore) -> None:
+    _, feed = pipeline(store)
+    await store.insert([make_cdr(1)])
+    with pytest.raises(errors.OutOfRange, match="beyond the newest cursor"):
+        async for _ in feed.stream(50, EVERYTHING, follow=False, max_batch=10):
+            pass
