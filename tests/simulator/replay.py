@@ -69,6 +69,11 @@ _SHAPES: dict[str, str] = {
     "corereloadtime": r"\d\d:\d\d:\d\d",
     "coreprocessedcalls": r"\d+",
     "lastcall": r"\d+",
+    # When a member last paused, and queue waits/talks: wall-clock seconds of the run.
+    "lastpause": r"\d+",
+    "holdtime": r"\d+",
+    "talktime": r"\d+",
+    "ringtime": r"\d+",
 }
 # Run- or history-dependent parts of CLI output lines.
 _OUTPUT_SUBS: list[tuple[str, str]] = [
@@ -88,7 +93,14 @@ _TIMING_VARS = {
     "DIALEDTIME_MS",
     "RINGTIME",
     "RINGTIME_MS",
+    "QUEUEWAIT",
+    "QUEUEWAIT_MS",
+    # Where a ControlPlayback was stopped depends on when the action came (-1, the end
+    # of the file, stays compared).
+    "CPLAYBACKOFFSET",
 }
+# The dialplan prints the playback offset too ([playback] 300, priority 3).
+_APPDATA_SUBS: list[tuple[str, str]] = [(r"CPLAYBACKOFFSET=\d+", "CPLAYBACKOFFSET=<n>")]
 # DialBegin races the callee's Ringing in Asterisk: its Dest state is either one (and
 # the Newstate Ringing can come just before it, see _canonical_order).
 _DIALBEGIN_STATES = {"destchannelstate": r"0|5", "destchannelstatedesc": r"Down|Ringing"}
@@ -121,6 +133,9 @@ def normalize(msg: Message) -> tuple[tuple[str, str], ...]:
             value = "<n>"
         elif low == "output":
             for rx, repl in _OUTPUT_SUBS:
+                value = re.sub(rx, repl, value)
+        elif low == "appdata":
+            for rx, repl in _APPDATA_SUBS:
                 value = re.sub(rx, repl, value)
         value = norm_channels(value)
         out.append((key, value))

@@ -35,7 +35,10 @@ from .channels import (
     event,
     parse_callerid,
 )
+from .chanspy import SpyBook
 from .clock import Cancellable, Clock
+from .playback import PlaybackBook
+from .queues import QueueBook
 from .world import Phone, PhoneKind, World
 
 EventSink = Callable[[Message, str], None]
@@ -121,10 +124,17 @@ class Call:
     dial_started: float = 0.0
     dial_answered: float = 0.0
     in_step: bool = False  # the step generator is running (it cannot close itself)
+    # Further channels a feature adds to the call (the legs a queue rings, ...).
+    extra: list[Channel] = field(default_factory=list)
+    # A feature that owns the call's hangups (queues, ChanSpy, ControlPlayback):
+    # ``handler(channel, cause, requested_cause)``; requested_cause is the Hangup
+    # action's Cause header as given (0 when absent), cause the engine's default.
+    handler: Callable[[Channel, int, int], None] | None = None
 
     def channels(self) -> list[Channel]:
         """The call's channels that exist, in creation order."""
-        return [c for c in (self.o1, self.o2, self.d1, self.d2) if c is not None]
+        base = [c for c in (self.o1, self.o2, self.d1, self.d2) if c is not None]
+        return base + [c for c in self.extra if all(c is not b for b in base)]
 
     def partner(self, ch: Channel) -> Channel:
         """The other half of ``ch``'s Local pair."""
@@ -162,6 +172,13 @@ class Engine:
         self.global_vars: dict[str, str] = {}
         self.calls_processed = 0
         self.started_epoch = int(self._wall0)
+        # Called with each channel that hangs up (after its Hangup event): features
+        # that watch other calls (ChanSpy's E option) learn of it here.
+        self.hangup_observers: list[Callable[[Channel], None]] = []
+        # The feature modules keep their state next to the engine.
+        self.queues = QueueBook(self)
+        self.spies = SpyBook(self)
+        self.playbacks = PlaybackBook(self)
 
     # ------------------------------------------------------------------ time
 
@@ -324,6 +341,8 @@ class Engine:
         self.emit(
             "Hangup", "call", [*ch.block(), ("Cause", str(cause)), ("Cause-txt", cause_text(cause))]
         )
+        for observer in list(self.hangup_observers):
+            observer(ch)
 
     def _bridge_headers(self, count: int) -> list[Header]:
         return [
@@ -349,32 +368,7 @@ class Engine:
 
     def _member_status(self, device: str) -> None:
         """QueueMemberStatus for each queue ``device`` is in, then the queue's _avail state."""
-        status = "2" if self._device_in_use(device) else "1"
-        for queue, member in self.world.queues_of(device):
-            self.emit(
-                "QueueMemberStatus",
-                "agent",
-                [
-                    ("Queue", queue.name),
-                    ("MemberName", member.name),
-                    ("Interface", member.interface),
-                    ("StateInterface", member.interface),
-                    ("Membership", "static"),
-                    ("Penalty", "0"),
-                    ("CallsTaken", "0"),
-                    ("LastCall", "0"),
-                    ("LastPause", "0"),
-                    ("LoginTime", str(self.started_epoch)),
-                    ("InCall", "0"),
-                    ("Status", status),
-                    ("Paused", "0"),
-                    ("PausedReason", ""),
-                    ("Ringinuse", "0"),
-                    ("Wrapuptime", "0"),
-                ],
-            )
-            free = any(not self._device_in_use(m.device) for m in queue.members)
-            self._device_state(f"Queue:{queue.name}_avail", "NOT_INUSE" if free else "INUSE")
+        self.queues.member_status(device)
 
     def _cdr(
         self,
@@ -635,6 +629,10 @@ class Engine:
         o2_talk = phone.talk_seconds if phone is not None else 240.0
         o2_tone = phone.tone if phone is not None else "425"
         o2_ends_at = self.clock.time() + o2_talk * self.time_scale
+        feature = self._feature_steps(call, DialLeg(o2_ends_at, next_prio, o2_tone, o2_talk))
+        if feature is not None:
+            yield from feature
+            return
         if req.application:
             self._originate_result(call, True, 4)
             self._newexten(o1, 1, req.application, req.data)
@@ -667,6 +665,25 @@ class Engine:
             DialLeg(o2_ends_at, next_prio, o2_tone, o2_talk),
             first=("NoOp", f"internal call {caller_num} -> {req.exten}"),
         )
+
+    def _feature_steps(self, call: Call, leg: DialLeg) -> Generator[float, None, None] | None:
+        """The steps of an answered originate that a feature module runs: the queue
+        (``from-internal,500``), ChanSpy, ControlPlayback/Playback; None otherwise."""
+        req = call.req
+        app = req.application.lower()
+        if app == "chanspy":
+            return self.spies.originated(call, leg)
+        if app == "controlplayback":
+            return self.playbacks.originated(call, leg)
+        if app:
+            return None
+        if req.context == "from-internal" and req.exten == "500":
+            return self.queues.call_steps(call, leg)
+        if (req.context, req.exten) in {("playback", "300"), ("playback", "301")} or (
+            req.context == "from-internal" and req.exten == "300"
+        ):
+            return self.playbacks.dialplan(call, leg)
+        return None
 
     def _dial_steps(
         self,
@@ -828,19 +845,28 @@ class Engine:
 
     # --------------------------------------------------------------- hangups
 
-    def hangup(self, ch: Channel, cause: int = 16) -> None:
-        """The Hangup action on one channel."""
+    def hangup(self, ch: Channel, cause: int = 16, *, requested: int | None = None) -> None:
+        """The Hangup action on one channel (``requested``: its Cause header, 0 if absent)."""
         call = self.call_of(ch)
         if call is None:
             self._hangup(ch, cause)
             return
+        if call.handler is not None:
+            call.handler(ch, cause, cause if requested is None else requested)
+            return
         self._teardown(call, ch, cause, by_action=True)
 
-    def hangup_many(self, chans: list[Channel], cause: int = 16) -> None:
+    def hangup_many(
+        self, chans: list[Channel], cause: int = 16, *, requested: int | None = None
+    ) -> None:
         """The Hangup action with a regex: every matching channel at once."""
         done: set[int] = set()
         for ch in chans:
             call = self.call_of(ch)
+            if call is not None and call.handler is not None:
+                if not ch.hungup:
+                    call.handler(ch, cause, cause if requested is None else requested)
+                continue
             if call is None or id(call) in done or call.phase is Phase.ENDED:
                 if call is None and not ch.hungup:
                     self._hangup(ch, cause)
@@ -1078,6 +1104,11 @@ class Engine:
         """BridgeLeave of ``ch`` with ``remaining`` channels left in the call's bridge."""
         self._leave(call, ch, remaining)
 
+    def leave_bridge_of(self, bridge_id: str, ch: Channel, remaining: int) -> None:
+        """BridgeLeave of ``ch`` from the bridge ``bridge_id``."""
+        self._bridge_event("BridgeLeave", bridge_id, remaining, ch)
+        ch.bridge_id = ""
+
     def end_dial_vars(self, call: Call) -> None:
         """The VarSets Dial() sets on ``call.o1`` when it returns after an answer."""
         self._end_dial_vars(call)
@@ -1109,6 +1140,66 @@ class Engine:
     def newstate(self, ch: Channel, state: int) -> None:
         """A Newstate: ``ch`` is now in ``state``."""
         self._newstate(ch, state)
+
+    def new_pair(self, exten: str, context: str, linkedid: str | None) -> tuple[Channel, Channel]:
+        """A new Local channel pair (not announced: call :meth:`newchannel`)."""
+        return self._new_pair(exten, context, linkedid)
+
+    def newchannel(self, ch: Channel) -> None:
+        """A Newchannel event for ``ch``."""
+        self._newchannel(ch)
+
+    def varset(self, ch: Channel, var: str, value: str) -> None:
+        """A channel variable and its VarSet event."""
+        self._varset(ch, var, value)
+
+    def newcallerid(self, ch: Channel) -> None:
+        """A NewCallerid event for ``ch`` as it is now."""
+        self._newcallerid(ch)
+
+    def set_both(self, ch: Channel, caller: tuple[str, str], conn: tuple[str, str]) -> None:
+        """Caller ID and connected line at once, each announced if it changed."""
+        self._set_both(ch, caller, conn)
+
+    def local_bridge(self, one: Channel, two: Channel, optimization: str) -> None:
+        """The LocalBridge event of a Local pair."""
+        self._local_bridge(one, two, optimization)
+
+    def dial_event(
+        self, name: str, caller: Channel | None, dest: Channel, extra: list[Header]
+    ) -> None:
+        """DialBegin/DialState/DialEnd (``caller`` None for an originate)."""
+        self._dial_event(name, caller, dest, extra)
+
+    def device_state(self, device: str, state: str) -> None:
+        """A DeviceStateChange event."""
+        self._device_state(device, state)
+
+    def device_in_use(self, device: str) -> bool:
+        """Whether any live channel belongs to ``device``."""
+        return self._device_in_use(device)
+
+    def member_status(self, device: str) -> None:
+        """QueueMemberStatus of ``device`` in each of its queues."""
+        self._member_status(device)
+
+    def originate_result(self, call: Call, ok: bool, reason: int) -> None:
+        """Reports the originate's outcome (OriginateResponse / sync answer) once."""
+        self._originate_result(call, ok, reason)
+
+    def o2_talk(self, o2: Channel, prio: int, tone: str, talk: float) -> None:
+        """The originated phone's PlayTones + Wait after it answered."""
+        self._o2_talk(o2, prio, tone, talk)
+
+    def spy_mode(self, spyer: str) -> str | None:
+        """The mode ("spy", "whisper" or "barge") of the ChanSpy running on the channel
+        named ``spyer``, or None if it runs none."""
+        return self.spies.mode(spyer)
+
+    def playback_state(self, channel: str) -> tuple[str, int] | None:
+        """("playing" or "paused", offset in ms) of the ControlPlayback running on the
+        channel named ``channel``, or None if it runs none."""
+        return self.playbacks.state(channel)
 
     # ------------------------------------------------------------- variables
 

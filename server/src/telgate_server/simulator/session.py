@@ -20,7 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from ..backends.ami.codec import Header, Message, encode_message
-from . import misc_actions, transfer_actions
+from . import misc_actions, playback_actions, queue_actions, spy_actions, transfer_actions
 from .action_catalog import ACTIONS
 from .channels import UNKNOWN, Channel, event
 from .commands import run_cli
@@ -190,11 +190,12 @@ class AmiSession:
             "command": self._command,
             "setvar": self._setvar,
             "getvar": self._getvar,
-            "controlplayback": self._controlplayback,
-            "queueadd": self._queueadd,
             "userevent": self._userevent,
             **{name: partial(h, self) for name, h in misc_actions.HANDLERS.items()},
             **{name: partial(h, self) for name, h in transfer_actions.HANDLERS.items()},
+            **{name: partial(h, self) for name, h in queue_actions.HANDLERS.items()},
+            **{name: partial(h, self) for name, h in spy_actions.HANDLERS.items()},
+            **{name: partial(h, self) for name, h in playback_actions.HANDLERS.items()},
         }
 
     # ------------------------------------------------------------- responses
@@ -410,9 +411,10 @@ class AmiSession:
             self.error(msg, "No channel specified")
             return
         try:
-            cause = int(msg.get("Cause") or "0") or 16
+            requested = int(msg.get("Cause") or "0")
         except ValueError:
-            cause = 16
+            requested = 0
+        cause = requested or 16
         engine = self.sim.engine
         if len(name) > 2 and name.startswith("/") and name.endswith("/"):
             try:
@@ -431,14 +433,14 @@ class AmiSession:
                 "ChannelsHungupListComplete",
                 [("EventList", "Complete"), ("ListItems", str(len(matched)))],
             )
-            engine.hangup_many(matched, cause)
+            engine.hangup_many(matched, cause, requested=requested)
             return
         ch = self.lookup(name)
         if ch is None:
             self.error(msg, "No such channel")
             return
         self.success(msg, "Channel Hungup")
-        engine.hangup(ch, cause)
+        engine.hangup(ch, cause, requested=requested)
 
     def list_start(self, msg: Message, text: str) -> None:
         self.send([*self.head(msg, "Success"), ("EventList", "start"), ("Message", text)])
@@ -552,33 +554,6 @@ class AmiSession:
                 return
         value = self.sim.engine.get_var(ch, var)
         self.send([*self.head(msg, "Success"), ("Variable", var), ("Value", value or "")])
-
-    async def _controlplayback(self, msg: Message) -> None:
-        name = msg.get("Channel") or ""
-        if not name:
-            self.error(msg, "Channel not specified")
-            return
-        control = (msg.get("Control") or "").lower()
-        if not control:
-            self.error(msg, "Control not specified")
-            return
-        if self.lookup(name) is None:
-            self.error(msg, "No such channel")
-            return
-        if control not in {"stop", "forward", "reverse", "pause", "restart"}:
-            self.error(msg, "Unknown control type")
-            return
-        self.send(self.head(msg, "Success"))
-
-    async def _queueadd(self, msg: Message) -> None:
-        queue = msg.get("Queue") or ""
-        if not queue:
-            self.error(msg, "'Queue' not specified.")
-            return
-        if queue not in self.sim.world.queues:
-            self.error(msg, "Unable to add interface to queue: No such queue")
-            return
-        self.error(msg, "Unable to add interface: Already there")
 
     async def _userevent(self, msg: Message) -> None:
         name = msg.get("UserEvent") or ""

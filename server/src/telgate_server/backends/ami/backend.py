@@ -244,7 +244,9 @@ class AmiBackend:
         pending.created.set()
         pending.done.set()
         self._by_uid.pop(call.unique_id, None)
-        if call.outcome is not OriginateOutcome.ANSWERED:
+        if call.outcome is OriginateOutcome.ANSWERED:
+            self.playback.answered(call.unique_id)
+        else:
             self.supervision.originate_failed(call.unique_id)
             self.playback.originate_failed(call.unique_id)
 

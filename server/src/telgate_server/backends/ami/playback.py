@@ -3,8 +3,11 @@
 AMI has no playback events, and the ControlPlayback action answers Success
 even when nothing is playing. So each playback's state is:
 
-- observed: PLAYING when a Newexten shows `Application: ControlPlayback` on the
-  playback's channel; STOPPED / FINISHED / FAILED from VarSet `CPLAYBACKSTATUS`
+- observed: PLAYING once the PBX shows the channel in ControlPlayback: an
+  Originate with `Application:` runs it with no Newexten, so when the originate
+  answers the gateway asks `Status` and goes by its `Application` (a Newexten
+  into ControlPlayback, when the dialplan starts it, counts too);
+  STOPPED / FINISHED / FAILED from VarSet `CPLAYBACKSTATUS`
   (`USERSTOPPED` / `REMOTESTOPPED` -> STOPPED, `SUCCESS` -> FINISHED, `ERROR`
   -> FAILED) with the offset from `CPLAYBACKOFFSET`; STOPPED when the channel
   hangs up first; FAILED when the originate fails;
@@ -16,6 +19,7 @@ ControlPlayback right now, instead of a false Success from the PBX."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -87,6 +91,8 @@ class AmiPlayback:
         self._by_uid: dict[str, PlaybackInfo] = {}
         # Channels whose ControlPlayback is running now (observed from Newexten).
         self._in_app: set[str] = set()
+        self._hanging_up: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(
         self,
@@ -163,12 +169,13 @@ class AmiPlayback:
         actions.raise_for(
             res.response, backend=self.backend, action="ControlPlayback", subject=name
         )
-        if info.state in ENDED:
-            return info  # it ended while the action was in flight
-        if control is PlaybackControl.PAUSE:
-            info.state = PlaybackState.PAUSED
-        elif control is PlaybackControl.RESUME:
-            info.state = PlaybackState.PLAYING
+        # A STOP (or the end of the file) may have been reported while the
+        # action was in flight; the end state the PBX reported stands.
+        if info.state not in ENDED:
+            if control is PlaybackControl.PAUSE:
+                info.state = PlaybackState.PAUSED
+            elif control is PlaybackControl.RESUME:
+                info.state = PlaybackState.PLAYING
         self._announce(info, "playback_controlled", "telgate.PlaybackControlled", control=control)
         return info
 
@@ -194,7 +201,11 @@ class AmiPlayback:
             if variable == "CPLAYBACKSTATUS":
                 self._in_app.discard(uid)
                 info.status_text = value
-                self._end(info, FINAL_STATUS.get(value, PlaybackState.FAILED), announce=False)
+                state = FINAL_STATUS.get(value, PlaybackState.FAILED)
+                if state is PlaybackState.FAILED and uid in self._hanging_up:
+                    # ControlPlayback reports ERROR when the phone hangs up mid-file.
+                    state = PlaybackState.STOPPED
+                self._end(info, state, announce=False)
             elif variable == "CPLAYBACKOFFSET":
                 try:
                     offset = int(value)
@@ -208,10 +219,35 @@ class AmiPlayback:
                     "telgate.PlaybackFinished",
                     status=info.status_text,
                 )
+        elif name in ("SoftHangupRequest", "HangupRequest"):
+            self._hanging_up.add(uid)
         elif name == "Hangup":
             self._in_app.discard(uid)
+            self._hanging_up.discard(uid)
             if info.state not in ENDED:
                 self._end(info, PlaybackState.STOPPED)
+
+    def answered(self, unique_id: str) -> None:
+        """The playback's phone answered: confirm with Status that ControlPlayback runs."""
+        info = self._by_uid.get(unique_id)
+        if info is None or info.state is not PlaybackState.RINGING:
+            return
+        task = asyncio.get_running_loop().create_task(self._confirm(info))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _confirm(self, info: PlaybackInfo) -> None:
+        try:
+            res = await self.conn.action("Status", [("Channel", info.channel or info.unique_id)])
+        except errors.GatewayError:
+            return  # the link dropped: the next events still tell the end
+        item = res.events[0] if res.ok and res.events else None
+        if item is None or info.state is not PlaybackState.RINGING:
+            return
+        if item.get("Application") == "ControlPlayback":
+            self._in_app.add(info.unique_id)
+            info.state = PlaybackState.PLAYING
+            self._announce(info, "playback_started", "telgate.PlaybackStarted")
 
     def originate_failed(self, unique_id: str) -> None:
         info = self._by_uid.get(unique_id)
