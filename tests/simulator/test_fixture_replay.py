@@ -33,6 +33,7 @@ SCENARIOS = [
     "14-status",
     "15-hangup-action",
     "17-blindtransfer",
+    "18-atxfer",
     "19-queue-status-summary",
     "20-queue-add-remove-pause",
     "21-queue-call",

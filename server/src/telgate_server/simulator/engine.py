@@ -717,7 +717,9 @@ class Engine:
         self._newchannel(d2)
         peer_number = f"{exten}@phones/n"
         self._varset(d1, "DIALEDPEERNUMBER", peer_number)
-        self._set_callerid(d1, exten, o1.cid_name, announce=False)
+        # The dialled leg shows the caller's *connected* name: an originate sets both
+        # the same, but a consultation leg (18-atxfer) has a caller and no connected line.
+        self._set_callerid(d1, exten, o1.conn_name, announce=False)
         caller_changed = d1.cid_num != UNKNOWN or d1.cid_name != UNKNOWN
         self._set_connected(d1, o1.cid_num, o1.cid_name, announce=False)
         conn_changed = (o1.cid_num, o1.cid_name) != (UNKNOWN, UNKNOWN)
@@ -787,6 +789,10 @@ class Engine:
         self._varset(o1, "DIALEDPEERNUMBER", peer_number)
         d1.exten = ""
         self._dial_event("DialEnd", o1, d1, [("DialStatus", "ANSWER")])
+        if o1.state != UP:
+            # A caller that is not up yet (a consultation leg's ;2 half, 18-atxfer) is
+            # answered by Dial once the callee answers.
+            self._newstate(o1, UP)
         bridge_id = str(uuid.uuid4())
         call.bridge_id = bridge_id
         self._bridge_event("BridgeCreate", bridge_id, 0, None)
@@ -797,9 +803,10 @@ class Engine:
         self._device_state(ddev, "INUSE")
         o1.bridge_id = bridge_id
         self._bridge_event("BridgeEnter", bridge_id, 2, o1)
-        if o1.variables.get("BLINDTRANSFER"):
-            # A transferred channel forgets its transferer once it is bridged again.
-            self._varset(o1, "BLINDTRANSFER", "")
+        for var in ("BLINDTRANSFER", "ATTENDEDTRANSFER"):
+            if o1.variables.get(var):
+                # A transferred channel forgets its transferer once it is bridged again.
+                self._varset(o1, var, "")
         self._varset(d1, "BRIDGEPEER", o1.name)
         self._varset(o1, "BRIDGEPEER", d1.name)
         call.phase = Phase.BRIDGED

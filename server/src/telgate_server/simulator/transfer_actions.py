@@ -1,6 +1,6 @@
-"""AMI actions that move calls: BlindTransfer and Redirect (with ExtraChannel).
+"""AMI actions that move calls: BlindTransfer, Atxfer and Redirect (with ExtraChannel).
 
-Texts are manager.c's (action_blind_transfer, action_redirect): a missing
+Texts are manager.c's (action_blind_transfer, action_atxfer, action_redirect): a missing
 header or channel is refused before anything happens; the result maps to its
 sentence. The simulator can only move a bridged lab call's ;1 half to
 ``[from-internal] 2XX``; anything else answers the failure sentence.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..backends.ami.codec import Message
-from . import transfers
+from . import atxfer, transfers
 
 if TYPE_CHECKING:
     from .misc_actions import Handler
@@ -39,6 +39,30 @@ async def blind_transfer(s: AmiSession, msg: Message) -> None:
         return
     s.success(msg, text)
     move()
+
+
+async def attended_transfer(s: AmiSession, msg: Message) -> None:
+    """Atxfer: Channel (the transferer), Exten, optional Context. It only queues the
+    feature code and the digits (see atxfer.py), so it answers Success whatever the
+    transfer does next."""
+    name = msg.get("Channel") or ""
+    exten = msg.get("Exten") or ""
+    if not name:
+        s.error(msg, "No channel specified")
+        return
+    if not exten:
+        s.error(msg, "No extension specified")
+        return
+    ch = s.lookup(name)
+    if ch is None:
+        s.error(msg, "Channel specified does not exist")
+        return
+    engine = s.sim.engine
+    if not engine.world.atxfer_code:
+        s.error(msg, "No attended transfer feature code found")
+        return
+    s.success(msg, "Atxfer successfully queued")
+    atxfer.book(engine).queue(ch, msg.get("Context") or "", exten)
 
 
 async def redirect(s: AmiSession, msg: Message) -> None:
@@ -77,6 +101,7 @@ async def redirect(s: AmiSession, msg: Message) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
+    "atxfer": attended_transfer,
     "blindtransfer": blind_transfer,
     "redirect": redirect,
 }

@@ -162,6 +162,10 @@ class World:
     # The Dial() options [from-internal] uses for _2XX.
     dial_timeout: int = 20
     dial_options: str = "tT"
+    # features.conf [featuremap] atxfer (empty: Atxfer answers that no code is set).
+    atxfer_code: str = "*2"
+    # features.conf [general] transferdigittimeout, in seconds.
+    transfer_digit_timeout: float = 3.0
 
     def has_exten(self, context: str, exten: str) -> bool:
         """Whether ``exten`` exists in ``context`` (the lab dialplan)."""
