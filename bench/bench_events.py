@@ -60,7 +60,7 @@ from typing import Any
 
 import grpc
 from telgate.v1 import events_pb2, events_pb2_grpc
-from telgate_server.app import Gateway
+from telgate_server.app import Gateway, tune_gc
 from telgate_server.backends.ami.codec import Header
 from telgate_server.config import load_settings
 from telgate_server.events.model import Event
@@ -134,6 +134,7 @@ async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
 
     setattr(hub, "publish", recording_publish)  # noqa: B010 (instance override)
     await gw.start()
+    tune_gc()  # as `telgate serve` does
     backend = gw.registry.get("pbx")
     while backend.status.state.value != "up":  # noqa: ASYNC110
         await asyncio.sleep(0.02)

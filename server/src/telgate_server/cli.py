@@ -12,13 +12,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from telgate_server.app import Gateway
+from telgate_server.app import Gateway, tune_gc
 from telgate_server.config import Settings, load_settings
 
 
 async def serve(settings: Settings, listen: str | None) -> None:
     gateway = Gateway(settings)
     await gateway.start(listen)
+    tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,8 +1,9 @@
 """EventService: batched server streams from the event hub.
 
-An event fanned out to many subscribers is converted to protobuf and
-serialized once: the wire bytes of its ``SubscribeResponse.events`` entry are
-cached on the neutral event (``Event.encoded``), and each batch is the
+An event fanned out to many subscribers is serialized once, straight from
+the neutral event (api/wire.py writes what protobuf would): the wire bytes
+of its ``SubscribeResponse.events`` entry are cached on the neutral event
+(``Event.encoded``), and each batch is the
 concatenation of those entries plus the epoch field, which is exactly the
 encoding of a ``SubscribeResponse`` (a repeated message field is the
 concatenation of its entries, in any order relative to other fields). The
@@ -20,7 +21,7 @@ import grpc
 from telgate.v1 import events_pb2
 
 from telgate_server import errors
-from telgate_server.api import convert
+from telgate_server.api import convert, wire
 from telgate_server.api.status import abort_with, streaming
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
@@ -60,7 +61,7 @@ def encoded(event: Event) -> bytes:
     message), converted and cached on first use."""
     data = event.encoded
     if data is None:
-        body = convert.event(event).SerializeToString()
+        body = wire.event_bytes(event)
         data = event.encoded = _EVENTS_TAG + _varint(len(body)) + body
     return data
 

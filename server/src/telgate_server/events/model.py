@@ -10,12 +10,40 @@ new typed event needs its proto message and one line in the backend's table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 Field = tuple[str, str]
+
+
+class LazyFields(Sequence[Field]):
+    """An event's raw fields kept in a compact form (e.g. the text of an AMI
+    message) and read from it on each use.
+
+    An event in the replay buffer then holds one string rather than a list of
+    pairs: less memory, and far fewer objects for the garbage collector to
+    walk. Reading them costs a parse, so read them once per use."""
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def text_length(self) -> int:
+        """The total length of the names and values (for :func:`estimate_size`)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    # Mutable in meaning, like the list it stands for.
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,15 +56,53 @@ class BridgeInfo:
     num_channels: int = 0
 
 
-@dataclass(frozen=True, slots=True)
 class Typed:
-    """A typed payload: ``kind`` names the API payload field, ``values`` its fields."""
+    """A typed payload: ``kind`` names the API payload field, ``values`` its fields.
 
-    kind: str
-    values: Mapping[str, Any]
+    The values are given, or built on first use by ``build`` (which must not
+    depend on anything that changes after the event was made): most events
+    are published to no subscriber that wants them converted, and the hub's
+    filters need only the kind."""
+
+    __slots__ = ("_build", "_values", "kind")
+
+    def __init__(
+        self,
+        kind: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        build: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        if (values is None) == (build is None):
+            raise TypeError("Typed needs either values or build")
+        self.kind = kind
+        self._values = values
+        self._build = build
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """The payload's fields by API field name."""
+        values = self._values
+        if values is None:
+            assert self._build is not None
+            values = self._values = self._build()
+            # Drop what the builder held (e.g. the AMI message).
+            self._build = None
+        return values
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.values.get(name, default)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Typed):
+            return NotImplemented
+        return self.kind == other.kind and self.values == other.values
+
+    # Its values are a mapping (unhashable), as with the dataclass it replaced.
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Typed(kind={self.kind!r}, values={self.values!r})"
 
 
 @dataclass(slots=True)
@@ -45,7 +111,8 @@ class Event:
 
     backend: str
     name: str
-    fields: list[Field]
+    # In wire order, repeated names kept (a list, or LazyFields).
+    fields: Sequence[Field]
     received_at: float
     channel: str = ""
     unique_id: str = ""
@@ -82,7 +149,12 @@ def estimate_size(event: Event) -> int:
     """A cheap estimate of the memory an event holds: its text, the object
     overheads, and room for the encoded copy the api layer caches (about the
     size of the text again)."""
+    fields = event.fields
     text = len(event.name) + len(event.channel) + len(event.unique_id) + len(event.linked_id)
-    text += sum(map(len, chain.from_iterable(event.fields)))
-    size = _EVENT_OVERHEAD + 2 * text + _FIELD_OVERHEAD * len(event.fields)
+    if isinstance(fields, LazyFields):
+        # Counted as if split, so the replay buffer's bound means what it did.
+        text += fields.text_length
+    else:
+        text += sum(map(len, chain.from_iterable(fields)))
+    size = _EVENT_OVERHEAD + 2 * text + _FIELD_OVERHEAD * len(fields)
     return size + _PAYLOAD_OVERHEAD if event.payload is not None else size

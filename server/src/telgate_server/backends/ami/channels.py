@@ -29,38 +29,87 @@ def parse_hms(value: str | None) -> float | None:
         return None
 
 
+# The channel block's header names, lower-cased as Message.by_name keys them.
+_BLOCK = (
+    "channel",
+    "uniqueid",
+    "linkedid",
+    "channelstate",
+    "channelstatedesc",
+    "calleridnum",
+    "calleridname",
+    "connectedlinenum",
+    "connectedlinename",
+    "language",
+    "accountcode",
+    "context",
+    "exten",
+    "priority",
+)
+# Prefix -> its block's keys (`dest` -> `destchannel`, ...), built on first use.
+_BLOCK_KEYS: dict[str, tuple[str, ...]] = {}
+
+
+def _block_keys(prefix: str) -> tuple[str, ...]:
+    keys = _BLOCK_KEYS.get(prefix)
+    if keys is None:
+        lower = prefix.lower()
+        keys = _BLOCK_KEYS[prefix] = tuple(lower + key for key in _BLOCK)
+    return keys
+
+
 def has_channel(msg: Message, prefix: str = "") -> bool:
-    return msg.get(f"{prefix}Channel") is not None and msg.get(f"{prefix}Uniqueid") is not None
+    """Whether the message carries the channel block with this prefix."""
+    keys = _BLOCK_KEYS.get(prefix) or _block_keys(prefix)
+    index = msg.by_name
+    return keys[0] in index and keys[1] in index
 
 
 def channel_from(msg: Message, prefix: str = "", *, now: float | None = None) -> ChannelInfo:
     """The channel block with the given prefix ("" for the main one)."""
-    g = msg.get
+    # One dict lookup per header: this runs for most events (typed payloads, state).
+    (
+        k_chan,
+        k_uid,
+        k_linked,
+        k_state,
+        k_desc,
+        k_cnum,
+        k_cname,
+        k_lnum,
+        k_lname,
+        k_lang,
+        k_acct,
+        k_ctx,
+        k_exten,
+        k_prio,
+    ) = _BLOCK_KEYS.get(prefix) or _block_keys(prefix)
+    g = msg.by_name.get
     info = ChannelInfo(
-        name=g(f"{prefix}Channel") or "",
-        unique_id=g(f"{prefix}Uniqueid") or "",
-        linked_id=g(f"{prefix}Linkedid") or "",
-        state=_int(g(f"{prefix}ChannelState")),
-        state_desc=g(f"{prefix}ChannelStateDesc") or "",
-        caller_num=g(f"{prefix}CallerIDNum") or "",
-        caller_name=g(f"{prefix}CallerIDName") or "",
-        connected_num=g(f"{prefix}ConnectedLineNum") or "",
-        connected_name=g(f"{prefix}ConnectedLineName") or "",
-        language=g(f"{prefix}Language") or "",
-        account_code=g(f"{prefix}AccountCode") or "",
-        context=g(f"{prefix}Context") or "",
-        exten=g(f"{prefix}Exten") or "",
-        priority=_int(g(f"{prefix}Priority")),
+        name=g(k_chan) or "",
+        unique_id=g(k_uid) or "",
+        linked_id=g(k_linked) or "",
+        state=_int(g(k_state)),
+        state_desc=g(k_desc) or "",
+        caller_num=g(k_cnum) or "",
+        caller_name=g(k_cname) or "",
+        connected_num=g(k_lnum) or "",
+        connected_name=g(k_lname) or "",
+        language=g(k_lang) or "",
+        account_code=g(k_acct) or "",
+        context=g(k_ctx) or "",
+        exten=g(k_exten) or "",
+        priority=_int(g(k_prio)),
         created_at=now if now is not None else time.time(),
     )
     if not prefix:
         # List items (CoreShowChannel, Status) add these.
-        info.application = g("Application") or ""
-        info.application_data = g("ApplicationData") or g("Data") or ""
-        info.bridge_id = g("BridgeId") or g("BridgeID") or ""
-        duration = parse_hms(g("Duration"))
-        if duration is None and g("Seconds"):
-            duration = float(_int(g("Seconds")))
+        info.application = g("application") or ""
+        info.application_data = g("applicationdata") or g("data") or ""
+        info.bridge_id = g("bridgeid") or ""
+        duration = parse_hms(g("duration"))
+        if duration is None and g("seconds"):
+            duration = float(_int(g("seconds")))
         info.duration = duration
         if msg.name == "Status":
             # Asterisk 22 answers `Variables:` with `Variable: NAME=value` lines

@@ -16,7 +16,7 @@ on (reference/ami.md §1, §6):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ProtocolError",
     "encode_banner",
     "encode_message",
+    "parse_headers",
 ]
 
 Header = tuple[str, str]
@@ -73,13 +74,15 @@ class Message:
     events are routed by name and dropped, so most are never split.
     """
 
-    __slots__ = ("_headers", "_index", "_lower", "_raw")
+    __slots__ = ("_first_header", "_headers", "_index", "_lower", "_raw")
 
     def __init__(self, headers: list[Header]) -> None:
         self._headers: list[Header] | None = headers
         self._raw: str | None = None
         self._lower: str | None = None
         self._index: dict[str, str] | None = None
+        # The first header, parsed once: name, kind and routing read it several times.
+        self._first_header: Header | None = None
 
     @classmethod
     def _from_wire(cls, raw: str) -> Message:
@@ -89,6 +92,7 @@ class Message:
         msg._raw = raw
         msg._lower = None
         msg._index = None
+        msg._first_header = None
         return msg
 
     @classmethod
@@ -109,6 +113,13 @@ class Message:
         self._headers = headers
         self._raw = self._lower = None
         self._index = None
+        self._first_header = None
+
+    @property
+    def text(self) -> str | None:
+        """The message's lines as framed on the wire (without the blank line
+        that ends it), or None for a message built from pairs."""
+        return self._raw
 
     @property
     def kind(self) -> str:
@@ -121,10 +132,15 @@ class Message:
         return self._first()[1]
 
     def _first(self) -> Header:
-        headers = self._headers
-        if headers is not None:
-            return headers[0] if headers else ("", "")
-        return _parse_line((self._raw or "").partition("\r\n")[0])
+        first = self._first_header
+        if first is None:
+            headers = self._headers
+            if headers is not None:
+                first = headers[0] if headers else ("", "")
+            else:
+                first = _parse_line((self._raw or "").partition("\r\n")[0])
+            self._first_header = first
+        return first
 
     @property
     def is_event(self) -> bool:
@@ -141,29 +157,48 @@ class Message:
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of ``name`` (case-insensitive), or ``default``."""
         index = self._index
+        if index is not None:
+            return index.get(name.lower(), default)
+        raw = self._raw
+        if raw is not None and self._headers is None and raw.isascii():
+            # Not split yet: read the one value from the text.
+            key = _KEYS.get(name) or _search_key(name)
+            if key:
+                # The first line that starts with `name:`, in the lower-cased text.
+                lower = self._lower
+                if lower is None:
+                    lower = self._lower = "\r\n" + raw.lower()
+                at = lower.find(key)
+                if at < 0:
+                    return default
+                start = at + len(key) - 2  # just after the colon, as an index of raw
+                if raw.startswith(" ", start):
+                    end = raw.find("\r\n", start)
+                    return raw[start + 1 :] if end < 0 else raw[start + 1 : end]
+                # `Key:` without a space after it: the general rule below decides.
+        return self.by_name.get(name.lower(), default)
+
+    @property
+    def by_name(self) -> Mapping[str, str]:
+        """The first value of each header by lower-cased name (splits the text);
+        read-only.
+
+        For code that reads many headers of one message: a dict lookup with a
+        lower-cased constant costs a fraction of a :meth:`get` call."""
+        index = self._index
         if index is None:
-            raw = self._raw
-            if raw is not None and self._headers is None and raw.isascii():
-                # Not split yet: read the one value from the text.
-                key = _KEYS.get(name) or _search_key(name)
-                if key:
-                    # The first line that starts with `name:`, in the lower-cased text.
-                    lower = self._lower
-                    if lower is None:
-                        lower = self._lower = "\r\n" + raw.lower()
-                    at = lower.find(key)
-                    if at < 0:
-                        return default
-                    start = at + len(key) - 2  # just after the colon, as an index of raw
-                    if raw.startswith(" ", start):
-                        end = raw.find("\r\n", start)
-                        return raw[start + 1 :] if end < 0 else raw[start + 1 : end]
-                    # `Key:` without a space after it: the general rule below decides.
             index = {}
-            for key, value in self.headers:
-                index.setdefault(key.lower(), value)
+            setdefault = index.setdefault
+            headers = self._headers
+            # Pairs split only for the index are not kept: the text can give
+            # them again, and a list of pairs per message costs memory and
+            # garbage collector work.
+            for key, value in _parse_block(self._raw or "") if headers is None else headers:
+                setdefault(key.lower(), value)
             self._index = index
-        return index.get(name.lower(), default)
+            # The lower-cased text only serves lookups before the split.
+            self._lower = None
+        return index
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name)
@@ -220,6 +255,11 @@ def _parse_line(line: str) -> Header:
         # `Key:` with nothing after it, or a line without the space.
         name, _, value = line.partition(":")
     return name, value
+
+
+def parse_headers(text: str) -> list[Header]:
+    """The (name, value) pairs of a message's text (see :attr:`Message.text`)."""
+    return _parse_block(text)
 
 
 def _parse_block(block: str) -> list[Header]:

@@ -3,20 +3,26 @@ payload for every event in ``TYPED`` (one line per AMI event).
 
 Each table row names the API payload field and, per API field, a getter that
 reads it from the AMI message (`chan("Dest")` reads the `Dest*` channel block,
-`num("Cause")` an integer header, `secs("HoldTime")` a duration...)."""
+`num("Cause")` an integer header, `secs("HoldTime")` a duration...). A getter
+is called with the message and the time the gateway received it.
+
+The payload is built lazily (:class:`~telgate_server.events.model.Typed`):
+only when a subscriber's stream converts the event, or a feature reads it."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
+from typing import Any, overload
 
 from telgate_server.backends.ami.channels import _int, channel_from, endpoint_of, has_channel
-from telgate_server.backends.ami.codec import Message
+from telgate_server.backends.ami.codec import Message, parse_headers
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import ChannelInfo, OriginateOutcome
 
-Getter = Callable[[Message], Any]
+# (message, time.time() when it was received) -> the API field's value, or None.
+Getter = Callable[[Message, float], Any]
 
 # OriginateResponse `Reason` (the last control frame) -> outcome (ami.md §7).
 ORIGINATE_REASONS: dict[int, OriginateOutcome] = {
@@ -36,34 +42,61 @@ def originate_outcome(msg: Message) -> OriginateOutcome:
     return ORIGINATE_REASONS.get(_int(msg.get("Reason"), -1), OriginateOutcome.FAILED)
 
 
+class HeaderText(ev.LazyFields):
+    """The raw fields of an AMI event, read from its text on each use."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __len__(self) -> int:
+        return self.text.count("\r\n") + 1  # one pair per line
+
+    @overload
+    def __getitem__(self, index: int) -> ev.Field: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ev.Field]: ...
+    def __getitem__(self, index: int | slice) -> ev.Field | list[ev.Field]:
+        return parse_headers(self.text)[index]
+
+    def __iter__(self) -> Iterator[ev.Field]:
+        return iter(parse_headers(self.text))
+
+    @property
+    def text_length(self) -> int:
+        # Each line adds ": " to its name and value, and lines are CRLF-separated.
+        return len(self.text) - 4 * len(self) + 2
+
+
 # -- getters ------------------------------------------------------------------
 
 
 def chan(prefix: str = "") -> Getter:
     """The channel block with this prefix, or None when the event has none."""
 
-    def get(msg: Message) -> ChannelInfo | None:
-        return channel_from(msg, prefix) if has_channel(msg, prefix) else None
+    def get(msg: Message, now: float) -> ChannelInfo | None:
+        return channel_from(msg, prefix, now=now) if has_channel(msg, prefix) else None
 
     return get
 
 
 def text(header: str) -> Getter:
-    return lambda msg: msg.get(header)
+    return lambda msg, now: msg.get(header)
 
 
 def num(header: str) -> Getter:
-    return lambda msg: _int(msg.get(header)) if msg.get(header) is not None else None
+    return lambda msg, now: _int(msg.get(header)) if msg.get(header) is not None else None
 
 
 def flag(header: str) -> Getter:
-    return lambda msg: (msg.get(header) or "").lower() in ("1", "yes", "true", "on")
+    return lambda msg, now: (msg.get(header) or "").lower() in ("1", "yes", "true", "on")
 
 
 def secs(header: str, scale: float = 1.0) -> Getter:
     """A duration in seconds (``scale=0.001`` for milliseconds)."""
 
-    def get(msg: Message) -> float | None:
+    def get(msg: Message, now: float) -> float | None:
         value = msg.get(header)
         try:
             return float(value) * scale if value not in (None, "") else None
@@ -76,7 +109,7 @@ def secs(header: str, scale: float = 1.0) -> Getter:
 def epoch(header: str) -> Getter:
     """A POSIX time; Asterisk's 0 means never."""
 
-    def get(msg: Message) -> float | None:
+    def get(msg: Message, now: float) -> float | None:
         value = _int(msg.get(header))
         return float(value) if value > 0 else None
 
@@ -84,15 +117,15 @@ def epoch(header: str) -> Getter:
 
 
 def const(value: Any) -> Getter:
-    return lambda msg: value
+    return lambda msg, now: value
 
 
 def mapped(header: str, names: Mapping[str, str]) -> Getter:
     """An enum value name from the header's text (unknown texts: unset)."""
-    return lambda msg: names.get(msg.get(header) or "")
+    return lambda msg, now: names.get(msg.get(header) or "")
 
 
-def bridge(msg: Message) -> ev.BridgeInfo | None:
+def bridge(msg: Message, now: float) -> ev.BridgeInfo | None:
     g = msg.get
     if g("BridgeUniqueid") is None:
         return None
@@ -106,7 +139,7 @@ def bridge(msg: Message) -> ev.BridgeInfo | None:
     )
 
 
-def member_status(msg: Message) -> int | None:
+def member_status(msg: Message, now: float) -> int | None:
     """Asterisk device state 0..8 as the MemberStatus enum number (1..9)."""
     value = msg.get("Status")
     return _int(value) + 1 if value is not None and value.isdigit() and int(value) <= 8 else None
@@ -128,14 +161,14 @@ MEMBER: dict[str, Getter] = {
 
 
 def nested(spec: Mapping[str, Getter]) -> Getter:
-    return lambda msg: {name: get(msg) for name, get in spec.items()}
+    return lambda msg, now: {name: get(msg, now) for name, get in spec.items()}
 
 
-def originate_status(msg: Message) -> str:
+def originate_status(msg: Message, now: float) -> str:
     return originate_outcome(msg).name
 
 
-def originate_unique_id(msg: Message) -> str:
+def originate_unique_id(msg: Message, now: float) -> str:
     uid = msg.get("Uniqueid") or ""
     return "" if uid == "<unknown>" else uid
 
@@ -236,40 +269,50 @@ TYPED: dict[str, tuple[str, Mapping[str, Getter]]] = {
 }  # fmt: skip
 
 
-def typed_payload(msg: Message) -> ev.Typed | None:
-    """The typed payload of a known event, or None."""
+def _values(msg: Message, spec: Mapping[str, Getter], now: float) -> dict[str, Any]:
+    return {name: value for name, get in spec.items() if (value := get(msg, now)) is not None}
+
+
+def typed_payload(msg: Message, now: float | None = None) -> ev.Typed | None:
+    """The typed payload of a known event, or None (``now``: when it was
+    received, the channels' ``created_at``; default: now)."""
     row = TYPED.get(msg.name)
     if row is None:
         return None
     kind, spec = row
-    values = {name: get(msg) for name, get in spec.items()}
-    return ev.Typed(kind, {k: v for k, v in values.items() if v is not None})
+    return ev.Typed(kind, _values(msg, spec, time.time() if now is None else now))
 
 
 def to_event(backend: str, msg: Message) -> ev.Event:
-    """The neutral event for one AMI event message."""
-    g = msg.get
-    channel = g("Channel") or g("DestChannel") or g("SpyeeChannel") or ""
-    unique_id = g("Uniqueid") or g("DestUniqueid") or g("SpyeeUniqueid") or ""
-    linked_id = g("Linkedid") or g("DestLinkedid") or g("SpyeeLinkedid") or ""
+    """The neutral event for one AMI event message (its typed payload is built
+    when first read)."""
+    g = msg.by_name.get
+    channel = g("channel") or g("destchannel") or g("spyeechannel") or ""
+    unique_id = g("uniqueid") or g("destuniqueid") or g("spyeeuniqueid") or ""
+    linked_id = g("linkedid") or g("destlinkedid") or g("spyeelinkedid") or ""
     if unique_id == "<unknown>":
         unique_id = ""
     exts = {
         x
-        for x in (g("CallerIDNum"), g("Exten"), g("DestCallerIDNum"), g("DestExten"))
+        for x in (g("calleridnum"), g("exten"), g("destcalleridnum"), g("destexten"))
         if x and x != "<unknown>"
     }
-    for chan_name in (channel, g("DestChannel")):
-        if chan_name:
-            exts.add(endpoint_of(chan_name))
+    if channel:
+        exts.add(endpoint_of(channel))
+    if dest := g("destchannel"):
+        exts.add(endpoint_of(dest))
+    now = time.time()
+    name = msg.name
+    row = TYPED.get(name)
+    text = msg.text
     return ev.Event(
         backend=backend,
-        name=msg.name,
-        fields=msg.headers,
-        received_at=time.time(),
+        name=name,
+        fields=msg.headers if text is None else HeaderText(text),
+        received_at=now,
         channel=channel,
         unique_id=unique_id,
         linked_id=linked_id,
-        payload=typed_payload(msg),
+        payload=None if row is None else ev.Typed(row[0], build=partial(_values, msg, row[1], now)),
         extensions=tuple(exts),
     )

@@ -72,7 +72,7 @@ class ChannelTable:
             created = channel_from(msg)
             self._by_id[created.unique_id] = created
             return
-        uid = msg.get("Uniqueid")
+        uid = msg.by_name.get("uniqueid")
         if uid is None:
             return
         if name == "Hangup":
@@ -91,31 +91,36 @@ class ChannelTable:
 
     @staticmethod
     def _update(info: ChannelInfo, msg: Message) -> None:
-        g = msg.get
+        g = msg.by_name.get
         name = msg.name
-        if (state := g("ChannelState")) is not None and state.isdigit():
+        if (state := g("channelstate")) is not None and state.isdigit():
             info.state = int(state)
-            info.state_desc = g("ChannelStateDesc") or info.state_desc
-        if (channel := g("Channel")) is not None:
+            info.state_desc = g("channelstatedesc") or info.state_desc
+        if (channel := g("channel")) is not None:
             info.name = channel
-        for attr, key in (
-            ("caller_num", "CallerIDNum"),
-            ("caller_name", "CallerIDName"),
-            ("connected_num", "ConnectedLineNum"),
-            ("connected_name", "ConnectedLineName"),
-            ("context", "Context"),
-            ("exten", "Exten"),
-        ):
+        for attr, key in _UPDATED:
             if (value := g(key)) is not None:
                 setattr(info, attr, value)
-        if (prio := g("Priority")) is not None and prio.isdigit():
+        if (prio := g("priority")) is not None and prio.isdigit():
             info.priority = int(prio)
         if name == "Newexten":
-            info.application = g("Application") or ""
-            info.application_data = g("AppData") or ""
+            info.application = g("application") or ""
+            info.application_data = g("appdata") or ""
         elif name == "BridgeEnter":
-            info.bridge_id = g("BridgeUniqueid") or ""
+            info.bridge_id = g("bridgeuniqueid") or ""
         elif name == "BridgeLeave":
             info.bridge_id = ""
-        elif name == "Rename" and (new := g("Newname")):
+        elif name == "Rename" and (new := g("newname")):
             info.name = new
+
+
+# ChannelInfo attribute <- header (lower-cased, as Message.by_name keys it),
+# copied whenever an event carries it.
+_UPDATED = (
+    ("caller_num", "calleridnum"),
+    ("caller_name", "calleridname"),
+    ("connected_num", "connectedlinenum"),
+    ("connected_name", "connectedlinename"),
+    ("context", "context"),
+    ("exten", "exten"),
+)
