@@ -16,14 +16,27 @@ import grpc
 import pytest
 from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from telgate.v1 import calls_pb2_grpc, cdrs_pb2, cdrs_pb2_grpc, common_pb2
+from telgate.v1 import (
+    calls_pb2_grpc,
+    cdrs_pb2,
+    cdrs_pb2_grpc,
+    common_pb2,
+    events_pb2,
+    events_pb2_grpc,
+)
 from telgate_server.app import Gateway
 from telgate_server.backends.ami.codec import Message
 from telgate_server.cdr.model import Disposition
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.cdr.conftest import make_cdr
-from tests.integration.conftest import LAB_SECRET, LAB_USER, gateway_settings, start_gateway
+from tests.integration.conftest import (
+    LAB_SECRET,
+    LAB_USER,
+    EventReader,
+    gateway_settings,
+    start_gateway,
+)
 from tests.integration.test_calls import error_info, originate_request
 
 REPO = Path(__file__).resolve().parents[2]
@@ -406,3 +419,20 @@ async def test_cdrs_turned_off_answer_unimplemented(sim: AmiSimulator, cdr_data_
         assert not await asyncio.to_thread(cdr_data_dir.exists)  # no database either
     finally:
         await gw.stop(0)
+
+
+async def test_stored_cdrs_are_also_events(sim: AmiSimulator, channel: grpc.aio.Channel) -> None:
+    events = events_pb2_grpc.EventServiceStub(channel)
+    reader = EventReader(
+        events.Subscribe(
+            events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(types=["cdr_recorded"]))
+        )
+    )
+    await reader.wait_for(lambda r: len(r.responses) >= 1)
+    sim.engine.emit_message(cdr_event(7), "cdr")
+    await reader.wait_for(lambda r: len(r.events) >= 1)
+    (event,) = reader.events
+    stored = await read_all(channel)
+    assert event.cdr_recorded.cdr == stored[-1]
+    assert event.name == "telgate.CdrRecorded"
+    await reader.close()

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import gc
 import logging
+import time
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -28,7 +29,7 @@ from telgate.v1 import (
     supervision_pb2_grpc,
 )
 
-from telgate_server.api import unimplemented
+from telgate_server.api import cdr_convert, unimplemented
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
@@ -38,15 +39,22 @@ from telgate_server.api.queues import QueueServicer
 from telgate_server.api.supervision import SupervisionServicer
 from telgate_server.backends.ami.backend import AmiBackend
 from telgate_server.cdr.ingest import CdrIngest, CdrSource
+from telgate_server.cdr.model import Cdr
 from telgate_server.cdr.retention import Retention
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import AmiBackendConfig, Settings
+from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import Backend, BackendRegistry
 from telgate_server.gateway.model import LinkState, LinkStatus
 
 log = logging.getLogger("telgate")
+
+
+def _cdr_values(record: Cdr) -> dict[str, object]:
+    return {"cdr": cdr_convert.cdr(record)}
+
 
 SERVICE_NAMES = [
     d.services_by_name[name].full_name
@@ -123,7 +131,7 @@ class Gateway:
             queue_size=cdr.queue_size,
             batch_size=cdr.batch_size,
             batch_delay=cdr.batch_delay,
-            on_stored=self.cdr_feed.publish,
+            on_stored=self._cdrs_stored,
         )
         self.cdr_retention = Retention(
             self.cdr_store,
@@ -138,6 +146,23 @@ class Gateway:
         self.health = health.aio.HealthServicer()
         self.server = grpc.aio.server()
         self.port = 0
+
+    def _cdrs_stored(self, cdrs: list[Cdr]) -> None:
+        """Committed CDRs go to StreamCdrs followers and, as `cdr_recorded`
+        events, to Subscribe (converted only if a subscriber takes them)."""
+        self.cdr_feed.publish(cdrs)
+        for record in cdrs:
+            self.hub.publish(
+                ev.Event(
+                    backend=record.backend,
+                    name="telgate.CdrRecorded",
+                    fields=[("Cursor", str(record.cursor)), ("SourceId", record.source_id)],
+                    received_at=time.time(),
+                    channel=record.channel,
+                    linked_id=record.linked_call_id,
+                    payload=ev.Typed("cdr_recorded", build=functools.partial(_cdr_values, record)),
+                )
+            )
 
     def _serve_health(self, backend: Backend, status: LinkStatus) -> None:
         serving = (
