@@ -564,3 +564,22 @@ def test_banner_split_across_reads() -> None:
     assert isinstance(items[0], Banner)
     assert items[0].text == BANNER
     assert len(_messages(items)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The usual shape: every line has ": ".
+        "Event: VarSet\r\nVariable: A\r\nVALUE: x: y\r\nvalue: second\r\nEmpty: ",
+        # A line without ": " takes the general rule (`Key:` and bare text).
+        "Event: VarSet\r\nNoSpace:x\r\nVariable: A\r\nbare line\r\nvariable: B",
+    ],
+)
+def test_by_name_keeps_the_first_value_of_each_name(text: str) -> None:
+    (msg,) = Parser(expect_banner=False).feed(text.encode() + b"\r\n\r\n")
+    assert isinstance(msg, Message)
+    expected: dict[str, str] = {}
+    for name, value in Message(list(msg.headers)).headers:
+        expected.setdefault(name.lower(), value)
+    assert dict(msg.by_name) == expected
+    assert msg.by_name["variable"] == "A"

@@ -549,6 +549,45 @@ async def test_event_queue_overflow_reports_dropped_and_keeps_responses(
         assert conn.status.state is UP
 
 
+async def test_a_burst_longer_than_a_slice_keeps_wire_order_with_answers(
+    server: ScriptedAmiServer,
+) -> None:
+    """The dispatcher drains the FIFO in slices (one wake-up per socket read):
+    an answer in the middle of a long burst still resolves its action after
+    the events before it and before the events after it, and the reader gets
+    to run between slices."""
+    server.handlers["getvar"] = silent
+    before, after = 700, 600  # several dispatch slices each
+    async with connected(server.port, event_queue_size=10_000) as (conn, rec):
+        assert await conn.wait_up(3)
+        await eventually(lambda: [e.name for e in rec.events] == ["FullyBooted"])
+        pending = asyncio.create_task(conn.action("Getvar", [("Variable", "X")], timeout=3))
+        getvar = await server.wait_action("Getvar")
+        # For each event: was the answer already handed to the action?
+        answered_at: list[bool] = []
+        rec.hook = lambda msg: answered_at.append(pending_future_done())
+
+        def pending_future_done() -> bool:
+            found = conn._pending.get(getvar.action_id or "")
+            return found is None or found.future.done()
+
+        def event(i: int) -> bytes:
+            return b"Event: VarSet\r\nPrivilege: dialplan,all\r\nValue: %d\r\n\r\n" % i
+
+        burst = b"".join(event(i) for i in range(before))
+        burst += (
+            b"Response: Success\r\nActionID: %s\r\nValue: 1\r\n\r\n"
+            % (getvar.action_id or "").encode()
+        )
+        burst += b"".join(event(i) for i in range(before, before + after))
+        server.connections[0].send_raw(burst)
+        await eventually(lambda: len(answered_at) == before + after)
+        assert [int(e["Value"]) for e in rec.events[1:]] == list(range(before + after))
+        assert answered_at == [False] * before + [True] * after
+        assert (await pending).ok
+        assert not any(e.name == DROPPED_EVENT for e in rec.events)
+
+
 # ---------------------------------------------------------------- stop
 
 

@@ -3,6 +3,7 @@ writes for the converted message, and the lazy typed payload is the eager one.""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -169,3 +170,51 @@ def test_usual_events_take_the_fast_paths(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.undo()
     monkeypatch.setattr(convert, "event", refused)
     assert all(wire.event_bytes(e) == expected[e.sequence] for e in events)
+
+
+def _ami_event(text: str, sequence: int = 7) -> ev.Event:
+    (msg,) = Parser(expect_banner=False).feed(text.encode() + b"\r\n\r\n")
+    assert isinstance(msg, Message)
+    return _numbered(to_event("pbx", msg), sequence)
+
+
+_VARSET = (
+    "Event: VarSet\r\nPrivilege: dialplan,all\r\nChannel: PJSIP/201-00000001\r\n"
+    "ChannelState: 6\r\nChannelStateDesc: Up\r\nCallerIDNum: 201\r\nCallerIDName: Zoë\r\n"
+    "ConnectedLineNum: 09120000000\r\nConnectedLineName: <unknown>\r\nLanguage: en\r\n"
+    "AccountCode: \r\nContext: from-internal\r\nExten: 0912\r\nPriority: 3\r\n"
+    "Uniqueid: 1.1\r\nLinkedid: 1.1\r\nOdd line without separator\r\nNoSpace:x\r\n"
+    "Long: " + "y" * 200 + "\r\nVariable: N\r\nValue: {n}"
+)
+
+
+def test_cached_lines_and_channels_encode_as_protobuf_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The raw fields are written per line from a cache, and the channel block
+    from a cache of its encoded parts: a hit, a miss, and a cache that starts
+    over when full all write what protobuf writes."""
+    monkeypatch.setattr(wire, "_LINE_ENTRIES", {})
+    monkeypatch.setattr(wire, "_CHANNEL_PARTS", {})
+    for n in range(3):
+        _same(_ami_event(_VARSET.format(n=n), n + 1))
+    assert "Channel: PJSIP/201-00000001" in wire._LINE_ENTRIES
+    assert not any(len(line) > wire._LINE_CACHED_MAX for line in wire._LINE_ENTRIES)
+    # A changed block is a new entry, not the old one.
+    _same(_ami_event(_VARSET.format(n=9).replace("ChannelState: 6", "ChannelState: 5")))
+    assert len(wire._CHANNEL_PARTS) == 2
+    monkeypatch.setattr(wire, "_LINE_ENTRIES_MAX", 4)
+    monkeypatch.setattr(wire, "_CHANNEL_PARTS_MAX", 1)
+    for n in range(3):
+        _same(_ami_event(_VARSET.format(n=n).replace("Up", f"Up{n}"), n + 1))
+    assert len(wire._LINE_ENTRIES) <= 4 and len(wire._CHANNEL_PARTS) == 1
+
+
+def test_estimate_size_counts_lazy_fields_as_split() -> None:
+    # Lines with ": " (the estimate assumes it of every line).
+    text = _VARSET.format(n=1).replace("Odd line without separator\r\nNoSpace:x\r\n", "")
+    event = _ami_event(text)
+    assert isinstance(event.fields, ev.LazyFields)
+    split = dataclasses.replace(event, fields=list(event.fields))
+    assert event.fields.measure() == (len(split.fields), event.fields.text_length)
+    assert ev.estimate_size(event) == ev.estimate_size(split)

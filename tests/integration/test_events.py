@@ -306,14 +306,34 @@ async def test_linked_id_filter_gives_exactly_one_call(channel: grpc.aio.Channel
 
     linked = {a.call.linked_id for a in answers}
     await everything.wait_for(lambda r: all(hangups(r.events, x) == 4 for x in linked))
-    expected = [
-        e.sequence
-        for e in everything.events
-        if e.linked_id == ours.linked_id and e.sequence > ours.event_sequence
-    ]
-    await one.wait_for(lambda r: len(r.events) >= len(expected))
-    await asyncio.sleep(0.1)  # nothing else may follow
-    assert [e.sequence for e in one.events] == expected
+
+    def slices() -> tuple[list[int], list[int]]:
+        mine = [e.sequence for e in one.events]
+        theirs = [
+            e.sequence
+            for e in everything.events
+            if e.linked_id == ours.linked_id and e.sequence > ours.event_sequence
+        ]
+        return mine, theirs
+
+    async def settled() -> None:
+        # More of the call (its CDRs) may still come after the hangups; both
+        # streams are in order, so once they reached the same last sequence of
+        # this call, the filtered one must equal the firehose's slice.
+        while True:
+            mine, theirs = slices()
+            if (
+                mine
+                and theirs
+                and mine[-1] == theirs[-1]
+                and hangups(one.events, ours.linked_id) == 4
+            ):
+                return
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(settled(), 10)
+    mine, theirs = slices()
+    assert mine == theirs
     assert {e.linked_id for e in one.events} == {ours.linked_id}
     kinds = one.kinds()
     assert "channel_created" in kinds and kinds.count("channel_hung_up") == 4

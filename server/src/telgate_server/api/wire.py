@@ -153,8 +153,43 @@ def _raw_field_text(name: str, value: str) -> str:
 _FIELD_TEXT_KEY = _FIELD_KEY.decode("ascii")
 
 
+# Entries of Event.fields by the line of text they were written from (see
+# _raw_fields). Most header lines repeat from event to event (Privilege,
+# Channel, Uniqueid, ChannelState, Context, ...); the cache is bounded by
+# starting over when full, which costs one rewrite of each line still in use.
+_LINE_ENTRIES: dict[str, bytes] = {}
+_LINE_ENTRIES_MAX = 8192
+# Longer lines are rarely repeated: not worth the memory.
+_LINE_CACHED_MAX = 128
+
+
 def _raw_fields(fields: Sequence[ev.Field]) -> bytes:
     """Every ``Field`` entry of ``Event.fields``, in order.
+
+    Fields kept as lines of text (:meth:`~ev.LazyFields.lines`) are written
+    one line at a time, each from a cache of the entries of lines seen
+    before: a field's entry depends on its line alone, and the concatenation
+    of the entries is the repeated field."""
+    if isinstance(fields, ev.LazyFields) and (lines := fields.lines()) is not None:
+        cache = _LINE_ENTRIES
+        get = cache.get
+        entries = [get(line) or _line_entry(line, fields.field_of) for line in lines]
+        return b"".join(entries)
+    return _raw_fields_of(fields)
+
+
+def _line_entry(line: str, field_of: Callable[[str], ev.Field]) -> bytes:
+    """The entry of one line of raw fields, remembered when worth it."""
+    entry = _raw_fields_of([field_of(line)])
+    if len(line) <= _LINE_CACHED_MAX:
+        if len(_LINE_ENTRIES) >= _LINE_ENTRIES_MAX:
+            _LINE_ENTRIES.clear()
+        _LINE_ENTRIES[line] = entry
+    return entry
+
+
+def _raw_fields_of(fields: Sequence[ev.Field]) -> bytes:
+    """Every ``Field`` entry of ``Event.fields``, in order, from the pairs.
 
     The usual header is short ASCII: its entry is then text whose lengths are
     one-byte varints, so the whole block is built as one string and encoded
@@ -199,23 +234,58 @@ def _channel(info: ChannelInfo, backend: bytes) -> bytes:
     if info.duration is not None:
         times += _delimited(b"\x6a", _duration(info.duration))
     if 0 <= priority < 128:
-        try:
-            head, tail = _channel_text(info, state)
-        except IndexError:  # a length of 128 or more
-            pass
-        else:
-            if head.isascii() and tail.isascii():
-                return b"".join(
-                    (
-                        backend,
-                        head.encode("ascii"),
-                        times,
-                        tail.encode("ascii"),
-                        # Field 16's key is two bytes, the first not ASCII.
-                        _string(b"\x82\x01", info.language),
-                    )
-                )
+        # A channel's block repeats from event to event (every VarSet,
+        # Newexten... of a call carries it), and only its times change: the
+        # rest is written once per distinct block.
+        key = (
+            info.name,
+            info.unique_id,
+            info.linked_id,
+            state,
+            info.state_desc,
+            info.caller_num,
+            info.caller_name,
+            info.connected_num,
+            info.connected_name,
+            info.context,
+            info.exten,
+            priority,
+            info.application,
+            info.application_data,
+            info.bridge_id,
+            info.account_code,
+            info.language,
+        )
+        parts = _CHANNEL_PARTS.get(key)
+        if parts is None:
+            parts = _channel_parts(info, state)
+            if len(_CHANNEL_PARTS) >= _CHANNEL_PARTS_MAX:
+                _CHANNEL_PARTS.clear()
+            _CHANNEL_PARTS[key] = parts
+        if parts:
+            head, tail = parts
+            return b"".join((backend, head, times, tail))
     return _channel_bytes(info, state, backend, times)
+
+
+# The fields of a Channel before and after its times, by the values they are
+# written from (see _channel); b"", b"" for a block _channel_text cannot
+# write. Bounded by starting over when full.
+_CHANNEL_PARTS: dict[tuple[object, ...], tuple[bytes, bytes] | tuple[()]] = {}
+_CHANNEL_PARTS_MAX = 4096
+
+
+def _channel_parts(info: ChannelInfo, state: int) -> tuple[bytes, bytes] | tuple[()]:
+    """A Channel's fields before its times and after them, encoded; () when
+    it is not short ASCII (the general path writes it)."""
+    try:
+        head, tail = _channel_text(info, state)
+    except IndexError:  # a length of 128 or more
+        return ()
+    if not (head.isascii() and tail.isascii()):
+        return ()
+    # Field 16's key is two bytes, the first not ASCII.
+    return head.encode("ascii"), tail.encode("ascii") + _string(b"\x82\x01", info.language)
 
 
 def _channel_text(info: ChannelInfo, state: int) -> tuple[str, str]:

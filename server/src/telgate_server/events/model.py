@@ -34,6 +34,23 @@ class LazyFields(Sequence[Field]):
     def text_length(self) -> int:
         """The total length of the names and values (for :func:`estimate_size`)."""
 
+    def measure(self) -> tuple[int, int]:
+        """(number of fields, :attr:`text_length`) at once: the hub asks for
+        both on every event, and each may cost a scan of the text."""
+        return len(self), self.text_length
+
+    def lines(self) -> list[str] | None:
+        """The fields as units of text, one field each and in order, when they
+        are kept that way (e.g. an AMI message's ``Name: value`` lines), else
+        None. :meth:`field_of` reads one unit: the same unit always gives the
+        same field, so an encoder may cache what it writes for a unit."""
+        return None
+
+    @staticmethod
+    def field_of(line: str) -> Field:
+        """The field one unit of :meth:`lines` holds."""
+        raise NotImplementedError
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence) and not isinstance(other, str):
             return list(self) == list(other)
@@ -153,8 +170,10 @@ def estimate_size(event: Event) -> int:
     text = len(event.name) + len(event.channel) + len(event.unique_id) + len(event.linked_id)
     if isinstance(fields, LazyFields):
         # Counted as if split, so the replay buffer's bound means what it did.
-        text += fields.text_length
+        count, length = fields.measure()
+        text += length
     else:
+        count = len(fields)
         text += sum(map(len, chain.from_iterable(fields)))
-    size = _EVENT_OVERHEAD + 2 * text + _FIELD_OVERHEAD * len(fields)
+    size = _EVENT_OVERHEAD + 2 * text + _FIELD_OVERHEAD * count
     return size + _PAYLOAD_OVERHEAD if event.payload is not None else size

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 
 __all__ = [
     "Banner",
@@ -187,14 +188,28 @@ class Message:
         lower-cased constant costs a fraction of a :meth:`get` call."""
         index = self._index
         if index is None:
-            index = {}
-            setdefault = index.setdefault
             headers = self._headers
-            # Pairs split only for the index are not kept: the text can give
-            # them again, and a list of pairs per message costs memory and
-            # garbage collector work.
-            for key, value in _parse_block(self._raw or "") if headers is None else headers:
-                setdefault(key.lower(), value)
+            parts = None
+            if headers is None:
+                # The usual case, built in one comprehension (every event's
+                # index is built, so this is hot): each line's (name, ": ",
+                # value), last line first so that the first value of a
+                # repeated name is the one kept.
+                parts = [line.partition(": ") for line in (self._raw or "").split("\r\n")]
+                if "" in map(_second, parts):
+                    parts = None  # some line has no ": ": the general rule below
+                else:
+                    parts.reverse()
+                    index = {key.lower(): value for key, _, value in parts}
+            if parts is None:
+                index = {}
+                setdefault = index.setdefault
+                # Pairs split only for the index are not kept: the text can give
+                # them again, and a list of pairs per message costs memory and
+                # garbage collector work.
+                for key, value in _parse_block(self._raw or "") if headers is None else headers:
+                    setdefault(key.lower(), value)
+            assert index is not None
             self._index = index
             # The lower-cased text only serves lookups before the split.
             self._lower = None
@@ -235,6 +250,7 @@ class Message:
 
 
 _new_message = object.__new__
+_second = itemgetter(1)
 
 # Header name -> the text that starts its line in a lower-cased message
 # ("\r\nactionid:"), or "" for a name that must not be searched that way.

@@ -63,10 +63,25 @@ class HeaderText(ev.LazyFields):
     def __iter__(self) -> Iterator[ev.Field]:
         return iter(parse_headers(self.text))
 
+    def lines(self) -> list[str]:
+        """The message's ``Name: value`` lines, one field each."""
+        return self.text.split("\r\n")
+
+    @staticmethod
+    def field_of(line: str) -> ev.Field:
+        """The (name, value) of one line, as :func:`parse_headers` reads it."""
+        return parse_headers(line)[0]
+
     @property
     def text_length(self) -> int:
+        return self.measure()[1]
+
+    def measure(self) -> tuple[int, int]:
+        """(fields, text length) with one scan of the text."""
+        text = self.text
+        count = text.count("\r\n") + 1
         # Each line adds ": " to its name and value, and lines are CRLF-separated.
-        return len(self.text) - 4 * len(self) + 2
+        return count, len(text) - 4 * count + 2
 
 
 # -- getters ------------------------------------------------------------------
