@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from telgate_server import errors
-from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.backend import AmiBackend, _Originate
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.playback import check_recording
 from telgate_server.backends.ami.queues import queues_from
@@ -15,6 +15,7 @@ from telgate_server.gateway.model import (
     ListenMode,
     ListenSession,
     ListenState,
+    OriginatedCall,
     PlaybackControl,
     PlaybackInfo,
     PlaybackState,
@@ -149,3 +150,14 @@ async def test_control_is_refused_unless_the_channel_is_in_controlplayback() -> 
         await backend.playback.control("pb-2", PlaybackControl.PAUSE)
     with pytest.raises(errors.NotFound):
         await backend.playback.control("pb-nope", PlaybackControl.PAUSE)
+
+
+def test_unanswered_originates_are_forgotten_after_the_window() -> None:
+    backend = _backend()
+    call = OriginatedCall("pbx", "r1", "tg-1", "tg-1-2", "tg-1")
+    stale = _Originate(call, expires=0.0)  # long past
+    backend._by_action["tg-7"] = stale
+    backend._by_uid["tg-1"] = stale
+    backend._by_request["r1"] = stale
+    backend._expire_requests()
+    assert not backend._by_action and not backend._by_uid and not backend._by_request

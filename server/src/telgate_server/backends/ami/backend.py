@@ -253,9 +253,12 @@ class AmiBackend:
     # -- call control ------------------------------------------------------
 
     def _expire_requests(self) -> None:
+        """Forgets originates older than the idempotency window, including ones
+        whose OriginateResponse never came (the link dropped meanwhile)."""
         now = time.monotonic()
-        for key in [k for k, p in self._by_request.items() if p.expires < now]:
-            del self._by_request[key]
+        for table in (self._by_request, self._by_action, self._by_uid):
+            for key in [k for k, p in table.items() if p.expires < now]:
+                del table[key]
 
     async def originate(self, params: OriginateParams) -> OriginatedCall:
         self._expire_requests()

@@ -4,8 +4,6 @@ sentences mapped to gateway errors (reference/ami.md §4, §10)."""
 
 from __future__ import annotations
 
-import time
-
 from telgate_server import errors
 from telgate_server.backends.ami import actions
 from telgate_server.backends.ami.channels import _int
@@ -199,6 +197,3 @@ class AmiQueues:
                 metadata=meta,
             )
         actions.raise_for(response, backend=self.backend, action=action, subject=f"on {queue}")
-
-
-__all__ = ["AmiQueues", "caller_from", "member_from", "queues_from", "time"]
