@@ -30,6 +30,10 @@ moment the client's stream yielded the message that carried it
 (``time.monotonic()`` in the load process; CLOCK_MONOTONIC is one clock for
 every process of a Linux host).
 
+Each run also reports the gateway's garbage collector pauses during it, per
+generation: ``g0:3/20.5ms`` is 3 young collections, the longest 20.5 ms (a
+pause delays every event waiting behind it, so it shows in the p99).
+
 Memory: the gateway's RSS (/proc/self/status VmRSS) before and with 1,000
 idle subscribers; then with one subscriber that opens its stream and never
 reads while the 10 linked-id subscribers receive a flood: its queue
@@ -48,6 +52,7 @@ import array
 import asyncio
 import contextlib
 import cProfile
+import gc
 import multiprocessing as mp
 import os
 import platform
@@ -133,6 +138,21 @@ async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
         arrivals.append(event.received_mono)
 
     setattr(hub, "publish", recording_publish)  # noqa: B010 (instance override)
+    # Collector pauses, by generation: [count, total seconds, longest].
+    pauses = [[0, 0.0, 0.0] for _ in range(3)]
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+            return
+        took = time.perf_counter() - gc_started[0]
+        p = pauses[info["generation"]]
+        p[0] += 1
+        p[1] += took
+        p[2] = max(p[2], took)
+
+    gc.callbacks.append(on_gc)
     await gw.start()
     tune_gc()  # as `telgate serve` does
     backend = gw.registry.get("pbx")
@@ -155,8 +175,12 @@ async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
                     "cut": hub.cut_count,
                     "last_sequence": hub.last_sequence,
                     "buffered": hub.buffered,
+                    "gc": [list(p) for p in pauses],
                 }
             )
+        elif command == "gc-reset":
+            for p in pauses:
+                p[:] = [0, 0.0, 0.0]
         elif command == "arrivals":
             first, last = args
             conn.send(arrivals[first - 1 : last].tolist())
@@ -298,6 +322,13 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
 
 
+def gc_summary(pauses: list[list[float]]) -> str:
+    """The collector's pauses of one run: per generation, count / longest ms."""
+    return " ".join(
+        f"g{g}:{int(n)}/{longest * 1000:.1f}ms" for g, (n, _, longest) in enumerate(pauses)
+    )
+
+
 @dataclass
 class Scenario:
     name: str
@@ -327,6 +358,7 @@ async def run_scenario(
     for label, count, pace in runs:
         for i, client in enumerate(clients):
             client.expect(scenario.share(i, count))
+        remote.conn.send(("gc-reset",))
         before = await remote.ask("stats")
         first_seq = before["last_sequence"] + 1
         started = time.monotonic()
@@ -354,7 +386,8 @@ async def run_scenario(
             f"deliveries {delivered:>8,}  gateway CPU {cpu / count * 1e6:6.1f} us/ev "
             f"= {count / cpu if cpu else float('inf'):>9,.0f} ev/s per core  "
             f"latency p50 {percentile(latencies, 50):6.2f} ms  "
-            f"p99 {percentile(latencies, 99):7.2f} ms"
+            f"p99 {percentile(latencies, 99):7.2f} ms  "
+            f"GC {gc_summary(after['gc'])}"
             + (f"  !! {len(errors)} client(s) short or failed: {errors[0].error}" if errors else "")
         )
         if errors:

@@ -510,6 +510,23 @@ async def test_events_in_order(server: ScriptedAmiServer) -> None:
         ]
 
 
+async def test_an_event_with_an_action_id_and_no_action_in_flight_is_an_event(
+    server: ScriptedAmiServer,
+) -> None:
+    # With no action pending the connection skips the ActionID lookup: such an
+    # event (e.g. one a PBX tags with another client's id) is delivered as is.
+    async with connected(server.port) as (conn, rec):
+        assert await conn.wait_up(3)
+        srv = server.connections[0]
+        srv.send(("Event", "Status"), ("ActionID", "someone-else"), ("Channel", "PJSIP/1-1"))
+        srv.send(("Event", "VarSet"), ("Value", "after"))
+        await eventually(lambda: len(rec.names()) == 2)
+        assert [(e.name, e.action_id) for e in rec.events if e.name != "FullyBooted"] == [
+            ("Status", "someone-else"),
+            ("VarSet", None),
+        ]
+
+
 async def test_event_queue_overflow_reports_dropped_and_keeps_responses(
     server: ScriptedAmiServer,
 ) -> None:

@@ -89,6 +89,22 @@ async def test_batches_take_what_is_queued_and_heartbeat_when_idle() -> None:
     assert await asyncio.wait_for(anext(stream), 5) == []  # heartbeat
 
 
+async def test_an_idle_stream_heartbeats_after_batches_too() -> None:
+    # One heartbeat timer serves the whole stream (re-armed as batches go
+    # out): once the events stop, the heartbeat still comes.
+    hub = EventHub()
+    sub, _ = hub.subscribe(EVERYTHING)
+    stream = sub.batches(max_batch=5, heartbeat=0.01)
+    for i in range(3):
+        hub.publish(_event(i))
+        assert [e.sequence for e in await anext(stream)] == [i + 1]
+    assert await asyncio.wait_for(anext(stream), 5) == []  # heartbeat
+    hub.publish(_event(3))
+    assert [e.sequence for e in await anext(stream)] == [4]
+    assert await asyncio.wait_for(anext(stream), 5) == []
+    await stream.aclose()
+
+
 def test_filters_and_across_lists_or_within() -> None:
     call = EventFilter.build(linked_ids=["L1"], types=["Hangup", "channel_created"])
     assert call.matches(_event(0, linked="L1", name="Hangup"))

@@ -110,6 +110,22 @@ def test_gateway_events_and_unusual_values() -> None:
     _same(_event([], ev.Typed("queue_member_status", {"member": {"status": 3}})))
 
 
+def test_payload_values_in_any_order_encode_in_field_order() -> None:
+    # The encoder skips its sort when the values come in field order: both
+    # orders, and a mix, must give protobuf's bytes.
+    channel = ChannelInfo(name="PJSIP/201-00000001", unique_id="1.1", created_at=1.5)
+    values: dict[str, Any] = {"channel": channel, "cause": 16, "cause_text": "Normal Clearing"}
+    for order in (["channel", "cause", "cause_text"], ["cause_text", "cause", "channel"],
+                  ["cause", "channel", "cause_text"]):  # fmt: skip
+        typed = ev.Typed("channel_hung_up", {k: values[k] for k in order})
+        _same(_event([], typed, name="Hangup"))
+    agent = {"queue": "q", "interface": "PJSIP/1", "caller": channel, "hold_time": 2.0}
+    _same(_event([], ev.Typed("agent_connected", agent), name="AgentConnect"))
+    _same(
+        _event([], ev.Typed("agent_connected", dict(reversed(agent.items()))), name="AgentConnect")
+    )
+
+
 def test_what_it_cannot_write_goes_through_protobuf() -> None:
     channel = ChannelInfo(name="Local/1@x-0;1", unique_id="1.2", variables={"A": "1", "B": "2"})
     _same(_event([], ev.Typed("channel_created", {"channel": channel})))

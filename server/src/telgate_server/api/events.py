@@ -13,6 +13,7 @@ heartbeats) are ordinary protobuf messages."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -137,13 +138,15 @@ class EventServicer:
             if gap is not None:
                 first.gap.CopyFrom(convert.gap(gap))
             yield first
-            async for batch in sub.batches(max_batch, heartbeat):
-                if batch:
-                    yield encode_batch(head, batch)
-                else:
-                    yield events_pb2.SubscribeResponse(
-                        epoch=epoch, heartbeat_time=convert.timestamp(time.time())
-                    )
+            # Closed with the stream, so that its heartbeat timer goes too.
+            async with contextlib.aclosing(sub.batches(max_batch, heartbeat)) as batches:
+                async for batch in batches:
+                    if batch:
+                        yield encode_batch(head, batch)
+                    else:
+                        yield events_pb2.SubscribeResponse(
+                            epoch=epoch, heartbeat_time=convert.timestamp(time.time())
+                        )
         except SubscriberTooSlow as exc:
             await abort_with(
                 context,

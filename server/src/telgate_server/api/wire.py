@@ -503,6 +503,10 @@ def _message(descriptor: Descriptor, values: Mapping[str, Any], backend: bytes) 
     plans = _plans(descriptor)
     parts: list[tuple[int, bytes]] = []
     present = False
+    # The values usually come in field order already (the payload tables list
+    # them so): then the sort, a good part of this function's cost, is skipped.
+    last = 0
+    ordered = True
     for name, value in values.items():
         if value is None:
             continue
@@ -513,10 +517,14 @@ def _message(descriptor: Descriptor, values: Mapping[str, Any], backend: bytes) 
         if data is not None:
             present = True
             if data:
-                parts.append((plan.number, data))
+                number = plan.number
+                if number < last:
+                    ordered = False
+                last = number
+                parts.append((number, data))
     if not present:
         return None
-    if len(parts) > 1:
+    if not ordered:
         parts.sort(key=_number)
     return b"".join([data for _, data in parts])
 

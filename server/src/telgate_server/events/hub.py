@@ -28,7 +28,7 @@ import collections
 import itertools
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 
 from telgate_server import errors
@@ -121,28 +121,54 @@ class Subscription:
             self.last_sent = batch[-1].sequence
         return batch
 
-    async def batches(self, max_batch: int, heartbeat: float) -> AsyncIterator[list[Event]]:
+    async def batches(self, max_batch: int, heartbeat: float) -> AsyncGenerator[list[Event], None]:
         """Yields batches as they become available: whatever is queued when the
         consumer asks, up to ``max_batch``, never waiting to fill one up. An
-        empty list is a heartbeat after ``heartbeat`` seconds of silence.
+        empty list is a heartbeat after ``heartbeat`` seconds without a yield.
         Raises SubscriberTooSlow once the queue overflowed."""
         loop = asyncio.get_running_loop()
-        while True:
-            if not self._queue and not self.overflowed:
-                waiter: asyncio.Future[None] = loop.create_future()
-                self._waiter = waiter
-                timer = loop.call_later(heartbeat, _wake, waiter)
-                try:
-                    await waiter
-                finally:
-                    timer.cancel()
-                    self._waiter = None
+        # One heartbeat timer per interval, not one per wait: a busy stream
+        # waits thousands of times a second, and a TimerHandle made and
+        # cancelled each time cost more than the wait itself. The timer is
+        # armed for the deadline; when it fires early (something was yielded
+        # since), it re-arms for the new deadline.
+        deadline = loop.time() + heartbeat
+        timer: asyncio.TimerHandle | None = None
+
+        def on_timer() -> None:
+            nonlocal timer
+            if loop.time() < deadline:
+                timer = loop.call_at(deadline, on_timer)
+                return
+            timer = None
+            if self._waiter is not None:
+                _wake(self._waiter)
+
+        try:
+            while True:
                 if not self._queue and not self.overflowed:
-                    yield []
-                    continue
-            if self.overflowed:
-                raise SubscriberTooSlow(self.last_sent, self.limit)
-            yield self.take(max_batch)
+                    if timer is None:
+                        timer = loop.call_at(deadline, on_timer)
+                    waiter: asyncio.Future[None] = loop.create_future()
+                    self._waiter = waiter
+                    try:
+                        await waiter
+                    finally:
+                        self._waiter = None
+                    if not self._queue and not self.overflowed:
+                        if loop.time() < deadline:
+                            continue  # woken early (e.g. a replay of nothing)
+                        deadline = loop.time() + heartbeat
+                        yield []
+                        continue
+                if self.overflowed:
+                    raise SubscriberTooSlow(self.last_sent, self.limit)
+                batch = self.take(max_batch)
+                deadline = loop.time() + heartbeat
+                yield batch
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def close(self) -> None:
         """Stops receiving events (idempotent)."""

@@ -121,9 +121,25 @@ def channel_from(msg: Message, prefix: str = "", *, now: float | None = None) ->
     return info
 
 
+# Channel name -> endpoint: a channel's name recurs on each of its events, and
+# every event asks (to_event). Bounded by starting over when full.
+_ENDPOINTS: dict[str, str] = {}
+_ENDPOINTS_MAX = 4096
+
+
 def endpoint_of(channel_name: str) -> str:
     """The endpoint part of a channel name: `PJSIP/201-0000000a` -> `201`,
     `Local/201@phones-00000000;1` -> `201`."""
+    endpoint = _ENDPOINTS.get(channel_name)
+    if endpoint is None:
+        endpoint = _endpoint_of(channel_name)
+        if len(_ENDPOINTS) >= _ENDPOINTS_MAX:
+            _ENDPOINTS.clear()
+        _ENDPOINTS[channel_name] = endpoint
+    return endpoint
+
+
+def _endpoint_of(channel_name: str) -> str:
     _, _, rest = channel_name.partition("/")
     rest = rest.split(";")[0]
     if "@" in rest:

@@ -630,9 +630,12 @@ class AmiConnection:
 
         The dispatcher is not woken here: the reader wakes it once per read
         (:meth:`_wake`)."""
-        action_id = msg.action_id
         if msg.is_response or (
-            action_id is not None and (action_id in self._pending or action_id in self._abandoned)
+            # With no action in flight nothing can correlate: skip the lookup
+            # (its first use on a message lower-cases the whole text).
+            (self._pending or self._abandoned)
+            and (action_id := msg.action_id) is not None
+            and (action_id in self._pending or action_id in self._abandoned)
         ):
             self._queue.append(msg)
             return
@@ -700,8 +703,8 @@ class AmiConnection:
             self._abandoned.clear()
 
     def _route(self, msg: Message) -> None:
-        action_id = msg.action_id
         if msg.is_response:
+            action_id = msg.action_id
             pending = self._pending.get(action_id) if action_id is not None else None
             if pending is None:
                 if action_id is not None and _is_list_start(msg):
@@ -715,7 +718,9 @@ class AmiConnection:
                 self._finish(action_id, pending, ActionResult(msg, [], None))
             return
         if msg.is_event:
-            if action_id is not None:
+            # Only an event carrying the ActionID of an action in flight (or
+            # abandoned) is a list item: with none, skip the lookup.
+            if (self._pending or self._abandoned) and (action_id := msg.action_id) is not None:
                 pending = self._pending.get(action_id)
                 if pending is not None and pending.is_list and pending.response is not None:
                     if _is_list_complete(msg):

@@ -97,7 +97,11 @@ def chan(prefix: str = "") -> Getter:
 
 
 def text(header: str) -> Getter:
-    return lambda msg, now: msg.get(header)
+    # The backend builds every event's name index first (AmiBackend._on_event),
+    # so a lookup with the lower-cased name is what Message.get would do, minus
+    # a call and a lower().
+    key = header.lower()
+    return lambda msg, now: msg.by_name.get(key)
 
 
 def num(header: str) -> Getter:

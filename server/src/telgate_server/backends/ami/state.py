@@ -98,9 +98,19 @@ class ChannelTable:
             info.state_desc = g("channelstatedesc") or info.state_desc
         if (channel := g("channel")) is not None:
             info.name = channel
-        for attr, key in _UPDATED:
-            if (value := g(key)) is not None:
-                setattr(info, attr, value)
+        # Unrolled (rather than setattr over a table): this runs for most events.
+        if (value := g("calleridnum")) is not None:
+            info.caller_num = value
+        if (value := g("calleridname")) is not None:
+            info.caller_name = value
+        if (value := g("connectedlinenum")) is not None:
+            info.connected_num = value
+        if (value := g("connectedlinename")) is not None:
+            info.connected_name = value
+        if (value := g("context")) is not None:
+            info.context = value
+        if (value := g("exten")) is not None:
+            info.exten = value
         if (prio := g("priority")) is not None and prio.isdigit():
             info.priority = int(prio)
         if name == "Newexten":
@@ -112,15 +122,3 @@ class ChannelTable:
             info.bridge_id = ""
         elif name == "Rename" and (new := g("newname")):
             info.name = new
-
-
-# ChannelInfo attribute <- header (lower-cased, as Message.by_name keys it),
-# copied whenever an event carries it.
-_UPDATED = (
-    ("caller_num", "calleridnum"),
-    ("caller_name", "calleridname"),
-    ("connected_num", "connectedlinenum"),
-    ("connected_name", "connectedlinename"),
-    ("context", "context"),
-    ("exten", "exten"),
-)
