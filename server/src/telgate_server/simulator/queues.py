@@ -160,12 +160,9 @@ class QueueBook:
 
     # -------------------------------------------------------------- events
 
-    def member_block(self, m: Member) -> list[Header]:
-        """The member headers of QueueMemberStatus/Added/Removed/Pause/Penalty."""
+    def _member_state(self, m: Member) -> list[Header]:
+        """The headers both member formats share, in Asterisk's order."""
         return [
-            ("Queue", m.queue),
-            ("MemberName", m.name),
-            ("Interface", m.interface),
             ("StateInterface", m.state_interface),
             ("Membership", "dynamic" if m.dynamic else "static"),
             ("Penalty", str(m.penalty)),
@@ -177,6 +174,15 @@ class QueueBook:
             ("Status", str(self.status(m))),
             ("Paused", "1" if m.paused else "0"),
             ("PausedReason", m.paused_reason),
+        ]
+
+    def member_block(self, m: Member) -> list[Header]:
+        """The member headers of QueueMemberStatus/Added/Removed/Pause/Penalty."""
+        return [
+            ("Queue", m.queue),
+            ("MemberName", m.name),
+            ("Interface", m.interface),
+            *self._member_state(m),
             ("Ringinuse", "0"),
             ("Wrapuptime", "0"),
         ]
@@ -326,22 +332,13 @@ class QueueBook:
         ]
 
     def member_item(self, m: Member) -> list[Header]:
-        """A QueueStatus QueueMember event's headers (before the ActionID)."""
+        """A QueueStatus QueueMember event's headers (before the ActionID): named
+        `Name` / `Location` there, and without Ringinuse."""
         return [
             ("Queue", m.queue),
             ("Name", m.name),
             ("Location", m.interface),
-            ("StateInterface", m.state_interface),
-            ("Membership", "dynamic" if m.dynamic else "static"),
-            ("Penalty", str(m.penalty)),
-            ("CallsTaken", str(m.calls_taken)),
-            ("LastCall", str(m.last_call)),
-            ("LastPause", str(m.last_pause)),
-            ("LoginTime", str(m.login_time)),
-            ("InCall", "1" if m.in_call else "0"),
-            ("Status", str(self.status(m))),
-            ("Paused", "1" if m.paused else "0"),
-            ("PausedReason", m.paused_reason),
+            *self._member_state(m),
             ("Wrapuptime", "0"),
         ]
 

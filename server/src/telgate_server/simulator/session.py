@@ -525,33 +525,35 @@ class AmiSession:
         headers += [("Output", line) for line in lines]
         self.send(headers)
 
-    async def _setvar(self, msg: Message) -> None:
+    def _variable_target(self, msg: Message) -> tuple[str, Channel | None] | None:
+        """Setvar/Getvar's variable and channel (None: global), or None after
+        answering the error Asterisk gives."""
         var = msg.get("Variable") or ""
         if not var:
             self.error(msg, "No variable specified")
-            return
+            return None
         name = msg.get("Channel") or ""
         ch = None
         if name:
             ch = self.lookup(name)
             if ch is None:
                 self.error(msg, "No such channel")
-                return
+                return None
+        return var, ch
+
+    async def _setvar(self, msg: Message) -> None:
+        target = self._variable_target(msg)
+        if target is None:
+            return
+        var, ch = target
         self.sim.engine.set_var(ch, var, msg.get("Value") or "")
         self.success(msg, "Variable Set")
 
     async def _getvar(self, msg: Message) -> None:
-        var = msg.get("Variable") or ""
-        if not var:
-            self.error(msg, "No variable specified")
+        target = self._variable_target(msg)
+        if target is None:
             return
-        name = msg.get("Channel") or ""
-        ch = None
-        if name:
-            ch = self.lookup(name)
-            if ch is None:
-                self.error(msg, "No such channel")
-                return
+        var, ch = target
         value = self.sim.engine.get_var(ch, var)
         self.send([*self.head(msg, "Success"), ("Variable", var), ("Value", value or "")])
 
