@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from telgate.v1 import events_pb2, supervision_pb2
 from telgate_server import errors
+from telgate_server.api.events import encoded
 from telgate_server.backends.ami.backend import AmiBackend, _Originate
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.playback import check_recording
@@ -11,6 +13,7 @@ from telgate_server.backends.ami.queues import queues_from
 from telgate_server.config import AmiBackendConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub
+from telgate_server.events.model import DATA, KIND, Record
 from telgate_server.gateway.model import (
     ListenMode,
     ListenSession,
@@ -31,7 +34,12 @@ def _messages(name: str) -> list[Message]:
 
 def _backend() -> AmiBackend:
     config = AmiBackendConfig(username="u", secret="s")  # type: ignore[arg-type]
-    return AmiBackend("pbx", config, EventHub())
+    return AmiBackend("pbx", config, EventHub(encoded))
+
+
+def _decoded(r: Record) -> events_pb2.Event:
+    """The event a hub record carries, as a subscriber decodes it."""
+    return events_pb2.SubscribeResponse.FromString(r[DATA]).events[0]
 
 
 def _list_items(msgs: list[Message], action_id: str) -> list[Message]:
@@ -93,13 +101,13 @@ def test_chanspy_session_follows_start_and_stop() -> None:
         if msg.name == "ChanSpyStart":
             assert session.state is ListenState.ACTIVE
             assert session.listener_channel == start["SpyerChannel"]
-    published = [e for e in sub.take(100_000) if e.kind in ("listen_started", "listen_stopped")]
+    kinds = ("listen_started", "listen_stopped")
+    listens = [_decoded(r) for r in sub.take(100_000) if r[KIND] in kinds]
     assert session.state is ListenState.ENDED and session.ended_at is not None
-    assert [e.kind for e in published] == ["listen_started", "listen_stopped"]
-    for event in published:
-        assert event.payload is not None
-        assert event.payload.get("session_id") == "ls-1"
-        assert event.payload.get("mode") == "WHISPER"
+    assert [e.WhichOneof("payload") for e in listens] == list(kinds)
+    for started_or_stopped in (listens[0].listen_started, listens[1].listen_stopped):
+        assert started_or_stopped.session_id == "ls-1"
+        assert started_or_stopped.mode == supervision_pb2.LISTEN_MODE_WHISPER
 
 
 def test_playback_state_follows_what_the_pbx_reports() -> None:
@@ -130,7 +138,7 @@ def test_playback_state_follows_what_the_pbx_reports() -> None:
     assert info.state is PlaybackState.STOPPED
     assert info.status_text == "REMOTESTOPPED"
     assert info.end_offset == pytest.approx(5.02)
-    kinds = [e.kind for e in sub.take(100)]
+    kinds = [r[KIND] for r in sub.take(100)]
     assert kinds == ["playback_started", "playback_finished"]
 
 

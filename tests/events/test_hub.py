@@ -7,11 +7,16 @@ import asyncio
 
 import pytest
 from telgate_server import errors
+from telgate_server.api.events import encoded
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, SubscriberTooSlow
-from telgate_server.events.model import Event, Typed, estimate_size
+from telgate_server.events.model import SEQUENCE, Event, Record, Typed, record
 
 EVERYTHING = EventFilter()
+
+
+def _record(event: Event) -> Record:
+    return record(event, b"")
 
 
 def _event(i: int, *, linked: str = "", name: str = "VarSet", channel: str = "") -> Event:
@@ -19,17 +24,17 @@ def _event(i: int, *, linked: str = "", name: str = "VarSet", channel: str = "")
 
 
 def test_sequences_increase_by_one_within_an_epoch() -> None:
-    hub = EventHub()
+    hub = EventHub(encoded)
     events = [_event(i) for i in range(5)]
     for e in events:
         hub.publish(e)
     assert [e.sequence for e in events] == [1, 2, 3, 4, 5]
     assert {e.epoch for e in events} == {hub.epoch}
-    assert EventHub().epoch != hub.epoch
+    assert EventHub(encoded).epoch != hub.epoch
 
 
 async def test_resume_replays_then_follows_live_exactly_once() -> None:
-    hub = EventHub(replay_size=100)
+    hub = EventHub(encoded, replay_size=100)
     for i in range(10):
         hub.publish(_event(i))
     sub, gap = hub.subscribe(EVERYTHING, after=4, epoch=hub.epoch)
@@ -37,40 +42,40 @@ async def test_resume_replays_then_follows_live_exactly_once() -> None:
     for i in range(10, 13):
         hub.publish(_event(i))
     got = sub.take(100)
-    assert [e.sequence for e in got] == list(range(5, 14))
+    assert [r[SEQUENCE] for r in got] == list(range(5, 14))
 
 
 async def test_resume_older_than_the_buffer_reports_the_lost_range() -> None:
-    hub = EventHub(replay_size=5)
+    hub = EventHub(encoded, replay_size=5)
     for i in range(20):
         hub.publish(_event(i))
     sub, gap = hub.subscribe(EVERYTHING, after=3)
     assert gap is not None and (gap.first, gap.last) == (4, 15)
-    assert [e.sequence for e in sub.take(100)] == [16, 17, 18, 19, 20]
+    assert [r[SEQUENCE] for r in sub.take(100)] == [16, 17, 18, 19, 20]
 
 
 async def test_resume_from_another_epoch_says_the_gateway_restarted() -> None:
-    hub = EventHub()
+    hub = EventHub(encoded)
     hub.publish(_event(0))
     _, gap = hub.subscribe(EVERYTHING, after=1, epoch="some-old-epoch")
     assert gap is not None and gap.epoch_changed and gap.previous_epoch == "some-old-epoch"
 
 
 def test_resume_from_the_future_is_refused() -> None:
-    hub = EventHub()
+    hub = EventHub(encoded)
     hub.publish(_event(0))
     with pytest.raises(errors.InvalidArgument, match="ahead of the latest sequence 1"):
         hub.subscribe(EVERYTHING, after=7)
 
 
 async def test_a_stuck_subscriber_is_cut_and_others_get_everything() -> None:
-    hub = EventHub(subscriber_queue=10)
+    hub = EventHub(encoded, subscriber_queue=10)
     stuck, _ = hub.subscribe(EVERYTHING)
     healthy, _ = hub.subscribe(EVERYTHING)
     got: list[int] = []
     for i in range(50):
         hub.publish(_event(i))
-        got += [e.sequence for e in healthy.take(100)]
+        got += [r[SEQUENCE] for r in healthy.take(100)]
     assert got == list(range(1, 51))
     with pytest.raises(SubscriberTooSlow) as info:
         async for _ in stuck.batches(100, heartbeat=1.0):
@@ -79,46 +84,48 @@ async def test_a_stuck_subscriber_is_cut_and_others_get_everything() -> None:
 
 
 async def test_batches_take_what_is_queued_and_heartbeat_when_idle() -> None:
-    hub = EventHub()
+    hub = EventHub(encoded)
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(7):
         hub.publish(_event(i))
     stream = sub.batches(max_batch=5, heartbeat=0.01)
-    assert [e.sequence for e in await anext(stream)] == [1, 2, 3, 4, 5]
-    assert [e.sequence for e in await anext(stream)] == [6, 7]
+    assert [r[SEQUENCE] for r in await anext(stream)] == [1, 2, 3, 4, 5]
+    assert [r[SEQUENCE] for r in await anext(stream)] == [6, 7]
     assert await asyncio.wait_for(anext(stream), 5) == []  # heartbeat
 
 
 async def test_an_idle_stream_heartbeats_after_batches_too() -> None:
     # One heartbeat timer serves the whole stream (re-armed as batches go
     # out): once the events stop, the heartbeat still comes.
-    hub = EventHub()
+    hub = EventHub(encoded)
     sub, _ = hub.subscribe(EVERYTHING)
     stream = sub.batches(max_batch=5, heartbeat=0.01)
     for i in range(3):
         hub.publish(_event(i))
-        assert [e.sequence for e in await anext(stream)] == [i + 1]
+        assert [r[SEQUENCE] for r in await anext(stream)] == [i + 1]
     assert await asyncio.wait_for(anext(stream), 5) == []  # heartbeat
     hub.publish(_event(3))
-    assert [e.sequence for e in await anext(stream)] == [4]
+    assert [r[SEQUENCE] for r in await anext(stream)] == [4]
     assert await asyncio.wait_for(anext(stream), 5) == []
     await stream.aclose()
 
 
 def test_filters_and_across_lists_or_within() -> None:
     call = EventFilter.build(linked_ids=["L1"], types=["Hangup", "channel_created"])
-    assert call.matches(_event(0, linked="L1", name="Hangup"))
-    assert not call.matches(_event(0, linked="L2", name="Hangup"))
-    assert not call.matches(_event(0, linked="L1", name="VarSet"))
+    assert call.matches(_record(_event(0, linked="L1", name="Hangup")))
+    assert not call.matches(_record(_event(0, linked="L2", name="Hangup")))
+    assert not call.matches(_record(_event(0, linked="L1", name="VarSet")))
     prefix = EventFilter.build(channels=["PJSIP/201-*"])
-    assert prefix.matches(_event(0, channel="PJSIP/201-0000000a"))
-    assert not prefix.matches(_event(0, channel="PJSIP/202-0000000b"))
+    assert prefix.matches(_record(_event(0, channel="PJSIP/201-0000000a")))
+    assert not prefix.matches(_record(_event(0, channel="PJSIP/202-0000000b")))
     assert EventFilter().is_empty and not call.is_empty
 
 
 def test_the_replay_buffer_is_bounded_by_bytes_as_well_as_count() -> None:
-    size = estimate_size(_event(0))
-    hub = EventHub(replay_size=1000, replay_bytes=size * 10 + size // 2)
+    probe = EventHub(encoded)
+    probe.publish(_event(10))  # as long as the largest below
+    _, size = probe.buffered
+    hub = EventHub(encoded, replay_size=1000, replay_bytes=size * 10 + size // 2)
     for i in range(50):
         hub.publish(_event(i))
     held, nbytes = hub.buffered
@@ -126,18 +133,18 @@ def test_the_replay_buffer_is_bounded_by_bytes_as_well_as_count() -> None:
     assert hub.oldest_sequence == 41
     sub, gap = hub.subscribe(EVERYTHING, after=0)
     assert gap is not None and (gap.first, gap.last) == (1, 40)
-    assert [e.sequence for e in sub.take(100)] == list(range(41, 51))
+    assert [r[SEQUENCE] for r in sub.take(100)] == list(range(41, 51))
     # No buffer at all: every resume is a gap, live still works.
-    bare = EventHub(replay_size=0)
+    bare = EventHub(encoded, replay_size=0)
     bare.publish(_event(0))
     live, gap = bare.subscribe(EVERYTHING, after=0)
     assert gap is not None and (gap.first, gap.last) == (1, 1)
     bare.publish(_event(1))
-    assert [e.sequence for e in live.take(10)] == [2]
+    assert [r[SEQUENCE] for r in live.take(10)] == [2]
 
 
 def test_indexed_filters_deliver_each_matching_event_once() -> None:
-    hub = EventHub()
+    hub = EventHub(encoded)
     by_type, _ = hub.subscribe(EventFilter.build(types=["Hangup", "channel_hung_up"]))
     by_ext, _ = hub.subscribe(EventFilter.build(extensions=["201", "202"]))
     narrow, _ = hub.subscribe(EventFilter.build(linked_ids=["L1"], types=["Hangup"]))
@@ -149,10 +156,10 @@ def test_indexed_filters_deliver_each_matching_event_once() -> None:
     hub.publish(hangup)
     hub.publish(_event(1, linked="L1", name="VarSet", channel="PJSIP/202-00000002"))
     hub.publish(_event(2, linked="L2", name="Hangup"))
-    assert [e.sequence for e in by_type.take(10)] == [1, 3]
-    assert [e.sequence for e in by_ext.take(10)] == [1]
-    assert [e.sequence for e in narrow.take(10)] == [1]
-    assert [e.sequence for e in prefix.take(10)] == [1]
+    assert [r[SEQUENCE] for r in by_type.take(10)] == [1, 3]
+    assert [r[SEQUENCE] for r in by_ext.take(10)] == [1]
+    assert [r[SEQUENCE] for r in narrow.take(10)] == [1]
+    assert [r[SEQUENCE] for r in prefix.take(10)] == [1]
     assert by_backend.take(10) == []
     by_type.close()
     hub.publish(_event(3, name="Hangup"))
@@ -160,11 +167,11 @@ def test_indexed_filters_deliver_each_matching_event_once() -> None:
 
 
 async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_sent() -> None:
-    hub = EventHub(subscriber_queue=10)
+    hub = EventHub(encoded, subscriber_queue=10)
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(5):
         hub.publish(_event(i))
-    assert [e.sequence for e in sub.take(3)] == [1, 2, 3]
+    assert [r[SEQUENCE] for r in sub.take(3)] == [1, 2, 3]
     for i in range(20):
         hub.publish(_event(i))
     assert hub.subscriber_count == 0 and hub.cut_count == 1
@@ -175,4 +182,4 @@ async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_
     # Resuming from there replays the rest exactly.
     again, gap = hub.subscribe(EVERYTHING, after=3)
     assert gap is None
-    assert [e.sequence for e in again.take(100)] == list(range(4, 26))
+    assert [r[SEQUENCE] for r in again.take(100)] == list(range(4, 26))

@@ -3,7 +3,6 @@ writes for the converted message, and the lazy typed payload is the eager one.""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -43,10 +42,24 @@ def test_every_fixture_event_encodes_as_protobuf_does(name: str) -> None:
 def test_the_cached_entry_is_a_subscribe_response_field() -> None:
     msgs = _fixture_events("10-originate-async-call")
     batch = [_numbered(to_event("pbx", m), n) for n, m in enumerate(msgs, 1)]
-    data = encode_batch(epoch_field(EPOCH), batch)
+    data = encode_batch(epoch_field(EPOCH), [ev.record(e, encoded(e)) for e in batch])
     expected = events_pb2.SubscribeResponse(epoch=EPOCH, events=[convert.event(e) for e in batch])
     assert events_pb2.SubscribeResponse.FromString(data) == expected
-    assert all(e.encoded == encoded(e) for e in batch)
+
+
+def test_an_event_protobuf_refuses_is_still_delivered_with_its_raw_fields() -> None:
+    """A payload value the API cannot carry does not lose the event: it goes
+    out with its sequence, name and raw fields, and no payload."""
+    event = _numbered(
+        ev.Event("pbx", "VarSet", [("Event", "VarSet"), ("Value", "x")], 1.0, "C", "U", "L"), 7
+    )
+    event.payload = ev.Typed("variable_set", {"no_such_field": "x"})
+    with pytest.raises(Exception, match="no_such_field"):
+        convert.event(event)
+    got = events_pb2.SubscribeResponse.FromString(encoded(event)).events[0]
+    assert (got.sequence, got.epoch, got.backend, got.name) == (7, EPOCH, "pbx", "VarSet")
+    assert [(f.name, f.value) for f in got.fields] == [("Event", "VarSet"), ("Value", "x")]
+    assert got.WhichOneof("payload") is None
 
 
 def _event(fields: list[ev.Field], payload: ev.Typed | None = None, **kw: Any) -> ev.Event:
@@ -224,13 +237,3 @@ def test_cached_lines_and_channels_encode_as_protobuf_does(
     for n in range(3):
         _same(_ami_event(_VARSET.format(n=n).replace("Up", f"Up{n}"), n + 1))
     assert len(wire._LINE_ENTRIES) <= 4 and len(wire._CHANNEL_PARTS) == 1
-
-
-def test_estimate_size_counts_lazy_fields_as_split() -> None:
-    # Lines with ": " (the estimate assumes it of every line).
-    text = _VARSET.format(n=1).replace("Odd line without separator\r\nNoSpace:x\r\n", "")
-    event = _ami_event(text)
-    assert isinstance(event.fields, ev.LazyFields)
-    split = dataclasses.replace(event, fields=list(event.fields))
-    assert event.fields.measure() == (len(split.fields), event.fields.text_length)
-    assert ev.estimate_size(event) == ev.estimate_size(split)

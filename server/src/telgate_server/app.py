@@ -33,7 +33,7 @@ from telgate_server.api import cdr_convert, unimplemented
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
-from telgate_server.api.events import EventServicer, add_event_service
+from telgate_server.api.events import EventServicer, add_event_service, encoded
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
 from telgate_server.api.supervision import SupervisionServicer
@@ -113,6 +113,7 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.hub = EventHub(
+            encoded,
             subscriber_queue=settings.events.subscriber_queue,
             replay_size=settings.events.replay_buffer,
             replay_bytes=settings.events.replay_buffer_bytes,

@@ -1,19 +1,20 @@
 """EventService: batched server streams from the event hub.
 
-An event fanned out to many subscribers is serialized once, straight from
-the neutral event (api/wire.py writes what protobuf would): the wire bytes
-of its ``SubscribeResponse.events`` entry are cached on the neutral event
-(``Event.encoded``), and each batch is the
-concatenation of those entries plus the epoch field, which is exactly the
-encoding of a ``SubscribeResponse`` (a repeated message field is the
-concatenation of its entries, in any order relative to other fields). The
-service is therefore registered with a serializer that passes such bytes
-through (:func:`add_event_service`); other messages (the first one, gaps,
+Every event is serialized once, when the hub publishes it (:func:`encoded`,
+given to the hub as its encoder), straight from the neutral event
+(api/wire.py writes what protobuf would): the hub keeps the wire bytes of
+its ``SubscribeResponse.events`` entry, and each batch is the concatenation
+of those entries plus the epoch field, which is exactly the encoding of a
+``SubscribeResponse`` (a repeated message field is the concatenation of its
+entries, in any order relative to other fields). The service is therefore
+registered with a serializer that passes such bytes through
+(:func:`add_event_service`); other messages (the first one, gaps,
 heartbeats) are ordinary protobuf messages."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,7 +28,7 @@ from telgate_server.api.status import abort_with, streaming
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, SubscriberTooSlow
-from telgate_server.events.model import Event
+from telgate_server.events.model import DATA, Event, Record
 from telgate_server.gateway.backend import BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -36,6 +37,8 @@ Outgoing = events_pb2.SubscribeResponse | bytes
 
 SERVICE = "telgate.v1.EventService"
 MIN_HEARTBEAT = 0.05
+
+log = logging.getLogger(__name__)
 
 
 def _varint(n: int) -> bytes:
@@ -59,19 +62,37 @@ _EPOCH_TAG = _tag("epoch")
 
 def encoded(event: Event) -> bytes:
     """The event as one entry of ``SubscribeResponse.events`` (key, length,
-    message), converted and cached on first use."""
-    data = event.encoded
-    if data is None:
+    message): the hub's encoder. It never raises: an event the API cannot
+    carry (a value protobuf refuses) is sent with its raw fields and no
+    payload, or at the least its sequence and name, and the reason logged;
+    the client then still sees every sequence."""
+    try:
         body = wire.event_bytes(event)
-        data = event.encoded = _EVENTS_TAG + _varint(len(body)) + body
-    return data
+    except Exception:
+        log.exception("event %s (%s) cannot be encoded whole", event.sequence, event.name)
+        body = _reduced(event)
+    return _EVENTS_TAG + _varint(len(body)) + body
 
 
-def encode_batch(epoch_field: bytes, batch: list[Event]) -> bytes:
+def _reduced(event: Event) -> bytes:
+    msg = events_pb2.Event(
+        sequence=event.sequence, epoch=event.epoch, backend=event.backend, name=event.name
+    )
+    try:
+        add = msg.fields.add
+        for k, v in event.fields:
+            add(name=k, value=v)
+        return msg.SerializeToString()
+    except Exception:
+        msg.ClearField("fields")
+        return msg.SerializeToString()
+
+
+def encode_batch(epoch_field: bytes, batch: list[Record]) -> bytes:
     """A SubscribeResponse carrying ``batch``, encoded (``epoch_field`` is the
     encoded epoch, see :func:`epoch_field`)."""
     parts = [epoch_field]
-    parts.extend([e.encoded or encoded(e) for e in batch])
+    parts.extend([r[DATA] for r in batch])
     return b"".join(parts)
 
 

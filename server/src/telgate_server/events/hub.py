@@ -11,8 +11,11 @@ Sequences and epochs: every published event gets the next sequence number
 string each time the gateway starts, so a client that resumes with a
 sequence from another epoch is told its position means nothing here.
 
-The replay buffer keeps the latest events, bounded both by count and by an
-estimate of their memory (:func:`estimate_size`), whichever is hit first.
+Each event is encoded once, when published, by the ``encode`` function the
+api layer gives the hub; the replay buffer and the subscriber queues hold
+:data:`~telgate_server.events.model.Record` tuples (sequence, bytes, what
+filters read), not Event objects. The buffer is bounded both by count and by
+the records' size, whichever is hit first.
 
 Publishing is cheap with many subscribers: filters are indexed by their most
 selective list (linked id, unique id, exact channel, extension, type,
@@ -28,14 +31,22 @@ import collections
 import itertools
 import time
 import uuid
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
 
 from telgate_server import errors
 from telgate_server.events.filter import EventFilter
-from telgate_server.events.model import Event, estimate_size
+from telgate_server.events.model import DATA, SEQUENCE, Event, Record, record
 
 DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024
+# What a record costs beyond its encoded bytes: the tuple, the bytes object's
+# header and the strings filters read (channel, ids), about.
+RECORD_OVERHEAD = 400
+
+
+def record_size(r: Record) -> int:
+    """The memory a record holds, about (for the replay buffer's byte bound)."""
+    return len(r[DATA]) + RECORD_OVERHEAD
 
 
 class SubscriberTooSlow(Exception):
@@ -68,7 +79,7 @@ class Subscription:
         self.last_sent = 0
         self.overflowed = False
         self._hub = hub
-        self._queue: collections.deque[Event] = collections.deque()
+        self._queue: collections.deque[Record] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
         # Replayed events still queued: they do not count against the limit,
         # which is about falling behind live traffic.
@@ -79,14 +90,14 @@ class Subscription:
         """Events waiting to be sent."""
         return len(self._queue)
 
-    def replay(self, events: list[Event]) -> None:
+    def replay(self, records: list[Record]) -> None:
         """Queues events from the replay buffer ahead of live ones."""
-        self._queue.extend(events)
-        self._replayed += len(events)
-        if events:
+        self._queue.extend(records)
+        self._replayed += len(records)
+        if records:
             self._notify()
 
-    def push(self, event: Event) -> None:
+    def push(self, r: Record) -> None:
         """Queues an event (called by the hub; never blocks). On overflow the
         queue is dropped, the hub forgets the subscriber and its stream ends."""
         queue = self._queue
@@ -98,7 +109,7 @@ class Subscription:
                 self._hub.unsubscribe(self)
                 self._notify()
             return
-        queue.append(event)
+        queue.append(r)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -107,7 +118,7 @@ class Subscription:
         if self._waiter is not None:
             _wake(self._waiter)
 
-    def take(self, max_batch: int) -> list[Event]:
+    def take(self, max_batch: int) -> list[Record]:
         """Everything queued now, up to ``max_batch`` events."""
         queue = self._queue
         if len(queue) <= max_batch:
@@ -118,10 +129,10 @@ class Subscription:
         if self._replayed:
             self._replayed = max(0, self._replayed - len(batch))
         if batch:
-            self.last_sent = batch[-1].sequence
+            self.last_sent = batch[-1][SEQUENCE]
         return batch
 
-    async def batches(self, max_batch: int, heartbeat: float) -> AsyncGenerator[list[Event], None]:
+    async def batches(self, max_batch: int, heartbeat: float) -> AsyncGenerator[list[Record], None]:
         """Yields batches as they become available: whatever is queued when the
         consumer asks, up to ``max_batch``, never waiting to fill one up. An
         empty list is a heartbeat after ``heartbeat`` seconds without a yield.
@@ -210,21 +221,21 @@ def _index_of(f: EventFilter) -> tuple[int, frozenset[str]] | None:
     return None
 
 
-def _push_matching(subs: Subs, event: Event) -> None:
+def _push_matching(subs: Subs, r: Record) -> None:
     for sub in subs:
-        if sub.filter.matches(event):
-            sub.push(event)
+        if sub.filter.matches(r):
+            sub.push(r)
 
 
-def _push_matching_once(lists: Iterable[Subs], event: Event) -> None:
+def _push_matching_once(lists: Iterable[Subs], r: Record) -> None:
     """Like _push_matching over several lists that may share subscribers."""
     seen: set[int] = set()
     for subs in lists:
         for sub in subs:
             if sub.id not in seen:
                 seen.add(sub.id)
-                if sub.filter.matches(event):
-                    sub.push(event)
+                if sub.filter.matches(r):
+                    sub.push(r)
 
 
 class EventHub:
@@ -233,6 +244,7 @@ class EventHub:
 
     def __init__(
         self,
+        encode: Callable[[Event], bytes],
         *,
         subscriber_queue: int = 10_000,
         replay_size: int = 50_000,
@@ -240,13 +252,15 @@ class EventHub:
         epoch: str | None = None,
     ) -> None:
         self.epoch = epoch or f"{int(time.time())}-{uuid.uuid4().hex[:8]}"
+        # Event -> its bytes as subscribers get them; must not raise.
+        self._encode = encode
         self.subscriber_queue = subscriber_queue
         self.replay_size = replay_size
         self.replay_bytes = replay_bytes
         self.last_sequence = 0
         # Subscribers cut off for being too slow, since the start.
         self.cut_count = 0
-        self._buffer: collections.deque[Event] = collections.deque()
+        self._buffer: collections.deque[Record] = collections.deque()
         self._buffer_bytes = 0
         self._subs: dict[int, Subscription] = {}
         # Derived from _subs on each (un)subscribe; tuples, so publish may
@@ -258,11 +272,11 @@ class EventHub:
     @property
     def oldest_sequence(self) -> int:
         """The oldest sequence still held (last_sequence + 1 when none is)."""
-        return self._buffer[0].sequence if self._buffer else self.last_sequence + 1
+        return self._buffer[0][SEQUENCE] if self._buffer else self.last_sequence + 1
 
     @property
     def buffered(self) -> tuple[int, int]:
-        """(events, estimated bytes) in the replay buffer."""
+        """(events, bytes, about) in the replay buffer."""
         return len(self._buffer), self._buffer_bytes
 
     @property
@@ -271,50 +285,51 @@ class EventHub:
         return len(self._subs)
 
     def publish(self, event: Event) -> None:
-        """Numbers the event and queues it for every subscriber whose filter matches."""
+        """Numbers and encodes the event, keeps it for resume and queues it for
+        every subscriber whose filter matches."""
         seq = self.last_sequence = self.last_sequence + 1
         event.sequence = seq
         event.epoch = self.epoch
-        size = event.size = estimate_size(event)
+        r = record(event, self._encode(event))
         buffer = self._buffer
-        buffer.append(event)
-        self._buffer_bytes += size
+        buffer.append(r)
+        self._buffer_bytes += len(r[DATA]) + RECORD_OVERHEAD
         while len(buffer) > self.replay_size or self._buffer_bytes > self.replay_bytes:
-            self._buffer_bytes -= buffer.popleft().size
+            self._buffer_bytes -= record_size(buffer.popleft())
 
         for sub in self._firehose:
-            sub.push(event)
+            sub.push(r)
         if self._scan:
-            _push_matching(self._scan, event)
+            _push_matching(self._scan, r)
         index = self._index
         linked = index[_LINKED]
         if linked and event.linked_id and (subs := linked.get(event.linked_id)):
-            _push_matching(subs, event)
+            _push_matching(subs, r)
         unique = index[_UNIQUE]
         if unique and event.unique_id and (subs := unique.get(event.unique_id)):
-            _push_matching(subs, event)
+            _push_matching(subs, r)
         channel = index[_CHANNEL]
         if channel and event.channel and (subs := channel.get(event.channel)):
-            _push_matching(subs, event)
+            _push_matching(subs, r)
         exts = index[_EXTENSION]
         if exts and event.extensions:
             hits = [s for x in event.extensions if (s := exts.get(x))]
             if len(hits) == 1:
-                _push_matching(hits[0], event)
+                _push_matching(hits[0], r)
             elif hits:
-                _push_matching_once(hits, event)
+                _push_matching_once(hits, r)
         types = index[_TYPE]
         if types:
             by_name = types.get(event.name)
             kind = event.kind
             by_kind = types.get(kind) if kind else None
             if by_name and by_kind:
-                _push_matching_once((by_name, by_kind), event)
+                _push_matching_once((by_name, by_kind), r)
             elif by_name or by_kind:
-                _push_matching(by_name or by_kind or (), event)
+                _push_matching(by_name or by_kind or (), r)
         backends = index[_BACKEND]
         if backends and (subs := backends.get(event.backend)):
-            _push_matching(subs, event)
+            _push_matching(subs, r)
 
     def subscribe(
         self,

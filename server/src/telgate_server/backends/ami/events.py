@@ -72,17 +72,6 @@ class HeaderText(ev.LazyFields):
         """The (name, value) of one line, as :func:`parse_headers` reads it."""
         return parse_headers(line)[0]
 
-    @property
-    def text_length(self) -> int:
-        return self.measure()[1]
-
-    def measure(self) -> tuple[int, int]:
-        """(fields, text length) with one scan of the text."""
-        text = self.text
-        count = text.count("\r\n") + 1
-        # Each line adds ": " to its name and value, and lines are CRLF-separated.
-        return count, len(text) - 4 * count + 2
-
 
 # -- getters ------------------------------------------------------------------
 
