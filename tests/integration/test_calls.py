@@ -149,7 +149,10 @@ async def test_originate_events_list_and_hangup(channel: grpc.aio.Channel) -> No
     # Every event is numbered and kept whole.
     seqs = [e.sequence for e in reader.events]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-    assert all(e.fields[0].name == "Event" for e in reader.events)
+    # AMI events keep their raw fields from `Event:` on; the gateway's own
+    # (a link event when the state re-read after login ends late) have theirs.
+    ami = [e for e in reader.events if not e.name.startswith("telgate.")]
+    assert all(e.fields[0].name == "Event" for e in ami)
     await reader.close()
 
 

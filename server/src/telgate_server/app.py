@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import logging
 import time
 
@@ -80,31 +79,6 @@ def build_backend(
     name: str, config: AmiBackendConfig, hub: EventHub, settings: Settings
 ) -> Backend:
     return AmiBackend(name, config, hub, request_id_ttl=settings.server.request_id_ttl)
-
-
-# Young collections once per this many net container allocations (CPython's
-# default is 700). Bursts of events allocate steadily; with the default, each
-# burst of a few thousand events ran the collector hundreds of times.
-GC_THRESHOLD_0 = 50_000
-
-
-def tune_gc() -> None:
-    """Tunes the cyclic garbage collector for a long-running gateway process:
-    call it once, after startup.
-
-    The modules and objects made at startup (gRPC, protobuf, pydantic: over
-    100,000 objects) live as long as the process, yet every full collection
-    walked them; ``gc.freeze`` moves them out of the collector's sight (they
-    are still freed normally if their references go away). A higher young
-    generation threshold makes collections rarer during event bursts. With
-    both, the bench's event bursts spend a fraction of the time in the
-    collector and pause less. Collections still run: reference cycles are
-    collected as before, only less often.
-    """
-    gc.collect()
-    gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(GC_THRESHOLD_0, gen1, gen2)
 
 
 class Gateway:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from telgate_server.app import Gateway, tune_gc
+from telgate_server.app import Gateway
+from telgate_server.collector import PeriodicCollections, tune_gc
 from telgate_server.config import Settings, load_settings
 
 
@@ -20,12 +21,15 @@ async def serve(settings: Settings, listen: str | None) -> None:
     gateway = Gateway(settings)
     await gateway.start(listen)
     tune_gc()
+    collections = PeriodicCollections(settings.server.gc_interval)
+    collections.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    collections.stop()
     await gateway.stop()
 
 

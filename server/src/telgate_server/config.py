@@ -83,6 +83,9 @@ class ServerConfig(BaseModel):
     listen: str = "127.0.0.1:50051"
     # Originate idempotency keys are remembered this long.
     request_id_ttl: float = Field(default=600.0, gt=0)
+    # Seconds between collections of the young garbage-collector generations
+    # (see collector.py); 0 leaves them to CPython's automatic trigger.
+    gc_interval: float = Field(default=0.1, ge=0)
 
 
 class EventsConfig(BaseModel):

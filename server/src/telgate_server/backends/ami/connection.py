@@ -4,18 +4,21 @@ One :class:`AmiConnection` owns one TCP session at a time and keeps it alive:
 connect, read the banner, log in (plain or MD5 challenge), ping, and reconnect
 with capped exponential backoff and full jitter when anything goes wrong.
 
-Three tasks cooperate (reference/ami.md §1-§5):
+Two tasks and one FIFO cooperate (reference/ami.md §1-§5):
 
-- the **reader** (one per TCP session) only awaits the socket. Asterisk drops a
-  manager client that does not read for ~100 ms, so the reader never waits for
-  anyone: it feeds the codec and appends every message to one FIFO (a deque),
-  then wakes the dispatcher once per socket read.
-- the **dispatcher** (one per AmiConnection) drains the FIFO in wire order, in
-  slices of at most ``_DISPATCH_SLICE`` messages, matches responses and list
-  items to pending actions by ActionID and hands every other event to
-  ``on_event``. One wake-up per read rather than one queue hand-off per
-  message: at tens of thousands of events per second, asyncio.Queue's
-  per-message put / get / future cost a measurable share of the CPU.
+- the **reader** (one task per TCP session) only awaits the socket. Asterisk
+  drops a manager client that does not read for ~100 ms, so the reader never
+  waits for anyone: it feeds the codec and appends every message to one FIFO
+  (a deque), then drains it once per socket read.
+- **draining** (:meth:`AmiConnection._drain`, plain synchronous code) takes
+  the FIFO in wire order, at most ``_DISPATCH_SLICE`` messages at a time,
+  matches responses and list items to pending actions by ActionID and hands
+  every other event to ``on_event``, which must not block. What is left after
+  a slice is drained by a callback on the next loop iteration, so that a long
+  burst never keeps the socket unread for long. No task hand-off per read:
+  at tens of thousands of events per second, each wake-up of a dispatcher
+  task cost a measurable share of the CPU (as asyncio.Queue's per-message
+  put / get did before).
 - the **supervisor** (``_run``) connects, logs in, pings, and reconnects.
 
 Responses and list items of pending actions share the FIFO with events so that
@@ -212,15 +215,15 @@ class AmiConnection:
         self._pending: dict[str, _Pending] = {}
         # ActionIDs of list actions whose caller gave up: their late items are swallowed.
         self._abandoned: dict[str, None] = {}
-        # The FIFO from the reader to the dispatcher (see the module docstring).
+        # The FIFO from the reader to draining (see the module docstring).
         self._queue: collections.deque[_Item] = collections.deque()
-        # Set while the dispatcher waits for the FIFO to fill.
-        self._waiter: asyncio.Future[None] | None = None
+        # A drain is running / is scheduled for the next loop iteration.
+        self._draining = False
+        self._drain_handle: asyncio.Handle | None = None
         self._queued_events = 0
         self._dropped = 0
         self._up = asyncio.Event()
         self._run_task: asyncio.Task[None] | None = None
-        self._dispatch_task: asyncio.Task[None] | None = None
         self._stopping = False
         #: time.monotonic() when the event being handed to ``on_event`` was read
         #: from the socket (for latency figures).
@@ -243,9 +246,6 @@ class AmiConnection:
         if self._run_task is not None:
             return
         self._stopping = False
-        self._dispatch_task = asyncio.create_task(
-            self._dispatch_loop(), name=f"ami-dispatch-{self.name}"
-        )
         self._run_task = asyncio.create_task(self._run(), name=f"ami-link-{self.name}")
 
     async def stop(self) -> None:
@@ -262,13 +262,18 @@ class AmiConnection:
             with contextlib.suppress(GatewayError, OSError):
                 timeout = min(_LOGOFF_TIMEOUT, self._config.action_timeout)
                 await self._request(session, "Logoff", (), timeout)
-        for task in (self._run_task, self._dispatch_task):
-            if task is not None:
-                task.cancel()
-                # asyncio.wait does not re-raise the task's CancelledError, so a
-                # cancellation of stop() itself still propagates.
-                await asyncio.wait({task})
-        self._run_task = self._dispatch_task = None
+        task = self._run_task
+        if task is not None:
+            task.cancel()
+            # asyncio.wait does not re-raise the task's CancelledError, so a
+            # cancellation of stop() itself still propagates.
+            await asyncio.wait({task})
+        self._run_task = None
+        if self._drain_handle is not None:
+            self._drain_handle.cancel()
+            self._drain_handle = None
+        self._queue.clear()
+        self._queued_events = 0
         for pending in self._pending.values():
             self._fail(pending, "the gateway closed the link")
         self._pending.clear()
@@ -628,8 +633,7 @@ class AmiConnection:
     def _ingest(self, msg: Message, received: float) -> None:
         """Queues one message without ever blocking; drops only uncorrelated events.
 
-        The dispatcher is not woken here: the reader wakes it once per read
-        (:meth:`_wake`)."""
+        Not drained here: the reader drains once per read (:meth:`_wake`)."""
         if msg.is_response or (
             # With no action in flight nothing can correlate: skip the lookup
             # (its first use on a message lower-cases the whole text).
@@ -650,40 +654,34 @@ class AmiConnection:
         self._queue.append(_Counted(msg, received))
 
     def _wake(self) -> None:
-        """Wakes the dispatcher if it waits for the FIFO (cheap when it does not)."""
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        """Drains the FIFO now, unless a drain is running or already scheduled."""
+        if not self._draining and self._drain_handle is None:
+            self._drain()
 
-    # ------------------------------------------------------------ dispatcher
+    # ------------------------------------------------------------ draining
 
-    async def _dispatch_loop(self) -> None:
+    def _drain(self) -> None:
+        """Hands on one slice of the FIFO in wire order; schedules the rest."""
+        self._drain_handle = None
         queue = self._queue
         popleft = queue.popleft
-        loop = asyncio.get_running_loop()
-        while True:
-            if not queue:
-                if self._dropped:
-                    # Caught up: report what the reader could not queue.
-                    count, self._dropped = self._dropped, 0
-                    self._report_dropped(count)
-                waiter = self._waiter = loop.create_future()
-                try:
-                    await waiter
-                finally:
-                    self._waiter = None
-                continue
-            # A slice at a time, then let the reader (and the streams) run, so
-            # that a long burst handed to on_event never keeps the socket unread
-            # for long.
+        self._draining = True
+        try:
             for _ in range(min(len(queue), _DISPATCH_SLICE)):
                 try:
                     self._dispatch(popleft())
                 except Exception:
-                    # One bad message must not stop the dispatcher (every action would hang).
+                    # One bad message must not stop the draining (every action would hang).
                     log.exception("%s: dispatching an AMI message failed", self.name)
-            if queue:
-                await asyncio.sleep(0)
+        finally:
+            self._draining = False
+        if queue:
+            # Let the reader (and the streams) run first, then go on.
+            self._drain_handle = asyncio.get_running_loop().call_soon(self._drain)
+        elif self._dropped:
+            # Caught up: report what the reader could not queue.
+            count, self._dropped = self._dropped, 0
+            self._report_dropped(count)
 
     def _dispatch(self, item: _Item) -> None:
         if isinstance(item, _Counted):
