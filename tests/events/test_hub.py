@@ -78,8 +78,7 @@ async def test_a_stuck_subscriber_is_cut_and_others_get_everything() -> None:
         got += [r[SEQUENCE] for r in healthy.take(100)]
     assert got == list(range(1, 51))
     with pytest.raises(SubscriberTooSlow) as info:
-        async for _ in stuck.batches(100, heartbeat=1.0):
-            pass
+        await stuck.next_batch(100, heartbeat=1.0)
     assert info.value.last_sequence == 0
 
 
@@ -88,10 +87,9 @@ async def test_batches_take_what_is_queued_and_heartbeat_when_idle() -> None:
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(7):
         hub.publish(_event(i))
-    stream = sub.batches(max_batch=5, heartbeat=0.01)
-    assert [r[SEQUENCE] for r in await anext(stream)] == [1, 2, 3, 4, 5]
-    assert [r[SEQUENCE] for r in await anext(stream)] == [6, 7]
-    assert await asyncio.wait_for(anext(stream), 5) == []  # heartbeat
+    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [1, 2, 3, 4, 5]
+    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [6, 7]
+    assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []  # heartbeat
 
 
 async def test_an_idle_stream_heartbeats_after_batches_too() -> None:
@@ -99,15 +97,15 @@ async def test_an_idle_stream_heartbeats_after_batches_too() -> None:
     # out): once the events stop, the heartbeat still comes.
     hub = EventHub(encoded)
     sub, _ = hub.subscribe(EVERYTHING)
-    stream = sub.batches(max_batch=5, heartbeat=0.01)
     for i in range(3):
         hub.publish(_event(i))
-        assert [r[SEQUENCE] for r in await anext(stream)] == [i + 1]
-    assert await asyncio.wait_for(anext(stream), 5) == []  # heartbeat
+        assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [i + 1]
+    assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []  # heartbeat
     hub.publish(_event(3))
-    assert [r[SEQUENCE] for r in await anext(stream)] == [4]
-    assert await asyncio.wait_for(anext(stream), 5) == []
-    await stream.aclose()
+    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [4]
+    assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []
+    sub.close()
+    assert sub._timer is None  # closing the stream ends its heartbeat timer
 
 
 def test_filters_and_across_lists_or_within() -> None:
@@ -176,8 +174,7 @@ async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_
         hub.publish(_event(i))
     assert hub.subscriber_count == 0 and hub.cut_count == 1
     with pytest.raises(SubscriberTooSlow) as info:
-        async for _ in sub.batches(100, heartbeat=1.0):
-            pass
+        await sub.next_batch(100, heartbeat=1.0)
     assert info.value.last_sequence == 3
     # Resuming from there replays the rest exactly.
     again, gap = hub.subscribe(EVERYTHING, after=3)

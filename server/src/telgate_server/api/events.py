@@ -13,7 +13,6 @@ heartbeats) are ordinary protobuf messages."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -24,10 +23,10 @@ from telgate.v1 import events_pb2
 
 from telgate_server import errors
 from telgate_server.api import convert, wire
-from telgate_server.api.status import abort_with, streaming
+from telgate_server.api.status import abort, abort_with
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
-from telgate_server.events.hub import EventHub, SubscriberTooSlow
+from telgate_server.events.hub import EventHub, Gap, SubscriberTooSlow, Subscription
 from telgate_server.events.model import DATA, Event, Record
 from telgate_server.gateway.backend import BackendRegistry
 
@@ -128,7 +127,6 @@ class EventServicer:
         self.registry = registry
         self.config = config
 
-    @streaming
     async def Subscribe(
         self, request: events_pb2.SubscribeRequest, context: Ctx
     ) -> AsyncIterator[Outgoing]:
@@ -136,6 +134,46 @@ class EventServicer:
         the lost range if the resume point is no longer held); then batches of
         events, heartbeats on an idle stream, and RESOURCE_EXHAUSTED with the
         last sequence sent if the client falls too far behind."""
+        # Gateway errors are mapped here rather than by @streaming: one async
+        # generator less on the path of every batch.
+        try:
+            sub, gap, max_batch, heartbeat = self._open(request)
+        except errors.GatewayError as exc:
+            await abort(context, exc)
+        epoch = self.hub.epoch
+        head = epoch_field(epoch)
+        try:
+            first = events_pb2.SubscribeResponse(
+                epoch=epoch, heartbeat_time=convert.timestamp(time.time())
+            )
+            if gap is not None:
+                first.gap.CopyFrom(convert.gap(gap))
+            yield first
+            next_batch = sub.next_batch
+            while True:
+                batch = await next_batch(max_batch, heartbeat)
+                if batch:
+                    yield encode_batch(head, batch)
+                else:
+                    yield events_pb2.SubscribeResponse(
+                        epoch=epoch, heartbeat_time=convert.timestamp(time.time())
+                    )
+        except SubscriberTooSlow as exc:
+            await abort_with(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                str(exc),
+                "SUBSCRIBER_TOO_SLOW",
+                last_sequence=str(exc.last_sequence),
+                epoch=epoch,
+            )
+        finally:
+            sub.close()
+
+    def _open(
+        self, request: events_pb2.SubscribeRequest
+    ) -> tuple[Subscription, Gap | None, int, float]:
+        """The subscription a request asks for, with its gap, batch size and heartbeat."""
         if request.max_batch_size < 0:
             raise errors.InvalidArgument("max_batch_size must not be negative")
         max_batch = min(request.max_batch_size or self.config.max_batch, self.config.max_batch)
@@ -150,35 +188,7 @@ class EventServicer:
         sub, gap = self.hub.subscribe(
             event_filter(request.filter, self.registry), after=after, epoch=request.epoch
         )
-        epoch = self.hub.epoch
-        head = epoch_field(epoch)
-        try:
-            first = events_pb2.SubscribeResponse(
-                epoch=epoch, heartbeat_time=convert.timestamp(time.time())
-            )
-            if gap is not None:
-                first.gap.CopyFrom(convert.gap(gap))
-            yield first
-            # Closed with the stream, so that its heartbeat timer goes too.
-            async with contextlib.aclosing(sub.batches(max_batch, heartbeat)) as batches:
-                async for batch in batches:
-                    if batch:
-                        yield encode_batch(head, batch)
-                    else:
-                        yield events_pb2.SubscribeResponse(
-                            epoch=epoch, heartbeat_time=convert.timestamp(time.time())
-                        )
-        except SubscriberTooSlow as exc:
-            await abort_with(
-                context,
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                str(exc),
-                "SUBSCRIBER_TOO_SLOW",
-                last_sequence=str(exc.last_sequence),
-                epoch=epoch,
-            )
-        finally:
-            sub.close()
+        return sub, gap, max_batch, heartbeat
 
 
 def add_event_service(servicer: EventServicer, server: grpc.aio.Server) -> None:

@@ -31,7 +31,7 @@ import collections
 import itertools
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from telgate_server import errors
@@ -84,6 +84,10 @@ class Subscription:
         # Replayed events still queued: they do not count against the limit,
         # which is about falling behind live traffic.
         self._replayed = 0
+        # Heartbeat: loop time by which the next batch or heartbeat is due (0: not
+        # streaming yet), and the timer that wakes the stream then.
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def queued(self) -> int:
@@ -132,58 +136,50 @@ class Subscription:
             self.last_sent = batch[-1][SEQUENCE]
         return batch
 
-    async def batches(self, max_batch: int, heartbeat: float) -> AsyncGenerator[list[Record], None]:
-        """Yields batches as they become available: whatever is queued when the
-        consumer asks, up to ``max_batch``, never waiting to fill one up. An
-        empty list is a heartbeat after ``heartbeat`` seconds without a yield.
-        Raises SubscriberTooSlow once the queue overflowed."""
+    async def next_batch(self, max_batch: int, heartbeat: float) -> list[Record]:
+        """The next batch: whatever is queued, up to ``max_batch``, as soon as
+        anything is, never waiting to fill one; an empty list (a heartbeat)
+        after ``heartbeat`` seconds without a batch. Raises SubscriberTooSlow
+        once the queue overflowed."""
         loop = asyncio.get_running_loop()
+        if self._deadline == 0.0:
+            self._deadline = loop.time() + heartbeat
+        while not self._queue and not self.overflowed:
+            if loop.time() >= self._deadline:
+                self._deadline = loop.time() + heartbeat
+                return []
+            if self._timer is None:
+                self._timer = loop.call_at(self._deadline, self._on_timer)
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiter = waiter
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        if self.overflowed:
+            raise SubscriberTooSlow(self.last_sent, self.limit)
+        self._deadline = loop.time() + heartbeat
+        return self.take(max_batch)
+
+    def _on_timer(self) -> None:
         # One heartbeat timer per interval, not one per wait: a busy stream
         # waits thousands of times a second, and a TimerHandle made and
-        # cancelled each time cost more than the wait itself. The timer is
-        # armed for the deadline; when it fires early (something was yielded
-        # since), it re-arms for the new deadline.
-        deadline = loop.time() + heartbeat
-        timer: asyncio.TimerHandle | None = None
-
-        def on_timer() -> None:
-            nonlocal timer
-            if loop.time() < deadline:
-                timer = loop.call_at(deadline, on_timer)
-                return
-            timer = None
-            if self._waiter is not None:
-                _wake(self._waiter)
-
-        try:
-            while True:
-                if not self._queue and not self.overflowed:
-                    if timer is None:
-                        timer = loop.call_at(deadline, on_timer)
-                    waiter: asyncio.Future[None] = loop.create_future()
-                    self._waiter = waiter
-                    try:
-                        await waiter
-                    finally:
-                        self._waiter = None
-                    if not self._queue and not self.overflowed:
-                        if loop.time() < deadline:
-                            continue  # woken early (e.g. a replay of nothing)
-                        deadline = loop.time() + heartbeat
-                        yield []
-                        continue
-                if self.overflowed:
-                    raise SubscriberTooSlow(self.last_sent, self.limit)
-                batch = self.take(max_batch)
-                deadline = loop.time() + heartbeat
-                yield batch
-        finally:
-            if timer is not None:
-                timer.cancel()
+        # cancelled each time cost more than the wait itself. Armed for the
+        # deadline; when it fires early (a batch went out since), it re-arms
+        # for the new deadline.
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:
+            self._timer = loop.call_at(self._deadline, self._on_timer)
+            return
+        self._timer = None
+        self._notify()
 
     def close(self) -> None:
         """Stops receiving events (idempotent)."""
         self._hub.unsubscribe(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 @dataclass(frozen=True, slots=True)
