@@ -67,6 +67,7 @@ demo: venv
 bench: venv
 	$(PY) bench/bench_codec.py
 	$(PY) bench/bench_events.py
+	$(PY) bench/bench_grpc_writes.py
 	$(PY) bench/bench_cdr.py
 
 clean:
