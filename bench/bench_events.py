@@ -11,11 +11,16 @@ Two processes, so that the figures are the gateway's own:
 
 Events are ``VarSet`` events with a full channel block (18 headers, ~480
 bytes on the wire, a typed ``variable_set`` payload), spread over 10 calls
-(10 linked ids). Scenarios:
+(10 linked ids) unless said otherwise. Scenarios:
 
 - ``firehose x1``: one subscriber with an empty filter;
 - ``linked-id x10``: 10 subscribers, each filtering one call's linked id
-  (each gets a tenth of the events);
+  (each gets a tenth of the events, and every one has events in every
+  millisecond: one stream write per subscriber per tick, the worst case for
+  the number of writes);
+- ``10 of 100 calls``: the events are spread over 100 calls and 10
+  subscribers each follow one of them (a supervisor console: each gets a
+  hundredth of the events);
 - ``all x10``: 10 subscribers that each take every event (``types: [VarSet]``),
   the worst case of fan-out.
 
@@ -79,6 +84,8 @@ from telgate_server.simulator.channels import event as ami_event
 from telgate_server.simulator.server import AmiSimulator
 
 CALLS = 10
+# Concurrent calls in the "10 of 100 calls" scenario.
+MANY_CALLS = 100
 SUBSCRIBER_QUEUE = 50_000
 LAB_USER, LAB_SECRET = "telgate", "telgate-secret"
 
@@ -224,10 +231,10 @@ class Remote:
         return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
 
 
-def channel_blocks() -> list[list[Header]]:
-    """The channel block of one leg of each of the CALLS calls."""
+def channel_blocks(calls: int) -> list[list[Header]]:
+    """The channel block of one leg of each of ``calls`` calls."""
     blocks = []
-    for c in range(CALLS):
+    for c in range(calls):
         uid = f"1732000000.{100 + c}"
         blocks.append(
             [
@@ -250,13 +257,13 @@ def channel_blocks() -> list[list[Header]]:
     return blocks
 
 
-BLOCKS = channel_blocks()
+BLOCKS = channel_blocks(MANY_CALLS)
 LINKED_IDS = [dict(b)["Linkedid"] for b in BLOCKS]
 
 
-async def flood(sim: AmiSimulator, count: int, rate: float) -> float:
+async def flood(sim: AmiSimulator, count: int, rate: float, calls: int = CALLS) -> float:
     """Writes ``count`` VarSet events to the gateway's socket (event n belongs to
-    call n % CALLS), paced at ``rate`` per second (0: as fast as possible).
+    call n % calls), paced at ``rate`` per second (0: as fast as possible).
     Returns the seconds it took."""
     engine = sim.engine
     started = time.monotonic()
@@ -267,7 +274,7 @@ async def flood(sim: AmiSimulator, count: int, rate: float) -> float:
         else:
             due = min(count, n + 256)
         while n < due:
-            block = BLOCKS[n % CALLS]
+            block = BLOCKS[n % calls]
             msg = ami_event(
                 "VarSet", "dialplan,all", [*block, ("Variable", "N"), ("Value", str(n))]
             )
@@ -350,6 +357,8 @@ class Scenario:
     filters: list[events_pb2.EventFilter]
     # Events client i receives out of n events flooded.
     share: Callable[[int, int], int]
+    # Calls the flood spreads its events over (event n belongs to call n % calls).
+    calls: int = CALLS
 
 
 async def run_scenario(
@@ -382,7 +391,7 @@ async def run_scenario(
         gc.collect()
         gc.disable()
         started = time.monotonic()
-        write_time = await flood(sim, count, pace)
+        write_time = await flood(sim, count, pace, scenario.calls)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(
                 asyncio.gather(*(c.finished.wait() for c in clients)), timeout=60 + count / 2000
@@ -460,7 +469,7 @@ async def memory_stuck(sim: AmiSimulator, remote: Remote, port: int, count: int)
     stuck = events_pb2_grpc.EventServiceStub(stuck_ch).Subscribe(events_pb2.SubscribeRequest())
     stub = events_pb2_grpc.EventServiceStub(ch)
     clients = [Client(f"linked#{i}") for i in range(CALLS)]
-    for client, linked in zip(clients, LINKED_IDS, strict=True):
+    for client, linked in zip(clients, LINKED_IDS[:CALLS], strict=True):
         client.start(
             stub,
             events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(linked_ids=[linked])),
@@ -522,8 +531,14 @@ async def load_main(args: argparse.Namespace) -> None:
         Scenario("firehose x1", [firehose], lambda i, n: n),
         Scenario(
             "linked-id x10",
-            [events_pb2.EventFilter(linked_ids=[x]) for x in LINKED_IDS],
+            [events_pb2.EventFilter(linked_ids=[x]) for x in LINKED_IDS[:CALLS]],
             lambda i, n: n // CALLS + (1 if i < n % CALLS else 0),
+        ),
+        Scenario(
+            "10 of 100 calls",
+            [events_pb2.EventFilter(linked_ids=[x]) for x in LINKED_IDS[:CALLS]],
+            lambda i, n: n // MANY_CALLS + (1 if i < n % MANY_CALLS else 0),
+            calls=MANY_CALLS,
         ),
         Scenario("all x10", [events_pb2.EventFilter(types=["VarSet"])] * 10, lambda i, n: n),
     ]
