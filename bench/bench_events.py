@@ -381,10 +381,10 @@ async def run_scenario(
     runs = [("burst", burst, 0.0)]
     runs += [(f"paced {r:,.0f}/s", int(r * paced_seconds), r) for r in rates]
     for label, count, pace in runs:
+        before = await quiet(remote)
         for i, client in enumerate(clients):
             client.expect(scenario.share(i, count))
         remote.conn.send(("gc-reset",))
-        before = await remote.ask("stats")
         first_seq = before["last_sequence"] + 1
         # The load process does not collect garbage during a run: its pauses
         # would delay the clients' reads and count as gateway latency.
@@ -462,8 +462,20 @@ async def memory_idle(remote: Remote, port: int, n: int) -> None:
         await ch.close()
 
 
+async def quiet(remote: Remote) -> dict[str, Any]:
+    """The gateway's stats once it has published nothing new for 0.3 s (a run
+    whose clients were cut off may leave it a backlog to work through)."""
+    stats = await remote.ask("stats")
+    while True:
+        await asyncio.sleep(0.3)
+        again = await remote.ask("stats")
+        if again["last_sequence"] == stats["last_sequence"]:
+            return dict(again)
+        stats = again
+
+
 async def memory_stuck(sim: AmiSimulator, remote: Remote, port: int, count: int) -> None:
-    before = await remote.ask("stats")
+    before = await quiet(remote)
     stuck_ch = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     ch = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     stuck = events_pb2_grpc.EventServiceStub(stuck_ch).Subscribe(events_pb2.SubscribeRequest())
