@@ -569,10 +569,10 @@ async def test_event_queue_overflow_reports_dropped_and_keeps_responses(
 async def test_a_burst_longer_than_a_slice_keeps_wire_order_with_answers(
     server: ScriptedAmiServer,
 ) -> None:
-    """The dispatcher drains the FIFO in slices (one wake-up per socket read):
-    an answer in the middle of a long burst still resolves its action after
-    the events before it and before the events after it, and the reader gets
-    to run between slices."""
+    """The reader drains the FIFO in slices (the rest on the next loop
+    iterations): an answer in the middle of a long burst still resolves its
+    action after the events before it and before the events after it, and
+    the reader gets to run between slices."""
     server.handlers["getvar"] = silent
     before, after = 700, 600  # several dispatch slices each
     async with connected(server.port, event_queue_size=10_000) as (conn, rec):
