@@ -289,7 +289,7 @@ class EventHub:
         r = record(event, self._encode(event))
         buffer = self._buffer
         buffer.append(r)
-        self._buffer_bytes += len(r[DATA]) + RECORD_OVERHEAD
+        self._buffer_bytes += record_size(r)
         while len(buffer) > self.replay_size or self._buffer_bytes > self.replay_bytes:
             self._buffer_bytes -= record_size(buffer.popleft())
 
