@@ -226,8 +226,9 @@ def gap(g: Gap) -> events_pb2.EventGap:
     )
 
 
-def event(e: ev.Event) -> events_pb2.Event:
-    """A neutral event as the API's Event message."""
+def event(e: ev.Event, *, payload: bool = True) -> events_pb2.Event:
+    """A neutral event as the API's Event message (without its typed payload
+    when ``payload`` is false)."""
     msg = events_pb2.Event(
         sequence=e.sequence,
         epoch=e.epoch,
@@ -242,7 +243,7 @@ def event(e: ev.Event) -> events_pb2.Event:
     add = msg.fields.add
     for k, v in e.fields:
         add(name=k, value=v)
-    if e.payload is not None:
+    if payload and e.payload is not None:
         _fill(getattr(msg, e.payload.kind), e.payload.values, e.backend)
     return msg
 

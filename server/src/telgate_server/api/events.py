@@ -74,17 +74,12 @@ def encoded(event: Event) -> bytes:
 
 
 def _reduced(event: Event) -> bytes:
-    msg = events_pb2.Event(
-        sequence=event.sequence, epoch=event.epoch, backend=event.backend, name=event.name
-    )
     try:
-        add = msg.fields.add
-        for k, v in event.fields:
-            add(name=k, value=v)
-        return msg.SerializeToString()
-    except Exception:
-        msg.ClearField("fields")
-        return msg.SerializeToString()
+        return convert.event(event, payload=False).SerializeToString()
+    except Exception:  # a raw field protobuf refuses too: the bare minimum
+        return events_pb2.Event(
+            sequence=event.sequence, epoch=event.epoch, backend=event.backend, name=event.name
+        ).SerializeToString()
 
 
 def encode_batch(epoch_field: bytes, batch: list[Record]) -> bytes:
