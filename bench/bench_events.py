@@ -37,7 +37,9 @@ every process of a Linux host).
 
 Each run also reports the gateway's garbage collector pauses during it, per
 generation: ``g0:3/20.5ms`` is 3 young collections, the longest 20.5 ms (a
-pause delays every event waiting behind it, so it shows in the p99).
+pause delays every event waiting behind it, so it shows in the p99), and the
+thread switches of all the gateway's threads per event (each costs CPU; see
+scheduling.py).
 
 Memory: the gateway's RSS (/proc/self/status VmRSS) before and with 1,000
 idle subscribers; then with one subscriber that opens its stream and never
@@ -49,7 +51,7 @@ Figures are printed; nothing is asserted.
 
 The load process does not collect garbage during a run (its pauses would
 delay the clients and count as gateway latency); the gateway runs as
-``telgate serve`` does (collector.py).
+``telgate serve`` does (collector.py, scheduling.py).
 
 Usage: .venv/bin/python bench/bench_events.py [--burst 40000] [--paced 5]
        [--rates 5000,20000] [--timeline]
@@ -80,6 +82,7 @@ from telgate_server.backends.ami.codec import Header
 from telgate_server.collector import PeriodicCollections, tune_gc
 from telgate_server.config import load_settings
 from telgate_server.events.model import Event
+from telgate_server.scheduling import HelperThreads
 from telgate_server.simulator.channels import event as ami_event
 from telgate_server.simulator.server import AmiSimulator
 
@@ -99,6 +102,17 @@ def memory_mb() -> tuple[float, float]:
             if key in ("VmRSS", "VmHWM"):
                 values[key] = int(rest.split()[0]) / 1024
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def thread_switches() -> int:
+    """Context switches of all this process's threads so far."""
+    total = 0
+    for tid in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError), open(f"/proc/self/task/{tid}/status") as f:
+            for line in f:
+                if "ctxt_switches" in line:  # voluntary and nonvoluntary
+                    total += int(line.split()[1])
+    return total
 
 
 def pin(cpu: int) -> str:
@@ -176,6 +190,9 @@ async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
     tune_gc()  # as `telgate serve` does
     collections = PeriodicCollections(settings.server.gc_interval)
     collections.start()
+    helpers = HelperThreads()
+    if settings.server.batch_helper_threads:
+        helpers.start()
     backend = gw.registry.get("pbx")
     while backend.status.state.value != "up":  # noqa: ASYNC110
         await asyncio.sleep(0.02)
@@ -197,6 +214,7 @@ async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
                     "last_sequence": hub.last_sequence,
                     "buffered": hub.buffered,
                     "gc": [list(p) for p in pauses],
+                    "switches": thread_switches(),
                 }
             )
         elif command == "gc-reset":
@@ -213,6 +231,7 @@ async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
     await done
     loop.remove_reader(conn.fileno())
     collections.stop()
+    helpers.stop()
     await gw.stop(0)
     conn.send("stopped")
 
@@ -424,6 +443,7 @@ async def run_scenario(
             f"= {count / cpu if cpu else float('inf'):>9,.0f} ev/s per core  "
             f"latency p50 {percentile(latencies, 50):6.2f} ms  "
             f"p99 {percentile(latencies, 99):7.2f} ms  "
+            f"switches/ev {(after['switches'] - before['switches']) / count:4.2f}  "
             f"GC {gc_summary(after['gc'])}"
             + (f"  !! {len(errors)} client(s) short or failed: {errors[0].error}" if errors else "")
         )

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from telgate_server.app import Gateway
 from telgate_server.collector import PeriodicCollections, tune_gc
 from telgate_server.config import Settings, load_settings
+from telgate_server.scheduling import HelperThreads
 
 
 async def serve(settings: Settings, listen: str | None) -> None:
@@ -23,6 +24,9 @@ async def serve(settings: Settings, listen: str | None) -> None:
     tune_gc()
     collections = PeriodicCollections(settings.server.gc_interval)
     collections.start()
+    helpers = HelperThreads()
+    if settings.server.batch_helper_threads:
+        helpers.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -30,6 +34,7 @@ async def serve(settings: Settings, listen: str | None) -> None:
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     collections.stop()
+    helpers.stop()
     await gateway.stop()
 
 

@@ -86,6 +86,9 @@ class ServerConfig(BaseModel):
     # Seconds between collections of the young garbage-collector generations
     # (see collector.py); 0 leaves them to CPython's automatic trigger.
     gc_interval: float = Field(default=0.1, ge=0)
+    # Linux: run gRPC's and sqlite's helper threads under SCHED_BATCH, so their
+    # wake-ups never preempt the event loop (see scheduling.py).
+    batch_helper_threads: bool = True
 
 
 class EventsConfig(BaseModel):
