@@ -39,7 +39,8 @@ Each run also reports the gateway's garbage collector pauses during it, per
 generation: ``g0:3/20.5ms`` is 3 young collections, the longest 20.5 ms (a
 pause delays every event waiting behind it, so it shows in the p99), and the
 thread switches of all the gateway's threads per event (each costs CPU; see
-scheduling.py).
+scheduling.py). ``load CPU`` is the load process's share of its core during
+the run: near 100%, the clients' decoding, not the gateway, sets the pace.
 
 Memory: the gateway's RSS (/proc/self/status VmRSS) before and with 1,000
 idle subscribers; then with one subscriber that opens its stream and never
@@ -102,6 +103,12 @@ def memory_mb() -> tuple[float, float]:
             if key in ("VmRSS", "VmHWM"):
                 values[key] = int(rest.split()[0]) / 1024
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process so far (all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def thread_switches() -> int:
@@ -409,12 +416,14 @@ async def run_scenario(
         # would delay the clients' reads and count as gateway latency.
         gc.collect()
         gc.disable()
+        load_cpu = cpu_seconds()
         started = time.monotonic()
         write_time = await flood(sim, count, pace, scenario.calls)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(
                 asyncio.gather(*(c.finished.wait() for c in clients)), timeout=60 + count / 2000
             )
+        load_cpu = cpu_seconds() - load_cpu
         gc.enable()
         after = await remote.ask("stats")
         errors = [c for c in clients if c.error is not None or c.count < c.expected]
@@ -444,7 +453,7 @@ async def run_scenario(
             f"latency p50 {percentile(latencies, 50):6.2f} ms  "
             f"p99 {percentile(latencies, 99):7.2f} ms  "
             f"switches/ev {(after['switches'] - before['switches']) / count:4.2f}  "
-            f"GC {gc_summary(after['gc'])}"
+            f"GC {gc_summary(after['gc'])}  load CPU {load_cpu / elapsed * 100:3.0f}%"
             + (f"  !! {len(errors)} client(s) short or failed: {errors[0].error}" if errors else "")
         )
         if timeline and pace:
