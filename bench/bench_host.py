@@ -8,9 +8,10 @@ timed in CPU time (``time.process_time`` around each unit alone), pinned to
 CPU 0 as the gateway is in the events bench. Between units the process
 either goes straight on or sleeps ``gap`` seconds; what a gap costs by
 itself (the CPU time of a bare sleep: timer, halt, wake-up) is printed
-beside. A ratio above 1 is what the idle gaps cost the work itself: caches and branch predictors cooled, the
-CPU's clock lowered, a virtual CPU halted and woken. Rounds alternate the
-modes; the median round is printed. Nothing is asserted.
+beside. A ratio above 1 is what the idle gaps cost the work itself: caches
+and branch predictors cooled, the CPU's clock lowered, a virtual CPU halted
+and woken. Rounds alternate the modes; the median round is printed. Nothing
+is asserted.
 
 Usage: .venv/bin/python bench/bench_host.py [--units 1000] [--rounds 3]
 """
@@ -70,8 +71,8 @@ def main() -> None:
     print(f"bench_host: Python {platform.python_version()}, {os.cpu_count()} CPUs; CPU 0")
     results: dict[float, list[float]] = {0.0: [], **{gap: [] for gap in GAPS}}
     for _ in range(args.rounds):
-        for gap in results:
-            results[gap].append(cpu_per_unit(gap, args.units))
+        for gap, costs in results.items():
+            costs.append(cpu_per_unit(gap, args.units))
     base = statistics.median(results[0.0])
     print(f"  back to back:               {base:6.1f} us CPU per unit")
     for gap in GAPS:
