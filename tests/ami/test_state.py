@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.events import to_event
 from telgate_server.backends.ami.state import ChannelTable
+from telgate_server.gateway.model import ChannelInfo
 
 from tests.shared import load_ami_fixture
 
@@ -108,3 +112,34 @@ def test_status_with_variables_fills_channel_variables() -> None:
     assert statuses
     info = channel_from(statuses[0])
     assert info.variables == {"DIALSTATUS": "(null)", "CHANNEL(state)": "Up"}
+
+
+def test_payload_channels_carry_when_the_gateway_first_saw_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A clock that moves one second per reading: every event is received later
+    # than the one before, so a creation time can only come from the table.
+    clock = iter(range(1_000, 1_000_000))
+    monkeypatch.setattr(time, "time", lambda: float(next(clock)))
+    table = ChannelTable()
+    first: dict[str, float] = {}
+    checked = 0
+    for msg in [m for m in _messages("10-originate-async-call") if m.is_event]:
+        table.apply(msg)
+        event = to_event("pbx", msg, table.first_seen)
+        if msg.name == "Newchannel":
+            first[msg["Uniqueid"]] = table.first_seen(msg["Uniqueid"]) or 0.0
+        payload = event.payload
+        for value in (payload.values if payload is not None else {}).values():
+            if isinstance(value, ChannelInfo) and value.unique_id in first:
+                assert value.created_at == first[value.unique_id] < event.received_at
+                checked += 1
+    assert checked > 20
+    # Hung up: still known for the late events that follow a Hangup.
+    assert len(table) == 0 and all(table.first_seen(uid) == t for uid, t in first.items())
+    # Without the table, the receive time stands in.
+    newstate = next(m for m in _messages("10-originate-async-call") if m.name == "Newstate")
+    event = to_event("pbx", newstate)
+    assert event.payload is not None
+    assert event.payload.values["channel"].created_at == event.received_at
+    assert table.first_seen("no-such-id") is None

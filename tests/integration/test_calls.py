@@ -101,6 +101,15 @@ async def test_list_and_check_backends(channel: grpc.aio.Channel) -> None:
     assert "Pong" in checked.checks[1].detail
 
 
+def _payload_channels(event: events_pb2.Event) -> list[common_pb2.Channel]:
+    """The channels an event's typed payload names (caller, destination...)."""
+    kind = event.WhichOneof("payload")
+    if kind is None:
+        return []
+    payload = getattr(event, kind)
+    return [v for _, v in payload.ListFields() if isinstance(v, common_pb2.Channel)]
+
+
 async def test_originate_events_list_and_hangup(channel: grpc.aio.Channel) -> None:
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
     answer = await calls.Originate(originate_request(), timeout=10)
@@ -133,6 +142,12 @@ async def test_originate_events_list_and_hangup(channel: grpc.aio.Channel) -> No
         calls_pb2.GetChannelRequest(channel=common_pb2.ChannelRef(unique_id=call.unique_id))
     )
     assert got.channel.name == call.channel
+    # Every event's channel says when the gateway first saw it, as the list does.
+    created = {c.unique_id: c.create_time.ToNanoseconds() for c in ours}
+    payload_channels = [(e.sequence, c) for e in reader.events for c in _payload_channels(e)]
+    assert len(payload_channels) > 10
+    for sequence, c in payload_channels:
+        assert c.create_time.ToNanoseconds() == created[c.unique_id], (sequence, c.name)
 
     await calls.Hangup(
         calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(unique_id=call.unique_id))

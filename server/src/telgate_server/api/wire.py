@@ -103,21 +103,11 @@ def _seconds_nanos(seconds: int, nanos: int) -> bytes:
 
 def _timestamp(seconds: float) -> bytes:
     """The body of ``convert.timestamp(seconds)``."""
-    # An event's receive time is usually also its channels' created_at.
-    last = _last_timestamp[0]
-    if last[0] == seconds:
-        return last[1]
     ns = int(seconds * 1e9)
     secs, nanos = ns // _NANOS, ns % _NANOS
     if not _MIN_SECONDS <= secs <= _MAX_SECONDS:
         raise _Fallback  # protobuf refuses it, with its own error
-    body = _seconds_nanos(secs, nanos)
-    _last_timestamp[0] = (seconds, body)
-    return body
-
-
-# The last (seconds, body) written, swapped whole.
-_last_timestamp: list[tuple[float, bytes]] = [(float("nan"), b"")]
+    return _seconds_nanos(secs, nanos)
 
 
 def _duration(seconds: float) -> bytes:
@@ -229,8 +219,8 @@ def _channel(info: ChannelInfo, backend: bytes) -> bytes:
     if not -(1 << 31) <= priority < 1 << 31:
         raise _Fallback
     times = b""
-    if info.created_at:
-        times = _delimited(b"\x62", _timestamp(info.created_at))
+    if created := info.created_at:
+        times = _CREATE_TIMES.get(created) or _create_time(created)
     if info.duration is not None:
         times += _delimited(b"\x6a", _duration(info.duration))
     if 0 <= priority < 128:
@@ -266,6 +256,19 @@ def _channel(info: ChannelInfo, backend: bytes) -> bytes:
             head, tail = parts
             return b"".join((backend, head, times, tail))
     return _channel_bytes(info, state, backend, times)
+
+
+def _create_time(created: float) -> bytes:
+    """A Channel's encoded ``create_time`` field, remembered: every event of
+    a channel carries the same one."""
+    field = _delimited(b"\x62", _timestamp(created))
+    if len(_CREATE_TIMES) >= _CHANNEL_PARTS_MAX:
+        _CREATE_TIMES.clear()
+    _CREATE_TIMES[created] = field
+    return field
+
+
+_CREATE_TIMES: dict[float, bytes] = {}
 
 
 # The fields of a Channel before and after its times, by the values they are

@@ -219,7 +219,7 @@ class AmiBackend:
                 pending.call.channel = msg.get("Channel") or ""
                 pending.created.set()
         self.playback.observe(msg)
-        event = to_event(self.name, msg)
+        event = to_event(self.name, msg, self.channels.first_seen)
         self.supervision.observe(msg, event)
         if pending is not None and name == "OriginateResponse" and event.payload is not None:
             # Tie the result to the call the gateway placed (AMI says <unknown> on failure).

@@ -23,6 +23,8 @@ from telgate_server.gateway.model import ChannelInfo, OriginateOutcome
 
 # (message, time.time() when it was received) -> the API field's value, or None.
 Getter = Callable[[Message, float], Any]
+# A channel's unique id -> when the gateway first saw it, or None.
+FirstSeen = Callable[[str], float | None]
 
 # OriginateResponse `Reason` (the last control frame) -> outcome (ami.md §7).
 ORIGINATE_REASONS: dict[int, OriginateOutcome] = {
@@ -291,9 +293,23 @@ def typed_payload(msg: Message, now: float | None = None) -> ev.Typed | None:
     return ev.Typed(kind, _values(msg, spec, time.time() if now is None else now))
 
 
-def to_event(backend: str, msg: Message) -> ev.Event:
+def _values_seen(
+    msg: Message, spec: Mapping[str, Getter], now: float, first_seen: FirstSeen
+) -> dict[str, Any]:
+    """:func:`_values`, with each channel's ``created_at`` set to when the
+    gateway first saw it (a channel block carries no creation time)."""
+    values = _values(msg, spec, now)
+    for value in values.values():
+        if type(value) is ChannelInfo and (seen := first_seen(value.unique_id)) is not None:
+            value.created_at = seen
+    return values
+
+
+def to_event(backend: str, msg: Message, first_seen: FirstSeen | None = None) -> ev.Event:
     """The neutral event for one AMI event message (its typed payload is built
-    when first read)."""
+    when first read). ``first_seen`` tells when the gateway first saw a channel
+    (by unique id; it never changes once known); without it, or for a channel
+    it does not know, a channel's ``created_at`` is the event's receive time."""
     g = msg.by_name.get
     channel = g("channel") or g("destchannel") or g("spyeechannel") or ""
     unique_id = g("uniqueid") or g("destuniqueid") or g("spyeeuniqueid") or ""
@@ -321,6 +337,13 @@ def to_event(backend: str, msg: Message) -> ev.Event:
         channel=channel,
         unique_id=unique_id,
         linked_id=linked_id,
-        payload=None if row is None else ev.Typed(row[0], build=partial(_values, msg, row[1], now)),
+        payload=None
+        if row is None
+        else ev.Typed(
+            row[0],
+            build=partial(_values, msg, row[1], now)
+            if first_seen is None
+            else partial(_values_seen, msg, row[1], now, first_seen),
+        ),
         extensions=tuple(exts),
     )

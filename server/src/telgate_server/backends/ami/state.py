@@ -21,9 +21,10 @@ class ChannelTable:
     def __init__(self) -> None:
         self._by_id: dict[str, ChannelInfo] = {}
         self._reloading: list[Message] | None = None
-        # Recently hung-up ids: Asterisk sends BridgeLeave, VarSet... after a
-        # channel's Hangup, and those must not bring it back.
-        self._gone: collections.OrderedDict[str, None] = collections.OrderedDict()
+        # Recently hung-up ids, with when each was first seen: Asterisk sends
+        # BridgeLeave, VarSet... after a channel's Hangup, and those must not
+        # bring it back (and their payloads still name its creation time).
+        self._gone: collections.OrderedDict[str, float] = collections.OrderedDict()
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -34,6 +35,14 @@ class ChannelTable:
 
     def get(self, unique_id: str) -> ChannelInfo | None:
         return self._by_id.get(unique_id)
+
+    def first_seen(self, unique_id: str) -> float | None:
+        """When the gateway first saw this channel (active or recently hung
+        up), or None when it does not know it."""
+        info = self._by_id.get(unique_id)
+        if info is not None:
+            return info.created_at
+        return self._gone.get(unique_id)
 
     def find_name(self, name: str) -> ChannelInfo | None:
         for info in self._by_id.values():
@@ -76,8 +85,8 @@ class ChannelTable:
         if uid is None:
             return
         if name == "Hangup":
-            self._by_id.pop(uid, None)
-            self._gone[uid] = None
+            gone = self._by_id.pop(uid, None)
+            self._gone[uid] = gone.created_at if gone is not None else time.time()
             if len(self._gone) > GONE_MEMORY:
                 self._gone.popitem(last=False)
             return
