@@ -41,6 +41,9 @@ pause delays every event waiting behind it, so it shows in the p99), and the
 thread switches of all the gateway's threads per event (each costs CPU; see
 scheduling.py). ``load CPU`` is the load process's share of its core during
 the run: near 100%, the clients' decoding, not the gateway, sets the pace.
+``TCP retrans`` counts the host's retransmitted segments during the run
+(loopback; with the timeouts, tail-loss probes and out-of-order arrivals
+among them): a retransmission stalls every stream of that connection.
 
 Memory: the gateway's RSS (/proc/self/status VmRSS) before and with 1,000
 idle subscribers; then with one subscriber that opens its stream and never
@@ -103,6 +106,21 @@ def memory_mb() -> tuple[float, float]:
             if key in ("VmRSS", "VmHWM"):
                 values[key] = int(rest.split()[0]) / 1024
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def tcp_counters() -> dict[str, int]:
+    """The host's TCP retransmission counters (/proc/net/snmp, /proc/net/netstat):
+    system-wide, so a run's delta is the bench's own on an otherwise quiet host."""
+    wanted = {"RetransSegs", "TCPLossProbes", "TCPOFOQueue", "TCPTimeouts"}
+    counters: dict[str, int] = {}
+    for path in ("/proc/net/snmp", "/proc/net/netstat"):
+        with contextlib.suppress(OSError), open(path, encoding="ascii") as f:
+            lines = f.read().splitlines()
+        for names, values in zip(lines[::2], lines[1::2], strict=False):
+            for name, value in zip(names.split()[1:], values.split()[1:], strict=False):
+                if name in wanted:
+                    counters[name] = int(value)
+    return counters
 
 
 def cpu_seconds() -> float:
@@ -416,7 +434,7 @@ async def run_scenario(
         # would delay the clients' reads and count as gateway latency.
         gc.collect()
         gc.disable()
-        load_cpu = cpu_seconds()
+        load_cpu, tcp = cpu_seconds(), tcp_counters()
         started = time.monotonic()
         write_time = await flood(sim, count, pace, scenario.calls)
         with contextlib.suppress(TimeoutError):
@@ -424,6 +442,7 @@ async def run_scenario(
                 asyncio.gather(*(c.finished.wait() for c in clients)), timeout=60 + count / 2000
             )
         load_cpu = cpu_seconds() - load_cpu
+        tcp = {k: v - tcp.get(k, 0) for k, v in tcp_counters().items()}
         gc.enable()
         after = await remote.ask("stats")
         errors = [c for c in clients if c.error is not None or c.count < c.expected]
@@ -453,7 +472,9 @@ async def run_scenario(
             f"latency p50 {percentile(latencies, 50):6.2f} ms  "
             f"p99 {percentile(latencies, 99):7.2f} ms  "
             f"switches/ev {(after['switches'] - before['switches']) / count:4.2f}  "
-            f"GC {gc_summary(after['gc'])}  load CPU {load_cpu / elapsed * 100:3.0f}%"
+            f"GC {gc_summary(after['gc'])}  load CPU {load_cpu / elapsed * 100:3.0f}%  "
+            f"TCP retrans {tcp.get('RetransSegs', 0)} (RTO {tcp.get('TCPTimeouts', 0)}, "
+            f"probes {tcp.get('TCPLossProbes', 0)}, out of order {tcp.get('TCPOFOQueue', 0)})"
             + (f"  !! {len(errors)} client(s) short or failed: {errors[0].error}" if errors else "")
         )
         if timeline and pace:
