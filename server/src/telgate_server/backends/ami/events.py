@@ -279,8 +279,17 @@ TYPED: dict[str, tuple[str, Mapping[str, Getter]]] = {
 }  # fmt: skip
 
 
-def _values(msg: Message, spec: Mapping[str, Getter], now: float) -> dict[str, Any]:
-    return {name: value for name, get in spec.items() if (value := get(msg, now)) is not None}
+def _values(
+    msg: Message, spec: Mapping[str, Getter], now: float, first_seen: FirstSeen | None = None
+) -> dict[str, Any]:
+    """The payload's values; with ``first_seen``, each channel's ``created_at``
+    is when the gateway first saw it (a channel block carries no creation time)."""
+    values = {name: value for name, get in spec.items() if (value := get(msg, now)) is not None}
+    if first_seen is not None:
+        for value in values.values():
+            if type(value) is ChannelInfo and (seen := first_seen(value.unique_id)) is not None:
+                value.created_at = seen
+    return values
 
 
 def typed_payload(msg: Message, now: float | None = None) -> ev.Typed | None:
@@ -291,18 +300,6 @@ def typed_payload(msg: Message, now: float | None = None) -> ev.Typed | None:
         return None
     kind, spec = row
     return ev.Typed(kind, _values(msg, spec, time.time() if now is None else now))
-
-
-def _values_seen(
-    msg: Message, spec: Mapping[str, Getter], now: float, first_seen: FirstSeen
-) -> dict[str, Any]:
-    """:func:`_values`, with each channel's ``created_at`` set to when the
-    gateway first saw it (a channel block carries no creation time)."""
-    values = _values(msg, spec, now)
-    for value in values.values():
-        if type(value) is ChannelInfo and (seen := first_seen(value.unique_id)) is not None:
-            value.created_at = seen
-    return values
 
 
 def to_event(backend: str, msg: Message, first_seen: FirstSeen | None = None) -> ev.Event:
@@ -339,11 +336,6 @@ def to_event(backend: str, msg: Message, first_seen: FirstSeen | None = None) ->
         linked_id=linked_id,
         payload=None
         if row is None
-        else ev.Typed(
-            row[0],
-            build=partial(_values, msg, row[1], now)
-            if first_seen is None
-            else partial(_values_seen, msg, row[1], now, first_seen),
-        ),
+        else ev.Typed(row[0], build=partial(_values, msg, row[1], now, first_seen)),
         extensions=tuple(exts),
     )
