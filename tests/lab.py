@@ -1,0 +1,109 @@
+"""The real Asterisk 22 lab from ../shared/asterisk, for tests.
+
+One lab per test session (``asterisk_lab`` in tests/conftest.py), started in a
+temporary folder on a free loopback port and stopped at the end. A missing or
+broken lab is a failure that says what is wrong, never a silent skip; only
+``TELGATE_SKIP_REAL_ASTERISK=1`` (documented in the README, for a quick local
+run) skips the real-PBX tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.shared import SHARED
+
+LAB_SH = SHARED / "asterisk" / "lab.sh"
+SKIP_VARIABLE = "TELGATE_SKIP_REAL_ASTERISK"
+# The lab's AMI accounts (values from ../shared/asterisk/README.md, lab-only, not credentials).
+LAB_USER, LAB_SECRET = "telgate", "telgate-secret"
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A running lab: where its AMI listens and the folder it runs in."""
+
+    host: str
+    port: int
+    dir: Path
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "var" / "log" / "asterisk" / "messages.log"
+
+    def cli(self, command: str) -> str:
+        """Runs one Asterisk CLI command in the lab and returns its output."""
+        result = _lab("cli", str(self.dir), command)
+        return result.stdout
+
+    def running(self) -> bool:
+        return _lab("status", str(self.dir)).returncode == 0
+
+    def pid(self) -> int | None:
+        result = _lab("status", str(self.dir))
+        if result.returncode != 0:
+            return None
+        return int(result.stdout.split()[1])
+
+    def start(self, extra_conf_dir: Path | None = None) -> None:
+        """(Re)starts the lab on its port (after ``stop`` or a SIGKILL)."""
+        env = dict(os.environ)
+        if extra_conf_dir is not None:
+            env["LAB_EXTRA_CONF_DIR"] = str(extra_conf_dir)
+        result = _lab("start", str(self.dir), str(self.port), env=env)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"lab.sh start {self.dir} {self.port} failed ({result.returncode}): "
+                f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+            )
+
+    def stop(self) -> None:
+        _lab("stop", str(self.dir))
+
+
+def skip_requested() -> bool:
+    return os.environ.get(SKIP_VARIABLE, "") not in ("", "0")
+
+
+def _lab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(LAB_SH), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_lab(directory: Path, extra_conf_dir: Path | None = None) -> Lab:
+    """Starts a lab in ``directory`` on a free port (retrying when the port was
+    taken meanwhile: lab.sh exit 3). Raises with lab.sh's own words on failure."""
+    if not LAB_SH.is_file():
+        raise RuntimeError(
+            f"the Asterisk lab is not at {LAB_SH}: put the project's shared/ folder beside "
+            f"this repository (or set TELGATE_SHARED), or set {SKIP_VARIABLE}=1 to skip "
+            "the real-Asterisk tests locally"
+        )
+    last = ""
+    for _ in range(5):
+        lab = Lab("127.0.0.1", free_port(), directory)
+        try:
+            lab.start(extra_conf_dir)
+        except RuntimeError as exc:
+            last = str(exc)
+            if "failed (3)" in last:
+                continue
+            raise
+        return lab
+    raise RuntimeError(last)
