@@ -80,6 +80,8 @@ class Subscription:
         self.overflowed = False
         self._hub = hub
         self._queue: collections.deque[Record] = collections.deque()
+        # Encoded bytes queued, so a batch is bounded in bytes as well.
+        self._bytes = 0
         self._waiter: asyncio.Future[None] | None = None
         # Replayed events still queued: they do not count against the limit,
         # which is about falling behind live traffic.
@@ -97,6 +99,7 @@ class Subscription:
     def replay(self, records: list[Record]) -> None:
         """Queues events from the replay buffer ahead of live ones."""
         self._queue.extend(records)
+        self._bytes += sum([len(r[DATA]) for r in records])
         self._replayed += len(records)
         if records:
             self._notify()
@@ -109,11 +112,13 @@ class Subscription:
             if not self.overflowed:
                 self.overflowed = True
                 queue.clear()
+                self._bytes = 0
                 self._replayed = 0
                 self._hub.unsubscribe(self)
                 self._notify()
             return
         queue.append(r)
+        self._bytes += len(r[DATA])
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -122,22 +127,38 @@ class Subscription:
         if self._waiter is not None:
             _wake(self._waiter)
 
-    def take(self, max_batch: int) -> list[Record]:
-        """Everything queued now, up to ``max_batch`` events."""
+    def take(self, max_batch: int, max_bytes: int = 0) -> list[Record]:
+        """Everything queued now, up to ``max_batch`` events and, unless
+        ``max_bytes`` is 0, up to ``max_bytes`` encoded bytes (at least one
+        event, whatever its size)."""
         queue = self._queue
-        if len(queue) <= max_batch:
+        if len(queue) <= max_batch and (max_bytes <= 0 or self._bytes <= max_bytes):
             batch = list(queue)
             queue.clear()
-        else:
+            self._bytes = 0
+        elif max_bytes <= 0:
             batch = [queue.popleft() for _ in range(max_batch)]
+            self._bytes -= sum([len(r[DATA]) for r in batch])
+        else:
+            batch, size = [], 0
+            while queue and len(batch) < max_batch:
+                n = len(queue[0][DATA])
+                if batch and size + n > max_bytes:
+                    break
+                batch.append(queue.popleft())
+                size += n
+            self._bytes -= size
         if self._replayed:
             self._replayed = max(0, self._replayed - len(batch))
         if batch:
             self.last_sent = batch[-1][SEQUENCE]
         return batch
 
-    async def next_batch(self, max_batch: int, heartbeat: float) -> list[Record]:
-        """The next batch: whatever is queued, up to ``max_batch``, as soon as
+    async def next_batch(
+        self, max_batch: int, heartbeat: float, max_bytes: int = 0
+    ) -> list[Record]:
+        """The next batch: whatever is queued, up to ``max_batch`` events and
+        ``max_bytes`` bytes (see :meth:`take`), as soon as
         anything is, never waiting to fill one; an empty list (a heartbeat)
         after ``heartbeat`` seconds without a batch. Raises SubscriberTooSlow
         once the queue overflowed."""
@@ -159,7 +180,7 @@ class Subscription:
         if self.overflowed:
             raise SubscriberTooSlow(self.last_sent, self.limit)
         self._deadline = loop.time() + heartbeat
-        return self.take(max_batch)
+        return self.take(max_batch, max_bytes)
 
     def _on_timer(self) -> None:
         # One heartbeat timer per interval, not one per wait: a busy stream
