@@ -325,8 +325,8 @@ class AmiBackend:
             info = self.channels.get(sel.unique_id)
             # Asterisk also finds a channel by its unique id where a name is expected.
             name = info.name if info is not None else sel.unique_id
-            return actions.check_channel_name(name), f"with unique id {sel.unique_id!r}"
-        return actions.check_channel_name(sel.name), f"named {sel.name!r}"
+            return actions.check_channel_name(name), f"with unique id {errors.quote(sel.unique_id)}"
+        return actions.check_channel_name(sel.name), f"named {errors.quote(sel.name)}"
 
     async def hangup(self, channel: ChannelSelector, cause: int) -> None:
         name, about = self._resolve(channel)
