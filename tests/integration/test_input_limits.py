@@ -6,7 +6,6 @@ simulator records every action it receives)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from telgate.v1 import (
     cdrs_pb2_grpc,
     common_pb2,
     events_pb2,
+    events_pb2_grpc,
     playback_pb2,
     queues_pb2,
     routing_pb2,
@@ -35,6 +35,7 @@ from telgate_server.events import model as ev
 from telgate_server.simulator.channels import event as sim_event
 from telgate_server.simulator.server import AmiSimulator
 
+from tests.integration.conftest import EventReader
 from tests.integration.test_ami_features import bridged_call, subscribe
 from tests.integration.test_calls import error_info, originate_request
 
@@ -391,26 +392,37 @@ async def test_page_tokens_and_cursors_out_of_range_are_invalid_argument(
 async def test_a_9_mb_burst_of_large_events_reaches_a_default_client(
     sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
 ) -> None:
-    """Ten 900 KB events from the PBX's socket: a client with gRPC's default
-    4 MiB receive limit gets every one whole, in messages of at most 3 MiB."""
-    reader = subscribe(channel, types=["UserEvent"])
-    await reader.wait_for(lambda r: len(r.responses) >= 1)
+    """Ten 900 KB events from the PBX's socket, then a subscriber starting from
+    the oldest event (all ten queued at once): with gRPC's default 4 MiB
+    receive limit it gets every one whole, in messages of at most 3 MiB."""
+    live = subscribe(channel, types=["UserEvent"])
+    await live.wait_for(lambda r: len(r.responses) >= 1)
     payloads = [chr(ord("a") + n) * 900_000 for n in range(10)]
     for n, data in enumerate(payloads):
         sim.engine.emit_message(
             sim_event("UserEvent", "user,all", [("UserEvent", f"Big{n}"), ("Data", data)]),
             "user",
         )
-        await asyncio.sleep(0)
+    await live.wait_for(lambda r: len(r.events) >= 10, timeout=30)
+    await live.close()
+    stub = events_pb2_grpc.EventServiceStub(channel)
+    reader = EventReader(
+        stub.Subscribe(
+            events_pb2.SubscribeRequest(
+                filter=events_pb2.EventFilter(types=["UserEvent"]),
+                start=events_pb2.START_POSITION_OLDEST,
+            )
+        )
+    )
     await reader.wait_for(lambda r: len(r.events) >= 10, timeout=30)
-    got = [dict((f.name, f.value) for f in e.fields) for e in reader.events]
+    got = [{f.name: f.value for f in e.fields} for e in reader.events]
     assert [g["UserEvent"] for g in got] == [f"Big{n}" for n in range(10)]
     assert [g["Data"] for g in got] == payloads
     assert not any(e.raw_fields_truncated for e in reader.events)
-    sizes = [r.ByteSize() for r in reader.responses]
+    sizes = [r.ByteSize() for r in reader.responses if r.events]
     assert sum(sizes) > 9_000_000
     assert max(sizes) <= 3 * 1024 * 1024
-    assert len([r for r in reader.responses if r.events]) >= 4  # split: at most 3 per message
+    assert len(sizes) >= 4  # split: at most three 900 KB events per message
     await reader.close()
 
 
