@@ -73,6 +73,10 @@ _QUEUE = "a queue is a queues.conf section; config categories hold 80 bytes (con
 _MEMBER = "app_queue keeps member interfaces in AST_CHANNEL_NAME (80) bytes"
 _MEMBER_TEXT = "app_queue keeps member names and pause reasons in 80 bytes"
 _TOKEN = "page tokens this gateway returns are under 40 characters"
+_SOUND = (
+    "a sound file name relative to the sounds directory; Asterisk takes paths up to "
+    "PATH_MAX, the gateway keeps them to one short `Data:` line"
+)
 _FILTER = "a filter value is compared with names and ids of at most 255 characters"
 
 #: The most characters of each request string field, by ``Message.field``
@@ -108,9 +112,7 @@ LIMITS: dict[str, Limit] = {
     "StartListenRequest.target_extension": Limit(80, _EXTEN),
     "StartListenRequest.listener_endpoint": Limit(255, _DIAL),
     "StartPlaybackRequest.endpoint": Limit(255, _DIAL),
-    "StartPlaybackRequest.recording": Limit(
-        255, "sound file names are paths of at most 255 bytes (AST_CONFIG_MAX_PATH)"
-    ),
+    "StartPlaybackRequest.recording": Limit(255, _SOUND),
     "GetQueueRequest.queue": Limit(80, _QUEUE),
     "AddMemberRequest.queue": Limit(80, _QUEUE),
     "RemoveMemberRequest.queue": Limit(80, _QUEUE),
@@ -140,10 +142,10 @@ LIMITS: dict[str, Limit] = {
     "RouteToTrunk.trunk": Limit(80, _EXTEN),
     "RouteToTrunk.number": Limit(80, _EXTEN),
     "RunSteps.exit": Limit(80, _EXTEN),
-    "RoutingStep.play": Limit(255, "sound file names (AST_CONFIG_MAX_PATH)"),
+    "RoutingStep.play": Limit(255, _SOUND),
     "RoutingStep.say_digits": Limit(80, _EXTEN),
     "RoutingStep.set_extension": Limit(80, _EXTEN),
-    "GetDigits.prompts": Limit(255, "sound file names (AST_CONFIG_MAX_PATH)"),
+    "GetDigits.prompts": Limit(255, _SOUND),
     "MusicOnHold.music_class": Limit(80, "MAX_MUSICCLASS (channel.h)"),
     "Dial.endpoint": Limit(255, _DIAL),
     "Field.name": Limit(80, "a channel variable name"),
