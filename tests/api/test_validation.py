@@ -5,6 +5,7 @@ variable rule, status clipping, page tokens, and byte-bounded event batches."""
 from __future__ import annotations
 
 import base64
+import unicodedata
 from collections.abc import Iterator
 
 import grpc
@@ -325,3 +326,21 @@ def test_an_oversized_event_is_truncated_to_fit_and_marked() -> None:
     assert len(fields["Value"]) == len(fields["Other"]) > 20_000
     small = events_pb2.SubscribeResponse.FromString(encode(_event(100))).events[0]
     assert not small.raw_fields_truncated and small.original_size == 0
+
+
+def test_exactly_the_control_characters_and_line_separators_are_refused() -> None:
+    """Over all of Unicode: Cc, Zl and Zp are refused, every other character passes."""
+    limit = validation.Limit(10, "test")
+    refused = []
+    for code in range(0x110000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # surrogates never arrive in a decoded protobuf string
+        try:
+            validation.check_text(char, "f", limit)
+        except errors.InvalidArgument:
+            refused.append(char)
+    expected = [
+        c for c in map(chr, range(0x110000)) if unicodedata.category(c) in ("Cc", "Zl", "Zp")
+    ]
+    assert refused == expected and len(expected) == 67

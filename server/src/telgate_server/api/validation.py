@@ -22,7 +22,6 @@ checks that depend on more than one field (Originate's allow-list,
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -152,10 +151,10 @@ LIMITS: dict[str, Limit] = {
     "Field.value": Limit(900, "a channel variable value (one AMI line)"),
 }
 
-# C0 and C1 controls and DEL (category Cc: NUL, ESC, U+0085 NEL, ...), and the
-# line / paragraph separators some parsers end a line at (Zl, Zp).
-_BAD_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Every control character (Unicode category Cc: C0 such as NUL and ESC, DEL,
+# C1 such as U+0085 NEL) and the line / paragraph separators (Zl, Zp) that
+# some parsers end a line at.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def limit_of(descriptor: Descriptor | None, field: str) -> Limit | None:
@@ -176,15 +175,6 @@ def check_text(value: str, field: str, limit: Limit) -> None:
             f"{field} is {len(value)} characters long; the limit is {limit.chars} ({limit.reason})",
         )
     bad = _CONTROL.search(value)
-    if bad is None and not value.isascii():
-        bad = next(
-            (
-                m
-                for m in re.finditer(r"[^\x00-\x7f]", value)
-                if unicodedata.category(m.group()) in _BAD_CATEGORIES
-            ),
-            None,
-        )
     if bad is not None:
         char = bad.group()
         raise _invalid(
