@@ -344,3 +344,20 @@ def test_exactly_the_control_characters_and_line_separators_are_refused() -> Non
         c for c in map(chr, range(0x110000)) if unicodedata.category(c) in ("Cc", "Zl", "Zp")
     ]
     assert refused == expected and len(expected) == 67
+
+
+def test_byte_bound_with_the_default_sizes() -> None:
+    """3 MiB messages, 500 events: small events go in whole batches; a large
+    one, wherever it is queued, ends its batch at the byte bound."""
+    hub = EventHub(encoded)
+    sub, _ = hub.subscribe(EventFilter.build())
+    limit = 3 * 1024 * 1024
+    for size in (100, 2_000_000, 100, 2_000_000, *[100] * 10):
+        hub.publish(_event(size))
+    assert [[r[SEQUENCE] for r in b] for b in iter(lambda: sub.take(500, limit), [])] == [
+        [1, 2, 3],
+        [4, *range(5, 15)],
+    ]
+    for _ in range(600):
+        hub.publish(_event(100))
+    assert [len(b) for b in iter(lambda: sub.take(500, limit), [])] == [500, 100]

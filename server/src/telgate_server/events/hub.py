@@ -42,6 +42,9 @@ DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024
 # What a record costs beyond its encoded bytes: the tuple, the bytes object's
 # header and the strings filters read (channel, ids), about.
 RECORD_OVERHEAD = 400
+# Records up to this size are "small": a batch of only small ones is not
+# added up byte by byte (see Subscription.take).
+LARGE_RECORD = 4096
 
 
 def record_size(r: Record) -> int:
@@ -80,8 +83,6 @@ class Subscription:
         self.overflowed = False
         self._hub = hub
         self._queue: collections.deque[Record] = collections.deque()
-        # Encoded bytes queued, so a batch is bounded in bytes as well.
-        self._bytes = 0
         self._waiter: asyncio.Future[None] | None = None
         # Replayed events still queued: they do not count against the limit,
         # which is about falling behind live traffic.
@@ -99,7 +100,6 @@ class Subscription:
     def replay(self, records: list[Record]) -> None:
         """Queues events from the replay buffer ahead of live ones."""
         self._queue.extend(records)
-        self._bytes += sum([len(r[DATA]) for r in records])
         self._replayed += len(records)
         if records:
             self._notify()
@@ -112,13 +112,11 @@ class Subscription:
             if not self.overflowed:
                 self.overflowed = True
                 queue.clear()
-                self._bytes = 0
                 self._replayed = 0
                 self._hub.unsubscribe(self)
                 self._notify()
             return
         queue.append(r)
-        self._bytes += len(r[DATA])
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -132,22 +130,26 @@ class Subscription:
         ``max_bytes`` is 0, up to ``max_bytes`` encoded bytes (at least one
         event, whatever its size)."""
         queue = self._queue
-        if len(queue) <= max_batch and (max_bytes <= 0 or self._bytes <= max_bytes):
-            batch = list(queue)
-            queue.clear()
-            self._bytes = 0
-        elif max_bytes <= 0:
-            batch = [queue.popleft() for _ in range(max_batch)]
-            self._bytes -= sum([len(r[DATA]) for r in batch])
-        else:
-            batch, size = [], 0
+        # Sizes are only added up when a large record may be queued: none was
+        # published since the first queued one (records queue in sequence
+        # order), so each is at most LARGE_RECORD bytes. Nothing per push.
+        if max_bytes > 0 and (
+            (queue and queue[0][SEQUENCE] <= self._hub.last_large_sequence)
+            or min(len(queue), max_batch) * LARGE_RECORD > max_bytes
+        ):
+            batch: list[Record] = []
+            size = 0
             while queue and len(batch) < max_batch:
                 n = len(queue[0][DATA])
                 if batch and size + n > max_bytes:
                     break
                 batch.append(queue.popleft())
                 size += n
-            self._bytes -= size
+        elif len(queue) <= max_batch:
+            batch = list(queue)
+            queue.clear()
+        else:
+            batch = [queue.popleft() for _ in range(max_batch)]
         if self._replayed:
             self._replayed = max(0, self._replayed - len(batch))
         if batch:
@@ -275,6 +277,8 @@ class EventHub:
         self.replay_size = replay_size
         self.replay_bytes = replay_bytes
         self.last_sequence = 0
+        # The sequence of the latest record over LARGE_RECORD bytes (for take).
+        self.last_large_sequence = 0
         # Subscribers cut off for being too slow, since the start.
         self.cut_count = 0
         self._buffer: collections.deque[Record] = collections.deque()
@@ -308,6 +312,8 @@ class EventHub:
         event.sequence = seq
         event.epoch = self.epoch
         r = record(event, self._encode(event))
+        if len(r[DATA]) > LARGE_RECORD:
+            self.last_large_sequence = seq
         buffer = self._buffer
         buffer.append(r)
         self._buffer_bytes += record_size(r)
