@@ -221,7 +221,7 @@ def test_variable_rule() -> None:
             "PJSIP_HEADER(add,X-Ticket)": "7",
         }
     )
-    for name in ("1ABC", "A-B", "A=B", "___X", "CALLERID(a(b))", "CDR(${X})", ""):
+    for name in ("1ABC", "A-B", "A=B", "___X", "CALLERID(a(b))", "CDR(${X})", "CDR(a=b)", ""):
         with pytest.raises(errors.InvalidArgument):
             _originate(variables={name: "1"})
     for value in ("a,b", 'say "hi"', "back\\slash"):

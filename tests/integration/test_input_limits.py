@@ -253,13 +253,22 @@ async def test_originate_into_system_is_permission_denied_and_nothing_is_sent(
         calls_pb2.OriginateRequest(
             endpoint="Local/201@phones",
             application=calls_pb2.ApplicationTarget(name="playback", data="hello-world"),
-            variables={"CALLERID(name)": "Support", "__ORDER": "42"},
+            variables={
+                "CALLERID(name)": "Support",
+                "__ORDER": "42",
+                "PJSIP_HEADER(add,X-Ticket)": "7",
+            },
         )
     )
     assert answer.call.unique_id
     originate = [m for m in list(sim.actions)[before:] if m.get("Action") == "Originate"]
     assert len(originate) == 1
     assert originate[0].get("Application") == "playback"
+    assert sorted(v for k, v in originate[0].headers if k == "Variable") == [
+        "CALLERID(name)=Support",
+        "PJSIP_HEADER(add,X-Ticket)=7",
+        "__ORDER=42",
+    ]
 
 
 async def test_attended_transfer_with_a_line_break_sends_nothing(

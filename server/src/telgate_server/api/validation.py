@@ -244,7 +244,9 @@ _APP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # A plain channel variable, optionally inherited (`_NAME`, `__NAME`).
 _PLAIN_VARIABLE = re.compile(r"^_{0,2}[A-Za-z][A-Za-z0-9_]*$")
 # A dialplan function written to: `NAME(arguments)`.
-_FUNCTION_VARIABLE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\(([^()$]*)\)$")
+# Its arguments hold no '$' (no expression), no '=' (AMI splits `Variable:` at
+# the first one), no quotes or backslashes (AMI strips them) and no nesting.
+_FUNCTION_VARIABLE = re.compile(r'^([A-Za-z][A-Za-z0-9_]*)\(([^()$="\\]*)\)$')
 # Dialplan expressions: `${...}` (variables and functions) and `$[...]`.
 _EXPRESSION = re.compile(r"\$[{\[]")
 # Asterisk's AMI argument parser (AST_STANDARD_APP_ARGS in manager.c) splits

@@ -11,8 +11,10 @@ from telgate_server.gateway.model import OriginateParams
 
 Headers = list[tuple[str, str]]
 
-# Channel variable names Asterisk accepts (dialplan function calls like CDR(x) too).
-_VAR_NAME = re.compile(r"^[A-Za-z0-9_.()\-]+$")
+# Channel variable names Asterisk accepts, and dialplan function calls like
+# CDR(x) or PJSIP_HEADER(add,X-Name) (AMI splits `Variable:` at commas outside
+# parentheses only, and at the first '=').
+_VAR_NAME = re.compile(r'^[A-Za-z0-9_.\-]+(\([^()$="\\]*\))?$')
 _ENDPOINT = re.compile(r"^[A-Za-z0-9_\-]+/\S+$")
 
 
