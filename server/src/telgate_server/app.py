@@ -32,7 +32,7 @@ from telgate_server.api import cdr_convert, unimplemented
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
-from telgate_server.api.events import EventServicer, add_event_service, encoded
+from telgate_server.api.events import EventServicer, add_event_service, encoder
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
 from telgate_server.api.supervision import SupervisionServicer
@@ -87,7 +87,7 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.hub = EventHub(
-            encoded,
+            encoder(settings.events.max_message_bytes),
             subscriber_queue=settings.events.subscriber_queue,
             replay_size=settings.events.replay_buffer,
             replay_bytes=settings.events.replay_buffer_bytes,
@@ -154,7 +154,7 @@ class Gateway:
         """Starts backends and the gRPC server; returns the bound port."""
         s = self.server
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
-            CallControlServicer(self.registry), s
+            CallControlServicer(self.registry, self.settings.originate), s
         )
         add_event_service(EventServicer(self.hub, self.registry, self.settings.events), s)
         backends_pb2_grpc.add_BackendServiceServicer_to_server(BackendServicer(self.registry), s)

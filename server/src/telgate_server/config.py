@@ -101,6 +101,49 @@ class EventsConfig(BaseModel):
     replay_buffer_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     max_batch: int = Field(default=500, ge=1)
     heartbeat_interval: float = Field(default=15.0, gt=0)
+    # The largest SubscribeResponse sent: batches are split to stay below it,
+    # and a larger event alone goes with its raw field values cut short. Below
+    # gRPC clients' default 4 MiB receive limit, so every client can take it.
+    max_message_bytes: int = Field(default=3 * 1024 * 1024, ge=64 * 1024)
+
+
+# Dialplan applications a telephony client needs (compared case-insensitively,
+# as Asterisk does). Not in it by default: System, TrySystem, Exec, ExecIf,
+# ExecIfTime, AGI / EAGI / DeadAGI, ChanSpy (SupervisionService runs it) and
+# every other application.
+DEFAULT_ORIGINATE_APPLICATIONS = (
+    "Answer",
+    "Busy",
+    "Congestion",
+    "ControlPlayback",
+    "Dial",
+    "Echo",
+    "Hangup",
+    "MusicOnHold",
+    "Playback",
+    "Progress",
+    "Queue",
+    "Ringing",
+    "SayAlpha",
+    "SayDigits",
+    "SayNumber",
+    "Wait",
+)
+# Dialplan functions an Originate variable may write (`CALLERID(name)=...`).
+DEFAULT_VARIABLE_FUNCTIONS = ("CALLERID", "CONNECTEDLINE", "CDR", "PJSIP_HEADER")
+
+
+class OriginateConfig(BaseModel):
+    """What an Originate request may make the PBX run (README: "Originate: what may run")."""
+
+    allowed_applications: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ORIGINATE_APPLICATIONS)
+    )
+    allowed_variable_functions: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_VARIABLE_FUNCTIONS)
+    )
+    # `${...}` / `$[...]` in application data or variable values.
+    allow_expressions: bool = False
 
 
 class CdrConfig(BaseModel):
@@ -141,6 +184,7 @@ class Settings(BaseSettings):
     server: ServerConfig = ServerConfig()
     events: EventsConfig = EventsConfig()
     cdr: CdrConfig = CdrConfig()
+    originate: OriginateConfig = OriginateConfig()
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
     # RPCs with an empty `backend` go here; the first backend when unset.
     default_backend: str | None = None

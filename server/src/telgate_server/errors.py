@@ -6,6 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# How much of an input a message quotes.
+QUOTE_CHARS = 40
+
+
+def quote(value: str, limit: int = QUOTE_CHARS) -> str:
+    """An input as an error message may show it: its first ``limit``
+    characters, quoted, and its full length when it is longer."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value)} characters)"
+
 
 class GatewayError(Exception):
     """Base class. ``reason`` is an ``ErrorReason`` name without its prefix

@@ -8,16 +8,24 @@ import grpc
 from telgate.v1 import calls_pb2, calls_pb2_grpc
 
 from telgate_server import errors
-from telgate_server.api import convert, paging
+from telgate_server.api import convert, paging, validation
 from telgate_server.api.status import unary
+from telgate_server.config import OriginateConfig
 from telgate_server.gateway.backend import BackendRegistry
 from telgate_server.gateway.model import Capability, OriginateParams, TransferKind
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
 
-def originate_params(req: calls_pb2.OriginateRequest) -> OriginateParams:
-    """Validated neutral parameters from an OriginateRequest."""
+# The longest ring an Originate may ask for (Asterisk takes milliseconds as an int).
+MAX_RING_TIMEOUT = 86_400.0
+
+
+def originate_params(
+    req: calls_pb2.OriginateRequest, config: OriginateConfig | None = None
+) -> OriginateParams:
+    """Validated neutral parameters from an OriginateRequest: the application
+    allow-list and the variable rule (api/validation.py) included."""
     dest = req.WhichOneof("destination")
     if dest is None:
         raise errors.InvalidArgument(
@@ -32,11 +40,25 @@ def originate_params(req: calls_pb2.OriginateRequest) -> OriginateParams:
         raise errors.InvalidArgument(
             "destination.application.name is required", metadata={"field": "application"}
         )
+    if dest == "extension" and req.extension.priority < 0:
+        raise errors.InvalidArgument(
+            "destination.extension.priority must not be negative",
+            metadata={"field": "extension.priority"},
+        )
+    validation.check_originate(
+        application=req.application.name if dest == "application" else "",
+        data=req.application.data if dest == "application" else "",
+        variables=sorted(req.variables.items()),
+        config=config or OriginateConfig(),
+    )
     timeout = None
     if req.HasField("timeout"):
         timeout = req.timeout.ToNanoseconds() / 1e9
-        if timeout <= 0:
-            raise errors.InvalidArgument("timeout must be positive", metadata={"field": "timeout"})
+        if not 0 < timeout <= MAX_RING_TIMEOUT:
+            raise errors.InvalidArgument(
+                f"timeout must be positive and at most {MAX_RING_TIMEOUT:.0f} s",
+                metadata={"field": "timeout"},
+            )
     return OriginateParams(
         endpoint=req.endpoint,
         context=req.extension.context,
@@ -62,15 +84,16 @@ TRANSFER_KINDS = {
 
 
 class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
-    def __init__(self, registry: BackendRegistry) -> None:
+    def __init__(self, registry: BackendRegistry, originate: OriginateConfig | None = None) -> None:
         self.registry = registry
+        self.originate = originate or OriginateConfig()
 
     @unary
     async def Originate(
         self, request: calls_pb2.OriginateRequest, context: Ctx
     ) -> calls_pb2.OriginateResponse:
         backend = self.registry.require(request.backend, Capability.ORIGINATE, "Originate")
-        call = await backend.originate(originate_params(request))
+        call = await backend.originate(originate_params(request, self.originate))
         return calls_pb2.OriginateResponse(call=convert.originated_call(call))
 
     @unary
@@ -112,6 +135,12 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
             raise errors.InvalidArgument(
                 "type is required: BLIND, ATTENDED or REDIRECT", metadata={"field": "type"}
             )
+        for where in ("destination", "extra_destination"):
+            if getattr(request, where).priority < 0:
+                raise errors.InvalidArgument(
+                    f"{where}.priority must not be negative",
+                    metadata={"field": f"{where}.priority"},
+                )
         extra = None
         if request.HasField("extra_channel"):
             if kind is not TransferKind.REDIRECT:

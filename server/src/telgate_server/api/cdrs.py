@@ -3,7 +3,6 @@ the store, then follow live)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +10,7 @@ import grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 
 from telgate_server import errors
-from telgate_server.api import cdr_convert
+from telgate_server.api import cdr_convert, paging
 from telgate_server.api.status import streaming, unary
 from telgate_server.cdr.store import CdrStore
 from telgate_server.cdr.stream import CdrFeed
@@ -26,23 +25,12 @@ MAX_PAGE = 1000
 def page_token(cursor: int) -> str:
     """An opaque token for "after this cursor" (keyset paging: stable while
     CDRs are added or pruned)."""
-    return base64.urlsafe_b64encode(f"c:{cursor}".encode()).decode()
+    return paging.encode_token("c", cursor)
 
 
 def token_cursor(token: str) -> int:
     """The cursor in a token this server returned (0 for none)."""
-    if not token:
-        return 0
-    try:
-        kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        cursor = int(value)
-        if kind != "c" or cursor < 0:
-            raise ValueError(token)
-    except ValueError:
-        raise errors.InvalidArgument(
-            "page_token is not a token this server returned", metadata={"field": "page_token"}
-        ) from None
-    return cursor
+    return paging.decode_token(token, "c")
 
 
 class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
@@ -81,6 +69,12 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
         if request.max_batch_size < 0:
             raise errors.InvalidArgument(
                 "max_batch_size must not be negative", metadata={"field": "max_batch_size"}
+            )
+        if request.after_cursor > paging.MAX_POSITION:
+            raise errors.InvalidArgument(
+                f"after_cursor {request.after_cursor} is beyond any cursor (at most "
+                f"{paging.MAX_POSITION})",
+                metadata={"field": "after_cursor"},
             )
         max_batch = min(request.max_batch_size or self.config.max_batch, self.config.max_batch)
         flt = cdr_convert.cdr_filter(request.filter)

@@ -13,16 +13,17 @@ heartbeats) are ordinary protobuf messages."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
 from telgate.v1 import events_pb2
 
 from telgate_server import errors
-from telgate_server.api import convert, wire
+from telgate_server.api import convert, validation, wire
 from telgate_server.api.status import abort, abort_with
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
@@ -36,6 +37,7 @@ Outgoing = events_pb2.SubscribeResponse | bytes
 
 SERVICE = "telgate.v1.EventService"
 MIN_HEARTBEAT = 0.05
+MAX_HEARTBEAT = 3600.0
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +61,94 @@ _EVENTS_TAG = _tag("events")
 _EPOCH_TAG = _tag("epoch")
 
 
-def encoded(event: Event) -> bytes:
+# What a SubscribeResponse holds besides its events (the epoch field), with room to spare.
+MESSAGE_HEADROOM = 1024
+DEFAULT_MAX_EVENT_BYTES = 3 * 1024 * 1024 - MESSAGE_HEADROOM
+# What a truncated event keeps of its name when even that is too large.
+_NAME_KEPT = 200
+
+
+def encoded(event: Event, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> bytes:
     """The event as one entry of ``SubscribeResponse.events`` (key, length,
     message): the hub's encoder. It never raises: an event the API cannot
     carry (a value protobuf refuses) is sent with its raw fields and no
     payload, or at the least its sequence and name, and the reason logged;
-    the client then still sees every sequence."""
+    the client then still sees every sequence. An event whose body is over
+    ``max_bytes`` goes with its raw field values cut short and
+    ``raw_fields_truncated`` set (see :func:`truncated`)."""
     try:
         body = wire.event_bytes(event)
     except Exception:
         log.exception("event %s (%s) cannot be encoded whole", event.sequence, event.name)
         body = _reduced(event)
+    if len(body) > max_bytes:
+        body = truncated(event, len(body), max_bytes)
     return _EVENTS_TAG + _varint(len(body)) + body
+
+
+def encoder(max_message_bytes: int) -> Callable[[Event], bytes]:
+    """The hub's encoder for SubscribeResponses of at most ``max_message_bytes``."""
+    return functools.partial(encoded, max_bytes=max_message_bytes - MESSAGE_HEADROOM)
+
+
+def truncated(event: Event, original_size: int, max_bytes: int) -> bytes:
+    """The body of an event too large for one message: each raw field value
+    keeps an equal share of ``max_bytes`` (shorter values whole), the typed
+    payload is left out if it alone does not fit, and the event says so."""
+    log.warning(
+        "event %s (%s) is %d bytes, over the %d a message may hold: its raw fields are cut",
+        event.sequence,
+        event.name,
+        original_size,
+        max_bytes,
+    )
+    try:
+        msg = convert.event(event)
+    except Exception:
+        msg = convert.event(event, payload=False)
+    msg.raw_fields_truncated = True
+    msg.original_size = original_size
+    fields = [(f.name, f.value) for f in msg.fields]
+    del msg.fields[:]
+    if msg.ByteSize() > max_bytes // 2:
+        msg.ClearField("payload")
+    fixed = msg.ByteSize()
+    # Each field costs its name and a few bytes of keys and lengths besides its value.
+    budget = max_bytes - fixed - sum(len(n.encode()) + 16 for n, _ in fields)
+    share = _fair_share([len(v.encode()) for _, v in fields], budget)
+    if share < 0:  # not even the names fit: the bare event
+        return _bare(event, original_size)
+    add = msg.fields.add
+    for name, value in fields:
+        data = value.encode()
+        add(name=name, value=data[:share].decode(errors="ignore") if len(data) > share else value)
+    body = msg.SerializeToString()
+    return body if len(body) <= max_bytes else _bare(event, original_size)
+
+
+def _fair_share(sizes: list[int], budget: int) -> int:
+    """The largest cut ``c`` with ``sum(min(size, c)) <= budget`` (-1 when even
+    empty values are over it): short values keep all of theirs."""
+    if budget < 0:
+        return -1
+    left, count = budget, len(sizes)
+    for size in sorted(sizes):
+        if size * count > left:
+            return left // count
+        left -= size
+        count -= 1
+    return max(sizes, default=0)
+
+
+def _bare(event: Event, original_size: int) -> bytes:
+    return events_pb2.Event(
+        sequence=event.sequence,
+        epoch=event.epoch,
+        backend=event.backend[:_NAME_KEPT],
+        name=event.name[:_NAME_KEPT],
+        raw_fields_truncated=True,
+        original_size=original_size,
+    ).SerializeToString()
 
 
 def _reduced(event: Event) -> bytes:
@@ -145,8 +223,9 @@ class EventServicer:
                 first.gap.CopyFrom(convert.gap(gap))
             yield first
             next_batch = sub.next_batch
+            max_bytes = self.config.max_message_bytes - len(head)
             while True:
-                batch = await next_batch(max_batch, heartbeat)
+                batch = await next_batch(max_batch, heartbeat, max_bytes)
                 if batch:
                     yield encode_batch(head, batch)
                 else:
@@ -169,12 +248,21 @@ class EventServicer:
         self, request: events_pb2.SubscribeRequest
     ) -> tuple[Subscription, Gap | None, int, float]:
         """The subscription a request asks for, with its gap, batch size and heartbeat."""
+        validation.check_request(request)
         if request.max_batch_size < 0:
-            raise errors.InvalidArgument("max_batch_size must not be negative")
+            raise errors.InvalidArgument(
+                "max_batch_size must not be negative", metadata={"field": "max_batch_size"}
+            )
         max_batch = min(request.max_batch_size or self.config.max_batch, self.config.max_batch)
         heartbeat = self.config.heartbeat_interval
         if request.HasField("heartbeat_interval"):
-            heartbeat = max(request.heartbeat_interval.ToNanoseconds() / 1e9, MIN_HEARTBEAT)
+            asked = request.heartbeat_interval.ToNanoseconds() / 1e9
+            if asked > MAX_HEARTBEAT:
+                raise errors.InvalidArgument(
+                    f"heartbeat_interval is at most {MAX_HEARTBEAT:.0f} s",
+                    metadata={"field": "heartbeat_interval"},
+                )
+            heartbeat = max(asked, MIN_HEARTBEAT)
         after: int | None = None
         if request.start == events_pb2.START_POSITION_AFTER_SEQUENCE:
             after = request.after_sequence

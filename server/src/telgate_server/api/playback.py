@@ -19,6 +19,8 @@ from telgate_server.gateway.model import Capability
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_SKIP = 3.0
+# ControlPlayback takes the skip in milliseconds as an int.
+MAX_SKIP = 3600.0
 
 
 class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
@@ -35,6 +37,10 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
                 "endpoint is required, e.g. `PJSIP/201`", metadata={"field": "endpoint"}
             )
         skip = request.skip.ToNanoseconds() / 1e9 if request.HasField("skip") else DEFAULT_SKIP
+        if not 0 < skip <= MAX_SKIP:
+            raise errors.InvalidArgument(
+                f"skip must be positive and at most {MAX_SKIP:.0f} s", metadata={"field": "skip"}
+            )
         info = await backend.playback.start(
             endpoint=request.endpoint,
             recording=request.recording,

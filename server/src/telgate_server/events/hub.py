@@ -42,6 +42,9 @@ DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024
 # What a record costs beyond its encoded bytes: the tuple, the bytes object's
 # header and the strings filters read (channel, ids), about.
 RECORD_OVERHEAD = 400
+# Records up to this size are "small": a batch of only small ones is not
+# added up byte by byte (see Subscription.take).
+LARGE_RECORD = 4096
 
 
 def record_size(r: Record) -> int:
@@ -122,10 +125,27 @@ class Subscription:
         if self._waiter is not None:
             _wake(self._waiter)
 
-    def take(self, max_batch: int) -> list[Record]:
-        """Everything queued now, up to ``max_batch`` events."""
+    def take(self, max_batch: int, max_bytes: int = 0) -> list[Record]:
+        """Everything queued now, up to ``max_batch`` events and, unless
+        ``max_bytes`` is 0, up to ``max_bytes`` encoded bytes (at least one
+        event, whatever its size)."""
         queue = self._queue
-        if len(queue) <= max_batch:
+        # Sizes are only added up when a large record may be queued: none was
+        # published since the first queued one (records queue in sequence
+        # order), so each is at most LARGE_RECORD bytes. Nothing per push.
+        if max_bytes > 0 and (
+            (queue and queue[0][SEQUENCE] <= self._hub.last_large_sequence)
+            or min(len(queue), max_batch) * LARGE_RECORD > max_bytes
+        ):
+            batch: list[Record] = []
+            size = 0
+            while queue and len(batch) < max_batch:
+                n = len(queue[0][DATA])
+                if batch and size + n > max_bytes:
+                    break
+                batch.append(queue.popleft())
+                size += n
+        elif len(queue) <= max_batch:
             batch = list(queue)
             queue.clear()
         else:
@@ -136,8 +156,11 @@ class Subscription:
             self.last_sent = batch[-1][SEQUENCE]
         return batch
 
-    async def next_batch(self, max_batch: int, heartbeat: float) -> list[Record]:
-        """The next batch: whatever is queued, up to ``max_batch``, as soon as
+    async def next_batch(
+        self, max_batch: int, heartbeat: float, max_bytes: int = 0
+    ) -> list[Record]:
+        """The next batch: whatever is queued, up to ``max_batch`` events and
+        ``max_bytes`` bytes (see :meth:`take`), as soon as
         anything is, never waiting to fill one; an empty list (a heartbeat)
         after ``heartbeat`` seconds without a batch. Raises SubscriberTooSlow
         once the queue overflowed."""
@@ -159,7 +182,7 @@ class Subscription:
         if self.overflowed:
             raise SubscriberTooSlow(self.last_sent, self.limit)
         self._deadline = loop.time() + heartbeat
-        return self.take(max_batch)
+        return self.take(max_batch, max_bytes)
 
     def _on_timer(self) -> None:
         # One heartbeat timer per interval, not one per wait: a busy stream
@@ -254,6 +277,8 @@ class EventHub:
         self.replay_size = replay_size
         self.replay_bytes = replay_bytes
         self.last_sequence = 0
+        # The sequence of the latest record over LARGE_RECORD bytes (for take).
+        self.last_large_sequence = 0
         # Subscribers cut off for being too slow, since the start.
         self.cut_count = 0
         self._buffer: collections.deque[Record] = collections.deque()
@@ -287,6 +312,8 @@ class EventHub:
         event.sequence = seq
         event.epoch = self.epoch
         r = record(event, self._encode(event))
+        if len(r[DATA]) > LARGE_RECORD:
+            self.last_large_sequence = seq
         buffer = self._buffer
         buffer.append(r)
         self._buffer_bytes += record_size(r)

@@ -173,7 +173,7 @@ class BackendRegistry:
         if backend is None:
             known = ", ".join(sorted(self._backends)) or "none"
             raise errors.NotFound(
-                f"no backend named {key!r} (configured: {known})",
+                f"no backend named {errors.quote(key)} (configured: {known})",
                 reason="BACKEND_NOT_FOUND",
                 metadata={"backend": key},
             )

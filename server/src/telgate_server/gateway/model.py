@@ -8,6 +8,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from telgate_server import errors
+
 
 class LinkState(enum.Enum):
     CONNECTING = "connecting"
@@ -71,7 +73,11 @@ class ChannelSelector:
     name: str = ""
 
     def describe(self) -> str:
-        return f"unique id {self.unique_id!r}" if self.unique_id else f"name {self.name!r}"
+        return (
+            f"unique id {errors.quote(self.unique_id)}"
+            if self.unique_id
+            else f"name {errors.quote(self.name)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ Only this module does socket I/O (asyncio). Calls live in the sans-I/O
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -22,6 +23,7 @@ from .world import World, lab_world
 
 log = logging.getLogger(__name__)
 
+ACTIONS_KEPT = 10_000
 # A half-written event, for drop_connections(mid_message=True).
 _HALF_MESSAGE = b"Event: Newchannel\r\nPrivilege: call,all\r\nChannel: Local/2"
 
@@ -79,6 +81,9 @@ class AmiSimulator:
         self.fixed_challenge: str | None = None
         # Login actions received (a client that hammers the PBX shows here).
         self.login_attempts = 0
+        # Every action received, in order, on any session (the latest
+        # ACTIONS_KEPT): tests assert on what reached the PBX.
+        self.actions: collections.deque[Message] = collections.deque(maxlen=ACTIONS_KEPT)
         self._server: asyncio.Server | None = None
         self._engine: Engine | None = None
         self._connections: set[_Connection] = set()

@@ -147,6 +147,7 @@ class AmiSession:
 
     async def handle(self, msg: Message) -> None:
         """Runs one action and writes its response (and list events)."""
+        self.sim.actions.append(msg)
         action = (msg.get("Action") or "").strip()
         lower = action.lower()
         faults = self.sim.faults

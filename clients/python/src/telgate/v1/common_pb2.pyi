@@ -84,6 +84,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The requested cursor or sequence is no longer held."""
     ERROR_REASON_LINK_LOST: _ErrorReason.ValueType  # 11
     """The link dropped while the action was in flight; it may or may not have run."""
+    ERROR_REASON_ORIGINATE_NOT_ALLOWED: _ErrorReason.ValueType  # 20
+    """Originate asked for an application, a variable naming a dialplan function,
+    or a dialplan expression that the gateway's configuration does not allow;
+    `setting` names the setting that would allow it. (Numbered from 20 so that
+    reasons added meanwhile by other work keep 12-19.)
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Reasons carried in google.rpc.ErrorInfo (domain `telgate.v1`) for errors a
@@ -114,6 +120,12 @@ ERROR_REASON_CURSOR_EXPIRED: ErrorReason.ValueType  # 10
 """The requested cursor or sequence is no longer held."""
 ERROR_REASON_LINK_LOST: ErrorReason.ValueType  # 11
 """The link dropped while the action was in flight; it may or may not have run."""
+ERROR_REASON_ORIGINATE_NOT_ALLOWED: ErrorReason.ValueType  # 20
+"""Originate asked for an application, a variable naming a dialplan function,
+or a dialplan expression that the gateway's configuration does not allow;
+`setting` names the setting that would allow it. (Numbered from 20 so that
+reasons added meanwhile by other work keep 12-19.)
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

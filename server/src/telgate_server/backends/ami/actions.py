@@ -11,8 +11,10 @@ from telgate_server.gateway.model import OriginateParams
 
 Headers = list[tuple[str, str]]
 
-# Channel variable names Asterisk accepts (dialplan function calls like CDR(x) too).
-_VAR_NAME = re.compile(r"^[A-Za-z0-9_.()\-]+$")
+# Channel variable names Asterisk accepts, and dialplan function calls like
+# CDR(x) or PJSIP_HEADER(add,X-Name) (AMI splits `Variable:` at commas outside
+# parentheses only, and at the first '=').
+_VAR_NAME = re.compile(r'^[A-Za-z0-9_.\-]+(\([^()$="\\]*\))?$')
 _ENDPOINT = re.compile(r"^[A-Za-z0-9_\-]+/\S+$")
 
 
@@ -25,7 +27,7 @@ def originate_headers(p: OriginateParams, unique_id: str, other_unique_id: str) 
         raise errors.InvalidArgument("endpoint is required, e.g. `PJSIP/201`")
     if not _ENDPOINT.match(p.endpoint):
         raise errors.InvalidArgument(
-            f"endpoint {p.endpoint!r} is not a dial string of the form `TECH/resource`"
+            f"endpoint {errors.quote(p.endpoint)} is not a dial string of the form `TECH/resource`"
         )
     headers: Headers = [("Channel", p.endpoint)]
     if p.application:
@@ -43,17 +45,22 @@ def originate_headers(p: OriginateParams, unique_id: str, other_unique_id: str) 
     if p.caller_num or p.caller_name:
         for part in (p.caller_num, p.caller_name):
             if any(c in part for c in '"<>'):
-                raise errors.InvalidArgument(f"caller id {part!r} may not contain '\"', '<' or '>'")
+                raise errors.InvalidArgument(
+                    f"caller id {errors.quote(part)} may not contain '\"', '<' or '>'"
+                )
         headers.append(
             ("CallerID", f'"{p.caller_name}" <{p.caller_num}>' if p.caller_name else p.caller_num)
         )
     for key, value in p.variables:
         if not _VAR_NAME.match(key):
-            raise errors.InvalidArgument(f"variable name {key!r} is not a valid channel variable")
+            raise errors.InvalidArgument(
+                f"variable name {errors.quote(key)} is not a valid channel variable"
+            )
         if "," in value:
             # Asterisk splits each Variable header on commas (astman_get_variables).
             raise errors.InvalidArgument(
-                f"the value of variable {key!r} contains ',', which AMI would split into "
+                f"the value of variable {errors.quote(key)} contains ',', which AMI would "
+                "split into "
                 "two variables"
             )
         headers.append(("Variable", f"{key}={value}"))
@@ -70,7 +77,7 @@ def check_channel_name(name: str) -> str:
         raise errors.InvalidArgument("a channel name or unique id is required")
     if name.startswith("/"):
         raise errors.InvalidArgument(
-            f"channel {name!r} starts with '/', which the PBX would read as a pattern"
+            f"channel {errors.quote(name)} starts with '/', which the PBX would read as a pattern"
         )
     return name
 

@@ -41,6 +41,9 @@ from telgate_server.gateway.model import (
 log = logging.getLogger("telgate.ami")
 
 DTMF_DIGITS = frozenset("0123456789*#ABCDabcd")
+# Digits per SendDtmf: each is one PlayDTMF round trip (api/validation.py
+# refuses longer input first; this bounds any other caller of the backend).
+MAX_DTMF_DIGITS = 80
 
 # How long Originate waits, after the PBX accepted it, for the channel to
 # appear (Newchannel follows the Response at once on a real Asterisk).
@@ -322,8 +325,8 @@ class AmiBackend:
             info = self.channels.get(sel.unique_id)
             # Asterisk also finds a channel by its unique id where a name is expected.
             name = info.name if info is not None else sel.unique_id
-            return actions.check_channel_name(name), f"with unique id {sel.unique_id!r}"
-        return actions.check_channel_name(sel.name), f"named {sel.name!r}"
+            return actions.check_channel_name(name), f"with unique id {errors.quote(sel.unique_id)}"
+        return actions.check_channel_name(sel.name), f"named {errors.quote(sel.name)}"
 
     async def hangup(self, channel: ChannelSelector, cause: int) -> None:
         name, about = self._resolve(channel)
@@ -386,13 +389,14 @@ class AmiBackend:
         elif kind is TransferKind.ATTENDED:
             # Atxfer only queues the feature code's DTMF; digits sent while the
             # transfer prompt plays are lost, so the target goes in first (fixture 18).
-            res = await self.conn.action(
-                "Setvar", [("Channel", name), ("Variable", "TRANSFER_EXTEN"), ("Value", exten)]
-            )
+            setvar = [("Channel", name), ("Variable", "TRANSFER_EXTEN"), ("Value", exten)]
+            atxfer = [("Channel", name), ("Context", context), ("Exten", exten)]
+            # Both actions must be sendable before the first one changes the channel.
+            self.conn.check_sendable("Setvar", setvar)
+            self.conn.check_sendable("Atxfer", atxfer)
+            res = await self.conn.action("Setvar", setvar)
             actions.raise_for(res.response, backend=self.name, action="Setvar", subject=about)
-            res = await self.conn.action(
-                "Atxfer", [("Channel", name), ("Context", context), ("Exten", exten)]
-            )
+            res = await self.conn.action("Atxfer", atxfer)
             actions.raise_for(res.response, backend=self.name, action="Atxfer", subject=about)
         else:
             headers = [
@@ -418,11 +422,17 @@ class AmiBackend:
         """Plays DTMF digits into a channel, one PlayDTMF per digit."""
         if not digits or any(d not in DTMF_DIGITS for d in digits):
             raise errors.InvalidArgument(
-                f"digits {digits!r} must be 1 or more of 0-9, *, #, A-D",
+                f"digits {errors.quote(digits)} must be 1 or more of 0-9, *, #, A-D",
                 metadata={"field": "digits"},
             )
         if duration is not None and not 0 < duration <= 10:
             raise errors.InvalidArgument("digit_duration must be between 0 and 10 s")
+        if len(digits) > MAX_DTMF_DIGITS:
+            raise errors.InvalidArgument(
+                f"digits holds {len(digits)} digits; at most {MAX_DTMF_DIGITS} go in one "
+                "SendDtmf (one PlayDTMF action each)",
+                metadata={"field": "digits"},
+            )
         name, about = self._resolve(channel)
         for digit in digits:
             headers = [("Channel", name), ("Digit", digit)]

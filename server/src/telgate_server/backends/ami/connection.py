@@ -98,6 +98,32 @@ class ActionResult:
         return self.response.get("Message") or ""
 
 
+# Asterisk reads an action line by line into a 1024-byte buffer and drops a
+# message with a longer line ("line too long"), and takes at most 128 lines
+# (manager.c inbuf[1025], AST_MAX_MANHEADERS): an action beyond either would
+# be refused after the fact, or its echo in events could exceed the frame cap.
+AMI_MAX_LINE = 1024
+AMI_MAX_HEADERS = 128
+
+
+def check_ami_limits(name: str, headers: Sequence[tuple[str, str]], *, backend: str) -> None:
+    """InvalidArgument, before anything is written, for an action Asterisk would not take."""
+    if len(headers) + 2 > AMI_MAX_HEADERS:
+        raise InvalidArgument(
+            f"action {name!r} would have {len(headers) + 2} header lines; Asterisk takes at "
+            f"most {AMI_MAX_HEADERS}",
+            metadata={"backend": backend},
+        )
+    for header, value in headers:
+        size = len(header.encode()) + len(value.encode()) + 4  # ": " and CRLF
+        if size > AMI_MAX_LINE:
+            raise InvalidArgument(
+                f"header {header!r} of action {name!r} would be a {size}-byte line; Asterisk "
+                f"takes lines of at most {AMI_MAX_LINE} bytes",
+                metadata={"backend": backend, "header": header[:40]},
+            )
+
+
 # ---------------------------------------------------------------- internals
 
 
@@ -331,6 +357,11 @@ class AmiConnection:
             on_action_id(action_id)
         return await self._exchange(session, name, action_id, data, wait)
 
+    def check_sendable(self, name: str, headers: Sequence[tuple[str, str]]) -> None:
+        """InvalidArgument if :meth:`action` would refuse these headers; writes nothing
+        (for a caller about to send several actions that must all go or none)."""
+        self._encode(name, headers)
+
     # ------------------------------------------------------------ actions
 
     def _encode(self, name: str, headers: Sequence[tuple[str, str]]) -> tuple[str, bytes]:
@@ -343,6 +374,7 @@ class AmiConnection:
                 f"cannot send action {name!r} to {self.name}: {exc}",
                 metadata={"backend": self.name},
             ) from None
+        check_ami_limits(name, headers, backend=self.name)
         return action_id, data
 
     async def _request(

@@ -70,7 +70,8 @@ def check_recording(recording: str) -> str:
         raise errors.InvalidArgument("recording is required", metadata={"field": "recording"})
     if ".." in recording.split("/") or not _RECORDING.match(recording):
         raise errors.InvalidArgument(
-            f"recording {recording!r} must be a relative sound file name (letters, digits, "
+            f"recording {errors.quote(recording)} must be a relative sound file name "
+            "(letters, digits, "
             "'_', '-', '.', '/'; no '..', no leading '/', no ',' or quotes)",
             metadata={"field": "recording"},
         )
@@ -141,7 +142,7 @@ class AmiPlayback:
         info = self._playbacks.get(playback_id)
         if info is None:
             raise errors.NotFound(
-                f"backend {self.backend!r} has no playback {playback_id!r}",
+                f"backend {self.backend!r} has no playback {errors.quote(playback_id)}",
                 reason="PBX_REJECTED",
                 metadata={"backend": self.backend, "playback_id": playback_id},
             )

@@ -119,7 +119,7 @@ class AmiQueues:
             if queue.name == name:
                 return queue
         raise errors.NotFound(
-            f"backend {self.backend!r} has no queue {name!r}",
+            f"backend {self.backend!r} has no queue {errors.quote(name)}",
             reason="PBX_REJECTED",
             metadata={"backend": self.backend, "queue": name},
         )
@@ -181,12 +181,14 @@ class AmiQueues:
         low = text.lower()
         if "already there" in low:
             raise errors.AlreadyExists(
-                f"{interface} is already a member of queue {queue!r} (the PBX says: {text})",
+                f"{errors.quote(interface)} is already a member of queue {errors.quote(queue)} "
+                f"(the PBX says: {text})",
                 metadata=meta,
             )
         if "no such queue" in low:
             raise errors.NotFound(
-                f"backend {self.backend!r} has no queue {queue!r} (the PBX says: {text})",
+                f"backend {self.backend!r} has no queue {errors.quote(queue)} "
+                f"(the PBX says: {text})",
                 reason="PBX_REJECTED",
                 metadata=meta,
             )

@@ -81,7 +81,8 @@ class AmiSupervision:
         ]
         if not candidates:
             raise errors.NotFound(
-                f"extension {extension!r} has no active call on backend {self.backend!r}",
+                f"extension {errors.quote(extension)} has no active call on backend "
+                f"{self.backend!r}",
                 reason="CHANNEL_NOT_FOUND",
                 metadata={"backend": self.backend, "extension": extension},
             )
@@ -103,7 +104,9 @@ class AmiSupervision:
         """Rings the listener and spies on the target once it answers."""
         chan = self.find_target(target, target_extension)
         if "," in chan.name:
-            raise errors.InvalidArgument(f"channel {chan.name!r} cannot be named in ChanSpy")
+            raise errors.InvalidArgument(
+                f"channel {errors.quote(chan.name)} cannot be named in ChanSpy"
+            )
         call = await self._originate(
             OriginateParams(
                 endpoint=listener_endpoint,
@@ -139,7 +142,7 @@ class AmiSupervision:
         session = self._sessions.get(session_id)
         if session is None:
             raise errors.NotFound(
-                f"backend {self.backend!r} has no listen session {session_id!r}",
+                f"backend {self.backend!r} has no listen session {errors.quote(session_id)}",
                 reason="PBX_REJECTED",
                 metadata={"backend": self.backend, "session_id": session_id},
             )

@@ -1,0 +1,341 @@
+"""The one check of every request before anything acts on it.
+
+:func:`check_request` walks any request message by its descriptor, so a
+field added to a ``.proto`` file is covered the day it lands:
+
+- every string (repeated and map entries too) must fit the limit its field
+  has in :data:`LIMITS`, and hold no control character (C0, DEL, C1 such as
+  U+0085, and the Unicode line / paragraph separators U+2028 / U+2029): AMI
+  is a line protocol, and Asterisk also ends a line at a bare LF;
+- every enum value must be one the ``.proto`` declares;
+- every repeated field or map holds at most :data:`MAX_ITEMS` entries.
+
+The limits come from what Asterisk 22 itself accepts (the numbers and their
+reasons are in :data:`LIMITS`, and in the README): a longer value would be
+cut short silently by the PBX, or make it drop the whole action (a header
+line over 1024 bytes, manager.c ``inbuf[1025]``), or make its replies and
+events too large for the gateway's own frame cap. The servicers add the
+checks that depend on more than one field (Originate's allow-list,
+:func:`check_originate`), all before the first byte goes to the PBX.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from telgate_server import errors
+from telgate_server.config import OriginateConfig
+from telgate_server.errors import quote
+
+__all__ = [
+    "LIMITS",
+    "MAX_ITEMS",
+    "Limit",
+    "check_originate",
+    "check_request",
+    "check_text",
+    "quote",
+]
+
+# Entries of one repeated field or map.
+MAX_ITEMS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """The most characters a field takes, and why."""
+
+    chars: int
+    reason: str
+
+
+_EXTEN = "AST_MAX_EXTENSION (include/asterisk/channel.h)"
+_CONTEXT = "AST_MAX_CONTEXT (include/asterisk/channel.h)"
+_DIAL = "Originate copies Channel into a 256-byte buffer and cuts the rest (manager.c)"
+_CHAN = (
+    "Asterisk names channels within 255 bytes (Local/<exten 80>@<context 80>-xxxxxxxx;n "
+    "is the longest usual form; Originate's Channel buffer is 256 bytes)"
+)
+_UID = "AST_MAX_UNIQUEID: AST_MAX_PUBLIC_UNIQUEID 149 plus ';2' (channel.h)"
+_CID = (
+    "a CDR keeps caller ids in AST_MAX_EXTENSION (80) bytes (cdr.h), and Originate's "
+    'CallerID buffer holds 255 bytes for `"name" <number>`'
+)
+_ID = "an identifier the gateway made or a client chose; far longer than any of them"
+_BACKEND = "a backend name from the gateway's configuration"
+_QUEUE = "a queue is a queues.conf section; config categories hold 80 bytes (config.c)"
+_MEMBER = "app_queue keeps member interfaces in AST_CHANNEL_NAME (80) bytes"
+_MEMBER_TEXT = "app_queue keeps member names and pause reasons in 80 bytes"
+_TOKEN = "page tokens this gateway returns are under 40 characters"
+_SOUND = (
+    "a sound file name relative to the sounds directory; Asterisk takes paths up to "
+    "PATH_MAX, the gateway keeps them to one short `Data:` line"
+)
+_FILTER = "a filter value is compared with names and ids of at most 255 characters"
+
+#: The most characters of each request string field, by ``Message.field``
+#: (``*`` for every message). tests/api/test_validation.py fails when a
+#: request string field has no entry.
+LIMITS: dict[str, Limit] = {
+    "*.backend": Limit(64, _BACKEND),
+    "*.request_id": Limit(128, _ID),
+    "*.page_token": Limit(128, _TOKEN),
+    "*.session_id": Limit(64, _ID),
+    "*.playback_id": Limit(64, _ID),
+    "ChannelRef.unique_id": Limit(151, _UID),
+    "ChannelRef.name": Limit(255, _CHAN),
+    "CallerId.number": Limit(80, _CID),
+    "CallerId.name": Limit(80, _CID),
+    "DialplanLocation.context": Limit(80, _CONTEXT),
+    "DialplanLocation.extension": Limit(80, _EXTEN),
+    "OriginateRequest.endpoint": Limit(255, _DIAL),
+    "OriginateRequest.account_code": Limit(80, "AST_MAX_ACCOUNT_CODE (channel.h)"),
+    "ApplicationTarget.name": Limit(32, "AST_MAX_APP (include/asterisk/pbx.h)"),
+    "ApplicationTarget.data": Limit(
+        1000, "`Data: <data>` must fit AMI's 1024-byte line (manager.c inbuf[1025])"
+    ),
+    "VariablesEntry.key": Limit(
+        80, "a channel variable or function name; `Variable: NAME=value` must fit 1024 bytes"
+    ),
+    "VariablesEntry.value": Limit(
+        900, "`Variable: NAME=value` must fit AMI's 1024-byte line (manager.c inbuf[1025])"
+    ),
+    "SendDtmfRequest.digits": Limit(
+        80, "one PlayDTMF action per digit; no dialplan extension is longer (AST_MAX_EXTENSION)"
+    ),
+    "StartListenRequest.target_extension": Limit(80, _EXTEN),
+    "StartListenRequest.listener_endpoint": Limit(255, _DIAL),
+    "StartPlaybackRequest.endpoint": Limit(255, _DIAL),
+    "StartPlaybackRequest.recording": Limit(255, _SOUND),
+    "GetQueueRequest.queue": Limit(80, _QUEUE),
+    "AddMemberRequest.queue": Limit(80, _QUEUE),
+    "RemoveMemberRequest.queue": Limit(80, _QUEUE),
+    "PauseMemberRequest.queue": Limit(80, _QUEUE),
+    "AddMemberRequest.interface": Limit(80, _MEMBER),
+    "RemoveMemberRequest.interface": Limit(80, _MEMBER),
+    "PauseMemberRequest.interface": Limit(80, _MEMBER),
+    "AddMemberRequest.state_interface": Limit(80, _MEMBER),
+    "AddMemberRequest.member_name": Limit(80, _MEMBER_TEXT),
+    "PauseMemberRequest.reason": Limit(80, _MEMBER_TEXT),
+    "SubscribeRequest.epoch": Limit(64, "epochs this gateway makes are about 20 characters"),
+    "EventFilter.backends": Limit(64, _BACKEND),
+    "EventFilter.types": Limit(64, "event names and typed kinds are under 40 characters"),
+    "EventFilter.channels": Limit(256, _FILTER),
+    "EventFilter.unique_ids": Limit(151, _UID),
+    "EventFilter.linked_ids": Limit(151, _UID),
+    "EventFilter.extensions": Limit(80, _EXTEN),
+    "CdrFilter.backends": Limit(64, _BACKEND),
+    "CdrFilter.caller": Limit(80, _CID),
+    "CdrFilter.callee": Limit(80, _EXTEN),
+    # CallRoutingService (answered UNIMPLEMENTED until its issue lands).
+    "RouterRegistration.routes": Limit(255, "AGI script paths and Simotel app names"),
+    "RouterRegistration.backends": Limit(64, _BACKEND),
+    "RoutingDecision.query_id": Limit(64, _ID),
+    "RoutingDecision.exit": Limit(80, _EXTEN),
+    "RouteToExtension.extension": Limit(80, _EXTEN),
+    "RouteToTrunk.trunk": Limit(80, _EXTEN),
+    "RouteToTrunk.number": Limit(80, _EXTEN),
+    "RunSteps.exit": Limit(80, _EXTEN),
+    "RoutingStep.play": Limit(255, _SOUND),
+    "RoutingStep.say_digits": Limit(80, _EXTEN),
+    "RoutingStep.set_extension": Limit(80, _EXTEN),
+    "GetDigits.prompts": Limit(255, _SOUND),
+    "MusicOnHold.music_class": Limit(80, "MAX_MUSICCLASS (channel.h)"),
+    "Dial.endpoint": Limit(255, _DIAL),
+    "Field.name": Limit(80, "a channel variable name"),
+    "Field.value": Limit(900, "a channel variable value (one AMI line)"),
+}
+
+# Every control character (Unicode category Cc: C0 such as NUL and ESC, DEL,
+# C1 such as U+0085 NEL) and the line / paragraph separators (Zl, Zp) that
+# some parsers end a line at.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def limit_of(descriptor: Descriptor | None, field: str) -> Limit | None:
+    """The limit of a string field of a message (None: the table has none)."""
+    owner = descriptor.name if descriptor is not None else ""
+    return LIMITS.get(f"{owner}.{field}") or LIMITS.get(f"*.{field}")
+
+
+def _invalid(field: str, message: str) -> errors.InvalidArgument:
+    return errors.InvalidArgument(message, metadata={"field": field})
+
+
+def check_text(value: str, field: str, limit: Limit) -> None:
+    """INVALID_ARGUMENT unless ``value`` fits ``limit`` and holds no control character."""
+    if len(value) > limit.chars:
+        raise _invalid(
+            field,
+            f"{field} is {len(value)} characters long; the limit is {limit.chars} ({limit.reason})",
+        )
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        char = bad.group()
+        raise _invalid(
+            field,
+            f"{field} holds the control character U+{ord(char):04X} at position "
+            f"{bad.start()}; line breaks and other control characters cannot reach the PBX",
+        )
+
+
+def _check_enum(field: str, fd: FieldDescriptor, value: int) -> None:
+    enum = fd.enum_type
+    assert enum is not None
+    if value not in enum.values_by_number:
+        names = ", ".join(v.name for v in enum.values)
+        raise _invalid(field, f"{field} is {value}, not a {enum.name} value ({names})")
+
+
+def _check_scalar(field: str, fd: FieldDescriptor, value: object) -> None:
+    if fd.type == FieldDescriptor.TYPE_STRING:
+        assert isinstance(value, str)
+        limit = limit_of(fd.containing_type, fd.name)
+        if limit is None:  # a field added without a limit: the tightest usual one
+            limit = Limit(255, "no limit is listed for this field; 255 applies")
+        check_text(value, field, limit)
+    elif fd.type == FieldDescriptor.TYPE_ENUM:
+        assert isinstance(value, int)
+        _check_enum(field, fd, value)
+
+
+def check_request(message: Message, prefix: str = "") -> None:
+    """Every string, enum and list of ``message`` (recursively) within its
+    bounds; INVALID_ARGUMENT naming the first field that is not."""
+    for fd, value in message.ListFields():
+        field = f"{prefix}{fd.name}"
+        message_type = fd.message_type
+        if message_type is not None and message_type.GetOptions().map_entry:
+            _check_count(field, len(value))
+            key_fd = message_type.fields_by_name["key"]
+            value_fd = message_type.fields_by_name["value"]
+            for key, item in value.items():
+                _check_scalar(f"{field} (a name)", key_fd, key)
+                if value_fd.message_type is not None:
+                    check_request(item, f"{field}[{quote(str(key))}].")
+                else:
+                    _check_scalar(f"{field}[{quote(str(key))}]", value_fd, item)
+        elif fd.is_repeated:
+            _check_count(field, len(value))
+            for i, item in enumerate(value):
+                if message_type is not None:
+                    check_request(item, f"{field}[{i}].")
+                else:
+                    _check_scalar(f"{field}[{i}]", fd, item)
+        elif message_type is not None:
+            check_request(value, f"{field}.")
+        else:
+            _check_scalar(field, fd, value)
+
+
+def _check_count(field: str, count: int) -> None:
+    if count > MAX_ITEMS:
+        raise _invalid(field, f"{field} has {count} entries; the limit is {MAX_ITEMS}")
+
+
+# ---------------------------------------------------------------- Originate
+
+_APP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# A plain channel variable, optionally inherited (`_NAME`, `__NAME`).
+_PLAIN_VARIABLE = re.compile(r"^_{0,2}[A-Za-z][A-Za-z0-9_]*$")
+# A dialplan function written to: `NAME(arguments)`.
+# Its arguments hold no '$' (no expression), no '=' (AMI splits `Variable:` at
+# the first one), no quotes or backslashes (AMI strips them) and no nesting.
+_FUNCTION_VARIABLE = re.compile(r'^([A-Za-z][A-Za-z0-9_]*)\(([^()$="\\]*)\)$')
+# Dialplan expressions: `${...}` (variables and functions) and `$[...]`.
+_EXPRESSION = re.compile(r"\$[{\[]")
+# Asterisk's AMI argument parser (AST_STANDARD_APP_ARGS in manager.c) splits
+# `Variable:` at commas and removes quotes and backslashes.
+_VALUE_MANGLED = re.compile(r'[,"\\]')
+
+
+def check_originate(
+    *,
+    application: str,
+    data: str,
+    variables: Iterable[tuple[str, str]],
+    config: OriginateConfig,
+) -> None:
+    """Originate's application, its data and the variables against the
+    allow-list and the variable rule (see README "Originate: what may run");
+    PERMISSION_DENIED naming the setting that would allow what was refused."""
+    allowed_apps = {a.lower() for a in config.allowed_applications}
+    if application:
+        if not _APP_NAME.match(application):
+            raise _invalid(
+                "application.name",
+                f"application.name {quote(application)} is not an application name "
+                "(letters, digits and '_')",
+            )
+        if application.lower() not in allowed_apps:
+            raise errors.PermissionDenied(
+                f"Originate into application {quote(application)} is not allowed; "
+                "the gateway setting originate.allowed_applications lists the "
+                "applications it may run",
+                reason="ORIGINATE_NOT_ALLOWED",
+                metadata={"field": "application.name", "setting": "originate.allowed_applications"},
+            )
+        if application.lower() == "queue" and "agi" not in allowed_apps:
+            _check_queue_data(data)
+        if not config.allow_expressions and _EXPRESSION.search(data):
+            raise _expression_denied("application.data")
+    allowed_functions = {f.upper() for f in config.allowed_variable_functions}
+    for name, value in variables:
+        field = f"variables[{quote(name)}]"
+        function = _FUNCTION_VARIABLE.match(name)
+        if function is not None:
+            if function.group(1).upper() not in allowed_functions:
+                raise errors.PermissionDenied(
+                    f"variables: setting {quote(name)} writes to the dialplan function "
+                    f"{function.group(1)}, which is not allowed; the gateway setting "
+                    "originate.allowed_variable_functions lists the functions a variable "
+                    "may name",
+                    reason="ORIGINATE_NOT_ALLOWED",
+                    metadata={
+                        "field": "variables",
+                        "setting": "originate.allowed_variable_functions",
+                    },
+                )
+        elif not _PLAIN_VARIABLE.match(name):
+            raise _invalid(
+                "variables",
+                f"variable name {quote(name)} is neither a channel variable (letters, "
+                "digits, '_'; '_' or '__' first to inherit) nor FUNCTION(arguments)",
+            )
+        if _VALUE_MANGLED.search(value):
+            raise _invalid(
+                field,
+                f"{field} holds ',', '\"' or '\\', which Asterisk's AMI would split or "
+                "strip (manager.c reads `Variable:` as a comma-separated argument list)",
+            )
+        if not config.allow_expressions and _EXPRESSION.search(value):
+            raise _expression_denied(field)
+
+
+def _check_queue_data(data: str) -> None:
+    # Queue(queuename,options,URL,announceoverride,timeout,AGI,...): the sixth
+    # argument runs an AGI script (manager.c queue_match refuses it as well).
+    args = data.split(",")
+    if len(args) > 5 and args[5].strip():
+        raise errors.PermissionDenied(
+            "Originate into Queue with an AGI argument runs an AGI script, which is not "
+            "allowed; add AGI to the gateway setting originate.allowed_applications to "
+            "allow it",
+            reason="ORIGINATE_NOT_ALLOWED",
+            metadata={"field": "application.data", "setting": "originate.allowed_applications"},
+        )
+
+
+def _expression_denied(field: str) -> errors.PermissionDenied:
+    return errors.PermissionDenied(
+        f"{field} holds a dialplan expression ('${{' or '$['), which could call any "
+        "dialplan function on the PBX; the gateway setting originate.allow_expressions "
+        "allows them",
+        reason="ORIGINATE_NOT_ALLOWED",
+        metadata={"field": field, "setting": "originate.allow_expressions"},
+    )
