@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 from telgate_server.cli import main
 from telgate_server.config import load_settings
+from telgate_server.settings_strict import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,12 +38,12 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
 
 
 def test_a_backend_without_a_secret_is_refused() -> None:
-    with pytest.raises(ValidationError, match="needs `secret`"):
+    with pytest.raises(ConfigError, match="needs `secret`"):
         load_settings(None, backends={"pbx": {"username": "u"}})
 
 
 def test_unknown_default_backend_is_refused() -> None:
-    with pytest.raises(ValidationError, match="not a configured backend"):
+    with pytest.raises(ConfigError, match="not a configured backend"):
         load_settings(None, default_backend="x", backends={"pbx": {"username": "u", "secret": "p"}})
 
 
