@@ -4,7 +4,8 @@ and let through to the servicer with a token that holds only that role."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -25,6 +26,7 @@ from telgate_server.app import Gateway
 from telgate_server.auth.roles import METHOD_ROLES, Role, methods_for
 from telgate_server.simulator.server import AmiSimulator
 
+from tests.auth.certs import Authority
 from tests.auth.conftest import all_but, bearer, call, only, running, settings_with, token_auth
 
 FILES = [
@@ -73,15 +75,53 @@ def test_every_role_grants_something() -> None:
     assert {role: bool(methods_for(role)) for role in Role} == {role: True for role in Role}
 
 
+Connect = Callable[[], grpc.aio.Channel]
+
+
+@pytest.fixture(params=["plaintext", "mtls"])
+async def any_gateway(
+    request: pytest.FixtureRequest, sim: AmiSimulator, tmp_path: Path
+) -> AsyncIterator[Connect]:
+    """A gateway with tokens, over plaintext or over mutual TLS; with client
+    certificate roles configured, the interceptor decides inside the handler
+    (it needs the TLS peer), so both of its paths are covered."""
+    if request.param == "plaintext":
+        gw = await running(settings_with(sim.port, auth=token_auth()))
+
+        def connect() -> grpc.aio.Channel:
+            return grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}")
+
+    else:
+        ca = Authority(tmp_path)
+        server = ca.issue("server", "telgate", server=True)
+        client = ca.issue("client", "caller-without-roles")
+        tls = {
+            "cert_file": str(server.cert_path),
+            "key_file": str(server.key_path),
+            "client_ca_file": str(ca.cert_path),
+        }
+        auth = token_auth(client_certs=[{"common_name": "someone-else", "roles": ["admin"]}])
+        gw = await running(settings_with(sim.port, server={"tls": tls}, auth=auth))
+        creds = grpc.ssl_channel_credentials(ca.cert_pem, client.key_pem, client.cert_pem)
+
+        def connect() -> grpc.aio.Channel:
+            return grpc.aio.secure_channel(f"localhost:{gw.port}", creds)
+
+    try:
+        yield connect
+    finally:
+        await gw.stop(0)
+
+
 @pytest.mark.parametrize("method", ALL_RPCS, ids=full_name)
-async def test_rpc_needs_its_role(gateway: Gateway, method: MethodDescriptor) -> None:
+async def test_rpc_needs_its_role(any_gateway: Connect, method: MethodDescriptor) -> None:
     name = full_name(method)
     role = METHOD_ROLES[name]
     shape: dict[str, Any] = {
         "request_streaming": method.client_streaming,
         "response_streaming": method.server_streaming,
     }
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as ch:
+    async with any_gateway() as ch:
         code, message = await call(ch, name, **shape)
         assert code is grpc.StatusCode.UNAUTHENTICATED, message
         assert "authorization: Bearer" in message
@@ -164,3 +204,17 @@ async def test_a_token_with_the_role_reaches_the_servicer(gateway: Gateway) -> N
             backends_pb2.ListBackendsRequest(), metadata=bearer(only(Role.ADMIN))
         )
         assert [b.name for b in answer.backends] == ["pbx"]
+
+
+def test_the_readme_role_table_matches() -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    rows: dict[str, set[str]] = {}
+    for line in readme.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0].strip("`") in {r.value for r in Role}:
+            methods: set[str] = set()
+            for group in cells[1].split(";"):
+                service, _, names = group.strip().partition(".")
+                methods |= {f"/telgate.v1.{service}/{n.strip()}" for n in names.split(",")}
+            rows[cells[0].strip("`")] = methods
+    assert rows == {role.value: set(methods_for(role)) for role in Role}

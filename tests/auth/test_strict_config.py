@@ -88,3 +88,15 @@ def test_known_and_reserved_variables_pass(monkeypatch: pytest.MonkeyPatch) -> N
 def test_client_certs_need_mutual_tls() -> None:
     with pytest.raises(ConfigError, match="needs mutual TLS"):
         load_settings(None, auth={"client_certs": [{"common_name": "x", "roles": ["admin"]}]})
+
+
+def test_the_example_documents_every_auth_setting() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "telgate.example.toml"
+    settings = load_settings(example)
+    assert settings.server.tls is not None and settings.server.tls.client_ca_file is not None
+    assert set(settings.auth.tokens) == {"crm", "billing"}
+    assert settings.auth.tokens_file is not None
+    assert [c.common_name or c.subject for c in settings.auth.client_certs] == [
+        "supervisor-console",
+        "CN=wallboard,O=Example Ltd",
+    ]
