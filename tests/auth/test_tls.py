@@ -3,6 +3,7 @@ over real handshakes with a real gateway."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from telgate.v1 import calls_pb2, calls_pb2_grpc
+from telgate.v1 import calls_pb2, calls_pb2_grpc, events_pb2, events_pb2_grpc
 from telgate_server.app import Gateway
 from telgate_server.auth.roles import Role
 from telgate_server.simulator.server import AmiSimulator
@@ -198,5 +199,28 @@ async def test_sighup_reload_serves_new_certificates(
         assert "not a key" not in caplog.text
         async with grpc.aio.secure_channel(target, client_credentials(successor)) as ch:
             assert await health_check(ch) == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        await gw.stop(0)
+
+
+async def test_a_cancelled_stream_unsubscribes_at_once(
+    mtls: tuple[Gateway, Authority],
+) -> None:
+    """With certificate roles the handler is wrapped; cancelling the call must
+    still close the servicer's stream (the hub forgets the subscriber)."""
+    gw, ca = mtls
+    wallboard = ca.issue("wallboard", "wallboard")
+    creds = client_credentials(ca, wallboard)
+    try:
+        async with grpc.aio.secure_channel(f"localhost:{gw.port}", creds) as ch:
+            stream = events_pb2_grpc.EventServiceStub(ch).Subscribe(events_pb2.SubscribeRequest())
+            await stream.read()  # the first message: the subscription is live
+            assert gw.hub.subscriber_count == 1
+            stream.cancel()
+            for _ in range(500):
+                if gw.hub.subscriber_count == 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert gw.hub.subscriber_count == 0
     finally:
         await gw.stop(0)

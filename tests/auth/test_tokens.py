@@ -4,7 +4,13 @@ and how the tokens file is re-read on SIGHUP."""
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import grpc
@@ -151,3 +157,56 @@ async def test_reload_rereads_the_tokens_file(sim: AmiSimulator, tmp_path: Path)
             await stub.ListChannels(request, metadata=[("authorization", f"Bearer {WALLBOARD}")])
     finally:
         await gw.stop(0)
+
+
+def test_sighup_rotates_tokens_in_a_running_serve(tmp_path: Path) -> None:
+    """`telgate serve` as an operator runs it: SIGHUP re-reads the tokens file."""
+    tokens_file = tmp_path / "tokens.toml"
+    tokens_file.write_text(f"[crm]\nsecret = '{CRM}'\nroles = ['admin']\n")
+    config = tmp_path / "telgate.toml"
+    config.write_text(
+        f"[server]\nlisten = '127.0.0.1:0'\n[auth]\ntokens_file = '{tokens_file}'\n"
+        f"[cdr]\ndata_dir = '{tmp_path / 'cdr'}'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("TELGATE_")}
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "telgate_server.cli", "serve", "--config", str(config)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serve.stderr is not None
+        port = 0
+        for line in serve.stderr:
+            found = re.search(r"listening on \S+ \(port (\d+);", line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert port, "serve never said it was listening"
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+            list_backends = ch.unary_unary(
+                "/telgate.v1.BackendService/ListBackends",
+                request_serializer=lambda m: m,
+                response_deserializer=lambda m: m,
+            )
+
+            def accepted(secret: str) -> bool:
+                try:
+                    list_backends(b"", metadata=(("authorization", f"Bearer {secret}"),), timeout=5)
+                except grpc.RpcError as exc:
+                    assert exc.code() is grpc.StatusCode.UNAUTHENTICATED
+                    return False
+                return True
+
+            assert accepted(CRM) and not accepted(WALLBOARD)
+            tokens_file.write_text(f"[wallboard]\nsecret = '{WALLBOARD}'\nroles = ['admin']\n")
+            serve.send_signal(signal.SIGHUP)
+            for _ in range(500):
+                if accepted(WALLBOARD):
+                    break
+                time.sleep(0.01)
+            assert accepted(WALLBOARD) and not accepted(CRM)
+    finally:
+        serve.terminate()
+        serve.wait(timeout=10)

@@ -213,8 +213,9 @@ class Gateway:
         await s.start()
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         log.info(
-            "telgate listening on %s (%s, %s) with backends %s",
+            "telgate listening on %s (port %d; %s, %s) with backends %s",
             address,
+            self.port,
             self._transport(),
             f"{len(self.access.tokens)} tokens" if self.access.enabled else "no authentication",
             [b.name for b in self.registry.all()],

@@ -72,8 +72,13 @@ def _guarded(handler: Handler, check: Callable[[Context], Awaitable[None]]) -> H
         await check(context)
         result = behaviour(request, context)
         if inspect.isasyncgen(result):
-            async for response in result:
-                yield response
+            try:
+                async for response in result:
+                    yield response
+            finally:
+                # A cancelled call closes this wrapper: close the servicer's
+                # generator now, so its cleanup (unsubscribe) runs at once.
+                await result.aclose()
         else:
             # A behaviour that writes with context.write() and returns.
             await result
