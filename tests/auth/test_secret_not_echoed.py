@@ -47,6 +47,11 @@ CASES = {
         {},
         "exactly one of",
     ),
+    "broken TOML right after a secret": (
+        f"[backends.pbx]\nusername = 'u'\nsecret = '{SECRET}\nport = 5038\n",
+        {},
+        "is not valid TOML",
+    ),
     "unknown key beside a secret": (
         f"[backends.pbx]\nusername = 'u'\nsecret = '{SECRET}'\npasword = '{SECRET}'\n",
         {},

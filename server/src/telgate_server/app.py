@@ -163,7 +163,13 @@ class Gateway:
         )
 
     async def start(self, listen: str | None = None) -> int:
-        """Starts backends and the gRPC server; returns the bound port."""
+        """Starts backends and the gRPC server; returns the bound port.
+        ConfigError, before anything starts, for an address it must not serve."""
+        check_listen(
+            listen or self.settings.server.listen,
+            authenticated=self.access.enabled,
+            allow_unauthenticated=self.settings.auth.allow_unauthenticated,
+        )
         s = self.server
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
             CallControlServicer(self.registry), s
@@ -193,11 +199,6 @@ class Gateway:
             [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], s
         )
         address = listen or self.settings.server.listen
-        check_listen(
-            address,
-            authenticated=self.access.enabled,
-            allow_unauthenticated=self.settings.auth.allow_unauthenticated,
-        )
         if self.certificates is not None:
             self.port = s.add_secure_port(address, self.certificates.credentials())
         else:

@@ -57,15 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config)
-        # What serve would refuse at start, check-config refuses too.
+        # The files serve would read (tokens, TLS), check-config reads too.
         access = AccessPolicy.from_config(settings.auth)
         if settings.server.tls is not None:
             ServerCertificates(settings.server.tls)
-        check_listen(
-            getattr(args, "listen", None) or settings.server.listen,
-            authenticated=access.enabled,
-            allow_unauthenticated=settings.auth.allow_unauthenticated,
-        )
     except ConfigError as exc:
         print(f"telgate: invalid configuration: {exc}", file=sys.stderr)
         return 2
@@ -74,6 +69,16 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "check-config":
+        # serve checks its (possibly --listen) address itself when it starts.
+        try:
+            check_listen(
+                settings.server.listen,
+                authenticated=access.enabled,
+                allow_unauthenticated=settings.auth.allow_unauthenticated,
+            )
+        except ConfigError as exc:
+            print(f"telgate: invalid configuration: {exc}", file=sys.stderr)
+            return 2
         names = ", ".join(settings.backends) or "none"
         print(
             f"configuration OK; backends: {names}; default: {settings.default_backend_name}; "
