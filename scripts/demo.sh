@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # make demo: the AMI simulator (a fake Asterisk with background calls) and the
-# gateway on 127.0.0.1:50051, a health and reflection check, then the Python
-# example places a call. Leaves both running until Ctrl-C (DEMO_EXIT=1: stop
-# after the checks).
+# gateway on 127.0.0.1:50051 with authentication on, a health and reflection
+# check, an anonymous call that is refused, then the Python example places a
+# call with the demo token. Leaves both running until Ctrl-C (DEMO_EXIT=1:
+# stop after the checks).
+#
+# The demo token: TELGATE_DEMO_TOKEN when set, otherwise a new random one,
+# printed below. It holds every role (examples/demo.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -14,6 +18,16 @@ mkdir -p "$LOG"
 # The simulator's built-in lab account (a fixture value, not a real credential).
 export TELGATE_BACKENDS__PBX__SECRET=telgate-secret
 
+if [ -n "${TELGATE_DEMO_TOKEN:-}" ]; then
+  TOKEN=$TELGATE_DEMO_TOKEN
+  MADE=0
+else
+  TOKEN=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(32))')
+  MADE=1
+fi
+export TELGATE_AUTH__TOKENS__DEMO__SECRET=$TOKEN
+AUTH="authorization: Bearer $TOKEN"
+
 cleanup() { kill "${GW:-}" "${SIM:-}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
@@ -22,33 +36,49 @@ SIM=$!
 $BIN/telgate serve --config examples/demo.toml >"$LOG/gateway.log" 2>&1 &
 GW=$!
 
+curl_grpc() { $BIN/buf curl --protocol grpc --http2-prior-knowledge "$@"; }
 health() {
-  $BIN/buf curl --protocol grpc --http2-prior-knowledge -d "{\"service\":\"$1\"}" \
-    "http://$GRPC/grpc.health.v1.Health/Check" 2>/dev/null
+  curl_grpc -d "{\"service\":\"$1\"}" "http://$GRPC/grpc.health.v1.Health/Check" 2>/dev/null
 }
 for _ in $(seq 1 100); do
+  if ! kill -0 "$GW" 2>/dev/null; then
+    echo "the gateway stopped:" >&2
+    cat "$LOG/gateway.log" >&2
+    exit 1
+  fi
   if health telgate.backend.pbx | grep -q SERVING; then break; fi
   sleep 0.1
 done
-echo "== health (overall, backend pbx)"
+if [ "$MADE" = 1 ]; then
+  echo "== demo token (made for this run; set TELGATE_DEMO_TOKEN to choose one):"
+  echo "   $TOKEN"
+else
+  echo "== demo token: the one in TELGATE_DEMO_TOKEN"
+fi
+echo "== health (overall, backend pbx): open without a token"
 health ""
 health telgate.backend.pbx
-echo "== services (server reflection)"
-$BIN/buf curl --protocol grpc --http2-prior-knowledge --list-services "http://$GRPC" 2>/dev/null \
-  || $BIN/buf curl --protocol grpc --http2-prior-knowledge --list-methods "http://$GRPC"
-echo "== backends"
-$BIN/buf curl --protocol grpc --http2-prior-knowledge -d '{}' \
-  "http://$GRPC/telgate.v1.BackendService/ListBackends"
-echo "== the Python example: originate, events, list channels, hang up"
-$BIN/python clients/python/examples/originate_call.py --target "$GRPC"
+echo "== services (server reflection): open without a token"
+curl_grpc --list-services "http://$GRPC" 2>/dev/null \
+  || curl_grpc --list-methods "http://$GRPC"
+echo "== an anonymous call is refused"
+if curl_grpc -d '{}' "http://$GRPC/telgate.v1.CallControlService/ListChannels" 2>&1; then
+  echo "the gateway answered an anonymous call: authentication is off" >&2
+  exit 1
+fi
+echo "== backends (with the demo token)"
+curl_grpc -H "$AUTH" -d '{}' "http://$GRPC/telgate.v1.BackendService/ListBackends"
+echo "== the Python example (token from TELGATE_TOKEN): originate, events, list channels, hang up"
+TELGATE_TOKEN=$TOKEN $BIN/python clients/python/examples/originate_call.py --target "$GRPC"
 
 cat <<MSG
 
 telgate is running on $GRPC (simulator on 127.0.0.1:$AMI_PORT; logs in $LOG).
-Try it:
-  $BIN/buf curl --protocol grpc --http2-prior-knowledge -d '{}' http://$GRPC/telgate.v1.CallControlService/ListChannels
-  $BIN/buf curl --protocol grpc --http2-prior-knowledge -d '{"filter":{"types":["channel_hung_up"]}}' http://$GRPC/telgate.v1.EventService/Subscribe
-  grpcurl -plaintext $GRPC list            # if you have grpcurl
+Every call needs the demo token (health and reflection excepted). Try it:
+  export TELGATE_TOKEN='$TOKEN'
+  $BIN/buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TELGATE_TOKEN" -d '{}' http://$GRPC/telgate.v1.CallControlService/ListChannels
+  $BIN/buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TELGATE_TOKEN" -d '{"filter":{"types":["channel_hung_up"]}}' http://$GRPC/telgate.v1.EventService/Subscribe
+  grpcurl -plaintext -H "authorization: Bearer \$TELGATE_TOKEN" $GRPC list   # if you have grpcurl
   $BIN/python clients/python/examples/originate_call.py --target $GRPC
 Press Ctrl-C to stop.
 MSG

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 from telgate_server.cli import main
 from telgate_server.config import load_settings
+from telgate_server.settings_strict import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,12 +22,14 @@ def test_example_config_loads_with_placeholders(tmp_path: Path) -> None:
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELGATE_BACKENDS__PBX__SECRET", "from-env")
     monkeypatch.setenv("TELGATE_SERVER__LISTEN", "0.0.0.0:6000")
+    monkeypatch.setenv("TELGATE_AUTH__TOKENS__DEMO__SECRET", "demo-token-from-env")
     settings = load_settings(REPO / "examples" / "demo.toml")
     assert settings.server.listen == "0.0.0.0:6000"
     pbx = settings.backends["pbx"]
     assert pbx.read_secret() == "from-env"
     assert pbx.port == 15038  # from the file
     assert "from-env" not in repr(settings)  # secrets never show in logs or reprs
+    assert len(settings.auth.tokens["demo"].roles) == 6
 
 
 def test_secret_from_a_file(tmp_path: Path) -> None:
@@ -38,17 +40,29 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
 
 
 def test_a_backend_without_a_secret_is_refused() -> None:
-    with pytest.raises(ValidationError, match="needs `secret`"):
+    with pytest.raises(ConfigError, match="needs `secret`"):
         load_settings(None, backends={"pbx": {"username": "u"}})
 
 
 def test_unknown_default_backend_is_refused() -> None:
-    with pytest.raises(ValidationError, match="not a configured backend"):
+    with pytest.raises(ConfigError, match="not a configured backend"):
         load_settings(None, default_backend="x", backends={"pbx": {"username": "u", "secret": "p"}})
 
 
-def test_check_config_command(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check-config", "--config", str(REPO / "examples" / "telgate.example.toml")]) == 0
-    assert "backends: pbx" in capsys.readouterr().out
+def test_check_config_command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELGATE_BACKENDS__PBX__SECRET", "lab-secret")
+    monkeypatch.setenv("TELGATE_AUTH__TOKENS__DEMO__SECRET", "a-demo-token-for-this-test")
+    assert main(["check-config", "--config", str(REPO / "examples" / "demo.toml")]) == 0
+    assert "backends: pbx; default: pbx; tokens: 1" in capsys.readouterr().out
     bad = main(["check-config", "--config", str(REPO / "nope.toml")])
     assert bad == 2
+
+
+def test_check_config_reads_the_files_serve_would_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The example's paths are placeholders: check-config says which is missing.
+    assert main(["check-config", "--config", str(REPO / "examples" / "telgate.example.toml")]) == 2
+    assert "/run/secrets/" in capsys.readouterr().err

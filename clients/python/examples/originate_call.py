@@ -1,7 +1,12 @@
 """Place a call through telgate, print its typed events until it is over, list
 channels while it is up, and hang it up.
 
-    python clients/python/examples/originate_call.py --target 127.0.0.1:50051
+    TELGATE_TOKEN=... python clients/python/examples/originate_call.py --target 127.0.0.1:50051
+
+The bearer token comes from the environment (TELGATE_TOKEN) and goes in every
+call's `authorization` metadata; it needs the roles calls.control (Originate,
+Hangup) and events.read (Subscribe, ListChannels). With --ca-file the channel
+uses TLS, trusting that CA (add --cert-file / --key-file for mutual TLS).
 
 With the simulator's lab (the default): agent 201 is rung first and, once it
 answers, the PBX dials extension 202 in context `from-internal`; after the two
@@ -12,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+from pathlib import Path
 
 import grpc
 from telgate.v1 import (
@@ -55,8 +62,31 @@ def describe(event: events_pb2.Event) -> str:
             return f"{event.name}"
 
 
+Metadata = tuple[tuple[str, str], ...]
+
+
+def credentials() -> Metadata:
+    """The call metadata that authenticates this client (TELGATE_TOKEN)."""
+    token = os.environ.get("TELGATE_TOKEN", "")
+    return (("authorization", f"Bearer {token}"),) if token else ()
+
+
+def open_channel(args: argparse.Namespace) -> grpc.aio.Channel:
+    """A plaintext channel, or TLS (mutual with a client certificate) when asked."""
+    if args.ca_file is None:
+        return grpc.aio.insecure_channel(args.target)
+    client = (
+        (args.key_file.read_bytes(), args.cert_file.read_bytes())
+        if args.cert_file is not None and args.key_file is not None
+        else (None, None)
+    )
+    tls = grpc.ssl_channel_credentials(args.ca_file.read_bytes(), *client)
+    return grpc.aio.secure_channel(args.target, tls)
+
+
 async def run(args: argparse.Namespace) -> int:
-    async with grpc.aio.insecure_channel(args.target) as channel:
+    auth = credentials()
+    async with open_channel(args) as channel:
         calls = calls_pb2_grpc.CallControlServiceStub(channel)
         events = events_pb2_grpc.EventServiceStub(channel)
 
@@ -67,6 +97,7 @@ async def run(args: argparse.Namespace) -> int:
                 caller_id=common_pb2.CallerId(number="201", name="telgate example"),
                 request_id=args.request_id,
             ),
+            metadata=auth,
             timeout=10,
         )
         call = answer.call
@@ -82,6 +113,7 @@ async def run(args: argparse.Namespace) -> int:
                 after_sequence=call.event_sequence,
                 epoch=call.epoch,
             ),
+            metadata=auth,
             timeout=args.max_seconds,
         )
         live: set[str] = set()
@@ -105,10 +137,12 @@ async def run(args: argparse.Namespace) -> int:
                     return 1
                 elif kind == "bridge_entered" and not listed and two_in_bridge(event):
                     listed = True
-                    await show_channels(calls)
+                    await show_channels(calls, auth)
                     print(f"hanging up {call.channel}")
                     ref = common_pb2.ChannelRef(unique_id=call.unique_id)
-                    await calls.Hangup(calls_pb2.HangupRequest(channel=ref, cause=16), timeout=5)
+                    await calls.Hangup(
+                        calls_pb2.HangupRequest(channel=ref, cause=16), metadata=auth, timeout=5
+                    )
             if seen_any and not live:
                 print("call over: every channel hung up")
                 stream.cancel()
@@ -121,9 +155,11 @@ def two_in_bridge(event: events_pb2.Event) -> bool:
     return event.bridge_entered.bridge.num_channels >= 2
 
 
-async def show_channels(calls: calls_pb2_grpc.CallControlServiceAsyncStub) -> None:
+async def show_channels(calls: calls_pb2_grpc.CallControlServiceAsyncStub, auth: Metadata) -> None:
     """Prints the active channels (ListChannels never waits on the PBX)."""
-    page = await calls.ListChannels(calls_pb2.ListChannelsRequest(page_size=50), timeout=5)
+    page = await calls.ListChannels(
+        calls_pb2.ListChannelsRequest(page_size=50), metadata=auth, timeout=5
+    )
     print(f"active channels ({page.total_size}):")
     for c in page.channels:
         print(f"    {c.name:<36} {c.state_description:<8} {c.caller_id.number}")
@@ -138,6 +174,9 @@ def main() -> int:
     parser.add_argument("--request-id", default="", help="idempotency key")
     parser.add_argument("--raw", action="store_true", help="also print untyped events")
     parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--ca-file", type=Path, help="TLS: the CA that signed the gateway")
+    parser.add_argument("--cert-file", type=Path, help="mutual TLS: this client's certificate")
+    parser.add_argument("--key-file", type=Path, help="mutual TLS: this client's key")
     args = parser.parse_args()
     try:
         return asyncio.run(run(args))

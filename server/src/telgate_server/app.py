@@ -29,6 +29,7 @@ from telgate.v1 import (
 )
 
 from telgate_server.api import cdr_convert, unimplemented
+from telgate_server.api.auth import AuthInterceptor
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
@@ -36,6 +37,9 @@ from telgate_server.api.events import EventServicer, add_event_service, encoder
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
 from telgate_server.api.supervision import SupervisionServicer
+from telgate_server.auth.listen import check_listen
+from telgate_server.auth.policy import AccessPolicy
+from telgate_server.auth.tls import ServerCertificates
 from telgate_server.backends.ami.backend import AmiBackend
 from telgate_server.cdr.ingest import CdrIngest, CdrSource
 from telgate_server.cdr.model import Cdr
@@ -47,6 +51,7 @@ from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import Backend, BackendRegistry
 from telgate_server.gateway.model import LinkState, LinkStatus
+from telgate_server.settings_strict import ConfigError
 
 log = logging.getLogger("telgate")
 
@@ -119,7 +124,14 @@ class Gateway:
                 if isinstance(backend, CdrSource):
                     backend.on_cdr(self.cdr_ingest.submit)
         self.health = health.aio.HealthServicer()
-        self.server = grpc.aio.server()
+        # Tokens and certificate files are read now: a wrong one stops the
+        # start with a ConfigError, before any backend connects.
+        self.access = AccessPolicy.from_config(settings.auth)
+        tls = settings.server.tls
+        self.certificates = ServerCertificates(tls) if tls is not None else None
+        # No interceptor at all when nobody is configured (anonymous, loopback).
+        interceptors = [AuthInterceptor(self.access)] if self.access.enabled else []
+        self.server = grpc.aio.server(interceptors=interceptors)
         self.port = 0
 
     def _cdrs_stored(self, cdrs: list[Cdr]) -> None:
@@ -151,7 +163,13 @@ class Gateway:
         )
 
     async def start(self, listen: str | None = None) -> int:
-        """Starts backends and the gRPC server; returns the bound port."""
+        """Starts backends and the gRPC server; returns the bound port.
+        ConfigError, before anything starts, for an address it must not serve."""
+        check_listen(
+            listen or self.settings.server.listen,
+            authenticated=self.access.enabled,
+            allow_unauthenticated=self.settings.auth.allow_unauthenticated,
+        )
         s = self.server
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
             CallControlServicer(self.registry, self.settings.originate), s
@@ -181,7 +199,10 @@ class Gateway:
             [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], s
         )
         address = listen or self.settings.server.listen
-        self.port = s.add_insecure_port(address)
+        if self.certificates is not None:
+            self.port = s.add_secure_port(address, self.certificates.credentials())
+        else:
+            self.port = s.add_insecure_port(address)
         if not self.port:
             raise OSError(f"cannot listen on {address}")
         for backend in self.registry.all():
@@ -193,11 +214,35 @@ class Gateway:
         await s.start()
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         log.info(
-            "telgate listening on %s with backends %s",
+            "telgate listening on %s (port %d; %s, %s) with backends %s",
             address,
+            self.port,
+            self._transport(),
+            f"{len(self.access.tokens)} tokens" if self.access.enabled else "no authentication",
             [b.name for b in self.registry.all()],
         )
         return self.port
+
+    def _transport(self) -> str:
+        if self.certificates is None:
+            return "plaintext"
+        return "mutual TLS" if self.certificates.mutual else "TLS"
+
+    def reload(self) -> None:
+        """SIGHUP: re-reads the tokens (their files and the tokens file) and
+        the TLS certificates; on an error the current ones stay in force."""
+        try:
+            fresh = AccessPolicy.from_config(self.settings.auth)
+        except ConfigError as exc:
+            log.error("token reload failed, keeping the current tokens: %s", exc)
+        else:
+            if fresh.enabled != self.access.enabled:
+                log.error("token reload: cannot switch authentication on or off; restart instead")
+            else:
+                self.access.tokens = fresh.tokens
+                log.info("tokens re-read: %d tokens", len(fresh.tokens))
+        if self.certificates is not None:
+            self.certificates.reload()
 
     async def stop(self, grace: float = 1.0) -> None:
         await self.health.enter_graceful_shutdown()

@@ -10,12 +10,14 @@ import signal
 import sys
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from telgate_server.app import Gateway
+from telgate_server.auth.listen import check_listen
+from telgate_server.auth.policy import AccessPolicy
+from telgate_server.auth.tls import ServerCertificates
 from telgate_server.collector import PeriodicCollections, tune_gc
 from telgate_server.config import Settings, load_settings
 from telgate_server.scheduling import HelperThreads
+from telgate_server.settings_strict import ConfigError
 
 
 async def serve(settings: Settings, listen: str | None) -> None:
@@ -32,6 +34,8 @@ async def serve(settings: Settings, listen: str | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, gateway.reload)
     await stop.wait()
     collections.stop()
     helpers.stop()
@@ -53,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config)
-    except (ValidationError, OSError) as exc:
+        # The files serve would read (tokens, TLS), check-config reads too.
+        access = AccessPolicy.from_config(settings.auth)
+        if settings.server.tls is not None:
+            ServerCertificates(settings.server.tls)
+    except ConfigError as exc:
         print(f"telgate: invalid configuration: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(
@@ -61,11 +69,28 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "check-config":
+        # serve checks its (possibly --listen) address itself when it starts.
+        try:
+            check_listen(
+                settings.server.listen,
+                authenticated=access.enabled,
+                allow_unauthenticated=settings.auth.allow_unauthenticated,
+            )
+        except ConfigError as exc:
+            print(f"telgate: invalid configuration: {exc}", file=sys.stderr)
+            return 2
         names = ", ".join(settings.backends) or "none"
-        print(f"configuration OK; backends: {names}; default: {settings.default_backend_name}")
+        print(
+            f"configuration OK; backends: {names}; default: {settings.default_backend_name}; "
+            f"tokens: {len(access.tokens)}"
+        )
         return 0
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, args.listen))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings, args.listen))
+    except ConfigError as exc:
+        print(f"telgate: invalid configuration: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -7,20 +7,29 @@ file holding it (``secret_file``), so a container can mount it.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from telgate_server.auth.settings import AuthConfig, TlsConfig
+from telgate_server.settings_strict import (
+    ConfigError,
+    StrictModel,
+    check_environment,
+    describe,
+)
 
-class AmiBackendConfig(BaseModel):
+
+class AmiBackendConfig(StrictModel):
     """One Asterisk / Issabel PBX reached over AMI."""
 
     kind: Literal["ami"] = "ami"
@@ -79,7 +88,7 @@ class AmiBackendConfig(BaseModel):
 BackendConfig = AmiBackendConfig
 
 
-class ServerConfig(BaseModel):
+class ServerConfig(StrictModel):
     listen: str = "127.0.0.1:50051"
     # Originate idempotency keys are remembered this long.
     request_id_ttl: float = Field(default=600.0, gt=0)
@@ -89,9 +98,11 @@ class ServerConfig(BaseModel):
     # Linux: run gRPC's and sqlite's helper threads under SCHED_BATCH, so their
     # wake-ups never preempt the event loop (see scheduling.py).
     batch_helper_threads: bool = True
+    # TLS (and mutual TLS with a client CA) on the gRPC port; plaintext when unset.
+    tls: TlsConfig | None = None
 
 
-class EventsConfig(BaseModel):
+class EventsConfig(StrictModel):
     # Events a subscriber may have queued before it is cut off.
     subscriber_queue: int = Field(default=10_000, ge=10)
     # Latest events kept for subscribers that resume from a sequence.
@@ -146,7 +157,7 @@ class OriginateConfig(BaseModel):
     allow_expressions: bool = False
 
 
-class CdrConfig(BaseModel):
+class CdrConfig(StrictModel):
     """The CDR store (SQLite under ``data_dir``), its ingest batching and retention."""
 
     enabled: bool = True
@@ -186,6 +197,7 @@ class Settings(BaseSettings):
     cdr: CdrConfig = CdrConfig()
     originate: OriginateConfig = OriginateConfig()
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
+    auth: AuthConfig = AuthConfig()
     # RPCs with an empty `backend` go here; the first backend when unset.
     default_backend: str | None = None
     log_level: str = "INFO"
@@ -196,6 +208,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"default_backend {self.default_backend!r} is not a configured backend"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _client_certs_need_mtls(self) -> Settings:
+        if self.auth.client_certs and (
+            self.server.tls is None or self.server.tls.client_ca_file is None
+        ):
+            raise ValueError("auth.client_certs needs mutual TLS: set server.tls.client_ca_file")
         return self
 
     @property
@@ -228,9 +248,23 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Reads the TOML file (if any), applies environment variables over it."""
+    """Reads the TOML file (if any), applies environment variables over it.
+
+    Raises ConfigError for a file that cannot be read, an unknown key in the
+    file or in a ``TELGATE_*`` variable, or any invalid value; its message
+    names the keys and never quotes the values (they may be secrets).
+    """
+    check_environment(Settings, os.environ)
     data: dict[str, Any] = {}
     if path is not None:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    return Settings(**_merge(data, overrides))
+        try:
+            with path.open("rb") as f:
+                data = tomllib.load(f)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        return Settings(**_merge(data, overrides))
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
