@@ -144,7 +144,7 @@ DEFAULT_ORIGINATE_APPLICATIONS = (
 DEFAULT_VARIABLE_FUNCTIONS = ("CALLERID", "CONNECTEDLINE", "CDR", "PJSIP_HEADER")
 
 
-class OriginateConfig(BaseModel):
+class OriginateConfig(StrictModel):
     """What an Originate request may make the PBX run (README: "Originate: what may run")."""
 
     allowed_applications: list[str] = Field(
