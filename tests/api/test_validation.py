@@ -13,15 +13,9 @@ import pytest
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.rpc import error_details_pb2, status_pb2
 from telgate.v1 import (
-    backends_pb2,
     calls_pb2,
-    cdrs_pb2,
     common_pb2,
     events_pb2,
-    playback_pb2,
-    queues_pb2,
-    routing_pb2,
-    supervision_pb2,
 )
 from telgate_server import errors
 from telgate_server.api import paging, status, validation
@@ -32,23 +26,12 @@ from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub
 from telgate_server.events.model import DATA, SEQUENCE
 
-FILES = (
-    backends_pb2,
-    calls_pb2,
-    cdrs_pb2,
-    events_pb2,
-    playback_pb2,
-    queues_pb2,
-    routing_pb2,
-    supervision_pb2,
-)
+from tests.api_surface import rpcs
 
 
 def request_types() -> Iterator[Descriptor]:
-    for module in FILES:
-        for service in module.DESCRIPTOR.services_by_name.values():
-            for method in service.methods:
-                yield method.input_type
+    for method in rpcs():
+        yield method.input_type
 
 
 def string_fields(descriptor: Descriptor, seen: frozenset[str] = frozenset()) -> Iterator[str]:

@@ -4,7 +4,7 @@ and let through to the servicer with a token that holds only that role."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,38 +14,14 @@ from google.protobuf.descriptor import MethodDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from telgate.v1 import (
     backends_pb2,
-    calls_pb2,
-    cdrs_pb2,
-    events_pb2,
-    playback_pb2,
-    queues_pb2,
-    routing_pb2,
-    supervision_pb2,
 )
 from telgate_server.app import Gateway
 from telgate_server.auth.roles import METHOD_ROLES, Role, methods_for
 from telgate_server.simulator.server import AmiSimulator
 
+from tests.api_surface import rpcs
 from tests.auth.certs import Authority
 from tests.auth.conftest import all_but, bearer, call, only, running, settings_with, token_auth
-
-FILES = [
-    backends_pb2,
-    calls_pb2,
-    cdrs_pb2,
-    events_pb2,
-    playback_pb2,
-    queues_pb2,
-    routing_pb2,
-    supervision_pb2,
-]
-
-
-def rpcs() -> Iterator[MethodDescriptor]:
-    """Every RPC declared in proto/telgate/v1."""
-    for module in FILES:
-        for service in module.DESCRIPTOR.services_by_name.values():
-            yield from service.methods
 
 
 def full_name(method: MethodDescriptor) -> str:

@@ -24,10 +24,6 @@ from telgate.v1 import (
     common_pb2,
     events_pb2,
     events_pb2_grpc,
-    playback_pb2,
-    queues_pb2,
-    routing_pb2,
-    supervision_pb2,
 )
 from telgate_server.api.validation import limit_of
 from telgate_server.app import Gateway
@@ -35,20 +31,11 @@ from telgate_server.events import model as ev
 from telgate_server.simulator.channels import event as sim_event
 from telgate_server.simulator.server import AmiSimulator
 
+from tests.api_surface import rpcs
 from tests.integration.conftest import EventReader
 from tests.integration.test_ami_features import bridged_call, subscribe
 from tests.integration.test_calls import error_info, originate_request
 
-FILES = (
-    backends_pb2,
-    calls_pb2,
-    cdrs_pb2,
-    events_pb2,
-    playback_pb2,
-    queues_pb2,
-    routing_pb2,
-    supervision_pb2,
-)
 # Route is a bidirectional stream answered UNIMPLEMENTED before it reads anything.
 NOT_CALLED = {"telgate.v1.CallRoutingService.Route"}
 # Actions the gateway sends on its own (keepalive, state reload after login).
@@ -56,9 +43,7 @@ BACKGROUND = {"ping", "coreshowchannels"}
 
 
 def methods() -> Iterator[MethodDescriptor]:
-    for module in FILES:
-        for service in module.DESCRIPTOR.services_by_name.values():
-            yield from service.methods
+    return rpcs()
 
 
 Path = tuple[FieldDescriptor, ...]
