@@ -610,7 +610,7 @@ class AmiConnection:
     async def _read_loop(self, session: _Session, reader: asyncio.StreamReader) -> None:
         """Socket to FIFO. Awaits nothing but the socket."""
         address = self._config.address
-        parser = Parser(expect_banner=True)
+        parser = Parser(expect_banner=True, first_names=("Response", "Event"))
         try:
             while True:
                 data = await reader.read(_READ_SIZE)
