@@ -715,6 +715,8 @@ def test_first_message_after_the_banner_must_start_like_ami(garbage: bytes) -> N
         parser.feed(encode_banner() + garbage)
     assert len(str(info.value)) < 200  # a short prefix, never the whole input
     assert parser.buffered == 0
+    # The banner framed in the same read is not lost with the error.
+    assert [type(item) for item in info.value.framed] == [Banner]
 
 
 def test_first_message_check_waits_for_enough_bytes_and_then_stops() -> None:

@@ -667,3 +667,55 @@ async def test_stop_logs_off_and_fails_in_flight_actions(server: ScriptedAmiServ
         await asyncio.sleep(0.05)
         assert len(server.connections) == 1
         assert rec.states()[-1] is DOWN
+
+
+# ---------------------------------------------------------------- what failed, kept
+
+
+async def _stall_challenge(conn: ServerConn, msg: Message) -> None:
+    """A PBX that sends its banner, then never answers."""
+
+
+CAUSES = {
+    "garbage after the banner": ("down", "is not AMI", "after its banner it sent b'\\x00\\xff"),
+    "silence after the banner": ("down", "sent its banner but no answer to Challenge within 0.2 s"),
+    "refused login": ("auth_failed", "refused the login of user 'telgate' (Authentication failed)"),
+    "closed port": ("down", "could not connect to 127.0.0.1:", "Connection refused"),
+}
+
+
+def scripted_cause(server: ScriptedAmiServer, case: str) -> tuple[int, dict[str, Any]]:
+    """Makes the server misbehave as ``case`` says; the port and config to use."""
+    over: dict[str, Any] = {"auth": "md5", "action_timeout": 0.2, "connect_timeout": 0.2}
+    over |= {"reconnect_fast": 0.02, "auth_retry": 0.02}
+    if case == "garbage after the banner":
+        server.after_banner = b"\x00\xff" * 100
+    elif case == "silence after the banner":
+        server.handlers["challenge"] = _stall_challenge
+    elif case == "refused login":
+        server.users = {"telgate": "another-secret"}
+    else:
+        return closed_port(), over
+    return server.port, over
+
+
+@pytest.mark.parametrize("case", list(CAUSES))
+async def test_down_keeps_the_last_real_cause_across_retries(
+    server: ScriptedAmiServer, case: str
+) -> None:
+    state, *words = CAUSES[case]
+    port, over = scripted_cause(server, case)
+    async with connected(port, **over) as (conn, rec):
+        await eventually(lambda: len(conn.attempts) >= 3)
+        assert conn.status.state.value == state
+        assert all(w in conn.status.detail for w in words), conn.status.detail
+        # The banner came (in the same read as the garbage): the link says so.
+        assert "greeting" not in conn.status.detail
+        # Every attempt failed the same way, and the retries replaced the cause
+        # with nothing ("connecting ..."): one change after the start, kept.
+        assert all(all(w in a.detail for w in words) for a in conn.attempts)
+        assert [s.state.value for s in rec.links] == ["connecting", state]
+        assert SECRET not in conn.status.detail
+        with pytest.raises(Unavailable) as info:
+            await conn.action("Ping")
+        assert words[0] in info.value.message

@@ -43,7 +43,14 @@ _ENCODING = "utf-8"
 
 
 class ProtocolError(Exception):
-    """The peer sent something that cannot be AMI (e.g. an endless message)."""
+    """The peer sent something that cannot be AMI (e.g. an endless message).
+
+    ``framed`` holds what the same :meth:`Parser.feed` call framed before the
+    bad bytes (e.g. the banner that preceded them)."""
+
+    def __init__(self, message: str, framed: list[Banner | Message] | None = None) -> None:
+        super().__init__(message)
+        self.framed: list[Banner | Message] = framed or []
 
 
 class HeaderError(ValueError):
@@ -385,7 +392,11 @@ class Parser:
             self._banner_pending = False
             new = len(buf)
         if self._first_names:
-            self._check_first()
+            try:
+                self._check_first()
+            except ProtocolError as exc:
+                exc.framed = out
+                raise
         if self._in_follows:
             if not self._finish_follows(out):
                 self._check_size()

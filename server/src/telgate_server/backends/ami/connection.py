@@ -48,6 +48,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -544,9 +545,9 @@ class AmiConnection:
                 f"could not connect to {cfg.address} within {_seconds(cfg.connect_timeout)}",
             )
         except OSError as exc:
-            return _Outcome(
-                LinkState.DOWN, f"could not connect to {cfg.address}: {exc.strerror or exc}"
-            )
+            # asyncio words it "Connect call failed (addr)": the errno says why.
+            why = os.strerror(exc.errno) if exc.errno else str(exc)
+            return _Outcome(LinkState.DOWN, f"could not connect to {cfg.address}: {why}")
         session = _Session(next(self._generations), writer)
         session.reader_task = asyncio.create_task(
             self._read_loop(session, reader), name=f"ami-reader-{self.name}"
@@ -589,6 +590,8 @@ class AmiConnection:
                 f"{banner.text[:80]!r}",
             )
         self._banner, self._version = banner.text, banner.version
+        if session.lost.done():  # e.g. garbage right after the banner
+            return _Outcome(LinkState.DOWN, session.lost.result())
         refused = await self._login(session)
         if refused is not None:
             return refused
@@ -699,6 +702,12 @@ class AmiConnection:
                         self._ingest(item, received)
                 self._wake()
         except ProtocolError as exc:
+            for item in exc.framed:  # what came before the bad bytes still counts
+                if isinstance(item, Banner):
+                    if not session.banner.done():
+                        session.banner.set_result(item)
+                else:
+                    self._ingest(item, time.monotonic())
             self._lose(session, f"the PBX at {address} sent data that is not AMI: {exc}")
         except OSError as exc:
             self._lose(session, f"the connection to {address} dropped: {exc.strerror or exc}")
