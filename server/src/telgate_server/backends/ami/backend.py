@@ -201,6 +201,9 @@ class AmiBackend:
             listener(status)
         if status.state is LinkState.UP:
             self._was_up = True
+            if self._reload_task is not None:
+                # A re-read of an earlier session (waiting to retry) is moot now.
+                self._reload_task.cancel()
             self._reload_task = asyncio.get_running_loop().create_task(self._reload())
         else:
             if self._was_up and self._down_at is None:
