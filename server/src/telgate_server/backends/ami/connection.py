@@ -8,9 +8,12 @@ exponential backoff with full jitter. Every attempt is kept in
 :attr:`AmiConnection.attempts`.
 
 While the link is down its status stays DOWN (or AUTH_FAILED) with the last
-real cause as detail ("could not connect ...: Connection refused", "... is not
-AMI after its banner", "no answer to Challenge ...") until a login succeeds:
-retries do not replace it with "connecting", and do not publish a change each.
+real cause as detail ("could not connect ...: Connection refused", "... sent
+data that is not AMI: after its banner it sent ...", "... sent its banner but no
+answer to Challenge within 10 s", "the PBX refused the login ...") until a login
+succeeds: retries do not replace it with "connecting", nor publish a change each.
+A link that stayed up less than ``reconnect_stable`` seconds does not start a
+new fast minute: a flapping link is slowed down like one that stays down.
 
 Two tasks and one FIFO cooperate (reference/ami.md §1-§5):
 
