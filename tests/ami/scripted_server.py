@@ -66,7 +66,11 @@ class ScriptedAmiServer:
         self.users = users if users is not None else {"telgate": "telgate-secret"}
         self.banner = banner
         self.challenge = challenge
+        # Per-action handlers (lower-case names); they take precedence over the
+        # built-in answers, so a test can make Challenge or Login misbehave.
         self.handlers: dict[str, Handler] = {}
+        # Sent right after the banner (e.g. garbage: a server that is not AMI).
+        self.after_banner = b""
         self.answer_ping = True
         self.connections: list[ServerConn] = []
         self.login_attempts = 0
@@ -127,7 +131,7 @@ class ScriptedAmiServer:
         await self._notify()
         parser = Parser(expect_banner=False)
         try:
-            writer.write(self.banner)
+            writer.write(self.banner + self.after_banner)
             while True:
                 data = await reader.read(65536)
                 if not data:
@@ -151,7 +155,9 @@ class ScriptedAmiServer:
 
     async def _answer(self, conn: ServerConn, msg: Message) -> None:
         name = msg.name.lower()
-        if name == "login":
+        if name in self.handlers:
+            await self.handlers[name](conn, msg)
+        elif name == "login":
             self.login_attempts += 1
             user = msg.get("Username") or ""
             secret = self.users.get(user)
@@ -178,8 +184,6 @@ class ScriptedAmiServer:
                 conn.reply(msg, "Success", ("Challenge", self.challenge))
             else:
                 conn.reply(msg, "Error", ("Message", "Must specify AuthType"))
-        elif name in self.handlers:
-            await self.handlers[name](conn, msg)
         elif name == "ping":
             if self.answer_ping:
                 conn.reply(msg, "Success", ("Ping", "Pong"), ("Timestamp", "1795380110.000000"))

@@ -583,3 +583,145 @@ def test_by_name_keeps_the_first_value_of_each_name(text: str) -> None:
         expected.setdefault(name.lower(), value)
     assert dict(msg.by_name) == expected
     assert msg.by_name["variable"] == "A"
+
+
+# --- work linear in the input, whatever the read sizes --------------------------------
+
+
+class CountingBuffer(bytearray):
+    """A parser buffer that counts the bytes each search covers (find, rfind,
+    ``in``): an account of the work, independent of the parser's own counter."""
+
+    searched = 0
+
+    def _span(self, start: int | None, end: int | None) -> int:
+        size = len(self)
+        lo = 0 if start is None else (start if start >= 0 else max(0, size + start))
+        hi = size if end is None else (end if end >= 0 else max(0, size + end))
+        return max(0, min(hi, size) - min(lo, size))
+
+    def find(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:  # type: ignore[override]
+        self.searched += self._span(start, end)
+        return super().find(sub, start, end)
+
+    def rfind(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:  # type: ignore[override]
+        self.searched += self._span(start, end)
+        return super().rfind(sub, start, end)
+
+    def __contains__(self, sub: object) -> bool:
+        self.searched += len(self)
+        return super().__contains__(sub)  # type: ignore[operator]
+
+
+def _counting(parser: Parser) -> CountingBuffer:
+    buf = CountingBuffer()
+    parser._buf = buf
+    return buf
+
+
+def _pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def test_a_long_wait_for_the_banner_costs_linear_work() -> None:
+    # 1 MiB before the banner's line end, in 64-byte reads (was 7.8 s: each read
+    # searched the whole buffer again, ~8.6 GB of searching).
+    limit = 1 << 20
+    parser = Parser(max_message_size=limit)
+    buf = _counting(parser)
+    junk = b"Asterisk Call Manager/11.0.0" + b"x" * (limit - 100)
+    for piece in _pieces(junk, 64):
+        assert parser.feed(piece) == []
+    items = parser.feed(b"\r\nEvent: FullyBooted\r\n\r\n")
+    assert isinstance(items[0], Banner) and items[0].text.startswith("Asterisk Call Manager/")
+    assert _messages(items)[0].name == "FullyBooted"
+    fed = len(junk) + 24
+    assert buf.searched <= 3 * fed
+    assert parser.scanned <= 3 * fed
+    assert parser.scanned >= len(junk)  # the counter counts the real search
+
+
+def test_an_unterminated_follows_costs_linear_work_and_frames_everything_after_it() -> None:
+    # An old-style Command answer whose end marker comes only after 1.1 MB of
+    # events, in 21-byte reads (was 8.4 s of CPU: each read searched the whole
+    # held buffer for the marker again).
+    event = b"Event: Tick\r\nN: %06d\r\n\r\n"
+    events = b"".join(event % i for i in range(45_000))
+    head = b"Response: Follows\r\nActionID: c1\r\nline one\n\nline two\n"
+    tail = b"--END COMMAND--\r\n\r\n"
+    parser = Parser(expect_banner=False, max_message_size=2 << 20)
+    buf = _counting(parser)
+    out: list[Item] = []
+    for piece in _pieces(head + events, 21):
+        out.extend(parser.feed(piece))
+    # The answer frames by its marker: nothing after it is a message yet.
+    assert out == []
+    out.extend(parser.feed(tail))
+    messages = _messages(out)
+    assert messages[0].name == "Follows"
+    output = messages[0].get_all("Output")
+    assert output[:4] == ["line one", "", "line two", "Event: Tick"]
+    # The events were inside the answer's raw text (its marker came after them).
+    assert len(output) == 3 + 3 * 45_000
+    assert len(messages) == 1
+    fed = len(head) + len(events) + len(tail)
+    assert buf.searched <= 4 * fed
+    assert parser.scanned <= 4 * fed
+    assert parser.buffered == 0
+
+
+def test_a_follows_then_many_events_in_small_reads_costs_linear_work() -> None:
+    follows = b"Response: Follows\r\nActionID: c2\r\nok\n--END COMMAND--\r\n\r\n"
+    events = b"".join(b"Event: Tick\r\nN: %06d\r\n\r\n" % i for i in range(20_000))
+    data = encode_banner() + follows + events
+    parser = Parser(max_message_size=1 << 20)
+    buf = _counting(parser)
+    out = _feed(parser, _pieces(data, 21))
+    messages = _messages(out)
+    assert [m.name for m in messages[:2]] == ["Follows", "Tick"]
+    assert len(messages) == 20_001
+    assert messages[-1].get("N") == "019999"
+    assert buf.searched <= 4 * len(data)
+    assert parser.scanned <= 4 * len(data)
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1000])
+def test_fixture_streams_cost_linear_work_at_any_read_size(size: int) -> None:
+    data = b"".join(
+        b"".join(_chunks(load_ami_fixture(name), "recv")) for name in FIXTURES[:1]
+    ) + b"".join(
+        b"".join(_chunks(load_ami_fixture(name), "recv"))[len(BANNER) + 2 :]
+        for name in FIXTURES[1:]
+    )
+    whole = Parser()
+    expected = _shape(whole.feed(data))
+    parser = Parser()
+    buf = _counting(parser)
+    pieces = _pieces(data, size)
+    assert _shape(_feed(parser, pieces)) == expected
+    # Each read also looks 3 bytes back for an end split across reads.
+    bound = 5 * len(data) + 4 * len(pieces)
+    assert buf.searched <= bound
+    assert parser.scanned <= bound
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"\x00\xff" * 50, b"HTTP/1.1 400 Bad Request\r\n\r\n", b"SSH-2.0-OpenSSH_9.6\r\n", b"x"],
+)
+def test_first_message_after_the_banner_must_start_like_ami(garbage: bytes) -> None:
+    parser = Parser(first_names=("Response", "Event"))
+    with pytest.raises(ProtocolError, match="after its banner it sent") as info:
+        parser.feed(encode_banner() + garbage)
+    assert len(str(info.value)) < 200  # a short prefix, never the whole input
+    assert parser.buffered == 0
+    # The banner framed in the same read is not lost with the error.
+    assert [type(item) for item in info.value.framed] == [Banner]
+
+
+def test_first_message_check_waits_for_enough_bytes_and_then_stops() -> None:
+    parser = Parser(first_names=("Response", "Event"))
+    assert isinstance(parser.feed(encode_banner() + b"\r")[0], Banner)
+    assert parser.feed(b"\nRes") == []
+    got = parser.feed(b"ponse: Success\r\nPing: Pong\r\n\r\nNot AMI later\r\n\r\n")
+    assert [m.name for m in _messages(got)] == ["Success", ""]

@@ -252,26 +252,66 @@ async def test_bad_or_missing_banner_is_down(banner: bytes, detail: str) -> None
         await srv.close()
 
 
-async def test_backoff_is_exponential_full_jitter_and_resets_after_login(
+FAST = (0.01, 0.025)  # reconnect_fast = 0.02, jittered 0.5x-1.25x
+
+
+async def test_fast_retries_first_then_exponential_full_jitter(
     server: ScriptedAmiServer,
 ) -> None:
     rng = RecordingRandom()
     server.banner = b"not AMI\r\n"
-    async with connected(server.port, rng=rng, reconnect_min=0.01, reconnect_max=0.04) as (
+    over = {"reconnect_fast": 0.02, "reconnect_fast_for": 0.3}
+    async with connected(server.port, rng=rng, reconnect_min=0.01, reconnect_max=0.04, **over) as (
         conn,
         rec,
     ):
-        await server.wait_for(lambda: len(server.connections) >= 4)
+        await eventually(lambda: (0.0, 0.04) in rng.calls[-2:])
+        await eventually(lambda: len(rng.calls) >= 2 + rng.calls.index((0.0, 0.04)))
         server.banner = b"Asterisk Call Manager/11.0.0\r\n"
         assert await conn.wait_up(3)
-        before_up = list(rng.calls)
-        assert len(before_up) >= 4
-        assert before_up[:4] == [(0.0, 0.01), (0.0, 0.02), (0.0, 0.04), (0.0, 0.04)]
-        assert all(b == 0.04 for _, b in before_up[4:])
+        first_slow = rng.calls.index((0.0, 0.01))
+        # Fast retries for the first 0.3 s of the outage, then 0.01, 0.02, 0.04, capped.
+        assert first_slow >= 3
+        assert rng.calls[:first_slow] == [FAST] * first_slow
+        assert rng.calls[first_slow : first_slow + 4] == [
+            (0.0, 0.01),
+            (0.0, 0.02),
+            (0.0, 0.04),
+            (0.0, 0.04),
+        ]
+        # The attempt log: every failed attempt, its cause and the wait after it, then the login.
+        attempts = conn.attempts
+        assert [a.number for a in attempts] == list(range(1, len(attempts) + 1))
+        assert all(a.state is DOWN for a in attempts[:-1])
+        assert all("is not an Asterisk manager interface" in a.detail for a in attempts[:-1])
+        assert [a.next_delay for a in attempts[:-1]] == [b for _, b in rng.calls]
+        assert attempts[-1].state is UP and attempts[-1].next_delay is None
+        assert all(a.started_mono <= a.ended_mono for a in attempts)
+        assert all(x.ended_mono <= y.started_mono for x, y in itertools.pairwise(attempts))
+        # One DOWN for all those failures, with their cause: no flapping through CONNECTING.
+        assert rec.states() == [LinkState.CONNECTING, DOWN, UP]
+
+
+@pytest.mark.parametrize(("stable", "fast_again"), [(0.0, True), (60.0, False)])
+async def test_a_stable_link_starts_its_next_outage_with_fast_retries(
+    server: ScriptedAmiServer, stable: float, fast_again: bool
+) -> None:
+    rng = RecordingRandom()
+    server.banner = b"not AMI\r\n"
+    over = {"reconnect_fast": 0.02, "reconnect_fast_for": 0.1, "reconnect_stable": stable}
+    async with connected(server.port, rng=rng, reconnect_min=0.01, reconnect_max=0.04, **over) as (
+        conn,
+        rec,
+    ):
+        await eventually(lambda: (0.0, 0.02) in rng.calls)
+        server.banner = b"Asterisk Call Manager/11.0.0\r\n"
+        assert await conn.wait_up(3)
+        before = len(rng.calls)
         server.connections[-1].close()
+        await eventually(lambda: len(rng.calls) > before)
+        # Stayed up `reconnect_stable` s: a new outage, fast again. Flapping: still slow.
+        assert (rng.calls[before] == FAST) is fast_again
         await eventually(lambda: rec.states().count(UP) == 2)
-        # A successful login resets the backoff.
-        assert rng.calls[len(before_up)] == (0.0, 0.01)
 
 
 async def test_socket_drop_fails_in_flight_action_and_reconnects(
@@ -289,7 +329,7 @@ async def test_socket_drop_fails_in_flight_action_and_reconnects(
         assert "dropped while Hangup was in flight" in info.value.message
         assert "may or may not have run" in info.value.message
         await eventually(lambda: rec.states().count(UP) == 2)
-        assert rec.states() == [LinkState.CONNECTING, UP, DOWN, LinkState.CONNECTING, UP]
+        assert rec.states() == [LinkState.CONNECTING, UP, DOWN, UP]
         assert "closed the connection" in rec.links[2].detail
         assert len(server.connections) == 2
         assert (await conn.action("Ping")).ok
@@ -627,3 +667,55 @@ async def test_stop_logs_off_and_fails_in_flight_actions(server: ScriptedAmiServ
         await asyncio.sleep(0.05)
         assert len(server.connections) == 1
         assert rec.states()[-1] is DOWN
+
+
+# ---------------------------------------------------------------- what failed, kept
+
+
+async def _stall_challenge(conn: ServerConn, msg: Message) -> None:
+    """A PBX that sends its banner, then never answers."""
+
+
+CAUSES = {
+    "garbage after the banner": ("down", "is not AMI", "after its banner it sent b'\\x00\\xff"),
+    "silence after the banner": ("down", "sent its banner but no answer to Challenge within 0.2 s"),
+    "refused login": ("auth_failed", "refused the login of user 'telgate' (Authentication failed)"),
+    "closed port": ("down", "could not connect to 127.0.0.1:", "Connection refused"),
+}
+
+
+def scripted_cause(server: ScriptedAmiServer, case: str) -> tuple[int, dict[str, Any]]:
+    """Makes the server misbehave as ``case`` says; the port and config to use."""
+    over: dict[str, Any] = {"auth": "md5", "action_timeout": 0.2, "connect_timeout": 0.2}
+    over |= {"reconnect_fast": 0.02, "auth_retry": 0.02}
+    if case == "garbage after the banner":
+        server.after_banner = b"\x00\xff" * 100
+    elif case == "silence after the banner":
+        server.handlers["challenge"] = _stall_challenge
+    elif case == "refused login":
+        server.users = {"telgate": "another-secret"}
+    else:
+        return closed_port(), over
+    return server.port, over
+
+
+@pytest.mark.parametrize("case", list(CAUSES))
+async def test_down_keeps_the_last_real_cause_across_retries(
+    server: ScriptedAmiServer, case: str
+) -> None:
+    state, *words = CAUSES[case]
+    port, over = scripted_cause(server, case)
+    async with connected(port, **over) as (conn, rec):
+        await eventually(lambda: len(conn.attempts) >= 3)
+        assert conn.status.state.value == state
+        assert all(w in conn.status.detail for w in words), conn.status.detail
+        # The banner came (in the same read as the garbage): the link says so.
+        assert "greeting" not in conn.status.detail
+        # Every attempt failed the same way, and the retries replaced the cause
+        # with nothing ("connecting ..."): one change after the start, kept.
+        assert all(all(w in a.detail for w in words) for a in conn.attempts)
+        assert [s.state.value for s in rec.links] == ["connecting", state]
+        assert SECRET not in conn.status.detail
+        with pytest.raises(Unavailable) as info:
+            await conn.action("Ping")
+        assert words[0] in info.value.message

@@ -143,3 +143,53 @@ def test_payload_channels_carry_when_the_gateway_first_saw_them(
     assert event.payload is not None
     assert event.payload.values["channel"].created_at == event.received_at
     assert table.first_seen("no-such-id") is None
+
+
+def _coreshowchannels() -> list[Message]:
+    return [m for m in _messages("13-coreshowchannels") if m.name == "CoreShowChannel"]
+
+
+def test_reload_reports_the_channels_that_vanished_unseen_and_keeps_the_rest() -> None:
+    items = _coreshowchannels()
+    table = ChannelTable()
+    assert not table.fresh  # nothing read from the PBX yet
+    assert table.finish_reload(items) == []
+    assert table.fresh and len(table) == 8
+    created = {c.unique_id: c.created_at for c in table.all()}
+    table.mark_stale()  # the link went down
+    assert not table.fresh
+    # Back up: two channels are gone, one of them hung up while the list was read.
+    table.begin_reload()
+    survivors = items[2:]
+    hung = Message([("Event", "Hangup"), ("Uniqueid", items[1]["Uniqueid"]), ("Cause", "16")])
+    table.apply(hung)
+    vanished = table.finish_reload(survivors)
+    assert [c.unique_id for c in vanished] == [items[0]["Uniqueid"]]
+    assert table.fresh and len(table) == 6
+    # Survivors keep the creation time the gateway first saw.
+    assert all(c.created_at == created[c.unique_id] for c in table.all())
+    # A late event about a vanished channel does not bring it back.
+    late = Message(
+        [("Event", "VarSet"), ("Channel", items[0]["Channel"]), ("Uniqueid", items[0]["Uniqueid"])]
+    )
+    table.apply(late)
+    assert table.get(items[0]["Uniqueid"]) is None
+    assert table.first_seen(items[0]["Uniqueid"]) == created[items[0]["Uniqueid"]]
+
+
+@pytest.mark.parametrize("uid", ["<unknown>", ""])
+def test_an_unknown_or_empty_uniqueid_never_makes_a_channel(uid: str) -> None:
+    table = ChannelTable()
+    block = [("Channel", "Local/280@phones"), ("Uniqueid", uid), ("Linkedid", uid)]
+    for msg in (
+        Message([("Event", "OriginateResponse"), ("Response", "Failure"), *block]),
+        Message([("Event", "Newchannel"), *block, ("ChannelState", "0")]),
+        Message([("Event", "Newstate"), *block, ("ChannelState", "5")]),
+    ):
+        table.apply(msg)
+    assert len(table) == 0
+    assert table.get(uid) is None
+    table.begin_reload()
+    item = Message([("Event", "CoreShowChannel"), *block, ("Duration", "00:00:01")])
+    assert table.finish_reload([item]) == []
+    assert len(table) == 0

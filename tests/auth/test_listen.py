@@ -8,7 +8,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from telgate.v1 import calls_pb2, calls_pb2_grpc
+from telgate.v1 import backends_pb2, backends_pb2_grpc, calls_pb2, calls_pb2_grpc
 from telgate_server.app import Gateway
 from telgate_server.auth.listen import is_local
 from telgate_server.settings_strict import ConfigError
@@ -57,8 +57,10 @@ async def test_allow_unauthenticated_serves_and_warns(
     try:
         assert "with no authentication" in caplog.text
         async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as ch:
-            stub = calls_pb2_grpc.CallControlServiceStub(ch)
-            await stub.ListChannels(calls_pb2.ListChannelsRequest(), timeout=5)
+            # ListBackends answers whatever the PBX link is doing.
+            stub = backends_pb2_grpc.BackendServiceStub(ch)
+            answer = await stub.ListBackends(backends_pb2.ListBackendsRequest(), timeout=5)
+            assert [b.name for b in answer.backends] == ["pbx"]
     finally:
         await gateway.stop(0)
 

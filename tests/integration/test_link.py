@@ -18,8 +18,11 @@ from telgate.v1 import (
     events_pb2_grpc,
 )
 from telgate_server.app import Gateway
+from telgate_server.backends.ami.backend import AmiBackend
 from telgate_server.simulator.server import AmiSimulator
 
+from tests.ami.scripted_server import ScriptedAmiServer
+from tests.ami.test_connection import CAUSES, scripted_cause
 from tests.integration.conftest import EventReader, gateway_settings, start_gateway
 from tests.integration.test_calls import error_info, originate_request
 
@@ -145,3 +148,35 @@ async def test_garbage_from_the_pbx_drops_the_link_and_it_recovers(
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
     answer = await calls.Originate(originate_request(), timeout=10)
     assert answer.call.channel
+
+
+@pytest.mark.parametrize("case", list(CAUSES))
+async def test_check_backend_says_what_failed_until_a_login_succeeds(case: str) -> None:
+    server = ScriptedAmiServer()
+    await server.start()
+    try:
+        state, *words = CAUSES[case]
+        port, over = scripted_cause(server, case)
+        gw = await start_gateway(gateway_settings(port, **over))
+        try:
+            backend = gw.registry.get("pbx")
+            assert isinstance(backend, AmiBackend)
+            # Several retries later (each used to say "connecting to HOST:PORT")...
+            await _until(lambda: len(backend.conn.attempts) >= 4)
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as ch:
+                stub = backends_pb2_grpc.BackendServiceStub(ch)
+                checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="pbx"))
+                listed = await stub.ListBackends(backends_pb2.ListBackendsRequest())
+            # ...the cause is still there, in the check and in last_error.
+            assert not checked.ok
+            detail = checked.checks[0].detail
+            assert detail.startswith(f"{state} (127.0.0.1:{port}): ")
+            assert all(w in detail for w in words), detail
+            assert "failed attempts since" in detail
+            assert all(w in checked.backend.last_error for w in words)
+            assert all(w in listed.backends[0].last_error for w in words)
+            assert "telgate-secret" not in str(checked) + str(listed)
+        finally:
+            await gw.stop(0)
+    finally:
+        await server.close()

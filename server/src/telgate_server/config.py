@@ -44,8 +44,17 @@ class AmiBackendConfig(StrictModel):
     # How long an action may wait for its answer before DEADLINE_EXCEEDED.
     action_timeout: float = Field(default=10.0, gt=0)
     ping_interval: float = Field(default=20.0, gt=0)
+    # Reconnecting: during the first `reconnect_fast_for` seconds of an outage,
+    # retry every `reconnect_fast` s (jittered 0.5x-1.25x), so the link is back
+    # within about a second of the PBX; then capped exponential backoff with full
+    # jitter from `reconnect_min` to `reconnect_max`, so a fleet of gateways does
+    # not stampede a PBX that stays down. A link that stayed up
+    # `reconnect_stable` s counts as recovered: its next outage starts fast again.
+    reconnect_fast: float = Field(default=0.2, gt=0)
+    reconnect_fast_for: float = Field(default=60.0, ge=0)
     reconnect_min: float = Field(default=0.5, gt=0)
     reconnect_max: float = Field(default=30.0, gt=0)
+    reconnect_stable: float = Field(default=10.0, ge=0)
     # After a refused login, wait at least this long: a wrong secret must not
     # hammer the PBX (Asterisk logs every failure and may ban the address).
     auth_retry: float = Field(default=60.0, gt=0)

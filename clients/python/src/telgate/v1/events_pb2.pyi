@@ -383,21 +383,36 @@ class ChannelHungUp(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     CAUSE_FIELD_NUMBER: _builtins.int
     CAUSE_TEXT_FIELD_NUMBER: _builtins.int
+    INFERRED_FIELD_NUMBER: _builtins.int
+    LINK_DOWN_TIME_FIELD_NUMBER: _builtins.int
+    LINK_UP_TIME_FIELD_NUMBER: _builtins.int
     cause: _builtins.int
-    """Q.850 cause."""
+    """Q.850 cause (0 when inferred: unknown)."""
     cause_text: _builtins.str
+    inferred: _builtins.bool
+    """True when the PBX never said so: the channel was gone when the gateway
+    re-read the PBX's state after its link was down. It ended at some time
+    between link_down_time and link_up_time (set only when inferred).
+    """
     @_builtins.property
     def channel(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         channel: _common_pb2.Channel | None = ...,
         cause: _builtins.int = ...,
         cause_text: _builtins.str = ...,
+        inferred: _builtins.bool = ...,
+        link_down_time: _timestamp_pb2.Timestamp | None = ...,
+        link_up_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "link_down_time", b"link_down_time", "link_up_time", b"link_up_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause", "cause_text", b"cause_text", "channel", b"channel"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause", "cause_text", b"cause_text", "channel", b"channel", "inferred", b"inferred", "link_down_time", b"link_down_time", "link_up_time", b"link_up_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -994,14 +1009,26 @@ class ListenActivity(_message.Message):
     TARGET_FIELD_NUMBER: _builtins.int
     SESSION_ID_FIELD_NUMBER: _builtins.int
     MODE_FIELD_NUMBER: _builtins.int
+    INFERRED_FIELD_NUMBER: _builtins.int
+    LINK_DOWN_TIME_FIELD_NUMBER: _builtins.int
+    LINK_UP_TIME_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     """Set when the session was started through SupervisionService."""
     mode: _supervision_pb2.ListenMode.ValueType
     """Known from the session: ChanSpy events do not carry the mode."""
+    inferred: _builtins.bool
+    """listen_stopped only: true when no ChanSpyStop or hang-up was seen: the
+    listener's channel was gone when the gateway re-read the PBX's state after
+    its link was down (between link_down_time and link_up_time).
+    """
     @_builtins.property
     def listener(self) -> _common_pb2.Channel: ...
     @_builtins.property
     def target(self) -> _common_pb2.Channel: ...
+    @_builtins.property
+    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -1009,10 +1036,13 @@ class ListenActivity(_message.Message):
         target: _common_pb2.Channel | None = ...,
         session_id: _builtins.str = ...,
         mode: _supervision_pb2.ListenMode.ValueType = ...,
+        inferred: _builtins.bool = ...,
+        link_down_time: _timestamp_pb2.Timestamp | None = ...,
+        link_up_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["listener", b"listener", "target", b"target"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["link_down_time", b"link_down_time", "link_up_time", b"link_up_time", "listener", b"listener", "target", b"target"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["listener", b"listener", "mode", b"mode", "session_id", b"session_id", "target", b"target"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inferred", b"inferred", "link_down_time", b"link_down_time", "link_up_time", b"link_up_time", "listener", b"listener", "mode", b"mode", "session_id", b"session_id", "target", b"target"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1033,18 +1063,30 @@ class PlaybackChanged(_message.Message):
     STATUS_TEXT_FIELD_NUMBER: _builtins.int
     OFFSET_FIELD_NUMBER: _builtins.int
     CONTROL_FIELD_NUMBER: _builtins.int
+    INFERRED_FIELD_NUMBER: _builtins.int
+    LINK_DOWN_TIME_FIELD_NUMBER: _builtins.int
+    LINK_UP_TIME_FIELD_NUMBER: _builtins.int
     playback_id: _builtins.str
     state: _playback_pb2.PlaybackState.ValueType
     recording: _builtins.str
     status_text: _builtins.str
     """The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`)."""
     control: _playback_pb2.PlaybackControl.ValueType
+    inferred: _builtins.bool
+    """playback_finished only: true when the PBX never said how it ended: its
+    channel was gone when the gateway re-read the PBX's state after its link
+    was down (between link_down_time and link_up_time); state is STOPPED.
+    """
     @_builtins.property
     def channel(self) -> _common_pb2.Channel: ...
     @_builtins.property
     def offset(self) -> _duration_pb2.Duration:
         """CPLAYBACKOFFSET when it ended (unset while playing or at end of file)."""
 
+    @_builtins.property
+    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -1055,10 +1097,13 @@ class PlaybackChanged(_message.Message):
         status_text: _builtins.str = ...,
         offset: _duration_pb2.Duration | None = ...,
         control: _playback_pb2.PlaybackControl.ValueType = ...,
+        inferred: _builtins.bool = ...,
+        link_down_time: _timestamp_pb2.Timestamp | None = ...,
+        link_up_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "offset", b"offset"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "link_down_time", b"link_down_time", "link_up_time", b"link_up_time", "offset", b"offset"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "control", b"control", "offset", b"offset", "playback_id", b"playback_id", "recording", b"recording", "state", b"state", "status_text", b"status_text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "control", b"control", "inferred", b"inferred", "link_down_time", b"link_down_time", "link_up_time", b"link_up_time", "offset", b"offset", "playback_id", b"playback_id", "recording", b"recording", "state", b"state", "status_text", b"status_text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import time
 import uuid
@@ -51,6 +52,17 @@ CHANNEL_APPEAR_WAIT = 2.0
 # Added to the ring timeout when waiting for an originate's final result.
 RESULT_MARGIN = 10.0
 DEFAULT_RING_TIMEOUT = 30.0
+# Re-reading the channels after a reconnect: tries, and the wait between them.
+RELOAD_TRIES = 3
+RELOAD_RETRY = 1.0
+
+
+def _clock(posix: float, *, full: bool = False) -> str:
+    """A POSIX time in UTC: `21:04:05 UTC`, or ISO 8601 with ``full``."""
+    moment = datetime.datetime.fromtimestamp(posix, datetime.UTC)
+    if full:
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.strftime("%H:%M:%S UTC")
 
 
 @dataclass(slots=True)
@@ -101,11 +113,16 @@ class AmiBackend:
         self._by_request: dict[str, _Originate] = {}
         self._listeners: list[Callable[[LinkStatus], None]] = []
         self._reload_task: asyncio.Task[None] | None = None
+        # time.time() when the link last left UP, until the state is re-read.
+        self._down_at: float | None = None
+        self._was_up = False
         self.cdrs = AmiCdrMapper(name, config.timezone, lookup_linked=self._linked_id)
         self._cdr_sink: Callable[[Cdr], object] | None = None
         # Feature parts, one module each.
         self.queues = AmiQueues(name, self.conn)
-        self.supervision = AmiSupervision(name, self.conn, self.channels, self.originate)
+        self.supervision = AmiSupervision(
+            name, self.conn, self.channels, self.originate, hub.publish
+        )
         self.playback = AmiPlayback(name, self.conn, self.originate, hub.publish)
 
     # -- lifecycle ---------------------------------------------------------
@@ -145,14 +162,12 @@ class AmiBackend:
 
     async def check(self) -> list[CheckStep]:
         status = self.status
-        steps = [
-            CheckStep(
-                "link",
-                status.state is LinkState.UP,
-                f"{status.state.value} ({self.address})"
-                + (f": {status.detail}" if status.detail else ""),
-            )
-        ]
+        detail = f"{status.state.value} ({self.address})" + (
+            f": {status.detail}" if status.detail else ""
+        )
+        if status.state is not LinkState.UP:
+            detail += self._attempts_summary()
+        steps = [CheckStep("link", status.state is LinkState.UP, detail)]
         if status.state is LinkState.UP:
             started = time.perf_counter()
             try:
@@ -164,6 +179,22 @@ class AmiBackend:
             steps.append(CheckStep("ping", ok, detail, time.perf_counter() - started))
         return steps
 
+    def _attempts_summary(self) -> str:
+        """How many attempts failed since the link was last up, and when the last was."""
+        failed = []
+        for attempt in reversed(self.conn.attempts):
+            if attempt.state is LinkState.UP:
+                break
+            failed.append(attempt)
+        if not failed:
+            return ""
+        last = failed[0]
+        ago = time.monotonic() - last.ended_mono
+        return (
+            f" ({len(failed)} failed attempts since {_clock(failed[-1].started)}; "
+            f"the last {ago:.1f} s ago, the next after {last.next_delay or 0:.2f} s)"
+        )
+
     # -- events ------------------------------------------------------------
 
     def _on_link(self, status: LinkStatus) -> None:
@@ -172,9 +203,31 @@ class AmiBackend:
         for listener in self._listeners:
             listener(status)
         if status.state is LinkState.UP:
+            self._was_up = True
+            if self._reload_task is not None:
+                # A re-read of an earlier session (waiting to retry) is moot now.
+                self._reload_task.cancel()
             self._reload_task = asyncio.get_running_loop().create_task(self._reload())
         else:
-            self.channels.abort_reload()
+            if self._was_up and self._down_at is None:
+                self._down_at = status.since
+            self.channels.mark_stale()
+
+    def _stale(self, rpc: str) -> errors.Unavailable:
+        """UNAVAILABLE for a read of live state the gateway cannot vouch for now."""
+        status = self.status
+        if status.state is LinkState.UP:
+            why = "the link is up again, and the PBX's channels are being re-read"
+        else:
+            since = f" since {_clock(status.since)}" if status.since else ""
+            why = f"the AMI link is {status.state.value}{since}: {status.detail}"
+        return errors.Unavailable(
+            f"{rpc} cannot answer for backend {self.name!r}: {why}. The "
+            f"{len(self.channels)} channels it last knew may have ended meanwhile; "
+            "retry once the link is up (events say when: link_state_changed with "
+            "state_reloaded)",
+            metadata={"backend": self.name, "link_state": status.state.value},
+        )
 
     def _link_event(self, state: LinkState, detail: str, *, reloaded: bool) -> ev.Event:
         fields = [("State", state.value), ("Detail", detail), ("StateReloaded", str(reloaded))]
@@ -190,17 +243,74 @@ class AmiBackend:
         )
 
     async def _reload(self) -> None:
-        """Re-reads the active channels after a (re)connect, then says so."""
-        self.channels.begin_reload()
-        try:
-            res = await self.conn.action("CoreShowChannels")
-        except errors.GatewayError as exc:
-            self.channels.abort_reload()
-            log.warning("backend %s: could not re-read channels: %s", self.name, exc.message)
+        """Re-reads the active channels after a (re)connect; ends what vanished
+        meanwhile with inferred events; then says so."""
+        up_at = self.status.since
+        for attempt in range(RELOAD_TRIES):
+            if self.status.state is not LinkState.UP:
+                return
+            self.channels.begin_reload()
+            try:
+                res = await self.conn.action("CoreShowChannels")
+                break
+            except errors.GatewayError as exc:
+                self.channels.abort_reload()
+                log.warning(
+                    "backend %s: could not re-read channels (try %d of %d): %s",
+                    self.name,
+                    attempt + 1,
+                    RELOAD_TRIES,
+                    exc.message,
+                )
+                await asyncio.sleep(RELOAD_RETRY)
+        else:
             return
-        self.channels.finish_reload(res.events)
+        vanished = self.channels.finish_reload(res.events)
+        down_at, self._down_at = self._down_at, None
+        if down_at is not None:
+            # Everything the PBX dropped while we could not see it ends now, marked
+            # as inferred with the window in which it happened.
+            window = (down_at, up_at)
+            for info in vanished:
+                self.hub.publish(self._inferred_hangup(info, window))
+            present = {c.unique_id for c in self.channels.all()}
+            self.supervision.reconcile(present, window)
+            self.playback.reconcile(present, window)
         detail = f"state re-read: {len(self.channels)} active channels"
+        if vanished:
+            detail += f", {len(vanished)} gone while the link was down"
         self.hub.publish(self._link_event(LinkState.UP, detail, reloaded=True))
+
+    def _inferred_hangup(self, info: ChannelInfo, window: tuple[float, float]) -> ev.Event:
+        down, up = window
+        fields = [
+            ("Channel", info.name),
+            ("Uniqueid", info.unique_id),
+            ("Linkedid", info.linked_id),
+            ("Inferred", "true"),
+            ("LinkDownTime", _clock(down, full=True)),
+            ("LinkUpTime", _clock(up, full=True)),
+        ]
+        return ev.Event(
+            backend=self.name,
+            name="telgate.ChannelHungUp",
+            fields=fields,
+            received_at=time.time(),
+            channel=info.name,
+            unique_id=info.unique_id,
+            linked_id=info.linked_id,
+            payload=ev.Typed(
+                "channel_hung_up",
+                {
+                    "channel": info,
+                    "cause": 0,
+                    "cause_text": "gone while the PBX link was down (inferred)",
+                    "inferred": True,
+                    "link_down_time": down,
+                    "link_up_time": up,
+                },
+            ),
+        )
 
     def _on_event(self, msg: Message) -> None:
         """Called for every AMI event, in order; must not block."""
@@ -336,20 +446,23 @@ class AmiBackend:
         actions.raise_for(res.response, backend=self.name, action="Hangup", subject=about)
 
     def list_channels(self) -> list[ChannelInfo]:
+        """The live channels; UNAVAILABLE while the link is down or the state is
+        being re-read (the table may hold calls that ended: see state.py)."""
+        if not self.channels.fresh:
+            raise self._stale("ListChannels")
         return self.channels.all()
 
     async def get_channel(self, channel: ChannelSelector) -> ChannelInfo:
         """The channel from the PBX's own Status (application, duration, bridge and
-        variables the live state may lack), or from the live state when the link
-        is down."""
+        variables the live state may lack); UNAVAILABLE while the link is down."""
         known = (
             self.channels.get(channel.unique_id)
             if channel.unique_id
             else self.channels.find_name(channel.name)
         )
         name, about = self._resolve(channel)
-        if known is not None and self.status.state is not LinkState.UP:
-            return known
+        if self.status.state is not LinkState.UP:
+            raise self._stale("GetChannel")
         res = await self.conn.action("Status", [("Channel", name)])
         actions.raise_for(res.response, backend=self.name, action="Status", subject=about)
         if not res.events:

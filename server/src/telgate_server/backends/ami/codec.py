@@ -43,7 +43,14 @@ _ENCODING = "utf-8"
 
 
 class ProtocolError(Exception):
-    """The peer sent something that cannot be AMI (e.g. an endless message)."""
+    """The peer sent something that cannot be AMI (e.g. an endless message).
+
+    ``framed`` holds what the same :meth:`Parser.feed` call framed before the
+    bad bytes (e.g. the banner that preceded them)."""
+
+    def __init__(self, message: str, framed: list[Banner | Message] | None = None) -> None:
+        super().__init__(message)
+        self.framed: list[Banner | Message] = framed or []
 
 
 class HeaderError(ValueError):
@@ -310,42 +317,104 @@ class Parser:
 
     Feed it whatever the socket returned; it buffers partial messages, whatever
     the read boundaries. ``expect_banner`` is true on the client side (the
-    server greets first) and false on the server side.
+    server greets first) and false on the server side. ``first_names``: the
+    header names the first message after the banner may start with (the
+    gateway passes ``("Response", "Event")``); anything else is a
+    :class:`ProtocolError` at once, rather than a wait for an end of message
+    that never comes.
+
+    Every search resumes where the previous one stopped, so the work is linear
+    in the bytes received, whatever the read sizes: :attr:`scanned` counts it.
     """
 
-    __slots__ = ("_banner_pending", "_buf", "_max_size")
+    __slots__ = (
+        "_banner_pending",
+        "_buf",
+        "_first_names",
+        "_follows_from",
+        "_in_follows",
+        "_marker",
+        "_max_size",
+        "_scan",
+        "_scanned",
+    )
 
-    def __init__(self, *, expect_banner: bool = True, max_message_size: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        *,
+        expect_banner: bool = True,
+        max_message_size: int = 1 << 20,
+        first_names: tuple[str, ...] = (),
+    ) -> None:
         self._buf = bytearray()
         self._banner_pending = expect_banner
         self._max_size = max_message_size
+        self._first_names = tuple(f"{n.lower()}:".encode() for n in first_names)
+        # Before the banner: how much of the buffer was searched for its line end.
+        self._scan = 0
+        # A `Response: Follows` answer at the start of the buffer waits for its
+        # end marker (_marker < 0) or for the blank line after it; _follows_from
+        # is where the search for either resumes.
+        self._in_follows = False
+        self._follows_from = 0
+        self._marker = -1
+        self._scanned = 0
 
     @property
     def buffered(self) -> int:
         """Bytes received but not yet framed into a message."""
         return len(self._buf)
 
+    @property
+    def scanned(self) -> int:
+        """Bytes searched for line and message ends since the parser was made
+        (a work counter: linear in the bytes fed, whatever the read sizes)."""
+        return self._scanned
+
     def feed(self, data: bytes) -> list[Banner | Message]:
         """Adds received bytes; returns every message they completed, in order."""
         buf = self._buf
         buf += data
+        new = len(data)
         out: list[Banner | Message] = []
         if self._banner_pending:
-            eol = buf.find(b"\r\n")
+            # A "\r" at the end of the last read may pair with a "\n" now.
+            start = max(0, self._scan - 1)
+            eol = buf.find(b"\r\n", start)
             if eol < 0:
+                self._scanned += len(buf) - start
+                self._scan = len(buf)
                 self._check_size()
                 return out
+            self._scanned += eol + 2 - start
             out.append(Banner(buf[:eol].decode(_ENCODING, "replace")))
             del buf[: eol + 2]
             self._banner_pending = False
+            new = len(buf)
+        if self._first_names:
+            try:
+                self._check_first()
+            except ProtocolError as exc:
+                exc.framed = out
+                raise
+        if self._in_follows:
+            if not self._finish_follows(out):
+                self._check_size()
+                return out
+            new = len(buf)  # what came after the answer is not framed yet
         # The buffer never holds a whole message between calls (see below), so
         # the last end of message can only be in the new data or just before it.
-        end = buf.rfind(_END, max(0, len(buf) - len(data) - 3))
+        start = max(0, len(buf) - new - 3)
+        end = buf.rfind(_END, start)
+        self._scanned += len(buf) - start
         if end < 0:
             while buf.startswith(b"\r\n"):  # stray empty lines before the next message
                 del buf[:2]
             self._check_size()
             return out
+        # These two scans cover what this call frames plus the partial message
+        # after it, which the next end of message frames: each byte at most twice.
+        self._scanned += 2 * len(buf)
         if _FOLLOWS in buf or _STRAY in buf or buf.startswith(b"\r\n"):
             # Rare shapes: an old-style Command answer or stray blank lines.
             self._feed_each(out)
@@ -358,38 +427,83 @@ class Parser:
         self._check_size()
         return out
 
+    def _check_first(self) -> None:
+        """Refuses a first message that cannot be AMI, as soon as its first bytes say so."""
+        buf = self._buf
+        while buf.startswith(b"\r\n"):
+            del buf[:2]
+        if not buf or buf == b"\r":
+            return
+        head = bytes(buf[:16]).lower()
+        for name in self._first_names:
+            if head.startswith(name):
+                self._first_names = ()  # it is AMI: no further checks
+                return
+            if name.startswith(head):
+                return  # too short to tell yet
+        sent = bytes(buf[:24])
+        more = "..." if len(buf) > 24 else ""
+        self._buf.clear()
+        raise ProtocolError(
+            f"after its banner it sent {sent!r}{more}, which does not start an AMI message"
+        )
+
     def _feed_each(self, out: list[Banner | Message]) -> None:
         """Frames one message at a time: ``Response: Follows`` ends at its marker,
         not at a blank line, and stray empty lines between messages are skipped."""
         buf = self._buf
         pos = 0
-        find = buf.find
-        startswith = buf.startswith
         while True:
-            while startswith(b"\r\n", pos):  # a stray empty line between messages
+            while buf.startswith(b"\r\n", pos):  # a stray empty line between messages
                 pos += 2
-            end = find(_END, pos)
-            if end < 0:
-                break
-            if startswith(_FOLLOWS, pos):
-                marker = find(_END_COMMAND, pos)
-                if marker < 0:
-                    break
-                close = find(_END, marker)
-                if close < 0:
-                    break
-                out.append(_parse_follows(bytes(buf[pos:marker])))
-                pos = close + 4
+            if buf.startswith(_FOLLOWS, pos):
+                del buf[:pos]
+                pos = 0
+                self._in_follows, self._follows_from, self._marker = True, len(_FOLLOWS), -1
+                if not self._finish_follows(out):
+                    return
                 continue
+            end = buf.find(_END, pos)
+            if end < 0:
+                self._scanned += len(buf) - pos
+                break
+            self._scanned += end + 4 - pos
             out.append(Message._from_wire(buf[pos:end].decode(_ENCODING, "replace")))
             pos = end + 4
         if pos:
             del buf[:pos]
 
+    def _finish_follows(self, out: list[Banner | Message]) -> bool:
+        """Frames the ``Response: Follows`` answer at the buffer's start if it is
+        complete (True); otherwise remembers how far it searched (False)."""
+        buf = self._buf
+        if self._marker < 0:
+            start = max(len(_FOLLOWS), self._follows_from - len(_END_COMMAND) + 1)
+            marker = buf.find(_END_COMMAND, start)
+            if marker < 0:
+                self._scanned += len(buf) - start
+                self._follows_from = len(buf)
+                return False
+            self._scanned += marker + len(_END_COMMAND) - start
+            self._marker = marker
+            self._follows_from = marker + len(_END_COMMAND)
+        start = max(self._marker + len(_END_COMMAND), self._follows_from - len(_END) + 1)
+        close = buf.find(_END, start)
+        if close < 0:
+            self._scanned += len(buf) - start
+            self._follows_from = len(buf)
+            return False
+        self._scanned += close + len(_END) - start
+        out.append(_parse_follows(bytes(buf[: self._marker])))
+        del buf[: close + 4]
+        self._in_follows, self._marker = False, -1
+        return True
+
     def _check_size(self) -> None:
         if len(self._buf) > self._max_size:
             size = len(self._buf)
             self._buf.clear()
+            self._in_follows, self._marker, self._scan = False, -1, 0
             raise ProtocolError(
                 f"no end of message after {size} bytes (limit {self._max_size}); "
                 "the peer does not speak AMI"

@@ -2,7 +2,18 @@
 
 One :class:`AmiConnection` owns one TCP session at a time and keeps it alive:
 connect, read the banner, log in (plain or MD5 challenge), ping, and reconnect
-with capped exponential backoff and full jitter when anything goes wrong.
+when anything goes wrong: fast jittered retries for the first minute of an
+outage (the link is back within about a second of the PBX), then capped
+exponential backoff with full jitter. Every attempt is kept in
+:attr:`AmiConnection.attempts`.
+
+While the link is down its status stays DOWN (or AUTH_FAILED) with the last
+real cause as detail ("could not connect ...: Connection refused", "... sent
+data that is not AMI: after its banner it sent ...", "... sent its banner but no
+answer to Challenge within 10 s", "the PBX refused the login ...") until a login
+succeeds: retries do not replace it with "connecting", nor publish a change each.
+A link that stayed up less than ``reconnect_stable`` seconds does not start a
+new fast minute: a flapping link is slowed down like one that stays down.
 
 Two tasks and one FIFO cooperate (reference/ami.md §1-§5):
 
@@ -40,6 +51,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -58,7 +70,7 @@ from telgate_server.config import AmiBackendConfig
 from telgate_server.errors import DeadlineExceeded, GatewayError, InvalidArgument, Unavailable
 from telgate_server.gateway.model import LinkState, LinkStatus
 
-__all__ = ["DROPPED_EVENT", "ActionResult", "AmiConnection"]
+__all__ = ["DROPPED_EVENT", "ActionResult", "AmiConnection", "LinkAttempt"]
 
 log = logging.getLogger("telgate.ami")
 
@@ -74,6 +86,10 @@ _DISPATCH_SLICE = 256
 _MAX_ABANDONED = 1024
 _LOGOFF_TIMEOUT = 1.0
 _OK_RESPONSES = frozenset({"success", "goodbye", "follows"})
+# Attempts kept in AmiConnection.attempts.
+_ATTEMPTS_KEPT = 1000
+# Fast retries wait reconnect_fast times a factor in this range.
+_FAST_JITTER = (0.5, 1.25)
 _LINK_LOST = "LINK_LOST"
 
 
@@ -122,6 +138,23 @@ def check_ami_limits(name: str, headers: Sequence[tuple[str, str]], *, backend: 
                 f"takes lines of at most {AMI_MAX_LINE} bytes",
                 metadata={"backend": backend, "header": header[:40]},
             )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkAttempt:
+    """One connection attempt: when it started and how it ended."""
+
+    #: 1, 2, ... over the connection's life.
+    number: int
+    #: time.time() and time.monotonic() when it started.
+    started: float
+    started_mono: float
+    #: time.monotonic() when it ended: logged in (state UP) or failed.
+    ended_mono: float
+    state: LinkState
+    detail: str
+    #: How long the link waited after it before the next attempt (None: logged in).
+    next_delay: float | None
 
 
 # ---------------------------------------------------------------- internals
@@ -251,6 +284,11 @@ class AmiConnection:
         self._up = asyncio.Event()
         self._run_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._attempts: collections.deque[LinkAttempt] = collections.deque(maxlen=_ATTEMPTS_KEPT)
+        # The attempt in progress: (number, time.time(), time.monotonic()) at its start.
+        self._attempt: tuple[int, float, float] = (0, 0.0, 0.0)
+        # time.monotonic() when the last login succeeded.
+        self._up_mono = 0.0
         #: time.monotonic() when the event being handed to ``on_event`` was read
         #: from the socket (for latency figures).
         self.received_mono = 0.0
@@ -261,6 +299,11 @@ class AmiConnection:
     def status(self) -> LinkStatus:
         """The link's current state and why it is in it."""
         return self._status
+
+    @property
+    def attempts(self) -> list[LinkAttempt]:
+        """The last connection attempts (at most 1,000), oldest first."""
+        return list(self._attempts)
 
     @property
     def banner(self) -> str:
@@ -451,7 +494,9 @@ class AmiConnection:
     def _set_status(self, state: LinkState, detail: str) -> None:
         if state is self._status.state and detail == self._status.detail:
             return
-        self._status = LinkStatus(state, detail, since=time.time(), version=self._version)
+        # `since` is when the state began: a new cause within it keeps the time.
+        since = self._status.since if state is self._status.state else time.time()
+        self._status = LinkStatus(state, detail, since=since, version=self._version)
         if state is LinkState.UP:
             self._up.set()
         else:
@@ -470,18 +515,29 @@ class AmiConnection:
 
     # ------------------------------------------------------------ supervisor
 
-    def _backoff(self, failures: int) -> float:
-        """Full jitter: uniform(0, min(max, min * 2^failures))."""
+    def _backoff(self, outage_for: float, slow_failures: int) -> float:
+        """The wait before the next attempt, ``outage_for`` seconds into an outage.
+
+        Fast retries (``reconnect_fast`` x 0.5-1.25) for the first
+        ``reconnect_fast_for`` seconds; then full jitter, uniform(0, min(max,
+        min * 2^n)) for the n-th failure after that."""
         cfg = self._config
+        if outage_for < cfg.reconnect_fast_for:
+            low, high = _FAST_JITTER
+            return self._rng.uniform(cfg.reconnect_fast * low, cfg.reconnect_fast * high)
         # Cap the exponent too: 2.0**2000 would overflow a float.
-        cap = min(cfg.reconnect_max, cfg.reconnect_min * 2.0 ** min(failures, 60))
+        cap = min(cfg.reconnect_max, cfg.reconnect_min * 2.0 ** min(slow_failures, 60))
         return self._rng.uniform(0.0, cap)
 
     async def _run(self) -> None:
-        failures = 0
-        address = self._config.address
+        cfg = self._config
+        # The gateway starts with the link down: that is the first outage.
+        outage_since = time.monotonic()
+        slow_failures = 0
+        numbers = itertools.count(1)
+        self._set_status(LinkState.CONNECTING, f"connecting to {cfg.address}")
         while not self._stopping:
-            self._set_status(LinkState.CONNECTING, f"connecting to {address}")
+            self._attempt = (next(numbers), time.time(), time.monotonic())
             try:
                 outcome = await self._connect_once()
             except Exception as exc:
@@ -490,14 +546,25 @@ class AmiConnection:
                 outcome = _Outcome(LinkState.DOWN, f"internal error: {exc!r}")
             if self._stopping:
                 break
-            if outcome.logged_in:
-                failures = 0
+            now = time.monotonic()
+            if outcome.logged_in and now - self._up_mono >= cfg.reconnect_stable:
+                # The link had recovered: a new outage begins, fast retries first.
+                outage_since, slow_failures = now, 0
             if outcome.state is LinkState.AUTH_FAILED:
                 # A wrong secret must not hammer the PBX (it logs, and may ban us).
-                delay = self._config.auth_retry
+                delay = cfg.auth_retry
             else:
-                delay = self._backoff(failures)
-                failures += 1
+                outage_for = now - outage_since
+                delay = self._backoff(outage_for, slow_failures)
+                if outage_for >= cfg.reconnect_fast_for:
+                    slow_failures += 1
+            if not outcome.logged_in:
+                number, started, started_mono = self._attempt
+                self._attempts.append(
+                    LinkAttempt(
+                        number, started, started_mono, now, outcome.state, outcome.detail, delay
+                    )
+                )
             self._set_status(outcome.state, outcome.detail)
             log.debug("%s: next AMI connection attempt in %.3f s", self.name, delay)
             await asyncio.sleep(delay)
@@ -513,9 +580,9 @@ class AmiConnection:
                 f"could not connect to {cfg.address} within {_seconds(cfg.connect_timeout)}",
             )
         except OSError as exc:
-            return _Outcome(
-                LinkState.DOWN, f"could not connect to {cfg.address}: {exc.strerror or exc}"
-            )
+            # asyncio words it "Connect call failed (addr)": the errno says why.
+            why = os.strerror(exc.errno) if exc.errno else str(exc)
+            return _Outcome(LinkState.DOWN, f"could not connect to {cfg.address}: {why}")
         session = _Session(next(self._generations), writer)
         session.reader_task = asyncio.create_task(
             self._read_loop(session, reader), name=f"ami-reader-{self.name}"
@@ -558,10 +625,18 @@ class AmiConnection:
                 f"{banner.text[:80]!r}",
             )
         self._banner, self._version = banner.text, banner.version
+        if session.lost.done():  # e.g. garbage right after the banner
+            return _Outcome(LinkState.DOWN, session.lost.result())
         refused = await self._login(session)
         if refused is not None:
             return refused
-        self._set_status(LinkState.UP, f"logged in to {cfg.address} as {cfg.username!r}")
+        detail = f"logged in to {cfg.address} as {cfg.username!r}"
+        self._up_mono = time.monotonic()
+        number, started, started_mono = self._attempt
+        self._attempts.append(
+            LinkAttempt(number, started, started_mono, self._up_mono, LinkState.UP, detail, None)
+        )
+        self._set_status(LinkState.UP, detail)
         while True:
             await asyncio.wait({session.lost}, timeout=cfg.ping_interval)
             if session.lost.done():
@@ -617,10 +692,14 @@ class AmiConnection:
                 f"the user name or secret configured for {user!r} contains a line break",
             )
         except DeadlineExceeded as exc:
-            return _Outcome(LinkState.DOWN, exc.message)
+            action = exc.metadata.get("action", "the login")
+            return _Outcome(
+                LinkState.DOWN,
+                f"{cfg.address} sent its banner but no answer to {action} within {_seconds(step)}",
+            )
         except Unavailable:
             why = session.lost.result() if session.lost.done() else "the link dropped"
-            return _Outcome(LinkState.DOWN, f"{why} during the login")
+            return _Outcome(LinkState.DOWN, f"{why} (during the login)")
         if not result.ok:
             why = result.message or result.response.name
             return _Outcome(
@@ -642,7 +721,7 @@ class AmiConnection:
     async def _read_loop(self, session: _Session, reader: asyncio.StreamReader) -> None:
         """Socket to FIFO. Awaits nothing but the socket."""
         address = self._config.address
-        parser = Parser(expect_banner=True)
+        parser = Parser(expect_banner=True, first_names=("Response", "Event"))
         try:
             while True:
                 data = await reader.read(_READ_SIZE)
@@ -658,6 +737,12 @@ class AmiConnection:
                         self._ingest(item, received)
                 self._wake()
         except ProtocolError as exc:
+            for item in exc.framed:  # what came before the bad bytes still counts
+                if isinstance(item, Banner):
+                    if not session.banner.done():
+                        session.banner.set_result(item)
+                else:
+                    self._ingest(item, time.monotonic())
             self._lose(session, f"the PBX at {address} sent data that is not AMI: {exc}")
         except OSError as exc:
             self._lose(session, f"the connection to {address} dropped: {exc.strerror or exc}")

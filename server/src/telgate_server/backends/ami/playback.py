@@ -250,6 +250,18 @@ class AmiPlayback:
             info.state = PlaybackState.PLAYING
             self._announce(info, "playback_started", "telgate.PlaybackStarted")
 
+    def reconcile(self, present: set[str], window: tuple[float, float]) -> None:
+        """After the state was re-read: a playback whose channel is gone
+        (``present``: the unique ids the PBX has now) ends STOPPED with an
+        inferred ``playback_finished`` carrying the outage ``window`` (down, up)."""
+        for info in list(self._playbacks.values()):
+            if info.state in ENDED or info.unique_id in present:
+                continue
+            self._in_app.discard(info.unique_id)
+            self._hanging_up.discard(info.unique_id)
+            self._end(info, PlaybackState.STOPPED, announce=False)
+            self._announce(info, "playback_finished", "telgate.PlaybackFinished", window=window)
+
     def originate_failed(self, unique_id: str) -> None:
         info = self._by_uid.get(unique_id)
         if info is not None:
@@ -271,6 +283,7 @@ class AmiPlayback:
         *,
         control: PlaybackControl | None = None,
         status: str = "",
+        window: tuple[float, float] | None = None,
     ) -> None:
         values: dict[str, object] = {
             "playback_id": info.id,
@@ -287,6 +300,11 @@ class AmiPlayback:
             ("State", info.state.name),
             ("Recording", info.recording),
         ]
+        if window is not None:
+            # Not seen from the PBX: its channel was gone after the link was down.
+            values["inferred"] = True
+            values["link_down_time"], values["link_up_time"] = window
+            fields.append(("Inferred", "true"))
         self._publish(
             ev.Event(
                 backend=self.backend,

@@ -1,7 +1,13 @@
 """Live channel state kept from AMI events (sans-I/O), so ListChannels never
 waits on the PBX. After every (re)connect the backend re-reads it with
 CoreShowChannels; events that arrive while that list is read are replayed on
-top of it, so nothing that happened meanwhile is lost."""
+top of it, so nothing that happened meanwhile is lost.
+
+The table is *fresh* only between a completed re-read and the next time the
+link goes down: while the gateway cannot see the PBX, what it holds may list
+calls that ended (or lack calls that began), and the backend says so instead
+of answering with it. The re-read reports which channels vanished unseen, so
+the backend can tell subscribers (inferred hang-ups)."""
 
 from __future__ import annotations
 
@@ -13,6 +19,9 @@ from telgate_server.backends.ami.codec import Message
 from telgate_server.gateway.model import ChannelInfo
 
 GONE_MEMORY = 10_000
+# Unique ids that name no channel: Asterisk's placeholder (a failed
+# originate's OriginateResponse) and an empty value.
+NO_CHANNEL = frozenset({"", "<unknown>"})
 
 
 class ChannelTable:
@@ -25,6 +34,8 @@ class ChannelTable:
         # BridgeLeave, VarSet... after a channel's Hangup, and those must not
         # bring it back (and their payloads still name its creation time).
         self._gone: collections.OrderedDict[str, float] = collections.OrderedDict()
+        # True from a completed re-read until the link goes down (see the module doc).
+        self.fresh = False
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -54,41 +65,62 @@ class ChannelTable:
         """Starts buffering events until :meth:`finish_reload` gets the list."""
         self._reloading = []
 
-    def finish_reload(self, items: list[Message]) -> None:
+    def finish_reload(self, items: list[Message]) -> list[ChannelInfo]:
         """Replaces the table with CoreShowChannel items, then replays the events
-        that arrived meanwhile."""
+        that arrived meanwhile. Returns the channels the table held that are
+        gone with no Hangup seen (oldest first); the table is fresh again."""
         now = time.time()
+        old = self._by_id
         table: dict[str, ChannelInfo] = {}
         for item in items:
             info = channel_from(item, now=now)
-            if info.duration is not None:
+            if info.unique_id in NO_CHANNEL:
+                continue
+            known = old.get(info.unique_id)
+            if known is not None:
+                info.created_at = known.created_at
+            elif info.duration is not None:
                 info.created_at = now - info.duration
             table[info.unique_id] = info
         self._by_id = table
         pending, self._reloading = self._reloading or [], None
         for msg in pending:
             self.apply(msg)
+        vanished = [info for uid, info in old.items() if uid not in self._by_id]
+        for info in vanished:
+            self._forget(info.unique_id, info.created_at)
+        self.fresh = True
+        return sorted(vanished, key=lambda c: (c.created_at, c.unique_id))
 
     def abort_reload(self) -> None:
         self._reloading = None
+
+    def mark_stale(self) -> None:
+        """The link went down: what the table holds may no longer be true."""
+        self.fresh = False
+        self._reloading = None
+
+    def _forget(self, unique_id: str, created_at: float) -> None:
+        self._gone[unique_id] = created_at
+        if len(self._gone) > GONE_MEMORY:
+            self._gone.popitem(last=False)
 
     def apply(self, msg: Message) -> None:
         """Updates the table from one event."""
         if self._reloading is not None:
             self._reloading.append(msg)
         name = msg.name
+        uid = msg.by_name.get("uniqueid")
+        if uid is None or uid in NO_CHANNEL:
+            # `<unknown>` or empty names no channel: it must never become one.
+            return
         if name == "Newchannel":
             created = channel_from(msg)
             self._by_id[created.unique_id] = created
             return
-        uid = msg.by_name.get("uniqueid")
-        if uid is None:
-            return
         if name == "Hangup":
             gone = self._by_id.pop(uid, None)
-            self._gone[uid] = gone.created_at if gone is not None else time.time()
-            if len(self._gone) > GONE_MEMORY:
-                self._gone.popitem(last=False)
+            self._forget(uid, gone.created_at if gone is not None else time.time())
             return
         known = self._by_id.get(uid)
         if known is None:

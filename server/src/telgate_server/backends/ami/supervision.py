@@ -39,18 +39,25 @@ MODE_DIGIT = {ListenMode.LISTEN: "4", ListenMode.WHISPER: "5", ListenMode.BARGE:
 ENDED_KEEP = 300.0
 
 Originate = Callable[[OriginateParams], Awaitable[OriginatedCall]]
+Publish = Callable[[ev.Event], None]
 
 
 class AmiSupervision:
     """ChanSpy sessions of one AMI backend."""
 
     def __init__(
-        self, backend: str, conn: AmiConnection, channels: ChannelTable, originate: Originate
+        self,
+        backend: str,
+        conn: AmiConnection,
+        channels: ChannelTable,
+        originate: Originate,
+        publish: Publish | None = None,
     ) -> None:
         self.backend = backend
         self.conn = conn
         self.channels = channels
         self._originate = originate
+        self._publish = publish
         self._sessions: dict[str, ListenSession] = {}
         self._by_listener: dict[str, ListenSession] = {}
 
@@ -210,6 +217,54 @@ class AmiSupervision:
             session = self._by_listener.get(msg.get("Uniqueid") or "")
             if session is not None:
                 self._end(session)
+
+    def reconcile(self, present: set[str], window: tuple[float, float]) -> None:
+        """After the state was re-read: ends each live session whose listener's
+        channel is gone (``present``: the unique ids the PBX has now) with an
+        inferred ``listen_stopped`` carrying the outage ``window`` (down, up)."""
+        down, up = window
+        for session in list(self._sessions.values()):
+            if session.state is ListenState.ENDED or session.listener_unique_id in present:
+                continue
+            self._end(session)
+            if self._publish is None:
+                continue
+            values = {
+                "listener": self._known(session.listener_unique_id, session.listener_channel),
+                "target": self._known(session.target_unique_id, session.target_channel),
+                "session_id": session.id,
+                "mode": session.mode.name,
+                "inferred": True,
+                "link_down_time": down,
+                "link_up_time": up,
+            }
+            self._publish(
+                ev.Event(
+                    backend=self.backend,
+                    name="telgate.ListenStopped",
+                    fields=[
+                        ("SessionId", session.id),
+                        ("SpyerChannel", session.listener_channel),
+                        ("SpyerUniqueid", session.listener_unique_id),
+                        ("SpyeeChannel", session.target_channel),
+                        ("SpyeeUniqueid", session.target_unique_id),
+                        ("Inferred", "true"),
+                    ],
+                    received_at=time.time(),
+                    channel=session.listener_channel,
+                    unique_id=session.listener_unique_id,
+                    linked_id=session.listener_unique_id,
+                    payload=ev.Typed("listen_stopped", values),
+                )
+            )
+
+    def _known(self, unique_id: str, name: str) -> ChannelInfo:
+        """A channel as last known (the table forgets it once gone: name and id then)."""
+        info = self.channels.get(unique_id)
+        if info is not None:
+            return info
+        first = self.channels.first_seen(unique_id)
+        return ChannelInfo(name=name, unique_id=unique_id, created_at=first or 0.0)
 
     def originate_failed(self, unique_id: str) -> None:
         """Called by the backend when the listener's originate failed."""
