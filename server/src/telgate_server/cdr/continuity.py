@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
@@ -145,6 +146,9 @@ class CdrContinuity:
             self._gap(start, now, GapReason.NOT_CONNECTED, "no CDR backfill is configured")
 
     def _gap(self, start: float, end: float, reason: GapReason, detail: str) -> None:
+        # Whole seconds, widened: CDR times are whole seconds, and a whole
+        # second is exact in every conversion to a Timestamp.
+        start, end = float(math.floor(start)), float(math.ceil(end))
         self.gaps += 1
         log.warning(
             "backend %s: CDRs that ended between %.0f and %.0f may be missing (%s)",
