@@ -191,6 +191,12 @@ async def test_the_issabel_table_is_backfilled_once_across_overlapping_windows(
     secret = tmp_path / "cdr-password"
     secret.write_text(READER_PASSWORD + "\n", encoding="utf-8")
     backfill = build_backfill("pbx", config(mariadb, secret), "UTC")
+    # The query reads the window only: what ended at or after its start, less the overlap.
+    since = live[100].end_time or 0
+    fetched = await backfill.fetch(since, since + 1)
+    window = {c.source_id for c in live if c.start_time + c.duration >= since - 60}
+    assert {c.source_id for c in fetched} == window
+    assert 0 < len(window) < 155
     continuity = CdrContinuity("pbx", store, ingest, backfill=backfill)
     await continuity.prepare()
     for cdr in live[:80]:
