@@ -185,8 +185,9 @@ async def test_the_issabel_table_is_backfilled_once_across_overlapping_windows(
     expected = {c.source_id: c for c in live}
     assert len(expected) == 155
 
-    # Half of them arrived live before the outage.
-    ingest = CdrIngest(store)
+    # Half of them arrived live before the outage. The ingest queue is smaller
+    # than the backfill: it must be handed over in chunks, none dropped.
+    ingest = CdrIngest(store, queue_size=60)
     await ingest.start()
     secret = tmp_path / "cdr-password"
     secret.write_text(READER_PASSWORD + "\n", encoding="utf-8")
@@ -197,10 +198,12 @@ async def test_the_issabel_table_is_backfilled_once_across_overlapping_windows(
     window = {c.source_id for c in live if c.start_time + c.duration >= since - 60}
     assert {c.source_id for c in fetched} == window
     assert 0 < len(window) < 155
-    continuity = CdrContinuity("pbx", store, ingest, backfill=backfill)
+    continuity = CdrContinuity("pbx", store, ingest, backfill=backfill, backfill_chunk=50)
     await continuity.prepare()
     for cdr in live[:80]:
         continuity.submit(cdr)
+        if ingest.pending >= 50:
+            await ingest.flush()
     await settle(continuity, ingest)
     assert ingest.stored == 80
 
@@ -215,6 +218,8 @@ async def test_the_issabel_table_is_backfilled_once_across_overlapping_windows(
     await settle(continuity, ingest)
     assert ingest.duplicates > duplicates
     assert continuity.gaps == 0
+    assert continuity.backfilled > 60
+    assert ingest.dropped == 0
 
     rows = await stored(store)
     assert len(rows) == 155

@@ -42,6 +42,8 @@ log = logging.getLogger("telgate.cdr")
 
 # The longest text of a failure kept in a gap notice.
 DETAIL_MAX = 300
+# Backfilled CDRs queued for the store at a time.
+BACKFILL_CHUNK = 1000
 
 
 class Backfill(Protocol):
@@ -73,12 +75,14 @@ class CdrContinuity:
         ingest: CdrIngest,
         *,
         backfill: Backfill | None = None,
+        backfill_chunk: int = BACKFILL_CHUNK,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.backend = backend
         self.store = store
         self.ingest = ingest
         self.backfill = backfill
+        self.backfill_chunk = backfill_chunk
         self._clock = clock
         self._last_end: float | None = None
         # The previous process's last link change: ("up" | "down", when).
@@ -177,9 +181,13 @@ class CdrContinuity:
             return
         self.backfills += 1
         before = self.ingest.stored
-        for cdr in cdrs:
-            self.submit(cdr)
-        await self.ingest.flush()
+        chunk = self.backfill_chunk
+        for first in range(0, len(cdrs), chunk):
+            # A long outage can mean more records than the ingest queue holds:
+            # hand them over a chunk at a time, each committed before the next.
+            for cdr in cdrs[first : first + chunk]:
+                self.submit(cdr)
+            await self.ingest.flush()
         new = self.ingest.stored - before
         self.backfilled += len(cdrs)
         log.info(
