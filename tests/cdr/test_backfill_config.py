@@ -49,7 +49,8 @@ def test_a_password_file_is_read_when_used(tmp_path: Path) -> None:
         ({"kind": "mysql"}, "needs `user`"),
         ({"kind": "mysql", "user": "u", "table": "cdr; DROP TABLE cdr"}, "not a plain SQL name"),
         ({"kind": "mysql", "user": "u", "database": "a`b"}, "not a plain SQL name"),
-        ({"kind": "csv", "path": "/x"}, "kind"),
+        ({"kind": "csv"}, "needs `path`"),
+        ({"kind": "odbc", "path": "/x"}, "kind"),
         ({"kind": "sqlite", "path": "/x", "overlap": -1}, "overlap"),
     ],
 )

@@ -71,3 +71,35 @@ async def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     config = CdrBackfillConfig(kind="sqlite", path=tmp_path / "absent.db")
     with pytest.raises(FileNotFoundError, match=r"absent\.db"):
         await build_backfill("pbx", config, "UTC").fetch(0.0, 1.0)
+
+
+async def test_master_csv_is_read_by_its_columns_and_window(tmp_path: Path) -> None:
+    # As cdr_csv writes it (strings quoted, numbers bare), loguniqueid only;
+    # the last line is cut short, as while the PBX writes it.
+    path = tmp_path / "Master.csv"
+    path.write_text(
+        '"","201","290","phones","""Agent, 201"" <201>","Local/201@phones-00000001;1",'
+        '"Local/290@phones-00000002;1","Dial","Local/290@phones/n,20,tT",'
+        '"2027-01-15 07:59:00","2027-01-15 07:59:01","2027-01-15 07:59:05",5,4,'
+        '"ANSWERED","DOCUMENTATION","1800000000.1"\n'
+        '"","202","280","phones","","Local/202@phones-00000003;1","","Busy","5",'
+        '"2027-01-15 08:00:02","","2027-01-15 08:00:02",0,0,"BUSY","DOCUMENTATION",'
+        '"1800000000.2"\n'
+        '"","203","290","phones","","Local/203@phones-00000004;1","","Wait","1",'
+        '"2027-01-15 08:00:03",\n',
+        encoding="utf-8",
+    )
+    config = CdrBackfillConfig(kind="csv", path=path, overlap=0)
+    backfill = build_backfill("pbx", config, "UTC")
+    everything = await backfill.fetch(at("2027-01-15 07:00:00"), at("2027-01-15 08:10:00"))
+    first, second = everything
+    assert first.source_id == ("1800000000.1|Local/290@phones-00000002;1|2027-01-15 07:59:00")
+    assert (first.caller_name, first.caller_number, first.callee) == ("Agent, 201", "201", "290")
+    assert (first.answer_time, first.end_time) == (
+        at("2027-01-15 07:59:01"),
+        at("2027-01-15 07:59:05"),
+    )
+    assert second.source_id == "1800000000.2||2027-01-15 08:00:02"
+    assert second.answer_time is None
+    later = await backfill.fetch(at("2027-01-15 08:00:00"), at("2027-01-15 08:10:00"))
+    assert [c.source_id for c in later] == [second.source_id]

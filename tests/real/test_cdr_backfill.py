@@ -25,6 +25,7 @@ import grpc
 import pytest
 from telgate.v1 import cdrs_pb2
 from telgate_server.backends.ami.cdr import AmiCdrMapper
+from telgate_server.backends.ami.cdr_backfill.csv import CsvCdrRecords
 from telgate_server.backends.ami.cdr_backfill.rows import row_cdr, row_source_id
 from telgate_server.backends.ami.codec import Message, Parser
 
@@ -40,6 +41,20 @@ table = cdr
 columns = calldate, answerdate, enddate, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, duration, billsec, disposition, amaflags, accountcode, uniqueid, userfield, linkedid, peeraccount, sequence
 fields = start, answer, end, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, duration, billsec, disposition, amaflags, accountcode, uniqueid, userfield, linkedid, peeraccount, sequence
 """  # noqa: E501
+# The lab's own cdr.conf [general], plus cdr_csv with every optional column.
+CDR_CONF = """
+[general]
+enable = yes
+unanswered = yes
+congestion = yes
+
+[csv]
+usegmtime = no
+accountlogs = no
+loguniqueid = yes
+loguserfield = yes
+newcdrcolumns = yes
+"""
 KILLS = 5
 
 
@@ -51,6 +66,7 @@ def cdr_lab() -> Iterator[Lab]:
     extra = directory / "extra-conf"
     extra.mkdir()
     (extra / "cdr_sqlite3_custom.conf").write_text(SQLITE_CUSTOM, encoding="utf-8")
+    (extra / "cdr.conf").write_text(CDR_CONF, encoding="utf-8")
     lab = start_lab(directory / "lab", extra)
     try:
         yield lab
@@ -61,6 +77,11 @@ def cdr_lab() -> Iterator[Lab]:
 
 def cdr_db(lab: Lab) -> Path:
     return lab.dir / "var" / "log" / "asterisk" / "master.db"
+
+
+def master_csv(lab: Lab) -> CsvCdrRecords:
+    path = lab.dir / "var" / "log" / "asterisk" / "cdr-csv" / "Master.csv"
+    return CsvCdrRecords(path, userfield=True, newcdrcolumns=True)
 
 
 async def pbx_rows(lab: Lab) -> list[dict[str, Any]]:
@@ -141,28 +162,30 @@ async def test_a_table_row_has_the_source_id_of_the_ami_event(cdr_lab: Lab) -> N
             mapper.observe(msg)
         from_ami = {c.source_id: c for c in (mapper.map(m) for m in ami.cdr_events())}
         rows = await pbx_rows(cdr_lab)
-        from_table = {row_source_id(r): r for r in rows}
+        csv_rows = await master_csv(cdr_lab).ending_since("", "")
         assert len(from_ami) == len(ami.cdr_events()) == 11
-        assert from_table.keys() == from_ami.keys()
         assert sum(1 for r in rows if r["dstchannel"] == "") == 8
-        for sid, row in from_table.items():
-            table, event = row_cdr("pbx", row, None), from_ami[sid]
-            assert table is not None
-            for name in (
-                "start_time",
-                "answer_time",
-                "end_time",
-                "duration",
-                "billable",
-                "disposition",
-                "caller_number",
-                "caller_name",
-                "callee",
-                "channel",
-                "destination_channel",
-                "linked_call_id",
-            ):
-                assert getattr(table, name) == getattr(event, name), (name, sid)
+        for source, records in (("sqlite", rows), ("csv", csv_rows)):
+            from_table = {row_source_id(r): r for r in records}
+            assert from_table.keys() == from_ami.keys(), source
+            for sid, row in from_table.items():
+                table, event = row_cdr("pbx", row, None), from_ami[sid]
+                assert table is not None
+                for name in (
+                    "start_time",
+                    "answer_time",
+                    "end_time",
+                    "duration",
+                    "billable",
+                    "disposition",
+                    "caller_number",
+                    "caller_name",
+                    "callee",
+                    "channel",
+                    "destination_channel",
+                    "linked_call_id",
+                ):
+                    assert getattr(table, name) == getattr(event, name), (source, name, sid)
     finally:
         await ami.close()
 

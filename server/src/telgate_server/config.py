@@ -29,12 +29,16 @@ class CdrBackfillConfig(BaseModel):
 
     ``mysql``: the `cdr` table as Issabel and FreePBX keep it (cdr_mysql /
     cdr_adaptive_odbc); ``sqlite``: a cdr_sqlite3_custom file with the same
-    column names. The password comes from the environment
+    column names; ``csv``: cdr_csv's Master.csv (``loguniqueid = yes``). The
+    password comes from the environment
     (``TELGATE_BACKENDS__<NAME>__CDR_BACKFILL__PASSWORD``) or ``password_file``."""
 
-    kind: Literal["mysql", "sqlite"]
-    # sqlite: the database file (read only).
+    kind: Literal["mysql", "sqlite", "csv"]
+    # sqlite: the database file; csv: Master.csv (both read only).
     path: Path | None = None
+    # csv: the cdr.conf [csv] options it was written with (they add columns).
+    csv_userfield: bool = False
+    csv_newcdrcolumns: bool = False
     # mysql
     host: str = "127.0.0.1"
     port: int = Field(default=3306, ge=1, le=65535)
@@ -64,8 +68,8 @@ class CdrBackfillConfig(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> CdrBackfillConfig:
-        if self.kind == "sqlite" and self.path is None:
-            raise ValueError("a sqlite CDR backfill needs `path`")
+        if self.kind in ("sqlite", "csv") and self.path is None:
+            raise ValueError(f"a {self.kind} CDR backfill needs `path`")
         if self.kind == "mysql" and not self.user:
             raise ValueError("a mysql CDR backfill needs `user`")
         return self

@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from telgate_server.backends.ami.cdr_backfill.csv import CsvCdrRecords
 from telgate_server.backends.ami.cdr_backfill.mysql import MysqlCdrRecords
 from telgate_server.backends.ami.cdr_backfill.rows import TIME_FORMAT, Row, row_cdr, text
 from telgate_server.backends.ami.cdr_backfill.sqlite import SqliteCdrRecords
@@ -85,6 +86,11 @@ def build_backfill(
     if config.kind == "sqlite":
         assert config.path is not None  # checked by the settings
         records = SqliteCdrRecords(config.path, config.table)
+    elif config.kind == "csv":
+        assert config.path is not None
+        records = CsvCdrRecords(
+            config.path, userfield=config.csv_userfield, newcdrcolumns=config.csv_newcdrcolumns
+        )
     else:
         records = MysqlCdrRecords(
             host=config.host,
