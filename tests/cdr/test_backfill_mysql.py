@@ -288,5 +288,7 @@ async def test_a_refused_login_is_a_gap_without_the_password(
     await settle(continuity, ingest)
     assert len(gaps) == 1
     assert continuity.backfills == 1
+    # The rows of the window are stored now.
+    assert len(await stored(store)) == 5
     await continuity.stop()
     await ingest.stop()

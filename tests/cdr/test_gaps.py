@@ -260,3 +260,31 @@ async def test_a_failed_backfill_is_a_gap_saying_why(
     assert (gap.start, gap.end) == (make_cdr(1).end_time, clock.now)
     assert "fake records" in gap.detail
     assert "Connection refused" in gap.detail
+
+
+async def test_the_window_of_a_failed_backfill_is_read_again_at_the_next_link_up(
+    tmp_path: Path, clock: FakeClock, rigs: list[Rig]
+) -> None:
+    missed = make_cdr(2)
+    backfill = FakeBackfill([missed], error=OSError("PBX database unreachable"))
+    rig = await new_rig(rigs, tmp_path, clock, backfill)
+    rig.continuity.submit(make_cdr(1))
+    await rig.settle()
+    clock.now = 1_900_000_000.0
+    rig.continuity.on_status(UP)
+    await rig.settle()
+    assert [g.reason for g in rig.gaps] == [GapReason.BACKFILL_FAILED]
+    # Live CDRs move the newest end on; the failed window still needs reading.
+    rig.continuity.submit(make_cdr(50))
+    backfill.error = None
+    rig.continuity.on_status(DOWN)
+    rig.continuity.on_status(UP)
+    await rig.settle()
+    assert [since for since, _ in backfill.asked] == [make_cdr(1).end_time] * 2
+    stored = await replay(CdrFeed(rig.store))
+    assert missed.source_id in {c.source_id for c in stored if isinstance(c, Cdr)}
+    # Once read, the next window starts from the newest CDR again.
+    rig.continuity.on_status(DOWN)
+    rig.continuity.on_status(UP)
+    await rig.settle()
+    assert backfill.asked[-1][0] == make_cdr(50).end_time

@@ -15,8 +15,9 @@ committed when a process was killed. The window starts at:
   stopped cleanly (the same mark);
 - nothing when the store has never seen the backend (no gap to report).
 
-and ends at the link up. A backfill reads from the earlier of that start and
-the newest stored CDR's end, less an overlap, to now; what it finds that the
+and ends at the link up. A backfill reads from the earliest of that start,
+the newest stored CDR's end and the start of a window whose backfill failed
+before (in this process), less an overlap, to now; what it finds that the
 store already holds is dropped by the store's ``(backend, source_id)`` key,
 and live `Cdr` events received meanwhile are dropped the same way.
 
@@ -89,6 +90,8 @@ class CdrContinuity:
         self._previous: tuple[str, float] | None = None
         self._up = False
         self._down_at: float | None = None
+        # The start of a window whose backfill failed: the next one reads it too.
+        self._unfilled: float | None = None
         self._was_up = False
         # Backfills, and mark writes (awaited at stop so the last one lands).
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,9 +145,8 @@ class CdrContinuity:
         self._previous = None
         self._spawn(self._mark("up", now), self._marks)
         if self.backfill is not None:
-            since = start
-            if since is None or (self._last_end is not None and self._last_end < since):
-                since = self._last_end
+            known = [t for t in (start, self._last_end, self._unfilled) if t is not None]
+            since = min(known) if known else None
             self._spawn(self._backfill(self.backfill, since, start, now), self._tasks)
         elif start is not None and start < now:
             self._gap(start, now, GapReason.NOT_CONNECTED, "no CDR backfill is configured")
@@ -175,10 +177,14 @@ class CdrContinuity:
                 source.description,
                 exc,
             )
+            if since is not None:
+                self._unfilled = since if self._unfilled is None else min(self._unfilled, since)
             if start is not None:
                 detail = f"reading {source.description} failed: {type(exc).__name__}: {exc}"
                 self._gap(start, now, GapReason.BACKFILL_FAILED, detail)
             return
+        if self._unfilled is not None and since is not None and since <= self._unfilled:
+            self._unfilled = None
         self.backfills += 1
         before = self.ingest.stored
         chunk = self.backfill_chunk
