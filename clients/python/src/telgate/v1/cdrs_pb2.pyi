@@ -288,7 +288,9 @@ class StreamCdrsRequest(_message.Message):
     FOLLOW_FIELD_NUMBER: _builtins.int
     MAX_BATCH_SIZE_FIELD_NUMBER: _builtins.int
     after_cursor: _builtins.int
-    """Deliver CDRs with a cursor greater than this (0: from the oldest held)."""
+    """Deliver CDRs (and gap notices) with a cursor greater than this (0: from
+    the oldest held).
+    """
     follow: _builtins.bool
     """Keep streaming new CDRs after the replay."""
     max_batch_size: _builtins.int
@@ -315,6 +317,8 @@ class CdrGap(_message.Message):
     """A window in which CDRs of one backend may be missing: those that ended between
     `from_time` and `to_time`. Stored with the CDRs, under its own cursor, so a
     replay from an old cursor shows it between the CDRs stored before and after it.
+    A stream filtered by backends gets the gaps of those backends; the other
+    filter criteria do not apply to gaps (any CDR of the window could match them).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
