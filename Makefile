@@ -9,7 +9,7 @@ PY_OUT := clients/python/src
 DEMO_AMI_PORT ?= 5038
 DEMO_GRPC ?= 127.0.0.1:50051
 
-.PHONY: help venv proto proto-check lint test check demo sim serve bench clean
+.PHONY: help venv test-deps proto proto-check lint test check demo sim serve bench clean
 
 help:
 	@echo "make demo   - set up, start the AMI simulator and the gateway on $(DEMO_GRPC)"
@@ -19,6 +19,15 @@ help:
 	@echo "make bench  - benchmarks (figures printed)"
 
 venv: $(VENV)/.stamp
+
+# Debian packages the tests need (MariaDB for the CDR backfill tests); installs
+# only what is missing, and needs root (CI runs as root) when anything is.
+TEST_DEBS := mariadb-server
+test-deps:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "test-deps: $(TEST_DEBS) installed"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "test-deps: missing $$missing; run 'make test-deps' as root"; exit 1; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
 
 $(VENV)/.stamp: server/pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

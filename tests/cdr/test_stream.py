@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 from telgate_server import errors
 from telgate_server.cdr.ingest import CdrIngest
-from telgate_server.cdr.model import EVERYTHING, Cdr, CdrFilter
+from telgate_server.cdr.model import EVERYTHING, Cdr, CdrFilter, CdrGap
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
 
@@ -25,6 +25,7 @@ class Reader:
 
     def __init__(self, feed: CdrFeed, after: int = 0, **kw: object) -> None:
         self.cdrs: list[Cdr] = []
+        self.gaps: list[CdrGap] = []
         self.batches = 0
         self.changed = asyncio.Event()
         self.delay = float(kw.pop("delay", 0.0))  # type: ignore[arg-type]
@@ -35,7 +36,8 @@ class Reader:
 
     async def _run(self, feed: CdrFeed, after: int, flt: CdrFilter, **kw: object) -> None:
         async for batch in feed.stream(after, flt, **kw):  # type: ignore[arg-type]
-            self.cdrs.extend(batch)
+            self.cdrs.extend(c for c in batch if isinstance(c, Cdr))
+            self.gaps.extend(c for c in batch if isinstance(c, CdrGap))
             self.batches += 1
             self.changed.set()
             if self.delay:

@@ -41,8 +41,10 @@ from telgate_server.auth.listen import check_listen
 from telgate_server.auth.policy import AccessPolicy
 from telgate_server.auth.tls import ServerCertificates
 from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.cdr_backfill import build_backfill
+from telgate_server.cdr.continuity import CdrContinuity
 from telgate_server.cdr.ingest import CdrIngest, CdrSource
-from telgate_server.cdr.model import Cdr
+from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.retention import Retention
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
@@ -112,6 +114,7 @@ class Gateway:
             batch_size=cdr.batch_size,
             batch_delay=cdr.batch_delay,
             on_stored=self._cdrs_stored,
+            on_gap=self._cdr_gap_stored,
         )
         self.cdr_retention = Retention(
             self.cdr_store,
@@ -119,10 +122,23 @@ class Gateway:
             count=cdr.retention_count,
             interval=cdr.prune_interval,
         )
+        # Per CDR-producing backend: backfill or gap notices across outages.
+        self.cdr_continuity: list[CdrContinuity] = []
         if cdr.enabled:
-            for backend in backends.values():
+            for name, backend in backends.items():
                 if isinstance(backend, CdrSource):
-                    backend.on_cdr(self.cdr_ingest.submit)
+                    config = settings.backends[name]
+                    continuity = CdrContinuity(
+                        name,
+                        self.cdr_store,
+                        self.cdr_ingest,
+                        backfill=build_backfill(name, config.cdr_backfill, config.timezone)
+                        if config.cdr_backfill is not None
+                        else None,
+                    )
+                    backend.on_cdr(continuity.submit)
+                    backend.on_status(continuity.on_status)
+                    self.cdr_continuity.append(continuity)
         self.health = health.aio.HealthServicer()
         # Tokens and certificate files are read now: a wrong one stops the
         # start with a ConfigError, before any backend connects.
@@ -150,6 +166,25 @@ class Gateway:
                     payload=ev.Typed("cdr_recorded", build=functools.partial(_cdr_values, record)),
                 )
             )
+
+    def _cdr_gap_stored(self, gap: CdrGap) -> None:
+        """A committed gap notice goes to StreamCdrs followers and, as a
+        `cdr_gap` event, to Subscribe."""
+        self.cdr_feed.publish([gap])
+        self.hub.publish(
+            ev.Event(
+                backend=gap.backend,
+                name="telgate.CdrGap",
+                fields=[
+                    ("Cursor", str(gap.cursor)),
+                    ("From", f"{gap.start:.6f}"),
+                    ("To", f"{gap.end:.6f}"),
+                    ("Reason", gap.reason.value),
+                ],
+                received_at=time.time(),
+                payload=ev.Typed("cdr_gap", cdr_convert.gap_values(gap)),
+            )
+        )
 
     def _serve_health(self, backend: Backend, status: LinkStatus) -> None:
         serving = (
@@ -186,6 +221,8 @@ class Gateway:
             await self.cdr_store.open()
             await self.cdr_ingest.start()
             await self.cdr_retention.start()
+            for continuity in self.cdr_continuity:
+                await continuity.prepare()
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(
                 CdrServicer(self.cdr_store, self.cdr_feed, self.settings.cdr), s
             )
@@ -252,5 +289,7 @@ class Gateway:
         if self.settings.cdr.enabled:
             # After the backends: no new CDRs; commit the queued ones, then close.
             await self.cdr_retention.stop()
+            for continuity in self.cdr_continuity:
+                await continuity.stop()
             await self.cdr_ingest.stop()
             await self.cdr_store.close()

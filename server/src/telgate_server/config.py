@@ -8,6 +8,7 @@ file holding it (``secret_file``), so a container can mount it.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +28,66 @@ from telgate_server.settings_strict import (
     check_environment,
     describe,
 )
+
+_SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class CdrBackfillConfig(StrictModel):
+    """Where the PBX keeps its own CDRs, read after every (re)connect for the
+    window the gateway may have missed (see cdr/continuity.py).
+
+    ``mysql``: the `cdr` table as Issabel and FreePBX keep it (cdr_mysql /
+    cdr_adaptive_odbc); ``sqlite``: a cdr_sqlite3_custom file with the same
+    column names; ``csv``: cdr_csv's Master.csv (``loguniqueid = yes``). The
+    password comes from the environment
+    (``TELGATE_BACKENDS__<NAME>__CDR_BACKFILL__PASSWORD``) or ``password_file``."""
+
+    kind: Literal["mysql", "sqlite", "csv"]
+    # sqlite: the database file; csv: Master.csv (both read only).
+    path: Path | None = None
+    # csv: the cdr.conf [csv] options it was written with (they add columns).
+    csv_userfield: bool = False
+    csv_newcdrcolumns: bool = False
+    # mysql
+    host: str = "127.0.0.1"
+    port: int = Field(default=3306, ge=1, le=65535)
+    unix_socket: Path | None = None
+    user: str = ""
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    database: str = "asteriskcdrdb"
+    table: str = "cdr"
+    connect_timeout: float = Field(default=5.0, gt=0)
+    # Read back this far before the window, so CDRs received just before the
+    # link dropped (or a PBX clock a little off) are not missed; the store
+    # drops the duplicates.
+    overlap: float = Field(default=60.0, ge=0)
+    # With no CDR of this backend in the store yet: how far back to read.
+    first_lookback: float = Field(default=86_400.0, ge=0)
+    # Calls may have started this long before the window (the table is
+    # searched by start time, which is indexed, then by end time).
+    max_call_duration: float = Field(default=86_400.0, gt=0)
+
+    @field_validator("table", "database")
+    @classmethod
+    def _sql_name(cls, value: str) -> str:
+        if not _SQL_NAME.match(value):
+            raise ValueError(f"{value[:40]!r} is not a plain SQL name (letters, digits, _)")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> CdrBackfillConfig:
+        if self.kind in ("sqlite", "csv") and self.path is None:
+            raise ValueError(f"a {self.kind} CDR backfill needs `path`")
+        if self.kind == "mysql" and not self.user:
+            raise ValueError("a mysql CDR backfill needs `user`")
+        return self
+
+    def read_password(self) -> str:
+        """The password (from the file each time, so a rotated one is picked up)."""
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return self.password.get_secret_value() if self.password is not None else ""
 
 
 class AmiBackendConfig(StrictModel):
@@ -63,6 +124,9 @@ class AmiBackendConfig(StrictModel):
     # The PBX's zone (IANA name, e.g. "Asia/Tehran"): Asterisk writes CDR times
     # as local time without a zone. Unset: the gateway host's local zone.
     timezone: str | None = None
+    # The PBX's own CDR records, to backfill what was missed while not
+    # connected; unset: a gap notice says which window may be missing.
+    cdr_backfill: CdrBackfillConfig | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -7,7 +7,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from telgate.v1 import cdrs_pb2, common_pb2
 
 from telgate_server import errors
-from telgate_server.cdr.model import Cdr, CdrFilter, Direction, Disposition
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, Direction, Disposition, GapReason
 
 DISPOSITIONS: dict[Disposition, cdrs_pb2.CdrDisposition.ValueType] = {
     Disposition.UNSPECIFIED: cdrs_pb2.CDR_DISPOSITION_UNSPECIFIED,
@@ -19,6 +19,11 @@ DISPOSITIONS: dict[Disposition, cdrs_pb2.CdrDisposition.ValueType] = {
     Disposition.CANCELLED: cdrs_pb2.CDR_DISPOSITION_CANCELLED,
 }
 FROM_PROTO = {v: k for k, v in DISPOSITIONS.items()}
+GAP_REASONS: dict[GapReason, cdrs_pb2.CdrGapReason.ValueType] = {
+    GapReason.UNSPECIFIED: cdrs_pb2.CDR_GAP_REASON_UNSPECIFIED,
+    GapReason.NOT_CONNECTED: cdrs_pb2.CDR_GAP_REASON_NOT_CONNECTED,
+    GapReason.BACKFILL_FAILED: cdrs_pb2.CDR_GAP_REASON_BACKFILL_FAILED,
+}
 DIRECTIONS: dict[Direction, cdrs_pb2.CallDirection.ValueType] = {
     Direction.UNSPECIFIED: cdrs_pb2.CALL_DIRECTION_UNSPECIFIED,
     Direction.INBOUND: cdrs_pb2.CALL_DIRECTION_INBOUND,
@@ -69,6 +74,30 @@ def cdr(c: Cdr) -> cdrs_pb2.Cdr:
     if c.end_time is not None:
         msg.end_time.CopyFrom(_ts(c.end_time))
     return msg
+
+
+def gap(g: CdrGap) -> cdrs_pb2.CdrGap:
+    """A stored gap notice as its protobuf message."""
+    return cdrs_pb2.CdrGap(
+        cursor=g.cursor,
+        backend=g.backend,
+        from_time=_ts(g.start),
+        to_time=_ts(g.end),
+        reason=GAP_REASONS[g.reason],
+        detail=g.detail,
+    )
+
+
+def gap_values(g: CdrGap) -> dict[str, object]:
+    """The `cdr_gap` event payload's fields (by API field name)."""
+    return {
+        "cursor": g.cursor,
+        "backend": g.backend,
+        "from_time": g.start,
+        "to_time": g.end,
+        "reason": g.reason.value,
+        "detail": g.detail,
+    }
 
 
 def cdr_filter(f: cdrs_pb2.CdrFilter) -> CdrFilter:

@@ -12,6 +12,7 @@ from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 from telgate_server import errors
 from telgate_server.api import cdr_convert, paging
 from telgate_server.api.status import streaming, unary
+from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.store import CdrStore
 from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import CdrConfig
@@ -81,4 +82,22 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
         async for batch in self.feed.stream(
             request.after_cursor, flt, follow=request.follow, max_batch=max_batch
         ):
-            yield cdrs_pb2.StreamCdrsResponse(cdrs=[cdr_convert.cdr(c) for c in batch])
+            for response in responses(batch):
+                yield response
+
+
+def responses(batch: list[Cdr | CdrGap]) -> list[cdrs_pb2.StreamCdrsResponse]:
+    """A batch in cursor order as messages: a gap opens a new message, which
+    carries the CDRs that follow it."""
+    out: list[cdrs_pb2.StreamCdrsResponse] = []
+    current: cdrs_pb2.StreamCdrsResponse | None = None
+    for item in batch:
+        if isinstance(item, CdrGap):
+            current = cdrs_pb2.StreamCdrsResponse(gap=cdr_convert.gap(item))
+            out.append(current)
+        else:
+            if current is None:
+                current = cdrs_pb2.StreamCdrsResponse()
+                out.append(current)
+            current.cdrs.append(cdr_convert.cdr(item))
+    return out

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar, runtime_checkable
 
-from telgate_server.cdr.model import Cdr
+from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.store import CdrStore
 
 log = logging.getLogger("telgate.cdr")
 
 RETRY_MIN = 0.05
 RETRY_MAX = 5.0
+
+T = TypeVar("T")
 
 
 class CdrIngest:
@@ -35,18 +37,23 @@ class CdrIngest:
         batch_size: int = 1000,
         batch_delay: float = 0.0,
         on_stored: Callable[[list[Cdr]], None] | None = None,
+        on_gap: Callable[[CdrGap], None] | None = None,
     ) -> None:
         self.store = store
         self.batch_size = batch_size
         self.batch_delay = batch_delay
         self._on_stored = on_stored
-        self._queue: asyncio.Queue[Cdr] = asyncio.Queue(queue_size)
+        self._on_gap = on_gap
+        # Gap notices share the queue so they get their cursor in arrival order.
+        self._queue: asyncio.Queue[Cdr | CdrGap] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
+        self._puts: set[asyncio.Task[None]] = set()
         # Counters (for logs, tests and the benchmark).
         self.received = 0
         self.stored = 0
         self.duplicates = 0
         self.dropped = 0
+        self.gaps = 0
 
     def submit(self, cdr: Cdr) -> bool:
         """Queues one CDR; never blocks. False when the queue is full (the store
@@ -67,6 +74,16 @@ class CdrIngest:
             )
             return False
         return True
+
+    def submit_gap(self, gap: CdrGap) -> None:
+        """Queues a gap notice behind the CDRs submitted so far; never blocks
+        (a full queue only delays it: it is never dropped)."""
+        try:
+            self._queue.put_nowait(gap)
+        except asyncio.QueueFull:
+            task = asyncio.get_running_loop().create_task(self._queue.put(gap))
+            self._puts.add(task)
+            task.add_done_callback(self._puts.discard)
 
     @property
     def pending(self) -> int:
@@ -95,7 +112,7 @@ class CdrIngest:
             await self._task
         self._task = None
 
-    async def _next_batch(self) -> list[Cdr]:
+    async def _next_batch(self) -> list[Cdr | CdrGap]:
         batch = [await self._queue.get()]
         if self.batch_delay > 0 and self._queue.qsize() < self.batch_size:
             # Optional linger: trade a little latency for larger transactions.
@@ -110,26 +127,52 @@ class CdrIngest:
     async def _run(self) -> None:
         while True:
             batch = await self._next_batch()
-            delay = RETRY_MIN
-            while True:
-                try:
-                    new = await self.store.insert(batch)
-                    break
-                except Exception:
-                    # Keep the batch and retry: a locked or full disk must not
-                    # lose CDRs that are already out of the PBX.
-                    log.exception("storing %d CDRs failed; retrying in %.2f s", len(batch), delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_MAX)
-            self.stored += len(new)
-            self.duplicates += len(batch) - len(new)
-            if new and self._on_stored is not None:
-                try:
-                    self._on_stored(new)
-                except Exception:
-                    log.exception("a CDR listener failed")
+            # Runs of CDRs are stored in one transaction each; a gap between
+            # them is stored on its own, keeping the arrival order in cursors.
+            run: list[Cdr] = []
+            for item in batch:
+                if isinstance(item, CdrGap):
+                    await self._store_cdrs(run)
+                    run = []
+                    await self._store_gap(item)
+                else:
+                    run.append(item)
+            await self._store_cdrs(run)
             for _ in batch:
                 self._queue.task_done()
+
+    async def _retrying(self, what: str, store: Callable[[], Awaitable[T]]) -> T:
+        delay = RETRY_MIN
+        while True:
+            try:
+                return await store()
+            except Exception:
+                # Keep the batch and retry: a locked or full disk must not
+                # lose CDRs that are already out of the PBX.
+                log.exception("storing %s failed; retrying in %.2f s", what, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+
+    async def _store_cdrs(self, batch: list[Cdr]) -> None:
+        if not batch:
+            return
+        new = await self._retrying(f"{len(batch)} CDRs", lambda: self.store.insert(batch))
+        self.stored += len(new)
+        self.duplicates += len(batch) - len(new)
+        if new and self._on_stored is not None:
+            try:
+                self._on_stored(new)
+            except Exception:
+                log.exception("a CDR listener failed")
+
+    async def _store_gap(self, gap: CdrGap) -> None:
+        stored = await self._retrying("a CDR gap notice", lambda: self.store.insert_gap(gap))
+        self.gaps += 1
+        if self._on_gap is not None:
+            try:
+                self._on_gap(stored)
+            except Exception:
+                log.exception("a CDR gap listener failed")
 
 
 @runtime_checkable

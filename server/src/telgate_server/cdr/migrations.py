@@ -47,4 +47,18 @@ MIGRATIONS: list[str] = [
         updated_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 2: windows where CDRs may be missing (cursors from the cdr sequence), and
+    # an index for "the last CDR of a backend" (where a backfill starts).
+    """
+    CREATE TABLE cdr_gap (
+        cursor      INTEGER PRIMARY KEY,
+        backend     TEXT    NOT NULL,
+        start_time  INTEGER NOT NULL,
+        end_time    INTEGER NOT NULL,
+        reason      TEXT    NOT NULL,
+        detail      TEXT    NOT NULL,
+        stored_at   INTEGER NOT NULL
+    );
+    CREATE INDEX cdr_backend_end ON cdr (backend, end_time);
+    """,
 ]

@@ -72,6 +72,33 @@ class Cdr:
         return (self.backend, self.source_id)
 
 
+class GapReason(enum.Enum):
+    """Why CDRs of a window may be missing from the store (stored as the value)."""
+
+    UNSPECIFIED = "UNSPECIFIED"
+    # The gateway was not connected and no backfill source is configured.
+    NOT_CONNECTED = "NOT_CONNECTED"
+    # A backfill source is configured but reading it failed.
+    BACKFILL_FAILED = "BACKFILL_FAILED"
+
+
+@dataclass(slots=True)
+class CdrGap:
+    """A window in which CDRs of ``backend`` that ended then may be missing.
+
+    Stored in cursor order with the CDRs, so a replay shows it between the
+    CDRs stored before and after it was noticed."""
+
+    backend: str
+    # Epoch seconds: CDRs that ended within [start, end] may be missing.
+    start: float
+    end: float
+    reason: GapReason = GapReason.UNSPECIFIED
+    detail: str = ""
+    # Set by the store on commit, from the same sequence as CDR cursors.
+    cursor: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class CdrFilter:
     """Which CDRs a list or stream wants; every set criterion must hold.
@@ -126,6 +153,11 @@ class CdrFilter:
         if self.callee and cdr.callee != self.callee:
             return False
         return not self.dispositions or cdr.disposition in self.dispositions
+
+    def matches_gap(self, gap: CdrGap) -> bool:
+        """A gap concerns a stream that follows its backend (whatever the other
+        criteria: any CDR of the window could have matched them)."""
+        return not self.backends or gap.backend in self.backends
 
 
 EVERYTHING = CdrFilter()

@@ -15,7 +15,15 @@ from typing import Any, Literal
 import aiosqlite
 
 from telgate_server.cdr.migrations import MIGRATIONS
-from telgate_server.cdr.model import Cdr, CdrFilter, Direction, Disposition, micros
+from telgate_server.cdr.model import (
+    Cdr,
+    CdrFilter,
+    CdrGap,
+    Direction,
+    Disposition,
+    GapReason,
+    micros,
+)
 from telgate_server.cdr.store import CursorExpired, StoreStats
 
 log = logging.getLogger("telgate.cdr")
@@ -54,6 +62,7 @@ _SELECT = f"cursor, {', '.join(COLUMNS)}"
 # Enum calls are slow next to a dict lookup, and replay reads every row.
 _DISPOSITIONS = {d.value: d for d in Disposition}
 _DIRECTIONS = {d.value: d for d in Direction}
+_GAP_REASONS = {r.value: r for r in GapReason}
 # Rows deleted per transaction when pruning, so ingest is never held up for long.
 PRUNE_CHUNK = 20_000
 
@@ -261,6 +270,51 @@ class SqliteCdrStore:
             out.append(cdr)
         return out
 
+    async def insert_gap(self, gap: CdrGap) -> CdrGap:
+        """Stores a gap notice under the next cursor of the CDR sequence."""
+        db = self.writer
+        async with self._write_lock:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                # AUTOINCREMENT hands out max(sqlite_sequence, max rowid) + 1 next;
+                # taking that number here keeps CDRs and gaps in one order.
+                (seq, top) = next(
+                    iter(
+                        await db.execute_fetchall(
+                            "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'cdr'), "
+                            "(SELECT max(cursor) FROM cdr)"
+                        )
+                    )
+                )
+                cursor = max(seq or 0, top or 0) + 1
+                if seq is None:
+                    await db.execute(
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES ('cdr', ?)", (cursor,)
+                    )
+                else:
+                    await db.execute(
+                        "UPDATE sqlite_sequence SET seq = ? WHERE name = 'cdr'", (cursor,)
+                    )
+                await db.execute(
+                    "INSERT INTO cdr_gap (cursor, backend, start_time, end_time, reason, detail, "
+                    "stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        cursor,
+                        gap.backend,
+                        micros(gap.start),
+                        micros(gap.end),
+                        gap.reason.value,
+                        gap.detail,
+                        micros(self._clock()),
+                    ),
+                )
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        gap.cursor = cursor
+        return gap
+
     async def prune(self, *, older_than: float | None = None, keep: int | None = None) -> int:
         """Deletes a prefix of cursors: stored before ``older_than``, or beyond ``keep``."""
         if older_than is None and keep is None:
@@ -296,6 +350,7 @@ class SqliteCdrStore:
                 try:
                     cur = await db.execute("DELETE FROM cdr WHERE cursor <= ?", (upto,))
                     deleted += cur.rowcount
+                    await db.execute("DELETE FROM cdr_gap WHERE cursor <= ?", (upto,))
                     await db.execute(
                         "UPDATE cdr_meta SET value = ? WHERE key = 'pruned_through' AND value < ?",
                         (upto, upto),
@@ -339,6 +394,42 @@ class SqliteCdrStore:
             stats = await self.stats()
             raise CursorExpired(after, pruned_through, stats.oldest_cursor)
         return [_cdr(r[1:]) for r in rows if r[1] is not None]
+
+    async def read_gaps(
+        self, after: int, upto: int | None, backends: Sequence[str]
+    ) -> list[CdrGap]:
+        """Gap notices in a cursor range (see the Protocol)."""
+        sql = "SELECT cursor, backend, start_time, end_time, reason, detail FROM cdr_gap "
+        sql += "WHERE cursor > ?"
+        args: list[Any] = [after]
+        if upto is not None:
+            sql += " AND cursor <= ?"
+            args.append(upto)
+        if backends:
+            sql += f" AND backend IN ({', '.join('?' * len(backends))})"
+            args.extend(backends)
+        rows = await self.reader.execute_fetchall(sql + " ORDER BY cursor", args)
+        return [
+            CdrGap(
+                cursor=r[0],
+                backend=r[1],
+                start=r[2] / 1e6,
+                end=r[3] / 1e6,
+                reason=_GAP_REASONS.get(r[4], GapReason.UNSPECIFIED),
+                detail=r[5],
+            )
+            for r in rows
+        ]
+
+    async def last_end(self, backend: str) -> float | None:
+        """The latest CDR end time of a backend (index cdr_backend_end)."""
+        rows = list(
+            await self.reader.execute_fetchall(
+                "SELECT max(end_time) FROM cdr WHERE backend = ?", (backend,)
+            )
+        )
+        value = rows[0][0] if rows else None
+        return None if value is None else float(value) / 1e6
 
     async def stats(self) -> StoreStats:
         """Counts and cursor bounds."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from telgate_server import errors
-from telgate_server.cdr.model import Cdr, CdrFilter
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,20 @@ class CdrStore(Protocol):
         """Up to ``limit`` CDRs with a cursor greater than ``after`` that match
         ``flt``, in cursor order. With ``strict``, raises :class:`CursorExpired`
         when CDRs after ``after`` (``after`` > 0) were pruned."""
+
+    async def insert_gap(self, gap: CdrGap) -> CdrGap:
+        """Stores a gap notice under the next cursor (the CDRs' sequence), so it
+        sits between the CDRs stored before and after it. Returns it with
+        ``cursor`` set; returning means committed."""
+
+    async def read_gaps(
+        self, after: int, upto: int | None, backends: Sequence[str]
+    ) -> list[CdrGap]:
+        """Gap notices with ``after`` < cursor <= ``upto`` (no upper bound when
+        None), of the given backends (all when empty), in cursor order."""
+
+    async def last_end(self, backend: str) -> float | None:
+        """The latest end time among the CDRs stored for ``backend`` (None: none)."""
 
     async def stats(self) -> StoreStats: ...
 

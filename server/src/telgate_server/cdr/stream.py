@@ -6,7 +6,11 @@ store (and the read sees it), a CDR committed after the registration is
 pushed to the follower, and one that is both is dropped by its cursor (the
 stream only ever sends cursors greater than the last one sent). A follower
 that cannot keep up is not cut off: its queue is dropped and the stream goes
-back to replaying from the store, where everything it missed is."""
+back to replaying from the store, where everything it missed is.
+
+Gap notices (:class:`~telgate_server.cdr.model.CdrGap`) take cursors from the
+same sequence and travel the same way, so a replay shows each one between the
+CDRs stored before and after it."""
 
 from __future__ import annotations
 
@@ -15,8 +19,11 @@ import collections
 from collections.abc import AsyncIterator, Iterable
 
 from telgate_server import errors
-from telgate_server.cdr.model import Cdr, CdrFilter
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap
 from telgate_server.cdr.store import CdrStore
+
+# What a stream hands out: stored CDRs and gap notices, in cursor order.
+Item = Cdr | CdrGap
 
 
 class Follower:
@@ -25,10 +32,10 @@ class Follower:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.overflowed = False
-        self._items: collections.deque[Cdr] = collections.deque()
+        self._items: collections.deque[Item] = collections.deque()
         self._ready = asyncio.Event()
 
-    def push(self, cdrs: Iterable[Cdr]) -> None:
+    def push(self, cdrs: Iterable[Item]) -> None:
         """Adds committed CDRs (called by the feed; never blocks)."""
         if self.overflowed:
             return
@@ -39,7 +46,7 @@ class Follower:
             self._items.clear()
         self._ready.set()
 
-    async def take(self, limit: int) -> list[Cdr] | None:
+    async def take(self, limit: int) -> list[Item] | None:
         """Waits for CDRs and returns up to ``limit``; None after an overflow."""
         while not self._items and not self.overflowed:
             self._ready.clear()
@@ -63,14 +70,15 @@ class CdrFeed:
         """Streams currently following live."""
         return len(self._followers)
 
-    def publish(self, cdrs: list[Cdr]) -> None:
-        """Hands freshly committed CDRs (in cursor order) to every follower."""
+    def publish(self, cdrs: list[Cdr] | list[CdrGap]) -> None:
+        """Hands freshly committed CDRs or gap notices (in cursor order) to every
+        follower."""
         for follower in list(self._followers):
             follower.push(cdrs)
 
     async def stream(
         self, after: int, flt: CdrFilter, *, follow: bool, max_batch: int
-    ) -> AsyncIterator[list[Cdr]]:
+    ) -> AsyncIterator[list[Item]]:
         """Batches of CDRs with cursors greater than ``after``, in cursor order:
         the stored ones, then (with ``follow``) the new ones as they commit.
 
@@ -94,17 +102,27 @@ class CdrFeed:
             follower = Follower(self.follower_limit)
             self._followers.add(follower)
             try:
+                # The replay ends at the newest cursor committed now: CDRs and
+                # gaps are read by two statements, and anything newer reaches
+                # the follower (registered above) in order.
+                top = (await self.store.stats()).last_cursor
                 while True:
                     page = await self.store.read(position, flt, max_batch, strict=True)
-                    if page:
-                        position = page[-1].cursor
-                        yield page
-                    if len(page) < max_batch:
+                    full = len(page) == max_batch and page[-1].cursor <= top
+                    page = [c for c in page if c.cursor <= top]
+                    gaps = await self.store.read_gaps(
+                        position, page[-1].cursor if full else top, flt.backends
+                    )
+                    replayed: list[Item] = sorted([*page, *gaps], key=_cursor)
+                    if replayed:
+                        position = replayed[-1].cursor
+                        yield replayed
+                    if not full:
                         break
                 if not follow:
                     return
                 while (items := await follower.take(max_batch)) is not None:
-                    fresh = [c for c in items if c.cursor > position and flt.matches(c)]
+                    fresh = [c for c in items if c.cursor > position and _matches(flt, c)]
                     # Cursors seen but filtered out need no re-check either.
                     position = max(position, items[-1].cursor)
                     if fresh:
@@ -112,3 +130,13 @@ class CdrFeed:
                 # Overflowed: loop to replay from the store after `position`.
             finally:
                 self._followers.discard(follower)
+
+
+def _cursor(item: Item) -> int:
+    return item.cursor
+
+
+def _matches(flt: CdrFilter, item: Item) -> bool:
+    if isinstance(item, CdrGap):
+        return flt.matches_gap(item)
+    return flt.matches(item)

@@ -66,6 +66,32 @@ CALL_DIRECTION_OUTBOUND: CallDirection.ValueType  # 2
 CALL_DIRECTION_INTERNAL: CallDirection.ValueType  # 3
 Global___CallDirection: _TypeAlias = CallDirection  # noqa: Y015
 
+class _CdrGapReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CdrGapReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CdrGapReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CDR_GAP_REASON_UNSPECIFIED: _CdrGapReason.ValueType  # 0
+    CDR_GAP_REASON_NOT_CONNECTED: _CdrGapReason.ValueType  # 1
+    """The gateway was not connected to the PBX (down, restarting) and the backend
+    has no backfill source configured: CDRs that ended then were not received.
+    """
+    CDR_GAP_REASON_BACKFILL_FAILED: _CdrGapReason.ValueType  # 2
+    """The backend has a backfill source, but reading it failed (see `detail`)."""
+
+class CdrGapReason(_CdrGapReason, metaclass=_CdrGapReasonEnumTypeWrapper):
+    """Why CDRs of a window may be missing from the store."""
+
+CDR_GAP_REASON_UNSPECIFIED: CdrGapReason.ValueType  # 0
+CDR_GAP_REASON_NOT_CONNECTED: CdrGapReason.ValueType  # 1
+"""The gateway was not connected to the PBX (down, restarting) and the backend
+has no backfill source configured: CDRs that ended then were not received.
+"""
+CDR_GAP_REASON_BACKFILL_FAILED: CdrGapReason.ValueType  # 2
+"""The backend has a backfill source, but reading it failed (see `detail`)."""
+Global___CdrGapReason: _TypeAlias = CdrGapReason  # noqa: Y015
+
 @_typing.final
 class Cdr(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -262,7 +288,9 @@ class StreamCdrsRequest(_message.Message):
     FOLLOW_FIELD_NUMBER: _builtins.int
     MAX_BATCH_SIZE_FIELD_NUMBER: _builtins.int
     after_cursor: _builtins.int
-    """Deliver CDRs with a cursor greater than this (0: from the oldest held)."""
+    """Deliver CDRs (and gap notices) with a cursor greater than this (0: from
+    the oldest held).
+    """
     follow: _builtins.bool
     """Keep streaming new CDRs after the replay."""
     max_batch_size: _builtins.int
@@ -285,20 +313,76 @@ class StreamCdrsRequest(_message.Message):
 Global___StreamCdrsRequest: _TypeAlias = StreamCdrsRequest  # noqa: Y015
 
 @_typing.final
+class CdrGap(_message.Message):
+    """A window in which CDRs of one backend may be missing: those that ended between
+    `from_time` and `to_time`. Stored with the CDRs, under its own cursor, so a
+    replay from an old cursor shows it between the CDRs stored before and after it.
+    A stream filtered by backends gets the gaps of those backends; the other
+    filter criteria do not apply to gaps (any CDR of the window could match them).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURSOR_FIELD_NUMBER: _builtins.int
+    BACKEND_FIELD_NUMBER: _builtins.int
+    FROM_TIME_FIELD_NUMBER: _builtins.int
+    TO_TIME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    cursor: _builtins.int
+    """Position in the CDR store (the same sequence as Cdr.cursor)."""
+    backend: _builtins.str
+    reason: Global___CdrGapReason.ValueType
+    detail: _builtins.str
+    """What happened, in words (never a secret)."""
+    @_builtins.property
+    def from_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def to_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        cursor: _builtins.int = ...,
+        backend: _builtins.str = ...,
+        from_time: _timestamp_pb2.Timestamp | None = ...,
+        to_time: _timestamp_pb2.Timestamp | None = ...,
+        reason: Global___CdrGapReason.ValueType = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from_time", b"from_time", "to_time", b"to_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "cursor", b"cursor", "detail", b"detail", "from_time", b"from_time", "reason", b"reason", "to_time", b"to_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CdrGap: _TypeAlias = CdrGap  # noqa: Y015
+
+@_typing.final
 class StreamCdrsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CDRS_FIELD_NUMBER: _builtins.int
+    GAP_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def cdrs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Cdr]: ...
+    def cdrs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Cdr]:
+        """With `gap` set: the CDRs stored after the gap was noticed."""
+
+    @_builtins.property
+    def gap(self) -> Global___CdrGap:
+        """Set when CDRs may be missing before this message's `cdrs`; a message
+        carries at most one gap, and a client that resumes uses the greatest
+        cursor it saw (CDR or gap).
+        """
+
     def __init__(
         self,
         *,
         cdrs: _abc.Iterable[Global___Cdr] | None = ...,
+        gap: Global___CdrGap | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["gap", b"gap"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cdrs", b"cdrs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cdrs", b"cdrs", "gap", b"gap"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
