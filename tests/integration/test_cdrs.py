@@ -502,8 +502,8 @@ async def test_a_calls_cdrs_arrive_once_each(
     assert sorted(got) == sorted(e[:3] for e in expected)
     # A phone's record names its last application; not checked where the phone
     # hangs up so soon after answering that it may not have reached PlayTones.
-    for *key, app in expected:
+    for channel, destination, disposition, app in expected:
         if app:
-            assert _last_app(got[(key[0], key[1], key[2])]) == app, key
+            assert _last_app(got[(channel, destination, disposition)]) == app, channel
     await events.close()
     await reader.close()
