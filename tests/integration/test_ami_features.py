@@ -1,5 +1,6 @@
 """Issue #4 end to end: transfers, DTMF, queues, live listening and playback,
-from a gRPC client through the gateway to the simulator, with their events."""
+from a gRPC client through the gateway to the simulator, with their events;
+the scenarios (``pbx_channel``) also against the real Asterisk lab."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def channel_named(reader: EventReader, prefix: str, suffix: str = ";1") -> str:
 # -- call control ---------------------------------------------------------------
 
 
-async def test_blind_transfer(channel: grpc.aio.Channel) -> None:
+async def test_blind_transfer(pbx_channel: grpc.aio.Channel) -> None:
+    channel = pbx_channel
     call, reader = await bridged_call(channel)
     everything = subscribe(channel, types=["blind_transfer", "dial_started"])
     await everything.wait_for(lambda r: len(r.responses) >= 1)
@@ -95,7 +97,8 @@ async def test_blind_transfer(channel: grpc.aio.Channel) -> None:
     await everything.close()
 
 
-async def test_redirect_moves_a_channel(channel: grpc.aio.Channel) -> None:
+async def test_redirect_moves_a_channel(pbx_channel: grpc.aio.Channel) -> None:
+    channel = pbx_channel
     _, reader = await bridged_call(channel)
     remote = channel_named(reader, "Local/202@phones-", ";1")
     dials = subscribe(channel, types=["dial_started"])
@@ -135,7 +138,8 @@ async def test_transfer_errors(channel: grpc.aio.Channel) -> None:
     assert "BLIND, ATTENDED or REDIRECT" in (info.value.details() or "")
 
 
-async def test_send_dtmf(channel: grpc.aio.Channel) -> None:
+async def test_send_dtmf(pbx_channel: grpc.aio.Channel) -> None:
+    channel = pbx_channel
     call, reader = await bridged_call(channel)
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
     await calls.SendDtmf(
@@ -144,17 +148,25 @@ async def test_send_dtmf(channel: grpc.aio.Channel) -> None:
         )
     )
 
-    # A digit played into a Local ;1 also shows as received on its ;2 half
-    # (fixture 18), so look at the channel the digits were sent to.
+    # PlayDTMF raises no event on the channel it plays into; a Local ;1 passes
+    # the digits to its ;2 half, which shows them as received (the real lab).
     def sent(r: EventReader) -> list[str]:
         return [
             e.dtmf_end.digit
             for e in r.events
-            if e.HasField("dtmf_end") and e.unique_id == call.unique_id
+            if e.HasField("dtmf_end") and e.channel == call.channel.replace(";1", ";2")
         ]
+
+    def received_only(r: EventReader) -> bool:
+        return all(
+            e.dtmf_end.direction == events_pb2.DTMF_DIRECTION_RECEIVED
+            for e in r.events
+            if e.HasField("dtmf_end")
+        )
 
     await reader.wait_for(lambda r: len(sent(r)) >= 3)
     assert "".join(sent(reader)) == "12#"
+    assert received_only(reader)
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await calls.SendDtmf(
             calls_pb2.SendDtmfRequest(
@@ -189,7 +201,8 @@ async def test_permission_denied_for_the_pbx_account(sim: AmiSimulator) -> None:
 # -- queues -----------------------------------------------------------------------
 
 
-async def test_queues_members_and_their_events(channel: grpc.aio.Channel) -> None:
+async def test_queues_members_and_their_events(pbx_channel: grpc.aio.Channel) -> None:
+    channel = pbx_channel
     queues = queues_pb2_grpc.QueueServiceStub(channel)
     listed = await queues.ListQueues(queues_pb2.ListQueuesRequest())
     assert {q.name for q in listed.queues} >= {"support", "sales"}
@@ -213,6 +226,12 @@ async def test_queues_members_and_their_events(channel: grpc.aio.Channel) -> Non
         )
     )
     support = (await queues.GetQueue(queues_pb2.GetQueueRequest(queue="support"))).queue
+    # app_queue lists the newest member first, the static ones after it.
+    assert [m.interface for m in support.members] == [
+        member,
+        "Local/202@phones/n",
+        "Local/201@phones/n",
+    ]
     added = next(m for m in support.members if m.interface == member)
     assert added.paused and added.paused_reason == "lunch" and added.name == "Agent 203"
     await queues.RemoveMember(queues_pb2.RemoveMemberRequest(queue="support", interface=member))
@@ -236,7 +255,8 @@ async def test_queues_members_and_their_events(channel: grpc.aio.Channel) -> Non
 # -- live listening -----------------------------------------------------------
 
 
-async def test_listen_whisper_barge_and_stop(channel: grpc.aio.Channel) -> None:
+async def test_listen_whisper_barge_and_stop(pbx_channel: grpc.aio.Channel) -> None:
+    channel = pbx_channel
     _, call_events = await bridged_call(channel)
     sup = supervision_pb2_grpc.SupervisionServiceStub(channel)
     spy = subscribe(channel, types=["listen_started", "listen_stopped"])
@@ -284,7 +304,8 @@ async def test_listen_whisper_barge_and_stop(channel: grpc.aio.Channel) -> None:
     await call_events.close()
 
 
-async def test_listen_errors(channel: grpc.aio.Channel) -> None:
+async def test_listen_errors(pbx_channel: grpc.aio.Channel) -> None:
+    channel = pbx_channel
     sup = supervision_pb2_grpc.SupervisionServiceStub(channel)
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await sup.StartListen(
@@ -311,10 +332,17 @@ async def test_listen_errors(channel: grpc.aio.Channel) -> None:
 # -- playback -------------------------------------------------------------------
 
 
-async def test_playback_controls_and_lifecycle(channel: grpc.aio.Channel) -> None:
+async def test_playback_controls_and_lifecycle(pbx_channel: grpc.aio.Channel) -> None:
+    channel = pbx_channel
     pb = playback_pb2_grpc.PlaybackServiceStub(channel)
     events = subscribe(
-        channel, types=["playback_started", "playback_controlled", "playback_finished"]
+        channel,
+        types=[
+            "playback_started",
+            "playback_controlled",
+            "playback_finished",
+            "channel_hung_up",
+        ],
     )
     await events.wait_for(lambda r: len(r.responses) >= 1)
     started = await pb.StartPlayback(
@@ -361,6 +389,39 @@ async def test_playback_controls_and_lifecycle(channel: grpc.aio.Channel) -> Non
         playback_pb2.PLAYBACK_CONTROL_REVERSE,
         playback_pb2.PLAYBACK_CONTROL_STOP,
     ]
+    # ControlPlayback returns and the phone's pair hangs up; no Hangup() ran, so
+    # there is no cause.
+    await events.wait_for(lambda r: r.kinds().count("channel_hung_up") == 2)
+    assert {e.channel_hung_up.cause for e in events.events if e.HasField("channel_hung_up")} == {0}
+    await events.close()
+
+
+async def test_playback_of_a_missing_recording_fails_at_once(
+    pbx_channel: grpc.aio.Channel,
+) -> None:
+    pb = playback_pb2_grpc.PlaybackServiceStub(pbx_channel)
+    events = subscribe(pbx_channel, types=["playback_started", "playback_finished"])
+    await events.wait_for(lambda r: len(r.responses) >= 1)
+    started = await pb.StartPlayback(
+        playback_pb2.StartPlaybackRequest(
+            endpoint="Local/201@phones", recording="custom/no-such-recording"
+        )
+    )
+    playback = started.playback
+    # The phone answers, ControlPlayback finds no file and returns at once.
+    await events.wait_for(has("playback_finished"))
+    (finished,) = [e.playback_finished for e in events.events if e.HasField("playback_finished")]
+    assert finished.state == playback_pb2.PLAYBACK_STATE_FAILED
+    assert finished.status_text == "ERROR"
+    got = await pb.GetPlayback(playback_pb2.GetPlaybackRequest(playback_id=playback.id))
+    assert got.playback.state == playback_pb2.PLAYBACK_STATE_FAILED
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await pb.ControlPlayback(
+            playback_pb2.ControlPlaybackRequest(
+                playback_id=playback.id, control=playback_pb2.PLAYBACK_CONTROL_PAUSE
+            )
+        )
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     await events.close()
 
 

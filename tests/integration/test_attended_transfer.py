@@ -1,6 +1,6 @@
 """Attended transfer end to end: CallControlService.Transfer (TRANSFER_TYPE_ATTENDED)
-through the gateway (Setvar TRANSFER_EXTEN, then Atxfer) to the simulator, which
-plays it as fixture 18-atxfer shows: a consultation call to the target, then,
+through the gateway (Setvar TRANSFER_EXTEN, then Atxfer) to the simulator (which
+plays it as fixture 18-atxfer shows) and to the real lab: a consultation call to the target, then,
 when the transferer hangs up, AttendedTransfer Success and the transferee bridged
 with the target."""
 
@@ -29,8 +29,9 @@ async def _bridge_of(channel: grpc.aio.Channel, name: str) -> str:
 
 
 async def test_attended_transfer_completes_when_the_transferer_hangs_up(
-    channel: grpc.aio.Channel,
+    pbx_channel: grpc.aio.Channel,
 ) -> None:
+    channel = pbx_channel
     call, reader = await bridged_call(channel)  # 201 -> 202, bridged
     transferer = channel_named(reader, "Local/201@phones-", ";1")
     transferee = channel_named(reader, "Local/202@phones-", ";1")
@@ -79,31 +80,28 @@ async def test_attended_transfer_completes_when_the_transferer_hangs_up(
     assert done.transferee.name == transferee
     assert not done.is_external
 
-    # The consultation Local channel optimizes itself away: 202 takes its place in the
-    # bridge with phone 203.
+    # The consultation Local channel optimizes itself away and the transferee ends
+    # up bridged with the target's phone. Which of the two moves into the other's
+    # bridge varies on the real PBX (mostly the target's ;1 into the transferee's),
+    # so only the outcome is asserted.
+    target_leg = channel_named(events, "Local/203@phones-", ";1")
+    final = ""
+    for _ in range(300):
+        final = await _bridge_of(channel, transferee)
+        if final and final == await _bridge_of(channel, target_leg):
+            break
+        await asyncio.sleep(0.02)
+    assert final and final == await _bridge_of(channel, target_leg)
     await events.wait_for(
         has(
             "bridge_entered",
             lambda e: (
-                e.bridge_entered.channel.name == transferee
+                e.bridge_entered.channel.name in (transferee, target_leg)
+                and e.bridge_entered.bridge.id == final
                 and e.bridge_entered.bridge.num_channels == 2
             ),
         )
     )
-    target_leg = channel_named(events, "Local/203@phones-", ";1")
-    final = [
-        e.bridge_entered.bridge.id
-        for e in _payloads(events.events, "bridge_entered")
-        if e.bridge_entered.channel.name in (transferee, target_leg)
-    ]
-    assert final[-1] == final[-2]  # the target entered it first, the transferee last
-    # The gateway's live state agrees once it has seen the same events.
-    for _ in range(100):
-        if await _bridge_of(channel, transferee) == final[-1]:
-            break
-        await asyncio.sleep(0.02)
-    assert await _bridge_of(channel, transferee) == final[-1]
-    assert await _bridge_of(channel, target_leg) == final[-1]
     await reader.close()
     await events.close()
 

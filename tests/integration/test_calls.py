@@ -1,4 +1,6 @@
-"""Call control and events end to end: gRPC client -> gateway -> AMI -> simulator."""
+"""Call control and events end to end: gRPC client -> gateway -> AMI -> simulator.
+The call scenarios (``pbx_channel``) run against the real Asterisk lab too, with
+the same assertions."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from telgate.v1 import (
     routing_pb2_grpc,
 )
 
-from tests.integration.conftest import EventReader
+from tests.integration.conftest import EventReader, lives
 
 
 def error_info(exc: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
@@ -110,7 +112,48 @@ def _payload_channels(event: events_pb2.Event) -> list[common_pb2.Channel]:
     return [v for _, v in payload.ListFields() if isinstance(v, common_pb2.Channel)]
 
 
-async def test_originate_events_list_and_hangup(channel: grpc.aio.Channel) -> None:
+# The answered call 201 -> 202 hung up from the originated leg: each channel's
+# life, the same on the simulator and the real lab.
+ANSWERED_THEN_HUNG_UP = {
+    "Local/201@phones;1": [
+        "channel_created",
+        "channel_state_changed:Ringing",
+        "channel_state_changed:Up",
+        "dial_started",  # Dial(Local/202@phones/n)
+        "dial_state_changed",
+        "dial_ended:ANSWER",
+        "bridge_entered",
+        "bridge_left",
+        "hangup_requested",
+        "channel_hung_up:16",
+    ],
+    "Local/201@phones;2": [
+        "channel_created",
+        "channel_state_changed:Up",
+        "hangup_requested",
+        "hangup_requested",
+        "channel_hung_up:16",
+    ],
+    "Local/202@phones;1": [
+        "channel_created",
+        "channel_state_changed:Ringing",
+        "channel_state_changed:Up",
+        "bridge_entered",
+        "bridge_left",
+        "channel_hung_up:16",
+    ],
+    "Local/202@phones;2": [
+        "channel_created",
+        "channel_state_changed:Up",
+        "hangup_requested",
+        "hangup_requested",
+        "channel_hung_up:16",
+    ],
+}
+
+
+async def test_originate_events_list_and_hangup(pbx_channel: grpc.aio.Channel) -> None:
+    channel = pbx_channel
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
     answer = await calls.Originate(originate_request(), timeout=10)
     call = answer.call
@@ -155,6 +198,8 @@ async def test_originate_events_list_and_hangup(channel: grpc.aio.Channel) -> No
     await reader.wait_for(lambda r: r.kinds().count("channel_hung_up") == 4)
     hangup = next(e for e in reader.events if e.WhichOneof("payload") == "channel_hung_up")
     assert hangup.channel_hung_up.cause_text
+    assert lives(reader.events) == ANSWERED_THEN_HUNG_UP
+    assert reader.kinds().count("originate_result") == 1
     for _ in range(100):
         listed = await calls.ListChannels(calls_pb2.ListChannelsRequest())
         if not [c for c in listed.channels if c.linked_id == call.linked_id]:
@@ -171,31 +216,114 @@ async def test_originate_events_list_and_hangup(channel: grpc.aio.Channel) -> No
     await reader.close()
 
 
+def _refused(phone: str, cause: int) -> dict[str, list[str]]:
+    """The life of a Local pair whose phone runs Busy() or Congestion(): the ;1
+    half goes with cause 0, the phone's half with the phone's cause."""
+    return {
+        f"Local/{phone}@phones;1": [
+            "channel_created",
+            "channel_hung_up:0",
+        ],
+        f"Local/{phone}@phones;2": [
+            "channel_created",
+            "channel_state_changed:Busy",
+            "hangup_requested",
+            "hangup_requested",
+            f"channel_hung_up:{cause}",
+        ],
+    }
+
+
 @pytest.mark.parametrize(
-    ("endpoint", "outcome"),
+    ("endpoint", "outcome", "life"),
     [
-        ("Local/280@phones", calls_pb2.ORIGINATE_OUTCOME_BUSY),
-        ("Local/282@phones", calls_pb2.ORIGINATE_OUTCOME_CONGESTION),
-        ("Foo/123", calls_pb2.ORIGINATE_OUTCOME_FAILED),
+        ("Local/280@phones", calls_pb2.ORIGINATE_OUTCOME_BUSY, _refused("280", 17)),
+        (
+            "Local/282@phones",
+            calls_pb2.ORIGINATE_OUTCOME_CONGESTION,
+            _refused("282", 34),
+        ),
+        ("Foo/123", calls_pb2.ORIGINATE_OUTCOME_FAILED, {}),
     ],
 )
 async def test_originate_failures_are_outcomes_not_errors(
-    channel: grpc.aio.Channel, endpoint: str, outcome: int
+    pbx_channel: grpc.aio.Channel, endpoint: str, outcome: int, life: dict[str, list[str]]
 ) -> None:
-    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    calls = calls_pb2_grpc.CallControlServiceStub(pbx_channel)
     answer = await calls.Originate(
         originate_request(endpoint, wait=calls_pb2.ORIGINATE_WAIT_RESULT), timeout=20
     )
     assert answer.call.outcome == outcome
     assert answer.call.HasField("result_time")
+    reader = subscribe_call(pbx_channel, answer.call)
+    await reader.wait_for(lambda r: r.kinds().count("channel_hung_up") == len(life))
+    await reader.wait_for(lambda r: "originate_result" in r.kinds())
+    result = next(e for e in reader.events if e.HasField("originate_result"))
+    assert result.originate_result.outcome == outcome
+    # The PBX names the failed call by the id the gateway gave it (ChannelId).
+    assert result.unique_id == answer.call.unique_id
+    assert result.originate_result.unique_id == answer.call.unique_id
+    assert result.originate_result.channel == endpoint
+    assert lives(reader.events) == life
+    await reader.close()
 
 
-async def test_originate_no_answer_within_timeout(channel: grpc.aio.Channel) -> None:
-    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+async def test_originate_no_answer_within_timeout(pbx_channel: grpc.aio.Channel) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(pbx_channel)
     request = originate_request("Local/281@phones", wait=calls_pb2.ORIGINATE_WAIT_RESULT)
     request.timeout.FromMilliseconds(300)
     answer = await calls.Originate(request, timeout=20)
     assert answer.call.outcome == calls_pb2.ORIGINATE_OUTCOME_NO_ANSWER
+    reader = subscribe_call(pbx_channel, answer.call)
+    await reader.wait_for(lambda r: r.kinds().count("channel_hung_up") == 2)
+    assert lives(reader.events) == {
+        "Local/281@phones;1": [
+            "channel_created",
+            "channel_state_changed:Ringing",
+            "channel_hung_up:19",
+        ],
+        "Local/281@phones;2": [
+            "channel_created",
+            "hangup_requested",
+            "hangup_requested",
+            "channel_hung_up:19",
+        ],
+    }
+    await reader.close()
+
+
+@pytest.mark.parametrize(
+    ("exten", "status", "cause"), [("280", "BUSY", 17), ("282", "CONGESTION", 34)]
+)
+async def test_dial_to_a_busy_or_congested_phone(
+    pbx_channel: grpc.aio.Channel, exten: str, status: str, cause: int
+) -> None:
+    """201 answers and Dials a phone that refuses: Dial returns, 201 hangs up."""
+    calls = calls_pb2_grpc.CallControlServiceStub(pbx_channel)
+    answer = await calls.Originate(originate_request(exten=exten), timeout=10)
+    reader = subscribe_call(pbx_channel, answer.call)
+    await reader.wait_for(lambda r: r.kinds().count("channel_hung_up") == 4)
+    callee = _refused(exten, cause)
+    assert lives(reader.events) == {
+        "Local/201@phones;1": [
+            "channel_created",
+            "channel_state_changed:Ringing",
+            "channel_state_changed:Up",
+            "dial_started",
+            f"dial_ended:{status}",
+            "hangup_requested",
+            "channel_hung_up:16",
+        ],
+        "Local/201@phones;2": [
+            "channel_created",
+            "channel_state_changed:Up",
+            "hangup_requested",
+            "hangup_requested",
+            "channel_hung_up:16",
+        ],
+        **callee,
+    }
+    await reader.close()
 
 
 async def test_retried_originate_returns_the_first_call(channel: grpc.aio.Channel) -> None:

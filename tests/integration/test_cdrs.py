@@ -17,6 +17,7 @@ import pytest
 from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from telgate.v1 import (
+    calls_pb2,
     calls_pb2_grpc,
     cdrs_pb2,
     cdrs_pb2_grpc,
@@ -34,10 +35,11 @@ from tests.integration.conftest import (
     LAB_SECRET,
     LAB_USER,
     EventReader,
+    channel_shape,
     gateway_settings,
     start_gateway,
 )
-from tests.integration.test_calls import error_info, originate_request
+from tests.integration.test_calls import error_info, originate_request, subscribe_call
 
 REPO = Path(__file__).resolve().parents[2]
 TELGATE = Path(sys.executable).with_name("telgate")
@@ -435,4 +437,81 @@ async def test_stored_cdrs_are_also_events(sim: AmiSimulator, channel: grpc.aio.
     stored = await read_all(channel)
     assert event.cdr_recorded.cdr == stored[-1]
     assert event.name == "telgate.CdrRecorded"
+    await reader.close()
+
+
+# -- the same calls against the simulator and the real Asterisk lab -------------------
+
+A = cdrs_pb2.CDR_DISPOSITION_ANSWERED
+# (channel, destination channel, disposition, last application) of each CDR a call
+# writes, by the extension 201 dials; 202 is hung up from 201's leg once bridged.
+CALL_CDRS = {
+    "202": [
+        ("Local/201@phones;1", "Local/202@phones;1", A, "Dial"),
+        ("Local/201@phones;2", "", A, "Wait"),
+        ("Local/202@phones;2", "", A, ""),  # hung up as it answers
+    ],
+    "280": [
+        ("Local/280@phones;2", "", cdrs_pb2.CDR_DISPOSITION_BUSY, "Busy"),
+        ("Local/201@phones;2", "", A, ""),
+        ("Local/201@phones;1", "Local/280@phones;1", cdrs_pb2.CDR_DISPOSITION_BUSY, "Dial"),
+        ("Local/201@phones;1", "", A, "Hangup"),
+    ],
+    "282": [
+        ("Local/282@phones;2", "", cdrs_pb2.CDR_DISPOSITION_CONGESTION, "Congestion"),
+        ("Local/201@phones;2", "", A, ""),
+        ("Local/201@phones;1", "Local/282@phones;1", cdrs_pb2.CDR_DISPOSITION_CONGESTION, "Dial"),
+        ("Local/201@phones;1", "", A, "Hangup"),
+    ],
+}
+
+
+def _last_app(cdr: cdrs_pb2.Cdr) -> str:
+    return next((f.value for f in cdr.raw_fields if f.name == "LastApplication"), "")
+
+
+@pytest.mark.parametrize("exten", sorted(CALL_CDRS))
+async def test_a_calls_cdrs_arrive_once_each(
+    pbx_gateway: Gateway, pbx_channel: grpc.aio.Channel, exten: str
+) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(pbx_channel)
+    reader = CdrReader(stream(pbx_channel))
+    answer = await calls.Originate(originate_request(exten=exten), timeout=10)
+    events = subscribe_call(pbx_channel, answer.call)
+    if exten == "202":
+        await events.wait_for(
+            lambda r: any(e.bridge_entered.bridge.num_channels == 2 for e in r.events)
+        )
+        await calls.Hangup(
+            calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(unique_id=answer.call.unique_id))
+        )
+    expected = CALL_CDRS[exten]
+    await events.wait_for(lambda r: r.kinds().count("channel_hung_up") == 4)
+
+    def ours(cdrs: list[cdrs_pb2.Cdr]) -> list[cdrs_pb2.Cdr]:
+        # The real lab is shared by the session: a CDR of the previous test's call
+        # may still come in after its channels are gone.
+        return [c for c in cdrs if c.linked_call_id == answer.call.linked_id]
+
+    for _ in range(500):
+        if len(ours(reader.cdrs)) >= len(expected):
+            break
+        await reader.until(len(reader.cdrs) + 1)
+    # Once the gateway has stored all it received, each is there once.
+    await pbx_gateway.cdr_ingest.flush()
+    everything = await read_all(pbx_channel)
+    assert_once_in_order(everything)
+    stored = ours(everything)
+    assert len(stored) == len(expected)
+    got = {
+        (channel_shape(c.channel), channel_shape(c.destination_channel), c.disposition): c
+        for c in stored
+    }
+    assert sorted(got) == sorted(e[:3] for e in expected)
+    # A phone's record names its last application; not checked where the phone
+    # hangs up so soon after answering that it may not have reached PlayTones.
+    for channel, destination, disposition, app in expected:
+        if app:
+            assert _last_app(got[(channel, destination, disposition)]) == app, channel
+    await events.close()
     await reader.close()

@@ -75,11 +75,15 @@ async def test_play_dtmf_errors_and_sent_digits(sim: AmiSimulator) -> None:
         c.send(Action="PlayDTMF", **headers)
         answer = await c.next(lambda m: not m.is_event)
         assert (answer["Response"], answer["Message"]) == ("Error", text)
+    # As the real lab shows it: no event on the channel played into; its Local
+    # partner receives the digit.
+    assert target.endswith(";1")
+    partner = target[:-1] + "2"
     c.send(Action="PlayDTMF", Channel=target, Digit="7")
-    begin = await c.next(_is("DTMFBegin", Channel=target))
-    assert begin["Direction"] == "Sent"
-    end = await c.next(_is("DTMFEnd", Channel=target))
-    assert end["DurationMs"] == "100"
+    begin = await c.next(_is("DTMFBegin"))
+    assert (begin["Channel"], begin["Direction"]) == (partner, "Received")
+    end = await c.next(_is("DTMFEnd"))
+    assert (end["Channel"], end["Direction"], end["DurationMs"]) == (partner, "Received", "100")
     c.close()
 
 

@@ -11,9 +11,10 @@ spied bridge re-set BRIDGEPEER on its members.
 
 DTMF (main/channel.c): a digit *received* on a channel raises DTMFEnd
 (Direction Received, the frame's length; a queued END frame has no Begin); a
-digit *sent* raises DTMFBegin then DTMFEnd (Direction Sent, 100 ms by
+digit *sent* as a frame raises DTMFBegin then DTMFEnd (Direction Sent, 100 ms by
 default). A Local half passes what it is sent to its partner as received, and a
 bridge passes what one member receives to the others as sent (fixture 18).
+PlayDTMF without Receive sends no frame: only the Local partner's events show.
 """
 
 from __future__ import annotations
@@ -214,7 +215,10 @@ class SpyBook:
                 return
             path = self._path_from_bridge(ch, [ch])
         else:
-            path = [(ch, "Sent"), *self._path_from_local(ch, [ch])]
+            # ast_senddigit() hands the digit to the channel driver without a
+            # frame, so the channel itself raises nothing; a Local partner
+            # receives it (the real lab: only `Direction: Received` on the ;2).
+            path = self._path_from_local(ch, [ch])
         dur = duration_ms or DEFAULT_DTMF_MS
         for c, direction in path:
             self._dtmf_event("DTMFBegin", c, digit, direction, None)

@@ -203,13 +203,17 @@ class Engine:
     # -------------------------------------------------------------- channels
 
     def find_channel(self, name: str) -> Channel | None:
-        """A live channel by exact name (case-insensitive, as ast_channel_get_by_name)."""
+        """A live channel by exact name (case-insensitive), else by unique id, as
+        ast_channel_get_by_name does (so every action also takes a Uniqueid)."""
         ch = self.channels.get(name)
         if ch is not None:
             return ch
         low = name.lower()
         for cand in self.channels.values():
             if cand.name.lower() == low:
+                return cand
+        for cand in self.channels.values():
+            if cand.uniqueid == name:
                 return cand
         return None
 
@@ -377,6 +381,7 @@ class Engine:
         *,
         dest_channel: str = "",
         destination: str | None = None,
+        last: tuple[str, str] | None = None,
     ) -> None:
         def fmt(epoch: float | None) -> str:
             if epoch is None:
@@ -400,8 +405,8 @@ class Engine:
                 ("CallerID", f'"{cid_name}" <{source}>'),
                 ("Channel", ch.name),
                 ("DestinationChannel", dest_channel),
-                ("LastApplication", ch.last_app),
-                ("LastData", ch.last_data),
+                ("LastApplication", ch.last_app if last is None else last[0]),
+                ("LastData", ch.last_data if last is None else last[1]),
                 ("StartTime", fmt(start)),
                 ("AnswerTime", fmt(answer)),
                 ("EndTime", fmt(end)),
@@ -483,7 +488,9 @@ class Engine:
                 channel, uid = call.o1.name, call.o1.uniqueid
                 cid_num, cid_name = call.o1.cid_num, call.o1.cid_name
             else:
-                channel, uid = req.channel, UNKNOWN
+                # A failure still names the channel id the client asked for (the real
+                # lab, Asterisk 22: `Uniqueid: <ChannelId>`); without one, none.
+                channel, uid = req.channel, req.channel_id or UNKNOWN
             headers += [("Response", "Success" if ok else "Failure"), ("Channel", channel)]
             if req.application:
                 headers += [("Application", req.application), ("Data", req.data)]
@@ -838,6 +845,9 @@ class Engine:
         """Dial() returned without an answer: the callee pair goes, then the caller's."""
         o1, d1, d2 = call.o1, call.d1, call.d2
         assert o1 is not None and d1 is not None and d2 is not None
+        if status in ("BUSY", "CONGESTION"):
+            self._dial_refused(call, status, cause)
+            return
         self._varset(o1, "DIALSTATUS", status)
         self._dial_event("DialEnd", o1, d1, [("DialStatus", status)])
         for ch in (d2, d1):
@@ -849,6 +859,39 @@ class Engine:
         self._device_state(d1.device, "NOT_INUSE")
         self._newexten(o1, 3, "Hangup", "")
         self._teardown(call, o1, 16, by_action=False)
+
+    def _dial_refused(self, call: Call, status: str, cause: int) -> None:
+        """The dialled phone ran Busy() or Congestion(), as the real lab shows it: the
+        callee's ;1 goes with cause 0 (its ;2 with 17 / 34), then the caller's
+        Hangup() ends its pair; four CDRs, the dial's own BUSY / CONGESTION."""
+        o1, o2, d1, d2 = call.o1, call.o2, call.d1, call.d2
+        assert o1 is not None and o2 is not None and d1 is not None and d2 is not None
+        self._stop(call)
+        ddev = d1.device
+        self._dial_event("DialEnd", o1, d1, [("DialStatus", status)])
+        self._hangup_request(d2, 0)
+        self._cdr(d2, status)
+        self._hangup_request(d2, 16, soft=True)
+        self._hangup(d1, 0)
+        self._hangup(d2, cause)
+        self._device_state(ddev, "NOT_INUSE")
+        self._varset(o1, "DIALSTATUS", status)
+        self._device_state(ddev, "NOT_INUSE")
+        dial_app, dial_data = o1.last_app, o1.last_data
+        self._newexten(o1, 3, "Hangup", "")
+        self._hangup_request(o1, 16, soft=True)
+        self._cdr(o2, "ANSWERED")
+        self._hangup_request(o2, 16)
+        self._hangup_request(o2, 16, soft=True)
+        self._hangup(o2, 16)
+        # The Dial's record (forked when Dial returned), then the caller's own.
+        self._cdr(o1, status, dest_channel=d1.name, last=(dial_app, dial_data))
+        self._cdr(o1, "ANSWERED")
+        self._device_state(o1.device, "NOT_INUSE")
+        self._hangup(o1, 16)
+        self._member_status(o1.device)
+        self._device_state(o1.device, "NOT_INUSE")
+        self._end(call)
 
     # --------------------------------------------------------------- hangups
 

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 # custom/telgate-demo.wav in the lab: 49 s.
 FILE_MS = 49_000
 DEMO_FILE = "custom/telgate-demo"
+# The other sound files the lab has (its espeak-ng prompts); any other name is
+# missing, and ControlPlayback of it ends at once with ERROR.
+LAB_SOUNDS = frozenset(
+    {DEMO_FILE, "beep", "pbx-transfer", "pbx-invalid", "pbx-invalidpark", "vm-goodbye"}
+)
 PLAIN_SKIP_MS = 3000
 CONTROLS = ("stop", "forward", "reverse", "pause", "restart")
 
@@ -42,6 +47,8 @@ class Playing:
     controlled: bool  # ControlPlayback (True) or plain Playback (False)
     skip_ms: int
     leg: DialLeg
+    # Run by an Originate's Application (True) rather than by the dialplan.
+    originated: bool = False
     offset_ms: float = 0.0  # at ``mark``
     mark: float = 0.0  # engine clock of the last offset update
     paused: bool = False
@@ -129,9 +136,15 @@ class PlaybackBook:
             skip = 3000
         engine.o2_talk(o2, leg.prio, leg.tone, leg.talk)
         engine.device_state(o1.device, "INUSE")
-        p = Playing(call, o1, True, skip, leg)
-        # The application returns: the originated channel hangs up.
-        p.done = lambda status, offset: self._hang_up(p, o1, 16, by_dialplan=False)
+        p = Playing(call, o1, True, skip, leg, originated=True)
+        # The application returns: the originated channel hangs up, with cause 0 (the
+        # real lab; no Hangup() ran, so no cause was ever set).
+        p.done = lambda status, offset: self._hang_up(p, o1, 0, by_dialplan=False)
+        if _sound_name(args[0]) not in LAB_SOUNDS:
+            # No such file: ControlPlayback fails before it plays anything.
+            self.playing[o1.name] = p
+            self._finish(p, "ERROR", -1)
+            return
         yield from self._start(p)
 
     def _start(self, p: Playing) -> Generator[float, None, None]:
@@ -224,6 +237,8 @@ class PlaybackBook:
             if p.controlled:
                 self.engine.varset(p.channel, "CPLAYBACKSTATUS", "ERROR")
                 self.engine.varset(p.channel, "CPLAYBACKOFFSET", str(offset))
+        if p.originated and ch is p.channel:
+            cause = 0  # the application returned; nothing set a cause (the real lab)
         self._hang_up(p, ch, cause, by_dialplan=False)
 
     def _hang_up(self, p: Playing, trigger: Channel, cause: int, *, by_dialplan: bool) -> None:
@@ -239,6 +254,16 @@ class PlaybackBook:
             engine.hangup_request(o1, cause)
             engine.hangup_channel(o1, cause)
             engine.hangup_channel(o2, cause)
+        elif p.originated:
+            # The application returned (the real lab): each half's record as it goes.
+            engine.hangup_request(o2, cause)
+            engine.hangup_channel(o1, cause)
+            engine.cdr(o1, "ANSWERED")
+            engine.hangup_request(o2, 16, soft=True)
+            engine.hangup_channel(o2, cause)
+            engine.cdr(o2, "ANSWERED")
+            engine.finish_call(call)
+            return
         else:
             if by_dialplan:
                 # Hangup() in the dialplan (fixture 26, 27).
@@ -250,6 +275,15 @@ class PlaybackBook:
         engine.cdr(o1, "ANSWERED")
         engine.cdr(o2, "ANSWERED")
         engine.finish_call(call)
+
+
+def _sound_name(name: str) -> str:
+    """A sound file name as the lab has it: without a language folder or extension."""
+    name = name.strip()
+    if name.startswith("en/"):
+        name = name[3:]
+    stem, dot, ext = name.rpartition(".")
+    return stem if dot and ext in ("wav", "gsm", "ulaw", "alaw", "sln") else name
 
 
 __all__ = ["CONTROLS", "FILE_MS", "PlaybackBook", "Playing"]

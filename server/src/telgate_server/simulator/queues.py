@@ -133,11 +133,10 @@ class QueueBook:
         return list(self._members)
 
     def members(self, queue: str) -> list[Member]:
-        """A queue's members in app_queue's listing order: for the lab, static members
-        come out in the reverse of queues.conf (its hash container, fixture 19)."""
-        all_members = self._members.get(queue, [])
-        static = [m for m in all_members if not m.dynamic]
-        return list(reversed(static)) + [m for m in all_members if m.dynamic]
+        """A queue's members in app_queue's listing order: the newest first. Static
+        members come out in the reverse of queues.conf (fixture 19) and a member
+        added with QueueAdd comes out before them (the real lab)."""
+        return list(reversed(self._members.get(queue, [])))
 
     def find(self, queue: str, interface: str) -> Member | None:
         """The member ``interface`` of ``queue`` (case-insensitive, as app_queue)."""
