@@ -61,7 +61,7 @@ lint: venv
 
 check: proto-check lint
 
-test: venv
+test: venv test-deps
 	$(BIN)/pytest -q
 
 sim: venv
