@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import time
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -36,6 +37,7 @@ from telgate_server.api.cdrs import CdrServicer
 from telgate_server.api.events import EventServicer, add_event_service, encoder
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
+from telgate_server.api.streams import StreamLimits
 from telgate_server.api.supervision import SupervisionServicer
 from telgate_server.auth.listen import check_listen
 from telgate_server.auth.policy import AccessPolicy
@@ -132,7 +134,16 @@ class Gateway:
         # No interceptor at all when nobody is configured (anonymous, loopback).
         interceptors = [AuthInterceptor(self.access)] if self.access.enabled else []
         self.server = grpc.aio.server(interceptors=interceptors)
+        self.streams = StreamLimits(
+            settings.server.max_streams_per_caller, settings.server.max_streams, self._caller
+        )
         self.port = 0
+
+    def _caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        """Who makes a call, for the per-caller stream bound."""
+        return self.access.caller(
+            context.invocation_metadata() or (), context.auth_context(), context.peer()
+        )
 
     def _cdrs_stored(self, cdrs: list[Cdr]) -> None:
         """Committed CDRs go to StreamCdrs followers and, as `cdr_recorded`
@@ -174,12 +185,15 @@ class Gateway:
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
             CallControlServicer(self.registry, self.settings.originate), s
         )
-        add_event_service(EventServicer(self.hub, self.registry, self.settings.events), s)
+        events = EventServicer(self.hub, self.registry, self.settings.events, self.streams)
+        add_event_service(events, s)
         backends_pb2_grpc.add_BackendServiceServicer_to_server(BackendServicer(self.registry), s)
         supervision_pb2_grpc.add_SupervisionServiceServicer_to_server(
-            SupervisionServicer(self.registry), s
+            SupervisionServicer(self.registry, self.settings.originate), s
         )
-        playback_pb2_grpc.add_PlaybackServiceServicer_to_server(PlaybackServicer(self.registry), s)
+        playback_pb2_grpc.add_PlaybackServiceServicer_to_server(
+            PlaybackServicer(self.registry, self.settings.originate), s
+        )
         queues_pb2_grpc.add_QueueServiceServicer_to_server(QueueServicer(self.registry), s)
         if self.settings.cdr.enabled:
             # The store first: CDRs that arrive once the backends start have a home.
@@ -187,7 +201,7 @@ class Gateway:
             await self.cdr_ingest.start()
             await self.cdr_retention.start()
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(
-                CdrServicer(self.cdr_store, self.cdr_feed, self.settings.cdr), s
+                CdrServicer(self.cdr_store, self.cdr_feed, self.settings.cdr, self.streams), s
             )
         else:
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)

@@ -50,6 +50,14 @@ def originate_params(
         data=req.application.data if dest == "application" else "",
         variables=sorted(req.variables.items()),
         config=config or OriginateConfig(),
+        texts=(
+            ("endpoint", req.endpoint),
+            ("caller_id.number", req.caller_id.number),
+            ("caller_id.name", req.caller_id.name),
+            ("account_code", req.account_code),
+            ("extension.context", req.extension.context),
+            ("extension.extension", req.extension.extension),
+        ),
     )
     timeout = None
     if req.HasField("timeout"):

