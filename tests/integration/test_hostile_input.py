@@ -99,7 +99,7 @@ async def test_sound_files_outside_the_sounds_directory_are_refused(
         assert answer.call.unique_id
 
 
-async def test_dialplan_expressions_in_any_originated_field_are_refused(
+async def test_dialplan_expressions_in_any_field_that_places_or_moves_a_call_are_refused(
     sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
 ) -> None:
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
@@ -113,6 +113,16 @@ async def test_dialplan_expressions_in_any_originated_field_are_refused(
         ("account_code", calls.Originate(originate_request(account_code=expr))),
         ("endpoint", calls.Originate(originate_request(endpoint=f"Local/{expr}@phones"))),
         ("extension.extension", calls.Originate(originate_request(exten=expr))),
+        (
+            "destination.extension",
+            calls.Transfer(
+                calls_pb2.TransferRequest(
+                    type=calls_pb2.TRANSFER_TYPE_REDIRECT,
+                    channel=common_pb2.ChannelRef(name="PJSIP/201-00000001"),
+                    destination=common_pb2.DialplanLocation(context="phones", extension=expr),
+                )
+            ),
+        ),
         (
             "caller_id.name",
             playback.StartPlayback(
@@ -170,3 +180,40 @@ async def test_invalid_durations_and_timestamps_are_invalid_argument(
         assert "heartbeat_interval" in (exc.details() or "")
     await mark(channel)
     assert actions_since(sim, before) == []
+
+
+def _raw(data: bytes) -> bytes:
+    return data
+
+
+# OriginateRequest.endpoint (field 3) holding invalid UTF-8, and bytes that
+# are no protobuf message at all.
+BAD_UTF8 = bytes([0x1A, 3, 0xFF, 0xFE, 0x41])
+CORRUPT = b"\xff\xff\xff\xff"
+
+
+async def test_requests_that_are_not_valid_protobuf_are_invalid_argument(
+    sim: AmiSimulator,
+    gateway: Gateway,
+    channel: grpc.aio.Channel,
+    caplog: Any,
+) -> None:
+    # They answered UNKNOWN "Unexpected DecodeError", each with a traceback
+    # logged at ERROR.
+    before = len(sim.actions)
+    originate = channel.unary_unary("/telgate.v1.CallControlService/Originate", _raw, _raw)
+    subscribe = channel.unary_stream("/telgate.v1.EventService/Subscribe", _raw, _raw)
+    stream_cdrs = channel.unary_stream("/telgate.v1.CdrService/StreamCdrs", _raw, _raw)
+    attempts = [
+        ("OriginateRequest", "bad UTF-8", originate(BAD_UTF8)),
+        ("OriginateRequest", "corrupt", originate(CORRUPT)),
+        ("SubscribeRequest", "bad UTF-8", subscribe(bytes([0x22, 2, 0xFF, 0xFE])).read()),
+        ("StreamCdrsRequest", "corrupt", stream_cdrs(CORRUPT).read()),
+    ]
+    for type_name, reason, attempt in attempts:
+        exc = await refused(attempt, grpc.StatusCode.INVALID_ARGUMENT)
+        details = exc.details() or ""
+        assert f"not a valid telgate.v1.{type_name}" in details and reason in details, details
+    await mark(channel)
+    assert actions_since(sim, before) == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

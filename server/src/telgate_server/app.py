@@ -34,6 +34,7 @@ from telgate_server.api.auth import AuthInterceptor
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
+from telgate_server.api.decode import DecodeInterceptor
 from telgate_server.api.events import EventServicer, add_event_service, encoder
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
@@ -132,7 +133,10 @@ class Gateway:
         tls = settings.server.tls
         self.certificates = ServerCertificates(tls) if tls is not None else None
         # No interceptor at all when nobody is configured (anonymous, loopback).
-        interceptors = [AuthInterceptor(self.access)] if self.access.enabled else []
+        # The decoding one outermost: it only swaps the request deserializer.
+        interceptors: list[grpc.aio.ServerInterceptor] = [DecodeInterceptor()]
+        if self.access.enabled:
+            interceptors.append(AuthInterceptor(self.access))
         self.server = grpc.aio.server(interceptors=interceptors)
         self.streams = StreamLimits(
             settings.server.max_streams_per_caller, settings.server.max_streams, self._caller

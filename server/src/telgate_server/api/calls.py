@@ -143,6 +143,14 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
             raise errors.InvalidArgument(
                 "type is required: BLIND, ATTENDED or REDIRECT", metadata={"field": "type"}
             )
+        validation.check_no_expressions(
+            (
+                (f"{where}.{part}", getattr(getattr(request, where), part))
+                for where in ("destination", "extra_destination")
+                for part in ("context", "extension")
+            ),
+            self.originate,
+        )
         for where in ("destination", "extra_destination"):
             if getattr(request, where).priority < 0:
                 raise errors.InvalidArgument(

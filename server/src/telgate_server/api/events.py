@@ -24,6 +24,7 @@ from telgate.v1 import events_pb2
 
 from telgate_server import errors
 from telgate_server.api import convert, validation, wire
+from telgate_server.api.decode import check_decoded
 from telgate_server.api.status import abort, abort_with
 from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
@@ -262,6 +263,7 @@ class EventServicer:
         self, request: events_pb2.SubscribeRequest
     ) -> tuple[Subscription, Gap | None, int, float]:
         """The subscription a request asks for, with its gap, batch size and heartbeat."""
+        check_decoded(request)
         validation.check_request(request)
         if request.max_batch_size < 0:
             raise errors.InvalidArgument(
