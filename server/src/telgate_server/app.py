@@ -30,7 +30,7 @@ from telgate.v1 import (
 )
 
 from telgate_server.api import cdr_convert, unimplemented
-from telgate_server.api.auth import AuthInterceptor
+from telgate_server.api.auth import AuthInterceptor, redact_metadata_logs
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
@@ -130,6 +130,7 @@ class Gateway:
         # Tokens and certificate files are read now: a wrong one stops the
         # start with a ConfigError, before any backend connects.
         self.access = AccessPolicy.from_config(settings.auth)
+        redact_metadata_logs()
         tls = settings.server.tls
         self.certificates = ServerCertificates(tls) if tls is not None else None
         # No interceptor at all when nobody is configured (anonymous, loopback).
