@@ -69,7 +69,7 @@ async def test_queue_agi_argument_hidden_by_quotes_or_parentheses_is_refused(
     assert answer.call.unique_id
 
 
-async def test_sound_files_outside_the_sounds_directory_are_refused(
+async def test_sound_files_outside_the_sounds_directory_or_urls_are_refused(
     sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
 ) -> None:
     # StartPlayback refuses these recording names; Originate into the allowed
@@ -85,6 +85,9 @@ async def test_sound_files_outside_the_sounds_directory_are_refused(
         ("Dial", "PJSIP/202,30,A(/var/spool/asterisk/monitor/secret)"),
         ("Dial", "PJSIP/202,30,A(hello^../../../etc/x)"),
         ("Queue", "support,,,/var/spool/asterisk/monitor/secret"),
+        # Fetched by the PBX (res_http_media_cache): any address it can reach.
+        ("Playback", "http://169.254.169.254/latest/meta-data/iam"),
+        ("ControlPlayback", "https://intranet.example/admin?x=1,3000"),
     ):
         exc = await refused(calls.Originate(into(app, data)), grpc.StatusCode.INVALID_ARGUMENT)
         assert "sounds directory" in (exc.details() or ""), exc.details()

@@ -333,6 +333,8 @@ def separate_args(data: str) -> list[str]:
 # `ControlPlayback(../../x)`): Asterisk plays any file it can read, so the
 # sound files an application names stay relative to the sounds directory.
 _ABSOLUTE_PATH = re.compile(r"(?:^|[(&^|])/")
+# Playback and the other file players fetch these (res_http_media_cache).
+_MEDIA_URL = re.compile(r"https?://", re.IGNORECASE)
 _PARENT_DIR = re.compile(r"(?:^|[(&^|/])\.\.(?:$|[/)&^|])")
 
 
@@ -374,6 +376,13 @@ def check_originate(
                     "application.data",
                     f"application.data argument {quote(arg)} names a file outside the sounds "
                     "directory (an absolute path or '..'); sound files are relative to it",
+                )
+            if _MEDIA_URL.search(arg):
+                # The PBX would request any address it can reach.
+                raise _invalid(
+                    "application.data",
+                    f"application.data argument {quote(arg)} is an http(s) URL, which the PBX "
+                    "would fetch; sound files are names relative to the sounds directory",
                 )
         if not config.allow_expressions and (
             _EXPRESSION.search(data) or any(_EXPRESSION.search(a) for a in args)
