@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf.descriptor import FieldDescriptor
 from telgate.v1 import (
     calls_pb2,
     calls_pb2_grpc,
@@ -22,11 +23,21 @@ from telgate.v1 import (
     supervision_pb2,
     supervision_pb2_grpc,
 )
+from telgate_server.api.validation import limit_of
 from telgate_server.app import Gateway
+from telgate_server.errors import QUOTE_CHARS
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.integration.test_calls import error_info, originate_request
-from tests.integration.test_input_limits import actions_since, mark
+from tests.integration.test_input_limits import (
+    NOT_CALLED,
+    actions_since,
+    call,
+    leaf_paths,
+    mark,
+    methods,
+    with_value,
+)
 
 
 async def refused(call: Any, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
@@ -220,3 +231,30 @@ async def test_requests_that_are_not_valid_protobuf_are_invalid_argument(
     await mark(channel)
     assert actions_since(sim, before) == []
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_no_error_quotes_more_than_a_short_prefix_of_any_field(
+    sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
+) -> None:
+    # Each string field at its full length, in characters that pass the
+    # bounds but fail later checks or the PBX: whatever refuses the request
+    # quotes at most 40 characters of it (PauseMember / RemoveMember quoted
+    # a missing member's interface and queue whole).
+    errors = 0
+    for method in methods():
+        if method.full_name in NOT_CALLED:
+            continue
+        descriptor = method.input_type
+        for path in leaf_paths(descriptor, FieldDescriptor.TYPE_STRING):
+            limit = limit_of(path[-1].containing_type, path[-1].name)
+            assert limit is not None
+            for char in "Q/7":
+                request = with_value(descriptor, path, char * limit.chars)
+                try:
+                    await call(channel, method, request)
+                except grpc.aio.AioRpcError as exc:
+                    errors += 1
+                    assert char * (QUOTE_CHARS + 1) not in (exc.details() or ""), (
+                        f"{method.name} {'.'.join(p.name for p in path)}: {exc.details()}"
+                    )
+    assert errors > 200
