@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc, events_pb2, events_pb2_grpc
 from telgate_server.auth.policy import AccessPolicy, ClientCertRoles
 from telgate_server.auth.roles import Role
@@ -104,3 +105,42 @@ def test_the_caller_is_the_token_else_the_peer_address() -> None:
     assert policy.caller(bearer("unknown" * 4), None, peer) == "peer ipv4:192.0.2.7"
     assert policy.caller((), None, "ipv6:[::1]:5") == "peer ipv6:[::1]"
     assert policy.caller((), None, "unix:/run/telgate.sock") == "peer unix:/run/telgate.sock"
+
+
+async def test_anonymous_health_watch_streams_are_bounded_too(sim: AmiSimulator) -> None:
+    # Health needs no token: Watch streams were the one stream anyone could
+    # open without end.
+    settings = settings_with(
+        sim.port, auth=token_auth(), server={"max_streams_per_caller": 2, "max_streams": 10}
+    )
+    gateway = await running(settings)
+    streams: list[Any] = []
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+            health: Any = health_pb2_grpc.HealthStub(channel)  # its stubs lack Watch
+            for _ in range(2):
+                stream = health.Watch(health_pb2.HealthCheckRequest(service=""))
+                streams.append(stream)
+                answer = await stream.read()
+                assert answer.status == health_pb2.HealthCheckResponse.SERVING
+            third = health.Watch(health_pb2.HealthCheckRequest(service="x" * 1000))
+            try:
+                await third.read()
+                raise AssertionError("a third anonymous Watch was opened")
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, exc
+                assert "server.max_streams_per_caller" in (exc.details() or "")
+            # A token holder on the same host is another caller.
+            events = events_pb2_grpc.EventServiceStub(channel)
+            subscribed = events.Subscribe(
+                events_pb2.SubscribeRequest(), metadata=bearer(token("everything"))
+            )
+            streams.append(subscribed)
+            await subscribed.read()
+            assert gateway.streams.held_by("peer ipv4:127.0.0.1") == 2
+            streams[0].cancel()
+            await until(lambda: gateway.streams.held_by("peer ipv4:127.0.0.1") == 1)
+    finally:
+        for stream in streams:
+            stream.cancel()
+        await gateway.stop(0)

@@ -36,6 +36,7 @@ from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
 from telgate_server.api.decode import DecodeInterceptor
 from telgate_server.api.events import EventServicer, add_event_service, encoder
+from telgate_server.api.health import BoundedHealthServicer
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
 from telgate_server.api.streams import StreamLimits
@@ -126,7 +127,6 @@ class Gateway:
             for backend in backends.values():
                 if isinstance(backend, CdrSource):
                     backend.on_cdr(self.cdr_ingest.submit)
-        self.health = health.aio.HealthServicer()
         # Tokens and certificate files are read now: a wrong one stops the
         # start with a ConfigError, before any backend connects.
         self.access = AccessPolicy.from_config(settings.auth)
@@ -142,6 +142,7 @@ class Gateway:
         self.streams = StreamLimits(
             settings.server.max_streams_per_caller, settings.server.max_streams, self._caller
         )
+        self.health = BoundedHealthServicer(self.streams)
         self.port = 0
 
     def _caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:

@@ -100,8 +100,9 @@ class ServerConfig(StrictModel):
     batch_helper_threads: bool = True
     # TLS (and mutual TLS with a client CA) on the gRPC port; plaintext when unset.
     tls: TlsConfig | None = None
-    # Server streams (Subscribe, StreamCdrs) open at once: per caller (a
-    # token, a client certificate, or an anonymous peer's address) and in all.
+    # Server streams (Subscribe, StreamCdrs, health Watch) open at once: per
+    # caller (a token, a client certificate, or an anonymous peer's address)
+    # and in all.
     max_streams_per_caller: int = Field(default=100, ge=1)
     max_streams: int = Field(default=1000, ge=1)
 
