@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc, events_pb2, events_pb2_grpc
 from telgate_server.auth.policy import AccessPolicy, ClientCertRoles
 from telgate_server.auth.roles import Role
@@ -107,7 +108,7 @@ def test_the_caller_is_the_token_else_the_peer_address() -> None:
     assert policy.caller((), None, "unix:/run/telgate.sock") == "peer unix:/run/telgate.sock"
 
 
-async def test_anonymous_health_watch_streams_are_bounded_too(sim: AmiSimulator) -> None:
+async def test_anonymous_health_and_reflection_streams_are_bounded_too(sim: AmiSimulator) -> None:
     # Health needs no token: Watch streams were the one stream anyone could
     # open without end.
     settings = settings_with(
@@ -130,6 +131,17 @@ async def test_anonymous_health_watch_streams_are_bounded_too(sim: AmiSimulator)
             except grpc.aio.AioRpcError as exc:
                 assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, exc
                 assert "server.max_streams_per_caller" in (exc.details() or "")
+            # Reflection streams (open too) count as well.
+            # (its stubs are typed for the sync API)
+            reflect: Any = reflection_pb2_grpc.ServerReflectionStub(channel)  # type: ignore[arg-type]
+            info = reflect.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+            )
+            try:
+                await info.read()
+                raise AssertionError("a third anonymous stream (reflection) was opened")
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, exc
             # A token holder on the same host is another caller.
             events = events_pb2_grpc.EventServiceStub(channel)
             subscribed = events.Subscribe(
@@ -140,6 +152,12 @@ async def test_anonymous_health_watch_streams_are_bounded_too(sim: AmiSimulator)
             assert gateway.streams.held_by("peer ipv4:127.0.0.1") == 2
             streams[0].cancel()
             await until(lambda: gateway.streams.held_by("peer ipv4:127.0.0.1") == 1)
+            info = reflect.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+            )
+            streams.append(info)
+            listed = await info.read()  # the freed place took it
+            assert "telgate.v1.EventService" in str(listed)
     finally:
         for stream in streams:
             stream.cancel()

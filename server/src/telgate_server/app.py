@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from telgate.v1 import (
     backends_pb2,
     backends_pb2_grpc,
@@ -36,7 +36,7 @@ from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
 from telgate_server.api.decode import DecodeInterceptor
 from telgate_server.api.events import EventServicer, add_event_service, encoder
-from telgate_server.api.health import BoundedHealthServicer
+from telgate_server.api.open_services import BoundedHealthServicer, BoundedReflectionServicer
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
 from telgate_server.api.streams import StreamLimits
@@ -215,8 +215,9 @@ class Gateway:
             unimplemented.RoutingServicer(), s
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, s)
-        reflection.enable_server_reflection(
-            [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], s
+        names = [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME]
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
+            BoundedReflectionServicer(names, self.streams), s
         )
         address = listen or self.settings.server.listen
         if self.certificates is not None:
