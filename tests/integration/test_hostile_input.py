@@ -258,3 +258,29 @@ async def test_no_error_quotes_more_than_a_short_prefix_of_any_field(
                         f"{method.name} {'.'.join(p.name for p in path)}: {exc.details()}"
                     )
     assert errors > 200
+
+
+async def test_variables_the_pbx_runs_as_commands_are_refused(
+    sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
+) -> None:
+    # MONITOR_EXEC (res_monitor) and FreePBX/Issabel's MIXMON_POST are shell
+    # commands the PBX runs when a recording stops; MIXMON_DIR is where it
+    # writes recordings. Set on an originated call, they were sent as is.
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    before = len(sim.actions)
+    for name in (
+        "MIXMON_POST",
+        "__MIXMON_POST",
+        "monitor_exec",
+        "_MONITOR_EXEC_ARGS",
+        "MIXMON_DIR",
+    ):
+        request = originate_request(variables={name: "touch /tmp/pwned"})
+        exc = await refused(calls.Originate(request), grpc.StatusCode.PERMISSION_DENIED)
+        assert "originate.denied_variables" in (exc.details() or ""), exc.details()
+        assert error_info(exc).reason == "ERROR_REASON_ORIGINATE_NOT_ALLOWED"
+    await mark(channel)
+    assert actions_since(sim, before) == []
+    # Other plain variables still go.
+    answer = await calls.Originate(originate_request(variables={"MIXMON_NOTE": "x"}))
+    assert answer.call.unique_id

@@ -390,6 +390,7 @@ def check_originate(
             raise _expression_denied("application.data")
     check_no_expressions(texts, config)
     allowed_functions = {f.upper() for f in config.allowed_variable_functions}
+    denied_variables = {v.lstrip("_").upper() for v in config.denied_variables}
     for name, value in variables:
         field = f"variables[{quote(name)}]"
         function = _FUNCTION_VARIABLE.fullmatch(name)
@@ -411,6 +412,13 @@ def check_originate(
                 "variables",
                 f"variable name {quote(name)} is neither a channel variable (letters, "
                 "digits, '_'; '_' or '__' first to inherit) nor FUNCTION(arguments)",
+            )
+        elif name.lstrip("_").upper() in denied_variables:
+            raise errors.PermissionDenied(
+                f"variables: {quote(name)} is a channel variable the PBX runs as a command or "
+                "uses as a path (the gateway setting originate.denied_variables lists them)",
+                reason="ORIGINATE_NOT_ALLOWED",
+                metadata={"field": "variables", "setting": "originate.denied_variables"},
             )
         if _VALUE_MANGLED.search(value):
             raise _invalid(
