@@ -178,10 +178,11 @@ class AmiQueues:
         inputs are quoted short (errors.quote), whatever their length."""
         if response.name == "Success":
             return
-        text = response.get("Message") or ""
+        full = response.get("Message") or ""
+        text = actions.pbx_text(full)
         meta = {"backend": self.backend, "pbx_message": text, "queue": queue}
         where = f"queue {errors.quote(queue)}" if queue else "any queue"
-        low = text.lower()
+        low = full.lower()
         if "already there" in low:
             raise errors.AlreadyExists(
                 f"{errors.quote(interface)} is already a member of {where} (the PBX says: {text})",
