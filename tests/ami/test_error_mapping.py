@@ -74,3 +74,22 @@ def test_queue_errors_map_to_status(text: str, code: grpc.StatusCode) -> None:
 
 def test_success_is_not_an_error() -> None:
     raise_for(Message([("Response", "Success")]), backend="pbx", action="Ping")
+
+
+def test_a_pbx_sentence_repeating_a_long_input_is_quoted_short() -> None:
+    # Redirect answers `Channel does not exist: <name>` with the 255-character
+    # name the caller sent; the error showed all of it.
+    name = "PJSIP/" + "x" * 249
+    response = Message(
+        [("Response", "Error"), ("ActionID", "x"), ("Message", f"Channel does not exist: {name}")]
+    )
+    with pytest.raises(errors.NotFound) as info:
+        raise_for(response, backend="pbx", action="Redirect", subject="named 'PJSIP/x'")
+    assert "x" * 41 not in info.value.message
+    assert "x" * 41 not in info.value.metadata["pbx_message"]
+    assert "(279 characters)" in info.value.message
+    queues = AmiQueues("pbx", None)  # type: ignore[arg-type]
+    response = Message([("Response", "Error"), ("ActionID", "x"), ("Message", "Q" * 300)])
+    with pytest.raises(errors.GatewayError) as failed:
+        queues._raise(response, "QueueAdd", "support", "Local/203@phones/n")
+    assert "Q" * 65 not in failed.value.message

@@ -173,6 +173,43 @@ def test_queue_with_an_agi_argument_needs_agi_allowed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("data", "args"),
+    [
+        # What __ast_app_separate_args (main/app.c) makes of each.
+        ("a,b,,c", ["a", "b", "", "c"]),
+        ("a,", ["a", ""]),
+        ('q,"t,x",y', ["q", "t,x", "y"]),
+        ("q,(,x),y", ["q", "(,x)", "y"]),
+        ("q,[,],y", ["q", "[,]", "y"]),
+        ("q,t\\,x,y", ["q", "t,x", "y"]),
+        ("q,a)b,c", ["q", "a)b", "c"]),
+        ('q,"(",x', ["q", "(,x"]),
+        ("", [""]),
+    ],
+)
+def test_application_data_splits_as_asterisk_splits_it(data: str, args: list[str]) -> None:
+    assert validation.separate_args(data) == args
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "/etc/passwd",
+        "..",
+        "a/../../b",
+        "hello&/tmp/x",
+        "x,A(/tmp/y)",
+        "x,A(a^/tmp/y)",
+        '"/etc/passwd"',
+        "\\/etc/passwd",
+    ],
+)
+def test_sound_files_stay_relative(data: str) -> None:
+    with pytest.raises(errors.InvalidArgument, match="sounds directory"):
+        _originate("Playback", data)
+
+
+@pytest.mark.parametrize(
     ("name", "value"),
     [
         ("SHELL(id)", "1"),

@@ -180,3 +180,37 @@ async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_
     again, gap = hub.subscribe(EVERYTHING, after=3)
     assert gap is None
     assert [r[SEQUENCE] for r in again.take(100)] == list(range(4, 26))
+
+
+def test_subscribing_touches_only_the_new_filters_own_index_entries() -> None:
+    # A caller opening and closing streams must not cost every subscriber's
+    # filter: the index was rebuilt whole on each (un)subscribe (80 ms on the
+    # event loop with 1,000 subscribers of 1,000 keys). Entries of other keys
+    # stay the very same objects; the index still says what a rebuild would.
+    hub = EventHub(encoded)
+    others = [
+        hub.subscribe(EventFilter.build(unique_ids=[f"u{i}-{k}" for k in range(50)]))[0]
+        for i in range(20)
+    ]
+    firehose = hub.subscribe(EventFilter())[0]
+    before = {key: subs for key, subs in hub._index[1].items()}
+    assert len(before) == 1000
+    churn = [hub.subscribe(EventFilter.build(unique_ids=["mine", "u3-7"]))[0] for _ in range(3)]
+    untouched = [key for key, subs in hub._index[1].items() if subs is before.get(key)]
+    assert len(untouched) == 999  # all but u3-7, which gained the new filters
+    assert hub._index[1]["mine"] == tuple(churn)
+    assert hub._index[1]["u3-7"] == (others[3], *churn)
+    churn[1].close()
+    others[3].close()
+    assert hub._index[1]["u3-7"] == (churn[0], churn[2])
+    for sub in (churn[0], churn[2]):
+        sub.close()
+    assert "mine" not in hub._index[1] and "u3-7" not in hub._index[1]
+    assert hub._firehose == (firehose,)
+    # Events still reach exactly the matching subscribers.
+    hub.publish(_event(1, linked=""))
+    event = _event(2)
+    event.unique_id = "u5-0"
+    hub.publish(event)
+    assert [s.queued for s in others[4:7]] == [0, 1, 0]
+    assert firehose.queued == 2

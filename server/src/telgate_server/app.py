@@ -6,10 +6,11 @@ import asyncio
 import functools
 import logging
 import time
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from telgate.v1 import (
     backends_pb2,
     backends_pb2_grpc,
@@ -29,13 +30,16 @@ from telgate.v1 import (
 )
 
 from telgate_server.api import cdr_convert, unimplemented
-from telgate_server.api.auth import AuthInterceptor
+from telgate_server.api.auth import AuthInterceptor, redact_metadata_logs
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
+from telgate_server.api.decode import DecodeInterceptor
 from telgate_server.api.events import EventServicer, add_event_service, encoder
+from telgate_server.api.open_services import BoundedHealthServicer, BoundedReflectionServicer
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
+from telgate_server.api.streams import StreamLimits
 from telgate_server.api.supervision import SupervisionServicer
 from telgate_server.auth.listen import check_listen
 from telgate_server.auth.policy import AccessPolicy
@@ -139,16 +143,29 @@ class Gateway:
                     backend.on_cdr(continuity.submit)
                     backend.on_status(continuity.on_status)
                     self.cdr_continuity.append(continuity)
-        self.health = health.aio.HealthServicer()
         # Tokens and certificate files are read now: a wrong one stops the
         # start with a ConfigError, before any backend connects.
         self.access = AccessPolicy.from_config(settings.auth)
+        redact_metadata_logs()
         tls = settings.server.tls
         self.certificates = ServerCertificates(tls) if tls is not None else None
         # No interceptor at all when nobody is configured (anonymous, loopback).
-        interceptors = [AuthInterceptor(self.access)] if self.access.enabled else []
+        # The decoding one outermost: it only swaps the request deserializer.
+        interceptors: list[grpc.aio.ServerInterceptor] = [DecodeInterceptor()]
+        if self.access.enabled:
+            interceptors.append(AuthInterceptor(self.access))
         self.server = grpc.aio.server(interceptors=interceptors)
+        self.streams = StreamLimits(
+            settings.server.max_streams_per_caller, settings.server.max_streams, self._caller
+        )
+        self.health = BoundedHealthServicer(self.streams)
         self.port = 0
+
+    def _caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        """Who makes a call, for the per-caller stream bound."""
+        return self.access.caller(
+            context.invocation_metadata() or (), context.auth_context(), context.peer()
+        )
 
     def _cdrs_stored(self, cdrs: list[Cdr]) -> None:
         """Committed CDRs go to StreamCdrs followers and, as `cdr_recorded`
@@ -209,12 +226,15 @@ class Gateway:
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
             CallControlServicer(self.registry, self.settings.originate), s
         )
-        add_event_service(EventServicer(self.hub, self.registry, self.settings.events), s)
+        events = EventServicer(self.hub, self.registry, self.settings.events, self.streams)
+        add_event_service(events, s)
         backends_pb2_grpc.add_BackendServiceServicer_to_server(BackendServicer(self.registry), s)
         supervision_pb2_grpc.add_SupervisionServiceServicer_to_server(
-            SupervisionServicer(self.registry), s
+            SupervisionServicer(self.registry, self.settings.originate), s
         )
-        playback_pb2_grpc.add_PlaybackServiceServicer_to_server(PlaybackServicer(self.registry), s)
+        playback_pb2_grpc.add_PlaybackServiceServicer_to_server(
+            PlaybackServicer(self.registry, self.settings.originate), s
+        )
         queues_pb2_grpc.add_QueueServiceServicer_to_server(QueueServicer(self.registry), s)
         if self.settings.cdr.enabled:
             # The store first: CDRs that arrive once the backends start have a home.
@@ -224,7 +244,7 @@ class Gateway:
             for continuity in self.cdr_continuity:
                 await continuity.prepare()
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(
-                CdrServicer(self.cdr_store, self.cdr_feed, self.settings.cdr), s
+                CdrServicer(self.cdr_store, self.cdr_feed, self.settings.cdr, self.streams), s
             )
         else:
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)
@@ -232,8 +252,9 @@ class Gateway:
             unimplemented.RoutingServicer(), s
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, s)
-        reflection.enable_server_reflection(
-            [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], s
+        names = [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME]
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
+            BoundedReflectionServicer(names, self.streams), s
         )
         address = listen or self.settings.server.listen
         if self.certificates is not None:

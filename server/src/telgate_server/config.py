@@ -173,6 +173,11 @@ class ServerConfig(StrictModel):
     batch_helper_threads: bool = True
     # TLS (and mutual TLS with a client CA) on the gRPC port; plaintext when unset.
     tls: TlsConfig | None = None
+    # Server streams (Subscribe, StreamCdrs, health Watch) open at once: per
+    # caller (a token, a client certificate, or an anonymous peer's address)
+    # and in all.
+    max_streams_per_caller: int = Field(default=100, ge=1)
+    max_streams: int = Field(default=1000, ge=1)
 
 
 class EventsConfig(StrictModel):
@@ -215,6 +220,11 @@ DEFAULT_ORIGINATE_APPLICATIONS = (
 )
 # Dialplan functions an Originate variable may write (`CALLERID(name)=...`).
 DEFAULT_VARIABLE_FUNCTIONS = ("CALLERID", "CONNECTEDLINE", "CDR", "PJSIP_HEADER")
+# Channel variables a PBX runs as a shell command or uses as a path: res_monitor's
+# MONITOR_EXEC (+ _ARGS), run when a Monitor with the `m` option stops (Asterisk
+# up to 20), and the FreePBX / Issabel dialplan's MIXMON_POST (MixMonitor's
+# post-recording command) and MIXMON_DIR (where recordings are written).
+DEFAULT_DENIED_VARIABLES = ("MONITOR_EXEC", "MONITOR_EXEC_ARGS", "MIXMON_POST", "MIXMON_DIR")
 
 
 class OriginateConfig(StrictModel):
@@ -226,6 +236,9 @@ class OriginateConfig(StrictModel):
     allowed_variable_functions: list[str] = Field(
         default_factory=lambda: list(DEFAULT_VARIABLE_FUNCTIONS)
     )
+    # Plain channel variables an Originate may not set (compared
+    # case-insensitively, with any `_` / `__` inheritance prefix removed).
+    denied_variables: list[str] = Field(default_factory=lambda: list(DEFAULT_DENIED_VARIABLES))
     # `${...}` / `$[...]` in application data or variable values.
     allow_expressions: bool = False
 

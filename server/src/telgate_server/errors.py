@@ -93,3 +93,9 @@ class AlreadyExists(GatewayError):
     """What the caller wants to create is already there (ALREADY_EXISTS)."""
 
     reason = "PBX_REJECTED"
+
+
+class ResourceExhausted(GatewayError):
+    """A caller holds as many of something as the gateway allows (RESOURCE_EXHAUSTED)."""
+
+    reason = "TOO_MANY_STREAMS"

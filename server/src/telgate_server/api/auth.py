@@ -24,6 +24,32 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
+class _RedactMetadata(logging.Filter):
+    """grpc's Cython layer logs a metadata value that is not UTF-8 whole, at
+    ERROR with a traceback ("Invalid encoding on b'Bearer <token>...'"): a
+    caller's token, one wrong byte away from valid, would reach the log, and
+    anyone could fill it. The record keeps saying what happened, not the value."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("Invalid encoding on"):
+            record.msg = "a call's metadata holds a value that is not UTF-8 (value not logged)"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_REDACT = _RedactMetadata()
+
+
+def redact_metadata_logs() -> None:
+    """Keeps metadata values (tokens) out of grpc's own log records (idempotent)."""
+    logger = logging.getLogger("grpc._cython.cygrpc")
+    if _REDACT not in logger.filters:
+        logger.addFilter(_REDACT)
+
+
 def _log(method: str, refusal: Refusal) -> None:
     # Anonymous refusals at DEBUG: anyone can send those, and logs must not flood.
     level = logging.DEBUG if refusal.code is grpc.StatusCode.UNAUTHENTICATED else logging.INFO

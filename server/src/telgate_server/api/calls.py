@@ -50,6 +50,14 @@ def originate_params(
         data=req.application.data if dest == "application" else "",
         variables=sorted(req.variables.items()),
         config=config or OriginateConfig(),
+        texts=(
+            ("endpoint", req.endpoint),
+            ("caller_id.number", req.caller_id.number),
+            ("caller_id.name", req.caller_id.name),
+            ("account_code", req.account_code),
+            ("extension.context", req.extension.context),
+            ("extension.extension", req.extension.extension),
+        ),
     )
     timeout = None
     if req.HasField("timeout"):
@@ -135,6 +143,14 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
             raise errors.InvalidArgument(
                 "type is required: BLIND, ATTENDED or REDIRECT", metadata={"field": "type"}
             )
+        validation.check_no_expressions(
+            (
+                (f"{where}.{part}", getattr(getattr(request, where), part))
+                for where in ("destination", "extra_destination")
+                for part in ("context", "extension")
+            ),
+            self.originate,
+        )
         for where in ("destination", "extra_destination"):
             if getattr(request, where).priority < 0:
                 raise errors.InvalidArgument(

@@ -12,6 +12,7 @@ from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 from telgate_server import errors
 from telgate_server.api import cdr_convert, paging
 from telgate_server.api.status import streaming, unary
+from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.store import CdrStore
 from telgate_server.cdr.stream import CdrFeed
@@ -37,10 +38,17 @@ def token_cursor(token: str) -> int:
 class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
     """The CDR API over the store and the live feed."""
 
-    def __init__(self, store: CdrStore, feed: CdrFeed, config: CdrConfig) -> None:
+    def __init__(
+        self,
+        store: CdrStore,
+        feed: CdrFeed,
+        config: CdrConfig,
+        streams: StreamLimits | None = None,
+    ) -> None:
         self.store = store
         self.feed = feed
         self.config = config
+        self.streams = streams or unlimited()
 
     @unary
     async def ListCdrs(
@@ -79,11 +87,12 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
             )
         max_batch = min(request.max_batch_size or self.config.max_batch, self.config.max_batch)
         flt = cdr_convert.cdr_filter(request.filter)
-        async for batch in self.feed.stream(
-            request.after_cursor, flt, follow=request.follow, max_batch=max_batch
-        ):
-            for response in responses(batch):
-                yield response
+        with self.streams.open(context):
+            async for batch in self.feed.stream(
+                request.after_cursor, flt, follow=request.follow, max_batch=max_batch
+            ):
+                for response in responses(batch):
+                    yield response
 
 
 def responses(batch: list[Cdr | CdrGap]) -> list[cdrs_pb2.StreamCdrsResponse]:

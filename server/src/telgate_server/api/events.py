@@ -24,7 +24,9 @@ from telgate.v1 import events_pb2
 
 from telgate_server import errors
 from telgate_server.api import convert, validation, wire
+from telgate_server.api.decode import check_decoded
 from telgate_server.api.status import abort, abort_with
+from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, Gap, SubscriberTooSlow, Subscription
@@ -195,10 +197,17 @@ def event_filter(f: events_pb2.EventFilter, registry: BackendRegistry) -> EventF
 class EventServicer:
     """telgate.v1.EventService (registered by :func:`add_event_service`)."""
 
-    def __init__(self, hub: EventHub, registry: BackendRegistry, config: EventsConfig) -> None:
+    def __init__(
+        self,
+        hub: EventHub,
+        registry: BackendRegistry,
+        config: EventsConfig,
+        streams: StreamLimits | None = None,
+    ) -> None:
         self.hub = hub
         self.registry = registry
         self.config = config
+        self.streams = streams or unlimited()
 
     async def Subscribe(
         self, request: events_pb2.SubscribeRequest, context: Ctx
@@ -210,7 +219,12 @@ class EventServicer:
         # Gateway errors are mapped here rather than by @streaming: one async
         # generator less on the path of every batch.
         try:
-            sub, gap, max_batch, heartbeat = self._open(request)
+            slot = self.streams.open(context)
+            try:
+                sub, gap, max_batch, heartbeat = self._open(request)
+            except BaseException:
+                slot.close()
+                raise
         except errors.GatewayError as exc:
             await abort(context, exc)
         epoch = self.hub.epoch
@@ -243,11 +257,13 @@ class EventServicer:
             )
         finally:
             sub.close()
+            slot.close()
 
     def _open(
         self, request: events_pb2.SubscribeRequest
     ) -> tuple[Subscription, Gap | None, int, float]:
         """The subscription a request asks for, with its gap, batch size and heartbeat."""
+        check_decoded(request)
         validation.check_request(request)
         if request.max_batch_size < 0:
             raise errors.InvalidArgument(
@@ -257,9 +273,9 @@ class EventServicer:
         heartbeat = self.config.heartbeat_interval
         if request.HasField("heartbeat_interval"):
             asked = request.heartbeat_interval.ToNanoseconds() / 1e9
-            if asked > MAX_HEARTBEAT:
+            if not 0 <= asked <= MAX_HEARTBEAT:
                 raise errors.InvalidArgument(
-                    f"heartbeat_interval is at most {MAX_HEARTBEAT:.0f} s",
+                    f"heartbeat_interval is at least 0 and at most {MAX_HEARTBEAT:.0f} s",
                     metadata={"field": "heartbeat_interval"},
                 )
             heartbeat = max(asked, MIN_HEARTBEAT)

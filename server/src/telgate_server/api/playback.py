@@ -12,8 +12,9 @@ import grpc
 from telgate.v1 import playback_pb2, playback_pb2_grpc
 
 from telgate_server import errors
-from telgate_server.api import convert
+from telgate_server.api import convert, validation
 from telgate_server.api.status import unary
+from telgate_server.config import OriginateConfig
 from telgate_server.gateway.backend import BackendRegistry
 from telgate_server.gateway.model import Capability
 
@@ -24,8 +25,10 @@ MAX_SKIP = 3600.0
 
 
 class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
-    def __init__(self, registry: BackendRegistry) -> None:
+    def __init__(self, registry: BackendRegistry, originate: OriginateConfig | None = None) -> None:
         self.registry = registry
+        # The Originate rules for the calls this service places.
+        self.originate = originate or OriginateConfig()
 
     @unary
     async def StartPlayback(
@@ -36,6 +39,14 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
             raise errors.InvalidArgument(
                 "endpoint is required, e.g. `PJSIP/201`", metadata={"field": "endpoint"}
             )
+        validation.check_no_expressions(
+            (
+                ("endpoint", request.endpoint),
+                ("caller_id.number", request.caller_id.number),
+                ("caller_id.name", request.caller_id.name),
+            ),
+            self.originate,
+        )
         skip = request.skip.ToNanoseconds() / 1e9 if request.HasField("skip") else DEFAULT_SKIP
         if not 0 < skip <= MAX_SKIP:
             raise errors.InvalidArgument(

@@ -16,6 +16,7 @@ from grpc_status import rpc_status
 
 from telgate_server import errors
 from telgate_server.api import validation
+from telgate_server.api.decode import check_decoded
 
 log = logging.getLogger("telgate.api")
 
@@ -32,6 +33,7 @@ CODES: dict[type[errors.GatewayError], grpc.StatusCode] = {
     errors.OutOfRange: grpc.StatusCode.OUT_OF_RANGE,
     errors.PbxError: grpc.StatusCode.FAILED_PRECONDITION,
     errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 
@@ -118,6 +120,7 @@ def unary(fn: Unary[Self, Req, Resp]) -> Unary[Self, Req, Resp]:
         self: Self, request: Req, context: grpc.aio.ServicerContext[Req, Resp]
     ) -> Resp:
         try:
+            check_decoded(request)
             if isinstance(request, Message):
                 validation.check_request(request)
             return await fn(self, request, context)
@@ -136,6 +139,7 @@ def streaming(fn: Streaming[Self, Req, Resp]) -> Streaming[Self, Req, Resp]:
         self: Self, request: Req, context: grpc.aio.ServicerContext[Req, Resp]
     ) -> AsyncIterator[Resp]:
         try:
+            check_decoded(request)
             if isinstance(request, Message):
                 validation.check_request(request)
             async for item in fn(self, request, context):

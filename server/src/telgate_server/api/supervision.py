@@ -8,8 +8,9 @@ import grpc
 from telgate.v1 import supervision_pb2, supervision_pb2_grpc
 
 from telgate_server import errors
-from telgate_server.api import convert, paging
+from telgate_server.api import convert, paging, validation
 from telgate_server.api.status import unary
+from telgate_server.config import OriginateConfig
 from telgate_server.gateway.backend import BackendRegistry
 from telgate_server.gateway.model import Capability
 
@@ -17,8 +18,10 @@ Ctx = grpc.aio.ServicerContext[Any, Any]
 
 
 class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
-    def __init__(self, registry: BackendRegistry) -> None:
+    def __init__(self, registry: BackendRegistry, originate: OriginateConfig | None = None) -> None:
         self.registry = registry
+        # The Originate rules for the calls this service places.
+        self.originate = originate or OriginateConfig()
 
     @unary
     async def StartListen(
@@ -30,6 +33,15 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
                 "listener_endpoint is required, e.g. `PJSIP/250`",
                 metadata={"field": "listener_endpoint"},
             )
+        validation.check_no_expressions(
+            (
+                ("listener_endpoint", request.listener_endpoint),
+                ("target_extension", request.target_extension),
+                ("caller_id.number", request.caller_id.number),
+                ("caller_id.name", request.caller_id.name),
+            ),
+            self.originate,
+        )
         which = request.WhichOneof("target")
         session = await backend.supervision.start(
             target=convert.selector(request.target_channel, "target_channel")

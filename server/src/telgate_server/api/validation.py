@@ -36,10 +36,12 @@ __all__ = [
     "LIMITS",
     "MAX_ITEMS",
     "Limit",
+    "check_no_expressions",
     "check_originate",
     "check_request",
     "check_text",
     "quote",
+    "separate_args",
 ]
 
 # Entries of one repeated field or map.
@@ -204,9 +206,46 @@ def _check_scalar(field: str, fd: FieldDescriptor, value: object) -> None:
         _check_enum(field, fd, value)
 
 
+# The ranges google/protobuf/duration.proto and timestamp.proto define: a value
+# outside them is not a Duration or a Timestamp (and Python's conversions of a
+# Timestamp raise on it).
+MAX_DURATION_SECONDS = 315_576_000_000
+MIN_TIMESTAMP_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
+MAX_TIMESTAMP_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
+_NANOS = 999_999_999
+
+
+def _check_well_known(message: Message, field: str) -> None:
+    name = message.DESCRIPTOR.full_name
+    seconds: int = getattr(message, "seconds", 0)
+    nanos: int = getattr(message, "nanos", 0)
+    if name == "google.protobuf.Duration":
+        if (
+            abs(seconds) > MAX_DURATION_SECONDS
+            or abs(nanos) > _NANOS
+            or (seconds > 0 > nanos)
+            or (seconds < 0 < nanos)
+        ):
+            raise _invalid(
+                field,
+                f"{field} (seconds {seconds}, nanos {nanos}) is not a valid Duration: seconds "
+                f"within ±{MAX_DURATION_SECONDS}, nanos within ±{_NANOS} with the sign of seconds",
+            )
+    elif name == "google.protobuf.Timestamp" and not (
+        MIN_TIMESTAMP_SECONDS <= seconds <= MAX_TIMESTAMP_SECONDS and 0 <= nanos <= _NANOS
+    ):
+        raise _invalid(
+            field,
+            f"{field} (seconds {seconds}, nanos {nanos}) is not a valid Timestamp: years 1 "
+            f"to 9999 (seconds {MIN_TIMESTAMP_SECONDS} to {MAX_TIMESTAMP_SECONDS}), nanos 0 "
+            f"to {_NANOS}",
+        )
+
+
 def check_request(message: Message, prefix: str = "") -> None:
     """Every string, enum and list of ``message`` (recursively) within its
-    bounds; INVALID_ARGUMENT naming the first field that is not."""
+    bounds, and every Duration and Timestamp in its range; INVALID_ARGUMENT
+    naming the first field that is not."""
     for fd, value in message.ListFields():
         field = f"{prefix}{fd.name}"
         message_type = fd.message_type
@@ -224,10 +263,12 @@ def check_request(message: Message, prefix: str = "") -> None:
             _check_count(field, len(value))
             for i, item in enumerate(value):
                 if message_type is not None:
+                    _check_well_known(item, f"{field}[{i}]")
                     check_request(item, f"{field}[{i}].")
                 else:
                     _check_scalar(f"{field}[{i}]", fd, item)
         elif message_type is not None:
+            _check_well_known(value, field)
             check_request(value, f"{field}.")
         else:
             _check_scalar(field, fd, value)
@@ -254,19 +295,65 @@ _EXPRESSION = re.compile(r"\$[{\[]")
 _VALUE_MANGLED = re.compile(r'[,"\\]')
 
 
+def separate_args(data: str) -> list[str]:
+    """``data`` split into arguments the way Asterisk splits an application's
+    (``__ast_app_separate_args`` in main/app.c, as AST_STANDARD_APP_ARGS calls
+    it): at commas outside parentheses, brackets and double quotes; quotes are
+    removed and a backslash makes the next character literal."""
+    args: list[str] = []
+    current: list[str] = []
+    paren = bracket = 0
+    quoted = False
+    chars = iter(data)
+    for char in chars:
+        if char == "(":
+            paren += 1
+        elif char == ")":
+            paren = max(paren - 1, 0)
+        elif char == "[":
+            bracket += 1
+        elif char == "]":
+            bracket = max(bracket - 1, 0)
+        elif char == '"':
+            quoted = not quoted
+            continue
+        elif char == "\\":  # the next character, taken as it is
+            current.append(next(chars, ""))
+            continue
+        elif char == "," and not (paren or bracket or quoted):
+            args.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    args.append("".join(current))
+    return args
+
+
+# A file path in an argument (`Playback(/var/spool/...)`, `Dial(...,A(/etc/...))`,
+# `ControlPlayback(../../x)`): Asterisk plays any file it can read, so the
+# sound files an application names stay relative to the sounds directory.
+_ABSOLUTE_PATH = re.compile(r"(?:^|[(&^|])/")
+# Playback and the other file players fetch these (res_http_media_cache).
+_MEDIA_URL = re.compile(r"https?://", re.IGNORECASE)
+_PARENT_DIR = re.compile(r"(?:^|[(&^|/])\.\.(?:$|[/)&^|])")
+
+
 def check_originate(
     *,
     application: str,
     data: str,
     variables: Iterable[tuple[str, str]],
     config: OriginateConfig,
+    texts: Iterable[tuple[str, str]] = (),
 ) -> None:
     """Originate's application, its data and the variables against the
     allow-list and the variable rule (see README "Originate: what may run");
-    PERMISSION_DENIED naming the setting that would allow what was refused."""
+    PERMISSION_DENIED naming the setting that would allow what was refused.
+    ``texts`` are the request's other strings that reach the PBX (endpoint,
+    caller id, account code...) as (field, value): no dialplan expression."""
     allowed_apps = {a.lower() for a in config.allowed_applications}
     if application:
-        if not _APP_NAME.match(application):
+        if not _APP_NAME.fullmatch(application):
             raise _invalid(
                 "application.name",
                 f"application.name {quote(application)} is not an application name "
@@ -280,14 +367,33 @@ def check_originate(
                 reason="ORIGINATE_NOT_ALLOWED",
                 metadata={"field": "application.name", "setting": "originate.allowed_applications"},
             )
+        args = separate_args(data)
         if application.lower() == "queue" and "agi" not in allowed_apps:
-            _check_queue_data(data)
-        if not config.allow_expressions and _EXPRESSION.search(data):
+            _check_queue_args(args)
+        for arg in args:
+            if _ABSOLUTE_PATH.search(arg) or _PARENT_DIR.search(arg):
+                raise _invalid(
+                    "application.data",
+                    f"application.data argument {quote(arg)} names a file outside the sounds "
+                    "directory (an absolute path or '..'); sound files are relative to it",
+                )
+            if _MEDIA_URL.search(arg):
+                # The PBX would request any address it can reach.
+                raise _invalid(
+                    "application.data",
+                    f"application.data argument {quote(arg)} is an http(s) URL, which the PBX "
+                    "would fetch; sound files are names relative to the sounds directory",
+                )
+        if not config.allow_expressions and (
+            _EXPRESSION.search(data) or any(_EXPRESSION.search(a) for a in args)
+        ):
             raise _expression_denied("application.data")
+    check_no_expressions(texts, config)
     allowed_functions = {f.upper() for f in config.allowed_variable_functions}
+    denied_variables = {v.lstrip("_").upper() for v in config.denied_variables}
     for name, value in variables:
         field = f"variables[{quote(name)}]"
-        function = _FUNCTION_VARIABLE.match(name)
+        function = _FUNCTION_VARIABLE.fullmatch(name)
         if function is not None:
             if function.group(1).upper() not in allowed_functions:
                 raise errors.PermissionDenied(
@@ -301,11 +407,18 @@ def check_originate(
                         "setting": "originate.allowed_variable_functions",
                     },
                 )
-        elif not _PLAIN_VARIABLE.match(name):
+        elif not _PLAIN_VARIABLE.fullmatch(name):
             raise _invalid(
                 "variables",
                 f"variable name {quote(name)} is neither a channel variable (letters, "
                 "digits, '_'; '_' or '__' first to inherit) nor FUNCTION(arguments)",
+            )
+        elif name.lstrip("_").upper() in denied_variables:
+            raise errors.PermissionDenied(
+                f"variables: {quote(name)} is a channel variable the PBX runs as a command or "
+                "uses as a path (the gateway setting originate.denied_variables lists them)",
+                reason="ORIGINATE_NOT_ALLOWED",
+                metadata={"field": "variables", "setting": "originate.denied_variables"},
             )
         if _VALUE_MANGLED.search(value):
             raise _invalid(
@@ -317,10 +430,23 @@ def check_originate(
             raise _expression_denied(field)
 
 
-def _check_queue_data(data: str) -> None:
+def check_no_expressions(texts: Iterable[tuple[str, str]], config: OriginateConfig) -> None:
+    """PERMISSION_DENIED for a dialplan expression in any of ``texts`` ((field,
+    value) pairs a call places on the PBX: endpoint, caller id, account code,
+    dialplan location) unless ``originate.allow_expressions`` is set. Asterisk
+    does not expand them there, but a dialplan that copies such a value
+    through EVAL() or into an application's arguments would."""
+    if config.allow_expressions:
+        return
+    for field, text in texts:
+        if _EXPRESSION.search(text):
+            raise _expression_denied(field)
+
+
+def _check_queue_args(args: list[str]) -> None:
     # Queue(queuename,options,URL,announceoverride,timeout,AGI,...): the sixth
-    # argument runs an AGI script (manager.c queue_match refuses it as well).
-    args = data.split(",")
+    # argument runs an AGI script (manager.c queue_match refuses it as well,
+    # parsing the data as Asterisk does: quotes and parentheses hide commas).
     if len(args) > 5 and args[5].strip():
         raise errors.PermissionDenied(
             "Originate into Queue with an AGI argument runs an AGI script, which is not "

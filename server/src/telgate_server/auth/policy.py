@@ -121,6 +121,25 @@ class AccessPolicy:
         """Decisions depend on the TLS peer's certificate, not only on metadata."""
         return bool(self.certs)
 
+    def caller(
+        self,
+        metadata: Iterable[tuple[str, str | bytes]],
+        auth_context: Mapping[str, Iterable[bytes]] | None,
+        peer: str,
+    ) -> str:
+        """Who is calling, as a key to count per caller by: the known token's
+        name, else the client certificate's identity, else the peer's address
+        without its port (anonymous callers)."""
+        token = bearer(metadata)
+        if isinstance(token, str) and (identity := self.tokens.lookup(token)) is not None:
+            return f"token {identity.name}"
+        if auth_context is not None and self.certs:
+            cert = self.certs.identify(auth_context)
+            if cert is not None:
+                return cert.name
+        host, _, port = peer.rpartition(":")
+        return f"peer {host}" if host and port.isdigit() else f"peer {peer}"
+
     def decide(
         self,
         method: str,

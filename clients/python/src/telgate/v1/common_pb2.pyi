@@ -90,6 +90,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     `setting` names the setting that would allow it. (Numbered from 20 so that
     reasons added meanwhile by other work keep 12-19.)
     """
+    ERROR_REASON_TOO_MANY_STREAMS: _ErrorReason.ValueType  # 21
+    """The caller (or all callers together) holds as many open streams as the
+    gateway allows; `setting` names the limit, `limit` its value.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Reasons carried in google.rpc.ErrorInfo (domain `telgate.v1`) for errors a
@@ -125,6 +129,10 @@ ERROR_REASON_ORIGINATE_NOT_ALLOWED: ErrorReason.ValueType  # 20
 or a dialplan expression that the gateway's configuration does not allow;
 `setting` names the setting that would allow it. (Numbered from 20 so that
 reasons added meanwhile by other work keep 12-19.)
+"""
+ERROR_REASON_TOO_MANY_STREAMS: ErrorReason.ValueType  # 21
+"""The caller (or all callers together) holds as many open streams as the
+gateway allows; `setting` names the limit, `limit` its value.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 

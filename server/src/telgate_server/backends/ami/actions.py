@@ -82,14 +82,27 @@ def check_channel_name(name: str) -> str:
     return name
 
 
+# The most of the PBX's sentence an error shows: Asterisk repeats inputs in some
+# ("Channel does not exist: <name>"), and errors quote inputs short.
+PBX_TEXT_CHARS = 64
+
+
+def pbx_text(full: str) -> str:
+    """The PBX's message as an error shows it: cut to PBX_TEXT_CHARS (with its length)."""
+    if len(full) <= PBX_TEXT_CHARS:
+        return full
+    return f"{full[:PBX_TEXT_CHARS]}… ({len(full)} characters)"
+
+
 def raise_for(response: Message, *, backend: str, action: str, subject: str = "") -> None:
     """Raises the gateway error for an AMI `Response: Error`; returns if it succeeded."""
     if response.name in ("Success", "Goodbye", "Follows"):
         return
-    text = response.get("Message") or "(no message)"
+    full = response.get("Message") or "(no message)"
+    low = full.lower()
+    text = pbx_text(full)
     meta = {"backend": backend, "pbx_message": text, "action": action}
     about = f" {subject}" if subject else ""
-    low = text.lower()
     # Hangup/Status say `No such channel`, PlayDTMF `Channel not found`,
     # Redirect `Channel does not exist: <name>` (manager.c, app_senddtmf.c).
     if low in ("no such channel", "channel not found") or low.startswith("channel does not exist"):

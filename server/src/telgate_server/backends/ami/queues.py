@@ -171,18 +171,21 @@ class AmiQueues:
         if reason:
             headers.append(("Reason", reason))
         res = await self.conn.action("QueuePause", headers)
-        self._raise(res.response, "QueuePause", queue or "(all queues)", interface)
+        self._raise(res.response, "QueuePause", queue, interface)
 
     def _raise(self, response: Message, action: str, queue: str, interface: str) -> None:
+        """The error for a refused queue action (``queue`` "": every queue);
+        inputs are quoted short (errors.quote), whatever their length."""
         if response.name == "Success":
             return
-        text = response.get("Message") or ""
+        full = response.get("Message") or ""
+        text = actions.pbx_text(full)
         meta = {"backend": self.backend, "pbx_message": text, "queue": queue}
-        low = text.lower()
+        where = f"queue {errors.quote(queue)}" if queue else "any queue"
+        low = full.lower()
         if "already there" in low:
             raise errors.AlreadyExists(
-                f"{errors.quote(interface)} is already a member of queue {errors.quote(queue)} "
-                f"(the PBX says: {text})",
+                f"{errors.quote(interface)} is already a member of {where} (the PBX says: {text})",
                 metadata=meta,
             )
         if "no such queue" in low:
@@ -194,8 +197,8 @@ class AmiQueues:
             )
         if "not there" in low or "interface not found" in low:
             raise errors.NotFound(
-                f"{interface} is not a member of queue {queue} (the PBX says: {text})",
+                f"{errors.quote(interface)} is not a member of {where} (the PBX says: {text})",
                 reason="PBX_REJECTED",
                 metadata=meta,
             )
-        actions.raise_for(response, backend=self.backend, action=action, subject=f"on {queue}")
+        actions.raise_for(response, backend=self.backend, action=action, subject=f"on {where}")
