@@ -166,6 +166,6 @@ def test_unanswered_originates_are_forgotten_after_the_window() -> None:
     stale = _Originate(call, expires=0.0)  # long past
     backend._by_action["tg-7"] = stale
     backend._by_uid["tg-1"] = stale
-    backend._by_request["r1"] = stale
+    backend._by_request[("", "r1")] = stale
     backend._expire_requests()
     assert not backend._by_action and not backend._by_uid and not backend._by_request

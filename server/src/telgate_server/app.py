@@ -224,16 +224,16 @@ class Gateway:
         )
         s = self.server
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
-            CallControlServicer(self.registry, self.settings.originate), s
+            CallControlServicer(self.registry, self.settings.originate, self._caller), s
         )
         events = EventServicer(self.hub, self.registry, self.settings.events, self.streams)
         add_event_service(events, s)
         backends_pb2_grpc.add_BackendServiceServicer_to_server(BackendServicer(self.registry), s)
         supervision_pb2_grpc.add_SupervisionServiceServicer_to_server(
-            SupervisionServicer(self.registry, self.settings.originate), s
+            SupervisionServicer(self.registry, self.settings.originate, self._caller), s
         )
         playback_pb2_grpc.add_PlaybackServiceServicer_to_server(
-            PlaybackServicer(self.registry, self.settings.originate), s
+            PlaybackServicer(self.registry, self.settings.originate, self._caller), s
         )
         queues_pb2_grpc.add_QueueServiceServicer_to_server(QueueServicer(self.registry), s)
         if self.settings.cdr.enabled:

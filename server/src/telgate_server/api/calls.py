@@ -9,6 +9,7 @@ from telgate.v1 import calls_pb2, calls_pb2_grpc
 
 from telgate_server import errors
 from telgate_server.api import convert, paging, validation
+from telgate_server.api.callers import CallerOf, nobody
 from telgate_server.api.status import unary
 from telgate_server.config import OriginateConfig
 from telgate_server.gateway.backend import BackendRegistry
@@ -22,7 +23,7 @@ MAX_RING_TIMEOUT = 86_400.0
 
 
 def originate_params(
-    req: calls_pb2.OriginateRequest, config: OriginateConfig | None = None
+    req: calls_pb2.OriginateRequest, config: OriginateConfig | None = None, scope: str = ""
 ) -> OriginateParams:
     """Validated neutral parameters from an OriginateRequest: the application
     allow-list and the variable rule (api/validation.py) included."""
@@ -80,6 +81,7 @@ def originate_params(
         timeout=timeout,
         account_code=req.account_code,
         request_id=req.request_id,
+        request_scope=scope,
         wait_result=req.wait == calls_pb2.ORIGINATE_WAIT_RESULT,
     )
 
@@ -92,16 +94,24 @@ TRANSFER_KINDS = {
 
 
 class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
-    def __init__(self, registry: BackendRegistry, originate: OriginateConfig | None = None) -> None:
+    def __init__(
+        self,
+        registry: BackendRegistry,
+        originate: OriginateConfig | None = None,
+        caller_of: CallerOf = nobody,
+    ) -> None:
         self.registry = registry
         self.originate = originate or OriginateConfig()
+        # Scopes request ids: a retry is recognised only from the same caller.
+        self.caller_of = caller_of
 
     @unary
     async def Originate(
         self, request: calls_pb2.OriginateRequest, context: Ctx
     ) -> calls_pb2.OriginateResponse:
         backend = self.registry.require(request.backend, Capability.ORIGINATE, "Originate")
-        call = await backend.originate(originate_params(request, self.originate))
+        params = originate_params(request, self.originate, self.caller_of(context))
+        call = await backend.originate(params)
         return calls_pb2.OriginateResponse(call=convert.originated_call(call))
 
     @unary

@@ -13,6 +13,7 @@ from telgate.v1 import playback_pb2, playback_pb2_grpc
 
 from telgate_server import errors
 from telgate_server.api import convert, validation
+from telgate_server.api.callers import CallerOf, nobody
 from telgate_server.api.status import unary
 from telgate_server.config import OriginateConfig
 from telgate_server.gateway.backend import BackendRegistry
@@ -25,8 +26,15 @@ MAX_SKIP = 3600.0
 
 
 class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
-    def __init__(self, registry: BackendRegistry, originate: OriginateConfig | None = None) -> None:
+    def __init__(
+        self,
+        registry: BackendRegistry,
+        originate: OriginateConfig | None = None,
+        caller_of: CallerOf = nobody,
+    ) -> None:
         self.registry = registry
+        # Scopes request ids: a retry is recognised only from the same caller.
+        self.caller_of = caller_of
         # The Originate rules for the calls this service places.
         self.originate = originate or OriginateConfig()
 
@@ -59,6 +67,7 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
             caller_num=request.caller_id.number,
             caller_name=request.caller_id.name,
             request_id=request.request_id,
+            request_scope=self.caller_of(context),
         )
         return playback_pb2.StartPlaybackResponse(playback=convert.playback(info))
 

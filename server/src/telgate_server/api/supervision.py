@@ -9,6 +9,7 @@ from telgate.v1 import supervision_pb2, supervision_pb2_grpc
 
 from telgate_server import errors
 from telgate_server.api import convert, paging, validation
+from telgate_server.api.callers import CallerOf, nobody
 from telgate_server.api.status import unary
 from telgate_server.config import OriginateConfig
 from telgate_server.gateway.backend import BackendRegistry
@@ -18,8 +19,15 @@ Ctx = grpc.aio.ServicerContext[Any, Any]
 
 
 class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
-    def __init__(self, registry: BackendRegistry, originate: OriginateConfig | None = None) -> None:
+    def __init__(
+        self,
+        registry: BackendRegistry,
+        originate: OriginateConfig | None = None,
+        caller_of: CallerOf = nobody,
+    ) -> None:
         self.registry = registry
+        # Scopes request ids: a retry is recognised only from the same caller.
+        self.caller_of = caller_of
         # The Originate rules for the calls this service places.
         self.originate = originate or OriginateConfig()
 
@@ -53,6 +61,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
             caller_num=request.caller_id.number,
             caller_name=request.caller_id.name,
             request_id=request.request_id,
+            request_scope=self.caller_of(context),
         )
         return supervision_pb2.StartListenResponse(session=convert.listen_session(session))
 

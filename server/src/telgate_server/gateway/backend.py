@@ -60,6 +60,7 @@ class SupervisionPart(Protocol):
         caller_num: str = "",
         caller_name: str = "",
         request_id: str = "",
+        request_scope: str = "",
     ) -> ListenSession: ...
 
     async def stop(self, session_id: str) -> ListenSession: ...
@@ -83,6 +84,7 @@ class PlaybackPart(Protocol):
         caller_num: str = "",
         caller_name: str = "",
         request_id: str = "",
+        request_scope: str = "",
     ) -> PlaybackInfo: ...
 
     async def control(self, playback_id: str, control: PlaybackControl) -> PlaybackInfo: ...

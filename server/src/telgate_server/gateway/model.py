@@ -96,6 +96,9 @@ class OriginateParams:
     timeout: float | None = None
     account_code: str = ""
     request_id: str = ""
+    # Who sent the request: a request_id repeats a call only for the same
+    # caller, so one caller can neither read nor pre-empt another's call.
+    request_scope: str = ""
     wait_result: bool = False
 
 

@@ -110,7 +110,8 @@ class AmiBackend:
         self.conn = AmiConnection(name, config, on_event=self._on_event, on_link=self._on_link)
         self._by_action: dict[str, _Originate] = {}
         self._by_uid: dict[str, _Originate] = {}
-        self._by_request: dict[str, _Originate] = {}
+        # (request_scope, request_id) -> the call it placed.
+        self._by_request: dict[tuple[str, str], _Originate] = {}
         self._listeners: list[Callable[[LinkStatus], None]] = []
         self._reload_task: asyncio.Task[None] | None = None
         # time.time() when the link last left UP, until the state is re-read.
@@ -369,13 +370,16 @@ class AmiBackend:
         """Forgets originates older than the idempotency window, including ones
         whose OriginateResponse never came (the link dropped meanwhile)."""
         now = time.monotonic()
-        for table in (self._by_request, self._by_action, self._by_uid):
+        for table in (self._by_action, self._by_uid):
             for key in [k for k, p in table.items() if p.expires < now]:
                 del table[key]
+        for request in [k for k, p in self._by_request.items() if p.expires < now]:
+            del self._by_request[request]
 
     async def originate(self, params: OriginateParams) -> OriginatedCall:
         self._expire_requests()
-        if params.request_id and (seen := self._by_request.get(params.request_id)):
+        request_key = (params.request_scope, params.request_id)
+        if params.request_id and (seen := self._by_request.get(request_key)):
             # A retry: answer with the first attempt's call, never a second call.
             await self._wait(seen, params)
             return seen.call
@@ -395,7 +399,7 @@ class AmiBackend:
         pending = _Originate(call, expires=time.monotonic() + self.request_id_ttl)
         self._by_uid[unique_id] = pending
         if params.request_id:
-            self._by_request[params.request_id] = pending
+            self._by_request[request_key] = pending
         action_ids: list[str] = []
 
         def correlate(action_id: str) -> None:
@@ -410,7 +414,7 @@ class AmiBackend:
             for action_id in action_ids:
                 self._by_action.pop(action_id, None)
             if params.request_id:
-                self._by_request.pop(params.request_id, None)
+                self._by_request.pop(request_key, None)
             raise
         await self._wait(pending, params)
         return call

@@ -104,6 +104,7 @@ class AmiPlayback:
         caller_num: str = "",
         caller_name: str = "",
         request_id: str = "",
+        request_scope: str = "",
     ) -> PlaybackInfo:
         check_recording(recording)
         if skip <= 0:
@@ -116,6 +117,7 @@ class AmiPlayback:
                 caller_num=caller_num,
                 caller_name=caller_name,
                 request_id=f"playback:{request_id}" if request_id else "",
+                request_scope=request_scope,
             )
         )
         existing = self._by_uid.get(call.unique_id)

@@ -107,6 +107,7 @@ class AmiSupervision:
         caller_num: str = "",
         caller_name: str = "",
         request_id: str = "",
+        request_scope: str = "",
     ) -> ListenSession:
         """Rings the listener and spies on the target once it answers."""
         chan = self.find_target(target, target_extension)
@@ -122,6 +123,7 @@ class AmiSupervision:
                 caller_num=caller_num,
                 caller_name=caller_name or "Supervisor",
                 request_id=f"listen:{request_id}" if request_id else "",
+                request_scope=request_scope,
             )
         )
         existing = self._by_listener.get(call.unique_id)
