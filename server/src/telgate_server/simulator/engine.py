@@ -43,6 +43,11 @@ from .world import Phone, PhoneKind, World
 
 EventSink = Callable[[Message, str], None]
 
+# Answer() on a ringing channel waits up to 500 ms for a media frame before the
+# dialplan goes on (main/channel.c __ast_answer): a lab phone's PlayTones comes
+# half a second after its Answer unless its peer already sends media.
+ANSWER_WAIT = 0.5
+
 # The Dial() variables Asterisk resets (empty) when Dial starts, in its order.
 _DIAL_VARS = (
     "DIALSTATUS",
@@ -237,7 +242,8 @@ class Engine:
         self._pair_seq += 1
         # The counter advances even when the client supplies the ids (as Asterisk's does).
         auto1, auto2 = self._next_uid(), self._next_uid()
-        u1, u2 = uid1 or auto1, uid2 or auto2
+        # Only a ChannelId: the ;2 half gets it with ";2" appended (core_unreal.c).
+        u1, u2 = uid1 or auto1, uid2 or (f"{uid1};2" if uid1 else auto2)
         link = linkedid or u1
         now = self.clock.time()
         one = Channel(f"{base};1", u1, link, context, exten, now)
@@ -273,6 +279,7 @@ class Engine:
         ch.state = state
         if state == UP and ch.answered_at is None:
             ch.answered_at = self.lab_now()
+            ch.up_clock = self.clock.time()
         self.emit("Newstate", "call", ch.block())
 
     def _varset(self, ch: Channel, var: str, value: str) -> None:
@@ -294,6 +301,34 @@ class Engine:
         ch.conn_num, ch.conn_name = conn
         if caller_changed:
             self._newcallerid(ch)
+        if conn_changed:
+            self.emit("NewConnectedLine", "call", ch.block())
+
+    def snapshot_update(
+        self,
+        ch: Channel,
+        *,
+        caller: tuple[str, str] | None = None,
+        conn: tuple[str, str] | None = None,
+        account: str | None = None,
+    ) -> None:
+        """Sets caller id, account code and connected line at once, then announces what
+        changed in manager_channels.c's monitor order (NewCallerid, NewAccountCode,
+        NewConnectedLine): one channel snapshot, several events."""
+        caller_changed = caller is not None and (ch.cid_num, ch.cid_name) != caller
+        old_account = ch.account
+        account_changed = account is not None and account != ch.account
+        conn_changed = conn is not None and (ch.conn_num, ch.conn_name) != conn
+        if caller is not None:
+            ch.cid_num, ch.cid_name = caller
+        if conn is not None:
+            ch.conn_num, ch.conn_name = conn
+        if account is not None:
+            ch.account = account
+        if caller_changed:
+            self._newcallerid(ch)
+        if account_changed:
+            self.emit("NewAccountCode", "call", [*ch.block(), ("OldAccountCode", old_account)])
         if conn_changed:
             self.emit("NewConnectedLine", "call", ch.block())
 
@@ -330,8 +365,10 @@ class Engine:
         self.emit(name, "call", [*headers, *dest.block("Dest"), *extra])
 
     def _hangup_request(self, ch: Channel, cause: int, *, soft: bool = False) -> None:
+        # A SoftHangupRequest's Cause is ast_softhangup's flag, AST_SOFTHANGUP_EXPLICIT
+        # (16) for every hang-up an action or Hangup() asks for, whatever the Q.850 cause.
         name = "SoftHangupRequest" if soft else "HangupRequest"
-        self.emit(name, "call", [*ch.block(), ("Cause", str(cause))])
+        self.emit(name, "call", [*ch.block(), ("Cause", "16" if soft else str(cause))])
 
     def _hangup(self, ch: Channel, cause: int) -> None:
         if ch.hungup:
@@ -515,12 +552,20 @@ class Engine:
         exten, _, context = target.partition("@")
         o1, o2 = self._new_pair(exten, context, None, req.channel_id, req.other_channel_id)
         call.o1, call.o2 = o1, o2
-        o1.account = o2.account = req.account
-        for var, value in req.variables.items():
-            o1.variables[var] = value
         self._newchannel(o1)
         self._newchannel(o2)
         self._newexten(o1, 1, "AppDial2", "(Outgoing Line)")
+        # __ast_request_and_dial sets the variables (VarSet in reverse order), the
+        # account and caller id on ;1; ast_unreal_call_setup copies them to ;2 (VarSets in
+        # the given order), each half's snapshot then announces what changed.
+        for var, value in reversed(req.variables.items()):
+            self._varset(o1, var, value)
+        caller = parse_callerid(req.callerid) if req.callerid else (UNKNOWN, UNKNOWN)
+        self.snapshot_update(o1, caller=caller, account=req.account)
+        self.snapshot_update(o1, conn=caller)  # a later snapshot (fixture 10)
+        for var, value in req.variables.items():
+            self._varset(o2, var, value)
+        self.snapshot_update(o2, caller=caller, conn=caller, account=req.account)
         dev = o1.device
         if not self.world.has_exten(context, exten):
             # Local/999@phones: the ;2 half finds no extension (fixture 12).
@@ -533,11 +578,6 @@ class Engine:
             self._device_state(dev, "INVALID")
             self._end(call)
             return
-        if req.callerid:
-            num, name = parse_callerid(req.callerid)
-            self._set_callerid(o1, num, name)
-            self._set_connected(o1, num, name)
-            self._set_both(o2, (num, name), (num, name))
         no_opt = _opts == "n"
         self._local_bridge(o1, o2, "No" if no_opt else "Yes")
         dial_string = req.channel.partition("/")[2]
@@ -628,21 +668,25 @@ class Engine:
         call.phase = Phase.RUNNING
         o2_talk = phone.talk_seconds if phone is not None else 240.0
         o2_tone = phone.tone if phone is not None else "425"
-        o2_ends_at = self.clock.time() + o2_talk * self.time_scale
+        o2_ends_at = self.clock.time() + (ANSWER_WAIT + o2_talk) * self.time_scale
         feature = self._feature_steps(call, DialLeg(o2_ends_at, next_prio, o2_tone, o2_talk))
         if feature is not None:
             yield from feature
             return
         if req.application:
             self._originate_result(call, True, 4)
-            self._newexten(o1, 1, req.application, req.data)
+            # The application runs without the dialplan: no Newexten (the channel and its
+            # Cdr still show it).
+            o1.app = o1.last_app = req.application
+            o1.app_data = o1.last_data = req.data
             self._o2_talk(o2, next_prio, o2_tone, o2_talk)
             app_time = _app_seconds(req.application, req.data)
             if app_time is not None and app_time < o2_talk:
                 yield app_time
-                self._teardown(call, o1, 16, by_action=False)
+                # The application returned: nothing set a hangup cause.
+                self._teardown(call, o1, 0, by_action=False)
                 return
-            yield o2_talk
+            yield ANSWER_WAIT + o2_talk
             self._newexten(o2, next_prio + 2, "Hangup", "")
             self._teardown(call, o2, 16, by_action=False)
             return
@@ -655,7 +699,7 @@ class Engine:
             self._originate_result(call, True, 4)
             self._newexten(o1, 1, "NoOp", f"{req.context},{req.exten}")
             self._o2_talk(o2, next_prio, o2_tone, o2_talk)
-            yield o2_talk
+            yield ANSWER_WAIT + o2_talk
             self._newexten(o2, next_prio + 2, "Hangup", "")
             self._teardown(call, o2, 16, by_action=False)
             return
@@ -723,13 +767,24 @@ class Engine:
         caller_changed = d1.cid_num != UNKNOWN or d1.cid_name != UNKNOWN
         self._set_connected(d1, o1.cid_num, o1.cid_name, announce=False)
         conn_changed = (o1.cid_num, o1.cid_name) != (UNKNOWN, UNKNOWN)
+        # Dial gives the outgoing channel the caller's account code (announced with the
+        # caller id's snapshot, after the Newexten that already shows it).
+        account_changed = d1.account != o1.account
+        d1.account = o1.account
         self._newexten(d1, 1, "AppDial", "(Outgoing Line)")
         if caller_changed:
             self._newcallerid(d1)
+        if account_changed:
+            self.emit("NewAccountCode", "call", [*d1.block(), ("OldAccountCode", "")])
         if conn_changed:
             self.emit("NewConnectedLine", "call", d1.block())
         self._varset(d2, "DIALEDPEERNUMBER", peer_number)
-        self._set_both(d2, (o1.cid_num, o1.cid_name), (d1.cid_num, d1.cid_name))
+        self.snapshot_update(
+            d2,
+            caller=(o1.cid_num, o1.cid_name),
+            conn=(d1.cid_num, d1.cid_name),
+            account=d1.account,
+        )
         self._local_bridge(d1, d2, "No")
         self._dial_event("DialBegin", o1, d1, [("DialString", peer_number)])
         ddev = d1.device
@@ -828,11 +883,25 @@ class Engine:
     def _o2_talk(
         self, o2: Channel, prio: int, tone: str, talk: float, *, play: bool = True
     ) -> None:
-        """The originated phone's dialplan after Answer: Playtones then Wait."""
-        if play:
-            self._newexten(o2, prio, "PlayTones", tone)
-            self._newexten(o2, prio + 1, "Wait", f"{talk:g}")
-            o2.wait_ends = self.clock.time() + talk * self.time_scale
+        """The originated phone's dialplan after Answer: Playtones then Wait, once
+        Answer's wait for media (:data:`ANSWER_WAIT`) is over."""
+        if not play:
+            return
+        now = self.clock.time()
+        start = max(now, o2.up_clock + ANSWER_WAIT * self.time_scale)
+        o2.wait_ends = start + talk * self.time_scale
+        answered_at = o2.priority
+
+        def go() -> None:
+            # Not if it hung up or was sent elsewhere (a Redirect) meanwhile.
+            if not o2.hungup and o2.priority == answered_at:
+                self._newexten(o2, prio, "PlayTones", tone)
+                self._newexten(o2, prio + 1, "Wait", f"{talk:g}")
+
+        if start <= now:
+            go()
+        else:
+            self.clock.call_later(start - now, go)
 
     def _dial_failed(self, call: Call, status: str, cause: int) -> None:
         """Dial() returned without an answer: the callee pair goes, then the caller's."""
@@ -848,7 +917,7 @@ class Engine:
             self._cdr(d2, _disposition(status))
         self._device_state(d1.device, "NOT_INUSE")
         self._newexten(o1, 3, "Hangup", "")
-        self._teardown(call, o1, 16, by_action=False)
+        self._teardown(call, o1, 16, by_action=False, explicit=True)
 
     # --------------------------------------------------------------- hangups
 
@@ -861,6 +930,9 @@ class Engine:
         if call.handler is not None:
             call.handler(ch, cause, cause if requested is None else requested)
             return
+        if call.phase is not Phase.BRIDGED and requested is not None:
+            # The action sets a hangup cause only when it has a Cause header.
+            cause = requested
         self._teardown(call, ch, cause, by_action=True)
 
     def hangup_many(
@@ -917,15 +989,18 @@ class Engine:
             self._device_state(dev, "NOT_INUSE")
             self._member_status(dev)
 
-    def _teardown(self, call: Call, trigger: Channel, cause: int, *, by_action: bool) -> None:
-        """Ends a call because ``trigger`` hung up; the event order follows the fixtures."""
+    def _teardown(
+        self, call: Call, trigger: Channel, cause: int, *, by_action: bool, explicit: bool = False
+    ) -> None:
+        """Ends a call because ``trigger`` hung up; the event order follows the fixtures
+        (``explicit``: ``call.o1`` ran the Hangup() application)."""
         if call.phase is Phase.ENDED:
             return
         self._stop(call)
         if call.phase is Phase.BRIDGED:
             self._teardown_bridged(call, trigger, cause, by_action=by_action)
         else:
-            self._teardown_unbridged(call, trigger, cause)
+            self._teardown_unbridged(call, trigger, cause, explicit=explicit)
         self._end(call)
         self._devices_idle(call)
 
@@ -1042,41 +1117,120 @@ class Engine:
         self._end(call)
         self._devices_idle(call)
 
-    def _teardown_unbridged(self, call: Call, trigger: Channel, cause: int) -> None:
-        """A call hung up before (or without) a bridge: each pair goes, the trigger's first."""
-        pairs = [p for p in ((call.o1, call.o2), (call.d1, call.d2)) if p[0] is not None]
+    def _teardown_unbridged(
+        self, call: Call, trigger: Channel, cause: int, *, explicit: bool = False
+    ) -> None:
+        """A call hung up before (or without) a bridge. ``cause`` is the trigger's hangup
+        cause (0 when nothing set one: a Hangup action without Cause, an application that
+        returned); ``explicit``: ``call.o1`` ran Hangup() (it gets a SoftHangupRequest)."""
+        o1, o2, d1, d2 = call.o1, call.o2, call.d1, call.d2
+        dialing = (
+            call.phase is Phase.DIALING
+            and d1 is not None
+            and d2 is not None
+            and not d1.hungup
+            and o1 is not None
+            and o2 is not None
+        )
+        if dialing and o1 is not None and o2 is not None and d1 is not None and d2 is not None:
+            if trigger in (d1, d2):
+                self._callee_hung_up(call, trigger, cause)
+                return
+            # The caller's side hangs up while the callee rings: Dial is cancelled (the
+            # callee pair goes with cause 16), then Dial's channel hangs up.
+            if trigger is o2:
+                self._hangup_request(o2, 16, soft=True)
+                self._hangup_request(o1, cause)
+                self._hangup(o2, cause)
+                self._cdr(o2, "ANSWERED")
+                self._cancel_dial(call)
+                self._hangup_request(o1, 16, soft=True)
+                self._hangup(o1, cause)
+            else:
+                self._cancel_dial(call)
+                self._hangup_request(o1, 16, soft=True)
+                self._hangup_request(o2, cause)
+                self._hangup(o1, cause)
+                self._hangup_request(o2, 16, soft=True)
+                self._hangup(o2, cause)
+                self._cdr(o2, "ANSWERED")
+            self._cdr(o1, "NO ANSWER", dest_channel=d1.name)
+            return
+        pairs = [p for p in ((o1, o2), (d1, d2)) if p[0] is not None]
         first = [p for p in pairs if trigger in p]
         rest = [p for p in pairs if trigger not in p]
-        dialing = call.phase is Phase.DIALING and call.o1 is not None
-        if dialing and call.d1 is not None and call.o1 is not None and not call.d1.hungup:
-            self._dial_event("DialEnd", call.o1, call.d1, [("DialStatus", "CANCEL")])
         for one, two in first + rest:
             assert one is not None and two is not None
             c = cause if trigger in (one, two) else 16
-            if trigger is two:
-                self._hangup_request(two, c, soft=True)
-                self._hangup_request(one, c)
-                self._hangup(one, c)
-                self._hangup(two, c)
-            else:
-                self._hangup_request(two, c)
-                self._hangup(one, c)
-                self._hangup_request(two, c, soft=True)
-                self._hangup(two, c)
+            self._pair_down(one, two, trigger is two, c, explicit=explicit and one is o1)
             if call.originate_pending:
                 self._originate_result(call, False, 1)
             for ch in (one, two):
-                if ch is call.d1:
+                if ch is d1:
                     continue
                 answered = ch.answered_at is not None
-                if ch is call.o1:
+                if ch is o1:
                     self._cdr(
                         ch,
                         "ANSWERED" if answered else "NO ANSWER",
-                        dest_channel=call.d1.name if call.d1 else "",
+                        dest_channel=d1.name if d1 else "",
                     )
                 else:
                     self._cdr(ch, "ANSWERED" if answered else "NO ANSWER")
+
+    def _pair_down(
+        self, one: Channel, two: Channel, by_two: bool, cause: int, *, explicit: bool = False
+    ) -> None:
+        """Both halves of a Local pair hang up because one did. The half that goes on its
+        own queues a hangup with its cause on the other; that one's own SoftHangupRequest
+        always says 16 (AST_SOFTHANGUP_EXPLICIT, a flag, not a Q.850 cause)."""
+        if by_two:
+            self._hangup_request(two, 16, soft=True)
+            self._hangup_request(one, cause)
+            self._hangup(one, cause)
+            self._hangup(two, cause)
+        else:
+            if explicit:
+                self._hangup_request(one, 16, soft=True)
+            self._hangup_request(two, cause)
+            self._hangup(one, cause)
+            self._hangup_request(two, 16, soft=True)
+            self._hangup(two, cause)
+
+    def _cancel_dial(self, call: Call) -> None:
+        """Dial() gives up on a ringing callee (its caller hung up): DialEnd CANCEL, the
+        callee pair hangs up with cause 16, DIALSTATUS becomes CANCEL."""
+        o1, d1, d2 = call.o1, call.d1, call.d2
+        assert o1 is not None and d1 is not None and d2 is not None
+        self._dial_event("DialEnd", o1, d1, [("DialStatus", "CANCEL")])
+        self._pair_down(d1, d2, False, 16)
+        self._cdr(d2, "NO ANSWER")
+        self._varset(o1, "DIALSTATUS", "CANCEL")
+
+    def _callee_hung_up(self, call: Call, trigger: Channel, cause: int) -> None:
+        """The ringing callee pair hangs up (a Hangup action on it): Dial() returns
+        CHANUNAVAIL (DialEnd says NOANSWER) and the caller runs Hangup()."""
+        o1, o2, d1, d2 = call.o1, call.o2, call.d1, call.d2
+        assert o1 is not None and o2 is not None and d1 is not None and d2 is not None
+        if trigger is d1:
+            self._dial_event("DialEnd", o1, d1, [("DialStatus", "NOANSWER")])
+            self._hangup_request(d2, cause)
+            self._hangup_request(d2, 16, soft=True)
+            self._hangup(d1, cause)
+            self._hangup(d2, cause)
+        else:
+            self._hangup_request(d2, 16, soft=True)
+            self._hangup_request(d1, cause)
+            self._hangup(d2, cause)
+            self._dial_event("DialEnd", o1, d1, [("DialStatus", "NOANSWER")])
+            self._hangup(d1, cause)
+        self._cdr(d2, "FAILED")
+        self._varset(o1, "DIALSTATUS", "CHANUNAVAIL")
+        self._newexten(o1, 3, "Hangup", "")
+        self._pair_down(o1, o2, False, 16, explicit=True)
+        self._cdr(o2, "ANSWERED")
+        self._cdr(o1, "NO ANSWER", dest_channel=d1.name)
+        self._cdr(o1, "ANSWERED")
 
     # ------------------------------------------- building blocks for features
     # transfers.py (and the other feature modules) compose calls from the same
