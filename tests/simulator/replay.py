@@ -142,6 +142,13 @@ async def replay(
     return cap
 
 
+def first_local_seq(fixture: AmiFixture) -> int:
+    """The number in the fixture's first Local channel name (0 when it has none): the
+    simulator starts there, so its names list in the same hash order as Asterisk's."""
+    m = CHAN_RX.search(fixture.recv.decode("latin-1"))
+    return int(m.group(2), 16) if m else 0
+
+
 def fixture_messages(fixture: AmiFixture) -> list[Message]:
     """The fixture's received messages (without the banner)."""
     return [m for m in Parser(expect_banner=True).feed(fixture.recv) if isinstance(m, Message)]
@@ -155,4 +162,12 @@ def until_action(messages: list[Message], action_id: str) -> list[Message]:
     return messages
 
 
-__all__ = ["Capture", "compare", "fixture_messages", "normalize", "replay", "until_action"]
+__all__ = [
+    "Capture",
+    "compare",
+    "first_local_seq",
+    "fixture_messages",
+    "normalize",
+    "replay",
+    "until_action",
+]

@@ -171,7 +171,9 @@ class Engine:
         self._wall0 = wall()
         self._clock0 = clock.time()
         self._uid_seq = 0
-        self._pair_seq = 0
+        # The number in the next Local channel's name (``-0000000a``); a lab that has
+        # run calls before starts further on (fixture replays set it).
+        self.next_local_seq = 0
         self.channels: dict[str, Channel] = {}  # by name, creation order
         self.calls: list[Call] = []
         self.global_vars: dict[str, str] = {}
@@ -218,6 +220,12 @@ class Engine:
                 return cand
         return None
 
+    def listed_channels(self) -> list[Channel]:
+        """Live channels in the order Asterisk lists them (Status, CoreShowChannels,
+        ``core show channels``): its channel containers are hash tables of 1567 buckets
+        keyed by ast_str_case_hash(name), walked bucket by bucket, oldest first."""
+        return sorted(self.channels.values(), key=lambda c: _name_bucket(c.name))
+
     def match_channels(self, pattern: str) -> list[Channel]:
         """Live channels whose name matches a regex (Hangup's ``/regex/`` form)."""
         rx = re.compile(pattern)
@@ -238,8 +246,8 @@ class Engine:
     def _new_pair(
         self, exten: str, context: str, linkedid: str | None, uid1: str = "", uid2: str = ""
     ) -> tuple[Channel, Channel]:
-        base = f"Local/{exten}@{context}-{self._pair_seq:08x}"
-        self._pair_seq += 1
+        base = f"Local/{exten}@{context}-{self.next_local_seq:08x}"
+        self.next_local_seq += 1
         # The counter advances even when the client supplies the ids (as Asterisk's does).
         auto1, auto2 = self._next_uid(), self._next_uid()
         # Only a ChannelId: the ;2 half gets it with ";2" appended (core_unreal.c).
@@ -1405,6 +1413,14 @@ class Engine:
             self._stop(call)
         self.calls.clear()
         self.channels.clear()
+
+
+def _name_bucket(name: str) -> int:
+    """main/channelstorage: ast_str_case_hash(name) % AST_NUM_CHANNEL_BUCKETS (1567)."""
+    value = 5381
+    for byte in name.lower().encode():
+        value = ((value * 33) & 0xFFFFFFFF) ^ byte
+    return (value & 0x7FFFFFFF) % 1567
 
 
 def _disposition(status: str) -> str:

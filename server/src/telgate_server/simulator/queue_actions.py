@@ -17,7 +17,7 @@ _TRUE = {"yes", "true", "y", "t", "1", "on"}
 def _item(s: AmiSession, msg: Message, name: str, headers: list[Header]) -> None:
     """A list item as app_queue writes it: the ActionID comes last, no Privilege."""
     aid = msg.get("ActionID")
-    s.send([("Event", name), *headers, *([("ActionID", aid)] if aid is not None else [])])
+    s.send([("Event", name), *headers, *([("ActionID", aid)] if aid else [])])
 
 
 def _complete(s: AmiSession, msg: Message, name: str, count: int) -> None:

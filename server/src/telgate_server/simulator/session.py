@@ -147,7 +147,8 @@ class AmiSession:
 
     async def handle(self, msg: Message) -> None:
         """Runs one action and writes its response (and list events)."""
-        action = (msg.get("Action") or "").strip()
+        # The first non-empty Action header, as given (a trailing blank is part of it).
+        action = next((v for k, v in msg.headers if k.lower() == "action" and v), "")
         lower = action.lower()
         faults = self.sim.faults
         if faults.slow_seconds > 0:
@@ -204,7 +205,7 @@ class AmiSession:
     def head(msg: Message, status: str) -> list[Header]:
         headers: list[Header] = [("Response", status)]
         aid = msg.get("ActionID")
-        if aid is not None:
+        if aid:  # an empty ActionID is not echoed (astman_send_response_full)
             headers.append(("ActionID", aid))
         return headers
 
@@ -221,7 +222,7 @@ class AmiSession:
         """A list item or Complete event: only for this session, no Privilege."""
         aid = msg.get("ActionID")
         head: list[Header] = [("Event", name)]
-        if aid is not None:
+        if aid:
             head.append(("ActionID", aid))
         self.send(head + headers)
 
@@ -427,7 +428,7 @@ class AmiSession:
             for hit in matched:
                 # Here the ActionID comes after Channel (fixture 15).
                 item: list[Header] = [("Event", "ChannelHungup"), ("Channel", hit.name)]
-                self.send(item + ([("ActionID", aid)] if aid is not None else []))
+                self.send(item + ([("ActionID", aid)] if aid else []))
             self.list_event(
                 msg,
                 "ChannelsHungupListComplete",
@@ -455,7 +456,7 @@ class AmiSession:
                 return
             chans = [ch]
         else:
-            chans = list(reversed(engine.channels.values()))
+            chans = engine.listed_channels()
         wanted = [v.strip() for v in (msg.get("Variables") or "").split(",") if v.strip()]
         self.list_start(msg, "Channel status will follow")
         aid = msg.get("ActionID")
@@ -482,7 +483,7 @@ class AmiSession:
             for var in wanted:
                 value = engine.get_var(ch, var)
                 headers.append(("Variable", f"{var}={value if value is not None else '(null)'}"))
-            if aid is not None:
+            if aid:
                 headers.append(("ActionID", aid))
             self.send(event("Status", "Call", headers))
         n = str(len(chans))
@@ -493,7 +494,7 @@ class AmiSession:
     async def _coreshowchannels(self, msg: Message) -> None:
         engine = self.sim.engine
         self.list_start(msg, "Channels will follow")
-        chans = list(engine.channels.values())
+        chans = engine.listed_channels()
         for ch in chans:
             secs = int(engine.lab_elapsed(ch.created))
             duration = f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
@@ -522,7 +523,8 @@ class AmiSession:
         ok, lines = run_cli(self.sim, command)
         headers = self.head(msg, "Success" if ok else "Error")
         headers.append(("Message", "Command output follows"))
-        headers += [("Output", line) for line in lines]
+        # A command that prints nothing still gives one empty Output line.
+        headers += [("Output", line) for line in lines or [""]]
         self.send(headers)
 
     def _variable_target(self, msg: Message) -> tuple[str, Channel | None] | None:

@@ -69,6 +69,9 @@ _OUTPUT_SUBS: list[tuple[str, str]] = [
     (r"on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$", "on <date> UTC"),
     (r"\(\d+s holdtime, \d+s talktime\), W:\d+, C:\d+", "(<history>)"),
     (r"has taken .* \(login was \d+ secs ago\)", "has taken <history>"),
+    (r"^(System uptime|Last reload): .*$", r"\1: <time>"),
+    # manager show connected: Start (epoch), Elapsed, FileDes.
+    (r"^(  \S+ +\S+ +)\d{9,11}( +)\d+( +)\d+ ", r"\1<start>\2<secs>\3<fd> "),
 ]
 # VarSet values that are durations.
 _TIMING_VARS = {

@@ -7,7 +7,8 @@ from .common import end, new, originate
 
 
 def _short_call(s: Script) -> Script:
-    return originate(s, "201", "290").wait("Hangup", count=4, timeout=20)
+    # A sleep, not a wait: with some masks no Hangup event ever arrives.
+    return originate(s, "201", "290").sleep(7.5)
 
 
 def _with_events(events: str | None, tag: str) -> Script:
