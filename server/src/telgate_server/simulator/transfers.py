@@ -47,9 +47,16 @@ def blind_transfer(engine: Engine, transferer: Channel, context: str, exten: str
     pair = bridged_pair(call, transferer) if call is not None else None
     if call is None or pair is None:
         return "Transfer invalid", None
+    transferee = pair[0]
+    if not engine.world.has_exten(context, exten):
+        # Asterisk moves the transferee all the same; it finds nothing there and hangs up.
+        def dead_end() -> None:
+            _blind_announce(engine, call, transferer, transferee, (context, exten))
+            move_nowhere(engine, call, transferer, transferee, (context, exten))
+
+        return "Transfer succeeded", dead_end
     if not is_dial_target(engine, context, exten):
         return "Transfer failed", None
-    transferee = pair[0]
 
     def move() -> None:
         _blind_transfer(engine, call, transferer, transferee, (context, exten))
@@ -64,6 +71,18 @@ def _blind_transfer(
     transferee: Channel,
     target: tuple[str, str],
 ) -> None:
+    _blind_announce(engine, call, transferer, transferee, target)
+    move_to_dialplan(engine, call, transferer, transferee, target[1])
+
+
+def _blind_announce(
+    engine: Engine,
+    call: Call,
+    transferer: Channel,
+    transferee: Channel,
+    target: tuple[str, str],
+) -> None:
+    """What a blind transfer says before the transferee moves."""
     context, exten = target
     engine.emit("Unhold", "call", transferer.block())
     engine.set_var(transferee, "BLINDTRANSFER", transferer.name)
@@ -83,7 +102,6 @@ def _blind_transfer(
             ("Extension", exten),
         ],
     )
-    move_to_dialplan(engine, call, transferer, transferee, exten)
 
 
 def is_dial_target(engine: Engine, context: str, exten: str) -> bool:
@@ -175,14 +193,58 @@ def move_to_dialplan(
     return _dial_again(engine, mover, phone, exten)
 
 
+def move_nowhere(
+    engine: Engine, call: Call, leaver: Channel, mover: Channel, target: tuple[str, str]
+) -> None:
+    """``mover`` is sent to an extension that does not exist: it shows up there, leaves
+    the bridge and hangs up (cause 16), and the bridge's other pair hangs up too."""
+    context, exten = target
+    engine.stop_call(call)
+    mover_phone, leaver_phone = call.partner(mover), call.partner(leaver)
+    engine.set_var(mover, "BRIDGEPEER", "")
+    first = (mover.app or "AppDial", mover.app_data or "(Outgoing Line)")
+    mover.context, mover.exten, mover.priority = context, exten, 1
+    engine.newexten(mover, 1, *first)
+    engine.set_var(leaver, "BRIDGEPEER", "")
+    engine.leave_bridge(call, mover, 1)
+    engine.hangup_request(mover, 16, soft=True)
+    engine.hangup_request(mover_phone, 16)
+    engine.leave_bridge(call, leaver, 0)
+    engine.bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+    for ch in (leaver, mover):
+        if ch is call.o1:
+            engine.end_dial_vars(call)
+    engine.hangup_request(mover_phone, 16, soft=True)
+    engine.hangup_channel(mover_phone, 16)
+    engine.hangup_channel(mover, 16)
+    engine.hangup_request(leaver, 16, soft=True)
+    engine.hangup_request(leaver_phone, 16)
+    engine.hangup_channel(leaver, 16)
+    engine.hangup_request(leaver_phone, 16, soft=True)
+    engine.hangup_channel(leaver_phone, 16)
+    for rec in (call.o1, call.o2, call.d2):
+        if rec is not None:
+            dest = call.d1.name if rec is call.o1 and call.d1 is not None else ""
+            engine.cdr(rec, "ANSWERED", dest_channel=dest)
+    engine.finish_call(call)
+
+
 def redirect(engine: Engine, ch: Channel, context: str, exten: str) -> Callable[[], None] | None:
     """Redirect of one bridged ;1 half to ``[from-internal] 2XX``: the move to run after
     the answer, or None if the simulator cannot model it (the action then fails)."""
     call = engine.call_of(ch)
     pair = bridged_pair(call, ch) if call is not None else None
-    if call is None or pair is None or not is_dial_target(engine, context, exten):
+    if call is None or pair is None:
         return None
     leaver = pair[0]
+    if not engine.world.has_exten(context, exten):
+
+        def dead_end() -> None:
+            move_nowhere(engine, call, leaver, ch, (context, exten))
+
+        return dead_end
+    if not is_dial_target(engine, context, exten):
+        return None
 
     def move() -> None:
         move_to_dialplan(engine, call, leaver, ch, exten, mover_leaves_first=True)

@@ -87,6 +87,6 @@ async def run_scenario(
         real, sim = cached, await play_simulator(script, time_scale)
     else:
         real, sim = await asyncio.gather(play_real(script, lab), play_simulator(script, time_scale))
-        if cache is not None and not real.notes:
+        if cache is not None:
             _save(_cache_file(cache, script), real)
     return Result(script, real, sim, score(real.messages, sim.messages))
