@@ -1383,6 +1383,25 @@ class Engine:
                 [("Channel", "none"), ("Uniqueid", "none"), ("Variable", name), ("Value", value)],
             )
             return
+        upper = name.upper()
+        if upper in _PARTY_FUNCTIONS:
+            # CALLERID()/CONNECTEDLINE() are functions: they change the party and
+            # announce it (NewCallerid / NewConnectedLine), no VarSet.
+            party, field = _PARTY_FUNCTIONS[upper]
+            num, cname = (
+                (ch.cid_num, ch.cid_name) if party == "caller" else (ch.conn_num, ch.conn_name)
+            )
+            if field == "num":
+                num = value or UNKNOWN
+            elif field == "name":
+                cname = value or UNKNOWN
+            else:
+                num, cname = parse_callerid(value)
+            if party == "caller":
+                self.snapshot_update(ch, caller=(num, cname))
+            else:
+                self.snapshot_update(ch, conn=(num, cname))
+            return
         self._varset(ch, name, value)
 
     def get_var(self, ch: Channel | None, name: str) -> str | None:
@@ -1399,6 +1418,12 @@ class Engine:
                 return ch.cid_num
             if upper == "CALLERID(NAME)":
                 return ch.cid_name
+            if upper == "CALLERID(ALL)":
+                return _merge_callerid(ch.cid_num, ch.cid_name)
+            if upper == "CONNECTEDLINE(NUM)":
+                return ch.conn_num
+            if upper == "CONNECTEDLINE(NAME)":
+                return ch.conn_name
             if upper == "EXTEN":
                 return ch.exten
             if upper == "CONTEXT":
@@ -1413,6 +1438,27 @@ class Engine:
             self._stop(call)
         self.calls.clear()
         self.channels.clear()
+
+
+# Setvar targets that are party functions: (party, field).
+_PARTY_FUNCTIONS: dict[str, tuple[str, str]] = {
+    "CALLERID(NUM)": ("caller", "num"),
+    "CALLERID(NAME)": ("caller", "name"),
+    "CALLERID(ALL)": ("caller", "all"),
+    "CALLERID": ("caller", "all"),
+    "CONNECTEDLINE(NUM)": ("connected", "num"),
+    "CONNECTEDLINE(NAME)": ("connected", "name"),
+    "CONNECTEDLINE(ALL)": ("connected", "all"),
+}
+
+
+def _merge_callerid(num: str, name: str) -> str:
+    """main/callerid.c ast_callerid_merge: ``"name" <num>``, or whichever part is known."""
+    num = "" if num == UNKNOWN else num
+    name = "" if name == UNKNOWN else name
+    if num and name:
+        return f'"{name}" <{num}>'
+    return name or num
 
 
 def _name_bucket(name: str) -> int:

@@ -36,6 +36,8 @@ _SHAPES: dict[str, str] = {
     "localaddress": r"IPV4/TCP/127\.0\.0\.1/\d+",
     "remoteaddress": r"IPV4/TCP/127\.0\.0\.1/\d+",
     "uptime": r"\d+",
+    # Getvar of UNIQUEID (or a VarSet of one): a run-dependent id.
+    "value": _UID,
     "lastreload": r"\d+",
     "challenge": r"\d{6,10}",
     "starttime": _DATETIME,
