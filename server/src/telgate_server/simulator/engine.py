@@ -463,10 +463,8 @@ class Engine:
 
     def check_originate(self, req: OriginateRequest) -> None:
         """Raises :class:`OriginateError` for what Asterisk refuses before queueing."""
-        if req.exten and not req.application:
-            context = req.context or "default"
-            if not self.world.has_exten(context, req.exten):
-                raise OriginateError("Extension does not exist.")
+        if req.exten and not req.application and not self.world.has_exten(req.context, req.exten):
+            raise OriginateError("Extension does not exist.")
 
     def originate(self, req: OriginateRequest, on_done: OriginateDone | None = None) -> Call:
         """Starts an originate. ``on_done(answered)`` fires once the outcome is known.

@@ -3,6 +3,7 @@ QueuePenalty, with app_queue.c's sentences and list framing (fixtures 19, 20, 21
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ..backends.ami.codec import Header, Message
@@ -130,10 +131,9 @@ async def queue_penalty(s: AmiSession, msg: Message) -> None:
     if not interface or not penalty_s:
         s.error(msg, "Need 'Interface' and 'Penalty' parameters.")
         return
-    try:
-        penalty = int(penalty_s)
-    except ValueError:
-        penalty = -1
+    # manager_queue_member_penalty reads it with atoi(): "x" is penalty 0.
+    digits = re.match(r"\s*[-+]?\d+", penalty_s)
+    penalty = int(digits.group(0)) if digits else 0
     ok = s.sim.engine.queues.set_penalty(
         msg.get("Queue") or "",
         interface,

@@ -338,16 +338,25 @@ class AmiSession:
             return
         app = msg.get("Application") or ""
         exten, context, priority = (msg.get(k) or "" for k in ("Exten", "Context", "Priority"))
-        if not app and not (exten and context and priority):
-            self.error(msg, "Originate with 'Exten' requires 'Context' and 'Priority'")
-            return
-        if not app and not priority.isdigit():
+        # manager.c action_originate's checks, in its order. A priority that is not a
+        # number is a label, and the lab's dialplan has none.
+        if priority and not priority.lstrip("-").isdigit():
             self.error(msg, "Invalid priority")
             return
-        try:
-            timeout = int(msg.get("Timeout") or "30000")
-        except ValueError:
-            timeout = 30000
+        raw_timeout = msg.get("Timeout") or ""
+        if raw_timeout and not raw_timeout.lstrip("-").isdigit():
+            self.error(msg, "Invalid timeout")
+            return
+        timeout = int(raw_timeout) if raw_timeout else 30000
+        if "/" not in channel:
+            self.error(msg, "Invalid channel")
+            return
+        if priority and int(priority) > 0 and not self.sim.engine.world.has_exten(context, exten):
+            self.error(msg, "Extension does not exist.")
+            return
+        if not app and not (exten and context and priority and int(priority) > 0):
+            self.error(msg, "Originate with 'Exten' requires 'Context' and 'Priority'")
+            return
         variables: dict[str, str] = {}
         for item in msg.get_all("Variable"):
             for pair in item.split(","):
@@ -449,7 +458,7 @@ class AmiSession:
     async def _status(self, msg: Message) -> None:
         engine = self.sim.engine
         name = msg.get("Channel") or ""
-        if name and name.lower() != "all":
+        if name:  # "all" is no channel name either (the lab answers No such channel)
             ch = self.lookup(name)
             if ch is None:
                 self.error(msg, "No such channel")
