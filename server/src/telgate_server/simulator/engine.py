@@ -681,6 +681,10 @@ class Engine:
             return
         if req.application:
             self._originate_result(call, True, 4)
+            # The answered phone is in use now (Dial's path says so once it rings on).
+            self._member_status(o1.device)
+            self._device_state(o1.device, "INUSE")
+            self._device_state(o1.device, "INUSE")
             # The application runs without the dialplan: no Newexten (the channel and its
             # Cdr still show it).
             o1.app = o1.last_app = req.application
@@ -826,8 +830,10 @@ class Engine:
                 self._newstate(d1, RINGING)
                 self._newexten(d2, 3, "Wait", f"{ring:g}")
             self._originate_result(call, True, 4)
-            self._device_state(o1.device, "INUSE")
-            self._device_state(o1.device, "INUSE")
+            if play_o2:
+                # The caller's phone was answered just now (a transferred leg's was not).
+                self._device_state(o1.device, "INUSE")
+                self._device_state(o1.device, "INUSE")
             self._device_state(ddev, "INUSE")
             self._varset(o1, "RINGTIME", "0")
             self._varset(o1, "RINGTIME_MS", "0")

@@ -409,6 +409,8 @@ class QueueBook:
         )  # fmt: skip
         qc = QueueCall(entry)
         call.handler = lambda ch, cause, requested: self._hangup(call, qc, ch, cause)
+        # Device states come in pairs (the Local channel's and its ;2 half's own).
+        engine.device_state(o1.device, "INUSE")
         engine.device_state(o1.device, "INUSE")
         o2_ends = leg.ends_at
         waited = 0.0
@@ -538,6 +540,7 @@ class QueueBook:
         engine = self.engine
         if not engine.device_in_use(r.member.device):
             engine.device_state(r.member.device, "NOT_INUSE")
+            engine.device_state(r.member.device, "NOT_INUSE")
             engine.member_status(r.member.device)
 
     def _leave(self, qc: QueueCall) -> None:
@@ -561,6 +564,7 @@ class QueueBook:
         qc.winner = winner
         engine.newexten(winner.two, 4, "Answer", "")
         engine.newstate(winner.two, UP)
+        engine.device_state(winner.member.device, "INUSE")
         engine.device_state(winner.member.device, "INUSE")
         engine.newstate(winner.one, UP)
         engine.dial_event("DialEnd", o1, winner.one, [("DialStatus", "ANSWER")])
@@ -738,6 +742,7 @@ class QueueBook:
         m.calls_taken += 1
         m.last_call = int(engine.lab_now())
         engine.finish_call(call)
+        engine.device_state(m.device, "NOT_INUSE")
         engine.device_state(m.device, "NOT_INUSE")
         engine.member_status(m.device)
 
