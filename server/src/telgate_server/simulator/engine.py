@@ -697,7 +697,7 @@ class Engine:
                 self._teardown(call, o1, 0, by_action=False)
                 return
             yield ANSWER_WAIT + o2_talk
-            self._newexten(o2, next_prio + 2, "Hangup", "")
+            self._newexten(o2, next_prio + 2, "Hangup", self._hangup_data(o2))
             self._teardown(call, o2, 16, by_action=False)
             return
         o1.context, o1.exten = req.context, req.exten
@@ -710,7 +710,7 @@ class Engine:
             self._newexten(o1, 1, "NoOp", f"{req.context},{req.exten}")
             self._o2_talk(o2, next_prio, o2_tone, o2_talk)
             yield ANSWER_WAIT + o2_talk
-            self._newexten(o2, next_prio + 2, "Hangup", "")
+            self._newexten(o2, next_prio + 2, "Hangup", self._hangup_data(o2))
             self._teardown(call, o2, 16, by_action=False)
             return
         yield from self._dial_steps(
@@ -889,8 +889,13 @@ class Engine:
             self._teardown(call, d2, 16, by_action=False)
         else:
             yield o2_left
-            self._newexten(o2, next_prio + 2, "Hangup", "")
+            self._newexten(o2, next_prio + 2, "Hangup", self._hangup_data(o2))
             self._teardown(call, o2, 16, by_action=False)
+
+    def _hangup_data(self, ch: Channel) -> str:
+        """What a lab phone's last priority passes to Hangup(): customers say 16."""
+        phone = self.world.phones.get(ch.exten) if ch.context == "phones" else None
+        return "16" if phone is not None and phone.kind is PhoneKind.CUSTOMER else ""
 
     def _o2_talk(
         self, o2: Channel, prio: int, tone: str, talk: float, *, play: bool = True
@@ -1168,6 +1173,10 @@ class Engine:
                 self._cdr(o2, "ANSWERED")
             self._cdr(o1, "NO ANSWER", dest_channel=d1.name)
             return
+        ringing = call.phase is Phase.SETUP and o1 is not None and o1.answered_at is None
+        if ringing and o1 is not None:
+            # The originated phone goes while it rings: the originate's dial ends.
+            self._dial_event("DialEnd", None, o1, [("DialStatus", "NOANSWER")])
         pairs = [p for p in ((o1, o2), (d1, d2)) if p[0] is not None]
         first = [p for p in pairs if trigger in p]
         rest = [p for p in pairs if trigger not in p]
@@ -1176,12 +1185,14 @@ class Engine:
             c = cause if trigger in (one, two) else 16
             self._pair_down(one, two, trigger is two, c, explicit=explicit and one is o1)
             if call.originate_pending:
-                self._originate_result(call, False, 1)
+                self._originate_result(call, False, 0 if ringing else 1)
             for ch in (one, two):
                 if ch is d1:
                     continue
                 answered = ch.answered_at is not None
-                if ch is o1:
+                if ch is o2 and ringing:
+                    self._cdr(ch, "FAILED")
+                elif ch is o1:
                     self._cdr(
                         ch,
                         "ANSWERED" if answered else "NO ANSWER",
@@ -1238,10 +1249,10 @@ class Engine:
             self._hangup(d1, cause)
         self._cdr(d2, "FAILED")
         self._varset(o1, "DIALSTATUS", "CHANUNAVAIL")
+        self._cdr(o1, "NO ANSWER", dest_channel=d1.name)  # the Dial's record
         self._newexten(o1, 3, "Hangup", "")
         self._pair_down(o1, o2, False, 16, explicit=True)
         self._cdr(o2, "ANSWERED")
-        self._cdr(o1, "NO ANSWER", dest_channel=d1.name)
         self._cdr(o1, "ANSWERED")
 
     # ------------------------------------------- building blocks for features
