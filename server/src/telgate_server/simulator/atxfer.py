@@ -231,8 +231,9 @@ class AtxferBook:
             self._rejoin(xfer)
             return
         # The transfer target answers the bridge's call as its ;2 half's Dial goes on.
-        c1.conn_num, c1.conn_name = t.cid_num, t.cid_name
-        engine.emit("NewConnectedLine", "call", c1.block())
+        if (c1.conn_num, c1.conn_name) != (t.cid_num, t.cid_name):
+            c1.conn_num, c1.conn_name = t.cid_num, t.cid_name
+            engine.emit("NewConnectedLine", "call", c1.block())
         c1.bridge_id = xfer.b2
         engine.bridge_event("BridgeEnter", xfer.b2, 1, c1)
         engine.varset(c1, "ATTENDEDTRANSFER", "")
@@ -244,8 +245,9 @@ class AtxferBook:
         if consult.phase is Phase.DIALING and consult.d1 is not None:
             if consult.d1.state == RINGING:
                 engine.newstate(c1, RINGING)
-            t.conn_num, t.conn_name = UNKNOWN, UNKNOWN
-            engine.emit("NewConnectedLine", "call", t.block())
+            if (t.conn_num, t.conn_name) != (UNKNOWN, UNKNOWN):
+                t.conn_num, t.conn_name = UNKNOWN, UNKNOWN
+                engine.emit("NewConnectedLine", "call", t.block())
             if c1.state == RINGING:
                 engine.dial_event("DialState", None, c1, [("DialStatus", "RINGING")])
         engine.device_state(c1.device, "INUSE")
@@ -316,9 +318,99 @@ class AtxferBook:
         if ch is xfer.transferer or ch is xfer.call.partner(xfer.transferer):
             self._complete(xfer)
             return
-        # The transferee hangs up during the consultation: modelled simply, the
-        # consultation ends too.
+        consult = xfer.consult
+        if (
+            consult is not None
+            and consult.phase is Phase.BRIDGED
+            and xfer.transferer.bridge_id == xfer.b2
+            and ch in (xfer.transferee, xfer.call.partner(xfer.transferee))
+        ):
+            # The transferee leaves while the target talks with the transferer: the
+            # transferer stays with the target (the consultation channel optimizes away).
+            self._transferee_gone(xfer)
+            return
+        # Otherwise (the target still rings): modelled simply, the consultation ends too.
         self._hang_up_all(xfer)
+
+    def _transferee_gone(self, xfer: Transfer) -> None:
+        """The transferee's pair hangs up during an answered consultation; the Local
+        consultation channel then swaps the transferer into the target's bridge."""
+        engine = self.engine
+        call, consult = xfer.call, xfer.consult
+        t, e = xfer.transferer, xfer.transferee
+        c1, c2 = xfer.c1, xfer.c2
+        assert consult is not None and c1 is not None and c2 is not None
+        phone = call.partner(e)
+        b1, b2, b3 = call.bridge_id, xfer.b2, consult.bridge_id
+        self._finish(xfer)
+        engine.stop_call(call)
+        engine.stop_call(consult)
+        engine.varset(e, "BRIDGEPEER", "")
+        engine.leave_bridge_of(b1, e, 0)
+        engine.hangup_request(phone, 16)
+        engine.hangup_channel(e, 16)
+        engine.bridge_event("BridgeDestroy", b1, 0, None)
+        engine.cdr(phone, "ANSWERED")
+        engine.hangup_request(phone, 16, soft=True)
+        engine.hangup_channel(phone, 16)
+        p1 = consult.d1
+        assert p1 is not None
+        opt_id = str(self._optimizations)
+        self._optimizations += 1
+        engine.emit(
+            "LocalOptimizationBegin",
+            "call",
+            [
+                *c1.block("LocalOne"),
+                *c2.block("LocalTwo"),
+                *t.block("Source"),
+                ("DestUniqueId", c2.uniqueid),
+                ("Id", opt_id),
+            ],
+        )
+        engine.leave_bridge_of(b2, t, 1)
+        engine.varset(c2, "BRIDGEPEER", "")
+        engine.leave_bridge_of(b3, c2, 1)
+        t.bridge_id = b3
+        engine.emit(
+            "BridgeEnter",
+            "call",
+            [
+                ("BridgeUniqueid", b3),
+                *engine.bridge_headers(2),
+                *t.block(),
+                ("SwapUniqueid", c2.uniqueid),
+            ],
+        )
+        engine.varset(p1, "BRIDGEPEER", t.name)
+        engine.varset(t, "BRIDGEPEER", p1.name)
+        engine.varset(c1, "BRIDGEPEER", "")
+        engine.emit(
+            "LocalOptimizationEnd",
+            "call",
+            [*c1.block("LocalOne"), *c2.block("LocalTwo"), ("Success", "No"), ("Id", opt_id)],
+        )
+        engine.cdr(c2, "ANSWERED", dest_channel=p1.name)
+        engine.end_dial_vars(consult)
+        engine.hangup_request(c2, 16, soft=True)
+        engine.varset(c1, "CHANLOCALSTATUS", "ANSWER")
+        engine.hangup_request(c1, 16)
+        engine.hangup_channel(c2, 16)
+        engine.leave_bridge_of(b2, c1, 0)
+        engine.bridge_event("BridgeDestroy", b2, 0, None)
+        engine.hangup_channel(c1, 16)
+        engine.device_state(c1.device, "NOT_INUSE")
+        if not engine.device_in_use(e.device):
+            engine.device_state(e.device, "NOT_INUSE")
+            engine.device_state(e.device, "NOT_INUSE")
+            engine.member_status(e.device)
+        # One call remains: the transferer's pair bridged with the target's phone pair.
+        for name in ("d1", "d2"):
+            setattr(call, name, None)
+        call.extra = [p1, *([consult.d2] if consult.d2 is not None else [])]
+        call.bridge_id = b3
+        consult.o1 = consult.o2 = consult.d1 = consult.d2 = None
+        engine.finish_call(consult)
 
     def _consult_hangup(self, xfer: Transfer, ch: Channel) -> None:
         """A hangup in the consultation call before the merge: the target is gone, the
