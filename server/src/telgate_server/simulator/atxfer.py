@@ -76,6 +76,8 @@ class Transfer:
     b2: str = ""  # the consultation bridge
     p1: Channel | None = None  # the target phone's pair, once the transferee took over
     p2: Channel | None = None
+    # The consultation ;1 half that hangs up once the transferer left its bridge.
+    c1_pending: Channel | None = None
     merged: bool = False
     optimized: bool = False
     done: bool = False
@@ -418,8 +420,55 @@ class AtxferBook:
         if xfer.merged:
             self._merged_hangup(xfer, ch)
             return
-        self._drop_consultation(xfer)
+        consult = xfer.consult
+        if (
+            consult is not None
+            and consult.phase is Phase.BRIDGED
+            and consult.d1 is not None
+            and ch in (consult.d1, consult.d2)
+        ):
+            self._target_gone(xfer)
+        else:
+            self._drop_consultation(xfer)
         self._rejoin(xfer)
+
+    def _target_gone(self, xfer: Transfer) -> None:
+        """The answered target's pair hangs up: the consultation Dial returns and its
+        Local channel hangs up, leaving the transferer alone in the consultation bridge."""
+        engine = self.engine
+        consult, c1, c2 = xfer.consult, xfer.c1, xfer.c2
+        assert consult is not None and c1 is not None and c2 is not None
+        p1, p2 = consult.d1, consult.d2
+        assert p1 is not None and p2 is not None
+        b3 = consult.bridge_id
+        engine.stop_call(consult)
+        engine.varset(p1, "BRIDGEPEER", "")
+        engine.varset(c2, "BRIDGEPEER", "")
+        engine.leave_bridge_of(b3, p1, 1)
+        engine.hangup_request(p2, 16)
+        engine.leave_bridge_of(b3, c2, 0)
+        engine.bridge_event("BridgeDestroy", b3, 0, None)
+        engine.end_dial_vars(consult)
+        engine.hangup_channel(p1, 16)
+        engine.hangup_request(c2, 16, soft=True)
+        engine.varset(c1, "CHANLOCALSTATUS", "ANSWER")
+        engine.hangup_request(c1, 16)
+        engine.hangup_channel(c2, 16)
+        engine.hangup_request(p2, 16, soft=True)
+        engine.hangup_channel(p2, 16)
+        engine.varset(c1, "BRIDGEPEER", "")
+        engine.leave_bridge_of(xfer.b2, c1, 1)
+        engine.cdr(c2, "ANSWERED", dest_channel=p1.name)
+        engine.cdr(p2, "ANSWERED")
+        for dev in (p1.device, c1.device):
+            engine.device_state(dev, "NOT_INUSE")
+            engine.device_state(dev, "NOT_INUSE")
+        engine.member_status(p1.device)
+        # c1 hangs up once the transferer has left its bridge (_rejoin).
+        xfer.c1_pending = c1
+        for name in ("o1", "o2", "d1", "d2"):
+            setattr(consult, name, None)
+        engine.finish_call(consult)
 
     def _drop_consultation(self, xfer: Transfer) -> None:
         """The consultation channels hang up (each Local pair, the ;1 half first)."""
@@ -457,17 +506,28 @@ class AtxferBook:
         t, e = xfer.transferer, xfer.transferee
         if xfer.done:
             return
+        c1_pending = xfer.c1_pending
         if xfer.b2 and t.bridge_id == xfer.b2:
-            engine.varset(t, "BRIDGEPEER", "")
+            if c1_pending is None:
+                engine.varset(t, "BRIDGEPEER", "")
             engine.leave_bridge_of(xfer.b2, t, 0)
-        if xfer.b2:
+        if xfer.b2 and c1_pending is None:
             engine.bridge_event("BridgeDestroy", xfer.b2, 0, None)
         if not t.hungup and not e.hungup:
             t.bridge_id = xfer.call.bridge_id
             engine.bridge_event("BridgeEnter", xfer.call.bridge_id, 2, t)
             engine.varset(e, "BRIDGEPEER", t.name)
             engine.varset(t, "BRIDGEPEER", e.name)
+            if c1_pending is not None and (t.conn_num, t.conn_name) != (e.cid_num, e.cid_name):
+                # Back with the transferee, the transferer's connected line is its again.
+                t.conn_num, t.conn_name = e.cid_num, e.cid_name
+                engine.emit("NewConnectedLine", "call", t.block())
             engine.emit("Unhold", "call", t.block())
+        if c1_pending is not None:
+            xfer.c1_pending = None
+            engine.bridge_event("BridgeDestroy", xfer.b2, 0, None)
+            engine.hangup_channel(c1_pending, 16)
+            engine.device_state(c1_pending.device, "NOT_INUSE")
         self._finish(xfer)
         xfer.call.handler = None
 
