@@ -1284,6 +1284,11 @@ class Engine:
         """The Dial of ``[from-internal] _2XX`` by ``call.o1`` (see :meth:`_dial_steps`)."""
         return self._dial_steps(call, exten, leg, first=first, play_o2=play_o2)
 
+    def cancel_dial(self, call: Call) -> None:
+        """Dial() of ``call.o1`` gives up on its ringing callee (DialEnd CANCEL, the callee
+        pair hangs up, DIALSTATUS CANCEL)."""
+        self._cancel_dial(call)
+
     def leave_bridge(self, call: Call, ch: Channel, remaining: int) -> None:
         """BridgeLeave of ``ch`` with ``remaining`` channels left in the call's bridge."""
         self._leave(call, ch, remaining)

@@ -36,6 +36,19 @@ async def blind_transfer(s: AmiSession, msg: Message) -> None:
     text, move = transfers.blind_transfer(s.sim.engine, ch, context, exten)
     if move is None:
         s.error(msg, text)
+        if text == "Transfer invalid":
+            # Asterisk still publishes the attempt (no transferee, no bridge).
+            s.sim.engine.emit(
+                "BlindTransfer",
+                "call",
+                [
+                    ("Result", "Invalid"),
+                    *ch.block("Transferer"),
+                    ("IsExternal", "Yes"),
+                    ("Context", context),
+                    ("Extension", exten),
+                ],
+            )
         return
     s.success(msg, text)
     move()

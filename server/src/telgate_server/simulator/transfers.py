@@ -144,15 +144,22 @@ def _hang_up_pair(engine: Engine, call: Call, leaver: Channel, dest: Channel | N
     engine.cdr(other, "ANSWERED")
 
 
-def _dial_again(engine: Engine, mover: Channel, phone: Channel, exten: str) -> Call:
-    """A new call: ``mover`` (its phone half still in its Wait) Dials ``exten``."""
+def _dial_again(
+    engine: Engine,
+    mover: Channel,
+    phone: Channel,
+    exten: str,
+    first: tuple[str, str] | None = None,
+) -> Call:
+    """A new call: ``mover`` (its phone half still in its Wait) Dials ``exten``
+    (``first``: what priority 1 shows, when the move did not show it already)."""
     new = Call(OriginateRequest(channel=mover.name), None, originate_pending=False)
     new.o1, new.o2 = mover, phone
     new.phase = Phase.RUNNING
     engine.calls.append(new)
     talk_left = max(0.0, (phone.wait_ends - engine.clock.time()) / (engine.time_scale or 1.0))
     leg = DialLeg(phone.wait_ends, 5, "", talk_left)
-    engine.run_call(new, engine.dial_steps(new, exten, leg, first=None, play_o2=False))
+    engine.run_call(new, engine.dial_steps(new, exten, leg, first=first, play_o2=False))
     return new
 
 
@@ -233,6 +240,8 @@ def redirect(engine: Engine, ch: Channel, context: str, exten: str) -> Callable[
     """Redirect of one bridged ;1 half to ``[from-internal] 2XX``: the move to run after
     the answer, or None if the simulator cannot model it (the action then fails)."""
     call = engine.call_of(ch)
+    if call is not None and call.phase is Phase.DIALING and ch is call.o1:
+        return _redirect_dialing(engine, call, ch, context, exten)
     pair = bridged_pair(call, ch) if call is not None else None
     if call is None or pair is None:
         return None
@@ -248,6 +257,26 @@ def redirect(engine: Engine, ch: Channel, context: str, exten: str) -> Callable[
 
     def move() -> None:
         move_to_dialplan(engine, call, leaver, ch, exten, mover_leaves_first=True)
+
+    return move
+
+
+def _redirect_dialing(
+    engine: Engine, call: Call, ch: Channel, context: str, exten: str
+) -> Callable[[], None] | None:
+    """Redirect of a caller whose Dial still rings: the Dial is cancelled and the caller
+    runs the new place (a lab ``[from-internal] 2XX`` dials again)."""
+    if not is_dial_target(engine, context, exten):
+        return None
+    phone = call.partner(ch)
+
+    def move() -> None:
+        engine.stop_call(call)
+        ch.context, ch.exten, ch.priority = context, exten, 1  # the goto comes first
+        engine.cancel_dial(call)
+        _retire(engine, call, [ch, phone])
+        caller = ch.cid_num if ch.cid_num != "<unknown>" else ""
+        _dial_again(engine, ch, phone, exten, first=("NoOp", f"internal call {caller} -> {exten}"))
 
     return move
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..script import Script
-from . import cli, ends, lists, login, originate, protocol, queues, transfers
+from . import cli, ends, lists, login, more, originate, protocol, queues, transfers
 
 ALL: list[Script] = [
     *ends.SCRIPTS,
@@ -14,6 +14,7 @@ ALL: list[Script] = [
     *login.SCRIPTS,
     *protocol.SCRIPTS,
     *queues.SCRIPTS,
+    *more.SCRIPTS,
 ]
 
 __all__ = ["ALL"]
