@@ -90,9 +90,6 @@ class AtxferBook:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.transfers: list[Transfer] = []
-        # LocalOptimizationBegin/End ``Id``: Asterisk counts optimizations since it
-        # started (fixture 18 shows the lab's first, 0).
-        self._optimizations = 0
 
     # ---------------------------------------------------------------- entry
 
@@ -357,8 +354,8 @@ class AtxferBook:
         engine.hangup_channel(phone, 16)
         p1 = consult.d1
         assert p1 is not None
-        opt_id = str(self._optimizations)
-        self._optimizations += 1
+        opt_id = str(engine.local_optimizations)
+        engine.local_optimizations += 1
         engine.emit(
             "LocalOptimizationBegin",
             "call",
@@ -654,8 +651,8 @@ class AtxferBook:
         p1 = consult.d1
         b1, b3 = call.bridge_id, consult.bridge_id
         engine.stop_call(consult)
-        opt_id = str(self._optimizations)
-        self._optimizations += 1
+        opt_id = str(engine.local_optimizations)
+        engine.local_optimizations += 1
         engine.emit(
             "LocalOptimizationBegin",
             "call",

@@ -174,6 +174,8 @@ class Engine:
         # The number in the next Local channel's name (``-0000000a``); a lab that has
         # run calls before starts further on (fixture replays set it).
         self.next_local_seq = 0
+        # LocalOptimizationBegin/End ``Id``: Asterisk counts optimizations since it started.
+        self.local_optimizations = 0
         self.channels: dict[str, Channel] = {}  # by name, creation order
         self.calls: list[Call] = []
         self.global_vars: dict[str, str] = {}

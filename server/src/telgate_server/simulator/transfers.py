@@ -14,7 +14,7 @@ is fixed in Asterisk; across channels it is what the transcript showed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 from .channels import Channel
@@ -242,6 +242,10 @@ def redirect(engine: Engine, ch: Channel, context: str, exten: str) -> Callable[
     call = engine.call_of(ch)
     if call is not None and call.phase is Phase.DIALING and ch is call.o1:
         return _redirect_dialing(engine, call, ch, context, exten)
+    if call is not None and call.phase is Phase.BRIDGED and ch is call.o2:
+        if not is_dial_target(engine, context, exten) or call.d1 is None:
+            return None
+        return lambda: _redirect_phone_half(engine, call, ch, exten)
     pair = bridged_pair(call, ch) if call is not None else None
     if call is None or pair is None:
         return None
@@ -259,6 +263,99 @@ def redirect(engine: Engine, ch: Channel, context: str, exten: str) -> Callable[
         move_to_dialplan(engine, call, leaver, ch, exten, mover_leaves_first=True)
 
     return move
+
+
+def _redirect_phone_half(engine: Engine, call: Call, half: Channel, exten: str) -> None:
+    """Redirect of the originated phone's ;2 half while its ;1 half is bridged: the ;2
+    half Dials ``exten`` itself; once that answers, the Local pair (no ``/n``) optimizes
+    away and the old callee is bridged with the new one."""
+    engine.stop_call(call)
+    one = call.partner(half)
+    half.context, half.exten, half.priority = "from-internal", exten, 1
+    new = Call(OriginateRequest(channel=half.name), None, originate_pending=False)
+    new.o1, new.o2 = half, one
+    new.phase = Phase.RUNNING
+    engine.calls.append(new)
+    leg = DialLeg(float("inf"), 5, "", float("inf"))
+    caller = half.cid_num if half.cid_num != "<unknown>" else ""
+    inner = engine.dial_steps(
+        new, exten, leg, first=("NoOp", f"internal call {caller} -> {exten}"), play_o2=False
+    )
+
+    def steps() -> Generator[float, None, None]:
+        for delay in inner:
+            if new.phase is Phase.BRIDGED:
+                _optimize_pair(engine, call, new)
+                return
+            yield delay
+
+    engine.run_call(new, steps())
+
+
+def _optimize_pair(engine: Engine, old: Call, new: Call) -> None:
+    """The originated Local pair, now between two bridges, optimizes itself away: the
+    old callee takes the ;2 half's place next to the new callee, the pair hangs up."""
+    one, half, callee, target = old.o1, new.o1, old.d1, new.d1
+    assert one is not None and half is not None and callee is not None and target is not None
+    b_old, b_new = old.bridge_id, new.bridge_id
+    opt_id = str(engine.local_optimizations)
+    engine.local_optimizations += 1
+    engine.emit(
+        "LocalOptimizationBegin",
+        "call",
+        [
+            *one.block("LocalOne"),
+            *half.block("LocalTwo"),
+            *callee.block("Source"),
+            ("DestUniqueId", half.uniqueid),
+            ("Id", opt_id),
+        ],
+    )
+    engine.leave_bridge_of(b_old, callee, 1)
+    engine.varset(half, "BRIDGEPEER", "")
+    engine.leave_bridge_of(b_new, half, 1)
+    callee.bridge_id = b_new
+    engine.emit(
+        "BridgeEnter",
+        "call",
+        [
+            ("BridgeUniqueid", b_new),
+            *engine.bridge_headers(2),
+            *callee.block(),
+            ("SwapUniqueid", half.uniqueid),
+        ],
+    )
+    engine.varset(target, "BRIDGEPEER", callee.name)
+    engine.varset(callee, "BRIDGEPEER", target.name)
+    engine.varset(one, "BRIDGEPEER", "")
+    engine.emit(
+        "LocalOptimizationEnd",
+        "call",
+        [*one.block("LocalOne"), *half.block("LocalTwo"), ("Success", "No"), ("Id", opt_id)],
+    )
+    engine.leave_bridge_of(b_old, one, 0)
+    engine.end_dial_vars(old)
+    engine.end_dial_vars(new)
+    engine.hangup_request(one, 16, soft=True)
+    engine.hangup_request(half, 16)
+    engine.hangup_request(half, 16, soft=True)
+    engine.hangup_channel(one, 16)
+    engine.hangup_channel(half, 16)
+    engine.cdr(one, "ANSWERED", dest_channel=callee.name)
+    engine.cdr(half, "ANSWERED", dest_channel=target.name)
+    engine.bridge_event("BridgeDestroy", b_old, 0, None)
+    if not engine.device_in_use(one.device):
+        engine.device_state(one.device, "NOT_INUSE")
+        engine.device_state(one.device, "NOT_INUSE")
+        engine.member_status(one.device)
+    # One call remains: the old callee's pair bridged with the new callee's.
+    survivor = Call(OriginateRequest(channel=callee.name), None, originate_pending=False)
+    survivor.o1, survivor.o2, survivor.d1, survivor.d2 = callee, old.d2, target, new.d2
+    survivor.bridge_id, survivor.phase = b_new, Phase.BRIDGED
+    for done in (old, new):
+        done.o1 = done.o2 = done.d1 = done.d2 = None
+        engine.finish_call(done)
+    engine.calls.append(survivor)
 
 
 def _redirect_dialing(
