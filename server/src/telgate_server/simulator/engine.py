@@ -695,8 +695,10 @@ class Engine:
             app_time = _app_seconds(req.application, req.data)
             if app_time is not None and app_time < o2_talk:
                 yield app_time
-                # The application returned: nothing set a hangup cause.
-                self._teardown(call, o1, 0, by_action=False)
+                # The application returned: nothing set a hangup cause, unless it was
+                # Hangup() (16, Normal Clearing, by default).
+                cause = 16 if req.application.lower() == "hangup" else 0
+                self._teardown(call, o1, cause, by_action=False)
                 return
             yield ANSWER_WAIT + o2_talk
             self._newexten(o2, next_prio + 2, "Hangup", self._hangup_data(o2))
