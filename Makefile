@@ -9,7 +9,7 @@ PY_OUT := clients/python/src
 DEMO_AMI_PORT ?= 5038
 DEMO_GRPC ?= 127.0.0.1:50051
 
-.PHONY: help venv test-deps proto proto-check lint test check demo sim serve bench clean
+.PHONY: help venv test-deps proto proto-check lint test check demo sim serve bench simdiff clean
 
 help:
 	@echo "make demo   - set up, start the AMI simulator and the gateway on $(DEMO_GRPC)"
@@ -17,6 +17,7 @@ help:
 	@echo "make check  - proto drift, buf lint, ruff, mypy"
 	@echo "make proto  - regenerate all generated code from proto/"
 	@echo "make bench  - benchmarks (figures printed)"
+	@echo "make simdiff - the simulator against the real Asterisk lab, scenario by scenario (~10 min)"
 
 venv: $(VENV)/.stamp
 
@@ -79,6 +80,11 @@ bench: venv
 	$(PY) bench/bench_grpc_writes.py
 	$(PY) bench/bench_host.py
 	$(PY) bench/bench_cdr.py
+
+# Every simdiff scenario against a fresh real lab and the simulator; differences and the
+# share of messages identical in shape. SIMDIFF_ARGS e.g. "-k xfer --summary-only".
+simdiff: venv
+	$(PY) -m telgate_server.simulator.compare $(SIMDIFF_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

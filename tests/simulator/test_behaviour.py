@@ -290,6 +290,15 @@ async def test_transfer_action_errors(sim: AmiSimulator) -> None:
     c.send(Action="BlindTransfer", ActionID="b3", Channel="Local/1@x-1;1", Exten="203")
     assert (await c.response())["Message"] == "Channel specified does not exist"
     c.send(Action="Redirect", ActionID="r1", Channel="Local/1@x-1;1", Exten="203")
+    assert (await c.response())["Message"] == "Context not specified"  # checked first
+    c.send(
+        Action="Redirect",
+        ActionID="r2",
+        Channel="Local/1@x-1;1",
+        Context="from-internal",
+        Exten="203",
+        Priority="1",
+    )
     assert (await c.response())["Message"] == "Channel does not exist: Local/1@x-1;1"
     c.close()
 

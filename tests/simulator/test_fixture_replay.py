@@ -8,7 +8,13 @@ import pytest
 from telgate_server.simulator import AmiSimulator
 
 from tests.shared import load_ami_fixture
-from tests.simulator.replay import compare, fixture_messages, replay, until_action
+from tests.simulator.replay import (
+    compare,
+    first_local_seq,
+    fixture_messages,
+    replay,
+    until_action,
+)
 
 TIME_SCALE = 0.02
 
@@ -68,6 +74,7 @@ async def test_replay_matches_asterisk(sim: AmiSimulator, name: str) -> None:
     if name == "03-login-md5-challenge":
         # The transcript's MD5 Key answers Asterisk's challenge: make ours the same.
         sim.fixed_challenge = "179760528"
+    sim.engine.next_local_seq = first_local_seq(fixture)
     capture = await replay(sim.port, fixture, time_scale=TIME_SCALE)
     problems = compare(fixture_messages(fixture), capture.messages)
     assert not problems, "\n\n".join(problems)
@@ -86,6 +93,7 @@ PREFIX_SCENARIOS = {"16-redirect": "a006"}
 @pytest.mark.parametrize("name", sorted(PREFIX_SCENARIOS))
 async def test_replay_prefix_matches_asterisk(sim: AmiSimulator, name: str) -> None:
     fixture = load_ami_fixture(name)
+    sim.engine.next_local_seq = first_local_seq(fixture)
     capture = await replay(sim.port, fixture, time_scale=TIME_SCALE)
     action_id = PREFIX_SCENARIOS[name]
     expected = until_action(fixture_messages(fixture), action_id)

@@ -76,6 +76,8 @@ class Transfer:
     b2: str = ""  # the consultation bridge
     p1: Channel | None = None  # the target phone's pair, once the transferee took over
     p2: Channel | None = None
+    # The consultation ;1 half that hangs up once the transferer left its bridge.
+    c1_pending: Channel | None = None
     merged: bool = False
     optimized: bool = False
     done: bool = False
@@ -88,9 +90,6 @@ class AtxferBook:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.transfers: list[Transfer] = []
-        # LocalOptimizationBegin/End ``Id``: Asterisk counts optimizations since it
-        # started (fixture 18 shows the lab's first, 0).
-        self._optimizations = 0
 
     # ---------------------------------------------------------------- entry
 
@@ -231,8 +230,9 @@ class AtxferBook:
             self._rejoin(xfer)
             return
         # The transfer target answers the bridge's call as its ;2 half's Dial goes on.
-        c1.conn_num, c1.conn_name = t.cid_num, t.cid_name
-        engine.emit("NewConnectedLine", "call", c1.block())
+        if (c1.conn_num, c1.conn_name) != (t.cid_num, t.cid_name):
+            c1.conn_num, c1.conn_name = t.cid_num, t.cid_name
+            engine.emit("NewConnectedLine", "call", c1.block())
         c1.bridge_id = xfer.b2
         engine.bridge_event("BridgeEnter", xfer.b2, 1, c1)
         engine.varset(c1, "ATTENDEDTRANSFER", "")
@@ -244,8 +244,9 @@ class AtxferBook:
         if consult.phase is Phase.DIALING and consult.d1 is not None:
             if consult.d1.state == RINGING:
                 engine.newstate(c1, RINGING)
-            t.conn_num, t.conn_name = UNKNOWN, UNKNOWN
-            engine.emit("NewConnectedLine", "call", t.block())
+            if (t.conn_num, t.conn_name) != (UNKNOWN, UNKNOWN):
+                t.conn_num, t.conn_name = UNKNOWN, UNKNOWN
+                engine.emit("NewConnectedLine", "call", t.block())
             if c1.state == RINGING:
                 engine.dial_event("DialState", None, c1, [("DialStatus", "RINGING")])
         engine.device_state(c1.device, "INUSE")
@@ -316,9 +317,99 @@ class AtxferBook:
         if ch is xfer.transferer or ch is xfer.call.partner(xfer.transferer):
             self._complete(xfer)
             return
-        # The transferee hangs up during the consultation: modelled simply, the
-        # consultation ends too.
+        consult = xfer.consult
+        if (
+            consult is not None
+            and consult.phase is Phase.BRIDGED
+            and xfer.transferer.bridge_id == xfer.b2
+            and ch in (xfer.transferee, xfer.call.partner(xfer.transferee))
+        ):
+            # The transferee leaves while the target talks with the transferer: the
+            # transferer stays with the target (the consultation channel optimizes away).
+            self._transferee_gone(xfer)
+            return
+        # Otherwise (the target still rings): modelled simply, the consultation ends too.
         self._hang_up_all(xfer)
+
+    def _transferee_gone(self, xfer: Transfer) -> None:
+        """The transferee's pair hangs up during an answered consultation; the Local
+        consultation channel then swaps the transferer into the target's bridge."""
+        engine = self.engine
+        call, consult = xfer.call, xfer.consult
+        t, e = xfer.transferer, xfer.transferee
+        c1, c2 = xfer.c1, xfer.c2
+        assert consult is not None and c1 is not None and c2 is not None
+        phone = call.partner(e)
+        b1, b2, b3 = call.bridge_id, xfer.b2, consult.bridge_id
+        self._finish(xfer)
+        engine.stop_call(call)
+        engine.stop_call(consult)
+        engine.varset(e, "BRIDGEPEER", "")
+        engine.leave_bridge_of(b1, e, 0)
+        engine.hangup_request(phone, 16)
+        engine.hangup_channel(e, 16)
+        engine.bridge_event("BridgeDestroy", b1, 0, None)
+        engine.cdr(phone, "ANSWERED")
+        engine.hangup_request(phone, 16, soft=True)
+        engine.hangup_channel(phone, 16)
+        p1 = consult.d1
+        assert p1 is not None
+        opt_id = str(engine.local_optimizations)
+        engine.local_optimizations += 1
+        engine.emit(
+            "LocalOptimizationBegin",
+            "call",
+            [
+                *c1.block("LocalOne"),
+                *c2.block("LocalTwo"),
+                *t.block("Source"),
+                ("DestUniqueId", c2.uniqueid),
+                ("Id", opt_id),
+            ],
+        )
+        engine.leave_bridge_of(b2, t, 1)
+        engine.varset(c2, "BRIDGEPEER", "")
+        engine.leave_bridge_of(b3, c2, 1)
+        t.bridge_id = b3
+        engine.emit(
+            "BridgeEnter",
+            "call",
+            [
+                ("BridgeUniqueid", b3),
+                *engine.bridge_headers(2),
+                *t.block(),
+                ("SwapUniqueid", c2.uniqueid),
+            ],
+        )
+        engine.varset(p1, "BRIDGEPEER", t.name)
+        engine.varset(t, "BRIDGEPEER", p1.name)
+        engine.varset(c1, "BRIDGEPEER", "")
+        engine.emit(
+            "LocalOptimizationEnd",
+            "call",
+            [*c1.block("LocalOne"), *c2.block("LocalTwo"), ("Success", "No"), ("Id", opt_id)],
+        )
+        engine.cdr(c2, "ANSWERED", dest_channel=p1.name)
+        engine.end_dial_vars(consult)
+        engine.hangup_request(c2, 16, soft=True)
+        engine.varset(c1, "CHANLOCALSTATUS", "ANSWER")
+        engine.hangup_request(c1, 16)
+        engine.hangup_channel(c2, 16)
+        engine.leave_bridge_of(b2, c1, 0)
+        engine.bridge_event("BridgeDestroy", b2, 0, None)
+        engine.hangup_channel(c1, 16)
+        engine.device_state(c1.device, "NOT_INUSE")
+        if not engine.device_in_use(e.device):
+            engine.device_state(e.device, "NOT_INUSE")
+            engine.device_state(e.device, "NOT_INUSE")
+            engine.member_status(e.device)
+        # One call remains: the transferer's pair bridged with the target's phone pair.
+        for name in ("d1", "d2"):
+            setattr(call, name, None)
+        call.extra = [p1, *([consult.d2] if consult.d2 is not None else [])]
+        call.bridge_id = b3
+        consult.o1 = consult.o2 = consult.d1 = consult.d2 = None
+        engine.finish_call(consult)
 
     def _consult_hangup(self, xfer: Transfer, ch: Channel) -> None:
         """A hangup in the consultation call before the merge: the target is gone, the
@@ -326,8 +417,55 @@ class AtxferBook:
         if xfer.merged:
             self._merged_hangup(xfer, ch)
             return
-        self._drop_consultation(xfer)
+        consult = xfer.consult
+        if (
+            consult is not None
+            and consult.phase is Phase.BRIDGED
+            and consult.d1 is not None
+            and ch in (consult.d1, consult.d2)
+        ):
+            self._target_gone(xfer)
+        else:
+            self._drop_consultation(xfer)
         self._rejoin(xfer)
+
+    def _target_gone(self, xfer: Transfer) -> None:
+        """The answered target's pair hangs up: the consultation Dial returns and its
+        Local channel hangs up, leaving the transferer alone in the consultation bridge."""
+        engine = self.engine
+        consult, c1, c2 = xfer.consult, xfer.c1, xfer.c2
+        assert consult is not None and c1 is not None and c2 is not None
+        p1, p2 = consult.d1, consult.d2
+        assert p1 is not None and p2 is not None
+        b3 = consult.bridge_id
+        engine.stop_call(consult)
+        engine.varset(p1, "BRIDGEPEER", "")
+        engine.varset(c2, "BRIDGEPEER", "")
+        engine.leave_bridge_of(b3, p1, 1)
+        engine.hangup_request(p2, 16)
+        engine.leave_bridge_of(b3, c2, 0)
+        engine.bridge_event("BridgeDestroy", b3, 0, None)
+        engine.end_dial_vars(consult)
+        engine.hangup_channel(p1, 16)
+        engine.hangup_request(c2, 16, soft=True)
+        engine.varset(c1, "CHANLOCALSTATUS", "ANSWER")
+        engine.hangup_request(c1, 16)
+        engine.hangup_channel(c2, 16)
+        engine.hangup_request(p2, 16, soft=True)
+        engine.hangup_channel(p2, 16)
+        engine.varset(c1, "BRIDGEPEER", "")
+        engine.leave_bridge_of(xfer.b2, c1, 1)
+        engine.cdr(c2, "ANSWERED", dest_channel=p1.name)
+        engine.cdr(p2, "ANSWERED")
+        for dev in (p1.device, c1.device):
+            engine.device_state(dev, "NOT_INUSE")
+            engine.device_state(dev, "NOT_INUSE")
+        engine.member_status(p1.device)
+        # c1 hangs up once the transferer has left its bridge (_rejoin).
+        xfer.c1_pending = c1
+        for name in ("o1", "o2", "d1", "d2"):
+            setattr(consult, name, None)
+        engine.finish_call(consult)
 
     def _drop_consultation(self, xfer: Transfer) -> None:
         """The consultation channels hang up (each Local pair, the ;1 half first)."""
@@ -365,17 +503,28 @@ class AtxferBook:
         t, e = xfer.transferer, xfer.transferee
         if xfer.done:
             return
+        c1_pending = xfer.c1_pending
         if xfer.b2 and t.bridge_id == xfer.b2:
-            engine.varset(t, "BRIDGEPEER", "")
+            if c1_pending is None:
+                engine.varset(t, "BRIDGEPEER", "")
             engine.leave_bridge_of(xfer.b2, t, 0)
-        if xfer.b2:
+        if xfer.b2 and c1_pending is None:
             engine.bridge_event("BridgeDestroy", xfer.b2, 0, None)
         if not t.hungup and not e.hungup:
             t.bridge_id = xfer.call.bridge_id
             engine.bridge_event("BridgeEnter", xfer.call.bridge_id, 2, t)
             engine.varset(e, "BRIDGEPEER", t.name)
             engine.varset(t, "BRIDGEPEER", e.name)
+            if c1_pending is not None and (t.conn_num, t.conn_name) != (e.cid_num, e.cid_name):
+                # Back with the transferee, the transferer's connected line is its again.
+                t.conn_num, t.conn_name = e.cid_num, e.cid_name
+                engine.emit("NewConnectedLine", "call", t.block())
             engine.emit("Unhold", "call", t.block())
+        if c1_pending is not None:
+            xfer.c1_pending = None
+            engine.bridge_event("BridgeDestroy", xfer.b2, 0, None)
+            engine.hangup_channel(c1_pending, 16)
+            engine.device_state(c1_pending.device, "NOT_INUSE")
         self._finish(xfer)
         xfer.call.handler = None
 
@@ -502,8 +651,8 @@ class AtxferBook:
         p1 = consult.d1
         b1, b3 = call.bridge_id, consult.bridge_id
         engine.stop_call(consult)
-        opt_id = str(self._optimizations)
-        self._optimizations += 1
+        opt_id = str(engine.local_optimizations)
+        engine.local_optimizations += 1
         engine.emit(
             "LocalOptimizationBegin",
             "call",

@@ -79,6 +79,7 @@ class Channel:
     app_data: str = ""
     bridge_id: str = ""
     answered_at: float | None = None
+    up_clock: float = float("-inf")  # engine clock time of the Newstate Up
     variables: dict[str, str] = field(default_factory=dict)
     hungup: bool = False
     # Cdr bookkeeping: last application seen (LastApplication/LastData).

@@ -43,6 +43,11 @@ from .world import Phone, PhoneKind, World
 
 EventSink = Callable[[Message, str], None]
 
+# Answer() on a ringing channel waits up to 500 ms for a media frame before the
+# dialplan goes on (main/channel.c __ast_answer): a lab phone's PlayTones comes
+# half a second after its Answer unless its peer already sends media.
+ANSWER_WAIT = 0.5
+
 # The Dial() variables Asterisk resets (empty) when Dial starts, in its order.
 _DIAL_VARS = (
     "DIALSTATUS",
@@ -166,7 +171,11 @@ class Engine:
         self._wall0 = wall()
         self._clock0 = clock.time()
         self._uid_seq = 0
-        self._pair_seq = 0
+        # The number in the next Local channel's name (``-0000000a``); a lab that has
+        # run calls before starts further on (fixture replays set it).
+        self.next_local_seq = 0
+        # LocalOptimizationBegin/End ``Id``: Asterisk counts optimizations since it started.
+        self.local_optimizations = 0
         self.channels: dict[str, Channel] = {}  # by name, creation order
         self.calls: list[Call] = []
         self.global_vars: dict[str, str] = {}
@@ -217,6 +226,12 @@ class Engine:
                 return cand
         return None
 
+    def listed_channels(self) -> list[Channel]:
+        """Live channels in the order Asterisk lists them (Status, CoreShowChannels,
+        ``core show channels``): its channel containers are hash tables of 1567 buckets
+        keyed by ast_str_case_hash(name), walked bucket by bucket, oldest first."""
+        return sorted(self.channels.values(), key=lambda c: _name_bucket(c.name))
+
     def match_channels(self, pattern: str) -> list[Channel]:
         """Live channels whose name matches a regex (Hangup's ``/regex/`` form)."""
         rx = re.compile(pattern)
@@ -237,11 +252,12 @@ class Engine:
     def _new_pair(
         self, exten: str, context: str, linkedid: str | None, uid1: str = "", uid2: str = ""
     ) -> tuple[Channel, Channel]:
-        base = f"Local/{exten}@{context}-{self._pair_seq:08x}"
-        self._pair_seq += 1
+        base = f"Local/{exten}@{context}-{self.next_local_seq:08x}"
+        self.next_local_seq += 1
         # The counter advances even when the client supplies the ids (as Asterisk's does).
         auto1, auto2 = self._next_uid(), self._next_uid()
-        u1, u2 = uid1 or auto1, uid2 or auto2
+        # Only a ChannelId: the ;2 half gets it with ";2" appended (core_unreal.c).
+        u1, u2 = uid1 or auto1, uid2 or (f"{uid1};2" if uid1 else auto2)
         link = linkedid or u1
         now = self.clock.time()
         one = Channel(f"{base};1", u1, link, context, exten, now)
@@ -277,6 +293,7 @@ class Engine:
         ch.state = state
         if state == UP and ch.answered_at is None:
             ch.answered_at = self.lab_now()
+            ch.up_clock = self.clock.time()
         self.emit("Newstate", "call", ch.block())
 
     def _varset(self, ch: Channel, var: str, value: str) -> None:
@@ -298,6 +315,34 @@ class Engine:
         ch.conn_num, ch.conn_name = conn
         if caller_changed:
             self._newcallerid(ch)
+        if conn_changed:
+            self.emit("NewConnectedLine", "call", ch.block())
+
+    def snapshot_update(
+        self,
+        ch: Channel,
+        *,
+        caller: tuple[str, str] | None = None,
+        conn: tuple[str, str] | None = None,
+        account: str | None = None,
+    ) -> None:
+        """Sets caller id, account code and connected line at once, then announces what
+        changed in manager_channels.c's monitor order (NewCallerid, NewAccountCode,
+        NewConnectedLine): one channel snapshot, several events."""
+        caller_changed = caller is not None and (ch.cid_num, ch.cid_name) != caller
+        old_account = ch.account
+        account_changed = account is not None and account != ch.account
+        conn_changed = conn is not None and (ch.conn_num, ch.conn_name) != conn
+        if caller is not None:
+            ch.cid_num, ch.cid_name = caller
+        if conn is not None:
+            ch.conn_num, ch.conn_name = conn
+        if account is not None:
+            ch.account = account
+        if caller_changed:
+            self._newcallerid(ch)
+        if account_changed:
+            self.emit("NewAccountCode", "call", [*ch.block(), ("OldAccountCode", old_account)])
         if conn_changed:
             self.emit("NewConnectedLine", "call", ch.block())
 
@@ -334,8 +379,10 @@ class Engine:
         self.emit(name, "call", [*headers, *dest.block("Dest"), *extra])
 
     def _hangup_request(self, ch: Channel, cause: int, *, soft: bool = False) -> None:
+        # A SoftHangupRequest's Cause is ast_softhangup's flag, AST_SOFTHANGUP_EXPLICIT
+        # (16) for every hang-up an action or Hangup() asks for, whatever the Q.850 cause.
         name = "SoftHangupRequest" if soft else "HangupRequest"
-        self.emit(name, "call", [*ch.block(), ("Cause", str(cause))])
+        self.emit(name, "call", [*ch.block(), ("Cause", "16" if soft else str(cause))])
 
     def _hangup(self, ch: Channel, cause: int) -> None:
         if ch.hungup:
@@ -423,10 +470,8 @@ class Engine:
 
     def check_originate(self, req: OriginateRequest) -> None:
         """Raises :class:`OriginateError` for what Asterisk refuses before queueing."""
-        if req.exten and not req.application:
-            context = req.context or "default"
-            if not self.world.has_exten(context, req.exten):
-                raise OriginateError("Extension does not exist.")
+        if req.exten and not req.application and not self.world.has_exten(req.context, req.exten):
+            raise OriginateError("Extension does not exist.")
 
     def originate(self, req: OriginateRequest, on_done: OriginateDone | None = None) -> Call:
         """Starts an originate. ``on_done(answered)`` fires once the outcome is known.
@@ -522,12 +567,20 @@ class Engine:
         exten, _, context = target.partition("@")
         o1, o2 = self._new_pair(exten, context, None, req.channel_id, req.other_channel_id)
         call.o1, call.o2 = o1, o2
-        o1.account = o2.account = req.account
-        for var, value in req.variables.items():
-            o1.variables[var] = value
         self._newchannel(o1)
         self._newchannel(o2)
         self._newexten(o1, 1, "AppDial2", "(Outgoing Line)")
+        # __ast_request_and_dial sets the variables (VarSet in reverse order), the
+        # account and caller id on ;1; ast_unreal_call_setup copies them to ;2 (VarSets in
+        # the given order), each half's snapshot then announces what changed.
+        for var, value in reversed(req.variables.items()):
+            self._varset(o1, var, value)
+        caller = parse_callerid(req.callerid) if req.callerid else (UNKNOWN, UNKNOWN)
+        self.snapshot_update(o1, caller=caller, account=req.account)
+        self.snapshot_update(o1, conn=caller)  # a later snapshot (fixture 10)
+        for var, value in req.variables.items():
+            self._varset(o2, var, value)
+        self.snapshot_update(o2, caller=caller, conn=caller, account=req.account)
         dev = o1.device
         if not self.world.has_exten(context, exten):
             # Local/999@phones: the ;2 half finds no extension (fixture 12).
@@ -540,11 +593,6 @@ class Engine:
             self._device_state(dev, "INVALID")
             self._end(call)
             return
-        if req.callerid:
-            num, name = parse_callerid(req.callerid)
-            self._set_callerid(o1, num, name)
-            self._set_connected(o1, num, name)
-            self._set_both(o2, (num, name), (num, name))
         no_opt = _opts == "n"
         self._local_bridge(o1, o2, "No" if no_opt else "Yes")
         dial_string = req.channel.partition("/")[2]
@@ -635,22 +683,32 @@ class Engine:
         call.phase = Phase.RUNNING
         o2_talk = phone.talk_seconds if phone is not None else 240.0
         o2_tone = phone.tone if phone is not None else "425"
-        o2_ends_at = self.clock.time() + o2_talk * self.time_scale
+        o2_ends_at = self.clock.time() + (ANSWER_WAIT + o2_talk) * self.time_scale
         feature = self._feature_steps(call, DialLeg(o2_ends_at, next_prio, o2_tone, o2_talk))
         if feature is not None:
             yield from feature
             return
         if req.application:
             self._originate_result(call, True, 4)
-            self._newexten(o1, 1, req.application, req.data)
+            # The answered phone is in use now (Dial's path says so once it rings on).
+            self._member_status(o1.device)
+            self._device_state(o1.device, "INUSE")
+            self._device_state(o1.device, "INUSE")
+            # The application runs without the dialplan: no Newexten (the channel and its
+            # Cdr still show it).
+            o1.app = o1.last_app = req.application
+            o1.app_data = o1.last_data = req.data
             self._o2_talk(o2, next_prio, o2_tone, o2_talk)
             app_time = _app_seconds(req.application, req.data)
             if app_time is not None and app_time < o2_talk:
                 yield app_time
-                self._teardown(call, o1, 16, by_action=False)
+                # The application returned: nothing set a hangup cause, unless it was
+                # Hangup() (16, Normal Clearing, by default).
+                cause = 16 if req.application.lower() == "hangup" else 0
+                self._teardown(call, o1, cause, by_action=False)
                 return
-            yield o2_talk
-            self._newexten(o2, next_prio + 2, "Hangup", "")
+            yield ANSWER_WAIT + o2_talk
+            self._newexten(o2, next_prio + 2, "Hangup", self._hangup_data(o2))
             self._teardown(call, o2, 16, by_action=False)
             return
         o1.context, o1.exten = req.context, req.exten
@@ -662,8 +720,8 @@ class Engine:
             self._originate_result(call, True, 4)
             self._newexten(o1, 1, "NoOp", f"{req.context},{req.exten}")
             self._o2_talk(o2, next_prio, o2_tone, o2_talk)
-            yield o2_talk
-            self._newexten(o2, next_prio + 2, "Hangup", "")
+            yield ANSWER_WAIT + o2_talk
+            self._newexten(o2, next_prio + 2, "Hangup", self._hangup_data(o2))
             self._teardown(call, o2, 16, by_action=False)
             return
         yield from self._dial_steps(
@@ -730,13 +788,24 @@ class Engine:
         caller_changed = d1.cid_num != UNKNOWN or d1.cid_name != UNKNOWN
         self._set_connected(d1, o1.cid_num, o1.cid_name, announce=False)
         conn_changed = (o1.cid_num, o1.cid_name) != (UNKNOWN, UNKNOWN)
+        # Dial gives the outgoing channel the caller's account code (announced with the
+        # caller id's snapshot, after the Newexten that already shows it).
+        account_changed = d1.account != o1.account
+        d1.account = o1.account
         self._newexten(d1, 1, "AppDial", "(Outgoing Line)")
         if caller_changed:
             self._newcallerid(d1)
+        if account_changed:
+            self.emit("NewAccountCode", "call", [*d1.block(), ("OldAccountCode", "")])
         if conn_changed:
             self.emit("NewConnectedLine", "call", d1.block())
         self._varset(d2, "DIALEDPEERNUMBER", peer_number)
-        self._set_both(d2, (o1.cid_num, o1.cid_name), (d1.cid_num, d1.cid_name))
+        self.snapshot_update(
+            d2,
+            caller=(o1.cid_num, o1.cid_name),
+            conn=(d1.cid_num, d1.cid_name),
+            account=d1.account,
+        )
         self._local_bridge(d1, d2, "No")
         self._dial_event("DialBegin", o1, d1, [("DialString", peer_number)])
         ddev = d1.device
@@ -772,8 +841,10 @@ class Engine:
                 self._newstate(d1, RINGING)
                 self._newexten(d2, 3, "Wait", f"{ring:g}")
             self._originate_result(call, True, 4)
-            self._device_state(o1.device, "INUSE")
-            self._device_state(o1.device, "INUSE")
+            if play_o2:
+                # The caller's phone was answered just now (a transferred leg's was not).
+                self._device_state(o1.device, "INUSE")
+                self._device_state(o1.device, "INUSE")
             self._device_state(ddev, "INUSE")
             self._varset(o1, "RINGTIME", "0")
             self._varset(o1, "RINGTIME_MS", "0")
@@ -829,17 +900,36 @@ class Engine:
             self._teardown(call, d2, 16, by_action=False)
         else:
             yield o2_left
-            self._newexten(o2, next_prio + 2, "Hangup", "")
+            self._newexten(o2, next_prio + 2, "Hangup", self._hangup_data(o2))
             self._teardown(call, o2, 16, by_action=False)
+
+    def _hangup_data(self, ch: Channel) -> str:
+        """What a lab phone's last priority passes to Hangup(): customers say 16."""
+        phone = self.world.phones.get(ch.exten) if ch.context == "phones" else None
+        return "16" if phone is not None and phone.kind is PhoneKind.CUSTOMER else ""
 
     def _o2_talk(
         self, o2: Channel, prio: int, tone: str, talk: float, *, play: bool = True
     ) -> None:
-        """The originated phone's dialplan after Answer: Playtones then Wait."""
-        if play:
-            self._newexten(o2, prio, "PlayTones", tone)
-            self._newexten(o2, prio + 1, "Wait", f"{talk:g}")
-            o2.wait_ends = self.clock.time() + talk * self.time_scale
+        """The originated phone's dialplan after Answer: Playtones then Wait, once
+        Answer's wait for media (:data:`ANSWER_WAIT`) is over."""
+        if not play:
+            return
+        now = self.clock.time()
+        start = max(now, o2.up_clock + ANSWER_WAIT * self.time_scale)
+        o2.wait_ends = start + talk * self.time_scale
+        answered_at = o2.priority
+
+        def go() -> None:
+            # Not if it hung up or was sent elsewhere (a Redirect) meanwhile.
+            if not o2.hungup and o2.priority == answered_at:
+                self._newexten(o2, prio, "PlayTones", tone)
+                self._newexten(o2, prio + 1, "Wait", f"{talk:g}")
+
+        if start <= now:
+            go()
+        else:
+            self.clock.call_later(start - now, go)
 
     def _dial_failed(self, call: Call, status: str, cause: int) -> None:
         """Dial() returned without an answer: the callee pair goes, then the caller's."""
@@ -858,7 +948,7 @@ class Engine:
             self._cdr(d2, _disposition(status))
         self._device_state(d1.device, "NOT_INUSE")
         self._newexten(o1, 3, "Hangup", "")
-        self._teardown(call, o1, 16, by_action=False)
+        self._teardown(call, o1, 16, by_action=False, explicit=True)
 
     def _dial_refused(self, call: Call, status: str, cause: int) -> None:
         """The dialled phone ran Busy() or Congestion(), as the real lab shows it: the
@@ -904,6 +994,9 @@ class Engine:
         if call.handler is not None:
             call.handler(ch, cause, cause if requested is None else requested)
             return
+        if call.phase is not Phase.BRIDGED and requested is not None:
+            # The action sets a hangup cause only when it has a Cause header.
+            cause = requested
         self._teardown(call, ch, cause, by_action=True)
 
     def hangup_many(
@@ -960,15 +1053,18 @@ class Engine:
             self._device_state(dev, "NOT_INUSE")
             self._member_status(dev)
 
-    def _teardown(self, call: Call, trigger: Channel, cause: int, *, by_action: bool) -> None:
-        """Ends a call because ``trigger`` hung up; the event order follows the fixtures."""
+    def _teardown(
+        self, call: Call, trigger: Channel, cause: int, *, by_action: bool, explicit: bool = False
+    ) -> None:
+        """Ends a call because ``trigger`` hung up; the event order follows the fixtures
+        (``explicit``: ``call.o1`` ran the Hangup() application)."""
         if call.phase is Phase.ENDED:
             return
         self._stop(call)
         if call.phase is Phase.BRIDGED:
             self._teardown_bridged(call, trigger, cause, by_action=by_action)
         else:
-            self._teardown_unbridged(call, trigger, cause)
+            self._teardown_unbridged(call, trigger, cause, explicit=explicit)
         self._end(call)
         self._devices_idle(call)
 
@@ -1085,41 +1181,126 @@ class Engine:
         self._end(call)
         self._devices_idle(call)
 
-    def _teardown_unbridged(self, call: Call, trigger: Channel, cause: int) -> None:
-        """A call hung up before (or without) a bridge: each pair goes, the trigger's first."""
-        pairs = [p for p in ((call.o1, call.o2), (call.d1, call.d2)) if p[0] is not None]
+    def _teardown_unbridged(
+        self, call: Call, trigger: Channel, cause: int, *, explicit: bool = False
+    ) -> None:
+        """A call hung up before (or without) a bridge. ``cause`` is the trigger's hangup
+        cause (0 when nothing set one: a Hangup action without Cause, an application that
+        returned); ``explicit``: ``call.o1`` ran Hangup() (it gets a SoftHangupRequest)."""
+        o1, o2, d1, d2 = call.o1, call.o2, call.d1, call.d2
+        dialing = (
+            call.phase is Phase.DIALING
+            and d1 is not None
+            and d2 is not None
+            and not d1.hungup
+            and o1 is not None
+            and o2 is not None
+        )
+        if dialing and o1 is not None and o2 is not None and d1 is not None and d2 is not None:
+            if trigger in (d1, d2):
+                self._callee_hung_up(call, trigger, cause)
+                return
+            # The caller's side hangs up while the callee rings: Dial is cancelled (the
+            # callee pair goes with cause 16), then Dial's channel hangs up.
+            if trigger is o2:
+                self._hangup_request(o2, 16, soft=True)
+                self._hangup_request(o1, cause)
+                self._hangup(o2, cause)
+                self._cdr(o2, "ANSWERED")
+                self._cancel_dial(call)
+                self._hangup_request(o1, 16, soft=True)
+                self._hangup(o1, cause)
+            else:
+                self._cancel_dial(call)
+                self._hangup_request(o1, 16, soft=True)
+                self._hangup_request(o2, cause)
+                self._hangup(o1, cause)
+                self._hangup_request(o2, 16, soft=True)
+                self._hangup(o2, cause)
+                self._cdr(o2, "ANSWERED")
+            self._cdr(o1, "NO ANSWER", dest_channel=d1.name)
+            return
+        ringing = call.phase is Phase.SETUP and o1 is not None and o1.answered_at is None
+        if ringing and o1 is not None:
+            # The originated phone goes while it rings: the originate's dial ends.
+            self._dial_event("DialEnd", None, o1, [("DialStatus", "NOANSWER")])
+        pairs = [p for p in ((o1, o2), (d1, d2)) if p[0] is not None]
         first = [p for p in pairs if trigger in p]
         rest = [p for p in pairs if trigger not in p]
-        dialing = call.phase is Phase.DIALING and call.o1 is not None
-        if dialing and call.d1 is not None and call.o1 is not None and not call.d1.hungup:
-            self._dial_event("DialEnd", call.o1, call.d1, [("DialStatus", "CANCEL")])
         for one, two in first + rest:
             assert one is not None and two is not None
             c = cause if trigger in (one, two) else 16
-            if trigger is two:
-                self._hangup_request(two, c, soft=True)
-                self._hangup_request(one, c)
-                self._hangup(one, c)
-                self._hangup(two, c)
-            else:
-                self._hangup_request(two, c)
-                self._hangup(one, c)
-                self._hangup_request(two, c, soft=True)
-                self._hangup(two, c)
+            self._pair_down(one, two, trigger is two, c, explicit=explicit and one is o1)
             if call.originate_pending:
-                self._originate_result(call, False, 1)
+                self._originate_result(call, False, 0 if ringing else 1)
             for ch in (one, two):
-                if ch is call.d1:
+                if ch is d1:
                     continue
                 answered = ch.answered_at is not None
-                if ch is call.o1:
+                if ch is o2 and ringing:
+                    self._cdr(ch, "FAILED")
+                elif ch is o1:
                     self._cdr(
                         ch,
                         "ANSWERED" if answered else "NO ANSWER",
-                        dest_channel=call.d1.name if call.d1 else "",
+                        dest_channel=d1.name if d1 else "",
                     )
                 else:
                     self._cdr(ch, "ANSWERED" if answered else "NO ANSWER")
+
+    def _pair_down(
+        self, one: Channel, two: Channel, by_two: bool, cause: int, *, explicit: bool = False
+    ) -> None:
+        """Both halves of a Local pair hang up because one did. The half that goes on its
+        own queues a hangup with its cause on the other; that one's own SoftHangupRequest
+        always says 16 (AST_SOFTHANGUP_EXPLICIT, a flag, not a Q.850 cause)."""
+        if by_two:
+            self._hangup_request(two, 16, soft=True)
+            self._hangup_request(one, cause)
+            self._hangup(one, cause)
+            self._hangup(two, cause)
+        else:
+            if explicit:
+                self._hangup_request(one, 16, soft=True)
+            self._hangup_request(two, cause)
+            self._hangup(one, cause)
+            self._hangup_request(two, 16, soft=True)
+            self._hangup(two, cause)
+
+    def _cancel_dial(self, call: Call) -> None:
+        """Dial() gives up on a ringing callee (its caller hung up): DialEnd CANCEL, the
+        callee pair hangs up with cause 16, DIALSTATUS becomes CANCEL."""
+        o1, d1, d2 = call.o1, call.d1, call.d2
+        assert o1 is not None and d1 is not None and d2 is not None
+        self._dial_event("DialEnd", o1, d1, [("DialStatus", "CANCEL")])
+        self._pair_down(d1, d2, False, 16)
+        self._cdr(d2, "NO ANSWER")
+        self._varset(o1, "DIALSTATUS", "CANCEL")
+
+    def _callee_hung_up(self, call: Call, trigger: Channel, cause: int) -> None:
+        """The ringing callee pair hangs up (a Hangup action on it): Dial() returns
+        CHANUNAVAIL (DialEnd says NOANSWER) and the caller runs Hangup()."""
+        o1, o2, d1, d2 = call.o1, call.o2, call.d1, call.d2
+        assert o1 is not None and o2 is not None and d1 is not None and d2 is not None
+        if trigger is d1:
+            self._dial_event("DialEnd", o1, d1, [("DialStatus", "NOANSWER")])
+            self._hangup_request(d2, cause)
+            self._hangup_request(d2, 16, soft=True)
+            self._hangup(d1, cause)
+            self._hangup(d2, cause)
+        else:
+            self._hangup_request(d2, 16, soft=True)
+            self._hangup_request(d1, cause)
+            self._hangup(d2, cause)
+            self._dial_event("DialEnd", o1, d1, [("DialStatus", "NOANSWER")])
+            self._hangup(d1, cause)
+        self._cdr(d2, "FAILED")
+        self._varset(o1, "DIALSTATUS", "CHANUNAVAIL")
+        self._cdr(o1, "NO ANSWER", dest_channel=d1.name)  # the Dial's record
+        self._newexten(o1, 3, "Hangup", "")
+        self._pair_down(o1, o2, False, 16, explicit=True)
+        self._cdr(o2, "ANSWERED")
+        self._cdr(o1, "ANSWERED")
 
     # ------------------------------------------- building blocks for features
     # transfers.py (and the other feature modules) compose calls from the same
@@ -1149,6 +1330,11 @@ class Engine:
     ) -> Generator[float, None, None]:
         """The Dial of ``[from-internal] _2XX`` by ``call.o1`` (see :meth:`_dial_steps`)."""
         return self._dial_steps(call, exten, leg, first=first, play_o2=play_o2)
+
+    def cancel_dial(self, call: Call) -> None:
+        """Dial() of ``call.o1`` gives up on its ringing callee (DialEnd CANCEL, the callee
+        pair hangs up, DIALSTATUS CANCEL)."""
+        self._cancel_dial(call)
 
     def leave_bridge(self, call: Call, ch: Channel, remaining: int) -> None:
         """BridgeLeave of ``ch`` with ``remaining`` channels left in the call's bridge."""
@@ -1264,6 +1450,25 @@ class Engine:
                 [("Channel", "none"), ("Uniqueid", "none"), ("Variable", name), ("Value", value)],
             )
             return
+        upper = name.upper()
+        if upper in _PARTY_FUNCTIONS:
+            # CALLERID()/CONNECTEDLINE() are functions: they change the party and
+            # announce it (NewCallerid / NewConnectedLine), no VarSet.
+            party, field = _PARTY_FUNCTIONS[upper]
+            num, cname = (
+                (ch.cid_num, ch.cid_name) if party == "caller" else (ch.conn_num, ch.conn_name)
+            )
+            if field == "num":
+                num = value or UNKNOWN
+            elif field == "name":
+                cname = value or UNKNOWN
+            else:
+                num, cname = parse_callerid(value)
+            if party == "caller":
+                self.snapshot_update(ch, caller=(num, cname))
+            else:
+                self.snapshot_update(ch, conn=(num, cname))
+            return
         self._varset(ch, name, value)
 
     def get_var(self, ch: Channel | None, name: str) -> str | None:
@@ -1280,6 +1485,12 @@ class Engine:
                 return ch.cid_num
             if upper == "CALLERID(NAME)":
                 return ch.cid_name
+            if upper == "CALLERID(ALL)":
+                return _merge_callerid(ch.cid_num, ch.cid_name)
+            if upper == "CONNECTEDLINE(NUM)":
+                return ch.conn_num
+            if upper == "CONNECTEDLINE(NAME)":
+                return ch.conn_name
             if upper == "EXTEN":
                 return ch.exten
             if upper == "CONTEXT":
@@ -1294,6 +1505,35 @@ class Engine:
             self._stop(call)
         self.calls.clear()
         self.channels.clear()
+
+
+# Setvar targets that are party functions: (party, field).
+_PARTY_FUNCTIONS: dict[str, tuple[str, str]] = {
+    "CALLERID(NUM)": ("caller", "num"),
+    "CALLERID(NAME)": ("caller", "name"),
+    "CALLERID(ALL)": ("caller", "all"),
+    "CALLERID": ("caller", "all"),
+    "CONNECTEDLINE(NUM)": ("connected", "num"),
+    "CONNECTEDLINE(NAME)": ("connected", "name"),
+    "CONNECTEDLINE(ALL)": ("connected", "all"),
+}
+
+
+def _merge_callerid(num: str, name: str) -> str:
+    """main/callerid.c ast_callerid_merge: ``"name" <num>``, or whichever part is known."""
+    num = "" if num == UNKNOWN else num
+    name = "" if name == UNKNOWN else name
+    if num and name:
+        return f'"{name}" <{num}>'
+    return name or num
+
+
+def _name_bucket(name: str) -> int:
+    """main/channelstorage: ast_str_case_hash(name) % AST_NUM_CHANNEL_BUCKETS (1567)."""
+    value = 5381
+    for byte in name.lower().encode():
+        value = ((value * 33) & 0xFFFFFFFF) ^ byte
+    return (value & 0x7FFFFFFF) % 1567
 
 
 def _disposition(status: str) -> str:

@@ -59,12 +59,15 @@ async def core_settings(s: AmiSession, msg: Message) -> None:
 
 async def extension_state(s: AmiSession, msg: Message) -> None:
     """ExtensionState: the lab dialplan has no hints, so every extension is -1/Unknown."""
+    if not msg.get("Exten"):
+        s.error(msg, "Extension not specified")
+        return
     s.send(
         [
             *s.head(msg, "Success"),
             ("Message", "Extension Status"),
             ("Exten", msg.get("Exten") or ""),
-            ("Context", msg.get("Context") or ""),
+            ("Context", msg.get("Context") or "default"),
             ("Hint", ""),
             ("Status", "-1"),
             ("StatusText", "Unknown"),

@@ -3,6 +3,7 @@ QueuePenalty, with app_queue.c's sentences and list framing (fixtures 19, 20, 21
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ..backends.ami.codec import Header, Message
@@ -17,7 +18,7 @@ _TRUE = {"yes", "true", "y", "t", "1", "on"}
 def _item(s: AmiSession, msg: Message, name: str, headers: list[Header]) -> None:
     """A list item as app_queue writes it: the ActionID comes last, no Privilege."""
     aid = msg.get("ActionID")
-    s.send([("Event", name), *headers, *([("ActionID", aid)] if aid is not None else [])])
+    s.send([("Event", name), *headers, *([("ActionID", aid)] if aid else [])])
 
 
 def _complete(s: AmiSession, msg: Message, name: str, count: int) -> None:
@@ -130,10 +131,9 @@ async def queue_penalty(s: AmiSession, msg: Message) -> None:
     if not interface or not penalty_s:
         s.error(msg, "Need 'Interface' and 'Penalty' parameters.")
         return
-    try:
-        penalty = int(penalty_s)
-    except ValueError:
-        penalty = -1
+    # manager_queue_member_penalty reads it with atoi(): "x" is penalty 0.
+    digits = re.match(r"\s*[-+]?\d+", penalty_s)
+    penalty = int(digits.group(0)) if digits else 0
     ok = s.sim.engine.queues.set_penalty(
         msg.get("Queue") or "",
         interface,

@@ -408,6 +408,8 @@ class QueueBook:
         )  # fmt: skip
         qc = QueueCall(entry)
         call.handler = lambda ch, cause, requested: self._hangup(call, qc, ch, cause)
+        # Device states come in pairs (the Local channel's and its ;2 half's own).
+        engine.device_state(o1.device, "INUSE")
         engine.device_state(o1.device, "INUSE")
         o2_ends = leg.ends_at
         waited = 0.0
@@ -473,13 +475,16 @@ class QueueBook:
             call.extra += [one, two]
             engine.newchannel(one)
             engine.newchannel(two)
-            one.cid_num, one.cid_name = caller
+            # A caller without caller id makes the leg show the queue's extension as
+            # its number (app_queue.c ring_entry).
+            leg_caller = caller if caller[0] != UNKNOWN else (o1.exten, caller[1])
+            one.cid_num, one.cid_name = leg_caller
             engine.newexten(one, 1, "AppQueue", "(Outgoing Line)")
             engine.newcallerid(one)
             peer = f"{exten}@{context}/n" if m.interface.endswith("/n") else f"{exten}@{context}"
             engine.varset(one, "DIALEDPEERNUMBER", peer)
             engine.varset(two, "DIALEDPEERNUMBER", peer)
-            engine.set_both(two, caller, caller)
+            engine.set_both(two, caller, leg_caller)
             engine.local_bridge(one, two, "No" if m.interface.endswith("/n") else "Yes")
             # AgentCalled carries a later snapshot of the leg than DialBegin does: the
             # queue's exten and the caller as connected line (fixture 21).
@@ -507,10 +512,12 @@ class QueueBook:
             engine.newexten(r.two, 1, "NoOp", f"{label} phone {r.two.exten} ringing")
             engine.newexten(r.two, 2, "Ringing", "")
             r.one.exten = o1.exten
+            conn_changed = (r.one.conn_num, r.one.conn_name) != caller
             r.one.conn_num, r.one.conn_name = caller
             engine.newstate(r.one, RINGING)
             engine.newexten(r.one, 1, "AppQueue", "(Outgoing Line)")
-            engine.emit("NewConnectedLine", "call", r.one.block())
+            if conn_changed:
+                engine.emit("NewConnectedLine", "call", r.one.block())
             engine.newexten(r.two, 3, "Wait", f"{phone.ring_seconds if phone else 1:g}")
             engine.dial_event("DialState", o1, r.one, [("DialStatus", "RINGING")])
         for r in rings:
@@ -531,6 +538,7 @@ class QueueBook:
     def _leg_idle(self, r: _Ring) -> None:
         engine = self.engine
         if not engine.device_in_use(r.member.device):
+            engine.device_state(r.member.device, "NOT_INUSE")
             engine.device_state(r.member.device, "NOT_INUSE")
             engine.member_status(r.member.device)
 
@@ -555,6 +563,7 @@ class QueueBook:
         qc.winner = winner
         engine.newexten(winner.two, 4, "Answer", "")
         engine.newstate(winner.two, UP)
+        engine.device_state(winner.member.device, "INUSE")
         engine.device_state(winner.member.device, "INUSE")
         engine.newstate(winner.one, UP)
         engine.dial_event("DialEnd", o1, winner.one, [("DialStatus", "ANSWER")])
@@ -732,6 +741,7 @@ class QueueBook:
         m.calls_taken += 1
         m.last_call = int(engine.lab_now())
         engine.finish_call(call)
+        engine.device_state(m.device, "NOT_INUSE")
         engine.device_state(m.device, "NOT_INUSE")
         engine.member_status(m.device)
 

@@ -14,11 +14,12 @@ import random
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
-from ..backends.ami.codec import Message, Parser, ProtocolError, encode_banner
+from ..backends.ami.codec import HeaderError, Message, ProtocolError, encode_banner
 from .channels import event
 from .clock import LoopClock
 from .engine import Engine, OriginateRequest
 from .session import AmiSession, Faults
+from .wire import ActionReader
 from .world import World, lab_world
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class AmiSimulator:
         if me is not None:
             self._serving.add(me)
             me.add_done_callback(self._serving.discard)
-        parser = Parser(expect_banner=False)
+        parser = ActionReader()
         try:
             writer.write(encode_banner(self.world.ami_version))
             while not conn.session.closed:
@@ -176,8 +177,11 @@ class AmiSimulator:
                 for msg in messages:
                     if conn.session.closed:
                         break
-                    if isinstance(msg, Message):
+                    try:
                         await conn.session.handle(msg)
+                    except HeaderError:
+                        # An echoed value holding a bare CR: it cannot be written back.
+                        log.warning("dropped an answer that would break the framing")
                 with contextlib.suppress(ConnectionError):
                     await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):

@@ -148,7 +148,8 @@ class AmiSession:
     async def handle(self, msg: Message) -> None:
         """Runs one action and writes its response (and list events)."""
         self.sim.actions.append(msg)
-        action = (msg.get("Action") or "").strip()
+        # The first non-empty Action header, as given (a trailing blank is part of it).
+        action = next((v for k, v in msg.headers if k.lower() == "action" and v), "")
         lower = action.lower()
         faults = self.sim.faults
         if faults.slow_seconds > 0:
@@ -205,7 +206,7 @@ class AmiSession:
     def head(msg: Message, status: str) -> list[Header]:
         headers: list[Header] = [("Response", status)]
         aid = msg.get("ActionID")
-        if aid is not None:
+        if aid:  # an empty ActionID is not echoed (astman_send_response_full)
             headers.append(("ActionID", aid))
         return headers
 
@@ -222,7 +223,7 @@ class AmiSession:
         """A list item or Complete event: only for this session, no Privilege."""
         aid = msg.get("ActionID")
         head: list[Header] = [("Event", name)]
-        if aid is not None:
+        if aid:
             head.append(("ActionID", aid))
         self.send(head + headers)
 
@@ -338,16 +339,25 @@ class AmiSession:
             return
         app = msg.get("Application") or ""
         exten, context, priority = (msg.get(k) or "" for k in ("Exten", "Context", "Priority"))
-        if not app and not (exten and context and priority):
-            self.error(msg, "Originate with 'Exten' requires 'Context' and 'Priority'")
-            return
-        if not app and not priority.isdigit():
+        # manager.c action_originate's checks, in its order. A priority that is not a
+        # number is a label, and the lab's dialplan has none.
+        if priority and not priority.lstrip("-").isdigit():
             self.error(msg, "Invalid priority")
             return
-        try:
-            timeout = int(msg.get("Timeout") or "30000")
-        except ValueError:
-            timeout = 30000
+        raw_timeout = msg.get("Timeout") or ""
+        if raw_timeout and not raw_timeout.lstrip("-").isdigit():
+            self.error(msg, "Invalid timeout")
+            return
+        timeout = int(raw_timeout) if raw_timeout else 30000
+        if "/" not in channel:
+            self.error(msg, "Invalid channel")
+            return
+        if priority and int(priority) > 0 and not self.sim.engine.world.has_exten(context, exten):
+            self.error(msg, "Extension does not exist.")
+            return
+        if not app and not (exten and context and priority and int(priority) > 0):
+            self.error(msg, "Originate with 'Exten' requires 'Context' and 'Priority'")
+            return
         variables: dict[str, str] = {}
         for item in msg.get_all("Variable"):
             for pair in item.split(","):
@@ -428,7 +438,7 @@ class AmiSession:
             for hit in matched:
                 # Here the ActionID comes after Channel (fixture 15).
                 item: list[Header] = [("Event", "ChannelHungup"), ("Channel", hit.name)]
-                self.send(item + ([("ActionID", aid)] if aid is not None else []))
+                self.send(item + ([("ActionID", aid)] if aid else []))
             self.list_event(
                 msg,
                 "ChannelsHungupListComplete",
@@ -449,14 +459,14 @@ class AmiSession:
     async def _status(self, msg: Message) -> None:
         engine = self.sim.engine
         name = msg.get("Channel") or ""
-        if name and name.lower() != "all":
+        if name:  # "all" is no channel name either (the lab answers No such channel)
             ch = self.lookup(name)
             if ch is None:
                 self.error(msg, "No such channel")
                 return
             chans = [ch]
         else:
-            chans = list(reversed(engine.channels.values()))
+            chans = engine.listed_channels()
         wanted = [v.strip() for v in (msg.get("Variables") or "").split(",") if v.strip()]
         self.list_start(msg, "Channel status will follow")
         aid = msg.get("ActionID")
@@ -483,7 +493,7 @@ class AmiSession:
             for var in wanted:
                 value = engine.get_var(ch, var)
                 headers.append(("Variable", f"{var}={value if value is not None else '(null)'}"))
-            if aid is not None:
+            if aid:
                 headers.append(("ActionID", aid))
             self.send(event("Status", "Call", headers))
         n = str(len(chans))
@@ -494,7 +504,7 @@ class AmiSession:
     async def _coreshowchannels(self, msg: Message) -> None:
         engine = self.sim.engine
         self.list_start(msg, "Channels will follow")
-        chans = list(engine.channels.values())
+        chans = engine.listed_channels()
         for ch in chans:
             secs = int(engine.lab_elapsed(ch.created))
             duration = f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
@@ -523,7 +533,8 @@ class AmiSession:
         ok, lines = run_cli(self.sim, command)
         headers = self.head(msg, "Success" if ok else "Error")
         headers.append(("Message", "Command output follows"))
-        headers += [("Output", line) for line in lines]
+        # A command that prints nothing still gives one empty Output line.
+        headers += [("Output", line) for line in lines or [""]]
         self.send(headers)
 
     def _variable_target(self, msg: Message) -> tuple[str, Channel | None] | None:

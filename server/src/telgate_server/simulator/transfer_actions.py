@@ -36,6 +36,19 @@ async def blind_transfer(s: AmiSession, msg: Message) -> None:
     text, move = transfers.blind_transfer(s.sim.engine, ch, context, exten)
     if move is None:
         s.error(msg, text)
+        if text == "Transfer invalid":
+            # Asterisk still publishes the attempt (no transferee, no bridge).
+            s.sim.engine.emit(
+                "BlindTransfer",
+                "call",
+                [
+                    ("Result", "Invalid"),
+                    *ch.block("Transferer"),
+                    ("IsExternal", "Yes"),
+                    ("Context", context),
+                    ("Extension", exten),
+                ],
+            )
         return
     s.success(msg, text)
     move()
@@ -72,13 +85,25 @@ async def redirect(s: AmiSession, msg: Message) -> None:
     if not name:
         s.error(msg, "Channel not specified")
         return
+    context, exten = msg.get("Context") or "", msg.get("Exten") or ""
+    engine = s.sim.engine
+    problem = _goto_problem(context, exten, msg.get("Priority") or "", "")
+    extra_name = msg.get("ExtraChannel") or ""
+    extra_context = msg.get("ExtraContext") or ""
+    if problem is None and extra_name and extra_context:
+        problem = _goto_problem(
+            extra_context,
+            msg.get("ExtraExten") or "",
+            msg.get("ExtraPriority") or "",
+            "Extra",
+        )
+    if problem is not None:
+        s.error(msg, problem)
+        return
     ch = s.lookup(name)
     if ch is None:
         s.error(msg, f"Channel does not exist: {name}")
         return
-    extra_name = msg.get("ExtraChannel") or ""
-    engine = s.sim.engine
-    context, exten = msg.get("Context") or "", msg.get("Exten") or ""
     if not extra_name:
         move = transfers.redirect(engine, ch, context, exten)
         if move is None:
@@ -98,6 +123,20 @@ async def redirect(s: AmiSession, msg: Message) -> None:
         return
     s.success(msg, "Dual Redirect successful")
     move()
+
+
+def _goto_problem(context: str, exten: str, priority: str, extra: str) -> str | None:
+    """What action_redirect refuses in a (Extra)Context/Exten/Priority, in its order."""
+    if not context and not extra:
+        return "Context not specified"
+    if not exten:
+        return f"{extra}Exten not specified"
+    if not priority:
+        return f"{extra}Priority not specified"
+    # A priority that is not a number is a label; the lab's dialplan has none.
+    if not priority.isdigit() or int(priority) < 1:
+        return f"{extra}Priority is invalid"
+    return None
 
 
 HANDLERS: dict[str, Handler] = {

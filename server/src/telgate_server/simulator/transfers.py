@@ -14,7 +14,7 @@ is fixed in Asterisk; across channels it is what the transcript showed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 from .channels import Channel
@@ -47,9 +47,16 @@ def blind_transfer(engine: Engine, transferer: Channel, context: str, exten: str
     pair = bridged_pair(call, transferer) if call is not None else None
     if call is None or pair is None:
         return "Transfer invalid", None
+    transferee = pair[0]
+    if not engine.world.has_exten(context, exten):
+        # Asterisk moves the transferee all the same; it finds nothing there and hangs up.
+        def dead_end() -> None:
+            _blind_announce(engine, call, transferer, transferee, (context, exten))
+            move_nowhere(engine, call, transferer, transferee, (context, exten))
+
+        return "Transfer succeeded", dead_end
     if not is_dial_target(engine, context, exten):
         return "Transfer failed", None
-    transferee = pair[0]
 
     def move() -> None:
         _blind_transfer(engine, call, transferer, transferee, (context, exten))
@@ -64,6 +71,18 @@ def _blind_transfer(
     transferee: Channel,
     target: tuple[str, str],
 ) -> None:
+    _blind_announce(engine, call, transferer, transferee, target)
+    move_to_dialplan(engine, call, transferer, transferee, target[1])
+
+
+def _blind_announce(
+    engine: Engine,
+    call: Call,
+    transferer: Channel,
+    transferee: Channel,
+    target: tuple[str, str],
+) -> None:
+    """What a blind transfer says before the transferee moves."""
     context, exten = target
     engine.emit("Unhold", "call", transferer.block())
     engine.set_var(transferee, "BLINDTRANSFER", transferer.name)
@@ -83,7 +102,6 @@ def _blind_transfer(
             ("Extension", exten),
         ],
     )
-    move_to_dialplan(engine, call, transferer, transferee, exten)
 
 
 def is_dial_target(engine: Engine, context: str, exten: str) -> bool:
@@ -126,15 +144,22 @@ def _hang_up_pair(engine: Engine, call: Call, leaver: Channel, dest: Channel | N
     engine.cdr(other, "ANSWERED")
 
 
-def _dial_again(engine: Engine, mover: Channel, phone: Channel, exten: str) -> Call:
-    """A new call: ``mover`` (its phone half still in its Wait) Dials ``exten``."""
+def _dial_again(
+    engine: Engine,
+    mover: Channel,
+    phone: Channel,
+    exten: str,
+    first: tuple[str, str] | None = None,
+) -> Call:
+    """A new call: ``mover`` (its phone half still in its Wait) Dials ``exten``
+    (``first``: what priority 1 shows, when the move did not show it already)."""
     new = Call(OriginateRequest(channel=mover.name), None, originate_pending=False)
     new.o1, new.o2 = mover, phone
     new.phase = Phase.RUNNING
     engine.calls.append(new)
     talk_left = max(0.0, (phone.wait_ends - engine.clock.time()) / (engine.time_scale or 1.0))
     leg = DialLeg(phone.wait_ends, 5, "", talk_left)
-    engine.run_call(new, engine.dial_steps(new, exten, leg, first=None, play_o2=False))
+    engine.run_call(new, engine.dial_steps(new, exten, leg, first=first, play_o2=False))
     return new
 
 
@@ -175,17 +200,180 @@ def move_to_dialplan(
     return _dial_again(engine, mover, phone, exten)
 
 
+def move_nowhere(
+    engine: Engine, call: Call, leaver: Channel, mover: Channel, target: tuple[str, str]
+) -> None:
+    """``mover`` is sent to an extension that does not exist: it shows up there, leaves
+    the bridge and hangs up (cause 16), and the bridge's other pair hangs up too."""
+    context, exten = target
+    engine.stop_call(call)
+    mover_phone, leaver_phone = call.partner(mover), call.partner(leaver)
+    engine.set_var(mover, "BRIDGEPEER", "")
+    first = (mover.app or "AppDial", mover.app_data or "(Outgoing Line)")
+    mover.context, mover.exten, mover.priority = context, exten, 1
+    engine.newexten(mover, 1, *first)
+    engine.set_var(leaver, "BRIDGEPEER", "")
+    engine.leave_bridge(call, mover, 1)
+    engine.hangup_request(mover, 16, soft=True)
+    engine.hangup_request(mover_phone, 16)
+    engine.leave_bridge(call, leaver, 0)
+    engine.bridge_event("BridgeDestroy", call.bridge_id, 0, None)
+    for ch in (leaver, mover):
+        if ch is call.o1:
+            engine.end_dial_vars(call)
+    engine.hangup_request(mover_phone, 16, soft=True)
+    engine.hangup_channel(mover_phone, 16)
+    engine.hangup_channel(mover, 16)
+    engine.hangup_request(leaver, 16, soft=True)
+    engine.hangup_request(leaver_phone, 16)
+    engine.hangup_channel(leaver, 16)
+    engine.hangup_request(leaver_phone, 16, soft=True)
+    engine.hangup_channel(leaver_phone, 16)
+    for rec in (call.o1, call.o2, call.d2):
+        if rec is not None:
+            dest = call.d1.name if rec is call.o1 and call.d1 is not None else ""
+            engine.cdr(rec, "ANSWERED", dest_channel=dest)
+    engine.finish_call(call)
+
+
 def redirect(engine: Engine, ch: Channel, context: str, exten: str) -> Callable[[], None] | None:
     """Redirect of one bridged ;1 half to ``[from-internal] 2XX``: the move to run after
     the answer, or None if the simulator cannot model it (the action then fails)."""
     call = engine.call_of(ch)
+    if call is not None and call.phase is Phase.DIALING and ch is call.o1:
+        return _redirect_dialing(engine, call, ch, context, exten)
+    if call is not None and call.phase is Phase.BRIDGED and ch is call.o2:
+        if not is_dial_target(engine, context, exten) or call.d1 is None:
+            return None
+        return lambda: _redirect_phone_half(engine, call, ch, exten)
     pair = bridged_pair(call, ch) if call is not None else None
-    if call is None or pair is None or not is_dial_target(engine, context, exten):
+    if call is None or pair is None:
         return None
     leaver = pair[0]
+    if not engine.world.has_exten(context, exten):
+
+        def dead_end() -> None:
+            move_nowhere(engine, call, leaver, ch, (context, exten))
+
+        return dead_end
+    if not is_dial_target(engine, context, exten):
+        return None
 
     def move() -> None:
         move_to_dialplan(engine, call, leaver, ch, exten, mover_leaves_first=True)
+
+    return move
+
+
+def _redirect_phone_half(engine: Engine, call: Call, half: Channel, exten: str) -> None:
+    """Redirect of the originated phone's ;2 half while its ;1 half is bridged: the ;2
+    half Dials ``exten`` itself; once that answers, the Local pair (no ``/n``) optimizes
+    away and the old callee is bridged with the new one."""
+    engine.stop_call(call)
+    one = call.partner(half)
+    half.context, half.exten, half.priority = "from-internal", exten, 1
+    new = Call(OriginateRequest(channel=half.name), None, originate_pending=False)
+    new.o1, new.o2 = half, one
+    new.phase = Phase.RUNNING
+    engine.calls.append(new)
+    leg = DialLeg(float("inf"), 5, "", float("inf"))
+    caller = half.cid_num if half.cid_num != "<unknown>" else ""
+    inner = engine.dial_steps(
+        new, exten, leg, first=("NoOp", f"internal call {caller} -> {exten}"), play_o2=False
+    )
+
+    def steps() -> Generator[float, None, None]:
+        for delay in inner:
+            if new.phase is Phase.BRIDGED:
+                _optimize_pair(engine, call, new)
+                return
+            yield delay
+
+    engine.run_call(new, steps())
+
+
+def _optimize_pair(engine: Engine, old: Call, new: Call) -> None:
+    """The originated Local pair, now between two bridges, optimizes itself away: the
+    old callee takes the ;2 half's place next to the new callee, the pair hangs up."""
+    one, half, callee, target = old.o1, new.o1, old.d1, new.d1
+    assert one is not None and half is not None and callee is not None and target is not None
+    b_old, b_new = old.bridge_id, new.bridge_id
+    opt_id = str(engine.local_optimizations)
+    engine.local_optimizations += 1
+    engine.emit(
+        "LocalOptimizationBegin",
+        "call",
+        [
+            *one.block("LocalOne"),
+            *half.block("LocalTwo"),
+            *callee.block("Source"),
+            ("DestUniqueId", half.uniqueid),
+            ("Id", opt_id),
+        ],
+    )
+    engine.leave_bridge_of(b_old, callee, 1)
+    engine.varset(half, "BRIDGEPEER", "")
+    engine.leave_bridge_of(b_new, half, 1)
+    callee.bridge_id = b_new
+    engine.emit(
+        "BridgeEnter",
+        "call",
+        [
+            ("BridgeUniqueid", b_new),
+            *engine.bridge_headers(2),
+            *callee.block(),
+            ("SwapUniqueid", half.uniqueid),
+        ],
+    )
+    engine.varset(target, "BRIDGEPEER", callee.name)
+    engine.varset(callee, "BRIDGEPEER", target.name)
+    engine.varset(one, "BRIDGEPEER", "")
+    engine.emit(
+        "LocalOptimizationEnd",
+        "call",
+        [*one.block("LocalOne"), *half.block("LocalTwo"), ("Success", "No"), ("Id", opt_id)],
+    )
+    engine.leave_bridge_of(b_old, one, 0)
+    engine.end_dial_vars(old)
+    engine.end_dial_vars(new)
+    engine.hangup_request(one, 16, soft=True)
+    engine.hangup_request(half, 16)
+    engine.hangup_request(half, 16, soft=True)
+    engine.hangup_channel(one, 16)
+    engine.hangup_channel(half, 16)
+    engine.cdr(one, "ANSWERED", dest_channel=callee.name)
+    engine.cdr(half, "ANSWERED", dest_channel=target.name)
+    engine.bridge_event("BridgeDestroy", b_old, 0, None)
+    if not engine.device_in_use(one.device):
+        engine.device_state(one.device, "NOT_INUSE")
+        engine.device_state(one.device, "NOT_INUSE")
+        engine.member_status(one.device)
+    # One call remains: the old callee's pair bridged with the new callee's.
+    survivor = Call(OriginateRequest(channel=callee.name), None, originate_pending=False)
+    survivor.o1, survivor.o2, survivor.d1, survivor.d2 = callee, old.d2, target, new.d2
+    survivor.bridge_id, survivor.phase = b_new, Phase.BRIDGED
+    for done in (old, new):
+        done.o1 = done.o2 = done.d1 = done.d2 = None
+        engine.finish_call(done)
+    engine.calls.append(survivor)
+
+
+def _redirect_dialing(
+    engine: Engine, call: Call, ch: Channel, context: str, exten: str
+) -> Callable[[], None] | None:
+    """Redirect of a caller whose Dial still rings: the Dial is cancelled and the caller
+    runs the new place (a lab ``[from-internal] 2XX`` dials again)."""
+    if not is_dial_target(engine, context, exten):
+        return None
+    phone = call.partner(ch)
+
+    def move() -> None:
+        engine.stop_call(call)
+        ch.context, ch.exten, ch.priority = context, exten, 1  # the goto comes first
+        engine.cancel_dial(call)
+        _retire(engine, call, [ch, phone])
+        caller = ch.cid_num if ch.cid_num != "<unknown>" else ""
+        _dial_again(engine, ch, phone, exten, first=("NoOp", f"internal call {caller} -> {exten}"))
 
     return move
 
