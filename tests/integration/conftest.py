@@ -259,13 +259,29 @@ def channel_shape(name: str) -> str:
 
 
 def lives(events: list[events_pb2.Event], kinds: frozenset[str] = LIFE) -> dict[str, list[str]]:
-    """Each channel's typed events in order, by channel shape (one call's events)."""
+    """Each channel's typed events in order, by channel shape (one call's events).
+
+    A HangupRequest is sent by the thread that asks for the hang-up (another
+    channel's, or the AMI session's), so on the real PBX it may come before or
+    after the channel's own last state change: each is listed just before the
+    channel's hang-up (one that comes after it stays where it is, and shows)."""
     out: dict[str, list[str]] = {}
+    requested: dict[str, int] = {}
     for event in events:
         kind = event.WhichOneof("payload") or ""
         if kind not in kinds or not event.channel:
             continue
         if kind.startswith("dial_") and not getattr(event, kind).caller.name:
             continue
-        out.setdefault(channel_shape(event.channel), []).append(life_step(event))
+        shape = channel_shape(event.channel)
+        steps = out.setdefault(shape, [])
+        hung_up = any(s.startswith("channel_hung_up") for s in steps)
+        if kind == "hangup_requested" and not hung_up:
+            requested[shape] = requested.get(shape, 0) + 1
+            continue
+        if kind == "channel_hung_up":
+            steps.extend(["hangup_requested"] * requested.pop(shape, 0))
+        steps.append(life_step(event))
+    for shape, count in requested.items():  # requested, never hung up
+        out[shape].extend(["hangup_requested"] * count)
     return out

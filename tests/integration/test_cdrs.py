@@ -496,7 +496,18 @@ async def test_a_calls_cdrs_arrive_once_each(
     for _ in range(500):
         if len(ours(reader.cdrs)) >= len(expected):
             break
-        await reader.until(len(reader.cdrs) + 1)
+        try:
+            await reader.until(len(reader.cdrs) + 1)
+        except TimeoutError:
+            # Say what did come, so a failure on the real PBX can be read.
+            seen = [
+                (c.channel, c.destination_channel, c.disposition, c.linked_call_id)
+                for c in reader.cdrs
+            ]
+            raise AssertionError(
+                f"{len(ours(reader.cdrs))} of {len(expected)} CDRs of call "
+                f"{answer.call.linked_id} after 20 s; all CDRs received: {seen}"
+            ) from None
     # Once the gateway has stored all it received, each is there once.
     await pbx_gateway.cdr_ingest.flush()
     everything = await read_all(pbx_channel)
