@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from telgate_server.backends.ami.cdr import (
+    HOLD,
     AmiCdrMapper,
     parse_caller_id,
     parse_local_time,
@@ -91,7 +92,7 @@ def test_the_same_event_gives_the_same_cdr() -> None:
 
 def test_linked_id_is_remembered_from_channel_events() -> None:
     mapper = AmiCdrMapper("pbx", "UTC")
-    cdrs = [c for m in ami_events("10-originate-async-call") if (c := mapper.observe(m))]
+    cdrs = [c for m in ami_events("10-originate-async-call") for c in mapper.observe(m)]
     assert len(cdrs) == 3
     # Every channel of the call shares the first channel's unique id.
     assert {c.linked_call_id for c in cdrs} == {"1795380841.0"}
@@ -145,4 +146,53 @@ def test_caller_id(value: str, expected: tuple[str, str]) -> None:
 
 def test_other_events_are_ignored() -> None:
     mapper = AmiCdrMapper("pbx")
-    assert mapper.observe(Message.of(("Event", "Hangup"), ("Uniqueid", "1.1"))) is None
+    assert mapper.observe(Message.of(("Event", "Hangup"), ("Uniqueid", "1.1"))) == []
+
+
+def _cdr_of(unique_id: str) -> Message:
+    msg = cdr_events("10-originate-async-call")[1]
+    return Message.of(*[(k, unique_id if k == "UniqueID" else v) for k, v in msg.headers])
+
+
+def test_a_cdr_before_its_channels_events_waits_for_them() -> None:
+    """Asterisk publishes Cdr and channel events unordered between them (seen
+    on the real lab): the CDR goes out once its channel names its call."""
+    mapper = AmiCdrMapper("pbx", "UTC")
+    assert mapper.observe(_cdr_of("9.1")) == []
+    assert mapper.holding == 1
+    # Another channel's event releases nothing.
+    other = Message.of(("Event", "Newchannel"), ("Uniqueid", "9.2"), ("Linkedid", "L0"))
+    assert mapper.observe(other) == []
+    first = Message.of(("Event", "Newchannel"), ("Uniqueid", "9.1"), ("Linkedid", "L9"))
+    [cdr] = mapper.observe(first)
+    assert cdr.linked_call_id == "L9" and mapper.holding == 0
+
+
+def test_a_held_cdr_goes_out_without_its_call_after_the_hold_or_a_drop() -> None:
+    now = [100.0]
+    mapper = AmiCdrMapper("pbx", "UTC", now=lambda: now[0])
+    mapper.observe(_cdr_of("9.1"))
+    now[0] += HOLD / 2
+    mapper.observe(_cdr_of("9.3"))
+    assert mapper.expired() == []
+    now[0] += HOLD / 2
+    [late] = mapper.expired()
+    assert late.source_id.startswith("9.1|") and late.linked_call_id == ""
+    [dropped] = mapper.drain()
+    assert dropped.source_id.startswith("9.3|") and mapper.holding == 0
+
+
+def test_cdrs_behind_a_held_one_keep_the_pbx_order() -> None:
+    mapper = AmiCdrMapper("pbx", "UTC")
+    known = Message.of(("Event", "Newchannel"), ("Uniqueid", "9.2"), ("Linkedid", "L2"))
+    assert mapper.observe(known) == []
+    assert mapper.observe(_cdr_of("9.1")) == []
+    # Known, but behind the one that waits.
+    assert mapper.observe(_cdr_of("9.2")) == []
+    assert mapper.holding == 2
+    first = Message.of(("Event", "Newchannel"), ("Uniqueid", "9.1"), ("Linkedid", "L1"))
+    released = mapper.observe(first)
+    assert [(c.source_id.split("|")[0], c.linked_call_id) for c in released] == [
+        ("9.1", "L1"),
+        ("9.2", "L2"),
+    ]

@@ -16,7 +16,7 @@ from telgate_server.app import Gateway
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.integration.conftest import EventReader, gateway_settings, start_gateway
-from tests.integration.test_cdrs import cdr_event
+from tests.integration.test_cdrs import emit_cdr
 
 
 class StreamReader:
@@ -103,14 +103,14 @@ async def test_an_outage_is_a_gap_on_the_stream_and_an_event(
                 )
             )
             await events.wait_for(lambda r: len(r.responses) >= 1)  # subscribed
-            sim.engine.emit_message(cdr_event(1), "cdr")
+            emit_cdr(sim, 1)
             await stream.until(1)
             # A first start with an empty store has nothing to report.
             assert stream.items()[0][0] == "cdr"
 
             assert sim.drop_connections() == 1
             await events.wait_for(lambda r: any(e.HasField("cdr_gap") for e in r.events))
-            sim.engine.emit_message(cdr_event(2), "cdr")
+            emit_cdr(sim, 2)
             await stream.until(3)
             assert [kind for kind, _ in stream.items()] == ["cdr", "gap", "cdr"]
             cursors = [cursor for _, cursor in stream.items()]
@@ -150,7 +150,7 @@ async def test_a_restart_is_a_gap_from_the_stop_to_the_return(
 ) -> None:
     gateway = await start_gateway(gateway_settings(sim.port))
     await wait_up(gateway)
-    sim.engine.emit_message(cdr_event(1), "cdr")
+    emit_cdr(sim, 1)
     for _ in range(500):
         if gateway.cdr_ingest.stored:
             break

@@ -128,6 +128,25 @@ def cdr_event(n: int, **over: str) -> Message:
     return Message([("Event", "Cdr"), ("Privilege", "cdr,all"), *fields.items()])
 
 
+def emit_cdr(sim: AmiSimulator, n: int) -> None:
+    """``cdr_event(n)`` as the PBX sends it: after an event of its channel that
+    names the call (the gateway holds a CDR whose channel it has not seen)."""
+    uid = f"1800000000.{n}"
+    hangup = Message(
+        [
+            ("Event", "Hangup"),
+            ("Privilege", "call,all"),
+            ("Channel", f"PJSIP/201-{n:08x}"),
+            ("Uniqueid", uid),
+            ("Linkedid", uid),
+            ("Cause", "16"),
+            ("Cause-txt", "Normal Clearing"),
+        ]
+    )
+    sim.engine.emit_message(hangup, "call")
+    sim.engine.emit_message(cdr_event(n), "cdr")
+
+
 async def calls_with_cdrs(sim: AmiSimulator, channel: grpc.aio.Channel, count: int) -> set[str]:
     """Places ``count`` calls (201 -> 291, which answers, talks and hangs up);
     returns their linked ids."""
@@ -176,7 +195,7 @@ async def test_the_same_cdr_event_twice_is_stored_once(
 ) -> None:
     reader = CdrReader(stream(channel))
     for n in (1, 2, 1, 1, 3, 2):
-        sim.engine.emit_message(cdr_event(n), "cdr")
+        emit_cdr(sim, n)
     await reader.until(3)
     await gateway.cdr_ingest.flush()
     await asyncio.sleep(0.1)
@@ -195,12 +214,12 @@ async def test_a_client_that_stops_and_resumes_misses_nothing(
 ) -> None:
     first = CdrReader(stream(channel, max_batch_size=2))
     for n in range(40):
-        sim.engine.emit_message(cdr_event(n), "cdr")
+        emit_cdr(sim, n)
     await first.until(15)
     await first.close()  # the client "crashes" mid-stream
     resume_at = first.cdrs[-1].cursor
     for n in range(40, 60):
-        sim.engine.emit_message(cdr_event(n), "cdr")
+        emit_cdr(sim, n)
     await calls_with_cdrs(sim, channel, 1)
     second = CdrReader(stream(channel, resume_at))
     await second.until(60 + 3 - len(first.cdrs))
@@ -371,7 +390,7 @@ async def test_sigkill_during_a_burst_loses_no_acknowledged_cdr(
         # CDRs as fast as the simulator writes them, until told to stop.
         nonlocal sent
         while not stop.is_set():
-            sim.engine.emit_message(cdr_event(sent), "cdr")
+            emit_cdr(sim, sent)
             sent += 1
             if sent % 20 == 0:
                 await asyncio.sleep(0)
@@ -403,7 +422,7 @@ async def test_sigkill_during_a_burst_loses_no_acknowledged_cdr(
         assert [c.cursor for c in rest] == [c.cursor for c in stored if c.cursor > middle]
         # CDRs keep flowing after the restart, after the old cursors.
         follower = CdrReader(stream(channel, stored[-1].cursor))
-        sim.engine.emit_message(cdr_event(10_000_000), "cdr")
+        emit_cdr(sim, 10_000_000)
         await follower.until(1)
         assert follower.cdrs[0].cursor > stored[-1].cursor
         await follower.close()
@@ -431,7 +450,7 @@ async def test_stored_cdrs_are_also_events(sim: AmiSimulator, channel: grpc.aio.
         )
     )
     await reader.wait_for(lambda r: len(r.responses) >= 1)
-    sim.engine.emit_message(cdr_event(7), "cdr")
+    emit_cdr(sim, 7)
     await reader.wait_for(lambda r: len(r.events) >= 1)
     (event,) = reader.events
     stored = await read_all(channel)
@@ -525,4 +544,36 @@ async def test_a_calls_cdrs_arrive_once_each(
         if app:
             assert _last_app(got[(channel, destination, disposition)]) == app, channel
     await events.close()
+    await reader.close()
+
+
+async def test_a_cdr_that_comes_before_its_channels_events_gets_its_call(
+    sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
+) -> None:
+    """Asterisk sends Cdr and channel events unordered between them (the real
+    lab sent a refused dial's Cdr before its Newchannel in ~1 call in 20): the
+    CDR waits for its channel's event, later CDRs keep their place behind it,
+    and one whose channel never shows goes out without a call, not lost."""
+    reader = CdrReader(stream(channel))
+    sim.engine.emit_message(cdr_event(1), "cdr")  # its channel not seen yet
+    emit_cdr(sim, 2)
+    newchannel = Message(
+        [
+            ("Event", "Newchannel"),
+            ("Privilege", "call,all"),
+            ("Channel", "PJSIP/201-00000001"),
+            ("Uniqueid", "1800000000.1"),
+            ("Linkedid", "call-1"),
+        ]
+    )
+    sim.engine.emit_message(newchannel, "call")
+    await reader.until(2)
+    assert [(c.source_id.split("|")[0], c.linked_call_id) for c in reader.cdrs] == [
+        ("1800000000.1", "call-1"),
+        ("1800000000.2", "1800000000.2"),
+    ]
+    sim.engine.emit_message(cdr_event(3), "cdr")  # a channel that never shows
+    await reader.until(3)
+    assert reader.cdrs[2].source_id.startswith("1800000000.3|")
+    assert reader.cdrs[2].linked_call_id == ""
     await reader.close()

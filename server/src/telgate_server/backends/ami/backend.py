@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from telgate_server import errors
 from telgate_server.backends.ami import actions
-from telgate_server.backends.ami.cdr import AmiCdrMapper
+from telgate_server.backends.ami.cdr import HOLD, AmiCdrMapper
 from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
@@ -119,6 +119,7 @@ class AmiBackend:
         self._was_up = False
         self.cdrs = AmiCdrMapper(name, config.timezone, lookup_linked=self._linked_id)
         self._cdr_sink: Callable[[Cdr], object] | None = None
+        self._cdr_timer: asyncio.TimerHandle | None = None
         # Feature parts, one module each.
         self.queues = AmiQueues(name, self.conn)
         self.supervision = AmiSupervision(
@@ -146,6 +147,19 @@ class AmiBackend:
     def on_cdr(self, sink: Callable[[Cdr], object]) -> None:
         """Hands every CDR from the PBX's `Cdr` events to ``sink`` (sync, must not block)."""
         self._cdr_sink = sink
+
+    def _release_held_cdrs(self, *, all_of_them: bool = False) -> None:
+        """Sends on the CDRs that waited long enough for their channel's events
+        (all of them when the link dropped), and re-arms the timer for the rest."""
+        self._cdr_timer = None
+        if self._cdr_sink is None:
+            return
+        for cdr in self.cdrs.drain() if all_of_them else self.cdrs.expired():
+            self._cdr_sink(cdr)
+        if self.cdrs.holding:
+            self._cdr_timer = asyncio.get_running_loop().call_later(
+                HOLD / 4, self._release_held_cdrs
+            )
 
     def _linked_id(self, unique_id: str) -> str:
         info = self.channels.get(unique_id)
@@ -213,6 +227,9 @@ class AmiBackend:
             if self._was_up and self._down_at is None:
                 self._down_at = status.since
             self.channels.mark_stale()
+            if self._cdr_timer is not None:
+                self._cdr_timer.cancel()
+            self._release_held_cdrs(all_of_them=True)
 
     def _stale(self, rpc: str) -> errors.Unavailable:
         """UNAVAILABLE for a read of live state the gateway cannot vouch for now."""
@@ -318,8 +335,13 @@ class AmiBackend:
         # The lookups below (and most of the ones the features make) read the
         # message's name index: build it now rather than scan the text for each.
         _ = msg.by_name
-        if self._cdr_sink is not None and (cdr := self.cdrs.observe(msg)) is not None:
-            self._cdr_sink(cdr)
+        if self._cdr_sink is not None:
+            for cdr in self.cdrs.observe(msg):
+                self._cdr_sink(cdr)
+            if self.cdrs.holding and self._cdr_timer is None:
+                self._cdr_timer = asyncio.get_running_loop().call_later(
+                    HOLD, self._release_held_cdrs
+                )
         self.channels.apply(msg)
         pending: _Originate | None = None
         name = msg.name

@@ -32,7 +32,14 @@ repeated hour is read as its first occurrence (fold 0).
 
 The linked id (the call) is not in the Cdr event: it is remembered from the
 `Newchannel` / `Hangup` events of each unique id (the last ``LINKED_MEMORY``)
-or asked of the live channel table.
+or asked of the live channel table. Asterisk publishes `Cdr` from its CDR
+engine and channel events from the channel's own topic, unordered between
+them: on the real lab a refused dial's `Cdr` came a dozen messages before its
+channel's `Newchannel` in about 1 call in 20. Such a CDR is held until that
+channel's first event names its call, for at most ``HOLD`` seconds (then, or
+when the link drops, it goes out without a linked id: never lost); the CDRs
+after it wait behind it, so the store still gets them in the PBX's order (and
+a CDR not yet stored is never older than one that is).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
@@ -48,6 +56,8 @@ from telgate_server.backends.ami.codec import Message
 from telgate_server.cdr.model import Cdr, Disposition
 
 LINKED_MEMORY = 50_000
+# How long a CDR waits for its channel's first event (see the module doc).
+HOLD = 2.0
 _ENVELOPE = frozenset({"event", "privilege"})
 _CALLER_ID = re.compile(
     r'^\s*"(?P<name>.*)"\s*<(?P<num>[^>]*)>\s*$|^\s*(?P<bare>[^<]*?)\s*<(?P<num2>[^>]*)>\s*$'
@@ -132,13 +142,29 @@ class AmiCdrMapper:
         self._lookup_linked = lookup_linked
         self._now = now
         self._linked: dict[str, str] = {}
+        # CDRs not sent on yet, in arrival order: each one whose channel has
+        # not been seen waits (with its release time) and holds back those
+        # behind it, so CDRs still go out in the order the PBX sent them.
+        self._queue: deque[tuple[Cdr, str, float]] = deque()
 
-    def observe(self, msg: Message) -> Cdr | None:
-        """Looks at one AMI event: a CDR for a `Cdr` event, else None (and
-        remembers linked ids on the way)."""
+    @property
+    def holding(self) -> int:
+        """How many CDRs are held back (waiting, or behind one that waits)."""
+        return len(self._queue)
+
+    def observe(self, msg: Message) -> list[Cdr]:
+        """Looks at one AMI event: the CDRs ready to go out because of it (a
+        `Cdr` whose call is known; held ones whose channel it names), and
+        remembers linked ids on the way."""
         name = msg.name
         if name == "Cdr":
-            return self.map(msg)
+            cdr = self.map(msg)
+            unique_id = msg.get("UniqueID") or ""
+            waits_for = "" if cdr.linked_call_id else unique_id
+            if not waits_for and not self._queue:
+                return [cdr]
+            self._queue.append((cdr, waits_for, self._now() + HOLD))
+            return self._release()
         if name in ("Newchannel", "Hangup"):
             uid, linked = msg.get("Uniqueid"), msg.get("Linkedid")
             if uid and linked:
@@ -146,7 +172,33 @@ class AmiCdrMapper:
                 if len(self._linked) > LINKED_MEMORY:
                     # Dicts keep insertion order: drop the oldest.
                     del self._linked[next(iter(self._linked))]
-        return None
+                if self._queue:
+                    return self._release()
+        return []
+
+    def _release(self, *, expired: bool = False, everything: bool = False) -> list[Cdr]:
+        """Sends on the CDRs at the head of the queue that no longer wait."""
+        now = self._now()
+        out: list[Cdr] = []
+        while self._queue:
+            cdr, waits_for, deadline = self._queue[0]
+            if waits_for:
+                linked = self._linked.get(waits_for, "")
+                if linked:
+                    cdr.linked_call_id = linked
+                elif not everything and not (expired and deadline <= now):
+                    break
+            self._queue.popleft()
+            out.append(cdr)
+        return out
+
+    def expired(self) -> list[Cdr]:
+        """The CDRs whose wait is over (those still unknown go without a linked id)."""
+        return self._release(expired=True)
+
+    def drain(self) -> list[Cdr]:
+        """Every held CDR (the link dropped: their channels' events will not come)."""
+        return self._release(everything=True)
 
     def linked_id(self, unique_id: str) -> str:
         """The call (linked id) a channel belonged to, when known."""
