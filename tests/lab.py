@@ -9,10 +9,16 @@ run) skips the real-PBX tests."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tests.shared import SHARED
 
@@ -107,3 +113,26 @@ def start_lab(directory: Path, extra_conf_dir: Path | None = None) -> Lab:
             raise
         return lab
     raise RuntimeError(last)
+
+
+@contextmanager
+def running_lab(prefix: str, extra_conf: dict[str, str] | None = None) -> Iterator[Lab]:
+    """A lab of its own in a new temporary folder (``extra_conf``: config files
+    by name, written over the lab's, see LAB_EXTRA_CONF_DIR), stopped and
+    removed at the end; the test is skipped when the real-PBX tests are."""
+    if skip_requested():
+        pytest.skip(f"{SKIP_VARIABLE}=1: real-Asterisk tests skipped on request")
+    # A short folder: Asterisk's control socket path must stay under 108 bytes.
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    extra = None
+    if extra_conf:
+        extra = directory / "extra-conf"
+        extra.mkdir()
+        for name, text in extra_conf.items():
+            (extra / name).write_text(text, encoding="utf-8")
+    lab = start_lab(directory / "lab", extra)
+    try:
+        yield lab
+    finally:
+        lab.stop()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -3,7 +3,6 @@ of the AMI simulator; and helpers that call any RPC by its full name."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,8 +15,8 @@ from telgate_server.auth.roles import Role
 from telgate_server.config import Settings, load_settings
 from telgate_server.simulator.server import AmiSimulator
 
-# The fixture lab's AMI account (a value from ../shared/fixtures, not a credential).
-LAB_USER, LAB_SECRET = "telgate", "telgate-secret"
+from tests.integration.conftest import wait_up
+from tests.lab import LAB_SECRET, LAB_USER
 
 # Tokens made for this test run: one holding each role alone, one holding
 # every role but that one, and one holding all.
@@ -97,11 +96,7 @@ async def running(settings: Settings) -> Gateway:
     """A started gateway whose backend link is up."""
     gateway = Gateway(settings)
     await gateway.start()
-    backend = gateway.registry.get("pbx")
-    for _ in range(500):
-        if backend.status.state.value == "up":
-            break
-        await asyncio.sleep(0.01)
+    await wait_up(gateway)
     return gateway
 
 

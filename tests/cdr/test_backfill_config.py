@@ -3,6 +3,7 @@ go into SQL, and a password from the environment that is never shown."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -16,22 +17,24 @@ AMI = {"kind": "ami", "username": "telgate", "secret": "s"}
 def test_the_password_comes_from_the_environment_and_is_never_shown(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TELGATE_BACKENDS__PBX__CDR_BACKFILL__PASSWORD", "env-pw-0c4e")
+    password = secrets.token_hex(8)
+    monkeypatch.setenv("TELGATE_BACKENDS__PBX__CDR_BACKFILL__PASSWORD", password)
     settings = load_settings(
         None,
         backends={"pbx": {**AMI, "cdr_backfill": {"kind": "mysql", "user": "cdr", "port": 3307}}},
     )
     config = settings.backends["pbx"].cdr_backfill
     assert config is not None
-    assert config.read_password() == "env-pw-0c4e"
-    assert "env-pw-0c4e" not in repr(settings) + str(settings.model_dump())
+    assert config.read_password() == password
+    assert password not in repr(settings) + str(settings.model_dump())
     backfill = build_backfill("pbx", config, None)
     assert backfill.description == "mysql cdr@127.0.0.1:3307/asteriskcdrdb.cdr"
 
 
 def test_a_password_file_is_read_when_used(tmp_path: Path) -> None:
     secret = tmp_path / "pw"
-    secret.write_text("file-pw\n", encoding="utf-8")
+    password = secrets.token_hex(8)
+    secret.write_text(f"{password}\n", encoding="utf-8")
     settings = load_settings(
         None,
         backends={
@@ -39,7 +42,7 @@ def test_a_password_file_is_read_when_used(tmp_path: Path) -> None:
         },
     )
     config = settings.backends["pbx"].cdr_backfill
-    assert config is not None and config.read_password() == "file-pw"
+    assert config is not None and config.read_password() == password
 
 
 @pytest.mark.parametrize(

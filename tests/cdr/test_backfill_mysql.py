@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -32,8 +33,9 @@ from tests.mariadb import SKIP_VARIABLE, MariaDb, skip_requested, start_mariadb
 from tests.shared import ami_fixture_names
 
 UP, DOWN = LinkStatus(LinkState.UP), LinkStatus(LinkState.DOWN)
-READER, READER_PASSWORD = "telgate_cdr", "backfill-test-pw-7f3a"
-WRITER, WRITER_PASSWORD = "cdr_writer", "writer-test-pw-91c2"
+# Accounts of the MariaDB this module starts; passwords made for each run.
+READER, READER_PASSWORD = "telgate_cdr", secrets.token_hex(12)
+WRITER, WRITER_PASSWORD = "cdr_writer", secrets.token_hex(12)
 
 # The Issabel 4 / FreePBX `cdr` table (cdr_mysql / cdr_adaptive_odbc).
 ISSABEL_CDR = """

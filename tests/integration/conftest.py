@@ -20,12 +20,10 @@ from telgate_server.app import Gateway
 from telgate_server.config import load_settings
 from telgate_server.simulator.server import AmiSimulator
 
-from tests.lab import Lab
+from tests.lab import LAB_SECRET, LAB_USER, Lab
 
 # Lab delays (1 s ring, 4 s talk...) run 20 times faster.
 TIME_SCALE = 0.05
-# The fixture lab's AMI account (a value from ../shared/fixtures, not a credential).
-LAB_USER, LAB_SECRET = "telgate", "telgate-secret"
 
 
 def gateway_settings(port: int, **ami: Any) -> Any:
@@ -75,14 +73,20 @@ async def start_gateway(settings: Any) -> Gateway:
     return gateway
 
 
+async def wait_up(gateway: Gateway, what: str = "the PBX") -> None:
+    """Waits (up to 10 s) until the gateway's link to backend `pbx` is up."""
+    backend = gateway.registry.get("pbx")
+    for _ in range(1000):
+        if backend.status.state.value == "up":
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the gateway's link to {what} did not come up: {backend.status}")
+
+
 @pytest.fixture
 async def gateway(sim: AmiSimulator) -> AsyncIterator[Gateway]:
     gw = await start_gateway(gateway_settings(sim.port))
-    backend = gw.registry.get("pbx")
-    for _ in range(200):
-        if backend.status.state.value == "up":
-            break
-        await asyncio.sleep(0.02)
+    await wait_up(gw)
     try:
         yield gw
     finally:
@@ -153,12 +157,7 @@ async def pbx(request: pytest.FixtureRequest) -> AsyncIterator[Pbx]:
 @pytest.fixture
 async def pbx_gateway(pbx: Pbx) -> AsyncIterator[Gateway]:
     gw = await start_gateway(gateway_settings(pbx.port))
-    backend = gw.registry.get("pbx")
-    for _ in range(500):
-        if backend.status.state.value == "up":
-            break
-        await asyncio.sleep(0.02)
-    assert backend.status.state.value == "up", f"the gateway's link to the {pbx.kind} PBX"
+    await wait_up(gw, f"the {pbx.kind} PBX")
     try:
         yield gw
     finally:

@@ -4,7 +4,6 @@ the scenarios (``pbx_channel``) also against the real Asterisk lab."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import grpc
@@ -24,7 +23,7 @@ from telgate.v1 import (
 )
 from telgate_server.simulator.server import AmiSimulator
 
-from tests.integration.conftest import EventReader, gateway_settings, start_gateway
+from tests.integration.conftest import EventReader, gateway_settings, start_gateway, wait_up
 from tests.integration.test_calls import error_info, originate_request
 
 
@@ -183,11 +182,7 @@ async def test_permission_denied_for_the_pbx_account(sim: AmiSimulator) -> None:
     )
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as ch:
-            backend = gw.registry.get("pbx")
-            for _ in range(200):
-                if backend.status.state.value == "up":
-                    break
-                await asyncio.sleep(0.02)
+            await wait_up(gw)
             calls = calls_pb2_grpc.CallControlServiceStub(ch)
             with pytest.raises(grpc.aio.AioRpcError) as info:
                 await calls.Originate(originate_request())

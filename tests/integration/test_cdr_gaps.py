@@ -12,10 +12,9 @@ from typing import Any
 
 import grpc
 from telgate.v1 import backends_pb2, cdrs_pb2, cdrs_pb2_grpc, events_pb2, events_pb2_grpc
-from telgate_server.app import Gateway
 from telgate_server.simulator.server import AmiSimulator
 
-from tests.integration.conftest import EventReader, gateway_settings, start_gateway
+from tests.integration.conftest import EventReader, gateway_settings, start_gateway, wait_up
 from tests.integration.test_cdrs import emit_cdr
 
 
@@ -72,15 +71,6 @@ async def replay(channel: grpc.aio.Channel) -> list[cdrs_pb2.StreamCdrsResponse]
 
 def seconds(ts: Any) -> float:
     return float(ts.ToMicroseconds()) / 1e6
-
-
-async def wait_up(gateway: Gateway) -> None:
-    backend = gateway.registry.get("pbx")
-    for _ in range(500):
-        if backend.status.state.value == "up":
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the link did not come up")
 
 
 async def test_an_outage_is_a_gap_on_the_stream_and_an_event(

@@ -32,14 +32,13 @@ from telgate_server.simulator.server import AmiSimulator
 
 from tests.cdr.conftest import make_cdr
 from tests.integration.conftest import (
-    LAB_SECRET,
-    LAB_USER,
     EventReader,
     channel_shape,
     gateway_settings,
     start_gateway,
 )
 from tests.integration.test_calls import error_info, originate_request, subscribe_call
+from tests.lab import LAB_SECRET, LAB_USER
 
 REPO = Path(__file__).resolve().parents[2]
 TELGATE = Path(sys.executable).with_name("telgate")

@@ -26,7 +26,7 @@ from telgate_server.app import Gateway
 from telgate_server.config import EventsConfig
 from telgate_server.simulator.server import AmiSimulator
 
-from tests.integration.conftest import EventReader, gateway_settings, start_gateway
+from tests.integration.conftest import EventReader, gateway_settings, start_gateway, wait_up
 from tests.integration.test_calls import error_info, originate_request, subscribe_call
 
 
@@ -41,8 +41,7 @@ async def _gateway_with(sim: AmiSimulator, **events: Any) -> Gateway:
     settings = gateway_settings(sim.port)
     config = EventsConfig(**{**settings.events.model_dump(), **events})
     gw = await start_gateway(settings.model_copy(update={"events": config}))
-    backend = gw.registry.get("pbx")
-    await _until(lambda: backend.status.state.value == "up")
+    await wait_up(gw)
     return gw
 
 

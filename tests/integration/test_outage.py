@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -43,7 +40,7 @@ from telgate_server.simulator.server import AmiSimulator
 
 from tests.integration.conftest import EventReader, gateway_settings, start_gateway
 from tests.integration.test_calls import originate_request
-from tests.lab import SKIP_VARIABLE, Lab, skip_requested, start_lab
+from tests.lab import Lab, running_lab
 
 # The link's production reconnect settings (fast retries come from the defaults).
 PRODUCTION_BACKOFF = {"reconnect_min": 0.5, "reconnect_max": 30.0, "action_timeout": 5.0}
@@ -110,16 +107,8 @@ class LabPbx(Pbx):
 @pytest.fixture(scope="module")
 def own_lab() -> Iterator[Lab]:
     """A lab of this module's own, so that killing it hurts no other test."""
-    if skip_requested():
-        pytest.skip(f"{SKIP_VARIABLE}=1: real-Asterisk tests skipped on request")
-    # A short folder: Asterisk's control socket path must stay under 108 bytes.
-    directory = Path(tempfile.mkdtemp(prefix="tgout-"))
-    lab = start_lab(directory)
-    try:
+    with running_lab("tgout-") as lab:
         yield lab
-    finally:
-        lab.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(params=["simulator", "asterisk"])

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ from telgate_server.backends.ami.codec import Message, Parser
 
 from tests.integration.test_cdr_gaps import replay, seconds
 from tests.integration.test_cdrs import GatewayProcess, free_port
-from tests.lab import LAB_SECRET, LAB_USER, Lab, skip_requested, start_lab
+from tests.lab import LAB_SECRET, LAB_USER, Lab, running_lab
 
 # The columns of Asterisk's `cdr` table, plus the answer and end times and the
 # linked id and sequence the table backends can also write.
@@ -60,19 +58,9 @@ KILLS = 5
 
 @pytest.fixture(scope="module")
 def cdr_lab() -> Iterator[Lab]:
-    if skip_requested():
-        pytest.skip("TELGATE_SKIP_REAL_ASTERISK=1: real-Asterisk tests skipped on request")
-    directory = Path(tempfile.mkdtemp(prefix="tgcdr-"))
-    extra = directory / "extra-conf"
-    extra.mkdir()
-    (extra / "cdr_sqlite3_custom.conf").write_text(SQLITE_CUSTOM, encoding="utf-8")
-    (extra / "cdr.conf").write_text(CDR_CONF, encoding="utf-8")
-    lab = start_lab(directory / "lab", extra)
-    try:
+    extra = {"cdr_sqlite3_custom.conf": SQLITE_CUSTOM, "cdr.conf": CDR_CONF}
+    with running_lab("tgcdr-", extra) as lab:
         yield lab
-    finally:
-        lab.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def cdr_db(lab: Lab) -> Path:
