@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +26,7 @@ from telgate_server.settings_strict import (
     StrictModel,
     check_environment,
     describe,
+    read_toml,
 )
 
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -341,15 +341,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     names the keys and never quotes the values (they may be secrets).
     """
     check_environment(Settings, os.environ)
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            with path.open("rb") as f:
-                data = tomllib.load(f)
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "") if path is not None else {}
     try:
         return Settings(**_merge(data, overrides))
     except ValidationError as exc:

@@ -4,8 +4,10 @@ the values that failed (a value may be a secret)."""
 
 from __future__ import annotations
 
+import tomllib
 import types
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -136,3 +138,16 @@ __all__ = [
     "check_strict",
     "describe",
 ]
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file's tables; ConfigError naming ``what`` and the path when it
+    cannot be read or parsed (the decoder names a line and column, never the
+    text, so a secret in the file is not echoed)."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what}{path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what}{path} is not valid TOML: {exc}") from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from telgate_server.auth.roles import Role
 from telgate_server.auth.settings import MIN_TOKEN_LENGTH, AuthConfig, TokenConfig
-from telgate_server.settings_strict import ConfigError, describe
+from telgate_server.settings_strict import ConfigError, describe, read_toml
 
 # Longer bearer values are refused before hashing (gRPC caps metadata at 8 KiB anyway).
 MAX_TOKEN_LENGTH = 4096
@@ -56,14 +55,7 @@ def _secret_digest(name: str, config: TokenConfig) -> bytes:
 
 def read_tokens_file(path: Path) -> dict[str, TokenConfig]:
     """The tokens in a tokens file; ConfigError (never quoting a value) if it is wrong."""
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except OSError as exc:
-        raise ConfigError(f"cannot read tokens_file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        # The decoder's message names a line and column, not the text.
-        raise ConfigError(f"tokens_file {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "tokens_file ")
     try:
         return _TOKENS_FILE.validate_python(data)
     except ValidationError as exc:
