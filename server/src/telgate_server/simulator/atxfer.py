@@ -354,41 +354,7 @@ class AtxferBook:
         engine.hangup_channel(phone, 16)
         p1 = consult.d1
         assert p1 is not None
-        opt_id = str(engine.local_optimizations)
-        engine.local_optimizations += 1
-        engine.emit(
-            "LocalOptimizationBegin",
-            "call",
-            [
-                *c1.block("LocalOne"),
-                *c2.block("LocalTwo"),
-                *t.block("Source"),
-                ("DestUniqueId", c2.uniqueid),
-                ("Id", opt_id),
-            ],
-        )
-        engine.leave_bridge_of(b2, t, 1)
-        engine.varset(c2, "BRIDGEPEER", "")
-        engine.leave_bridge_of(b3, c2, 1)
-        t.bridge_id = b3
-        engine.emit(
-            "BridgeEnter",
-            "call",
-            [
-                ("BridgeUniqueid", b3),
-                *engine.bridge_headers(2),
-                *t.block(),
-                ("SwapUniqueid", c2.uniqueid),
-            ],
-        )
-        engine.varset(p1, "BRIDGEPEER", t.name)
-        engine.varset(t, "BRIDGEPEER", p1.name)
-        engine.varset(c1, "BRIDGEPEER", "")
-        engine.emit(
-            "LocalOptimizationEnd",
-            "call",
-            [*c1.block("LocalOne"), *c2.block("LocalTwo"), ("Success", "No"), ("Id", opt_id)],
-        )
+        engine.local_optimize(c1, c2, t, from_bridge=b2, to_bridge=b3, peer=p1)
         engine.cdr(c2, "ANSWERED", dest_channel=p1.name)
         engine.end_dial_vars(consult)
         engine.hangup_request(c2, 16, soft=True)
@@ -651,42 +617,14 @@ class AtxferBook:
         p1 = consult.d1
         b1, b3 = call.bridge_id, consult.bridge_id
         engine.stop_call(consult)
-        opt_id = str(engine.local_optimizations)
-        engine.local_optimizations += 1
-        engine.emit(
-            "LocalOptimizationBegin",
-            "call",
-            [
-                *c1.block("LocalOne"),
-                *c2.block("LocalTwo"),
-                *e.block("Source"),
-                ("DestUniqueId", c2.uniqueid),
-                ("Id", opt_id),
-            ],
-        )
-        engine.leave_bridge_of(b1, e, 1)
-        engine.varset(c2, "BRIDGEPEER", "")
-        c2.cid_num, c2.cid_name = e.cid_num, e.cid_name
-        self._newcallerid(c2, _CALLING_PRES)
-        engine.leave_bridge_of(b3, c2, 1)
-        e.bridge_id = b3
-        engine.emit(
-            "BridgeEnter",
-            "call",
-            [
-                ("BridgeUniqueid", b3),
-                *engine.bridge_headers(2),
-                *e.block(),
-                ("SwapUniqueid", c2.uniqueid),
-            ],
-        )
-        engine.varset(p1, "BRIDGEPEER", e.name)
-        engine.varset(e, "BRIDGEPEER", p1.name)
-        engine.varset(c1, "BRIDGEPEER", "")
-        engine.emit(
-            "LocalOptimizationEnd",
-            "call",
-            [*c1.block("LocalOne"), *c2.block("LocalTwo"), ("Success", "No"), ("Id", opt_id)],
+
+        def new_caller_id() -> None:
+            # The half left alone takes the transferee's caller id before it goes.
+            c2.cid_num, c2.cid_name = e.cid_num, e.cid_name
+            self._newcallerid(c2, _CALLING_PRES)
+
+        engine.local_optimize(
+            c1, c2, e, from_bridge=b1, to_bridge=b3, peer=p1, on_left=new_caller_id
         )
         engine.leave_bridge_of(b1, c1, 0)
         engine.hangup_request(c2, 16)

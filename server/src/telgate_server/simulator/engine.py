@@ -1345,6 +1345,60 @@ class Engine:
         self._bridge_event("BridgeLeave", bridge_id, remaining, ch)
         ch.bridge_id = ""
 
+    def local_optimize(
+        self,
+        one: Channel,
+        two: Channel,
+        mover: Channel,
+        *,
+        from_bridge: str,
+        to_bridge: str,
+        peer: Channel,
+        on_left: Callable[[], None] | None = None,
+    ) -> None:
+        """A Local pair between two bridges optimizes itself away, as Asterisk
+        reports it: ``mover`` leaves ``from_bridge`` and takes the ``two`` half's
+        place in ``to_bridge`` beside ``peer`` (LocalOptimizationBegin, the two
+        BridgeLeaves, a BridgeEnter with SwapUniqueid, LocalOptimizationEnd).
+        ``on_left`` runs once ``two`` has lost its bridge peer."""
+        opt_id = str(self.local_optimizations)
+        self.local_optimizations += 1
+        self.emit(
+            "LocalOptimizationBegin",
+            "call",
+            [
+                *one.block("LocalOne"),
+                *two.block("LocalTwo"),
+                *mover.block("Source"),
+                ("DestUniqueId", two.uniqueid),
+                ("Id", opt_id),
+            ],
+        )
+        self.leave_bridge_of(from_bridge, mover, 1)
+        self.varset(two, "BRIDGEPEER", "")
+        if on_left is not None:
+            on_left()
+        self.leave_bridge_of(to_bridge, two, 1)
+        mover.bridge_id = to_bridge
+        self.emit(
+            "BridgeEnter",
+            "call",
+            [
+                ("BridgeUniqueid", to_bridge),
+                *self.bridge_headers(2),
+                *mover.block(),
+                ("SwapUniqueid", two.uniqueid),
+            ],
+        )
+        self.varset(peer, "BRIDGEPEER", mover.name)
+        self.varset(mover, "BRIDGEPEER", peer.name)
+        self.varset(one, "BRIDGEPEER", "")
+        self.emit(
+            "LocalOptimizationEnd",
+            "call",
+            [*one.block("LocalOne"), *two.block("LocalTwo"), ("Success", "No"), ("Id", opt_id)],
+        )
+
     def end_dial_vars(self, call: Call) -> None:
         """The VarSets Dial() sets on ``call.o1`` when it returns after an answer."""
         self._end_dial_vars(call)

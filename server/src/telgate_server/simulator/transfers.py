@@ -298,41 +298,7 @@ def _optimize_pair(engine: Engine, old: Call, new: Call) -> None:
     one, half, callee, target = old.o1, new.o1, old.d1, new.d1
     assert one is not None and half is not None and callee is not None and target is not None
     b_old, b_new = old.bridge_id, new.bridge_id
-    opt_id = str(engine.local_optimizations)
-    engine.local_optimizations += 1
-    engine.emit(
-        "LocalOptimizationBegin",
-        "call",
-        [
-            *one.block("LocalOne"),
-            *half.block("LocalTwo"),
-            *callee.block("Source"),
-            ("DestUniqueId", half.uniqueid),
-            ("Id", opt_id),
-        ],
-    )
-    engine.leave_bridge_of(b_old, callee, 1)
-    engine.varset(half, "BRIDGEPEER", "")
-    engine.leave_bridge_of(b_new, half, 1)
-    callee.bridge_id = b_new
-    engine.emit(
-        "BridgeEnter",
-        "call",
-        [
-            ("BridgeUniqueid", b_new),
-            *engine.bridge_headers(2),
-            *callee.block(),
-            ("SwapUniqueid", half.uniqueid),
-        ],
-    )
-    engine.varset(target, "BRIDGEPEER", callee.name)
-    engine.varset(callee, "BRIDGEPEER", target.name)
-    engine.varset(one, "BRIDGEPEER", "")
-    engine.emit(
-        "LocalOptimizationEnd",
-        "call",
-        [*one.block("LocalOne"), *half.block("LocalTwo"), ("Success", "No"), ("Id", opt_id)],
-    )
+    engine.local_optimize(one, half, callee, from_bridge=b_old, to_bridge=b_new, peer=target)
     engine.leave_bridge_of(b_old, one, 0)
     engine.end_dial_vars(old)
     engine.end_dial_vars(new)
