@@ -146,7 +146,7 @@ def test_caller_id(value: str, expected: tuple[str, str]) -> None:
 
 def test_other_events_are_ignored() -> None:
     mapper = AmiCdrMapper("pbx")
-    assert mapper.observe(Message.of(("Event", "Hangup"), ("Uniqueid", "1.1"))) == []
+    assert list(mapper.observe(Message.of(("Event", "Hangup"), ("Uniqueid", "1.1")))) == []
 
 
 def _cdr_of(unique_id: str) -> Message:
@@ -158,11 +158,11 @@ def test_a_cdr_before_its_channels_events_waits_for_them() -> None:
     """Asterisk publishes Cdr and channel events unordered between them (seen
     on the real lab): the CDR goes out once its channel names its call."""
     mapper = AmiCdrMapper("pbx", "UTC")
-    assert mapper.observe(_cdr_of("9.1")) == []
+    assert list(mapper.observe(_cdr_of("9.1"))) == []
     assert mapper.holding == 1
     # Another channel's event releases nothing.
     other = Message.of(("Event", "Newchannel"), ("Uniqueid", "9.2"), ("Linkedid", "L0"))
-    assert mapper.observe(other) == []
+    assert list(mapper.observe(other)) == []
     first = Message.of(("Event", "Newchannel"), ("Uniqueid", "9.1"), ("Linkedid", "L9"))
     [cdr] = mapper.observe(first)
     assert cdr.linked_call_id == "L9" and mapper.holding == 0
@@ -185,10 +185,10 @@ def test_a_held_cdr_goes_out_without_its_call_after_the_hold_or_a_drop() -> None
 def test_cdrs_behind_a_held_one_keep_the_pbx_order() -> None:
     mapper = AmiCdrMapper("pbx", "UTC")
     known = Message.of(("Event", "Newchannel"), ("Uniqueid", "9.2"), ("Linkedid", "L2"))
-    assert mapper.observe(known) == []
-    assert mapper.observe(_cdr_of("9.1")) == []
+    assert list(mapper.observe(known)) == []
+    assert list(mapper.observe(_cdr_of("9.1"))) == []
     # Known, but behind the one that waits.
-    assert mapper.observe(_cdr_of("9.2")) == []
+    assert list(mapper.observe(_cdr_of("9.2"))) == []
     assert mapper.holding == 2
     first = Message.of(("Event", "Newchannel"), ("Uniqueid", "9.1"), ("Linkedid", "L1"))
     released = mapper.observe(first)

@@ -48,7 +48,7 @@ import functools
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -152,7 +152,7 @@ class AmiCdrMapper:
         """How many CDRs are held back (waiting, or behind one that waits)."""
         return len(self._queue)
 
-    def observe(self, msg: Message) -> list[Cdr]:
+    def observe(self, msg: Message) -> Sequence[Cdr]:
         """Looks at one AMI event: the CDRs ready to go out because of it (a
         `Cdr` whose call is known; held ones whose channel it names), and
         remembers linked ids on the way."""
@@ -174,7 +174,8 @@ class AmiCdrMapper:
                     del self._linked[next(iter(self._linked))]
                 if self._queue:
                     return self._release()
-        return []
+        # Most events: no CDR, and no list made for each of them.
+        return ()
 
     def _release(self, *, expired: bool = False, everything: bool = False) -> list[Cdr]:
         """Sends on the CDRs at the head of the queue that no longer wait."""
