@@ -77,7 +77,13 @@ def test_known_and_reserved_variables_pass(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("TELGATE_AUTH__TOKENS__CRM__SECRET", "a-crm-token-of-some-length")
     monkeypatch.setenv("TELGATE_AUTH__TOKENS__CRM__ROLES", '["events.read"]')
     # Not settings: the client's token, the demo's, the test suite's switches.
-    for reserved in ("TELGATE_TOKEN", "TELGATE_DEMO_TOKEN", "TELGATE_SHARED"):
+    for reserved in (
+        "TELGATE_TOKEN",
+        "TELGATE_DEMO_TOKEN",
+        "TELGATE_SHARED",
+        "TELGATE_SKIP_REAL_ASTERISK",
+        "TELGATE_SKIP_MARIADB",
+    ):
         monkeypatch.setenv(reserved, "x")
     settings = load_settings(None)
     assert settings.server.listen == "127.0.0.1:6000"

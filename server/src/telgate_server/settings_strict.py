@@ -23,6 +23,7 @@ RESERVED_ENV = frozenset(
         "TELGATE_DEMO_TOKEN",
         "TELGATE_SHARED",
         "TELGATE_SKIP_REAL_ASTERISK",
+        "TELGATE_SKIP_MARIADB",
     }
 )
 
