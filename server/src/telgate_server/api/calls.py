@@ -128,7 +128,7 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
     ) -> calls_pb2.ListChannelsResponse:
         backend = self.registry.require(request.backend, Capability.LIST_CHANNELS, "ListChannels")
         channels = backend.list_channels()
-        items, token = paging.page(channels, request.page_size, request.page_token)
+        items, token = paging.page(channels, lambda c: paging.text_key(c.unique_id), request)
         return calls_pb2.ListChannelsResponse(
             channels=[convert.channel(c, backend.name) for c in items],
             next_page_token=token,

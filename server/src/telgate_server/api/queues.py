@@ -25,7 +25,7 @@ class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
     ) -> queues_pb2.ListQueuesResponse:
         backend = self.registry.require(request.backend, Capability.QUEUES, "ListQueues")
         queues = await backend.queues.list_queues()
-        items, token = paging.page(queues, request.page_size, request.page_token)
+        items, token = paging.page(queues, lambda q: paging.text_key(q.name), request)
         return queues_pb2.ListQueuesResponse(
             queues=[convert.queue(q, backend.name, details=False) for q in items],
             next_page_token=token,

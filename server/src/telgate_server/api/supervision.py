@@ -89,7 +89,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
     ) -> supervision_pb2.ListListenSessionsResponse:
         backend = self.registry.require(request.backend, Capability.LISTEN, "ListListenSessions")
         items, token = paging.page(
-            backend.supervision.list(), request.page_size, request.page_token
+            backend.supervision.list(), lambda s: paging.text_key(s.id), request
         )
         return supervision_pb2.ListListenSessionsResponse(
             sessions=[convert.listen_session(s) for s in items], next_page_token=token

@@ -73,7 +73,7 @@ _BACKEND = "a backend name from the gateway's configuration"
 _QUEUE = "a queue is a queues.conf section; config categories hold 80 bytes (config.c)"
 _MEMBER = "app_queue keeps member interfaces in AST_CHANNEL_NAME (80) bytes"
 _MEMBER_TEXT = "app_queue keeps member names and pause reasons in 80 bytes"
-_TOKEN = "page tokens this gateway returns are under 40 characters"
+_TOKEN = "page tokens this gateway returns are at most 108 characters (api/paging.py)"
 _SOUND = (
     "a sound file name relative to the sounds directory; Asterisk takes paths up to "
     "PATH_MAX, the gateway keeps them to one short `Data:` line"
