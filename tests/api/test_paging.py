@@ -145,12 +145,14 @@ def test_negative_page_size_is_invalid_argument() -> None:
 
 def test_the_longest_token_fits_the_request_field_limit() -> None:
     walk = paging.read(calls_pb2.ListChannelsRequest(backend="b" * 64))
-    longest = walk.token_after(paging.text_key("x" * 151))
+    longest = walk.token_after(paging.text_key("é" * 1000))
     assert len(longest) == paging.MAX_TOKEN_CHARS
     assert validation.LIMITS["*.page_token"].chars >= paging.MAX_TOKEN_CHARS
     assert paging.read(
         calls_pb2.ListChannelsRequest(backend="b" * 64, page_token=longest)
-    ).after == paging.text_key("x" * 151)
+    ).after == paging.text_key("é" * 1000)
+    # The longest unique id Asterisk makes (AST_MAX_UNIQUEID) is kept whole.
+    assert paging.text_key("1" * 151) == b"1" * 151
 
 
 def test_long_text_keys_stay_unique() -> None:

@@ -9,7 +9,7 @@ during the walk is returned if its key sorts after the position reached.
 
 A token is urlsafe base64 (no padding) of::
 
-    version (1 byte) | fingerprint (8) | key (0..64) | check (8)
+    version (1 byte) | fingerprint (8) | key (0..176) | check (8)
 
 - ``fingerprint``: BLAKE2b of the request's message type and of everything in
   it but ``page_size`` and ``page_token``, so a token used with other filters,
@@ -56,9 +56,11 @@ VERSION = 1
 _FINGERPRINT = 8
 _CHECK = 8
 # Text keys up to this many UTF-8 bytes are kept whole (and walked in byte
-# order); a longer one is kept as this prefix plus a 16-byte hash of the whole,
-# which is still unique, so tokens stay within the request field limit.
-TEXT_KEY_PREFIX = 48
+# order): Asterisk's unique ids (AST_MAX_UNIQUEID, 151), queue names (80) and
+# session ids fit. A longer one is kept as this prefix plus a 16-byte hash of
+# the whole (still unique; walked in hash order after the prefix), so every
+# token fits the request field limit.
+TEXT_KEY_PREFIX = 160
 _KEY_HASH = 16
 MAX_KEY = TEXT_KEY_PREFIX + _KEY_HASH
 #: The longest token this gateway returns (``*.page_token`` limit must allow it).

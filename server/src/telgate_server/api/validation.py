@@ -73,7 +73,7 @@ _BACKEND = "a backend name from the gateway's configuration"
 _QUEUE = "a queue is a queues.conf section; config categories hold 80 bytes (config.c)"
 _MEMBER = "app_queue keeps member interfaces in AST_CHANNEL_NAME (80) bytes"
 _MEMBER_TEXT = "app_queue keeps member names and pause reasons in 80 bytes"
-_TOKEN = "page tokens this gateway returns are at most 108 characters (api/paging.py)"
+_TOKEN = "page tokens this gateway returns are at most 258 characters (api/paging.py)"
 _SOUND = (
     "a sound file name relative to the sounds directory; Asterisk takes paths up to "
     "PATH_MAX, the gateway keeps them to one short `Data:` line"
@@ -86,7 +86,7 @@ _FILTER = "a filter value is compared with names and ids of at most 255 characte
 LIMITS: dict[str, Limit] = {
     "*.backend": Limit(64, _BACKEND),
     "*.request_id": Limit(128, _ID),
-    "*.page_token": Limit(128, _TOKEN),
+    "*.page_token": Limit(258, _TOKEN),
     "*.session_id": Limit(64, _ID),
     "*.playback_id": Limit(64, _ID),
     "ChannelRef.unique_id": Limit(151, _UID),

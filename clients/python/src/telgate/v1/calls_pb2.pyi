@@ -424,8 +424,16 @@ class ListChannelsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     page_size: _builtins.int
-    """At most this many channels (default 100, at most 1000)."""
+    """At most this many channels (0: 100; more than 1000 is served as 1000)."""
     page_token: _builtins.str
+    """"" for the first page, then the previous page's next_page_token with the
+    same other fields (only page_size may change; other filters are
+    INVALID_ARGUMENT). Opaque. Channels are walked in the order of their
+    unique id (UTF-8 bytes) and a token holds the last one returned, so a
+    channel that lives through the whole walk comes exactly once, whatever
+    calls start or end meanwhile; a channel made during the walk comes if its
+    unique id sorts after the position reached.
+    """
     def __init__(
         self,
         *,
@@ -449,7 +457,9 @@ class ListChannelsResponse(_message.Message):
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     TOTAL_SIZE_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """The token of the next page; "" after the last page."""
     total_size: _builtins.int
+    """How many channels the backend has now (every page)."""
     @_builtins.property
     def channels(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Channel]: ...
     def __init__(

@@ -212,7 +212,16 @@ class ListQueuesRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     page_size: _builtins.int
+    """At most this many queues (0: 100; more than 1000 is served as 1000)."""
     page_token: _builtins.str
+    """"" for the first page, then the previous page's next_page_token with the
+    same other fields (only page_size may change; other filters are
+    INVALID_ARGUMENT). Opaque. Queues are walked in the order of their name
+    (UTF-8 bytes) and a token holds the last one returned, so a queue present
+    for the whole walk comes exactly once, whatever is added or removed
+    meanwhile; a queue added during the walk comes if its name sorts after
+    the position reached.
+    """
     def __init__(
         self,
         *,
@@ -235,6 +244,7 @@ class ListQueuesResponse(_message.Message):
     QUEUES_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """The token of the next page; "" after the last page."""
     @_builtins.property
     def queues(self) -> _containers.RepeatedCompositeFieldContainer[Global___Queue]:
         """Queues with their summary figures (members and callers are left empty; use GetQueue)."""

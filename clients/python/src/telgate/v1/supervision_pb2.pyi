@@ -280,7 +280,16 @@ class ListListenSessionsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     page_size: _builtins.int
+    """At most this many sessions (0: 100; more than 1000 is served as 1000)."""
     page_token: _builtins.str
+    """"" for the first page, then the previous page's next_page_token with the
+    same other fields (only page_size may change; other filters are
+    INVALID_ARGUMENT). Opaque. Sessions are walked in the order of their
+    session id (UTF-8 bytes) and a token holds the last one returned, so a
+    session present for the whole walk comes exactly once, whatever starts
+    or ends meanwhile; a session started during the walk comes if its id
+    sorts after the position reached.
+    """
     def __init__(
         self,
         *,
@@ -303,6 +312,7 @@ class ListListenSessionsResponse(_message.Message):
     SESSIONS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """The token of the next page; "" after the last page."""
     @_builtins.property
     def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ListenSession]: ...
     def __init__(
