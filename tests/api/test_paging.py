@@ -107,6 +107,10 @@ def test_a_damaged_or_altered_token_is_refused_quoting_a_short_prefix() -> None:
         good[:-1],
         good[:-4],
         good + "AAAA",
+        good[:10] + "!" + good[10:],  # the decoder alone would skip the "!"
+        good[:10] + "." + good[10:],
+        good.replace("-", "+").replace("_", "/") if "-" in good or "_" in good else good + "+",
+        good + "==",
         "garbage",
         "",
         "not base64!",

@@ -181,8 +181,11 @@ def encode(fingerprint: bytes, key: bytes) -> str:
     if len(fingerprint) != _FINGERPRINT or len(key) > MAX_KEY:
         raise ValueError("fingerprint or key of the wrong size")
     body = bytes([VERSION]) + fingerprint + key
-    token = base64.urlsafe_b64encode(body + _check(body)).rstrip(b"=")
-    return token.decode("ascii")
+    return _text(body + _check(body))
+
+
+def _text(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def decode(token: str) -> tuple[bytes, bytes]:
@@ -194,6 +197,10 @@ def decode(token: str) -> tuple[bytes, bytes]:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (ValueError, binascii.Error):  # not ASCII, or not base64
+            raw = b""
+        # The decoder skips characters outside the alphabet: only the exact
+        # text this gateway wrote is the token.
+        if _text(raw) != token:
             raw = b""
     # Every version keeps the leading version byte and the trailing check.
     if len(raw) <= _CHECK or _check(raw[:-_CHECK]) != raw[-_CHECK:]:
