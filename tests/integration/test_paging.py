@@ -16,10 +16,13 @@ from telgate.v1 import (
     common_pb2,
     queues_pb2,
     queues_pb2_grpc,
+    supervision_pb2,
+    supervision_pb2_grpc,
 )
 from telgate_server.app import Gateway
 
 from tests.cdr.conftest import make_cdr
+from tests.integration.test_ami_features import bridged_call
 from tests.integration.test_calls import originate_request
 
 
@@ -183,3 +186,40 @@ async def test_queues_are_walked_by_name(channel: grpc.aio.Channel) -> None:
             break
     assert len(names) >= 2
     assert names == sorted(q.name for q in whole.queues)
+
+
+async def test_listen_sessions_started_during_a_walk_are_walked_by_id(
+    channel: grpc.aio.Channel,
+) -> None:
+    sup = supervision_pb2_grpc.SupervisionServiceStub(channel)
+
+    async def listen(agent: str, callee: str) -> str:
+        _, events = await bridged_call(channel, agent, callee)
+        await events.close()
+        started = await sup.StartListen(
+            supervision_pb2.StartListenRequest(
+                target_extension=agent,
+                listener_endpoint="Local/250@phones",
+                mode=supervision_pb2.LISTEN_MODE_LISTEN,
+            )
+        )
+        return started.session.id
+
+    before = {await listen("201", "202"), await listen("203", "204")}
+    seen: list[str] = []
+    added = ""
+    token = ""
+    while True:
+        page = await sup.ListListenSessions(
+            supervision_pb2.ListListenSessionsRequest(page_size=1, page_token=token)
+        )
+        seen += [s.id for s in page.sessions]
+        token = page.next_page_token
+        if not added:
+            added = await listen("205", "206")
+        if not token:
+            break
+    assert len(seen) == len(set(seen))
+    assert before <= set(seen)
+    assert (added in seen) == (added.encode() > seen[0].encode())
+    assert seen == sorted(seen, key=str.encode)
