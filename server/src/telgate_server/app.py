@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -88,7 +89,9 @@ def backend_health_name(name: str) -> str:
 class Gateway:
     """The running gateway: backends, hub and gRPC server in one event loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, backends: Mapping[str, Backend] | None = None) -> None:
+        """``backends``: built elsewhere (tests, embedding) instead of from
+        ``settings.backends`` by the factory table (backends/kinds.py)."""
         self.settings = settings
         self.hub = EventHub(
             encoder(settings.events.max_message_bytes),
@@ -96,12 +99,17 @@ class Gateway:
             replay_size=settings.events.replay_buffer,
             replay_bytes=settings.events.replay_buffer_bytes,
         )
-        deps = BackendDeps(self.hub, request_id_ttl=settings.server.request_id_ttl)
-        backends = {name: build_backend(name, cfg, deps) for name, cfg in settings.backends.items()}
+        if backends is None:
+            deps = BackendDeps(self.hub, request_id_ttl=settings.server.request_id_ttl)
+            backends = {
+                name: build_backend(name, cfg, deps) for name, cfg in settings.backends.items()
+            }
         for backend in backends.values():
             if (source := part_of(backend, EVENTS)) is not None:
                 source.on_event(self.hub.publish)
-        self.registry = BackendRegistry(backends, settings.default_backend_name)
+        self.registry = BackendRegistry(
+            dict(backends), settings.default_backend or next(iter(backends), None)
+        )
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
         cdr = settings.cdr
         self.cdr_store = SqliteCdrStore(cdr.path, synchronous=cdr.synchronous)
