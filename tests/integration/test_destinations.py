@@ -97,6 +97,8 @@ async def test_an_extension_needs_its_context_on_ami(
         ),
         (common_pb2.Destination(), "destination is required"),
         (number(""), "destination.number.number is required"),
+        (number("_X."), "is not a number (digits, * and #, with an optional leading +)"),
+        (number("0912 000"), "is not a number"),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await calls.Originate(

@@ -109,6 +109,10 @@ def selector(ref: common_pb2.ChannelRef, field: str = "channel") -> ChannelSelec
     )
 
 
+# A number dialled out: what a phone's keypad can send, in every switch.
+_DIALLED = re.compile(r"\+?[0-9*#]+")
+
+
 def destination(msg: common_pb2.Destination, field: str = "destination") -> Destination:
     """A Destination from a request; INVALID_ARGUMENT when it names nothing."""
     which = msg.WhichOneof("target")
@@ -129,6 +133,12 @@ def destination(msg: common_pb2.Destination, field: str = "destination") -> Dest
         if not msg.number.number:
             raise errors.InvalidArgument(
                 f"{field}.number.number is required",
+                metadata={"field": f"{field}.number.number"},
+            )
+        if not _DIALLED.fullmatch(msg.number.number):
+            raise errors.InvalidArgument(
+                f"{field}.number.number {errors.quote(msg.number.number)} is not a number "
+                "(digits, * and #, with an optional leading +)",
                 metadata={"field": f"{field}.number.number"},
             )
         return NumberTarget(msg.number.number, msg.number.route)

@@ -531,7 +531,11 @@ class AmiBackend:
                     f"backend {self.name!r} ({self.kind}) has no dialplan context for {what} "
                     f"(routes configured: {known}); set `{setting}`",
                     reason="INVALID_FIELD",
-                    metadata={"backend": self.name, "field": "destination.number.route"},
+                    metadata={
+                        "backend": self.name,
+                        "field": "destination.number.route",
+                        "setting": setting,
+                    },
                 )
             if not destination.number:
                 raise errors.InvalidArgument(
