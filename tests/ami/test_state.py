@@ -83,7 +83,7 @@ def test_typed_payloads_from_a_real_call() -> None:
         assert kind in kinds, kind
     result = next(e.payload for e in events if e.kind == "originate_result")
     assert result is not None
-    assert result.get("outcome") == "ANSWERED" and result.get("reason_code") == 4
+    assert result.get("outcome") == "ANSWERED" and result.get("ami_reason") == 4
     hangup = next(e.payload for e in events if e.kind == "channel_hung_up")
     assert hangup is not None
     assert (hangup.get("cause"), hangup.get("cause_text")) == (16, "Normal Clearing")

@@ -99,10 +99,14 @@ def test_lists_are_bounded_and_nested_fields_are_named() -> None:
     )
     with pytest.raises(errors.InvalidArgument, match=r"filter\.channels has 1001 entries"):
         validation.check_request(many)
-    nested = calls_pb2.TransferRequest(destination=common_pb2.DialplanLocation(context="c" * 81))
+    nested = calls_pb2.TransferRequest(
+        destination=common_pb2.Destination(
+            extension=common_pb2.ExtensionDestination(context="c" * 81)
+        )
+    )
     with pytest.raises(errors.InvalidArgument) as caught:
         validation.check_request(nested)
-    assert caught.value.message.startswith("destination.context is 81 characters long")
+    assert caught.value.message.startswith("destination.extension.context is 81 characters long")
     assert "AST_MAX_CONTEXT" in caught.value.message
 
 

@@ -12,7 +12,7 @@ from telgate_server.api.events import encode_batch, encoded, epoch_field
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.events import TYPED, to_event, typed_payload
 from telgate_server.events import model as ev
-from telgate_server.gateway.model import ChannelInfo
+from telgate_server.gateway.model import ChannelInfo, ChannelState
 
 from tests.shared import ami_fixture_names, load_ami_fixture
 
@@ -95,7 +95,7 @@ def test_gateway_events_and_unusual_values() -> None:
     channel = ChannelInfo(
         name="PJSIP/201-00000001",
         unique_id="1.1",
-        state=11,  # out of the enum's range: unset
+        state=ChannelState.UNKNOWN,  # the enum's zero: unset
         priority=-3,
         created_at=0.0,
         duration=-1.25,

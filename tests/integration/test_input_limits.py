@@ -269,13 +269,15 @@ async def test_attended_transfer_with_a_line_break_sends_nothing(
                 calls_pb2.TransferRequest(
                     type=calls_pb2.TRANSFER_TYPE_ATTENDED,
                     channel=common_pb2.ChannelRef(unique_id=call.unique_id),
-                    destination=common_pb2.DialplanLocation(context=context, extension="203"),
+                    destination=common_pb2.Destination(
+                        extension=common_pb2.ExtensionDestination(context=context, extension="203")
+                    ),
                 )
             )
             raise AssertionError("the transfer was accepted")
         except grpc.aio.AioRpcError as exc:
             assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
-            assert "destination.context" in (exc.details() or "")
+            assert "destination.extension.context" in (exc.details() or "")
     await mark(channel)
     # Neither Setvar TRANSFER_EXTEN nor Atxfer reached the PBX.
     assert actions_since(sim, before) == []

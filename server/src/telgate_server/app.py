@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -44,18 +45,17 @@ from telgate_server.api.supervision import SupervisionServicer
 from telgate_server.auth.listen import check_listen
 from telgate_server.auth.policy import AccessPolicy
 from telgate_server.auth.tls import ServerCertificates
-from telgate_server.backends.ami.backend import AmiBackend
-from telgate_server.backends.ami.cdr_backfill import build_backfill
+from telgate_server.backends.kinds import BackendDeps, build_backend
 from telgate_server.cdr.continuity import CdrContinuity
-from telgate_server.cdr.ingest import CdrIngest, CdrSource
+from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.retention import Retention
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
-from telgate_server.config import AmiBackendConfig, Settings
+from telgate_server.config import Settings
 from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
-from telgate_server.gateway.backend import Backend, BackendRegistry
+from telgate_server.gateway.backend import CDRS, EVENTS, Backend, BackendRegistry, part_of
 from telgate_server.gateway.model import LinkState, LinkStatus
 from telgate_server.settings_strict import ConfigError
 
@@ -86,16 +86,12 @@ def backend_health_name(name: str) -> str:
     return f"telgate.backend.{name}"
 
 
-def build_backend(
-    name: str, config: AmiBackendConfig, hub: EventHub, settings: Settings
-) -> Backend:
-    return AmiBackend(name, config, hub, request_id_ttl=settings.server.request_id_ttl)
-
-
 class Gateway:
     """The running gateway: backends, hub and gRPC server in one event loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, backends: Mapping[str, Backend] | None = None) -> None:
+        """``backends``: built elsewhere (tests, embedding) instead of from
+        ``settings.backends`` by the factory table (backends/kinds.py)."""
         self.settings = settings
         self.hub = EventHub(
             encoder(settings.events.max_message_bytes),
@@ -103,11 +99,17 @@ class Gateway:
             replay_size=settings.events.replay_buffer,
             replay_bytes=settings.events.replay_buffer_bytes,
         )
-        backends = {
-            name: build_backend(name, cfg, self.hub, settings)
-            for name, cfg in settings.backends.items()
-        }
-        self.registry = BackendRegistry(backends, settings.default_backend_name)
+        if backends is None:
+            deps = BackendDeps(self.hub, request_id_ttl=settings.server.request_id_ttl)
+            backends = {
+                name: build_backend(name, cfg, deps) for name, cfg in settings.backends.items()
+            }
+        for backend in backends.values():
+            if (source := part_of(backend, EVENTS)) is not None:
+                source.on_event(self.hub.publish)
+        self.registry = BackendRegistry(
+            dict(backends), settings.default_backend or next(iter(backends), None)
+        )
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
         cdr = settings.cdr
         self.cdr_store = SqliteCdrStore(cdr.path, synchronous=cdr.synchronous)
@@ -130,17 +132,11 @@ class Gateway:
         self.cdr_continuity: list[CdrContinuity] = []
         if cdr.enabled:
             for name, backend in backends.items():
-                if isinstance(backend, CdrSource):
-                    config = settings.backends[name]
+                if (cdrs := part_of(backend, CDRS)) is not None:
                     continuity = CdrContinuity(
-                        name,
-                        self.cdr_store,
-                        self.cdr_ingest,
-                        backfill=build_backfill(name, config.cdr_backfill, config.timezone)
-                        if config.cdr_backfill is not None
-                        else None,
+                        name, self.cdr_store, self.cdr_ingest, backfill=cdrs.cdr_backfill()
                     )
-                    backend.on_cdr(continuity.submit)
+                    cdrs.on_cdr(continuity.submit)
                     backend.on_status(continuity.on_status)
                     self.cdr_continuity.append(continuity)
         # Tokens and certificate files are read now: a wrong one stops the

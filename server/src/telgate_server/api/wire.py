@@ -214,7 +214,7 @@ def _channel(info: ChannelInfo, backend: bytes) -> bytes:
     """The body of ``convert.channel(info, backend)``; ``backend`` is its encoded field."""
     if info.variables:
         raise _Fallback  # a map: protobuf's own order
-    state = info.state + 1 if 0 <= info.state <= 9 else 0
+    state = convert.CHANNEL_STATES[info.state]
     priority = info.priority
     if not -(1 << 31) <= priority < 1 << 31:
         raise _Fallback

@@ -56,7 +56,7 @@ class _ListenStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ListenSta
     LISTEN_STATE_RINGING: _ListenState.ValueType  # 1
     """The listener's phone is ringing."""
     LISTEN_STATE_ACTIVE: _ListenState.ValueType  # 2
-    """Spying is active (ChanSpyStart seen)."""
+    """The listener hears the call (Asterisk: ChanSpyStart seen)."""
     LISTEN_STATE_ENDED: _ListenState.ValueType  # 3
     """Ended (stopped, or either side hung up)."""
 
@@ -66,7 +66,7 @@ LISTEN_STATE_UNSPECIFIED: ListenState.ValueType  # 0
 LISTEN_STATE_RINGING: ListenState.ValueType  # 1
 """The listener's phone is ringing."""
 LISTEN_STATE_ACTIVE: ListenState.ValueType  # 2
-"""Spying is active (ChanSpyStart seen)."""
+"""The listener hears the call (Asterisk: ChanSpyStart seen)."""
 LISTEN_STATE_ENDED: ListenState.ValueType  # 3
 """Ended (stopped, or either side hung up)."""
 Global___ListenState: _TypeAlias = ListenState  # noqa: Y015
@@ -90,7 +90,7 @@ class ListenSession(_message.Message):
     mode: Global___ListenMode.ValueType
     state: Global___ListenState.ValueType
     listener_channel: _builtins.str
-    """The listener's channel (the leg that runs ChanSpy)."""
+    """The listener's channel (Asterisk: the leg that runs ChanSpy)."""
     listener_unique_id: _builtins.str
     target_channel: _builtins.str
     """The spied channel."""

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any, overload
 
+from telgate_server.backends.ami import states
 from telgate_server.backends.ami.channels import _int, channel_from, endpoint_of, has_channel
 from telgate_server.backends.ami.codec import Message, parse_headers
 from telgate_server.events import model as ev
@@ -149,10 +150,10 @@ def bridge(msg: Message, now: float) -> ev.BridgeInfo | None:
     )
 
 
-def member_status(msg: Message, now: float) -> int | None:
-    """Asterisk device state 0..8 as the MemberStatus enum number (1..9)."""
+def member_status(msg: Message, now: float) -> str | None:
+    """Asterisk's device state number as the neutral MemberStatus name."""
     value = msg.get("Status")
-    return _int(value) + 1 if value is not None and value.isdigit() and int(value) <= 8 else None
+    return None if value is None else states.member_status(value).name
 
 
 MEMBER: dict[str, Getter] = {
@@ -160,6 +161,7 @@ MEMBER: dict[str, Getter] = {
     "name": text("MemberName"),
     "state_interface": text("StateInterface"),
     "status": member_status,
+    "status_text": text("Status"),
     "paused": flag("Paused"),
     "paused_reason": text("PausedReason"),
     "penalty": num("Penalty"),
@@ -219,7 +221,7 @@ HOLD = {"channel": chan(), "music_class": text("MusicClass")}
 SYSTEM = {"status": text("Status"), "module": text("Module"), "uptime": secs("Uptime")}
 ORIGINATE = {
     "outcome": originate_status,
-    "reason_code": num("Reason"),
+    "ami_reason": num("Reason"),
     "channel": text("Channel"),
     "unique_id": originate_unique_id,
     "destination": nested({"context": text("Context"), "extension": text("Exten")}),
