@@ -830,6 +830,10 @@ def report(m: Measured) -> float:
         unmarked.update(c["unmarked"])
     if unmarked:
         print(f"    received without {MARK} (the gateway's own events): {dict(unmarked)}")
+    if unmarked["telgate.LinkStateChanged"]:
+        problems.append("the gateway's AMI link went down and up during the run (see its log)")
+    if not fire_latency and unmarked:
+        problems.append(f"no event carried the {MARK} field: are raw fields still sent?")
     for problem in problems:
         print(f"    !! {problem}")
     return last
