@@ -843,6 +843,7 @@ def profile_summary(raw: Path, top: int) -> None:
     """Prints the event loop's busy time by function, own time (leaf frames)."""
     loop_samples: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    callbacks: Counter[str] = Counter()
     other = 0
     for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, samples = line.rpartition(" ")
@@ -856,6 +857,14 @@ def profile_summary(raw: Path, top: int) -> None:
         loop_samples[frames[-1]] += n
         for f in set(frames):
             inclusive[f] += n
+        # What the loop was running: the frame under the callback's Handle._run.
+        runs = [i for i, f in enumerate(frames) if f.startswith("Handle._run ")]
+        if not runs:
+            callbacks["(the loop itself: select, scheduling)"] += n
+        elif runs[-1] + 1 < len(frames):
+            callbacks[frames[runs[-1] + 1]] += n
+        else:
+            callbacks["(C code run by a callback: grpc's cython, ...)"] += n
     total = sum(loop_samples.values())
     if not total:
         print("  (py-spy recorded no samples of the event loop)")
@@ -868,6 +877,9 @@ def profile_summary(raw: Path, top: int) -> None:
         print(
             f"    {n / total * 100:5.1f}%  (incl. {inclusive[frame] / total * 100:5.1f}%)  {frame}"
         )
+    print("  by callback (what the event loop was running):")
+    for frame, n in callbacks.most_common(8):
+        print(f"    {n / total * 100:5.1f}%  {frame}")
     print("  largest inclusive shares (where the time is spent below):")
     below = [f for f, _ in inclusive.most_common() if inclusive[f] < total]
     for frame in below[:top]:
