@@ -501,8 +501,9 @@ def process_cpu(pid: int) -> float:
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_busy() -> dict[int, tuple[float, float]]:
-    """Per CPU: (busy, total) seconds so far, from /proc/stat (every process's)."""
+def cpu_busy() -> dict[int, tuple[float, float, float]]:
+    """Per CPU: (busy, steal, total) seconds so far, from /proc/stat (every
+    process's; steal: time the hypervisor gave this virtual CPU to others)."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
     with open("/proc/stat", encoding="ascii") as f:
@@ -510,8 +511,8 @@ def cpu_busy() -> dict[int, tuple[float, float]]:
             name, *values = line.split()
             if name.startswith("cpu") and name != "cpu":
                 ticks = [int(v) for v in values[:8]]
-                idle = ticks[3] + ticks[4]  # idle, iowait
-                out[int(name[3:])] = ((sum(ticks) - idle) / tick, sum(ticks) / tick)
+                idle, steal, total = ticks[3] + ticks[4], ticks[7], sum(ticks)
+                out[int(name[3:])] = ((total - idle - steal) / tick, steal / tick, total / tick)
     return out
 
 
@@ -762,8 +763,9 @@ def one_run(
     # How busy each CPU was over the whole run, all processes of the host
     # (the bench's and everyone else's): what the gateway competed with.
     host = " ".join(
-        f"CPU{c} {(busy_after[c][0] - b) / max(busy_after[c][1] - t, 1e-9) * 100:.0f}%"
-        for c, (b, t) in sorted(busy.items())
+        f"CPU{c} {(b1 - b0) / max(t1 - t0, 1e-9) * 100:.0f}%"
+        f" (steal {(s1 - s0) / max(t1 - t0, 1e-9) * 100:.0f}%)"
+        for c, ((b0, s0, t0), (b1, s1, t1)) in sorted((c, (busy[c], busy_after[c])) for c in busy)
     )
     print(
         f"    load CPU (share of one core, first write to last receipt): {share}; "
