@@ -77,6 +77,7 @@ demo: venv
 bench: venv
 	$(PY) bench/bench_codec.py
 	$(PY) bench/bench_events.py
+	$(PY) bench/bench_gateway.py
 	$(PY) bench/bench_grpc_writes.py
 	$(PY) bench/bench_host.py
 	$(PY) bench/bench_cdr.py
