@@ -32,10 +32,20 @@ REDACTED = "[redacted]"
 # words); the configuration refuses tokens under 16 characters anyway.
 MIN_SECRET = 6
 
+# (prefix)(value) pairs; the value is replaced. Long enough values only, so
+# the words around ("the bearer token is not known") stay readable.
 _PATTERNS = re.compile(
-    r"(?i)(\bbearer\s+|\bauthorization\b[\"']?\s*[:=,]\s*[\"']?(?:bearer\s+)?|"
-    r"\b(?:secret|key|password|passwd|token)\b[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}]+)"
+    r"(?i)(\bbearer\s+)([A-Za-z0-9._~+/=-]{8,})"
+    r"|(\bauthorization[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)([^\s\"',;}]{8,})"
+    r"|(\b(?:secret|password|passwd)[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}?%]{4,})"
+    r"|(\bkey:\s*)([0-9a-f]{32})\b"
 )
+
+
+def _redact_match(m: re.Match[str]) -> str:
+    value = m.lastindex or 0
+    return m.group(value - 1) + REDACTED
+
 
 # LogRecord attributes that are not a caller's extra fields.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -62,7 +72,7 @@ class Redactor:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return _PATTERNS.sub(lambda m: m.group(1) + REDACTED, text)
+        return _PATTERNS.sub(_redact_match, text)
 
 
 class _Base(logging.Formatter):
