@@ -277,6 +277,14 @@ class MetricsConfig(StrictModel):
     # host:port of the metrics listener (GET /metrics); empty: no listener.
     listen: str = ""
 
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        _, sep, port = value.rpartition(":")
+        if value and (not sep or not port.isdigit() or int(port) > 65535):
+            raise ValueError("must be host:port (e.g. 127.0.0.1:9464), or empty for none")
+        return value
+
 
 class ShutdownConfig(StrictModel):
     """What SIGTERM does (README "Stopping")."""
