@@ -57,9 +57,16 @@ from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import CDRS, EVENTS, Backend, BackendRegistry, part_of
 from telgate_server.gateway.model import LinkState, LinkStatus
+from telgate_server.ops.drain import Drain
+from telgate_server.ops.http import MetricsServer
+from telgate_server.ops.interceptor import OpsInterceptor, default_positions
+from telgate_server.ops.metrics import GatewayMetrics
 from telgate_server.settings_strict import ConfigError
 
 log = logging.getLogger("telgate")
+
+# Streams ended by a shutdown get at least this long to send their status.
+STREAM_END_WAIT = 0.5
 
 
 def _cdr_values(record: Cdr) -> dict[str, object]:
@@ -145,9 +152,22 @@ class Gateway:
         redact_metadata_logs()
         tls = settings.server.tls
         self.certificates = ServerCertificates(tls) if tls is not None else None
-        # No interceptor at all when nobody is configured (anonymous, loopback).
-        # The decoding one outermost: it only swaps the request deserializer.
-        interceptors: list[grpc.aio.ServerInterceptor] = [DecodeInterceptor()]
+        # Outermost the one that logs, counts and drains every call (it sees
+        # the inner ones' refusals); then decoding, which only swaps the
+        # request deserializer; authentication only when callers are configured.
+        self.metrics = GatewayMetrics()
+        self.drain = Drain()
+        self.metrics_server: MetricsServer | None = None
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            OpsInterceptor(
+                self.metrics,
+                self._caller,
+                self.drain,
+                default_positions(self.hub),
+                log_rpcs=settings.log_rpcs,
+            ),
+            DecodeInterceptor(),
+        ]
         if self.access.enabled:
             interceptors.append(AuthInterceptor(self.access))
         self.server = grpc.aio.server(interceptors=interceptors)
@@ -259,11 +279,22 @@ class Gateway:
             self.port = s.add_insecure_port(address)
         if not self.port:
             raise OSError(f"cannot listen on {address}")
+        self.metrics.watch(
+            self.registry,
+            self.hub,
+            self.streams,
+            self.cdr_ingest if self.settings.cdr.enabled else None,
+            self.cdr_continuity,
+        )
+        if self.settings.metrics.listen:
+            self.metrics_server = MetricsServer(self.metrics.registry)
+            await self.metrics_server.start(self.settings.metrics.listen)
         for backend in self.registry.all():
             await self.health.set(
                 backend_health_name(backend.name), health_pb2.HealthCheckResponse.NOT_SERVING
             )
             backend.on_status(functools.partial(self._serve_health, backend))
+            backend.on_status(functools.partial(self.metrics.link_status, backend.name))
             await backend.start()
         await s.start()
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
@@ -299,10 +330,22 @@ class Gateway:
             self.certificates.reload()
 
     async def stop(self, grace: float = 1.0) -> None:
+        """The shutdown sequence (README "Stopping"): health NOT_SERVING and
+        new calls refused; open Subscribe / StreamCdrs streams end with
+        UNAVAILABLE and their resume position; running calls get ``grace``
+        seconds; the backends stop (AMI Logoff); queued CDRs are committed and
+        the store closed."""
+        self.drain.begin()
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
+        if not await self.drain.wait(max(grace, STREAM_END_WAIT)):
+            log.warning("%d streams did not end in time; cancelled", self.drain.open_streams)
+        # At least a moment, so the statuses just given reach their clients
+        # before the server cancels what is left.
+        await self.server.stop(max(grace, STREAM_END_WAIT))
         for backend in self.registry.all():
             await backend.stop()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
         if self.settings.cdr.enabled:
             # After the backends: no new CDRs; commit the queued ones, then close.
             await self.cdr_retention.stop()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -16,8 +17,11 @@ from telgate_server.auth.policy import AccessPolicy
 from telgate_server.auth.tls import ServerCertificates
 from telgate_server.collector import PeriodicCollections, tune_gc
 from telgate_server.config import Settings, load_settings
+from telgate_server.ops import logs
 from telgate_server.scheduling import HelperThreads
 from telgate_server.settings_strict import ConfigError
+
+log = logging.getLogger("telgate")
 
 
 async def serve(settings: Settings, listen: str | None) -> None:
@@ -37,9 +41,33 @@ async def serve(settings: Settings, listen: str | None) -> None:
     with contextlib.suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGHUP, gateway.reload)
     await stop.wait()
+    # README "Stopping": the first SIGTERM / SIGINT drains; a second one, or
+    # shutdown.timeout, ends the process at once.
+    shutdown = settings.shutdown
+    log.info(
+        "stopping: draining (%.0f s at most; a second SIGTERM exits at once)", shutdown.timeout
+    )
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, force_exit, "a second signal")
     collections.stop()
     helpers.stop()
-    await gateway.stop()
+    try:
+        await asyncio.wait_for(gateway.stop(shutdown.grace), shutdown.timeout)
+    except TimeoutError:
+        force_exit(f"the shutdown took longer than shutdown.timeout ({shutdown.timeout:g} s)")
+    log.info("stopped")
+
+
+#: The exit status of a shutdown cut short (second signal or timeout).
+EXIT_FORCED = 1
+
+
+def force_exit(why: str) -> None:
+    """Ends the process now: no more waiting for streams, the PBX or the store."""
+    log.error("exiting without finishing the shutdown: %s", why)
+    logging.shutdown()
+    os._exit(EXIT_FORCED)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"telgate: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(settings.log_level, settings.log_format, logs.configured_secrets(settings))
     if args.command == "check-config":
         # serve checks its (possibly --listen) address itself when it starts.
         try:

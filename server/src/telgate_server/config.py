@@ -333,6 +333,32 @@ class CdrConfig(StrictModel):
         return self.data_dir / self.database
 
 
+class MetricsConfig(StrictModel):
+    """Prometheus metrics over HTTP (README "Metrics")."""
+
+    # host:port of the metrics listener (GET /metrics); empty: no listener.
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        _, sep, port = value.rpartition(":")
+        if value and (not sep or not port.isdigit() or int(port) > 65535):
+            raise ValueError("must be host:port (e.g. 127.0.0.1:9464), or empty for none")
+        return value
+
+
+class ShutdownConfig(StrictModel):
+    """What SIGTERM does (README "Stopping")."""
+
+    # Unary calls still running when the shutdown begins get this long to finish.
+    grace: float = Field(default=5.0, ge=0)
+    # The whole shutdown (streams ended, calls finished, AMI Logoff, CDRs
+    # committed) may take this long; then the process exits at once (code 1),
+    # as it does on a second SIGTERM.
+    timeout: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """The whole configuration."""
 
@@ -349,6 +375,13 @@ class Settings(BaseSettings):
     # RPCs with an empty `backend` go here; the first backend when unset.
     default_backend: str | None = None
     log_level: str = "INFO"
+    # "json" (one object per line), "text", or "auto": text on a terminal, else JSON.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # One INFO line per call (method, status, duration, caller; health and
+    # reflection at DEBUG).
+    log_rpcs: bool = True
+    metrics: MetricsConfig = MetricsConfig()
+    shutdown: ShutdownConfig = ShutdownConfig()
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:

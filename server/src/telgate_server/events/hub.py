@@ -111,6 +111,7 @@ class Subscription:
         if len(queue) - self._replayed >= self.limit:
             if not self.overflowed:
                 self.overflowed = True
+                self._hub.dropped += len(queue)
                 queue.clear()
                 self._replayed = 0
                 self._hub.unsubscribe(self)
@@ -154,6 +155,7 @@ class Subscription:
             self._replayed = max(0, self._replayed - len(batch))
         if batch:
             self.last_sent = batch[-1][SEQUENCE]
+            self._hub.delivered += len(batch)
         return batch
 
     async def next_batch(
@@ -287,6 +289,10 @@ class EventHub:
         self.last_large_sequence = 0
         # Subscribers cut off for being too slow, since the start.
         self.cut_count = 0
+        # Events taken by subscriber streams, and events dropped with the queue
+        # of a subscriber cut off (read by the metrics at scrape time).
+        self.delivered = 0
+        self.dropped = 0
         self._buffer: collections.deque[Record] = collections.deque()
         self._buffer_bytes = 0
         self._subs: dict[int, Subscription] = {}
@@ -311,6 +317,10 @@ class EventHub:
     def subscriber_count(self) -> int:
         """Subscribers currently receiving events."""
         return len(self._subs)
+
+    def subscriptions(self) -> list[Subscription]:
+        """The subscriptions receiving events now (for metrics: queue depths)."""
+        return list(self._subs.values())
 
     def publish(self, event: Event) -> None:
         """Numbers and encodes the event, keeps it for resume and queues it for

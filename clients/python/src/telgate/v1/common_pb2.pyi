@@ -100,6 +100,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The caller (or all callers together) holds as many open streams as the
     gateway allows; `setting` names the limit, `limit` its value.
     """
+    ERROR_REASON_SHUTTING_DOWN: _ErrorReason.ValueType  # 30
+    """The gateway is shutting down: new calls are refused and open streams end
+    (UNAVAILABLE). A stream's ErrorInfo says where to resume elsewhere:
+    `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
+    (Numbered from 30 so that reasons added meanwhile keep 22-29.)
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Reasons carried in google.rpc.ErrorInfo (domain `telgate.v1`) for errors a
@@ -139,6 +145,12 @@ reasons added meanwhile by other work keep 12-19.)
 ERROR_REASON_TOO_MANY_STREAMS: ErrorReason.ValueType  # 21
 """The caller (or all callers together) holds as many open streams as the
 gateway allows; `setting` names the limit, `limit` its value.
+"""
+ERROR_REASON_SHUTTING_DOWN: ErrorReason.ValueType  # 30
+"""The gateway is shutting down: new calls are refused and open streams end
+(UNAVAILABLE). A stream's ErrorInfo says where to resume elsewhere:
+`last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
+(Numbered from 30 so that reasons added meanwhile keep 22-29.)
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
