@@ -86,7 +86,8 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _stop_pid(pid: int, timeout: float) -> None:
-    """SIGTERM, then SIGKILL when it is still there after ``timeout``."""
+    """SIGTERM, then SIGKILL when it is still there after ``timeout`` (for a
+    process that is not our child: ours are waited for instead)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -161,12 +162,24 @@ class Dockerd:
             listed = self.docker("ps", "-aq", check=False, timeout=30).stdout.split()
             if listed:
                 self.docker("rm", "-f", "-v", *listed, check=False, timeout=60)
-            _stop_pid(self.process.pid, STOP_TIMEOUT)
+            self.process.terminate()
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
         self.process.wait()
-        containerd = self.dir / "exec" / "containerd" / "containerd.pid"
-        with contextlib.suppress(OSError, ValueError):
-            _stop_pid(int(containerd.read_text().strip()), 10)
+        self._stop_containerd()
         remove_tree(self.dir)
+
+    def _stop_containerd(self) -> None:
+        """The containerd this daemon started, if it outlived it (a killed
+        dockerd); only a process whose command line names this folder."""
+        pid_file = self.dir / "exec" / "containerd" / "containerd.pid"
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(pid_file.read_text().strip())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"containerd" in command and str(self.dir).encode() in command:
+                _stop_pid(pid, 10)
 
 
 def start_dockerd(folder: Path) -> Dockerd:
