@@ -23,6 +23,8 @@ RUN /opt/telgate/bin/python -m pip install --no-cache-dir --no-build-isolation \
     && /opt/telgate/bin/python -m pip uninstall --yes pip setuptools
 
 FROM ${BASE}
+LABEL org.opencontainers.image.title="telgate" \
+      org.opencontainers.image.description="gRPC telephony gateway (Asterisk AMI, Simotel, SippySoft)"
 # A numeric user (10001) that owns nothing but its data directory, so a
 # Kubernetes `runAsNonRoot` check can verify it without reading /etc/passwd.
 RUN groupadd --gid 10001 telgate \
