@@ -111,8 +111,10 @@ def ensure_base_image(daemon: Dockerd, work: Path) -> str:
     build_base_image(daemon, work, tag)
     cached.parent.mkdir(parents=True, exist_ok=True)
     for old in cached.parent.glob("base-python3-*.tar"):
-        old.unlink()
-    partial = cached.with_suffix(".partial")
+        old.unlink(missing_ok=True)
+    # Per process, renamed into place: two sessions building at once never
+    # load a half-written file.
+    partial = cached.with_suffix(f".{os.getpid()}.partial")
     daemon.docker("save", "-o", str(partial), tag, timeout=300)
     partial.rename(cached)
     return tag
