@@ -105,9 +105,13 @@ def ensure_base_image(daemon: Dockerd, work: Path) -> str:
     tag = f"telgate-test/python3:{key}"
     cached = cache_dir() / f"base-python3-{key}.tar"
     if cached.exists() and time.time() - cached.stat().st_mtime < MAX_AGE:
-        with cached.open("rb") as f:
-            daemon.docker_stream(["load"], stdin=f.fileno(), log=work / "load.log", timeout=300)
-        return tag
+        try:
+            with cached.open("rb") as f:
+                daemon.docker_stream(["load"], stdin=f.fileno(), log=work / "load.log", timeout=300)
+            return tag
+        except RuntimeError:
+            # A damaged cache file: build anew (and replace it) rather than fail for a week.
+            cached.unlink(missing_ok=True)
     build_base_image(daemon, work, tag)
     cached.parent.mkdir(parents=True, exist_ok=True)
     for old in cached.parent.glob("base-python3-*.tar"):
@@ -115,6 +119,9 @@ def ensure_base_image(daemon: Dockerd, work: Path) -> str:
     # Per process, renamed into place: two sessions building at once never
     # load a half-written file.
     partial = cached.with_suffix(f".{os.getpid()}.partial")
-    daemon.docker("save", "-o", str(partial), tag, timeout=300)
-    partial.rename(cached)
+    try:
+        daemon.docker("save", "-o", str(partial), tag, timeout=300)
+        partial.rename(cached)
+    finally:
+        partial.unlink(missing_ok=True)
     return tag
