@@ -40,7 +40,8 @@ ENV PATH=/opt/telgate/bin:$PATH \
 WORKDIR /var/lib/telgate
 VOLUME ["/var/lib/telgate"]
 USER 10001:10001
-EXPOSE 50051
+# gRPC, and Prometheus metrics (docker/telgate.toml [metrics]).
+EXPOSE 50051 9464
 # grpc.health.v1 Check of the whole server (not of a backend: a PBX that is
 # down is not a reason to restart the gateway), at the address the settings
 # give; `telgate health --help` for a backend or a TLS port.

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from telgate_server.api.events import encoder
-from telgate_server.app import build_backend
 from telgate_server.auth.listen import check_listen
 from telgate_server.auth.policy import AccessPolicy
 from telgate_server.auth.tls import ServerCertificates
+from telgate_server.backends.kinds import BackendDeps, build_backend
 from telgate_server.commands.terminal import Styled
 from telgate_server.config import Settings, load_settings
 from telgate_server.events.hub import EventHub
@@ -175,7 +175,11 @@ async def _check_backends(
     hub = EventHub(encoder(settings.events.max_message_bytes))
     passed = failed = 0
     for name in names:
-        backend = build_backend(name, settings.backends[name], hub, settings)
+        backend = build_backend(
+            name,
+            settings.backends[name],
+            BackendDeps(hub, request_id_ttl=settings.server.request_id_ttl),
+        )
         out.line(f"backend {name} ({backend.kind}, {backend.address}):")
         out.progress(f"  connecting to {backend.address} ...")
         steps = await check_backend(backend, timeout)
