@@ -22,7 +22,7 @@ def test_a_reachable_backend_passes_every_step(simulator: int, tmp_path: Path) -
     config = write_config(tmp_path / "t.toml", simulator, free_port())
     code, out, err = check(config, SIM_SECRET)
     assert code == 0, out + err
-    assert f"backend pbx (asterisk_ami, 127.0.0.1:{simulator}):" in out
+    assert f"backend pbx (ami, 127.0.0.1:{simulator}):" in out
     assert "ok     link: up" in out
     assert "ok     ping: Pong from Asterisk" in out
     assert f"ok     cdr store: writable: {tmp_path / 'data' / 'cdrs.sqlite3'}" in out
