@@ -162,7 +162,12 @@ async def test_the_toys_cdrs_reach_stream_cdrs_list_cdrs_and_subscribe(
     only_toy = cdrs_pb2.CdrFilter(backends=["toy"])
     stream = cdrs.StreamCdrs(cdrs_pb2.StreamCdrsRequest(filter=only_toy, follow=True))
     subscription = events.Subscribe(
-        events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(types=["cdr_recorded"]))
+        # From the oldest held event: the call starts on the first read, after
+        # the CDR below may already be published.
+        events_pb2.SubscribeRequest(
+            filter=events_pb2.EventFilter(types=["cdr_recorded"]),
+            start=events_pb2.START_POSITION_OLDEST,
+        )
     )
     now = time.time()
     toy.call_ended(
