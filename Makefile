@@ -76,6 +76,7 @@ demo: venv
 
 bench: venv
 	$(PY) bench/bench_codec.py
+	$(PY) bench/bench_connection.py
 	$(PY) bench/bench_events.py
 	$(PY) bench/bench_grpc_writes.py
 	$(PY) bench/bench_host.py
