@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from telgate_server.backends.ami.codec import Message, Parser
-from telgate_server.backends.ami.connection import DROPPED_EVENT, AmiConnection
+from telgate_server.backends.ami.connection import AMI_MAX_HEADERS, DROPPED_EVENT, AmiConnection
 from telgate_server.config import AmiBackendConfig
 from telgate_server.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from telgate_server.gateway.model import LinkState, LinkStatus
@@ -540,6 +540,31 @@ async def test_bad_header_is_invalid_argument_and_nothing_written(
         # The only thing written since the login is that Ping.
         sent = Parser(expect_banner=False).feed(bytes(srv.raw[before:]))
         assert [m.name for m in sent if isinstance(m, Message)] == ["Ping"]
+
+
+async def test_a_pbx_that_stops_reading_still_times_actions_out(
+    server: ScriptedAmiServer,
+) -> None:
+    """The socket's send buffer fills up (the PBX reads nothing): every action
+    still ends at its deadline, none waits for the socket forever."""
+
+    async def stop_reading(conn: ServerConn, msg: Message) -> None:
+        await asyncio.Event().wait()  # the server's reader for this client waits here
+
+    server.handlers["stall"] = stop_reading
+    async with connected(server.port) as (conn, _):
+        assert await conn.wait_up(3)
+        with pytest.raises(DeadlineExceeded):
+            await conn.action("Stall", timeout=0.2)
+        # ~19 MB of actions: more than the kernel buffers of a loopback connection.
+        big = [(f"H{n}", "v" * 1000) for n in range(AMI_MAX_HEADERS - 2)]
+        calls = [conn.action("Setvar", big, timeout=0.5) for _ in range(150)]
+        async with asyncio.timeout(10):  # fails here, not hangs, if the socket is awaited
+            results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, DeadlineExceeded) for r in results)
+        session = conn._session
+        assert session is not None
+        assert session.writer.transport.get_write_buffer_size() > 0  # it did back up
 
 
 async def test_on_action_done_once_per_action_with_its_outcome(

@@ -316,9 +316,9 @@ class AmiConnection:
         """
         if timeout is not None and timeout <= 0:
             raise InvalidArgument(f"the timeout of action {name!r} must be positive")
-        self.check_sendable(name, headers)
         session = self._session
         if self._status.state is not LinkState.UP or session is None or not session.alive:
+            self.check_sendable(name, headers)  # bad input is refused whatever the link
             raise self._unavailable_now()
         wait = self._config.action_timeout if timeout is None else timeout
         return await self._exchange(session, name, headers, wait, on_action_id)
@@ -393,10 +393,12 @@ class AmiConnection:
         either: set[asyncio.Future[Any]] = {drain, future}
         try:
             await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not drain.done():
-                drain.cancel()
-        if not drain.cancelled() and (exc := drain.exception()) is not None:
+        except BaseException:
+            drain.cancel()
+            raise
+        if not drain.done():
+            drain.cancel()  # the answer, the deadline or the end of the link came first
+        elif not drain.cancelled() and (exc := drain.exception()) is not None:
             raise exc
 
     def _arm_timer(self) -> None:
@@ -548,6 +550,9 @@ class AmiConnection:
             why = os.strerror(exc.errno) if exc.errno else str(exc)
             return _Outcome(LinkState.DOWN, f"could not connect to {cfg.address}: {why}")
         session = _Session(writer)
+        # No-op unless an earlier attempt ended without saying so (a bug): its
+        # actions fail rather than the new session being refused.
+        self._proto.connection_lost("a new connection replaced it", time.monotonic())
         self._proto.connection_made()
         session.reader_task = asyncio.create_task(
             self._read_loop(session, reader), name=f"ami-reader-{self.name}"
@@ -716,21 +721,16 @@ class AmiConnection:
         self._draining = True
         try:
             for out in self._proto.next_events(_DISPATCH_SLICE):
-                cls = type(out)
-                if cls is EventReceived:
-                    assert isinstance(out, EventReceived)
+                if isinstance(out, EventReceived):
                     self.received_mono = out.received
                     self._emit(out.message)
-                elif cls is ActionCompleted:
-                    assert isinstance(out, ActionCompleted)
+                elif isinstance(out, ActionCompleted):
                     future = self._futures.get(out.action_id)
                     if future is not None and not future.done():
                         future.set_result(out.result)
-                elif cls is ActionFailed:
-                    assert isinstance(out, ActionFailed)
+                elif isinstance(out, ActionFailed):
                     self._fail(out.action_id, out.action, out.reason)
-                elif cls is EventsDropped:
-                    assert isinstance(out, EventsDropped)
+                elif isinstance(out, EventsDropped):
                     self._report_dropped(out.count)
                 # LinkLost: the supervisor learnt it from the session itself.
         finally:
