@@ -20,10 +20,11 @@ from telgate_server.backends.ami.protocol import (
     EventReceived,
     EventsDropped,
     LinkClosed,
+    LinkLost,
     Output,
 )
 
-from tests.shared import load_ami_fixture
+from tests.shared import ami_fixture_names, load_ami_fixture
 
 BANNER = encode_banner("11.0.0")
 
@@ -457,3 +458,82 @@ def test_a_failing_observer_does_not_break_correlation() -> None:
     action_id, _ = proto.send_action("Ping", now=0.0)
     out = feed(proto, response(action_id))
     assert shape(out) == [("done", action_id)]
+
+
+# ---------------------------------------------------------------- every real transcript
+
+
+def replay(name: str, split: int = 0) -> tuple[list[Output], set[str], list[Message]]:
+    """Plays a capture's actions and received bytes through the protocol in
+    capture order (the real read boundaries, or ``split``-byte reads): the
+    outputs, the ids of the actions sent, and every message received."""
+    fixture = load_ami_fixture(name)
+    next_id = [""]
+    proto = AmiClientProtocol(action_ids=iter(lambda: next_id[0], None))
+    proto.connection_made()
+    sent: set[str] = set()
+    actions = Parser(expect_banner=False)
+    out: list[Output] = []
+    for chunk in fixture.chunks:
+        if chunk.dir == "sent":
+            for msg in actions.feed(chunk.data):
+                assert isinstance(msg, Message)
+                action_id = msg.action_id
+                headers = [(k, v) for k, v in msg.headers[1:] if k.lower() != "actionid"]
+                if not action_id or action_id in sent:
+                    continue  # sent without an id on purpose: nothing to correlate
+                next_id[0] = action_id
+                try:
+                    proto.send_action(msg.name, headers, now=chunk.t)
+                except ActionRefused:
+                    continue  # a malformed action a capture sends on purpose
+                sent.add(action_id)
+        elif chunk.dir == "recv":
+            step = split or len(chunk.data)
+            for at in range(0, len(chunk.data), step):
+                proto.receive_data(chunk.data[at : at + step], chunk.t)
+            out += proto.next_events(7)  # not always everything: the FIFO carries on
+        elif chunk.dir == "eof":
+            proto.receive_data(b"", chunk.t)
+    out += proto.next_events()
+    received = [m for m in Parser().feed(fixture.recv) if isinstance(m, Message)]
+    return out, sent, received
+
+
+@pytest.mark.parametrize("name", [n for n in ami_fixture_names() if n != "30-event-burst"])
+def test_every_capture_correlates_each_answer_once_and_passes_every_other_event(
+    name: str,
+) -> None:
+    out, sent, received = replay(name)
+    # Expected from the bytes alone: list answers begun for our actions, the
+    # actions answered in full, and every event that is not such a list's part.
+    lists = {
+        m.action_id
+        for m in received
+        if m.is_response and m.action_id in sent and (m.get("EventList") or "") == "start"
+    }
+    answered = {m.action_id for m in received if m.is_response and m.action_id in sent} - lists
+    answered |= {
+        m.action_id
+        for m in received
+        if m.is_event and m.action_id in lists and m.name.endswith("Complete")
+    }
+    events = [m for m in received if m.is_event and m.action_id not in lists]
+    done = [o for o in out if isinstance(o, ActionCompleted)]
+    assert sorted(o.action_id for o in done) == sorted(answered)  # each once
+    assert all(o.result.response.action_id == o.action_id for o in done)
+    for o in done:
+        if o.action_id in lists:
+            items = [m for m in received if m.is_event and m.action_id == o.action_id]
+            assert o.result.events == items[:-1] and o.result.complete == items[-1]
+    assert [o.message for o in out if isinstance(o, EventReceived)] == events
+    closed = load_ami_fixture(name).closed_by_asterisk
+    assert isinstance(out[-1], LinkLost) is closed
+    failed = {o.action_id for o in out if isinstance(o, ActionFailed)}
+    assert failed == (sent - answered if closed else set())
+
+
+@pytest.mark.parametrize("split", [1, 5, 97])
+def test_read_boundaries_change_nothing(split: int) -> None:
+    name = "14-status"
+    assert replay(name, split) == replay(name)
