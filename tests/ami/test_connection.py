@@ -584,6 +584,10 @@ async def test_on_action_done_once_per_action_with_its_outcome(
 
     async with connected(server.port, on_action_done=observe) as (conn, rec):
         assert await conn.wait_up(3)
+        assert conn.on_action_done is observe
+        conn.on_action_done = None  # not reported
+        assert (await conn.action("Ping")).ok
+        conn.on_action_done = observe  # set after the start, as metrics may be
         assert (await conn.action("Ping")).ok
         assert not (await conn.action("FooBarBaz")).ok
         with pytest.raises(DeadlineExceeded):

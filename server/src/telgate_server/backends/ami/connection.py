@@ -243,6 +243,17 @@ class AmiConnection:
         """The PBX's greeting, e.g. ``Asterisk Call Manager/11.0.0`` (``""`` before one)."""
         return self._banner
 
+    @property
+    def on_action_done(self) -> ActionObserver | None:
+        """``on_action_done(action_name, outcome, seconds)``, called once per action
+        (outcomes: success, error, timeout, link_lost, cancelled; see :mod:`.protocol`).
+        Settable at any time, e.g. by metrics wired after the backend was built."""
+        return self._proto.on_action_done
+
+    @on_action_done.setter
+    def on_action_done(self, observer: ActionObserver | None) -> None:
+        self._proto.on_action_done = observer
+
     async def start(self) -> None:
         """Starts the connect / login / reconnect loop in the background; returns at once."""
         if self._run_task is not None:
