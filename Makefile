@@ -87,6 +87,7 @@ demo: venv
 
 bench: venv
 	$(PY) bench/bench_codec.py
+	$(PY) bench/bench_connection.py
 	$(PY) bench/bench_events.py
 	$(PY) bench/bench_gateway.py
 	$(PY) bench/bench_grpc_writes.py

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from telgate_server.backends.ami.codec import Message, Parser
-from telgate_server.backends.ami.connection import DROPPED_EVENT, AmiConnection
+from telgate_server.backends.ami.connection import AMI_MAX_HEADERS, DROPPED_EVENT, AmiConnection
 from telgate_server.config import AmiBackendConfig
 from telgate_server.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from telgate_server.gateway.model import LinkState, LinkStatus
@@ -86,7 +86,11 @@ def make_config(port: int, **over: Any) -> AmiBackendConfig:
 
 @contextlib.asynccontextmanager
 async def connected(
-    port: int, rng: random.Random | None = None, **over: Any
+    port: int,
+    rng: random.Random | None = None,
+    *,
+    on_action_done: Callable[[str, str, float], None] | None = None,
+    **over: Any,
 ) -> AsyncIterator[tuple[AmiConnection, Recorder]]:
     rec = Recorder()
     conn = AmiConnection(
@@ -95,6 +99,7 @@ async def connected(
         on_event=rec.on_event,
         on_link=rec.on_link,
         rng=rng or random.Random(1),
+        on_action_done=on_action_done,
     )
     await conn.start()
     try:
@@ -260,7 +265,7 @@ async def test_fast_retries_first_then_exponential_full_jitter(
 ) -> None:
     rng = RecordingRandom()
     server.banner = b"not AMI\r\n"
-    over = {"reconnect_fast": 0.02, "reconnect_fast_for": 0.3}
+    over: dict[str, Any] = {"reconnect_fast": 0.02, "reconnect_fast_for": 0.3}
     async with connected(server.port, rng=rng, reconnect_min=0.01, reconnect_max=0.04, **over) as (
         conn,
         rec,
@@ -298,7 +303,11 @@ async def test_a_stable_link_starts_its_next_outage_with_fast_retries(
 ) -> None:
     rng = RecordingRandom()
     server.banner = b"not AMI\r\n"
-    over = {"reconnect_fast": 0.02, "reconnect_fast_for": 0.1, "reconnect_stable": stable}
+    over: dict[str, Any] = {
+        "reconnect_fast": 0.02,
+        "reconnect_fast_for": 0.1,
+        "reconnect_stable": stable,
+    }
     async with connected(server.port, rng=rng, reconnect_min=0.01, reconnect_max=0.04, **over) as (
         conn,
         rec,
@@ -533,6 +542,80 @@ async def test_bad_header_is_invalid_argument_and_nothing_written(
         assert [m.name for m in sent if isinstance(m, Message)] == ["Ping"]
 
 
+async def test_a_pbx_that_stops_reading_still_times_actions_out(
+    server: ScriptedAmiServer,
+) -> None:
+    """The socket's send buffer fills up (the PBX reads nothing): every action
+    still ends at its deadline, none waits for the socket forever."""
+
+    async def stop_reading(conn: ServerConn, msg: Message) -> None:
+        await asyncio.Event().wait()  # the server's reader for this client waits here
+
+    server.handlers["stall"] = stop_reading
+    async with connected(server.port) as (conn, _):
+        assert await conn.wait_up(3)
+        with pytest.raises(DeadlineExceeded):
+            await conn.action("Stall", timeout=0.2)
+        # ~19 MB of actions: more than the kernel buffers of a loopback connection.
+        big = [(f"H{n}", "v" * 1000) for n in range(AMI_MAX_HEADERS - 2)]
+        calls = [conn.action("Setvar", big, timeout=0.5) for _ in range(150)]
+        async with asyncio.timeout(10):  # fails here, not hangs, if the socket is awaited
+            results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, DeadlineExceeded) for r in results)
+        session = conn._session
+        assert session is not None
+        assert session.writer.transport.get_write_buffer_size() > 0  # it did back up
+
+
+async def test_on_action_done_once_per_action_with_its_outcome(
+    server: ScriptedAmiServer,
+) -> None:
+    server.handlers["getvar"] = silent
+    server.handlers["status"] = silent
+
+    async def hang_up_on_us(conn: ServerConn, msg: Message) -> None:
+        conn.close()
+
+    server.handlers["hangup"] = hang_up_on_us
+    calls: list[tuple[str, str, float]] = []
+
+    def observe(action: str, outcome: str, seconds: float) -> None:
+        calls.append((action, outcome, seconds))
+
+    async with connected(server.port, on_action_done=observe) as (conn, rec):
+        assert await conn.wait_up(3)
+        assert conn.on_action_done is observe
+        conn.on_action_done = None  # not reported
+        assert (await conn.action("Ping")).ok
+        conn.on_action_done = observe  # set after the start, as metrics may be
+        assert (await conn.action("Ping")).ok
+        assert not (await conn.action("FooBarBaz")).ok
+        with pytest.raises(DeadlineExceeded):
+            await conn.action("Getvar", [("Variable", "X")], timeout=0.1)
+        # A caller that gives up (e.g. its RPC was cancelled).
+        status = asyncio.create_task(conn.action("Status"))
+        await server.wait_action("Status")
+        status.cancel()
+        await asyncio.wait({status})
+        with pytest.raises(Unavailable):
+            await conn.action("Hangup", [("Channel", "PJSIP/1-1")])
+        await eventually(lambda: rec.states().count(UP) == 2)
+    outcomes = [(action, outcome) for action, outcome, _ in calls]
+    assert outcomes[:6] == [
+        ("Login", "success"),
+        ("Ping", "success"),
+        ("FooBarBaz", "error"),
+        ("Getvar", "timeout"),
+        ("Status", "cancelled"),
+        ("Hangup", "link_lost"),
+    ]
+    # Then the second login and the Logoff of stop().
+    assert outcomes[6:] == [("Login", "success"), ("Logoff", "success")]
+    # The deadline is decided on the same clock that times the action.
+    assert calls[3][2] >= 0.1
+    assert all(seconds >= 0 for _, _, seconds in calls)
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -625,8 +708,8 @@ async def test_a_burst_longer_than_a_slice_keeps_wire_order_with_answers(
         rec.hook = lambda msg: answered_at.append(pending_future_done())
 
         def pending_future_done() -> bool:
-            found = conn._pending.get(getvar.action_id or "")
-            return found is None or found.future.done()
+            found = conn._futures.get(getvar.action_id or "")
+            return found is None or found.done()
 
         def event(i: int) -> bytes:
             return b"Event: VarSet\r\nPrivilege: dialplan,all\r\nValue: %d\r\n\r\n" % i

@@ -384,7 +384,7 @@ class Parser:
             if eol < 0:
                 self._scanned += len(buf) - start
                 self._scan = len(buf)
-                self._check_size()
+                self._check_size(out)
                 return out
             self._scanned += eol + 2 - start
             out.append(Banner(buf[:eol].decode(_ENCODING, "replace")))
@@ -399,7 +399,7 @@ class Parser:
                 raise
         if self._in_follows:
             if not self._finish_follows(out):
-                self._check_size()
+                self._check_size(out)
                 return out
             new = len(buf)  # what came after the answer is not framed yet
         # The buffer never holds a whole message between calls (see below), so
@@ -410,7 +410,7 @@ class Parser:
         if end < 0:
             while buf.startswith(b"\r\n"):  # stray empty lines before the next message
                 del buf[:2]
-            self._check_size()
+            self._check_size(out)
             return out
         # These two scans cover what this call frames plus the partial message
         # after it, which the next end of message frames: each byte at most twice.
@@ -424,7 +424,7 @@ class Parser:
             del buf[: end + 4]
             from_wire = Message._from_wire
             out.extend([from_wire(block) for block in text.split("\r\n\r\n")])
-        self._check_size()
+        self._check_size(out)
         return out
 
     def _check_first(self) -> None:
@@ -499,14 +499,16 @@ class Parser:
         self._in_follows, self._marker = False, -1
         return True
 
-    def _check_size(self) -> None:
+    def _check_size(self, framed: list[Banner | Message]) -> None:
+        """ProtocolError (with what this feed framed before) for an endless message."""
         if len(self._buf) > self._max_size:
             size = len(self._buf)
             self._buf.clear()
             self._in_follows, self._marker, self._scan = False, -1, 0
             raise ProtocolError(
                 f"no end of message after {size} bytes (limit {self._max_size}); "
-                "the peer does not speak AMI"
+                "the peer does not speak AMI",
+                framed,
             )
 
 

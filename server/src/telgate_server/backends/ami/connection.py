@@ -15,29 +15,27 @@ succeeds: retries do not replace it with "connecting", nor publish a change each
 A link that stayed up less than ``reconnect_stable`` seconds does not start a
 new fast minute: a flapping link is slowed down like one that stays down.
 
-Two tasks and one FIFO cooperate (reference/ami.md §1-§5):
+This module is only the asyncio edge. Framing, ActionID correlation, list
+answers, abandoned ids, the event FIFO and its overflow accounting, action
+deadlines and the action observer live in the sans-I/O
+:class:`~.protocol.AmiClientProtocol` (one per link, over all its sessions),
+which is tested by feeding it bytes. What is left here:
 
 - the **reader** (one task per TCP session) only awaits the socket. Asterisk
   drops a manager client that does not read for ~100 ms, so the reader never
-  waits for anyone: it feeds the codec and appends every message to one FIFO
-  (a deque), then drains it once per socket read.
-- **draining** (:meth:`AmiConnection._drain`, plain synchronous code) takes
-  the FIFO in wire order, at most ``_DISPATCH_SLICE`` messages at a time,
-  matches responses and list items to pending actions by ActionID and hands
-  every other event to ``on_event``, which must not block. What is left after
-  a slice is drained by a callback on the next loop iteration, so that a long
-  burst never keeps the socket unread for long. No task hand-off per read:
-  at tens of thousands of events per second, each wake-up of a dispatcher
-  task cost a measurable share of the CPU (as asyncio.Queue's per-message
-  put / get did before).
+  waits for anyone: it hands each read to the protocol (which frames and
+  queues without blocking), then drains once per read.
+- **draining** (:meth:`AmiConnection._drain`, plain synchronous code) takes at
+  most ``_DISPATCH_SLICE`` outputs at a time from the protocol, in wire order,
+  resolves the futures of completed actions and hands every other event to
+  ``on_event``, which must not block. What is left after a slice is drained by
+  a callback on the next loop iteration, so that a long burst never keeps the
+  socket unread for long. No task hand-off per read: at tens of thousands of
+  events per second, each wake-up of a dispatcher task cost a measurable
+  share of the CPU.
+- **one timer** for the earliest action deadline the protocol reports; when
+  it fires, the protocol says which actions timed out (DeadlineExceeded).
 - the **supervisor** (``_run``) connects, logs in, pings, and reconnects.
-
-Responses and list items of pending actions share the FIFO with events so that
-an action's result is never seen before the events that preceded it on the
-wire. Only *uncorrelated* events count against ``event_queue_size``: when that
-many wait, further events are dropped (counted, then reported to ``on_event``
-as a synthetic ``telgate.EventsDropped`` event), while responses are never
-dropped. Their number is bounded by the actions in flight.
 
 The secret is read at each login, written to the socket (plain auth only) and
 never logged nor put into a status detail or an error.
@@ -55,22 +53,37 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from telgate_server.backends.ami.codec import (
-    Banner,
-    HeaderError,
-    Message,
-    Parser,
-    ProtocolError,
-    encode_message,
+from telgate_server.backends.ami.codec import Banner, Message
+from telgate_server.backends.ami.protocol import (
+    AMI_MAX_HEADERS,
+    AMI_MAX_LINE,
+    LINK_LOST,
+    ActionCompleted,
+    ActionFailed,
+    ActionObserver,
+    ActionRefused,
+    ActionResult,
+    AmiClientProtocol,
+    EventReceived,
+    EventsDropped,
+    check_limits,
 )
 from telgate_server.config import AmiBackendConfig
 from telgate_server.errors import DeadlineExceeded, GatewayError, InvalidArgument, Unavailable
 from telgate_server.gateway.model import LinkState, LinkStatus
 
-__all__ = ["DROPPED_EVENT", "ActionResult", "AmiConnection", "LinkAttempt"]
+__all__ = [
+    "AMI_MAX_HEADERS",
+    "AMI_MAX_LINE",
+    "DROPPED_EVENT",
+    "ActionResult",
+    "AmiConnection",
+    "LinkAttempt",
+    "check_ami_limits",
+]
 
 log = logging.getLogger("telgate.ami")
 
@@ -82,10 +95,7 @@ _READ_SIZE = 1 << 16
 # Let the reader run after this many dispatched messages, so that a long burst
 # handed to on_event never keeps the socket unread for long.
 _DISPATCH_SLICE = 256
-# Late list answers of actions that timed out are swallowed; remember this many ids.
-_MAX_ABANDONED = 1024
 _LOGOFF_TIMEOUT = 1.0
-_OK_RESPONSES = frozenset({"success", "goodbye", "follows"})
 # Attempts kept in AmiConnection.attempts.
 _ATTEMPTS_KEPT = 1000
 # Fast retries wait reconnect_fast times a factor in this range.
@@ -93,51 +103,19 @@ _FAST_JITTER = (0.5, 1.25)
 _LINK_LOST = "LINK_LOST"
 
 
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """The PBX's answer to one action."""
-
-    response: Message
-    # The list items (EventList: start ... ) without the Complete event; [] otherwise.
-    events: list[Message]
-    # The `...Complete` event of a list action, else None.
-    complete: Message | None
-
-    @property
-    def ok(self) -> bool:
-        """True for ``Response: Success`` (or ``Goodbye`` / ``Follows``)."""
-        return self.response.name.lower() in _OK_RESPONSES
-
-    @property
-    def message(self) -> str:
-        """The response's ``Message`` header, ``""`` if it has none."""
-        return self.response.get("Message") or ""
-
-
-# Asterisk reads an action line by line into a 1024-byte buffer and drops a
-# message with a longer line ("line too long"), and takes at most 128 lines
-# (manager.c inbuf[1025], AST_MAX_MANHEADERS): an action beyond either would
-# be refused after the fact, or its echo in events could exceed the frame cap.
-AMI_MAX_LINE = 1024
-AMI_MAX_HEADERS = 128
-
-
 def check_ami_limits(name: str, headers: Sequence[tuple[str, str]], *, backend: str) -> None:
     """InvalidArgument, before anything is written, for an action Asterisk would not take."""
-    if len(headers) + 2 > AMI_MAX_HEADERS:
-        raise InvalidArgument(
-            f"action {name!r} would have {len(headers) + 2} header lines; Asterisk takes at "
-            f"most {AMI_MAX_HEADERS}",
-            metadata={"backend": backend},
-        )
-    for header, value in headers:
-        size = len(header.encode()) + len(value.encode()) + 4  # ": " and CRLF
-        if size > AMI_MAX_LINE:
-            raise InvalidArgument(
-                f"header {header!r} of action {name!r} would be a {size}-byte line; Asterisk "
-                f"takes lines of at most {AMI_MAX_LINE} bytes",
-                metadata={"backend": backend, "header": header[:40]},
-            )
+    try:
+        check_limits(name, headers)
+    except ActionRefused as exc:
+        raise _invalid(exc, backend) from None
+
+
+def _invalid(exc: ActionRefused, backend: str) -> InvalidArgument:
+    metadata = {"backend": backend}
+    if exc.header is not None:
+        metadata["header"] = exc.header[:40]
+    return InvalidArgument(exc.message, metadata=metadata)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,54 +138,13 @@ class LinkAttempt:
 # ---------------------------------------------------------------- internals
 
 
-@dataclass(slots=True)
-class _Pending:
-    action: str
-    generation: int
-    future: asyncio.Future[ActionResult]
-    response: Message | None = None
-    is_list: bool = False
-    events: list[Message] = field(default_factory=list)
-
-
-# Not frozen: a frozen dataclass's __init__ sets each field through
-# object.__setattr__, several times the cost of this plain one, and one is
-# made per event.
-@dataclass(slots=True)
-class _Counted:
-    """An uncorrelated event: it occupies one of the event_queue_size slots."""
-
-    message: Message
-    # time.monotonic() when the reader got it from the socket.
-    received: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Dropped:
-    """This many events were dropped here in the stream."""
-
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Lost:
-    """The TCP session ``generation`` ended; fail the actions still waiting on it."""
-
-    generation: int
-    reason: str
-
-
-_Item = Message | _Counted | _Dropped | _Lost
-
-
 class _Session:
     """One TCP session: its writer, reader task and the futures of its life."""
 
-    __slots__ = ("banner", "generation", "lost", "reader_task", "writer")
+    __slots__ = ("banner", "lost", "reader_task", "writer")
 
-    def __init__(self, generation: int, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
-        self.generation = generation
         self.writer = writer
         self.banner: asyncio.Future[Banner] = loop.create_future()
         # Result: why the session ended (a sentence for LinkStatus.detail).
@@ -228,14 +165,6 @@ class _Outcome:
     logged_in: bool = False
 
 
-def _is_list_start(msg: Message) -> bool:
-    return (msg.get("EventList") or "").lower() == "start"
-
-
-def _is_list_complete(msg: Message) -> bool:
-    return (msg.get("EventList") or "").lower() == "complete" or msg.name.endswith("Complete")
-
-
 def _seconds(value: float) -> str:
     return f"{value:g} s"
 
@@ -249,6 +178,8 @@ class AmiConnection:
     ``on_event`` receives every event that is not an item of a pending list
     action, in wire order; ``on_link`` receives each change of the link's
     state or detail. Both are synchronous and must be cheap.
+    ``on_action_done(action_name, outcome, seconds)``, if given, is called
+    once per action (see :mod:`.protocol` for the outcomes); for metrics.
     """
 
     def __init__(
@@ -259,6 +190,7 @@ class AmiConnection:
         on_event: Callable[[Message], None],
         on_link: Callable[[LinkStatus], None],
         rng: random.Random | None = None,
+        on_action_done: ActionObserver | None = None,
     ) -> None:
         self.name = name
         self._config = config
@@ -268,19 +200,20 @@ class AmiConnection:
         self._status = LinkStatus(LinkState.DOWN, "not started", since=time.time())
         self._banner = ""
         self._version = ""
-        self._ids = itertools.count(1)
-        self._generations = itertools.count(1)
+        self._proto = AmiClientProtocol(
+            peer=f"the PBX at {config.address}",
+            max_queued_events=config.event_queue_size,
+            on_action_done=on_action_done,
+        )
         self._session: _Session | None = None
-        self._pending: dict[str, _Pending] = {}
-        # ActionIDs of list actions whose caller gave up: their late items are swallowed.
-        self._abandoned: dict[str, None] = {}
-        # The FIFO from the reader to draining (see the module docstring).
-        self._queue: collections.deque[_Item] = collections.deque()
+        # The futures of the actions in flight, by ActionID.
+        self._futures: dict[str, asyncio.Future[ActionResult]] = {}
         # A drain is running / is scheduled for the next loop iteration.
         self._draining = False
         self._drain_handle: asyncio.Handle | None = None
-        self._queued_events = 0
-        self._dropped = 0
+        # The timer for the protocol's earliest action deadline, and when it fires.
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._up = asyncio.Event()
         self._run_task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -309,6 +242,17 @@ class AmiConnection:
     def banner(self) -> str:
         """The PBX's greeting, e.g. ``Asterisk Call Manager/11.0.0`` (``""`` before one)."""
         return self._banner
+
+    @property
+    def on_action_done(self) -> ActionObserver | None:
+        """``on_action_done(action_name, outcome, seconds)``, called once per action
+        (outcomes: success, error, timeout, link_lost, cancelled; see :mod:`.protocol`).
+        Settable at any time, e.g. by metrics wired after the backend was built."""
+        return self._proto.on_action_done
+
+    @on_action_done.setter
+    def on_action_done(self, observer: ActionObserver | None) -> None:
+        self._proto.on_action_done = observer
 
     async def start(self) -> None:
         """Starts the connect / login / reconnect loop in the background; returns at once."""
@@ -341,11 +285,12 @@ class AmiConnection:
         if self._drain_handle is not None:
             self._drain_handle.cancel()
             self._drain_handle = None
-        self._queue.clear()
-        self._queued_events = 0
-        for pending in self._pending.values():
-            self._fail(pending, "the gateway closed the link")
-        self._pending.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        why = "the gateway closed the link"
+        for failed in self._proto.abort(why, time.monotonic()):
+            self._fail(failed.action_id, failed.action, why)
         self._set_status(LinkState.DOWN, "stopped by the gateway")
 
     async def wait_up(self, timeout: float) -> bool:
@@ -380,45 +325,24 @@ class AmiConnection:
         before this coroutine resumes, so a caller that correlates them must
         know the id first.
         """
-        if not name:
-            raise InvalidArgument("an AMI action needs a name", metadata={"backend": self.name})
-        for header, _ in headers:
-            if header.lower() in ("action", "actionid"):
-                raise InvalidArgument(
-                    f"header {header!r} of action {name!r} is set by the gateway's AMI "
-                    "connection and cannot be passed",
-                    metadata={"backend": self.name, "header": header},
-                )
         if timeout is not None and timeout <= 0:
             raise InvalidArgument(f"the timeout of action {name!r} must be positive")
-        action_id, data = self._encode(name, headers)
         session = self._session
         if self._status.state is not LinkState.UP or session is None or not session.alive:
+            self.check_sendable(name, headers)  # bad input is refused whatever the link
             raise self._unavailable_now()
         wait = self._config.action_timeout if timeout is None else timeout
-        if on_action_id is not None:
-            on_action_id(action_id)
-        return await self._exchange(session, name, action_id, data, wait)
+        return await self._exchange(session, name, headers, wait, on_action_id)
 
     def check_sendable(self, name: str, headers: Sequence[tuple[str, str]]) -> None:
         """InvalidArgument if :meth:`action` would refuse these headers; writes nothing
         (for a caller about to send several actions that must all go or none)."""
-        self._encode(name, headers)
+        try:
+            self._proto.check_action(name, headers)
+        except ActionRefused as exc:
+            raise _invalid(exc, self.name) from None
 
     # ------------------------------------------------------------ actions
-
-    def _encode(self, name: str, headers: Sequence[tuple[str, str]]) -> tuple[str, bytes]:
-        """Assigns an ActionID and encodes; InvalidArgument before anything is written."""
-        action_id = f"tg-{next(self._ids)}"
-        try:
-            data = encode_message([("Action", name), ("ActionID", action_id), *headers])
-        except HeaderError as exc:
-            raise InvalidArgument(
-                f"cannot send action {name!r} to {self.name}: {exc}",
-                metadata={"backend": self.name},
-            ) from None
-        check_ami_limits(name, headers, backend=self.name)
-        return action_id, data
 
     async def _request(
         self,
@@ -428,41 +352,93 @@ class AmiConnection:
         limit: float,
     ) -> ActionResult:
         """An action on a given session whatever the link state (login, ping, logoff)."""
-        action_id, data = self._encode(name, headers)
-        return await self._exchange(session, name, action_id, data, limit)
+        return await self._exchange(session, name, headers, limit, None)
 
     async def _exchange(
-        self, session: _Session, name: str, action_id: str, data: bytes, limit: float
+        self,
+        session: _Session,
+        name: str,
+        headers: Sequence[tuple[str, str]],
+        limit: float,
+        on_action_id: Callable[[str], None] | None,
     ) -> ActionResult:
-        if not session.alive:
+        if not session.alive or not self._proto.session_open:
             raise self._unavailable_now()
-        pending = _Pending(name, session.generation, asyncio.get_running_loop().create_future())
+        try:
+            action_id, data = self._proto.send_action(
+                name, headers, now=time.monotonic(), timeout=limit
+            )
+        except ActionRefused as exc:
+            raise _invalid(exc, self.name) from None
         # Registered before the write: the answer may arrive before drain() returns.
-        self._pending[action_id] = pending
+        future: asyncio.Future[ActionResult] = asyncio.get_running_loop().create_future()
+        self._futures[action_id] = future
+        self._arm_timer()
+        if on_action_id is not None:
+            on_action_id(action_id)
         # Never log the headers: a plain Login carries the secret.
         log.debug("%s: sending %s (%s)", self.name, name, action_id)
+        writer = session.writer
         try:
-            async with asyncio.timeout(limit):
-                session.writer.write(data)
-                await session.writer.drain()
-                return await pending.future
-        except TimeoutError:
-            raise DeadlineExceeded(
-                f"the PBX behind {self.name} did not answer {name} within {_seconds(limit)}",
-                metadata={"backend": self.name, "action": name},
-            ) from None
+            writer.write(data)
+            if writer.transport.get_write_buffer_size():
+                # The PBX is slow to read: wait for the socket, unless the
+                # answer, the deadline or the end of the link comes first.
+                await self._drain_or(writer, future)
+            return await future
         except OSError as exc:
+            self._proto.cancel_action(action_id, time.monotonic(), LINK_LOST)
             self._lose(session, f"writing to the PBX failed: {exc.strerror or exc}")
             raise self._link_lost(name, f"writing failed: {exc.strerror or exc}") from None
         finally:
-            if self._pending.pop(action_id, None) is not None and pending.is_list:
-                # Gave up in the middle of a list: swallow the items still to come.
-                self._abandon(action_id)
+            del self._futures[action_id]
+            if not future.done() or future.cancelled():
+                # The caller gave up (its task was cancelled, which cancels the
+                # future it awaited): ignore the answer when it comes.
+                future.cancel()
+                self._proto.cancel_action(action_id, time.monotonic())
 
-    def _abandon(self, action_id: str) -> None:
-        self._abandoned[action_id] = None
-        if len(self._abandoned) > _MAX_ABANDONED:
-            del self._abandoned[next(iter(self._abandoned))]
+    @staticmethod
+    async def _drain_or(writer: asyncio.StreamWriter, future: asyncio.Future[ActionResult]) -> None:
+        drain = asyncio.ensure_future(writer.drain())
+        either: set[asyncio.Future[Any]] = {drain, future}
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            drain.cancel()
+            raise
+        if not drain.done():
+            drain.cancel()  # the answer, the deadline or the end of the link came first
+        elif not drain.cancelled() and (exc := drain.exception()) is not None:
+            raise exc
+
+    def _arm_timer(self) -> None:
+        """Makes the timer fire at the protocol's earliest deadline."""
+        deadline = self._proto.next_deadline
+        if deadline is None:
+            return
+        if self._timer is not None:
+            if self._timer_at <= deadline:
+                return
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = asyncio.get_running_loop().call_later(
+            max(0.0, deadline - time.monotonic()), self._on_timer
+        )
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        for late in self._proto.expire(time.monotonic()):
+            future = self._futures.get(late.action_id)
+            if future is not None and not future.done():
+                future.set_exception(
+                    DeadlineExceeded(
+                        f"the PBX behind {self.name} did not answer {late.action} within "
+                        f"{_seconds(late.timeout)}",
+                        metadata={"backend": self.name, "action": late.action},
+                    )
+                )
+        self._arm_timer()
 
     def _unavailable_now(self) -> Unavailable:
         status = self._status
@@ -485,9 +461,10 @@ class AmiConnection:
             metadata={"backend": self.name, "action": action},
         )
 
-    def _fail(self, pending: _Pending, why: str) -> None:
-        if not pending.future.done():
-            pending.future.set_exception(self._link_lost(pending.action, why))
+    def _fail(self, action_id: str, action: str, why: str) -> None:
+        future = self._futures.get(action_id)
+        if future is not None and not future.done():
+            future.set_exception(self._link_lost(action, why))
 
     # ------------------------------------------------------------ status
 
@@ -583,7 +560,11 @@ class AmiConnection:
             # asyncio words it "Connect call failed (addr)": the errno says why.
             why = os.strerror(exc.errno) if exc.errno else str(exc)
             return _Outcome(LinkState.DOWN, f"could not connect to {cfg.address}: {why}")
-        session = _Session(next(self._generations), writer)
+        session = _Session(writer)
+        # No-op unless an earlier attempt ended without saying so (a bug): its
+        # actions fail rather than the new session being refused.
+        self._proto.connection_lost("a new connection replaced it", time.monotonic())
+        self._proto.connection_made()
         session.reader_task = asyncio.create_task(
             self._read_loop(session, reader), name=f"ami-reader-{self.name}"
         )
@@ -712,151 +693,62 @@ class AmiConnection:
         if session.lost.done():
             return
         session.lost.set_result(why)
-        # Through the FIFO, so answers that arrived before the drop still count.
-        self._queue.append(_Lost(session.generation, why))
+        if self._session is session:
+            # Queued behind what was received, so answers before the drop still count.
+            self._proto.connection_lost(why, time.monotonic())
         self._wake()
 
     # ------------------------------------------------------------ reader
 
     async def _read_loop(self, session: _Session, reader: asyncio.StreamReader) -> None:
-        """Socket to FIFO. Awaits nothing but the socket."""
-        address = self._config.address
-        parser = Parser(expect_banner=True, first_names=("Response", "Event"))
+        """Socket to protocol. Awaits nothing but the socket."""
+        proto = self._proto
+        receive = proto.receive_data
         try:
             while True:
                 data = await reader.read(_READ_SIZE)
-                if not data:
-                    self._lose(session, f"the PBX at {address} closed the connection")
+                receive(data, time.monotonic())
+                if not session.banner.done() and proto.banner is not None:
+                    session.banner.set_result(proto.banner)
+                if not proto.session_open:
+                    # The peer closed the socket, or sent data that is not AMI.
+                    self._lose(session, proto.failure or "the session ended")
                     return
-                received = time.monotonic()
-                for item in parser.feed(data):
-                    if isinstance(item, Banner):
-                        if not session.banner.done():
-                            session.banner.set_result(item)
-                    else:
-                        self._ingest(item, received)
                 self._wake()
-        except ProtocolError as exc:
-            for item in exc.framed:  # what came before the bad bytes still counts
-                if isinstance(item, Banner):
-                    if not session.banner.done():
-                        session.banner.set_result(item)
-                else:
-                    self._ingest(item, time.monotonic())
-            self._lose(session, f"the PBX at {address} sent data that is not AMI: {exc}")
         except OSError as exc:
+            address = self._config.address
             self._lose(session, f"the connection to {address} dropped: {exc.strerror or exc}")
 
-    def _ingest(self, msg: Message, received: float) -> None:
-        """Queues one message without ever blocking; drops only uncorrelated events.
-
-        Not drained here: the reader drains once per read (:meth:`_wake`)."""
-        if msg.is_response or (
-            # With no action in flight nothing can correlate: skip the lookup
-            # (its first use on a message lower-cases the whole text).
-            (self._pending or self._abandoned)
-            and (action_id := msg.action_id) is not None
-            and (action_id in self._pending or action_id in self._abandoned)
-        ):
-            self._queue.append(msg)
-            return
-        if self._queued_events >= self._config.event_queue_size:
-            self._dropped += 1
-            return
-        if self._dropped:
-            # Mark the gap where it happened in the stream.
-            self._queue.append(_Dropped(self._dropped))
-            self._dropped = 0
-        self._queued_events += 1
-        self._queue.append(_Counted(msg, received))
-
     def _wake(self) -> None:
-        """Drains the FIFO now, unless a drain is running or already scheduled."""
+        """Drains the protocol's output now, unless a drain is running or already scheduled."""
         if not self._draining and self._drain_handle is None:
             self._drain()
 
     # ------------------------------------------------------------ draining
 
     def _drain(self) -> None:
-        """Hands on one slice of the FIFO in wire order; schedules the rest."""
+        """Hands on one slice of the protocol's output in wire order; schedules the rest."""
         self._drain_handle = None
-        queue = self._queue
-        popleft = queue.popleft
         self._draining = True
         try:
-            for _ in range(min(len(queue), _DISPATCH_SLICE)):
-                try:
-                    self._dispatch(popleft())
-                except Exception:
-                    # One bad message must not stop the draining (every action would hang).
-                    log.exception("%s: dispatching an AMI message failed", self.name)
+            for out in self._proto.next_events(_DISPATCH_SLICE):
+                if isinstance(out, EventReceived):
+                    self.received_mono = out.received
+                    self._emit(out.message)
+                elif isinstance(out, ActionCompleted):
+                    future = self._futures.get(out.action_id)
+                    if future is not None and not future.done():
+                        future.set_result(out.result)
+                elif isinstance(out, ActionFailed):
+                    self._fail(out.action_id, out.action, out.reason)
+                elif isinstance(out, EventsDropped):
+                    self._report_dropped(out.count)
+                # LinkLost: the supervisor learnt it from the session itself.
         finally:
             self._draining = False
-        if queue:
+        if self._proto.backlog:
             # Let the reader (and the streams) run first, then go on.
             self._drain_handle = asyncio.get_running_loop().call_soon(self._drain)
-        elif self._dropped:
-            # Caught up: report what the reader could not queue.
-            count, self._dropped = self._dropped, 0
-            self._report_dropped(count)
-
-    def _dispatch(self, item: _Item) -> None:
-        if isinstance(item, _Counted):
-            self._queued_events -= 1
-            self.received_mono = item.received
-            self._route(item.message)
-        elif isinstance(item, Message):
-            self.received_mono = time.monotonic()
-            self._route(item)
-        elif isinstance(item, _Dropped):
-            self._report_dropped(item.count)
-        else:
-            for action_id, pending in list(self._pending.items()):
-                if pending.generation == item.generation:
-                    del self._pending[action_id]
-                    self._fail(pending, item.reason)
-            self._abandoned.clear()
-
-    def _route(self, msg: Message) -> None:
-        if msg.is_response:
-            action_id = msg.action_id
-            pending = self._pending.get(action_id) if action_id is not None else None
-            if pending is None:
-                if action_id is not None and _is_list_start(msg):
-                    self._abandon(action_id)
-                log.debug("%s: ignoring an answer to no pending action (%s)", self.name, action_id)
-                return
-            if _is_list_start(msg) and pending.response is None:
-                pending.response, pending.is_list = msg, True
-                return
-            if pending.response is None:
-                self._finish(action_id, pending, ActionResult(msg, [], None))
-            return
-        if msg.is_event:
-            # Only an event carrying the ActionID of an action in flight (or
-            # abandoned) is a list item: with none, skip the lookup.
-            if (self._pending or self._abandoned) and (action_id := msg.action_id) is not None:
-                pending = self._pending.get(action_id)
-                if pending is not None and pending.is_list and pending.response is not None:
-                    if _is_list_complete(msg):
-                        result = ActionResult(pending.response, pending.events, msg)
-                        self._finish(action_id, pending, result)
-                    else:
-                        pending.events.append(msg)
-                    return
-                if action_id in self._abandoned:
-                    if _is_list_complete(msg):
-                        del self._abandoned[action_id]
-                    return
-            self._emit(msg)
-            return
-        log.warning("%s: ignoring a message that is neither response nor event", self.name)
-
-    def _finish(self, action_id: str | None, pending: _Pending, result: ActionResult) -> None:
-        if action_id is not None:
-            self._pending.pop(action_id, None)
-        if not pending.future.done():
-            pending.future.set_result(result)
 
     def _report_dropped(self, count: int) -> None:
         log.warning("%s: event queue full, %d AMI events dropped", self.name, count)
