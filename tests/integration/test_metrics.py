@@ -98,6 +98,11 @@ async def test_a_calls_counts_over_http(sim: AmiSimulator, metered: Gateway) -> 
         assert value(after, "telgate_rpc_requests_total", method=ORIGINATE, code="OK") == 1
         assert value(after, "telgate_rpc_requests_total", method=HANGUP, code=code) == 1
         assert value(after, "telgate_rpc_duration_seconds_count", method=ORIGINATE) == 1
+        # The AMI round trips behind it (wired through RequestTimings): one
+        # Originate action, answered.
+        requests = "telgate_backend_request_duration_seconds_count"
+        assert value(after, requests, backend="pbx", action="Originate", outcome="success") == 1
+        assert value(after, requests, backend="pbx", action="Login", outcome="success") >= 1
         assert value(after, "telgate_cdrs_stored_total") == 3
         assert value(after, "telgate_cdrs_received_total") == 3
         assert value(after, "telgate_cdr_duplicates_total") == 0

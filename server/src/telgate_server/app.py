@@ -55,7 +55,14 @@ from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import Settings
 from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
-from telgate_server.gateway.backend import CDRS, EVENTS, Backend, BackendRegistry, part_of
+from telgate_server.gateway.backend import (
+    CDRS,
+    EVENTS,
+    Backend,
+    BackendRegistry,
+    RequestTimings,
+    part_of,
+)
 from telgate_server.gateway.model import LinkState, LinkStatus
 from telgate_server.ops.drain import Drain
 from telgate_server.ops.http import MetricsServer
@@ -295,6 +302,8 @@ class Gateway:
             )
             backend.on_status(functools.partial(self._serve_health, backend))
             backend.on_status(functools.partial(self.metrics.link_status, backend.name))
+            if isinstance(backend, RequestTimings):
+                backend.on_request_done(self.metrics.action_observer(backend.name))
             await backend.start()
         await s.start()
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)

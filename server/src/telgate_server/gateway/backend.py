@@ -209,6 +209,20 @@ class EventSource(Protocol):
         """Registers the sink (called synchronously, in order, must not block)."""
 
 
+# One round trip to the switch: (action or request name, outcome, seconds).
+# Outcomes: success, error, timeout, link_lost, cancelled.
+RequestObserver = Callable[[str, str, float], None]
+
+
+@runtime_checkable
+class RequestTimings(Protocol):
+    """A backend that reports each round trip to its switch (AMI action, HTTP
+    or XML-RPC request), for the request latency metric. Optional."""
+
+    def on_request_done(self, observer: RequestObserver) -> None:
+        """Registers the observer (called synchronously, must not block)."""
+
+
 T = TypeVar("T")
 
 

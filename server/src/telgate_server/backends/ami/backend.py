@@ -143,6 +143,10 @@ class AmiBackend:
     def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
         self._listeners.append(listener)
 
+    def on_request_done(self, observer: Callable[[str, str, float], None]) -> None:
+        """Reports every AMI action's outcome and round trip (RequestTimings)."""
+        self.conn.on_action_done = observer
+
     def on_event(self, sink: Callable[[ev.Event], object]) -> None:
         """Sends every event to ``sink`` from now on (EventSource)."""
         self._publish = sink
