@@ -79,11 +79,16 @@ def start_mariadb(directory: Path) -> MariaDb:
     install, server = _binary("mariadb-install-db"), _binary("mariadbd")
     _binary("mariadb")
     data = directory / "data"
+    # A temporary folder of its own: in the shared /tmp another server's (or a
+    # cleanup's) files raced ours ("Error on delete of '/tmp/#sql-temptable...'").
+    tmp = directory / "tmp"
+    tmp.mkdir(exist_ok=True)
     result = subprocess.run(
         [
             install,
             "--no-defaults",
             f"--datadir={data}",
+            f"--tmpdir={tmp}",
             "--user=root",
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
@@ -107,6 +112,7 @@ def start_mariadb(directory: Path) -> MariaDb:
                 server,
                 "--no-defaults",
                 f"--datadir={data}",
+                f"--tmpdir={tmp}",
                 f"--socket={directory / 'mysqld.sock'}",
                 f"--port={port}",
                 "--bind-address=127.0.0.1",
