@@ -265,7 +265,14 @@ class Gateway:
             for continuity in self.cdr_continuity:
                 await continuity.prepare()
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(
-                CdrServicer(self.cdr_store, self.cdr_feed, self.settings.cdr, self.streams), s
+                CdrServicer(
+                    self.cdr_store,
+                    self.cdr_feed,
+                    self.settings.cdr,
+                    self.streams,
+                    registry=self.registry,
+                ),
+                s,
             )
         else:
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)
