@@ -44,12 +44,14 @@ async def test_digest_auth_succeeds_and_check_reports_the_poller(
 ) -> None:
     fake.add_cdr(time.time() - 600)
     gateway = await gateway_for()
-    await until(lambda: gateway.registry.get("sippy").status.state.value == "up")
+    backend: Any = gateway.registry.get("sippy")
+    await until(lambda: backend.poller.polls >= 1)
     answer = await check(gateway)
     assert answer.ok, answer
     steps = {c.name: c for c in answer.checks}
     assert steps["xmlrpc"].ok and "listAccounts" in steps["xmlrpc"].detail
     assert steps["cdr_poller"].ok and "lag" in steps["cdr_poller"].detail
+    assert "1 CDRs stored" in steps["cdr_poller"].detail
     # The handshake was real: a challenge was answered, no request was refused.
     assert fake.challenges >= 1 and fake.auth_failures == 0
     assert ("listAccounts", {"offset": 0, "limit": 1}) in fake.calls

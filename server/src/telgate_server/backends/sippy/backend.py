@@ -141,12 +141,9 @@ class SippyBackend:
 
     async def start(self) -> None:
         self._set_status(LinkState.CONNECTING, f"calling {self.config.url}")
-        if self.poller is not None:
-            self.poller.start()
-        else:
-            self._probe_task = asyncio.get_running_loop().create_task(
-                self._probe_loop(), name=f"sippy-probe-{self.name}"
-            )
+        self._probe_task = asyncio.get_running_loop().create_task(
+            self._probe_loop(), name=f"sippy-probe-{self.name}"
+        )
 
     async def stop(self) -> None:
         if self.poller is not None:
@@ -171,6 +168,13 @@ class SippyBackend:
         return time.monotonic() - started
 
     async def _probe_loop(self) -> None:
+        """A first probe gives the link status at once; then the poller's
+        calls keep it (or, with no poller, a probe every poll_interval)."""
+        if self.poller is not None:
+            with contextlib.suppress(errors.GatewayError):
+                await self.probe()
+            self.poller.start()
+            return
         while True:
             with contextlib.suppress(errors.GatewayError):
                 await self.probe()
