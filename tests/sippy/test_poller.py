@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from telgate.v1 import events_pb2, events_pb2_grpc
 from telgate_server.backends.sippy.dates import parse_date
 from telgate_server.fakes.sippy.server import FakeSippy
 
+from tests.integration.conftest import EventReader
 from tests.integration.serve_process import ServeProcess, free_port
 from tests.integration.test_cdrs import assert_once_in_order, read_all
 from tests.sippy.conftest import PASSWORD, USER, until
@@ -162,3 +164,26 @@ async def test_sigkill_mid_page_then_restart_stores_every_cdr_once(
     restarted = next(p for p in pages if p["end_date"] != first_window["end_date"])
     assert restarted["start_date"] == first_window["start_date"]
     assert restarted["offset"] == 0
+
+
+async def test_each_poll_reports_its_lag_as_an_event(fake: FakeSippy, gateway_for: Any) -> None:
+    fake.add_cdr(time.time() - 10)
+    gateway = await gateway_for()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        stub = events_pb2_grpc.EventServiceStub(channel)
+        reader = EventReader(
+            stub.Subscribe(
+                events_pb2.SubscribeRequest(
+                    filter=events_pb2.EventFilter(backends=["sippy"]),
+                    start=events_pb2.START_POSITION_LIVE,
+                )
+            )
+        )
+        await reader.wait_for(
+            lambda r: any(e.name == "telgate.SippyCdrPoll" for e in r.events), timeout=10
+        )
+        reader.call.cancel()
+    event = next(e for e in reader.events if e.name == "telgate.SippyCdrPoll")
+    fields = {f.name: f.value for f in event.fields}
+    assert 0 <= float(fields["Lag"]) < 10
+    assert {"WindowStart", "WindowEnd", "Pages", "Rows", "New"} <= set(fields)
