@@ -34,7 +34,7 @@ def test_both_date_forms_parse_to_utc_seconds() -> None:
     assert format_date(1258538249.0) == "09:57:29.000 GMT Wed Nov 18 2009"
     assert format_date(1722589200.0) == "09:00:00.000 GMT Fri Aug 02 2024"
     for bad in ("2024-08-02 09:00:00", "09:57:29.000 GMT Wed Foo 18 2009", "20211322T10:11:52"):
-        with pytest.raises(ValueError, match="not a Sippy date|out of range"):
+        with pytest.raises(ValueError, match="not a Sippy date"):
             parse_date(bad)
 
 

@@ -52,11 +52,15 @@ def parse_date(value: object) -> float | None:
     text = str(value).strip()
     if not text:
         return None
-    if m := _GMT.match(text):
-        h, mi, s, frac, mon, day, year = m.groups()
-        if mon.title() in _MONTH:
-            return _epoch(int(year), _MONTH[mon.title()], int(day), int(h), int(mi), int(s), frac)
-    elif m := _COMPACT.match(text):
-        year, mon, day, h, mi, s, frac = m.groups()
-        return _epoch(int(year), int(mon), int(day), int(h), int(mi), int(s), frac)
+    try:
+        if m := _GMT.match(text):
+            h, mi, s, frac, mon, day, year = m.groups()
+            if mon.title() in _MONTH:
+                month = _MONTH[mon.title()]
+                return _epoch(int(year), month, int(day), int(h), int(mi), int(s), frac)
+        elif m := _COMPACT.match(text):
+            year, mon, day, h, mi, s, frac = m.groups()
+            return _epoch(int(year), int(mon), int(day), int(h), int(mi), int(s), frac)
+    except ValueError:
+        pass
     raise ValueError(f"not a Sippy date: {text[:40]!r}")
