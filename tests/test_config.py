@@ -24,6 +24,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("TELGATE_BACKENDS__PBX__SECRET", "from-env")
     monkeypatch.setenv("TELGATE_SERVER__LISTEN", "0.0.0.0:6000")
     monkeypatch.setenv("TELGATE_AUTH__TOKENS__DEMO__SECRET", "demo-token-from-env")
+    monkeypatch.setenv("TELGATE_BACKENDS__SIPPY__PASSWORD", "sippy-from-env")
     settings = load_settings(REPO / "examples" / "demo.toml")
     assert settings.server.listen == "0.0.0.0:6000"
     pbx = settings.backends["pbx"]
@@ -57,10 +58,11 @@ def test_check_config_command(
 ) -> None:
     monkeypatch.setenv("TELGATE_BACKENDS__PBX__SECRET", "lab-secret")
     monkeypatch.setenv("TELGATE_AUTH__TOKENS__DEMO__SECRET", "a-demo-token-for-this-test")
+    monkeypatch.setenv("TELGATE_BACKENDS__SIPPY__PASSWORD", "sippy-demo-password")
     # Validation only here; tests/commands test the backend links.
     demo = str(REPO / "examples" / "demo.toml")
     assert main(["check-config", "--no-connect", "--config", demo]) == 0
-    assert "backends: pbx; default: pbx; tokens: 1" in capsys.readouterr().out
+    assert "backends: pbx, sippy; default: pbx; tokens: 1" in capsys.readouterr().out
     bad = main(["check-config", "--config", str(REPO / "nope.toml")])
     assert bad == 2
 
