@@ -74,7 +74,8 @@ class SippyBackendConfig(StrictModel):
         return self
 
     def read_password(self) -> str:
-        """The API password, read from the file each time (rotation is picked up)."""
+        """The API password (from the file when one is named; read when the
+        backend is built: a rotated password needs a restart)."""
         if self.password_file is not None:
             return self.password_file.read_text(encoding="utf-8").strip()
         assert self.password is not None
