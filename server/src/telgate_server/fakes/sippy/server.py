@@ -18,6 +18,7 @@ import logging
 import random
 import re
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ class FakeSippy:
         self._traffic: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self.port = 0
+        self._scheme = "http"
         # Set whenever a CDR page is answered (tests wait on it).
         self.page_served = asyncio.Event()
         self.pages_served = 0
@@ -189,14 +191,18 @@ class FakeSippy:
 
     # -- the server ------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        self._server = await asyncio.start_server(self._serve, host, port)
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+    ) -> int:
+        """Listens (HTTPS with ``tls``); returns the port."""
+        self._server = await asyncio.start_server(self._serve, host, port, ssl=tls)
         self.port = int(self._server.sockets[0].getsockname()[1])
+        self._scheme = "https" if tls is not None else "http"
         return self.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{PATH}"
+        return f"{self._scheme}://127.0.0.1:{self.port}{PATH}"
 
     async def stop(self) -> None:
         if self._traffic is not None:
@@ -224,7 +230,12 @@ class FakeSippy:
                 body = await reader.readexactly(length) if length else b""
                 status, extra, out = await self._handle(method, target, headers, body)
                 await self._answer(writer, status, out, extra)
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        except (
+            asyncio.IncompleteReadError,
+            ConnectionError,
+            asyncio.LimitOverrunError,
+            ssl.SSLError,
+        ):
             pass
         finally:
             writer.close()
