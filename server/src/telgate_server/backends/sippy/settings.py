@@ -31,9 +31,9 @@ class SippyBackendConfig(StrictModel):
     ca_file: Path | None = None
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
-    # Bounds on an answer: bytes, and element nesting.
+    # Bounds on an answer: bytes, and arrays/structs nested in each other.
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
-    max_depth: int = Field(default=64, ge=8, le=1000)
+    max_depth: int = Field(default=32, ge=4, le=1000)
     # Which CDR method: the customer's own accounts (getAccountCDRs), or its
     # sub-customers (getCustomerCDRs).
     cdr_method: Literal["account", "customer"] = "account"

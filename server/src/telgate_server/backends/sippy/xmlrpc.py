@@ -15,10 +15,9 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml.xmlrpc import DefusedExpatParser
 
-# The depth a Sippy answer needs: methodResponse/params/param/value/struct/
-# member/value/array/data/value/struct/member/value/... about 14; a nested
-# struct or two more. 64 leaves room and stops a nesting bomb early.
-MAX_DEPTH = 64
+# Arrays/structs open at once: a CDR page needs 3 (answer struct, `cdrs`
+# array, row struct); 32 leaves room and stops a nesting bomb early.
+MAX_DEPTH = 32
 MAX_BODY = 64 * 1024 * 1024
 
 
@@ -50,23 +49,34 @@ def fault_response(code: int, text: str) -> bytes:
     return xmlrpc.client.dumps(xmlrpc.client.Fault(code, text), allow_none=True).encode()
 
 
+class _Marks(list[int]):
+    """The unmarshaller's stack of open arrays and structs, bounded: the one
+    structure a nesting bomb would grow (expat's own element stack is bounded
+    by the body size). Checked only when a container opens, so the
+    per-element cost stays the standard library's."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def append(self, mark: int) -> None:
+        if len(self) >= self.limit:
+            raise XmlRpcBodyError(f"the XML is nested deeper than {self.limit} arrays/structs")
+        super().append(mark)
+
+
+# The bound rides on a private attribute of the standard unmarshaller: fail
+# at import, not silently, if a Python release renames it.
+if not isinstance(getattr(xmlrpc.client.Unmarshaller(), "_marks", None), list):
+    raise RuntimeError("xmlrpc.client.Unmarshaller has no _marks list: the depth bound needs one")
+
+
 class _Bounded(xmlrpc.client.Unmarshaller):
-    """The standard unmarshaller, refusing elements nested deeper than ``depth``."""
+    """The standard unmarshaller with its container stack bounded."""
 
     def __init__(self, depth: int) -> None:
         super().__init__(use_datetime=False, use_builtin_types=True)
-        self._max = depth
-        self._depth = 0
-
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        self._depth += 1
-        if self._depth > self._max:
-            raise XmlRpcBodyError(f"the XML is nested deeper than {self._max} elements")
-        super().start(tag, attrs)
-
-    def end(self, tag: str) -> None:
-        self._depth -= 1
-        super().end(tag)
+        self._marks = _Marks(depth)
 
 
 def _parse(body: bytes, depth: int) -> tuple[Any, ...]:
