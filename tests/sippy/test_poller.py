@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from prometheus_client import generate_latest
 from telgate.v1 import events_pb2, events_pb2_grpc
 from telgate_server.backends.sippy.dates import parse_date
 from telgate_server.fakes.sippy.server import FakeSippy
@@ -187,3 +188,13 @@ async def test_each_poll_reports_its_lag_as_an_event(fake: FakeSippy, gateway_fo
     fields = {f.name: f.value for f in event.fields}
     assert 0 <= float(fields["Lag"]) < 10
     assert {"WindowStart", "WindowEnd", "Pages", "Rows", "New"} <= set(fields)
+
+
+async def test_the_poll_lag_is_a_metric(fake: FakeSippy, gateway_for: Any) -> None:
+    gateway = await gateway_for()
+    backend: Any = gateway.registry.get("sippy")
+    await until(lambda: backend.poller.polls >= 1)
+    text = generate_latest(gateway.metrics.registry).decode()
+    line = next(x for x in text.splitlines() if x.startswith("telgate_cdr_poll_lag_seconds{"))
+    assert 'backend="sippy"' in line
+    assert 0 <= float(line.rsplit(" ", 1)[1]) < 10

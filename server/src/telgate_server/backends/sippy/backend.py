@@ -208,6 +208,11 @@ class SippyBackend:
 
     # -- the poller's reports -------------------------------------------------
 
+    @property
+    def cdr_poll_lag(self) -> float | None:
+        """The poller's lag in seconds (the `cdr_poll_lag_seconds` metric)."""
+        return None if self.poller is None else self.poller.lag
+
     def _polled(self, result: PollResult | None, exc: Exception | None) -> None:
         if exc is not None:
             self._failed(exc)
