@@ -19,6 +19,9 @@ from telgate_server.backends.sippy import xmlrpc
 from telgate_server.backends.sippy.settings import SippyBackendConfig
 
 log = logging.getLogger("telgate.sippy")
+# httpx logs every request at INFO: two lines per page (the Digest challenge,
+# then the answer) every poll would drown the gateway's own log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class SippyFault(errors.PbxError):
