@@ -19,8 +19,8 @@ from telgate_server.backends.sippy import xmlrpc
 from telgate_server.backends.sippy.settings import SippyBackendConfig
 
 log = logging.getLogger("telgate.sippy")
-# httpx logs every request at INFO: two lines per page (the Digest challenge,
-# then the answer) every poll would drown the gateway's own log.
+# httpx logs every request at INFO: a line per page (and per Digest challenge)
+# every poll would drown the gateway's own log.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
