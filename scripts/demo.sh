@@ -28,11 +28,18 @@ fi
 export TELGATE_AUTH__TOKENS__DEMO__SECRET=$TOKEN
 AUTH="authorization: Bearer $TOKEN"
 
-cleanup() { kill "${GW:-}" "${SIM:-}" 2>/dev/null || true; wait 2>/dev/null || true; }
+cleanup() { kill "${GW:-}" "${SIM:-}" "${SIPPY:-}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 $BIN/telgate-sim --port "$AMI_PORT" --traffic >"$LOG/sim.log" 2>&1 &
 SIM=$!
+# -- sippy: the fake Sippy switch (Digest auth, CDRs arriving about one a second) --
+SIPPY_PORT=18089
+export TELGATE_BACKENDS__SIPPY__PASSWORD=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(16))')
+FAKE_SIPPY_PASSWORD=$TELGATE_BACKENDS__SIPPY__PASSWORD $BIN/python -m telgate_server.fakes.sippy \
+  --port "$SIPPY_PORT" --rate 1 >"$LOG/sippy.log" 2>&1 &
+SIPPY=$!
+# -- end sippy --
 $BIN/telgate serve --config examples/demo.toml >"$LOG/gateway.log" 2>&1 &
 GW=$!
 
@@ -68,6 +75,18 @@ if curl_grpc -d '{}' "http://$GRPC/telgate.v1.CallControlService/ListChannels" 2
 fi
 echo "== backends (with the demo token)"
 curl_grpc -H "$AUTH" -d '{}' "http://$GRPC/telgate.v1.BackendService/ListBackends"
+# -- sippy: its link, then the CDRs its poller stored, on StreamCdrs --
+echo "== backend sippy (the fake Sippy switch): health, then its CDRs on StreamCdrs"
+for _ in $(seq 1 100); do
+  if health telgate.backend.sippy | grep -q SERVING; then break; fi
+  sleep 0.1
+done
+health telgate.backend.sippy
+curl_grpc -H "$AUTH" -d '{"filter":{"backends":["sippy"]},"follow":false}' \
+  "http://$GRPC/telgate.v1.CdrService/StreamCdrs" >"$LOG/sippy-cdrs.json"
+echo "$(grep -c '"sourceId"' "$LOG/sippy-cdrs.json") Sippy CDRs stored so far; the first one:"
+head -32 "$LOG/sippy-cdrs.json"
+# -- end sippy --
 echo "== the Python example (token from TELGATE_TOKEN): originate, events, list channels, hang up"
 TELGATE_TOKEN=$TOKEN $BIN/python clients/python/examples/originate_call.py --target "$GRPC"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from telgate_server.config import load_settings
+from telgate_server.config import AmiBackendConfig, load_settings
 from telgate_server.settings_strict import ConfigError
 
 PBX = {"kind": "ami", "username": "u", "secret": "s"}
@@ -34,8 +34,10 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_time_zone_is_checked() -> None:
     pbx = load_settings(None, backends={"pbx": {**PBX, "timezone": "Asia/Tehran"}})
-    assert pbx.backends["pbx"].timezone == "Asia/Tehran"
-    assert load_settings(None, backends={"pbx": PBX}).backends["pbx"].timezone is None
+    ami = pbx.backends["pbx"]
+    assert isinstance(ami, AmiBackendConfig) and ami.timezone == "Asia/Tehran"
+    ami = load_settings(None, backends={"pbx": PBX}).backends["pbx"]
+    assert isinstance(ami, AmiBackendConfig) and ami.timezone is None
     with pytest.raises(ConfigError, match="unknown time zone"):
         load_settings(None, backends={"pbx": {**PBX, "timezone": "Mars/Olympus"}})
 

@@ -113,17 +113,6 @@ class Gateway:
             replay_size=settings.events.replay_buffer,
             replay_bytes=settings.events.replay_buffer_bytes,
         )
-        if backends is None:
-            deps = BackendDeps(self.hub, request_id_ttl=settings.server.request_id_ttl)
-            backends = {
-                name: build_backend(name, cfg, deps) for name, cfg in settings.backends.items()
-            }
-        for backend in backends.values():
-            if (source := part_of(backend, EVENTS)) is not None:
-                source.on_event(self.hub.publish)
-        self.registry = BackendRegistry(
-            dict(backends), settings.default_backend or next(iter(backends), None)
-        )
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
         cdr = settings.cdr
         self.cdr_store = SqliteCdrStore(cdr.path, synchronous=cdr.synchronous)
@@ -135,6 +124,22 @@ class Gateway:
             batch_delay=cdr.batch_delay,
             on_stored=self._cdrs_stored,
             on_gap=self._cdr_gap_stored,
+        )
+        if backends is None:
+            deps = BackendDeps(
+                self.hub,
+                request_id_ttl=settings.server.request_id_ttl,
+                # Pollers (sippy) commit through the ingest queue with their mark.
+                cdr_journal=self.cdr_ingest if settings.cdr.enabled else None,
+            )
+            backends = {
+                name: build_backend(name, cfg, deps) for name, cfg in settings.backends.items()
+            }
+        for backend in backends.values():
+            if (source := part_of(backend, EVENTS)) is not None:
+                source.on_event(self.hub.publish)
+        self.registry = BackendRegistry(
+            dict(backends), settings.default_backend or next(iter(backends), None)
         )
         self.cdr_retention = Retention(
             self.cdr_store,
@@ -267,7 +272,14 @@ class Gateway:
             for continuity in self.cdr_continuity:
                 await continuity.prepare()
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(
-                CdrServicer(self.cdr_store, self.cdr_feed, self.settings.cdr, self.streams), s
+                CdrServicer(
+                    self.cdr_store,
+                    self.cdr_feed,
+                    self.settings.cdr,
+                    self.streams,
+                    registry=self.registry,
+                ),
+                s,
             )
         else:
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)

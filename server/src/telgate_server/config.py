@@ -29,6 +29,11 @@ from pydantic_settings import (
 )
 
 from telgate_server.auth.settings import AuthConfig, TlsConfig
+
+# -- sippy: its settings model lives with its backend --
+from telgate_server.backends.sippy.settings import SippyBackendConfig
+
+# -- end sippy --
 from telgate_server.settings_strict import (
     ConfigError,
     StrictModel,
@@ -209,12 +214,15 @@ def _kind_of(value: Any) -> str | None:
 # its own model alone. A new kind of switch adds its model to BACKEND_MODELS
 # and to the union (`| Annotated[SimotelBackendConfig, Tag("simotel")]`), and
 # its factory to backends/__init__.py; app.py and the servicers stay as they are.
-BACKEND_MODELS: tuple[type[StrictModel], ...] = (AmiBackendConfig,)
+BACKEND_MODELS: tuple[type[StrictModel], ...] = (
+    AmiBackendConfig,
+    SippyBackendConfig,
+)
 BACKEND_KINDS: tuple[str, ...] = tuple(
     get_args(model.model_fields["kind"].annotation)[0] for model in BACKEND_MODELS
 )
 BackendConfig = Annotated[
-    Annotated[AmiBackendConfig, Tag("ami")],
+    Annotated[AmiBackendConfig, Tag("ami")] | Annotated[SippyBackendConfig, Tag("sippy")],
     Discriminator(
         _kind_of,
         custom_error_type="backend_kind",

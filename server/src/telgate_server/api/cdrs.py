@@ -13,10 +13,11 @@ from telgate_server import errors
 from telgate_server.api import cdr_convert, paging
 from telgate_server.api.status import streaming, unary
 from telgate_server.api.streams import StreamLimits, unlimited
-from telgate_server.cdr.model import Cdr, CdrGap
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap
 from telgate_server.cdr.store import CdrStore
 from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import CdrConfig
+from telgate_server.gateway.backend import CDR_HISTORY, BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -30,8 +31,10 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
         feed: CdrFeed,
         config: CdrConfig,
         streams: StreamLimits | None = None,
+        registry: BackendRegistry | None = None,
     ) -> None:
         self.store = store
+        self.registry = registry
         self.feed = feed
         self.config = config
         self.streams = streams or unlimited()
@@ -44,6 +47,12 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
         CDRs are added or pruned)."""
         walk = paging.read(request)
         flt = cdr_convert.cdr_filter(request.filter)
+        if request.source == cdrs_pb2.CDR_SOURCE_SWITCH:
+            return await self._list_from_switch(walk, flt)
+        if request.source not in (cdrs_pb2.CDR_SOURCE_UNSPECIFIED, cdrs_pb2.CDR_SOURCE_STORE):
+            raise errors.InvalidArgument(
+                f"source {request.source} is not a CdrSource", metadata={"field": "source"}
+            )
         # One more than asked: tells whether another page exists.
         rows = await self.store.read(walk.after_number(), flt, walk.size + 1)
         page = rows[: walk.size]
@@ -51,6 +60,35 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
         return cdrs_pb2.ListCdrsResponse(
             cdrs=[cdr_convert.cdr(c) for c in page],
             next_page_token=walk.token_after(paging.number_key(page[-1].cursor)) if more else "",
+        )
+
+    async def _list_from_switch(
+        self, walk: paging.PageRequest, flt: CdrFilter
+    ) -> cdrs_pb2.ListCdrsResponse:
+        """A page read from the switch: the token holds the switch's offset."""
+        if self.registry is None:
+            raise errors.Unimplemented("reading CDRs from a switch is not set up here")
+        if len(flt.backends) > 1:
+            raise errors.InvalidArgument(
+                "a switch read names one backend in filter.backends",
+                metadata={"field": "filter.backends"},
+            )
+        if flt.start_from is None or flt.start_to is None:
+            raise errors.InvalidArgument(
+                "a switch read needs filter.start_time_from and filter.start_time_to",
+                metadata={"field": "filter.start_time_from"},
+            )
+        name = flt.backends[0] if flt.backends else ""
+        _, history = self.registry.part(name, CDR_HISTORY, "ListCdrs from the switch")
+        offset = walk.after_number()
+        rows = await history.read_cdrs(flt.start_from, flt.start_to, offset, walk.size)
+        for row in rows:
+            row.cursor = 0
+        page = [c for c in rows if flt.matches(c)]
+        more = len(rows) >= walk.size
+        return cdrs_pb2.ListCdrsResponse(
+            cdrs=[cdr_convert.cdr(c) for c in page],
+            next_page_token=walk.token_after(paging.number_key(offset + len(rows))) if more else "",
         )
 
     @streaming

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.sippy.backend import SippyBackend
+from telgate_server.backends.sippy.settings import SippyBackendConfig
+from telgate_server.cdr.ingest import CdrJournal
 from telgate_server.config import BACKEND_KINDS, AmiBackendConfig
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import Backend
@@ -28,6 +31,9 @@ class BackendDeps:
     hub: EventHub
     # How long an Originate request_id is remembered.
     request_id_ttl: float = 600.0
+    # Where pollers commit CDRs with their mark in one transaction (None: the
+    # CDR store is off; pollers do not run).
+    cdr_journal: CdrJournal | None = None
 
 
 Factory = Callable[[str, Any, BackendDeps], Backend]
@@ -45,8 +51,16 @@ def _ami(name: str, config: AmiBackendConfig, deps: BackendDeps) -> Backend:
     return AmiBackend(name, config, deps.hub, request_id_ttl=deps.request_id_ttl)
 
 
+# -- sippy --
+def _sippy(name: str, config: SippyBackendConfig, deps: BackendDeps) -> Backend:
+    return SippyBackend(name, config, journal=deps.cdr_journal)
+
+
+# -- end sippy --
+
 KINDS: dict[str, BackendKind] = {
     "ami": BackendKind(AmiBackendConfig, _ami),
+    "sippy": BackendKind(SippyBackendConfig, _sippy),
 }
 if set(KINDS) != set(BACKEND_KINDS):
     raise RuntimeError("config.BACKEND_MODELS and backends.KINDS must list the same kinds")

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.store import CdrStore
@@ -24,6 +25,24 @@ RETRY_MIN = 0.05
 RETRY_MAX = 5.0
 
 T = TypeVar("T")
+
+
+class CdrJournal(Protocol):
+    """What a CDR poller writes to: CDRs and its mark in one transaction
+    (:class:`CdrIngest` is one)."""
+
+    async def commit(self, cdrs: Sequence[Cdr], mark: tuple[str, str]) -> list[Cdr]: ...
+
+    async def get_mark(self, name: str) -> str | None: ...
+
+
+@dataclass(slots=True)
+class _Marked:
+    """A batch that moves a source's mark in its own transaction (pollers)."""
+
+    cdrs: list[Cdr]
+    mark: tuple[str, str]
+    done: asyncio.Future[list[Cdr]]
 
 
 class CdrIngest:
@@ -45,7 +64,7 @@ class CdrIngest:
         self._on_stored = on_stored
         self._on_gap = on_gap
         # Gap notices share the queue so they get their cursor in arrival order.
-        self._queue: asyncio.Queue[Cdr | CdrGap] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[Cdr | CdrGap | _Marked] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
         self._puts: set[asyncio.Task[None]] = set()
         # Counters (for logs, tests and the benchmark).
@@ -85,6 +104,20 @@ class CdrIngest:
             self._puts.add(task)
             task.add_done_callback(self._puts.discard)
 
+    async def commit(self, cdrs: Sequence[Cdr], mark: tuple[str, str]) -> list[Cdr]:
+        """Stores ``cdrs`` and saves ``mark`` (name, value) in one transaction,
+        behind what is queued; returns the new CDRs once committed (they reach
+        the live followers like every other CDR). A poller that awaits this
+        before moving on neither skips nor duplicates across a crash."""
+        done: asyncio.Future[list[Cdr]] = asyncio.get_running_loop().create_future()
+        self.received += len(cdrs)
+        await self._queue.put(_Marked(list(cdrs), mark, done))
+        return await done
+
+    async def get_mark(self, name: str) -> str | None:
+        """A source's saved mark (committed value)."""
+        return await self.store.get_mark(name)
+
     @property
     def pending(self) -> int:
         """CDRs queued and not yet committed."""
@@ -112,7 +145,7 @@ class CdrIngest:
             await self._task
         self._task = None
 
-    async def _next_batch(self) -> list[Cdr | CdrGap]:
+    async def _next_batch(self) -> list[Cdr | CdrGap | _Marked]:
         batch = [await self._queue.get()]
         if self.batch_delay > 0 and self._queue.qsize() < self.batch_size:
             # Optional linger: trade a little latency for larger transactions.
@@ -135,6 +168,10 @@ class CdrIngest:
                     await self._store_cdrs(run)
                     run = []
                     await self._store_gap(item)
+                elif isinstance(item, _Marked):
+                    await self._store_cdrs(run)
+                    run = []
+                    await self._store_marked(item)
                 else:
                     run.append(item)
             await self._store_cdrs(run)
@@ -153,10 +190,15 @@ class CdrIngest:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
 
-    async def _store_cdrs(self, batch: list[Cdr]) -> None:
-        if not batch:
-            return
-        new = await self._retrying(f"{len(batch)} CDRs", lambda: self.store.insert(batch))
+    async def _store_cdrs(self, batch: list[Cdr], mark: tuple[str, str] | None = None) -> list[Cdr]:
+        if not batch and mark is None:
+            return []
+        new = await self._retrying(
+            f"{len(batch)} CDRs",
+            (lambda: self.store.insert(batch))
+            if mark is None
+            else (lambda: self.store.insert(batch, mark=mark)),
+        )
         self.stored += len(new)
         self.duplicates += len(batch) - len(new)
         if new and self._on_stored is not None:
@@ -164,6 +206,18 @@ class CdrIngest:
                 self._on_stored(new)
             except Exception:
                 log.exception("a CDR listener failed")
+        return new
+
+    async def _store_marked(self, item: _Marked) -> None:
+        # Stored on its own: the mark must move with exactly these CDRs.
+        try:
+            new = await self._store_cdrs(item.cdrs, item.mark)
+        except BaseException as exc:
+            if not item.done.done():
+                item.done.set_exception(exc)
+            raise
+        if not item.done.done():
+            item.done.set_result(new)
 
     async def _store_gap(self, gap: CdrGap) -> None:
         stored = await self._retrying("a CDR gap notice", lambda: self.store.insert_gap(gap))

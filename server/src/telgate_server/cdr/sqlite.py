@@ -58,6 +58,10 @@ _INSERT = (
     f"INSERT INTO cdr ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT (backend, source_id) DO NOTHING"
 )
+_SET_MARK = (
+    "INSERT INTO source_mark (name, value, updated_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+)
 _SELECT = f"cursor, {', '.join(COLUMNS)}"
 # Enum calls are slow next to a dict lookup, and replay reads every row.
 _DISPOSITIONS = {d.value: d for d in Disposition}
@@ -239,9 +243,12 @@ class SqliteCdrStore:
 
     # -- writing -------------------------------------------------------------
 
-    async def insert(self, cdrs: Sequence[Cdr]) -> list[Cdr]:
-        """Stores a batch in one transaction; returns the new ones with cursors."""
-        if not cdrs:
+    async def insert(
+        self, cdrs: Sequence[Cdr], *, mark: tuple[str, str] | None = None
+    ) -> list[Cdr]:
+        """Stores a batch in one transaction, with ``mark`` (name, value) saved
+        in the same one when given; returns the new ones with cursors."""
+        if not cdrs and mark is None:
             return []
         stored_at = micros(self._clock())
         rows = [_row(c, stored_at) for c in cdrs]
@@ -251,6 +258,8 @@ class SqliteCdrStore:
             try:
                 (before,) = next(iter(await db.execute_fetchall("SELECT max(cursor) FROM cdr")))
                 await db.executemany(_INSERT, rows)
+                if mark is not None:
+                    await db.execute(_SET_MARK, (*mark, stored_at))
                 # One writer: the rows above the previous maximum are exactly the new ones.
                 new = await db.execute_fetchall(
                     "SELECT cursor, backend, source_id FROM cdr WHERE cursor > ? ORDER BY cursor",
@@ -367,12 +376,7 @@ class SqliteCdrStore:
     async def set_mark(self, name: str, value: str) -> None:
         """Saves a source's position (committed on return)."""
         async with self._write_lock:
-            await self.writer.execute(
-                "INSERT INTO source_mark (name, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                (name, value, micros(self._clock())),
-            )
+            await self.writer.execute(_SET_MARK, (name, value, micros(self._clock())))
 
     # -- reading -------------------------------------------------------------
 

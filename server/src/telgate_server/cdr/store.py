@@ -66,10 +66,14 @@ class CdrStore(Protocol):
 
     async def close(self) -> None: ...
 
-    async def insert(self, cdrs: Sequence[Cdr]) -> list[Cdr]:
+    async def insert(
+        self, cdrs: Sequence[Cdr], *, mark: tuple[str, str] | None = None
+    ) -> list[Cdr]:
         """Stores ``cdrs`` in one transaction. Returns the ones that were new, in
         cursor order, with ``cursor`` set; duplicates (also within ``cdrs``) are
-        skipped. Returning means committed."""
+        skipped. ``mark`` (name, value) is saved in the same transaction (a
+        poller's position moves exactly when its CDRs land). Returning means
+        committed."""
 
     async def read(
         self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False

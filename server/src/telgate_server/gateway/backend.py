@@ -202,6 +202,15 @@ class CdrSource(Protocol):
 
 
 @runtime_checkable
+class CdrHistory(Protocol):
+    """Reads the switch's own CDR pages (ListCdrs with source SWITCH)."""
+
+    async def read_cdrs(self, start: float, end: float, offset: int, limit: int) -> list[Cdr]:
+        """Up to ``limit`` CDRs of [start, end] (POSIX seconds) from ``offset``,
+        in the switch's order; fewer than ``limit`` means the last page."""
+
+
+@runtime_checkable
 class EventSource(Protocol):
     """Sends the switch's live events (EVENTS)."""
 
@@ -246,11 +255,13 @@ SUPERVISION: Part[SupervisionPart] = Part("supervision", SupervisionPart, (Capab
 PLAYBACK: Part[PlaybackPart] = Part("playback", PlaybackPart, (Capability.PLAYBACK,))
 CDRS: Part[CdrSource] = Part("cdr_source", CdrSource, (Capability.CDRS,))
 EVENTS: Part[EventSource] = Part("event_source", EventSource, (Capability.EVENTS,))
+# No capability of its own: CDRS says the backend has CDRs at all.
+CDR_HISTORY: Part[CdrHistory] = Part("cdr_history", CdrHistory, ())
 # ROUTING gets its part with the live call routing issue.
 
 PARTS: tuple[Part[object], ...] = cast(
     "tuple[Part[object], ...]",
-    (CALLS, CHANNELS, DTMF, TRANSFERS, QUEUES, SUPERVISION, PLAYBACK, CDRS, EVENTS),
+    (CALLS, CHANNELS, DTMF, TRANSFERS, QUEUES, SUPERVISION, PLAYBACK, CDRS, EVENTS, CDR_HISTORY),
 )
 
 

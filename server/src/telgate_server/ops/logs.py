@@ -166,10 +166,14 @@ def configured_secrets(settings: Settings) -> list[str]:
     CDR backfill passwords, token secrets (inline, files, the tokens file)."""
     out: list[str | None] = []
     for backend in settings.backends.values():
-        out.append(backend.secret.get_secret_value() if backend.secret else None)
-        if backend.secret_file is not None:
-            out.append(_read(backend.secret_file))
-        backfill = backend.cdr_backfill
+        # Each kind names its secret its own way (AMI `secret`, sippy `password`).
+        for attr in ("secret", "password"):
+            value = getattr(backend, attr, None)
+            out.append(value.get_secret_value() if value else None)
+        for attr in ("secret_file", "password_file"):
+            if (path := getattr(backend, attr, None)) is not None:
+                out.append(_read(path))
+        backfill = getattr(backend, "cdr_backfill", None)
         if backfill is not None:
             out.append(backfill.password.get_secret_value() if backfill.password else None)
             if backfill.password_file is not None:

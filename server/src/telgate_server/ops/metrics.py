@@ -197,6 +197,7 @@ class _ScrapeCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         if self.registry is not None:
             yield from self._links(self.registry)
+            yield from self._poll_lag(self.registry)
         hub = self.hub
         if hub is not None:
             yield from self._events(hub)
@@ -229,6 +230,21 @@ class _ScrapeCollector(Collector):
                 state.add_metric([backend.name, s.value], 1.0 if s is now else 0.0)
         yield up
         yield state
+
+    @staticmethod
+    def _poll_lag(registry: BackendRegistry) -> Iterator[Metric]:
+        # Backends whose CDRs come from a poller (sippy) say how far behind it
+        # is as `cdr_poll_lag` (seconds; None before its first window).
+        lag = GaugeMetricFamily(
+            f"{NAMESPACE}_cdr_poll_lag_seconds",
+            "Seconds since the end of the last CDR window a poller read completely.",
+            labels=["backend"],
+        )
+        for backend in registry.all():
+            value = getattr(backend, "cdr_poll_lag", None)
+            if isinstance(value, int | float):
+                lag.add_metric([backend.name], float(value))
+        yield lag
 
     @staticmethod
     def _events(hub: EventHub) -> Iterator[Metric]:

@@ -66,6 +66,26 @@ CALL_DIRECTION_OUTBOUND: CallDirection.ValueType  # 2
 CALL_DIRECTION_INTERNAL: CallDirection.ValueType  # 3
 Global___CallDirection: _TypeAlias = CallDirection  # noqa: Y015
 
+class _CdrSource:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CdrSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CdrSource.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CDR_SOURCE_UNSPECIFIED: _CdrSource.ValueType  # 0
+    """The gateway's store (same as STORE)."""
+    CDR_SOURCE_STORE: _CdrSource.ValueType  # 1
+    CDR_SOURCE_SWITCH: _CdrSource.ValueType  # 2
+
+class CdrSource(_CdrSource, metaclass=_CdrSourceEnumTypeWrapper):
+    """Where ListCdrs reads from."""
+
+CDR_SOURCE_UNSPECIFIED: CdrSource.ValueType  # 0
+"""The gateway's store (same as STORE)."""
+CDR_SOURCE_STORE: CdrSource.ValueType  # 1
+CDR_SOURCE_SWITCH: CdrSource.ValueType  # 2
+Global___CdrSource: _TypeAlias = CdrSource  # noqa: Y015
+
 class _CdrGapReason:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -237,6 +257,7 @@ class ListCdrsRequest(_message.Message):
     FILTER_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """At most this many CDRs (0: 100; more than 1000 is served as 1000)."""
     page_token: _builtins.str
@@ -247,6 +268,15 @@ class ListCdrsRequest(_message.Message):
     stored during the walk has a later cursor and comes too. A token stays
     valid across gateway restarts.
     """
+    source: Global___CdrSource.ValueType
+    """Where the CDRs are read: the gateway's store (the default), or the
+    switch itself, page by page, for a backend that keeps its own CDR
+    history (e.g. sippy). A switch read needs exactly one backend (or the
+    default one) and both start_time_from and start_time_to; its pages
+    follow the switch's order, not cursors (cursor is 0), and caller /
+    callee / dispositions are applied to each page as read (a page may then
+    hold fewer than page_size CDRs while more follow).
+    """
     @_builtins.property
     def filter(self) -> Global___CdrFilter: ...
     def __init__(
@@ -255,10 +285,11 @@ class ListCdrsRequest(_message.Message):
         filter: Global___CdrFilter | None = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        source: Global___CdrSource.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,1 @@
+"""Fake switches for tests and the demo: real protocols over real sockets."""

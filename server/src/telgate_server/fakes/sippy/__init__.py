@@ -1,0 +1,1 @@
+"""A fake Sippy Softswitch XML-RPC endpoint (see server.py)."""

@@ -1,0 +1,55 @@
+"""Sippy CDRs through the gateway's gRPC API: the poller pages the fake
+switch, stores each CDR once and StreamCdrs carries them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import grpc
+from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
+from telgate_server.fakes.sippy.server import FakeSippy
+
+from tests.integration.test_cdrs import CdrReader, read_all
+from tests.sippy.conftest import until
+
+
+async def test_cdrs_paged_across_several_pages_reach_stream_cdrs_once(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    now = time.time()
+    for i in range(130):
+        fake.add_cdr(now - 3000 + i * 10, talk=float(i % 7) * 10, answered=i % 7 != 0)
+    gateway = await gateway_for(page_size=50)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        reader = CdrReader(
+            cdrs_pb2_grpc.CdrServiceStub(channel).StreamCdrs(
+                cdrs_pb2.StreamCdrsRequest(after_cursor=0, follow=True)
+            )
+        )
+        await reader.until(130)
+        # Three pages (50, 50, 30) made the first window.
+        first = [p for name, p in fake.calls if name == "getAccountCDRs"][:3]
+        assert [(p["offset"], p["limit"], p["type"]) for p in first] == [
+            (0, 50, "all"),
+            (50, 50, "all"),
+            (100, 50, "all"),
+        ]
+        assert all("start_date" in p and "end_date" in p for p in first)
+        # More polls run (overlapping windows): nothing comes twice.
+        polls = len(fake.calls)
+        await until(lambda: len(fake.calls) >= polls + 3)
+        stored = await read_all(channel)
+        await reader.close()
+    ids = [c.source_id for c in stored]
+    assert sorted(ids, key=int) == [str(c.i_cdr) for c in fake.cdrs]
+    assert len(reader.cdrs) == 130
+    unanswered = next(c for c in stored if c.source_id == "1")
+    assert unanswered.disposition == cdrs_pb2.CDR_DISPOSITION_BUSY
+    assert not unanswered.HasField("answer_time")
+    answered = next(c for c in stored if c.source_id == "2")
+    assert answered.disposition == cdrs_pb2.CDR_DISPOSITION_ANSWERED
+    assert (answered.caller.number, answered.callee) == ("442071230001", "4915100000001")
+    assert answered.cost == "0.0100" and answered.currency == "USD"
+    assert answered.billable.seconds == 60 and answered.duration.seconds == 10
+    assert answered.end_time.seconds - answered.start_time.seconds == 12
