@@ -20,7 +20,7 @@ AMI: dict[str, Any] = {"kind": "ami", "username": "u", "secret": "s"}
 def test_an_unknown_kind_lists_the_known_kinds() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(None, backends={"pbx2": {"kind": "asterisk", "username": "u"}})
-    assert str(caught.value) == "`backends.pbx2`: unknown `kind`; the known kinds are: ami"
+    assert str(caught.value) == "`backends.pbx2`: unknown `kind`; the known kinds are: ami, simotel"
 
 
 def test_a_section_is_checked_by_its_own_kinds_model() -> None:
@@ -43,6 +43,7 @@ def test_routes_name_dialplan_contexts() -> None:
         None,
         backends={"pbx": {**AMI, "outbound_context": "from-internal", "routes": {"m": "out"}}},
     ).backends["pbx"]
+    assert isinstance(pbx, AmiBackendConfig)
     assert (pbx.outbound_context, pbx.routes) == ("from-internal", {"m": "out"})
     for bad in ({"routes": {"m": "a b"}}, {"outbound_context": "x\ny"}, {"routes": {"": "a"}}):
         with pytest.raises(ConfigError, match=r"backends\.pbx"):
@@ -50,7 +51,7 @@ def test_routes_name_dialplan_contexts() -> None:
 
 
 def test_the_factory_table_builds_every_configured_kind() -> None:
-    assert set(KINDS) == set(BACKEND_KINDS) == {"ami"}
+    assert set(KINDS) == set(BACKEND_KINDS) == {"ami", "simotel"}
     config = load_settings(None, backends={"pbx": AMI}).backends["pbx"]
     backend = build_backend("pbx", config, BackendDeps(EventHub(encoded), request_id_ttl=5.0))
     assert isinstance(backend, AmiBackend) and backend.kind == "ami"

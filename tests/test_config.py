@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from telgate_server.cli import main
-from telgate_server.config import load_settings
+from telgate_server.config import AmiBackendConfig, load_settings
 from telgate_server.settings_strict import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_example_config_loads_with_placeholders(tmp_path: Path) -> None:
     settings = load_settings(REPO / "examples" / "telgate.example.toml")
     pbx = settings.backends["pbx"]
+    assert isinstance(pbx, AmiBackendConfig)
     assert pbx.secret is None and pbx.secret_file == Path("/run/secrets/ami-secret")
     assert settings.default_backend_name == "pbx"
 
@@ -26,6 +27,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     settings = load_settings(REPO / "examples" / "demo.toml")
     assert settings.server.listen == "0.0.0.0:6000"
     pbx = settings.backends["pbx"]
+    assert isinstance(pbx, AmiBackendConfig)
     assert pbx.read_secret() == "from-env"
     assert pbx.port == 15038  # from the file
     assert "from-env" not in repr(settings)  # secrets never show in logs or reprs
@@ -36,7 +38,8 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
     secret = tmp_path / "ami-secret"
     secret.write_text("s3cret-from-file\n")
     settings = load_settings(None, backends={"pbx": {"username": "u", "secret_file": str(secret)}})
-    assert settings.backends["pbx"].read_secret() == "s3cret-from-file"
+    pbx = settings.backends["pbx"]
+    assert isinstance(pbx, AmiBackendConfig) and pbx.read_secret() == "s3cret-from-file"
 
 
 def test_a_backend_without_a_secret_is_refused() -> None:

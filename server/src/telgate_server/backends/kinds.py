@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from telgate_server.backends.ami.backend import AmiBackend
-from telgate_server.config import BACKEND_KINDS, AmiBackendConfig
+from telgate_server.backends.simotel.backend import SimotelBackend
+from telgate_server.config import BACKEND_KINDS, AmiBackendConfig, SimotelBackendConfig
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import Backend
 from telgate_server.settings_strict import StrictModel
@@ -45,8 +46,13 @@ def _ami(name: str, config: AmiBackendConfig, deps: BackendDeps) -> Backend:
     return AmiBackend(name, config, deps.hub, request_id_ttl=deps.request_id_ttl)
 
 
+def _simotel(name: str, config: SimotelBackendConfig, deps: BackendDeps) -> Backend:
+    return SimotelBackend(name, config, deps.hub, request_id_ttl=deps.request_id_ttl)
+
+
 KINDS: dict[str, BackendKind] = {
     "ami": BackendKind(AmiBackendConfig, _ami),
+    "simotel": BackendKind(SimotelBackendConfig, _simotel),
 }
 if set(KINDS) != set(BACKEND_KINDS):
     raise RuntimeError("config.BACKEND_MODELS and backends.KINDS must list the same kinds")

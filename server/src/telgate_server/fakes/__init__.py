@@ -1,0 +1,1 @@
+"""Fakes of the PBXs the gateway links to, speaking their real wire protocols."""
