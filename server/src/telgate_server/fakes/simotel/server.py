@@ -108,6 +108,8 @@ class FakeSimotel:
         self.faults = Faults()
         # Refused with 403 "IP is not permitted" / ";Access denied" for these paths.
         self.ip_allowed = True
+        # Whether `setting/ping/act` fires a Ping webhook (the "Ping" event ticked).
+        self.ping_event = False
         self.denied_paths: set[str] = set()
         self.queues: dict[str, dict[str, Any]] = {
             "900": {
@@ -224,12 +226,13 @@ class FakeSimotel:
         if handler is None:
             return envelope(0, NO_SERVICE, status=501)
         if "/" + service in self.denied_paths:
-            return envelope(0, f'"/{service}";Access denied', status=403)
+            return envelope(0, f'"{service}";Access denied', status=403)
         self.requests.append((request.method, service, dict(request.headers)))
         return await handler(self, body)
 
     async def _ping(self, body: dict[str, Any]) -> web.Response:
-        self._fire({"event_name": "Ping"})
+        if self.ping_event:
+            self._fire({"event_name": "Ping"})
         return envelope(1, PING, None)
 
     async def _originate(self, body: dict[str, Any]) -> web.Response:
@@ -418,7 +421,7 @@ class FakeSimotel:
     async def send(self, values: dict[str, Any]) -> None:
         """Sends one webhook to the target (logged and counted when it fails)."""
         target = self.webhook
-        if target is None or self._session is None:
+        if target is None or self._session is None or self._session.closed:
             return
         name = str(values.get("event_name") or values.get("event") or "")
         url = target.url.rstrip("/")
