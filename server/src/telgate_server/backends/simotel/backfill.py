@@ -19,6 +19,9 @@ from telgate_server.cdr.model import Cdr
 ORDERED_PATH = "reports/cdr/ordered/id"
 # A bound on one walk (pages), against a cursor that never ends.
 MAX_PAGES = 100_000
+# Records that ended this long before the window are read too (PBX clock
+# skew; the store drops what it holds).
+OVERLAP = 60.0
 
 
 class SimotelBackfill:
@@ -39,6 +42,7 @@ class SimotelBackfill:
         """The CDRs after the cursor that ended at or after ``since``, in report order."""
         out: list[Cdr] = []
         cursor = self.last_id
+        since = None if since is None else since - OVERLAP
         for _ in range(MAX_PAGES):
             next_id, rows = await self.client.ordered(ORDERED_PATH, cursor)
             self.pages_read += 1
