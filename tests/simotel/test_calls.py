@@ -207,3 +207,15 @@ async def test_originate_with_an_application_is_refused_before_simotel(simotel: 
         await calls.Originate(req)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert not [r for r in env.fake.requests if r[1] == "call/originate/act"]
+
+
+async def test_a_repeated_request_id_places_one_call(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    req = originate("09120000006", wait=False)
+    req.request_id = "crm-42"
+    first = await calls.Originate(req)
+    again = await calls.Originate(req)
+    assert first.call.unique_id == again.call.unique_id
+    placed = [r for r in env.fake.requests if r[1] == "call/originate/act"]
+    assert len(placed) == 1

@@ -15,7 +15,7 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -185,7 +185,3 @@ class WebhookReceiver:
         self._deliver(name, values)
         self._count("accepted")
         return web.json_response({"ok": 1})
-
-
-def as_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(values)
