@@ -18,6 +18,8 @@ from telgate.v1 import (
     cdrs_pb2,
     cdrs_pb2_grpc,
     common_pb2,
+    events_pb2,
+    events_pb2_grpc,
 )
 from telgate_server.fakes.simotel.server import CallPlan, Encoding, Style
 
@@ -219,3 +221,36 @@ async def test_a_repeated_request_id_places_one_call(simotel: Make) -> None:
     assert first.call.unique_id == again.call.unique_id
     placed = [r for r in env.fake.requests if r[1] == "call/originate/act"]
     assert len(placed) == 1
+
+
+async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
+    events = events_pb2_grpc.EventServiceStub(env.channel)
+    stream = events.Subscribe(
+        events_pb2.SubscribeRequest(
+            filter=events_pb2.EventFilter(
+                backends=["sim"], types=["channel_state_changed", "originate_result"]
+            )
+        )
+    )
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    await asyncio.sleep(0.1)
+    placed = await calls.Originate(originate("09120000007", wait=False))
+    got: list[events_pb2.Event] = []
+
+    async def three() -> None:
+        async for message in stream:
+            got.extend(message.events)
+            if len(got) >= 3:
+                return
+
+    await asyncio.wait_for(three(), 10)
+    stream.cancel()
+    kinds = [e.WhichOneof("payload") for e in got]
+    assert kinds == ["channel_state_changed", "channel_state_changed", "originate_result"]
+    ringing, answered, result = got
+    assert ringing.channel_state_changed.channel.name == "Simotel/204"
+    assert ringing.channel_state_changed.channel.state == common_pb2.CHANNEL_STATE_RINGING
+    assert answered.channel_state_changed.channel.state == common_pb2.CHANNEL_STATE_UP
+    assert result.originate_result.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
+    assert result.originate_result.unique_id == placed.call.unique_id

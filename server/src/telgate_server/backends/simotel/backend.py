@@ -18,7 +18,12 @@ from telgate_server import errors
 from telgate_server.backends.simotel.backfill import SimotelBackfill
 from telgate_server.backends.simotel.cdrs import call_id, to_cdr
 from telgate_server.backends.simotel.client import AuthRefused, SimotelClient
-from telgate_server.backends.simotel.events import normalise, to_event
+from telgate_server.backends.simotel.events import (
+    normalise,
+    originate_result,
+    to_event,
+    typed,
+)
 from telgate_server.backends.simotel.queues import SimotelQueues
 from telgate_server.backends.simotel.state import LiveCalls
 from telgate_server.backends.simotel.webhook import WebhookReceiver
@@ -187,7 +192,10 @@ class SimotelBackend:
         fields = normalise(name, values)
         self.live.apply(name, fields)
         if self._event_sink is not None:
-            self._event_sink(to_event(self.name, name, fields))
+            channel = self.live.channels.get(
+                f"{fields.get('unique_id', '')}-{fields.get('exten', '')}"
+            )
+            self._event_sink(to_event(self.name, name, fields, typed(name, channel)))
         if name in ("Cdr", "CdrQueue"):
             cdr = to_cdr(self.name, values, self.zone, queue=name == "CdrQueue")
             if cdr is None:
@@ -317,6 +325,7 @@ class SimotelBackend:
                     received_at=time.time(),
                     unique_id=orig,
                     linked_id=orig,
+                    payload=originate_result(pending.call),
                 )
             )
         if outcome is not OriginateOutcome.ANSWERED:

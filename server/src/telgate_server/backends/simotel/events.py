@@ -1,19 +1,22 @@
 """Simotel webhook events as the gateway's events: the event name and field
 names normalised (the reference's aliases, §2.2), values as strings, and the
-one place a Simotel event would get a typed payload.
+one place a Simotel event gets a typed payload (:func:`typed`).
 
-Every event is published raw (its fields, in order, plus the normalised
-aliases); typed payloads are left to the neutral facts the events layer is
-moving to, so this module is where they get mapped."""
+Every event is published with its raw fields (in order, plus the normalised
+aliases). Typed today: NewState while an extension rings or talks
+(channel_state_changed, the channel from the live state) and the gateway's
+own OriginateResult (originate_result); every other event stays raw."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from telgate_server.events.model import Event
+from telgate_server.events.model import Event, Typed
+from telgate_server.gateway.model import ChannelInfo, OriginatedCall
 
 # The names Simotel sends (PHPC, LARC and the WIKI), by their lower-case form:
 # a name is matched case-insensitively and published in this spelling.
@@ -87,8 +90,33 @@ def normalise(name: str, values: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def to_event(backend: str, name: str, fields: dict[str, str]) -> Event:
-    """The gateway event for one webhook (raw: no typed payload yet)."""
+def typed(name: str, channel: ChannelInfo | None) -> Typed | None:
+    """The typed payload of a webhook event, when it has one (``channel``: the
+    live channel the event is about, after it was applied)."""
+    if name == "NewState" and channel is not None:
+        # A copy: the live channel changes with later events.
+        snapshot = dataclasses.replace(channel, variables=dict(channel.variables))
+        return Typed("channel_state_changed", {"channel": snapshot})
+    return None
+
+
+def originate_result(call: OriginatedCall) -> Typed:
+    """The payload of the gateway's OriginateResult event for ``call``."""
+    return Typed(
+        "originate_result",
+        {
+            "outcome": call.outcome.name,
+            "channel": call.channel,
+            "unique_id": call.unique_id,
+            "request_id": call.request_id,
+        },
+    )
+
+
+def to_event(
+    backend: str, name: str, fields: dict[str, str], payload: Typed | None = None
+) -> Event:
+    """The gateway event for one webhook."""
     extensions = tuple(v for v in (fields.get("exten", ""), fields.get("participant", "")) if v)
     unique_id = fields.get("unique_id", "")
     return Event(
@@ -100,6 +128,7 @@ def to_event(backend: str, name: str, fields: dict[str, str]) -> Event:
         unique_id=unique_id,
         # One call's events share its unique id (the reference's correlation key).
         linked_id=unique_id,
+        payload=payload,
         extensions=extensions,
         received_mono=time.monotonic(),
     )
