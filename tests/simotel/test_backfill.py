@@ -127,3 +127,26 @@ webhook_username = "{HOOK_USER}"
     finally:
         await gateway.kill()
         await fake.stop()
+
+
+async def test_a_new_process_starts_the_walk_at_its_window() -> None:
+    fake = FakeSimotel()
+    await fake.start()
+    client = client_for(fake)
+    try:
+        now = time.time()
+        for n in range(3 * ORDERED_ROWS):
+            record(fake, n, now)
+        # Records written two days ago: their ObjectIds start with that second.
+        old = f"{int(now - 2 * 86_400):08x}"
+        for row in fake.cdrs:
+            row["_id"] = old + row["_id"][8:]
+        for n in range(3 * ORDERED_ROWS, 3 * ORDERED_ROWS + 3):
+            record(fake, n, now)
+        backfill = SimotelBackfill("sim", client, ZONE)
+        cdrs = await backfill.fetch(now - 600, now)
+        assert [c.source_id for c in cdrs] == [f"{int(now)}.{n}" for n in range(60, 63)]
+        assert backfill.pages_read == 2  # the new records, then the empty page
+    finally:
+        await client.close()
+        await fake.stop()

@@ -4,8 +4,11 @@
 The backfill walks `reports/cdr/ordered/id` by its `_id` cursor until a page
 comes back empty (never inferring the end from a page size: the docs say 20
 rows, their sample has 29). The cursor reached is remembered, so later
-backfills in the process read only what is new; a new process starts from the
-first record and the store drops what it already holds."""
+backfills in the process read only what is new. A new process starts at the
+window: an `_id` is a MongoDB ObjectId, whose first 4 bytes are the second it
+was made, so the ObjectId of (window start - overlap) with zeros after it sorts
+before every record written since (a record is written when its call ends).
+The store drops what it already holds."""
 
 from __future__ import annotations
 
@@ -22,6 +25,13 @@ MAX_PAGES = 100_000
 # Records that ended this long before the window are read too (PBX clock
 # skew; the store drops what it holds).
 OVERLAP = 60.0
+# With no CDR of the backend stored yet: how far back the first backfill reads.
+FIRST_LOOKBACK = 86_400.0
+
+
+def object_id_at(seconds: float) -> str:
+    """The smallest ObjectId made at ``seconds`` (a cursor that starts there)."""
+    return f"{max(0, int(seconds)):08x}" + "0" * 16
 
 
 class SimotelBackfill:
@@ -39,10 +49,11 @@ class SimotelBackfill:
         return f"Simotel {ORDERED_PATH} at {self.client.base}"
 
     async def fetch(self, since: float | None, now: float) -> list[Cdr]:
-        """The CDRs after the cursor that ended at or after ``since``, in report order."""
+        """The CDRs after the cursor that ended at or after ``since`` (less an
+        overlap; None: a day back), in report order."""
         out: list[Cdr] = []
-        cursor = self.last_id
-        since = None if since is None else since - OVERLAP
+        since = (now - FIRST_LOOKBACK) if since is None else since - OVERLAP
+        cursor = self.last_id or object_id_at(since)
         for _ in range(MAX_PAGES):
             next_id, rows = await self.client.ordered(ORDERED_PATH, cursor)
             self.pages_read += 1
@@ -53,7 +64,7 @@ class SimotelBackfill:
                 if cdr is None:
                     continue
                 end = cdr.end_time if cdr.end_time is not None else cdr.start_time
-                if since is None or end >= since:
+                if end >= since:
                     out.append(cdr)
             if next_id == cursor:
                 break

@@ -318,7 +318,8 @@ class FakeSimotel:
     ) -> dict[str, Any]:
         """Stores a CDR in the report (ordered by `_id`) and returns its webhook body."""
         end = start + wait + billsec
-        oid = f"{next(self._ids):024x}"
+        # As MongoDB's ObjectIds: the second it was written, then a counter.
+        oid = f"{int(time.time()):08x}{next(self._ids):016x}"
         row: dict[str, Any] = {
             "_id": oid,
             "type": kind,
