@@ -28,11 +28,25 @@ fi
 export TELGATE_AUTH__TOKENS__DEMO__SECRET=$TOKEN
 AUTH="authorization: Bearer $TOKEN"
 
-cleanup() { kill "${GW:-}" "${SIM:-}" "${SIPPY:-}" 2>/dev/null || true; wait 2>/dev/null || true; }
+cleanup() {
+  kill "${GW:-}" "${SIM:-}" "${SIMOTEL:-}" "${SIPPY:-}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
 
 $BIN/telgate-sim --port "$AMI_PORT" --traffic >"$LOG/sim.log" 2>&1 &
 SIM=$!
+# -- Simotel: the fake Simotel (API on 18088), sending its webhooks to the
+# gateway's receiver (18081); its credentials are the files demo.toml names.
+SIMOTEL_GRPC_BODY='{"backend":"simotel","endpoint":"204","destination":{"number":{"number":"09120000001"}},"wait":"ORIGINATE_WAIT_RESULT"}'
+FAKE_SIMOTEL_PASSWORD=$(cat examples/demo-simotel/api-password) \
+  FAKE_SIMOTEL_HOOK_PASSWORD=$(cat examples/demo-simotel/webhook-password) \
+  $BIN/python -m telgate_server.fakes.simotel --port 18088 --ring 1 --talk 2 \
+  --webhook-url http://127.0.0.1:18081/simotel/simotel --webhook-user simotel-hook \
+  >"$LOG/simotel.log" 2>&1 &
+SIMOTEL=$!
+# -- end Simotel
+
 # -- sippy: the fake Sippy switch (Digest auth, CDRs arriving about one a second) --
 SIPPY_PORT=18089
 export TELGATE_BACKENDS__SIPPY__PASSWORD=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(16))')
@@ -89,6 +103,25 @@ head -32 "$LOG/sippy-cdrs.json"
 # -- end sippy --
 echo "== the Python example (token from TELGATE_TOKEN): originate, events, list channels, hang up"
 TELGATE_TOKEN=$TOKEN $BIN/python clients/python/examples/originate_call.py --target "$GRPC"
+# -- Simotel: a two-way call through the fake Simotel, then its CDR (from the
+# Cdr webhook) in the CDR store beside the AMI ones.
+for _ in $(seq 1 100); do
+  if health telgate.backend.simotel | grep -q SERVING; then break; fi
+  sleep 0.1
+done
+echo "== Simotel: originate 204 -> 09120000001 (waits for the first party to answer)"
+curl_grpc -H "$AUTH" -d "$SIMOTEL_GRPC_BODY" "http://$GRPC/telgate.v1.CallControlService/Originate"
+echo "== Simotel: live channels (built from its NewState / OutgoingCall webhooks)"
+curl_grpc -H "$AUTH" -d '{"backend":"simotel"}' "http://$GRPC/telgate.v1.CallControlService/ListChannels"
+echo "== Simotel: the call's CDR (from its Cdr webhook, once the call ended)"
+for _ in $(seq 1 100); do
+  CDRS=$(curl_grpc -H "$AUTH" -d '{"filter":{"backends":["simotel"]}}' \
+    "http://$GRPC/telgate.v1.CdrService/ListCdrs")
+  if echo "$CDRS" | grep -q sourceId; then break; fi
+  sleep 0.1
+done
+echo "$CDRS"
+# -- end Simotel
 
 cat <<MSG
 

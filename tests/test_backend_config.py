@@ -20,7 +20,7 @@ AMI: dict[str, Any] = {"kind": "ami", "username": "u", "secret": "s"}
 def test_an_unknown_kind_lists_the_known_kinds() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(None, backends={"pbx2": {"kind": "asterisk", "username": "u"}})
-    assert str(caught.value) == "`backends.pbx2`: unknown `kind`; the known kinds are: ami, sippy"
+    assert str(caught.value) == "`backends.pbx2`: unknown `kind`; the known kinds are: ami, simotel, sippy"
 
 
 def test_a_section_is_checked_by_its_own_kinds_model() -> None:
@@ -51,7 +51,7 @@ def test_routes_name_dialplan_contexts() -> None:
 
 
 def test_the_factory_table_builds_every_configured_kind() -> None:
-    assert set(KINDS) == set(BACKEND_KINDS) == {"ami", "sippy"}
+    assert set(KINDS) == set(BACKEND_KINDS) == {"ami", "simotel", "sippy"}
     config = load_settings(None, backends={"pbx": AMI}).backends["pbx"]
     backend = build_backend("pbx", config, BackendDeps(EventHub(encoded), request_id_ttl=5.0))
     assert isinstance(backend, AmiBackend) and backend.kind == "ami"

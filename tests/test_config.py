@@ -62,7 +62,9 @@ def test_check_config_command(
     # Validation only here; tests/commands test the backend links.
     demo = str(REPO / "examples" / "demo.toml")
     assert main(["check-config", "--no-connect", "--config", demo]) == 0
-    assert "backends: pbx, sippy; default: pbx; tokens: 1" in capsys.readouterr().out
+    # The demo's other backends (Simotel...) are listed after pbx.
+    out = capsys.readouterr().out
+    assert "backends: pbx" in out and "default: pbx; tokens: 1" in out
     bad = main(["check-config", "--config", str(REPO / "nope.toml")])
     assert bad == 2
 

@@ -54,7 +54,8 @@ def test_unknown_key_in_the_file(tmp_path: Path, toml: str, named: str) -> None:
     [
         ("TELGATE_AUTH_TOKEN", "no setting `auth_token`"),
         ("TELGATE_SERVER__TLS_CERT", "no setting `server.tls_cert`"),
-        ("TELGATE_BACKENDS__PBX__PASSWD", "no setting `backends.pbx.passwd`"),
+        # (`password` is a Simotel and a Sippy setting: a key no kind has.)
+        ("TELGATE_BACKENDS__PBX__PASSPHRASE", "no setting `backends.pbx.passphrase`"),
         ("TELGATE_AUTH__TOKENS__CRM__TOKEN", "no setting `auth.tokens.crm.token`"),
         ("TELGATE_SERVER__LISTEN__PORT", "no setting `server.listen.port`"),
         ("TELGATE_SERVER____LISTEN", "empty part"),

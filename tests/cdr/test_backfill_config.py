@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 from telgate_server.backends.ami.cdr_backfill import build_backfill
-from telgate_server.config import AmiBackendConfig, load_settings
+from telgate_server.config import AmiBackendConfig, Settings, load_settings
 from telgate_server.settings_strict import ConfigError
 
 AMI = {"kind": "ami", "username": "telgate", "secret": "s"}
-
-
-def _ami(config: object) -> AmiBackendConfig:
-    assert isinstance(config, AmiBackendConfig)
-    return config
 
 
 def test_the_password_comes_from_the_environment_and_is_never_shown(
@@ -28,7 +23,7 @@ def test_the_password_comes_from_the_environment_and_is_never_shown(
         None,
         backends={"pbx": {**AMI, "cdr_backfill": {"kind": "mysql", "user": "cdr", "port": 3307}}},
     )
-    config = _ami(settings.backends["pbx"]).cdr_backfill
+    config = ami(settings).cdr_backfill
     assert config is not None
     assert config.read_password() == password
     assert password not in repr(settings) + str(settings.model_dump())
@@ -46,7 +41,7 @@ def test_a_password_file_is_read_when_used(tmp_path: Path) -> None:
             "pbx": {**AMI, "cdr_backfill": {"kind": "mysql", "user": "u", "password_file": secret}}
         },
     )
-    config = _ami(settings.backends["pbx"]).cdr_backfill
+    config = ami(settings).cdr_backfill
     assert config is not None and config.read_password() == password
 
 
@@ -72,4 +67,11 @@ def test_incomplete_or_unsafe_settings_are_refused(
 
 def test_no_backfill_by_default() -> None:
     settings = load_settings(None, backends={"pbx": AMI})
-    assert _ami(settings.backends["pbx"]).cdr_backfill is None
+    assert ami(settings).cdr_backfill is None
+
+
+def ami(settings: Settings) -> AmiBackendConfig:
+    """The AMI backend `pbx` of ``settings``."""
+    pbx = settings.backends["pbx"]
+    assert isinstance(pbx, AmiBackendConfig)
+    return pbx

@@ -69,6 +69,7 @@ from telgate_server.ops.http import MetricsServer
 from telgate_server.ops.interceptor import OpsInterceptor, default_positions
 from telgate_server.ops.metrics import GatewayMetrics
 from telgate_server.settings_strict import ConfigError
+from telgate_server.webhook_server import WebhookServer, receivers
 
 log = logging.getLogger("telgate")
 
@@ -170,6 +171,8 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.drain = Drain()
         self.metrics_server: MetricsServer | None = None
+        self.webhooks: WebhookServer | None = None
+        self.webhook_port = 0
         interceptors: list[grpc.aio.ServerInterceptor] = [
             OpsInterceptor(
                 self.metrics,
@@ -308,6 +311,10 @@ class Gateway:
         if self.settings.metrics.listen:
             self.metrics_server = MetricsServer(self.metrics.registry)
             await self.metrics_server.start(self.settings.metrics.listen)
+        # Webhooks (Simotel): before the backends start, so none is missed.
+        if self.settings.webhooks.listen and (found := receivers(self.registry.all())):
+            self.webhooks = WebhookServer(found, self._webhook_counted)
+            self.webhook_port = await self.webhooks.start(self.settings.webhooks.listen)
         for backend in self.registry.all():
             await self.health.set(
                 backend_health_name(backend.name), health_pb2.HealthCheckResponse.NOT_SERVING
@@ -328,6 +335,9 @@ class Gateway:
             [b.name for b in self.registry.all()],
         )
         return self.port
+
+    def _webhook_counted(self, backend: str, outcome: str) -> None:
+        self.metrics.webhooks.labels(backend, outcome).inc()
 
     def _transport(self) -> str:
         if self.certificates is None:
@@ -363,6 +373,8 @@ class Gateway:
         # At least a moment, so the statuses just given reach their clients
         # before the server cancels what is left.
         await self.server.stop(max(grace, STREAM_END_WAIT))
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         for backend in self.registry.all():
             await backend.stop()
         if self.metrics_server is not None:

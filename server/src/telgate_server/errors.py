@@ -99,3 +99,9 @@ class ResourceExhausted(GatewayError):
     """A caller holds as many of something as the gateway allows (RESOURCE_EXHAUSTED)."""
 
     reason = "TOO_MANY_STREAMS"
+
+
+class Internal(GatewayError):
+    """The gateway sent the PBX something it could not take: a gateway bug (INTERNAL)."""
+
+    reason = "PBX_REJECTED"

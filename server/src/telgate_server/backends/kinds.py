@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.simotel.backend import SimotelBackend
 from telgate_server.backends.sippy.backend import SippyBackend
 from telgate_server.backends.sippy.settings import SippyBackendConfig
 from telgate_server.cdr.ingest import CdrJournal
-from telgate_server.config import BACKEND_KINDS, AmiBackendConfig
+from telgate_server.config import BACKEND_KINDS, AmiBackendConfig, SimotelBackendConfig
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import Backend
 from telgate_server.settings_strict import StrictModel
@@ -51,6 +52,10 @@ def _ami(name: str, config: AmiBackendConfig, deps: BackendDeps) -> Backend:
     return AmiBackend(name, config, deps.hub, request_id_ttl=deps.request_id_ttl)
 
 
+def _simotel(name: str, config: SimotelBackendConfig, deps: BackendDeps) -> Backend:
+    return SimotelBackend(name, config, deps.hub, request_id_ttl=deps.request_id_ttl)
+
+
 # -- sippy --
 def _sippy(name: str, config: SippyBackendConfig, deps: BackendDeps) -> Backend:
     return SippyBackend(name, config, journal=deps.cdr_journal)
@@ -60,6 +65,7 @@ def _sippy(name: str, config: SippyBackendConfig, deps: BackendDeps) -> Backend:
 
 KINDS: dict[str, BackendKind] = {
     "ami": BackendKind(AmiBackendConfig, _ami),
+    "simotel": BackendKind(SimotelBackendConfig, _simotel),
     "sippy": BackendKind(SippyBackendConfig, _sippy),
 }
 if set(KINDS) != set(BACKEND_KINDS):

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
+from pydantic import SecretStr
+
 from telgate_server.auth.tokens import read_tokens_file
 from telgate_server.settings_strict import ConfigError
 
@@ -166,13 +168,16 @@ def configured_secrets(settings: Settings) -> list[str]:
     CDR backfill passwords, token secrets (inline, files, the tokens file)."""
     out: list[str | None] = []
     for backend in settings.backends.values():
-        # Each kind names its secret its own way (AMI `secret`, sippy `password`).
-        for attr in ("secret", "password"):
-            value = getattr(backend, attr, None)
-            out.append(value.get_secret_value() if value else None)
-        for attr in ("secret_file", "password_file"):
-            if (path := getattr(backend, attr, None)) is not None:
-                out.append(_read(path))
+        # Every kind's secrets: its SecretStr fields and their `<name>_file`s.
+        for name, value in backend:
+            if isinstance(value, SecretStr):
+                out.append(value.get_secret_value())
+            elif (
+                name.endswith("_file")
+                and isinstance(value, Path)
+                and name[: -len("_file")] in type(backend).model_fields
+            ):
+                out.append(_read(value))
         backfill = getattr(backend, "cdr_backfill", None)
         if backfill is not None:
             out.append(backfill.password.get_secret_value() if backfill.password else None)

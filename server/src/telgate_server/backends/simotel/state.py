@@ -1,0 +1,106 @@
+"""Live channels built from Simotel's webhooks (it has no active-calls
+endpoint): NewState gives an extension's state in a call, IncomingCall /
+OutgoingCall the trunk leg, Transfer moves the peer; Idle, Unavailable and
+the call's Cdr end them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from telgate_server.gateway.model import ChannelInfo, ChannelState
+
+STATES = {
+    "ringing": ChannelState.RINGING,
+    "inuse": ChannelState.UP,
+    "busy": ChannelState.BUSY,
+}
+ENDED = frozenset({"idle", "unavailable"})
+
+
+class LiveCalls:
+    """The channels of the calls in progress, keyed by their channel unique id
+    (``<call unique id>-<extension or number>``)."""
+
+    def __init__(self) -> None:
+        self.channels: dict[str, ChannelInfo] = {}
+        # originated_call_id -> the call's unique id, once a webhook links them.
+        self.originated: dict[str, str] = {}
+
+    def _put(
+        self,
+        uid: str,
+        who: str,
+        name: str,
+        state: ChannelState,
+        *,
+        desc: str,
+        peer: str = "",
+        **extra: str,
+    ) -> None:
+        key = f"{uid}-{who}"
+        found = self.channels.get(key)
+        if found is None:
+            found = ChannelInfo(name=name, unique_id=key, linked_id=uid, created_at=time.time())
+            self.channels[key] = found
+        found.state = state
+        found.state_desc = desc
+        found.caller_num = who
+        if peer:
+            found.connected_num = peer
+        for k, v in extra.items():
+            if v:
+                found.variables[k] = v
+
+    def _end(self, uid: str, who: str) -> None:
+        if uid:
+            self.channels.pop(f"{uid}-{who}", None)
+            return
+        for key in [k for k, c in self.channels.items() if c.caller_num == who]:
+            del self.channels[key]
+
+    def apply(self, name: str, f: Mapping[str, str]) -> None:
+        """Updates the state from one (normalised) webhook."""
+        uid = f.get("unique_id", "")
+        if name == "NewState":
+            exten, state = f.get("exten", ""), f.get("state", "")
+            if not exten:
+                return
+            low = state.lower()
+            if low in ENDED:
+                self._end(uid, exten)
+            elif low in STATES and uid:
+                self._put(
+                    uid,
+                    exten,
+                    f"Simotel/{exten}",
+                    STATES[low],
+                    desc=state,
+                    peer=f.get("participant", ""),
+                    direction=f.get("direction", ""),
+                    queue=f.get("queue", ""),
+                )
+        elif name in ("IncomingCall", "OutgoingCall") and uid:
+            number = f.get("number", "")
+            trunk = f.get("entry_point" if name == "IncomingCall" else "outgoing_point", "")
+            if number:
+                self._put(
+                    uid,
+                    number,
+                    f"Simotel/{trunk or 'trunk'}/{number}",
+                    ChannelState.UP,
+                    desc=name,
+                    trunk=trunk,
+                )
+            if orig := f.get("originated_call_id", ""):
+                self.originated[orig] = uid
+        elif name == "Transfer" and uid:
+            target = f.get("transferred_to", "")
+            for channel in self.channels.values():
+                if channel.linked_id == uid and channel.connected_num == f.get(
+                    "transferred_from", ""
+                ):
+                    channel.connected_num = target
+        elif name == "Cdr" and uid:
+            for key in [k for k, c in self.channels.items() if c.linked_id == uid]:
+                del self.channels[key]

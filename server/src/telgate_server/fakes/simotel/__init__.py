@@ -1,0 +1,1 @@
+"""A fake Simotel: its v4 REST API over real HTTP, and calls that fire webhooks."""

@@ -1,0 +1,256 @@
+"""Calls through a fake Simotel, seen through the gateway's gRPC API:
+Originate answered and never answered, ListChannels following the call's
+webhooks, and its CDR on StreamCdrs once (webhook twice, backfill too)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import grpc
+import pytest
+from google.protobuf.duration_pb2 import Duration
+from telgate.v1 import (
+    backends_pb2,
+    backends_pb2_grpc,
+    calls_pb2,
+    calls_pb2_grpc,
+    cdrs_pb2,
+    cdrs_pb2_grpc,
+    common_pb2,
+    events_pb2,
+    events_pb2_grpc,
+)
+from telgate_server.fakes.simotel.server import CallPlan, Encoding, Style
+
+from tests.simotel.conftest import Make
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 200) -> None:
+    """Polls ``check`` (bounded) until it holds."""
+    for _ in range(tries):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never: {what}")
+
+
+def originate(callee: str, *, wait: bool = True, timeout: int = 0) -> calls_pb2.OriginateRequest:
+    req = calls_pb2.OriginateRequest(
+        backend="sim",
+        endpoint="SIP/204",
+        destination=common_pb2.Destination(number=common_pb2.NumberDestination(number=callee)),
+        wait=calls_pb2.ORIGINATE_WAIT_RESULT if wait else calls_pb2.ORIGINATE_WAIT_ACCEPTED,
+    )
+    if timeout:
+        req.timeout.CopyFrom(Duration(seconds=timeout))
+    return req
+
+
+async def test_backend_is_up_and_lists_what_simotel_can_do(simotel: Make) -> None:
+    env = await simotel()
+    stub = backends_pb2_grpc.BackendServiceStub(env.channel)
+
+    async def up() -> bool:
+        listed = await stub.ListBackends(backends_pb2.ListBackendsRequest())
+        return listed.backends[0].link_state == backends_pb2.LINK_STATE_UP
+
+    await until(up, "the link is up")
+    (backend,) = (await stub.ListBackends(backends_pb2.ListBackendsRequest())).backends
+    caps = set(backend.capabilities)
+    assert backends_pb2.CAPABILITY_ORIGINATE in caps and backends_pb2.CAPABILITY_QUEUES in caps
+    assert backends_pb2.CAPABILITY_DTMF not in caps and backends_pb2.CAPABILITY_LISTEN not in caps
+    checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
+    assert checked.ok and [c.name for c in checked.checks] == ["ping"]
+
+
+async def test_originate_answered_ends_in_one_cdr(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+    answered = await calls.Originate(originate("09120000001"))
+    call = answered.call
+    assert call.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
+    assert call.unique_id.startswith("orig.call.") and call.other_unique_id
+    sent = env.fake.requests[-1]
+    assert sent[1] == "call/originate/act"
+
+    async def stored() -> bool:
+        listed = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())
+        return len(listed.cdrs) == 1
+
+    await until(stored, "the call's CDR is stored")
+    (cdr,) = (await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())).cdrs
+    assert cdr.source_id == call.other_unique_id and cdr.callee == "09120000001"
+    assert cdr.caller.number == "204" and cdr.disposition == cdrs_pb2.CDR_DISPOSITION_ANSWERED
+
+
+async def test_originate_never_answered_is_ended_by_the_gateway(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, never_answer={"204"}))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    result = await calls.Originate(originate("09120000002", timeout=1))
+    assert result.call.outcome == calls_pb2.ORIGINATE_OUTCOME_NO_ANSWER
+    assert result.call.HasField("result_time")
+    # Simotel sent no Cdr: the fake stored none, and neither did the gateway.
+    assert env.fake.cdrs == []
+
+
+async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.3, talk=0.6))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    await calls.Originate(originate("09120000003", wait=False))
+    seen: list[set[str]] = []
+
+    def states(listed: calls_pb2.ListChannelsResponse) -> set[str]:
+        return {f"{c.name}:{common_pb2.ChannelState.Name(c.state)}" for c in listed.channels}
+
+    async def state(expected: str) -> bool:
+        listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+        seen.append(states(listed))
+        return expected in seen[-1]
+
+    await until(lambda: state("Simotel/204:CHANNEL_STATE_RINGING"), "204 rings")
+    await until(lambda: state("Simotel/204:CHANNEL_STATE_UP"), "204 answered")
+    listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+    names = {c.name for c in listed.channels}
+    assert "Simotel/Trunk-Main/09120000003" in names
+    one = next(c for c in listed.channels if c.name == "Simotel/204")
+    got = await calls.GetChannel(
+        calls_pb2.GetChannelRequest(
+            backend="sim", channel=common_pb2.ChannelRef(unique_id=one.unique_id)
+        )
+    )
+    assert got.channel.name == "Simotel/204"
+
+    async def gone() -> bool:
+        listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+        return not listed.channels
+
+    await until(gone, "the call's channels are gone after Idle and Cdr")
+
+
+async def test_a_cdr_webhook_twice_and_backfilled_is_streamed_once(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+    stream = cdrs.StreamCdrs(cdrs_pb2.StreamCdrsRequest(follow=True))
+    await calls.Originate(originate("09120000004"))
+    await until(lambda: asyncio.sleep(0, bool(env.fake.cdrs)), "the fake recorded the CDR")
+    # The same Cdr webhook again, as a retrying PBX would send it.
+    row = env.fake.cdrs[0]
+    again = env.fake.add_cdr(
+        src=row["src"],
+        dst=row["dst"],
+        start=0,
+        wait=0,
+        billsec=0,
+        disposition="ANSWERED",
+        uid=row["cuid"],
+    )
+    env.fake.cdrs.pop()
+    again["starttime"] = "2024-08-02 09:25:03"
+    await env.fake.send(again)
+    # A link drop and recovery runs the backfill, which reads the same record.
+    backend = env.gateway.registry.get("sim")
+    env.fake.faults.errors_500 = 1
+    checks = backends_pb2_grpc.BackendServiceStub(env.channel)
+    down = await checks.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
+    assert not down.ok
+    up = await checks.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
+    assert up.ok
+    continuity = env.gateway.cdr_continuity[0]
+    await until(lambda: asyncio.sleep(0, continuity.backfills >= 2), "a second backfill ran")
+    await env.gateway.cdr_ingest.flush()
+    got: list[str] = []
+
+    async def read() -> None:
+        async for message in stream:
+            got.extend(c.source_id for c in message.cdrs)
+
+    reader = asyncio.get_running_loop().create_task(read())
+    await until(lambda: asyncio.sleep(0, bool(got)), "the CDR is streamed")
+    await asyncio.sleep(0.2)
+    reader.cancel()
+    stream.cancel()
+    assert got == [row["cuid"]]
+    assert backend.status.state.value == "up"
+    listed = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())
+    assert [c.source_id for c in listed.cdrs] == [row["cuid"]]
+
+
+@pytest.mark.parametrize(
+    ("style", "encoding"), [("G", "json"), ("Rest", "json"), ("G", "form"), ("Rest", "query")]
+)
+async def test_every_delivery_style_and_encoding_reaches_the_gateway(
+    simotel: Make, style: Style, encoding: Encoding
+) -> None:
+    env = await simotel(style=style, encoding=encoding, plan=CallPlan(ring=0.05, talk=0.05))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    result = await calls.Originate(originate("09120000005"))
+    assert result.call.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+
+    async def stored() -> bool:
+        return len((await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())).cdrs) == 1
+
+    await until(stored, f"the CDR arrives by {style} {encoding}")
+    assert env.fake.webhook_failures == 0
+
+
+async def test_originate_with_an_application_is_refused_before_simotel(simotel: Make) -> None:
+    env = await simotel()
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    req = calls_pb2.OriginateRequest(
+        backend="sim",
+        endpoint="204",
+        application=calls_pb2.ApplicationTarget(name="Playback", data="x"),
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await calls.Originate(req)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert not [r for r in env.fake.requests if r[1] == "call/originate/act"]
+
+
+async def test_a_repeated_request_id_places_one_call(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    req = originate("09120000006", wait=False)
+    req.request_id = "crm-42"
+    first = await calls.Originate(req)
+    again = await calls.Originate(req)
+    assert first.call.unique_id == again.call.unique_id
+    placed = [r for r in env.fake.requests if r[1] == "call/originate/act"]
+    assert len(placed) == 1
+
+
+async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
+    events = events_pb2_grpc.EventServiceStub(env.channel)
+    stream = events.Subscribe(
+        events_pb2.SubscribeRequest(
+            filter=events_pb2.EventFilter(
+                backends=["sim"], types=["channel_state_changed", "originate_result"]
+            )
+        )
+    )
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    await asyncio.sleep(0.1)
+    placed = await calls.Originate(originate("09120000007", wait=False))
+    got: list[events_pb2.Event] = []
+
+    async def three() -> None:
+        async for message in stream:
+            got.extend(message.events)
+            if len(got) >= 3:
+                return
+
+    await asyncio.wait_for(three(), 10)
+    stream.cancel()
+    kinds = [e.WhichOneof("payload") for e in got]
+    assert kinds == ["channel_state_changed", "channel_state_changed", "originate_result"]
+    ringing, answered, result = got
+    assert ringing.channel_state_changed.channel.name == "Simotel/204"
+    assert ringing.channel_state_changed.channel.state == common_pb2.CHANNEL_STATE_RINGING
+    assert answered.channel_state_changed.channel.state == common_pb2.CHANNEL_STATE_UP
+    assert result.originate_result.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
+    assert result.originate_result.unique_id == placed.call.unique_id
