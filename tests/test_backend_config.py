@@ -20,7 +20,10 @@ AMI: dict[str, Any] = {"kind": "ami", "username": "u", "secret": "s"}
 def test_an_unknown_kind_lists_the_known_kinds() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(None, backends={"pbx2": {"kind": "asterisk", "username": "u"}})
-    assert str(caught.value) == "`backends.pbx2`: unknown `kind`; the known kinds are: ami, simotel, sippy"
+    assert (
+        str(caught.value)
+        == "`backends.pbx2`: unknown `kind`; the known kinds are: ami, simotel, sippy"
+    )
 
 
 def test_a_section_is_checked_by_its_own_kinds_model() -> None:
