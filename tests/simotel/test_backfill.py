@@ -18,7 +18,7 @@ from telgate_server.config import SimotelBackendConfig
 from telgate_server.fakes.simotel.server import ORDERED_ROWS, FakeSimotel, WebhookTarget
 
 from tests.integration.serve_process import ServeProcess, free_port
-from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER
+from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
 
 ZONE = ZoneInfo("Asia/Tehran")
 
@@ -150,3 +150,36 @@ async def test_a_new_process_starts_the_walk_at_its_window() -> None:
     finally:
         await client.close()
         await fake.stop()
+
+
+async def test_list_cdrs_from_the_switch_pages_simotels_cdr_search(simotel: Make) -> None:
+    env = await simotel()
+    now = time.time()
+    for n in range(25):
+        record(env.fake, n, now)
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+    window = cdrs_pb2.CdrFilter(backends=["sim"])
+    window.start_time_from.FromSeconds(int(now) - 3600)
+    window.start_time_to.FromSeconds(int(now) + 3600)
+    seen: list[str] = []
+    token = ""
+    pages = 0
+    while True:
+        page = await cdrs.ListCdrs(
+            cdrs_pb2.ListCdrsRequest(
+                filter=window,
+                source=cdrs_pb2.CDR_SOURCE_SWITCH,
+                page_size=10,
+                page_token=token,
+            )
+        )
+        pages += 1
+        seen += [c.source_id for c in page.cdrs]
+        token = page.next_page_token
+        if not token:
+            break
+    # Read from Simotel's CDR search (one request per page), each row once.
+    assert seen == [str(r["cuid"]) for r in env.fake.cdrs]
+    assert pages == 3
+    searches = [r for r in env.fake.requests if r[1] == "reports/cdr"]
+    assert len(searches) == 3

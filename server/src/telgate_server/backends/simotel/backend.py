@@ -105,6 +105,7 @@ class SimotelBackend:
         self.channel_list = self
         self.queues = SimotelQueues(self.client)
         self.cdr_source = self
+        self.cdr_history = self
         self.event_source = self
 
     # -- core ------------------------------------------------------------------
@@ -183,9 +184,12 @@ class SimotelBackend:
         return self._backfill
 
     async def read_cdrs(self, start: float, end: float, offset: int, limit: int) -> list[Cdr]:
-        """CDRs that started in [start, end) from the paginated CDR search, from
-        ``offset`` on, at most ``limit`` (for a CDR history part)."""
-        return await self._backfill.search(self.config.cdr_search_path, start, end, offset, limit)
+        """CDRs of the paginated CDR search (CdrHistory), ``limit`` rows from
+        ``offset``: every row the search gave (its dates are whole minutes), as
+        the API counts rows as offsets and filters the window itself."""
+        return await self._backfill.search(
+            self.config.cdr_search_path, start, end, offset, limit, clip=False
+        )
 
     def on_webhook(self, name: str, values: dict[str, Any]) -> None:
         """One accepted webhook: live state, event, CDR, originate outcome."""

@@ -76,11 +76,12 @@ class SimotelBackfill:
         return datetime.datetime.fromtimestamp(seconds, self.zone).strftime("%Y-%m-%d %H:%M")
 
     async def search(
-        self, path: str, start: float, end: float, offset: int, limit: int
+        self, path: str, start: float, end: float, offset: int, limit: int, *, clip: bool = True
     ) -> list[Cdr]:
         """CDRs that started in [start, end), ``limit`` from ``offset`` (the
         search's own start/count paging; its dates are whole minutes, so rows
-        outside the window are dropped here)."""
+        outside the window are dropped here, unless ``clip`` is False: a
+        reader that counts rows as offsets filters them itself)."""
         body = {
             "conditions": {"from": "", "to": "", "cuid": ""},
             "date_range": {"from": self._local(start), "to": self._local(end + 60)},
@@ -88,7 +89,7 @@ class SimotelBackfill:
         }
         page = await self.client.page(path, body, offset, limit, {"starttime": 1})
         cdrs = [to_cdr(self.backend, row, self.zone) for row in page.rows]
-        return [c for c in cdrs if c is not None and start <= c.start_time < end]
+        return [c for c in cdrs if c is not None and (not clip or start <= c.start_time < end)]
 
     async def close(self) -> None:
         return None
