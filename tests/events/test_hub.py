@@ -6,21 +6,25 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from telgate.v1 import events_pb2
 from telgate_server import errors
 from telgate_server.api.events import encoded
+from telgate_server.events import facts as f
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, SubscriberTooSlow
-from telgate_server.events.model import SEQUENCE, Event, Record, Typed, record
+from telgate_server.events.model import Event, Record
 
 EVERYTHING = EventFilter()
 
 
 def _record(event: Event) -> Record:
-    return record(event, b"")
+    return Record(event)
 
 
 def _event(i: int, *, linked: str = "", name: str = "VarSet", channel: str = "") -> Event:
-    return Event("pbx", name, [("Event", name), ("N", str(i))], 0.0, channel, "", linked)
+    return Event(
+        "pbx", name, [("Event", name), ("N", str(i))], 0.0, channel=channel, linked_id=linked
+    )
 
 
 def test_sequences_increase_by_one_within_an_epoch() -> None:
@@ -42,7 +46,7 @@ async def test_resume_replays_then_follows_live_exactly_once() -> None:
     for i in range(10, 13):
         hub.publish(_event(i))
     got = sub.take(100)
-    assert [r[SEQUENCE] for r in got] == list(range(5, 14))
+    assert [r.sequence for r in got] == list(range(5, 14))
 
 
 async def test_resume_older_than_the_buffer_reports_the_lost_range() -> None:
@@ -51,7 +55,7 @@ async def test_resume_older_than_the_buffer_reports_the_lost_range() -> None:
         hub.publish(_event(i))
     sub, gap = hub.subscribe(EVERYTHING, after=3)
     assert gap is not None and (gap.first, gap.last) == (4, 15)
-    assert [r[SEQUENCE] for r in sub.take(100)] == [16, 17, 18, 19, 20]
+    assert [r.sequence for r in sub.take(100)] == [16, 17, 18, 19, 20]
 
 
 async def test_resume_from_another_epoch_says_the_gateway_restarted() -> None:
@@ -75,7 +79,7 @@ async def test_a_stuck_subscriber_is_cut_and_others_get_everything() -> None:
     got: list[int] = []
     for i in range(50):
         hub.publish(_event(i))
-        got += [r[SEQUENCE] for r in healthy.take(100)]
+        got += [r.sequence for r in healthy.take(100)]
     assert got == list(range(1, 51))
     with pytest.raises(SubscriberTooSlow) as info:
         await stuck.next_batch(100, heartbeat=1.0)
@@ -87,8 +91,8 @@ async def test_batches_take_what_is_queued_and_heartbeat_when_idle() -> None:
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(7):
         hub.publish(_event(i))
-    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [1, 2, 3, 4, 5]
-    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [6, 7]
+    assert [r.sequence for r in await sub.next_batch(5, heartbeat=0.01)] == [1, 2, 3, 4, 5]
+    assert [r.sequence for r in await sub.next_batch(5, heartbeat=0.01)] == [6, 7]
     assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []  # heartbeat
 
 
@@ -99,10 +103,10 @@ async def test_an_idle_stream_heartbeats_after_batches_too() -> None:
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(3):
         hub.publish(_event(i))
-        assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [i + 1]
+        assert [r.sequence for r in await sub.next_batch(5, heartbeat=0.01)] == [i + 1]
     assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []  # heartbeat
     hub.publish(_event(3))
-    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [4]
+    assert [r.sequence for r in await sub.next_batch(5, heartbeat=0.01)] == [4]
     assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []
     sub.close()
     assert sub._timer is None  # closing the stream ends its heartbeat timer
@@ -131,14 +135,14 @@ def test_the_replay_buffer_is_bounded_by_bytes_as_well_as_count() -> None:
     assert hub.oldest_sequence == 41
     sub, gap = hub.subscribe(EVERYTHING, after=0)
     assert gap is not None and (gap.first, gap.last) == (1, 40)
-    assert [r[SEQUENCE] for r in sub.take(100)] == list(range(41, 51))
+    assert [r.sequence for r in sub.take(100)] == list(range(41, 51))
     # No buffer at all: every resume is a gap, live still works.
     bare = EventHub(encoded, replay_size=0)
     bare.publish(_event(0))
     live, gap = bare.subscribe(EVERYTHING, after=0)
     assert gap is not None and (gap.first, gap.last) == (1, 1)
     bare.publish(_event(1))
-    assert [r[SEQUENCE] for r in live.take(10)] == [2]
+    assert [r.sequence for r in live.take(10)] == [2]
 
 
 def test_indexed_filters_deliver_each_matching_event_once() -> None:
@@ -149,15 +153,15 @@ def test_indexed_filters_deliver_each_matching_event_once() -> None:
     prefix, _ = hub.subscribe(EventFilter.build(channels=["PJSIP/201-*"]))
     by_backend, _ = hub.subscribe(EventFilter.build(backends=["other"]))
     hangup = _event(0, linked="L1", name="Hangup", channel="PJSIP/201-00000001")
-    hangup.payload = Typed("channel_hung_up", {})
+    hangup.payload = f.ChannelHungUp()
     hangup.extensions = ("201", "202")
     hub.publish(hangup)
     hub.publish(_event(1, linked="L1", name="VarSet", channel="PJSIP/202-00000002"))
     hub.publish(_event(2, linked="L2", name="Hangup"))
-    assert [r[SEQUENCE] for r in by_type.take(10)] == [1, 3]
-    assert [r[SEQUENCE] for r in by_ext.take(10)] == [1]
-    assert [r[SEQUENCE] for r in narrow.take(10)] == [1]
-    assert [r[SEQUENCE] for r in prefix.take(10)] == [1]
+    assert [r.sequence for r in by_type.take(10)] == [1, 3]
+    assert [r.sequence for r in by_ext.take(10)] == [1]
+    assert [r.sequence for r in narrow.take(10)] == [1]
+    assert [r.sequence for r in prefix.take(10)] == [1]
     assert by_backend.take(10) == []
     by_type.close()
     hub.publish(_event(3, name="Hangup"))
@@ -169,7 +173,7 @@ async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(5):
         hub.publish(_event(i))
-    assert [r[SEQUENCE] for r in sub.take(3)] == [1, 2, 3]
+    assert [r.sequence for r in sub.take(3)] == [1, 2, 3]
     for i in range(20):
         hub.publish(_event(i))
     assert hub.subscriber_count == 0 and hub.cut_count == 1
@@ -179,7 +183,7 @@ async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_
     # Resuming from there replays the rest exactly.
     again, gap = hub.subscribe(EVERYTHING, after=3)
     assert gap is None
-    assert [r[SEQUENCE] for r in again.take(100)] == list(range(4, 26))
+    assert [r.sequence for r in again.take(100)] == list(range(4, 26))
 
 
 def test_subscribing_touches_only_the_new_filters_own_index_entries() -> None:
@@ -214,3 +218,59 @@ def test_subscribing_touches_only_the_new_filters_own_index_entries() -> None:
     hub.publish(event)
     assert [s.queued for s in others[4:7]] == [0, 1, 0]
     assert firehose.queued == 2
+
+
+class _CountingEncoder:
+    """The API's encoder, counting the events it encodes."""
+
+    def __init__(self) -> None:
+        self.encoded: list[int] = []
+
+    def __call__(self, event: Event) -> bytes:
+        self.encoded.append(event.sequence)
+        return encoded(event)
+
+
+def test_nothing_is_encoded_while_nobody_who_would_receive_it_is_subscribed() -> None:
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    for i in range(5):
+        hub.publish(_event(i, linked="L1"))
+    other, _ = hub.subscribe(EventFilter.build(linked_ids=["L2"]))
+    for i in range(5):
+        hub.publish(_event(i, linked="L1"))
+    assert other.take(100) == []
+    assert encode.encoded == [] and hub.encoded_count == 0
+
+
+def test_each_event_is_encoded_once_on_first_delivery_whatever_the_subscribers() -> None:
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    subs = [hub.subscribe(EVERYTHING)[0] for _ in range(3)]
+    for i in range(4):
+        hub.publish(_event(i))
+    assert encode.encoded == []  # published, not yet taken
+    first = subs[0].take(2)
+    assert encode.encoded == [1, 2]
+    batches = [s.take(100) for s in subs]
+    assert encode.encoded == [1, 2, 3, 4]
+    # The same bytes for everyone, and the record let its event go.
+    assert [r.data for r in batches[1]] == [r.data for r in batches[2]]
+    assert all(r.event is None and r.data for r in first + batches[1])
+    # A late subscriber replaying the buffer reuses the bytes.
+    late, _ = hub.subscribe(EVERYTHING, after=0)
+    assert [r.sequence for r in late.take(100)] == [1, 2, 3, 4]
+    assert encode.encoded == [1, 2, 3, 4]
+    decoded = events_pb2.SubscribeResponse.FromString(batches[2][0].data or b"").events[0]
+    assert (decoded.sequence, decoded.name) == (1, "VarSet")
+
+
+def test_a_replay_from_the_buffer_encodes_what_nobody_took() -> None:
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    for i in range(3):
+        hub.publish(_event(i))
+    sub, gap = hub.subscribe(EVERYTHING, after=0)
+    assert gap is None and encode.encoded == []
+    assert [r.sequence for r in sub.take(100)] == [1, 2, 3]
+    assert encode.encoded == [1, 2, 3]

@@ -29,7 +29,7 @@ from telgate.v1 import (
     supervision_pb2_grpc,
 )
 
-from telgate_server.api import cdr_convert, unimplemented
+from telgate_server.api import unimplemented
 from telgate_server.api.auth import AuthInterceptor, redact_metadata_logs
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
@@ -53,6 +53,7 @@ from telgate_server.cdr.retention import Retention
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import AmiBackendConfig, Settings
+from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import Backend, BackendRegistry
@@ -60,10 +61,6 @@ from telgate_server.gateway.model import LinkState, LinkStatus
 from telgate_server.settings_strict import ConfigError
 
 log = logging.getLogger("telgate")
-
-
-def _cdr_values(record: Cdr) -> dict[str, object]:
-    return {"cdr": cdr_convert.cdr(record)}
 
 
 SERVICE_NAMES = [
@@ -87,9 +84,28 @@ def backend_health_name(name: str) -> str:
 
 
 def build_backend(
-    name: str, config: AmiBackendConfig, hub: EventHub, settings: Settings
+    name: str, config: AmiBackendConfig, events: ev.EventSink, settings: Settings
 ) -> Backend:
-    return AmiBackend(name, config, hub, request_id_ttl=settings.server.request_id_ttl)
+    return AmiBackend(name, config, events, request_id_ttl=settings.server.request_id_ttl)
+
+
+def link_event(backend: str, status: LinkStatus) -> ev.Event:
+    """The gateway's event for a backend's link change (each backend reports
+    its status; the gateway says so to subscribers, the same for every kind)."""
+    fields = [
+        ("State", status.state.value),
+        ("Detail", status.detail),
+        ("StateReloaded", str(status.state_reloaded)),
+    ]
+    return ev.Event(
+        backend=backend,
+        name="telgate.LinkStateChanged",
+        fields=fields,
+        received_at=time.time(),
+        payload=f.LinkStateChanged(
+            state=status.state, detail=status.detail, state_reloaded=status.state_reloaded
+        ),
+    )
 
 
 class Gateway:
@@ -108,6 +124,9 @@ class Gateway:
             for name, cfg in settings.backends.items()
         }
         self.registry = BackendRegistry(backends, settings.default_backend_name)
+        # Link events first: subscribers hear of a change before anything it causes.
+        for backend in backends.values():
+            backend.on_status(functools.partial(self._publish_link, backend.name))
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
         cdr = settings.cdr
         self.cdr_store = SqliteCdrStore(cdr.path, synchronous=cdr.synchronous)
@@ -167,6 +186,9 @@ class Gateway:
             context.invocation_metadata() or (), context.auth_context(), context.peer()
         )
 
+    def _publish_link(self, backend: str, status: LinkStatus) -> None:
+        self.hub.publish(link_event(backend, status))
+
     def _cdrs_stored(self, cdrs: list[Cdr]) -> None:
         """Committed CDRs go to StreamCdrs followers and, as `cdr_recorded`
         events, to Subscribe (converted only if a subscriber takes them)."""
@@ -180,7 +202,7 @@ class Gateway:
                     received_at=time.time(),
                     channel=record.channel,
                     linked_id=record.linked_call_id,
-                    payload=ev.Typed("cdr_recorded", build=functools.partial(_cdr_values, record)),
+                    payload=f.CdrRecorded(record),
                 )
             )
 
@@ -199,7 +221,7 @@ class Gateway:
                     ("Reason", gap.reason.value),
                 ],
                 received_at=time.time(),
-                payload=ev.Typed("cdr_gap", cdr_convert.gap_values(gap)),
+                payload=f.CdrGapNoticed(gap),
             )
         )
 

@@ -11,11 +11,14 @@ Sequences and epochs: every published event gets the next sequence number
 string each time the gateway starts, so a client that resumes with a
 sequence from another epoch is told its position means nothing here.
 
-Each event is encoded once, when published, by the ``encode`` function the
-api layer gives the hub; the replay buffer and the subscriber queues hold
-:data:`~telgate_server.events.model.Record` tuples (sequence, bytes, what
-filters read), not Event objects. The buffer is bounded both by count and by
-the records' size, whichever is hit first.
+The hub keeps a :class:`~telgate_server.events.model.Record` per event in
+the replay buffer and the subscriber queues: what filters read and the
+neutral event. An event is encoded (by the ``encode`` function the api layer
+gives the hub) the first time a subscriber's stream takes it, once whatever
+the number of subscribers (the record keeps the bytes and lets the event
+go), and never while nobody who would receive it is subscribed. The buffer
+is bounded both by count and by the records' size (estimated from the raw
+fields, see Event.size_hint), whichever is hit first.
 
 Publishing is cheap with many subscribers: filters are indexed by their most
 selective list (linked id, unique id, exact channel, extension, type,
@@ -36,20 +39,17 @@ from dataclasses import dataclass
 
 from telgate_server import errors
 from telgate_server.events.filter import EventFilter
-from telgate_server.events.model import DATA, SEQUENCE, Event, Record, record
+from telgate_server.events.model import Event, Record
 
 DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024
-# What a record costs beyond its encoded bytes: the tuple, the bytes object's
-# header and the strings filters read (channel, ids), about.
+# What a record costs beyond its event's bytes: the record, the strings
+# filters read (channel, ids), about.
 RECORD_OVERHEAD = 400
-# Records up to this size are "small": a batch of only small ones is not
-# added up byte by byte (see Subscription.take).
-LARGE_RECORD = 4096
 
 
 def record_size(r: Record) -> int:
     """The memory a record holds, about (for the replay buffer's byte bound)."""
-    return len(r[DATA]) + RECORD_OVERHEAD
+    return r.size + RECORD_OVERHEAD
 
 
 class SubscriberTooSlow(Exception):
@@ -128,32 +128,30 @@ class Subscription:
     def take(self, max_batch: int, max_bytes: int = 0) -> list[Record]:
         """Everything queued now, up to ``max_batch`` events and, unless
         ``max_bytes`` is 0, up to ``max_bytes`` encoded bytes (at least one
-        event, whatever its size)."""
+        event, whatever its size). Every record returned is encoded
+        (``data`` set): this is where events are encoded, once each."""
         queue = self._queue
-        # Sizes are only added up when a large record may be queued: none was
-        # published since the first queued one (records queue in sequence
-        # order), so each is at most LARGE_RECORD bytes. Nothing per push.
-        if max_bytes > 0 and (
-            (queue and queue[0][SEQUENCE] <= self._hub.last_large_sequence)
-            or min(len(queue), max_batch) * LARGE_RECORD > max_bytes
-        ):
-            batch: list[Record] = []
-            size = 0
-            while queue and len(batch) < max_batch:
-                n = len(queue[0][DATA])
-                if batch and size + n > max_bytes:
-                    break
-                batch.append(queue.popleft())
-                size += n
-        elif len(queue) <= max_batch:
+        if len(queue) <= max_batch:
             batch = list(queue)
             queue.clear()
         else:
             batch = [queue.popleft() for _ in range(max_batch)]
+        encode = self._hub.encode
+        size = 0
+        for i, r in enumerate(batch):
+            data = r.data
+            if data is None:
+                data = encode(r)
+            size += len(data)
+            if max_bytes and size > max_bytes and i:
+                # Over the bound: the rest waits for the next batch, in order.
+                queue.extendleft(reversed(batch[i:]))
+                del batch[i:]
+                break
         if self._replayed:
             self._replayed = max(0, self._replayed - len(batch))
         if batch:
-            self.last_sent = batch[-1][SEQUENCE]
+            self.last_sent = batch[-1].sequence
         return batch
 
     async def next_batch(
@@ -279,12 +277,12 @@ class EventHub:
         self.epoch = epoch or f"{int(time.time())}-{uuid.uuid4().hex[:8]}"
         # Event -> its bytes as subscribers get them; must not raise.
         self._encode = encode
+        # Events encoded since the start (at most one encoding per event).
+        self.encoded_count = 0
         self.subscriber_queue = subscriber_queue
         self.replay_size = replay_size
         self.replay_bytes = replay_bytes
         self.last_sequence = 0
-        # The sequence of the latest record over LARGE_RECORD bytes (for take).
-        self.last_large_sequence = 0
         # Subscribers cut off for being too slow, since the start.
         self.cut_count = 0
         self._buffer: collections.deque[Record] = collections.deque()
@@ -300,7 +298,7 @@ class EventHub:
     @property
     def oldest_sequence(self) -> int:
         """The oldest sequence still held (last_sequence + 1 when none is)."""
-        return self._buffer[0][SEQUENCE] if self._buffer else self.last_sequence + 1
+        return self._buffer[0].sequence if self._buffer else self.last_sequence + 1
 
     @property
     def buffered(self) -> tuple[int, int]:
@@ -312,15 +310,25 @@ class EventHub:
         """Subscribers currently receiving events."""
         return len(self._subs)
 
+    def encode(self, r: Record) -> bytes:
+        """The record's bytes, encoded now if they were not yet (the record
+        keeps them and lets its event go)."""
+        data = r.data
+        if data is None:
+            event = r.event
+            assert event is not None  # a record holds one or the other
+            data = r.data = self._encode(event)
+            r.event = None
+            self.encoded_count += 1
+        return data
+
     def publish(self, event: Event) -> None:
-        """Numbers and encodes the event, keeps it for resume and queues it for
-        every subscriber whose filter matches."""
+        """Numbers the event, keeps it for resume and queues it for every
+        subscriber whose filter matches (encoding waits for a stream to take it)."""
         seq = self.last_sequence = self.last_sequence + 1
         event.sequence = seq
         event.epoch = self.epoch
-        r = record(event, self._encode(event))
-        if len(r[DATA]) > LARGE_RECORD:
-            self.last_large_sequence = seq
+        r = Record(event)
         buffer = self._buffer
         buffer.append(r)
         self._buffer_bytes += record_size(r)

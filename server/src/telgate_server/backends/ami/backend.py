@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import logging
 import time
@@ -17,15 +18,15 @@ from telgate_server.backends.ami.cdr import HOLD, AmiCdrMapper
 from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
-from telgate_server.backends.ami.events import originate_outcome, to_event
+from telgate_server.backends.ami.events import fact_builder, originate_outcome, to_event
 from telgate_server.backends.ami.playback import AmiPlayback
 from telgate_server.backends.ami.queues import AmiQueues
 from telgate_server.backends.ami.state import ChannelTable
 from telgate_server.backends.ami.supervision import AmiSupervision
 from telgate_server.cdr.model import Cdr
 from telgate_server.config import AmiBackendConfig
+from telgate_server.events import facts as f
 from telgate_server.events import model as ev
-from telgate_server.events.hub import EventHub
 from telgate_server.gateway.model import (
     Capability,
     ChannelInfo,
@@ -98,14 +99,17 @@ class AmiBackend:
         self,
         name: str,
         config: AmiBackendConfig,
-        hub: EventHub,
+        events: ev.EventSink,
         *,
         request_id_ttl: float = 600.0,
     ) -> None:
         self.name = name
         self.config = config
-        self.hub = hub
+        # Where this backend's events go (the gateway numbers and fans them out).
+        self.events = events
         self.channels = ChannelTable()
+        # Builds an event's fact when first read (shared by all its events).
+        self._facts = fact_builder(self.channels.first_seen)
         self.request_id_ttl = request_id_ttl
         self.conn = AmiConnection(name, config, on_event=self._on_event, on_link=self._on_link)
         self._by_action: dict[str, _Originate] = {}
@@ -123,9 +127,9 @@ class AmiBackend:
         # Feature parts, one module each.
         self.queues = AmiQueues(name, self.conn)
         self.supervision = AmiSupervision(
-            name, self.conn, self.channels, self.originate, hub.publish
+            name, self.conn, self.channels, self.originate, events.publish
         )
-        self.playback = AmiPlayback(name, self.conn, self.originate, hub.publish)
+        self.playback = AmiPlayback(name, self.conn, self.originate, events.publish)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -214,9 +218,7 @@ class AmiBackend:
 
     def _on_link(self, status: LinkStatus) -> None:
         log.info("backend %s link %s %s", self.name, status.state.value, status.detail)
-        self.hub.publish(self._link_event(status.state, status.detail, reloaded=False))
-        for listener in self._listeners:
-            listener(status)
+        self._tell(status)
         if status.state is LinkState.UP:
             self._was_up = True
             if self._reload_task is not None:
@@ -247,18 +249,10 @@ class AmiBackend:
             metadata={"backend": self.name, "link_state": status.state.value},
         )
 
-    def _link_event(self, state: LinkState, detail: str, *, reloaded: bool) -> ev.Event:
-        fields = [("State", state.value), ("Detail", detail), ("StateReloaded", str(reloaded))]
-        return ev.Event(
-            backend=self.name,
-            name="telgate.LinkStateChanged",
-            fields=fields,
-            received_at=time.time(),
-            payload=ev.Typed(
-                "link_state_changed",
-                {"state": state.name, "detail": detail, "state_reloaded": reloaded},
-            ),
-        )
+    def _tell(self, status: LinkStatus) -> None:
+        """Tells the listeners (the gateway publishes link events from them)."""
+        for listener in self._listeners:
+            listener(status)
 
     async def _reload(self) -> None:
         """Re-reads the active channels after a (re)connect; ends what vanished
@@ -290,14 +284,16 @@ class AmiBackend:
             # as inferred with the window in which it happened.
             window = (down_at, up_at)
             for info in vanished:
-                self.hub.publish(self._inferred_hangup(info, window))
+                self.events.publish(self._inferred_hangup(info, window))
             present = {c.unique_id for c in self.channels.all()}
             self.supervision.reconcile(present, window)
             self.playback.reconcile(present, window)
         detail = f"state re-read: {len(self.channels)} active channels"
         if vanished:
             detail += f", {len(vanished)} gone while the link was down"
-        self.hub.publish(self._link_event(LinkState.UP, detail, reloaded=True))
+        status = self.status
+        if status.state is LinkState.UP:
+            self._tell(dataclasses.replace(status, detail=detail, state_reloaded=True))
 
     def _inferred_hangup(self, info: ChannelInfo, window: tuple[float, float]) -> ev.Event:
         down, up = window
@@ -317,16 +313,10 @@ class AmiBackend:
             channel=info.name,
             unique_id=info.unique_id,
             linked_id=info.linked_id,
-            payload=ev.Typed(
-                "channel_hung_up",
-                {
-                    "channel": info,
-                    "cause": 0,
-                    "cause_text": "gone while the PBX link was down (inferred)",
-                    "inferred": True,
-                    "link_down_time": down,
-                    "link_up_time": up,
-                },
+            payload=f.ChannelHungUp(
+                channel=info,
+                cause_text="gone while the PBX link was down (inferred)",
+                inferred=f.OutageWindow(down, up),
             ),
         )
 
@@ -355,17 +345,19 @@ class AmiBackend:
                 pending.call.channel = msg.get("Channel") or ""
                 pending.created.set()
         self.playback.observe(msg)
-        event = to_event(self.name, msg, self.channels.first_seen)
+        event = to_event(self.name, msg, self._facts, self.conn.received_mono)
         self.supervision.observe(msg, event)
-        if pending is not None and name == "OriginateResponse" and event.payload is not None:
+        if pending is not None and name == "OriginateResponse":
             # Tie the result to the call the gateway placed (AMI says <unknown> on failure).
-            event.unique_id = pending.call.unique_id
-            event.linked_id = pending.call.linked_id
-            values = {**event.payload.values, "request_id": pending.call.request_id}
-            values["unique_id"] = pending.call.unique_id
-            event.payload = ev.Typed(event.payload.kind, values)
-        event.received_mono = self.conn.received_mono
-        self.hub.publish(event)
+            call = pending.call
+            event.unique_id = call.unique_id
+            event.linked_id = call.linked_id
+            result = event.payload
+            if isinstance(result, f.OriginateResult):
+                event.payload = dataclasses.replace(
+                    result, request_id=call.request_id, unique_id=call.unique_id
+                )
+        self.events.publish(event)
 
     def _finish(self, pending: _Originate, msg: Message) -> None:
         call = pending.call
@@ -415,8 +407,8 @@ class AmiBackend:
             other_unique_id=other,
             linked_id=unique_id,
             created_at=time.time(),
-            event_sequence=self.hub.last_sequence,
-            epoch=self.hub.epoch,
+            event_sequence=self.events.last_sequence,
+            epoch=self.events.epoch,
         )
         pending = _Originate(call, expires=time.monotonic() + self.request_id_ttl)
         self._by_uid[unique_id] = pending
