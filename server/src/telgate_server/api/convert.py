@@ -623,9 +623,10 @@ def payload(fact: f.Fact, backend: str) -> Payload:
     return _PAYLOADS[type(fact)](fact, backend)
 
 
-def event(e: ev.Event, *, payload: bool = True) -> events_pb2.Event:
+def event(e: ev.Event, *, payload: bool = True, fields: bool = True) -> events_pb2.Event:
     """A neutral event as the API's Event message (without its typed payload
-    when ``payload`` is false)."""
+    when ``payload`` is false, without its raw fields when ``fields`` is
+    false: see :func:`event_bytes`)."""
     msg = events_pb2.Event(
         sequence=e.sequence,
         epoch=e.epoch,
@@ -636,11 +637,53 @@ def event(e: ev.Event, *, payload: bool = True) -> events_pb2.Event:
         unique_id=e.unique_id,
         linked_id=e.linked_id,
     )
-    # add() builds each Field in place: half the cost of a list of Fields copied in.
-    add = msg.fields.add
-    for k, v in e.fields:
-        add(name=k, value=v)
+    if fields:
+        # add() builds each Field in place: half the cost of a list of Fields copied in.
+        add = msg.fields.add
+        for k, v in e.fields:
+            add(name=k, value=v)
     fact = e.payload if payload else None
     if fact is not None:
         getattr(msg, fact.kind).CopyFrom(_PAYLOADS[type(fact)](fact, e.backend))
     return msg
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+# The key of one ``Event.fields`` entry (length-delimited), from the descriptor.
+_FIELDS_KEY = _varint(events_pb2.Event.DESCRIPTOR.fields_by_name["fields"].number << 3 | 2)
+# Encoded ``Event.fields`` entries by (name, value): most header lines repeat
+# from event to event (Privilege, Channel, Uniqueid, Context...). Bounded by
+# starting over when full; long lines are rarely repeated and not kept.
+_ENTRIES: dict[tuple[str, str], bytes] = {}
+_ENTRIES_MAX = 8192
+_ENTRY_CACHED_MAX = 128
+
+
+def _entry(pair: tuple[str, str]) -> bytes:
+    body = common_pb2.Field(name=pair[0], value=pair[1]).SerializeToString()
+    data = _FIELDS_KEY + _varint(len(body)) + body
+    if len(pair[0]) + len(pair[1]) <= _ENTRY_CACHED_MAX:
+        if len(_ENTRIES) >= _ENTRIES_MAX:
+            _ENTRIES.clear()
+        _ENTRIES[pair] = data
+    return data
+
+
+def event_bytes(e: ev.Event) -> bytes:
+    """``event(e)`` serialized: the message without its raw fields, by
+    protobuf, then each raw field's entry (each serialized by protobuf once
+    per distinct header line and reused). The same message as
+    ``event(e).SerializeToString()`` decodes to: a repeated field's entries
+    may follow the other fields (protobuf parsers take fields in any order,
+    and keep a repeated field's entries in theirs)."""
+    get = _ENTRIES.get
+    entries = [get(pair) or _entry(pair) for pair in e.fields]
+    return event(e, fields=False).SerializeToString() + b"".join(entries)

@@ -80,7 +80,7 @@ def encoded(event: Event, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> bytes:
     ``max_bytes`` goes with its raw field values cut short and
     ``raw_fields_truncated`` set (see :func:`truncated`)."""
     try:
-        body = convert.event(event).SerializeToString()
+        body = convert.event_bytes(event)
     except Exception:
         log.exception("event %s (%s) cannot be encoded whole", event.sequence, event.name)
         body = _reduced(event)

@@ -44,25 +44,37 @@ def originate_outcome(msg: Message) -> OriginateOutcome:
 
 
 class HeaderText(ev.LazyFields):
-    """The raw fields of an AMI event, read from its text on each use."""
+    """The raw fields of an AMI event, kept as its text until first read.
 
-    __slots__ = ("text",)
+    Read when the event is encoded (the fact builder and the raw fields both
+    need them, so the pairs are kept once split: the hub lets the event go
+    right after)."""
+
+    __slots__ = ("_pairs", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._pairs: list[ev.Field] | None = None
+
+    def pairs(self) -> list[ev.Field]:
+        """The (name, value) pairs, split from the text on first use."""
+        pairs = self._pairs
+        if pairs is None:
+            pairs = self._pairs = parse_headers(self.text)
+        return pairs
 
     def __len__(self) -> int:
-        return self.text.count("\r\n") + 1  # one pair per line
+        return len(self.pairs())
 
     @overload
     def __getitem__(self, index: int) -> ev.Field: ...
     @overload
     def __getitem__(self, index: slice) -> list[ev.Field]: ...
     def __getitem__(self, index: int | slice) -> ev.Field | list[ev.Field]:
-        return parse_headers(self.text)[index]
+        return self.pairs()[index]
 
     def __iter__(self) -> Iterator[ev.Field]:
-        return iter(parse_headers(self.text))
+        return iter(self.pairs())
 
 
 # -- reading an AMI message ------------------------------------------------------
@@ -368,10 +380,7 @@ def fact_builder(first_seen: FirstSeen | None = None) -> ev.FactBuilder:
 
     def build(event: ev.Event) -> f.Fact | None:
         fields = event.fields
-        if isinstance(fields, HeaderText):
-            msg = Message(parse_headers(fields.text))
-        else:
-            msg = Message(list(fields))
+        msg = Message(fields.pairs() if isinstance(fields, HeaderText) else list(fields))
         return typed_fact(msg, event.received_at, first_seen)
 
     return build
