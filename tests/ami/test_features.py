@@ -13,7 +13,7 @@ from telgate_server.backends.ami.queues import queues_from
 from telgate_server.config import AmiBackendConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub
-from telgate_server.events.model import Record
+from telgate_server.events.model import DATA, Delivered
 from telgate_server.gateway.model import (
     ListenMode,
     ListenSession,
@@ -42,9 +42,9 @@ def _hub(backend: AmiBackend) -> EventHub:
     return backend.events
 
 
-def _decoded(r: Record) -> events_pb2.Event:
+def _decoded(r: Delivered) -> events_pb2.Event:
     """The event a hub record carries, as a subscriber decodes it."""
-    return events_pb2.SubscribeResponse.FromString(r.data or b"").events[0]
+    return events_pb2.SubscribeResponse.FromString(r[DATA]).events[0]
 
 
 def _list_items(msgs: list[Message], action_id: str) -> list[Message]:
@@ -107,7 +107,7 @@ def test_chanspy_session_follows_start_and_stop() -> None:
             assert session.state is ListenState.ACTIVE
             assert session.listener_channel == start["SpyerChannel"]
     kinds = ("listen_started", "listen_stopped")
-    listens = [_decoded(r) for r in sub.take(100_000) if r.kind in kinds]
+    listens = [e for r in sub.take(100_000) if (e := _decoded(r)).WhichOneof("payload") in kinds]
     assert session.state is ListenState.ENDED and session.ended_at is not None
     assert [e.WhichOneof("payload") for e in listens] == list(kinds)
     for started_or_stopped in (listens[0].listen_started, listens[1].listen_stopped):
@@ -143,7 +143,7 @@ def test_playback_state_follows_what_the_pbx_reports() -> None:
     assert info.state is PlaybackState.STOPPED
     assert info.status_text == "REMOTESTOPPED"
     assert info.end_offset == pytest.approx(5.02)
-    kinds = [r.kind for r in sub.take(100)]
+    kinds = [_decoded(r).WhichOneof("payload") for r in sub.take(100)]
     assert kinds == ["playback_started", "playback_finished"]
 
 

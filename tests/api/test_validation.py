@@ -24,6 +24,7 @@ from telgate_server.config import OriginateConfig, load_settings
 from telgate_server.events import model as ev
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub
+from telgate_server.events.model import DATA, SEQUENCE
 
 from tests.api_surface import rpcs
 
@@ -316,14 +317,14 @@ def test_batches_are_bounded_in_bytes_and_take_one_oversized_event_alone() -> No
         hub.publish(_event(size))
     batches = []
     while batch := sub.take(100, max_bytes=1000):
-        batches.append([r.sequence for r in batch])
-        assert len(batch) == 1 or sum(len(r.data or b"") for r in batch) <= 1000
+        batches.append([r[SEQUENCE] for r in batch])
+        assert len(batch) == 1 or sum(len(r[DATA]) for r in batch) <= 1000
     assert batches == [[1, 2], [3], [4], [5, 6]]
     # Unbounded in bytes: the count alone.
     for size in (400, 400, 400):
         hub.publish(_event(size))
-    assert [r.sequence for r in sub.take(2)] == [7, 8]
-    assert [r.sequence for r in sub.take(2, max_bytes=10**9)] == [9]
+    assert [r[SEQUENCE] for r in sub.take(2)] == [7, 8]
+    assert [r[SEQUENCE] for r in sub.take(2, max_bytes=10**9)] == [9]
 
 
 def test_an_oversized_event_is_truncated_to_fit_and_marked() -> None:
@@ -373,7 +374,7 @@ def test_byte_bound_with_the_default_sizes() -> None:
     limit = 3 * 1024 * 1024
     for size in (100, 2_000_000, 100, 2_000_000, *[100] * 10):
         hub.publish(_event(size))
-    assert [[r.sequence for r in b] for b in iter(lambda: sub.take(500, limit), [])] == [
+    assert [[r[SEQUENCE] for r in b] for b in iter(lambda: sub.take(500, limit), [])] == [
         [1, 2, 3],
         [4, *range(5, 15)],
     ]

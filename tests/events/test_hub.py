@@ -4,21 +4,28 @@ per-subscriber overflow, filters."""
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 from telgate.v1 import events_pb2
 from telgate_server import errors
+from telgate_server.api import convert
 from telgate_server.api.events import encoded
+from telgate_server.backends.ami.codec import Message, Parser
+from telgate_server.backends.ami.events import to_event
 from telgate_server.events import facts as f
+from telgate_server.events import hub as hub_module
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, SubscriberTooSlow
-from telgate_server.events.model import Event, Record
+from telgate_server.events.model import BODY, DATA, SEQUENCE, Event, Record, record
+
+from tests.shared import load_ami_fixture
 
 EVERYTHING = EventFilter()
 
 
 def _record(event: Event) -> Record:
-    return Record(event)
+    return record(event)
 
 
 def _event(i: int, *, linked: str = "", name: str = "VarSet", channel: str = "") -> Event:
@@ -46,7 +53,7 @@ async def test_resume_replays_then_follows_live_exactly_once() -> None:
     for i in range(10, 13):
         hub.publish(_event(i))
     got = sub.take(100)
-    assert [r.sequence for r in got] == list(range(5, 14))
+    assert [r[SEQUENCE] for r in got] == list(range(5, 14))
 
 
 async def test_resume_older_than_the_buffer_reports_the_lost_range() -> None:
@@ -55,7 +62,7 @@ async def test_resume_older_than_the_buffer_reports_the_lost_range() -> None:
         hub.publish(_event(i))
     sub, gap = hub.subscribe(EVERYTHING, after=3)
     assert gap is not None and (gap.first, gap.last) == (4, 15)
-    assert [r.sequence for r in sub.take(100)] == [16, 17, 18, 19, 20]
+    assert [r[SEQUENCE] for r in sub.take(100)] == [16, 17, 18, 19, 20]
 
 
 async def test_resume_from_another_epoch_says_the_gateway_restarted() -> None:
@@ -79,7 +86,7 @@ async def test_a_stuck_subscriber_is_cut_and_others_get_everything() -> None:
     got: list[int] = []
     for i in range(50):
         hub.publish(_event(i))
-        got += [r.sequence for r in healthy.take(100)]
+        got += [r[SEQUENCE] for r in healthy.take(100)]
     assert got == list(range(1, 51))
     with pytest.raises(SubscriberTooSlow) as info:
         await stuck.next_batch(100, heartbeat=1.0)
@@ -91,8 +98,8 @@ async def test_batches_take_what_is_queued_and_heartbeat_when_idle() -> None:
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(7):
         hub.publish(_event(i))
-    assert [r.sequence for r in await sub.next_batch(5, heartbeat=0.01)] == [1, 2, 3, 4, 5]
-    assert [r.sequence for r in await sub.next_batch(5, heartbeat=0.01)] == [6, 7]
+    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [1, 2, 3, 4, 5]
+    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [6, 7]
     assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []  # heartbeat
 
 
@@ -103,10 +110,10 @@ async def test_an_idle_stream_heartbeats_after_batches_too() -> None:
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(3):
         hub.publish(_event(i))
-        assert [r.sequence for r in await sub.next_batch(5, heartbeat=0.01)] == [i + 1]
+        assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [i + 1]
     assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []  # heartbeat
     hub.publish(_event(3))
-    assert [r.sequence for r in await sub.next_batch(5, heartbeat=0.01)] == [4]
+    assert [r[SEQUENCE] for r in await sub.next_batch(5, heartbeat=0.01)] == [4]
     assert await asyncio.wait_for(sub.next_batch(5, heartbeat=0.01), 5) == []
     sub.close()
     assert sub._timer is None  # closing the stream ends its heartbeat timer
@@ -135,14 +142,14 @@ def test_the_replay_buffer_is_bounded_by_bytes_as_well_as_count() -> None:
     assert hub.oldest_sequence == 41
     sub, gap = hub.subscribe(EVERYTHING, after=0)
     assert gap is not None and (gap.first, gap.last) == (1, 40)
-    assert [r.sequence for r in sub.take(100)] == list(range(41, 51))
+    assert [r[SEQUENCE] for r in sub.take(100)] == list(range(41, 51))
     # No buffer at all: every resume is a gap, live still works.
     bare = EventHub(encoded, replay_size=0)
     bare.publish(_event(0))
     live, gap = bare.subscribe(EVERYTHING, after=0)
     assert gap is not None and (gap.first, gap.last) == (1, 1)
     bare.publish(_event(1))
-    assert [r.sequence for r in live.take(10)] == [2]
+    assert [r[SEQUENCE] for r in live.take(10)] == [2]
 
 
 def test_indexed_filters_deliver_each_matching_event_once() -> None:
@@ -158,10 +165,10 @@ def test_indexed_filters_deliver_each_matching_event_once() -> None:
     hub.publish(hangup)
     hub.publish(_event(1, linked="L1", name="VarSet", channel="PJSIP/202-00000002"))
     hub.publish(_event(2, linked="L2", name="Hangup"))
-    assert [r.sequence for r in by_type.take(10)] == [1, 3]
-    assert [r.sequence for r in by_ext.take(10)] == [1]
-    assert [r.sequence for r in narrow.take(10)] == [1]
-    assert [r.sequence for r in prefix.take(10)] == [1]
+    assert [r[SEQUENCE] for r in by_type.take(10)] == [1, 3]
+    assert [r[SEQUENCE] for r in by_ext.take(10)] == [1]
+    assert [r[SEQUENCE] for r in narrow.take(10)] == [1]
+    assert [r[SEQUENCE] for r in prefix.take(10)] == [1]
     assert by_backend.take(10) == []
     by_type.close()
     hub.publish(_event(3, name="Hangup"))
@@ -173,7 +180,7 @@ async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_
     sub, _ = hub.subscribe(EVERYTHING)
     for i in range(5):
         hub.publish(_event(i))
-    assert [r.sequence for r in sub.take(3)] == [1, 2, 3]
+    assert [r[SEQUENCE] for r in sub.take(3)] == [1, 2, 3]
     for i in range(20):
         hub.publish(_event(i))
     assert hub.subscriber_count == 0 and hub.cut_count == 1
@@ -183,7 +190,7 @@ async def test_an_overflowing_subscriber_leaves_the_hub_and_reports_what_it_was_
     # Resuming from there replays the rest exactly.
     again, gap = hub.subscribe(EVERYTHING, after=3)
     assert gap is None
-    assert [r.sequence for r in again.take(100)] == list(range(4, 26))
+    assert [r[SEQUENCE] for r in again.take(100)] == list(range(4, 26))
 
 
 def test_subscribing_touches_only_the_new_filters_own_index_entries() -> None:
@@ -254,14 +261,14 @@ def test_each_event_is_encoded_once_on_first_delivery_whatever_the_subscribers()
     assert encode.encoded == [1, 2]
     batches = [s.take(100) for s in subs]
     assert encode.encoded == [1, 2, 3, 4]
-    # The same bytes for everyone, and the record let its event go.
-    assert [r.data for r in batches[1]] == [r.data for r in batches[2]]
-    assert all(r.event is None and r.data for r in first + batches[1])
+    # The very same bytes for everyone.
+    assert all(a[DATA] is b[DATA] for a, b in zip(batches[1], batches[2], strict=True))
+    assert [r[DATA] for r in first] == [r[DATA] for r in batches[1][:2]]
     # A late subscriber replaying the buffer reuses the bytes.
     late, _ = hub.subscribe(EVERYTHING, after=0)
-    assert [r.sequence for r in late.take(100)] == [1, 2, 3, 4]
+    assert [r[SEQUENCE] for r in late.take(100)] == [1, 2, 3, 4]
     assert encode.encoded == [1, 2, 3, 4]
-    decoded = events_pb2.SubscribeResponse.FromString(batches[2][0].data or b"").events[0]
+    decoded = events_pb2.SubscribeResponse.FromString(batches[2][0][DATA]).events[0]
     assert (decoded.sequence, decoded.name) == (1, "VarSet")
 
 
@@ -272,5 +279,61 @@ def test_a_replay_from_the_buffer_encodes_what_nobody_took() -> None:
         hub.publish(_event(i))
     sub, gap = hub.subscribe(EVERYTHING, after=0)
     assert gap is None and encode.encoded == []
-    assert [r.sequence for r in sub.take(100)] == [1, 2, 3]
+    assert [r[SEQUENCE] for r in sub.take(100)] == [1, 2, 3]
     assert encode.encoded == [1, 2, 3]
+
+
+def _ami_events(count: int) -> list[Event]:
+    msgs = [
+        m
+        for m in Parser().feed(load_ami_fixture("10-originate-async-call").recv)
+        if isinstance(m, Message) and m.is_event
+    ]
+    return [to_event("pbx", msgs[i % len(msgs)]) for i in range(count)]
+
+
+def test_records_out_of_the_fresh_window_are_untracked_tuples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hub_module, "FRESH", 5)
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    events = _ami_events(30)
+    for e in events:
+        hub.publish(e)
+    # A tuple leaves the collector's lists once a pass has seen that all it
+    # holds is untracked: the inner tuples on the first pass, it on the next.
+    gc.collect()
+    gc.collect()
+    held = list(hub._buffer)
+    # Never encoded: the aged ones keep the event's text, not the event.
+    assert all(not isinstance(r[BODY], Event) for r in held[:-5])
+    assert all(isinstance(r[BODY], Event) for r in held[-5:])
+    assert not any(gc.is_tracked(r) for r in held[:-5])
+    # A replay makes them again, each the event it was.
+    sub, _ = hub.subscribe(EVERYTHING, after=0)
+    got = [events_pb2.SubscribeResponse.FromString(d).events[0] for _, d in sub.take(100)]
+    assert got == [convert.event(e) for e in events]
+    assert encode.encoded == list(range(1, 31))
+    # Encoded once: the buffer now holds the bytes, another replay reuses them.
+    gc.collect()
+    gc.collect()
+    assert all(type(r[BODY]) is bytes and not gc.is_tracked(r) for r in list(hub._buffer)[:-5])
+    again, _ = hub.subscribe(EVERYTHING, after=0)
+    assert [d for _, d in again.take(100)] == [encoded(e) for e in events]
+    assert encode.encoded == list(range(1, 31))
+
+
+def test_a_lagging_live_subscriber_encodes_once_for_the_replays_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hub_module, "FRESH", 5)
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    live, _ = hub.subscribe(EVERYTHING)
+    for e in _ami_events(20):
+        hub.publish(e)
+    assert [s for s, _ in live.take(100)] == list(range(1, 21))
+    replay, _ = hub.subscribe(EVERYTHING, after=0)
+    assert [s for s, _ in replay.take(100)] == list(range(1, 21))
+    assert encode.encoded == list(range(1, 21))

@@ -677,6 +677,20 @@ def _entry(pair: tuple[str, str]) -> bytes:
     return data
 
 
+# The same, by line of text, for raw fields kept as text (LazyFields.lines):
+# a line's entry depends on the line alone, and it is found without parsing.
+_LINES: dict[str, bytes] = {}
+
+
+def _line_entry(line: str, field_of: Callable[[str], ev.Field]) -> bytes:
+    data = _entry(field_of(line))
+    if len(line) <= _ENTRY_CACHED_MAX:
+        if len(_LINES) >= _ENTRIES_MAX:
+            _LINES.clear()
+        _LINES[line] = data
+    return data
+
+
 def event_bytes(e: ev.Event) -> bytes:
     """``event(e)`` serialized: the message without its raw fields, by
     protobuf, then each raw field's entry (each serialized by protobuf once
@@ -684,6 +698,12 @@ def event_bytes(e: ev.Event) -> bytes:
     ``event(e).SerializeToString()`` decodes to: a repeated field's entries
     may follow the other fields (protobuf parsers take fields in any order,
     and keep a repeated field's entries in theirs)."""
-    get = _ENTRIES.get
-    entries = [get(pair) or _entry(pair) for pair in e.fields]
+    fields = e.fields
+    if isinstance(fields, ev.LazyFields) and (lines := fields.lines()) is not None:
+        by_line = _LINES.get
+        field_of = fields.field_of
+        entries = [by_line(line) or _line_entry(line, field_of) for line in lines]
+    else:
+        get = _ENTRIES.get
+        entries = [get(pair) or _entry(pair) for pair in fields]
     return event(e, fields=False).SerializeToString() + b"".join(entries)

@@ -31,7 +31,7 @@ from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, Gap, SubscriberTooSlow, Subscription
-from telgate_server.events.model import Event, Record
+from telgate_server.events.model import Delivered, Event
 from telgate_server.gateway.backend import BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -163,11 +163,11 @@ def _reduced(event: Event) -> bytes:
         ).SerializeToString()
 
 
-def encode_batch(epoch_field: bytes, batch: list[Record]) -> bytes:
+def encode_batch(epoch_field: bytes, batch: list[Delivered]) -> bytes:
     """A SubscribeResponse carrying ``batch``, encoded (``epoch_field`` is the
     encoded epoch, see :func:`epoch_field`)."""
     parts = [epoch_field]
-    parts.extend([r.data or b"" for r in batch])
+    parts.extend([data for _, data in batch])
     return b"".join(parts)
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telgate_server.events.model import Record
+from telgate_server.events.model import (
+    BACKEND,
+    CHANNEL,
+    EXTENSIONS,
+    KIND,
+    LINKED_ID,
+    NAME,
+    UNIQUE_ID,
+    Record,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +65,17 @@ class EventFilter:
 
     def matches(self, r: Record) -> bool:
         """Whether the event (its hub record) passes every list that is set."""
-        if self.backends and r.backend not in self.backends:
+        if self.backends and r[BACKEND] not in self.backends:
             return False
-        if self.types and r.name not in self.types and r.kind not in self.types:
+        if self.types and r[NAME] not in self.types and r[KIND] not in self.types:
             return False
         if self.channels or self.channel_prefixes:
-            channel = r.channel
+            channel = r[CHANNEL]
             prefixed = bool(channel) and channel.startswith(self.channel_prefixes)
             if not (channel in self.channels or prefixed):
                 return False
-        if self.unique_ids and r.unique_id not in self.unique_ids:
+        if self.unique_ids and r[UNIQUE_ID] not in self.unique_ids:
             return False
-        if self.linked_ids and r.linked_id not in self.linked_ids:
+        if self.linked_ids and r[LINKED_ID] not in self.linked_ids:
             return False
-        return not (self.extensions and self.extensions.isdisjoint(r.extensions))
+        return not (self.extensions and self.extensions.isdisjoint(r[EXTENSIONS]))

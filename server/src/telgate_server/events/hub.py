@@ -11,14 +11,18 @@ Sequences and epochs: every published event gets the next sequence number
 string each time the gateway starts, so a client that resumes with a
 sequence from another epoch is told its position means nothing here.
 
-The hub keeps a :class:`~telgate_server.events.model.Record` per event in
-the replay buffer and the subscriber queues: what filters read and the
-neutral event. An event is encoded (by the ``encode`` function the api layer
+The hub keeps a :data:`~telgate_server.events.model.Record` tuple per event
+in the replay buffer and the subscriber queues: what filters read and the
+event's body. An event is encoded (by the ``encode`` function the api layer
 gives the hub) the first time a subscriber's stream takes it, once whatever
-the number of subscribers (the record keeps the bytes and lets the event
-go), and never while nobody who would receive it is subscribed. The buffer
-is bounded both by count and by the records' size (estimated from the raw
-fields, see Event.size_hint), whichever is hit first.
+the number of subscribers, and never while nobody who would receive it is
+subscribed. The body is the neutral Event while the record is among the
+latest ``FRESH`` (its bytes kept on it once encoded); older records in the
+buffer are rewritten with the bytes, or, never encoded, the event's compact
+form (strings and numbers it can be made again from), so the garbage
+collector stops tracking them. The buffer is bounded both by count and by
+the records' size (estimated from the raw fields, see Event.size_hint),
+whichever is hit first.
 
 Publishing is cheap with many subscribers: filters are indexed by their most
 selective list (linked id, unique id, exact channel, extension, type,
@@ -39,17 +43,30 @@ from dataclasses import dataclass
 
 from telgate_server import errors
 from telgate_server.events.filter import EventFilter
-from telgate_server.events.model import Event, Record
+from telgate_server.events.model import (
+    BODY,
+    SEQUENCE,
+    SIZE,
+    Delivered,
+    Event,
+    Record,
+    Reviver,
+    record,
+)
 
 DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024
-# What a record costs beyond its event's bytes: the record, the strings
+# What a record costs beyond its event's bytes: the tuple, the strings
 # filters read (channel, ids), about.
 RECORD_OVERHEAD = 400
+# The latest this many records keep their Event (a live subscriber encodes
+# them from it, with what the backend already parsed); older ones are
+# rewritten as bytes or compact forms (see the module doc).
+FRESH = 1024
 
 
 def record_size(r: Record) -> int:
     """The memory a record holds, about (for the replay buffer's byte bound)."""
-    return r.size + RECORD_OVERHEAD
+    return r[SIZE] + RECORD_OVERHEAD
 
 
 class SubscriberTooSlow(Exception):
@@ -125,11 +142,11 @@ class Subscription:
         if self._waiter is not None:
             _wake(self._waiter)
 
-    def take(self, max_batch: int, max_bytes: int = 0) -> list[Record]:
+    def take(self, max_batch: int, max_bytes: int = 0) -> list[Delivered]:
         """Everything queued now, up to ``max_batch`` events and, unless
         ``max_bytes`` is 0, up to ``max_bytes`` encoded bytes (at least one
-        event, whatever its size). Every record returned is encoded
-        (``data`` set): this is where events are encoded, once each."""
+        event, whatever its size), as (sequence, bytes): this is where events
+        are encoded, once each whatever the number of subscribers."""
         queue = self._queue
         if len(queue) <= max_batch:
             batch = list(queue)
@@ -137,26 +154,26 @@ class Subscription:
         else:
             batch = [queue.popleft() for _ in range(max_batch)]
         encode = self._hub.encode
+        out: list[Delivered] = []
         size = 0
         for i, r in enumerate(batch):
-            data = r.data
-            if data is None:
-                data = encode(r)
+            body = r[BODY]
+            data = body if type(body) is bytes else encode(r)
             size += len(data)
             if max_bytes and size > max_bytes and i:
                 # Over the bound: the rest waits for the next batch, in order.
                 queue.extendleft(reversed(batch[i:]))
-                del batch[i:]
                 break
+            out.append((r[SEQUENCE], data))
         if self._replayed:
-            self._replayed = max(0, self._replayed - len(batch))
-        if batch:
-            self.last_sent = batch[-1].sequence
-        return batch
+            self._replayed = max(0, self._replayed - len(out))
+        if out:
+            self.last_sent = out[-1][0]
+        return out
 
     async def next_batch(
         self, max_batch: int, heartbeat: float, max_bytes: int = 0
-    ) -> list[Record]:
+    ) -> list[Delivered]:
         """The next batch: whatever is queued, up to ``max_batch`` events and
         ``max_bytes`` bytes (see :meth:`take`), as soon as
         anything is, never waiting to fill one; an empty list (a heartbeat)
@@ -279,6 +296,9 @@ class EventHub:
         self._encode = encode
         # Events encoded since the start (at most one encoding per event).
         self.encoded_count = 0
+        # The revivers of compact records, by the number the records name.
+        self._revivers: list[Reviver] = []
+        self._reviver_ids: dict[Reviver, int] = {}
         self.subscriber_queue = subscriber_queue
         self.replay_size = replay_size
         self.replay_bytes = replay_bytes
@@ -298,7 +318,7 @@ class EventHub:
     @property
     def oldest_sequence(self) -> int:
         """The oldest sequence still held (last_sequence + 1 when none is)."""
-        return self._buffer[0].sequence if self._buffer else self.last_sequence + 1
+        return self._buffer[0][SEQUENCE] if self._buffer else self.last_sequence + 1
 
     @property
     def buffered(self) -> tuple[int, int]:
@@ -311,16 +331,54 @@ class EventHub:
         return len(self._subs)
 
     def encode(self, r: Record) -> bytes:
-        """The record's bytes, encoded now if they were not yet (the record
-        keeps them and lets its event go)."""
-        data = r.data
-        if data is None:
-            event = r.event
-            assert event is not None  # a record holds one or the other
-            data = r.data = self._encode(event)
-            r.event = None
-            self.encoded_count += 1
+        """The record's bytes, encoded now if they were not yet."""
+        body = r[BODY]
+        if type(body) is bytes:
+            return body
+        buffer = self._buffer
+        at = r[SEQUENCE] - self.oldest_sequence  # its place in the buffer, if held
+        if isinstance(body, Event):
+            data = body.encoded
+            if data is None:
+                data = body.encoded = self._encode(body)
+                self.encoded_count += 1
+                if 0 <= at < len(buffer) - FRESH:
+                    buffer[at] = (r[SEQUENCE], data, *r[2:])
+            return data
+        # A compact form (an aged record): another stream may have encoded it since.
+        if 0 <= at < len(buffer) and type(held := buffer[at][BODY]) is bytes:
+            return held
+        event = self._revive(r)
+        data = self._encode(event)
+        self.encoded_count += 1
+        if 0 <= at < len(buffer):
+            buffer[at] = (r[SEQUENCE], data, *r[2:])
         return data
+
+    def _revive(self, r: Record) -> Event:
+        revive: Reviver = self._revivers[r[BODY][0]]
+        event: Event = revive(r)
+        event.sequence = r[SEQUENCE]
+        event.epoch = self.epoch
+        return event
+
+    def _age(self) -> None:
+        """Rewrites the record that just stopped being fresh (see FRESH)."""
+        buffer = self._buffer
+        at = -FRESH - 1
+        r = buffer[at]
+        event = r[BODY]
+        if not isinstance(event, Event):
+            return
+        data = event.encoded
+        if data is not None:
+            buffer[at] = (r[SEQUENCE], data, *r[2:])
+        elif event.compact is not None and event.revive is not None:
+            rid = self._reviver_ids.get(event.revive)
+            if rid is None:
+                rid = self._reviver_ids[event.revive] = len(self._revivers)
+                self._revivers.append(event.revive)
+            buffer[at] = (r[SEQUENCE], (rid, *event.compact), *r[2:])
 
     def publish(self, event: Event) -> None:
         """Numbers the event, keeps it for resume and queues it for every
@@ -328,12 +386,14 @@ class EventHub:
         seq = self.last_sequence = self.last_sequence + 1
         event.sequence = seq
         event.epoch = self.epoch
-        r = Record(event)
+        r = record(event)
         buffer = self._buffer
         buffer.append(r)
         self._buffer_bytes += record_size(r)
         while len(buffer) > self.replay_size or self._buffer_bytes > self.replay_bytes:
             self._buffer_bytes -= record_size(buffer.popleft())
+        if len(buffer) > FRESH:
+            self._age()
 
         for sub in self._firehose:
             sub.push(r)

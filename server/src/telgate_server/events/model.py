@@ -10,11 +10,11 @@ the wire the first time a subscriber takes it, never while nobody does."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Final, Protocol
 
 from telgate_server.events.facts import BridgeInfo, Fact
 
-__all__ = ["BridgeInfo", "Event", "EventSink", "Fact", "Field", "LazyFields", "Record"]
+__all__ = ["BridgeInfo", "Event", "EventSink", "Fact", "Field", "LazyFields", "Record", "record"]
 
 Field = tuple[str, str]
 
@@ -57,6 +57,9 @@ class LazyFields(Sequence[Field]):
 # None when it cannot. One per backend, shared by its events: a pending
 # event then holds no closure or parsed message of its own (see Record).
 FactBuilder = Callable[["Event"], Fact | None]
+# Makes an event again from its record, whose body is the event's compact
+# form (the hub sets its sequence and epoch).
+Reviver = Callable[[tuple[Any, ...]], "Event"]
 
 
 class Event:
@@ -72,6 +75,8 @@ class Event:
         "_payload",
         "backend",
         "channel",
+        "compact",
+        "encoded",
         "epoch",
         "extensions",
         "fields",
@@ -80,6 +85,7 @@ class Event:
         "name",
         "received_at",
         "received_mono",
+        "revive",
         "sequence",
         "unique_id",
     )
@@ -99,6 +105,8 @@ class Event:
         kind: str = "",
         build: FactBuilder | None = None,
         received_mono: float = 0.0,
+        compact: tuple[str | float | int, ...] | None = None,
+        revive: Reviver | None = None,
     ) -> None:
         self.backend = backend
         self.name = name
@@ -126,6 +134,15 @@ class Event:
         # time.monotonic() when the gateway read the event from the PBX's socket
         # (0.0 when the backend does not know): for latency figures, never sent.
         self.received_mono = received_mono
+        # What the event can be made again from (strings and numbers only:
+        # e.g. an AMI event's text and receive time) by ``revive``, given
+        # the record (name, kind, correlation keys...). The hub keeps that
+        # rather than the event once it is no longer fresh. Dropped when the
+        # payload is replaced (the fact would no longer be the one rebuilt).
+        self.compact = compact if revive is not None else None
+        self.revive = revive if compact is not None else None
+        # Its bytes as the API sends them, once encoded (set by the hub).
+        self.encoded: bytes | None = None
 
     @property
     def payload(self) -> Fact | None:
@@ -143,6 +160,7 @@ class Event:
         self._payload = fact
         self._build = None
         self.kind = fact.kind if fact is not None else ""
+        self.compact = self.revive = None
 
     def size_hint(self) -> int:
         """About the bytes the event takes encoded: its raw fields' text
@@ -177,46 +195,43 @@ class EventSink(Protocol):
         """The sequence of the latest event published (0: none yet)."""
 
 
-class Record:
-    """A published event as the hub keeps and delivers it: its sequence,
-    what filters read, and either the neutral event (until a subscriber
-    takes it) or its bytes as the API sends them (encoded once, on first
-    delivery, whatever the number of subscribers; the event is then let go).
+# A published event as the hub keeps it: its sequence, its body, what
+# filters read, and its size (about). The body is the neutral Event while
+# fresh; once the event is older than the hub's freshness window, its bytes
+# if it was encoded, else its compact form (see Event.compact) when it has
+# one. A plain tuple of strings, ints, bytes and tuples of those, which the
+# garbage collector stops tracking once it has seen it: a replay buffer of
+# 50,000 Event objects (five to seven tracked objects each, with the parsed
+# message and the fact) made young collections of 25-70 ms; aged records
+# cost it nothing.
+Body = Any
+Record = tuple[int, Body, str, str, str, str, str, str, tuple[str, ...], int]
+SEQUENCE: Final = 0
+BODY: Final = 1
+BACKEND: Final = 2
+NAME: Final = 3
+KIND: Final = 4
+CHANNEL: Final = 5
+UNIQUE_ID: Final = 6
+LINKED_ID: Final = 7
+EXTENSIONS: Final = 8
+SIZE: Final = 9
+# An event as a subscriber's stream takes it: (sequence, encoded bytes).
+Delivered = tuple[int, bytes]
+DATA: Final = 1
 
-    The garbage collector's view: a record is one tracked object with only
-    strings, ints and bytes in it once encoded; before, it holds the event
-    (an Event and, from AMI, its HeaderText: a fact builder is shared, not
-    per event). A replay buffer of 50,000 Event objects with built payloads
-    (seven tracked objects each) made young collections of 25-70 ms; see
-    bench/bench_events.py for the GC pauses with records."""
 
-    __slots__ = (
-        "backend",
-        "channel",
-        "data",
-        "event",
-        "extensions",
-        "kind",
-        "linked_id",
-        "name",
-        "sequence",
-        "size",
-        "unique_id",
+def record(event: Event) -> Record:
+    """The record of a published (numbered) event, its body the event itself."""
+    return (
+        event.sequence,
+        event,
+        event.backend,
+        event.name,
+        event.kind,
+        event.channel,
+        event.unique_id,
+        event.linked_id,
+        event.extensions,
+        event.size_hint(),
     )
-
-    def __init__(self, event: Event) -> None:
-        self.sequence = event.sequence
-        self.backend = event.backend
-        self.name = event.name
-        self.kind = event.kind
-        self.channel = event.channel
-        self.unique_id = event.unique_id
-        self.linked_id = event.linked_id
-        self.extensions = event.extensions
-        self.event: Event | None = event
-        self.data: bytes | None = None
-        # Bytes it holds, about (exact once encoded).
-        self.size = event.size_hint()
-
-    def __repr__(self) -> str:
-        return f"Record(seq={self.sequence}, name={self.name!r}, encoded={self.data is not None})"

@@ -18,7 +18,12 @@ from telgate_server.backends.ami.cdr import HOLD, AmiCdrMapper
 from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
-from telgate_server.backends.ami.events import fact_builder, originate_outcome, to_event
+from telgate_server.backends.ami.events import (
+    fact_builder,
+    originate_outcome,
+    reviver,
+    to_event,
+)
 from telgate_server.backends.ami.playback import AmiPlayback
 from telgate_server.backends.ami.queues import AmiQueues
 from telgate_server.backends.ami.state import ChannelTable
@@ -110,6 +115,7 @@ class AmiBackend:
         self.channels = ChannelTable()
         # Builds an event's fact when first read (shared by all its events).
         self._facts = fact_builder(self.channels.first_seen)
+        self._revive = reviver(self._facts)
         self.request_id_ttl = request_id_ttl
         self.conn = AmiConnection(name, config, on_event=self._on_event, on_link=self._on_link)
         self._by_action: dict[str, _Originate] = {}
@@ -345,7 +351,7 @@ class AmiBackend:
                 pending.call.channel = msg.get("Channel") or ""
                 pending.created.set()
         self.playback.observe(msg)
-        event = to_event(self.name, msg, self._facts, self.conn.received_mono)
+        event = to_event(self.name, msg, self._facts, self.conn.received_mono, self._revive)
         self.supervision.observe(msg, event)
         if pending is not None and name == "OriginateResponse":
             # Tie the result to the call the gateway placed (AMI says <unknown> on failure).

@@ -46,14 +46,15 @@ def originate_outcome(msg: Message) -> OriginateOutcome:
 class HeaderText(ev.LazyFields):
     """The raw fields of an AMI event, kept as its text until first read.
 
-    Read when the event is encoded (the fact builder and the raw fields both
-    need them, so the pairs are kept once split: the hub lets the event go
-    right after)."""
+    It also keeps the parsed message the backend read the event from, until
+    the event is encoded (the hub then lets the event go): the fact is built
+    from it without parsing the text again."""
 
-    __slots__ = ("_pairs", "text")
+    __slots__ = ("_pairs", "msg", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, msg: Message | None = None) -> None:
         self.text = text
+        self.msg = msg
         self._pairs: list[ev.Field] | None = None
 
     def pairs(self) -> list[ev.Field]:
@@ -75,6 +76,15 @@ class HeaderText(ev.LazyFields):
 
     def __iter__(self) -> Iterator[ev.Field]:
         return iter(self.pairs())
+
+    def lines(self) -> list[str]:
+        """The message's ``Name: value`` lines, one field each."""
+        return self.text.split("\r\n")
+
+    @staticmethod
+    def field_of(line: str) -> ev.Field:
+        """The (name, value) of one line, as :func:`parse_headers` reads it."""
+        return parse_headers(line)[0]
 
 
 # -- reading an AMI message ------------------------------------------------------
@@ -380,21 +390,57 @@ def fact_builder(first_seen: FirstSeen | None = None) -> ev.FactBuilder:
 
     def build(event: ev.Event) -> f.Fact | None:
         fields = event.fields
-        msg = Message(fields.pairs() if isinstance(fields, HeaderText) else list(fields))
+        if isinstance(fields, HeaderText):
+            msg = fields.msg or Message(fields.pairs())
+        else:
+            msg = Message(list(fields))
         return typed_fact(msg, event.received_at, first_seen)
 
     return build
 
 
+def reviver(build: ev.FactBuilder) -> ev.Reviver:
+    """Makes an AMI event again from its hub record, whose body is its
+    compact form (``rid, text, received_at``): the hub keeps that rather
+    than the event once it is no longer fresh."""
+
+    def revive(r: ev.Record) -> ev.Event:
+        _, text, received_at = r[ev.BODY]
+        kind = r[ev.KIND]
+        return ev.Event(
+            r[ev.BACKEND],
+            r[ev.NAME],
+            HeaderText(text),
+            received_at,
+            channel=r[ev.CHANNEL],
+            unique_id=r[ev.UNIQUE_ID],
+            linked_id=r[ev.LINKED_ID],
+            extensions=r[ev.EXTENSIONS],
+            kind=kind,
+            build=build if kind else None,
+        )
+
+    return revive
+
+
 _PLAIN = fact_builder()
+_PLAIN_REVIVE = reviver(_PLAIN)
 
 
 def to_event(
-    backend: str, msg: Message, build: ev.FactBuilder | None = None, received_mono: float = 0.0
+    backend: str,
+    msg: Message,
+    build: ev.FactBuilder | None = None,
+    received_mono: float = 0.0,
+    revive: ev.Reviver | None = None,
 ) -> ev.Event:
     """The neutral event for one AMI event message; its fact is built when
     first read, by ``build`` (see :func:`fact_builder`; without it, each
-    channel's ``created_at`` is the event's receive time)."""
+    channel's ``created_at`` is the event's receive time). ``revive`` (see
+    :func:`reviver`, with the same builder) lets the hub keep the event's
+    text rather than the event once it is no longer fresh."""
+    if build is None:
+        build, revive = _PLAIN, _PLAIN_REVIVE
     g = msg.by_name.get
     channel = g("channel") or g("destchannel") or g("spyeechannel") or ""
     unique_id = g("uniqueid") or g("destuniqueid") or g("spyeeuniqueid") or ""
@@ -413,16 +459,19 @@ def to_event(
     name = msg.name
     kind = KINDS.get(name, "")
     text = msg.text
+    now = time.time()
     return ev.Event(
         backend,
         name,
-        msg.headers if text is None else HeaderText(text),
-        time.time(),
+        msg.headers if text is None else HeaderText(text, msg),
+        now,
         channel=channel,
         unique_id=unique_id,
         linked_id=linked_id,
         extensions=tuple(exts),
         kind=kind,
-        build=(build or _PLAIN) if kind else None,
+        build=build if kind else None,
         received_mono=received_mono,
+        compact=None if text is None else (text, now),
+        revive=revive,
     )
