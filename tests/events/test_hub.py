@@ -14,7 +14,6 @@ from telgate_server.api.events import encoded
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.events import to_event
 from telgate_server.events import facts as f
-from telgate_server.events import hub as hub_module
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, SubscriberTooSlow
 from telgate_server.events.model import BODY, DATA, SEQUENCE, Event, Record, record
@@ -292,10 +291,7 @@ def _ami_events(count: int) -> list[Event]:
     return [to_event("pbx", msgs[i % len(msgs)]) for i in range(count)]
 
 
-def test_records_out_of_the_fresh_window_are_untracked_tuples(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(hub_module, "FRESH", 5)
+def test_records_are_untracked_tuples_that_keep_the_events_text() -> None:
     encode = _CountingEncoder()
     hub = EventHub(encode)
     events = _ami_events(30)
@@ -306,10 +302,9 @@ def test_records_out_of_the_fresh_window_are_untracked_tuples(
     gc.collect()
     gc.collect()
     held = list(hub._buffer)
-    # Never encoded: the aged ones keep the event's text, not the event.
-    assert all(not isinstance(r[BODY], Event) for r in held[:-5])
-    assert all(isinstance(r[BODY], Event) for r in held[-5:])
-    assert not any(gc.is_tracked(r) for r in held[:-5])
+    # Never encoded: the records keep the event's text, not the event.
+    assert all(not isinstance(r[BODY], Event) for r in held)
+    assert not any(gc.is_tracked(r) for r in held)
     # A replay makes them again, each the event it was.
     sub, _ = hub.subscribe(EVERYTHING, after=0)
     got = [events_pb2.SubscribeResponse.FromString(d).events[0] for _, d in sub.take(100)]
@@ -318,22 +313,21 @@ def test_records_out_of_the_fresh_window_are_untracked_tuples(
     # Encoded once: the buffer now holds the bytes, another replay reuses them.
     gc.collect()
     gc.collect()
-    assert all(type(r[BODY]) is bytes and not gc.is_tracked(r) for r in list(hub._buffer)[:-5])
+    assert all(type(r[BODY]) is bytes and not gc.is_tracked(r) for r in hub._buffer)
     again, _ = hub.subscribe(EVERYTHING, after=0)
     assert [d for _, d in again.take(100)] == [encoded(e) for e in events]
     assert encode.encoded == list(range(1, 31))
 
 
-def test_a_lagging_live_subscriber_encodes_once_for_the_replays_too(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(hub_module, "FRESH", 5)
+def test_streams_taking_the_same_events_at_different_times_encode_them_once() -> None:
     encode = _CountingEncoder()
     hub = EventHub(encode)
     live, _ = hub.subscribe(EVERYTHING)
+    late, _ = hub.subscribe(EVERYTHING)
     for e in _ami_events(20):
         hub.publish(e)
     assert [s for s, _ in live.take(100)] == list(range(1, 21))
     replay, _ = hub.subscribe(EVERYTHING, after=0)
     assert [s for s, _ in replay.take(100)] == list(range(1, 21))
+    assert [s for s, _ in late.take(100)] == list(range(1, 21))
     assert encode.encoded == list(range(1, 21))

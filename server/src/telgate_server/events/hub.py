@@ -13,16 +13,16 @@ sequence from another epoch is told its position means nothing here.
 
 The hub keeps a :data:`~telgate_server.events.model.Record` tuple per event
 in the replay buffer and the subscriber queues: what filters read and the
-event's body. An event is encoded (by the ``encode`` function the api layer
-gives the hub) the first time a subscriber's stream takes it, once whatever
-the number of subscribers, and never while nobody who would receive it is
-subscribed. The body is the neutral Event while the record is among the
-latest ``FRESH`` (its bytes kept on it once encoded); older records in the
-buffer are rewritten with the bytes, or, never encoded, the event's compact
-form (strings and numbers it can be made again from), so the garbage
-collector stops tracking them. The buffer is bounded both by count and by
-the records' size (estimated from the raw fields, see Event.size_hint),
-whichever is hit first.
+event's body: its compact form (strings and numbers the backend makes the
+event again from: an AMI event's text), or the Event itself when it has
+none (the gateway's own events). An event is encoded (by the ``encode``
+function the api layer gives the hub) the first time a subscriber's stream
+takes it, once whatever the number of subscribers while it is in the replay
+buffer (whose record then holds the bytes), and never while nobody who would
+receive it is subscribed. Records are tuples of strings, numbers and bytes,
+which the garbage collector stops tracking. The buffer is bounded both by
+count and by the records' size (estimated from the raw fields, see
+Event.size_hint), whichever is hit first.
 
 Publishing is cheap with many subscribers: filters are indexed by their most
 selective list (linked id, unique id, exact channel, extension, type,
@@ -58,10 +58,6 @@ DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024
 # What a record costs beyond its event's bytes: the tuple, the strings
 # filters read (channel, ids), about.
 RECORD_OVERHEAD = 400
-# The latest this many records keep their Event (a live subscriber encodes
-# them from it, with what the backend already parsed); older ones are
-# rewritten as bytes or compact forms (see the module doc).
-FRESH = 1024
 
 
 def record_size(r: Record) -> int:
@@ -331,27 +327,25 @@ class EventHub:
         return len(self._subs)
 
     def encode(self, r: Record) -> bytes:
-        """The record's bytes, encoded now if they were not yet."""
+        """The record's bytes, encoded now if they were not yet (kept in the
+        replay buffer's record, where every other stream finds them)."""
         body = r[BODY]
         if type(body) is bytes:
             return body
         buffer = self._buffer
         at = r[SEQUENCE] - self.oldest_sequence  # its place in the buffer, if held
+        held = 0 <= at < len(buffer)
+        if held and type(data := buffer[at][BODY]) is bytes:
+            return data
         if isinstance(body, Event):
             data = body.encoded
             if data is None:
                 data = body.encoded = self._encode(body)
                 self.encoded_count += 1
-                if 0 <= at < len(buffer) - FRESH:
-                    buffer[at] = (r[SEQUENCE], data, *r[2:])
-            return data
-        # A compact form (an aged record): another stream may have encoded it since.
-        if 0 <= at < len(buffer) and type(held := buffer[at][BODY]) is bytes:
-            return held
-        event = self._revive(r)
-        data = self._encode(event)
-        self.encoded_count += 1
-        if 0 <= at < len(buffer):
+        else:
+            data = self._encode(self._revive(r))
+            self.encoded_count += 1
+        if held:
             buffer[at] = (r[SEQUENCE], data, *r[2:])
         return data
 
@@ -362,23 +356,17 @@ class EventHub:
         event.epoch = self.epoch
         return event
 
-    def _age(self) -> None:
-        """Rewrites the record that just stopped being fresh (see FRESH)."""
-        buffer = self._buffer
-        at = -FRESH - 1
-        r = buffer[at]
-        event = r[BODY]
-        if not isinstance(event, Event):
-            return
-        data = event.encoded
-        if data is not None:
-            buffer[at] = (r[SEQUENCE], data, *r[2:])
-        elif event.compact is not None and event.revive is not None:
-            rid = self._reviver_ids.get(event.revive)
-            if rid is None:
-                rid = self._reviver_ids[event.revive] = len(self._revivers)
-                self._revivers.append(event.revive)
-            buffer[at] = (r[SEQUENCE], (rid, *event.compact), *r[2:])
+    def _body(self, event: Event) -> object:
+        """What a record keeps of the event: its compact form, with the number
+        of its reviver, when it has one; else the event."""
+        compact, revive = event.compact, event.revive
+        if compact is None or revive is None:
+            return event
+        rid = self._reviver_ids.get(revive)
+        if rid is None:
+            rid = self._reviver_ids[revive] = len(self._revivers)
+            self._revivers.append(revive)
+        return (rid, *compact)
 
     def publish(self, event: Event) -> None:
         """Numbers the event, keeps it for resume and queues it for every
@@ -386,14 +374,12 @@ class EventHub:
         seq = self.last_sequence = self.last_sequence + 1
         event.sequence = seq
         event.epoch = self.epoch
-        r = record(event)
+        r = record(event, self._body(event))
         buffer = self._buffer
         buffer.append(r)
         self._buffer_bytes += record_size(r)
         while len(buffer) > self.replay_size or self._buffer_bytes > self.replay_bytes:
             self._buffer_bytes -= record_size(buffer.popleft())
-        if len(buffer) > FRESH:
-            self._age()
 
         for sub in self._firehose:
             sub.push(r)

@@ -137,8 +137,8 @@ class Event:
         # What the event can be made again from (strings and numbers only:
         # e.g. an AMI event's text and receive time) by ``revive``, given
         # the record (name, kind, correlation keys...). The hub keeps that
-        # rather than the event once it is no longer fresh. Dropped when the
-        # payload is replaced (the fact would no longer be the one rebuilt).
+        # rather than the event. Dropped when the payload is replaced (the
+        # fact would no longer be the one rebuilt).
         self.compact = compact if revive is not None else None
         self.revive = revive if compact is not None else None
         # Its bytes as the API sends them, once encoded (set by the hub).
@@ -196,14 +196,13 @@ class EventSink(Protocol):
 
 
 # A published event as the hub keeps it: its sequence, its body, what
-# filters read, and its size (about). The body is the neutral Event while
-# fresh; once the event is older than the hub's freshness window, its bytes
-# if it was encoded, else its compact form (see Event.compact) when it has
-# one. A plain tuple of strings, ints, bytes and tuples of those, which the
-# garbage collector stops tracking once it has seen it: a replay buffer of
-# 50,000 Event objects (five to seven tracked objects each, with the parsed
-# message and the fact) made young collections of 25-70 ms; aged records
-# cost it nothing.
+# filters read, and its size (about). The body is the event's compact form
+# (see Event.compact) with its reviver's number, the Event itself when it
+# has none, and its bytes once encoded. A plain tuple of strings, ints,
+# floats, bytes and tuples of those, which the garbage collector stops
+# tracking once it has seen it: a replay buffer of 50,000 Event objects
+# (five to seven tracked objects each, with the parsed message and the
+# fact) made young collections of 25-70 ms; records cost it nothing.
 Body = Any
 Record = tuple[int, Body, str, str, str, str, str, str, tuple[str, ...], int]
 SEQUENCE: Final = 0
@@ -221,11 +220,12 @@ Delivered = tuple[int, bytes]
 DATA: Final = 1
 
 
-def record(event: Event) -> Record:
-    """The record of a published (numbered) event, its body the event itself."""
+def record(event: Event, body: Body = None) -> Record:
+    """The record of a published (numbered) event (``body``: see Record;
+    default: the event itself)."""
     return (
         event.sequence,
-        event,
+        event if body is None else body,
         event.backend,
         event.name,
         event.kind,

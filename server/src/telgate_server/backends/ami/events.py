@@ -44,17 +44,13 @@ def originate_outcome(msg: Message) -> OriginateOutcome:
 
 
 class HeaderText(ev.LazyFields):
-    """The raw fields of an AMI event, kept as its text until first read.
+    """The raw fields of an AMI event, kept as its text until first read
+    (then split once: the fact builder and the encoder both read them)."""
 
-    It also keeps the parsed message the backend read the event from, until
-    the event is encoded (the hub then lets the event go): the fact is built
-    from it without parsing the text again."""
+    __slots__ = ("_pairs", "text")
 
-    __slots__ = ("_pairs", "msg", "text")
-
-    def __init__(self, text: str, msg: Message | None = None) -> None:
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.msg = msg
         self._pairs: list[ev.Field] | None = None
 
     def pairs(self) -> list[ev.Field]:
@@ -390,10 +386,7 @@ def fact_builder(first_seen: FirstSeen | None = None) -> ev.FactBuilder:
 
     def build(event: ev.Event) -> f.Fact | None:
         fields = event.fields
-        if isinstance(fields, HeaderText):
-            msg = fields.msg or Message(fields.pairs())
-        else:
-            msg = Message(list(fields))
+        msg = Message(fields.pairs() if isinstance(fields, HeaderText) else list(fields))
         return typed_fact(msg, event.received_at, first_seen)
 
     return build
@@ -402,7 +395,7 @@ def fact_builder(first_seen: FirstSeen | None = None) -> ev.FactBuilder:
 def reviver(build: ev.FactBuilder) -> ev.Reviver:
     """Makes an AMI event again from its hub record, whose body is its
     compact form (``rid, text, received_at``): the hub keeps that rather
-    than the event once it is no longer fresh."""
+    than the event."""
 
     def revive(r: ev.Record) -> ev.Event:
         _, text, received_at = r[ev.BODY]
@@ -438,7 +431,7 @@ def to_event(
     first read, by ``build`` (see :func:`fact_builder`; without it, each
     channel's ``created_at`` is the event's receive time). ``revive`` (see
     :func:`reviver`, with the same builder) lets the hub keep the event's
-    text rather than the event once it is no longer fresh."""
+    text rather than the event."""
     if build is None:
         build, revive = _PLAIN, _PLAIN_REVIVE
     g = msg.by_name.get
@@ -463,7 +456,7 @@ def to_event(
     return ev.Event(
         backend,
         name,
-        msg.headers if text is None else HeaderText(text, msg),
+        msg.headers if text is None else HeaderText(text),
         now,
         channel=channel,
         unique_id=unique_id,
