@@ -9,21 +9,23 @@ PY_OUT := clients/python/src
 DEMO_AMI_PORT ?= 5038
 DEMO_GRPC ?= 127.0.0.1:50051
 
-.PHONY: help venv test-deps proto proto-check lint test check demo sim serve bench simdiff clean
+.PHONY: help venv test-deps proto proto-check lint test test-docker image check demo sim serve bench simdiff clean
 
 help:
 	@echo "make demo   - set up, start the AMI simulator and the gateway on $(DEMO_GRPC)"
 	@echo "make test   - set up and run every test"
-	@echo "make check  - proto drift, buf lint, ruff, mypy"
+	@echo "make check  - proto drift, buf lint, ruff, mypy, hadolint"
+	@echo "make test-docker - only the container test (a private dockerd builds and runs the image)"
 	@echo "make proto  - regenerate all generated code from proto/"
 	@echo "make bench  - benchmarks (figures printed)"
 	@echo "make simdiff - the simulator against the real Asterisk lab, scenario by scenario (~10 min)"
 
 venv: $(VENV)/.stamp
 
-# Debian packages the tests need (MariaDB for the CDR backfill tests); installs
-# only what is missing, and needs root (CI runs as root) when anything is.
-TEST_DEBS := mariadb-server
+# Debian packages the tests need (MariaDB for the CDR backfill tests; docker.io
+# and debootstrap for the container test, tests/container); installs only what
+# is missing, and needs root (CI runs as root) when anything is.
+TEST_DEBS := mariadb-server docker.io debootstrap
 test-deps:
 	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "test-deps: $(TEST_DEBS) installed"; exit 0; fi; \
@@ -59,11 +61,20 @@ lint: venv
 	$(BIN)/ruff check server tests clients/python/examples bench
 	$(BIN)/ruff format --check server tests clients/python/examples bench
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile tests/container/base.Dockerfile
 
 check: proto-check lint
 
 test: venv test-deps
 	$(BIN)/pytest -q
+
+# Only the container test: a private dockerd builds and runs the image (root).
+test-docker: venv test-deps
+	$(BIN)/pytest -q -m docker -s
+
+# The image, with the machine's own docker (BASE=... for another base image).
+image:
+	docker build $(if $(BASE),--build-arg BASE=$(BASE)) -t telgate .
 
 sim: venv
 	$(BIN)/telgate-sim --port $(DEMO_AMI_PORT) --traffic
@@ -77,6 +88,7 @@ demo: venv
 bench: venv
 	$(PY) bench/bench_codec.py
 	$(PY) bench/bench_events.py
+	$(PY) bench/bench_gateway.py
 	$(PY) bench/bench_grpc_writes.py
 	$(PY) bench/bench_host.py
 	$(PY) bench/bench_cdr.py

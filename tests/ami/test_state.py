@@ -85,7 +85,7 @@ def test_typed_payloads_from_a_real_call() -> None:
         assert kind in kinds, kind
     result = next(e.payload for e in events if e.kind == "originate_result")
     assert isinstance(result, f.OriginateResult)
-    assert result.outcome is OriginateOutcome.ANSWERED and result.reason_code == 4
+    assert result.outcome is OriginateOutcome.ANSWERED and result.ami_reason == 4
     hangup = next(e.payload for e in events if e.kind == "channel_hung_up")
     assert isinstance(hangup, f.ChannelHungUp)
     assert (hangup.cause, hangup.cause_text) == (16, "Normal Clearing")

@@ -46,7 +46,7 @@ def test_queue_member_and_agent_events_are_typed() -> None:
     assert paused.queue == "support"
     assert paused.member.interface == "Local/203@phones/n"
     assert paused.member.paused and paused.member.paused_reason == "lunch break"
-    assert paused.member.status == queues_pb2.MEMBER_STATUS_NOT_IN_USE
+    assert paused.member.status == queues_pb2.MEMBER_STATUS_AVAILABLE
     call: dict[str, events_pb2.Event] = {}
     for m in _events("21-queue-call"):
         call.setdefault(m.name, convert.event(to_event("pbx", m)))

@@ -154,7 +154,7 @@ def test_the_gateways_own_facts() -> None:
 
 
 def test_neutral_enums_and_unset_values() -> None:
-    result = f.OriginateResult(outcome=OriginateOutcome.BUSY, reason_code=5, context="phones")
+    result = f.OriginateResult(outcome=OriginateOutcome.BUSY, ami_reason=5, context="phones")
     got = _same(_event([], result)).originate_result
     assert got.outcome == calls_pb2.ORIGINATE_OUTCOME_BUSY
     assert got.destination.context == "phones" and not got.HasField("caller_id")

@@ -82,7 +82,9 @@ async def test_blind_transfer(pbx_channel: grpc.aio.Channel) -> None:
         calls_pb2.TransferRequest(
             type=calls_pb2.TRANSFER_TYPE_BLIND,
             channel=common_pb2.ChannelRef(unique_id=call.unique_id),
-            destination=common_pb2.DialplanLocation(context="from-internal", extension="203"),
+            destination=common_pb2.Destination(
+                extension=common_pb2.ExtensionDestination(context="from-internal", extension="203")
+            ),
         )
     )
     await everything.wait_for(has("blind_transfer"))
@@ -107,7 +109,9 @@ async def test_redirect_moves_a_channel(pbx_channel: grpc.aio.Channel) -> None:
         calls_pb2.TransferRequest(
             type=calls_pb2.TRANSFER_TYPE_REDIRECT,
             channel=common_pb2.ChannelRef(name=remote),
-            destination=common_pb2.DialplanLocation(context="from-internal", extension="203"),
+            destination=common_pb2.Destination(
+                extension=common_pb2.ExtensionDestination(context="from-internal", extension="203")
+            ),
         )
     )
     await dials.wait_for(
@@ -119,7 +123,9 @@ async def test_redirect_moves_a_channel(pbx_channel: grpc.aio.Channel) -> None:
 
 async def test_transfer_errors(channel: grpc.aio.Channel) -> None:
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
-    dest = common_pb2.DialplanLocation(context="from-internal", extension="203")
+    dest = common_pb2.Destination(
+        extension=common_pb2.ExtensionDestination(context="from-internal", extension="203")
+    )
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await calls.Transfer(
             calls_pb2.TransferRequest(

@@ -14,7 +14,9 @@ from telgate.v1 import calls_pb2, calls_pb2_grpc, common_pb2, events_pb2
 
 from tests.integration.test_ami_features import bridged_call, channel_named, has, subscribe
 
-TARGET = common_pb2.DialplanLocation(context="from-internal", extension="203")
+TARGET = common_pb2.Destination(
+    extension=common_pb2.ExtensionDestination(context="from-internal", extension="203")
+)
 
 
 def _payloads(events: list[events_pb2.Event], kind: str) -> list[events_pb2.Event]:

@@ -45,7 +45,9 @@ def originate_request(
 ) -> calls_pb2.OriginateRequest:
     return calls_pb2.OriginateRequest(
         endpoint=endpoint,
-        extension=common_pb2.DialplanLocation(context="from-internal", extension=exten),
+        destination=common_pb2.Destination(
+            extension=common_pb2.ExtensionDestination(context="from-internal", extension=exten)
+        ),
         **kw,  # type: ignore[arg-type]
     )
 

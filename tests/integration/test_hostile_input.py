@@ -133,7 +133,9 @@ async def test_dialplan_expressions_in_any_field_that_places_or_moves_a_call_are
                 calls_pb2.TransferRequest(
                     type=calls_pb2.TRANSFER_TYPE_REDIRECT,
                     channel=common_pb2.ChannelRef(name="PJSIP/201-00000001"),
-                    destination=common_pb2.DialplanLocation(context="phones", extension=expr),
+                    destination=common_pb2.Destination(
+                        extension=common_pb2.ExtensionDestination(context="phones", extension=expr)
+                    ),
                 )
             ),
         ),

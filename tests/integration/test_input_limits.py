@@ -25,6 +25,7 @@ from telgate.v1 import (
     events_pb2,
     events_pb2_grpc,
 )
+from telgate_server.api import paging
 from telgate_server.api.validation import limit_of
 from telgate_server.app import Gateway
 from telgate_server.events import model as ev
@@ -268,13 +269,15 @@ async def test_attended_transfer_with_a_line_break_sends_nothing(
                 calls_pb2.TransferRequest(
                     type=calls_pb2.TRANSFER_TYPE_ATTENDED,
                     channel=common_pb2.ChannelRef(unique_id=call.unique_id),
-                    destination=common_pb2.DialplanLocation(context=context, extension="203"),
+                    destination=common_pb2.Destination(
+                        extension=common_pb2.ExtensionDestination(context=context, extension="203")
+                    ),
                 )
             )
             raise AssertionError("the transfer was accepted")
         except grpc.aio.AioRpcError as exc:
             assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
-            assert "destination.context" in (exc.details() or "")
+            assert "destination.extension.context" in (exc.details() or "")
     await mark(channel)
     # Neither Setvar TRANSFER_EXTEN nor Atxfer reached the PBX.
     assert actions_since(sim, before) == []
@@ -347,8 +350,10 @@ async def test_page_tokens_and_cursors_out_of_range_are_invalid_argument(
     gateway: Gateway, channel: grpc.aio.Channel
 ) -> None:
     cdrs = cdrs_pb2_grpc.CdrServiceStub(channel)
+    walk = paging.read(cdrs_pb2.ListCdrsRequest())
     bad_tokens = [
-        base64.urlsafe_b64encode(f"c:{1 << 63}".encode()).decode(),
+        walk.token_after(paging.number_key(1 << 63)),
+        walk.token_after(paging.text_key("c:1")),
         base64.urlsafe_b64encode(f"c:{10**40}".encode()).decode(),
         base64.urlsafe_b64encode(b"c:-1").decode(),
         base64.urlsafe_b64encode(b"o:5").decode(),
@@ -362,7 +367,7 @@ async def test_page_tokens_and_cursors_out_of_range_are_invalid_argument(
         except grpc.aio.AioRpcError as exc:
             assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT, (token, exc)
             assert "page_token" in (exc.details() or "")
-    largest = base64.urlsafe_b64encode(f"c:{(1 << 63) - 1}".encode()).decode()
+    largest = walk.token_after(paging.number_key(paging.MAX_POSITION))
     assert list((await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest(page_token=largest))).cdrs) == []
     stream = cdrs.StreamCdrs(cdrs_pb2.StreamCdrsRequest(after_cursor=(1 << 64) - 1))
     try:
@@ -372,12 +377,13 @@ async def test_page_tokens_and_cursors_out_of_range_are_invalid_argument(
         assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "after_cursor" in (exc.details() or "")
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
-    overflow = base64.urlsafe_b64encode(f"o:{1 << 64}".encode()).decode()
+    # A CDR token is no position in the channel list.
     try:
-        await calls.ListChannels(calls_pb2.ListChannelsRequest(page_token=overflow))
+        await calls.ListChannels(calls_pb2.ListChannelsRequest(page_token=largest))
         raise AssertionError("accepted")
     except grpc.aio.AioRpcError as exc:
         assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "other filters" in (exc.details() or "")
 
 
 # -- event batches bounded in bytes ---------------------------------------------

@@ -19,6 +19,7 @@ from telgate.v1 import (
 )
 from telgate_server.app import Gateway
 from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.gateway.backend import CHANNELS
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.ami.scripted_server import ScriptedAmiServer
@@ -86,8 +87,8 @@ async def test_dropped_socket_fails_in_flight_then_reconnects_and_rereads_state(
     events = events_pb2_grpc.EventServiceStub(channel)
     # A live call the gateway must still know about after the reconnect.
     answer = await calls.Originate(originate_request("Local/203@phones", exten="204"))
-    backend = gateway.registry.get("pbx")
-    await _until(lambda: len(backend.list_channels()) == 4)
+    _, live = gateway.registry.part("pbx", CHANNELS, "ListChannels")
+    await _until(lambda: len(live.list_channels()) == 4)
 
     reader = EventReader(
         events.Subscribe(

@@ -93,7 +93,11 @@ async def run(args: argparse.Namespace) -> int:
         answer = await calls.Originate(
             calls_pb2.OriginateRequest(
                 endpoint=args.endpoint,
-                extension=common_pb2.DialplanLocation(context=args.context, extension=args.exten),
+                destination=common_pb2.Destination(
+                    extension=common_pb2.ExtensionDestination(
+                        context=args.context, extension=args.exten
+                    )
+                ),
                 caller_id=common_pb2.CallerId(number="201", name="telgate example"),
                 request_id=args.request_id,
             ),

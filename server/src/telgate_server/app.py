@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -44,23 +45,29 @@ from telgate_server.api.supervision import SupervisionServicer
 from telgate_server.auth.listen import check_listen
 from telgate_server.auth.policy import AccessPolicy
 from telgate_server.auth.tls import ServerCertificates
-from telgate_server.backends.ami.backend import AmiBackend
-from telgate_server.backends.ami.cdr_backfill import build_backfill
+from telgate_server.backends.kinds import BackendDeps, build_backend
 from telgate_server.cdr.continuity import CdrContinuity
-from telgate_server.cdr.ingest import CdrIngest, CdrSource
+from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.retention import Retention
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
-from telgate_server.config import AmiBackendConfig, Settings
+from telgate_server.config import Settings
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
-from telgate_server.gateway.backend import Backend, BackendRegistry
+from telgate_server.gateway.backend import CDRS, EVENTS, Backend, BackendRegistry, part_of
 from telgate_server.gateway.model import LinkState, LinkStatus
+from telgate_server.ops.drain import Drain
+from telgate_server.ops.http import MetricsServer
+from telgate_server.ops.interceptor import OpsInterceptor, default_positions
+from telgate_server.ops.metrics import GatewayMetrics
 from telgate_server.settings_strict import ConfigError
 
 log = logging.getLogger("telgate")
+
+# Streams ended by a shutdown get at least this long to send their status.
+STREAM_END_WAIT = 0.5
 
 
 SERVICE_NAMES = [
@@ -81,12 +88,6 @@ SERVICE_NAMES = [
 def backend_health_name(name: str) -> str:
     """The grpc.health.v1 service name that reports one backend's link."""
     return f"telgate.backend.{name}"
-
-
-def build_backend(
-    name: str, config: AmiBackendConfig, events: ev.EventSink, settings: Settings
-) -> Backend:
-    return AmiBackend(name, config, events, request_id_ttl=settings.server.request_id_ttl)
 
 
 def link_event(backend: str, status: LinkStatus) -> ev.Event:
@@ -111,7 +112,9 @@ def link_event(backend: str, status: LinkStatus) -> ev.Event:
 class Gateway:
     """The running gateway: backends, hub and gRPC server in one event loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, backends: Mapping[str, Backend] | None = None) -> None:
+        """``backends``: built elsewhere (tests, embedding) instead of from
+        ``settings.backends`` by the factory table (backends/kinds.py)."""
         self.settings = settings
         self.hub = EventHub(
             encoder(settings.events.max_message_bytes),
@@ -119,12 +122,19 @@ class Gateway:
             replay_size=settings.events.replay_buffer,
             replay_bytes=settings.events.replay_buffer_bytes,
         )
-        backends = {
-            name: build_backend(name, cfg, self.hub, settings)
-            for name, cfg in settings.backends.items()
-        }
-        self.registry = BackendRegistry(backends, settings.default_backend_name)
-        # Link events first: subscribers hear of a change before anything it causes.
+        if backends is None:
+            deps = BackendDeps(self.hub, request_id_ttl=settings.server.request_id_ttl)
+            backends = {
+                name: build_backend(name, cfg, deps) for name, cfg in settings.backends.items()
+            }
+        for backend in backends.values():
+            if (source := part_of(backend, EVENTS)) is not None:
+                source.on_event(self.hub.publish)
+        self.registry = BackendRegistry(
+            dict(backends), settings.default_backend or next(iter(backends), None)
+        )
+        # The gateway says when a backend's link changes (whatever its kind);
+        # first, so subscribers hear of a change before anything it causes.
         for backend in backends.values():
             backend.on_status(functools.partial(self._publish_link, backend.name))
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
@@ -149,17 +159,11 @@ class Gateway:
         self.cdr_continuity: list[CdrContinuity] = []
         if cdr.enabled:
             for name, backend in backends.items():
-                if isinstance(backend, CdrSource):
-                    config = settings.backends[name]
+                if (cdrs := part_of(backend, CDRS)) is not None:
                     continuity = CdrContinuity(
-                        name,
-                        self.cdr_store,
-                        self.cdr_ingest,
-                        backfill=build_backfill(name, config.cdr_backfill, config.timezone)
-                        if config.cdr_backfill is not None
-                        else None,
+                        name, self.cdr_store, self.cdr_ingest, backfill=cdrs.cdr_backfill()
                     )
-                    backend.on_cdr(continuity.submit)
+                    cdrs.on_cdr(continuity.submit)
                     backend.on_status(continuity.on_status)
                     self.cdr_continuity.append(continuity)
         # Tokens and certificate files are read now: a wrong one stops the
@@ -168,9 +172,22 @@ class Gateway:
         redact_metadata_logs()
         tls = settings.server.tls
         self.certificates = ServerCertificates(tls) if tls is not None else None
-        # No interceptor at all when nobody is configured (anonymous, loopback).
-        # The decoding one outermost: it only swaps the request deserializer.
-        interceptors: list[grpc.aio.ServerInterceptor] = [DecodeInterceptor()]
+        # Outermost the one that logs, counts and drains every call (it sees
+        # the inner ones' refusals); then decoding, which only swaps the
+        # request deserializer; authentication only when callers are configured.
+        self.metrics = GatewayMetrics()
+        self.drain = Drain()
+        self.metrics_server: MetricsServer | None = None
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            OpsInterceptor(
+                self.metrics,
+                self._caller,
+                self.drain,
+                default_positions(self.hub),
+                log_rpcs=settings.log_rpcs,
+            ),
+            DecodeInterceptor(),
+        ]
         if self.access.enabled:
             interceptors.append(AuthInterceptor(self.access))
         self.server = grpc.aio.server(interceptors=interceptors)
@@ -285,11 +302,22 @@ class Gateway:
             self.port = s.add_insecure_port(address)
         if not self.port:
             raise OSError(f"cannot listen on {address}")
+        self.metrics.watch(
+            self.registry,
+            self.hub,
+            self.streams,
+            self.cdr_ingest if self.settings.cdr.enabled else None,
+            self.cdr_continuity,
+        )
+        if self.settings.metrics.listen:
+            self.metrics_server = MetricsServer(self.metrics.registry)
+            await self.metrics_server.start(self.settings.metrics.listen)
         for backend in self.registry.all():
             await self.health.set(
                 backend_health_name(backend.name), health_pb2.HealthCheckResponse.NOT_SERVING
             )
             backend.on_status(functools.partial(self._serve_health, backend))
+            backend.on_status(functools.partial(self.metrics.link_status, backend.name))
             await backend.start()
         await s.start()
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
@@ -325,10 +353,22 @@ class Gateway:
             self.certificates.reload()
 
     async def stop(self, grace: float = 1.0) -> None:
+        """The shutdown sequence (README "Stopping"): health NOT_SERVING and
+        new calls refused; open Subscribe / StreamCdrs streams end with
+        UNAVAILABLE and their resume position; running calls get ``grace``
+        seconds; the backends stop (AMI Logoff); queued CDRs are committed and
+        the store closed."""
+        self.drain.begin()
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
+        if not await self.drain.wait(max(grace, STREAM_END_WAIT)):
+            log.warning("%d streams did not end in time; cancelled", self.drain.open_streams)
+        # At least a moment, so the statuses just given reach their clients
+        # before the server cancels what is left.
+        await self.server.stop(max(grace, STREAM_END_WAIT))
         for backend in self.registry.all():
             await backend.stop()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
         if self.settings.cdr.enabled:
             # After the backends: no new CDRs; commit the queued ones, then close.
             await self.cdr_retention.stop()

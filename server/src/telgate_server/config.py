@@ -10,10 +10,18 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -90,6 +98,9 @@ class CdrBackfillConfig(StrictModel):
         return self.password.get_secret_value() if self.password is not None else ""
 
 
+_CONTEXT_NAME = re.compile(r"^[A-Za-z0-9_\-+.]{1,79}$")
+
+
 class AmiBackendConfig(StrictModel):
     """One Asterisk / Issabel PBX reached over AMI."""
 
@@ -127,6 +138,31 @@ class AmiBackendConfig(StrictModel):
     # The PBX's own CDR records, to backfill what was missed while not
     # connected; unset: a gap notice says which window may be missing.
     cdr_backfill: CdrBackfillConfig | None = None
+    # A destination that is a number on a route: `routes` names the dialplan
+    # context of each route, `outbound_context` the default route's (an empty
+    # route). A route with no context here is refused (FAILED_PRECONDITION).
+    outbound_context: str | None = None
+    routes: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("outbound_context")
+    @classmethod
+    def _context_name(cls, value: str | None) -> str | None:
+        if value is not None and not _CONTEXT_NAME.match(value):
+            raise ValueError("is not a dialplan context name (letters, digits, _-+.; 1-79)")
+        return value
+
+    @field_validator("routes")
+    @classmethod
+    def _route_contexts(cls, value: dict[str, str]) -> dict[str, str]:
+        for route, context in value.items():
+            if not route or len(route) > 64 or not route.isprintable():
+                raise ValueError("a route name is 1-64 printable characters")
+            if not _CONTEXT_NAME.match(context):
+                raise ValueError(
+                    f"route {route[:40]!r}: not a dialplan context name (letters, digits, "
+                    "_-+.; 1-79)"
+                )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -158,7 +194,33 @@ class AmiBackendConfig(StrictModel):
         return f"{self.host}:{self.port}"
 
 
-BackendConfig = AmiBackendConfig
+# A backend section without `kind` is an AMI one: the only kind there was
+# before backends became a tagged union, so existing files keep working.
+DEFAULT_BACKEND_KIND = "ami"
+
+
+def _kind_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return str(value.get("kind", DEFAULT_BACKEND_KIND))
+    return getattr(value, "kind", None)
+
+
+# Backends are a tagged union on `kind`: each kind's section is validated by
+# its own model alone. A new kind of switch adds its model to BACKEND_MODELS
+# and to the union (`| Annotated[SimotelBackendConfig, Tag("simotel")]`), and
+# its factory to backends/__init__.py; app.py and the servicers stay as they are.
+BACKEND_MODELS: tuple[type[StrictModel], ...] = (AmiBackendConfig,)
+BACKEND_KINDS: tuple[str, ...] = tuple(
+    get_args(model.model_fields["kind"].annotation)[0] for model in BACKEND_MODELS
+)
+BackendConfig = Annotated[
+    Annotated[AmiBackendConfig, Tag("ami")],
+    Discriminator(
+        _kind_of,
+        custom_error_type="backend_kind",
+        custom_error_message=("unknown `kind`; the known kinds are: " + ", ".join(BACKEND_KINDS)),
+    ),
+]
 
 
 class ServerConfig(StrictModel):
@@ -271,6 +333,32 @@ class CdrConfig(StrictModel):
         return self.data_dir / self.database
 
 
+class MetricsConfig(StrictModel):
+    """Prometheus metrics over HTTP (README "Metrics")."""
+
+    # host:port of the metrics listener (GET /metrics); empty: no listener.
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        _, sep, port = value.rpartition(":")
+        if value and (not sep or not port.isdigit() or int(port) > 65535):
+            raise ValueError("must be host:port (e.g. 127.0.0.1:9464), or empty for none")
+        return value
+
+
+class ShutdownConfig(StrictModel):
+    """What SIGTERM does (README "Stopping")."""
+
+    # Unary calls still running when the shutdown begins get this long to finish.
+    grace: float = Field(default=5.0, ge=0)
+    # The whole shutdown (streams ended, calls finished, AMI Logoff, CDRs
+    # committed) may take this long; then the process exits at once (code 1),
+    # as it does on a second SIGTERM.
+    timeout: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """The whole configuration."""
 
@@ -287,6 +375,13 @@ class Settings(BaseSettings):
     # RPCs with an empty `backend` go here; the first backend when unset.
     default_backend: str | None = None
     log_level: str = "INFO"
+    # "json" (one object per line), "text", or "auto": text on a terminal, else JSON.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # One INFO line per call (method, status, duration, caller; health and
+    # reflection at DEBUG).
+    log_rpcs: bool = True
+    metrics: MetricsConfig = MetricsConfig()
+    shutdown: ShutdownConfig = ShutdownConfig()
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:
@@ -345,4 +440,4 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     try:
         return Settings(**_merge(data, overrides))
     except ValidationError as exc:
-        raise ConfigError(describe(exc)) from None
+        raise ConfigError(describe(exc, tags=BACKEND_KINDS)) from None

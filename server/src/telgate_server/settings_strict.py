@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import tomllib
 import types
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -24,6 +24,7 @@ RESERVED_ENV = frozenset(
         "TELGATE_SHARED",
         "TELGATE_SKIP_REAL_ASTERISK",
         "TELGATE_SKIP_MARIADB",
+        "TELGATE_SKIP_DOCKER",
     }
 )
 
@@ -41,6 +42,8 @@ class ConfigError(ValueError):
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The BaseModel classes a field's type leads to (through Optional, unions)."""
     origin = get_origin(annotation)
+    if origin is Annotated:
+        return _models_in(get_args(annotation)[0])
     if origin in (Union, types.UnionType):
         return [m for arg in get_args(annotation) for m in _models_in(arg)]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -64,12 +67,11 @@ def _unknown_path(model: type[BaseModel], parts: list[str]) -> str | None:
         models = _models_in(get_args(annotation)[1])
         if len(rest) == 1:
             return None
-        for sub in models:
-            missing = _unknown_path(sub, rest[1:])
-            if missing is None:
-                return None
-            return f"{head}.{rest[0]}.{missing}"
-        return f"{head}.{rest[0]}.{rest[1]}"
+        # A tagged union (backends): a setting of any of its models.
+        misses = [_unknown_path(sub, rest[1:]) for sub in models]
+        if None in misses:
+            return None
+        return f"{head}.{rest[0]}.{misses[0] if misses else rest[1]}"
     models = _models_in(annotation)
     for sub in models:
         missing = _unknown_path(sub, rest)
@@ -97,11 +99,14 @@ def check_environment(settings: type[BaseModel], environ: Mapping[str, str]) -> 
         raise ConfigError("unknown environment variable: " + "; ".join(unknown))
 
 
-def describe(exc: ValidationError, prefix: str = "") -> str:
-    """One line per error: where, and what is wrong; never the value given."""
+def describe(exc: ValidationError, prefix: str = "", tags: Collection[str] = ()) -> str:
+    """One line per error: where, and what is wrong; never the value given.
+    ``tags`` are the tags of tagged unions, which pydantic puts in an error's
+    place and a settings file never has (`backends.pbx.ami.port`)."""
     lines = []
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
-        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        loc = [p for i, p in enumerate(error["loc"]) if not (i and p in tags)]
+        where = ".".join(str(p) for p in loc) or "(top level)"
         if prefix:
             where = f"{prefix}.{where}" if error["loc"] else prefix
         if error["type"] == "extra_forbidden":

@@ -9,7 +9,7 @@ from telgate.v1 import backends_pb2, backends_pb2_grpc
 
 from telgate_server.api import convert
 from telgate_server.api.status import unary
-from telgate_server.gateway.backend import Backend, BackendRegistry
+from telgate_server.gateway.backend import Backend, BackendRegistry, capabilities
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -23,7 +23,7 @@ class BackendServicer(backends_pb2_grpc.BackendServiceServicer):
             name=b.name,
             kind=b.kind,
             status=b.status,
-            capabilities=b.capabilities,
+            capabilities=capabilities(b),
             address=b.address,
             is_default=b.name == self.registry.default,
         )

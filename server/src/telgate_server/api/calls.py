@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from telgate.v1 import calls_pb2, calls_pb2_grpc
+from telgate.v1 import calls_pb2, calls_pb2_grpc, common_pb2
 
 from telgate_server import errors
 from telgate_server.api import convert, paging, validation
 from telgate_server.api.callers import CallerOf, nobody
 from telgate_server.api.status import unary
 from telgate_server.config import OriginateConfig
-from telgate_server.gateway.backend import BackendRegistry
-from telgate_server.gateway.model import Capability, OriginateParams, TransferKind
+from telgate_server.gateway.backend import CALLS, CHANNELS, DTMF, TRANSFERS, BackendRegistry
+from telgate_server.gateway.model import OriginateParams, TransferKind
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -27,28 +27,21 @@ def originate_params(
 ) -> OriginateParams:
     """Validated neutral parameters from an OriginateRequest: the application
     allow-list and the variable rule (api/validation.py) included."""
-    dest = req.WhichOneof("destination")
-    if dest is None:
+    which = req.WhichOneof("target")
+    if which is None:
         raise errors.InvalidArgument(
-            "destination is required: set extension (context, extension) or application",
+            "destination is required: an extension in a context or a number on a route "
+            "(or, instead, an application)",
             metadata={"field": "destination"},
         )
-    if dest == "extension" and not req.extension.extension:
+    if which == "application" and not req.application.name:
         raise errors.InvalidArgument(
-            "destination.extension.extension is required", metadata={"field": "extension"}
+            "application.name is required", metadata={"field": "application.name"}
         )
-    if dest == "application" and not req.application.name:
-        raise errors.InvalidArgument(
-            "destination.application.name is required", metadata={"field": "application"}
-        )
-    if dest == "extension" and req.extension.priority < 0:
-        raise errors.InvalidArgument(
-            "destination.extension.priority must not be negative",
-            metadata={"field": "extension.priority"},
-        )
+    destination = convert.destination(req.destination) if which == "destination" else None
     validation.check_originate(
-        application=req.application.name if dest == "application" else "",
-        data=req.application.data if dest == "application" else "",
+        application=req.application.name if which == "application" else "",
+        data=req.application.data if which == "application" else "",
         variables=sorted(req.variables.items()),
         config=config or OriginateConfig(),
         texts=(
@@ -56,8 +49,7 @@ def originate_params(
             ("caller_id.number", req.caller_id.number),
             ("caller_id.name", req.caller_id.name),
             ("account_code", req.account_code),
-            ("extension.context", req.extension.context),
-            ("extension.extension", req.extension.extension),
+            *destination_texts("destination", req.destination),
         ),
     )
     timeout = None
@@ -70,11 +62,9 @@ def originate_params(
             )
     return OriginateParams(
         endpoint=req.endpoint,
-        context=req.extension.context,
-        exten=req.extension.extension,
-        priority=req.extension.priority or 1,
-        application=req.application.name,
-        application_data=req.application.data,
+        destination=destination,
+        application=req.application.name if which == "application" else "",
+        application_data=req.application.data if which == "application" else "",
         caller_num=req.caller_id.number,
         caller_name=req.caller_id.name,
         variables=tuple(sorted(req.variables.items())),
@@ -83,6 +73,16 @@ def originate_params(
         request_id=req.request_id,
         request_scope=scope,
         wait_result=req.wait == calls_pb2.ORIGINATE_WAIT_RESULT,
+    )
+
+
+def destination_texts(field: str, dest: common_pb2.Destination) -> tuple[tuple[str, str], ...]:
+    """(field, text) of each string a destination places on the PBX."""
+    return (
+        (f"{field}.extension.context", dest.extension.context),
+        (f"{field}.extension.extension", dest.extension.extension),
+        (f"{field}.number.number", dest.number.number),
+        (f"{field}.number.route", dest.number.route),
     )
 
 
@@ -109,26 +109,26 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
     async def Originate(
         self, request: calls_pb2.OriginateRequest, context: Ctx
     ) -> calls_pb2.OriginateResponse:
-        backend = self.registry.require(request.backend, Capability.ORIGINATE, "Originate")
+        _, calls = self.registry.part(request.backend, CALLS, "Originate")
         params = originate_params(request, self.originate, self.caller_of(context))
-        call = await backend.originate(params)
+        call = await calls.originate(params)
         return calls_pb2.OriginateResponse(call=convert.originated_call(call))
 
     @unary
     async def Hangup(
         self, request: calls_pb2.HangupRequest, context: Ctx
     ) -> calls_pb2.HangupResponse:
-        backend = self.registry.require(request.backend, Capability.HANGUP, "Hangup")
-        await backend.hangup(convert.selector(request.channel), request.cause)
+        _, calls = self.registry.part(request.backend, CALLS, "Hangup")
+        await calls.hangup(convert.selector(request.channel), request.cause)
         return calls_pb2.HangupResponse()
 
     @unary
     async def ListChannels(
         self, request: calls_pb2.ListChannelsRequest, context: Ctx
     ) -> calls_pb2.ListChannelsResponse:
-        backend = self.registry.require(request.backend, Capability.LIST_CHANNELS, "ListChannels")
-        channels = backend.list_channels()
-        items, token = paging.page(channels, request.page_size, request.page_token)
+        backend, part = self.registry.part(request.backend, CHANNELS, "ListChannels")
+        channels = part.list_channels()
+        items, token = paging.page(channels, lambda c: paging.text_key(c.unique_id), request)
         return calls_pb2.ListChannelsResponse(
             channels=[convert.channel(c, backend.name) for c in items],
             next_page_token=token,
@@ -139,15 +139,15 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
     async def GetChannel(
         self, request: calls_pb2.GetChannelRequest, context: Ctx
     ) -> calls_pb2.GetChannelResponse:
-        backend = self.registry.require(request.backend, Capability.LIST_CHANNELS, "GetChannel")
-        info = await backend.get_channel(convert.selector(request.channel))
+        backend, part = self.registry.part(request.backend, CHANNELS, "GetChannel")
+        info = await part.get_channel(convert.selector(request.channel))
         return calls_pb2.GetChannelResponse(channel=convert.channel(info, backend.name))
 
     @unary
     async def Transfer(
         self, request: calls_pb2.TransferRequest, context: Ctx
     ) -> calls_pb2.TransferResponse:
-        backend = self.registry.require(request.backend, Capability.TRANSFER, "Transfer")
+        _, transfers = self.registry.part(request.backend, TRANSFERS, "Transfer")
         kind = TRANSFER_KINDS.get(request.type)
         if kind is None:
             raise errors.InvalidArgument(
@@ -155,36 +155,32 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
             )
         validation.check_no_expressions(
             (
-                (f"{where}.{part}", getattr(getattr(request, where), part))
-                for where in ("destination", "extra_destination")
-                for part in ("context", "extension")
+                *destination_texts("destination", request.destination),
+                *destination_texts("extra_destination", request.extra_destination),
             ),
             self.originate,
         )
-        for where in ("destination", "extra_destination"):
-            if getattr(request, where).priority < 0:
-                raise errors.InvalidArgument(
-                    f"{where}.priority must not be negative",
-                    metadata={"field": f"{where}.priority"},
-                )
-        extra = None
+        destination = convert.destination(request.destination)
+        extra = extra_destination = None
         if request.HasField("extra_channel"):
             if kind is not TransferKind.REDIRECT:
                 raise errors.InvalidArgument(
                     "extra_channel only applies to REDIRECT", metadata={"field": "extra_channel"}
                 )
             extra = convert.selector(request.extra_channel, "extra_channel")
-        dest = request.destination
-        await backend.transfer(
+        if request.HasField("extra_destination"):
+            if extra is None:
+                raise errors.InvalidArgument(
+                    "extra_destination only applies to REDIRECT with an extra_channel",
+                    metadata={"field": "extra_destination"},
+                )
+            extra_destination = convert.destination(request.extra_destination, "extra_destination")
+        await transfers.transfer(
             kind,
             convert.selector(request.channel),
-            context=dest.context,
-            exten=dest.extension,
-            priority=dest.priority or 1,
+            destination,
             extra=extra,
-            extra_context=request.extra_destination.context,
-            extra_exten=request.extra_destination.extension,
-            extra_priority=request.extra_destination.priority or 1,
+            extra_destination=extra_destination,
         )
         return calls_pb2.TransferResponse()
 
@@ -192,11 +188,11 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
     async def SendDtmf(
         self, request: calls_pb2.SendDtmfRequest, context: Ctx
     ) -> calls_pb2.SendDtmfResponse:
-        backend = self.registry.require(request.backend, Capability.DTMF, "SendDtmf")
+        _, dtmf = self.registry.part(request.backend, DTMF, "SendDtmf")
         duration = (
             request.digit_duration.ToNanoseconds() / 1e9
             if request.HasField("digit_duration")
             else None
         )
-        await backend.send_dtmf(convert.selector(request.channel), request.digits, duration)
+        await dtmf.send_dtmf(convert.selector(request.channel), request.digits, duration)
         return calls_pb2.SendDtmfResponse()

@@ -20,20 +20,6 @@ from telgate_server.config import CdrConfig
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000
-
-
-def page_token(cursor: int) -> str:
-    """An opaque token for "after this cursor" (keyset paging: stable while
-    CDRs are added or pruned)."""
-    return paging.encode_token("c", cursor)
-
-
-def token_cursor(token: str) -> int:
-    """The cursor in a token this server returned (0 for none)."""
-    return paging.decode_token(token, "c")
-
 
 class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
     """The CDR API over the store and the live feed."""
@@ -54,20 +40,17 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
     async def ListCdrs(
         self, request: cdrs_pb2.ListCdrsRequest, context: Ctx
     ) -> cdrs_pb2.ListCdrsResponse:
-        """A page of stored CDRs in cursor order."""
-        if request.page_size < 0:
-            raise errors.InvalidArgument(
-                "page_size must not be negative", metadata={"field": "page_size"}
-            )
-        size = min(request.page_size or DEFAULT_PAGE, MAX_PAGE)
+        """A page of stored CDRs in cursor order (the walk's key: stable while
+        CDRs are added or pruned)."""
+        walk = paging.read(request)
         flt = cdr_convert.cdr_filter(request.filter)
         # One more than asked: tells whether another page exists.
-        rows = await self.store.read(token_cursor(request.page_token), flt, size + 1)
-        page = rows[:size]
-        more = len(rows) > size
+        rows = await self.store.read(walk.after_number(), flt, walk.size + 1)
+        page = rows[: walk.size]
+        more = len(rows) > walk.size
         return cdrs_pb2.ListCdrsResponse(
             cdrs=[cdr_convert.cdr(c) for c in page],
-            next_page_token=page_token(page[-1].cursor) if more else "",
+            next_page_token=walk.token_after(paging.number_key(page[-1].cursor)) if more else "",
         )
 
     @streaming

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,10 +29,15 @@ from telgate_server.gateway.model import (
     Capability,
     ChannelInfo,
     ChannelSelector,
+    ChannelState,
+    Destination,
+    ExtensionTarget,
     LinkState,
     LinkStatus,
     ListenMode,
     ListenSession,
+    MemberStatus,
+    NumberTarget,
     OriginatedCall,
     OriginateOutcome,
     PlaybackControl,
@@ -54,9 +60,18 @@ def duration(seconds: float) -> duration_pb2.Duration:
     return d
 
 
-# Asterisk ChannelState numbers 0..9 map to enum values 1..10.
-def channel_state(value: int) -> common_pb2.ChannelState.ValueType:
-    return common_pb2.ChannelState.ValueType(value + 1) if 0 <= value <= 9 else 0  # type: ignore[return-value]
+CHANNEL_STATES: dict[ChannelState, common_pb2.ChannelState.ValueType] = {
+    ChannelState.UNKNOWN: common_pb2.CHANNEL_STATE_UNSPECIFIED,
+    ChannelState.DOWN: common_pb2.CHANNEL_STATE_DOWN,
+    ChannelState.DIALING: common_pb2.CHANNEL_STATE_DIALING,
+    ChannelState.RINGING: common_pb2.CHANNEL_STATE_RINGING,
+    ChannelState.UP: common_pb2.CHANNEL_STATE_UP,
+    ChannelState.BUSY: common_pb2.CHANNEL_STATE_BUSY,
+}
+
+
+def channel_state(state: ChannelState) -> common_pb2.ChannelState.ValueType:
+    return CHANNEL_STATES[state]
 
 
 def channel(info: ChannelInfo, backend: str) -> common_pb2.Channel:
@@ -98,6 +113,45 @@ def selector(ref: common_pb2.ChannelRef, field: str = "channel") -> ChannelSelec
     )
 
 
+# A number dialled out: what a phone's keypad can send, in every switch.
+_DIALLED = re.compile(r"\+?[0-9*#]+")
+
+
+def destination(msg: common_pb2.Destination, field: str = "destination") -> Destination:
+    """A Destination from a request; INVALID_ARGUMENT when it names nothing."""
+    which = msg.WhichOneof("target")
+    if which == "extension":
+        ext = msg.extension
+        if not ext.extension:
+            raise errors.InvalidArgument(
+                f"{field}.extension.extension is required",
+                metadata={"field": f"{field}.extension.extension"},
+            )
+        if ext.priority < 0:
+            raise errors.InvalidArgument(
+                f"{field}.extension.priority must not be negative",
+                metadata={"field": f"{field}.extension.priority"},
+            )
+        return ExtensionTarget(ext.extension, ext.context, ext.priority or 1)
+    if which == "number":
+        if not msg.number.number:
+            raise errors.InvalidArgument(
+                f"{field}.number.number is required",
+                metadata={"field": f"{field}.number.number"},
+            )
+        if not _DIALLED.fullmatch(msg.number.number):
+            raise errors.InvalidArgument(
+                f"{field}.number.number {errors.quote(msg.number.number)} is not a number "
+                "(digits, * and #, with an optional leading +)",
+                metadata={"field": f"{field}.number.number"},
+            )
+        return NumberTarget(msg.number.number, msg.number.route)
+    raise errors.InvalidArgument(
+        f"{field} is required: an extension (context, extension) or a number (number, route)",
+        metadata={"field": field},
+    )
+
+
 OUTCOMES: dict[OriginateOutcome, calls_pb2.OriginateOutcome.ValueType] = {
     OriginateOutcome.PENDING: calls_pb2.ORIGINATE_OUTCOME_PENDING,
     OriginateOutcome.ANSWERED: calls_pb2.ORIGINATE_OUTCOME_ANSWERED,
@@ -118,7 +172,7 @@ def originated_call(call: OriginatedCall) -> calls_pb2.OriginatedCall:
         linked_id=call.linked_id,
         channel=call.channel,
         outcome=OUTCOMES[call.outcome],
-        reason_code=call.reason_code,
+        ami_reason=call.ami_reason,
         create_time=timestamp(call.created_at),
         event_sequence=call.event_sequence,
         epoch=call.epoch,
@@ -139,8 +193,9 @@ CAPABILITIES: dict[Capability, backends_pb2.Capability.ValueType] = {
     cap: backends_pb2.Capability.Value(f"CAPABILITY_{cap.name}") for cap in Capability
 }
 
+# Backend.kind (the configuration's `kind`) as the API's enum.
 KINDS: dict[str, backends_pb2.BackendKind.ValueType] = {
-    "asterisk_ami": backends_pb2.BACKEND_KIND_ASTERISK_AMI,
+    "ami": backends_pb2.BACKEND_KIND_ASTERISK_AMI,
     "simotel": backends_pb2.BACKEND_KIND_SIMOTEL,
     "sippy": backends_pb2.BACKEND_KIND_SIPPY,
 }
@@ -181,13 +236,25 @@ def gap(g: Gap) -> events_pb2.EventGap:
     )
 
 
+MEMBER_STATUSES: dict[MemberStatus, queues_pb2.MemberStatus.ValueType] = {
+    MemberStatus.UNKNOWN: queues_pb2.MEMBER_STATUS_UNSPECIFIED,
+    MemberStatus.AVAILABLE: queues_pb2.MEMBER_STATUS_AVAILABLE,
+    MemberStatus.IN_USE: queues_pb2.MEMBER_STATUS_IN_USE,
+    MemberStatus.BUSY: queues_pb2.MEMBER_STATUS_BUSY,
+    MemberStatus.RINGING: queues_pb2.MEMBER_STATUS_RINGING,
+    MemberStatus.RINGING_IN_USE: queues_pb2.MEMBER_STATUS_RINGING_IN_USE,
+    MemberStatus.ON_HOLD: queues_pb2.MEMBER_STATUS_ON_HOLD,
+    MemberStatus.UNAVAILABLE: queues_pb2.MEMBER_STATUS_UNAVAILABLE,
+}
+
+
 def queue_member(m: QueueMemberInfo) -> queues_pb2.QueueMember:
     msg = queues_pb2.QueueMember(
         interface=m.interface,
         name=m.name,
         state_interface=m.state_interface,
-        # Asterisk device states 0..8 are MemberStatus 1..9.
-        status=queues_pb2.MemberStatus.ValueType(m.status + 1 if 0 <= m.status <= 8 else 0),
+        status=MEMBER_STATUSES[m.status],
+        status_text=m.status_text,
         paused=m.paused,
         paused_reason=m.paused_reason,
         penalty=m.penalty,
@@ -519,7 +586,7 @@ def _bridge_left(x: f.BridgeLeft, backend: str) -> Payload:
 def _originate_result(x: f.OriginateResult, backend: str) -> Payload:
     msg = events_pb2.OriginateResult(
         outcome=OUTCOMES[x.outcome],
-        reason_code=x.reason_code,
+        ami_reason=x.ami_reason,
         channel=x.channel,
         unique_id=x.unique_id,
         request_id=x.request_id,

@@ -16,8 +16,7 @@ from telgate_server.api import convert, validation
 from telgate_server.api.callers import CallerOf, nobody
 from telgate_server.api.status import unary
 from telgate_server.config import OriginateConfig
-from telgate_server.gateway.backend import BackendRegistry
-from telgate_server.gateway.model import Capability
+from telgate_server.gateway.backend import PLAYBACK, BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_SKIP = 3.0
@@ -42,7 +41,7 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
     async def StartPlayback(
         self, request: playback_pb2.StartPlaybackRequest, context: Ctx
     ) -> playback_pb2.StartPlaybackResponse:
-        backend = self.registry.require(request.backend, Capability.PLAYBACK, "StartPlayback")
+        _, part = self.registry.part(request.backend, PLAYBACK, "StartPlayback")
         if not request.endpoint:
             raise errors.InvalidArgument(
                 "endpoint is required, e.g. `PJSIP/201`", metadata={"field": "endpoint"}
@@ -60,7 +59,7 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
             raise errors.InvalidArgument(
                 f"skip must be positive and at most {MAX_SKIP:.0f} s", metadata={"field": "skip"}
             )
-        info = await backend.playback.start(
+        info = await part.start(
             endpoint=request.endpoint,
             recording=request.recording,
             skip=skip,
@@ -75,17 +74,15 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
     async def ControlPlayback(
         self, request: playback_pb2.ControlPlaybackRequest, context: Ctx
     ) -> playback_pb2.ControlPlaybackResponse:
-        backend = self.registry.require(request.backend, Capability.PLAYBACK, "ControlPlayback")
-        info = await backend.playback.control(
-            request.playback_id, convert.playback_control(request.control)
-        )
+        _, part = self.registry.part(request.backend, PLAYBACK, "ControlPlayback")
+        info = await part.control(request.playback_id, convert.playback_control(request.control))
         return playback_pb2.ControlPlaybackResponse(playback=convert.playback(info))
 
     @unary
     async def GetPlayback(
         self, request: playback_pb2.GetPlaybackRequest, context: Ctx
     ) -> playback_pb2.GetPlaybackResponse:
-        backend = self.registry.require(request.backend, Capability.PLAYBACK, "GetPlayback")
+        _, part = self.registry.part(request.backend, PLAYBACK, "GetPlayback")
         return playback_pb2.GetPlaybackResponse(
-            playback=convert.playback(backend.playback.get(request.playback_id))
+            playback=convert.playback(part.get(request.playback_id))
         )

@@ -9,8 +9,7 @@ from telgate.v1 import queues_pb2, queues_pb2_grpc
 
 from telgate_server.api import convert, paging
 from telgate_server.api.status import unary
-from telgate_server.gateway.backend import BackendRegistry
-from telgate_server.gateway.model import Capability
+from telgate_server.gateway.backend import QUEUES, BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -23,9 +22,9 @@ class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
     async def ListQueues(
         self, request: queues_pb2.ListQueuesRequest, context: Ctx
     ) -> queues_pb2.ListQueuesResponse:
-        backend = self.registry.require(request.backend, Capability.QUEUES, "ListQueues")
-        queues = await backend.queues.list_queues()
-        items, token = paging.page(queues, request.page_size, request.page_token)
+        backend, part = self.registry.part(request.backend, QUEUES, "ListQueues")
+        queues = await part.list_queues()
+        items, token = paging.page(queues, lambda q: paging.text_key(q.name), request)
         return queues_pb2.ListQueuesResponse(
             queues=[convert.queue(q, backend.name, details=False) for q in items],
             next_page_token=token,
@@ -35,16 +34,16 @@ class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
     async def GetQueue(
         self, request: queues_pb2.GetQueueRequest, context: Ctx
     ) -> queues_pb2.GetQueueResponse:
-        backend = self.registry.require(request.backend, Capability.QUEUES, "GetQueue")
-        queue = await backend.queues.get_queue(request.queue)
+        backend, part = self.registry.part(request.backend, QUEUES, "GetQueue")
+        queue = await part.get_queue(request.queue)
         return queues_pb2.GetQueueResponse(queue=convert.queue(queue, backend.name))
 
     @unary
     async def AddMember(
         self, request: queues_pb2.AddMemberRequest, context: Ctx
     ) -> queues_pb2.AddMemberResponse:
-        backend = self.registry.require(request.backend, Capability.QUEUES, "AddMember")
-        await backend.queues.add_member(
+        _, part = self.registry.part(request.backend, QUEUES, "AddMember")
+        await part.add_member(
             request.queue,
             request.interface,
             member_name=request.member_name,
@@ -58,16 +57,14 @@ class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
     async def RemoveMember(
         self, request: queues_pb2.RemoveMemberRequest, context: Ctx
     ) -> queues_pb2.RemoveMemberResponse:
-        backend = self.registry.require(request.backend, Capability.QUEUES, "RemoveMember")
-        await backend.queues.remove_member(request.queue, request.interface)
+        _, part = self.registry.part(request.backend, QUEUES, "RemoveMember")
+        await part.remove_member(request.queue, request.interface)
         return queues_pb2.RemoveMemberResponse()
 
     @unary
     async def PauseMember(
         self, request: queues_pb2.PauseMemberRequest, context: Ctx
     ) -> queues_pb2.PauseMemberResponse:
-        backend = self.registry.require(request.backend, Capability.QUEUES, "PauseMember")
-        await backend.queues.pause_member(
-            request.queue, request.interface, request.paused, request.reason
-        )
+        _, part = self.registry.part(request.backend, QUEUES, "PauseMember")
+        await part.pause_member(request.queue, request.interface, request.paused, request.reason)
         return queues_pb2.PauseMemberResponse()

@@ -12,8 +12,7 @@ from telgate_server.api import convert, paging, validation
 from telgate_server.api.callers import CallerOf, nobody
 from telgate_server.api.status import unary
 from telgate_server.config import OriginateConfig
-from telgate_server.gateway.backend import BackendRegistry
-from telgate_server.gateway.model import Capability
+from telgate_server.gateway.backend import SUPERVISION, BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -35,7 +34,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
     async def StartListen(
         self, request: supervision_pb2.StartListenRequest, context: Ctx
     ) -> supervision_pb2.StartListenResponse:
-        backend = self.registry.require(request.backend, Capability.LISTEN, "StartListen")
+        _, part = self.registry.part(request.backend, SUPERVISION, "StartListen")
         if not request.listener_endpoint:
             raise errors.InvalidArgument(
                 "listener_endpoint is required, e.g. `PJSIP/250`",
@@ -51,7 +50,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
             self.originate,
         )
         which = request.WhichOneof("target")
-        session = await backend.supervision.start(
+        session = await part.start(
             target=convert.selector(request.target_channel, "target_channel")
             if which == "target_channel"
             else None,
@@ -69,28 +68,24 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):
     async def StopListen(
         self, request: supervision_pb2.StopListenRequest, context: Ctx
     ) -> supervision_pb2.StopListenResponse:
-        backend = self.registry.require(request.backend, Capability.LISTEN, "StopListen")
-        session = await backend.supervision.stop(request.session_id)
+        _, part = self.registry.part(request.backend, SUPERVISION, "StopListen")
+        session = await part.stop(request.session_id)
         return supervision_pb2.StopListenResponse(session=convert.listen_session(session))
 
     @unary
     async def SetListenMode(
         self, request: supervision_pb2.SetListenModeRequest, context: Ctx
     ) -> supervision_pb2.SetListenModeResponse:
-        backend = self.registry.require(request.backend, Capability.LISTEN, "SetListenMode")
-        session = await backend.supervision.set_mode(
-            request.session_id, convert.listen_mode(request.mode)
-        )
+        _, part = self.registry.part(request.backend, SUPERVISION, "SetListenMode")
+        session = await part.set_mode(request.session_id, convert.listen_mode(request.mode))
         return supervision_pb2.SetListenModeResponse(session=convert.listen_session(session))
 
     @unary
     async def ListListenSessions(
         self, request: supervision_pb2.ListListenSessionsRequest, context: Ctx
     ) -> supervision_pb2.ListListenSessionsResponse:
-        backend = self.registry.require(request.backend, Capability.LISTEN, "ListListenSessions")
-        items, token = paging.page(
-            backend.supervision.list(), request.page_size, request.page_token
-        )
+        _, part = self.registry.part(request.backend, SUPERVISION, "ListListenSessions")
+        items, token = paging.page(part.list(), lambda s: paging.text_key(s.id), request)
         return supervision_pb2.ListListenSessionsResponse(
             sessions=[convert.listen_session(s) for s in items], next_page_token=token
         )

@@ -69,11 +69,13 @@ _CID = (
     'CallerID buffer holds 255 bytes for `"name" <number>`'
 )
 _ID = "an identifier the gateway made or a client chose; far longer than any of them"
+_NUMBER = "a number dialled out becomes an Asterisk extension (AST_MAX_EXTENSION, channel.h)"
+_ROUTE = "a route name from the backend's configuration"
 _BACKEND = "a backend name from the gateway's configuration"
 _QUEUE = "a queue is a queues.conf section; config categories hold 80 bytes (config.c)"
 _MEMBER = "app_queue keeps member interfaces in AST_CHANNEL_NAME (80) bytes"
 _MEMBER_TEXT = "app_queue keeps member names and pause reasons in 80 bytes"
-_TOKEN = "page tokens this gateway returns are under 40 characters"
+_TOKEN = "page tokens this gateway returns are at most 258 characters (api/paging.py)"
 _SOUND = (
     "a sound file name relative to the sounds directory; Asterisk takes paths up to "
     "PATH_MAX, the gateway keeps them to one short `Data:` line"
@@ -86,7 +88,7 @@ _FILTER = "a filter value is compared with names and ids of at most 255 characte
 LIMITS: dict[str, Limit] = {
     "*.backend": Limit(64, _BACKEND),
     "*.request_id": Limit(128, _ID),
-    "*.page_token": Limit(128, _TOKEN),
+    "*.page_token": Limit(258, _TOKEN),
     "*.session_id": Limit(64, _ID),
     "*.playback_id": Limit(64, _ID),
     "ChannelRef.unique_id": Limit(151, _UID),
@@ -95,6 +97,10 @@ LIMITS: dict[str, Limit] = {
     "CallerId.name": Limit(80, _CID),
     "DialplanLocation.context": Limit(80, _CONTEXT),
     "DialplanLocation.extension": Limit(80, _EXTEN),
+    "ExtensionDestination.context": Limit(80, _CONTEXT),
+    "ExtensionDestination.extension": Limit(80, _EXTEN),
+    "NumberDestination.number": Limit(80, _NUMBER),
+    "NumberDestination.route": Limit(64, _ROUTE),
     "OriginateRequest.endpoint": Limit(255, _DIAL),
     "OriginateRequest.account_code": Limit(80, "AST_MAX_ACCOUNT_CODE (channel.h)"),
     "ApplicationTarget.name": Limit(32, "AST_MAX_APP (include/asterisk/pbx.h)"),

@@ -111,6 +111,11 @@ class CdrContinuity:
             with contextlib.suppress(ValueError):
                 self._previous = (state, float(when))
 
+    @property
+    def last_end(self) -> float | None:
+        """The end of the newest CDR of this backend seen (stored or queued)."""
+        return self._last_end
+
     def submit(self, cdr: Cdr) -> None:
         """The backend's CDR sink: notes the newest end, then queues the CDR."""
         if cdr.end_time is not None and (self._last_end is None or cdr.end_time > self._last_end):

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TypeVar
 
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.store import CdrStore
@@ -173,11 +173,3 @@ class CdrIngest:
                 self._on_gap(stored)
             except Exception:
                 log.exception("a CDR gap listener failed")
-
-
-@runtime_checkable
-class CdrSource(Protocol):
-    """A backend that produces CDRs and hands them to a sink."""
-
-    def on_cdr(self, sink: Callable[[Cdr], object]) -> None:
-        """Registers the sink (called synchronously, must not block)."""

@@ -308,8 +308,8 @@ class BridgeLeft(_Fixed):
 class OriginateResult(_Fixed):
     KIND: ClassVar[str] = "originate_result"
     outcome: OriginateOutcome
-    # The PBX's own reason number (Asterisk: the last control frame), 0 if none.
-    reason_code: int = 0
+    # Asterisk only: its OriginateResponse `Reason` (0 from other backends).
+    ami_reason: int = 0
     # The channel name (on failure, the dial string as given).
     channel: str = ""
     unique_id: str = ""

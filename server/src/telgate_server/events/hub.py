@@ -124,6 +124,7 @@ class Subscription:
         if len(queue) - self._replayed >= self.limit:
             if not self.overflowed:
                 self.overflowed = True
+                self._hub.dropped += len(queue)
                 queue.clear()
                 self._replayed = 0
                 self._hub.unsubscribe(self)
@@ -165,6 +166,7 @@ class Subscription:
             self._replayed = max(0, self._replayed - len(out))
         if out:
             self.last_sent = out[-1][0]
+            self._hub.delivered += len(out)
         return out
 
     async def next_batch(
@@ -301,6 +303,10 @@ class EventHub:
         self.last_sequence = 0
         # Subscribers cut off for being too slow, since the start.
         self.cut_count = 0
+        # Events taken by subscriber streams, and events dropped with the queue
+        # of a subscriber cut off (read by the metrics at scrape time).
+        self.delivered = 0
+        self.dropped = 0
         self._buffer: collections.deque[Record] = collections.deque()
         self._buffer_bytes = 0
         self._subs: dict[int, Subscription] = {}
@@ -367,6 +373,10 @@ class EventHub:
             rid = self._reviver_ids[revive] = len(self._revivers)
             self._revivers.append(revive)
         return (rid, *compact)
+
+    def subscriptions(self) -> list[Subscription]:
+        """The subscriptions receiving events now (for metrics: queue depths)."""
+        return list(self._subs.values())
 
     def publish(self, event: Event) -> None:
         """Numbers the event, keeps it for resume and queues it for every

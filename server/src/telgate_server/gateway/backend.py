@@ -1,17 +1,35 @@
 """The interface every backend implements, and the registry that routes RPCs
-to backends by name."""
+to backends by name.
+
+A backend is a small core (:class:`Backend`: name, kind, address, link status,
+start / stop, check) plus optional parts, each an attribute holding an object
+that implements one Protocol below (or ``None``, or no attribute at all, when
+the switch cannot do it). What a backend advertises follows from the parts it
+has (:func:`capabilities`); a servicer asks the registry for the part an RPC
+needs (:meth:`BackendRegistry.part`), and an RPC whose part the backend lacks
+answers UNIMPLEMENTED naming the backend and its kind.
+
+Nothing here is shaped by one switch: destinations are neutral
+(:data:`~telgate_server.gateway.model.Destination`), and so are channel and
+member states; each backend maps them to its own terms.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar, cast, runtime_checkable
 
 from telgate_server import errors
+from telgate_server.cdr.continuity import Backfill
+from telgate_server.cdr.model import Cdr
+from telgate_server.events.model import Event
 from telgate_server.gateway.model import (
     Capability,
     ChannelInfo,
     ChannelSelector,
     CheckStep,
+    Destination,
     LinkStatus,
     ListenMode,
     ListenSession,
@@ -23,9 +41,86 @@ from telgate_server.gateway.model import (
     TransferKind,
 )
 
+# -- the core ---------------------------------------------------------------
 
+
+class Backend(Protocol):
+    """A telephone system the gateway is linked to: what every backend has."""
+
+    # The name from the configuration (`[backends.<name>]`).
+    name: str
+    # The configuration's `kind` (`ami`, `simotel`, `sippy`).
+    kind: str
+
+    @property
+    def address(self) -> str:
+        """Where it connects to (host:port or URL; never credentials)."""
+
+    @property
+    def status(self) -> LinkStatus: ...
+
+    def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
+        """Registers a listener for link changes (health, metrics, CDR continuity)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def check(self) -> list[CheckStep]:
+        """Tests the link now; each step says what passed or failed."""
+
+
+# -- optional parts ---------------------------------------------------------
+
+
+@runtime_checkable
+class CallPart(Protocol):
+    """Places and ends calls (ORIGINATE, HANGUP)."""
+
+    async def originate(self, params: OriginateParams) -> OriginatedCall: ...
+
+    async def hangup(self, channel: ChannelSelector, cause: int) -> None:
+        """Ends a channel with a Q.850 cause (0: normal clearing)."""
+
+
+@runtime_checkable
+class ChannelPart(Protocol):
+    """The live channels (LIST_CHANNELS: ListChannels and GetChannel)."""
+
+    def list_channels(self) -> list[ChannelInfo]: ...
+
+    async def get_channel(self, channel: ChannelSelector) -> ChannelInfo: ...
+
+
+@runtime_checkable
+class DtmfPart(Protocol):
+    """Plays DTMF digits into a channel (DTMF)."""
+
+    async def send_dtmf(
+        self, channel: ChannelSelector, digits: str, duration: float | None
+    ) -> None: ...
+
+
+@runtime_checkable
+class TransferPart(Protocol):
+    """Moves calls (TRANSFER)."""
+
+    async def transfer(
+        self,
+        kind: TransferKind,
+        channel: ChannelSelector,
+        destination: Destination,
+        *,
+        extra: ChannelSelector | None = None,
+        extra_destination: Destination | None = None,
+    ) -> None:
+        """Blind, attended or redirect; ``extra`` (REDIRECT only) moves a second
+        channel at once, to ``extra_destination`` (default: ``destination``)."""
+
+
+@runtime_checkable
 class QueuePart(Protocol):
-    """Queues, members and waiting callers."""
+    """Queues, members and waiting callers (QUEUES)."""
 
     async def list_queues(self) -> list[QueueInfo]: ...
 
@@ -47,8 +142,9 @@ class QueuePart(Protocol):
     async def pause_member(self, queue: str, interface: str, paused: bool, reason: str) -> None: ...
 
 
+@runtime_checkable
 class SupervisionPart(Protocol):
-    """Live listening sessions."""
+    """Live listening sessions (LISTEN)."""
 
     async def start(
         self,
@@ -72,8 +168,9 @@ class SupervisionPart(Protocol):
     def list(self) -> list[ListenSession]: ...
 
 
+@runtime_checkable
 class PlaybackPart(Protocol):
-    """Recordings played into phones."""
+    """Recordings played into phones (PLAYBACK)."""
 
     async def start(
         self,
@@ -92,74 +189,97 @@ class PlaybackPart(Protocol):
     def get(self, playback_id: str) -> PlaybackInfo: ...
 
 
-class Backend(Protocol):
-    """A telephone system the gateway is linked to."""
+@runtime_checkable
+class CdrSource(Protocol):
+    """Produces CDRs and hands them to a sink (CDRS)."""
 
-    name: str
-    kind: str
-    capabilities: frozenset[Capability]
+    def on_cdr(self, sink: Callable[[Cdr], object]) -> None:
+        """Registers the sink (called synchronously, must not block)."""
 
-    @property
-    def address(self) -> str: ...
+    def cdr_backfill(self) -> Backfill | None:
+        """Where the switch's own CDR records are read back after an outage;
+        None when it has none (a gap notice then says what may be missing)."""
 
-    @property
-    def status(self) -> LinkStatus: ...
 
-    def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
-        """Registers a listener for link changes (health, metrics)."""
+@runtime_checkable
+class EventSource(Protocol):
+    """Sends the switch's live events (EVENTS)."""
 
-    async def start(self) -> None: ...
+    def on_event(self, sink: Callable[[Event], object]) -> None:
+        """Registers the sink (called synchronously, in order, must not block)."""
 
-    async def stop(self) -> None: ...
 
-    async def check(self) -> list[CheckStep]:
-        """Tests the link now; each step says what passed or failed."""
+T = TypeVar("T")
 
-    async def originate(self, params: OriginateParams) -> OriginatedCall: ...
 
-    async def hangup(self, channel: ChannelSelector, cause: int) -> None: ...
+@dataclass(frozen=True, slots=True)
+class Part(Generic[T]):
+    """One optional part: the backend attribute that holds it, the Protocol it
+    implements, and the capabilities having it advertises."""
 
-    def list_channels(self) -> list[ChannelInfo]: ...
+    attr: str
+    # The Protocol (type[T] would refuse a Protocol class in mypy).
+    protocol: type
+    capabilities: tuple[Capability, ...]
 
-    async def get_channel(self, channel: ChannelSelector) -> ChannelInfo: ...
 
-    async def transfer(
-        self,
-        kind: TransferKind,
-        channel: ChannelSelector,
-        *,
-        context: str,
-        exten: str,
-        priority: int = 1,
-        extra: ChannelSelector | None = None,
-        extra_context: str = "",
-        extra_exten: str = "",
-        extra_priority: int = 1,
-    ) -> None: ...
+CALLS: Part[CallPart] = Part("calls", CallPart, (Capability.ORIGINATE, Capability.HANGUP))
+CHANNELS: Part[ChannelPart] = Part("channel_list", ChannelPart, (Capability.LIST_CHANNELS,))
+DTMF: Part[DtmfPart] = Part("dtmf", DtmfPart, (Capability.DTMF,))
+TRANSFERS: Part[TransferPart] = Part("transfers", TransferPart, (Capability.TRANSFER,))
+QUEUES: Part[QueuePart] = Part("queues", QueuePart, (Capability.QUEUES,))
+SUPERVISION: Part[SupervisionPart] = Part("supervision", SupervisionPart, (Capability.LISTEN,))
+PLAYBACK: Part[PlaybackPart] = Part("playback", PlaybackPart, (Capability.PLAYBACK,))
+CDRS: Part[CdrSource] = Part("cdr_source", CdrSource, (Capability.CDRS,))
+EVENTS: Part[EventSource] = Part("event_source", EventSource, (Capability.EVENTS,))
+# ROUTING gets its part with the live call routing issue.
 
-    async def send_dtmf(
-        self, channel: ChannelSelector, digits: str, duration: float | None
-    ) -> None: ...
+PARTS: tuple[Part[object], ...] = cast(
+    "tuple[Part[object], ...]",
+    (CALLS, CHANNELS, DTMF, TRANSFERS, QUEUES, SUPERVISION, PLAYBACK, CDRS, EVENTS),
+)
 
-    @property
-    def queues(self) -> QueuePart: ...
 
-    @property
-    def supervision(self) -> SupervisionPart: ...
+def part_of(backend: Backend, part: Part[T]) -> T | None:
+    """The backend's ``part``, or None when it has none."""
+    return cast("T | None", getattr(backend, part.attr, None))
 
-    @property
-    def playback(self) -> PlaybackPart: ...
+
+def capabilities(backend: Backend) -> frozenset[Capability]:
+    """What the backend can do: the capabilities of the parts it has."""
+    return frozenset(
+        cap for part in PARTS if part_of(backend, part) is not None for cap in part.capabilities
+    )
+
+
+def check_parts(backend: Backend) -> None:
+    """TypeError naming each part the backend holds that lacks a method of its
+    Protocol (found once at start, rather than as an AttributeError in an RPC)."""
+    wrong = [
+        f"{part.attr} is no {part.protocol.__name__}"
+        for part in PARTS
+        if (value := part_of(backend, part)) is not None and not isinstance(value, part.protocol)
+    ]
+    if wrong:
+        raise TypeError(f"backend {backend.name!r} ({backend.kind}): " + "; ".join(wrong))
+
+
+def unsupported(backend: Backend, rpc: str) -> errors.Unimplemented:
+    """UNIMPLEMENTED (reason NOT_SUPPORTED) for an RPC the backend cannot do."""
+    return errors.Unimplemented(
+        f"backend {backend.name!r} ({backend.kind}) cannot do {rpc}",
+        metadata={"backend": backend.name, "kind": backend.kind},
+    )
 
 
 class BackendRegistry:
     """Named backends; an empty name means the default one."""
 
     def __init__(self, backends: dict[str, Backend], default: str | None) -> None:
+        for backend in backends.values():
+            check_parts(backend)
         self._backends = backends
         self.default = default
-
-    def __iter__(self) -> object:
-        return iter(self._backends.values())
 
     def all(self) -> list[Backend]:
         return list(self._backends.values())
@@ -181,12 +301,11 @@ class BackendRegistry:
             )
         return backend
 
-    def require(self, name: str, capability: Capability, rpc: str) -> Backend:
-        """The backend, if it can do ``capability``; else UNIMPLEMENTED saying why."""
+    def part(self, name: str, part: Part[T], rpc: str) -> tuple[Backend, T]:
+        """The backend and its ``part`` for ``rpc``; UNIMPLEMENTED naming the
+        backend and its kind when it has no such part."""
         backend = self.get(name)
-        if capability not in backend.capabilities:
-            raise errors.Unimplemented(
-                f"backend {backend.name!r} ({backend.kind}) cannot do {rpc}",
-                metadata={"backend": backend.name},
-            )
-        return backend
+        found = part_of(backend, part)
+        if found is None:
+            raise unsupported(backend, rpc)
+        return backend, found

@@ -32,6 +32,23 @@ class LinkStatus:
     state_reloaded: bool = False
 
 
+class ChannelState(enum.Enum):
+    """Where a channel is in its call, in terms every switch has; the PBX's own
+    word for it stays in ``ChannelInfo.state_desc``."""
+
+    UNKNOWN = "unknown"
+    # Exists but is doing nothing yet (Asterisk Down, Rsrvd, OffHook).
+    DOWN = "down"
+    # Placing a call: collecting digits or waiting for the far end to answer
+    # (Asterisk Dialing, Ring, Dialing Offhook).
+    DIALING = "dialing"
+    # Its own endpoint is being alerted (Asterisk Ringing, Pre-ring).
+    RINGING = "ringing"
+    # Answered.
+    UP = "up"
+    BUSY = "busy"
+
+
 @dataclass(slots=True)
 class ChannelInfo:
     """One channel as a backend knows it (AMI: the common channel header block)."""
@@ -39,7 +56,8 @@ class ChannelInfo:
     name: str
     unique_id: str
     linked_id: str = ""
-    state: int = 0  # Asterisk ChannelState number
+    state: ChannelState = ChannelState.UNKNOWN
+    # The PBX's own text for the state (Asterisk `Ringing`, `Up`, ...).
     state_desc: str = ""
     caller_num: str = ""
     caller_name: str = ""
@@ -84,13 +102,38 @@ class ChannelSelector:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtensionTarget:
+    """An extension in a context (Asterisk: a dialplan place; a switch without
+    contexts reads ``context`` as its route or ignores it)."""
+
+    extension: str
+    # Empty: the backend's default, where it has one.
+    context: str = ""
+    # Asterisk's dialplan priority; other switches ignore it.
+    priority: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NumberTarget:
+    """A number dialled out on a named route (empty: the backend's default route)."""
+
+    number: str
+    route: str = ""
+
+
+# Where a call goes: each backend maps it to its own terms (AMI: a number on a
+# route becomes the number in the route's configured dialplan context).
+Destination = ExtensionTarget | NumberTarget
+
+
+@dataclass(frozen=True, slots=True)
 class OriginateParams:
-    """What Originate asks for, validated by the api layer."""
+    """What Originate asks for, validated by the api layer: exactly one of
+    ``destination`` and ``application``."""
 
     endpoint: str
-    context: str = ""
-    exten: str = ""
-    priority: int = 1
+    destination: Destination | None = None
+    # Asterisk: a dialplan application run on the answered endpoint instead.
     application: str = ""
     application_data: str = ""
     caller_num: str = ""
@@ -116,7 +159,8 @@ class OriginatedCall:
     linked_id: str
     channel: str = ""
     outcome: OriginateOutcome = OriginateOutcome.PENDING
-    reason_code: int = 0
+    # Asterisk only: OriginateResponse `Reason` (0 from other switches).
+    ami_reason: int = 0
     created_at: float = 0.0
     result_at: float | None = None
     # Where the call's events start in the gateway's event stream.
@@ -154,12 +198,31 @@ class CheckStep:
     latency: float | None = None
 
 
+class MemberStatus(enum.Enum):
+    """A queue member's device, in terms every switch has; the PBX's own value
+    stays in ``QueueMemberInfo.status_text``."""
+
+    UNKNOWN = "unknown"
+    # Idle: can take a call.
+    AVAILABLE = "available"
+    IN_USE = "in_use"
+    BUSY = "busy"
+    RINGING = "ringing"
+    # On a call and ringing with another.
+    RINGING_IN_USE = "ringing_in_use"
+    ON_HOLD = "on_hold"
+    # Not reachable (unregistered, or no such device).
+    UNAVAILABLE = "unavailable"
+
+
 @dataclass(slots=True)
 class QueueMemberInfo:
     interface: str
     name: str = ""
     state_interface: str = ""
-    status: int = 0  # Asterisk device state 0..8
+    status: MemberStatus = MemberStatus.UNKNOWN
+    # The PBX's own status (Asterisk: the device state number as AMI sends it).
+    status_text: str = ""
     paused: bool = False
     paused_reason: str = ""
     penalty: int = 0

@@ -69,7 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="send N synthetic UserEvent events per second to every session",
     )
-    p.add_argument("--flood-kind", default="UserEvent", choices=["UserEvent", "VarSet"])
+    p.add_argument(
+        "--flood-kind",
+        default="UserEvent",
+        choices=["UserEvent", "VarSet"],
+        help="the event --flood-rate sends (default UserEvent)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 

@@ -29,15 +29,16 @@ class _BackendKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BackendKi
     DESCRIPTOR: _descriptor.EnumDescriptor
     BACKEND_KIND_UNSPECIFIED: _BackendKind.ValueType  # 0
     BACKEND_KIND_ASTERISK_AMI: _BackendKind.ValueType  # 1
-    """Asterisk or Issabel over AMI."""
+    """Asterisk or Issabel over AMI (`ami`)."""
     BACKEND_KIND_SIMOTEL: _BackendKind.ValueType  # 2
     BACKEND_KIND_SIPPY: _BackendKind.ValueType  # 3
 
-class BackendKind(_BackendKind, metaclass=_BackendKindEnumTypeWrapper): ...
+class BackendKind(_BackendKind, metaclass=_BackendKindEnumTypeWrapper):
+    """The kind of switch: the configuration's `kind` (`ami`, `simotel`, `sippy`)."""
 
 BACKEND_KIND_UNSPECIFIED: BackendKind.ValueType  # 0
 BACKEND_KIND_ASTERISK_AMI: BackendKind.ValueType  # 1
-"""Asterisk or Issabel over AMI."""
+"""Asterisk or Issabel over AMI (`ami`)."""
 BACKEND_KIND_SIMOTEL: BackendKind.ValueType  # 2
 BACKEND_KIND_SIPPY: BackendKind.ValueType  # 3
 Global___BackendKind: _TypeAlias = BackendKind  # noqa: Y015
@@ -89,7 +90,9 @@ class _CapabilityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Capability
     CAPABILITY_DTMF: _Capability.ValueType  # 11
 
 class Capability(_Capability, metaclass=_CapabilityEnumTypeWrapper):
-    """What a backend can do; RPCs outside these answer UNIMPLEMENTED."""
+    """What a backend can do, from the parts it has; an RPC outside these answers
+    UNIMPLEMENTED (ErrorInfo reason NOT_SUPPORTED) naming the backend and its kind.
+    """
 
 CAPABILITY_UNSPECIFIED: Capability.ValueType  # 0
 CAPABILITY_ORIGINATE: Capability.ValueType  # 1
@@ -126,7 +129,7 @@ class Backend(_message.Message):
     address: _builtins.str
     """Where it connects to (host:port or URL; never credentials)."""
     version: _builtins.str
-    """The PBX's version or banner, e.g. `Asterisk Call Manager/11.0.0`."""
+    """The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`."""
     last_error: _builtins.str
     """Why the link is not up, in words."""
     @_builtins.property

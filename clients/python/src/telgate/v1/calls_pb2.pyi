@@ -112,7 +112,9 @@ Global___TransferType: _TypeAlias = TransferType  # noqa: Y015
 
 @_typing.final
 class ApplicationTarget(_message.Message):
-    """Runs a dialplan application on the answered endpoint instead of an extension."""
+    """Runs a dialplan application on the answered endpoint instead of a
+    destination (Asterisk; other backends answer INVALID_ARGUMENT).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -163,7 +165,7 @@ class OriginateRequest(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     ENDPOINT_FIELD_NUMBER: _builtins.int
-    EXTENSION_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
     APPLICATION_FIELD_NUMBER: _builtins.int
     CALLER_ID_FIELD_NUMBER: _builtins.int
     VARIABLES_FIELD_NUMBER: _builtins.int
@@ -177,13 +179,13 @@ class OriginateRequest(_message.Message):
     attempt's call instead of placing a second one. Kept for 10 minutes.
     """
     endpoint: _builtins.str
-    """What to ring first, in the PBX's dial-string form, e.g. `PJSIP/201` or
-    `Local/201@phones`.
+    """What to ring first, in the PBX's own form: Asterisk a dial string, e.g.
+    `PJSIP/201` or `Local/201@phones`; Simotel an extension or a number.
     """
     account_code: _builtins.str
     wait: Global___OriginateWait.ValueType
     @_builtins.property
-    def extension(self) -> _common_pb2.DialplanLocation: ...
+    def destination(self) -> _common_pb2.Destination: ...
     @_builtins.property
     def application(self) -> Global___ApplicationTarget: ...
     @_builtins.property
@@ -202,7 +204,7 @@ class OriginateRequest(_message.Message):
         backend: _builtins.str = ...,
         request_id: _builtins.str = ...,
         endpoint: _builtins.str = ...,
-        extension: _common_pb2.DialplanLocation | None = ...,
+        destination: _common_pb2.Destination | None = ...,
         application: Global___ApplicationTarget | None = ...,
         caller_id: _common_pb2.CallerId | None = ...,
         variables: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
@@ -210,13 +212,13 @@ class OriginateRequest(_message.Message):
         account_code: _builtins.str = ...,
         wait: Global___OriginateWait.ValueType = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["application", b"application", "caller_id", b"caller_id", "destination", b"destination", "extension", b"extension", "timeout", b"timeout"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["application", b"application", "caller_id", b"caller_id", "destination", b"destination", "target", b"target", "timeout", b"timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_code", b"account_code", "application", b"application", "backend", b"backend", "caller_id", b"caller_id", "destination", b"destination", "endpoint", b"endpoint", "extension", b"extension", "request_id", b"request_id", "timeout", b"timeout", "variables", b"variables", "wait", b"wait"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_code", b"account_code", "application", b"application", "backend", b"backend", "caller_id", b"caller_id", "destination", b"destination", "endpoint", b"endpoint", "request_id", b"request_id", "target", b"target", "timeout", b"timeout", "variables", b"variables", "wait", b"wait"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_destination: _TypeAlias = _typing.Literal["extension", "application"]  # noqa: Y015
-    _WhichOneofArgType_destination: _TypeAlias = _typing.Literal["destination", b"destination"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType_destination) -> _WhichOneofReturnType_destination | None: ...
+    _WhichOneofReturnType_target: _TypeAlias = _typing.Literal["destination", "application"]  # noqa: Y015
+    _WhichOneofArgType_target: _TypeAlias = _typing.Literal["target", b"target"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_target) -> _WhichOneofReturnType_target | None: ...
 
 Global___OriginateRequest: _TypeAlias = OriginateRequest  # noqa: Y015
 
@@ -233,7 +235,7 @@ class OriginatedCall(_message.Message):
     LINKED_ID_FIELD_NUMBER: _builtins.int
     CHANNEL_FIELD_NUMBER: _builtins.int
     OUTCOME_FIELD_NUMBER: _builtins.int
-    REASON_CODE_FIELD_NUMBER: _builtins.int
+    AMI_REASON_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     RESULT_TIME_FIELD_NUMBER: _builtins.int
     EVENT_SEQUENCE_FIELD_NUMBER: _builtins.int
@@ -255,8 +257,10 @@ class OriginatedCall(_message.Message):
     channel: _builtins.str
     """The channel name, once the PBX created the channel."""
     outcome: Global___OriginateOutcome.ValueType
-    reason_code: _builtins.int
-    """The PBX's own reason code (Asterisk OriginateResponse `Reason`)."""
+    ami_reason: _builtins.int
+    """Asterisk only: its OriginateResponse `Reason` (0 from other backends);
+    `outcome` says the same in neutral terms.
+    """
     event_sequence: _builtins.int
     """The last event sequence published before the PBX was asked to place the
     call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
@@ -280,7 +284,7 @@ class OriginatedCall(_message.Message):
         linked_id: _builtins.str = ...,
         channel: _builtins.str = ...,
         outcome: Global___OriginateOutcome.ValueType = ...,
-        reason_code: _builtins.int = ...,
+        ami_reason: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         result_time: _timestamp_pb2.Timestamp | None = ...,
         event_sequence: _builtins.int = ...,
@@ -288,7 +292,7 @@ class OriginatedCall(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "result_time", b"result_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "channel", b"channel", "create_time", b"create_time", "epoch", b"epoch", "event_sequence", b"event_sequence", "linked_id", b"linked_id", "other_unique_id", b"other_unique_id", "outcome", b"outcome", "reason_code", b"reason_code", "request_id", b"request_id", "result_time", b"result_time", "unique_id", b"unique_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ami_reason", b"ami_reason", "backend", b"backend", "channel", b"channel", "create_time", b"create_time", "epoch", b"epoch", "event_sequence", b"event_sequence", "linked_id", b"linked_id", "other_unique_id", b"other_unique_id", "outcome", b"outcome", "request_id", b"request_id", "result_time", b"result_time", "unique_id", b"unique_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -373,14 +377,14 @@ class TransferRequest(_message.Message):
         """BLIND/ATTENDED: the transferer. REDIRECT: the channel to move."""
 
     @_builtins.property
-    def destination(self) -> _common_pb2.DialplanLocation: ...
+    def destination(self) -> _common_pb2.Destination: ...
     @_builtins.property
     def extra_channel(self) -> _common_pb2.ChannelRef:
         """REDIRECT only: a second channel moved at the same time (both legs)."""
 
     @_builtins.property
-    def extra_destination(self) -> _common_pb2.DialplanLocation:
-        """REDIRECT only: where the extra channel goes."""
+    def extra_destination(self) -> _common_pb2.Destination:
+        """REDIRECT only: where the extra channel goes; `destination` when unset."""
 
     def __init__(
         self,
@@ -388,9 +392,9 @@ class TransferRequest(_message.Message):
         backend: _builtins.str = ...,
         type: Global___TransferType.ValueType = ...,
         channel: _common_pb2.ChannelRef | None = ...,
-        destination: _common_pb2.DialplanLocation | None = ...,
+        destination: _common_pb2.Destination | None = ...,
         extra_channel: _common_pb2.ChannelRef | None = ...,
-        extra_destination: _common_pb2.DialplanLocation | None = ...,
+        extra_destination: _common_pb2.Destination | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "destination", b"destination", "extra_channel", b"extra_channel", "extra_destination", b"extra_destination"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -424,8 +428,16 @@ class ListChannelsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     page_size: _builtins.int
-    """At most this many channels (default 100, at most 1000)."""
+    """At most this many channels (0: 100; more than 1000 is served as 1000)."""
     page_token: _builtins.str
+    """"" for the first page, then the previous page's next_page_token with the
+    same other fields (only page_size may change; other filters are
+    INVALID_ARGUMENT). Opaque. Channels are walked in the order of their
+    unique id (UTF-8 bytes) and a token holds the last one returned, so a
+    channel that lives through the whole walk comes exactly once, whatever
+    calls start or end meanwhile; a channel made during the walk comes if its
+    unique id sorts after the position reached.
+    """
     def __init__(
         self,
         *,
@@ -449,7 +461,9 @@ class ListChannelsResponse(_message.Message):
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     TOTAL_SIZE_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """The token of the next page; "" after the last page."""
     total_size: _builtins.int
+    """How many channels the backend has now (every page)."""
     @_builtins.property
     def channels(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Channel]: ...
     def __init__(

@@ -73,7 +73,8 @@ class CallControlServiceServicer:
 
     def Originate(self, request, context):
         """Places a call: rings `endpoint` and, when it answers, connects it to a
-        dialplan extension or runs an application on it. Returns once the PBX has
+        destination (an extension, or a number on a route) or runs an
+        application on it (Asterisk). Returns once the PBX has
         accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
         or failed). Retrying with the same `request_id` returns the first call.
         """

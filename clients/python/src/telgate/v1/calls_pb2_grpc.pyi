@@ -35,7 +35,8 @@ class CallControlServiceStub:
     def __new__(cls, channel: _aio.Channel) -> CallControlServiceAsyncStub: ...
     Originate: _grpc.UnaryUnaryMultiCallable[_calls_pb2.OriginateRequest, _calls_pb2.OriginateResponse]
     """Places a call: rings `endpoint` and, when it answers, connects it to a
-    dialplan extension or runs an application on it. Returns once the PBX has
+    destination (an extension, or a number on a route) or runs an
+    application on it (Asterisk). Returns once the PBX has
     accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
     or failed). Retrying with the same `request_id` returns the first call.
     """
@@ -57,7 +58,8 @@ class CallControlServiceAsyncStub(CallControlServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Originate: _aio.UnaryUnaryMultiCallable[_calls_pb2.OriginateRequest, _calls_pb2.OriginateResponse]  # type: ignore[assignment]
     """Places a call: rings `endpoint` and, when it answers, connects it to a
-    dialplan extension or runs an application on it. Returns once the PBX has
+    destination (an extension, or a number on a route) or runs an
+    application on it (Asterisk). Returns once the PBX has
     accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
     or failed). Retrying with the same `request_id` returns the first call.
     """
@@ -82,7 +84,8 @@ class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_calls_pb2.OriginateResponse, _abc.Awaitable[_calls_pb2.OriginateResponse]]:
         """Places a call: rings `endpoint` and, when it answers, connects it to a
-        dialplan extension or runs an application on it. Returns once the PBX has
+        destination (an extension, or a number on a route) or runs an
+        application on it (Asterisk). Returns once the PBX has
         accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
         or failed). Retrying with the same `request_id` returns the first call.
         """

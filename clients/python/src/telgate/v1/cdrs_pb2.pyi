@@ -238,7 +238,15 @@ class ListCdrsRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
+    """At most this many CDRs (0: 100; more than 1000 is served as 1000)."""
     page_token: _builtins.str
+    """"" for the first page, then the previous page's next_page_token with the
+    same filter (only page_size may change; another filter is
+    INVALID_ARGUMENT). Opaque. CDRs are walked in cursor order and a token
+    holds the last cursor returned, so each stored CDR comes once; a CDR
+    stored during the walk has a later cursor and comes too. A token stays
+    valid across gateway restarts.
+    """
     @_builtins.property
     def filter(self) -> Global___CdrFilter: ...
     def __init__(
@@ -263,8 +271,11 @@ class ListCdrsResponse(_message.Message):
     CDRS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """The token of the next page; "" after the last page."""
     @_builtins.property
-    def cdrs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Cdr]: ...
+    def cdrs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Cdr]:
+        """In cursor order."""
+
     def __init__(
         self,
         *,

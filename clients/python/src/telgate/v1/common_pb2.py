@@ -26,7 +26,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17telgate/v1/common.proto\x12\ntelgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x05\x46ield\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"(\n\x08\x43\x61llerId\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"H\n\x10\x44ialplanLocation\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x11\n\textension\x18\x02 \x01(\t\x12\x10\n\x08priority\x18\x03 \x01(\x05\"8\n\nChannelRef\x12\x13\n\tunique_id\x18\x01 \x01(\tH\x00\x12\x0e\n\x04name\x18\x02 \x01(\tH\x00\x42\x05\n\x03ref\"\xca\x04\n\x07\x43hannel\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tunique_id\x18\x03 \x01(\t\x12\x11\n\tlinked_id\x18\x04 \x01(\t\x12\'\n\x05state\x18\x05 \x01(\x0e\x32\x18.telgate.v1.ChannelState\x12\x19\n\x11state_description\x18\x06 \x01(\t\x12\'\n\tcaller_id\x18\x07 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12,\n\x0e\x63onnected_line\x18\x08 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12.\n\x08location\x18\t \x01(\x0b\x32\x1c.telgate.v1.DialplanLocation\x12\x13\n\x0b\x61pplication\x18\n \x01(\t\x12\x18\n\x10\x61pplication_data\x18\x0b \x01(\t\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tbridge_id\x18\x0e \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x0f \x01(\t\x12\x10\n\x08language\x18\x10 \x01(\t\x12\x35\n\tvariables\x18\x11 \x03(\x0b\x32\".telgate.v1.Channel.VariablesEntry\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xb8\x02\n\x0c\x43hannelState\x12\x1d\n\x19\x43HANNEL_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANNEL_STATE_DOWN\x10\x01\x12\x1a\n\x16\x43HANNEL_STATE_RESERVED\x10\x02\x12\x1a\n\x16\x43HANNEL_STATE_OFF_HOOK\x10\x03\x12\x19\n\x15\x43HANNEL_STATE_DIALING\x10\x04\x12\x16\n\x12\x43HANNEL_STATE_RING\x10\x05\x12\x19\n\x15\x43HANNEL_STATE_RINGING\x10\x06\x12\x14\n\x10\x43HANNEL_STATE_UP\x10\x07\x12\x16\n\x12\x43HANNEL_STATE_BUSY\x10\x08\x12!\n\x1d\x43HANNEL_STATE_DIALING_OFFHOOK\x10\t\x12\x1a\n\x16\x43HANNEL_STATE_PRE_RING\x10\n*\xec\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1e\x45RROR_REASON_BACKEND_NOT_FOUND\x10\x01\x12$\n ERROR_REASON_BACKEND_UNAVAILABLE\x10\x02\x12\x1e\n\x1a\x45RROR_REASON_NOT_SUPPORTED\x10\x03\x12\x1c\n\x18\x45RROR_REASON_PBX_TIMEOUT\x10\x04\x12\x1d\n\x19\x45RROR_REASON_PBX_REJECTED\x10\x05\x12\"\n\x1e\x45RROR_REASON_CHANNEL_NOT_FOUND\x10\x06\x12&\n\"ERROR_REASON_PBX_PERMISSION_DENIED\x10\x07\x12\x1e\n\x1a\x45RROR_REASON_INVALID_FIELD\x10\x08\x12$\n ERROR_REASON_SUBSCRIBER_TOO_SLOW\x10\t\x12\x1f\n\x1b\x45RROR_REASON_CURSOR_EXPIRED\x10\n\x12\x1a\n\x16\x45RROR_REASON_LINK_LOST\x10\x0b\x12&\n\"ERROR_REASON_ORIGINATE_NOT_ALLOWED\x10\x14\x12!\n\x1d\x45RROR_REASON_TOO_MANY_STREAMS\x10\x15\x42X\n\x16\x63om.example.telgate.v1B\x0b\x43ommonProtoP\x01Z/example.com/telgate/gen/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17telgate/v1/common.proto\x12\ntelgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x05\x46ield\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"(\n\x08\x43\x61llerId\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"H\n\x10\x44ialplanLocation\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x11\n\textension\x18\x02 \x01(\t\x12\x10\n\x08priority\x18\x03 \x01(\x05\"\x7f\n\x0b\x44\x65stination\x12\x35\n\textension\x18\x01 \x01(\x0b\x32 .telgate.v1.ExtensionDestinationH\x00\x12/\n\x06number\x18\x02 \x01(\x0b\x32\x1d.telgate.v1.NumberDestinationH\x00\x42\x08\n\x06target\"L\n\x14\x45xtensionDestination\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x11\n\textension\x18\x02 \x01(\t\x12\x10\n\x08priority\x18\x03 \x01(\x05\"2\n\x11NumberDestination\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\r\n\x05route\x18\x02 \x01(\t\"8\n\nChannelRef\x12\x13\n\tunique_id\x18\x01 \x01(\tH\x00\x12\x0e\n\x04name\x18\x02 \x01(\tH\x00\x42\x05\n\x03ref\"\xca\x04\n\x07\x43hannel\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tunique_id\x18\x03 \x01(\t\x12\x11\n\tlinked_id\x18\x04 \x01(\t\x12\'\n\x05state\x18\x05 \x01(\x0e\x32\x18.telgate.v1.ChannelState\x12\x19\n\x11state_description\x18\x06 \x01(\t\x12\'\n\tcaller_id\x18\x07 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12,\n\x0e\x63onnected_line\x18\x08 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12.\n\x08location\x18\t \x01(\x0b\x32\x1c.telgate.v1.DialplanLocation\x12\x13\n\x0b\x61pplication\x18\n \x01(\t\x12\x18\n\x10\x61pplication_data\x18\x0b \x01(\t\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tbridge_id\x18\x0e \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x0f \x01(\t\x12\x10\n\x08language\x18\x10 \x01(\t\x12\x35\n\tvariables\x18\x11 \x03(\x0b\x32\".telgate.v1.Channel.VariablesEntry\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xa9\x01\n\x0c\x43hannelState\x12\x1d\n\x19\x43HANNEL_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANNEL_STATE_DOWN\x10\x01\x12\x19\n\x15\x43HANNEL_STATE_DIALING\x10\x02\x12\x19\n\x15\x43HANNEL_STATE_RINGING\x10\x03\x12\x14\n\x10\x43HANNEL_STATE_UP\x10\x04\x12\x16\n\x12\x43HANNEL_STATE_BUSY\x10\x05*\x8c\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1e\x45RROR_REASON_BACKEND_NOT_FOUND\x10\x01\x12$\n ERROR_REASON_BACKEND_UNAVAILABLE\x10\x02\x12\x1e\n\x1a\x45RROR_REASON_NOT_SUPPORTED\x10\x03\x12\x1c\n\x18\x45RROR_REASON_PBX_TIMEOUT\x10\x04\x12\x1d\n\x19\x45RROR_REASON_PBX_REJECTED\x10\x05\x12\"\n\x1e\x45RROR_REASON_CHANNEL_NOT_FOUND\x10\x06\x12&\n\"ERROR_REASON_PBX_PERMISSION_DENIED\x10\x07\x12\x1e\n\x1a\x45RROR_REASON_INVALID_FIELD\x10\x08\x12$\n ERROR_REASON_SUBSCRIBER_TOO_SLOW\x10\t\x12\x1f\n\x1b\x45RROR_REASON_CURSOR_EXPIRED\x10\n\x12\x1a\n\x16\x45RROR_REASON_LINK_LOST\x10\x0b\x12&\n\"ERROR_REASON_ORIGINATE_NOT_ALLOWED\x10\x14\x12!\n\x1d\x45RROR_REASON_TOO_MANY_STREAMS\x10\x15\x12\x1e\n\x1a\x45RROR_REASON_SHUTTING_DOWN\x10\x1e\x42X\n\x16\x63om.example.telgate.v1B\x0b\x43ommonProtoP\x01Z/example.com/telgate/gen/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,20 +36,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\026com.example.telgate.v1B\013CommonProtoP\001Z/example.com/telgate/gen/go/telgate/v1;telgatev1'
   _globals['_CHANNEL_VARIABLESENTRY']._loaded_options = None
   _globals['_CHANNEL_VARIABLESENTRY']._serialized_options = b'8\001'
-  _globals['_CHANNELSTATE']._serialized_start=906
-  _globals['_CHANNELSTATE']._serialized_end=1218
-  _globals['_ERRORREASON']._serialized_start=1221
-  _globals['_ERRORREASON']._serialized_end=1713
+  _globals['_CHANNELSTATE']._serialized_start=1165
+  _globals['_CHANNELSTATE']._serialized_end=1334
+  _globals['_ERRORREASON']._serialized_start=1337
+  _globals['_ERRORREASON']._serialized_end=1861
   _globals['_FIELD']._serialized_start=104
   _globals['_FIELD']._serialized_end=140
   _globals['_CALLERID']._serialized_start=142
   _globals['_CALLERID']._serialized_end=182
   _globals['_DIALPLANLOCATION']._serialized_start=184
   _globals['_DIALPLANLOCATION']._serialized_end=256
-  _globals['_CHANNELREF']._serialized_start=258
-  _globals['_CHANNELREF']._serialized_end=314
-  _globals['_CHANNEL']._serialized_start=317
-  _globals['_CHANNEL']._serialized_end=903
-  _globals['_CHANNEL_VARIABLESENTRY']._serialized_start=855
-  _globals['_CHANNEL_VARIABLESENTRY']._serialized_end=903
+  _globals['_DESTINATION']._serialized_start=258
+  _globals['_DESTINATION']._serialized_end=385
+  _globals['_EXTENSIONDESTINATION']._serialized_start=387
+  _globals['_EXTENSIONDESTINATION']._serialized_end=463
+  _globals['_NUMBERDESTINATION']._serialized_start=465
+  _globals['_NUMBERDESTINATION']._serialized_end=515
+  _globals['_CHANNELREF']._serialized_start=517
+  _globals['_CHANNELREF']._serialized_end=573
+  _globals['_CHANNEL']._serialized_start=576
+  _globals['_CHANNEL']._serialized_end=1162
+  _globals['_CHANNEL_VARIABLESENTRY']._serialized_start=1114
+  _globals['_CHANNEL_VARIABLESENTRY']._serialized_end=1162
 # @@protoc_insertion_point(module_scope)

@@ -28,31 +28,37 @@ class _ChannelState:
 class _ChannelStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChannelState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CHANNEL_STATE_UNSPECIFIED: _ChannelState.ValueType  # 0
+    """Not known (the PBX gave a state this enum does not map)."""
     CHANNEL_STATE_DOWN: _ChannelState.ValueType  # 1
-    CHANNEL_STATE_RESERVED: _ChannelState.ValueType  # 2
-    CHANNEL_STATE_OFF_HOOK: _ChannelState.ValueType  # 3
-    CHANNEL_STATE_DIALING: _ChannelState.ValueType  # 4
-    CHANNEL_STATE_RING: _ChannelState.ValueType  # 5
-    CHANNEL_STATE_RINGING: _ChannelState.ValueType  # 6
-    CHANNEL_STATE_UP: _ChannelState.ValueType  # 7
-    CHANNEL_STATE_BUSY: _ChannelState.ValueType  # 8
-    CHANNEL_STATE_DIALING_OFFHOOK: _ChannelState.ValueType  # 9
-    CHANNEL_STATE_PRE_RING: _ChannelState.ValueType  # 10
+    """Exists but does nothing yet (Asterisk Down, Rsrvd, OffHook)."""
+    CHANNEL_STATE_DIALING: _ChannelState.ValueType  # 2
+    """Placing a call: collecting digits or waiting for the far end to answer
+    (Asterisk Dialing, Ring, Dialing Offhook).
+    """
+    CHANNEL_STATE_RINGING: _ChannelState.ValueType  # 3
+    """Its own endpoint is being alerted (Asterisk Ringing, Pre-ring)."""
+    CHANNEL_STATE_UP: _ChannelState.ValueType  # 4
+    """Answered."""
+    CHANNEL_STATE_BUSY: _ChannelState.ValueType  # 5
 
 class ChannelState(_ChannelState, metaclass=_ChannelStateEnumTypeWrapper):
-    """Channel states, as Asterisk numbers them (ChannelState 0..9)."""
+    """Where a channel is in its call, in terms every switch has. The PBX's own
+    word for it is in Channel.state_description.
+    """
 
 CHANNEL_STATE_UNSPECIFIED: ChannelState.ValueType  # 0
+"""Not known (the PBX gave a state this enum does not map)."""
 CHANNEL_STATE_DOWN: ChannelState.ValueType  # 1
-CHANNEL_STATE_RESERVED: ChannelState.ValueType  # 2
-CHANNEL_STATE_OFF_HOOK: ChannelState.ValueType  # 3
-CHANNEL_STATE_DIALING: ChannelState.ValueType  # 4
-CHANNEL_STATE_RING: ChannelState.ValueType  # 5
-CHANNEL_STATE_RINGING: ChannelState.ValueType  # 6
-CHANNEL_STATE_UP: ChannelState.ValueType  # 7
-CHANNEL_STATE_BUSY: ChannelState.ValueType  # 8
-CHANNEL_STATE_DIALING_OFFHOOK: ChannelState.ValueType  # 9
-CHANNEL_STATE_PRE_RING: ChannelState.ValueType  # 10
+"""Exists but does nothing yet (Asterisk Down, Rsrvd, OffHook)."""
+CHANNEL_STATE_DIALING: ChannelState.ValueType  # 2
+"""Placing a call: collecting digits or waiting for the far end to answer
+(Asterisk Dialing, Ring, Dialing Offhook).
+"""
+CHANNEL_STATE_RINGING: ChannelState.ValueType  # 3
+"""Its own endpoint is being alerted (Asterisk Ringing, Pre-ring)."""
+CHANNEL_STATE_UP: ChannelState.ValueType  # 4
+"""Answered."""
+CHANNEL_STATE_BUSY: ChannelState.ValueType  # 5
 Global___ChannelState: _TypeAlias = ChannelState  # noqa: Y015
 
 class _ErrorReason:
@@ -94,6 +100,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The caller (or all callers together) holds as many open streams as the
     gateway allows; `setting` names the limit, `limit` its value.
     """
+    ERROR_REASON_SHUTTING_DOWN: _ErrorReason.ValueType  # 30
+    """The gateway is shutting down: new calls are refused and open streams end
+    (UNAVAILABLE). A stream's ErrorInfo says where to resume elsewhere:
+    `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
+    (Numbered from 30 so that reasons added meanwhile keep 22-29.)
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Reasons carried in google.rpc.ErrorInfo (domain `telgate.v1`) for errors a
@@ -133,6 +145,12 @@ reasons added meanwhile by other work keep 12-19.)
 ERROR_REASON_TOO_MANY_STREAMS: ErrorReason.ValueType  # 21
 """The caller (or all callers together) holds as many open streams as the
 gateway allows; `setting` names the limit, `limit` its value.
+"""
+ERROR_REASON_SHUTTING_DOWN: ErrorReason.ValueType  # 30
+"""The gateway is shutting down: new calls are refused and open streams end
+(UNAVAILABLE). A stream's ErrorInfo says where to resume elsewhere:
+`last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
+(Numbered from 30 so that reasons added meanwhile keep 22-29.)
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
@@ -190,7 +208,9 @@ Global___CallerId: _TypeAlias = CallerId  # noqa: Y015
 
 @_typing.final
 class DialplanLocation(_message.Message):
-    """A place in the PBX dialplan."""
+    """A place in a PBX dialplan, as the PBX reports it (a channel's location, a
+    transfer's target). Requests name where a call goes with Destination.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -215,6 +235,98 @@ class DialplanLocation(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DialplanLocation: _TypeAlias = DialplanLocation  # noqa: Y015
+
+@_typing.final
+class Destination(_message.Message):
+    """Where a call goes, in terms every backend maps to its own."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXTENSION_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def extension(self) -> Global___ExtensionDestination:
+        """An extension (an internal number) in a context."""
+
+    @_builtins.property
+    def number(self) -> Global___NumberDestination:
+        """A number dialled out on a route."""
+
+    def __init__(
+        self,
+        *,
+        extension: Global___ExtensionDestination | None = ...,
+        number: Global___NumberDestination | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["extension", b"extension", "number", b"number", "target", b"target"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["extension", b"extension", "number", b"number", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_target: _TypeAlias = _typing.Literal["extension", "number"]  # noqa: Y015
+    _WhichOneofArgType_target: _TypeAlias = _typing.Literal["target", b"target"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_target) -> _WhichOneofReturnType_target | None: ...
+
+Global___Destination: _TypeAlias = Destination  # noqa: Y015
+
+@_typing.final
+class ExtensionDestination(_message.Message):
+    """An extension in a context. Asterisk: a place in its dialplan (the context is
+    required there); a switch without contexts reads `context` as its route for
+    the extension, or ignores it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    EXTENSION_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    context: _builtins.str
+    extension: _builtins.str
+    priority: _builtins.int
+    """Asterisk's dialplan priority; 0 means 1. Other switches ignore it."""
+    def __init__(
+        self,
+        *,
+        context: _builtins.str = ...,
+        extension: _builtins.str = ...,
+        priority: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "extension", b"extension", "priority", b"priority"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtensionDestination: _TypeAlias = ExtensionDestination  # noqa: Y015
+
+@_typing.final
+class NumberDestination(_message.Message):
+    """A number dialled out on a route, e.g. an outside number on a trunk. Each
+    backend maps routes in its configuration (Asterisk: `routes` name a
+    dialplan context each, `outbound_context` is the default route's); a route
+    it does not know is FAILED_PRECONDITION naming the setting.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    ROUTE_FIELD_NUMBER: _builtins.int
+    number: _builtins.str
+    route: _builtins.str
+    """The route's name; empty means the backend's default route."""
+    def __init__(
+        self,
+        *,
+        number: _builtins.str = ...,
+        route: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["number", b"number", "route", b"route"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NumberDestination: _TypeAlias = NumberDestination  # noqa: Y015
 
 @_typing.final
 class ChannelRef(_message.Message):
@@ -296,7 +408,7 @@ class Channel(_message.Message):
     """The unique id of the first channel of the call; shared by all its channels."""
     state: Global___ChannelState.ValueType
     state_description: _builtins.str
-    """The PBX's own text for the state (`Ringing`, `Up`, ...)."""
+    """The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...)."""
     application: _builtins.str
     """The dialplan application the channel is running, e.g. `Dial`."""
     application_data: _builtins.str

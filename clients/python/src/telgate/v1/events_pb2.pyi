@@ -544,7 +544,7 @@ class OriginateResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     OUTCOME_FIELD_NUMBER: _builtins.int
-    REASON_CODE_FIELD_NUMBER: _builtins.int
+    AMI_REASON_FIELD_NUMBER: _builtins.int
     CHANNEL_FIELD_NUMBER: _builtins.int
     UNIQUE_ID_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
@@ -553,7 +553,8 @@ class OriginateResult(_message.Message):
     APPLICATION_DATA_FIELD_NUMBER: _builtins.int
     CALLER_ID_FIELD_NUMBER: _builtins.int
     outcome: _calls_pb2.OriginateOutcome.ValueType
-    reason_code: _builtins.int
+    ami_reason: _builtins.int
+    """Asterisk only: its OriginateResponse `Reason` (0 from other backends)."""
     channel: _builtins.str
     """The channel name (on failure, the dial string as given)."""
     unique_id: _builtins.str
@@ -570,7 +571,7 @@ class OriginateResult(_message.Message):
         self,
         *,
         outcome: _calls_pb2.OriginateOutcome.ValueType = ...,
-        reason_code: _builtins.int = ...,
+        ami_reason: _builtins.int = ...,
         channel: _builtins.str = ...,
         unique_id: _builtins.str = ...,
         request_id: _builtins.str = ...,
@@ -581,7 +582,7 @@ class OriginateResult(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["caller_id", b"caller_id", "destination", b"destination"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["application", b"application", "application_data", b"application_data", "caller_id", b"caller_id", "channel", b"channel", "destination", b"destination", "outcome", b"outcome", "reason_code", b"reason_code", "request_id", b"request_id", "unique_id", b"unique_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ami_reason", b"ami_reason", "application", b"application", "application_data", b"application_data", "caller_id", b"caller_id", "channel", b"channel", "destination", b"destination", "outcome", b"outcome", "request_id", b"request_id", "unique_id", b"unique_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -147,7 +147,9 @@ class StartPlaybackRequest(_message.Message):
     endpoint: _builtins.str
     """The phone to ring, e.g. `PJSIP/201`."""
     recording: _builtins.str
-    """The recording, as the PBX names sound files (no extension), e.g. `custom/welcome`."""
+    """The recording, as the PBX names it (Asterisk: a sound file without its
+    extension, e.g. `custom/welcome`).
+    """
     request_id: _builtins.str
     @_builtins.property
     def skip(self) -> _duration_pb2.Duration:

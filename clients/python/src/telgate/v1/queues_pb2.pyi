@@ -29,29 +29,35 @@ class _MemberStatus:
 class _MemberStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MemberStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     MEMBER_STATUS_UNSPECIFIED: _MemberStatus.ValueType  # 0
-    MEMBER_STATUS_UNKNOWN: _MemberStatus.ValueType  # 1
-    MEMBER_STATUS_NOT_IN_USE: _MemberStatus.ValueType  # 2
-    MEMBER_STATUS_IN_USE: _MemberStatus.ValueType  # 3
-    MEMBER_STATUS_BUSY: _MemberStatus.ValueType  # 4
-    MEMBER_STATUS_INVALID: _MemberStatus.ValueType  # 5
-    MEMBER_STATUS_UNAVAILABLE: _MemberStatus.ValueType  # 6
-    MEMBER_STATUS_RINGING: _MemberStatus.ValueType  # 7
-    MEMBER_STATUS_RING_IN_USE: _MemberStatus.ValueType  # 8
-    MEMBER_STATUS_ON_HOLD: _MemberStatus.ValueType  # 9
+    """Not known (Asterisk UNKNOWN, or a value this enum does not map)."""
+    MEMBER_STATUS_AVAILABLE: _MemberStatus.ValueType  # 1
+    """Idle: can take a call (Asterisk NOT_INUSE)."""
+    MEMBER_STATUS_IN_USE: _MemberStatus.ValueType  # 2
+    MEMBER_STATUS_BUSY: _MemberStatus.ValueType  # 3
+    MEMBER_STATUS_RINGING: _MemberStatus.ValueType  # 4
+    MEMBER_STATUS_RINGING_IN_USE: _MemberStatus.ValueType  # 5
+    """On a call and ringing with another (Asterisk RINGINUSE)."""
+    MEMBER_STATUS_ON_HOLD: _MemberStatus.ValueType  # 6
+    MEMBER_STATUS_UNAVAILABLE: _MemberStatus.ValueType  # 7
+    """Not reachable: unregistered, or no such device (Asterisk UNAVAILABLE, INVALID)."""
 
 class MemberStatus(_MemberStatus, metaclass=_MemberStatusEnumTypeWrapper):
-    """A member's device state (Asterisk numbers 0..8)."""
+    """A member's device, in terms every switch has. The PBX's own value is in
+    QueueMember.status_text.
+    """
 
 MEMBER_STATUS_UNSPECIFIED: MemberStatus.ValueType  # 0
-MEMBER_STATUS_UNKNOWN: MemberStatus.ValueType  # 1
-MEMBER_STATUS_NOT_IN_USE: MemberStatus.ValueType  # 2
-MEMBER_STATUS_IN_USE: MemberStatus.ValueType  # 3
-MEMBER_STATUS_BUSY: MemberStatus.ValueType  # 4
-MEMBER_STATUS_INVALID: MemberStatus.ValueType  # 5
-MEMBER_STATUS_UNAVAILABLE: MemberStatus.ValueType  # 6
-MEMBER_STATUS_RINGING: MemberStatus.ValueType  # 7
-MEMBER_STATUS_RING_IN_USE: MemberStatus.ValueType  # 8
-MEMBER_STATUS_ON_HOLD: MemberStatus.ValueType  # 9
+"""Not known (Asterisk UNKNOWN, or a value this enum does not map)."""
+MEMBER_STATUS_AVAILABLE: MemberStatus.ValueType  # 1
+"""Idle: can take a call (Asterisk NOT_INUSE)."""
+MEMBER_STATUS_IN_USE: MemberStatus.ValueType  # 2
+MEMBER_STATUS_BUSY: MemberStatus.ValueType  # 3
+MEMBER_STATUS_RINGING: MemberStatus.ValueType  # 4
+MEMBER_STATUS_RINGING_IN_USE: MemberStatus.ValueType  # 5
+"""On a call and ringing with another (Asterisk RINGINUSE)."""
+MEMBER_STATUS_ON_HOLD: MemberStatus.ValueType  # 6
+MEMBER_STATUS_UNAVAILABLE: MemberStatus.ValueType  # 7
+"""Not reachable: unregistered, or no such device (Asterisk UNAVAILABLE, INVALID)."""
 Global___MemberStatus: _TypeAlias = MemberStatus  # noqa: Y015
 
 @_typing.final
@@ -69,6 +75,7 @@ class QueueMember(_message.Message):
     LAST_CALL_TIME_FIELD_NUMBER: _builtins.int
     IN_CALL_FIELD_NUMBER: _builtins.int
     MEMBERSHIP_FIELD_NUMBER: _builtins.int
+    STATUS_TEXT_FIELD_NUMBER: _builtins.int
     interface: _builtins.str
     """The interface that rings, e.g. `PJSIP/201`."""
     name: _builtins.str
@@ -81,6 +88,8 @@ class QueueMember(_message.Message):
     in_call: _builtins.bool
     membership: _builtins.str
     """`static`, `dynamic` or `realtime`."""
+    status_text: _builtins.str
+    """The PBX's own status (Asterisk: the device state number, `0`..`8`)."""
     @_builtins.property
     def last_call_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -97,10 +106,11 @@ class QueueMember(_message.Message):
         last_call_time: _timestamp_pb2.Timestamp | None = ...,
         in_call: _builtins.bool = ...,
         membership: _builtins.str = ...,
+        status_text: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["last_call_time", b"last_call_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calls_taken", b"calls_taken", "in_call", b"in_call", "interface", b"interface", "last_call_time", b"last_call_time", "membership", b"membership", "name", b"name", "paused", b"paused", "paused_reason", b"paused_reason", "penalty", b"penalty", "state_interface", b"state_interface", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calls_taken", b"calls_taken", "in_call", b"in_call", "interface", b"interface", "last_call_time", b"last_call_time", "membership", b"membership", "name", b"name", "paused", b"paused", "paused_reason", b"paused_reason", "penalty", b"penalty", "state_interface", b"state_interface", "status", b"status", "status_text", b"status_text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -212,7 +222,16 @@ class ListQueuesRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     page_size: _builtins.int
+    """At most this many queues (0: 100; more than 1000 is served as 1000)."""
     page_token: _builtins.str
+    """"" for the first page, then the previous page's next_page_token with the
+    same other fields (only page_size may change; other filters are
+    INVALID_ARGUMENT). Opaque. Queues are walked in the order of their name
+    (UTF-8 bytes) and a token holds the last one returned, so a queue present
+    for the whole walk comes exactly once, whatever is added or removed
+    meanwhile; a queue added during the walk comes if its name sorts after
+    the position reached.
+    """
     def __init__(
         self,
         *,
@@ -235,6 +254,7 @@ class ListQueuesResponse(_message.Message):
     QUEUES_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """The token of the next page; "" after the last page."""
     @_builtins.property
     def queues(self) -> _containers.RepeatedCompositeFieldContainer[Global___Queue]:
         """Queues with their summary figures (members and callers are left empty; use GetQueue)."""

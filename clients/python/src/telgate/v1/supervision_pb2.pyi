@@ -56,7 +56,7 @@ class _ListenStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ListenSta
     LISTEN_STATE_RINGING: _ListenState.ValueType  # 1
     """The listener's phone is ringing."""
     LISTEN_STATE_ACTIVE: _ListenState.ValueType  # 2
-    """Spying is active (ChanSpyStart seen)."""
+    """The listener hears the call (Asterisk: ChanSpyStart seen)."""
     LISTEN_STATE_ENDED: _ListenState.ValueType  # 3
     """Ended (stopped, or either side hung up)."""
 
@@ -66,7 +66,7 @@ LISTEN_STATE_UNSPECIFIED: ListenState.ValueType  # 0
 LISTEN_STATE_RINGING: ListenState.ValueType  # 1
 """The listener's phone is ringing."""
 LISTEN_STATE_ACTIVE: ListenState.ValueType  # 2
-"""Spying is active (ChanSpyStart seen)."""
+"""The listener hears the call (Asterisk: ChanSpyStart seen)."""
 LISTEN_STATE_ENDED: ListenState.ValueType  # 3
 """Ended (stopped, or either side hung up)."""
 Global___ListenState: _TypeAlias = ListenState  # noqa: Y015
@@ -90,7 +90,7 @@ class ListenSession(_message.Message):
     mode: Global___ListenMode.ValueType
     state: Global___ListenState.ValueType
     listener_channel: _builtins.str
-    """The listener's channel (the leg that runs ChanSpy)."""
+    """The listener's channel (Asterisk: the leg that runs ChanSpy)."""
     listener_unique_id: _builtins.str
     target_channel: _builtins.str
     """The spied channel."""
@@ -280,7 +280,16 @@ class ListListenSessionsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     page_size: _builtins.int
+    """At most this many sessions (0: 100; more than 1000 is served as 1000)."""
     page_token: _builtins.str
+    """"" for the first page, then the previous page's next_page_token with the
+    same other fields (only page_size may change; other filters are
+    INVALID_ARGUMENT). Opaque. Sessions are walked in the order of their
+    session id (UTF-8 bytes) and a token holds the last one returned, so a
+    session present for the whole walk comes exactly once, whatever starts
+    or ends meanwhile; a session started during the walk comes if its id
+    sorts after the position reached.
+    """
     def __init__(
         self,
         *,
@@ -303,6 +312,7 @@ class ListListenSessionsResponse(_message.Message):
     SESSIONS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """The token of the next page; "" after the last page."""
     @_builtins.property
     def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ListenSession]: ...
     def __init__(

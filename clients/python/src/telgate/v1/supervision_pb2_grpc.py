@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class SupervisionServiceStub:
-    """Live listening to calls (Asterisk ChanSpy).
+    """Live listening to calls (Asterisk: ChanSpy).
     """
 
     def __init__(self, channel):
@@ -58,7 +58,7 @@ class SupervisionServiceStub:
 
 
 class SupervisionServiceServicer:
-    """Live listening to calls (Asterisk ChanSpy).
+    """Live listening to calls (Asterisk: ChanSpy).
     """
 
     def StartListen(self, request, context):
@@ -120,7 +120,7 @@ def add_SupervisionServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SupervisionService:
-    """Live listening to calls (Asterisk ChanSpy).
+    """Live listening to calls (Asterisk: ChanSpy).
     """
 
     @staticmethod

@@ -27,7 +27,7 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class SupervisionServiceStub:
-    """Live listening to calls (Asterisk ChanSpy)."""
+    """Live listening to calls (Asterisk: ChanSpy)."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -43,7 +43,7 @@ class SupervisionServiceStub:
 
 @_typing.type_check_only
 class SupervisionServiceAsyncStub(SupervisionServiceStub):
-    """Live listening to calls (Asterisk ChanSpy)."""
+    """Live listening to calls (Asterisk: ChanSpy)."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     StartListen: _aio.UnaryUnaryMultiCallable[_supervision_pb2.StartListenRequest, _supervision_pb2.StartListenResponse]  # type: ignore[assignment]
@@ -55,7 +55,7 @@ class SupervisionServiceAsyncStub(SupervisionServiceStub):
     ListListenSessions: _aio.UnaryUnaryMultiCallable[_supervision_pb2.ListListenSessionsRequest, _supervision_pb2.ListListenSessionsResponse]  # type: ignore[assignment]
 
 class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Live listening to calls (Asterisk ChanSpy)."""
+    """Live listening to calls (Asterisk: ChanSpy)."""
 
     @_abc_1.abstractmethod
     def StartListen(

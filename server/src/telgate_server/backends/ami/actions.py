@@ -18,8 +18,11 @@ _VAR_NAME = re.compile(r'^[A-Za-z0-9_.\-]+(\([^()$="\\]*\))?$')
 _ENDPOINT = re.compile(r"^[A-Za-z0-9_\-]+/\S+$")
 
 
-def originate_headers(p: OriginateParams, unique_id: str, other_unique_id: str) -> Headers:
-    """Headers of an Async Originate whose channels get our unique ids.
+def originate_headers(
+    p: OriginateParams, place: tuple[str, str, int] | None, unique_id: str, other_unique_id: str
+) -> Headers:
+    """Headers of an Async Originate whose channels get our unique ids; ``place``
+    is the destination as (context, extension, priority) (AmiBackend.place).
 
     Always Async: a synchronous Originate holds back every event on the
     session until the far end answers (fixture 11)."""
@@ -32,10 +35,9 @@ def originate_headers(p: OriginateParams, unique_id: str, other_unique_id: str) 
     headers: Headers = [("Channel", p.endpoint)]
     if p.application:
         headers += [("Application", p.application), ("Data", p.application_data)]
-    elif p.exten:
-        if not p.context:
-            raise errors.InvalidArgument("destination.extension needs a context")
-        headers += [("Context", p.context), ("Exten", p.exten), ("Priority", str(p.priority or 1))]
+    elif place is not None:
+        context, exten, priority = place
+        headers += [("Context", context), ("Exten", exten), ("Priority", str(priority or 1))]
     else:
         raise errors.InvalidArgument("a destination is required: an extension or an application")
     if p.timeout is not None:

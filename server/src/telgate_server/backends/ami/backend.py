@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from telgate_server import errors
 from telgate_server.backends.ami import actions
 from telgate_server.backends.ami.cdr import HOLD, AmiCdrMapper
+from telgate_server.backends.ami.cdr_backfill import build_backfill
 from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
@@ -28,17 +29,19 @@ from telgate_server.backends.ami.playback import AmiPlayback
 from telgate_server.backends.ami.queues import AmiQueues
 from telgate_server.backends.ami.state import ChannelTable
 from telgate_server.backends.ami.supervision import AmiSupervision
+from telgate_server.cdr.continuity import Backfill
 from telgate_server.cdr.model import Cdr
 from telgate_server.config import AmiBackendConfig
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
-    Capability,
     ChannelInfo,
     ChannelSelector,
     CheckStep,
+    Destination,
     LinkState,
     LinkStatus,
+    NumberTarget,
     OriginatedCall,
     OriginateOutcome,
     OriginateParams,
@@ -84,21 +87,7 @@ class _Originate:
 class AmiBackend:
     """One PBX over one AMI connection."""
 
-    kind = "asterisk_ami"
-    capabilities = frozenset(
-        {
-            Capability.ORIGINATE,
-            Capability.HANGUP,
-            Capability.TRANSFER,
-            Capability.LIST_CHANNELS,
-            Capability.DTMF,
-            Capability.EVENTS,
-            Capability.QUEUES,
-            Capability.LISTEN,
-            Capability.PLAYBACK,
-            Capability.CDRS,
-        }
-    )
+    kind = "ami"
 
     def __init__(
         self,
@@ -110,8 +99,10 @@ class AmiBackend:
     ) -> None:
         self.name = name
         self.config = config
-        # Where this backend's events go (the gateway numbers and fans them out).
+        # Where this backend's events go (the gateway numbers and fans them
+        # out): the sink given, until EventSource.on_event names another.
         self.events = events
+        self._publish: Callable[[ev.Event], object] = events.publish
         self.channels = ChannelTable()
         # Builds an event's fact when first read (shared by all its events).
         self._facts = fact_builder(self.channels.first_seen)
@@ -133,9 +124,17 @@ class AmiBackend:
         # Feature parts, one module each.
         self.queues = AmiQueues(name, self.conn)
         self.supervision = AmiSupervision(
-            name, self.conn, self.channels, self.originate, events.publish
+            name, self.conn, self.channels, self.originate, self._emit
         )
-        self.playback = AmiPlayback(name, self.conn, self.originate, events.publish)
+        self.playback = AmiPlayback(name, self.conn, self.originate, self._emit)
+        # The gateway's optional parts (gateway/backend.py): AMI has them all
+        # but routing; the ones on the backend itself are plain methods below.
+        self.calls = self
+        self.channel_list = self
+        self.dtmf = self
+        self.transfers = self
+        self.cdr_source = self
+        self.event_source = self
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -153,6 +152,20 @@ class AmiBackend:
 
     def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
         self._listeners.append(listener)
+
+    def on_event(self, sink: Callable[[ev.Event], object]) -> None:
+        """Sends every event to ``sink`` from now on (EventSource)."""
+        self._publish = sink
+
+    def _emit(self, event: ev.Event) -> None:
+        self._publish(event)
+
+    def cdr_backfill(self) -> Backfill | None:
+        """The PBX's own CDR records (``cdr_backfill`` settings), if configured."""
+        backfill = self.config.cdr_backfill
+        if backfill is None:
+            return None
+        return build_backfill(self.name, backfill, self.config.timezone)
 
     def on_cdr(self, sink: Callable[[Cdr], object]) -> None:
         """Hands every CDR from the PBX's `Cdr` events to ``sink`` (sync, must not block)."""
@@ -290,7 +303,7 @@ class AmiBackend:
             # as inferred with the window in which it happened.
             window = (down_at, up_at)
             for info in vanished:
-                self.events.publish(self._inferred_hangup(info, window))
+                self._publish(self._inferred_hangup(info, window))
             present = {c.unique_id for c in self.channels.all()}
             self.supervision.reconcile(present, window)
             self.playback.reconcile(present, window)
@@ -363,15 +376,15 @@ class AmiBackend:
                 event.payload = dataclasses.replace(
                     result, request_id=call.request_id, unique_id=call.unique_id
                 )
-        self.events.publish(event)
+        self._publish(event)
 
     def _finish(self, pending: _Originate, msg: Message) -> None:
         call = pending.call
         call.outcome = originate_outcome(msg)
         try:
-            call.reason_code = int(msg.get("Reason") or 0)
+            call.ami_reason = int(msg.get("Reason") or 0)
         except ValueError:
-            call.reason_code = 0
+            call.ami_reason = 0
         if call.outcome is OriginateOutcome.ANSWERED and not call.channel:
             call.channel = msg.get("Channel") or ""
         call.result_at = time.time()
@@ -405,7 +418,8 @@ class AmiBackend:
             return seen.call
         token = uuid.uuid4().hex[:20]
         unique_id, other = f"tg-{token}", f"tg-{token}-2"
-        headers = actions.originate_headers(params, unique_id, other)
+        place = self.place(params.destination) if params.destination is not None else None
+        headers = actions.originate_headers(params, place, unique_id, other)
         call = OriginatedCall(
             backend=self.name,
             request_id=params.request_id,
@@ -496,26 +510,58 @@ class AmiBackend:
             fresh.created_at = known.created_at
         return fresh
 
+    def place(self, destination: Destination) -> tuple[str, str, int]:
+        """(context, extension, priority) for a neutral destination: an extension
+        in its context; a number in its route's context (``routes``, or
+        ``outbound_context`` for the default route)."""
+        if isinstance(destination, NumberTarget):
+            route = destination.route
+            context = self.config.routes.get(route) if route else self.config.outbound_context
+            if not context:
+                known = ", ".join(sorted(self.config.routes)) or "none"
+                what = f"route {errors.quote(route)}" if route else "the default route"
+                setting = (
+                    f"backends.{self.name}.routes"
+                    if route
+                    else f"backends.{self.name}.outbound_context"
+                )
+                raise errors.FailedPrecondition(
+                    f"backend {self.name!r} ({self.kind}) has no dialplan context for {what} "
+                    f"(routes configured: {known}); set `{setting}`",
+                    reason="INVALID_FIELD",
+                    metadata={
+                        "backend": self.name,
+                        "field": "destination.number.route",
+                        "setting": setting,
+                    },
+                )
+            if not destination.number:
+                raise errors.InvalidArgument(
+                    "destination.number.number is required",
+                    metadata={"field": "destination.number"},
+                )
+            return context, destination.number, 1
+        if not destination.extension or not destination.context:
+            raise errors.InvalidArgument(
+                f"backend {self.name!r} ({self.kind}) needs a context and an extension "
+                "for an extension destination",
+                metadata={"field": "destination.extension"},
+            )
+        return destination.context, destination.extension, destination.priority or 1
+
     async def transfer(
         self,
         kind: TransferKind,
         channel: ChannelSelector,
+        destination: Destination,
         *,
-        context: str,
-        exten: str,
-        priority: int = 1,
         extra: ChannelSelector | None = None,
-        extra_context: str = "",
-        extra_exten: str = "",
-        extra_priority: int = 1,
+        extra_destination: Destination | None = None,
     ) -> None:
         """Blind (BlindTransfer), attended (Atxfer) or redirect (Redirect, both legs
         with ``extra``)."""
         name, about = self._resolve(channel)
-        if not exten or not context:
-            raise errors.InvalidArgument(
-                "destination needs a context and an extension", metadata={"field": "destination"}
-            )
+        context, exten, priority = self.place(destination)
         if kind is TransferKind.BLIND:
             res = await self.conn.action(
                 "BlindTransfer", [("Channel", name), ("Context", context), ("Exten", exten)]
@@ -540,15 +586,18 @@ class AmiBackend:
                 ("Channel", name),
                 ("Context", context),
                 ("Exten", exten),
-                ("Priority", str(priority or 1)),
+                ("Priority", str(priority)),
             ]
             if extra is not None:
                 extra_name, _ = self._resolve(extra)
+                extra_context, extra_exten, extra_priority = self.place(
+                    extra_destination or destination
+                )
                 headers += [
                     ("ExtraChannel", extra_name),
-                    ("ExtraContext", extra_context or context),
-                    ("ExtraExten", extra_exten or exten),
-                    ("ExtraPriority", str(extra_priority or 1)),
+                    ("ExtraContext", extra_context),
+                    ("ExtraExten", extra_exten),
+                    ("ExtraPriority", str(extra_priority)),
                 ]
             res = await self.conn.action("Redirect", headers)
             actions.raise_for(res.response, backend=self.name, action="Redirect", subject=about)

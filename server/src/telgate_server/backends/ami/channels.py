@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from telgate_server.backends.ami.codec import Message
+from telgate_server.backends.ami.states import channel_state
 from telgate_server.gateway.model import ChannelInfo
 
 
@@ -89,7 +90,7 @@ def channel_from(msg: Message, prefix: str = "", *, now: float | None = None) ->
         name=g(k_chan) or "",
         unique_id=g(k_uid) or "",
         linked_id=g(k_linked) or "",
-        state=_int(g(k_state)),
+        state=channel_state(g(k_state)),
         state_desc=g(k_desc) or "",
         caller_num=g(k_cnum) or "",
         caller_name=g(k_cname) or "",

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import overload
 
+from telgate_server.backends.ami import states
 from telgate_server.backends.ami.channels import _int, channel_from, endpoint_of, has_channel
 from telgate_server.backends.ami.codec import Message, parse_headers
 from telgate_server.events import facts as f
@@ -165,8 +166,8 @@ class Reader:
             interface=self.s("Interface"),
             name=self.s("MemberName"),
             state_interface=self.s("StateInterface"),
-            # Asterisk device state 0..8; -1 (unknown to the API) otherwise.
-            status=int(status) if status and status.isdigit() and int(status) <= 8 else -1,
+            status=states.member_status(status),
+            status_text=status or "",
             paused=self.flag("Paused"),
             paused_reason=self.s("PausedReason"),
             penalty=self.n("Penalty"),
@@ -181,7 +182,7 @@ def _originate(r: Reader) -> f.OriginateResult:
     uid = r.s("Uniqueid")
     return f.OriginateResult(
         outcome=originate_outcome(r.msg),
-        reason_code=r.n("Reason"),
+        ami_reason=r.n("Reason"),
         channel=r.s("Channel"),
         unique_id="" if uid == "<unknown>" else uid,
         context=r.s("Context"),

@@ -9,6 +9,7 @@ from telgate_server.backends.ami import actions
 from telgate_server.backends.ami.channels import _int
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
+from telgate_server.backends.ami.states import member_status
 from telgate_server.gateway.model import QueueCallerInfo, QueueInfo, QueueMemberInfo
 
 
@@ -31,7 +32,8 @@ def member_from(msg: Message) -> QueueMemberInfo:
         interface=g("Location") or g("Interface") or "",
         name=g("Name") or g("MemberName") or "",
         state_interface=g("StateInterface") or "",
-        status=_int(g("Status")),
+        status=member_status(g("Status")),
+        status_text=g("Status") or "",
         paused=_flag(g("Paused")),
         paused_reason=g("PausedReason") or "",
         penalty=_int(g("Penalty")),

@@ -16,6 +16,7 @@ import time
 
 from telgate_server.backends.ami.channels import channel_from, has_channel
 from telgate_server.backends.ami.codec import Message
+from telgate_server.backends.ami.states import channel_state
 from telgate_server.gateway.model import ChannelInfo
 
 GONE_MEMORY = 10_000
@@ -135,7 +136,7 @@ class ChannelTable:
         g = msg.by_name.get
         name = msg.name
         if (state := g("channelstate")) is not None and state.isdigit():
-            info.state = int(state)
+            info.state = channel_state(state)
             info.state_desc = g("channelstatedesc") or info.state_desc
         if (channel := g("channel")) is not None:
             info.name = channel

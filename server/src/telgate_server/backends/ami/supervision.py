@@ -27,6 +27,7 @@ from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
     ChannelInfo,
     ChannelSelector,
+    ChannelState,
     ListenMode,
     ListenSession,
     ListenState,
@@ -97,7 +98,10 @@ class AmiSupervision:
             )
         # Prefer the leg that is up and bridged (the one carrying the conversation),
         # then the oldest.
-        return sorted(candidates, key=lambda c: (c.state != 6, not c.bridge_id, c.created_at))[0]
+        return sorted(
+            candidates,
+            key=lambda c: (c.state is not ChannelState.UP, not c.bridge_id, c.created_at),
+        )[0]
 
     async def start(
         self,

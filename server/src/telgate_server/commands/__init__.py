@@ -1,0 +1,1 @@
+"""The `telgate` subcommands other than `serve` (check-config, health, token, sim)."""

@@ -1,0 +1,2 @@
+"""Operating the gateway: metrics, structured logs, the per-RPC interceptor
+and graceful shutdown."""

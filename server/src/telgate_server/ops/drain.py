@@ -1,0 +1,154 @@
+"""Graceful shutdown of the API: refuse new calls, end open streams with
+UNAVAILABLE and the position each client resumes from.
+
+A stream is ended between two messages, never in the middle of one: when the
+shutdown begins, a stream waiting for its next batch is cancelled at that
+wait (nothing was taken from its queue yet), and a stream busy writing ends
+as soon as the write returns. The status then carries the last position the
+client was sent (ErrorInfo reason ``ERROR_REASON_SHUTTING_DOWN``):
+
+- Subscribe: ``last_sequence`` and ``epoch`` (the last event sent; with no
+  event sent, the position the stream started from);
+- StreamCdrs: ``last_cursor`` (the greatest cursor sent, CDR or gap; with
+  none, the request's ``after_cursor``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+from telgate.v1 import cdrs_pb2, events_pb2
+
+from telgate_server.events.hub import EventHub
+
+SHUTTING_DOWN = "SHUTTING_DOWN"
+
+
+class Position(Protocol):
+    """Follows what a stream sent, to say where its client resumes."""
+
+    def seen(self, message: Any) -> None: ...
+
+    def resume(self) -> tuple[str, dict[str, str]]:
+        """A sentence for the status and the ErrorInfo metadata."""
+        ...
+
+
+class SubscribePosition:
+    """Where a Subscribe client resumes: the last event sent."""
+
+    def __init__(self, request: object, hub: EventHub) -> None:
+        self.epoch = hub.epoch
+        # The position before the first event this stream will send, worked
+        # out as the servicer does, before it subscribes (nothing runs between).
+        self.start = hub.last_sequence
+        if isinstance(request, events_pb2.SubscribeRequest):
+            if request.start == events_pb2.START_POSITION_AFTER_SEQUENCE:
+                same = not request.epoch or request.epoch == hub.epoch
+                self.start = request.after_sequence if same else 0
+            elif request.start == events_pb2.START_POSITION_OLDEST:
+                self.start = max(hub.oldest_sequence - 1, 0)
+        # The last message that carried events, decoded only at the end
+        # (batches go out pre-encoded; decoding each would cost the hot path).
+        self._last: bytes | events_pb2.SubscribeResponse | None = None
+
+    def seen(self, message: Any) -> None:
+        if isinstance(message, bytes) or (
+            isinstance(message, events_pb2.SubscribeResponse) and message.events
+        ):
+            self._last = message
+
+    def resume(self) -> tuple[str, dict[str, str]]:
+        sequence, epoch = self.start, self.epoch
+        last = self._last
+        if last is not None:
+            msg = events_pb2.SubscribeResponse.FromString(last) if isinstance(last, bytes) else last
+            if msg.events:
+                sequence = msg.events[-1].sequence
+                epoch = msg.events[-1].epoch or msg.epoch or epoch
+        return (
+            f"the gateway is shutting down; subscribe again (here once it is back, or to "
+            f"another gateway) with START_POSITION_AFTER_SEQUENCE after_sequence {sequence} "
+            f"epoch {epoch}",
+            {"last_sequence": str(sequence), "epoch": epoch},
+        )
+
+
+class CdrPosition:
+    """Where a StreamCdrs client resumes: the greatest cursor sent."""
+
+    def __init__(self, request: object) -> None:
+        self.cursor = request.after_cursor if isinstance(request, cdrs_pb2.StreamCdrsRequest) else 0
+
+    def seen(self, message: Any) -> None:
+        if isinstance(message, cdrs_pb2.StreamCdrsResponse):
+            if message.cdrs:
+                self.cursor = max(self.cursor, message.cdrs[-1].cursor)
+            if message.HasField("gap"):
+                self.cursor = max(self.cursor, message.gap.cursor)
+
+    def resume(self) -> tuple[str, dict[str, str]]:
+        return (
+            f"the gateway is shutting down; stream again (here once it is back, or from "
+            f"another gateway sharing the store) with after_cursor {self.cursor}",
+            {"last_cursor": str(self.cursor)},
+        )
+
+
+class DrainedStream:
+    """One open stream the shutdown may end."""
+
+    def __init__(self, task: asyncio.Task[Any] | None, position: Position) -> None:
+        self.task = task
+        self.position = position
+        # Set while the stream awaits its next message (safe to cancel there).
+        self.waiting = False
+        self.stopped = False
+        # The cancellation was ours (undone by the stream), not the client's.
+        self.cancelled_by_drain = False
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.waiting and self.task is not None and not self.cancelled_by_drain:
+            self.cancelled_by_drain = True
+            self.task.cancel()
+
+
+class Drain:
+    """The API's shutdown state, shared by the interceptor and the gateway."""
+
+    def __init__(self) -> None:
+        self.draining = False
+        self._streams: set[DrainedStream] = set()
+        self._empty: asyncio.Event | None = None
+
+    def add(self, stream: DrainedStream) -> None:
+        self._streams.add(stream)
+        if self.draining:
+            stream.stop()
+
+    def discard(self, stream: DrainedStream) -> None:
+        self._streams.discard(stream)
+        if not self._streams and self._empty is not None:
+            self._empty.set()
+
+    @property
+    def open_streams(self) -> int:
+        return len(self._streams)
+
+    def begin(self) -> None:
+        """From now on new calls are refused and open streams end."""
+        self.draining = True
+        for stream in list(self._streams):
+            stream.stop()
+
+    async def wait(self, timeout: float) -> bool:
+        """Waits up to ``timeout`` s for the open streams to end; True when they did."""
+        if not self._streams:
+            return True
+        self._empty = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._empty.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
