@@ -310,10 +310,12 @@ def test_records_are_untracked_tuples_that_keep_the_events_text() -> None:
     got = [events_pb2.SubscribeResponse.FromString(d).events[0] for _, d in sub.take(100)]
     assert got == [convert.event(e) for e in events]
     assert encode.encoded == list(range(1, 31))
-    # Encoded once: the buffer now holds the bytes, another replay reuses them.
+    # Encoded once: the hub keeps the bytes, another replay reuses them; the
+    # collector tracks neither the records nor the bytes kept.
     gc.collect()
     gc.collect()
-    assert all(type(r[BODY]) is bytes and not gc.is_tracked(r) for r in hub._buffer)
+    assert not any(gc.is_tracked(r) for r in hub._buffer)
+    assert not gc.is_tracked(hub._encoded) and len(hub._encoded) == 30
     again, _ = hub.subscribe(EVERYTHING, after=0)
     assert [d for _, d in again.take(100)] == [encoded(e) for e in events]
     assert encode.encoded == list(range(1, 31))
@@ -331,3 +333,16 @@ def test_streams_taking_the_same_events_at_different_times_encode_them_once() ->
     assert [s for s, _ in replay.take(100)] == list(range(1, 21))
     assert [s for s, _ in late.take(100)] == list(range(1, 21))
     assert encode.encoded == list(range(1, 21))
+
+
+def test_the_bytes_kept_leave_with_their_records() -> None:
+    hub = EventHub(encoded, replay_size=5)
+    sub, _ = hub.subscribe(EVERYTHING)
+    for e in _ami_events(12):
+        hub.publish(e)
+    assert [s for s, _ in sub.take(100)] == list(range(1, 13))
+    # Encoded when taken: only the ones still held are kept.
+    assert sorted(hub._encoded) == list(range(8, 13))
+    for e in _ami_events(3):
+        hub.publish(e)
+    assert sorted(hub._encoded) == [11, 12]

@@ -18,9 +18,10 @@ event again from: an AMI event's text), or the Event itself when it has
 none (the gateway's own events). An event is encoded (by the ``encode``
 function the api layer gives the hub) the first time a subscriber's stream
 takes it, once whatever the number of subscribers while it is in the replay
-buffer (whose record then holds the bytes), and never while nobody who would
-receive it is subscribed. Records are tuples of strings, numbers and bytes,
-which the garbage collector stops tracking. The buffer is bounded both by
+buffer (the hub keeps its bytes by sequence until the record leaves the
+buffer), and never while nobody who would receive it is subscribed. Records
+are tuples of strings, numbers and bytes, which the garbage collector stops
+tracking. The buffer is bounded both by
 count and by the records' size (estimated from the raw fields, see
 Event.size_hint), whichever is hit first.
 
@@ -294,6 +295,9 @@ class EventHub:
         self._encode = encode
         # Events encoded since the start (at most one encoding per event).
         self.encoded_count = 0
+        # The bytes of the events of the replay buffer encoded so far, by
+        # sequence (ints and bytes: a dict the collector does not track).
+        self._encoded: dict[int, bytes] = {}
         # The revivers of compact records, by the number the records name.
         self._revivers: list[Reviver] = []
         self._reviver_ids: dict[Reviver, int] = {}
@@ -333,15 +337,15 @@ class EventHub:
         return len(self._subs)
 
     def encode(self, r: Record) -> bytes:
-        """The record's bytes, encoded now if they were not yet (kept in the
-        replay buffer's record, where every other stream finds them)."""
+        """The record's bytes, encoded now if they were not yet (kept by
+        sequence while the record is in the replay buffer, where every other
+        stream finds them)."""
         body = r[BODY]
         if type(body) is bytes:
             return body
-        buffer = self._buffer
-        at = r[SEQUENCE] - self.oldest_sequence  # its place in the buffer, if held
-        held = 0 <= at < len(buffer)
-        if held and type(data := buffer[at][BODY]) is bytes:
+        seq = r[SEQUENCE]
+        data = self._encoded.get(seq)
+        if data is not None:
             return data
         if isinstance(body, Event):
             data = body.encoded
@@ -351,8 +355,8 @@ class EventHub:
         else:
             data = self._encode(self._revive(r))
             self.encoded_count += 1
-        if held:
-            buffer[at] = (r[SEQUENCE], data, *r[2:])
+        if seq >= self.oldest_sequence:
+            self._encoded[seq] = data
         return data
 
     def _revive(self, r: Record) -> Event:
@@ -389,7 +393,9 @@ class EventHub:
         buffer.append(r)
         self._buffer_bytes += record_size(r)
         while len(buffer) > self.replay_size or self._buffer_bytes > self.replay_bytes:
-            self._buffer_bytes -= record_size(buffer.popleft())
+            old = buffer.popleft()
+            self._buffer_bytes -= record_size(old)
+            self._encoded.pop(old[SEQUENCE], None)
 
         for sub in self._firehose:
             sub.push(r)
