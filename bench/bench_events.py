@@ -11,7 +11,9 @@ Two processes, so that the figures are the gateway's own:
 
 Events are ``VarSet`` events with a full channel block (18 headers, ~480
 bytes on the wire, a typed ``variable_set`` payload), spread over 10 calls
-(10 linked ids) unless said otherwise. Scenarios:
+(10 linked ids) unless said otherwise. Each call's channel is announced
+once with a ``Newchannel`` before the runs, as a PBX does, so the gateway
+knows when it first saw each channel (the payloads' ``create_time``). Scenarios:
 
 - ``firehose x1``: one subscriber with an empty filter;
 - ``linked-id x10``: 10 subscribers, each filtering one call's linked id
@@ -51,6 +53,17 @@ reads while the 10 linked-id subscribers receive a flood: its queue
 overflows, the gateway cuts it (RESOURCE_EXHAUSTED) and the others get
 everything.
 
+Encoding (in the load process, before the gateway runs, CPU time): the cost
+per event of making the neutral event alone, and of encoding it for the
+wire by each path side by side: ``convert.event().SerializeToString()``
+(protobuf builds and writes the whole message) and ``convert.event_bytes``
+(the hub's encoder: protobuf writes the message without its raw fields, and
+each raw field's entry, serialized by protobuf once per distinct header
+line, is reused). The hand-written encoder (api/wire.py) is gone: see the
+README's events section for the figures that decided it. Then the garbage
+collector's view of a full replay buffer (50,000 records) before and after
+its events were encoded: tracked objects and the time of a full collection.
+
 Figures are printed; nothing is asserted.
 
 The load process does not collect garbage during a run (its pauses would
@@ -81,10 +94,15 @@ from typing import Any
 
 import grpc
 from telgate.v1 import events_pb2, events_pb2_grpc
+from telgate_server.api import convert
+from telgate_server.api.events import encoded
 from telgate_server.app import Gateway
-from telgate_server.backends.ami.codec import Header
+from telgate_server.backends.ami.codec import Header, Message, Parser
+from telgate_server.backends.ami.events import fact_builder, reviver, to_event
 from telgate_server.collector import PeriodicCollections, tune_gc
 from telgate_server.config import load_settings
+from telgate_server.events.filter import EventFilter
+from telgate_server.events.hub import EventHub
 from telgate_server.events.model import Event
 from telgate_server.scheduling import HelperThreads
 from telgate_server.simulator.channels import event as ami_event
@@ -309,6 +327,13 @@ def channel_blocks(calls: int) -> list[list[Header]]:
 
 BLOCKS = channel_blocks(MANY_CALLS)
 LINKED_IDS = [dict(b)["Linkedid"] for b in BLOCKS]
+
+
+def announce_calls(sim: AmiSimulator) -> None:
+    """A Newchannel for every call's channel (the gateway's channel table
+    then knows them, as it would the calls of a real PBX)."""
+    for block in BLOCKS:
+        sim.engine.emit_message(ami_event("Newchannel", "call,all", block), "call")
 
 
 async def flood(sim: AmiSimulator, count: int, rate: float, calls: int = CALLS) -> float:
@@ -579,8 +604,93 @@ async def memory_stuck(sim: AmiSimulator, remote: Remote, port: int, count: int)
     await ch.close()
 
 
+def varset_messages(count: int) -> list[Message]:
+    """The flood's VarSet events as the gateway's codec frames them."""
+    wire = b"".join(
+        ami_event(
+            "VarSet", "dialplan,all", [*BLOCKS[n % CALLS], ("Variable", "N"), ("Value", str(n))]
+        ).encode()
+        for n in range(count)
+    )
+    framed = Parser().feed(b"Asterisk Call Manager/11.0.0\r\n" + wire)
+    return [m for m in framed if isinstance(m, Message)]
+
+
+def per_event_us(count: int, run: Callable[[], object]) -> float:
+    """CPU microseconds per event of ``run`` over ``count`` events (best of 3)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        run()
+        best = min(best, time.process_time() - started)
+    return best / count * 1e6
+
+
+def encoding_costs(count: int) -> None:
+    msgs = varset_messages(count)
+    # The calls' channels as known to the gateway (see announce_calls).
+    first_seen = {uid: 1732000000.0 for uid in LINKED_IDS}
+    build = fact_builder(first_seen.get)
+    revive = reviver(build)
+
+    def events() -> list[Event]:
+        out = [to_event("pbx", m, build, 0.0, revive) for m in msgs]
+        for n, e in enumerate(out, 1):
+            e.sequence, e.epoch = n, "bench"
+        return out
+
+    made = per_event_us(count, events)
+    batches = [events() for _ in range(6)]
+    protobuf = per_event_us(
+        count, lambda: [convert.event(e).SerializeToString() for e in batches.pop()]
+    )
+    hub_path = per_event_us(count, lambda: [convert.event_bytes(e) for e in batches.pop()])
+    print(
+        f"  {count:,} VarSet events, CPU per event: neutral event {made:5.1f} us; "
+        f"encoding: protobuf whole message {protobuf:5.1f} us | "
+        f"protobuf + cached raw field entries (the hub's) {hub_path:5.1f} us"
+    )
+    # The replay buffer as the collector sees it; what exists before is
+    # frozen, as in the gateway (collector.tune_gc).
+    batches.clear()
+    gc.collect()
+    gc.freeze()
+    base = len(gc.get_objects())
+    hub = EventHub(encoded, replay_size=count)
+    for e in events():
+        hub.publish(e)
+    # Two passes: a tuple leaves the collector's lists once a pass has seen
+    # only untracked things in it (its inner tuples leave on the first).
+    gc.collect()
+    gc.collect()
+    pending = len(gc.get_objects()) - base
+    started = time.process_time()
+    gc.collect()
+    pending_ms = (time.process_time() - started) * 1000
+    sub, _ = hub.subscribe(EventFilter(), after=0)
+    while sub.take(10_000):
+        pass
+    gc.collect()
+    gc.collect()
+    done = len(gc.get_objects()) - base
+    started = time.process_time()
+    gc.collect()
+    done_ms = (time.process_time() - started) * 1000
+    print(
+        f"  replay buffer of {count:,}: "
+        f"{pending / count:.2f} tracked objects per record before encoding (full collection "
+        f"{pending_ms:.1f} ms), {done / count:.2f} once encoded ({done_ms:.1f} ms)"
+    )
+    del hub, sub
+    gc.unfreeze()
+    gc.collect()
+
+
 async def load_main(args: argparse.Namespace) -> None:
     where = pin(1)
+    if args.encoding:
+        print("encoding (load process, before the gateway starts):")
+        encoding_costs(args.encoding)
     sim = AmiSimulator(time_scale=1.0)
     await sim.start("127.0.0.1", 0)
     ctx = mp.get_context("spawn")
@@ -594,6 +704,7 @@ async def load_main(args: argparse.Namespace) -> None:
         f"bench_events: Python {platform.python_version()}, grpcio {grpc.__version__}, "
         f"{os.cpu_count()} CPUs; gateway {hello['where']}, simulator + clients {where}"
     )
+    announce_calls(sim)
     firehose = events_pb2.EventFilter()
     scenarios = [
         Scenario("firehose x1", [firehose], lambda i, n: n),
@@ -648,6 +759,9 @@ def main() -> None:
         "--stuck", type=int, default=2 * SUBSCRIBER_QUEUE, help="events in the stuck run"
     )
     parser.add_argument("--only", default="", help="run only the scenarios whose name has this")
+    parser.add_argument(
+        "--encoding", type=int, default=50_000, help="events of the encoding runs (0: none)"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument(
         "--timeline", action="store_true", help="print each paced run's worst latency per 100 ms"

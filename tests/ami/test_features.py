@@ -13,7 +13,7 @@ from telgate_server.backends.ami.queues import queues_from
 from telgate_server.config import AmiBackendConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub
-from telgate_server.events.model import DATA, KIND, Record
+from telgate_server.events.model import DATA, Delivered
 from telgate_server.gateway.model import (
     ListenMode,
     ListenSession,
@@ -37,7 +37,12 @@ def _backend() -> AmiBackend:
     return AmiBackend("pbx", config, EventHub(encoded))
 
 
-def _decoded(r: Record) -> events_pb2.Event:
+def _hub(backend: AmiBackend) -> EventHub:
+    assert isinstance(backend.events, EventHub)
+    return backend.events
+
+
+def _decoded(r: Delivered) -> events_pb2.Event:
     """The event a hub record carries, as a subscriber decodes it."""
     return events_pb2.SubscribeResponse.FromString(r[DATA]).events[0]
 
@@ -93,7 +98,7 @@ def test_chanspy_session_follows_start_and_stop() -> None:
     sup = backend.supervision
     sup._sessions[session.id] = session
     sup._by_listener[session.listener_unique_id] = session
-    sub, _ = backend.hub.subscribe(EventFilter())
+    sub, _ = _hub(backend).subscribe(EventFilter())
     for msg in msgs:
         if not msg.is_event:
             continue
@@ -102,7 +107,7 @@ def test_chanspy_session_follows_start_and_stop() -> None:
             assert session.state is ListenState.ACTIVE
             assert session.listener_channel == start["SpyerChannel"]
     kinds = ("listen_started", "listen_stopped")
-    listens = [_decoded(r) for r in sub.take(100_000) if r[KIND] in kinds]
+    listens = [e for r in sub.take(100_000) if (e := _decoded(r)).WhichOneof("payload") in kinds]
     assert session.state is ListenState.ENDED and session.ended_at is not None
     assert [e.WhichOneof("payload") for e in listens] == list(kinds)
     for started_or_stopped in (listens[0].listen_started, listens[1].listen_stopped):
@@ -125,7 +130,7 @@ def test_playback_state_follows_what_the_pbx_reports() -> None:
     pb = backend.playback
     pb._playbacks[info.id] = info
     pb._by_uid[info.unique_id] = info
-    sub, _ = backend.hub.subscribe(
+    sub, _ = _hub(backend).subscribe(
         EventFilter(types=frozenset({"playback_started", "playback_finished"}))
     )
     states: list[PlaybackState] = []
@@ -138,7 +143,7 @@ def test_playback_state_follows_what_the_pbx_reports() -> None:
     assert info.state is PlaybackState.STOPPED
     assert info.status_text == "REMOTESTOPPED"
     assert info.end_offset == pytest.approx(5.02)
-    kinds = [r[KIND] for r in sub.take(100)]
+    kinds = [_decoded(r).WhichOneof("payload") for r in sub.take(100)]
     assert kinds == ["playback_started", "playback_finished"]
 
 

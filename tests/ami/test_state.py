@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
 from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message, Parser
-from telgate_server.backends.ami.events import to_event
+from telgate_server.backends.ami.events import fact_builder, to_event
 from telgate_server.backends.ami.state import ChannelTable
-from telgate_server.gateway.model import ChannelInfo
+from telgate_server.events import facts as f
+from telgate_server.gateway.model import ChannelInfo, OriginateOutcome
 
 from tests.shared import load_ami_fixture
 
@@ -82,16 +84,17 @@ def test_typed_payloads_from_a_real_call() -> None:
     ):
         assert kind in kinds, kind
     result = next(e.payload for e in events if e.kind == "originate_result")
-    assert result is not None
-    assert result.get("outcome") == "ANSWERED" and result.get("ami_reason") == 4
+    assert isinstance(result, f.OriginateResult)
+    assert result.outcome is OriginateOutcome.ANSWERED and result.ami_reason == 4
     hangup = next(e.payload for e in events if e.kind == "channel_hung_up")
-    assert hangup is not None
-    assert (hangup.get("cause"), hangup.get("cause_text")) == (16, "Normal Clearing")
+    assert isinstance(hangup, f.ChannelHungUp)
+    assert (hangup.cause, hangup.cause_text) == (16, "Normal Clearing")
     dial = next(e.payload for e in events if e.kind == "dial_started")
-    assert dial is not None
+    assert isinstance(dial, f.DialStarted)
     # An originate's first DialBegin has only Dest* headers: no calling channel.
-    assert dial.get("caller") is None
-    assert dial.get("destination").name.startswith("Local/201@phones")
+    assert dial.caller is None
+    assert dial.destination is not None
+    assert dial.destination.name.startswith("Local/201@phones")
     # Raw fields are kept whole and in order.
     newchannel = next(e for e in events if e.name == "Newchannel")
     assert newchannel.fields[0] == ("Event", "Newchannel")
@@ -100,9 +103,10 @@ def test_typed_payloads_from_a_real_call() -> None:
 
 def test_originate_failures_map_to_outcomes() -> None:
     outcomes = {
-        p.get("outcome")
+        p.outcome.name
         for m in _messages("12-originate-failures")
-        if m.name == "OriginateResponse" and (p := to_event("pbx", m).payload) is not None
+        if m.name == "OriginateResponse"
+        and isinstance(p := to_event("pbx", m).payload, f.OriginateResult)
     }
     assert {"BUSY", "NO_ANSWER", "CONGESTION", "FAILED"} <= outcomes
 
@@ -126,11 +130,12 @@ def test_payload_channels_carry_when_the_gateway_first_saw_them(
     checked = 0
     for msg in [m for m in _messages("10-originate-async-call") if m.is_event]:
         table.apply(msg)
-        event = to_event("pbx", msg, table.first_seen)
+        event = to_event("pbx", msg, fact_builder(table.first_seen))
         if msg.name == "Newchannel":
             first[msg["Uniqueid"]] = table.first_seen(msg["Uniqueid"]) or 0.0
         payload = event.payload
-        for value in (payload.values if payload is not None else {}).values():
+        values = [getattr(payload, x.name) for x in dataclasses.fields(payload)] if payload else []  # type: ignore[arg-type]
+        for value in values:
             if isinstance(value, ChannelInfo) and value.unique_id in first:
                 assert value.created_at == first[value.unique_id] < event.received_at
                 checked += 1
@@ -140,8 +145,8 @@ def test_payload_channels_carry_when_the_gateway_first_saw_them(
     # Without the table, the receive time stands in.
     newstate = next(m for m in _messages("10-originate-async-call") if m.name == "Newstate")
     event = to_event("pbx", newstate)
-    assert event.payload is not None
-    assert event.payload.values["channel"].created_at == event.received_at
+    assert isinstance(event.payload, f.ChannelStateChanged) and event.payload.channel is not None
+    assert event.payload.channel.created_at == event.received_at
     assert table.first_seen("no-such-id") is None
 
 

@@ -321,8 +321,8 @@ def test_an_oversized_event_is_truncated_to_fit_and_marked() -> None:
         name="VarSet",
         fields=[("Variable", "X"), ("Value", "v" * 200_000), ("Other", "o" * 100_000)],
         received_at=1.0,
-        sequence=5,
     )
+    event.sequence = 5
     data = encode(event)
     assert len(data) <= 64 * 1024
     got = events_pb2.SubscribeResponse.FromString(data).events[0]

@@ -4,23 +4,33 @@ per-subscriber overflow, filters."""
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
+from telgate.v1 import events_pb2
 from telgate_server import errors
+from telgate_server.api import convert
 from telgate_server.api.events import encoded
+from telgate_server.backends.ami.codec import Message, Parser
+from telgate_server.backends.ami.events import to_event
+from telgate_server.events import facts as f
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, SubscriberTooSlow
-from telgate_server.events.model import SEQUENCE, Event, Record, Typed, record
+from telgate_server.events.model import BODY, DATA, SEQUENCE, Event, Record, record
+
+from tests.shared import load_ami_fixture
 
 EVERYTHING = EventFilter()
 
 
 def _record(event: Event) -> Record:
-    return record(event, b"")
+    return record(event)
 
 
 def _event(i: int, *, linked: str = "", name: str = "VarSet", channel: str = "") -> Event:
-    return Event("pbx", name, [("Event", name), ("N", str(i))], 0.0, channel, "", linked)
+    return Event(
+        "pbx", name, [("Event", name), ("N", str(i))], 0.0, channel=channel, linked_id=linked
+    )
 
 
 def test_sequences_increase_by_one_within_an_epoch() -> None:
@@ -149,7 +159,7 @@ def test_indexed_filters_deliver_each_matching_event_once() -> None:
     prefix, _ = hub.subscribe(EventFilter.build(channels=["PJSIP/201-*"]))
     by_backend, _ = hub.subscribe(EventFilter.build(backends=["other"]))
     hangup = _event(0, linked="L1", name="Hangup", channel="PJSIP/201-00000001")
-    hangup.payload = Typed("channel_hung_up", {})
+    hangup.payload = f.ChannelHungUp()
     hangup.extensions = ("201", "202")
     hub.publish(hangup)
     hub.publish(_event(1, linked="L1", name="VarSet", channel="PJSIP/202-00000002"))
@@ -214,3 +224,125 @@ def test_subscribing_touches_only_the_new_filters_own_index_entries() -> None:
     hub.publish(event)
     assert [s.queued for s in others[4:7]] == [0, 1, 0]
     assert firehose.queued == 2
+
+
+class _CountingEncoder:
+    """The API's encoder, counting the events it encodes."""
+
+    def __init__(self) -> None:
+        self.encoded: list[int] = []
+
+    def __call__(self, event: Event) -> bytes:
+        self.encoded.append(event.sequence)
+        return encoded(event)
+
+
+def test_nothing_is_encoded_while_nobody_who_would_receive_it_is_subscribed() -> None:
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    for i in range(5):
+        hub.publish(_event(i, linked="L1"))
+    other, _ = hub.subscribe(EventFilter.build(linked_ids=["L2"]))
+    for i in range(5):
+        hub.publish(_event(i, linked="L1"))
+    assert other.take(100) == []
+    assert encode.encoded == [] and hub.encoded_count == 0
+
+
+def test_each_event_is_encoded_once_on_first_delivery_whatever_the_subscribers() -> None:
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    subs = [hub.subscribe(EVERYTHING)[0] for _ in range(3)]
+    for i in range(4):
+        hub.publish(_event(i))
+    assert encode.encoded == []  # published, not yet taken
+    first = subs[0].take(2)
+    assert encode.encoded == [1, 2]
+    batches = [s.take(100) for s in subs]
+    assert encode.encoded == [1, 2, 3, 4]
+    # The very same bytes for everyone.
+    assert all(a[DATA] is b[DATA] for a, b in zip(batches[1], batches[2], strict=True))
+    assert [r[DATA] for r in first] == [r[DATA] for r in batches[1][:2]]
+    # A late subscriber replaying the buffer reuses the bytes.
+    late, _ = hub.subscribe(EVERYTHING, after=0)
+    assert [r[SEQUENCE] for r in late.take(100)] == [1, 2, 3, 4]
+    assert encode.encoded == [1, 2, 3, 4]
+    decoded = events_pb2.SubscribeResponse.FromString(batches[2][0][DATA]).events[0]
+    assert (decoded.sequence, decoded.name) == (1, "VarSet")
+
+
+def test_a_replay_from_the_buffer_encodes_what_nobody_took() -> None:
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    for i in range(3):
+        hub.publish(_event(i))
+    sub, gap = hub.subscribe(EVERYTHING, after=0)
+    assert gap is None and encode.encoded == []
+    assert [r[SEQUENCE] for r in sub.take(100)] == [1, 2, 3]
+    assert encode.encoded == [1, 2, 3]
+
+
+def _ami_events(count: int) -> list[Event]:
+    msgs = [
+        m
+        for m in Parser().feed(load_ami_fixture("10-originate-async-call").recv)
+        if isinstance(m, Message) and m.is_event
+    ]
+    return [to_event("pbx", msgs[i % len(msgs)]) for i in range(count)]
+
+
+def test_records_are_untracked_tuples_that_keep_the_events_text() -> None:
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    events = _ami_events(30)
+    for e in events:
+        hub.publish(e)
+    # A tuple leaves the collector's lists once a pass has seen that all it
+    # holds is untracked: the inner tuples on the first pass, it on the next.
+    gc.collect()
+    gc.collect()
+    held = list(hub._buffer)
+    # Never encoded: the records keep the event's text, not the event.
+    assert all(not isinstance(r[BODY], Event) for r in held)
+    assert not any(gc.is_tracked(r) for r in held)
+    # A replay makes them again, each the event it was.
+    sub, _ = hub.subscribe(EVERYTHING, after=0)
+    got = [events_pb2.SubscribeResponse.FromString(d).events[0] for _, d in sub.take(100)]
+    assert got == [convert.event(e) for e in events]
+    assert encode.encoded == list(range(1, 31))
+    # Encoded once: the hub keeps the bytes, another replay reuses them; the
+    # collector tracks neither the records nor the bytes kept.
+    gc.collect()
+    gc.collect()
+    assert not any(gc.is_tracked(r) for r in hub._buffer)
+    assert not gc.is_tracked(hub._encoded) and len(hub._encoded) == 30
+    again, _ = hub.subscribe(EVERYTHING, after=0)
+    assert [d for _, d in again.take(100)] == [encoded(e) for e in events]
+    assert encode.encoded == list(range(1, 31))
+
+
+def test_streams_taking_the_same_events_at_different_times_encode_them_once() -> None:
+    encode = _CountingEncoder()
+    hub = EventHub(encode)
+    live, _ = hub.subscribe(EVERYTHING)
+    late, _ = hub.subscribe(EVERYTHING)
+    for e in _ami_events(20):
+        hub.publish(e)
+    assert [s for s, _ in live.take(100)] == list(range(1, 21))
+    replay, _ = hub.subscribe(EVERYTHING, after=0)
+    assert [s for s, _ in replay.take(100)] == list(range(1, 21))
+    assert [s for s, _ in late.take(100)] == list(range(1, 21))
+    assert encode.encoded == list(range(1, 21))
+
+
+def test_the_bytes_kept_leave_with_their_records() -> None:
+    hub = EventHub(encoded, replay_size=5)
+    sub, _ = hub.subscribe(EVERYTHING)
+    for e in _ami_events(12):
+        hub.publish(e)
+    assert [s for s, _ in sub.take(100)] == list(range(1, 13))
+    # Encoded when taken: only the ones still held are kept.
+    assert sorted(hub._encoded) == list(range(8, 13))
+    for e in _ami_events(3):
+        hub.publish(e)
+    assert sorted(hub._encoded) == [11, 12]

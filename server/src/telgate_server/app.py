@@ -30,7 +30,7 @@ from telgate.v1 import (
     supervision_pb2_grpc,
 )
 
-from telgate_server.api import cdr_convert, unimplemented
+from telgate_server.api import unimplemented
 from telgate_server.api.auth import AuthInterceptor, redact_metadata_logs
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
@@ -53,6 +53,7 @@ from telgate_server.cdr.retention import Retention
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import Settings
+from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
 from telgate_server.gateway.backend import (
@@ -77,10 +78,6 @@ log = logging.getLogger("telgate")
 STREAM_END_WAIT = 0.5
 
 
-def _cdr_values(record: Cdr) -> dict[str, object]:
-    return {"cdr": cdr_convert.cdr(record)}
-
-
 SERVICE_NAMES = [
     d.services_by_name[name].full_name
     for d, name in (
@@ -99,6 +96,25 @@ SERVICE_NAMES = [
 def backend_health_name(name: str) -> str:
     """The grpc.health.v1 service name that reports one backend's link."""
     return f"telgate.backend.{name}"
+
+
+def link_event(backend: str, status: LinkStatus) -> ev.Event:
+    """The gateway's event for a backend's link change (each backend reports
+    its status; the gateway says so to subscribers, the same for every kind)."""
+    fields = [
+        ("State", status.state.value),
+        ("Detail", status.detail),
+        ("StateReloaded", str(status.state_reloaded)),
+    ]
+    return ev.Event(
+        backend=backend,
+        name="telgate.LinkStateChanged",
+        fields=fields,
+        received_at=time.time(),
+        payload=f.LinkStateChanged(
+            state=status.state, detail=status.detail, state_reloaded=status.state_reloaded
+        ),
+    )
 
 
 class Gateway:
@@ -142,6 +158,10 @@ class Gateway:
         self.registry = BackendRegistry(
             dict(backends), settings.default_backend or next(iter(backends), None)
         )
+        # The gateway says when a backend's link changes (whatever its kind);
+        # first, so subscribers hear of a change before anything it causes.
+        for backend in backends.values():
+            backend.on_status(functools.partial(self._publish_link, backend.name))
         self.cdr_retention = Retention(
             self.cdr_store,
             days=cdr.retention_days,
@@ -198,6 +218,9 @@ class Gateway:
             context.invocation_metadata() or (), context.auth_context(), context.peer()
         )
 
+    def _publish_link(self, backend: str, status: LinkStatus) -> None:
+        self.hub.publish(link_event(backend, status))
+
     def _cdrs_stored(self, cdrs: list[Cdr]) -> None:
         """Committed CDRs go to StreamCdrs followers and, as `cdr_recorded`
         events, to Subscribe (converted only if a subscriber takes them)."""
@@ -211,7 +234,7 @@ class Gateway:
                     received_at=time.time(),
                     channel=record.channel,
                     linked_id=record.linked_call_id,
-                    payload=ev.Typed("cdr_recorded", build=functools.partial(_cdr_values, record)),
+                    payload=f.CdrRecorded(record),
                 )
             )
 
@@ -230,7 +253,7 @@ class Gateway:
                     ("Reason", gap.reason.value),
                 ],
                 received_at=time.time(),
-                payload=ev.Typed("cdr_gap", cdr_convert.gap_values(gap)),
+                payload=f.CdrGapNoticed(gap),
             )
         )
 

@@ -88,18 +88,6 @@ def gap(g: CdrGap) -> cdrs_pb2.CdrGap:
     )
 
 
-def gap_values(g: CdrGap) -> dict[str, object]:
-    """The `cdr_gap` event payload's fields (by API field name)."""
-    return {
-        "cursor": g.cursor,
-        "backend": g.backend,
-        "from_time": g.start,
-        "to_time": g.end,
-        "reason": g.reason.value,
-        "detail": g.detail,
-    }
-
-
 def cdr_filter(f: cdrs_pb2.CdrFilter) -> CdrFilter:
     """The request's filter (backends are not checked against the configured
     ones: CDRs of a backend removed from the config stay readable)."""

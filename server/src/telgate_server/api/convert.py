@@ -3,12 +3,13 @@ requests)."""
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from google.protobuf import duration_pb2, timestamp_pb2
-from google.protobuf.message import Message
 from telgate.v1 import (
     backends_pb2,
     calls_pb2,
@@ -20,6 +21,8 @@ from telgate.v1 import (
 )
 
 from telgate_server import errors
+from telgate_server.api import cdr_convert
+from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.events.hub import Gap
 from telgate_server.gateway.model import (
@@ -39,6 +42,7 @@ from telgate_server.gateway.model import (
     OriginateOutcome,
     PlaybackControl,
     PlaybackInfo,
+    PlaybackState,
     QueueInfo,
     QueueMemberInfo,
 )
@@ -221,54 +225,6 @@ def backend(
     return msg
 
 
-def _enum_prefix(enum_name: str) -> str:
-    """`DialStatus` -> `DIAL_STATUS_` (the buf style prefix of its values)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_name).upper() + "_"
-
-
-def _fill(msg: Message, values: Mapping[str, Any], backend: str) -> None:
-    """Sets the fields of ``msg`` from neutral values, by API field name."""
-    fields = msg.DESCRIPTOR.fields_by_name
-    for name, value in values.items():
-        if value is None:
-            continue
-        field = fields.get(name)
-        if field is None:
-            raise KeyError(f"{msg.DESCRIPTOR.full_name} has no field {name!r}")
-        if field.message_type is not None:
-            target = getattr(msg, name)
-            kind = field.message_type.full_name
-            if kind == "telgate.v1.Channel":
-                target.CopyFrom(channel(value, backend))
-            elif kind == "telgate.v1.Bridge":
-                target.CopyFrom(_bridge(value))
-            elif kind == "google.protobuf.Duration":
-                target.CopyFrom(duration(value))
-            elif kind == "google.protobuf.Timestamp":
-                target.CopyFrom(timestamp(value))
-            elif isinstance(value, Message):
-                target.CopyFrom(value)
-            else:
-                _fill(target, value, backend)
-        elif field.enum_type is not None and isinstance(value, str):
-            enum = field.enum_type
-            number = enum.values_by_name.get(_enum_prefix(enum.name) + value)
-            setattr(msg, name, number.number if number is not None else 0)
-        else:
-            setattr(msg, name, value)
-
-
-def _bridge(b: ev.BridgeInfo) -> events_pb2.Bridge:
-    return events_pb2.Bridge(
-        id=b.id,
-        type=b.type,
-        technology=b.technology,
-        creator=b.creator,
-        name=b.name,
-        num_channels=b.num_channels,
-    )
-
-
 def gap(g: Gap) -> events_pb2.EventGap:
     reason = (
         events_pb2.GAP_REASON_EPOCH_CHANGED
@@ -278,28 +234,6 @@ def gap(g: Gap) -> events_pb2.EventGap:
     return events_pb2.EventGap(
         reason=reason, first_sequence=g.first, last_sequence=g.last, previous_epoch=g.previous_epoch
     )
-
-
-def event(e: ev.Event, *, payload: bool = True) -> events_pb2.Event:
-    """A neutral event as the API's Event message (without its typed payload
-    when ``payload`` is false)."""
-    msg = events_pb2.Event(
-        sequence=e.sequence,
-        epoch=e.epoch,
-        backend=e.backend,
-        receive_time=timestamp(e.received_at),
-        name=e.name,
-        channel=e.channel,
-        unique_id=e.unique_id,
-        linked_id=e.linked_id,
-    )
-    # add() builds each Field in place: half the cost of a list of Fields copied in.
-    add = msg.fields.add
-    for k, v in e.fields:
-        add(name=k, value=v)
-    if payload and e.payload is not None:
-        _fill(getattr(msg, e.payload.kind), e.payload.values, e.backend)
-    return msg
 
 
 MEMBER_STATUSES: dict[MemberStatus, queues_pb2.MemberStatus.ValueType] = {
@@ -426,3 +360,442 @@ def playback(p: PlaybackInfo) -> playback_pb2.Playback:
     if p.ended_at is not None:
         msg.end_time.CopyFrom(timestamp(p.ended_at))
     return msg
+
+
+# ============================================================================
+# Events: neutral facts -> the API's Event message (one function per fact
+# class). Kept apart from the request side above.
+# ============================================================================
+
+
+# A channel's block repeats from event to event (every VarSet, Newexten...
+# of a call carries it, and its creation time is when the gateway first saw
+# it): its message is built once per distinct block and copied into each
+# payload. Keyed by every field of ChannelInfo but the variables (a channel
+# with variables is built each time); bounded by starting over when full.
+_CHANNEL_KEY = operator.attrgetter(
+    *[x.name for x in dataclasses.fields(ChannelInfo) if x.name != "variables"]
+)
+_CHANNELS: dict[tuple[object, ...], common_pb2.Channel] = {}
+_CHANNELS_MAX = 4096
+
+
+def _channel_or_none(info: ChannelInfo | None, backend: str) -> common_pb2.Channel | None:
+    if info is None:
+        return None
+    if info.variables:
+        return channel(info, backend)
+    key = (backend, *_CHANNEL_KEY(info))
+    msg = _CHANNELS.get(key)
+    if msg is None:
+        msg = channel(info, backend)
+        if len(_CHANNELS) >= _CHANNELS_MAX:
+            _CHANNELS.clear()
+        _CHANNELS[key] = msg
+    return msg
+
+
+def _timestamp_or_none(seconds: float | None) -> timestamp_pb2.Timestamp | None:
+    return timestamp(seconds) if seconds is not None else None
+
+
+def _duration_or_none(seconds: float | None) -> duration_pb2.Duration | None:
+    return duration(seconds) if seconds is not None else None
+
+
+def _bridge(b: f.BridgeInfo | None) -> events_pb2.Bridge | None:
+    if b is None:
+        return None
+    return events_pb2.Bridge(
+        id=b.id,
+        type=b.type,
+        technology=b.technology,
+        creator=b.creator,
+        name=b.name,
+        num_channels=b.num_channels,
+    )
+
+
+def _window(w: f.OutageWindow | None) -> dict[str, Any]:
+    """The ``inferred`` / ``link_down_time`` / ``link_up_time`` fields."""
+    if w is None:
+        return {}
+    return {
+        "inferred": True,
+        "link_down_time": timestamp(w.down_at),
+        "link_up_time": timestamp(w.up_at),
+    }
+
+
+DIAL_STATUSES: dict[f.DialStatus, events_pb2.DialStatus.ValueType] = {
+    f.DialStatus.ANSWER: events_pb2.DIAL_STATUS_ANSWER,
+    f.DialStatus.BUSY: events_pb2.DIAL_STATUS_BUSY,
+    f.DialStatus.NO_ANSWER: events_pb2.DIAL_STATUS_NO_ANSWER,
+    f.DialStatus.CANCEL: events_pb2.DIAL_STATUS_CANCEL,
+    f.DialStatus.CONGESTION: events_pb2.DIAL_STATUS_CONGESTION,
+    f.DialStatus.UNAVAILABLE: events_pb2.DIAL_STATUS_CHANUNAVAIL,
+    f.DialStatus.DO_NOT_CALL: events_pb2.DIAL_STATUS_DONTCALL,
+    f.DialStatus.TORTURE: events_pb2.DIAL_STATUS_TORTURE,
+    f.DialStatus.INVALID_ARGS: events_pb2.DIAL_STATUS_INVALIDARGS,
+}
+DTMF_DIRECTIONS: dict[f.DtmfDirection, events_pb2.DtmfDirection.ValueType] = {
+    f.DtmfDirection.RECEIVED: events_pb2.DTMF_DIRECTION_RECEIVED,
+    f.DtmfDirection.SENT: events_pb2.DTMF_DIRECTION_SENT,
+}
+PLAYBACK_STATES: dict[PlaybackState, playback_pb2.PlaybackState.ValueType] = {
+    s: playback_pb2.PlaybackState.Value(f"PLAYBACK_STATE_{s.name}") for s in PlaybackState
+}
+PLAYBACK_CONTROLS: dict[PlaybackControl, playback_pb2.PlaybackControl.ValueType] = {
+    c: playback_pb2.PlaybackControl.Value(f"PLAYBACK_CONTROL_{c.name}") for c in PlaybackControl
+}
+
+# A payload message of Event (any of the oneof's message types).
+Payload = Any
+_F = TypeVar("_F", bound=f.Fact)
+_PAYLOADS: dict[type[f.Fact], Callable[[Any, str], Payload]] = {}
+
+
+def _payload(
+    cls: type[_F],
+) -> Callable[[Callable[[_F, str], Payload]], Callable[[_F, str], Payload]]:
+    """Registers the converter of one fact class."""
+
+    def register(fn: Callable[[_F, str], Payload]) -> Callable[[_F, str], Payload]:
+        _PAYLOADS[cls] = fn
+        return fn
+
+    return register
+
+
+@_payload(f.ChannelCreated)
+def _channel_created(x: f.ChannelCreated, backend: str) -> Payload:
+    return events_pb2.ChannelCreated(channel=_channel_or_none(x.channel, backend))
+
+
+@_payload(f.ChannelStateChanged)
+def _channel_state_changed(x: f.ChannelStateChanged, backend: str) -> Payload:
+    return events_pb2.ChannelStateChanged(channel=_channel_or_none(x.channel, backend))
+
+
+@_payload(f.ChannelHungUp)
+def _channel_hung_up(x: f.ChannelHungUp, backend: str) -> Payload:
+    return events_pb2.ChannelHungUp(
+        channel=_channel_or_none(x.channel, backend),
+        cause=x.cause,
+        cause_text=x.cause_text,
+        **_window(x.inferred),
+    )
+
+
+@_payload(f.HangupRequested)
+def _hangup_requested(x: f.HangupRequested, backend: str) -> Payload:
+    return events_pb2.HangupRequested(
+        channel=_channel_or_none(x.channel, backend), cause=x.cause, soft=x.soft
+    )
+
+
+@_payload(f.DialplanStep)
+def _dialplan_step(x: f.DialplanStep, backend: str) -> Payload:
+    return events_pb2.DialplanStep(
+        channel=_channel_or_none(x.channel, backend),
+        application=x.application,
+        application_data=x.application_data,
+    )
+
+
+@_payload(f.ChannelIdentityChanged)
+def _identity(x: f.ChannelIdentityChanged, backend: str) -> Payload:
+    return events_pb2.ChannelIdentityChanged(channel=_channel_or_none(x.channel, backend))
+
+
+@_payload(f.VariableSet)
+def _variable_set(x: f.VariableSet, backend: str) -> Payload:
+    return events_pb2.VariableSet(
+        channel=_channel_or_none(x.channel, backend), variable=x.variable, value=x.value
+    )
+
+
+@_payload(f.HoldChanged)
+def _hold(x: f.HoldChanged, backend: str) -> Payload:
+    return events_pb2.HoldChanged(
+        channel=_channel_or_none(x.channel, backend), music_class=x.music_class
+    )
+
+
+@_payload(f.Dtmf)
+def _dtmf(x: f.Dtmf, backend: str) -> Payload:
+    return events_pb2.Dtmf(
+        channel=_channel_or_none(x.channel, backend),
+        digit=x.digit,
+        direction=events_pb2.DTMF_DIRECTION_UNSPECIFIED
+        if x.direction is None
+        else DTMF_DIRECTIONS[x.direction],
+        duration=_duration_or_none(x.duration),
+    )
+
+
+@_payload(f.DialStarted)
+def _dial_started(x: f.DialStarted, backend: str) -> Payload:
+    return events_pb2.DialStarted(
+        caller=_channel_or_none(x.caller, backend),
+        destination=_channel_or_none(x.destination, backend),
+        dial_string=x.dial_string,
+    )
+
+
+@_payload(f.DialStateChanged)
+def _dial_state_changed(x: f.DialStateChanged, backend: str) -> Payload:
+    return events_pb2.DialStateChanged(
+        caller=_channel_or_none(x.caller, backend),
+        destination=_channel_or_none(x.destination, backend),
+        status_text=x.status_text,
+    )
+
+
+@_payload(f.DialEnded)
+def _dial_ended(x: f.DialEnded, backend: str) -> Payload:
+    return events_pb2.DialEnded(
+        caller=_channel_or_none(x.caller, backend),
+        destination=_channel_or_none(x.destination, backend),
+        status=events_pb2.DIAL_STATUS_UNSPECIFIED if x.status is None else DIAL_STATUSES[x.status],
+        status_text=x.status_text,
+        forward=x.forward,
+    )
+
+
+@_payload(f.BridgeChanged)
+def _bridge_changed(x: f.BridgeChanged, backend: str) -> Payload:
+    return events_pb2.BridgeChanged(bridge=_bridge(x.bridge))
+
+
+@_payload(f.BridgeEntered)
+def _bridge_entered(x: f.BridgeEntered, backend: str) -> Payload:
+    return events_pb2.BridgeEntered(
+        channel=_channel_or_none(x.channel, backend), bridge=_bridge(x.bridge)
+    )
+
+
+@_payload(f.BridgeLeft)
+def _bridge_left(x: f.BridgeLeft, backend: str) -> Payload:
+    return events_pb2.BridgeLeft(
+        channel=_channel_or_none(x.channel, backend), bridge=_bridge(x.bridge)
+    )
+
+
+@_payload(f.OriginateResult)
+def _originate_result(x: f.OriginateResult, backend: str) -> Payload:
+    msg = events_pb2.OriginateResult(
+        outcome=OUTCOMES[x.outcome],
+        ami_reason=x.ami_reason,
+        channel=x.channel,
+        unique_id=x.unique_id,
+        request_id=x.request_id,
+        application=x.application,
+        application_data=x.application_data,
+    )
+    if x.context or x.extension:
+        msg.destination.CopyFrom(
+            common_pb2.DialplanLocation(context=x.context, extension=x.extension)
+        )
+    if x.caller_num or x.caller_name:
+        msg.caller_id.CopyFrom(common_pb2.CallerId(number=x.caller_num, name=x.caller_name))
+    return msg
+
+
+@_payload(f.Transferred)
+def _transferred(x: f.Transferred, backend: str) -> Payload:
+    msg = events_pb2.Transferred(
+        result=x.result,
+        transferer=_channel_or_none(x.transferer, backend),
+        transferee=_channel_or_none(x.transferee, backend),
+        second_transferer=_channel_or_none(x.second_transferer, backend),
+        is_external=x.is_external,
+    )
+    if x.context or x.extension:
+        msg.destination.CopyFrom(
+            common_pb2.DialplanLocation(context=x.context, extension=x.extension)
+        )
+    return msg
+
+
+@_payload(f.QueueMemberChanged)
+def _queue_member_changed(x: f.QueueMemberChanged, backend: str) -> Payload:
+    return events_pb2.QueueMemberChanged(
+        queue=x.queue, member=queue_member(x.member) if x.member is not None else None
+    )
+
+
+@_payload(f.QueueCallerChanged)
+def _queue_caller_changed(x: f.QueueCallerChanged, backend: str) -> Payload:
+    return events_pb2.QueueCallerChanged(
+        queue=x.queue,
+        caller=_channel_or_none(x.caller, backend),
+        position=x.position,
+        count=x.count,
+        original_position=x.original_position,
+        hold_time=_duration_or_none(x.hold_time),
+    )
+
+
+@_payload(f.AgentActivity)
+def _agent_activity(x: f.AgentActivity, backend: str) -> Payload:
+    return events_pb2.AgentActivity(
+        queue=x.queue,
+        caller=_channel_or_none(x.caller, backend),
+        agent=_channel_or_none(x.agent, backend),
+        interface=x.interface,
+        member_name=x.member_name,
+        hold_time=_duration_or_none(x.hold_time),
+        ring_time=_duration_or_none(x.ring_time),
+        talk_time=_duration_or_none(x.talk_time),
+        reason=x.reason,
+    )
+
+
+@_payload(f.ListenActivity)
+def _listen_activity(x: f.ListenActivity, backend: str) -> Payload:
+    return events_pb2.ListenActivity(
+        listener=_channel_or_none(x.listener, backend),
+        target=_channel_or_none(x.target, backend),
+        session_id=x.session_id,
+        mode=supervision_pb2.LISTEN_MODE_UNSPECIFIED if x.mode is None else LISTEN_MODES[x.mode],
+        **_window(x.inferred),
+    )
+
+
+@_payload(f.PlaybackChanged)
+def _playback_changed(x: f.PlaybackChanged, backend: str) -> Payload:
+    return events_pb2.PlaybackChanged(
+        playback_id=x.playback_id,
+        channel=_channel_or_none(x.channel, backend),
+        state=PLAYBACK_STATES[x.state],
+        recording=x.recording,
+        status_text=x.status_text,
+        offset=_duration_or_none(x.offset),
+        control=playback_pb2.PLAYBACK_CONTROL_UNSPECIFIED
+        if x.control is None
+        else PLAYBACK_CONTROLS[x.control],
+        **_window(x.inferred),
+    )
+
+
+@_payload(f.EndpointStatusChanged)
+def _endpoint_status_changed(x: f.EndpointStatusChanged, backend: str) -> Payload:
+    return events_pb2.EndpointStatusChanged(
+        endpoint=x.endpoint, status=x.status, address=x.address, cause=x.cause
+    )
+
+
+@_payload(f.SystemChanged)
+def _system_changed(x: f.SystemChanged, backend: str) -> Payload:
+    return events_pb2.SystemChanged(
+        status=x.status, module=x.module, restart=x.restart, uptime=_duration_or_none(x.uptime)
+    )
+
+
+@_payload(f.LinkStateChanged)
+def _link_state_changed(x: f.LinkStateChanged, backend: str) -> Payload:
+    return events_pb2.LinkStateChanged(
+        state=LINK_STATES[x.state], detail=x.detail, state_reloaded=x.state_reloaded
+    )
+
+
+@_payload(f.CdrRecorded)
+def _cdr_recorded(x: f.CdrRecorded, backend: str) -> Payload:
+    return events_pb2.CdrRecorded(cdr=cdr_convert.cdr(x.cdr))
+
+
+@_payload(f.CdrGapNoticed)
+def _cdr_gap(x: f.CdrGapNoticed, backend: str) -> Payload:
+    return cdr_convert.gap(x.gap)
+
+
+def payload(fact: f.Fact, backend: str) -> Payload:
+    """The payload message of a fact (KeyError for a fact class with no converter)."""
+    return _PAYLOADS[type(fact)](fact, backend)
+
+
+def event(e: ev.Event, *, payload: bool = True, fields: bool = True) -> events_pb2.Event:
+    """A neutral event as the API's Event message (without its typed payload
+    when ``payload`` is false, without its raw fields when ``fields`` is
+    false: see :func:`event_bytes`)."""
+    msg = events_pb2.Event(
+        sequence=e.sequence,
+        epoch=e.epoch,
+        backend=e.backend,
+        receive_time=timestamp(e.received_at),
+        name=e.name,
+        channel=e.channel,
+        unique_id=e.unique_id,
+        linked_id=e.linked_id,
+    )
+    if fields:
+        # add() builds each Field in place: half the cost of a list of Fields copied in.
+        add = msg.fields.add
+        for k, v in e.fields:
+            add(name=k, value=v)
+    fact = e.payload if payload else None
+    if fact is not None:
+        getattr(msg, fact.kind).CopyFrom(_PAYLOADS[type(fact)](fact, e.backend))
+    return msg
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+# The key of one ``Event.fields`` entry (length-delimited), from the descriptor.
+_FIELDS_KEY = _varint(events_pb2.Event.DESCRIPTOR.fields_by_name["fields"].number << 3 | 2)
+# Encoded ``Event.fields`` entries by (name, value): most header lines repeat
+# from event to event (Privilege, Channel, Uniqueid, Context...). Bounded by
+# starting over when full; long lines are rarely repeated and not kept.
+_ENTRIES: dict[tuple[str, str], bytes] = {}
+_ENTRIES_MAX = 8192
+_ENTRY_CACHED_MAX = 128
+
+
+def _entry(pair: tuple[str, str]) -> bytes:
+    body = common_pb2.Field(name=pair[0], value=pair[1]).SerializeToString()
+    data = _FIELDS_KEY + _varint(len(body)) + body
+    if len(pair[0]) + len(pair[1]) <= _ENTRY_CACHED_MAX:
+        if len(_ENTRIES) >= _ENTRIES_MAX:
+            _ENTRIES.clear()
+        _ENTRIES[pair] = data
+    return data
+
+
+# The same, by line of text, for raw fields kept as text (LazyFields.lines):
+# a line's entry depends on the line alone, and it is found without parsing.
+_LINES: dict[str, bytes] = {}
+
+
+def _line_entry(line: str, field_of: Callable[[str], ev.Field]) -> bytes:
+    data = _entry(field_of(line))
+    if len(line) <= _ENTRY_CACHED_MAX:
+        if len(_LINES) >= _ENTRIES_MAX:
+            _LINES.clear()
+        _LINES[line] = data
+    return data
+
+
+def event_bytes(e: ev.Event) -> bytes:
+    """``event(e)`` serialized: the message without its raw fields, by
+    protobuf, then each raw field's entry (each serialized by protobuf once
+    per distinct header line and reused). The same message as
+    ``event(e).SerializeToString()`` decodes to: a repeated field's entries
+    may follow the other fields (protobuf parsers take fields in any order,
+    and keep a repeated field's entries in theirs)."""
+    fields = e.fields
+    if isinstance(fields, ev.LazyFields) and (lines := fields.lines()) is not None:
+        by_line = _LINES.get
+        field_of = fields.field_of
+        entries = [by_line(line) or _line_entry(line, field_of) for line in lines]
+    else:
+        get = _ENTRIES.get
+        entries = [get(pair) or _entry(pair) for pair in fields]
+    return event(e, fields=False).SerializeToString() + b"".join(entries)

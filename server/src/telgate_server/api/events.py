@@ -1,9 +1,10 @@
 """EventService: batched server streams from the event hub.
 
-Every event is serialized once, when the hub publishes it (:func:`encoded`,
-given to the hub as its encoder), straight from the neutral event
-(api/wire.py writes what protobuf would): the hub keeps the wire bytes of
-its ``SubscribeResponse.events`` entry, and each batch is the concatenation
+Every event is serialized at most once (:func:`encoded`, given to the hub
+as its encoder), by protobuf from the message api/convert.py builds, the
+first time a subscriber's stream takes it (never while nobody who would
+receive it is subscribed): the hub keeps the wire bytes of its
+``SubscribeResponse.events`` entry, and each batch is the concatenation
 of those entries plus the epoch field, which is exactly the encoding of a
 ``SubscribeResponse`` (a repeated message field is the concatenation of its
 entries, in any order relative to other fields). The service is therefore
@@ -23,14 +24,14 @@ import grpc
 from telgate.v1 import events_pb2
 
 from telgate_server import errors
-from telgate_server.api import convert, validation, wire
+from telgate_server.api import convert, validation
 from telgate_server.api.decode import check_decoded
 from telgate_server.api.status import abort, abort_with
 from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, Gap, SubscriberTooSlow, Subscription
-from telgate_server.events.model import DATA, Event, Record
+from telgate_server.events.model import Delivered, Event
 from telgate_server.gateway.backend import BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -79,7 +80,7 @@ def encoded(event: Event, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> bytes:
     ``max_bytes`` goes with its raw field values cut short and
     ``raw_fields_truncated`` set (see :func:`truncated`)."""
     try:
-        body = wire.event_bytes(event)
+        body = convert.event_bytes(event)
     except Exception:
         log.exception("event %s (%s) cannot be encoded whole", event.sequence, event.name)
         body = _reduced(event)
@@ -162,11 +163,11 @@ def _reduced(event: Event) -> bytes:
         ).SerializeToString()
 
 
-def encode_batch(epoch_field: bytes, batch: list[Record]) -> bytes:
+def encode_batch(epoch_field: bytes, batch: list[Delivered]) -> bytes:
     """A SubscribeResponse carrying ``batch``, encoded (``epoch_field`` is the
     encoded epoch, see :func:`epoch_field`)."""
     parts = [epoch_field]
-    parts.extend([r[DATA] for r in batch])
+    parts.extend([data for _, data in batch])
     return b"".join(parts)
 
 

@@ -18,7 +18,7 @@ from telgate_server.backends.sippy.backend import SippyBackend
 from telgate_server.backends.sippy.settings import SippyBackendConfig
 from telgate_server.cdr.ingest import CdrJournal
 from telgate_server.config import BACKEND_KINDS, AmiBackendConfig, SimotelBackendConfig
-from telgate_server.events.hub import EventHub
+from telgate_server.events.model import EventSink
 from telgate_server.gateway.backend import Backend
 from telgate_server.settings_strict import StrictModel
 
@@ -27,9 +27,9 @@ from telgate_server.settings_strict import StrictModel
 class BackendDeps:
     """What the gateway gives every backend it builds."""
 
-    # Where events go (the hub also numbers them: originates report the
-    # sequence their call's events start after).
-    hub: EventHub
+    # Where events go (the gateway numbers them: originates report the
+    # sequence their call's events start after). Never the hub itself.
+    events: EventSink
     # How long an Originate request_id is remembered.
     request_id_ttl: float = 600.0
     # Where pollers commit CDRs with their mark in one transaction (None: the
@@ -49,11 +49,11 @@ class BackendKind:
 
 
 def _ami(name: str, config: AmiBackendConfig, deps: BackendDeps) -> Backend:
-    return AmiBackend(name, config, deps.hub, request_id_ttl=deps.request_id_ttl)
+    return AmiBackend(name, config, deps.events, request_id_ttl=deps.request_id_ttl)
 
 
 def _simotel(name: str, config: SimotelBackendConfig, deps: BackendDeps) -> Backend:
-    return SimotelBackend(name, config, deps.hub, request_id_ttl=deps.request_id_ttl)
+    return SimotelBackend(name, config, deps.events, request_id_ttl=deps.request_id_ttl)
 
 
 # -- sippy --

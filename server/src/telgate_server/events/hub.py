@@ -11,11 +11,19 @@ Sequences and epochs: every published event gets the next sequence number
 string each time the gateway starts, so a client that resumes with a
 sequence from another epoch is told its position means nothing here.
 
-Each event is encoded once, when published, by the ``encode`` function the
-api layer gives the hub; the replay buffer and the subscriber queues hold
-:data:`~telgate_server.events.model.Record` tuples (sequence, bytes, what
-filters read), not Event objects. The buffer is bounded both by count and by
-the records' size, whichever is hit first.
+The hub keeps a :data:`~telgate_server.events.model.Record` tuple per event
+in the replay buffer and the subscriber queues: what filters read and the
+event's body: its compact form (strings and numbers the backend makes the
+event again from: an AMI event's text), or the Event itself when it has
+none (the gateway's own events). An event is encoded (by the ``encode``
+function the api layer gives the hub) the first time a subscriber's stream
+takes it, once whatever the number of subscribers while it is in the replay
+buffer (the hub keeps its bytes by sequence until the record leaves the
+buffer), and never while nobody who would receive it is subscribed. Records
+are tuples of strings, numbers and bytes, which the garbage collector stops
+tracking. The buffer is bounded both by
+count and by the records' size (estimated from the raw fields, see
+Event.size_hint), whichever is hit first.
 
 Publishing is cheap with many subscribers: filters are indexed by their most
 selective list (linked id, unique id, exact channel, extension, type,
@@ -36,20 +44,26 @@ from dataclasses import dataclass
 
 from telgate_server import errors
 from telgate_server.events.filter import EventFilter
-from telgate_server.events.model import DATA, SEQUENCE, Event, Record, record
+from telgate_server.events.model import (
+    BODY,
+    SEQUENCE,
+    SIZE,
+    Delivered,
+    Event,
+    Record,
+    Reviver,
+    record,
+)
 
 DEFAULT_REPLAY_BYTES = 64 * 1024 * 1024
-# What a record costs beyond its encoded bytes: the tuple, the bytes object's
-# header and the strings filters read (channel, ids), about.
+# What a record costs beyond its event's bytes: the tuple, the strings
+# filters read (channel, ids), about.
 RECORD_OVERHEAD = 400
-# Records up to this size are "small": a batch of only small ones is not
-# added up byte by byte (see Subscription.take).
-LARGE_RECORD = 4096
 
 
 def record_size(r: Record) -> int:
     """The memory a record holds, about (for the replay buffer's byte bound)."""
-    return len(r[DATA]) + RECORD_OVERHEAD
+    return r[SIZE] + RECORD_OVERHEAD
 
 
 class SubscriberTooSlow(Exception):
@@ -126,41 +140,39 @@ class Subscription:
         if self._waiter is not None:
             _wake(self._waiter)
 
-    def take(self, max_batch: int, max_bytes: int = 0) -> list[Record]:
+    def take(self, max_batch: int, max_bytes: int = 0) -> list[Delivered]:
         """Everything queued now, up to ``max_batch`` events and, unless
         ``max_bytes`` is 0, up to ``max_bytes`` encoded bytes (at least one
-        event, whatever its size)."""
+        event, whatever its size), as (sequence, bytes): this is where events
+        are encoded, once each whatever the number of subscribers."""
         queue = self._queue
-        # Sizes are only added up when a large record may be queued: none was
-        # published since the first queued one (records queue in sequence
-        # order), so each is at most LARGE_RECORD bytes. Nothing per push.
-        if max_bytes > 0 and (
-            (queue and queue[0][SEQUENCE] <= self._hub.last_large_sequence)
-            or min(len(queue), max_batch) * LARGE_RECORD > max_bytes
-        ):
-            batch: list[Record] = []
-            size = 0
-            while queue and len(batch) < max_batch:
-                n = len(queue[0][DATA])
-                if batch and size + n > max_bytes:
-                    break
-                batch.append(queue.popleft())
-                size += n
-        elif len(queue) <= max_batch:
+        if len(queue) <= max_batch:
             batch = list(queue)
             queue.clear()
         else:
             batch = [queue.popleft() for _ in range(max_batch)]
+        encode = self._hub.encode
+        out: list[Delivered] = []
+        size = 0
+        for i, r in enumerate(batch):
+            body = r[BODY]
+            data = body if type(body) is bytes else encode(r)
+            size += len(data)
+            if max_bytes and size > max_bytes and i:
+                # Over the bound: the rest waits for the next batch, in order.
+                queue.extendleft(reversed(batch[i:]))
+                break
+            out.append((r[SEQUENCE], data))
         if self._replayed:
-            self._replayed = max(0, self._replayed - len(batch))
-        if batch:
-            self.last_sent = batch[-1][SEQUENCE]
-            self._hub.delivered += len(batch)
-        return batch
+            self._replayed = max(0, self._replayed - len(out))
+        if out:
+            self.last_sent = out[-1][0]
+            self._hub.delivered += len(out)
+        return out
 
     async def next_batch(
         self, max_batch: int, heartbeat: float, max_bytes: int = 0
-    ) -> list[Record]:
+    ) -> list[Delivered]:
         """The next batch: whatever is queued, up to ``max_batch`` events and
         ``max_bytes`` bytes (see :meth:`take`), as soon as
         anything is, never waiting to fill one; an empty list (a heartbeat)
@@ -281,12 +293,18 @@ class EventHub:
         self.epoch = epoch or f"{int(time.time())}-{uuid.uuid4().hex[:8]}"
         # Event -> its bytes as subscribers get them; must not raise.
         self._encode = encode
+        # Events encoded since the start (at most one encoding per event).
+        self.encoded_count = 0
+        # The bytes of the events of the replay buffer encoded so far, by
+        # sequence (ints and bytes: a dict the collector does not track).
+        self._encoded: dict[int, bytes] = {}
+        # The revivers of compact records, by the number the records name.
+        self._revivers: list[Reviver] = []
+        self._reviver_ids: dict[Reviver, int] = {}
         self.subscriber_queue = subscriber_queue
         self.replay_size = replay_size
         self.replay_bytes = replay_bytes
         self.last_sequence = 0
-        # The sequence of the latest record over LARGE_RECORD bytes (for take).
-        self.last_large_sequence = 0
         # Subscribers cut off for being too slow, since the start.
         self.cut_count = 0
         # Events taken by subscriber streams, and events dropped with the queue
@@ -318,24 +336,66 @@ class EventHub:
         """Subscribers currently receiving events."""
         return len(self._subs)
 
+    def encode(self, r: Record) -> bytes:
+        """The record's bytes, encoded now if they were not yet (kept by
+        sequence while the record is in the replay buffer, where every other
+        stream finds them)."""
+        body = r[BODY]
+        if type(body) is bytes:
+            return body
+        seq = r[SEQUENCE]
+        data = self._encoded.get(seq)
+        if data is not None:
+            return data
+        if isinstance(body, Event):
+            data = body.encoded
+            if data is None:
+                data = body.encoded = self._encode(body)
+                self.encoded_count += 1
+        else:
+            data = self._encode(self._revive(r))
+            self.encoded_count += 1
+        if seq >= self.oldest_sequence:
+            self._encoded[seq] = data
+        return data
+
+    def _revive(self, r: Record) -> Event:
+        revive: Reviver = self._revivers[r[BODY][0]]
+        event: Event = revive(r)
+        event.sequence = r[SEQUENCE]
+        event.epoch = self.epoch
+        return event
+
+    def _body(self, event: Event) -> object:
+        """What a record keeps of the event: its compact form, with the number
+        of its reviver, when it has one; else the event."""
+        compact, revive = event.compact, event.revive
+        if compact is None or revive is None:
+            return event
+        rid = self._reviver_ids.get(revive)
+        if rid is None:
+            rid = self._reviver_ids[revive] = len(self._revivers)
+            self._revivers.append(revive)
+        return (rid, *compact)
+
     def subscriptions(self) -> list[Subscription]:
         """The subscriptions receiving events now (for metrics: queue depths)."""
         return list(self._subs.values())
 
     def publish(self, event: Event) -> None:
-        """Numbers and encodes the event, keeps it for resume and queues it for
-        every subscriber whose filter matches."""
+        """Numbers the event, keeps it for resume and queues it for every
+        subscriber whose filter matches (encoding waits for a stream to take it)."""
         seq = self.last_sequence = self.last_sequence + 1
         event.sequence = seq
         event.epoch = self.epoch
-        r = record(event, self._encode(event))
-        if len(r[DATA]) > LARGE_RECORD:
-            self.last_large_sequence = seq
+        r = record(event, self._body(event))
         buffer = self._buffer
         buffer.append(r)
         self._buffer_bytes += record_size(r)
         while len(buffer) > self.replay_size or self._buffer_bytes > self.replay_bytes:
-            self._buffer_bytes -= record_size(buffer.popleft())
+            old = buffer.popleft()
+            self._buffer_bytes -= record_size(old)
+            self._encoded.pop(old[SEQUENCE], None)
 
         for sub in self._firehose:
             sub.push(r)

@@ -1,18 +1,20 @@
-"""Backend-neutral event facts: what the hub carries and the api layer converts.
+"""Backend-neutral events: what backends hand the gateway's event sink and
+the hub keeps.
 
-Each backend turns its wire events into an :class:`Event` with the raw fields
-kept in order and, for well-known events, a :class:`Typed` payload: the kind
-(the API's `Event.payload` field name, e.g. ``channel_hung_up``) and its values
-by API field name. Values are plain Python (str, int, float seconds for
-durations and POSIX times, bool, enum value names), ChannelInfo / BridgeInfo,
-or nested mappings; api/convert.py fills the protobuf message from them, so a
-new typed event needs its proto message and one line in the backend's table."""
+Each backend turns its wire events into an :class:`Event`: the raw fields
+kept in order and, for well-known events, a typed fact
+(:mod:`telgate_server.events.facts`), given or built on first use. The hub
+keeps a :class:`Record` per published event; api/convert.py encodes it for
+the wire the first time a subscriber takes it, never while nobody does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol
+
+from telgate_server.events.facts import BridgeInfo, Fact
+
+__all__ = ["BridgeInfo", "Event", "EventSink", "Fact", "Field", "LazyFields", "Record", "record"]
 
 Field = tuple[str, str]
 
@@ -51,102 +53,160 @@ class LazyFields(Sequence[Field]):
         return f"{type(self).__name__}({list(self)!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeInfo:
-    id: str
-    type: str = ""
-    technology: str = ""
-    creator: str = ""
-    name: str = ""
-    num_channels: int = 0
+# Builds an event's fact from the event itself (its name and raw fields), or
+# None when it cannot. One per backend, shared by its events: a pending
+# event then holds no closure or parsed message of its own (see Record).
+FactBuilder = Callable[["Event"], Fact | None]
+# Makes an event again from its record, whose body is the event's compact
+# form (the hub sets its sequence and epoch).
+Reviver = Callable[[tuple[Any, ...]], "Event"]
 
 
-class Typed:
-    """A typed payload: ``kind`` names the API payload field, ``values`` its fields.
+class Event:
+    """One event from a backend (or the gateway itself, e.g. link changes).
 
-    The values are given, or built on first use by ``build`` (which must not
-    depend on anything that changes after the event was made): most events
-    are published to no subscriber that wants them converted, and the hub's
-    filters need only the kind."""
+    The typed fact is given (``payload``), or built on first read of
+    :attr:`payload` by ``build`` from the event (``kind`` then names it, so
+    filters need not build it). ``build`` must not depend on anything that
+    changes after the event was made: the hub may read it long after."""
 
-    __slots__ = ("_build", "_values", "kind")
+    __slots__ = (
+        "_build",
+        "_payload",
+        "backend",
+        "channel",
+        "compact",
+        "encoded",
+        "epoch",
+        "extensions",
+        "fields",
+        "kind",
+        "linked_id",
+        "name",
+        "received_at",
+        "received_mono",
+        "revive",
+        "sequence",
+        "unique_id",
+    )
 
     def __init__(
         self,
-        kind: str,
-        values: Mapping[str, Any] | None = None,
+        backend: str,
+        name: str,
+        fields: Sequence[Field],
+        received_at: float,
         *,
-        build: Callable[[], Mapping[str, Any]] | None = None,
+        channel: str = "",
+        unique_id: str = "",
+        linked_id: str = "",
+        payload: Fact | None = None,
+        extensions: tuple[str, ...] = (),
+        kind: str = "",
+        build: FactBuilder | None = None,
+        received_mono: float = 0.0,
+        compact: tuple[str | float | int, ...] | None = None,
+        revive: Reviver | None = None,
     ) -> None:
-        if (values is None) == (build is None):
-            raise TypeError("Typed needs either values or build")
+        self.backend = backend
+        self.name = name
+        # In wire order, repeated names kept (a list, or LazyFields).
+        self.fields = fields
+        self.received_at = received_at
+        self.channel = channel
+        self.unique_id = unique_id
+        self.linked_id = linked_id
+        # Extensions / endpoints the event is about (for filters).
+        self.extensions = extensions
+        if payload is not None:
+            kind = payload.kind
+        elif build is None:
+            kind = ""
+        elif not kind:
+            raise TypeError("an event with a fact builder needs its kind")
+        # The typed kind (``channel_hung_up``...), or "" for raw-only events.
         self.kind = kind
-        self._values = values
+        self._payload = payload
         self._build = build
+        # Set by the hub.
+        self.sequence = 0
+        self.epoch = ""
+        # time.monotonic() when the gateway read the event from the PBX's socket
+        # (0.0 when the backend does not know): for latency figures, never sent.
+        self.received_mono = received_mono
+        # What the event can be made again from (strings and numbers only:
+        # e.g. an AMI event's text and receive time) by ``revive``, given
+        # the record (name, kind, correlation keys...). The hub keeps that
+        # rather than the event. Dropped when the payload is replaced (the
+        # fact would no longer be the one rebuilt).
+        self.compact = compact if revive is not None else None
+        self.revive = revive if compact is not None else None
+        # Its bytes as the API sends them, once encoded (set by the hub).
+        self.encoded: bytes | None = None
 
     @property
-    def values(self) -> Mapping[str, Any]:
-        """The payload's fields by API field name."""
-        values = self._values
-        if values is None:
-            assert self._build is not None
-            values = self._values = self._build()
-            # Drop what the builder held (e.g. the AMI message).
+    def payload(self) -> Fact | None:
+        """The typed fact (built on first read), or None for a raw-only event."""
+        build = self._build
+        if build is not None:
             self._build = None
-        return values
+            self._payload = build(self)
+            if self._payload is None:
+                self.kind = ""
+        return self._payload
 
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.values.get(name, default)
+    @payload.setter
+    def payload(self, fact: Fact | None) -> None:
+        self._payload = fact
+        self._build = None
+        self.kind = fact.kind if fact is not None else ""
+        self.compact = self.revive = None
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Typed):
-            return NotImplemented
-        return self.kind == other.kind and self.values == other.values
-
-    # Its values are a mapping (unhashable), as with the dataclass it replaced.
-    __hash__ = None  # type: ignore[assignment]
+    def size_hint(self) -> int:
+        """About the bytes the event takes encoded: its raw fields' text
+        (HeaderText: the wire text), twice over for the typed payload, which
+        mostly repeats them (channel blocks). For the replay buffer's bound:
+        records are not encoded when published."""
+        fields = self.fields
+        text = getattr(fields, "text", None)
+        raw = len(text) if isinstance(text, str) else sum(len(k) + len(v) + 4 for k, v in fields)
+        return 2 * raw + 64 if self.kind else raw + 64
 
     def __repr__(self) -> str:
-        return f"Typed(kind={self.kind!r}, values={self.values!r})"
+        return (
+            f"Event({self.backend!r}, {self.name!r}, seq={self.sequence}, kind={self.kind!r}, "
+            f"channel={self.channel!r}, unique_id={self.unique_id!r})"
+        )
 
 
-@dataclass(slots=True)
-class Event:
-    """One event from a backend (or the gateway itself, e.g. link changes)."""
+class EventSink(Protocol):
+    """Where a backend hands its events: the gateway numbers them and fans
+    them out. Backends get this, never the hub itself."""
 
-    backend: str
-    name: str
-    # In wire order, repeated names kept (a list, or LazyFields).
-    fields: Sequence[Field]
-    received_at: float
-    channel: str = ""
-    unique_id: str = ""
-    linked_id: str = ""
-    payload: Typed | None = None
-    # Extensions / endpoints the event is about (for filters).
-    extensions: tuple[str, ...] = ()
-    # Set by the hub.
-    sequence: int = 0
-    epoch: str = ""
-    # time.monotonic() when the gateway read the event from the PBX's socket
-    # (0.0 when the backend does not know): for latency figures, never sent.
-    received_mono: float = 0.0
+    def publish(self, event: Event) -> None:
+        """Takes one event (never waits, never raises)."""
 
     @property
-    def kind(self) -> str:
-        """The typed kind (``channel_hung_up``...), or ``""`` for raw-only events."""
-        return self.payload.kind if self.payload is not None else ""
+    def epoch(self) -> str:
+        """The current sequence epoch."""
+
+    @property
+    def last_sequence(self) -> int:
+        """The sequence of the latest event published (0: none yet)."""
 
 
-# A published event as the hub keeps and delivers it: its sequence, its
-# bytes as the API sends them (encoded once, whatever the number of
-# subscribers), and what filters read. A plain tuple of strings, bytes and
-# ints, which the garbage collector stops tracking once it has seen it: a
-# replay buffer of 50,000 Event objects (seven tracked objects each, with
-# the payload) made young collections of 25-70 ms; records cost it nothing.
-Record = tuple[int, bytes, str, str, str, str, str, str, tuple[str, ...]]
+# A published event as the hub keeps it: its sequence, its body, what
+# filters read, and its size (about). The body is the event's compact form
+# (see Event.compact) with its reviver's number, the Event itself when it
+# has none, and its bytes once encoded. A plain tuple of strings, ints,
+# floats, bytes and tuples of those, which the garbage collector stops
+# tracking once it has seen it: a replay buffer of 50,000 Event objects
+# (five to seven tracked objects each, with the parsed message and the
+# fact) made young collections of 25-70 ms; records cost it nothing.
+Body = Any
+Record = tuple[int, Body, str, str, str, str, str, str, tuple[str, ...], int]
 SEQUENCE: Final = 0
-DATA: Final = 1
+BODY: Final = 1
 BACKEND: Final = 2
 NAME: Final = 3
 KIND: Final = 4
@@ -154,19 +214,24 @@ CHANNEL: Final = 5
 UNIQUE_ID: Final = 6
 LINKED_ID: Final = 7
 EXTENSIONS: Final = 8
+SIZE: Final = 9
+# An event as a subscriber's stream takes it: (sequence, encoded bytes).
+Delivered = tuple[int, bytes]
+DATA: Final = 1
 
 
-def record(event: Event, data: bytes) -> Record:
-    """The record of a published event (``data``: its encoded form)."""
-    payload = event.payload
+def record(event: Event, body: Body = None) -> Record:
+    """The record of a published (numbered) event (``body``: see Record;
+    default: the event itself)."""
     return (
         event.sequence,
-        data,
+        event if body is None else body,
         event.backend,
         event.name,
-        payload.kind if payload is not None else "",
+        event.kind,
         event.channel,
         event.unique_id,
         event.linked_id,
         event.extensions,
+        event.size_hint(),
     )

@@ -27,6 +27,9 @@ class LinkStatus:
     since: float = 0.0
     # The PBX's banner/version, once connected.
     version: str = ""
+    # Set on the UP status a backend reports once it has re-read the PBX's
+    # state after a (re)connect (events missed meanwhile are reflected in it).
+    state_reloaded: bool = False
 
 
 class ChannelState(enum.Enum):

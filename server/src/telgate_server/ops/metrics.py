@@ -147,6 +147,8 @@ class GatewayMetrics:
 
     def link_status(self, backend: str, status: LinkStatus) -> None:
         """A backend's link listener: counts state changes and reconnects."""
+        if status.state_reloaded:
+            return  # the backend re-read the PBX's state: no change of the link
         self.link_changes.labels(backend, status.state.value).inc()
         if status.state is LinkState.UP:
             if self._up_before.get(backend):

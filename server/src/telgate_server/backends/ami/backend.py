@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import logging
 import time
@@ -18,7 +19,12 @@ from telgate_server.backends.ami.cdr_backfill import build_backfill
 from telgate_server.backends.ami.channels import channel_from
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
-from telgate_server.backends.ami.events import originate_outcome, to_event
+from telgate_server.backends.ami.events import (
+    fact_builder,
+    originate_outcome,
+    reviver,
+    to_event,
+)
 from telgate_server.backends.ami.playback import AmiPlayback
 from telgate_server.backends.ami.queues import AmiQueues
 from telgate_server.backends.ami.state import ChannelTable
@@ -26,8 +32,8 @@ from telgate_server.backends.ami.supervision import AmiSupervision
 from telgate_server.cdr.continuity import Backfill
 from telgate_server.cdr.model import Cdr
 from telgate_server.config import AmiBackendConfig
+from telgate_server.events import facts as f
 from telgate_server.events import model as ev
-from telgate_server.events.hub import EventHub
 from telgate_server.gateway.model import (
     ChannelInfo,
     ChannelSelector,
@@ -87,16 +93,20 @@ class AmiBackend:
         self,
         name: str,
         config: AmiBackendConfig,
-        hub: EventHub,
+        events: ev.EventSink,
         *,
         request_id_ttl: float = 600.0,
     ) -> None:
         self.name = name
         self.config = config
-        self.hub = hub
-        # Where events go (EventSource.on_event; the hub until the gateway says).
-        self._publish: Callable[[ev.Event], object] = hub.publish
+        # Where this backend's events go (the gateway numbers and fans them
+        # out): the sink given, until EventSource.on_event names another.
+        self.events = events
+        self._publish: Callable[[ev.Event], object] = events.publish
         self.channels = ChannelTable()
+        # Builds an event's fact when first read (shared by all its events).
+        self._facts = fact_builder(self.channels.first_seen)
+        self._revive = reviver(self._facts)
         self.request_id_ttl = request_id_ttl
         self.conn = AmiConnection(name, config, on_event=self._on_event, on_link=self._on_link)
         self._by_action: dict[str, _Originate] = {}
@@ -231,9 +241,7 @@ class AmiBackend:
 
     def _on_link(self, status: LinkStatus) -> None:
         log.info("backend %s link %s %s", self.name, status.state.value, status.detail)
-        self._publish(self._link_event(status.state, status.detail, reloaded=False))
-        for listener in self._listeners:
-            listener(status)
+        self._tell(status)
         if status.state is LinkState.UP:
             self._was_up = True
             if self._reload_task is not None:
@@ -264,18 +272,10 @@ class AmiBackend:
             metadata={"backend": self.name, "link_state": status.state.value},
         )
 
-    def _link_event(self, state: LinkState, detail: str, *, reloaded: bool) -> ev.Event:
-        fields = [("State", state.value), ("Detail", detail), ("StateReloaded", str(reloaded))]
-        return ev.Event(
-            backend=self.name,
-            name="telgate.LinkStateChanged",
-            fields=fields,
-            received_at=time.time(),
-            payload=ev.Typed(
-                "link_state_changed",
-                {"state": state.name, "detail": detail, "state_reloaded": reloaded},
-            ),
-        )
+    def _tell(self, status: LinkStatus) -> None:
+        """Tells the listeners (the gateway publishes link events from them)."""
+        for listener in self._listeners:
+            listener(status)
 
     async def _reload(self) -> None:
         """Re-reads the active channels after a (re)connect; ends what vanished
@@ -314,7 +314,9 @@ class AmiBackend:
         detail = f"state re-read: {len(self.channels)} active channels"
         if vanished:
             detail += f", {len(vanished)} gone while the link was down"
-        self._publish(self._link_event(LinkState.UP, detail, reloaded=True))
+        status = self.status
+        if status.state is LinkState.UP:
+            self._tell(dataclasses.replace(status, detail=detail, state_reloaded=True))
 
     def _inferred_hangup(self, info: ChannelInfo, window: tuple[float, float]) -> ev.Event:
         down, up = window
@@ -334,16 +336,10 @@ class AmiBackend:
             channel=info.name,
             unique_id=info.unique_id,
             linked_id=info.linked_id,
-            payload=ev.Typed(
-                "channel_hung_up",
-                {
-                    "channel": info,
-                    "cause": 0,
-                    "cause_text": "gone while the PBX link was down (inferred)",
-                    "inferred": True,
-                    "link_down_time": down,
-                    "link_up_time": up,
-                },
+            payload=f.ChannelHungUp(
+                channel=info,
+                cause_text="gone while the PBX link was down (inferred)",
+                inferred=f.OutageWindow(down, up),
             ),
         )
 
@@ -372,16 +368,18 @@ class AmiBackend:
                 pending.call.channel = msg.get("Channel") or ""
                 pending.created.set()
         self.playback.observe(msg)
-        event = to_event(self.name, msg, self.channels.first_seen)
+        event = to_event(self.name, msg, self._facts, self.conn.received_mono, self._revive)
         self.supervision.observe(msg, event)
-        if pending is not None and name == "OriginateResponse" and event.payload is not None:
+        if pending is not None and name == "OriginateResponse":
             # Tie the result to the call the gateway placed (AMI says <unknown> on failure).
-            event.unique_id = pending.call.unique_id
-            event.linked_id = pending.call.linked_id
-            values = {**event.payload.values, "request_id": pending.call.request_id}
-            values["unique_id"] = pending.call.unique_id
-            event.payload = ev.Typed(event.payload.kind, values)
-        event.received_mono = self.conn.received_mono
+            call = pending.call
+            event.unique_id = call.unique_id
+            event.linked_id = call.linked_id
+            result = event.payload
+            if isinstance(result, f.OriginateResult):
+                event.payload = dataclasses.replace(
+                    result, request_id=call.request_id, unique_id=call.unique_id
+                )
         self._publish(event)
 
     def _finish(self, pending: _Originate, msg: Message) -> None:
@@ -433,8 +431,8 @@ class AmiBackend:
             other_unique_id=other,
             linked_id=unique_id,
             created_at=time.time(),
-            event_sequence=self.hub.last_sequence,
-            epoch=self.hub.epoch,
+            event_sequence=self.events.last_sequence,
+            epoch=self.events.epoch,
         )
         pending = _Originate(call, expires=time.monotonic() + self.request_id_ttl)
         self._by_uid[unique_id] = pending

@@ -1,29 +1,28 @@
 """AMI events -> backend-neutral events: the raw fields always, and a typed
-payload for every event in ``TYPED`` (one line per AMI event).
+fact (events/facts.py) for every event in ``TYPED`` (one line per AMI event).
 
-Each table row names the API payload field and, per API field, a getter that
-reads it from the AMI message (`chan("Dest")` reads the `Dest*` channel block,
-`num("Cause")` an integer header, `secs("HoldTime")` a duration...). A getter
-is called with the message and the time the gateway received it.
+Each table row names the payload kind and a function that builds the fact
+from a :class:`Reader` over the AMI message (``r.ch("Dest")`` reads the
+``Dest*`` channel block, ``r.n("Cause")`` an integer header, ``r.secs(...)``
+a duration...); the facts are dataclasses, so mypy checks every field name.
 
-The payload is built lazily (:class:`~telgate_server.events.model.Typed`):
-only when a subscriber's stream converts the event, or a feature reads it."""
+The fact is built lazily: only when a subscriber's stream encodes the event,
+or a feature reads it. The event then holds only its text: the builder
+(:func:`fact_builder`, one per backend) parses it again when asked."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from functools import partial
-from typing import Any, overload
+from typing import overload
 
 from telgate_server.backends.ami import states
 from telgate_server.backends.ami.channels import _int, channel_from, endpoint_of, has_channel
 from telgate_server.backends.ami.codec import Message, parse_headers
+from telgate_server.events import facts as f
 from telgate_server.events import model as ev
-from telgate_server.gateway.model import ChannelInfo, OriginateOutcome
+from telgate_server.gateway.model import ChannelInfo, OriginateOutcome, QueueMemberInfo
 
-# (message, time.time() when it was received) -> the API field's value, or None.
-Getter = Callable[[Message, float], Any]
 # A channel's unique id -> when the gateway first saw it, or None.
 FirstSeen = Callable[[str], float | None]
 
@@ -46,25 +45,34 @@ def originate_outcome(msg: Message) -> OriginateOutcome:
 
 
 class HeaderText(ev.LazyFields):
-    """The raw fields of an AMI event, read from its text on each use."""
+    """The raw fields of an AMI event, kept as its text until first read
+    (then split once: the fact builder and the encoder both read them)."""
 
-    __slots__ = ("text",)
+    __slots__ = ("_pairs", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._pairs: list[ev.Field] | None = None
+
+    def pairs(self) -> list[ev.Field]:
+        """The (name, value) pairs, split from the text on first use."""
+        pairs = self._pairs
+        if pairs is None:
+            pairs = self._pairs = parse_headers(self.text)
+        return pairs
 
     def __len__(self) -> int:
-        return self.text.count("\r\n") + 1  # one pair per line
+        return len(self.pairs())
 
     @overload
     def __getitem__(self, index: int) -> ev.Field: ...
     @overload
     def __getitem__(self, index: slice) -> list[ev.Field]: ...
     def __getitem__(self, index: int | slice) -> ev.Field | list[ev.Field]:
-        return parse_headers(self.text)[index]
+        return self.pairs()[index]
 
     def __iter__(self) -> Iterator[ev.Field]:
-        return iter(parse_headers(self.text))
+        return iter(self.pairs())
 
     def lines(self) -> list[str]:
         """The message's ``Name: value`` lines, one field each."""
@@ -76,239 +84,357 @@ class HeaderText(ev.LazyFields):
         return parse_headers(line)[0]
 
 
-# -- getters ------------------------------------------------------------------
+# -- reading an AMI message ------------------------------------------------------
+
+# DialEnd `DialStatus` -> the neutral status (app_dial.c's words).
+DIAL_STATUSES = {
+    "ANSWER": f.DialStatus.ANSWER,
+    "BUSY": f.DialStatus.BUSY,
+    "NOANSWER": f.DialStatus.NO_ANSWER,
+    "CANCEL": f.DialStatus.CANCEL,
+    "CONGESTION": f.DialStatus.CONGESTION,
+    "CHANUNAVAIL": f.DialStatus.UNAVAILABLE,
+    "DONTCALL": f.DialStatus.DO_NOT_CALL,
+    "TORTURE": f.DialStatus.TORTURE,
+    "INVALIDARGS": f.DialStatus.INVALID_ARGS,
+}
+DIRECTIONS = {"Received": f.DtmfDirection.RECEIVED, "Sent": f.DtmfDirection.SENT}
 
 
-def chan(prefix: str = "") -> Getter:
-    """The channel block with this prefix, or None when the event has none."""
+class Reader:
+    """Typed reads of one AMI message's headers, for the fact builders."""
 
-    def get(msg: Message, now: float) -> ChannelInfo | None:
-        return channel_from(msg, prefix, now=now) if has_channel(msg, prefix) else None
+    __slots__ = ("_get", "first_seen", "msg", "now")
 
-    return get
+    def __init__(self, msg: Message, now: float, first_seen: FirstSeen | None = None) -> None:
+        self.msg = msg
+        self.now = now
+        self.first_seen = first_seen
+        self._get = msg.by_name.get
 
+    def s(self, header: str) -> str:
+        """A header's text ("" when absent)."""
+        return self._get(header.lower()) or ""
 
-def text(header: str) -> Getter:
-    # The backend builds every event's name index first (AmiBackend._on_event),
-    # so a lookup with the lower-cased name is what Message.get would do, minus
-    # a call and a lower().
-    key = header.lower()
-    return lambda msg, now: msg.by_name.get(key)
+    def n(self, header: str) -> int:
+        """An integer header (0 when absent or not a number)."""
+        return _int(self._get(header.lower()))
 
+    def flag(self, header: str) -> bool:
+        return (self._get(header.lower()) or "").lower() in ("1", "yes", "true", "on")
 
-def num(header: str) -> Getter:
-    return lambda msg, now: _int(msg.get(header)) if msg.get(header) is not None else None
-
-
-def flag(header: str) -> Getter:
-    return lambda msg, now: (msg.get(header) or "").lower() in ("1", "yes", "true", "on")
-
-
-def secs(header: str, scale: float = 1.0) -> Getter:
-    """A duration in seconds (``scale=0.001`` for milliseconds)."""
-
-    def get(msg: Message, now: float) -> float | None:
-        value = msg.get(header)
+    def secs(self, header: str, scale: float = 1.0) -> float | None:
+        """A duration in seconds (``scale=0.001`` for milliseconds); None when absent."""
+        value = self._get(header.lower())
         try:
-            return float(value) * scale if value not in (None, "") else None
+            return float(value) * scale if value else None
         except ValueError:
             return None
 
-    return get
-
-
-def epoch(header: str) -> Getter:
-    """A POSIX time; Asterisk's 0 means never."""
-
-    def get(msg: Message, now: float) -> float | None:
-        value = _int(msg.get(header))
+    def epoch(self, header: str) -> float | None:
+        """A POSIX time; Asterisk's 0 means never (None)."""
+        value = _int(self._get(header.lower()))
         return float(value) if value > 0 else None
 
-    return get
+    def ch(self, prefix: str = "") -> ChannelInfo | None:
+        """The channel block with this prefix, or None when the event has none;
+        its ``created_at`` is when the gateway first saw it (a block carries
+        no creation time), else the event's receive time."""
+        msg = self.msg
+        if not has_channel(msg, prefix):
+            return None
+        info = channel_from(msg, prefix, now=self.now)
+        if self.first_seen is not None and (seen := self.first_seen(info.unique_id)) is not None:
+            info.created_at = seen
+        return info
+
+    def bridge(self) -> f.BridgeInfo | None:
+        if self._get("bridgeuniqueid") is None:
+            return None
+        return f.BridgeInfo(
+            id=self.s("BridgeUniqueid"),
+            type=self.s("BridgeType"),
+            technology=self.s("BridgeTechnology"),
+            creator=self.s("BridgeCreator"),
+            name=self.s("BridgeName"),
+            num_channels=self.n("BridgeNumChannels"),
+        )
+
+    def member(self) -> QueueMemberInfo:
+        status = self._get("status")
+        return QueueMemberInfo(
+            interface=self.s("Interface"),
+            name=self.s("MemberName"),
+            state_interface=self.s("StateInterface"),
+            status=states.member_status(status),
+            status_text=status or "",
+            paused=self.flag("Paused"),
+            paused_reason=self.s("PausedReason"),
+            penalty=self.n("Penalty"),
+            calls_taken=self.n("CallsTaken"),
+            last_call=self.epoch("LastCall"),
+            in_call=self.flag("InCall"),
+            membership=self.s("Membership"),
+        )
 
 
-def const(value: Any) -> Getter:
-    return lambda msg, now: value
-
-
-def mapped(header: str, names: Mapping[str, str]) -> Getter:
-    """An enum value name from the header's text (unknown texts: unset)."""
-    return lambda msg, now: names.get(msg.get(header) or "")
-
-
-def bridge(msg: Message, now: float) -> ev.BridgeInfo | None:
-    g = msg.get
-    if g("BridgeUniqueid") is None:
-        return None
-    return ev.BridgeInfo(
-        id=g("BridgeUniqueid") or "",
-        type=g("BridgeType") or "",
-        technology=g("BridgeTechnology") or "",
-        creator=g("BridgeCreator") or "",
-        name=g("BridgeName") or "",
-        num_channels=_int(g("BridgeNumChannels")),
+def _originate(r: Reader) -> f.OriginateResult:
+    uid = r.s("Uniqueid")
+    return f.OriginateResult(
+        outcome=originate_outcome(r.msg),
+        ami_reason=r.n("Reason"),
+        channel=r.s("Channel"),
+        unique_id="" if uid == "<unknown>" else uid,
+        context=r.s("Context"),
+        extension=r.s("Exten"),
+        application=r.s("Application"),
+        application_data=r.s("Data"),
+        caller_num=r.s("CallerIDNum"),
+        caller_name=r.s("CallerIDName"),
     )
 
 
-def member_status(msg: Message, now: float) -> str | None:
-    """Asterisk's device state number as the neutral MemberStatus name."""
-    value = msg.get("Status")
-    return None if value is None else states.member_status(value).name
+def _transfer(kind: f.TransferKind, transferer: str) -> Callable[[Reader], f.Fact]:
+    return lambda r: f.Transferred(
+        transfer=kind,
+        result=r.s("Result"),
+        transferer=r.ch(transferer),
+        transferee=r.ch("Transferee"),
+        second_transferer=r.ch("SecondTransferer"),
+        context=r.s("Context"),
+        extension=r.s("Extension"),
+        is_external=r.flag("IsExternal"),
+    )
 
 
-MEMBER: dict[str, Getter] = {
-    "interface": text("Interface"),
-    "name": text("MemberName"),
-    "state_interface": text("StateInterface"),
-    "status": member_status,
-    "status_text": text("Status"),
-    "paused": flag("Paused"),
-    "paused_reason": text("PausedReason"),
-    "penalty": num("Penalty"),
-    "calls_taken": num("CallsTaken"),
-    "last_call_time": epoch("LastCall"),
-    "in_call": flag("InCall"),
-    "membership": text("Membership"),
-}
+def _member(change: f.MemberChange) -> Callable[[Reader], f.Fact]:
+    return lambda r: f.QueueMemberChanged(change=change, queue=r.s("Queue"), member=r.member())
 
 
-def nested(spec: Mapping[str, Getter]) -> Getter:
-    return lambda msg, now: {name: get(msg, now) for name, get in spec.items()}
+def _caller(change: f.CallerChange) -> Callable[[Reader], f.Fact]:
+    return lambda r: f.QueueCallerChanged(
+        change=change,
+        queue=r.s("Queue"),
+        caller=r.ch(),
+        position=r.n("Position"),
+        count=r.n("Count"),
+        original_position=r.n("OriginalPosition"),
+        hold_time=r.secs("HoldTime"),
+    )
 
 
-def originate_status(msg: Message, now: float) -> str:
-    return originate_outcome(msg).name
+def _agent(step: f.AgentStep) -> Callable[[Reader], f.Fact]:
+    return lambda r: f.AgentActivity(
+        step=step,
+        queue=r.s("Queue"),
+        caller=r.ch(),
+        agent=r.ch("Dest"),
+        interface=r.s("Interface"),
+        member_name=r.s("MemberName"),
+        hold_time=r.secs("HoldTime"),
+        ring_time=r.secs("RingTime"),
+        talk_time=r.secs("TalkTime"),
+        reason=r.s("Reason"),
+    )
 
 
-def originate_unique_id(msg: Message, now: float) -> str:
-    uid = msg.get("Uniqueid") or ""
-    return "" if uid == "<unknown>" else uid
+def _listen(change: f.ListenChange) -> Callable[[Reader], f.Fact]:
+    return lambda r: f.ListenActivity(change=change, listener=r.ch("Spyer"), target=r.ch("Spyee"))
 
 
-DIRECTIONS = {"Received": "RECEIVED", "Sent": "SENT"}
-QUEUE_MEMBER = {"queue": text("Queue"), "member": nested(MEMBER)}
-QUEUE_CALLER = {
-    "queue": text("Queue"),
-    "caller": chan(),
-    "position": num("Position"),
-    "count": num("Count"),
-    "original_position": num("OriginalPosition"),
-    "hold_time": secs("HoldTime"),
-}
-AGENT = {
-    "queue": text("Queue"),
-    "caller": chan(),
-    "agent": chan("Dest"),
-    "interface": text("Interface"),
-    "member_name": text("MemberName"),
-    "hold_time": secs("HoldTime"),
-    "ring_time": secs("RingTime"),
-    "talk_time": secs("TalkTime"),
-    "reason": text("Reason"),
-}
-LISTEN = {"listener": chan("Spyer"), "target": chan("Spyee")}
-DTMF = {"channel": chan(), "digit": text("Digit"), "direction": mapped("Direction", DIRECTIONS)}
-TRANSFER = {
-    "result": text("Result"),
-    "transferer": chan("Transferer"),
-    "transferee": chan("Transferee"),
-    "second_transferer": chan("SecondTransferer"),
-    "destination": nested({"context": text("Context"), "extension": text("Extension")}),
-    "is_external": flag("IsExternal"),
-}
-IDENTITY = {"channel": chan()}
-HOLD = {"channel": chan(), "music_class": text("MusicClass")}
-SYSTEM = {"status": text("Status"), "module": text("Module"), "uptime": secs("Uptime")}
-ORIGINATE = {
-    "outcome": originate_status,
-    "ami_reason": num("Reason"),
-    "channel": text("Channel"),
-    "unique_id": originate_unique_id,
-    "destination": nested({"context": text("Context"), "extension": text("Exten")}),
-    "application": text("Application"),
-    "application_data": text("Data"),
-    "caller_id": nested({"number": text("CallerIDNum"), "name": text("CallerIDName")}),
-}
-DIAL = {"caller": chan(), "destination": chan("Dest")}
+def _dtmf(phase: f.DtmfPhase) -> Callable[[Reader], f.Fact]:
+    return lambda r: f.Dtmf(
+        phase=phase,
+        channel=r.ch(),
+        digit=r.s("Digit"),
+        direction=DIRECTIONS.get(r.s("Direction")),
+        duration=r.secs("DurationMs", 0.001) if phase is f.DtmfPhase.END else None,
+    )
 
-# The typed events: AMI event name -> (API payload field, API field -> getter).
-TYPED: dict[str, tuple[str, Mapping[str, Getter]]] = {
-    "Newchannel": ("channel_created", {"channel": chan()}),
-    "Newstate": ("channel_state_changed", {"channel": chan()}),
-    "Hangup": ("channel_hung_up", {"channel": chan(), "cause": num("Cause"), "cause_text": text("Cause-txt")}),
-    "HangupRequest": ("hangup_requested", {"channel": chan(), "cause": num("Cause")}),
-    "SoftHangupRequest": ("hangup_requested", {"channel": chan(), "cause": num("Cause"), "soft": const(True)}),
-    "Newexten": ("dialplan_step", {"channel": chan(), "application": text("Application"), "application_data": text("AppData")}),
-    "NewCallerid": ("caller_id_changed", IDENTITY),
-    "NewConnectedLine": ("connected_line_changed", IDENTITY),
-    "VarSet": ("variable_set", {"channel": chan(), "variable": text("Variable"), "value": text("Value")}),
-    "DialBegin": ("dial_started", {**DIAL, "dial_string": text("DialString")}),
-    "DialState": ("dial_state_changed", {**DIAL, "status_text": text("DialStatus")}),
-    "DialEnd": ("dial_ended", {**DIAL, "status": text("DialStatus"), "status_text": text("DialStatus"), "forward": text("Forward")}),
-    "BridgeCreate": ("bridge_created", {"bridge": bridge}),
-    "BridgeDestroy": ("bridge_destroyed", {"bridge": bridge}),
-    "BridgeEnter": ("bridge_entered", {"channel": chan(), "bridge": bridge}),
-    "BridgeLeave": ("bridge_left", {"channel": chan(), "bridge": bridge}),
-    "Hold": ("hold", HOLD),
-    "Unhold": ("unhold", HOLD),
-    "DTMFBegin": ("dtmf_begin", DTMF),
-    "DTMFEnd": ("dtmf_end", {**DTMF, "duration": secs("DurationMs", 0.001)}),
-    "OriginateResponse": ("originate_result", ORIGINATE),
-    "BlindTransfer": ("blind_transfer", TRANSFER),
-    "AttendedTransfer": ("attended_transfer", {**TRANSFER, "transferer": chan("OrigTransferer")}),
-    "QueueMemberAdded": ("queue_member_added", QUEUE_MEMBER),
-    "QueueMemberRemoved": ("queue_member_removed", QUEUE_MEMBER),
-    "QueueMemberPause": ("queue_member_paused", QUEUE_MEMBER),
-    "QueueMemberStatus": ("queue_member_status", QUEUE_MEMBER),
-    "QueueMemberPenalty": ("queue_member_penalty", QUEUE_MEMBER),
-    "QueueMemberRinginuse": ("queue_member_ringinuse", QUEUE_MEMBER),
-    "QueueCallerJoin": ("queue_caller_joined", QUEUE_CALLER),
-    "QueueCallerLeave": ("queue_caller_left", QUEUE_CALLER),
-    "QueueCallerAbandon": ("queue_caller_abandoned", QUEUE_CALLER),
-    "AgentCalled": ("agent_called", AGENT),
-    "AgentConnect": ("agent_connected", AGENT),
-    "AgentComplete": ("agent_completed", AGENT),
-    "AgentRingNoAnswer": ("agent_ring_no_answer", AGENT),
-    "AgentDump": ("agent_dumped", AGENT),
-    "ChanSpyStart": ("listen_started", LISTEN),
-    "ChanSpyStop": ("listen_stopped", LISTEN),
-    "DeviceStateChange": ("device_state_changed", {"endpoint": text("Device"), "status": text("State")}),
-    "PeerStatus": ("peer_status_changed", {"endpoint": text("Peer"), "status": text("PeerStatus"), "address": text("Address"), "cause": text("Cause")}),
-    "ContactStatus": ("contact_status_changed", {"endpoint": text("URI"), "status": text("ContactStatus"), "address": text("AOR")}),
-    "FullyBooted": ("fully_booted", SYSTEM),
-    "Reload": ("reloaded", SYSTEM),
-    "Shutdown": ("shutdown", {"status": text("Shutdown"), "restart": flag("Restart")}),
+
+def _system(change: f.SystemChange) -> Callable[[Reader], f.Fact]:
+    return lambda r: f.SystemChanged(
+        change=change, status=r.s("Status"), module=r.s("Module"), uptime=r.secs("Uptime")
+    )
+
+
+M, C, A = f.MemberChange, f.CallerChange, f.AgentStep
+ES = f.EndpointSource
+
+# The typed events: AMI event name -> the fact it makes.
+FACTS: dict[str, Callable[[Reader], f.Fact]] = {
+    "Newchannel": lambda r: f.ChannelCreated(channel=r.ch()),
+    "Newstate": lambda r: f.ChannelStateChanged(channel=r.ch()),
+    "Hangup": lambda r: f.ChannelHungUp(channel=r.ch(), cause=r.n("Cause"), cause_text=r.s("Cause-txt")),
+    "HangupRequest": lambda r: f.HangupRequested(channel=r.ch(), cause=r.n("Cause")),
+    "SoftHangupRequest": lambda r: f.HangupRequested(channel=r.ch(), cause=r.n("Cause"), soft=True),
+    "Newexten": lambda r: f.DialplanStep(channel=r.ch(), application=r.s("Application"), application_data=r.s("AppData")),
+    "NewCallerid": lambda r: f.ChannelIdentityChanged(change=f.IdentityChange.CALLER_ID, channel=r.ch()),
+    "NewConnectedLine": lambda r: f.ChannelIdentityChanged(change=f.IdentityChange.CONNECTED_LINE, channel=r.ch()),
+    "VarSet": lambda r: f.VariableSet(channel=r.ch(), variable=r.s("Variable"), value=r.s("Value")),
+    "DialBegin": lambda r: f.DialStarted(caller=r.ch(), destination=r.ch("Dest"), dial_string=r.s("DialString")),
+    "DialState": lambda r: f.DialStateChanged(caller=r.ch(), destination=r.ch("Dest"), status_text=r.s("DialStatus")),
+    "DialEnd": lambda r: f.DialEnded(
+        caller=r.ch(), destination=r.ch("Dest"), status=DIAL_STATUSES.get(r.s("DialStatus")),
+        status_text=r.s("DialStatus"), forward=r.s("Forward"),
+    ),
+    "BridgeCreate": lambda r: f.BridgeChanged(change=f.BridgeChange.CREATED, bridge=r.bridge()),
+    "BridgeDestroy": lambda r: f.BridgeChanged(change=f.BridgeChange.DESTROYED, bridge=r.bridge()),
+    "BridgeEnter": lambda r: f.BridgeEntered(channel=r.ch(), bridge=r.bridge()),
+    "BridgeLeave": lambda r: f.BridgeLeft(channel=r.ch(), bridge=r.bridge()),
+    "Hold": lambda r: f.HoldChanged(on_hold=True, channel=r.ch(), music_class=r.s("MusicClass")),
+    "Unhold": lambda r: f.HoldChanged(on_hold=False, channel=r.ch(), music_class=r.s("MusicClass")),
+    "DTMFBegin": _dtmf(f.DtmfPhase.BEGIN),
+    "DTMFEnd": _dtmf(f.DtmfPhase.END),
+    "OriginateResponse": _originate,
+    "BlindTransfer": _transfer(f.TransferKind.BLIND, "Transferer"),
+    "AttendedTransfer": _transfer(f.TransferKind.ATTENDED, "OrigTransferer"),
+    "QueueMemberAdded": _member(M.ADDED),
+    "QueueMemberRemoved": _member(M.REMOVED),
+    "QueueMemberPause": _member(M.PAUSED),
+    "QueueMemberStatus": _member(M.STATUS),
+    "QueueMemberPenalty": _member(M.PENALTY),
+    "QueueMemberRinginuse": _member(M.RING_IN_USE),
+    "QueueCallerJoin": _caller(C.JOINED),
+    "QueueCallerLeave": _caller(C.LEFT),
+    "QueueCallerAbandon": _caller(C.ABANDONED),
+    "AgentCalled": _agent(A.CALLED),
+    "AgentConnect": _agent(A.CONNECTED),
+    "AgentComplete": _agent(A.COMPLETED),
+    "AgentRingNoAnswer": _agent(A.RING_NO_ANSWER),
+    "AgentDump": _agent(A.DUMPED),
+    "ChanSpyStart": _listen(f.ListenChange.STARTED),
+    "ChanSpyStop": _listen(f.ListenChange.STOPPED),
+    "DeviceStateChange": lambda r: f.EndpointStatusChanged(source=ES.DEVICE, endpoint=r.s("Device"), status=r.s("State")),
+    "PeerStatus": lambda r: f.EndpointStatusChanged(
+        source=ES.PEER, endpoint=r.s("Peer"), status=r.s("PeerStatus"), address=r.s("Address"), cause=r.s("Cause"),
+    ),
+    "ContactStatus": lambda r: f.EndpointStatusChanged(
+        source=ES.CONTACT, endpoint=r.s("URI"), status=r.s("ContactStatus"), address=r.s("AOR"),
+    ),
+    "FullyBooted": _system(f.SystemChange.FULLY_BOOTED),
+    "Reload": _system(f.SystemChange.RELOADED),
+    "Shutdown": lambda r: f.SystemChanged(change=f.SystemChange.SHUTDOWN, status=r.s("Shutdown"), restart=r.flag("Restart")),
 }  # fmt: skip
 
+# The payload kind of each typed AMI event (what filters match without building it).
+KINDS: Mapping[str, str] = {
+    "Newchannel": "channel_created",
+    "Newstate": "channel_state_changed",
+    "Hangup": "channel_hung_up",
+    "HangupRequest": "hangup_requested",
+    "SoftHangupRequest": "hangup_requested",
+    "Newexten": "dialplan_step",
+    "NewCallerid": f.IdentityChange.CALLER_ID.value,
+    "NewConnectedLine": f.IdentityChange.CONNECTED_LINE.value,
+    "VarSet": "variable_set",
+    "DialBegin": "dial_started",
+    "DialState": "dial_state_changed",
+    "DialEnd": "dial_ended",
+    "BridgeCreate": f.BridgeChange.CREATED.value,
+    "BridgeDestroy": f.BridgeChange.DESTROYED.value,
+    "BridgeEnter": "bridge_entered",
+    "BridgeLeave": "bridge_left",
+    "Hold": "hold",
+    "Unhold": "unhold",
+    "DTMFBegin": f.DtmfPhase.BEGIN.value,
+    "DTMFEnd": f.DtmfPhase.END.value,
+    "OriginateResponse": "originate_result",
+    "BlindTransfer": f.TransferKind.BLIND.value,
+    "AttendedTransfer": f.TransferKind.ATTENDED.value,
+    "QueueMemberAdded": M.ADDED.value,
+    "QueueMemberRemoved": M.REMOVED.value,
+    "QueueMemberPause": M.PAUSED.value,
+    "QueueMemberStatus": M.STATUS.value,
+    "QueueMemberPenalty": M.PENALTY.value,
+    "QueueMemberRinginuse": M.RING_IN_USE.value,
+    "QueueCallerJoin": C.JOINED.value,
+    "QueueCallerLeave": C.LEFT.value,
+    "QueueCallerAbandon": C.ABANDONED.value,
+    "AgentCalled": A.CALLED.value,
+    "AgentConnect": A.CONNECTED.value,
+    "AgentComplete": A.COMPLETED.value,
+    "AgentRingNoAnswer": A.RING_NO_ANSWER.value,
+    "AgentDump": A.DUMPED.value,
+    "ChanSpyStart": f.ListenChange.STARTED.value,
+    "ChanSpyStop": f.ListenChange.STOPPED.value,
+    "DeviceStateChange": ES.DEVICE.value,
+    "PeerStatus": ES.PEER.value,
+    "ContactStatus": ES.CONTACT.value,
+    "FullyBooted": f.SystemChange.FULLY_BOOTED.value,
+    "Reload": f.SystemChange.RELOADED.value,
+    "Shutdown": f.SystemChange.SHUTDOWN.value,
+}
 
-def _values(
-    msg: Message, spec: Mapping[str, Getter], now: float, first_seen: FirstSeen | None = None
-) -> dict[str, Any]:
-    """The payload's values; with ``first_seen``, each channel's ``created_at``
-    is when the gateway first saw it (a channel block carries no creation time)."""
-    values = {name: value for name, get in spec.items() if (value := get(msg, now)) is not None}
-    if first_seen is not None:
-        for value in values.values():
-            if type(value) is ChannelInfo and (seen := first_seen(value.unique_id)) is not None:
-                value.created_at = seen
-    return values
 
-
-def typed_payload(msg: Message, now: float | None = None) -> ev.Typed | None:
-    """The typed payload of a known event, or None (``now``: when it was
-    received, the channels' ``created_at``; default: now)."""
-    row = TYPED.get(msg.name)
-    if row is None:
+def typed_fact(
+    msg: Message, now: float | None = None, first_seen: FirstSeen | None = None
+) -> f.Fact | None:
+    """The typed fact of a known event, or None (``now``: when it was
+    received, the channels' ``created_at`` when ``first_seen`` does not know
+    them; default: now)."""
+    build = FACTS.get(msg.name)
+    if build is None:
         return None
-    kind, spec = row
-    return ev.Typed(kind, _values(msg, spec, time.time() if now is None else now))
+    return build(Reader(msg, time.time() if now is None else now, first_seen))
 
 
-def to_event(backend: str, msg: Message, first_seen: FirstSeen | None = None) -> ev.Event:
-    """The neutral event for one AMI event message (its typed payload is built
-    when first read). ``first_seen`` tells when the gateway first saw a channel
-    (by unique id; it never changes once known); without it, or for a channel
-    it does not know, a channel's ``created_at`` is the event's receive time."""
+def fact_builder(first_seen: FirstSeen | None = None) -> ev.FactBuilder:
+    """The builder of an AMI event's fact from the event itself (its text
+    parsed again), shared by every event of one backend. ``first_seen``
+    tells when the gateway first saw a channel (by unique id; it never
+    changes once known, and the table keeps it for 10,000 hang-ups)."""
+
+    def build(event: ev.Event) -> f.Fact | None:
+        fields = event.fields
+        msg = Message(fields.pairs() if isinstance(fields, HeaderText) else list(fields))
+        return typed_fact(msg, event.received_at, first_seen)
+
+    return build
+
+
+def reviver(build: ev.FactBuilder) -> ev.Reviver:
+    """Makes an AMI event again from its hub record, whose body is its
+    compact form (``rid, text, received_at``): the hub keeps that rather
+    than the event."""
+
+    def revive(r: ev.Record) -> ev.Event:
+        _, text, received_at = r[ev.BODY]
+        kind = r[ev.KIND]
+        return ev.Event(
+            r[ev.BACKEND],
+            r[ev.NAME],
+            HeaderText(text),
+            received_at,
+            channel=r[ev.CHANNEL],
+            unique_id=r[ev.UNIQUE_ID],
+            linked_id=r[ev.LINKED_ID],
+            extensions=r[ev.EXTENSIONS],
+            kind=kind,
+            build=build if kind else None,
+        )
+
+    return revive
+
+
+_PLAIN = fact_builder()
+_PLAIN_REVIVE = reviver(_PLAIN)
+
+
+def to_event(
+    backend: str,
+    msg: Message,
+    build: ev.FactBuilder | None = None,
+    received_mono: float = 0.0,
+    revive: ev.Reviver | None = None,
+) -> ev.Event:
+    """The neutral event for one AMI event message; its fact is built when
+    first read, by ``build`` (see :func:`fact_builder`; without it, each
+    channel's ``created_at`` is the event's receive time). ``revive`` (see
+    :func:`reviver`, with the same builder) lets the hub keep the event's
+    text rather than the event."""
+    if build is None:
+        build, revive = _PLAIN, _PLAIN_REVIVE
     g = msg.by_name.get
     channel = g("channel") or g("destchannel") or g("spyeechannel") or ""
     unique_id = g("uniqueid") or g("destuniqueid") or g("spyeeuniqueid") or ""
@@ -324,20 +450,22 @@ def to_event(backend: str, msg: Message, first_seen: FirstSeen | None = None) ->
         exts.add(endpoint_of(channel))
     if dest := g("destchannel"):
         exts.add(endpoint_of(dest))
-    now = time.time()
     name = msg.name
-    row = TYPED.get(name)
+    kind = KINDS.get(name, "")
     text = msg.text
+    now = time.time()
     return ev.Event(
-        backend=backend,
-        name=name,
-        fields=msg.headers if text is None else HeaderText(text),
-        received_at=now,
+        backend,
+        name,
+        msg.headers if text is None else HeaderText(text),
+        now,
         channel=channel,
         unique_id=unique_id,
         linked_id=linked_id,
-        payload=None
-        if row is None
-        else ev.Typed(row[0], build=partial(_values, msg, row[1], now, first_seen)),
         extensions=tuple(exts),
+        kind=kind,
+        build=build if kind else None,
+        received_mono=received_mono,
+        compact=None if text is None else (text, now),
+        revive=revive,
     )

@@ -29,6 +29,7 @@ from telgate_server import errors
 from telgate_server.backends.ami import actions
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
+from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
     OriginatedCall,
@@ -179,7 +180,9 @@ class AmiPlayback:
                 info.state = PlaybackState.PAUSED
             elif control is PlaybackControl.RESUME:
                 info.state = PlaybackState.PLAYING
-        self._announce(info, "playback_controlled", "telgate.PlaybackControlled", control=control)
+        self._announce(
+            info, f.PlaybackChange.CONTROLLED, "telgate.PlaybackControlled", control=control
+        )
         return info
 
     def observe(self, msg: Message) -> None:
@@ -196,7 +199,7 @@ class AmiPlayback:
                 self._in_app.add(uid)
                 if info.state is PlaybackState.RINGING:
                     info.state = PlaybackState.PLAYING
-                    self._announce(info, "playback_started", "telgate.PlaybackStarted")
+                    self._announce(info, f.PlaybackChange.STARTED, "telgate.PlaybackStarted")
             else:
                 self._in_app.discard(uid)
         elif name == "VarSet":
@@ -218,7 +221,7 @@ class AmiPlayback:
                 info.end_offset = offset / 1000 if offset >= 0 else None
                 self._announce(
                     info,
-                    "playback_finished",
+                    f.PlaybackChange.FINISHED,
                     "telgate.PlaybackFinished",
                     status=info.status_text,
                 )
@@ -250,7 +253,7 @@ class AmiPlayback:
         if item.get("Application") == "ControlPlayback":
             self._in_app.add(info.unique_id)
             info.state = PlaybackState.PLAYING
-            self._announce(info, "playback_started", "telgate.PlaybackStarted")
+            self._announce(info, f.PlaybackChange.STARTED, "telgate.PlaybackStarted")
 
     def reconcile(self, present: set[str], window: tuple[float, float]) -> None:
         """After the state was re-read: a playback whose channel is gone
@@ -262,7 +265,9 @@ class AmiPlayback:
             self._in_app.discard(info.unique_id)
             self._hanging_up.discard(info.unique_id)
             self._end(info, PlaybackState.STOPPED, announce=False)
-            self._announce(info, "playback_finished", "telgate.PlaybackFinished", window=window)
+            self._announce(
+                info, f.PlaybackChange.FINISHED, "telgate.PlaybackFinished", window=window
+            )
 
     def originate_failed(self, unique_id: str) -> None:
         info = self._by_uid.get(unique_id)
@@ -275,28 +280,18 @@ class AmiPlayback:
         info.state = state
         info.ended_at = time.time()
         if announce:
-            self._announce(info, "playback_finished", "telgate.PlaybackFinished")
+            self._announce(info, f.PlaybackChange.FINISHED, "telgate.PlaybackFinished")
 
     def _announce(
         self,
         info: PlaybackInfo,
-        kind: str,
+        change: f.PlaybackChange,
         name: str,
         *,
         control: PlaybackControl | None = None,
         status: str = "",
         window: tuple[float, float] | None = None,
     ) -> None:
-        values: dict[str, object] = {
-            "playback_id": info.id,
-            "state": info.state.name,
-            "recording": info.recording,
-            "status_text": status,
-        }
-        if info.end_offset is not None:
-            values["offset"] = info.end_offset
-        if control is not None:
-            values["control"] = control.name
         fields = [
             ("PlaybackId", info.id),
             ("State", info.state.name),
@@ -304,9 +299,17 @@ class AmiPlayback:
         ]
         if window is not None:
             # Not seen from the PBX: its channel was gone after the link was down.
-            values["inferred"] = True
-            values["link_down_time"], values["link_up_time"] = window
             fields.append(("Inferred", "true"))
+        fact = f.PlaybackChanged(
+            change=change,
+            playback_id=info.id,
+            state=info.state,
+            recording=info.recording,
+            status_text=status,
+            offset=info.end_offset,
+            control=control,
+            inferred=f.OutageWindow(*window) if window is not None else None,
+        )
         self._publish(
             ev.Event(
                 backend=self.backend,
@@ -316,7 +319,7 @@ class AmiPlayback:
                 channel=info.channel,
                 unique_id=info.unique_id,
                 linked_id=info.unique_id,
-                payload=ev.Typed(kind, values),
+                payload=fact,
             )
         )
 

@@ -11,6 +11,7 @@ redialled. ChanSpyStart / ChanSpyStop do not say the mode: the session keeps it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from telgate_server.backends.ami.channels import endpoint_of
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
 from telgate_server.backends.ami.state import ChannelTable
+from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
     ChannelInfo,
@@ -208,13 +210,9 @@ class AmiSupervision:
                 session.listener_channel = msg.get("SpyerChannel") or session.listener_channel
             else:
                 self._end(session)
-            if event.payload is not None:
-                values = {
-                    **event.payload.values,
-                    "session_id": session.id,
-                    "mode": session.mode.name,
-                }
-                event.payload = ev.Typed(event.payload.kind, values)
+            fact = event.payload
+            if isinstance(fact, f.ListenActivity):
+                event.payload = dataclasses.replace(fact, session_id=session.id, mode=session.mode)
         elif name == "Newchannel":
             session = self._by_listener.get(msg.get("Uniqueid") or "")
             if session is not None and not session.listener_channel:
@@ -228,22 +226,20 @@ class AmiSupervision:
         """After the state was re-read: ends each live session whose listener's
         channel is gone (``present``: the unique ids the PBX has now) with an
         inferred ``listen_stopped`` carrying the outage ``window`` (down, up)."""
-        down, up = window
         for session in list(self._sessions.values()):
             if session.state is ListenState.ENDED or session.listener_unique_id in present:
                 continue
             self._end(session)
             if self._publish is None:
                 continue
-            values = {
-                "listener": self._known(session.listener_unique_id, session.listener_channel),
-                "target": self._known(session.target_unique_id, session.target_channel),
-                "session_id": session.id,
-                "mode": session.mode.name,
-                "inferred": True,
-                "link_down_time": down,
-                "link_up_time": up,
-            }
+            fact = f.ListenActivity(
+                change=f.ListenChange.STOPPED,
+                listener=self._known(session.listener_unique_id, session.listener_channel),
+                target=self._known(session.target_unique_id, session.target_channel),
+                session_id=session.id,
+                mode=session.mode,
+                inferred=f.OutageWindow(*window),
+            )
             self._publish(
                 ev.Event(
                     backend=self.backend,
@@ -260,7 +256,7 @@ class AmiSupervision:
                     channel=session.listener_channel,
                     unique_id=session.listener_unique_id,
                     linked_id=session.listener_unique_id,
-                    payload=ev.Typed("listen_stopped", values),
+                    payload=fact,
                 )
             )
 

@@ -30,7 +30,7 @@ from telgate_server.backends.simotel.webhook import WebhookReceiver
 from telgate_server.cdr.continuity import Backfill
 from telgate_server.cdr.model import Cdr, Disposition
 from telgate_server.config import SimotelBackendConfig
-from telgate_server.events.hub import EventHub
+from telgate_server.events.model import EventSink
 from telgate_server.events.model import Event
 from telgate_server.gateway.model import (
     ChannelInfo,
@@ -73,13 +73,13 @@ class SimotelBackend:
         self,
         name: str,
         config: SimotelBackendConfig,
-        hub: EventHub,
+        events: EventSink,
         *,
         request_id_ttl: float = 600.0,
     ) -> None:
         self.name = name
         self.config = config
-        self.hub = hub
+        self.events = events
         self.zone = ZoneInfo(config.timezone)
         self.request_id_ttl = request_id_ttl
         self.client = SimotelClient(config, on_auth=self._auth_seen)
@@ -256,7 +256,7 @@ class SimotelBackend:
         # "SIP/204" and "204" name the same first party.
         caller = params.endpoint.rsplit("/", 1)[-1]
         timeout = params.timeout or self.config.originate_timeout
-        sequence, epoch = self.hub.last_sequence, self.hub.epoch
+        sequence, epoch = self.events.last_sequence, self.events.epoch
         data = await self.client.call(
             "call/originate/act",
             {

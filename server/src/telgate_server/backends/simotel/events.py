@@ -15,7 +15,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from telgate_server.events.model import Event, Typed
+from telgate_server.events import facts
+from telgate_server.events.model import Event
 from telgate_server.gateway.model import ChannelInfo, OriginatedCall
 
 # The names Simotel sends (PHPC, LARC and the WIKI), by their lower-case form:
@@ -90,31 +91,28 @@ def normalise(name: str, values: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def typed(name: str, channel: ChannelInfo | None) -> Typed | None:
-    """The typed payload of a webhook event, when it has one (``channel``: the
+def typed(name: str, channel: ChannelInfo | None) -> facts.Fact | None:
+    """The typed fact of a webhook event, when it has one (``channel``: the
     live channel the event is about, after it was applied)."""
     if name == "NewState" and channel is not None:
         # A copy: the live channel changes with later events.
         snapshot = dataclasses.replace(channel, variables=dict(channel.variables))
-        return Typed("channel_state_changed", {"channel": snapshot})
+        return facts.ChannelStateChanged(channel=snapshot)
     return None
 
 
-def originate_result(call: OriginatedCall) -> Typed:
-    """The payload of the gateway's OriginateResult event for ``call``."""
-    return Typed(
-        "originate_result",
-        {
-            "outcome": call.outcome.name,
-            "channel": call.channel,
-            "unique_id": call.unique_id,
-            "request_id": call.request_id,
-        },
+def originate_result(call: OriginatedCall) -> facts.OriginateResult:
+    """The fact of the gateway's OriginateResult event for ``call``."""
+    return facts.OriginateResult(
+        outcome=call.outcome,
+        channel=call.channel,
+        unique_id=call.unique_id,
+        request_id=call.request_id,
     )
 
 
 def to_event(
-    backend: str, name: str, fields: dict[str, str], payload: Typed | None = None
+    backend: str, name: str, fields: dict[str, str], payload: facts.Fact | None = None
 ) -> Event:
     """The gateway event for one webhook."""
     extensions = tuple(v for v in (fields.get("exten", ""), fields.get("participant", "")) if v)

@@ -1,0 +1,200 @@
+"""Neutral events -> the API's bytes: what a subscriber decodes is what
+api/convert.py builds, for every fixture event and for the gateway's own
+facts; the fact is built on first read only; a bad value never loses the
+event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from telgate.v1 import backends_pb2, calls_pb2, cdrs_pb2, events_pb2, playback_pb2
+from telgate_server.api import convert
+from telgate_server.api.events import encode_batch, encoded, epoch_field
+from telgate_server.app import link_event
+from telgate_server.backends.ami.codec import Message, Parser
+from telgate_server.backends.ami.events import KINDS, fact_builder, to_event, typed_fact
+from telgate_server.cdr.model import Cdr, CdrGap, Direction, Disposition, GapReason
+from telgate_server.events import facts as f
+from telgate_server.events import model as ev
+from telgate_server.gateway.model import (
+    ChannelInfo,
+    LinkState,
+    LinkStatus,
+    OriginateOutcome,
+    PlaybackControl,
+    PlaybackState,
+)
+
+from tests.shared import ami_fixture_names, load_ami_fixture
+
+EPOCH = "1732000000-abcdef12"
+
+
+def _fixture_events(name: str) -> list[Message]:
+    out = Parser().feed(load_ami_fixture(name).recv)
+    return [m for m in out if isinstance(m, Message) and m.is_event]
+
+
+def _numbered(event: ev.Event, sequence: int = 42) -> ev.Event:
+    event.sequence, event.epoch = sequence, EPOCH
+    return event
+
+
+def _same(event: ev.Event) -> events_pb2.Event:
+    """The event as a subscriber decodes it, checked against convert.event."""
+    got = events_pb2.Event.FromString(convert.event_bytes(event))
+    assert got == convert.event(event)
+    return got
+
+
+@pytest.mark.parametrize("name", ami_fixture_names())
+def test_every_fixture_event_decodes_as_convert_builds_it(name: str) -> None:
+    for n, msg in enumerate(_fixture_events(name), 1):
+        got = _same(_numbered(to_event("pbx", msg), n))
+        assert [(x.name, x.value) for x in got.fields] == msg.headers
+        assert got.WhichOneof("payload") == (KINDS.get(msg.name) or None)
+
+
+def test_an_encoded_batch_is_a_subscribe_response() -> None:
+    msgs = _fixture_events("10-originate-async-call")
+    batch = [_numbered(to_event("pbx", m), n) for n, m in enumerate(msgs, 1)]
+    data = encode_batch(epoch_field(EPOCH), [(e.sequence, encoded(e)) for e in batch])
+    expected = events_pb2.SubscribeResponse(epoch=EPOCH, events=[convert.event(e) for e in batch])
+    assert events_pb2.SubscribeResponse.FromString(data) == expected
+
+
+def test_an_event_protobuf_refuses_is_still_delivered_with_its_raw_fields() -> None:
+    """A value the API cannot carry does not lose the event: it goes out
+    with its sequence, name and raw fields, and no payload."""
+    event = _numbered(ev.Event("pbx", "Hangup", [("Event", "Hangup"), ("Cause", "x")], 1.0), 7)
+    event.payload = f.ChannelHungUp(cause=1 << 40)  # not an int32
+    with pytest.raises(ValueError):
+        convert.event(event)
+    got = events_pb2.SubscribeResponse.FromString(encoded(event)).events[0]
+    assert (got.sequence, got.epoch, got.backend, got.name) == (7, EPOCH, "pbx", "Hangup")
+    assert [(x.name, x.value) for x in got.fields] == [("Event", "Hangup"), ("Cause", "x")]
+    assert got.WhichOneof("payload") is None
+
+
+def _event(fields: list[ev.Field], payload: f.Fact | None = None, **kw: Any) -> ev.Event:
+    values: dict[str, Any] = {
+        "backend": "pbx",
+        "name": "Something",
+        "fields": fields,
+        "received_at": 1732000000.123456,
+        **kw,
+    }
+    return _numbered(ev.Event(payload=payload, **values))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [],
+        [("Event", "X"), ("Empty", ""), ("", "no name"), ("", "")],
+        [("Event", "X"), ("CallerIDName", "Zoë Åström"), ("Note", "اپراتور")],
+        [("Event", "X"), ("AppData", "x" * 124), ("Long", "y" * 300)],
+        [("K" * 200, "v"), ("Event", "X"), ("K" * 200, "v")],
+    ],
+)
+def test_raw_fields_of_any_text_and_length(fields: list[ev.Field]) -> None:
+    got = _same(_event(fields))
+    assert [(x.name, x.value) for x in got.fields] == fields
+
+
+CHANNEL = ChannelInfo(name="PJSIP/201-00000001", unique_id="1.1", created_at=1.5)
+
+
+def test_the_gateways_own_facts() -> None:
+    link = _same(link_event("pbx", LinkStatus(LinkState.UP, "ok", 5.0, state_reloaded=True)))
+    assert link.name == "telgate.LinkStateChanged"
+    assert link.link_state_changed == events_pb2.LinkStateChanged(
+        state=backends_pb2.LINK_STATE_UP, detail="ok", state_reloaded=True
+    )
+    window = f.OutageWindow(100.0, 160.5)
+    hung = _same(_event([], f.ChannelHungUp(channel=CHANNEL, inferred=window))).channel_hung_up
+    assert hung.inferred and hung.channel.unique_id == "1.1"
+    assert (hung.link_down_time.seconds, hung.link_up_time.ToNanoseconds()) == (
+        100,
+        160_500_000_000,
+    )
+    playback = f.PlaybackChanged(
+        change=f.PlaybackChange.CONTROLLED,
+        playback_id="pb-1",
+        state=PlaybackState.PAUSED,
+        offset=12.5,
+        control=PlaybackControl.PAUSE,
+    )
+    got = _same(_event([], playback)).playback_controlled
+    assert got.state == playback_pb2.PLAYBACK_STATE_PAUSED
+    assert got.control == playback_pb2.PLAYBACK_CONTROL_PAUSE
+    assert got.offset.ToMilliseconds() == 12_500 and not got.inferred
+    cdr = Cdr(
+        backend="pbx",
+        source_id="1.1",
+        caller_number="201",
+        callee="202",
+        start_time=1000.0,
+        duration=5.0,
+        billable=3.0,
+        disposition=Disposition.ANSWERED,
+        direction=Direction.INTERNAL,
+        cursor=9,
+    )
+    recorded = _same(_event([], f.CdrRecorded(cdr))).cdr_recorded.cdr
+    assert (recorded.cursor, recorded.callee) == (9, "202")
+    assert recorded.disposition == cdrs_pb2.CDR_DISPOSITION_ANSWERED
+    gap = CdrGap(
+        backend="pbx", start=10.0, end=20.0, reason=GapReason.NOT_CONNECTED, detail="d", cursor=3
+    )
+    notice = _same(_event([], f.CdrGapNoticed(gap))).cdr_gap
+    assert notice.reason == cdrs_pb2.CDR_GAP_REASON_NOT_CONNECTED
+    assert (notice.cursor, notice.from_time.seconds, notice.to_time.seconds) == (3, 10, 20)
+
+
+def test_neutral_enums_and_unset_values() -> None:
+    result = f.OriginateResult(outcome=OriginateOutcome.BUSY, ami_reason=5, context="phones")
+    got = _same(_event([], result)).originate_result
+    assert got.outcome == calls_pb2.ORIGINATE_OUTCOME_BUSY
+    assert got.destination.context == "phones" and not got.HasField("caller_id")
+    ended = _same(_event([], f.DialEnded(status=f.DialStatus.NO_ANSWER))).dial_ended
+    assert ended.status == events_pb2.DIAL_STATUS_NO_ANSWER
+    assert not ended.HasField("caller") and not ended.HasField("destination")
+    unknown = _same(_event([], f.DialEnded(status_text="SOMETHING"))).dial_ended
+    assert unknown.status == events_pb2.DIAL_STATUS_UNSPECIFIED
+    dtmf = _same(_event([], f.Dtmf(phase=f.DtmfPhase.BEGIN, digit="5"))).dtmf_begin
+    assert dtmf.direction == events_pb2.DTMF_DIRECTION_UNSPECIFIED
+    assert not dtmf.HasField("duration")
+    # A fact with nothing set still says which kind it is.
+    assert _same(_event([], f.ChannelHungUp())).WhichOneof("payload") == "channel_hung_up"
+
+
+def test_the_fact_is_built_on_first_read_only() -> None:
+    msg = next(m for m in _fixture_events("10-originate-async-call") if m.name == "Hangup")
+    built: list[str] = []
+    plain = fact_builder()
+
+    def build(event: ev.Event) -> f.Fact | None:
+        built.append(event.name)
+        return plain(event)
+
+    event = to_event("pbx", msg, build)
+    assert event.kind == "channel_hung_up" and built == []
+    fact = event.payload
+    assert isinstance(fact, f.ChannelHungUp) and fact.cause == 16
+    assert event.payload is fact and built == ["Hangup"]
+    with pytest.raises(TypeError):
+        ev.Event("pbx", "Hangup", [], 0.0, build=build)  # a lazy fact needs its kind
+
+
+@pytest.mark.parametrize("name", ami_fixture_names())
+def test_the_lazy_fact_equals_the_eager_one(name: str) -> None:
+    for msg in _fixture_events(name):
+        event = to_event("pbx", msg)
+        eager = typed_fact(msg, event.received_at)
+        if msg.name not in KINDS:
+            assert event.payload is None and eager is None and event.kind == ""
+            continue
+        assert event.kind == KINDS[msg.name] == (eager.kind if eager else "")
+        assert event.payload == eager
