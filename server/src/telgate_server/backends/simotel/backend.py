@@ -30,8 +30,7 @@ from telgate_server.backends.simotel.webhook import WebhookReceiver
 from telgate_server.cdr.continuity import Backfill
 from telgate_server.cdr.model import Cdr, Disposition
 from telgate_server.config import SimotelBackendConfig
-from telgate_server.events.model import EventSink
-from telgate_server.events.model import Event
+from telgate_server.events.model import Event, EventSink
 from telgate_server.gateway.model import (
     ChannelInfo,
     ChannelSelector,
