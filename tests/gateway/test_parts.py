@@ -20,10 +20,10 @@ from telgate_server.gateway.model import Capability, ChannelState, MemberStatus
 from tests.gateway.toy import ToyBackend
 
 
-class HalfCalls:
-    """Originates but cannot hang up: no CallPart."""
+class HalfTransfers:
+    """Has no transfer method: no TransferPart."""
 
-    async def originate(self, params: object) -> object:
+    async def blind_transfer(self, params: object) -> object:
         raise AssertionError("never called")
 
 
@@ -44,8 +44,8 @@ def test_every_capability_but_routing_has_a_part() -> None:
 
 def test_a_part_missing_a_method_is_refused_when_the_registry_is_built() -> None:
     toy = ToyBackend("toy")
-    toy.calls = HalfCalls()  # type: ignore[attr-defined]
-    with pytest.raises(TypeError, match=r"backend 'toy' \(toy\): calls is no CallPart"):
+    toy.transfers = HalfTransfers()  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match=r"backend 'toy' \(toy\): transfers is no TransferPart"):
         BackendRegistry({"toy": toy}, "toy")
 
 

@@ -254,3 +254,19 @@ async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> 
     assert answered.channel_state_changed.channel.state == common_pb2.CHANNEL_STATE_UP
     assert result.originate_result.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
     assert result.originate_result.unique_id == placed.call.unique_id
+
+
+async def test_hangup_is_not_advertised_and_answers_unimplemented(simotel: Make) -> None:
+    env = await simotel()
+    backends = backends_pb2_grpc.BackendServiceStub(env.channel)
+    listed = await backends.ListBackends(backends_pb2.ListBackendsRequest())
+    (simotel_backend,) = listed.backends
+    capabilities = set(simotel_backend.capabilities)
+    assert backends_pb2.CAPABILITY_ORIGINATE in capabilities
+    assert backends_pb2.CAPABILITY_HANGUP not in capabilities
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await calls.Hangup(calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(name="x")))
+    assert refused.value.code() is grpc.StatusCode.UNIMPLEMENTED
+    assert refused.value.details() == "backend 'sim' (simotel) cannot do Hangup"
+    assert not [r for r in env.fake.requests if "hangup" in r[1]]

@@ -327,8 +327,8 @@ def _kind_of(value: Any) -> str | None:
 # its factory to backends/kinds.py; app.py and the servicers stay as they are.
 BACKEND_MODELS: tuple[type[StrictModel], ...] = (
     AmiBackendConfig,
-    SippyBackendConfig,
     SimotelBackendConfig,
+    SippyBackendConfig,
 )
 BACKEND_KINDS: tuple[str, ...] = tuple(
     get_args(model.model_fields["kind"].annotation)[0] for model in BACKEND_MODELS

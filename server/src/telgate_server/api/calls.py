@@ -12,7 +12,14 @@ from telgate_server.api import convert, paging, validation
 from telgate_server.api.callers import CallerOf, nobody
 from telgate_server.api.status import unary
 from telgate_server.config import OriginateConfig
-from telgate_server.gateway.backend import CALLS, CHANNELS, DTMF, TRANSFERS, BackendRegistry
+from telgate_server.gateway.backend import (
+    CALLS,
+    CHANNELS,
+    DTMF,
+    HANGUP,
+    TRANSFERS,
+    BackendRegistry,
+)
 from telgate_server.gateway.model import OriginateParams, TransferKind
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -118,7 +125,7 @@ class CallControlServicer(calls_pb2_grpc.CallControlServiceServicer):
     async def Hangup(
         self, request: calls_pb2.HangupRequest, context: Ctx
     ) -> calls_pb2.HangupResponse:
-        _, calls = self.registry.part(request.backend, CALLS, "Hangup")
+        _, calls = self.registry.part(request.backend, HANGUP, "Hangup")
         await calls.hangup(convert.selector(request.channel), request.cause)
         return calls_pb2.HangupResponse()
 

@@ -75,9 +75,15 @@ class Backend(Protocol):
 
 @runtime_checkable
 class CallPart(Protocol):
-    """Places and ends calls (ORIGINATE, HANGUP)."""
+    """Places calls (ORIGINATE)."""
 
     async def originate(self, params: OriginateParams) -> OriginatedCall: ...
+
+
+@runtime_checkable
+class HangupPart(Protocol):
+    """Ends calls (HANGUP). A part of its own: Simotel places calls but its
+    API cannot end one."""
 
     async def hangup(self, channel: ChannelSelector, cause: int) -> None:
         """Ends a channel with a Q.850 cause (0: normal clearing)."""
@@ -246,7 +252,8 @@ class Part(Generic[T]):
     capabilities: tuple[Capability, ...]
 
 
-CALLS: Part[CallPart] = Part("calls", CallPart, (Capability.ORIGINATE, Capability.HANGUP))
+CALLS: Part[CallPart] = Part("calls", CallPart, (Capability.ORIGINATE,))
+HANGUP: Part[HangupPart] = Part("hangups", HangupPart, (Capability.HANGUP,))
 CHANNELS: Part[ChannelPart] = Part("channel_list", ChannelPart, (Capability.LIST_CHANNELS,))
 DTMF: Part[DtmfPart] = Part("dtmf", DtmfPart, (Capability.DTMF,))
 TRANSFERS: Part[TransferPart] = Part("transfers", TransferPart, (Capability.TRANSFER,))
@@ -261,7 +268,19 @@ CDR_HISTORY: Part[CdrHistory] = Part("cdr_history", CdrHistory, ())
 
 PARTS: tuple[Part[object], ...] = cast(
     "tuple[Part[object], ...]",
-    (CALLS, CHANNELS, DTMF, TRANSFERS, QUEUES, SUPERVISION, PLAYBACK, CDRS, EVENTS, CDR_HISTORY),
+    (
+        CALLS,
+        HANGUP,
+        CHANNELS,
+        DTMF,
+        TRANSFERS,
+        QUEUES,
+        SUPERVISION,
+        PLAYBACK,
+        CDRS,
+        EVENTS,
+        CDR_HISTORY,
+    ),
 )
 
 

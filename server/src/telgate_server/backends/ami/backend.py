@@ -130,6 +130,7 @@ class AmiBackend:
         # The gateway's optional parts (gateway/backend.py): AMI has them all
         # but routing; the ones on the backend itself are plain methods below.
         self.calls = self
+        self.hangups = self
         self.channel_list = self
         self.dtmf = self
         self.transfers = self

@@ -339,12 +339,6 @@ class SimotelBackend:
         if pending is not None and pending.timer is not None:
             pending.timer.cancel()
 
-    async def hangup(self, channel: ChannelSelector, cause: int) -> None:
-        raise errors.Unimplemented(
-            f"backend {self.name!r} (simotel): Simotel's API has no call hangup",
-            metadata={"backend": self.name, "kind": self.kind},
-        )
-
     # -- channels ----------------------------------------------------------------
 
     def list_channels(self) -> list[ChannelInfo]:
