@@ -10,7 +10,7 @@ import grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 
 from telgate_server import errors
-from telgate_server.api import cdr_convert, paging
+from telgate_server.api import convert, paging
 from telgate_server.api.status import streaming, unary
 from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap
@@ -46,7 +46,7 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
         """A page of stored CDRs in cursor order (the walk's key: stable while
         CDRs are added or pruned)."""
         walk = paging.read(request)
-        flt = cdr_convert.cdr_filter(request.filter)
+        flt = convert.cdr_filter(request.filter)
         if request.source == cdrs_pb2.CDR_SOURCE_SWITCH:
             return await self._list_from_switch(walk, flt)
         if request.source not in (cdrs_pb2.CDR_SOURCE_UNSPECIFIED, cdrs_pb2.CDR_SOURCE_STORE):
@@ -58,7 +58,7 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
         page = rows[: walk.size]
         more = len(rows) > walk.size
         return cdrs_pb2.ListCdrsResponse(
-            cdrs=[cdr_convert.cdr(c) for c in page],
+            cdrs=[convert.cdr(c) for c in page],
             next_page_token=walk.token_after(paging.number_key(page[-1].cursor)) if more else "",
         )
 
@@ -87,7 +87,7 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
         page = [c for c in rows if flt.matches(c)]
         more = len(rows) >= walk.size
         return cdrs_pb2.ListCdrsResponse(
-            cdrs=[cdr_convert.cdr(c) for c in page],
+            cdrs=[convert.cdr(c) for c in page],
             next_page_token=walk.token_after(paging.number_key(offset + len(rows))) if more else "",
         )
 
@@ -107,7 +107,7 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
                 metadata={"field": "after_cursor"},
             )
         max_batch = min(request.max_batch_size or self.config.max_batch, self.config.max_batch)
-        flt = cdr_convert.cdr_filter(request.filter)
+        flt = convert.cdr_filter(request.filter)
         with self.streams.open(context):
             async for batch in self.feed.stream(
                 request.after_cursor, flt, follow=request.follow, max_batch=max_batch
@@ -123,11 +123,11 @@ def responses(batch: list[Cdr | CdrGap]) -> list[cdrs_pb2.StreamCdrsResponse]:
     current: cdrs_pb2.StreamCdrsResponse | None = None
     for item in batch:
         if isinstance(item, CdrGap):
-            current = cdrs_pb2.StreamCdrsResponse(gap=cdr_convert.gap(item))
+            current = cdrs_pb2.StreamCdrsResponse(gap=convert.cdr_gap(item))
             out.append(current)
         else:
             if current is None:
                 current = cdrs_pb2.StreamCdrsResponse()
                 out.append(current)
-            current.cdrs.append(cdr_convert.cdr(item))
+            current.cdrs.append(convert.cdr(item))
     return out

@@ -13,6 +13,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from telgate.v1 import (
     backends_pb2,
     calls_pb2,
+    cdrs_pb2,
     common_pb2,
     events_pb2,
     playback_pb2,
@@ -21,7 +22,7 @@ from telgate.v1 import (
 )
 
 from telgate_server import errors
-from telgate_server.api import cdr_convert
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, Direction, Disposition, GapReason
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.events.hub import Gap
@@ -58,6 +59,104 @@ def duration(seconds: float) -> duration_pb2.Duration:
     d = duration_pb2.Duration()
     d.FromNanoseconds(int(seconds * 1e9))
     return d
+
+
+# -- CDRs: neutral CDRs and gap notices -> protobuf; the request's CdrFilter -> neutral
+
+DISPOSITIONS: dict[Disposition, cdrs_pb2.CdrDisposition.ValueType] = {
+    Disposition.UNSPECIFIED: cdrs_pb2.CDR_DISPOSITION_UNSPECIFIED,
+    Disposition.ANSWERED: cdrs_pb2.CDR_DISPOSITION_ANSWERED,
+    Disposition.NO_ANSWER: cdrs_pb2.CDR_DISPOSITION_NO_ANSWER,
+    Disposition.BUSY: cdrs_pb2.CDR_DISPOSITION_BUSY,
+    Disposition.FAILED: cdrs_pb2.CDR_DISPOSITION_FAILED,
+    Disposition.CONGESTION: cdrs_pb2.CDR_DISPOSITION_CONGESTION,
+    Disposition.CANCELLED: cdrs_pb2.CDR_DISPOSITION_CANCELLED,
+}
+DISPOSITIONS_FROM_PROTO = {v: k for k, v in DISPOSITIONS.items()}
+GAP_REASONS: dict[GapReason, cdrs_pb2.CdrGapReason.ValueType] = {
+    GapReason.UNSPECIFIED: cdrs_pb2.CDR_GAP_REASON_UNSPECIFIED,
+    GapReason.NOT_CONNECTED: cdrs_pb2.CDR_GAP_REASON_NOT_CONNECTED,
+    GapReason.BACKFILL_FAILED: cdrs_pb2.CDR_GAP_REASON_BACKFILL_FAILED,
+}
+DIRECTIONS: dict[Direction, cdrs_pb2.CallDirection.ValueType] = {
+    Direction.UNSPECIFIED: cdrs_pb2.CALL_DIRECTION_UNSPECIFIED,
+    Direction.INBOUND: cdrs_pb2.CALL_DIRECTION_INBOUND,
+    Direction.OUTBOUND: cdrs_pb2.CALL_DIRECTION_OUTBOUND,
+    Direction.INTERNAL: cdrs_pb2.CALL_DIRECTION_INTERNAL,
+}
+
+
+def cdr(c: Cdr) -> cdrs_pb2.Cdr:
+    """One stored CDR as its protobuf message."""
+    msg = cdrs_pb2.Cdr(
+        cursor=c.cursor,
+        backend=c.backend,
+        source_id=c.source_id,
+        caller=common_pb2.CallerId(number=c.caller_number, name=c.caller_name),
+        callee=c.callee,
+        start_time=timestamp(c.start_time),
+        duration=duration(c.duration),
+        billable=duration(c.billable),
+        disposition=DISPOSITIONS[c.disposition],
+        direction=DIRECTIONS[c.direction],
+        cost=c.cost,
+        currency=c.currency,
+        trunk=c.trunk,
+        codec=c.codec,
+        country=c.country,
+        recording=c.recording,
+        linked_call_id=c.linked_call_id,
+        channel=c.channel,
+        destination_channel=c.destination_channel,
+        account_code=c.account_code,
+        raw_fields=[common_pb2.Field(name=k, value=v) for k, v in c.raw_fields],
+    )
+    if c.answer_time is not None:
+        msg.answer_time.CopyFrom(timestamp(c.answer_time))
+    if c.end_time is not None:
+        msg.end_time.CopyFrom(timestamp(c.end_time))
+    return msg
+
+
+def cdr_gap(g: CdrGap) -> cdrs_pb2.CdrGap:
+    """A stored gap notice as its protobuf message."""
+    return cdrs_pb2.CdrGap(
+        cursor=g.cursor,
+        backend=g.backend,
+        from_time=timestamp(g.start),
+        to_time=timestamp(g.end),
+        reason=GAP_REASONS[g.reason],
+        detail=g.detail,
+    )
+
+
+def cdr_filter(flt: cdrs_pb2.CdrFilter) -> CdrFilter:
+    """The request's filter (backends are not checked against the configured
+    ones: CDRs of a backend removed from the config stay readable)."""
+    dispositions = []
+    for value in flt.dispositions:
+        if value not in DISPOSITIONS_FROM_PROTO or value == cdrs_pb2.CDR_DISPOSITION_UNSPECIFIED:
+            raise errors.InvalidArgument(
+                f"disposition {value} is not a CdrDisposition to filter on",
+                metadata={"field": "filter.dispositions"},
+            )
+        dispositions.append(DISPOSITIONS_FROM_PROTO[value])
+    start_from = (
+        flt.start_time_from.ToMicroseconds() / 1e6 if flt.HasField("start_time_from") else None
+    )
+    start_to = flt.start_time_to.ToMicroseconds() / 1e6 if flt.HasField("start_time_to") else None
+    if start_from is not None and start_to is not None and start_to < start_from:
+        raise errors.InvalidArgument(
+            "start_time_to is before start_time_from", metadata={"field": "filter.start_time_to"}
+        )
+    return CdrFilter.build(
+        backends=list(flt.backends),
+        start_from=start_from,
+        start_to=start_to,
+        caller=flt.caller,
+        callee=flt.callee,
+        dispositions=dispositions,
+    )
 
 
 CHANNEL_STATES: dict[ChannelState, common_pb2.ChannelState.ValueType] = {
@@ -702,12 +801,12 @@ def _link_state_changed(x: f.LinkStateChanged, backend: str) -> Payload:
 
 @_payload(f.CdrRecorded)
 def _cdr_recorded(x: f.CdrRecorded, backend: str) -> Payload:
-    return events_pb2.CdrRecorded(cdr=cdr_convert.cdr(x.cdr))
+    return events_pb2.CdrRecorded(cdr=cdr(x.cdr))
 
 
 @_payload(f.CdrGapNoticed)
 def _cdr_gap(x: f.CdrGapNoticed, backend: str) -> Payload:
-    return cdr_convert.gap(x.gap)
+    return cdr_gap(x.gap)
 
 
 def payload(fact: f.Fact, backend: str) -> Payload:
