@@ -14,7 +14,7 @@ import grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 from telgate_server.backends.simotel.backfill import SimotelBackfill
 from telgate_server.backends.simotel.client import SimotelClient
-from telgate_server.config import SimotelBackendConfig
+from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.fakes.simotel.server import ORDERED_ROWS, FakeSimotel, WebhookTarget
 
 from tests.integration.serve_process import ServeProcess, free_port

@@ -14,10 +14,11 @@ from typing import Any
 
 from telgate_server.backends.ami.backend import AmiBackend
 from telgate_server.backends.simotel.backend import SimotelBackend
+from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.backends.sippy.backend import SippyBackend
 from telgate_server.backends.sippy.settings import SippyBackendConfig
 from telgate_server.cdr.ingest import CdrJournal
-from telgate_server.config import BACKEND_KINDS, AmiBackendConfig, SimotelBackendConfig
+from telgate_server.config import BACKEND_KINDS, AmiBackendConfig
 from telgate_server.events.model import EventSink
 from telgate_server.gateway.backend import Backend
 from telgate_server.settings_strict import StrictModel

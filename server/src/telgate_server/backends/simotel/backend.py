@@ -25,11 +25,11 @@ from telgate_server.backends.simotel.events import (
     typed,
 )
 from telgate_server.backends.simotel.queues import SimotelQueues
+from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.backends.simotel.state import LiveCalls
 from telgate_server.backends.simotel.webhook import WebhookReceiver
 from telgate_server.cdr.continuity import Backfill
 from telgate_server.cdr.model import Cdr, Disposition
-from telgate_server.config import SimotelBackendConfig
 from telgate_server.events.model import Event, EventSink
 from telgate_server.gateway.model import (
     ChannelInfo,

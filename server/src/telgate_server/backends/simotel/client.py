@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from telgate_server import errors
-from telgate_server.config import SimotelBackendConfig
+from telgate_server.backends.simotel.settings import SimotelBackendConfig
 
 log = logging.getLogger("telgate.simotel")
 
