@@ -74,6 +74,12 @@ async def test_originate_answered_ends_in_one_cdr(simotel: Make) -> None:
     assert call.unique_id.startswith("orig.call.") and call.other_unique_id
     sent = env.fake.requests[-1]
     assert sent[1] == "call/originate/act"
+    # The round trip timed for the request latency metric (RequestTimings).
+    timed = env.gateway.metrics.registry.get_sample_value(
+        "telgate_backend_request_duration_seconds_count",
+        {"backend": "sim", "action": "call/originate/act", "outcome": "success"},
+    )
+    assert timed == 1
 
     async def stored() -> bool:
         listed = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())

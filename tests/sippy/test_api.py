@@ -55,6 +55,12 @@ async def test_digest_auth_succeeds_and_check_reports_the_poller(
     # The handshake was real: a challenge was answered, no request was refused.
     assert fake.challenges >= 1 and fake.auth_failures == 0
     assert ("listAccounts", {"offset": 0, "limit": 1}) in fake.calls
+    # Each round trip timed for the request latency metric (RequestTimings).
+    timed = gateway.metrics.registry.get_sample_value(
+        "telgate_backend_request_duration_seconds_count",
+        {"backend": "sippy", "action": "listAccounts", "outcome": "success"},
+    )
+    assert timed is not None and timed >= 1
 
 
 async def test_a_wrong_password_says_credentials_rejected(
@@ -69,6 +75,11 @@ async def test_a_wrong_password_says_credentials_rejected(
     assert "connection failed" not in answer.checks[0].detail
     assert "not-the-api-password" not in str(answer)
     assert fake.auth_failures >= 1 and not fake.calls
+    refused = gateway.metrics.registry.get_sample_value(
+        "telgate_backend_request_duration_seconds_count",
+        {"backend": "sippy", "action": "listAccounts", "outcome": "unavailable"},
+    )
+    assert refused is not None and refused >= 1
 
 
 async def test_a_stale_nonce_is_retried_without_failing_the_call(

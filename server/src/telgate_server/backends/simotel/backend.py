@@ -173,6 +173,11 @@ class SimotelBackend:
 
     # -- events and CDRs (webhooks) --------------------------------------------
 
+    def on_request_done(self, observer: Callable[[str, str, float], None]) -> None:
+        """Reports every API round trip: (path or method, outcome, seconds)
+        (RequestTimings; outcomes success, error, timeout, unavailable)."""
+        self.client.on_done = observer
+
     def on_event(self, sink: Callable[[Event], object]) -> None:
         self._event_sink = sink
 

@@ -120,6 +120,11 @@ class SippyBackend:
     def status(self) -> LinkStatus:
         return self._status
 
+    def on_request_done(self, observer: Callable[[str, str, float], None]) -> None:
+        """Reports every API round trip: (path or method, outcome, seconds)
+        (RequestTimings; outcomes success, error, timeout, unavailable)."""
+        self.client.on_done = observer
+
     def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
         self._listeners.append(listener)
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -109,9 +110,29 @@ class SippyClient:
         # Counters (for tests, check() and the bench).
         self.calls = 0
         self.last_latency: float | None = None
+        # Told of every round trip: (method, outcome, seconds) (RequestTimings).
+        self.on_done: Callable[[str, str, float], None] | None = None
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """The value ``method`` answered, or a typed error."""
+        started = time.monotonic()
+        outcome = "error"
+        try:
+            value = await self._call(method, params)
+            outcome = "success"
+            return value
+        except errors.DeadlineExceeded:
+            outcome = "timeout"
+            raise
+        except errors.Unavailable:
+            # Unreachable, refused, or answered with a server error.
+            outcome = "unavailable"
+            raise
+        finally:
+            if self.on_done is not None:
+                self.on_done(method, outcome, time.monotonic() - started)
+
+    async def _call(self, method: str, params: dict[str, Any]) -> Any:
         body = xmlrpc.method_call(method, params)
         async with self._lock:
             started = time.monotonic()
