@@ -19,6 +19,7 @@ from telgate_server.fakes.simotel.server import ORDERED_ROWS, FakeSimotel, Webho
 
 from tests.integration.serve_process import ServeProcess, free_port
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
+from tests.simotel.test_calls import until
 
 ZONE = ZoneInfo("Asia/Tehran")
 
@@ -183,3 +184,30 @@ async def test_list_cdrs_from_the_switch_pages_simotels_cdr_search(simotel: Make
     assert pages == 3
     searches = [r for r in env.fake.requests if r[1] == "reports/cdr"]
     assert len(searches) == 3
+
+
+async def test_a_cdr_webhook_lost_while_the_link_stays_up_is_reconciled(simotel: Make) -> None:
+    env = await simotel(backend={"reconcile_interval": 0.2})
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+    backend = env.gateway.registry.get("sim")
+
+    async def up() -> bool:
+        return backend.status.state.value == "up"
+
+    await until(up, "the link is up")
+    stored_before = len((await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())).cdrs)
+    changes: list[str] = []
+    backend.on_status(lambda status: changes.append(status.state.value))
+    # A CDR Simotel wrote to its report but whose webhook never arrived.
+    record(env.fake, 1, time.time())
+    lost_id = str(env.fake.cdrs[-1]["cuid"])
+
+    async def stored() -> bool:
+        listed = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())
+        return any(c.source_id == lost_id for c in listed.cdrs)
+
+    await until(stored, "the lost CDR is read from the report")
+    listed = (await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())).cdrs
+    assert len(listed) == stored_before + 1
+    # Found with the link up all along: no outage triggered it.
+    assert "down" not in changes and "connecting" not in changes

@@ -87,6 +87,7 @@ class SimotelBackend:
         self._listeners: list[Callable[[LinkStatus], None]] = []
         self._event_sink: Callable[[Event], object] | None = None
         self._cdr_sink: Callable[[Cdr], object] | None = None
+        self._reconciler: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
         self._pending: dict[str, _Pending] = {}
         self._by_request: dict[tuple[str, str], tuple[float, OriginatedCall]] = {}
@@ -154,14 +155,34 @@ class SimotelBackend:
             await self._ping()
             await asyncio.sleep(self.config.ping_interval)
 
+    async def _reconcile_loop(self) -> None:
+        """Reads the CDR report onward from the last id seen, every
+        ``reconcile_interval``: the webhooks' gaps the link never noticed."""
+        while True:
+            await asyncio.sleep(self.config.reconcile_interval)
+            if self._cdr_sink is None or self._status.state is not LinkState.UP:
+                continue
+            try:
+                # From the last id seen (rows a day old at most).
+                cdrs = await self._backfill.fetch(None, time.time())
+            except errors.GatewayError as exc:
+                log.warning("%s: CDR report reconciliation failed: %s", self.name, exc)
+                continue
+            for cdr in cdrs:
+                self._cdr_sink(cdr)
+
     async def start(self) -> None:
-        self._pinger = asyncio.get_running_loop().create_task(self._ping_loop())
+        loop = asyncio.get_running_loop()
+        self._pinger = loop.create_task(self._ping_loop())
+        if self.config.reconcile_interval > 0:
+            self._reconciler = loop.create_task(self._reconcile_loop())
 
     async def stop(self) -> None:
-        if self._pinger is not None:
-            self._pinger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pinger
+        for task in (self._pinger, self._reconciler):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for pending in self._pending.values():
             if pending.timer is not None:
                 pending.timer.cancel()

@@ -43,6 +43,10 @@ class SimotelBackendConfig(StrictModel):
     request_timeout: float = Field(default=10.0, gt=0)
     # The link is checked with `setting/ping/act` this often.
     ping_interval: float = Field(default=30.0, gt=0)
+    # Every this often (seconds; 0: never) the CDR report is read from the last
+    # id seen, so a Cdr webhook lost while the link stayed up is still stored
+    # (duplicates of delivered ones are refused by the store).
+    reconcile_interval: float = Field(default=300.0, ge=0)
     # The PBX's zone: report and webhook times carry none.
     timezone: str = "Asia/Tehran"
     # Originate: the `context` (outgoing route) and `trunk_name` sent when the
