@@ -16,6 +16,7 @@ import hmac
 import itertools
 import json
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -131,17 +132,23 @@ class FakeSimotel:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.port = 0
+        self._tls = False
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._entry)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/api"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+    ) -> int:
+        """Serves on ``port`` (0: a free one), over TLS with ``tls``."""
+        self._tls = tls is not None
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        site = web.TCPSite(self._runner, host, port, ssl_context=tls)
         await site.start()
         server: Any = site._server
         self.port = int(server.sockets[0].getsockname()[1])
