@@ -8,7 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from telgate.v1 import backends_pb2, calls_pb2, cdrs_pb2, events_pb2, playback_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
+from telgate.v1 import (
+    backends_pb2,
+    calls_pb2,
+    cdrs_pb2,
+    common_pb2,
+    events_pb2,
+    playback_pb2,
+)
 from telgate_server.api import convert
 from telgate_server.api.events import encode_batch, encoded, epoch_field
 from telgate_server.app import link_event
@@ -198,3 +206,59 @@ def test_the_lazy_fact_equals_the_eager_one(name: str) -> None:
             continue
         assert event.kind == KINDS[msg.name] == (eager.kind if eager else "")
         assert event.payload == eager
+
+
+def _channel_reference(info: ChannelInfo, backend: str) -> common_pb2.Channel:
+    """A Channel built the plain way (sub-messages made and passed in): what
+    convert.channel, which fills them in place, must equal byte for byte."""
+    create_time = duration = None
+    if info.created_at:
+        create_time = timestamp_pb2.Timestamp()
+        create_time.FromNanoseconds(int(info.created_at * 1e9))
+    if info.duration is not None:
+        duration = duration_pb2.Duration()
+        duration.FromNanoseconds(int(info.duration * 1e9))
+    return common_pb2.Channel(
+        backend=backend,
+        name=info.name,
+        unique_id=info.unique_id,
+        linked_id=info.linked_id,
+        state=convert.CHANNEL_STATES[info.state],
+        state_description=info.state_desc,
+        caller_id=common_pb2.CallerId(number=info.caller_num, name=info.caller_name),
+        connected_line=common_pb2.CallerId(number=info.connected_num, name=info.connected_name),
+        location=common_pb2.DialplanLocation(
+            context=info.context, extension=info.exten, priority=info.priority
+        ),
+        application=info.application,
+        application_data=info.application_data,
+        bridge_id=info.bridge_id,
+        account_code=info.account_code,
+        language=info.language,
+        variables=info.variables,
+        create_time=create_time,
+        duration=duration,
+    )
+
+
+def test_every_fixture_channel_encodes_as_the_plain_message() -> None:
+    infos = [
+        ChannelInfo(name="", unique_id=""),  # all empty: sub-messages still set
+        ChannelInfo(name="X", unique_id="1", created_at=1.5, duration=0.0, variables={"A": "b"}),
+    ]
+    build = fact_builder(lambda uid: 1732000000.25)
+    for name in ami_fixture_names():
+        for msg in _fixture_events(name):
+            fact = to_event("pbx", msg, build).payload
+            for attr in ("channel", "caller", "destination", "transferer", "transferee"):
+                value = getattr(fact, attr, None)
+                if isinstance(value, ChannelInfo):
+                    infos.append(value)
+    assert len(infos) > 1000
+    for info in infos:
+        want = _channel_reference(info, "pbx")
+        got = convert.channel(info, "pbx")
+        assert got.SerializeToString(deterministic=True) == want.SerializeToString(
+            deterministic=True
+        )
+        assert got.HasField("caller_id") and got.HasField("location")
