@@ -245,6 +245,7 @@ def test_every_fixture_channel_encodes_as_the_plain_message() -> None:
     infos = [
         ChannelInfo(name="", unique_id=""),  # all empty: sub-messages still set
         ChannelInfo(name="X", unique_id="1", created_at=1.5, duration=0.0, variables={"A": "b"}),
+        ChannelInfo(name="Y", unique_id="2", created_at=-1.25, duration=-1.5),
     ]
     build = fact_builder(lambda uid: 1732000000.25)
     for name in ami_fixture_names():
@@ -262,3 +263,11 @@ def test_every_fixture_channel_encodes_as_the_plain_message() -> None:
             deterministic=True
         )
         assert got.HasField("caller_id") and got.HasField("location")
+
+
+def test_a_channel_time_protobuf_refuses_raises_as_protobuf_does() -> None:
+    info = ChannelInfo(name="X", unique_id="1", created_at=1e12)  # year 33658
+    with pytest.raises(ValueError):
+        _channel_reference(info, "pbx")
+    with pytest.raises(ValueError):
+        convert.channel(info, "pbx")
