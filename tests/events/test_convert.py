@@ -17,7 +17,7 @@ from telgate.v1 import (
     events_pb2,
     playback_pb2,
 )
-from telgate_server.api import convert
+from telgate_server.api import convert, descriptor_encoder
 from telgate_server.api.events import encode_batch, encoded, epoch_field
 from telgate_server.app import link_event
 from telgate_server.backends.ami.codec import Message, Parser
@@ -271,3 +271,32 @@ def test_a_channel_time_protobuf_refuses_raises_as_protobuf_does() -> None:
         _channel_reference(info, "pbx")
     with pytest.raises(ValueError):
         convert.channel(info, "pbx")
+
+
+def _headers_match(event: ev.Event) -> None:
+    want = convert.event(event, payload=False, fields=False).SerializeToString()
+    assert descriptor_encoder.event_header(event) == want
+
+
+@pytest.mark.parametrize("name", ami_fixture_names())
+def test_the_generated_header_encoder_writes_protobufs_bytes(name: str) -> None:
+    for n, msg in enumerate(_fixture_events(name), 1):
+        _headers_match(_numbered(to_event("pbx", msg), n))
+
+
+def test_the_generated_header_encoder_on_the_gateways_own_events() -> None:
+    _headers_match(_numbered(link_event("pbx", LinkStatus(LinkState.UP, "ok", 5.0)), 2**40))
+    gap = CdrGap(backend="pbx", start=1.0, end=2.0, reason=GapReason.NOT_CONNECTED, cursor=3)
+    _headers_match(_numbered(_event([("A", "b")], f.CdrGapNoticed(gap)), 0))
+    _headers_match(_event([], name="CdrRecorded", channel="x", unique_id="é", linked_id="1"))
+    empty = _numbered(link_event("", LinkStatus(LinkState.DOWN, "")), 0)
+    empty.epoch = ""
+    _headers_match(empty)
+
+
+def test_the_generated_header_encoder_refuses_what_protobuf_refuses() -> None:
+    event = _numbered(link_event("pbx", LinkStatus(LinkState.UP, "ok", 5.0)), -1)
+    with pytest.raises(ValueError):
+        convert.event(event, payload=False, fields=False)
+    with pytest.raises(ValueError):
+        descriptor_encoder.event_header(event)
