@@ -59,10 +59,13 @@ wire by each path side by side: ``convert.event().SerializeToString()``
 (protobuf builds and writes the whole message) and ``convert.event_bytes``
 (the hub's encoder: protobuf writes the message without its raw fields, and
 each raw field's entry, serialized by protobuf once per distinct header
-line, is reused). The hand-written encoder (api/wire.py) is gone: see the
-README's events section for the figures that decided it. Then the garbage
-collector's view of a full replay buffer (50,000 records) before and after
-its events were encoded: tracked objects and the time of a full collection.
+line, is reused); and the Event header (neither payload nor raw fields) by
+protobuf and by the encoder generated from the descriptors
+(api/descriptor_encoder.py), side by side. The hand-written encoder
+(api/wire.py) is gone: see the README's events section for the figures
+that decided it. Then the garbage collector's view of a full replay buffer
+(50,000 records) before and after its events were encoded: tracked objects
+and the time of a full collection.
 
 Figures are printed; nothing is asserted.
 
@@ -94,7 +97,7 @@ from typing import Any
 
 import grpc
 from telgate.v1 import events_pb2, events_pb2_grpc
-from telgate_server.api import convert
+from telgate_server.api import convert, descriptor_encoder
 from telgate_server.api.events import encoded
 from telgate_server.app import Gateway
 from telgate_server.backends.ami.codec import Header, Message, Parser
@@ -649,6 +652,24 @@ def encoding_costs(count: int) -> None:
         f"  {count:,} VarSet events, CPU per event: neutral event {made:5.1f} us; "
         f"encoding: protobuf whole message {protobuf:5.1f} us | "
         f"protobuf + cached raw field entries (the hub's) {hub_path:5.1f} us"
+    )
+    # The Event header (neither payload nor raw fields) by each encoder: the
+    # figure that kept protobuf (README, events section).
+    same = events()
+    header_pb = per_event_us(
+        count,
+        lambda: [convert.event(e, payload=False, fields=False).SerializeToString() for e in same],
+    )
+    header_gen = per_event_us(count, lambda: [descriptor_encoder.event_header(e) for e in same])
+    differ = sum(
+        descriptor_encoder.event_header(e)
+        != convert.event(e, payload=False, fields=False).SerializeToString()
+        for e in same
+    )
+    print(
+        f"  Event header, CPU per event: protobuf {header_pb:5.2f} us | "
+        f"encoder generated from the descriptors {header_gen:5.2f} us"
+        f"{'' if not differ else f' (!! {differ:,} differ from protobuf)'}"
     )
     # The replay buffer as the collector sees it; what exists before is
     # frozen, as in the gateway (collector.tune_gc).

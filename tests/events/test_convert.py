@@ -8,8 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from telgate.v1 import backends_pb2, calls_pb2, cdrs_pb2, events_pb2, playback_pb2
-from telgate_server.api import convert
+from google.protobuf import duration_pb2, timestamp_pb2
+from telgate.v1 import (
+    backends_pb2,
+    calls_pb2,
+    cdrs_pb2,
+    common_pb2,
+    events_pb2,
+    playback_pb2,
+)
+from telgate_server.api import convert, descriptor_encoder
 from telgate_server.api.events import encode_batch, encoded, epoch_field
 from telgate_server.app import link_event
 from telgate_server.backends.ami.codec import Message, Parser
@@ -198,3 +206,97 @@ def test_the_lazy_fact_equals_the_eager_one(name: str) -> None:
             continue
         assert event.kind == KINDS[msg.name] == (eager.kind if eager else "")
         assert event.payload == eager
+
+
+def _channel_reference(info: ChannelInfo, backend: str) -> common_pb2.Channel:
+    """A Channel built the plain way (sub-messages made and passed in): what
+    convert.channel, which fills them in place, must equal byte for byte."""
+    create_time = duration = None
+    if info.created_at:
+        create_time = timestamp_pb2.Timestamp()
+        create_time.FromNanoseconds(int(info.created_at * 1e9))
+    if info.duration is not None:
+        duration = duration_pb2.Duration()
+        duration.FromNanoseconds(int(info.duration * 1e9))
+    return common_pb2.Channel(
+        backend=backend,
+        name=info.name,
+        unique_id=info.unique_id,
+        linked_id=info.linked_id,
+        state=convert.CHANNEL_STATES[info.state],
+        state_description=info.state_desc,
+        caller_id=common_pb2.CallerId(number=info.caller_num, name=info.caller_name),
+        connected_line=common_pb2.CallerId(number=info.connected_num, name=info.connected_name),
+        location=common_pb2.DialplanLocation(
+            context=info.context, extension=info.exten, priority=info.priority
+        ),
+        application=info.application,
+        application_data=info.application_data,
+        bridge_id=info.bridge_id,
+        account_code=info.account_code,
+        language=info.language,
+        variables=info.variables,
+        create_time=create_time,
+        duration=duration,
+    )
+
+
+def test_every_fixture_channel_encodes_as_the_plain_message() -> None:
+    infos = [
+        ChannelInfo(name="", unique_id=""),  # all empty: sub-messages still set
+        ChannelInfo(name="X", unique_id="1", created_at=1.5, duration=0.0, variables={"A": "b"}),
+        ChannelInfo(name="Y", unique_id="2", created_at=-1.25, duration=-1.5),
+    ]
+    build = fact_builder(lambda uid: 1732000000.25)
+    for name in ami_fixture_names():
+        for msg in _fixture_events(name):
+            fact = to_event("pbx", msg, build).payload
+            for attr in ("channel", "caller", "destination", "transferer", "transferee"):
+                value = getattr(fact, attr, None)
+                if isinstance(value, ChannelInfo):
+                    infos.append(value)
+    assert len(infos) > 1000
+    for info in infos:
+        want = _channel_reference(info, "pbx")
+        got = convert.channel(info, "pbx")
+        assert got.SerializeToString(deterministic=True) == want.SerializeToString(
+            deterministic=True
+        )
+        assert got.HasField("caller_id") and got.HasField("location")
+
+
+def test_a_channel_time_protobuf_refuses_raises_as_protobuf_does() -> None:
+    info = ChannelInfo(name="X", unique_id="1", created_at=1e12)  # year 33658
+    with pytest.raises(ValueError):
+        _channel_reference(info, "pbx")
+    with pytest.raises(ValueError):
+        convert.channel(info, "pbx")
+
+
+def _headers_match(event: ev.Event) -> None:
+    want = convert.event(event, payload=False, fields=False).SerializeToString()
+    assert descriptor_encoder.event_header(event) == want
+
+
+@pytest.mark.parametrize("name", ami_fixture_names())
+def test_the_generated_header_encoder_writes_protobufs_bytes(name: str) -> None:
+    for n, msg in enumerate(_fixture_events(name), 1):
+        _headers_match(_numbered(to_event("pbx", msg), n))
+
+
+def test_the_generated_header_encoder_on_the_gateways_own_events() -> None:
+    _headers_match(_numbered(link_event("pbx", LinkStatus(LinkState.UP, "ok", 5.0)), 2**40))
+    gap = CdrGap(backend="pbx", start=1.0, end=2.0, reason=GapReason.NOT_CONNECTED, cursor=3)
+    _headers_match(_numbered(_event([("A", "b")], f.CdrGapNoticed(gap)), 0))
+    _headers_match(_event([], name="CdrRecorded", channel="x", unique_id="é", linked_id="1"))
+    empty = _numbered(link_event("", LinkStatus(LinkState.DOWN, "")), 0)
+    empty.epoch = ""
+    _headers_match(empty)
+
+
+def test_the_generated_header_encoder_refuses_what_protobuf_refuses() -> None:
+    event = _numbered(link_event("pbx", LinkStatus(LinkState.UP, "ok", 5.0)), -1)
+    with pytest.raises(ValueError):
+        convert.event(event, payload=False, fields=False)
+    with pytest.raises(ValueError):
+        descriptor_encoder.event_header(event)
