@@ -369,6 +369,37 @@ async def test_ping_keepalive_detects_a_dead_server(server: ScriptedAmiServer) -
         assert conn.status.state is UP
 
 
+async def test_a_pbx_that_keeps_sending_is_not_dropped_for_a_late_ping(
+    server: ScriptedAmiServer,
+) -> None:
+    """Under a backlog the Ping's answer waits behind events: while bytes keep
+    coming the link is alive; once they stop, the unanswered Ping drops it."""
+    server.answer_ping = False
+    talking = True
+
+    async def talk(conn: ServerConn) -> None:
+        n = 0
+        while talking:
+            n += 1
+            conn.send(("Event", "VarSet"), ("Variable", "n"), ("Value", str(n)))
+            await asyncio.sleep(0.01)
+
+    async with connected(server.port, ping_interval=0.05, action_timeout=0.2) as (conn, rec):
+        assert await conn.wait_up(3)
+        feeder = asyncio.create_task(talk(server.connections[0]))
+        try:
+            # Four Pings in a row go unanswered (each waits 0.2 s) ...
+            assert await server.wait_action("Ping", count=4, within=10)
+            # ... and the link stayed up: the PBX was talking all along.
+            assert rec.states() == [LinkState.CONNECTING, UP]
+        finally:
+            talking = False
+            await feeder
+        await eventually(lambda: any(s.state is DOWN for s in rec.links))
+        down = next(s for s in rec.links if s.state is DOWN)
+        assert "did not answer a Ping within 0.2 s" in down.detail
+
+
 # ---------------------------------------------------------------- actions
 
 
