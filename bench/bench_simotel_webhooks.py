@@ -23,7 +23,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telgate_server.fakes.simotel.server import FakeSimotel
+from telgate_server.fakes.simotel.server import FAKE_PASSWORD, FakeSimotel
 
 from tests.integration.serve_process import ServeProcess, free_port
 
@@ -65,7 +65,7 @@ async def main(count: int, concurrency: int) -> None:
             f'webhook_username = "{USER}"\n'
         )
         env = {
-            "TELGATE_BACKENDS__SIM__PASSWORD": "api-password",
+            "TELGATE_BACKENDS__SIM__PASSWORD": FAKE_PASSWORD,
             "TELGATE_BACKENDS__SIM__WEBHOOK_PASSWORD": PASSWORD,
         }
         gateway = ServeProcess(config, Path(tmp) / "gateway.log", env)

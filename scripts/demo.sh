@@ -37,10 +37,12 @@ trap cleanup EXIT INT TERM
 $BIN/telgate-sim --port "$AMI_PORT" --traffic >"$LOG/sim.log" 2>&1 &
 SIM=$!
 # -- Simotel: the fake Simotel (API on 18088), sending its webhooks to the
-# gateway's receiver (18081); its credentials are the files demo.toml names.
+# gateway's receiver (18081); both passwords made now, for this run only.
+export TELGATE_BACKENDS__SIMOTEL__PASSWORD=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(16))')
+export TELGATE_BACKENDS__SIMOTEL__WEBHOOK_PASSWORD=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(16))')
 SIMOTEL_GRPC_BODY='{"backend":"simotel","endpoint":"204","destination":{"number":{"number":"09120000001"}},"wait":"ORIGINATE_WAIT_RESULT"}'
-FAKE_SIMOTEL_PASSWORD=$(cat examples/demo-simotel/api-password) \
-  FAKE_SIMOTEL_HOOK_PASSWORD=$(cat examples/demo-simotel/webhook-password) \
+FAKE_SIMOTEL_PASSWORD=$TELGATE_BACKENDS__SIMOTEL__PASSWORD \
+  FAKE_SIMOTEL_HOOK_PASSWORD=$TELGATE_BACKENDS__SIMOTEL__WEBHOOK_PASSWORD \
   $BIN/python -m telgate_server.fakes.simotel --port 18088 --ring 1 --talk 2 \
   --webhook-url http://127.0.0.1:18081/simotel/simotel --webhook-user simotel-hook \
   >"$LOG/simotel.log" 2>&1 &

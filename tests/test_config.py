@@ -25,6 +25,8 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("TELGATE_SERVER__LISTEN", "0.0.0.0:6000")
     monkeypatch.setenv("TELGATE_AUTH__TOKENS__DEMO__SECRET", "demo-token-from-env")
     monkeypatch.setenv("TELGATE_BACKENDS__SIPPY__PASSWORD", "sippy-from-env")
+    monkeypatch.setenv("TELGATE_BACKENDS__SIMOTEL__PASSWORD", "simotel-from-env")
+    monkeypatch.setenv("TELGATE_BACKENDS__SIMOTEL__WEBHOOK_PASSWORD", "hook-from-env")
     settings = load_settings(REPO / "examples" / "demo.toml")
     assert settings.server.listen == "0.0.0.0:6000"
     pbx = settings.backends["pbx"]
@@ -59,6 +61,8 @@ def test_check_config_command(
     monkeypatch.setenv("TELGATE_BACKENDS__PBX__SECRET", "lab-secret")
     monkeypatch.setenv("TELGATE_AUTH__TOKENS__DEMO__SECRET", "a-demo-token-for-this-test")
     monkeypatch.setenv("TELGATE_BACKENDS__SIPPY__PASSWORD", "sippy-demo-password")
+    monkeypatch.setenv("TELGATE_BACKENDS__SIMOTEL__PASSWORD", "simotel-demo-password")
+    monkeypatch.setenv("TELGATE_BACKENDS__SIMOTEL__WEBHOOK_PASSWORD", "hook-demo-password")
     # Validation only here; tests/commands test the backend links.
     demo = str(REPO / "examples" / "demo.toml")
     assert main(["check-config", "--no-connect", "--config", demo]) == 0

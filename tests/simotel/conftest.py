@@ -3,6 +3,7 @@ gateway's gRPC port, its webhook port, and the fake's API port."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from telgate_server.app import Gateway
 from telgate_server.config import load_settings
 from telgate_server.fakes.simotel.server import (
+    FAKE_PASSWORD,
     CallPlan,
     Encoding,
     FakeSimotel,
@@ -21,7 +23,7 @@ from telgate_server.fakes.simotel.server import (
 )
 
 HOOK_USER = "simotel-hook"
-HOOK_PASSWORD = "hook-password"
+HOOK_PASSWORD = secrets.token_urlsafe(12)
 
 
 @dataclass
@@ -62,7 +64,7 @@ async def simotel(tmp_path: Path) -> AsyncIterator[Make]:
             "kind": "simotel",
             "url": sim.url,
             "username": "telgate-api",
-            "password": "api-password",
+            "password": FAKE_PASSWORD,
             "ping_interval": 0.2,
             "originate_margin": 0.3,
             "webhook_username": HOOK_USER,

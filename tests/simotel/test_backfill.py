@@ -15,7 +15,12 @@ from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 from telgate_server.backends.simotel.backfill import SimotelBackfill
 from telgate_server.backends.simotel.client import SimotelClient
 from telgate_server.backends.simotel.settings import SimotelBackendConfig
-from telgate_server.fakes.simotel.server import ORDERED_ROWS, FakeSimotel, WebhookTarget
+from telgate_server.fakes.simotel.server import (
+    FAKE_PASSWORD,
+    ORDERED_ROWS,
+    FakeSimotel,
+    WebhookTarget,
+)
 
 from tests.integration.serve_process import ServeProcess, free_port
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
@@ -40,7 +45,7 @@ def client_for(fake: FakeSimotel) -> SimotelClient:
     config = SimotelBackendConfig(
         url=fake.url,
         username="telgate-api",
-        password="api-password",  # type: ignore[arg-type]
+        password=FAKE_PASSWORD,  # type: ignore[arg-type]
     )
     return SimotelClient(config)
 
@@ -96,7 +101,7 @@ webhook_username = "{HOOK_USER}"
 """
     )
     env = {
-        "TELGATE_BACKENDS__SIM__PASSWORD": "api-password",
+        "TELGATE_BACKENDS__SIM__PASSWORD": FAKE_PASSWORD,
         "TELGATE_BACKENDS__SIM__WEBHOOK_PASSWORD": HOOK_PASSWORD,
     }
     fake.webhook = WebhookTarget(

@@ -9,7 +9,7 @@ import grpc
 from telgate.v1 import backends_pb2, backends_pb2_grpc
 from telgate_server.app import Gateway
 from telgate_server.config import load_settings
-from telgate_server.fakes.simotel.server import FakeSimotel
+from telgate_server.fakes.simotel.server import FAKE_PASSWORD, FakeSimotel
 
 from tests.auth.certs import Authority
 
@@ -30,7 +30,7 @@ async def checked(
         "kind": "simotel",
         "url": fake.url,
         "username": "telgate-api",
-        "password": "api-password",
+        "password": FAKE_PASSWORD,
         "ping_interval": 60.0,
         "reconcile_interval": 0,
         "request_timeout": 2.0,

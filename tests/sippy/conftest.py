@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from telgate_server.config import load_settings
 from telgate_server.fakes.sippy.server import FakeSippy
 
 USER = "api-user"
-PASSWORD = "fake-api-password-1"
+PASSWORD = secrets.token_urlsafe(12)
 
 
 @pytest.fixture(autouse=True)

@@ -197,7 +197,7 @@ class SimotelBackend:
     def on_request_done(self, observer: Callable[[str, str, float], None]) -> None:
         """Reports every API round trip: (path or method, outcome, seconds)
         (RequestTimings; outcomes success, error, timeout, unavailable)."""
-        self.client.on_done = observer
+        self.client.round_trips.observer = observer
 
     def on_event(self, sink: Callable[[Event], object]) -> None:
         self._event_sink = sink

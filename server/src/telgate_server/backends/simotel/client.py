@@ -8,7 +8,6 @@ import base64
 import json
 import logging
 import ssl
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 
 from telgate_server import errors
+from telgate_server.backends.round_trips import RoundTrips
 from telgate_server.backends.simotel.settings import SimotelBackendConfig
 
 log = logging.getLogger("telgate.simotel")
@@ -165,8 +165,8 @@ class SimotelClient:
         self.base = api_base(config.url, config.api_version)
         # Told of every 401 (False) and every answer past authentication (True).
         self._on_auth = on_auth
-        # Told of every round trip: (path, outcome, seconds) (RequestTimings).
-        self.on_done: Callable[[str, str, float], None] | None = None
+        # Each round trip timed for the request latency metric (RequestTimings).
+        self.round_trips = RoundTrips()
         verify: ssl.SSLContext | bool = config.verify_tls
         if config.verify_tls and config.ca_file is not None:
             verify = ssl.create_default_context(cafile=str(config.ca_file))
@@ -189,22 +189,7 @@ class SimotelClient:
 
     async def call(self, path: str, body: Any = None) -> Any:
         """POSTs ``body`` (JSON) to ``path`` and returns the answer's ``data``."""
-        started = time.monotonic()
-        outcome = "error"
-        try:
-            data = await self._call(path, body)
-            outcome = "success"
-            return data
-        except errors.DeadlineExceeded:
-            outcome = "timeout"
-            raise
-        except errors.Unavailable:
-            # Unreachable, refused, or answered with a server error.
-            outcome = "unavailable"
-            raise
-        finally:
-            if self.on_done is not None:
-                self.on_done(path, outcome, time.monotonic() - started)
+        return await self.round_trips.timed(path, self._call(path, body))
 
     async def _call(self, path: str, body: Any) -> Any:
         url = join(self.base, path)

@@ -123,7 +123,7 @@ class SippyBackend:
     def on_request_done(self, observer: Callable[[str, str, float], None]) -> None:
         """Reports every API round trip: (path or method, outcome, seconds)
         (RequestTimings; outcomes success, error, timeout, unavailable)."""
-        self.client.on_done = observer
+        self.client.round_trips.observer = observer
 
     def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
         self._listeners.append(listener)

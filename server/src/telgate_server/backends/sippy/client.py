@@ -10,12 +10,12 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from telgate_server import errors
+from telgate_server.backends.round_trips import RoundTrips
 from telgate_server.backends.sippy import xmlrpc
 from telgate_server.backends.sippy.settings import SippyBackendConfig
 
@@ -110,27 +110,12 @@ class SippyClient:
         # Counters (for tests, check() and the bench).
         self.calls = 0
         self.last_latency: float | None = None
-        # Told of every round trip: (method, outcome, seconds) (RequestTimings).
-        self.on_done: Callable[[str, str, float], None] | None = None
+        # Each round trip timed for the request latency metric (RequestTimings).
+        self.round_trips = RoundTrips()
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """The value ``method`` answered, or a typed error."""
-        started = time.monotonic()
-        outcome = "error"
-        try:
-            value = await self._call(method, params)
-            outcome = "success"
-            return value
-        except errors.DeadlineExceeded:
-            outcome = "timeout"
-            raise
-        except errors.Unavailable:
-            # Unreachable, refused, or answered with a server error.
-            outcome = "unavailable"
-            raise
-        finally:
-            if self.on_done is not None:
-                self.on_done(method, outcome, time.monotonic() - started)
+        return await self.round_trips.timed(method, self._call(method, params))
 
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         body = xmlrpc.method_call(method, params)

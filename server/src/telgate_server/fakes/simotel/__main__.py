@@ -27,8 +27,8 @@ async def _main(args: argparse.Namespace) -> None:
         )
     fake = FakeSimotel(
         username=args.user,
-        password=os.environ.get("FAKE_SIMOTEL_PASSWORD", "api-password"),
-        api_key=os.environ.get("FAKE_SIMOTEL_API_KEY", "api-key"),
+        password=os.environ["FAKE_SIMOTEL_PASSWORD"],
+        api_key=os.environ.get("FAKE_SIMOTEL_API_KEY", ""),
         auth=args.auth,
         webhook=target,
         plan=CallPlan(ring=args.ring, talk=args.talk, never_answer=set(args.never_answer)),
@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--talk", type=float, default=5.0)
     parser.add_argument("--never-answer", nargs="*", default=[])
     args = parser.parse_args()
+    if not os.environ.get("FAKE_SIMOTEL_PASSWORD"):
+        parser.error("set FAKE_SIMOTEL_PASSWORD: the API password the gateway will use")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s fake-simotel %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args))

@@ -16,6 +16,7 @@ import hmac
 import itertools
 import json
 import logging
+import secrets
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -88,6 +89,12 @@ def envelope(
     return web.json_response({"success": success, "message": message, "data": data}, status=status)
 
 
+# The fake's credentials unless given: made per process, never literals, so a
+# test or the demo always says which ones the gateway must use.
+FAKE_PASSWORD = secrets.token_urlsafe(12)
+FAKE_API_KEY = secrets.token_urlsafe(12)
+
+
 class FakeSimotel:
     """The fake PBX; ``start()`` binds it to a free port (or the one given)."""
 
@@ -95,8 +102,8 @@ class FakeSimotel:
         self,
         *,
         username: str = "telgate-api",
-        password: str = "api-password",
-        api_key: str = "api-key",
+        password: str = FAKE_PASSWORD,
+        api_key: str = FAKE_API_KEY,
         auth: Literal["basic", "token", "both"] = "basic",
         timezone: str = "Asia/Tehran",
         webhook: WebhookTarget | None = None,
