@@ -136,7 +136,8 @@ async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
 
 
 async def test_a_cdr_webhook_twice_and_backfilled_is_streamed_once(simotel: Make) -> None:
-    env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
+    # No periodic pings: the one fault below is for the CheckBackend's ping.
+    env = await simotel(plan=CallPlan(ring=0.05, talk=0.05), backend={"ping_interval": 60})
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
     cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
     stream = cdrs.StreamCdrs(cdrs_pb2.StreamCdrsRequest(follow=True))
@@ -158,7 +159,7 @@ async def test_a_cdr_webhook_twice_and_backfilled_is_streamed_once(simotel: Make
     await env.fake.send(again)
     # A link drop and recovery runs the backfill, which reads the same record.
     backend = env.gateway.registry.get("sim")
-    env.fake.faults.errors_500 = 1
+    env.fake.faults.only, env.fake.faults.errors_500 = "setting/ping/act", 1
     checks = backends_pb2_grpc.BackendServiceStub(env.channel)
     down = await checks.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
     assert not down.ok

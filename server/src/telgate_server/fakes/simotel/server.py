@@ -75,8 +75,13 @@ class CallPlan:
 
 @dataclass
 class Faults:
-    """Injected faults, consumed one request at a time."""
+    """Injected faults, consumed one request at a time.
 
+    With ``only`` set, only requests for that service (``setting/ping/act``, say)
+    take a fault, so a background request of the gateway cannot use it up.
+    """
+
+    only: str = ""
     errors_500: int = 0
     slow: float = 0.0
     slow_count: int = 0
@@ -204,7 +209,7 @@ class FakeSimotel:
                 content_type="text/html",
             )
         service = path[len(PREFIX) :].strip("/")
-        faults = self.faults
+        faults = self.faults if self.faults.only in ("", service) else Faults()
         if faults.drops > 0:
             faults.drops -= 1
             assert request.transport is not None
