@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from telgate_server.backends.ami.codec import Message, Parser, encode_banner, encode_message
 from telgate_server.backends.ami.connection import AmiConnection
-from telgate_server.config import AmiBackendConfig
+from telgate_server.backends.ami.settings import AmiBackendConfig
 
 from tests.shared import ami_fixture_names, load_ami_fixture
 

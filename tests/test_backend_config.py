@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from telgate_server.api.events import encoded
 from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.backends.kinds import KINDS, BackendDeps, build_backend
-from telgate_server.config import BACKEND_KINDS, AmiBackendConfig, load_settings
+from telgate_server.config import BACKEND_KINDS, load_settings
 from telgate_server.events.hub import EventHub
 from telgate_server.settings_strict import ConfigError
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.cli import main
-from telgate_server.config import AmiBackendConfig, load_settings
+from telgate_server.config import load_settings
 from telgate_server.settings_strict import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.connection import AMI_MAX_HEADERS, DROPPED_EVENT, AmiConnection
-from telgate_server.config import AmiBackendConfig
+from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from telgate_server.gateway.model import LinkState, LinkStatus
 

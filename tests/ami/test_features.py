@@ -10,7 +10,7 @@ from telgate_server.backends.ami.backend import AmiBackend, _Originate
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.playback import check_recording
 from telgate_server.backends.ami.queues import queues_from
-from telgate_server.config import AmiBackendConfig
+from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub
 from telgate_server.events.model import DATA, Delivered

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from telgate_server.backends.ami.cdr_backfill import build_backfill
-from telgate_server.config import AmiBackendConfig, Settings, load_settings
+from telgate_server.backends.ami.settings import AmiBackendConfig
+from telgate_server.config import Settings, load_settings
 from telgate_server.settings_strict import ConfigError
 
 AMI = {"kind": "ami", "username": "telgate", "secret": "s"}

@@ -21,11 +21,11 @@ import pytest
 from telgate_server.backends.ami.cdr import AmiCdrMapper
 from telgate_server.backends.ami.cdr_backfill import build_backfill
 from telgate_server.backends.ami.codec import Message
+from telgate_server.backends.ami.settings import CdrBackfillConfig
 from telgate_server.cdr.continuity import CdrContinuity
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import EVERYTHING, Cdr, CdrGap, GapReason
 from telgate_server.cdr.sqlite import SqliteCdrStore
-from telgate_server.config import CdrBackfillConfig
 from telgate_server.gateway.model import LinkState, LinkStatus
 
 from tests.cdr.test_asterisk import cdr_events

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from telgate_server.backends.ami.cdr_backfill import build_backfill
-from telgate_server.config import CdrBackfillConfig
+from telgate_server.backends.ami.settings import CdrBackfillConfig
 
 COLUMNS = "calldate, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, "
 COLUMNS += "duration, billsec, disposition, amaflags, accountcode, uniqueid, userfield"

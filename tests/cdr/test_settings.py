@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from telgate_server.config import AmiBackendConfig, load_settings
+from telgate_server.backends.ami.settings import AmiBackendConfig
+from telgate_server.config import load_settings
 from telgate_server.settings_strict import ConfigError
 
 PBX = {"kind": "ami", "username": "u", "secret": "s"}

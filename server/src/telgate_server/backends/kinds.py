@@ -1,6 +1,6 @@
 """The kinds of switch the gateway links to: each kind's configuration model
-(config.py) and the factory that builds its backend. A new kind is a new
-folder under backends/, its model in config.BACKEND_MODELS and a row in
+(in its folder's settings.py) and the factory that builds its backend. A
+new kind is a new folder under backends/, its model in config.BACKEND_MODELS and a row in
 :data:`KINDS`; app.py and the servicers do not change.
 
 (A module of its own rather than backends/__init__.py: the simulator imports
@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.backends.simotel.backend import SimotelBackend
 from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.backends.sippy.backend import SippyBackend
 from telgate_server.backends.sippy.settings import SippyBackendConfig
 from telgate_server.cdr.ingest import CdrJournal
-from telgate_server.config import BACKEND_KINDS, AmiBackendConfig
+from telgate_server.config import BACKEND_KINDS
 from telgate_server.events.model import EventSink
 from telgate_server.gateway.backend import Backend
 from telgate_server.settings_strict import StrictModel
@@ -57,12 +58,9 @@ def _simotel(name: str, config: SimotelBackendConfig, deps: BackendDeps) -> Back
     return SimotelBackend(name, config, deps.events, request_id_ttl=deps.request_id_ttl)
 
 
-# -- sippy --
 def _sippy(name: str, config: SippyBackendConfig, deps: BackendDeps) -> Backend:
     return SippyBackend(name, config, journal=deps.cdr_journal)
 
-
-# -- end sippy --
 
 KINDS: dict[str, BackendKind] = {
     "ami": BackendKind(AmiBackendConfig, _ami),

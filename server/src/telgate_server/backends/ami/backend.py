@@ -27,11 +27,11 @@ from telgate_server.backends.ami.events import (
 )
 from telgate_server.backends.ami.playback import AmiPlayback
 from telgate_server.backends.ami.queues import AmiQueues
+from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.backends.ami.state import ChannelTable
 from telgate_server.backends.ami.supervision import AmiSupervision
 from telgate_server.cdr.continuity import Backfill
 from telgate_server.cdr.model import Cdr
-from telgate_server.config import AmiBackendConfig
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (

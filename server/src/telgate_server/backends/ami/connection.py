@@ -71,7 +71,7 @@ from telgate_server.backends.ami.protocol import (
     EventsDropped,
     check_limits,
 )
-from telgate_server.config import AmiBackendConfig
+from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.errors import DeadlineExceeded, GatewayError, InvalidArgument, Unavailable
 from telgate_server.gateway.model import LinkState, LinkStatus
 

@@ -11,8 +11,8 @@ from telgate_server.backends.ami.cdr_backfill.csv import CsvCdrRecords
 from telgate_server.backends.ami.cdr_backfill.mysql import MysqlCdrRecords
 from telgate_server.backends.ami.cdr_backfill.rows import TIME_FORMAT, Row, row_cdr, text
 from telgate_server.backends.ami.cdr_backfill.sqlite import SqliteCdrRecords
+from telgate_server.backends.ami.settings import CdrBackfillConfig
 from telgate_server.cdr.model import Cdr
-from telgate_server.config import CdrBackfillConfig
 
 
 class CdrRecords(Protocol):
