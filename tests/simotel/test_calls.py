@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import grpc
 import pytest
@@ -33,6 +34,12 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 20
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"never: {what}")
+
+
+async def live(stream: Any) -> None:
+    """Waits for a Subscribe stream's first message: the subscription is live."""
+    first = await asyncio.wait_for(anext(aiter(stream)), 10)
+    assert not first.events
 
 
 def originate(callee: str, *, wait: bool = True, timeout: int = 0) -> calls_pb2.OriginateRequest:
@@ -102,7 +109,9 @@ async def test_originate_never_answered_is_ended_by_the_gateway(simotel: Make) -
 
 
 async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
-    env = await simotel(plan=CallPlan(ring=0.3, talk=0.6))
+    # The call stays in each state until the test has seen it there.
+    answer, hang_up = asyncio.Event(), asyncio.Event()
+    env = await simotel(plan=CallPlan(answer=answer, hang_up=hang_up))
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
     await calls.Originate(originate("09120000003", wait=False))
     seen: list[set[str]] = []
@@ -116,7 +125,11 @@ async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
         return expected in seen[-1]
 
     await until(lambda: state("Simotel/204:CHANNEL_STATE_RINGING"), "204 rings")
+    answer.set()
     await until(lambda: state("Simotel/204:CHANNEL_STATE_UP"), "204 answered")
+    await until(
+        lambda: state("Simotel/Trunk-Main/09120000003:CHANNEL_STATE_UP"), "the trunk leg is up"
+    )
     listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
     names = {c.name for c in listed.channels}
     assert "Simotel/Trunk-Main/09120000003" in names
@@ -127,6 +140,7 @@ async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
         )
     )
     assert got.channel.name == "Simotel/204"
+    hang_up.set()
 
     async def gone() -> bool:
         listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
@@ -241,7 +255,7 @@ async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> 
         )
     )
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
-    await asyncio.sleep(0.1)
+    await live(stream)
     placed = await calls.Originate(originate("09120000007", wait=False))
     got: list[events_pb2.Event] = []
 

@@ -191,7 +191,7 @@ async def test_unknown_service_and_wrong_base_are_unimplemented(simotel: Make) -
 
 async def test_faults_map_to_unavailable_and_deadline_exceeded(simotel: Make) -> None:
     # Each fault is for the next Originate, whatever else the gateway asks meanwhile.
-    env = await simotel(backend={"request_timeout": 0.3, "ping_interval": 60})
+    env = await simotel(backend={"request_timeout": 1.0, "ping_interval": 60})
     backend = env.gateway.registry.get("sim")
     await until(lambda: asyncio.sleep(0, backend.status.state.value == "up"), "the first ping")
     env.fake.faults.only = "call/originate/act"
@@ -199,7 +199,7 @@ async def test_faults_map_to_unavailable_and_deadline_exceeded(simotel: Make) ->
     assert (await rpc_error(env.channel)).code() == grpc.StatusCode.UNAVAILABLE
     env.fake.faults.drops = 1
     assert (await rpc_error(env.channel)).code() == grpc.StatusCode.UNAVAILABLE
-    env.fake.faults.slow, env.fake.faults.slow_count = 1.0, 1
+    env.fake.faults.slow, env.fake.faults.slow_count = 2.5, 1
     assert (await rpc_error(env.channel)).code() == grpc.StatusCode.DEADLINE_EXCEEDED
     await env.fake.stop()
     err = await rpc_error(env.channel)

@@ -16,7 +16,7 @@ from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc, events_pb2, events_pb2_grpc
 from telgate_server.app import Gateway
 
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
-from tests.simotel.test_calls import until
+from tests.simotel.test_calls import live, until
 
 HOOKS = Path(__file__).parent / "fixtures" / "webhooks"
 AUTH = (HOOK_USER, HOOK_PASSWORD)
@@ -54,8 +54,8 @@ async def test_every_documented_event_is_accepted_and_published_raw(simotel: Mak
         events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(backends=["sim"]))
     )
     names: set[str] = set()
+    await live(stream)
     async with httpx.AsyncClient(auth=AUTH) as client:
-        await asyncio.sleep(0.1)
         for file, body in bodies().items():
             name = file.split(".")[0]
             names.add(name)

@@ -71,6 +71,11 @@ class CallPlan:
     talk: float = 0.1
     never_answer: set[str] = field(default_factory=set)
     busy: set[str] = field(default_factory=set)
+    # When set, the first party answers once the event is set (instead of
+    # after `ring`), and the call ends once `hang_up` is set (instead of after
+    # `talk`): a test holds a call in a state for as long as it looks at it.
+    answer: asyncio.Event | None = None
+    hang_up: asyncio.Event | None = None
 
 
 @dataclass
@@ -394,7 +399,7 @@ class FakeSimotel:
             await asyncio.sleep(min(timeout, self.plan.ring * 2))
             await self.send({**ring, "state": "Idle"})
             return
-        await asyncio.sleep(self.plan.ring)
+        await _hold(self.plan.ring, self.plan.answer)
         if caller in self.plan.busy:
             await self.send({**ring, "state": "Idle"})
             await self.send(
@@ -420,7 +425,7 @@ class FakeSimotel:
                 "originated_call_id": orig,
             }
         )
-        await asyncio.sleep(self.plan.talk)
+        await _hold(self.plan.talk, self.plan.hang_up)
         await self.send({**ring, "state": "Idle"})
         await self.send(
             self.add_cdr(
@@ -472,6 +477,14 @@ class FakeSimotel:
             self.webhooks_sent += 1
         else:
             self.webhook_failures += 1
+
+
+async def _hold(seconds: float, gate: asyncio.Event | None) -> None:
+    """Waits ``seconds``, or for ``gate`` when there is one."""
+    if gate is None:
+        await asyncio.sleep(seconds)
+    else:
+        await gate.wait()
 
 
 async def _agent(op: str, fake: FakeSimotel, body: dict[str, Any]) -> web.Response:
