@@ -161,6 +161,41 @@ async def rpc_error(env_channel: grpc.aio.Channel) -> grpc.aio.AioRpcError:
     return err.value
 
 
+# Each class of Simotel's answers: (documented status or a `success: 0`
+# message) -> the gRPC code an Originate caller gets, and words of its details.
+CLASSES: list[tuple[int | str, grpc.StatusCode, str]] = [
+    (400, grpc.StatusCode.INVALID_ARGUMENT, "Unable to parse content"),
+    (401, grpc.StatusCode.UNAVAILABLE, "BasicAuth or ApiKey is invalid"),
+    (403, grpc.StatusCode.PERMISSION_DENIED, "API account"),
+    (404, grpc.StatusCode.UNIMPLEMENTED, "'call/originate/act' (HTTP 404)"),
+    (405, grpc.StatusCode.INTERNAL, "Method not allowed"),
+    (415, grpc.StatusCode.INTERNAL, "Unsupported Media Type"),
+    (501, grpc.StatusCode.UNIMPLEMENTED, "'call/originate/act' (HTTP 501)"),
+    ("This number already exists", grpc.StatusCode.ALREADY_EXISTS, "already exists"),
+    ("Field 'callee':value is missing", grpc.StatusCode.INVALID_ARGUMENT, "is missing"),
+    ("Requested operation failed", grpc.StatusCode.FAILED_PRECONDITION, "operation failed"),
+]
+
+
+async def test_each_error_class_reaches_the_caller_as_its_grpc_code(simotel: Make) -> None:
+    env = await simotel(backend={"ping_interval": 60})
+    faults = env.fake.faults
+    # Only the Originate takes the faults, whatever else the gateway asks meanwhile.
+    faults.only = "call/originate/act"
+    for answer, code, words in CLASSES:
+        if isinstance(answer, int):
+            faults.documented.append(answer)
+        else:
+            faults.refusals.append(answer)
+        err = await rpc_error(env.channel)
+        assert (err.code(), words in (err.details() or "")) == (code, True), (answer, err)
+        assert not faults.documented and not faults.refusals
+    # No fault left: the same request now places its call.
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    placed = await calls.Originate(originate("09120000009", wait=False))
+    assert placed.call.unique_id.startswith("orig.call.")
+
+
 async def test_ip_and_account_refusals_are_permission_denied(simotel: Make) -> None:
     env = await simotel()
     env.fake.ip_allowed = False

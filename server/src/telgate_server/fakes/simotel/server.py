@@ -91,12 +91,37 @@ class Faults:
     slow: float = 0.0
     slow_count: int = 0
     drops: int = 0
+    # The next requests answered with the documented error of each status
+    # (400, 401, 403, 404, 405, 415 or 501: DOCUMENTED), one request each.
+    documented: list[int] = field(default_factory=list)
+    # The next requests answered HTTP 200 with `success: 0` and each message.
+    refusals: list[str] = field(default_factory=list)
 
 
 def envelope(
     success: int, message: str | None, data: Any = None, status: int = 200
 ) -> web.Response:
     return web.json_response({"success": success, "message": message, "data": data}, status=status)
+
+
+# The answers of the docs' error table, by HTTP status (§1.4).
+DOCUMENTED = {
+    400: PARSE,
+    401: INVALID,
+    403: "Access denied",
+    405: METHOD,
+    415: MEDIA,
+    501: NO_SERVICE,
+}
+
+
+def documented(status: int, service: str) -> web.Response:
+    """The documented answer of ``status`` to a request for ``service``."""
+    if status == 404:
+        return web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
+    if status == 403:
+        return envelope(0, f'"{service}";Access denied', status=403)
+    return envelope(0, DOCUMENTED[status], status=status)
 
 
 # The fake's credentials unless given: made per process, never literals, so a
@@ -208,11 +233,7 @@ class FakeSimotel:
     async def _entry(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         if not path.startswith(PREFIX):
-            return web.Response(
-                status=404,
-                text=NOT_FOUND_PAGE,
-                content_type="text/html",
-            )
+            return documented(404, path)
         service = path[len(PREFIX) :].strip("/")
         faults = self.faults if self.faults.only in ("", service) else Faults()
         if faults.drops > 0:
@@ -226,6 +247,10 @@ class FakeSimotel:
         if faults.errors_500 > 0:
             faults.errors_500 -= 1
             return web.Response(status=500, text="Internal Server Error")
+        if faults.documented:
+            return documented(faults.documented.pop(0), service)
+        if faults.refusals:
+            return envelope(0, faults.refusals.pop(0))
         if request.method != "POST" and not (
             service == "setting/ping/act" and request.method == "PUT"
         ):
@@ -250,7 +275,7 @@ class FakeSimotel:
         if handler is None:
             return envelope(0, NO_SERVICE, status=501)
         if "/" + service in self.denied_paths:
-            return envelope(0, f'"{service}";Access denied', status=403)
+            return documented(403, service)
         self.requests.append((request.method, service, dict(request.headers)))
         return await handler(self, body)
 
