@@ -12,8 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc, events_pb2, events_pb2_grpc
+from telgate.v1 import (
+    calls_pb2,
+    calls_pb2_grpc,
+    cdrs_pb2,
+    cdrs_pb2_grpc,
+    common_pb2,
+    events_pb2,
+    events_pb2_grpc,
+)
 from telgate_server.app import Gateway
+from telgate_server.backends.simotel.dedup import RecentDeliveries
 
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
 from tests.simotel.test_calls import live, until
@@ -105,7 +114,9 @@ async def test_the_sample_requests_are_accepted_byte_for_byte(simotel: Make) -> 
         status = await reader.readline()
         writer.close()
         assert b" 200 " in status, (file.name, status)
-    assert counted(env.gateway, "accepted") - before == len(files) == 5
+    # Four transports carry one NewState: taken once, then repeats (dedup.py).
+    assert counted(env.gateway, "accepted") - before == 2  # the Cdr and the NewState
+    assert counted(env.gateway, "duplicate") == len(files) - 2 == 3
 
 
 async def test_cdr_webhooks_become_cdrs_keyed_by_simotels_id(simotel: Make) -> None:
@@ -170,3 +181,60 @@ async def test_an_address_off_the_allow_list_is_refused(simotel: Make) -> None:
     async with httpx.AsyncClient(auth=AUTH) as client:
         ok = await client.post(allowed.hook_url, json={"event_name": "Ping"})
     assert ok.status_code == 200
+
+
+async def test_a_repeated_delivery_is_answered_counted_and_published_once(simotel: Make) -> None:
+    env = await simotel()
+    events = events_pb2_grpc.EventServiceStub(env.channel)
+    stream = events.Subscribe(
+        events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(backends=["sim"]))
+    )
+    await live(stream)
+    hooks = bodies()
+    ringing, idle = hooks["NewState.ringing.json"], hooks["NewState.idle.json"]
+    marker = {"event_name": "NewState", "exten": "999", "state": "Unavailable"}
+    # A PBX resending the ring; then the same call rings the agent again after
+    # an Idle (a queue does): a real event, not a repeat. Pings name nothing.
+    sent = [ringing, ringing, idle, ringing, {"event_name": "Ping"}, {"event_name": "Ping"}]
+    async with httpx.AsyncClient(auth=AUTH) as client:
+        for body in [*sent, marker]:
+            got = await client.post(env.hook_url, json=body)
+            assert got.status_code == 200 and got.json() == {"ok": 1}
+        # G style with the docs' final slash (`<url>/?event_name=…`).
+        slash = await client.get(env.hook_url + "/", params={"event_name": "Ping"})
+        assert slash.status_code == 200
+    seen: list[tuple[str, dict[str, str]]] = []
+    await asyncio.wait_for(collect(stream, 7, seen), 10)
+    stream.cancel()
+    published = [(name, f.get("state", "")) for name, f in seen]
+    assert published == [
+        ("NewState", "Ringing"),
+        ("NewState", "Idle"),
+        ("NewState", "Ringing"),
+        ("Ping", ""),
+        ("Ping", ""),
+        ("NewState", "Unavailable"),
+        ("Ping", ""),
+    ]
+    assert counted(env.gateway, "duplicate") == 1
+    assert counted(env.gateway, "accepted") == 7
+    # The live channel follows the deliveries taken: ringing again.
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+    assert [(c.name, c.state) for c in listed.channels] == [
+        ("Simotel/215", common_pb2.CHANNEL_STATE_RINGING)
+    ]
+
+
+def test_repeats_are_remembered_for_the_window_only() -> None:
+    recent = RecentDeliveries(window=60, max_subjects=2)
+    ring = {"exten": "215", "state": "Ringing", "unique_id": "1.1"}
+    assert not recent.repeated("NewState", ring, now=0)
+    assert recent.repeated("NewState", ring, now=59)
+    # Past the window (from the first delivery taken), the same body is new.
+    assert not recent.repeated("NewState", ring, now=61)
+    # The oldest subject is forgotten beyond max_subjects.
+    assert not recent.repeated("NewState", {"exten": "216", "state": "Idle"}, now=62)
+    assert not recent.repeated("NewState", {"exten": "217", "state": "Idle"}, now=63)
+    assert not recent.repeated("NewState", ring, now=64)
+    assert not RecentDeliveries(window=0).repeated("NewState", ring, now=0)

@@ -18,6 +18,7 @@ from telgate_server import errors
 from telgate_server.backends.simotel.backfill import SimotelBackfill
 from telgate_server.backends.simotel.cdrs import call_id, to_cdr
 from telgate_server.backends.simotel.client import AuthRefused, SimotelClient
+from telgate_server.backends.simotel.dedup import RecentDeliveries
 from telgate_server.backends.simotel.events import (
     normalise,
     originate_result,
@@ -92,6 +93,7 @@ class SimotelBackend:
         self._pending: dict[str, _Pending] = {}
         self._by_request: dict[tuple[str, str], tuple[float, OriginatedCall]] = {}
         self._backfill = SimotelBackfill(name, self.client, self.zone)
+        self._recent = RecentDeliveries(config.webhook_dedup_window)
         self.webhook = WebhookReceiver(
             name,
             config.webhook_path or f"/simotel/{name}",
@@ -216,9 +218,12 @@ class SimotelBackend:
             self.config.cdr_search_path, start, end, offset, limit, clip=False
         )
 
-    def on_webhook(self, name: str, values: dict[str, Any]) -> None:
-        """One accepted webhook: live state, event, CDR, originate outcome."""
+    def on_webhook(self, name: str, values: dict[str, Any]) -> bool:
+        """One accepted webhook: live state, event, CDR, originate outcome.
+        False (and nothing done) when it repeats a delivery already taken."""
         fields = normalise(name, values)
+        if self._recent.repeated(name, fields):
+            return False
         self.live.apply(name, fields)
         if self._event_sink is not None:
             channel = self.live.channels.get(
@@ -245,6 +250,7 @@ class SimotelBackend:
                 pending.call.other_unique_id = call_id(values)
                 # The second party is dialled once the first answered.
                 self._resolve(orig, OriginateOutcome.ANSWERED, name)
+        return True
 
     # -- calls -------------------------------------------------------------------
 

@@ -69,6 +69,10 @@ class SimotelBackendConfig(StrictModel):
     webhook_password: SecretStr | None = None
     webhook_password_file: Path | None = None
     webhook_allow_ips: list[str] = Field(default_factory=list)
+    # A delivery identical to the last one of its subject (extension, call)
+    # within this many seconds is a repeat: answered, counted, not published
+    # again (0: off). See backends/simotel/dedup.py.
+    webhook_dedup_window: float = Field(default=60.0, ge=0)
 
     @field_validator("timezone")
     @classmethod

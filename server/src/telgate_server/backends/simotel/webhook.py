@@ -4,7 +4,9 @@ the gateway's webhook server mounts it at the backend's path).
 Both delivery styles (G: one URL, the name in ``event_name``; Rest: the name
 as the last path segment, any case), JSON, form and query payloads on GET and
 POST, Basic auth and an optional IP allow-list. A request is answered at
-once: the event is handed over synchronously and never waits on the PBX."""
+once: the event is handed over synchronously and never waits on the PBX.
+Outcomes counted: accepted, duplicate (a repeated delivery, see dedup.py),
+bad_request, unauthorized, forbidden."""
 
 from __future__ import annotations
 
@@ -73,7 +75,7 @@ class WebhookReceiver:
         self,
         backend: str,
         path: str,
-        deliver: Callable[[str, dict[str, Any]], None],
+        deliver: Callable[[str, dict[str, Any]], bool],
         *,
         username: str = "",
         password: Callable[[], str] = lambda: "",
@@ -90,9 +92,12 @@ class WebhookReceiver:
         self.counts: dict[Outcome, int] = {}
 
     def routes(self) -> list[web.RouteDef]:
-        """The aiohttp routes: the path itself (G) and the path plus an event name (Rest)."""
+        """The aiohttp routes: the path itself (G; with or without a final
+        slash, as the docs' `<url>/?event_name=…`) and the path plus an event
+        name (Rest)."""
         return [
             web.route("*", self.path, self.handle),
+            web.route("*", self.path + "/", self.handle),
             web.route("*", self.path + "/{event}", self.handle),
         ]
 
@@ -182,6 +187,7 @@ class WebhookReceiver:
                 "backend %s: webhook from %s refused: %s", self.backend, request.remote, exc
             )
             return web.json_response({"ok": 0, "error": str(exc)}, status=400)
-        self._deliver(name, values)
-        self._count("accepted")
+        # A repeated delivery is answered as a new one (so the PBX stops
+        # resending it) but counted apart and not published again.
+        self._count("accepted" if self._deliver(name, values) else "duplicate")
         return web.json_response({"ok": 1})
