@@ -8,11 +8,12 @@ import asyncio
 import signal
 import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
-from telgate_server.backends.simotel.backfill import SimotelBackfill
+from telgate_server.backends.simotel.backfill import QUEUE_ORDERED_PATH, SimotelBackfill
 from telgate_server.backends.simotel.client import SimotelClient
 from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.fakes.simotel.server import (
@@ -38,6 +39,21 @@ def record(fake: FakeSimotel, n: int, now: float) -> dict[str, object]:
         billsec=10,
         disposition="ANSWERED",
         uid=f"{int(now)}.{n}",
+    )
+
+
+def queue_record(
+    fake: FakeSimotel, n: int, now: float, *, queue: str = "900", with_cuid: bool = True
+) -> dict[str, object]:
+    return fake.add_queue_cdr(
+        src=f"0912{n:07d}",
+        agent="215",
+        queue=queue,
+        start=now - 30 + n * 0.01,
+        wait=3,
+        billsec=20,
+        uid=f"{int(now)}.{n}",
+        with_cuid=with_cuid,
     )
 
 
@@ -117,6 +133,9 @@ webhook_username = "{HOOK_USER}"
                 gateway.signal(signal.SIGKILL)
                 await gateway.wait()
             await fake.send(record(fake, n, now))
+            if n % 3 == 0:
+                # Queued calls also leave a CdrQueue record (the queue report).
+                await fake.send(queue_record(fake, n, now))
             if n == 40:
                 await gateway.start(grpc_address, backend="sim")
         assert fake.webhook_failures > 0  # some arrived while it was dead
@@ -124,11 +143,13 @@ webhook_username = "{HOOK_USER}"
             stub = cdrs_pb2_grpc.CdrServiceStub(channel)
             for _ in range(200):
                 listed = await stub.ListCdrs(cdrs_pb2.ListCdrsRequest(page_size=1000))
-                if len(listed.cdrs) >= total:
+                if len(listed.cdrs) >= total + total // 3:
                     break
                 await asyncio.sleep(0.05)
             ids = [c.source_id for c in listed.cdrs]
-        assert sorted(ids) == sorted(f"{int(now)}.{n}" for n in range(total))
+        calls = [f"{int(now)}.{n}" for n in range(total)]
+        queued = [f"queue:{int(now)}.{n}:900" for n in range(0, total, 3)]
+        assert sorted(ids) == sorted(calls + queued)
         assert len(set(ids)) == len(ids)
     finally:
         await gateway.kill()
@@ -216,3 +237,41 @@ async def test_a_cdr_webhook_lost_while_the_link_stays_up_is_reconciled(simotel:
     assert len(listed) == stored_before + 1
     # Found with the link up all along: no outage triggered it.
     assert "down" not in changes and "connecting" not in changes
+
+
+async def test_queue_records_are_backfilled_from_the_queue_report_once(simotel: Make) -> None:
+    env = await simotel(backend={"reconcile_interval": 0.2})
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+    backend: Any = env.gateway.registry.get("sim")
+    now = time.time()
+    # Delivered by webhook and in the report: stored once.
+    await env.fake.send(queue_record(env.fake, 1, now))
+    # One call through two queues: a record for each.
+    await env.fake.send(queue_record(env.fake, 2, now, queue="900"))
+    await env.fake.send(queue_record(env.fake, 2, now, queue="901"))
+    # A row with no call id (as the docs' sample): its webhook only.
+    await env.fake.send(queue_record(env.fake, 3, now, with_cuid=False))
+    # Written to the report, its webhook lost: found by the walk.
+    queue_record(env.fake, 4, now)
+    lost = f"queue:{int(now)}.4:900"
+
+    async def listed() -> list[str]:
+        got = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest(page_size=100))
+        return [c.source_id for c in got.cdrs]
+
+    async def found() -> bool:
+        return lost in await listed()
+
+    await until(found, "the lost queue record is read from the queue report")
+    walks = backend._backfill.pages[QUEUE_ORDERED_PATH]
+    # One more whole walk after it: nothing is stored again.
+    await until(
+        lambda: asyncio.sleep(0, backend._backfill.pages[QUEUE_ORDERED_PATH] >= walks + 2),
+        "another walk of the queue report",
+    )
+    await env.gateway.cdr_ingest.flush()
+    assert sorted(await listed()) == sorted(
+        f"queue:{int(now)}.{n}:{q}"
+        for n, q in [(1, "900"), (2, "900"), (2, "901"), (3, "900"), (4, "900")]
+    )
+    assert backend._backfill.queue_rows_unkeyed >= 1

@@ -79,8 +79,8 @@ async def test_originate_answered_ends_in_one_cdr(simotel: Make) -> None:
     call = answered.call
     assert call.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
     assert call.unique_id.startswith("orig.call.") and call.other_unique_id
-    sent = env.fake.requests[-1]
-    assert sent[1] == "call/originate/act"
+    (sent,) = [r for r in env.fake.requests if r[1] == "call/originate/act"]
+    assert sent[0] == "POST"
     # The round trip timed for the request latency metric (RequestTimings).
     timed = env.gateway.metrics.registry.get_sample_value(
         "telgate_backend_request_duration_seconds_count",

@@ -130,10 +130,24 @@ async def test_each_auth_mode_sends_its_headers_and_is_accepted(simotel: Make, a
     stub = backends_pb2_grpc.BackendServiceStub(env.channel)
     checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
     assert checked.ok, checked
-    _, path, headers = env.fake.requests[-1]
-    assert path == "setting/ping/act"
-    assert ("Authorization" in headers) == (auth != "token")
-    assert ("X-APIKEY" in headers) == (auth != "basic")
+    # Every request the gateway sent (pings, report walks) carried them.
+    assert {r[1] for r in env.fake.requests} >= {"setting/ping/act"}
+    for _, _, headers in env.fake.requests:
+        assert ("Authorization" in headers) == (auth != "token")
+        assert ("X-APIKEY" in headers) == (auth != "basic")
+    queues = queues_pb2_grpc.QueueServiceStub(env.channel)
+    listed = await queues.ListQueues(queues_pb2.ListQueuesRequest(backend="sim"))
+    assert [q.name for q in listed.queues] == ["900"]
+    # The same mode with a wrong secret: refused, the backend misconfigured.
+    wrong = await simotel(
+        existing=env.fake,
+        backend={"auth": auth, "api_key": "key-wrong", "password": "pw-wrong"},
+        data_dir=env.gateway.settings.cdr.data_dir.parent / "wrong",
+    )
+    stub = backends_pb2_grpc.BackendServiceStub(wrong.channel)
+    refused = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
+    assert not refused.ok and "BasicAuth or ApiKey is invalid" in refused.checks[0].detail
+    assert refused.backend.link_state == backends_pb2.LINK_STATE_AUTH_FAILED
 
 
 async def test_a_wrong_password_is_a_misconfigured_backend(simotel: Make) -> None:

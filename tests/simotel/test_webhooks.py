@@ -142,7 +142,8 @@ async def test_cdr_webhooks_become_cdrs_keyed_by_simotels_id(simotel: Make) -> N
     assert answered.direction == cdrs_pb2.CALL_DIRECTION_INBOUND
     busy = by_id["1722590702.8833"]  # keyed by the table's `cuid`
     assert busy.disposition == cdrs_pb2.CDR_DISPOSITION_BUSY
-    assert by_id["queue:1722590991.8840"].billable.seconds == 62
+    # A call's stay in one queue: keyed by its id and the queue.
+    assert by_id["queue:1722590991.8840:900"].billable.seconds == 62
 
 
 async def test_refusals_are_answered_and_counted(simotel: Make) -> None:

@@ -92,7 +92,7 @@ class SimotelBackend:
         self._pinger: asyncio.Task[None] | None = None
         self._pending: dict[str, _Pending] = {}
         self._by_request: dict[tuple[str, str], tuple[float, OriginatedCall]] = {}
-        self._backfill = SimotelBackfill(name, self.client, self.zone)
+        self._backfill = SimotelBackfill(name, self.client, self.zone, queues=config.queue_backfill)
         self._recent = RecentDeliveries(config.webhook_dedup_window)
         self.webhook = WebhookReceiver(
             name,

@@ -47,6 +47,9 @@ class SimotelBackendConfig(StrictModel):
     # id seen, so a Cdr webhook lost while the link stayed up is still stored
     # (duplicates of delivered ones are refused by the store).
     reconcile_interval: float = Field(default=300.0, ge=0)
+    # Whether those walks also read the queue report (`reports/queue/ordered/id`,
+    # the CdrQueue records); off for an API account without that permission.
+    queue_backfill: bool = True
     # The PBX's zone: report and webhook times carry none.
     timezone: str = "Asia/Tehran"
     # Originate: the `context` (outgoing route) and `trunk_name` sent when the

@@ -165,6 +165,8 @@ class FakeSimotel:
         }
         self.agents: dict[str, dict[str, bool]] = {"900": {}}
         self.cdrs: list[dict[str, Any]] = []
+        # The queue report (`reports/queue/ordered/id`), ordered by `_id`.
+        self.queue_records: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.webhooks_sent = 0
         self.webhook_failures = 0
@@ -337,10 +339,10 @@ class FakeSimotel:
         return envelope(1, DONE, out)
 
     async def _cdr_ordered(self, body: dict[str, Any]) -> web.Response:
-        after = str(body.get("_id", ""))
-        rows = [r for r in self.cdrs if r["_id"] > after][:ORDERED_ROWS]
-        last = rows[-1]["_id"] if rows else after
-        return envelope(1, DONE, {"last_id": last, "data": rows})
+        return _ordered(self.cdrs, body)
+
+    async def _queue_ordered(self, body: dict[str, Any]) -> web.Response:
+        return _ordered(self.queue_records, body)
 
     # -- calls and webhooks ----------------------------------------------------
 
@@ -367,10 +369,8 @@ class FakeSimotel:
     ) -> dict[str, Any]:
         """Stores a CDR in the report (ordered by `_id`) and returns its webhook body."""
         end = start + wait + billsec
-        # As MongoDB's ObjectIds: the second it was written, then a counter.
-        oid = f"{int(time.time()):08x}{next(self._ids):016x}"
         row: dict[str, Any] = {
-            "_id": oid,
+            "_id": self._object_id(),
             "type": kind,
             "cuid": uid,
             "uniqueid": uid,
@@ -401,6 +401,59 @@ class FakeSimotel:
             "wait": round(wait),
             "unique_id": uid,
             "originated_call_id": originated_call_id,
+        }
+
+    def _object_id(self) -> str:
+        # As MongoDB's ObjectIds: the second it was written, then a counter.
+        return f"{int(time.time()):08x}{next(self._ids):016x}"
+
+    def add_queue_cdr(
+        self,
+        *,
+        src: str,
+        agent: str,
+        queue: str,
+        start: float,
+        wait: float,
+        billsec: float,
+        uid: str,
+        disposition: str = "ANSWERED",
+        with_cuid: bool = True,
+    ) -> dict[str, Any]:
+        """Stores a queued call's record in the queue report and returns its
+        CdrQueue webhook body (``with_cuid`` False: a row as the docs' ordered
+        sample shows it, without the call id)."""
+        end = start + wait + billsec
+        row: dict[str, Any] = {
+            "_id": self._object_id(),
+            "src": src,
+            "dst": agent,
+            "qnum": queue,
+            "starttime": self._local(start)[:19],
+            "endtime": self._local(end)[:19],
+            "answeredtime": {"$date": {"$numberLong": str(int((start + wait) * 1000))}},
+            "disposition": disposition,
+            "duration": round(wait + billsec),
+            "billsec": round(billsec),
+            "wait": round(wait),
+            "queue_status": "CONTINUE",
+        }
+        if with_cuid:
+            row["cuid"] = uid
+        self.queue_records.append(row)
+        return {
+            "event_name": "CdrQueue",
+            "unique_id": uid,
+            "src": src,
+            "dst": agent,
+            "queue": queue,
+            "billsec": str(round(billsec)),
+            "wait": str(round(wait)),
+            "duration": str(round(wait + billsec)),
+            "disposition": disposition,
+            "queue_status": "CONTINUE",
+            "starttime": self._local(start),
+            "endtime": self._local(end),
         }
 
     async def _call(self, orig: str, body: dict[str, Any]) -> None:
@@ -504,6 +557,14 @@ class FakeSimotel:
             self.webhook_failures += 1
 
 
+def _ordered(rows: list[dict[str, Any]], body: dict[str, Any]) -> web.Response:
+    """One step of an `…/ordered/id` cursor: the rows after `_id`."""
+    after = str(body.get("_id", ""))
+    page = [r for r in rows if r["_id"] > after][:ORDERED_ROWS]
+    last = page[-1]["_id"] if page else after
+    return envelope(1, DONE, {"last_id": last, "data": page})
+
+
 async def _hold(seconds: float, gate: asyncio.Event | None) -> None:
     """Waits ``seconds``, or for ``gate`` when there is one."""
     if gate is None:
@@ -529,4 +590,5 @@ HANDLERS: dict[str, Handler] = {
     "reports/cdr/search": FakeSimotel._cdr_search,
     "reports/quick/search": FakeSimotel._cdr_search,
     "reports/cdr/ordered/id": FakeSimotel._cdr_ordered,
+    "reports/queue/ordered/id": FakeSimotel._queue_ordered,
 }
