@@ -263,7 +263,7 @@ async def test_queue_agents_through_the_queue_service(simotel: Make) -> None:
     await queues.AddMember(
         queues_pb2.AddMemberRequest(backend="sim", queue="900", interface="SIP/215")
     )
-    assert env.fake.agents["900"] == {"215": False}
+    assert env.fake.agents["900"] == {"215": False, "216": False}
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await queues.AddMember(
             queues_pb2.AddMemberRequest(backend="sim", queue="900", interface="215")
@@ -273,11 +273,11 @@ async def test_queue_agents_through_the_queue_service(simotel: Make) -> None:
     await queues.PauseMember(
         queues_pb2.PauseMemberRequest(backend="sim", queue="900", interface="215", paused=True)
     )
-    assert env.fake.agents["900"] == {"215": True}
+    assert env.fake.agents["900"] == {"215": True, "216": False}
     await queues.PauseMember(
         queues_pb2.PauseMemberRequest(backend="sim", queue="900", interface="215", paused=False)
     )
-    assert env.fake.agents["900"] == {"215": False}
+    assert env.fake.agents["900"] == {"215": False, "216": False}
     await queues.RemoveMember(
         queues_pb2.RemoveMemberRequest(backend="sim", queue="900", interface="215")
     )

@@ -105,7 +105,7 @@ class SimotelBackend:
         # The optional parts this backend has.
         self.calls = self
         self.channel_list = self
-        self.queues = SimotelQueues(self.client)
+        self.queues = SimotelQueues(self.client, self.live)
         self.cdr_source = self
         self.cdr_history = self
         self.event_source = self

@@ -26,6 +26,8 @@ class LiveCalls:
         self.channels: dict[str, ChannelInfo] = {}
         # originated_call_id -> the call's unique id, once a webhook links them.
         self.originated: dict[str, str] = {}
+        # Each extension's state in its last NewState (queue members' status).
+        self.extensions: dict[str, str] = {}
 
     def _put(
         self,
@@ -66,6 +68,8 @@ class LiveCalls:
             exten, state = f.get("exten", ""), f.get("state", "")
             if not exten:
                 return
+            if state:
+                self.extensions[exten] = state
             low = state.lower()
             if low in ENDED:
                 self._end(uid, exten)
@@ -80,6 +84,8 @@ class LiveCalls:
                     direction=f.get("direction", ""),
                     queue=f.get("queue", ""),
                 )
+        elif name == "ExtenRemoved":
+            self.extensions.pop(f.get("exten", ""), None)
         elif name in ("IncomingCall", "OutgoingCall") and uid:
             number = f.get("number", "")
             trunk = f.get("entry_point" if name == "IncomingCall" else "outgoing_point", "")

@@ -163,7 +163,11 @@ class FakeSimotel:
                 "maxlen": "0",
             }
         }
-        self.agents: dict[str, dict[str, bool]] = {"900": {}}
+        # Queue -> agent -> paused. 216 is a member added on the PBX itself.
+        self.agents: dict[str, dict[str, bool]] = {"900": {"216": False}}
+        # Extensions (number -> name); `pbx/users/search` lists each one's
+        # queues as their numbers (the docs' sample shows only `queues: []`).
+        self.users: dict[str, str] = {"215": "Sara Ahmadi", "216": "Reza Karimi"}
         self.cdrs: list[dict[str, Any]] = []
         # The queue report (`reports/queue/ordered/id`), ordered by `_id`.
         self.queue_records: list[dict[str, Any]] = []
@@ -297,6 +301,21 @@ class FakeSimotel:
     async def _queue_search(self, body: dict[str, Any]) -> web.Response:
         number = str((body.get("conditions") or {}).get("number", ""))
         rows = [q for q in self.queues.values() if not number or q["number"] == number]
+        return envelope(1, "", rows)
+
+    async def _user_search(self, body: dict[str, Any]) -> web.Response:
+        number = str((body.get("conditions") or {}).get("number", ""))
+        rows = [
+            {
+                "_id": f"66ac9f1e2b7d4c0a1f3e{int(n):04d}",
+                "name": name,
+                "number": n,
+                "secret": "******",
+                "queues": sorted(q for q, agents in self.agents.items() if n in agents),
+            }
+            for n, name in sorted(self.users.items())
+            if not number or n == number
+        ]
         return envelope(1, "", rows)
 
     async def _agent_op(self, body: dict[str, Any], op: str) -> web.Response:
@@ -582,6 +601,7 @@ HANDLERS: dict[str, Handler] = {
     "setting/ping/act": FakeSimotel._ping,
     "call/originate/act": FakeSimotel._originate,
     "pbx/queues/search": FakeSimotel._queue_search,
+    "pbx/users/search": FakeSimotel._user_search,
     "pbx/queues/addagent": lambda f, b: _agent("add", f, b),
     "pbx/queues/removeagent": lambda f, b: _agent("remove", f, b),
     "pbx/queues/pauseagent": lambda f, b: _agent("pause", f, b),
