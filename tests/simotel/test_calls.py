@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from telgate.v1 import (
@@ -24,7 +25,7 @@ from telgate.v1 import (
 )
 from telgate_server.fakes.simotel.server import CallPlan, Encoding, Style
 
-from tests.simotel.conftest import Make
+from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 200) -> None:
@@ -100,10 +101,30 @@ async def test_originate_answered_ends_in_one_cdr(simotel: Make) -> None:
 
 async def test_originate_never_answered_is_ended_by_the_gateway(simotel: Make) -> None:
     env = await simotel(plan=CallPlan(ring=0.05, never_answer={"204"}))
+    events = events_pb2_grpc.EventServiceStub(env.channel)
+    stream = events.Subscribe(
+        events_pb2.SubscribeRequest(
+            filter=events_pb2.EventFilter(backends=["sim"], types=["originate_result"])
+        )
+    )
+    await live(stream)
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
     result = await calls.Originate(originate("09120000002", timeout=1))
     assert result.call.outcome == calls_pb2.ORIGINATE_OUTCOME_NO_ANSWER
     assert result.call.HasField("result_time")
+    # The OriginateResult event says the gateway ended it, and why.
+
+    async def first_event() -> events_pb2.Event:
+        async for message in stream:
+            if message.events:
+                return message.events[0]
+        raise AssertionError("the stream ended")
+
+    event = await asyncio.wait_for(first_event(), 10)
+    stream.cancel()
+    assert event.originate_result.outcome == calls_pb2.ORIGINATE_OUTCOME_NO_ANSWER
+    by = {f.name: f.value for f in event.fields}["by"]
+    assert "ended by the gateway" in by and "never answers" in by
     # Simotel sent no Cdr: the fake stored none, and neither did the gateway.
     assert env.fake.cdrs == []
 
@@ -147,6 +168,51 @@ async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
         return not listed.channels
 
     await until(gone, "the call's channels are gone after Idle and Cdr")
+
+
+async def test_list_channels_follow_an_incoming_call_and_its_transfer(simotel: Make) -> None:
+    env = await simotel()
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    uid, caller, trunk = "1722590103.8812", "09120000011", "Simotel/Trunk-Main/09120000011"
+
+    async def hook(body: dict[str, str]) -> dict[str, tuple[int, str]]:
+        async with httpx.AsyncClient(auth=(HOOK_USER, HOOK_PASSWORD)) as client:
+            got = await client.post(env.hook_url, json={**body, "unique_id": uid})
+            assert got.status_code == 200
+        listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+        return {c.name: (c.state, c.connected_line.number) for c in listed.channels}
+
+    up, ringing = common_pb2.CHANNEL_STATE_UP, common_pb2.CHANNEL_STATE_RINGING
+    incoming = {"event_name": "IncomingCall", "number": caller, "entry_point": "Trunk-Main"}
+    assert await hook(incoming) == {trunk: (up, "")}
+    agent = {"event_name": "NewState", "participant": caller, "direction": "in"}
+    assert await hook({**agent, "exten": "215", "state": "Ringing"}) == {
+        trunk: (up, ""),
+        "Simotel/215": (ringing, caller),
+    }
+    assert await hook({**agent, "exten": "215", "state": "InUse"}) == {
+        trunk: (up, "215"),
+        "Simotel/215": (up, caller),
+    }
+    # 215 hands the caller over to 218 (the reference's sample body).
+    transfer = {
+        "event_name": "Transfer",
+        "transferer": "215",
+        "transferred_from": caller,
+        "transferred_to": "218",
+    }
+    assert await hook(transfer) == {trunk: (up, "218"), "Simotel/215": (up, caller)}
+    assert await hook({**agent, "exten": "215", "state": "Idle"}) == {trunk: (up, "218")}
+    assert await hook({**agent, "exten": "218", "state": "InUse"}) == {
+        trunk: (up, "218"),
+        "Simotel/218": (up, caller),
+    }
+    got = await calls.GetChannel(
+        calls_pb2.GetChannelRequest(backend="sim", channel=common_pb2.ChannelRef(name=trunk))
+    )
+    assert got.channel.variables["transferred_by"] == "215"
+    cdr = {"event_name": "Cdr", "src": caller, "dst": "218", "starttime": "2024-08-02 09:25:03"}
+    assert await hook(cdr) == {}
 
 
 async def test_a_cdr_webhook_twice_and_backfilled_is_streamed_once(simotel: Make) -> None:

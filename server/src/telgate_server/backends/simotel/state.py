@@ -1,6 +1,6 @@
 """Live channels built from Simotel's webhooks (it has no active-calls
 endpoint): NewState gives an extension's state in a call, IncomingCall /
-OutgoingCall the trunk leg, Transfer moves the peer; Idle, Unavailable and
+OutgoingCall the trunk leg, Transfer hands the party over; Idle, Unavailable and
 the call's Cdr end them."""
 
 from __future__ import annotations
@@ -74,16 +74,21 @@ class LiveCalls:
             if low in ENDED:
                 self._end(uid, exten)
             elif low in STATES and uid:
+                peer = f.get("participant", "")
                 self._put(
                     uid,
                     exten,
                     f"Simotel/{exten}",
                     STATES[low],
                     desc=state,
-                    peer=f.get("participant", ""),
+                    peer=peer,
                     direction=f.get("direction", ""),
                     queue=f.get("queue", ""),
                 )
+                # The other party's leg (a trunk's), once this one answered, faces it.
+                other = self.channels.get(f"{uid}-{peer}")
+                if other is not None and STATES[low] is ChannelState.UP:
+                    other.connected_num = exten
         elif name == "ExtenRemoved":
             self.extensions.pop(f.get("exten", ""), None)
         elif name in ("IncomingCall", "OutgoingCall") and uid:
@@ -101,12 +106,19 @@ class LiveCalls:
             if orig := f.get("originated_call_id", ""):
                 self.originated[orig] = uid
         elif name == "Transfer" and uid:
-            target = f.get("transferred_to", "")
+            # `transferer` hands `transferred_from` (the party it talked to)
+            # over to `transferred_to`: that party's channel now faces the
+            # target; the transferer's own channel ends with its Idle.
+            moved, target = f.get("transferred_from", ""), f.get("transferred_to", "")
+            by = f.get("transferer", "")
             for channel in self.channels.values():
-                if channel.linked_id == uid and channel.connected_num == f.get(
-                    "transferred_from", ""
-                ):
+                if channel.linked_id != uid:
+                    continue
+                if moved and channel.caller_num == moved:
                     channel.connected_num = target
+                    channel.variables["transferred_by"] = by
+                elif by and channel.caller_num == by:
+                    channel.variables["transferred_to"] = target
         elif name == "Cdr" and uid:
             for key in [k for k, c in self.channels.items() if c.linked_id == uid]:
                 del self.channels[key]
