@@ -12,7 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
-from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
+import httpx
+from telgate.v1 import calls_pb2, calls_pb2_grpc, cdrs_pb2, cdrs_pb2_grpc
 from telgate_server.backends.simotel.backfill import QUEUE_ORDERED_PATH, SimotelBackfill
 from telgate_server.backends.simotel.client import SimotelClient
 from telgate_server.backends.simotel.settings import SimotelBackendConfig
@@ -78,6 +79,13 @@ async def test_pages_are_walked_to_total_and_the_cursor_to_its_end() -> None:
         assert [r["cuid"] for r in rows] == [r["cuid"] for r in fake.cdrs]
         searches = [r for r in fake.requests if r[1] == "reports/quick/search"]
         assert len(searches) == 7  # ceil(45 / 7): the last page reaches `total`
+        # Without `total`, the walk goes on to the first empty page.
+        fake.page_total = False
+        rows = [r async for r in client.pages("reports/quick/search", {"alike": "true"}, count=7)]
+        assert [r["cuid"] for r in rows] == [r["cuid"] for r in fake.cdrs]
+        searches = [r for r in fake.requests if r[1] == "reports/quick/search"]
+        assert len(searches) == 7 + 8
+        fake.page_total = True
         backfill = SimotelBackfill("sim", client, ZONE)
         cdrs = await backfill.fetch(None, time.time())
         assert [c.source_id for c in cdrs] == [r["cuid"] for r in fake.cdrs]
@@ -224,9 +232,16 @@ async def test_a_cdr_webhook_lost_while_the_link_stays_up_is_reconciled(simotel:
     stored_before = len((await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())).cdrs)
     changes: list[str] = []
     backend.on_status(lambda status: changes.append(status.state.value))
-    # A CDR Simotel wrote to its report but whose webhook never arrived.
-    record(env.fake, 1, time.time())
-    lost_id = str(env.fake.cdrs[-1]["cuid"])
+    # A call in progress whose Cdr webhook never arrives (only its report row).
+    now = time.time()
+    lost_id = f"{int(now)}.1"
+    async with httpx.AsyncClient(auth=(HOOK_USER, HOOK_PASSWORD)) as client:
+        body = {"event_name": "NewState", "exten": "204", "state": "InUse", "unique_id": lost_id}
+        assert (await client.post(env.hook_url, json=body)).status_code == 200
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    listed_channels = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+    assert [c.name for c in listed_channels.channels] == ["Simotel/204"]
+    record(env.fake, 1, now)
 
     async def stored() -> bool:
         listed = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())
@@ -237,6 +252,9 @@ async def test_a_cdr_webhook_lost_while_the_link_stays_up_is_reconciled(simotel:
     assert len(listed) == stored_before + 1
     # Found with the link up all along: no outage triggered it.
     assert "down" not in changes and "connecting" not in changes
+    # The call has ended all the same: its channel is gone.
+    listed_channels = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+    assert list(listed_channels.channels) == []
 
 
 async def test_queue_records_are_backfilled_from_the_queue_report_once(simotel: Make) -> None:

@@ -301,13 +301,21 @@ async def test_originate_with_an_application_is_refused_before_simotel(simotel: 
 async def test_a_repeated_request_id_places_one_call(simotel: Make) -> None:
     env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    backend: Any = env.gateway.registry.get("sim")
     req = originate("09120000006", wait=False)
+    # Expired request ids are forgotten (memory stays bounded).
+    ttl, backend.request_id_ttl = backend.request_id_ttl, 0.0
+    for n in range(3):
+        req.request_id = f"crm-{n}"
+        await calls.Originate(req)
+    assert [k[1] for k in backend._by_request] == ["crm-2"]
+    backend.request_id_ttl = ttl
     req.request_id = "crm-42"
     first = await calls.Originate(req)
     again = await calls.Originate(req)
     assert first.call.unique_id == again.call.unique_id
     placed = [r for r in env.fake.requests if r[1] == "call/originate/act"]
-    assert len(placed) == 1
+    assert len(placed) == 3 + 1
 
 
 async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> None:

@@ -239,3 +239,26 @@ def test_repeats_are_remembered_for_the_window_only() -> None:
     assert not recent.repeated("NewState", {"exten": "217", "state": "Idle"}, now=63)
     assert not recent.repeated("NewState", ring, now=64)
     assert not RecentDeliveries(window=0).repeated("NewState", ring, now=0)
+
+
+async def test_a_receiver_with_no_credentials_or_allow_list_refuses_everything(
+    simotel: Make,
+) -> None:
+    env = await simotel(backend={"webhook_username": "", "webhook_password": None})
+    async with httpx.AsyncClient() as client:
+        got = await client.post(env.hook_url, json={"event_name": "Ping"})
+    assert got.status_code == 403 and "no credentials or allow-list" in got.json()["error"]
+    assert counted(env.gateway, "forbidden") == 1
+    assert counted(env.gateway, "accepted") == 0
+    # Opened on purpose by an allow-list of every address.
+    opened = await simotel(
+        backend={
+            "webhook_username": "",
+            "webhook_password": None,
+            "webhook_allow_ips": ["0.0.0.0/0"],
+        },
+        data_dir=env.gateway.settings.cdr.data_dir.parent / "opened",
+    )
+    async with httpx.AsyncClient() as client:
+        ok = await client.post(opened.hook_url, json={"event_name": "Ping"})
+    assert ok.status_code == 200

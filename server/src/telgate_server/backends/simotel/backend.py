@@ -172,6 +172,9 @@ class SimotelBackend:
                 continue
             for cdr in cdrs:
                 self._cdr_sink(cdr)
+                # A call whose Cdr webhook was lost has ended all the same.
+                if not cdr.source_id.startswith("queue:"):
+                    self.live.end_call(cdr.source_id)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -279,6 +282,12 @@ class SimotelBackend:
         """Simotel's two-way call: ``endpoint`` first, then the destination."""
         key = (params.request_scope, params.request_id)
         now = time.monotonic()
+        # Expired request ids leave (oldest first: they all live as long).
+        while self._by_request:
+            first = next(iter(self._by_request))
+            if self._by_request[first][0] > now:
+                break
+            del self._by_request[first]
         if params.request_id:
             seen = self._by_request.get(key)
             if seen is not None and seen[0] > now:

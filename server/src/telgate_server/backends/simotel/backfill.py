@@ -20,6 +20,7 @@ the next walk from the same cursor; it does not fail the CDR backfill."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 from zoneinfo import ZoneInfo
@@ -62,6 +63,8 @@ class SimotelBackfill:
         # Pages read, by path.
         self.pages: dict[str, int] = {}
         self.queue_rows_unkeyed = 0
+        # The link-up backfill and the periodic reconciliation share the cursors.
+        self._lock = asyncio.Lock()
 
     @property
     def last_id(self) -> str:
@@ -80,6 +83,10 @@ class SimotelBackfill:
         """The CDRs (and queue records) after the cursors that ended at or
         after ``since`` (less an overlap; None: a day back), in the order they
         ended."""
+        async with self._lock:
+            return await self._fetch(since, now)
+
+    async def _fetch(self, since: float | None, now: float) -> list[Cdr]:
         since = (now - FIRST_LOOKBACK) if since is None else since - OVERLAP
         out = await self._walk(ORDERED_PATH, since, queue=False)
         if self.queues:

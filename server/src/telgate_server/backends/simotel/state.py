@@ -24,8 +24,6 @@ class LiveCalls:
 
     def __init__(self) -> None:
         self.channels: dict[str, ChannelInfo] = {}
-        # originated_call_id -> the call's unique id, once a webhook links them.
-        self.originated: dict[str, str] = {}
         # Each extension's state in its last NewState (queue members' status).
         self.extensions: dict[str, str] = {}
 
@@ -103,8 +101,6 @@ class LiveCalls:
                     desc=name,
                     trunk=trunk,
                 )
-            if orig := f.get("originated_call_id", ""):
-                self.originated[orig] = uid
         elif name == "Transfer" and uid:
             # `transferer` hands `transferred_from` (the party it talked to)
             # over to `transferred_to`: that party's channel now faces the
@@ -120,5 +116,9 @@ class LiveCalls:
                 elif by and channel.caller_num == by:
                     channel.variables["transferred_to"] = target
         elif name == "Cdr" and uid:
-            for key in [k for k, c in self.channels.items() if c.linked_id == uid]:
-                del self.channels[key]
+            self.end_call(uid)
+
+    def end_call(self, uid: str) -> None:
+        """Ends every channel of the call ``uid`` (its CDR was written)."""
+        for key in [k for k, c in self.channels.items() if c.linked_id == uid]:
+            del self.channels[key]

@@ -87,6 +87,16 @@ class WebhookReceiver:
         self._username = username
         self._password = password
         self._allow = networks(allow_ips or [])
+        # Neither Basic auth nor an allow-list: anyone could post calls and
+        # CDRs, so every webhook is refused until one is configured (an
+        # allow-list of 0.0.0.0/0 opens it on purpose).
+        self.closed = not username and not self._allow
+        if self.closed:
+            log.warning(
+                "backend %s: its webhooks are refused: set webhook_username and "
+                "webhook_password, or webhook_allow_ips",
+                backend,
+            )
         # Told of every request's outcome (metrics).
         self.on_outcome: Callable[[Outcome], None] = lambda outcome: None
         self.counts: dict[Outcome, int] = {}
@@ -154,6 +164,18 @@ class WebhookReceiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         """One webhook: refused (401/403/400) or handed over and answered 200 at once."""
+        if self.closed:
+            self._count("forbidden")
+            log.warning(
+                "backend %s: webhook from %s refused: no webhook credentials or allow-list "
+                "configured",
+                self.backend,
+                request.remote,
+            )
+            return web.json_response(
+                {"ok": 0, "error": "the receiver has no credentials or allow-list configured"},
+                status=403,
+            )
         if not self._allowed(request):
             self._count("forbidden")
             log.warning(

@@ -154,6 +154,8 @@ class FakeSimotel:
         # Whether `setting/ping/act` fires a Ping webhook (the "Ping" event ticked).
         self.ping_event = False
         self.denied_paths: set[str] = set()
+        # Whether paginated answers carry `total` (False: as a PBX that leaves it out).
+        self.page_total = True
         self.queues: dict[str, dict[str, Any]] = {
             "900": {
                 "_id": "65f0a1b2c3d4e5f601234599",
@@ -344,13 +346,15 @@ class FakeSimotel:
         cuid = str((body.get("conditions") or {}).get("cuid", ""))
         if cuid:
             rows = [r for r in rows if r["cuid"] == cuid]
+        pagination: dict[str, Any] = {
+            "start": start,
+            "count": count,
+            "sorting": pag.get("sorting") or {"starttime": -1},
+        }
+        if self.page_total:
+            pagination["total"] = len(rows)
         out = {
-            "pagination": {
-                "start": start,
-                "count": count,
-                "sorting": pag.get("sorting") or {"starttime": -1},
-                "total": len(rows),
-            },
+            "pagination": pagination,
             "target": "cdr",
             "useGroupBy": False,
             "data": rows[start : start + count],
