@@ -149,7 +149,7 @@ webhook_username = "{HOOK_USER}"
         assert fake.webhook_failures > 0  # some arrived while it was dead
         async with grpc.aio.insecure_channel(grpc_address) as channel:
             stub = cdrs_pb2_grpc.CdrServiceStub(channel)
-            for _ in range(200):
+            for _ in range(600):
                 listed = await stub.ListCdrs(cdrs_pb2.ListCdrsRequest(page_size=1000))
                 if len(listed.cdrs) >= total + total // 3:
                     break

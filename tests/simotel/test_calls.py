@@ -28,8 +28,8 @@ from telgate_server.fakes.simotel.server import CallPlan, Encoding, Style
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 200) -> None:
-    """Polls ``check`` (bounded) until it holds."""
+async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 600) -> None:
+    """Polls ``check`` (bounded: 30 s and more, for a loaded CI machine) until it holds."""
     for _ in range(tries):
         if await check():
             return
@@ -39,7 +39,7 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 20
 
 async def live(stream: Any) -> None:
     """Waits for a Subscribe stream's first message: the subscription is live."""
-    first = await asyncio.wait_for(anext(aiter(stream)), 10)
+    first = await asyncio.wait_for(anext(aiter(stream)), 30)
     assert not first.events
 
 
@@ -120,7 +120,7 @@ async def test_originate_never_answered_is_ended_by_the_gateway(simotel: Make) -
                 return message.events[0]
         raise AssertionError("the stream ended")
 
-    event = await asyncio.wait_for(first_event(), 10)
+    event = await asyncio.wait_for(first_event(), 30)
     stream.cancel()
     assert event.originate_result.outcome == calls_pb2.ORIGINATE_OUTCOME_NO_ANSWER
     by = {f.name: f.value for f in event.fields}["by"]
@@ -339,7 +339,7 @@ async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> 
             if len(got) >= 3:
                 return
 
-    await asyncio.wait_for(three(), 10)
+    await asyncio.wait_for(three(), 30)
     stream.cancel()
     kinds = [e.WhichOneof("payload") for e in got]
     assert kinds == ["channel_state_changed", "channel_state_changed", "originate_result"]
