@@ -129,6 +129,15 @@ async def test_originate_never_answered_is_ended_by_the_gateway(simotel: Make) -
     assert env.fake.cdrs == []
 
 
+async def test_originate_to_a_busy_party_ends_busy_from_its_cdr(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, busy={"204"}))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    result = await calls.Originate(originate("09120000008", timeout=30))
+    # From the Cdr's disposition, long before the ring timeout.
+    assert result.call.outcome == calls_pb2.ORIGINATE_OUTCOME_BUSY
+    assert [r["disposition"] for r in env.fake.cdrs] == ["BUSY"]
+
+
 async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
     # The call stays in each state until the test has seen it there.
     answer, hang_up = asyncio.Event(), asyncio.Event()
