@@ -99,7 +99,7 @@ class SimotelBackend:
             config.webhook_path or f"/simotel/{name}",
             self.on_webhook,
             username=config.webhook_username,
-            password=config.read_webhook_password,
+            password=config.read_webhook_password(),
             allow_ips=config.webhook_allow_ips,
         )
         # The optional parts this backend has.

@@ -177,6 +177,8 @@ class SimotelClient:
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             follow_redirects=False,
         )
+        # Built once: no secret file is read per request.
+        self._auth = self._auth_headers()
 
     def _auth_headers(self) -> dict[str, str]:
         c = self.config
@@ -196,7 +198,7 @@ class SimotelClient:
         url = join(self.base, path)
         try:
             response = await self._http.post(
-                url, content=json.dumps({} if body is None else body), headers=self._auth_headers()
+                url, content=json.dumps({} if body is None else body), headers=self._auth
             )
         except httpx.TimeoutException as exc:
             raise errors.DeadlineExceeded(

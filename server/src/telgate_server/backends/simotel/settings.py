@@ -9,12 +9,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from telgate_server.settings_strict import StrictModel
+from telgate_server.settings_strict import ConfigError, StrictModel
 
 
-def _read(value: SecretStr | None, path: Path | None) -> str:
+def _read(value: SecretStr | None, path: Path | None, field: str) -> str:
+    """The secret, from its file when one is named (read once, when the
+    backend is built: a rotated secret takes a restart, as for Sippy)."""
     if path is not None:
-        return path.read_text(encoding="utf-8").strip()
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"cannot read `{field}` {str(path)[:200]!r}: {why}") from None
     return value.get_secret_value() if value is not None else ""
 
 
@@ -112,10 +118,10 @@ class SimotelBackendConfig(StrictModel):
         return self
 
     def read_password(self) -> str:
-        return _read(self.password, self.password_file)
+        return _read(self.password, self.password_file, "password_file")
 
     def read_api_key(self) -> str:
-        return _read(self.api_key, self.api_key_file)
+        return _read(self.api_key, self.api_key_file, "api_key_file")
 
     def read_webhook_password(self) -> str:
-        return _read(self.webhook_password, self.webhook_password_file)
+        return _read(self.webhook_password, self.webhook_password_file, "webhook_password_file")

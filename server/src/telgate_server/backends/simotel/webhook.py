@@ -78,14 +78,14 @@ class WebhookReceiver:
         deliver: Callable[[str, dict[str, Any]], bool],
         *,
         username: str = "",
-        password: Callable[[], str] = lambda: "",
+        password: str = "",
         allow_ips: list[str] | None = None,
     ) -> None:
         self.backend = backend
         self.path = "/" + path.strip("/")
         self._deliver = deliver
         self._username = username
-        self._password = password
+        self._password = password.encode()
         self._allow = networks(allow_ips or [])
         # Neither Basic auth nor an allow-list: anyone could post calls and
         # CDRs, so every webhook is refused until one is configured (an
@@ -127,7 +127,7 @@ class WebhookReceiver:
         except (binascii.Error, UnicodeDecodeError):
             return False
         ok_user = hmac.compare_digest(user.encode(), self._username.encode())
-        ok_pass = hmac.compare_digest(password.encode(), self._password().encode())
+        ok_pass = hmac.compare_digest(password.encode(), self._password)
         return ok_user and ok_pass
 
     def _allowed(self, request: web.Request) -> bool:
