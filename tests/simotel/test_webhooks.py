@@ -160,11 +160,18 @@ async def test_refusals_are_answered_and_counted(simotel: Make) -> None:
         assert listy.status_code == 400
         nameless = await client.post(env.hook_url, json={"exten": "215"}, auth=AUTH)
         assert nameless.status_code == 400 and "no event name" in nameless.json()["error"]
+        deep = await client.post(
+            env.hook_url,
+            content=b'{"a":' * 100_000,
+            headers={"Content-Type": "application/json"},
+            auth=AUTH,
+        )
+        assert deep.status_code == 400 and "nested too deeply" in deep.json()["error"]
         wrong = await client.post(env.hook_url, json={"event_name": "Ping"}, auth=(HOOK_USER, "x"))
         assert wrong.status_code == 401
         none = await client.get(env.hook_url, params={"event_name": "Ping"})
         assert none.status_code == 401
-    assert counted(env.gateway, "bad_request") == 3
+    assert counted(env.gateway, "bad_request") == 4
     assert counted(env.gateway, "unauthorized") == 2
     assert counted(env.gateway, "accepted") == 0
 

@@ -50,10 +50,12 @@ def parse_json(raw: bytes) -> dict[str, Any]:
         raise BadWebhook("the body is not UTF-8") from None
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise BadWebhook("the JSON body is nested too deeply") from None
     except ValueError:
         try:
             value = json.loads(_LEADING_ZERO.sub(r'\1"\2"\3', text))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadWebhook(f"the body is not JSON (starts {text[:20]!r})") from None
     if not isinstance(value, dict):
         raise BadWebhook(f"the JSON body is a {type(value).__name__}, not an object")
