@@ -82,6 +82,12 @@ def test_a_success_0_with_no_better_class_is_a_failed_precondition() -> None:
         decode("pbx/queues/removeagent", 200, body)
 
 
+def test_an_answer_that_is_not_an_envelope_is_unavailable() -> None:
+    for text in ("<html>gateway error</html>", '{"a":' * 100_000, "[1, 2]"):
+        with pytest.raises(errors.Unavailable, match="not a JSON envelope"):
+            decode("setting/ping/act", 200, text)
+
+
 def test_paths_keep_the_base_urls_last_segment() -> None:
     assert join(api_base("http://pbx/api/v4", "v4"), "call/originate/act") == (
         "http://pbx/api/v4/call/originate/act"

@@ -60,7 +60,7 @@ def decode(path: str, status: int, text: str) -> Any:
     body: Any = None
     try:
         body = json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     msg = _message(body)
     meta = {"pbx_message": msg[:200], "path": path} if msg else {"path": path}
