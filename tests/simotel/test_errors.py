@@ -217,7 +217,8 @@ async def test_each_error_class_reaches_the_caller_as_its_grpc_code(simotel: Mak
 
 
 async def test_ip_and_account_refusals_are_permission_denied(simotel: Make) -> None:
-    env = await simotel()
+    # No periodic pings meanwhile: the refusals are for the Originate alone.
+    env = await simotel(backend={"ping_interval": 60})
     env.fake.ip_allowed = False
     err = await rpc_error(env.channel)
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
