@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import grpc
 import httpx
+import pytest
 from telgate.v1 import calls_pb2, calls_pb2_grpc, cdrs_pb2, cdrs_pb2_grpc
 from telgate_server.backends.simotel.backfill import QUEUE_ORDERED_PATH, SimotelBackfill
 from telgate_server.backends.simotel.client import SimotelClient
@@ -293,3 +294,32 @@ async def test_queue_records_are_backfilled_from_the_queue_report_once(simotel: 
         for n, q in [(1, "900"), (2, "900"), (2, "901"), (3, "900"), (4, "900")]
     )
     assert backend._backfill.queue_rows_unkeyed >= 1
+
+
+async def test_the_reconciliation_survives_an_unexpected_failure(
+    simotel: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = await simotel(backend={"reconcile_interval": 0.1})
+    backend: Any = env.gateway.registry.get("sim")
+    # After the link-up backfill: the walks from now on are the reconciliation's.
+    continuity = env.gateway.cdr_continuity[0]
+    await until(lambda: asyncio.sleep(0, continuity.backfills >= 1), "the link-up backfill")
+    fetch = backend._backfill.fetch
+    failures: list[int] = []
+
+    async def failing_once(since: float | None, now: float) -> list[Any]:
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("an unexpected row")
+        return list(await fetch(since, now))
+
+    monkeypatch.setattr(backend._backfill, "fetch", failing_once)
+    await until(lambda: asyncio.sleep(0, bool(failures)), "the walk failed once")
+    record(env.fake, 1, time.time())
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+
+    async def stored() -> bool:
+        listed = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())
+        return any(c.source_id == str(env.fake.cdrs[-1]["cuid"]) for c in listed.cdrs)
+
+    await until(stored, "a later walk stores the record")

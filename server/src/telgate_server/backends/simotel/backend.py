@@ -154,7 +154,11 @@ class SimotelBackend:
 
     async def _ping_loop(self) -> None:
         while True:
-            await self._ping()
+            try:
+                await self._ping()
+            except Exception:
+                # A bug must not stop the link being watched.
+                log.exception("backend %s: the ping failed unexpectedly", self.name)
             await asyncio.sleep(self.config.ping_interval)
 
     async def _reconcile_loop(self) -> None:
@@ -169,6 +173,10 @@ class SimotelBackend:
                 cdrs = await self._backfill.fetch(None, time.time())
             except errors.GatewayError as exc:
                 log.warning("%s: CDR report reconciliation failed: %s", self.name, exc)
+                continue
+            except Exception:
+                # A bug (an odd row, say) must not end the reconciliation for good.
+                log.exception("%s: CDR report reconciliation failed unexpectedly", self.name)
                 continue
             for cdr in cdrs:
                 self._cdr_sink(cdr)
