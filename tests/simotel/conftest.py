@@ -69,7 +69,8 @@ async def simotel(tmp_path: Path) -> AsyncIterator[Make]:
             "originate_margin": 0.3,
             "webhook_username": HOOK_USER,
             "webhook_password": HOOK_PASSWORD,
-            "request_timeout": 2.0,
+            # Generous: a ping timing out on a loaded machine would drop the link.
+            "request_timeout": 5.0,
         }
         config.update(backend or {})
         settings = load_settings(

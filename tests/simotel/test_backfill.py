@@ -8,11 +8,14 @@ import asyncio
 import signal
 import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
-from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
-from telgate_server.backends.simotel.backfill import SimotelBackfill
+import httpx
+import pytest
+from telgate.v1 import calls_pb2, calls_pb2_grpc, cdrs_pb2, cdrs_pb2_grpc
+from telgate_server.backends.simotel.backfill import QUEUE_ORDERED_PATH, SimotelBackfill
 from telgate_server.backends.simotel.client import SimotelClient
 from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.fakes.simotel.server import (
@@ -41,6 +44,21 @@ def record(fake: FakeSimotel, n: int, now: float) -> dict[str, object]:
     )
 
 
+def queue_record(
+    fake: FakeSimotel, n: int, now: float, *, queue: str = "900", with_cuid: bool = True
+) -> dict[str, object]:
+    return fake.add_queue_cdr(
+        src=f"0912{n:07d}",
+        agent="215",
+        queue=queue,
+        start=now - 30 + n * 0.01,
+        wait=3,
+        billsec=20,
+        uid=f"{int(now)}.{n}",
+        with_cuid=with_cuid,
+    )
+
+
 def client_for(fake: FakeSimotel) -> SimotelClient:
     config = SimotelBackendConfig(
         url=fake.url,
@@ -62,6 +80,13 @@ async def test_pages_are_walked_to_total_and_the_cursor_to_its_end() -> None:
         assert [r["cuid"] for r in rows] == [r["cuid"] for r in fake.cdrs]
         searches = [r for r in fake.requests if r[1] == "reports/quick/search"]
         assert len(searches) == 7  # ceil(45 / 7): the last page reaches `total`
+        # Without `total`, the walk goes on to the first empty page.
+        fake.page_total = False
+        rows = [r async for r in client.pages("reports/quick/search", {"alike": "true"}, count=7)]
+        assert [r["cuid"] for r in rows] == [r["cuid"] for r in fake.cdrs]
+        searches = [r for r in fake.requests if r[1] == "reports/quick/search"]
+        assert len(searches) == 7 + 8
+        fake.page_total = True
         backfill = SimotelBackfill("sim", client, ZONE)
         cdrs = await backfill.fetch(None, time.time())
         assert [c.source_id for c in cdrs] == [r["cuid"] for r in fake.cdrs]
@@ -117,18 +142,23 @@ webhook_username = "{HOOK_USER}"
                 gateway.signal(signal.SIGKILL)
                 await gateway.wait()
             await fake.send(record(fake, n, now))
+            if n % 3 == 0:
+                # Queued calls also leave a CdrQueue record (the queue report).
+                await fake.send(queue_record(fake, n, now))
             if n == 40:
                 await gateway.start(grpc_address, backend="sim")
         assert fake.webhook_failures > 0  # some arrived while it was dead
         async with grpc.aio.insecure_channel(grpc_address) as channel:
             stub = cdrs_pb2_grpc.CdrServiceStub(channel)
-            for _ in range(200):
+            for _ in range(600):
                 listed = await stub.ListCdrs(cdrs_pb2.ListCdrsRequest(page_size=1000))
-                if len(listed.cdrs) >= total:
+                if len(listed.cdrs) >= total + total // 3:
                     break
                 await asyncio.sleep(0.05)
             ids = [c.source_id for c in listed.cdrs]
-        assert sorted(ids) == sorted(f"{int(now)}.{n}" for n in range(total))
+        calls = [f"{int(now)}.{n}" for n in range(total)]
+        queued = [f"queue:{int(now)}.{n}:900" for n in range(0, total, 3)]
+        assert sorted(ids) == sorted(calls + queued)
         assert len(set(ids)) == len(ids)
     finally:
         await gateway.kill()
@@ -203,9 +233,16 @@ async def test_a_cdr_webhook_lost_while_the_link_stays_up_is_reconciled(simotel:
     stored_before = len((await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())).cdrs)
     changes: list[str] = []
     backend.on_status(lambda status: changes.append(status.state.value))
-    # A CDR Simotel wrote to its report but whose webhook never arrived.
-    record(env.fake, 1, time.time())
-    lost_id = str(env.fake.cdrs[-1]["cuid"])
+    # A call in progress whose Cdr webhook never arrives (only its report row).
+    now = time.time()
+    lost_id = f"{int(now)}.1"
+    async with httpx.AsyncClient(auth=(HOOK_USER, HOOK_PASSWORD)) as client:
+        body = {"event_name": "NewState", "exten": "204", "state": "InUse", "unique_id": lost_id}
+        assert (await client.post(env.hook_url, json=body)).status_code == 200
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    listed_channels = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+    assert [c.name for c in listed_channels.channels] == ["Simotel/204"]
+    record(env.fake, 1, now)
 
     async def stored() -> bool:
         listed = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())
@@ -216,3 +253,73 @@ async def test_a_cdr_webhook_lost_while_the_link_stays_up_is_reconciled(simotel:
     assert len(listed) == stored_before + 1
     # Found with the link up all along: no outage triggered it.
     assert "down" not in changes and "connecting" not in changes
+    # The call has ended all the same: its channel is gone.
+    listed_channels = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+    assert list(listed_channels.channels) == []
+
+
+async def test_queue_records_are_backfilled_from_the_queue_report_once(simotel: Make) -> None:
+    env = await simotel(backend={"reconcile_interval": 0.2})
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+    backend: Any = env.gateway.registry.get("sim")
+    now = time.time()
+    # Delivered by webhook and in the report: stored once.
+    await env.fake.send(queue_record(env.fake, 1, now))
+    # One call through two queues: a record for each.
+    await env.fake.send(queue_record(env.fake, 2, now, queue="900"))
+    await env.fake.send(queue_record(env.fake, 2, now, queue="901"))
+    # A row with no call id (as the docs' sample): its webhook only.
+    await env.fake.send(queue_record(env.fake, 3, now, with_cuid=False))
+    # Written to the report, its webhook lost: found by the walk.
+    queue_record(env.fake, 4, now)
+    lost = f"queue:{int(now)}.4:900"
+
+    async def listed() -> list[str]:
+        got = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest(page_size=100))
+        return [c.source_id for c in got.cdrs]
+
+    async def found() -> bool:
+        return lost in await listed()
+
+    await until(found, "the lost queue record is read from the queue report")
+    walks = backend._backfill.pages[QUEUE_ORDERED_PATH]
+    # One more whole walk after it: nothing is stored again.
+    await until(
+        lambda: asyncio.sleep(0, backend._backfill.pages[QUEUE_ORDERED_PATH] >= walks + 2),
+        "another walk of the queue report",
+    )
+    await env.gateway.cdr_ingest.flush()
+    assert sorted(await listed()) == sorted(
+        f"queue:{int(now)}.{n}:{q}"
+        for n, q in [(1, "900"), (2, "900"), (2, "901"), (3, "900"), (4, "900")]
+    )
+    assert backend._backfill.queue_rows_unkeyed >= 1
+
+
+async def test_the_reconciliation_survives_an_unexpected_failure(
+    simotel: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = await simotel(backend={"reconcile_interval": 0.1})
+    backend: Any = env.gateway.registry.get("sim")
+    # After the link-up backfill: the walks from now on are the reconciliation's.
+    continuity = env.gateway.cdr_continuity[0]
+    await until(lambda: asyncio.sleep(0, continuity.backfills >= 1), "the link-up backfill")
+    fetch = backend._backfill.fetch
+    failures: list[int] = []
+
+    async def failing_once(since: float | None, now: float) -> list[Any]:
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("an unexpected row")
+        return list(await fetch(since, now))
+
+    monkeypatch.setattr(backend._backfill, "fetch", failing_once)
+    await until(lambda: asyncio.sleep(0, bool(failures)), "the walk failed once")
+    record(env.fake, 1, time.time())
+    cdrs = cdrs_pb2_grpc.CdrServiceStub(env.channel)
+
+    async def stored() -> bool:
+        listed = await cdrs.ListCdrs(cdrs_pb2.ListCdrsRequest())
+        return any(c.source_id == str(env.fake.cdrs[-1]["cuid"]) for c in listed.cdrs)
+
+    await until(stored, "a later walk stores the record")

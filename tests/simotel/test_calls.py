@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import grpc
+import httpx
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from telgate.v1 import (
@@ -23,16 +25,22 @@ from telgate.v1 import (
 )
 from telgate_server.fakes.simotel.server import CallPlan, Encoding, Style
 
-from tests.simotel.conftest import Make
+from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 200) -> None:
-    """Polls ``check`` (bounded) until it holds."""
+async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 600) -> None:
+    """Polls ``check`` (bounded: 30 s and more, for a loaded CI machine) until it holds."""
     for _ in range(tries):
         if await check():
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"never: {what}")
+
+
+async def live(stream: Any) -> None:
+    """Waits for a Subscribe stream's first message: the subscription is live."""
+    first = await asyncio.wait_for(anext(aiter(stream)), 30)
+    assert not first.events
 
 
 def originate(callee: str, *, wait: bool = True, timeout: int = 0) -> calls_pb2.OriginateRequest:
@@ -72,8 +80,8 @@ async def test_originate_answered_ends_in_one_cdr(simotel: Make) -> None:
     call = answered.call
     assert call.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
     assert call.unique_id.startswith("orig.call.") and call.other_unique_id
-    sent = env.fake.requests[-1]
-    assert sent[1] == "call/originate/act"
+    (sent,) = [r for r in env.fake.requests if r[1] == "call/originate/act"]
+    assert sent[0] == "POST"
     # The round trip timed for the request latency metric (RequestTimings).
     timed = env.gateway.metrics.registry.get_sample_value(
         "telgate_backend_request_duration_seconds_count",
@@ -93,16 +101,47 @@ async def test_originate_answered_ends_in_one_cdr(simotel: Make) -> None:
 
 async def test_originate_never_answered_is_ended_by_the_gateway(simotel: Make) -> None:
     env = await simotel(plan=CallPlan(ring=0.05, never_answer={"204"}))
+    events = events_pb2_grpc.EventServiceStub(env.channel)
+    stream = events.Subscribe(
+        events_pb2.SubscribeRequest(
+            filter=events_pb2.EventFilter(backends=["sim"], types=["originate_result"])
+        )
+    )
+    await live(stream)
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
     result = await calls.Originate(originate("09120000002", timeout=1))
     assert result.call.outcome == calls_pb2.ORIGINATE_OUTCOME_NO_ANSWER
     assert result.call.HasField("result_time")
+    # The OriginateResult event says the gateway ended it, and why.
+
+    async def first_event() -> events_pb2.Event:
+        async for message in stream:
+            if message.events:
+                return message.events[0]
+        raise AssertionError("the stream ended")
+
+    event = await asyncio.wait_for(first_event(), 30)
+    stream.cancel()
+    assert event.originate_result.outcome == calls_pb2.ORIGINATE_OUTCOME_NO_ANSWER
+    by = {f.name: f.value for f in event.fields}["by"]
+    assert "ended by the gateway" in by and "never answers" in by
     # Simotel sent no Cdr: the fake stored none, and neither did the gateway.
     assert env.fake.cdrs == []
 
 
+async def test_originate_to_a_busy_party_ends_busy_from_its_cdr(simotel: Make) -> None:
+    env = await simotel(plan=CallPlan(ring=0.05, busy={"204"}))
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    result = await calls.Originate(originate("09120000008", timeout=30))
+    # From the Cdr's disposition, long before the ring timeout.
+    assert result.call.outcome == calls_pb2.ORIGINATE_OUTCOME_BUSY
+    assert [r["disposition"] for r in env.fake.cdrs] == ["BUSY"]
+
+
 async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
-    env = await simotel(plan=CallPlan(ring=0.3, talk=0.6))
+    # The call stays in each state until the test has seen it there.
+    answer, hang_up = asyncio.Event(), asyncio.Event()
+    env = await simotel(plan=CallPlan(answer=answer, hang_up=hang_up))
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
     await calls.Originate(originate("09120000003", wait=False))
     seen: list[set[str]] = []
@@ -116,7 +155,11 @@ async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
         return expected in seen[-1]
 
     await until(lambda: state("Simotel/204:CHANNEL_STATE_RINGING"), "204 rings")
+    answer.set()
     await until(lambda: state("Simotel/204:CHANNEL_STATE_UP"), "204 answered")
+    await until(
+        lambda: state("Simotel/Trunk-Main/09120000003:CHANNEL_STATE_UP"), "the trunk leg is up"
+    )
     listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
     names = {c.name for c in listed.channels}
     assert "Simotel/Trunk-Main/09120000003" in names
@@ -127,12 +170,58 @@ async def test_list_channels_follows_the_calls_webhooks(simotel: Make) -> None:
         )
     )
     assert got.channel.name == "Simotel/204"
+    hang_up.set()
 
     async def gone() -> bool:
         listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
         return not listed.channels
 
     await until(gone, "the call's channels are gone after Idle and Cdr")
+
+
+async def test_list_channels_follow_an_incoming_call_and_its_transfer(simotel: Make) -> None:
+    env = await simotel()
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    uid, caller, trunk = "1722590103.8812", "09120000011", "Simotel/Trunk-Main/09120000011"
+
+    async def hook(body: dict[str, str]) -> dict[str, tuple[int, str]]:
+        async with httpx.AsyncClient(auth=(HOOK_USER, HOOK_PASSWORD)) as client:
+            got = await client.post(env.hook_url, json={**body, "unique_id": uid})
+            assert got.status_code == 200
+        listed = await calls.ListChannels(calls_pb2.ListChannelsRequest(backend="sim"))
+        return {c.name: (c.state, c.connected_line.number) for c in listed.channels}
+
+    up, ringing = common_pb2.CHANNEL_STATE_UP, common_pb2.CHANNEL_STATE_RINGING
+    incoming = {"event_name": "IncomingCall", "number": caller, "entry_point": "Trunk-Main"}
+    assert await hook(incoming) == {trunk: (up, "")}
+    agent = {"event_name": "NewState", "participant": caller, "direction": "in"}
+    assert await hook({**agent, "exten": "215", "state": "Ringing"}) == {
+        trunk: (up, ""),
+        "Simotel/215": (ringing, caller),
+    }
+    assert await hook({**agent, "exten": "215", "state": "InUse"}) == {
+        trunk: (up, "215"),
+        "Simotel/215": (up, caller),
+    }
+    # 215 hands the caller over to 218 (the reference's sample body).
+    transfer = {
+        "event_name": "Transfer",
+        "transferer": "215",
+        "transferred_from": caller,
+        "transferred_to": "218",
+    }
+    assert await hook(transfer) == {trunk: (up, "218"), "Simotel/215": (up, caller)}
+    assert await hook({**agent, "exten": "215", "state": "Idle"}) == {trunk: (up, "218")}
+    assert await hook({**agent, "exten": "218", "state": "InUse"}) == {
+        trunk: (up, "218"),
+        "Simotel/218": (up, caller),
+    }
+    got = await calls.GetChannel(
+        calls_pb2.GetChannelRequest(backend="sim", channel=common_pb2.ChannelRef(name=trunk))
+    )
+    assert got.channel.variables["transferred_by"] == "215"
+    cdr = {"event_name": "Cdr", "src": caller, "dst": "218", "starttime": "2024-08-02 09:25:03"}
+    assert await hook(cdr) == {}
 
 
 async def test_a_cdr_webhook_twice_and_backfilled_is_streamed_once(simotel: Make) -> None:
@@ -221,13 +310,21 @@ async def test_originate_with_an_application_is_refused_before_simotel(simotel: 
 async def test_a_repeated_request_id_places_one_call(simotel: Make) -> None:
     env = await simotel(plan=CallPlan(ring=0.05, talk=0.05))
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    backend: Any = env.gateway.registry.get("sim")
     req = originate("09120000006", wait=False)
+    # Expired request ids are forgotten (memory stays bounded).
+    ttl, backend.request_id_ttl = backend.request_id_ttl, 0.0
+    for n in range(3):
+        req.request_id = f"crm-{n}"
+        await calls.Originate(req)
+    assert [k[1] for k in backend._by_request] == ["crm-2"]
+    backend.request_id_ttl = ttl
     req.request_id = "crm-42"
     first = await calls.Originate(req)
     again = await calls.Originate(req)
     assert first.call.unique_id == again.call.unique_id
     placed = [r for r in env.fake.requests if r[1] == "call/originate/act"]
-    assert len(placed) == 1
+    assert len(placed) == 3 + 1
 
 
 async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> None:
@@ -241,7 +338,7 @@ async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> 
         )
     )
     calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
-    await asyncio.sleep(0.1)
+    await live(stream)
     placed = await calls.Originate(originate("09120000007", wait=False))
     got: list[events_pb2.Event] = []
 
@@ -251,7 +348,7 @@ async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> 
             if len(got) >= 3:
                 return
 
-    await asyncio.wait_for(three(), 10)
+    await asyncio.wait_for(three(), 30)
     stream.cancel()
     kinds = [e.WhichOneof("payload") for e in got]
     assert kinds == ["channel_state_changed", "channel_state_changed", "originate_result"]

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from telgate_server.app import Gateway
+from telgate_server.backends.simotel.client import SimotelClient
+from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.config import load_settings
 from telgate_server.ops.logs import configured_secrets
 from telgate_server.settings_strict import ConfigError
@@ -66,3 +69,35 @@ def test_every_secret_is_redacted(tmp_path: Path) -> None:
         "key-secret-inline",
         "hook-secret-from-file",
     }
+
+
+def test_an_unreadable_secret_file_is_named_when_the_backend_is_built(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-secret"
+    settings = load_settings(
+        None,
+        backends={
+            "sim": {
+                **BASE,
+                "auth": "token",
+                "api_key": "k",
+                "webhook_username": "h",
+                "webhook_password_file": str(missing),
+            }
+        },
+    )
+    with pytest.raises(ConfigError) as caught:
+        Gateway(settings)
+    assert "webhook_password_file" in str(caught.value) and "no-such-secret" in str(caught.value)
+
+
+async def test_secret_files_are_read_once(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text("key-from-file\n")
+    config = load_settings(
+        None, backends={"sim": {**BASE, "auth": "token", "api_key_file": str(key)}}
+    ).backends["sim"]
+    assert isinstance(config, SimotelBackendConfig)
+    client = SimotelClient(config)
+    key.unlink()  # no request reads it again
+    assert client._auth == {"X-APIKEY": "key-from-file"}
+    await client.close()

@@ -82,6 +82,12 @@ def test_a_success_0_with_no_better_class_is_a_failed_precondition() -> None:
         decode("pbx/queues/removeagent", 200, body)
 
 
+def test_an_answer_that_is_not_an_envelope_is_unavailable() -> None:
+    for text in ("<html>gateway error</html>", '{"a":' * 100_000, "[1, 2]"):
+        with pytest.raises(errors.Unavailable, match="not a JSON envelope"):
+            decode("setting/ping/act", 200, text)
+
+
 def test_paths_keep_the_base_urls_last_segment() -> None:
     assert join(api_base("http://pbx/api/v4", "v4"), "call/originate/act") == (
         "http://pbx/api/v4/call/originate/act"
@@ -130,10 +136,24 @@ async def test_each_auth_mode_sends_its_headers_and_is_accepted(simotel: Make, a
     stub = backends_pb2_grpc.BackendServiceStub(env.channel)
     checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
     assert checked.ok, checked
-    _, path, headers = env.fake.requests[-1]
-    assert path == "setting/ping/act"
-    assert ("Authorization" in headers) == (auth != "token")
-    assert ("X-APIKEY" in headers) == (auth != "basic")
+    # Every request the gateway sent (pings, report walks) carried them.
+    assert {r[1] for r in env.fake.requests} >= {"setting/ping/act"}
+    for _, _, headers in env.fake.requests:
+        assert ("Authorization" in headers) == (auth != "token")
+        assert ("X-APIKEY" in headers) == (auth != "basic")
+    queues = queues_pb2_grpc.QueueServiceStub(env.channel)
+    listed = await queues.ListQueues(queues_pb2.ListQueuesRequest(backend="sim"))
+    assert [q.name for q in listed.queues] == ["900"]
+    # The same mode with a wrong secret: refused, the backend misconfigured.
+    wrong = await simotel(
+        existing=env.fake,
+        backend={"auth": auth, "api_key": "key-wrong", "password": "pw-wrong"},
+        data_dir=env.gateway.settings.cdr.data_dir.parent / "wrong",
+    )
+    stub = backends_pb2_grpc.BackendServiceStub(wrong.channel)
+    refused = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
+    assert not refused.ok and "BasicAuth or ApiKey is invalid" in refused.checks[0].detail
+    assert refused.backend.link_state == backends_pb2.LINK_STATE_AUTH_FAILED
 
 
 async def test_a_wrong_password_is_a_misconfigured_backend(simotel: Make) -> None:
@@ -161,8 +181,44 @@ async def rpc_error(env_channel: grpc.aio.Channel) -> grpc.aio.AioRpcError:
     return err.value
 
 
+# Each class of Simotel's answers: (documented status or a `success: 0`
+# message) -> the gRPC code an Originate caller gets, and words of its details.
+CLASSES: list[tuple[int | str, grpc.StatusCode, str]] = [
+    (400, grpc.StatusCode.INVALID_ARGUMENT, "Unable to parse content"),
+    (401, grpc.StatusCode.UNAVAILABLE, "BasicAuth or ApiKey is invalid"),
+    (403, grpc.StatusCode.PERMISSION_DENIED, "API account"),
+    (404, grpc.StatusCode.UNIMPLEMENTED, "'call/originate/act' (HTTP 404)"),
+    (405, grpc.StatusCode.INTERNAL, "Method not allowed"),
+    (415, grpc.StatusCode.INTERNAL, "Unsupported Media Type"),
+    (501, grpc.StatusCode.UNIMPLEMENTED, "'call/originate/act' (HTTP 501)"),
+    ("This number already exists", grpc.StatusCode.ALREADY_EXISTS, "already exists"),
+    ("Field 'callee':value is missing", grpc.StatusCode.INVALID_ARGUMENT, "is missing"),
+    ("Requested operation failed", grpc.StatusCode.FAILED_PRECONDITION, "operation failed"),
+]
+
+
+async def test_each_error_class_reaches_the_caller_as_its_grpc_code(simotel: Make) -> None:
+    env = await simotel(backend={"ping_interval": 60})
+    faults = env.fake.faults
+    # Only the Originate takes the faults, whatever else the gateway asks meanwhile.
+    faults.only = "call/originate/act"
+    for answer, code, words in CLASSES:
+        if isinstance(answer, int):
+            faults.documented.append(answer)
+        else:
+            faults.refusals.append(answer)
+        err = await rpc_error(env.channel)
+        assert (err.code(), words in (err.details() or "")) == (code, True), (answer, err)
+        assert not faults.documented and not faults.refusals
+    # No fault left: the same request now places its call.
+    calls = calls_pb2_grpc.CallControlServiceStub(env.channel)
+    placed = await calls.Originate(originate("09120000009", wait=False))
+    assert placed.call.unique_id.startswith("orig.call.")
+
+
 async def test_ip_and_account_refusals_are_permission_denied(simotel: Make) -> None:
-    env = await simotel()
+    # No periodic pings meanwhile: the refusals are for the Originate alone.
+    env = await simotel(backend={"ping_interval": 60})
     env.fake.ip_allowed = False
     err = await rpc_error(env.channel)
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -191,7 +247,7 @@ async def test_unknown_service_and_wrong_base_are_unimplemented(simotel: Make) -
 
 async def test_faults_map_to_unavailable_and_deadline_exceeded(simotel: Make) -> None:
     # Each fault is for the next Originate, whatever else the gateway asks meanwhile.
-    env = await simotel(backend={"request_timeout": 0.3, "ping_interval": 60})
+    env = await simotel(backend={"request_timeout": 1.0, "ping_interval": 60})
     backend = env.gateway.registry.get("sim")
     await until(lambda: asyncio.sleep(0, backend.status.state.value == "up"), "the first ping")
     env.fake.faults.only = "call/originate/act"
@@ -199,7 +255,7 @@ async def test_faults_map_to_unavailable_and_deadline_exceeded(simotel: Make) ->
     assert (await rpc_error(env.channel)).code() == grpc.StatusCode.UNAVAILABLE
     env.fake.faults.drops = 1
     assert (await rpc_error(env.channel)).code() == grpc.StatusCode.UNAVAILABLE
-    env.fake.faults.slow, env.fake.faults.slow_count = 1.0, 1
+    env.fake.faults.slow, env.fake.faults.slow_count = 2.5, 1
     assert (await rpc_error(env.channel)).code() == grpc.StatusCode.DEADLINE_EXCEEDED
     await env.fake.stop()
     err = await rpc_error(env.channel)
@@ -214,7 +270,7 @@ async def test_queue_agents_through_the_queue_service(simotel: Make) -> None:
     await queues.AddMember(
         queues_pb2.AddMemberRequest(backend="sim", queue="900", interface="SIP/215")
     )
-    assert env.fake.agents["900"] == {"215": False}
+    assert env.fake.agents["900"] == {"215": False, "216": False}
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await queues.AddMember(
             queues_pb2.AddMemberRequest(backend="sim", queue="900", interface="215")
@@ -224,11 +280,11 @@ async def test_queue_agents_through_the_queue_service(simotel: Make) -> None:
     await queues.PauseMember(
         queues_pb2.PauseMemberRequest(backend="sim", queue="900", interface="215", paused=True)
     )
-    assert env.fake.agents["900"] == {"215": True}
+    assert env.fake.agents["900"] == {"215": True, "216": False}
     await queues.PauseMember(
         queues_pb2.PauseMemberRequest(backend="sim", queue="900", interface="215", paused=False)
     )
-    assert env.fake.agents["900"] == {"215": False}
+    assert env.fake.agents["900"] == {"215": False, "216": False}
     await queues.RemoveMember(
         queues_pb2.RemoveMemberRequest(backend="sim", queue="900", interface="215")
     )

@@ -18,6 +18,7 @@ from telgate_server import errors
 from telgate_server.backends.simotel.backfill import SimotelBackfill
 from telgate_server.backends.simotel.cdrs import call_id, to_cdr
 from telgate_server.backends.simotel.client import AuthRefused, SimotelClient
+from telgate_server.backends.simotel.dedup import RecentDeliveries
 from telgate_server.backends.simotel.events import (
     normalise,
     originate_result,
@@ -91,19 +92,20 @@ class SimotelBackend:
         self._pinger: asyncio.Task[None] | None = None
         self._pending: dict[str, _Pending] = {}
         self._by_request: dict[tuple[str, str], tuple[float, OriginatedCall]] = {}
-        self._backfill = SimotelBackfill(name, self.client, self.zone)
+        self._backfill = SimotelBackfill(name, self.client, self.zone, queues=config.queue_backfill)
+        self._recent = RecentDeliveries(config.webhook_dedup_window)
         self.webhook = WebhookReceiver(
             name,
             config.webhook_path or f"/simotel/{name}",
             self.on_webhook,
             username=config.webhook_username,
-            password=config.read_webhook_password,
+            password=config.read_webhook_password(),
             allow_ips=config.webhook_allow_ips,
         )
         # The optional parts this backend has.
         self.calls = self
         self.channel_list = self
-        self.queues = SimotelQueues(self.client)
+        self.queues = SimotelQueues(self.client, self.live)
         self.cdr_source = self
         self.cdr_history = self
         self.event_source = self
@@ -152,7 +154,11 @@ class SimotelBackend:
 
     async def _ping_loop(self) -> None:
         while True:
-            await self._ping()
+            try:
+                await self._ping()
+            except Exception:
+                # A bug must not stop the link being watched.
+                log.exception("backend %s: the ping failed unexpectedly", self.name)
             await asyncio.sleep(self.config.ping_interval)
 
     async def _reconcile_loop(self) -> None:
@@ -168,8 +174,15 @@ class SimotelBackend:
             except errors.GatewayError as exc:
                 log.warning("%s: CDR report reconciliation failed: %s", self.name, exc)
                 continue
+            except Exception:
+                # A bug (an odd row, say) must not end the reconciliation for good.
+                log.exception("%s: CDR report reconciliation failed unexpectedly", self.name)
+                continue
             for cdr in cdrs:
                 self._cdr_sink(cdr)
+                # A call whose Cdr webhook was lost has ended all the same.
+                if not cdr.source_id.startswith("queue:"):
+                    self.live.end_call(cdr.source_id)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -216,9 +229,12 @@ class SimotelBackend:
             self.config.cdr_search_path, start, end, offset, limit, clip=False
         )
 
-    def on_webhook(self, name: str, values: dict[str, Any]) -> None:
-        """One accepted webhook: live state, event, CDR, originate outcome."""
+    def on_webhook(self, name: str, values: dict[str, Any]) -> bool:
+        """One accepted webhook: live state, event, CDR, originate outcome.
+        False (and nothing done) when it repeats a delivery already taken."""
         fields = normalise(name, values)
+        if self._recent.repeated(name, fields):
+            return False
         self.live.apply(name, fields)
         if self._event_sink is not None:
             channel = self.live.channels.get(
@@ -245,6 +261,7 @@ class SimotelBackend:
                 pending.call.other_unique_id = call_id(values)
                 # The second party is dialled once the first answered.
                 self._resolve(orig, OriginateOutcome.ANSWERED, name)
+        return True
 
     # -- calls -------------------------------------------------------------------
 
@@ -273,6 +290,12 @@ class SimotelBackend:
         """Simotel's two-way call: ``endpoint`` first, then the destination."""
         key = (params.request_scope, params.request_id)
         now = time.monotonic()
+        # Expired request ids leave (oldest first: they all live as long).
+        while self._by_request:
+            first = next(iter(self._by_request))
+            if self._by_request[first][0] > now:
+                break
+            del self._by_request[first]
         if params.request_id:
             seen = self._by_request.get(key)
             if seen is not None and seen[0] > now:

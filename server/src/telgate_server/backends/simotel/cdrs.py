@@ -4,8 +4,9 @@ the gateway's :class:`~telgate_server.cdr.model.Cdr`.
 A call's record is keyed by Simotel's own id for it, the Asterisk unique id
 (``unique_id`` in webhooks, ``cuid`` / ``uniqueid`` in reports): the same call
 seen by webhook and by the report backfill, or delivered twice, is stored once.
-A CdrQueue record is a second record of the call (its queue leg), keyed
-``queue:<unique id>``."""
+A CdrQueue record (webhook or queue report row) is another record of the
+call, its stay in one queue, keyed ``queue:<unique id>:<queue>`` (a call can
+pass through several queues)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,11 @@ def call_id(values: Mapping[str, Any]) -> str:
     return text(_first(values, "unique_id", "cuid", "uniqueid") or "")
 
 
+def queue_key(uid: str, values: Mapping[str, Any]) -> str:
+    """The id of a call's record in one queue (``queue`` in webhooks, ``qnum`` in reports)."""
+    return f"queue:{uid}:{text(_first(values, 'queue', 'qnum') or '')}"
+
+
 def to_cdr(
     backend: str, values: Mapping[str, Any], zone: ZoneInfo, *, queue: bool = False
 ) -> Cdr | None:
@@ -81,7 +87,7 @@ def to_cdr(
         answer = start + wait
     return Cdr(
         backend=backend,
-        source_id=f"queue:{uid}" if queue else uid,
+        source_id=queue_key(uid, values) if queue else uid,
         start_time=start,
         end_time=end,
         answer_time=answer,

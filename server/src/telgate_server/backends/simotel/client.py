@@ -60,7 +60,7 @@ def decode(path: str, status: int, text: str) -> Any:
     body: Any = None
     try:
         body = json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     msg = _message(body)
     meta = {"pbx_message": msg[:200], "path": path} if msg else {"path": path}
@@ -126,7 +126,8 @@ class Page:
     rows: list[dict[str, Any]]
     start: int
     count: int
-    total: int
+    # None when the answer gave none.
+    total: int | None
 
 
 def page_of(data: Any) -> Page:
@@ -138,17 +139,17 @@ def page_of(data: Any) -> Page:
     if not isinstance(rows, list):
         rows = []
 
-    def num(key: str, default: int) -> int:
+    def num(key: str) -> int | None:
         try:
-            return int(pag.get(key, default))
-        except (TypeError, ValueError):
-            return default
+            return int(pag[key])
+        except (KeyError, TypeError, ValueError):
+            return None
 
     return Page(
         [r for r in rows if isinstance(r, dict)],
-        num("start", 0),
-        num("count", 0),
-        num("total", len(rows)),
+        num("start") or 0,
+        num("count") or 0,
+        num("total"),
     )
 
 
@@ -176,6 +177,8 @@ class SimotelClient:
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             follow_redirects=False,
         )
+        # Built once: no secret file is read per request.
+        self._auth = self._auth_headers()
 
     def _auth_headers(self) -> dict[str, str]:
         c = self.config
@@ -195,7 +198,7 @@ class SimotelClient:
         url = join(self.base, path)
         try:
             response = await self._http.post(
-                url, content=json.dumps({} if body is None else body), headers=self._auth_headers()
+                url, content=json.dumps({} if body is None else body), headers=self._auth
             )
         except httpx.TimeoutException as exc:
             raise errors.DeadlineExceeded(
@@ -234,14 +237,15 @@ class SimotelClient:
         self, path: str, body: dict[str, Any], *, count: int, sorting: dict[str, int] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Every row of a paginated search, page after page, until ``total``
-        is reached (or a page comes back empty)."""
+        is reached or a page comes back empty (an answer without ``total``
+        is walked to its empty page)."""
         start = 0
         while True:
             page = await self.page(path, body, start, count, sorting)
             for row in page.rows:
                 yield row
             start += len(page.rows)
-            if not page.rows or start >= page.total:
+            if not page.rows or (page.total is not None and start >= page.total):
                 return
 
     async def ordered(self, path: str, last_id: str = "") -> tuple[str, list[dict[str, Any]]]:

@@ -9,12 +9,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from telgate_server.settings_strict import StrictModel
+from telgate_server.settings_strict import ConfigError, StrictModel
 
 
-def _read(value: SecretStr | None, path: Path | None) -> str:
+def _read(value: SecretStr | None, path: Path | None, field: str) -> str:
+    """The secret, from its file when one is named (read once, when the
+    backend is built: a rotated secret takes a restart, as for Sippy)."""
     if path is not None:
-        return path.read_text(encoding="utf-8").strip()
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"cannot read `{field}` {str(path)[:200]!r}: {why}") from None
     return value.get_secret_value() if value is not None else ""
 
 
@@ -47,6 +53,9 @@ class SimotelBackendConfig(StrictModel):
     # id seen, so a Cdr webhook lost while the link stayed up is still stored
     # (duplicates of delivered ones are refused by the store).
     reconcile_interval: float = Field(default=300.0, ge=0)
+    # Whether those walks also read the queue report (`reports/queue/ordered/id`,
+    # the CdrQueue records); off for an API account without that permission.
+    queue_backfill: bool = True
     # The PBX's zone: report and webhook times carry none.
     timezone: str = "Asia/Tehran"
     # Originate: the `context` (outgoing route) and `trunk_name` sent when the
@@ -69,6 +78,10 @@ class SimotelBackendConfig(StrictModel):
     webhook_password: SecretStr | None = None
     webhook_password_file: Path | None = None
     webhook_allow_ips: list[str] = Field(default_factory=list)
+    # A delivery identical to the last one of its subject (extension, call)
+    # within this many seconds is a repeat: answered, counted, not published
+    # again (0: off). See backends/simotel/dedup.py.
+    webhook_dedup_window: float = Field(default=60.0, ge=0)
 
     @field_validator("timezone")
     @classmethod
@@ -105,10 +118,10 @@ class SimotelBackendConfig(StrictModel):
         return self
 
     def read_password(self) -> str:
-        return _read(self.password, self.password_file)
+        return _read(self.password, self.password_file, "password_file")
 
     def read_api_key(self) -> str:
-        return _read(self.api_key, self.api_key_file)
+        return _read(self.api_key, self.api_key_file, "api_key_file")
 
     def read_webhook_password(self) -> str:
-        return _read(self.webhook_password, self.webhook_password_file)
+        return _read(self.webhook_password, self.webhook_password_file, "webhook_password_file")

@@ -1,6 +1,6 @@
 """Live channels built from Simotel's webhooks (it has no active-calls
 endpoint): NewState gives an extension's state in a call, IncomingCall /
-OutgoingCall the trunk leg, Transfer moves the peer; Idle, Unavailable and
+OutgoingCall the trunk leg, Transfer hands the party over; Idle, Unavailable and
 the call's Cdr end them."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ class LiveCalls:
 
     def __init__(self) -> None:
         self.channels: dict[str, ChannelInfo] = {}
-        # originated_call_id -> the call's unique id, once a webhook links them.
-        self.originated: dict[str, str] = {}
+        # Each extension's state in its last NewState (queue members' status).
+        self.extensions: dict[str, str] = {}
 
     def _put(
         self,
@@ -66,20 +66,29 @@ class LiveCalls:
             exten, state = f.get("exten", ""), f.get("state", "")
             if not exten:
                 return
+            if state:
+                self.extensions[exten] = state
             low = state.lower()
             if low in ENDED:
                 self._end(uid, exten)
             elif low in STATES and uid:
+                peer = f.get("participant", "")
                 self._put(
                     uid,
                     exten,
                     f"Simotel/{exten}",
                     STATES[low],
                     desc=state,
-                    peer=f.get("participant", ""),
+                    peer=peer,
                     direction=f.get("direction", ""),
                     queue=f.get("queue", ""),
                 )
+                # The other party's leg (a trunk's), once this one answered, faces it.
+                other = self.channels.get(f"{uid}-{peer}")
+                if other is not None and STATES[low] is ChannelState.UP:
+                    other.connected_num = exten
+        elif name == "ExtenRemoved":
+            self.extensions.pop(f.get("exten", ""), None)
         elif name in ("IncomingCall", "OutgoingCall") and uid:
             number = f.get("number", "")
             trunk = f.get("entry_point" if name == "IncomingCall" else "outgoing_point", "")
@@ -92,15 +101,24 @@ class LiveCalls:
                     desc=name,
                     trunk=trunk,
                 )
-            if orig := f.get("originated_call_id", ""):
-                self.originated[orig] = uid
         elif name == "Transfer" and uid:
-            target = f.get("transferred_to", "")
+            # `transferer` hands `transferred_from` (the party it talked to)
+            # over to `transferred_to`: that party's channel now faces the
+            # target; the transferer's own channel ends with its Idle.
+            moved, target = f.get("transferred_from", ""), f.get("transferred_to", "")
+            by = f.get("transferer", "")
             for channel in self.channels.values():
-                if channel.linked_id == uid and channel.connected_num == f.get(
-                    "transferred_from", ""
-                ):
+                if channel.linked_id != uid:
+                    continue
+                if moved and channel.caller_num == moved:
                     channel.connected_num = target
+                    channel.variables["transferred_by"] = by
+                elif by and channel.caller_num == by:
+                    channel.variables["transferred_to"] = target
         elif name == "Cdr" and uid:
-            for key in [k for k, c in self.channels.items() if c.linked_id == uid]:
-                del self.channels[key]
+            self.end_call(uid)
+
+    def end_call(self, uid: str) -> None:
+        """Ends every channel of the call ``uid`` (its CDR was written)."""
+        for key in [k for k, c in self.channels.items() if c.linked_id == uid]:
+            del self.channels[key]

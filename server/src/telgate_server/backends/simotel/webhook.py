@@ -4,7 +4,9 @@ the gateway's webhook server mounts it at the backend's path).
 Both delivery styles (G: one URL, the name in ``event_name``; Rest: the name
 as the last path segment, any case), JSON, form and query payloads on GET and
 POST, Basic auth and an optional IP allow-list. A request is answered at
-once: the event is handed over synchronously and never waits on the PBX."""
+once: the event is handed over synchronously and never waits on the PBX.
+Outcomes counted: accepted, duplicate (a repeated delivery, see dedup.py),
+bad_request, unauthorized, forbidden."""
 
 from __future__ import annotations
 
@@ -48,10 +50,12 @@ def parse_json(raw: bytes) -> dict[str, Any]:
         raise BadWebhook("the body is not UTF-8") from None
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise BadWebhook("the JSON body is nested too deeply") from None
     except ValueError:
         try:
             value = json.loads(_LEADING_ZERO.sub(r'\1"\2"\3', text))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadWebhook(f"the body is not JSON (starts {text[:20]!r})") from None
     if not isinstance(value, dict):
         raise BadWebhook(f"the JSON body is a {type(value).__name__}, not an object")
@@ -73,26 +77,39 @@ class WebhookReceiver:
         self,
         backend: str,
         path: str,
-        deliver: Callable[[str, dict[str, Any]], None],
+        deliver: Callable[[str, dict[str, Any]], bool],
         *,
         username: str = "",
-        password: Callable[[], str] = lambda: "",
+        password: str = "",
         allow_ips: list[str] | None = None,
     ) -> None:
         self.backend = backend
         self.path = "/" + path.strip("/")
         self._deliver = deliver
         self._username = username
-        self._password = password
+        self._password = password.encode()
         self._allow = networks(allow_ips or [])
+        # Neither Basic auth nor an allow-list: anyone could post calls and
+        # CDRs, so every webhook is refused until one is configured (an
+        # allow-list of 0.0.0.0/0 opens it on purpose).
+        self.closed = not username and not self._allow
+        if self.closed:
+            log.warning(
+                "backend %s: its webhooks are refused: set webhook_username and "
+                "webhook_password, or webhook_allow_ips",
+                backend,
+            )
         # Told of every request's outcome (metrics).
         self.on_outcome: Callable[[Outcome], None] = lambda outcome: None
         self.counts: dict[Outcome, int] = {}
 
     def routes(self) -> list[web.RouteDef]:
-        """The aiohttp routes: the path itself (G) and the path plus an event name (Rest)."""
+        """The aiohttp routes: the path itself (G; with or without a final
+        slash, as the docs' `<url>/?event_name=…`) and the path plus an event
+        name (Rest)."""
         return [
             web.route("*", self.path, self.handle),
+            web.route("*", self.path + "/", self.handle),
             web.route("*", self.path + "/{event}", self.handle),
         ]
 
@@ -112,7 +129,7 @@ class WebhookReceiver:
         except (binascii.Error, UnicodeDecodeError):
             return False
         ok_user = hmac.compare_digest(user.encode(), self._username.encode())
-        ok_pass = hmac.compare_digest(password.encode(), self._password().encode())
+        ok_pass = hmac.compare_digest(password.encode(), self._password)
         return ok_user and ok_pass
 
     def _allowed(self, request: web.Request) -> bool:
@@ -149,6 +166,18 @@ class WebhookReceiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         """One webhook: refused (401/403/400) or handed over and answered 200 at once."""
+        if self.closed:
+            self._count("forbidden")
+            log.warning(
+                "backend %s: webhook from %s refused: no webhook credentials or allow-list "
+                "configured",
+                self.backend,
+                request.remote,
+            )
+            return web.json_response(
+                {"ok": 0, "error": "the receiver has no credentials or allow-list configured"},
+                status=403,
+            )
         if not self._allowed(request):
             self._count("forbidden")
             log.warning(
@@ -182,6 +211,7 @@ class WebhookReceiver:
                 "backend %s: webhook from %s refused: %s", self.backend, request.remote, exc
             )
             return web.json_response({"ok": 0, "error": str(exc)}, status=400)
-        self._deliver(name, values)
-        self._count("accepted")
+        # A repeated delivery is answered as a new one (so the PBX stops
+        # resending it) but counted apart and not published again.
+        self._count("accepted" if self._deliver(name, values) else "duplicate")
         return web.json_response({"ok": 1})

@@ -71,6 +71,11 @@ class CallPlan:
     talk: float = 0.1
     never_answer: set[str] = field(default_factory=set)
     busy: set[str] = field(default_factory=set)
+    # When set, the first party answers once the event is set (instead of
+    # after `ring`), and the call ends once `hang_up` is set (instead of after
+    # `talk`): a test holds a call in a state for as long as it looks at it.
+    answer: asyncio.Event | None = None
+    hang_up: asyncio.Event | None = None
 
 
 @dataclass
@@ -86,12 +91,37 @@ class Faults:
     slow: float = 0.0
     slow_count: int = 0
     drops: int = 0
+    # The next requests answered with the documented error of each status
+    # (400, 401, 403, 404, 405, 415 or 501: DOCUMENTED), one request each.
+    documented: list[int] = field(default_factory=list)
+    # The next requests answered HTTP 200 with `success: 0` and each message.
+    refusals: list[str] = field(default_factory=list)
 
 
 def envelope(
     success: int, message: str | None, data: Any = None, status: int = 200
 ) -> web.Response:
     return web.json_response({"success": success, "message": message, "data": data}, status=status)
+
+
+# The answers of the docs' error table, by HTTP status (§1.4).
+DOCUMENTED = {
+    400: PARSE,
+    401: INVALID,
+    403: "Access denied",
+    405: METHOD,
+    415: MEDIA,
+    501: NO_SERVICE,
+}
+
+
+def documented(status: int, service: str) -> web.Response:
+    """The documented answer of ``status`` to a request for ``service``."""
+    if status == 404:
+        return web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
+    if status == 403:
+        return envelope(0, f'"{service}";Access denied', status=403)
+    return envelope(0, DOCUMENTED[status], status=status)
 
 
 # The fake's credentials unless given: made per process, never literals, so a
@@ -124,6 +154,8 @@ class FakeSimotel:
         # Whether `setting/ping/act` fires a Ping webhook (the "Ping" event ticked).
         self.ping_event = False
         self.denied_paths: set[str] = set()
+        # Whether paginated answers carry `total` (False: as a PBX that leaves it out).
+        self.page_total = True
         self.queues: dict[str, dict[str, Any]] = {
             "900": {
                 "_id": "65f0a1b2c3d4e5f601234599",
@@ -133,8 +165,14 @@ class FakeSimotel:
                 "maxlen": "0",
             }
         }
-        self.agents: dict[str, dict[str, bool]] = {"900": {}}
+        # Queue -> agent -> paused. 216 is a member added on the PBX itself.
+        self.agents: dict[str, dict[str, bool]] = {"900": {"216": False}}
+        # Extensions (number -> name); `pbx/users/search` lists each one's
+        # queues as their numbers (the docs' sample shows only `queues: []`).
+        self.users: dict[str, str] = {"215": "Sara Ahmadi", "216": "Reza Karimi"}
         self.cdrs: list[dict[str, Any]] = []
+        # The queue report (`reports/queue/ordered/id`), ordered by `_id`.
+        self.queue_records: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.webhooks_sent = 0
         self.webhook_failures = 0
@@ -203,11 +241,7 @@ class FakeSimotel:
     async def _entry(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         if not path.startswith(PREFIX):
-            return web.Response(
-                status=404,
-                text=NOT_FOUND_PAGE,
-                content_type="text/html",
-            )
+            return documented(404, path)
         service = path[len(PREFIX) :].strip("/")
         faults = self.faults if self.faults.only in ("", service) else Faults()
         if faults.drops > 0:
@@ -221,6 +255,10 @@ class FakeSimotel:
         if faults.errors_500 > 0:
             faults.errors_500 -= 1
             return web.Response(status=500, text="Internal Server Error")
+        if faults.documented:
+            return documented(faults.documented.pop(0), service)
+        if faults.refusals:
+            return envelope(0, faults.refusals.pop(0))
         if request.method != "POST" and not (
             service == "setting/ping/act" and request.method == "PUT"
         ):
@@ -245,7 +283,7 @@ class FakeSimotel:
         if handler is None:
             return envelope(0, NO_SERVICE, status=501)
         if "/" + service in self.denied_paths:
-            return envelope(0, f'"{service}";Access denied', status=403)
+            return documented(403, service)
         self.requests.append((request.method, service, dict(request.headers)))
         return await handler(self, body)
 
@@ -265,6 +303,21 @@ class FakeSimotel:
     async def _queue_search(self, body: dict[str, Any]) -> web.Response:
         number = str((body.get("conditions") or {}).get("number", ""))
         rows = [q for q in self.queues.values() if not number or q["number"] == number]
+        return envelope(1, "", rows)
+
+    async def _user_search(self, body: dict[str, Any]) -> web.Response:
+        number = str((body.get("conditions") or {}).get("number", ""))
+        rows = [
+            {
+                "_id": f"66ac9f1e2b7d4c0a1f3e{int(n):04d}",
+                "name": name,
+                "number": n,
+                "secret": "******",
+                "queues": sorted(q for q, agents in self.agents.items() if n in agents),
+            }
+            for n, name in sorted(self.users.items())
+            if not number or n == number
+        ]
         return envelope(1, "", rows)
 
     async def _agent_op(self, body: dict[str, Any], op: str) -> web.Response:
@@ -293,13 +346,15 @@ class FakeSimotel:
         cuid = str((body.get("conditions") or {}).get("cuid", ""))
         if cuid:
             rows = [r for r in rows if r["cuid"] == cuid]
+        pagination: dict[str, Any] = {
+            "start": start,
+            "count": count,
+            "sorting": pag.get("sorting") or {"starttime": -1},
+        }
+        if self.page_total:
+            pagination["total"] = len(rows)
         out = {
-            "pagination": {
-                "start": start,
-                "count": count,
-                "sorting": pag.get("sorting") or {"starttime": -1},
-                "total": len(rows),
-            },
+            "pagination": pagination,
             "target": "cdr",
             "useGroupBy": False,
             "data": rows[start : start + count],
@@ -307,10 +362,10 @@ class FakeSimotel:
         return envelope(1, DONE, out)
 
     async def _cdr_ordered(self, body: dict[str, Any]) -> web.Response:
-        after = str(body.get("_id", ""))
-        rows = [r for r in self.cdrs if r["_id"] > after][:ORDERED_ROWS]
-        last = rows[-1]["_id"] if rows else after
-        return envelope(1, DONE, {"last_id": last, "data": rows})
+        return _ordered(self.cdrs, body)
+
+    async def _queue_ordered(self, body: dict[str, Any]) -> web.Response:
+        return _ordered(self.queue_records, body)
 
     # -- calls and webhooks ----------------------------------------------------
 
@@ -337,10 +392,8 @@ class FakeSimotel:
     ) -> dict[str, Any]:
         """Stores a CDR in the report (ordered by `_id`) and returns its webhook body."""
         end = start + wait + billsec
-        # As MongoDB's ObjectIds: the second it was written, then a counter.
-        oid = f"{int(time.time()):08x}{next(self._ids):016x}"
         row: dict[str, Any] = {
-            "_id": oid,
+            "_id": self._object_id(),
             "type": kind,
             "cuid": uid,
             "uniqueid": uid,
@@ -373,6 +426,59 @@ class FakeSimotel:
             "originated_call_id": originated_call_id,
         }
 
+    def _object_id(self) -> str:
+        # As MongoDB's ObjectIds: the second it was written, then a counter.
+        return f"{int(time.time()):08x}{next(self._ids):016x}"
+
+    def add_queue_cdr(
+        self,
+        *,
+        src: str,
+        agent: str,
+        queue: str,
+        start: float,
+        wait: float,
+        billsec: float,
+        uid: str,
+        disposition: str = "ANSWERED",
+        with_cuid: bool = True,
+    ) -> dict[str, Any]:
+        """Stores a queued call's record in the queue report and returns its
+        CdrQueue webhook body (``with_cuid`` False: a row as the docs' ordered
+        sample shows it, without the call id)."""
+        end = start + wait + billsec
+        row: dict[str, Any] = {
+            "_id": self._object_id(),
+            "src": src,
+            "dst": agent,
+            "qnum": queue,
+            "starttime": self._local(start)[:19],
+            "endtime": self._local(end)[:19],
+            "answeredtime": {"$date": {"$numberLong": str(int((start + wait) * 1000))}},
+            "disposition": disposition,
+            "duration": round(wait + billsec),
+            "billsec": round(billsec),
+            "wait": round(wait),
+            "queue_status": "CONTINUE",
+        }
+        if with_cuid:
+            row["cuid"] = uid
+        self.queue_records.append(row)
+        return {
+            "event_name": "CdrQueue",
+            "unique_id": uid,
+            "src": src,
+            "dst": agent,
+            "queue": queue,
+            "billsec": str(round(billsec)),
+            "wait": str(round(wait)),
+            "duration": str(round(wait + billsec)),
+            "disposition": disposition,
+            "queue_status": "CONTINUE",
+            "starttime": self._local(start),
+            "endtime": self._local(end),
+        }
+
     async def _call(self, orig: str, body: dict[str, Any]) -> None:
         caller, callee = str(body["caller"]), str(body["callee"])
         timeout = float(str(body.get("timeout") or 30))
@@ -394,7 +500,7 @@ class FakeSimotel:
             await asyncio.sleep(min(timeout, self.plan.ring * 2))
             await self.send({**ring, "state": "Idle"})
             return
-        await asyncio.sleep(self.plan.ring)
+        await _hold(self.plan.ring, self.plan.answer)
         if caller in self.plan.busy:
             await self.send({**ring, "state": "Idle"})
             await self.send(
@@ -420,7 +526,7 @@ class FakeSimotel:
                 "originated_call_id": orig,
             }
         )
-        await asyncio.sleep(self.plan.talk)
+        await _hold(self.plan.talk, self.plan.hang_up)
         await self.send({**ring, "state": "Idle"})
         await self.send(
             self.add_cdr(
@@ -474,6 +580,22 @@ class FakeSimotel:
             self.webhook_failures += 1
 
 
+def _ordered(rows: list[dict[str, Any]], body: dict[str, Any]) -> web.Response:
+    """One step of an `…/ordered/id` cursor: the rows after `_id`."""
+    after = str(body.get("_id", ""))
+    page = [r for r in rows if r["_id"] > after][:ORDERED_ROWS]
+    last = page[-1]["_id"] if page else after
+    return envelope(1, DONE, {"last_id": last, "data": page})
+
+
+async def _hold(seconds: float, gate: asyncio.Event | None) -> None:
+    """Waits ``seconds``, or for ``gate`` when there is one."""
+    if gate is None:
+        await asyncio.sleep(seconds)
+    else:
+        await gate.wait()
+
+
 async def _agent(op: str, fake: FakeSimotel, body: dict[str, Any]) -> web.Response:
     return await fake._agent_op(body, op)
 
@@ -483,6 +605,7 @@ HANDLERS: dict[str, Handler] = {
     "setting/ping/act": FakeSimotel._ping,
     "call/originate/act": FakeSimotel._originate,
     "pbx/queues/search": FakeSimotel._queue_search,
+    "pbx/users/search": FakeSimotel._user_search,
     "pbx/queues/addagent": lambda f, b: _agent("add", f, b),
     "pbx/queues/removeagent": lambda f, b: _agent("remove", f, b),
     "pbx/queues/pauseagent": lambda f, b: _agent("pause", f, b),
@@ -491,4 +614,5 @@ HANDLERS: dict[str, Handler] = {
     "reports/cdr/search": FakeSimotel._cdr_search,
     "reports/quick/search": FakeSimotel._cdr_search,
     "reports/cdr/ordered/id": FakeSimotel._cdr_ordered,
+    "reports/queue/ordered/id": FakeSimotel._queue_ordered,
 }
