@@ -1,8 +1,9 @@
 """A fake Sippy Softswitch: real HTTP/1.1 (asyncio streams, keep-alive),
-real Digest auth (RFC 2617: MD5, qop=auth, nonce counts checked, stale
-nonces), XML-RPC bodies as the reference and fixtures show, faults on
-demand, and a CDR table that keeps growing (some rows late: written with a
-setup time in the past, as a long call's CDR is).
+real Digest auth (RFC 2617 / 7616: MD5 by default, SHA-256 on request,
+qop=auth, nonce counts checked, stale nonces), XML-RPC bodies as the
+reference and fixtures show, faults and HTTP errors on demand, and a CDR
+table that keeps growing (some rows late: written with a setup time in the
+past, as a long call's CDR is).
 
 The CDR methods filter on ``setup_time`` within [start_date, end_date]
 (inclusive; what real Sippy filters on is not documented) and answer rows
@@ -35,8 +36,13 @@ MAX_BODY = 1024 * 1024
 _PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+# The Digest algorithms the fake can offer (which one real Sippy uses is not
+# documented: MD5 is what its public clients negotiate).
+_HASHES = {"MD5": "md5", "SHA-256": "sha256"}
+
+
+def _digest(algorithm: str, text: str) -> str:
+    return hashlib.new(_HASHES[algorithm], text.encode(), usedforsecurity=False).hexdigest()
 
 
 @dataclass(slots=True)
@@ -100,6 +106,10 @@ class FakeSippy:
     password: str = "PLACEHOLDER-API-PASSWORD"
     # Nonces older than this are answered `stale=true`.
     nonce_ttl: float = 300.0
+    # The challenge's algorithm ("MD5" or "SHA-256") and qop ("auth"; any
+    # other value is offered as is, to test a client that cannot do it).
+    algorithm: str = "MD5"
+    qop: str = "auth"
     # Added before each CDR page answer (to make a page slow on purpose).
     page_delay: float = 0.0
     clock: Callable[[], float] = time.time
@@ -116,6 +126,7 @@ class FakeSippy:
         self._opaque = secrets.token_hex(16)
         self._faults: list[tuple[str, int, str]] = []
         self._raw: list[bytes] = []
+        self._http_errors: list[int] = []
         self._server: asyncio.Server | None = None
         self._traffic: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
@@ -130,6 +141,11 @@ class FakeSippy:
     def fault_next(self, method: str, code: int, text: str) -> None:
         """The next call of ``method`` answers this fault (HTTP 200)."""
         self._faults.append((method, code, text))
+
+    def http_error_next(self, status: int) -> None:
+        """The next request (whatever its method) answers this HTTP status
+        with an empty body, as a proxy in front of a switch that is down does."""
+        self._http_errors.append(status)
 
     def raw_next(self, body: bytes) -> None:
         """The next authenticated call answers this body as is."""
@@ -246,7 +262,14 @@ class FakeSippy:
     async def _answer(
         writer: asyncio.StreamWriter, status: int, body: bytes, extra: dict[str, str] | None = None
     ) -> None:
-        reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed"}
+        reason = {
+            200: "OK",
+            401: "Unauthorized",
+            404: "Not Found",
+            405: "Method Not Allowed",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+        }
         head = [f"HTTP/1.1 {status} {reason.get(status, 'Error')}"]
         for name, value in (extra or {}).items():
             head.append(f"{name}: {value}")
@@ -260,7 +283,8 @@ class FakeSippy:
         self._nonces[nonce] = _Nonce(self.clock())
         self.challenges += 1
         value = (
-            f'Digest realm="{REALM}", qop="auth", algorithm=MD5, nonce="{nonce}", '
+            f'Digest realm="{REALM}", qop="{self.qop}", algorithm={self.algorithm}, '
+            f'nonce="{nonce}", '
             f'opaque="{self._opaque}"'
         )
         if stale:
@@ -285,12 +309,14 @@ class FakeSippy:
             or p.get("uri") != PATH
             or p.get("qop") != "auth"
             or p.get("opaque") != self._opaque
+            or p.get("algorithm", "MD5").upper() != self.algorithm
         ):
             return False
-        ha1 = _md5(f"{self.username}:{REALM}:{self.password}")
-        ha2 = _md5(f"{method}:{PATH}")
+        h = self.algorithm
+        ha1 = _digest(h, f"{self.username}:{REALM}:{self.password}")
+        ha2 = _digest(h, f"{method}:{PATH}")
         nc, cnonce = p.get("nc", ""), p.get("cnonce", "")
-        expected = _md5(f"{ha1}:{p['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+        expected = _digest(h, f"{ha1}:{p['nonce']}:{nc}:{cnonce}:auth:{ha2}")
         if not secrets.compare_digest(expected, p.get("response", "")):
             return False
         if nonce.stale or self.clock() - nonce.issued > self.nonce_ttl:
@@ -309,6 +335,8 @@ class FakeSippy:
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         self.requests += 1
+        if self._http_errors:
+            return self._http_errors.pop(0), {}, b""
         if target.split("?", maxsplit=1)[0] != PATH:
             return 404, {}, b""
         if method != "POST":
