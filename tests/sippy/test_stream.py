@@ -53,3 +53,29 @@ async def test_cdrs_paged_across_several_pages_reach_stream_cdrs_once(
     assert answered.cost == "0.0100" and answered.currency == "USD"
     assert answered.billable.seconds == 60 and answered.duration.seconds == 10
     assert answered.end_time.seconds - answered.start_time.seconds == 12
+
+
+async def test_without_a_currency_setting_each_accounts_base_currency_is_used(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    fake.currencies = {17: "USD", 18: "EUR"}
+    now = time.time()
+    fake.add_cdr(now - 100, account=17)
+    fake.add_cdr(now - 90, account=18)
+    fake.add_cdr(now - 80, account=17)
+    fake.add_cdr(now - 70, account=19)  # getAccountInfo answers a fault for it
+    gateway = await gateway_for(currency="")
+    poller = gateway.registry.get("sippy").poller
+    await until(lambda: poller.polls >= 3)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        stored = await read_all(channel)
+    assert [(c.account_code, c.currency) for c in stored] == [
+        ("17", "USD"),
+        ("18", "EUR"),
+        ("17", "USD"),
+        ("19", ""),
+    ]
+    assert all(c.cost == "0.0100" for c in stored)
+    # Asked once per account, however many polls re-read the rows.
+    asked = [p["i_account"] for name, p in fake.calls if name == "getAccountInfo"]
+    assert asked == [17, 18, 19]

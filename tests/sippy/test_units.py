@@ -119,3 +119,19 @@ def test_a_url_with_credentials_or_no_password_is_refused() -> None:
         )
     with pytest.raises(ValueError, match="needs `password`"):
         SippyBackendConfig.model_validate({"url": "https://sw/xmlapi/xmlapi", "username": "u"})
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("<int>403</int>", 403), ("<string>403</string>", 403), ("<string>E42</string>", 0)],
+)
+def test_a_fault_code_that_is_not_an_int_is_still_a_fault(code: str, expected: int) -> None:
+    body = (
+        "<?xml version='1.0'?><methodResponse><fault><value><struct>"
+        f"<member><name>faultCode</name><value>{code}</value></member>"
+        "<member><name>faultString</name><value><string>Access denied</string></value></member>"
+        "</struct></value></fault></methodResponse>"
+    ).encode()
+    with pytest.raises(xmlrpc.Fault) as caught:
+        xmlrpc.parse_response(body)
+    assert (caught.value.code, caught.value.text) == (expected, "Access denied")

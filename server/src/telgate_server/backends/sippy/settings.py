@@ -40,8 +40,9 @@ class SippyBackendConfig(StrictModel):
     # Only this account's / sub-customer's CDRs (unset: all of them).
     i_account: int | None = Field(default=None, ge=1)
     i_customer: int | None = Field(default=None, ge=1)
-    # The currency of `cost` (Sippy's CDR rows do not carry it: the account's
-    # base currency).
+    # The currency of `cost` (Sippy's CDR rows do not carry it). Unset: each
+    # account's `base_currency`, asked once per account with getAccountInfo
+    # (account CDRs only; customer CDRs then have no currency).
     currency: str = ""
     # The poller: every `poll_interval` s, the window [mark - overlap, now] is
     # read `page_size` rows at a time; `overlap` catches CDRs written late

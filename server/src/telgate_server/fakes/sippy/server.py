@@ -114,6 +114,8 @@ class FakeSippy:
     page_delay: float = 0.0
     clock: Callable[[], float] = time.time
     cdrs: list[FakeCdr] = field(default_factory=list)
+    # Each account's base currency (getAccountInfo); CDRs name their account.
+    currencies: dict[int, str] = field(default_factory=lambda: {17: "USD"})
     # Counters and what was asked (for tests).
     requests: int = 0
     challenges: int = 0
@@ -165,6 +167,7 @@ class FakeSippy:
         result: int | None = None,
         cli: str = "442071230001",
         cld: str = "4915100000001",
+        account: int = 17,
     ) -> FakeCdr:
         """Writes one CDR row (as the switch does when the call ends)."""
         i_cdr = next(self._ids)
@@ -178,6 +181,7 @@ class FakeSippy:
             cli,
             cld,
             result=(0 if answered else 486) if result is None else result,
+            i_account=account,
         )
         self.cdrs.append(cdr)
         return cdr
@@ -383,6 +387,21 @@ class FakeSippy:
                         "registration_status": None,
                     }
                 ][: int(p.get("limit", 1) or 1)],
+            }
+        if name == "getAccountInfo":
+            account = p.get("i_account")
+            if account not in self.currencies:
+                raise _FaultError(404, "Account not found")
+            # As the reference says: the balance comes with its sign inverted.
+            return {
+                "result": "OK",
+                "i_account": account,
+                "username": f"account-{account}",
+                "i_customer": 43,
+                "balance": -125.5,
+                "credit_limit": 0.0,
+                "base_currency": self.currencies[account],
+                "blocked": False,
             }
         if name == "getRegistrationStatus":
             raise _FaultError(403, "Account is not registered")
