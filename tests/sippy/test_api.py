@@ -75,6 +75,15 @@ async def test_a_wrong_password_says_credentials_rejected(
     assert "connection failed" not in answer.checks[0].detail
     assert "not-the-api-password" not in str(answer)
     assert fake.auth_failures >= 1 and not fake.calls
+    # Through the API too: UNAVAILABLE (the gateway's credentials, not the
+    # caller's), saying why.
+    async with channel_to(gateway) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await list_switch(channel, time.time() - 60, time.time())
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "credentials rejected" in (caught.value.details() or "")
+    assert "not-the-api-password" not in (caught.value.details() or "")
+    assert error_info(caught.value).metadata["cause"] == "credentials_rejected"
     refused = gateway.metrics.registry.get_sample_value(
         "telgate_backend_request_duration_seconds_count",
         {"backend": "sippy", "action": "listAccounts", "outcome": "unavailable"},
@@ -200,3 +209,18 @@ async def test_list_cdrs_from_the_switch_pages_by_offset(fake: FakeSippy, gatewa
     assert seen == [str(i) for i in range(1, 26)]
     offsets = [p["offset"] for name, p in fake.calls if name == "getAccountCDRs"]
     assert offsets == [0, 10, 20]
+
+
+async def test_an_answer_over_the_size_bound_is_refused(fake: FakeSippy, gateway_for: Any) -> None:
+    gateway: Gateway = await gateway_for(poll=False, poll_interval=60.0, max_response_bytes=4096)
+    await until(lambda: gateway.registry.get("sippy").status.state.value == "up")
+    huge = (
+        b"<?xml version='1.0'?><methodResponse><params><param><value><string>"
+        + b"x" * 10_000
+        + b"</string></value></param></params></methodResponse>"
+    )
+    fake.raw_next(huge)
+    answer = await check(gateway)
+    assert not answer.ok
+    assert "over the 4096-byte bound" in answer.checks[0].detail
+    assert (await check(gateway)).ok
