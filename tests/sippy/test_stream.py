@@ -79,3 +79,19 @@ async def test_without_a_currency_setting_each_accounts_base_currency_is_used(
     # Asked once per account, however many polls re-read the rows.
     asked = [p["i_account"] for name, p in fake.calls if name == "getAccountInfo"]
     assert asked == [17, 18, 19]
+
+
+async def test_a_zero_length_call_that_is_no_error_is_stored(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    # Unanswered with result 0: Sippy's default `type` (non_zero_and_errors)
+    # hides such a row; the poller asks for `all`.
+    hidden = fake.add_cdr(time.time() - 60, answered=False, result=0)
+    gateway = await gateway_for()
+    poller = gateway.registry.get("sippy").poller
+    await until(lambda: poller.polls >= 1)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        stored = await read_all(channel)
+    assert [c.source_id for c in stored] == [str(hidden.i_cdr)]
+    assert stored[0].disposition == cdrs_pb2.CDR_DISPOSITION_NO_ANSWER
+    assert stored[0].duration.seconds == 0 and not stored[0].HasField("answer_time")

@@ -55,6 +55,14 @@ class SippyBackendConfig(StrictModel):
     # Where the very first poll starts: this long before now.
     first_lookback: float = Field(default=3600.0, ge=0)
     backoff_max: float = Field(default=300.0, gt=0)
+    # Which time Sippy's date range filters on is not documented: if it is
+    # the setup time, a call longer than `overlap` is written after every
+    # window that could hold it. So every `sweep_interval` s (0: never) one
+    # long window, `sweep_window` s back to now, is read again whole; the
+    # store drops what it holds. Set `sweep_window` above the switch's
+    # longest call.
+    sweep_interval: float = Field(default=600.0, ge=0)
+    sweep_window: float = Field(default=4 * 3600.0, gt=0)
 
     @field_validator("url")
     @classmethod
