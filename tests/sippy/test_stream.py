@@ -3,6 +3,7 @@ switch, stores each CDR once and StreamCdrs carries them."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -95,3 +96,36 @@ async def test_a_zero_length_call_that_is_no_error_is_stored(
     assert [c.source_id for c in stored] == [str(hidden.i_cdr)]
     assert stored[0].disposition == cdrs_pb2.CDR_DISPOSITION_NO_ANSWER
     assert stored[0].duration.seconds == 0 and not stored[0].HasField("answer_time")
+
+
+async def test_cdrs_arriving_live_some_late_reach_a_follower_exactly_once(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    gateway = await gateway_for(page_size=20, sweep_interval=0.5, sweep_window=3600.0)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        follower = CdrReader(
+            cdrs_pb2_grpc.CdrServiceStub(channel).StreamCdrs(
+                cdrs_pb2.StreamCdrsRequest(after_cursor=0, follow=True)
+            )
+        )
+        # The fake's own traffic: calls of up to 2 minutes written when they
+        # end, a fifth of them a further minute late (past the 120 s overlap
+        # for the longest: the sweep's part).
+        traffic = asyncio.get_running_loop().create_task(
+            fake.traffic(rate=200.0, late_share=0.2, late_by=60.0)
+        )
+        try:
+            await until(lambda: len(fake.cdrs) >= 300)
+        finally:
+            traffic.cancel()
+        total = len(fake.cdrs)
+        await follower.until(total)
+        # A while more (polls and sweeps): nothing comes twice.
+        poller = gateway.registry.get("sippy").poller
+        sweeps = poller.sweeps
+        await until(lambda: poller.sweeps >= sweeps + 2)
+        await follower.close()
+    ids = [c.source_id for c in follower.cdrs]
+    assert sorted(ids, key=int) == [str(c.i_cdr) for c in fake.cdrs]
+    cursors = [c.cursor for c in follower.cdrs]
+    assert cursors == sorted(set(cursors))
