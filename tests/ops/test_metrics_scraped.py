@@ -85,6 +85,11 @@ async def test_a_sippy_switchs_traffic_over_http(fake: FakeSippy) -> None:
     assert value(samples, "telgate_backend_up", backend="sippy") == 1
     assert value(samples, "telgate_backend_link_changes_total", backend="sippy", state="down") == 1
     assert value(samples, "telgate_backend_reconnects_total", backend="sippy") == 1
+    # Each link up (the first, and after the fault) asks the poller to read
+    # from its mark: a backfill with no gap notice.
+    assert value(samples, "telgate_cdr_backfills_total", backend="sippy") == 2
+    assert value(samples, "telgate_cdr_gaps_total", backend="sippy") == 0
+    assert value(samples, "telgate_cdr_gap_notices_stored_total") == 0
     lag = samples[("telgate_cdr_poll_lag_seconds", frozenset({("backend", "sippy")}))]
     assert 0 <= lag < 30
     ok = {"backend": "sippy", "action": "getAccountCDRs", "outcome": "success"}
