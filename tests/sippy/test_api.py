@@ -121,6 +121,16 @@ async def test_a_fault_keeps_its_code_and_string(fake: FakeSippy, gateway_for: A
     info = error_info(caught.value)
     assert info.metadata["fault_code"] == "400"
     assert info.metadata["fault_string"] == "Invalid value for start_date"
+    # Fault 403 (Sippy's documented one) or an access text: PERMISSION_DENIED.
+    fault_texts = [(403, "Account is not registered"), (7, "Permission denied for CDRs")]
+    for code, text in fault_texts:
+        fake.fault_next("getAccountCDRs", code, text)
+        async with channel_to(gateway) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await list_switch(channel, time.time() - 60, time.time())
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert caught.value.details() == f"Sippy getAccountCDRs refused: fault {code}: {text}"
+        assert error_info(caught.value).metadata["fault_code"] == str(code)
 
 
 BOMB = (
