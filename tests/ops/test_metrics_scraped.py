@@ -48,7 +48,7 @@ async def test_a_sippy_switchs_traffic_over_http(fake: FakeSippy) -> None:
     now = time.time()
     # All inside the 120 s overlap: every window reads them all again.
     for i in range(120):
-        fake.add_cdr(now - 90 + i * 0.5)
+        fake.add_cdr(now - 90 + i * 0.5, talk=5.0)
     settings = load_settings(
         None,
         backends={"sippy": sippy_backend(fake, page_size=50, poll_interval=0.1, backoff_max=0.2)},
@@ -74,7 +74,9 @@ async def test_a_sippy_switchs_traffic_over_http(fake: FakeSippy) -> None:
         await poller.stop()
         polls = poller.polls
         await gateway.cdr_ingest.flush()
+        before_scrape = time.time()
         samples = await scrape(port)
+        after_scrape = time.time()
     finally:
         await gateway.stop(0)
 
@@ -90,6 +92,10 @@ async def test_a_sippy_switchs_traffic_over_http(fake: FakeSippy) -> None:
     assert value(samples, "telgate_cdr_backfills_total", backend="sippy") == 2
     assert value(samples, "telgate_cdr_gaps_total", backend="sippy") == 0
     assert value(samples, "telgate_cdr_gap_notices_stored_total") == 0
+    # Seconds since the newest CDR's end, as of the scrape.
+    newest = max(c.disconnect for c in fake.cdrs)
+    cdr_lag = samples[("telgate_cdr_lag_seconds", frozenset({("backend", "sippy")}))]
+    assert before_scrape - newest <= cdr_lag <= after_scrape - newest
     lag = samples[("telgate_cdr_poll_lag_seconds", frozenset({("backend", "sippy")}))]
     assert 0 <= lag < 30
     ok = {"backend": "sippy", "action": "getAccountCDRs", "outcome": "success"}

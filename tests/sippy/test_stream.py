@@ -37,6 +37,8 @@ async def test_cdrs_paged_across_several_pages_reach_stream_cdrs_once(
             (100, 50, "all"),
         ]
         assert all("start_date" in p and "end_date" in p for p in first)
+        # One window: every page asks for the same dates.
+        assert len({(p["start_date"], p["end_date"]) for p in first}) == 1
         # More polls run (overlapping windows): nothing comes twice.
         polls = len(fake.calls)
         await until(lambda: len(fake.calls) >= polls + 3)

@@ -227,6 +227,11 @@ class SippyBackend:
         """The poller's lag in seconds (the `cdr_poll_lag_seconds` metric)."""
         return None if self.poller is None else self.poller.lag
 
+    @property
+    def cdr_newest_end(self) -> float | None:
+        """The end of the newest CDR the poller stored (the `cdr_lag_seconds` metric)."""
+        return None if self.poller is None else self.poller.newest_end
+
     def _polled(self, result: PollResult | None, exc: Exception | None) -> None:
         if exc is not None:
             self._failed(exc)

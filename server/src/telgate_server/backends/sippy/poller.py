@@ -82,6 +82,9 @@ class SippyPoller:
         self.stored = 0
         self.last_error = ""
         self.last_result: PollResult | None = None
+        # The end of the newest CDR this poller stored (the CDR lag metric:
+        # its CDRs reach the store through the journal, not the continuity).
+        self.newest_end: float | None = None
 
     @property
     def lag(self) -> float | None:
@@ -158,6 +161,10 @@ class SippyPoller:
             last = count < limit
             value = done if last else keep
             stored = await self.journal.commit(cdrs, (self.mark_name, f"{value:.6f}"))
+            for cdr in stored:
+                ended = cdr.end_time if cdr.end_time is not None else cdr.start_time
+                if self.newest_end is None or ended > self.newest_end:
+                    self.newest_end = ended
             new += len(stored)
             self.rows += count
             self.stored += len(stored)
