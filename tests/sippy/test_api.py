@@ -156,7 +156,7 @@ async def test_a_hostile_xml_body_is_refused(
     fake: FakeSippy, gateway_for: Any, body: bytes, why: str
 ) -> None:
     gateway = await quiet_gateway(gateway_for)
-    fake.raw_next(body)
+    fake.raw_next(body, method="listAccounts")
     answer = await check(gateway)
     assert not answer.ok
     assert why in answer.checks[0].detail and "answer refused" in answer.checks[0].detail
@@ -229,7 +229,7 @@ async def test_an_answer_over_the_size_bound_is_refused(fake: FakeSippy, gateway
         + b"x" * 10_000
         + b"</string></value></param></params></methodResponse>"
     )
-    fake.raw_next(huge)
+    fake.raw_next(huge, method="listAccounts")
     answer = await check(gateway)
     assert not answer.ok
     assert "over the 4096-byte bound" in answer.checks[0].detail

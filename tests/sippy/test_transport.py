@@ -135,7 +135,7 @@ async def test_an_http_error_is_unavailable_and_the_next_call_is_answered(
     fake: FakeSippy, gateway_for: Any
 ) -> None:
     gateway = await quiet_gateway(gateway_for)
-    fake.http_error_next(503)
+    fake.http_error_next(503, method="getAccountCDRs")
     async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await list_switch(channel, time.time() - 60, time.time())

@@ -23,7 +23,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from telgate_server.backends.sippy import xmlrpc
 from telgate_server.backends.sippy.dates import format_date, parse_date
@@ -127,8 +127,9 @@ class FakeSippy:
         self._nonces: dict[str, _Nonce] = {}
         self._opaque = secrets.token_hex(16)
         self._faults: list[tuple[str, int, str]] = []
-        self._raw: list[bytes] = []
-        self._http_errors: list[int] = []
+        # (method or None for any, what to answer), in the order given.
+        self._raw: list[tuple[str | None, bytes]] = []
+        self._http_errors: list[tuple[str | None, int]] = []
         self._server: asyncio.Server | None = None
         self._traffic: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
@@ -144,14 +145,16 @@ class FakeSippy:
         """The next call of ``method`` answers this fault (HTTP 200)."""
         self._faults.append((method, code, text))
 
-    def http_error_next(self, status: int) -> None:
-        """The next request (whatever its method) answers this HTTP status
-        with an empty body, as a proxy in front of a switch that is down does."""
-        self._http_errors.append(status)
+    def http_error_next(self, status: int, method: str | None = None) -> None:
+        """The next request for ``method`` (None: any request) answers this
+        HTTP status with an empty body, as a proxy in front of a switch that
+        is down does. Name the method a test means: a gateway's background
+        calls (poller, probe) must not use up what the test set."""
+        self._http_errors.append((method, status))
 
-    def raw_next(self, body: bytes) -> None:
-        """The next authenticated call answers this body as is."""
-        self._raw.append(body)
+    def raw_next(self, body: bytes, method: str | None = None) -> None:
+        """The next authenticated call of ``method`` (None: any) answers this body as is."""
+        self._raw.append((method, body))
 
     def expire_nonces(self) -> None:
         """Every nonce handed out so far is now stale."""
@@ -339,8 +342,8 @@ class FakeSippy:
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         self.requests += 1
-        if self._http_errors:
-            return self._http_errors.pop(0), {}, b""
+        if (status := _take(self._http_errors, _method_of(body))) is not None:
+            return status, {}, b""
         if target.split("?", maxsplit=1)[0] != PATH:
             return 404, {}, b""
         if method != "POST":
@@ -352,8 +355,8 @@ class FakeSippy:
             if "authorization" in headers:
                 self.auth_failures += 1
             return 401, self._challenge(), b""
-        if self._raw:
-            return 200, {}, self._raw.pop(0)
+        if (raw := _take(self._raw, _method_of(body))) is not None:
+            return 200, {}, raw
         try:
             name, params = xmlrpc.parse_call(body)
         except xmlrpc.XmlRpcBodyError as exc:
@@ -442,6 +445,26 @@ class FakeSippy:
                 out.append(row)
             return {"result": "OK", "cdrs": out}
         return {"result": "OK", "cdrs": [c.row() for c in page]}
+
+
+T = TypeVar("T")
+
+
+def _method_of(body: bytes) -> str:
+    """The XML-RPC method a request body calls ("" when it is not a call)."""
+    try:
+        return xmlrpc.parse_call(body)[0]
+    except xmlrpc.XmlRpcBodyError:
+        return ""
+
+
+def _take(queue: list[tuple[str | None, T]], method: str) -> T | None:
+    """Removes and returns the first entry meant for ``method`` (or any)."""
+    for i, (wanted, value) in enumerate(queue):
+        if wanted is None or wanted == method:
+            del queue[i]
+            return value
+    return None
 
 
 class _FaultError(Exception):
