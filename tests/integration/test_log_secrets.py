@@ -1,6 +1,7 @@
 """The logs of a whole run hold no secret: `telgate serve` at DEBUG with
 tokens, an AMI secret, a backend whose AMI secret is wrong (its login fails),
-a CDR backfill whose database refuses the connection, a call, callers with
+a CDR backfill whose database refuses the connection, a Sippy switch
+(Digest auth; its password from a file) and one whose password is wrong, a call, callers with
 wrong, malformed and non-UTF-8 tokens; then SIGTERM. Every line is JSON (the
 process's stderr is not a terminal), each RPC has its line naming the caller
 by token name, and no configured secret, nor any token a caller sent, is in
@@ -16,6 +17,7 @@ from pathlib import Path
 import grpc
 import pytest
 from telgate.v1 import calls_pb2_grpc, events_pb2, events_pb2_grpc
+from telgate_server.fakes.sippy.server import FakeSippy
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.auth.test_odd_metadata import raw_call
@@ -36,6 +38,11 @@ async def test_a_full_runs_logs_hold_no_secret(
     control, reader = secret("ctl"), secret("rdr")
     bad_ami, mysql_password = secret("bad-ami"), secret("db")
     wrong, unknown_utf8 = secret("wrong"), secret("odd")
+    sippy_password, sippy_wrong = secret("sippy"), secret("sippy-wrong")
+    sippy_file = tmp_path / "sippy.password"
+    sippy_file.write_text(sippy_password + "\n", encoding="utf-8")
+    switch = FakeSippy(username="api-user", password=sippy_password)
+    await switch.start()
     reader_file = tmp_path / "reader.token"
     reader_file.write_text(reader + "\n", encoding="utf-8")
     bad_file = tmp_path / "bad.secret"
@@ -80,6 +87,20 @@ username = "{LAB_USER}"
 auth = "plain"
 secret_file = "{bad_file}"
 auth_retry = 0.2
+
+[backends.sw]
+kind = "sippy"
+url = "{switch.url}"
+username = "api-user"
+password_file = "{sippy_file}"
+poll_interval = 0.2
+
+[backends.swbad]
+kind = "sippy"
+url = "{switch.url}"
+username = "api-user"
+poll_interval = 0.2
+backoff_max = 0.5
 """,
         encoding="utf-8",
     )
@@ -88,6 +109,7 @@ auth_retry = 0.2
         "TELGATE_BACKENDS__PBX__CDR_BACKFILL__PASSWORD": mysql_password,
         "TELGATE_AUTH__TOKENS__OPS__SECRET": control,
         "TELGATE_CDR__DATA_DIR": str(cdr_data_dir),
+        "TELGATE_BACKENDS__SWBAD__PASSWORD": sippy_wrong,
     }
     served = ServeProcess(config, tmp_path / "telgate.log", env)
     try:
@@ -131,16 +153,32 @@ auth_retry = 0.2
             if "AMI link down" in served.log_text() and "refused" in served.log_text():
                 break
             await asyncio.sleep(0.02)
+        # Both switches were called: one polled, the other refused.
+        for _ in range(500):
+            if switch.pages_served and "credentials rejected" in served.log_text():
+                break
+            await asyncio.sleep(0.02)
         status, scraped = await http_get(metrics_port, "/metrics")
         assert status == 200
         served.signal(signal.SIGTERM)
         assert await served.wait() == 0
     finally:
         await served.kill()
+        await switch.stop()
 
     text = served.log_text()
     records = served.log_records()  # each line is one JSON object
-    for value in (LAB_SECRET, control, reader, bad_ami, mysql_password, wrong, unknown_utf8):
+    for value in (
+        LAB_SECRET,
+        control,
+        reader,
+        bad_ami,
+        mysql_password,
+        wrong,
+        unknown_utf8,
+        sippy_password,
+        sippy_wrong,
+    ):
         assert value not in text, f"a secret ({value[:4]}...) is in the logs"
         assert value not in scraped, f"a secret ({value[:4]}...) is in the metrics"
     # Each RPC has its line: method, status, duration, caller by token name.
@@ -159,4 +197,6 @@ auth_retry = 0.2
     # The paths this run meant to take were taken (so the grep above means something).
     assert any("bad" in r["message"] and "refused the login" in r["message"] for r in records)
     assert any("CDR backfill" in r["message"] and "failed" in r["message"] for r in records)
+    assert any("credentials rejected" in r["message"] for r in records)
+    assert switch.pages_served and switch.auth_failures
     assert any(r["message"].startswith("stopping: draining") for r in records)

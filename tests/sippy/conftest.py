@@ -49,6 +49,8 @@ def sippy_backend(fake: FakeSippy, **over: Any) -> dict[str, Any]:
         "first_lookback": 3600.0,
         "backoff_max": 0.5,
         "read_timeout": 5.0,
+        # No sweep unless a test asks (its window would be one more read).
+        "sweep_interval": 0.0,
     }
     backend.update(over)
     return backend

@@ -75,6 +75,15 @@ async def test_a_wrong_password_says_credentials_rejected(
     assert "connection failed" not in answer.checks[0].detail
     assert "not-the-api-password" not in str(answer)
     assert fake.auth_failures >= 1 and not fake.calls
+    # Through the API too: UNAVAILABLE (the gateway's credentials, not the
+    # caller's), saying why.
+    async with channel_to(gateway) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await list_switch(channel, time.time() - 60, time.time())
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "credentials rejected" in (caught.value.details() or "")
+    assert "not-the-api-password" not in (caught.value.details() or "")
+    assert error_info(caught.value).metadata["cause"] == "credentials_rejected"
     refused = gateway.metrics.registry.get_sample_value(
         "telgate_backend_request_duration_seconds_count",
         {"backend": "sippy", "action": "listAccounts", "outcome": "unavailable"},
@@ -112,6 +121,16 @@ async def test_a_fault_keeps_its_code_and_string(fake: FakeSippy, gateway_for: A
     info = error_info(caught.value)
     assert info.metadata["fault_code"] == "400"
     assert info.metadata["fault_string"] == "Invalid value for start_date"
+    # Fault 403 (Sippy's documented one) or an access text: PERMISSION_DENIED.
+    fault_texts = [(403, "Account is not registered"), (7, "Permission denied for CDRs")]
+    for code, text in fault_texts:
+        fake.fault_next("getAccountCDRs", code, text)
+        async with channel_to(gateway) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await list_switch(channel, time.time() - 60, time.time())
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert caught.value.details() == f"Sippy getAccountCDRs refused: fault {code}: {text}"
+        assert error_info(caught.value).metadata["fault_code"] == str(code)
 
 
 BOMB = (
@@ -137,7 +156,7 @@ async def test_a_hostile_xml_body_is_refused(
     fake: FakeSippy, gateway_for: Any, body: bytes, why: str
 ) -> None:
     gateway = await quiet_gateway(gateway_for)
-    fake.raw_next(body)
+    fake.raw_next(body, method="listAccounts")
     answer = await check(gateway)
     assert not answer.ok
     assert why in answer.checks[0].detail and "answer refused" in answer.checks[0].detail
@@ -200,3 +219,18 @@ async def test_list_cdrs_from_the_switch_pages_by_offset(fake: FakeSippy, gatewa
     assert seen == [str(i) for i in range(1, 26)]
     offsets = [p["offset"] for name, p in fake.calls if name == "getAccountCDRs"]
     assert offsets == [0, 10, 20]
+
+
+async def test_an_answer_over_the_size_bound_is_refused(fake: FakeSippy, gateway_for: Any) -> None:
+    gateway: Gateway = await gateway_for(poll=False, poll_interval=60.0, max_response_bytes=4096)
+    await until(lambda: gateway.registry.get("sippy").status.state.value == "up")
+    huge = (
+        b"<?xml version='1.0'?><methodResponse><params><param><value><string>"
+        + b"x" * 10_000
+        + b"</string></value></param></params></methodResponse>"
+    )
+    fake.raw_next(huge, method="listAccounts")
+    answer = await check(gateway)
+    assert not answer.ok
+    assert "over the 4096-byte bound" in answer.checks[0].detail
+    assert (await check(gateway)).ok

@@ -59,6 +59,40 @@ async def test_a_late_cdr_inside_the_overlap_is_caught_once(
         assert abs(start - (end - 120.0)) < 0.002
 
 
+async def test_the_sweep_catches_a_cdr_written_later_than_the_overlap_once(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    fake.add_cdr(time.time() - 30)
+    gateway = await gateway_for(overlap=120.0, sweep_interval=0.5, sweep_window=3500.0)
+    poller = gateway.registry.get("sippy").poller
+    await until(lambda: poller.sweeps >= 1)
+    # A call of 20 minutes, written after the polls passed its setup time by
+    # more than the overlap (Sippy's filter column is not documented; the
+    # fake filters on setup_time), and one older than the sweep's window.
+    long_call = fake.add_cdr(poller.watermark - 1200, talk=1190)
+    too_old = fake.add_cdr(poller.watermark - 4000, talk=3990)
+    sweeps = poller.sweeps
+    await until(lambda: poller.sweeps >= sweeps + 2)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        stored = await read_all(channel)
+    ids = [c.source_id for c in stored]
+    assert ids.count(str(long_call.i_cdr)) == 1
+    assert str(too_old.i_cdr) not in ids
+    assert_once_in_order(stored)
+    # Sweeps read 3500 s; the polls' windows still chain (each starts
+    # `overlap` before the previous one ended): a sweep moves no mark.
+    windows = [
+        (parse_date(p["start_date"]) or 0.0, parse_date(p["end_date"]) or 0.0)
+        for n, p in fake.calls
+        if n == "getAccountCDRs" and p["offset"] == 0
+    ]
+    sweeps = [w for w in windows if abs(w[1] - w[0] - 3500.0) < 0.01]
+    polls = [w for w in windows if w not in sweeps]
+    assert len(sweeps) >= 3 and len(polls) >= 4
+    for (_, end), (start, _) in itertools.pairwise(polls):
+        assert abs(start - (end - 120.0)) < 0.002
+
+
 async def test_a_failing_switch_is_retried_with_backoff_and_recovers(
     fake: FakeSippy, gateway_for: Any
 ) -> None:

@@ -3,6 +3,7 @@ switch, stores each CDR once and StreamCdrs carries them."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -36,6 +37,8 @@ async def test_cdrs_paged_across_several_pages_reach_stream_cdrs_once(
             (100, 50, "all"),
         ]
         assert all("start_date" in p and "end_date" in p for p in first)
+        # One window: every page asks for the same dates.
+        assert len({(p["start_date"], p["end_date"]) for p in first}) == 1
         # More polls run (overlapping windows): nothing comes twice.
         polls = len(fake.calls)
         await until(lambda: len(fake.calls) >= polls + 3)
@@ -53,3 +56,78 @@ async def test_cdrs_paged_across_several_pages_reach_stream_cdrs_once(
     assert answered.cost == "0.0100" and answered.currency == "USD"
     assert answered.billable.seconds == 60 and answered.duration.seconds == 10
     assert answered.end_time.seconds - answered.start_time.seconds == 12
+
+
+async def test_without_a_currency_setting_each_accounts_base_currency_is_used(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    fake.currencies = {17: "USD", 18: "EUR"}
+    now = time.time()
+    fake.add_cdr(now - 100, account=17)
+    fake.add_cdr(now - 90, account=18)
+    fake.add_cdr(now - 80, account=17)
+    fake.add_cdr(now - 70, account=19)  # getAccountInfo answers a fault for it
+    gateway = await gateway_for(currency="")
+    poller = gateway.registry.get("sippy").poller
+    await until(lambda: poller.polls >= 3)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        stored = await read_all(channel)
+    assert [(c.account_code, c.currency) for c in stored] == [
+        ("17", "USD"),
+        ("18", "EUR"),
+        ("17", "USD"),
+        ("19", ""),
+    ]
+    assert all(c.cost == "0.0100" for c in stored)
+    # Asked once per account, however many polls re-read the rows.
+    asked = [p["i_account"] for name, p in fake.calls if name == "getAccountInfo"]
+    assert asked == [17, 18, 19]
+
+
+async def test_a_zero_length_call_that_is_no_error_is_stored(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    # Unanswered with result 0: Sippy's default `type` (non_zero_and_errors)
+    # hides such a row; the poller asks for `all`.
+    hidden = fake.add_cdr(time.time() - 60, answered=False, result=0)
+    gateway = await gateway_for()
+    poller = gateway.registry.get("sippy").poller
+    await until(lambda: poller.polls >= 1)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        stored = await read_all(channel)
+    assert [c.source_id for c in stored] == [str(hidden.i_cdr)]
+    assert stored[0].disposition == cdrs_pb2.CDR_DISPOSITION_NO_ANSWER
+    assert stored[0].duration.seconds == 0 and not stored[0].HasField("answer_time")
+
+
+async def test_cdrs_arriving_live_some_late_reach_a_follower_exactly_once(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    gateway = await gateway_for(page_size=20, sweep_interval=0.5, sweep_window=3600.0)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        follower = CdrReader(
+            cdrs_pb2_grpc.CdrServiceStub(channel).StreamCdrs(
+                cdrs_pb2.StreamCdrsRequest(after_cursor=0, follow=True)
+            )
+        )
+        # The fake's own traffic: calls of up to 2 minutes written when they
+        # end, a fifth of them a further minute late (past the 120 s overlap
+        # for the longest: the sweep's part).
+        traffic = asyncio.get_running_loop().create_task(
+            fake.traffic(rate=200.0, late_share=0.2, late_by=60.0)
+        )
+        try:
+            await until(lambda: len(fake.cdrs) >= 300)
+        finally:
+            traffic.cancel()
+        total = len(fake.cdrs)
+        await follower.until(total)
+        # A while more (polls and sweeps): nothing comes twice.
+        poller = gateway.registry.get("sippy").poller
+        sweeps = poller.sweeps
+        await until(lambda: poller.sweeps >= sweeps + 2)
+        await follower.close()
+    ids = [c.source_id for c in follower.cdrs]
+    assert sorted(ids, key=int) == [str(c.i_cdr) for c in fake.cdrs]
+    cursors = [c.cursor for c in follower.cdrs]
+    assert cursors == sorted(set(cursors))

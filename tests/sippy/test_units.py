@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from pathlib import Path
 
 import pytest
 from telgate_server.backends.sippy import xmlrpc
@@ -14,6 +15,7 @@ from telgate_server.backends.sippy.client import tls_verify
 from telgate_server.backends.sippy.dates import format_date, parse_date
 from telgate_server.backends.sippy.settings import SippyBackendConfig
 from telgate_server.cdr.model import Disposition
+from telgate_server.config import load_settings
 from telgate_server.fakes.sippy.server import REALM
 
 from tests.shared import SHARED
@@ -119,3 +121,30 @@ def test_a_url_with_credentials_or_no_password_is_refused() -> None:
         )
     with pytest.raises(ValueError, match="needs `password`"):
         SippyBackendConfig.model_validate({"url": "https://sw/xmlapi/xmlapi", "username": "u"})
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("<int>403</int>", 403), ("<string>403</string>", 403), ("<string>E42</string>", 0)],
+)
+def test_a_fault_code_that_is_not_an_int_is_still_a_fault(code: str, expected: int) -> None:
+    body = (
+        "<?xml version='1.0'?><methodResponse><fault><value><struct>"
+        f"<member><name>faultCode</name><value>{code}</value></member>"
+        "<member><name>faultString</name><value><string>Access denied</string></value></member>"
+        "</struct></value></fault></methodResponse>"
+    ).encode()
+    with pytest.raises(xmlrpc.Fault) as caught:
+        xmlrpc.parse_response(body)
+    assert (caught.value.code, caught.value.text) == (expected, "Access denied")
+
+
+def test_the_example_configuration_names_every_sippy_setting() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "telgate.example.toml"
+    text = example.read_text(encoding="utf-8")
+    for name in SippyBackendConfig.model_fields:
+        if name != "password":  # from the environment or password_file, never the file
+            assert f"\n{name} = " in text or f"\n# {name} = " in text, name
+    switch = load_settings(example).backends["switch"]
+    assert isinstance(switch, SippyBackendConfig)
+    assert switch.password is None and switch.password_file is not None

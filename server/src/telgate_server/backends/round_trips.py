@@ -3,6 +3,7 @@ RequestTimings part: the request latency metric), in one place for all of them."
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -15,7 +16,8 @@ T = TypeVar("T")
 class RoundTrips:
     """Reports each round trip as (name, outcome, seconds) to ``observer``:
     success, timeout (DEADLINE_EXCEEDED), unavailable (unreachable, refused,
-    or a server error) or error (any other refusal)."""
+    or a server error), cancelled (the gateway stopped waiting: a shutdown,
+    a caller gone) or error (any other refusal)."""
 
     def __init__(self) -> None:
         self.observer: Callable[[str, str, float], None] | None = None
@@ -33,6 +35,10 @@ class RoundTrips:
             raise
         except errors.Unavailable:
             outcome = "unavailable"
+            raise
+        except asyncio.CancelledError:
+            # Not the switch's failure: counted apart, as the AMI link does.
+            outcome = "cancelled"
             raise
         finally:
             if self.observer is not None:

@@ -10,13 +10,18 @@ client was sent (ErrorInfo reason ``ERROR_REASON_SHUTTING_DOWN``):
 - Subscribe: ``last_sequence`` and ``epoch`` (the last event sent; with no
   event sent, the position the stream started from);
 - StreamCdrs: ``last_cursor`` (the greatest cursor sent, CDR or gap; with
-  none, the request's ``after_cursor``)."""
+  none, the request's ``after_cursor``).
+
+grpc.health.v1 Watch streams end too, right after their NOT_SERVING
+(DrainedWatch), with the same status: the stock Watch never ends by itself,
+so a load balancer watching would hold the shutdown for the whole grace."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any, Protocol
 
+from grpc_health.v1 import health_pb2
 from telgate.v1 import cdrs_pb2, events_pb2
 
 from telgate_server.events.hub import EventHub
@@ -114,20 +119,58 @@ class DrainedStream:
             self.task.cancel()
 
 
+class EndWatch(Exception):
+    """Raised out of a health Watch's write to end the stream (see DrainedWatch)."""
+
+
+class DrainedWatch:
+    """One open grpc.health.v1 Watch. The shutdown ends it once its client
+    has been told NOT_SERVING (so a watcher need not hold the shutdown for
+    ``shutdown.grace``): at once when the last status it was sent already
+    says the service is not serving, else right after the next status is
+    written (the NOT_SERVING the shutdown sets, or a new watch's first
+    status)."""
+
+    def __init__(self, task: asyncio.Task[Any] | None) -> None:
+        self.task = task
+        self.last_status: int | None = None
+        self.stopped = False
+        self.cancelled_by_drain = False
+
+    def written(self, message: Any) -> None:
+        """A status was written to the client; ends the stream when stopped."""
+        self.last_status = getattr(message, "status", None)
+        if self.stopped:
+            raise EndWatch
+
+    def stop(self) -> None:
+        self.stopped = True
+        serving = health_pb2.HealthCheckResponse.SERVING
+        if (
+            self.last_status is not None
+            and self.last_status != serving
+            and self.task is not None
+            and not self.cancelled_by_drain
+        ):
+            # Waiting for a change that will not come: end it now.
+            self.cancelled_by_drain = True
+            self.task.cancel()
+
+
 class Drain:
     """The API's shutdown state, shared by the interceptor and the gateway."""
 
     def __init__(self) -> None:
         self.draining = False
-        self._streams: set[DrainedStream] = set()
+        self._streams: set[DrainedStream | DrainedWatch] = set()
         self._empty: asyncio.Event | None = None
 
-    def add(self, stream: DrainedStream) -> None:
+    def add(self, stream: DrainedStream | DrainedWatch) -> None:
         self._streams.add(stream)
         if self.draining:
             stream.stop()
 
-    def discard(self, stream: DrainedStream) -> None:
+    def discard(self, stream: DrainedStream | DrainedWatch) -> None:
         self._streams.discard(stream)
         if not self._streams and self._empty is not None:
             self._empty.set()

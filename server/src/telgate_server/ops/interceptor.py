@@ -25,6 +25,8 @@ from telgate_server.ops.drain import (
     CdrPosition,
     Drain,
     DrainedStream,
+    DrainedWatch,
+    EndWatch,
     Position,
     SubscribePosition,
 )
@@ -36,6 +38,11 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
+HEALTH_WATCH = HEALTH_PREFIX + "Watch"
+WATCH_ENDED = (
+    "the gateway is shutting down (health NOT_SERVING); watch another gateway, "
+    "or this one again once it is back"
+)
 REFLECTION_PREFIX = "/grpc.reflection."
 SUBSCRIBE = "/telgate.v1.EventService/Subscribe"
 STREAM_CDRS = "/telgate.v1.CdrService/StreamCdrs"
@@ -126,6 +133,7 @@ class OpsInterceptor(grpc.aio.ServerInterceptor):
         caller_of = self._caller
         in_flight = self.metrics.rpcs_in_flight
         position_of = self.positions.get(method) if drained else None
+        watched = drained and method == HEALTH_WATCH
         drain = self.drain
 
         async def unary(request: Any, context: Context) -> Any:
@@ -150,14 +158,34 @@ class OpsInterceptor(grpc.aio.ServerInterceptor):
             caller = caller_of(method, context)
             code = "OK"
             stream: DrainedStream | None = None
+            watch: DrainedWatch | None = None
             if position_of is not None:
                 stream = DrainedStream(asyncio.current_task(), position_of(request))
                 drain.add(stream)
-            result = behaviour(request, context)
+            if watched:
+                watch = DrainedWatch(asyncio.current_task())
+                drain.add(watch)
+                result = behaviour(request, _WatchContext(context, watch))
+            else:
+                result = behaviour(request, context)
             try:
                 if not inspect.isasyncgen(result):
                     # A behaviour that writes with context.write() (health Watch).
-                    await result
+                    try:
+                        await result
+                    except EndWatch:
+                        pass
+                    except asyncio.CancelledError:
+                        task = watch.task if watch is not None else None
+                        if watch is None or not watch.cancelled_by_drain or task is None:
+                            raise
+                        if task.uncancel():
+                            raise
+                    else:
+                        return
+                    await abort_with(
+                        context, grpc.StatusCode.UNAVAILABLE, WATCH_ENDED, SHUTTING_DOWN
+                    )
                     return
                 if stream is None:
                     async for message in result:
@@ -195,6 +223,8 @@ class OpsInterceptor(grpc.aio.ServerInterceptor):
             finally:
                 if stream is not None:
                     drain.discard(stream)
+                if watch is not None:
+                    drain.discard(watch)
                 if inspect.isasyncgen(result):
                     # A cancelled call closes this wrapper: close the servicer's
                     # generator now, so its cleanup (unsubscribe) runs at once.
@@ -202,6 +232,22 @@ class OpsInterceptor(grpc.aio.ServerInterceptor):
                 done(method, caller, _code_name(context, code), start, False)
 
         return _rebuild(handler, unary, streaming)
+
+
+class _WatchContext:
+    """A health Watch's servicer context, seen through: each status written
+    is told to its DrainedWatch, which ends the stream once it is stopped."""
+
+    def __init__(self, context: Context, watch: DrainedWatch) -> None:
+        self._context = context
+        self._watch = watch
+
+    async def write(self, message: Any) -> None:
+        await self._context.write(message)
+        self._watch.written(message)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
 
 
 def _refusing(handler: Handler) -> Handler:

@@ -211,7 +211,7 @@ class _ScrapeCollector(Collector):
             )
         if self.ingest is not None:
             yield from self._cdrs(self.ingest)
-        yield from self._continuity(self.continuity)
+        yield from self._continuity(self.continuity, self.registry)
 
     @staticmethod
     def _links(registry: BackendRegistry) -> Iterator[Metric]:
@@ -294,7 +294,9 @@ class _ScrapeCollector(Collector):
         yield _counter("cdr_gap_notices_stored", "Gap notices committed.", ingest.gaps)
 
     @staticmethod
-    def _continuity(items: list[CdrContinuity]) -> Iterator[Metric]:
+    def _continuity(
+        items: list[CdrContinuity], registry: BackendRegistry | None
+    ) -> Iterator[Metric]:
         labels = ["backend"]
         backfills = CounterMetricFamily(
             f"{NAMESPACE}_cdr_backfills",
@@ -317,11 +319,19 @@ class _ScrapeCollector(Collector):
             labels=labels,
         )
         now = time.time()
+        # A poller's CDRs (sippy) reach the store through its journal, not the
+        # continuity's sink: the backend says what it stored newest.
+        polled: dict[str, float] = {}
+        for backend in registry.all() if registry is not None else ():
+            value = getattr(backend, "cdr_newest_end", None)
+            if isinstance(value, int | float):
+                polled[backend.name] = float(value)
         for c in items:
             backfills.add_metric([c.backend], c.backfills)
             backfilled.add_metric([c.backend], c.backfilled)
             gaps.add_metric([c.backend], c.gaps)
-            newest = c.last_end
+            known = [t for t in (c.last_end, polled.get(c.backend)) if t is not None]
+            newest = max(known) if known else None
             if newest is not None:
                 lag.add_metric([c.backend], max(0.0, now - newest))
         yield from (backfills, backfilled, gaps, lag)

@@ -176,14 +176,23 @@ class SippyBackend:
         """A first probe gives the link status at once; then the poller's
         calls keep it (or, with no poller, a probe every poll_interval)."""
         if self.poller is not None:
-            with contextlib.suppress(errors.GatewayError):
-                await self.probe()
+            await self._probe_quietly()
             self.poller.start()
             return
         while True:
-            with contextlib.suppress(errors.GatewayError):
-                await self.probe()
+            await self._probe_quietly()
             await asyncio.sleep(self.config.poll_interval)
+
+    async def _probe_quietly(self) -> None:
+        """A probe whose failure is the link status: an unexpected error is
+        logged, never the end of the loop (nor of the poller's start)."""
+        try:
+            await self.probe()
+        except errors.GatewayError:
+            pass
+        except Exception as exc:
+            log.exception("backend %s: the health probe failed unexpectedly", self.name)
+            self._failed(exc)
 
     async def check(self) -> list[CheckStep]:
         """The XML-RPC call (reachability, TLS, Digest credentials), then the poller."""
@@ -217,6 +226,11 @@ class SippyBackend:
     def cdr_poll_lag(self) -> float | None:
         """The poller's lag in seconds (the `cdr_poll_lag_seconds` metric)."""
         return None if self.poller is None else self.poller.lag
+
+    @property
+    def cdr_newest_end(self) -> float | None:
+        """The end of the newest CDR the poller stored (the `cdr_lag_seconds` metric)."""
+        return None if self.poller is None else self.poller.newest_end
 
     def _polled(self, result: PollResult | None, exc: Exception | None) -> None:
         if exc is not None:

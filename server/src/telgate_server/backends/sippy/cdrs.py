@@ -127,6 +127,8 @@ class SippyCdrs:
         self.method = "getAccountCDRs" if config.cdr_method == "account" else "getCustomerCDRs"
         # Rows that could not be read as CDRs (logged with their id).
         self.bad_rows = 0
+        # Each account's base currency (getAccountInfo), when `currency` is unset.
+        self._currencies: dict[int, str] = {}
 
     def params(self, start: float, end: float, offset: int, limit: int) -> dict[str, Any]:
         """The one struct a page request sends."""
@@ -165,14 +167,41 @@ class SippyCdrs:
             try:
                 if not isinstance(row, dict):
                     raise ValueError("a CDR row that is not a struct")
-                out.append(
-                    normalize(self.backend, row, self.config.cdr_method, self.config.currency)
-                )
+                currency = self.config.currency or await self._account_currency(row)
+                out.append(normalize(self.backend, row, self.config.cdr_method, currency))
             except ValueError as exc:
                 self.bad_rows += 1
                 ident = row.get("i_cdr") if isinstance(row, dict) else None
                 log.error("backend %s: CDR row %s skipped: %s", self.backend, ident, exc)
         return len(rows), out
+
+    async def _account_currency(self, row: dict[str, Any]) -> str:
+        """The currency of a row's cost when the settings name none: its
+        account's ``base_currency`` (getAccountInfo; CDR rows carry no
+        currency), asked once per account. "" when it cannot be learned."""
+        account = row.get("i_account")
+        if self.config.cdr_method != "account" or row.get("cost") in (None, ""):
+            return ""
+        if not isinstance(account, int) or isinstance(account, bool):
+            return ""
+        if account not in self._currencies:
+            currency = ""
+            try:
+                info = await self.client.call("getAccountInfo", {"i_account": account})
+            except errors.GatewayError as exc:
+                log.warning(
+                    "backend %s: no currency for account %d's CDRs (getAccountInfo: %s); "
+                    "set `currency` in the settings",
+                    self.backend,
+                    account,
+                    exc,
+                )
+            else:
+                value = info.get("base_currency") if isinstance(info, dict) else None
+                if isinstance(value, str) and value.isalpha() and len(value) <= 8:
+                    currency = value.upper()
+            self._currencies[account] = currency
+        return self._currencies[account]
 
     async def read_cdrs(self, start: float, end: float, offset: int, limit: int) -> list[Cdr]:
         """CDRs of [start, end] (POSIX seconds), ``limit`` rows from ``offset``

@@ -135,6 +135,16 @@ class SippyClient:
                     f"Sippy {method}: {what} to {self.url}: {type(exc).__name__}: {exc}"[:400],
                     metadata={"backend": self.name},
                 ) from None
+            except (NotImplementedError, KeyError) as exc:
+                # httpx's Digest raises these for a challenge it cannot answer:
+                # qop="auth-int" only, or an algorithm it does not know. Which
+                # ones Sippy offers is not documented; say so plainly.
+                raise errors.Unavailable(
+                    f"Sippy {method}: the Digest challenge of {self.url} cannot be answered "
+                    f"(supported: qop auth; MD5, SHA-256, SHA-512 and their -sess forms): "
+                    f"{type(exc).__name__}: {str(exc)[:80]}",
+                    metadata={"backend": self.name, "cause": "digest_unsupported"},
+                ) from None
             finally:
                 self.calls += 1
             self.last_latency = time.monotonic() - started

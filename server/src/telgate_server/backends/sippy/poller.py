@@ -7,7 +7,8 @@ whose transaction moves it to the window's end. So a crash mid-window leaves
 the old mark, the next process reads the window again, and the store's
 (backend, source id) key drops what it already holds: nothing skipped,
 nothing twice. The overlap re-reads the tail of the previous window, catching
-CDRs the switch wrote late (a CDR is written when its call ends).
+CDRs the switch wrote late (a CDR is written when its call ends); a sweep
+every ``sweep_interval`` re-reads a long window for calls longer than that.
 
 A failing switch is polled less often (doubling up to ``backoff_max``, with
 jitter); the lag (now - mark: how old the newest complete window is) is in
@@ -74,11 +75,16 @@ class SippyPoller:
         self._wake = asyncio.Event()
         # Counters (for check(), tests and the bench).
         self.polls = 0
+        self.sweeps = 0
+        self._last_sweep: float | None = None
         self.failures = 0
         self.rows = 0
         self.stored = 0
         self.last_error = ""
         self.last_result: PollResult | None = None
+        # The end of the newest CDR this poller stored (the CDR lag metric:
+        # its CDRs reach the store through the journal, not the continuity).
+        self.newest_end: float | None = None
 
     @property
     def lag(self) -> float | None:
@@ -112,6 +118,40 @@ class SippyPoller:
             start = self.watermark - self.config.overlap
             keep = self.watermark
         end = now
+        pages, rows, new = await self._read(start, end, keep, end)
+        self.watermark = end
+        self.polls += 1
+        result = PollResult(start, end, pages, rows, new, max(0.0, self._clock() - end))
+        self.last_result = result
+        return result
+
+    async def sweep_once(self) -> PollResult:
+        """Reads ``[now - sweep_window, now]`` whole (see SippyBackendConfig.
+        sweep_interval); the mark stays where the last poll put it."""
+        await self._load()
+        if self.watermark is None:
+            raise RuntimeError("a sweep runs after a poll (the mark it keeps)")
+        end = self._clock()
+        start = end - self.config.sweep_window
+        keep = self.watermark
+        pages, rows, new = await self._read(start, end, keep, keep)
+        self.sweeps += 1
+        if new:
+            log.warning(
+                "backend %s: the sweep of the last %.0f s found %d CDRs the polls missed "
+                "(written more than `overlap` = %.0f s late)",
+                self.backend,
+                self.config.sweep_window,
+                new,
+                self.config.overlap,
+            )
+        return PollResult(start, end, pages, rows, new, max(0.0, self._clock() - keep))
+
+    async def _read(
+        self, start: float, end: float, keep: float, done: float
+    ) -> tuple[int, int, int]:
+        """Pages through [start, end] until a short page; each page one
+        transaction with the mark: ``keep`` until the last page, ``done`` with it."""
         limit = self.config.page_size
         offset = pages = rows = new = 0
         while True:
@@ -119,19 +159,18 @@ class SippyPoller:
             pages += 1
             rows += count
             last = count < limit
-            value = end if last else keep
+            value = done if last else keep
             stored = await self.journal.commit(cdrs, (self.mark_name, f"{value:.6f}"))
+            for cdr in stored:
+                ended = cdr.end_time if cdr.end_time is not None else cdr.start_time
+                if self.newest_end is None or ended > self.newest_end:
+                    self.newest_end = ended
             new += len(stored)
             self.rows += count
             self.stored += len(stored)
             offset += count
             if last:
-                break
-        self.watermark = end
-        self.polls += 1
-        result = PollResult(start, end, pages, rows, new, max(0.0, self._clock() - end))
-        self.last_result = result
-        return result
+                return pages, rows, new
 
     def poll_now(self) -> None:
         """Makes the running task poll at once (a link up, a test)."""
@@ -156,6 +195,7 @@ class SippyPoller:
         while True:
             try:
                 result = await self.poll_once()
+                await self._maybe_sweep()
             except Exception as exc:
                 failures += 1
                 self.failures += 1
@@ -190,6 +230,16 @@ class SippyPoller:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _maybe_sweep(self) -> None:
+        every = self.config.sweep_interval
+        if not every:
+            return
+        now = self._clock()
+        if self._last_sweep is not None and now - self._last_sweep < every:
+            return
+        await self.sweep_once()
+        self._last_sweep = now
 
     def _report(self, result: PollResult | None, exc: Exception | None) -> None:
         if self._on_poll is not None:

@@ -40,8 +40,9 @@ class SippyBackendConfig(StrictModel):
     # Only this account's / sub-customer's CDRs (unset: all of them).
     i_account: int | None = Field(default=None, ge=1)
     i_customer: int | None = Field(default=None, ge=1)
-    # The currency of `cost` (Sippy's CDR rows do not carry it: the account's
-    # base currency).
+    # The currency of `cost` (Sippy's CDR rows do not carry it). Unset: each
+    # account's `base_currency`, asked once per account with getAccountInfo
+    # (account CDRs only; customer CDRs then have no currency).
     currency: str = ""
     # The poller: every `poll_interval` s, the window [mark - overlap, now] is
     # read `page_size` rows at a time; `overlap` catches CDRs written late
@@ -54,6 +55,14 @@ class SippyBackendConfig(StrictModel):
     # Where the very first poll starts: this long before now.
     first_lookback: float = Field(default=3600.0, ge=0)
     backoff_max: float = Field(default=300.0, gt=0)
+    # Which time Sippy's date range filters on is not documented: if it is
+    # the setup time, a call longer than `overlap` is written after every
+    # window that could hold it. So every `sweep_interval` s (0: never) one
+    # long window, `sweep_window` s back to now, is read again whole; the
+    # store drops what it holds. Set `sweep_window` above the switch's
+    # longest call.
+    sweep_interval: float = Field(default=600.0, ge=0)
+    sweep_window: float = Field(default=4 * 3600.0, gt=0)
 
     @field_validator("url")
     @classmethod

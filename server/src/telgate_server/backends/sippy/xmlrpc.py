@@ -101,6 +101,15 @@ def _parse(body: bytes, depth: int) -> tuple[Any, ...]:
         ) from None
 
 
+def _fault_code(value: object) -> int:
+    """The fault's code; a switch that sends it as a string (or not at all)
+    still has its fault reported, with code 0 when it is not a number."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return 0
+
+
 def parse_response(body: bytes, *, max_body: int = MAX_BODY, max_depth: int = MAX_DEPTH) -> Any:
     """The value of a ``<methodResponse>``; :class:`Fault` for a fault;
     :class:`XmlRpcBodyError` for anything else (too large, too deep, a DTD
@@ -110,7 +119,7 @@ def parse_response(body: bytes, *, max_body: int = MAX_BODY, max_depth: int = MA
     try:
         values = _parse(body, max_depth)
     except xmlrpc.client.Fault as fault:
-        raise Fault(int(fault.faultCode), str(fault.faultString)) from None
+        raise Fault(_fault_code(fault.faultCode), str(fault.faultString)) from None
     if len(values) != 1:
         raise XmlRpcBodyError(f"a response carries one value, this one {len(values)}")
     return values[0]

@@ -1,8 +1,9 @@
 """A fake Sippy Softswitch: real HTTP/1.1 (asyncio streams, keep-alive),
-real Digest auth (RFC 2617: MD5, qop=auth, nonce counts checked, stale
-nonces), XML-RPC bodies as the reference and fixtures show, faults on
-demand, and a CDR table that keeps growing (some rows late: written with a
-setup time in the past, as a long call's CDR is).
+real Digest auth (RFC 2617 / 7616: MD5 by default, SHA-256 on request,
+qop=auth, nonce counts checked, stale nonces), XML-RPC bodies as the
+reference and fixtures show, faults and HTTP errors on demand, and a CDR
+table that keeps growing (some rows late: written with a setup time in the
+past, as a long call's CDR is).
 
 The CDR methods filter on ``setup_time`` within [start_date, end_date]
 (inclusive; what real Sippy filters on is not documented) and answer rows
@@ -22,7 +23,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from telgate_server.backends.sippy import xmlrpc
 from telgate_server.backends.sippy.dates import format_date, parse_date
@@ -35,8 +36,13 @@ MAX_BODY = 1024 * 1024
 _PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+# The Digest algorithms the fake can offer (which one real Sippy uses is not
+# documented: MD5 is what its public clients negotiate).
+_HASHES = {"MD5": "md5", "SHA-256": "sha256"}
+
+
+def _digest(algorithm: str, text: str) -> str:
+    return hashlib.new(_HASHES[algorithm], text.encode(), usedforsecurity=False).hexdigest()
 
 
 @dataclass(slots=True)
@@ -100,10 +106,16 @@ class FakeSippy:
     password: str = "PLACEHOLDER-API-PASSWORD"
     # Nonces older than this are answered `stale=true`.
     nonce_ttl: float = 300.0
+    # The challenge's algorithm ("MD5" or "SHA-256") and qop ("auth"; any
+    # other value is offered as is, to test a client that cannot do it).
+    algorithm: str = "MD5"
+    qop: str = "auth"
     # Added before each CDR page answer (to make a page slow on purpose).
     page_delay: float = 0.0
     clock: Callable[[], float] = time.time
     cdrs: list[FakeCdr] = field(default_factory=list)
+    # Each account's base currency (getAccountInfo); CDRs name their account.
+    currencies: dict[int, str] = field(default_factory=lambda: {17: "USD"})
     # Counters and what was asked (for tests).
     requests: int = 0
     challenges: int = 0
@@ -115,7 +127,9 @@ class FakeSippy:
         self._nonces: dict[str, _Nonce] = {}
         self._opaque = secrets.token_hex(16)
         self._faults: list[tuple[str, int, str]] = []
-        self._raw: list[bytes] = []
+        # (method or None for any, what to answer), in the order given.
+        self._raw: list[tuple[str | None, bytes]] = []
+        self._http_errors: list[tuple[str | None, int]] = []
         self._server: asyncio.Server | None = None
         self._traffic: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
@@ -131,9 +145,16 @@ class FakeSippy:
         """The next call of ``method`` answers this fault (HTTP 200)."""
         self._faults.append((method, code, text))
 
-    def raw_next(self, body: bytes) -> None:
-        """The next authenticated call answers this body as is."""
-        self._raw.append(body)
+    def http_error_next(self, status: int, method: str | None = None) -> None:
+        """The next request for ``method`` (None: any request) answers this
+        HTTP status with an empty body, as a proxy in front of a switch that
+        is down does. Name the method a test means: a gateway's background
+        calls (poller, probe) must not use up what the test set."""
+        self._http_errors.append((method, status))
+
+    def raw_next(self, body: bytes, method: str | None = None) -> None:
+        """The next authenticated call of ``method`` (None: any) answers this body as is."""
+        self._raw.append((method, body))
 
     def expire_nonces(self) -> None:
         """Every nonce handed out so far is now stale."""
@@ -149,6 +170,7 @@ class FakeSippy:
         result: int | None = None,
         cli: str = "442071230001",
         cld: str = "4915100000001",
+        account: int = 17,
     ) -> FakeCdr:
         """Writes one CDR row (as the switch does when the call ends)."""
         i_cdr = next(self._ids)
@@ -162,6 +184,7 @@ class FakeSippy:
             cli,
             cld,
             result=(0 if answered else 486) if result is None else result,
+            i_account=account,
         )
         self.cdrs.append(cdr)
         return cdr
@@ -246,7 +269,14 @@ class FakeSippy:
     async def _answer(
         writer: asyncio.StreamWriter, status: int, body: bytes, extra: dict[str, str] | None = None
     ) -> None:
-        reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed"}
+        reason = {
+            200: "OK",
+            401: "Unauthorized",
+            404: "Not Found",
+            405: "Method Not Allowed",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+        }
         head = [f"HTTP/1.1 {status} {reason.get(status, 'Error')}"]
         for name, value in (extra or {}).items():
             head.append(f"{name}: {value}")
@@ -260,7 +290,8 @@ class FakeSippy:
         self._nonces[nonce] = _Nonce(self.clock())
         self.challenges += 1
         value = (
-            f'Digest realm="{REALM}", qop="auth", algorithm=MD5, nonce="{nonce}", '
+            f'Digest realm="{REALM}", qop="{self.qop}", algorithm={self.algorithm}, '
+            f'nonce="{nonce}", '
             f'opaque="{self._opaque}"'
         )
         if stale:
@@ -285,12 +316,14 @@ class FakeSippy:
             or p.get("uri") != PATH
             or p.get("qop") != "auth"
             or p.get("opaque") != self._opaque
+            or p.get("algorithm", "MD5").upper() != self.algorithm
         ):
             return False
-        ha1 = _md5(f"{self.username}:{REALM}:{self.password}")
-        ha2 = _md5(f"{method}:{PATH}")
+        h = self.algorithm
+        ha1 = _digest(h, f"{self.username}:{REALM}:{self.password}")
+        ha2 = _digest(h, f"{method}:{PATH}")
         nc, cnonce = p.get("nc", ""), p.get("cnonce", "")
-        expected = _md5(f"{ha1}:{p['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+        expected = _digest(h, f"{ha1}:{p['nonce']}:{nc}:{cnonce}:auth:{ha2}")
         if not secrets.compare_digest(expected, p.get("response", "")):
             return False
         if nonce.stale or self.clock() - nonce.issued > self.nonce_ttl:
@@ -309,6 +342,8 @@ class FakeSippy:
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         self.requests += 1
+        if (status := _take(self._http_errors, _method_of(body))) is not None:
+            return status, {}, b""
         if target.split("?", maxsplit=1)[0] != PATH:
             return 404, {}, b""
         if method != "POST":
@@ -320,8 +355,8 @@ class FakeSippy:
             if "authorization" in headers:
                 self.auth_failures += 1
             return 401, self._challenge(), b""
-        if self._raw:
-            return 200, {}, self._raw.pop(0)
+        if (raw := _take(self._raw, _method_of(body))) is not None:
+            return 200, {}, raw
         try:
             name, params = xmlrpc.parse_call(body)
         except xmlrpc.XmlRpcBodyError as exc:
@@ -355,6 +390,21 @@ class FakeSippy:
                         "registration_status": None,
                     }
                 ][: int(p.get("limit", 1) or 1)],
+            }
+        if name == "getAccountInfo":
+            account = p.get("i_account")
+            if account not in self.currencies:
+                raise _FaultError(404, "Account not found")
+            # As the reference says: the balance comes with its sign inverted.
+            return {
+                "result": "OK",
+                "i_account": account,
+                "username": f"account-{account}",
+                "i_customer": 43,
+                "balance": -125.5,
+                "credit_limit": 0.0,
+                "base_currency": self.currencies[account],
+                "blocked": False,
             }
         if name == "getRegistrationStatus":
             raise _FaultError(403, "Account is not registered")
@@ -395,6 +445,26 @@ class FakeSippy:
                 out.append(row)
             return {"result": "OK", "cdrs": out}
         return {"result": "OK", "cdrs": [c.row() for c in page]}
+
+
+T = TypeVar("T")
+
+
+def _method_of(body: bytes) -> str:
+    """The XML-RPC method a request body calls ("" when it is not a call)."""
+    try:
+        return xmlrpc.parse_call(body)[0]
+    except xmlrpc.XmlRpcBodyError:
+        return ""
+
+
+def _take(queue: list[tuple[str | None, T]], method: str) -> T | None:
+    """Removes and returns the first entry meant for ``method`` (or any)."""
+    for i, (wanted, value) in enumerate(queue):
+        if wanted is None or wanted == method:
+            del queue[i]
+            return value
+    return None
 
 
 class _FaultError(Exception):
