@@ -1,7 +1,10 @@
 """The logs of a whole run hold no secret: `telgate serve` at DEBUG with
 tokens, an AMI secret, a backend whose AMI secret is wrong (its login fails),
 a CDR backfill whose database refuses the connection, a Sippy switch
-(Digest auth; its password from a file) and one whose password is wrong, a call, callers with
+(Digest auth; its password from a file) and one whose password is wrong, a
+Simotel PBX (Basic auth and an API key from the environment, its webhook
+password from a file) that places a call and sends its webhooks, a webhook
+with a wrong password, a call, callers with
 wrong, malformed and non-UTF-8 tokens; then SIGTERM. Every line is JSON (the
 process's stderr is not a terminal), each RPC has its line naming the caller
 by token name, and no configured secret, nor any token a caller sent, is in
@@ -10,13 +13,16 @@ the logs or the metrics."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 import signal
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
-from telgate.v1 import calls_pb2_grpc, events_pb2, events_pb2_grpc
+from telgate.v1 import calls_pb2, calls_pb2_grpc, events_pb2, events_pb2_grpc
+from telgate_server.fakes.simotel.server import FakeSimotel, WebhookTarget
 from telgate_server.fakes.sippy.server import FakeSippy
 from telgate_server.simulator.server import AmiSimulator
 
@@ -26,6 +32,12 @@ from tests.integration.serve_process import ServeProcess, free_port
 from tests.integration.test_calls import originate_request
 from tests.integration.test_metrics import http_get
 from tests.lab import LAB_SECRET, LAB_USER
+from tests.simotel.test_calls import originate as simotel_originate
+
+
+def basic(user: str, password: str) -> str:
+    """The credentials of an ``Authorization: Basic`` header."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def secret(tag: str) -> str:
@@ -43,11 +55,18 @@ async def test_a_full_runs_logs_hold_no_secret(
     sippy_file.write_text(sippy_password + "\n", encoding="utf-8")
     switch = FakeSippy(username="api-user", password=sippy_password)
     await switch.start()
+    simotel_password, simotel_key = secret("simotel"), secret("simotel-key")
+    hook_password, hook_wrong = secret("hook"), secret("hook-wrong")
+    hook_file = tmp_path / "hook.password"
+    hook_file.write_text(hook_password + "\n", encoding="utf-8")
+    simotel = FakeSimotel(password=simotel_password, api_key=simotel_key, auth="both")
+    await simotel.start()
     reader_file = tmp_path / "reader.token"
     reader_file.write_text(reader + "\n", encoding="utf-8")
     bad_file = tmp_path / "bad.secret"
     bad_file.write_text(bad_ami, encoding="utf-8")
     port, metrics_port, closed_port = free_port(), free_port(), free_port()
+    hooks_port = free_port()
     config = tmp_path / "telgate.toml"
     config.write_text(
         f"""
@@ -58,6 +77,9 @@ listen = "127.0.0.1:{port}"
 
 [metrics]
 listen = "127.0.0.1:{metrics_port}"
+
+[webhooks]
+listen = "127.0.0.1:{hooks_port}"
 
 [auth.tokens.ops]
 roles = ["calls.control", "events.read", "cdrs.read", "admin"]
@@ -101,6 +123,14 @@ url = "{switch.url}"
 username = "api-user"
 poll_interval = 0.2
 backoff_max = 0.5
+
+[backends.st]
+kind = "simotel"
+url = "{simotel.url}"
+auth = "both"
+username = "telgate-api"
+webhook_username = "hooks"
+webhook_password_file = "{hook_file}"
 """,
         encoding="utf-8",
     )
@@ -110,7 +140,11 @@ backoff_max = 0.5
         "TELGATE_AUTH__TOKENS__OPS__SECRET": control,
         "TELGATE_CDR__DATA_DIR": str(cdr_data_dir),
         "TELGATE_BACKENDS__SWBAD__PASSWORD": sippy_wrong,
+        "TELGATE_BACKENDS__ST__PASSWORD": simotel_password,
+        "TELGATE_BACKENDS__ST__API_KEY": simotel_key,
     }
+    hook_url = f"http://127.0.0.1:{hooks_port}/simotel/st"
+    simotel.webhook = WebhookTarget(hook_url, username="hooks", password=hook_password)
     served = ServeProcess(config, tmp_path / "telgate.log", env)
     try:
         await served.start(f"127.0.0.1:{port}")
@@ -133,6 +167,12 @@ backoff_max = 0.5
             )
             await events.wait_for(lambda r: r.kinds().count("channel_hung_up") == 4)
             await events.close()
+            # A Simotel call: its API calls carry both credentials, its
+            # webhooks (NewState..., Cdr) come back with the webhook password.
+            request = simotel_originate("09120000001")
+            request.backend = "st"
+            placed = await calls.Originate(request, metadata=as_ops)
+            assert placed.call.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
             # Wrong token, a malformed header, no token, a token without the role.
             for metadata in (
                 (("authorization", f"Bearer {wrong}"),),
@@ -142,6 +182,12 @@ backoff_max = 0.5
             ):
                 with pytest.raises(grpc.aio.AioRpcError):
                     await calls.Originate(originate_request(), metadata=metadata)
+        # A webhook with the right user and a wrong password is refused.
+        async with httpx.AsyncClient() as http:
+            refused = await http.post(
+                hook_url, json={"event_name": "NewState"}, auth=("hooks", hook_wrong)
+            )
+        assert refused.status_code == 401
         # A token one byte away from UTF-8 (grpc's own layer logged those whole).
         path = b"/telgate.v1.CallControlService/ListChannels"
         await raw_call(
@@ -158,6 +204,12 @@ backoff_max = 0.5
             if switch.pages_served and "credentials rejected" in served.log_text():
                 break
             await asyncio.sleep(0.02)
+        # The Simotel call's Cdr webhook came back and was stored.
+        for _ in range(500):
+            status, scraped = await http_get(metrics_port, "/metrics")
+            if 'telgate_webhook_requests_total{backend="st",outcome="accepted"}' in scraped:
+                break
+            await asyncio.sleep(0.02)
         status, scraped = await http_get(metrics_port, "/metrics")
         assert status == 200
         served.signal(signal.SIGTERM)
@@ -165,6 +217,7 @@ backoff_max = 0.5
     finally:
         await served.kill()
         await switch.stop()
+        await simotel.stop()
 
     text = served.log_text()
     records = served.log_records()  # each line is one JSON object
@@ -178,6 +231,14 @@ backoff_max = 0.5
         unknown_utf8,
         sippy_password,
         sippy_wrong,
+        simotel_password,
+        simotel_key,
+        hook_password,
+        hook_wrong,
+        # What Basic auth puts on the wire for them.
+        basic("telgate-api", simotel_password),
+        basic("hooks", hook_password),
+        basic("hooks", hook_wrong),
     ):
         assert value not in text, f"a secret ({value[:4]}...) is in the logs"
         assert value not in scraped, f"a secret ({value[:4]}...) is in the metrics"
@@ -185,6 +246,7 @@ backoff_max = 0.5
     rpcs = [r for r in records if r["logger"] == "telgate.rpc"]
     originates = [r for r in rpcs if r["rpc_method"].endswith("/Originate")]
     assert [(r["code"], r["caller"]) for r in originates] == [
+        ("OK", "token ops"),
         ("OK", "token ops"),
         ("UNAUTHENTICATED", "peer ipv4:127.0.0.1"),
         ("UNAUTHENTICATED", "peer ipv4:127.0.0.1"),
@@ -198,5 +260,7 @@ backoff_max = 0.5
     assert any("bad" in r["message"] and "refused the login" in r["message"] for r in records)
     assert any("CDR backfill" in r["message"] and "failed" in r["message"] for r in records)
     assert any("credentials rejected" in r["message"] for r in records)
+    assert 'telgate_webhook_requests_total{backend="st",outcome="accepted"}' in scraped
+    assert 'telgate_webhook_requests_total{backend="st",outcome="unauthorized"}' in scraped
     assert switch.pages_served and switch.auth_failures
     assert any(r["message"].startswith("stopping: draining") for r in records)
