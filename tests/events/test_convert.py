@@ -27,8 +27,10 @@ from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
     ChannelInfo,
+    ExtensionTarget,
     LinkState,
     LinkStatus,
+    NumberTarget,
     OriginateOutcome,
     PlaybackControl,
     PlaybackState,
@@ -162,10 +164,26 @@ def test_the_gateways_own_facts() -> None:
 
 
 def test_neutral_enums_and_unset_values() -> None:
-    result = f.OriginateResult(outcome=OriginateOutcome.BUSY, ami_reason=5, context="phones")
+    result = f.OriginateResult(
+        outcome=OriginateOutcome.BUSY, ami_reason=5, destination=ExtensionTarget("201", "phones")
+    )
     got = _same(_event([], result)).originate_result
     assert got.outcome == calls_pb2.ORIGINATE_OUTCOME_BUSY
-    assert got.destination.context == "phones" and not got.HasField("caller_id")
+    assert got.destination.WhichOneof("target") == "extension"
+    assert (got.destination.extension.context, got.destination.extension.extension) == (
+        "phones",
+        "201",
+    )
+    assert not got.HasField("caller_id")
+    # A number on a route, as a switch without a dialplan reports it.
+    routed = f.OriginateResult(
+        outcome=OriginateOutcome.ANSWERED, destination=NumberTarget("09120000001", "mobile")
+    )
+    number = _same(_event([], routed)).originate_result.destination.number
+    assert (number.number, number.route) == ("09120000001", "mobile")
+    assert not _same(
+        _event([], f.OriginateResult(outcome=OriginateOutcome.FAILED))
+    ).originate_result.HasField("destination")
     ended = _same(_event([], f.DialEnded(status=f.DialStatus.NO_ANSWER))).dial_ended
     assert ended.status == events_pb2.DIAL_STATUS_NO_ANSWER
     assert not ended.HasField("caller") and not ended.HasField("destination")

@@ -276,6 +276,19 @@ def destination(msg: common_pb2.Destination, field: str = "destination") -> Dest
     )
 
 
+def fill_destination(msg: common_pb2.Destination, target: Destination) -> None:
+    """Writes a neutral destination into ``msg`` (the reverse of :func:`destination`)."""
+    if isinstance(target, ExtensionTarget):
+        ext = msg.extension
+        ext.context = target.context
+        ext.extension = target.extension
+        # 1 is the default a request's 0 stands for.
+        ext.priority = target.priority if target.priority != 1 else 0
+    else:
+        msg.number.number = target.number
+        msg.number.route = target.route
+
+
 OUTCOMES: dict[OriginateOutcome, calls_pb2.OriginateOutcome.ValueType] = {
     OriginateOutcome.PENDING: calls_pb2.ORIGINATE_OUTCOME_PENDING,
     OriginateOutcome.ANSWERED: calls_pb2.ORIGINATE_OUTCOME_ANSWERED,
@@ -540,10 +553,10 @@ DIAL_STATUSES: dict[f.DialStatus, events_pb2.DialStatus.ValueType] = {
     f.DialStatus.NO_ANSWER: events_pb2.DIAL_STATUS_NO_ANSWER,
     f.DialStatus.CANCEL: events_pb2.DIAL_STATUS_CANCEL,
     f.DialStatus.CONGESTION: events_pb2.DIAL_STATUS_CONGESTION,
-    f.DialStatus.UNAVAILABLE: events_pb2.DIAL_STATUS_CHANUNAVAIL,
-    f.DialStatus.DO_NOT_CALL: events_pb2.DIAL_STATUS_DONTCALL,
+    f.DialStatus.UNAVAILABLE: events_pb2.DIAL_STATUS_UNAVAILABLE,
+    f.DialStatus.DO_NOT_CALL: events_pb2.DIAL_STATUS_DO_NOT_CALL,
     f.DialStatus.TORTURE: events_pb2.DIAL_STATUS_TORTURE,
-    f.DialStatus.INVALID_ARGS: events_pb2.DIAL_STATUS_INVALIDARGS,
+    f.DialStatus.INVALID_ARGS: events_pb2.DIAL_STATUS_INVALID_ARGS,
 }
 DTMF_DIRECTIONS: dict[f.DtmfDirection, events_pb2.DtmfDirection.ValueType] = {
     f.DtmfDirection.RECEIVED: events_pb2.DTMF_DIRECTION_RECEIVED,
@@ -700,10 +713,8 @@ def _originate_result(x: f.OriginateResult, backend: str) -> Payload:
         application=x.application,
         application_data=x.application_data,
     )
-    if x.context or x.extension:
-        msg.destination.CopyFrom(
-            common_pb2.DialplanLocation(context=x.context, extension=x.extension)
-        )
+    if x.destination is not None:
+        fill_destination(msg.destination, x.destination)
     if x.caller_num or x.caller_name:
         msg.caller_id.CopyFrom(common_pb2.CallerId(number=x.caller_num, name=x.caller_name))
     return msg
@@ -718,10 +729,8 @@ def _transferred(x: f.Transferred, backend: str) -> Payload:
         second_transferer=_channel_or_none(x.second_transferer, backend),
         is_external=x.is_external,
     )
-    if x.context or x.extension:
-        msg.destination.CopyFrom(
-            common_pb2.DialplanLocation(context=x.context, extension=x.extension)
-        )
+    if x.destination is not None:
+        fill_destination(msg.destination, x.destination)
     return msg
 
 

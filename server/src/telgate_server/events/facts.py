@@ -22,6 +22,7 @@ from typing import ClassVar
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.gateway.model import (
     ChannelInfo,
+    Destination,
     LinkState,
     ListenMode,
     OriginateOutcome,
@@ -315,8 +316,9 @@ class OriginateResult(_Fixed):
     unique_id: str = ""
     # Set when the call was placed through this gateway.
     request_id: str = ""
-    context: str = ""
-    extension: str = ""
+    # Where the answered endpoint went, as the PBX reports it (None: not said).
+    destination: Destination | None = None
+    # Asterisk only: the application run instead of a destination.
     application: str = ""
     application_data: str = ""
     caller_num: str = ""
@@ -330,9 +332,8 @@ class Transferred(Fact):
     transferer: ChannelInfo | None = None
     transferee: ChannelInfo | None = None
     second_transferer: ChannelInfo | None = None
-    # Blind: where the transferee went.
-    context: str = ""
-    extension: str = ""
+    # Blind: where the transferee went, as the PBX reports it.
+    destination: Destination | None = None
     is_external: bool = False
 
     @property
