@@ -5,6 +5,8 @@ event."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 from typing import Any
 
 import pytest
@@ -318,3 +320,49 @@ def test_the_generated_header_encoder_refuses_what_protobuf_refuses() -> None:
         convert.event(event, payload=False, fields=False)
     with pytest.raises(ValueError):
         descriptor_encoder.event_header(event)
+
+
+def _every_fact() -> list[f.Fact]:
+    """One fact of every class in events/facts.py, of every kind it can be:
+    required fields given, every optional field left at its default."""
+    cdr = Cdr(backend="pbx", source_id="1", start_time=1.0)
+    gap = CdrGap(backend="pbx", start=1.0, end=2.0, reason=GapReason.NOT_CONNECTED)
+    required: dict[str, list[Any]] = {
+        "playback_id": ["pb-1"],
+        "cdr": [cdr],
+        "gap": [gap],
+        "on_hold": [True, False],
+    }
+    out: list[f.Fact] = []
+    for cls in vars(f).values():
+        if not (
+            isinstance(cls, type) and issubclass(cls, f.Fact) and dataclasses.is_dataclass(cls)
+        ):
+            continue
+        choices: list[dict[str, Any]] = [{}]
+        for fd in dataclasses.fields(cls):
+            if fd.default is not dataclasses.MISSING:
+                continue
+            kind = getattr(f, str(fd.type), None)
+            if isinstance(kind, type) and issubclass(kind, enum.Enum):
+                # The facts' own enums tell kinds apart: each value is one.
+                values: list[Any] = (
+                    list(kind) if kind.__module__ == f.__name__ else [next(iter(kind))]
+                )
+            else:
+                values = required[fd.name]
+            choices = [{**c, fd.name: v} for c in choices for v in values]
+        out += [cls(**c) for c in choices]
+    return out
+
+
+def test_every_fact_of_every_kind_fills_the_payload_field_its_kind_names() -> None:
+    facts = _every_fact()
+    kinds = [fact.kind for fact in facts]
+    assert len(kinds) == len(set(kinds)), "two facts claim one payload field"
+    for fact in facts:
+        got = _same(_event([], fact))
+        assert got.WhichOneof("payload") == fact.kind, type(fact).__name__
+    # Every typed payload the API declares has a fact that fills it.
+    oneof = events_pb2.Event.DESCRIPTOR.oneofs_by_name["payload"]
+    assert set(kinds) == {fd.name for fd in oneof.fields}
