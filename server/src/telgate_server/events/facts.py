@@ -8,6 +8,10 @@ neutral enums below or from gateway/model.py, and the shared neutral records
 (ChannelInfo, QueueMemberInfo, Cdr...). No protobuf: api/convert.py turns a
 fact into the API's message.
 
+A fact is read when a subscriber's stream takes its event, which may be long
+after it was published: the records it holds must be snapshots, never a
+backend's live objects (a live ChannelInfo would show later changes).
+
 Several API payload kinds share one fact class, told apart by a small enum
 whose values are the kinds (``HoldChanged(on_hold=True)`` is ``hold``): the
 ``kind`` property names the payload, and it is what event filters match
