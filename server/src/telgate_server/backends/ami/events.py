@@ -407,13 +407,16 @@ def reviver(build: ev.FactBuilder) -> ev.Reviver:
     than the event."""
 
     def revive(r: ev.Record) -> ev.Event:
-        _, text, received_at = r[ev.BODY]
+        body = r[ev.BODY]
+        if not isinstance(body, tuple):
+            raise TypeError("the record keeps no compact form")
+        _, text, received_at = body
         kind = r[ev.KIND]
         return ev.Event(
             r[ev.BACKEND],
             r[ev.NAME],
-            HeaderText(text),
-            received_at,
+            HeaderText(str(text)),
+            float(received_at),
             channel=r[ev.CHANNEL],
             unique_id=r[ev.UNIQUE_ID],
             linked_id=r[ev.LINKED_ID],
