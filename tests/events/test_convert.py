@@ -29,6 +29,7 @@ from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
     ChannelInfo,
+    CheckStep,
     ExtensionTarget,
     LinkState,
     LinkStatus,
@@ -366,3 +367,11 @@ def test_every_fact_of_every_kind_fills_the_payload_field_its_kind_names() -> No
     # Every typed payload the API declares has a fact that fills it.
     oneof = events_pb2.Event.DESCRIPTOR.oneofs_by_name["payload"]
     assert set(kinds) == {fd.name for fd in oneof.fields}
+
+
+def test_a_check_step_with_and_without_its_latency() -> None:
+    timed = convert.backend_check(CheckStep("ping", True, "Pong", latency=0.0125))
+    assert (timed.name, timed.ok, timed.detail) == ("ping", True, "Pong")
+    assert timed.latency.ToNanoseconds() == 12_500_000
+    untimed = convert.backend_check(CheckStep("login", False, "refused"))
+    assert not untimed.ok and not untimed.HasField("latency")

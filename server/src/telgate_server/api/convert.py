@@ -29,6 +29,7 @@ from telgate_server.gateway.model import (
     ChannelInfo,
     ChannelSelector,
     ChannelState,
+    CheckStep,
     Destination,
     ExtensionTarget,
     LinkState,
@@ -347,6 +348,14 @@ def backend(
     )
     if status.since:
         msg.state_change_time.CopyFrom(timestamp(status.since))
+    return msg
+
+
+def backend_check(step: CheckStep) -> backends_pb2.BackendCheck:
+    """One step of CheckBackend."""
+    msg = backends_pb2.BackendCheck(name=step.name, ok=step.ok, detail=step.detail)
+    if step.latency is not None:
+        msg.latency.FromNanoseconds(int(step.latency * 1e9))
     return msg
 
 
