@@ -163,7 +163,8 @@ async def test_list_backends_advertises_exactly_the_parts_each_kind_has(
     for backend in gateway.registry.all():
         shown = by_name[backend.name]
         assert set(shown.capabilities) == {CAPABILITIES[c] for c in capabilities(backend)}
-        assert shown.kind == KINDS.get(backend.kind, backends_pb2.BACKEND_KIND_UNSPECIFIED)
+        assert shown.kind == KINDS[backend.kind] != backends_pb2.BACKEND_KIND_UNSPECIFIED
+        assert shown.kind_name == backend.kind
         for part in seam.PARTS:
             has = part_of(backend, part) is not None
             for cap in part.capabilities:

@@ -157,6 +157,8 @@ async def test_the_toy_is_listed_with_only_what_it_can_do(
     listed = await stub.ListBackends(backends_pb2.ListBackendsRequest())
     (toy,) = listed.backends
     assert toy.name == "toy" and toy.default and toy.address == "in-process"
+    # A kind this API version has no enum value for is still named.
+    assert toy.kind == backends_pb2.BACKEND_KIND_UNSPECIFIED and toy.kind_name == "toy"
     assert list(toy.capabilities) == [backends_pb2.CAPABILITY_CDRS]
     assert toy.link_state == backends_pb2.LINK_STATE_UP and toy.version == "toy 1"
     checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="toy"))

@@ -339,6 +339,7 @@ def backend(
     msg = backends_pb2.Backend(
         name=name,
         kind=KINDS.get(kind, backends_pb2.BACKEND_KIND_UNSPECIFIED),
+        kind_name=kind,
         link_state=LINK_STATES[status.state],
         capabilities=sorted(CAPABILITIES[c] for c in capabilities),
         default=is_default,
