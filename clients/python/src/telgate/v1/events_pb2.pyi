@@ -718,7 +718,7 @@ Global___ChannelIdentityChanged: _TypeAlias = ChannelIdentityChanged  # noqa: Y0
 
 @_typing.final
 class VariableSet(_message.Message):
-    """A channel variable was set (Asterisk VarSet). `channel` is unset for globals."""
+    """A channel variable was set (Asterisk only: VarSet). `channel` is unset for globals."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -856,7 +856,7 @@ Global___Dtmf: _TypeAlias = Dtmf  # noqa: Y015
 
 @_typing.final
 class Transferred(_message.Message):
-    """A transfer happened (BlindTransfer / AttendedTransfer)."""
+    """A transfer happened (Asterisk BlindTransfer / AttendedTransfer)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -867,7 +867,9 @@ class Transferred(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     IS_EXTERNAL_FIELD_NUMBER: _builtins.int
     result: _builtins.str
-    """`Success`, `Fail`, `Invalid`, `Not Permitted`."""
+    """The PBX's word for how it went (Asterisk `Success`, `Fail`, `Invalid`,
+    `Not Permitted`).
+    """
     is_external: _builtins.bool
     """Asterisk: the transfer went through an external channel technology."""
     @_builtins.property
@@ -1134,7 +1136,9 @@ Global___PlaybackChanged: _TypeAlias = PlaybackChanged  # noqa: Y015
 
 @_typing.final
 class EndpointStatusChanged(_message.Message):
-    """A device, peer or contact changed status (DeviceStateChange / PeerStatus / ContactStatus)."""
+    """A device, peer or contact changed status (Asterisk DeviceStateChange /
+    PeerStatus / ContactStatus).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1166,7 +1170,7 @@ Global___EndpointStatusChanged: _TypeAlias = EndpointStatusChanged  # noqa: Y015
 
 @_typing.final
 class SystemChanged(_message.Message):
-    """The PBX booted, reloaded or is shutting down (FullyBooted / Reload / Shutdown)."""
+    """The PBX booted, reloaded or is shutting down (Asterisk FullyBooted / Reload / Shutdown)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
