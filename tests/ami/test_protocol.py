@@ -537,3 +537,92 @@ def test_every_capture_correlates_each_answer_once_and_passes_every_other_event(
 def test_read_boundaries_change_nothing(split: int) -> None:
     name = "14-status"
     assert replay(name, split) == replay(name)
+
+
+# ---------------------------------------------------------------- strangers, splits
+
+
+def test_an_answer_for_an_unknown_id_is_dropped_and_disturbs_nothing() -> None:
+    proto, seen = new_protocol()
+    ours, _ = proto.send_action("Getvar", now=0.0, timeout=5.0)
+    listing, _ = proto.send_action("Status", now=0.0, timeout=5.0)
+    stranger = (
+        # Answers to ids this client never sent (another client's, or garbage),
+        # one of them a whole list answer, and a response with no id at all.
+        response("someone-else", "Success", ("Value", "x"))
+        + response("tg-999", "Success", ("EventList", "start"))
+        + event("Status", ("ActionID", "tg-999"), ("Channel", "PJSIP/9-1"))
+        + event("StatusComplete", ("ActionID", "tg-999"), ("EventList", "Complete"))
+        + encode_message([("Response", "Error"), ("Message", "Missing action in request")])
+    )
+    opened = response(listing, "Success", ("EventList", "start"))
+    item = event("Status", ("ActionID", listing), ("Channel", "PJSIP/201-1"))
+    done = event("StatusComplete", ("ActionID", listing), ("EventList", "Complete"))
+    out = feed(proto, opened + stranger + item + response(ours, "Success", ("Value", "1")) + done)
+    # The stranger's list items are ordinary events (nobody here waits for
+    # them); its responses go nowhere; our two actions complete, each once.
+    assert shape(out) == [
+        ("event", "Status"),
+        ("event", "StatusComplete"),
+        ("done", ours),
+        ("done", listing),
+    ]
+    results = completed(out)
+    assert results[ours].result.message == "" and results[ours].result.response.get("Value") == "1"
+    assert [e.get("Channel") for e in results[listing].result.events] == ["PJSIP/201-1"]
+    assert proto.in_flight == 0 and proto.abandoned == 0
+    assert sorted(seen.calls) == [("Getvar", "success", 1.0), ("Status", "success", 1.0)]
+
+
+def test_a_link_failure_mid_list_fails_the_action_and_hands_out_none_of_its_items() -> None:
+    proto, seen = new_protocol()
+    listing, _ = proto.send_action("CoreShowChannels", now=0.0, timeout=5.0)
+    answer = coreshowchannels_answer().replace(b"a004", listing.encode())
+    # The link drops after the third item: the Complete never comes.
+    cut = answer.index(b"Event: CoreShowChannel\r\n")
+    for _ in range(3):
+        cut = answer.index(b"\r\n\r\n", cut) + 4
+    proto.receive_data(answer[:cut] + event("Hangup"), 1.0)
+    proto.connection_lost("the connection dropped", 1.5)
+    out = proto.next_events()
+    assert shape(out) == [
+        ("event", "Hangup"),
+        ("failed", listing),
+        ("lost", "the connection dropped"),
+    ]
+    assert seen.calls == [("CoreShowChannels", "link_lost", 1.5)]
+    # A late rest of the list on the next session belongs to nobody: nothing
+    # of the old list is taken for the new session's answers.
+    proto.connection_made()
+    proto.receive_data(BANNER + answer[cut:], 2.0)
+    late = proto.next_events()
+    assert all(isinstance(o, EventReceived) for o in late)
+    assert proto.in_flight == 0
+
+
+def _split_answer(action_id: str) -> bytes:
+    return (
+        response(action_id, "Success", ("EventList", "start"), ("Message", "Queue status"))
+        + event("QueueParams", ("ActionID", action_id), ("Queue", "support"))
+        + event("Newchannel", ("Channel", "PJSIP/201-1"))
+        + event("QueueStatusComplete", ("ActionID", action_id), ("EventList", "Complete"))
+    )
+
+
+def test_an_answer_split_in_two_reads_at_every_byte_boundary() -> None:
+    whole, _ = new_protocol()
+    action_id, _ = whole.send_action("QueueStatus", now=0.0)
+    data = _split_answer(action_id)
+    expected = feed(whole, data)
+    assert shape(expected) == [("event", "Newchannel"), ("done", action_id)]
+    for at in range(1, len(data)):
+        proto, _ = new_protocol()
+        assert proto.send_action("QueueStatus", now=0.0)[0] == action_id
+        proto.receive_data(data[:at], 1.0)
+        before = proto.next_events()
+        # Nothing completes before the last byte of the Complete event came.
+        assert ("done", action_id) not in shape(before), at
+        proto.receive_data(data[at:], 1.0)
+        out = before + proto.next_events()
+        assert out == expected, at
+        assert proto.in_flight == 0 and proto.session_open, at

@@ -71,7 +71,7 @@ def test_chanspy_dtmf_and_transfers_are_typed() -> None:
         if m.name == "BlindTransfer"
     )
     assert blind.blind_transfer.result == "Success"
-    assert blind.blind_transfer.destination.extension == "203"
+    assert blind.blind_transfer.destination.extension.extension == "203"
     dtmf = [
         convert.event(to_event("pbx", m))
         for name in ami_fixture_names()

@@ -5,6 +5,8 @@ event."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 from typing import Any
 
 import pytest
@@ -27,8 +29,11 @@ from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
     ChannelInfo,
+    CheckStep,
+    ExtensionTarget,
     LinkState,
     LinkStatus,
+    NumberTarget,
     OriginateOutcome,
     PlaybackControl,
     PlaybackState,
@@ -162,10 +167,26 @@ def test_the_gateways_own_facts() -> None:
 
 
 def test_neutral_enums_and_unset_values() -> None:
-    result = f.OriginateResult(outcome=OriginateOutcome.BUSY, ami_reason=5, context="phones")
+    result = f.OriginateResult(
+        outcome=OriginateOutcome.BUSY, ami_reason=5, destination=ExtensionTarget("201", "phones")
+    )
     got = _same(_event([], result)).originate_result
     assert got.outcome == calls_pb2.ORIGINATE_OUTCOME_BUSY
-    assert got.destination.context == "phones" and not got.HasField("caller_id")
+    assert got.destination.WhichOneof("target") == "extension"
+    assert (got.destination.extension.context, got.destination.extension.extension) == (
+        "phones",
+        "201",
+    )
+    assert not got.HasField("caller_id")
+    # A number on a route, as a switch without a dialplan reports it.
+    routed = f.OriginateResult(
+        outcome=OriginateOutcome.ANSWERED, destination=NumberTarget("09120000001", "mobile")
+    )
+    number = _same(_event([], routed)).originate_result.destination.number
+    assert (number.number, number.route) == ("09120000001", "mobile")
+    assert not _same(
+        _event([], f.OriginateResult(outcome=OriginateOutcome.FAILED))
+    ).originate_result.HasField("destination")
     ended = _same(_event([], f.DialEnded(status=f.DialStatus.NO_ANSWER))).dial_ended
     assert ended.status == events_pb2.DIAL_STATUS_NO_ANSWER
     assert not ended.HasField("caller") and not ended.HasField("destination")
@@ -300,3 +321,57 @@ def test_the_generated_header_encoder_refuses_what_protobuf_refuses() -> None:
         convert.event(event, payload=False, fields=False)
     with pytest.raises(ValueError):
         descriptor_encoder.event_header(event)
+
+
+def _every_fact() -> list[f.Fact]:
+    """One fact of every class in events/facts.py, of every kind it can be:
+    required fields given, every optional field left at its default."""
+    cdr = Cdr(backend="pbx", source_id="1", start_time=1.0)
+    gap = CdrGap(backend="pbx", start=1.0, end=2.0, reason=GapReason.NOT_CONNECTED)
+    required: dict[str, list[Any]] = {
+        "playback_id": ["pb-1"],
+        "cdr": [cdr],
+        "gap": [gap],
+        "on_hold": [True, False],
+    }
+    out: list[f.Fact] = []
+    for cls in vars(f).values():
+        if not (
+            isinstance(cls, type) and issubclass(cls, f.Fact) and dataclasses.is_dataclass(cls)
+        ):
+            continue
+        choices: list[dict[str, Any]] = [{}]
+        for fd in dataclasses.fields(cls):
+            if fd.default is not dataclasses.MISSING:
+                continue
+            kind = getattr(f, str(fd.type), None)
+            if isinstance(kind, type) and issubclass(kind, enum.Enum):
+                # The facts' own enums tell kinds apart: each value is one.
+                values: list[Any] = (
+                    list(kind) if kind.__module__ == f.__name__ else [next(iter(kind))]
+                )
+            else:
+                values = required[fd.name]
+            choices = [{**c, fd.name: v} for c in choices for v in values]
+        out += [cls(**c) for c in choices]
+    return out
+
+
+def test_every_fact_of_every_kind_fills_the_payload_field_its_kind_names() -> None:
+    facts = _every_fact()
+    kinds = [fact.kind for fact in facts]
+    assert len(kinds) == len(set(kinds)), "two facts claim one payload field"
+    for fact in facts:
+        got = _same(_event([], fact))
+        assert got.WhichOneof("payload") == fact.kind, type(fact).__name__
+    # Every typed payload the API declares has a fact that fills it.
+    oneof = events_pb2.Event.DESCRIPTOR.oneofs_by_name["payload"]
+    assert set(kinds) == {fd.name for fd in oneof.fields}
+
+
+def test_a_check_step_with_and_without_its_latency() -> None:
+    timed = convert.backend_check(CheckStep("ping", True, "Pong", latency=0.0125))
+    assert (timed.name, timed.ok, timed.detail) == ("ping", True, "Pong")
+    assert timed.latency.ToNanoseconds() == 12_500_000
+    untimed = convert.backend_check(CheckStep("login", False, "refused"))
+    assert not untimed.ok and not untimed.HasField("latency")

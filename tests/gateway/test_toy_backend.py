@@ -136,6 +136,16 @@ async def test_every_rpc_the_toy_lacks_is_unimplemented_naming_it_and_its_kind(
         refused.append(rpc.name)
     # Calls, transfers, DTMF, channels, supervision, playback and queues.
     assert len(refused) == 18, refused
+    # ListCdrs works from the store; from the switch it needs a CDR history.
+    window = cdrs_pb2.CdrFilter(backends=["toy"])
+    window.start_time_from.FromSeconds(1_700_000_000)
+    window.start_time_to.FromSeconds(1_700_003_600)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cdrs_pb2_grpc.CdrServiceStub(channel).ListCdrs(
+            cdrs_pb2.ListCdrsRequest(filter=window, source=cdrs_pb2.CDR_SOURCE_SWITCH)
+        )
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert caught.value.details() == "backend 'toy' (toy) cannot do ListCdrs from the switch"
     assert not gateway.cdr_ingest.received  # nothing was made up on the way
 
 
@@ -147,6 +157,8 @@ async def test_the_toy_is_listed_with_only_what_it_can_do(
     listed = await stub.ListBackends(backends_pb2.ListBackendsRequest())
     (toy,) = listed.backends
     assert toy.name == "toy" and toy.default and toy.address == "in-process"
+    # A kind this API version has no enum value for is still named.
+    assert toy.kind == backends_pb2.BACKEND_KIND_UNSPECIFIED and toy.kind_name == "toy"
     assert list(toy.capabilities) == [backends_pb2.CAPABILITY_CDRS]
     assert toy.link_state == backends_pb2.LINK_STATE_UP and toy.version == "toy 1"
     checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="toy"))

@@ -90,7 +90,7 @@ async def test_blind_transfer(pbx_channel: grpc.aio.Channel) -> None:
     await everything.wait_for(has("blind_transfer"))
     event = next(e for e in everything.events if e.WhichOneof("payload") == "blind_transfer")
     assert event.blind_transfer.result == "Success"
-    assert event.blind_transfer.destination.extension == "203"
+    assert event.blind_transfer.destination.extension.extension == "203"
     await everything.wait_for(
         has("dial_started", lambda e: e.dial_started.destination.name.startswith("Local/203@"))
     )

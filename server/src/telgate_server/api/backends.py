@@ -45,13 +45,5 @@ class BackendServicer(backends_pb2_grpc.BackendServiceServicer):
         return backends_pb2.CheckBackendResponse(
             backend=self._describe(backend),
             ok=all(s.ok for s in steps),
-            checks=[
-                backends_pb2.BackendCheck(
-                    name=s.name,
-                    ok=s.ok,
-                    detail=s.detail,
-                    latency=convert.duration(s.latency) if s.latency is not None else None,
-                )
-                for s in steps
-            ],
+            checks=[convert.backend_check(s) for s in steps],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from google.protobuf import duration_pb2, timestamp_pb2
 from telgate.v1 import (
@@ -29,6 +29,7 @@ from telgate_server.gateway.model import (
     ChannelInfo,
     ChannelSelector,
     ChannelState,
+    CheckStep,
     Destination,
     ExtensionTarget,
     LinkState,
@@ -171,58 +172,46 @@ def channel_state(state: ChannelState) -> common_pb2.ChannelState.ValueType:
     return CHANNEL_STATES[state]
 
 
-_NANOS = 1_000_000_000
-
-
-# Timestamp's valid range (0001-01-01 .. 9999-12-31), as protobuf checks it.
-_MIN_SECONDS, _MAX_SECONDS = -62135596800, 253402300799
-
-
-def _seconds_nanos(seconds: float, *, timestamp: bool = False) -> dict[str, int]:
-    """A Timestamp's or a non-negative Duration's fields, as FromNanoseconds
-    sets them (ValueError, as it raises, for a Timestamp out of range)."""
-    whole, nanos = divmod(int(seconds * 1e9), _NANOS)
-    if timestamp and not _MIN_SECONDS <= whole <= _MAX_SECONDS:
-        raise ValueError(f"Timestamp is not valid: {seconds!r} seconds")
-    return {"seconds": whole, "nanos": nanos}
-
-
-def channel_fields(info: ChannelInfo, backend: str) -> dict[str, Any]:
-    """A Channel message's fields, sub-messages as dicts: given to a
-    constructor (``Channel(**fields)``, or ``VariableSet(channel=fields)``)
-    they are built in place, where a Channel message passed in would be
-    built and then copied."""
-    fields: dict[str, Any] = {
-        "backend": backend,
-        "name": info.name,
-        "unique_id": info.unique_id,
-        "linked_id": info.linked_id,
-        "state": CHANNEL_STATES[info.state],
-        "state_description": info.state_desc,
-        "caller_id": {"number": info.caller_num, "name": info.caller_name},
-        "connected_line": {"number": info.connected_num, "name": info.connected_name},
-        "location": {"context": info.context, "extension": info.exten, "priority": info.priority},
-        "application": info.application,
-        "application_data": info.application_data,
-        "bridge_id": info.bridge_id,
-        "account_code": info.account_code,
-        "language": info.language,
-    }
+def fill_channel(msg: common_pb2.Channel, info: ChannelInfo, backend: str) -> None:
+    """Writes ``info`` into an empty Channel message in place (a payload's
+    channel field, or a new Channel): cheaper than a Channel built and copied
+    in, and every field name is checked by mypy against the generated stubs.
+    ValueError, as protobuf raises it, for a time a Timestamp cannot hold."""
+    msg.backend = backend
+    msg.name = info.name
+    msg.unique_id = info.unique_id
+    msg.linked_id = info.linked_id
+    msg.state = CHANNEL_STATES[info.state]
+    msg.state_description = info.state_desc
+    # Always present, even empty (as a client reading them expects): an
+    # assignment marks a sub-message present, whatever the value.
+    caller = msg.caller_id
+    caller.number = info.caller_num
+    caller.name = info.caller_name
+    connected = msg.connected_line
+    connected.number = info.connected_num
+    connected.name = info.connected_name
+    location = msg.location
+    location.context = info.context
+    location.extension = info.exten
+    location.priority = info.priority
+    msg.application = info.application
+    msg.application_data = info.application_data
+    msg.bridge_id = info.bridge_id
+    msg.account_code = info.account_code
+    msg.language = info.language
     if info.variables:
-        fields["variables"] = info.variables
+        msg.variables.update(info.variables)
     if info.created_at:
-        fields["create_time"] = _seconds_nanos(info.created_at, timestamp=True)
+        msg.create_time.FromNanoseconds(int(info.created_at * 1e9))
     if info.duration is not None:
-        if info.duration < 0:  # Duration's nanos take the sign of its seconds
-            d = duration(info.duration)
-            fields["duration"] = {"seconds": d.seconds, "nanos": d.nanos}
-        else:
-            fields["duration"] = _seconds_nanos(info.duration)
-    return fields
+        msg.duration.FromNanoseconds(int(info.duration * 1e9))
 
 
 def channel(info: ChannelInfo, backend: str) -> common_pb2.Channel:
-    return common_pb2.Channel(**channel_fields(info, backend))
+    msg = common_pb2.Channel()
+    fill_channel(msg, info, backend)
+    return msg
 
 
 def selector(ref: common_pb2.ChannelRef, field: str = "channel") -> ChannelSelector:
@@ -274,6 +263,19 @@ def destination(msg: common_pb2.Destination, field: str = "destination") -> Dest
         f"{field} is required: an extension (context, extension) or a number (number, route)",
         metadata={"field": field},
     )
+
+
+def fill_destination(msg: common_pb2.Destination, target: Destination) -> None:
+    """Writes a neutral destination into ``msg`` (the reverse of :func:`destination`)."""
+    if isinstance(target, ExtensionTarget):
+        ext = msg.extension
+        ext.context = target.context
+        ext.extension = target.extension
+        # 1 is the default a request's 0 stands for.
+        ext.priority = target.priority if target.priority != 1 else 0
+    else:
+        msg.number.number = target.number
+        msg.number.route = target.route
 
 
 OUTCOMES: dict[OriginateOutcome, calls_pb2.OriginateOutcome.ValueType] = {
@@ -337,6 +339,7 @@ def backend(
     msg = backends_pb2.Backend(
         name=name,
         kind=KINDS.get(kind, backends_pb2.BACKEND_KIND_UNSPECIFIED),
+        kind_name=kind,
         link_state=LINK_STATES[status.state],
         capabilities=sorted(CAPABILITIES[c] for c in capabilities),
         default=is_default,
@@ -346,6 +349,14 @@ def backend(
     )
     if status.since:
         msg.state_change_time.CopyFrom(timestamp(status.since))
+    return msg
+
+
+def backend_check(step: CheckStep) -> backends_pb2.BackendCheck:
+    """One step of CheckBackend."""
+    msg = backends_pb2.BackendCheck(name=step.name, ok=step.ok, detail=step.detail)
+    if step.latency is not None:
+        msg.latency.FromNanoseconds(int(step.latency * 1e9))
     return msg
 
 
@@ -492,46 +503,50 @@ def playback(p: PlaybackInfo) -> playback_pb2.Playback:
 # ============================================================================
 
 
-def _channel_or_none(info: ChannelInfo | None, backend: str) -> Any:
-    """A payload's Channel field for its constructor: channel_fields' dict,
-    or None (typed Any: the stubs type the keyword as a Channel message).
-    Built each time: in a PBX's real traffic a channel's block seldom
-    repeats whole (each dialplan step changes its priority), so a cache of
-    built messages missed ~96% of the time on the captures and cost more
-    than it saved."""
-    return None if info is None else channel_fields(info, backend)
+def _channel(msg: common_pb2.Channel, info: ChannelInfo | None, backend: str) -> None:
+    """A payload's channel field, left unset for None. Built each time: in a
+    PBX's real traffic a channel's block seldom repeats whole (each dialplan
+    step changes its priority), so a cache of built messages missed ~96% of
+    the time on the captures and cost more than it saved."""
+    if info is not None:
+        fill_channel(msg, info, backend)
 
 
-def _timestamp_or_none(seconds: float | None) -> timestamp_pb2.Timestamp | None:
-    return timestamp(seconds) if seconds is not None else None
+def _duration(msg: duration_pb2.Duration, seconds: float | None) -> None:
+    if seconds is not None:
+        msg.FromNanoseconds(int(seconds * 1e9))
 
 
-def _duration_or_none(seconds: float | None) -> duration_pb2.Duration | None:
-    return duration(seconds) if seconds is not None else None
-
-
-def _bridge(b: f.BridgeInfo | None) -> events_pb2.Bridge | None:
+def _bridge(msg: events_pb2.Bridge, b: f.BridgeInfo | None) -> None:
     if b is None:
-        return None
-    return events_pb2.Bridge(
-        id=b.id,
-        type=b.type,
-        technology=b.technology,
-        creator=b.creator,
-        name=b.name,
-        num_channels=b.num_channels,
-    )
+        return
+    msg.id = b.id
+    msg.type = b.type
+    msg.technology = b.technology
+    msg.creator = b.creator
+    msg.name = b.name
+    msg.num_channels = b.num_channels
 
 
-def _window(w: f.OutageWindow | None) -> dict[str, Any]:
+class _Inferred(Protocol):
+    """A payload that can say it was inferred across an outage."""
+
+    inferred: bool
+
+    @property
+    def link_down_time(self) -> timestamp_pb2.Timestamp: ...
+
+    @property
+    def link_up_time(self) -> timestamp_pb2.Timestamp: ...
+
+
+def _window(msg: _Inferred, w: f.OutageWindow | None) -> None:
     """The ``inferred`` / ``link_down_time`` / ``link_up_time`` fields."""
     if w is None:
-        return {}
-    return {
-        "inferred": True,
-        "link_down_time": timestamp(w.down_at),
-        "link_up_time": timestamp(w.up_at),
-    }
+        return
+    msg.inferred = True
+    msg.link_down_time.FromNanoseconds(int(w.down_at * 1e9))
+    msg.link_up_time.FromNanoseconds(int(w.up_at * 1e9))
 
 
 DIAL_STATUSES: dict[f.DialStatus, events_pb2.DialStatus.ValueType] = {
@@ -540,10 +555,10 @@ DIAL_STATUSES: dict[f.DialStatus, events_pb2.DialStatus.ValueType] = {
     f.DialStatus.NO_ANSWER: events_pb2.DIAL_STATUS_NO_ANSWER,
     f.DialStatus.CANCEL: events_pb2.DIAL_STATUS_CANCEL,
     f.DialStatus.CONGESTION: events_pb2.DIAL_STATUS_CONGESTION,
-    f.DialStatus.UNAVAILABLE: events_pb2.DIAL_STATUS_CHANUNAVAIL,
-    f.DialStatus.DO_NOT_CALL: events_pb2.DIAL_STATUS_DONTCALL,
+    f.DialStatus.UNAVAILABLE: events_pb2.DIAL_STATUS_UNAVAILABLE,
+    f.DialStatus.DO_NOT_CALL: events_pb2.DIAL_STATUS_DO_NOT_CALL,
     f.DialStatus.TORTURE: events_pb2.DIAL_STATUS_TORTURE,
-    f.DialStatus.INVALID_ARGS: events_pb2.DIAL_STATUS_INVALIDARGS,
+    f.DialStatus.INVALID_ARGS: events_pb2.DIAL_STATUS_INVALID_ARGS,
 }
 DTMF_DIRECTIONS: dict[f.DtmfDirection, events_pb2.DtmfDirection.ValueType] = {
     f.DtmfDirection.RECEIVED: events_pb2.DTMF_DIRECTION_RECEIVED,
@@ -556,18 +571,20 @@ PLAYBACK_CONTROLS: dict[PlaybackControl, playback_pb2.PlaybackControl.ValueType]
     c: playback_pb2.PlaybackControl.Value(f"PLAYBACK_CONTROL_{c.name}") for c in PlaybackControl
 }
 
-# A payload message of Event (any of the oneof's message types).
-Payload = Any
+# One converter per fact class: it writes the fact into the Event's payload
+# field for the fact's kind, in place, so mypy checks every field it names
+# (of the fact, and of the message through the generated stubs). The table's
+# value type cannot say "the converter of this very class" (a heterogeneous
+# map); :func:`_payload` registers each under the class its signature takes.
 _F = TypeVar("_F", bound=f.Fact)
-_PAYLOADS: dict[type[f.Fact], Callable[[Any, str], Payload]] = {}
+Converter = Callable[[_F, events_pb2.Event, str], None]
+_PAYLOADS: dict[type[f.Fact], Converter[Any]] = {}
 
 
-def _payload(
-    cls: type[_F],
-) -> Callable[[Callable[[_F, str], Payload]], Callable[[_F, str], Payload]]:
+def _payload(cls: type[_F]) -> Callable[[Converter[_F]], Converter[_F]]:
     """Registers the converter of one fact class."""
 
-    def register(fn: Callable[[_F, str], Payload]) -> Callable[[_F, str], Payload]:
+    def register(fn: Converter[_F]) -> Converter[_F]:
         _PAYLOADS[cls] = fn
         return fn
 
@@ -575,257 +592,314 @@ def _payload(
 
 
 @_payload(f.ChannelCreated)
-def _channel_created(x: f.ChannelCreated, backend: str) -> Payload:
-    return events_pb2.ChannelCreated(channel=_channel_or_none(x.channel, backend))
+def _channel_created(x: f.ChannelCreated, e: events_pb2.Event, backend: str) -> None:
+    out = e.channel_created
+    out.SetInParent()
+    _channel(out.channel, x.channel, backend)
 
 
 @_payload(f.ChannelStateChanged)
-def _channel_state_changed(x: f.ChannelStateChanged, backend: str) -> Payload:
-    return events_pb2.ChannelStateChanged(channel=_channel_or_none(x.channel, backend))
+def _channel_state_changed(x: f.ChannelStateChanged, e: events_pb2.Event, backend: str) -> None:
+    out = e.channel_state_changed
+    out.SetInParent()
+    _channel(out.channel, x.channel, backend)
 
 
 @_payload(f.ChannelHungUp)
-def _channel_hung_up(x: f.ChannelHungUp, backend: str) -> Payload:
-    return events_pb2.ChannelHungUp(
-        channel=_channel_or_none(x.channel, backend),
-        cause=x.cause,
-        cause_text=x.cause_text,
-        **_window(x.inferred),
-    )
+def _channel_hung_up(x: f.ChannelHungUp, e: events_pb2.Event, backend: str) -> None:
+    out = e.channel_hung_up
+    _channel(out.channel, x.channel, backend)
+    out.cause = x.cause
+    out.cause_text = x.cause_text
+    _window(out, x.inferred)
 
 
 @_payload(f.HangupRequested)
-def _hangup_requested(x: f.HangupRequested, backend: str) -> Payload:
-    return events_pb2.HangupRequested(
-        channel=_channel_or_none(x.channel, backend), cause=x.cause, soft=x.soft
-    )
+def _hangup_requested(x: f.HangupRequested, e: events_pb2.Event, backend: str) -> None:
+    out = e.hangup_requested
+    _channel(out.channel, x.channel, backend)
+    out.cause = x.cause
+    out.soft = x.soft
 
 
 @_payload(f.DialplanStep)
-def _dialplan_step(x: f.DialplanStep, backend: str) -> Payload:
-    return events_pb2.DialplanStep(
-        channel=_channel_or_none(x.channel, backend),
-        application=x.application,
-        application_data=x.application_data,
-    )
+def _dialplan_step(x: f.DialplanStep, e: events_pb2.Event, backend: str) -> None:
+    out = e.dialplan_step
+    _channel(out.channel, x.channel, backend)
+    out.application = x.application
+    out.application_data = x.application_data
 
 
 @_payload(f.ChannelIdentityChanged)
-def _identity(x: f.ChannelIdentityChanged, backend: str) -> Payload:
-    return events_pb2.ChannelIdentityChanged(channel=_channel_or_none(x.channel, backend))
+def _identity(x: f.ChannelIdentityChanged, e: events_pb2.Event, backend: str) -> None:
+    caller_id = x.change is f.IdentityChange.CALLER_ID
+    out = e.caller_id_changed if caller_id else e.connected_line_changed
+    out.SetInParent()
+    _channel(out.channel, x.channel, backend)
 
 
 @_payload(f.VariableSet)
-def _variable_set(x: f.VariableSet, backend: str) -> Payload:
-    return events_pb2.VariableSet(
-        channel=_channel_or_none(x.channel, backend), variable=x.variable, value=x.value
-    )
+def _variable_set(x: f.VariableSet, e: events_pb2.Event, backend: str) -> None:
+    out = e.variable_set
+    _channel(out.channel, x.channel, backend)
+    out.variable = x.variable
+    out.value = x.value
 
 
 @_payload(f.HoldChanged)
-def _hold(x: f.HoldChanged, backend: str) -> Payload:
-    return events_pb2.HoldChanged(
-        channel=_channel_or_none(x.channel, backend), music_class=x.music_class
-    )
+def _hold(x: f.HoldChanged, e: events_pb2.Event, backend: str) -> None:
+    out = e.hold if x.on_hold else e.unhold
+    _channel(out.channel, x.channel, backend)
+    out.music_class = x.music_class
 
 
 @_payload(f.Dtmf)
-def _dtmf(x: f.Dtmf, backend: str) -> Payload:
-    return events_pb2.Dtmf(
-        channel=_channel_or_none(x.channel, backend),
-        digit=x.digit,
-        direction=events_pb2.DTMF_DIRECTION_UNSPECIFIED
-        if x.direction is None
-        else DTMF_DIRECTIONS[x.direction],
-        duration=_duration_or_none(x.duration),
-    )
+def _dtmf(x: f.Dtmf, e: events_pb2.Event, backend: str) -> None:
+    out = e.dtmf_begin if x.phase is f.DtmfPhase.BEGIN else e.dtmf_end
+    _channel(out.channel, x.channel, backend)
+    out.digit = x.digit
+    if x.direction is not None:
+        out.direction = DTMF_DIRECTIONS[x.direction]
+    _duration(out.duration, x.duration)
 
 
 @_payload(f.DialStarted)
-def _dial_started(x: f.DialStarted, backend: str) -> Payload:
-    return events_pb2.DialStarted(
-        caller=_channel_or_none(x.caller, backend),
-        destination=_channel_or_none(x.destination, backend),
-        dial_string=x.dial_string,
-    )
+def _dial_started(x: f.DialStarted, e: events_pb2.Event, backend: str) -> None:
+    out = e.dial_started
+    _channel(out.caller, x.caller, backend)
+    _channel(out.destination, x.destination, backend)
+    out.dial_string = x.dial_string
 
 
 @_payload(f.DialStateChanged)
-def _dial_state_changed(x: f.DialStateChanged, backend: str) -> Payload:
-    return events_pb2.DialStateChanged(
-        caller=_channel_or_none(x.caller, backend),
-        destination=_channel_or_none(x.destination, backend),
-        status_text=x.status_text,
-    )
+def _dial_state_changed(x: f.DialStateChanged, e: events_pb2.Event, backend: str) -> None:
+    out = e.dial_state_changed
+    _channel(out.caller, x.caller, backend)
+    _channel(out.destination, x.destination, backend)
+    out.status_text = x.status_text
 
 
 @_payload(f.DialEnded)
-def _dial_ended(x: f.DialEnded, backend: str) -> Payload:
-    return events_pb2.DialEnded(
-        caller=_channel_or_none(x.caller, backend),
-        destination=_channel_or_none(x.destination, backend),
-        status=events_pb2.DIAL_STATUS_UNSPECIFIED if x.status is None else DIAL_STATUSES[x.status],
-        status_text=x.status_text,
-        forward=x.forward,
-    )
+def _dial_ended(x: f.DialEnded, e: events_pb2.Event, backend: str) -> None:
+    out = e.dial_ended
+    _channel(out.caller, x.caller, backend)
+    _channel(out.destination, x.destination, backend)
+    if x.status is not None:
+        out.status = DIAL_STATUSES[x.status]
+    out.status_text = x.status_text
+    out.forward = x.forward
 
 
 @_payload(f.BridgeChanged)
-def _bridge_changed(x: f.BridgeChanged, backend: str) -> Payload:
-    return events_pb2.BridgeChanged(bridge=_bridge(x.bridge))
+def _bridge_changed(x: f.BridgeChanged, e: events_pb2.Event, backend: str) -> None:
+    out = e.bridge_created if x.change is f.BridgeChange.CREATED else e.bridge_destroyed
+    out.SetInParent()
+    _bridge(out.bridge, x.bridge)
 
 
 @_payload(f.BridgeEntered)
-def _bridge_entered(x: f.BridgeEntered, backend: str) -> Payload:
-    return events_pb2.BridgeEntered(
-        channel=_channel_or_none(x.channel, backend), bridge=_bridge(x.bridge)
-    )
+def _bridge_entered(x: f.BridgeEntered, e: events_pb2.Event, backend: str) -> None:
+    out = e.bridge_entered
+    out.SetInParent()
+    _channel(out.channel, x.channel, backend)
+    _bridge(out.bridge, x.bridge)
 
 
 @_payload(f.BridgeLeft)
-def _bridge_left(x: f.BridgeLeft, backend: str) -> Payload:
-    return events_pb2.BridgeLeft(
-        channel=_channel_or_none(x.channel, backend), bridge=_bridge(x.bridge)
-    )
+def _bridge_left(x: f.BridgeLeft, e: events_pb2.Event, backend: str) -> None:
+    out = e.bridge_left
+    out.SetInParent()
+    _channel(out.channel, x.channel, backend)
+    _bridge(out.bridge, x.bridge)
 
 
 @_payload(f.OriginateResult)
-def _originate_result(x: f.OriginateResult, backend: str) -> Payload:
-    msg = events_pb2.OriginateResult(
-        outcome=OUTCOMES[x.outcome],
-        ami_reason=x.ami_reason,
-        channel=x.channel,
-        unique_id=x.unique_id,
-        request_id=x.request_id,
-        application=x.application,
-        application_data=x.application_data,
-    )
-    if x.context or x.extension:
-        msg.destination.CopyFrom(
-            common_pb2.DialplanLocation(context=x.context, extension=x.extension)
-        )
+def _originate_result(x: f.OriginateResult, e: events_pb2.Event, backend: str) -> None:
+    out = e.originate_result
+    out.outcome = OUTCOMES[x.outcome]
+    out.ami_reason = x.ami_reason
+    out.channel = x.channel
+    out.unique_id = x.unique_id
+    out.request_id = x.request_id
+    if x.destination is not None:
+        fill_destination(out.destination, x.destination)
+    out.application = x.application
+    out.application_data = x.application_data
     if x.caller_num or x.caller_name:
-        msg.caller_id.CopyFrom(common_pb2.CallerId(number=x.caller_num, name=x.caller_name))
-    return msg
+        out.caller_id.number = x.caller_num
+        out.caller_id.name = x.caller_name
+
+
+_TRANSFERS: dict[f.TransferKind, Callable[[events_pb2.Event], events_pb2.Transferred]] = {
+    f.TransferKind.BLIND: lambda e: e.blind_transfer,
+    f.TransferKind.ATTENDED: lambda e: e.attended_transfer,
+}
 
 
 @_payload(f.Transferred)
-def _transferred(x: f.Transferred, backend: str) -> Payload:
-    msg = events_pb2.Transferred(
-        result=x.result,
-        transferer=_channel_or_none(x.transferer, backend),
-        transferee=_channel_or_none(x.transferee, backend),
-        second_transferer=_channel_or_none(x.second_transferer, backend),
-        is_external=x.is_external,
-    )
-    if x.context or x.extension:
-        msg.destination.CopyFrom(
-            common_pb2.DialplanLocation(context=x.context, extension=x.extension)
-        )
-    return msg
+def _transferred(x: f.Transferred, e: events_pb2.Event, backend: str) -> None:
+    out = _TRANSFERS[x.transfer](e)
+    out.result = x.result
+    _channel(out.transferer, x.transferer, backend)
+    _channel(out.transferee, x.transferee, backend)
+    _channel(out.second_transferer, x.second_transferer, backend)
+    if x.destination is not None:
+        fill_destination(out.destination, x.destination)
+    out.is_external = x.is_external
+
+
+_MEMBER_CHANGES: dict[f.MemberChange, Callable[[events_pb2.Event], events_pb2.QueueMemberChanged]]
+_MEMBER_CHANGES = {
+    f.MemberChange.ADDED: lambda e: e.queue_member_added,
+    f.MemberChange.REMOVED: lambda e: e.queue_member_removed,
+    f.MemberChange.PAUSED: lambda e: e.queue_member_paused,
+    f.MemberChange.STATUS: lambda e: e.queue_member_status,
+    f.MemberChange.PENALTY: lambda e: e.queue_member_penalty,
+    f.MemberChange.RING_IN_USE: lambda e: e.queue_member_ringinuse,
+}
 
 
 @_payload(f.QueueMemberChanged)
-def _queue_member_changed(x: f.QueueMemberChanged, backend: str) -> Payload:
-    return events_pb2.QueueMemberChanged(
-        queue=x.queue, member=queue_member(x.member) if x.member is not None else None
-    )
+def _queue_member_changed(x: f.QueueMemberChanged, e: events_pb2.Event, backend: str) -> None:
+    out = _MEMBER_CHANGES[x.change](e)
+    out.queue = x.queue
+    if x.member is not None:
+        out.member.CopyFrom(queue_member(x.member))
+
+
+_CALLER_CHANGES: dict[f.CallerChange, Callable[[events_pb2.Event], events_pb2.QueueCallerChanged]]
+_CALLER_CHANGES = {
+    f.CallerChange.JOINED: lambda e: e.queue_caller_joined,
+    f.CallerChange.LEFT: lambda e: e.queue_caller_left,
+    f.CallerChange.ABANDONED: lambda e: e.queue_caller_abandoned,
+}
 
 
 @_payload(f.QueueCallerChanged)
-def _queue_caller_changed(x: f.QueueCallerChanged, backend: str) -> Payload:
-    return events_pb2.QueueCallerChanged(
-        queue=x.queue,
-        caller=_channel_or_none(x.caller, backend),
-        position=x.position,
-        count=x.count,
-        original_position=x.original_position,
-        hold_time=_duration_or_none(x.hold_time),
-    )
+def _queue_caller_changed(x: f.QueueCallerChanged, e: events_pb2.Event, backend: str) -> None:
+    out = _CALLER_CHANGES[x.change](e)
+    out.queue = x.queue
+    _channel(out.caller, x.caller, backend)
+    out.position = x.position
+    out.count = x.count
+    out.original_position = x.original_position
+    _duration(out.hold_time, x.hold_time)
+
+
+_AGENT_STEPS: dict[f.AgentStep, Callable[[events_pb2.Event], events_pb2.AgentActivity]] = {
+    f.AgentStep.CALLED: lambda e: e.agent_called,
+    f.AgentStep.CONNECTED: lambda e: e.agent_connected,
+    f.AgentStep.COMPLETED: lambda e: e.agent_completed,
+    f.AgentStep.RING_NO_ANSWER: lambda e: e.agent_ring_no_answer,
+    f.AgentStep.DUMPED: lambda e: e.agent_dumped,
+}
 
 
 @_payload(f.AgentActivity)
-def _agent_activity(x: f.AgentActivity, backend: str) -> Payload:
-    return events_pb2.AgentActivity(
-        queue=x.queue,
-        caller=_channel_or_none(x.caller, backend),
-        agent=_channel_or_none(x.agent, backend),
-        interface=x.interface,
-        member_name=x.member_name,
-        hold_time=_duration_or_none(x.hold_time),
-        ring_time=_duration_or_none(x.ring_time),
-        talk_time=_duration_or_none(x.talk_time),
-        reason=x.reason,
-    )
+def _agent_activity(x: f.AgentActivity, e: events_pb2.Event, backend: str) -> None:
+    out = _AGENT_STEPS[x.step](e)
+    out.queue = x.queue
+    _channel(out.caller, x.caller, backend)
+    _channel(out.agent, x.agent, backend)
+    out.interface = x.interface
+    out.member_name = x.member_name
+    _duration(out.hold_time, x.hold_time)
+    _duration(out.ring_time, x.ring_time)
+    _duration(out.talk_time, x.talk_time)
+    out.reason = x.reason
 
 
 @_payload(f.ListenActivity)
-def _listen_activity(x: f.ListenActivity, backend: str) -> Payload:
-    return events_pb2.ListenActivity(
-        listener=_channel_or_none(x.listener, backend),
-        target=_channel_or_none(x.target, backend),
-        session_id=x.session_id,
-        mode=supervision_pb2.LISTEN_MODE_UNSPECIFIED if x.mode is None else LISTEN_MODES[x.mode],
-        **_window(x.inferred),
-    )
+def _listen_activity(x: f.ListenActivity, e: events_pb2.Event, backend: str) -> None:
+    out = e.listen_started if x.change is f.ListenChange.STARTED else e.listen_stopped
+    _channel(out.listener, x.listener, backend)
+    _channel(out.target, x.target, backend)
+    out.session_id = x.session_id
+    if x.mode is not None:
+        out.mode = LISTEN_MODES[x.mode]
+    _window(out, x.inferred)
+
+
+_PLAYBACK_CHANGES: dict[
+    f.PlaybackChange, Callable[[events_pb2.Event], events_pb2.PlaybackChanged]
+] = {
+    f.PlaybackChange.STARTED: lambda e: e.playback_started,
+    f.PlaybackChange.CONTROLLED: lambda e: e.playback_controlled,
+    f.PlaybackChange.FINISHED: lambda e: e.playback_finished,
+}
 
 
 @_payload(f.PlaybackChanged)
-def _playback_changed(x: f.PlaybackChanged, backend: str) -> Payload:
-    return events_pb2.PlaybackChanged(
-        playback_id=x.playback_id,
-        channel=_channel_or_none(x.channel, backend),
-        state=PLAYBACK_STATES[x.state],
-        recording=x.recording,
-        status_text=x.status_text,
-        offset=_duration_or_none(x.offset),
-        control=playback_pb2.PLAYBACK_CONTROL_UNSPECIFIED
-        if x.control is None
-        else PLAYBACK_CONTROLS[x.control],
-        **_window(x.inferred),
-    )
+def _playback_changed(x: f.PlaybackChanged, e: events_pb2.Event, backend: str) -> None:
+    out = _PLAYBACK_CHANGES[x.change](e)
+    out.playback_id = x.playback_id
+    _channel(out.channel, x.channel, backend)
+    out.state = PLAYBACK_STATES[x.state]
+    out.recording = x.recording
+    out.status_text = x.status_text
+    _duration(out.offset, x.offset)
+    if x.control is not None:
+        out.control = PLAYBACK_CONTROLS[x.control]
+    _window(out, x.inferred)
+
+
+_ENDPOINT_SOURCES: dict[
+    f.EndpointSource, Callable[[events_pb2.Event], events_pb2.EndpointStatusChanged]
+] = {
+    f.EndpointSource.DEVICE: lambda e: e.device_state_changed,
+    f.EndpointSource.PEER: lambda e: e.peer_status_changed,
+    f.EndpointSource.CONTACT: lambda e: e.contact_status_changed,
+}
 
 
 @_payload(f.EndpointStatusChanged)
-def _endpoint_status_changed(x: f.EndpointStatusChanged, backend: str) -> Payload:
-    return events_pb2.EndpointStatusChanged(
-        endpoint=x.endpoint, status=x.status, address=x.address, cause=x.cause
-    )
+def _endpoint_status_changed(x: f.EndpointStatusChanged, e: events_pb2.Event, backend: str) -> None:
+    out = _ENDPOINT_SOURCES[x.source](e)
+    out.endpoint = x.endpoint
+    out.status = x.status
+    out.address = x.address
+    out.cause = x.cause
+
+
+_SYSTEM_CHANGES: dict[f.SystemChange, Callable[[events_pb2.Event], events_pb2.SystemChanged]] = {
+    f.SystemChange.FULLY_BOOTED: lambda e: e.fully_booted,
+    f.SystemChange.RELOADED: lambda e: e.reloaded,
+    f.SystemChange.SHUTDOWN: lambda e: e.shutdown,
+}
 
 
 @_payload(f.SystemChanged)
-def _system_changed(x: f.SystemChanged, backend: str) -> Payload:
-    return events_pb2.SystemChanged(
-        status=x.status, module=x.module, restart=x.restart, uptime=_duration_or_none(x.uptime)
-    )
+def _system_changed(x: f.SystemChanged, e: events_pb2.Event, backend: str) -> None:
+    out = _SYSTEM_CHANGES[x.change](e)
+    out.status = x.status
+    out.module = x.module
+    out.restart = x.restart
+    _duration(out.uptime, x.uptime)
 
 
 @_payload(f.LinkStateChanged)
-def _link_state_changed(x: f.LinkStateChanged, backend: str) -> Payload:
-    return events_pb2.LinkStateChanged(
-        state=LINK_STATES[x.state], detail=x.detail, state_reloaded=x.state_reloaded
-    )
+def _link_state_changed(x: f.LinkStateChanged, e: events_pb2.Event, backend: str) -> None:
+    out = e.link_state_changed
+    out.state = LINK_STATES[x.state]
+    out.detail = x.detail
+    out.state_reloaded = x.state_reloaded
 
 
 @_payload(f.CdrRecorded)
-def _cdr_recorded(x: f.CdrRecorded, backend: str) -> Payload:
-    return events_pb2.CdrRecorded(cdr=cdr(x.cdr))
+def _cdr_recorded(x: f.CdrRecorded, e: events_pb2.Event, backend: str) -> None:
+    e.cdr_recorded.cdr.CopyFrom(cdr(x.cdr))
 
 
 @_payload(f.CdrGapNoticed)
-def _cdr_gap(x: f.CdrGapNoticed, backend: str) -> Payload:
-    return cdr_gap(x.gap)
-
-
-def payload(fact: f.Fact, backend: str) -> Payload:
-    """The payload message of a fact (KeyError for a fact class with no converter)."""
-    return _PAYLOADS[type(fact)](fact, backend)
+def _cdr_gap(x: f.CdrGapNoticed, e: events_pb2.Event, backend: str) -> None:
+    e.cdr_gap.CopyFrom(cdr_gap(x.gap))
 
 
 def event(e: ev.Event, *, payload: bool = True, fields: bool = True) -> events_pb2.Event:
     """A neutral event as the API's Event message (without its typed payload
     when ``payload`` is false, without its raw fields when ``fields`` is
-    false: see :func:`event_bytes`)."""
+    false: see :func:`event_bytes`). ValueError when protobuf refuses a
+    value of the payload (the caller then sends the event without it)."""
     msg = events_pb2.Event(
         sequence=e.sequence,
         epoch=e.epoch,
@@ -844,7 +918,7 @@ def event(e: ev.Event, *, payload: bool = True, fields: bool = True) -> events_p
             add(name=k, value=v)
     fact = e.payload if payload else None
     if fact is not None:
-        getattr(msg, fact.kind).CopyFrom(_PAYLOADS[type(fact)](fact, e.backend))
+        _PAYLOADS[type(fact)](fact, msg, e.backend)
     return msg
 
 

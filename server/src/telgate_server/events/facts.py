@@ -8,6 +8,10 @@ neutral enums below or from gateway/model.py, and the shared neutral records
 (ChannelInfo, QueueMemberInfo, Cdr...). No protobuf: api/convert.py turns a
 fact into the API's message.
 
+A fact is read when a subscriber's stream takes its event, which may be long
+after it was published: the records it holds must be snapshots, never a
+backend's live objects (a live ChannelInfo would show later changes).
+
 Several API payload kinds share one fact class, told apart by a small enum
 whose values are the kinds (``HoldChanged(on_hold=True)`` is ``hold``): the
 ``kind`` property names the payload, and it is what event filters match
@@ -22,6 +26,7 @@ from typing import ClassVar
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.gateway.model import (
     ChannelInfo,
+    Destination,
     LinkState,
     ListenMode,
     OriginateOutcome,
@@ -315,8 +320,9 @@ class OriginateResult(_Fixed):
     unique_id: str = ""
     # Set when the call was placed through this gateway.
     request_id: str = ""
-    context: str = ""
-    extension: str = ""
+    # Where the answered endpoint went, as the PBX reports it (None: not said).
+    destination: Destination | None = None
+    # Asterisk only: the application run instead of a destination.
     application: str = ""
     application_data: str = ""
     caller_num: str = ""
@@ -330,9 +336,8 @@ class Transferred(Fact):
     transferer: ChannelInfo | None = None
     transferee: ChannelInfo | None = None
     second_transferer: ChannelInfo | None = None
-    # Blind: where the transferee went.
-    context: str = ""
-    extension: str = ""
+    # Blind: where the transferee went, as the PBX reports it.
+    destination: Destination | None = None
     is_external: bool = False
 
     @property

@@ -48,6 +48,7 @@ from telgate_server.events.model import (
     BODY,
     SEQUENCE,
     SIZE,
+    Body,
     Delivered,
     Event,
     Record,
@@ -360,13 +361,16 @@ class EventHub:
         return data
 
     def _revive(self, r: Record) -> Event:
-        revive: Reviver = self._revivers[r[BODY][0]]
+        body = r[BODY]
+        if not isinstance(body, tuple):
+            raise TypeError("the record keeps no compact form")
+        revive: Reviver = self._revivers[int(body[0])]
         event: Event = revive(r)
         event.sequence = r[SEQUENCE]
         event.epoch = self.epoch
         return event
 
-    def _body(self, event: Event) -> object:
+    def _body(self, event: Event) -> Body:
         """What a record keeps of the event: its compact form, with the number
         of its reviver, when it has one; else the event."""
         compact, revive = event.compact, event.revive

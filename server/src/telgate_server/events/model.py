@@ -10,7 +10,7 @@ the wire the first time a subscriber takes it, never while nobody does."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Protocol
+from typing import Final, Protocol, TypeAlias
 
 from telgate_server.events.facts import BridgeInfo, Fact
 
@@ -57,9 +57,12 @@ class LazyFields(Sequence[Field]):
 # None when it cannot. One per backend, shared by its events: a pending
 # event then holds no closure or parsed message of its own (see Record).
 FactBuilder = Callable[["Event"], Fact | None]
+# What an event can be made again from: strings and numbers only (e.g. an
+# AMI event's text and receive time).
+Compact: TypeAlias = tuple[str | float | int, ...]
 # Makes an event again from its record, whose body is the event's compact
-# form (the hub sets its sequence and epoch).
-Reviver = Callable[[tuple[Any, ...]], "Event"]
+# form after its reviver's number (the hub sets its sequence and epoch).
+Reviver: TypeAlias = Callable[["Record"], "Event"]
 
 
 class Event:
@@ -105,7 +108,7 @@ class Event:
         kind: str = "",
         build: FactBuilder | None = None,
         received_mono: float = 0.0,
-        compact: tuple[str | float | int, ...] | None = None,
+        compact: Compact | None = None,
         revive: Reviver | None = None,
     ) -> None:
         self.backend = backend
@@ -203,8 +206,8 @@ class EventSink(Protocol):
 # tracking once it has seen it: a replay buffer of 50,000 Event objects
 # (five to seven tracked objects each, with the parsed message and the
 # fact) made young collections of 25-70 ms; records cost it nothing.
-Body = Any
-Record = tuple[int, Body, str, str, str, str, str, str, tuple[str, ...], int]
+Body: TypeAlias = "Event | bytes | Compact"
+Record: TypeAlias = tuple[int, Body, str, str, str, str, str, str, tuple[str, ...], int]
 SEQUENCE: Final = 0
 BODY: Final = 1
 BACKEND: Final = 2
@@ -220,7 +223,7 @@ Delivered = tuple[int, bytes]
 DATA: Final = 1
 
 
-def record(event: Event, body: Body = None) -> Record:
+def record(event: Event, body: Body | None = None) -> Record:
     """The record of a published (numbered) event (``body``: see Record;
     default: the event itself)."""
     return (

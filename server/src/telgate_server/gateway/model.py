@@ -65,6 +65,8 @@ class ChannelInfo:
     connected_name: str = ""
     language: str = ""
     account_code: str = ""
+    # Asterisk only: the channel's place in its dialplan and the application
+    # it runs there (switches without a dialplan leave them empty).
     context: str = ""
     exten: str = ""
     priority: int = 0
@@ -217,8 +219,10 @@ class MemberStatus(enum.Enum):
 
 @dataclass(slots=True)
 class QueueMemberInfo:
+    # What rings, in the switch's terms (Asterisk `PJSIP/201`, Simotel an extension).
     interface: str
     name: str = ""
+    # Asterisk only: the device whose state is the member's.
     state_interface: str = ""
     status: MemberStatus = MemberStatus.UNKNOWN
     # The PBX's own status (Asterisk: the device state number as AMI sends it).
@@ -229,6 +233,7 @@ class QueueMemberInfo:
     calls_taken: int = 0
     last_call: float | None = None
     in_call: bool = False
+    # Asterisk only: static, dynamic or realtime.
     membership: str = ""
 
 

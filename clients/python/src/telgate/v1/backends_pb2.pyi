@@ -34,7 +34,9 @@ class _BackendKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BackendKi
     BACKEND_KIND_SIPPY: _BackendKind.ValueType  # 3
 
 class BackendKind(_BackendKind, metaclass=_BackendKindEnumTypeWrapper):
-    """The kind of switch: the configuration's `kind` (`ami`, `simotel`, `sippy`)."""
+    """The kinds of switch this API version knows; Backend.kind_name names any
+    kind, including one added to a gateway after this version.
+    """
 
 BACKEND_KIND_UNSPECIFIED: BackendKind.ValueType  # 0
 BACKEND_KIND_ASTERISK_AMI: BackendKind.ValueType  # 1
@@ -121,6 +123,7 @@ class Backend(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     LAST_ERROR_FIELD_NUMBER: _builtins.int
     STATE_CHANGE_TIME_FIELD_NUMBER: _builtins.int
+    KIND_NAME_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     kind: Global___BackendKind.ValueType
     link_state: Global___LinkState.ValueType
@@ -132,6 +135,11 @@ class Backend(_message.Message):
     """The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`."""
     last_error: _builtins.str
     """Why the link is not up, in words."""
+    kind_name: _builtins.str
+    """The configuration's `kind` (`ami`, `simotel`, `sippy`, ...): set for
+    every backend, also one whose kind has no BackendKind value
+    (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
+    """
     @_builtins.property
     def capabilities(self) -> _containers.RepeatedScalarFieldContainer[Global___Capability.ValueType]: ...
     @_builtins.property
@@ -150,10 +158,11 @@ class Backend(_message.Message):
         version: _builtins.str = ...,
         last_error: _builtins.str = ...,
         state_change_time: _timestamp_pb2.Timestamp | None = ...,
+        kind_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["state_change_time", b"state_change_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "capabilities", b"capabilities", "default", b"default", "kind", b"kind", "last_error", b"last_error", "link_state", b"link_state", "name", b"name", "state_change_time", b"state_change_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "capabilities", b"capabilities", "default", b"default", "kind", b"kind", "kind_name", b"kind_name", "last_error", b"last_error", "link_state", b"link_state", "name", b"name", "state_change_time", b"state_change_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -208,8 +208,9 @@ Global___CallerId: _TypeAlias = CallerId  # noqa: Y015
 
 @_typing.final
 class DialplanLocation(_message.Message):
-    """A place in a PBX dialplan, as the PBX reports it (a channel's location, a
-    transfer's target). Requests name where a call goes with Destination.
+    """A place in a PBX dialplan, as the PBX reports it (Asterisk only: a
+    channel's location). Unset from switches without a dialplan. Requests and
+    events name where a call goes with Destination.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -410,7 +411,7 @@ class Channel(_message.Message):
     state_description: _builtins.str
     """The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...)."""
     application: _builtins.str
-    """The dialplan application the channel is running, e.g. `Dial`."""
+    """Asterisk only: the dialplan application the channel is running, e.g. `Dial`."""
     application_data: _builtins.str
     bridge_id: _builtins.str
     """The bridge the channel is in, empty when not bridged."""
@@ -421,7 +422,11 @@ class Channel(_message.Message):
     @_builtins.property
     def connected_line(self) -> Global___CallerId: ...
     @_builtins.property
-    def location(self) -> Global___DialplanLocation: ...
+    def location(self) -> Global___DialplanLocation:
+        """Asterisk only: where the channel is in the dialplan (unset from switches
+        without one).
+        """
+
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the gateway first saw the channel (or the PBX's creation time when known)."""
@@ -432,7 +437,9 @@ class Channel(_message.Message):
 
     @_builtins.property
     def variables(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
-        """Channel variables the PBX reported (Status with Variables)."""
+        """Channel variables the PBX reported (Asterisk: Status with Variables;
+        other switches: what their events carry about the call).
+        """
 
     def __init__(
         self,

@@ -84,29 +84,43 @@ class _DialStatus:
 class _DialStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DialStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DIAL_STATUS_UNSPECIFIED: _DialStatus.ValueType  # 0
+    """Not known (a status this enum does not map: see status_text)."""
     DIAL_STATUS_ANSWER: _DialStatus.ValueType  # 1
     DIAL_STATUS_BUSY: _DialStatus.ValueType  # 2
     DIAL_STATUS_NO_ANSWER: _DialStatus.ValueType  # 3
     DIAL_STATUS_CANCEL: _DialStatus.ValueType  # 4
+    """The caller gave up before an answer."""
     DIAL_STATUS_CONGESTION: _DialStatus.ValueType  # 5
-    DIAL_STATUS_CHANUNAVAIL: _DialStatus.ValueType  # 6
-    DIAL_STATUS_DONTCALL: _DialStatus.ValueType  # 7
+    DIAL_STATUS_UNAVAILABLE: _DialStatus.ValueType  # 6
+    """The destination could not be reached at all (Asterisk CHANUNAVAIL)."""
+    DIAL_STATUS_DO_NOT_CALL: _DialStatus.ValueType  # 7
+    """Asterisk only (privacy manager): the callee refused the caller (DONTCALL)."""
     DIAL_STATUS_TORTURE: _DialStatus.ValueType  # 8
-    DIAL_STATUS_INVALIDARGS: _DialStatus.ValueType  # 9
+    """Asterisk only (privacy manager): the callee sent the caller to torture (TORTURE)."""
+    DIAL_STATUS_INVALID_ARGS: _DialStatus.ValueType  # 9
+    """The dial request itself was invalid (Asterisk INVALIDARGS)."""
 
 class DialStatus(_DialStatus, metaclass=_DialStatusEnumTypeWrapper):
-    """Outcome of a dial attempt."""
+    """Outcome of a dial attempt, in terms every switch has; the PBX's own word
+    is in DialEnded.status_text.
+    """
 
 DIAL_STATUS_UNSPECIFIED: DialStatus.ValueType  # 0
+"""Not known (a status this enum does not map: see status_text)."""
 DIAL_STATUS_ANSWER: DialStatus.ValueType  # 1
 DIAL_STATUS_BUSY: DialStatus.ValueType  # 2
 DIAL_STATUS_NO_ANSWER: DialStatus.ValueType  # 3
 DIAL_STATUS_CANCEL: DialStatus.ValueType  # 4
+"""The caller gave up before an answer."""
 DIAL_STATUS_CONGESTION: DialStatus.ValueType  # 5
-DIAL_STATUS_CHANUNAVAIL: DialStatus.ValueType  # 6
-DIAL_STATUS_DONTCALL: DialStatus.ValueType  # 7
+DIAL_STATUS_UNAVAILABLE: DialStatus.ValueType  # 6
+"""The destination could not be reached at all (Asterisk CHANUNAVAIL)."""
+DIAL_STATUS_DO_NOT_CALL: DialStatus.ValueType  # 7
+"""Asterisk only (privacy manager): the callee refused the caller (DONTCALL)."""
 DIAL_STATUS_TORTURE: DialStatus.ValueType  # 8
-DIAL_STATUS_INVALIDARGS: DialStatus.ValueType  # 9
+"""Asterisk only (privacy manager): the callee sent the caller to torture (TORTURE)."""
+DIAL_STATUS_INVALID_ARGS: DialStatus.ValueType  # 9
+"""The dial request itself was invalid (Asterisk INVALIDARGS)."""
 Global___DialStatus: _TypeAlias = DialStatus  # noqa: Y015
 
 class _DtmfDirection:
@@ -562,9 +576,14 @@ class OriginateResult(_message.Message):
     request_id: _builtins.str
     """The Originate request_id, when the call was placed through this gateway."""
     application: _builtins.str
+    """Asterisk only: the dialplan application run instead of a destination."""
     application_data: _builtins.str
     @_builtins.property
-    def destination(self) -> _common_pb2.DialplanLocation: ...
+    def destination(self) -> _common_pb2.Destination:
+        """Where the answered endpoint went, as the PBX reports it (Asterisk: an
+        extension in a context); unset when the PBX does not say.
+        """
+
     @_builtins.property
     def caller_id(self) -> _common_pb2.CallerId: ...
     def __init__(
@@ -575,7 +594,7 @@ class OriginateResult(_message.Message):
         channel: _builtins.str = ...,
         unique_id: _builtins.str = ...,
         request_id: _builtins.str = ...,
-        destination: _common_pb2.DialplanLocation | None = ...,
+        destination: _common_pb2.Destination | None = ...,
         application: _builtins.str = ...,
         application_data: _builtins.str = ...,
         caller_id: _common_pb2.CallerId | None = ...,
@@ -621,7 +640,7 @@ Global___LinkStateChanged: _TypeAlias = LinkStateChanged  # noqa: Y015
 
 @_typing.final
 class HangupRequested(_message.Message):
-    """A channel asked to hang up (Asterisk HangupRequest; SoftHangupRequest when `soft`)."""
+    """A channel asked to hang up (Asterisk only: HangupRequest; SoftHangupRequest when `soft`)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -649,7 +668,7 @@ Global___HangupRequested: _TypeAlias = HangupRequested  # noqa: Y015
 
 @_typing.final
 class DialplanStep(_message.Message):
-    """A channel moved to a dialplan step (Asterisk Newexten)."""
+    """A channel moved to a dialplan step (Asterisk only: Newexten)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -699,7 +718,7 @@ Global___ChannelIdentityChanged: _TypeAlias = ChannelIdentityChanged  # noqa: Y0
 
 @_typing.final
 class VariableSet(_message.Message):
-    """A channel variable was set (Asterisk VarSet). `channel` is unset for globals."""
+    """A channel variable was set (Asterisk only: VarSet). `channel` is unset for globals."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -837,7 +856,7 @@ Global___Dtmf: _TypeAlias = Dtmf  # noqa: Y015
 
 @_typing.final
 class Transferred(_message.Message):
-    """A transfer happened (BlindTransfer / AttendedTransfer)."""
+    """A transfer happened (Asterisk BlindTransfer / AttendedTransfer)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -848,8 +867,11 @@ class Transferred(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     IS_EXTERNAL_FIELD_NUMBER: _builtins.int
     result: _builtins.str
-    """`Success`, `Fail`, `Invalid`, `Not Permitted`."""
+    """The PBX's word for how it went (Asterisk `Success`, `Fail`, `Invalid`,
+    `Not Permitted`).
+    """
     is_external: _builtins.bool
+    """Asterisk: the transfer went through an external channel technology."""
     @_builtins.property
     def transferer(self) -> _common_pb2.Channel: ...
     @_builtins.property
@@ -859,8 +881,10 @@ class Transferred(_message.Message):
         """Attended: the consultation call's transferer leg."""
 
     @_builtins.property
-    def destination(self) -> _common_pb2.DialplanLocation:
-        """Blind: where the transferee went."""
+    def destination(self) -> _common_pb2.Destination:
+        """Blind: where the transferee went, as the PBX reports it (Asterisk: an
+        extension in a context).
+        """
 
     def __init__(
         self,
@@ -869,7 +893,7 @@ class Transferred(_message.Message):
         transferer: _common_pb2.Channel | None = ...,
         transferee: _common_pb2.Channel | None = ...,
         second_transferer: _common_pb2.Channel | None = ...,
-        destination: _common_pb2.DialplanLocation | None = ...,
+        destination: _common_pb2.Destination | None = ...,
         is_external: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "second_transferer", b"second_transferer", "transferee", b"transferee", "transferer", b"transferer"]  # noqa: Y015
@@ -1112,7 +1136,9 @@ Global___PlaybackChanged: _TypeAlias = PlaybackChanged  # noqa: Y015
 
 @_typing.final
 class EndpointStatusChanged(_message.Message):
-    """A device, peer or contact changed status (DeviceStateChange / PeerStatus / ContactStatus)."""
+    """A device, peer or contact changed status (Asterisk DeviceStateChange /
+    PeerStatus / ContactStatus).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1144,7 +1170,7 @@ Global___EndpointStatusChanged: _TypeAlias = EndpointStatusChanged  # noqa: Y015
 
 @_typing.final
 class SystemChanged(_message.Message):
-    """The PBX booted, reloaded or is shutting down (FullyBooted / Reload / Shutdown)."""
+    """The PBX booted, reloaded or is shutting down (Asterisk FullyBooted / Reload / Shutdown)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 

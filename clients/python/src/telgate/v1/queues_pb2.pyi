@@ -77,9 +77,12 @@ class QueueMember(_message.Message):
     MEMBERSHIP_FIELD_NUMBER: _builtins.int
     STATUS_TEXT_FIELD_NUMBER: _builtins.int
     interface: _builtins.str
-    """The interface that rings, e.g. `PJSIP/201`."""
+    """The interface that rings, in the PBX's terms: Asterisk `PJSIP/201`,
+    Simotel an extension number.
+    """
     name: _builtins.str
     state_interface: _builtins.str
+    """Asterisk only: the device whose state is the member's (empty elsewhere)."""
     status: Global___MemberStatus.ValueType
     paused: _builtins.bool
     paused_reason: _builtins.str
@@ -87,7 +90,7 @@ class QueueMember(_message.Message):
     calls_taken: _builtins.int
     in_call: _builtins.bool
     membership: _builtins.str
-    """`static`, `dynamic` or `realtime`."""
+    """Asterisk only: `static`, `dynamic` or `realtime`."""
     status_text: _builtins.str
     """The PBX's own status (Asterisk: the device state number, `0`..`8`)."""
     @_builtins.property
@@ -331,7 +334,9 @@ class AddMemberRequest(_message.Message):
     interface: _builtins.str
     member_name: _builtins.str
     state_interface: _builtins.str
+    """Asterisk only: the device whose state is the member's."""
     penalty: _builtins.int
+    """Lower penalties are rung first (Asterisk, Simotel)."""
     paused: _builtins.bool
     def __init__(
         self,

@@ -21,7 +21,12 @@ from telgate_server.backends.ami.channels import _int, channel_from, endpoint_of
 from telgate_server.backends.ami.codec import Message, parse_headers
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
-from telgate_server.gateway.model import ChannelInfo, OriginateOutcome, QueueMemberInfo
+from telgate_server.gateway.model import (
+    ChannelInfo,
+    ExtensionTarget,
+    OriginateOutcome,
+    QueueMemberInfo,
+)
 
 # A channel's unique id -> when the gateway first saw it, or None.
 FirstSeen = Callable[[str], float | None]
@@ -148,6 +153,11 @@ class Reader:
             info.created_at = seen
         return info
 
+    def place(self, context: str, extension: str) -> ExtensionTarget | None:
+        """An extension in a context the event names (None when it names neither)."""
+        ctx, exten = self.s(context), self.s(extension)
+        return ExtensionTarget(exten, ctx) if ctx or exten else None
+
     def bridge(self) -> f.BridgeInfo | None:
         if self._get("bridgeuniqueid") is None:
             return None
@@ -185,8 +195,7 @@ def _originate(r: Reader) -> f.OriginateResult:
         ami_reason=r.n("Reason"),
         channel=r.s("Channel"),
         unique_id="" if uid == "<unknown>" else uid,
-        context=r.s("Context"),
-        extension=r.s("Exten"),
+        destination=r.place("Context", "Exten"),
         application=r.s("Application"),
         application_data=r.s("Data"),
         caller_num=r.s("CallerIDNum"),
@@ -201,8 +210,7 @@ def _transfer(kind: f.TransferKind, transferer: str) -> Callable[[Reader], f.Fac
         transferer=r.ch(transferer),
         transferee=r.ch("Transferee"),
         second_transferer=r.ch("SecondTransferer"),
-        context=r.s("Context"),
-        extension=r.s("Extension"),
+        destination=r.place("Context", "Extension"),
         is_external=r.flag("IsExternal"),
     )
 
@@ -399,13 +407,16 @@ def reviver(build: ev.FactBuilder) -> ev.Reviver:
     than the event."""
 
     def revive(r: ev.Record) -> ev.Event:
-        _, text, received_at = r[ev.BODY]
+        body = r[ev.BODY]
+        if not isinstance(body, tuple):
+            raise TypeError("the record keeps no compact form")
+        _, text, received_at = body
         kind = r[ev.KIND]
         return ev.Event(
             r[ev.BACKEND],
             r[ev.NAME],
-            HeaderText(text),
-            received_at,
+            HeaderText(str(text)),
+            float(received_at),
             channel=r[ev.CHANNEL],
             unique_id=r[ev.UNIQUE_ID],
             linked_id=r[ev.LINKED_ID],

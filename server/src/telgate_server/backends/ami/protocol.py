@@ -616,15 +616,14 @@ class AmiClientProtocol:
 
     def _late_response(self, action_id: str | None, msg: Message, now: float) -> None:
         """A response to no action in flight: ignored; an abandoned id is forgotten,
-        unless a list answer begins (then its items are swallowed until the Complete)."""
+        unless a list answer begins (then its items are swallowed until the Complete).
+        An id this client never sent (or forgot) is not remembered: nothing of
+        ours waits for its items, and its Complete may have passed already."""
         log.debug("%s: ignoring an answer to no pending action (%s)", self.peer, action_id)
         if action_id is None:
             return
-        if _is_list_start(msg):
-            self._abandoned.pop(action_id, None)
+        if self._abandoned.pop(action_id, None) is not None and _is_list_start(msg):
             self._abandon(action_id, True, now)
-        else:
-            self._abandoned.pop(action_id, None)
 
     def _complete(
         self,

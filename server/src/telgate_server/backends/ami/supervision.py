@@ -261,10 +261,12 @@ class AmiSupervision:
             )
 
     def _known(self, unique_id: str, name: str) -> ChannelInfo:
-        """A channel as last known (the table forgets it once gone: name and id then)."""
+        """A channel as last known (the table forgets it once gone: name and id
+        then). A copy: the table's channel changes with later events, and a
+        fact is read (encoded) whenever a subscriber takes it."""
         info = self.channels.get(unique_id)
         if info is not None:
-            return info
+            return dataclasses.replace(info, variables=dict(info.variables))
         first = self.channels.first_seen(unique_id)
         return ChannelInfo(name=name, unique_id=unique_id, created_at=first or 0.0)
 
