@@ -778,8 +778,9 @@ async def test_stop_logs_off_and_fails_in_flight_actions(server: ScriptedAmiServ
         assert conn.status.detail == "stopped by the gateway"
         with pytest.raises(Unavailable):
             await conn.action("Ping")
-        # Stopping does not reconnect.
-        await asyncio.sleep(0.05)
+        # Stopping does not reconnect: none within 10 times the longest
+        # reconnect wait (reconnect_max = 0.05 s).
+        await asyncio.sleep(0.5)
         assert len(server.connections) == 1
         assert rec.states()[-1] is DOWN
 
