@@ -325,9 +325,7 @@ async def test_listen_errors(pbx_channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await sup.StartListen(
             supervision_pb2.StartListenRequest(
-                target_extension="201",
-                listener_endpoint="Local/250@phones",
-                mode=supervision_pb2.LISTEN_MODE_LISTEN,
+                target_extension="201", listener_endpoint="Local/250@phones"
             )
         )
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
