@@ -25,7 +25,7 @@ async def test_periodic_collections_reclaim_cycles_and_stop() -> None:
         await asyncio.sleep(0.05)
         assert alive() is not None  # not started: nothing collected it
         collections.start()
-        for _ in range(200):
+        for _ in range(1000):
             if alive() is None:
                 break
             await asyncio.sleep(0.01)

@@ -37,7 +37,7 @@ async def test_helpers_demoted_new_ones_found_and_restored_on_stop() -> None:
         assert me not in helpers.demoted
 
         later = _waiting_thread(release)  # a pool growing after start
-        for _ in range(200):
+        for _ in range(1000):
             if _policy(later) == os.SCHED_BATCH:
                 break
             await asyncio.sleep(0.01)

@@ -104,12 +104,12 @@ class ScriptedAmiServer:
         if self._server is not None:
             await self._server.wait_closed()
 
-    async def wait_for(self, predicate: Callable[[], bool], within: float = 3.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
         """Waits until ``predicate()`` holds (checked after each connection/action)."""
         async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(predicate)
 
-    async def wait_action(self, name: str, count: int = 1, within: float = 3.0) -> Message:
+    async def wait_action(self, name: str, count: int = 1, within: float = 10.0) -> Message:
         """Waits for the ``count``-th action called ``name``; returns it."""
 
         def matching() -> list[Message]:

@@ -23,7 +23,7 @@ from tests.integration.test_calls import error_info
 
 async def until(condition: Callable[[], bool]) -> None:
     """Waits (bounded) until the gateway's state satisfies ``condition``."""
-    for _ in range(500):
+    for _ in range(1000):
         if condition():
             return
         await asyncio.sleep(0.01)

@@ -217,7 +217,7 @@ async def test_a_cancelled_stream_unsubscribes_at_once(
             await stream.read()  # the first message: the subscription is live
             assert gw.hub.subscriber_count == 1
             stream.cancel()
-            for _ in range(500):
+            for _ in range(1000):
                 if gw.hub.subscriber_count == 0:
                     break
                 await asyncio.sleep(0.01)

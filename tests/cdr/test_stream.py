@@ -59,6 +59,13 @@ class Reader:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
+async def following(feed: CdrFeed, count: int = 1) -> None:
+    """Waits (bounded) until ``count`` streams follow the live CDRs."""
+    async with asyncio.timeout(10):
+        while feed.followers < count:  # noqa: ASYNC110 (the feed signals nothing)
+            await asyncio.sleep(0.001)
+
+
 def check_once_in_order(cdrs: Sequence[Cdr], expected: int) -> None:
     cursors = [c.cursor for c in cdrs]
     assert cursors == sorted(set(cursors)), "duplicates or out of order"
@@ -134,9 +141,11 @@ async def test_no_gap_no_duplicate_at_the_seam(store: SqliteCdrStore) -> None:
     reader = Reader(feed, 0, follow=True, max_batch=25)
     await reader.until(4000)
     await producer
-    await ingest.flush()
-    await asyncio.sleep(0.05)  # anything extra would show up now
-    check_once_in_order(reader.cdrs, 4000)
+    # One more behind them all: the ingest and the stream keep their order, so
+    # anything extra (a duplicate at the seam) would come before it.
+    ingest.submit(make_cdr(4000))
+    await reader.until(4001)
+    check_once_in_order(reader.cdrs, 4001)
     await reader.close()
     await ingest.stop()
 
@@ -145,7 +154,7 @@ async def test_a_slow_follower_catches_up_from_the_store(store: SqliteCdrStore) 
     ingest, feed = pipeline(store, follower_limit=10)
     await ingest.start()
     reader = Reader(feed, 0, follow=True, max_batch=5, delay=0.001)
-    await asyncio.sleep(0.05)
+    await following(feed)
     for n in range(500):
         ingest.submit(make_cdr(n))
     await reader.until(500)
@@ -176,13 +185,15 @@ async def test_live_cdrs_are_filtered(store: SqliteCdrStore) -> None:
     ingest, feed = pipeline(store)
     await ingest.start()
     reader = Reader(feed, 0, follow=True, max_batch=10, flt=CdrFilter.build(backends=["b"]))
-    await asyncio.sleep(0.02)
+    await following(feed)  # live, not replayed from the store
     for n in range(20):
         ingest.submit(make_cdr(n, backend="b" if n % 2 else "a"))
     await reader.until(10)
-    await ingest.flush()
-    await asyncio.sleep(0.02)
-    assert {c.backend for c in reader.cdrs} == {"b"} and len(reader.cdrs) == 10
+    # One more "b" behind them all (order is kept): an "a" let through shows before it.
+    ingest.submit(make_cdr(20, backend="b"))
+    await reader.until(11)
+    assert {c.backend for c in reader.cdrs} == {"b"} and len(reader.cdrs) == 11
+    assert reader.cdrs[-1].source_id == make_cdr(20).source_id
     await reader.close()
     await ingest.stop()
 

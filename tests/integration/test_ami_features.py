@@ -4,7 +4,7 @@ the scenarios (``pbx_channel``) also against the real Asterisk lab."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import grpc
 import pytest
@@ -21,6 +21,10 @@ from telgate.v1 import (
     supervision_pb2,
     supervision_pb2_grpc,
 )
+from telgate_server.app import Gateway
+from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.supervision import Originate
+from telgate_server.gateway.model import OriginatedCall, OriginateParams
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.integration.conftest import EventReader, gateway_settings, start_gateway, wait_up
@@ -352,7 +356,12 @@ async def test_playback_controls_and_lifecycle(pbx_channel: grpc.aio.Channel) ->
         )
     )
     playback = started.playback
-    assert playback.state == playback_pb2.PLAYBACK_STATE_RINGING
+    # The phone rings (1 s; 50 ms on the simulator): mostly still ringing when
+    # the answer goes out, already playing when the gateway was slow to send it.
+    assert playback.state in (
+        playback_pb2.PLAYBACK_STATE_RINGING,
+        playback_pb2.PLAYBACK_STATE_PLAYING,
+    )
     await events.wait_for(has("playback_started"))
     got = await pb.GetPlayback(playback_pb2.GetPlaybackRequest(playback_id=playback.id))
     assert got.playback.state == playback_pb2.PLAYBACK_STATE_PLAYING
@@ -434,3 +443,84 @@ async def test_playback_refuses_bad_recordings(channel: grpc.aio.Channel) -> Non
                 playback_pb2.StartPlaybackRequest(endpoint="Local/201@phones", recording=recording)
             )
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, recording
+
+
+# -- a listener or playback phone that answers before the originate returns ----
+
+
+def _late_originate(backend: AmiBackend, until: Callable[[], Awaitable[None]]) -> Originate:
+    """The part's originate, returning only once ``until()`` passed: the call's
+    first events (the phone answering, ChanSpy or ControlPlayback starting) are
+    handled before the starting coroutine resumes, as when they come in the
+    same read as the Newchannel or the loop is busy."""
+
+    async def late(
+        params: OriginateParams,
+        *,
+        on_placed: Callable[[OriginatedCall], None] | None = None,
+    ) -> OriginatedCall:
+        call = await backend.originate(params, on_placed=on_placed)
+        await until()
+        return call
+
+    return late
+
+
+async def test_a_listener_that_answers_before_the_originate_returns_keeps_its_session(
+    gateway: Gateway, channel: grpc.aio.Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = gateway.registry.get("pbx")
+    assert isinstance(backend, AmiBackend)
+    await bridged_call(channel)
+    spy = subscribe(channel, types=["listen_started"])
+    await spy.wait_for(lambda r: len(r.responses) >= 1)
+    late = _late_originate(backend, lambda: spy.wait_for(has("listen_started")))
+    monkeypatch.setattr(backend.supervision, "_originate", late)
+    sup = supervision_pb2_grpc.SupervisionServiceStub(channel)
+    started = await sup.StartListen(
+        supervision_pb2.StartListenRequest(
+            target_extension="201",
+            listener_endpoint="Local/250@phones",
+            mode=supervision_pb2.LISTEN_MODE_LISTEN,
+        )
+    )
+    (event,) = [e for e in spy.events if e.HasField("listen_started")]
+    assert event.listen_started.session_id == started.session.id
+    listed = await sup.ListListenSessions(supervision_pb2.ListListenSessionsRequest())
+    (live,) = [s for s in listed.sessions if s.id == started.session.id]
+    assert live.state == supervision_pb2.LISTEN_STATE_ACTIVE
+    await spy.close()
+
+
+async def test_a_playback_that_starts_before_the_originate_returns_is_followed(
+    gateway: Gateway, channel: grpc.aio.Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = gateway.registry.get("pbx")
+    assert isinstance(backend, AmiBackend)
+
+    # An originated ControlPlayback has no Newexten: the OriginateResponse
+    # (answered) is what starts following it.
+    results = subscribe(channel, types=["originate_result"])
+    await results.wait_for(lambda r: len(r.responses) >= 1)
+    late = _late_originate(backend, lambda: results.wait_for(has("originate_result")))
+    monkeypatch.setattr(backend.playback, "_originate", late)
+    events = subscribe(channel, types=["playback_started"])
+    await events.wait_for(lambda r: len(r.responses) >= 1)
+    pb = playback_pb2_grpc.PlaybackServiceStub(channel)
+    started = await pb.StartPlayback(
+        playback_pb2.StartPlaybackRequest(
+            endpoint="Local/201@phones", recording="custom/telgate-demo"
+        )
+    )
+    await events.wait_for(has("playback_started"))
+    (event,) = [e for e in events.events if e.HasField("playback_started")]
+    assert event.playback_started.playback_id == started.playback.id
+    got = await pb.GetPlayback(playback_pb2.GetPlaybackRequest(playback_id=started.playback.id))
+    assert got.playback.state == playback_pb2.PLAYBACK_STATE_PLAYING
+    await pb.ControlPlayback(
+        playback_pb2.ControlPlaybackRequest(
+            playback_id=started.playback.id, control=playback_pb2.PLAYBACK_CONTROL_STOP
+        )
+    )
+    await events.close()
+    await results.close()

@@ -202,7 +202,7 @@ async def test_originate_events_list_and_hangup(pbx_channel: grpc.aio.Channel) -
     assert hangup.channel_hung_up.cause_text
     assert lives(reader.events) == ANSWERED_THEN_HUNG_UP
     assert reader.kinds().count("originate_result") == 1
-    for _ in range(100):
+    for _ in range(500):
         listed = await calls.ListChannels(calls_pb2.ListChannelsRequest())
         if not [c for c in listed.channels if c.linked_id == call.linked_id]:
             break
@@ -415,10 +415,11 @@ async def test_paging_channels(channel: grpc.aio.Channel) -> None:
         page = await calls.ListChannels(calls_pb2.ListChannelsRequest())
         return [c for c in page.channels if c.linked_id in linked]
 
-    for _ in range(200):
+    for _ in range(500):
         if len(await ours()) == 8:
             break
         await asyncio.sleep(0.02)
+    assert len(await ours()) == 8, "the two calls did not get their eight channels"
     seen: list[str] = []
     token = ""
     while True:

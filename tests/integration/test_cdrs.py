@@ -76,6 +76,18 @@ class CdrReader:
 
         await asyncio.wait_for(loop(), timeout)
 
+    async def until_unique_id(self, uid: str, timeout: float = 20.0) -> None:
+        """Waits for the CDR of unique id ``uid`` (fails when the stream ends first)."""
+
+        async def loop() -> None:
+            while not any(c.source_id.startswith(f"{uid}|") for c in self.cdrs):
+                if self.task.done():
+                    raise AssertionError(f"stream ended at {len(self.cdrs)}: {self.error}")
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(loop(), timeout)
+
     async def close(self) -> None:
         self.call.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
@@ -146,6 +158,19 @@ def emit_cdr(sim: AmiSimulator, n: int) -> None:
     sim.engine.emit_message(cdr_event(n), "cdr")
 
 
+LAST = 999_999  # the number of the CDR that `behind_everything` sends
+
+
+async def behind_everything(sim: AmiSimulator, reader: CdrReader) -> cdrs_pb2.Cdr:
+    """Sends one more CDR after all the PBX sent and waits for it on the stream;
+    returns it. The AMI link, the ingest and the stream keep their order, so by
+    then whatever came before (a duplicate too) was counted, stored and streamed:
+    no sleep that a loaded machine could outlast."""
+    emit_cdr(sim, LAST)
+    await reader.until_unique_id(f"1800000000.{LAST}")
+    return reader.cdrs[-1]
+
+
 async def calls_with_cdrs(sim: AmiSimulator, channel: grpc.aio.Channel, count: int) -> set[str]:
     """Places ``count`` calls (201 -> 291, which answers, talks and hangs up);
     returns their linked ids."""
@@ -167,9 +192,9 @@ async def test_simulated_calls_appear_once_on_the_stream(
     linked = await calls_with_cdrs(sim, channel, 3)
     # Each lab call writes three CDRs (fixture 10: the dial and both Local halves).
     await reader.until(9)
-    await gateway.cdr_ingest.flush()
-    await asyncio.sleep(0.2)  # a duplicate would arrive now
-    cdrs = reader.cdrs
+    last = await behind_everything(sim, reader)
+    assert reader.cdrs[-1] == last and last.source_id.startswith(f"1800000000.{LAST}|")
+    cdrs = reader.cdrs[:-1]
     assert len(cdrs) == 9
     assert_once_in_order(cdrs)
     assert {c.linked_call_id for c in cdrs} == linked
@@ -183,9 +208,9 @@ async def test_simulated_calls_appear_once_on_the_stream(
         assert c.start_time.seconds <= c.answer_time.seconds <= c.end_time.seconds
         assert ("LastApplication", "Dial") in [(f.name, f.value) for f in c.raw_fields]
     # The store holds each once, and ListCdrs agrees with the stream.
-    assert [c.cursor for c in await read_all(channel)] == [c.cursor for c in cdrs]
+    assert [c.cursor for c in await read_all(channel)] == [c.cursor for c in reader.cdrs]
     listed = await cdrs_pb2_grpc.CdrServiceStub(channel).ListCdrs(cdrs_pb2.ListCdrsRequest())
-    assert list(listed.cdrs) == cdrs
+    assert list(listed.cdrs) == reader.cdrs
     await reader.close()
 
 
@@ -196,15 +221,15 @@ async def test_the_same_cdr_event_twice_is_stored_once(
     for n in (1, 2, 1, 1, 3, 2):
         emit_cdr(sim, n)
     await reader.until(3)
-    await gateway.cdr_ingest.flush()
-    await asyncio.sleep(0.1)
+    await behind_everything(sim, reader)
     assert [c.source_id.split("|")[0] for c in reader.cdrs] == [
         "1800000000.1",
         "1800000000.2",
         "1800000000.3",
+        f"1800000000.{LAST}",
     ]
     assert gateway.cdr_ingest.duplicates == 3
-    assert len(await read_all(channel)) == 3
+    assert len(await read_all(channel)) == 4
     await reader.close()
 
 
@@ -222,9 +247,9 @@ async def test_a_client_that_stops_and_resumes_misses_nothing(
     await calls_with_cdrs(sim, channel, 1)
     second = CdrReader(stream(channel, resume_at))
     await second.until(60 + 3 - len(first.cdrs))
-    await gateway.cdr_ingest.flush()
-    await asyncio.sleep(0.1)
+    await behind_everything(sim, second)
     both = first.cdrs + second.cdrs
+    assert len(both) == 60 + 3 + 1
     assert_once_in_order(both)
     assert [c.cursor for c in both] == [c.cursor for c in await read_all(channel)]
     await second.close()

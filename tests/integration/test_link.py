@@ -104,7 +104,8 @@ async def test_dropped_socket_fails_in_flight_then_reconnects_and_rereads_state(
             calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(unique_id=answer.call.unique_id))
         )
     )
-    await asyncio.sleep(0.2)
+    # The drop must find it in flight: wait until the PBX has received it.
+    await _until(lambda: any(m.get("Action") == "Hangup" for m in sim.actions))
     sim.set_never_answer(None)
     sim.drop_connections(mid_message=True)
     with pytest.raises(grpc.aio.AioRpcError) as info:

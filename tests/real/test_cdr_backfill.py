@@ -22,7 +22,7 @@ import aiosqlite
 import grpc
 import pytest
 from telgate.v1 import cdrs_pb2
-from telgate_server.backends.ami.cdr import AmiCdrMapper
+from telgate_server.backends.ami.cdr import AmiCdrMapper, source_id
 from telgate_server.backends.ami.cdr_backfill.csv import CsvCdrRecords
 from telgate_server.backends.ami.cdr_backfill.rows import row_cdr, row_source_id
 from telgate_server.backends.ami.codec import Message, Parser
@@ -116,6 +116,14 @@ class Ami:
 
     def cdr_events(self) -> list[Message]:
         return [m for m in self.messages if m.name == "Cdr"]
+
+    def originate_results(self) -> int:
+        """How many `OriginateResponse` events (one per async Originate) came."""
+        return sum(1 for m in self.messages if m.name == "OriginateResponse")
+
+    def cdr_ids(self) -> set[str]:
+        """The source ids of the `Cdr` events this session received."""
+        return {source_id({k.lower(): v for k, v in m.headers}) for m in self.cdr_events()}
 
     async def close(self) -> None:
         self.writer.close()
@@ -246,6 +254,7 @@ async def gateways(
 
 async def test_five_gateway_kills_during_traffic_lose_no_cdr(cdr_lab: Lab, tmp_path: Path) -> None:
     ami = await Ami.connect(cdr_lab)
+    earlier = {row_source_id(r) for r in await pbx_rows(cdr_lab)}
     async with gateways(tmp_path, cdr_lab) as gws:
 
         async def start_all() -> None:
@@ -277,10 +286,29 @@ async def test_five_gateway_kills_during_traffic_lose_no_cdr(cdr_lab: Lab, tmp_p
         finally:
             await traffic.stop()
 
+        # Stopping the traffic stops the sending; Asterisk may still be behind on
+        # Originates in its queue (a loaded machine), whose calls would start
+        # after the PBX looked quiet: wait until each one has its result first.
+        async def all_originated() -> bool:
+            return ami.originate_results() >= traffic.placed
+
+        await until(all_originated, 30, "an OriginateResponse for every call placed")
+
         async def quiet() -> bool:
-            return "0 active channels" in cdr_lab.cli("core show channels count")
+            # Not `in`: "10 active channels" holds that text too.
+            return cdr_lab.cli("core show channels count").lstrip().startswith("0 active channels")
 
         await until(quiet, 30, "the calls to end")
+
+        # Asterisk posts a CDR to its backends one after another, after the
+        # channels are gone: the `Cdr` event (which the gateways got) may go out
+        # before the sqlite row is written. The table is read once it holds
+        # exactly the records whose events this test's own session received.
+        async def all_written() -> bool:
+            rows = {row_source_id(r) for r in await pbx_rows(cdr_lab)}
+            return rows - earlier == ami.cdr_ids()
+
+        await until(all_written, 20, "the table to hold the records of every Cdr event")
         table = await pbx_rows(cdr_lab)
         ids = [row_source_id(r) for r in table]
         assert len(set(ids)) == len(ids)

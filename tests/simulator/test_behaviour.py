@@ -45,7 +45,7 @@ class Client:
                 self.inbox.append(item)
         return True
 
-    async def next(self, pred: object = None, timeout: float = 3.0) -> Message:
+    async def next(self, pred: object = None, timeout: float = 10.0) -> Message:
         """The next message (matching ``pred(msg)`` if given), consuming earlier ones."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -57,13 +57,13 @@ class Client:
             if not await self._fill(max(0.01, deadline - loop.time())):
                 raise EOFError
 
-    async def response(self, timeout: float = 3.0) -> Message:
+    async def response(self, timeout: float = 10.0) -> Message:
         return await self.next(lambda m: m.is_response, timeout)
 
-    async def event(self, name: str, timeout: float = 3.0) -> Message:
+    async def event(self, name: str, timeout: float = 10.0) -> Message:
         return await self.next(lambda m: m.is_event and m.name == name, timeout)
 
-    async def eof(self, timeout: float = 3.0) -> bool:
+    async def eof(self, timeout: float = 10.0) -> bool:
         try:
             while await self._fill(timeout):
                 pass

@@ -414,7 +414,16 @@ class AmiBackend:
         for request in [k for k, p in self._by_request.items() if p.expires < now]:
             del self._by_request[request]
 
-    async def originate(self, params: OriginateParams) -> OriginatedCall:
+    async def originate(
+        self,
+        params: OriginateParams,
+        *,
+        on_placed: Callable[[OriginatedCall], None] | None = None,
+    ) -> OriginatedCall:
+        """Places a call. ``on_placed`` is called with the new call (its unique
+        id chosen) before the action is sent: a part that follows the call's
+        events (a listen session, a playback) registers it there, since its
+        first events can be handled before this coroutine resumes."""
         self._expire_requests()
         request_key = (params.request_scope, params.request_id)
         if params.request_id and (seen := self._by_request.get(request_key)):
@@ -439,6 +448,8 @@ class AmiBackend:
         self._by_uid[unique_id] = pending
         if params.request_id:
             self._by_request[request_key] = pending
+        if on_placed is not None:
+            on_placed(call)
         action_ids: list[str] = []
 
         def correlate(action_id: str) -> None:

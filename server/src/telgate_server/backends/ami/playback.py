@@ -24,6 +24,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from telgate_server import errors
 from telgate_server.backends.ami import actions
@@ -61,7 +62,18 @@ AMI_CONTROL = {
 ENDED = (PlaybackState.STOPPED, PlaybackState.FINISHED, PlaybackState.FAILED)
 ENDED_KEEP = 300.0
 
-Originate = Callable[[OriginateParams], Awaitable[OriginatedCall]]
+
+class Originate(Protocol):
+    """The backend's originate (AmiBackend.originate)."""
+
+    def __call__(
+        self,
+        params: OriginateParams,
+        *,
+        on_placed: Callable[[OriginatedCall], None] | None = None,
+    ) -> Awaitable[OriginatedCall]: ...
+
+
 Publish = Callable[[ev.Event], None]
 
 
@@ -110,32 +122,51 @@ class AmiPlayback:
         check_recording(recording)
         if skip <= 0:
             raise errors.InvalidArgument("skip must be positive", metadata={"field": "skip"})
-        call = await self._originate(
-            OriginateParams(
+        made: list[PlaybackInfo] = []
+
+        def placed(call: OriginatedCall) -> None:
+            # Registered before the Originate is sent: the phone may answer and
+            # ControlPlayback start before the originate returns (its events
+            # were then missed and the playback stayed RINGING).
+            info = PlaybackInfo(
+                id=f"pb-{uuid.uuid4().hex[:16]}",
+                backend=self.backend,
                 endpoint=endpoint,
-                application="ControlPlayback",
-                application_data=f"{recording},{round(skip * 1000)}",
-                caller_num=caller_num,
-                caller_name=caller_name,
-                request_id=f"playback:{request_id}" if request_id else "",
-                request_scope=request_scope,
+                recording=recording,
+                skip=skip,
+                channel=call.channel,
+                unique_id=call.unique_id,
+                started_at=time.time(),
             )
-        )
+            self._playbacks[info.id] = info
+            self._by_uid[call.unique_id] = info
+            made.append(info)
+
+        try:
+            call = await self._originate(
+                OriginateParams(
+                    endpoint=endpoint,
+                    application="ControlPlayback",
+                    application_data=f"{recording},{round(skip * 1000)}",
+                    caller_num=caller_num,
+                    caller_name=caller_name,
+                    request_id=f"playback:{request_id}" if request_id else "",
+                    request_scope=request_scope,
+                ),
+                on_placed=placed,
+            )
+        except BaseException:
+            for info in made:
+                del self._playbacks[info.id]
+                self._by_uid.pop(info.unique_id, None)
+            raise
         existing = self._by_uid.get(call.unique_id)
-        if existing is not None:
+        if existing is not None and not made:  # a retried request: the first playback
             return existing
-        info = PlaybackInfo(
-            id=f"pb-{uuid.uuid4().hex[:16]}",
-            backend=self.backend,
-            endpoint=endpoint,
-            recording=recording,
-            skip=skip,
-            channel=call.channel,
-            unique_id=call.unique_id,
-            started_at=time.time(),
-        )
-        self._playbacks[info.id] = info
-        self._by_uid[call.unique_id] = info
+        if existing is None:  # retried after the first playback was forgotten
+            placed(call)
+        info = made[-1]
+        info.channel = info.channel or call.channel
         if call.outcome not in (OriginateOutcome.PENDING, OriginateOutcome.ANSWERED):
             self._end(info, PlaybackState.FAILED)
         return info

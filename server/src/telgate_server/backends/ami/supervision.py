@@ -15,6 +15,7 @@ import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from telgate_server import errors
 from telgate_server.backends.ami import actions
@@ -41,7 +42,18 @@ MODE_DIGIT = {ListenMode.LISTEN: "4", ListenMode.WHISPER: "5", ListenMode.BARGE:
 # Sessions kept after they ended, so GetListen/List still show them for a while.
 ENDED_KEEP = 300.0
 
-Originate = Callable[[OriginateParams], Awaitable[OriginatedCall]]
+
+class Originate(Protocol):
+    """The backend's originate (AmiBackend.originate)."""
+
+    def __call__(
+        self,
+        params: OriginateParams,
+        *,
+        on_placed: Callable[[OriginatedCall], None] | None = None,
+    ) -> Awaitable[OriginatedCall]: ...
+
+
 Publish = Callable[[ev.Event], None]
 
 
@@ -121,35 +133,54 @@ class AmiSupervision:
             raise errors.InvalidArgument(
                 f"channel {errors.quote(chan.name)} cannot be named in ChanSpy"
             )
-        call = await self._originate(
-            OriginateParams(
-                endpoint=listener_endpoint,
-                application="ChanSpy",
-                application_data=f"{chan.name},qEd{MODE_OPTION[mode]}",
-                caller_num=caller_num,
-                caller_name=caller_name or "Supervisor",
-                request_id=f"listen:{request_id}" if request_id else "",
-                request_scope=request_scope,
+        made: list[ListenSession] = []
+
+        def placed(call: OriginatedCall) -> None:
+            # Registered before the Originate is sent: the listener may answer
+            # and ChanSpyStart arrive before the originate returns (it was then
+            # published without its session, which stayed RINGING).
+            session = ListenSession(
+                id=f"ls-{uuid.uuid4().hex[:16]}",
+                backend=self.backend,
+                mode=mode,
+                state=ListenState.RINGING,
+                listener_channel=call.channel,
+                listener_unique_id=call.unique_id,
+                target_channel=chan.name,
+                target_unique_id=chan.unique_id,
+                started_at=time.time(),
             )
-        )
+            self._sessions[session.id] = session
+            self._by_listener[call.unique_id] = session
+            made.append(session)
+
+        try:
+            call = await self._originate(
+                OriginateParams(
+                    endpoint=listener_endpoint,
+                    application="ChanSpy",
+                    application_data=f"{chan.name},qEd{MODE_OPTION[mode]}",
+                    caller_num=caller_num,
+                    caller_name=caller_name or "Supervisor",
+                    request_id=f"listen:{request_id}" if request_id else "",
+                    request_scope=request_scope,
+                ),
+                on_placed=placed,
+            )
+        except BaseException:
+            for session in made:
+                del self._sessions[session.id]
+                self._by_listener.pop(session.listener_unique_id, None)
+            raise
         existing = self._by_listener.get(call.unique_id)
-        if existing is not None:  # a retried request: the first session
+        if existing is not None and not made:  # a retried request: the first session
             return existing
-        session = ListenSession(
-            id=f"ls-{uuid.uuid4().hex[:16]}",
-            backend=self.backend,
-            mode=mode,
-            state=ListenState.RINGING,
-            listener_channel=call.channel,
-            listener_unique_id=call.unique_id,
-            target_channel=chan.name,
-            target_unique_id=chan.unique_id,
-            started_at=time.time(),
-        )
+        if existing is None:  # retried after the first session was forgotten
+            placed(call)
+        session = made[-1]
+        session.listener_channel = session.listener_channel or call.channel
         if call.outcome not in (OriginateOutcome.PENDING, OriginateOutcome.ANSWERED):
             self._end(session)
-        self._sessions[session.id] = session
-        self._by_listener[call.unique_id] = session
         return session
 
     def get(self, session_id: str) -> ListenSession:
