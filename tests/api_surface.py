@@ -6,8 +6,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 from google.protobuf.descriptor import MethodDescriptor
+from telgate_server.gateway import backend as seam
+from telgate_server.gateway.backend import Part
 
 from tests.shared import REPO
 
@@ -27,3 +30,27 @@ def rpcs() -> Iterator[MethodDescriptor]:
     for module in proto_modules():
         for service in module.DESCRIPTOR.services_by_name.values():
             yield from service.methods
+
+
+# The backend part each RPC that names a backend needs (an RPC that needs
+# none is classed in tests/gateway/test_toy_backend.py's NOT_A_PART).
+PART_OF: dict[str, Part[Any]] = {
+    "Originate": seam.CALLS,
+    "Hangup": seam.HANGUP,
+    "ListChannels": seam.CHANNELS,
+    "GetChannel": seam.CHANNELS,
+    "SendDtmf": seam.DTMF,
+    "Transfer": seam.TRANSFERS,
+    "ListQueues": seam.QUEUES,
+    "GetQueue": seam.QUEUES,
+    "AddMember": seam.QUEUES,
+    "RemoveMember": seam.QUEUES,
+    "PauseMember": seam.QUEUES,
+    "StartListen": seam.SUPERVISION,
+    "StopListen": seam.SUPERVISION,
+    "SetListenMode": seam.SUPERVISION,
+    "ListListenSessions": seam.SUPERVISION,
+    "StartPlayback": seam.PLAYBACK,
+    "ControlPlayback": seam.PLAYBACK,
+    "GetPlayback": seam.PLAYBACK,
+}

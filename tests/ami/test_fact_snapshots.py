@@ -4,6 +4,7 @@ whenever a subscriber's stream encodes it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from telgate_server.api import convert
@@ -38,7 +39,9 @@ def _channel_event(name: str, uid: str, channel: str, state: str, desc: str) -> 
     )
 
 
-async def _no_originate(params: OriginateParams) -> OriginatedCall:
+async def _no_originate(
+    params: OriginateParams, *, on_placed: Callable[[OriginatedCall], None] | None = None
+) -> OriginatedCall:
     raise AssertionError("no call is placed here")
 
 

@@ -23,32 +23,10 @@ from telgate_server.api.convert import CAPABILITIES, KINDS
 from telgate_server.app import Gateway
 from telgate_server.config import load_settings
 from telgate_server.gateway import backend as seam
-from telgate_server.gateway.backend import Part, capabilities, part_of
+from telgate_server.gateway.backend import capabilities, part_of
 
-from tests.api_surface import rpcs
+from tests.api_surface import PART_OF, rpcs
 from tests.gateway.test_toy_backend import NOT_A_PART, _call, _error_info
-
-# The part each RPC needs.
-PART_OF: dict[str, Part[Any]] = {
-    "Originate": seam.CALLS,
-    "Hangup": seam.HANGUP,
-    "ListChannels": seam.CHANNELS,
-    "GetChannel": seam.CHANNELS,
-    "SendDtmf": seam.DTMF,
-    "Transfer": seam.TRANSFERS,
-    "ListQueues": seam.QUEUES,
-    "GetQueue": seam.QUEUES,
-    "AddMember": seam.QUEUES,
-    "RemoveMember": seam.QUEUES,
-    "PauseMember": seam.QUEUES,
-    "StartListen": seam.SUPERVISION,
-    "StopListen": seam.SUPERVISION,
-    "SetListenMode": seam.SUPERVISION,
-    "ListListenSessions": seam.SUPERVISION,
-    "StartPlayback": seam.PLAYBACK,
-    "ControlPlayback": seam.PLAYBACK,
-    "GetPlayback": seam.PLAYBACK,
-}
 
 
 def _closed_port() -> int:
@@ -108,7 +86,8 @@ async def test_each_kind_answers_unimplemented_for_every_part_it_lacks(
                 await _call(channel, rpc, request)
             assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED, (backend.name, rpc.name)
             assert caught.value.details() == (
-                f"backend {backend.name!r} ({backend.kind}) cannot do {rpc.name}"
+                f"backend {backend.name!r} ({backend.kind}) cannot do {rpc.name}: "
+                + seam.why_not(backend, part)
             )
             info = _error_info(caught.value)
             assert info.reason == "ERROR_REASON_NOT_SUPPORTED"
@@ -144,7 +123,8 @@ async def test_reading_cdrs_from_a_switch_without_a_history_is_unimplemented(
             )
         assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
         assert caught.value.details() == (
-            f"backend {backend.name!r} ({backend.kind}) cannot do ListCdrs from the switch"
+            f"backend {backend.name!r} ({backend.kind}) cannot do ListCdrs from the switch: "
+            f"{backend.kind} backends do not support reading CDRs from the switch"
         )
         assert dict(_error_info(caught.value).metadata) == {
             "backend": backend.name,

@@ -55,7 +55,9 @@ def test_the_registry_names_the_backend_and_kind_for_a_missing_part() -> None:
     assert backend.name == "toy" and part is part_of(backend, CDRS)
     with pytest.raises(errors.Unimplemented) as caught:
         registry.part("toy", CALLS, "Originate")
-    assert caught.value.message == "backend 'toy' (toy) cannot do Originate"
+    assert caught.value.message == (
+        "backend 'toy' (toy) cannot do Originate: toy backends do not support originating calls"
+    )
     assert caught.value.reason == "NOT_SUPPORTED"
     with pytest.raises(errors.NotFound, match="no backend named 'pbx2'"):
         registry.part("pbx2", CALLS, "Originate")

@@ -30,7 +30,7 @@ from telgate_server.config import load_settings
 from telgate_server.gateway.backend import capabilities
 from telgate_server.gateway.model import Capability
 
-from tests.api_surface import rpcs
+from tests.api_surface import PART_OF, rpcs
 from tests.gateway.toy import ToyBackend
 
 # RPCs that name no backend part (the core, and the ones across backends), and
@@ -129,7 +129,11 @@ async def test_every_rpc_the_toy_lacks_is_unimplemented_naming_it_and_its_kind(
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await _call(channel, rpc, request)
             assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED, rpc.name
-            assert caught.value.details() == f"backend 'toy' (toy) cannot do {rpc.name}"
+            # Why: what the missing part does, in words.
+            what = PART_OF[rpc.name].what
+            assert caught.value.details() == (
+                f"backend 'toy' (toy) cannot do {rpc.name}: toy backends do not support {what}"
+            )
             info = _error_info(caught.value)
             assert info.reason == "ERROR_REASON_NOT_SUPPORTED"
             assert info.metadata["backend"] == "toy" and info.metadata["kind"] == "toy"
@@ -145,7 +149,10 @@ async def test_every_rpc_the_toy_lacks_is_unimplemented_naming_it_and_its_kind(
             cdrs_pb2.ListCdrsRequest(filter=window, source=cdrs_pb2.CDR_SOURCE_SWITCH)
         )
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert caught.value.details() == "backend 'toy' (toy) cannot do ListCdrs from the switch"
+    assert caught.value.details() == (
+        "backend 'toy' (toy) cannot do ListCdrs from the switch: "
+        "toy backends do not support reading CDRs from the switch"
+    )
     assert not gateway.cdr_ingest.received  # nothing was made up on the way
 
 

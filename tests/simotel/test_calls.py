@@ -372,5 +372,7 @@ async def test_hangup_is_not_advertised_and_answers_unimplemented(simotel: Make)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await calls.Hangup(calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(name="x")))
     assert refused.value.code() is grpc.StatusCode.UNIMPLEMENTED
-    assert refused.value.details() == "backend 'sim' (simotel) cannot do Hangup"
+    assert refused.value.details() == (
+        "backend 'sim' (simotel) cannot do Hangup: Simotel's API has no way to end a call"
+    )
     assert not [r for r in env.fake.requests if "hangup" in r[1]]

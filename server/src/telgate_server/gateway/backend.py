@@ -16,7 +16,7 @@ member states; each backend maps them to its own terms.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, cast, runtime_checkable
 
@@ -244,26 +244,34 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class Part(Generic[T]):
     """One optional part: the backend attribute that holds it, the Protocol it
-    implements, and the capabilities having it advertises."""
+    implements, the capabilities having it advertises, and what it does in
+    words (for the sentence that says a backend has none)."""
 
     attr: str
     # The Protocol (type[T] would refuse a Protocol class in mypy).
     protocol: type
     capabilities: tuple[Capability, ...]
+    what: str
 
 
-CALLS: Part[CallPart] = Part("calls", CallPart, (Capability.ORIGINATE,))
-HANGUP: Part[HangupPart] = Part("hangups", HangupPart, (Capability.HANGUP,))
-CHANNELS: Part[ChannelPart] = Part("channel_list", ChannelPart, (Capability.LIST_CHANNELS,))
-DTMF: Part[DtmfPart] = Part("dtmf", DtmfPart, (Capability.DTMF,))
-TRANSFERS: Part[TransferPart] = Part("transfers", TransferPart, (Capability.TRANSFER,))
-QUEUES: Part[QueuePart] = Part("queues", QueuePart, (Capability.QUEUES,))
-SUPERVISION: Part[SupervisionPart] = Part("supervision", SupervisionPart, (Capability.LISTEN,))
-PLAYBACK: Part[PlaybackPart] = Part("playback", PlaybackPart, (Capability.PLAYBACK,))
-CDRS: Part[CdrSource] = Part("cdr_source", CdrSource, (Capability.CDRS,))
-EVENTS: Part[EventSource] = Part("event_source", EventSource, (Capability.EVENTS,))
+CALLS: Part[CallPart] = Part("calls", CallPart, (Capability.ORIGINATE,), "originating calls")
+HANGUP: Part[HangupPart] = Part("hangups", HangupPart, (Capability.HANGUP,), "hanging up calls")
+CHANNELS: Part[ChannelPart] = Part(
+    "channel_list", ChannelPart, (Capability.LIST_CHANNELS,), "listing live channels"
+)
+DTMF: Part[DtmfPart] = Part("dtmf", DtmfPart, (Capability.DTMF,), "sending DTMF")
+TRANSFERS: Part[TransferPart] = Part("transfers", TransferPart, (Capability.TRANSFER,), "transfers")
+QUEUES: Part[QueuePart] = Part("queues", QueuePart, (Capability.QUEUES,), "queue control")
+SUPERVISION: Part[SupervisionPart] = Part(
+    "supervision", SupervisionPart, (Capability.LISTEN,), "listening in on calls"
+)
+PLAYBACK: Part[PlaybackPart] = Part(
+    "playback", PlaybackPart, (Capability.PLAYBACK,), "controlled playback"
+)
+CDRS: Part[CdrSource] = Part("cdr_source", CdrSource, (Capability.CDRS,), "CDRs")
+EVENTS: Part[EventSource] = Part("event_source", EventSource, (Capability.EVENTS,), "live events")
 # No capability of its own: CDRS says the backend has CDRs at all.
-CDR_HISTORY: Part[CdrHistory] = Part("cdr_history", CdrHistory, ())
+CDR_HISTORY: Part[CdrHistory] = Part("cdr_history", CdrHistory, (), "reading CDRs from the switch")
 # ROUTING gets its part with the live call routing issue.
 
 PARTS: tuple[Part[object], ...] = cast(
@@ -308,10 +316,20 @@ def check_parts(backend: Backend) -> None:
         raise TypeError(f"backend {backend.name!r} ({backend.kind}): " + "; ".join(wrong))
 
 
-def unsupported(backend: Backend, rpc: str) -> errors.Unimplemented:
-    """UNIMPLEMENTED (reason NOT_SUPPORTED) for an RPC the backend cannot do."""
+def why_not(backend: Backend, part: Part[T]) -> str:
+    """Why the backend has no ``part``: the sentence its kind gives (an
+    optional ``why_not: Mapping[str, str]`` by part attribute), else what the
+    gateway knows (its kind offers no such thing)."""
+    reasons: Mapping[str, str] = getattr(backend, "why_not", None) or {}
+    return reasons.get(part.attr) or f"{backend.kind} backends do not support {part.what}"
+
+
+def unsupported(backend: Backend, rpc: str, part: Part[T] | None = None) -> errors.Unimplemented:
+    """UNIMPLEMENTED (reason NOT_SUPPORTED) for an RPC the backend cannot do,
+    saying why when the missing ``part`` is known."""
+    why = f": {why_not(backend, part)}" if part is not None else ""
     return errors.Unimplemented(
-        f"backend {backend.name!r} ({backend.kind}) cannot do {rpc}",
+        f"backend {backend.name!r} ({backend.kind}) cannot do {rpc}{why}",
         metadata={"backend": backend.name, "kind": backend.kind},
     )
 
@@ -351,5 +369,5 @@ class BackendRegistry:
         backend = self.get(name)
         found = part_of(backend, part)
         if found is None:
-            raise unsupported(backend, rpc)
+            raise unsupported(backend, rpc, part)
         return backend, found

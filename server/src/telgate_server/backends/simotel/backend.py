@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,6 +68,14 @@ class SimotelBackend:
     """One Simotel PBX."""
 
     kind = "simotel"
+    # What Simotel's v4 API lacks, said to callers of the RPCs that need it.
+    why_not: Mapping[str, str] = {
+        "hangups": "Simotel's API has no way to end a call",
+        "dtmf": "Simotel's API has no way to send DTMF into a call",
+        "transfers": "Simotel's API has no way to transfer a call",
+        "supervision": "Simotel's API has no way to listen in on a call",
+        "playback": "Simotel's API has no way to play a file into a call",
+    }
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from telgate_server import errors
 from telgate_server.backends.sippy.cdrs import SippyCdrs
@@ -83,6 +83,22 @@ class SippyBackend:
     """One Sippy Softswitch."""
 
     kind = "sippy"
+    # The gateway reads a Sippy switch's CDRs only (its XML-RPC API is for
+    # accounts and billing); every call or queue RPC is refused saying so.
+    why_not: Mapping[str, str] = dict.fromkeys(
+        (
+            "calls",
+            "hangups",
+            "channel_list",
+            "dtmf",
+            "transfers",
+            "queues",
+            "supervision",
+            "playback",
+            "event_source",
+        ),
+        "the gateway reads a Sippy switch's CDRs only, over its XML-RPC API",
+    )
 
     def __init__(
         self,
