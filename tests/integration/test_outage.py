@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import grpc
@@ -291,7 +292,11 @@ async def test_killed_pbx_ends_calls_sessions_and_playbacks_with_inferred_events
         await reader.close()
 
 
-async def test_link_is_up_within_a_second_of_the_pbx_return(pbx: Pbx, gw: Gateway) -> None:
+async def test_link_is_up_at_the_first_attempt_after_the_pbx_returns(pbx: Pbx, gw: Gateway) -> None:
+    # No wall clock is asserted: the link comes back at the first attempt made
+    # once the PBX listens again, and every wait before it was a fast one
+    # (reconnect_fast, jittered to at most 0.25 s), so it is up within one
+    # fast wait (plus a login) of the PBX's return.
     backend = _backend(gw)
     for outage in (0.5, 3.0):
         seen = len(backend.conn.attempts)
@@ -305,17 +310,18 @@ async def test_link_is_up_within_a_second_of_the_pbx_return(pbx: Pbx, gw: Gatewa
                 await asyncio.sleep(0.01)
         await asyncio.sleep(outage)
         await pbx.restart()
+        back = time.monotonic()
         assert await backend.conn.wait_up(10)
         attempts = backend.conn.attempts[seen:]
         up = attempts[-1]
         assert up.state is LinkState.UP
-        refused = attempts[-2]
-        assert refused.state is LinkState.DOWN
+        assert attempts[-2].state is LinkState.DOWN
         # The PBX was really gone: its port refused connections.
         assert any("Connection refused" in a.detail for a in attempts[:-1])
-        # The PBX came back after the last refused attempt began: the link was up
-        # at most this long after it.
-        assert up.ended_mono - refused.started_mono <= 1.0, attempts[-3:]
+        # No attempt begun once the PBX was back failed: the first one succeeded
+        # (one begun just before the return may have succeeded instead).
+        after = [a for a in attempts if a.started_mono >= back]
+        assert [a.state for a in after] in ([], [LinkState.UP]), attempts[-3:]
         # In the first minute of the outage every wait was a fast one.
         assert all(a.next_delay is not None and a.next_delay <= 0.25 for a in attempts[:-1])
 
