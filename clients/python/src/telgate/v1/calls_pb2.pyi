@@ -179,8 +179,9 @@ class OriginateRequest(_message.Message):
     attempt's call instead of placing a second one. Kept for 10 minutes.
     """
     endpoint: _builtins.str
-    """What to ring first, in the PBX's own form: Asterisk a dial string, e.g.
-    `PJSIP/201` or `Local/201@phones`; Simotel an extension or a number.
+    """What to ring first: an extension (`201`), which every kind of backend
+    takes (Asterisk dials it on the backend's `endpoint_technology`), or the
+    PBX's own form: for Asterisk a dial string, e.g. `Local/201@phones`.
     """
     account_code: _builtins.str
     wait: Global___OriginateWait.ValueType

@@ -145,7 +145,9 @@ class StartPlaybackRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     endpoint: _builtins.str
-    """The phone to ring, e.g. `PJSIP/201`."""
+    """The phone to ring: an extension (`201`) or the PBX's own form
+    (`PJSIP/201`), as OriginateRequest.endpoint.
+    """
     recording: _builtins.str
     """The recording, as the PBX names it (Asterisk: a sound file without its
     extension, e.g. `custom/welcome`).

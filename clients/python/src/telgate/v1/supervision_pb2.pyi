@@ -135,7 +135,9 @@ class StartListenRequest(_message.Message):
     backend: _builtins.str
     target_extension: _builtins.str
     listener_endpoint: _builtins.str
-    """The endpoint that will hear the call, e.g. `PJSIP/250`."""
+    """The endpoint that will hear the call: an extension (`250`) or the PBX's
+    own form (`PJSIP/250`), as OriginateRequest.endpoint.
+    """
     mode: Global___ListenMode.ValueType
     request_id: _builtins.str
     """Idempotency key, as in Originate."""

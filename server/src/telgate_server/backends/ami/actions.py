@@ -16,6 +16,14 @@ Headers = list[tuple[str, str]]
 # parentheses only, and at the first '=').
 _VAR_NAME = re.compile(r'^[A-Za-z0-9_.\-]+(\([^()$="\\]*\))?$')
 _ENDPOINT = re.compile(r"^[A-Za-z0-9_\-]+/\S+$")
+# An endpoint given as a bare extension, the form every kind of backend takes.
+_EXTENSION = re.compile(r"^[A-Za-z0-9_\-+*#.]{1,80}$")
+
+
+def dial_string(endpoint: str, technology: str) -> str:
+    """The endpoint as Asterisk dials it: a bare extension (``201``) on the
+    backend's ``technology`` (``PJSIP/201``); a dial string as it is."""
+    return f"{technology}/{endpoint}" if _EXTENSION.match(endpoint) else endpoint
 
 
 def originate_headers(

@@ -433,6 +433,9 @@ class AmiBackend:
         token = uuid.uuid4().hex[:20]
         unique_id, other = f"tg-{token}", f"tg-{token}-2"
         place = self.place(params.destination) if params.destination is not None else None
+        endpoint = actions.dial_string(params.endpoint, self.config.endpoint_technology)
+        if endpoint != params.endpoint:
+            params = dataclasses.replace(params, endpoint=endpoint)
         headers = actions.originate_headers(params, place, unique_id, other)
         call = OriginatedCall(
             backend=self.name,

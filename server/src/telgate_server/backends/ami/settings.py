@@ -75,6 +75,7 @@ class CdrBackfillConfig(StrictModel):
         return self.password.get_secret_value() if self.password is not None else ""
 
 
+_TECHNOLOGY = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
 _CONTEXT_NAME = re.compile(r"^[A-Za-z0-9_\-+.]{1,79}$")
 
 
@@ -120,6 +121,18 @@ class AmiBackendConfig(StrictModel):
     # route). A route with no context here is refused (FAILED_PRECONDITION).
     outbound_context: str | None = None
     routes: dict[str, str] = Field(default_factory=dict)
+    # An endpoint given as a bare extension (`201`, as a Simotel backend takes
+    # it) is dialled on this channel technology (`PJSIP/201`).
+    endpoint_technology: str = "PJSIP"
+
+    @field_validator("endpoint_technology")
+    @classmethod
+    def _technology(cls, value: str) -> str:
+        if not _TECHNOLOGY.match(value):
+            raise ValueError(
+                f"{value[:24]!r} is not a channel technology (one word: letters, digits, _-)"
+            )
+        return value
 
     @field_validator("outbound_context")
     @classmethod
