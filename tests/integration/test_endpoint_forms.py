@@ -28,7 +28,7 @@ def test_a_bare_extension_is_dialled_on_the_technology() -> None:
 
 
 def test_the_technology_is_one_word() -> None:
-    with pytest.raises(ConfigError, match="endpoint_technology.*not a channel technology"):
+    with pytest.raises(ConfigError, match=r"endpoint_technology.*not a channel technology"):
         load_settings(
             None,
             backends={"pbx": {"username": "u", "secret": "s", "endpoint_technology": "PJSIP/1,x"}},
