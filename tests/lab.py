@@ -59,11 +59,19 @@ class Lab:
         env = dict(os.environ)
         if extra_conf_dir is not None:
             env["LAB_EXTRA_CONF_DIR"] = str(extra_conf_dir)
-        result = _lab("start", str(self.dir), str(self.port), env=env)
+        for _ in range(3):
+            result = _lab("start", str(self.dir), str(self.port), env=env)
+            said = f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+            # lab.sh reads Asterisk's pid file as soon as it exists; on a loaded
+            # machine it can find it still empty and say "exited during start"
+            # while Asterisk runs on. Stop whatever runs from the folder, retry.
+            if result.returncode == 1 and "exited during start" in said:
+                _lab("stop", str(self.dir))
+                continue
+            break
         if result.returncode != 0:
             raise RuntimeError(
-                f"lab.sh start {self.dir} {self.port} failed ({result.returncode}): "
-                f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+                f"lab.sh start {self.dir} {self.port} failed ({result.returncode}): {said}"
             )
 
     def stop(self) -> None:

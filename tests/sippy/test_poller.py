@@ -93,6 +93,24 @@ async def test_the_sweep_catches_a_cdr_written_later_than_the_overlap_once(
         assert abs(start - (end - 120.0)) < 0.002
 
 
+async def test_stop_ends_the_poller_even_as_it_is_woken(fake: FakeSippy, gateway_for: Any) -> None:
+    # A wake-up (a link up asking for a poll) and a stop in the same loop turn:
+    # with asyncio.wait_for as the wait, 3.11 dropped the cancel and stop()
+    # waited for ever.
+    gateway = await gateway_for(poll_interval=30.0)
+    poller: Any = gateway.registry.get("sippy").poller
+    await until(lambda: poller.polls >= 1)
+    for _ in range(3):
+        polls = poller.polls
+        poller.poll_now()
+        await until(lambda: poller.polls > polls)
+        poller.poll_now()
+        stopping = asyncio.ensure_future(poller.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=10)
+        assert done, "stop() did not end: the poller's loop lost the cancel"
+        poller.start()
+
+
 async def test_a_failing_switch_is_retried_with_backoff_and_recovers(
     fake: FakeSippy, gateway_for: Any
 ) -> None:

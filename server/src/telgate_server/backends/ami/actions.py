@@ -38,7 +38,8 @@ def originate_headers(
         raise errors.InvalidArgument("endpoint is required, e.g. `PJSIP/201`")
     if not _ENDPOINT.match(p.endpoint):
         raise errors.InvalidArgument(
-            f"endpoint {errors.quote(p.endpoint)} is not a dial string of the form `TECH/resource`"
+            f"endpoint {errors.quote(p.endpoint)} is neither an extension (`201`) nor a dial "
+            "string of the form `TECH/resource`"
         )
     headers: Headers = [("Channel", p.endpoint)]
     if p.application:

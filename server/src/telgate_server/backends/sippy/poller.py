@@ -228,8 +228,12 @@ class SippyPoller:
                     )
                 self._report(result, None)
             self._wake.clear()
+            # asyncio.timeout, not wait_for: in 3.11 wait_for loses a cancel that
+            # lands as the wake-up is set (a poke at stop), and stop() then
+            # waits for a loop that never ends.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def _maybe_sweep(self) -> None:
         every = self.config.sweep_interval
