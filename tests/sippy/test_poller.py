@@ -103,7 +103,7 @@ async def test_stop_ends_the_poller_even_as_it_is_woken(fake: FakeSippy, gateway
     for _ in range(3):
         polls = poller.polls
         poller.poll_now()
-        await until(lambda: poller.polls > polls)
+        await until(lambda polls=polls: poller.polls > polls)
         poller.poll_now()
         stopping = asyncio.ensure_future(poller.stop())
         done, _ = await asyncio.wait({stopping}, timeout=10)
