@@ -5,6 +5,7 @@ CDR exactly once; a failing switch is retried with backoff."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import sqlite3
 import time
@@ -101,9 +102,9 @@ async def test_stop_ends_the_poller_even_as_it_is_woken(fake: FakeSippy, gateway
     poller: Any = gateway.registry.get("sippy").poller
     await until(lambda: poller.polls >= 1)
     for _ in range(3):
-        polls = poller.polls
+        polls: int = poller.polls
         poller.poll_now()
-        await until(lambda polls=polls: poller.polls > polls)
+        await until(functools.partial(lambda seen: poller.polls > seen, polls))
         poller.poll_now()
         stopping = asyncio.ensure_future(poller.stop())
         done, _ = await asyncio.wait({stopping}, timeout=10)
