@@ -15,8 +15,9 @@ AMI_PORT=15038
 LOG=${TMPDIR:-/tmp}/telgate-demo
 mkdir -p "$LOG"
 
-# The simulator's built-in lab account (a fixture value, not a real credential).
-export TELGATE_BACKENDS__PBX__SECRET=telgate-secret
+# The simulator's AMI secret, made now for this run only; the gateway gets it too.
+TELGATE_SIM_SECRET=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(18))')
+export TELGATE_SIM_SECRET TELGATE_BACKENDS__PBX__SECRET=$TELGATE_SIM_SECRET
 
 if [ -n "${TELGATE_DEMO_TOKEN:-}" ]; then
   TOKEN=$TELGATE_DEMO_TOKEN

@@ -4,6 +4,7 @@ as an operator runs them, for the command-line tests."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,8 +21,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.lab import free_port
 
-# The simulator's built-in lab account (a fixture value, not a credential).
-SIM_SECRET = "telgate-secret"
+# The simulator's AMI secret, made for this run (telgate sim takes it from
+# TELGATE_SIM_SECRET, as compose and the demo give it).
+SIM_SECRET = secrets.token_urlsafe(18)
 START_TIMEOUT = 30.0
 
 
@@ -89,7 +91,10 @@ def simulator() -> Iterator[int]:
     """`telgate sim` on a free port: its port."""
     port = free_port()
     process = subprocess.Popen(
-        telgate("sim", "--port", str(port)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        telgate("sim", "--port", str(port)),
+        env={**_clean_env(), "TELGATE_SIM_SECRET": SIM_SECRET},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_listening(port, process)

@@ -20,7 +20,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description=(
             "A fake Asterisk 22 speaking AMI on a TCP port: the lab world the tests use, "
             "with calls that ring, answer, bridge and hang up, and fault injection. "
-            "Its lab account is telgate / telgate-secret."
+            "Its AMI account is telgate, with the fixture lab's secret unless "
+            f"{sim_cli.SECRET_VARIABLE} is set (compose and the demo make one per run)."
         ),
     )
 

@@ -5,17 +5,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import os
 import signal
+from collections.abc import Mapping
 
 from .server import AmiSimulator
+from .world import World, lab_world
+
+# The lab's AMI account, and the variable that gives it another secret.
+LAB_USER = "telgate"
+SECRET_VARIABLE = "TELGATE_SIM_SECRET"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options."""
     p = argparse.ArgumentParser(
         prog="telgate-sim",
-        description="A fake Asterisk 22 speaking AMI (the telgate fixture lab's world).",
+        description=(
+            "A fake Asterisk 22 speaking AMI (the telgate fixture lab's world). Its AMI "
+            f"account is {LAB_USER!r}, with the fixture lab's secret unless "
+            f"{SECRET_VARIABLE} is set."
+        ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=5038, help="TCP port (0 = any free port)")
@@ -79,9 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def world_from_env(environ: Mapping[str, str]) -> World:
+    """The lab's world, its AMI account's secret taken from ``SECRET_VARIABLE``
+    when set (a deployment, compose or the demo, makes one of its own)."""
+    world = lab_world()
+    secret = environ.get(SECRET_VARIABLE, "")
+    if secret:
+        world.users[LAB_USER] = dataclasses.replace(world.users[LAB_USER], secret=secret)
+    return world
+
+
 async def run(args: argparse.Namespace) -> None:
     """Starts the simulator with the given options and serves until interrupted."""
-    sim = AmiSimulator(time_scale=args.time_scale)
+    sim = AmiSimulator(world_from_env(os.environ), time_scale=args.time_scale)
     port = await sim.start(args.host, args.port)
     logging.getLogger(__name__).info("telgate-sim ready on %s:%d", args.host, port)
     if args.slow > 0:
