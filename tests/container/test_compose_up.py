@@ -303,6 +303,9 @@ def test_compose_runs_the_gateway_with_the_simulator_and_the_fakes(
     assert ("pbx", ami_cdr.source_id) in stored
     assert ("simotel", simotel_cdr.source_id) in stored
 
+    # What compose made (its labels find it), and after `down -v` none of it.
+    made = {entry.split()[0] for entry in left_over(daemon, proj.name)}
+    assert made == {"container", "network", "volume"}
     proj.compose("down", "-v")
     assert left_over(daemon, proj.name) == []
     # Figures for the report (pytest -s shows them); nothing asserts on them.
