@@ -1,9 +1,11 @@
 """A private Docker daemon for one test session: Debian's `docker.io` package
 (`make test-deps` installs it), its data and exec roots in a temporary folder,
-its own unix socket, no iptables and no bridge (containers use the host's
-network), so it touches nothing of the machine and leaves nothing behind:
-`stop()` removes its containers, stops the daemon (and the containerd it
-started), unmounts whatever is still mounted under its folder and deletes it.
+its own unix socket, no iptables and no default bridge (a container uses the
+host's network, or a network of its own that compose makes: a bridge on a
+subnet no host route uses, no NAT), so it touches nothing of the machine and
+leaves nothing behind: `stop()` removes its containers and networks (their
+bridges), stops the daemon (and the containerd it started), unmounts whatever
+is still mounted under its folder and deletes it.
 
 Needs root (CI runs as root). A missing package or a non-root run is a
 failure saying what to do; only ``TELGATE_SKIP_DOCKER=1`` (for a quick local
@@ -156,12 +158,15 @@ class Dockerd:
         return (self.dir / "dockerd.log").read_text(errors="replace")[-chars:]
 
     def stop(self) -> None:
-        """Removes every container, stops the daemon and its containerd, and
-        deletes its folder (images and volumes with it)."""
+        """Removes every container and network, stops the daemon and its
+        containerd, and deletes its folder (images and volumes with it)."""
         if self.process.poll() is None:
             listed = self.docker("ps", "-aq", check=False, timeout=30).stdout.split()
             if listed:
                 self.docker("rm", "-f", "-v", *listed, check=False, timeout=60)
+            # A network's bridge is a host interface: it outlives the daemon
+            # unless the daemon removes it.
+            self.docker("network", "prune", "-f", check=False, timeout=60)
             self.process.terminate()
             try:
                 self.process.wait(STOP_TIMEOUT)

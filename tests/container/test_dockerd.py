@@ -1,4 +1,5 @@
-"""The private daemon leaves nothing behind: no process, no mount, no folder."""
+"""The private daemon leaves nothing behind: no process, no mount, no folder,
+no network bridge."""
 
 from __future__ import annotations
 
@@ -18,11 +19,15 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text()
 
 
-def test_a_stopped_daemon_leaves_no_process_mount_or_file() -> None:
+def test_a_stopped_daemon_leaves_no_process_mount_file_or_bridge() -> None:
     require_docker()
     folder = Path(tempfile.mkdtemp(prefix="tgdock-"))
     with running_dockerd(folder) as daemon:
         daemon.docker("volume", "create", "left-behind")
+        # A user-defined network (as compose makes) is a bridge on the host.
+        network = daemon.docker("network", "create", "left-behind").stdout.strip()
+        bridge = Path("/sys/class/net") / f"br-{network[:12]}"
+        assert bridge.exists()
         dockerd_pid = daemon.process.pid
         containerd_pid = int((folder / "exec" / "containerd" / "containerd.pid").read_text())
         assert mounts_under(folder)  # at least its network namespace
@@ -30,5 +35,6 @@ def test_a_stopped_daemon_leaves_no_process_mount_or_file() -> None:
     assert not folder.exists()
     assert mounts_under(folder) == []
     assert not alive(containerd_pid)
+    assert not bridge.exists()
     with pytest.raises(ProcessLookupError):
         os.kill(dockerd_pid, 0)

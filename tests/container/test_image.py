@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,64 +22,17 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 
-from tests.container.base_image import ensure_base_image
-from tests.container.dockerd import Dockerd, remove_tree, require_docker, running_dockerd
+from tests.container.dockerd import Dockerd, remove_tree
+from tests.container.waiting import wait_for
 from tests.lab import free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "clients" / "python" / "examples" / "originate_call.py"
-IMAGE = "telgate:test"
 # The simulator's built-in lab account (a fixture value, not a credential).
 SIM_SECRET = "telgate-secret"
 DATA = "/var/lib/telgate"
-WAIT = 90.0
-
-
-@pytest.fixture(scope="module")
-def daemon() -> Iterator[Dockerd]:
-    require_docker()
-    # A short path: the daemon's unix sockets live under it (108-byte limit).
-    with running_dockerd(Path(tempfile.mkdtemp(prefix="tgdock-"))) as d:
-        yield d
-
-
-@pytest.fixture(scope="module")
-def image(daemon: Dockerd) -> Iterator[str]:
-    """The project's Dockerfile built FROM the test base image."""
-    work = Path(tempfile.mkdtemp(prefix="tgimage-"))
-    try:
-        base = ensure_base_image(daemon, work)
-        started = time.monotonic()
-        daemon.docker_stream(
-            ["build", "--network=host", "--build-arg", f"BASE={base}", "-t", IMAGE, str(ROOT)],
-            log=work / "build.log",
-            timeout=900,
-        )
-        took = time.monotonic() - started
-
-        def size(tag: str) -> float:
-            return int(daemon.docker("image", "inspect", "-f", "{{.Size}}", tag).stdout) / 1e6
-
-        # Figures for the report (pytest -s shows them); nothing asserts on them.
-        print(
-            f"\nimage {IMAGE}: built in {took:.1f} s, {size(IMAGE):.0f} MB "
-            f"({size(IMAGE) - size(base):.0f} MB over the base)"
-        )
-        yield IMAGE
-    finally:
-        remove_tree(work)
-
-
-def wait_for(what: str, ready: object, timeout: float = WAIT) -> None:
-    """Polls ``ready()`` (bounded) until it is true."""
-    assert callable(ready)
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:g} s")
-        time.sleep(0.2)
 
 
 def port_open(port: int) -> bool:
