@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -55,10 +56,14 @@ DOCKER_COMPOSE = "/usr/bin/docker-compose"
 COMPOSE_IMAGE = "telgate:latest"
 # The test-only override: the image's own HEALTHCHECK command (no `test:`
 # keeps it), asked every second instead of every 15 s.
+# The gateway's settings are mounted from a copy in a folder the container's
+# user (10001) may enter: a checkout under a 0700 home would not be.
 OVERRIDE = """services:
   gateway:
     healthcheck:
       interval: 1s
+    volumes:
+      - {settings}:/etc/telgate/telgate.toml:ro
 """
 RPC_TIMEOUT = 60.0
 
@@ -126,8 +131,12 @@ def project(daemon: Dockerd, image: str) -> Iterator[Project]:
     require_compose()
     daemon.docker("tag", image, COMPOSE_IMAGE)
     work = Path(tempfile.mkdtemp(prefix="tgcompose-"))
+    settings = work / "telgate.toml"
+    shutil.copyfile(ROOT / "docker" / "compose.toml", settings)
+    work.chmod(0o755)
+    settings.chmod(0o644)
     override = work / "compose.test.yaml"
-    override.write_text(OVERRIDE, encoding="utf-8")
+    override.write_text(OVERRIDE.format(settings=settings), encoding="utf-8")
     token = "compose-test-" + secrets.token_hex(12)
     grpc_port, metrics_port = free_port(), free_port()
     env = {

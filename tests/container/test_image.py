@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
 import sqlite3
 import subprocess
@@ -30,8 +31,8 @@ pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "clients" / "python" / "examples" / "originate_call.py"
-# The simulator's built-in lab account (a fixture value, not a credential).
-SIM_SECRET = "telgate-secret"
+# The simulator's AMI secret, made for this run (TELGATE_SIM_SECRET).
+SIM_SECRET = secrets.token_urlsafe(18)
 DATA = "/var/lib/telgate"
 
 
@@ -46,6 +47,7 @@ def start_simulator(daemon: Dockerd, image: str, name: str) -> int:
     port = free_port()
     daemon.docker(
         "run", "-d", "--name", name, "--network=host", "--no-healthcheck",
+        "-e", f"TELGATE_SIM_SECRET={SIM_SECRET}",
         image, "sim", "--host", "127.0.0.1", "--port", str(port),
     )  # fmt: skip
     wait_for("the simulator's port", lambda: port_open(port) or not running(daemon, name))

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 
 from telgate_server.fakes.simotel.server import CallPlan, FakeSimotel, WebhookTarget
 
@@ -58,6 +59,9 @@ def main() -> None:
     if not os.environ.get("FAKE_SIMOTEL_PASSWORD"):
         parser.error("set FAKE_SIMOTEL_PASSWORD: the API password the gateway will use")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s fake-simotel %(message)s")
+    # SIGTERM ends it as Ctrl-C does (as PID 1 in a container a signal with
+    # no handler of ours would be ignored).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args))
 

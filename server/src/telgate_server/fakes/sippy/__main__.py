@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -47,6 +48,9 @@ def main() -> None:
         else os.environ.get("FAKE_SIPPY_PASSWORD", "PLACEHOLDER-API-PASSWORD")
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s fake-sippy %(message)s")
+    # SIGTERM ends it as Ctrl-C does (as PID 1 in a container a signal with
+    # no handler of ours would be ignored).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args, password))
 
