@@ -80,3 +80,13 @@ def test_check_config_reads_the_files_serve_would_read(
     # The example's paths are placeholders: check-config says which is missing.
     assert main(["check-config", "--config", str(REPO / "examples" / "telgate.example.toml")]) == 2
     assert "/run/secrets/" in capsys.readouterr().err
+
+
+def test_the_tools_own_variables_are_not_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo and compose set these beside the gateway's own in one shell.
+    for name in ("TELGATE_SIM_SECRET", "TELGATE_DEMO_TOKEN", "TELGATE_TOKEN"):
+        monkeypatch.setenv(name, "x")
+    assert load_settings(None).backends == {}
+    monkeypatch.setenv("TELGATE_SIM_SECRETS", "x")
+    with pytest.raises(ConfigError, match="TELGATE_SIM_SECRETS"):
+        load_settings(None)
