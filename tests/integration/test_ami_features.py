@@ -23,7 +23,7 @@ from telgate.v1 import (
 )
 from telgate_server.app import Gateway
 from telgate_server.backends.ami.backend import AmiBackend
-from telgate_server.backends.ami.supervision import Originate
+from telgate_server.backends.ami.tracked_calls import Originate
 from telgate_server.gateway.model import OriginatedCall, OriginateParams
 from telgate_server.simulator.server import AmiSimulator
 

@@ -23,13 +23,13 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Callable
 
 from telgate_server import errors
 from telgate_server.backends.ami import actions
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
+from telgate_server.backends.ami.tracked_calls import Originate, place_tracked
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
@@ -61,17 +61,6 @@ AMI_CONTROL = {
 }
 ENDED = (PlaybackState.STOPPED, PlaybackState.FINISHED, PlaybackState.FAILED)
 ENDED_KEEP = 300.0
-
-
-class Originate(Protocol):
-    """The backend's originate (AmiBackend.originate)."""
-
-    def __call__(
-        self,
-        params: OriginateParams,
-        *,
-        on_placed: Callable[[OriginatedCall], None] | None = None,
-    ) -> Awaitable[OriginatedCall]: ...
 
 
 Publish = Callable[[ev.Event], None]
@@ -122,12 +111,8 @@ class AmiPlayback:
         check_recording(recording)
         if skip <= 0:
             raise errors.InvalidArgument("skip must be positive", metadata={"field": "skip"})
-        made: list[PlaybackInfo] = []
 
-        def placed(call: OriginatedCall) -> None:
-            # Registered before the Originate is sent: the phone may answer and
-            # ControlPlayback start before the originate returns (its events
-            # were then missed and the playback stayed RINGING).
+        def track(call: OriginatedCall) -> PlaybackInfo:
             info = PlaybackInfo(
                 id=f"pb-{uuid.uuid4().hex[:16]}",
                 backend=self.backend,
@@ -140,32 +125,29 @@ class AmiPlayback:
             )
             self._playbacks[info.id] = info
             self._by_uid[call.unique_id] = info
-            made.append(info)
+            return info
 
-        try:
-            call = await self._originate(
-                OriginateParams(
-                    endpoint=endpoint,
-                    application="ControlPlayback",
-                    application_data=f"{recording},{round(skip * 1000)}",
-                    caller_num=caller_num,
-                    caller_name=caller_name,
-                    request_id=f"playback:{request_id}" if request_id else "",
-                    request_scope=request_scope,
-                ),
-                on_placed=placed,
-            )
-        except BaseException:
-            for info in made:
-                del self._playbacks[info.id]
-                self._by_uid.pop(info.unique_id, None)
-            raise
-        existing = self._by_uid.get(call.unique_id)
-        if existing is not None and not made:  # a retried request: the first playback
-            return existing
-        if existing is None:  # retried after the first playback was forgotten
-            placed(call)
-        info = made[-1]
+        def untrack(info: PlaybackInfo) -> None:
+            del self._playbacks[info.id]
+            self._by_uid.pop(info.unique_id, None)
+
+        info, call, new = await place_tracked(
+            self._originate,
+            OriginateParams(
+                endpoint=endpoint,
+                application="ControlPlayback",
+                application_data=f"{recording},{round(skip * 1000)}",
+                caller_num=caller_num,
+                caller_name=caller_name,
+                request_id=f"playback:{request_id}" if request_id else "",
+                request_scope=request_scope,
+            ),
+            track=track,
+            untrack=untrack,
+            tracked=self._by_uid.get,
+        )
+        if not new:  # a retried request: the first playback
+            return info
         info.channel = info.channel or call.channel
         if call.outcome not in (OriginateOutcome.PENDING, OriginateOutcome.ANSWERED):
             self._end(info, PlaybackState.FAILED)

@@ -14,8 +14,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Callable
 
 from telgate_server import errors
 from telgate_server.backends.ami import actions
@@ -23,6 +22,7 @@ from telgate_server.backends.ami.channels import endpoint_of
 from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.connection import AmiConnection
 from telgate_server.backends.ami.state import ChannelTable
+from telgate_server.backends.ami.tracked_calls import Originate, place_tracked
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.gateway.model import (
@@ -41,17 +41,6 @@ MODE_OPTION = {ListenMode.LISTEN: "", ListenMode.WHISPER: "w", ListenMode.BARGE:
 MODE_DIGIT = {ListenMode.LISTEN: "4", ListenMode.WHISPER: "5", ListenMode.BARGE: "6"}
 # Sessions kept after they ended, so GetListen/List still show them for a while.
 ENDED_KEEP = 300.0
-
-
-class Originate(Protocol):
-    """The backend's originate (AmiBackend.originate)."""
-
-    def __call__(
-        self,
-        params: OriginateParams,
-        *,
-        on_placed: Callable[[OriginatedCall], None] | None = None,
-    ) -> Awaitable[OriginatedCall]: ...
 
 
 Publish = Callable[[ev.Event], None]
@@ -133,12 +122,8 @@ class AmiSupervision:
             raise errors.InvalidArgument(
                 f"channel {errors.quote(chan.name)} cannot be named in ChanSpy"
             )
-        made: list[ListenSession] = []
 
-        def placed(call: OriginatedCall) -> None:
-            # Registered before the Originate is sent: the listener may answer
-            # and ChanSpyStart arrive before the originate returns (it was then
-            # published without its session, which stayed RINGING).
+        def track(call: OriginatedCall) -> ListenSession:
             session = ListenSession(
                 id=f"ls-{uuid.uuid4().hex[:16]}",
                 backend=self.backend,
@@ -152,32 +137,29 @@ class AmiSupervision:
             )
             self._sessions[session.id] = session
             self._by_listener[call.unique_id] = session
-            made.append(session)
+            return session
 
-        try:
-            call = await self._originate(
-                OriginateParams(
-                    endpoint=listener_endpoint,
-                    application="ChanSpy",
-                    application_data=f"{chan.name},qEd{MODE_OPTION[mode]}",
-                    caller_num=caller_num,
-                    caller_name=caller_name or "Supervisor",
-                    request_id=f"listen:{request_id}" if request_id else "",
-                    request_scope=request_scope,
-                ),
-                on_placed=placed,
-            )
-        except BaseException:
-            for session in made:
-                del self._sessions[session.id]
-                self._by_listener.pop(session.listener_unique_id, None)
-            raise
-        existing = self._by_listener.get(call.unique_id)
-        if existing is not None and not made:  # a retried request: the first session
-            return existing
-        if existing is None:  # retried after the first session was forgotten
-            placed(call)
-        session = made[-1]
+        def untrack(session: ListenSession) -> None:
+            del self._sessions[session.id]
+            self._by_listener.pop(session.listener_unique_id, None)
+
+        session, call, new = await place_tracked(
+            self._originate,
+            OriginateParams(
+                endpoint=listener_endpoint,
+                application="ChanSpy",
+                application_data=f"{chan.name},qEd{MODE_OPTION[mode]}",
+                caller_num=caller_num,
+                caller_name=caller_name or "Supervisor",
+                request_id=f"listen:{request_id}" if request_id else "",
+                request_scope=request_scope,
+            ),
+            track=track,
+            untrack=untrack,
+            tracked=self._by_listener.get,
+        )
+        if not new:  # a retried request: the first session
+            return session
         session.listener_channel = session.listener_channel or call.channel
         if call.outcome not in (OriginateOutcome.PENDING, OriginateOutcome.ANSWERED):
             self._end(session)
