@@ -30,20 +30,90 @@ class _RouteKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RouteKind.V
     DESCRIPTOR: _descriptor.EnumDescriptor
     ROUTE_KIND_UNSPECIFIED: _RouteKind.ValueType  # 0
     ROUTE_KIND_SIMOTEL_SMART: _RouteKind.ValueType  # 1
+    """Simotel Smart API component: answered with RunSteps and an exit case."""
     ROUTE_KIND_SIMOTEL_EXTEN: _RouteKind.ValueType  # 2
+    """Simotel Exten API component: answered with RouteToExtension."""
     ROUTE_KIND_SIMOTEL_TRUNK: _RouteKind.ValueType  # 3
+    """Simotel Trunk API component: answered with RouteToTrunk."""
     ROUTE_KIND_SIMOTEL_IVR: _RouteKind.ValueType  # 4
+    """Simotel IVR API component: answered with an exit case."""
     ROUTE_KIND_ASTERISK_AGI: _RouteKind.ValueType  # 5
+    """Asterisk AGI(agi://host:port/route): answered with RunSteps."""
 
 class RouteKind(_RouteKind, metaclass=_RouteKindEnumTypeWrapper): ...
 
 ROUTE_KIND_UNSPECIFIED: RouteKind.ValueType  # 0
 ROUTE_KIND_SIMOTEL_SMART: RouteKind.ValueType  # 1
+"""Simotel Smart API component: answered with RunSteps and an exit case."""
 ROUTE_KIND_SIMOTEL_EXTEN: RouteKind.ValueType  # 2
+"""Simotel Exten API component: answered with RouteToExtension."""
 ROUTE_KIND_SIMOTEL_TRUNK: RouteKind.ValueType  # 3
+"""Simotel Trunk API component: answered with RouteToTrunk."""
 ROUTE_KIND_SIMOTEL_IVR: RouteKind.ValueType  # 4
+"""Simotel IVR API component: answered with an exit case."""
 ROUTE_KIND_ASTERISK_AGI: RouteKind.ValueType  # 5
+"""Asterisk AGI(agi://host:port/route): answered with RunSteps."""
 Global___RouteKind: _TypeAlias = RouteKind  # noqa: Y015
+
+class _Calendar:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CalendarEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Calendar.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CALENDAR_UNSPECIFIED: _Calendar.ValueType  # 0
+    CALENDAR_GREGORIAN: _Calendar.ValueType  # 1
+    CALENDAR_JALALI: _Calendar.ValueType  # 2
+    CALENDAR_HIJRI: _Calendar.ValueType  # 3
+
+class Calendar(_Calendar, metaclass=_CalendarEnumTypeWrapper): ...
+
+CALENDAR_UNSPECIFIED: Calendar.ValueType  # 0
+CALENDAR_GREGORIAN: Calendar.ValueType  # 1
+CALENDAR_JALALI: Calendar.ValueType  # 2
+CALENDAR_HIJRI: Calendar.ValueType  # 3
+Global___Calendar: _TypeAlias = Calendar  # noqa: Y015
+
+class _QueryOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _QueryOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_QueryOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    QUERY_OUTCOME_UNSPECIFIED: _QueryOutcome.ValueType  # 0
+    QUERY_OUTCOME_APPLIED: _QueryOutcome.ValueType  # 1
+    """The router's decision was given to the PBX (AGI: and carried out)."""
+    QUERY_OUTCOME_LATE: _QueryOutcome.ValueType  # 2
+    """The decision came after the deadline: the fallback was used and the
+    decision discarded.
+    """
+    QUERY_OUTCOME_INVALID: _QueryOutcome.ValueType  # 3
+    """The decision cannot be rendered for this kind or PBX (detail says why):
+    the fallback was used.
+    """
+    QUERY_OUTCOME_HUNG_UP: _QueryOutcome.ValueType  # 4
+    """The caller hung up before or while the decision was carried out."""
+    QUERY_OUTCOME_STEP_FAILED: _QueryOutcome.ValueType  # 5
+    """The PBX refused a step (AGI: a command failed; detail says which)."""
+
+class QueryOutcome(_QueryOutcome, metaclass=_QueryOutcomeEnumTypeWrapper): ...
+
+QUERY_OUTCOME_UNSPECIFIED: QueryOutcome.ValueType  # 0
+QUERY_OUTCOME_APPLIED: QueryOutcome.ValueType  # 1
+"""The router's decision was given to the PBX (AGI: and carried out)."""
+QUERY_OUTCOME_LATE: QueryOutcome.ValueType  # 2
+"""The decision came after the deadline: the fallback was used and the
+decision discarded.
+"""
+QUERY_OUTCOME_INVALID: QueryOutcome.ValueType  # 3
+"""The decision cannot be rendered for this kind or PBX (detail says why):
+the fallback was used.
+"""
+QUERY_OUTCOME_HUNG_UP: QueryOutcome.ValueType  # 4
+"""The caller hung up before or while the decision was carried out."""
+QUERY_OUTCOME_STEP_FAILED: QueryOutcome.ValueType  # 5
+"""The PBX refused a step (AGI: a command failed; detail says which)."""
+Global___QueryOutcome: _TypeAlias = QueryOutcome  # noqa: Y015
 
 @_typing.final
 class RouterRegistration(_message.Message):
@@ -54,12 +124,18 @@ class RouterRegistration(_message.Message):
     KINDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def routes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Route names served (Simotel `app_name`, AGI script path); `*` for all."""
+        """Route names served (Simotel `app_name`, the FastAGI script path without
+        its query string); `*` serves every route. Names may contain spaces.
+        """
 
     @_builtins.property
-    def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Backend names served; empty serves every backend."""
+
     @_builtins.property
-    def kinds(self) -> _containers.RepeatedScalarFieldContainer[Global___RouteKind.ValueType]: ...
+    def kinds(self) -> _containers.RepeatedScalarFieldContainer[Global___RouteKind.ValueType]:
+        """Kinds served; empty serves every kind."""
+
     def __init__(
         self,
         *,
@@ -131,26 +207,44 @@ class RoutingQuery(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     VARIABLES_FIELD_NUMBER: _builtins.int
     DEADLINE_FIELD_NUMBER: _builtins.int
+    ORIGINATED_CALL_ID_FIELD_NUMBER: _builtins.int
+    ARGUMENTS_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     backend: _builtins.str
     kind: Global___RouteKind.ValueType
     route: _builtins.str
-    """Simotel `app_name`, or the FastAGI request path."""
+    """Simotel `app_name`, or the FastAGI script path without its query string."""
     dialed: _builtins.str
     """The dialled number / DID / extension."""
     data: _builtins.str
-    """Digits collected earlier (Simotel `data`, GetData results)."""
+    """Digits collected by an earlier GetData (Simotel `data`; for AGI the
+    digits the previous decision's get_data step collected).
+    """
     unique_id: _builtins.str
     channel: _builtins.str
+    """The Asterisk channel name; empty for Simotel."""
+    originated_call_id: _builtins.str
+    """Simotel Smart API on an originated call: Simotel's originated call id."""
+    follow_up: _builtins.int
+    """0 for the first query of a call on this route; n for the n-th follow-up
+    (an AGI session asks again after a get_data step).
+    """
     @_builtins.property
     def caller(self) -> _common_pb2.CallerId: ...
     @_builtins.property
     def variables(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
-        """Everything else the PBX sent (AGI environment, Simotel extras)."""
+        """Everything else the PBX sent (AGI environment without its `agi_` prefix,
+        the FastAGI URL's query parameters, Simotel extras).
+        """
 
     @_builtins.property
     def deadline(self) -> _timestamp_pb2.Timestamp:
         """The decision must arrive before this."""
+
+    @_builtins.property
+    def arguments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """AGI() arguments after the URL, in order."""
 
     def __init__(
         self,
@@ -166,74 +260,184 @@ class RoutingQuery(_message.Message):
         channel: _builtins.str = ...,
         variables: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         deadline: _timestamp_pb2.Timestamp | None = ...,
+        originated_call_id: _builtins.str = ...,
+        arguments: _abc.Iterable[_builtins.str] | None = ...,
+        follow_up: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "deadline", b"deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "caller", b"caller", "channel", b"channel", "data", b"data", "deadline", b"deadline", "dialed", b"dialed", "id", b"id", "kind", b"kind", "route", b"route", "unique_id", b"unique_id", "variables", b"variables"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arguments", b"arguments", "backend", b"backend", "caller", b"caller", "channel", b"channel", "data", b"data", "deadline", b"deadline", "dialed", b"dialed", "follow_up", b"follow_up", "id", b"id", "kind", b"kind", "originated_call_id", b"originated_call_id", "route", b"route", "unique_id", b"unique_id", "variables", b"variables"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RoutingQuery: _TypeAlias = RoutingQuery  # noqa: Y015
 
 @_typing.final
-class RoutingStep(_message.Message):
-    """One step of a scripted decision, rendered into the PBX's own commands."""
+class PlayAnnouncement(_message.Message):
+    """Plays an announcement uploaded to the PBX (Simotel PlayAnnouncement; on
+    Asterisk the sound file of that name).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    PLAY_FIELD_NUMBER: _builtins.int
-    SAY_NUMBER_FIELD_NUMBER: _builtins.int
-    SAY_DIGITS_FIELD_NUMBER: _builtins.int
-    GET_DIGITS_FIELD_NUMBER: _builtins.int
-    MUSIC_ON_HOLD_FIELD_NUMBER: _builtins.int
-    SET_EXTENSION_FIELD_NUMBER: _builtins.int
-    SET_VARIABLE_FIELD_NUMBER: _builtins.int
-    DIAL_FIELD_NUMBER: _builtins.int
-    HANGUP_FIELD_NUMBER: _builtins.int
-    GO_TO_FIELD_NUMBER: _builtins.int
-    play: _builtins.str
-    """Play a sound file or announcement."""
-    say_number: _builtins.int
-    say_digits: _builtins.str
-    set_extension: _builtins.str
-    hangup: _builtins.int
-    """Hang up with this Q.850 cause (16 when zero)."""
-    @_builtins.property
-    def get_digits(self) -> Global___GetDigits: ...
-    @_builtins.property
-    def music_on_hold(self) -> Global___MusicOnHold: ...
-    @_builtins.property
-    def set_variable(self) -> _common_pb2.Field: ...
-    @_builtins.property
-    def dial(self) -> Global___Dial: ...
-    @_builtins.property
-    def go_to(self) -> _common_pb2.DialplanLocation: ...
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
     def __init__(
         self,
         *,
-        play: _builtins.str = ...,
-        say_number: _builtins.int = ...,
-        say_digits: _builtins.str = ...,
-        get_digits: Global___GetDigits | None = ...,
-        music_on_hold: Global___MusicOnHold | None = ...,
-        set_extension: _builtins.str = ...,
-        set_variable: _common_pb2.Field | None = ...,
-        dial: Global___Dial | None = ...,
-        hangup: _builtins.int = ...,
-        go_to: _common_pb2.DialplanLocation | None = ...,
+        name: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["dial", b"dial", "get_digits", b"get_digits", "go_to", b"go_to", "hangup", b"hangup", "music_on_hold", b"music_on_hold", "play", b"play", "say_digits", b"say_digits", "say_number", b"say_number", "set_extension", b"set_extension", "set_variable", b"set_variable", "step", b"step"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dial", b"dial", "get_digits", b"get_digits", "go_to", b"go_to", "hangup", b"hangup", "music_on_hold", b"music_on_hold", "play", b"play", "say_digits", b"say_digits", "say_number", b"say_number", "set_extension", b"set_extension", "set_variable", b"set_variable", "step", b"step"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_step: _TypeAlias = _typing.Literal["play", "say_number", "say_digits", "get_digits", "music_on_hold", "set_extension", "set_variable", "dial", "hangup", "go_to"]  # noqa: Y015
-    _WhichOneofArgType_step: _TypeAlias = _typing.Literal["step", b"step"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType_step) -> _WhichOneofReturnType_step | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___RoutingStep: _TypeAlias = RoutingStep  # noqa: Y015
+Global___PlayAnnouncement: _TypeAlias = PlayAnnouncement  # noqa: Y015
 
 @_typing.final
-class GetDigits(_message.Message):
+class PlaySound(_message.Message):
+    """Plays a system sound (Simotel Playback, AGI STREAM FILE)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_FIELD_NUMBER: _builtins.int
+    file: _builtins.str
+    def __init__(
+        self,
+        *,
+        file: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlaySound: _TypeAlias = PlaySound  # noqa: Y015
+
+@_typing.final
+class SayNumber(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    number: _builtins.int
+    def __init__(
+        self,
+        *,
+        number: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["number", b"number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SayNumber: _TypeAlias = SayNumber  # noqa: Y015
+
+@_typing.final
+class SayDigits(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIGITS_FIELD_NUMBER: _builtins.int
+    digits: _builtins.str
+    """0-9 only."""
+    def __init__(
+        self,
+        *,
+        digits: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digits", b"digits"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SayDigits: _TypeAlias = SayDigits  # noqa: Y015
+
+@_typing.final
+class SayDuration(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DURATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def duration(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        duration: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SayDuration: _TypeAlias = SayDuration  # noqa: Y015
+
+@_typing.final
+class SayClock(_message.Message):
+    """Reads a time of day."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOURS_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    SECONDS_FIELD_NUMBER: _builtins.int
+    hours: _builtins.int
+    minutes: _builtins.int
+    seconds: _builtins.int
+    def __init__(
+        self,
+        *,
+        hours: _builtins.int = ...,
+        minutes: _builtins.int = ...,
+        seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hours", b"hours", "minutes", b"minutes", "seconds", b"seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SayClock: _TypeAlias = SayClock  # noqa: Y015
+
+@_typing.final
+class SayDate(_message.Message):
+    """Reads a date given in `calendar` (unspecified means gregorian)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    CALENDAR_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    month: _builtins.int
+    day: _builtins.int
+    calendar: Global___Calendar.ValueType
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+        month: _builtins.int = ...,
+        day: _builtins.int = ...,
+        calendar: Global___Calendar.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar", "day", b"day", "month", b"month", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SayDate: _TypeAlias = SayDate  # noqa: Y015
+
+@_typing.final
+class GetData(_message.Message):
+    """Plays the prompts and collects DTMF digits; they arrive in the next
+    query's `data`.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROMPTS_FIELD_NUMBER: _builtins.int
@@ -257,7 +461,7 @@ class GetDigits(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___GetDigits: _TypeAlias = GetDigits  # noqa: Y015
+Global___GetData: _TypeAlias = GetData  # noqa: Y015
 
 @_typing.final
 class MusicOnHold(_message.Message):
@@ -283,12 +487,75 @@ class MusicOnHold(_message.Message):
 Global___MusicOnHold: _TypeAlias = MusicOnHold  # noqa: Y015
 
 @_typing.final
+class SetExtension(_message.Message):
+    """Sets the extension the component goes on to (Simotel SetExten)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXTENSION_FIELD_NUMBER: _builtins.int
+    extension: _builtins.str
+    def __init__(
+        self,
+        *,
+        extension: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["extension", b"extension"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetExtension: _TypeAlias = SetExtension  # noqa: Y015
+
+@_typing.final
+class SetCallLimit(_message.Message):
+    """Limits the length of the next call (Simotel SetLimitOnCall)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMIT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def limit(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        limit: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetCallLimit: _TypeAlias = SetCallLimit  # noqa: Y015
+
+@_typing.final
+class ClearUserData(_message.Message):
+    """Clears the data earlier steps collected (Simotel ClearUserData)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearUserData: _TypeAlias = ClearUserData  # noqa: Y015
+
+@_typing.final
 class Dial(_message.Message):
+    """Dials an endpoint (AGI only: EXEC Dial)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ENDPOINT_FIELD_NUMBER: _builtins.int
     TIMEOUT_FIELD_NUMBER: _builtins.int
     endpoint: _builtins.str
+    """`PJSIP/201`, `Local/201@phones`; the same forms Originate takes."""
     @_builtins.property
     def timeout(self) -> _duration_pb2.Duration: ...
     def __init__(
@@ -306,7 +573,167 @@ class Dial(_message.Message):
 Global___Dial: _TypeAlias = Dial  # noqa: Y015
 
 @_typing.final
+class SetVariable(_message.Message):
+    """Sets a channel variable (AGI only)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetVariable: _TypeAlias = SetVariable  # noqa: Y015
+
+@_typing.final
+class Hangup(_message.Message):
+    """Hangs the call up (AGI only)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAUSE_FIELD_NUMBER: _builtins.int
+    cause: _builtins.int
+    """Q.850 cause; 0 means 16 (normal clearing)."""
+    def __init__(
+        self,
+        *,
+        cause: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Hangup: _TypeAlias = Hangup  # noqa: Y015
+
+@_typing.final
+class GoTo(_message.Message):
+    """Continues the dialplan at this place once the session ends (AGI only)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    EXTENSION_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    context: _builtins.str
+    extension: _builtins.str
+    priority: _builtins.int
+    """0 means 1."""
+    def __init__(
+        self,
+        *,
+        context: _builtins.str = ...,
+        extension: _builtins.str = ...,
+        priority: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "extension", b"extension", "priority", b"priority"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GoTo: _TypeAlias = GoTo  # noqa: Y015
+
+@_typing.final
+class RoutingStep(_message.Message):
+    """One step of a scripted decision, rendered into the PBX's own commands."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAY_ANNOUNCEMENT_FIELD_NUMBER: _builtins.int
+    PLAY_SOUND_FIELD_NUMBER: _builtins.int
+    SAY_NUMBER_FIELD_NUMBER: _builtins.int
+    SAY_DIGITS_FIELD_NUMBER: _builtins.int
+    SAY_DURATION_FIELD_NUMBER: _builtins.int
+    SAY_CLOCK_FIELD_NUMBER: _builtins.int
+    SAY_DATE_FIELD_NUMBER: _builtins.int
+    GET_DATA_FIELD_NUMBER: _builtins.int
+    MUSIC_ON_HOLD_FIELD_NUMBER: _builtins.int
+    SET_EXTENSION_FIELD_NUMBER: _builtins.int
+    SET_CALL_LIMIT_FIELD_NUMBER: _builtins.int
+    CLEAR_USER_DATA_FIELD_NUMBER: _builtins.int
+    DIAL_FIELD_NUMBER: _builtins.int
+    SET_VARIABLE_FIELD_NUMBER: _builtins.int
+    HANGUP_FIELD_NUMBER: _builtins.int
+    GO_TO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def play_announcement(self) -> Global___PlayAnnouncement: ...
+    @_builtins.property
+    def play_sound(self) -> Global___PlaySound: ...
+    @_builtins.property
+    def say_number(self) -> Global___SayNumber: ...
+    @_builtins.property
+    def say_digits(self) -> Global___SayDigits: ...
+    @_builtins.property
+    def say_duration(self) -> Global___SayDuration: ...
+    @_builtins.property
+    def say_clock(self) -> Global___SayClock: ...
+    @_builtins.property
+    def say_date(self) -> Global___SayDate: ...
+    @_builtins.property
+    def get_data(self) -> Global___GetData: ...
+    @_builtins.property
+    def music_on_hold(self) -> Global___MusicOnHold: ...
+    @_builtins.property
+    def set_extension(self) -> Global___SetExtension: ...
+    @_builtins.property
+    def set_call_limit(self) -> Global___SetCallLimit: ...
+    @_builtins.property
+    def clear_user_data(self) -> Global___ClearUserData: ...
+    @_builtins.property
+    def dial(self) -> Global___Dial: ...
+    @_builtins.property
+    def set_variable(self) -> Global___SetVariable: ...
+    @_builtins.property
+    def hangup(self) -> Global___Hangup: ...
+    @_builtins.property
+    def go_to(self) -> Global___GoTo: ...
+    def __init__(
+        self,
+        *,
+        play_announcement: Global___PlayAnnouncement | None = ...,
+        play_sound: Global___PlaySound | None = ...,
+        say_number: Global___SayNumber | None = ...,
+        say_digits: Global___SayDigits | None = ...,
+        say_duration: Global___SayDuration | None = ...,
+        say_clock: Global___SayClock | None = ...,
+        say_date: Global___SayDate | None = ...,
+        get_data: Global___GetData | None = ...,
+        music_on_hold: Global___MusicOnHold | None = ...,
+        set_extension: Global___SetExtension | None = ...,
+        set_call_limit: Global___SetCallLimit | None = ...,
+        clear_user_data: Global___ClearUserData | None = ...,
+        dial: Global___Dial | None = ...,
+        set_variable: Global___SetVariable | None = ...,
+        hangup: Global___Hangup | None = ...,
+        go_to: Global___GoTo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["clear_user_data", b"clear_user_data", "dial", b"dial", "get_data", b"get_data", "go_to", b"go_to", "hangup", b"hangup", "music_on_hold", b"music_on_hold", "play_announcement", b"play_announcement", "play_sound", b"play_sound", "say_clock", b"say_clock", "say_date", b"say_date", "say_digits", b"say_digits", "say_duration", b"say_duration", "say_number", b"say_number", "set_call_limit", b"set_call_limit", "set_extension", b"set_extension", "set_variable", b"set_variable", "step", b"step"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clear_user_data", b"clear_user_data", "dial", b"dial", "get_data", b"get_data", "go_to", b"go_to", "hangup", b"hangup", "music_on_hold", b"music_on_hold", "play_announcement", b"play_announcement", "play_sound", b"play_sound", "say_clock", b"say_clock", "say_date", b"say_date", "say_digits", b"say_digits", "say_duration", b"say_duration", "say_number", b"say_number", "set_call_limit", b"set_call_limit", "set_extension", b"set_extension", "set_variable", b"set_variable", "step", b"step"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_step: _TypeAlias = _typing.Literal["play_announcement", "play_sound", "say_number", "say_digits", "say_duration", "say_clock", "say_date", "get_data", "music_on_hold", "set_extension", "set_call_limit", "clear_user_data", "dial", "set_variable", "hangup", "go_to"]  # noqa: Y015
+    _WhichOneofArgType_step: _TypeAlias = _typing.Literal["step", b"step"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_step) -> _WhichOneofReturnType_step | None: ...
+
+Global___RoutingStep: _TypeAlias = RoutingStep  # noqa: Y015
+
+@_typing.final
 class RouteToExtension(_message.Message):
+    """Exten API: the extension to ring."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     EXTENSION_FIELD_NUMBER: _builtins.int
@@ -326,6 +753,8 @@ Global___RouteToExtension: _TypeAlias = RouteToExtension  # noqa: Y015
 
 @_typing.final
 class RouteToTrunk(_message.Message):
+    """Trunk API: the trunk, the number to dial on it, and the call's limit."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     TRUNK_FIELD_NUMBER: _builtins.int
@@ -352,12 +781,16 @@ Global___RouteToTrunk: _TypeAlias = RouteToTrunk  # noqa: Y015
 
 @_typing.final
 class RunSteps(_message.Message):
+    """Smart API and AGI: steps run in order."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     STEPS_FIELD_NUMBER: _builtins.int
     EXIT_FIELD_NUMBER: _builtins.int
     exit: _builtins.str
-    """Simotel: the exit case to leave by after the steps."""
+    """Simotel Smart API: the exit case to leave by after the steps (required
+    there). Unused for AGI.
+    """
     @_builtins.property
     def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoutingStep]: ...
     def __init__(
@@ -375,6 +808,50 @@ class RunSteps(_message.Message):
 Global___RunSteps: _TypeAlias = RunSteps  # noqa: Y015
 
 @_typing.final
+class ExitCase(_message.Message):
+    """IVR API: the output case to leave by."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_FIELD_NUMBER: _builtins.int
+    case: _builtins.str
+    def __init__(
+        self,
+        *,
+        case: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExitCase: _TypeAlias = ExitCase  # noqa: Y015
+
+@_typing.final
+class Fail(_message.Message):
+    """The PBX takes its failure path (Simotel `{"ok": 0}`, exit `e`; AGI ends
+    the session with AGISTATUS left as the steps made it).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Fail: _TypeAlias = Fail  # noqa: Y015
+
+@_typing.final
 class RoutingDecision(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -385,25 +862,25 @@ class RoutingDecision(_message.Message):
     STEPS_FIELD_NUMBER: _builtins.int
     FAIL_FIELD_NUMBER: _builtins.int
     query_id: _builtins.str
-    exit: _builtins.str
-    """Leave by this exit (Simotel IVR case / Smart exit)."""
-    fail: _builtins.bool
-    """Give up: the PBX takes its failure path."""
     @_builtins.property
     def extension(self) -> Global___RouteToExtension: ...
     @_builtins.property
     def trunk(self) -> Global___RouteToTrunk: ...
     @_builtins.property
+    def exit(self) -> Global___ExitCase: ...
+    @_builtins.property
     def steps(self) -> Global___RunSteps: ...
+    @_builtins.property
+    def fail(self) -> Global___Fail: ...
     def __init__(
         self,
         *,
         query_id: _builtins.str = ...,
         extension: Global___RouteToExtension | None = ...,
         trunk: Global___RouteToTrunk | None = ...,
-        exit: _builtins.str = ...,
+        exit: Global___ExitCase | None = ...,
         steps: Global___RunSteps | None = ...,
-        fail: _builtins.bool = ...,
+        fail: Global___Fail | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "exit", b"exit", "extension", b"extension", "fail", b"fail", "steps", b"steps", "trunk", b"trunk"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -414,6 +891,33 @@ class RoutingDecision(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_action) -> _WhichOneofReturnType_action | None: ...
 
 Global___RoutingDecision: _TypeAlias = RoutingDecision  # noqa: Y015
+
+@_typing.final
+class QueryEnded(_message.Message):
+    """How a query sent to this router ended."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    query_id: _builtins.str
+    outcome: Global___QueryOutcome.ValueType
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        query_id: _builtins.str = ...,
+        outcome: Global___QueryOutcome.ValueType = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "outcome", b"outcome", "query_id", b"query_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueryEnded: _TypeAlias = QueryEnded  # noqa: Y015
 
 @_typing.final
 class RouteRequest(_message.Message):
@@ -447,21 +951,25 @@ class RouteResponse(_message.Message):
 
     REGISTERED_FIELD_NUMBER: _builtins.int
     QUERY_FIELD_NUMBER: _builtins.int
+    ENDED_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def registered(self) -> Global___RouterRegistered: ...
     @_builtins.property
     def query(self) -> Global___RoutingQuery: ...
+    @_builtins.property
+    def ended(self) -> Global___QueryEnded: ...
     def __init__(
         self,
         *,
         registered: Global___RouterRegistered | None = ...,
         query: Global___RoutingQuery | None = ...,
+        ended: Global___QueryEnded | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "query", b"query", "registered", b"registered"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ended", b"ended", "message", b"message", "query", b"query", "registered", b"registered"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "query", b"query", "registered", b"registered"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ended", b"ended", "message", b"message", "query", b"query", "registered", b"registered"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_message: _TypeAlias = _typing.Literal["registered", "query"]  # noqa: Y015
+    _WhichOneofReturnType_message: _TypeAlias = _typing.Literal["registered", "query", "ended"]  # noqa: Y015
     _WhichOneofArgType_message: _TypeAlias = _typing.Literal["message", b"message"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_message) -> _WhichOneofReturnType_message | None: ...
 

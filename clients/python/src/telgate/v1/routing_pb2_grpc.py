@@ -49,9 +49,10 @@ class CallRoutingServiceServicer:
     """
 
     def Route(self, request_iterator, context):
-        """The client first sends a RouterRegistration naming the routes it serves,
-        then answers each RoutingQuery with a RoutingDecision. If no router answers
-        within the PBX's budget the gateway applies the configured fallback.
+        """The router first sends a RouterRegistration naming the routes it serves,
+        then answers each RoutingQuery with a RoutingDecision. A query no router
+        answers within its deadline gets the configured fallback, and the router
+        is told how every query it was sent ended (QueryEnded).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,9 +36,10 @@ class CallRoutingServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> CallRoutingServiceAsyncStub: ...
     Route: _grpc.StreamStreamMultiCallable[_routing_pb2.RouteRequest, _routing_pb2.RouteResponse]
-    """The client first sends a RouterRegistration naming the routes it serves,
-    then answers each RoutingQuery with a RoutingDecision. If no router answers
-    within the PBX's budget the gateway applies the configured fallback.
+    """The router first sends a RouterRegistration naming the routes it serves,
+    then answers each RoutingQuery with a RoutingDecision. A query no router
+    answers within its deadline gets the configured fallback, and the router
+    is told how every query it was sent ended (QueryEnded).
     """
 
 @_typing.type_check_only
@@ -49,9 +50,10 @@ class CallRoutingServiceAsyncStub(CallRoutingServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Route: _aio.StreamStreamMultiCallable[_routing_pb2.RouteRequest, _routing_pb2.RouteResponse]  # type: ignore[assignment]
-    """The client first sends a RouterRegistration naming the routes it serves,
-    then answers each RoutingQuery with a RoutingDecision. If no router answers
-    within the PBX's budget the gateway applies the configured fallback.
+    """The router first sends a RouterRegistration naming the routes it serves,
+    then answers each RoutingQuery with a RoutingDecision. A query no router
+    answers within its deadline gets the configured fallback, and the router
+    is told how every query it was sent ended (QueryEnded).
     """
 
 class CallRoutingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -65,9 +67,10 @@ class CallRoutingServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_routing_pb2.RouteRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_routing_pb2.RouteResponse], _abc.AsyncIterator[_routing_pb2.RouteResponse]]:
-        """The client first sends a RouterRegistration naming the routes it serves,
-        then answers each RoutingQuery with a RoutingDecision. If no router answers
-        within the PBX's budget the gateway applies the configured fallback.
+        """The router first sends a RouterRegistration naming the routes it serves,
+        then answers each RoutingQuery with a RoutingDecision. A query no router
+        answers within its deadline gets the configured fallback, and the router
+        is told how every query it was sent ended (QueryEnded).
         """
 
 def add_CallRoutingServiceServicer_to_server(servicer: CallRoutingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

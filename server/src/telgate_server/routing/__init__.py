@@ -1,0 +1,1 @@
+"""Live call routing: the neutral queries and decisions, and the routers' registry."""
