@@ -22,6 +22,7 @@ from telgate_server.cdr.ingest import CdrJournal
 from telgate_server.config import BACKEND_KINDS
 from telgate_server.events.model import EventSink
 from telgate_server.gateway.backend import Backend
+from telgate_server.routing.model import RouteDesk
 from telgate_server.settings_strict import StrictModel
 
 
@@ -37,6 +38,9 @@ class BackendDeps:
     # Where pollers commit CDRs with their mark in one transaction (None: the
     # CDR store is off; pollers do not run).
     cdr_journal: CdrJournal | None = None
+    # Where live calls that stop for a routing decision are asked about
+    # (Simotel call-map components, FastAGI). None: routing is off.
+    routes: RouteDesk | None = None
 
 
 Factory = Callable[[str, Any, BackendDeps], Backend]
