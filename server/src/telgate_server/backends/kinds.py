@@ -55,7 +55,9 @@ class BackendKind:
 
 
 def _ami(name: str, config: AmiBackendConfig, deps: BackendDeps) -> Backend:
-    return AmiBackend(name, config, deps.events, request_id_ttl=deps.request_id_ttl)
+    return AmiBackend(
+        name, config, deps.events, request_id_ttl=deps.request_id_ttl, routes=deps.routes
+    )
 
 
 def _simotel(name: str, config: SimotelBackendConfig, deps: BackendDeps) -> Backend:

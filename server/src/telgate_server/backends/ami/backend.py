@@ -25,6 +25,7 @@ from telgate_server.backends.ami.events import (
     reviver,
     to_event,
 )
+from telgate_server.backends.ami.fastagi.server import FastAgiServer
 from telgate_server.backends.ami.playback import AmiPlayback
 from telgate_server.backends.ami.queues import AmiQueues
 from telgate_server.backends.ami.settings import AmiBackendConfig
@@ -47,6 +48,7 @@ from telgate_server.gateway.model import (
     OriginateParams,
     TransferKind,
 )
+from telgate_server.routing.model import RouteDesk
 
 log = logging.getLogger("telgate.ami")
 
@@ -96,6 +98,7 @@ class AmiBackend:
         events: ev.EventSink,
         *,
         request_id_ttl: float = 600.0,
+        routes: RouteDesk | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -127,6 +130,17 @@ class AmiBackend:
             name, self.conn, self.channels, self.originate, self._emit
         )
         self.playback = AmiPlayback(name, self.conn, self.originate, self._emit)
+        # The FastAGI server (config `fastagi`), when set and routing is on.
+        self.fastagi: FastAgiServer | None = None
+        if config.fastagi is not None:
+            if routes is None:
+                log.warning(
+                    "backend %s: `fastagi` is set but routing is off; no FastAGI server", name
+                )
+            else:
+                self.fastagi = FastAgiServer(
+                    name, config.fastagi, routes, technology=config.endpoint_technology
+                )
         # The gateway's optional parts (gateway/backend.py): AMI has them all
         # but routing; the ones on the backend itself are plain methods below.
         self.calls = self
@@ -194,9 +208,13 @@ class AmiBackend:
         return info.linked_id if info is not None else ""
 
     async def start(self) -> None:
+        if self.fastagi is not None:
+            await self.fastagi.start()
         await self.conn.start()
 
     async def stop(self) -> None:
+        if self.fastagi is not None:
+            await self.fastagi.stop()
         if self._reload_task is not None:
             self._reload_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

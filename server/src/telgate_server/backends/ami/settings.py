@@ -75,6 +75,39 @@ class CdrBackfillConfig(StrictModel):
         return self.password.get_secret_value() if self.password is not None else ""
 
 
+class FastAgiConfig(StrictModel):
+    """The FastAGI server of an AMI backend: a dialplan step
+    ``AGI(agi://HOST:PORT/ROUTE)`` asks the routers of ROUTE (routing.RouteDesk)
+    what to do with the call, and the decision is carried out with AGI commands."""
+
+    # HOST:PORT to listen on ([::1]:4573 for IPv6; port 0: any free port).
+    listen: str = "127.0.0.1:4573"
+    # How long a query may wait for a router's decision (Asterisk itself
+    # waits without limit; the caller hears silence meanwhile).
+    budget: float = Field(default=2.0, gt=0, le=60)
+    # A client that connects and sends no complete environment block in
+    # this time is closed.
+    env_timeout: float = Field(default=5.0, gt=0, le=300)
+    # Sessions at once; a connection beyond this is closed (the dialplan goes on).
+    max_sessions: int = Field(default=1000, ge=1)
+    # Follow-up queries a session may make (one after each get_data step).
+    max_follow_ups: int = Field(default=32, ge=0, le=1000)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"{value[:60]!r} is not HOST:PORT (e.g. 127.0.0.1:4573)")
+        return value
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.removeprefix("[").removesuffix("]"), int(port)
+
+
 _TECHNOLOGY = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
 _CONTEXT_NAME = re.compile(r"^[A-Za-z0-9_\-+.]{1,79}$")
 
@@ -124,6 +157,8 @@ class AmiBackendConfig(StrictModel):
     # An endpoint given as a bare extension (`201`, as a Simotel backend takes
     # it) is dialled on this channel technology (`PJSIP/201`).
     endpoint_technology: str = "PJSIP"
+    # The FastAGI server (off unless set): `fastagi = {listen = "127.0.0.1:4573"}`.
+    fastagi: FastAgiConfig | None = None
 
     @field_validator("endpoint_technology")
     @classmethod
