@@ -204,9 +204,9 @@ def quote(value: str) -> str:
 
 
 def command(verb: str, *arguments: str) -> str:
-    """A command line (without its LF): ``verb`` as is (our own words), each
+    """A command line (without its LF): ``verb`` as is (our own words: `EXEC Dial`), each
     argument quoted (see :func:`quote`)."""
-    if not re.fullmatch(r"[A-Z]+( [A-Z]+)*", verb):
+    if not re.fullmatch(r"[A-Za-z]+( [A-Za-z]+)*", verb):
         raise CommandRefused(f"{verb[:24]!r} is not an AGI command word")
     line = " ".join([verb, *(quote(a) for a in arguments)])
     if len(verb.split()) + len(arguments) > MAX_COMMAND_WORDS:

@@ -139,6 +139,8 @@ class FastAgiServer:
         )
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()
+        # The connection handlers (each closes its socket when its session ends).
+        self._handlers: set[asyncio.Task[None]] = set()
         # Sessions served since start (each accepted connection).
         self.served = 0
 
@@ -156,20 +158,22 @@ class FastAgiServer:
         log.info("backend %s: FastAGI listening on %s:%d", self.backend, host, self.port)
 
     async def stop(self) -> None:
+        """Stops listening and ends every session (closing its socket: the
+        dialplan goes on), waiting until they are closed."""
         if self._server is not None:
             self._server.close()
         for task in list(self._sessions):
             task.cancel()
-        if self._sessions:
-            await asyncio.gather(*self._sessions, return_exceptions=True)
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=CLOSE_WAIT * 2)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5.0)
             self._server = None
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
+        # The session runs in a task of its own, which stop() cancels; this
+        # handler always ends normally (asyncio logs a cancelled one as an error).
         if len(self._sessions) >= self.config.max_sessions:
             log.warning(
                 "backend %s: %d FastAGI sessions already; closing a new one (the dialplan goes on)",
@@ -178,24 +182,36 @@ class FastAgiServer:
             )
             writer.close()
             return
-        self._sessions.add(task)
+        handler = asyncio.current_task()
+        assert handler is not None
         self.served += 1
         link = AgiLink(reader, writer)
+        session = asyncio.get_running_loop().create_task(self._session(link))
+        self._sessions.add(session)
+        self._handlers.add(handler)
         try:
-            try:
-                env = await asyncio.wait_for(link.environment(), self.config.env_timeout)
-            except TimeoutError:
-                log.warning(
-                    "backend %s: no FastAGI environment within %.1f s; closing",
-                    self.backend,
-                    self.config.env_timeout,
-                )
-                return
-            except (AgiProtocolError, ChannelGone):
-                return
+            with contextlib.suppress(asyncio.CancelledError):
+                await session
+        finally:
+            self._sessions.discard(session)
+            await link.close()
+            self._handlers.discard(handler)
+
+    async def _session(self, link: AgiLink) -> None:
+        try:
+            env = await asyncio.wait_for(link.environment(), self.config.env_timeout)
+        except TimeoutError:
+            log.warning(
+                "backend %s: no FastAGI environment within %.1f s; closing",
+                self.backend,
+                self.config.env_timeout,
+            )
+            return
+        except (AgiProtocolError, ChannelGone):
+            return
+        try:
             await serve(env, link, self.desk, self.settings)
+        except (AgiProtocolError, ChannelGone) as exc:
+            log.warning("backend %s: a FastAGI session ended: %s", self.backend, exc)
         except Exception:
             log.exception("backend %s: a FastAGI session failed", self.backend)
-        finally:
-            self._sessions.discard(task)
-            await link.close()

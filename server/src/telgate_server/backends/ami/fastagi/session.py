@@ -119,6 +119,8 @@ async def _probe_alive(link: CommandLink) -> bool:
 
 async def _judge(link: CommandLink, line: str, answer: Answer, check: Check, step: str) -> str:
     """ "" when the command did what it should, else why not; _Gone on a hang-up."""
+    if check is Check.HANGUP and answer.ok:
+        return ""
     if answer.dead_channel or link.hung_up:
         verb = line.split(" ", maxsplit=1)[0]
         raise _Gone(f"{step}: the channel hung up ({verb} answered {answer.code})")

@@ -60,6 +60,8 @@ class Check(enum.Enum):
     EXEC = "exec"
     # Any 200 answer is fine.
     PLAIN = "plain"
+    # The hang-up we asked for: any 200 is fine, and so is the HANGUP after it.
+    HANGUP = "hangup"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +211,7 @@ def render(decision: m.Decision, *, technology: str, call_limit: int = 0) -> Pla
                     )
                 _seconds(secs, name, low=0.001)
                 data = f"{klass},{math.ceil(secs)}"
-                items.append(Op(_cmd("EXEC", "MusicOnHold", data, step=name), name, Check.EXEC))
+                items.append(Op(_cmd("EXEC MusicOnHold", data, step=name), name, Check.EXEC))
             case m.SetExtension(extension=exten):
                 if not _EXTENSION.match(exten):
                     raise m.DecisionInvalid(f"{name}: {exten[:40]!r} is not an extension")
@@ -237,7 +239,7 @@ def render(decision: m.Decision, *, technology: str, call_limit: int = 0) -> Pla
                 data = f"{target},{math.ceil(timeout) if timeout else ''}"
                 if call_limit:
                     data += f",L({call_limit * 1000})"
-                items.append(Op(_cmd("EXEC", "Dial", data, step=name), name, Check.EXEC))
+                items.append(Op(_cmd("EXEC Dial", data, step=name), name, Check.EXEC))
             case m.SetVariable(name=var, value=value):
                 if not _VARIABLE.match(var) or var.upper().startswith("AGI"):
                     raise m.DecisionInvalid(
@@ -253,10 +255,10 @@ def render(decision: m.Decision, *, technology: str, call_limit: int = 0) -> Pla
                 if not 0 <= cause <= 127:
                     raise m.DecisionInvalid(f"{name}: cause {cause} is not a Q.850 cause (0-127)")
                 if cause in (0, 16):
-                    items.append(Op(_cmd("HANGUP", step=name), name, Check.PLAIN))
+                    items.append(Op(_cmd("HANGUP", step=name), name, Check.HANGUP))
                 else:
-                    line = _cmd("EXEC", "Hangup", str(cause), step=name)
-                    items.append(Op(line, name, Check.PLAIN))
+                    line = _cmd("EXEC Hangup", str(cause), step=name)
+                    items.append(Op(line, name, Check.HANGUP))
                 ends = "hangup"
             case m.GoTo(context=context, extension=exten, priority=priority):
                 if not _CONTEXT.match(context):
