@@ -1,0 +1,155 @@
+"""Real calls from the real Asterisk 22 lab routed by a router through the
+gateway's FastAGI server: the lab's `agi-test` context calls our port
+(LAB_AGI_ADDR), a router decides, and AMI shows that the call went where
+the router said (AGIExecStart, VarSet, Newexten)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telgate_server.api.events import encoded
+from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.settings import AmiBackendConfig
+from telgate_server.events.hub import EventHub
+from telgate_server.routing import model as m
+
+from tests.ami.fastagi.desk import ScriptedDesk
+from tests.lab import LAB_SECRET, LAB_USER, Lab
+from tests.real.agi_lab import AmiWatcher, agi_lab
+
+
+@pytest.fixture
+async def lab_and_backend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[tuple[Lab, ScriptedDesk]]:
+    """A lab of its own calling the FastAGI server of an AMI backend linked to it."""
+    desk = ScriptedDesk(lambda q: None)
+    with agi_lab(monkeypatch) as (lab, agi_port):
+        config = AmiBackendConfig.model_validate(
+            {
+                "port": lab.port,
+                "username": LAB_USER,
+                "secret": LAB_SECRET,
+                "fastagi": {"listen": f"127.0.0.1:{agi_port}", "budget": 3.0},
+            }
+        )
+        backend = AmiBackend("lab", config, EventHub(encoded), routes=desk)
+        await backend.start()
+        try:
+            yield lab, desk
+        finally:
+            await backend.stop()
+
+
+def _steps(*steps: m.Step) -> m.RunSteps:
+    return m.RunSteps(tuple(steps))
+
+
+async def test_a_router_sends_a_real_call_to_another_extension(
+    lab_and_backend: tuple[Lab, ScriptedDesk],
+) -> None:
+    lab, desk = lab_and_backend
+    desk.decide = lambda q: _steps(
+        m.PlaySound("en/beep"),
+        m.SetVariable("ROUTED_BY", 'router "one"'),
+        m.GoTo("agi-test", "300"),
+    )
+    async with AmiWatcher(lab) as ami:
+        uid = await ami.call_agi("billing%20desk?tier=gold")
+        (ended,) = await desk.wait_ended(within=30)
+        assert ended.outcome is m.Outcome.APPLIED, ended.detail
+        (query,) = desk.queries
+        assert query.route == "billing desk" and query.variables["tier"] == "gold"
+        assert query.unique_id == uid and query.backend == "lab"
+        assert query.caller_number == "5550100" and query.dialed == "100"
+        # Where the router said: agi-test,300,1 on the same channel.
+        await ami.wait_for(
+            lambda e: (
+                e.name == "Newexten"
+                and e.get("Uniqueid") == uid
+                and (e.get("Context"), e.get("Extension"), e.get("Priority"))
+                == ("agi-test", "300", "1")
+            )
+        )
+        commands = [e.get("Command") for e in ami.events("AGIExecStart", uid)]
+        assert commands == [
+            'STREAM FILE "en/beep" ""',
+            'SET VARIABLE "ROUTED_BY" "router \\"one\\""',
+            'SET CONTEXT "agi-test"',
+            'SET EXTENSION "300"',
+            'SET PRIORITY "1"',
+        ]
+        routed = [
+            e.get("Value") for e in ami.events("VarSet", uid) if e.get("Variable") == "ROUTED_BY"
+        ]
+        # AMI escapes `"` and `\` in VarSet values (the value itself is plain:
+        # GET VARIABLE reads it back unescaped, fixtures/agi 06).
+        assert routed == ['router \\"one\\"']
+        agistatus = await ami.wait_for(
+            lambda e: (
+                e.name == "VarSet" and e.get("Uniqueid") == uid and e.get("Variable") == "AGISTATUS"
+            )
+        )
+        assert agistatus.get("Value") == "SUCCESS"
+
+
+async def test_digits_a_caller_keys_reach_the_router_in_a_follow_up(
+    lab_and_backend: tuple[Lab, ScriptedDesk],
+) -> None:
+    lab, desk = lab_and_backend
+
+    def decide(q: m.RouteQuery) -> m.Decision:
+        if q.follow_up == 0:
+            return _steps(m.GetData(("en/beep",), 8.0, 2))
+        return _steps(m.GoTo("agi-test", "200", 3))
+
+    desk.decide = decide
+    async with AmiWatcher(lab) as ami:
+        uid = await ami.call_agi("menu")
+        await ami.wait_for(
+            lambda e: (
+                e.name == "AGIExecStart"
+                and e.get("Uniqueid") == uid
+                and (e.get("Command") or "").startswith("GET DATA")
+            )
+        )
+        other = await ami.wait_for(
+            lambda e: e.name == "Newchannel" and e.get("Uniqueid") == f"{uid}-2"
+        )
+        for digit in "42":
+            answer = await ami.action("PlayDTMF", Channel=other["Channel"], Digit=digit)
+            assert answer.get("Response") == "Success", answer
+        await desk.wait_ended(2, within=30)
+        assert [q.data for q in desk.queries] == ["", "42"]
+        assert [e.outcome for e in desk.ended_calls] == [m.Outcome.APPLIED] * 2
+        await ami.wait_for(
+            lambda e: (
+                e.name == "Newexten"
+                and e.get("Uniqueid") == uid
+                and (e.get("Context"), e.get("Extension"), e.get("Priority"))
+                == ("agi-test", "200", "3")
+            )
+        )
+
+
+async def test_a_caller_hanging_up_mid_script_is_reported_as_hung_up(
+    lab_and_backend: tuple[Lab, ScriptedDesk],
+) -> None:
+    lab, desk = lab_and_backend
+    # 291 answers, talks 4 s and hangs up while the 49 s demo plays.
+    desk.decide = lambda q: _steps(m.PlaySound("custom/telgate-demo"), m.GoTo("agi-test", "300"))
+    async with AmiWatcher(lab) as ami:
+        uid = await ami.call_agi("hangs-up", phone="291")
+        (ended,) = await desk.wait_ended(within=40)
+        assert ended.outcome is m.Outcome.HUNG_UP, ended.detail
+        assert "step 1 (play_sound)" in ended.detail
+        agistatus = await ami.wait_for(
+            lambda e: (
+                e.name == "VarSet" and e.get("Uniqueid") == uid and e.get("Variable") == "AGISTATUS"
+            )
+        )
+        assert agistatus.get("Value") == "HANGUP"
+        commands = [e.get("Command") for e in ami.events("AGIExecStart", uid)]
+        assert not any(c and c.startswith("SET") for c in commands), commands
+        assert not any(e.get("Extension") == "300" for e in ami.events("Newexten", uid))
