@@ -153,3 +153,34 @@ async def test_a_caller_hanging_up_mid_script_is_reported_as_hung_up(
         commands = [e.get("Command") for e in ami.events("AGIExecStart", uid)]
         assert not any(c and c.startswith("SET") for c in commands), commands
         assert not any(e.get("Extension") == "300" for e in ami.events("Newexten", uid))
+
+
+async def test_say_dial_call_limit_and_a_hangup_cause_on_the_real_pbx(
+    lab_and_backend: tuple[Lab, ScriptedDesk],
+) -> None:
+    lab, desk = lab_and_backend
+    desk.decide = lambda q: _steps(
+        m.SayNumber(7),  # the lab has no digits/* sounds: -1 on a live channel
+        m.SetCallLimit(30),
+        m.Dial("Local/280@phones", 5),  # busy
+        m.Hangup(17),
+    )
+    async with AmiWatcher(lab) as ami:
+        uid = await ami.call_agi("dial")
+        (ended,) = await desk.wait_ended(within=30)
+        assert ended.outcome is m.Outcome.STEP_FAILED
+        assert ended.detail.startswith("step 1 (say_number)"), ended.detail
+        hangup = await ami.wait_for(lambda e: e.name == "Hangup" and e.get("Uniqueid") == uid)
+        assert hangup.get("Cause") == "17"
+        commands = [e.get("Command") for e in ami.events("AGIExecStart", uid)]
+        assert commands == [
+            'SAY NUMBER "7" ""',
+            "CHANNEL STATUS",
+            'SET VARIABLE "TELGATE_CALL_LIMIT" "30"',
+            'EXEC Dial "Local/280@phones,5,L(30000)"',
+            'EXEC Hangup "17"',
+        ]
+        dialstatus = [
+            e.get("Value") for e in ami.events("VarSet", uid) if e.get("Variable") == "DIALSTATUS"
+        ]
+        assert dialstatus[-1:] == ["BUSY"]
