@@ -9,7 +9,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from telgate_server.backends.ami.fastagi.protocol import AgiServerProtocol, Environment
 from telgate_server.backends.ami.fastagi.server import FastAgiServer
+from telgate_server.backends.ami.fastagi.session import build_query
 from telgate_server.backends.ami.settings import FastAgiConfig
 from telgate_server.routing import model as m
 
@@ -282,3 +284,13 @@ async def test_stop_closes_running_sessions(server: FastAgiServer, desk: Scripte
     assert await client.wait_closed() == b""
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", server.config.host_port[1] or 1)
+
+
+def test_the_deadline_is_the_budget_from_now_or_left_to_the_desk() -> None:
+    proto = AgiServerProtocol()
+    proto.receive_data(fixture_env())
+    (env,) = list(proto.events())
+    assert isinstance(env, Environment)
+    assert build_query(env, backend="pbx", budget=1.5, now=1000.0).deadline == 1001.5
+    # No budget of its own: 0, and the desk (RouterHub) applies routing's asterisk_agi budget.
+    assert build_query(env, backend="pbx", budget=None, now=1000.0).deadline == 0.0

@@ -83,8 +83,9 @@ class FastAgiConfig(StrictModel):
     # HOST:PORT to listen on ([::1]:4573 for IPv6; port 0: any free port).
     listen: str = "127.0.0.1:4573"
     # How long a query may wait for a router's decision (Asterisk itself
-    # waits without limit; the caller hears silence meanwhile).
-    budget: float = Field(default=2.0, gt=0, le=60)
+    # waits without limit; the caller hears silence meanwhile). Unset: the
+    # routing settings' budget for asterisk_agi queries.
+    budget: float | None = Field(default=None, gt=0, le=60)
     # A client that connects and sends no complete environment block in
     # this time is closed.
     env_timeout: float = Field(default=5.0, gt=0, le=300)

@@ -55,7 +55,7 @@ class CommandLink(Protocol):
 
 
 def build_query(
-    env: Environment, *, backend: str, budget: float, now: float | None = None
+    env: Environment, *, backend: str, budget: float | None, now: float | None = None
 ) -> m.RouteQuery:
     """The first query of a session: route = the script path without its query
     string, %XX-decoded (names may hold spaces); ``variables`` = the
@@ -87,8 +87,15 @@ def build_query(
         variables=variables,
         arguments=env.arguments,
         follow_up=0,
-        deadline=(time.time() if now is None else now) + budget,
+        deadline=_deadline(budget, now),
     )
+
+
+def _deadline(budget: float | None, now: float | None = None) -> float:
+    """now + budget; 0 without a budget of our own (the desk applies its own)."""
+    if budget is None:
+        return 0.0
+    return (time.time() if now is None else now) + budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +202,7 @@ async def carry_out(plan: Plan, link: CommandLink) -> Carried:
 @dataclass(frozen=True, slots=True)
 class SessionSettings:
     backend: str
-    budget: float
+    budget: float | None
     technology: str
     max_follow_ups: int
 
@@ -267,5 +274,5 @@ async def serve(env: Environment, link: CommandLink, desk: m.RouteDesk, s: Sessi
             id=uuid.uuid4().hex,
             follow_up=query.follow_up + 1,
             data=carried.digits,
-            deadline=time.time() + s.budget,
+            deadline=_deadline(s.budget),
         )
