@@ -99,10 +99,14 @@ class AgiClient:
                 self.send(b"".join(f"{x}\n".encode() for x in lines))
 
     async def wait_closed(self, within: float = 10.0) -> bytes:
-        """Reads until the server closes; the bytes it sent meanwhile."""
+        """Reads until the server closes; the bytes it sent meanwhile (a reset,
+        from a server that closed with our bytes unread, is a close too)."""
         assert self._reader is not None
         async with asyncio.timeout(within):
-            data = await self._reader.read()
+            try:
+                data = await self._reader.read()
+            except ConnectionResetError:
+                data = b""
         self.closed_by_server = True
         return data
 

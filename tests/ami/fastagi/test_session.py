@@ -294,3 +294,38 @@ def test_the_deadline_is_the_budget_from_now_or_left_to_the_desk() -> None:
     assert build_query(env, backend="pbx", budget=1.5, now=1000.0).deadline == 1001.5
     # No budget of its own: 0, and the desk (RouterHub) applies routing's asterisk_agi budget.
     assert build_query(env, backend="pbx", budget=None, now=1000.0).deadline == 0.0
+
+
+async def _served(config: FastAgiConfig, desk: ScriptedDesk) -> FastAgiServer:
+    srv = FastAgiServer("pbx", config, desk, technology="PJSIP")
+    await srv.start()
+    return srv
+
+
+async def test_a_peer_outside_allow_ips_is_closed_unheard(desk: ScriptedDesk) -> None:
+    config = FastAgiConfig(listen="127.0.0.1:0", allow_ips=["10.0.0.0/8", "::1"])
+    srv = await _served(config, desk)
+    try:
+        client = AgiClient(srv.port)
+        await client.connect()
+        client.send(fixture_env())
+        assert await client.wait_closed() == b""
+        assert desk.queries == []
+    finally:
+        await srv.stop()
+    assert config.allows("10.1.2.3") and config.allows("::1") and not config.allows("127.0.0.1")
+    with pytest.raises(ValueError, match="not an IP address or CIDR"):
+        FastAgiConfig(allow_ips=["pbx.example"])
+
+
+async def test_a_session_that_outlives_max_session_is_closed(desk: ScriptedDesk) -> None:
+    desk.decide = lambda q: _steps(m.PlaySound("x"), m.PlaySound("y"))
+    srv = await _served(FastAgiConfig(listen="127.0.0.1:0", max_session=0.3), desk)
+    try:
+        client = AgiClient(srv.port)
+        await client.connect()
+        client.send(fixture_env())
+        # The client never answers the first command.
+        assert await client.wait_closed() == b'STREAM FILE "x" ""\n'
+    finally:
+        await srv.stop()

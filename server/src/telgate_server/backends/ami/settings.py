@@ -5,6 +5,7 @@ destinations and where the PBX keeps its own CDRs (for the backfill). The
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -93,6 +94,32 @@ class FastAgiConfig(StrictModel):
     max_sessions: int = Field(default=1000, ge=1)
     # Follow-up queries a session may make (one after each get_data step).
     max_follow_ups: int = Field(default=32, ge=0, le=1000)
+    # A session still open after this many seconds is closed (a Dial or hold
+    # music lasts as long as the call; this bounds a client that stops answering).
+    max_session: float = Field(default=14_400.0, gt=0)
+    # Addresses (IPs or CIDRs) the PBX connects from; empty: any. FastAGI has
+    # no authentication of its own: bind to a private address, or list the PBX.
+    allow_ips: list[str] = Field(default_factory=list)
+
+    @field_validator("allow_ips")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item[:48]!r} is not an IP address or CIDR") from None
+        return value
+
+    def allows(self, address: str) -> bool:
+        """Whether a connection from ``address`` may be served."""
+        if not self.allow_ips:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(n, strict=False) for n in self.allow_ips)
 
     @field_validator("listen")
     @classmethod

@@ -4,9 +4,11 @@
 Every session is bounded: the environment block must arrive within
 ``env_timeout`` and within the protocol's size caps, at most
 ``max_sessions`` run at once (a connection beyond that is closed at once, so
-the dialplan goes on), and stopping the backend closes them all. Commands
-themselves have no timeout: a Dial or hold music lasts as long as the call,
-and Asterisk closes the socket when the call ends.
+the dialplan goes on), none outlives ``max_session``, and stopping the
+backend closes them all. Single commands have no timeout: a Dial or hold
+music lasts as long as the call, and Asterisk closes the socket when the
+call ends. Connections from outside ``allow_ips`` (when set) are closed
+before a byte is read.
 """
 
 from __future__ import annotations
@@ -174,6 +176,16 @@ class FastAgiServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # The session runs in a task of its own, which stop() cancels; this
         # handler always ends normally (asyncio logs a cancelled one as an error).
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        if not self.config.allows(address):
+            log.warning(
+                "backend %s: FastAGI connection from %s refused (not in allow_ips)",
+                self.backend,
+                address or "an unknown address",
+            )
+            writer.close()
+            return
         if len(self._sessions) >= self.config.max_sessions:
             log.warning(
                 "backend %s: %d FastAGI sessions already; closing a new one (the dialplan goes on)",
@@ -210,7 +222,14 @@ class FastAgiServer:
         except (AgiProtocolError, ChannelGone):
             return
         try:
-            await serve(env, link, self.desk, self.settings)
+            async with asyncio.timeout(self.config.max_session):
+                await serve(env, link, self.desk, self.settings)
+        except TimeoutError:
+            log.warning(
+                "backend %s: a FastAGI session still open after %.0f s (max_session); closing",
+                self.backend,
+                self.config.max_session,
+            )
         except (AgiProtocolError, ChannelGone) as exc:
             log.warning("backend %s: a FastAGI session ended: %s", self.backend, exc)
         except Exception:
