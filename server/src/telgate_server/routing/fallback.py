@@ -41,7 +41,11 @@ STEP_TYPES: dict[str, type] = {
 
 
 # A step field's annotation and the values it takes from TOML.
-_SCALARS: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (int, float)}
+_SCALARS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "str": (str, "text"),
+    "int": (int, "a whole number"),
+    "float": ((int, float), "a number"),
+}
 
 
 def _step(number: int, table: dict[str, Any]) -> m.Step:
@@ -84,10 +88,10 @@ def _step(number: int, table: dict[str, Any]) -> m.Step:
     except TypeError as exc:
         raise ValueError(f"step {number} ({key}): {exc}") from None
     for f in fields:
-        want = _SCALARS.get(str(f.type))
+        scalar = _SCALARS.get(str(f.type))
         got = getattr(step, f.name)
-        if want is not None and (not isinstance(got, want) or isinstance(got, bool)):
-            raise ValueError(f"step {number} ({key}): {f.name} must be a {f.type}")
+        if scalar is not None and (not isinstance(got, scalar[0]) or isinstance(got, bool)):
+            raise ValueError(f"step {number} ({key}): {f.name} must be {scalar[1]}")
     try:
         check_step(step)
     except DecisionInvalid as exc:
