@@ -148,7 +148,8 @@ async def test_a_query_nobody_decides_gets_its_fallback(tmp_path: Path) -> None:
             "step 1 (say_number): number must be a whole number",
         ),
         (
-            'kind = "simotel_smart"\ndecision = { steps = { steps = [{ hangup = 16 }], exit = "1" } }',
+            'kind = "simotel_smart"\n'
+            'decision = { steps = { steps = [{ hangup = 16 }], exit = "1" } }',
             "step 1 (Hangup) is for AGI only",
         ),
         (

@@ -1,4 +1,4 @@
-"""A CRM-style call router: callers on the debt list hear a reminder, then go to billing; everyone else goes to sales.
+"""A CRM-style call router: debtors hear a reminder, then go to billing; others go to sales.
 
     TELGATE_TOKEN=... python clients/python/examples/router.py --target 127.0.0.1:50051 \\
         --debtor 09121234567=1200000 --debtor 202=35000
