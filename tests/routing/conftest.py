@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 import pytest
 from telgate.v1 import routing_pb2, routing_pb2_grpc
+from telgate_server.api.decode import DecodeInterceptor
 from telgate_server.api.routing import RoutingServicer
 from telgate_server.routing.hub import RouterHub
 from telgate_server.routing.model import RouteKind, RouteQuery, new_query_id
@@ -145,7 +146,7 @@ async def routing_server(config: RoutingConfig | None = None) -> AsyncIterator[R
     """A grpc.aio server on a free port with the Route servicer over a new hub."""
     observed: list[tuple[str, str, float | None]] = []
     hub = RouterHub(config, lambda *sample: observed.append(sample))
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=[DecodeInterceptor()])
     routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(RoutingServicer(hub), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
@@ -105,3 +106,23 @@ async def test_a_router_that_closes_its_stream_leaves_the_hub(routing: RoutingSe
     answer = await routing.hub.ask(route_query("sales", RouteKind.SIMOTEL_EXTEN))
     assert answer.decision is None
     assert "no router serves route 'sales'" in answer.why
+
+
+async def test_a_message_that_is_not_protobuf_ends_the_stream_saying_so(
+    routing: RoutingServer,
+) -> None:
+    # A decision whose query_id is not UTF-8: protobuf cannot decode it.
+    corrupt = bytes([0x12, 4, 0x0A, 2, 0xFF, 0xFE])
+    for first in (True, False):
+        call: Any = routing.channel.stream_stream(
+            "/telgate.v1.CallRoutingService/Route",
+            request_serializer=bytes,
+            response_deserializer=routing_pb2.RouteResponse.FromString,
+        )()
+        if not first:
+            await call.write(registration("sales").SerializeToString())
+            assert (await call.read()).registered.router_id
+        await call.write(corrupt)
+        assert await call.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "the request is not a valid telgate.v1.RouteRequest" in await call.details()
+    await routing.wait_routers(0)
