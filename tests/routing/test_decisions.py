@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import grpc
+import pytest
 from google.protobuf import duration_pb2
-from telgate.v1 import routing_pb2
+from telgate.v1 import routing_pb2, routing_pb2_grpc
+from telgate_server.api.routing import RoutingServicer
+from telgate_server.api.streams import StreamLimits
 from telgate_server.routing import model as m
+from telgate_server.routing.hub import RouterHub
 from telgate_server.routing.model import Outcome, RouteKind
 
 from tests.routing.conftest import Router, RoutingServer, eventually, route_query
@@ -333,3 +338,40 @@ async def test_a_router_cut_mid_query_falls_back_at_once(routing: RoutingServer)
     assert answer.decision is None
     assert answer.why == f"router {router.router_id} disconnected before deciding"
     assert routing.observed[-1][:2] == ("pbx", "fallback_router_gone")
+
+
+async def test_a_query_already_past_its_deadline_is_sent_to_no_router(
+    routing: RoutingServer,
+) -> None:
+    router = await routing.router(["sales"])
+    answer = await routing.hub.ask(route_query("sales", within=-1))
+    assert answer.decision is None
+    assert answer.why == "the query's deadline had passed before a router was asked"
+    # The next query is the first the router sees.
+    asking = asyncio.create_task(routing.hub.ask(route_query("sales")))
+    sent = await router.query()
+    await router.decide(sent.id, extension=routing_pb2.RouteToExtension(extension="1"))
+    assert (await asking).router_id == router.router_id
+    assert router.ended.empty()
+
+
+async def test_routers_count_against_the_stream_bounds() -> None:
+    hub = RouterHub()
+    server = grpc.aio.server()
+    limits = StreamLimits(1, 10, lambda _context: "crm")
+    routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(RoutingServicer(hub, limits), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            first = Router(channel)
+            await first.register(["sales"])
+            second = Router(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await second.register(["sales"])
+            assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "server.max_streams_per_caller" in (info.value.details() or "")
+            first.call.cancel()
+            await eventually(lambda: limits.held_by("crm") == 0, "the slot was given back")
+    finally:
+        await server.stop(0)

@@ -201,6 +201,10 @@ class RouterHub:
         started = time.perf_counter()
         if query.deadline <= 0:
             query = replace(query, deadline=time.time() + self.budget(query.kind))
+        elif query.deadline <= time.time():
+            # No router could answer in time: none is bothered with it.
+            why = "the query's deadline had passed before a router was asked"
+            return self._fall(query, started, why, FALLBACK_TIMEOUT)
         link = self._dispatch(query)
         if link is None:
             return self._fall(query, started, self._nobody(query), FALLBACK_NO_ROUTER)
