@@ -94,6 +94,7 @@ bench: venv
 	$(PY) bench/bench_host.py
 	$(PY) bench/bench_cdr.py
 	$(PY) bench/bench_sippy.py
+	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_routing_agi.py
 
 # Every simdiff scenario against a fresh real lab and the simulator; differences and the

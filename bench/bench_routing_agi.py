@@ -49,6 +49,9 @@ class InstantDesk:
     def fallback(self, query: m.RouteQuery, why: str) -> m.Answer:
         return m.Answer(None, fallback=True, why=why)
 
+    def budget(self, kind: m.RouteKind) -> float:
+        return BUDGET
+
 
 async def one_call(port: int, env: bytes) -> float:
     """Seconds from the environment sent to the first command read."""

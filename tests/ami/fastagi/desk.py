@@ -30,6 +30,8 @@ class ScriptedDesk:
     ended_calls: list[Ended] = field(default_factory=list)
     fallbacks: list[tuple[m.RouteQuery, str]] = field(default_factory=list)
     cancelled: list[m.RouteQuery] = field(default_factory=list)
+    # What budget() says for AGI queries (seconds).
+    agi_budget: float = 7.0
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def ask(self, query: m.RouteQuery) -> m.Answer:
@@ -52,6 +54,9 @@ class ScriptedDesk:
     def fallback(self, query: m.RouteQuery, why: str) -> m.Answer:
         self.fallbacks.append((query, why))
         return m.Answer(self.fallback_decision, fallback=True, why=why)
+
+    def budget(self, kind: m.RouteKind) -> float:
+        return self.agi_budget if kind is m.RouteKind.ASTERISK_AGI else 0.7
 
     async def wait_for(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
         """Waits until ``predicate()`` holds (checked after each ask / ended)."""

@@ -6,6 +6,7 @@ are checked."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -292,8 +293,18 @@ def test_the_deadline_is_the_budget_from_now_or_left_to_the_desk() -> None:
     (env,) = list(proto.events())
     assert isinstance(env, Environment)
     assert build_query(env, backend="pbx", budget=1.5, now=1000.0).deadline == 1001.5
-    # No budget of its own: 0, and the desk (RouterHub) applies routing's asterisk_agi budget.
-    assert build_query(env, backend="pbx", budget=None, now=1000.0).deadline == 0.0
+
+
+async def test_without_a_budget_of_its_own_the_desks_budget_applies(desk: ScriptedDesk) -> None:
+    srv = await _served(FastAgiConfig(listen="127.0.0.1:0"), desk)
+    try:
+        before = time.time()
+        await AgiClient(srv.port).call()
+        after = time.time()
+    finally:
+        await srv.stop()
+    (query,) = desk.queries
+    assert before + desk.agi_budget <= query.deadline <= after + desk.agi_budget
 
 
 async def _served(config: FastAgiConfig, desk: ScriptedDesk) -> FastAgiServer:

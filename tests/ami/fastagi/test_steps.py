@@ -75,7 +75,8 @@ def test_fail_is_an_empty_plan_and_the_ends_are_marked() -> None:
     assert render(m.Fail("no"), technology="PJSIP") == Plan(())
     assert render(m.RunSteps((m.Hangup(),)), technology="PJSIP").ends == "hangup"
     plan = render(m.RunSteps((m.GoTo("c", "1"),)), technology="PJSIP")
-    assert plan.ends == "go_to" and all(i.check is Check.PLAIN for i in plan.items)  # type: ignore[union-attr]
+    assert plan.ends == "go_to"
+    assert all(isinstance(i, Op) and i.check is Check.PLAIN for i in plan.items)
 
 
 @pytest.mark.parametrize(

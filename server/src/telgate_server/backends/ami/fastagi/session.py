@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qsl, unquote
@@ -55,7 +54,7 @@ class CommandLink(Protocol):
 
 
 def build_query(
-    env: Environment, *, backend: str, budget: float | None, now: float | None = None
+    env: Environment, *, backend: str, budget: float, now: float | None = None
 ) -> m.RouteQuery:
     """The first query of a session: route = the script path without its query
     string, %XX-decoded (names may hold spaces); ``variables`` = the
@@ -73,7 +72,7 @@ def build_query(
     caller = env.get("callerid")
     caller_name = env.get("calleridname")
     return m.RouteQuery(
-        id=uuid.uuid4().hex,
+        id=m.new_query_id(),
         backend=backend,
         kind=m.RouteKind.ASTERISK_AGI,
         route=unquote(path),
@@ -87,15 +86,8 @@ def build_query(
         variables=variables,
         arguments=env.arguments,
         follow_up=0,
-        deadline=_deadline(budget, now),
+        deadline=(time.time() if now is None else now) + budget,
     )
-
-
-def _deadline(budget: float | None, now: float | None = None) -> float:
-    """now + budget; 0 without a budget of our own (the desk applies its own)."""
-    if budget is None:
-        return 0.0
-    return (time.time() if now is None else now) + budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +218,9 @@ async def _ask(desk: m.RouteDesk, query: m.RouteQuery, link: CommandLink) -> m.A
 async def serve(env: Environment, link: CommandLink, desk: m.RouteDesk, s: SessionSettings) -> None:
     """One FastAGI request from its environment to the point where the socket
     may be closed (the caller closes it; the dialplan then goes on)."""
-    query = build_query(env, backend=s.backend, budget=s.budget)
+    # The backend's own budget, else the desk's for AGI (routing.budget.asterisk_agi).
+    budget = s.budget if s.budget is not None else desk.budget(m.RouteKind.ASTERISK_AGI)
+    query = build_query(env, backend=s.backend, budget=budget)
     call_limit = 0
     while True:
         answer = await _ask(desk, query, link)
@@ -271,8 +265,8 @@ async def serve(env: Environment, link: CommandLink, desk: m.RouteDesk, s: Sessi
             return
         query = dataclasses.replace(
             query,
-            id=uuid.uuid4().hex,
+            id=m.new_query_id(),
             follow_up=query.follow_up + 1,
             data=carried.digits,
-            deadline=_deadline(s.budget),
+            deadline=time.time() + budget,
         )

@@ -1,0 +1,126 @@
+"""Real calls from the real Asterisk 22 lab routed by a Python router over
+gRPC through the gateway's RouterHub (CallRoutingService.Route): the lab's
+`agi-test` context calls the AMI backend's FastAGI port, the hub sends the
+query to the router's stream, its decision is carried out, and it is told
+how the query ended (QueryEnded)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+from telgate.v1 import routing_pb2 as pb
+from telgate_server.api.events import encoded
+from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.codec import Message
+from telgate_server.backends.ami.settings import AmiBackendConfig
+from telgate_server.events.hub import EventHub
+from telgate_server.routing.settings import RoutingConfig
+
+from tests.lab import LAB_SECRET, LAB_USER, Lab
+from tests.real.agi_lab import AmiWatcher, agi_lab
+from tests.routing.conftest import RoutingServer, routing_server
+
+# When no router decides: the call goes on at agi-test,200,1.
+FALLBACK = RoutingConfig.model_validate(
+    {
+        "fallback": [
+            {
+                "route": "*",
+                "kind": "asterisk_agi",
+                "decision": {
+                    "steps": {"steps": [{"go_to": {"context": "agi-test", "extension": "200"}}]}
+                },
+            }
+        ]
+    }
+)
+
+
+@dataclass
+class Setup:
+    lab: Lab
+    routing: RoutingServer
+
+
+@pytest.fixture
+async def setup(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Setup]:
+    async with routing_server(FALLBACK) as routing:
+        with agi_lab(monkeypatch) as (lab, agi_port):
+            config = AmiBackendConfig.model_validate(
+                {
+                    "port": lab.port,
+                    "username": LAB_USER,
+                    "secret": LAB_SECRET,
+                    "fastagi": {"listen": f"127.0.0.1:{agi_port}"},
+                }
+            )
+            backend = AmiBackend("lab", config, EventHub(encoded), routes=routing.hub)
+            await backend.start()
+            try:
+                yield Setup(lab, routing)
+            finally:
+                await backend.stop()
+
+
+def _landed(uid: str, exten: str) -> Callable[[Message], bool]:
+    """A Newexten of the channel ``uid`` at agi-test,``exten``."""
+    return lambda e: (
+        e.name == "Newexten"
+        and e.get("Uniqueid") == uid
+        and (e.get("Context"), e.get("Extension")) == ("agi-test", exten)
+    )
+
+
+async def test_a_grpc_router_routes_a_real_call(setup: Setup) -> None:
+    router = await setup.routing.router(["billing desk"])
+    async with AmiWatcher(setup.lab) as ami:
+        uid = await ami.call_agi("billing%20desk?tier=gold")
+        query = await router.query()
+        assert query.kind == pb.ROUTE_KIND_ASTERISK_AGI
+        assert (query.route, query.backend, query.unique_id) == ("billing desk", "lab", uid)
+        assert query.variables["tier"] == "gold" and query.caller.number == "5550100"
+        # The hub gave the query its asterisk_agi budget (3 s by default).
+        assert query.deadline.seconds > 0
+        await router.decide(
+            query.id,
+            steps=pb.RunSteps(
+                steps=[
+                    pb.RoutingStep(play_sound=pb.PlaySound(file="en/beep")),
+                    pb.RoutingStep(set_variable=pb.SetVariable(name="ROUTED", value="grpc")),
+                    pb.RoutingStep(go_to=pb.GoTo(context="agi-test", extension="300")),
+                ]
+            ),
+        )
+        ended = await router.notice()
+        assert (ended.query_id, ended.outcome) == (query.id, pb.QUERY_OUTCOME_APPLIED)
+        await ami.wait_for(_landed(uid, "300"))
+
+
+async def test_a_hang_up_mid_script_is_told_to_the_grpc_router(setup: Setup) -> None:
+    router = await setup.routing.router(["*"])
+    async with AmiWatcher(setup.lab) as ami:
+        await ami.call_agi("long", phone="291")  # hangs up after 4 s
+        query = await router.query()
+        await router.decide(
+            query.id,
+            steps=pb.RunSteps(
+                steps=[
+                    pb.RoutingStep(play_sound=pb.PlaySound(file="custom/telgate-demo")),
+                    pb.RoutingStep(go_to=pb.GoTo(context="agi-test", extension="300")),
+                ]
+            ),
+        )
+        ended = await router.notice()
+        assert ended.outcome == pb.QUERY_OUTCOME_HUNG_UP, ended
+        assert "play_sound" in ended.detail
+
+
+async def test_a_router_killed_mid_query_does_not_hang_the_call(setup: Setup) -> None:
+    router = await setup.routing.router(["*"])
+    async with AmiWatcher(setup.lab) as ami:
+        uid = await ami.call_agi("killed")
+        await router.query()
+        await router.close()  # gone without deciding: the fallback at once
+        await ami.wait_for(_landed(uid, "200"))
