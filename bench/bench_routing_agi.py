@@ -1,8 +1,13 @@
 """Latency a routing decision adds to a FastAGI call: from the environment
 block in (the client's last byte written) to the first AGI command out (the
-client has read it), through the backend's FastAGI server and a RouteDesk
-that decides at once. Printed beside the FastAGI budget (the most a router
-may take); what is measured is the gateway's own share of that time.
+client has read it), through the backend's FastAGI server, printed beside
+the FastAGI budget (the most a router may take). Two deciders:
+
+- ``in-process``: a RouteDesk that decides at once (the FastAGI server's own share);
+- ``hub + gRPC router``: the gateway's RouterHub and Route servicer on a
+  grpc.aio server, the router being the example router
+  (clients/python/examples/router.py) in a child process answering at once
+  (the whole path a real call takes).
 
 The client speaks as Asterisk does (the environment block a real Asterisk
 22 sent, fixtures/agi/01), over real loopback TCP, in the same event loop as
@@ -18,16 +23,25 @@ import asyncio
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import grpc
+from telgate.v1 import routing_pb2_grpc
+from telgate_server.api.decode import DecodeInterceptor
+from telgate_server.api.routing import RoutingServicer
 from telgate_server.backends.ami.fastagi.server import FastAgiServer
 from telgate_server.backends.ami.settings import FastAgiConfig
 from telgate_server.routing import model as m
+from telgate_server.routing.hub import RouterHub
+from telgate_server.routing.model import RouteDesk
 
 from tests.ami.fastagi.client import fixture_env
 
+ROUTER = Path(__file__).resolve().parents[1] / "clients" / "python" / "examples" / "router.py"
 DECISION = m.RunSteps(
     (m.PlaySound("custom/reminder"), m.SetVariable("TIER", "gold"), m.GoTo("billing", "200"))
 )
@@ -59,20 +73,20 @@ async def one_call(port: int, env: bytes) -> float:
     writer.write(env)
     await writer.drain()
     began = time.perf_counter()
-    first = await reader.readline()
+    line = await reader.readline()
     took = time.perf_counter() - began
-    assert first.startswith(b"STREAM FILE"), first
-    writer.write(b"200 result=0 endpos=5128\n")
-    while line := await reader.readline():
+    assert line, "the server closed without a command (no decision?)"
+    while line:
         writer.write(b"200 result=1\n" if line.startswith(b"SET VARIABLE") else b"200 result=0\n")
+        line = await reader.readline()
     writer.write(b"HANGUP\n")
     writer.close()
     return took
 
 
-async def run(calls: int, concurrency: int) -> list[float]:
+async def run(desk: RouteDesk, calls: int, concurrency: int) -> list[float]:
     config = FastAgiConfig(listen="127.0.0.1:0", budget=BUDGET)
-    server = FastAgiServer("bench", config, InstantDesk(), technology="PJSIP")
+    server = FastAgiServer("bench", config, desk, technology="PJSIP")
     await server.start()
     env = fixture_env()
     times: list[float] = []
@@ -89,23 +103,62 @@ async def run(calls: int, concurrency: int) -> list[float]:
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
-    args = parser.parse_args()
-    budget = BUDGET
-    print(f"FastAGI: env in -> decision -> first command out ({args.calls} calls each)")
-    for concurrency in args.concurrency:
-        asyncio.run(run(min(200, args.calls), concurrency))  # warm-up
-        times = sorted(asyncio.run(run(args.calls, concurrency)))
-        p50 = statistics.median(times) * 1000
-        p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
-        print(
-            f"  {concurrency:3d} at once: p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
-            f"(budget {budget * 1000:.0f} ms; {p99 / (budget * 1000):.2%} of it at p99)"
-        )
+@asynccontextmanager
+async def grpc_router() -> AsyncIterator[RouterHub]:
+    """The hub behind a real Route servicer, the example router connected to it."""
+    hub = RouterHub()
+    server = grpc.aio.server(interceptors=[DecodeInterceptor()])
+    routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(RoutingServicer(hub), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    router = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROUTER),
+        "--target",
+        f"127.0.0.1:{port}",
+        "--debtor",
+        "5550100=1200",
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(2000):
+            if hub.routers:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise SystemExit("the example router did not register")
+        yield hub
+    finally:
+        router.kill()
+        await router.wait()
+        await server.stop(0)
+
+
+def report(label: str, concurrency: int, times: list[float]) -> None:
+    times = sorted(times)
+    p50 = statistics.median(times) * 1000
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
+    print(
+        f"  {label:<18} {concurrency:3d} at once: p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+        f"(budget {BUDGET * 1000:.0f} ms; p99 is {p99 / (BUDGET * 1000):.2%} of it)"
+    )
+
+
+async def main(calls: int, concurrencies: list[int]) -> None:
+    print(f"FastAGI: env in -> decision -> first command out ({calls} calls each)")
+    desk = InstantDesk()
+    for concurrency in concurrencies:
+        await run(desk, min(200, calls), concurrency)  # warm-up
+        report("in-process", concurrency, await run(desk, calls, concurrency))
+    async with grpc_router() as hub:
+        for concurrency in concurrencies:
+            await run(hub, min(200, calls), concurrency)
+            report("hub + gRPC router", concurrency, await run(hub, calls, concurrency))
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    args = parser.parse_args()
+    asyncio.run(main(args.calls, args.concurrency))
