@@ -40,6 +40,7 @@ from telgate_server.api.events import EventServicer, add_event_service, encoder
 from telgate_server.api.open_services import BoundedHealthServicer, BoundedReflectionServicer
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
+from telgate_server.api.routing import RoutingServicer
 from telgate_server.api.streams import StreamLimits
 from telgate_server.api.supervision import SupervisionServicer
 from telgate_server.auth.listen import check_listen
@@ -69,6 +70,7 @@ from telgate_server.ops.drain import Drain
 from telgate_server.ops.http import MetricsServer
 from telgate_server.ops.interceptor import OpsInterceptor, default_positions
 from telgate_server.ops.metrics import GatewayMetrics
+from telgate_server.routing.hub import RouterHub
 from telgate_server.settings_strict import ConfigError
 from telgate_server.webhook_server import WebhookServer, receivers
 
@@ -142,12 +144,16 @@ class Gateway:
             on_stored=self._cdrs_stored,
             on_gap=self._cdr_gap_stored,
         )
+        # Routers' streams (CallRoutingService.Route) register here; backends
+        # whose calls stop for a decision ask it.
+        self.routes = RouterHub(settings.routing, self._routing_counted)
         if backends is None:
             deps = BackendDeps(
                 self.hub,
                 request_id_ttl=settings.server.request_id_ttl,
                 # Pollers (sippy) commit through the ingest queue with their mark.
                 cdr_journal=self.cdr_ingest if settings.cdr.enabled else None,
+                routes=self.routes,
             )
             backends = {
                 name: build_backend(name, cfg, deps) for name, cfg in settings.backends.items()
@@ -310,7 +316,7 @@ class Gateway:
         else:
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)
         routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(
-            unimplemented.RoutingServicer(), s
+            RoutingServicer(self.routes, self.streams), s
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, s)
         names = [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME]
@@ -358,6 +364,11 @@ class Gateway:
             [b.name for b in self.registry.all()],
         )
         return self.port
+
+    def _routing_counted(self, backend: str, outcome: str, seconds: float | None) -> None:
+        self.metrics.routing_decisions.labels(backend, outcome).inc()
+        if seconds is not None:
+            self.metrics.routing_latency.labels(backend, outcome).observe(seconds)
 
     def _webhook_counted(self, backend: str, outcome: str) -> None:
         self.metrics.webhooks.labels(backend, outcome).inc()

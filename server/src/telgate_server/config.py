@@ -31,6 +31,7 @@ from telgate_server.auth.settings import AuthConfig, TlsConfig
 from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.backends.sippy.settings import SippyBackendConfig
+from telgate_server.routing.settings import RoutingConfig
 from telgate_server.settings_strict import (
     ConfigError,
     StrictModel,
@@ -245,6 +246,8 @@ class Settings(BaseSettings):
     shutdown: ShutdownConfig = ShutdownConfig()
     # Simotel webhooks.
     webhooks: WebhooksConfig = WebhooksConfig()
+    # Live call routing: budgets and fallback rules (routing/settings.py).
+    routing: RoutingConfig = RoutingConfig()
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:

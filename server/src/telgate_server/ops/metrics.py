@@ -86,8 +86,9 @@ class GatewayMetrics:
         )
         self.routing_decisions = Counter(
             "routing_decisions",
-            "Live call routing decisions by backend and outcome "
-            "(answered, fallback_timeout, fallback_no_router, fallback_invalid).",
+            "Live call routing decisions by backend and outcome (answered, "
+            "fallback_no_router, fallback_timeout, fallback_router_gone, fallback_invalid; "
+            "late_discarded: decisions that came after their deadline).",
             ["backend", "outcome"],
             namespace=NAMESPACE,
             registry=r,
