@@ -1,82 +1,65 @@
 """The call-map component endpoint on the gateway's webhook port, asked by
-the fake Simotel over real HTTP: a Smart API chain whose GetData digits
-arrive in the next request, Exten / Trunk / IVR answers, fallbacks (no
-router, a late one, an invalid decision), and bad requests refused."""
+the fake Simotel over real HTTP and decided by a Python router over real
+gRPC (CallRoutingService.Route, the gateway's RouterHub): a Smart API chain
+whose GetData digits arrive in the next request, Exten / Trunk / IVR
+answers, fallbacks (no router, a late one, an invalid decision), and bad
+requests refused."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from telgate.v1 import routing_pb2
 from telgate_server.backends.simotel.backend import SimotelBackend
 from telgate_server.fakes.simotel.call_map import CallMap, Component, parse_commands
-from telgate_server.routing.model import (
-    Answer,
-    Decision,
-    ExitCase,
-    GetData,
-    Outcome,
-    PlayAnnouncement,
-    RouteQuery,
-    RouteToExtension,
-    RouteToTrunk,
-    RunSteps,
-)
+from telgate_server.routing.model import Answer, ExitCase, RouteKind, RouteQuery
 
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Env, Make
+from tests.simotel.router import (
+    Decide,
+    Router,
+    exit_case,
+    extension,
+    get_data,
+    play,
+    steps,
+    trunk,
+)
 from tests.simotel.test_calls import until
 
 AUTH = (HOOK_USER, HOOK_PASSWORD)
 COMPONENTS = Path(__file__).parent / "fixtures" / "components"
+APPLIED = routing_pb2.QUERY_OUTCOME_APPLIED
+INVALID = routing_pb2.QUERY_OUTCOME_INVALID
+LATE = routing_pb2.QUERY_OUTCOME_LATE
 
-Decide = Callable[[RouteQuery], Awaitable[Decision]]
-
-
-@dataclass
-class Desk:
-    """A RouteDesk with one in-process router (``decide``) and static
-    fallbacks by route: the deadline kept, a late decision discarded."""
-
-    decide: Decide | None
-    fallbacks: dict[str, Decision] = field(default_factory=dict)
-    asked: list[RouteQuery] = field(default_factory=list)
-    ends: list[tuple[str, Outcome, str]] = field(default_factory=list)
-    late: list[tuple[str, Decision]] = field(default_factory=list)
-
-    async def ask(self, query: RouteQuery) -> Answer:
-        self.asked.append(query)
-        if self.decide is None:
-            return self.fallback(query, "no router serves the route")
-        task = asyncio.ensure_future(self.decide(query))
-        try:
-            decision = await asyncio.wait_for(asyncio.shield(task), query.deadline - time.time())
-        except TimeoutError:
-            task.add_done_callback(lambda t: self.late.append((query.id, t.result())))
-            self.ends.append((query.id, Outcome.LATE, ""))
-            return self.fallback(query, "the router was late")
-        return Answer(decision, router_id="r1")
-
-    def ended(self, query: RouteQuery, outcome: Outcome, detail: str = "") -> None:
-        self.ends.append((query.id, outcome, detail))
-
-    def fallback(self, query: RouteQuery, why: str) -> Answer:
-        return Answer(self.fallbacks.get(query.route), fallback=True, why=why)
+Start = Callable[..., Awaitable[tuple[Env, Router | None]]]
 
 
-async def gateway_with(simotel: Make, desk: Desk | None, **backend: Any) -> Env:
-    env = await simotel(backend=backend)
-    sim = env.gateway.registry.get("sim")
-    assert isinstance(sim, SimotelBackend)
-    # Until the gateway's own RouteDesk exists, the test's stands in for it.
-    sim.components.desk = desk
-    return env
+@pytest.fixture
+async def routed(simotel: Make) -> AsyncIterator[Start]:
+    """A gateway with the fake Simotel and (``decide`` given) a router serving ``routes``."""
+    routers: list[Router] = []
+
+    async def start(
+        decide: Decide | None, routes: list[str] | None = None, **gateway: Any
+    ) -> tuple[Env, Router | None]:
+        env = await simotel(**gateway)
+        if decide is None:
+            return env, None
+        router = await Router(env.channel, routes or ["*"], decide).start()
+        routers.append(router)
+        return env, router
+
+    yield start
+    for router in routers:
+        await router.stop()
 
 
 def url(env: Env, kind: str) -> str:
@@ -92,18 +75,26 @@ def call_map(env: Env, parts: dict[str, tuple[str, dict[str, str]]], **kw: Any) 
     )
 
 
-async def test_a_smart_chain_gets_the_digits_pressed_at_getdata_in_its_next_request(
-    simotel: Make,
-) -> None:
-    async def decide(query: RouteQuery) -> Decision:
-        if query.route == "s1":
-            return RunSteps(
-                (PlayAnnouncement("welcome-file"), GetData(("enter-data-file",), 10, 1)), "go-s2"
-            )
-        return ExitCase({"1": "go-a", "2": "go-b"}.get(query.data, "go-other"))
+async def told(router: Router, count: int) -> list[tuple[str, int, str]]:
+    """The router's first ``count`` QueryEnded notices, once they arrived."""
 
-    desk = Desk(decide)
-    env = await gateway_with(simotel, desk)
+    async def arrived() -> bool:
+        return len(router.ended) >= count
+
+    await until(arrived, f"{count} QueryEnded notices")
+    return router.outcomes()[:count]
+
+
+async def test_a_smart_chain_gets_the_digits_pressed_at_getdata_in_its_next_request(
+    routed: Start,
+) -> None:
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
+        if query.route == "s1":
+            return steps(play("welcome-file"), get_data("enter-data-file", 10, 1), exit="go-s2")
+        return steps(exit={"1": "go-a", "2": "go-b"}.get(query.data, "go-other"))
+
+    env, router = await routed(decide, ["s1", "s2"])
+    assert router is not None
     simotel_map = call_map(env, {"s1": ("smart", {"go-s2": "s2"}), "s2": ("smart", {})})
     trace = await simotel_map.call(
         "s1", src="09155441", dst="789", unique_id="1722595000.9100", pressed={"s1": "2"}
@@ -111,36 +102,38 @@ async def test_a_smart_chain_gets_the_digits_pressed_at_getdata_in_its_next_requ
     assert [v.app_name for v in trace.visits] == ["s1", "s2"]
     first, second = trace.visits
     assert first.request["data"] == ""
-    assert first.commands == [
-        ("PlayAnnouncement", ("welcome-file",)),
-        ("GetData", ("enter-data-file", "10", "1")),
-        ("Exit", ("go-s2",)),
-    ]
+    assert first.answer["commands"] == (
+        "PlayAnnouncement('welcome-file');GetData('enter-data-file', 10, 1);Exit('go-s2')"
+    )
     assert second.request["data"] == "2"
     assert second.commands == [("Exit", ("go-b",))]
     assert trace.end == "go-b"
     # The router saw both queries of the call, the second with the digit.
-    assert [(q.route, q.data, q.caller_number, q.dialed) for q in desk.asked] == [
-        ("s1", "", "09155441", "789"),
-        ("s2", "2", "09155441", "789"),
+    assert [
+        (q.route, q.data, q.caller.number, q.dialed, q.unique_id, q.kind) for q in router.queries
+    ] == [
+        ("s1", "", "09155441", "789", "1722595000.9100", routing_pb2.ROUTE_KIND_SIMOTEL_SMART),
+        ("s2", "2", "09155441", "789", "1722595000.9100", routing_pb2.ROUTE_KIND_SIMOTEL_SMART),
     ]
-    assert {q.unique_id for q in desk.asked} == {"1722595000.9100"}
-    assert [outcome for _, outcome, _ in desk.ends] == [Outcome.APPLIED, Outcome.APPLIED]
+    assert [(route, outcome) for route, outcome, _ in await told(router, 2)] == [
+        ("s1", APPLIED),
+        ("s2", APPLIED),
+    ]
 
 
 @pytest.mark.parametrize("encoding", ["json", "form", "query"])
 async def test_exten_trunk_and_ivr_components_get_the_routers_answer(
-    simotel: Make, encoding: str
+    routed: Start, encoding: str
 ) -> None:
-    async def decide(query: RouteQuery) -> Decision:
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
         if query.route == "sticky_agent":
-            return RouteToExtension({"09120000011": "215"}.get(query.caller_number, "200"))
+            return extension({"09120000011": "215"}.get(query.caller.number, "200"))
         if query.route == "second_leg":
-            return RouteToTrunk("Trunk-Main", query.dialed, 600)
-        return ExitCase(query.data)
+            return trunk("Trunk-Main", query.dialed, 600)
+        return exit_case(query.data)
 
-    desk = Desk(decide)
-    env = await gateway_with(simotel, desk)
+    env, router = await routed(decide)
+    assert router is not None
     for kind, name in (("exten", "exten_api"), ("trunk", "trunk_api"), ("ivr", "ivr_api")):
         sample = json.loads((COMPONENTS / f"{name}.json").read_text())
         body = sample["request_from_simotel"]["body"]
@@ -153,23 +146,27 @@ async def test_exten_trunk_and_ivr_components_get_the_routers_answer(
                 got = await client.get(url(env, kind), params=body)
         assert got.status_code == 200, got.text
         assert got.json() == sample["our_response"]["body"], (kind, encoding)
-    kinds = [q.kind.value for q in desk.asked]
-    assert kinds == ["simotel_exten", "simotel_trunk", "simotel_ivr"]
+    assert [q.kind for q in router.queries] == [
+        routing_pb2.ROUTE_KIND_SIMOTEL_EXTEN,
+        routing_pb2.ROUTE_KIND_SIMOTEL_TRUNK,
+        routing_pb2.ROUTE_KIND_SIMOTEL_IVR,
+    ]
+    assert {outcome for _, outcome, _ in await told(router, 3)} == {APPLIED}
 
 
 async def test_the_fake_drives_an_originated_call_through_smart_ivr_and_exten(
-    simotel: Make,
+    routed: Start,
 ) -> None:
-    async def decide(query: RouteQuery) -> Decision:
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
         if query.route == "gate":
-            menu = GetData(("menu",), 5, 1)
-            return RunSteps((menu,), "menu" if query.originated_call_id else "closed")
+            exit = "menu" if query.originated_call_id else "closed"
+            return steps(get_data("menu", 5, 1), exit=exit)
         if query.route == "main ivr":  # a name with a space, routed on as it is
-            return ExitCase({"1": "sales"}.get(query.data, "other"))
-        return RouteToExtension("215")
+            return exit_case({"1": "sales"}.get(query.data, "other"))
+        return extension("215")
 
-    desk = Desk(decide)
-    env = await gateway_with(simotel, desk)
+    env, router = await routed(decide, ["gate", "main ivr", "agent"])
+    assert router is not None
     simotel_map = call_map(
         env,
         {
@@ -189,117 +186,157 @@ async def test_the_fake_drives_an_originated_call_through_smart_ivr_and_exten(
     assert [v.exit for v in trace.visits] == ["menu", "sales", "S"]
     assert trace.visit("agent").answer == {"ok": "1", "extension": "215"}
     # Only Smart API requests carry originated_call_id.
-    assert [q.originated_call_id for q in desk.asked] == ["orig.call.1", "", ""]
-    assert [q.data for q in desk.asked] == ["", "1", "1"]
-
-
-async def test_with_routing_off_every_component_takes_its_error_exit(simotel: Make) -> None:
-    env = await gateway_with(simotel, None)
-    simotel_map = call_map(env, {"s1": ("smart", {"e": "s2"}), "s2": ("ivr", {})})
-    trace = await simotel_map.call("s1", src="1", dst="2", unique_id="u")
-    assert [(v.status, v.answer, v.exit) for v in trace.visits] == [
-        (200, {"ok": 0}, "e"),
-        (200, {"ok": 0}, "e"),
+    assert [(q.route, q.originated_call_id, q.data) for q in router.queries] == [
+        ("gate", "orig.call.1", ""),
+        ("main ivr", "", "1"),
+        ("agent", "", "1"),
     ]
 
 
-async def test_no_router_gives_the_configured_fallback_or_ok_0(simotel: Make) -> None:
-    desk = Desk(None, fallbacks={"s1": RunSteps((PlayAnnouncement("closed"),), "closed")})
-    env = await gateway_with(simotel, desk)
-    simotel_map = call_map(env, {"s1": ("smart", {}), "s9": ("smart", {})})
+async def test_no_router_gives_the_configured_fallback_or_ok_0(routed: Start) -> None:
+    fallback = {
+        "route": "s1",
+        "decision": {"steps": {"steps": [{"play_announcement": "closed"}], "exit": "closed"}},
+    }
+    env, _ = await routed(None, routing={"fallback": [fallback]})
+    simotel_map = call_map(
+        env, {"s1": ("smart", {}), "s9": ("smart", {"e": "i9"}), "i9": ("ivr", {})}
+    )
     trace = await simotel_map.call("s1", src="1", dst="2", unique_id="u")
     assert trace.visits[0].commands == [
         ("PlayAnnouncement", ("closed",)),
         ("Exit", ("closed",)),
     ]
+    # No rule for s9 and i9: each answers {"ok": 0} and Simotel takes its error exit.
     trace = await simotel_map.call("s9", src="1", dst="2", unique_id="u")
-    assert trace.visits[0].answer == {"ok": 0} and trace.end == "e"
-    # A fallback is no router's decision: none is told of it.
-    assert desk.ends == []
+    assert [(v.answer, v.exit) for v in trace.visits] == [({"ok": 0}, "e"), ({"ok": 0}, "e")]
 
 
 async def test_a_router_slower_than_the_budget_gets_the_fallback_and_its_answer_is_discarded(
-    simotel: Make,
+    routed: Start,
 ) -> None:
     release = asyncio.Event()
 
-    async def decide(query: RouteQuery) -> Decision:
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
         await release.wait()
-        return ExitCase("late-choice")
+        return steps(exit="late-choice")
 
-    desk = Desk(decide, fallbacks={"s1": ExitCase("fallback")})
-    env = await gateway_with(simotel, desk, component_budget=0.2)
-    simotel_map = call_map(env, {"s1": ("smart", {})})
-    trace = await simotel_map.call("s1", src="1", dst="2", unique_id="u")
+    routing = {
+        "budget": {"simotel_smart": 0.2},
+        "fallback": [{"route": "*", "decision": {"steps": {"exit": "fallback"}}}],
+    }
+    env, router = await routed(decide, routing=routing)
+    assert router is not None
+    trace = await call_map(env, {"s1": ("smart", {})}).call("s1", src="1", dst="2", unique_id="u")
+    assert trace.visits[0].commands == [("Exit", ("fallback",))]
+    # Told LATE at the deadline; then its decision comes and is discarded.
+    ((_, outcome, detail),) = await told(router, 1)
+    assert outcome == LATE and "fallback was used" in detail
+    release.set()
+    (_, (_, outcome, detail)) = await told(router, 2)
+    assert outcome == LATE and "discarded" in detail
+    # The next call gets the fallback again at once: nothing stays applied.
+    release.clear()
+    trace = await call_map(env, {"s1": ("smart", {})}).call("s1", src="1", dst="2", unique_id="v")
     assert trace.visits[0].commands == [("Exit", ("fallback",))]
     release.set()
-    await until(lambda: _true(bool(desk.late)), "the late decision arrives")
-    assert desk.late == [(desk.asked[0].id, ExitCase("late-choice"))]
-    assert [o for _, o, _ in desk.ends] == [Outcome.LATE]
-
-
-async def _true(value: bool) -> bool:
-    return value
-
-
-async def test_a_desk_that_overruns_its_deadline_does_not_hold_simotel(simotel: Make) -> None:
-    class Stuck(Desk):
-        async def ask(self, query: RouteQuery) -> Answer:
-            self.asked.append(query)
-            await asyncio.Event().wait()
-            raise AssertionError("never")
-
-    desk = Stuck(None, fallbacks={"s1": ExitCase("guarded")})
-    env = await gateway_with(simotel, desk, component_budget=0.2)
-    trace = await call_map(env, {"s1": ("smart", {})}).call("s1", src="1", dst="2", unique_id="u")
-    assert trace.visits[0].commands == [("Exit", ("guarded",))]
 
 
 @pytest.mark.parametrize(
     "name",
     ["welcome');Hangup();PlayAnnouncement('x", "welcome;Exit('evil')", "a'b", "x)(y"],
 )
-async def test_an_announcement_name_cannot_add_a_command(simotel: Make, name: str) -> None:
-    async def decide(query: RouteQuery) -> Decision:
-        return RunSteps((PlayAnnouncement(name),), "next")
+async def test_an_announcement_name_cannot_add_a_command(routed: Start, name: str) -> None:
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
+        return steps(play(name), exit="next")
 
-    desk = Desk(decide, fallbacks={"s1": RunSteps((PlayAnnouncement("sorry"),), "safe")})
-    env = await gateway_with(simotel, desk)
+    routing = {
+        "fallback": [
+            {
+                "route": "s1",
+                "decision": {"steps": {"steps": [{"play_announcement": "sorry"}], "exit": "safe"}},
+            }
+        ]
+    }
+    env, router = await routed(decide, routing=routing)
+    assert router is not None
     trace = await call_map(env, {"s1": ("smart", {})}).call("s1", src="1", dst="2", unique_id="u")
     visit = trace.visits[0]
     # Simotel runs the fallback: two commands, none of the router's text.
     assert visit.commands == [("PlayAnnouncement", ("sorry",)), ("Exit", ("safe",))]
     assert name[:4] not in visit.answer["commands"]
-    ((_, outcome, detail),) = desk.ends
-    assert outcome is Outcome.INVALID
+    ((_, outcome, detail),) = await told(router, 1)
+    assert outcome == INVALID
     assert detail.startswith("play_announcement name ") and "no escape" in detail
 
 
-async def test_an_invalid_decision_with_no_fallback_answers_ok_0(simotel: Make) -> None:
-    async def decide(query: RouteQuery) -> Decision:
-        return RouteToExtension("200")  # not an answer for a Smart API component
+async def test_an_invalid_decision_with_no_fallback_answers_ok_0(routed: Start) -> None:
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
+        return extension("200")  # not an answer for a Smart API component
 
-    desk = Desk(decide)
-    env = await gateway_with(simotel, desk)
+    env, router = await routed(decide)
+    assert router is not None
     trace = await call_map(env, {"s1": ("smart", {})}).call("s1", src="1", dst="2", unique_id="u")
     assert trace.visits[0].answer == {"ok": 0} and trace.end == "e"
-    assert desk.ends[0][1] is Outcome.INVALID
-    assert "smart component is answered with steps" in desk.ends[0][2]
+    ((_, outcome, detail),) = await told(router, 1)
+    assert outcome == INVALID and "takes steps with an exit case" in detail
 
 
 async def test_simotels_one_second_passes_and_the_fake_takes_the_error_exit(
-    simotel: Make,
+    routed: Start,
 ) -> None:
-    async def decide(query: RouteQuery) -> Decision:
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
         await asyncio.sleep(0.5)
-        return ExitCase("too-slow-for-the-fake")
+        return steps(exit="too-slow-for-the-fake")
 
-    desk = Desk(decide)
-    env = await gateway_with(simotel, desk, component_budget=0.9)
+    env, _ = await routed(decide)
     # The fake's timeout shortened to 0.2 s: the gateway answers after it.
     simotel_map = call_map(env, {"s1": ("smart", {})}, timeout=0.2)
     trace = await simotel_map.call("s1", src="1", dst="2", unique_id="u")
     assert trace.end == "e" and "no answer within" in trace.visits[0].error
+
+
+async def test_a_desk_that_overruns_its_deadline_does_not_hold_simotel(routed: Start) -> None:
+    class Stuck:
+        """A RouteDesk that never answers (the endpoint's own guard is what is tested)."""
+
+        asked = 0
+
+        async def ask(self, query: RouteQuery) -> Answer:
+            self.asked += 1
+            await asyncio.Event().wait()
+            raise AssertionError("never")
+
+        def ended(self, query: RouteQuery, outcome: object, detail: str = "") -> None:
+            raise AssertionError("no decision was applied")
+
+        def fallback(self, query: RouteQuery, why: str) -> Answer:
+            return Answer(ExitCase("guarded"), fallback=True, why=why)
+
+        def budget(self, kind: RouteKind) -> float:
+            return 0.1
+
+    env, _ = await routed(None)
+    sim = env.gateway.registry.get("sim")
+    assert isinstance(sim, SimotelBackend)
+    stuck = Stuck()
+    sim.components.desk = stuck
+    trace = await call_map(env, {"s1": ("smart", {})}).call("s1", src="1", dst="2", unique_id="u")
+    assert trace.visits[0].commands == [("Exit", ("guarded",))] and stuck.asked == 1
+
+
+async def test_with_routing_off_every_component_takes_its_error_exit(routed: Start) -> None:
+    env, _ = await routed(None)
+    sim = env.gateway.registry.get("sim")
+    assert isinstance(sim, SimotelBackend)
+    sim.components.desk = None  # a backend built without a RouteDesk (embedding)
+    trace = await call_map(env, {"s1": ("smart", {"e": "s2"}), "s2": ("ivr", {})}).call(
+        "s1", src="1", dst="2", unique_id="u"
+    )
+    assert [(v.status, v.answer, v.exit) for v in trace.visits] == [
+        (200, {"ok": 0}, "e"),
+        (200, {"ok": 0}, "e"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -320,28 +357,34 @@ async def test_simotels_one_second_passes_and_the_fake_takes_the_error_exit(
     ],
 )  # fmt: skip
 async def test_bad_requests_are_refused_with_a_sentence(
-    simotel: Make, kind: str, send: dict[str, Any], status: int, says: str
+    routed: Start, kind: str, send: dict[str, Any], status: int, says: str
 ) -> None:
-    desk = Desk(None)
-    env = await gateway_with(simotel, desk)
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
+        return exit_case("1")
+
+    env, router = await routed(decide)
+    assert router is not None
     async with httpx.AsyncClient(auth=AUTH) as client:
         got = await client.post(url(env, kind), **send)
     assert got.status_code == status
     assert says in got.json()["error"]
-    assert desk.asked == []
+    assert router.queries == []
 
 
-async def test_components_need_the_webhooks_credentials(simotel: Make) -> None:
-    desk = Desk(None)
-    env = await gateway_with(simotel, desk)
+async def test_components_need_the_webhooks_credentials(routed: Start) -> None:
+    async def decide(query: routing_pb2.RoutingQuery) -> routing_pb2.RoutingDecision:
+        return exit_case("1")
+
+    env, router = await routed(decide)
+    assert router is not None
     async with httpx.AsyncClient() as client:
-        got = await client.post(url(env, "smart"), json={"app_name": "s1"})
+        got = await client.post(url(env, "ivr"), json={"app_name": "s1"})
         assert got.status_code == 401
-        got = await client.post(
-            url(env, "smart"), json={"app_name": "s1"}, auth=(HOOK_USER, "wrong")
-        )
+        got = await client.post(url(env, "ivr"), json={"app_name": "s1"}, auth=(HOOK_USER, "x"))
         assert got.status_code == 401
-    assert desk.asked == []
+        got = await client.post(url(env, "ivr"), json={"app_name": "s1"}, auth=AUTH)
+        assert got.json() == {"ok": "1", "case": "1"}
+    assert len(router.queries) == 1
 
 
 def test_the_command_parser_reads_the_reference_flow() -> None:

@@ -115,9 +115,7 @@ class SimotelBackend:
             allow_ips=config.webhook_allow_ips,
         )
         # The call-map components, on the webhook listener beside the webhooks.
-        self.components = ComponentEndpoint(
-            name, self.webhook, routes, budget=config.component_budget
-        )
+        self.components = ComponentEndpoint(name, self.webhook, routes)
         self.webhook.more_routes = self.components.routes()
         # The optional parts this backend has.
         self.calls = self

@@ -6,10 +6,11 @@ Basic auth, allow-list and GET/POST, JSON/form/query encodings):
 ``<webhook path>/components/smart``, ``/exten``, ``/trunk``, ``/ivr`` (the
 kind is not in Simotel's request, which is the same for all four). Each
 request becomes a :class:`RouteQuery` (route = ``app_name``) asked of the
-RouteDesk with a deadline ``budget`` seconds away; the answer is rendered
-as the component's JSON body. Simotel waits one second, so the answer never
-waits on more than the desk, and the desk itself is given at most the
-budget plus a small grace: a desk that overran it gets its fallback.
+RouteDesk with a deadline its budget for the kind away (``[routing.budget]``,
+under Simotel's one second); the answer is rendered as the component's JSON
+body. The answer never waits on more than the desk, and the desk itself is
+given at most the budget plus a small grace: a desk that overran it gets its
+fallback.
 
 No RouteDesk (routing off), no decision, a Fail decision, a fallback that is
 itself invalid: ``{"ok": 0}`` (HTTP 200) and Simotel takes its error exit.
@@ -18,10 +19,8 @@ Reference: ../shared/reference/simotel.md §3."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -44,6 +43,7 @@ from telgate_server.routing.model import (
     RouteToExtension,
     RouteToTrunk,
     RunSteps,
+    new_query_id,
 )
 
 log = logging.getLogger("telgate.simotel.components")
@@ -151,16 +151,11 @@ class ComponentEndpoint:
         backend: str,
         receiver: WebhookReceiver,
         desk: RouteDesk | None,
-        *,
-        budget: float,
     ) -> None:
         self.backend = backend
         self.receiver = receiver
         self.desk = desk
-        self.budget = budget
         self.path = receiver.path + "/components"
-        self._ids = itertools.count(1)
-        self._prefix = f"{backend}-{os.getpid():x}{int(time.time()) % 100000:x}"
         self._seen: OrderedDict[tuple[str, str], int] = OrderedDict()
         if desk is None:
             log.info('backend %s: call-map components answer {"ok": 0}: routing is off', backend)
@@ -169,7 +164,7 @@ class ComponentEndpoint:
         """``<path>/components/<kind>``, GET and POST."""
         return [web.route("*", self.path + "/{kind}", self.handle)]
 
-    def query(self, kind: RouteKind, values: Mapping[str, Any]) -> RouteQuery:
+    def query(self, kind: RouteKind, values: Mapping[str, Any], budget: float) -> RouteQuery:
         """The request's fields as a query (BadComponentRequest when unusable)."""
         fields = {name: _field(values, name) for name in _FIELDS}
         route = fields["app_name"]
@@ -188,7 +183,7 @@ class ComponentEndpoint:
             while len(self._seen) > _SEEN_CALLS:
                 self._seen.popitem(last=False)
         return RouteQuery(
-            id=f"{self._prefix}-{next(self._ids)}",
+            id=new_query_id(),
             backend=self.backend,
             kind=kind,
             route=route,
@@ -199,7 +194,7 @@ class ComponentEndpoint:
             variables=extras,
             originated_call_id=fields["originated_call_id"],
             follow_up=follow_up,
-            deadline=time.time() + self.budget,
+            deadline=time.time() + budget,
         )
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -220,7 +215,8 @@ class ComponentEndpoint:
             )
         try:
             values = await self.receiver.values(request)
-            query = self.query(kind, values)
+            budget = self.desk.budget(kind) if self.desk is not None else 0.0
+            query = self.query(kind, values, budget)
         except (BadWebhook, BadComponentRequest) as exc:
             self.receiver.count("bad_request")
             log.warning(
@@ -258,9 +254,8 @@ class ComponentEndpoint:
             return await asyncio.wait_for(desk.ask(query), limit)
         except TimeoutError:
             log.warning(
-                "backend %s: the routing desk overran the %s budget for %r",
+                "backend %s: the routing desk overran the deadline for %r",
                 self.backend,
-                f"{self.budget:.3f} s",
                 query.route,
             )
             return desk.fallback(query, "the routing desk gave no answer within the budget")

@@ -82,10 +82,6 @@ class SimotelBackendConfig(StrictModel):
     # within this many seconds is a repeat: answered, counted, not published
     # again (0: off). See backends/simotel/dedup.py.
     webhook_dedup_window: float = Field(default=60.0, ge=0)
-    # Call-map components (<webhook_path>/components/smart|exten|trunk|ivr):
-    # how long a router is given to decide. Simotel waits 1 s in all, so the
-    # answer, its rendering and the HTTP round trip must fit in what is left.
-    component_budget: float = Field(default=0.5, gt=0, le=0.9)
 
     @field_validator("timezone")
     @classmethod
