@@ -104,6 +104,11 @@ class Router:
         routes = {q.id: q.route for q in self.queries}
         return [(routes.get(e.query_id, "?"), e.outcome, e.detail) for e in self.ended]
 
+    def kill(self) -> None:
+        """Drops the stream at once, as a router process that dies."""
+        if self._call is not None:
+            self._call.cancel()
+
     async def stop(self) -> None:
         self._outbox.put_nowait(None)
         for task in list(self._answers):

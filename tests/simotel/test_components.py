@@ -242,6 +242,30 @@ async def test_a_router_slower_than_the_budget_gets_the_fallback_and_its_answer_
     release.set()
 
 
+async def test_a_router_killed_mid_request_gives_the_call_its_fallback_at_once(
+    routed: Start,
+) -> None:
+    routers: list[Router] = []
+
+    async def decide(query: routing_pb2.RoutingQuery) -> None:
+        routers[0].kill()  # dies holding the query, never answering
+
+    routing = {
+        "budget": {"simotel_ivr": 0.9},
+        "fallback": [{"route": "*", "decision": {"exit": "gone"}}],
+    }
+    env, router = await routed(decide, routing=routing)
+    assert router is not None
+    routers.append(router)
+    trace = await call_map(env, {"i1": ("ivr", {})}).call("i1", src="1", dst="2", unique_id="u")
+    assert trace.visits[0].answer == {"ok": "1", "case": "gone"}
+    # The fallback came because the router left, not because its budget ran out.
+    counted = env.gateway.metrics.registry.get_sample_value(
+        "telgate_routing_decisions_total", {"backend": "sim", "outcome": "fallback_router_gone"}
+    )
+    assert counted == 1
+
+
 @pytest.mark.parametrize(
     "name",
     ["welcome');Hangup();PlayAnnouncement('x", "welcome;Exit('evil')", "a'b", "x)(y"],
