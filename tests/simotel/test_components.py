@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,13 @@ import httpx
 import pytest
 from telgate.v1 import routing_pb2
 from telgate_server.backends.simotel.backend import SimotelBackend
-from telgate_server.fakes.simotel.call_map import CallMap, Component, parse_commands
+from telgate_server.fakes.simotel.call_map import (
+    CallMap,
+    Component,
+    demo_map,
+    describe,
+    parse_commands,
+)
 from telgate_server.routing.model import Answer, ExitCase, RouteKind, RouteQuery
 
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Env, Make
@@ -409,6 +416,41 @@ async def test_components_need_the_webhooks_credentials(routed: Start) -> None:
         got = await client.post(url(env, "ivr"), json={"app_name": "s1"}, auth=AUTH)
         assert got.json() == {"ok": "1", "case": "1"}
     assert len(router.queries) == 1
+
+
+async def test_the_demo_call_map_is_routed_by_the_example_router(simotel: Make) -> None:
+    env = await simotel()
+    example = Path(__file__).parents[2] / "clients" / "python" / "examples" / "router.py"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(example),
+        "--target",
+        f"127.0.0.1:{env.gateway.port}",
+        "--debtor",
+        "09121234567=1200000",
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+
+        async def registered() -> bool:
+            return bool(env.gateway.routes.routers)
+
+        await until(registered, "the example router registered")
+        calls = demo_map(env.hook_url + "/components", username=HOOK_USER, password=HOOK_PASSWORD)
+        debtor = await calls.call("debt check", src="09121234567", dst="021", unique_id="d")
+        other = await calls.call("debt check", src="09350000000", dst="021", unique_id="o")
+    finally:
+        process.kill()
+        await process.wait()
+    assert describe(debtor) == [
+        "debt check (data ''): PlayAnnouncement('debt-reminder');SayNumber(1200000);Exit('1')"
+        " -> exit 1",
+        "billing desk (data ''): extension=300 -> exit S",
+    ]
+    assert describe(other) == [
+        "debt check (data ''): Exit('2') -> exit 2",
+        "sales desk (data ''): extension=200 -> exit S",
+    ]
 
 
 def test_the_command_parser_reads_the_reference_flow() -> None:

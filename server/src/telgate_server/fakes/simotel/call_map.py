@@ -13,8 +13,12 @@ component through the map, or ends the call there."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import base64
+import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -231,3 +235,69 @@ class CallMap:
             # Exten / Trunk: the call is put through; the fake's callee answers.
             visit.exit = "S" if body.get("extension") else "F"
         return data
+
+
+# -- the demo's call map ------------------------------------------------------
+
+
+def demo_map(components: str, *, username: str = "", password: str = "") -> CallMap:
+    """The demo's map: Smart API ``debt check`` leaves by exit 1 to the Exten
+    API ``billing desk`` or by exit 2 to ``sales desk`` (the example router's
+    exits); ``components`` is the gateway's ``<webhook path>/components`` URL."""
+    base = components.rstrip("/")
+    return CallMap(
+        {
+            "debt check": Component(
+                "smart", base + "/smart", {"1": "billing desk", "2": "sales desk"}
+            ),
+            "billing desk": Component("exten", base + "/exten"),
+            "sales desk": Component("exten", base + "/exten"),
+        },
+        username=username,
+        password=password,
+    )
+
+
+def describe(trace: CallTrace) -> list[str]:
+    """One line per component asked: its name, what Simotel got, the exit taken."""
+    lines = []
+    for visit in trace.visits:
+        if visit.error:
+            got = f"error ({visit.error})"
+        elif "commands" in visit.answer:
+            got = str(visit.answer["commands"])
+        else:
+            got = ", ".join(f"{k}={v}" for k, v in visit.answer.items() if k != "ok")
+        lines.append(
+            f"{visit.app_name} (data {visit.request['data']!r}): {got} -> exit {visit.exit}"
+        )
+    return lines
+
+
+async def _demo(args: argparse.Namespace, password: str) -> None:
+    calls = demo_map(args.components, username=args.user, password=password)
+    trace = await calls.call(
+        "debt check",
+        src=args.caller,
+        dst=args.dialed,
+        unique_id=f"{time.time():.4f}",
+    )
+    print(f"Simotel call from {args.caller} through the call map:")
+    for line in describe(trace):
+        print("  " + line)
+
+
+def main() -> None:
+    """``python -m telgate_server.fakes.simotel.call_map``: one call through the demo's map."""
+    parser = argparse.ArgumentParser(prog="python -m telgate_server.fakes.simotel.call_map")
+    parser.add_argument("--components", required=True, help="<webhook URL>/components")
+    parser.add_argument("--user", default="", help="webhook Basic user")
+    parser.add_argument("--from", dest="caller", default="09121234567")
+    parser.add_argument("--to", dest="dialed", default="02100000000")
+    args = parser.parse_args()
+    # The webhook password from the environment, as the fake's other secrets.
+    asyncio.run(_demo(args, os.environ.get("FAKE_SIMOTEL_HOOK_PASSWORD", "")))
+
+
+if __name__ == "__main__":
+    main()
