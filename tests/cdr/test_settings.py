@@ -10,6 +10,7 @@ from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.cdr.factory import build_store
 from telgate_server.cdr.postgres import PostgresCdrStore
 from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.commands.check import check_data_dir
 from telgate_server.config import load_settings
 from telgate_server.ops.logs import configured_secrets
 from telgate_server.settings_strict import ConfigError
@@ -101,3 +102,11 @@ def test_store_settings_that_do_not_fit(cdr: dict[str, str], message: str) -> No
     with pytest.raises(ConfigError, match=message) as refused:
         load_settings(None, cdr=cdr)
     assert "pg-Secret-1" not in str(refused.value)
+
+
+def test_check_config_names_the_database_without_the_password(tmp_path: Path) -> None:
+    step = check_data_dir(load_settings(None, cdr={"store": "postgres", "dsn": DSN}))
+    assert step.ok and step.detail == "PostgreSQL at postgresql://db.example:5432/cdrs"
+    missing = tmp_path / "nope"
+    step = check_data_dir(load_settings(None, cdr={"store": "postgres", "dsn_file": missing}))
+    assert not step.ok and str(missing) in step.detail
