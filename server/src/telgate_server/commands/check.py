@@ -105,11 +105,11 @@ def check_data_dir(settings: Settings) -> CheckStep:
         return CheckStep("cdr store", True, "disabled (cdr.enabled = false)")
     if settings.cdr.store == "postgres":
         try:
-            where = describe_dsn(settings.cdr.read_dsn())
+            dsn_at = describe_dsn(settings.cdr.read_dsn())
         except ConfigError as exc:
             return CheckStep("cdr store", False, str(exc))
         # Reached on start (tables created then); the DSN's password is never shown.
-        return CheckStep("cdr store", True, f"PostgreSQL at {where}")
+        return CheckStep("cdr store", True, f"PostgreSQL at {dsn_at}")
     existing = data_dir
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
