@@ -48,10 +48,10 @@ from telgate_server.auth.policy import AccessPolicy
 from telgate_server.auth.tls import ServerCertificates
 from telgate_server.backends.kinds import BackendDeps, build_backend
 from telgate_server.cdr.continuity import CdrContinuity
+from telgate_server.cdr.factory import build_store
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.retention import Retention
-from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import Settings
 from telgate_server.events import facts as f
@@ -134,8 +134,10 @@ class Gateway:
         )
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
         cdr = settings.cdr
-        self.cdr_store = SqliteCdrStore(cdr.path, synchronous=cdr.synchronous)
+        self.cdr_store = build_store(cdr)
         self.cdr_feed = CdrFeed(self.cdr_store, follower_limit=cdr.follower_queue)
+        # CDRs other instances commit to a shared store reach live streams too.
+        self.cdr_store.watch(self.cdr_feed.reread)
         self.cdr_ingest = CdrIngest(
             self.cdr_store,
             queue_size=cdr.queue_size,

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     Discriminator,
     Field,
+    SecretStr,
     Tag,
     ValidationError,
     field_validator,
@@ -168,9 +169,24 @@ class OriginateConfig(StrictModel):
 
 
 class CdrConfig(StrictModel):
-    """The CDR store (SQLite under ``data_dir``), its ingest batching and retention."""
+    """The CDR store (SQLite under ``data_dir``, or a PostgreSQL database that
+    several gateway instances share), its ingest batching and retention.
+
+    For PostgreSQL the DSN is a secret (it may hold a password): it comes from
+    the environment (``TELGATE_CDR__DSN``) or ``dsn_file``; the password may
+    also be kept apart (``TELGATE_CDR__PASSWORD`` or ``password_file``, or
+    libpq's ``PGPASSWORD`` / ``~/.pgpass``)."""
 
     enabled: bool = True
+    # sqlite: one file, one gateway; postgres: one database, any number of gateways.
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    # postgres: postgresql://user@host:port/database (libpq URL).
+    dsn: SecretStr | None = None
+    dsn_file: Path | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    # postgres: connections per gateway (one writes at a time, the others read).
+    pool_size: int = Field(default=4, ge=2, le=100)
     # Created on first start; holds cdrs.sqlite3 (and its -wal / -shm files).
     data_dir: Path = Path("data")
     database: str = "cdrs.sqlite3"
@@ -193,6 +209,44 @@ class CdrConfig(StrictModel):
     @property
     def path(self) -> Path:
         return self.data_dir / self.database
+
+    @model_validator(mode="after")
+    def _store_settings(self) -> CdrConfig:
+        if self.dsn is not None and self.dsn_file is not None:
+            raise ValueError("set one of cdr.dsn (from the environment) and cdr.dsn_file")
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("set one of cdr.password and cdr.password_file")
+        has_dsn = self.dsn is not None or self.dsn_file is not None
+        if self.store == "postgres" and not has_dsn:
+            raise ValueError(
+                "cdr.store = postgres needs cdr.dsn (TELGATE_CDR__DSN) or cdr.dsn_file"
+            )
+        if self.store == "sqlite" and has_dsn:
+            raise ValueError("cdr.dsn is set but cdr.store is sqlite: set cdr.store = postgres")
+        return self
+
+    def read_dsn(self) -> str:
+        """The PostgreSQL DSN, read from the file each time (never logged)."""
+        if self.dsn_file is not None:
+            return _read_secret_file(self.dsn_file, "cdr.dsn_file")
+        if self.dsn is None:
+            raise ConfigError("cdr.dsn is not set")
+        return self.dsn.get_secret_value()
+
+    def read_password(self) -> str | None:
+        """The PostgreSQL password when kept apart from the DSN, else None."""
+        if self.password_file is not None:
+            return _read_secret_file(self.password_file, "cdr.password_file")
+        return None if self.password is None else self.password.get_secret_value()
+
+
+def _read_secret_file(path: Path, setting: str) -> str:
+    """A secret file's text, stripped; ConfigError naming the file (not its text)."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{setting}: cannot read {path}: {reason}") from None
 
 
 class MetricsConfig(StrictModel):
