@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from grpc_health.v1 import health_pb2
 from telgate.v1 import cdrs_pb2, events_pb2
 
-from telgate_server.events.hub import EventHub
+from telgate_server.events.hub_protocol import Hub
 
 SHUTTING_DOWN = "SHUTTING_DOWN"
 
@@ -42,7 +42,7 @@ class Position(Protocol):
 class SubscribePosition:
     """Where a Subscribe client resumes: the last event sent."""
 
-    def __init__(self, request: object, hub: EventHub) -> None:
+    def __init__(self, request: object, hub: Hub) -> None:
         self.epoch = hub.epoch
         # The position before the first event this stream will send, worked
         # out as the servicer does, before it subscribes (nothing runs between).

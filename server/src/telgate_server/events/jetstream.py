@@ -1,0 +1,696 @@
+"""The event hub on a NATS JetStream stream (``events.hub = "jetstream"``):
+every instance publishes the events of the links it runs to one stream and
+serves its subscribers from that stream, so a resume position means the
+same on every instance.
+
+Publishing: an event goes to ``<prefix>.<backend>.<kind or name>`` (tokens
+sanitised, see :func:`token`) with a ``Nats-Msg-Id`` header (see
+:func:`message_id`): JetStream drops a message whose id it stored within
+``duplicate_window``, so a re-publish (a retried publish, or the new owner
+of a link publishing what the old one already had) is stored once. The
+payload is the event's filter keys (a JSON list) and, after a newline, its
+``SubscribeResponse.events`` entry as the api encodes it, without sequence
+or epoch (see api/events.py ``stamped``). ``publish`` never waits: events
+go to a bounded outbox that a task publishes with a window of
+acknowledgements outstanding, retrying failed ones with their ids.
+
+Sequences: the stream's sequence numbers, the same on every instance; the
+epoch names the stream and when it was created (a stream made again is a
+new epoch). Replay depth is the stream's retention (``max_msgs``,
+``max_bytes``, ``max_age``); a resume position older than the first event
+retained gets the gap message naming the range retention dropped.
+
+Serving: each subscriber has its own ephemeral pull consumer starting at
+its position (filtered on the server by subject when the filter names one
+backend alone; every filter is also applied here, as the in-memory hub
+does). The hub pulls no more than the subscriber's queue has room for, so a
+replay from far back never overflows it: a slow subscriber reads at its own
+pace until retention drops events it has not read, and then its stream
+ends (RESOURCE_EXHAUSTED with its last sequence, as when it falls behind
+the in-memory hub) so that it resumes and is told the range.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription as NatsSubscription
+from nats.js import JetStreamContext
+from nats.js import api as js_api
+from nats.js.errors import NotFoundError
+
+from telgate_server import errors
+from telgate_server.config import NatsConfig
+from telgate_server.events.filter import EventFilter
+from telgate_server.events.hub import Gap, SubscriberTooSlow, Subscription
+from telgate_server.events.model import Event, Record
+
+log = logging.getLogger(__name__)
+
+# Event -> its SubscribeResponse.events entry; (entry, sequence, epoch) -> the
+# entry with them set (api/events.py: encoded, stamped).
+Encode = Callable[[Event], bytes]
+Stamp = Callable[[bytes, int, str], bytes]
+
+# Fields that make an event's text its own: AMI events with
+# `timestampevents = yes` carry Timestamp, some carry SequenceNumber; the
+# gateway's CDR events carry the CDR's SourceId.
+_IDENTITY_FIELDS = ("Timestamp", "SequenceNumber")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# Consumers of subscribers whose instance died are removed by the server after this.
+CONSUMER_IDLE = 300.0
+MSG_ID = "Nats-Msg-Id"
+STATUS = "Status"
+
+
+def token(value: str) -> str:
+    """``value`` as one subject token: characters other than letters,
+    digits, ``-`` and ``_`` become ``_`` (two names may then share a token:
+    filters are checked in full on every event anyway)."""
+    return _UNSAFE.sub("_", value)[:128] or "_"
+
+
+def message_id(event: Event) -> str:
+    """The event's ``Nats-Msg-Id``: the same on every instance that sees the
+    same event when the event says who it is (a CDR event's SourceId; an
+    event whose fields hold a Timestamp or SequenceNumber: a hash of its
+    backend, name and fields), else a new random id (the event cannot be
+    told from an identical one; the id still makes a retried publish a
+    duplicate)."""
+    fields = event.fields
+    if event.name in ("telgate.CdrRecorded", "telgate.CdrGap"):
+        # The cursor is the instance's own; the CDR's source id is the PBX's.
+        keys = [v for k, v in fields if k in ("SourceId", "From", "To", "Reason")]
+        return _digest(event.backend, event.name, "\n".join(keys))
+    text = getattr(fields, "text", None)
+    if not isinstance(text, str):
+        if not any(k in _IDENTITY_FIELDS for k, _ in fields):
+            return uuid.uuid4().hex
+        text = "\n".join(f"{k}: {v}" for k, v in fields)
+    elif not any(f"{k}: " in text for k in _IDENTITY_FIELDS):
+        return uuid.uuid4().hex
+    return _digest(event.backend, event.name, text)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def stream_sequence(reply: str) -> int:
+    """The stream sequence a JetStream delivery's reply subject names
+    (``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>...``, or with a domain
+    and account hash in front: 12 tokens)."""
+    tokens = reply.split(".")
+    return int(tokens[5] if len(tokens) == 9 else tokens[7])
+
+
+class RetentionOverrun(SubscriberTooSlow):
+    """Events the subscriber had not read yet left the stream's retention."""
+
+    def __init__(self, last_sequence: int, first: int, last: int) -> None:
+        Exception.__init__(
+            self,
+            f"events {first}..{last} left the event stream's retention before this "
+            f"subscriber read them; resume after sequence {last_sequence} (the gap "
+            "message names the range lost)",
+        )
+        self.last_sequence = last_sequence
+        self.limit = 0
+
+
+class ConsumerLost(SubscriberTooSlow):
+    """The subscriber's consumer on the stream went away (server restart...)."""
+
+    def __init__(self, last_sequence: int, why: str) -> None:
+        Exception.__init__(
+            self,
+            f"the event stream stopped serving this subscriber ({why}); resume after "
+            f"sequence {last_sequence}",
+        )
+        self.last_sequence = last_sequence
+        self.limit = 0
+
+
+class JsSubscription(Subscription):
+    """A subscriber's queue, filled from its pull consumer; it asks for more
+    when :meth:`take` makes room, and ends after what is queued when the
+    feed ends it (:meth:`end`)."""
+
+    def __init__(self, hub: JetStreamHub, event_filter: EventFilter, limit: int) -> None:
+        super().__init__(hub, event_filter, limit)
+        self.ended: SubscriberTooSlow | None = None
+        self.room = asyncio.Event()
+
+    def end(self, exc: SubscriberTooSlow) -> None:
+        """Ends the stream once what is queued has been taken."""
+        if self.ended is None:
+            self.ended = exc
+        if not self.queued:
+            self.overflowed = True
+            self._notify()
+
+    def take(self, max_batch: int, max_bytes: int = 0) -> list[tuple[int, bytes]]:
+        out = super().take(max_batch, max_bytes)
+        if self.ended is not None and not self.queued:
+            self.overflowed = True
+        self.room.set()
+        return out
+
+    async def next_batch(
+        self, max_batch: int, heartbeat: float, max_bytes: int = 0
+    ) -> list[tuple[int, bytes]]:
+        try:
+            return await super().next_batch(max_batch, heartbeat, max_bytes)
+        except SubscriberTooSlow:
+            if self.ended is not None:
+                raise self.ended from None
+            raise
+
+
+class _Feed:
+    """One subscriber's ephemeral pull consumer: pulls as much as its queue
+    has room for (no expiry: the server sends as events arrive), turns each
+    message into a record, and ends the subscription on a hole (retention)
+    or a status saying the consumer is gone."""
+
+    def __init__(
+        self,
+        hub: JetStreamHub,
+        sub: JsSubscription,
+        *,
+        consumer: str,
+        start: int,
+        contiguous: bool,
+        max_batch: int,
+    ) -> None:
+        self.hub = hub
+        self.sub = sub
+        self.consumer = consumer
+        # The stream sequence expected next (holes mean retention dropped
+        # events, when every event of the stream reaches this consumer).
+        self.expected = start
+        self.contiguous = contiguous
+        self.max_batch = max_batch
+        self.credit = 0
+        self.inbox = ""
+        self.nats_sub: NatsSubscription | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        nc = self.hub.nc
+        self.inbox = nc.new_inbox()
+        self.nats_sub = await nc.subscribe(self.inbox, cb=self.on_msg)
+        self.sub.room.set()
+        self.task = asyncio.create_task(self.refill(), name=f"events-feed-{self.sub.id}")
+
+    async def refill(self) -> None:
+        """Asks for more whenever the queue and the credit outstanding leave
+        room for a batch (or for half the queue, when that is less)."""
+        sub = self.sub
+        subject = f"$JS.API.CONSUMER.MSG.NEXT.{self.hub.config.stream}.{self.consumer}"
+        nc = self.hub.nc
+        while sub.ended is None:
+            await sub.room.wait()
+            sub.room.clear()
+            want = sub.limit - sub.queued - self.credit
+            if want >= min(self.max_batch, sub.limit // 2):
+                self.credit += want
+                await nc.publish(subject, b'{"batch":%d}' % want, reply=self.inbox)
+
+    async def on_msg(self, msg: Msg) -> None:
+        sub = self.sub
+        if sub.ended is not None:
+            return
+        headers = msg.headers
+        if not msg.reply:
+            status = headers.get(STATUS, "") if headers else ""
+            if status == "100":  # an idle heartbeat
+                return
+            description = headers.get("Description", "") if headers else ""
+            sub.end(ConsumerLost(sub.last_sent, f"status {status} {description}".strip()))
+            self.hub.unsubscribe(sub)
+            return
+        self.credit -= 1
+        seq = stream_sequence(msg.reply)
+        if seq > self.expected and self.contiguous:
+            # Not a filtered consumer: only retention removes events it had not reached.
+            sub.end(RetentionOverrun(self.expected - 1, self.expected, seq - 1))
+            self.hub.unsubscribe(sub)
+            return
+        self.expected = seq + 1
+        hub = self.hub
+        hub._last = max(hub._last, seq)
+        data = msg.data
+        cut = data.index(b"\n")
+        backend, name, kind, channel, unique_id, linked_id, extensions = json.loads(data[:cut])
+        entry = hub.stamp(data[cut + 1 :], seq, hub.epoch)
+        r: Record = (
+            seq,
+            entry,
+            backend,
+            name,
+            kind,
+            channel,
+            unique_id,
+            linked_id,
+            tuple(extensions),
+            len(entry),
+        )
+        # An event the filter skips used credit: room for another (see refill).
+        if sub.filter.is_empty or sub.filter.matches(r):
+            sub.push(r)
+        if self.credit <= sub.limit // 4:
+            sub.room.set()
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.nats_sub is not None:
+            with contextlib.suppress(Exception):
+                await self.nats_sub.unsubscribe()
+        with contextlib.suppress(Exception):
+            await self.hub.js.delete_consumer(self.hub.config.stream, self.consumer)
+
+
+class _Outgoing:
+    """An event on its way to the stream: subject, payload, id."""
+
+    __slots__ = ("msg_id", "payload", "subject")
+
+    def __init__(self, subject: str, payload: bytes, msg_id: str) -> None:
+        self.subject = subject
+        self.payload = payload
+        self.msg_id = msg_id
+
+
+class JetStreamHub:
+    """The Hub protocol on a JetStream stream (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: NatsConfig,
+        encode: Encode,
+        stamp: Stamp,
+        *,
+        subscriber_queue: int = 10_000,
+        max_batch: int = 500,
+        name: str = "telgate",
+    ) -> None:
+        self.config = config
+        self._encode = encode
+        self.stamp = stamp
+        self.subscriber_queue = subscriber_queue
+        self.max_batch = max_batch
+        self.name = name
+        self._prefix = config.subject_prefix
+        self._epoch = ""
+        # The latest and oldest stream sequences seen here (stream info,
+        # publish acknowledgements, deliveries).
+        self._last = 0
+        self._first = 1
+        self.delivered = 0
+        self.dropped = 0
+        self.cut_count = 0
+        # Events published (acknowledged, stored or duplicate) and refused.
+        self.published = 0
+        self.duplicates = 0
+        self.unpublished = 0
+        self._outbox: collections.deque[_Outgoing] = collections.deque()
+        self._wake = asyncio.Event()
+        # Set while nothing waits to be published or acknowledged.
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._pump: asyncio.Task[None] | None = None
+        self._feeds: dict[int, _Feed] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+        self._nc: Client | None = None
+        self._last_error: Exception | None = None
+        self._js: JetStreamContext | None = None
+
+    # -- the connection and the stream --------------------------------------
+
+    @property
+    def nc(self) -> Client:
+        if self._nc is None:
+            raise RuntimeError("the JetStream hub is not started")
+        return self._nc
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise RuntimeError("the JetStream hub is not started")
+        return self._js
+
+    async def start(self) -> None:
+        """Connects, creates the stream (or brings its limits to the
+        configured ones) and starts publishing."""
+        cfg = self.config
+        options: dict[str, Any] = {
+            "servers": [u.strip() for u in cfg.url.split(",")],
+            "name": self.name,
+            "connect_timeout": cfg.connect_timeout,
+            "max_reconnect_attempts": -1,
+            "error_cb": self._on_error,
+        }
+        password, tok = cfg.read_password(), cfg.read_token()
+        if cfg.user:
+            options["user"], options["password"] = cfg.user, password
+        if tok is not None:
+            options["token"] = tok
+        nc = Client()
+        try:
+            # Reconnects never stop once connected; the first connect has a
+            # deadline, so a wrong address or password stops the start.
+            await asyncio.wait_for(nc.connect(**options), 3 * cfg.connect_timeout)
+        except (TimeoutError, Exception) as exc:
+            with contextlib.suppress(Exception):
+                await nc.close()
+            last = self._last_error or exc
+            # Named by type: the URL holds no credentials, and no text is echoed.
+            raise errors.Unavailable(
+                f"cannot connect to NATS at {cfg.url} (last error: {type(last).__name__})"
+            ) from None
+        self._nc = nc
+        self._js = self._nc.jetstream(publish_async_max_pending=cfg.publish_window)
+        info = await self._ensure_stream()
+        created = info.created
+        stamp = int(created.timestamp() * 1e6) if created is not None else 0
+        self._epoch = f"{cfg.stream}-{stamp}"
+        self._note_state(info.state)
+        self._pump = asyncio.create_task(self._publish_loop(), name="events-jetstream-publish")
+        log.info(
+            "event hub: JetStream stream %s at %s (epoch %s, sequences %d..%d)",
+            cfg.stream,
+            cfg.url,
+            self._epoch,
+            self._first,
+            self._last,
+        )
+
+    async def _on_error(self, exc: Exception) -> None:
+        self._last_error = exc
+        log.warning("NATS: %s", type(exc).__name__)
+
+    def _stream_config(self, description: str | None = None) -> js_api.StreamConfig:
+        cfg = self.config
+        return js_api.StreamConfig(
+            name=cfg.stream,
+            description=description or "telgate events",
+            subjects=[f"{self._prefix}.>"],
+            retention=js_api.RetentionPolicy.LIMITS,
+            max_msgs=cfg.max_msgs,
+            max_bytes=cfg.max_bytes,
+            max_age=cfg.max_age,
+            duplicate_window=cfg.duplicate_window,
+            storage=js_api.StorageType.FILE if cfg.storage == "file" else js_api.StorageType.MEMORY,
+            num_replicas=cfg.replicas,
+            discard=js_api.DiscardPolicy.OLD,
+        )
+
+    async def _ensure_stream(self) -> js_api.StreamInfo:
+        jsm = self.js
+        try:
+            info = await jsm.stream_info(self.config.stream)
+        except NotFoundError:
+            try:
+                return await jsm.add_stream(self._stream_config())
+            except Exception as exc:
+                # Another instance made it first: use that one.
+                try:
+                    return await jsm.stream_info(self.config.stream)
+                except NotFoundError:
+                    raise errors.FailedPrecondition(
+                        f"cannot create the event stream {self.config.stream}: {exc}"
+                    ) from None
+        have, want = info.config, self._stream_config(info.config.description)
+        if (have.max_msgs, have.max_bytes, have.duplicate_window, have.subjects) != (
+            want.max_msgs,
+            want.max_bytes,
+            want.duplicate_window,
+            want.subjects,
+        ) or abs((have.max_age or 0) - (want.max_age or 0)) > 1e-3:
+            # Limits are the operator's to change; every instance brings them
+            # to its own configuration (configure all instances alike).
+            want.storage = have.storage
+            want.num_replicas = have.num_replicas
+            info = await jsm.update_stream(want)
+            log.info("event stream %s: limits updated", self.config.stream)
+        return info
+
+    def _note_state(self, state: js_api.StreamState) -> None:
+        last = state.last_seq or 0
+        first = state.first_seq or 0
+        self._last = max(self._last, last)
+        self._first = first if first else last + 1
+
+    async def close(self) -> None:
+        """Publishes what is queued (for up to the connect timeout), ends the
+        subscriptions' consumers and disconnects."""
+        if self._pump is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained(), self.config.connect_timeout)
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            self._pump = None
+        if self._outbox:
+            log.error("%d events were not published to NATS before stopping", len(self._outbox))
+        for sub in [f.sub for f in self._feeds.values()]:
+            sub.end(ConsumerLost(sub.last_sent, "the gateway is stopping"))
+            self.unsubscribe(sub)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.close()
+            self._nc = self._js = None
+
+    async def _drained(self) -> None:
+        await self._idle.wait()
+
+    # -- publishing -----------------------------------------------------------
+
+    def publish(self, event: Event) -> None:
+        """Queues the event for the stream (never waits, never raises; past
+        ``publish_queue`` queued events the oldest is dropped and logged)."""
+        event.sequence = 0
+        event.epoch = ""
+        try:
+            entry = self._encode(event)
+            meta = json.dumps(
+                [
+                    event.backend,
+                    event.name,
+                    event.kind,
+                    event.channel,
+                    event.unique_id,
+                    event.linked_id,
+                    list(event.extensions),
+                ],
+                separators=(",", ":"),
+            ).encode()
+            subject = f"{self._prefix}.{token(event.backend)}.{token(event.kind or event.name)}"
+            out = _Outgoing(subject, meta + b"\n" + entry, message_id(event))
+        except Exception:
+            log.exception("event %s from %s cannot be published", event.name, event.backend)
+            self.unpublished += 1
+            return
+        outbox = self._outbox
+        if len(outbox) >= self.config.publish_queue:
+            outbox.popleft()
+            self.unpublished += 1
+            if self.unpublished == 1 or self.unpublished % 1000 == 0:
+                log.error(
+                    "NATS is not taking events fast enough: %d dropped so far "
+                    "(events.nats.publish_queue %d)",
+                    self.unpublished,
+                    self.config.publish_queue,
+                )
+        outbox.append(out)
+        self._idle.clear()
+        self._wake.set()
+
+    async def _publish_loop(self) -> None:
+        """Publishes the outbox in order, a window of acknowledgements at a
+        time; a failed publish is retried (same id) before anything newer."""
+        backoff = 0.05
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            outbox = self._outbox
+            while outbox:
+                self._idle.clear()
+                size = min(len(outbox), self.config.publish_window)
+                batch = [outbox.popleft() for _ in range(size)]
+                failed = await self._send(batch)
+                if failed:
+                    outbox.extendleft(reversed(failed))
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+                else:
+                    backoff = 0.05
+            self._idle.set()
+
+    async def _send(self, batch: list[_Outgoing]) -> list[_Outgoing]:
+        """Publishes ``batch``; returns those not acknowledged, in order."""
+        js = self.js
+        futures: list[asyncio.Future[js_api.PubAck]] = []
+        try:
+            for out in batch:
+                futures.append(
+                    await js.publish_async(
+                        out.subject,
+                        out.payload,
+                        headers={MSG_ID: out.msg_id},
+                        wait_stall=self.config.connect_timeout,
+                    )
+                )
+        except Exception as exc:
+            log.warning("publishing events to NATS: %s; retrying", type(exc).__name__)
+        if futures:
+            await asyncio.wait(futures, timeout=self.config.connect_timeout)
+        failed: list[_Outgoing] = []
+        for i, out in enumerate(batch):
+            fut = futures[i] if i < len(futures) else None
+            if fut is None or not fut.done() or fut.cancelled() or fut.exception() is not None:
+                if fut is not None and not fut.done():
+                    fut.cancel()
+                failed.append(out)
+                continue
+            ack = fut.result()
+            if ack.duplicate:
+                self.duplicates += 1
+            else:
+                self.published += 1
+            self._last = max(self._last, ack.seq)
+        if failed:
+            log.warning("%d events not acknowledged by NATS; retrying them", len(failed))
+        return failed
+
+    async def flush(self) -> None:
+        """Waits until every event published so far is acknowledged (tests, benchmarks)."""
+        await self._drained()
+
+    # -- the Hub protocol -------------------------------------------------------
+
+    @property
+    def epoch(self) -> str:
+        return self._epoch
+
+    @property
+    def last_sequence(self) -> int:
+        return self._last
+
+    @property
+    def oldest_sequence(self) -> int:
+        return max(self._first, 1)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._feeds)
+
+    @property
+    def buffered(self) -> tuple[int, int]:
+        """Nothing is held here: the stream holds the events."""
+        return 0, 0
+
+    def subscriptions(self) -> list[Subscription]:
+        return [f.sub for f in self._feeds.values()]
+
+    def encode(self, r: Record) -> bytes:
+        """Records from the stream hold their bytes already."""
+        body = r[1]
+        if not isinstance(body, bytes):
+            raise TypeError("a JetStream record holds its bytes")
+        return body
+
+    async def open_subscription(
+        self,
+        event_filter: EventFilter,
+        *,
+        after: int | None = None,
+        epoch: str = "",
+        oldest: bool = False,
+    ) -> tuple[Subscription, Gap | None]:
+        """A subscription served by its own consumer on the stream, from the
+        position asked for (see the Hub protocol)."""
+        try:
+            info = await self.js.stream_info(self.config.stream)
+        except Exception as exc:
+            raise errors.Unavailable(
+                f"the event stream cannot be read now ({type(exc).__name__}); try again"
+            ) from None
+        self._note_state(info.state)
+        first, last = self.oldest_sequence, info.state.last_seq or 0
+        gap: Gap | None = None
+        if oldest:
+            after = first - 1
+        if after is None:
+            start = last + 1
+        else:
+            if epoch and epoch != self.epoch:
+                gap = Gap(0, 0, epoch_changed=True, previous_epoch=epoch)
+                after = 0
+            if after > last:
+                raise errors.InvalidArgument(
+                    f"after_sequence {after} is ahead of the latest sequence {last} of "
+                    f"epoch {self.epoch}",
+                    metadata={"field": "after_sequence"},
+                )
+            if gap is None and after + 1 < first:
+                gap = Gap(after + 1, first - 1)
+            start = max(after + 1, first)
+        sub = JsSubscription(self, event_filter, self.subscriber_queue)
+        sub.last_sent = start - 1
+        backends = event_filter.backends
+        subject = f"{self._prefix}.>"
+        if len(backends) == 1:
+            subject = f"{self._prefix}.{token(next(iter(backends)))}.>"
+        consumer = await self.js.add_consumer(
+            self.config.stream,
+            js_api.ConsumerConfig(
+                deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=start,
+                ack_policy=js_api.AckPolicy.NONE,
+                filter_subject=subject,
+                inactive_threshold=CONSUMER_IDLE,
+                mem_storage=True,
+                num_replicas=1,
+                description=f"telgate subscriber {self.name}/{sub.id}",
+            ),
+        )
+        feed = _Feed(
+            self,
+            sub,
+            consumer=consumer.name,
+            start=start,
+            contiguous=subject == f"{self._prefix}.>",
+            max_batch=self.max_batch,
+        )
+        self._feeds[sub.id] = feed
+        await feed.start()
+        return sub, gap
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Forgets a subscriber and removes its consumer (idempotent)."""
+        feed = self._feeds.pop(sub.id, None)
+        if feed is None:
+            return
+        if sub.overflowed and isinstance(sub, JsSubscription) and sub.ended is None:
+            self.cut_count += 1
+        task = asyncio.get_running_loop().create_task(feed.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
