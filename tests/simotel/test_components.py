@@ -69,6 +69,14 @@ async def routed(simotel: Make) -> AsyncIterator[Start]:
         await router.stop()
 
 
+def counted(env: Env, outcome: str) -> float:
+    """Component requests counted with ``outcome`` (telgate_webhook_requests_total)."""
+    value = env.gateway.metrics.registry.get_sample_value(
+        "telgate_webhook_requests_total", {"backend": "sim", "outcome": outcome}
+    )
+    return value or 0.0
+
+
 def url(env: Env, kind: str) -> str:
     return f"{env.hook_url}/components/{kind}"
 
@@ -159,6 +167,7 @@ async def test_exten_trunk_and_ivr_components_get_the_routers_answer(
         routing_pb2.ROUTE_KIND_SIMOTEL_IVR,
     ]
     assert {outcome for _, outcome, _ in await told(router, 3)} == {APPLIED}
+    assert counted(env, "component_ok") == 3
 
 
 async def test_the_fake_drives_an_originated_call_through_smart_ivr_and_exten(
@@ -217,6 +226,7 @@ async def test_no_router_gives_the_configured_fallback_or_ok_0(routed: Start) ->
     # No rule for s9 and i9: each answers {"ok": 0} and Simotel takes its error exit.
     trace = await simotel_map.call("s9", src="1", dst="2", unique_id="u")
     assert [(v.answer, v.exit) for v in trace.visits] == [({"ok": 0}, "e"), ({"ok": 0}, "e")]
+    assert (counted(env, "component_ok"), counted(env, "component_failed")) == (1, 2)
 
 
 async def test_a_router_slower_than_the_budget_gets_the_fallback_and_its_answer_is_discarded(
@@ -400,6 +410,7 @@ async def test_bad_requests_are_refused_with_a_sentence(
     assert got.status_code == status
     assert says in got.json()["error"]
     assert router.queries == []
+    assert counted(env, "bad_request") == 1
 
 
 async def test_components_need_the_webhooks_credentials(routed: Start) -> None:
