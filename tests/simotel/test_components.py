@@ -27,6 +27,7 @@ from telgate_server.fakes.simotel.call_map import (
 )
 from telgate_server.routing.model import Answer, ExitCase, RouteKind, RouteQuery
 
+from tests.shared import SIMOTEL_FIXTURES
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Env, Make
 from tests.simotel.router import (
     Decide,
@@ -41,7 +42,7 @@ from tests.simotel.router import (
 from tests.simotel.test_calls import until
 
 AUTH = (HOOK_USER, HOOK_PASSWORD)
-COMPONENTS = Path(__file__).parent / "fixtures" / "components"
+COMPONENTS = SIMOTEL_FIXTURES / "components"
 APPLIED = routing_pb2.QUERY_OUTCOME_APPLIED
 INVALID = routing_pb2.QUERY_OUTCOME_INVALID
 LATE = routing_pb2.QUERY_OUTCOME_LATE

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,8 +41,10 @@ from telgate_server.routing.model import (
     Step,
 )
 
-# Copies of ../shared/fixtures/simotel/components (the reference's samples).
-COMPONENTS = Path(__file__).parent / "fixtures" / "components"
+from tests.shared import SIMOTEL_FIXTURES
+
+# The reference's samples, read from ../shared.
+COMPONENTS = SIMOTEL_FIXTURES / "components"
 
 
 def fixture(name: str) -> dict[str, Any]:
