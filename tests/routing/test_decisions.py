@@ -375,3 +375,19 @@ async def test_routers_count_against_the_stream_bounds() -> None:
             await eventually(lambda: limits.held_by("crm") == 0, "the slot was given back")
     finally:
         await server.stop(0)
+
+
+async def test_a_backend_that_stops_waiting_as_the_decision_comes_tells_the_router(
+    routing: RoutingServer,
+) -> None:
+    router = await routing.router(["sales"])
+    query = route_query("sales")
+    asking = asyncio.create_task(routing.hub.ask(query))
+    await router.query()
+    link = routing.hub.routers[0]
+    # The decision is handed over, and the backend gives up before it resumes.
+    routing.hub.decide(link, query.id, m.RouteToExtension("1"))
+    asking.cancel()
+    notice = await router.notice()
+    assert (notice.query_id, notice.outcome) == (query.id, routing_pb2.QUERY_OUTCOME_HUNG_UP)
+    await eventually(asking.cancelled, "the ask was cancelled")

@@ -223,8 +223,11 @@ class RouterHub:
             else:
                 return self._late(query, link, started, wait)
         except asyncio.CancelledError:
-            # The backend stopped waiting (its PBX gave up, the gateway stops).
-            if self._settle(query.id, "the PBX stopped waiting for it") is not None:
+            # The backend stopped waiting (its PBX gave up, the gateway stops):
+            # the router hears it, whether or not its decision had just come.
+            settled = self._settle(query.id, "the PBX stopped waiting for it")
+            decided = _resolved(future) and not isinstance(future.result(), _Refused)
+            if settled is not None or decided:
                 link.send(
                     QueryEnded(query.id, Outcome.HUNG_UP, "the PBX stopped waiting for a decision")
                 )
