@@ -391,3 +391,38 @@ async def test_a_backend_that_stops_waiting_as_the_decision_comes_tells_the_rout
     notice = await router.notice()
     assert (notice.query_id, notice.outcome) == (query.id, routing_pb2.QUERY_OUTCOME_HUNG_UP)
     await eventually(asking.cancelled, "the ask was cancelled")
+
+
+async def test_a_calls_next_query_goes_to_the_router_that_decided_it(
+    routing: RoutingServer,
+) -> None:
+    first = await routing.router(["*"])
+    second = await routing.router(["*"])
+    wanted = {first.router_id: first, second.router_id: second}
+
+    async def decided(query: m.RouteQuery) -> str:
+        asking = asyncio.create_task(routing.hub.ask(query))
+        # Whichever router was sent it answers.
+        for _ in range(1000):
+            for router in wanted.values():
+                if not router.queries.empty():
+                    sent = router.queries.get_nowait()
+                    await router.decide(sent.id, exit=routing_pb2.ExitCase(case="1"))
+                    return (await asking).router_id
+            await asyncio.sleep(0.01)
+        raise AssertionError("no router was sent the query")
+
+    call = "1700000000.7"
+    owner = await decided(route_query("s1", RouteKind.SIMOTEL_IVR, unique_id=call))
+    # Another call's query first on each route: turns alone would give the
+    # call's query on s2 and s3 to the other router.
+    for route in ("s1", "s2", "s3"):
+        await decided(route_query(route, RouteKind.SIMOTEL_IVR, unique_id="another"))
+        again = await decided(route_query(route, RouteKind.SIMOTEL_IVR, unique_id=call))
+        assert again == owner, route
+    # A router naming the route still beats the call's wildcard router.
+    named = await routing.router(["s4"])
+    wanted[named.router_id] = named
+    assert await decided(route_query("s4", RouteKind.SIMOTEL_IVR, unique_id=call)) == (
+        named.router_id
+    )

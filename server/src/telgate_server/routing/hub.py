@@ -4,7 +4,8 @@ A router (a ``CallRoutingService.Route`` stream) registers the routes it
 serves and gets a :class:`RouterLink`: a bounded outbox of queries and
 QueryEnded notices the servicer writes to its stream. :meth:`RouterHub.ask`
 sends a query to one matching router (a router naming the route beats a
-``*`` one; equals take turns) and waits until the query's deadline. What
+``*`` one; equals take turns, except that the router that decided the same
+call before is asked first) and waits until the query's deadline. What
 comes back is checked against the query's kind (routing/fit.py); a query
 without a usable decision gets the configured fallback (routing/fallback.py)
 at once when its router is gone, at the deadline when it is silent.
@@ -132,6 +133,10 @@ class RouterHub:
         self._answered: OrderedDict[str, RouterLink] = OrderedDict()
         self._recent: OrderedDict[str, _Ended] = OrderedDict()
         self._turns: dict[str, int] = {}
+        # The router that last decided each call (by unique id): a call's next
+        # query (an AGI follow-up, the next component of a Simotel chain) goes
+        # to it first, so a router may keep the call's state (bounded).
+        self._decided_by: OrderedDict[str, str] = OrderedDict()
         self._numbers = itertools.count(1)
         # Late decisions discarded since the start.
         self.late_discarded = 0
@@ -182,7 +187,8 @@ class RouterHub:
             self._turns.clear()
         turn = self._turns.get(query.route, 0)
         self._turns[query.route] = turn + 1
-        return _rotated(named, turn) + _rotated(wildcard, turn)
+        sticky = self._decided_by.get(query.unique_id) if query.unique_id else None
+        return _rotated(named, turn, sticky) + _rotated(wildcard, turn, sticky)
 
     # -- RouteDesk ----------------------------------------------------------
 
@@ -237,6 +243,11 @@ class RouterHub:
         self._answered[query.id] = link
         while len(self._answered) > self.config.remember_ended:
             self._answered.popitem(last=False)
+        if query.unique_id:
+            self._decided_by[query.unique_id] = link.id
+            self._decided_by.move_to_end(query.unique_id)
+            while len(self._decided_by) > self.config.remember_ended:
+                self._decided_by.popitem(last=False)
         self._count(query.backend, ANSWERED, time.perf_counter() - started)
         return Answer(result, router_id=link.id)
 
@@ -390,8 +401,12 @@ def _resolved(future: asyncio.Future[Decision | _Refused]) -> bool:
     return future.done() and not future.cancelled()
 
 
-def _rotated(links: list[RouterLink], turn: int) -> list[RouterLink]:
+def _rotated(links: list[RouterLink], turn: int, first: str | None) -> list[RouterLink]:
+    """``links`` rotated by ``turn``, the router ``first`` (if among them) ahead."""
     if len(links) < 2:
         return links
     at = turn % len(links)
-    return links[at:] + links[:at]
+    order = links[at:] + links[:at]
+    if first is not None:
+        order.sort(key=lambda link: link.id != first)
+    return order
