@@ -12,7 +12,7 @@ from telgate.v1 import routing_pb2, routing_pb2_grpc
 from telgate_server.api.routing import RoutingServicer
 from telgate_server.api.streams import StreamLimits
 from telgate_server.routing import model as m
-from telgate_server.routing.hub import RouterHub
+from telgate_server.routing.hub import SUSPECT_MISSES, RouterHub
 from telgate_server.routing.model import Outcome, RouteKind
 
 from tests.routing.conftest import Router, RoutingServer, eventually, route_query
@@ -426,3 +426,40 @@ async def test_a_calls_next_query_goes_to_the_router_that_decided_it(
     assert await decided(route_query("s4", RouteKind.SIMOTEL_IVR, unique_id=call)) == (
         named.router_id
     )
+
+
+async def test_a_router_that_keeps_missing_deadlines_is_asked_last(
+    routing: RoutingServer,
+) -> None:
+    silent = await routing.router(["sales"])
+    good = await routing.router(["sales"])
+    silent_link = next(r for r in routing.hub.routers if r.id == silent.router_id)
+
+    async def answer() -> None:
+        while True:
+            sent = await good.queries.get()
+            await good.decide(sent.id, extension=routing_pb2.RouteToExtension(extension="1"))
+
+    answering = asyncio.create_task(answer())
+    try:
+        for _ in range(20):
+            if silent_link.misses >= SUSPECT_MISSES:
+                break
+            await routing.hub.ask(route_query("sales", within=0.5))
+        assert silent_link.misses == SUSPECT_MISSES
+        # Turns would give every other query to the silent router: none goes there.
+        for _ in range(4):
+            assert (await routing.hub.ask(route_query("sales"))).router_id == good.router_id
+        assert silent.queries.qsize() == SUSPECT_MISSES
+        # Alone, it is asked again; a decision in time clears its record.
+        await good.close()
+        await routing.wait_routers(1)
+        asking = asyncio.create_task(routing.hub.ask(route_query("sales")))
+        for _ in range(SUSPECT_MISSES):
+            await silent.queries.get()
+        sent = await silent.query()
+        await silent.decide(sent.id, extension=routing_pb2.RouteToExtension(extension="2"))
+        assert (await asking).router_id == silent.router_id
+        assert silent_link.misses == 0
+    finally:
+        answering.cancel()

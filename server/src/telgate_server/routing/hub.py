@@ -53,6 +53,9 @@ LATE_DISCARDED = "late_discarded"
 
 # Round-robin positions kept for this many route names at most.
 _MAX_TURNS = 10_000
+# A router that let this many deadlines pass in a row is asked after the
+# others (a hung CRM, a dead peer not yet noticed) until it decides in time.
+SUSPECT_MISSES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ class RouterLink:
         self.open = True
         # Messages it was not sent because it does not read its stream.
         self.dropped = 0
+        # Deadlines it let pass in a row (reset by a decision in time).
+        self.misses = 0
 
     def send(self, message: Outgoing) -> bool:
         """Queues ``message``; False when the router is gone or its outbox is full."""
@@ -188,7 +193,10 @@ class RouterHub:
         turn = self._turns.get(query.route, 0)
         self._turns[query.route] = turn + 1
         sticky = self._decided_by.get(query.unique_id) if query.unique_id else None
-        return _rotated(named, turn, sticky) + _rotated(wildcard, turn, sticky)
+        order = _rotated(named, turn, sticky) + _rotated(wildcard, turn, sticky)
+        if any(link.misses >= SUSPECT_MISSES for link in order):
+            order.sort(key=lambda link: link.misses >= SUSPECT_MISSES)
+        return order
 
     # -- RouteDesk ----------------------------------------------------------
 
@@ -252,6 +260,13 @@ class RouterHub:
         return Answer(result, router_id=link.id)
 
     def _late(self, query: RouteQuery, link: RouterLink, started: float, wait: float) -> Answer:
+        link.misses += 1
+        if link.misses == SUSPECT_MISSES:
+            log.warning(
+                "router %s let %d deadlines pass in a row: other routers are asked first",
+                link.id,
+                link.misses,
+            )
         link.send(
             QueryEnded(
                 query.id,
@@ -292,6 +307,7 @@ class RouterHub:
             self.refuse(link, query_id, str(exc))
             return
         self._settle(query_id, "its decision was given")
+        link.misses = 0
         pending.future.set_result(decision)
 
     def refuse(self, link: RouterLink, query_id: str, reason: str) -> None:
