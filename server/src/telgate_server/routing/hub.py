@@ -361,12 +361,15 @@ class RouterHub:
         for link in self._candidates(query):
             if link.send(query):
                 return link
-            log.warning(
-                "router %s does not read its stream (%d messages queued): query %s skips it",
-                link.id,
-                link.outbox.qsize(),
-                query.id,
-            )
+            if link.dropped & (link.dropped - 1) == 0:
+                # Logged at the 1st, 2nd, 4th, 8th... skip: a stuck router cannot flood the log.
+                log.warning(
+                    "router %s does not read its stream (%d messages queued): "
+                    "%d messages not sent to it so far",
+                    link.id,
+                    link.outbox.qsize(),
+                    link.dropped,
+                )
         return None
 
     def _nobody(self, query: RouteQuery) -> str:
