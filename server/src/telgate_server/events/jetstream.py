@@ -555,7 +555,11 @@ class JetStreamHub:
                         out.subject,
                         out.payload,
                         headers={MSG_ID: out.msg_id},
-                        wait_stall=self.config.connect_timeout,
+                        # No stall timeout: nats-py then waits for the
+                        # semaphore in a task of its own per message, a loop
+                        # turn and a socket write each. The window bounds
+                        # what is outstanding (the semaphore is its size).
+                        wait_stall=None,
                     )
                 )
         except Exception as exc:
