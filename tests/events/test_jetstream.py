@@ -320,3 +320,52 @@ async def test_a_password_from_a_file_is_used_and_never_logged(
         assert "s3cret-pw" not in caplog.text
     finally:
         secured.stop()
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+async def test_a_nats_restart_loses_nothing(tmp_path: Path, how: str) -> None:
+    if skip_requested():
+        pytest.skip("TELGATE_SKIP_NATS is set")
+    server = start_nats(tmp_path)
+    config = NatsConfig(url=server.url, stream="RESTART", connect_timeout=1.0)
+    a = JetStreamHub(config, encoded, stamped, name="a")
+    b = JetStreamHub(config, encoded, stamped, name="b")
+    try:
+        await a.start()
+        await b.start()
+        sub, _ = await b.open_subscription(EVERYTHING)
+        for i in range(20):
+            a.publish(_event(i))
+        seen = await _read(sub, 20)
+        epoch = seen[-1].epoch
+        if how == "stop":
+            server.stop()
+        else:
+            server.kill()
+        # Published while NATS is away: queued, retried, stored once.
+        for i in range(20, 30):
+            a.publish(_event(i))
+        server = start_nats(tmp_path, port=server.port)
+        # The subscriber's consumer went with the server: its stream ends
+        # with its last sequence ...
+        with pytest.raises(SubscriberTooSlow) as ended:
+            await _read(sub, 1, timeout=30)
+        assert ended.value.last_sequence == 20
+        # (the server says 409 Server Shutdown as it stops; a lost
+        # connection says so on reconnect)
+        assert "resume after sequence 20" in str(ended.value)
+        if how == "kill":
+            assert "the connection to NATS was lost" in str(ended.value)
+        # ... and it resumes from there: every event once, same epoch.
+        resumed, gap = await b.open_subscription(EVERYTHING, after=20, epoch=epoch)
+        assert gap is None
+        rest = await _read(resumed, 10, timeout=30)
+        assert [e.sequence for e in rest] == list(range(21, 31))
+        assert [e.fields[1].value for e in rest] == [str(i) for i in range(20, 30)]
+        assert {e.epoch for e in rest} == {epoch}
+        with pytest.raises(TimeoutError):
+            await _read(resumed, 1, timeout=0.5)
+    finally:
+        await a.close()
+        await b.close()
+        server.stop()

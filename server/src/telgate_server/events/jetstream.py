@@ -115,6 +115,12 @@ def stream_sequence(reply: str) -> int:
     return int(tokens[5] if len(tokens) == 9 else tokens[7])
 
 
+def _epoch_of(stream: str, info: js_api.StreamInfo) -> str:
+    """The epoch of a stream: its name and creation time (made anew: another)."""
+    created = info.created
+    return f"{stream}-{int(created.timestamp() * 1e6) if created is not None else 0}"
+
+
 class RetentionOverrun(SubscriberTooSlow):
     """Events the subscriber had not read yet left the stream's retention."""
 
@@ -364,6 +370,7 @@ class JetStreamHub:
             "connect_timeout": cfg.connect_timeout,
             "max_reconnect_attempts": -1,
             "error_cb": self._on_error,
+            "reconnected_cb": self._on_reconnected,
         }
         password, tok = cfg.read_password(), cfg.read_token()
         if cfg.user:
@@ -386,9 +393,7 @@ class JetStreamHub:
         self._nc = nc
         self._js = self._nc.jetstream(publish_async_max_pending=cfg.publish_window)
         info = await self._ensure_stream()
-        created = info.created
-        stamp = int(created.timestamp() * 1e6) if created is not None else 0
-        self._epoch = f"{cfg.stream}-{stamp}"
+        self._epoch = _epoch_of(cfg.stream, info)
         self._note_state(info.state)
         self._pump = asyncio.create_task(self._publish_loop(), name="events-jetstream-publish")
         log.info(
@@ -399,6 +404,24 @@ class JetStreamHub:
             self._first,
             self._last,
         )
+
+    async def _on_reconnected(self) -> None:
+        """After a reconnect the subscribers' consumers and pending pulls may
+        be gone (the server restarted, or another took over): their streams
+        end with their last sequence, and clients resume from the stream.
+        The stream is read again: made anew (a server that lost it), it is a
+        new epoch."""
+        log.warning("NATS: reconnected; subscribers resume from their last sequence")
+        for sub in [f.sub for f in self._feeds.values()]:
+            sub.end(ConsumerLost(sub.last_sent, "the connection to NATS was lost"))
+            self.unsubscribe(sub)
+        try:
+            info = await self._ensure_stream()
+        except Exception as exc:
+            log.error("event stream %s after reconnect: %s", self.config.stream, exc)
+            return
+        self._epoch = _epoch_of(self.config.stream, info)
+        self._note_state(info.state)
 
     async def _on_error(self, exc: Exception) -> None:
         self._last_error = exc
