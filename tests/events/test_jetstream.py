@@ -428,3 +428,15 @@ async def test_a_nats_restart_loses_nothing(tmp_path: Path, how: str) -> None:
         await a.close()
         await b.close()
         server.stop()
+
+
+def test_the_hub_and_its_secrets_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELGATE_EVENTS__HUB", "jetstream")
+    monkeypatch.setenv("TELGATE_EVENTS__NATS__USER", "gw")
+    monkeypatch.setenv("TELGATE_EVENTS__NATS__PASSWORD", "env-s3cret")
+    settings = load_settings()
+    assert settings.events.hub == "jetstream"
+    assert settings.events.nats.read_password() == "env-s3cret"
+    assert "env-s3cret" not in repr(settings) and "env-s3cret" not in str(settings.events)
