@@ -90,6 +90,7 @@ bench: venv
 	$(PY) bench/bench_codec.py
 	$(PY) bench/bench_connection.py
 	$(PY) bench/bench_events.py
+	$(PY) bench/bench_hubs.py
 	$(PY) bench/bench_gateway.py
 	$(PY) bench/bench_grpc_writes.py
 	$(PY) bench/bench_host.py

@@ -44,14 +44,21 @@ async def hubs(nats_server: NatsServer) -> AsyncIterator[Callable[..., JetStream
     stream = f"T{next(_streams)}"
     made: list[JetStreamHub] = []
 
-    def make(**limits: object) -> JetStreamHub:
+    def make(local_buffer: int = 10_000, **limits: object) -> JetStreamHub:
         config = NatsConfig(
             url=nats_server.url,
             stream=stream,
             subject_prefix=f"{stream.lower()}.events",
             **limits,  # type: ignore[arg-type]
         )
-        hub = JetStreamHub(config, encoded, stamped, subscriber_queue=1000, name=f"i{len(made)}")
+        hub = JetStreamHub(
+            config,
+            encoded,
+            stamped,
+            subscriber_queue=1000,
+            name=f"i{len(made)}",
+            local_buffer=local_buffer,
+        )
         made.append(hub)
         return hub
 
@@ -175,26 +182,26 @@ async def test_retention_dropping_old_events_names_the_range_in_the_gap(
     assert [e.sequence for e in await _read(oldest, 5)] == [16, 17, 18, 19, 20]
 
 
-async def test_a_subscriber_overtaken_by_retention_ends_with_its_position(
+async def test_a_catching_up_subscriber_overtaken_by_retention_ends_with_its_position(
     hubs: Callable[..., JetStreamHub],
 ) -> None:
     a = await _started(hubs(max_msgs=20))
-    b = await _started(hubs(max_msgs=20))
-    b.subscriber_queue = 10
-    sub, _ = await b.open_subscription(EVERYTHING)
     for i in range(10):
         a.publish(_event(i))
     await a.flush()
-    # The hub pulls no more than the queue holds: 10 events wait in it.
-    for _ in range(1000):
-        if sub.queued >= 10:
-            break
-        await asyncio.sleep(0.01)
-    assert sub.queued == 10
+    # B starts now: its tail holds only what comes later (5 events at most),
+    # so a subscriber from the start reads the stream on its own.
+    b = hubs(max_msgs=20, local_buffer=5)
+    b.subscriber_queue = 10
+    await b.start()
+    sub, _ = await b.open_subscription(EVERYTHING, after=0, epoch=a.epoch)
+    assert b.catching_up == 1
     for i in range(10, 60):
         a.publish(_event(i))
     await a.flush()
-    # Events 11..40 left the stream (20 kept: 41..60) before the subscriber read them.
+    await _until(lambda: b.local.last_sequence == 60)
+    # Events 11..40 left the stream (20 kept: 41..60) before the subscriber
+    # read them, and B's tail holds 56..60 only.
     got = await _read(sub, 10)
     assert [e.sequence for e in got] == list(range(1, 11))
     with pytest.raises(SubscriberTooSlow) as cut:
@@ -203,27 +210,86 @@ async def test_a_subscriber_overtaken_by_retention_ends_with_its_position(
     assert "11..40" in str(cut.value)
     resumed, gap = await b.open_subscription(EVERYTHING, after=10, epoch=a.epoch)
     assert gap == Gap(11, 40)
-    assert [e.sequence for e in await _read(resumed, 10)] == list(range(41, 51))
+    assert [e.sequence for e in await _read(resumed, 20)] == list(range(41, 61))
 
 
-async def test_a_replay_longer_than_the_queue_is_paced_not_cut(
+async def test_a_live_subscriber_that_falls_behind_is_cut_as_in_memory(
     hubs: Callable[..., JetStreamHub],
 ) -> None:
     a = await _started(hubs())
-    b = await _started(hubs())
+    b = hubs()
     b.subscriber_queue = 10
+    await b.start()
+    stuck, _ = await b.open_subscription(EVERYTHING)
+    b.subscriber_queue = 1000
+    reader, _ = await b.open_subscription(EventFilter.build(types=["VarSet"]))
+    for i in range(30):
+        a.publish(_event(i))
+    with pytest.raises(SubscriberTooSlow) as cut:
+        await _read(stuck, 30)
+    assert cut.value.last_sequence == 0 and cut.value.limit == 10
+    assert b.cut_count == 1
+    # The other subscriber is not held back: it reads everything as it goes.
+    got: list[events_pb2.Event] = []
+    async with asyncio.timeout(10):
+        while len(got) < 30:
+            for _, data in await reader.next_batch(5, 5.0):
+                got.extend(events_pb2.SubscribeResponse.FromString(data).events)
+    assert [e.sequence for e in got] == list(range(1, 31))
+
+
+async def test_a_replay_longer_than_the_queue_is_paced_then_joins_the_tail(
+    hubs: Callable[..., JetStreamHub],
+) -> None:
+    a = await _started(hubs())
     for i in range(100):
         a.publish(_event(i))
     await a.flush()
+    b = hubs(local_buffer=5)
+    b.subscriber_queue = 10
+    await b.start()
     sub, gap = await b.open_subscription(EVERYTHING, after=0, epoch=a.epoch)
-    assert gap is None
+    assert gap is None and b.catching_up == 1
     got: list[events_pb2.Event] = []
     async with asyncio.timeout(10):
-        while len(got) < 100:
-            assert sub.queued <= 10
-            for _, data in await sub.next_batch(7, 5.0):
+        while len(got) < 130:
+            if len(got) == 50:
+                for i in range(100, 130):
+                    a.publish(_event(i))
+            # Never more than the queue, and the tail's few at the switch.
+            assert sub.queued <= 10 + 5
+            for _, data in await sub.next_batch(5, 5.0):
                 got.extend(events_pb2.SubscribeResponse.FromString(data).events)
-    assert [e.sequence for e in got] == list(range(1, 101))
+    assert [e.sequence for e in got] == list(range(1, 131))
+    assert [e.fields[1].value for e in got] == [str(i) for i in range(130)]
+    assert b.catching_up == 0  # it shares the tail now
+
+
+async def test_catching_up_while_events_flow_switches_to_the_tail_exactly_once(
+    hubs: Callable[..., JetStreamHub],
+) -> None:
+    a = await _started(hubs())
+    for i in range(300):
+        a.publish(_event(i))
+    await a.flush()
+    b = hubs(local_buffer=50)
+    await b.start()
+    subs = [(await b.open_subscription(EVERYTHING, after=n, epoch=a.epoch))[0] for n in (0, 150)]
+    for i in range(300, 600):
+        a.publish(_event(i))
+    first = await _read(subs[0], 600)
+    assert [e.sequence for e in first] == list(range(1, 601))
+    assert [e.sequence for e in await _read(subs[1], 450)] == list(range(151, 601))
+    assert b.catching_up == 0
+    with pytest.raises(TimeoutError):
+        await _read(subs[0], 1, timeout=0.3)
+
+
+async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Polls a condition that has no event to wait on."""
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
 
 async def test_filters_apply_by_subject_and_in_full(hubs: Callable[..., JetStreamHub]) -> None:
@@ -320,3 +386,57 @@ async def test_a_password_from_a_file_is_used_and_never_logged(
         assert "s3cret-pw" not in caplog.text
     finally:
         secured.stop()
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+async def test_a_nats_restart_loses_nothing(tmp_path: Path, how: str) -> None:
+    if skip_requested():
+        pytest.skip("TELGATE_SKIP_NATS is set")
+    server = start_nats(tmp_path)
+    config = NatsConfig(url=server.url, stream="RESTART", connect_timeout=1.0)
+    a = JetStreamHub(config, encoded, stamped, name="a")
+    b = JetStreamHub(config, encoded, stamped, name="b")
+    try:
+        await a.start()
+        await b.start()
+        sub, _ = await b.open_subscription(EVERYTHING)
+        for i in range(20):
+            a.publish(_event(i))
+        seen = await _read(sub, 20)
+        epoch = seen[-1].epoch
+        if how == "stop":
+            server.stop()
+        else:
+            server.kill()
+        # Published while NATS is away: queued, retried, stored once.
+        for i in range(20, 30):
+            a.publish(_event(i))
+        server = start_nats(tmp_path, port=server.port)
+        # The subscriber shares B's tail, which starts again once NATS is
+        # back: it gets every event once, same epoch, without resuming.
+        rest = await _read(sub, 10, timeout=30)
+        assert [e.sequence for e in rest] == list(range(21, 31))
+        assert [e.fields[1].value for e in rest] == [str(i) for i in range(20, 30)]
+        assert {e.epoch for e in rest} == {epoch}
+        with pytest.raises(TimeoutError):
+            await _read(sub, 1, timeout=0.5)
+        # A subscriber reading from the stream itself resumes against it too.
+        again, gap = await b.open_subscription(EVERYTHING, after=5, epoch=epoch)
+        assert gap is None
+        assert [e.sequence for e in await _read(again, 25)] == list(range(6, 31))
+    finally:
+        await a.close()
+        await b.close()
+        server.stop()
+
+
+def test_the_hub_and_its_secrets_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELGATE_EVENTS__HUB", "jetstream")
+    monkeypatch.setenv("TELGATE_EVENTS__NATS__USER", "gw")
+    monkeypatch.setenv("TELGATE_EVENTS__NATS__PASSWORD", "env-s3cret")
+    settings = load_settings()
+    assert settings.events.hub == "jetstream"
+    assert settings.events.nats.read_password() == "env-s3cret"
+    assert "env-s3cret" not in repr(settings) and "env-s3cret" not in str(settings.events)

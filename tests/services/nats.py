@@ -41,6 +41,12 @@ class NatsServer:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    def kill(self) -> None:
+        """SIGKILL: the server gets no word out to its clients."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -64,14 +70,19 @@ def nats_binary() -> str:
     return found
 
 
-def start_nats(directory: Path, *, user: str = "", password: str = "") -> NatsServer:
+def start_nats(
+    directory: Path, *, user: str = "", password: str = "", port: int = -1
+) -> NatsServer:
     """Starts ``nats-server -js`` on loopback, storing in ``directory``
-    (clients log in as ``user`` / ``password`` when given)."""
+    (clients log in as ``user`` / ``password`` when given), on ``port`` (-1:
+    one it picks; a server started again on the same folder and port is
+    the same server to its clients)."""
     log = directory / "nats.log"
+    log.unlink(missing_ok=True)
     store = directory / "jetstream"
     store.mkdir(parents=True, exist_ok=True)
     auth = ["--user", user, "--pass", password] if user else []
-    command = [nats_binary(), "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", str(store)]
+    command = [nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)]
     process = subprocess.Popen(
         [*command, "-l", str(log), *auth],
         stdout=subprocess.DEVNULL,

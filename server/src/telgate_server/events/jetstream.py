@@ -20,14 +20,21 @@ new epoch). Replay depth is the stream's retention (``max_msgs``,
 ``max_bytes``, ``max_age``); a resume position older than the first event
 retained gets the gap message naming the range retention dropped.
 
-Serving: each subscriber has its own ephemeral pull consumer starting at
-its position (filtered on the server by subject when the filter names one
-backend alone; every filter is also applied here, as the in-memory hub
-does). The hub pulls no more than the subscriber's queue has room for, so a
-replay from far back never overflows it: a slow subscriber reads at its own
-pace until retention drops events it has not read, and then its stream
-ends (RESOURCE_EXHAUSTED with its last sequence, as when it falls behind
-the in-memory hub) so that it resumes and is told the range.
+Serving: each instance reads the stream once, from where it started, with
+one consumer (its *tail*), into the in-memory hub's fan-out and a buffer of
+the latest ``local_buffer`` events (:class:`_LocalFanOut`); a subscriber
+whose position that covers (live, or a recent resume) shares it, with the
+in-memory hub's semantics (a subscriber that falls ``subscriber_queue``
+events behind is cut with its last sequence). A subscriber resuming from
+further back reads the stream with an ephemeral pull consumer of its own
+(filtered on the server by subject when the filter names one backend alone;
+every filter is also applied here), pulling no more than its queue has room
+for, so a long replay is paced, never cut; once it reaches what the tail
+covers it joins the tail, with no gap and no duplicate (one event loop). If
+retention drops events such a subscriber had not read yet, its stream ends
+(RESOURCE_EXHAUSTED with its last sequence) so that it resumes and is told
+the range. After a reconnect to NATS the tail starts again where it was;
+subscribers reading on their own end with their last sequence.
 """
 
 from __future__ import annotations
@@ -36,11 +43,12 @@ import asyncio
 import collections
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from nats.aio.client import Client
@@ -53,8 +61,20 @@ from nats.js.errors import NotFoundError
 from telgate_server import errors
 from telgate_server.config import NatsConfig
 from telgate_server.events.filter import EventFilter
-from telgate_server.events.hub import Gap, SubscriberTooSlow, Subscription
-from telgate_server.events.model import Event, Record
+from telgate_server.events.hub import EventHub, Gap, SubscriberTooSlow, Subscription
+from telgate_server.events.model import (
+    BACKEND,
+    BODY,
+    CHANNEL,
+    EXTENSIONS,
+    KIND,
+    LINKED_ID,
+    NAME,
+    UNIQUE_ID,
+    Body,
+    Event,
+    Record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +90,9 @@ _IDENTITY_FIELDS = ("Timestamp", "SequenceNumber")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 # Consumers of subscribers whose instance died are removed by the server after this.
 CONSUMER_IDLE = 300.0
+# Latest events each instance holds from its tail of the stream, for
+# subscribers at or near the tail (older positions are read from the stream).
+LOCAL_BUFFER = 10_000
 MSG_ID = "Nats-Msg-Id"
 STATUS = "Status"
 
@@ -113,6 +136,12 @@ def stream_sequence(reply: str) -> int:
     and account hash in front: 12 tokens)."""
     tokens = reply.split(".")
     return int(tokens[5] if len(tokens) == 9 else tokens[7])
+
+
+def _epoch_of(stream: str, info: js_api.StreamInfo) -> str:
+    """The epoch of a stream: its name and creation time (made anew: another)."""
+    created = info.created
+    return f"{stream}-{int(created.timestamp() * 1e6) if created is not None else 0}"
 
 
 class RetentionOverrun(SubscriberTooSlow):
@@ -206,6 +235,8 @@ class _Feed:
         self.inbox = ""
         self.nats_sub: NatsSubscription | None = None
         self.task: asyncio.Task[None] | None = None
+        # Set when the subscriber moves to the tail (or goes): nothing more from here.
+        self.detached = False
 
     async def start(self) -> None:
         nc = self.hub.nc
@@ -230,7 +261,8 @@ class _Feed:
 
     async def on_msg(self, msg: Msg) -> None:
         sub = self.sub
-        if sub.ended is not None:
+        if sub.ended is not None or self.detached:
+            # (messages already received when the subscriber joined the tail)
             return
         headers = msg.headers
         if not msg.reply:
@@ -242,31 +274,21 @@ class _Feed:
             self.hub.unsubscribe(sub)
             return
         self.credit -= 1
+        hub = self.hub
+        if hub.local.covers(self.expected):
+            # Caught up with what this instance's tail holds: from here the
+            # subscriber shares the tail (this message is among what it holds).
+            hub.join_local(sub, self.expected - 1)
+            return
         seq = stream_sequence(msg.reply)
         if seq > self.expected and self.contiguous:
             # Not a filtered consumer: only retention removes events it had not reached.
             sub.end(RetentionOverrun(self.expected - 1, self.expected, seq - 1))
-            self.hub.unsubscribe(sub)
+            hub.unsubscribe(sub)
             return
         self.expected = seq + 1
-        hub = self.hub
         hub._last = max(hub._last, seq)
-        data = msg.data
-        cut = data.index(b"\n")
-        backend, name, kind, channel, unique_id, linked_id, extensions = json.loads(data[:cut])
-        entry = hub.stamp(data[cut + 1 :], seq, hub.epoch)
-        r: Record = (
-            seq,
-            entry,
-            backend,
-            name,
-            kind,
-            channel,
-            unique_id,
-            linked_id,
-            tuple(extensions),
-            len(entry),
-        )
+        r = hub.record_of(msg.data, seq)
         # An event the filter skips used credit: room for another (see refill).
         if sub.filter.is_empty or sub.filter.matches(r):
             sub.push(r)
@@ -283,6 +305,137 @@ class _Feed:
                 await self.nats_sub.unsubscribe()
         with contextlib.suppress(Exception):
             await self.hub.js.delete_consumer(self.hub.config.stream, self.consumer)
+
+
+class _LocalFanOut(EventHub):
+    """The in-memory hub's fan-out and replay buffer, fed by the instance's
+    tail of the stream (events numbered with the stream's sequences): one
+    decoding per event per instance, whatever the number of subscribers."""
+
+    def _body(self, event: Event) -> Body:
+        # The tail's events come encoded: the record keeps the bytes.
+        return event.encoded if event.encoded is not None else event
+
+    def covers(self, position: int) -> bool:
+        """Whether a subscriber expecting ``position`` next finds it here
+        and everything after it (held, or yet to come from the tail)."""
+        return self.oldest_sequence <= position <= self.last_sequence + 1
+
+    def attach(self, sub: Subscription, after: int) -> None:
+        """Queues the held events after ``after`` that ``sub`` wants, then
+        live ones (the same loop turn: no gap, no duplicate)."""
+        if sub.id in self._subs:
+            raise RuntimeError("the subscriber already shares the tail")
+        skip = max(0, after + 1 - self.oldest_sequence)
+        held = itertools.islice(self._buffer, skip, None)
+        f = sub.filter
+        sub.replay(list(held) if f.is_empty else [r for r in held if f.matches(r)])
+        self._subs[sub.id] = sub
+        self._index_add(sub)
+
+    def reset(self, last: int) -> None:
+        """Forgets what is held (after a hole in the tail); next is ``last`` + 1."""
+        self._buffer.clear()
+        self._buffer_bytes = 0
+        self._encoded.clear()
+        self.last_sequence = last
+
+
+def _never_encode(event: Event) -> bytes:
+    raise TypeError("events from the stream come encoded")
+
+
+class _Tail:
+    """This instance's one consumer of the whole stream from where it
+    started: feeds :class:`_LocalFanOut` (pulls without expiry, asking for
+    more as the credit runs low)."""
+
+    CREDIT = 4096
+
+    def __init__(self, hub: JetStreamHub) -> None:
+        self.hub = hub
+        self.consumer = ""
+        self.inbox = ""
+        self.credit = 0
+        self.nats_sub: NatsSubscription | None = None
+        self.progress = asyncio.Event()
+
+    async def start(self) -> None:
+        """A consumer from the event after the last one the fan-out holds."""
+        hub = self.hub
+        info = await hub.js.add_consumer(
+            hub.config.stream,
+            js_api.ConsumerConfig(
+                deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=hub.local.last_sequence + 1,
+                ack_policy=js_api.AckPolicy.NONE,
+                filter_subject=f"{hub.config.subject_prefix}.>",
+                inactive_threshold=CONSUMER_IDLE,
+                mem_storage=True,
+                num_replicas=1,
+                description=f"telgate instance tail {hub.name}",
+            ),
+        )
+        self.consumer = info.name
+        self.inbox = hub.nc.new_inbox()
+        self.nats_sub = await hub.nc.subscribe(self.inbox, cb=self.on_msg)
+        self.credit = 0
+        await self.ask()
+
+    async def ask(self) -> None:
+        want = self.CREDIT - self.credit
+        self.credit += want
+        await self.hub.nc.publish(
+            f"$JS.API.CONSUMER.MSG.NEXT.{self.hub.config.stream}.{self.consumer}",
+            b'{"batch":%d}' % want,
+            reply=self.inbox,
+        )
+
+    async def on_msg(self, msg: Msg) -> None:
+        hub = self.hub
+        if hub._tail is not self:
+            return  # a tail replaced (its messages still arriving)
+        if not msg.reply:
+            status = msg.headers.get(STATUS, "") if msg.headers else ""
+            if status != "100":
+                log.warning("event stream tail: status %s; starting it again", status)
+                hub.restart_tail()
+            return
+        self.credit -= 1
+        if self.credit < self.CREDIT // 2:
+            await self.ask()
+        seq = stream_sequence(msg.reply)
+        local = hub.local
+        if seq <= local.last_sequence:
+            return  # a previous consumer's, already held
+        if seq > local.last_sequence + 1:
+            hub.tail_hole(local.last_sequence + 1, seq - 1)
+        hub._last = max(hub._last, seq)
+        r = hub.record_of(msg.data, seq)
+        event = Event(
+            r[BACKEND],
+            r[NAME],
+            (),
+            0.0,
+            channel=r[CHANNEL],
+            unique_id=r[UNIQUE_ID],
+            linked_id=r[LINKED_ID],
+            extensions=r[EXTENSIONS],
+        )
+        event.kind = r[KIND]
+        event.encoded = r[BODY]  # type: ignore[assignment]
+        local.last_sequence = seq - 1
+        local.publish(event)
+        self.progress.set()
+
+    async def close(self) -> None:
+        if self.nats_sub is not None:
+            with contextlib.suppress(Exception):
+                await self.nats_sub.unsubscribe()
+            self.nats_sub = None
+        if self.consumer:
+            with contextlib.suppress(Exception):
+                await self.hub.js.delete_consumer(self.hub.config.stream, self.consumer)
 
 
 class _Outgoing:
@@ -308,6 +461,7 @@ class JetStreamHub:
         subscriber_queue: int = 10_000,
         max_batch: int = 500,
         name: str = "telgate",
+        local_buffer: int = LOCAL_BUFFER,
     ) -> None:
         self.config = config
         self._encode = encode
@@ -334,7 +488,12 @@ class JetStreamHub:
         self._idle = asyncio.Event()
         self._idle.set()
         self._pump: asyncio.Task[None] | None = None
+        self.local_buffer = local_buffer
+        # Every subscription; those still catching up from the stream have a feed.
+        self._subs: dict[int, JsSubscription] = {}
         self._feeds: dict[int, _Feed] = {}
+        self._local: _LocalFanOut | None = None
+        self._tail: _Tail | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self._nc: Client | None = None
         self._last_error: Exception | None = None
@@ -364,6 +523,7 @@ class JetStreamHub:
             "connect_timeout": cfg.connect_timeout,
             "max_reconnect_attempts": -1,
             "error_cb": self._on_error,
+            "reconnected_cb": self._on_reconnected,
         }
         password, tok = cfg.read_password(), cfg.read_token()
         if cfg.user:
@@ -386,10 +546,18 @@ class JetStreamHub:
         self._nc = nc
         self._js = self._nc.jetstream(publish_async_max_pending=cfg.publish_window)
         info = await self._ensure_stream()
-        created = info.created
-        stamp = int(created.timestamp() * 1e6) if created is not None else 0
-        self._epoch = f"{cfg.stream}-{stamp}"
+        self._epoch = _epoch_of(cfg.stream, info)
         self._note_state(info.state)
+        self._local = _LocalFanOut(
+            _never_encode,
+            subscriber_queue=self.subscriber_queue,
+            replay_size=self.local_buffer,
+            replay_bytes=1 << 62,
+            epoch=self._epoch,
+        )
+        self._local.last_sequence = info.state.last_seq or 0
+        self._tail = _Tail(self)
+        await self._tail.start()
         self._pump = asyncio.create_task(self._publish_loop(), name="events-jetstream-publish")
         log.info(
             "event hub: JetStream stream %s at %s (epoch %s, sequences %d..%d)",
@@ -399,6 +567,33 @@ class JetStreamHub:
             self._first,
             self._last,
         )
+
+    async def _on_reconnected(self) -> None:
+        """After a reconnect the subscribers' consumers and pending pulls may
+        be gone (the server restarted, or another took over): their streams
+        end with their last sequence, and clients resume from the stream.
+        The stream is read again: made anew (a server that lost it), it is a
+        new epoch."""
+        log.warning("NATS: reconnected; subscribers catching up resume from their last sequence")
+        for sub in [f.sub for f in self._feeds.values()]:
+            sub.end(ConsumerLost(sub.last_sent, "the connection to NATS was lost"))
+            self.unsubscribe(sub)
+        try:
+            info = await self._ensure_stream()
+        except Exception as exc:
+            log.error("event stream %s after reconnect: %s", self.config.stream, exc)
+            return
+        epoch = _epoch_of(self.config.stream, info)
+        if epoch != self._epoch:
+            # The stream was made again: nothing held here belongs to it.
+            log.warning("event stream %s is new (epoch %s)", self.config.stream, epoch)
+            self._epoch = epoch
+            for sub in list(self._subs.values()):
+                sub.end(ConsumerLost(sub.last_sent, "the event stream was made again"))
+                self.unsubscribe(sub)
+            self.local.reset(info.state.last_seq or 0)
+        self._note_state(info.state)
+        self.restart_tail()
 
     async def _on_error(self, exc: Exception) -> None:
         self._last_error = exc
@@ -468,9 +663,11 @@ class JetStreamHub:
             self._pump = None
         if self._outbox:
             log.error("%d events were not published to NATS before stopping", len(self._outbox))
-        for sub in [f.sub for f in self._feeds.values()]:
+        for sub in list(self._subs.values()):
             sub.end(ConsumerLost(sub.last_sent, "the gateway is stopping"))
             self.unsubscribe(sub)
+        if self._tail is not None:
+            await self._tail.close()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
         if self._nc is not None:
@@ -555,7 +752,11 @@ class JetStreamHub:
                         out.subject,
                         out.payload,
                         headers={MSG_ID: out.msg_id},
-                        wait_stall=self.config.connect_timeout,
+                        # No stall timeout: nats-py then waits for the
+                        # semaphore in a task of its own per message, a loop
+                        # turn and a socket write each. The window bounds
+                        # what is outstanding (the semaphore is its size).
+                        wait_stall=None,
                     )
                 )
         except Exception as exc:
@@ -600,15 +801,101 @@ class JetStreamHub:
 
     @property
     def subscriber_count(self) -> int:
+        return len(self._subs)
+
+    @property
+    def catching_up(self) -> int:
+        """Subscribers reading from the stream on their own (not yet at the tail)."""
         return len(self._feeds)
 
     @property
     def buffered(self) -> tuple[int, int]:
-        """Nothing is held here: the stream holds the events."""
-        return 0, 0
+        """(events, bytes) this instance holds from its tail of the stream."""
+        return self._local.buffered if self._local is not None else (0, 0)
 
     def subscriptions(self) -> list[Subscription]:
-        return [f.sub for f in self._feeds.values()]
+        return list(self._subs.values())
+
+    @property
+    def local(self) -> _LocalFanOut:
+        if self._local is None:
+            raise RuntimeError("the JetStream hub is not started")
+        return self._local
+
+    def record_of(self, data: bytes, seq: int) -> Record:
+        """The record of a stream message (its payload, its sequence)."""
+        cut = data.index(b"\n")
+        backend, name, kind, channel, unique_id, linked_id, extensions = json.loads(data[:cut])
+        entry = self.stamp(data[cut + 1 :], seq, self._epoch)
+        return (
+            seq,
+            entry,
+            backend,
+            name,
+            kind,
+            channel,
+            unique_id,
+            linked_id,
+            tuple(extensions),
+            len(entry),
+        )
+
+    def join_local(self, sub: JsSubscription, after: int) -> None:
+        """A subscriber caught up from the stream shares the tail from ``after`` on."""
+        feed = self._feeds.pop(sub.id, None)
+        if feed is not None:
+            feed.detached = True
+            self._background(feed.close())
+        self.local.attach(sub, after)
+
+    def tail_hole(self, first: int, last: int) -> None:
+        """The tail missed ``first..last`` (retention dropped them before it
+        read them): the subscribers it serves end after what they have,
+        so that they resume and are told; what is held is forgotten."""
+        log.warning("event stream tail: events %d..%d left the stream unread", first, last)
+        for sub in self.local.subscriptions():
+            if isinstance(sub, JsSubscription):
+                sub.end(RetentionOverrun(first - 1, first, last))
+                self.unsubscribe(sub)
+        self.local.reset(first - 1)
+
+    def restart_tail(self) -> None:
+        """A new tail consumer from the event after the last one held."""
+        old = self._tail
+        self._tail = tail = _Tail(self)
+
+        async def restart() -> None:
+            if old is not None:
+                await old.close()
+            try:
+                await tail.start()
+            except Exception as exc:
+                # The reconnect (when NATS is back) starts another.
+                log.error("event stream tail cannot start again: %s", type(exc).__name__)
+            if self._tail is not tail:
+                await tail.close()
+
+        self._background(restart())
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _tail_reaches(self, seq: int) -> None:
+        """Waits (a moment at most) until the tail has read ``seq``."""
+        tail = self._tail
+        if tail is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.connect_timeout
+        while self.local.last_sequence < seq:
+            tail.progress.clear()
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(tail.progress.wait(), left)
 
     def encode(self, r: Record) -> bytes:
         """Records from the stream hold their bytes already."""
@@ -655,23 +942,34 @@ class JetStreamHub:
             start = max(after + 1, first)
         sub = JsSubscription(self, event_filter, self.subscriber_queue)
         sub.last_sent = start - 1
+        # Near the tail (the usual case: live, or a recent position): share it.
+        await self._tail_reaches(start - 1)
+        if self.local.covers(start):
+            self._subs[sub.id] = sub
+            self.local.attach(sub, start - 1)
+            return sub, gap
         backends = event_filter.backends
         subject = f"{self._prefix}.>"
         if len(backends) == 1:
             subject = f"{self._prefix}.{token(next(iter(backends)))}.>"
-        consumer = await self.js.add_consumer(
-            self.config.stream,
-            js_api.ConsumerConfig(
-                deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
-                opt_start_seq=start,
-                ack_policy=js_api.AckPolicy.NONE,
-                filter_subject=subject,
-                inactive_threshold=CONSUMER_IDLE,
-                mem_storage=True,
-                num_replicas=1,
-                description=f"telgate subscriber {self.name}/{sub.id}",
-            ),
-        )
+        try:
+            consumer = await self.js.add_consumer(
+                self.config.stream,
+                js_api.ConsumerConfig(
+                    deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE,
+                    opt_start_seq=start,
+                    ack_policy=js_api.AckPolicy.NONE,
+                    filter_subject=subject,
+                    inactive_threshold=CONSUMER_IDLE,
+                    mem_storage=True,
+                    num_replicas=1,
+                    description=f"telgate subscriber {self.name}/{sub.id}",
+                ),
+            )
+        except Exception as exc:
+            raise errors.Unavailable(
+                f"the event stream cannot serve a subscriber now ({type(exc).__name__}); try again"
+            ) from None
         feed = _Feed(
             self,
             sub,
@@ -680,17 +978,20 @@ class JetStreamHub:
             contiguous=subject == f"{self._prefix}.>",
             max_batch=self.max_batch,
         )
+        self._subs[sub.id] = sub
         self._feeds[sub.id] = feed
         await feed.start()
         return sub, gap
 
     def unsubscribe(self, sub: Subscription) -> None:
         """Forgets a subscriber and removes its consumer (idempotent)."""
-        feed = self._feeds.pop(sub.id, None)
-        if feed is None:
+        if self._subs.pop(sub.id, None) is None:
             return
         if sub.overflowed and isinstance(sub, JsSubscription) and sub.ended is None:
             self.cut_count += 1
-        task = asyncio.get_running_loop().create_task(feed.close())
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        feed = self._feeds.pop(sub.id, None)
+        if feed is not None:
+            feed.detached = True
+            self._background(feed.close())
+        if self._local is not None:
+            self._local.unsubscribe(sub)
