@@ -196,6 +196,9 @@ async def test_a_catching_up_subscriber_overtaken_by_retention_ends_with_its_pos
     await b.start()
     sub, _ = await b.open_subscription(EVERYTHING, after=0, epoch=a.epoch)
     assert b.catching_up == 1
+    # The catching-up reader has fetched 1..10 (its queue's worth) before
+    # the rest is published; otherwise retention takes 1..40 from under it.
+    await _until(lambda: sub.queued == 10)
     for i in range(10, 60):
         a.publish(_event(i))
     await a.flush()
