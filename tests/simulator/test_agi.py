@@ -224,6 +224,30 @@ async def test_hang_up_mid_stream_gives_hangup_and_511(sim: AmiSimulator) -> Non
     _check_ami(name, run)
 
 
+async def test_exec_dial_and_goto(sim: AmiSimulator) -> None:
+    name = "05-exec-dial-goto"
+    scenario = Scenario(sim, name)
+
+    async def hang_up_callee() -> None:
+        # As the recorder did (a003): once the callee is bridged, hang up its phone.
+        await scenario.wait_event(
+            lambda m: m.name == "BridgeEnter" and m.get("BridgeNumChannels") == "2"
+        )
+        assert scenario.client is not None
+        scenario.client.send(Action="Hangup", Channel="/^Local\\/202@phones-.*;2$/")
+
+    scenario.server.after[2] = hang_up_callee
+    run = await scenario.run()
+    assert normalise(run.server.got) == normalise(recv_bytes(name))
+    _check_ami(name, run)
+    dial_ends = [
+        m["DialStatus"]
+        for m in run.events
+        if m.name == "DialEnd" and m.get("Channel") == run.channel
+    ]
+    assert dial_ends == ["ANSWER", "BUSY"]
+
+
 async def test_agisighup_no_sends_no_hangup_line(sim: AmiSimulator) -> None:
     name = "06f-agisighup-no"
     scenario = Scenario(sim, name)

@@ -30,6 +30,7 @@ import random
 from dataclasses import dataclass
 
 from .agi_commands import Result, find_command, usage_of
+from .agi_dial import LegHandler
 from .agi_dialplan import AgiRun
 from .agi_wire import (
     NOT_PERMITTED,
@@ -250,6 +251,15 @@ class AgiSession:
             self._write("HANGUP")
 
     # --------------------------------------------------------------- digits
+
+    def poke(self) -> None:
+        """Wakes whatever waits in this session (a Dial whose leg hung up)."""
+        self._changed.set()
+
+    def watch_legs(self, handler: LegHandler | None) -> None:
+        """Routes Hangup actions on other channels of the call (a Dial's legs) to
+        ``handler``."""
+        self.run.extra_hangup = handler
 
     def _dtmf(self, ch: Channel, digit: str) -> None:
         if ch is self.ch:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .agi_dial import dial
 from .agi_wire import ami_safe, expand, split_app_args, usage_answer
 from .channels import UP, parse_callerid
 
@@ -426,6 +427,8 @@ async def _run_app(s: AgiSession, app: str, data: str) -> int:
     if name == "noop":
         log.info("NoOp(%s)", data)
         return 0
+    if name == "dial":
+        return await dial(s, data)
     if name == "answer":
         if ch.state != UP and not s.dead:
             engine.newstate(ch, UP)

@@ -118,6 +118,8 @@ class AgiRun:
     args: list[str]
     # The session sets this: the dialplan calls it when the channel hangs up.
     on_hangup: Callable[[], None] | None = None
+    # A Dial the session runs sets this: Hangup actions on its legs go there.
+    extra_hangup: Callable[[Channel, int], None] | None = None
     # The dialplan sets this: the session calls it with AGISTATUS when it ends.
     finish: Callable[[str], None] | None = None
     status: str = ""
@@ -276,6 +278,14 @@ class AgiTestDialplan:
         ending its Wait): the phone's half goes now; the dialplan's half is soft-hung-up
         and goes once its application (an AGI session) returns."""
         engine = self.engine
+        if ch is not state.channel and ch is not state.partner:
+            # A leg a Dial in the AGI session placed.
+            agi = state.agi
+            if agi is not None and agi.extra_hangup is not None:
+                agi.extra_hangup(ch, cause)
+            elif not ch.hungup:
+                engine.hangup_channel(ch, cause)
+            return
         if state.dead:
             return
         state.dead = True
