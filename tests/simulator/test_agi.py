@@ -142,15 +142,11 @@ class Scenario:
         collector = asyncio.ensure_future(self._collect(c))
         try:
             c.send(**headers)
-            hangup = await self.wait_event(
-                lambda m: (
-                    m.name == "Hangup"
-                    and m.get("Context") == "agi-test"
-                    and m.get("Channel", "").endswith(";1")
-                ),
-                timeout=30,
+            # The channel names are the fixture's (next_local_seq above).
+            self.channel = str(fixture(self.name)["agi_channel"])
+            await self.wait_event(
+                lambda m: m.name == "Hangup" and m.get("Channel") == self.channel, timeout=30
             )
-            self.channel = hangup["Channel"]
             await asyncio.wait_for(self.server.done.wait(), 10)
         finally:
             collector.cancel()
@@ -258,27 +254,37 @@ async def test_agisighup_no_sends_no_hangup_line(sim: AmiSimulator) -> None:
     _check_ami(name, run)
 
 
-async def test_stream_commands_on_an_up_channel(sim: AmiSimulator) -> None:
-    # 02 ran on an unanswered channel (Local/103@agi-test/n), which the simulator does
-    # not offer: the same commands on agi-test,100 give the same answers.
+async def test_commands_before_answer(sim: AmiSimulator) -> None:
+    # Local/103@agi-test/n: the AGI runs on the ;2 half while it still rings; ANSWER
+    # answers it and the Originate succeeds. Digits: the ones the recorder played.
     name = "02-answer-stream"
-    originate = {**_fixture_originate("01-env-close"), "Variable": "AGISCRIPT=stream"}
-    assert originate["Exten"] == "100"
-    scenario = Scenario(sim, name, extra_vars="TELGATE_SIM_DTMF=#52*11#ww2", originate=originate)
-    run = await scenario.run()
+    run = await Scenario(sim, name, extra_vars="TELGATE_SIM_DTMF=#52*11#ww2").run()
     answers = run.server.got.decode("latin-1").split("\n\n", 1)[1]
     # CPLAYBACKOFFSET is where the stop key came: the endpos CONTROL STREAM FILE gave.
-    stopped = re.search(r"200 result=35 endpos=(\d+)\n200 result=1 \(USERSTOPPED\)\n"
-                        r"200 result=1 \((\d+)\)\n", answers)  # fmt: skip
+    stopped = re.search(
+        r"200 result=35 endpos=(\d+)\n200 result=1 \(USERSTOPPED\)\n200 result=1 \((\d+)\)\n",
+        answers,
+    )
     assert stopped is not None and stopped.group(1) == stopped.group(2)
 
     def offsets(text: str) -> str:
         return re.sub(r"\(\d+\)", "(<ms>)", text)
 
     got = offsets(normalise(run.server.got, endpos=True))
-    real = offsets(normalise(recv_bytes(name), endpos=True))
-    assert got.split("\n\n", 1)[1] == real.split("\n\n", 1)[1]
-    _check_ami(name, run, steps=False)
+    assert got == offsets(normalise(recv_bytes(name), endpos=True))
+    _check_ami(name, run)
+    response = next(m for m in run.events if m.name == "OriginateResponse")
+    assert response["Response"] == "Success"
+
+
+async def test_env_block_before_answer_and_no_answer(sim: AmiSimulator) -> None:
+    name = "01b-env-close-before-answer"
+    run = await Scenario(sim, name).run()
+    assert normalise(run.server.got) == normalise(recv_bytes(name))
+    _check_ami(name, run)
+    assert "agi_channel: Local/103@agi-test-00000004;2\n" in run.server.got.decode()
+    response = next(m for m in run.events if m.name == "OriginateResponse")
+    assert (response["Response"], response["Reason"]) == ("Failure", "0")
 
 
 def _closed_port() -> int:

@@ -41,7 +41,7 @@ from .agi_wire import (
     parse_args,
     parse_url,
 )
-from .channels import Channel
+from .channels import UP, Channel
 from .engine import Engine
 
 log = logging.getLogger(__name__)
@@ -251,6 +251,13 @@ class AgiSession:
             self._write("HANGUP")
 
     # --------------------------------------------------------------- digits
+
+    def answer(self) -> None:
+        """Answers the channel (the dialplan knows what else answering it starts)."""
+        if self.run.answer is not None:
+            self.run.answer()
+        elif self.ch.state != UP:
+            self.engine.newstate(self.ch, UP)
 
     def poke(self) -> None:
         """Wakes whatever waits in this session (a Dial whose leg hung up)."""

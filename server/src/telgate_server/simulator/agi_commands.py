@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .agi_dial import dial
 from .agi_wire import ami_safe, expand, split_app_args, usage_answer
-from .channels import UP, parse_callerid
+from .channels import parse_callerid
 
 if TYPE_CHECKING:
     from .agi import AgiSession
@@ -74,8 +74,7 @@ def _ok(text: str) -> Answer:
 
 
 async def _answer(s: AgiSession, argv: list[str]) -> Answer:
-    if s.ch.state != UP:
-        s.engine.newstate(s.ch, UP)
+    s.answer()
     return _ok("result=0")
 
 
@@ -430,8 +429,8 @@ async def _run_app(s: AgiSession, app: str, data: str) -> int:
     if name == "dial":
         return await dial(s, data)
     if name == "answer":
-        if ch.state != UP and not s.dead:
-            engine.newstate(ch, UP)
+        if not s.dead:
+            s.answer()
         return 0
     if name == "set":
         var, _, value = data.partition("=")

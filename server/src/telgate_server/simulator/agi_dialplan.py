@@ -120,6 +120,8 @@ class AgiRun:
     on_hangup: Callable[[], None] | None = None
     # A Dial the session runs sets this: Hangup actions on its legs go there.
     extra_hangup: Callable[[Channel, int], None] | None = None
+    # The dialplan sets this: ANSWER (and EXEC Answer) answer the channel through it.
+    answer: Callable[[], None] | None = None
     # The dialplan sets this: the session calls it with AGISTATUS when it ends.
     finish: Callable[[str], None] | None = None
     status: str = ""
@@ -147,6 +149,9 @@ class _State:
     call: Call
     channel: Channel  # the channel running the context
     partner: Channel  # its Local partner (the lab phone)
+    # True when the channel is the ;2 half of an Originate of Local/1xx@agi-test: the
+    # ;1 half (the partner) waits for it to answer, then runs the application.
+    incoming: bool = False
     dead: bool = False  # soft-hung-up: the dialplan ends after the running app
     cause: int = 16  # the hang-up cause the channel ends with
     agi: AgiRun | None = None
@@ -195,6 +200,46 @@ class AgiTestDialplan:
             prio = 1
         yield from self._run(state, prio)
 
+    def incoming(self, call: Call) -> Generator[float, None, None]:
+        """An Originate of ``Local/1xx@agi-test``: the ;2 half runs the context while it
+        is still ringing (state Ring); the Originate succeeds once it answers."""
+        o1, o2 = call.o1, call.o2
+        assert o1 is not None and o2 is not None
+        state = _State(call, o2, o1, incoming=True)
+        self._states[id(call)] = state
+        call.handler = lambda ch, _cause, requested: self._hangup(state, ch, requested)
+        yield from self._run(state, 1)
+
+    def _answer(self, state: _State) -> None:
+        """Answer() / the ANSWER command on the channel running the context."""
+        engine = self.engine
+        ch, partner = state.channel, state.partner
+        if ch.state == UP or state.dead:
+            return
+        engine.newstate(ch, UP)
+        if not state.incoming:
+            return
+        call = state.call
+        engine.newstate(partner, UP)
+        engine.dial_event("DialEnd", None, partner, [("DialStatus", "ANSWER")])
+        engine.originate_result(call, True, 4)
+        # The Originate's application runs on the ;1 half now (no Newexten).
+        req = call.req
+        partner.app = partner.last_app = req.application
+        partner.app_data = partner.last_data = req.data
+        if req.application.lower() == "wait":
+            try:
+                seconds = float(req.data.split(",", 1)[0] or 0)
+            except ValueError:
+                seconds = 0.0
+
+            def app_ends() -> None:
+                if not partner.hungup:
+                    self._hangup(state, partner, 16)
+
+            delay = seconds * engine.time_scale
+            state.timers.append(engine.clock.call_later(delay, app_ends))
+
     # ------------------------------------------------------------- running
 
     def _run(self, state: _State, prio: int) -> Generator[float, None, None]:
@@ -226,8 +271,7 @@ class AgiTestDialplan:
         if name == "noop":
             return 0
         if name == "answer":
-            if ch.state != UP:
-                engine.newstate(ch, UP)
+            self._answer(state)
             return 0
         if name == "set":
             var, _, value = data.partition("=")
@@ -251,6 +295,7 @@ class AgiTestDialplan:
         engine = self.engine
         args = split_app_args(data)
         run = AgiRun(state.call, state.channel, args[0], args[1:])
+        run.answer = lambda: self._answer(state)
         state.agi = run
 
         def finish(status: str) -> None:
@@ -321,6 +366,19 @@ class AgiTestDialplan:
         for prio, (app, raw) in enumerate(AGI_TEST["h"], start=1):
             engine.newexten(ch, prio, app, self._expand(ch, raw))
         ch.priority += 1  # the PBX loop moved on before it found no more priorities
+        if state.incoming and two.state != UP:
+            # Nothing answered: the Originate fails (fixture 01b).
+            if not two.hungup:
+                engine.hangup_request(two, 16)
+            engine.hangup_channel(ch, state.cause)
+            engine.cdr(ch, "FAILED")
+            if not two.hungup:
+                engine.cdr(two, "NO ANSWER")
+                engine.dial_event("DialEnd", None, two, [("DialStatus", "NOANSWER")])
+                engine.hangup_channel(two, 16)
+            engine.originate_result(state.call, False, 0)
+            engine.finish_call(state.call)
+            return
         if not two.hungup:
             engine.hangup_request(two, 16)
             engine.hangup_channel(ch, state.cause)

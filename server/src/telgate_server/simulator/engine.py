@@ -624,6 +624,11 @@ class Engine:
         no_opt = _opts == "n"
         self._local_bridge(o1, o2, "No" if no_opt else "Yes")
         dial_string = req.channel.partition("/")[2]
+        if context == "agi-test":
+            # Local/1xx@agi-test: the ;2 half runs [agi-test] before anything answers.
+            self._dial_event("DialBegin", None, o1, [("DialString", dial_string)])
+            yield from self.agi_dialplan.incoming(call)
+            return
         phone = self.world.phones.get(exten) if context == "phones" else None
         kind = phone.kind if phone is not None else PhoneKind.SUPERVISOR
         if kind is PhoneKind.BUSY:
