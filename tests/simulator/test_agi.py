@@ -198,6 +198,7 @@ SAME_ENTRY = [
     ("06e-hangup-command", ""),
     ("07-args-url", ""),
     ("07b-url-without-path", ""),
+    ("08-agi-after-dial", ""),
 ]
 
 

@@ -30,7 +30,7 @@ import random
 from dataclasses import dataclass
 
 from .agi_commands import Result, find_command, usage_of
-from .agi_dial import LegHandler
+from .agi_dial import ChannelRunner, DialRunner
 from .agi_dialplan import AgiRun
 from .agi_wire import (
     NOT_PERMITTED,
@@ -61,19 +61,15 @@ class Played:
     pos: int
 
 
-class AgiSession:
+class AgiSession(ChannelRunner):
     """One FastAGI session for one ``AGI()`` step."""
 
     def __init__(self, engine: Engine, run: AgiRun) -> None:
-        self.engine = engine
-        self.run = run
-        self.ch: Channel = run.channel
-        self.dead = False
+        super().__init__(engine, run)
         self.failed = False  # a command failed (AGISTATUS=FAILURE)
         self.busy = False  # a command is running
         self._hangup_pending = False
         self._writer: asyncio.StreamWriter | None = None
-        self._changed = asyncio.Event()
         script = self.ch.variables.get(DTMF_VARIABLE, "")
         self.digits: collections.deque[str] = collections.deque(
             c for c in script if c in DTMF_CHARS
@@ -259,39 +255,10 @@ class AgiSession:
         elif self.ch.state != UP:
             self.engine.newstate(self.ch, UP)
 
-    def poke(self) -> None:
-        """Wakes whatever waits in this session (a Dial whose leg hung up)."""
-        self._changed.set()
-
-    def watch_legs(self, handler: LegHandler | None) -> None:
-        """Routes Hangup actions on other channels of the call (a Dial's legs) to
-        ``handler``."""
-        self.run.extra_hangup = handler
-
     def _dtmf(self, ch: Channel, digit: str) -> None:
         if ch is self.ch:
             self.digits.append(digit)
             self._changed.set()
-
-    def lab_now(self) -> float:
-        """The loop clock, in lab seconds."""
-        return self.engine.clock.time() / (self.engine.time_scale or 1.0)
-
-    async def wait_change(self, deadline: float | None) -> bool:
-        """Waits (lab ``deadline``, None = for ever) for a digit or a hang-up; False when
-        the deadline passed."""
-        self._changed.clear()
-        if deadline is None:
-            await self._changed.wait()
-            return True
-        left = (deadline - self.lab_now()) * self.engine.time_scale
-        if left <= 0:
-            return False
-        try:
-            await asyncio.wait_for(self._changed.wait(), left)
-        except TimeoutError:
-            return False
-        return True
 
     async def sleep(self, seconds: float | None) -> bool:
         """Sleeps ``seconds`` lab seconds (None: until the hang-up); False if the channel
@@ -368,7 +335,8 @@ def install(engine: Engine, tasks: set[asyncio.Task[None]]) -> None:
     simulator cancels them when it stops)."""
 
     def launch(run: AgiRun) -> None:
-        task = asyncio.ensure_future(AgiSession(engine, run).main())
+        runner = DialRunner(engine, run) if run.kind == "dial" else AgiSession(engine, run)
+        task = asyncio.ensure_future(runner.main())
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 

@@ -7,16 +7,21 @@ option ``g``), 0 when nobody answered (BUSY, NOANSWER, CONGESTION, CHANUNAVAIL).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from .agi_wire import split_app_args
 from .channels import BUSY, RINGING, UP, Channel
 from .world import Phone, PhoneKind
 
 if TYPE_CHECKING:
+    from .agi_dialplan import AgiRun
     from .engine import Engine
+
+log = logging.getLogger(__name__)
 
 # The Dial() variables Asterisk resets (empty) when Dial starts, in its order.
 DIAL_VARS = (
@@ -34,29 +39,78 @@ DIAL_VARS = (
 )
 
 
-class Waiter(Protocol):
-    """What Dial needs from the channel's runner (an AGI session)."""
-
-    engine: Engine
-    ch: Channel
-
-    @property
-    def dead(self) -> bool: ...
-
-    def lab_now(self) -> float: ...
-
-    async def wait_change(self, deadline: float | None) -> bool: ...
-
-    def poke(self) -> None: ...
-
-    def watch_legs(self, handler: LegHandler | None) -> None: ...
-
-
 # Called when a Hangup action hits one of the Dial's legs: (leg, cause).
 LegHandler = Callable[[Channel, int], None]
 
 
-async def dial(w: Waiter, data: str) -> int:
+class ChannelRunner:
+    """Runs an application of the dialplan on a channel outside the engine's step
+    generators (in asyncio): waits in lab time, learns of the channel's hang-up."""
+
+    def __init__(self, engine: Engine, run: AgiRun) -> None:
+        self.engine = engine
+        self.run = run
+        self.ch: Channel = run.channel
+        self.dead = False
+        self._changed = asyncio.Event()
+
+    def lab_now(self) -> float:
+        """The loop clock, in lab seconds."""
+        return self.engine.clock.time() / (self.engine.time_scale or 1.0)
+
+    async def wait_change(self, deadline: float | None) -> bool:
+        """Waits (lab ``deadline``, None = for ever) for a digit, a hang-up or a
+        :meth:`poke`; False when the deadline passed."""
+        self._changed.clear()
+        if deadline is None:
+            await self._changed.wait()
+            return True
+        left = (deadline - self.lab_now()) * self.engine.time_scale
+        if left <= 0:
+            return False
+        try:
+            await asyncio.wait_for(self._changed.wait(), left)
+        except TimeoutError:
+            return False
+        return True
+
+    def poke(self) -> None:
+        """Wakes whatever waits (a Dial whose leg hung up)."""
+        self._changed.set()
+
+    def watch_legs(self, handler: LegHandler | None) -> None:
+        """Routes Hangup actions on other channels of the call (a Dial's legs) to
+        ``handler``."""
+        self.run.extra_hangup = handler
+
+
+class DialRunner(ChannelRunner):
+    """``Dial()`` as a step of the dialplan (``agi-test,104``)."""
+
+    def _hung_up(self) -> None:
+        self.dead = True
+        self._changed.set()
+
+    async def main(self) -> None:
+        """Runs the Dial; reports its return value to the dialplan."""
+        result = -1
+        cancelled = False
+        self.run.on_hangup = self._hung_up
+        try:
+            result = await dial(self, self.run.url)
+        except asyncio.CancelledError:
+            cancelled = True  # the simulator stops
+            raise
+        except Exception:
+            log.exception("Dial on %s failed", self.ch.name)
+        finally:
+            self.run.on_hangup = None
+            self.run.extra_hangup = None
+            if self.run.finish is not None and not cancelled:
+                self.run.finish(str(result))
+
+
+async def dial(w: ChannelRunner, data: str) -> int:
     """Runs Dial(``data``) on ``w.ch``; returns what Dial returns."""
     engine, ch = w.engine, w.ch
     args = split_app_args(data)
@@ -109,7 +163,7 @@ async def dial(w: Waiter, data: str) -> int:
 
 
 async def _run(
-    w: Waiter,
+    w: ChannelRunner,
     phone: Phone,
     legs: tuple[Channel, Channel],
     *,
@@ -240,7 +294,7 @@ async def _run(
     return 0 if "g" in options else -1
 
 
-async def _wait(w: Waiter, until: float, legs_gone: list[int]) -> bool:
+async def _wait(w: ChannelRunner, until: float, legs_gone: list[int]) -> bool:
     """Waits until lab time ``until`` (inf: for ever); False when the caller or the
     callee's legs hung up first."""
     deadline = None if until == float("inf") else until
@@ -257,4 +311,4 @@ def _float(text: str) -> float | None:
         return None
 
 
-__all__ = ["DIAL_VARS", "LegHandler", "Waiter", "dial"]
+__all__ = ["DIAL_VARS", "ChannelRunner", "DialRunner", "LegHandler", "dial"]

@@ -72,6 +72,14 @@ AGI_TEST: dict[str, list[Step]] = {
         _BACK,
         ("Hangup", ""),
     ],
+    "104": [
+        ("NoOp", "agi-test 104 Dial then AGI"),
+        ("Dial", "Local/290@phones/n,20,g"),
+        ("NoOp", "DIALSTATUS=${DIALSTATUS}"),
+        ("AGI", _AGI),
+        _BACK,
+        ("Hangup", ""),
+    ],
     "105": [
         ("NoOp", "agi-test 105 AGI URL without path"),
         ("AGI", f"agi://{LAB_AGI_ADDR}"),
@@ -122,6 +130,9 @@ class AgiRun:
     extra_hangup: Callable[[Channel, int], None] | None = None
     # The dialplan sets this: ANSWER (and EXEC Answer) answer the channel through it.
     answer: Callable[[], None] | None = None
+    # "agi" (url/args: the AGI() arguments) or "dial" (url: the Dial() data; the
+    # status is what Dial returned).
+    kind: str = "agi"
     # The dialplan sets this: the session calls it with AGISTATUS when it ends.
     finish: Callable[[str], None] | None = None
     status: str = ""
@@ -288,6 +299,8 @@ class AgiTestDialplan:
             return -1
         if name == "agi":
             return (yield from self._agi(state, data))
+        if name == "dial":
+            return (yield from self._dial(state, data))
         log.warning("the simulator's [agi-test] has no application %s", app)
         return -1
 
@@ -315,6 +328,25 @@ class AgiTestDialplan:
         engine.varset(ch, "AGISTATUS", run.status)
         ch.context, ch.exten, ch.priority = run.context, run.exten, run.priority
         return -1 if run.status == "HANGUP" else 0
+
+    def _dial(self, state: _State, data: str) -> Generator[float, None, int]:
+        engine = self.engine
+        run = AgiRun(state.call, state.channel, data, [], kind="dial")
+
+        def finish(status: str) -> None:
+            run.status = status
+            engine.wake(state.call)
+
+        run.finish = finish
+        if engine.agi_launcher is None:
+            engine.varset(state.channel, "DIALSTATUS", "CHANUNAVAIL")
+            return 0
+        state.agi = run
+        engine.agi_launcher(run)
+        while not run.status:
+            yield WAIT_FOREVER
+        state.agi = None
+        return int(run.status)
 
     # ------------------------------------------------------------- hang-up
 
