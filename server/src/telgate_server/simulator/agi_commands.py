@@ -270,14 +270,15 @@ async def _say_files(s: AgiSession, files: list[str], escapes: str, *, strict: b
     """Plays the files a SAY command needs. ``strict``: a missing file fails the command
     (ast_say_number and the date/time sayers); otherwise it is skipped silently (digits,
     alpha)."""
-    for name in files:
+    for n, name in enumerate(files):
         length = s.sound(name)
         if length is None:
             if strict:
                 log.warning("File %s does not exist in any format", name)
                 return ("200 result=-1", Result.FAILURE)
             continue
-        played = await s.play(length, 0, escapes)
+        # One listener for the whole command: a scripted "w" lasts to its last file.
+        played = await s.play(length, 0, escapes, keep_w=n < len(files) - 1)
         if s.dead:
             return ("200 result=-1", Result.FAILURE)
         if played.digit is not None:

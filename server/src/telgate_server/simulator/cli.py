@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "A fake Asterisk 22 speaking AMI (the telgate fixture lab's world). Its AMI "
             f"account is {LAB_USER!r}, with the fixture lab's secret unless "
-            f"{SECRET_VARIABLE} is set."
+            f"{SECRET_VARIABLE} is set. Its [agi-test] context calls FastAGI at "
+            f"{AGI_ADDR_VARIABLE} (HOST:PORT, default 127.0.0.1:4573)."
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -118,7 +119,11 @@ def check_agi_addr(text: str) -> str:
 
 async def run(args: argparse.Namespace) -> None:
     """Starts the simulator with the given options and serves until interrupted."""
-    sim = AmiSimulator(world_from_env(os.environ), time_scale=args.time_scale)
+    try:
+        world = world_from_env(os.environ)
+    except ValueError as exc:
+        raise SystemExit(f"telgate-sim: {exc}") from None
+    sim = AmiSimulator(world, time_scale=args.time_scale)
     port = await sim.start(args.host, args.port)
     logging.getLogger(__name__).info("telgate-sim ready on %s:%d", args.host, port)
     if args.slow > 0:

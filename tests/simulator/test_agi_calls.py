@@ -1,0 +1,254 @@
+"""Socket tests of the simulator's FastAGI client beyond the transcripts: live DTMF from
+PlayDTMF, hang-ups while a command waits, EXEC Hangup, SET EXTENSION without a priority,
+a connect failure on the configured address, SAY NUMBER with digit sounds."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from telgate_server.backends.ami.codec import Message
+from telgate_server.simulator import AmiSimulator
+
+from tests.simulator.test_behaviour import Client
+
+SCALE = 0.05
+FINAL = ("200 ", "510 ", "511 ", "520 ")
+
+
+class AgiConn:
+    """One FastAGI connection from the simulator, driven by the test."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.env: dict[str, str] = {}
+        self.lines: list[str] = []  # every line after the environment, HANGUP included
+
+    async def read_env(self) -> None:
+        while True:
+            line = (await asyncio.wait_for(self.reader.readline(), 10)).decode()
+            if line == "\n":
+                return
+            name, _, value = line.rstrip("\n").partition(": ")
+            self.env[name] = value
+
+    async def line(self) -> str:
+        raw = await asyncio.wait_for(self.reader.readline(), 10)
+        assert raw, "the simulator closed the socket"
+        text = raw.decode("latin-1").rstrip("\n")
+        self.lines.append(text)
+        return text
+
+    async def command(self, text: str) -> str:
+        """Sends one command; returns its final answer line (HANGUP lines are kept in
+        ``lines``)."""
+        self.writer.write(f"{text}\n".encode())
+        while True:
+            got = await self.line()
+            if got.startswith(FINAL):
+                return got
+
+    async def close(self) -> list[str]:
+        """Half-closes, as a FastAGI server that is done does; returns what came after."""
+        self.writer.write_eof()
+        rest = (await asyncio.wait_for(self.reader.read(), 10)).decode().splitlines()
+        self.lines += rest
+        self.writer.close()
+        return rest
+
+
+class Setup:
+    """A simulator, a FastAGI listener the [agi-test] context calls, an AMI client."""
+
+    def __init__(self, sim: AmiSimulator) -> None:
+        self.sim = sim
+        self.conns: asyncio.Queue[AgiConn] = asyncio.Queue()
+        self.server: asyncio.Server | None = None
+        self.client: Client | None = None
+        self.events: list[Message] = []
+        self._collector: asyncio.Future[None] | None = None
+
+    async def start(self) -> None:
+        async def serve(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await self.conns.put(AgiConn(r, w))
+
+        self.server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        self.sim.world.agi_addr = f"127.0.0.1:{port}"
+        self.client = await Client.connect(self.sim.port)
+        await self.client.login()
+
+        async def collect() -> None:
+            assert self.client is not None
+            while True:
+                self.events.append(await self.client.next(timeout=60))
+
+        self._collector = asyncio.ensure_future(collect())
+
+    async def stop(self) -> None:
+        if self._collector is not None:
+            self._collector.cancel()
+        if self.client is not None:
+            self.client.close()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    def originate(self, exten: str = "100", phone: str = "201", variables: str = "") -> None:
+        assert self.client is not None
+        var = "AGISCRIPT=test" + (f",{variables}" if variables else "")
+        self.client.send(Action="Originate", Channel=f"Local/{phone}@phones", Context="agi-test",
+                         Exten=exten, Priority="1", CallerID='"Telgate Test" <5550100>',
+                         Variable=var, Async="true")  # fmt: skip
+
+    async def connection(self) -> AgiConn:
+        conn = await asyncio.wait_for(self.conns.get(), 10)
+        await conn.read_env()
+        return conn
+
+    async def event(self, name: str, timeout: float = 10.0, **headers: str) -> Message:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            for m in self.events:
+                if m.name == name and all(m.get(k) == v for k, v in headers.items()):
+                    return m
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"no {name} {headers}")
+
+    def send(self, **headers: str) -> None:
+        assert self.client is not None
+        self.client.send(**headers)
+
+    def steps(self, channel: str) -> list[tuple[str, str, str, str]]:
+        return [
+            (m["Exten"], m["Priority"], m["Application"], m["AppData"])
+            for m in self.events
+            if m.name == "Newexten"
+            and m.get("Channel") == channel
+            and m.get("Context") == "agi-test"
+        ]
+
+
+@pytest.fixture
+async def setup() -> AsyncIterator[Setup]:
+    sim = AmiSimulator(time_scale=SCALE)
+    await sim.start()
+    s = Setup(sim)
+    await s.start()
+    try:
+        yield s
+    finally:
+        await s.stop()
+        await sim.stop()
+
+
+async def test_get_data_reads_digits_played_over_ami(setup: Setup) -> None:
+    setup.originate()
+    conn = await setup.connection()
+    agi = conn.env["agi_channel"]
+    command = asyncio.ensure_future(conn.command("GET DATA en/beep 3000 5"))
+    await setup.event("AGIExecStart", Channel=agi)
+    # The caller presses 4, 2, #: PlayDTMF on the far leg reaches the AGI channel.
+    for digit in "42#":
+        setup.send(Action="PlayDTMF", Channel=agi[:-1] + "2", Digit=digit)
+        await setup.event("DTMFEnd", Channel=agi, Digit=digit)
+    assert await command == "200 result=42"
+    assert await conn.close() == ["HANGUP"]
+
+
+async def test_set_extension_alone_goes_on_at_the_next_priority(setup: Setup) -> None:
+    setup.originate()
+    conn = await setup.connection()
+    agi = conn.env["agi_channel"]
+    assert await conn.command("SET EXTENSION 200") == "200 result=0"
+    await conn.close()
+    await setup.event("Hangup", Channel=agi)
+    # AGI() was priority 2: the dialplan goes on at 200,3.
+    steps = setup.steps(agi)
+    assert steps[2] == ("200", "3", "NoOp", "landed at agi-test,200,3")
+    assert steps[-1] == ("h", "1", "NoOp", "agi-test h: AGISTATUS=SUCCESS DIALSTATUS=")
+
+
+async def test_hangup_while_waiting_for_a_digit(setup: Setup) -> None:
+    setup.originate()
+    conn = await setup.connection()
+    agi = conn.env["agi_channel"]
+    command = asyncio.ensure_future(conn.command("WAIT FOR DIGIT -1"))
+    await setup.event("AGIExecStart", Channel=agi)
+    setup.send(Action="Hangup", Channel=agi[:-1] + "2")
+    assert await command == "200 result=-1"
+    assert await conn.line() == "HANGUP"
+    # Dead mode: the session waits for us; only the allowed commands run.
+    assert await conn.command("ANSWER") == (
+        "511 Command Not Permitted on a dead channel or intercept routine"
+    )
+    assert await conn.command("GET FULL VARIABLE ${CHANNEL}") == f"200 result=1 ({agi})"
+    assert await conn.command("DATABASE PUT fam key v") == "200 result=1"
+    assert await conn.close() == ["HANGUP"]
+    hangup = await setup.event("Hangup", Channel=agi)
+    assert hangup["Exten"] == "h"
+    status = [m["Value"] for m in setup.events if m.name == "VarSet"
+              and m.get("Channel") == agi and m["Variable"] == "AGISTATUS"]  # fmt: skip
+    assert status == ["HANGUP"]
+    end = [m for m in setup.events if m.name == "AGIExecEnd" and m.get("Channel") == agi]
+    assert [(m["Command"], m["ResultCode"]) for m in end] == [
+        ("WAIT FOR DIGIT -1", "-1"),
+        ("ANSWER", "511"),
+        ("GET FULL VARIABLE ${CHANNEL}", "200"),
+        ("DATABASE PUT fam key v", "200"),
+    ]
+
+
+async def test_exec_hangup_ends_the_call_after_the_session(setup: Setup) -> None:
+    setup.originate()
+    conn = await setup.connection()
+    agi = conn.env["agi_channel"]
+    assert await conn.command('EXEC Hangup ""') == "200 result=-1"
+    assert await conn.line() == "HANGUP"
+    assert await conn.command('STREAM FILE en/beep ""') == (
+        "511 Command Not Permitted on a dead channel or intercept routine"
+    )
+    # The channel is still there (soft-hung-up) until the server closes.
+    assert not any(m.name == "Hangup" and m.get("Channel") == agi for m in setup.events)
+    await conn.close()
+    await setup.event("Hangup", Channel=agi)
+    assert setup.steps(agi)[-1][0] == "h"
+    assert ("100", "3", "NoOp", "back in dialplan: AGISTATUS=HANGUP") not in setup.steps(agi)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_connect_failure_sets_failure_and_goes_on(setup: Setup) -> None:
+    setup.sim.world.agi_addr = f"127.0.0.1:{_closed_port()}"
+    setup.originate()
+    status = await setup.event("VarSet", Variable="AGISTATUS")
+    agi = status["Channel"]
+    assert status["Value"] == "FAILURE"
+    await setup.event("Hangup", Channel=agi)
+    steps = setup.steps(agi)
+    assert ("100", "3", "NoOp", "back in dialplan: AGISTATUS=FAILURE") in steps
+    assert not any(m.name.startswith("AGIExec") for m in setup.events)
+
+
+async def test_say_number_with_digit_sounds(setup: Setup) -> None:
+    # The lab has no digits/*: SAY NUMBER fails there (fixture 03). With the sounds,
+    # it plays them and an escape digit stops it.
+    for d in "0123456789":
+        setup.sim.world.sounds[f"digits/{d}"] = 4000
+    setup.originate(variables="TELGATE_SIM_DTMF=w5")
+    conn = await setup.connection()
+    assert await conn.command('SAY NUMBER 12 ""') == "200 result=0"
+    assert await conn.command('SAY NUMBER 12 "5"') == "200 result=0"  # w: nothing pressed
+    assert await conn.command('SAY DIGITS 34 "5"') == "200 result=53"
+    for wrong in ('SAY NUMBER abc ""', "SAY NUMBER 1"):
+        before = len(conn.lines)
+        assert await conn.command(wrong) == "520 End of proper usage."
+        assert conn.lines[before] == "520-Invalid command syntax.  Proper usage follows:"
+    await conn.close()
