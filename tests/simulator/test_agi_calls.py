@@ -252,3 +252,29 @@ async def test_say_number_with_digit_sounds(setup: Setup) -> None:
         assert await conn.command(wrong) == "520 End of proper usage."
         assert conn.lines[before] == "520-Invalid command syntax.  Proper usage follows:"
     await conn.close()
+
+
+async def test_exec_goto_to_a_phone_number_dials_it(setup: Setup) -> None:
+    # A router's "go to 202": EXEC Goto from-internal,202,1, then the server closes; the
+    # dialplan runs [from-internal] _2XX, which dials the lab phone 202.
+    setup.originate()
+    conn = await setup.connection()
+    agi = conn.env["agi_channel"]
+    assert await conn.command("EXEC Goto from-internal,202,1") == "200 result=0"
+    await conn.close()
+    begin = await setup.event("DialBegin", Channel=agi)
+    assert begin["DestChannel"].startswith("Local/202@phones-")
+    end = await setup.event("DialEnd", Channel=agi)
+    assert end["DialStatus"] == "ANSWER"
+    await setup.event("BridgeEnter", Channel=agi)
+    steps = [
+        (m["Context"], m["Exten"], m["Priority"], m["Application"])
+        for m in setup.events
+        if m.name == "Newexten" and m.get("Channel") == agi
+    ]
+    assert steps[-2:] == [
+        ("from-internal", "202", "1", "NoOp"),
+        ("from-internal", "202", "2", "Dial"),
+    ]
+    setup.send(Action="Hangup", Channel=agi)
+    await setup.event("Hangup", Channel=agi)

@@ -116,6 +116,14 @@ AGI_TEST: dict[str, list[Step]] = {
 }
 
 
+# extensions.conf [from-internal] _2XX: where a router's Goto can send an AGI call.
+FROM_INTERNAL_2XX: list[Step] = [
+    ("NoOp", "internal call ${CALLERID(num)} -> ${EXTEN}"),
+    ("Dial", "Local/${EXTEN}@phones/n,20,tT"),
+    ("Hangup", ""),
+]
+
+
 @dataclass
 class AgiRun:
     """One ``AGI()`` step handed to a FastAGI session."""
@@ -177,7 +185,12 @@ class AgiTestDialplan:
         self._states: dict[int, _State] = {}
 
     def steps_of(self, context: str, exten: str) -> list[Step] | None:
-        """The priorities of ``exten`` in ``context`` (None when it does not exist)."""
+        """The priorities of ``exten`` in ``context`` (None when the simulator does not run
+        it): [agi-test], and [from-internal] _2XX for a call sent there (a Goto)."""
+        if context == "from-internal" and self.engine.world.has_exten(context, exten):
+            if len(exten) == 3 and exten.startswith("2"):
+                return FROM_INTERNAL_2XX
+            return None
         if context != "agi-test":
             return None
         return AGI_TEST.get(exten)
@@ -394,10 +407,12 @@ class AgiTestDialplan:
             timer.cancel()
         ch, two = state.channel, state.partner
         engine.hangup_request(ch, 16, soft=True)
-        ch.context, ch.exten = "agi-test", "h"
-        for prio, (app, raw) in enumerate(AGI_TEST["h"], start=1):
-            engine.newexten(ch, prio, app, self._expand(ch, raw))
-        ch.priority += 1  # the PBX loop moved on before it found no more priorities
+        h_steps = self.steps_of(ch.context, "h")
+        if h_steps is not None:
+            ch.exten = "h"
+            for prio, (app, raw) in enumerate(h_steps, start=1):
+                engine.newexten(ch, prio, app, self._expand(ch, raw))
+            ch.priority += 1  # the PBX loop moved on before it found no more priorities
         if state.incoming and two.state != UP:
             # Nothing answered: the Originate fails (fixture 01b).
             if not two.hungup:
