@@ -278,3 +278,16 @@ async def test_exec_goto_to_a_phone_number_dials_it(setup: Setup) -> None:
     ]
     setup.send(Action="Hangup", Channel=agi)
     await setup.event("Hangup", Channel=agi)
+
+
+async def test_long_line_is_cut_at_the_buffer_and_lines_wait_for_new_bytes(
+    setup: Setup,
+) -> None:
+    setup.originate()
+    conn = await setup.connection()
+    # 8191 bytes make one command; the rest of the line is the next one, which (like a
+    # pipelined command) is read only when more bytes arrive.
+    assert await conn.command("NOOP " + "x" * 9000) == "200 result=0"
+    assert await conn.command("NOOP") == "510 Invalid or unknown command"
+    # That NOOP is still in the buffer: it is answered at our close, before HANGUP.
+    assert await conn.close() == ["200 result=0", "HANGUP"]

@@ -50,6 +50,7 @@ CONNECT_TIMEOUT = 2.0  # MAX_AGI_CONNECT, ms in res_agi.c; network time, not lab
 DTMF_VARIABLE = "TELGATE_SIM_DTMF"
 DTMF_CHARS = frozenset("0123456789*#ABCDw")
 SAMPLE_RATE = 8000
+MAX_LINE = 8191  # res_agi.c reads commands into a buffer of 8192 bytes
 
 
 @dataclass
@@ -121,28 +122,30 @@ class AgiSession(ChannelRunner):
             log.warning("Couldn't connect to any host.  FastAGI failed.")
             return "FAILURE"
         self._writer = writer
-        for line in env_block(url, self._env(), self.run.args):
-            writer.write(line)
+        for env_line in env_block(url, self._env(), self.run.args):
+            writer.write(env_line)
         if self.dead:
             self._channel_hung_up_now()
         buf = b""
         eof = False
         while not (self.dead and self._exit_on_hangup):
+            # Asterisk polls the socket, then reads one line through its stdio buffer:
+            # a command is taken only when new bytes arrived since the last one.
             data = await self._read(reader)
             eof = not data
             buf += data
-            while b"\n" not in buf and not eof:
+            while not _has_line(buf) and not eof:
                 data = await self._read(reader)
                 eof = not data
                 buf += data
-            if b"\n" in buf:
-                line, _, buf = buf.partition(b"\n")
-                await self._command(line.decode("latin-1"))
+            if _has_line(buf):
+                line, buf = _take_line(buf)
+                await self._command(line)
             if eof:
                 # Lines still in the buffer are answered before Asterisk sees the EOF.
-                while b"\n" in buf and not (self.dead and self._exit_on_hangup):
-                    line, _, buf = buf.partition(b"\n")
-                    await self._command(line.decode("latin-1"))
+                while _has_line(buf) and not (self.dead and self._exit_on_hangup):
+                    line, buf = _take_line(buf)
+                    await self._command(line)
                 break
         if self._sighup:
             self._write("HANGUP")
@@ -320,6 +323,20 @@ class AgiSession(ChannelRunner):
         if name.startswith(lang):
             return sounds.get(name[len(lang) :])
         return None
+
+
+def _has_line(buf: bytes) -> bool:
+    """Whether ``buf`` holds a whole command (or fills Asterisk's line buffer)."""
+    return b"\n" in buf[:MAX_LINE] or len(buf) >= MAX_LINE
+
+
+def _take_line(buf: bytes) -> tuple[str, bytes]:
+    """The first command in ``buf`` (a longer line is cut at the buffer size, and the
+    rest is read as the next command, as fgets() does) and what is left."""
+    end = buf.find(b"\n", 0, MAX_LINE)
+    if end < 0:
+        return buf[:MAX_LINE].decode("latin-1"), buf[MAX_LINE:]
+    return buf[:end].decode("latin-1"), buf[end + 1 :]
 
 
 def _yes(text: str) -> bool:
