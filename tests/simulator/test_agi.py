@@ -60,10 +60,16 @@ def _agi_channel_events(
     steps: list[tuple[str, ...]] = []
     execs: list[tuple[str, ...]] = []
     status: list[tuple[str, ...]] = []
+    varsets: list[tuple[str, ...]] = []
+    in_agi = False
     for h in blocks:
         if h.get("Channel") != channel:
             continue
         event = h.get("Event")
+        if event == "AGIExecStart":
+            in_agi = True
+        if event == "VarSet" and in_agi and h.get("Variable") not in _TIMING_VARS:
+            varsets.append((h["Variable"].replace("\r", ""), h["Value"]))
         if event == "Newexten" and h.get("Context") == "agi-test":
             data = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", h.get("AppData", ""))
             steps.append((h["Exten"], h["Priority"], h["Application"], data))
@@ -71,7 +77,14 @@ def _agi_channel_events(
             execs.append((h["Command"].replace("\r", ""), h["ResultCode"], h["Result"]))
         elif event == "VarSet" and h.get("Variable") == "AGISTATUS":
             status.append((h["Value"],))
-    return {"steps": steps, "execs": execs, "status": status}
+            in_agi = False
+    return {"steps": steps, "execs": execs, "status": status, "varsets": varsets}
+
+
+# Variables whose values depend on when things happened.
+_TIMING_VARS = frozenset(
+    {"ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "CPLAYBACKOFFSET"}
+)
 
 
 @dataclass
@@ -181,6 +194,7 @@ def _check_ami(name: str, run: Run, *, steps: bool = True) -> None:
     ours = _agi_channel_events(_sim_blocks(run.events), run.channel)
     assert ours["execs"] == real["execs"]
     assert ours["status"] == real["status"]
+    assert ours["varsets"] == real["varsets"]
     if steps:
         assert ours["steps"] == real["steps"]
 

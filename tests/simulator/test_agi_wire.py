@@ -8,6 +8,7 @@ from telgate_server.simulator.agi_commands import find_command, usage_of
 from telgate_server.simulator.agi_wire import (
     AgiEnv,
     env_block,
+    escape_c,
     expand,
     parse_args,
     parse_url,
@@ -107,6 +108,16 @@ def test_expand_nested_and_unset() -> None:
     assert expand("${NOPE}", look) == ""
     assert expand("${${N}}", look) == "bar baz"
     assert expand("${FOO", look) == "${FOO"
+
+
+def test_varset_values_are_c_escaped() -> None:
+    # fixtures/agi 06: the VarSet events of SET VARIABLE.
+    assert escape_c('value with "quotes" and  two spaces') == (
+        'value with \\"quotes\\" and  two spaces'
+    )
+    assert escape_c("a\\b c") == "a\\\\b c"
+    assert escape_c("x\ry") == "x\\ry"
+    assert escape_c("plain") == "plain"
 
 
 def test_commands_are_found_case_insensitively_with_their_words() -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .agi_dial import dial
-from .agi_wire import ami_safe, expand, split_app_args, usage_answer
+from .agi_wire import ami_safe, escape_c, expand, split_app_args, usage_answer
 from .channels import parse_callerid
 
 if TYPE_CHECKING:
@@ -344,13 +344,14 @@ async def _set_variable(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) != 4:
         return USAGE
     name, value = argv[2], argv[3]
-    if ami_safe(name) != name or ami_safe(value) != value:
-        # A CR stays in the name (reference/agi.md 3); the VarSet shows it without.
+    if "(" not in name and (escape_c(value) != value or ami_safe(name) != name):
+        # The VarSet event shows the value C-escaped (fixture 06); a CR stays in a name
+        # (reference/agi.md 3), and the event shows it without.
         s.ch.variables[name] = value
         s.engine.emit(
             "VarSet",
             "dialplan",
-            [*s.ch.block(), ("Variable", ami_safe(name)), ("Value", ami_safe(value))],
+            [*s.ch.block(), ("Variable", ami_safe(name)), ("Value", escape_c(value))],
         )
     else:
         s.engine.set_var(s.ch, name, value)

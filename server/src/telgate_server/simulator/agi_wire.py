@@ -205,6 +205,27 @@ def expand(text: str, lookup: Callable[[str], str | None]) -> str:
     return "".join(out)
 
 
+_C_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "?": "\\?",
+}
+
+
+def escape_c(text: str) -> str:
+    """main/utils.c ast_escape_c(): how a VarSet event shows a value (``"`` as ``\\"``,
+    ``\\`` doubled, control characters as C escapes)."""
+    return "".join(_C_ESCAPES.get(ch, ch) for ch in text)
+
+
 def ami_safe(text: str) -> str:
     """``text`` without CR/LF, for an AMI header (Asterisk writes a trailing ``\\r``
     raw; telgate's AMI codec refuses a value that could break the framing)."""
@@ -219,6 +240,7 @@ __all__ = [
     "AgiUrl",
     "ami_safe",
     "env_block",
+    "escape_c",
     "expand",
     "parse_args",
     "parse_url",
