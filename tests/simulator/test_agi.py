@@ -45,6 +45,17 @@ def _ami_blocks(name: str) -> list[dict[str, str]]:
     return out
 
 
+def _header_names(name: str, event: str) -> list[list[str]]:
+    """The header names, in order, of each ``event`` in the fixture's AMI side."""
+    text = (FIXTURES / name).read_bytes().decode("latin-1")
+    out: list[list[str]] = []
+    for block in text.split("\r\n\r\n"):
+        names = [line.partition(": ")[0] for line in block.split("\r\n") if ": " in line]
+        if names[:1] == ["Event"] and block.startswith(f"Event: {event}\r\n"):
+            out.append(names)
+    return out
+
+
 def _fixture_originate(name: str) -> dict[str, str]:
     for block in _ami_blocks(f"{name}.ami.sent"):
         if block.get("Action") == "Originate":
@@ -195,6 +206,11 @@ def _check_ami(name: str, run: Run, *, steps: bool = True) -> None:
     assert ours["execs"] == real["execs"]
     assert ours["status"] == real["status"]
     assert ours["varsets"] == real["varsets"]
+    # AGIExecStart/End carry the same headers in the same order.
+    for event in ("AGIExecStart", "AGIExecEnd"):
+        real_names = _header_names(f"{name}.ami.recv", event)
+        ours_names = [[k for k, _ in m.headers] for m in run.events if m.name == event]
+        assert ours_names == real_names
     if steps:
         assert ours["steps"] == real["steps"]
 
