@@ -291,3 +291,49 @@ async def test_long_line_is_cut_at_the_buffer_and_lines_wait_for_new_bytes(
     assert await conn.command("NOOP") == "510 Invalid or unknown command"
     # That NOOP is still in the buffer: it is answered at our close, before HANGUP.
     assert await conn.close() == ["200 result=0", "HANGUP"]
+
+
+async def test_exec_applications_say_dates_and_the_database(setup: Setup) -> None:
+    setup.originate()
+    conn = await setup.connection()
+    agi = conn.env["agi_channel"]
+    assert await conn.command("EXEC Playback custom/no-such-file") == "200 result=0"
+    assert await conn.command("GET VARIABLE PLAYBACKSTATUS") == "200 result=1 (FAILED)"
+    assert await conn.command("EXEC Playback beep&en/beep") == "200 result=0"
+    assert await conn.command("GET VARIABLE PLAYBACKSTATUS") == "200 result=1 (SUCCESS)"
+    assert await conn.command("EXEC MusicOnHold default,1") == "200 result=0"
+    assert await conn.command('EXEC Set "A=b c"') == "200 result=0"
+    assert await conn.command("GET VARIABLE A") == "200 result=1 (b c)"
+    assert await conn.command("EXEC NoSuchApp") == "200 result=-2"
+    # No digits/* or days/* in the lab: the date and time sayers fail, as SAY NUMBER does.
+    assert await conn.command('SAY DATE 1700000000 ""') == "200 result=-1"
+    assert await conn.command('SAY TIME 1700000000 ""') == "200 result=-1"
+    assert await conn.command('SAY DATETIME 1700000000 ""') == "200 result=-1"
+    assert await conn.command("SAY DATE x y") == "520 End of proper usage."
+    assert await conn.command('SAY ALPHA abc ""') == "200 result=0"
+    for key in ("a/1", "a/2", "b/1"):
+        fam, k = key.split("/")
+        assert await conn.command(f"DATABASE PUT {fam} {k} v{k}") == "200 result=1"
+    assert await conn.command("DATABASE DELTREE a 1") == "200 result=0"
+    assert await conn.command("DATABASE GET a 1") == "200 result=0"
+    assert await conn.command("DATABASE GET a 2") == "200 result=1 (v2)"
+    assert await conn.command("DATABASE DELTREE a") == "200 result=0"
+    assert await conn.command("DATABASE DELTREE a") == "200 result=1"
+    assert await conn.command("DATABASE GET b 1") == "200 result=1 (v1)"
+    partner = agi[:-1] + "2"
+    assert await conn.command(f"CHANNEL STATUS {partner}") == "200 result=6"
+    assert await conn.command("CHANNEL STATUS Local/none@phones-00000000;1") == "200 result=-1"
+    assert await conn.command("HANGUP Local/none@phones-00000000;1") == "200 result=-1"
+    # Hanging up the far leg by name: the AGI channel learns it from a HANGUP line.
+    assert await conn.command(f"HANGUP {partner}") == "200 result=1"
+    assert await conn.line() == "HANGUP"
+    await setup.event("Hangup", Channel=partner)
+    assert await conn.close() == ["HANGUP"]
+    end = [m for m in setup.events if m.name == "AGIExecEnd" and m.get("Channel") == agi]
+    failed = [m["Command"] for m in end if m["ResultCode"] == "-1"]
+    assert failed == ['SAY DATE 1700000000 ""', 'SAY TIME 1700000000 ""',
+                      'SAY DATETIME 1700000000 ""']  # fmt: skip
+    unknown = [m["Command"] for m in end if m["Result"] == "Unknown Result"]
+    assert unknown == ["EXEC NoSuchApp"]
+    status = await setup.event("VarSet", Channel=agi, Variable="AGISTATUS")
+    assert status["Value"] == "HANGUP"
