@@ -178,7 +178,8 @@ class _State:
 
 
 class AgiTestDialplan:
-    """Runs [agi-test] for the calls that enter it."""
+    """Runs [agi-test] for the calls that enter it (and [from-internal] _2XX when an AGI
+    session sends such a call there)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
