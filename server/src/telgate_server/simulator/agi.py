@@ -29,7 +29,8 @@ import logging
 import random
 from dataclasses import dataclass
 
-from .agi_commands import Result, find_command, usage_of
+from .agi_answers import Result
+from .agi_commands import find_command, usage_of
 from .agi_dial import ChannelRunner, DialRunner
 from .agi_dialplan import AgiRun
 from .agi_wire import (

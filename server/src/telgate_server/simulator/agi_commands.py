@@ -9,14 +9,22 @@ that must be a number gives the 520 usage block.
 
 from __future__ import annotations
 
-import enum
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .agi_answers import USAGE, Answer, Command, Result, ok, parse_int
 from .agi_dial import dial
+from .agi_media import (
+    control_stream_file,
+    get_data,
+    get_option,
+    say_alpha,
+    say_digits,
+    say_number,
+    say_when,
+    stream_file,
+    wait_for_digit,
+)
 from .agi_wire import ami_safe, escape_c, expand, split_app_args, usage_answer
 from .channels import parse_callerid
 
@@ -26,315 +34,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Result(enum.Enum):
-    """AGIExecEnd's ResultCode and Result."""
-
-    SUCCESS = ("200", "Success")
-    FAILURE = ("-1", "Failure")
-    USAGE = ("520", "Usage")
-    OTHER = ("200", "Unknown Result")  # EXEC of an application that returned non-zero
-    UNKNOWN_COMMAND = ("510", "Invalid or unknown command")
-    NOT_PERMITTED = ("511", "Command Not Permitted on a dead channel or intercept routine")
-
-
-Answer = tuple[str, Result]
-Handler = Callable[["AgiSession", list[str]], Awaitable[Answer]]
-USAGE: Answer = ("", Result.USAGE)
-
-
-@dataclass(frozen=True)
-class Command:
-    """One AGI command: its words, handler, whether it runs on a dead channel, usage."""
-
-    words: tuple[str, ...]
-    handler: Handler
-    dead_ok: bool
-    usage: str | None
-
-
-def _int(text: str) -> int | None:
-    """sscanf("%d"): the leading integer of ``text``, or None."""
-    text = text.strip()
-    sign = ""
-    if text[:1] in "+-" and text[:1]:
-        sign, text = text[0], text[1:]
-    digits = ""
-    for ch in text:
-        if not ch.isdigit():
-            break
-        digits += ch
-    return int(sign + digits) if digits else None
-
-
-def _ok(text: str) -> Answer:
-    return (f"200 {text}", Result.SUCCESS)
-
-
 # ------------------------------------------------------------------ channel
 
 
 async def _answer(s: AgiSession, argv: list[str]) -> Answer:
     s.answer()
-    return _ok("result=0")
+    return ok("result=0")
 
 
 async def _hangup(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) == 1:
         s.engine.hangup(s.ch, 16)
-        return _ok("result=1")
+        return ok("result=1")
     if len(argv) == 2:
         other = s.engine.find_channel(argv[1])
         if other is None:
-            return _ok("result=-1")
+            return ok("result=-1")
         s.engine.hangup(other, 16)
-        return _ok("result=1")
+        return ok("result=1")
     return USAGE
 
 
 async def _channel_status(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) == 2:
-        return _ok(f"result={s.ch.state}")
+        return ok(f"result={s.ch.state}")
     if len(argv) == 3:
         other = s.engine.find_channel(argv[2])
-        return _ok(f"result={other.state if other is not None else -1}")
+        return ok(f"result={other.state if other is not None else -1}")
     return USAGE
-
-
-# ----------------------------------------------------------------- playback
-
-
-async def _stream_file(s: AgiSession, argv: list[str]) -> Answer:
-    if not 4 <= len(argv) <= 5:
-        return USAGE
-    offset = 0
-    if len(argv) == 5:
-        parsed = _int(argv[4])
-        if parsed is None:
-            return USAGE
-        offset = parsed
-    length = s.sound(argv[2])
-    if length is None:
-        log.warning("File %s does not exist in any format", argv[2])
-        return (f"200 result=-1 endpos={offset}", Result.FAILURE)
-    played = await s.play(length, offset, argv[3])
-    code = -1 if s.dead else ord(played.digit) if played.digit else 0
-    # res_agi.c sets PLAYBACKSTATUS after a playback (not for a missing file).
-    s.engine.varset(s.ch, "PLAYBACKSTATUS", "FAILED" if code else "SUCCESS")
-    result = Result.FAILURE if code < 0 else Result.SUCCESS
-    return (f"200 result={code} endpos={played.pos}", result)
-
-
-async def _control_stream_file(s: AgiSession, argv: list[str]) -> Answer:
-    if not 5 <= len(argv) <= 10:
-        return USAGE
-    skip_ms = 3000
-    if len(argv) > 5 and argv[5]:
-        parsed = _int(argv[5])
-        if parsed is None:
-            return USAGE
-        skip_ms = parsed
-    ff = argv[6] if len(argv) > 6 and argv[6] else "#"
-    rew = argv[7] if len(argv) > 7 and argv[7] else "*"
-    pause = argv[8] if len(argv) > 8 else ""
-    offset_ms = 0
-    if len(argv) > 9:
-        parsed = _int(argv[9])
-        if parsed is None:
-            return USAGE
-        offset_ms = parsed
-    stop = argv[4]
-    engine, ch = s.engine, s.ch
-    length = s.sound(argv[3])
-    if length is None:
-        log.warning("File %s does not exist in any format", argv[3])
-        engine.varset(ch, "CPLAYBACKSTATUS", "ERROR")
-        engine.varset(ch, "CPLAYBACKOFFSET", str(offset_ms))
-        return (f"200 result=-1 endpos={offset_ms}", Result.FAILURE)
-    controls = stop + ff + rew + pause
-    pos_ms = float(offset_ms)
-    length_ms = length * 1000 / 8000
-    stopped: str | None = None
-    while not s.dead and pos_ms < length_ms:
-        played = await s.play(length, int(pos_ms * 8), controls)
-        pos_ms = played.pos / 8
-        digit = played.digit
-        if digit is None:
-            break
-        if digit in stop:
-            stopped = digit
-            break
-        if digit in ff:
-            pos_ms = min(length_ms, pos_ms + skip_ms)
-        elif digit in rew:
-            pos_ms = max(0.0, pos_ms - skip_ms)
-        elif digit in pause:
-            # Paused until the pause key again (or a stop key).
-            while not s.dead:
-                again = await s.next_digit(None)
-                if again is None or again in pause:
-                    break
-                if again in stop:
-                    stopped = again
-                    break
-            if stopped:
-                break
-    if s.dead:
-        engine.varset(ch, "CPLAYBACKSTATUS", "ERROR")
-        engine.varset(ch, "CPLAYBACKOFFSET", str(int(pos_ms)))
-        return (f"200 result=-1 endpos={int(pos_ms)}", Result.FAILURE)
-    if stopped is not None:
-        engine.varset(ch, "CPLAYBACKSTATUS", "USERSTOPPED")
-        engine.varset(ch, "CPLAYBACKSTOPKEY", stopped)
-        engine.varset(ch, "CPLAYBACKOFFSET", str(int(pos_ms)))
-        return _ok(f"result={ord(stopped)} endpos={int(pos_ms)}")
-    engine.varset(ch, "CPLAYBACKSTATUS", "SUCCESS")
-    engine.varset(ch, "CPLAYBACKOFFSET", "-1")
-    return _ok("result=0 endpos=-1")
-
-
-async def _get_option(s: AgiSession, argv: list[str]) -> Answer:
-    if not 4 <= len(argv) <= 5:
-        return USAGE
-    timeout_ms = 5000
-    if len(argv) == 5:
-        timeout_ms = _int(argv[4]) or 0
-    escapes = argv[3]
-    length = s.sound(argv[2])
-    if length is None:
-        log.warning("File %s does not exist in any format", argv[2])
-        return ("200 result=-1 endpos=0", Result.FAILURE)
-    played = await s.play(length, 0, escapes, keep_w=True)
-    if s.dead:
-        return (f"200 result=-1 endpos={played.pos}", Result.FAILURE)
-    digit = played.digit
-    if digit is None and timeout_ms > 0:
-        digit = await s.next_digit(timeout_ms / 1000)
-        if s.dead:
-            return (f"200 result=-1 endpos={played.pos}", Result.FAILURE)
-        if digit is not None and digit not in escapes:
-            digit = None
-    code = ord(digit) if digit else 0
-    return _ok(f"result={code} endpos={played.pos}")
-
-
-async def _get_data(s: AgiSession, argv: list[str]) -> Answer:
-    if len(argv) < 3:
-        return USAGE
-    timeout_ms = _int(argv[3]) or 0 if len(argv) >= 4 else 0
-    max_digits = 1024
-    if len(argv) >= 5:
-        max_digits = min(_int(argv[4]) or 1024, 1024)
-    # ast_app_getdata(): no timeout given -> the PBX's response (10 s) and digit (5 s)
-    # timeouts.
-    first = timeout_ms / 1000 if timeout_ms > 0 else 10.0
-    between = timeout_ms / 1000 if timeout_ms > 0 else 5.0
-    length = s.sound(argv[2])
-    if length is None:
-        log.warning("File %s does not exist in any format", argv[2])
-        return _ok("result=-1")
-    played = await s.play(length, 0, "0123456789*#ABCD", keep_w=True)
-    digits = ""
-    digit = played.digit
-    while not s.dead:
-        if digit is None:
-            digit = await s.next_digit(first if not digits else between)
-            if digit is None:
-                if s.dead:
-                    break
-                return _ok(f"result={digits} (timeout)")
-        if digit == "#":
-            return _ok(f"result={digits}")
-        digits += digit
-        if len(digits) >= max_digits:
-            return _ok(f"result={digits}")
-        digit = None
-    return ("200 result=-1", Result.FAILURE)
-
-
-async def _wait_for_digit(s: AgiSession, argv: list[str]) -> Answer:
-    if len(argv) != 4:
-        return USAGE
-    timeout_ms = _int(argv[3])
-    if timeout_ms is None:
-        return USAGE
-    digit = await s.next_digit(None if timeout_ms < 0 else timeout_ms / 1000)
-    if s.dead:
-        return ("200 result=-1", Result.FAILURE)
-    return _ok(f"result={ord(digit) if digit else 0}")
-
-
-# -------------------------------------------------------------------- say
-
-
-async def _say_files(s: AgiSession, files: list[str], escapes: str, *, strict: bool) -> Answer:
-    """Plays the files a SAY command needs. ``strict``: a missing file fails the command
-    (ast_say_number and the date/time sayers); otherwise it is skipped silently (digits,
-    alpha)."""
-    for n, name in enumerate(files):
-        length = s.sound(name)
-        if length is None:
-            if strict:
-                log.warning("File %s does not exist in any format", name)
-                return ("200 result=-1", Result.FAILURE)
-            continue
-        # One listener for the whole command: a scripted "w" lasts to its last file.
-        played = await s.play(length, 0, escapes, keep_w=n < len(files) - 1)
-        if s.dead:
-            return ("200 result=-1", Result.FAILURE)
-        if played.digit is not None:
-            return _ok(f"result={ord(played.digit)}")
-    return _ok("result=0")
-
-
-def _digit_files(text: str) -> list[str]:
-    names = {"*": "star", "#": "pound", "-": "minus"}
-    return [f"digits/{names.get(c, c)}" for c in text if c.isdigit() or c in names]
-
-
-async def _say_number(s: AgiSession, argv: list[str]) -> Answer:
-    if not 4 <= len(argv) <= 5:
-        return USAGE
-    number = _int(argv[2])
-    if number is None:
-        return USAGE
-    return await _say_files(s, _digit_files(str(number)), argv[3], strict=True)
-
-
-async def _say_digits(s: AgiSession, argv: list[str]) -> Answer:
-    if len(argv) != 4 or _int(argv[2]) is None:
-        return USAGE
-    return await _say_files(s, _digit_files(argv[2]), argv[3], strict=False)
-
-
-async def _say_alpha(s: AgiSession, argv: list[str]) -> Answer:
-    if len(argv) != 4:
-        return USAGE
-    files = [f"letters/{c.lower()}" if c.isalpha() else f"digits/{c}" for c in argv[2]]
-    return await _say_files(s, files, argv[3], strict=False)
-
-
-def _when_files(epoch: int, parts: str) -> list[str]:
-    tm = time.localtime(epoch)
-    files: list[str] = []
-    if "d" in parts:
-        files += [f"digits/day-{tm.tm_wday}", f"digits/mon-{tm.tm_mon - 1}"]
-        files += _digit_files(str(tm.tm_mday)) + _digit_files(str(tm.tm_year))
-    if "t" in parts:
-        files += _digit_files(str(tm.tm_hour % 12 or 12)) + _digit_files(f"{tm.tm_min:02d}")
-        files.append("digits/p-m" if tm.tm_hour >= 12 else "digits/a-m")
-    return files
-
-
-def _say_when(parts: str, max_args: int) -> Handler:
-    async def handler(s: AgiSession, argv: list[str]) -> Answer:
-        if not 4 <= len(argv) <= max_args:
-            return USAGE
-        epoch = _int(argv[2])
-        if epoch is None:
-            return USAGE
-        return await _say_files(s, _when_files(epoch, parts), argv[3], strict=True)
-
-    return handler
 
 
 # -------------------------------------------------------------- variables
@@ -355,14 +82,14 @@ async def _set_variable(s: AgiSession, argv: list[str]) -> Answer:
         )
     else:
         s.engine.set_var(s.ch, name, value)
-    return _ok("result=1")
+    return ok("result=1")
 
 
 async def _get_variable(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) != 3:
         return USAGE
     value = s.engine.get_var(s.ch, argv[2])
-    return _ok("result=0" if value is None else f"result=1 ({value})")
+    return ok("result=0" if value is None else f"result=1 ({value})")
 
 
 async def _get_full_variable(s: AgiSession, argv: list[str]) -> Answer:
@@ -372,41 +99,41 @@ async def _get_full_variable(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) == 5:
         other = s.engine.find_channel(argv[4])
         if other is None:
-            return _ok("result=0")
+            return ok("result=0")
         ch = other
-    return _ok(f"result=1 ({expand(argv[3], lambda n: s.engine.get_var(ch, n))})")
+    return ok(f"result=1 ({expand(argv[3], lambda n: s.engine.get_var(ch, n))})")
 
 
 async def _set_callerid(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) != 3:
         return USAGE
     s.engine.snapshot_update(s.ch, caller=parse_callerid(argv[2]))
-    return _ok("result=1")
+    return ok("result=1")
 
 
 async def _set_context(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) != 3:
         return USAGE
     s.run.context = argv[2]
-    return _ok("result=0")
+    return ok("result=0")
 
 
 async def _set_extension(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) != 3:
         return USAGE
     s.run.exten = argv[2]
-    return _ok("result=0")
+    return ok("result=0")
 
 
 async def _set_priority(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) != 3:
         return USAGE
-    prio = _int(argv[2])
+    prio = parse_int(argv[2])
     if prio is None:
         return USAGE  # the lab's [agi-test] has no priority labels
     # ast_explicit_goto(): the PBX loop adds one before it runs the next priority.
     s.run.priority = prio - 1
-    return _ok("result=0")
+    return ok("result=0")
 
 
 # ------------------------------------------------------------------- misc
@@ -440,7 +167,7 @@ async def _run_app(s: AgiSession, app: str, data: str) -> int:
         return 0
     if name == "goto":
         parts = split_app_args(data)
-        prio = _int(parts[-1])
+        prio = parse_int(parts[-1])
         if prio is None or len(parts) > 3:
             log.warning("Goto (%s) rejected: the priority must be a number", data[:40])
             return -1
@@ -451,7 +178,7 @@ async def _run_app(s: AgiSession, app: str, data: str) -> int:
         s.run.priority = prio - 1
         return 0
     if name == "hangup":
-        engine.hangup(ch, _int(data) or 16)
+        engine.hangup(ch, parse_int(data) or 16)
         return -1
     if name == "wait":
         try:
@@ -474,7 +201,7 @@ async def _run_app(s: AgiSession, app: str, data: str) -> int:
         return 0
     if name == "musiconhold":
         args = split_app_args(data)
-        duration = _int(args[1]) if len(args) > 1 else None
+        duration = parse_int(args[1]) if len(args) > 1 else None
         return 0 if await s.sleep(duration if duration and duration > 0 else None) else -1
     log.warning("Could not find application (%s)", app[:40])
     return -2
@@ -484,17 +211,17 @@ async def _verbose(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) < 2:
         return USAGE
     log.info("%s: %s", s.ch.name, argv[2] if len(argv) > 2 else "")
-    return _ok("result=1")
+    return ok("result=1")
 
 
 async def _noop(s: AgiSession, argv: list[str]) -> Answer:
-    return _ok("result=0")
+    return ok("result=0")
 
 
 async def _set_music(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) not in (3, 4) or argv[2].lower() not in ("on", "off"):
         return USAGE
-    return _ok("result=0")
+    return ok("result=0")
 
 
 # -------------------------------------------------------------- database
@@ -508,14 +235,14 @@ async def _db_put(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) != 5:
         return USAGE
     s.engine.astdb[_db_key(argv[2], argv[3])] = argv[4]
-    return _ok("result=1")
+    return ok("result=1")
 
 
 async def _db_get(s: AgiSession, argv: list[str]) -> Answer:
     if len(argv) != 4:
         return USAGE
     value = s.engine.astdb.get(_db_key(argv[2], argv[3]))
-    return _ok("result=0" if value is None else f"result=1 ({value})")
+    return ok("result=0" if value is None else f"result=1 ({value})")
 
 
 async def _db_del(s: AgiSession, argv: list[str]) -> Answer:
@@ -523,7 +250,7 @@ async def _db_del(s: AgiSession, argv: list[str]) -> Answer:
         return USAGE
     s.engine.astdb.pop(_db_key(argv[2], argv[3]), None)
     # ast_db_del() does not report a missing key: always 1 (fixture 04).
-    return _ok("result=1")
+    return ok("result=1")
 
 
 async def _db_deltree(s: AgiSession, argv: list[str]) -> Answer:
@@ -534,7 +261,7 @@ async def _db_deltree(s: AgiSession, argv: list[str]) -> Answer:
     for key in gone:
         del s.engine.astdb[key]
     # Asterisk 22 answers 0 when it deleted entries and 1 when none (inverted).
-    return _ok("result=0" if gone else "result=1")
+    return ok("result=0" if gone else "result=1")
 
 
 # ------------------------------------------------------------------ table
@@ -584,59 +311,59 @@ COMMANDS: tuple[Command, ...] = (
         False,
         "Returns the status of the specified <replaceable>channelname</replaceable>.",
     ),
-    Command(("STREAM", "FILE"), _stream_file, False, _STREAM_USAGE),
+    Command(("STREAM", "FILE"), stream_file, False, _STREAM_USAGE),
     Command(
         ("CONTROL", "STREAM", "FILE"),
-        _control_stream_file,
+        control_stream_file,
         False,
         "Send the given file, allowing playback to be controlled by the given digits, if any.",
     ),
     Command(
         ("GET", "OPTION"),
-        _get_option,
+        get_option,
         False,
         "Behaves similar to STREAM FILE but used with a timeout option.",
     ),
-    Command(("GET", "DATA"), _get_data, False, _GET_DATA_USAGE),
+    Command(("GET", "DATA"), get_data, False, _GET_DATA_USAGE),
     Command(
         ("WAIT", "FOR", "DIGIT"),
-        _wait_for_digit,
+        wait_for_digit,
         False,
         "Waits up to <replaceable>timeout</replaceable> milliseconds for channel to receive a "
         "DTMF digit.",
     ),
-    Command(("SAY", "NUMBER"), _say_number, False, _SAY_NUMBER_USAGE),
+    Command(("SAY", "NUMBER"), say_number, False, _SAY_NUMBER_USAGE),
     Command(
         ("SAY", "DIGITS"),
-        _say_digits,
+        say_digits,
         False,
         "Say a given digit string, returning early if any of the given DTMF digits are "
         "received on the channel.",
     ),
     Command(
         ("SAY", "ALPHA"),
-        _say_alpha,
+        say_alpha,
         False,
         "Say a given character string, returning early if any of the given DTMF digits are "
         "received on the channel.",
     ),
     Command(
         ("SAY", "DATE"),
-        _say_when("d", 4),
+        say_when("d", 4),
         False,
         "Say a given date, returning early if any of the given DTMF digits are received on "
         "the channel.",
     ),
     Command(
         ("SAY", "TIME"),
-        _say_when("t", 4),
+        say_when("t", 4),
         False,
         "Say a given time, returning early if any of the given DTMF digits are received on "
         "the channel.",
     ),
     Command(
         ("SAY", "DATETIME"),
-        _say_when("dt", 6),
+        say_when("dt", 6),
         False,
         "Say a given time, returning early if any of the given DTMF digits are received on "
         "the channel.",
@@ -731,4 +458,4 @@ def usage_of(command: Command) -> str:
     return usage_answer(command.usage)
 
 
-__all__ = ["COMMANDS", "Command", "Result", "find_command", "usage_of"]
+__all__ = ["COMMANDS", "find_command", "usage_of"]
