@@ -52,6 +52,7 @@ def parse_int(text: str) -> int | None:
 
 
 def ok(text: str) -> Answer:
+    """A ``200`` answer (AGIExecEnd: Success)."""
     return (f"200 {text}", Result.SUCCESS)
 
 
