@@ -1,33 +1,44 @@
-"""CDR benchmarks: ingest with de-duplication, StreamCdrs replay, database size.
+"""CDR benchmarks: ingest with de-duplication, StreamCdrs replay, database
+size; for the SQLite store and the PostgreSQL one, in the same run.
 
 - ingest: AMI `Cdr` events framed by the codec from wire bytes (as the AMI
   reader gets them) -> the AMI CDR mapper -> the ingest queue -> the writer
   (batched transactions, ``ON CONFLICT DO NOTHING``) until every CDR is
   committed. One event in ``--dup-every`` is sent again later (a replay), so
-  the figure includes the de-duplication. Run with ``synchronous`` FULL (the
-  default: survives power loss) and NORMAL (survives a killed process).
+  the figure includes the de-duplication. SQLite with ``synchronous`` FULL
+  (the default: survives power loss) and NORMAL (survives a killed process);
+  PostgreSQL on a throw-away local cluster (tests/services/postgres.py) with
+  fsync and synchronous_commit on (as durable as SQLite FULL), over TCP on
+  loopback.
 - replay: StreamCdrs(after_cursor=0, follow=false) over real gRPC (a gateway
   with no backends on a local port) reading every stored CDR; and the store's
   own read rate without gRPC, to show where the time goes.
-- size: the database file (after a checkpoint) per 100,000 CDRs.
+- size: the database file (after a checkpoint) per 100,000 CDRs; for
+  PostgreSQL, pg_total_relation_size of the cdr table (indexes included).
 
 Usage: .venv/bin/python bench/bench_cdr.py [--count 100000] [--dup-every 5]
+       [--stores sqlite,postgres]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import os
 import platform
+import shutil
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import asyncpg
 import grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 from telgate_server.app import Gateway
@@ -35,8 +46,12 @@ from telgate_server.backends.ami.cdr import AmiCdrMapper
 from telgate_server.backends.ami.codec import Message, Parser, encode_message
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import EVERYTHING
+from telgate_server.cdr.postgres import PostgresCdrStore
 from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.cdr.store import CdrStore
 from telgate_server.config import load_settings
+
+from tests.services.postgres import start_postgres
 
 
 def wire_events(count: int, dup_every: int) -> list[Message]:
@@ -76,11 +91,12 @@ def wire_events(count: int, dup_every: int) -> list[Message]:
     return msgs
 
 
-async def bench_ingest(
-    path: Path, msgs: list[Message], synchronous: Literal["FULL", "NORMAL"]
-) -> tuple[float, int, int]:
+StoreMaker = Callable[[], CdrStore]
+
+
+async def bench_ingest(make: StoreMaker, msgs: list[Message]) -> tuple[float, int, int]:
     """Seconds to map and commit every event; (seconds, stored, duplicates)."""
-    store = SqliteCdrStore(path, synchronous=synchronous)
+    store = make()
     await store.open()
     ingest = CdrIngest(store, batch_size=1000)
     mapper = AmiCdrMapper("pbx", "UTC")
@@ -101,8 +117,8 @@ async def bench_ingest(
     return elapsed, ingest.stored, ingest.duplicates
 
 
-async def bench_store_read(path: Path, batch: int) -> tuple[float, int]:
-    store = SqliteCdrStore(path)
+async def bench_store_read(make: StoreMaker, batch: int) -> tuple[float, int]:
+    store = make()
     await store.open()
     started = time.perf_counter()
     after, n = 0, 0
@@ -114,12 +130,10 @@ async def bench_store_read(path: Path, batch: int) -> tuple[float, int]:
     return elapsed, n
 
 
-async def bench_replay(data_dir: Path, batch: int) -> tuple[float, int]:
+async def bench_replay(cdr: dict[str, Any], batch: int) -> tuple[float, int]:
     """Seconds for StreamCdrs to deliver every stored CDR over gRPC."""
     settings = load_settings(
-        None,
-        server={"listen": "127.0.0.1:0"},
-        cdr={"data_dir": str(data_dir), "max_batch": batch},
+        None, server={"listen": "127.0.0.1:0"}, cdr={**cdr, "max_batch": batch}
     )
     gateway = Gateway(settings)
     port = await gateway.start()
@@ -144,44 +158,99 @@ def db_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
+async def pg_bytes(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT pg_total_relation_size('cdr')"))
+    finally:
+        await conn.close()
+
+
+def print_size(label: str, size: int, count: int) -> None:
+    print(
+        f"{label} size: {size / 1e6:.1f} MB for {count:,} CDRs = "
+        f"{size / count * 100_000 / 1e6:.1f} MB per 100,000 "
+        f"({size / count:.0f} bytes per CDR, raw fields included)"
+    )
+
+
+async def print_reads(label: str, make: StoreMaker, cdr: dict[str, Any], args: Any) -> None:
+    elapsed, n = await bench_store_read(make, args.batch)
+    print(
+        f"{label} store read (no gRPC): {n:,} CDRs in {elapsed:.2f} s = {n / elapsed:,.0f} CDRs/s"
+    )
+    elapsed, n = await bench_replay(cdr, args.batch)
+    assert n == args.count, n
+    print(
+        f"{label} StreamCdrs replay over gRPC: {n:,} CDRs in {elapsed:.2f} s = "
+        f"{n / elapsed:,.0f} CDRs/s (batches of {args.batch})"
+    )
+
+
+def print_ingest(label: str, msgs: list[Message], result: tuple[float, int, int]) -> None:
+    elapsed, stored, dups = result
+    print(
+        f"{label} ingest: {len(msgs):,} events ({dups:,} duplicates) "
+        f"in {elapsed:.2f} s = {len(msgs) / elapsed:,.0f} CDRs/s offered, "
+        f"{stored / elapsed:,.0f} stored/s"
+    )
+
+
+async def run_sqlite(tmp: Path, msgs: list[Message], args: Any) -> None:
+    paths: dict[str, Path] = {}
+    modes: tuple[Literal["FULL", "NORMAL"], ...] = ("FULL", "NORMAL")
+    for mode in modes:
+        paths[mode] = tmp / mode / "cdrs.sqlite3"
+        result = await bench_ingest(
+            functools.partial(SqliteCdrStore, paths[mode], synchronous=mode), msgs
+        )
+        assert result[1] == args.count, (result[1], args.count)
+        print_ingest(f"sqlite (synchronous={mode:6})", msgs, result)
+    path = paths["FULL"]
+    print_size("sqlite database", db_bytes(path), args.count)
+    await print_reads("sqlite", lambda: SqliteCdrStore(path), {"data_dir": str(path.parent)}, args)
+
+
+async def run_postgres(tmp: Path, msgs: list[Message], args: Any) -> None:
+    cluster_dir = tmp / "pg"
+    cluster_dir.mkdir()
+    cluster = start_postgres(cluster_dir, durable=True)
+    try:
+        version = cluster.run("postgres", "--version").stdout.strip()
+        print(f"postgresql: {version}, fsync on, synchronous_commit on, TCP loopback")
+        dsn = cluster.dsn()
+        result = await bench_ingest(lambda: PostgresCdrStore(dsn), msgs)
+        assert result[1] == args.count, (result[1], args.count)
+        print_ingest("postgres", msgs, result)
+        print_size("postgres table", await pg_bytes(dsn), args.count)
+        await print_reads(
+            "postgres", lambda: PostgresCdrStore(dsn), {"store": "postgres", "dsn": dsn}, args
+        )
+    finally:
+        cluster.stop()
+
+
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--count", type=int, default=100_000, help="distinct CDRs")
     p.add_argument("--dup-every", type=int, default=5, help="re-send every Nth event (0: none)")
     p.add_argument("--batch", type=int, default=500, help="CDRs per StreamCdrs message")
+    p.add_argument("--stores", default="sqlite,postgres", help="which stores, comma-separated")
     args = p.parse_args()
+    stores = args.stores.split(",")
     print(
         f"telgate CDR bench: {args.count:,} CDRs, python {platform.python_version()}, "
-        f"sqlite {sqlite3.sqlite_version}, {platform.machine()}"
+        f"sqlite {sqlite3.sqlite_version}, asyncpg {asyncpg.__version__}, {platform.machine()}"
     )
     msgs = wire_events(args.count, args.dup_every)
     with tempfile.TemporaryDirectory(prefix="telgate-bench-") as tmp:
-        results = {}
-        for mode in ("FULL", "NORMAL"):
-            path = Path(tmp) / mode / "cdrs.sqlite3"
-            elapsed, stored, dups = await bench_ingest(path, msgs, mode)
-            assert stored == args.count, (stored, args.count)
-            results[mode] = path
-            print(
-                f"ingest (synchronous={mode:6}): {len(msgs):,} events ({dups:,} duplicates) "
-                f"in {elapsed:.2f} s = {len(msgs) / elapsed:,.0f} CDRs/s offered, "
-                f"{stored / elapsed:,.0f} stored/s"
-            )
-        path = results["FULL"]
-        size = db_bytes(path)
-        print(
-            f"database size: {size / 1e6:.1f} MB for {args.count:,} CDRs = "
-            f"{size / args.count * 100_000 / 1e6:.1f} MB per 100,000 "
-            f"({size / args.count:.0f} bytes per CDR, raw fields included)"
-        )
-        elapsed, n = await bench_store_read(path, args.batch)
-        print(f"store read (no gRPC): {n:,} CDRs in {elapsed:.2f} s = {n / elapsed:,.0f} CDRs/s")
-        elapsed, n = await bench_replay(path.parent, args.batch)
-        assert n == args.count, n
-        print(
-            f"StreamCdrs replay over gRPC: {n:,} CDRs in {elapsed:.2f} s = "
-            f"{n / elapsed:,.0f} CDRs/s (batches of {args.batch})"
-        )
+        if "sqlite" in stores:
+            await run_sqlite(Path(tmp), msgs, args)
+        if "postgres" in stores:
+            if os.geteuid() == 0:
+                # The cluster runs as `postgres`: let it into the folder.
+                shutil.chown(tmp, "postgres", "postgres")
+            await run_postgres(Path(tmp), msgs, args)
 
 
 if __name__ == "__main__":

@@ -139,6 +139,16 @@ done
 head -1 "$LOG/router.log"
 # -- end routing
 
+# -- Simotel components: the fake Simotel drives a debtor's call and another
+# through a call map (Smart API "debt check" -> Exten API desk), asking the
+# gateway's component URLs; the example router decides each step.
+for caller in 09121234567 09350000000; do
+  FAKE_SIMOTEL_HOOK_PASSWORD=$TELGATE_BACKENDS__SIMOTEL__WEBHOOK_PASSWORD \
+    $BIN/python -m telgate_server.fakes.simotel.call_map --from "$caller" \
+    --components http://127.0.0.1:18081/simotel/simotel/components --user simotel-hook
+done
+# -- end Simotel components
+
 cat <<MSG
 
 telgate is running on $GRPC (simulator on 127.0.0.1:$AMI_PORT; logs in $LOG;

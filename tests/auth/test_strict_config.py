@@ -84,6 +84,7 @@ def test_known_and_reserved_variables_pass(monkeypatch: pytest.MonkeyPatch) -> N
         "TELGATE_SHARED",
         "TELGATE_SKIP_REAL_ASTERISK",
         "TELGATE_SKIP_MARIADB",
+        "TELGATE_SKIP_POSTGRES",
         "TELGATE_SKIP_DOCKER",
     ):
         monkeypatch.setenv(reserved, "x")

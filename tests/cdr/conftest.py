@@ -1,13 +1,26 @@
-"""A SQLite CDR store in a temporary directory, with a clock the test moves."""
+"""The CDR store under test, once per store kind: SQLite in a temporary
+directory and PostgreSQL in a schema of its own on the session's throw-away
+cluster (tests/services/postgres.py); both on a clock the test moves."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import itertools
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 from telgate_server.cdr.model import Cdr, Disposition
+from telgate_server.cdr.postgres import PostgresCdrStore
 from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.cdr.store import CdrStore
+
+from tests.services.postgres import PostgresCluster, postgres_cluster
+
+__all__ = ["postgres_cluster"]  # the session fixture, for the tests of this folder
+
+STORE_KINDS = ["sqlite", "postgres"]
+_schemas = itertools.count(1)
 
 
 class FakeClock:
@@ -38,14 +51,51 @@ def make_cdr(n: int, backend: str = "pbx", **kw: object) -> Cdr:
     return Cdr(**fields)  # type: ignore[arg-type]
 
 
+# Makes a store (not yet open) on the test's database: call it again for a
+# second instance or a restart on the same data.
+StoreFactory = Callable[..., CdrStore]
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
+async def new_schema(cluster: PostgresCluster) -> str:
+    """An empty schema of its own for one test; returns a DSN that uses it."""
+    name = f"t{next(_schemas)}"
+    conn = await asyncpg.connect(cluster.dsn())
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}")
+    finally:
+        await conn.close()
+    return cluster.dsn(search_path=name)
+
+
+@pytest.fixture(params=STORE_KINDS)
+async def make_store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> StoreFactory:
+    """Every test taking it (or `store`) runs once per store kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "data" / "cdrs.sqlite3"
+
+        def sqlite(clock: Callable[[], float] = clock) -> CdrStore:
+            return SqliteCdrStore(path, clock=clock)
+
+        return sqlite
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    dsn = await new_schema(cluster)
+
+    def postgres(clock: Callable[[], float] = clock) -> CdrStore:
+        return PostgresCdrStore(dsn, clock=clock, pool_size=2)
+
+    return postgres
+
+
 @pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SqliteCdrStore]:
-    s = SqliteCdrStore(tmp_path / "data" / "cdrs.sqlite3", clock=clock)
+async def store(make_store: StoreFactory) -> AsyncIterator[CdrStore]:
+    s = make_store()
     await s.open()
     try:
         yield s

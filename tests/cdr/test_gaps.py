@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from telgate_server.cdr.continuity import CdrContinuity
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import EVERYTHING, Cdr, CdrFilter, CdrGap, GapReason
-from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.cdr.store import CdrStore
 from telgate_server.cdr.stream import CdrFeed
 from telgate_server.gateway.model import LinkState, LinkStatus
 
-from tests.cdr.conftest import FakeClock, make_cdr
+from tests.cdr.conftest import FakeClock, StoreFactory, make_cdr
 
 UP, DOWN = LinkStatus(LinkState.UP), LinkStatus(LinkState.DOWN)
 CONNECTING = LinkStatus(LinkState.CONNECTING)
@@ -30,7 +29,7 @@ async def replay(feed: CdrFeed, after: int = 0, flt: CdrFilter = EVERYTHING) -> 
     return out
 
 
-async def test_a_gap_takes_the_next_cursor_between_cdrs(store: SqliteCdrStore) -> None:
+async def test_a_gap_takes_the_next_cursor_between_cdrs(store: CdrStore) -> None:
     await store.insert([make_cdr(1), make_cdr(2)])
     gap = await store.insert_gap(CdrGap("pbx", 10.0, 20.0, GapReason.NOT_CONNECTED, "why"))
     assert gap.cursor == 3
@@ -59,13 +58,13 @@ async def test_a_gap_takes_the_next_cursor_between_cdrs(store: SqliteCdrStore) -
     assert [i.cursor for i in only_pbx] == [1, 2, 3, 4]
 
 
-async def test_a_gap_first_in_an_empty_store(store: SqliteCdrStore) -> None:
+async def test_a_gap_first_in_an_empty_store(store: CdrStore) -> None:
     gap = await store.insert_gap(CdrGap("pbx", 1.0, 2.0, GapReason.NOT_CONNECTED))
     (cdr,) = await store.insert([make_cdr(1)])
     assert (gap.cursor, cdr.cursor) == (1, 2)
 
 
-async def test_pruning_removes_gaps_with_their_cdrs(store: SqliteCdrStore) -> None:
+async def test_pruning_removes_gaps_with_their_cdrs(store: CdrStore) -> None:
     await store.insert([make_cdr(1)])
     await store.insert_gap(CdrGap("pbx", 1.0, 2.0, GapReason.NOT_CONNECTED))
     await store.insert([make_cdr(2), make_cdr(3)])
@@ -74,7 +73,7 @@ async def test_pruning_removes_gaps_with_their_cdrs(store: SqliteCdrStore) -> No
     assert [i.cursor for i in await replay(CdrFeed(store), 3)] == [4]
 
 
-async def test_last_end_is_per_backend(store: SqliteCdrStore) -> None:
+async def test_last_end_is_per_backend(store: CdrStore) -> None:
     assert await store.last_end("pbx") is None
     await store.insert([make_cdr(5), make_cdr(2), make_cdr(9, backend="other")])
     assert await store.last_end("pbx") == make_cdr(5).end_time
@@ -108,8 +107,9 @@ class FakeBackfill:
 class Rig:
     """A store, its ingest and one backend's continuity, on a fake clock."""
 
-    def __init__(self, path: Path, clock: FakeClock, backfill: FakeBackfill | None) -> None:
-        self.store = SqliteCdrStore(path, clock=clock)
+    def __init__(self, store: CdrStore, clock: FakeClock, backfill: FakeBackfill | None) -> None:
+        self.store = store
+        self.running = False
         self.gaps: list[CdrGap] = []
         self.ingest = CdrIngest(self.store, on_gap=self.gaps.append)
         self.continuity = CdrContinuity(
@@ -118,6 +118,7 @@ class Rig:
 
     async def start(self) -> None:
         await self.store.open()
+        self.running = True
         await self.ingest.start()
         await self.continuity.prepare()
 
@@ -129,31 +130,39 @@ class Rig:
     async def stop(self) -> None:
         await self.continuity.stop()
         await self.ingest.stop()
+        await self.kill()
+
+    async def kill(self) -> None:
+        """Closes the store without a clean stop (as a SIGKILL leaves it)."""
         await self.store.close()
+        self.running = False
 
 
 @pytest.fixture
-async def rigs(tmp_path: Path) -> AsyncIterator[list[Rig]]:
+async def rigs() -> AsyncIterator[list[Rig]]:
     made: list[Rig] = []
     yield made
     for rig in made:
-        if rig.store._writer is not None:
+        if rig.running:
             await rig.stop()
 
 
 async def new_rig(
-    rigs: list[Rig], tmp_path: Path, clock: FakeClock, backfill: FakeBackfill | None = None
+    rigs: list[Rig],
+    make_store: StoreFactory,
+    clock: FakeClock,
+    backfill: FakeBackfill | None = None,
 ) -> Rig:
-    rig = Rig(tmp_path / "cdrs.sqlite3", clock, backfill)
+    rig = Rig(make_store(), clock, backfill)
     rigs.append(rig)
     await rig.start()
     return rig
 
 
 async def test_an_outage_in_one_process_is_a_gap_from_drop_to_return(
-    tmp_path: Path, clock: FakeClock, rigs: list[Rig]
+    make_store: StoreFactory, clock: FakeClock, rigs: list[Rig]
 ) -> None:
-    rig = await new_rig(rigs, tmp_path, clock)
+    rig = await new_rig(rigs, make_store, clock)
     rig.continuity.on_status(CONNECTING)
     rig.continuity.on_status(UP)  # first start, empty store: nothing to report
     rig.continuity.submit(make_cdr(1))
@@ -178,18 +187,18 @@ async def test_an_outage_in_one_process_is_a_gap_from_drop_to_return(
 
 
 async def test_after_a_kill_the_window_starts_at_the_last_stored_cdr(
-    tmp_path: Path, clock: FakeClock, rigs: list[Rig]
+    make_store: StoreFactory, clock: FakeClock, rigs: list[Rig]
 ) -> None:
-    first = await new_rig(rigs, tmp_path, clock)
+    first = await new_rig(rigs, make_store, clock)
     first.continuity.on_status(UP)
     for n in (1, 2, 3):
         first.continuity.submit(make_cdr(n))
     await first.settle()
     # SIGKILL: no clean stop, no "down" mark; the connections just go.
     await first.ingest.stop()
-    await first.store.close()
+    await first.kill()
     clock.now = (make_cdr(3).end_time or 0) + 100
-    second = await new_rig(rigs, tmp_path, clock)
+    second = await new_rig(rigs, make_store, clock)
     second.continuity.on_status(UP)
     await second.settle()
     (gap,) = second.gaps
@@ -197,9 +206,9 @@ async def test_after_a_kill_the_window_starts_at_the_last_stored_cdr(
 
 
 async def test_after_a_clean_stop_the_window_starts_at_the_stop(
-    tmp_path: Path, clock: FakeClock, rigs: list[Rig]
+    make_store: StoreFactory, clock: FakeClock, rigs: list[Rig]
 ) -> None:
-    first = await new_rig(rigs, tmp_path, clock)
+    first = await new_rig(rigs, make_store, clock)
     first.continuity.on_status(UP)
     first.continuity.submit(make_cdr(1))
     await first.settle()
@@ -208,11 +217,11 @@ async def test_after_a_clean_stop_the_window_starts_at_the_stop(
     await first.stop()
     # A process whose link never came up leaves the mark alone.
     clock.now += 10
-    idle = await new_rig(rigs, tmp_path, clock)
+    idle = await new_rig(rigs, make_store, clock)
     idle.continuity.on_status(CONNECTING)
     await idle.stop()
     clock.now += 10
-    second = await new_rig(rigs, tmp_path, clock)
+    second = await new_rig(rigs, make_store, clock)
     second.continuity.on_status(UP)
     await second.settle()
     (gap,) = second.gaps
@@ -220,11 +229,11 @@ async def test_after_a_clean_stop_the_window_starts_at_the_stop(
 
 
 async def test_a_backfill_fills_the_window_once_and_leaves_no_gap(
-    tmp_path: Path, clock: FakeClock, rigs: list[Rig]
+    make_store: StoreFactory, clock: FakeClock, rigs: list[Rig]
 ) -> None:
     records = [make_cdr(n) for n in range(1, 7)]
     backfill = FakeBackfill(records)
-    rig = await new_rig(rigs, tmp_path, clock, backfill)
+    rig = await new_rig(rigs, make_store, clock, backfill)
     # Live CDRs 1-3 were stored before; 4-6 ended while down.
     for n in (1, 2, 3):
         rig.continuity.submit(make_cdr(n))
@@ -246,10 +255,10 @@ async def test_a_backfill_fills_the_window_once_and_leaves_no_gap(
 
 
 async def test_a_failed_backfill_is_a_gap_saying_why(
-    tmp_path: Path, clock: FakeClock, rigs: list[Rig]
+    make_store: StoreFactory, clock: FakeClock, rigs: list[Rig]
 ) -> None:
     backfill = FakeBackfill([], error=ConnectionRefusedError(111, "Connection refused"))
-    rig = await new_rig(rigs, tmp_path, clock, backfill)
+    rig = await new_rig(rigs, make_store, clock, backfill)
     rig.continuity.submit(make_cdr(1))
     await rig.settle()
     clock.now = 1_900_000_000.0
@@ -263,11 +272,11 @@ async def test_a_failed_backfill_is_a_gap_saying_why(
 
 
 async def test_the_window_of_a_failed_backfill_is_read_again_at_the_next_link_up(
-    tmp_path: Path, clock: FakeClock, rigs: list[Rig]
+    make_store: StoreFactory, clock: FakeClock, rigs: list[Rig]
 ) -> None:
     missed = make_cdr(2)
     backfill = FakeBackfill([missed], error=OSError("PBX database unreachable"))
-    rig = await new_rig(rigs, tmp_path, clock, backfill)
+    rig = await new_rig(rigs, make_store, clock, backfill)
     rig.continuity.submit(make_cdr(1))
     await rig.settle()
     clock.now = 1_900_000_000.0

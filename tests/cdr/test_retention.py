@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 from telgate_server.cdr.model import EVERYTHING
 from telgate_server.cdr.retention import DAY, Retention
-from telgate_server.cdr.sqlite import SqliteCdrStore
-from telgate_server.cdr.store import CursorExpired
+from telgate_server.cdr.store import CdrStore, CursorExpired
 
 from tests.cdr.conftest import FakeClock, make_cdr
 
 
-async def test_prune_by_count(store: SqliteCdrStore) -> None:
+async def test_prune_by_count(store: CdrStore) -> None:
     await store.insert([make_cdr(n) for n in range(10)])
     assert await store.prune(keep=4) == 6
     stats = await store.stats()
@@ -26,7 +25,7 @@ async def test_prune_by_count(store: SqliteCdrStore) -> None:
     assert await store.prune(keep=4) == 0
 
 
-async def test_prune_by_count_with_cursor_gaps(store: SqliteCdrStore) -> None:
+async def test_prune_by_count_with_cursor_gaps(store: CdrStore) -> None:
     await store.insert([make_cdr(1), make_cdr(2)])
     await store.insert([make_cdr(2), make_cdr(1)])  # refused duplicates use up cursors
     await store.insert([make_cdr(3), make_cdr(4)])
@@ -37,7 +36,7 @@ async def test_prune_by_count_with_cursor_gaps(store: SqliteCdrStore) -> None:
     ]
 
 
-async def test_prune_by_age(store: SqliteCdrStore, clock: FakeClock) -> None:
+async def test_prune_by_age(store: CdrStore, clock: FakeClock) -> None:
     await store.insert([make_cdr(n) for n in range(3)])  # cursors 1-3 stored "now"
     clock.now += 10 * DAY
     await store.insert([make_cdr(n) for n in range(3, 5)])  # 4-5, ten days later
@@ -50,7 +49,7 @@ async def test_prune_by_age(store: SqliteCdrStore, clock: FakeClock) -> None:
     assert (stats.count, stats.oldest_cursor, stats.pruned_through) == (0, 0, 5)
 
 
-async def test_pruned_cursor_is_out_of_range(store: SqliteCdrStore) -> None:
+async def test_pruned_cursor_is_out_of_range(store: CdrStore) -> None:
     await store.insert([make_cdr(n) for n in range(10)])
     await store.prune(keep=3)  # 1-7 gone
     with pytest.raises(CursorExpired) as info:
@@ -66,7 +65,7 @@ async def test_pruned_cursor_is_out_of_range(store: SqliteCdrStore) -> None:
     assert len(await store.read(2, EVERYTHING, 10)) == 3
 
 
-async def test_pruned_through_survives_a_restart(store: SqliteCdrStore) -> None:
+async def test_pruned_through_survives_a_restart(store: CdrStore) -> None:
     await store.insert([make_cdr(n) for n in range(5)])
     await store.prune(keep=1)
     await store.close()
@@ -75,7 +74,7 @@ async def test_pruned_through_survives_a_restart(store: SqliteCdrStore) -> None:
         await store.read(1, EVERYTHING, 10, strict=True)
 
 
-async def test_retention_without_limits_does_nothing(store: SqliteCdrStore) -> None:
+async def test_retention_without_limits_does_nothing(store: CdrStore) -> None:
     await store.insert([make_cdr(1)])
     retention = Retention(store, days=None, count=None, interval=1)
     assert not retention.enabled

@@ -1,4 +1,4 @@
-"""The SQLite store: schema, de-duplication, cursors, filters, marks."""
+"""The store (SQLite and PostgreSQL): schema, de-duplication, cursors, filters, marks."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.migrations import MIGRATIONS
 from telgate_server.cdr.model import EVERYTHING, CdrFilter, Disposition
 from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.cdr.store import CdrStore
 
 from tests.cdr.conftest import make_cdr
 
@@ -33,7 +35,7 @@ async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
         await SqliteCdrStore(path).open()
 
 
-async def test_round_trip(store: SqliteCdrStore) -> None:
+async def test_round_trip(store: CdrStore) -> None:
     cdr = make_cdr(1, answer_time=None, end_time=None, disposition=Disposition.NO_ANSWER)
     [stored] = await store.insert([cdr])
     assert stored.cursor == 1
@@ -41,7 +43,7 @@ async def test_round_trip(store: SqliteCdrStore) -> None:
     assert back == stored
 
 
-async def test_the_same_cdr_twice_is_stored_once(store: SqliteCdrStore) -> None:
+async def test_the_same_cdr_twice_is_stored_once(store: CdrStore) -> None:
     first = await store.insert([make_cdr(1), make_cdr(2)])
     assert [c.cursor for c in first] == [1, 2]
     # Again, in another batch, and twice within one batch.
@@ -53,7 +55,7 @@ async def test_the_same_cdr_twice_is_stored_once(store: SqliteCdrStore) -> None:
     assert len(await store.insert([make_cdr(1, backend="other")])) == 1
 
 
-async def test_cursors_only_grow(tmp_path: Path, store: SqliteCdrStore) -> None:
+async def test_cursors_only_grow(tmp_path: Path, store: CdrStore) -> None:
     cursors: list[int] = []
     for n in range(5):
         cursors += [c.cursor for c in await store.insert([make_cdr(n), make_cdr(n + 100)])]
@@ -64,7 +66,7 @@ async def test_cursors_only_grow(tmp_path: Path, store: SqliteCdrStore) -> None:
     assert cursors == sorted(cursors) and len(set(cursors)) == len(cursors)
 
 
-async def test_filters(store: SqliteCdrStore) -> None:
+async def test_filters(store: CdrStore) -> None:
     await store.insert(
         [
             make_cdr(1, callee="300"),
@@ -91,15 +93,44 @@ async def test_filters(store: SqliteCdrStore) -> None:
     assert await ids(CdrFilter.build(backends=["pbx"], start_from=base + 2)) == [3, 4]
 
 
-async def test_read_pages_after_a_cursor(store: SqliteCdrStore) -> None:
+async def test_read_pages_after_a_cursor(store: CdrStore) -> None:
     await store.insert([make_cdr(n) for n in range(10)])
     page = await store.read(3, EVERYTHING, 4)
     assert [c.cursor for c in page] == [4, 5, 6, 7]
     assert await store.read(10, EVERYTHING, 4) == []
 
 
-async def test_marks(store: SqliteCdrStore) -> None:
+async def test_marks(store: CdrStore) -> None:
     assert await store.get_mark("sippy:hw") is None
     await store.set_mark("sippy:hw", "2027-01-01T00:00:00")
     await store.set_mark("sippy:hw", "2027-01-02T00:00:00")
     assert await store.get_mark("sippy:hw") == "2027-01-02T00:00:00"
+
+
+async def test_a_mark_moves_with_its_cdrs_in_one_transaction(store: CdrStore) -> None:
+    new = await store.insert([make_cdr(1), make_cdr(2)], mark=("poller", "2"))
+    assert [c.cursor for c in new] == [1, 2]
+    assert await store.get_mark("poller") == "2"
+    # Only the mark moves when every CDR is a duplicate.
+    assert await store.insert([make_cdr(2)], mark=("poller", "3")) == []
+    assert await store.get_mark("poller") == "3"
+    # A mark the store refuses (NOT NULL) takes the batch's CDRs down with it.
+    with pytest.raises(Exception):  # noqa: B017 (sqlite3 and asyncpg errors differ)
+        await store.insert([make_cdr(3)], mark=("poller", None))  # type: ignore[arg-type]
+    assert await store.get_mark("poller") == "3"
+    assert [c.source_id for c in await store.read(0, EVERYTHING, 10)] == [
+        make_cdr(n).source_id for n in (1, 2)
+    ]
+
+
+async def test_the_journal_commits_cdrs_with_the_mark(store: CdrStore) -> None:
+    ingest = CdrIngest(store)
+    await ingest.start()
+    try:
+        new = await ingest.commit([make_cdr(1), make_cdr(1), make_cdr(2)], ("sippy:hw", "42"))
+        assert [c.source_id for c in new] == [make_cdr(n).source_id for n in (1, 2)]
+        assert await ingest.get_mark("sippy:hw") == "42"
+        assert await ingest.commit([make_cdr(2)], ("sippy:hw", "43")) == []
+        assert await store.get_mark("sippy:hw") == "43"
+    finally:
+        await ingest.stop()

@@ -9,13 +9,13 @@ import pytest
 from telgate_server import errors
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import EVERYTHING, Cdr, CdrFilter, CdrGap
-from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.cdr.store import CdrStore
 from telgate_server.cdr.stream import CdrFeed
 
 from tests.cdr.conftest import make_cdr
 
 
-def pipeline(store: SqliteCdrStore, *, follower_limit: int = 10_000) -> tuple[CdrIngest, CdrFeed]:
+def pipeline(store: CdrStore, *, follower_limit: int = 10_000) -> tuple[CdrIngest, CdrFeed]:
     feed = CdrFeed(store, follower_limit=follower_limit)
     return CdrIngest(store, batch_size=100, on_stored=feed.publish), feed
 
@@ -72,7 +72,7 @@ def check_once_in_order(cdrs: Sequence[Cdr], expected: int) -> None:
     assert len({c.source_id for c in cdrs}) == expected == len(cdrs)
 
 
-async def test_ingest_commits_and_tells_the_feed(store: SqliteCdrStore) -> None:
+async def test_ingest_commits_and_tells_the_feed(store: CdrStore) -> None:
     seen: list[Cdr] = []
     ingest = CdrIngest(store, on_stored=seen.extend)
     await ingest.start()
@@ -86,7 +86,7 @@ async def test_ingest_commits_and_tells_the_feed(store: SqliteCdrStore) -> None:
 
 
 async def test_full_queue_drops_loudly_and_never_blocks(
-    store: SqliteCdrStore, caplog: pytest.LogCaptureFixture
+    store: CdrStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     ingest = CdrIngest(store, queue_size=10)  # writer not started: nothing drains
     results = [ingest.submit(make_cdr(n)) for n in range(12)]
@@ -94,7 +94,7 @@ async def test_full_queue_drops_loudly_and_never_blocks(
     assert "not stored" in caplog.text
 
 
-async def test_a_failing_store_is_retried_without_losing_the_batch(store: SqliteCdrStore) -> None:
+async def test_a_failing_store_is_retried_without_losing_the_batch(store: CdrStore) -> None:
     class Flaky:
         fails = 2
 
@@ -116,7 +116,7 @@ async def test_a_failing_store_is_retried_without_losing_the_batch(store: Sqlite
     await ingest.stop()
 
 
-async def test_replay_without_follow_ends(store: SqliteCdrStore) -> None:
+async def test_replay_without_follow_ends(store: CdrStore) -> None:
     _, feed = pipeline(store)
     await store.insert([make_cdr(n) for n in range(25)])
     reader = Reader(feed, 5, follow=False, max_batch=10)
@@ -125,7 +125,7 @@ async def test_replay_without_follow_ends(store: SqliteCdrStore) -> None:
     assert reader.batches == 2 and feed.followers == 0
 
 
-async def test_no_gap_no_duplicate_at_the_seam(store: SqliteCdrStore) -> None:
+async def test_no_gap_no_duplicate_at_the_seam(store: CdrStore) -> None:
     """CDRs keep arriving while the replay runs, in small pages."""
     ingest, feed = pipeline(store)
     await ingest.start()
@@ -150,7 +150,7 @@ async def test_no_gap_no_duplicate_at_the_seam(store: SqliteCdrStore) -> None:
     await ingest.stop()
 
 
-async def test_a_slow_follower_catches_up_from_the_store(store: SqliteCdrStore) -> None:
+async def test_a_slow_follower_catches_up_from_the_store(store: CdrStore) -> None:
     ingest, feed = pipeline(store, follower_limit=10)
     await ingest.start()
     reader = Reader(feed, 0, follow=True, max_batch=5, delay=0.001)
@@ -163,7 +163,7 @@ async def test_a_slow_follower_catches_up_from_the_store(store: SqliteCdrStore) 
     await ingest.stop()
 
 
-async def test_resume_from_a_cursor_misses_nothing(store: SqliteCdrStore) -> None:
+async def test_resume_from_a_cursor_misses_nothing(store: CdrStore) -> None:
     ingest, feed = pipeline(store)
     await ingest.start()
     first = Reader(feed, 0, follow=True, max_batch=10)
@@ -181,7 +181,7 @@ async def test_resume_from_a_cursor_misses_nothing(store: SqliteCdrStore) -> Non
     await ingest.stop()
 
 
-async def test_live_cdrs_are_filtered(store: SqliteCdrStore) -> None:
+async def test_live_cdrs_are_filtered(store: CdrStore) -> None:
     ingest, feed = pipeline(store)
     await ingest.start()
     reader = Reader(feed, 0, follow=True, max_batch=10, flt=CdrFilter.build(backends=["b"]))
@@ -198,7 +198,7 @@ async def test_live_cdrs_are_filtered(store: SqliteCdrStore) -> None:
     await ingest.stop()
 
 
-async def test_a_cursor_the_store_never_gave_is_out_of_range(store: SqliteCdrStore) -> None:
+async def test_a_cursor_the_store_never_gave_is_out_of_range(store: CdrStore) -> None:
     _, feed = pipeline(store)
     await store.insert([make_cdr(1)])
     with pytest.raises(errors.OutOfRange, match="beyond the newest cursor"):

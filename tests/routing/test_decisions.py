@@ -12,7 +12,7 @@ from telgate.v1 import routing_pb2, routing_pb2_grpc
 from telgate_server.api.routing import RoutingServicer
 from telgate_server.api.streams import StreamLimits
 from telgate_server.routing import model as m
-from telgate_server.routing.hub import RouterHub
+from telgate_server.routing.hub import SUSPECT_MISSES, RouterHub
 from telgate_server.routing.model import Outcome, RouteKind
 
 from tests.routing.conftest import Router, RoutingServer, eventually, route_query
@@ -375,3 +375,91 @@ async def test_routers_count_against_the_stream_bounds() -> None:
             await eventually(lambda: limits.held_by("crm") == 0, "the slot was given back")
     finally:
         await server.stop(0)
+
+
+async def test_a_backend_that_stops_waiting_as_the_decision_comes_tells_the_router(
+    routing: RoutingServer,
+) -> None:
+    router = await routing.router(["sales"])
+    query = route_query("sales")
+    asking = asyncio.create_task(routing.hub.ask(query))
+    await router.query()
+    link = routing.hub.routers[0]
+    # The decision is handed over, and the backend gives up before it resumes.
+    routing.hub.decide(link, query.id, m.RouteToExtension("1"))
+    asking.cancel()
+    notice = await router.notice()
+    assert (notice.query_id, notice.outcome) == (query.id, routing_pb2.QUERY_OUTCOME_HUNG_UP)
+    await eventually(asking.cancelled, "the ask was cancelled")
+
+
+async def test_a_calls_next_query_goes_to_the_router_that_decided_it(
+    routing: RoutingServer,
+) -> None:
+    first = await routing.router(["*"])
+    second = await routing.router(["*"])
+    wanted = {first.router_id: first, second.router_id: second}
+
+    async def decided(query: m.RouteQuery) -> str:
+        asking = asyncio.create_task(routing.hub.ask(query))
+        # Whichever router was sent it answers.
+        for _ in range(1000):
+            for router in wanted.values():
+                if not router.queries.empty():
+                    sent = router.queries.get_nowait()
+                    await router.decide(sent.id, exit=routing_pb2.ExitCase(case="1"))
+                    return (await asking).router_id
+            await asyncio.sleep(0.01)
+        raise AssertionError("no router was sent the query")
+
+    call = "1700000000.7"
+    owner = await decided(route_query("s1", RouteKind.SIMOTEL_IVR, unique_id=call))
+    # Another call's query first on each route: turns alone would give the
+    # call's query on s2 and s3 to the other router.
+    for route in ("s1", "s2", "s3"):
+        await decided(route_query(route, RouteKind.SIMOTEL_IVR, unique_id="another"))
+        again = await decided(route_query(route, RouteKind.SIMOTEL_IVR, unique_id=call))
+        assert again == owner, route
+    # A router naming the route still beats the call's wildcard router.
+    named = await routing.router(["s4"])
+    wanted[named.router_id] = named
+    assert await decided(route_query("s4", RouteKind.SIMOTEL_IVR, unique_id=call)) == (
+        named.router_id
+    )
+
+
+async def test_a_router_that_keeps_missing_deadlines_is_asked_last(
+    routing: RoutingServer,
+) -> None:
+    silent = await routing.router(["sales"])
+    good = await routing.router(["sales"])
+    silent_link = next(r for r in routing.hub.routers if r.id == silent.router_id)
+
+    async def answer() -> None:
+        while True:
+            sent = await good.queries.get()
+            await good.decide(sent.id, extension=routing_pb2.RouteToExtension(extension="1"))
+
+    answering = asyncio.create_task(answer())
+    try:
+        for _ in range(20):
+            if silent_link.misses >= SUSPECT_MISSES:
+                break
+            await routing.hub.ask(route_query("sales", within=0.5))
+        assert silent_link.misses == SUSPECT_MISSES
+        # Turns would give every other query to the silent router: none goes there.
+        for _ in range(4):
+            assert (await routing.hub.ask(route_query("sales"))).router_id == good.router_id
+        assert silent.queries.qsize() == SUSPECT_MISSES
+        # Alone, it is asked again; a decision in time clears its record.
+        await good.close()
+        await routing.wait_routers(1)
+        asking = asyncio.create_task(routing.hub.ask(route_query("sales")))
+        for _ in range(SUSPECT_MISSES):
+            await silent.queries.get()
+        sent = await silent.query()
+        await silent.decide(sent.id, extension=routing_pb2.RouteToExtension(extension="2"))
+        assert (await asking).router_id == silent.router_id
+        assert silent_link.misses == 0
+    finally:
+        answering.cancel()

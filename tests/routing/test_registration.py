@@ -9,8 +9,9 @@ import grpc
 import pytest
 from telgate.v1 import routing_pb2, routing_pb2_grpc
 from telgate_server.routing.model import RouteKind
+from telgate_server.routing.settings import RoutingConfig
 
-from tests.routing.conftest import RoutingServer, route_query
+from tests.routing.conftest import RoutingServer, route_query, routing_server
 
 
 async def refused(
@@ -126,3 +127,14 @@ async def test_a_message_that_is_not_protobuf_ends_the_stream_saying_so(
         assert await call.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "the request is not a valid telgate.v1.RouteRequest" in await call.details()
     await routing.wait_routers(0)
+
+
+async def test_a_stream_that_never_registers_is_ended() -> None:
+    async with routing_server(RoutingConfig(registration_timeout=0.2)) as routing:
+        call: Any = routing_pb2_grpc.CallRoutingServiceStub(routing.channel).Route()
+        # Nothing is sent: the gateway gives up on it.
+        assert await call.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert await call.details() == (
+            "no RouterRegistration within 0.2 s of opening the Route stream "
+            "(routing.registration_timeout)"
+        )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -36,7 +38,7 @@ from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdrs import CdrServicer
 from telgate_server.api.decode import DecodeInterceptor
-from telgate_server.api.events import EventServicer, add_event_service, encoder
+from telgate_server.api.events import EventServicer, add_event_service, encoder, stamped
 from telgate_server.api.open_services import BoundedHealthServicer, BoundedReflectionServicer
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
@@ -48,15 +50,17 @@ from telgate_server.auth.policy import AccessPolicy
 from telgate_server.auth.tls import ServerCertificates
 from telgate_server.backends.kinds import BackendDeps, build_backend
 from telgate_server.cdr.continuity import CdrContinuity
+from telgate_server.cdr.factory import build_store
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.retention import Retention
-from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.stream import CdrFeed
-from telgate_server.config import Settings
+from telgate_server.config import EventsConfig, Settings
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
+from telgate_server.events.hub_protocol import Hub
+from telgate_server.events.jetstream import JetStreamHub
 from telgate_server.gateway.backend import (
     CDRS,
     EVENTS,
@@ -119,6 +123,26 @@ def link_event(backend: str, status: LinkStatus) -> ev.Event:
     )
 
 
+def build_hub(config: EventsConfig) -> Hub:
+    """The event hub ``events.hub`` names: this process's own (memory), or a
+    JetStream stream every instance shares (jetstream; connects in start)."""
+    if config.hub == "jetstream":
+        return JetStreamHub(
+            config.nats,
+            encoder(config.max_message_bytes),
+            stamped,
+            subscriber_queue=config.subscriber_queue,
+            max_batch=config.max_batch,
+            name=f"telgate-{socket.gethostname()}-{os.getpid()}",
+        )
+    return EventHub(
+        encoder(config.max_message_bytes),
+        subscriber_queue=config.subscriber_queue,
+        replay_size=config.replay_buffer,
+        replay_bytes=config.replay_buffer_bytes,
+    )
+
+
 class Gateway:
     """The running gateway: backends, hub and gRPC server in one event loop."""
 
@@ -126,16 +150,13 @@ class Gateway:
         """``backends``: built elsewhere (tests, embedding) instead of from
         ``settings.backends`` by the factory table (backends/kinds.py)."""
         self.settings = settings
-        self.hub = EventHub(
-            encoder(settings.events.max_message_bytes),
-            subscriber_queue=settings.events.subscriber_queue,
-            replay_size=settings.events.replay_buffer,
-            replay_bytes=settings.events.replay_buffer_bytes,
-        )
+        self.hub = build_hub(settings.events)
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
         cdr = settings.cdr
-        self.cdr_store = SqliteCdrStore(cdr.path, synchronous=cdr.synchronous)
+        self.cdr_store = build_store(cdr)
         self.cdr_feed = CdrFeed(self.cdr_store, follower_limit=cdr.follower_queue)
+        # CDRs other instances commit to a shared store reach live streams too.
+        self.cdr_store.watch(self.cdr_feed.reread)
         self.cdr_ingest = CdrIngest(
             self.cdr_store,
             queue_size=cdr.queue_size,
@@ -282,6 +303,8 @@ class Gateway:
             authenticated=self.access.enabled,
             allow_unauthenticated=self.settings.auth.allow_unauthenticated,
         )
+        # The hub first: backends publish from the moment they start.
+        await self.hub.start()
         s = self.server
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
             CallControlServicer(self.registry, self.settings.originate, self._caller), s
@@ -411,6 +434,7 @@ class Gateway:
             await self.webhooks.stop()
         for backend in self.registry.all():
             await backend.stop()
+        await self.hub.close()
         if self.metrics_server is not None:
             await self.metrics_server.stop()
         if self.settings.cdr.enabled:

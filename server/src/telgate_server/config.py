@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     Discriminator,
     Field,
+    SecretStr,
     Tag,
     ValidationError,
     field_validator,
@@ -104,7 +105,81 @@ class ServerConfig(StrictModel):
     max_streams: int = Field(default=1000, ge=1)
 
 
+class NatsConfig(StrictModel):
+    """The JetStream stream the event hub publishes to and serves from
+    (``events.hub = "jetstream"``). Credentials come from the environment
+    (``TELGATE_EVENTS__NATS__PASSWORD``, ``..__TOKEN``) or a file, never the URL."""
+
+    # Comma-separated server URLs (nats://host:port), without credentials.
+    url: str = "nats://127.0.0.1:4222"
+    stream: str = Field(default="TELGATE_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # Subjects are <subject_prefix>.<backend>.<kind or event name>.
+    subject_prefix: str = Field(
+        default="telgate.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    # Retention: the replay depth a resuming subscriber can reach, on every
+    # instance. Whichever bound is hit first drops the oldest events.
+    max_msgs: int = Field(default=1_000_000, ge=1)
+    max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    # Seconds; 0: no age limit.
+    max_age: float = Field(default=7 * 86400.0, ge=0)
+    # Seconds a message id is remembered: a re-publish within it is dropped.
+    duplicate_window: float = Field(default=120.0, gt=0)
+    storage: Literal["file", "memory"] = "file"
+    replicas: int = Field(default=1, ge=1, le=5)
+    user: str = ""
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    connect_timeout: float = Field(default=5.0, gt=0)
+    # Events waiting to be published while NATS is slow or away; past it the
+    # oldest are dropped (counted and logged).
+    publish_queue: int = Field(default=100_000, ge=100)
+    # Publishes awaiting their acknowledgement at once.
+    publish_window: int = Field(default=1_000, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials_in_url(cls, value: str) -> str:
+        for part in value.split(","):
+            if "@" in part:
+                raise ValueError(
+                    "events.nats.url must not carry credentials; set events.nats.user and "
+                    "TELGATE_EVENTS__NATS__PASSWORD (or password_file, token, token_file)"
+                )
+            if not part.strip().startswith(("nats://", "tls://", "ws://", "wss://")):
+                raise ValueError("events.nats.url takes nats://host:port URLs, comma-separated")
+        return value
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> NatsConfig:
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("set events.nats.password or password_file, not both")
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("set events.nats.token or token_file, not both")
+        if (self.password is not None or self.password_file is not None) and not self.user:
+            raise ValueError("events.nats.password needs events.nats.user")
+        return self
+
+    def read_password(self) -> str | None:
+        """The password (from the file each time it is read), or None."""
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return self.password.get_secret_value() if self.password is not None else None
+
+    def read_token(self) -> str | None:
+        """The token (from the file each time it is read), or None."""
+        if self.token_file is not None:
+            return self.token_file.read_text(encoding="utf-8").strip()
+        return self.token.get_secret_value() if self.token is not None else None
+
+
 class EventsConfig(StrictModel):
+    # Which event hub: "memory" (this process alone: sequences, replay buffer)
+    # or "jetstream" (a NATS JetStream stream shared by every instance, see `nats`).
+    hub: Literal["memory", "jetstream"] = "memory"
+    nats: NatsConfig = NatsConfig()
     # Events a subscriber may have queued before it is cut off.
     subscriber_queue: int = Field(default=10_000, ge=10)
     # Latest events kept for subscribers that resume from a sequence.
@@ -168,9 +243,24 @@ class OriginateConfig(StrictModel):
 
 
 class CdrConfig(StrictModel):
-    """The CDR store (SQLite under ``data_dir``), its ingest batching and retention."""
+    """The CDR store (SQLite under ``data_dir``, or a PostgreSQL database that
+    several gateway instances share), its ingest batching and retention.
+
+    For PostgreSQL the DSN is a secret (it may hold a password): it comes from
+    the environment (``TELGATE_CDR__DSN``) or ``dsn_file``; the password may
+    also be kept apart (``TELGATE_CDR__PASSWORD`` or ``password_file``, or
+    libpq's ``PGPASSWORD`` / ``~/.pgpass``)."""
 
     enabled: bool = True
+    # sqlite: one file, one gateway; postgres: one database, any number of gateways.
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    # postgres: postgresql://user@host:port/database (libpq URL).
+    dsn: SecretStr | None = None
+    dsn_file: Path | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    # postgres: connections per gateway (one writes at a time, the others read).
+    pool_size: int = Field(default=4, ge=2, le=100)
     # Created on first start; holds cdrs.sqlite3 (and its -wal / -shm files).
     data_dir: Path = Path("data")
     database: str = "cdrs.sqlite3"
@@ -193,6 +283,44 @@ class CdrConfig(StrictModel):
     @property
     def path(self) -> Path:
         return self.data_dir / self.database
+
+    @model_validator(mode="after")
+    def _store_settings(self) -> CdrConfig:
+        if self.dsn is not None and self.dsn_file is not None:
+            raise ValueError("set one of cdr.dsn (from the environment) and cdr.dsn_file")
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("set one of cdr.password and cdr.password_file")
+        has_dsn = self.dsn is not None or self.dsn_file is not None
+        if self.store == "postgres" and not has_dsn:
+            raise ValueError(
+                "cdr.store = postgres needs cdr.dsn (TELGATE_CDR__DSN) or cdr.dsn_file"
+            )
+        if self.store == "sqlite" and has_dsn:
+            raise ValueError("cdr.dsn is set but cdr.store is sqlite: set cdr.store = postgres")
+        return self
+
+    def read_dsn(self) -> str:
+        """The PostgreSQL DSN, read from the file each time (never logged)."""
+        if self.dsn_file is not None:
+            return _read_secret_file(self.dsn_file, "cdr.dsn_file")
+        if self.dsn is None:
+            raise ConfigError("cdr.dsn is not set")
+        return self.dsn.get_secret_value()
+
+    def read_password(self) -> str | None:
+        """The PostgreSQL password when kept apart from the DSN, else None."""
+        if self.password_file is not None:
+            return _read_secret_file(self.password_file, "cdr.password_file")
+        return None if self.password is None else self.password.get_secret_value()
+
+
+def _read_secret_file(path: Path, setting: str) -> str:
+    """A secret file's text, stripped; ConfigError naming the file (not its text)."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{setting}: cannot read {path}: {reason}") from None
 
 
 class MetricsConfig(StrictModel):

@@ -78,8 +78,15 @@ class RoutingServicer(routing_pb2_grpc.CallRoutingServiceServicer):
                 log.info("router %s: its stream could not be read: %r", link.id, failure)
 
     async def _registration(self, requests: Requests) -> Any:
+        wait = self.hub.config.registration_timeout
         try:
-            first = await anext(aiter(requests))
+            first = await asyncio.wait_for(anext(aiter(requests)), wait)
+        except TimeoutError:
+            raise errors.InvalidArgument(
+                f"no RouterRegistration within {wait:g} s of opening the Route stream "
+                "(routing.registration_timeout)",
+                metadata={"field": "registration"},
+            ) from None
         except StopAsyncIteration:
             raise errors.InvalidArgument(
                 "the Route stream ended before its first message, a RouterRegistration",

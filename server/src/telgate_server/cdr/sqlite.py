@@ -5,7 +5,6 @@ being written), created with its schema on first open."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -15,45 +14,12 @@ from typing import Any, Literal
 import aiosqlite
 
 from telgate_server.cdr.migrations import MIGRATIONS
-from telgate_server.cdr.model import (
-    Cdr,
-    CdrFilter,
-    CdrGap,
-    Direction,
-    Disposition,
-    GapReason,
-    micros,
-)
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, GapReason, micros
+from telgate_server.cdr.rows import COLUMNS, GAP_REASONS, SELECT, to_cdr, to_row
 from telgate_server.cdr.store import CursorExpired, StoreStats
 
 log = logging.getLogger("telgate.cdr")
 
-COLUMNS = (
-    "backend",
-    "source_id",
-    "stored_at",
-    "start_time",
-    "answer_time",
-    "end_time",
-    "duration",
-    "billable",
-    "disposition",
-    "direction",
-    "caller_number",
-    "caller_name",
-    "callee",
-    "cost",
-    "currency",
-    "trunk",
-    "codec",
-    "country",
-    "recording",
-    "linked_call_id",
-    "channel",
-    "destination_channel",
-    "account_code",
-    "raw_fields",
-)
 _INSERT = (
     f"INSERT INTO cdr ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT (backend, source_id) DO NOTHING"
@@ -62,72 +28,8 @@ _SET_MARK = (
     "INSERT INTO source_mark (name, value, updated_at) VALUES (?, ?, ?) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
 )
-_SELECT = f"cursor, {', '.join(COLUMNS)}"
-# Enum calls are slow next to a dict lookup, and replay reads every row.
-_DISPOSITIONS = {d.value: d for d in Disposition}
-_DIRECTIONS = {d.value: d for d in Direction}
-_GAP_REASONS = {r.value: r for r in GapReason}
 # Rows deleted per transaction when pruning, so ingest is never held up for long.
 PRUNE_CHUNK = 20_000
-
-
-def _row(cdr: Cdr, stored_at: int) -> tuple[Any, ...]:
-    return (
-        cdr.backend,
-        cdr.source_id,
-        stored_at,
-        micros(cdr.start_time),
-        None if cdr.answer_time is None else micros(cdr.answer_time),
-        None if cdr.end_time is None else micros(cdr.end_time),
-        micros(cdr.duration),
-        micros(cdr.billable),
-        cdr.disposition.value,
-        cdr.direction.value,
-        cdr.caller_number,
-        cdr.caller_name,
-        cdr.callee,
-        cdr.cost,
-        cdr.currency,
-        cdr.trunk,
-        cdr.codec,
-        cdr.country,
-        cdr.recording,
-        cdr.linked_call_id,
-        cdr.channel,
-        cdr.destination_channel,
-        cdr.account_code,
-        json.dumps(cdr.raw_fields, ensure_ascii=False, separators=(",", ":")),
-    )
-
-
-def _cdr(r: Sequence[Any]) -> Cdr:
-    """A CDR from a row selected as ``_SELECT`` (cursor first)."""
-    return Cdr(
-        cursor=r[0],
-        backend=r[1],
-        source_id=r[2],
-        start_time=r[4] / 1e6,
-        answer_time=None if r[5] is None else r[5] / 1e6,
-        end_time=None if r[6] is None else r[6] / 1e6,
-        duration=r[7] / 1e6,
-        billable=r[8] / 1e6,
-        disposition=_DISPOSITIONS[r[9]],
-        direction=_DIRECTIONS[r[10]],
-        caller_number=r[11],
-        caller_name=r[12],
-        callee=r[13],
-        cost=r[14],
-        currency=r[15],
-        trunk=r[16],
-        codec=r[17],
-        country=r[18],
-        recording=r[19],
-        linked_call_id=r[20],
-        channel=r[21],
-        destination_channel=r[22],
-        account_code=r[23],
-        raw_fields=list(map(tuple, json.loads(r[24]))),
-    )
 
 
 def _where(after: int, flt: CdrFilter) -> tuple[str, list[Any]]:
@@ -241,6 +143,9 @@ class SqliteCdrStore:
             raise RuntimeError("the CDR store is not open")
         return self._reader
 
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Nothing to watch: only this process writes the file."""
+
     # -- writing -------------------------------------------------------------
 
     async def insert(
@@ -251,7 +156,7 @@ class SqliteCdrStore:
         if not cdrs and mark is None:
             return []
         stored_at = micros(self._clock())
-        rows = [_row(c, stored_at) for c in cdrs]
+        rows = [to_row(c, stored_at) for c in cdrs]
         db = self.writer
         async with self._write_lock:
             await db.execute("BEGIN IMMEDIATE")
@@ -389,7 +294,7 @@ class SqliteCdrStore:
         # a prune that commits meanwhile cannot open an unnoticed hole.
         sql = (
             f"SELECT m.value, c.* FROM cdr_meta AS m LEFT JOIN "
-            f"(SELECT {_SELECT} FROM cdr WHERE {where} ORDER BY cursor LIMIT ?) AS c ON 1 "
+            f"(SELECT {SELECT} FROM cdr WHERE {where} ORDER BY cursor LIMIT ?) AS c ON 1 "
             f"WHERE m.key = 'pruned_through' ORDER BY c.cursor"
         )
         rows = list(await self.reader.execute_fetchall(sql, (*args, limit)))
@@ -397,7 +302,7 @@ class SqliteCdrStore:
         if strict and 0 < after < pruned_through:
             stats = await self.stats()
             raise CursorExpired(after, pruned_through, stats.oldest_cursor)
-        return [_cdr(r[1:]) for r in rows if r[1] is not None]
+        return [to_cdr(r[1:]) for r in rows if r[1] is not None]
 
     async def read_gaps(
         self, after: int, upto: int | None, backends: Sequence[str]
@@ -419,7 +324,7 @@ class SqliteCdrStore:
                 backend=r[1],
                 start=r[2] / 1e6,
                 end=r[3] / 1e6,
-                reason=_GAP_REASONS.get(r[4], GapReason.UNSPECIFIED),
+                reason=GAP_REASONS.get(r[4], GapReason.UNSPECIFIED),
                 detail=r[5],
             )
             for r in rows

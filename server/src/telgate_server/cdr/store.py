@@ -1,5 +1,6 @@
-"""The CDR store interface. SQLite implements it (cdr/sqlite.py); a PostgreSQL
-implementation will fill the same Protocol.
+"""The CDR store interface. SQLite (cdr/sqlite.py, the default) and PostgreSQL
+(cdr/postgres.py, shared by several gateway instances) implement it; the same
+tests run against both (tests/cdr).
 
 What every implementation guarantees:
 
@@ -10,6 +11,8 @@ What every implementation guarantees:
   cursor order;
 - when :meth:`CdrStore.insert` returns, its CDRs are committed: that is what
   "acknowledged as stored" means;
+- cursors are the store's: every gateway instance sharing a store reads the
+  same CDR under the same cursor;
 - pruning deletes a prefix of cursors, never a hole in the middle, and
   remembers how far it went (``pruned_through``), so a reader resuming from a
   pruned cursor is told so instead of silently missing records.
@@ -17,7 +20,7 @@ What every implementation guarantees:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -106,3 +109,8 @@ class CdrStore(Protocol):
         """A source's saved position (e.g. a poller's high-water mark)."""
 
     async def set_mark(self, name: str, value: str) -> None: ...
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Calls ``callback`` when another process sharing the store has
+        committed CDRs or gaps (this process's own commits reach the live
+        streams directly). A store only one process writes never calls it."""

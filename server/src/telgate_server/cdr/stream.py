@@ -46,6 +46,13 @@ class Follower:
             self._items.clear()
         self._ready.set()
 
+    def reread(self) -> None:
+        """Makes the stream re-read from the store (CDRs it was not pushed,
+        committed by another process sharing the store, are there)."""
+        self.overflowed = True
+        self._items.clear()
+        self._ready.set()
+
     async def take(self, limit: int) -> list[Item] | None:
         """Waits for CDRs and returns up to ``limit``; None after an overflow."""
         while not self._items and not self.overflowed:
@@ -75,6 +82,12 @@ class CdrFeed:
         follower."""
         for follower in list(self._followers):
             follower.push(cdrs)
+
+    def reread(self) -> None:
+        """Another process committed to the shared store: every live stream
+        goes back to the store for what it has not seen."""
+        for follower in list(self._followers):
+            follower.reread()
 
     async def stream(
         self, after: int, flt: CdrFilter, *, follow: bool, max_batch: int
@@ -127,7 +140,8 @@ class CdrFeed:
                     position = max(position, items[-1].cursor)
                     if fresh:
                         yield fresh
-                # Overflowed: loop to replay from the store after `position`.
+                # Overflowed (or told to re-read): replay from the store after
+                # `position`.
             finally:
                 self._followers.discard(follower)
 

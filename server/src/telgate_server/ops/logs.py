@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -165,7 +166,8 @@ def _read(path: Path) -> str | None:
 
 def configured_secrets(settings: Settings) -> list[str]:
     """Every secret the configuration names in clear or by file: AMI secrets,
-    CDR backfill passwords, token secrets (inline, files, the tokens file)."""
+    CDR backfill passwords, token secrets (inline, files, the tokens file),
+    the CDR store's PostgreSQL DSN and password (and a password inside the DSN)."""
     out: list[str | None] = []
     for backend in settings.backends.values():
         # Every kind's secrets: its SecretStr fields and their `<name>_file`s.
@@ -191,4 +193,14 @@ def configured_secrets(settings: Settings) -> list[str]:
         out.append(token.secret.get_secret_value() if token.secret else None)
         if token.secret_file is not None:
             out.append(_read(token.secret_file))
+    cdr = settings.cdr
+    for secret, path in ((cdr.dsn, cdr.dsn_file), (cdr.password, cdr.password_file)):
+        out.append(secret.get_secret_value() if secret else None)
+        if path is not None:
+            out.append(_read(path))
+    dsns = [cdr.dsn.get_secret_value() if cdr.dsn else None]
+    dsns.append(_read(cdr.dsn_file) if cdr.dsn_file is not None else None)
+    for dsn in dsns:
+        with contextlib.suppress(ValueError):
+            out.append(urlsplit(dsn).password if dsn else None)
     return [s for s in out if s]

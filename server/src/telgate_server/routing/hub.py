@@ -4,7 +4,8 @@ A router (a ``CallRoutingService.Route`` stream) registers the routes it
 serves and gets a :class:`RouterLink`: a bounded outbox of queries and
 QueryEnded notices the servicer writes to its stream. :meth:`RouterHub.ask`
 sends a query to one matching router (a router naming the route beats a
-``*`` one; equals take turns) and waits until the query's deadline. What
+``*`` one; equals take turns, except that the router that decided the same
+call before is asked first) and waits until the query's deadline. What
 comes back is checked against the query's kind (routing/fit.py); a query
 without a usable decision gets the configured fallback (routing/fallback.py)
 at once when its router is gone, at the deadline when it is silent.
@@ -52,6 +53,9 @@ LATE_DISCARDED = "late_discarded"
 
 # Round-robin positions kept for this many route names at most.
 _MAX_TURNS = 10_000
+# A router that let this many deadlines pass in a row is asked after the
+# others (a hung CRM, a dead peer not yet noticed) until it decides in time.
+SUSPECT_MISSES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,8 @@ class RouterLink:
         self.open = True
         # Messages it was not sent because it does not read its stream.
         self.dropped = 0
+        # Deadlines it let pass in a row (reset by a decision in time).
+        self.misses = 0
 
     def send(self, message: Outgoing) -> bool:
         """Queues ``message``; False when the router is gone or its outbox is full."""
@@ -132,6 +138,10 @@ class RouterHub:
         self._answered: OrderedDict[str, RouterLink] = OrderedDict()
         self._recent: OrderedDict[str, _Ended] = OrderedDict()
         self._turns: dict[str, int] = {}
+        # The router that last decided each call (by unique id): a call's next
+        # query (an AGI follow-up, the next component of a Simotel chain) goes
+        # to it first, so a router may keep the call's state (bounded).
+        self._decided_by: OrderedDict[str, str] = OrderedDict()
         self._numbers = itertools.count(1)
         # Late decisions discarded since the start.
         self.late_discarded = 0
@@ -182,7 +192,11 @@ class RouterHub:
             self._turns.clear()
         turn = self._turns.get(query.route, 0)
         self._turns[query.route] = turn + 1
-        return _rotated(named, turn) + _rotated(wildcard, turn)
+        sticky = self._decided_by.get(query.unique_id) if query.unique_id else None
+        order = _rotated(named, turn, sticky) + _rotated(wildcard, turn, sticky)
+        if any(link.misses >= SUSPECT_MISSES for link in order):
+            order.sort(key=lambda link: link.misses >= SUSPECT_MISSES)
+        return order
 
     # -- RouteDesk ----------------------------------------------------------
 
@@ -223,8 +237,11 @@ class RouterHub:
             else:
                 return self._late(query, link, started, wait)
         except asyncio.CancelledError:
-            # The backend stopped waiting (its PBX gave up, the gateway stops).
-            if self._settle(query.id, "the PBX stopped waiting for it") is not None:
+            # The backend stopped waiting (its PBX gave up, the gateway stops):
+            # the router hears it, whether or not its decision had just come.
+            settled = self._settle(query.id, "the PBX stopped waiting for it")
+            decided = _resolved(future) and not isinstance(future.result(), _Refused)
+            if settled is not None or decided:
                 link.send(
                     QueryEnded(query.id, Outcome.HUNG_UP, "the PBX stopped waiting for a decision")
                 )
@@ -234,10 +251,22 @@ class RouterHub:
         self._answered[query.id] = link
         while len(self._answered) > self.config.remember_ended:
             self._answered.popitem(last=False)
+        if query.unique_id:
+            self._decided_by[query.unique_id] = link.id
+            self._decided_by.move_to_end(query.unique_id)
+            while len(self._decided_by) > self.config.remember_ended:
+                self._decided_by.popitem(last=False)
         self._count(query.backend, ANSWERED, time.perf_counter() - started)
         return Answer(result, router_id=link.id)
 
     def _late(self, query: RouteQuery, link: RouterLink, started: float, wait: float) -> Answer:
+        link.misses += 1
+        if link.misses == SUSPECT_MISSES:
+            log.warning(
+                "router %s let %d deadlines pass in a row: other routers are asked first",
+                link.id,
+                link.misses,
+            )
         link.send(
             QueryEnded(
                 query.id,
@@ -278,6 +307,7 @@ class RouterHub:
             self.refuse(link, query_id, str(exc))
             return
         self._settle(query_id, "its decision was given")
+        link.misses = 0
         pending.future.set_result(decision)
 
     def refuse(self, link: RouterLink, query_id: str, reason: str) -> None:
@@ -331,12 +361,15 @@ class RouterHub:
         for link in self._candidates(query):
             if link.send(query):
                 return link
-            log.warning(
-                "router %s does not read its stream (%d messages queued): query %s skips it",
-                link.id,
-                link.outbox.qsize(),
-                query.id,
-            )
+            if link.dropped & (link.dropped - 1) == 0:
+                # Logged at the 1st, 2nd, 4th, 8th... skip: a stuck router cannot flood the log.
+                log.warning(
+                    "router %s does not read its stream (%d messages queued): "
+                    "%d messages not sent to it so far",
+                    link.id,
+                    link.outbox.qsize(),
+                    link.dropped,
+                )
         return None
 
     def _nobody(self, query: RouteQuery) -> str:
@@ -387,8 +420,12 @@ def _resolved(future: asyncio.Future[Decision | _Refused]) -> bool:
     return future.done() and not future.cancelled()
 
 
-def _rotated(links: list[RouterLink], turn: int) -> list[RouterLink]:
+def _rotated(links: list[RouterLink], turn: int, first: str | None) -> list[RouterLink]:
+    """``links`` rotated by ``turn``, the router ``first`` (if among them) ahead."""
     if len(links) < 2:
         return links
     at = turn % len(links)
-    return links[at:] + links[:at]
+    order = links[at:] + links[:at]
+    if first is not None:
+        order.sort(key=lambda link: link.id != first)
+    return order

@@ -91,6 +91,8 @@ class RoutingConfig(StrictModel):
     # Queries and notices queued for one router; a router that lets this many
     # pile up does not read its stream, and queries skip it.
     router_queue: int = Field(default=256, ge=1)
+    # Seconds a new Route stream has to send its RouterRegistration.
+    registration_timeout: float = Field(default=10.0, gt=0)
     # Ended query ids remembered per gateway, to tell a late decision (LATE)
     # from one for an id never sent (INVALID).
     remember_ended: int = Field(default=10_000, ge=100)

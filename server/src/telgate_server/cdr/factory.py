@@ -1,0 +1,19 @@
+"""The CDR store the configuration asks for (``cdr.store``)."""
+
+from __future__ import annotations
+
+from telgate_server.cdr.postgres import PostgresCdrStore
+from telgate_server.cdr.sqlite import SqliteCdrStore
+from telgate_server.cdr.store import CdrStore
+from telgate_server.config import CdrConfig
+
+
+def build_store(cdr: CdrConfig) -> CdrStore:
+    """SQLite under ``data_dir`` (the default) or the PostgreSQL database of
+    ``dsn``; not opened yet. Raises ConfigError when a secret file cannot be
+    read (naming the file, never its text)."""
+    if cdr.store == "postgres":
+        return PostgresCdrStore(
+            cdr.read_dsn(), password=cdr.read_password(), pool_size=cdr.pool_size
+        )
+    return SqliteCdrStore(cdr.path, synchronous=cdr.synchronous)

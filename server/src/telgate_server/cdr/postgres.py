@@ -1,0 +1,492 @@
+"""The PostgreSQL CDR store (asyncpg): the same tables and guarantees as the
+SQLite one, shared by every gateway instance that points at the database.
+
+Several instances write to one database, so what one process gets from its
+single SQLite writer is made explicit here:
+
+- every write transaction takes the same transaction-level advisory lock
+  before drawing cursors, so cursors are handed out and committed in the same
+  order: a reader that has seen cursor N has seen every cursor below it that
+  will ever exist (the replay/live seam relies on that);
+- each write transaction sends a NOTIFY (delivered at commit) naming the
+  instance, so a live StreamCdrs on another instance learns that new CDRs
+  landed and re-reads them from the table (:meth:`PostgresCdrStore.watch`);
+- migrations run under a session advisory lock, so instances starting
+  together apply each one once.
+
+The DSN may hold a password: it is never logged (errors name host and
+database only)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, GapReason, micros
+from telgate_server.cdr.postgres_migrations import COMPONENT, MIGRATIONS
+from telgate_server.cdr.rows import COLUMNS, GAP_REASONS, SELECT, raw_json, to_cdr
+from telgate_server.cdr.store import CursorExpired, StoreStats
+
+log = logging.getLogger("telgate.cdr")
+
+# Advisory lock keys (64-bit, database-wide): the bytes of a short name, so
+# they stay clear of any other application's numbers in a shared database.
+WRITE_LOCK = int.from_bytes(b"tgcdr/wr", "big", signed=True)
+MIGRATE_LOCK = int.from_bytes(b"tgcdr/mg", "big", signed=True)
+# Commits are announced on this channel as "<instance id> <last cursor>".
+CHANNEL = "telgate_cdr"
+# Rows deleted per transaction when pruning, so ingest is never held up for long.
+PRUNE_CHUNK = 20_000
+LISTEN_RETRY_MAX = 10.0
+
+# Each column travels as one array parameter: one statement inserts a batch
+# (and tells which rows were new) in a single round trip.
+_TYPES = {
+    "stored_at": "int8",
+    "start_time": "int8",
+    "answer_time": "int8",
+    "end_time": "int8",
+    "duration": "int8",
+    "billable": "int8",
+}
+_SELECTED = ", ".join("u.raw_fields::jsonb" if c == "raw_fields" else f"u.{c}" for c in COLUMNS)
+_ARRAYS = ", ".join(f"${i}::{_TYPES.get(c, 'text')}[]" for i, c in enumerate(COLUMNS, 1))
+_INSERT = (
+    f"INSERT INTO cdr ({', '.join(COLUMNS)}) SELECT {_SELECTED} "
+    f"FROM unnest({_ARRAYS}) AS u ({', '.join(COLUMNS)}) "
+    "ON CONFLICT (backend, source_id) DO NOTHING RETURNING cursor, backend, source_id"
+)
+_SET_MARK = (
+    "INSERT INTO source_mark (name, value, updated_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+)
+_STATS = (
+    "SELECT (SELECT count(*) FROM cdr), (SELECT min(cursor) FROM cdr), "
+    "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cdr_cursor_seq), "
+    "(SELECT value FROM cdr_meta WHERE key = 'pruned_through')"
+)
+
+
+def describe_dsn(dsn: str) -> str:
+    """host:port/database of a DSN, for logs and errors (never the password)."""
+    try:
+        parts = urlsplit(dsn)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        return f"postgresql://{host}{port}{parts.path or '/'}"
+    except ValueError:
+        return "postgresql (DSN not shown)"
+
+
+def _columns(cdrs: Sequence[Cdr], stored_at: int) -> list[list[Any]]:
+    """The batch as one list per column (the order of COLUMNS)."""
+    n = len(cdrs)
+    return [
+        [c.backend for c in cdrs],
+        [c.source_id for c in cdrs],
+        [stored_at] * n,
+        [micros(c.start_time) for c in cdrs],
+        [None if c.answer_time is None else micros(c.answer_time) for c in cdrs],
+        [None if c.end_time is None else micros(c.end_time) for c in cdrs],
+        [micros(c.duration) for c in cdrs],
+        [micros(c.billable) for c in cdrs],
+        [c.disposition.value for c in cdrs],
+        [c.direction.value for c in cdrs],
+        [c.caller_number for c in cdrs],
+        [c.caller_name for c in cdrs],
+        [c.callee for c in cdrs],
+        [c.cost for c in cdrs],
+        [c.currency for c in cdrs],
+        [c.trunk for c in cdrs],
+        [c.codec for c in cdrs],
+        [c.country for c in cdrs],
+        [c.recording for c in cdrs],
+        [c.linked_call_id for c in cdrs],
+        [c.channel for c in cdrs],
+        [c.destination_channel for c in cdrs],
+        [c.account_code for c in cdrs],
+        [raw_json(c) for c in cdrs],
+    ]
+
+
+def _where(after: int, flt: CdrFilter) -> tuple[str, list[Any]]:
+    """The WHERE clause for a filter; :meth:`CdrFilter.matches` is its twin."""
+    args: list[Any] = [after]
+    clauses = ["cursor > $1"]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    def any_of(column: str, values: Iterable[str]) -> None:
+        clauses.append(f"{column} = ANY({arg(list(values))}::text[])")
+
+    if flt.backends:
+        any_of("backend", flt.backends)
+    if flt.start_from is not None:
+        clauses.append(f"start_time >= {arg(micros(flt.start_from))}")
+    if flt.start_to is not None:
+        clauses.append(f"start_time < {arg(micros(flt.start_to))}")
+    if flt.caller:
+        clauses.append(f"caller_number = {arg(flt.caller)}")
+    if flt.callee:
+        clauses.append(f"callee = {arg(flt.callee)}")
+    if flt.dispositions:
+        any_of("disposition", (d.value for d in flt.dispositions))
+    return " AND ".join(clauses), args
+
+
+def _status_count(status: str) -> int:
+    """The row count of a command status such as ``DELETE 20000``."""
+    tail = status.rpartition(" ")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+class PostgresCdrStore:
+    """:class:`~telgate_server.cdr.store.CdrStore` on a PostgreSQL database."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        password: str | None = None,
+        pool_size: int = 4,
+        connect_timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._dsn = dsn
+        self._password = password
+        self.pool_size = pool_size
+        self.connect_timeout = connect_timeout
+        self.where = describe_dsn(dsn)
+        self._clock = clock
+        self._pool: asyncpg.Pool | None = None
+        # One write transaction at a time from this process (the advisory
+        # lock orders them between processes).
+        self._write_lock = asyncio.Lock()
+        # Tells this instance's own NOTIFYs from the others'.
+        self.instance = uuid.uuid4().hex
+        self._watchers: list[Callable[[], None]] = []
+        self._listener: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def _connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(
+            self._dsn, password=self._password, timeout=self.connect_timeout
+        )
+
+    async def open(self) -> None:
+        """Connects, applies the migrations this database lacks, starts the pool."""
+        try:
+            conn = await self._connect()
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            # The exception text never holds the DSN; its class and message say why.
+            raise RuntimeError(
+                f"cannot connect to the CDR database {self.where}: {type(exc).__name__}: {exc}"
+            ) from None
+        try:
+            await self._migrate(conn)
+        finally:
+            await conn.close()
+        self._pool = await asyncpg.create_pool(
+            self._dsn,
+            password=self._password,
+            min_size=1,
+            max_size=self.pool_size,
+            timeout=self.connect_timeout,
+        )
+        if self._watchers:
+            self._start_listener()
+        stats = await self.stats()
+        log.info(
+            "CDR store %s: %d CDRs, cursors %d..%d",
+            self.where,
+            stats.count,
+            stats.oldest_cursor,
+            stats.last_cursor,
+        )
+
+    async def _migrate(self, conn: asyncpg.Connection) -> None:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATE_LOCK)
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS telgate_schema "
+                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            version = await conn.fetchval(
+                "SELECT version FROM telgate_schema WHERE component = $1", COMPONENT
+            )
+            version = version or 0
+            if version > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"the CDR database {self.where} has schema version {version}, newer than "
+                    f"this gateway knows ({len(MIGRATIONS)}): upgrade the gateway"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                # One transaction per migration: a crash leaves the previous version.
+                async with conn.transaction():
+                    await conn.execute(script)
+                    await conn.execute(
+                        "INSERT INTO telgate_schema (component, version) VALUES ($1, $2) "
+                        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                        COMPONENT,
+                        number,
+                    )
+                log.info("CDR store %s: applied schema migration %d", self.where, number)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATE_LOCK)
+
+    async def close(self) -> None:
+        """Stops listening and closes the pool."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the CDR store is not open")
+        return self._pool
+
+    # -- other instances' commits ---------------------------------------------
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Calls ``callback`` (on the event loop) whenever another instance
+        commits CDRs or a gap notice, and after the listening connection was
+        re-established (commits may have been missed meanwhile)."""
+        self._watchers.append(callback)
+        if self._pool is not None and self._listener is None:
+            self._start_listener()
+
+    def _start_listener(self) -> None:
+        self._listener = asyncio.get_running_loop().create_task(
+            self._listen(), name="cdr-postgres-listen"
+        )
+
+    def _tell_watchers(self) -> None:
+        for callback in self._watchers:
+            try:
+                callback()
+            except Exception:
+                log.exception("a CDR commit watcher failed")
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        first = True
+        while True:
+            lost = asyncio.Event()
+            try:
+                conn = await self._connect()
+            except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                log.warning(
+                    "CDR store %s: cannot listen for other instances' commits (%s); "
+                    "retrying in %.1f s",
+                    self.where,
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, LISTEN_RETRY_MAX)
+                continue
+
+            def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+                if payload.partition(" ")[0] != self.instance:
+                    self._tell_watchers()
+
+            try:
+                conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
+                await conn.add_listener(CHANNEL, on_notify)
+                delay = 0.1
+                if not first:
+                    # Commits while we were not listening: have readers look.
+                    self._tell_watchers()
+                first = False
+                await lost.wait()
+                log.warning("CDR store %s: the listening connection was lost", self.where)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("CDR store %s: listening failed (%s)", self.where, type(exc).__name__)
+                await asyncio.sleep(delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(conn.close(timeout=2))
+
+    # -- writing -------------------------------------------------------------
+
+    async def insert(
+        self, cdrs: Sequence[Cdr], *, mark: tuple[str, str] | None = None
+    ) -> list[Cdr]:
+        """Stores a batch in one transaction, with ``mark`` (name, value) saved
+        in the same one when given; returns the new ones with cursors."""
+        if not cdrs and mark is None:
+            return []
+        stored_at = micros(self._clock())
+        columns = _columns(cdrs, stored_at) if cdrs else []
+        new: list[Any] = []
+        async with self._write_lock, self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            if cdrs:
+                new = await conn.fetch(_INSERT, *columns)
+            if mark is not None:
+                await conn.execute(_SET_MARK, *mark, stored_at)
+            if new:
+                top = max(r[0] for r in new)
+                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{self.instance} {top}")
+        by_key: dict[tuple[str, str], Cdr] = {}
+        for cdr in cdrs:
+            by_key.setdefault(cdr.key, cdr)
+        out: list[Cdr] = []
+        for cursor, backend, source_id in sorted(new, key=lambda r: r[0]):
+            cdr = by_key[(backend, source_id)]
+            cdr.cursor = cursor
+            out.append(cdr)
+        return out
+
+    async def insert_gap(self, gap: CdrGap) -> CdrGap:
+        """Stores a gap notice under the next cursor of the CDR sequence."""
+        async with self._write_lock, self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            cursor = await conn.fetchval(
+                "INSERT INTO cdr_gap (cursor, backend, start_time, end_time, reason, detail, "
+                "stored_at) VALUES (nextval('cdr_cursor_seq'), $1, $2, $3, $4, $5, $6) "
+                "RETURNING cursor",
+                gap.backend,
+                micros(gap.start),
+                micros(gap.end),
+                gap.reason.value,
+                gap.detail,
+                micros(self._clock()),
+            )
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{self.instance} {cursor}")
+        gap.cursor = cursor
+        return gap
+
+    async def prune(self, *, older_than: float | None = None, keep: int | None = None) -> int:
+        """Deletes a prefix of cursors: stored before ``older_than``, or beyond ``keep``."""
+        if older_than is None and keep is None:
+            return 0
+        stats = await self.stats()
+        through = stats.pruned_through
+        if keep is not None and stats.count > keep:
+            # Cursors have gaps (a refused duplicate uses up a number), so count rows.
+            row = await self.pool.fetchval(
+                "SELECT cursor FROM cdr ORDER BY cursor DESC LIMIT 1 OFFSET $1", keep
+            )
+            if row is not None:
+                through = max(through, row)
+        if older_than is not None:
+            # stored_at grows with the cursor, so the first row young enough
+            # ends the prefix.
+            young = await self.pool.fetchval(
+                "SELECT cursor FROM cdr WHERE stored_at >= $1 ORDER BY cursor LIMIT 1",
+                micros(older_than),
+            )
+            if young is not None:
+                through = max(through, young - 1)
+            else:
+                # Everything stored is old; never beyond the newest committed
+                # row (a cursor drawn by a transaction still running is not ours).
+                top = await self.pool.fetchval(
+                    "SELECT greatest((SELECT max(cursor) FROM cdr), "
+                    "(SELECT max(cursor) FROM cdr_gap))"
+                )
+                through = max(through, top or 0)
+        deleted = 0
+        start = stats.pruned_through
+        while start < through:
+            upto = min(through, start + PRUNE_CHUNK)
+            async with self.pool.acquire() as conn, conn.transaction():
+                status = await conn.execute("DELETE FROM cdr WHERE cursor <= $1", upto)
+                deleted += _status_count(status)
+                await conn.execute("DELETE FROM cdr_gap WHERE cursor <= $1", upto)
+                await conn.execute(
+                    "UPDATE cdr_meta SET value = $1 WHERE key = 'pruned_through' AND value < $1",
+                    upto,
+                )
+            start = upto
+        if deleted:
+            log.info("CDR store: pruned %d CDRs (cursors up to %d)", deleted, through)
+        return deleted
+
+    async def set_mark(self, name: str, value: str) -> None:
+        """Saves a source's position (committed on return)."""
+        await self.pool.execute(_SET_MARK, name, value, micros(self._clock()))
+
+    # -- reading -------------------------------------------------------------
+
+    async def read(
+        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
+    ) -> list[Cdr]:
+        """CDRs after a cursor, in cursor order (see the Protocol)."""
+        where, args = _where(after, flt)
+        # One statement, so the rows and `pruned_through` come from one snapshot:
+        # a prune that commits meanwhile cannot open an unnoticed hole.
+        sql = (
+            f"SELECT m.value, c.* FROM cdr_meta AS m LEFT JOIN LATERAL "
+            f"(SELECT {SELECT.replace('raw_fields', 'raw_fields::text')} FROM cdr "
+            f"WHERE {where} ORDER BY cursor LIMIT ${len(args) + 1}) AS c ON true "
+            f"WHERE m.key = 'pruned_through' ORDER BY c.cursor"
+        )
+        rows = await self.pool.fetch(sql, *args, limit)
+        pruned_through = rows[0][0] if rows else 0
+        if strict and 0 < after < pruned_through:
+            stats = await self.stats()
+            raise CursorExpired(after, pruned_through, stats.oldest_cursor)
+        return [to_cdr(r[1:]) for r in rows if r[1] is not None]
+
+    async def read_gaps(
+        self, after: int, upto: int | None, backends: Sequence[str]
+    ) -> list[CdrGap]:
+        """Gap notices in a cursor range (see the Protocol)."""
+        sql = "SELECT cursor, backend, start_time, end_time, reason, detail FROM cdr_gap "
+        sql += "WHERE cursor > $1"
+        args: list[Any] = [after]
+        if upto is not None:
+            args.append(upto)
+            sql += f" AND cursor <= ${len(args)}"
+        if backends:
+            args.append(list(backends))
+            sql += f" AND backend = ANY(${len(args)}::text[])"
+        rows = await self.pool.fetch(sql + " ORDER BY cursor", *args)
+        return [
+            CdrGap(
+                cursor=r[0],
+                backend=r[1],
+                start=r[2] / 1e6,
+                end=r[3] / 1e6,
+                reason=GAP_REASONS.get(r[4], GapReason.UNSPECIFIED),
+                detail=r[5],
+            )
+            for r in rows
+        ]
+
+    async def last_end(self, backend: str) -> float | None:
+        """The latest CDR end time of a backend (index cdr_backend_end)."""
+        value = await self.pool.fetchval(
+            "SELECT max(end_time) FROM cdr WHERE backend = $1", backend
+        )
+        return None if value is None else float(value) / 1e6
+
+    async def stats(self) -> StoreStats:
+        """Counts and cursor bounds (the last cursor is the sequence's: the
+        same on every instance)."""
+        count, oldest, last, pruned = await self.pool.fetchrow(_STATS)
+        return StoreStats(count, oldest or 0, last or 0, pruned or 0)
+
+    async def get_mark(self, name: str) -> str | None:
+        """A source's saved position, or None."""
+        value = await self.pool.fetchval("SELECT value FROM source_mark WHERE name = $1", name)
+        return None if value is None else str(value)
