@@ -27,10 +27,12 @@ def agi_lab(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Lab, int]]:
 
 
 class AmiWatcher:
-    """Logs in with Events: on, keeps every event, sends actions."""
+    """Logs in (the lab's user, which the simulator has too) with Events: on,
+    keeps every event, sends actions."""
 
-    def __init__(self, lab: Lab) -> None:
-        self.lab = lab
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
         self.messages: list[Message] = []
         self._parser = Parser()
         self._ids = itertools.count(1)
@@ -40,7 +42,7 @@ class AmiWatcher:
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> AmiWatcher:
-        self._reader, self._writer = await asyncio.open_connection(self.lab.host, self.lab.port)
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         self._task = asyncio.get_running_loop().create_task(self._read())
         answer = await self.action("Login", Username=LAB_USER, Secret=LAB_SECRET, Events="on")
         assert answer.get("Response") == "Success", answer

@@ -55,7 +55,7 @@ async def test_a_router_sends_a_real_call_to_another_extension(
         m.SetVariable("ROUTED_BY", 'router "one"'),
         m.GoTo("agi-test", "300"),
     )
-    async with AmiWatcher(lab) as ami:
+    async with AmiWatcher(lab.host, lab.port) as ami:
         uid = await ami.call_agi("billing%20desk?tier=gold")
         (ended,) = await desk.wait_ended(within=30)
         assert ended.outcome is m.Outcome.APPLIED, ended.detail
@@ -105,7 +105,7 @@ async def test_digits_a_caller_keys_reach_the_router_in_a_follow_up(
         return _steps(m.GoTo("agi-test", "200", 3))
 
     desk.decide = decide
-    async with AmiWatcher(lab) as ami:
+    async with AmiWatcher(lab.host, lab.port) as ami:
         uid = await ami.call_agi("menu")
         await ami.wait_for(
             lambda e: (
@@ -139,7 +139,7 @@ async def test_a_caller_hanging_up_mid_script_is_reported_as_hung_up(
     lab, desk = lab_and_backend
     # 291 answers, talks 4 s and hangs up while the 49 s demo plays.
     desk.decide = lambda q: _steps(m.PlaySound("custom/telgate-demo"), m.GoTo("agi-test", "300"))
-    async with AmiWatcher(lab) as ami:
+    async with AmiWatcher(lab.host, lab.port) as ami:
         uid = await ami.call_agi("hangs-up", phone="291")
         (ended,) = await desk.wait_ended(within=40)
         assert ended.outcome is m.Outcome.HUNG_UP, ended.detail
@@ -165,7 +165,7 @@ async def test_say_dial_call_limit_and_a_hangup_cause_on_the_real_pbx(
         m.Dial("Local/280@phones", 5),  # busy
         m.Hangup(17),
     )
-    async with AmiWatcher(lab) as ami:
+    async with AmiWatcher(lab.host, lab.port) as ami:
         uid = await ami.call_agi("dial")
         (ended,) = await desk.wait_ended(within=30)
         assert ended.outcome is m.Outcome.STEP_FAILED

@@ -17,6 +17,7 @@ from telgate_server.backends.ami.codec import Message
 from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.events.hub import EventHub
 from telgate_server.routing.settings import RoutingConfig
+from telgate_server.simulator import AmiSimulator
 
 from tests.lab import LAB_SECRET, LAB_USER, Lab
 from tests.real.agi_lab import AmiWatcher, agi_lab
@@ -75,7 +76,7 @@ def _landed(uid: str, exten: str) -> Callable[[Message], bool]:
 
 async def test_a_grpc_router_routes_a_real_call(setup: Setup) -> None:
     router = await setup.routing.router(["billing desk"])
-    async with AmiWatcher(setup.lab) as ami:
+    async with AmiWatcher(setup.lab.host, setup.lab.port) as ami:
         uid = await ami.call_agi("billing%20desk?tier=gold")
         query = await router.query()
         assert query.kind == pb.ROUTE_KIND_ASTERISK_AGI
@@ -100,7 +101,7 @@ async def test_a_grpc_router_routes_a_real_call(setup: Setup) -> None:
 
 async def test_a_hang_up_mid_script_is_told_to_the_grpc_router(setup: Setup) -> None:
     router = await setup.routing.router(["*"])
-    async with AmiWatcher(setup.lab) as ami:
+    async with AmiWatcher(setup.lab.host, setup.lab.port) as ami:
         await ami.call_agi("long", phone="291")  # hangs up after 4 s
         query = await router.query()
         await router.decide(
@@ -119,8 +120,79 @@ async def test_a_hang_up_mid_script_is_told_to_the_grpc_router(setup: Setup) -> 
 
 async def test_a_router_killed_mid_query_does_not_hang_the_call(setup: Setup) -> None:
     router = await setup.routing.router(["*"])
-    async with AmiWatcher(setup.lab) as ami:
+    async with AmiWatcher(setup.lab.host, setup.lab.port) as ami:
         uid = await ami.call_agi("killed")
         await router.query()
         await router.close()  # gone without deciding: the fallback at once
         await ami.wait_for(_landed(uid, "200"))
+
+
+async def test_one_router_serves_the_real_lab_and_the_simulator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same gRPC router routes a FastAGI call from the real Asterisk and
+    one from the simulator (which calls FastAGI as Asterisk does), each
+    through its own AMI backend's FastAGI server."""
+    sim = AmiSimulator()
+    await sim.start()
+    try:
+        await _route_both(sim, monkeypatch)
+    finally:
+        await sim.stop()
+
+
+async def _route_both(sim: AmiSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with routing_server() as routing:
+        router = await routing.router(["crm"])
+        with agi_lab(monkeypatch) as (lab, agi_port):
+            backends = [
+                _backend("lab", lab.port, f"127.0.0.1:{agi_port}", routing),
+                _backend("sim", sim.port, "127.0.0.1:0", routing),
+            ]
+            for backend in backends:
+                await backend.start()
+            try:
+                fastagi = backends[1].fastagi
+                assert fastagi is not None
+                sim.world.agi_addr = f"127.0.0.1:{fastagi.port}"
+                async with (
+                    AmiWatcher(lab.host, lab.port) as lab_ami,
+                    AmiWatcher("127.0.0.1", sim.port) as sim_ami,
+                ):
+                    for ami, name in ((lab_ami, "lab"), (sim_ami, "sim")):
+                        uid = await ami.call_agi("crm")
+                        query = await router.query()
+                        assert (query.backend, query.unique_id, query.route) == (name, uid, "crm")
+                        assert query.caller.number == "5550100"
+                        await router.decide(
+                            query.id,
+                            steps=pb.RunSteps(
+                                steps=[
+                                    pb.RoutingStep(play_sound=pb.PlaySound(file="en/beep")),
+                                    pb.RoutingStep(
+                                        go_to=pb.GoTo(context="agi-test", extension="300")
+                                    ),
+                                ]
+                            ),
+                        )
+                        ended = await router.notice()
+                        assert (ended.query_id, ended.outcome) == (
+                            query.id,
+                            pb.QUERY_OUTCOME_APPLIED,
+                        ), ended
+                        await ami.wait_for(_landed(uid, "300"))
+            finally:
+                for backend in backends:
+                    await backend.stop()
+
+
+def _backend(name: str, ami_port: int, listen: str, routing: RoutingServer) -> AmiBackend:
+    config = AmiBackendConfig.model_validate(
+        {
+            "port": ami_port,
+            "username": LAB_USER,
+            "secret": LAB_SECRET,
+            "fastagi": {"listen": listen},
+        }
+    )
+    return AmiBackend(name, config, EventHub(encoded), routes=routing.hub)
