@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -52,7 +53,7 @@ def make_cdr(n: int, backend: str = "pbx", **kw: object) -> Cdr:
 
 
 # Makes a store (not yet open) on the test's database: call it again for a
-# second instance or a restart on the same data.
+# second instance or a restart on the same data (keywords go to the store).
 StoreFactory = Callable[..., CdrStore]
 
 
@@ -80,15 +81,15 @@ async def make_store(
     if request.param == "sqlite":
         path = tmp_path / "data" / "cdrs.sqlite3"
 
-        def sqlite(clock: Callable[[], float] = clock) -> CdrStore:
-            return SqliteCdrStore(path, clock=clock)
+        def sqlite(clock: Callable[[], float] = clock, **kw: Any) -> CdrStore:
+            return SqliteCdrStore(path, clock=clock, **kw)
 
         return sqlite
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
     dsn = await new_schema(cluster)
 
-    def postgres(clock: Callable[[], float] = clock) -> CdrStore:
-        return PostgresCdrStore(dsn, clock=clock, pool_size=2)
+    def postgres(clock: Callable[[], float] = clock, **kw: Any) -> CdrStore:
+        return PostgresCdrStore(dsn, clock=clock, pool_size=2, **kw)
 
     return postgres
 

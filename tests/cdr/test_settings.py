@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from telgate_server.api.cdr_wire import CdrWire
+from telgate_server.app import Gateway
 from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.cdr.factory import build_store
 from telgate_server.cdr.postgres import PostgresCdrStore
@@ -110,3 +112,12 @@ def test_check_config_names_the_database_without_the_password(tmp_path: Path) ->
     missing = tmp_path / "nope"
     step = check_data_dir(load_settings(None, cdr={"store": "postgres", "dsn_file": missing}))
     assert not step.ok and str(missing) in step.detail
+
+
+async def test_keeping_encoded_cdrs_can_be_turned_off(tmp_path: Path) -> None:
+    on = Gateway(load_settings(None, cdr={"data_dir": str(tmp_path)}))
+    assert on.cdr_feed.encoded == CdrWire.version
+    assert isinstance(on.cdr_store, SqliteCdrStore) and on.cdr_store.encoder is not None
+    off = Gateway(load_settings(None, cdr={"data_dir": str(tmp_path), "keep_encoded": False}))
+    assert off.cdr_feed.encoded is None
+    assert isinstance(off.cdr_store, SqliteCdrStore) and off.cdr_store.encoder is None

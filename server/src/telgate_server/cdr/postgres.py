@@ -30,9 +30,17 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, GapReason, micros
+from telgate_server.cdr.model import (
+    Cdr,
+    CdrEncoder,
+    CdrFilter,
+    CdrGap,
+    EncodedCdr,
+    GapReason,
+    micros,
+)
 from telgate_server.cdr.postgres_migrations import COMPONENT, MIGRATIONS
-from telgate_server.cdr.rows import COLUMNS, GAP_REASONS, SELECT, raw_json, to_cdr
+from telgate_server.cdr.rows import GAP_REASONS, SELECT, STORED, raw_json, to_cdr
 from telgate_server.cdr.store import CursorExpired, StoreStats
 
 log = logging.getLogger("telgate.cdr")
@@ -50,6 +58,8 @@ LISTEN_RETRY_MAX = 10.0
 # Each column travels as one array parameter: one statement inserts a batch
 # (and tells which rows were new) in a single round trip.
 _TYPES = {
+    "wire_version": "int4",
+    "wire": "bytea",
     "stored_at": "int8",
     "start_time": "int8",
     "answer_time": "int8",
@@ -57,17 +67,19 @@ _TYPES = {
     "duration": "int8",
     "billable": "int8",
 }
-_SELECTED = ", ".join("u.raw_fields::jsonb" if c == "raw_fields" else f"u.{c}" for c in COLUMNS)
-_ARRAYS = ", ".join(f"${i}::{_TYPES.get(c, 'text')}[]" for i, c in enumerate(COLUMNS, 1))
+_SELECTED = ", ".join("u.raw_fields::jsonb" if c == "raw_fields" else f"u.{c}" for c in STORED)
+_ARRAYS = ", ".join(f"${i}::{_TYPES.get(c, 'text')}[]" for i, c in enumerate(STORED, 1))
 _INSERT = (
-    f"INSERT INTO cdr ({', '.join(COLUMNS)}) SELECT {_SELECTED} "
-    f"FROM unnest({_ARRAYS}) AS u ({', '.join(COLUMNS)}) "
+    f"INSERT INTO cdr ({', '.join(STORED)}) SELECT {_SELECTED} "
+    f"FROM unnest({_ARRAYS}) AS u ({', '.join(STORED)}) "
     "ON CONFLICT (backend, source_id) DO NOTHING RETURNING cursor, backend, source_id"
 )
 _SET_MARK = (
     "INSERT INTO source_mark (name, value, updated_at) VALUES ($1, $2, $3) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
 )
+# The raw fields as the JSON text SQLite keeps (to_cdr parses it).
+_SELECT_TEXT = SELECT.replace("raw_fields", "raw_fields::text")
 _STATS = (
     "SELECT (SELECT count(*) FROM cdr), (SELECT min(cursor) FROM cdr), "
     "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cdr_cursor_seq), "
@@ -86,8 +98,8 @@ def describe_dsn(dsn: str) -> str:
         return "postgresql (DSN not shown)"
 
 
-def _columns(cdrs: Sequence[Cdr], stored_at: int) -> list[list[Any]]:
-    """The batch as one list per column (the order of COLUMNS)."""
+def _columns(cdrs: Sequence[Cdr], stored_at: int, encoder: CdrEncoder | None) -> list[list[Any]]:
+    """The batch as one list per column (the order of STORED)."""
     n = len(cdrs)
     return [
         [c.backend for c in cdrs],
@@ -114,6 +126,8 @@ def _columns(cdrs: Sequence[Cdr], stored_at: int) -> list[list[Any]]:
         [c.destination_channel for c in cdrs],
         [c.account_code for c in cdrs],
         [raw_json(c) for c in cdrs],
+        [0 if encoder is None else encoder.version] * n,
+        [None] * n if encoder is None else [encoder(c) for c in cdrs],
     ]
 
 
@@ -161,8 +175,10 @@ class PostgresCdrStore:
         pool_size: int = 4,
         connect_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        encoder: CdrEncoder | None = None,
     ) -> None:
         self._dsn = dsn
+        self.encoder = encoder
         self._password = password
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
@@ -334,7 +350,7 @@ class PostgresCdrStore:
         if not cdrs and mark is None:
             return []
         stored_at = micros(self._clock())
-        columns = _columns(cdrs, stored_at) if cdrs else []
+        columns = _columns(cdrs, stored_at, self.encoder) if cdrs else []
         new: list[Any] = []
         async with self._write_lock, self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
@@ -427,17 +443,17 @@ class PostgresCdrStore:
 
     # -- reading -------------------------------------------------------------
 
-    async def read(
-        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
-    ) -> list[Cdr]:
-        """CDRs after a cursor, in cursor order (see the Protocol)."""
+    async def _page(
+        self, after: int, flt: CdrFilter, limit: int, strict: bool, select: str
+    ) -> list[Any]:
+        """Rows (``select`` of each) after a cursor, checked against pruning."""
         where, args = _where(after, flt)
         # One statement, so the rows and `pruned_through` come from one snapshot:
         # a prune that commits meanwhile cannot open an unnoticed hole.
         sql = (
             f"SELECT m.value, c.* FROM cdr_meta AS m LEFT JOIN LATERAL "
-            f"(SELECT {SELECT.replace('raw_fields', 'raw_fields::text')} FROM cdr "
-            f"WHERE {where} ORDER BY cursor LIMIT ${len(args) + 1}) AS c ON true "
+            f"(SELECT {select} FROM cdr WHERE {where} ORDER BY cursor "
+            f"LIMIT ${len(args) + 1}) AS c ON true "
             f"WHERE m.key = 'pruned_through' ORDER BY c.cursor"
         )
         rows = await self.pool.fetch(sql, *args, limit)
@@ -445,7 +461,24 @@ class PostgresCdrStore:
         if strict and 0 < after < pruned_through:
             stats = await self.stats()
             raise CursorExpired(after, pruned_through, stats.oldest_cursor)
-        return [to_cdr(r[1:]) for r in rows if r[1] is not None]
+        return [r for r in rows if r[1] is not None]
+
+    async def read(
+        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
+    ) -> list[Cdr]:
+        """CDRs after a cursor, in cursor order (see the Protocol)."""
+        rows = await self._page(after, flt, limit, strict, _SELECT_TEXT)
+        return [to_cdr(r[1:]) for r in rows]
+
+    async def read_encoded(
+        self, after: int, flt: CdrFilter, limit: int, version: int, *, strict: bool = False
+    ) -> list[Cdr | EncodedCdr]:
+        """CDRs after a cursor as their stored encoding (see the Protocol)."""
+        rows = await self._page(after, flt, limit, strict, "cursor, wire_version, wire")
+        if all(r[2] == version for r in rows):
+            return [EncodedCdr(r[1], r[3]) for r in rows]
+        # Rows stored before this encoding (an upgrade): this page as columns.
+        return list(await self.read(after, flt, limit, strict=strict))
 
     async def read_gaps(
         self, after: int, upto: int | None, backends: Sequence[str]

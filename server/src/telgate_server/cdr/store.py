@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from telgate_server import errors
-from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, EncodedCdr
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,13 @@ class CdrStore(Protocol):
         """Up to ``limit`` CDRs with a cursor greater than ``after`` that match
         ``flt``, in cursor order. With ``strict``, raises :class:`CursorExpired`
         when CDRs after ``after`` (``after`` > 0) were pruned."""
+
+    async def read_encoded(
+        self, after: int, flt: CdrFilter, limit: int, version: int, *, strict: bool = False
+    ) -> list[Cdr | EncodedCdr]:
+        """:meth:`read`, with each CDR stored with an encoding of ``version``
+        handed out as those bytes (:class:`EncodedCdr`), the others as
+        :class:`Cdr`."""
 
     async def insert_gap(self, gap: CdrGap) -> CdrGap:
         """Stores a gap notice under the next cursor (the CDRs' sequence), so it
