@@ -11,7 +11,15 @@ from telgate_server.api import convert
 from telgate_server.api.cdr_wire import CdrWire, encode_responses, serialize
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.migrations import MIGRATIONS
-from telgate_server.cdr.model import EVERYTHING, Cdr, CdrFilter, Disposition, EncodedCdr
+from telgate_server.cdr.model import (
+    EVERYTHING,
+    Cdr,
+    CdrFilter,
+    CdrGap,
+    Disposition,
+    EncodedCdr,
+    GapReason,
+)
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.store import CdrStore
 
@@ -168,3 +176,12 @@ async def test_a_store_hands_out_its_encoding_only_under_the_same_version(
         assert [type(c) for c in other] == [Cdr, Cdr, Cdr]
     finally:
         await store.close()
+
+
+async def test_the_last_cursor_counts_every_cursor_handed_out(store: CdrStore) -> None:
+    assert await store.last_cursor() == 0
+    await store.insert([make_cdr(1), make_cdr(2)])
+    gap = await store.insert_gap(CdrGap("pbx", 1.0, 2.0, GapReason.NOT_CONNECTED))
+    assert await store.last_cursor() == gap.cursor == (await store.stats()).last_cursor
+    await store.prune(keep=1)
+    assert await store.last_cursor() == gap.cursor

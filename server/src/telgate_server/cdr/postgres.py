@@ -80,10 +80,10 @@ _SET_MARK = (
 )
 # The raw fields as the JSON text SQLite keeps (to_cdr parses it).
 _SELECT_TEXT = SELECT.replace("raw_fields", "raw_fields::text")
+_LAST_CURSOR = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cdr_cursor_seq"
 _STATS = (
     "SELECT (SELECT count(*) FROM cdr), (SELECT min(cursor) FROM cdr), "
-    "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cdr_cursor_seq), "
-    "(SELECT value FROM cdr_meta WHERE key = 'pruned_through')"
+    f"({_LAST_CURSOR}), (SELECT value FROM cdr_meta WHERE key = 'pruned_through')"
 )
 
 
@@ -518,6 +518,11 @@ class PostgresCdrStore:
         same on every instance)."""
         count, oldest, last, pruned = await self.pool.fetchrow(_STATS)
         return StoreStats(count, oldest or 0, last or 0, pruned or 0)
+
+    async def last_cursor(self) -> int:
+        """The greatest cursor handed out (the sequence's, on every instance)."""
+        value = await self.pool.fetchval(_LAST_CURSOR)
+        return int(value or 0)
 
     async def get_mark(self, name: str) -> str | None:
         """A source's saved position, or None."""

@@ -377,6 +377,13 @@ class SqliteCdrStore:
         count, oldest, last, pruned = next(iter(rows))
         return StoreStats(count, oldest or 0, last or 0, pruned or 0)
 
+    async def last_cursor(self) -> int:
+        """The greatest cursor handed out (AUTOINCREMENT's sequence)."""
+        rows = list(
+            await self.reader.execute_fetchall("SELECT seq FROM sqlite_sequence WHERE name = 'cdr'")
+        )
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
     async def get_mark(self, name: str) -> str | None:
         """A source's saved position, or None."""
         rows = list(

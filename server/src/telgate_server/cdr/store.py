@@ -106,7 +106,11 @@ class CdrStore(Protocol):
     async def last_end(self, backend: str) -> float | None:
         """The latest end time among the CDRs stored for ``backend`` (None: none)."""
 
-    async def stats(self) -> StoreStats: ...
+    async def stats(self) -> StoreStats:
+        """Counts and cursor bounds (the count reads the whole table)."""
+
+    async def last_cursor(self) -> int:
+        """The greatest cursor ever handed out, cheaply (0: none yet)."""
 
     async def prune(self, *, older_than: float | None = None, keep: int | None = None) -> int:
         """Deletes the oldest CDRs: those stored before ``older_than`` (epoch

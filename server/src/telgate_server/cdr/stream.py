@@ -105,8 +105,8 @@ class CdrFeed:
         Raises :class:`~telgate_server.cdr.store.CursorExpired` when CDRs after
         ``after`` were pruned, and OutOfRange for a cursor the store never
         handed out (a store that was replaced)."""
-        stats = await self.store.stats()
-        if after > stats.last_cursor:
+        if after > await self.store.last_cursor():
+            stats = await self.store.stats()
             raise errors.OutOfRange(
                 f"cursor {after} is beyond the newest cursor of this store "
                 f"({stats.last_cursor}); was the CDR database replaced?",
@@ -125,7 +125,7 @@ class CdrFeed:
                 # The replay ends at the newest cursor committed now: CDRs and
                 # gaps are read by two statements, and anything newer reaches
                 # the follower (registered above) in order.
-                top = (await self.store.stats()).last_cursor
+                top = await self.store.last_cursor()
                 while True:
                     page = await self._read(position, flt, max_batch)
                     full = len(page) == max_batch and page[-1].cursor <= top
