@@ -17,6 +17,7 @@ from telgate_server.cdr.postgres_migrations import MIGRATIONS
 from telgate_server.cdr.stream import CdrFeed
 
 from tests.cdr.conftest import make_cdr, new_schema
+from tests.services import postgres as services
 from tests.services.postgres import PostgresCluster
 
 
@@ -189,3 +190,16 @@ async def test_the_password_is_never_in_errors_or_logs(
         await conn.close()
     assert "applied schema migration" in caplog.text
     assert secret not in caplog.text
+
+
+def test_missing_server_binaries_say_how_to_install_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("glob.glob", lambda _pattern: [])
+    monkeypatch.setattr("shutil.which", lambda _name: None)
+    with pytest.raises(FileNotFoundError, match=r"make test-deps.*TELGATE_SKIP_POSTGRES"):
+        services.find_bin_dir()
+
+
+def test_the_newest_installed_version_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = ["/usr/lib/postgresql/9.6/bin/initdb", "/usr/lib/postgresql/15/bin/initdb"]
+    monkeypatch.setattr("glob.glob", lambda _pattern: found)
+    assert str(services.find_bin_dir()) == "/usr/lib/postgresql/15/bin"
