@@ -203,3 +203,35 @@ def test_the_newest_installed_version_is_used(monkeypatch: pytest.MonkeyPatch) -
     found = ["/usr/lib/postgresql/9.6/bin/initdb", "/usr/lib/postgresql/15/bin/initdb"]
     monkeypatch.setattr("glob.glob", lambda _pattern: found)
     assert str(services.find_bin_dir()) == "/usr/lib/postgresql/15/bin"
+
+
+async def test_a_lost_listening_connection_is_replaced_and_readers_told(
+    two: tuple[PostgresCdrStore, PostgresCdrStore], dsn: str
+) -> None:
+    a, b = two
+    told: list[None] = []
+    b.watch(lambda: told.append(None))
+
+    async def until(count: int) -> None:
+        async with asyncio.timeout(10):
+            while len(told) < count:  # noqa: ASYNC110 (the callback signals nothing)
+                await asyncio.sleep(0.01)
+
+    admin = await asyncpg.connect(dsn)
+    try:
+
+        async def listeners() -> list[int]:
+            rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %'")
+            return [r[0] for r in rows]
+
+        async with asyncio.timeout(10):
+            while not await listeners():  # noqa: ASYNC110 (polling the server)
+                await asyncio.sleep(0.01)
+        for pid in await listeners():
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        # Back: commits made meanwhile may have been missed, so readers look.
+        await until(1)
+        await a.insert([make_cdr(1)])
+        await until(2)
+    finally:
+        await admin.close()
