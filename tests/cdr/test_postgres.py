@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -19,6 +19,8 @@ from telgate_server.cdr.stream import CdrFeed
 from tests.cdr.conftest import make_cdr, new_schema
 from tests.services import postgres as services
 from tests.services.postgres import PostgresCluster
+
+WatchedStore = Callable[..., Awaitable[PostgresCdrStore]]
 
 
 @pytest.fixture
@@ -36,6 +38,25 @@ async def two(dsn: str) -> AsyncIterator[tuple[PostgresCdrStore, PostgresCdrStor
     finally:
         await a.close()
         await b.close()
+
+
+@pytest.fixture
+async def watched(dsn: str) -> AsyncIterator[WatchedStore]:
+    """A second instance's store whose watchers are set before it opens (as
+    the gateway does): it listens by the time open() returns."""
+    stores: list[PostgresCdrStore] = []
+
+    async def make(*callbacks: Callable[[], None]) -> PostgresCdrStore:
+        store = PostgresCdrStore(dsn, pool_size=2)
+        for callback in callbacks:
+            store.watch(callback)
+        await store.open()
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        await store.close()
 
 
 async def test_migrations_are_applied_once_and_a_newer_schema_is_refused(dsn: str) -> None:
@@ -121,13 +142,18 @@ async def test_concurrent_instances_commit_in_cursor_order(
 
 
 async def test_a_live_stream_gets_what_another_instance_commits(
-    two: tuple[PostgresCdrStore, PostgresCdrStore],
+    two: tuple[PostgresCdrStore, PostgresCdrStore], watched: WatchedStore
 ) -> None:
-    a, b = two
-    feed_b = CdrFeed(b)
+    a, _ = two
     told: list[None] = []
-    b.watch(feed_b.reread)
-    b.watch(lambda: told.append(None))
+    feeds: list[CdrFeed] = []
+
+    def reread() -> None:  # the feed is made once the store exists, as in the gateway
+        feeds[0].reread()
+
+    b = await watched(reread, lambda: told.append(None))
+    feed_b = CdrFeed(b)
+    feeds.append(feed_b)
     await a.insert([make_cdr(1)])
     got: list[int] = []
     stream = feed_b.stream(0, EVERYTHING, follow=True, max_batch=100)
@@ -206,11 +232,11 @@ def test_the_newest_installed_version_is_used(monkeypatch: pytest.MonkeyPatch) -
 
 
 async def test_a_lost_listening_connection_is_replaced_and_readers_told(
-    two: tuple[PostgresCdrStore, PostgresCdrStore], dsn: str
+    two: tuple[PostgresCdrStore, PostgresCdrStore], watched: WatchedStore, dsn: str
 ) -> None:
-    a, b = two
+    a, _ = two
     told: list[None] = []
-    b.watch(lambda: told.append(None))
+    await watched(lambda: told.append(None))
 
     async def until(count: int) -> None:
         async with asyncio.timeout(10):

@@ -192,6 +192,7 @@ class PostgresCdrStore:
         self.instance = uuid.uuid4().hex
         self._watchers: list[Callable[[], None]] = []
         self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -222,6 +223,15 @@ class PostgresCdrStore:
         )
         if self._watchers:
             self._start_listener()
+            # Streams may start once this returns: listen before, or a commit
+            # between their replay and the LISTEN would reach them late.
+            try:
+                await asyncio.wait_for(self._listening.wait(), self.connect_timeout)
+            except TimeoutError:
+                log.warning(
+                    "CDR store %s: not yet listening for other instances' commits; still trying",
+                    self.where,
+                )
         stats = await self.stats()
         log.info(
             "CDR store %s: %d CDRs, cursors %d..%d",
@@ -268,6 +278,7 @@ class PostgresCdrStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+            self._listening.clear()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -326,12 +337,14 @@ class PostgresCdrStore:
             try:
                 conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, on_notify)
+                self._listening.set()
                 delay = 0.1
                 if not first:
                     # Commits while we were not listening: have readers look.
                     self._tell_watchers()
                 first = False
                 await lost.wait()
+                self._listening.clear()
                 log.warning("CDR store %s: the listening connection was lost", self.where)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("CDR store %s: listening failed (%s)", self.where, type(exc).__name__)
