@@ -16,9 +16,7 @@ from telgate_server.cdr.postgres import PostgresCdrStore
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.store import CdrStore
 
-from tests.services.postgres import PostgresCluster, postgres_cluster
-
-__all__ = ["postgres_cluster"]  # the session fixture, for the tests of this folder
+from tests.services.postgres import PostgresCluster
 
 STORE_KINDS = ["sqlite", "postgres"]
 _schemas = itertools.count(1)
@@ -85,6 +83,7 @@ async def make_store(
             return SqliteCdrStore(path, clock=clock, **kw)
 
         return sqlite
+    # The session's cluster (tests/conftest.py), started only when a test needs it.
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
     dsn = await new_schema(cluster)
 

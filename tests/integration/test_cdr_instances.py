@@ -13,9 +13,7 @@ from telgate_server.config import load_settings
 
 from tests.cdr.conftest import make_cdr, new_schema
 from tests.integration.test_cdrs import CdrReader, assert_once_in_order, read_all, stream
-from tests.services.postgres import PostgresCluster, postgres_cluster
-
-__all__ = ["postgres_cluster"]  # the session fixture, for this module
+from tests.services.postgres import PostgresCluster
 
 
 @pytest.fixture
