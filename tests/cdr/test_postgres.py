@@ -6,11 +6,13 @@ Every other store test runs against it too (tests/cdr/conftest.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
+from telgate_server import errors
 from telgate_server.cdr.model import EVERYTHING, Cdr, CdrGap, GapReason
 from telgate_server.cdr.postgres import PostgresCdrStore
 from telgate_server.cdr.postgres_migrations import MIGRATIONS
@@ -261,3 +263,71 @@ async def test_a_lost_listening_connection_is_replaced_and_readers_told(
         await until(2)
     finally:
         await admin.close()
+
+
+class Relay:
+    """A TCP relay to the cluster that can be cut and restored on the same
+    port: the database going out of reach and coming back."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+        await self._server.wait_closed()
+
+
+async def test_a_database_out_of_reach_is_unavailable_and_its_return_is_seen(
+    postgres_cluster: PostgresCluster, dsn: str
+) -> None:
+    relay = Relay(postgres_cluster.port)
+    await relay.start()
+    secret = "never-Shown-9"
+    via_relay = dsn.replace(
+        f"postgres@127.0.0.1:{postgres_cluster.port}/", f"postgres:{secret}@127.0.0.1:{relay.port}/"
+    )
+    store = PostgresCdrStore(via_relay, pool_size=2, connect_timeout=5)
+    await store.open()
+    try:
+        await store.insert([make_cdr(1)])
+        await relay.cut()
+        with pytest.raises(errors.Unavailable, match="out of reach") as lost:
+            await store.read(0, EVERYTHING, 10)
+        assert secret not in lost.value.message and str(relay.port) in lost.value.message
+        with pytest.raises(errors.Unavailable):
+            async for _ in CdrFeed(store).stream(0, EVERYTHING, follow=False, max_batch=10):
+                pass
+        await relay.start()  # the same port: the database is back
+        async with asyncio.timeout(10):
+            while True:
+                with contextlib.suppress(errors.Unavailable):
+                    assert [c.cursor for c in await store.read(0, EVERYTHING, 10)] == [1]
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+        await relay.cut()

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 
+from telgate_server import errors
 from telgate_server.cdr.model import (
     Cdr,
     CdrEncoder,
@@ -85,6 +87,39 @@ _STATS = (
     "SELECT (SELECT count(*) FROM cdr), (SELECT min(cursor) FROM cdr), "
     f"({_LAST_CURSOR}), (SELECT value FROM cdr_meta WHERE key = 'pruned_through')"
 )
+
+
+# What losing the server looks like (a restart, a network cut, a failover).
+_LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _unavailable_when_lost(
+    method: Callable[Concatenate[PostgresCdrStore, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[PostgresCdrStore, P], Coroutine[Any, Any, T]]:
+    """The database out of reach is UNAVAILABLE for a caller (a client retries,
+    the ingest keeps its batch and retries), naming the database, not the DSN."""
+
+    @functools.wraps(method)
+    async def wrapper(self: PostgresCdrStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(self, *args, **kwargs)
+        except _LOST as exc:
+            raise errors.Unavailable(
+                f"the CDR database {self.where} is out of reach ({type(exc).__name__}); try again",
+                reason="UNSPECIFIED",
+                metadata={"store": "postgres"},
+            ) from exc
+
+    return wrapper
 
 
 def describe_dsn(dsn: str) -> str:
@@ -355,6 +390,7 @@ class PostgresCdrStore:
 
     # -- writing -------------------------------------------------------------
 
+    @_unavailable_when_lost
     async def insert(
         self, cdrs: Sequence[Cdr], *, mark: tuple[str, str] | None = None
     ) -> list[Cdr]:
@@ -384,6 +420,7 @@ class PostgresCdrStore:
             out.append(cdr)
         return out
 
+    @_unavailable_when_lost
     async def insert_gap(self, gap: CdrGap) -> CdrGap:
         """Stores a gap notice under the next cursor of the CDR sequence."""
         async with self._write_lock, self.pool.acquire() as conn, conn.transaction():
@@ -403,6 +440,7 @@ class PostgresCdrStore:
         gap.cursor = cursor
         return gap
 
+    @_unavailable_when_lost
     async def prune(self, *, older_than: float | None = None, keep: int | None = None) -> int:
         """Deletes a prefix of cursors: stored before ``older_than``, or beyond ``keep``."""
         if older_than is None and keep is None:
@@ -450,12 +488,14 @@ class PostgresCdrStore:
             log.info("CDR store: pruned %d CDRs (cursors up to %d)", deleted, through)
         return deleted
 
+    @_unavailable_when_lost
     async def set_mark(self, name: str, value: str) -> None:
         """Saves a source's position (committed on return)."""
         await self.pool.execute(_SET_MARK, name, value, micros(self._clock()))
 
     # -- reading -------------------------------------------------------------
 
+    @_unavailable_when_lost
     async def _page(
         self, after: int, flt: CdrFilter, limit: int, strict: bool, select: str
     ) -> list[Any]:
@@ -493,6 +533,7 @@ class PostgresCdrStore:
         # Rows stored before this encoding (an upgrade): this page as columns.
         return list(await self.read(after, flt, limit, strict=strict))
 
+    @_unavailable_when_lost
     async def read_gaps(
         self, after: int, upto: int | None, backends: Sequence[str]
     ) -> list[CdrGap]:
@@ -519,6 +560,7 @@ class PostgresCdrStore:
             for r in rows
         ]
 
+    @_unavailable_when_lost
     async def last_end(self, backend: str) -> float | None:
         """The latest CDR end time of a backend (index cdr_backend_end)."""
         value = await self.pool.fetchval(
@@ -526,17 +568,20 @@ class PostgresCdrStore:
         )
         return None if value is None else float(value) / 1e6
 
+    @_unavailable_when_lost
     async def stats(self) -> StoreStats:
         """Counts and cursor bounds (the last cursor is the sequence's: the
         same on every instance)."""
         count, oldest, last, pruned = await self.pool.fetchrow(_STATS)
         return StoreStats(count, oldest or 0, last or 0, pruned or 0)
 
+    @_unavailable_when_lost
     async def last_cursor(self) -> int:
         """The greatest cursor handed out (the sequence's, on every instance)."""
         value = await self.pool.fetchval(_LAST_CURSOR)
         return int(value or 0)
 
+    @_unavailable_when_lost
     async def get_mark(self, name: str) -> str | None:
         """A source's saved position, or None."""
         value = await self.pool.fetchval("SELECT value FROM source_mark WHERE name = $1", name)
