@@ -122,10 +122,17 @@ def _unavailable_when_lost(
     return wrapper
 
 
+def is_postgres_url(dsn: str) -> bool:
+    """Whether ``dsn`` is a URL asyncpg takes (``postgresql://...``)."""
+    return urlsplit(dsn).scheme in ("postgres", "postgresql")
+
+
 def describe_dsn(dsn: str) -> str:
     """host:port/database of a DSN, for logs and errors (never the password)."""
     try:
         parts = urlsplit(dsn)
+        if parts.scheme not in ("postgres", "postgresql"):
+            return "postgresql (DSN not shown)"
         host = parts.hostname or "localhost"
         port = f":{parts.port}" if parts.port else ""
         return f"postgresql://{host}{port}{parts.path or '/'}"
