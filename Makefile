@@ -23,9 +23,10 @@ help:
 venv: $(VENV)/.stamp
 
 # Debian packages the tests need (MariaDB for the CDR backfill tests; docker.io
-# and debootstrap for the container test, tests/container); installs only what
+# and debootstrap for the container test, tests/container; nats-server for the
+# JetStream event hub tests, tests/events/test_jetstream*.py); installs only what
 # is missing, and needs root (CI runs as root) when anything is.
-TEST_DEBS := mariadb-server postgresql docker.io docker-compose debootstrap
+TEST_DEBS := mariadb-server postgresql docker.io docker-compose debootstrap nats-server
 test-deps:
 	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "test-deps: $(TEST_DEBS) installed"; exit 0; fi; \
@@ -89,11 +90,14 @@ bench: venv
 	$(PY) bench/bench_codec.py
 	$(PY) bench/bench_connection.py
 	$(PY) bench/bench_events.py
+	$(PY) bench/bench_hubs.py
 	$(PY) bench/bench_gateway.py
 	$(PY) bench/bench_grpc_writes.py
 	$(PY) bench/bench_host.py
 	$(PY) bench/bench_cdr.py
 	$(PY) bench/bench_sippy.py
+	$(PY) bench/bench_routing.py
+	$(PY) bench/bench_routing_components.py
 
 # Every simdiff scenario against a fresh real lab and the simulator; differences and the
 # share of messages identical in shape. SIMDIFF_ARGS e.g. "-k xfer --summary-only".

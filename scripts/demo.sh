@@ -30,7 +30,7 @@ export TELGATE_AUTH__TOKENS__DEMO__SECRET=$TOKEN
 AUTH="authorization: Bearer $TOKEN"
 
 cleanup() {
-  kill "${GW:-}" "${SIM:-}" "${SIMOTEL:-}" "${SIPPY:-}" 2>/dev/null || true
+  kill "${GW:-}" "${SIM:-}" "${SIMOTEL:-}" "${SIPPY:-}" "${ROUTER:-}" 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
@@ -126,9 +126,33 @@ done
 echo "$CDRS"
 # -- end Simotel
 
+# -- routing: the example CRM router decides the calls that stop for a decision
+# (Simotel call-map components, FastAGI): debtors to billing, others to sales.
+echo "== live call routing: the example router (clients/python/examples/router.py) serves every route"
+TELGATE_TOKEN=$TOKEN $BIN/python clients/python/examples/router.py --target "$GRPC" \
+  --debtor 09121234567=1200000 --debtor 202=35000 >"$LOG/router.log" 2>&1 &
+ROUTER=$!
+for _ in $(seq 1 100); do
+  if grep -q "registered as" "$LOG/router.log"; then break; fi
+  sleep 0.1
+done
+head -1 "$LOG/router.log"
+# -- end routing
+
+# -- Simotel components: the fake Simotel drives a debtor's call and another
+# through a call map (Smart API "debt check" -> Exten API desk), asking the
+# gateway's component URLs; the example router decides each step.
+for caller in 09121234567 09350000000; do
+  FAKE_SIMOTEL_HOOK_PASSWORD=$TELGATE_BACKENDS__SIMOTEL__WEBHOOK_PASSWORD \
+    $BIN/python -m telgate_server.fakes.simotel.call_map --from "$caller" \
+    --components http://127.0.0.1:18081/simotel/simotel/components --user simotel-hook
+done
+# -- end Simotel components
+
 cat <<MSG
 
-telgate is running on $GRPC (simulator on 127.0.0.1:$AMI_PORT; logs in $LOG).
+telgate is running on $GRPC (simulator on 127.0.0.1:$AMI_PORT; logs in $LOG;
+the router's decisions in $LOG/router.log).
 Every call needs the demo token (health and reflection excepted). Try it:
   export TELGATE_TOKEN='$TOKEN'
   $BIN/buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TELGATE_TOKEN" -d '{}' http://$GRPC/telgate.v1.CallControlService/ListChannels

@@ -52,6 +52,7 @@ def _find_shared() -> Path:
 
 SHARED = _find_shared()
 AMI_FIXTURES = SHARED / "fixtures" / "ami"
+SIMOTEL_FIXTURES = SHARED / "fixtures" / "simotel"
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert pbx.read_secret() == "from-env"
     assert pbx.port == 15038  # from the file
     assert "from-env" not in repr(settings)  # secrets never show in logs or reprs
-    assert len(settings.auth.tokens["demo"].roles) == 6
+    assert len(settings.auth.tokens["demo"].roles) == 7
 
 
 def test_secret_from_a_file(tmp_path: Path) -> None:

@@ -31,6 +31,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "events": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "cdr": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "gateway": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
+    # Routing queries, decisions and the routers' hub (api/routing_convert.py
+    # translates them to protobuf).
+    "routing": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "errors.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "settings_strict.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "scheduling.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),

@@ -41,8 +41,8 @@ NOT_A_PART: dict[str, grpc.StatusCode] = {
     "Subscribe": grpc.StatusCode.OK,
     "ListCdrs": grpc.StatusCode.OK,
     "StreamCdrs": grpc.StatusCode.OK,
-    # Live call routing is not built yet for any backend.
-    "Route": grpc.StatusCode.UNIMPLEMENTED,
+    # Routers serve every backend; an empty first message is no registration.
+    "Route": grpc.StatusCode.INVALID_ARGUMENT,
 }
 
 

@@ -37,7 +37,7 @@ from tests.integration.conftest import EventReader
 from tests.integration.test_ami_features import bridged_call, subscribe
 from tests.integration.test_calls import error_info, originate_request
 
-# Route is a bidirectional stream answered UNIMPLEMENTED before it reads anything.
+# Route is a bidirectional stream: tests/routing checks what it reads (each message).
 NOT_CALLED = {"telgate.v1.CallRoutingService.Route"}
 # Actions the gateway sends on its own (keepalive, state reload after login).
 BACKGROUND = {"ping", "coreshowchannels"}

@@ -43,7 +43,8 @@ Make = Callable[..., Awaitable[Env]]
 @pytest.fixture
 async def simotel(tmp_path: Path) -> AsyncIterator[Make]:
     """Makes a fake and a gateway: ``backend`` overrides the backend's settings,
-    ``fake`` the fake's, ``style`` / ``encoding`` its webhook delivery."""
+    ``fake`` the fake's, ``style`` / ``encoding`` its webhook delivery,
+    ``routing`` the [routing] section (budgets, fallback rules)."""
     made: list[Env] = []
 
     async def make(
@@ -56,6 +57,7 @@ async def simotel(tmp_path: Path) -> AsyncIterator[Make]:
         data_dir: Path | None = None,
         fake_port: int = 0,
         existing: FakeSimotel | None = None,
+        routing: dict[str, Any] | None = None,
     ) -> Env:
         sim = existing or FakeSimotel(plan=plan, **(fake or {}))
         if existing is None:
@@ -80,6 +82,7 @@ async def simotel(tmp_path: Path) -> AsyncIterator[Make]:
             events={"heartbeat_interval": 0.2},
             webhooks={"listen": "127.0.0.1:0"},
             backends={"sim": config},
+            routing=routing or {},
         )
         gateway = Gateway(settings)
         port = await gateway.start()

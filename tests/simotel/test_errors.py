@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -25,10 +24,11 @@ from telgate_server import errors
 from telgate_server.backends.simotel.client import AuthRefused, api_base, decode, join
 from telgate_server.fakes.simotel.server import FakeSimotel
 
+from tests.shared import SIMOTEL_FIXTURES
 from tests.simotel.conftest import Make
 from tests.simotel.test_calls import originate, until
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = SIMOTEL_FIXTURES / "api"
 
 
 def fixture(name: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ CDR report rows as the gateway's CDRs."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +11,10 @@ from telgate_server.backends.simotel.cdrs import to_cdr
 from telgate_server.backends.simotel.times import jalali_to_gregorian, to_epoch
 from telgate_server.cdr.model import Direction, Disposition
 
+from tests.shared import SIMOTEL_FIXTURES
+
 TEHRAN = ZoneInfo("Asia/Tehran")
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = SIMOTEL_FIXTURES / "api"
 
 
 @pytest.mark.parametrize(

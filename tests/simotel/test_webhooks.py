@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,10 +23,11 @@ from telgate.v1 import (
 from telgate_server.app import Gateway
 from telgate_server.backends.simotel.dedup import RecentDeliveries
 
+from tests.shared import SIMOTEL_FIXTURES
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
 from tests.simotel.test_calls import live, until
 
-HOOKS = Path(__file__).parent / "fixtures" / "webhooks"
+HOOKS = SIMOTEL_FIXTURES / "webhooks"
 AUTH = (HOOK_USER, HOOK_PASSWORD)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -37,10 +39,11 @@ from telgate_server.api.calls import CallControlServicer
 from telgate_server.api.cdr_wire import CdrWire
 from telgate_server.api.cdrs import CdrServicer, add_cdr_service
 from telgate_server.api.decode import DecodeInterceptor
-from telgate_server.api.events import EventServicer, add_event_service, encoder
+from telgate_server.api.events import EventServicer, add_event_service, encoder, stamped
 from telgate_server.api.open_services import BoundedHealthServicer, BoundedReflectionServicer
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
+from telgate_server.api.routing import RoutingServicer
 from telgate_server.api.streams import StreamLimits
 from telgate_server.api.supervision import SupervisionServicer
 from telgate_server.auth.listen import check_listen
@@ -53,10 +56,12 @@ from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.retention import Retention
 from telgate_server.cdr.stream import CdrFeed
-from telgate_server.config import Settings
+from telgate_server.config import EventsConfig, Settings
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.events.hub import EventHub
+from telgate_server.events.hub_protocol import Hub
+from telgate_server.events.jetstream import JetStreamHub
 from telgate_server.gateway.backend import (
     CDRS,
     EVENTS,
@@ -70,6 +75,7 @@ from telgate_server.ops.drain import Drain
 from telgate_server.ops.http import MetricsServer
 from telgate_server.ops.interceptor import OpsInterceptor, default_positions
 from telgate_server.ops.metrics import GatewayMetrics
+from telgate_server.routing.hub import RouterHub
 from telgate_server.settings_strict import ConfigError
 from telgate_server.webhook_server import WebhookServer, receivers
 
@@ -118,6 +124,26 @@ def link_event(backend: str, status: LinkStatus) -> ev.Event:
     )
 
 
+def build_hub(config: EventsConfig) -> Hub:
+    """The event hub ``events.hub`` names: this process's own (memory), or a
+    JetStream stream every instance shares (jetstream; connects in start)."""
+    if config.hub == "jetstream":
+        return JetStreamHub(
+            config.nats,
+            encoder(config.max_message_bytes),
+            stamped,
+            subscriber_queue=config.subscriber_queue,
+            max_batch=config.max_batch,
+            name=f"telgate-{socket.gethostname()}-{os.getpid()}",
+        )
+    return EventHub(
+        encoder(config.max_message_bytes),
+        subscriber_queue=config.subscriber_queue,
+        replay_size=config.replay_buffer,
+        replay_bytes=config.replay_buffer_bytes,
+    )
+
+
 class Gateway:
     """The running gateway: backends, hub and gRPC server in one event loop."""
 
@@ -125,12 +151,7 @@ class Gateway:
         """``backends``: built elsewhere (tests, embedding) instead of from
         ``settings.backends`` by the factory table (backends/kinds.py)."""
         self.settings = settings
-        self.hub = EventHub(
-            encoder(settings.events.max_message_bytes),
-            subscriber_queue=settings.events.subscriber_queue,
-            replay_size=settings.events.replay_buffer,
-            replay_bytes=settings.events.replay_buffer_bytes,
-        )
+        self.hub = build_hub(settings.events)
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
         cdr = settings.cdr
         # Each CDR is kept as its API message too: a replay sends those bytes.
@@ -151,12 +172,16 @@ class Gateway:
             on_stored=self._cdrs_stored,
             on_gap=self._cdr_gap_stored,
         )
+        # Routers' streams (CallRoutingService.Route) register here; backends
+        # whose calls stop for a decision ask it.
+        self.routes = RouterHub(settings.routing, self._routing_counted)
         if backends is None:
             deps = BackendDeps(
                 self.hub,
                 request_id_ttl=settings.server.request_id_ttl,
                 # Pollers (sippy) commit through the ingest queue with their mark.
                 cdr_journal=self.cdr_ingest if settings.cdr.enabled else None,
+                routes=self.routes,
             )
             backends = {
                 name: build_backend(name, cfg, deps) for name, cfg in settings.backends.items()
@@ -285,6 +310,8 @@ class Gateway:
             authenticated=self.access.enabled,
             allow_unauthenticated=self.settings.auth.allow_unauthenticated,
         )
+        # The hub first: backends publish from the moment they start.
+        await self.hub.start()
         s = self.server
         calls_pb2_grpc.add_CallControlServiceServicer_to_server(
             CallControlServicer(self.registry, self.settings.originate, self._caller), s
@@ -319,7 +346,7 @@ class Gateway:
         else:
             cdrs_pb2_grpc.add_CdrServiceServicer_to_server(unimplemented.CdrServicer(), s)
         routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(
-            unimplemented.RoutingServicer(), s
+            RoutingServicer(self.routes, self.streams), s
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, s)
         names = [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME]
@@ -368,6 +395,11 @@ class Gateway:
         )
         return self.port
 
+    def _routing_counted(self, backend: str, outcome: str, seconds: float | None) -> None:
+        self.metrics.routing_decisions.labels(backend, outcome).inc()
+        if seconds is not None:
+            self.metrics.routing_latency.labels(backend, outcome).observe(seconds)
+
     def _webhook_counted(self, backend: str, outcome: str) -> None:
         self.metrics.webhooks.labels(backend, outcome).inc()
 
@@ -409,6 +441,7 @@ class Gateway:
             await self.webhooks.stop()
         for backend in self.registry.all():
             await backend.stop()
+        await self.hub.close()
         if self.metrics_server is not None:
             await self.metrics_server.stop()
         if self.settings.cdr.enabled:

@@ -32,6 +32,7 @@ from telgate_server.auth.settings import AuthConfig, TlsConfig
 from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.backends.simotel.settings import SimotelBackendConfig
 from telgate_server.backends.sippy.settings import SippyBackendConfig
+from telgate_server.routing.settings import RoutingConfig
 from telgate_server.settings_strict import (
     ConfigError,
     StrictModel,
@@ -104,7 +105,81 @@ class ServerConfig(StrictModel):
     max_streams: int = Field(default=1000, ge=1)
 
 
+class NatsConfig(StrictModel):
+    """The JetStream stream the event hub publishes to and serves from
+    (``events.hub = "jetstream"``). Credentials come from the environment
+    (``TELGATE_EVENTS__NATS__PASSWORD``, ``..__TOKEN``) or a file, never the URL."""
+
+    # Comma-separated server URLs (nats://host:port), without credentials.
+    url: str = "nats://127.0.0.1:4222"
+    stream: str = Field(default="TELGATE_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # Subjects are <subject_prefix>.<backend>.<kind or event name>.
+    subject_prefix: str = Field(
+        default="telgate.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    # Retention: the replay depth a resuming subscriber can reach, on every
+    # instance. Whichever bound is hit first drops the oldest events.
+    max_msgs: int = Field(default=1_000_000, ge=1)
+    max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    # Seconds; 0: no age limit.
+    max_age: float = Field(default=7 * 86400.0, ge=0)
+    # Seconds a message id is remembered: a re-publish within it is dropped.
+    duplicate_window: float = Field(default=120.0, gt=0)
+    storage: Literal["file", "memory"] = "file"
+    replicas: int = Field(default=1, ge=1, le=5)
+    user: str = ""
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    connect_timeout: float = Field(default=5.0, gt=0)
+    # Events waiting to be published while NATS is slow or away; past it the
+    # oldest are dropped (counted and logged).
+    publish_queue: int = Field(default=100_000, ge=100)
+    # Publishes awaiting their acknowledgement at once.
+    publish_window: int = Field(default=1_000, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials_in_url(cls, value: str) -> str:
+        for part in value.split(","):
+            if "@" in part:
+                raise ValueError(
+                    "events.nats.url must not carry credentials; set events.nats.user and "
+                    "TELGATE_EVENTS__NATS__PASSWORD (or password_file, token, token_file)"
+                )
+            if not part.strip().startswith(("nats://", "tls://", "ws://", "wss://")):
+                raise ValueError("events.nats.url takes nats://host:port URLs, comma-separated")
+        return value
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> NatsConfig:
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("set events.nats.password or password_file, not both")
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("set events.nats.token or token_file, not both")
+        if (self.password is not None or self.password_file is not None) and not self.user:
+            raise ValueError("events.nats.password needs events.nats.user")
+        return self
+
+    def read_password(self) -> str | None:
+        """The password (from the file each time it is read), or None."""
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return self.password.get_secret_value() if self.password is not None else None
+
+    def read_token(self) -> str | None:
+        """The token (from the file each time it is read), or None."""
+        if self.token_file is not None:
+            return self.token_file.read_text(encoding="utf-8").strip()
+        return self.token.get_secret_value() if self.token is not None else None
+
+
 class EventsConfig(StrictModel):
+    # Which event hub: "memory" (this process alone: sequences, replay buffer)
+    # or "jetstream" (a NATS JetStream stream shared by every instance, see `nats`).
+    hub: Literal["memory", "jetstream"] = "memory"
+    nats: NatsConfig = NatsConfig()
     # Events a subscriber may have queued before it is cut off.
     subscriber_queue: int = Field(default=10_000, ge=10)
     # Latest events kept for subscribers that resume from a sequence.
@@ -303,6 +378,8 @@ class Settings(BaseSettings):
     shutdown: ShutdownConfig = ShutdownConfig()
     # Simotel webhooks.
     webhooks: WebhooksConfig = WebhooksConfig()
+    # Live call routing: budgets and fallback rules (routing/settings.py).
+    routing: RoutingConfig = RoutingConfig()
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:

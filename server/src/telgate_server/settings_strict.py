@@ -26,6 +26,7 @@ RESERVED_ENV = frozenset(
         "TELGATE_SKIP_MARIADB",
         "TELGATE_SKIP_POSTGRES",
         "TELGATE_SKIP_DOCKER",
+        "TELGATE_SKIP_NATS",
         # The simulator's AMI secret (telgate sim), often set in the same shell.
         "TELGATE_SIM_SECRET",
     }

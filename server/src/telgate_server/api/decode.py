@@ -59,6 +59,10 @@ def _tolerant(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
 
 def _with_deserializer(handler: Handler, deserializer: Callable[[bytes], Any]) -> Handler:
     ser = handler.response_serializer
+    if handler.request_streaming:
+        # Route: each message of the stream is checked by the servicer as it is read.
+        assert handler.stream_stream is not None
+        return grpc.stream_stream_rpc_method_handler(handler.stream_stream, deserializer, ser)
     if handler.response_streaming:
         assert handler.unary_stream is not None
         return grpc.unary_stream_rpc_method_handler(handler.unary_stream, deserializer, ser)
@@ -67,7 +71,8 @@ def _with_deserializer(handler: Handler, deserializer: Callable[[bytes], Any]) -
 
 
 class DecodeInterceptor(grpc.aio.ServerInterceptor):
-    """Outermost interceptor: decoding errors become MalformedRequest (unary requests)."""
+    """Outermost interceptor: decoding errors become MalformedRequest (unary
+    requests, and each message of a bidirectional stream)."""
 
     async def intercept_service(
         self,
@@ -77,7 +82,7 @@ class DecodeInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if (
             handler is None
-            or handler.request_streaming
+            or (handler.request_streaming and handler.stream_stream is None)
             or handler.request_deserializer is None
             or not handler_call_details.method.startswith(PACKAGE_PREFIX)
         ):

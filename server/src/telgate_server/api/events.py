@@ -30,7 +30,8 @@ from telgate_server.api.status import abort, abort_with
 from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
 from telgate_server.events.filter import EventFilter
-from telgate_server.events.hub import EventHub, Gap, SubscriberTooSlow, Subscription
+from telgate_server.events.hub import Gap, SubscriberTooSlow, Subscription
+from telgate_server.events.hub_protocol import Hub
 from telgate_server.events.model import Delivered, Event
 from telgate_server.gateway.backend import BackendRegistry
 
@@ -163,6 +164,25 @@ def _reduced(event: Event) -> bytes:
         ).SerializeToString()
 
 
+_SEQUENCE_KEY = _varint(events_pb2.Event.DESCRIPTOR.fields_by_name["sequence"].number << 3)
+_EVENT_EPOCH_TAG = _varint(events_pb2.Event.DESCRIPTOR.fields_by_name["epoch"].number << 3 | 2)
+
+
+def stamped(entry: bytes, sequence: int, epoch: str) -> bytes:
+    """An entry :func:`encoded` made from an event not yet numbered, with
+    its sequence and epoch now set: the JetStream hub's, whose sequences are
+    the stream's, known only once stored. The fields are appended to the
+    event's body (protobuf keeps the last value of a field given twice)."""
+    # The entry is key, length, body: skip the key (one byte) and the varint.
+    i = len(_EVENTS_TAG)
+    while entry[i] & 0x80:
+        i += 1
+    body = entry[i + 1 :]
+    data = epoch.encode()
+    body += _SEQUENCE_KEY + _varint(sequence) + _EVENT_EPOCH_TAG + _varint(len(data)) + data
+    return _EVENTS_TAG + _varint(len(body)) + body
+
+
 def encode_batch(epoch_field: bytes, batch: list[Delivered]) -> bytes:
     """A SubscribeResponse carrying ``batch``, encoded (``epoch_field`` is the
     encoded epoch, see :func:`epoch_field`)."""
@@ -200,7 +220,7 @@ class EventServicer:
 
     def __init__(
         self,
-        hub: EventHub,
+        hub: Hub,
         registry: BackendRegistry,
         config: EventsConfig,
         streams: StreamLimits | None = None,
@@ -222,7 +242,7 @@ class EventServicer:
         try:
             slot = self.streams.open(context)
             try:
-                sub, gap, max_batch, heartbeat = self._open(request)
+                sub, gap, max_batch, heartbeat = await self._open(request)
             except BaseException:
                 slot.close()
                 raise
@@ -260,7 +280,7 @@ class EventServicer:
             sub.close()
             slot.close()
 
-    def _open(
+    async def _open(
         self, request: events_pb2.SubscribeRequest
     ) -> tuple[Subscription, Gap | None, int, float]:
         """The subscription a request asks for, with its gap, batch size and heartbeat."""
@@ -283,10 +303,11 @@ class EventServicer:
         after: int | None = None
         if request.start == events_pb2.START_POSITION_AFTER_SEQUENCE:
             after = request.after_sequence
-        elif request.start == events_pb2.START_POSITION_OLDEST:
-            after = max(self.hub.oldest_sequence - 1, 0)
-        sub, gap = self.hub.subscribe(
-            event_filter(request.filter, self.registry), after=after, epoch=request.epoch
+        sub, gap = await self.hub.open_subscription(
+            event_filter(request.filter, self.registry),
+            after=after,
+            epoch=request.epoch,
+            oldest=request.start == events_pb2.START_POSITION_OLDEST,
         )
         return sub, gap, max_batch, heartbeat
 

@@ -7,16 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
-from telgate.v1 import (
-    cdrs_pb2_grpc,
-    routing_pb2_grpc,
-)
+from telgate.v1 import cdrs_pb2_grpc
 
 from telgate_server.api.status import abort_with
 
 PLANNED: dict[str, str] = {
     "CdrService": "CDRs are turned off in this gateway's configuration (cdr.enabled = false)",
-    "CallRoutingService": "live call routing arrives in its own issue (Simotel call-map + FastAGI)",
 }
 
 
@@ -39,6 +35,3 @@ def _build(base: type, service: str, rpcs: list[str]) -> type:
 
 
 CdrServicer = _build(cdrs_pb2_grpc.CdrServiceServicer, "CdrService", ["ListCdrs", "StreamCdrs"])
-RoutingServicer = _build(
-    routing_pb2_grpc.CallRoutingServiceServicer, "CallRoutingService", ["Route"]
-)

@@ -95,8 +95,6 @@ LIMITS: dict[str, Limit] = {
     "ChannelRef.name": Limit(255, _CHAN),
     "CallerId.number": Limit(80, _CID),
     "CallerId.name": Limit(80, _CID),
-    "DialplanLocation.context": Limit(80, _CONTEXT),
-    "DialplanLocation.extension": Limit(80, _EXTEN),
     "ExtensionDestination.context": Limit(80, _CONTEXT),
     "ExtensionDestination.extension": Limit(80, _EXTEN),
     "NumberDestination.number": Limit(80, _NUMBER),

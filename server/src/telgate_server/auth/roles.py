@@ -13,6 +13,7 @@ class Role(enum.StrEnum):
     CALLS_CONTROL = "calls.control"
     CALLS_SUPERVISE = "calls.supervise"
     QUEUES_MANAGE = "queues.manage"
+    CALLS_ROUTE = "calls.route"
     ADMIN = "admin"
 
 
@@ -26,7 +27,8 @@ def _service(name: str, role: Role, *methods: str) -> dict[str, Role]:
 #
 # Reads of live state (channels, queues) go with events.read: they show the
 # same facts the event stream carries. Listening and playback are
-# supervision; backend links and call routing are administration.
+# supervision; backend links are administration. A router (a CRM deciding
+# where live calls go) holds calls.route alone: it needs no other power.
 METHOD_ROLES: dict[str, Role] = {
     **_service("EventService", Role.EVENTS_READ, "Subscribe"),
     **_service("CallControlService", Role.EVENTS_READ, "ListChannels", "GetChannel"),
@@ -48,7 +50,7 @@ METHOD_ROLES: dict[str, Role] = {
     ),
     **_service("QueueService", Role.QUEUES_MANAGE, "AddMember", "RemoveMember", "PauseMember"),
     **_service("BackendService", Role.ADMIN, "ListBackends", "CheckBackend"),
-    **_service("CallRoutingService", Role.ADMIN, "Route"),
+    **_service("CallRoutingService", Role.CALLS_ROUTE, "Route"),
 }
 
 # Services open to anyone (no token) unless the configuration closes them;

@@ -59,7 +59,9 @@ def _ami(name: str, config: AmiBackendConfig, deps: BackendDeps) -> Backend:
 
 
 def _simotel(name: str, config: SimotelBackendConfig, deps: BackendDeps) -> Backend:
-    return SimotelBackend(name, config, deps.events, request_id_ttl=deps.request_id_ttl)
+    return SimotelBackend(
+        name, config, deps.events, request_id_ttl=deps.request_id_ttl, routes=deps.routes
+    )
 
 
 def _sippy(name: str, config: SippyBackendConfig, deps: BackendDeps) -> Backend:

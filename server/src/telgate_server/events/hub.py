@@ -41,6 +41,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from telgate_server import errors
 from telgate_server.events.filter import EventFilter
@@ -84,12 +85,23 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
+class SubscriptionOwner(Protocol):
+    """What a Subscription asks of the hub that fills it (either backend)."""
+
+    delivered: int
+    dropped: int
+
+    def encode(self, r: Record) -> bytes: ...
+
+    def unsubscribe(self, sub: Subscription) -> None: ...
+
+
 class Subscription:
     """One subscriber's queue. Filled by the hub, drained by its stream."""
 
     _ids = itertools.count(1)
 
-    def __init__(self, hub: EventHub, event_filter: EventFilter, limit: int) -> None:
+    def __init__(self, hub: SubscriptionOwner, event_filter: EventFilter, limit: int) -> None:
         self.id = next(self._ids)
         self.filter = event_filter
         self.limit = limit
@@ -477,6 +489,26 @@ class EventHub:
         self._subs[sub.id] = sub
         self._index_add(sub)
         return sub, gap
+
+    async def open_subscription(
+        self,
+        event_filter: EventFilter,
+        *,
+        after: int | None = None,
+        epoch: str = "",
+        oldest: bool = False,
+    ) -> tuple[Subscription, Gap | None]:
+        """:meth:`subscribe` as the Hub protocol asks (``oldest``: after
+        the sequence before the oldest held)."""
+        if oldest:
+            after = max(self.oldest_sequence - 1, 0)
+        return self.subscribe(event_filter, after=after, epoch=epoch)
+
+    async def start(self) -> None:
+        """Nothing to connect to: the hub lives in this process."""
+
+    async def close(self) -> None:
+        """Nothing to flush: the hub lives in this process."""
 
     def unsubscribe(self, sub: Subscription) -> None:
         """Forgets a subscriber (idempotent)."""

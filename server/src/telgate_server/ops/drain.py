@@ -12,6 +12,9 @@ client was sent (ErrorInfo reason ``ERROR_REASON_SHUTTING_DOWN``):
 - StreamCdrs: ``last_cursor`` (the greatest cursor sent, CDR or gap; with
   none, the request's ``after_cursor``).
 
+Route streams (routers) end the same way, with no position: the router
+connects again, and the queries it held get their fallback at once.
+
 grpc.health.v1 Watch streams end too, right after their NOT_SERVING
 (DrainedWatch), with the same status: the stock Watch never ends by itself,
 so a load balancer watching would hold the shutdown for the whole grace."""
@@ -25,7 +28,7 @@ from grpc_health.v1 import health_pb2
 from telgate.v1 import cdrs_pb2, events_pb2
 
 from telgate_server.api.cdr_wire import EncodedResponse
-from telgate_server.events.hub import EventHub
+from telgate_server.events.hub_protocol import Hub
 
 SHUTTING_DOWN = "SHUTTING_DOWN"
 
@@ -43,7 +46,7 @@ class Position(Protocol):
 class SubscribePosition:
     """Where a Subscribe client resumes: the last event sent."""
 
-    def __init__(self, request: object, hub: EventHub) -> None:
+    def __init__(self, request: object, hub: Hub) -> None:
         self.epoch = hub.epoch
         # The position before the first event this stream will send, worked
         # out as the servicer does, before it subscribes (nothing runs between).
@@ -100,6 +103,24 @@ class CdrPosition:
             f"the gateway is shutting down; stream again (here once it is back, or from "
             f"another gateway sharing the store) with after_cursor {self.cursor}",
             {"last_cursor": str(self.cursor)},
+        )
+
+
+class RouterPosition:
+    """A router (CallRoutingService.Route) has no position: it connects again,
+    and the queries it held got their fallback when its stream ended."""
+
+    def __init__(self, _request: object) -> None:
+        pass
+
+    def seen(self, message: Any) -> None:
+        pass
+
+    def resume(self) -> tuple[str, dict[str, str]]:
+        return (
+            "the gateway is shutting down; connect the router again (here once it is back, "
+            "or to another gateway)",
+            {},
         )
 
 

@@ -28,6 +28,7 @@ from telgate_server.ops.drain import (
     DrainedWatch,
     EndWatch,
     Position,
+    RouterPosition,
     SubscribePosition,
 )
 from telgate_server.ops.metrics import GatewayMetrics
@@ -46,6 +47,7 @@ WATCH_ENDED = (
 REFLECTION_PREFIX = "/grpc.reflection."
 SUBSCRIBE = "/telgate.v1.EventService/Subscribe"
 STREAM_CDRS = "/telgate.v1.CdrService/StreamCdrs"
+ROUTE = "/telgate.v1.CallRoutingService/Route"
 
 
 def _level(method: str) -> int:
@@ -268,4 +270,5 @@ def default_positions(hub: Any) -> dict[str, Callable[[object], Position]]:
     return {
         SUBSCRIBE: lambda request: SubscribePosition(request, hub),
         STREAM_CDRS: CdrPosition,
+        ROUTE: RouterPosition,
     }

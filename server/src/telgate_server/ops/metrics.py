@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from telgate_server.api.streams import StreamLimits
     from telgate_server.cdr.continuity import CdrContinuity
     from telgate_server.cdr.ingest import CdrIngest
-    from telgate_server.events.hub import EventHub
+    from telgate_server.events.hub_protocol import Hub
     from telgate_server.gateway.backend import BackendRegistry
 
 NAMESPACE = "telgate"
@@ -86,8 +86,9 @@ class GatewayMetrics:
         )
         self.routing_decisions = Counter(
             "routing_decisions",
-            "Live call routing decisions by backend and outcome "
-            "(answered, fallback_timeout, fallback_no_router, fallback_invalid).",
+            "Live call routing decisions by backend and outcome (answered, "
+            "fallback_no_router, fallback_timeout, fallback_router_gone, fallback_invalid; "
+            "late_discarded: decisions that came after their deadline).",
             ["backend", "outcome"],
             namespace=NAMESPACE,
             registry=r,
@@ -130,7 +131,7 @@ class GatewayMetrics:
     def watch(
         self,
         registry: BackendRegistry,
-        hub: EventHub,
+        hub: Hub,
         streams: StreamLimits,
         ingest: CdrIngest | None,
         continuity: Iterable[CdrContinuity],
@@ -187,7 +188,7 @@ class _ScrapeCollector(Collector):
 
     def __init__(self) -> None:
         self.registry: BackendRegistry | None = None
-        self.hub: EventHub | None = None
+        self.hub: Hub | None = None
         self.streams: StreamLimits | None = None
         self.ingest: CdrIngest | None = None
         self.continuity: list[CdrContinuity] = []
@@ -249,7 +250,7 @@ class _ScrapeCollector(Collector):
         yield lag
 
     @staticmethod
-    def _events(hub: EventHub) -> Iterator[Metric]:
+    def _events(hub: Hub) -> Iterator[Metric]:
         yield _counter(
             "events_published", "Events the hub numbered and fanned out.", hub.last_sequence
         )

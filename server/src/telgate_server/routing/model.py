@@ -11,6 +11,7 @@ backend has its own renderer.
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -287,3 +288,39 @@ class RouteDesk(Protocol):
     def fallback(self, query: RouteQuery, why: str) -> Answer:
         """The configured fallback for ``query`` (used when a decision proved invalid)."""
         ...
+
+    def budget(self, kind: RouteKind) -> float:
+        """Seconds a query of ``kind`` may wait for a router (a backend sets
+        ``query.deadline`` to now plus this)."""
+        ...
+
+
+def new_query_id() -> str:
+    """A query id unique across backends (what a backend gives ``RouteQuery.id``)."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What a router serves: route names (``*`` for every route), and the
+    backends and kinds it takes (empty: every one)."""
+
+    routes: frozenset[str]
+    backends: frozenset[str] = frozenset()
+    kinds: frozenset[RouteKind] = frozenset()
+
+    def serves(self, query: RouteQuery) -> bool:
+        """Whether a query may be sent to a router registered so (by name or ``*``)."""
+        return (
+            (query.route in self.routes or WILDCARD in self.routes)
+            and (not self.backends or query.backend in self.backends)
+            and (not self.kinds or query.kind in self.kinds)
+        )
+
+    def names(self, route: str) -> bool:
+        """Whether the registration names ``route`` itself (beats a ``*``)."""
+        return route in self.routes
+
+
+# The route name that serves every route.
+WILDCARD = "*"

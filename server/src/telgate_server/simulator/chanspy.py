@@ -209,6 +209,7 @@ class SpyBook:
         ChanSpy on ``ch`` reads it); otherwise ``ch`` sends it out to its endpoint."""
         if receive:
             self._dtmf_event("DTMFEnd", ch, digit, "Received", duration_ms or 0)
+            self.engine.dtmf_received(ch, digit)
             session = self.sessions.get(ch.name)
             if session is not None and not session.done:
                 self._switch(session, digit)
@@ -224,6 +225,9 @@ class SpyBook:
             self._dtmf_event("DTMFBegin", c, digit, direction, None)
         for c, direction in path:
             self._dtmf_event("DTMFEnd", c, digit, direction, dur)
+        for c, direction in path:
+            if direction == "Received":
+                self.engine.dtmf_received(c, digit)
 
     def _switch(self, session: SpySession, digit: str) -> None:
         # change_spy_mode(): only with option d, and only 4, 5, 6 change anything.

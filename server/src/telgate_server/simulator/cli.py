@@ -17,6 +17,8 @@ from .world import World, lab_world
 # The lab's AMI account, and the variable that gives it another secret.
 LAB_USER = "telgate"
 SECRET_VARIABLE = "TELGATE_SIM_SECRET"
+# The FastAGI server the [agi-test] context calls (the lab's LAB_AGI_ADDR).
+AGI_ADDR_VARIABLE = "TELGATE_SIM_AGI_ADDR"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "A fake Asterisk 22 speaking AMI (the telgate fixture lab's world). Its AMI "
             f"account is {LAB_USER!r}, with the fixture lab's secret unless "
-            f"{SECRET_VARIABLE} is set."
+            f"{SECRET_VARIABLE} is set. Its [agi-test] context calls FastAGI at "
+            f"{AGI_ADDR_VARIABLE} (HOST:PORT, default 127.0.0.1:4573)."
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -98,12 +101,29 @@ def world_from_env(environ: Mapping[str, str]) -> World:
     secret = environ.get(SECRET_VARIABLE, "")
     if secret:
         world.users[LAB_USER] = dataclasses.replace(world.users[LAB_USER], secret=secret)
+    agi_addr = environ.get(AGI_ADDR_VARIABLE, "").strip()
+    if agi_addr:
+        world.agi_addr = check_agi_addr(agi_addr)
     return world
+
+
+def check_agi_addr(text: str) -> str:
+    """``HOST:PORT`` as the [agi-test] context's FastAGI address; ValueError otherwise."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(
+            f"{AGI_ADDR_VARIABLE} must be HOST:PORT with a port from 1 to 65535, not {text[:40]!r}"
+        )
+    return text
 
 
 async def run(args: argparse.Namespace) -> None:
     """Starts the simulator with the given options and serves until interrupted."""
-    sim = AmiSimulator(world_from_env(os.environ), time_scale=args.time_scale)
+    try:
+        world = world_from_env(os.environ)
+    except ValueError as exc:
+        raise SystemExit(f"telgate-sim: {exc}") from None
+    sim = AmiSimulator(world, time_scale=args.time_scale)
     port = await sim.start(args.host, args.port)
     logging.getLogger(__name__).info("telgate-sim ready on %s:%d", args.host, port)
     if args.slow > 0:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..backends.ami.codec import Header, Message
+from .agi_dialplan import AgiLauncher, AgiTestDialplan
 from .channels import (
     BUSY,
     RING,
@@ -129,6 +130,8 @@ class Call:
     dial_started: float = 0.0
     dial_answered: float = 0.0
     in_step: bool = False  # the step generator is running (it cannot close itself)
+    # Runs the generator's next step now (set by Engine._run; see Engine.wake).
+    wake: Callable[[], None] | None = None
     # Further channels a feature adds to the call (the legs a queue rings, ...).
     extra: list[Channel] = field(default_factory=list)
     # A feature that owns the call's hangups (queues, ChanSpy, ControlPlayback):
@@ -188,6 +191,15 @@ class Engine:
         self.queues = QueueBook(self)
         self.spies = SpyBook(self)
         self.playbacks = PlaybackBook(self)
+        # Called with (channel, digit) for each DTMF digit a channel receives
+        # (PlayDTMF on its Local partner): the AGI digit readers listen here.
+        self.dtmf_observers: list[Callable[[Channel, str], None]] = []
+        # Starts a FastAGI session (set by the TCP edge, which owns the sockets);
+        # None: the engine runs without I/O and AGI() fails to connect.
+        self.agi_launcher: AgiLauncher | None = None
+        # The AstDB (DATABASE PUT/GET/DEL/DELTREE), keyed "/family/key".
+        self.astdb: dict[str, str] = {}
+        self.agi_dialplan = AgiTestDialplan(self)
 
     # ------------------------------------------------------------------ time
 
@@ -508,7 +520,23 @@ class Engine:
                 return
             call.timer = self.clock.call_later(delay * self.time_scale, step)
 
+        call.wake = step
         step()
+
+    def wake(self, call: Call) -> None:
+        """Runs a waiting call's next step now (an outside event, such as the end of a
+        FastAGI session, ended its wait early)."""
+        if call.steps is None or call.in_step or call.wake is None:
+            return
+        if call.timer is not None:
+            call.timer.cancel()
+            call.timer = None
+        call.wake()
+
+    def dtmf_received(self, ch: Channel, digit: str) -> None:
+        """Tells the DTMF observers that ``ch`` received ``digit``."""
+        for observer in list(self.dtmf_observers):
+            observer(ch, digit)
 
     def _stop(self, call: Call) -> None:
         if call.timer is not None:
@@ -596,6 +624,11 @@ class Engine:
         no_opt = _opts == "n"
         self._local_bridge(o1, o2, "No" if no_opt else "Yes")
         dial_string = req.channel.partition("/")[2]
+        if context == "agi-test":
+            # Local/1xx@agi-test: the ;2 half runs [agi-test] before anything answers.
+            self._dial_event("DialBegin", None, o1, [("DialString", dial_string)])
+            yield from self.agi_dialplan.incoming(call)
+            return
         phone = self.world.phones.get(exten) if context == "phones" else None
         kind = phone.kind if phone is not None else PhoneKind.SUPERVISOR
         if kind is PhoneKind.BUSY:
@@ -742,6 +775,8 @@ class Engine:
             return self.playbacks.originated(call, leg)
         if app:
             return None
+        if req.context == "agi-test":
+            return self.agi_dialplan.originated(call, leg)
         if req.context == "from-internal" and req.exten == "500":
             return self.queues.call_steps(call, leg)
         if (req.context, req.exten) in {("playback", "300"), ("playback", "301")} or (

@@ -15,6 +15,7 @@ from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from ..backends.ami.codec import HeaderError, Message, ProtocolError, encode_banner
+from .agi import install as install_agi
 from .channels import event
 from .clock import LoopClock
 from .engine import Engine, OriginateRequest
@@ -114,6 +115,7 @@ class AmiSimulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Starts listening; returns the bound port."""
         self._engine = Engine(self.world, LoopClock(), self._broadcast, time_scale=self.time_scale)
+        install_agi(self._engine, self._tasks)
         self._server = await asyncio.start_server(self._serve, host, port)
         self._port = int(self._server.sockets[0].getsockname()[1])
         log.info("AMI simulator listening on %s:%d", host, self._port)

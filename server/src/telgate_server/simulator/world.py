@@ -150,6 +150,21 @@ def _lab_queues() -> dict[str, Queue]:
     }
 
 
+# The extensions of the lab's [agi-test] context (shared/fixtures/agi/README.md).
+AGI_TEST_EXTENS = frozenset(
+    {"100", "101", "102", "103", "104", "105", "106", "107", "200", "300", "h"}
+)
+
+
+def _lab_sounds() -> dict[str, int]:
+    # custom/telgate-demo is 49.24 s, beep 0.64 s (fixtures/agi README); the
+    # espeak-ng prompts are about a second long.
+    sounds = {"custom/telgate-demo": 393889, "beep": 5128}
+    for name in ("pbx-transfer", "pbx-invalid", "pbx-invalidpark", "vm-goodbye"):
+        sounds[name] = 8000
+    return sounds
+
+
 @dataclass
 class World:
     """Everything static the simulated Asterisk knows. Mutable so tests can tweak it."""
@@ -166,6 +181,15 @@ class World:
     atxfer_code: str = "*2"
     # features.conf [general] transferdigittimeout, in seconds.
     transfer_digit_timeout: float = 3.0
+    # The FastAGI server the [agi-test] context calls: it stands where the lab's
+    # extensions.conf says 127.0.0.1:4573 (the lab's LAB_AGI_ADDR; here the
+    # TELGATE_SIM_AGI_ADDR setting).
+    agi_addr: str = "127.0.0.1:4573"
+    # Where extension 106 ("AGI server down") connects: nothing listens there.
+    agi_down_addr: str = "127.0.0.1:4574"
+    # The sound files the lab has, with their length in samples (8 kHz). There are
+    # no digits/* sounds, so SAY NUMBER fails there as it does in the lab.
+    sounds: dict[str, int] = field(default_factory=_lab_sounds)
 
     def has_exten(self, context: str, exten: str) -> bool:
         """Whether ``exten`` exists in ``context`` (the lab dialplan)."""
@@ -179,6 +203,8 @@ class World:
             }
         if context == "playback":
             return exten in {"300", "301"}
+        if context == "agi-test":
+            return exten in AGI_TEST_EXTENS
         return False
 
     def queues_of(self, device: str) -> list[tuple[Queue, QueueMember]]:

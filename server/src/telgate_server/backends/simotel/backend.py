@@ -1,7 +1,8 @@
 """The Simotel backend: the core (link checked by `setting/ping/act`), and the
 parts Simotel can serve: calls (its two-way originate), live channels from
-webhooks, queues and their agents, events and CDRs from webhooks, and a CDR
-backfill from its ordered CDR report."""
+webhooks, queues and their agents, events and CDRs from webhooks, a CDR
+backfill from its ordered CDR report, and its call-map components answered
+by a RouteDesk (components.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from telgate_server import errors
 from telgate_server.backends.simotel.backfill import SimotelBackfill
 from telgate_server.backends.simotel.cdrs import call_id, to_cdr
 from telgate_server.backends.simotel.client import AuthRefused, SimotelClient
+from telgate_server.backends.simotel.components import ComponentEndpoint
 from telgate_server.backends.simotel.dedup import RecentDeliveries
 from telgate_server.backends.simotel.events import (
     normalise,
@@ -44,6 +46,7 @@ from telgate_server.gateway.model import (
     OriginateOutcome,
     OriginateParams,
 )
+from telgate_server.routing.model import RouteDesk
 
 log = logging.getLogger("telgate.simotel")
 
@@ -84,6 +87,7 @@ class SimotelBackend:
         events: EventSink,
         *,
         request_id_ttl: float = 600.0,
+        routes: RouteDesk | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -110,6 +114,9 @@ class SimotelBackend:
             password=config.read_webhook_password(),
             allow_ips=config.webhook_allow_ips,
         )
+        # The call-map components, on the webhook listener beside the webhooks.
+        self.components = ComponentEndpoint(name, self.webhook, routes)
+        self.webhook.more_routes = self.components.routes()
         # The optional parts this backend has.
         self.calls = self
         self.channel_list = self

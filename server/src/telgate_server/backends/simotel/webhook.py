@@ -6,7 +6,8 @@ as the last path segment, any case), JSON, form and query payloads on GET and
 POST, Basic auth and an optional IP allow-list. A request is answered at
 once: the event is handed over synchronously and never waits on the PBX.
 Outcomes counted: accepted, duplicate (a repeated delivery, see dedup.py),
-bad_request, unauthorized, forbidden."""
+bad_request, unauthorized, forbidden (and component_ok / component_failed
+for the call-map components served beside, components.py)."""
 
 from __future__ import annotations
 
@@ -102,18 +103,23 @@ class WebhookReceiver:
         # Told of every request's outcome (metrics).
         self.on_outcome: Callable[[Outcome], None] = lambda outcome: None
         self.counts: dict[Outcome, int] = {}
+        # Routes served beside the webhooks on the same listener, auth and
+        # counter (the call-map components, components.py).
+        self.more_routes: list[web.RouteDef] = []
 
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes: the path itself (G; with or without a final
         slash, as the docs' `<url>/?event_name=…`) and the path plus an event
         name (Rest)."""
         return [
+            *self.more_routes,
             web.route("*", self.path, self.handle),
             web.route("*", self.path + "/", self.handle),
             web.route("*", self.path + "/{event}", self.handle),
         ]
 
-    def _count(self, outcome: Outcome) -> None:
+    def count(self, outcome: Outcome) -> None:
+        """Counts one request's outcome (and tells the metrics hook)."""
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         self.on_outcome(outcome)
 
@@ -164,10 +170,11 @@ class WebhookReceiver:
         values.update(parse_json(raw))
         return values
 
-    async def handle(self, request: web.Request) -> web.Response:
-        """One webhook: refused (401/403/400) or handed over and answered 200 at once."""
+    def refusal(self, request: web.Request) -> web.Response | None:
+        """The 403/401 answer (counted and logged) for a request that may not
+        come in; None when it may. The component endpoint shares it."""
         if self.closed:
-            self._count("forbidden")
+            self.count("forbidden")
             log.warning(
                 "backend %s: webhook from %s refused: no webhook credentials or allow-list "
                 "configured",
@@ -179,7 +186,7 @@ class WebhookReceiver:
                 status=403,
             )
         if not self._allowed(request):
-            self._count("forbidden")
+            self.count("forbidden")
             log.warning(
                 "backend %s: webhook from %s refused: not on the allow-list",
                 self.backend,
@@ -187,7 +194,7 @@ class WebhookReceiver:
             )
             return web.json_response({"ok": 0, "error": "address not allowed"}, status=403)
         if not self._authorized(request):
-            self._count("unauthorized")
+            self.count("unauthorized")
             log.warning(
                 "backend %s: webhook from %s refused: wrong or missing credentials",
                 self.backend,
@@ -198,6 +205,13 @@ class WebhookReceiver:
                 status=401,
                 headers={"WWW-Authenticate": 'Basic realm="telgate"'},
             )
+        return None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """One webhook: refused (401/403/400) or handed over and answered 200 at once."""
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
         try:
             values = await self.values(request)
             name = event_name(values, request.match_info.get("event", ""))
@@ -206,12 +220,12 @@ class WebhookReceiver:
             if len(name) > 64 or not name.isprintable():
                 raise BadWebhook(f"the event name {name[:20]!r} is not a name")
         except BadWebhook as exc:
-            self._count("bad_request")
+            self.count("bad_request")
             log.warning(
                 "backend %s: webhook from %s refused: %s", self.backend, request.remote, exc
             )
             return web.json_response({"ok": 0, "error": str(exc)}, status=400)
         # A repeated delivery is answered as a new one (so the PBX stops
         # resending it) but counted apart and not published again.
-        self._count("accepted" if self._deliver(name, values) else "duplicate")
+        self.count("accepted" if self._deliver(name, values) else "duplicate")
         return web.json_response({"ok": 1})
