@@ -41,17 +41,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 import grpc
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
+from telgate_server.api.cdr_wire import CdrWire
 from telgate_server.app import Gateway
 from telgate_server.backends.ami.cdr import AmiCdrMapper
 from telgate_server.backends.ami.codec import Message, Parser, encode_message
 from telgate_server.cdr.ingest import CdrIngest
-from telgate_server.cdr.model import EVERYTHING
+from telgate_server.cdr.model import EVERYTHING, EncodedCdr
 from telgate_server.cdr.postgres import PostgresCdrStore
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.store import CdrStore
 from telgate_server.config import load_settings
 
 from tests.services.postgres import start_postgres
+
+# As the gateway stores them: each CDR also as its API message.
+WIRE = CdrWire()
 
 
 def wire_events(count: int, dup_every: int) -> list[Message]:
@@ -117,12 +121,20 @@ async def bench_ingest(make: StoreMaker, msgs: list[Message]) -> tuple[float, in
     return elapsed, ingest.stored, ingest.duplicates
 
 
-async def bench_store_read(make: StoreMaker, batch: int) -> tuple[float, int]:
+async def bench_store_read(make: StoreMaker, batch: int, *, encoded: bool) -> tuple[float, int]:
+    """Every CDR read from the store: as CDR objects (columns), or as the
+    stored encoding StreamCdrs replays."""
     store = make()
     await store.open()
     started = time.perf_counter()
     after, n = 0, 0
-    while page := await store.read(after, EVERYTHING, batch):
+    while page := (
+        await store.read_encoded(after, EVERYTHING, batch, WIRE.version)
+        if encoded
+        else await store.read(after, EVERYTHING, batch)
+    ):
+        if encoded:
+            assert all(isinstance(c, EncodedCdr) for c in page)
         n += len(page)
         after = page[-1].cursor
     elapsed = time.perf_counter() - started
@@ -175,10 +187,13 @@ def print_size(label: str, size: int, count: int) -> None:
 
 
 async def print_reads(label: str, make: StoreMaker, cdr: dict[str, Any], args: Any) -> None:
-    elapsed, n = await bench_store_read(make, args.batch)
-    print(
-        f"{label} store read (no gRPC): {n:,} CDRs in {elapsed:.2f} s = {n / elapsed:,.0f} CDRs/s"
-    )
+    for encoded, what in ((False, "as CDRs"), (True, "encoded")):
+        elapsed, n = await bench_store_read(make, args.batch, encoded=encoded)
+        rate = n / elapsed
+        print(
+            f"{label} store read {what} (no gRPC): {n:,} CDRs in {elapsed:.2f} s = "
+            f"{rate:,.0f} CDRs/s"
+        )
     elapsed, n = await bench_replay(cdr, args.batch)
     assert n == args.count, n
     print(
@@ -202,7 +217,7 @@ async def run_sqlite(tmp: Path, msgs: list[Message], args: Any) -> None:
     for mode in modes:
         paths[mode] = tmp / mode / "cdrs.sqlite3"
         result = await bench_ingest(
-            functools.partial(SqliteCdrStore, paths[mode], synchronous=mode), msgs
+            functools.partial(SqliteCdrStore, paths[mode], synchronous=mode, encoder=WIRE), msgs
         )
         assert result[1] == args.count, (result[1], args.count)
         print_ingest(f"sqlite (synchronous={mode:6})", msgs, result)
@@ -219,7 +234,7 @@ async def run_postgres(tmp: Path, msgs: list[Message], args: Any) -> None:
         version = cluster.run("postgres", "--version").stdout.strip()
         print(f"postgresql: {version}, fsync on, synchronous_commit on, TCP loopback")
         dsn = cluster.dsn()
-        result = await bench_ingest(lambda: PostgresCdrStore(dsn), msgs)
+        result = await bench_ingest(lambda: PostgresCdrStore(dsn, encoder=WIRE), msgs)
         assert result[1] == args.count, (result[1], args.count)
         print_ingest("postgres", msgs, result)
         print_size("postgres table", await pg_bytes(dsn), args.count)

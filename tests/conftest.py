@@ -7,7 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.lab import Lab, running_lab
+
+# One throw-away PostgreSQL cluster per session, for every folder that takes it.
+from tests.services.postgres import postgres_cluster
 from tests.shared import AMI_FIXTURES
+
+__all__ = ["postgres_cluster"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -15,9 +16,7 @@ from telgate_server.cdr.postgres import PostgresCdrStore
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.store import CdrStore
 
-from tests.services.postgres import PostgresCluster, postgres_cluster
-
-__all__ = ["postgres_cluster"]  # the session fixture, for the tests of this folder
+from tests.services.postgres import PostgresCluster
 
 STORE_KINDS = ["sqlite", "postgres"]
 _schemas = itertools.count(1)
@@ -52,7 +51,7 @@ def make_cdr(n: int, backend: str = "pbx", **kw: object) -> Cdr:
 
 
 # Makes a store (not yet open) on the test's database: call it again for a
-# second instance or a restart on the same data.
+# second instance or a restart on the same data (keywords go to the store).
 StoreFactory = Callable[..., CdrStore]
 
 
@@ -80,15 +79,16 @@ async def make_store(
     if request.param == "sqlite":
         path = tmp_path / "data" / "cdrs.sqlite3"
 
-        def sqlite(clock: Callable[[], float] = clock) -> CdrStore:
-            return SqliteCdrStore(path, clock=clock)
+        def sqlite(clock: Callable[[], float] = clock, **kw: Any) -> CdrStore:
+            return SqliteCdrStore(path, clock=clock, **kw)
 
         return sqlite
+    # The session's cluster (tests/conftest.py), started only when a test needs it.
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
     dsn = await new_schema(cluster)
 
-    def postgres(clock: Callable[[], float] = clock) -> CdrStore:
-        return PostgresCdrStore(dsn, clock=clock, pool_size=2)
+    def postgres(clock: Callable[[], float] = clock, **kw: Any) -> CdrStore:
+        return PostgresCdrStore(dsn, clock=clock, pool_size=2, **kw)
 
     return postgres
 

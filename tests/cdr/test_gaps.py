@@ -13,7 +13,7 @@ from telgate_server.cdr.continuity import CdrContinuity
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import EVERYTHING, Cdr, CdrFilter, CdrGap, GapReason
 from telgate_server.cdr.store import CdrStore
-from telgate_server.cdr.stream import CdrFeed
+from telgate_server.cdr.stream import CdrFeed, Item
 from telgate_server.gateway.model import LinkState, LinkStatus
 
 from tests.cdr.conftest import FakeClock, StoreFactory, make_cdr
@@ -22,8 +22,8 @@ UP, DOWN = LinkStatus(LinkState.UP), LinkStatus(LinkState.DOWN)
 CONNECTING = LinkStatus(LinkState.CONNECTING)
 
 
-async def replay(feed: CdrFeed, after: int = 0, flt: CdrFilter = EVERYTHING) -> list[Cdr | CdrGap]:
-    out: list[Cdr | CdrGap] = []
+async def replay(feed: CdrFeed, after: int = 0, flt: CdrFilter = EVERYTHING) -> list[Item]:
+    out: list[Item] = []
     async for batch in feed.stream(after, flt, follow=False, max_batch=2):
         out.extend(batch)
     return out

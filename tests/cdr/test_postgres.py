@@ -6,18 +6,23 @@ Every other store test runs against it too (tests/cdr/conftest.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
+from telgate_server import errors
 from telgate_server.cdr.model import EVERYTHING, Cdr, CdrGap, GapReason
 from telgate_server.cdr.postgres import PostgresCdrStore
 from telgate_server.cdr.postgres_migrations import MIGRATIONS
 from telgate_server.cdr.stream import CdrFeed
 
 from tests.cdr.conftest import make_cdr, new_schema
+from tests.services import postgres as services
 from tests.services.postgres import PostgresCluster
+
+WatchedStore = Callable[..., Awaitable[PostgresCdrStore]]
 
 
 @pytest.fixture
@@ -35,6 +40,25 @@ async def two(dsn: str) -> AsyncIterator[tuple[PostgresCdrStore, PostgresCdrStor
     finally:
         await a.close()
         await b.close()
+
+
+@pytest.fixture
+async def watched(dsn: str) -> AsyncIterator[WatchedStore]:
+    """A second instance's store whose watchers are set before it opens (as
+    the gateway does): it listens by the time open() returns."""
+    stores: list[PostgresCdrStore] = []
+
+    async def make(*callbacks: Callable[[], None]) -> PostgresCdrStore:
+        store = PostgresCdrStore(dsn, pool_size=2)
+        for callback in callbacks:
+            store.watch(callback)
+        await store.open()
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        await store.close()
 
 
 async def test_migrations_are_applied_once_and_a_newer_schema_is_refused(dsn: str) -> None:
@@ -120,13 +144,18 @@ async def test_concurrent_instances_commit_in_cursor_order(
 
 
 async def test_a_live_stream_gets_what_another_instance_commits(
-    two: tuple[PostgresCdrStore, PostgresCdrStore],
+    two: tuple[PostgresCdrStore, PostgresCdrStore], watched: WatchedStore
 ) -> None:
-    a, b = two
-    feed_b = CdrFeed(b)
+    a, _ = two
     told: list[None] = []
-    b.watch(feed_b.reread)
-    b.watch(lambda: told.append(None))
+    feeds: list[CdrFeed] = []
+
+    def reread() -> None:  # the feed is made once the store exists, as in the gateway
+        feeds[0].reread()
+
+    b = await watched(reread, lambda: told.append(None))
+    feed_b = CdrFeed(b)
+    feeds.append(feed_b)
     await a.insert([make_cdr(1)])
     got: list[int] = []
     stream = feed_b.stream(0, EVERYTHING, follow=True, max_batch=100)
@@ -189,3 +218,116 @@ async def test_the_password_is_never_in_errors_or_logs(
         await conn.close()
     assert "applied schema migration" in caplog.text
     assert secret not in caplog.text
+
+
+def test_missing_server_binaries_say_how_to_install_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("glob.glob", lambda _pattern: [])
+    monkeypatch.setattr("shutil.which", lambda _name: None)
+    with pytest.raises(FileNotFoundError, match=r"make test-deps.*TELGATE_SKIP_POSTGRES"):
+        services.find_bin_dir()
+
+
+def test_the_newest_installed_version_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = ["/usr/lib/postgresql/9.6/bin/initdb", "/usr/lib/postgresql/15/bin/initdb"]
+    monkeypatch.setattr("glob.glob", lambda _pattern: found)
+    assert str(services.find_bin_dir()) == "/usr/lib/postgresql/15/bin"
+
+
+async def test_a_lost_listening_connection_is_replaced_and_readers_told(
+    two: tuple[PostgresCdrStore, PostgresCdrStore], watched: WatchedStore, dsn: str
+) -> None:
+    a, _ = two
+    told: list[None] = []
+    await watched(lambda: told.append(None))
+
+    async def until(count: int) -> None:
+        async with asyncio.timeout(10):
+            while len(told) < count:  # noqa: ASYNC110 (the callback signals nothing)
+                await asyncio.sleep(0.01)
+
+    admin = await asyncpg.connect(dsn)
+    try:
+
+        async def listeners() -> list[int]:
+            rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %'")
+            return [r[0] for r in rows]
+
+        async with asyncio.timeout(10):
+            while not await listeners():  # noqa: ASYNC110 (polling the server)
+                await asyncio.sleep(0.01)
+        for pid in await listeners():
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        # Back: commits made meanwhile may have been missed, so readers look.
+        await until(1)
+        await a.insert([make_cdr(1)])
+        await until(2)
+    finally:
+        await admin.close()
+
+
+class Relay:
+    """A TCP relay to the cluster that can be cut and restored on the same
+    port: the database going out of reach and coming back."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+        await self._server.wait_closed()
+
+
+async def test_a_database_out_of_reach_is_unavailable_and_its_return_is_seen(
+    postgres_cluster: PostgresCluster, dsn: str
+) -> None:
+    relay = Relay(postgres_cluster.port)
+    await relay.start()
+    secret = "never-Shown-9"
+    via_relay = dsn.replace(
+        f"postgres@127.0.0.1:{postgres_cluster.port}/", f"postgres:{secret}@127.0.0.1:{relay.port}/"
+    )
+    store = PostgresCdrStore(via_relay, pool_size=2, connect_timeout=5)
+    await store.open()
+    try:
+        await store.insert([make_cdr(1)])
+        await relay.cut()
+        with pytest.raises(errors.Unavailable, match="out of reach") as lost:
+            await store.read(0, EVERYTHING, 10)
+        assert secret not in lost.value.message and str(relay.port) in lost.value.message
+        with pytest.raises(errors.Unavailable):
+            async for _ in CdrFeed(store).stream(0, EVERYTHING, follow=False, max_batch=10):
+                pass
+        await relay.start()  # the same port: the database is back
+        async with asyncio.timeout(10):
+            while True:
+                with contextlib.suppress(errors.Unavailable):
+                    assert [c.cursor for c in await store.read(0, EVERYTHING, 10)] == [1]
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+        await relay.cut()

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from telgate_server.api.cdr_wire import CdrWire
+from telgate_server.app import Gateway
 from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.cdr.factory import build_store
-from telgate_server.cdr.postgres import PostgresCdrStore
+from telgate_server.cdr.postgres import PostgresCdrStore, describe_dsn
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.commands.check import check_data_dir
 from telgate_server.config import load_settings
@@ -110,3 +112,22 @@ def test_check_config_names_the_database_without_the_password(tmp_path: Path) ->
     missing = tmp_path / "nope"
     step = check_data_dir(load_settings(None, cdr={"store": "postgres", "dsn_file": missing}))
     assert not step.ok and str(missing) in step.detail
+
+
+async def test_keeping_encoded_cdrs_can_be_turned_off(tmp_path: Path) -> None:
+    on = Gateway(load_settings(None, cdr={"data_dir": str(tmp_path)}))
+    assert on.cdr_feed.encoded == CdrWire.version
+    assert isinstance(on.cdr_store, SqliteCdrStore) and on.cdr_store.encoder is not None
+    off = Gateway(load_settings(None, cdr={"data_dir": str(tmp_path), "keep_encoded": False}))
+    assert off.cdr_feed.encoded is None
+    assert isinstance(off.cdr_store, SqliteCdrStore) and off.cdr_store.encoder is None
+
+
+def test_a_dsn_that_is_not_a_url_is_refused_without_quoting_it() -> None:
+    cdr = load_settings(
+        None, cdr={"store": "postgres", "dsn": "host=db password=kv-Secret-3 dbname=cdrs"}
+    ).cdr
+    with pytest.raises(ConfigError, match="must be a URL") as refused:
+        build_store(cdr)
+    assert "kv-Secret-3" not in str(refused.value)
+    assert describe_dsn("host=db password=kv-Secret-3") == "postgresql (DSN not shown)"

@@ -6,13 +6,26 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from telgate.v1 import cdrs_pb2
+from telgate_server.api import convert
+from telgate_server.api.cdr_wire import CdrWire, encode_responses, serialize
 from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.migrations import MIGRATIONS
-from telgate_server.cdr.model import EVERYTHING, CdrFilter, Disposition
+from telgate_server.cdr.model import (
+    EVERYTHING,
+    Cdr,
+    CdrFilter,
+    CdrGap,
+    Disposition,
+    EncodedCdr,
+    GapReason,
+)
 from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.store import CdrStore
 
-from tests.cdr.conftest import make_cdr
+from tests.cdr.conftest import StoreFactory, make_cdr
+
+WIRE = CdrWire()
 
 
 async def test_created_on_first_open_in_wal_mode(tmp_path: Path) -> None:
@@ -134,3 +147,41 @@ async def test_the_journal_commits_cdrs_with_the_mark(store: CdrStore) -> None:
         assert await store.get_mark("sippy:hw") == "43"
     finally:
         await ingest.stop()
+
+
+async def test_a_store_hands_out_its_encoding_only_under_the_same_version(
+    make_store: StoreFactory,
+) -> None:
+    plain = make_store()  # a store written before encodings were kept
+    await plain.open()
+    await plain.insert([make_cdr(1)])
+    await plain.close()
+    store: CdrStore = make_store(encoder=WIRE)
+    await store.open()
+    try:
+        await store.insert([make_cdr(2), make_cdr(3, backend="b"), make_cdr(4)])
+        # Only rows with this version: encoded, filtered by the store.
+        page = await store.read_encoded(1, CdrFilter.build(backends=["pbx"]), 10, WIRE.version)
+        assert [type(c) for c in page] == [EncodedCdr, EncodedCdr]
+        assert [c.cursor for c in page] == [2, 4]
+        (response,) = encode_responses(list(page))
+        expected = await store.read(1, CdrFilter.build(backends=["pbx"]), 10)
+        assert cdrs_pb2.StreamCdrsResponse.FromString(
+            serialize(response)
+        ) == cdrs_pb2.StreamCdrsResponse(cdrs=[convert.cdr(c) for c in expected])
+        # A page holding an older row (or another version) comes as columns.
+        mixed = await store.read_encoded(0, EVERYTHING, 2, WIRE.version)
+        assert [(type(c), c.cursor) for c in mixed] == [(Cdr, 1), (Cdr, 2)]
+        other = await store.read_encoded(1, EVERYTHING, 10, WIRE.version + 1)
+        assert [type(c) for c in other] == [Cdr, Cdr, Cdr]
+    finally:
+        await store.close()
+
+
+async def test_the_last_cursor_counts_every_cursor_handed_out(store: CdrStore) -> None:
+    assert await store.last_cursor() == 0
+    await store.insert([make_cdr(1), make_cdr(2)])
+    gap = await store.insert_gap(CdrGap("pbx", 1.0, 2.0, GapReason.NOT_CONNECTED))
+    assert await store.last_cursor() == gap.cursor == (await store.stats()).last_cursor
+    await store.prune(keep=1)
+    assert await store.last_cursor() == gap.cursor

@@ -36,7 +36,8 @@ from telgate_server.api import unimplemented
 from telgate_server.api.auth import AuthInterceptor, redact_metadata_logs
 from telgate_server.api.backends import BackendServicer
 from telgate_server.api.calls import CallControlServicer
-from telgate_server.api.cdrs import CdrServicer
+from telgate_server.api.cdr_wire import CdrWire
+from telgate_server.api.cdrs import CdrServicer, add_cdr_service
 from telgate_server.api.decode import DecodeInterceptor
 from telgate_server.api.events import EventServicer, add_event_service, encoder, stamped
 from telgate_server.api.open_services import BoundedHealthServicer, BoundedReflectionServicer
@@ -153,8 +154,14 @@ class Gateway:
         self.hub = build_hub(settings.events)
         # CDRs: backends -> ingest queue -> store (commit) -> live feed.
         cdr = settings.cdr
-        self.cdr_store = build_store(cdr)
-        self.cdr_feed = CdrFeed(self.cdr_store, follower_limit=cdr.follower_queue)
+        # Each CDR is kept as its API message too: a replay sends those bytes.
+        wire = CdrWire() if cdr.keep_encoded else None
+        self.cdr_store = build_store(cdr, wire)
+        self.cdr_feed = CdrFeed(
+            self.cdr_store,
+            follower_limit=cdr.follower_queue,
+            encoded=None if wire is None else wire.version,
+        )
         # CDRs other instances commit to a shared store reach live streams too.
         self.cdr_store.watch(self.cdr_feed.reread)
         self.cdr_ingest = CdrIngest(
@@ -326,7 +333,7 @@ class Gateway:
             await self.cdr_retention.start()
             for continuity in self.cdr_continuity:
                 await continuity.prepare()
-            cdrs_pb2_grpc.add_CdrServiceServicer_to_server(
+            add_cdr_service(
                 CdrServicer(
                     self.cdr_store,
                     self.cdr_feed,

@@ -277,6 +277,10 @@ class CdrConfig(StrictModel):
     batch_delay: float = Field(default=0.0, ge=0)
     # CDRs per StreamCdrs / ListCdrs message at most.
     max_batch: int = Field(default=500, ge=1)
+    # Keep each CDR also as its encoded API message: StreamCdrs replays send
+    # those bytes (about 10x the replay rate) for about twice the disk and half
+    # the ingest rate (bench/bench_cdr.py).
+    keep_encoded: bool = True
     # CDRs a live StreamCdrs may have queued before it re-reads from the store.
     follower_queue: int = Field(default=10_000, ge=10)
 

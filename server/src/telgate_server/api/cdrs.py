@@ -11,15 +11,17 @@ from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 
 from telgate_server import errors
 from telgate_server.api import convert, paging
+from telgate_server.api.cdr_wire import EncodedResponse, encode_responses, serialize
 from telgate_server.api.status import streaming, unary
 from telgate_server.api.streams import StreamLimits, unlimited
-from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap
+from telgate_server.cdr.model import CdrFilter
 from telgate_server.cdr.store import CdrStore
 from telgate_server.cdr.stream import CdrFeed
 from telgate_server.config import CdrConfig
 from telgate_server.gateway.backend import CDR_HISTORY, BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+SERVICE = "telgate.v1.CdrService"
 
 
 class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
@@ -94,7 +96,7 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
     @streaming
     async def StreamCdrs(
         self, request: cdrs_pb2.StreamCdrsRequest, context: Ctx
-    ) -> AsyncIterator[cdrs_pb2.StreamCdrsResponse]:
+    ) -> AsyncIterator[EncodedResponse]:
         """Stored CDRs after ``after_cursor``, then (``follow``) new ones, each once."""
         if request.max_batch_size < 0:
             raise errors.InvalidArgument(
@@ -112,22 +114,25 @@ class CdrServicer(cdrs_pb2_grpc.CdrServiceServicer):
             async for batch in self.feed.stream(
                 request.after_cursor, flt, follow=request.follow, max_batch=max_batch
             ):
-                for response in responses(batch):
+                for response in encode_responses(batch):
                     yield response
 
 
-def responses(batch: list[Cdr | CdrGap]) -> list[cdrs_pb2.StreamCdrsResponse]:
-    """A batch in cursor order as messages: a gap opens a new message, which
-    carries the CDRs that follow it."""
-    out: list[cdrs_pb2.StreamCdrsResponse] = []
-    current: cdrs_pb2.StreamCdrsResponse | None = None
-    for item in batch:
-        if isinstance(item, CdrGap):
-            current = cdrs_pb2.StreamCdrsResponse(gap=convert.cdr_gap(item))
-            out.append(current)
-        else:
-            if current is None:
-                current = cdrs_pb2.StreamCdrsResponse()
-                out.append(current)
-            current.cdrs.append(convert.cdr(item))
-    return out
+def add_cdr_service(servicer: CdrServicer, server: grpc.aio.Server) -> None:
+    """Registers the CdrService with a StreamCdrs serializer that passes
+    pre-encoded responses through (the generated ``add_..._to_server`` would
+    want messages)."""
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+        "ListCdrs": grpc.unary_unary_rpc_method_handler(
+            servicer.ListCdrs,
+            request_deserializer=cdrs_pb2.ListCdrsRequest.FromString,
+            response_serializer=cdrs_pb2.ListCdrsResponse.SerializeToString,
+        ),
+        "StreamCdrs": grpc.unary_stream_rpc_method_handler(
+            servicer.StreamCdrs,
+            request_deserializer=cdrs_pb2.StreamCdrsRequest.FromString,
+            response_serializer=serialize,
+        ),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+    server.add_registered_method_handlers(SERVICE, handlers)

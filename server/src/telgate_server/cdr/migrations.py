@@ -61,4 +61,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX cdr_backend_end ON cdr (backend, end_time);
     """,
+    # 3: each CDR as the API's message, encoded when stored (``wire``, NULL
+    # for rows stored before), and the encoding's version: replay sends it as is.
+    """
+    ALTER TABLE cdr ADD COLUMN wire_version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cdr ADD COLUMN wire BLOB;
+    """,
 ]

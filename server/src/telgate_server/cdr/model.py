@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 Field = tuple[str, str]
 
@@ -70,6 +71,27 @@ class Cdr:
     def key(self) -> tuple[str, str]:
         """What makes the record unique in the store."""
         return (self.backend, self.source_id)
+
+
+@dataclass(slots=True)
+class EncodedCdr:
+    """A stored CDR as the bytes of the API's message, encoded once when it
+    was stored (without its cursor, which travels beside): a replay sends it
+    without converting the row again."""
+
+    cursor: int
+    data: bytes
+
+
+class CdrEncoder(Protocol):
+    """Encodes a CDR as the API's message (the api layer provides it, so
+    this package imports no protobuf). ``version`` changes whenever the
+    encoding would: rows encoded under another version are read as columns."""
+
+    @property
+    def version(self) -> int: ...
+
+    def __call__(self, cdr: Cdr) -> bytes: ...
 
 
 class GapReason(enum.Enum):

@@ -21,18 +21,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, GapReason, micros
+from telgate_server import errors
+from telgate_server.cdr.model import (
+    Cdr,
+    CdrEncoder,
+    CdrFilter,
+    CdrGap,
+    EncodedCdr,
+    GapReason,
+    micros,
+)
 from telgate_server.cdr.postgres_migrations import COMPONENT, MIGRATIONS
-from telgate_server.cdr.rows import COLUMNS, GAP_REASONS, SELECT, raw_json, to_cdr
+from telgate_server.cdr.rows import GAP_REASONS, SELECT, STORED, raw_json, to_cdr
 from telgate_server.cdr.store import CursorExpired, StoreStats
 
 log = logging.getLogger("telgate.cdr")
@@ -50,6 +60,8 @@ LISTEN_RETRY_MAX = 10.0
 # Each column travels as one array parameter: one statement inserts a batch
 # (and tells which rows were new) in a single round trip.
 _TYPES = {
+    "wire_version": "int4",
+    "wire": "bytea",
     "stored_at": "int8",
     "start_time": "int8",
     "answer_time": "int8",
@@ -57,28 +69,70 @@ _TYPES = {
     "duration": "int8",
     "billable": "int8",
 }
-_SELECTED = ", ".join("u.raw_fields::jsonb" if c == "raw_fields" else f"u.{c}" for c in COLUMNS)
-_ARRAYS = ", ".join(f"${i}::{_TYPES.get(c, 'text')}[]" for i, c in enumerate(COLUMNS, 1))
+_SELECTED = ", ".join("u.raw_fields::jsonb" if c == "raw_fields" else f"u.{c}" for c in STORED)
+_ARRAYS = ", ".join(f"${i}::{_TYPES.get(c, 'text')}[]" for i, c in enumerate(STORED, 1))
 _INSERT = (
-    f"INSERT INTO cdr ({', '.join(COLUMNS)}) SELECT {_SELECTED} "
-    f"FROM unnest({_ARRAYS}) AS u ({', '.join(COLUMNS)}) "
+    f"INSERT INTO cdr ({', '.join(STORED)}) SELECT {_SELECTED} "
+    f"FROM unnest({_ARRAYS}) AS u ({', '.join(STORED)}) "
     "ON CONFLICT (backend, source_id) DO NOTHING RETURNING cursor, backend, source_id"
 )
 _SET_MARK = (
     "INSERT INTO source_mark (name, value, updated_at) VALUES ($1, $2, $3) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
 )
+# The raw fields as the JSON text SQLite keeps (to_cdr parses it).
+_SELECT_TEXT = SELECT.replace("raw_fields", "raw_fields::text")
+_LAST_CURSOR = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cdr_cursor_seq"
 _STATS = (
     "SELECT (SELECT count(*) FROM cdr), (SELECT min(cursor) FROM cdr), "
-    "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cdr_cursor_seq), "
-    "(SELECT value FROM cdr_meta WHERE key = 'pruned_through')"
+    f"({_LAST_CURSOR}), (SELECT value FROM cdr_meta WHERE key = 'pruned_through')"
 )
+
+
+# What losing the server looks like (a restart, a network cut, a failover).
+_LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _unavailable_when_lost(
+    method: Callable[Concatenate[PostgresCdrStore, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[PostgresCdrStore, P], Coroutine[Any, Any, T]]:
+    """The database out of reach is UNAVAILABLE for a caller (a client retries,
+    the ingest keeps its batch and retries), naming the database, not the DSN."""
+
+    @functools.wraps(method)
+    async def wrapper(self: PostgresCdrStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(self, *args, **kwargs)
+        except _LOST as exc:
+            raise errors.Unavailable(
+                f"the CDR database {self.where} is out of reach ({type(exc).__name__}); try again",
+                reason="UNSPECIFIED",
+                metadata={"store": "postgres"},
+            ) from exc
+
+    return wrapper
+
+
+def is_postgres_url(dsn: str) -> bool:
+    """Whether ``dsn`` is a URL asyncpg takes (``postgresql://...``)."""
+    return urlsplit(dsn).scheme in ("postgres", "postgresql")
 
 
 def describe_dsn(dsn: str) -> str:
     """host:port/database of a DSN, for logs and errors (never the password)."""
     try:
         parts = urlsplit(dsn)
+        if parts.scheme not in ("postgres", "postgresql"):
+            return "postgresql (DSN not shown)"
         host = parts.hostname or "localhost"
         port = f":{parts.port}" if parts.port else ""
         return f"postgresql://{host}{port}{parts.path or '/'}"
@@ -86,8 +140,8 @@ def describe_dsn(dsn: str) -> str:
         return "postgresql (DSN not shown)"
 
 
-def _columns(cdrs: Sequence[Cdr], stored_at: int) -> list[list[Any]]:
-    """The batch as one list per column (the order of COLUMNS)."""
+def _columns(cdrs: Sequence[Cdr], stored_at: int, encoder: CdrEncoder | None) -> list[list[Any]]:
+    """The batch as one list per column (the order of STORED)."""
     n = len(cdrs)
     return [
         [c.backend for c in cdrs],
@@ -114,6 +168,8 @@ def _columns(cdrs: Sequence[Cdr], stored_at: int) -> list[list[Any]]:
         [c.destination_channel for c in cdrs],
         [c.account_code for c in cdrs],
         [raw_json(c) for c in cdrs],
+        [0 if encoder is None else encoder.version] * n,
+        [None] * n if encoder is None else [encoder(c) for c in cdrs],
     ]
 
 
@@ -161,8 +217,10 @@ class PostgresCdrStore:
         pool_size: int = 4,
         connect_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        encoder: CdrEncoder | None = None,
     ) -> None:
         self._dsn = dsn
+        self.encoder = encoder
         self._password = password
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
@@ -176,6 +234,7 @@ class PostgresCdrStore:
         self.instance = uuid.uuid4().hex
         self._watchers: list[Callable[[], None]] = []
         self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -206,6 +265,15 @@ class PostgresCdrStore:
         )
         if self._watchers:
             self._start_listener()
+            # Streams may start once this returns: listen before, or a commit
+            # between their replay and the LISTEN would reach them late.
+            try:
+                await asyncio.wait_for(self._listening.wait(), self.connect_timeout)
+            except TimeoutError:
+                log.warning(
+                    "CDR store %s: not yet listening for other instances' commits; still trying",
+                    self.where,
+                )
         stats = await self.stats()
         log.info(
             "CDR store %s: %d CDRs, cursors %d..%d",
@@ -252,6 +320,7 @@ class PostgresCdrStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+            self._listening.clear()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -310,12 +379,14 @@ class PostgresCdrStore:
             try:
                 conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, on_notify)
+                self._listening.set()
                 delay = 0.1
                 if not first:
                     # Commits while we were not listening: have readers look.
                     self._tell_watchers()
                 first = False
                 await lost.wait()
+                self._listening.clear()
                 log.warning("CDR store %s: the listening connection was lost", self.where)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("CDR store %s: listening failed (%s)", self.where, type(exc).__name__)
@@ -326,6 +397,7 @@ class PostgresCdrStore:
 
     # -- writing -------------------------------------------------------------
 
+    @_unavailable_when_lost
     async def insert(
         self, cdrs: Sequence[Cdr], *, mark: tuple[str, str] | None = None
     ) -> list[Cdr]:
@@ -334,7 +406,7 @@ class PostgresCdrStore:
         if not cdrs and mark is None:
             return []
         stored_at = micros(self._clock())
-        columns = _columns(cdrs, stored_at) if cdrs else []
+        columns = _columns(cdrs, stored_at, self.encoder) if cdrs else []
         new: list[Any] = []
         async with self._write_lock, self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
@@ -355,6 +427,7 @@ class PostgresCdrStore:
             out.append(cdr)
         return out
 
+    @_unavailable_when_lost
     async def insert_gap(self, gap: CdrGap) -> CdrGap:
         """Stores a gap notice under the next cursor of the CDR sequence."""
         async with self._write_lock, self.pool.acquire() as conn, conn.transaction():
@@ -374,6 +447,7 @@ class PostgresCdrStore:
         gap.cursor = cursor
         return gap
 
+    @_unavailable_when_lost
     async def prune(self, *, older_than: float | None = None, keep: int | None = None) -> int:
         """Deletes a prefix of cursors: stored before ``older_than``, or beyond ``keep``."""
         if older_than is None and keep is None:
@@ -421,23 +495,25 @@ class PostgresCdrStore:
             log.info("CDR store: pruned %d CDRs (cursors up to %d)", deleted, through)
         return deleted
 
+    @_unavailable_when_lost
     async def set_mark(self, name: str, value: str) -> None:
         """Saves a source's position (committed on return)."""
         await self.pool.execute(_SET_MARK, name, value, micros(self._clock()))
 
     # -- reading -------------------------------------------------------------
 
-    async def read(
-        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
-    ) -> list[Cdr]:
-        """CDRs after a cursor, in cursor order (see the Protocol)."""
+    @_unavailable_when_lost
+    async def _page(
+        self, after: int, flt: CdrFilter, limit: int, strict: bool, select: str
+    ) -> list[Any]:
+        """Rows (``select`` of each) after a cursor, checked against pruning."""
         where, args = _where(after, flt)
         # One statement, so the rows and `pruned_through` come from one snapshot:
         # a prune that commits meanwhile cannot open an unnoticed hole.
         sql = (
             f"SELECT m.value, c.* FROM cdr_meta AS m LEFT JOIN LATERAL "
-            f"(SELECT {SELECT.replace('raw_fields', 'raw_fields::text')} FROM cdr "
-            f"WHERE {where} ORDER BY cursor LIMIT ${len(args) + 1}) AS c ON true "
+            f"(SELECT {select} FROM cdr WHERE {where} ORDER BY cursor "
+            f"LIMIT ${len(args) + 1}) AS c ON true "
             f"WHERE m.key = 'pruned_through' ORDER BY c.cursor"
         )
         rows = await self.pool.fetch(sql, *args, limit)
@@ -445,8 +521,26 @@ class PostgresCdrStore:
         if strict and 0 < after < pruned_through:
             stats = await self.stats()
             raise CursorExpired(after, pruned_through, stats.oldest_cursor)
-        return [to_cdr(r[1:]) for r in rows if r[1] is not None]
+        return [r for r in rows if r[1] is not None]
 
+    async def read(
+        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
+    ) -> list[Cdr]:
+        """CDRs after a cursor, in cursor order (see the Protocol)."""
+        rows = await self._page(after, flt, limit, strict, _SELECT_TEXT)
+        return [to_cdr(r[1:]) for r in rows]
+
+    async def read_encoded(
+        self, after: int, flt: CdrFilter, limit: int, version: int, *, strict: bool = False
+    ) -> list[Cdr | EncodedCdr]:
+        """CDRs after a cursor as their stored encoding (see the Protocol)."""
+        rows = await self._page(after, flt, limit, strict, "cursor, wire_version, wire")
+        if all(r[2] == version for r in rows):
+            return [EncodedCdr(r[1], r[3]) for r in rows]
+        # Rows stored before this encoding (an upgrade): this page as columns.
+        return list(await self.read(after, flt, limit, strict=strict))
+
+    @_unavailable_when_lost
     async def read_gaps(
         self, after: int, upto: int | None, backends: Sequence[str]
     ) -> list[CdrGap]:
@@ -473,6 +567,7 @@ class PostgresCdrStore:
             for r in rows
         ]
 
+    @_unavailable_when_lost
     async def last_end(self, backend: str) -> float | None:
         """The latest CDR end time of a backend (index cdr_backend_end)."""
         value = await self.pool.fetchval(
@@ -480,12 +575,20 @@ class PostgresCdrStore:
         )
         return None if value is None else float(value) / 1e6
 
+    @_unavailable_when_lost
     async def stats(self) -> StoreStats:
         """Counts and cursor bounds (the last cursor is the sequence's: the
         same on every instance)."""
         count, oldest, last, pruned = await self.pool.fetchrow(_STATS)
         return StoreStats(count, oldest or 0, last or 0, pruned or 0)
 
+    @_unavailable_when_lost
+    async def last_cursor(self) -> int:
+        """The greatest cursor handed out (the sequence's, on every instance)."""
+        value = await self.pool.fetchval(_LAST_CURSOR)
+        return int(value or 0)
+
+    @_unavailable_when_lost
     async def get_mark(self, name: str) -> str | None:
         """A source's saved position, or None."""
         value = await self.pool.fetchval("SELECT value FROM source_mark WHERE name = $1", name)

@@ -65,4 +65,9 @@ MIGRATIONS: list[str] = [
         stored_at   BIGINT NOT NULL
     );
     """,
+    # 2: SQLite's 3: each CDR as the API's message, encoded when stored.
+    """
+    ALTER TABLE cdr ADD COLUMN wire_version INTEGER NOT NULL DEFAULT 0,
+                    ADD COLUMN wire BYTEA;
+    """,
 ]

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from telgate_server.cdr.model import Cdr, Direction, Disposition, GapReason, micros
+from telgate_server.cdr.model import Cdr, CdrEncoder, Direction, Disposition, GapReason, micros
 
 COLUMNS = (
     "backend",
@@ -36,6 +36,8 @@ COLUMNS = (
     "account_code",
     "raw_fields",
 )
+# What an insert writes: COLUMNS, then the encoded message and its version.
+STORED = (*COLUMNS, "wire_version", "wire")
 # What a read selects: the cursor first, then COLUMNS (what `to_cdr` takes).
 SELECT = f"cursor, {', '.join(COLUMNS)}"
 # Enum calls are slow next to a dict lookup, and replay reads every row.
@@ -49,8 +51,8 @@ def raw_json(cdr: Cdr) -> str:
     return json.dumps(cdr.raw_fields, ensure_ascii=False, separators=(",", ":"))
 
 
-def to_row(cdr: Cdr, stored_at: int) -> tuple[Any, ...]:
-    """The values of COLUMNS for one CDR."""
+def to_row(cdr: Cdr, stored_at: int, encoder: CdrEncoder | None = None) -> tuple[Any, ...]:
+    """The values of STORED for one CDR (no encoded message without ``encoder``)."""
     return (
         cdr.backend,
         cdr.source_id,
@@ -76,6 +78,8 @@ def to_row(cdr: Cdr, stored_at: int) -> tuple[Any, ...]:
         cdr.destination_channel,
         cdr.account_code,
         raw_json(cdr),
+        0 if encoder is None else encoder.version,
+        None if encoder is None else encoder(cdr),
     )
 
 

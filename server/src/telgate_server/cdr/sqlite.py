@@ -14,14 +14,22 @@ from typing import Any, Literal
 import aiosqlite
 
 from telgate_server.cdr.migrations import MIGRATIONS
-from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, GapReason, micros
-from telgate_server.cdr.rows import COLUMNS, GAP_REASONS, SELECT, to_cdr, to_row
+from telgate_server.cdr.model import (
+    Cdr,
+    CdrEncoder,
+    CdrFilter,
+    CdrGap,
+    EncodedCdr,
+    GapReason,
+    micros,
+)
+from telgate_server.cdr.rows import GAP_REASONS, SELECT, STORED, to_cdr, to_row
 from telgate_server.cdr.store import CursorExpired, StoreStats
 
 log = logging.getLogger("telgate.cdr")
 
 _INSERT = (
-    f"INSERT INTO cdr ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    f"INSERT INTO cdr ({', '.join(STORED)}) VALUES ({', '.join('?' * len(STORED))}) "
     "ON CONFLICT (backend, source_id) DO NOTHING"
 )
 _SET_MARK = (
@@ -70,8 +78,10 @@ class SqliteCdrStore:
         *,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         clock: Callable[[], float] = time.time,
+        encoder: CdrEncoder | None = None,
     ) -> None:
         self.path = path
+        self.encoder = encoder
         self.synchronous = synchronous
         self._clock = clock
         self._writer: aiosqlite.Connection | None = None
@@ -156,7 +166,7 @@ class SqliteCdrStore:
         if not cdrs and mark is None:
             return []
         stored_at = micros(self._clock())
-        rows = [to_row(c, stored_at) for c in cdrs]
+        rows = [to_row(c, stored_at, self.encoder) for c in cdrs]
         db = self.writer
         async with self._write_lock:
             await db.execute("BEGIN IMMEDIATE")
@@ -285,16 +295,16 @@ class SqliteCdrStore:
 
     # -- reading -------------------------------------------------------------
 
-    async def read(
-        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
-    ) -> list[Cdr]:
-        """CDRs after a cursor, in cursor order (see the Protocol)."""
+    async def _page(
+        self, after: int, flt: CdrFilter, limit: int, strict: bool, select: str
+    ) -> list[Any]:
+        """Rows (``select`` of each) after a cursor, checked against pruning."""
         where, args = _where(after, flt)
         # One statement, so the rows and `pruned_through` come from one snapshot:
         # a prune that commits meanwhile cannot open an unnoticed hole.
         sql = (
             f"SELECT m.value, c.* FROM cdr_meta AS m LEFT JOIN "
-            f"(SELECT {SELECT} FROM cdr WHERE {where} ORDER BY cursor LIMIT ?) AS c ON 1 "
+            f"(SELECT {select} FROM cdr WHERE {where} ORDER BY cursor LIMIT ?) AS c ON 1 "
             f"WHERE m.key = 'pruned_through' ORDER BY c.cursor"
         )
         rows = list(await self.reader.execute_fetchall(sql, (*args, limit)))
@@ -302,7 +312,24 @@ class SqliteCdrStore:
         if strict and 0 < after < pruned_through:
             stats = await self.stats()
             raise CursorExpired(after, pruned_through, stats.oldest_cursor)
-        return [to_cdr(r[1:]) for r in rows if r[1] is not None]
+        return [r for r in rows if r[1] is not None]
+
+    async def read(
+        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
+    ) -> list[Cdr]:
+        """CDRs after a cursor, in cursor order (see the Protocol)."""
+        rows = await self._page(after, flt, limit, strict, SELECT)
+        return [to_cdr(r[1:]) for r in rows]
+
+    async def read_encoded(
+        self, after: int, flt: CdrFilter, limit: int, version: int, *, strict: bool = False
+    ) -> list[Cdr | EncodedCdr]:
+        """CDRs after a cursor as their stored encoding (see the Protocol)."""
+        rows = await self._page(after, flt, limit, strict, "cursor, wire_version, wire")
+        if all(r[2] == version for r in rows):
+            return [EncodedCdr(r[1], r[3]) for r in rows]
+        # Rows stored before this encoding (an upgrade): this page as columns.
+        return list(await self.read(after, flt, limit, strict=strict))
 
     async def read_gaps(
         self, after: int, upto: int | None, backends: Sequence[str]
@@ -349,6 +376,13 @@ class SqliteCdrStore:
         )
         count, oldest, last, pruned = next(iter(rows))
         return StoreStats(count, oldest or 0, last or 0, pruned or 0)
+
+    async def last_cursor(self) -> int:
+        """The greatest cursor handed out (AUTOINCREMENT's sequence)."""
+        rows = list(
+            await self.reader.execute_fetchall("SELECT seq FROM sqlite_sequence WHERE name = 'cdr'")
+        )
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     async def get_mark(self, name: str) -> str | None:
         """A source's saved position, or None."""

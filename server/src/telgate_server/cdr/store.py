@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from telgate_server import errors
-from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, EncodedCdr
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,13 @@ class CdrStore(Protocol):
         ``flt``, in cursor order. With ``strict``, raises :class:`CursorExpired`
         when CDRs after ``after`` (``after`` > 0) were pruned."""
 
+    async def read_encoded(
+        self, after: int, flt: CdrFilter, limit: int, version: int, *, strict: bool = False
+    ) -> list[Cdr | EncodedCdr]:
+        """:meth:`read`, with each CDR stored with an encoding of ``version``
+        handed out as those bytes (:class:`EncodedCdr`), the others as
+        :class:`Cdr`."""
+
     async def insert_gap(self, gap: CdrGap) -> CdrGap:
         """Stores a gap notice under the next cursor (the CDRs' sequence), so it
         sits between the CDRs stored before and after it. Returns it with
@@ -99,7 +106,11 @@ class CdrStore(Protocol):
     async def last_end(self, backend: str) -> float | None:
         """The latest end time among the CDRs stored for ``backend`` (None: none)."""
 
-    async def stats(self) -> StoreStats: ...
+    async def stats(self) -> StoreStats:
+        """Counts and cursor bounds (the count reads the whole table)."""
+
+    async def last_cursor(self) -> int:
+        """The greatest cursor ever handed out, cheaply (0: none yet)."""
 
     async def prune(self, *, older_than: float | None = None, keep: int | None = None) -> int:
         """Deletes the oldest CDRs: those stored before ``older_than`` (epoch

@@ -19,11 +19,12 @@ import collections
 from collections.abc import AsyncIterator, Iterable
 
 from telgate_server import errors
-from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap
+from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, EncodedCdr
 from telgate_server.cdr.store import CdrStore
 
-# What a stream hands out: stored CDRs and gap notices, in cursor order.
-Item = Cdr | CdrGap
+# What a stream hands out: stored CDRs (replayed ones possibly as their stored
+# encoding) and gap notices, in cursor order.
+Item = Cdr | CdrGap | EncodedCdr
 
 
 class Follower:
@@ -67,8 +68,14 @@ class Follower:
 class CdrFeed:
     """Streams of stored CDRs, and the live hand-off from the ingest writer."""
 
-    def __init__(self, store: CdrStore, *, follower_limit: int = 10_000) -> None:
+    def __init__(
+        self, store: CdrStore, *, follower_limit: int = 10_000, encoded: int | None = None
+    ) -> None:
+        """``encoded``: the version of the encoding the store keeps (see
+        :class:`~telgate_server.cdr.model.CdrEncoder`); a replay then hands out
+        those bytes (:class:`EncodedCdr`) instead of converting each row."""
         self.store = store
+        self.encoded = encoded
         self.follower_limit = follower_limit
         self._followers: set[Follower] = set()
 
@@ -98,8 +105,8 @@ class CdrFeed:
         Raises :class:`~telgate_server.cdr.store.CursorExpired` when CDRs after
         ``after`` were pruned, and OutOfRange for a cursor the store never
         handed out (a store that was replaced)."""
-        stats = await self.store.stats()
-        if after > stats.last_cursor:
+        if after > await self.store.last_cursor():
+            stats = await self.store.stats()
             raise errors.OutOfRange(
                 f"cursor {after} is beyond the newest cursor of this store "
                 f"({stats.last_cursor}); was the CDR database replaced?",
@@ -118,9 +125,9 @@ class CdrFeed:
                 # The replay ends at the newest cursor committed now: CDRs and
                 # gaps are read by two statements, and anything newer reaches
                 # the follower (registered above) in order.
-                top = (await self.store.stats()).last_cursor
+                top = await self.store.last_cursor()
                 while True:
-                    page = await self.store.read(position, flt, max_batch, strict=True)
+                    page = await self._read(position, flt, max_batch)
                     full = len(page) == max_batch and page[-1].cursor <= top
                     page = [c for c in page if c.cursor <= top]
                     gaps = await self.store.read_gaps(
@@ -145,6 +152,11 @@ class CdrFeed:
             finally:
                 self._followers.discard(follower)
 
+    async def _read(self, after: int, flt: CdrFilter, limit: int) -> list[Cdr | EncodedCdr]:
+        if self.encoded is None:
+            return list(await self.store.read(after, flt, limit, strict=True))
+        return await self.store.read_encoded(after, flt, limit, self.encoded, strict=True)
+
 
 def _cursor(item: Item) -> int:
     return item.cursor
@@ -153,4 +165,5 @@ def _cursor(item: Item) -> int:
 def _matches(flt: CdrFilter, item: Item) -> bool:
     if isinstance(item, CdrGap):
         return flt.matches_gap(item)
-    return flt.matches(item)
+    # An encoded CDR comes from the store, which applied the filter.
+    return isinstance(item, EncodedCdr) or flt.matches(item)

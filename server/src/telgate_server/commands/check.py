@@ -20,7 +20,7 @@ from telgate_server.auth.listen import check_listen
 from telgate_server.auth.policy import AccessPolicy
 from telgate_server.auth.tls import ServerCertificates
 from telgate_server.backends.kinds import BackendDeps, build_backend
-from telgate_server.cdr.postgres import describe_dsn
+from telgate_server.cdr.postgres import describe_dsn, is_postgres_url
 from telgate_server.commands.terminal import Styled
 from telgate_server.config import Settings, load_settings
 from telgate_server.events.hub import EventHub
@@ -105,9 +105,12 @@ def check_data_dir(settings: Settings) -> CheckStep:
         return CheckStep("cdr store", True, "disabled (cdr.enabled = false)")
     if settings.cdr.store == "postgres":
         try:
-            dsn_at = describe_dsn(settings.cdr.read_dsn())
+            dsn = settings.cdr.read_dsn()
         except ConfigError as exc:
             return CheckStep("cdr store", False, str(exc))
+        if not is_postgres_url(dsn):
+            return CheckStep("cdr store", False, "cdr.dsn is not a postgresql:// URL (not shown)")
+        dsn_at = describe_dsn(dsn)
         # Reached on start (tables created then); the DSN's password is never shown.
         return CheckStep("cdr store", True, f"PostgreSQL at {dsn_at}")
     existing = data_dir

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from grpc_health.v1 import health_pb2
 from telgate.v1 import cdrs_pb2, events_pb2
 
+from telgate_server.api.cdr_wire import EncodedResponse
 from telgate_server.events.hub_protocol import Hub
 
 SHUTTING_DOWN = "SHUTTING_DOWN"
@@ -89,7 +90,9 @@ class CdrPosition:
         self.cursor = request.after_cursor if isinstance(request, cdrs_pb2.StreamCdrsRequest) else 0
 
     def seen(self, message: Any) -> None:
-        if isinstance(message, cdrs_pb2.StreamCdrsResponse):
+        if isinstance(message, EncodedResponse):
+            self.cursor = max(self.cursor, message.last_cursor)
+        elif isinstance(message, cdrs_pb2.StreamCdrsResponse):
             if message.cdrs:
                 self.cursor = max(self.cursor, message.cdrs[-1].cursor)
             if message.HasField("gap"):
