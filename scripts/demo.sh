@@ -35,7 +35,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-$BIN/telgate-sim --port "$AMI_PORT" --traffic >"$LOG/sim.log" 2>&1 &
+# The simulator's AGI() dialplan step (context agi-test) asks the gateway's
+# FastAGI server (examples/demo.toml [backends.pbx.fastagi]).
+AGI_ADDR=127.0.0.1:14573
+TELGATE_SIM_AGI_ADDR=$AGI_ADDR $BIN/telgate-sim --port "$AMI_PORT" --traffic >"$LOG/sim.log" 2>&1 &
 SIM=$!
 # -- Simotel: the fake Simotel (API on 18088), sending its webhooks to the
 # gateway's receiver (18081); both passwords made now, for this run only.
@@ -130,7 +133,9 @@ echo "$CDRS"
 # (Simotel call-map components, FastAGI): debtors to billing, others to sales.
 echo "== live call routing: the example router (clients/python/examples/router.py) serves every route"
 TELGATE_TOKEN=$TOKEN $BIN/python clients/python/examples/router.py --target "$GRPC" \
-  --debtor 09121234567=1200000 --debtor 202=35000 >"$LOG/router.log" 2>&1 &
+  --debtor 09121234567=1200000 --debtor 202=35000 --agi-context agi-test \
+  --reminder beep \
+  >"$LOG/router.log" 2>&1 &
 ROUTER=$!
 for _ in $(seq 1 100); do
   if grep -q "registered as" "$LOG/router.log"; then break; fi
@@ -148,6 +153,26 @@ for caller in 09121234567 09350000000; do
     --components http://127.0.0.1:18081/simotel/simotel/components --user simotel-hook
 done
 # -- end Simotel components
+
+# -- FastAGI: two simulated Asterisk calls enter agi-test,100, whose
+# AGI(agi://$AGI_ADDR/${AGISCRIPT}) step asks the gateway; the example router
+# sends the debtor (caller 202) to billing (agi-test,300) after a reminder and
+# the other caller to sales (agi-test,200). The simulator, like the lab, has
+# no digit sounds: the router is told its say_number step failed, and the
+# debtor's call still goes on to billing.
+echo "== live call routing, Asterisk: the simulator's AGI() step asks the gateway's FastAGI server"
+for caller in 202 203; do
+  BODY='{"backend":"pbx","endpoint":"Local/201@phones","callerId":{"number":"'$caller'"},'
+  BODY+='"destination":{"extension":{"context":"agi-test","extension":"100"}},'
+  BODY+='"variables":{"AGISCRIPT":"debt check"},"wait":"ORIGINATE_WAIT_RESULT"}'
+  curl_grpc -H "$AUTH" -d "$BODY" "http://$GRPC/telgate.v1.CallControlService/Originate" >/dev/null
+  for _ in $(seq 1 100); do
+    if sed -n '/ agi route .* from '"$caller"' /,$p' "$LOG/router.log" | grep -q "^ended"; then break; fi
+    sleep 0.1
+  done
+done
+sed -n '/ agi route /,$p' "$LOG/router.log"
+# -- end FastAGI
 
 cat <<MSG
 
