@@ -1,0 +1,6 @@
+"""Fixtures of the cluster tests: a NATS server (leases, events) and a
+PostgreSQL cluster (the shared CDR store)."""
+
+from tests.services.nats import nats_server
+
+__all__ = ["nats_server"]
