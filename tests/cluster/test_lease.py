@@ -9,9 +9,11 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-
+from telgate_server import errors
 from telgate_server.cluster.lease import Held, LeaseLost, LeaseStore
 from telgate_server.config import NatsConfig
+
+from tests.lab import free_port
 from tests.services.nats import NatsServer
 
 TTL = 1.0
@@ -140,9 +142,6 @@ async def test_bucket_ttl_follows_the_configuration(nats_server: NatsServer) -> 
 
 
 async def test_unreachable_nats_is_unavailable_without_credentials() -> None:
-    from telgate_server import errors
-    from tests.lab import free_port
-
     config = NatsConfig(
         url=f"nats://127.0.0.1:{free_port()}",
         user="telgate",
