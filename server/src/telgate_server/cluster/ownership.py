@@ -228,28 +228,30 @@ class LinkLease:
                 await asyncio.sleep(self.config.check_every)
 
     async def _contend(self) -> None:
-        wait = self._cool_until - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        check = self.config.check_every
+        cooling = self._cool_until - time.monotonic()
         sent = time.monotonic()
+        revision = None
         try:
-            revision = await self.store.acquire(self.key, self._value())
+            # While cooling down after giving the link up: only reading who has it.
+            if cooling <= 0:
+                revision = await self.store.acquire(self.key, self._value())
             held = None if revision is not None else await self.store.read(self.key)
         except Exception as exc:
             self._nats_trouble(exc)
-            await asyncio.sleep(self.config.check_every)
+            await asyncio.sleep(check)
             return
         self._warned = False
         if revision is not None:
             await self._take(revision, sent)
             return
-        if held is None:
-            return  # it expired between the two requests: try again now
-        holder = Holder.decode(held.value)
+        holder = None if held is None else Holder.decode(held.value)
         if holder != self.holder:
             self.holder = holder
             self._changed(self.backend.name)
-        await asyncio.sleep(self.config.check_every)
+        if held is None and cooling <= 0:
+            return  # it expired between the two requests: try again now
+        await asyncio.sleep(min(check, cooling) if cooling > 0 else check)
 
     async def _take(self, revision: int, sent: float) -> None:
         previous = self.holder
