@@ -96,6 +96,7 @@ bench: venv
 	$(PY) bench/bench_cdr.py
 	$(PY) bench/bench_sippy.py
 	$(PY) bench/bench_routing.py
+	$(PY) bench/bench_failover.py
 
 # Every simdiff scenario against a fresh real lab and the simulator; differences and the
 # share of messages identical in shape. SIMDIFF_ARGS e.g. "-k xfer --summary-only".

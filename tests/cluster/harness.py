@@ -163,6 +163,8 @@ class Watcher:
         stub = events_pb2_grpc.EventServiceStub(channel)
         self.call = stub.Subscribe(request)
         self.events: list[events_pb2.Event] = []
+        # time.monotonic() when each event arrived (benchmarks).
+        self.arrived: list[float] = []
         self.epoch = ""
         self.error: grpc.aio.AioRpcError | None = None
         self.task = asyncio.get_running_loop().create_task(self._read())
@@ -172,6 +174,7 @@ class Watcher:
             async for response in self.call:
                 self.epoch = response.epoch or self.epoch
                 self.events.extend(response.events)
+                self.arrived.extend([time.monotonic()] * len(response.events))
         except grpc.aio.AioRpcError as exc:
             self.error = exc
 
