@@ -190,17 +190,6 @@ class Gateway:
         # first, so subscribers hear of a change before anything it causes.
         for backend in backends.values():
             backend.on_status(functools.partial(self._publish_link, backend.name))
-        # A cluster: each link runs on the one instance holding its lease.
-        self.ownership: Ownership | None = None
-        if settings.cluster.enabled:
-            self.ownership = Ownership(
-                settings.cluster,
-                settings.events.nats,
-                self.registry.all(),
-                announce=self._announce_owner,
-                changed=self._owner_changed,
-            )
-            self.registry.owners = self.ownership
         self.cdr_retention = Retention(
             self.cdr_store,
             days=cdr.retention_days,
@@ -209,6 +198,7 @@ class Gateway:
         )
         # Per CDR-producing backend: backfill or gap notices across outages.
         self.cdr_continuity: list[CdrContinuity] = []
+        self._continuity_of: dict[str, CdrContinuity] = {}
         if cdr.enabled:
             for name, backend in backends.items():
                 if (cdrs := part_of(backend, CDRS)) is not None:
@@ -218,6 +208,19 @@ class Gateway:
                     cdrs.on_cdr(continuity.submit)
                     backend.on_status(continuity.on_status)
                     self.cdr_continuity.append(continuity)
+                    self._continuity_of[name] = continuity
+        # A cluster: each link runs on the one instance holding its lease.
+        self.ownership: Ownership | None = None
+        if settings.cluster.enabled:
+            self.ownership = Ownership(
+                settings.cluster,
+                settings.events.nats,
+                self.registry.all(),
+                announce=self._announce_owner,
+                changed=self._owner_changed,
+                handover=self._handover,
+            )
+            self.registry.owners = self.ownership
         # Tokens and certificate files are read now: a wrong one stops the
         # start with a ConfigError, before any backend connects.
         self.access = AccessPolicy.from_config(settings.auth)
@@ -266,6 +269,16 @@ class Gateway:
         self.hub.publish(
             link_event(backend, LinkStatus(LinkState.CONNECTING, text, since=time.time()))
         )
+
+    async def _handover(self, backend: str, taken: bool) -> None:
+        """A link changes hands: its CDR continuity follows (see CdrContinuity)."""
+        continuity = self._continuity_of.get(backend)
+        if continuity is None:
+            return
+        if taken:
+            await continuity.take_over()
+        else:
+            continuity.handed_over()
 
     def _owner_changed(self, backend: str) -> None:
         """A link changed hands, or its owner reported a new state."""

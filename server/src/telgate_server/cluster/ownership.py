@@ -33,7 +33,7 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from telgate_server import errors
@@ -94,6 +94,13 @@ class Holder:
 Announce = Callable[[str, str], None]
 # A backend's ownership or its owner's reported state changed.
 Changed = Callable[[str], None]
+# (backend name, taken): awaited before this instance starts a link it took
+# (True) and after it stopped one it no longer runs (False).
+Handover = Callable[[str, bool], Awaitable[None]]
+
+
+async def _no_handover(backend: str, taken: bool) -> None:
+    return None
 
 
 class LinkLease:
@@ -108,8 +115,10 @@ class LinkLease:
         *,
         announce: Announce,
         changed: Changed,
+        handover: Handover = _no_handover,
     ) -> None:
         self.store = store
+        self._handover = handover
         self.backend = backend
         self.config = config
         self.me = me
@@ -274,6 +283,8 @@ class LinkLease:
             "re-reading the PBX's state",
         )
         self._changed(self.backend.name)
+        # E.g. CDR continuity re-reads where the store stands after the other owner.
+        await self._handover(self.backend.name, True)
         await self.backend.start()
 
     async def _hold(self) -> None:
@@ -307,6 +318,7 @@ class LinkLease:
         self.owned = False
         self._changed(self.backend.name)
         await self.backend.stop()
+        await self._handover(self.backend.name, False)
 
     async def _give_up(self, down_for: float) -> None:
         log.warning(
@@ -318,6 +330,7 @@ class LinkLease:
         self.owned = False
         self._changed(self.backend.name)
         await self.backend.stop()
+        await self._handover(self.backend.name, False)
         with contextlib.suppress(Exception):
             await self.store.release(self.key, self.revision)
         self._cool_until = time.monotonic() + self.config.lease_ttl
@@ -339,6 +352,7 @@ class Ownership:
         *,
         announce: Announce,
         changed: Changed,
+        handover: Handover = _no_handover,
     ) -> None:
         self.config = config
         self.instance = config.instance_id or socket.gethostname()
@@ -347,7 +361,9 @@ class Ownership:
         )
         me = Holder(self.instance, config.advertise)
         self.links = {
-            b.name: LinkLease(self.store, b, config, me, announce=announce, changed=changed)
+            b.name: LinkLease(
+                self.store, b, config, me, announce=announce, changed=changed, handover=handover
+            )
             for b in backends
         }
 
