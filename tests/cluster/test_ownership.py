@@ -308,3 +308,26 @@ def test_a_cluster_needs_the_shared_hub_and_store(nats_server: NatsServer) -> No
             cdr={"enabled": False},
             cluster={"enabled": True, "lease_ttl": 4, "renew_interval": 2},
         )
+
+
+async def test_a_restarted_instance_waits_for_its_previous_lease(
+    sim: AmiSimulator, nats_server: NatsServer, names: tuple[str, str]
+) -> None:
+    # A previous process of instance "a" holds the lease (killed: never released).
+    previous = LeaseStore(NatsConfig(url=nats_server.url), names[1], TTL, name="previous")
+    await previous.open()
+    revision = await previous.acquire(lease_key("pbx"), Holder("a", "a.example:50051").encode())
+    assert revision is not None
+    await previous.close()
+    a = await started(settings("a", nats_server, names, {"pbx": ami(sim.port)}))
+    try:
+        assert a.ownership is not None
+        link = a.ownership.links["pbx"]
+        await until(lambda: _true(link.holder is not None), 10, "A to read the lease")
+        refused = link.refusal("Hangup")
+        assert refused is not None and "same cluster.instance_id" in refused.message
+        assert refused.metadata["owner"] == ""
+        # Taken once the old lease expired (nobody renews it).
+        await until(lambda: up_here(a), 20, "A to take the link after its old lease expired")
+    finally:
+        await a.stop(0)

@@ -167,6 +167,8 @@ class LinkLease:
                 "first instance to check takes it",
             )
         text = f"run by gateway instance {holder.named()}"
+        if holder.instance == self.me.instance:
+            text += self._stale_self()
         return LinkStatus(
             LinkState(holder.state),
             f"{text}: {holder.detail}" if holder.detail else text,
@@ -187,11 +189,29 @@ class LinkLease:
                 reason="LINK_OWNED_ELSEWHERE",
                 metadata={"backend": name, "owner": "", "owner_address": ""},
             )
+        if holder.instance == self.me.instance:
+            return errors.Unavailable(
+                f"{rpc}: backend {name!r} is not run here yet{self._stale_self()}; try again",
+                reason="LINK_OWNED_ELSEWHERE",
+                metadata={"backend": name, "owner": "", "owner_address": ""},
+            )
         return errors.Unavailable(
             f"{rpc}: backend {name!r} is run by gateway instance {holder.named()}, not by "
             f"{here}; call that instance",
             reason="LINK_OWNED_ELSEWHERE",
             metadata={"backend": name, "owner": holder.instance, "owner_address": holder.address},
+        )
+
+    def _stale_self(self) -> str:
+        # A lease under this instance's own name that this process does not
+        # hold: a previous process of the instance (killed, restarted within
+        # the lease time), or another instance misconfigured with the same
+        # cluster.instance_id. Never taken over early: the latter would make
+        # two instances run the link.
+        return (
+            " (its lease is held under this instance's own name, by a previous process of "
+            "it or by another instance with the same cluster.instance_id; this process "
+            "takes the link when that lease expires)"
         )
 
     def _value(self) -> bytes:
