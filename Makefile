@@ -99,6 +99,7 @@ bench: venv
 	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_routing_components.py
 	$(PY) bench/bench_routing_agi.py
+	$(PY) bench/bench_failover.py
 
 # Every simdiff scenario against a fresh real lab and the simulator; differences and the
 # share of messages identical in shape. SIMDIFF_ARGS e.g. "-k xfer --summary-only".

@@ -34,6 +34,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # Routing queries, decisions and the routers' hub (api/routing_convert.py
     # translates them to protobuf).
     "routing": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
+    # Link leases between gateway instances: the backend seam only, never a
+    # backend's own code or the API.
+    "cluster": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "errors.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "settings_strict.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "scheduling.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),

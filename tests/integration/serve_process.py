@@ -36,8 +36,10 @@ class ServeProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.address = ""
 
-    async def start(self, address: str, backend: str = "pbx") -> None:
-        """Starts it and waits (up to 15 s) until ``backend``'s link is SERVING."""
+    async def start(self, address: str, backend: str | None = "pbx") -> None:
+        """Starts it and waits (up to 15 s) until ``backend``'s link is SERVING
+        (None: until the gateway as a whole is)."""
+        service = f"telgate.backend.{backend}" if backend is not None else ""
         self.address = address
         with self.log_file.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
@@ -56,7 +58,7 @@ class ServeProcess:
                 assert self.proc.returncode is None, f"the gateway exited: {self.log_text()}"
                 try:
                     answer = await stub.Check(
-                        health_pb2.HealthCheckRequest(service=f"telgate.backend.{backend}"),
+                        health_pb2.HealthCheckRequest(service=service),
                         timeout=1,
                     )
                     if answer.status == health_pb2.HealthCheckResponse.SERVING:

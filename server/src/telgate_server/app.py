@@ -56,6 +56,7 @@ from telgate_server.cdr.ingest import CdrIngest
 from telgate_server.cdr.model import Cdr, CdrGap
 from telgate_server.cdr.retention import Retention
 from telgate_server.cdr.stream import CdrFeed
+from telgate_server.cluster.ownership import Ownership
 from telgate_server.config import EventsConfig, Settings
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
@@ -204,6 +205,7 @@ class Gateway:
         )
         # Per CDR-producing backend: backfill or gap notices across outages.
         self.cdr_continuity: list[CdrContinuity] = []
+        self._continuity_of: dict[str, CdrContinuity] = {}
         if cdr.enabled:
             for name, backend in backends.items():
                 if (cdrs := part_of(backend, CDRS)) is not None:
@@ -213,6 +215,19 @@ class Gateway:
                     cdrs.on_cdr(continuity.submit)
                     backend.on_status(continuity.on_status)
                     self.cdr_continuity.append(continuity)
+                    self._continuity_of[name] = continuity
+        # A cluster: each link runs on the one instance holding its lease.
+        self.ownership: Ownership | None = None
+        if settings.cluster.enabled:
+            self.ownership = Ownership(
+                settings.cluster,
+                settings.events.nats,
+                self.registry.all(),
+                announce=self._announce_owner,
+                changed=self._owner_changed,
+                handover=self._handover,
+            )
+            self.registry.owners = self.ownership
         # Tokens and certificate files are read now: a wrong one stops the
         # start with a ConfigError, before any backend connects.
         self.access = AccessPolicy.from_config(settings.auth)
@@ -255,6 +270,28 @@ class Gateway:
     def _publish_link(self, backend: str, status: LinkStatus) -> None:
         self.hub.publish(link_event(backend, status))
 
+    def _announce_owner(self, backend: str, text: str) -> None:
+        """This instance took a link's lease: subscribers hear it (on every
+        instance, through the stream) before the link's own changes."""
+        self.hub.publish(
+            link_event(backend, LinkStatus(LinkState.CONNECTING, text, since=time.time()))
+        )
+
+    async def _handover(self, backend: str, taken: bool) -> None:
+        """A link changes hands: its CDR continuity follows (see CdrContinuity)."""
+        continuity = self._continuity_of.get(backend)
+        if continuity is None:
+            return
+        if taken:
+            await continuity.take_over()
+        else:
+            continuity.handed_over()
+
+    def _owner_changed(self, backend: str) -> None:
+        """A link changed hands, or its owner reported a new state."""
+        found = self.registry.get(backend)
+        self._serve_health(found, self.registry.status(found))
+
     def _cdrs_stored(self, cdrs: list[Cdr]) -> None:
         """Committed CDRs go to StreamCdrs followers and, as `cdr_recorded`
         events, to Subscribe (converted only if a subscriber takes them)."""
@@ -292,6 +329,9 @@ class Gateway:
         )
 
     def _serve_health(self, backend: Backend, status: LinkStatus) -> None:
+        # In a cluster, a link another instance runs is served while its
+        # owner reports it up (the registry's status is then the owner's).
+        status = self.registry.status(backend)
         serving = (
             health_pb2.HealthCheckResponse.SERVING
             if status.state is LinkState.UP
@@ -372,7 +412,7 @@ class Gateway:
             await self.metrics_server.start(self.settings.metrics.listen)
         # Webhooks (Simotel): before the backends start, so none is missed.
         if self.settings.webhooks.listen and (found := receivers(self.registry.all())):
-            self.webhooks = WebhookServer(found, self._webhook_counted)
+            self.webhooks = WebhookServer(found, self._webhook_counted, runs_here=self._runs_here)
             self.webhook_port = await self.webhooks.start(self.settings.webhooks.listen)
         for backend in self.registry.all():
             await self.health.set(
@@ -382,7 +422,11 @@ class Gateway:
             backend.on_status(functools.partial(self.metrics.link_status, backend.name))
             if isinstance(backend, RequestTimings):
                 backend.on_request_done(self.metrics.action_observer(backend.name))
-            await backend.start()
+            if self.ownership is None:
+                await backend.start()
+        if self.ownership is not None:
+            # Each link starts when this instance wins its lease.
+            await self.ownership.start()
         await s.start()
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         log.info(
@@ -394,6 +438,9 @@ class Gateway:
             [b.name for b in self.registry.all()],
         )
         return self.port
+
+    def _runs_here(self, backend: str) -> bool:
+        return self.registry.runs_here(self.registry.get(backend))
 
     def _routing_counted(self, backend: str, outcome: str, seconds: float | None) -> None:
         self.metrics.routing_decisions.labels(backend, outcome).inc()
@@ -439,8 +486,12 @@ class Gateway:
         await self.server.stop(max(grace, STREAM_END_WAIT))
         if self.webhooks is not None:
             await self.webhooks.stop()
-        for backend in self.registry.all():
-            await backend.stop()
+        if self.ownership is not None:
+            # Stops the links run here, then frees their leases for the others.
+            await self.ownership.stop()
+        else:
+            for backend in self.registry.all():
+                await backend.stop()
         await self.hub.close()
         if self.metrics_server is not None:
             await self.metrics_server.stop()

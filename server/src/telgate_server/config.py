@@ -195,6 +195,52 @@ class EventsConfig(StrictModel):
     max_message_bytes: int = Field(default=3 * 1024 * 1024, ge=64 * 1024)
 
 
+class ClusterConfig(StrictModel):
+    """Several gateway instances sharing the links (docs/cluster.md): each
+    backend's link is run by the one instance holding its lease, a key in a
+    JetStream key-value bucket on the NATS servers of ``events.nats`` (same
+    URL and credentials). Off by default: every backend runs here."""
+
+    enabled: bool = False
+    # This instance's name in the leases (empty: the host name); unique per instance.
+    instance_id: str = Field(default="", pattern=r"^[A-Za-z0-9_.:-]{0,64}$")
+    # host:port where clients reach this instance's gRPC port; named to
+    # callers sent here for a link another instance runs (empty: not named).
+    advertise: str = Field(default="", max_length=255)
+    # The key-value bucket holding the leases (one key per backend).
+    bucket: str = Field(default="TELGATE_LINKS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # A lease not renewed for this long expires, and another instance takes
+    # the link over: the longest a dead instance's links stay unrun.
+    lease_ttl: float = Field(default=10.0, ge=1.0, le=3600.0)
+    # The owner renews every renew_interval; the others check whether the
+    # lease is free every check_interval. 0: lease_ttl / 3 and lease_ttl / 5.
+    renew_interval: float = Field(default=0.0, ge=0)
+    check_interval: float = Field(default=0.0, ge=0)
+    # An owner whose link stays down (PBX unreachable, login refused) this
+    # long gives the lease up, so an instance that can reach the PBX takes it
+    # over; it then lets lease_ttl pass before contending again.
+    give_up_after: float = Field(default=30.0, gt=0)
+
+    @property
+    def renew_every(self) -> float:
+        return self.renew_interval or self.lease_ttl / 3
+
+    @property
+    def check_every(self) -> float:
+        return self.check_interval or self.lease_ttl / 5
+
+    @model_validator(mode="after")
+    def _renew_in_time(self) -> ClusterConfig:
+        if self.renew_every >= self.lease_ttl / 2:
+            raise ValueError(
+                "cluster.renew_interval must be under half of cluster.lease_ttl (a renewal "
+                "that fails once must leave time for the next)"
+            )
+        if self.check_every >= self.lease_ttl:
+            raise ValueError("cluster.check_interval must be under cluster.lease_ttl")
+        return self
+
+
 # Dialplan applications a telephony client needs (compared case-insensitively,
 # as Asterisk does). Not in it by default: System, TrySystem, Exec, ExecIf,
 # ExecIfTime, AGI / EAGI / DeadAGI, ChanSpy (SupervisionService runs it) and
@@ -380,12 +426,30 @@ class Settings(BaseSettings):
     webhooks: WebhooksConfig = WebhooksConfig()
     # Live call routing: budgets and fallback rules (routing/settings.py).
     routing: RoutingConfig = RoutingConfig()
+    # Several instances sharing the links through leases (docs/cluster.md).
+    cluster: ClusterConfig = ClusterConfig()
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:
         if self.default_backend is not None and self.default_backend not in self.backends:
             raise ValueError(
                 f"default_backend {self.default_backend!r} is not a configured backend"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_shares_events_and_cdrs(self) -> Settings:
+        # Instances of a cluster serve each other's links: every one must read
+        # the same events and CDRs.
+        if self.cluster.enabled and self.events.hub != "jetstream":
+            raise ValueError(
+                "cluster.enabled needs events.hub = jetstream (every instance serves "
+                "the events of every link)"
+            )
+        if self.cluster.enabled and self.cdr.enabled and self.cdr.store != "postgres":
+            raise ValueError(
+                "cluster.enabled needs cdr.store = postgres (or cdr.enabled = false): "
+                "every instance serves the CDRs of every link"
             )
         return self
 

@@ -10,6 +10,7 @@ from telgate.v1 import backends_pb2, backends_pb2_grpc
 from telgate_server.api import convert
 from telgate_server.api.status import unary
 from telgate_server.gateway.backend import Backend, BackendRegistry, capabilities
+from telgate_server.gateway.model import CheckStep, LinkState
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -19,13 +20,16 @@ class BackendServicer(backends_pb2_grpc.BackendServiceServicer):
         self.registry = registry
 
     def _describe(self, b: Backend) -> backends_pb2.Backend:
+        owners = self.registry.owners
         return convert.backend(
             name=b.name,
             kind=b.kind,
-            status=b.status,
+            status=self.registry.status(b),
             capabilities=capabilities(b),
             address=b.address,
             is_default=b.name == self.registry.default,
+            owner=owners.owner(b.name) if owners is not None else ("", ""),
+            owned_here=self.registry.runs_here(b),
         )
 
     @unary
@@ -41,7 +45,13 @@ class BackendServicer(backends_pb2_grpc.BackendServiceServicer):
         self, request: backends_pb2.CheckBackendRequest, context: Ctx
     ) -> backends_pb2.CheckBackendResponse:
         backend = self.registry.get(request.backend)
-        steps = await backend.check()
+        if self.registry.runs_here(backend):
+            steps = await backend.check()
+        else:
+            # Another instance runs the link: its state as that owner last
+            # reported it (this instance has no link of its own to test).
+            status = self.registry.status(backend)
+            steps = [CheckStep("owner", status.state is LinkState.UP, status.detail)]
         return backends_pb2.CheckBackendResponse(
             backend=self._describe(backend),
             ok=all(s.ok for s in steps),

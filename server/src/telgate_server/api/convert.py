@@ -335,8 +335,13 @@ def backend(
     capabilities: frozenset[Capability],
     address: str,
     is_default: bool,
+    owner: tuple[str, str] = ("", ""),
+    owned_here: bool = True,
 ) -> backends_pb2.Backend:
     msg = backends_pb2.Backend(
+        owner=owner[0],
+        owner_address=owner[1],
+        owned_here=owned_here,
         name=name,
         kind=KINDS.get(kind, backends_pb2.BACKEND_KIND_UNSPECIFIED),
         kind_name=kind,

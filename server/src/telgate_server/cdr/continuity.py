@@ -111,6 +111,20 @@ class CdrContinuity:
             with contextlib.suppress(ValueError):
                 self._previous = (state, float(when))
 
+    async def take_over(self) -> None:
+        """This instance takes the link over from another (a cluster): what
+        it saw of the link before is stale, the store says where the CDRs
+        stand (the other instance's CDRs and link mark); read it again."""
+        self._up = self._was_up = False
+        self._down_at = None
+        self._previous = None
+        await self.prepare()
+
+    def handed_over(self) -> None:
+        """Another instance runs the link now: its link mark is that one's to
+        write (a later stop of this process must not overwrite it)."""
+        self._was_up = False
+
     @property
     def last_end(self) -> float | None:
         """The end of the newest CDR of this backend seen (stored or queued)."""

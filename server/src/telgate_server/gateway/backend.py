@@ -334,6 +334,22 @@ def unsupported(backend: Backend, rpc: str, part: Part[T] | None = None) -> erro
     )
 
 
+class LinkOwners(Protocol):
+    """Which gateway instance runs each backend's link, when several share
+    them (cluster/ownership.py); a registry without one runs every link."""
+
+    def runs_here(self, backend: str) -> bool: ...
+
+    def refusal(self, backend: str, rpc: str) -> errors.GatewayError | None:
+        """The error for ``rpc`` when this instance does not run the link."""
+
+    def status(self, backend: Backend) -> LinkStatus:
+        """The link's state as reported here (the owner's, when elsewhere)."""
+
+    def owner(self, backend: str) -> tuple[str, str]:
+        """(instance, address) of the instance running the link."""
+
+
 class BackendRegistry:
     """Named backends; an empty name means the default one."""
 
@@ -342,6 +358,15 @@ class BackendRegistry:
             check_parts(backend)
         self._backends = backends
         self.default = default
+        # Set when the gateway runs as a cluster.
+        self.owners: LinkOwners | None = None
+
+    def status(self, backend: Backend) -> LinkStatus:
+        """The backend's link status as this instance reports it."""
+        return backend.status if self.owners is None else self.owners.status(backend)
+
+    def runs_here(self, backend: Backend) -> bool:
+        return self.owners is None or self.owners.runs_here(backend.name)
 
     def all(self) -> list[Backend]:
         return list(self._backends.values())
@@ -370,4 +395,7 @@ class BackendRegistry:
         found = part_of(backend, part)
         if found is None:
             raise unsupported(backend, rpc, part)
+        if self.owners is not None and (refused := self.owners.refusal(backend.name, rpc)):
+            # Refused before anything reaches the PBX: safe to retry elsewhere.
+            raise refused
         return backend, found

@@ -226,13 +226,22 @@ class _ScrapeCollector(Collector):
             "1 for the state the backend's link is in now, 0 for the others.",
             labels=["backend", "state"],
         )
+        owned = GaugeMetricFamily(
+            f"{NAMESPACE}_backend_link_owned",
+            "1 when this instance runs the backend's link (always, without "
+            "clustering); across a cluster the sum per backend is 1.",
+            labels=["backend"],
+        )
         for backend in registry.all():
-            now = backend.status.state
+            # In a cluster, the owner's state as of its last lease renewal.
+            now = registry.status(backend).state
             up.add_metric([backend.name], 1.0 if now is LinkState.UP else 0.0)
             for s in LinkState:
                 state.add_metric([backend.name, s.value], 1.0 if s is now else 0.0)
+            owned.add_metric([backend.name], 1.0 if registry.runs_here(backend) else 0.0)
         yield up
         yield state
+        yield owned
 
     @staticmethod
     def _poll_lag(registry: BackendRegistry) -> Iterator[Metric]:

@@ -124,6 +124,9 @@ class Backend(_message.Message):
     LAST_ERROR_FIELD_NUMBER: _builtins.int
     STATE_CHANGE_TIME_FIELD_NUMBER: _builtins.int
     KIND_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    OWNER_ADDRESS_FIELD_NUMBER: _builtins.int
+    OWNED_HERE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     kind: Global___BackendKind.ValueType
     link_state: Global___LinkState.ValueType
@@ -139,6 +142,17 @@ class Backend(_message.Message):
     """The configuration's `kind` (`ami`, `simotel`, `sippy`, ...): set for
     every backend, also one whose kind has no BackendKind value
     (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
+    """
+    owner: _builtins.str
+    """When the gateway runs as a cluster: the instance running this backend's
+    link (`cluster.instance_id`; empty between owners or without clustering),
+    and where clients reach it (`cluster.advertise`). `link_state` is then
+    the owner's, as of its last lease renewal.
+    """
+    owner_address: _builtins.str
+    owned_here: _builtins.bool
+    """Whether the instance that answered runs the link itself (always, without
+    clustering): call control for the backend works here only then.
     """
     @_builtins.property
     def capabilities(self) -> _containers.RepeatedScalarFieldContainer[Global___Capability.ValueType]: ...
@@ -159,10 +173,13 @@ class Backend(_message.Message):
         last_error: _builtins.str = ...,
         state_change_time: _timestamp_pb2.Timestamp | None = ...,
         kind_name: _builtins.str = ...,
+        owner: _builtins.str = ...,
+        owner_address: _builtins.str = ...,
+        owned_here: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["state_change_time", b"state_change_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "capabilities", b"capabilities", "default", b"default", "kind", b"kind", "kind_name", b"kind_name", "last_error", b"last_error", "link_state", b"link_state", "name", b"name", "state_change_time", b"state_change_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "capabilities", b"capabilities", "default", b"default", "kind", b"kind", "kind_name", b"kind_name", "last_error", b"last_error", "link_state", b"link_state", "name", b"name", "owned_here", b"owned_here", "owner", b"owner", "owner_address", b"owner_address", "state_change_time", b"state_change_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -106,6 +106,13 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
     (Numbered from 30 so that reasons added meanwhile keep 22-29.)
     """
+    ERROR_REASON_LINK_OWNED_ELSEWHERE: _ErrorReason.ValueType  # 40
+    """The gateway runs as a cluster and another instance runs this backend's
+    link (or, between owners, none does): nothing was sent to the PBX, so the
+    call is safe to retry. `owner` names the instance holding the link,
+    `owner_address` where clients reach it (both empty between owners).
+    (Numbered from 40 so that reasons added meanwhile keep 31-39.)
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Reasons carried in google.rpc.ErrorInfo (domain `telgate.v1`) for errors a
@@ -151,6 +158,13 @@ ERROR_REASON_SHUTTING_DOWN: ErrorReason.ValueType  # 30
 (UNAVAILABLE). A stream's ErrorInfo says where to resume elsewhere:
 `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
 (Numbered from 30 so that reasons added meanwhile keep 22-29.)
+"""
+ERROR_REASON_LINK_OWNED_ELSEWHERE: ErrorReason.ValueType  # 40
+"""The gateway runs as a cluster and another instance runs this backend's
+link (or, between owners, none does): nothing was sent to the PBX, so the
+call is safe to retry. `owner` names the instance holding the link,
+`owner_address` where clients reach it (both empty between owners).
+(Numbered from 40 so that reasons added meanwhile keep 31-39.)
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 

@@ -168,17 +168,21 @@ class SimotelClient:
         self._on_auth = on_auth
         # Each round trip timed for the request latency metric (RequestTimings).
         self.round_trips = RoundTrips()
+        self._http = self._new_http()
+        # Built once: no secret file is read per request.
+        self._auth = self._auth_headers()
+
+    def _new_http(self) -> httpx.AsyncClient:
+        config = self.config
         verify: ssl.SSLContext | bool = config.verify_tls
         if config.verify_tls and config.ca_file is not None:
             verify = ssl.create_default_context(cafile=str(config.ca_file))
-        self._http = httpx.AsyncClient(
+        return httpx.AsyncClient(
             verify=verify,
             timeout=httpx.Timeout(config.request_timeout, connect=config.connect_timeout),
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             follow_redirects=False,
         )
-        # Built once: no secret file is read per request.
-        self._auth = self._auth_headers()
 
     def _auth_headers(self) -> dict[str, str]:
         c = self.config
@@ -196,6 +200,9 @@ class SimotelClient:
 
     async def _call(self, path: str, body: Any) -> Any:
         url = join(self.base, path)
+        if self._http.is_closed:
+            # Started again after a stop (a cluster instance won the link back).
+            self._http = self._new_http()
         try:
             response = await self._http.post(
                 url, content=json.dumps({} if body is None else body), headers=self._auth

@@ -98,20 +98,25 @@ class SippyClient:
         self.config = config
         self.url = config.url
         self._auth = httpx.DigestAuth(config.username, config.read_password())
-        self._http = httpx.AsyncClient(
-            auth=self._auth,
-            verify=tls_verify(config, name),
-            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
-            headers={"Content-Type": "text/xml", "User-Agent": "telgate"},
-            follow_redirects=False,
-            transport=transport,
-        )
+        self._transport = transport
+        self._http = self._new_http()
         self._lock = asyncio.Lock()
         # Counters (for tests, check() and the bench).
         self.calls = 0
         self.last_latency: float | None = None
         # Each round trip timed for the request latency metric (RequestTimings).
         self.round_trips = RoundTrips()
+
+    def _new_http(self) -> httpx.AsyncClient:
+        config = self.config
+        return httpx.AsyncClient(
+            auth=self._auth,
+            verify=tls_verify(config, self.name),
+            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+            headers={"Content-Type": "text/xml", "User-Agent": "telgate"},
+            follow_redirects=False,
+            transport=self._transport,
+        )
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """The value ``method`` answered, or a typed error."""
@@ -120,6 +125,9 @@ class SippyClient:
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         body = xmlrpc.method_call(method, params)
         async with self._lock:
+            if self._http.is_closed:
+                # Started again after a stop (a cluster instance won the link back).
+                self._http = self._new_http()
             started = time.monotonic()
             try:
                 async with self._http.stream("POST", self.url, content=body) as response:
