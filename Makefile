@@ -95,6 +95,7 @@ bench: venv
 	$(PY) bench/bench_grpc_writes.py
 	$(PY) bench/bench_host.py
 	$(PY) bench/bench_cdr.py
+	$(PY) bench/bench_simotel_webhooks.py
 	$(PY) bench/bench_sippy.py
 	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_routing_components.py
