@@ -228,6 +228,9 @@ async def test_a_live_subscriber_that_falls_behind_is_cut_as_in_memory(
     reader, _ = await b.open_subscription(EventFilter.build(types=["VarSet"]))
     for i in range(30):
         a.publish(_event(i))
+    # The stuck subscriber reads nothing until B's tail has all 30: it is cut
+    # having been sent none (read as they come, under load, it kept up for a while).
+    await _until(lambda: b.local.last_sequence == 30)
     with pytest.raises(SubscriberTooSlow) as cut:
         await _read(stuck, 30)
     assert cut.value.last_sequence == 0 and cut.value.limit == 10
