@@ -34,7 +34,7 @@ import asyncpg
 from telgate_server import errors
 from telgate_server.cdr.model import Cdr, CdrEncoder, CdrGap, micros
 from telgate_server.cdr.postgres_migrations import COMPONENT, MIGRATIONS
-from telgate_server.cdr.rows import SELECT, STORED, raw_json
+from telgate_server.cdr.rows import SELECT, STORED, to_row
 from telgate_server.cdr.sql_store import Params, SqlCdrStore, assign_cursors
 from telgate_server.cdr.store import StoreStats
 
@@ -132,36 +132,9 @@ def describe_dsn(dsn: str) -> str:
 
 
 def _columns(cdrs: Sequence[Cdr], stored_at: int, encoder: CdrEncoder | None) -> list[list[Any]]:
-    """The batch as one list per column (the order of STORED)."""
-    n = len(cdrs)
-    return [
-        [c.backend for c in cdrs],
-        [c.source_id for c in cdrs],
-        [stored_at] * n,
-        [micros(c.start_time) for c in cdrs],
-        [None if c.answer_time is None else micros(c.answer_time) for c in cdrs],
-        [None if c.end_time is None else micros(c.end_time) for c in cdrs],
-        [micros(c.duration) for c in cdrs],
-        [micros(c.billable) for c in cdrs],
-        [c.disposition.value for c in cdrs],
-        [c.direction.value for c in cdrs],
-        [c.caller_number for c in cdrs],
-        [c.caller_name for c in cdrs],
-        [c.callee for c in cdrs],
-        [c.cost for c in cdrs],
-        [c.currency for c in cdrs],
-        [c.trunk for c in cdrs],
-        [c.codec for c in cdrs],
-        [c.country for c in cdrs],
-        [c.recording for c in cdrs],
-        [c.linked_call_id for c in cdrs],
-        [c.channel for c in cdrs],
-        [c.destination_channel for c in cdrs],
-        [c.account_code for c in cdrs],
-        [raw_json(c) for c in cdrs],
-        [0 if encoder is None else encoder.version] * n,
-        [None] * n if encoder is None else [encoder(c) for c in cdrs],
-    ]
+    """The batch as one list per column (the order of STORED): its rows turned."""
+    rows = [to_row(c, stored_at, encoder) for c in cdrs]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 class _DollarParams(Params):
