@@ -89,10 +89,12 @@ import multiprocessing as mp
 import os
 import platform
 import resource
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -100,7 +102,7 @@ from telgate.v1 import events_pb2, events_pb2_grpc
 from telgate_server.api import convert, descriptor_encoder
 from telgate_server.api.events import encoded
 from telgate_server.app import Gateway
-from telgate_server.backends.ami.codec import Header, Message, Parser
+from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.events import fact_builder, reviver, to_event
 from telgate_server.collector import PeriodicCollections, tune_gc
 from telgate_server.config import load_settings
@@ -110,6 +112,9 @@ from telgate_server.events.model import Event
 from telgate_server.scheduling import HelperThreads
 from telgate_server.simulator.channels import event as ami_event
 from telgate_server.simulator.server import AmiSimulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.channel_blocks import channel_block
 
 CALLS = 10
 # Concurrent calls in the "10 of 100 calls" scenario.
@@ -302,33 +307,7 @@ class Remote:
         return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
 
 
-def channel_blocks(calls: int) -> list[list[Header]]:
-    """The channel block of one leg of each of ``calls`` calls."""
-    blocks = []
-    for c in range(calls):
-        uid = f"1732000000.{100 + c}"
-        blocks.append(
-            [
-                ("Channel", f"PJSIP/2{c:02d}-0000{c:04x}"),
-                ("ChannelState", "6"),
-                ("ChannelStateDesc", "Up"),
-                ("CallerIDNum", f"2{c:02d}"),
-                ("CallerIDName", f"Agent 2{c:02d}"),
-                ("ConnectedLineNum", "09120000000"),
-                ("ConnectedLineName", "<unknown>"),
-                ("Language", "en"),
-                ("AccountCode", ""),
-                ("Context", "from-internal"),
-                ("Exten", "09120000000"),
-                ("Priority", "3"),
-                ("Uniqueid", uid),
-                ("Linkedid", uid),
-            ]
-        )
-    return blocks
-
-
-BLOCKS = channel_blocks(MANY_CALLS)
+BLOCKS = [channel_block(c) for c in range(MANY_CALLS)]
 LINKED_IDS = [dict(b)["Linkedid"] for b in BLOCKS]
 
 

@@ -47,37 +47,20 @@ from telgate_server.events.model import Event
 from telgate_server.simulator.channels import event as ami_event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.channel_blocks import channel_block
 from tests.services.nats import start_nats
 
 CALLS = 10
 MAX_BATCH = 500
 
 
-def _block(c: int) -> list[tuple[str, str]]:
-    uid = f"1732000000.{100 + c}"
-    return [
-        ("Channel", f"PJSIP/2{c:02d}-0000{c:04x}"),
-        ("ChannelState", "6"),
-        ("ChannelStateDesc", "Up"),
-        ("CallerIDNum", f"2{c:02d}"),
-        ("CallerIDName", f"Agent 2{c:02d}"),
-        ("ConnectedLineNum", "09120000000"),
-        ("ConnectedLineName", "<unknown>"),
-        ("Language", "en"),
-        ("AccountCode", ""),
-        ("Context", "from-internal"),
-        ("Exten", "09120000000"),
-        ("Priority", "3"),
-        ("Uniqueid", uid),
-        ("Linkedid", uid),
-    ]
-
-
 def make_events(count: int) -> list[Event]:
     """``count`` VarSet events as the AMI backend makes them."""
     wire = b"".join(
         ami_event(
-            "VarSet", "dialplan,all", [*_block(n % CALLS), ("Variable", "N"), ("Value", str(n))]
+            "VarSet",
+            "dialplan,all",
+            [*channel_block(n % CALLS), ("Variable", "N"), ("Value", str(n))],
         ).encode()
         for n in range(count)
     )

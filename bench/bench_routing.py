@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import time
 from pathlib import Path
 
-import grpc
-from telgate.v1 import routing_pb2_grpc
-from telgate_server.api.decode import DecodeInterceptor
-from telgate_server.api.routing import RoutingServicer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from telgate_server.routing.hub import RouterHub
 from telgate_server.routing.model import RouteKind, RouteQuery, new_query_id
 from telgate_server.routing.settings import BudgetConfig
 
-ROUTER = Path(__file__).resolve().parents[1] / "clients" / "python" / "examples" / "router.py"
+from bench.example_router import example_router
+from bench.latency import latency_ms
+
 KINDS = (RouteKind.SIMOTEL_EXTEN, RouteKind.SIMOTEL_SMART, RouteKind.ASTERISK_AGI)
 
 
@@ -64,38 +63,15 @@ async def measure(hub: RouterHub, count: int, concurrency: int) -> list[float]:
 
 
 def report(label: str, took: list[float]) -> None:
-    ms = sorted(t * 1000 for t in took)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    ms = latency_ms(took)
     print(
-        f"{label:<28} n={len(ms):<6} p50 {statistics.median(ms):6.2f} ms   "
-        f"p99 {p99:6.2f} ms   max {ms[-1]:6.2f} ms"
+        f"{label:<28} n={ms.count:<6} p50 {ms.p50:6.2f} ms   "
+        f"p99 {ms.p99:6.2f} ms   max {ms.max:6.2f} ms"
     )
 
 
 async def main(args: argparse.Namespace) -> None:
-    hub = RouterHub()
-    server = grpc.aio.server(interceptors=[DecodeInterceptor()])
-    routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(RoutingServicer(hub), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    router = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROUTER),
-        "--target",
-        f"127.0.0.1:{port}",
-        "--route",
-        "crm",
-        "--debtor",
-        "09121234567=1200",
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(2000):
-            if hub.routers:
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise SystemExit("the example router did not register")
+    async with example_router("--route", "crm", "--debtor", "09121234567=1200") as hub:
         await measure(hub, 200, 1)  # warm up both processes
         budget = BudgetConfig()
         print(
@@ -107,10 +83,6 @@ async def main(args: argparse.Namespace) -> None:
             f"{args.concurrency} in flight",
             await measure(hub, args.queries, args.concurrency),
         )
-    finally:
-        router.kill()
-        await router.wait()
-        await server.stop(0)
 
 
 if __name__ == "__main__":

@@ -20,28 +20,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import grpc
-from telgate.v1 import routing_pb2_grpc
-from telgate_server.api.decode import DecodeInterceptor
-from telgate_server.api.routing import RoutingServicer
 from telgate_server.backends.ami.fastagi.server import FastAgiServer
 from telgate_server.backends.ami.settings import FastAgiConfig
 from telgate_server.routing import model as m
-from telgate_server.routing.hub import RouterHub
 from telgate_server.routing.model import RouteDesk
 
+from bench.example_router import example_router
+from bench.latency import latency_ms
 from tests.ami.fastagi.client import fixture_env
 
-ROUTER = Path(__file__).resolve().parents[1] / "clients" / "python" / "examples" / "router.py"
 DECISION = m.RunSteps(
     (m.PlaySound("custom/reminder"), m.SetVariable("TIER", "gold"), m.GoTo("billing", "200"))
 )
@@ -103,44 +96,11 @@ async def run(desk: RouteDesk, calls: int, concurrency: int) -> list[float]:
     return times
 
 
-@asynccontextmanager
-async def grpc_router() -> AsyncIterator[RouterHub]:
-    """The hub behind a real Route servicer, the example router connected to it."""
-    hub = RouterHub()
-    server = grpc.aio.server(interceptors=[DecodeInterceptor()])
-    routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(RoutingServicer(hub), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    router = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROUTER),
-        "--target",
-        f"127.0.0.1:{port}",
-        "--debtor",
-        "5550100=1200",
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(2000):
-            if hub.routers:
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise SystemExit("the example router did not register")
-        yield hub
-    finally:
-        router.kill()
-        await router.wait()
-        await server.stop(0)
-
-
 def report(label: str, concurrency: int, times: list[float]) -> None:
-    times = sorted(times)
-    p50 = statistics.median(times) * 1000
-    p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
+    took = latency_ms(times)
     print(
-        f"  {label:<18} {concurrency:3d} at once: p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
-        f"(budget {BUDGET * 1000:.0f} ms; p99 is {p99 / (BUDGET * 1000):.2%} of it)"
+        f"  {label:<18} {concurrency:3d} at once: p50 {took.p50:6.2f} ms  p99 {took.p99:6.2f} ms  "
+        f"(budget {BUDGET * 1000:.0f} ms; p99 is {took.p99 / (BUDGET * 1000):.2%} of it)"
     )
 
 
@@ -150,7 +110,7 @@ async def main(calls: int, concurrencies: list[int]) -> None:
     for concurrency in concurrencies:
         await run(desk, min(200, calls), concurrency)  # warm-up
         report("in-process", concurrency, await run(desk, calls, concurrency))
-    async with grpc_router() as hub:
+    async with example_router("--debtor", "5550100=1200") as hub:
         for concurrency in concurrencies:
             await run(hub, min(200, calls), concurrency)
             report("hub + gRPC router", concurrency, await run(hub, calls, concurrency))

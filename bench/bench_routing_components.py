@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,12 +28,11 @@ import grpc
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from telgate.v1 import routing_pb2, routing_pb2_grpc
-from telgate_server.fakes.simotel.server import FAKE_PASSWORD, FakeSimotel
 from telgate_server.routing.settings import BudgetConfig
 
-from tests.integration.serve_process import ServeProcess, free_port
+from bench.latency import latency_ms
+from bench.simotel_gateway import PASSWORD, USER, simotel_gateway
 
-USER, PASSWORD = "simotel-hook", "bench-hook-password"
 # The default [routing.budget] of a Smart API query.
 BUDGET = BudgetConfig().simotel_smart
 
@@ -106,38 +103,18 @@ async def ask(
 
 
 def report(label: str, times: list[float]) -> None:
-    ordered = sorted(times)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    took = latency_ms(times)
     print(
-        f"{label}: {len(times)} decisions, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-        f"max {ordered[-1] * 1000:.1f} ms (budget {BUDGET * 1000:.0f} ms; Simotel waits 1000 ms)"
+        f"{label}: {took.count} decisions, p50 {took.p50:.1f} ms, p99 {took.p99:.1f} ms, "
+        f"max {took.max:.1f} ms (budget {BUDGET * 1000:.0f} ms; Simotel waits 1000 ms)"
     )
 
 
 async def main(count: int, concurrency: int) -> None:
-    fake = FakeSimotel()
-    await fake.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        grpc_address = f"127.0.0.1:{free_port()}"
-        hook_port = free_port()
-        config = Path(tmp) / "telgate.toml"
-        config.write_text(
-            f'log_format = "json"\nlog_level = "WARNING"\nlog_rpcs = false\n'
-            f'[server]\nlisten = "{grpc_address}"\n[cdr]\ndata_dir = "{tmp}/cdr"\n'
-            f'[webhooks]\nlisten = "127.0.0.1:{hook_port}"\n'
-            f'[backends.sim]\nkind = "simotel"\nurl = "{fake.url}"\nusername = "telgate-api"\n'
-            f'webhook_username = "{USER}"\n'
-        )
-        env = {
-            "TELGATE_BACKENDS__SIM__PASSWORD": FAKE_PASSWORD,
-            "TELGATE_BACKENDS__SIM__WEBHOOK_PASSWORD": PASSWORD,
-        }
-        gateway = ServeProcess(config, Path(tmp) / "gateway.log", env)
-        await gateway.start(grpc_address, backend="sim")
-        url = f"http://127.0.0.1:{hook_port}/simotel/sim/components/smart"
+    async with simotel_gateway() as gateway:
+        url = f"{gateway.hooks}/components/smart"
         ready = asyncio.Event()
-        serving = asyncio.create_task(router(grpc_address, ready))
+        serving = asyncio.create_task(router(gateway.grpc_address, ready))
         token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         try:
             await asyncio.wait_for(ready.wait(), 15)
@@ -150,8 +127,6 @@ async def main(count: int, concurrency: int) -> None:
         finally:
             serving.cancel()
             await asyncio.gather(serving, return_exceptions=True)
-            await gateway.kill()
-            await fake.stop()
 
 
 if __name__ == "__main__":

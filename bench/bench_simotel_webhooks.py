@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import base64
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telgate_server.fakes.simotel.server import FAKE_PASSWORD, FakeSimotel
-
-from tests.integration.serve_process import ServeProcess, free_port
-
-USER, PASSWORD = "simotel-hook", "bench-hook-password"
+from bench.simotel_gateway import PASSWORD, USER, simotel_gateway
 
 
 async def fire(url: str, bodies: list[dict[str, Any]], concurrency: int) -> float:
@@ -51,63 +46,39 @@ async def fire(url: str, bodies: list[dict[str, Any]], concurrency: int) -> floa
 
 
 async def main(count: int, concurrency: int) -> None:
-    fake = FakeSimotel()
-    await fake.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        grpc_address = f"127.0.0.1:{free_port()}"
-        hook_port = free_port()
-        config = Path(tmp) / "telgate.toml"
-        config.write_text(
-            f'log_format = "json"\nlog_level = "WARNING"\nlog_rpcs = false\n'
-            f'[server]\nlisten = "{grpc_address}"\n[cdr]\ndata_dir = "{tmp}/cdr"\n'
-            f'[webhooks]\nlisten = "127.0.0.1:{hook_port}"\n'
-            f'[backends.sim]\nkind = "simotel"\nurl = "{fake.url}"\nusername = "telgate-api"\n'
-            f'webhook_username = "{USER}"\n'
-        )
-        env = {
-            "TELGATE_BACKENDS__SIM__PASSWORD": FAKE_PASSWORD,
-            "TELGATE_BACKENDS__SIM__WEBHOOK_PASSWORD": PASSWORD,
-        }
-        gateway = ServeProcess(config, Path(tmp) / "gateway.log", env)
-        await gateway.start(grpc_address, backend="sim")
-        url = f"http://127.0.0.1:{hook_port}/simotel/sim"
-        try:
-            states = ["Ringing", "InUse", "Idle"]
-            newstate = [
-                {
-                    "event_name": "NewState",
-                    "exten": str(200 + i % 50),
-                    "state": states[i % 3],
-                    "participant": "09120000001",
-                    "direction": "in",
-                    "unique_id": f"1.{i // 3}",
-                }
-                for i in range(count)
-            ]
-            rate = await fire(url, newstate, concurrency)
-            print(
-                f"NewState webhooks: {count} in, {rate:,.0f} requests/s (concurrency {concurrency})"
-            )
-            cdrs = [
-                {
-                    "event_name": "Cdr",
-                    "starttime": "2024-08-02 09:25:03.114020",
-                    "endtime": "2024-08-02 09:26:43.905511",
-                    "src": "09120000011",
-                    "dst": "215",
-                    "type": "incoming",
-                    "disposition": "ANSWERED",
-                    "billsec": 94,
-                    "wait": 6,
-                    "unique_id": f"2.{i}",
-                }
-                for i in range(count)
-            ]
-            rate = await fire(url, cdrs, concurrency)
-            print(f"Cdr webhooks:      {count} in, {rate:,.0f} requests/s (each a stored CDR)")
-        finally:
-            await gateway.kill()
-            await fake.stop()
+    async with simotel_gateway() as gateway:
+        url = gateway.hooks
+        states = ["Ringing", "InUse", "Idle"]
+        newstate = [
+            {
+                "event_name": "NewState",
+                "exten": str(200 + i % 50),
+                "state": states[i % 3],
+                "participant": "09120000001",
+                "direction": "in",
+                "unique_id": f"1.{i // 3}",
+            }
+            for i in range(count)
+        ]
+        rate = await fire(url, newstate, concurrency)
+        print(f"NewState webhooks: {count} in, {rate:,.0f} requests/s (concurrency {concurrency})")
+        cdrs = [
+            {
+                "event_name": "Cdr",
+                "starttime": "2024-08-02 09:25:03.114020",
+                "endtime": "2024-08-02 09:26:43.905511",
+                "src": "09120000011",
+                "dst": "215",
+                "type": "incoming",
+                "disposition": "ANSWERED",
+                "billsec": 94,
+                "wait": 6,
+                "unique_id": f"2.{i}",
+            }
+            for i in range(count)
+        ]
+        rate = await fire(url, cdrs, concurrency)
+        print(f"Cdr webhooks:      {count} in, {rate:,.0f} requests/s (each a stored CDR)")
 
 
 if __name__ == "__main__":

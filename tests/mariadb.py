@@ -7,22 +7,20 @@ skip; only ``TELGATE_SKIP_MARIADB=1`` (for a quick local run) skips."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.lab import free_port
+from tests.services import process as services
 
 SKIP_VARIABLE = "TELGATE_SKIP_MARIADB"
 START_TIMEOUT = 30.0
 
 
 def skip_requested() -> bool:
-    return os.environ.get(SKIP_VARIABLE, "") not in ("", "0")
+    return services.skip_requested(SKIP_VARIABLE)
 
 
 @dataclass
@@ -52,25 +50,13 @@ class MariaDb:
         return result.stdout
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        services.terminate(self.process)
 
 
 def _binary(name: str) -> str:
-    found = shutil.which(name) or (
-        f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None
+    return services.installed_binary(
+        name, package="mariadb-server", skip_variable=SKIP_VARIABLE, tests="MariaDB"
     )
-    if found is None:
-        raise RuntimeError(
-            f"{name} is not installed: run `make test-deps` as root (Debian package "
-            f"mariadb-server), or set {SKIP_VARIABLE}=1 to skip the MariaDB tests locally"
-        )
-    return found
 
 
 def start_mariadb(directory: Path) -> MariaDb:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.lab import free_port
+from tests.services.process import terminate
 
 # The simulator's AMI secret, made for this run (telgate sim takes it from
 # TELGATE_SIM_SECRET, as compose and the demo give it).
@@ -41,16 +41,6 @@ def wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError(f"nothing listened on {port} within {START_TIMEOUT:g} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_serving(target: str, service: str, process: subprocess.Popen[bytes]) -> None:
@@ -100,7 +90,7 @@ def simulator() -> Iterator[int]:
         wait_listening(port, process)
         yield port
     finally:
-        stop(process)
+        terminate(process)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +109,7 @@ def gateway(simulator: int, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         wait_serving(f"127.0.0.1:{grpc_port}", "telgate.backend.pbx", process)
         yield Running(simulator, grpc_port, config)
     finally:
-        stop(process)
+        terminate(process)
 
 
 def _clean_env() -> dict[str, str]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -19,28 +17,20 @@ from telgate_server.app import Gateway
 from telgate_server.config import EventsConfig, NatsConfig
 from telgate_server.simulator.server import AmiSimulator
 
-from tests.integration.conftest import TIME_SCALE, EventReader, gateway_settings, wait_up
+from tests.integration.conftest import (
+    EventReader,
+    cdr_data_dir,
+    gateway_settings,
+    sim,
+    wait_up,
+)
 from tests.services.nats import NatsServer
 
+# The fixtures every gateway test uses: a CDR directory of the test's own
+# (autouse) and the AMI simulator.
+__all__ = ["cdr_data_dir", "sim"]
+
 _streams = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def cdr_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each gateway keeps its CDR database in the test's own directory."""
-    path = tmp_path / "cdr-data"
-    monkeypatch.setenv("TELGATE_CDR__DATA_DIR", str(path))
-    return path
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[AmiSimulator]:
-    simulator = AmiSimulator(time_scale=TIME_SCALE)
-    await simulator.start("127.0.0.1", 0)
-    try:
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture(params=["memory", "jetstream"])

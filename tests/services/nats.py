@@ -8,10 +8,7 @@ skip; only ``TELGATE_SKIP_NATS=1`` (for a quick local run) skips."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import process as services
+
 SKIP_VARIABLE = "TELGATE_SKIP_NATS"
 START_TIMEOUT = 30.0
 _LISTENING = re.compile(r"Listening for client connections on 127\.0\.0\.1:(\d+)")
 
 
 def skip_requested() -> bool:
-    return os.environ.get(SKIP_VARIABLE, "") not in ("", "0")
+    return services.skip_requested(SKIP_VARIABLE)
 
 
 @dataclass
@@ -48,26 +47,14 @@ class NatsServer:
             self.process.wait(5)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        services.terminate(self.process)
 
 
 def nats_binary() -> str:
     """The nats-server binary; RuntimeError saying how to install it when missing."""
-    found = shutil.which("nats-server") or (
-        "/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None
+    return services.installed_binary(
+        "nats-server", package="nats-server", skip_variable=SKIP_VARIABLE, tests="JetStream"
     )
-    if found is None:
-        raise RuntimeError(
-            "nats-server is not installed: run `make test-deps` as root (Debian package "
-            f"nats-server), or set {SKIP_VARIABLE}=1 to skip the JetStream tests locally"
-        )
-    return found
 
 
 def start_nats(

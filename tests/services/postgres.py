@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.lab import free_port
+from tests.services import process as services
 
 SKIP_VARIABLE = "TELGATE_SKIP_POSTGRES"
 SERVER_USER = "postgres"
@@ -32,7 +33,7 @@ START_TIMEOUT = 30
 
 
 def skip_requested() -> bool:
-    return os.environ.get(SKIP_VARIABLE, "") not in ("", "0")
+    return services.skip_requested(SKIP_VARIABLE)
 
 
 def find_bin_dir() -> Path:

@@ -19,24 +19,15 @@ from google.protobuf import descriptor_pb2
 from telgate.v1 import cdrs_pb2, common_pb2
 
 from telgate_server.api import convert
+from telgate_server.api.descriptor_encoder import key, varint
 from telgate_server.cdr.model import Cdr, CdrGap, EncodedCdr
 
 # Bump when convert.cdr changes what it writes into a Cdr message.
 CONVERT_REVISION = 1
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _key(message: type[object], field: str, wire_type: int) -> bytes:
-    number: int = message.DESCRIPTOR.fields_by_name[field].number  # type: ignore[attr-defined]
-    return _varint(number << 3 | wire_type)
+    return key(message.DESCRIPTOR.fields_by_name[field], wire_type)  # type: ignore[attr-defined]
 
 
 _CDRS = _key(cdrs_pb2.StreamCdrsResponse, "cdrs", 2)
@@ -85,10 +76,10 @@ class EncodedResponse:
 def _cdr_field(item: Cdr | EncodedCdr) -> bytes:
     if isinstance(item, EncodedCdr):
         # The cursor goes last: of a field sent twice the last one counts.
-        body = item.data + _CURSOR + _varint(item.cursor)
+        body = item.data + _CURSOR + varint(item.cursor)
     else:
         body = convert.cdr(item).SerializeToString()
-    return _CDRS + _varint(len(body)) + body
+    return _CDRS + varint(len(body)) + body
 
 
 def encode_responses(batch: list[Cdr | CdrGap | EncodedCdr]) -> list[EncodedResponse]:
@@ -102,7 +93,7 @@ def encode_responses(batch: list[Cdr | CdrGap | EncodedCdr]) -> list[EncodedResp
             if parts:
                 out.append(EncodedResponse(b"".join(parts), last))
             gap = convert.cdr_gap(item).SerializeToString()
-            parts = [_GAP + _varint(len(gap)) + gap]
+            parts = [_GAP + varint(len(gap)) + gap]
         else:
             parts.append(_cdr_field(item))
         last = item.cursor

@@ -20,6 +20,7 @@ from telgate.v1 import (
 )
 
 from telgate_server import errors
+from telgate_server.api.descriptor_encoder import varint
 from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, Direction, Disposition, GapReason
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
@@ -927,17 +928,8 @@ def event(e: ev.Event, *, payload: bool = True, fields: bool = True) -> events_p
     return msg
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 # The key of one ``Event.fields`` entry (length-delimited), from the descriptor.
-_FIELDS_KEY = _varint(events_pb2.Event.DESCRIPTOR.fields_by_name["fields"].number << 3 | 2)
+_FIELDS_KEY = varint(events_pb2.Event.DESCRIPTOR.fields_by_name["fields"].number << 3 | 2)
 # Encoded ``Event.fields`` entries by (name, value): most header lines repeat
 # from event to event (Privilege, Channel, Uniqueid, Context...). Bounded by
 # starting over when full; long lines are rarely repeated and not kept.
@@ -948,7 +940,7 @@ _ENTRY_CACHED_MAX = 128
 
 def _entry(pair: tuple[str, str]) -> bytes:
     body = common_pb2.Field(name=pair[0], value=pair[1]).SerializeToString()
-    data = _FIELDS_KEY + _varint(len(body)) + body
+    data = _FIELDS_KEY + varint(len(body)) + body
     if len(pair[0]) + len(pair[1]) <= _ENTRY_CACHED_MAX:
         if len(_ENTRIES) >= _ENTRIES_MAX:
             _ENTRIES.clear()

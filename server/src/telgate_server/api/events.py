@@ -26,6 +26,7 @@ from telgate.v1 import events_pb2
 from telgate_server import errors
 from telgate_server.api import convert, validation
 from telgate_server.api.decode import check_decoded
+from telgate_server.api.descriptor_encoder import varint
 from telgate_server.api.status import abort, abort_with
 from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
@@ -46,19 +47,10 @@ MAX_HEARTBEAT = 3600.0
 log = logging.getLogger(__name__)
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _tag(field: str) -> bytes:
     """The key of a length-delimited SubscribeResponse field."""
     number = events_pb2.SubscribeResponse.DESCRIPTOR.fields_by_name[field].number
-    return _varint(number << 3 | 2)
+    return varint(number << 3 | 2)
 
 
 _EVENTS_TAG = _tag("events")
@@ -87,7 +79,7 @@ def encoded(event: Event, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> bytes:
         body = _reduced(event)
     if len(body) > max_bytes:
         body = truncated(event, len(body), max_bytes)
-    return _EVENTS_TAG + _varint(len(body)) + body
+    return _EVENTS_TAG + varint(len(body)) + body
 
 
 def encoder(max_message_bytes: int) -> Callable[[Event], bytes]:
@@ -164,8 +156,8 @@ def _reduced(event: Event) -> bytes:
         ).SerializeToString()
 
 
-_SEQUENCE_KEY = _varint(events_pb2.Event.DESCRIPTOR.fields_by_name["sequence"].number << 3)
-_EVENT_EPOCH_TAG = _varint(events_pb2.Event.DESCRIPTOR.fields_by_name["epoch"].number << 3 | 2)
+_SEQUENCE_KEY = varint(events_pb2.Event.DESCRIPTOR.fields_by_name["sequence"].number << 3)
+_EVENT_EPOCH_TAG = varint(events_pb2.Event.DESCRIPTOR.fields_by_name["epoch"].number << 3 | 2)
 
 
 def stamped(entry: bytes, sequence: int, epoch: str) -> bytes:
@@ -179,8 +171,8 @@ def stamped(entry: bytes, sequence: int, epoch: str) -> bytes:
         i += 1
     body = entry[i + 1 :]
     data = epoch.encode()
-    body += _SEQUENCE_KEY + _varint(sequence) + _EVENT_EPOCH_TAG + _varint(len(data)) + data
-    return _EVENTS_TAG + _varint(len(body)) + body
+    body += _SEQUENCE_KEY + varint(sequence) + _EVENT_EPOCH_TAG + varint(len(data)) + data
+    return _EVENTS_TAG + varint(len(body)) + body
 
 
 def encode_batch(epoch_field: bytes, batch: list[Delivered]) -> bytes:
@@ -194,7 +186,7 @@ def encode_batch(epoch_field: bytes, batch: list[Delivered]) -> bytes:
 def epoch_field(epoch: str) -> bytes:
     """The encoded ``epoch`` field of a SubscribeResponse."""
     data = epoch.encode()
-    return _EPOCH_TAG + _varint(len(data)) + data
+    return _EPOCH_TAG + varint(len(data)) + data
 
 
 def _serialize(message: Outgoing) -> bytes:

@@ -32,18 +32,11 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from telgate_server import errors
-from telgate_server.cdr.model import (
-    Cdr,
-    CdrEncoder,
-    CdrFilter,
-    CdrGap,
-    EncodedCdr,
-    GapReason,
-    micros,
-)
+from telgate_server.cdr.model import Cdr, CdrEncoder, CdrGap, micros
 from telgate_server.cdr.postgres_migrations import COMPONENT, MIGRATIONS
-from telgate_server.cdr.rows import GAP_REASONS, SELECT, STORED, raw_json, to_cdr
-from telgate_server.cdr.store import CursorExpired, StoreStats
+from telgate_server.cdr.rows import SELECT, STORED, to_row
+from telgate_server.cdr.sql_store import Params, SqlCdrStore, assign_cursors
+from telgate_server.cdr.store import StoreStats
 
 log = logging.getLogger("telgate.cdr")
 
@@ -53,8 +46,6 @@ WRITE_LOCK = int.from_bytes(b"tgcdr/wr", "big", signed=True)
 MIGRATE_LOCK = int.from_bytes(b"tgcdr/mg", "big", signed=True)
 # Commits are announced on this channel as "<instance id> <last cursor>".
 CHANNEL = "telgate_cdr"
-# Rows deleted per transaction when pruning, so ingest is never held up for long.
-PRUNE_CHUNK = 20_000
 LISTEN_RETRY_MAX = 10.0
 
 # Each column travels as one array parameter: one statement inserts a batch
@@ -141,63 +132,20 @@ def describe_dsn(dsn: str) -> str:
 
 
 def _columns(cdrs: Sequence[Cdr], stored_at: int, encoder: CdrEncoder | None) -> list[list[Any]]:
-    """The batch as one list per column (the order of STORED)."""
-    n = len(cdrs)
-    return [
-        [c.backend for c in cdrs],
-        [c.source_id for c in cdrs],
-        [stored_at] * n,
-        [micros(c.start_time) for c in cdrs],
-        [None if c.answer_time is None else micros(c.answer_time) for c in cdrs],
-        [None if c.end_time is None else micros(c.end_time) for c in cdrs],
-        [micros(c.duration) for c in cdrs],
-        [micros(c.billable) for c in cdrs],
-        [c.disposition.value for c in cdrs],
-        [c.direction.value for c in cdrs],
-        [c.caller_number for c in cdrs],
-        [c.caller_name for c in cdrs],
-        [c.callee for c in cdrs],
-        [c.cost for c in cdrs],
-        [c.currency for c in cdrs],
-        [c.trunk for c in cdrs],
-        [c.codec for c in cdrs],
-        [c.country for c in cdrs],
-        [c.recording for c in cdrs],
-        [c.linked_call_id for c in cdrs],
-        [c.channel for c in cdrs],
-        [c.destination_channel for c in cdrs],
-        [c.account_code for c in cdrs],
-        [raw_json(c) for c in cdrs],
-        [0 if encoder is None else encoder.version] * n,
-        [None] * n if encoder is None else [encoder(c) for c in cdrs],
-    ]
+    """The batch as one list per column (the order of STORED): its rows turned."""
+    rows = [to_row(c, stored_at, encoder) for c in cdrs]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
-def _where(after: int, flt: CdrFilter) -> tuple[str, list[Any]]:
-    """The WHERE clause for a filter; :meth:`CdrFilter.matches` is its twin."""
-    args: list[Any] = [after]
-    clauses = ["cursor > $1"]
+class _DollarParams(Params):
+    """PostgreSQL's numbered placeholders; a list travels as one array."""
 
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
+    def arg(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
 
-    def any_of(column: str, values: Iterable[str]) -> None:
-        clauses.append(f"{column} = ANY({arg(list(values))}::text[])")
-
-    if flt.backends:
-        any_of("backend", flt.backends)
-    if flt.start_from is not None:
-        clauses.append(f"start_time >= {arg(micros(flt.start_from))}")
-    if flt.start_to is not None:
-        clauses.append(f"start_time < {arg(micros(flt.start_to))}")
-    if flt.caller:
-        clauses.append(f"caller_number = {arg(flt.caller)}")
-    if flt.callee:
-        clauses.append(f"callee = {arg(flt.callee)}")
-    if flt.dispositions:
-        any_of("disposition", (d.value for d in flt.dispositions))
-    return " AND ".join(clauses), args
+    def any_of(self, column: str, values: Iterable[Any]) -> str:
+        return f"{column} = ANY({self.arg(list(values))}::text[])"
 
 
 def _status_count(status: str) -> int:
@@ -206,8 +154,12 @@ def _status_count(status: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-class PostgresCdrStore:
+class PostgresCdrStore(SqlCdrStore):
     """:class:`~telgate_server.cdr.store.CdrStore` on a PostgreSQL database."""
+
+    SELECT_COLUMNS = _SELECT_TEXT
+    # LATERAL: the page is a subquery of its own, joined to the one meta row.
+    PAGE_JOIN = "LEFT JOIN LATERAL ({page}) AS c ON true"
 
     def __init__(
         self,
@@ -274,14 +226,7 @@ class PostgresCdrStore:
                     "CDR store %s: not yet listening for other instances' commits; still trying",
                     self.where,
                 )
-        stats = await self.stats()
-        log.info(
-            "CDR store %s: %d CDRs, cursors %d..%d",
-            self.where,
-            stats.count,
-            stats.oldest_cursor,
-            stats.last_cursor,
-        )
+        await self._log_opened(self.where)
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:
         await conn.execute("SELECT pg_advisory_lock($1)", MIGRATE_LOCK)
@@ -417,15 +362,7 @@ class PostgresCdrStore:
             if new:
                 top = max(r[0] for r in new)
                 await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{self.instance} {top}")
-        by_key: dict[tuple[str, str], Cdr] = {}
-        for cdr in cdrs:
-            by_key.setdefault(cdr.key, cdr)
-        out: list[Cdr] = []
-        for cursor, backend, source_id in sorted(new, key=lambda r: r[0]):
-            cdr = by_key[(backend, source_id)]
-            cdr.cursor = cursor
-            out.append(cdr)
-        return out
+        return assign_cursors(cdrs, sorted(new, key=lambda r: r[0]))
 
     @_unavailable_when_lost
     async def insert_gap(self, gap: CdrGap) -> CdrGap:
@@ -448,52 +385,25 @@ class PostgresCdrStore:
         return gap
 
     @_unavailable_when_lost
-    async def prune(self, *, older_than: float | None = None, keep: int | None = None) -> int:
-        """Deletes a prefix of cursors: stored before ``older_than``, or beyond ``keep``."""
-        if older_than is None and keep is None:
-            return 0
-        stats = await self.stats()
-        through = stats.pruned_through
-        if keep is not None and stats.count > keep:
-            # Cursors have gaps (a refused duplicate uses up a number), so count rows.
-            row = await self.pool.fetchval(
-                "SELECT cursor FROM cdr ORDER BY cursor DESC LIMIT 1 OFFSET $1", keep
+    async def _prune_all_through(self, stats: StoreStats) -> int:
+        """Never beyond the newest committed row (a cursor drawn by a
+        transaction still running is not ours to prune)."""
+        top = await self.pool.fetchval(
+            "SELECT greatest((SELECT max(cursor) FROM cdr), (SELECT max(cursor) FROM cdr_gap))"
+        )
+        return int(top or 0)
+
+    @_unavailable_when_lost
+    async def _delete_through(self, upto: int) -> int:
+        """One pruning transaction (see :meth:`SqlCdrStore._delete_through`)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            status = await conn.execute("DELETE FROM cdr WHERE cursor <= $1", upto)
+            await conn.execute("DELETE FROM cdr_gap WHERE cursor <= $1", upto)
+            await conn.execute(
+                "UPDATE cdr_meta SET value = $1 WHERE key = 'pruned_through' AND value < $1",
+                upto,
             )
-            if row is not None:
-                through = max(through, row)
-        if older_than is not None:
-            # stored_at grows with the cursor, so the first row young enough
-            # ends the prefix.
-            young = await self.pool.fetchval(
-                "SELECT cursor FROM cdr WHERE stored_at >= $1 ORDER BY cursor LIMIT 1",
-                micros(older_than),
-            )
-            if young is not None:
-                through = max(through, young - 1)
-            else:
-                # Everything stored is old; never beyond the newest committed
-                # row (a cursor drawn by a transaction still running is not ours).
-                top = await self.pool.fetchval(
-                    "SELECT greatest((SELECT max(cursor) FROM cdr), "
-                    "(SELECT max(cursor) FROM cdr_gap))"
-                )
-                through = max(through, top or 0)
-        deleted = 0
-        start = stats.pruned_through
-        while start < through:
-            upto = min(through, start + PRUNE_CHUNK)
-            async with self.pool.acquire() as conn, conn.transaction():
-                status = await conn.execute("DELETE FROM cdr WHERE cursor <= $1", upto)
-                deleted += _status_count(status)
-                await conn.execute("DELETE FROM cdr_gap WHERE cursor <= $1", upto)
-                await conn.execute(
-                    "UPDATE cdr_meta SET value = $1 WHERE key = 'pruned_through' AND value < $1",
-                    upto,
-                )
-            start = upto
-        if deleted:
-            log.info("CDR store: pruned %d CDRs (cursors up to %d)", deleted, through)
-        return deleted
+        return _status_count(status)
 
     @_unavailable_when_lost
     async def set_mark(self, name: str, value: str) -> None:
@@ -502,78 +412,16 @@ class PostgresCdrStore:
 
     # -- reading -------------------------------------------------------------
 
-    @_unavailable_when_lost
-    async def _page(
-        self, after: int, flt: CdrFilter, limit: int, strict: bool, select: str
-    ) -> list[Any]:
-        """Rows (``select`` of each) after a cursor, checked against pruning."""
-        where, args = _where(after, flt)
-        # One statement, so the rows and `pruned_through` come from one snapshot:
-        # a prune that commits meanwhile cannot open an unnoticed hole.
-        sql = (
-            f"SELECT m.value, c.* FROM cdr_meta AS m LEFT JOIN LATERAL "
-            f"(SELECT {select} FROM cdr WHERE {where} ORDER BY cursor "
-            f"LIMIT ${len(args) + 1}) AS c ON true "
-            f"WHERE m.key = 'pruned_through' ORDER BY c.cursor"
-        )
-        rows = await self.pool.fetch(sql, *args, limit)
-        pruned_through = rows[0][0] if rows else 0
-        if strict and 0 < after < pruned_through:
-            stats = await self.stats()
-            raise CursorExpired(after, pruned_through, stats.oldest_cursor)
-        return [r for r in rows if r[1] is not None]
-
-    async def read(
-        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
-    ) -> list[Cdr]:
-        """CDRs after a cursor, in cursor order (see the Protocol)."""
-        rows = await self._page(after, flt, limit, strict, _SELECT_TEXT)
-        return [to_cdr(r[1:]) for r in rows]
-
-    async def read_encoded(
-        self, after: int, flt: CdrFilter, limit: int, version: int, *, strict: bool = False
-    ) -> list[Cdr | EncodedCdr]:
-        """CDRs after a cursor as their stored encoding (see the Protocol)."""
-        rows = await self._page(after, flt, limit, strict, "cursor, wire_version, wire")
-        if all(r[2] == version for r in rows):
-            return [EncodedCdr(r[1], r[3]) for r in rows]
-        # Rows stored before this encoding (an upgrade): this page as columns.
-        return list(await self.read(after, flt, limit, strict=strict))
+    def _params(self) -> Params:
+        return _DollarParams()
 
     @_unavailable_when_lost
-    async def read_gaps(
-        self, after: int, upto: int | None, backends: Sequence[str]
-    ) -> list[CdrGap]:
-        """Gap notices in a cursor range (see the Protocol)."""
-        sql = "SELECT cursor, backend, start_time, end_time, reason, detail FROM cdr_gap "
-        sql += "WHERE cursor > $1"
-        args: list[Any] = [after]
-        if upto is not None:
-            args.append(upto)
-            sql += f" AND cursor <= ${len(args)}"
-        if backends:
-            args.append(list(backends))
-            sql += f" AND backend = ANY(${len(args)}::text[])"
-        rows = await self.pool.fetch(sql + " ORDER BY cursor", *args)
-        return [
-            CdrGap(
-                cursor=r[0],
-                backend=r[1],
-                start=r[2] / 1e6,
-                end=r[3] / 1e6,
-                reason=GAP_REASONS.get(r[4], GapReason.UNSPECIFIED),
-                detail=r[5],
-            )
-            for r in rows
-        ]
+    async def _fetch(self, sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        return list(await self.pool.fetch(sql, *args))
 
     @_unavailable_when_lost
-    async def last_end(self, backend: str) -> float | None:
-        """The latest CDR end time of a backend (index cdr_backend_end)."""
-        value = await self.pool.fetchval(
-            "SELECT max(end_time) FROM cdr WHERE backend = $1", backend
-        )
-        return None if value is None else float(value) / 1e6
+    async def _fetchval(self, sql: str, args: Sequence[Any]) -> Any:
+        return await self.pool.fetchval(sql, *args)
 
     @_unavailable_when_lost
     async def stats(self) -> StoreStats:
@@ -587,9 +435,3 @@ class PostgresCdrStore:
         """The greatest cursor handed out (the sequence's, on every instance)."""
         value = await self.pool.fetchval(_LAST_CURSOR)
         return int(value or 0)
-
-    @_unavailable_when_lost
-    async def get_mark(self, name: str) -> str | None:
-        """A source's saved position, or None."""
-        value = await self.pool.fetchval("SELECT value FROM source_mark WHERE name = $1", name)
-        return None if value is None else str(value)

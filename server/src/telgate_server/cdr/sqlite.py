@@ -14,17 +14,10 @@ from typing import Any, Literal
 import aiosqlite
 
 from telgate_server.cdr.migrations import MIGRATIONS
-from telgate_server.cdr.model import (
-    Cdr,
-    CdrEncoder,
-    CdrFilter,
-    CdrGap,
-    EncodedCdr,
-    GapReason,
-    micros,
-)
-from telgate_server.cdr.rows import GAP_REASONS, SELECT, STORED, to_cdr, to_row
-from telgate_server.cdr.store import CursorExpired, StoreStats
+from telgate_server.cdr.model import Cdr, CdrEncoder, CdrGap, micros
+from telgate_server.cdr.rows import SELECT, STORED, to_row
+from telgate_server.cdr.sql_store import Params, SqlCdrStore, assign_cursors
+from telgate_server.cdr.store import StoreStats
 
 log = logging.getLogger("telgate.cdr")
 
@@ -36,41 +29,26 @@ _SET_MARK = (
     "INSERT INTO source_mark (name, value, updated_at) VALUES (?, ?, ?) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
 )
-# Rows deleted per transaction when pruning, so ingest is never held up for long.
-PRUNE_CHUNK = 20_000
 
 
-def _where(after: int, flt: CdrFilter) -> tuple[str, list[Any]]:
-    """The WHERE clause for a filter; :meth:`CdrFilter.matches` is its twin."""
-    clauses: list[str] = ["cursor > ?"]
-    args: list[Any] = [after]
+class _QmarkParams(Params):
+    """SQLite's ``?`` placeholders."""
 
-    def any_of(column: str, values: Iterable[str]) -> None:
+    def arg(self, value: Any) -> str:
+        self.values.append(value)
+        return "?"
+
+    def any_of(self, column: str, values: Iterable[Any]) -> str:
         values = list(values)
-        clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-        args.extend(values)
-
-    if flt.backends:
-        any_of("backend", flt.backends)
-    if flt.start_from is not None:
-        clauses.append("start_time >= ?")
-        args.append(micros(flt.start_from))
-    if flt.start_to is not None:
-        clauses.append("start_time < ?")
-        args.append(micros(flt.start_to))
-    if flt.caller:
-        clauses.append("caller_number = ?")
-        args.append(flt.caller)
-    if flt.callee:
-        clauses.append("callee = ?")
-        args.append(flt.callee)
-    if flt.dispositions:
-        any_of("disposition", (d.value for d in flt.dispositions))
-    return " AND ".join(clauses), args
+        self.values.extend(values)
+        return f"{column} IN ({', '.join('?' * len(values))})"
 
 
-class SqliteCdrStore:
+class SqliteCdrStore(SqlCdrStore):
     """:class:`~telgate_server.cdr.store.CdrStore` on one SQLite file."""
+
+    SELECT_COLUMNS = SELECT
+    PAGE_JOIN = "LEFT JOIN ({page}) AS c ON 1"
 
     def __init__(
         self,
@@ -111,14 +89,7 @@ class SqliteCdrStore:
             await writer.close()
             raise
         self._writer, self._reader = writer, reader
-        stats = await self.stats()
-        log.info(
-            "CDR store %s: %d CDRs, cursors %d..%d",
-            self.path,
-            stats.count,
-            stats.oldest_cursor,
-            stats.last_cursor,
-        )
+        await self._log_opened(self.path)
 
     async def _migrate(self, db: aiosqlite.Connection) -> None:
         (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
@@ -184,15 +155,7 @@ class SqliteCdrStore:
             except BaseException:
                 await db.execute("ROLLBACK")
                 raise
-        by_key: dict[tuple[str, str], Cdr] = {}
-        for cdr in cdrs:
-            by_key.setdefault(cdr.key, cdr)
-        out: list[Cdr] = []
-        for cursor, backend, source_id in new:
-            cdr = by_key[(backend, source_id)]
-            cdr.cursor = cursor
-            out.append(cdr)
-        return out
+        return assign_cursors(cdrs, new)
 
     async def insert_gap(self, gap: CdrGap) -> CdrGap:
         """Stores a gap notice under the next cursor of the CDR sequence."""
@@ -239,54 +202,27 @@ class SqliteCdrStore:
         gap.cursor = cursor
         return gap
 
-    async def prune(self, *, older_than: float | None = None, keep: int | None = None) -> int:
-        """Deletes a prefix of cursors: stored before ``older_than``, or beyond ``keep``."""
-        if older_than is None and keep is None:
-            return 0
+    async def _prune_all_through(self, stats: StoreStats) -> int:
+        """Every cursor handed out (one writer: none is still being committed)."""
+        return stats.last_cursor
+
+    async def _delete_through(self, upto: int) -> int:
+        """One pruning transaction (see :meth:`SqlCdrStore._delete_through`)."""
         db = self.writer
-        stats = await self.stats()
-        through = stats.pruned_through
-        if keep is not None and stats.count > keep:
-            # Cursors have gaps (a refused duplicate uses up a number), so count rows.
-            rows = list(
-                await self.reader.execute_fetchall(
-                    "SELECT cursor FROM cdr ORDER BY cursor DESC LIMIT 1 OFFSET ?", (keep,)
+        async with self._write_lock:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = await db.execute("DELETE FROM cdr WHERE cursor <= ?", (upto,))
+                await db.execute("DELETE FROM cdr_gap WHERE cursor <= ?", (upto,))
+                await db.execute(
+                    "UPDATE cdr_meta SET value = ? WHERE key = 'pruned_through' AND value < ?",
+                    (upto, upto),
                 )
-            )
-            if rows:
-                through = max(through, rows[0][0])
-        if older_than is not None:
-            # stored_at grows with the cursor, so the first row young enough
-            # ends the prefix (and the scan only reads the rows to delete).
-            rows = list(
-                await self.reader.execute_fetchall(
-                    "SELECT cursor FROM cdr WHERE stored_at >= ? ORDER BY cursor LIMIT 1",
-                    (micros(older_than),),
-                )
-            )
-            through = max(through, rows[0][0] - 1 if rows else stats.last_cursor)
-        deleted = 0
-        start = stats.pruned_through
-        while start < through:
-            upto = min(through, start + PRUNE_CHUNK)
-            async with self._write_lock:
-                await db.execute("BEGIN IMMEDIATE")
-                try:
-                    cur = await db.execute("DELETE FROM cdr WHERE cursor <= ?", (upto,))
-                    deleted += cur.rowcount
-                    await db.execute("DELETE FROM cdr_gap WHERE cursor <= ?", (upto,))
-                    await db.execute(
-                        "UPDATE cdr_meta SET value = ? WHERE key = 'pruned_through' AND value < ?",
-                        (upto, upto),
-                    )
-                    await db.execute("COMMIT")
-                except BaseException:
-                    await db.execute("ROLLBACK")
-                    raise
-            start = upto
-        if deleted:
-            log.info("CDR store: pruned %d CDRs (cursors up to %d)", deleted, through)
-        return deleted
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        return int(cur.rowcount)
 
     async def set_mark(self, name: str, value: str) -> None:
         """Saves a source's position (committed on return)."""
@@ -295,77 +231,11 @@ class SqliteCdrStore:
 
     # -- reading -------------------------------------------------------------
 
-    async def _page(
-        self, after: int, flt: CdrFilter, limit: int, strict: bool, select: str
-    ) -> list[Any]:
-        """Rows (``select`` of each) after a cursor, checked against pruning."""
-        where, args = _where(after, flt)
-        # One statement, so the rows and `pruned_through` come from one snapshot:
-        # a prune that commits meanwhile cannot open an unnoticed hole.
-        sql = (
-            f"SELECT m.value, c.* FROM cdr_meta AS m LEFT JOIN "
-            f"(SELECT {select} FROM cdr WHERE {where} ORDER BY cursor LIMIT ?) AS c ON 1 "
-            f"WHERE m.key = 'pruned_through' ORDER BY c.cursor"
-        )
-        rows = list(await self.reader.execute_fetchall(sql, (*args, limit)))
-        pruned_through = rows[0][0] if rows else 0
-        if strict and 0 < after < pruned_through:
-            stats = await self.stats()
-            raise CursorExpired(after, pruned_through, stats.oldest_cursor)
-        return [r for r in rows if r[1] is not None]
+    def _params(self) -> Params:
+        return _QmarkParams()
 
-    async def read(
-        self, after: int, flt: CdrFilter, limit: int, *, strict: bool = False
-    ) -> list[Cdr]:
-        """CDRs after a cursor, in cursor order (see the Protocol)."""
-        rows = await self._page(after, flt, limit, strict, SELECT)
-        return [to_cdr(r[1:]) for r in rows]
-
-    async def read_encoded(
-        self, after: int, flt: CdrFilter, limit: int, version: int, *, strict: bool = False
-    ) -> list[Cdr | EncodedCdr]:
-        """CDRs after a cursor as their stored encoding (see the Protocol)."""
-        rows = await self._page(after, flt, limit, strict, "cursor, wire_version, wire")
-        if all(r[2] == version for r in rows):
-            return [EncodedCdr(r[1], r[3]) for r in rows]
-        # Rows stored before this encoding (an upgrade): this page as columns.
-        return list(await self.read(after, flt, limit, strict=strict))
-
-    async def read_gaps(
-        self, after: int, upto: int | None, backends: Sequence[str]
-    ) -> list[CdrGap]:
-        """Gap notices in a cursor range (see the Protocol)."""
-        sql = "SELECT cursor, backend, start_time, end_time, reason, detail FROM cdr_gap "
-        sql += "WHERE cursor > ?"
-        args: list[Any] = [after]
-        if upto is not None:
-            sql += " AND cursor <= ?"
-            args.append(upto)
-        if backends:
-            sql += f" AND backend IN ({', '.join('?' * len(backends))})"
-            args.extend(backends)
-        rows = await self.reader.execute_fetchall(sql + " ORDER BY cursor", args)
-        return [
-            CdrGap(
-                cursor=r[0],
-                backend=r[1],
-                start=r[2] / 1e6,
-                end=r[3] / 1e6,
-                reason=GAP_REASONS.get(r[4], GapReason.UNSPECIFIED),
-                detail=r[5],
-            )
-            for r in rows
-        ]
-
-    async def last_end(self, backend: str) -> float | None:
-        """The latest CDR end time of a backend (index cdr_backend_end)."""
-        rows = list(
-            await self.reader.execute_fetchall(
-                "SELECT max(end_time) FROM cdr WHERE backend = ?", (backend,)
-            )
-        )
-        value = rows[0][0] if rows else None
-        return None if value is None else float(value) / 1e6
+    async def _fetch(self, sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        return list(await self.reader.execute_fetchall(sql, args))
 
     async def stats(self) -> StoreStats:
         """Counts and cursor bounds."""
@@ -383,12 +253,3 @@ class SqliteCdrStore:
             await self.reader.execute_fetchall("SELECT seq FROM sqlite_sequence WHERE name = 'cdr'")
         )
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
-
-    async def get_mark(self, name: str) -> str | None:
-        """A source's saved position, or None."""
-        rows = list(
-            await self.reader.execute_fetchall(
-                "SELECT value FROM source_mark WHERE name = ?", (name,)
-            )
-        )
-        return str(rows[0][0]) if rows else None

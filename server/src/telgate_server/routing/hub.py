@@ -294,12 +294,8 @@ class RouterHub:
     def decide(self, link: RouterLink, query_id: str, decision: Decision) -> None:
         """A router's decision: given to the waiting backend if it fits the
         query's kind; else the query falls back and the router is told why."""
-        pending = self._pending.get(query_id)
-        if pending is None or pending.link is not link:
-            self._stray(link, query_id)
-            return
-        if pending.future.done():
-            # Its deadline passed this instant: ask() tells the router LATE.
+        pending = self._waiting(link, query_id)
+        if pending is None:
             return
         try:
             check_fits(pending.query.kind, decision)
@@ -313,17 +309,26 @@ class RouterHub:
     def refuse(self, link: RouterLink, query_id: str, reason: str) -> None:
         """A router's decision for ``query_id`` cannot be used (``reason``):
         the query falls back now and the router is told INVALID."""
-        pending = self._pending.get(query_id)
-        if pending is None or pending.link is not link:
-            self._stray(link, query_id)
-            return
-        if pending.future.done():
+        pending = self._waiting(link, query_id)
+        if pending is None:
             return
         self._settle(query_id, "its decision was invalid")
         link.send(QueryEnded(query_id, Outcome.INVALID, f"{reason}; the fallback was used"))
         pending.future.set_result(
             _Refused(f"router {link.id}'s decision is invalid: {reason}", FALLBACK_INVALID)
         )
+
+    def _waiting(self, link: RouterLink, query_id: str) -> _Pending | None:
+        """The query ``query_id`` if it still waits for ``link``'s answer;
+        else None (a stray is dealt with by :meth:`_stray`)."""
+        pending = self._pending.get(query_id)
+        if pending is None or pending.link is not link:
+            self._stray(link, query_id)
+            return None
+        if pending.future.done():
+            # Its deadline passed this instant: ask() tells the router LATE.
+            return None
+        return pending
 
     def _stray(self, link: RouterLink, query_id: str) -> None:
         """A decision for a query that does not wait for this router."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..backends.ami.codec import Header, Message
+from .agi_dial import DIAL_VARS
 from .agi_dialplan import AgiLauncher, AgiTestDialplan
 from .channels import (
     BUSY,
@@ -48,21 +49,6 @@ EventSink = Callable[[Message, str], None]
 # dialplan goes on (main/channel.c __ast_answer): a lab phone's PlayTones comes
 # half a second after its Answer unless its peer already sends media.
 ANSWER_WAIT = 0.5
-
-# The Dial() variables Asterisk resets (empty) when Dial starts, in its order.
-_DIAL_VARS = (
-    "DIALSTATUS",
-    "DIALEDPEERNUMBER",
-    "DIALEDPEERNAME",
-    "ANSWEREDTIME",
-    "ANSWEREDTIME_MS",
-    "DIALEDTIME",
-    "DIALEDTIME_MS",
-    "RINGTIME",
-    "RINGTIME_MS",
-    "PROGRESSTIME",
-    "PROGRESSTIME_MS",
-)
 
 
 class OriginateError(Exception):
@@ -809,7 +795,7 @@ class Engine:
         self._newexten(o1, 2, "Dial", dial_data)
         call.phase = Phase.DIALING
         call.dial_started = self.clock.time()
-        for var in _DIAL_VARS:
+        for var in DIAL_VARS:
             self._varset(o1, var, "")
         d1, d2 = self._new_pair(exten, "phones", o1.linkedid)
         call.d1, call.d2 = d1, d2
