@@ -9,6 +9,7 @@ run) skips the real-PBX tests."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -93,11 +94,34 @@ def _lab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
+# Ports handed out to be bound later come from below the kernel's ephemeral
+# range, so no outgoing connection made in between can take one (one did, in
+# CI: a FastAGI listener got EADDRINUSE after the lab had started).
+_PORTS = random.Random()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A loopback TCP port nobody holds now, outside the ephemeral range."""
+    low = _ephemeral_low()
+    for _ in range(200 if low > 11000 else 0):
+        port = _PORTS.randrange(10000, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        found: int = s.getsockname()[1]
+        return found
 
 
 def start_lab(directory: Path, extra_conf_dir: Path | None = None) -> Lab:

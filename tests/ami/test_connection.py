@@ -12,7 +12,6 @@ import hashlib
 import itertools
 import logging
 import random
-import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from telgate_server.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from telgate_server.gateway.model import LinkState, LinkStatus
 
 from tests.ami.scripted_server import ScriptedAmiServer, ServerConn
+from tests.lab import free_port
 from tests.shared import load_ami_fixture
 
 UP, DOWN, AUTH_FAILED = LinkState.UP, LinkState.DOWN, LinkState.AUTH_FAILED
@@ -117,13 +117,6 @@ async def eventually(predicate: Callable[[], bool], within: float = 10.0) -> Non
 
 async def silent(conn: ServerConn, msg: Message) -> None:
     """A handler that never answers."""
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture
@@ -223,7 +216,7 @@ async def test_secret_never_logged_nor_in_details(
 
 async def test_connection_refused_is_down_and_retried() -> None:
     rng = RecordingRandom()
-    port = closed_port()
+    port = free_port()
     async with connected(port, rng=rng) as (conn, rec):
         await eventually(lambda: len(rng.calls) >= 3)
         assert conn.status.state is DOWN
@@ -811,7 +804,7 @@ def scripted_cause(server: ScriptedAmiServer, case: str) -> tuple[int, dict[str,
     elif case == "refused login":
         server.users = {"telgate": "another-secret"}
     else:
-        return closed_port(), over
+        return free_port(), over
     return server.port, over
 
 

@@ -17,8 +17,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from telgate.v1 import backends_pb2, backends_pb2_grpc, events_pb2, events_pb2_grpc
 
-from tests.integration.serve_process import ServeProcess, free_port
-from tests.lab import LAB_SECRET, LAB_USER
+from tests.integration.serve_process import ServeProcess
+from tests.lab import LAB_SECRET, LAB_USER, free_port
 
 _names = itertools.count(1)
 

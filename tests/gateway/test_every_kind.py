@@ -10,7 +10,6 @@ part it needs (``PART_OF``) or classed as needing none (``NOT_A_PART``)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,19 +26,12 @@ from telgate_server.gateway.backend import capabilities, part_of
 
 from tests.api_surface import PART_OF, rpcs
 from tests.gateway.test_toy_backend import NOT_A_PART, _call, _error_info
-
-
-def _closed_port() -> int:
-    """A local port nobody listens on (a switch that is not there)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
+from tests.lab import free_port
 
 
 @pytest.fixture
 async def every_kind(tmp_path: Path) -> AsyncIterator[tuple[Gateway, grpc.aio.Channel]]:
-    port = _closed_port()
+    port = free_port()
     settings = load_settings(
         None,
         server={"listen": "127.0.0.1:0"},

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -38,7 +37,7 @@ from tests.integration.conftest import (
     start_gateway,
 )
 from tests.integration.test_calls import error_info, originate_request, subscribe_call
-from tests.lab import LAB_SECRET, LAB_USER
+from tests.lab import LAB_SECRET, LAB_USER, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TELGATE = Path(sys.executable).with_name("telgate")
@@ -319,12 +318,6 @@ async def test_a_pruned_cursor_gets_out_of_range(sim: AmiSimulator, cdr_data_dir
 
 
 # -- the gateway killed with SIGKILL during a CDR burst ----------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class GatewayProcess:

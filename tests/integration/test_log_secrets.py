@@ -28,10 +28,10 @@ from telgate_server.simulator.server import AmiSimulator
 
 from tests.auth.test_odd_metadata import raw_call
 from tests.integration.conftest import EventReader
-from tests.integration.serve_process import ServeProcess, free_port
+from tests.integration.serve_process import ServeProcess
 from tests.integration.test_calls import originate_request
 from tests.integration.test_metrics import http_get
-from tests.lab import LAB_SECRET, LAB_USER
+from tests.lab import LAB_SECRET, LAB_USER, free_port
 from tests.simotel.test_calls import originate as simotel_originate
 
 

@@ -23,10 +23,10 @@ from tests.integration.conftest import (
     start_gateway,
     wait_up,
 )
-from tests.integration.serve_process import ServeProcess, free_port
+from tests.integration.serve_process import ServeProcess
 from tests.integration.test_calls import error_info, originate_request
 from tests.integration.test_cdrs import CdrReader, emit_cdr, read_all, stream
-from tests.lab import LAB_SECRET, LAB_USER
+from tests.lab import LAB_SECRET, LAB_USER, free_port
 
 
 def subscribe(channel: grpc.aio.Channel, **request: Any) -> EventReader:

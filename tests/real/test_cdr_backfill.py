@@ -28,8 +28,8 @@ from telgate_server.backends.ami.cdr_backfill.rows import row_cdr, row_source_id
 from telgate_server.backends.ami.codec import Message, Parser
 
 from tests.integration.test_cdr_gaps import replay, seconds
-from tests.integration.test_cdrs import GatewayProcess, free_port
-from tests.lab import LAB_SECRET, LAB_USER, Lab, running_lab
+from tests.integration.test_cdrs import GatewayProcess
+from tests.lab import LAB_SECRET, LAB_USER, Lab, free_port, running_lab
 
 # The columns of Asterisk's `cdr` table, plus the answer and end times and the
 # linked id and sequence the table backends can also write.

@@ -25,7 +25,8 @@ from telgate_server.fakes.simotel.server import (
     WebhookTarget,
 )
 
-from tests.integration.serve_process import ServeProcess, free_port
+from tests.integration.serve_process import ServeProcess
+from tests.lab import free_port
 from tests.simotel.conftest import HOOK_PASSWORD, HOOK_USER, Make
 from tests.simotel.test_calls import until
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ import pytest
 from telgate_server.backends.ami.codec import Message
 from telgate_server.simulator import AmiSimulator
 
+from tests.lab import free_port
 from tests.simulator.agi_replay import (
     FIXTURES,
     AgiServer,
@@ -318,15 +318,9 @@ async def test_env_block_before_answer_and_no_answer(sim: AmiSimulator) -> None:
     assert (response["Response"], response["Reason"]) == ("Failure", "0")
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_server_down_sets_failure_and_the_dialplan_goes_on(sim: AmiSimulator) -> None:
     name = "07c-server-down"
-    sim.world.agi_down_addr = f"127.0.0.1:{_closed_port()}"
+    sim.world.agi_down_addr = f"127.0.0.1:{free_port()}"
     sim.engine.next_local_seq = first_local_seq_from_log(name)
     c = await Client.connect(sim.port)
     await c.login()

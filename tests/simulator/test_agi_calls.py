@@ -5,13 +5,13 @@ a connect failure on the configured address, SAY NUMBER with digit sounds."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
 from telgate_server.backends.ami.codec import Message
 from telgate_server.simulator import AmiSimulator
 
+from tests.lab import free_port
 from tests.simulator.test_behaviour import Client
 
 SCALE = 0.05
@@ -219,14 +219,8 @@ async def test_exec_hangup_ends_the_call_after_the_session(setup: Setup) -> None
     assert ("100", "3", "NoOp", "back in dialplan: AGISTATUS=HANGUP") not in setup.steps(agi)
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_connect_failure_sets_failure_and_goes_on(setup: Setup) -> None:
-    setup.sim.world.agi_addr = f"127.0.0.1:{_closed_port()}"
+    setup.sim.world.agi_addr = f"127.0.0.1:{free_port()}"
     setup.originate()
     status = await setup.event("VarSet", Variable="AGISTATUS")
     agi = status["Channel"]

@@ -19,8 +19,9 @@ from telgate_server.backends.sippy.dates import parse_date
 from telgate_server.fakes.sippy.server import FakeSippy
 
 from tests.integration.conftest import EventReader
-from tests.integration.serve_process import ServeProcess, free_port
+from tests.integration.serve_process import ServeProcess
 from tests.integration.test_cdrs import assert_once_in_order, read_all
+from tests.lab import free_port
 from tests.sippy.conftest import PASSWORD, USER, until
 
 
