@@ -496,5 +496,7 @@ def test_three_instances_run_each_link_once_and_survive_a_killed_owner(
     print(
         f"\ncompose cluster: up until healthy {up_took:.1f} s, owners agreed "
         f"{agreed_took:.1f} s, SIGKILL to takeover seen {failover_took:.1f} s, "
-        f"checks {checks_took:.1f} s, down -v {down_took:.1f} s"
+        f"checks {checks_took:.1f} s, down -v {down_took:.1f} s; owners {owners} then "
+        f"{new_owners}; {len(seen)} events before the kill, {len(reference)} through the "
+        f"takeover; {len(before)} CDRs stored before the kill"
     )
