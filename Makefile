@@ -62,7 +62,8 @@ lint: venv
 	$(BIN)/ruff check server tests clients/python/examples bench
 	$(BIN)/ruff format --check server tests clients/python/examples bench
 	$(BIN)/mypy
-	$(BIN)/hadolint Dockerfile tests/container/base.Dockerfile
+	$(BIN)/hadolint Dockerfile tests/container/base.Dockerfile \
+	  tests/container/nats.Dockerfile tests/container/postgres.Dockerfile
 
 check: proto-check lint
 

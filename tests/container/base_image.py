@@ -99,29 +99,43 @@ def build_base_image(daemon: Dockerd, work: Path, tag: str) -> None:
     daemon.docker("rmi", RAW_TAG, check=False)
 
 
-def ensure_base_image(daemon: Dockerd, work: Path) -> str:
-    """The base image's tag in ``daemon``: loaded from the cache, or built (and cached)."""
-    key = cache_key()
-    tag = f"telgate-test/python3:{key}"
-    cached = cache_dir() / f"base-python3-{key}.tar"
-    if cached.exists() and time.time() - cached.stat().st_mtime < MAX_AGE:
-        try:
-            with cached.open("rb") as f:
-                daemon.docker_stream(["load"], stdin=f.fileno(), log=work / "load.log", timeout=300)
-            return tag
-        except RuntimeError:
-            # A damaged cache file: build anew (and replace it) rather than fail for a week.
-            cached.unlink(missing_ok=True)
-    build_base_image(daemon, work, tag)
+def load_cached(daemon: Dockerd, cached: Path, work: Path) -> bool:
+    """Loads the images of a `docker save` file younger than a week into
+    ``daemon``; False when there is none (a damaged file is deleted)."""
+    if not cached.exists() or time.time() - cached.stat().st_mtime >= MAX_AGE:
+        return False
+    try:
+        with cached.open("rb") as f:
+            daemon.docker_stream(["load"], stdin=f.fileno(), log=work / "load.log", timeout=300)
+        return True
+    except RuntimeError:
+        # A damaged cache file: build anew (and replace it) rather than fail for a week.
+        cached.unlink(missing_ok=True)
+        return False
+
+
+def save_cached(daemon: Dockerd, cached: Path, tags: list[str], stale: str) -> None:
+    """`docker save`s ``tags`` to ``cached``, deleting the older files that
+    match the glob ``stale`` (other keys of the same images)."""
     cached.parent.mkdir(parents=True, exist_ok=True)
-    for old in cached.parent.glob("base-python3-*.tar"):
+    for old in cached.parent.glob(stale):
         old.unlink(missing_ok=True)
     # Per process, renamed into place: two sessions building at once never
     # load a half-written file.
     partial = cached.with_suffix(f".{os.getpid()}.partial")
     try:
-        daemon.docker("save", "-o", str(partial), tag, timeout=300)
+        daemon.docker("save", "-o", str(partial), *tags, timeout=300)
         partial.rename(cached)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def ensure_base_image(daemon: Dockerd, work: Path) -> str:
+    """The base image's tag in ``daemon``: loaded from the cache, or built (and cached)."""
+    key = cache_key()
+    tag = f"telgate-test/python3:{key}"
+    cached = cache_dir() / f"base-python3-{key}.tar"
+    if not load_cached(daemon, cached, work):
+        build_base_image(daemon, work, tag)
+        save_cached(daemon, cached, [tag], "base-python3-*.tar")
     return tag

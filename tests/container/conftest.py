@@ -1,7 +1,8 @@
-"""The private daemon and the project's image, shared by the container tests
-(test_image.py runs the image by hand, test_compose_up.py through
-compose.yaml): one daemon and one build for the package, removed after its
-last test."""
+"""The private daemon, the test base image and the project's image, shared
+by the container tests (test_image.py runs the image by hand,
+test_compose_up.py through compose.yaml, test_compose_cluster_up.py through
+deploy/compose.cluster.yaml): one daemon and one build for the package,
+removed after its last test."""
 
 from __future__ import annotations
 
@@ -28,11 +29,20 @@ def daemon() -> Iterator[Dockerd]:
 
 
 @pytest.fixture(scope="package")
-def image(daemon: Dockerd) -> Iterator[str]:
+def base(daemon: Dockerd) -> Iterator[str]:
+    """The test base image's tag (base_image.py): debootstrapped bookworm with python3."""
+    work = Path(tempfile.mkdtemp(prefix="tgbase-"))
+    try:
+        yield ensure_base_image(daemon, work)
+    finally:
+        remove_tree(work)
+
+
+@pytest.fixture(scope="package")
+def image(daemon: Dockerd, base: str) -> Iterator[str]:
     """The project's Dockerfile built FROM the test base image."""
     work = Path(tempfile.mkdtemp(prefix="tgimage-"))
     try:
-        base = ensure_base_image(daemon, work)
         started = time.monotonic()
         daemon.docker_stream(
             ["build", "--network=host", "--build-arg", f"BASE={base}", "-t", IMAGE, str(ROOT)],

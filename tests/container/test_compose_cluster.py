@@ -81,7 +81,7 @@ def test_three_instances_of_one_cluster(monkeypatch: pytest.MonkeyPatch) -> None
         seen.add(name)
         # The advertised address is where the host publishes its gRPC port.
         grpc_port = next(p for p in spec["ports"] if str(p).endswith(":50051"))
-        assert s.cluster.advertise == str(grpc_port).rsplit(":", 1)[0]
+        assert s.cluster.advertise == filled(grpc_port).rsplit(":", 1)[0]
         assert s.server.listen == "0.0.0.0:50051"
         # NATS and PostgreSQL as their services run them.
         assert s.events.nats.url == "nats://nats:4222" and s.events.nats.user == "telgate"

@@ -43,6 +43,7 @@ from telgate.v1 import (
     common_pb2,
 )
 
+from tests.container.compose_tools import DOCKER_COMPOSE, left_over, require_compose, state
 from tests.container.dockerd import Dockerd, remove_tree
 from tests.container.waiting import wait_for
 from tests.lab import free_port
@@ -51,7 +52,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "clients" / "python" / "examples" / "originate_call.py"
-DOCKER_COMPOSE = "/usr/bin/docker-compose"
 # compose.yaml's `image:` for every service.
 COMPOSE_IMAGE = "telgate:latest"
 # The test-only override: the image's own HEALTHCHECK command (no `test:`
@@ -104,28 +104,6 @@ class Project:
         return (("authorization", f"Bearer {self.token}"),)
 
 
-def require_compose() -> None:
-    if not Path(DOCKER_COMPOSE).exists():
-        pytest.fail(
-            f"{DOCKER_COMPOSE} not found: install the docker-compose package "
-            "(`make test-deps` as root), or set TELGATE_SKIP_DOCKER=1 to skip"
-        )
-
-
-def left_over(daemon: Dockerd, project: str) -> list[str]:
-    """The project's containers, networks and volumes still in the daemon."""
-    label = f"label=com.docker.compose.project={project}"
-    found = []
-    for kind, listing in (
-        ("container", ["ps", "-aq"]),
-        ("network", ["network", "ls", "-q"]),
-        ("volume", ["volume", "ls", "-q"]),
-    ):
-        ids = daemon.docker(*listing, "--filter", label).stdout.split()
-        found += [f"{kind} {i}" for i in ids]
-    return found
-
-
 @pytest.fixture
 def project(daemon: Dockerd, image: str) -> Iterator[Project]:
     require_compose()
@@ -166,13 +144,6 @@ def project(daemon: Dockerd, image: str) -> Iterator[Project]:
 def container(daemon: Dockerd, proj: Project, service: str) -> str:
     (cid,) = proj.compose("ps", "-q", service, timeout=60).stdout.split()
     return cid
-
-
-def state(daemon: Dockerd, cid: str) -> tuple[str, str]:
-    """(running?, health) of a container."""
-    out = daemon.docker("inspect", "-f", "{{.State.Status}} {{.State.Health.Status}}", cid)
-    status, health = out.stdout.split()
-    return status, health
 
 
 def metric(proj: Project, name: str, labels: dict[str, str]) -> float:
