@@ -11,7 +11,8 @@ from pathlib import Path
 
 from telgate_server.fakes.simotel.server import FAKE_PASSWORD, FakeSimotel
 
-from tests.integration.serve_process import ServeProcess, free_port
+from tests.integration.serve_process import ServeProcess
+from tests.lab import free_port
 
 # What Simotel sends as Basic auth on webhooks.
 USER, PASSWORD = "simotel-hook", "bench-hook-password"
