@@ -3,6 +3,7 @@ Simotel, its webhooks on a port of their own and Basic auth on them."""
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from tests.integration.serve_process import ServeProcess
 from tests.lab import free_port
 
 # What Simotel sends as Basic auth on webhooks.
-USER, PASSWORD = "simotel-hook", "bench-hook-password"
+USER, PASSWORD = "simotel-hook", secrets.token_urlsafe(16)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
@@ -194,7 +195,7 @@ async def test_the_password_is_never_in_errors_or_logs(
     postgres_cluster: PostgresCluster, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    secret = "s3cr3t-Pa55word"
+    secret = "pw" + secrets.token_hex(12)
     conn = await asyncpg.connect(postgres_cluster.dsn())
     try:
         await conn.execute(f"CREATE ROLE cdrwriter LOGIN PASSWORD '{secret}'")
@@ -306,7 +307,7 @@ async def test_a_database_out_of_reach_is_unavailable_and_its_return_is_seen(
 ) -> None:
     relay = Relay(postgres_cluster.port)
     await relay.start()
-    secret = "never-Shown-9"
+    secret = "pw" + secrets.token_hex(12)
     via_relay = dsn.replace(
         f"postgres@127.0.0.1:{postgres_cluster.port}/", f"postgres:{secret}@127.0.0.1:{relay.port}/"
     )

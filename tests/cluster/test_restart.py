@@ -5,6 +5,7 @@ real-protocol fake (the simulator, the fake Simotel, the fake Sippy)."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from telgate_server.simulator.server import AmiSimulator
 from tests.integration.conftest import TIME_SCALE
 from tests.lab import LAB_SECRET, LAB_USER
 
-SIPPY_PASSWORD = "sippy-restart-password"
+SIPPY_PASSWORD = secrets.token_urlsafe(16)
 
 
 @pytest.fixture
