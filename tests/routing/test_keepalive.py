@@ -6,14 +6,18 @@ the router and the gateway plays the dead network."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import grpc
+from telgate.v1 import events_pb2, events_pb2_grpc
 from telgate_server.api.keepalive import server_options
+from telgate_server.app import Gateway
 from telgate_server.config import load_settings
 from telgate_server.routing import model as m
 from telgate_server.routing.hub import FALLBACK_ROUTER_GONE, FALLBACK_TIMEOUT
 
-from tests.routing.conftest import eventually, route_query, routing_server
+from tests.routing.conftest import Router, eventually, route_query, routing_server
 from tests.routing.relay import relay_to
 from tests.routing.test_example_router import router_process
 
@@ -85,3 +89,37 @@ async def test_the_example_router_notices_a_gateway_gone_silent() -> None:
         # Nothing reaches the router any more: only its own pings can tell.
         line = await router.line_with("stream broke")
         assert line.startswith("stream broke: UNAVAILABLE") and "ping timeout" in line.lower()
+
+
+async def test_the_gateway_frees_the_streams_of_a_client_gone_silent(tmp_path: Path) -> None:
+    # The whole gateway (app.py's server): its keepalive comes from [server].
+    settings = load_settings(
+        None,
+        server={"listen": "127.0.0.1:0", "keepalive_time": 1, "keepalive_timeout": 1},
+        cdr={"data_dir": str(tmp_path / "cdr")},
+        routing=FALLBACK,
+    )
+    gateway = Gateway(settings, backends={})
+    await gateway.start()
+    try:
+        async with relay_to(f"127.0.0.1:{gateway.port}") as relay:
+            channel = grpc.aio.insecure_channel(relay.address)
+            router = Router(channel)
+            subscription = events_pb2_grpc.EventServiceStub(channel).Subscribe(
+                events_pb2.SubscribeRequest()
+            )
+            try:
+                await router.register(["sales"])
+                await eventually(lambda: gateway.streams.count == 2, "Route and Subscribe open")
+                relay.blackhole()
+                answer = await gateway.routes.ask(route_query("sales", within=60))
+                assert answer.fallback and answer.why == (
+                    f"router {router.router_id} disconnected before deciding"
+                )
+                await eventually(lambda: gateway.streams.count == 0, "both streams freed")
+                assert gateway.routes.routers == []
+            finally:
+                subscription.cancel()
+                await router.close()
+    finally:
+        await gateway.stop(0)
