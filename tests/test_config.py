@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from telgate_server.api.keepalive import server_options
 from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.cli import main
 from telgate_server.config import load_settings
@@ -90,3 +92,39 @@ def test_the_tools_own_variables_are_not_settings(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("TELGATE_SIM_SECRETS", "x")
     with pytest.raises(ConfigError, match="TELGATE_SIM_SECRETS"):
         load_settings(None)
+
+
+@pytest.mark.parametrize(
+    ("server", "key", "says"),
+    [
+        ({"keepalive_time": 0.5}, "server.keepalive_time", "0 (no pings) or seconds from 1"),
+        ({"keepalive_time": 86400}, "server.keepalive_time", "from 1 to 7200"),
+        ({"keepalive_timeout": 0}, "server.keepalive_timeout", "greater than or equal to 1"),
+        ({"keepalive_timeout": 301}, "server.keepalive_timeout", "less than or equal to 300"),
+        (
+            {"keepalive_min_client_interval": 0.1},
+            "server.keepalive_min_client_interval",
+            "greater than or equal to 1",
+        ),
+    ],
+)
+def test_keepalive_settings_out_of_range_are_refused(
+    server: dict[str, float], key: str, says: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"`{key}`.*{re.escape(says)}"):
+        load_settings(None, server=server)
+
+
+def test_keepalive_settings_become_the_servers_channel_arguments() -> None:
+    options = dict(server_options(load_settings(None).server))
+    assert options == {
+        "grpc.keepalive_time_ms": 30_000,
+        "grpc.keepalive_timeout_ms": 10_000,
+        "grpc.http2.ping_timeout_ms": 10_000,
+        "grpc.keepalive_permit_without_calls": 1,
+        "grpc.http2.max_pings_without_data": 0,
+        "grpc.http2.min_recv_ping_interval_without_data_ms": 10_000,
+    }
+    off = dict(server_options(load_settings(None, server={"keepalive_time": 0}).server))
+    # gRPC core's "never" (INT_MAX ms).
+    assert off["grpc.keepalive_time_ms"] == 2**31 - 1

@@ -124,9 +124,12 @@ class RoutingServer:
         routes: list[str],
         backends: list[str] | None = None,
         kinds: list[routing_pb2.RouteKind.ValueType] | None = None,
+        *,
+        address: str | None = None,
     ) -> Router:
-        """A registered router (on its own channel, so it can be cut alone)."""
-        channel = grpc.aio.insecure_channel(self.address)
+        """A registered router (on its own channel, so it can be cut alone),
+        connected to ``address`` (a relay in front of the server) if given."""
+        channel = grpc.aio.insecure_channel(address or self.address)
         router = Router(channel)
         self.routers.append(router)
         await router.register(routes, backends, kinds)
@@ -142,11 +145,14 @@ class RoutingServer:
 
 
 @asynccontextmanager
-async def routing_server(config: RoutingConfig | None = None) -> AsyncIterator[RoutingServer]:
-    """A grpc.aio server on a free port with the Route servicer over a new hub."""
+async def routing_server(
+    config: RoutingConfig | None = None, options: list[tuple[str, int]] | None = None
+) -> AsyncIterator[RoutingServer]:
+    """A grpc.aio server on a free port with the Route servicer over a new hub
+    (``options``: its channel arguments, as the gateway's keepalive ones)."""
     observed: list[tuple[str, str, float | None]] = []
     hub = RouterHub(config, lambda *sample: observed.append(sample))
-    server = grpc.aio.server(interceptors=[DecodeInterceptor()])
+    server = grpc.aio.server(interceptors=[DecodeInterceptor()], options=options)
     routing_pb2_grpc.add_CallRoutingServiceServicer_to_server(RoutingServicer(hub), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

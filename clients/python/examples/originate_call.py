@@ -71,17 +71,36 @@ def credentials() -> Metadata:
     return (("authorization", f"Bearer {token}"),) if token else ()
 
 
+def keepalive_options(seconds: float, timeout: float) -> list[tuple[str, int]]:
+    """Channel arguments that ping the gateway after ``seconds`` of quiet and
+    drop the connection when a ping goes unanswered for ``timeout`` seconds, so
+    a gateway gone silently (host down, NAT state dropped) is noticed. The
+    gateway accepts a client's pings every `server.keepalive_min_client_interval`
+    (10 s by default); pinging more often gets the connection closed."""
+    return [
+        ("grpc.keepalive_time_ms", round(seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", round(timeout * 1000)),
+        # gRPC 1.85 times its pings (keepalive ones too) by this argument.
+        ("grpc.http2.ping_timeout_ms", round(timeout * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Keep pinging on a quiet stream (the default stops after two pings).
+        ("grpc.http2.max_pings_without_data", 0),
+    ]
+
+
 def open_channel(args: argparse.Namespace) -> grpc.aio.Channel:
-    """A plaintext channel, or TLS (mutual with a client certificate) when asked."""
+    """A plaintext channel, or TLS (mutual with a client certificate) when
+    asked; either with keepalive pings (--keepalive, --keepalive-timeout)."""
+    options = keepalive_options(args.keepalive, args.keepalive_timeout)
     if args.ca_file is None:
-        return grpc.aio.insecure_channel(args.target)
+        return grpc.aio.insecure_channel(args.target, options)
     client = (
         (args.key_file.read_bytes(), args.cert_file.read_bytes())
         if args.cert_file is not None and args.key_file is not None
         else (None, None)
     )
     tls = grpc.ssl_channel_credentials(args.ca_file.read_bytes(), *client)
-    return grpc.aio.secure_channel(args.target, tls)
+    return grpc.aio.secure_channel(args.target, tls, options)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -181,6 +200,19 @@ def main() -> int:
     parser.add_argument("--ca-file", type=Path, help="TLS: the CA that signed the gateway")
     parser.add_argument("--cert-file", type=Path, help="mutual TLS: this client's certificate")
     parser.add_argument("--key-file", type=Path, help="mutual TLS: this client's key")
+    parser.add_argument(
+        "--keepalive",
+        type=float,
+        default=20.0,
+        help="seconds of quiet before pinging the gateway (at least the gateway's "
+        "server.keepalive_min_client_interval, 10 s by default)",
+    )
+    parser.add_argument(
+        "--keepalive-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a ping may go unanswered before the connection is given up",
+    )
     args = parser.parse_args()
     try:
         return asyncio.run(run(args))

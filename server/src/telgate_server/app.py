@@ -40,6 +40,7 @@ from telgate_server.api.cdr_wire import CdrWire
 from telgate_server.api.cdrs import CdrServicer, add_cdr_service
 from telgate_server.api.decode import DecodeInterceptor
 from telgate_server.api.events import EventServicer, add_event_service, encoder, stamped
+from telgate_server.api.keepalive import server_options
 from telgate_server.api.open_services import BoundedHealthServicer, BoundedReflectionServicer
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
@@ -254,7 +255,9 @@ class Gateway:
         ]
         if self.access.enabled:
             interceptors.append(AuthInterceptor(self.access))
-        self.server = grpc.aio.server(interceptors=interceptors)
+        self.server = grpc.aio.server(
+            interceptors=interceptors, options=server_options(settings.server)
+        )
         self.streams = StreamLimits(
             settings.server.max_streams_per_caller, settings.server.max_streams, self._caller
         )

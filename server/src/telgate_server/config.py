@@ -103,6 +103,23 @@ class ServerConfig(StrictModel):
     # and in all.
     max_streams_per_caller: int = Field(default=100, ge=1)
     max_streams: int = Field(default=1000, ge=1)
+    # HTTP/2 keepalive (see api/keepalive.py). Seconds of quiet on a connection
+    # before the gateway pings its client; 0: never. A connection whose ping
+    # is not answered within keepalive_timeout is closed, so a peer gone
+    # without a FIN or RST (host down, NAT state dropped) is noticed: a router
+    # leaves the hub, Subscribe / StreamCdrs streams free their slots.
+    keepalive_time: float = 30.0
+    keepalive_timeout: float = Field(default=10.0, ge=1, le=300)
+    # Clients may ping this often (seconds) on a quiet connection; more often
+    # and the gateway ends the connection (GOAWAY too_many_pings).
+    keepalive_min_client_interval: float = Field(default=10.0, ge=1, le=7200)
+
+    @field_validator("keepalive_time")
+    @classmethod
+    def _keepalive_time(cls, value: float) -> float:
+        if value != 0 and not 1 <= value <= 7200:
+            raise ValueError("takes 0 (no pings) or seconds from 1 to 7200")
+        return value
 
 
 class NatsConfig(StrictModel):
