@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiosqlite
@@ -42,7 +42,6 @@ from tests.cluster.harness import (
     takeover_by,
     until,
 )
-from tests.integration.conftest import TIME_SCALE
 from tests.lab import Lab, running_lab
 from tests.real.test_cdr_backfill import CDR_CONF, SQLITE_CUSTOM, Ami, cdr_db
 from tests.services.nats import NatsServer
@@ -58,16 +57,6 @@ def cdr_lab() -> Iterator[Lab]:
     extra = {"cdr_sqlite3_custom.conf": SQLITE_CUSTOM, "cdr.conf": CDR_CONF}
     with running_lab("tgfo-", extra) as lab:
         yield lab
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[AmiSimulator]:
-    simulator = AmiSimulator(time_scale=TIME_SCALE)
-    await simulator.start("127.0.0.1", 0)
-    try:
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 async def pbx_ids(lab: Lab) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -24,22 +23,11 @@ from telgate_server.settings_strict import ConfigError
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.cluster.harness import until
-from tests.integration.conftest import TIME_SCALE
 from tests.lab import LAB_SECRET, LAB_USER, free_port
 from tests.services.nats import NatsServer
 
 TTL = 2.0
 _names = itertools.count(1)
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[AmiSimulator]:
-    simulator = AmiSimulator(time_scale=TIME_SCALE)
-    await simulator.start("127.0.0.1", 0)
-    try:
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture

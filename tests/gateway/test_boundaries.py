@@ -42,6 +42,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "scheduling.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "collector.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     "webhook_server.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
+    # The NATS connection the JetStream hub and the link leases share.
+    "nats_connect.py": (f"{NAME}.backends", *_API_SIDE, *_WIRING, *_WIRE),
     # The switch side: backends get an event sink, never the hub itself.
     "backends": (*_WIRE, *_API_SIDE, *_WIRING, f"{NAME}.events.hub"),
     # Fake switches speak their switch's wire protocol, never the gateway's API.

@@ -29,7 +29,7 @@ from nats.js.errors import (
 )
 from nats.js.kv import KeyValue
 
-from telgate_server import errors
+from telgate_server import nats_connect
 from telgate_server.config import NatsConfig
 
 log = logging.getLogger(__name__)
@@ -75,29 +75,9 @@ class LeaseStore:
         """Connects and opens the bucket, creating it with the configured TTL
         when absent (errors.Unavailable naming the URL when NATS cannot be
         reached; never a credential)."""
-        cfg = self.nats
-        options: dict[str, Any] = {
-            "servers": [u.strip() for u in cfg.url.split(",")],
-            "name": self.name,
-            "connect_timeout": cfg.connect_timeout,
-            "max_reconnect_attempts": -1,
-            "error_cb": self._on_error,
-        }
-        password, token = cfg.read_password(), cfg.read_token()
-        if cfg.user:
-            options["user"], options["password"] = cfg.user, password
-        if token is not None:
-            options["token"] = token
-        nc = Client()
-        try:
-            await asyncio.wait_for(nc.connect(**options), 3 * cfg.connect_timeout)
-        except Exception as exc:
-            with contextlib.suppress(Exception):
-                await nc.close()
-            raise errors.Unavailable(
-                f"cannot connect to NATS at {cfg.url} for the link leases "
-                f"(last error: {type(exc).__name__})"
-            ) from None
+        nc = await nats_connect.connect(
+            self.nats, self.name, purpose="for the link leases", error_cb=self._on_error
+        )
         self._nc = nc
         js = nc.jetstream()
         try:

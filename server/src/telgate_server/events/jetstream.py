@@ -58,7 +58,7 @@ from nats.js import JetStreamContext
 from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
-from telgate_server import errors
+from telgate_server import errors, nats_connect
 from telgate_server.config import NatsConfig
 from telgate_server.events.filter import EventFilter
 from telgate_server.events.hub import EventHub, Gap, SubscriberTooSlow, Subscription
@@ -517,32 +517,13 @@ class JetStreamHub:
         """Connects, creates the stream (or brings its limits to the
         configured ones) and starts publishing."""
         cfg = self.config
-        options: dict[str, Any] = {
-            "servers": [u.strip() for u in cfg.url.split(",")],
-            "name": self.name,
-            "connect_timeout": cfg.connect_timeout,
-            "max_reconnect_attempts": -1,
-            "error_cb": self._on_error,
-            "reconnected_cb": self._on_reconnected,
-        }
-        password, tok = cfg.read_password(), cfg.read_token()
-        if cfg.user:
-            options["user"], options["password"] = cfg.user, password
-        if tok is not None:
-            options["token"] = tok
-        nc = Client()
-        try:
-            # Reconnects never stop once connected; the first connect has a
-            # deadline, so a wrong address or password stops the start.
-            await asyncio.wait_for(nc.connect(**options), 3 * cfg.connect_timeout)
-        except (TimeoutError, Exception) as exc:
-            with contextlib.suppress(Exception):
-                await nc.close()
-            last = self._last_error or exc
-            # Named by type: the URL holds no credentials, and no text is echoed.
-            raise errors.Unavailable(
-                f"cannot connect to NATS at {cfg.url} (last error: {type(last).__name__})"
-            ) from None
+        nc = await nats_connect.connect(
+            cfg,
+            self.name,
+            error_cb=self._on_error,
+            reconnected_cb=self._on_reconnected,
+            last_error=lambda: self._last_error,
+        )
         self._nc = nc
         self._js = self._nc.jetstream(publish_async_max_pending=cfg.publish_window)
         info = await self._ensure_stream()
