@@ -9,7 +9,7 @@ PY_OUT := clients/python/src
 DEMO_AMI_PORT ?= 5038
 DEMO_GRPC ?= 127.0.0.1:50051
 
-.PHONY: help venv test-deps proto proto-check lint test test-docker image check demo sim serve bench simdiff clean
+.PHONY: help venv test-deps proto proto-python googleapis-protos proto-check lint test test-docker image check demo sim serve bench simdiff clean
 
 help:
 	@echo "make demo   - set up, start the AMI simulator and the gateway on $(DEMO_GRPC)"
@@ -26,7 +26,7 @@ venv: $(VENV)/.stamp
 # and debootstrap for the container test, tests/container; nats-server for the
 # JetStream event hub tests, tests/events/test_jetstream*.py); installs only what
 # is missing, and needs root (CI runs as root) when anything is.
-TEST_DEBS := mariadb-server postgresql docker.io docker-compose debootstrap nats-server
+TEST_DEBS = mariadb-server postgresql docker.io docker-compose debootstrap nats-server $(CLIENT_DEBS)
 test-deps:
 	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "test-deps: $(TEST_DEBS) installed"; exit 0; fi; \
@@ -39,26 +39,50 @@ $(VENV)/.stamp: server/pyproject.toml clients/python/pyproject.toml
 	$(PY) -m pip install --quiet -e clients/python -e 'server[dev,bench]'
 	touch $@
 
+# The googleapis protos telgate.v1 imports, copied from the pinned
+# googleapis-common-protos wheel (whose Python modules the Python client uses).
+GOOGLEAPIS := third_party/googleapis
+GOOGLEAPIS_PROTOS := google/api/field_behavior.proto google/type/money.proto \
+  google/rpc/status.proto google/rpc/error_details.proto google/rpc/code.proto
+
+# Each client language adds its generator, build and toolchain here:
+# clients/<lang>/client.mk appends to PROTO_TARGETS (generators),
+# GENERATED_DIRS (their committed output), CLIENT_TARGETS (builds `make test`
+# needs) and CLIENT_DEBS (Debian packages of its toolchain).
+PROTO_TARGETS :=
+GENERATED_DIRS := $(PY_OUT)/telgate/v1
+CLIENT_TARGETS :=
+CLIENT_DEBS :=
+include $(sort $(wildcard clients/*/client.mk))
+
 # Generated code: never edited by hand, reproduced exactly by this target.
-proto: venv
+proto: proto-python $(PROTO_TARGETS)
+
+googleapis-protos: venv
+	@sp=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	for f in $(GOOGLEAPIS_PROTOS); do mkdir -p $(GOOGLEAPIS)/$$(dirname $$f); cp $$sp/$$f $(GOOGLEAPIS)/$$f; done
+
+proto-python: venv googleapis-protos
 	rm -f $(PY_OUT)/telgate/v1/*_pb2*.py $(PY_OUT)/telgate/v1/*_pb2*.pyi
-	$(PY) -m grpc_tools.protoc -I proto \
+	$(PY) -m grpc_tools.protoc -I proto -I $(GOOGLEAPIS) \
 	  --python_out=$(PY_OUT) --grpc_python_out=$(PY_OUT) \
 	  --plugin=protoc-gen-mypy=$(BIN)/protoc-gen-mypy --mypy_out=quiet:$(PY_OUT) \
 	  --plugin=protoc-gen-mypy_grpc=$(BIN)/protoc-gen-mypy_grpc --mypy_grpc_out=quiet:$(PY_OUT) \
 	  $(PROTOS)
 	touch $(PY_OUT)/telgate/v1/__init__.py $(PY_OUT)/telgate/v1/py.typed
 
-# Fails when the committed generated code differs from a fresh generation.
+# Fails when the committed generated code (every language, and the copied
+# googleapis protos) differs from a fresh generation.
+CHECKED_DIRS = $(GOOGLEAPIS) $(GENERATED_DIRS)
 proto-check: venv
-	@tmp=$$(mktemp -d); cp -r $(PY_OUT)/telgate $$tmp/before; \
+	@tmp=$$(mktemp -d); for d in $(CHECKED_DIRS); do mkdir -p $$tmp/before/$$d; cp -r $$d/. $$tmp/before/$$d/ 2>/dev/null || true; done; \
 	$(MAKE) --no-print-directory proto >/dev/null; \
-	if ! diff -r $$tmp/before $(PY_OUT)/telgate >/dev/null || [ -n "$$(git status --porcelain -- $(PY_OUT))" ]; then \
-	  echo "generated code differs from 'make proto':"; git status --short -- $(PY_OUT); diff -r $$tmp/before $(PY_OUT)/telgate | head -20; rm -rf $$tmp; exit 1; fi; \
-	rm -rf $$tmp; echo "proto: generated code is up to date"
+	bad=0; for d in $(CHECKED_DIRS); do diff -r $$tmp/before/$$d $$d >/dev/null || { echo "$$d differs from 'make proto':"; diff -r $$tmp/before/$$d $$d | head -20; bad=1; }; done; \
+	if [ -n "$$(git status --porcelain -- $(CHECKED_DIRS))" ]; then echo "generated code not committed as 'make proto' makes it:"; git status --short -- $(CHECKED_DIRS) | head -20; bad=1; fi; \
+	rm -rf $$tmp; if [ $$bad = 1 ]; then exit 1; fi; echo "proto: generated code is up to date"
 
 lint: venv
-	cd proto && ../$(BIN)/buf lint
+	$(BIN)/buf lint
 	$(BIN)/ruff check server tests clients/python/examples bench
 	$(BIN)/ruff format --check server tests clients/python/examples bench
 	$(BIN)/mypy
@@ -67,7 +91,7 @@ lint: venv
 
 check: proto-check lint
 
-test: venv test-deps
+test: venv test-deps $(CLIENT_TARGETS)
 	$(BIN)/pytest -q
 
 # Only the container test: a private dockerd builds and runs the image (root).
