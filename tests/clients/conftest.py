@@ -1,0 +1,94 @@
+"""One live gateway (token auth, the AMI simulator behind it) for the client
+tests of every language; each test runs its language's own test runner as a
+child process, pointed at the gateway through the environment:
+
+    TELGATE_TARGET   host:port of the gateway (plaintext)
+    TELGATE_TOKEN    a bearer token holding every role
+    TELGATE_ENDPOINT, TELGATE_CONTEXT, TELGATE_EXTEN
+                     a call the simulator answers and bridges
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from telgate_server.app import Gateway
+from telgate_server.simulator.server import AmiSimulator
+
+from tests.auth.conftest import running, settings_with, token, token_auth
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class LiveGateway:
+    """Where a client test finds the gateway, and how it authenticates."""
+
+    target: str
+    token: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The process environment for a client test run."""
+        return {
+            **os.environ,
+            "TELGATE_TARGET": self.target,
+            "TELGATE_TOKEN": self.token,
+            "TELGATE_ENDPOINT": "Local/201@phones",
+            "TELGATE_CONTEXT": "from-internal",
+            "TELGATE_EXTEN": "202",
+            **extra,
+        }
+
+
+@pytest.fixture(autouse=True)
+def cdr_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's gateway keeps its CDR database in the test's own directory."""
+    path = tmp_path / "cdr-data"
+    monkeypatch.setenv("TELGATE_CDR__DATA_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[AmiSimulator]:
+    simulator = AmiSimulator(time_scale=0.05)
+    await simulator.start("127.0.0.1", 0)
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.fixture
+async def live_gateway(sim: AmiSimulator) -> AsyncIterator[LiveGateway]:
+    """A gateway that requires tokens, its link to the simulator up."""
+    gw: Gateway = await running(settings_with(sim.port, auth=token_auth()))
+    try:
+        yield LiveGateway(target=f"127.0.0.1:{gw.port}", token=token("everything"))
+    finally:
+        await gw.stop(0)
+
+
+async def run_client(
+    argv: Sequence[str], *, cwd: Path, env: dict[str, str], timeout: float = 240
+) -> tuple[int, str]:
+    """Runs a client test runner without blocking the gateway's event loop;
+    returns its exit code and its output (stdout and stderr together)."""
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        output, _ = await process.communicate()
+        return -1, output.decode(errors="replace") + f"\n(killed after {timeout} s)"
+    return process.returncode or 0, output.decode(errors="replace")
