@@ -9,7 +9,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from telgate_server.simulator.server import AmiSimulator
 
+from tests.auth.certs import Authority
+from tests.auth.conftest import running, settings_with, token, token_auth
 from tests.clients.conftest import REPO, LiveGateway, run_client
 
 # Every test of clients/java/src/test/java (method names as JUnit reports them).
@@ -22,7 +25,7 @@ JUNIT_TESTS = {
 
 
 def make(target: str, *args: str) -> list[str]:
-    return ["make", "--no-print-directory", target, *args]
+    return ["make", "--no-print-directory", "--silent", target, *args]
 
 
 def junit_cases(reports: Path) -> dict[str, ET.Element]:
@@ -83,3 +86,27 @@ async def test_quickstart_example_runs_a_call_through(live_gateway: LiveGateway)
     assert cdr and int(cdr.group(1)) > 0, output
     later = re.findall(r"^  later CDR cursor (\d+) ", output, re.MULTILINE)
     assert all(int(c) > int(cdr.group(1)) for c in later), output
+
+
+@pytest.mark.timeout(300)
+async def test_quickstart_example_over_tls(sim: AmiSimulator, tmp_path: Path) -> None:
+    """With TELGATE_CA_FILE the example connects over TLS, trusting that CA."""
+    ca = Authority(tmp_path)
+    server = ca.issue("server", "telgate", server=True)
+    tls = {"cert_file": str(server.cert_path), "key_file": str(server.key_path)}
+    gw = await running(settings_with(sim.port, server={"tls": tls}, auth=token_auth()))
+    try:
+        gateway = LiveGateway(target=f"localhost:{gw.port}", token=token("everything"))
+        code, output = await run_client(
+            make("example-java"), cwd=REPO, env=gateway.env(TELGATE_CA_FILE=str(ca.cert_path))
+        )
+        assert code == 0, output
+        placed = re.search(r"^call placed: unique id (\S+)$", output, re.MULTILINE)
+        assert placed, output
+        assert re.search(rf"hung up .*\({re.escape(placed.group(1))}\): cause 16\b", output)
+        # The same gateway refuses the example over plaintext (no CA file given).
+        code, output = await run_client(make("example-java"), cwd=REPO, env=gateway.env())
+        assert code != 0, output
+        assert "UNAVAILABLE" in output, output
+    finally:
+        await gw.stop(0)

@@ -50,6 +50,8 @@ public final class Telgate {
    *     a {@link BearerToken} per stub)
    * @return the channel; shut it down when done
    * @throws UncheckedIOException if the CA file cannot be read or parsed
+   * @throws IllegalStateException if TLS is asked for but netty offers no ALPN (Debian's netty
+   *     needs netty-tcnative with its native library on the class path)
    */
   public static ManagedChannel channel(String target, Path caFile, String token) {
     NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target);
@@ -59,6 +61,13 @@ public final class Telgate {
       } catch (SSLException | IllegalArgumentException e) {
         throw new UncheckedIOException(
             new IOException("cannot use " + caFile + " as the CA certificate: " + e.getMessage(), e));
+      } catch (UnsupportedOperationException e) {
+        // Debian's netty-handler has no JDK ALPN, which gRPC over TLS needs.
+        throw new IllegalStateException(
+            "TLS needs ALPN, which this netty offers only through OpenSSL: put netty-tcnative"
+                + " and its native library on the class path (see the telgate Java client's"
+                + " README)",
+            e);
       }
     } else {
       builder.usePlaintext();
