@@ -24,6 +24,7 @@ import io.github.telgate.v1.SubscribeRequest;
 import io.github.telgate.v1.SubscribeResponse;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -50,6 +51,17 @@ public final class Quickstart {
   private Quickstart() {}
 
   public static void main(String[] args) throws Exception {
+    try {
+      run();
+    } catch (StatusRuntimeException e) {
+      // e.g. UNAUTHENTICATED (no or unknown token), UNAVAILABLE (no gateway there)
+      System.err.println("error: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+      Telgate.errorInfo(e).ifPresent(info -> System.err.println("  reason: " + info.getReason()));
+      System.exit(1);
+    }
+  }
+
+  private static void run() throws Exception {
     String target = env("TELGATE_TARGET", "127.0.0.1:50051");
     String caFile = env("TELGATE_CA_FILE", "");
     ManagedChannel channel =

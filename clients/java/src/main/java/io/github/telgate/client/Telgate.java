@@ -8,16 +8,18 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.MethodDescriptor;
-import io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.protobuf.StatusProto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Optional;
-import javax.net.ssl.SSLException;
 
 /**
  * Connecting to a telgate gateway: a channel (TLS or plaintext) that authenticates every call,
@@ -54,23 +56,27 @@ public final class Telgate {
    *     needs netty-tcnative with its native library on the class path)
    */
   public static ManagedChannel channel(String target, Path caFile, String token) {
-    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target);
+    ChannelCredentials credentials;
     if (caFile != null) {
       try {
-        builder.sslContext(GrpcSslContexts.forClient().trustManager(caFile.toFile()).build());
-      } catch (SSLException | IllegalArgumentException e) {
+        credentials = TlsChannelCredentials.newBuilder().trustManager(caFile.toFile()).build();
+      } catch (IOException e) {
         throw new UncheckedIOException(
             new IOException("cannot use " + caFile + " as the CA certificate: " + e.getMessage(), e));
-      } catch (UnsupportedOperationException e) {
-        // Debian's netty-handler has no JDK ALPN, which gRPC over TLS needs.
-        throw new IllegalStateException(
-            "TLS needs ALPN, which this netty offers only through OpenSSL: put netty-tcnative"
-                + " and its native library on the class path (see the telgate Java client's"
-                + " README)",
-            e);
       }
     } else {
-      builder.usePlaintext();
+      credentials = InsecureChannelCredentials.create();
+    }
+    ManagedChannelBuilder<?> builder;
+    try {
+      builder = Grpc.newChannelBuilder(target, credentials);
+    } catch (UnsupportedOperationException e) {
+      // Debian's netty-handler has no JDK ALPN, which gRPC over TLS needs.
+      throw new IllegalStateException(
+          "TLS needs ALPN, which this netty offers only through OpenSSL: put netty-tcnative"
+              + " and its native library on the class path (see the telgate Java client's"
+              + " README)",
+          e);
     }
     if (token != null && !token.isEmpty()) {
       builder.intercept(withCredentials(new BearerToken(token)));
