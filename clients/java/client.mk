@@ -15,7 +15,6 @@ JAVA_GOOGLE_JAR := $(JAVA_BUILD)/telgate-googleapis-$(JAVA_VERSION).jar
 # Debian ships the native library as libnetty-tcnative.so, a name netty never
 # loads (and a renamed symlink fails tcnative's own path check). This jar holds
 # a copy under the name netty looks for in a jar (extracted at run time).
-JAVA_TCNATIVE_SO := $(firstword $(wildcard /usr/lib/*/jni/libnetty-tcnative.so))
 JAVA_TCNATIVE_JAR := $(JAVA_BUILD)/netty-tcnative-debian-native.jar
 JAVA_JARS := $(JAVA_JAR):$(JAVA_GOOGLE_JAR):$(JAVA_TCNATIVE_JAR)
 # The googleapis messages telgate.v1 uses, generated too: Debian's
@@ -62,10 +61,12 @@ JAVA_TEST_SOURCES = $(shell find $(JAVA_DIR)/src/test/java $(JAVA_DIR)/examples 
 # the JUnit test compiled against it.
 build-java: $(JAVA_JAR) $(JAVA_TCNATIVE_JAR) $(JAVA_BUILD)/test/.stamp
 
-$(JAVA_TCNATIVE_JAR): $(JAVA_TCNATIVE_SO)
-	@test -n "$(JAVA_TCNATIVE_SO)" || { echo "no libnetty-tcnative.so: install libnetty-tcnative-jni (make test-deps)"; exit 1; }
-	rm -rf $(JAVA_BUILD)/tcnative && mkdir -p $(JAVA_BUILD)/tcnative/META-INF/native
-	cp $< $(JAVA_BUILD)/tcnative/META-INF/native/libnetty_tcnative.so
+# (Found when the recipe runs: `make test` installs the package first.)
+$(JAVA_TCNATIVE_JAR): $(JAVA_DIR)/client.mk
+	@so=$$(ls /usr/lib/*/jni/libnetty-tcnative.so 2>/dev/null | head -n 1); \
+	if [ -z "$$so" ]; then echo "no libnetty-tcnative.so: install libnetty-tcnative-jni (make test-deps)"; exit 1; fi; \
+	rm -rf $(JAVA_BUILD)/tcnative && mkdir -p $(JAVA_BUILD)/tcnative/META-INF/native && \
+	cp "$$so" $(JAVA_BUILD)/tcnative/META-INF/native/libnetty_tcnative.so
 	jar --create --file $@ -C $(JAVA_BUILD)/tcnative .
 
 $(JAVA_JAR): $(JAVA_MAIN_SOURCES) $(JAVA_DIR)/client.mk
