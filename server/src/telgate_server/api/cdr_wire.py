@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
+from google.type import money_pb2
 from telgate.v1 import cdrs_pb2, common_pb2
 
 from telgate_server.api import convert
@@ -23,7 +24,8 @@ from telgate_server.api.descriptor_encoder import key, varint
 from telgate_server.cdr.model import Cdr, CdrGap, EncodedCdr
 
 # Bump when convert.cdr changes what it writes into a Cdr message.
-CONVERT_REVISION = 1
+# 2: the cost as google.type.Money (field 24) instead of two strings.
+CONVERT_REVISION = 2
 
 
 def _key(message: type[object], field: str, wire_type: int) -> bytes:
@@ -37,7 +39,7 @@ _CURSOR = _key(cdrs_pb2.Cdr, "cursor", 0)
 
 def _encoding_version() -> int:
     parts = [CONVERT_REVISION.to_bytes(4, "big")]
-    for message in (cdrs_pb2.Cdr, common_pb2.CallerId, common_pb2.Field):
+    for message in (cdrs_pb2.Cdr, common_pb2.CallerId, common_pb2.Field, money_pb2.Money):
         proto = descriptor_pb2.DescriptorProto()
         message.DESCRIPTOR.CopyToProto(proto)
         parts.append(proto.SerializeToString(deterministic=True))

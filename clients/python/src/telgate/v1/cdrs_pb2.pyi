@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.type import money_pb2 as _money_pb2
 from telgate.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
@@ -129,7 +130,6 @@ class Cdr(_message.Message):
     DISPOSITION_FIELD_NUMBER: _builtins.int
     DIRECTION_FIELD_NUMBER: _builtins.int
     COST_FIELD_NUMBER: _builtins.int
-    CURRENCY_FIELD_NUMBER: _builtins.int
     TRUNK_FIELD_NUMBER: _builtins.int
     CODEC_FIELD_NUMBER: _builtins.int
     COUNTRY_FIELD_NUMBER: _builtins.int
@@ -147,10 +147,6 @@ class Cdr(_message.Message):
     callee: _builtins.str
     disposition: Global___CdrDisposition.ValueType
     direction: Global___CallDirection.ValueType
-    cost: _builtins.str
-    """Decimal string, e.g. `0.0350`; empty when the source has no cost."""
-    currency: _builtins.str
-    """ISO 4217 code."""
     trunk: _builtins.str
     codec: _builtins.str
     country: _builtins.str
@@ -176,6 +172,15 @@ class Cdr(_message.Message):
     @_builtins.property
     def billable(self) -> _duration_pb2.Duration: ...
     @_builtins.property
+    def cost(self) -> _money_pb2.Money:
+        """What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`
+        (ISO 4217; "" when the source does not say which currency). Unset when
+        the source has no cost. A source's cost with more than 9 decimals (a
+        double such as 0.30000000000000004) is rounded half-even to 9. Replaces
+        the decimal string `cost` (13) and `currency` (14).
+        """
+
+    @_builtins.property
     def raw_fields(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Field]: ...
     def __init__(
         self,
@@ -192,8 +197,7 @@ class Cdr(_message.Message):
         billable: _duration_pb2.Duration | None = ...,
         disposition: Global___CdrDisposition.ValueType = ...,
         direction: Global___CallDirection.ValueType = ...,
-        cost: _builtins.str = ...,
-        currency: _builtins.str = ...,
+        cost: _money_pb2.Money | None = ...,
         trunk: _builtins.str = ...,
         codec: _builtins.str = ...,
         country: _builtins.str = ...,
@@ -204,9 +208,9 @@ class Cdr(_message.Message):
         account_code: _builtins.str = ...,
         raw_fields: _abc.Iterable[_common_pb2.Field] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["answer_time", b"answer_time", "billable", b"billable", "caller", b"caller", "duration", b"duration", "end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answer_time", b"answer_time", "billable", b"billable", "caller", b"caller", "cost", b"cost", "duration", b"duration", "end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_code", b"account_code", "answer_time", b"answer_time", "backend", b"backend", "billable", b"billable", "callee", b"callee", "caller", b"caller", "channel", b"channel", "codec", b"codec", "cost", b"cost", "country", b"country", "currency", b"currency", "cursor", b"cursor", "destination_channel", b"destination_channel", "direction", b"direction", "disposition", b"disposition", "duration", b"duration", "end_time", b"end_time", "linked_call_id", b"linked_call_id", "raw_fields", b"raw_fields", "recording", b"recording", "source_id", b"source_id", "start_time", b"start_time", "trunk", b"trunk"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_code", b"account_code", "answer_time", b"answer_time", "backend", b"backend", "billable", b"billable", "callee", b"callee", "caller", b"caller", "channel", b"channel", "codec", b"codec", "cost", b"cost", "country", b"country", "cursor", b"cursor", "destination_channel", b"destination_channel", "direction", b"direction", "disposition", b"disposition", "duration", b"duration", "end_time", b"end_time", "linked_call_id", b"linked_call_id", "raw_fields", b"raw_fields", "recording", b"recording", "source_id", b"source_id", "start_time", b"start_time", "trunk", b"trunk"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
