@@ -27,6 +27,8 @@ from telgate_server.cdr import money
         ("-0.0000000035", "-0.000000004"),
         (Decimal("9223372036854775807.999999999"), "9223372036854775807.999999999"),
         ("-9223372036854775807", "-9223372036854775807"),
+        ("9223372036854775807.9999999994", "9223372036854775807.999999999"),
+        ("1e-999999999999", "0.000000000"),
     ],
 )
 def test_a_source_cost_becomes_an_exact_amount(value: object, expected: str) -> None:
@@ -51,6 +53,8 @@ def test_an_absent_cost_is_none() -> None:
         (True, "not a number"),
         ([1], "not a number"),
         ("9" * 100, "too large"),
+        ("1e999999999999", "too large"),  # beyond the default context's exponents
+        ("-1E+999999999999", "too large"),
     ],
 )
 def test_what_cannot_be_money_is_refused(value: object, message: str) -> None:

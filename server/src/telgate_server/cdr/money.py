@@ -36,14 +36,22 @@ def amount(value: object) -> Decimal | None:
         raise ValueError(f"cost {str(value)[:20]!r} is not a number") from None
     if not parsed.is_finite():
         raise ValueError(f"cost {str(value)[:20]!r} is not a finite number")
-    exponent = parsed.as_tuple().exponent  # an int: the number is finite
-    if isinstance(exponent, int) and exponent < -9 and abs(parsed) < UNITS_MAX + 1:
-        parsed = parsed.quantize(_NINE_PLACES, context=_CONTEXT)
-    # Checked after rounding, which may carry into the next unit.
-    if abs(parsed) >= UNITS_MAX + 1:
+    # copy_abs and comparisons are exact, without a context (whose exponent
+    # limits a hostile "1e999999999999" would trip with decimal.Overflow).
+    if _too_large(parsed):
         raise ValueError(f"cost {str(value)[:20]!r} is too large (beyond int64 units)")
+    exponent = parsed.as_tuple().exponent  # an int: the number is finite
+    if isinstance(exponent, int) and exponent < -9:
+        parsed = parsed.quantize(_NINE_PLACES, context=_CONTEXT)
+        # Rounding may carry into the next unit.
+        if _too_large(parsed):
+            raise ValueError(f"cost {str(value)[:20]!r} is too large (beyond int64 units)")
     # Otherwise the source's own scale is kept ("0.0350" stays so).
     return parsed
+
+
+def _too_large(value: Decimal) -> bool:
+    return value.adjusted() > 18 or value.copy_abs() >= UNITS_MAX + 1
 
 
 def units_nanos(value: Decimal) -> tuple[int, int]:
