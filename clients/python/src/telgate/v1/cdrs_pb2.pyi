@@ -34,22 +34,22 @@ class _CdrDispositionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CdrDis
     (INVALID_ARGUMENT).
     """
     CDR_DISPOSITION_ANSWERED: _CdrDisposition.ValueType  # 1
-    """The call was answered (Asterisk `ANSWERED`; Sippy: connected with a
-    duration).
+    """The call was answered (`ANSWERED` from Asterisk and Simotel; Sippy:
+    connected, with a duration).
     """
     CDR_DISPOSITION_NO_ANSWER: _CdrDisposition.ValueType  # 2
-    """Nobody answered (Asterisk `NO ANSWER`; Sippy results 408, 480, 487, and
-    0 without a connection).
+    """Nobody answered (`NO ANSWER`; Sippy results 408, 480, 487, and 0
+    without a connection).
     """
     CDR_DISPOSITION_BUSY: _CdrDisposition.ValueType  # 3
-    """The callee was busy (Asterisk `BUSY`; Sippy results 486, 600)."""
+    """The callee was busy (`BUSY`; Sippy results 486, 600)."""
     CDR_DISPOSITION_FAILED: _CdrDisposition.ValueType  # 4
-    """The call failed (Asterisk `FAILED`; Sippy: any other result without a
+    """The call failed (`FAILED`; Sippy: any other result without a
     connection).
     """
     CDR_DISPOSITION_CONGESTION: _CdrDisposition.ValueType  # 5
-    """The network was congested (Asterisk `CONGESTION`; Sippy results 502,
-    503, 504).
+    """The network was congested (`CONGESTION`; Sippy results 502, 503,
+    504).
     """
     CDR_DISPOSITION_CANCELLED: _CdrDisposition.ValueType  # 6
     """The caller gave up before an answer (`CANCEL` / `CANCELLED`, from the
@@ -64,22 +64,22 @@ CDR_DISPOSITION_UNSPECIFIED: CdrDisposition.ValueType  # 0
 (INVALID_ARGUMENT).
 """
 CDR_DISPOSITION_ANSWERED: CdrDisposition.ValueType  # 1
-"""The call was answered (Asterisk `ANSWERED`; Sippy: connected with a
-duration).
+"""The call was answered (`ANSWERED` from Asterisk and Simotel; Sippy:
+connected, with a duration).
 """
 CDR_DISPOSITION_NO_ANSWER: CdrDisposition.ValueType  # 2
-"""Nobody answered (Asterisk `NO ANSWER`; Sippy results 408, 480, 487, and
-0 without a connection).
+"""Nobody answered (`NO ANSWER`; Sippy results 408, 480, 487, and 0
+without a connection).
 """
 CDR_DISPOSITION_BUSY: CdrDisposition.ValueType  # 3
-"""The callee was busy (Asterisk `BUSY`; Sippy results 486, 600)."""
+"""The callee was busy (`BUSY`; Sippy results 486, 600)."""
 CDR_DISPOSITION_FAILED: CdrDisposition.ValueType  # 4
-"""The call failed (Asterisk `FAILED`; Sippy: any other result without a
+"""The call failed (`FAILED`; Sippy: any other result without a
 connection).
 """
 CDR_DISPOSITION_CONGESTION: CdrDisposition.ValueType  # 5
-"""The network was congested (Asterisk `CONGESTION`; Sippy results 502,
-503, 504).
+"""The network was congested (`CONGESTION`; Sippy results 502, 503,
+504).
 """
 CDR_DISPOSITION_CANCELLED: CdrDisposition.ValueType  # 6
 """The caller gave up before an answer (`CANCEL` / `CANCELLED`, from the
@@ -253,8 +253,8 @@ class Cdr(_message.Message):
     """
     @_builtins.property
     def caller(self) -> _common_pb2.CallerId:
-        """Who called: the number (Asterisk `Source`, else the caller id's number)
-        and, when the PBX gives one, the display name.
+        """Who called: the number (Asterisk `Source`, else the caller id's number;
+        Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
         """
 
     @_builtins.property
@@ -267,9 +267,7 @@ class Cdr(_message.Message):
 
     @_builtins.property
     def end_time(self) -> _timestamp_pb2.Timestamp:
-        """When the call ended. Unset when the backend does not say (rare: an
-        Asterisk CDR without `EndTime`).
-        """
+        """When the call ended. Unset when the backend does not say."""
 
     @_builtins.property
     def duration(self) -> _duration_pb2.Duration:
