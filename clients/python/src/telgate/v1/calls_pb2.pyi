@@ -213,7 +213,8 @@ class OriginateRequest(_message.Message):
     request_id: _builtins.str
     """Idempotency key (at most 128 characters): a retried Originate with the
     same key from the same caller returns the first attempt's call instead
-    of placing a second one. Kept for 10 minutes. Empty: no deduplication.
+    of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+    default). Empty: no deduplication.
     """
     endpoint: _builtins.str
     """What to ring first: an extension (`201`), which every kind of backend

@@ -117,8 +117,10 @@ class CallControlServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetChannel(self, request, context):
-        """Returns one active channel; NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND)
-        when the gateway knows none by that reference. Asterisk, Simotel.
+        """Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+        application, duration, bridge and variables are current (UNAVAILABLE
+        while the link is down); Simotel answers from the gateway's live state.
+        NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -57,8 +57,10 @@ class CallControlServiceStub:
     link is down or its channels are being re-read after a reconnect.
     """
     GetChannel: _grpc.UnaryUnaryMultiCallable[_calls_pb2.GetChannelRequest, _calls_pb2.GetChannelResponse]
-    """Returns one active channel; NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND)
-    when the gateway knows none by that reference. Asterisk, Simotel.
+    """Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+    application, duration, bridge and variables are current (UNAVAILABLE
+    while the link is down); Simotel answers from the gateway's live state.
+    NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
     """
     SendDtmf: _grpc.UnaryUnaryMultiCallable[_calls_pb2.SendDtmfRequest, _calls_pb2.SendDtmfResponse]
     """Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
@@ -94,8 +96,10 @@ class CallControlServiceAsyncStub(CallControlServiceStub):
     link is down or its channels are being re-read after a reconnect.
     """
     GetChannel: _aio.UnaryUnaryMultiCallable[_calls_pb2.GetChannelRequest, _calls_pb2.GetChannelResponse]  # type: ignore[assignment]
-    """Returns one active channel; NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND)
-    when the gateway knows none by that reference. Asterisk, Simotel.
+    """Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+    application, duration, bridge and variables are current (UNAVAILABLE
+    while the link is down); Simotel answers from the gateway's live state.
+    NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
     """
     SendDtmf: _aio.UnaryUnaryMultiCallable[_calls_pb2.SendDtmfRequest, _calls_pb2.SendDtmfResponse]  # type: ignore[assignment]
     """Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
@@ -158,8 +162,10 @@ class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _calls_pb2.GetChannelRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_calls_pb2.GetChannelResponse, _abc.Awaitable[_calls_pb2.GetChannelResponse]]:
-        """Returns one active channel; NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND)
-        when the gateway knows none by that reference. Asterisk, Simotel.
+        """Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+        application, duration, bridge and variables are current (UNAVAILABLE
+        while the link is down); Simotel answers from the gateway's live state.
+        NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
         """
 
     @_abc_1.abstractmethod

@@ -131,9 +131,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_CHANNEL_NOT_FOUND: _ErrorReason.ValueType  # 6
     """NOT_FOUND: no such channel. The PBX said so (Asterisk: `backend`,
-    `action`, `pbx_message`), the gateway's live state has none
-    (GetChannel; no metadata), or StartListen's `target_extension` has no
-    active call (`backend`, `extension`).
+    `action`, `pbx_message`), GetChannel found none (Asterisk's Status
+    listed none, or Simotel's live calls hold none; no metadata), or
+    StartListen's target is not an active channel (`backend`) or its
+    `target_extension` has no active call (`backend`, `extension`).
     """
     ERROR_REASON_PBX_PERMISSION_DENIED: _ErrorReason.ValueType  # 7
     """PERMISSION_DENIED: the PBX account the gateway uses lacks the
@@ -143,7 +144,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_INVALID_FIELD: _ErrorReason.ValueType  # 8
     """A request field is invalid. INVALID_ARGUMENT: the gateway's own checks
-    (`field`; `problem`: `other_filters` when a page_token is sent with
+    (`field`; some checks inside the Asterisk backend name the field in the
+    message only; `problem`: `other_filters` when a page_token is sent with
     other filters than the request that returned it), an action Asterisk
     would not take (an AMI line too long: `backend`, `header`), or the PBX
     refused the request as malformed (Asterisk: `backend`, `action`,
@@ -169,10 +171,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     it may or may not have run. Metadata: `backend`, `action`.
     """
     ERROR_REASON_ORIGINATE_NOT_ALLOWED: _ErrorReason.ValueType  # 20
-    """PERMISSION_DENIED: Originate (or StartPlayback, StartListen, Transfer:
-    the calls they place) asked for an application, a variable naming a
-    dialplan function or a denied variable, or a dialplan expression that
-    the gateway's configuration does not allow. Metadata: `field`,
+    """PERMISSION_DENIED: Originate asked for an application, a variable
+    naming a dialplan function, a denied variable, or a dialplan expression
+    (`${`, `$[`) that the gateway's configuration does not allow;
+    StartPlayback, StartListen and Transfer give it for a dialplan
+    expression in a value they place on the PBX. Metadata: `field`,
     `setting` (the setting that would allow it: `originate.allowed_applications`,
     `originate.allowed_variable_functions`, `originate.denied_variables` or
     `originate.allow_expressions`). (Numbered from 20 so that reasons added
@@ -295,9 +298,10 @@ Its status code says which:
 """
 ERROR_REASON_CHANNEL_NOT_FOUND: ErrorReason.ValueType  # 6
 """NOT_FOUND: no such channel. The PBX said so (Asterisk: `backend`,
-`action`, `pbx_message`), the gateway's live state has none
-(GetChannel; no metadata), or StartListen's `target_extension` has no
-active call (`backend`, `extension`).
+`action`, `pbx_message`), GetChannel found none (Asterisk's Status
+listed none, or Simotel's live calls hold none; no metadata), or
+StartListen's target is not an active channel (`backend`) or its
+`target_extension` has no active call (`backend`, `extension`).
 """
 ERROR_REASON_PBX_PERMISSION_DENIED: ErrorReason.ValueType  # 7
 """PERMISSION_DENIED: the PBX account the gateway uses lacks the
@@ -307,7 +311,8 @@ Sippy XML-RPC fault 403: `method`, `fault_code`, `fault_string`).
 """
 ERROR_REASON_INVALID_FIELD: ErrorReason.ValueType  # 8
 """A request field is invalid. INVALID_ARGUMENT: the gateway's own checks
-(`field`; `problem`: `other_filters` when a page_token is sent with
+(`field`; some checks inside the Asterisk backend name the field in the
+message only; `problem`: `other_filters` when a page_token is sent with
 other filters than the request that returned it), an action Asterisk
 would not take (an AMI line too long: `backend`, `header`), or the PBX
 refused the request as malformed (Asterisk: `backend`, `action`,
@@ -333,10 +338,11 @@ ERROR_REASON_LINK_LOST: ErrorReason.ValueType  # 11
 it may or may not have run. Metadata: `backend`, `action`.
 """
 ERROR_REASON_ORIGINATE_NOT_ALLOWED: ErrorReason.ValueType  # 20
-"""PERMISSION_DENIED: Originate (or StartPlayback, StartListen, Transfer:
-the calls they place) asked for an application, a variable naming a
-dialplan function or a denied variable, or a dialplan expression that
-the gateway's configuration does not allow. Metadata: `field`,
+"""PERMISSION_DENIED: Originate asked for an application, a variable
+naming a dialplan function, a denied variable, or a dialplan expression
+(`${`, `$[`) that the gateway's configuration does not allow;
+StartPlayback, StartListen and Transfer give it for a dialplan
+expression in a value they place on the PBX. Metadata: `field`,
 `setting` (the setting that would allow it: `originate.allowed_applications`,
 `originate.allowed_variable_functions`, `originate.denied_variables` or
 `originate.allow_expressions`). (Numbered from 20 so that reasons added
@@ -649,7 +655,8 @@ class Channel(_message.Message):
     """The backend that owns the channel."""
     name: _builtins.str
     """The channel name, e.g. `PJSIP/201-0000000a` or `Local/201@phones-00000001;1`
-    (Simotel: `Simotel/<extension or number>`).
+    (Simotel: `Simotel/<extension>`, or `Simotel/<trunk>/<number>` for an
+    outside party).
     """
     unique_id: _builtins.str
     """The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel

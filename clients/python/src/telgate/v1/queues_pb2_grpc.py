@@ -92,7 +92,8 @@ class QueueServiceServicer:
 
     def AddMember(self, request, context):
         """Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
-        ALREADY_EXISTS when it is already a member, NOT_FOUND for an unknown queue.
+        ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+        Asterisk: NOT_FOUND for an unknown queue.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -100,7 +101,8 @@ class QueueServiceServicer:
 
     def RemoveMember(self, request, context):
         """Removes a member from a queue (Asterisk QueueRemove; Simotel
-        removeagent). NOT_FOUND when it is not a member or the queue is unknown.
+        removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+        not a member or the queue is unknown.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -48,11 +48,13 @@ class QueueServiceStub:
     """
     AddMember: _grpc.UnaryUnaryMultiCallable[_queues_pb2.AddMemberRequest, _queues_pb2.AddMemberResponse]
     """Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
-    ALREADY_EXISTS when it is already a member, NOT_FOUND for an unknown queue.
+    ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+    Asterisk: NOT_FOUND for an unknown queue.
     """
     RemoveMember: _grpc.UnaryUnaryMultiCallable[_queues_pb2.RemoveMemberRequest, _queues_pb2.RemoveMemberResponse]
     """Removes a member from a queue (Asterisk QueueRemove; Simotel
-    removeagent). NOT_FOUND when it is not a member or the queue is unknown.
+    removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+    not a member or the queue is unknown.
     """
     PauseMember: _grpc.UnaryUnaryMultiCallable[_queues_pb2.PauseMemberRequest, _queues_pb2.PauseMemberResponse]
     """Pauses or unpauses a member (Asterisk QueuePause; Simotel
@@ -79,11 +81,13 @@ class QueueServiceAsyncStub(QueueServiceStub):
     """
     AddMember: _aio.UnaryUnaryMultiCallable[_queues_pb2.AddMemberRequest, _queues_pb2.AddMemberResponse]  # type: ignore[assignment]
     """Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
-    ALREADY_EXISTS when it is already a member, NOT_FOUND for an unknown queue.
+    ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+    Asterisk: NOT_FOUND for an unknown queue.
     """
     RemoveMember: _aio.UnaryUnaryMultiCallable[_queues_pb2.RemoveMemberRequest, _queues_pb2.RemoveMemberResponse]  # type: ignore[assignment]
     """Removes a member from a queue (Asterisk QueueRemove; Simotel
-    removeagent). NOT_FOUND when it is not a member or the queue is unknown.
+    removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+    not a member or the queue is unknown.
     """
     PauseMember: _aio.UnaryUnaryMultiCallable[_queues_pb2.PauseMemberRequest, _queues_pb2.PauseMemberResponse]  # type: ignore[assignment]
     """Pauses or unpauses a member (Asterisk QueuePause; Simotel
@@ -125,7 +129,8 @@ class QueueServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_queues_pb2.AddMemberResponse, _abc.Awaitable[_queues_pb2.AddMemberResponse]]:
         """Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
-        ALREADY_EXISTS when it is already a member, NOT_FOUND for an unknown queue.
+        ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+        Asterisk: NOT_FOUND for an unknown queue.
         """
 
     @_abc_1.abstractmethod
@@ -135,7 +140,8 @@ class QueueServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_queues_pb2.RemoveMemberResponse, _abc.Awaitable[_queues_pb2.RemoveMemberResponse]]:
         """Removes a member from a queue (Asterisk QueueRemove; Simotel
-        removeagent). NOT_FOUND when it is not a member or the queue is unknown.
+        removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+        not a member or the queue is unknown.
         """
 
     @_abc_1.abstractmethod
