@@ -557,7 +557,8 @@ class MusicOnHold(_message.Message):
     @_builtins.property
     def duration(self) -> _duration_pb2.Duration:
         """How long: more than 0 and at most 1 h on AGI (rounded up to whole
-        seconds), at most 24 h on Simotel. Unset makes the decision invalid.
+        seconds), at most 24 h on Simotel. Unset is refused when the backend
+        renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
         """
 
     def __init__(
