@@ -106,12 +106,13 @@ class _CapabilityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Capability
     CAPABILITY_QUEUES: _Capability.ValueType  # 7
     """QueueService."""
     CAPABILITY_EVENTS: _Capability.ValueType  # 8
-    """Typed events on EventService.Subscribe."""
+    """Events of the backend on EventService.Subscribe."""
     CAPABILITY_CDRS: _Capability.ValueType  # 9
     """CDRs on CdrService."""
     CAPABILITY_ROUTING: _Capability.ValueType  # 10
-    """Calls routed live on CallRoutingService.Route (Asterisk FastAGI, Simotel
-    call-map components).
+    """Calls routed live on CallRoutingService.Route. Not listed by this
+    gateway version for any backend, although Asterisk (FastAGI) and
+    Simotel (call-map components) backends do send their queries to routers.
     """
     CAPABILITY_DTMF: _Capability.ValueType  # 11
     """CallControlService.SendDtmf."""
@@ -119,8 +120,8 @@ class _CapabilityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Capability
 class Capability(_Capability, metaclass=_CapabilityEnumTypeWrapper):
     """What a backend can do, from the parts it has; an RPC outside these answers
     UNIMPLEMENTED (ErrorInfo reason NOT_SUPPORTED) naming the backend and its kind.
-    Asterisk has all; Simotel ORIGINATE, LIST_CHANNELS, QUEUES, EVENTS, CDRS,
-    ROUTING; Sippy CDRS.
+    Asterisk lists every value but ROUTING; Simotel ORIGINATE, LIST_CHANNELS,
+    QUEUES, EVENTS, CDRS; Sippy CDRS and EVENTS (its CDR poller's reports).
     """
 
 CAPABILITY_UNSPECIFIED: Capability.ValueType  # 0
@@ -140,12 +141,13 @@ CAPABILITY_PLAYBACK: Capability.ValueType  # 6
 CAPABILITY_QUEUES: Capability.ValueType  # 7
 """QueueService."""
 CAPABILITY_EVENTS: Capability.ValueType  # 8
-"""Typed events on EventService.Subscribe."""
+"""Events of the backend on EventService.Subscribe."""
 CAPABILITY_CDRS: Capability.ValueType  # 9
 """CDRs on CdrService."""
 CAPABILITY_ROUTING: Capability.ValueType  # 10
-"""Calls routed live on CallRoutingService.Route (Asterisk FastAGI, Simotel
-call-map components).
+"""Calls routed live on CallRoutingService.Route. Not listed by this
+gateway version for any backend, although Asterisk (FastAGI) and
+Simotel (call-map components) backends do send their queries to routers.
 """
 CAPABILITY_DTMF: Capability.ValueType  # 11
 """CallControlService.SendDtmf."""
