@@ -221,9 +221,10 @@ class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     Metadata keys that several reasons share (each value below says which of
     them it carries):
     - `backend`: the backend's configured name. Present on errors an Asterisk
-      or Sippy backend raises, on the registry's (BACKEND_NOT_FOUND,
-      NOT_SUPPORTED) and the cluster's (LINK_OWNED_ELSEWHERE); errors from
-      Simotel's HTTP API carry `path` instead.
+      or Sippy backend raises (Sippy's XML-RPC faults carry `method`
+      instead), on the registry's (BACKEND_NOT_FOUND, NOT_SUPPORTED) and the
+      cluster's (LINK_OWNED_ELSEWHERE); errors from Simotel's HTTP API carry
+      `path` instead.
     - `field`: the request field at fault, as a path from the request
       (`endpoint`, `destination.extension.extension`, `variables['FOO']`,
       `filter.backends[0]`, `request` for bytes that are not the message).
