@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Adds a member to a queue.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.AddMemberRequest}
  */
 public final class AddMemberRequest extends
@@ -52,6 +56,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -69,6 +77,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -91,7 +103,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object queue_ = "";
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The queue.
    */
   @java.lang.Override
@@ -108,7 +124,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for queue.
    */
   @java.lang.Override
@@ -130,7 +150,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object interface_ = "";
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+   * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The interface.
    */
   @java.lang.Override
@@ -147,7 +172,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+   * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for interface.
    */
   @java.lang.Override
@@ -169,6 +199,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object memberName_ = "";
   /**
+   * <pre>
+   * The member's display name (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string member_name = 4;</code>
    * @return The memberName.
    */
@@ -186,6 +220,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The member's display name (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string member_name = 4;</code>
    * @return The bytes for memberName.
    */
@@ -255,7 +293,8 @@ private static final long serialVersionUID = 0L;
   private int penalty_ = 0;
   /**
    * <pre>
-   * Lower penalties are rung first (Asterisk, Simotel).
+   * Lower penalties are rung first (Asterisk, Simotel); negative is
+   * INVALID_ARGUMENT on Asterisk.
    * </pre>
    *
    * <code>int32 penalty = 6;</code>
@@ -269,6 +308,10 @@ private static final long serialVersionUID = 0L;
   public static final int PAUSED_FIELD_NUMBER = 7;
   private boolean paused_ = false;
   /**
+   * <pre>
+   * Whether the member starts paused.
+   * </pre>
+   *
    * <code>bool paused = 7;</code>
    * @return The paused.
    */
@@ -495,6 +538,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Adds a member to a queue.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.AddMemberRequest}
    */
   public static final class Builder extends
@@ -746,6 +793,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -762,6 +813,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -779,6 +834,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -792,6 +851,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -802,6 +865,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -818,7 +885,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object queue_ = "";
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The queue.
      */
     public java.lang.String getQueue() {
@@ -834,7 +905,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for queue.
      */
     public com.google.protobuf.ByteString
@@ -851,7 +926,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The queue to set.
      * @return This builder for chaining.
      */
@@ -864,7 +943,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearQueue() {
@@ -874,7 +957,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for queue to set.
      * @return This builder for chaining.
      */
@@ -890,7 +977,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object interface_ = "";
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+     * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The interface.
      */
     public java.lang.String getInterface() {
@@ -906,7 +998,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+     * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for interface.
      */
     public com.google.protobuf.ByteString
@@ -923,7 +1020,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+     * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The interface to set.
      * @return This builder for chaining.
      */
@@ -936,7 +1038,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+     * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearInterface() {
@@ -946,7 +1053,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+     * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for interface to set.
      * @return This builder for chaining.
      */
@@ -962,6 +1074,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object memberName_ = "";
     /**
+     * <pre>
+     * The member's display name (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string member_name = 4;</code>
      * @return The memberName.
      */
@@ -978,6 +1094,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The member's display name (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string member_name = 4;</code>
      * @return The bytes for memberName.
      */
@@ -995,6 +1115,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The member's display name (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string member_name = 4;</code>
      * @param value The memberName to set.
      * @return This builder for chaining.
@@ -1008,6 +1132,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The member's display name (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string member_name = 4;</code>
      * @return This builder for chaining.
      */
@@ -1018,6 +1146,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The member's display name (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string member_name = 4;</code>
      * @param value The bytes for memberName to set.
      * @return This builder for chaining.
@@ -1127,7 +1259,8 @@ private static final long serialVersionUID = 0L;
     private int penalty_ ;
     /**
      * <pre>
-     * Lower penalties are rung first (Asterisk, Simotel).
+     * Lower penalties are rung first (Asterisk, Simotel); negative is
+     * INVALID_ARGUMENT on Asterisk.
      * </pre>
      *
      * <code>int32 penalty = 6;</code>
@@ -1139,7 +1272,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Lower penalties are rung first (Asterisk, Simotel).
+     * Lower penalties are rung first (Asterisk, Simotel); negative is
+     * INVALID_ARGUMENT on Asterisk.
      * </pre>
      *
      * <code>int32 penalty = 6;</code>
@@ -1155,7 +1289,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Lower penalties are rung first (Asterisk, Simotel).
+     * Lower penalties are rung first (Asterisk, Simotel); negative is
+     * INVALID_ARGUMENT on Asterisk.
      * </pre>
      *
      * <code>int32 penalty = 6;</code>
@@ -1170,6 +1305,10 @@ private static final long serialVersionUID = 0L;
 
     private boolean paused_ ;
     /**
+     * <pre>
+     * Whether the member starts paused.
+     * </pre>
+     *
      * <code>bool paused = 7;</code>
      * @return The paused.
      */
@@ -1178,6 +1317,10 @@ private static final long serialVersionUID = 0L;
       return paused_;
     }
     /**
+     * <pre>
+     * Whether the member starts paused.
+     * </pre>
+     *
      * <code>bool paused = 7;</code>
      * @param value The paused to set.
      * @return This builder for chaining.
@@ -1190,6 +1333,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Whether the member starts paused.
+     * </pre>
+     *
      * <code>bool paused = 7;</code>
      * @return This builder for chaining.
      */

@@ -8,11 +8,19 @@ public interface AddMemberRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,35 +28,61 @@ public interface AddMemberRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The queue.
    */
   java.lang.String getQueue();
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for queue.
    */
   com.google.protobuf.ByteString
       getQueueBytes();
 
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+   * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The interface.
    */
   java.lang.String getInterface();
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+   * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for interface.
    */
   com.google.protobuf.ByteString
       getInterfaceBytes();
 
   /**
+   * <pre>
+   * The member's display name (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string member_name = 4;</code>
    * @return The memberName.
    */
   java.lang.String getMemberName();
   /**
+   * <pre>
+   * The member's display name (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string member_name = 4;</code>
    * @return The bytes for memberName.
    */
@@ -77,7 +111,8 @@ public interface AddMemberRequestOrBuilder extends
 
   /**
    * <pre>
-   * Lower penalties are rung first (Asterisk, Simotel).
+   * Lower penalties are rung first (Asterisk, Simotel); negative is
+   * INVALID_ARGUMENT on Asterisk.
    * </pre>
    *
    * <code>int32 penalty = 6;</code>
@@ -86,6 +121,10 @@ public interface AddMemberRequestOrBuilder extends
   int getPenalty();
 
   /**
+   * <pre>
+   * Whether the member starts paused.
+   * </pre>
+   *
    * <code>bool paused = 7;</code>
    * @return The paused.
    */

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * AddMember's answer: the PBX added the member.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.AddMemberResponse}
  */
 public final class AddMemberResponse extends
@@ -188,6 +192,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * AddMember's answer: the PBX added the member.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.AddMemberResponse}
    */
   public static final class Builder extends

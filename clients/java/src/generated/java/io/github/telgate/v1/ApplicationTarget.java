@@ -6,7 +6,9 @@ package io.github.telgate.v1;
 /**
  * <pre>
  * Runs a dialplan application on the answered endpoint instead of a
- * destination (Asterisk; other backends answer INVALID_ARGUMENT).
+ * destination (Asterisk; Simotel answers INVALID_ARGUMENT). Only the
+ * applications in the gateway setting `originate.allowed_applications` may
+ * run (else PERMISSION_DENIED, ERROR_REASON_ORIGINATE_NOT_ALLOWED).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.ApplicationTarget}
@@ -55,10 +57,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * The application, e.g. `Playback`.
+   * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+   * characters. Empty or another form is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -76,10 +79,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The application, e.g. `Playback`.
+   * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+   * characters. Empty or another form is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -102,7 +106,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object data_ = "";
   /**
    * <pre>
-   * Its argument string, e.g. `hello-world`.
+   * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+   * names in it stay relative to the sounds directory (an absolute path,
+   * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+   * PERMISSION_DENIED unless `originate.allow_expressions`.
    * </pre>
    *
    * <code>string data = 2;</code>
@@ -123,7 +130,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Its argument string, e.g. `hello-world`.
+   * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+   * names in it stay relative to the sounds directory (an absolute path,
+   * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+   * PERMISSION_DENIED unless `originate.allow_expressions`.
    * </pre>
    *
    * <code>string data = 2;</code>
@@ -311,7 +321,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Runs a dialplan application on the answered endpoint instead of a
-   * destination (Asterisk; other backends answer INVALID_ARGUMENT).
+   * destination (Asterisk; Simotel answers INVALID_ARGUMENT). Only the
+   * applications in the gateway setting `originate.allowed_applications` may
+   * run (else PERMISSION_DENIED, ERROR_REASON_ORIGINATE_NOT_ALLOWED).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.ApplicationTarget}
@@ -500,10 +512,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * The application, e.g. `Playback`.
+     * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+     * characters. Empty or another form is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -520,10 +533,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The application, e.g. `Playback`.
+     * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+     * characters. Empty or another form is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -541,10 +555,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The application, e.g. `Playback`.
+     * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+     * characters. Empty or another form is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -558,10 +573,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The application, e.g. `Playback`.
+     * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+     * characters. Empty or another form is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -572,10 +588,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The application, e.g. `Playback`.
+     * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+     * characters. Empty or another form is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -592,7 +609,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object data_ = "";
     /**
      * <pre>
-     * Its argument string, e.g. `hello-world`.
+     * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+     * names in it stay relative to the sounds directory (an absolute path,
+     * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+     * PERMISSION_DENIED unless `originate.allow_expressions`.
      * </pre>
      *
      * <code>string data = 2;</code>
@@ -612,7 +632,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Its argument string, e.g. `hello-world`.
+     * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+     * names in it stay relative to the sounds directory (an absolute path,
+     * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+     * PERMISSION_DENIED unless `originate.allow_expressions`.
      * </pre>
      *
      * <code>string data = 2;</code>
@@ -633,7 +656,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Its argument string, e.g. `hello-world`.
+     * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+     * names in it stay relative to the sounds directory (an absolute path,
+     * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+     * PERMISSION_DENIED unless `originate.allow_expressions`.
      * </pre>
      *
      * <code>string data = 2;</code>
@@ -650,7 +676,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Its argument string, e.g. `hello-world`.
+     * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+     * names in it stay relative to the sounds directory (an absolute path,
+     * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+     * PERMISSION_DENIED unless `originate.allow_expressions`.
      * </pre>
      *
      * <code>string data = 2;</code>
@@ -664,7 +693,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Its argument string, e.g. `hello-world`.
+     * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+     * names in it stay relative to the sounds directory (an absolute path,
+     * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+     * PERMISSION_DENIED unless `originate.allow_expressions`.
      * </pre>
      *
      * <code>string data = 2;</code>

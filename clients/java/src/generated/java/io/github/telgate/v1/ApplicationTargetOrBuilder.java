@@ -9,19 +9,21 @@ public interface ApplicationTargetOrBuilder extends
 
   /**
    * <pre>
-   * The application, e.g. `Playback`.
+   * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+   * characters. Empty or another form is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
    * <pre>
-   * The application, e.g. `Playback`.
+   * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+   * characters. Empty or another form is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -29,7 +31,10 @@ public interface ApplicationTargetOrBuilder extends
 
   /**
    * <pre>
-   * Its argument string, e.g. `hello-world`.
+   * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+   * names in it stay relative to the sounds directory (an absolute path,
+   * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+   * PERMISSION_DENIED unless `originate.allow_expressions`.
    * </pre>
    *
    * <code>string data = 2;</code>
@@ -38,7 +43,10 @@ public interface ApplicationTargetOrBuilder extends
   java.lang.String getData();
   /**
    * <pre>
-   * Its argument string, e.g. `hello-world`.
+   * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+   * names in it stay relative to the sounds directory (an absolute path,
+   * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+   * PERMISSION_DENIED unless `originate.allow_expressions`.
    * </pre>
    *
    * <code>string data = 2;</code>

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A configured backend. Output only: the gateway fills every field.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.Backend}
  */
 public final class Backend extends
@@ -57,6 +61,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
+   * <pre>
+   * The backend's name in the gateway's configuration; requests name it in `backend`.
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The name.
    */
@@ -74,6 +82,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend's name in the gateway's configuration; requests name it in `backend`.
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The bytes for name.
    */
@@ -95,6 +107,10 @@ private static final long serialVersionUID = 0L;
   public static final int KIND_FIELD_NUMBER = 2;
   private int kind_ = 0;
   /**
+   * <pre>
+   * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+   * </pre>
+   *
    * <code>.telgate.v1.BackendKind kind = 2;</code>
    * @return The enum numeric value on the wire for kind.
    */
@@ -102,6 +118,10 @@ private static final long serialVersionUID = 0L;
     return kind_;
   }
   /**
+   * <pre>
+   * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+   * </pre>
+   *
    * <code>.telgate.v1.BackendKind kind = 2;</code>
    * @return The kind.
    */
@@ -113,6 +133,10 @@ private static final long serialVersionUID = 0L;
   public static final int LINK_STATE_FIELD_NUMBER = 3;
   private int linkState_ = 0;
   /**
+   * <pre>
+   * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+   * </pre>
+   *
    * <code>.telgate.v1.LinkState link_state = 3;</code>
    * @return The enum numeric value on the wire for linkState.
    */
@@ -120,6 +144,10 @@ private static final long serialVersionUID = 0L;
     return linkState_;
   }
   /**
+   * <pre>
+   * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+   * </pre>
+   *
    * <code>.telgate.v1.LinkState link_state = 3;</code>
    * @return The linkState.
    */
@@ -141,6 +169,10 @@ private static final long serialVersionUID = 0L;
             }
           };
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @return A list containing the capabilities.
    */
@@ -150,6 +182,10 @@ private static final long serialVersionUID = 0L;
         java.lang.Integer, io.github.telgate.v1.Capability>(capabilities_, capabilities_converter_);
   }
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @return The count of capabilities.
    */
@@ -158,6 +194,10 @@ private static final long serialVersionUID = 0L;
     return capabilities_.size();
   }
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @param index The index of the element to return.
    * @return The capabilities at the given index.
@@ -167,6 +207,10 @@ private static final long serialVersionUID = 0L;
     return capabilities_converter_.convert(capabilities_.get(index));
   }
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @return A list containing the enum numeric values on the wire for capabilities.
    */
@@ -176,6 +220,10 @@ private static final long serialVersionUID = 0L;
     return capabilities_;
   }
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of capabilities at the given index.
@@ -253,7 +301,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object version_ = "";
   /**
    * <pre>
-   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+   * empty when not known.
    * </pre>
    *
    * <code>string version = 7;</code>
@@ -274,7 +323,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+   * empty when not known.
    * </pre>
    *
    * <code>string version = 7;</code>
@@ -300,7 +350,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object lastError_ = "";
   /**
    * <pre>
-   * Why the link is not up, in words.
+   * Why the link is not up, in words; empty while it is up.
    * </pre>
    *
    * <code>string last_error = 8;</code>
@@ -321,7 +371,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Why the link is not up, in words.
+   * Why the link is not up, in words; empty while it is up.
    * </pre>
    *
    * <code>string last_error = 8;</code>
@@ -437,9 +487,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * When the gateway runs as a cluster: the instance running this backend's
-   * link (`cluster.instance_id`; empty between owners or without clustering),
-   * and where clients reach it (`cluster.advertise`). `link_state` is then
-   * the owner's, as of its last lease renewal.
+   * link (`cluster.instance_id`; empty between owners or without clustering).
+   * `link_state` is then the owner's, as of its last lease renewal.
    * </pre>
    *
    * <code>string owner = 11;</code>
@@ -461,9 +510,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * When the gateway runs as a cluster: the instance running this backend's
-   * link (`cluster.instance_id`; empty between owners or without clustering),
-   * and where clients reach it (`cluster.advertise`). `link_state` is then
-   * the owner's, as of its last lease renewal.
+   * link (`cluster.instance_id`; empty between owners or without clustering).
+   * `link_state` is then the owner's, as of its last lease renewal.
    * </pre>
    *
    * <code>string owner = 11;</code>
@@ -488,6 +536,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object ownerAddress_ = "";
   /**
+   * <pre>
+   * When the gateway runs as a cluster: where clients reach the owner
+   * (its `cluster.advertise`); empty between owners or without clustering.
+   * </pre>
+   *
    * <code>string owner_address = 12;</code>
    * @return The ownerAddress.
    */
@@ -505,6 +558,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * When the gateway runs as a cluster: where clients reach the owner
+   * (its `cluster.advertise`); empty between owners or without clustering.
+   * </pre>
+   *
    * <code>string owner_address = 12;</code>
    * @return The bytes for ownerAddress.
    */
@@ -528,7 +586,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Whether the instance that answered runs the link itself (always, without
-   * clustering): call control for the backend works here only then.
+   * clustering): call control for the backend works here only then (else
+   * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
    * </pre>
    *
    * <code>bool owned_here = 13;</code>
@@ -839,6 +898,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A configured backend. Output only: the gateway fills every field.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.Backend}
    */
   public static final class Builder extends
@@ -1200,6 +1263,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
+     * <pre>
+     * The backend's name in the gateway's configuration; requests name it in `backend`.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return The name.
      */
@@ -1216,6 +1283,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend's name in the gateway's configuration; requests name it in `backend`.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return The bytes for name.
      */
@@ -1233,6 +1304,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend's name in the gateway's configuration; requests name it in `backend`.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @param value The name to set.
      * @return This builder for chaining.
@@ -1246,6 +1321,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend's name in the gateway's configuration; requests name it in `backend`.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return This builder for chaining.
      */
@@ -1256,6 +1335,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend's name in the gateway's configuration; requests name it in `backend`.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
@@ -1272,6 +1355,10 @@ private static final long serialVersionUID = 0L;
 
     private int kind_ = 0;
     /**
+     * <pre>
+     * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+     * </pre>
+     *
      * <code>.telgate.v1.BackendKind kind = 2;</code>
      * @return The enum numeric value on the wire for kind.
      */
@@ -1279,6 +1366,10 @@ private static final long serialVersionUID = 0L;
       return kind_;
     }
     /**
+     * <pre>
+     * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+     * </pre>
+     *
      * <code>.telgate.v1.BackendKind kind = 2;</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
@@ -1290,6 +1381,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+     * </pre>
+     *
      * <code>.telgate.v1.BackendKind kind = 2;</code>
      * @return The kind.
      */
@@ -1299,6 +1394,10 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.BackendKind.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+     * </pre>
+     *
      * <code>.telgate.v1.BackendKind kind = 2;</code>
      * @param value The kind to set.
      * @return This builder for chaining.
@@ -1313,6 +1412,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+     * </pre>
+     *
      * <code>.telgate.v1.BackendKind kind = 2;</code>
      * @return This builder for chaining.
      */
@@ -1325,6 +1428,10 @@ private static final long serialVersionUID = 0L;
 
     private int linkState_ = 0;
     /**
+     * <pre>
+     * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+     * </pre>
+     *
      * <code>.telgate.v1.LinkState link_state = 3;</code>
      * @return The enum numeric value on the wire for linkState.
      */
@@ -1332,6 +1439,10 @@ private static final long serialVersionUID = 0L;
       return linkState_;
     }
     /**
+     * <pre>
+     * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+     * </pre>
+     *
      * <code>.telgate.v1.LinkState link_state = 3;</code>
      * @param value The enum numeric value on the wire for linkState to set.
      * @return This builder for chaining.
@@ -1343,6 +1454,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+     * </pre>
+     *
      * <code>.telgate.v1.LinkState link_state = 3;</code>
      * @return The linkState.
      */
@@ -1352,6 +1467,10 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.LinkState.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+     * </pre>
+     *
      * <code>.telgate.v1.LinkState link_state = 3;</code>
      * @param value The linkState to set.
      * @return This builder for chaining.
@@ -1366,6 +1485,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+     * </pre>
+     *
      * <code>.telgate.v1.LinkState link_state = 3;</code>
      * @return This builder for chaining.
      */
@@ -1385,6 +1508,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @return A list containing the capabilities.
      */
@@ -1393,6 +1520,10 @@ private static final long serialVersionUID = 0L;
           java.lang.Integer, io.github.telgate.v1.Capability>(capabilities_, capabilities_converter_);
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @return The count of capabilities.
      */
@@ -1400,6 +1531,10 @@ private static final long serialVersionUID = 0L;
       return capabilities_.size();
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @param index The index of the element to return.
      * @return The capabilities at the given index.
@@ -1408,6 +1543,10 @@ private static final long serialVersionUID = 0L;
       return capabilities_converter_.convert(capabilities_.get(index));
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @param index The index to set the value at.
      * @param value The capabilities to set.
@@ -1424,6 +1563,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @param value The capabilities to add.
      * @return This builder for chaining.
@@ -1438,6 +1581,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @param values The capabilities to add.
      * @return This builder for chaining.
@@ -1452,6 +1599,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @return This builder for chaining.
      */
@@ -1462,6 +1613,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @return A list containing the enum numeric values on the wire for capabilities.
      */
@@ -1470,6 +1625,10 @@ private static final long serialVersionUID = 0L;
       return java.util.Collections.unmodifiableList(capabilities_);
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @param index The index of the value to return.
      * @return The enum numeric value on the wire of capabilities at the given index.
@@ -1478,6 +1637,10 @@ private static final long serialVersionUID = 0L;
       return capabilities_.get(index);
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @param index The index to set the value at.
      * @param value The enum numeric value on the wire for capabilities to set.
@@ -1491,6 +1654,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @param value The enum numeric value on the wire for capabilities to add.
      * @return This builder for chaining.
@@ -1502,6 +1669,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * What the backend can do, sorted by value.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
      * @param values The enum numeric values on the wire for capabilities to add.
      * @return This builder for chaining.
@@ -1655,7 +1826,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object version_ = "";
     /**
      * <pre>
-     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+     * empty when not known.
      * </pre>
      *
      * <code>string version = 7;</code>
@@ -1675,7 +1847,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+     * empty when not known.
      * </pre>
      *
      * <code>string version = 7;</code>
@@ -1696,7 +1869,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+     * empty when not known.
      * </pre>
      *
      * <code>string version = 7;</code>
@@ -1713,7 +1887,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+     * empty when not known.
      * </pre>
      *
      * <code>string version = 7;</code>
@@ -1727,7 +1902,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+     * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+     * empty when not known.
      * </pre>
      *
      * <code>string version = 7;</code>
@@ -1747,7 +1923,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object lastError_ = "";
     /**
      * <pre>
-     * Why the link is not up, in words.
+     * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
      * <code>string last_error = 8;</code>
@@ -1767,7 +1943,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why the link is not up, in words.
+     * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
      * <code>string last_error = 8;</code>
@@ -1788,7 +1964,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why the link is not up, in words.
+     * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
      * <code>string last_error = 8;</code>
@@ -1805,7 +1981,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why the link is not up, in words.
+     * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
      * <code>string last_error = 8;</code>
@@ -1819,7 +1995,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why the link is not up, in words.
+     * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
      * <code>string last_error = 8;</code>
@@ -2097,9 +2273,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When the gateway runs as a cluster: the instance running this backend's
-     * link (`cluster.instance_id`; empty between owners or without clustering),
-     * and where clients reach it (`cluster.advertise`). `link_state` is then
-     * the owner's, as of its last lease renewal.
+     * link (`cluster.instance_id`; empty between owners or without clustering).
+     * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
      * <code>string owner = 11;</code>
@@ -2120,9 +2295,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When the gateway runs as a cluster: the instance running this backend's
-     * link (`cluster.instance_id`; empty between owners or without clustering),
-     * and where clients reach it (`cluster.advertise`). `link_state` is then
-     * the owner's, as of its last lease renewal.
+     * link (`cluster.instance_id`; empty between owners or without clustering).
+     * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
      * <code>string owner = 11;</code>
@@ -2144,9 +2318,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When the gateway runs as a cluster: the instance running this backend's
-     * link (`cluster.instance_id`; empty between owners or without clustering),
-     * and where clients reach it (`cluster.advertise`). `link_state` is then
-     * the owner's, as of its last lease renewal.
+     * link (`cluster.instance_id`; empty between owners or without clustering).
+     * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
      * <code>string owner = 11;</code>
@@ -2164,9 +2337,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When the gateway runs as a cluster: the instance running this backend's
-     * link (`cluster.instance_id`; empty between owners or without clustering),
-     * and where clients reach it (`cluster.advertise`). `link_state` is then
-     * the owner's, as of its last lease renewal.
+     * link (`cluster.instance_id`; empty between owners or without clustering).
+     * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
      * <code>string owner = 11;</code>
@@ -2181,9 +2353,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When the gateway runs as a cluster: the instance running this backend's
-     * link (`cluster.instance_id`; empty between owners or without clustering),
-     * and where clients reach it (`cluster.advertise`). `link_state` is then
-     * the owner's, as of its last lease renewal.
+     * link (`cluster.instance_id`; empty between owners or without clustering).
+     * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
      * <code>string owner = 11;</code>
@@ -2202,6 +2373,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object ownerAddress_ = "";
     /**
+     * <pre>
+     * When the gateway runs as a cluster: where clients reach the owner
+     * (its `cluster.advertise`); empty between owners or without clustering.
+     * </pre>
+     *
      * <code>string owner_address = 12;</code>
      * @return The ownerAddress.
      */
@@ -2218,6 +2394,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the gateway runs as a cluster: where clients reach the owner
+     * (its `cluster.advertise`); empty between owners or without clustering.
+     * </pre>
+     *
      * <code>string owner_address = 12;</code>
      * @return The bytes for ownerAddress.
      */
@@ -2235,6 +2416,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the gateway runs as a cluster: where clients reach the owner
+     * (its `cluster.advertise`); empty between owners or without clustering.
+     * </pre>
+     *
      * <code>string owner_address = 12;</code>
      * @param value The ownerAddress to set.
      * @return This builder for chaining.
@@ -2248,6 +2434,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the gateway runs as a cluster: where clients reach the owner
+     * (its `cluster.advertise`); empty between owners or without clustering.
+     * </pre>
+     *
      * <code>string owner_address = 12;</code>
      * @return This builder for chaining.
      */
@@ -2258,6 +2449,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the gateway runs as a cluster: where clients reach the owner
+     * (its `cluster.advertise`); empty between owners or without clustering.
+     * </pre>
+     *
      * <code>string owner_address = 12;</code>
      * @param value The bytes for ownerAddress to set.
      * @return This builder for chaining.
@@ -2276,7 +2472,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Whether the instance that answered runs the link itself (always, without
-     * clustering): call control for the backend works here only then.
+     * clustering): call control for the backend works here only then (else
+     * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
      * </pre>
      *
      * <code>bool owned_here = 13;</code>
@@ -2289,7 +2486,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Whether the instance that answered runs the link itself (always, without
-     * clustering): call control for the backend works here only then.
+     * clustering): call control for the backend works here only then (else
+     * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
      * </pre>
      *
      * <code>bool owned_here = 13;</code>
@@ -2306,7 +2504,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Whether the instance that answered runs the link itself (always, without
-     * clustering): call control for the backend works here only then.
+     * clustering): call control for the backend works here only then (else
+     * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
      * </pre>
      *
      * <code>bool owned_here = 13;</code>

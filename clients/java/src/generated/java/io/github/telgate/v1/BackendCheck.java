@@ -54,7 +54,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * e.g. `link`, `login`, `ping`.
+   * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+   * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
    * </pre>
    *
    * <code>string name = 1;</code>
@@ -75,7 +76,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * e.g. `link`, `login`, `ping`.
+   * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+   * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
    * </pre>
    *
    * <code>string name = 1;</code>
@@ -99,6 +101,10 @@ private static final long serialVersionUID = 0L;
   public static final int OK_FIELD_NUMBER = 2;
   private boolean ok_ = false;
   /**
+   * <pre>
+   * Whether the step succeeded.
+   * </pre>
+   *
    * <code>bool ok = 2;</code>
    * @return The ok.
    */
@@ -111,6 +117,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object detail_ = "";
   /**
+   * <pre>
+   * What happened, in words (the error when it failed).
+   * </pre>
+   *
    * <code>string detail = 3;</code>
    * @return The detail.
    */
@@ -128,6 +138,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * What happened, in words (the error when it failed).
+   * </pre>
+   *
    * <code>string detail = 3;</code>
    * @return The bytes for detail.
    */
@@ -149,6 +163,11 @@ private static final long serialVersionUID = 0L;
   public static final int LATENCY_FIELD_NUMBER = 4;
   private com.google.protobuf.Duration latency_;
   /**
+   * <pre>
+   * How long the step's round trip to the PBX took; unset for a step
+   * without one (`link`, `cdr_poller`, `owner`).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration latency = 4;</code>
    * @return Whether the latency field is set.
    */
@@ -157,6 +176,11 @@ private static final long serialVersionUID = 0L;
     return latency_ != null;
   }
   /**
+   * <pre>
+   * How long the step's round trip to the PBX took; unset for a step
+   * without one (`link`, `cdr_poller`, `owner`).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration latency = 4;</code>
    * @return The latency.
    */
@@ -165,6 +189,11 @@ private static final long serialVersionUID = 0L;
     return latency_ == null ? com.google.protobuf.Duration.getDefaultInstance() : latency_;
   }
   /**
+   * <pre>
+   * How long the step's round trip to the PBX took; unset for a step
+   * without one (`link`, `cdr_poller`, `owner`).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration latency = 4;</code>
    */
   @java.lang.Override
@@ -587,7 +616,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * e.g. `link`, `login`, `ping`.
+     * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+     * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
      * <code>string name = 1;</code>
@@ -607,7 +637,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * e.g. `link`, `login`, `ping`.
+     * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+     * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
      * <code>string name = 1;</code>
@@ -628,7 +659,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * e.g. `link`, `login`, `ping`.
+     * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+     * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
      * <code>string name = 1;</code>
@@ -645,7 +677,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * e.g. `link`, `login`, `ping`.
+     * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+     * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
      * <code>string name = 1;</code>
@@ -659,7 +692,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * e.g. `link`, `login`, `ping`.
+     * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+     * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
      * <code>string name = 1;</code>
@@ -678,6 +712,10 @@ private static final long serialVersionUID = 0L;
 
     private boolean ok_ ;
     /**
+     * <pre>
+     * Whether the step succeeded.
+     * </pre>
+     *
      * <code>bool ok = 2;</code>
      * @return The ok.
      */
@@ -686,6 +724,10 @@ private static final long serialVersionUID = 0L;
       return ok_;
     }
     /**
+     * <pre>
+     * Whether the step succeeded.
+     * </pre>
+     *
      * <code>bool ok = 2;</code>
      * @param value The ok to set.
      * @return This builder for chaining.
@@ -698,6 +740,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Whether the step succeeded.
+     * </pre>
+     *
      * <code>bool ok = 2;</code>
      * @return This builder for chaining.
      */
@@ -710,6 +756,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object detail_ = "";
     /**
+     * <pre>
+     * What happened, in words (the error when it failed).
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @return The detail.
      */
@@ -726,6 +776,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * What happened, in words (the error when it failed).
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @return The bytes for detail.
      */
@@ -743,6 +797,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * What happened, in words (the error when it failed).
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @param value The detail to set.
      * @return This builder for chaining.
@@ -756,6 +814,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * What happened, in words (the error when it failed).
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @return This builder for chaining.
      */
@@ -766,6 +828,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * What happened, in words (the error when it failed).
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.
@@ -784,6 +850,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> latencyBuilder_;
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      * @return Whether the latency field is set.
      */
@@ -791,6 +862,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000008) != 0);
     }
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      * @return The latency.
      */
@@ -802,6 +878,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      */
     public Builder setLatency(com.google.protobuf.Duration value) {
@@ -818,6 +899,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      */
     public Builder setLatency(
@@ -832,6 +918,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      */
     public Builder mergeLatency(com.google.protobuf.Duration value) {
@@ -851,6 +942,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      */
     public Builder clearLatency() {
@@ -864,6 +960,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      */
     public com.google.protobuf.Duration.Builder getLatencyBuilder() {
@@ -872,6 +973,11 @@ private static final long serialVersionUID = 0L;
       return getLatencyFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      */
     public com.google.protobuf.DurationOrBuilder getLatencyOrBuilder() {
@@ -883,6 +989,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How long the step's round trip to the PBX took; unset for a step
+     * without one (`link`, `cdr_poller`, `owner`).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration latency = 4;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -9,7 +9,8 @@ public interface BackendCheckOrBuilder extends
 
   /**
    * <pre>
-   * e.g. `link`, `login`, `ping`.
+   * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+   * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
    * </pre>
    *
    * <code>string name = 1;</code>
@@ -18,7 +19,8 @@ public interface BackendCheckOrBuilder extends
   java.lang.String getName();
   /**
    * <pre>
-   * e.g. `link`, `login`, `ping`.
+   * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+   * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
    * </pre>
    *
    * <code>string name = 1;</code>
@@ -28,17 +30,29 @@ public interface BackendCheckOrBuilder extends
       getNameBytes();
 
   /**
+   * <pre>
+   * Whether the step succeeded.
+   * </pre>
+   *
    * <code>bool ok = 2;</code>
    * @return The ok.
    */
   boolean getOk();
 
   /**
+   * <pre>
+   * What happened, in words (the error when it failed).
+   * </pre>
+   *
    * <code>string detail = 3;</code>
    * @return The detail.
    */
   java.lang.String getDetail();
   /**
+   * <pre>
+   * What happened, in words (the error when it failed).
+   * </pre>
+   *
    * <code>string detail = 3;</code>
    * @return The bytes for detail.
    */
@@ -46,16 +60,31 @@ public interface BackendCheckOrBuilder extends
       getDetailBytes();
 
   /**
+   * <pre>
+   * How long the step's round trip to the PBX took; unset for a step
+   * without one (`link`, `cdr_poller`, `owner`).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration latency = 4;</code>
    * @return Whether the latency field is set.
    */
   boolean hasLatency();
   /**
+   * <pre>
+   * How long the step's round trip to the PBX took; unset for a step
+   * without one (`link`, `cdr_poller`, `owner`).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration latency = 4;</code>
    * @return The latency.
    */
   com.google.protobuf.Duration getLatency();
   /**
+   * <pre>
+   * How long the step's round trip to the PBX took; unset for a step
+   * without one (`link`, `cdr_poller`, `owner`).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration latency = 4;</code>
    */
   com.google.protobuf.DurationOrBuilder getLatencyOrBuilder();

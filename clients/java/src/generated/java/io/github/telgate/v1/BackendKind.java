@@ -14,6 +14,10 @@ package io.github.telgate.v1;
 public enum BackendKind
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * A kind this API version has no value for: read Backend.kind_name.
+   * </pre>
+   *
    * <code>BACKEND_KIND_UNSPECIFIED = 0;</code>
    */
   BACKEND_KIND_UNSPECIFIED(0),
@@ -26,10 +30,18 @@ public enum BackendKind
    */
   BACKEND_KIND_ASTERISK_AMI(1),
   /**
+   * <pre>
+   * Simotel over its v4 HTTP API and webhooks (`simotel`).
+   * </pre>
+   *
    * <code>BACKEND_KIND_SIMOTEL = 2;</code>
    */
   BACKEND_KIND_SIMOTEL(2),
   /**
+   * <pre>
+   * Sippy Softswitch over XML-RPC, CDRs only (`sippy`).
+   * </pre>
+   *
    * <code>BACKEND_KIND_SIPPY = 3;</code>
    */
   BACKEND_KIND_SIPPY(3),
@@ -37,6 +49,10 @@ public enum BackendKind
   ;
 
   /**
+   * <pre>
+   * A kind this API version has no value for: read Backend.kind_name.
+   * </pre>
+   *
    * <code>BACKEND_KIND_UNSPECIFIED = 0;</code>
    */
   public static final int BACKEND_KIND_UNSPECIFIED_VALUE = 0;
@@ -49,10 +65,18 @@ public enum BackendKind
    */
   public static final int BACKEND_KIND_ASTERISK_AMI_VALUE = 1;
   /**
+   * <pre>
+   * Simotel over its v4 HTTP API and webhooks (`simotel`).
+   * </pre>
+   *
    * <code>BACKEND_KIND_SIMOTEL = 2;</code>
    */
   public static final int BACKEND_KIND_SIMOTEL_VALUE = 2;
   /**
+   * <pre>
+   * Sippy Softswitch over XML-RPC, CDRs only (`sippy`).
+   * </pre>
+   *
    * <code>BACKEND_KIND_SIPPY = 3;</code>
    */
   public static final int BACKEND_KIND_SIPPY_VALUE = 3;

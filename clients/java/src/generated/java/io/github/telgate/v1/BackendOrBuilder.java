@@ -8,11 +8,19 @@ public interface BackendOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend's name in the gateway's configuration; requests name it in `backend`.
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
+   * <pre>
+   * The backend's name in the gateway's configuration; requests name it in `backend`.
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The bytes for name.
    */
@@ -20,50 +28,86 @@ public interface BackendOrBuilder extends
       getNameBytes();
 
   /**
+   * <pre>
+   * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+   * </pre>
+   *
    * <code>.telgate.v1.BackendKind kind = 2;</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
   /**
+   * <pre>
+   * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+   * </pre>
+   *
    * <code>.telgate.v1.BackendKind kind = 2;</code>
    * @return The kind.
    */
   io.github.telgate.v1.BackendKind getKind();
 
   /**
+   * <pre>
+   * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+   * </pre>
+   *
    * <code>.telgate.v1.LinkState link_state = 3;</code>
    * @return The enum numeric value on the wire for linkState.
    */
   int getLinkStateValue();
   /**
+   * <pre>
+   * The link's state now (in a cluster: the owner's, as of its last lease renewal).
+   * </pre>
+   *
    * <code>.telgate.v1.LinkState link_state = 3;</code>
    * @return The linkState.
    */
   io.github.telgate.v1.LinkState getLinkState();
 
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @return A list containing the capabilities.
    */
   java.util.List<io.github.telgate.v1.Capability> getCapabilitiesList();
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @return The count of capabilities.
    */
   int getCapabilitiesCount();
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @param index The index of the element to return.
    * @return The capabilities at the given index.
    */
   io.github.telgate.v1.Capability getCapabilities(int index);
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @return A list containing the enum numeric values on the wire for capabilities.
    */
   java.util.List<java.lang.Integer>
   getCapabilitiesValueList();
   /**
+   * <pre>
+   * What the backend can do, sorted by value.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of capabilities at the given index.
@@ -102,7 +146,8 @@ public interface BackendOrBuilder extends
 
   /**
    * <pre>
-   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+   * empty when not known.
    * </pre>
    *
    * <code>string version = 7;</code>
@@ -111,7 +156,8 @@ public interface BackendOrBuilder extends
   java.lang.String getVersion();
   /**
    * <pre>
-   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+   * empty when not known.
    * </pre>
    *
    * <code>string version = 7;</code>
@@ -122,7 +168,7 @@ public interface BackendOrBuilder extends
 
   /**
    * <pre>
-   * Why the link is not up, in words.
+   * Why the link is not up, in words; empty while it is up.
    * </pre>
    *
    * <code>string last_error = 8;</code>
@@ -131,7 +177,7 @@ public interface BackendOrBuilder extends
   java.lang.String getLastError();
   /**
    * <pre>
-   * Why the link is not up, in words.
+   * Why the link is not up, in words; empty while it is up.
    * </pre>
    *
    * <code>string last_error = 8;</code>
@@ -194,9 +240,8 @@ public interface BackendOrBuilder extends
   /**
    * <pre>
    * When the gateway runs as a cluster: the instance running this backend's
-   * link (`cluster.instance_id`; empty between owners or without clustering),
-   * and where clients reach it (`cluster.advertise`). `link_state` is then
-   * the owner's, as of its last lease renewal.
+   * link (`cluster.instance_id`; empty between owners or without clustering).
+   * `link_state` is then the owner's, as of its last lease renewal.
    * </pre>
    *
    * <code>string owner = 11;</code>
@@ -206,9 +251,8 @@ public interface BackendOrBuilder extends
   /**
    * <pre>
    * When the gateway runs as a cluster: the instance running this backend's
-   * link (`cluster.instance_id`; empty between owners or without clustering),
-   * and where clients reach it (`cluster.advertise`). `link_state` is then
-   * the owner's, as of its last lease renewal.
+   * link (`cluster.instance_id`; empty between owners or without clustering).
+   * `link_state` is then the owner's, as of its last lease renewal.
    * </pre>
    *
    * <code>string owner = 11;</code>
@@ -218,11 +262,21 @@ public interface BackendOrBuilder extends
       getOwnerBytes();
 
   /**
+   * <pre>
+   * When the gateway runs as a cluster: where clients reach the owner
+   * (its `cluster.advertise`); empty between owners or without clustering.
+   * </pre>
+   *
    * <code>string owner_address = 12;</code>
    * @return The ownerAddress.
    */
   java.lang.String getOwnerAddress();
   /**
+   * <pre>
+   * When the gateway runs as a cluster: where clients reach the owner
+   * (its `cluster.advertise`); empty between owners or without clustering.
+   * </pre>
+   *
    * <code>string owner_address = 12;</code>
    * @return The bytes for ownerAddress.
    */
@@ -232,7 +286,8 @@ public interface BackendOrBuilder extends
   /**
    * <pre>
    * Whether the instance that answered runs the link itself (always, without
-   * clustering): call control for the backend works here only then.
+   * clustering): call control for the backend works here only then (else
+   * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
    * </pre>
    *
    * <code>bool owned_here = 13;</code>

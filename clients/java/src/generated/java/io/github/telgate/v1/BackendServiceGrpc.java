@@ -4,7 +4,8 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 
 /**
  * <pre>
- * The telephone systems this gateway is linked to.
+ * The telephone systems this gateway is linked to. Every kind of backend
+ * answers both RPCs.
  * </pre>
  */
 @javax.annotation.Generated(
@@ -126,12 +127,17 @@ public final class BackendServiceGrpc {
 
   /**
    * <pre>
-   * The telephone systems this gateway is linked to.
+   * The telephone systems this gateway is linked to. Every kind of backend
+   * answers both RPCs.
    * </pre>
    */
   public static abstract class BackendServiceImplBase implements io.grpc.BindableService {
 
     /**
+     * <pre>
+     * Lists every configured backend with its link state and capabilities
+     * (from this instance's view; in a cluster, the owner's last report).
+     * </pre>
      */
     public void listBackends(io.github.telgate.v1.ListBackendsRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ListBackendsResponse> responseObserver) {
@@ -140,7 +146,11 @@ public final class BackendServiceGrpc {
 
     /**
      * <pre>
-     * Tests the backend's link now and says what failed.
+     * Tests the backend's link now and says what failed (Asterisk: `link` and
+     * an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+     * cluster, on an instance that does not run the link: `owner`). Failed
+     * steps are reported in the answer, not as an error status; an unknown
+     * backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
      * </pre>
      */
     public void checkBackend(io.github.telgate.v1.CheckBackendRequest request,
@@ -170,7 +180,8 @@ public final class BackendServiceGrpc {
 
   /**
    * <pre>
-   * The telephone systems this gateway is linked to.
+   * The telephone systems this gateway is linked to. Every kind of backend
+   * answers both RPCs.
    * </pre>
    */
   public static final class BackendServiceStub extends io.grpc.stub.AbstractAsyncStub<BackendServiceStub> {
@@ -186,6 +197,10 @@ public final class BackendServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists every configured backend with its link state and capabilities
+     * (from this instance's view; in a cluster, the owner's last report).
+     * </pre>
      */
     public void listBackends(io.github.telgate.v1.ListBackendsRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ListBackendsResponse> responseObserver) {
@@ -195,7 +210,11 @@ public final class BackendServiceGrpc {
 
     /**
      * <pre>
-     * Tests the backend's link now and says what failed.
+     * Tests the backend's link now and says what failed (Asterisk: `link` and
+     * an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+     * cluster, on an instance that does not run the link: `owner`). Failed
+     * steps are reported in the answer, not as an error status; an unknown
+     * backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
      * </pre>
      */
     public void checkBackend(io.github.telgate.v1.CheckBackendRequest request,
@@ -207,7 +226,8 @@ public final class BackendServiceGrpc {
 
   /**
    * <pre>
-   * The telephone systems this gateway is linked to.
+   * The telephone systems this gateway is linked to. Every kind of backend
+   * answers both RPCs.
    * </pre>
    */
   public static final class BackendServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<BackendServiceBlockingStub> {
@@ -223,6 +243,10 @@ public final class BackendServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists every configured backend with its link state and capabilities
+     * (from this instance's view; in a cluster, the owner's last report).
+     * </pre>
      */
     public io.github.telgate.v1.ListBackendsResponse listBackends(io.github.telgate.v1.ListBackendsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -231,7 +255,11 @@ public final class BackendServiceGrpc {
 
     /**
      * <pre>
-     * Tests the backend's link now and says what failed.
+     * Tests the backend's link now and says what failed (Asterisk: `link` and
+     * an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+     * cluster, on an instance that does not run the link: `owner`). Failed
+     * steps are reported in the answer, not as an error status; an unknown
+     * backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
      * </pre>
      */
     public io.github.telgate.v1.CheckBackendResponse checkBackend(io.github.telgate.v1.CheckBackendRequest request) {
@@ -242,7 +270,8 @@ public final class BackendServiceGrpc {
 
   /**
    * <pre>
-   * The telephone systems this gateway is linked to.
+   * The telephone systems this gateway is linked to. Every kind of backend
+   * answers both RPCs.
    * </pre>
    */
   public static final class BackendServiceFutureStub extends io.grpc.stub.AbstractFutureStub<BackendServiceFutureStub> {
@@ -258,6 +287,10 @@ public final class BackendServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists every configured backend with its link state and capabilities
+     * (from this instance's view; in a cluster, the owner's last report).
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.ListBackendsResponse> listBackends(
         io.github.telgate.v1.ListBackendsRequest request) {
@@ -267,7 +300,11 @@ public final class BackendServiceGrpc {
 
     /**
      * <pre>
-     * Tests the backend's link now and says what failed.
+     * Tests the backend's link now and says what failed (Asterisk: `link` and
+     * an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+     * cluster, on an instance that does not run the link: `owner`). Failed
+     * steps are reported in the answer, not as an error status; an unknown
+     * backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.CheckBackendResponse> checkBackend(

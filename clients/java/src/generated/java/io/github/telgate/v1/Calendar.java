@@ -4,23 +4,43 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * The calendar a SayDate is given in.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.Calendar}
  */
 public enum Calendar
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Same as CALENDAR_GREGORIAN.
+   * </pre>
+   *
    * <code>CALENDAR_UNSPECIFIED = 0;</code>
    */
   CALENDAR_UNSPECIFIED(0),
   /**
+   * <pre>
+   * The Gregorian calendar (every kind).
+   * </pre>
+   *
    * <code>CALENDAR_GREGORIAN = 1;</code>
    */
   CALENDAR_GREGORIAN(1),
   /**
+   * <pre>
+   * The Jalali (Persian solar) calendar (Simotel only).
+   * </pre>
+   *
    * <code>CALENDAR_JALALI = 2;</code>
    */
   CALENDAR_JALALI(2),
   /**
+   * <pre>
+   * The Hijri (lunar) calendar (Simotel only).
+   * </pre>
+   *
    * <code>CALENDAR_HIJRI = 3;</code>
    */
   CALENDAR_HIJRI(3),
@@ -28,18 +48,34 @@ public enum Calendar
   ;
 
   /**
+   * <pre>
+   * Same as CALENDAR_GREGORIAN.
+   * </pre>
+   *
    * <code>CALENDAR_UNSPECIFIED = 0;</code>
    */
   public static final int CALENDAR_UNSPECIFIED_VALUE = 0;
   /**
+   * <pre>
+   * The Gregorian calendar (every kind).
+   * </pre>
+   *
    * <code>CALENDAR_GREGORIAN = 1;</code>
    */
   public static final int CALENDAR_GREGORIAN_VALUE = 1;
   /**
+   * <pre>
+   * The Jalali (Persian solar) calendar (Simotel only).
+   * </pre>
+   *
    * <code>CALENDAR_JALALI = 2;</code>
    */
   public static final int CALENDAR_JALALI_VALUE = 2;
   /**
+   * <pre>
+   * The Hijri (lunar) calendar (Simotel only).
+   * </pre>
+   *
    * <code>CALENDAR_HIJRI = 3;</code>
    */
   public static final int CALENDAR_HIJRI_VALUE = 3;

@@ -4,7 +4,12 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 
 /**
  * <pre>
- * Places, ends, moves and lists calls.
+ * Places, ends, moves and lists calls. Every request names a backend
+ * (`backend`, at most 64 characters; empty means the gateway's default
+ * backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+ * whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+ * Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+ * and GetChannel; Sippy none.
  * </pre>
  */
 @javax.annotation.Generated(
@@ -250,7 +255,12 @@ public final class CallControlServiceGrpc {
 
   /**
    * <pre>
-   * Places, ends, moves and lists calls.
+   * Places, ends, moves and lists calls. Every request names a backend
+   * (`backend`, at most 64 characters; empty means the gateway's default
+   * backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+   * whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+   * Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+   * and GetChannel; Sippy none.
    * </pre>
    */
   public static abstract class CallControlServiceImplBase implements io.grpc.BindableService {
@@ -262,6 +272,7 @@ public final class CallControlServiceGrpc {
      * application on it (Asterisk). Returns once the PBX has
      * accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
      * or failed). Retrying with the same `request_id` returns the first call.
+     * Asterisk, Simotel.
      * </pre>
      */
     public void originate(io.github.telgate.v1.OriginateRequest request,
@@ -271,7 +282,7 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Hangs a channel up.
+     * Hangs a channel up. Asterisk only.
      * </pre>
      */
     public void hangup(io.github.telgate.v1.HangupRequest request,
@@ -281,7 +292,7 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Moves a call: blind, attended, or a plain redirect.
+     * Moves a call: blind, attended, or a plain redirect. Asterisk only.
      * </pre>
      */
     public void transfer(io.github.telgate.v1.TransferRequest request,
@@ -291,7 +302,9 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Lists active channels from the gateway's live state (never waits on the PBX).
+     * Lists active channels from the gateway's live state (never waits on the
+     * PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+     * link is down or its channels are being re-read after a reconnect.
      * </pre>
      */
     public void listChannels(io.github.telgate.v1.ListChannelsRequest request,
@@ -301,7 +314,10 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Returns one active channel.
+     * Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+     * application, duration, bridge and variables are current (UNAVAILABLE
+     * while the link is down); Simotel answers from the gateway's live state.
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
      * </pre>
      */
     public void getChannel(io.github.telgate.v1.GetChannelRequest request,
@@ -311,7 +327,8 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Plays DTMF digits into a channel.
+     * Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+     * Asterisk only.
      * </pre>
      */
     public void sendDtmf(io.github.telgate.v1.SendDtmfRequest request,
@@ -369,7 +386,12 @@ public final class CallControlServiceGrpc {
 
   /**
    * <pre>
-   * Places, ends, moves and lists calls.
+   * Places, ends, moves and lists calls. Every request names a backend
+   * (`backend`, at most 64 characters; empty means the gateway's default
+   * backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+   * whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+   * Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+   * and GetChannel; Sippy none.
    * </pre>
    */
   public static final class CallControlServiceStub extends io.grpc.stub.AbstractAsyncStub<CallControlServiceStub> {
@@ -391,6 +413,7 @@ public final class CallControlServiceGrpc {
      * application on it (Asterisk). Returns once the PBX has
      * accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
      * or failed). Retrying with the same `request_id` returns the first call.
+     * Asterisk, Simotel.
      * </pre>
      */
     public void originate(io.github.telgate.v1.OriginateRequest request,
@@ -401,7 +424,7 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Hangs a channel up.
+     * Hangs a channel up. Asterisk only.
      * </pre>
      */
     public void hangup(io.github.telgate.v1.HangupRequest request,
@@ -412,7 +435,7 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Moves a call: blind, attended, or a plain redirect.
+     * Moves a call: blind, attended, or a plain redirect. Asterisk only.
      * </pre>
      */
     public void transfer(io.github.telgate.v1.TransferRequest request,
@@ -423,7 +446,9 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Lists active channels from the gateway's live state (never waits on the PBX).
+     * Lists active channels from the gateway's live state (never waits on the
+     * PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+     * link is down or its channels are being re-read after a reconnect.
      * </pre>
      */
     public void listChannels(io.github.telgate.v1.ListChannelsRequest request,
@@ -434,7 +459,10 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Returns one active channel.
+     * Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+     * application, duration, bridge and variables are current (UNAVAILABLE
+     * while the link is down); Simotel answers from the gateway's live state.
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
      * </pre>
      */
     public void getChannel(io.github.telgate.v1.GetChannelRequest request,
@@ -445,7 +473,8 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Plays DTMF digits into a channel.
+     * Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+     * Asterisk only.
      * </pre>
      */
     public void sendDtmf(io.github.telgate.v1.SendDtmfRequest request,
@@ -457,7 +486,12 @@ public final class CallControlServiceGrpc {
 
   /**
    * <pre>
-   * Places, ends, moves and lists calls.
+   * Places, ends, moves and lists calls. Every request names a backend
+   * (`backend`, at most 64 characters; empty means the gateway's default
+   * backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+   * whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+   * Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+   * and GetChannel; Sippy none.
    * </pre>
    */
   public static final class CallControlServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<CallControlServiceBlockingStub> {
@@ -479,6 +513,7 @@ public final class CallControlServiceGrpc {
      * application on it (Asterisk). Returns once the PBX has
      * accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
      * or failed). Retrying with the same `request_id` returns the first call.
+     * Asterisk, Simotel.
      * </pre>
      */
     public io.github.telgate.v1.OriginateResponse originate(io.github.telgate.v1.OriginateRequest request) {
@@ -488,7 +523,7 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Hangs a channel up.
+     * Hangs a channel up. Asterisk only.
      * </pre>
      */
     public io.github.telgate.v1.HangupResponse hangup(io.github.telgate.v1.HangupRequest request) {
@@ -498,7 +533,7 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Moves a call: blind, attended, or a plain redirect.
+     * Moves a call: blind, attended, or a plain redirect. Asterisk only.
      * </pre>
      */
     public io.github.telgate.v1.TransferResponse transfer(io.github.telgate.v1.TransferRequest request) {
@@ -508,7 +543,9 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Lists active channels from the gateway's live state (never waits on the PBX).
+     * Lists active channels from the gateway's live state (never waits on the
+     * PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+     * link is down or its channels are being re-read after a reconnect.
      * </pre>
      */
     public io.github.telgate.v1.ListChannelsResponse listChannels(io.github.telgate.v1.ListChannelsRequest request) {
@@ -518,7 +555,10 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Returns one active channel.
+     * Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+     * application, duration, bridge and variables are current (UNAVAILABLE
+     * while the link is down); Simotel answers from the gateway's live state.
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
      * </pre>
      */
     public io.github.telgate.v1.GetChannelResponse getChannel(io.github.telgate.v1.GetChannelRequest request) {
@@ -528,7 +568,8 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Plays DTMF digits into a channel.
+     * Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+     * Asterisk only.
      * </pre>
      */
     public io.github.telgate.v1.SendDtmfResponse sendDtmf(io.github.telgate.v1.SendDtmfRequest request) {
@@ -539,7 +580,12 @@ public final class CallControlServiceGrpc {
 
   /**
    * <pre>
-   * Places, ends, moves and lists calls.
+   * Places, ends, moves and lists calls. Every request names a backend
+   * (`backend`, at most 64 characters; empty means the gateway's default
+   * backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+   * whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+   * Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+   * and GetChannel; Sippy none.
    * </pre>
    */
   public static final class CallControlServiceFutureStub extends io.grpc.stub.AbstractFutureStub<CallControlServiceFutureStub> {
@@ -561,6 +607,7 @@ public final class CallControlServiceGrpc {
      * application on it (Asterisk). Returns once the PBX has
      * accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
      * or failed). Retrying with the same `request_id` returns the first call.
+     * Asterisk, Simotel.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.OriginateResponse> originate(
@@ -571,7 +618,7 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Hangs a channel up.
+     * Hangs a channel up. Asterisk only.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.HangupResponse> hangup(
@@ -582,7 +629,7 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Moves a call: blind, attended, or a plain redirect.
+     * Moves a call: blind, attended, or a plain redirect. Asterisk only.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.TransferResponse> transfer(
@@ -593,7 +640,9 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Lists active channels from the gateway's live state (never waits on the PBX).
+     * Lists active channels from the gateway's live state (never waits on the
+     * PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+     * link is down or its channels are being re-read after a reconnect.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.ListChannelsResponse> listChannels(
@@ -604,7 +653,10 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Returns one active channel.
+     * Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+     * application, duration, bridge and variables are current (UNAVAILABLE
+     * while the link is down); Simotel answers from the gateway's live state.
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.GetChannelResponse> getChannel(
@@ -615,7 +667,8 @@ public final class CallControlServiceGrpc {
 
     /**
      * <pre>
-     * Plays DTMF digits into a channel.
+     * Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+     * Asterisk only.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.SendDtmfResponse> sendDtmf(

@@ -4,23 +4,43 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Which way a call went, when the backend says so.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.CallDirection}
  */
 public enum CallDirection
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * The backend does not say (Asterisk's and Sippy's CDRs).
+   * </pre>
+   *
    * <code>CALL_DIRECTION_UNSPECIFIED = 0;</code>
    */
   CALL_DIRECTION_UNSPECIFIED(0),
   /**
+   * <pre>
+   * From outside to the PBX (Simotel `incoming`).
+   * </pre>
+   *
    * <code>CALL_DIRECTION_INBOUND = 1;</code>
    */
   CALL_DIRECTION_INBOUND(1),
   /**
+   * <pre>
+   * From the PBX to outside (Simotel `outgoing`).
+   * </pre>
+   *
    * <code>CALL_DIRECTION_OUTBOUND = 2;</code>
    */
   CALL_DIRECTION_OUTBOUND(2),
   /**
+   * <pre>
+   * Between extensions of the PBX (Simotel `local`).
+   * </pre>
+   *
    * <code>CALL_DIRECTION_INTERNAL = 3;</code>
    */
   CALL_DIRECTION_INTERNAL(3),
@@ -28,18 +48,34 @@ public enum CallDirection
   ;
 
   /**
+   * <pre>
+   * The backend does not say (Asterisk's and Sippy's CDRs).
+   * </pre>
+   *
    * <code>CALL_DIRECTION_UNSPECIFIED = 0;</code>
    */
   public static final int CALL_DIRECTION_UNSPECIFIED_VALUE = 0;
   /**
+   * <pre>
+   * From outside to the PBX (Simotel `incoming`).
+   * </pre>
+   *
    * <code>CALL_DIRECTION_INBOUND = 1;</code>
    */
   public static final int CALL_DIRECTION_INBOUND_VALUE = 1;
   /**
+   * <pre>
+   * From the PBX to outside (Simotel `outgoing`).
+   * </pre>
+   *
    * <code>CALL_DIRECTION_OUTBOUND = 2;</code>
    */
   public static final int CALL_DIRECTION_OUTBOUND_VALUE = 2;
   /**
+   * <pre>
+   * Between extensions of the PBX (Simotel `local`).
+   * </pre>
+   *
    * <code>CALL_DIRECTION_INTERNAL = 3;</code>
    */
   public static final int CALL_DIRECTION_INTERNAL_VALUE = 3;

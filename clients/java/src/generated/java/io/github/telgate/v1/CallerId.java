@@ -6,7 +6,10 @@ package io.github.telgate.v1;
 /**
  * <pre>
  * A caller id (number and display name). Asterisk's literal `&lt;unknown&gt;` is
- * passed through unchanged.
+ * passed through unchanged. In requests each part is at most 80 characters
+ * with no control character and no `"`, `&lt;` or `&gt;` (Asterisk backends), else
+ * INVALID_ARGUMENT; a dialplan expression (`${`, `$[`) is PERMISSION_DENIED
+ * (ERROR_REASON_ORIGINATE_NOT_ALLOWED) unless `originate.allow_expressions`.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.CallerId}
@@ -54,6 +57,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object number_ = "";
   /**
+   * <pre>
+   * The number (Asterisk CALLERID(num)); empty when not known or not set.
+   * In requests: empty leaves the PBX's default caller id.
+   * </pre>
+   *
    * <code>string number = 1;</code>
    * @return The number.
    */
@@ -71,6 +79,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The number (Asterisk CALLERID(num)); empty when not known or not set.
+   * In requests: empty leaves the PBX's default caller id.
+   * </pre>
+   *
    * <code>string number = 1;</code>
    * @return The bytes for number.
    */
@@ -93,6 +106,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
+   * <pre>
+   * The display name (Asterisk CALLERID(name)); empty when not known or not
+   * set. Simotel ignores it in requests.
+   * </pre>
+   *
    * <code>string name = 2;</code>
    * @return The name.
    */
@@ -110,6 +128,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The display name (Asterisk CALLERID(name)); empty when not known or not
+   * set. Simotel ignores it in requests.
+   * </pre>
+   *
    * <code>string name = 2;</code>
    * @return The bytes for name.
    */
@@ -295,7 +318,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * A caller id (number and display name). Asterisk's literal `&lt;unknown&gt;` is
-   * passed through unchanged.
+   * passed through unchanged. In requests each part is at most 80 characters
+   * with no control character and no `"`, `&lt;` or `&gt;` (Asterisk backends), else
+   * INVALID_ARGUMENT; a dialplan expression (`${`, `$[`) is PERMISSION_DENIED
+   * (ERROR_REASON_ORIGINATE_NOT_ALLOWED) unless `originate.allow_expressions`.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.CallerId}
@@ -483,6 +509,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object number_ = "";
     /**
+     * <pre>
+     * The number (Asterisk CALLERID(num)); empty when not known or not set.
+     * In requests: empty leaves the PBX's default caller id.
+     * </pre>
+     *
      * <code>string number = 1;</code>
      * @return The number.
      */
@@ -499,6 +530,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The number (Asterisk CALLERID(num)); empty when not known or not set.
+     * In requests: empty leaves the PBX's default caller id.
+     * </pre>
+     *
      * <code>string number = 1;</code>
      * @return The bytes for number.
      */
@@ -516,6 +552,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The number (Asterisk CALLERID(num)); empty when not known or not set.
+     * In requests: empty leaves the PBX's default caller id.
+     * </pre>
+     *
      * <code>string number = 1;</code>
      * @param value The number to set.
      * @return This builder for chaining.
@@ -529,6 +570,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The number (Asterisk CALLERID(num)); empty when not known or not set.
+     * In requests: empty leaves the PBX's default caller id.
+     * </pre>
+     *
      * <code>string number = 1;</code>
      * @return This builder for chaining.
      */
@@ -539,6 +585,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The number (Asterisk CALLERID(num)); empty when not known or not set.
+     * In requests: empty leaves the PBX's default caller id.
+     * </pre>
+     *
      * <code>string number = 1;</code>
      * @param value The bytes for number to set.
      * @return This builder for chaining.
@@ -555,6 +606,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
+     * <pre>
+     * The display name (Asterisk CALLERID(name)); empty when not known or not
+     * set. Simotel ignores it in requests.
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @return The name.
      */
@@ -571,6 +627,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The display name (Asterisk CALLERID(name)); empty when not known or not
+     * set. Simotel ignores it in requests.
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @return The bytes for name.
      */
@@ -588,6 +649,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The display name (Asterisk CALLERID(name)); empty when not known or not
+     * set. Simotel ignores it in requests.
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @param value The name to set.
      * @return This builder for chaining.
@@ -601,6 +667,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The display name (Asterisk CALLERID(name)); empty when not known or not
+     * set. Simotel ignores it in requests.
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @return This builder for chaining.
      */
@@ -611,6 +682,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The display name (Asterisk CALLERID(name)); empty when not known or not
+     * set. Simotel ignores it in requests.
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.

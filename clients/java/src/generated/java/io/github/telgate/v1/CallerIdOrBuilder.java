@@ -8,11 +8,21 @@ public interface CallerIdOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The number (Asterisk CALLERID(num)); empty when not known or not set.
+   * In requests: empty leaves the PBX's default caller id.
+   * </pre>
+   *
    * <code>string number = 1;</code>
    * @return The number.
    */
   java.lang.String getNumber();
   /**
+   * <pre>
+   * The number (Asterisk CALLERID(num)); empty when not known or not set.
+   * In requests: empty leaves the PBX's default caller id.
+   * </pre>
+   *
    * <code>string number = 1;</code>
    * @return The bytes for number.
    */
@@ -20,11 +30,21 @@ public interface CallerIdOrBuilder extends
       getNumberBytes();
 
   /**
+   * <pre>
+   * The display name (Asterisk CALLERID(name)); empty when not known or not
+   * set. Simotel ignores it in requests.
+   * </pre>
+   *
    * <code>string name = 2;</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
+   * <pre>
+   * The display name (Asterisk CALLERID(name)); empty when not known or not
+   * set. Simotel ignores it in requests.
+   * </pre>
+   *
    * <code>string name = 2;</code>
    * @return The bytes for name.
    */

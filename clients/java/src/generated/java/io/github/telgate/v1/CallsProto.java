@@ -98,86 +98,89 @@ public final class CallsProto {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\026telgate/v1/calls.proto\022\ntelgate.v1\032\036go" +
-      "ogle/protobuf/duration.proto\032\037google/pro" +
-      "tobuf/timestamp.proto\032\027telgate/v1/common" +
-      ".proto\"/\n\021ApplicationTarget\022\014\n\004name\030\001 \001(" +
-      "\t\022\014\n\004data\030\002 \001(\t\"\320\003\n\020OriginateRequest\022\017\n\007" +
-      "backend\030\001 \001(\t\022\022\n\nrequest_id\030\002 \001(\t\022\020\n\010end" +
-      "point\030\003 \001(\t\022.\n\013destination\030\013 \001(\0132\027.telga" +
-      "te.v1.DestinationH\000\0224\n\013application\030\005 \001(\013" +
-      "2\035.telgate.v1.ApplicationTargetH\000\022\'\n\tcal" +
-      "ler_id\030\006 \001(\0132\024.telgate.v1.CallerId\022>\n\tva" +
-      "riables\030\007 \003(\0132+.telgate.v1.OriginateRequ" +
-      "est.VariablesEntry\022*\n\007timeout\030\010 \001(\0132\031.go" +
-      "ogle.protobuf.Duration\022\024\n\014account_code\030\t" +
-      " \001(\t\022\'\n\004wait\030\n \001(\0162\031.telgate.v1.Originat" +
-      "eWait\0320\n\016VariablesEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005" +
-      "value\030\002 \001(\t:\0028\001B\010\n\006targetJ\004\010\004\020\005R\textensi" +
-      "on\"\321\002\n\016OriginatedCall\022\017\n\007backend\030\001 \001(\t\022\022" +
-      "\n\nrequest_id\030\002 \001(\t\022\021\n\tunique_id\030\003 \001(\t\022\027\n" +
-      "\017other_unique_id\030\004 \001(\t\022\021\n\tlinked_id\030\005 \001(" +
-      "\t\022\017\n\007channel\030\006 \001(\t\022-\n\007outcome\030\007 \001(\0162\034.te" +
-      "lgate.v1.OriginateOutcome\022\022\n\nami_reason\030" +
-      "\010 \001(\005\022/\n\013create_time\030\t \001(\0132\032.google.prot" +
-      "obuf.Timestamp\022/\n\013result_time\030\n \001(\0132\032.go" +
-      "ogle.protobuf.Timestamp\022\026\n\016event_sequenc" +
-      "e\030\013 \001(\004\022\r\n\005epoch\030\014 \001(\t\"=\n\021OriginateRespo" +
-      "nse\022(\n\004call\030\001 \001(\0132\032.telgate.v1.Originate" +
-      "dCall\"X\n\rHangupRequest\022\017\n\007backend\030\001 \001(\t\022" +
-      "\'\n\007channel\030\002 \001(\0132\026.telgate.v1.ChannelRef" +
-      "\022\r\n\005cause\030\003 \001(\005\"\020\n\016HangupResponse\"\220\002\n\017Tr" +
-      "ansferRequest\022\017\n\007backend\030\001 \001(\t\022&\n\004type\030\002" +
-      " \001(\0162\030.telgate.v1.TransferType\022\'\n\007channe" +
-      "l\030\003 \001(\0132\026.telgate.v1.ChannelRef\022,\n\013desti" +
-      "nation\030\007 \001(\0132\027.telgate.v1.Destination\022-\n" +
-      "\rextra_channel\030\005 \001(\0132\026.telgate.v1.Channe" +
-      "lRef\0222\n\021extra_destination\030\010 \001(\0132\027.telgat" +
-      "e.v1.DestinationJ\004\010\004\020\005J\004\010\006\020\007\"\022\n\020Transfer" +
-      "Response\"M\n\023ListChannelsRequest\022\017\n\007backe" +
-      "nd\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_toke" +
-      "n\030\003 \001(\t\"j\n\024ListChannelsResponse\022%\n\010chann" +
-      "els\030\001 \003(\0132\023.telgate.v1.Channel\022\027\n\017next_p" +
-      "age_token\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"M\n\021G" +
-      "etChannelRequest\022\017\n\007backend\030\001 \001(\t\022\'\n\007cha" +
-      "nnel\030\002 \001(\0132\026.telgate.v1.ChannelRef\":\n\022Ge" +
-      "tChannelResponse\022$\n\007channel\030\001 \001(\0132\023.telg" +
-      "ate.v1.Channel\"\216\001\n\017SendDtmfRequest\022\017\n\007ba" +
-      "ckend\030\001 \001(\t\022\'\n\007channel\030\002 \001(\0132\026.telgate.v" +
-      "1.ChannelRef\022\016\n\006digits\030\003 \001(\t\0221\n\016digit_du" +
-      "ration\030\004 \001(\0132\031.google.protobuf.Duration\"" +
-      "\022\n\020SendDtmfResponse*g\n\rOriginateWait\022\036\n\032" +
-      "ORIGINATE_WAIT_UNSPECIFIED\020\000\022\033\n\027ORIGINAT" +
-      "E_WAIT_ACCEPTED\020\001\022\031\n\025ORIGINATE_WAIT_RESU" +
-      "LT\020\002*\220\002\n\020OriginateOutcome\022!\n\035ORIGINATE_O" +
-      "UTCOME_UNSPECIFIED\020\000\022\035\n\031ORIGINATE_OUTCOM" +
-      "E_PENDING\020\001\022\036\n\032ORIGINATE_OUTCOME_ANSWERE" +
-      "D\020\002\022\032\n\026ORIGINATE_OUTCOME_BUSY\020\003\022\037\n\033ORIGI" +
-      "NATE_OUTCOME_NO_ANSWER\020\004\022 \n\034ORIGINATE_OU" +
-      "TCOME_CONGESTION\020\005\022\035\n\031ORIGINATE_OUTCOME_" +
-      "HUNG_UP\020\006\022\034\n\030ORIGINATE_OUTCOME_FAILED\020\007*" +
-      "~\n\014TransferType\022\035\n\031TRANSFER_TYPE_UNSPECI" +
-      "FIED\020\000\022\027\n\023TRANSFER_TYPE_BLIND\020\001\022\032\n\026TRANS" +
-      "FER_TYPE_ATTENDED\020\002\022\032\n\026TRANSFER_TYPE_RED" +
-      "IRECT\020\0032\315\003\n\022CallControlService\022H\n\tOrigin" +
-      "ate\022\034.telgate.v1.OriginateRequest\032\035.telg" +
-      "ate.v1.OriginateResponse\022?\n\006Hangup\022\031.tel" +
-      "gate.v1.HangupRequest\032\032.telgate.v1.Hangu" +
-      "pResponse\022E\n\010Transfer\022\033.telgate.v1.Trans" +
-      "ferRequest\032\034.telgate.v1.TransferResponse" +
-      "\022Q\n\014ListChannels\022\037.telgate.v1.ListChanne" +
-      "lsRequest\032 .telgate.v1.ListChannelsRespo" +
-      "nse\022K\n\nGetChannel\022\035.telgate.v1.GetChanne" +
-      "lRequest\032\036.telgate.v1.GetChannelResponse" +
-      "\022E\n\010SendDtmf\022\033.telgate.v1.SendDtmfReques" +
-      "t\032\034.telgate.v1.SendDtmfResponseB`\n\024io.gi" +
-      "thub.telgate.v1B\nCallsProtoP\001Z:github.co" +
-      "m/telgate/telgate/clients/go/telgate/v1;" +
-      "telgatev1b\006proto3"
+      "\n\026telgate/v1/calls.proto\022\ntelgate.v1\032\037go" +
+      "ogle/api/field_behavior.proto\032\036google/pr" +
+      "otobuf/duration.proto\032\037google/protobuf/t" +
+      "imestamp.proto\032\027telgate/v1/common.proto\"" +
+      "4\n\021ApplicationTarget\022\021\n\004name\030\001 \001(\tB\003\340A\002\022" +
+      "\014\n\004data\030\002 \001(\t\"\325\003\n\020OriginateRequest\022\017\n\007ba" +
+      "ckend\030\001 \001(\t\022\022\n\nrequest_id\030\002 \001(\t\022\025\n\010endpo" +
+      "int\030\003 \001(\tB\003\340A\002\022.\n\013destination\030\013 \001(\0132\027.te" +
+      "lgate.v1.DestinationH\000\0224\n\013application\030\005 " +
+      "\001(\0132\035.telgate.v1.ApplicationTargetH\000\022\'\n\t" +
+      "caller_id\030\006 \001(\0132\024.telgate.v1.CallerId\022>\n" +
+      "\tvariables\030\007 \003(\0132+.telgate.v1.OriginateR" +
+      "equest.VariablesEntry\022*\n\007timeout\030\010 \001(\0132\031" +
+      ".google.protobuf.Duration\022\024\n\014account_cod" +
+      "e\030\t \001(\t\022\'\n\004wait\030\n \001(\0162\031.telgate.v1.Origi" +
+      "nateWait\0320\n\016VariablesEntry\022\013\n\003key\030\001 \001(\t\022" +
+      "\r\n\005value\030\002 \001(\t:\0028\001B\010\n\006targetJ\004\010\004\020\005R\texte" +
+      "nsion\"\321\002\n\016OriginatedCall\022\017\n\007backend\030\001 \001(" +
+      "\t\022\022\n\nrequest_id\030\002 \001(\t\022\021\n\tunique_id\030\003 \001(\t" +
+      "\022\027\n\017other_unique_id\030\004 \001(\t\022\021\n\tlinked_id\030\005" +
+      " \001(\t\022\017\n\007channel\030\006 \001(\t\022-\n\007outcome\030\007 \001(\0162\034" +
+      ".telgate.v1.OriginateOutcome\022\022\n\nami_reas" +
+      "on\030\010 \001(\005\022/\n\013create_time\030\t \001(\0132\032.google.p" +
+      "rotobuf.Timestamp\022/\n\013result_time\030\n \001(\0132\032" +
+      ".google.protobuf.Timestamp\022\026\n\016event_sequ" +
+      "ence\030\013 \001(\004\022\r\n\005epoch\030\014 \001(\t\"=\n\021OriginateRe" +
+      "sponse\022(\n\004call\030\001 \001(\0132\032.telgate.v1.Origin" +
+      "atedCall\"]\n\rHangupRequest\022\017\n\007backend\030\001 \001" +
+      "(\t\022,\n\007channel\030\002 \001(\0132\026.telgate.v1.Channel" +
+      "RefB\003\340A\002\022\r\n\005cause\030\003 \001(\005\"\020\n\016HangupRespons" +
+      "e\"\237\002\n\017TransferRequest\022\017\n\007backend\030\001 \001(\t\022+" +
+      "\n\004type\030\002 \001(\0162\030.telgate.v1.TransferTypeB\003" +
+      "\340A\002\022,\n\007channel\030\003 \001(\0132\026.telgate.v1.Channe" +
+      "lRefB\003\340A\002\0221\n\013destination\030\007 \001(\0132\027.telgate" +
+      ".v1.DestinationB\003\340A\002\022-\n\rextra_channel\030\005 " +
+      "\001(\0132\026.telgate.v1.ChannelRef\0222\n\021extra_des" +
+      "tination\030\010 \001(\0132\027.telgate.v1.DestinationJ" +
+      "\004\010\004\020\005J\004\010\006\020\007\"\022\n\020TransferResponse\"M\n\023ListC" +
+      "hannelsRequest\022\017\n\007backend\030\001 \001(\t\022\021\n\tpage_" +
+      "size\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\"j\n\024ListCh" +
+      "annelsResponse\022%\n\010channels\030\001 \003(\0132\023.telga" +
+      "te.v1.Channel\022\027\n\017next_page_token\030\002 \001(\t\022\022" +
+      "\n\ntotal_size\030\003 \001(\005\"R\n\021GetChannelRequest\022" +
+      "\017\n\007backend\030\001 \001(\t\022,\n\007channel\030\002 \001(\0132\026.telg" +
+      "ate.v1.ChannelRefB\003\340A\002\":\n\022GetChannelResp" +
+      "onse\022$\n\007channel\030\001 \001(\0132\023.telgate.v1.Chann" +
+      "el\"\230\001\n\017SendDtmfRequest\022\017\n\007backend\030\001 \001(\t\022" +
+      ",\n\007channel\030\002 \001(\0132\026.telgate.v1.ChannelRef" +
+      "B\003\340A\002\022\023\n\006digits\030\003 \001(\tB\003\340A\002\0221\n\016digit_dura" +
+      "tion\030\004 \001(\0132\031.google.protobuf.Duration\"\022\n" +
+      "\020SendDtmfResponse*g\n\rOriginateWait\022\036\n\032OR" +
+      "IGINATE_WAIT_UNSPECIFIED\020\000\022\033\n\027ORIGINATE_" +
+      "WAIT_ACCEPTED\020\001\022\031\n\025ORIGINATE_WAIT_RESULT" +
+      "\020\002*\220\002\n\020OriginateOutcome\022!\n\035ORIGINATE_OUT" +
+      "COME_UNSPECIFIED\020\000\022\035\n\031ORIGINATE_OUTCOME_" +
+      "PENDING\020\001\022\036\n\032ORIGINATE_OUTCOME_ANSWERED\020" +
+      "\002\022\032\n\026ORIGINATE_OUTCOME_BUSY\020\003\022\037\n\033ORIGINA" +
+      "TE_OUTCOME_NO_ANSWER\020\004\022 \n\034ORIGINATE_OUTC" +
+      "OME_CONGESTION\020\005\022\035\n\031ORIGINATE_OUTCOME_HU" +
+      "NG_UP\020\006\022\034\n\030ORIGINATE_OUTCOME_FAILED\020\007*~\n" +
+      "\014TransferType\022\035\n\031TRANSFER_TYPE_UNSPECIFI" +
+      "ED\020\000\022\027\n\023TRANSFER_TYPE_BLIND\020\001\022\032\n\026TRANSFE" +
+      "R_TYPE_ATTENDED\020\002\022\032\n\026TRANSFER_TYPE_REDIR" +
+      "ECT\020\0032\315\003\n\022CallControlService\022H\n\tOriginat" +
+      "e\022\034.telgate.v1.OriginateRequest\032\035.telgat" +
+      "e.v1.OriginateResponse\022?\n\006Hangup\022\031.telga" +
+      "te.v1.HangupRequest\032\032.telgate.v1.HangupR" +
+      "esponse\022E\n\010Transfer\022\033.telgate.v1.Transfe" +
+      "rRequest\032\034.telgate.v1.TransferResponse\022Q" +
+      "\n\014ListChannels\022\037.telgate.v1.ListChannels" +
+      "Request\032 .telgate.v1.ListChannelsRespons" +
+      "e\022K\n\nGetChannel\022\035.telgate.v1.GetChannelR" +
+      "equest\032\036.telgate.v1.GetChannelResponse\022E" +
+      "\n\010SendDtmf\022\033.telgate.v1.SendDtmfRequest\032" +
+      "\034.telgate.v1.SendDtmfResponseB`\n\024io.gith" +
+      "ub.telgate.v1B\nCallsProtoP\001Z:github.com/" +
+      "telgate/telgate/clients/go/telgate/v1;te" +
+      "lgatev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           io.github.telgate.v1.CommonProto.getDescriptor(),
@@ -272,6 +275,12 @@ public final class CallsProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_SendDtmfResponse_descriptor,
         new java.lang.String[] { });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     io.github.telgate.v1.CommonProto.getDescriptor();

@@ -7,6 +7,8 @@ package io.github.telgate.v1;
  * <pre>
  * What a backend can do, from the parts it has; an RPC outside these answers
  * UNIMPLEMENTED (ErrorInfo reason NOT_SUPPORTED) naming the backend and its kind.
+ * Asterisk lists every value but ROUTING; Simotel ORIGINATE, LIST_CHANNELS,
+ * QUEUES, EVENTS, CDRS; Sippy CDRS and EVENTS (its CDR poller's reports).
  * </pre>
  *
  * Protobuf enum {@code telgate.v1.Capability}
@@ -14,50 +16,100 @@ package io.github.telgate.v1;
 public enum Capability
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not a capability (never listed).
+   * </pre>
+   *
    * <code>CAPABILITY_UNSPECIFIED = 0;</code>
    */
   CAPABILITY_UNSPECIFIED(0),
   /**
+   * <pre>
+   * CallControlService.Originate.
+   * </pre>
+   *
    * <code>CAPABILITY_ORIGINATE = 1;</code>
    */
   CAPABILITY_ORIGINATE(1),
   /**
+   * <pre>
+   * CallControlService.Hangup.
+   * </pre>
+   *
    * <code>CAPABILITY_HANGUP = 2;</code>
    */
   CAPABILITY_HANGUP(2),
   /**
+   * <pre>
+   * CallControlService.Transfer.
+   * </pre>
+   *
    * <code>CAPABILITY_TRANSFER = 3;</code>
    */
   CAPABILITY_TRANSFER(3),
   /**
+   * <pre>
+   * CallControlService.ListChannels and GetChannel.
+   * </pre>
+   *
    * <code>CAPABILITY_LIST_CHANNELS = 4;</code>
    */
   CAPABILITY_LIST_CHANNELS(4),
   /**
+   * <pre>
+   * SupervisionService (listen, whisper, barge).
+   * </pre>
+   *
    * <code>CAPABILITY_LISTEN = 5;</code>
    */
   CAPABILITY_LISTEN(5),
   /**
+   * <pre>
+   * PlaybackService.
+   * </pre>
+   *
    * <code>CAPABILITY_PLAYBACK = 6;</code>
    */
   CAPABILITY_PLAYBACK(6),
   /**
+   * <pre>
+   * QueueService.
+   * </pre>
+   *
    * <code>CAPABILITY_QUEUES = 7;</code>
    */
   CAPABILITY_QUEUES(7),
   /**
+   * <pre>
+   * Events of the backend on EventService.Subscribe.
+   * </pre>
+   *
    * <code>CAPABILITY_EVENTS = 8;</code>
    */
   CAPABILITY_EVENTS(8),
   /**
+   * <pre>
+   * CDRs on CdrService.
+   * </pre>
+   *
    * <code>CAPABILITY_CDRS = 9;</code>
    */
   CAPABILITY_CDRS(9),
   /**
+   * <pre>
+   * Calls routed live on CallRoutingService.Route. Not listed by this
+   * gateway version for any backend, although Asterisk (FastAGI) and
+   * Simotel (call-map components) backends do send their queries to routers.
+   * </pre>
+   *
    * <code>CAPABILITY_ROUTING = 10;</code>
    */
   CAPABILITY_ROUTING(10),
   /**
+   * <pre>
+   * CallControlService.SendDtmf.
+   * </pre>
+   *
    * <code>CAPABILITY_DTMF = 11;</code>
    */
   CAPABILITY_DTMF(11),
@@ -65,50 +117,100 @@ public enum Capability
   ;
 
   /**
+   * <pre>
+   * Not a capability (never listed).
+   * </pre>
+   *
    * <code>CAPABILITY_UNSPECIFIED = 0;</code>
    */
   public static final int CAPABILITY_UNSPECIFIED_VALUE = 0;
   /**
+   * <pre>
+   * CallControlService.Originate.
+   * </pre>
+   *
    * <code>CAPABILITY_ORIGINATE = 1;</code>
    */
   public static final int CAPABILITY_ORIGINATE_VALUE = 1;
   /**
+   * <pre>
+   * CallControlService.Hangup.
+   * </pre>
+   *
    * <code>CAPABILITY_HANGUP = 2;</code>
    */
   public static final int CAPABILITY_HANGUP_VALUE = 2;
   /**
+   * <pre>
+   * CallControlService.Transfer.
+   * </pre>
+   *
    * <code>CAPABILITY_TRANSFER = 3;</code>
    */
   public static final int CAPABILITY_TRANSFER_VALUE = 3;
   /**
+   * <pre>
+   * CallControlService.ListChannels and GetChannel.
+   * </pre>
+   *
    * <code>CAPABILITY_LIST_CHANNELS = 4;</code>
    */
   public static final int CAPABILITY_LIST_CHANNELS_VALUE = 4;
   /**
+   * <pre>
+   * SupervisionService (listen, whisper, barge).
+   * </pre>
+   *
    * <code>CAPABILITY_LISTEN = 5;</code>
    */
   public static final int CAPABILITY_LISTEN_VALUE = 5;
   /**
+   * <pre>
+   * PlaybackService.
+   * </pre>
+   *
    * <code>CAPABILITY_PLAYBACK = 6;</code>
    */
   public static final int CAPABILITY_PLAYBACK_VALUE = 6;
   /**
+   * <pre>
+   * QueueService.
+   * </pre>
+   *
    * <code>CAPABILITY_QUEUES = 7;</code>
    */
   public static final int CAPABILITY_QUEUES_VALUE = 7;
   /**
+   * <pre>
+   * Events of the backend on EventService.Subscribe.
+   * </pre>
+   *
    * <code>CAPABILITY_EVENTS = 8;</code>
    */
   public static final int CAPABILITY_EVENTS_VALUE = 8;
   /**
+   * <pre>
+   * CDRs on CdrService.
+   * </pre>
+   *
    * <code>CAPABILITY_CDRS = 9;</code>
    */
   public static final int CAPABILITY_CDRS_VALUE = 9;
   /**
+   * <pre>
+   * Calls routed live on CallRoutingService.Route. Not listed by this
+   * gateway version for any backend, although Asterisk (FastAGI) and
+   * Simotel (call-map components) backends do send their queries to routers.
+   * </pre>
+   *
    * <code>CAPABILITY_ROUTING = 10;</code>
    */
   public static final int CAPABILITY_ROUTING_VALUE = 10;
   /**
+   * <pre>
+   * CallControlService.SendDtmf.
+   * </pre>
+   *
    * <code>CAPABILITY_DTMF = 11;</code>
    */
   public static final int CAPABILITY_DTMF_VALUE = 11;

@@ -4,6 +4,12 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * One call detail record: one leg of a call as its backend recorded it when
+ * it ended. Every field is set by the gateway; a string the backend does not
+ * report is "".
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.Cdr}
  */
 public final class Cdr extends
@@ -21,8 +27,6 @@ private static final long serialVersionUID = 0L;
     callee_ = "";
     disposition_ = 0;
     direction_ = 0;
-    cost_ = "";
-    currency_ = "";
     trunk_ = "";
     codec_ = "";
     country_ = "";
@@ -63,10 +67,11 @@ private static final long serialVersionUID = 0L;
   private long cursor_ = 0L;
   /**
    * <pre>
-   * Position in the gateway's CDR store; increases with every stored CDR.
+   * Position in the gateway's CDR store; increases with every stored CDR (0
+   * in a ListCdrs page read from the switch). Resume StreamCdrs after it.
    * </pre>
    *
-   * <code>uint64 cursor = 1;</code>
+   * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cursor.
    */
   @java.lang.Override
@@ -78,7 +83,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
-   * <code>string backend = 2;</code>
+   * <pre>
+   * The configured name of the backend the CDR came from.
+   * </pre>
+   *
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -95,7 +104,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string backend = 2;</code>
+   * <pre>
+   * The configured name of the backend the CDR came from.
+   * </pre>
+   *
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -118,10 +131,13 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object sourceId_ = "";
   /**
    * <pre>
-   * What makes the record unique at its source.
+   * What makes the record unique at its source (with `backend`, unique in
+   * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+   * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+   * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
    * </pre>
    *
-   * <code>string source_id = 3;</code>
+   * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sourceId.
    */
   @java.lang.Override
@@ -139,10 +155,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What makes the record unique at its source.
+   * What makes the record unique at its source (with `backend`, unique in
+   * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+   * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+   * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
    * </pre>
    *
-   * <code>string source_id = 3;</code>
+   * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for sourceId.
    */
   @java.lang.Override
@@ -163,7 +182,12 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_FIELD_NUMBER = 4;
   private io.github.telgate.v1.CallerId caller_;
   /**
-   * <code>.telgate.v1.CallerId caller = 4;</code>
+   * <pre>
+   * Who called: the number (Asterisk `Source`, else the caller id's number;
+   * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   @java.lang.Override
@@ -171,7 +195,12 @@ private static final long serialVersionUID = 0L;
     return caller_ != null;
   }
   /**
-   * <code>.telgate.v1.CallerId caller = 4;</code>
+   * <pre>
+   * Who called: the number (Asterisk `Source`, else the caller id's number;
+   * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   @java.lang.Override
@@ -179,7 +208,12 @@ private static final long serialVersionUID = 0L;
     return caller_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : caller_;
   }
   /**
-   * <code>.telgate.v1.CallerId caller = 4;</code>
+   * <pre>
+   * Who called: the number (Asterisk `Source`, else the caller id's number;
+   * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CallerIdOrBuilder getCallerOrBuilder() {
@@ -190,7 +224,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object callee_ = "";
   /**
-   * <code>string callee = 5;</code>
+   * <pre>
+   * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+   * Sippy `cld`).
+   * </pre>
+   *
+   * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callee.
    */
   @java.lang.Override
@@ -207,7 +246,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string callee = 5;</code>
+   * <pre>
+   * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+   * Sippy `cld`).
+   * </pre>
+   *
+   * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for callee.
    */
   @java.lang.Override
@@ -228,7 +272,11 @@ private static final long serialVersionUID = 0L;
   public static final int START_TIME_FIELD_NUMBER = 6;
   private com.google.protobuf.Timestamp startTime_;
   /**
-   * <code>.google.protobuf.Timestamp start_time = 6;</code>
+   * <pre>
+   * When the call started (set up); always set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   @java.lang.Override
@@ -236,7 +284,11 @@ private static final long serialVersionUID = 0L;
     return startTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp start_time = 6;</code>
+   * <pre>
+   * When the call started (set up); always set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   @java.lang.Override
@@ -244,7 +296,11 @@ private static final long serialVersionUID = 0L;
     return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp start_time = 6;</code>
+   * <pre>
+   * When the call started (set up); always set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -255,10 +311,10 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Timestamp answerTime_;
   /**
    * <pre>
-   * Unset when the call was not answered.
+   * When the call was answered. Unset when the call was not answered.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+   * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the answerTime field is set.
    */
   @java.lang.Override
@@ -267,10 +323,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Unset when the call was not answered.
+   * When the call was answered. Unset when the call was not answered.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+   * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The answerTime.
    */
   @java.lang.Override
@@ -279,10 +335,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Unset when the call was not answered.
+   * When the call was answered. Unset when the call was not answered.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+   * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getAnswerTimeOrBuilder() {
@@ -292,7 +348,11 @@ private static final long serialVersionUID = 0L;
   public static final int END_TIME_FIELD_NUMBER = 8;
   private com.google.protobuf.Timestamp endTime_;
   /**
-   * <code>.google.protobuf.Timestamp end_time = 8;</code>
+   * <pre>
+   * When the call ended. Unset when the backend does not say.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   @java.lang.Override
@@ -300,7 +360,11 @@ private static final long serialVersionUID = 0L;
     return endTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp end_time = 8;</code>
+   * <pre>
+   * When the call ended. Unset when the backend does not say.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   @java.lang.Override
@@ -308,7 +372,11 @@ private static final long serialVersionUID = 0L;
     return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp end_time = 8;</code>
+   * <pre>
+   * When the call ended. Unset when the backend does not say.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -318,7 +386,13 @@ private static final long serialVersionUID = 0L;
   public static final int DURATION_FIELD_NUMBER = 9;
   private com.google.protobuf.Duration duration_;
   /**
-   * <code>.google.protobuf.Duration duration = 9;</code>
+   * <pre>
+   * The call's length as the backend counts it: from start to end, ringing
+   * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+   * or connected time (Sippy `duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the duration field is set.
    */
   @java.lang.Override
@@ -326,7 +400,13 @@ private static final long serialVersionUID = 0L;
     return duration_ != null;
   }
   /**
-   * <code>.google.protobuf.Duration duration = 9;</code>
+   * <pre>
+   * The call's length as the backend counts it: from start to end, ringing
+   * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+   * or connected time (Sippy `duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The duration.
    */
   @java.lang.Override
@@ -334,7 +414,13 @@ private static final long serialVersionUID = 0L;
     return duration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : duration_;
   }
   /**
-   * <code>.google.protobuf.Duration duration = 9;</code>
+   * <pre>
+   * The call's length as the backend counts it: from start to end, ringing
+   * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+   * or connected time (Sippy `duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
@@ -344,7 +430,13 @@ private static final long serialVersionUID = 0L;
   public static final int BILLABLE_FIELD_NUMBER = 10;
   private com.google.protobuf.Duration billable_;
   /**
-   * <code>.google.protobuf.Duration billable = 10;</code>
+   * <pre>
+   * The billed part of `duration`: from answer to end (Asterisk
+   * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+   * for billing (Sippy `billed_duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the billable field is set.
    */
   @java.lang.Override
@@ -352,7 +444,13 @@ private static final long serialVersionUID = 0L;
     return billable_ != null;
   }
   /**
-   * <code>.google.protobuf.Duration billable = 10;</code>
+   * <pre>
+   * The billed part of `duration`: from answer to end (Asterisk
+   * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+   * for billing (Sippy `billed_duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The billable.
    */
   @java.lang.Override
@@ -360,7 +458,13 @@ private static final long serialVersionUID = 0L;
     return billable_ == null ? com.google.protobuf.Duration.getDefaultInstance() : billable_;
   }
   /**
-   * <code>.google.protobuf.Duration billable = 10;</code>
+   * <pre>
+   * The billed part of `duration`: from answer to end (Asterisk
+   * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+   * for billing (Sippy `billed_duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getBillableOrBuilder() {
@@ -370,14 +474,22 @@ private static final long serialVersionUID = 0L;
   public static final int DISPOSITION_FIELD_NUMBER = 11;
   private int disposition_ = 0;
   /**
-   * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+   * <pre>
+   * How the call ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for disposition.
    */
   @java.lang.Override public int getDispositionValue() {
     return disposition_;
   }
   /**
-   * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+   * <pre>
+   * How the call ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The disposition.
    */
   @java.lang.Override public io.github.telgate.v1.CdrDisposition getDisposition() {
@@ -388,14 +500,22 @@ private static final long serialVersionUID = 0L;
   public static final int DIRECTION_FIELD_NUMBER = 12;
   private int direction_ = 0;
   /**
-   * <code>.telgate.v1.CallDirection direction = 12;</code>
+   * <pre>
+   * Which way the call went (UNSPECIFIED when the backend does not say).
+   * </pre>
+   *
+   * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for direction.
    */
   @java.lang.Override public int getDirectionValue() {
     return direction_;
   }
   /**
-   * <code>.telgate.v1.CallDirection direction = 12;</code>
+   * <pre>
+   * Which way the call went (UNSPECIFIED when the backend does not say).
+   * </pre>
+   *
+   * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The direction.
    */
   @java.lang.Override public io.github.telgate.v1.CallDirection getDirection() {
@@ -403,105 +523,72 @@ private static final long serialVersionUID = 0L;
     return result == null ? io.github.telgate.v1.CallDirection.UNRECOGNIZED : result;
   }
 
-  public static final int COST_FIELD_NUMBER = 13;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object cost_ = "";
+  public static final int COST_FIELD_NUMBER = 24;
+  private com.google.type.Money cost_;
   /**
    * <pre>
-   * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+   * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+   * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+   * `currency_code` is the ISO 4217 code, "" when the source does not say
+   * which currency. Unset when the source has no cost (Asterisk, Simotel).
+   * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+   * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+   * string `cost` (field 13) and `currency` (field 14).
    * </pre>
    *
-   * <code>string cost = 13;</code>
+   * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the cost field is set.
+   */
+  @java.lang.Override
+  public boolean hasCost() {
+    return cost_ != null;
+  }
+  /**
+   * <pre>
+   * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+   * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+   * `currency_code` is the ISO 4217 code, "" when the source does not say
+   * which currency. Unset when the source has no cost (Asterisk, Simotel).
+   * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+   * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+   * string `cost` (field 13) and `currency` (field 14).
+   * </pre>
+   *
+   * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cost.
    */
   @java.lang.Override
-  public java.lang.String getCost() {
-    java.lang.Object ref = cost_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      cost_ = s;
-      return s;
-    }
+  public com.google.type.Money getCost() {
+    return cost_ == null ? com.google.type.Money.getDefaultInstance() : cost_;
   }
   /**
    * <pre>
-   * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+   * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+   * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+   * `currency_code` is the ISO 4217 code, "" when the source does not say
+   * which currency. Unset when the source has no cost (Asterisk, Simotel).
+   * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+   * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+   * string `cost` (field 13) and `currency` (field 14).
    * </pre>
    *
-   * <code>string cost = 13;</code>
-   * @return The bytes for cost.
+   * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
-  public com.google.protobuf.ByteString
-      getCostBytes() {
-    java.lang.Object ref = cost_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      cost_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
-  }
-
-  public static final int CURRENCY_FIELD_NUMBER = 14;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object currency_ = "";
-  /**
-   * <pre>
-   * ISO 4217 code.
-   * </pre>
-   *
-   * <code>string currency = 14;</code>
-   * @return The currency.
-   */
-  @java.lang.Override
-  public java.lang.String getCurrency() {
-    java.lang.Object ref = currency_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      currency_ = s;
-      return s;
-    }
-  }
-  /**
-   * <pre>
-   * ISO 4217 code.
-   * </pre>
-   *
-   * <code>string currency = 14;</code>
-   * @return The bytes for currency.
-   */
-  @java.lang.Override
-  public com.google.protobuf.ByteString
-      getCurrencyBytes() {
-    java.lang.Object ref = currency_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      currency_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
+  public com.google.type.MoneyOrBuilder getCostOrBuilder() {
+    return cost_ == null ? com.google.type.Money.getDefaultInstance() : cost_;
   }
 
   public static final int TRUNK_FIELD_NUMBER = 15;
   @SuppressWarnings("serial")
   private volatile java.lang.Object trunk_ = "";
   /**
-   * <code>string trunk = 15;</code>
+   * <pre>
+   * The trunk the call came in or went out on (Simotel `entry_point` /
+   * `outgoing_point`).
+   * </pre>
+   *
+   * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The trunk.
    */
   @java.lang.Override
@@ -518,7 +605,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string trunk = 15;</code>
+   * <pre>
+   * The trunk the call came in or went out on (Simotel `entry_point` /
+   * `outgoing_point`).
+   * </pre>
+   *
+   * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for trunk.
    */
   @java.lang.Override
@@ -540,7 +632,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object codec_ = "";
   /**
-   * <code>string codec = 16;</code>
+   * <pre>
+   * The audio codec, when the backend reports one (none does today).
+   * </pre>
+   *
+   * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The codec.
    */
   @java.lang.Override
@@ -557,7 +653,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string codec = 16;</code>
+   * <pre>
+   * The audio codec, when the backend reports one (none does today).
+   * </pre>
+   *
+   * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for codec.
    */
   @java.lang.Override
@@ -580,10 +680,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object country_ = "";
   /**
    * <pre>
-   * ISO 3166-1 alpha-2 code.
+   * The destination's country as the switch names it (Sippy `country`,
+   * e.g. `Germany`).
    * </pre>
    *
-   * <code>string country = 17;</code>
+   * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The country.
    */
   @java.lang.Override
@@ -601,10 +702,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * ISO 3166-1 alpha-2 code.
+   * The destination's country as the switch names it (Sippy `country`,
+   * e.g. `Germany`).
    * </pre>
    *
-   * <code>string country = 17;</code>
+   * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for country.
    */
   @java.lang.Override
@@ -626,7 +728,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object recording_ = "";
   /**
-   * <code>string recording = 18;</code>
+   * <pre>
+   * The call's recording as the PBX names it (Simotel `record`: a file name
+   * on the PBX).
+   * </pre>
+   *
+   * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The recording.
    */
   @java.lang.Override
@@ -643,7 +750,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string recording = 18;</code>
+   * <pre>
+   * The call's recording as the PBX names it (Simotel `record`: a file name
+   * on the PBX).
+   * </pre>
+   *
+   * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for recording.
    */
   @java.lang.Override
@@ -666,10 +778,14 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object linkedCallId_ = "";
   /**
    * <pre>
-   * The call's linked id, shared by all CDRs of one call.
+   * The call's linked id, shared by all CDRs of one call (Asterisk's
+   * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+   * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+   * saw. "" when it is not known (an Asterisk CDR whose channel's events
+   * never came).
    * </pre>
    *
-   * <code>string linked_call_id = 19;</code>
+   * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkedCallId.
    */
   @java.lang.Override
@@ -687,10 +803,14 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The call's linked id, shared by all CDRs of one call.
+   * The call's linked id, shared by all CDRs of one call (Asterisk's
+   * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+   * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+   * saw. "" when it is not known (an Asterisk CDR whose channel's events
+   * never came).
    * </pre>
    *
-   * <code>string linked_call_id = 19;</code>
+   * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for linkedCallId.
    */
   @java.lang.Override
@@ -712,7 +832,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object channel_ = "";
   /**
-   * <code>string channel = 20;</code>
+   * <pre>
+   * The calling channel's name (e.g. `PJSIP/201-00000001`).
+   * </pre>
+   *
+   * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -729,7 +853,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string channel = 20;</code>
+   * <pre>
+   * The calling channel's name (e.g. `PJSIP/201-00000001`).
+   * </pre>
+   *
+   * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   @java.lang.Override
@@ -751,7 +879,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object destinationChannel_ = "";
   /**
-   * <code>string destination_channel = 21;</code>
+   * <pre>
+   * The called channel's name, "" when no channel was dialled.
+   * </pre>
+   *
+   * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destinationChannel.
    */
   @java.lang.Override
@@ -768,7 +900,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string destination_channel = 21;</code>
+   * <pre>
+   * The called channel's name, "" when no channel was dialled.
+   * </pre>
+   *
+   * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for destinationChannel.
    */
   @java.lang.Override
@@ -790,7 +926,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object accountCode_ = "";
   /**
-   * <code>string account_code = 22;</code>
+   * <pre>
+   * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+   * Sippy `i_account`, or `i_customer` for customer CDRs).
+   * </pre>
+   *
+   * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The accountCode.
    */
   @java.lang.Override
@@ -807,7 +948,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string account_code = 22;</code>
+   * <pre>
+   * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+   * Sippy `i_account`, or `i_customer` for customer CDRs).
+   * </pre>
+   *
+   * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for accountCode.
    */
   @java.lang.Override
@@ -829,14 +975,24 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.Field> rawFields_;
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.Field> getRawFieldsList() {
     return rawFields_;
   }
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
@@ -844,21 +1000,36 @@ private static final long serialVersionUID = 0L;
     return rawFields_;
   }
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getRawFieldsCount() {
     return rawFields_.size();
   }
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.Field getRawFields(int index) {
     return rawFields_.get(index);
   }
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.FieldOrBuilder getRawFieldsOrBuilder(
@@ -916,12 +1087,6 @@ private static final long serialVersionUID = 0L;
     if (direction_ != io.github.telgate.v1.CallDirection.CALL_DIRECTION_UNSPECIFIED.getNumber()) {
       output.writeEnum(12, direction_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(cost_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 13, cost_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(currency_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 14, currency_);
-    }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(trunk_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 15, trunk_);
     }
@@ -948,6 +1113,9 @@ private static final long serialVersionUID = 0L;
     }
     for (int i = 0; i < rawFields_.size(); i++) {
       output.writeMessage(23, rawFields_.get(i));
+    }
+    if (cost_ != null) {
+      output.writeMessage(24, getCost());
     }
     getUnknownFields().writeTo(output);
   }
@@ -1003,12 +1171,6 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(12, direction_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(cost_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(13, cost_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(currency_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(14, currency_);
-    }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(trunk_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(15, trunk_);
     }
@@ -1036,6 +1198,10 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < rawFields_.size(); i++) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(23, rawFields_.get(i));
+    }
+    if (cost_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(24, getCost());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -1092,10 +1258,11 @@ private static final long serialVersionUID = 0L;
     }
     if (disposition_ != other.disposition_) return false;
     if (direction_ != other.direction_) return false;
-    if (!getCost()
-        .equals(other.getCost())) return false;
-    if (!getCurrency()
-        .equals(other.getCurrency())) return false;
+    if (hasCost() != other.hasCost()) return false;
+    if (hasCost()) {
+      if (!getCost()
+          .equals(other.getCost())) return false;
+    }
     if (!getTrunk()
         .equals(other.getTrunk())) return false;
     if (!getCodec()
@@ -1162,10 +1329,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + disposition_;
     hash = (37 * hash) + DIRECTION_FIELD_NUMBER;
     hash = (53 * hash) + direction_;
-    hash = (37 * hash) + COST_FIELD_NUMBER;
-    hash = (53 * hash) + getCost().hashCode();
-    hash = (37 * hash) + CURRENCY_FIELD_NUMBER;
-    hash = (53 * hash) + getCurrency().hashCode();
+    if (hasCost()) {
+      hash = (37 * hash) + COST_FIELD_NUMBER;
+      hash = (53 * hash) + getCost().hashCode();
+    }
     hash = (37 * hash) + TRUNK_FIELD_NUMBER;
     hash = (53 * hash) + getTrunk().hashCode();
     hash = (37 * hash) + CODEC_FIELD_NUMBER;
@@ -1282,6 +1449,12 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * One call detail record: one leg of a call as its backend recorded it when
+   * it ended. Every field is set by the gateway; a string the backend does not
+   * report is "".
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.Cdr}
    */
   public static final class Builder extends
@@ -1351,8 +1524,11 @@ private static final long serialVersionUID = 0L;
       }
       disposition_ = 0;
       direction_ = 0;
-      cost_ = "";
-      currency_ = "";
+      cost_ = null;
+      if (costBuilder_ != null) {
+        costBuilder_.dispose();
+        costBuilder_ = null;
+      }
       trunk_ = "";
       codec_ = "";
       country_ = "";
@@ -1367,7 +1543,7 @@ private static final long serialVersionUID = 0L;
         rawFields_ = null;
         rawFieldsBuilder_.clear();
       }
-      bitField0_ = (bitField0_ & ~0x00400000);
+      bitField0_ = (bitField0_ & ~0x00200000);
       return this;
     }
 
@@ -1402,9 +1578,9 @@ private static final long serialVersionUID = 0L;
 
     private void buildPartialRepeatedFields(io.github.telgate.v1.Cdr result) {
       if (rawFieldsBuilder_ == null) {
-        if (((bitField0_ & 0x00400000) != 0)) {
+        if (((bitField0_ & 0x00200000) != 0)) {
           rawFields_ = java.util.Collections.unmodifiableList(rawFields_);
-          bitField0_ = (bitField0_ & ~0x00400000);
+          bitField0_ = (bitField0_ & ~0x00200000);
         }
         result.rawFields_ = rawFields_;
       } else {
@@ -1463,33 +1639,32 @@ private static final long serialVersionUID = 0L;
         result.direction_ = direction_;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
-        result.cost_ = cost_;
+        result.cost_ = costBuilder_ == null
+            ? cost_
+            : costBuilder_.build();
       }
       if (((from_bitField0_ & 0x00002000) != 0)) {
-        result.currency_ = currency_;
-      }
-      if (((from_bitField0_ & 0x00004000) != 0)) {
         result.trunk_ = trunk_;
       }
-      if (((from_bitField0_ & 0x00008000) != 0)) {
+      if (((from_bitField0_ & 0x00004000) != 0)) {
         result.codec_ = codec_;
       }
-      if (((from_bitField0_ & 0x00010000) != 0)) {
+      if (((from_bitField0_ & 0x00008000) != 0)) {
         result.country_ = country_;
       }
-      if (((from_bitField0_ & 0x00020000) != 0)) {
+      if (((from_bitField0_ & 0x00010000) != 0)) {
         result.recording_ = recording_;
       }
-      if (((from_bitField0_ & 0x00040000) != 0)) {
+      if (((from_bitField0_ & 0x00020000) != 0)) {
         result.linkedCallId_ = linkedCallId_;
       }
-      if (((from_bitField0_ & 0x00080000) != 0)) {
+      if (((from_bitField0_ & 0x00040000) != 0)) {
         result.channel_ = channel_;
       }
-      if (((from_bitField0_ & 0x00100000) != 0)) {
+      if (((from_bitField0_ & 0x00080000) != 0)) {
         result.destinationChannel_ = destinationChannel_;
       }
-      if (((from_bitField0_ & 0x00200000) != 0)) {
+      if (((from_bitField0_ & 0x00100000) != 0)) {
         result.accountCode_ = accountCode_;
       }
     }
@@ -1580,61 +1755,54 @@ private static final long serialVersionUID = 0L;
       if (other.direction_ != 0) {
         setDirectionValue(other.getDirectionValue());
       }
-      if (!other.getCost().isEmpty()) {
-        cost_ = other.cost_;
-        bitField0_ |= 0x00001000;
-        onChanged();
-      }
-      if (!other.getCurrency().isEmpty()) {
-        currency_ = other.currency_;
-        bitField0_ |= 0x00002000;
-        onChanged();
+      if (other.hasCost()) {
+        mergeCost(other.getCost());
       }
       if (!other.getTrunk().isEmpty()) {
         trunk_ = other.trunk_;
-        bitField0_ |= 0x00004000;
+        bitField0_ |= 0x00002000;
         onChanged();
       }
       if (!other.getCodec().isEmpty()) {
         codec_ = other.codec_;
-        bitField0_ |= 0x00008000;
+        bitField0_ |= 0x00004000;
         onChanged();
       }
       if (!other.getCountry().isEmpty()) {
         country_ = other.country_;
-        bitField0_ |= 0x00010000;
+        bitField0_ |= 0x00008000;
         onChanged();
       }
       if (!other.getRecording().isEmpty()) {
         recording_ = other.recording_;
-        bitField0_ |= 0x00020000;
+        bitField0_ |= 0x00010000;
         onChanged();
       }
       if (!other.getLinkedCallId().isEmpty()) {
         linkedCallId_ = other.linkedCallId_;
-        bitField0_ |= 0x00040000;
+        bitField0_ |= 0x00020000;
         onChanged();
       }
       if (!other.getChannel().isEmpty()) {
         channel_ = other.channel_;
-        bitField0_ |= 0x00080000;
+        bitField0_ |= 0x00040000;
         onChanged();
       }
       if (!other.getDestinationChannel().isEmpty()) {
         destinationChannel_ = other.destinationChannel_;
-        bitField0_ |= 0x00100000;
+        bitField0_ |= 0x00080000;
         onChanged();
       }
       if (!other.getAccountCode().isEmpty()) {
         accountCode_ = other.accountCode_;
-        bitField0_ |= 0x00200000;
+        bitField0_ |= 0x00100000;
         onChanged();
       }
       if (rawFieldsBuilder_ == null) {
         if (!other.rawFields_.isEmpty()) {
           if (rawFields_.isEmpty()) {
             rawFields_ = other.rawFields_;
-            bitField0_ = (bitField0_ & ~0x00400000);
+            bitField0_ = (bitField0_ & ~0x00200000);
           } else {
             ensureRawFieldsIsMutable();
             rawFields_.addAll(other.rawFields_);
@@ -1647,7 +1815,7 @@ private static final long serialVersionUID = 0L;
             rawFieldsBuilder_.dispose();
             rawFieldsBuilder_ = null;
             rawFields_ = other.rawFields_;
-            bitField0_ = (bitField0_ & ~0x00400000);
+            bitField0_ = (bitField0_ & ~0x00200000);
             rawFieldsBuilder_ = 
               com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
                  getRawFieldsFieldBuilder() : null;
@@ -1754,54 +1922,44 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 96
-            case 106: {
-              cost_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00001000;
-              break;
-            } // case 106
-            case 114: {
-              currency_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00002000;
-              break;
-            } // case 114
             case 122: {
               trunk_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00004000;
+              bitField0_ |= 0x00002000;
               break;
             } // case 122
             case 130: {
               codec_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00008000;
+              bitField0_ |= 0x00004000;
               break;
             } // case 130
             case 138: {
               country_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00010000;
+              bitField0_ |= 0x00008000;
               break;
             } // case 138
             case 146: {
               recording_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00020000;
+              bitField0_ |= 0x00010000;
               break;
             } // case 146
             case 154: {
               linkedCallId_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00040000;
+              bitField0_ |= 0x00020000;
               break;
             } // case 154
             case 162: {
               channel_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00080000;
+              bitField0_ |= 0x00040000;
               break;
             } // case 162
             case 170: {
               destinationChannel_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00100000;
+              bitField0_ |= 0x00080000;
               break;
             } // case 170
             case 178: {
               accountCode_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00200000;
+              bitField0_ |= 0x00100000;
               break;
             } // case 178
             case 186: {
@@ -1817,6 +1975,13 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 186
+            case 194: {
+              input.readMessage(
+                  getCostFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 194
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1837,10 +2002,11 @@ private static final long serialVersionUID = 0L;
     private long cursor_ ;
     /**
      * <pre>
-     * Position in the gateway's CDR store; increases with every stored CDR.
+     * Position in the gateway's CDR store; increases with every stored CDR (0
+     * in a ListCdrs page read from the switch). Resume StreamCdrs after it.
      * </pre>
      *
-     * <code>uint64 cursor = 1;</code>
+     * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cursor.
      */
     @java.lang.Override
@@ -1849,10 +2015,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Position in the gateway's CDR store; increases with every stored CDR.
+     * Position in the gateway's CDR store; increases with every stored CDR (0
+     * in a ListCdrs page read from the switch). Resume StreamCdrs after it.
      * </pre>
      *
-     * <code>uint64 cursor = 1;</code>
+     * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The cursor to set.
      * @return This builder for chaining.
      */
@@ -1865,10 +2032,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Position in the gateway's CDR store; increases with every stored CDR.
+     * Position in the gateway's CDR store; increases with every stored CDR (0
+     * in a ListCdrs page read from the switch). Resume StreamCdrs after it.
      * </pre>
      *
-     * <code>uint64 cursor = 1;</code>
+     * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCursor() {
@@ -1880,7 +2048,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The configured name of the backend the CDR came from.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -1896,7 +2068,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The configured name of the backend the CDR came from.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -1913,7 +2089,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The configured name of the backend the CDR came from.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -1926,7 +2106,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The configured name of the backend the CDR came from.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
@@ -1936,7 +2120,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The configured name of the backend the CDR came from.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -1953,10 +2141,13 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object sourceId_ = "";
     /**
      * <pre>
-     * What makes the record unique at its source.
+     * What makes the record unique at its source (with `backend`, unique in
+     * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+     * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+     * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
      * </pre>
      *
-     * <code>string source_id = 3;</code>
+     * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The sourceId.
      */
     public java.lang.String getSourceId() {
@@ -1973,10 +2164,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What makes the record unique at its source.
+     * What makes the record unique at its source (with `backend`, unique in
+     * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+     * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+     * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
      * </pre>
      *
-     * <code>string source_id = 3;</code>
+     * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for sourceId.
      */
     public com.google.protobuf.ByteString
@@ -1994,10 +2188,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What makes the record unique at its source.
+     * What makes the record unique at its source (with `backend`, unique in
+     * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+     * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+     * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
      * </pre>
      *
-     * <code>string source_id = 3;</code>
+     * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The sourceId to set.
      * @return This builder for chaining.
      */
@@ -2011,10 +2208,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What makes the record unique at its source.
+     * What makes the record unique at its source (with `backend`, unique in
+     * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+     * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+     * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
      * </pre>
      *
-     * <code>string source_id = 3;</code>
+     * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSourceId() {
@@ -2025,10 +2225,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What makes the record unique at its source.
+     * What makes the record unique at its source (with `backend`, unique in
+     * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+     * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+     * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
      * </pre>
      *
-     * <code>string source_id = 3;</code>
+     * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for sourceId to set.
      * @return This builder for chaining.
      */
@@ -2046,14 +2249,24 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> callerBuilder_;
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the caller field is set.
      */
     public boolean hasCaller() {
       return ((bitField0_ & 0x00000008) != 0);
     }
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The caller.
      */
     public io.github.telgate.v1.CallerId getCaller() {
@@ -2064,7 +2277,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(io.github.telgate.v1.CallerId value) {
       if (callerBuilder_ == null) {
@@ -2080,7 +2298,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(
         io.github.telgate.v1.CallerId.Builder builderForValue) {
@@ -2094,7 +2317,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCaller(io.github.telgate.v1.CallerId value) {
       if (callerBuilder_ == null) {
@@ -2113,7 +2341,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCaller() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -2126,7 +2359,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerBuilder() {
       bitField0_ |= 0x00000008;
@@ -2134,7 +2372,12 @@ private static final long serialVersionUID = 0L;
       return getCallerFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerOrBuilder() {
       if (callerBuilder_ != null) {
@@ -2145,7 +2388,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.CallerId caller = 4;</code>
+     * <pre>
+     * Who called: the number (Asterisk `Source`, else the caller id's number;
+     * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> 
@@ -2163,7 +2411,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object callee_ = "";
     /**
-     * <code>string callee = 5;</code>
+     * <pre>
+     * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+     * Sippy `cld`).
+     * </pre>
+     *
+     * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The callee.
      */
     public java.lang.String getCallee() {
@@ -2179,7 +2432,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string callee = 5;</code>
+     * <pre>
+     * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+     * Sippy `cld`).
+     * </pre>
+     *
+     * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for callee.
      */
     public com.google.protobuf.ByteString
@@ -2196,7 +2454,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string callee = 5;</code>
+     * <pre>
+     * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+     * Sippy `cld`).
+     * </pre>
+     *
+     * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The callee to set.
      * @return This builder for chaining.
      */
@@ -2209,7 +2472,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string callee = 5;</code>
+     * <pre>
+     * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+     * Sippy `cld`).
+     * </pre>
+     *
+     * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCallee() {
@@ -2219,7 +2487,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string callee = 5;</code>
+     * <pre>
+     * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+     * Sippy `cld`).
+     * </pre>
+     *
+     * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for callee to set.
      * @return This builder for chaining.
      */
@@ -2237,14 +2510,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the startTime field is set.
      */
     public boolean hasStartTime() {
       return ((bitField0_ & 0x00000020) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The startTime.
      */
     public com.google.protobuf.Timestamp getStartTime() {
@@ -2255,7 +2536,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -2271,7 +2556,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2285,7 +2574,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -2304,7 +2597,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearStartTime() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -2317,7 +2614,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
       bitField0_ |= 0x00000020;
@@ -2325,7 +2626,11 @@ private static final long serialVersionUID = 0L;
       return getStartTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
       if (startTimeBuilder_ != null) {
@@ -2336,7 +2641,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp start_time = 6;</code>
+     * <pre>
+     * When the call started (set up); always set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2357,10 +2666,10 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> answerTimeBuilder_;
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the answerTime field is set.
      */
     public boolean hasAnswerTime() {
@@ -2368,10 +2677,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The answerTime.
      */
     public com.google.protobuf.Timestamp getAnswerTime() {
@@ -2383,10 +2692,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAnswerTime(com.google.protobuf.Timestamp value) {
       if (answerTimeBuilder_ == null) {
@@ -2403,10 +2712,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAnswerTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2421,10 +2730,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAnswerTime(com.google.protobuf.Timestamp value) {
       if (answerTimeBuilder_ == null) {
@@ -2444,10 +2753,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAnswerTime() {
       bitField0_ = (bitField0_ & ~0x00000040);
@@ -2461,10 +2770,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getAnswerTimeBuilder() {
       bitField0_ |= 0x00000040;
@@ -2473,10 +2782,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getAnswerTimeOrBuilder() {
       if (answerTimeBuilder_ != null) {
@@ -2488,10 +2797,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Unset when the call was not answered.
+     * When the call was answered. Unset when the call was not answered.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+     * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2511,14 +2820,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> endTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the endTime field is set.
      */
     public boolean hasEndTime() {
       return ((bitField0_ & 0x00000080) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The endTime.
      */
     public com.google.protobuf.Timestamp getEndTime() {
@@ -2529,7 +2846,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -2545,7 +2866,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2559,7 +2884,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -2578,7 +2907,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEndTime() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -2591,7 +2924,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
       bitField0_ |= 0x00000080;
@@ -2599,7 +2936,11 @@ private static final long serialVersionUID = 0L;
       return getEndTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
       if (endTimeBuilder_ != null) {
@@ -2610,7 +2951,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp end_time = 8;</code>
+     * <pre>
+     * When the call ended. Unset when the backend does not say.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2630,14 +2975,26 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> durationBuilder_;
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the duration field is set.
      */
     public boolean hasDuration() {
       return ((bitField0_ & 0x00000100) != 0);
     }
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The duration.
      */
     public com.google.protobuf.Duration getDuration() {
@@ -2648,7 +3005,13 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -2664,7 +3027,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDuration(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -2678,7 +3047,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -2697,7 +3072,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDuration() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2710,7 +3091,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getDurationBuilder() {
       bitField0_ |= 0x00000100;
@@ -2718,7 +3105,13 @@ private static final long serialVersionUID = 0L;
       return getDurationFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
       if (durationBuilder_ != null) {
@@ -2729,7 +3122,13 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration duration = 9;</code>
+     * <pre>
+     * The call's length as the backend counts it: from start to end, ringing
+     * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+     * or connected time (Sippy `duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -2749,14 +3148,26 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> billableBuilder_;
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the billable field is set.
      */
     public boolean hasBillable() {
       return ((bitField0_ & 0x00000200) != 0);
     }
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The billable.
      */
     public com.google.protobuf.Duration getBillable() {
@@ -2767,7 +3178,13 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBillable(com.google.protobuf.Duration value) {
       if (billableBuilder_ == null) {
@@ -2783,7 +3200,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBillable(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -2797,7 +3220,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBillable(com.google.protobuf.Duration value) {
       if (billableBuilder_ == null) {
@@ -2816,7 +3245,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBillable() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -2829,7 +3264,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getBillableBuilder() {
       bitField0_ |= 0x00000200;
@@ -2837,7 +3278,13 @@ private static final long serialVersionUID = 0L;
       return getBillableFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getBillableOrBuilder() {
       if (billableBuilder_ != null) {
@@ -2848,7 +3295,13 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration billable = 10;</code>
+     * <pre>
+     * The billed part of `duration`: from answer to end (Asterisk
+     * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+     * for billing (Sippy `billed_duration`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -2866,14 +3319,22 @@ private static final long serialVersionUID = 0L;
 
     private int disposition_ = 0;
     /**
-     * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+     * <pre>
+     * How the call ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for disposition.
      */
     @java.lang.Override public int getDispositionValue() {
       return disposition_;
     }
     /**
-     * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+     * <pre>
+     * How the call ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for disposition to set.
      * @return This builder for chaining.
      */
@@ -2884,7 +3345,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+     * <pre>
+     * How the call ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The disposition.
      */
     @java.lang.Override
@@ -2893,7 +3358,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.CdrDisposition.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+     * <pre>
+     * How the call ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The disposition to set.
      * @return This builder for chaining.
      */
@@ -2907,7 +3376,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+     * <pre>
+     * How the call ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDisposition() {
@@ -2919,14 +3392,22 @@ private static final long serialVersionUID = 0L;
 
     private int direction_ = 0;
     /**
-     * <code>.telgate.v1.CallDirection direction = 12;</code>
+     * <pre>
+     * Which way the call went (UNSPECIFIED when the backend does not say).
+     * </pre>
+     *
+     * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for direction.
      */
     @java.lang.Override public int getDirectionValue() {
       return direction_;
     }
     /**
-     * <code>.telgate.v1.CallDirection direction = 12;</code>
+     * <pre>
+     * Which way the call went (UNSPECIFIED when the backend does not say).
+     * </pre>
+     *
+     * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for direction to set.
      * @return This builder for chaining.
      */
@@ -2937,7 +3418,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallDirection direction = 12;</code>
+     * <pre>
+     * Which way the call went (UNSPECIFIED when the backend does not say).
+     * </pre>
+     *
+     * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The direction.
      */
     @java.lang.Override
@@ -2946,7 +3431,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.CallDirection.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.CallDirection direction = 12;</code>
+     * <pre>
+     * Which way the call went (UNSPECIFIED when the backend does not say).
+     * </pre>
+     *
+     * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The direction to set.
      * @return This builder for chaining.
      */
@@ -2960,7 +3449,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallDirection direction = 12;</code>
+     * <pre>
+     * Which way the call went (UNSPECIFIED when the backend does not say).
+     * </pre>
+     *
+     * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDirection() {
@@ -2970,193 +3463,223 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private java.lang.Object cost_ = "";
+    private com.google.type.Money cost_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.type.Money, com.google.type.Money.Builder, com.google.type.MoneyOrBuilder> costBuilder_;
     /**
      * <pre>
-     * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
      * </pre>
      *
-     * <code>string cost = 13;</code>
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the cost field is set.
+     */
+    public boolean hasCost() {
+      return ((bitField0_ & 0x00001000) != 0);
+    }
+    /**
+     * <pre>
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
+     * </pre>
+     *
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cost.
      */
-    public java.lang.String getCost() {
-      java.lang.Object ref = cost_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        cost_ = s;
-        return s;
+    public com.google.type.Money getCost() {
+      if (costBuilder_ == null) {
+        return cost_ == null ? com.google.type.Money.getDefaultInstance() : cost_;
       } else {
-        return (java.lang.String) ref;
+        return costBuilder_.getMessage();
       }
     }
     /**
      * <pre>
-     * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
      * </pre>
      *
-     * <code>string cost = 13;</code>
-     * @return The bytes for cost.
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public com.google.protobuf.ByteString
-        getCostBytes() {
-      java.lang.Object ref = cost_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        cost_ = b;
-        return b;
+    public Builder setCost(com.google.type.Money value) {
+      if (costBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        cost_ = value;
       } else {
-        return (com.google.protobuf.ByteString) ref;
+        costBuilder_.setMessage(value);
       }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
     }
     /**
      * <pre>
-     * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
      * </pre>
      *
-     * <code>string cost = 13;</code>
-     * @param value The cost to set.
-     * @return This builder for chaining.
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCost(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      cost_ = value;
+        com.google.type.Money.Builder builderForValue) {
+      if (costBuilder_ == null) {
+        cost_ = builderForValue.build();
+      } else {
+        costBuilder_.setMessage(builderForValue.build());
+      }
       bitField0_ |= 0x00001000;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
      * </pre>
      *
-     * <code>string cost = 13;</code>
-     * @return This builder for chaining.
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeCost(com.google.type.Money value) {
+      if (costBuilder_ == null) {
+        if (((bitField0_ & 0x00001000) != 0) &&
+          cost_ != null &&
+          cost_ != com.google.type.Money.getDefaultInstance()) {
+          getCostBuilder().mergeFrom(value);
+        } else {
+          cost_ = value;
+        }
+      } else {
+        costBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
+     * </pre>
+     *
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCost() {
-      cost_ = getDefaultInstance().getCost();
       bitField0_ = (bitField0_ & ~0x00001000);
+      cost_ = null;
+      if (costBuilder_ != null) {
+        costBuilder_.dispose();
+        costBuilder_ = null;
+      }
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
      * </pre>
      *
-     * <code>string cost = 13;</code>
-     * @param value The bytes for cost to set.
-     * @return This builder for chaining.
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder setCostBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      cost_ = value;
+    public com.google.type.Money.Builder getCostBuilder() {
       bitField0_ |= 0x00001000;
       onChanged();
-      return this;
+      return getCostFieldBuilder().getBuilder();
     }
-
-    private java.lang.Object currency_ = "";
     /**
      * <pre>
-     * ISO 4217 code.
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
      * </pre>
      *
-     * <code>string currency = 14;</code>
-     * @return The currency.
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public java.lang.String getCurrency() {
-      java.lang.Object ref = currency_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        currency_ = s;
-        return s;
+    public com.google.type.MoneyOrBuilder getCostOrBuilder() {
+      if (costBuilder_ != null) {
+        return costBuilder_.getMessageOrBuilder();
       } else {
-        return (java.lang.String) ref;
+        return cost_ == null ?
+            com.google.type.Money.getDefaultInstance() : cost_;
       }
     }
     /**
      * <pre>
-     * ISO 4217 code.
+     * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+     * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+     * `currency_code` is the ISO 4217 code, "" when the source does not say
+     * which currency. Unset when the source has no cost (Asterisk, Simotel).
+     * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+     * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+     * string `cost` (field 13) and `currency` (field 14).
      * </pre>
      *
-     * <code>string currency = 14;</code>
-     * @return The bytes for currency.
+     * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public com.google.protobuf.ByteString
-        getCurrencyBytes() {
-      java.lang.Object ref = currency_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        currency_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.type.Money, com.google.type.Money.Builder, com.google.type.MoneyOrBuilder> 
+        getCostFieldBuilder() {
+      if (costBuilder_ == null) {
+        costBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.google.type.Money, com.google.type.Money.Builder, com.google.type.MoneyOrBuilder>(
+                getCost(),
+                getParentForChildren(),
+                isClean());
+        cost_ = null;
       }
-    }
-    /**
-     * <pre>
-     * ISO 4217 code.
-     * </pre>
-     *
-     * <code>string currency = 14;</code>
-     * @param value The currency to set.
-     * @return This builder for chaining.
-     */
-    public Builder setCurrency(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      currency_ = value;
-      bitField0_ |= 0x00002000;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * ISO 4217 code.
-     * </pre>
-     *
-     * <code>string currency = 14;</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearCurrency() {
-      currency_ = getDefaultInstance().getCurrency();
-      bitField0_ = (bitField0_ & ~0x00002000);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * ISO 4217 code.
-     * </pre>
-     *
-     * <code>string currency = 14;</code>
-     * @param value The bytes for currency to set.
-     * @return This builder for chaining.
-     */
-    public Builder setCurrencyBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      currency_ = value;
-      bitField0_ |= 0x00002000;
-      onChanged();
-      return this;
+      return costBuilder_;
     }
 
     private java.lang.Object trunk_ = "";
     /**
-     * <code>string trunk = 15;</code>
+     * <pre>
+     * The trunk the call came in or went out on (Simotel `entry_point` /
+     * `outgoing_point`).
+     * </pre>
+     *
+     * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The trunk.
      */
     public java.lang.String getTrunk() {
@@ -3172,7 +3695,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string trunk = 15;</code>
+     * <pre>
+     * The trunk the call came in or went out on (Simotel `entry_point` /
+     * `outgoing_point`).
+     * </pre>
+     *
+     * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for trunk.
      */
     public com.google.protobuf.ByteString
@@ -3189,7 +3717,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string trunk = 15;</code>
+     * <pre>
+     * The trunk the call came in or went out on (Simotel `entry_point` /
+     * `outgoing_point`).
+     * </pre>
+     *
+     * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The trunk to set.
      * @return This builder for chaining.
      */
@@ -3197,22 +3730,32 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       trunk_ = value;
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00002000;
       onChanged();
       return this;
     }
     /**
-     * <code>string trunk = 15;</code>
+     * <pre>
+     * The trunk the call came in or went out on (Simotel `entry_point` /
+     * `outgoing_point`).
+     * </pre>
+     *
+     * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTrunk() {
       trunk_ = getDefaultInstance().getTrunk();
-      bitField0_ = (bitField0_ & ~0x00004000);
+      bitField0_ = (bitField0_ & ~0x00002000);
       onChanged();
       return this;
     }
     /**
-     * <code>string trunk = 15;</code>
+     * <pre>
+     * The trunk the call came in or went out on (Simotel `entry_point` /
+     * `outgoing_point`).
+     * </pre>
+     *
+     * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for trunk to set.
      * @return This builder for chaining.
      */
@@ -3221,14 +3764,18 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       trunk_ = value;
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00002000;
       onChanged();
       return this;
     }
 
     private java.lang.Object codec_ = "";
     /**
-     * <code>string codec = 16;</code>
+     * <pre>
+     * The audio codec, when the backend reports one (none does today).
+     * </pre>
+     *
+     * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The codec.
      */
     public java.lang.String getCodec() {
@@ -3244,7 +3791,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string codec = 16;</code>
+     * <pre>
+     * The audio codec, when the backend reports one (none does today).
+     * </pre>
+     *
+     * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for codec.
      */
     public com.google.protobuf.ByteString
@@ -3261,7 +3812,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string codec = 16;</code>
+     * <pre>
+     * The audio codec, when the backend reports one (none does today).
+     * </pre>
+     *
+     * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The codec to set.
      * @return This builder for chaining.
      */
@@ -3269,22 +3824,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       codec_ = value;
-      bitField0_ |= 0x00008000;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
     /**
-     * <code>string codec = 16;</code>
+     * <pre>
+     * The audio codec, when the backend reports one (none does today).
+     * </pre>
+     *
+     * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCodec() {
       codec_ = getDefaultInstance().getCodec();
-      bitField0_ = (bitField0_ & ~0x00008000);
+      bitField0_ = (bitField0_ & ~0x00004000);
       onChanged();
       return this;
     }
     /**
-     * <code>string codec = 16;</code>
+     * <pre>
+     * The audio codec, when the backend reports one (none does today).
+     * </pre>
+     *
+     * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for codec to set.
      * @return This builder for chaining.
      */
@@ -3293,7 +3856,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       codec_ = value;
-      bitField0_ |= 0x00008000;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
@@ -3301,10 +3864,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object country_ = "";
     /**
      * <pre>
-     * ISO 3166-1 alpha-2 code.
+     * The destination's country as the switch names it (Sippy `country`,
+     * e.g. `Germany`).
      * </pre>
      *
-     * <code>string country = 17;</code>
+     * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The country.
      */
     public java.lang.String getCountry() {
@@ -3321,10 +3885,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * ISO 3166-1 alpha-2 code.
+     * The destination's country as the switch names it (Sippy `country`,
+     * e.g. `Germany`).
      * </pre>
      *
-     * <code>string country = 17;</code>
+     * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for country.
      */
     public com.google.protobuf.ByteString
@@ -3342,10 +3907,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * ISO 3166-1 alpha-2 code.
+     * The destination's country as the switch names it (Sippy `country`,
+     * e.g. `Germany`).
      * </pre>
      *
-     * <code>string country = 17;</code>
+     * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The country to set.
      * @return This builder for chaining.
      */
@@ -3353,30 +3919,32 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       country_ = value;
-      bitField0_ |= 0x00010000;
+      bitField0_ |= 0x00008000;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * ISO 3166-1 alpha-2 code.
+     * The destination's country as the switch names it (Sippy `country`,
+     * e.g. `Germany`).
      * </pre>
      *
-     * <code>string country = 17;</code>
+     * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCountry() {
       country_ = getDefaultInstance().getCountry();
-      bitField0_ = (bitField0_ & ~0x00010000);
+      bitField0_ = (bitField0_ & ~0x00008000);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * ISO 3166-1 alpha-2 code.
+     * The destination's country as the switch names it (Sippy `country`,
+     * e.g. `Germany`).
      * </pre>
      *
-     * <code>string country = 17;</code>
+     * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for country to set.
      * @return This builder for chaining.
      */
@@ -3385,14 +3953,19 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       country_ = value;
-      bitField0_ |= 0x00010000;
+      bitField0_ |= 0x00008000;
       onChanged();
       return this;
     }
 
     private java.lang.Object recording_ = "";
     /**
-     * <code>string recording = 18;</code>
+     * <pre>
+     * The call's recording as the PBX names it (Simotel `record`: a file name
+     * on the PBX).
+     * </pre>
+     *
+     * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The recording.
      */
     public java.lang.String getRecording() {
@@ -3408,7 +3981,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string recording = 18;</code>
+     * <pre>
+     * The call's recording as the PBX names it (Simotel `record`: a file name
+     * on the PBX).
+     * </pre>
+     *
+     * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for recording.
      */
     public com.google.protobuf.ByteString
@@ -3425,7 +4003,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string recording = 18;</code>
+     * <pre>
+     * The call's recording as the PBX names it (Simotel `record`: a file name
+     * on the PBX).
+     * </pre>
+     *
+     * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The recording to set.
      * @return This builder for chaining.
      */
@@ -3433,22 +4016,32 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       recording_ = value;
-      bitField0_ |= 0x00020000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
     /**
-     * <code>string recording = 18;</code>
+     * <pre>
+     * The call's recording as the PBX names it (Simotel `record`: a file name
+     * on the PBX).
+     * </pre>
+     *
+     * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRecording() {
       recording_ = getDefaultInstance().getRecording();
-      bitField0_ = (bitField0_ & ~0x00020000);
+      bitField0_ = (bitField0_ & ~0x00010000);
       onChanged();
       return this;
     }
     /**
-     * <code>string recording = 18;</code>
+     * <pre>
+     * The call's recording as the PBX names it (Simotel `record`: a file name
+     * on the PBX).
+     * </pre>
+     *
+     * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for recording to set.
      * @return This builder for chaining.
      */
@@ -3457,7 +4050,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       recording_ = value;
-      bitField0_ |= 0x00020000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
@@ -3465,10 +4058,14 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object linkedCallId_ = "";
     /**
      * <pre>
-     * The call's linked id, shared by all CDRs of one call.
+     * The call's linked id, shared by all CDRs of one call (Asterisk's
+     * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+     * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+     * saw. "" when it is not known (an Asterisk CDR whose channel's events
+     * never came).
      * </pre>
      *
-     * <code>string linked_call_id = 19;</code>
+     * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkedCallId.
      */
     public java.lang.String getLinkedCallId() {
@@ -3485,10 +4082,14 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The call's linked id, shared by all CDRs of one call.
+     * The call's linked id, shared by all CDRs of one call (Asterisk's
+     * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+     * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+     * saw. "" when it is not known (an Asterisk CDR whose channel's events
+     * never came).
      * </pre>
      *
-     * <code>string linked_call_id = 19;</code>
+     * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for linkedCallId.
      */
     public com.google.protobuf.ByteString
@@ -3506,10 +4107,14 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The call's linked id, shared by all CDRs of one call.
+     * The call's linked id, shared by all CDRs of one call (Asterisk's
+     * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+     * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+     * saw. "" when it is not known (an Asterisk CDR whose channel's events
+     * never came).
      * </pre>
      *
-     * <code>string linked_call_id = 19;</code>
+     * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The linkedCallId to set.
      * @return This builder for chaining.
      */
@@ -3517,30 +4122,38 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       linkedCallId_ = value;
-      bitField0_ |= 0x00040000;
+      bitField0_ |= 0x00020000;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * The call's linked id, shared by all CDRs of one call.
+     * The call's linked id, shared by all CDRs of one call (Asterisk's
+     * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+     * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+     * saw. "" when it is not known (an Asterisk CDR whose channel's events
+     * never came).
      * </pre>
      *
-     * <code>string linked_call_id = 19;</code>
+     * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLinkedCallId() {
       linkedCallId_ = getDefaultInstance().getLinkedCallId();
-      bitField0_ = (bitField0_ & ~0x00040000);
+      bitField0_ = (bitField0_ & ~0x00020000);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * The call's linked id, shared by all CDRs of one call.
+     * The call's linked id, shared by all CDRs of one call (Asterisk's
+     * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+     * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+     * saw. "" when it is not known (an Asterisk CDR whose channel's events
+     * never came).
      * </pre>
      *
-     * <code>string linked_call_id = 19;</code>
+     * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for linkedCallId to set.
      * @return This builder for chaining.
      */
@@ -3549,14 +4162,18 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       linkedCallId_ = value;
-      bitField0_ |= 0x00040000;
+      bitField0_ |= 0x00020000;
       onChanged();
       return this;
     }
 
     private java.lang.Object channel_ = "";
     /**
-     * <code>string channel = 20;</code>
+     * <pre>
+     * The calling channel's name (e.g. `PJSIP/201-00000001`).
+     * </pre>
+     *
+     * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public java.lang.String getChannel() {
@@ -3572,7 +4189,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string channel = 20;</code>
+     * <pre>
+     * The calling channel's name (e.g. `PJSIP/201-00000001`).
+     * </pre>
+     *
+     * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for channel.
      */
     public com.google.protobuf.ByteString
@@ -3589,7 +4210,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string channel = 20;</code>
+     * <pre>
+     * The calling channel's name (e.g. `PJSIP/201-00000001`).
+     * </pre>
+     *
+     * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The channel to set.
      * @return This builder for chaining.
      */
@@ -3597,22 +4222,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       channel_ = value;
-      bitField0_ |= 0x00080000;
+      bitField0_ |= 0x00040000;
       onChanged();
       return this;
     }
     /**
-     * <code>string channel = 20;</code>
+     * <pre>
+     * The calling channel's name (e.g. `PJSIP/201-00000001`).
+     * </pre>
+     *
+     * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearChannel() {
       channel_ = getDefaultInstance().getChannel();
-      bitField0_ = (bitField0_ & ~0x00080000);
+      bitField0_ = (bitField0_ & ~0x00040000);
       onChanged();
       return this;
     }
     /**
-     * <code>string channel = 20;</code>
+     * <pre>
+     * The calling channel's name (e.g. `PJSIP/201-00000001`).
+     * </pre>
+     *
+     * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
      */
@@ -3621,14 +4254,18 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       channel_ = value;
-      bitField0_ |= 0x00080000;
+      bitField0_ |= 0x00040000;
       onChanged();
       return this;
     }
 
     private java.lang.Object destinationChannel_ = "";
     /**
-     * <code>string destination_channel = 21;</code>
+     * <pre>
+     * The called channel's name, "" when no channel was dialled.
+     * </pre>
+     *
+     * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The destinationChannel.
      */
     public java.lang.String getDestinationChannel() {
@@ -3644,7 +4281,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string destination_channel = 21;</code>
+     * <pre>
+     * The called channel's name, "" when no channel was dialled.
+     * </pre>
+     *
+     * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for destinationChannel.
      */
     public com.google.protobuf.ByteString
@@ -3661,7 +4302,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string destination_channel = 21;</code>
+     * <pre>
+     * The called channel's name, "" when no channel was dialled.
+     * </pre>
+     *
+     * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The destinationChannel to set.
      * @return This builder for chaining.
      */
@@ -3669,22 +4314,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       destinationChannel_ = value;
-      bitField0_ |= 0x00100000;
+      bitField0_ |= 0x00080000;
       onChanged();
       return this;
     }
     /**
-     * <code>string destination_channel = 21;</code>
+     * <pre>
+     * The called channel's name, "" when no channel was dialled.
+     * </pre>
+     *
+     * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDestinationChannel() {
       destinationChannel_ = getDefaultInstance().getDestinationChannel();
-      bitField0_ = (bitField0_ & ~0x00100000);
+      bitField0_ = (bitField0_ & ~0x00080000);
       onChanged();
       return this;
     }
     /**
-     * <code>string destination_channel = 21;</code>
+     * <pre>
+     * The called channel's name, "" when no channel was dialled.
+     * </pre>
+     *
+     * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for destinationChannel to set.
      * @return This builder for chaining.
      */
@@ -3693,14 +4346,19 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       destinationChannel_ = value;
-      bitField0_ |= 0x00100000;
+      bitField0_ |= 0x00080000;
       onChanged();
       return this;
     }
 
     private java.lang.Object accountCode_ = "";
     /**
-     * <code>string account_code = 22;</code>
+     * <pre>
+     * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+     * Sippy `i_account`, or `i_customer` for customer CDRs).
+     * </pre>
+     *
+     * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The accountCode.
      */
     public java.lang.String getAccountCode() {
@@ -3716,7 +4374,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string account_code = 22;</code>
+     * <pre>
+     * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+     * Sippy `i_account`, or `i_customer` for customer CDRs).
+     * </pre>
+     *
+     * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for accountCode.
      */
     public com.google.protobuf.ByteString
@@ -3733,7 +4396,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string account_code = 22;</code>
+     * <pre>
+     * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+     * Sippy `i_account`, or `i_customer` for customer CDRs).
+     * </pre>
+     *
+     * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The accountCode to set.
      * @return This builder for chaining.
      */
@@ -3741,22 +4409,32 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       accountCode_ = value;
-      bitField0_ |= 0x00200000;
+      bitField0_ |= 0x00100000;
       onChanged();
       return this;
     }
     /**
-     * <code>string account_code = 22;</code>
+     * <pre>
+     * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+     * Sippy `i_account`, or `i_customer` for customer CDRs).
+     * </pre>
+     *
+     * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAccountCode() {
       accountCode_ = getDefaultInstance().getAccountCode();
-      bitField0_ = (bitField0_ & ~0x00200000);
+      bitField0_ = (bitField0_ & ~0x00100000);
       onChanged();
       return this;
     }
     /**
-     * <code>string account_code = 22;</code>
+     * <pre>
+     * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+     * Sippy `i_account`, or `i_customer` for customer CDRs).
+     * </pre>
+     *
+     * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for accountCode to set.
      * @return This builder for chaining.
      */
@@ -3765,7 +4443,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       accountCode_ = value;
-      bitField0_ |= 0x00200000;
+      bitField0_ |= 0x00100000;
       onChanged();
       return this;
     }
@@ -3773,9 +4451,9 @@ private static final long serialVersionUID = 0L;
     private java.util.List<io.github.telgate.v1.Field> rawFields_ =
       java.util.Collections.emptyList();
     private void ensureRawFieldsIsMutable() {
-      if (!((bitField0_ & 0x00400000) != 0)) {
+      if (!((bitField0_ & 0x00200000) != 0)) {
         rawFields_ = new java.util.ArrayList<io.github.telgate.v1.Field>(rawFields_);
-        bitField0_ |= 0x00400000;
+        bitField0_ |= 0x00200000;
        }
     }
 
@@ -3783,7 +4461,12 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.Field, io.github.telgate.v1.Field.Builder, io.github.telgate.v1.FieldOrBuilder> rawFieldsBuilder_;
 
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Field> getRawFieldsList() {
       if (rawFieldsBuilder_ == null) {
@@ -3793,7 +4476,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getRawFieldsCount() {
       if (rawFieldsBuilder_ == null) {
@@ -3803,7 +4491,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field getRawFields(int index) {
       if (rawFieldsBuilder_ == null) {
@@ -3813,7 +4506,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setRawFields(
         int index, io.github.telgate.v1.Field value) {
@@ -3830,7 +4528,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setRawFields(
         int index, io.github.telgate.v1.Field.Builder builderForValue) {
@@ -3844,7 +4547,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addRawFields(io.github.telgate.v1.Field value) {
       if (rawFieldsBuilder_ == null) {
@@ -3860,7 +4568,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addRawFields(
         int index, io.github.telgate.v1.Field value) {
@@ -3877,7 +4590,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addRawFields(
         io.github.telgate.v1.Field.Builder builderForValue) {
@@ -3891,7 +4609,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addRawFields(
         int index, io.github.telgate.v1.Field.Builder builderForValue) {
@@ -3905,7 +4628,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllRawFields(
         java.lang.Iterable<? extends io.github.telgate.v1.Field> values) {
@@ -3920,12 +4648,17 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearRawFields() {
       if (rawFieldsBuilder_ == null) {
         rawFields_ = java.util.Collections.emptyList();
-        bitField0_ = (bitField0_ & ~0x00400000);
+        bitField0_ = (bitField0_ & ~0x00200000);
         onChanged();
       } else {
         rawFieldsBuilder_.clear();
@@ -3933,7 +4666,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeRawFields(int index) {
       if (rawFieldsBuilder_ == null) {
@@ -3946,14 +4684,24 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder getRawFieldsBuilder(
         int index) {
       return getRawFieldsFieldBuilder().getBuilder(index);
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.FieldOrBuilder getRawFieldsOrBuilder(
         int index) {
@@ -3963,7 +4711,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
          getRawFieldsOrBuilderList() {
@@ -3974,14 +4727,24 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder addRawFieldsBuilder() {
       return getRawFieldsFieldBuilder().addBuilder(
           io.github.telgate.v1.Field.getDefaultInstance());
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder addRawFieldsBuilder(
         int index) {
@@ -3989,7 +4752,12 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.Field.getDefaultInstance());
     }
     /**
-     * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+     * <pre>
+     * Every field of the source record, as the backend sent it, in its order
+     * (Sippy values longer than 512 characters are cut).
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Field.Builder> 
          getRawFieldsBuilderList() {
@@ -4002,7 +4770,7 @@ private static final long serialVersionUID = 0L;
         rawFieldsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
             io.github.telgate.v1.Field, io.github.telgate.v1.Field.Builder, io.github.telgate.v1.FieldOrBuilder>(
                 rawFields_,
-                ((bitField0_ & 0x00400000) != 0),
+                ((bitField0_ & 0x00200000) != 0),
                 getParentForChildren(),
                 isClean());
         rawFields_ = null;

@@ -4,35 +4,73 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * How a call ended, as its backend reports it.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.CdrDisposition}
  */
 public enum CdrDisposition
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * The backend gave no disposition this gateway knows. Never a filter value
+   * (INVALID_ARGUMENT).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_UNSPECIFIED = 0;</code>
    */
   CDR_DISPOSITION_UNSPECIFIED(0),
   /**
+   * <pre>
+   * The call was answered (`ANSWERED` from Asterisk and Simotel; Sippy:
+   * connected, with a duration).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_ANSWERED = 1;</code>
    */
   CDR_DISPOSITION_ANSWERED(1),
   /**
+   * <pre>
+   * Nobody answered (`NO ANSWER`; Sippy results 408, 480, 487, and 0
+   * without a connection).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_NO_ANSWER = 2;</code>
    */
   CDR_DISPOSITION_NO_ANSWER(2),
   /**
+   * <pre>
+   * The callee was busy (`BUSY`; Sippy results 486, 600).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_BUSY = 3;</code>
    */
   CDR_DISPOSITION_BUSY(3),
   /**
+   * <pre>
+   * The call failed (`FAILED`; Sippy: any other result without a
+   * connection).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_FAILED = 4;</code>
    */
   CDR_DISPOSITION_FAILED(4),
   /**
+   * <pre>
+   * The network was congested (`CONGESTION`; Sippy results 502, 503,
+   * 504).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_CONGESTION = 5;</code>
    */
   CDR_DISPOSITION_CONGESTION(5),
   /**
+   * <pre>
+   * The caller gave up before an answer (`CANCEL` / `CANCELLED`, from the
+   * PBXs that report it).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_CANCELLED = 6;</code>
    */
   CDR_DISPOSITION_CANCELLED(6),
@@ -40,30 +78,64 @@ public enum CdrDisposition
   ;
 
   /**
+   * <pre>
+   * The backend gave no disposition this gateway knows. Never a filter value
+   * (INVALID_ARGUMENT).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_UNSPECIFIED = 0;</code>
    */
   public static final int CDR_DISPOSITION_UNSPECIFIED_VALUE = 0;
   /**
+   * <pre>
+   * The call was answered (`ANSWERED` from Asterisk and Simotel; Sippy:
+   * connected, with a duration).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_ANSWERED = 1;</code>
    */
   public static final int CDR_DISPOSITION_ANSWERED_VALUE = 1;
   /**
+   * <pre>
+   * Nobody answered (`NO ANSWER`; Sippy results 408, 480, 487, and 0
+   * without a connection).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_NO_ANSWER = 2;</code>
    */
   public static final int CDR_DISPOSITION_NO_ANSWER_VALUE = 2;
   /**
+   * <pre>
+   * The callee was busy (`BUSY`; Sippy results 486, 600).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_BUSY = 3;</code>
    */
   public static final int CDR_DISPOSITION_BUSY_VALUE = 3;
   /**
+   * <pre>
+   * The call failed (`FAILED`; Sippy: any other result without a
+   * connection).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_FAILED = 4;</code>
    */
   public static final int CDR_DISPOSITION_FAILED_VALUE = 4;
   /**
+   * <pre>
+   * The network was congested (`CONGESTION`; Sippy results 502, 503,
+   * 504).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_CONGESTION = 5;</code>
    */
   public static final int CDR_DISPOSITION_CONGESTION_VALUE = 5;
   /**
+   * <pre>
+   * The caller gave up before an answer (`CANCEL` / `CANCELLED`, from the
+   * PBXs that report it).
+   * </pre>
+   *
    * <code>CDR_DISPOSITION_CANCELLED = 6;</code>
    */
   public static final int CDR_DISPOSITION_CANCELLED_VALUE = 6;

@@ -4,6 +4,11 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Which CDRs a ListCdrs or StreamCdrs call wants. Every criterion that is
+ * set must hold; an empty filter lets every CDR through.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.CdrFilter}
  */
 public final class CdrFilter extends
@@ -51,6 +56,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private com.google.protobuf.LazyStringList backends_;
   /**
+   * <pre>
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   * </pre>
+   *
    * <code>repeated string backends = 1;</code>
    * @return A list containing the backends.
    */
@@ -59,6 +69,11 @@ private static final long serialVersionUID = 0L;
     return backends_;
   }
   /**
+   * <pre>
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   * </pre>
+   *
    * <code>repeated string backends = 1;</code>
    * @return The count of backends.
    */
@@ -66,6 +81,11 @@ private static final long serialVersionUID = 0L;
     return backends_.size();
   }
   /**
+   * <pre>
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   * </pre>
+   *
    * <code>repeated string backends = 1;</code>
    * @param index The index of the element to return.
    * @return The backends at the given index.
@@ -74,6 +94,11 @@ private static final long serialVersionUID = 0L;
     return backends_.get(index);
   }
   /**
+   * <pre>
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   * </pre>
+   *
    * <code>repeated string backends = 1;</code>
    * @param index The index of the value to return.
    * @return The bytes of the backends at the given index.
@@ -86,6 +111,10 @@ private static final long serialVersionUID = 0L;
   public static final int START_TIME_FROM_FIELD_NUMBER = 2;
   private com.google.protobuf.Timestamp startTimeFrom_;
   /**
+   * <pre>
+   * Only CDRs that started at or after this time.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
    * @return Whether the startTimeFrom field is set.
    */
@@ -94,6 +123,10 @@ private static final long serialVersionUID = 0L;
     return startTimeFrom_ != null;
   }
   /**
+   * <pre>
+   * Only CDRs that started at or after this time.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
    * @return The startTimeFrom.
    */
@@ -102,6 +135,10 @@ private static final long serialVersionUID = 0L;
     return startTimeFrom_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTimeFrom_;
   }
   /**
+   * <pre>
+   * Only CDRs that started at or after this time.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
    */
   @java.lang.Override
@@ -112,6 +149,11 @@ private static final long serialVersionUID = 0L;
   public static final int START_TIME_TO_FIELD_NUMBER = 3;
   private com.google.protobuf.Timestamp startTimeTo_;
   /**
+   * <pre>
+   * Only CDRs that started before this time (exclusive). Before
+   * `start_time_from` is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
    * @return Whether the startTimeTo field is set.
    */
@@ -120,6 +162,11 @@ private static final long serialVersionUID = 0L;
     return startTimeTo_ != null;
   }
   /**
+   * <pre>
+   * Only CDRs that started before this time (exclusive). Before
+   * `start_time_from` is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
    * @return The startTimeTo.
    */
@@ -128,6 +175,11 @@ private static final long serialVersionUID = 0L;
     return startTimeTo_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTimeTo_;
   }
   /**
+   * <pre>
+   * Only CDRs that started before this time (exclusive). Before
+   * `start_time_from` is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
    */
   @java.lang.Override
@@ -139,6 +191,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object caller_ = "";
   /**
+   * <pre>
+   * Only CDRs whose caller number is exactly this.
+   * </pre>
+   *
    * <code>string caller = 4;</code>
    * @return The caller.
    */
@@ -156,6 +212,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * Only CDRs whose caller number is exactly this.
+   * </pre>
+   *
    * <code>string caller = 4;</code>
    * @return The bytes for caller.
    */
@@ -178,6 +238,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object callee_ = "";
   /**
+   * <pre>
+   * Only CDRs whose callee is exactly this.
+   * </pre>
+   *
    * <code>string callee = 5;</code>
    * @return The callee.
    */
@@ -195,6 +259,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * Only CDRs whose callee is exactly this.
+   * </pre>
+   *
    * <code>string callee = 5;</code>
    * @return The bytes for callee.
    */
@@ -226,6 +294,11 @@ private static final long serialVersionUID = 0L;
             }
           };
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @return A list containing the dispositions.
    */
@@ -235,6 +308,11 @@ private static final long serialVersionUID = 0L;
         java.lang.Integer, io.github.telgate.v1.CdrDisposition>(dispositions_, dispositions_converter_);
   }
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @return The count of dispositions.
    */
@@ -243,6 +321,11 @@ private static final long serialVersionUID = 0L;
     return dispositions_.size();
   }
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @param index The index of the element to return.
    * @return The dispositions at the given index.
@@ -252,6 +335,11 @@ private static final long serialVersionUID = 0L;
     return dispositions_converter_.convert(dispositions_.get(index));
   }
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @return A list containing the enum numeric values on the wire for dispositions.
    */
@@ -261,6 +349,11 @@ private static final long serialVersionUID = 0L;
     return dispositions_;
   }
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of dispositions at the given index.
@@ -510,6 +603,11 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Which CDRs a ListCdrs or StreamCdrs call wants. Every criterion that is
+   * set must hold; an empty filter lets every CDR through.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.CdrFilter}
    */
   public static final class Builder extends
@@ -802,6 +900,11 @@ private static final long serialVersionUID = 0L;
        }
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @return A list containing the backends.
      */
@@ -810,6 +913,11 @@ private static final long serialVersionUID = 0L;
       return backends_.getUnmodifiableView();
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @return The count of backends.
      */
@@ -817,6 +925,11 @@ private static final long serialVersionUID = 0L;
       return backends_.size();
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @param index The index of the element to return.
      * @return The backends at the given index.
@@ -825,6 +938,11 @@ private static final long serialVersionUID = 0L;
       return backends_.get(index);
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @param index The index of the value to return.
      * @return The bytes of the backends at the given index.
@@ -834,6 +952,11 @@ private static final long serialVersionUID = 0L;
       return backends_.getByteString(index);
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @param index The index to set the value at.
      * @param value The backends to set.
@@ -848,6 +971,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @param value The backends to add.
      * @return This builder for chaining.
@@ -861,6 +989,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @param values The backends to add.
      * @return This builder for chaining.
@@ -874,6 +1007,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @return This builder for chaining.
      */
@@ -884,6 +1022,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs of these backends (any of them). Names are not checked against
+     * the configured backends: CDRs of a backend since removed stay readable.
+     * </pre>
+     *
      * <code>repeated string backends = 1;</code>
      * @param value The bytes of the backends to add.
      * @return This builder for chaining.
@@ -902,6 +1045,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeFromBuilder_;
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      * @return Whether the startTimeFrom field is set.
      */
@@ -909,6 +1056,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      * @return The startTimeFrom.
      */
@@ -920,6 +1071,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      */
     public Builder setStartTimeFrom(com.google.protobuf.Timestamp value) {
@@ -936,6 +1091,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      */
     public Builder setStartTimeFrom(
@@ -950,6 +1109,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      */
     public Builder mergeStartTimeFrom(com.google.protobuf.Timestamp value) {
@@ -969,6 +1132,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      */
     public Builder clearStartTimeFrom() {
@@ -982,6 +1149,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeFromBuilder() {
@@ -990,6 +1161,10 @@ private static final long serialVersionUID = 0L;
       return getStartTimeFromFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeFromOrBuilder() {
@@ -1001,6 +1176,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs that started at or after this time.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1021,6 +1200,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeToBuilder_;
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      * @return Whether the startTimeTo field is set.
      */
@@ -1028,6 +1212,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000004) != 0);
     }
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      * @return The startTimeTo.
      */
@@ -1039,6 +1228,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      */
     public Builder setStartTimeTo(com.google.protobuf.Timestamp value) {
@@ -1055,6 +1249,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      */
     public Builder setStartTimeTo(
@@ -1069,6 +1268,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      */
     public Builder mergeStartTimeTo(com.google.protobuf.Timestamp value) {
@@ -1088,6 +1292,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      */
     public Builder clearStartTimeTo() {
@@ -1101,6 +1310,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeToBuilder() {
@@ -1109,6 +1323,11 @@ private static final long serialVersionUID = 0L;
       return getStartTimeToFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeToOrBuilder() {
@@ -1120,6 +1339,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs that started before this time (exclusive). Before
+     * `start_time_from` is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1138,6 +1362,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object caller_ = "";
     /**
+     * <pre>
+     * Only CDRs whose caller number is exactly this.
+     * </pre>
+     *
      * <code>string caller = 4;</code>
      * @return The caller.
      */
@@ -1154,6 +1382,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs whose caller number is exactly this.
+     * </pre>
+     *
      * <code>string caller = 4;</code>
      * @return The bytes for caller.
      */
@@ -1171,6 +1403,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs whose caller number is exactly this.
+     * </pre>
+     *
      * <code>string caller = 4;</code>
      * @param value The caller to set.
      * @return This builder for chaining.
@@ -1184,6 +1420,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs whose caller number is exactly this.
+     * </pre>
+     *
      * <code>string caller = 4;</code>
      * @return This builder for chaining.
      */
@@ -1194,6 +1434,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs whose caller number is exactly this.
+     * </pre>
+     *
      * <code>string caller = 4;</code>
      * @param value The bytes for caller to set.
      * @return This builder for chaining.
@@ -1210,6 +1454,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object callee_ = "";
     /**
+     * <pre>
+     * Only CDRs whose callee is exactly this.
+     * </pre>
+     *
      * <code>string callee = 5;</code>
      * @return The callee.
      */
@@ -1226,6 +1474,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs whose callee is exactly this.
+     * </pre>
+     *
      * <code>string callee = 5;</code>
      * @return The bytes for callee.
      */
@@ -1243,6 +1495,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs whose callee is exactly this.
+     * </pre>
+     *
      * <code>string callee = 5;</code>
      * @param value The callee to set.
      * @return This builder for chaining.
@@ -1256,6 +1512,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs whose callee is exactly this.
+     * </pre>
+     *
      * <code>string callee = 5;</code>
      * @return This builder for chaining.
      */
@@ -1266,6 +1526,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs whose callee is exactly this.
+     * </pre>
+     *
      * <code>string callee = 5;</code>
      * @param value The bytes for callee to set.
      * @return This builder for chaining.
@@ -1289,6 +1553,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @return A list containing the dispositions.
      */
@@ -1297,6 +1566,11 @@ private static final long serialVersionUID = 0L;
           java.lang.Integer, io.github.telgate.v1.CdrDisposition>(dispositions_, dispositions_converter_);
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @return The count of dispositions.
      */
@@ -1304,6 +1578,11 @@ private static final long serialVersionUID = 0L;
       return dispositions_.size();
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @param index The index of the element to return.
      * @return The dispositions at the given index.
@@ -1312,6 +1591,11 @@ private static final long serialVersionUID = 0L;
       return dispositions_converter_.convert(dispositions_.get(index));
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @param index The index to set the value at.
      * @param value The dispositions to set.
@@ -1328,6 +1612,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @param value The dispositions to add.
      * @return This builder for chaining.
@@ -1342,6 +1631,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @param values The dispositions to add.
      * @return This builder for chaining.
@@ -1356,6 +1650,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @return This builder for chaining.
      */
@@ -1366,6 +1665,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @return A list containing the enum numeric values on the wire for dispositions.
      */
@@ -1374,6 +1678,11 @@ private static final long serialVersionUID = 0L;
       return java.util.Collections.unmodifiableList(dispositions_);
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @param index The index of the value to return.
      * @return The enum numeric value on the wire of dispositions at the given index.
@@ -1382,6 +1691,11 @@ private static final long serialVersionUID = 0L;
       return dispositions_.get(index);
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @param index The index to set the value at.
      * @param value The enum numeric value on the wire for dispositions to set.
@@ -1395,6 +1709,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @param value The enum numeric value on the wire for dispositions to add.
      * @return This builder for chaining.
@@ -1406,6 +1725,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+     * gateway does not know is INVALID_ARGUMENT.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
      * @param values The enum numeric values on the wire for dispositions to add.
      * @return This builder for chaining.

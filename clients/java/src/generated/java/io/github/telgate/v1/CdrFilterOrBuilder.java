@@ -8,23 +8,43 @@ public interface CdrFilterOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   * </pre>
+   *
    * <code>repeated string backends = 1;</code>
    * @return A list containing the backends.
    */
   java.util.List<java.lang.String>
       getBackendsList();
   /**
+   * <pre>
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   * </pre>
+   *
    * <code>repeated string backends = 1;</code>
    * @return The count of backends.
    */
   int getBackendsCount();
   /**
+   * <pre>
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   * </pre>
+   *
    * <code>repeated string backends = 1;</code>
    * @param index The index of the element to return.
    * @return The backends at the given index.
    */
   java.lang.String getBackends(int index);
   /**
+   * <pre>
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   * </pre>
+   *
    * <code>repeated string backends = 1;</code>
    * @param index The index of the value to return.
    * @return The bytes of the backends at the given index.
@@ -33,41 +53,76 @@ public interface CdrFilterOrBuilder extends
       getBackendsBytes(int index);
 
   /**
+   * <pre>
+   * Only CDRs that started at or after this time.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
    * @return Whether the startTimeFrom field is set.
    */
   boolean hasStartTimeFrom();
   /**
+   * <pre>
+   * Only CDRs that started at or after this time.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
    * @return The startTimeFrom.
    */
   com.google.protobuf.Timestamp getStartTimeFrom();
   /**
+   * <pre>
+   * Only CDRs that started at or after this time.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_from = 2;</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeFromOrBuilder();
 
   /**
+   * <pre>
+   * Only CDRs that started before this time (exclusive). Before
+   * `start_time_from` is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
    * @return Whether the startTimeTo field is set.
    */
   boolean hasStartTimeTo();
   /**
+   * <pre>
+   * Only CDRs that started before this time (exclusive). Before
+   * `start_time_from` is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
    * @return The startTimeTo.
    */
   com.google.protobuf.Timestamp getStartTimeTo();
   /**
+   * <pre>
+   * Only CDRs that started before this time (exclusive). Before
+   * `start_time_from` is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time_to = 3;</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeToOrBuilder();
 
   /**
+   * <pre>
+   * Only CDRs whose caller number is exactly this.
+   * </pre>
+   *
    * <code>string caller = 4;</code>
    * @return The caller.
    */
   java.lang.String getCaller();
   /**
+   * <pre>
+   * Only CDRs whose caller number is exactly this.
+   * </pre>
+   *
    * <code>string caller = 4;</code>
    * @return The bytes for caller.
    */
@@ -75,11 +130,19 @@ public interface CdrFilterOrBuilder extends
       getCallerBytes();
 
   /**
+   * <pre>
+   * Only CDRs whose callee is exactly this.
+   * </pre>
+   *
    * <code>string callee = 5;</code>
    * @return The callee.
    */
   java.lang.String getCallee();
   /**
+   * <pre>
+   * Only CDRs whose callee is exactly this.
+   * </pre>
+   *
    * <code>string callee = 5;</code>
    * @return The bytes for callee.
    */
@@ -87,28 +150,53 @@ public interface CdrFilterOrBuilder extends
       getCalleeBytes();
 
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @return A list containing the dispositions.
    */
   java.util.List<io.github.telgate.v1.CdrDisposition> getDispositionsList();
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @return The count of dispositions.
    */
   int getDispositionsCount();
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @param index The index of the element to return.
    * @return The dispositions at the given index.
    */
   io.github.telgate.v1.CdrDisposition getDispositions(int index);
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @return A list containing the enum numeric values on the wire for dispositions.
    */
   java.util.List<java.lang.Integer>
   getDispositionsValueList();
   /**
+   * <pre>
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.CdrDisposition dispositions = 6;</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of dispositions at the given index.

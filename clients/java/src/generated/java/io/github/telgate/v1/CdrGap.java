@@ -61,7 +61,7 @@ private static final long serialVersionUID = 0L;
    * Position in the CDR store (the same sequence as Cdr.cursor).
    * </pre>
    *
-   * <code>uint64 cursor = 1;</code>
+   * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cursor.
    */
   @java.lang.Override
@@ -73,7 +73,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
-   * <code>string backend = 2;</code>
+   * <pre>
+   * The backend whose CDRs may be missing.
+   * </pre>
+   *
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -90,7 +94,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string backend = 2;</code>
+   * <pre>
+   * The backend whose CDRs may be missing.
+   * </pre>
+   *
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -111,7 +119,11 @@ private static final long serialVersionUID = 0L;
   public static final int FROM_TIME_FIELD_NUMBER = 3;
   private com.google.protobuf.Timestamp fromTime_;
   /**
-   * <code>.google.protobuf.Timestamp from_time = 3;</code>
+   * <pre>
+   * The start of the window (CDRs that ended at or after it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the fromTime field is set.
    */
   @java.lang.Override
@@ -119,7 +131,11 @@ private static final long serialVersionUID = 0L;
     return fromTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp from_time = 3;</code>
+   * <pre>
+   * The start of the window (CDRs that ended at or after it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The fromTime.
    */
   @java.lang.Override
@@ -127,7 +143,11 @@ private static final long serialVersionUID = 0L;
     return fromTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : fromTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp from_time = 3;</code>
+   * <pre>
+   * The start of the window (CDRs that ended at or after it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getFromTimeOrBuilder() {
@@ -137,7 +157,11 @@ private static final long serialVersionUID = 0L;
   public static final int TO_TIME_FIELD_NUMBER = 4;
   private com.google.protobuf.Timestamp toTime_;
   /**
-   * <code>.google.protobuf.Timestamp to_time = 4;</code>
+   * <pre>
+   * The end of the window (CDRs that ended at or before it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the toTime field is set.
    */
   @java.lang.Override
@@ -145,7 +169,11 @@ private static final long serialVersionUID = 0L;
     return toTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp to_time = 4;</code>
+   * <pre>
+   * The end of the window (CDRs that ended at or before it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The toTime.
    */
   @java.lang.Override
@@ -153,7 +181,11 @@ private static final long serialVersionUID = 0L;
     return toTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : toTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp to_time = 4;</code>
+   * <pre>
+   * The end of the window (CDRs that ended at or before it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getToTimeOrBuilder() {
@@ -163,14 +195,22 @@ private static final long serialVersionUID = 0L;
   public static final int REASON_FIELD_NUMBER = 5;
   private int reason_ = 0;
   /**
-   * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+   * <pre>
+   * Why CDRs may be missing.
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for reason.
    */
   @java.lang.Override public int getReasonValue() {
     return reason_;
   }
   /**
-   * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+   * <pre>
+   * Why CDRs may be missing.
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   @java.lang.Override public io.github.telgate.v1.CdrGapReason getReason() {
@@ -186,7 +226,7 @@ private static final long serialVersionUID = 0L;
    * What happened, in words (never a secret).
    * </pre>
    *
-   * <code>string detail = 6;</code>
+   * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   @java.lang.Override
@@ -207,7 +247,7 @@ private static final long serialVersionUID = 0L;
    * What happened, in words (never a secret).
    * </pre>
    *
-   * <code>string detail = 6;</code>
+   * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   @java.lang.Override
@@ -705,7 +745,7 @@ private static final long serialVersionUID = 0L;
      * Position in the CDR store (the same sequence as Cdr.cursor).
      * </pre>
      *
-     * <code>uint64 cursor = 1;</code>
+     * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cursor.
      */
     @java.lang.Override
@@ -717,7 +757,7 @@ private static final long serialVersionUID = 0L;
      * Position in the CDR store (the same sequence as Cdr.cursor).
      * </pre>
      *
-     * <code>uint64 cursor = 1;</code>
+     * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The cursor to set.
      * @return This builder for chaining.
      */
@@ -733,7 +773,7 @@ private static final long serialVersionUID = 0L;
      * Position in the CDR store (the same sequence as Cdr.cursor).
      * </pre>
      *
-     * <code>uint64 cursor = 1;</code>
+     * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCursor() {
@@ -745,7 +785,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The backend whose CDRs may be missing.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -761,7 +805,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The backend whose CDRs may be missing.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -778,7 +826,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The backend whose CDRs may be missing.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -791,7 +843,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The backend whose CDRs may be missing.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
@@ -801,7 +857,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string backend = 2;</code>
+     * <pre>
+     * The backend whose CDRs may be missing.
+     * </pre>
+     *
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -819,14 +879,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> fromTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the fromTime field is set.
      */
     public boolean hasFromTime() {
       return ((bitField0_ & 0x00000004) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The fromTime.
      */
     public com.google.protobuf.Timestamp getFromTime() {
@@ -837,7 +905,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFromTime(com.google.protobuf.Timestamp value) {
       if (fromTimeBuilder_ == null) {
@@ -853,7 +925,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFromTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -867,7 +943,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeFromTime(com.google.protobuf.Timestamp value) {
       if (fromTimeBuilder_ == null) {
@@ -886,7 +966,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearFromTime() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -899,7 +983,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getFromTimeBuilder() {
       bitField0_ |= 0x00000004;
@@ -907,7 +995,11 @@ private static final long serialVersionUID = 0L;
       return getFromTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getFromTimeOrBuilder() {
       if (fromTimeBuilder_ != null) {
@@ -918,7 +1010,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp from_time = 3;</code>
+     * <pre>
+     * The start of the window (CDRs that ended at or after it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -938,14 +1034,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> toTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the toTime field is set.
      */
     public boolean hasToTime() {
       return ((bitField0_ & 0x00000008) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The toTime.
      */
     public com.google.protobuf.Timestamp getToTime() {
@@ -956,7 +1060,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setToTime(com.google.protobuf.Timestamp value) {
       if (toTimeBuilder_ == null) {
@@ -972,7 +1080,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setToTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -986,7 +1098,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeToTime(com.google.protobuf.Timestamp value) {
       if (toTimeBuilder_ == null) {
@@ -1005,7 +1121,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearToTime() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1018,7 +1138,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getToTimeBuilder() {
       bitField0_ |= 0x00000008;
@@ -1026,7 +1150,11 @@ private static final long serialVersionUID = 0L;
       return getToTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getToTimeOrBuilder() {
       if (toTimeBuilder_ != null) {
@@ -1037,7 +1165,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp to_time = 4;</code>
+     * <pre>
+     * The end of the window (CDRs that ended at or before it).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1055,14 +1187,22 @@ private static final long serialVersionUID = 0L;
 
     private int reason_ = 0;
     /**
-     * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+     * <pre>
+     * Why CDRs may be missing.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for reason.
      */
     @java.lang.Override public int getReasonValue() {
       return reason_;
     }
     /**
-     * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+     * <pre>
+     * Why CDRs may be missing.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for reason to set.
      * @return This builder for chaining.
      */
@@ -1073,7 +1213,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+     * <pre>
+     * Why CDRs may be missing.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reason.
      */
     @java.lang.Override
@@ -1082,7 +1226,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.CdrGapReason.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+     * <pre>
+     * Why CDRs may be missing.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -1096,7 +1244,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+     * <pre>
+     * Why CDRs may be missing.
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -1112,7 +1264,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (never a secret).
      * </pre>
      *
-     * <code>string detail = 6;</code>
+     * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detail.
      */
     public java.lang.String getDetail() {
@@ -1132,7 +1284,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (never a secret).
      * </pre>
      *
-     * <code>string detail = 6;</code>
+     * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for detail.
      */
     public com.google.protobuf.ByteString
@@ -1153,7 +1305,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (never a secret).
      * </pre>
      *
-     * <code>string detail = 6;</code>
+     * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detail to set.
      * @return This builder for chaining.
      */
@@ -1170,7 +1322,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (never a secret).
      * </pre>
      *
-     * <code>string detail = 6;</code>
+     * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetail() {
@@ -1184,7 +1336,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (never a secret).
      * </pre>
      *
-     * <code>string detail = 6;</code>
+     * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.
      */

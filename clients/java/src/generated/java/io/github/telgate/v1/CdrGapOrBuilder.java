@@ -12,60 +12,100 @@ public interface CdrGapOrBuilder extends
    * Position in the CDR store (the same sequence as Cdr.cursor).
    * </pre>
    *
-   * <code>uint64 cursor = 1;</code>
+   * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cursor.
    */
   long getCursor();
 
   /**
-   * <code>string backend = 2;</code>
+   * <pre>
+   * The backend whose CDRs may be missing.
+   * </pre>
+   *
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
-   * <code>string backend = 2;</code>
+   * <pre>
+   * The backend whose CDRs may be missing.
+   * </pre>
+   *
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
       getBackendBytes();
 
   /**
-   * <code>.google.protobuf.Timestamp from_time = 3;</code>
+   * <pre>
+   * The start of the window (CDRs that ended at or after it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the fromTime field is set.
    */
   boolean hasFromTime();
   /**
-   * <code>.google.protobuf.Timestamp from_time = 3;</code>
+   * <pre>
+   * The start of the window (CDRs that ended at or after it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The fromTime.
    */
   com.google.protobuf.Timestamp getFromTime();
   /**
-   * <code>.google.protobuf.Timestamp from_time = 3;</code>
+   * <pre>
+   * The start of the window (CDRs that ended at or after it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp from_time = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getFromTimeOrBuilder();
 
   /**
-   * <code>.google.protobuf.Timestamp to_time = 4;</code>
+   * <pre>
+   * The end of the window (CDRs that ended at or before it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the toTime field is set.
    */
   boolean hasToTime();
   /**
-   * <code>.google.protobuf.Timestamp to_time = 4;</code>
+   * <pre>
+   * The end of the window (CDRs that ended at or before it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The toTime.
    */
   com.google.protobuf.Timestamp getToTime();
   /**
-   * <code>.google.protobuf.Timestamp to_time = 4;</code>
+   * <pre>
+   * The end of the window (CDRs that ended at or before it).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp to_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getToTimeOrBuilder();
 
   /**
-   * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+   * <pre>
+   * Why CDRs may be missing.
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for reason.
    */
   int getReasonValue();
   /**
-   * <code>.telgate.v1.CdrGapReason reason = 5;</code>
+   * <pre>
+   * Why CDRs may be missing.
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrGapReason reason = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   io.github.telgate.v1.CdrGapReason getReason();
@@ -75,7 +115,7 @@ public interface CdrGapOrBuilder extends
    * What happened, in words (never a secret).
    * </pre>
    *
-   * <code>string detail = 6;</code>
+   * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   java.lang.String getDetail();
@@ -84,7 +124,7 @@ public interface CdrGapOrBuilder extends
    * What happened, in words (never a secret).
    * </pre>
    *
-   * <code>string detail = 6;</code>
+   * <code>string detail = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   com.google.protobuf.ByteString

@@ -13,6 +13,10 @@ package io.github.telgate.v1;
 public enum CdrGapReason
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * A reason this version of the API does not name.
+   * </pre>
+   *
    * <code>CDR_GAP_REASON_UNSPECIFIED = 0;</code>
    */
   CDR_GAP_REASON_UNSPECIFIED(0),
@@ -37,6 +41,10 @@ public enum CdrGapReason
   ;
 
   /**
+   * <pre>
+   * A reason this version of the API does not name.
+   * </pre>
+   *
    * <code>CDR_GAP_REASON_UNSPECIFIED = 0;</code>
    */
   public static final int CDR_GAP_REASON_UNSPECIFIED_VALUE = 0;

@@ -9,21 +9,30 @@ public interface CdrOrBuilder extends
 
   /**
    * <pre>
-   * Position in the gateway's CDR store; increases with every stored CDR.
+   * Position in the gateway's CDR store; increases with every stored CDR (0
+   * in a ListCdrs page read from the switch). Resume StreamCdrs after it.
    * </pre>
    *
-   * <code>uint64 cursor = 1;</code>
+   * <code>uint64 cursor = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cursor.
    */
   long getCursor();
 
   /**
-   * <code>string backend = 2;</code>
+   * <pre>
+   * The configured name of the backend the CDR came from.
+   * </pre>
+   *
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
-   * <code>string backend = 2;</code>
+   * <pre>
+   * The configured name of the backend the CDR came from.
+   * </pre>
+   *
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
@@ -31,219 +40,349 @@ public interface CdrOrBuilder extends
 
   /**
    * <pre>
-   * What makes the record unique at its source.
+   * What makes the record unique at its source (with `backend`, unique in
+   * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+   * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+   * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
    * </pre>
    *
-   * <code>string source_id = 3;</code>
+   * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sourceId.
    */
   java.lang.String getSourceId();
   /**
    * <pre>
-   * What makes the record unique at its source.
+   * What makes the record unique at its source (with `backend`, unique in
+   * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+   * call id (`queue:&lt;call id&gt;:&lt;queue&gt;` for its queue records), Sippy's
+   * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
    * </pre>
    *
-   * <code>string source_id = 3;</code>
+   * <code>string source_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for sourceId.
    */
   com.google.protobuf.ByteString
       getSourceIdBytes();
 
   /**
-   * <code>.telgate.v1.CallerId caller = 4;</code>
+   * <pre>
+   * Who called: the number (Asterisk `Source`, else the caller id's number;
+   * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   boolean hasCaller();
   /**
-   * <code>.telgate.v1.CallerId caller = 4;</code>
+   * <pre>
+   * Who called: the number (Asterisk `Source`, else the caller id's number;
+   * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   io.github.telgate.v1.CallerId getCaller();
   /**
-   * <code>.telgate.v1.CallerId caller = 4;</code>
+   * <pre>
+   * Who called: the number (Asterisk `Source`, else the caller id's number;
+   * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerOrBuilder();
 
   /**
-   * <code>string callee = 5;</code>
+   * <pre>
+   * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+   * Sippy `cld`).
+   * </pre>
+   *
+   * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callee.
    */
   java.lang.String getCallee();
   /**
-   * <code>string callee = 5;</code>
+   * <pre>
+   * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+   * Sippy `cld`).
+   * </pre>
+   *
+   * <code>string callee = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for callee.
    */
   com.google.protobuf.ByteString
       getCalleeBytes();
 
   /**
-   * <code>.google.protobuf.Timestamp start_time = 6;</code>
+   * <pre>
+   * When the call started (set up); always set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
   /**
-   * <code>.google.protobuf.Timestamp start_time = 6;</code>
+   * <pre>
+   * When the call started (set up); always set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
   /**
-   * <code>.google.protobuf.Timestamp start_time = 6;</code>
+   * <pre>
+   * When the call started (set up); always set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
   /**
    * <pre>
-   * Unset when the call was not answered.
+   * When the call was answered. Unset when the call was not answered.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+   * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the answerTime field is set.
    */
   boolean hasAnswerTime();
   /**
    * <pre>
-   * Unset when the call was not answered.
+   * When the call was answered. Unset when the call was not answered.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+   * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The answerTime.
    */
   com.google.protobuf.Timestamp getAnswerTime();
   /**
    * <pre>
-   * Unset when the call was not answered.
+   * When the call was answered. Unset when the call was not answered.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp answer_time = 7;</code>
+   * <code>.google.protobuf.Timestamp answer_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getAnswerTimeOrBuilder();
 
   /**
-   * <code>.google.protobuf.Timestamp end_time = 8;</code>
+   * <pre>
+   * When the call ended. Unset when the backend does not say.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
   /**
-   * <code>.google.protobuf.Timestamp end_time = 8;</code>
+   * <pre>
+   * When the call ended. Unset when the backend does not say.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
   /**
-   * <code>.google.protobuf.Timestamp end_time = 8;</code>
+   * <pre>
+   * When the call ended. Unset when the backend does not say.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
 
   /**
-   * <code>.google.protobuf.Duration duration = 9;</code>
+   * <pre>
+   * The call's length as the backend counts it: from start to end, ringing
+   * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+   * or connected time (Sippy `duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the duration field is set.
    */
   boolean hasDuration();
   /**
-   * <code>.google.protobuf.Duration duration = 9;</code>
+   * <pre>
+   * The call's length as the backend counts it: from start to end, ringing
+   * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+   * or connected time (Sippy `duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The duration.
    */
   com.google.protobuf.Duration getDuration();
   /**
-   * <code>.google.protobuf.Duration duration = 9;</code>
+   * <pre>
+   * The call's length as the backend counts it: from start to end, ringing
+   * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+   * or connected time (Sippy `duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getDurationOrBuilder();
 
   /**
-   * <code>.google.protobuf.Duration billable = 10;</code>
+   * <pre>
+   * The billed part of `duration`: from answer to end (Asterisk
+   * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+   * for billing (Sippy `billed_duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the billable field is set.
    */
   boolean hasBillable();
   /**
-   * <code>.google.protobuf.Duration billable = 10;</code>
+   * <pre>
+   * The billed part of `duration`: from answer to end (Asterisk
+   * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+   * for billing (Sippy `billed_duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The billable.
    */
   com.google.protobuf.Duration getBillable();
   /**
-   * <code>.google.protobuf.Duration billable = 10;</code>
+   * <pre>
+   * The billed part of `duration`: from answer to end (Asterisk
+   * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+   * for billing (Sippy `billed_duration`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration billable = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getBillableOrBuilder();
 
   /**
-   * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+   * <pre>
+   * How the call ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for disposition.
    */
   int getDispositionValue();
   /**
-   * <code>.telgate.v1.CdrDisposition disposition = 11;</code>
+   * <pre>
+   * How the call ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrDisposition disposition = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The disposition.
    */
   io.github.telgate.v1.CdrDisposition getDisposition();
 
   /**
-   * <code>.telgate.v1.CallDirection direction = 12;</code>
+   * <pre>
+   * Which way the call went (UNSPECIFIED when the backend does not say).
+   * </pre>
+   *
+   * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for direction.
    */
   int getDirectionValue();
   /**
-   * <code>.telgate.v1.CallDirection direction = 12;</code>
+   * <pre>
+   * Which way the call went (UNSPECIFIED when the backend does not say).
+   * </pre>
+   *
+   * <code>.telgate.v1.CallDirection direction = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The direction.
    */
   io.github.telgate.v1.CallDirection getDirection();
 
   /**
    * <pre>
-   * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+   * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+   * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+   * `currency_code` is the ISO 4217 code, "" when the source does not say
+   * which currency. Unset when the source has no cost (Asterisk, Simotel).
+   * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+   * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+   * string `cost` (field 13) and `currency` (field 14).
    * </pre>
    *
-   * <code>string cost = 13;</code>
+   * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the cost field is set.
+   */
+  boolean hasCost();
+  /**
+   * <pre>
+   * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+   * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+   * `currency_code` is the ISO 4217 code, "" when the source does not say
+   * which currency. Unset when the source has no cost (Asterisk, Simotel).
+   * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+   * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+   * string `cost` (field 13) and `currency` (field 14).
+   * </pre>
+   *
+   * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cost.
    */
-  java.lang.String getCost();
+  com.google.type.Money getCost();
   /**
    * <pre>
-   * Decimal string, e.g. `0.0350`; empty when the source has no cost.
+   * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+   * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+   * `currency_code` is the ISO 4217 code, "" when the source does not say
+   * which currency. Unset when the source has no cost (Asterisk, Simotel).
+   * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+   * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+   * string `cost` (field 13) and `currency` (field 14).
    * </pre>
    *
-   * <code>string cost = 13;</code>
-   * @return The bytes for cost.
+   * <code>.google.type.Money cost = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
-  com.google.protobuf.ByteString
-      getCostBytes();
+  com.google.type.MoneyOrBuilder getCostOrBuilder();
 
   /**
    * <pre>
-   * ISO 4217 code.
+   * The trunk the call came in or went out on (Simotel `entry_point` /
+   * `outgoing_point`).
    * </pre>
    *
-   * <code>string currency = 14;</code>
-   * @return The currency.
-   */
-  java.lang.String getCurrency();
-  /**
-   * <pre>
-   * ISO 4217 code.
-   * </pre>
-   *
-   * <code>string currency = 14;</code>
-   * @return The bytes for currency.
-   */
-  com.google.protobuf.ByteString
-      getCurrencyBytes();
-
-  /**
-   * <code>string trunk = 15;</code>
+   * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The trunk.
    */
   java.lang.String getTrunk();
   /**
-   * <code>string trunk = 15;</code>
+   * <pre>
+   * The trunk the call came in or went out on (Simotel `entry_point` /
+   * `outgoing_point`).
+   * </pre>
+   *
+   * <code>string trunk = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for trunk.
    */
   com.google.protobuf.ByteString
       getTrunkBytes();
 
   /**
-   * <code>string codec = 16;</code>
+   * <pre>
+   * The audio codec, when the backend reports one (none does today).
+   * </pre>
+   *
+   * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The codec.
    */
   java.lang.String getCodec();
   /**
-   * <code>string codec = 16;</code>
+   * <pre>
+   * The audio codec, when the backend reports one (none does today).
+   * </pre>
+   *
+   * <code>string codec = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for codec.
    */
   com.google.protobuf.ByteString
@@ -251,31 +390,43 @@ public interface CdrOrBuilder extends
 
   /**
    * <pre>
-   * ISO 3166-1 alpha-2 code.
+   * The destination's country as the switch names it (Sippy `country`,
+   * e.g. `Germany`).
    * </pre>
    *
-   * <code>string country = 17;</code>
+   * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The country.
    */
   java.lang.String getCountry();
   /**
    * <pre>
-   * ISO 3166-1 alpha-2 code.
+   * The destination's country as the switch names it (Sippy `country`,
+   * e.g. `Germany`).
    * </pre>
    *
-   * <code>string country = 17;</code>
+   * <code>string country = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for country.
    */
   com.google.protobuf.ByteString
       getCountryBytes();
 
   /**
-   * <code>string recording = 18;</code>
+   * <pre>
+   * The call's recording as the PBX names it (Simotel `record`: a file name
+   * on the PBX).
+   * </pre>
+   *
+   * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The recording.
    */
   java.lang.String getRecording();
   /**
-   * <code>string recording = 18;</code>
+   * <pre>
+   * The call's recording as the PBX names it (Simotel `record`: a file name
+   * on the PBX).
+   * </pre>
+   *
+   * <code>string recording = 18 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for recording.
    */
   com.google.protobuf.ByteString
@@ -283,80 +434,139 @@ public interface CdrOrBuilder extends
 
   /**
    * <pre>
-   * The call's linked id, shared by all CDRs of one call.
+   * The call's linked id, shared by all CDRs of one call (Asterisk's
+   * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+   * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+   * saw. "" when it is not known (an Asterisk CDR whose channel's events
+   * never came).
    * </pre>
    *
-   * <code>string linked_call_id = 19;</code>
+   * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkedCallId.
    */
   java.lang.String getLinkedCallId();
   /**
    * <pre>
-   * The call's linked id, shared by all CDRs of one call.
+   * The call's linked id, shared by all CDRs of one call (Asterisk's
+   * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+   * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+   * saw. "" when it is not known (an Asterisk CDR whose channel's events
+   * never came).
    * </pre>
    *
-   * <code>string linked_call_id = 19;</code>
+   * <code>string linked_call_id = 19 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for linkedCallId.
    */
   com.google.protobuf.ByteString
       getLinkedCallIdBytes();
 
   /**
-   * <code>string channel = 20;</code>
+   * <pre>
+   * The calling channel's name (e.g. `PJSIP/201-00000001`).
+   * </pre>
+   *
+   * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   java.lang.String getChannel();
   /**
-   * <code>string channel = 20;</code>
+   * <pre>
+   * The calling channel's name (e.g. `PJSIP/201-00000001`).
+   * </pre>
+   *
+   * <code>string channel = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   com.google.protobuf.ByteString
       getChannelBytes();
 
   /**
-   * <code>string destination_channel = 21;</code>
+   * <pre>
+   * The called channel's name, "" when no channel was dialled.
+   * </pre>
+   *
+   * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destinationChannel.
    */
   java.lang.String getDestinationChannel();
   /**
-   * <code>string destination_channel = 21;</code>
+   * <pre>
+   * The called channel's name, "" when no channel was dialled.
+   * </pre>
+   *
+   * <code>string destination_channel = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for destinationChannel.
    */
   com.google.protobuf.ByteString
       getDestinationChannelBytes();
 
   /**
-   * <code>string account_code = 22;</code>
+   * <pre>
+   * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+   * Sippy `i_account`, or `i_customer` for customer CDRs).
+   * </pre>
+   *
+   * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The accountCode.
    */
   java.lang.String getAccountCode();
   /**
-   * <code>string account_code = 22;</code>
+   * <pre>
+   * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+   * Sippy `i_account`, or `i_customer` for customer CDRs).
+   * </pre>
+   *
+   * <code>string account_code = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for accountCode.
    */
   com.google.protobuf.ByteString
       getAccountCodeBytes();
 
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.Field> 
       getRawFieldsList();
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.Field getRawFields(int index);
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getRawFieldsCount();
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
       getRawFieldsOrBuilderList();
   /**
-   * <code>repeated .telgate.v1.Field raw_fields = 23;</code>
+   * <pre>
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.Field raw_fields = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.FieldOrBuilder getRawFieldsOrBuilder(
       int index);

@@ -5,6 +5,11 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 /**
  * <pre>
  * Call detail records from every backend, in one shape, exactly once.
+ * The gateway stores each CDR once, under a cursor (a uint64 that grows with
+ * every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+ * events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+ * that keeps the greatest cursor it processed and resumes StreamCdrs from it
+ * gets every later CDR exactly once, across client and gateway restarts.
  * </pre>
  */
 @javax.annotation.Generated(
@@ -127,11 +132,23 @@ public final class CdrServiceGrpc {
   /**
    * <pre>
    * Call detail records from every backend, in one shape, exactly once.
+   * The gateway stores each CDR once, under a cursor (a uint64 that grows with
+   * every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+   * events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+   * that keeps the greatest cursor it processed and resumes StreamCdrs from it
+   * gets every later CDR exactly once, across client and gateway restarts.
    * </pre>
    */
   public static abstract class CdrServiceImplBase implements io.grpc.BindableService {
 
     /**
+     * <pre>
+     * A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+     * page read from the switch itself). INVALID_ARGUMENT for a negative
+     * page_size, a page_token this gateway did not return or sent with another
+     * filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+     * start_time_from.
+     * </pre>
      */
     public void listCdrs(io.github.telgate.v1.ListCdrsRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ListCdrsResponse> responseObserver) {
@@ -140,7 +157,15 @@ public final class CdrServiceGrpc {
 
     /**
      * <pre>
-     * Replays stored CDRs after a cursor, then (with `follow`) streams new ones.
+     * Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+     * as they are stored, each once, in cursor order, with gap notices where
+     * CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+     * ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+     * or `last_cursor`, `after_cursor`) when the CDRs right after
+     * `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+     * the store's newest cursor (another database); INVALID_ARGUMENT as for
+     * ListCdrs's filter, for a negative max_batch_size, or for an
+     * `after_cursor` beyond 2^63 - 1.
      * </pre>
      */
     public void streamCdrs(io.github.telgate.v1.StreamCdrsRequest request,
@@ -171,6 +196,11 @@ public final class CdrServiceGrpc {
   /**
    * <pre>
    * Call detail records from every backend, in one shape, exactly once.
+   * The gateway stores each CDR once, under a cursor (a uint64 that grows with
+   * every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+   * events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+   * that keeps the greatest cursor it processed and resumes StreamCdrs from it
+   * gets every later CDR exactly once, across client and gateway restarts.
    * </pre>
    */
   public static final class CdrServiceStub extends io.grpc.stub.AbstractAsyncStub<CdrServiceStub> {
@@ -186,6 +216,13 @@ public final class CdrServiceGrpc {
     }
 
     /**
+     * <pre>
+     * A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+     * page read from the switch itself). INVALID_ARGUMENT for a negative
+     * page_size, a page_token this gateway did not return or sent with another
+     * filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+     * start_time_from.
+     * </pre>
      */
     public void listCdrs(io.github.telgate.v1.ListCdrsRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ListCdrsResponse> responseObserver) {
@@ -195,7 +232,15 @@ public final class CdrServiceGrpc {
 
     /**
      * <pre>
-     * Replays stored CDRs after a cursor, then (with `follow`) streams new ones.
+     * Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+     * as they are stored, each once, in cursor order, with gap notices where
+     * CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+     * ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+     * or `last_cursor`, `after_cursor`) when the CDRs right after
+     * `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+     * the store's newest cursor (another database); INVALID_ARGUMENT as for
+     * ListCdrs's filter, for a negative max_batch_size, or for an
+     * `after_cursor` beyond 2^63 - 1.
      * </pre>
      */
     public void streamCdrs(io.github.telgate.v1.StreamCdrsRequest request,
@@ -208,6 +253,11 @@ public final class CdrServiceGrpc {
   /**
    * <pre>
    * Call detail records from every backend, in one shape, exactly once.
+   * The gateway stores each CDR once, under a cursor (a uint64 that grows with
+   * every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+   * events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+   * that keeps the greatest cursor it processed and resumes StreamCdrs from it
+   * gets every later CDR exactly once, across client and gateway restarts.
    * </pre>
    */
   public static final class CdrServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<CdrServiceBlockingStub> {
@@ -223,6 +273,13 @@ public final class CdrServiceGrpc {
     }
 
     /**
+     * <pre>
+     * A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+     * page read from the switch itself). INVALID_ARGUMENT for a negative
+     * page_size, a page_token this gateway did not return or sent with another
+     * filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+     * start_time_from.
+     * </pre>
      */
     public io.github.telgate.v1.ListCdrsResponse listCdrs(io.github.telgate.v1.ListCdrsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -231,7 +288,15 @@ public final class CdrServiceGrpc {
 
     /**
      * <pre>
-     * Replays stored CDRs after a cursor, then (with `follow`) streams new ones.
+     * Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+     * as they are stored, each once, in cursor order, with gap notices where
+     * CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+     * ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+     * or `last_cursor`, `after_cursor`) when the CDRs right after
+     * `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+     * the store's newest cursor (another database); INVALID_ARGUMENT as for
+     * ListCdrs's filter, for a negative max_batch_size, or for an
+     * `after_cursor` beyond 2^63 - 1.
      * </pre>
      */
     public java.util.Iterator<io.github.telgate.v1.StreamCdrsResponse> streamCdrs(
@@ -244,6 +309,11 @@ public final class CdrServiceGrpc {
   /**
    * <pre>
    * Call detail records from every backend, in one shape, exactly once.
+   * The gateway stores each CDR once, under a cursor (a uint64 that grows with
+   * every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+   * events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+   * that keeps the greatest cursor it processed and resumes StreamCdrs from it
+   * gets every later CDR exactly once, across client and gateway restarts.
    * </pre>
    */
   public static final class CdrServiceFutureStub extends io.grpc.stub.AbstractFutureStub<CdrServiceFutureStub> {
@@ -259,6 +329,13 @@ public final class CdrServiceGrpc {
     }
 
     /**
+     * <pre>
+     * A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+     * page read from the switch itself). INVALID_ARGUMENT for a negative
+     * page_size, a page_token this gateway did not return or sent with another
+     * filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+     * start_time_from.
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.ListCdrsResponse> listCdrs(
         io.github.telgate.v1.ListCdrsRequest request) {

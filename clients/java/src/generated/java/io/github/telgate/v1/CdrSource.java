@@ -21,10 +21,19 @@ public enum CdrSource
    */
   CDR_SOURCE_UNSPECIFIED(0),
   /**
+   * <pre>
+   * The gateway's store: every CDR it received, under cursors.
+   * </pre>
+   *
    * <code>CDR_SOURCE_STORE = 1;</code>
    */
   CDR_SOURCE_STORE(1),
   /**
+   * <pre>
+   * The switch's own CDR history, read directly (Sippy): CDRs the gateway
+   * may never have stored, without cursors.
+   * </pre>
+   *
    * <code>CDR_SOURCE_SWITCH = 2;</code>
    */
   CDR_SOURCE_SWITCH(2),
@@ -40,10 +49,19 @@ public enum CdrSource
    */
   public static final int CDR_SOURCE_UNSPECIFIED_VALUE = 0;
   /**
+   * <pre>
+   * The gateway's store: every CDR it received, under cursors.
+   * </pre>
+   *
    * <code>CDR_SOURCE_STORE = 1;</code>
    */
   public static final int CDR_SOURCE_STORE_VALUE = 1;
   /**
+   * <pre>
+   * The switch's own CDR history, read directly (Sippy): CDRs the gateway
+   * may never have stored, without cursors.
+   * </pre>
+   *
    * <code>CDR_SOURCE_SWITCH = 2;</code>
    */
   public static final int CDR_SOURCE_SWITCH_VALUE = 2;

@@ -58,74 +58,82 @@ public final class CdrsProto {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\025telgate/v1/cdrs.proto\022\ntelgate.v1\032\036goo" +
-      "gle/protobuf/duration.proto\032\037google/prot" +
-      "obuf/timestamp.proto\032\027telgate/v1/common." +
-      "proto\"\234\005\n\003Cdr\022\016\n\006cursor\030\001 \001(\004\022\017\n\007backend" +
-      "\030\002 \001(\t\022\021\n\tsource_id\030\003 \001(\t\022$\n\006caller\030\004 \001(" +
-      "\0132\024.telgate.v1.CallerId\022\016\n\006callee\030\005 \001(\t\022" +
-      ".\n\nstart_time\030\006 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022/\n\013answer_time\030\007 \001(\0132\032.google.pr" +
-      "otobuf.Timestamp\022,\n\010end_time\030\010 \001(\0132\032.goo" +
-      "gle.protobuf.Timestamp\022+\n\010duration\030\t \001(\013" +
-      "2\031.google.protobuf.Duration\022+\n\010billable\030" +
-      "\n \001(\0132\031.google.protobuf.Duration\022/\n\013disp" +
-      "osition\030\013 \001(\0162\032.telgate.v1.CdrDispositio" +
-      "n\022,\n\tdirection\030\014 \001(\0162\031.telgate.v1.CallDi" +
-      "rection\022\014\n\004cost\030\r \001(\t\022\020\n\010currency\030\016 \001(\t\022" +
-      "\r\n\005trunk\030\017 \001(\t\022\r\n\005codec\030\020 \001(\t\022\017\n\007country" +
-      "\030\021 \001(\t\022\021\n\trecording\030\022 \001(\t\022\026\n\016linked_call" +
-      "_id\030\023 \001(\t\022\017\n\007channel\030\024 \001(\t\022\033\n\023destinatio" +
-      "n_channel\030\025 \001(\t\022\024\n\014account_code\030\026 \001(\t\022%\n" +
-      "\nraw_fields\030\027 \003(\0132\021.telgate.v1.Field\"\327\001\n" +
-      "\tCdrFilter\022\020\n\010backends\030\001 \003(\t\0223\n\017start_ti" +
-      "me_from\030\002 \001(\0132\032.google.protobuf.Timestam" +
-      "p\0221\n\rstart_time_to\030\003 \001(\0132\032.google.protob" +
-      "uf.Timestamp\022\016\n\006caller\030\004 \001(\t\022\016\n\006callee\030\005" +
-      " \001(\t\0220\n\014dispositions\030\006 \003(\0162\032.telgate.v1." +
-      "CdrDisposition\"\206\001\n\017ListCdrsRequest\022%\n\006fi" +
-      "lter\030\001 \001(\0132\025.telgate.v1.CdrFilter\022\021\n\tpag" +
-      "e_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\022%\n\006sour" +
-      "ce\030\004 \001(\0162\025.telgate.v1.CdrSource\"J\n\020ListC" +
-      "drsResponse\022\035\n\004cdrs\030\001 \003(\0132\017.telgate.v1.C" +
-      "dr\022\027\n\017next_page_token\030\002 \001(\t\"x\n\021StreamCdr" +
-      "sRequest\022%\n\006filter\030\001 \001(\0132\025.telgate.v1.Cd" +
-      "rFilter\022\024\n\014after_cursor\030\002 \001(\004\022\016\n\006follow\030" +
-      "\003 \001(\010\022\026\n\016max_batch_size\030\004 \001(\005\"\277\001\n\006CdrGap" +
-      "\022\016\n\006cursor\030\001 \001(\004\022\017\n\007backend\030\002 \001(\t\022-\n\tfro" +
-      "m_time\030\003 \001(\0132\032.google.protobuf.Timestamp" +
-      "\022+\n\007to_time\030\004 \001(\0132\032.google.protobuf.Time" +
-      "stamp\022(\n\006reason\030\005 \001(\0162\030.telgate.v1.CdrGa" +
-      "pReason\022\016\n\006detail\030\006 \001(\t\"T\n\022StreamCdrsRes" +
-      "ponse\022\035\n\004cdrs\030\001 \003(\0132\017.telgate.v1.Cdr\022\037\n\003" +
-      "gap\030\002 \001(\0132\022.telgate.v1.CdrGap*\343\001\n\016CdrDis" +
-      "position\022\037\n\033CDR_DISPOSITION_UNSPECIFIED\020" +
-      "\000\022\034\n\030CDR_DISPOSITION_ANSWERED\020\001\022\035\n\031CDR_D" +
-      "ISPOSITION_NO_ANSWER\020\002\022\030\n\024CDR_DISPOSITIO" +
-      "N_BUSY\020\003\022\032\n\026CDR_DISPOSITION_FAILED\020\004\022\036\n\032" +
-      "CDR_DISPOSITION_CONGESTION\020\005\022\035\n\031CDR_DISP" +
-      "OSITION_CANCELLED\020\006*\205\001\n\rCallDirection\022\036\n" +
-      "\032CALL_DIRECTION_UNSPECIFIED\020\000\022\032\n\026CALL_DI" +
-      "RECTION_INBOUND\020\001\022\033\n\027CALL_DIRECTION_OUTB" +
-      "OUND\020\002\022\033\n\027CALL_DIRECTION_INTERNAL\020\003*T\n\tC" +
-      "drSource\022\032\n\026CDR_SOURCE_UNSPECIFIED\020\000\022\024\n\020" +
-      "CDR_SOURCE_STORE\020\001\022\025\n\021CDR_SOURCE_SWITCH\020" +
-      "\002*t\n\014CdrGapReason\022\036\n\032CDR_GAP_REASON_UNSP" +
-      "ECIFIED\020\000\022 \n\034CDR_GAP_REASON_NOT_CONNECTE" +
-      "D\020\001\022\"\n\036CDR_GAP_REASON_BACKFILL_FAILED\020\0022" +
-      "\242\001\n\nCdrService\022E\n\010ListCdrs\022\033.telgate.v1." +
-      "ListCdrsRequest\032\034.telgate.v1.ListCdrsRes" +
-      "ponse\022M\n\nStreamCdrs\022\035.telgate.v1.StreamC" +
-      "drsRequest\032\036.telgate.v1.StreamCdrsRespon" +
-      "se0\001B_\n\024io.github.telgate.v1B\tCdrsProtoP" +
-      "\001Z:github.com/telgate/telgate/clients/go" +
-      "/telgate/v1;telgatev1b\006proto3"
+      "\n\025telgate/v1/cdrs.proto\022\ntelgate.v1\032\037goo" +
+      "gle/api/field_behavior.proto\032\036google/pro" +
+      "tobuf/duration.proto\032\037google/protobuf/ti" +
+      "mestamp.proto\032\027google/type/money.proto\032\027" +
+      "telgate/v1/common.proto\"\242\006\n\003Cdr\022\023\n\006curso" +
+      "r\030\001 \001(\004B\003\340A\003\022\024\n\007backend\030\002 \001(\tB\003\340A\003\022\026\n\tso" +
+      "urce_id\030\003 \001(\tB\003\340A\003\022)\n\006caller\030\004 \001(\0132\024.tel" +
+      "gate.v1.CallerIdB\003\340A\003\022\023\n\006callee\030\005 \001(\tB\003\340" +
+      "A\003\0223\n\nstart_time\030\006 \001(\0132\032.google.protobuf" +
+      ".TimestampB\003\340A\003\0224\n\013answer_time\030\007 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampB\003\340A\003\0221\n\010end_tim" +
+      "e\030\010 \001(\0132\032.google.protobuf.TimestampB\003\340A\003" +
+      "\0220\n\010duration\030\t \001(\0132\031.google.protobuf.Dur" +
+      "ationB\003\340A\003\0220\n\010billable\030\n \001(\0132\031.google.pr" +
+      "otobuf.DurationB\003\340A\003\0224\n\013disposition\030\013 \001(" +
+      "\0162\032.telgate.v1.CdrDispositionB\003\340A\003\0221\n\tdi" +
+      "rection\030\014 \001(\0162\031.telgate.v1.CallDirection" +
+      "B\003\340A\003\022%\n\004cost\030\030 \001(\0132\022.google.type.MoneyB" +
+      "\003\340A\003\022\022\n\005trunk\030\017 \001(\tB\003\340A\003\022\022\n\005codec\030\020 \001(\tB" +
+      "\003\340A\003\022\024\n\007country\030\021 \001(\tB\003\340A\003\022\026\n\trecording\030" +
+      "\022 \001(\tB\003\340A\003\022\033\n\016linked_call_id\030\023 \001(\tB\003\340A\003\022" +
+      "\024\n\007channel\030\024 \001(\tB\003\340A\003\022 \n\023destination_cha" +
+      "nnel\030\025 \001(\tB\003\340A\003\022\031\n\014account_code\030\026 \001(\tB\003\340" +
+      "A\003\022*\n\nraw_fields\030\027 \003(\0132\021.telgate.v1.Fiel" +
+      "dB\003\340A\003J\004\010\r\020\016J\004\010\016\020\017R\010currency\"\327\001\n\tCdrFilt" +
+      "er\022\020\n\010backends\030\001 \003(\t\0223\n\017start_time_from\030" +
+      "\002 \001(\0132\032.google.protobuf.Timestamp\0221\n\rsta" +
+      "rt_time_to\030\003 \001(\0132\032.google.protobuf.Times" +
+      "tamp\022\016\n\006caller\030\004 \001(\t\022\016\n\006callee\030\005 \001(\t\0220\n\014" +
+      "dispositions\030\006 \003(\0162\032.telgate.v1.CdrDispo" +
+      "sition\"\206\001\n\017ListCdrsRequest\022%\n\006filter\030\001 \001" +
+      "(\0132\025.telgate.v1.CdrFilter\022\021\n\tpage_size\030\002" +
+      " \001(\005\022\022\n\npage_token\030\003 \001(\t\022%\n\006source\030\004 \001(\016" +
+      "2\025.telgate.v1.CdrSource\"J\n\020ListCdrsRespo" +
+      "nse\022\035\n\004cdrs\030\001 \003(\0132\017.telgate.v1.Cdr\022\027\n\017ne" +
+      "xt_page_token\030\002 \001(\t\"x\n\021StreamCdrsRequest" +
+      "\022%\n\006filter\030\001 \001(\0132\025.telgate.v1.CdrFilter\022" +
+      "\024\n\014after_cursor\030\002 \001(\004\022\016\n\006follow\030\003 \001(\010\022\026\n" +
+      "\016max_batch_size\030\004 \001(\005\"\335\001\n\006CdrGap\022\023\n\006curs" +
+      "or\030\001 \001(\004B\003\340A\003\022\024\n\007backend\030\002 \001(\tB\003\340A\003\0222\n\tf" +
+      "rom_time\030\003 \001(\0132\032.google.protobuf.Timesta" +
+      "mpB\003\340A\003\0220\n\007to_time\030\004 \001(\0132\032.google.protob" +
+      "uf.TimestampB\003\340A\003\022-\n\006reason\030\005 \001(\0162\030.telg" +
+      "ate.v1.CdrGapReasonB\003\340A\003\022\023\n\006detail\030\006 \001(\t" +
+      "B\003\340A\003\"T\n\022StreamCdrsResponse\022\035\n\004cdrs\030\001 \003(" +
+      "\0132\017.telgate.v1.Cdr\022\037\n\003gap\030\002 \001(\0132\022.telgat" +
+      "e.v1.CdrGap*\343\001\n\016CdrDisposition\022\037\n\033CDR_DI" +
+      "SPOSITION_UNSPECIFIED\020\000\022\034\n\030CDR_DISPOSITI" +
+      "ON_ANSWERED\020\001\022\035\n\031CDR_DISPOSITION_NO_ANSW" +
+      "ER\020\002\022\030\n\024CDR_DISPOSITION_BUSY\020\003\022\032\n\026CDR_DI" +
+      "SPOSITION_FAILED\020\004\022\036\n\032CDR_DISPOSITION_CO" +
+      "NGESTION\020\005\022\035\n\031CDR_DISPOSITION_CANCELLED\020" +
+      "\006*\205\001\n\rCallDirection\022\036\n\032CALL_DIRECTION_UN" +
+      "SPECIFIED\020\000\022\032\n\026CALL_DIRECTION_INBOUND\020\001\022" +
+      "\033\n\027CALL_DIRECTION_OUTBOUND\020\002\022\033\n\027CALL_DIR" +
+      "ECTION_INTERNAL\020\003*T\n\tCdrSource\022\032\n\026CDR_SO" +
+      "URCE_UNSPECIFIED\020\000\022\024\n\020CDR_SOURCE_STORE\020\001" +
+      "\022\025\n\021CDR_SOURCE_SWITCH\020\002*t\n\014CdrGapReason\022" +
+      "\036\n\032CDR_GAP_REASON_UNSPECIFIED\020\000\022 \n\034CDR_G" +
+      "AP_REASON_NOT_CONNECTED\020\001\022\"\n\036CDR_GAP_REA" +
+      "SON_BACKFILL_FAILED\020\0022\242\001\n\nCdrService\022E\n\010" +
+      "ListCdrs\022\033.telgate.v1.ListCdrsRequest\032\034." +
+      "telgate.v1.ListCdrsResponse\022M\n\nStreamCdr" +
+      "s\022\035.telgate.v1.StreamCdrsRequest\032\036.telga" +
+      "te.v1.StreamCdrsResponse0\001B_\n\024io.github." +
+      "telgate.v1B\tCdrsProtoP\001Z:github.com/telg" +
+      "ate/telgate/clients/go/telgate/v1;telgat" +
+      "ev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          com.google.type.MoneyProto.getDescriptor(),
           io.github.telgate.v1.CommonProto.getDescriptor(),
         });
     internal_static_telgate_v1_Cdr_descriptor =
@@ -133,7 +141,7 @@ public final class CdrsProto {
     internal_static_telgate_v1_Cdr_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_Cdr_descriptor,
-        new java.lang.String[] { "Cursor", "Backend", "SourceId", "Caller", "Callee", "StartTime", "AnswerTime", "EndTime", "Duration", "Billable", "Disposition", "Direction", "Cost", "Currency", "Trunk", "Codec", "Country", "Recording", "LinkedCallId", "Channel", "DestinationChannel", "AccountCode", "RawFields", });
+        new java.lang.String[] { "Cursor", "Backend", "SourceId", "Caller", "Callee", "StartTime", "AnswerTime", "EndTime", "Duration", "Billable", "Disposition", "Direction", "Cost", "Trunk", "Codec", "Country", "Recording", "LinkedCallId", "Channel", "DestinationChannel", "AccountCode", "RawFields", });
     internal_static_telgate_v1_CdrFilter_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_telgate_v1_CdrFilter_fieldAccessorTable = new
@@ -170,8 +178,15 @@ public final class CdrsProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_StreamCdrsResponse_descriptor,
         new java.lang.String[] { "Cdrs", "Gap", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.type.MoneyProto.getDescriptor();
     io.github.telgate.v1.CommonProto.getDescriptor();
   }
 

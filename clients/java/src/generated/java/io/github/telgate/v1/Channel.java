@@ -5,7 +5,8 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * A channel as the gateway knows it.
+ * A channel as the gateway knows it (from the PBX's events and, for
+ * Asterisk, its Status replies). Output only: the gateway fills every field.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.Channel}
@@ -122,7 +123,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+   * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+   * outside party).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -143,7 +146,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+   * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+   * outside party).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -168,6 +173,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object uniqueId_ = "";
   /**
+   * <pre>
+   * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+   * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+   * </pre>
+   *
    * <code>string unique_id = 3;</code>
    * @return The uniqueId.
    */
@@ -185,6 +195,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+   * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+   * </pre>
+   *
    * <code>string unique_id = 3;</code>
    * @return The bytes for uniqueId.
    */
@@ -253,6 +268,10 @@ private static final long serialVersionUID = 0L;
   public static final int STATE_FIELD_NUMBER = 5;
   private int state_ = 0;
   /**
+   * <pre>
+   * The state in neutral terms.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelState state = 5;</code>
    * @return The enum numeric value on the wire for state.
    */
@@ -260,6 +279,10 @@ private static final long serialVersionUID = 0L;
     return state_;
   }
   /**
+   * <pre>
+   * The state in neutral terms.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelState state = 5;</code>
    * @return The state.
    */
@@ -318,6 +341,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_ID_FIELD_NUMBER = 7;
   private io.github.telgate.v1.CallerId callerId_;
   /**
+   * <pre>
+   * The caller id of this channel's own party. Always present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 7;</code>
    * @return Whether the callerId field is set.
    */
@@ -326,6 +353,10 @@ private static final long serialVersionUID = 0L;
     return callerId_ != null;
   }
   /**
+   * <pre>
+   * The caller id of this channel's own party. Always present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 7;</code>
    * @return The callerId.
    */
@@ -334,6 +365,10 @@ private static final long serialVersionUID = 0L;
     return callerId_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : callerId_;
   }
   /**
+   * <pre>
+   * The caller id of this channel's own party. Always present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 7;</code>
    */
   @java.lang.Override
@@ -344,6 +379,11 @@ private static final long serialVersionUID = 0L;
   public static final int CONNECTED_LINE_FIELD_NUMBER = 8;
   private io.github.telgate.v1.CallerId connectedLine_;
   /**
+   * <pre>
+   * The party this channel is connected to (Asterisk ConnectedLine). Always
+   * present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId connected_line = 8;</code>
    * @return Whether the connectedLine field is set.
    */
@@ -352,6 +392,11 @@ private static final long serialVersionUID = 0L;
     return connectedLine_ != null;
   }
   /**
+   * <pre>
+   * The party this channel is connected to (Asterisk ConnectedLine). Always
+   * present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId connected_line = 8;</code>
    * @return The connectedLine.
    */
@@ -360,6 +405,11 @@ private static final long serialVersionUID = 0L;
     return connectedLine_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : connectedLine_;
   }
   /**
+   * <pre>
+   * The party this channel is connected to (Asterisk ConnectedLine). Always
+   * present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId connected_line = 8;</code>
    */
   @java.lang.Override
@@ -371,8 +421,8 @@ private static final long serialVersionUID = 0L;
   private io.github.telgate.v1.DialplanLocation location_;
   /**
    * <pre>
-   * Asterisk only: where the channel is in the dialplan (unset from switches
-   * without one).
+   * Asterisk only: where the channel is in the dialplan (present but empty
+   * from switches without one).
    * </pre>
    *
    * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -384,8 +434,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Asterisk only: where the channel is in the dialplan (unset from switches
-   * without one).
+   * Asterisk only: where the channel is in the dialplan (present but empty
+   * from switches without one).
    * </pre>
    *
    * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -397,8 +447,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Asterisk only: where the channel is in the dialplan (unset from switches
-   * without one).
+   * Asterisk only: where the channel is in the dialplan (present but empty
+   * from switches without one).
    * </pre>
    *
    * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -459,6 +509,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object applicationData_ = "";
   /**
+   * <pre>
+   * Asterisk only: the running application's argument string.
+   * </pre>
+   *
    * <code>string application_data = 11;</code>
    * @return The applicationData.
    */
@@ -476,6 +530,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * Asterisk only: the running application's argument string.
+   * </pre>
+   *
    * <code>string application_data = 11;</code>
    * @return The bytes for applicationData.
    */
@@ -536,7 +594,8 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration duration_;
   /**
    * <pre>
-   * How long the channel has existed, as last reported.
+   * How long the channel has existed, as last reported (Asterisk Status
+   * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
    * <code>.google.protobuf.Duration duration = 13;</code>
@@ -548,7 +607,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * How long the channel has existed, as last reported.
+   * How long the channel has existed, as last reported (Asterisk Status
+   * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
    * <code>.google.protobuf.Duration duration = 13;</code>
@@ -560,7 +620,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * How long the channel has existed, as last reported.
+   * How long the channel has existed, as last reported (Asterisk Status
+   * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
    * <code>.google.protobuf.Duration duration = 13;</code>
@@ -575,7 +636,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object bridgeId_ = "";
   /**
    * <pre>
-   * The bridge the channel is in, empty when not bridged.
+   * The bridge the channel is in, empty when not bridged (Asterisk only).
    * </pre>
    *
    * <code>string bridge_id = 14;</code>
@@ -596,7 +657,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The bridge the channel is in, empty when not bridged.
+   * The bridge the channel is in, empty when not bridged (Asterisk only).
    * </pre>
    *
    * <code>string bridge_id = 14;</code>
@@ -621,6 +682,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object accountCode_ = "";
   /**
+   * <pre>
+   * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+   * </pre>
+   *
    * <code>string account_code = 15;</code>
    * @return The accountCode.
    */
@@ -638,6 +703,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+   * </pre>
+   *
    * <code>string account_code = 15;</code>
    * @return The bytes for accountCode.
    */
@@ -660,6 +729,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object language_ = "";
   /**
+   * <pre>
+   * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+   * </pre>
+   *
    * <code>string language = 16;</code>
    * @return The language.
    */
@@ -677,6 +750,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+   * </pre>
+   *
    * <code>string language = 16;</code>
    * @return The bytes for language.
    */
@@ -1152,7 +1229,8 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * A channel as the gateway knows it.
+   * A channel as the gateway knows it (from the PBX's events and, for
+   * Asterisk, its Status replies). Output only: the gateway fills every field.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.Channel}
@@ -1696,7 +1774,9 @@ java.lang.String defaultValue) {
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+     * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+     * outside party).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -1716,7 +1796,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+     * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+     * outside party).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -1737,7 +1819,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+     * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+     * outside party).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -1754,7 +1838,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+     * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+     * outside party).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -1768,7 +1854,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+     * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+     * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+     * outside party).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -1787,6 +1875,11 @@ java.lang.String defaultValue) {
 
     private java.lang.Object uniqueId_ = "";
     /**
+     * <pre>
+     * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+     * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @return The uniqueId.
      */
@@ -1803,6 +1896,11 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+     * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @return The bytes for uniqueId.
      */
@@ -1820,6 +1918,11 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+     * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
@@ -1833,6 +1936,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+     * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @return This builder for chaining.
      */
@@ -1843,6 +1951,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+     * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
@@ -1951,6 +2064,10 @@ java.lang.String defaultValue) {
 
     private int state_ = 0;
     /**
+     * <pre>
+     * The state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelState state = 5;</code>
      * @return The enum numeric value on the wire for state.
      */
@@ -1958,6 +2075,10 @@ java.lang.String defaultValue) {
       return state_;
     }
     /**
+     * <pre>
+     * The state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelState state = 5;</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
@@ -1969,6 +2090,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelState state = 5;</code>
      * @return The state.
      */
@@ -1978,6 +2103,10 @@ java.lang.String defaultValue) {
       return result == null ? io.github.telgate.v1.ChannelState.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * The state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelState state = 5;</code>
      * @param value The state to set.
      * @return This builder for chaining.
@@ -1992,6 +2121,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelState state = 5;</code>
      * @return This builder for chaining.
      */
@@ -2098,6 +2231,10 @@ java.lang.String defaultValue) {
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> callerIdBuilder_;
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      * @return Whether the callerId field is set.
      */
@@ -2105,6 +2242,10 @@ java.lang.String defaultValue) {
       return ((bitField0_ & 0x00000040) != 0);
     }
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      * @return The callerId.
      */
@@ -2116,6 +2257,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      */
     public Builder setCallerId(io.github.telgate.v1.CallerId value) {
@@ -2132,6 +2277,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      */
     public Builder setCallerId(
@@ -2146,6 +2295,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      */
     public Builder mergeCallerId(io.github.telgate.v1.CallerId value) {
@@ -2165,6 +2318,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      */
     public Builder clearCallerId() {
@@ -2178,6 +2335,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerIdBuilder() {
@@ -2186,6 +2347,10 @@ java.lang.String defaultValue) {
       return getCallerIdFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
@@ -2197,6 +2362,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The caller id of this channel's own party. Always present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 7;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2217,6 +2386,11 @@ java.lang.String defaultValue) {
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> connectedLineBuilder_;
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      * @return Whether the connectedLine field is set.
      */
@@ -2224,6 +2398,11 @@ java.lang.String defaultValue) {
       return ((bitField0_ & 0x00000080) != 0);
     }
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      * @return The connectedLine.
      */
@@ -2235,6 +2414,11 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      */
     public Builder setConnectedLine(io.github.telgate.v1.CallerId value) {
@@ -2251,6 +2435,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      */
     public Builder setConnectedLine(
@@ -2265,6 +2454,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      */
     public Builder mergeConnectedLine(io.github.telgate.v1.CallerId value) {
@@ -2284,6 +2478,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      */
     public Builder clearConnectedLine() {
@@ -2297,6 +2496,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      */
     public io.github.telgate.v1.CallerId.Builder getConnectedLineBuilder() {
@@ -2305,6 +2509,11 @@ java.lang.String defaultValue) {
       return getConnectedLineFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getConnectedLineOrBuilder() {
@@ -2316,6 +2525,11 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The party this channel is connected to (Asterisk ConnectedLine). Always
+     * present, possibly empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId connected_line = 8;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2337,8 +2551,8 @@ java.lang.String defaultValue) {
         io.github.telgate.v1.DialplanLocation, io.github.telgate.v1.DialplanLocation.Builder, io.github.telgate.v1.DialplanLocationOrBuilder> locationBuilder_;
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2349,8 +2563,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2365,8 +2579,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2386,8 +2600,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2405,8 +2619,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2429,8 +2643,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2447,8 +2661,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2460,8 +2674,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2476,8 +2690,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Asterisk only: where the channel is in the dialplan (unset from switches
-     * without one).
+     * Asterisk only: where the channel is in the dialplan (present but empty
+     * from switches without one).
      * </pre>
      *
      * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -2590,6 +2804,10 @@ java.lang.String defaultValue) {
 
     private java.lang.Object applicationData_ = "";
     /**
+     * <pre>
+     * Asterisk only: the running application's argument string.
+     * </pre>
+     *
      * <code>string application_data = 11;</code>
      * @return The applicationData.
      */
@@ -2606,6 +2824,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * Asterisk only: the running application's argument string.
+     * </pre>
+     *
      * <code>string application_data = 11;</code>
      * @return The bytes for applicationData.
      */
@@ -2623,6 +2845,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * Asterisk only: the running application's argument string.
+     * </pre>
+     *
      * <code>string application_data = 11;</code>
      * @param value The applicationData to set.
      * @return This builder for chaining.
@@ -2636,6 +2862,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * Asterisk only: the running application's argument string.
+     * </pre>
+     *
      * <code>string application_data = 11;</code>
      * @return This builder for chaining.
      */
@@ -2646,6 +2876,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * Asterisk only: the running application's argument string.
+     * </pre>
+     *
      * <code>string application_data = 11;</code>
      * @param value The bytes for applicationData to set.
      * @return This builder for chaining.
@@ -2820,7 +3054,8 @@ java.lang.String defaultValue) {
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> durationBuilder_;
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2831,7 +3066,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2846,7 +3082,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2866,7 +3103,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2884,7 +3122,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2907,7 +3146,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2924,7 +3164,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2936,7 +3177,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2951,7 +3193,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long the channel has existed, as last reported.
+     * How long the channel has existed, as last reported (Asterisk Status
+     * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
      * <code>.google.protobuf.Duration duration = 13;</code>
@@ -2973,7 +3216,7 @@ java.lang.String defaultValue) {
     private java.lang.Object bridgeId_ = "";
     /**
      * <pre>
-     * The bridge the channel is in, empty when not bridged.
+     * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
      * <code>string bridge_id = 14;</code>
@@ -2993,7 +3236,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The bridge the channel is in, empty when not bridged.
+     * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
      * <code>string bridge_id = 14;</code>
@@ -3014,7 +3257,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The bridge the channel is in, empty when not bridged.
+     * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
      * <code>string bridge_id = 14;</code>
@@ -3031,7 +3274,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The bridge the channel is in, empty when not bridged.
+     * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
      * <code>string bridge_id = 14;</code>
@@ -3045,7 +3288,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The bridge the channel is in, empty when not bridged.
+     * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
      * <code>string bridge_id = 14;</code>
@@ -3064,6 +3307,10 @@ java.lang.String defaultValue) {
 
     private java.lang.Object accountCode_ = "";
     /**
+     * <pre>
+     * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+     * </pre>
+     *
      * <code>string account_code = 15;</code>
      * @return The accountCode.
      */
@@ -3080,6 +3327,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+     * </pre>
+     *
      * <code>string account_code = 15;</code>
      * @return The bytes for accountCode.
      */
@@ -3097,6 +3348,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+     * </pre>
+     *
      * <code>string account_code = 15;</code>
      * @param value The accountCode to set.
      * @return This builder for chaining.
@@ -3110,6 +3365,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+     * </pre>
+     *
      * <code>string account_code = 15;</code>
      * @return This builder for chaining.
      */
@@ -3120,6 +3379,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+     * </pre>
+     *
      * <code>string account_code = 15;</code>
      * @param value The bytes for accountCode to set.
      * @return This builder for chaining.
@@ -3136,6 +3399,10 @@ java.lang.String defaultValue) {
 
     private java.lang.Object language_ = "";
     /**
+     * <pre>
+     * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+     * </pre>
+     *
      * <code>string language = 16;</code>
      * @return The language.
      */
@@ -3152,6 +3419,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+     * </pre>
+     *
      * <code>string language = 16;</code>
      * @return The bytes for language.
      */
@@ -3169,6 +3440,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+     * </pre>
+     *
      * <code>string language = 16;</code>
      * @param value The language to set.
      * @return This builder for chaining.
@@ -3182,6 +3457,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+     * </pre>
+     *
      * <code>string language = 16;</code>
      * @return This builder for chaining.
      */
@@ -3192,6 +3471,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+     * </pre>
+     *
      * <code>string language = 16;</code>
      * @param value The bytes for language to set.
      * @return This builder for chaining.

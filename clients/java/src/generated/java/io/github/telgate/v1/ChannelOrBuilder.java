@@ -29,7 +29,9 @@ public interface ChannelOrBuilder extends
 
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+   * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+   * outside party).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -38,7 +40,9 @@ public interface ChannelOrBuilder extends
   java.lang.String getName();
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`.
+   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201&#64;phones-00000001;1`
+   * (Simotel: `Simotel/&lt;extension&gt;`, or `Simotel/&lt;trunk&gt;/&lt;number&gt;` for an
+   * outside party).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -48,11 +52,21 @@ public interface ChannelOrBuilder extends
       getNameBytes();
 
   /**
+   * <pre>
+   * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+   * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+   * </pre>
+   *
    * <code>string unique_id = 3;</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
   /**
+   * <pre>
+   * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+   * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
+   * </pre>
+   *
    * <code>string unique_id = 3;</code>
    * @return The bytes for uniqueId.
    */
@@ -80,11 +94,19 @@ public interface ChannelOrBuilder extends
       getLinkedIdBytes();
 
   /**
+   * <pre>
+   * The state in neutral terms.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelState state = 5;</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
   /**
+   * <pre>
+   * The state in neutral terms.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelState state = 5;</code>
    * @return The state.
    */
@@ -111,39 +133,66 @@ public interface ChannelOrBuilder extends
       getStateDescriptionBytes();
 
   /**
+   * <pre>
+   * The caller id of this channel's own party. Always present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 7;</code>
    * @return Whether the callerId field is set.
    */
   boolean hasCallerId();
   /**
+   * <pre>
+   * The caller id of this channel's own party. Always present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 7;</code>
    * @return The callerId.
    */
   io.github.telgate.v1.CallerId getCallerId();
   /**
+   * <pre>
+   * The caller id of this channel's own party. Always present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 7;</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder();
 
   /**
+   * <pre>
+   * The party this channel is connected to (Asterisk ConnectedLine). Always
+   * present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId connected_line = 8;</code>
    * @return Whether the connectedLine field is set.
    */
   boolean hasConnectedLine();
   /**
+   * <pre>
+   * The party this channel is connected to (Asterisk ConnectedLine). Always
+   * present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId connected_line = 8;</code>
    * @return The connectedLine.
    */
   io.github.telgate.v1.CallerId getConnectedLine();
   /**
+   * <pre>
+   * The party this channel is connected to (Asterisk ConnectedLine). Always
+   * present, possibly empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId connected_line = 8;</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getConnectedLineOrBuilder();
 
   /**
    * <pre>
-   * Asterisk only: where the channel is in the dialplan (unset from switches
-   * without one).
+   * Asterisk only: where the channel is in the dialplan (present but empty
+   * from switches without one).
    * </pre>
    *
    * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -152,8 +201,8 @@ public interface ChannelOrBuilder extends
   boolean hasLocation();
   /**
    * <pre>
-   * Asterisk only: where the channel is in the dialplan (unset from switches
-   * without one).
+   * Asterisk only: where the channel is in the dialplan (present but empty
+   * from switches without one).
    * </pre>
    *
    * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -162,8 +211,8 @@ public interface ChannelOrBuilder extends
   io.github.telgate.v1.DialplanLocation getLocation();
   /**
    * <pre>
-   * Asterisk only: where the channel is in the dialplan (unset from switches
-   * without one).
+   * Asterisk only: where the channel is in the dialplan (present but empty
+   * from switches without one).
    * </pre>
    *
    * <code>.telgate.v1.DialplanLocation location = 9;</code>
@@ -191,11 +240,19 @@ public interface ChannelOrBuilder extends
       getApplicationBytes();
 
   /**
+   * <pre>
+   * Asterisk only: the running application's argument string.
+   * </pre>
+   *
    * <code>string application_data = 11;</code>
    * @return The applicationData.
    */
   java.lang.String getApplicationData();
   /**
+   * <pre>
+   * Asterisk only: the running application's argument string.
+   * </pre>
+   *
    * <code>string application_data = 11;</code>
    * @return The bytes for applicationData.
    */
@@ -231,7 +288,8 @@ public interface ChannelOrBuilder extends
 
   /**
    * <pre>
-   * How long the channel has existed, as last reported.
+   * How long the channel has existed, as last reported (Asterisk Status
+   * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
    * <code>.google.protobuf.Duration duration = 13;</code>
@@ -240,7 +298,8 @@ public interface ChannelOrBuilder extends
   boolean hasDuration();
   /**
    * <pre>
-   * How long the channel has existed, as last reported.
+   * How long the channel has existed, as last reported (Asterisk Status
+   * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
    * <code>.google.protobuf.Duration duration = 13;</code>
@@ -249,7 +308,8 @@ public interface ChannelOrBuilder extends
   com.google.protobuf.Duration getDuration();
   /**
    * <pre>
-   * How long the channel has existed, as last reported.
+   * How long the channel has existed, as last reported (Asterisk Status
+   * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
    * <code>.google.protobuf.Duration duration = 13;</code>
@@ -258,7 +318,7 @@ public interface ChannelOrBuilder extends
 
   /**
    * <pre>
-   * The bridge the channel is in, empty when not bridged.
+   * The bridge the channel is in, empty when not bridged (Asterisk only).
    * </pre>
    *
    * <code>string bridge_id = 14;</code>
@@ -267,7 +327,7 @@ public interface ChannelOrBuilder extends
   java.lang.String getBridgeId();
   /**
    * <pre>
-   * The bridge the channel is in, empty when not bridged.
+   * The bridge the channel is in, empty when not bridged (Asterisk only).
    * </pre>
    *
    * <code>string bridge_id = 14;</code>
@@ -277,11 +337,19 @@ public interface ChannelOrBuilder extends
       getBridgeIdBytes();
 
   /**
+   * <pre>
+   * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+   * </pre>
+   *
    * <code>string account_code = 15;</code>
    * @return The accountCode.
    */
   java.lang.String getAccountCode();
   /**
+   * <pre>
+   * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
+   * </pre>
+   *
    * <code>string account_code = 15;</code>
    * @return The bytes for accountCode.
    */
@@ -289,11 +357,19 @@ public interface ChannelOrBuilder extends
       getAccountCodeBytes();
 
   /**
+   * <pre>
+   * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+   * </pre>
+   *
    * <code>string language = 16;</code>
    * @return The language.
    */
   java.lang.String getLanguage();
   /**
+   * <pre>
+   * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
+   * </pre>
+   *
    * <code>string language = 16;</code>
    * @return The bytes for language.
    */

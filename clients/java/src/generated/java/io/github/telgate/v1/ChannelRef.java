@@ -6,6 +6,8 @@ package io.github.telgate.v1;
 /**
  * <pre>
  * Names one channel on a backend, by its unique id or by its channel name.
+ * A request whose ChannelRef names neither (or an empty one) is
+ * INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.ChannelRef}
@@ -91,7 +93,7 @@ private static final long serialVersionUID = 0L;
   public static final int UNIQUE_ID_FIELD_NUMBER = 1;
   /**
    * <pre>
-   * The PBX's unique id, e.g. `1795380110.12`.
+   * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
    * </pre>
    *
    * <code>string unique_id = 1;</code>
@@ -102,7 +104,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The PBX's unique id, e.g. `1795380110.12`.
+   * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
    * </pre>
    *
    * <code>string unique_id = 1;</code>
@@ -127,7 +129,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The PBX's unique id, e.g. `1795380110.12`.
+   * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
    * </pre>
    *
    * <code>string unique_id = 1;</code>
@@ -155,7 +157,9 @@ private static final long serialVersionUID = 0L;
   public static final int NAME_FIELD_NUMBER = 2;
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a`.
+   * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+   * Asterisk backends refuse a name starting with `/` (the PBX would read
+   * it as a pattern matching many channels).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -166,7 +170,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a`.
+   * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+   * Asterisk backends refuse a name starting with `/` (the PBX would read
+   * it as a pattern matching many channels).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -191,7 +197,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a`.
+   * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+   * Asterisk backends refuse a name starting with `/` (the PBX would read
+   * it as a pattern matching many channels).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -400,6 +408,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Names one channel on a backend, by its unique id or by its channel name.
+   * A request whose ChannelRef names neither (or an empty one) is
+   * INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.ChannelRef}
@@ -611,7 +621,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The PBX's unique id, e.g. `1795380110.12`.
+     * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
      * </pre>
      *
      * <code>string unique_id = 1;</code>
@@ -623,7 +633,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's unique id, e.g. `1795380110.12`.
+     * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
      * </pre>
      *
      * <code>string unique_id = 1;</code>
@@ -649,7 +659,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's unique id, e.g. `1795380110.12`.
+     * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
      * </pre>
      *
      * <code>string unique_id = 1;</code>
@@ -676,7 +686,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's unique id, e.g. `1795380110.12`.
+     * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
      * </pre>
      *
      * <code>string unique_id = 1;</code>
@@ -693,7 +703,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's unique id, e.g. `1795380110.12`.
+     * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
      * </pre>
      *
      * <code>string unique_id = 1;</code>
@@ -709,7 +719,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's unique id, e.g. `1795380110.12`.
+     * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
      * </pre>
      *
      * <code>string unique_id = 1;</code>
@@ -728,7 +738,9 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a`.
+     * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+     * Asterisk backends refuse a name starting with `/` (the PBX would read
+     * it as a pattern matching many channels).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -740,7 +752,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a`.
+     * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+     * Asterisk backends refuse a name starting with `/` (the PBX would read
+     * it as a pattern matching many channels).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -766,7 +780,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a`.
+     * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+     * Asterisk backends refuse a name starting with `/` (the PBX would read
+     * it as a pattern matching many channels).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -793,7 +809,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a`.
+     * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+     * Asterisk backends refuse a name starting with `/` (the PBX would read
+     * it as a pattern matching many channels).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -810,7 +828,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a`.
+     * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+     * Asterisk backends refuse a name starting with `/` (the PBX would read
+     * it as a pattern matching many channels).
      * </pre>
      *
      * <code>string name = 2;</code>
@@ -826,7 +846,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, e.g. `PJSIP/201-0000000a`.
+     * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+     * Asterisk backends refuse a name starting with `/` (the PBX would read
+     * it as a pattern matching many channels).
      * </pre>
      *
      * <code>string name = 2;</code>

@@ -9,7 +9,7 @@ public interface ChannelRefOrBuilder extends
 
   /**
    * <pre>
-   * The PBX's unique id, e.g. `1795380110.12`.
+   * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
    * </pre>
    *
    * <code>string unique_id = 1;</code>
@@ -18,7 +18,7 @@ public interface ChannelRefOrBuilder extends
   boolean hasUniqueId();
   /**
    * <pre>
-   * The PBX's unique id, e.g. `1795380110.12`.
+   * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
    * </pre>
    *
    * <code>string unique_id = 1;</code>
@@ -27,7 +27,7 @@ public interface ChannelRefOrBuilder extends
   java.lang.String getUniqueId();
   /**
    * <pre>
-   * The PBX's unique id, e.g. `1795380110.12`.
+   * The PBX's unique id, e.g. `1795380110.12`; at most 151 characters.
    * </pre>
    *
    * <code>string unique_id = 1;</code>
@@ -38,7 +38,9 @@ public interface ChannelRefOrBuilder extends
 
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a`.
+   * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+   * Asterisk backends refuse a name starting with `/` (the PBX would read
+   * it as a pattern matching many channels).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -47,7 +49,9 @@ public interface ChannelRefOrBuilder extends
   boolean hasName();
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a`.
+   * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+   * Asterisk backends refuse a name starting with `/` (the PBX would read
+   * it as a pattern matching many channels).
    * </pre>
    *
    * <code>string name = 2;</code>
@@ -56,7 +60,9 @@ public interface ChannelRefOrBuilder extends
   java.lang.String getName();
   /**
    * <pre>
-   * The channel name, e.g. `PJSIP/201-0000000a`.
+   * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+   * Asterisk backends refuse a name starting with `/` (the PBX would read
+   * it as a pattern matching many channels).
    * </pre>
    *
    * <code>string name = 2;</code>

@@ -40,7 +40,8 @@ public enum ChannelState
   CHANNEL_STATE_DIALING(2),
   /**
    * <pre>
-   * Its own endpoint is being alerted (Asterisk Ringing, Pre-ring).
+   * Its own endpoint is being alerted (Asterisk Ringing, Pre-ring; Simotel
+   * `ringing`).
    * </pre>
    *
    * <code>CHANNEL_STATE_RINGING = 3;</code>
@@ -48,13 +49,17 @@ public enum ChannelState
   CHANNEL_STATE_RINGING(3),
   /**
    * <pre>
-   * Answered.
+   * Answered (Asterisk Up; Simotel `inuse`).
    * </pre>
    *
    * <code>CHANNEL_STATE_UP = 4;</code>
    */
   CHANNEL_STATE_UP(4),
   /**
+   * <pre>
+   * The endpoint is busy (Asterisk Busy; Simotel `busy`).
+   * </pre>
+   *
    * <code>CHANNEL_STATE_BUSY = 5;</code>
    */
   CHANNEL_STATE_BUSY(5),
@@ -88,7 +93,8 @@ public enum ChannelState
   public static final int CHANNEL_STATE_DIALING_VALUE = 2;
   /**
    * <pre>
-   * Its own endpoint is being alerted (Asterisk Ringing, Pre-ring).
+   * Its own endpoint is being alerted (Asterisk Ringing, Pre-ring; Simotel
+   * `ringing`).
    * </pre>
    *
    * <code>CHANNEL_STATE_RINGING = 3;</code>
@@ -96,13 +102,17 @@ public enum ChannelState
   public static final int CHANNEL_STATE_RINGING_VALUE = 3;
   /**
    * <pre>
-   * Answered.
+   * Answered (Asterisk Up; Simotel `inuse`).
    * </pre>
    *
    * <code>CHANNEL_STATE_UP = 4;</code>
    */
   public static final int CHANNEL_STATE_UP_VALUE = 4;
   /**
+   * <pre>
+   * The endpoint is busy (Asterisk Busy; Simotel `busy`).
+   * </pre>
+   *
    * <code>CHANNEL_STATE_BUSY = 5;</code>
    */
   public static final int CHANNEL_STATE_BUSY_VALUE = 5;

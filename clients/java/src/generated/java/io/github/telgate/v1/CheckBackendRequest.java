@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Tests one backend's link.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.CheckBackendRequest}
  */
 public final class CheckBackendRequest extends
@@ -246,6 +250,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Tests one backend's link.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.CheckBackendRequest}
    */
   public static final class Builder extends

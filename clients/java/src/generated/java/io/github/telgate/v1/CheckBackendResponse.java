@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * CheckBackend's answer.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.CheckBackendResponse}
  */
 public final class CheckBackendResponse extends
@@ -47,6 +51,10 @@ private static final long serialVersionUID = 0L;
   public static final int BACKEND_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Backend backend_;
   /**
+   * <pre>
+   * The backend as ListBackends shows it.
+   * </pre>
+   *
    * <code>.telgate.v1.Backend backend = 1;</code>
    * @return Whether the backend field is set.
    */
@@ -55,6 +63,10 @@ private static final long serialVersionUID = 0L;
     return backend_ != null;
   }
   /**
+   * <pre>
+   * The backend as ListBackends shows it.
+   * </pre>
+   *
    * <code>.telgate.v1.Backend backend = 1;</code>
    * @return The backend.
    */
@@ -63,6 +75,10 @@ private static final long serialVersionUID = 0L;
     return backend_ == null ? io.github.telgate.v1.Backend.getDefaultInstance() : backend_;
   }
   /**
+   * <pre>
+   * The backend as ListBackends shows it.
+   * </pre>
+   *
    * <code>.telgate.v1.Backend backend = 1;</code>
    */
   @java.lang.Override
@@ -73,6 +89,10 @@ private static final long serialVersionUID = 0L;
   public static final int OK_FIELD_NUMBER = 2;
   private boolean ok_ = false;
   /**
+   * <pre>
+   * Whether every step succeeded.
+   * </pre>
+   *
    * <code>bool ok = 2;</code>
    * @return The ok.
    */
@@ -85,6 +105,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.BackendCheck> checks_;
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   @java.lang.Override
@@ -92,6 +116,10 @@ private static final long serialVersionUID = 0L;
     return checks_;
   }
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   @java.lang.Override
@@ -100,6 +128,10 @@ private static final long serialVersionUID = 0L;
     return checks_;
   }
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   @java.lang.Override
@@ -107,6 +139,10 @@ private static final long serialVersionUID = 0L;
     return checks_.size();
   }
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   @java.lang.Override
@@ -114,6 +150,10 @@ private static final long serialVersionUID = 0L;
     return checks_.get(index);
   }
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   @java.lang.Override
@@ -308,6 +348,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * CheckBackend's answer.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.CheckBackendResponse}
    */
   public static final class Builder extends
@@ -558,6 +602,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Backend, io.github.telgate.v1.Backend.Builder, io.github.telgate.v1.BackendOrBuilder> backendBuilder_;
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      * @return Whether the backend field is set.
      */
@@ -565,6 +613,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      * @return The backend.
      */
@@ -576,6 +628,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      */
     public Builder setBackend(io.github.telgate.v1.Backend value) {
@@ -592,6 +648,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      */
     public Builder setBackend(
@@ -606,6 +666,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      */
     public Builder mergeBackend(io.github.telgate.v1.Backend value) {
@@ -625,6 +689,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      */
     public Builder clearBackend() {
@@ -638,6 +706,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      */
     public io.github.telgate.v1.Backend.Builder getBackendBuilder() {
@@ -646,6 +718,10 @@ private static final long serialVersionUID = 0L;
       return getBackendFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      */
     public io.github.telgate.v1.BackendOrBuilder getBackendOrBuilder() {
@@ -657,6 +733,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend as ListBackends shows it.
+     * </pre>
+     *
      * <code>.telgate.v1.Backend backend = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -675,6 +755,10 @@ private static final long serialVersionUID = 0L;
 
     private boolean ok_ ;
     /**
+     * <pre>
+     * Whether every step succeeded.
+     * </pre>
+     *
      * <code>bool ok = 2;</code>
      * @return The ok.
      */
@@ -683,6 +767,10 @@ private static final long serialVersionUID = 0L;
       return ok_;
     }
     /**
+     * <pre>
+     * Whether every step succeeded.
+     * </pre>
+     *
      * <code>bool ok = 2;</code>
      * @param value The ok to set.
      * @return This builder for chaining.
@@ -695,6 +783,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Whether every step succeeded.
+     * </pre>
+     *
      * <code>bool ok = 2;</code>
      * @return This builder for chaining.
      */
@@ -718,6 +810,10 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.BackendCheck, io.github.telgate.v1.BackendCheck.Builder, io.github.telgate.v1.BackendCheckOrBuilder> checksBuilder_;
 
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public java.util.List<io.github.telgate.v1.BackendCheck> getChecksList() {
@@ -728,6 +824,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public int getChecksCount() {
@@ -738,6 +838,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public io.github.telgate.v1.BackendCheck getChecks(int index) {
@@ -748,6 +852,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder setChecks(
@@ -765,6 +873,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder setChecks(
@@ -779,6 +891,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder addChecks(io.github.telgate.v1.BackendCheck value) {
@@ -795,6 +911,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder addChecks(
@@ -812,6 +932,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder addChecks(
@@ -826,6 +950,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder addChecks(
@@ -840,6 +968,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder addAllChecks(
@@ -855,6 +987,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder clearChecks() {
@@ -868,6 +1004,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public Builder removeChecks(int index) {
@@ -881,6 +1021,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public io.github.telgate.v1.BackendCheck.Builder getChecksBuilder(
@@ -888,6 +1032,10 @@ private static final long serialVersionUID = 0L;
       return getChecksFieldBuilder().getBuilder(index);
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public io.github.telgate.v1.BackendCheckOrBuilder getChecksOrBuilder(
@@ -898,6 +1046,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public java.util.List<? extends io.github.telgate.v1.BackendCheckOrBuilder> 
@@ -909,6 +1061,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public io.github.telgate.v1.BackendCheck.Builder addChecksBuilder() {
@@ -916,6 +1072,10 @@ private static final long serialVersionUID = 0L;
           io.github.telgate.v1.BackendCheck.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public io.github.telgate.v1.BackendCheck.Builder addChecksBuilder(
@@ -924,6 +1084,10 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.BackendCheck.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The steps, in the order they ran.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
      */
     public java.util.List<io.github.telgate.v1.BackendCheck.Builder> 

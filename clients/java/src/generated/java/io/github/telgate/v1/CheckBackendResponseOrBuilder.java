@@ -8,45 +8,81 @@ public interface CheckBackendResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend as ListBackends shows it.
+   * </pre>
+   *
    * <code>.telgate.v1.Backend backend = 1;</code>
    * @return Whether the backend field is set.
    */
   boolean hasBackend();
   /**
+   * <pre>
+   * The backend as ListBackends shows it.
+   * </pre>
+   *
    * <code>.telgate.v1.Backend backend = 1;</code>
    * @return The backend.
    */
   io.github.telgate.v1.Backend getBackend();
   /**
+   * <pre>
+   * The backend as ListBackends shows it.
+   * </pre>
+   *
    * <code>.telgate.v1.Backend backend = 1;</code>
    */
   io.github.telgate.v1.BackendOrBuilder getBackendOrBuilder();
 
   /**
+   * <pre>
+   * Whether every step succeeded.
+   * </pre>
+   *
    * <code>bool ok = 2;</code>
    * @return The ok.
    */
   boolean getOk();
 
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   java.util.List<io.github.telgate.v1.BackendCheck> 
       getChecksList();
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   io.github.telgate.v1.BackendCheck getChecks(int index);
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   int getChecksCount();
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   java.util.List<? extends io.github.telgate.v1.BackendCheckOrBuilder> 
       getChecksOrBuilderList();
   /**
+   * <pre>
+   * The steps, in the order they ran.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
    */
   io.github.telgate.v1.BackendCheckOrBuilder getChecksOrBuilder(

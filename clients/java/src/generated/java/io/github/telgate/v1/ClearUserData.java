@@ -5,7 +5,8 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Clears the data earlier steps collected (Simotel ClearUserData).
+ * Clears the data earlier steps collected (Simotel ClearUserData; AGI: the
+ * next query's `data` is empty).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.ClearUserData}
@@ -193,7 +194,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Clears the data earlier steps collected (Simotel ClearUserData).
+   * Clears the data earlier steps collected (Simotel ClearUserData; AGI: the
+   * next query's `data` is empty).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.ClearUserData}

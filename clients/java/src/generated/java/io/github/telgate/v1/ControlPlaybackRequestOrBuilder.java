@@ -8,11 +8,19 @@ public interface ControlPlaybackRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,24 +28,42 @@ public interface ControlPlaybackRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>string playback_id = 2;</code>
+   * <pre>
+   * The playback's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `playback_id`).
+   * </pre>
+   *
+   * <code>string playback_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The playbackId.
    */
   java.lang.String getPlaybackId();
   /**
-   * <code>string playback_id = 2;</code>
+   * <pre>
+   * The playback's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `playback_id`).
+   * </pre>
+   *
+   * <code>string playback_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for playbackId.
    */
   com.google.protobuf.ByteString
       getPlaybackIdBytes();
 
   /**
-   * <code>.telgate.v1.PlaybackControl control = 3;</code>
+   * <pre>
+   * The control; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackControl control = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for control.
    */
   int getControlValue();
   /**
-   * <code>.telgate.v1.PlaybackControl control = 3;</code>
+   * <pre>
+   * The control; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackControl control = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The control.
    */
   io.github.telgate.v1.PlaybackControl getControl();

@@ -8,16 +8,28 @@ public interface ControlPlaybackResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The playback after the control.
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    * @return Whether the playback field is set.
    */
   boolean hasPlayback();
   /**
+   * <pre>
+   * The playback after the control.
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    * @return The playback.
    */
   io.github.telgate.v1.Playback getPlayback();
   /**
+   * <pre>
+   * The playback after the control.
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    */
   io.github.telgate.v1.PlaybackOrBuilder getPlaybackOrBuilder();

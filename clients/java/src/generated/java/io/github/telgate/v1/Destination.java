@@ -5,7 +5,9 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Where a call goes, in terms every backend maps to its own.
+ * Where a call goes, in terms every backend maps to its own. In requests
+ * exactly one of `extension` or `number` is required; neither is
+ * INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, `field` naming the Destination).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.Destination}
@@ -359,7 +361,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Where a call goes, in terms every backend maps to its own.
+   * Where a call goes, in terms every backend maps to its own. In requests
+   * exactly one of `extension` or `number` is required; neither is
+   * INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, `field` naming the Destination).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.Destination}

@@ -53,10 +53,12 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object endpoint_ = "";
   /**
    * <pre>
-   * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+   * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+   * backend's `endpoint_technology`; the same forms Originate takes (no
+   * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
    * </pre>
    *
-   * <code>string endpoint = 1;</code>
+   * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The endpoint.
    */
   @java.lang.Override
@@ -74,10 +76,12 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+   * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+   * backend's `endpoint_technology`; the same forms Originate takes (no
+   * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
    * </pre>
    *
-   * <code>string endpoint = 1;</code>
+   * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for endpoint.
    */
   @java.lang.Override
@@ -98,6 +102,11 @@ private static final long serialVersionUID = 0L;
   public static final int TIMEOUT_FIELD_NUMBER = 2;
   private com.google.protobuf.Duration timeout_;
   /**
+   * <pre>
+   * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+   * rings until the far end answers or gives up.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    * @return Whether the timeout field is set.
    */
@@ -106,6 +115,11 @@ private static final long serialVersionUID = 0L;
     return timeout_ != null;
   }
   /**
+   * <pre>
+   * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+   * rings until the far end answers or gives up.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    * @return The timeout.
    */
@@ -114,6 +128,11 @@ private static final long serialVersionUID = 0L;
     return timeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : timeout_;
   }
   /**
+   * <pre>
+   * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+   * rings until the far end answers or gives up.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    */
   @java.lang.Override
@@ -488,10 +507,12 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object endpoint_ = "";
     /**
      * <pre>
-     * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+     * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+     * backend's `endpoint_technology`; the same forms Originate takes (no
+     * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The endpoint.
      */
     public java.lang.String getEndpoint() {
@@ -508,10 +529,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+     * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+     * backend's `endpoint_technology`; the same forms Originate takes (no
+     * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for endpoint.
      */
     public com.google.protobuf.ByteString
@@ -529,10 +552,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+     * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+     * backend's `endpoint_technology`; the same forms Originate takes (no
+     * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The endpoint to set.
      * @return This builder for chaining.
      */
@@ -546,10 +571,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+     * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+     * backend's `endpoint_technology`; the same forms Originate takes (no
+     * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearEndpoint() {
@@ -560,10 +587,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+     * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+     * backend's `endpoint_technology`; the same forms Originate takes (no
+     * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for endpoint to set.
      * @return This builder for chaining.
      */
@@ -581,6 +610,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> timeoutBuilder_;
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      * @return Whether the timeout field is set.
      */
@@ -588,6 +622,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      * @return The timeout.
      */
@@ -599,6 +638,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public Builder setTimeout(com.google.protobuf.Duration value) {
@@ -615,6 +659,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public Builder setTimeout(
@@ -629,6 +678,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public Builder mergeTimeout(com.google.protobuf.Duration value) {
@@ -648,6 +702,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public Builder clearTimeout() {
@@ -661,6 +720,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public com.google.protobuf.Duration.Builder getTimeoutBuilder() {
@@ -669,6 +733,11 @@ private static final long serialVersionUID = 0L;
       return getTimeoutFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public com.google.protobuf.DurationOrBuilder getTimeoutOrBuilder() {
@@ -680,6 +749,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+     * rings until the far end answers or gives up.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

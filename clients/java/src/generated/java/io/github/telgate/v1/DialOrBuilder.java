@@ -9,35 +9,54 @@ public interface DialOrBuilder extends
 
   /**
    * <pre>
-   * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+   * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+   * backend's `endpoint_technology`; the same forms Originate takes (no
+   * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
    * </pre>
    *
-   * <code>string endpoint = 1;</code>
+   * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The endpoint.
    */
   java.lang.String getEndpoint();
   /**
    * <pre>
-   * `PJSIP/201`, `Local/201&#64;phones`; the same forms Originate takes.
+   * `PJSIP/201`, `Local/201&#64;phones`, or a bare extension dialled on the
+   * backend's `endpoint_technology`; the same forms Originate takes (no
+   * `,`, `&amp;`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
    * </pre>
    *
-   * <code>string endpoint = 1;</code>
+   * <code>string endpoint = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for endpoint.
    */
   com.google.protobuf.ByteString
       getEndpointBytes();
 
   /**
+   * <pre>
+   * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+   * rings until the far end answers or gives up.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    * @return Whether the timeout field is set.
    */
   boolean hasTimeout();
   /**
+   * <pre>
+   * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+   * rings until the far end answers or gives up.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    * @return The timeout.
    */
   com.google.protobuf.Duration getTimeout();
   /**
+   * <pre>
+   * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+   * rings until the far end answers or gives up.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    */
   com.google.protobuf.DurationOrBuilder getTimeoutOrBuilder();

@@ -55,6 +55,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object context_ = "";
   /**
+   * <pre>
+   * The dialplan context, e.g. `phones`.
+   * </pre>
+   *
    * <code>string context = 1;</code>
    * @return The context.
    */
@@ -72,6 +76,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The dialplan context, e.g. `phones`.
+   * </pre>
+   *
    * <code>string context = 1;</code>
    * @return The bytes for context.
    */
@@ -94,6 +102,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object extension_ = "";
   /**
+   * <pre>
+   * The extension within the context, e.g. `201` or `s`.
+   * </pre>
+   *
    * <code>string extension = 2;</code>
    * @return The extension.
    */
@@ -111,6 +123,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The extension within the context, e.g. `201` or `s`.
+   * </pre>
+   *
    * <code>string extension = 2;</code>
    * @return The bytes for extension.
    */
@@ -133,7 +149,7 @@ private static final long serialVersionUID = 0L;
   private int priority_ = 0;
   /**
    * <pre>
-   * 0 means the PBX default (1 for Asterisk).
+   * The priority within the extension; 0 means the PBX default (1 for Asterisk).
    * </pre>
    *
    * <code>int32 priority = 3;</code>
@@ -523,6 +539,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object context_ = "";
     /**
+     * <pre>
+     * The dialplan context, e.g. `phones`.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @return The context.
      */
@@ -539,6 +559,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The dialplan context, e.g. `phones`.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @return The bytes for context.
      */
@@ -556,6 +580,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The dialplan context, e.g. `phones`.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @param value The context to set.
      * @return This builder for chaining.
@@ -569,6 +597,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The dialplan context, e.g. `phones`.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @return This builder for chaining.
      */
@@ -579,6 +611,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The dialplan context, e.g. `phones`.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @param value The bytes for context to set.
      * @return This builder for chaining.
@@ -595,6 +631,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object extension_ = "";
     /**
+     * <pre>
+     * The extension within the context, e.g. `201` or `s`.
+     * </pre>
+     *
      * <code>string extension = 2;</code>
      * @return The extension.
      */
@@ -611,6 +651,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The extension within the context, e.g. `201` or `s`.
+     * </pre>
+     *
      * <code>string extension = 2;</code>
      * @return The bytes for extension.
      */
@@ -628,6 +672,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The extension within the context, e.g. `201` or `s`.
+     * </pre>
+     *
      * <code>string extension = 2;</code>
      * @param value The extension to set.
      * @return This builder for chaining.
@@ -641,6 +689,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The extension within the context, e.g. `201` or `s`.
+     * </pre>
+     *
      * <code>string extension = 2;</code>
      * @return This builder for chaining.
      */
@@ -651,6 +703,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The extension within the context, e.g. `201` or `s`.
+     * </pre>
+     *
      * <code>string extension = 2;</code>
      * @param value The bytes for extension to set.
      * @return This builder for chaining.
@@ -668,7 +724,7 @@ private static final long serialVersionUID = 0L;
     private int priority_ ;
     /**
      * <pre>
-     * 0 means the PBX default (1 for Asterisk).
+     * The priority within the extension; 0 means the PBX default (1 for Asterisk).
      * </pre>
      *
      * <code>int32 priority = 3;</code>
@@ -680,7 +736,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 0 means the PBX default (1 for Asterisk).
+     * The priority within the extension; 0 means the PBX default (1 for Asterisk).
      * </pre>
      *
      * <code>int32 priority = 3;</code>
@@ -696,7 +752,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 0 means the PBX default (1 for Asterisk).
+     * The priority within the extension; 0 means the PBX default (1 for Asterisk).
      * </pre>
      *
      * <code>int32 priority = 3;</code>

@@ -8,11 +8,19 @@ public interface DialplanLocationOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The dialplan context, e.g. `phones`.
+   * </pre>
+   *
    * <code>string context = 1;</code>
    * @return The context.
    */
   java.lang.String getContext();
   /**
+   * <pre>
+   * The dialplan context, e.g. `phones`.
+   * </pre>
+   *
    * <code>string context = 1;</code>
    * @return The bytes for context.
    */
@@ -20,11 +28,19 @@ public interface DialplanLocationOrBuilder extends
       getContextBytes();
 
   /**
+   * <pre>
+   * The extension within the context, e.g. `201` or `s`.
+   * </pre>
+   *
    * <code>string extension = 2;</code>
    * @return The extension.
    */
   java.lang.String getExtension();
   /**
+   * <pre>
+   * The extension within the context, e.g. `201` or `s`.
+   * </pre>
+   *
    * <code>string extension = 2;</code>
    * @return The bytes for extension.
    */
@@ -33,7 +49,7 @@ public interface DialplanLocationOrBuilder extends
 
   /**
    * <pre>
-   * 0 means the PBX default (1 for Asterisk).
+   * The priority within the extension; 0 means the PBX default (1 for Asterisk).
    * </pre>
    *
    * <code>int32 priority = 3;</code>

@@ -5,9 +5,38 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Reasons carried in google.rpc.ErrorInfo (domain `telgate.v1`) for errors a
- * program should branch on. The ErrorInfo metadata adds `backend` and, where it
- * applies, the PBX's own message under `pbx_message`.
+ * Reasons carried in google.rpc.ErrorInfo for errors a program should branch
+ * on: the one list of the gateway's error reasons and ErrorInfo metadata keys.
+ * Every error the gateway itself raises carries one google.rpc.ErrorInfo in
+ * the google.rpc.Status details (gRPC trailer `grpc-status-details-bin`):
+ * - `domain` is always `telgate.v1`;
+ * - `reason` is the name of a value of this enum, e.g.
+ *   `ERROR_REASON_CHANNEL_NOT_FOUND` (parse it with the enum's name lookup;
+ *   a name your copy of the enum lacks comes from a newer gateway: treat it
+ *   as UNSPECIFIED and go by the gRPC status code);
+ * - `metadata` holds string values; keys and values are cut to 200
+ *   characters (a longer one ends with `… (N characters)`). The status
+ *   message, a sentence for people, is cut to 1000 characters.
+ * Metadata keys that several reasons share (each value below says which of
+ * them it carries):
+ * - `backend`: the backend's configured name. Present on errors an Asterisk
+ *   or Sippy backend raises (Sippy's XML-RPC faults carry `method`
+ *   instead), on the registry's (BACKEND_NOT_FOUND, NOT_SUPPORTED) and the
+ *   cluster's (LINK_OWNED_ELSEWHERE); errors from Simotel's HTTP API carry
+ *   `path` instead.
+ * - `field`: the request field at fault, as a path from the request
+ *   (`endpoint`, `destination.extension.extension`, `variables['FOO']`,
+ *   `filter.backends[0]`, `request` for bytes that are not the message).
+ * - `setting`: the gateway configuration setting that decided, e.g.
+ *   `originate.allowed_applications` or `backends.pbx1.routes`.
+ * - `pbx_message`: the PBX's own words (Asterisk: its `Message:`, cut to 64
+ *   characters; Simotel: its `message`, cut to 200).
+ * - `action`: the AMI action the gateway sent (`Originate`, `Hangup`, ...).
+ * - `path`: the Simotel API path called, e.g. `call/originate/act`.
+ * Errors without an ErrorInfo: authentication and role refusals
+ * (UNAUTHENTICATED, PERMISSION_DENIED from the token check), the client's
+ * own deadline (DEADLINE_EXCEEDED) and cancellation (CANCELLED), and an
+ * unexpected gateway fault (UNKNOWN / INTERNAL).
  * </pre>
  *
  * Protobuf enum {@code telgate.v1.ErrorReason}
@@ -15,12 +44,20 @@ package io.github.telgate.v1;
 public enum ErrorReason
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * No specific reason. Given with UNAVAILABLE when the PostgreSQL CDR store
+   * is out of reach (metadata `store`: `postgres`); a reason name unknown to
+   * the client reads as this value too.
+   * </pre>
+   *
    * <code>ERROR_REASON_UNSPECIFIED = 0;</code>
    */
   ERROR_REASON_UNSPECIFIED(0),
   /**
    * <pre>
-   * No backend with that name is configured.
+   * NOT_FOUND: no backend with that name is configured (or the request
+   * named none and no backend is configured). Metadata: `backend` (the name
+   * asked for; empty when none was).
    * </pre>
    *
    * <code>ERROR_REASON_BACKEND_NOT_FOUND = 1;</code>
@@ -28,7 +65,16 @@ public enum ErrorReason
   ERROR_REASON_BACKEND_NOT_FOUND(1),
   /**
    * <pre>
-   * The backend's link is down (connecting, or refused our credentials).
+   * UNAVAILABLE: the backend cannot be reached now; retry later.
+   * Asterisk: the AMI link is connecting, down or refused the credentials,
+   * or it is up again and the PBX's channels are being re-read (`backend`,
+   * `link_state`: `connecting`, `down`, `auth_failed` or `up`).
+   * Sippy: the switch is out of reach or refused us (`backend`, and `cause`:
+   * `credentials_rejected`, `digest_unsupported` or `bad_response`, or
+   * `http_status`). Simotel: its API failed (HTTP 5xx or 401, unreachable,
+   * not a JSON envelope; `path`, `pbx_message` when Simotel said something).
+   * Also, without metadata, when the gateway's JetStream event hub (NATS)
+   * cannot be reached.
    * </pre>
    *
    * <code>ERROR_REASON_BACKEND_UNAVAILABLE = 2;</code>
@@ -36,7 +82,11 @@ public enum ErrorReason
   ERROR_REASON_BACKEND_UNAVAILABLE(2),
   /**
    * <pre>
-   * The backend cannot do this RPC at all.
+   * UNIMPLEMENTED: the backend cannot do this RPC at all (its kind lacks the
+   * Capability; `backend`, `kind`: the configuration's kind, e.g. `sippy`),
+   * Simotel has no such service (HTTP 404 / 501; `path`), or the service is
+   * turned off in this gateway (CdrService with `cdr.enabled = false`; no
+   * metadata). Retrying does not help.
    * </pre>
    *
    * <code>ERROR_REASON_NOT_SUPPORTED = 3;</code>
@@ -44,7 +94,11 @@ public enum ErrorReason
   ERROR_REASON_NOT_SUPPORTED(3),
   /**
    * <pre>
-   * The PBX did not answer an action in time.
+   * DEADLINE_EXCEEDED: the PBX did not answer an action in time; the action
+   * may or may not have run. Asterisk: `backend`, `action`; Originate with
+   * ORIGINATE_WAIT_RESULT that got no result in the ring timeout plus a
+   * margin: `backend`, `unique_id` (the call may still ring). Sippy:
+   * `backend`. Simotel: `path`.
    * </pre>
    *
    * <code>ERROR_REASON_PBX_TIMEOUT = 4;</code>
@@ -52,7 +106,24 @@ public enum ErrorReason
   ERROR_REASON_PBX_TIMEOUT(4),
   /**
    * <pre>
-   * The PBX refused the action; `pbx_message` holds its words.
+   * The PBX refused the action, or the thing named does not exist there.
+   * Its status code says which:
+   * - FAILED_PRECONDITION: the PBX refused for a reason with no better code
+   *   (Asterisk: `backend`, `action`, `pbx_message`; Simotel: `path`,
+   *   `pbx_message`; Sippy XML-RPC fault: `method`, `fault_code`,
+   *   `fault_string`); or the gateway refused because of the object's state:
+   *   a ControlPlayback on a playback not playing (`backend`, `state`: the
+   *   playback's state, e.g. `finished`), a listen session that has ended
+   *   (`backend`).
+   * - NOT_FOUND: Asterisk has no such extension in its dialplan (`backend`,
+   *   `action`, `pbx_message`), no such queue or member (`backend`,
+   *   `queue`, and `pbx_message` when the PBX said it), the gateway has no
+   *   such playback (`backend`, `playback_id`) or listen session
+   *   (`backend`, `session_id`); Simotel has no such queue (`queue`).
+   * - ALREADY_EXISTS: the member is already in the queue (Asterisk:
+   *   `backend`, `queue`, `pbx_message`; Simotel: `path`, `pbx_message`).
+   * - INTERNAL: Simotel refused the request's form (HTTP 405 / 415): a
+   *   gateway bug (`path`, `pbx_message`).
    * </pre>
    *
    * <code>ERROR_REASON_PBX_REJECTED = 5;</code>
@@ -60,7 +131,11 @@ public enum ErrorReason
   ERROR_REASON_PBX_REJECTED(5),
   /**
    * <pre>
-   * The PBX has no such channel.
+   * NOT_FOUND: no such channel. The PBX said so (Asterisk: `backend`,
+   * `action`, `pbx_message`), GetChannel found none (Asterisk's Status
+   * listed none, or Simotel's live calls hold none; no metadata), or
+   * StartListen's target is not an active channel (`backend`) or its
+   * `target_extension` has no active call (`backend`, `extension`).
    * </pre>
    *
    * <code>ERROR_REASON_CHANNEL_NOT_FOUND = 6;</code>
@@ -68,7 +143,10 @@ public enum ErrorReason
   ERROR_REASON_CHANNEL_NOT_FOUND(6),
   /**
    * <pre>
-   * The PBX account the gateway uses lacks the permission.
+   * PERMISSION_DENIED: the PBX account the gateway uses lacks the
+   * permission (Asterisk: `backend`, `action`, `pbx_message`; Simotel HTTP
+   * 403, the API account or the gateway's address: `path`, `pbx_message`;
+   * Sippy XML-RPC fault 403: `method`, `fault_code`, `fault_string`).
    * </pre>
    *
    * <code>ERROR_REASON_PBX_PERMISSION_DENIED = 7;</code>
@@ -76,7 +154,16 @@ public enum ErrorReason
   ERROR_REASON_PBX_PERMISSION_DENIED(7),
   /**
    * <pre>
-   * A request field is invalid; `field` names it.
+   * A request field is invalid. INVALID_ARGUMENT: the gateway's own checks
+   * (`field`; some checks inside the Asterisk backend name the field in the
+   * message only; `problem`: `other_filters` when a page_token is sent with
+   * other filters than the request that returned it), an action Asterisk
+   * would not take (an AMI line too long: `backend`, `header`), or the PBX
+   * refused the request as malformed (Asterisk: `backend`, `action`,
+   * `pbx_message`; Simotel: `path`, `pbx_message`; no `field` then).
+   * FAILED_PRECONDITION: a number destination's route is not configured on
+   * the backend (Asterisk, Simotel: `backend`, `field`:
+   * `destination.number.route`, `setting`: the setting to add it to).
    * </pre>
    *
    * <code>ERROR_REASON_INVALID_FIELD = 8;</code>
@@ -84,7 +171,9 @@ public enum ErrorReason
   ERROR_REASON_INVALID_FIELD(8),
   /**
    * <pre>
-   * The subscriber fell behind; `last_sequence` says where to resume.
+   * RESOURCE_EXHAUSTED: the Subscribe client read too slowly and the
+   * gateway ended its stream. Metadata: `last_sequence` (the sequence of the
+   * last event sent), `epoch` (its epoch): resume after that position.
    * </pre>
    *
    * <code>ERROR_REASON_SUBSCRIBER_TOO_SLOW = 9;</code>
@@ -92,7 +181,11 @@ public enum ErrorReason
   ERROR_REASON_SUBSCRIBER_TOO_SLOW(9),
   /**
    * <pre>
-   * The requested cursor or sequence is no longer held.
+   * OUT_OF_RANGE: the requested CDR cursor is no longer (or never was)
+   * held. CDRs after it were pruned by retention: `after_cursor` (asked),
+   * `pruned_through` (resume after it to accept the loss), `oldest_cursor`.
+   * The cursor is beyond the newest one of the store (the CDR database was
+   * replaced): `after_cursor`, `last_cursor`, `oldest_cursor`.
    * </pre>
    *
    * <code>ERROR_REASON_CURSOR_EXPIRED = 10;</code>
@@ -100,7 +193,8 @@ public enum ErrorReason
   ERROR_REASON_CURSOR_EXPIRED(10),
   /**
    * <pre>
-   * The link dropped while the action was in flight; it may or may not have run.
+   * UNAVAILABLE: the Asterisk link dropped while the action was in flight;
+   * it may or may not have run. Metadata: `backend`, `action`.
    * </pre>
    *
    * <code>ERROR_REASON_LINK_LOST = 11;</code>
@@ -108,10 +202,15 @@ public enum ErrorReason
   ERROR_REASON_LINK_LOST(11),
   /**
    * <pre>
-   * Originate asked for an application, a variable naming a dialplan function,
-   * or a dialplan expression that the gateway's configuration does not allow;
-   * `setting` names the setting that would allow it. (Numbered from 20 so that
-   * reasons added meanwhile by other work keep 12-19.)
+   * PERMISSION_DENIED: Originate asked for an application, a variable
+   * naming a dialplan function, a denied variable, or a dialplan expression
+   * (`${`, `$[`) that the gateway's configuration does not allow;
+   * StartPlayback, StartListen and Transfer give it for a dialplan
+   * expression in a value they place on the PBX. Metadata: `field`,
+   * `setting` (the setting that would allow it: `originate.allowed_applications`,
+   * `originate.allowed_variable_functions`, `originate.denied_variables` or
+   * `originate.allow_expressions`). (Numbered from 20 so that reasons added
+   * meanwhile by other work keep 12-19.)
    * </pre>
    *
    * <code>ERROR_REASON_ORIGINATE_NOT_ALLOWED = 20;</code>
@@ -119,8 +218,10 @@ public enum ErrorReason
   ERROR_REASON_ORIGINATE_NOT_ALLOWED(20),
   /**
    * <pre>
-   * The caller (or all callers together) holds as many open streams as the
-   * gateway allows; `setting` names the limit, `limit` its value.
+   * RESOURCE_EXHAUSTED: the caller (or all callers together) holds as many
+   * open streams (Subscribe, StreamCdrs, Route) as the gateway allows.
+   * Metadata: `setting` (`server.max_streams_per_caller` or
+   * `server.max_streams`), `limit` (its value).
    * </pre>
    *
    * <code>ERROR_REASON_TOO_MANY_STREAMS = 21;</code>
@@ -128,10 +229,11 @@ public enum ErrorReason
   ERROR_REASON_TOO_MANY_STREAMS(21),
   /**
    * <pre>
-   * The gateway is shutting down: new calls are refused and open streams end
-   * (UNAVAILABLE). A stream's ErrorInfo says where to resume elsewhere:
-   * `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
-   * (Numbered from 30 so that reasons added meanwhile keep 22-29.)
+   * UNAVAILABLE: the gateway is shutting down: new calls are refused and
+   * open streams end. A stream's ErrorInfo says where to resume elsewhere:
+   * `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs); no
+   * metadata for unary calls and Route. (Numbered from 30 so that reasons
+   * added meanwhile keep 22-29.)
    * </pre>
    *
    * <code>ERROR_REASON_SHUTTING_DOWN = 30;</code>
@@ -139,11 +241,12 @@ public enum ErrorReason
   ERROR_REASON_SHUTTING_DOWN(30),
   /**
    * <pre>
-   * The gateway runs as a cluster and another instance runs this backend's
-   * link (or, between owners, none does): nothing was sent to the PBX, so the
-   * call is safe to retry. `owner` names the instance holding the link,
-   * `owner_address` where clients reach it (both empty between owners).
-   * (Numbered from 40 so that reasons added meanwhile keep 31-39.)
+   * UNAVAILABLE: the gateway runs as a cluster and another instance runs this
+   * backend's link (or, between owners, none does): nothing was sent to the
+   * PBX, so the call is safe to retry. Metadata: `backend`, `owner` (the
+   * instance holding the link), `owner_address` (where clients reach it);
+   * both empty between owners. (Numbered from 40 so that reasons added
+   * meanwhile keep 31-39.)
    * </pre>
    *
    * <code>ERROR_REASON_LINK_OWNED_ELSEWHERE = 40;</code>
@@ -153,12 +256,20 @@ public enum ErrorReason
   ;
 
   /**
+   * <pre>
+   * No specific reason. Given with UNAVAILABLE when the PostgreSQL CDR store
+   * is out of reach (metadata `store`: `postgres`); a reason name unknown to
+   * the client reads as this value too.
+   * </pre>
+   *
    * <code>ERROR_REASON_UNSPECIFIED = 0;</code>
    */
   public static final int ERROR_REASON_UNSPECIFIED_VALUE = 0;
   /**
    * <pre>
-   * No backend with that name is configured.
+   * NOT_FOUND: no backend with that name is configured (or the request
+   * named none and no backend is configured). Metadata: `backend` (the name
+   * asked for; empty when none was).
    * </pre>
    *
    * <code>ERROR_REASON_BACKEND_NOT_FOUND = 1;</code>
@@ -166,7 +277,16 @@ public enum ErrorReason
   public static final int ERROR_REASON_BACKEND_NOT_FOUND_VALUE = 1;
   /**
    * <pre>
-   * The backend's link is down (connecting, or refused our credentials).
+   * UNAVAILABLE: the backend cannot be reached now; retry later.
+   * Asterisk: the AMI link is connecting, down or refused the credentials,
+   * or it is up again and the PBX's channels are being re-read (`backend`,
+   * `link_state`: `connecting`, `down`, `auth_failed` or `up`).
+   * Sippy: the switch is out of reach or refused us (`backend`, and `cause`:
+   * `credentials_rejected`, `digest_unsupported` or `bad_response`, or
+   * `http_status`). Simotel: its API failed (HTTP 5xx or 401, unreachable,
+   * not a JSON envelope; `path`, `pbx_message` when Simotel said something).
+   * Also, without metadata, when the gateway's JetStream event hub (NATS)
+   * cannot be reached.
    * </pre>
    *
    * <code>ERROR_REASON_BACKEND_UNAVAILABLE = 2;</code>
@@ -174,7 +294,11 @@ public enum ErrorReason
   public static final int ERROR_REASON_BACKEND_UNAVAILABLE_VALUE = 2;
   /**
    * <pre>
-   * The backend cannot do this RPC at all.
+   * UNIMPLEMENTED: the backend cannot do this RPC at all (its kind lacks the
+   * Capability; `backend`, `kind`: the configuration's kind, e.g. `sippy`),
+   * Simotel has no such service (HTTP 404 / 501; `path`), or the service is
+   * turned off in this gateway (CdrService with `cdr.enabled = false`; no
+   * metadata). Retrying does not help.
    * </pre>
    *
    * <code>ERROR_REASON_NOT_SUPPORTED = 3;</code>
@@ -182,7 +306,11 @@ public enum ErrorReason
   public static final int ERROR_REASON_NOT_SUPPORTED_VALUE = 3;
   /**
    * <pre>
-   * The PBX did not answer an action in time.
+   * DEADLINE_EXCEEDED: the PBX did not answer an action in time; the action
+   * may or may not have run. Asterisk: `backend`, `action`; Originate with
+   * ORIGINATE_WAIT_RESULT that got no result in the ring timeout plus a
+   * margin: `backend`, `unique_id` (the call may still ring). Sippy:
+   * `backend`. Simotel: `path`.
    * </pre>
    *
    * <code>ERROR_REASON_PBX_TIMEOUT = 4;</code>
@@ -190,7 +318,24 @@ public enum ErrorReason
   public static final int ERROR_REASON_PBX_TIMEOUT_VALUE = 4;
   /**
    * <pre>
-   * The PBX refused the action; `pbx_message` holds its words.
+   * The PBX refused the action, or the thing named does not exist there.
+   * Its status code says which:
+   * - FAILED_PRECONDITION: the PBX refused for a reason with no better code
+   *   (Asterisk: `backend`, `action`, `pbx_message`; Simotel: `path`,
+   *   `pbx_message`; Sippy XML-RPC fault: `method`, `fault_code`,
+   *   `fault_string`); or the gateway refused because of the object's state:
+   *   a ControlPlayback on a playback not playing (`backend`, `state`: the
+   *   playback's state, e.g. `finished`), a listen session that has ended
+   *   (`backend`).
+   * - NOT_FOUND: Asterisk has no such extension in its dialplan (`backend`,
+   *   `action`, `pbx_message`), no such queue or member (`backend`,
+   *   `queue`, and `pbx_message` when the PBX said it), the gateway has no
+   *   such playback (`backend`, `playback_id`) or listen session
+   *   (`backend`, `session_id`); Simotel has no such queue (`queue`).
+   * - ALREADY_EXISTS: the member is already in the queue (Asterisk:
+   *   `backend`, `queue`, `pbx_message`; Simotel: `path`, `pbx_message`).
+   * - INTERNAL: Simotel refused the request's form (HTTP 405 / 415): a
+   *   gateway bug (`path`, `pbx_message`).
    * </pre>
    *
    * <code>ERROR_REASON_PBX_REJECTED = 5;</code>
@@ -198,7 +343,11 @@ public enum ErrorReason
   public static final int ERROR_REASON_PBX_REJECTED_VALUE = 5;
   /**
    * <pre>
-   * The PBX has no such channel.
+   * NOT_FOUND: no such channel. The PBX said so (Asterisk: `backend`,
+   * `action`, `pbx_message`), GetChannel found none (Asterisk's Status
+   * listed none, or Simotel's live calls hold none; no metadata), or
+   * StartListen's target is not an active channel (`backend`) or its
+   * `target_extension` has no active call (`backend`, `extension`).
    * </pre>
    *
    * <code>ERROR_REASON_CHANNEL_NOT_FOUND = 6;</code>
@@ -206,7 +355,10 @@ public enum ErrorReason
   public static final int ERROR_REASON_CHANNEL_NOT_FOUND_VALUE = 6;
   /**
    * <pre>
-   * The PBX account the gateway uses lacks the permission.
+   * PERMISSION_DENIED: the PBX account the gateway uses lacks the
+   * permission (Asterisk: `backend`, `action`, `pbx_message`; Simotel HTTP
+   * 403, the API account or the gateway's address: `path`, `pbx_message`;
+   * Sippy XML-RPC fault 403: `method`, `fault_code`, `fault_string`).
    * </pre>
    *
    * <code>ERROR_REASON_PBX_PERMISSION_DENIED = 7;</code>
@@ -214,7 +366,16 @@ public enum ErrorReason
   public static final int ERROR_REASON_PBX_PERMISSION_DENIED_VALUE = 7;
   /**
    * <pre>
-   * A request field is invalid; `field` names it.
+   * A request field is invalid. INVALID_ARGUMENT: the gateway's own checks
+   * (`field`; some checks inside the Asterisk backend name the field in the
+   * message only; `problem`: `other_filters` when a page_token is sent with
+   * other filters than the request that returned it), an action Asterisk
+   * would not take (an AMI line too long: `backend`, `header`), or the PBX
+   * refused the request as malformed (Asterisk: `backend`, `action`,
+   * `pbx_message`; Simotel: `path`, `pbx_message`; no `field` then).
+   * FAILED_PRECONDITION: a number destination's route is not configured on
+   * the backend (Asterisk, Simotel: `backend`, `field`:
+   * `destination.number.route`, `setting`: the setting to add it to).
    * </pre>
    *
    * <code>ERROR_REASON_INVALID_FIELD = 8;</code>
@@ -222,7 +383,9 @@ public enum ErrorReason
   public static final int ERROR_REASON_INVALID_FIELD_VALUE = 8;
   /**
    * <pre>
-   * The subscriber fell behind; `last_sequence` says where to resume.
+   * RESOURCE_EXHAUSTED: the Subscribe client read too slowly and the
+   * gateway ended its stream. Metadata: `last_sequence` (the sequence of the
+   * last event sent), `epoch` (its epoch): resume after that position.
    * </pre>
    *
    * <code>ERROR_REASON_SUBSCRIBER_TOO_SLOW = 9;</code>
@@ -230,7 +393,11 @@ public enum ErrorReason
   public static final int ERROR_REASON_SUBSCRIBER_TOO_SLOW_VALUE = 9;
   /**
    * <pre>
-   * The requested cursor or sequence is no longer held.
+   * OUT_OF_RANGE: the requested CDR cursor is no longer (or never was)
+   * held. CDRs after it were pruned by retention: `after_cursor` (asked),
+   * `pruned_through` (resume after it to accept the loss), `oldest_cursor`.
+   * The cursor is beyond the newest one of the store (the CDR database was
+   * replaced): `after_cursor`, `last_cursor`, `oldest_cursor`.
    * </pre>
    *
    * <code>ERROR_REASON_CURSOR_EXPIRED = 10;</code>
@@ -238,7 +405,8 @@ public enum ErrorReason
   public static final int ERROR_REASON_CURSOR_EXPIRED_VALUE = 10;
   /**
    * <pre>
-   * The link dropped while the action was in flight; it may or may not have run.
+   * UNAVAILABLE: the Asterisk link dropped while the action was in flight;
+   * it may or may not have run. Metadata: `backend`, `action`.
    * </pre>
    *
    * <code>ERROR_REASON_LINK_LOST = 11;</code>
@@ -246,10 +414,15 @@ public enum ErrorReason
   public static final int ERROR_REASON_LINK_LOST_VALUE = 11;
   /**
    * <pre>
-   * Originate asked for an application, a variable naming a dialplan function,
-   * or a dialplan expression that the gateway's configuration does not allow;
-   * `setting` names the setting that would allow it. (Numbered from 20 so that
-   * reasons added meanwhile by other work keep 12-19.)
+   * PERMISSION_DENIED: Originate asked for an application, a variable
+   * naming a dialplan function, a denied variable, or a dialplan expression
+   * (`${`, `$[`) that the gateway's configuration does not allow;
+   * StartPlayback, StartListen and Transfer give it for a dialplan
+   * expression in a value they place on the PBX. Metadata: `field`,
+   * `setting` (the setting that would allow it: `originate.allowed_applications`,
+   * `originate.allowed_variable_functions`, `originate.denied_variables` or
+   * `originate.allow_expressions`). (Numbered from 20 so that reasons added
+   * meanwhile by other work keep 12-19.)
    * </pre>
    *
    * <code>ERROR_REASON_ORIGINATE_NOT_ALLOWED = 20;</code>
@@ -257,8 +430,10 @@ public enum ErrorReason
   public static final int ERROR_REASON_ORIGINATE_NOT_ALLOWED_VALUE = 20;
   /**
    * <pre>
-   * The caller (or all callers together) holds as many open streams as the
-   * gateway allows; `setting` names the limit, `limit` its value.
+   * RESOURCE_EXHAUSTED: the caller (or all callers together) holds as many
+   * open streams (Subscribe, StreamCdrs, Route) as the gateway allows.
+   * Metadata: `setting` (`server.max_streams_per_caller` or
+   * `server.max_streams`), `limit` (its value).
    * </pre>
    *
    * <code>ERROR_REASON_TOO_MANY_STREAMS = 21;</code>
@@ -266,10 +441,11 @@ public enum ErrorReason
   public static final int ERROR_REASON_TOO_MANY_STREAMS_VALUE = 21;
   /**
    * <pre>
-   * The gateway is shutting down: new calls are refused and open streams end
-   * (UNAVAILABLE). A stream's ErrorInfo says where to resume elsewhere:
-   * `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
-   * (Numbered from 30 so that reasons added meanwhile keep 22-29.)
+   * UNAVAILABLE: the gateway is shutting down: new calls are refused and
+   * open streams end. A stream's ErrorInfo says where to resume elsewhere:
+   * `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs); no
+   * metadata for unary calls and Route. (Numbered from 30 so that reasons
+   * added meanwhile keep 22-29.)
    * </pre>
    *
    * <code>ERROR_REASON_SHUTTING_DOWN = 30;</code>
@@ -277,11 +453,12 @@ public enum ErrorReason
   public static final int ERROR_REASON_SHUTTING_DOWN_VALUE = 30;
   /**
    * <pre>
-   * The gateway runs as a cluster and another instance runs this backend's
-   * link (or, between owners, none does): nothing was sent to the PBX, so the
-   * call is safe to retry. `owner` names the instance holding the link,
-   * `owner_address` where clients reach it (both empty between owners).
-   * (Numbered from 40 so that reasons added meanwhile keep 31-39.)
+   * UNAVAILABLE: the gateway runs as a cluster and another instance runs this
+   * backend's link (or, between owners, none does): nothing was sent to the
+   * PBX, so the call is safe to retry. Metadata: `backend`, `owner` (the
+   * instance holding the link), `owner_address` (where clients reach it);
+   * both empty between owners. (Numbered from 40 so that reasons added
+   * meanwhile keep 31-39.)
    * </pre>
    *
    * <code>ERROR_REASON_LINK_OWNED_ELSEWHERE = 40;</code>

@@ -52,7 +52,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object case_ = "";
   /**
-   * <code>string case = 1;</code>
+   * <pre>
+   * The case's name; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The case.
    */
   @java.lang.Override
@@ -69,7 +73,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string case = 1;</code>
+   * <pre>
+   * The case's name; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for case.
    */
   @java.lang.Override
@@ -417,7 +425,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object case_ = "";
     /**
-     * <code>string case = 1;</code>
+     * <pre>
+     * The case's name; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The case.
      */
     public java.lang.String getCase() {
@@ -433,7 +445,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string case = 1;</code>
+     * <pre>
+     * The case's name; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for case.
      */
     public com.google.protobuf.ByteString
@@ -450,7 +466,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string case = 1;</code>
+     * <pre>
+     * The case's name; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The case to set.
      * @return This builder for chaining.
      */
@@ -463,7 +483,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string case = 1;</code>
+     * <pre>
+     * The case's name; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearCase() {
@@ -473,7 +497,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string case = 1;</code>
+     * <pre>
+     * The case's name; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for case to set.
      * @return This builder for chaining.
      */

@@ -8,12 +8,20 @@ public interface ExitCaseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string case = 1;</code>
+   * <pre>
+   * The case's name; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The case.
    */
   java.lang.String getCase();
   /**
-   * <code>string case = 1;</code>
+   * <pre>
+   * The case's name; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string case = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for case.
    */
   com.google.protobuf.ByteString

@@ -6,8 +6,8 @@ package io.github.telgate.v1;
 /**
  * <pre>
  * An extension in a context. Asterisk: a place in its dialplan (the context is
- * required there); a switch without contexts reads `context` as its route for
- * the extension, or ignores it.
+ * required there: INVALID_ARGUMENT without it); Simotel reads `context` as the
+ * context to place the call in (the backend's `context` setting when empty).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.ExtensionDestination}
@@ -55,6 +55,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object context_ = "";
   /**
+   * <pre>
+   * The context (Asterisk dialplan context); at most 80 characters.
+   * </pre>
+   *
    * <code>string context = 1;</code>
    * @return The context.
    */
@@ -72,6 +76,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The context (Asterisk dialplan context); at most 80 characters.
+   * </pre>
+   *
    * <code>string context = 1;</code>
    * @return The bytes for context.
    */
@@ -94,7 +102,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object extension_ = "";
   /**
-   * <code>string extension = 2;</code>
+   * <pre>
+   * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The extension.
    */
   @java.lang.Override
@@ -111,7 +123,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string extension = 2;</code>
+   * <pre>
+   * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for extension.
    */
   @java.lang.Override
@@ -133,7 +149,8 @@ private static final long serialVersionUID = 0L;
   private int priority_ = 0;
   /**
    * <pre>
-   * Asterisk's dialplan priority; 0 means 1. Other switches ignore it.
+   * Asterisk's dialplan priority; 0 means 1, negative is INVALID_ARGUMENT.
+   * Other switches ignore it.
    * </pre>
    *
    * <code>int32 priority = 3;</code>
@@ -322,8 +339,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * An extension in a context. Asterisk: a place in its dialplan (the context is
-   * required there); a switch without contexts reads `context` as its route for
-   * the extension, or ignores it.
+   * required there: INVALID_ARGUMENT without it); Simotel reads `context` as the
+   * context to place the call in (the backend's `context` setting when empty).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.ExtensionDestination}
@@ -523,6 +540,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object context_ = "";
     /**
+     * <pre>
+     * The context (Asterisk dialplan context); at most 80 characters.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @return The context.
      */
@@ -539,6 +560,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The context (Asterisk dialplan context); at most 80 characters.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @return The bytes for context.
      */
@@ -556,6 +581,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The context (Asterisk dialplan context); at most 80 characters.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @param value The context to set.
      * @return This builder for chaining.
@@ -569,6 +598,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The context (Asterisk dialplan context); at most 80 characters.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @return This builder for chaining.
      */
@@ -579,6 +612,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The context (Asterisk dialplan context); at most 80 characters.
+     * </pre>
+     *
      * <code>string context = 1;</code>
      * @param value The bytes for context to set.
      * @return This builder for chaining.
@@ -595,7 +632,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object extension_ = "";
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The extension.
      */
     public java.lang.String getExtension() {
@@ -611,7 +652,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for extension.
      */
     public com.google.protobuf.ByteString
@@ -628,7 +673,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The extension to set.
      * @return This builder for chaining.
      */
@@ -641,7 +690,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearExtension() {
@@ -651,7 +704,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for extension to set.
      * @return This builder for chaining.
      */
@@ -668,7 +725,8 @@ private static final long serialVersionUID = 0L;
     private int priority_ ;
     /**
      * <pre>
-     * Asterisk's dialplan priority; 0 means 1. Other switches ignore it.
+     * Asterisk's dialplan priority; 0 means 1, negative is INVALID_ARGUMENT.
+     * Other switches ignore it.
      * </pre>
      *
      * <code>int32 priority = 3;</code>
@@ -680,7 +738,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Asterisk's dialplan priority; 0 means 1. Other switches ignore it.
+     * Asterisk's dialplan priority; 0 means 1, negative is INVALID_ARGUMENT.
+     * Other switches ignore it.
      * </pre>
      *
      * <code>int32 priority = 3;</code>
@@ -696,7 +755,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Asterisk's dialplan priority; 0 means 1. Other switches ignore it.
+     * Asterisk's dialplan priority; 0 means 1, negative is INVALID_ARGUMENT.
+     * Other switches ignore it.
      * </pre>
      *
      * <code>int32 priority = 3;</code>

@@ -8,11 +8,19 @@ public interface ExtensionDestinationOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The context (Asterisk dialplan context); at most 80 characters.
+   * </pre>
+   *
    * <code>string context = 1;</code>
    * @return The context.
    */
   java.lang.String getContext();
   /**
+   * <pre>
+   * The context (Asterisk dialplan context); at most 80 characters.
+   * </pre>
+   *
    * <code>string context = 1;</code>
    * @return The bytes for context.
    */
@@ -20,12 +28,20 @@ public interface ExtensionDestinationOrBuilder extends
       getContextBytes();
 
   /**
-   * <code>string extension = 2;</code>
+   * <pre>
+   * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The extension.
    */
   java.lang.String getExtension();
   /**
-   * <code>string extension = 2;</code>
+   * <pre>
+   * The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for extension.
    */
   com.google.protobuf.ByteString
@@ -33,7 +49,8 @@ public interface ExtensionDestinationOrBuilder extends
 
   /**
    * <pre>
-   * Asterisk's dialplan priority; 0 means 1. Other switches ignore it.
+   * Asterisk's dialplan priority; 0 means 1, negative is INVALID_ARGUMENT.
+   * Other switches ignore it.
    * </pre>
    *
    * <code>int32 priority = 3;</code>

@@ -6,7 +6,7 @@ package io.github.telgate.v1;
 /**
  * <pre>
  * The PBX takes its failure path (Simotel `{"ok": 0}`, exit `e`; AGI ends
- * the session with AGISTATUS left as the steps made it).
+ * the session with AGISTATUS left as the steps made it). Fits every kind.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.Fail}
@@ -53,6 +53,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object reason_ = "";
   /**
+   * <pre>
+   * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+   * </pre>
+   *
    * <code>string reason = 1;</code>
    * @return The reason.
    */
@@ -70,6 +74,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+   * </pre>
+   *
    * <code>string reason = 1;</code>
    * @return The bytes for reason.
    */
@@ -245,7 +253,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The PBX takes its failure path (Simotel `{"ok": 0}`, exit `e`; AGI ends
-   * the session with AGISTATUS left as the steps made it).
+   * the session with AGISTATUS left as the steps made it). Fits every kind.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.Fail}
@@ -419,6 +427,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object reason_ = "";
     /**
+     * <pre>
+     * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+     * </pre>
+     *
      * <code>string reason = 1;</code>
      * @return The reason.
      */
@@ -435,6 +447,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+     * </pre>
+     *
      * <code>string reason = 1;</code>
      * @return The bytes for reason.
      */
@@ -452,6 +468,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+     * </pre>
+     *
      * <code>string reason = 1;</code>
      * @param value The reason to set.
      * @return This builder for chaining.
@@ -465,6 +485,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+     * </pre>
+     *
      * <code>string reason = 1;</code>
      * @return This builder for chaining.
      */
@@ -475,6 +499,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+     * </pre>
+     *
      * <code>string reason = 1;</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.

@@ -8,11 +8,19 @@ public interface FailOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+   * </pre>
+   *
    * <code>string reason = 1;</code>
    * @return The reason.
    */
   java.lang.String getReason();
   /**
+   * <pre>
+   * Why, in words (at most 255 characters); the gateway does not send it to the PBX.
+   * </pre>
+   *
    * <code>string reason = 1;</code>
    * @return The bytes for reason.
    */

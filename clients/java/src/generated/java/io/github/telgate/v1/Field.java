@@ -54,6 +54,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
+   * <pre>
+   * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+   * JSON key), case kept.
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The name.
    */
@@ -71,6 +76,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+   * JSON key), case kept.
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The bytes for name.
    */
@@ -93,6 +103,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object value_ = "";
   /**
+   * <pre>
+   * The value as the PBX wrote it, unparsed; may be empty.
+   * </pre>
+   *
    * <code>string value = 2;</code>
    * @return The value.
    */
@@ -110,6 +124,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The value as the PBX wrote it, unparsed; may be empty.
+   * </pre>
+   *
    * <code>string value = 2;</code>
    * @return The bytes for value.
    */
@@ -483,6 +501,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
+     * <pre>
+     * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+     * JSON key), case kept.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return The name.
      */
@@ -499,6 +522,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+     * JSON key), case kept.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return The bytes for name.
      */
@@ -516,6 +544,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+     * JSON key), case kept.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @param value The name to set.
      * @return This builder for chaining.
@@ -529,6 +562,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+     * JSON key), case kept.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return This builder for chaining.
      */
@@ -539,6 +577,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+     * JSON key), case kept.
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
@@ -555,6 +598,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object value_ = "";
     /**
+     * <pre>
+     * The value as the PBX wrote it, unparsed; may be empty.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @return The value.
      */
@@ -571,6 +618,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The value as the PBX wrote it, unparsed; may be empty.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @return The bytes for value.
      */
@@ -588,6 +639,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The value as the PBX wrote it, unparsed; may be empty.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @param value The value to set.
      * @return This builder for chaining.
@@ -601,6 +656,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The value as the PBX wrote it, unparsed; may be empty.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @return This builder for chaining.
      */
@@ -611,6 +670,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The value as the PBX wrote it, unparsed; may be empty.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @param value The bytes for value to set.
      * @return This builder for chaining.

@@ -8,11 +8,21 @@ public interface FieldOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+   * JSON key), case kept.
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
+   * <pre>
+   * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+   * JSON key), case kept.
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The bytes for name.
    */
@@ -20,11 +30,19 @@ public interface FieldOrBuilder extends
       getNameBytes();
 
   /**
+   * <pre>
+   * The value as the PBX wrote it, unparsed; may be empty.
+   * </pre>
+   *
    * <code>string value = 2;</code>
    * @return The value.
    */
   java.lang.String getValue();
   /**
+   * <pre>
+   * The value as the PBX wrote it, unparsed; may be empty.
+   * </pre>
+   *
    * <code>string value = 2;</code>
    * @return The bytes for value.
    */

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Returns one active channel.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.GetChannelRequest}
  */
 public final class GetChannelRequest extends
@@ -48,6 +52,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -65,6 +73,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -86,7 +98,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 2;
   private io.github.telgate.v1.ChannelRef channel_;
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -94,7 +110,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -102,7 +122,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.ChannelRef.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder() {
@@ -280,6 +304,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Returns one active channel.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.GetChannelRequest}
    */
   public static final class Builder extends
@@ -471,6 +499,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -487,6 +519,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -504,6 +540,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -517,6 +557,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -527,6 +571,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -545,14 +593,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.ChannelRef getChannel() {
@@ -563,7 +619,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setChannel(io.github.telgate.v1.ChannelRef value) {
       if (channelBuilder_ == null) {
@@ -579,7 +639,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.ChannelRef.Builder builderForValue) {
@@ -593,7 +657,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.ChannelRef value) {
       if (channelBuilder_ == null) {
@@ -612,7 +680,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -625,7 +697,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.ChannelRef.Builder getChannelBuilder() {
       bitField0_ |= 0x00000002;
@@ -633,7 +709,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -644,7 +724,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> 

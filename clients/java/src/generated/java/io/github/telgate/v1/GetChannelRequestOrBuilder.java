@@ -8,11 +8,19 @@ public interface GetChannelRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,17 +28,29 @@ public interface GetChannelRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The channel.
    */
   io.github.telgate.v1.ChannelRef getChannel();
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder();
 }

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * GetChannel's answer.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.GetChannelResponse}
  */
 public final class GetChannelResponse extends
@@ -46,6 +50,10 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel channel_;
   /**
+   * <pre>
+   * The channel as the gateway knows it now.
+   * </pre>
+   *
    * <code>.telgate.v1.Channel channel = 1;</code>
    * @return Whether the channel field is set.
    */
@@ -54,6 +62,10 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
+   * <pre>
+   * The channel as the gateway knows it now.
+   * </pre>
+   *
    * <code>.telgate.v1.Channel channel = 1;</code>
    * @return The channel.
    */
@@ -62,6 +74,10 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
+   * <pre>
+   * The channel as the gateway knows it now.
+   * </pre>
+   *
    * <code>.telgate.v1.Channel channel = 1;</code>
    */
   @java.lang.Override
@@ -230,6 +246,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * GetChannel's answer.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.GetChannelResponse}
    */
   public static final class Builder extends
@@ -409,6 +429,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      * @return Whether the channel field is set.
      */
@@ -416,6 +440,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      * @return The channel.
      */
@@ -427,6 +455,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
@@ -443,6 +475,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      */
     public Builder setChannel(
@@ -457,6 +493,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
@@ -476,6 +516,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      */
     public Builder clearChannel() {
@@ -489,6 +533,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
@@ -497,6 +545,10 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -508,6 +560,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The channel as the gateway knows it now.
+     * </pre>
+     *
      * <code>.telgate.v1.Channel channel = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,16 +8,28 @@ public interface GetChannelResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The channel as the gateway knows it now.
+   * </pre>
+   *
    * <code>.telgate.v1.Channel channel = 1;</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
+   * <pre>
+   * The channel as the gateway knows it now.
+   * </pre>
+   *
    * <code>.telgate.v1.Channel channel = 1;</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
+   * <pre>
+   * The channel as the gateway knows it now.
+   * </pre>
+   *
    * <code>.telgate.v1.Channel channel = 1;</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();

@@ -53,6 +53,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private com.google.protobuf.LazyStringList prompts_;
   /**
+   * <pre>
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   * </pre>
+   *
    * <code>repeated string prompts = 1;</code>
    * @return A list containing the prompts.
    */
@@ -61,6 +66,11 @@ private static final long serialVersionUID = 0L;
     return prompts_;
   }
   /**
+   * <pre>
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   * </pre>
+   *
    * <code>repeated string prompts = 1;</code>
    * @return The count of prompts.
    */
@@ -68,6 +78,11 @@ private static final long serialVersionUID = 0L;
     return prompts_.size();
   }
   /**
+   * <pre>
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   * </pre>
+   *
    * <code>repeated string prompts = 1;</code>
    * @param index The index of the element to return.
    * @return The prompts at the given index.
@@ -76,6 +91,11 @@ private static final long serialVersionUID = 0L;
     return prompts_.get(index);
   }
   /**
+   * <pre>
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   * </pre>
+   *
    * <code>repeated string prompts = 1;</code>
    * @param index The index of the value to return.
    * @return The bytes of the prompts at the given index.
@@ -88,6 +108,11 @@ private static final long serialVersionUID = 0L;
   public static final int TIMEOUT_FIELD_NUMBER = 2;
   private com.google.protobuf.Duration timeout_;
   /**
+   * <pre>
+   * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+   * most 24 h, whole seconds, on Simotel.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    * @return Whether the timeout field is set.
    */
@@ -96,6 +121,11 @@ private static final long serialVersionUID = 0L;
     return timeout_ != null;
   }
   /**
+   * <pre>
+   * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+   * most 24 h, whole seconds, on Simotel.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    * @return The timeout.
    */
@@ -104,6 +134,11 @@ private static final long serialVersionUID = 0L;
     return timeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : timeout_;
   }
   /**
+   * <pre>
+   * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+   * most 24 h, whole seconds, on Simotel.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    */
   @java.lang.Override
@@ -114,6 +149,11 @@ private static final long serialVersionUID = 0L;
   public static final int MAX_DIGITS_FIELD_NUMBER = 3;
   private int maxDigits_ = 0;
   /**
+   * <pre>
+   * The most digits to collect: 0 to 80 on AGI (0: until the timeout or
+   * `#`), 1 to 64 on Simotel.
+   * </pre>
+   *
    * <code>int32 max_digits = 3;</code>
    * @return The maxDigits.
    */
@@ -538,6 +578,11 @@ private static final long serialVersionUID = 0L;
        }
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @return A list containing the prompts.
      */
@@ -546,6 +591,11 @@ private static final long serialVersionUID = 0L;
       return prompts_.getUnmodifiableView();
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @return The count of prompts.
      */
@@ -553,6 +603,11 @@ private static final long serialVersionUID = 0L;
       return prompts_.size();
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @param index The index of the element to return.
      * @return The prompts at the given index.
@@ -561,6 +616,11 @@ private static final long serialVersionUID = 0L;
       return prompts_.get(index);
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @param index The index of the value to return.
      * @return The bytes of the prompts at the given index.
@@ -570,6 +630,11 @@ private static final long serialVersionUID = 0L;
       return prompts_.getByteString(index);
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @param index The index to set the value at.
      * @param value The prompts to set.
@@ -584,6 +649,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @param value The prompts to add.
      * @return This builder for chaining.
@@ -597,6 +667,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @param values The prompts to add.
      * @return This builder for chaining.
@@ -610,6 +685,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @return This builder for chaining.
      */
@@ -620,6 +700,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sound files played in turn while digits are collected; none may be
+     * empty (Simotel needs at least one).
+     * </pre>
+     *
      * <code>repeated string prompts = 1;</code>
      * @param value The bytes of the prompts to add.
      * @return This builder for chaining.
@@ -638,6 +723,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> timeoutBuilder_;
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      * @return Whether the timeout field is set.
      */
@@ -645,6 +735,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      * @return The timeout.
      */
@@ -656,6 +751,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public Builder setTimeout(com.google.protobuf.Duration value) {
@@ -672,6 +772,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public Builder setTimeout(
@@ -686,6 +791,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public Builder mergeTimeout(com.google.protobuf.Duration value) {
@@ -705,6 +815,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public Builder clearTimeout() {
@@ -718,6 +833,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public com.google.protobuf.Duration.Builder getTimeoutBuilder() {
@@ -726,6 +846,11 @@ private static final long serialVersionUID = 0L;
       return getTimeoutFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     public com.google.protobuf.DurationOrBuilder getTimeoutOrBuilder() {
@@ -737,6 +862,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+     * most 24 h, whole seconds, on Simotel.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration timeout = 2;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -755,6 +885,11 @@ private static final long serialVersionUID = 0L;
 
     private int maxDigits_ ;
     /**
+     * <pre>
+     * The most digits to collect: 0 to 80 on AGI (0: until the timeout or
+     * `#`), 1 to 64 on Simotel.
+     * </pre>
+     *
      * <code>int32 max_digits = 3;</code>
      * @return The maxDigits.
      */
@@ -763,6 +898,11 @@ private static final long serialVersionUID = 0L;
       return maxDigits_;
     }
     /**
+     * <pre>
+     * The most digits to collect: 0 to 80 on AGI (0: until the timeout or
+     * `#`), 1 to 64 on Simotel.
+     * </pre>
+     *
      * <code>int32 max_digits = 3;</code>
      * @param value The maxDigits to set.
      * @return This builder for chaining.
@@ -775,6 +915,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The most digits to collect: 0 to 80 on AGI (0: until the timeout or
+     * `#`), 1 to 64 on Simotel.
+     * </pre>
+     *
      * <code>int32 max_digits = 3;</code>
      * @return This builder for chaining.
      */

@@ -8,23 +8,43 @@ public interface GetDataOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   * </pre>
+   *
    * <code>repeated string prompts = 1;</code>
    * @return A list containing the prompts.
    */
   java.util.List<java.lang.String>
       getPromptsList();
   /**
+   * <pre>
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   * </pre>
+   *
    * <code>repeated string prompts = 1;</code>
    * @return The count of prompts.
    */
   int getPromptsCount();
   /**
+   * <pre>
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   * </pre>
+   *
    * <code>repeated string prompts = 1;</code>
    * @param index The index of the element to return.
    * @return The prompts at the given index.
    */
   java.lang.String getPrompts(int index);
   /**
+   * <pre>
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   * </pre>
+   *
    * <code>repeated string prompts = 1;</code>
    * @param index The index of the value to return.
    * @return The bytes of the prompts at the given index.
@@ -33,21 +53,41 @@ public interface GetDataOrBuilder extends
       getPromptsBytes(int index);
 
   /**
+   * <pre>
+   * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+   * most 24 h, whole seconds, on Simotel.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    * @return Whether the timeout field is set.
    */
   boolean hasTimeout();
   /**
+   * <pre>
+   * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+   * most 24 h, whole seconds, on Simotel.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    * @return The timeout.
    */
   com.google.protobuf.Duration getTimeout();
   /**
+   * <pre>
+   * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+   * most 24 h, whole seconds, on Simotel.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration timeout = 2;</code>
    */
   com.google.protobuf.DurationOrBuilder getTimeoutOrBuilder();
 
   /**
+   * <pre>
+   * The most digits to collect: 0 to 80 on AGI (0: until the timeout or
+   * `#`), 1 to 64 on Simotel.
+   * </pre>
+   *
    * <code>int32 max_digits = 3;</code>
    * @return The maxDigits.
    */

@@ -8,11 +8,19 @@ public interface GetPlaybackRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,12 +28,22 @@ public interface GetPlaybackRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>string playback_id = 2;</code>
+   * <pre>
+   * The playback's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `playback_id`).
+   * </pre>
+   *
+   * <code>string playback_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The playbackId.
    */
   java.lang.String getPlaybackId();
   /**
-   * <code>string playback_id = 2;</code>
+   * <pre>
+   * The playback's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `playback_id`).
+   * </pre>
+   *
+   * <code>string playback_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for playbackId.
    */
   com.google.protobuf.ByteString

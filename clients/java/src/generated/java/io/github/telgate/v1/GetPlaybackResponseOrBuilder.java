@@ -8,16 +8,28 @@ public interface GetPlaybackResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The playback as it is now.
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    * @return Whether the playback field is set.
    */
   boolean hasPlayback();
   /**
+   * <pre>
+   * The playback as it is now.
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    * @return The playback.
    */
   io.github.telgate.v1.Playback getPlayback();
   /**
+   * <pre>
+   * The playback as it is now.
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    */
   io.github.telgate.v1.PlaybackOrBuilder getPlaybackOrBuilder();

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Returns one queue.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.GetQueueRequest}
  */
 public final class GetQueueRequest extends
@@ -49,6 +53,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -66,6 +74,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -88,7 +100,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object queue_ = "";
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The queue.
    */
   @java.lang.Override
@@ -105,7 +121,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for queue.
    */
   @java.lang.Override
@@ -288,6 +308,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Returns one queue.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.GetQueueRequest}
    */
   public static final class Builder extends
@@ -473,6 +497,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -489,6 +517,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -506,6 +538,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -519,6 +555,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -529,6 +569,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -545,7 +589,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object queue_ = "";
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The queue.
      */
     public java.lang.String getQueue() {
@@ -561,7 +609,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for queue.
      */
     public com.google.protobuf.ByteString
@@ -578,7 +630,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The queue to set.
      * @return This builder for chaining.
      */
@@ -591,7 +647,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearQueue() {
@@ -601,7 +661,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for queue to set.
      * @return This builder for chaining.
      */

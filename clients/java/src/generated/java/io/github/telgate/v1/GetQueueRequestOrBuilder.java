@@ -8,11 +8,19 @@ public interface GetQueueRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,12 +28,20 @@ public interface GetQueueRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The queue.
    */
   java.lang.String getQueue();
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for queue.
    */
   com.google.protobuf.ByteString

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * GetQueue's answer.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.GetQueueResponse}
  */
 public final class GetQueueResponse extends
@@ -46,6 +50,10 @@ private static final long serialVersionUID = 0L;
   public static final int QUEUE_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Queue queue_;
   /**
+   * <pre>
+   * The queue with its members and waiting callers.
+   * </pre>
+   *
    * <code>.telgate.v1.Queue queue = 1;</code>
    * @return Whether the queue field is set.
    */
@@ -54,6 +62,10 @@ private static final long serialVersionUID = 0L;
     return queue_ != null;
   }
   /**
+   * <pre>
+   * The queue with its members and waiting callers.
+   * </pre>
+   *
    * <code>.telgate.v1.Queue queue = 1;</code>
    * @return The queue.
    */
@@ -62,6 +74,10 @@ private static final long serialVersionUID = 0L;
     return queue_ == null ? io.github.telgate.v1.Queue.getDefaultInstance() : queue_;
   }
   /**
+   * <pre>
+   * The queue with its members and waiting callers.
+   * </pre>
+   *
    * <code>.telgate.v1.Queue queue = 1;</code>
    */
   @java.lang.Override
@@ -230,6 +246,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * GetQueue's answer.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.GetQueueResponse}
    */
   public static final class Builder extends
@@ -409,6 +429,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Queue, io.github.telgate.v1.Queue.Builder, io.github.telgate.v1.QueueOrBuilder> queueBuilder_;
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      * @return Whether the queue field is set.
      */
@@ -416,6 +440,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      * @return The queue.
      */
@@ -427,6 +455,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      */
     public Builder setQueue(io.github.telgate.v1.Queue value) {
@@ -443,6 +475,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      */
     public Builder setQueue(
@@ -457,6 +493,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      */
     public Builder mergeQueue(io.github.telgate.v1.Queue value) {
@@ -476,6 +516,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      */
     public Builder clearQueue() {
@@ -489,6 +533,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      */
     public io.github.telgate.v1.Queue.Builder getQueueBuilder() {
@@ -497,6 +545,10 @@ private static final long serialVersionUID = 0L;
       return getQueueFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      */
     public io.github.telgate.v1.QueueOrBuilder getQueueOrBuilder() {
@@ -508,6 +560,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue with its members and waiting callers.
+     * </pre>
+     *
      * <code>.telgate.v1.Queue queue = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,16 +8,28 @@ public interface GetQueueResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The queue with its members and waiting callers.
+   * </pre>
+   *
    * <code>.telgate.v1.Queue queue = 1;</code>
    * @return Whether the queue field is set.
    */
   boolean hasQueue();
   /**
+   * <pre>
+   * The queue with its members and waiting callers.
+   * </pre>
+   *
    * <code>.telgate.v1.Queue queue = 1;</code>
    * @return The queue.
    */
   io.github.telgate.v1.Queue getQueue();
   /**
+   * <pre>
+   * The queue with its members and waiting callers.
+   * </pre>
+   *
    * <code>.telgate.v1.Queue queue = 1;</code>
    */
   io.github.telgate.v1.QueueOrBuilder getQueueOrBuilder();

@@ -6,6 +6,7 @@ package io.github.telgate.v1;
 /**
  * <pre>
  * Continues the dialplan at this place once the session ends (AGI only).
+ * Must be the last step.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.GoTo}
@@ -53,7 +54,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object context_ = "";
   /**
-   * <code>string context = 1;</code>
+   * <pre>
+   * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+   * </pre>
+   *
+   * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The context.
    */
   @java.lang.Override
@@ -70,7 +75,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string context = 1;</code>
+   * <pre>
+   * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+   * </pre>
+   *
+   * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for context.
    */
   @java.lang.Override
@@ -92,7 +101,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object extension_ = "";
   /**
-   * <code>string extension = 2;</code>
+   * <pre>
+   * The extension (at most 80 characters).
+   * </pre>
+   *
+   * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The extension.
    */
   @java.lang.Override
@@ -109,7 +122,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string extension = 2;</code>
+   * <pre>
+   * The extension (at most 80 characters).
+   * </pre>
+   *
+   * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for extension.
    */
   @java.lang.Override
@@ -131,7 +148,7 @@ private static final long serialVersionUID = 0L;
   private int priority_ = 0;
   /**
    * <pre>
-   * 0 means 1.
+   * The priority, at most 99999; 0 means 1.
    * </pre>
    *
    * <code>int32 priority = 3;</code>
@@ -320,6 +337,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Continues the dialplan at this place once the session ends (AGI only).
+   * Must be the last step.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.GoTo}
@@ -519,7 +537,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object context_ = "";
     /**
-     * <code>string context = 1;</code>
+     * <pre>
+     * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+     * </pre>
+     *
+     * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The context.
      */
     public java.lang.String getContext() {
@@ -535,7 +557,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string context = 1;</code>
+     * <pre>
+     * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+     * </pre>
+     *
+     * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for context.
      */
     public com.google.protobuf.ByteString
@@ -552,7 +578,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string context = 1;</code>
+     * <pre>
+     * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+     * </pre>
+     *
+     * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The context to set.
      * @return This builder for chaining.
      */
@@ -565,7 +595,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string context = 1;</code>
+     * <pre>
+     * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+     * </pre>
+     *
+     * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearContext() {
@@ -575,7 +609,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string context = 1;</code>
+     * <pre>
+     * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+     * </pre>
+     *
+     * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for context to set.
      * @return This builder for chaining.
      */
@@ -591,7 +629,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object extension_ = "";
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension (at most 80 characters).
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The extension.
      */
     public java.lang.String getExtension() {
@@ -607,7 +649,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension (at most 80 characters).
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for extension.
      */
     public com.google.protobuf.ByteString
@@ -624,7 +670,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension (at most 80 characters).
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The extension to set.
      * @return This builder for chaining.
      */
@@ -637,7 +687,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension (at most 80 characters).
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearExtension() {
@@ -647,7 +701,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string extension = 2;</code>
+     * <pre>
+     * The extension (at most 80 characters).
+     * </pre>
+     *
+     * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for extension to set.
      * @return This builder for chaining.
      */
@@ -664,7 +722,7 @@ private static final long serialVersionUID = 0L;
     private int priority_ ;
     /**
      * <pre>
-     * 0 means 1.
+     * The priority, at most 99999; 0 means 1.
      * </pre>
      *
      * <code>int32 priority = 3;</code>
@@ -676,7 +734,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 0 means 1.
+     * The priority, at most 99999; 0 means 1.
      * </pre>
      *
      * <code>int32 priority = 3;</code>
@@ -692,7 +750,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 0 means 1.
+     * The priority, at most 99999; 0 means 1.
      * </pre>
      *
      * <code>int32 priority = 3;</code>

@@ -8,24 +8,40 @@ public interface GoToOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string context = 1;</code>
+   * <pre>
+   * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+   * </pre>
+   *
+   * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The context.
    */
   java.lang.String getContext();
   /**
-   * <code>string context = 1;</code>
+   * <pre>
+   * The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79).
+   * </pre>
+   *
+   * <code>string context = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for context.
    */
   com.google.protobuf.ByteString
       getContextBytes();
 
   /**
-   * <code>string extension = 2;</code>
+   * <pre>
+   * The extension (at most 80 characters).
+   * </pre>
+   *
+   * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The extension.
    */
   java.lang.String getExtension();
   /**
-   * <code>string extension = 2;</code>
+   * <pre>
+   * The extension (at most 80 characters).
+   * </pre>
+   *
+   * <code>string extension = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for extension.
    */
   com.google.protobuf.ByteString
@@ -33,7 +49,7 @@ public interface GoToOrBuilder extends
 
   /**
    * <pre>
-   * 0 means 1.
+   * The priority, at most 99999; 0 means 1.
    * </pre>
    *
    * <code>int32 priority = 3;</code>

@@ -5,7 +5,7 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Hangs the call up (AGI only).
+ * Hangs the call up (AGI only). Must be the last step.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.Hangup}
@@ -51,7 +51,7 @@ private static final long serialVersionUID = 0L;
   private int cause_ = 0;
   /**
    * <pre>
-   * Q.850 cause; 0 means 16 (normal clearing).
+   * Q.850 cause 1 to 127; 0 means 16 (normal clearing).
    * </pre>
    *
    * <code>int32 cause = 1;</code>
@@ -219,7 +219,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Hangs the call up (AGI only).
+   * Hangs the call up (AGI only). Must be the last step.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.Hangup}
@@ -392,7 +392,7 @@ private static final long serialVersionUID = 0L;
     private int cause_ ;
     /**
      * <pre>
-     * Q.850 cause; 0 means 16 (normal clearing).
+     * Q.850 cause 1 to 127; 0 means 16 (normal clearing).
      * </pre>
      *
      * <code>int32 cause = 1;</code>
@@ -404,7 +404,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Q.850 cause; 0 means 16 (normal clearing).
+     * Q.850 cause 1 to 127; 0 means 16 (normal clearing).
      * </pre>
      *
      * <code>int32 cause = 1;</code>
@@ -420,7 +420,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Q.850 cause; 0 means 16 (normal clearing).
+     * Q.850 cause 1 to 127; 0 means 16 (normal clearing).
      * </pre>
      *
      * <code>int32 cause = 1;</code>

@@ -9,7 +9,7 @@ public interface HangupOrBuilder extends
 
   /**
    * <pre>
-   * Q.850 cause; 0 means 16 (normal clearing).
+   * Q.850 cause 1 to 127; 0 means 16 (normal clearing).
    * </pre>
    *
    * <code>int32 cause = 1;</code>

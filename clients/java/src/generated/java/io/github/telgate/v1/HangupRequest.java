@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Hangs a channel up.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.HangupRequest}
  */
 public final class HangupRequest extends
@@ -48,6 +52,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -65,6 +73,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -86,7 +98,12 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 2;
   private io.github.telgate.v1.ChannelRef channel_;
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+   * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -94,7 +111,12 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+   * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -102,7 +124,12 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.ChannelRef.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+   * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder() {
@@ -113,7 +140,8 @@ private static final long serialVersionUID = 0L;
   private int cause_ = 0;
   /**
    * <pre>
-   * Q.850 cause code; 16 (normal clearing) when zero.
+   * Q.850 cause code, 0 to 127 (else INVALID_ARGUMENT); 16 (normal
+   * clearing) when zero.
    * </pre>
    *
    * <code>int32 cause = 3;</code>
@@ -306,6 +334,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Hangs a channel up.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.HangupRequest}
    */
   public static final class Builder extends
@@ -509,6 +541,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -525,6 +561,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -542,6 +582,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -555,6 +599,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -565,6 +613,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -583,14 +635,24 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.ChannelRef getChannel() {
@@ -601,7 +663,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setChannel(io.github.telgate.v1.ChannelRef value) {
       if (channelBuilder_ == null) {
@@ -617,7 +684,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.ChannelRef.Builder builderForValue) {
@@ -631,7 +703,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.ChannelRef value) {
       if (channelBuilder_ == null) {
@@ -650,7 +727,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -663,7 +745,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.ChannelRef.Builder getChannelBuilder() {
       bitField0_ |= 0x00000002;
@@ -671,7 +758,12 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -682,7 +774,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> 
@@ -701,7 +798,8 @@ private static final long serialVersionUID = 0L;
     private int cause_ ;
     /**
      * <pre>
-     * Q.850 cause code; 16 (normal clearing) when zero.
+     * Q.850 cause code, 0 to 127 (else INVALID_ARGUMENT); 16 (normal
+     * clearing) when zero.
      * </pre>
      *
      * <code>int32 cause = 3;</code>
@@ -713,7 +811,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Q.850 cause code; 16 (normal clearing) when zero.
+     * Q.850 cause code, 0 to 127 (else INVALID_ARGUMENT); 16 (normal
+     * clearing) when zero.
      * </pre>
      *
      * <code>int32 cause = 3;</code>
@@ -729,7 +828,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Q.850 cause code; 16 (normal clearing) when zero.
+     * Q.850 cause code, 0 to 127 (else INVALID_ARGUMENT); 16 (normal
+     * clearing) when zero.
      * </pre>
      *
      * <code>int32 cause = 3;</code>

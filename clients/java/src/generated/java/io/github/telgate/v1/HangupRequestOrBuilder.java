@@ -8,11 +8,19 @@ public interface HangupRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,23 +28,39 @@ public interface HangupRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+   * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+   * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The channel.
    */
   io.github.telgate.v1.ChannelRef getChannel();
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+   * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder();
 
   /**
    * <pre>
-   * Q.850 cause code; 16 (normal clearing) when zero.
+   * Q.850 cause code, 0 to 127 (else INVALID_ARGUMENT); 16 (normal
+   * clearing) when zero.
    * </pre>
    *
    * <code>int32 cause = 3;</code>

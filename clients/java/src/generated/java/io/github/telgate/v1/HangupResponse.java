@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Hangup's answer: the PBX accepted the hang-up (the ChannelHungUp event follows).
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.HangupResponse}
  */
 public final class HangupResponse extends
@@ -188,6 +192,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Hangup's answer: the PBX accepted the hang-up (the ChannelHungUp event follows).
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.HangupResponse}
    */
   public static final class Builder extends

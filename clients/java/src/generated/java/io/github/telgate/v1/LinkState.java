@@ -4,11 +4,19 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * The state of a backend's link to its PBX.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.LinkState}
  */
 public enum LinkState
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not known (never set by this gateway).
+   * </pre>
+   *
    * <code>LINK_STATE_UNSPECIFIED = 0;</code>
    */
   LINK_STATE_UNSPECIFIED(0),
@@ -21,6 +29,10 @@ public enum LinkState
    */
   LINK_STATE_CONNECTING(1),
   /**
+   * <pre>
+   * Connected and logged in: RPCs reach the PBX.
+   * </pre>
+   *
    * <code>LINK_STATE_UP = 2;</code>
    */
   LINK_STATE_UP(2),
@@ -44,6 +56,10 @@ public enum LinkState
   ;
 
   /**
+   * <pre>
+   * Not known (never set by this gateway).
+   * </pre>
+   *
    * <code>LINK_STATE_UNSPECIFIED = 0;</code>
    */
   public static final int LINK_STATE_UNSPECIFIED_VALUE = 0;
@@ -56,6 +72,10 @@ public enum LinkState
    */
   public static final int LINK_STATE_CONNECTING_VALUE = 1;
   /**
+   * <pre>
+   * Connected and logged in: RPCs reach the PBX.
+   * </pre>
+   *
    * <code>LINK_STATE_UP = 2;</code>
    */
   public static final int LINK_STATE_UP_VALUE = 2;

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Lists every backend; takes no parameters.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListBackendsRequest}
  */
 public final class ListBackendsRequest extends
@@ -188,6 +192,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Lists every backend; takes no parameters.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListBackendsRequest}
    */
   public static final class Builder extends

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * ListBackends' answer.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListBackendsResponse}
  */
 public final class ListBackendsResponse extends
@@ -48,6 +52,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.Backend> backends_;
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   @java.lang.Override
@@ -55,6 +63,10 @@ private static final long serialVersionUID = 0L;
     return backends_;
   }
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   @java.lang.Override
@@ -63,6 +75,10 @@ private static final long serialVersionUID = 0L;
     return backends_;
   }
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   @java.lang.Override
@@ -70,6 +86,10 @@ private static final long serialVersionUID = 0L;
     return backends_.size();
   }
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   @java.lang.Override
@@ -77,6 +97,10 @@ private static final long serialVersionUID = 0L;
     return backends_.get(index);
   }
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   @java.lang.Override
@@ -243,6 +267,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * ListBackends' answer.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListBackendsResponse}
    */
   public static final class Builder extends
@@ -470,6 +498,10 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.Backend, io.github.telgate.v1.Backend.Builder, io.github.telgate.v1.BackendOrBuilder> backendsBuilder_;
 
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public java.util.List<io.github.telgate.v1.Backend> getBackendsList() {
@@ -480,6 +512,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public int getBackendsCount() {
@@ -490,6 +526,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public io.github.telgate.v1.Backend getBackends(int index) {
@@ -500,6 +540,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder setBackends(
@@ -517,6 +561,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder setBackends(
@@ -531,6 +579,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder addBackends(io.github.telgate.v1.Backend value) {
@@ -547,6 +599,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder addBackends(
@@ -564,6 +620,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder addBackends(
@@ -578,6 +638,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder addBackends(
@@ -592,6 +656,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder addAllBackends(
@@ -607,6 +675,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder clearBackends() {
@@ -620,6 +692,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public Builder removeBackends(int index) {
@@ -633,6 +709,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public io.github.telgate.v1.Backend.Builder getBackendsBuilder(
@@ -640,6 +720,10 @@ private static final long serialVersionUID = 0L;
       return getBackendsFieldBuilder().getBuilder(index);
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public io.github.telgate.v1.BackendOrBuilder getBackendsOrBuilder(
@@ -650,6 +734,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public java.util.List<? extends io.github.telgate.v1.BackendOrBuilder> 
@@ -661,6 +749,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public io.github.telgate.v1.Backend.Builder addBackendsBuilder() {
@@ -668,6 +760,10 @@ private static final long serialVersionUID = 0L;
           io.github.telgate.v1.Backend.getDefaultInstance());
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public io.github.telgate.v1.Backend.Builder addBackendsBuilder(
@@ -676,6 +772,10 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.Backend.getDefaultInstance());
     }
     /**
+     * <pre>
+     * Every configured backend, in configuration order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Backend backends = 1;</code>
      */
     public java.util.List<io.github.telgate.v1.Backend.Builder> 

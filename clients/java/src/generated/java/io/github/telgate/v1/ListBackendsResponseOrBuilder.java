@@ -8,24 +8,44 @@ public interface ListBackendsResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   java.util.List<io.github.telgate.v1.Backend> 
       getBackendsList();
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   io.github.telgate.v1.Backend getBackends(int index);
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   int getBackendsCount();
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   java.util.List<? extends io.github.telgate.v1.BackendOrBuilder> 
       getBackendsOrBuilderList();
   /**
+   * <pre>
+   * Every configured backend, in configuration order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Backend backends = 1;</code>
    */
   io.github.telgate.v1.BackendOrBuilder getBackendsOrBuilder(

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A page of CDRs.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListCdrsRequest}
  */
 public final class ListCdrsRequest extends
@@ -48,6 +52,10 @@ private static final long serialVersionUID = 0L;
   public static final int FILTER_FIELD_NUMBER = 1;
   private io.github.telgate.v1.CdrFilter filter_;
   /**
+   * <pre>
+   * Which CDRs (empty: all of them).
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    * @return Whether the filter field is set.
    */
@@ -56,6 +64,10 @@ private static final long serialVersionUID = 0L;
     return filter_ != null;
   }
   /**
+   * <pre>
+   * Which CDRs (empty: all of them).
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    * @return The filter.
    */
@@ -64,6 +76,10 @@ private static final long serialVersionUID = 0L;
     return filter_ == null ? io.github.telgate.v1.CdrFilter.getDefaultInstance() : filter_;
   }
   /**
+   * <pre>
+   * Which CDRs (empty: all of them).
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    */
   @java.lang.Override
@@ -75,7 +91,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * At most this many CDRs (0: 100; more than 1000 is served as 1000).
+   * At most this many CDRs (0: 100; more than 1000 is served as 1000;
+   * negative: INVALID_ARGUMENT).
    * </pre>
    *
    * <code>int32 page_size = 2;</code>
@@ -153,7 +170,8 @@ private static final long serialVersionUID = 0L;
    * default one) and both start_time_from and start_time_to; its pages
    * follow the switch's order, not cursors (cursor is 0), and caller /
    * callee / dispositions are applied to each page as read (a page may then
-   * hold fewer than page_size CDRs while more follow).
+   * hold fewer than page_size CDRs while more follow). A backend without a
+   * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
    * </pre>
    *
    * <code>.telgate.v1.CdrSource source = 4;</code>
@@ -170,7 +188,8 @@ private static final long serialVersionUID = 0L;
    * default one) and both start_time_from and start_time_to; its pages
    * follow the switch's order, not cursors (cursor is 0), and caller /
    * callee / dispositions are applied to each page as read (a page may then
-   * hold fewer than page_size CDRs while more follow).
+   * hold fewer than page_size CDRs while more follow). A backend without a
+   * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
    * </pre>
    *
    * <code>.telgate.v1.CdrSource source = 4;</code>
@@ -373,6 +392,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A page of CDRs.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListCdrsRequest}
    */
   public static final class Builder extends
@@ -590,6 +613,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CdrFilter, io.github.telgate.v1.CdrFilter.Builder, io.github.telgate.v1.CdrFilterOrBuilder> filterBuilder_;
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      * @return Whether the filter field is set.
      */
@@ -597,6 +624,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      * @return The filter.
      */
@@ -608,6 +639,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public Builder setFilter(io.github.telgate.v1.CdrFilter value) {
@@ -624,6 +659,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public Builder setFilter(
@@ -638,6 +677,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public Builder mergeFilter(io.github.telgate.v1.CdrFilter value) {
@@ -657,6 +700,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public Builder clearFilter() {
@@ -670,6 +717,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public io.github.telgate.v1.CdrFilter.Builder getFilterBuilder() {
@@ -678,6 +729,10 @@ private static final long serialVersionUID = 0L;
       return getFilterFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public io.github.telgate.v1.CdrFilterOrBuilder getFilterOrBuilder() {
@@ -689,6 +744,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them).
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -708,7 +767,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * At most this many CDRs (0: 100; more than 1000 is served as 1000).
+     * At most this many CDRs (0: 100; more than 1000 is served as 1000;
+     * negative: INVALID_ARGUMENT).
      * </pre>
      *
      * <code>int32 page_size = 2;</code>
@@ -720,7 +780,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * At most this many CDRs (0: 100; more than 1000 is served as 1000).
+     * At most this many CDRs (0: 100; more than 1000 is served as 1000;
+     * negative: INVALID_ARGUMENT).
      * </pre>
      *
      * <code>int32 page_size = 2;</code>
@@ -736,7 +797,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * At most this many CDRs (0: 100; more than 1000 is served as 1000).
+     * At most this many CDRs (0: 100; more than 1000 is served as 1000;
+     * negative: INVALID_ARGUMENT).
      * </pre>
      *
      * <code>int32 page_size = 2;</code>
@@ -875,7 +937,8 @@ private static final long serialVersionUID = 0L;
      * default one) and both start_time_from and start_time_to; its pages
      * follow the switch's order, not cursors (cursor is 0), and caller /
      * callee / dispositions are applied to each page as read (a page may then
-     * hold fewer than page_size CDRs while more follow).
+     * hold fewer than page_size CDRs while more follow). A backend without a
+     * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
      * </pre>
      *
      * <code>.telgate.v1.CdrSource source = 4;</code>
@@ -892,7 +955,8 @@ private static final long serialVersionUID = 0L;
      * default one) and both start_time_from and start_time_to; its pages
      * follow the switch's order, not cursors (cursor is 0), and caller /
      * callee / dispositions are applied to each page as read (a page may then
-     * hold fewer than page_size CDRs while more follow).
+     * hold fewer than page_size CDRs while more follow). A backend without a
+     * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
      * </pre>
      *
      * <code>.telgate.v1.CdrSource source = 4;</code>
@@ -913,7 +977,8 @@ private static final long serialVersionUID = 0L;
      * default one) and both start_time_from and start_time_to; its pages
      * follow the switch's order, not cursors (cursor is 0), and caller /
      * callee / dispositions are applied to each page as read (a page may then
-     * hold fewer than page_size CDRs while more follow).
+     * hold fewer than page_size CDRs while more follow). A backend without a
+     * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
      * </pre>
      *
      * <code>.telgate.v1.CdrSource source = 4;</code>
@@ -932,7 +997,8 @@ private static final long serialVersionUID = 0L;
      * default one) and both start_time_from and start_time_to; its pages
      * follow the switch's order, not cursors (cursor is 0), and caller /
      * callee / dispositions are applied to each page as read (a page may then
-     * hold fewer than page_size CDRs while more follow).
+     * hold fewer than page_size CDRs while more follow). A backend without a
+     * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
      * </pre>
      *
      * <code>.telgate.v1.CdrSource source = 4;</code>
@@ -956,7 +1022,8 @@ private static final long serialVersionUID = 0L;
      * default one) and both start_time_from and start_time_to; its pages
      * follow the switch's order, not cursors (cursor is 0), and caller /
      * callee / dispositions are applied to each page as read (a page may then
-     * hold fewer than page_size CDRs while more follow).
+     * hold fewer than page_size CDRs while more follow). A backend without a
+     * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
      * </pre>
      *
      * <code>.telgate.v1.CdrSource source = 4;</code>

@@ -8,23 +8,36 @@ public interface ListCdrsRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * Which CDRs (empty: all of them).
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    * @return Whether the filter field is set.
    */
   boolean hasFilter();
   /**
+   * <pre>
+   * Which CDRs (empty: all of them).
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    * @return The filter.
    */
   io.github.telgate.v1.CdrFilter getFilter();
   /**
+   * <pre>
+   * Which CDRs (empty: all of them).
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    */
   io.github.telgate.v1.CdrFilterOrBuilder getFilterOrBuilder();
 
   /**
    * <pre>
-   * At most this many CDRs (0: 100; more than 1000 is served as 1000).
+   * At most this many CDRs (0: 100; more than 1000 is served as 1000;
+   * negative: INVALID_ARGUMENT).
    * </pre>
    *
    * <code>int32 page_size = 2;</code>
@@ -70,7 +83,8 @@ public interface ListCdrsRequestOrBuilder extends
    * default one) and both start_time_from and start_time_to; its pages
    * follow the switch's order, not cursors (cursor is 0), and caller /
    * callee / dispositions are applied to each page as read (a page may then
-   * hold fewer than page_size CDRs while more follow).
+   * hold fewer than page_size CDRs while more follow). A backend without a
+   * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
    * </pre>
    *
    * <code>.telgate.v1.CdrSource source = 4;</code>
@@ -85,7 +99,8 @@ public interface ListCdrsRequestOrBuilder extends
    * default one) and both start_time_from and start_time_to; its pages
    * follow the switch's order, not cursors (cursor is 0), and caller /
    * callee / dispositions are applied to each page as read (a page may then
-   * hold fewer than page_size CDRs while more follow).
+   * hold fewer than page_size CDRs while more follow). A backend without a
+   * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
    * </pre>
    *
    * <code>.telgate.v1.CdrSource source = 4;</code>

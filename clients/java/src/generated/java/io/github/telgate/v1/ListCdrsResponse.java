@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * One page of ListCdrs.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListCdrsResponse}
  */
 public final class ListCdrsResponse extends
@@ -50,7 +54,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<io.github.telgate.v1.Cdr> cdrs_;
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -61,7 +65,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -73,7 +77,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -84,7 +88,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -95,7 +99,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -321,6 +325,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * One page of ListCdrs.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListCdrsResponse}
    */
   public static final class Builder extends
@@ -563,7 +571,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -577,7 +585,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -591,7 +599,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -605,7 +613,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -626,7 +634,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -644,7 +652,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -664,7 +672,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -685,7 +693,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -703,7 +711,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -721,7 +729,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -740,7 +748,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -757,7 +765,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -774,7 +782,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -785,7 +793,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -799,7 +807,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -814,7 +822,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -825,7 +833,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -837,7 +845,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * In cursor order.
+     * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>

@@ -9,7 +9,7 @@ public interface ListCdrsResponseOrBuilder extends
 
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -18,7 +18,7 @@ public interface ListCdrsResponseOrBuilder extends
       getCdrsList();
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -26,7 +26,7 @@ public interface ListCdrsResponseOrBuilder extends
   io.github.telgate.v1.Cdr getCdrs(int index);
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -34,7 +34,7 @@ public interface ListCdrsResponseOrBuilder extends
   int getCdrsCount();
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -43,7 +43,7 @@ public interface ListCdrsResponseOrBuilder extends
       getCdrsOrBuilderList();
   /**
    * <pre>
-   * In cursor order.
+   * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Lists active channels, a page at a time.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListChannelsRequest}
  */
 public final class ListChannelsRequest extends
@@ -49,6 +53,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -66,6 +74,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -88,7 +100,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * At most this many channels (0: 100; more than 1000 is served as 1000).
+   * At most this many channels (0: 100; more than 1000 is served as 1000;
+   * negative is INVALID_ARGUMENT).
    * </pre>
    *
    * <code>int32 page_size = 2;</code>
@@ -334,6 +347,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Lists active channels, a page at a time.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListChannelsRequest}
    */
   public static final class Builder extends
@@ -531,6 +548,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -547,6 +568,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -564,6 +589,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -577,6 +606,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -587,6 +620,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -604,7 +641,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * At most this many channels (0: 100; more than 1000 is served as 1000).
+     * At most this many channels (0: 100; more than 1000 is served as 1000;
+     * negative is INVALID_ARGUMENT).
      * </pre>
      *
      * <code>int32 page_size = 2;</code>
@@ -616,7 +654,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * At most this many channels (0: 100; more than 1000 is served as 1000).
+     * At most this many channels (0: 100; more than 1000 is served as 1000;
+     * negative is INVALID_ARGUMENT).
      * </pre>
      *
      * <code>int32 page_size = 2;</code>
@@ -632,7 +671,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * At most this many channels (0: 100; more than 1000 is served as 1000).
+     * At most this many channels (0: 100; more than 1000 is served as 1000;
+     * negative is INVALID_ARGUMENT).
      * </pre>
      *
      * <code>int32 page_size = 2;</code>

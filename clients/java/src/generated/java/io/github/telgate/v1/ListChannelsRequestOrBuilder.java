@@ -8,11 +8,19 @@ public interface ListChannelsRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -21,7 +29,8 @@ public interface ListChannelsRequestOrBuilder extends
 
   /**
    * <pre>
-   * At most this many channels (0: 100; more than 1000 is served as 1000).
+   * At most this many channels (0: 100; more than 1000 is served as 1000;
+   * negative is INVALID_ARGUMENT).
    * </pre>
    *
    * <code>int32 page_size = 2;</code>

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * One page of channels.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListChannelsResponse}
  */
 public final class ListChannelsResponse extends
@@ -49,6 +53,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.Channel> channels_;
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   @java.lang.Override
@@ -56,6 +64,10 @@ private static final long serialVersionUID = 0L;
     return channels_;
   }
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   @java.lang.Override
@@ -64,6 +76,10 @@ private static final long serialVersionUID = 0L;
     return channels_;
   }
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   @java.lang.Override
@@ -71,6 +87,10 @@ private static final long serialVersionUID = 0L;
     return channels_.size();
   }
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   @java.lang.Override
@@ -78,6 +98,10 @@ private static final long serialVersionUID = 0L;
     return channels_.get(index);
   }
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   @java.lang.Override
@@ -327,6 +351,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * One page of channels.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListChannelsResponse}
    */
   public static final class Builder extends
@@ -580,6 +608,10 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelsBuilder_;
 
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public java.util.List<io.github.telgate.v1.Channel> getChannelsList() {
@@ -590,6 +622,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public int getChannelsCount() {
@@ -600,6 +636,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public io.github.telgate.v1.Channel getChannels(int index) {
@@ -610,6 +650,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder setChannels(
@@ -627,6 +671,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder setChannels(
@@ -641,6 +689,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder addChannels(io.github.telgate.v1.Channel value) {
@@ -657,6 +709,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder addChannels(
@@ -674,6 +730,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder addChannels(
@@ -688,6 +748,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder addChannels(
@@ -702,6 +766,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder addAllChannels(
@@ -717,6 +785,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder clearChannels() {
@@ -730,6 +802,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public Builder removeChannels(int index) {
@@ -743,6 +819,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelsBuilder(
@@ -750,6 +830,10 @@ private static final long serialVersionUID = 0L;
       return getChannelsFieldBuilder().getBuilder(index);
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelsOrBuilder(
@@ -760,6 +844,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public java.util.List<? extends io.github.telgate.v1.ChannelOrBuilder> 
@@ -771,6 +859,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public io.github.telgate.v1.Channel.Builder addChannelsBuilder() {
@@ -778,6 +870,10 @@ private static final long serialVersionUID = 0L;
           io.github.telgate.v1.Channel.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public io.github.telgate.v1.Channel.Builder addChannelsBuilder(
@@ -786,6 +882,10 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.Channel.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The channels of this page, in unique id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Channel channels = 1;</code>
      */
     public java.util.List<io.github.telgate.v1.Channel.Builder> 

@@ -8,24 +8,44 @@ public interface ListChannelsResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   java.util.List<io.github.telgate.v1.Channel> 
       getChannelsList();
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   io.github.telgate.v1.Channel getChannels(int index);
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   int getChannelsCount();
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   java.util.List<? extends io.github.telgate.v1.ChannelOrBuilder> 
       getChannelsOrBuilderList();
   /**
+   * <pre>
+   * The channels of this page, in unique id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Channel channels = 1;</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelsOrBuilder(

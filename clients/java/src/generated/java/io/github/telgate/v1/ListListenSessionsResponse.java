@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * One page of listen sessions.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListListenSessionsResponse}
  */
 public final class ListListenSessionsResponse extends
@@ -49,6 +53,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.ListenSession> sessions_;
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   @java.lang.Override
@@ -56,6 +64,10 @@ private static final long serialVersionUID = 0L;
     return sessions_;
   }
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   @java.lang.Override
@@ -64,6 +76,10 @@ private static final long serialVersionUID = 0L;
     return sessions_;
   }
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   @java.lang.Override
@@ -71,6 +87,10 @@ private static final long serialVersionUID = 0L;
     return sessions_.size();
   }
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   @java.lang.Override
@@ -78,6 +98,10 @@ private static final long serialVersionUID = 0L;
     return sessions_.get(index);
   }
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   @java.lang.Override
@@ -301,6 +325,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * One page of listen sessions.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListListenSessionsResponse}
    */
   public static final class Builder extends
@@ -542,6 +570,10 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.ListenSession, io.github.telgate.v1.ListenSession.Builder, io.github.telgate.v1.ListenSessionOrBuilder> sessionsBuilder_;
 
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public java.util.List<io.github.telgate.v1.ListenSession> getSessionsList() {
@@ -552,6 +584,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public int getSessionsCount() {
@@ -562,6 +598,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public io.github.telgate.v1.ListenSession getSessions(int index) {
@@ -572,6 +612,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder setSessions(
@@ -589,6 +633,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder setSessions(
@@ -603,6 +651,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder addSessions(io.github.telgate.v1.ListenSession value) {
@@ -619,6 +671,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder addSessions(
@@ -636,6 +692,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder addSessions(
@@ -650,6 +710,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder addSessions(
@@ -664,6 +728,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder addAllSessions(
@@ -679,6 +747,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder clearSessions() {
@@ -692,6 +764,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public Builder removeSessions(int index) {
@@ -705,6 +781,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public io.github.telgate.v1.ListenSession.Builder getSessionsBuilder(
@@ -712,6 +792,10 @@ private static final long serialVersionUID = 0L;
       return getSessionsFieldBuilder().getBuilder(index);
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public io.github.telgate.v1.ListenSessionOrBuilder getSessionsOrBuilder(
@@ -722,6 +806,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public java.util.List<? extends io.github.telgate.v1.ListenSessionOrBuilder> 
@@ -733,6 +821,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public io.github.telgate.v1.ListenSession.Builder addSessionsBuilder() {
@@ -740,6 +832,10 @@ private static final long serialVersionUID = 0L;
           io.github.telgate.v1.ListenSession.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public io.github.telgate.v1.ListenSession.Builder addSessionsBuilder(
@@ -748,6 +844,10 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.ListenSession.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The sessions of this page, in session id order.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
      */
     public java.util.List<io.github.telgate.v1.ListenSession.Builder> 

@@ -8,24 +8,44 @@ public interface ListListenSessionsResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   java.util.List<io.github.telgate.v1.ListenSession> 
       getSessionsList();
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   io.github.telgate.v1.ListenSession getSessions(int index);
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   int getSessionsCount();
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   java.util.List<? extends io.github.telgate.v1.ListenSessionOrBuilder> 
       getSessionsOrBuilderList();
   /**
+   * <pre>
+   * The sessions of this page, in session id order.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
    */
   io.github.telgate.v1.ListenSessionOrBuilder getSessionsOrBuilder(

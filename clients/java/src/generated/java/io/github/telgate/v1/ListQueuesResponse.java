@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * One page of queues.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListQueuesResponse}
  */
 public final class ListQueuesResponse extends
@@ -321,6 +325,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * One page of queues.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListQueuesResponse}
    */
   public static final class Builder extends

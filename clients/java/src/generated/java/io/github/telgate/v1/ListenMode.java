@@ -4,11 +4,19 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * What the listener hears and who hears the listener.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.ListenMode}
  */
 public enum ListenMode
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not a mode: INVALID_ARGUMENT in a request.
+   * </pre>
+   *
    * <code>LISTEN_MODE_UNSPECIFIED = 0;</code>
    */
   LISTEN_MODE_UNSPECIFIED(0),
@@ -40,6 +48,10 @@ public enum ListenMode
   ;
 
   /**
+   * <pre>
+   * Not a mode: INVALID_ARGUMENT in a request.
+   * </pre>
+   *
    * <code>LISTEN_MODE_UNSPECIFIED = 0;</code>
    */
   public static final int LISTEN_MODE_UNSPECIFIED_VALUE = 0;

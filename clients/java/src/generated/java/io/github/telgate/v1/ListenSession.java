@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A listen session. Output only: the gateway fills every field.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.ListenSession}
  */
 public final class ListenSession extends
@@ -55,6 +59,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object id_ = "";
   /**
+   * <pre>
+   * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+   * `session_id` of StopListen and SetListenMode.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The id.
    */
@@ -72,6 +81,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+   * `session_id` of StopListen and SetListenMode.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The bytes for id.
    */
@@ -94,6 +108,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend the session runs on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The backend.
    */
@@ -111,6 +129,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend the session runs on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The bytes for backend.
    */
@@ -132,6 +154,10 @@ private static final long serialVersionUID = 0L;
   public static final int MODE_FIELD_NUMBER = 3;
   private int mode_ = 0;
   /**
+   * <pre>
+   * The mode now.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenMode mode = 3;</code>
    * @return The enum numeric value on the wire for mode.
    */
@@ -139,6 +165,10 @@ private static final long serialVersionUID = 0L;
     return mode_;
   }
   /**
+   * <pre>
+   * The mode now.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenMode mode = 3;</code>
    * @return The mode.
    */
@@ -150,6 +180,10 @@ private static final long serialVersionUID = 0L;
   public static final int STATE_FIELD_NUMBER = 4;
   private int state_ = 0;
   /**
+   * <pre>
+   * Where the session is.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenState state = 4;</code>
    * @return The enum numeric value on the wire for state.
    */
@@ -157,6 +191,10 @@ private static final long serialVersionUID = 0L;
     return state_;
   }
   /**
+   * <pre>
+   * Where the session is.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenState state = 4;</code>
    * @return The state.
    */
@@ -170,7 +208,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object listenerChannel_ = "";
   /**
    * <pre>
-   * The listener's channel (Asterisk: the leg that runs ChanSpy).
+   * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+   * PBX created it.
    * </pre>
    *
    * <code>string listener_channel = 5;</code>
@@ -191,7 +230,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The listener's channel (Asterisk: the leg that runs ChanSpy).
+   * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+   * PBX created it.
    * </pre>
    *
    * <code>string listener_channel = 5;</code>
@@ -216,6 +256,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object listenerUniqueId_ = "";
   /**
+   * <pre>
+   * The listener channel's unique id (assigned before the call was placed).
+   * </pre>
+   *
    * <code>string listener_unique_id = 6;</code>
    * @return The listenerUniqueId.
    */
@@ -233,6 +277,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The listener channel's unique id (assigned before the call was placed).
+   * </pre>
+   *
    * <code>string listener_unique_id = 6;</code>
    * @return The bytes for listenerUniqueId.
    */
@@ -302,6 +350,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object targetUniqueId_ = "";
   /**
+   * <pre>
+   * The spied channel's unique id.
+   * </pre>
+   *
    * <code>string target_unique_id = 8;</code>
    * @return The targetUniqueId.
    */
@@ -319,6 +371,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The spied channel's unique id.
+   * </pre>
+   *
    * <code>string target_unique_id = 8;</code>
    * @return The bytes for targetUniqueId.
    */
@@ -340,6 +396,10 @@ private static final long serialVersionUID = 0L;
   public static final int START_TIME_FIELD_NUMBER = 9;
   private com.google.protobuf.Timestamp startTime_;
   /**
+   * <pre>
+   * When StartListen placed the listener's call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 9;</code>
    * @return Whether the startTime field is set.
    */
@@ -348,6 +408,10 @@ private static final long serialVersionUID = 0L;
     return startTime_ != null;
   }
   /**
+   * <pre>
+   * When StartListen placed the listener's call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 9;</code>
    * @return The startTime.
    */
@@ -356,6 +420,10 @@ private static final long serialVersionUID = 0L;
     return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
   }
   /**
+   * <pre>
+   * When StartListen placed the listener's call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 9;</code>
    */
   @java.lang.Override
@@ -366,6 +434,10 @@ private static final long serialVersionUID = 0L;
   public static final int END_TIME_FIELD_NUMBER = 10;
   private com.google.protobuf.Timestamp endTime_;
   /**
+   * <pre>
+   * When the session ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 10;</code>
    * @return Whether the endTime field is set.
    */
@@ -374,6 +446,10 @@ private static final long serialVersionUID = 0L;
     return endTime_ != null;
   }
   /**
+   * <pre>
+   * When the session ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 10;</code>
    * @return The endTime.
    */
@@ -382,6 +458,10 @@ private static final long serialVersionUID = 0L;
     return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
   }
   /**
+   * <pre>
+   * When the session ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 10;</code>
    */
   @java.lang.Override
@@ -646,6 +726,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A listen session. Output only: the gateway fills every field.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.ListenSession}
    */
   public static final class Builder extends
@@ -951,6 +1035,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object id_ = "";
     /**
+     * <pre>
+     * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+     * `session_id` of StopListen and SetListenMode.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return The id.
      */
@@ -967,6 +1056,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+     * `session_id` of StopListen and SetListenMode.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return The bytes for id.
      */
@@ -984,6 +1078,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+     * `session_id` of StopListen and SetListenMode.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @param value The id to set.
      * @return This builder for chaining.
@@ -997,6 +1096,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+     * `session_id` of StopListen and SetListenMode.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return This builder for chaining.
      */
@@ -1007,6 +1111,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+     * `session_id` of StopListen and SetListenMode.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
@@ -1023,6 +1132,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend the session runs on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return The backend.
      */
@@ -1039,6 +1152,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend the session runs on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return The bytes for backend.
      */
@@ -1056,6 +1173,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend the session runs on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -1069,6 +1190,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend the session runs on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return This builder for chaining.
      */
@@ -1079,6 +1204,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend the session runs on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -1095,6 +1224,10 @@ private static final long serialVersionUID = 0L;
 
     private int mode_ = 0;
     /**
+     * <pre>
+     * The mode now.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenMode mode = 3;</code>
      * @return The enum numeric value on the wire for mode.
      */
@@ -1102,6 +1235,10 @@ private static final long serialVersionUID = 0L;
       return mode_;
     }
     /**
+     * <pre>
+     * The mode now.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenMode mode = 3;</code>
      * @param value The enum numeric value on the wire for mode to set.
      * @return This builder for chaining.
@@ -1113,6 +1250,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The mode now.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenMode mode = 3;</code>
      * @return The mode.
      */
@@ -1122,6 +1263,10 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.ListenMode.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * The mode now.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenMode mode = 3;</code>
      * @param value The mode to set.
      * @return This builder for chaining.
@@ -1136,6 +1281,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The mode now.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenMode mode = 3;</code>
      * @return This builder for chaining.
      */
@@ -1148,6 +1297,10 @@ private static final long serialVersionUID = 0L;
 
     private int state_ = 0;
     /**
+     * <pre>
+     * Where the session is.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenState state = 4;</code>
      * @return The enum numeric value on the wire for state.
      */
@@ -1155,6 +1308,10 @@ private static final long serialVersionUID = 0L;
       return state_;
     }
     /**
+     * <pre>
+     * Where the session is.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenState state = 4;</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
@@ -1166,6 +1323,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Where the session is.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenState state = 4;</code>
      * @return The state.
      */
@@ -1175,6 +1336,10 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.ListenState.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * Where the session is.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenState state = 4;</code>
      * @param value The state to set.
      * @return This builder for chaining.
@@ -1189,6 +1354,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Where the session is.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenState state = 4;</code>
      * @return This builder for chaining.
      */
@@ -1202,7 +1371,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object listenerChannel_ = "";
     /**
      * <pre>
-     * The listener's channel (Asterisk: the leg that runs ChanSpy).
+     * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+     * PBX created it.
      * </pre>
      *
      * <code>string listener_channel = 5;</code>
@@ -1222,7 +1392,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The listener's channel (Asterisk: the leg that runs ChanSpy).
+     * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+     * PBX created it.
      * </pre>
      *
      * <code>string listener_channel = 5;</code>
@@ -1243,7 +1414,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The listener's channel (Asterisk: the leg that runs ChanSpy).
+     * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+     * PBX created it.
      * </pre>
      *
      * <code>string listener_channel = 5;</code>
@@ -1260,7 +1432,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The listener's channel (Asterisk: the leg that runs ChanSpy).
+     * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+     * PBX created it.
      * </pre>
      *
      * <code>string listener_channel = 5;</code>
@@ -1274,7 +1447,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The listener's channel (Asterisk: the leg that runs ChanSpy).
+     * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+     * PBX created it.
      * </pre>
      *
      * <code>string listener_channel = 5;</code>
@@ -1293,6 +1467,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object listenerUniqueId_ = "";
     /**
+     * <pre>
+     * The listener channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string listener_unique_id = 6;</code>
      * @return The listenerUniqueId.
      */
@@ -1309,6 +1487,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The listener channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string listener_unique_id = 6;</code>
      * @return The bytes for listenerUniqueId.
      */
@@ -1326,6 +1508,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The listener channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string listener_unique_id = 6;</code>
      * @param value The listenerUniqueId to set.
      * @return This builder for chaining.
@@ -1339,6 +1525,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The listener channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string listener_unique_id = 6;</code>
      * @return This builder for chaining.
      */
@@ -1349,6 +1539,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The listener channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string listener_unique_id = 6;</code>
      * @param value The bytes for listenerUniqueId to set.
      * @return This builder for chaining.
@@ -1457,6 +1651,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object targetUniqueId_ = "";
     /**
+     * <pre>
+     * The spied channel's unique id.
+     * </pre>
+     *
      * <code>string target_unique_id = 8;</code>
      * @return The targetUniqueId.
      */
@@ -1473,6 +1671,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The spied channel's unique id.
+     * </pre>
+     *
      * <code>string target_unique_id = 8;</code>
      * @return The bytes for targetUniqueId.
      */
@@ -1490,6 +1692,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The spied channel's unique id.
+     * </pre>
+     *
      * <code>string target_unique_id = 8;</code>
      * @param value The targetUniqueId to set.
      * @return This builder for chaining.
@@ -1503,6 +1709,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The spied channel's unique id.
+     * </pre>
+     *
      * <code>string target_unique_id = 8;</code>
      * @return This builder for chaining.
      */
@@ -1513,6 +1723,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The spied channel's unique id.
+     * </pre>
+     *
      * <code>string target_unique_id = 8;</code>
      * @param value The bytes for targetUniqueId to set.
      * @return This builder for chaining.
@@ -1531,6 +1745,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      * @return Whether the startTime field is set.
      */
@@ -1538,6 +1756,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000100) != 0);
     }
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      * @return The startTime.
      */
@@ -1549,6 +1771,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
@@ -1565,6 +1791,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      */
     public Builder setStartTime(
@@ -1579,6 +1809,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
@@ -1598,6 +1832,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      */
     public Builder clearStartTime() {
@@ -1611,6 +1849,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
@@ -1619,6 +1861,10 @@ private static final long serialVersionUID = 0L;
       return getStartTimeFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -1630,6 +1876,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When StartListen placed the listener's call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 9;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1650,6 +1900,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> endTimeBuilder_;
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      * @return Whether the endTime field is set.
      */
@@ -1657,6 +1911,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000200) != 0);
     }
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      * @return The endTime.
      */
@@ -1668,6 +1926,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
@@ -1684,6 +1946,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      */
     public Builder setEndTime(
@@ -1698,6 +1964,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
@@ -1717,6 +1987,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      */
     public Builder clearEndTime() {
@@ -1730,6 +2004,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
@@ -1738,6 +2016,10 @@ private static final long serialVersionUID = 0L;
       return getEndTimeFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -1749,6 +2031,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the session ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 10;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

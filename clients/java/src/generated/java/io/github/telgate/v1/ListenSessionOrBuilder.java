@@ -8,11 +8,21 @@ public interface ListenSessionOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+   * `session_id` of StopListen and SetListenMode.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The id.
    */
   java.lang.String getId();
   /**
+   * <pre>
+   * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+   * `session_id` of StopListen and SetListenMode.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The bytes for id.
    */
@@ -20,11 +30,19 @@ public interface ListenSessionOrBuilder extends
       getIdBytes();
 
   /**
+   * <pre>
+   * The backend the session runs on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend the session runs on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The bytes for backend.
    */
@@ -32,22 +50,38 @@ public interface ListenSessionOrBuilder extends
       getBackendBytes();
 
   /**
+   * <pre>
+   * The mode now.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenMode mode = 3;</code>
    * @return The enum numeric value on the wire for mode.
    */
   int getModeValue();
   /**
+   * <pre>
+   * The mode now.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenMode mode = 3;</code>
    * @return The mode.
    */
   io.github.telgate.v1.ListenMode getMode();
 
   /**
+   * <pre>
+   * Where the session is.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenState state = 4;</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
   /**
+   * <pre>
+   * Where the session is.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenState state = 4;</code>
    * @return The state.
    */
@@ -55,7 +89,8 @@ public interface ListenSessionOrBuilder extends
 
   /**
    * <pre>
-   * The listener's channel (Asterisk: the leg that runs ChanSpy).
+   * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+   * PBX created it.
    * </pre>
    *
    * <code>string listener_channel = 5;</code>
@@ -64,7 +99,8 @@ public interface ListenSessionOrBuilder extends
   java.lang.String getListenerChannel();
   /**
    * <pre>
-   * The listener's channel (Asterisk: the leg that runs ChanSpy).
+   * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+   * PBX created it.
    * </pre>
    *
    * <code>string listener_channel = 5;</code>
@@ -74,11 +110,19 @@ public interface ListenSessionOrBuilder extends
       getListenerChannelBytes();
 
   /**
+   * <pre>
+   * The listener channel's unique id (assigned before the call was placed).
+   * </pre>
+   *
    * <code>string listener_unique_id = 6;</code>
    * @return The listenerUniqueId.
    */
   java.lang.String getListenerUniqueId();
   /**
+   * <pre>
+   * The listener channel's unique id (assigned before the call was placed).
+   * </pre>
+   *
    * <code>string listener_unique_id = 6;</code>
    * @return The bytes for listenerUniqueId.
    */
@@ -106,11 +150,19 @@ public interface ListenSessionOrBuilder extends
       getTargetChannelBytes();
 
   /**
+   * <pre>
+   * The spied channel's unique id.
+   * </pre>
+   *
    * <code>string target_unique_id = 8;</code>
    * @return The targetUniqueId.
    */
   java.lang.String getTargetUniqueId();
   /**
+   * <pre>
+   * The spied channel's unique id.
+   * </pre>
+   *
    * <code>string target_unique_id = 8;</code>
    * @return The bytes for targetUniqueId.
    */
@@ -118,31 +170,55 @@ public interface ListenSessionOrBuilder extends
       getTargetUniqueIdBytes();
 
   /**
+   * <pre>
+   * When StartListen placed the listener's call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 9;</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
   /**
+   * <pre>
+   * When StartListen placed the listener's call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 9;</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
   /**
+   * <pre>
+   * When StartListen placed the listener's call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 9;</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
   /**
+   * <pre>
+   * When the session ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 10;</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
   /**
+   * <pre>
+   * When the session ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 10;</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
   /**
+   * <pre>
+   * When the session ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 10;</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();

@@ -4,11 +4,19 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Where a listen session is.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.ListenState}
  */
 public enum ListenState
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not known (never set by this gateway).
+   * </pre>
+   *
    * <code>LISTEN_STATE_UNSPECIFIED = 0;</code>
    */
   LISTEN_STATE_UNSPECIFIED(0),
@@ -40,6 +48,10 @@ public enum ListenState
   ;
 
   /**
+   * <pre>
+   * Not known (never set by this gateway).
+   * </pre>
+   *
    * <code>LISTEN_STATE_UNSPECIFIED = 0;</code>
    */
   public static final int LISTEN_STATE_UNSPECIFIED_VALUE = 0;

@@ -30,14 +30,26 @@ public enum MemberStatus
    */
   MEMBER_STATUS_AVAILABLE(1),
   /**
+   * <pre>
+   * On a call (Asterisk INUSE).
+   * </pre>
+   *
    * <code>MEMBER_STATUS_IN_USE = 2;</code>
    */
   MEMBER_STATUS_IN_USE(2),
   /**
+   * <pre>
+   * Busy (Asterisk BUSY).
+   * </pre>
+   *
    * <code>MEMBER_STATUS_BUSY = 3;</code>
    */
   MEMBER_STATUS_BUSY(3),
   /**
+   * <pre>
+   * Ringing (Asterisk RINGING).
+   * </pre>
+   *
    * <code>MEMBER_STATUS_RINGING = 4;</code>
    */
   MEMBER_STATUS_RINGING(4),
@@ -50,6 +62,10 @@ public enum MemberStatus
    */
   MEMBER_STATUS_RINGING_IN_USE(5),
   /**
+   * <pre>
+   * Has a call on hold (Asterisk ONHOLD).
+   * </pre>
+   *
    * <code>MEMBER_STATUS_ON_HOLD = 6;</code>
    */
   MEMBER_STATUS_ON_HOLD(6),
@@ -81,14 +97,26 @@ public enum MemberStatus
    */
   public static final int MEMBER_STATUS_AVAILABLE_VALUE = 1;
   /**
+   * <pre>
+   * On a call (Asterisk INUSE).
+   * </pre>
+   *
    * <code>MEMBER_STATUS_IN_USE = 2;</code>
    */
   public static final int MEMBER_STATUS_IN_USE_VALUE = 2;
   /**
+   * <pre>
+   * Busy (Asterisk BUSY).
+   * </pre>
+   *
    * <code>MEMBER_STATUS_BUSY = 3;</code>
    */
   public static final int MEMBER_STATUS_BUSY_VALUE = 3;
   /**
+   * <pre>
+   * Ringing (Asterisk RINGING).
+   * </pre>
+   *
    * <code>MEMBER_STATUS_RINGING = 4;</code>
    */
   public static final int MEMBER_STATUS_RINGING_VALUE = 4;
@@ -101,6 +129,10 @@ public enum MemberStatus
    */
   public static final int MEMBER_STATUS_RINGING_IN_USE_VALUE = 5;
   /**
+   * <pre>
+   * Has a call on hold (Asterisk ONHOLD).
+   * </pre>
+   *
    * <code>MEMBER_STATUS_ON_HOLD = 6;</code>
    */
   public static final int MEMBER_STATUS_ON_HOLD_VALUE = 6;

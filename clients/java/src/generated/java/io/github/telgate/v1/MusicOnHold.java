@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Plays music on hold for a while.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.MusicOnHold}
  */
 public final class MusicOnHold extends
@@ -48,6 +52,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object musicClass_ = "";
   /**
+   * <pre>
+   * The music class (letters, digits, `_`, `-`); empty means the PBX's
+   * default class on AGI and is invalid on Simotel.
+   * </pre>
+   *
    * <code>string music_class = 1;</code>
    * @return The musicClass.
    */
@@ -65,6 +74,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The music class (letters, digits, `_`, `-`); empty means the PBX's
+   * default class on AGI and is invalid on Simotel.
+   * </pre>
+   *
    * <code>string music_class = 1;</code>
    * @return The bytes for musicClass.
    */
@@ -86,7 +100,13 @@ private static final long serialVersionUID = 0L;
   public static final int DURATION_FIELD_NUMBER = 2;
   private com.google.protobuf.Duration duration_;
   /**
-   * <code>.google.protobuf.Duration duration = 2;</code>
+   * <pre>
+   * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+   * seconds), at most 24 h on Simotel. Unset is refused when the backend
+   * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the duration field is set.
    */
   @java.lang.Override
@@ -94,7 +114,13 @@ private static final long serialVersionUID = 0L;
     return duration_ != null;
   }
   /**
-   * <code>.google.protobuf.Duration duration = 2;</code>
+   * <pre>
+   * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+   * seconds), at most 24 h on Simotel. Unset is refused when the backend
+   * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The duration.
    */
   @java.lang.Override
@@ -102,7 +128,13 @@ private static final long serialVersionUID = 0L;
     return duration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : duration_;
   }
   /**
-   * <code>.google.protobuf.Duration duration = 2;</code>
+   * <pre>
+   * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+   * seconds), at most 24 h on Simotel. Unset is refused when the backend
+   * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
@@ -280,6 +312,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Plays music on hold for a while.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.MusicOnHold}
    */
   public static final class Builder extends
@@ -471,6 +507,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object musicClass_ = "";
     /**
+     * <pre>
+     * The music class (letters, digits, `_`, `-`); empty means the PBX's
+     * default class on AGI and is invalid on Simotel.
+     * </pre>
+     *
      * <code>string music_class = 1;</code>
      * @return The musicClass.
      */
@@ -487,6 +528,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The music class (letters, digits, `_`, `-`); empty means the PBX's
+     * default class on AGI and is invalid on Simotel.
+     * </pre>
+     *
      * <code>string music_class = 1;</code>
      * @return The bytes for musicClass.
      */
@@ -504,6 +550,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The music class (letters, digits, `_`, `-`); empty means the PBX's
+     * default class on AGI and is invalid on Simotel.
+     * </pre>
+     *
      * <code>string music_class = 1;</code>
      * @param value The musicClass to set.
      * @return This builder for chaining.
@@ -517,6 +568,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The music class (letters, digits, `_`, `-`); empty means the PBX's
+     * default class on AGI and is invalid on Simotel.
+     * </pre>
+     *
      * <code>string music_class = 1;</code>
      * @return This builder for chaining.
      */
@@ -527,6 +583,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The music class (letters, digits, `_`, `-`); empty means the PBX's
+     * default class on AGI and is invalid on Simotel.
+     * </pre>
+     *
      * <code>string music_class = 1;</code>
      * @param value The bytes for musicClass to set.
      * @return This builder for chaining.
@@ -545,14 +606,26 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> durationBuilder_;
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the duration field is set.
      */
     public boolean hasDuration() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The duration.
      */
     public com.google.protobuf.Duration getDuration() {
@@ -563,7 +636,13 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -579,7 +658,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setDuration(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -593,7 +678,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -612,7 +703,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearDuration() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -625,7 +722,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public com.google.protobuf.Duration.Builder getDurationBuilder() {
       bitField0_ |= 0x00000002;
@@ -633,7 +736,13 @@ private static final long serialVersionUID = 0L;
       return getDurationFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
       if (durationBuilder_ != null) {
@@ -644,7 +753,13 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration duration = 2;</code>
+     * <pre>
+     * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+     * seconds), at most 24 h on Simotel. Unset is refused when the backend
+     * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

@@ -8,11 +8,21 @@ public interface MusicOnHoldOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The music class (letters, digits, `_`, `-`); empty means the PBX's
+   * default class on AGI and is invalid on Simotel.
+   * </pre>
+   *
    * <code>string music_class = 1;</code>
    * @return The musicClass.
    */
   java.lang.String getMusicClass();
   /**
+   * <pre>
+   * The music class (letters, digits, `_`, `-`); empty means the PBX's
+   * default class on AGI and is invalid on Simotel.
+   * </pre>
+   *
    * <code>string music_class = 1;</code>
    * @return The bytes for musicClass.
    */
@@ -20,17 +30,35 @@ public interface MusicOnHoldOrBuilder extends
       getMusicClassBytes();
 
   /**
-   * <code>.google.protobuf.Duration duration = 2;</code>
+   * <pre>
+   * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+   * seconds), at most 24 h on Simotel. Unset is refused when the backend
+   * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the duration field is set.
    */
   boolean hasDuration();
   /**
-   * <code>.google.protobuf.Duration duration = 2;</code>
+   * <pre>
+   * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+   * seconds), at most 24 h on Simotel. Unset is refused when the backend
+   * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The duration.
    */
   com.google.protobuf.Duration getDuration();
   /**
-   * <code>.google.protobuf.Duration duration = 2;</code>
+   * <pre>
+   * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+   * seconds), at most 24 h on Simotel. Unset is refused when the backend
+   * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration duration = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   com.google.protobuf.DurationOrBuilder getDurationOrBuilder();
 }

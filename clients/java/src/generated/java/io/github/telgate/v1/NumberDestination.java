@@ -7,8 +7,9 @@ package io.github.telgate.v1;
  * <pre>
  * A number dialled out on a route, e.g. an outside number on a trunk. Each
  * backend maps routes in its configuration (Asterisk: `routes` name a
- * dialplan context each, `outbound_context` is the default route's); a route
- * it does not know is FAILED_PRECONDITION naming the setting.
+ * dialplan context each, `outbound_context` is the default route's; Simotel:
+ * `routes` name a context, `context` is the default); a route it does not
+ * know is FAILED_PRECONDITION naming the setting.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.NumberDestination}
@@ -56,7 +57,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object number_ = "";
   /**
-   * <code>string number = 1;</code>
+   * <pre>
+   * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+   * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The number.
    */
   @java.lang.Override
@@ -73,7 +79,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string number = 1;</code>
+   * <pre>
+   * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+   * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for number.
    */
   @java.lang.Override
@@ -96,7 +107,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object route_ = "";
   /**
    * <pre>
-   * The route's name; empty means the backend's default route.
+   * The route's name (at most 64 characters); empty means the backend's default route.
    * </pre>
    *
    * <code>string route = 2;</code>
@@ -117,7 +128,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The route's name; empty means the backend's default route.
+   * The route's name (at most 64 characters); empty means the backend's default route.
    * </pre>
    *
    * <code>string route = 2;</code>
@@ -306,8 +317,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * A number dialled out on a route, e.g. an outside number on a trunk. Each
    * backend maps routes in its configuration (Asterisk: `routes` name a
-   * dialplan context each, `outbound_context` is the default route's); a route
-   * it does not know is FAILED_PRECONDITION naming the setting.
+   * dialplan context each, `outbound_context` is the default route's; Simotel:
+   * `routes` name a context, `context` is the default); a route it does not
+   * know is FAILED_PRECONDITION naming the setting.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.NumberDestination}
@@ -495,7 +507,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object number_ = "";
     /**
-     * <code>string number = 1;</code>
+     * <pre>
+     * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+     * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The number.
      */
     public java.lang.String getNumber() {
@@ -511,7 +528,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string number = 1;</code>
+     * <pre>
+     * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+     * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for number.
      */
     public com.google.protobuf.ByteString
@@ -528,7 +550,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string number = 1;</code>
+     * <pre>
+     * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+     * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The number to set.
      * @return This builder for chaining.
      */
@@ -541,7 +568,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string number = 1;</code>
+     * <pre>
+     * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+     * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNumber() {
@@ -551,7 +583,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string number = 1;</code>
+     * <pre>
+     * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+     * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for number to set.
      * @return This builder for chaining.
      */
@@ -568,7 +605,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object route_ = "";
     /**
      * <pre>
-     * The route's name; empty means the backend's default route.
+     * The route's name (at most 64 characters); empty means the backend's default route.
      * </pre>
      *
      * <code>string route = 2;</code>
@@ -588,7 +625,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The route's name; empty means the backend's default route.
+     * The route's name (at most 64 characters); empty means the backend's default route.
      * </pre>
      *
      * <code>string route = 2;</code>
@@ -609,7 +646,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The route's name; empty means the backend's default route.
+     * The route's name (at most 64 characters); empty means the backend's default route.
      * </pre>
      *
      * <code>string route = 2;</code>
@@ -626,7 +663,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The route's name; empty means the backend's default route.
+     * The route's name (at most 64 characters); empty means the backend's default route.
      * </pre>
      *
      * <code>string route = 2;</code>
@@ -640,7 +677,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The route's name; empty means the backend's default route.
+     * The route's name (at most 64 characters); empty means the backend's default route.
      * </pre>
      *
      * <code>string route = 2;</code>

@@ -8,12 +8,22 @@ public interface NumberDestinationOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string number = 1;</code>
+   * <pre>
+   * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+   * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The number.
    */
   java.lang.String getNumber();
   /**
-   * <code>string number = 1;</code>
+   * <pre>
+   * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+   * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string number = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for number.
    */
   com.google.protobuf.ByteString
@@ -21,7 +31,7 @@ public interface NumberDestinationOrBuilder extends
 
   /**
    * <pre>
-   * The route's name; empty means the backend's default route.
+   * The route's name (at most 64 characters); empty means the backend's default route.
    * </pre>
    *
    * <code>string route = 2;</code>
@@ -30,7 +40,7 @@ public interface NumberDestinationOrBuilder extends
   java.lang.String getRoute();
   /**
    * <pre>
-   * The route's name; empty means the backend's default route.
+   * The route's name (at most 64 characters); empty means the backend's default route.
    * </pre>
    *
    * <code>string route = 2;</code>

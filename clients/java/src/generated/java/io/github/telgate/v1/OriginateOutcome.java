@@ -13,6 +13,10 @@ package io.github.telgate.v1;
 public enum OriginateOutcome
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not known (never set by this gateway on a returned call).
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_UNSPECIFIED = 0;</code>
    */
   ORIGINATE_OUTCOME_UNSPECIFIED(0),
@@ -25,18 +29,34 @@ public enum OriginateOutcome
    */
   ORIGINATE_OUTCOME_PENDING(1),
   /**
+   * <pre>
+   * The endpoint answered and was connected to the target.
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_ANSWERED = 2;</code>
    */
   ORIGINATE_OUTCOME_ANSWERED(2),
   /**
+   * <pre>
+   * The endpoint was busy.
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_BUSY = 3;</code>
    */
   ORIGINATE_OUTCOME_BUSY(3),
   /**
+   * <pre>
+   * The endpoint rang until `timeout` without an answer.
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_NO_ANSWER = 4;</code>
    */
   ORIGINATE_OUTCOME_NO_ANSWER(4),
   /**
+   * <pre>
+   * The network or PBX had no way through (Asterisk congestion).
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_CONGESTION = 5;</code>
    */
   ORIGINATE_OUTCOME_CONGESTION(5),
@@ -60,6 +80,10 @@ public enum OriginateOutcome
   ;
 
   /**
+   * <pre>
+   * Not known (never set by this gateway on a returned call).
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_UNSPECIFIED = 0;</code>
    */
   public static final int ORIGINATE_OUTCOME_UNSPECIFIED_VALUE = 0;
@@ -72,18 +96,34 @@ public enum OriginateOutcome
    */
   public static final int ORIGINATE_OUTCOME_PENDING_VALUE = 1;
   /**
+   * <pre>
+   * The endpoint answered and was connected to the target.
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_ANSWERED = 2;</code>
    */
   public static final int ORIGINATE_OUTCOME_ANSWERED_VALUE = 2;
   /**
+   * <pre>
+   * The endpoint was busy.
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_BUSY = 3;</code>
    */
   public static final int ORIGINATE_OUTCOME_BUSY_VALUE = 3;
   /**
+   * <pre>
+   * The endpoint rang until `timeout` without an answer.
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_NO_ANSWER = 4;</code>
    */
   public static final int ORIGINATE_OUTCOME_NO_ANSWER_VALUE = 4;
   /**
+   * <pre>
+   * The network or PBX had no way through (Asterisk congestion).
+   * </pre>
+   *
    * <code>ORIGINATE_OUTCOME_CONGESTION = 5;</code>
    */
   public static final int ORIGINATE_OUTCOME_CONGESTION_VALUE = 5;

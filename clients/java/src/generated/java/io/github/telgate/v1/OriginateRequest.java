@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Places a call. Checked whole before anything reaches the PBX.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.OriginateRequest}
  */
 public final class OriginateRequest extends
@@ -153,8 +157,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key: a retried Originate with the same key returns the first
-   * attempt's call instead of placing a second one. Kept for 10 minutes.
+   * Idempotency key (at most 128 characters): a retried Originate with the
+   * same key from the same caller returns the first attempt's call instead
+   * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+   * default). Empty: no deduplication.
    * </pre>
    *
    * <code>string request_id = 2;</code>
@@ -175,8 +181,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key: a retried Originate with the same key returns the first
-   * attempt's call instead of placing a second one. Kept for 10 minutes.
+   * Idempotency key (at most 128 characters): a retried Originate with the
+   * same key from the same caller returns the first attempt's call instead
+   * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+   * default). Empty: no deduplication.
    * </pre>
    *
    * <code>string request_id = 2;</code>
@@ -204,10 +212,12 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * What to ring first: an extension (`201`), which every kind of backend
    * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-   * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+   * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+   * (Simotel uses the part after the last `/`). At most 255 characters;
+   * empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string endpoint = 3;</code>
+   * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The endpoint.
    */
   @java.lang.Override
@@ -227,10 +237,12 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * What to ring first: an extension (`201`), which every kind of backend
    * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-   * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+   * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+   * (Simotel uses the part after the last `/`). At most 255 characters;
+   * empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string endpoint = 3;</code>
+   * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for endpoint.
    */
   @java.lang.Override
@@ -250,6 +262,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int DESTINATION_FIELD_NUMBER = 11;
   /**
+   * <pre>
+   * An extension or a number on a route (every backend that originates).
+   * </pre>
+   *
    * <code>.telgate.v1.Destination destination = 11;</code>
    * @return Whether the destination field is set.
    */
@@ -258,6 +274,10 @@ private static final long serialVersionUID = 0L;
     return targetCase_ == 11;
   }
   /**
+   * <pre>
+   * An extension or a number on a route (every backend that originates).
+   * </pre>
+   *
    * <code>.telgate.v1.Destination destination = 11;</code>
    * @return The destination.
    */
@@ -269,6 +289,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.Destination.getDefaultInstance();
   }
   /**
+   * <pre>
+   * An extension or a number on a route (every backend that originates).
+   * </pre>
+   *
    * <code>.telgate.v1.Destination destination = 11;</code>
    */
   @java.lang.Override
@@ -281,6 +305,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int APPLICATION_FIELD_NUMBER = 5;
   /**
+   * <pre>
+   * An application to run (Asterisk only).
+   * </pre>
+   *
    * <code>.telgate.v1.ApplicationTarget application = 5;</code>
    * @return Whether the application field is set.
    */
@@ -289,6 +317,10 @@ private static final long serialVersionUID = 0L;
     return targetCase_ == 5;
   }
   /**
+   * <pre>
+   * An application to run (Asterisk only).
+   * </pre>
+   *
    * <code>.telgate.v1.ApplicationTarget application = 5;</code>
    * @return The application.
    */
@@ -300,6 +332,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ApplicationTarget.getDefaultInstance();
   }
   /**
+   * <pre>
+   * An application to run (Asterisk only).
+   * </pre>
+   *
    * <code>.telgate.v1.ApplicationTarget application = 5;</code>
    */
   @java.lang.Override
@@ -313,6 +349,11 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_ID_FIELD_NUMBER = 6;
   private io.github.telgate.v1.CallerId callerId_;
   /**
+   * <pre>
+   * The caller id the endpoint sees; the PBX's default when unset. Simotel
+   * takes the number only (the endpoint's own when empty).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    * @return Whether the callerId field is set.
    */
@@ -321,6 +362,11 @@ private static final long serialVersionUID = 0L;
     return callerId_ != null;
   }
   /**
+   * <pre>
+   * The caller id the endpoint sees; the PBX's default when unset. Simotel
+   * takes the number only (the endpoint's own when empty).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    * @return The callerId.
    */
@@ -329,6 +375,11 @@ private static final long serialVersionUID = 0L;
     return callerId_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : callerId_;
   }
   /**
+   * <pre>
+   * The caller id the endpoint sees; the PBX's default when unset. Simotel
+   * takes the number only (the endpoint's own when empty).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    */
   @java.lang.Override
@@ -364,7 +415,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -385,7 +442,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -396,7 +459,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -414,7 +483,13 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -435,7 +510,10 @@ java.lang.String defaultValue) {
   private com.google.protobuf.Duration timeout_;
   /**
    * <pre>
-   * How long to ring the endpoint; the PBX default (30 s) when unset.
+   * How long to ring the endpoint: more than 0 and at most 24 h (else
+   * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+   * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+   * whole seconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -447,7 +525,10 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * How long to ring the endpoint; the PBX default (30 s) when unset.
+   * How long to ring the endpoint: more than 0 and at most 24 h (else
+   * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+   * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+   * whole seconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -459,7 +540,10 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * How long to ring the endpoint; the PBX default (30 s) when unset.
+   * How long to ring the endpoint: more than 0 and at most 24 h (else
+   * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+   * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+   * whole seconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -473,6 +557,10 @@ java.lang.String defaultValue) {
   @SuppressWarnings("serial")
   private volatile java.lang.Object accountCode_ = "";
   /**
+   * <pre>
+   * The account code of the new channel (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string account_code = 9;</code>
    * @return The accountCode.
    */
@@ -490,6 +578,10 @@ java.lang.String defaultValue) {
     }
   }
   /**
+   * <pre>
+   * The account code of the new channel (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string account_code = 9;</code>
    * @return The bytes for accountCode.
    */
@@ -511,6 +603,10 @@ java.lang.String defaultValue) {
   public static final int WAIT_FIELD_NUMBER = 10;
   private int wait_ = 0;
   /**
+   * <pre>
+   * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+   * </pre>
+   *
    * <code>.telgate.v1.OriginateWait wait = 10;</code>
    * @return The enum numeric value on the wire for wait.
    */
@@ -518,6 +614,10 @@ java.lang.String defaultValue) {
     return wait_;
   }
   /**
+   * <pre>
+   * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+   * </pre>
+   *
    * <code>.telgate.v1.OriginateWait wait = 10;</code>
    * @return The wait.
    */
@@ -814,6 +914,10 @@ java.lang.String defaultValue) {
     return builder;
   }
   /**
+   * <pre>
+   * Places a call. Checked whole before anything reaches the PBX.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.OriginateRequest}
    */
   public static final class Builder extends
@@ -1275,8 +1379,10 @@ java.lang.String defaultValue) {
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key: a retried Originate with the same key returns the first
-     * attempt's call instead of placing a second one. Kept for 10 minutes.
+     * Idempotency key (at most 128 characters): a retried Originate with the
+     * same key from the same caller returns the first attempt's call instead
+     * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+     * default). Empty: no deduplication.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -1296,8 +1402,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Idempotency key: a retried Originate with the same key returns the first
-     * attempt's call instead of placing a second one. Kept for 10 minutes.
+     * Idempotency key (at most 128 characters): a retried Originate with the
+     * same key from the same caller returns the first attempt's call instead
+     * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+     * default). Empty: no deduplication.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -1318,8 +1426,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Idempotency key: a retried Originate with the same key returns the first
-     * attempt's call instead of placing a second one. Kept for 10 minutes.
+     * Idempotency key (at most 128 characters): a retried Originate with the
+     * same key from the same caller returns the first attempt's call instead
+     * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+     * default). Empty: no deduplication.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -1336,8 +1446,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Idempotency key: a retried Originate with the same key returns the first
-     * attempt's call instead of placing a second one. Kept for 10 minutes.
+     * Idempotency key (at most 128 characters): a retried Originate with the
+     * same key from the same caller returns the first attempt's call instead
+     * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+     * default). Empty: no deduplication.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -1351,8 +1463,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Idempotency key: a retried Originate with the same key returns the first
-     * attempt's call instead of placing a second one. Kept for 10 minutes.
+     * Idempotency key (at most 128 characters): a retried Originate with the
+     * same key from the same caller returns the first attempt's call instead
+     * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+     * default). Empty: no deduplication.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -1374,10 +1488,12 @@ java.lang.String defaultValue) {
      * <pre>
      * What to ring first: an extension (`201`), which every kind of backend
      * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+     * (Simotel uses the part after the last `/`). At most 255 characters;
+     * empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The endpoint.
      */
     public java.lang.String getEndpoint() {
@@ -1396,10 +1512,12 @@ java.lang.String defaultValue) {
      * <pre>
      * What to ring first: an extension (`201`), which every kind of backend
      * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+     * (Simotel uses the part after the last `/`). At most 255 characters;
+     * empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for endpoint.
      */
     public com.google.protobuf.ByteString
@@ -1419,10 +1537,12 @@ java.lang.String defaultValue) {
      * <pre>
      * What to ring first: an extension (`201`), which every kind of backend
      * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+     * (Simotel uses the part after the last `/`). At most 255 characters;
+     * empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The endpoint to set.
      * @return This builder for chaining.
      */
@@ -1438,10 +1558,12 @@ java.lang.String defaultValue) {
      * <pre>
      * What to ring first: an extension (`201`), which every kind of backend
      * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+     * (Simotel uses the part after the last `/`). At most 255 characters;
+     * empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearEndpoint() {
@@ -1454,10 +1576,12 @@ java.lang.String defaultValue) {
      * <pre>
      * What to ring first: an extension (`201`), which every kind of backend
      * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+     * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+     * (Simotel uses the part after the last `/`). At most 255 characters;
+     * empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for endpoint to set.
      * @return This builder for chaining.
      */
@@ -1474,6 +1598,10 @@ java.lang.String defaultValue) {
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Destination, io.github.telgate.v1.Destination.Builder, io.github.telgate.v1.DestinationOrBuilder> destinationBuilder_;
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      * @return Whether the destination field is set.
      */
@@ -1482,6 +1610,10 @@ java.lang.String defaultValue) {
       return targetCase_ == 11;
     }
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      * @return The destination.
      */
@@ -1500,6 +1632,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      */
     public Builder setDestination(io.github.telgate.v1.Destination value) {
@@ -1516,6 +1652,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      */
     public Builder setDestination(
@@ -1530,6 +1670,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      */
     public Builder mergeDestination(io.github.telgate.v1.Destination value) {
@@ -1553,6 +1697,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      */
     public Builder clearDestination() {
@@ -1572,12 +1720,20 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      */
     public io.github.telgate.v1.Destination.Builder getDestinationBuilder() {
       return getDestinationFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      */
     @java.lang.Override
@@ -1592,6 +1748,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * An extension or a number on a route (every backend that originates).
+     * </pre>
+     *
      * <code>.telgate.v1.Destination destination = 11;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1616,6 +1776,10 @@ java.lang.String defaultValue) {
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ApplicationTarget, io.github.telgate.v1.ApplicationTarget.Builder, io.github.telgate.v1.ApplicationTargetOrBuilder> applicationBuilder_;
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      * @return Whether the application field is set.
      */
@@ -1624,6 +1788,10 @@ java.lang.String defaultValue) {
       return targetCase_ == 5;
     }
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      * @return The application.
      */
@@ -1642,6 +1810,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      */
     public Builder setApplication(io.github.telgate.v1.ApplicationTarget value) {
@@ -1658,6 +1830,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      */
     public Builder setApplication(
@@ -1672,6 +1848,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      */
     public Builder mergeApplication(io.github.telgate.v1.ApplicationTarget value) {
@@ -1695,6 +1875,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      */
     public Builder clearApplication() {
@@ -1714,12 +1898,20 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      */
     public io.github.telgate.v1.ApplicationTarget.Builder getApplicationBuilder() {
       return getApplicationFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      */
     @java.lang.Override
@@ -1734,6 +1926,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * An application to run (Asterisk only).
+     * </pre>
+     *
      * <code>.telgate.v1.ApplicationTarget application = 5;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1759,6 +1955,11 @@ java.lang.String defaultValue) {
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> callerIdBuilder_;
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      * @return Whether the callerId field is set.
      */
@@ -1766,6 +1967,11 @@ java.lang.String defaultValue) {
       return ((bitField0_ & 0x00000020) != 0);
     }
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      * @return The callerId.
      */
@@ -1777,6 +1983,11 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public Builder setCallerId(io.github.telgate.v1.CallerId value) {
@@ -1793,6 +2004,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public Builder setCallerId(
@@ -1807,6 +2023,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public Builder mergeCallerId(io.github.telgate.v1.CallerId value) {
@@ -1826,6 +2047,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public Builder clearCallerId() {
@@ -1839,6 +2065,11 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerIdBuilder() {
@@ -1847,6 +2078,11 @@ java.lang.String defaultValue) {
       return getCallerIdFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
@@ -1858,6 +2094,11 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The caller id the endpoint sees; the PBX's default when unset. Simotel
+     * takes the number only (the endpoint's own when empty).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1902,7 +2143,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Channel variables set on the new channel.
+     * Channel variables set on the new channel (Asterisk only; Simotel ignores
+     * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+     * most 80 characters; `FUNC(args)` only for functions in
+     * `originate.allowed_variable_functions`, and no variable in
+     * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+     * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+     * 1000 entries.
      * </pre>
      *
      * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -1923,7 +2170,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Channel variables set on the new channel.
+     * Channel variables set on the new channel (Asterisk only; Simotel ignores
+     * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+     * most 80 characters; `FUNC(args)` only for functions in
+     * `originate.allowed_variable_functions`, and no variable in
+     * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+     * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+     * 1000 entries.
      * </pre>
      *
      * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -1934,7 +2187,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Channel variables set on the new channel.
+     * Channel variables set on the new channel (Asterisk only; Simotel ignores
+     * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+     * most 80 characters; `FUNC(args)` only for functions in
+     * `originate.allowed_variable_functions`, and no variable in
+     * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+     * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+     * 1000 entries.
      * </pre>
      *
      * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -1952,7 +2211,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Channel variables set on the new channel.
+     * Channel variables set on the new channel (Asterisk only; Simotel ignores
+     * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+     * most 80 characters; `FUNC(args)` only for functions in
+     * `originate.allowed_variable_functions`, and no variable in
+     * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+     * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+     * 1000 entries.
      * </pre>
      *
      * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -1976,7 +2241,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Channel variables set on the new channel.
+     * Channel variables set on the new channel (Asterisk only; Simotel ignores
+     * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+     * most 80 characters; `FUNC(args)` only for functions in
+     * `originate.allowed_variable_functions`, and no variable in
+     * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+     * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+     * 1000 entries.
      * </pre>
      *
      * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -1999,7 +2270,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Channel variables set on the new channel.
+     * Channel variables set on the new channel (Asterisk only; Simotel ignores
+     * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+     * most 80 characters; `FUNC(args)` only for functions in
+     * `originate.allowed_variable_functions`, and no variable in
+     * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+     * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+     * 1000 entries.
      * </pre>
      *
      * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -2016,7 +2293,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Channel variables set on the new channel.
+     * Channel variables set on the new channel (Asterisk only; Simotel ignores
+     * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+     * most 80 characters; `FUNC(args)` only for functions in
+     * `originate.allowed_variable_functions`, and no variable in
+     * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+     * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+     * 1000 entries.
      * </pre>
      *
      * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -2034,7 +2317,10 @@ java.lang.String defaultValue) {
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> timeoutBuilder_;
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2045,7 +2331,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2060,7 +2349,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2080,7 +2372,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2098,7 +2393,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2121,7 +2419,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2138,7 +2439,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2150,7 +2454,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2165,7 +2472,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * How long to ring the endpoint; the PBX default (30 s) when unset.
+     * How long to ring the endpoint: more than 0 and at most 24 h (else
+     * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+     * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+     * whole seconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -2186,6 +2496,10 @@ java.lang.String defaultValue) {
 
     private java.lang.Object accountCode_ = "";
     /**
+     * <pre>
+     * The account code of the new channel (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string account_code = 9;</code>
      * @return The accountCode.
      */
@@ -2202,6 +2516,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The account code of the new channel (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string account_code = 9;</code>
      * @return The bytes for accountCode.
      */
@@ -2219,6 +2537,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The account code of the new channel (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string account_code = 9;</code>
      * @param value The accountCode to set.
      * @return This builder for chaining.
@@ -2232,6 +2554,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The account code of the new channel (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string account_code = 9;</code>
      * @return This builder for chaining.
      */
@@ -2242,6 +2568,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The account code of the new channel (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string account_code = 9;</code>
      * @param value The bytes for accountCode to set.
      * @return This builder for chaining.
@@ -2258,6 +2588,10 @@ java.lang.String defaultValue) {
 
     private int wait_ = 0;
     /**
+     * <pre>
+     * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateWait wait = 10;</code>
      * @return The enum numeric value on the wire for wait.
      */
@@ -2265,6 +2599,10 @@ java.lang.String defaultValue) {
       return wait_;
     }
     /**
+     * <pre>
+     * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateWait wait = 10;</code>
      * @param value The enum numeric value on the wire for wait to set.
      * @return This builder for chaining.
@@ -2276,6 +2614,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateWait wait = 10;</code>
      * @return The wait.
      */
@@ -2285,6 +2627,10 @@ java.lang.String defaultValue) {
       return result == null ? io.github.telgate.v1.OriginateWait.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateWait wait = 10;</code>
      * @param value The wait to set.
      * @return This builder for chaining.
@@ -2299,6 +2645,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateWait wait = 10;</code>
      * @return This builder for chaining.
      */

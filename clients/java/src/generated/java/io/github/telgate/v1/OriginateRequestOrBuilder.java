@@ -29,8 +29,10 @@ public interface OriginateRequestOrBuilder extends
 
   /**
    * <pre>
-   * Idempotency key: a retried Originate with the same key returns the first
-   * attempt's call instead of placing a second one. Kept for 10 minutes.
+   * Idempotency key (at most 128 characters): a retried Originate with the
+   * same key from the same caller returns the first attempt's call instead
+   * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+   * default). Empty: no deduplication.
    * </pre>
    *
    * <code>string request_id = 2;</code>
@@ -39,8 +41,10 @@ public interface OriginateRequestOrBuilder extends
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key: a retried Originate with the same key returns the first
-   * attempt's call instead of placing a second one. Kept for 10 minutes.
+   * Idempotency key (at most 128 characters): a retried Originate with the
+   * same key from the same caller returns the first attempt's call instead
+   * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+   * default). Empty: no deduplication.
    * </pre>
    *
    * <code>string request_id = 2;</code>
@@ -53,10 +57,12 @@ public interface OriginateRequestOrBuilder extends
    * <pre>
    * What to ring first: an extension (`201`), which every kind of backend
    * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-   * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+   * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+   * (Simotel uses the part after the last `/`). At most 255 characters;
+   * empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string endpoint = 3;</code>
+   * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The endpoint.
    */
   java.lang.String getEndpoint();
@@ -64,63 +70,110 @@ public interface OriginateRequestOrBuilder extends
    * <pre>
    * What to ring first: an extension (`201`), which every kind of backend
    * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-   * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`.
+   * PBX's own form: for Asterisk a dial string, e.g. `Local/201&#64;phones`
+   * (Simotel uses the part after the last `/`). At most 255 characters;
+   * empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string endpoint = 3;</code>
+   * <code>string endpoint = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for endpoint.
    */
   com.google.protobuf.ByteString
       getEndpointBytes();
 
   /**
+   * <pre>
+   * An extension or a number on a route (every backend that originates).
+   * </pre>
+   *
    * <code>.telgate.v1.Destination destination = 11;</code>
    * @return Whether the destination field is set.
    */
   boolean hasDestination();
   /**
+   * <pre>
+   * An extension or a number on a route (every backend that originates).
+   * </pre>
+   *
    * <code>.telgate.v1.Destination destination = 11;</code>
    * @return The destination.
    */
   io.github.telgate.v1.Destination getDestination();
   /**
+   * <pre>
+   * An extension or a number on a route (every backend that originates).
+   * </pre>
+   *
    * <code>.telgate.v1.Destination destination = 11;</code>
    */
   io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder();
 
   /**
+   * <pre>
+   * An application to run (Asterisk only).
+   * </pre>
+   *
    * <code>.telgate.v1.ApplicationTarget application = 5;</code>
    * @return Whether the application field is set.
    */
   boolean hasApplication();
   /**
+   * <pre>
+   * An application to run (Asterisk only).
+   * </pre>
+   *
    * <code>.telgate.v1.ApplicationTarget application = 5;</code>
    * @return The application.
    */
   io.github.telgate.v1.ApplicationTarget getApplication();
   /**
+   * <pre>
+   * An application to run (Asterisk only).
+   * </pre>
+   *
    * <code>.telgate.v1.ApplicationTarget application = 5;</code>
    */
   io.github.telgate.v1.ApplicationTargetOrBuilder getApplicationOrBuilder();
 
   /**
+   * <pre>
+   * The caller id the endpoint sees; the PBX's default when unset. Simotel
+   * takes the number only (the endpoint's own when empty).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    * @return Whether the callerId field is set.
    */
   boolean hasCallerId();
   /**
+   * <pre>
+   * The caller id the endpoint sees; the PBX's default when unset. Simotel
+   * takes the number only (the endpoint's own when empty).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    * @return The callerId.
    */
   io.github.telgate.v1.CallerId getCallerId();
   /**
+   * <pre>
+   * The caller id the endpoint sees; the PBX's default when unset. Simotel
+   * takes the number only (the endpoint's own when empty).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder();
 
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -128,7 +181,13 @@ public interface OriginateRequestOrBuilder extends
   int getVariablesCount();
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -143,7 +202,13 @@ public interface OriginateRequestOrBuilder extends
   getVariables();
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -152,7 +217,13 @@ public interface OriginateRequestOrBuilder extends
   getVariablesMap();
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -164,7 +235,13 @@ java.lang.String getVariablesOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Channel variables set on the new channel.
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `&#92;` (INVALID_ARGUMENT). At most
+   * 1000 entries.
    * </pre>
    *
    * <code>map&lt;string, string&gt; variables = 7;</code>
@@ -174,7 +251,10 @@ java.lang.String defaultValue);
 
   /**
    * <pre>
-   * How long to ring the endpoint; the PBX default (30 s) when unset.
+   * How long to ring the endpoint: more than 0 and at most 24 h (else
+   * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+   * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+   * whole seconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -183,7 +263,10 @@ java.lang.String defaultValue);
   boolean hasTimeout();
   /**
    * <pre>
-   * How long to ring the endpoint; the PBX default (30 s) when unset.
+   * How long to ring the endpoint: more than 0 and at most 24 h (else
+   * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+   * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+   * whole seconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -192,7 +275,10 @@ java.lang.String defaultValue);
   com.google.protobuf.Duration getTimeout();
   /**
    * <pre>
-   * How long to ring the endpoint; the PBX default (30 s) when unset.
+   * How long to ring the endpoint: more than 0 and at most 24 h (else
+   * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+   * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+   * whole seconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration timeout = 8;</code>
@@ -200,11 +286,19 @@ java.lang.String defaultValue);
   com.google.protobuf.DurationOrBuilder getTimeoutOrBuilder();
 
   /**
+   * <pre>
+   * The account code of the new channel (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string account_code = 9;</code>
    * @return The accountCode.
    */
   java.lang.String getAccountCode();
   /**
+   * <pre>
+   * The account code of the new channel (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string account_code = 9;</code>
    * @return The bytes for accountCode.
    */
@@ -212,11 +306,19 @@ java.lang.String defaultValue);
       getAccountCodeBytes();
 
   /**
+   * <pre>
+   * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+   * </pre>
+   *
    * <code>.telgate.v1.OriginateWait wait = 10;</code>
    * @return The enum numeric value on the wire for wait.
    */
   int getWaitValue();
   /**
+   * <pre>
+   * When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset.
+   * </pre>
+   *
    * <code>.telgate.v1.OriginateWait wait = 10;</code>
    * @return The wait.
    */

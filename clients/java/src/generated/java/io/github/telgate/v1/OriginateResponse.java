@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Originate's answer.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.OriginateResponse}
  */
 public final class OriginateResponse extends
@@ -46,6 +50,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.OriginatedCall call_;
   /**
+   * <pre>
+   * The call placed (or, for a retried `request_id`, the first attempt's).
+   * </pre>
+   *
    * <code>.telgate.v1.OriginatedCall call = 1;</code>
    * @return Whether the call field is set.
    */
@@ -54,6 +62,10 @@ private static final long serialVersionUID = 0L;
     return call_ != null;
   }
   /**
+   * <pre>
+   * The call placed (or, for a retried `request_id`, the first attempt's).
+   * </pre>
+   *
    * <code>.telgate.v1.OriginatedCall call = 1;</code>
    * @return The call.
    */
@@ -62,6 +74,10 @@ private static final long serialVersionUID = 0L;
     return call_ == null ? io.github.telgate.v1.OriginatedCall.getDefaultInstance() : call_;
   }
   /**
+   * <pre>
+   * The call placed (or, for a retried `request_id`, the first attempt's).
+   * </pre>
+   *
    * <code>.telgate.v1.OriginatedCall call = 1;</code>
    */
   @java.lang.Override
@@ -230,6 +246,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Originate's answer.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.OriginateResponse}
    */
   public static final class Builder extends
@@ -409,6 +429,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.OriginatedCall, io.github.telgate.v1.OriginatedCall.Builder, io.github.telgate.v1.OriginatedCallOrBuilder> callBuilder_;
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      * @return Whether the call field is set.
      */
@@ -416,6 +440,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      * @return The call.
      */
@@ -427,6 +455,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      */
     public Builder setCall(io.github.telgate.v1.OriginatedCall value) {
@@ -443,6 +475,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      */
     public Builder setCall(
@@ -457,6 +493,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      */
     public Builder mergeCall(io.github.telgate.v1.OriginatedCall value) {
@@ -476,6 +516,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      */
     public Builder clearCall() {
@@ -489,6 +533,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      */
     public io.github.telgate.v1.OriginatedCall.Builder getCallBuilder() {
@@ -497,6 +545,10 @@ private static final long serialVersionUID = 0L;
       return getCallFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      */
     public io.github.telgate.v1.OriginatedCallOrBuilder getCallOrBuilder() {
@@ -508,6 +560,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The call placed (or, for a retried `request_id`, the first attempt's).
+     * </pre>
+     *
      * <code>.telgate.v1.OriginatedCall call = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

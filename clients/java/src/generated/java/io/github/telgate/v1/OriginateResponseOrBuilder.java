@@ -8,16 +8,28 @@ public interface OriginateResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The call placed (or, for a retried `request_id`, the first attempt's).
+   * </pre>
+   *
    * <code>.telgate.v1.OriginatedCall call = 1;</code>
    * @return Whether the call field is set.
    */
   boolean hasCall();
   /**
+   * <pre>
+   * The call placed (or, for a retried `request_id`, the first attempt's).
+   * </pre>
+   *
    * <code>.telgate.v1.OriginatedCall call = 1;</code>
    * @return The call.
    */
   io.github.telgate.v1.OriginatedCall getCall();
   /**
+   * <pre>
+   * The call placed (or, for a retried `request_id`, the first attempt's).
+   * </pre>
+   *
    * <code>.telgate.v1.OriginatedCall call = 1;</code>
    */
   io.github.telgate.v1.OriginatedCallOrBuilder getCallOrBuilder();

@@ -31,7 +31,9 @@ public enum OriginateWait
   ORIGINATE_WAIT_ACCEPTED(1),
   /**
    * <pre>
-   * Answer when the call answered or failed (bounded by `timeout` and the RPC deadline).
+   * Answer when the call answered or failed (bounded by `timeout` and the RPC
+   * deadline). Asterisk: DEADLINE_EXCEEDED (ERROR_REASON_PBX_TIMEOUT) when
+   * no result came within the ring timeout plus 10 s.
    * </pre>
    *
    * <code>ORIGINATE_WAIT_RESULT = 2;</code>
@@ -59,7 +61,9 @@ public enum OriginateWait
   public static final int ORIGINATE_WAIT_ACCEPTED_VALUE = 1;
   /**
    * <pre>
-   * Answer when the call answered or failed (bounded by `timeout` and the RPC deadline).
+   * Answer when the call answered or failed (bounded by `timeout` and the RPC
+   * deadline). Asterisk: DEADLINE_EXCEEDED (ERROR_REASON_PBX_TIMEOUT) when
+   * no result came within the ring timeout plus 10 s.
    * </pre>
    *
    * <code>ORIGINATE_WAIT_RESULT = 2;</code>

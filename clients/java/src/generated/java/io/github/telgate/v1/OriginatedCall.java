@@ -59,6 +59,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend that placed the call.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -76,6 +80,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend that placed the call.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -98,6 +106,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object requestId_ = "";
   /**
+   * <pre>
+   * The request's `request_id`, as sent (empty when it had none).
+   * </pre>
+   *
    * <code>string request_id = 2;</code>
    * @return The requestId.
    */
@@ -115,6 +127,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The request's `request_id`, as sent (empty when it had none).
+   * </pre>
+   *
    * <code>string request_id = 2;</code>
    * @return The bytes for requestId.
    */
@@ -138,8 +154,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object uniqueId_ = "";
   /**
    * <pre>
-   * The unique id the gateway assigned to the endpoint's channel before it
-   * existed, so events can be filtered before the first one arrives.
+   * The unique id of the endpoint's channel. Asterisk: assigned by the
+   * gateway before the channel existed, so events can be filtered before the
+   * first one arrives. Simotel: its originated call id.
    * </pre>
    *
    * <code>string unique_id = 3;</code>
@@ -160,8 +177,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The unique id the gateway assigned to the endpoint's channel before it
-   * existed, so events can be filtered before the first one arrives.
+   * The unique id of the endpoint's channel. Asterisk: assigned by the
+   * gateway before the channel existed, so events can be filtered before the
+   * first one arrives. Simotel: its originated call id.
    * </pre>
    *
    * <code>string unique_id = 3;</code>
@@ -188,7 +206,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The unique id assigned to the second half (Local channels) or the
-   * outgoing leg, when the PBX has one.
+   * outgoing leg, when the PBX has one (Simotel: set once the second party
+   * is dialled; empty in the Originate answer).
    * </pre>
    *
    * <code>string other_unique_id = 4;</code>
@@ -210,7 +229,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The unique id assigned to the second half (Local channels) or the
-   * outgoing leg, when the PBX has one.
+   * outgoing leg, when the PBX has one (Simotel: set once the second party
+   * is dialled; empty in the Originate answer).
    * </pre>
    *
    * <code>string other_unique_id = 4;</code>
@@ -285,7 +305,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object channel_ = "";
   /**
    * <pre>
-   * The channel name, once the PBX created the channel.
+   * The channel name, once the PBX created the channel (Simotel:
+   * `Simotel/&lt;endpoint&gt;`).
    * </pre>
    *
    * <code>string channel = 6;</code>
@@ -306,7 +327,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The channel name, once the PBX created the channel.
+   * The channel name, once the PBX created the channel (Simotel:
+   * `Simotel/&lt;endpoint&gt;`).
    * </pre>
    *
    * <code>string channel = 6;</code>
@@ -330,6 +352,11 @@ private static final long serialVersionUID = 0L;
   public static final int OUTCOME_FIELD_NUMBER = 7;
   private int outcome_ = 0;
   /**
+   * <pre>
+   * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+   * answer, final with ORIGINATE_WAIT_RESULT.
+   * </pre>
+   *
    * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
    * @return The enum numeric value on the wire for outcome.
    */
@@ -337,6 +364,11 @@ private static final long serialVersionUID = 0L;
     return outcome_;
   }
   /**
+   * <pre>
+   * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+   * answer, final with ORIGINATE_WAIT_RESULT.
+   * </pre>
+   *
    * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
    * @return The outcome.
    */
@@ -364,6 +396,10 @@ private static final long serialVersionUID = 0L;
   public static final int CREATE_TIME_FIELD_NUMBER = 9;
   private com.google.protobuf.Timestamp createTime_;
   /**
+   * <pre>
+   * When the gateway asked the PBX to place the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp create_time = 9;</code>
    * @return Whether the createTime field is set.
    */
@@ -372,6 +408,10 @@ private static final long serialVersionUID = 0L;
     return createTime_ != null;
   }
   /**
+   * <pre>
+   * When the gateway asked the PBX to place the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp create_time = 9;</code>
    * @return The createTime.
    */
@@ -380,6 +420,10 @@ private static final long serialVersionUID = 0L;
     return createTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createTime_;
   }
   /**
+   * <pre>
+   * When the gateway asked the PBX to place the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp create_time = 9;</code>
    */
   @java.lang.Override
@@ -1104,6 +1148,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend that placed the call.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -1120,6 +1168,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend that placed the call.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -1137,6 +1189,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend that placed the call.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -1150,6 +1206,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend that placed the call.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -1160,6 +1220,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend that placed the call.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -1176,6 +1240,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object requestId_ = "";
     /**
+     * <pre>
+     * The request's `request_id`, as sent (empty when it had none).
+     * </pre>
+     *
      * <code>string request_id = 2;</code>
      * @return The requestId.
      */
@@ -1192,6 +1260,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The request's `request_id`, as sent (empty when it had none).
+     * </pre>
+     *
      * <code>string request_id = 2;</code>
      * @return The bytes for requestId.
      */
@@ -1209,6 +1281,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The request's `request_id`, as sent (empty when it had none).
+     * </pre>
+     *
      * <code>string request_id = 2;</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
@@ -1222,6 +1298,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The request's `request_id`, as sent (empty when it had none).
+     * </pre>
+     *
      * <code>string request_id = 2;</code>
      * @return This builder for chaining.
      */
@@ -1232,6 +1312,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The request's `request_id`, as sent (empty when it had none).
+     * </pre>
+     *
      * <code>string request_id = 2;</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
@@ -1249,8 +1333,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object uniqueId_ = "";
     /**
      * <pre>
-     * The unique id the gateway assigned to the endpoint's channel before it
-     * existed, so events can be filtered before the first one arrives.
+     * The unique id of the endpoint's channel. Asterisk: assigned by the
+     * gateway before the channel existed, so events can be filtered before the
+     * first one arrives. Simotel: its originated call id.
      * </pre>
      *
      * <code>string unique_id = 3;</code>
@@ -1270,8 +1355,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The unique id the gateway assigned to the endpoint's channel before it
-     * existed, so events can be filtered before the first one arrives.
+     * The unique id of the endpoint's channel. Asterisk: assigned by the
+     * gateway before the channel existed, so events can be filtered before the
+     * first one arrives. Simotel: its originated call id.
      * </pre>
      *
      * <code>string unique_id = 3;</code>
@@ -1292,8 +1378,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The unique id the gateway assigned to the endpoint's channel before it
-     * existed, so events can be filtered before the first one arrives.
+     * The unique id of the endpoint's channel. Asterisk: assigned by the
+     * gateway before the channel existed, so events can be filtered before the
+     * first one arrives. Simotel: its originated call id.
      * </pre>
      *
      * <code>string unique_id = 3;</code>
@@ -1310,8 +1397,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The unique id the gateway assigned to the endpoint's channel before it
-     * existed, so events can be filtered before the first one arrives.
+     * The unique id of the endpoint's channel. Asterisk: assigned by the
+     * gateway before the channel existed, so events can be filtered before the
+     * first one arrives. Simotel: its originated call id.
      * </pre>
      *
      * <code>string unique_id = 3;</code>
@@ -1325,8 +1413,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The unique id the gateway assigned to the endpoint's channel before it
-     * existed, so events can be filtered before the first one arrives.
+     * The unique id of the endpoint's channel. Asterisk: assigned by the
+     * gateway before the channel existed, so events can be filtered before the
+     * first one arrives. Simotel: its originated call id.
      * </pre>
      *
      * <code>string unique_id = 3;</code>
@@ -1347,7 +1436,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The unique id assigned to the second half (Local channels) or the
-     * outgoing leg, when the PBX has one.
+     * outgoing leg, when the PBX has one (Simotel: set once the second party
+     * is dialled; empty in the Originate answer).
      * </pre>
      *
      * <code>string other_unique_id = 4;</code>
@@ -1368,7 +1458,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The unique id assigned to the second half (Local channels) or the
-     * outgoing leg, when the PBX has one.
+     * outgoing leg, when the PBX has one (Simotel: set once the second party
+     * is dialled; empty in the Originate answer).
      * </pre>
      *
      * <code>string other_unique_id = 4;</code>
@@ -1390,7 +1481,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The unique id assigned to the second half (Local channels) or the
-     * outgoing leg, when the PBX has one.
+     * outgoing leg, when the PBX has one (Simotel: set once the second party
+     * is dialled; empty in the Originate answer).
      * </pre>
      *
      * <code>string other_unique_id = 4;</code>
@@ -1408,7 +1500,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The unique id assigned to the second half (Local channels) or the
-     * outgoing leg, when the PBX has one.
+     * outgoing leg, when the PBX has one (Simotel: set once the second party
+     * is dialled; empty in the Originate answer).
      * </pre>
      *
      * <code>string other_unique_id = 4;</code>
@@ -1423,7 +1516,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The unique id assigned to the second half (Local channels) or the
-     * outgoing leg, when the PBX has one.
+     * outgoing leg, when the PBX has one (Simotel: set once the second party
+     * is dialled; empty in the Originate answer).
      * </pre>
      *
      * <code>string other_unique_id = 4;</code>
@@ -1540,7 +1634,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object channel_ = "";
     /**
      * <pre>
-     * The channel name, once the PBX created the channel.
+     * The channel name, once the PBX created the channel (Simotel:
+     * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
      * <code>string channel = 6;</code>
@@ -1560,7 +1655,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, once the PBX created the channel.
+     * The channel name, once the PBX created the channel (Simotel:
+     * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
      * <code>string channel = 6;</code>
@@ -1581,7 +1677,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, once the PBX created the channel.
+     * The channel name, once the PBX created the channel (Simotel:
+     * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
      * <code>string channel = 6;</code>
@@ -1598,7 +1695,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, once the PBX created the channel.
+     * The channel name, once the PBX created the channel (Simotel:
+     * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
      * <code>string channel = 6;</code>
@@ -1612,7 +1710,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The channel name, once the PBX created the channel.
+     * The channel name, once the PBX created the channel (Simotel:
+     * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
      * <code>string channel = 6;</code>
@@ -1631,6 +1730,11 @@ private static final long serialVersionUID = 0L;
 
     private int outcome_ = 0;
     /**
+     * <pre>
+     * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+     * answer, final with ORIGINATE_WAIT_RESULT.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
      * @return The enum numeric value on the wire for outcome.
      */
@@ -1638,6 +1742,11 @@ private static final long serialVersionUID = 0L;
       return outcome_;
     }
     /**
+     * <pre>
+     * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+     * answer, final with ORIGINATE_WAIT_RESULT.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
      * @param value The enum numeric value on the wire for outcome to set.
      * @return This builder for chaining.
@@ -1649,6 +1758,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+     * answer, final with ORIGINATE_WAIT_RESULT.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
      * @return The outcome.
      */
@@ -1658,6 +1772,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.OriginateOutcome.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+     * answer, final with ORIGINATE_WAIT_RESULT.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
      * @param value The outcome to set.
      * @return This builder for chaining.
@@ -1672,6 +1791,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+     * answer, final with ORIGINATE_WAIT_RESULT.
+     * </pre>
+     *
      * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
      * @return This builder for chaining.
      */
@@ -1733,6 +1857,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> createTimeBuilder_;
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      * @return Whether the createTime field is set.
      */
@@ -1740,6 +1868,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000100) != 0);
     }
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      * @return The createTime.
      */
@@ -1751,6 +1883,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
@@ -1767,6 +1903,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      */
     public Builder setCreateTime(
@@ -1781,6 +1921,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
@@ -1800,6 +1944,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      */
     public Builder clearCreateTime() {
@@ -1813,6 +1961,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
@@ -1821,6 +1973,10 @@ private static final long serialVersionUID = 0L;
       return getCreateTimeFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -1832,6 +1988,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the gateway asked the PBX to place the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp create_time = 9;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,11 +8,19 @@ public interface OriginatedCallOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend that placed the call.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend that placed the call.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,11 +28,19 @@ public interface OriginatedCallOrBuilder extends
       getBackendBytes();
 
   /**
+   * <pre>
+   * The request's `request_id`, as sent (empty when it had none).
+   * </pre>
+   *
    * <code>string request_id = 2;</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
+   * <pre>
+   * The request's `request_id`, as sent (empty when it had none).
+   * </pre>
+   *
    * <code>string request_id = 2;</code>
    * @return The bytes for requestId.
    */
@@ -33,8 +49,9 @@ public interface OriginatedCallOrBuilder extends
 
   /**
    * <pre>
-   * The unique id the gateway assigned to the endpoint's channel before it
-   * existed, so events can be filtered before the first one arrives.
+   * The unique id of the endpoint's channel. Asterisk: assigned by the
+   * gateway before the channel existed, so events can be filtered before the
+   * first one arrives. Simotel: its originated call id.
    * </pre>
    *
    * <code>string unique_id = 3;</code>
@@ -43,8 +60,9 @@ public interface OriginatedCallOrBuilder extends
   java.lang.String getUniqueId();
   /**
    * <pre>
-   * The unique id the gateway assigned to the endpoint's channel before it
-   * existed, so events can be filtered before the first one arrives.
+   * The unique id of the endpoint's channel. Asterisk: assigned by the
+   * gateway before the channel existed, so events can be filtered before the
+   * first one arrives. Simotel: its originated call id.
    * </pre>
    *
    * <code>string unique_id = 3;</code>
@@ -56,7 +74,8 @@ public interface OriginatedCallOrBuilder extends
   /**
    * <pre>
    * The unique id assigned to the second half (Local channels) or the
-   * outgoing leg, when the PBX has one.
+   * outgoing leg, when the PBX has one (Simotel: set once the second party
+   * is dialled; empty in the Originate answer).
    * </pre>
    *
    * <code>string other_unique_id = 4;</code>
@@ -66,7 +85,8 @@ public interface OriginatedCallOrBuilder extends
   /**
    * <pre>
    * The unique id assigned to the second half (Local channels) or the
-   * outgoing leg, when the PBX has one.
+   * outgoing leg, when the PBX has one (Simotel: set once the second party
+   * is dialled; empty in the Originate answer).
    * </pre>
    *
    * <code>string other_unique_id = 4;</code>
@@ -99,7 +119,8 @@ public interface OriginatedCallOrBuilder extends
 
   /**
    * <pre>
-   * The channel name, once the PBX created the channel.
+   * The channel name, once the PBX created the channel (Simotel:
+   * `Simotel/&lt;endpoint&gt;`).
    * </pre>
    *
    * <code>string channel = 6;</code>
@@ -108,7 +129,8 @@ public interface OriginatedCallOrBuilder extends
   java.lang.String getChannel();
   /**
    * <pre>
-   * The channel name, once the PBX created the channel.
+   * The channel name, once the PBX created the channel (Simotel:
+   * `Simotel/&lt;endpoint&gt;`).
    * </pre>
    *
    * <code>string channel = 6;</code>
@@ -118,11 +140,21 @@ public interface OriginatedCallOrBuilder extends
       getChannelBytes();
 
   /**
+   * <pre>
+   * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+   * answer, final with ORIGINATE_WAIT_RESULT.
+   * </pre>
+   *
    * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
    * @return The enum numeric value on the wire for outcome.
    */
   int getOutcomeValue();
   /**
+   * <pre>
+   * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+   * answer, final with ORIGINATE_WAIT_RESULT.
+   * </pre>
+   *
    * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
    * @return The outcome.
    */
@@ -140,16 +172,28 @@ public interface OriginatedCallOrBuilder extends
   int getAmiReason();
 
   /**
+   * <pre>
+   * When the gateway asked the PBX to place the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp create_time = 9;</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
   /**
+   * <pre>
+   * When the gateway asked the PBX to place the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp create_time = 9;</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
   /**
+   * <pre>
+   * When the gateway asked the PBX to place the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp create_time = 9;</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Pauses or unpauses a member.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.PauseMemberRequest}
  */
 public final class PauseMemberRequest extends
@@ -51,6 +55,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -68,6 +76,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -91,7 +103,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object queue_ = "";
   /**
    * <pre>
-   * Empty: every queue the interface is in.
+   * The queue. Asterisk: empty means every queue the interface is in;
+   * Simotel pauses per queue and passes an empty one on to its API.
    * </pre>
    *
    * <code>string queue = 2;</code>
@@ -112,7 +125,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Empty: every queue the interface is in.
+   * The queue. Asterisk: empty means every queue the interface is in;
+   * Simotel pauses per queue and passes an empty one on to its API.
    * </pre>
    *
    * <code>string queue = 2;</code>
@@ -137,7 +151,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object interface_ = "";
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The member's interface; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The interface.
    */
   @java.lang.Override
@@ -154,7 +172,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The member's interface; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for interface.
    */
   @java.lang.Override
@@ -175,6 +197,10 @@ private static final long serialVersionUID = 0L;
   public static final int PAUSED_FIELD_NUMBER = 4;
   private boolean paused_ = false;
   /**
+   * <pre>
+   * true pauses, false unpauses.
+   * </pre>
+   *
    * <code>bool paused = 4;</code>
    * @return The paused.
    */
@@ -187,6 +213,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object reason_ = "";
   /**
+   * <pre>
+   * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string reason = 5;</code>
    * @return The reason.
    */
@@ -204,6 +234,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string reason = 5;</code>
    * @return The bytes for reason.
    */
@@ -419,6 +453,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Pauses or unpauses a member.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.PauseMemberRequest}
    */
   public static final class Builder extends
@@ -644,6 +682,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -660,6 +702,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -677,6 +723,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -690,6 +740,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -700,6 +754,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -717,7 +775,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object queue_ = "";
     /**
      * <pre>
-     * Empty: every queue the interface is in.
+     * The queue. Asterisk: empty means every queue the interface is in;
+     * Simotel pauses per queue and passes an empty one on to its API.
      * </pre>
      *
      * <code>string queue = 2;</code>
@@ -737,7 +796,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Empty: every queue the interface is in.
+     * The queue. Asterisk: empty means every queue the interface is in;
+     * Simotel pauses per queue and passes an empty one on to its API.
      * </pre>
      *
      * <code>string queue = 2;</code>
@@ -758,7 +818,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Empty: every queue the interface is in.
+     * The queue. Asterisk: empty means every queue the interface is in;
+     * Simotel pauses per queue and passes an empty one on to its API.
      * </pre>
      *
      * <code>string queue = 2;</code>
@@ -775,7 +836,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Empty: every queue the interface is in.
+     * The queue. Asterisk: empty means every queue the interface is in;
+     * Simotel pauses per queue and passes an empty one on to its API.
      * </pre>
      *
      * <code>string queue = 2;</code>
@@ -789,7 +851,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Empty: every queue the interface is in.
+     * The queue. Asterisk: empty means every queue the interface is in;
+     * Simotel pauses per queue and passes an empty one on to its API.
      * </pre>
      *
      * <code>string queue = 2;</code>
@@ -808,7 +871,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object interface_ = "";
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The interface.
      */
     public java.lang.String getInterface() {
@@ -824,7 +891,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for interface.
      */
     public com.google.protobuf.ByteString
@@ -841,7 +912,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The interface to set.
      * @return This builder for chaining.
      */
@@ -854,7 +929,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearInterface() {
@@ -864,7 +943,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for interface to set.
      * @return This builder for chaining.
      */
@@ -880,6 +963,10 @@ private static final long serialVersionUID = 0L;
 
     private boolean paused_ ;
     /**
+     * <pre>
+     * true pauses, false unpauses.
+     * </pre>
+     *
      * <code>bool paused = 4;</code>
      * @return The paused.
      */
@@ -888,6 +975,10 @@ private static final long serialVersionUID = 0L;
       return paused_;
     }
     /**
+     * <pre>
+     * true pauses, false unpauses.
+     * </pre>
+     *
      * <code>bool paused = 4;</code>
      * @param value The paused to set.
      * @return This builder for chaining.
@@ -900,6 +991,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * true pauses, false unpauses.
+     * </pre>
+     *
      * <code>bool paused = 4;</code>
      * @return This builder for chaining.
      */
@@ -912,6 +1007,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object reason_ = "";
     /**
+     * <pre>
+     * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string reason = 5;</code>
      * @return The reason.
      */
@@ -928,6 +1027,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string reason = 5;</code>
      * @return The bytes for reason.
      */
@@ -945,6 +1048,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string reason = 5;</code>
      * @param value The reason to set.
      * @return This builder for chaining.
@@ -958,6 +1065,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string reason = 5;</code>
      * @return This builder for chaining.
      */
@@ -968,6 +1079,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+     * </pre>
+     *
      * <code>string reason = 5;</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.

@@ -8,11 +8,19 @@ public interface PauseMemberRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -21,7 +29,8 @@ public interface PauseMemberRequestOrBuilder extends
 
   /**
    * <pre>
-   * Empty: every queue the interface is in.
+   * The queue. Asterisk: empty means every queue the interface is in;
+   * Simotel pauses per queue and passes an empty one on to its API.
    * </pre>
    *
    * <code>string queue = 2;</code>
@@ -30,7 +39,8 @@ public interface PauseMemberRequestOrBuilder extends
   java.lang.String getQueue();
   /**
    * <pre>
-   * Empty: every queue the interface is in.
+   * The queue. Asterisk: empty means every queue the interface is in;
+   * Simotel pauses per queue and passes an empty one on to its API.
    * </pre>
    *
    * <code>string queue = 2;</code>
@@ -40,29 +50,49 @@ public interface PauseMemberRequestOrBuilder extends
       getQueueBytes();
 
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The member's interface; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The interface.
    */
   java.lang.String getInterface();
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The member's interface; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for interface.
    */
   com.google.protobuf.ByteString
       getInterfaceBytes();
 
   /**
+   * <pre>
+   * true pauses, false unpauses.
+   * </pre>
+   *
    * <code>bool paused = 4;</code>
    * @return The paused.
    */
   boolean getPaused();
 
   /**
+   * <pre>
+   * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string reason = 5;</code>
    * @return The reason.
    */
   java.lang.String getReason();
   /**
+   * <pre>
+   * Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters.
+   * </pre>
+   *
    * <code>string reason = 5;</code>
    * @return The bytes for reason.
    */

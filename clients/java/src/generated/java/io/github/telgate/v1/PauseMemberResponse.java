@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * PauseMember's answer: the PBX applied the pause.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.PauseMemberResponse}
  */
 public final class PauseMemberResponse extends
@@ -188,6 +192,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * PauseMember's answer: the PBX applied the pause.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.PauseMemberResponse}
    */
   public static final class Builder extends

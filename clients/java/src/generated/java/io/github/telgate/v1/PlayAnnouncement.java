@@ -53,7 +53,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
-   * <code>string name = 1;</code>
+   * <pre>
+   * The announcement's name; empty makes the decision invalid. At most 200
+   * characters on Simotel; a relative sound file name on Asterisk.
+   * </pre>
+   *
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -70,7 +75,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string name = 1;</code>
+   * <pre>
+   * The announcement's name; empty makes the decision invalid. At most 200
+   * characters on Simotel; a relative sound file name on Asterisk.
+   * </pre>
+   *
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -419,7 +429,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * The announcement's name; empty makes the decision invalid. At most 200
+     * characters on Simotel; a relative sound file name on Asterisk.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -435,7 +450,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * The announcement's name; empty makes the decision invalid. At most 200
+     * characters on Simotel; a relative sound file name on Asterisk.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -452,7 +472,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * The announcement's name; empty makes the decision invalid. At most 200
+     * characters on Simotel; a relative sound file name on Asterisk.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -465,7 +490,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * The announcement's name; empty makes the decision invalid. At most 200
+     * characters on Simotel; a relative sound file name on Asterisk.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -475,7 +505,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * The announcement's name; empty makes the decision invalid. At most 200
+     * characters on Simotel; a relative sound file name on Asterisk.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */

@@ -8,12 +8,22 @@ public interface PlayAnnouncementOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string name = 1;</code>
+   * <pre>
+   * The announcement's name; empty makes the decision invalid. At most 200
+   * characters on Simotel; a relative sound file name on Asterisk.
+   * </pre>
+   *
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
-   * <code>string name = 1;</code>
+   * <pre>
+   * The announcement's name; empty makes the decision invalid. At most 200
+   * characters on Simotel; a relative sound file name on Asterisk.
+   * </pre>
+   *
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString

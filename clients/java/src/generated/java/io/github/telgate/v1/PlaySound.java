@@ -52,7 +52,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object file_ = "";
   /**
-   * <code>string file = 1;</code>
+   * <pre>
+   * The sound file, relative to the sounds directory and without its
+   * extension (no absolute path, no `..`); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The file.
    */
   @java.lang.Override
@@ -69,7 +74,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string file = 1;</code>
+   * <pre>
+   * The sound file, relative to the sounds directory and without its
+   * extension (no absolute path, no `..`); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for file.
    */
   @java.lang.Override
@@ -417,7 +427,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object file_ = "";
     /**
-     * <code>string file = 1;</code>
+     * <pre>
+     * The sound file, relative to the sounds directory and without its
+     * extension (no absolute path, no `..`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The file.
      */
     public java.lang.String getFile() {
@@ -433,7 +448,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string file = 1;</code>
+     * <pre>
+     * The sound file, relative to the sounds directory and without its
+     * extension (no absolute path, no `..`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for file.
      */
     public com.google.protobuf.ByteString
@@ -450,7 +470,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string file = 1;</code>
+     * <pre>
+     * The sound file, relative to the sounds directory and without its
+     * extension (no absolute path, no `..`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The file to set.
      * @return This builder for chaining.
      */
@@ -463,7 +488,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string file = 1;</code>
+     * <pre>
+     * The sound file, relative to the sounds directory and without its
+     * extension (no absolute path, no `..`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearFile() {
@@ -473,7 +503,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string file = 1;</code>
+     * <pre>
+     * The sound file, relative to the sounds directory and without its
+     * extension (no absolute path, no `..`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for file to set.
      * @return This builder for chaining.
      */

@@ -8,12 +8,22 @@ public interface PlaySoundOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string file = 1;</code>
+   * <pre>
+   * The sound file, relative to the sounds directory and without its
+   * extension (no absolute path, no `..`); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The file.
    */
   java.lang.String getFile();
   /**
-   * <code>string file = 1;</code>
+   * <pre>
+   * The sound file, relative to the sounds directory and without its
+   * extension (no absolute path, no `..`); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string file = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for file.
    */
   com.google.protobuf.ByteString

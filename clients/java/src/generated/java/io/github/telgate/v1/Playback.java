@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A recording played into a phone. Output only: the gateway fills every field.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.Playback}
  */
 public final class Playback extends
@@ -54,6 +58,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object id_ = "";
   /**
+   * <pre>
+   * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+   * `playback_id` of ControlPlayback and GetPlayback.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The id.
    */
@@ -71,6 +80,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+   * `playback_id` of ControlPlayback and GetPlayback.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The bytes for id.
    */
@@ -93,6 +107,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend playing it.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The backend.
    */
@@ -110,6 +128,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend playing it.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The bytes for backend.
    */
@@ -132,6 +154,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object endpoint_ = "";
   /**
+   * <pre>
+   * The endpoint rung, as the request gave it.
+   * </pre>
+   *
    * <code>string endpoint = 3;</code>
    * @return The endpoint.
    */
@@ -149,6 +175,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The endpoint rung, as the request gave it.
+   * </pre>
+   *
    * <code>string endpoint = 3;</code>
    * @return The bytes for endpoint.
    */
@@ -171,6 +201,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object recording_ = "";
   /**
+   * <pre>
+   * The recording, as the request gave it.
+   * </pre>
+   *
    * <code>string recording = 4;</code>
    * @return The recording.
    */
@@ -188,6 +222,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The recording, as the request gave it.
+   * </pre>
+   *
    * <code>string recording = 4;</code>
    * @return The bytes for recording.
    */
@@ -209,6 +247,10 @@ private static final long serialVersionUID = 0L;
   public static final int STATE_FIELD_NUMBER = 5;
   private int state_ = 0;
   /**
+   * <pre>
+   * Where the playback is.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaybackState state = 5;</code>
    * @return The enum numeric value on the wire for state.
    */
@@ -216,6 +258,10 @@ private static final long serialVersionUID = 0L;
     return state_;
   }
   /**
+   * <pre>
+   * Where the playback is.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaybackState state = 5;</code>
    * @return The state.
    */
@@ -228,6 +274,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object channel_ = "";
   /**
+   * <pre>
+   * The endpoint's channel name, once the PBX created it.
+   * </pre>
+   *
    * <code>string channel = 6;</code>
    * @return The channel.
    */
@@ -245,6 +295,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The endpoint's channel name, once the PBX created it.
+   * </pre>
+   *
    * <code>string channel = 6;</code>
    * @return The bytes for channel.
    */
@@ -267,6 +321,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object uniqueId_ = "";
   /**
+   * <pre>
+   * The endpoint channel's unique id (assigned before the call was placed).
+   * </pre>
+   *
    * <code>string unique_id = 7;</code>
    * @return The uniqueId.
    */
@@ -284,6 +342,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The endpoint channel's unique id (assigned before the call was placed).
+   * </pre>
+   *
    * <code>string unique_id = 7;</code>
    * @return The bytes for uniqueId.
    */
@@ -381,6 +443,10 @@ private static final long serialVersionUID = 0L;
   public static final int START_TIME_FIELD_NUMBER = 10;
   private com.google.protobuf.Timestamp startTime_;
   /**
+   * <pre>
+   * When StartPlayback placed the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 10;</code>
    * @return Whether the startTime field is set.
    */
@@ -389,6 +455,10 @@ private static final long serialVersionUID = 0L;
     return startTime_ != null;
   }
   /**
+   * <pre>
+   * When StartPlayback placed the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 10;</code>
    * @return The startTime.
    */
@@ -397,6 +467,10 @@ private static final long serialVersionUID = 0L;
     return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
   }
   /**
+   * <pre>
+   * When StartPlayback placed the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 10;</code>
    */
   @java.lang.Override
@@ -407,6 +481,10 @@ private static final long serialVersionUID = 0L;
   public static final int END_TIME_FIELD_NUMBER = 11;
   private com.google.protobuf.Timestamp endTime_;
   /**
+   * <pre>
+   * When the playback ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 11;</code>
    * @return Whether the endTime field is set.
    */
@@ -415,6 +493,10 @@ private static final long serialVersionUID = 0L;
     return endTime_ != null;
   }
   /**
+   * <pre>
+   * When the playback ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 11;</code>
    * @return The endTime.
    */
@@ -423,6 +505,10 @@ private static final long serialVersionUID = 0L;
     return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
   }
   /**
+   * <pre>
+   * When the playback ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 11;</code>
    */
   @java.lang.Override
@@ -709,6 +795,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A recording played into a phone. Output only: the gateway fills every field.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.Playback}
    */
   public static final class Builder extends
@@ -1042,6 +1132,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object id_ = "";
     /**
+     * <pre>
+     * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+     * `playback_id` of ControlPlayback and GetPlayback.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return The id.
      */
@@ -1058,6 +1153,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+     * `playback_id` of ControlPlayback and GetPlayback.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return The bytes for id.
      */
@@ -1075,6 +1175,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+     * `playback_id` of ControlPlayback and GetPlayback.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @param value The id to set.
      * @return This builder for chaining.
@@ -1088,6 +1193,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+     * `playback_id` of ControlPlayback and GetPlayback.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return This builder for chaining.
      */
@@ -1098,6 +1208,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+     * `playback_id` of ControlPlayback and GetPlayback.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
@@ -1114,6 +1229,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend playing it.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return The backend.
      */
@@ -1130,6 +1249,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend playing it.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return The bytes for backend.
      */
@@ -1147,6 +1270,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend playing it.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -1160,6 +1287,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend playing it.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return This builder for chaining.
      */
@@ -1170,6 +1301,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend playing it.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -1186,6 +1321,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object endpoint_ = "";
     /**
+     * <pre>
+     * The endpoint rung, as the request gave it.
+     * </pre>
+     *
      * <code>string endpoint = 3;</code>
      * @return The endpoint.
      */
@@ -1202,6 +1341,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The endpoint rung, as the request gave it.
+     * </pre>
+     *
      * <code>string endpoint = 3;</code>
      * @return The bytes for endpoint.
      */
@@ -1219,6 +1362,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The endpoint rung, as the request gave it.
+     * </pre>
+     *
      * <code>string endpoint = 3;</code>
      * @param value The endpoint to set.
      * @return This builder for chaining.
@@ -1232,6 +1379,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The endpoint rung, as the request gave it.
+     * </pre>
+     *
      * <code>string endpoint = 3;</code>
      * @return This builder for chaining.
      */
@@ -1242,6 +1393,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The endpoint rung, as the request gave it.
+     * </pre>
+     *
      * <code>string endpoint = 3;</code>
      * @param value The bytes for endpoint to set.
      * @return This builder for chaining.
@@ -1258,6 +1413,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object recording_ = "";
     /**
+     * <pre>
+     * The recording, as the request gave it.
+     * </pre>
+     *
      * <code>string recording = 4;</code>
      * @return The recording.
      */
@@ -1274,6 +1433,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The recording, as the request gave it.
+     * </pre>
+     *
      * <code>string recording = 4;</code>
      * @return The bytes for recording.
      */
@@ -1291,6 +1454,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The recording, as the request gave it.
+     * </pre>
+     *
      * <code>string recording = 4;</code>
      * @param value The recording to set.
      * @return This builder for chaining.
@@ -1304,6 +1471,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The recording, as the request gave it.
+     * </pre>
+     *
      * <code>string recording = 4;</code>
      * @return This builder for chaining.
      */
@@ -1314,6 +1485,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The recording, as the request gave it.
+     * </pre>
+     *
      * <code>string recording = 4;</code>
      * @param value The bytes for recording to set.
      * @return This builder for chaining.
@@ -1330,6 +1505,10 @@ private static final long serialVersionUID = 0L;
 
     private int state_ = 0;
     /**
+     * <pre>
+     * Where the playback is.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaybackState state = 5;</code>
      * @return The enum numeric value on the wire for state.
      */
@@ -1337,6 +1516,10 @@ private static final long serialVersionUID = 0L;
       return state_;
     }
     /**
+     * <pre>
+     * Where the playback is.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaybackState state = 5;</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
@@ -1348,6 +1531,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Where the playback is.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaybackState state = 5;</code>
      * @return The state.
      */
@@ -1357,6 +1544,10 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.PlaybackState.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * Where the playback is.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaybackState state = 5;</code>
      * @param value The state to set.
      * @return This builder for chaining.
@@ -1371,6 +1562,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Where the playback is.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaybackState state = 5;</code>
      * @return This builder for chaining.
      */
@@ -1383,6 +1578,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object channel_ = "";
     /**
+     * <pre>
+     * The endpoint's channel name, once the PBX created it.
+     * </pre>
+     *
      * <code>string channel = 6;</code>
      * @return The channel.
      */
@@ -1399,6 +1598,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The endpoint's channel name, once the PBX created it.
+     * </pre>
+     *
      * <code>string channel = 6;</code>
      * @return The bytes for channel.
      */
@@ -1416,6 +1619,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The endpoint's channel name, once the PBX created it.
+     * </pre>
+     *
      * <code>string channel = 6;</code>
      * @param value The channel to set.
      * @return This builder for chaining.
@@ -1429,6 +1636,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The endpoint's channel name, once the PBX created it.
+     * </pre>
+     *
      * <code>string channel = 6;</code>
      * @return This builder for chaining.
      */
@@ -1439,6 +1650,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The endpoint's channel name, once the PBX created it.
+     * </pre>
+     *
      * <code>string channel = 6;</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
@@ -1455,6 +1670,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object uniqueId_ = "";
     /**
+     * <pre>
+     * The endpoint channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string unique_id = 7;</code>
      * @return The uniqueId.
      */
@@ -1471,6 +1690,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The endpoint channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string unique_id = 7;</code>
      * @return The bytes for uniqueId.
      */
@@ -1488,6 +1711,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The endpoint channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string unique_id = 7;</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
@@ -1501,6 +1728,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The endpoint channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string unique_id = 7;</code>
      * @return This builder for chaining.
      */
@@ -1511,6 +1742,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The endpoint channel's unique id (assigned before the call was placed).
+     * </pre>
+     *
      * <code>string unique_id = 7;</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
@@ -1839,6 +2074,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      * @return Whether the startTime field is set.
      */
@@ -1846,6 +2085,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000200) != 0);
     }
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      * @return The startTime.
      */
@@ -1857,6 +2100,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
@@ -1873,6 +2120,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      */
     public Builder setStartTime(
@@ -1887,6 +2138,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
@@ -1906,6 +2161,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      */
     public Builder clearStartTime() {
@@ -1919,6 +2178,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
@@ -1927,6 +2190,10 @@ private static final long serialVersionUID = 0L;
       return getStartTimeFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -1938,6 +2205,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When StartPlayback placed the call.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp start_time = 10;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1958,6 +2229,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> endTimeBuilder_;
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      * @return Whether the endTime field is set.
      */
@@ -1965,6 +2240,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000400) != 0);
     }
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      * @return The endTime.
      */
@@ -1976,6 +2255,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
@@ -1992,6 +2275,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      */
     public Builder setEndTime(
@@ -2006,6 +2293,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
@@ -2025,6 +2316,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      */
     public Builder clearEndTime() {
@@ -2038,6 +2333,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
@@ -2046,6 +2345,10 @@ private static final long serialVersionUID = 0L;
       return getEndTimeFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -2057,6 +2360,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the playback ended; unset until then.
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp end_time = 11;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

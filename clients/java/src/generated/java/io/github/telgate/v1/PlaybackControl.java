@@ -4,35 +4,67 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A control applied to a playing or paused playback.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.PlaybackControl}
  */
 public enum PlaybackControl
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not a control: INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_UNSPECIFIED = 0;</code>
    */
   PLAYBACK_CONTROL_UNSPECIFIED(0),
   /**
+   * <pre>
+   * Pause (state PAUSED).
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_PAUSE = 1;</code>
    */
   PLAYBACK_CONTROL_PAUSE(1),
   /**
+   * <pre>
+   * Resume after a pause (state PLAYING).
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_RESUME = 2;</code>
    */
   PLAYBACK_CONTROL_RESUME(2),
   /**
+   * <pre>
+   * Skip ahead by the playback's `skip`.
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_FORWARD = 3;</code>
    */
   PLAYBACK_CONTROL_FORWARD(3),
   /**
+   * <pre>
+   * Skip back by the playback's `skip`.
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_REVERSE = 4;</code>
    */
   PLAYBACK_CONTROL_REVERSE(4),
   /**
+   * <pre>
+   * Stop playing (state STOPPED).
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_STOP = 5;</code>
    */
   PLAYBACK_CONTROL_STOP(5),
   /**
+   * <pre>
+   * Play again from the start.
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_RESTART = 6;</code>
    */
   PLAYBACK_CONTROL_RESTART(6),
@@ -40,30 +72,58 @@ public enum PlaybackControl
   ;
 
   /**
+   * <pre>
+   * Not a control: INVALID_ARGUMENT.
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_UNSPECIFIED = 0;</code>
    */
   public static final int PLAYBACK_CONTROL_UNSPECIFIED_VALUE = 0;
   /**
+   * <pre>
+   * Pause (state PAUSED).
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_PAUSE = 1;</code>
    */
   public static final int PLAYBACK_CONTROL_PAUSE_VALUE = 1;
   /**
+   * <pre>
+   * Resume after a pause (state PLAYING).
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_RESUME = 2;</code>
    */
   public static final int PLAYBACK_CONTROL_RESUME_VALUE = 2;
   /**
+   * <pre>
+   * Skip ahead by the playback's `skip`.
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_FORWARD = 3;</code>
    */
   public static final int PLAYBACK_CONTROL_FORWARD_VALUE = 3;
   /**
+   * <pre>
+   * Skip back by the playback's `skip`.
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_REVERSE = 4;</code>
    */
   public static final int PLAYBACK_CONTROL_REVERSE_VALUE = 4;
   /**
+   * <pre>
+   * Stop playing (state STOPPED).
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_STOP = 5;</code>
    */
   public static final int PLAYBACK_CONTROL_STOP_VALUE = 5;
   /**
+   * <pre>
+   * Play again from the start.
+   * </pre>
+   *
    * <code>PLAYBACK_CONTROL_RESTART = 6;</code>
    */
   public static final int PLAYBACK_CONTROL_RESTART_VALUE = 6;

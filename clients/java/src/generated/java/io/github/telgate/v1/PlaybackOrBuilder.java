@@ -8,11 +8,21 @@ public interface PlaybackOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+   * `playback_id` of ControlPlayback and GetPlayback.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The id.
    */
   java.lang.String getId();
   /**
+   * <pre>
+   * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+   * `playback_id` of ControlPlayback and GetPlayback.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The bytes for id.
    */
@@ -20,11 +30,19 @@ public interface PlaybackOrBuilder extends
       getIdBytes();
 
   /**
+   * <pre>
+   * The backend playing it.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend playing it.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The bytes for backend.
    */
@@ -32,11 +50,19 @@ public interface PlaybackOrBuilder extends
       getBackendBytes();
 
   /**
+   * <pre>
+   * The endpoint rung, as the request gave it.
+   * </pre>
+   *
    * <code>string endpoint = 3;</code>
    * @return The endpoint.
    */
   java.lang.String getEndpoint();
   /**
+   * <pre>
+   * The endpoint rung, as the request gave it.
+   * </pre>
+   *
    * <code>string endpoint = 3;</code>
    * @return The bytes for endpoint.
    */
@@ -44,11 +70,19 @@ public interface PlaybackOrBuilder extends
       getEndpointBytes();
 
   /**
+   * <pre>
+   * The recording, as the request gave it.
+   * </pre>
+   *
    * <code>string recording = 4;</code>
    * @return The recording.
    */
   java.lang.String getRecording();
   /**
+   * <pre>
+   * The recording, as the request gave it.
+   * </pre>
+   *
    * <code>string recording = 4;</code>
    * @return The bytes for recording.
    */
@@ -56,22 +90,38 @@ public interface PlaybackOrBuilder extends
       getRecordingBytes();
 
   /**
+   * <pre>
+   * Where the playback is.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaybackState state = 5;</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
   /**
+   * <pre>
+   * Where the playback is.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaybackState state = 5;</code>
    * @return The state.
    */
   io.github.telgate.v1.PlaybackState getState();
 
   /**
+   * <pre>
+   * The endpoint's channel name, once the PBX created it.
+   * </pre>
+   *
    * <code>string channel = 6;</code>
    * @return The channel.
    */
   java.lang.String getChannel();
   /**
+   * <pre>
+   * The endpoint's channel name, once the PBX created it.
+   * </pre>
+   *
    * <code>string channel = 6;</code>
    * @return The bytes for channel.
    */
@@ -79,11 +129,19 @@ public interface PlaybackOrBuilder extends
       getChannelBytes();
 
   /**
+   * <pre>
+   * The endpoint channel's unique id (assigned before the call was placed).
+   * </pre>
+   *
    * <code>string unique_id = 7;</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
   /**
+   * <pre>
+   * The endpoint channel's unique id (assigned before the call was placed).
+   * </pre>
+   *
    * <code>string unique_id = 7;</code>
    * @return The bytes for uniqueId.
    */
@@ -145,31 +203,55 @@ public interface PlaybackOrBuilder extends
   com.google.protobuf.DurationOrBuilder getEndOffsetOrBuilder();
 
   /**
+   * <pre>
+   * When StartPlayback placed the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 10;</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
   /**
+   * <pre>
+   * When StartPlayback placed the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 10;</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
   /**
+   * <pre>
+   * When StartPlayback placed the call.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp start_time = 10;</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
   /**
+   * <pre>
+   * When the playback ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 11;</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
   /**
+   * <pre>
+   * When the playback ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 11;</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
   /**
+   * <pre>
+   * When the playback ended; unset until then.
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp end_time = 11;</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();

@@ -59,56 +59,58 @@ public final class PlaybackProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\031telgate/v1/playback.proto\022\ntelgate.v1\032" +
-      "\036google/protobuf/duration.proto\032\037google/" +
-      "protobuf/timestamp.proto\032\027telgate/v1/com" +
-      "mon.proto\"\320\002\n\010Playback\022\n\n\002id\030\001 \001(\t\022\017\n\007ba" +
-      "ckend\030\002 \001(\t\022\020\n\010endpoint\030\003 \001(\t\022\021\n\trecordi" +
-      "ng\030\004 \001(\t\022(\n\005state\030\005 \001(\0162\031.telgate.v1.Pla" +
-      "ybackState\022\017\n\007channel\030\006 \001(\t\022\021\n\tunique_id" +
-      "\030\007 \001(\t\022\'\n\004skip\030\010 \001(\0132\031.google.protobuf.D" +
-      "uration\022-\n\nend_offset\030\t \001(\0132\031.google.pro" +
-      "tobuf.Duration\022.\n\nstart_time\030\n \001(\0132\032.goo" +
-      "gle.protobuf.Timestamp\022,\n\010end_time\030\013 \001(\013" +
-      "2\032.google.protobuf.Timestamp\"\262\001\n\024StartPl" +
-      "aybackRequest\022\017\n\007backend\030\001 \001(\t\022\020\n\010endpoi" +
-      "nt\030\002 \001(\t\022\021\n\trecording\030\003 \001(\t\022\'\n\004skip\030\004 \001(" +
-      "\0132\031.google.protobuf.Duration\022\'\n\tcaller_i" +
-      "d\030\005 \001(\0132\024.telgate.v1.CallerId\022\022\n\nrequest" +
-      "_id\030\006 \001(\t\"?\n\025StartPlaybackResponse\022&\n\010pl" +
-      "ayback\030\001 \001(\0132\024.telgate.v1.Playback\"l\n\026Co" +
-      "ntrolPlaybackRequest\022\017\n\007backend\030\001 \001(\t\022\023\n" +
-      "\013playback_id\030\002 \001(\t\022,\n\007control\030\003 \001(\0162\033.te" +
-      "lgate.v1.PlaybackControl\"A\n\027ControlPlayb" +
-      "ackResponse\022&\n\010playback\030\001 \001(\0132\024.telgate." +
-      "v1.Playback\":\n\022GetPlaybackRequest\022\017\n\007bac" +
-      "kend\030\001 \001(\t\022\023\n\013playback_id\030\002 \001(\t\"=\n\023GetPl" +
-      "aybackResponse\022&\n\010playback\030\001 \001(\0132\024.telga" +
-      "te.v1.Playback*\326\001\n\rPlaybackState\022\036\n\032PLAY" +
-      "BACK_STATE_UNSPECIFIED\020\000\022\032\n\026PLAYBACK_STA" +
-      "TE_RINGING\020\001\022\032\n\026PLAYBACK_STATE_PLAYING\020\002" +
-      "\022\031\n\025PLAYBACK_STATE_PAUSED\020\003\022\032\n\026PLAYBACK_" +
-      "STATE_STOPPED\020\004\022\033\n\027PLAYBACK_STATE_FINISH" +
-      "ED\020\005\022\031\n\025PLAYBACK_STATE_FAILED\020\006*\341\001\n\017Play" +
-      "backControl\022 \n\034PLAYBACK_CONTROL_UNSPECIF" +
-      "IED\020\000\022\032\n\026PLAYBACK_CONTROL_PAUSE\020\001\022\033\n\027PLA" +
-      "YBACK_CONTROL_RESUME\020\002\022\034\n\030PLAYBACK_CONTR" +
-      "OL_FORWARD\020\003\022\034\n\030PLAYBACK_CONTROL_REVERSE" +
-      "\020\004\022\031\n\025PLAYBACK_CONTROL_STOP\020\005\022\034\n\030PLAYBAC" +
-      "K_CONTROL_RESTART\020\0062\223\002\n\017PlaybackService\022" +
-      "T\n\rStartPlayback\022 .telgate.v1.StartPlayb" +
-      "ackRequest\032!.telgate.v1.StartPlaybackRes" +
-      "ponse\022Z\n\017ControlPlayback\022\".telgate.v1.Co" +
-      "ntrolPlaybackRequest\032#.telgate.v1.Contro" +
-      "lPlaybackResponse\022N\n\013GetPlayback\022\036.telga" +
-      "te.v1.GetPlaybackRequest\032\037.telgate.v1.Ge" +
-      "tPlaybackResponseBc\n\024io.github.telgate.v" +
-      "1B\rPlaybackProtoP\001Z:github.com/telgate/t" +
-      "elgate/clients/go/telgate/v1;telgatev1b\006" +
-      "proto3"
+      "\037google/api/field_behavior.proto\032\036google" +
+      "/protobuf/duration.proto\032\037google/protobu" +
+      "f/timestamp.proto\032\027telgate/v1/common.pro" +
+      "to\"\320\002\n\010Playback\022\n\n\002id\030\001 \001(\t\022\017\n\007backend\030\002" +
+      " \001(\t\022\020\n\010endpoint\030\003 \001(\t\022\021\n\trecording\030\004 \001(" +
+      "\t\022(\n\005state\030\005 \001(\0162\031.telgate.v1.PlaybackSt" +
+      "ate\022\017\n\007channel\030\006 \001(\t\022\021\n\tunique_id\030\007 \001(\t\022" +
+      "\'\n\004skip\030\010 \001(\0132\031.google.protobuf.Duration" +
+      "\022-\n\nend_offset\030\t \001(\0132\031.google.protobuf.D" +
+      "uration\022.\n\nstart_time\030\n \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\022,\n\010end_time\030\013 \001(\0132\032.goog" +
+      "le.protobuf.Timestamp\"\274\001\n\024StartPlaybackR" +
+      "equest\022\017\n\007backend\030\001 \001(\t\022\025\n\010endpoint\030\002 \001(" +
+      "\tB\003\340A\002\022\026\n\trecording\030\003 \001(\tB\003\340A\002\022\'\n\004skip\030\004" +
+      " \001(\0132\031.google.protobuf.Duration\022\'\n\tcalle" +
+      "r_id\030\005 \001(\0132\024.telgate.v1.CallerId\022\022\n\nrequ" +
+      "est_id\030\006 \001(\t\"?\n\025StartPlaybackResponse\022&\n" +
+      "\010playback\030\001 \001(\0132\024.telgate.v1.Playback\"v\n" +
+      "\026ControlPlaybackRequest\022\017\n\007backend\030\001 \001(\t" +
+      "\022\030\n\013playback_id\030\002 \001(\tB\003\340A\002\0221\n\007control\030\003 " +
+      "\001(\0162\033.telgate.v1.PlaybackControlB\003\340A\002\"A\n" +
+      "\027ControlPlaybackResponse\022&\n\010playback\030\001 \001" +
+      "(\0132\024.telgate.v1.Playback\"?\n\022GetPlaybackR" +
+      "equest\022\017\n\007backend\030\001 \001(\t\022\030\n\013playback_id\030\002" +
+      " \001(\tB\003\340A\002\"=\n\023GetPlaybackResponse\022&\n\010play" +
+      "back\030\001 \001(\0132\024.telgate.v1.Playback*\326\001\n\rPla" +
+      "ybackState\022\036\n\032PLAYBACK_STATE_UNSPECIFIED" +
+      "\020\000\022\032\n\026PLAYBACK_STATE_RINGING\020\001\022\032\n\026PLAYBA" +
+      "CK_STATE_PLAYING\020\002\022\031\n\025PLAYBACK_STATE_PAU" +
+      "SED\020\003\022\032\n\026PLAYBACK_STATE_STOPPED\020\004\022\033\n\027PLA" +
+      "YBACK_STATE_FINISHED\020\005\022\031\n\025PLAYBACK_STATE" +
+      "_FAILED\020\006*\341\001\n\017PlaybackControl\022 \n\034PLAYBAC" +
+      "K_CONTROL_UNSPECIFIED\020\000\022\032\n\026PLAYBACK_CONT" +
+      "ROL_PAUSE\020\001\022\033\n\027PLAYBACK_CONTROL_RESUME\020\002" +
+      "\022\034\n\030PLAYBACK_CONTROL_FORWARD\020\003\022\034\n\030PLAYBA" +
+      "CK_CONTROL_REVERSE\020\004\022\031\n\025PLAYBACK_CONTROL" +
+      "_STOP\020\005\022\034\n\030PLAYBACK_CONTROL_RESTART\020\0062\223\002" +
+      "\n\017PlaybackService\022T\n\rStartPlayback\022 .tel" +
+      "gate.v1.StartPlaybackRequest\032!.telgate.v" +
+      "1.StartPlaybackResponse\022Z\n\017ControlPlayba" +
+      "ck\022\".telgate.v1.ControlPlaybackRequest\032#" +
+      ".telgate.v1.ControlPlaybackResponse\022N\n\013G" +
+      "etPlayback\022\036.telgate.v1.GetPlaybackReque" +
+      "st\032\037.telgate.v1.GetPlaybackResponseBc\n\024i" +
+      "o.github.telgate.v1B\rPlaybackProtoP\001Z:gi" +
+      "thub.com/telgate/telgate/clients/go/telg" +
+      "ate/v1;telgatev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           io.github.telgate.v1.CommonProto.getDescriptor(),
@@ -155,6 +157,12 @@ public final class PlaybackProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_GetPlaybackResponse_descriptor,
         new java.lang.String[] { "Playback", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     io.github.telgate.v1.CommonProto.getDescriptor();

@@ -5,6 +5,9 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 /**
  * <pre>
  * Plays a stored recording into a phone, with pause / resume / seek / stop.
+ * Asterisk only (the endpoint is originated into ControlPlayback); other
+ * kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+ * `backend` (at most 64 characters) is the default backend when empty.
  * </pre>
  */
 @javax.annotation.Generated(
@@ -158,11 +161,19 @@ public final class PlaybackServiceGrpc {
   /**
    * <pre>
    * Plays a stored recording into a phone, with pause / resume / seek / stop.
+   * Asterisk only (the endpoint is originated into ControlPlayback); other
+   * kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+   * `backend` (at most 64 characters) is the default backend when empty.
    * </pre>
    */
   public static abstract class PlaybackServiceImplBase implements io.grpc.BindableService {
 
     /**
+     * <pre>
+     * Rings the endpoint and, when it answers, plays the recording. Returns
+     * once the PBX accepted the call (state RINGING); PlaybackStarted /
+     * PlaybackFinished events follow on EventService.Subscribe.
+     * </pre>
      */
     public void startPlayback(io.github.telgate.v1.StartPlaybackRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.StartPlaybackResponse> responseObserver) {
@@ -170,6 +181,11 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Pauses, resumes, skips, restarts or stops a playback that is playing or
+     * paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+     * other state. PAUSE while paused and RESUME while playing change nothing.
+     * </pre>
      */
     public void controlPlayback(io.github.telgate.v1.ControlPlaybackRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ControlPlaybackResponse> responseObserver) {
@@ -177,6 +193,9 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Returns a playback: live ones, and ended ones for 5 minutes after they ended.
+     * </pre>
      */
     public void getPlayback(io.github.telgate.v1.GetPlaybackRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.GetPlaybackResponse> responseObserver) {
@@ -213,6 +232,9 @@ public final class PlaybackServiceGrpc {
   /**
    * <pre>
    * Plays a stored recording into a phone, with pause / resume / seek / stop.
+   * Asterisk only (the endpoint is originated into ControlPlayback); other
+   * kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+   * `backend` (at most 64 characters) is the default backend when empty.
    * </pre>
    */
   public static final class PlaybackServiceStub extends io.grpc.stub.AbstractAsyncStub<PlaybackServiceStub> {
@@ -228,6 +250,11 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Rings the endpoint and, when it answers, plays the recording. Returns
+     * once the PBX accepted the call (state RINGING); PlaybackStarted /
+     * PlaybackFinished events follow on EventService.Subscribe.
+     * </pre>
      */
     public void startPlayback(io.github.telgate.v1.StartPlaybackRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.StartPlaybackResponse> responseObserver) {
@@ -236,6 +263,11 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Pauses, resumes, skips, restarts or stops a playback that is playing or
+     * paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+     * other state. PAUSE while paused and RESUME while playing change nothing.
+     * </pre>
      */
     public void controlPlayback(io.github.telgate.v1.ControlPlaybackRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ControlPlaybackResponse> responseObserver) {
@@ -244,6 +276,9 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Returns a playback: live ones, and ended ones for 5 minutes after they ended.
+     * </pre>
      */
     public void getPlayback(io.github.telgate.v1.GetPlaybackRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.GetPlaybackResponse> responseObserver) {
@@ -255,6 +290,9 @@ public final class PlaybackServiceGrpc {
   /**
    * <pre>
    * Plays a stored recording into a phone, with pause / resume / seek / stop.
+   * Asterisk only (the endpoint is originated into ControlPlayback); other
+   * kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+   * `backend` (at most 64 characters) is the default backend when empty.
    * </pre>
    */
   public static final class PlaybackServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<PlaybackServiceBlockingStub> {
@@ -270,6 +308,11 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Rings the endpoint and, when it answers, plays the recording. Returns
+     * once the PBX accepted the call (state RINGING); PlaybackStarted /
+     * PlaybackFinished events follow on EventService.Subscribe.
+     * </pre>
      */
     public io.github.telgate.v1.StartPlaybackResponse startPlayback(io.github.telgate.v1.StartPlaybackRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -277,6 +320,11 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Pauses, resumes, skips, restarts or stops a playback that is playing or
+     * paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+     * other state. PAUSE while paused and RESUME while playing change nothing.
+     * </pre>
      */
     public io.github.telgate.v1.ControlPlaybackResponse controlPlayback(io.github.telgate.v1.ControlPlaybackRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -284,6 +332,9 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Returns a playback: live ones, and ended ones for 5 minutes after they ended.
+     * </pre>
      */
     public io.github.telgate.v1.GetPlaybackResponse getPlayback(io.github.telgate.v1.GetPlaybackRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -294,6 +345,9 @@ public final class PlaybackServiceGrpc {
   /**
    * <pre>
    * Plays a stored recording into a phone, with pause / resume / seek / stop.
+   * Asterisk only (the endpoint is originated into ControlPlayback); other
+   * kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+   * `backend` (at most 64 characters) is the default backend when empty.
    * </pre>
    */
   public static final class PlaybackServiceFutureStub extends io.grpc.stub.AbstractFutureStub<PlaybackServiceFutureStub> {
@@ -309,6 +363,11 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Rings the endpoint and, when it answers, plays the recording. Returns
+     * once the PBX accepted the call (state RINGING); PlaybackStarted /
+     * PlaybackFinished events follow on EventService.Subscribe.
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.StartPlaybackResponse> startPlayback(
         io.github.telgate.v1.StartPlaybackRequest request) {
@@ -317,6 +376,11 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Pauses, resumes, skips, restarts or stops a playback that is playing or
+     * paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+     * other state. PAUSE while paused and RESUME while playing change nothing.
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.ControlPlaybackResponse> controlPlayback(
         io.github.telgate.v1.ControlPlaybackRequest request) {
@@ -325,6 +389,9 @@ public final class PlaybackServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Returns a playback: live ones, and ended ones for 5 minutes after they ended.
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.GetPlaybackResponse> getPlayback(
         io.github.telgate.v1.GetPlaybackRequest request) {

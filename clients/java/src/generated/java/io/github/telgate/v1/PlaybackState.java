@@ -4,11 +4,19 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Where a playback is.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.PlaybackState}
  */
 public enum PlaybackState
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not known (never set by this gateway).
+   * </pre>
+   *
    * <code>PLAYBACK_STATE_UNSPECIFIED = 0;</code>
    */
   PLAYBACK_STATE_UNSPECIFIED(0),
@@ -21,10 +29,19 @@ public enum PlaybackState
    */
   PLAYBACK_STATE_RINGING(1),
   /**
+   * <pre>
+   * The recording is playing (the PBX started ControlPlayback).
+   * </pre>
+   *
    * <code>PLAYBACK_STATE_PLAYING = 2;</code>
    */
   PLAYBACK_STATE_PLAYING(2),
   /**
+   * <pre>
+   * Paused by a PAUSE control (inferred from the PBX accepting it: Asterisk
+   * sends no event for it).
+   * </pre>
+   *
    * <code>PLAYBACK_STATE_PAUSED = 3;</code>
    */
   PLAYBACK_STATE_PAUSED(3),
@@ -45,6 +62,11 @@ public enum PlaybackState
    */
   PLAYBACK_STATE_FINISHED(5),
   /**
+   * <pre>
+   * The call could not be placed or answered, or the PBX could not play the
+   * recording (Asterisk CPLAYBACKSTATUS `ERROR`).
+   * </pre>
+   *
    * <code>PLAYBACK_STATE_FAILED = 6;</code>
    */
   PLAYBACK_STATE_FAILED(6),
@@ -52,6 +74,10 @@ public enum PlaybackState
   ;
 
   /**
+   * <pre>
+   * Not known (never set by this gateway).
+   * </pre>
+   *
    * <code>PLAYBACK_STATE_UNSPECIFIED = 0;</code>
    */
   public static final int PLAYBACK_STATE_UNSPECIFIED_VALUE = 0;
@@ -64,10 +90,19 @@ public enum PlaybackState
    */
   public static final int PLAYBACK_STATE_RINGING_VALUE = 1;
   /**
+   * <pre>
+   * The recording is playing (the PBX started ControlPlayback).
+   * </pre>
+   *
    * <code>PLAYBACK_STATE_PLAYING = 2;</code>
    */
   public static final int PLAYBACK_STATE_PLAYING_VALUE = 2;
   /**
+   * <pre>
+   * Paused by a PAUSE control (inferred from the PBX accepting it: Asterisk
+   * sends no event for it).
+   * </pre>
+   *
    * <code>PLAYBACK_STATE_PAUSED = 3;</code>
    */
   public static final int PLAYBACK_STATE_PAUSED_VALUE = 3;
@@ -88,6 +123,11 @@ public enum PlaybackState
    */
   public static final int PLAYBACK_STATE_FINISHED_VALUE = 5;
   /**
+   * <pre>
+   * The call could not be placed or answered, or the PBX could not play the
+   * recording (Asterisk CPLAYBACKSTATUS `ERROR`).
+   * </pre>
+   *
    * <code>PLAYBACK_STATE_FAILED = 6;</code>
    */
   public static final int PLAYBACK_STATE_FAILED_VALUE = 6;

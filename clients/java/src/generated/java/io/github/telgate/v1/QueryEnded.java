@@ -54,6 +54,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object queryId_ = "";
   /**
+   * <pre>
+   * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+   * </pre>
+   *
    * <code>string query_id = 1;</code>
    * @return The queryId.
    */
@@ -71,6 +75,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+   * </pre>
+   *
    * <code>string query_id = 1;</code>
    * @return The bytes for queryId.
    */
@@ -92,6 +100,10 @@ private static final long serialVersionUID = 0L;
   public static final int OUTCOME_FIELD_NUMBER = 2;
   private int outcome_ = 0;
   /**
+   * <pre>
+   * How it ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
    * @return The enum numeric value on the wire for outcome.
    */
@@ -99,6 +111,10 @@ private static final long serialVersionUID = 0L;
     return outcome_;
   }
   /**
+   * <pre>
+   * How it ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
    * @return The outcome.
    */
@@ -111,6 +127,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object detail_ = "";
   /**
+   * <pre>
+   * Why, in words (the refused value, the failed step); may be empty when applied.
+   * </pre>
+   *
    * <code>string detail = 3;</code>
    * @return The detail.
    */
@@ -128,6 +148,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * Why, in words (the refused value, the failed step); may be empty when applied.
+   * </pre>
+   *
    * <code>string detail = 3;</code>
    * @return The bytes for detail.
    */
@@ -522,6 +546,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object queryId_ = "";
     /**
+     * <pre>
+     * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+     * </pre>
+     *
      * <code>string query_id = 1;</code>
      * @return The queryId.
      */
@@ -538,6 +566,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+     * </pre>
+     *
      * <code>string query_id = 1;</code>
      * @return The bytes for queryId.
      */
@@ -555,6 +587,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+     * </pre>
+     *
      * <code>string query_id = 1;</code>
      * @param value The queryId to set.
      * @return This builder for chaining.
@@ -568,6 +604,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+     * </pre>
+     *
      * <code>string query_id = 1;</code>
      * @return This builder for chaining.
      */
@@ -578,6 +618,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+     * </pre>
+     *
      * <code>string query_id = 1;</code>
      * @param value The bytes for queryId to set.
      * @return This builder for chaining.
@@ -594,6 +638,10 @@ private static final long serialVersionUID = 0L;
 
     private int outcome_ = 0;
     /**
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
      * @return The enum numeric value on the wire for outcome.
      */
@@ -601,6 +649,10 @@ private static final long serialVersionUID = 0L;
       return outcome_;
     }
     /**
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
      * @param value The enum numeric value on the wire for outcome to set.
      * @return This builder for chaining.
@@ -612,6 +664,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
      * @return The outcome.
      */
@@ -621,6 +677,10 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.QueryOutcome.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
      * @param value The outcome to set.
      * @return This builder for chaining.
@@ -635,6 +695,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
      * @return This builder for chaining.
      */
@@ -647,6 +711,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object detail_ = "";
     /**
+     * <pre>
+     * Why, in words (the refused value, the failed step); may be empty when applied.
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @return The detail.
      */
@@ -663,6 +731,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Why, in words (the refused value, the failed step); may be empty when applied.
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @return The bytes for detail.
      */
@@ -680,6 +752,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Why, in words (the refused value, the failed step); may be empty when applied.
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @param value The detail to set.
      * @return This builder for chaining.
@@ -693,6 +769,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Why, in words (the refused value, the failed step); may be empty when applied.
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @return This builder for chaining.
      */
@@ -703,6 +783,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Why, in words (the refused value, the failed step); may be empty when applied.
+     * </pre>
+     *
      * <code>string detail = 3;</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.

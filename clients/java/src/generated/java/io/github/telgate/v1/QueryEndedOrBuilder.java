@@ -8,11 +8,19 @@ public interface QueryEndedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+   * </pre>
+   *
    * <code>string query_id = 1;</code>
    * @return The queryId.
    */
   java.lang.String getQueryId();
   /**
+   * <pre>
+   * The RoutingQuery.id (or the decision's query_id, for a stray decision).
+   * </pre>
+   *
    * <code>string query_id = 1;</code>
    * @return The bytes for queryId.
    */
@@ -20,22 +28,38 @@ public interface QueryEndedOrBuilder extends
       getQueryIdBytes();
 
   /**
+   * <pre>
+   * How it ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
    * @return The enum numeric value on the wire for outcome.
    */
   int getOutcomeValue();
   /**
+   * <pre>
+   * How it ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
    * @return The outcome.
    */
   io.github.telgate.v1.QueryOutcome getOutcome();
 
   /**
+   * <pre>
+   * Why, in words (the refused value, the failed step); may be empty when applied.
+   * </pre>
+   *
    * <code>string detail = 3;</code>
    * @return The detail.
    */
   java.lang.String getDetail();
   /**
+   * <pre>
+   * Why, in words (the refused value, the failed step); may be empty when applied.
+   * </pre>
+   *
    * <code>string detail = 3;</code>
    * @return The bytes for detail.
    */

@@ -4,11 +4,19 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * How a query sent to a router ended.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.QueryOutcome}
  */
 public enum QueryOutcome
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not known (never set by this gateway).
+   * </pre>
+   *
    * <code>QUERY_OUTCOME_UNSPECIFIED = 0;</code>
    */
   QUERY_OUTCOME_UNSPECIFIED(0),
@@ -58,6 +66,10 @@ public enum QueryOutcome
   ;
 
   /**
+   * <pre>
+   * Not known (never set by this gateway).
+   * </pre>
+   *
    * <code>QUERY_OUTCOME_UNSPECIFIED = 0;</code>
    */
   public static final int QUERY_OUTCOME_UNSPECIFIED_VALUE = 0;

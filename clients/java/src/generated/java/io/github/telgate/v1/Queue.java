@@ -4,6 +4,12 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A queue. Output only: the gateway fills every field. The figures are
+ * Asterisk's (QueueStatus / QueueSummary); Simotel gives none of them but
+ * `strategy`, `max_callers` and the member counts (0 or empty otherwise).
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.Queue}
  */
 public final class Queue extends
@@ -53,6 +59,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
+   * <pre>
+   * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The name.
    */
@@ -70,6 +80,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The bytes for name.
    */
@@ -92,6 +106,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend the queue is on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The backend.
    */
@@ -109,6 +127,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend the queue is on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The bytes for backend.
    */
@@ -131,6 +153,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object strategy_ = "";
   /**
+   * <pre>
+   * How members are rung, in the PBX's word (Asterisk `ringall`,
+   * `leastrecent`, `rrmemory`, ...).
+   * </pre>
+   *
    * <code>string strategy = 3;</code>
    * @return The strategy.
    */
@@ -148,6 +175,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * How members are rung, in the PBX's word (Asterisk `ringall`,
+   * `leastrecent`, `rrmemory`, ...).
+   * </pre>
+   *
    * <code>string strategy = 3;</code>
    * @return The bytes for strategy.
    */
@@ -169,6 +201,10 @@ private static final long serialVersionUID = 0L;
   public static final int MAX_CALLERS_FIELD_NUMBER = 4;
   private int maxCallers_ = 0;
   /**
+   * <pre>
+   * The most callers that may wait; 0 means no limit.
+   * </pre>
+   *
    * <code>int32 max_callers = 4;</code>
    * @return The maxCallers.
    */
@@ -180,6 +216,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALLS_WAITING_FIELD_NUMBER = 5;
   private int callsWaiting_ = 0;
   /**
+   * <pre>
+   * Callers waiting now.
+   * </pre>
+   *
    * <code>int32 calls_waiting = 5;</code>
    * @return The callsWaiting.
    */
@@ -191,6 +231,10 @@ private static final long serialVersionUID = 0L;
   public static final int COMPLETED_FIELD_NUMBER = 6;
   private int completed_ = 0;
   /**
+   * <pre>
+   * Calls answered by a member since the PBX's counters were reset.
+   * </pre>
+   *
    * <code>int32 completed = 6;</code>
    * @return The completed.
    */
@@ -202,6 +246,10 @@ private static final long serialVersionUID = 0L;
   public static final int ABANDONED_FIELD_NUMBER = 7;
   private int abandoned_ = 0;
   /**
+   * <pre>
+   * Callers who hung up while waiting, since the counters were reset.
+   * </pre>
+   *
    * <code>int32 abandoned = 7;</code>
    * @return The abandoned.
    */
@@ -213,6 +261,11 @@ private static final long serialVersionUID = 0L;
   public static final int HOLD_TIME_FIELD_NUMBER = 8;
   private com.google.protobuf.Duration holdTime_;
   /**
+   * <pre>
+   * The average time callers waited before an answer (Asterisk Holdtime,
+   * whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration hold_time = 8;</code>
    * @return Whether the holdTime field is set.
    */
@@ -221,6 +274,11 @@ private static final long serialVersionUID = 0L;
     return holdTime_ != null;
   }
   /**
+   * <pre>
+   * The average time callers waited before an answer (Asterisk Holdtime,
+   * whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration hold_time = 8;</code>
    * @return The holdTime.
    */
@@ -229,6 +287,11 @@ private static final long serialVersionUID = 0L;
     return holdTime_ == null ? com.google.protobuf.Duration.getDefaultInstance() : holdTime_;
   }
   /**
+   * <pre>
+   * The average time callers waited before an answer (Asterisk Holdtime,
+   * whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration hold_time = 8;</code>
    */
   @java.lang.Override
@@ -239,6 +302,10 @@ private static final long serialVersionUID = 0L;
   public static final int TALK_TIME_FIELD_NUMBER = 9;
   private com.google.protobuf.Duration talkTime_;
   /**
+   * <pre>
+   * The average length of answered calls (Asterisk TalkTime, whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration talk_time = 9;</code>
    * @return Whether the talkTime field is set.
    */
@@ -247,6 +314,10 @@ private static final long serialVersionUID = 0L;
     return talkTime_ != null;
   }
   /**
+   * <pre>
+   * The average length of answered calls (Asterisk TalkTime, whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration talk_time = 9;</code>
    * @return The talkTime.
    */
@@ -255,6 +326,10 @@ private static final long serialVersionUID = 0L;
     return talkTime_ == null ? com.google.protobuf.Duration.getDefaultInstance() : talkTime_;
   }
   /**
+   * <pre>
+   * The average length of answered calls (Asterisk TalkTime, whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration talk_time = 9;</code>
    */
   @java.lang.Override
@@ -265,6 +340,10 @@ private static final long serialVersionUID = 0L;
   public static final int LOGGED_IN_MEMBERS_FIELD_NUMBER = 10;
   private int loggedInMembers_ = 0;
   /**
+   * <pre>
+   * Members logged in (Simotel: every member listed).
+   * </pre>
+   *
    * <code>int32 logged_in_members = 10;</code>
    * @return The loggedInMembers.
    */
@@ -276,6 +355,10 @@ private static final long serialVersionUID = 0L;
   public static final int AVAILABLE_MEMBERS_FIELD_NUMBER = 11;
   private int availableMembers_ = 0;
   /**
+   * <pre>
+   * Members that can take a call now (available and not paused).
+   * </pre>
+   *
    * <code>int32 available_members = 11;</code>
    * @return The availableMembers.
    */
@@ -288,6 +371,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.QueueMember> members_;
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   @java.lang.Override
@@ -295,6 +383,11 @@ private static final long serialVersionUID = 0L;
     return members_;
   }
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   @java.lang.Override
@@ -303,6 +396,11 @@ private static final long serialVersionUID = 0L;
     return members_;
   }
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   @java.lang.Override
@@ -310,6 +408,11 @@ private static final long serialVersionUID = 0L;
     return members_.size();
   }
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   @java.lang.Override
@@ -317,6 +420,11 @@ private static final long serialVersionUID = 0L;
     return members_.get(index);
   }
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   @java.lang.Override
@@ -329,6 +437,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.QueueCaller> callers_;
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   @java.lang.Override
@@ -336,6 +448,10 @@ private static final long serialVersionUID = 0L;
     return callers_;
   }
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   @java.lang.Override
@@ -344,6 +460,10 @@ private static final long serialVersionUID = 0L;
     return callers_;
   }
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   @java.lang.Override
@@ -351,6 +471,10 @@ private static final long serialVersionUID = 0L;
     return callers_.size();
   }
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   @java.lang.Override
@@ -358,6 +482,10 @@ private static final long serialVersionUID = 0L;
     return callers_.get(index);
   }
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   @java.lang.Override
@@ -370,6 +498,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.Field> rawFields_;
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   @java.lang.Override
@@ -377,6 +510,11 @@ private static final long serialVersionUID = 0L;
     return rawFields_;
   }
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   @java.lang.Override
@@ -385,6 +523,11 @@ private static final long serialVersionUID = 0L;
     return rawFields_;
   }
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   @java.lang.Override
@@ -392,6 +535,11 @@ private static final long serialVersionUID = 0L;
     return rawFields_.size();
   }
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   @java.lang.Override
@@ -399,6 +547,11 @@ private static final long serialVersionUID = 0L;
     return rawFields_.get(index);
   }
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   @java.lang.Override
@@ -719,6 +872,12 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A queue. Output only: the gateway fills every field. The figures are
+   * Asterisk's (QueueStatus / QueueSummary); Simotel gives none of them but
+   * `strategy`, `max_callers` and the member counts (0 or empty otherwise).
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.Queue}
    */
   public static final class Builder extends
@@ -1199,6 +1358,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
+     * <pre>
+     * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return The name.
      */
@@ -1215,6 +1378,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return The bytes for name.
      */
@@ -1232,6 +1399,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @param value The name to set.
      * @return This builder for chaining.
@@ -1245,6 +1416,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @return This builder for chaining.
      */
@@ -1255,6 +1430,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+     * </pre>
+     *
      * <code>string name = 1;</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
@@ -1271,6 +1450,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend the queue is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return The backend.
      */
@@ -1287,6 +1470,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend the queue is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return The bytes for backend.
      */
@@ -1304,6 +1491,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend the queue is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -1317,6 +1508,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend the queue is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return This builder for chaining.
      */
@@ -1327,6 +1522,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend the queue is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -1343,6 +1542,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object strategy_ = "";
     /**
+     * <pre>
+     * How members are rung, in the PBX's word (Asterisk `ringall`,
+     * `leastrecent`, `rrmemory`, ...).
+     * </pre>
+     *
      * <code>string strategy = 3;</code>
      * @return The strategy.
      */
@@ -1359,6 +1563,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How members are rung, in the PBX's word (Asterisk `ringall`,
+     * `leastrecent`, `rrmemory`, ...).
+     * </pre>
+     *
      * <code>string strategy = 3;</code>
      * @return The bytes for strategy.
      */
@@ -1376,6 +1585,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How members are rung, in the PBX's word (Asterisk `ringall`,
+     * `leastrecent`, `rrmemory`, ...).
+     * </pre>
+     *
      * <code>string strategy = 3;</code>
      * @param value The strategy to set.
      * @return This builder for chaining.
@@ -1389,6 +1603,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How members are rung, in the PBX's word (Asterisk `ringall`,
+     * `leastrecent`, `rrmemory`, ...).
+     * </pre>
+     *
      * <code>string strategy = 3;</code>
      * @return This builder for chaining.
      */
@@ -1399,6 +1618,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How members are rung, in the PBX's word (Asterisk `ringall`,
+     * `leastrecent`, `rrmemory`, ...).
+     * </pre>
+     *
      * <code>string strategy = 3;</code>
      * @param value The bytes for strategy to set.
      * @return This builder for chaining.
@@ -1415,6 +1639,10 @@ private static final long serialVersionUID = 0L;
 
     private int maxCallers_ ;
     /**
+     * <pre>
+     * The most callers that may wait; 0 means no limit.
+     * </pre>
+     *
      * <code>int32 max_callers = 4;</code>
      * @return The maxCallers.
      */
@@ -1423,6 +1651,10 @@ private static final long serialVersionUID = 0L;
       return maxCallers_;
     }
     /**
+     * <pre>
+     * The most callers that may wait; 0 means no limit.
+     * </pre>
+     *
      * <code>int32 max_callers = 4;</code>
      * @param value The maxCallers to set.
      * @return This builder for chaining.
@@ -1435,6 +1667,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The most callers that may wait; 0 means no limit.
+     * </pre>
+     *
      * <code>int32 max_callers = 4;</code>
      * @return This builder for chaining.
      */
@@ -1447,6 +1683,10 @@ private static final long serialVersionUID = 0L;
 
     private int callsWaiting_ ;
     /**
+     * <pre>
+     * Callers waiting now.
+     * </pre>
+     *
      * <code>int32 calls_waiting = 5;</code>
      * @return The callsWaiting.
      */
@@ -1455,6 +1695,10 @@ private static final long serialVersionUID = 0L;
       return callsWaiting_;
     }
     /**
+     * <pre>
+     * Callers waiting now.
+     * </pre>
+     *
      * <code>int32 calls_waiting = 5;</code>
      * @param value The callsWaiting to set.
      * @return This builder for chaining.
@@ -1467,6 +1711,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Callers waiting now.
+     * </pre>
+     *
      * <code>int32 calls_waiting = 5;</code>
      * @return This builder for chaining.
      */
@@ -1479,6 +1727,10 @@ private static final long serialVersionUID = 0L;
 
     private int completed_ ;
     /**
+     * <pre>
+     * Calls answered by a member since the PBX's counters were reset.
+     * </pre>
+     *
      * <code>int32 completed = 6;</code>
      * @return The completed.
      */
@@ -1487,6 +1739,10 @@ private static final long serialVersionUID = 0L;
       return completed_;
     }
     /**
+     * <pre>
+     * Calls answered by a member since the PBX's counters were reset.
+     * </pre>
+     *
      * <code>int32 completed = 6;</code>
      * @param value The completed to set.
      * @return This builder for chaining.
@@ -1499,6 +1755,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Calls answered by a member since the PBX's counters were reset.
+     * </pre>
+     *
      * <code>int32 completed = 6;</code>
      * @return This builder for chaining.
      */
@@ -1511,6 +1771,10 @@ private static final long serialVersionUID = 0L;
 
     private int abandoned_ ;
     /**
+     * <pre>
+     * Callers who hung up while waiting, since the counters were reset.
+     * </pre>
+     *
      * <code>int32 abandoned = 7;</code>
      * @return The abandoned.
      */
@@ -1519,6 +1783,10 @@ private static final long serialVersionUID = 0L;
       return abandoned_;
     }
     /**
+     * <pre>
+     * Callers who hung up while waiting, since the counters were reset.
+     * </pre>
+     *
      * <code>int32 abandoned = 7;</code>
      * @param value The abandoned to set.
      * @return This builder for chaining.
@@ -1531,6 +1799,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Callers who hung up while waiting, since the counters were reset.
+     * </pre>
+     *
      * <code>int32 abandoned = 7;</code>
      * @return This builder for chaining.
      */
@@ -1545,6 +1817,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> holdTimeBuilder_;
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      * @return Whether the holdTime field is set.
      */
@@ -1552,6 +1829,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000080) != 0);
     }
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      * @return The holdTime.
      */
@@ -1563,6 +1845,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      */
     public Builder setHoldTime(com.google.protobuf.Duration value) {
@@ -1579,6 +1866,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      */
     public Builder setHoldTime(
@@ -1593,6 +1885,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      */
     public Builder mergeHoldTime(com.google.protobuf.Duration value) {
@@ -1612,6 +1909,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      */
     public Builder clearHoldTime() {
@@ -1625,6 +1927,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      */
     public com.google.protobuf.Duration.Builder getHoldTimeBuilder() {
@@ -1633,6 +1940,11 @@ private static final long serialVersionUID = 0L;
       return getHoldTimeFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      */
     public com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder() {
@@ -1644,6 +1956,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The average time callers waited before an answer (Asterisk Holdtime,
+     * whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration hold_time = 8;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1664,6 +1981,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> talkTimeBuilder_;
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      * @return Whether the talkTime field is set.
      */
@@ -1671,6 +1992,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000100) != 0);
     }
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      * @return The talkTime.
      */
@@ -1682,6 +2007,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      */
     public Builder setTalkTime(com.google.protobuf.Duration value) {
@@ -1698,6 +2027,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      */
     public Builder setTalkTime(
@@ -1712,6 +2045,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      */
     public Builder mergeTalkTime(com.google.protobuf.Duration value) {
@@ -1731,6 +2068,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      */
     public Builder clearTalkTime() {
@@ -1744,6 +2085,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      */
     public com.google.protobuf.Duration.Builder getTalkTimeBuilder() {
@@ -1752,6 +2097,10 @@ private static final long serialVersionUID = 0L;
       return getTalkTimeFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      */
     public com.google.protobuf.DurationOrBuilder getTalkTimeOrBuilder() {
@@ -1763,6 +2112,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The average length of answered calls (Asterisk TalkTime, whole seconds).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration talk_time = 9;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1781,6 +2134,10 @@ private static final long serialVersionUID = 0L;
 
     private int loggedInMembers_ ;
     /**
+     * <pre>
+     * Members logged in (Simotel: every member listed).
+     * </pre>
+     *
      * <code>int32 logged_in_members = 10;</code>
      * @return The loggedInMembers.
      */
@@ -1789,6 +2146,10 @@ private static final long serialVersionUID = 0L;
       return loggedInMembers_;
     }
     /**
+     * <pre>
+     * Members logged in (Simotel: every member listed).
+     * </pre>
+     *
      * <code>int32 logged_in_members = 10;</code>
      * @param value The loggedInMembers to set.
      * @return This builder for chaining.
@@ -1801,6 +2162,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Members logged in (Simotel: every member listed).
+     * </pre>
+     *
      * <code>int32 logged_in_members = 10;</code>
      * @return This builder for chaining.
      */
@@ -1813,6 +2178,10 @@ private static final long serialVersionUID = 0L;
 
     private int availableMembers_ ;
     /**
+     * <pre>
+     * Members that can take a call now (available and not paused).
+     * </pre>
+     *
      * <code>int32 available_members = 11;</code>
      * @return The availableMembers.
      */
@@ -1821,6 +2190,10 @@ private static final long serialVersionUID = 0L;
       return availableMembers_;
     }
     /**
+     * <pre>
+     * Members that can take a call now (available and not paused).
+     * </pre>
+     *
      * <code>int32 available_members = 11;</code>
      * @param value The availableMembers to set.
      * @return This builder for chaining.
@@ -1833,6 +2206,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Members that can take a call now (available and not paused).
+     * </pre>
+     *
      * <code>int32 available_members = 11;</code>
      * @return This builder for chaining.
      */
@@ -1856,6 +2233,11 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.QueueMember, io.github.telgate.v1.QueueMember.Builder, io.github.telgate.v1.QueueMemberOrBuilder> membersBuilder_;
 
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public java.util.List<io.github.telgate.v1.QueueMember> getMembersList() {
@@ -1866,6 +2248,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public int getMembersCount() {
@@ -1876,6 +2263,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public io.github.telgate.v1.QueueMember getMembers(int index) {
@@ -1886,6 +2278,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder setMembers(
@@ -1903,6 +2300,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder setMembers(
@@ -1917,6 +2319,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder addMembers(io.github.telgate.v1.QueueMember value) {
@@ -1933,6 +2340,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder addMembers(
@@ -1950,6 +2362,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder addMembers(
@@ -1964,6 +2381,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder addMembers(
@@ -1978,6 +2400,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder addAllMembers(
@@ -1993,6 +2420,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder clearMembers() {
@@ -2006,6 +2438,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public Builder removeMembers(int index) {
@@ -2019,6 +2456,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public io.github.telgate.v1.QueueMember.Builder getMembersBuilder(
@@ -2026,6 +2468,11 @@ private static final long serialVersionUID = 0L;
       return getMembersFieldBuilder().getBuilder(index);
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public io.github.telgate.v1.QueueMemberOrBuilder getMembersOrBuilder(
@@ -2036,6 +2483,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public java.util.List<? extends io.github.telgate.v1.QueueMemberOrBuilder> 
@@ -2047,6 +2499,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public io.github.telgate.v1.QueueMember.Builder addMembersBuilder() {
@@ -2054,6 +2511,11 @@ private static final long serialVersionUID = 0L;
           io.github.telgate.v1.QueueMember.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public io.github.telgate.v1.QueueMember.Builder addMembersBuilder(
@@ -2062,6 +2524,11 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.QueueMember.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The members, sorted as the PBX lists them (Simotel: by interface); empty
+     * in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueMember members = 12;</code>
      */
     public java.util.List<io.github.telgate.v1.QueueMember.Builder> 
@@ -2096,6 +2563,10 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.QueueCaller, io.github.telgate.v1.QueueCaller.Builder, io.github.telgate.v1.QueueCallerOrBuilder> callersBuilder_;
 
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public java.util.List<io.github.telgate.v1.QueueCaller> getCallersList() {
@@ -2106,6 +2577,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public int getCallersCount() {
@@ -2116,6 +2591,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public io.github.telgate.v1.QueueCaller getCallers(int index) {
@@ -2126,6 +2605,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder setCallers(
@@ -2143,6 +2626,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder setCallers(
@@ -2157,6 +2644,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder addCallers(io.github.telgate.v1.QueueCaller value) {
@@ -2173,6 +2664,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder addCallers(
@@ -2190,6 +2685,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder addCallers(
@@ -2204,6 +2703,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder addCallers(
@@ -2218,6 +2721,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder addAllCallers(
@@ -2233,6 +2740,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder clearCallers() {
@@ -2246,6 +2757,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public Builder removeCallers(int index) {
@@ -2259,6 +2774,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public io.github.telgate.v1.QueueCaller.Builder getCallersBuilder(
@@ -2266,6 +2785,10 @@ private static final long serialVersionUID = 0L;
       return getCallersFieldBuilder().getBuilder(index);
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public io.github.telgate.v1.QueueCallerOrBuilder getCallersOrBuilder(
@@ -2276,6 +2799,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public java.util.List<? extends io.github.telgate.v1.QueueCallerOrBuilder> 
@@ -2287,6 +2814,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public io.github.telgate.v1.QueueCaller.Builder addCallersBuilder() {
@@ -2294,6 +2825,10 @@ private static final long serialVersionUID = 0L;
           io.github.telgate.v1.QueueCaller.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public io.github.telgate.v1.QueueCaller.Builder addCallersBuilder(
@@ -2302,6 +2837,10 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.QueueCaller.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The waiting callers by position; empty in ListQueues.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
      */
     public java.util.List<io.github.telgate.v1.QueueCaller.Builder> 
@@ -2336,6 +2875,11 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.Field, io.github.telgate.v1.Field.Builder, io.github.telgate.v1.FieldOrBuilder> rawFieldsBuilder_;
 
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public java.util.List<io.github.telgate.v1.Field> getRawFieldsList() {
@@ -2346,6 +2890,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public int getRawFieldsCount() {
@@ -2356,6 +2905,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public io.github.telgate.v1.Field getRawFields(int index) {
@@ -2366,6 +2920,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder setRawFields(
@@ -2383,6 +2942,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder setRawFields(
@@ -2397,6 +2961,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder addRawFields(io.github.telgate.v1.Field value) {
@@ -2413,6 +2982,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder addRawFields(
@@ -2430,6 +3004,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder addRawFields(
@@ -2444,6 +3023,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder addRawFields(
@@ -2458,6 +3042,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder addAllRawFields(
@@ -2473,6 +3062,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder clearRawFields() {
@@ -2486,6 +3080,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public Builder removeRawFields(int index) {
@@ -2499,6 +3098,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public io.github.telgate.v1.Field.Builder getRawFieldsBuilder(
@@ -2506,6 +3110,11 @@ private static final long serialVersionUID = 0L;
       return getRawFieldsFieldBuilder().getBuilder(index);
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public io.github.telgate.v1.FieldOrBuilder getRawFieldsOrBuilder(
@@ -2516,6 +3125,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
@@ -2527,6 +3141,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public io.github.telgate.v1.Field.Builder addRawFieldsBuilder() {
@@ -2534,6 +3153,11 @@ private static final long serialVersionUID = 0L;
           io.github.telgate.v1.Field.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public io.github.telgate.v1.Field.Builder addRawFieldsBuilder(
@@ -2542,6 +3166,11 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.Field.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+     * Simotel the queue search row).
+     * </pre>
+     *
      * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
      */
     public java.util.List<io.github.telgate.v1.Field.Builder> 

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A caller waiting in a queue (Asterisk only; Simotel lists none).
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.QueueCaller}
  */
 public final class QueueCaller extends
@@ -64,6 +68,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object channel_ = "";
   /**
+   * <pre>
+   * The caller's channel name.
+   * </pre>
+   *
    * <code>string channel = 2;</code>
    * @return The channel.
    */
@@ -81,6 +89,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The caller's channel name.
+   * </pre>
+   *
    * <code>string channel = 2;</code>
    * @return The bytes for channel.
    */
@@ -103,6 +115,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object uniqueId_ = "";
   /**
+   * <pre>
+   * The caller channel's unique id.
+   * </pre>
+   *
    * <code>string unique_id = 3;</code>
    * @return The uniqueId.
    */
@@ -120,6 +136,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The caller channel's unique id.
+   * </pre>
+   *
    * <code>string unique_id = 3;</code>
    * @return The bytes for uniqueId.
    */
@@ -141,6 +161,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_ID_FIELD_NUMBER = 4;
   private io.github.telgate.v1.CallerId callerId_;
   /**
+   * <pre>
+   * The caller's caller id.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 4;</code>
    * @return Whether the callerId field is set.
    */
@@ -149,6 +173,10 @@ private static final long serialVersionUID = 0L;
     return callerId_ != null;
   }
   /**
+   * <pre>
+   * The caller's caller id.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 4;</code>
    * @return The callerId.
    */
@@ -157,6 +185,10 @@ private static final long serialVersionUID = 0L;
     return callerId_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : callerId_;
   }
   /**
+   * <pre>
+   * The caller's caller id.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 4;</code>
    */
   @java.lang.Override
@@ -167,6 +199,10 @@ private static final long serialVersionUID = 0L;
   public static final int WAIT_FIELD_NUMBER = 5;
   private com.google.protobuf.Duration wait_;
   /**
+   * <pre>
+   * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration wait = 5;</code>
    * @return Whether the wait field is set.
    */
@@ -175,6 +211,10 @@ private static final long serialVersionUID = 0L;
     return wait_ != null;
   }
   /**
+   * <pre>
+   * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration wait = 5;</code>
    * @return The wait.
    */
@@ -183,6 +223,10 @@ private static final long serialVersionUID = 0L;
     return wait_ == null ? com.google.protobuf.Duration.getDefaultInstance() : wait_;
   }
   /**
+   * <pre>
+   * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration wait = 5;</code>
    */
   @java.lang.Override
@@ -398,6 +442,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A caller waiting in a queue (Asterisk only; Simotel lists none).
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.QueueCaller}
    */
   public static final class Builder extends
@@ -679,6 +727,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object channel_ = "";
     /**
+     * <pre>
+     * The caller's channel name.
+     * </pre>
+     *
      * <code>string channel = 2;</code>
      * @return The channel.
      */
@@ -695,6 +747,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller's channel name.
+     * </pre>
+     *
      * <code>string channel = 2;</code>
      * @return The bytes for channel.
      */
@@ -712,6 +768,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller's channel name.
+     * </pre>
+     *
      * <code>string channel = 2;</code>
      * @param value The channel to set.
      * @return This builder for chaining.
@@ -725,6 +785,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller's channel name.
+     * </pre>
+     *
      * <code>string channel = 2;</code>
      * @return This builder for chaining.
      */
@@ -735,6 +799,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller's channel name.
+     * </pre>
+     *
      * <code>string channel = 2;</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
@@ -751,6 +819,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object uniqueId_ = "";
     /**
+     * <pre>
+     * The caller channel's unique id.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @return The uniqueId.
      */
@@ -767,6 +839,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller channel's unique id.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @return The bytes for uniqueId.
      */
@@ -784,6 +860,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller channel's unique id.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
@@ -797,6 +877,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller channel's unique id.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @return This builder for chaining.
      */
@@ -807,6 +891,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller channel's unique id.
+     * </pre>
+     *
      * <code>string unique_id = 3;</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
@@ -825,6 +913,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> callerIdBuilder_;
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      * @return Whether the callerId field is set.
      */
@@ -832,6 +924,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000008) != 0);
     }
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      * @return The callerId.
      */
@@ -843,6 +939,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      */
     public Builder setCallerId(io.github.telgate.v1.CallerId value) {
@@ -859,6 +959,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      */
     public Builder setCallerId(
@@ -873,6 +977,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      */
     public Builder mergeCallerId(io.github.telgate.v1.CallerId value) {
@@ -892,6 +1000,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      */
     public Builder clearCallerId() {
@@ -905,6 +1017,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerIdBuilder() {
@@ -913,6 +1029,10 @@ private static final long serialVersionUID = 0L;
       return getCallerIdFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
@@ -924,6 +1044,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller's caller id.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 4;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -944,6 +1068,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> waitBuilder_;
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      * @return Whether the wait field is set.
      */
@@ -951,6 +1079,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000010) != 0);
     }
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      * @return The wait.
      */
@@ -962,6 +1094,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      */
     public Builder setWait(com.google.protobuf.Duration value) {
@@ -978,6 +1114,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      */
     public Builder setWait(
@@ -992,6 +1132,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      */
     public Builder mergeWait(com.google.protobuf.Duration value) {
@@ -1011,6 +1155,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      */
     public Builder clearWait() {
@@ -1024,6 +1172,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      */
     public com.google.protobuf.Duration.Builder getWaitBuilder() {
@@ -1032,6 +1184,10 @@ private static final long serialVersionUID = 0L;
       return getWaitFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      */
     public com.google.protobuf.DurationOrBuilder getWaitOrBuilder() {
@@ -1043,6 +1199,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration wait = 5;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -18,11 +18,19 @@ public interface QueueCallerOrBuilder extends
   int getPosition();
 
   /**
+   * <pre>
+   * The caller's channel name.
+   * </pre>
+   *
    * <code>string channel = 2;</code>
    * @return The channel.
    */
   java.lang.String getChannel();
   /**
+   * <pre>
+   * The caller's channel name.
+   * </pre>
+   *
    * <code>string channel = 2;</code>
    * @return The bytes for channel.
    */
@@ -30,11 +38,19 @@ public interface QueueCallerOrBuilder extends
       getChannelBytes();
 
   /**
+   * <pre>
+   * The caller channel's unique id.
+   * </pre>
+   *
    * <code>string unique_id = 3;</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
   /**
+   * <pre>
+   * The caller channel's unique id.
+   * </pre>
+   *
    * <code>string unique_id = 3;</code>
    * @return The bytes for uniqueId.
    */
@@ -42,31 +58,55 @@ public interface QueueCallerOrBuilder extends
       getUniqueIdBytes();
 
   /**
+   * <pre>
+   * The caller's caller id.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 4;</code>
    * @return Whether the callerId field is set.
    */
   boolean hasCallerId();
   /**
+   * <pre>
+   * The caller's caller id.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 4;</code>
    * @return The callerId.
    */
   io.github.telgate.v1.CallerId getCallerId();
   /**
+   * <pre>
+   * The caller's caller id.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 4;</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder();
 
   /**
+   * <pre>
+   * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration wait = 5;</code>
    * @return Whether the wait field is set.
    */
   boolean hasWait();
   /**
+   * <pre>
+   * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration wait = 5;</code>
    * @return The wait.
    */
   com.google.protobuf.Duration getWait();
   /**
+   * <pre>
+   * How long the caller has waited so far (whole seconds, as Asterisk gives it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration wait = 5;</code>
    */
   com.google.protobuf.DurationOrBuilder getWaitOrBuilder();

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A member (agent) of a queue. Output only: the gateway fills every field.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.QueueMember}
  */
 public final class QueueMember extends
@@ -103,6 +107,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
+   * <pre>
+   * The member's display name (Asterisk MemberName; Simotel the user's
+   * name; empty when none).
+   * </pre>
+   *
    * <code>string name = 2;</code>
    * @return The name.
    */
@@ -120,6 +129,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The member's display name (Asterisk MemberName; Simotel the user's
+   * name; empty when none).
+   * </pre>
+   *
    * <code>string name = 2;</code>
    * @return The bytes for name.
    */
@@ -188,6 +202,10 @@ private static final long serialVersionUID = 0L;
   public static final int STATUS_FIELD_NUMBER = 4;
   private int status_ = 0;
   /**
+   * <pre>
+   * The device's state in neutral terms.
+   * </pre>
+   *
    * <code>.telgate.v1.MemberStatus status = 4;</code>
    * @return The enum numeric value on the wire for status.
    */
@@ -195,6 +213,10 @@ private static final long serialVersionUID = 0L;
     return status_;
   }
   /**
+   * <pre>
+   * The device's state in neutral terms.
+   * </pre>
+   *
    * <code>.telgate.v1.MemberStatus status = 4;</code>
    * @return The status.
    */
@@ -206,6 +228,10 @@ private static final long serialVersionUID = 0L;
   public static final int PAUSED_FIELD_NUMBER = 5;
   private boolean paused_ = false;
   /**
+   * <pre>
+   * Whether the member is paused (takes no queue calls).
+   * </pre>
+   *
    * <code>bool paused = 5;</code>
    * @return The paused.
    */
@@ -218,6 +244,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object pausedReason_ = "";
   /**
+   * <pre>
+   * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+   * </pre>
+   *
    * <code>string paused_reason = 6;</code>
    * @return The pausedReason.
    */
@@ -235,6 +265,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+   * </pre>
+   *
    * <code>string paused_reason = 6;</code>
    * @return The bytes for pausedReason.
    */
@@ -256,6 +290,10 @@ private static final long serialVersionUID = 0L;
   public static final int PENALTY_FIELD_NUMBER = 7;
   private int penalty_ = 0;
   /**
+   * <pre>
+   * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
+   * </pre>
+   *
    * <code>int32 penalty = 7;</code>
    * @return The penalty.
    */
@@ -267,6 +305,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALLS_TAKEN_FIELD_NUMBER = 8;
   private int callsTaken_ = 0;
   /**
+   * <pre>
+   * How many queue calls the member answered (Asterisk only; 0 elsewhere).
+   * </pre>
+   *
    * <code>int32 calls_taken = 8;</code>
    * @return The callsTaken.
    */
@@ -278,6 +320,11 @@ private static final long serialVersionUID = 0L;
   public static final int LAST_CALL_TIME_FIELD_NUMBER = 9;
   private com.google.protobuf.Timestamp lastCallTime_;
   /**
+   * <pre>
+   * When the member last finished a queue call (Asterisk only; unset when
+   * never or elsewhere).
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
    * @return Whether the lastCallTime field is set.
    */
@@ -286,6 +333,11 @@ private static final long serialVersionUID = 0L;
     return lastCallTime_ != null;
   }
   /**
+   * <pre>
+   * When the member last finished a queue call (Asterisk only; unset when
+   * never or elsewhere).
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
    * @return The lastCallTime.
    */
@@ -294,6 +346,11 @@ private static final long serialVersionUID = 0L;
     return lastCallTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastCallTime_;
   }
   /**
+   * <pre>
+   * When the member last finished a queue call (Asterisk only; unset when
+   * never or elsewhere).
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
    */
   @java.lang.Override
@@ -304,6 +361,10 @@ private static final long serialVersionUID = 0L;
   public static final int IN_CALL_FIELD_NUMBER = 10;
   private boolean inCall_ = false;
   /**
+   * <pre>
+   * Whether the member is on a call now.
+   * </pre>
+   *
    * <code>bool in_call = 10;</code>
    * @return The inCall.
    */
@@ -317,7 +378,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object membership_ = "";
   /**
    * <pre>
-   * Asterisk only: `static`, `dynamic` or `realtime`.
+   * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+   * by AddMember) or `realtime` (Asterisk only).
    * </pre>
    *
    * <code>string membership = 11;</code>
@@ -338,7 +400,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Asterisk only: `static`, `dynamic` or `realtime`.
+   * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+   * by AddMember) or `realtime` (Asterisk only).
    * </pre>
    *
    * <code>string membership = 11;</code>
@@ -364,7 +427,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object statusText_ = "";
   /**
    * <pre>
-   * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+   * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+   * Simotel: the extension's last state word).
    * </pre>
    *
    * <code>string status_text = 12;</code>
@@ -385,7 +449,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+   * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+   * Simotel: the extension's last state word).
    * </pre>
    *
    * <code>string status_text = 12;</code>
@@ -683,6 +748,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A member (agent) of a queue. Output only: the gateway fills every field.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.QueueMember}
    */
   public static final class Builder extends
@@ -1101,6 +1170,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
+     * <pre>
+     * The member's display name (Asterisk MemberName; Simotel the user's
+     * name; empty when none).
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @return The name.
      */
@@ -1117,6 +1191,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The member's display name (Asterisk MemberName; Simotel the user's
+     * name; empty when none).
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @return The bytes for name.
      */
@@ -1134,6 +1213,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The member's display name (Asterisk MemberName; Simotel the user's
+     * name; empty when none).
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @param value The name to set.
      * @return This builder for chaining.
@@ -1147,6 +1231,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The member's display name (Asterisk MemberName; Simotel the user's
+     * name; empty when none).
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @return This builder for chaining.
      */
@@ -1157,6 +1246,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The member's display name (Asterisk MemberName; Simotel the user's
+     * name; empty when none).
+     * </pre>
+     *
      * <code>string name = 2;</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
@@ -1265,6 +1359,10 @@ private static final long serialVersionUID = 0L;
 
     private int status_ = 0;
     /**
+     * <pre>
+     * The device's state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.MemberStatus status = 4;</code>
      * @return The enum numeric value on the wire for status.
      */
@@ -1272,6 +1370,10 @@ private static final long serialVersionUID = 0L;
       return status_;
     }
     /**
+     * <pre>
+     * The device's state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.MemberStatus status = 4;</code>
      * @param value The enum numeric value on the wire for status to set.
      * @return This builder for chaining.
@@ -1283,6 +1385,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The device's state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.MemberStatus status = 4;</code>
      * @return The status.
      */
@@ -1292,6 +1398,10 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.MemberStatus.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * The device's state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.MemberStatus status = 4;</code>
      * @param value The status to set.
      * @return This builder for chaining.
@@ -1306,6 +1416,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The device's state in neutral terms.
+     * </pre>
+     *
      * <code>.telgate.v1.MemberStatus status = 4;</code>
      * @return This builder for chaining.
      */
@@ -1318,6 +1432,10 @@ private static final long serialVersionUID = 0L;
 
     private boolean paused_ ;
     /**
+     * <pre>
+     * Whether the member is paused (takes no queue calls).
+     * </pre>
+     *
      * <code>bool paused = 5;</code>
      * @return The paused.
      */
@@ -1326,6 +1444,10 @@ private static final long serialVersionUID = 0L;
       return paused_;
     }
     /**
+     * <pre>
+     * Whether the member is paused (takes no queue calls).
+     * </pre>
+     *
      * <code>bool paused = 5;</code>
      * @param value The paused to set.
      * @return This builder for chaining.
@@ -1338,6 +1460,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Whether the member is paused (takes no queue calls).
+     * </pre>
+     *
      * <code>bool paused = 5;</code>
      * @return This builder for chaining.
      */
@@ -1350,6 +1476,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object pausedReason_ = "";
     /**
+     * <pre>
+     * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+     * </pre>
+     *
      * <code>string paused_reason = 6;</code>
      * @return The pausedReason.
      */
@@ -1366,6 +1496,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+     * </pre>
+     *
      * <code>string paused_reason = 6;</code>
      * @return The bytes for pausedReason.
      */
@@ -1383,6 +1517,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+     * </pre>
+     *
      * <code>string paused_reason = 6;</code>
      * @param value The pausedReason to set.
      * @return This builder for chaining.
@@ -1396,6 +1534,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+     * </pre>
+     *
      * <code>string paused_reason = 6;</code>
      * @return This builder for chaining.
      */
@@ -1406,6 +1548,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+     * </pre>
+     *
      * <code>string paused_reason = 6;</code>
      * @param value The bytes for pausedReason to set.
      * @return This builder for chaining.
@@ -1422,6 +1568,10 @@ private static final long serialVersionUID = 0L;
 
     private int penalty_ ;
     /**
+     * <pre>
+     * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
+     * </pre>
+     *
      * <code>int32 penalty = 7;</code>
      * @return The penalty.
      */
@@ -1430,6 +1580,10 @@ private static final long serialVersionUID = 0L;
       return penalty_;
     }
     /**
+     * <pre>
+     * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
+     * </pre>
+     *
      * <code>int32 penalty = 7;</code>
      * @param value The penalty to set.
      * @return This builder for chaining.
@@ -1442,6 +1596,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
+     * </pre>
+     *
      * <code>int32 penalty = 7;</code>
      * @return This builder for chaining.
      */
@@ -1454,6 +1612,10 @@ private static final long serialVersionUID = 0L;
 
     private int callsTaken_ ;
     /**
+     * <pre>
+     * How many queue calls the member answered (Asterisk only; 0 elsewhere).
+     * </pre>
+     *
      * <code>int32 calls_taken = 8;</code>
      * @return The callsTaken.
      */
@@ -1462,6 +1624,10 @@ private static final long serialVersionUID = 0L;
       return callsTaken_;
     }
     /**
+     * <pre>
+     * How many queue calls the member answered (Asterisk only; 0 elsewhere).
+     * </pre>
+     *
      * <code>int32 calls_taken = 8;</code>
      * @param value The callsTaken to set.
      * @return This builder for chaining.
@@ -1474,6 +1640,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How many queue calls the member answered (Asterisk only; 0 elsewhere).
+     * </pre>
+     *
      * <code>int32 calls_taken = 8;</code>
      * @return This builder for chaining.
      */
@@ -1488,6 +1658,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> lastCallTimeBuilder_;
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      * @return Whether the lastCallTime field is set.
      */
@@ -1495,6 +1670,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000100) != 0);
     }
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      * @return The lastCallTime.
      */
@@ -1506,6 +1686,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      */
     public Builder setLastCallTime(com.google.protobuf.Timestamp value) {
@@ -1522,6 +1707,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      */
     public Builder setLastCallTime(
@@ -1536,6 +1726,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      */
     public Builder mergeLastCallTime(com.google.protobuf.Timestamp value) {
@@ -1555,6 +1750,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      */
     public Builder clearLastCallTime() {
@@ -1568,6 +1768,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      */
     public com.google.protobuf.Timestamp.Builder getLastCallTimeBuilder() {
@@ -1576,6 +1781,11 @@ private static final long serialVersionUID = 0L;
       return getLastCallTimeFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLastCallTimeOrBuilder() {
@@ -1587,6 +1797,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * When the member last finished a queue call (Asterisk only; unset when
+     * never or elsewhere).
+     * </pre>
+     *
      * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1605,6 +1820,10 @@ private static final long serialVersionUID = 0L;
 
     private boolean inCall_ ;
     /**
+     * <pre>
+     * Whether the member is on a call now.
+     * </pre>
+     *
      * <code>bool in_call = 10;</code>
      * @return The inCall.
      */
@@ -1613,6 +1832,10 @@ private static final long serialVersionUID = 0L;
       return inCall_;
     }
     /**
+     * <pre>
+     * Whether the member is on a call now.
+     * </pre>
+     *
      * <code>bool in_call = 10;</code>
      * @param value The inCall to set.
      * @return This builder for chaining.
@@ -1625,6 +1848,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Whether the member is on a call now.
+     * </pre>
+     *
      * <code>bool in_call = 10;</code>
      * @return This builder for chaining.
      */
@@ -1638,7 +1865,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object membership_ = "";
     /**
      * <pre>
-     * Asterisk only: `static`, `dynamic` or `realtime`.
+     * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+     * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
      * <code>string membership = 11;</code>
@@ -1658,7 +1886,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Asterisk only: `static`, `dynamic` or `realtime`.
+     * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+     * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
      * <code>string membership = 11;</code>
@@ -1679,7 +1908,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Asterisk only: `static`, `dynamic` or `realtime`.
+     * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+     * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
      * <code>string membership = 11;</code>
@@ -1696,7 +1926,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Asterisk only: `static`, `dynamic` or `realtime`.
+     * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+     * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
      * <code>string membership = 11;</code>
@@ -1710,7 +1941,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Asterisk only: `static`, `dynamic` or `realtime`.
+     * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+     * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
      * <code>string membership = 11;</code>
@@ -1730,7 +1962,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object statusText_ = "";
     /**
      * <pre>
-     * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+     * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+     * Simotel: the extension's last state word).
      * </pre>
      *
      * <code>string status_text = 12;</code>
@@ -1750,7 +1983,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+     * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+     * Simotel: the extension's last state word).
      * </pre>
      *
      * <code>string status_text = 12;</code>
@@ -1771,7 +2005,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+     * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+     * Simotel: the extension's last state word).
      * </pre>
      *
      * <code>string status_text = 12;</code>
@@ -1788,7 +2023,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+     * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+     * Simotel: the extension's last state word).
      * </pre>
      *
      * <code>string status_text = 12;</code>
@@ -1802,7 +2038,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+     * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+     * Simotel: the extension's last state word).
      * </pre>
      *
      * <code>string status_text = 12;</code>

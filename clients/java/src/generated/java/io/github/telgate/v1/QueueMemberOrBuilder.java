@@ -30,11 +30,21 @@ public interface QueueMemberOrBuilder extends
       getInterfaceBytes();
 
   /**
+   * <pre>
+   * The member's display name (Asterisk MemberName; Simotel the user's
+   * name; empty when none).
+   * </pre>
+   *
    * <code>string name = 2;</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
+   * <pre>
+   * The member's display name (Asterisk MemberName; Simotel the user's
+   * name; empty when none).
+   * </pre>
+   *
    * <code>string name = 2;</code>
    * @return The bytes for name.
    */
@@ -62,28 +72,48 @@ public interface QueueMemberOrBuilder extends
       getStateInterfaceBytes();
 
   /**
+   * <pre>
+   * The device's state in neutral terms.
+   * </pre>
+   *
    * <code>.telgate.v1.MemberStatus status = 4;</code>
    * @return The enum numeric value on the wire for status.
    */
   int getStatusValue();
   /**
+   * <pre>
+   * The device's state in neutral terms.
+   * </pre>
+   *
    * <code>.telgate.v1.MemberStatus status = 4;</code>
    * @return The status.
    */
   io.github.telgate.v1.MemberStatus getStatus();
 
   /**
+   * <pre>
+   * Whether the member is paused (takes no queue calls).
+   * </pre>
+   *
    * <code>bool paused = 5;</code>
    * @return The paused.
    */
   boolean getPaused();
 
   /**
+   * <pre>
+   * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+   * </pre>
+   *
    * <code>string paused_reason = 6;</code>
    * @return The pausedReason.
    */
   java.lang.String getPausedReason();
   /**
+   * <pre>
+   * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
+   * </pre>
+   *
    * <code>string paused_reason = 6;</code>
    * @return The bytes for pausedReason.
    */
@@ -91,33 +121,60 @@ public interface QueueMemberOrBuilder extends
       getPausedReasonBytes();
 
   /**
+   * <pre>
+   * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
+   * </pre>
+   *
    * <code>int32 penalty = 7;</code>
    * @return The penalty.
    */
   int getPenalty();
 
   /**
+   * <pre>
+   * How many queue calls the member answered (Asterisk only; 0 elsewhere).
+   * </pre>
+   *
    * <code>int32 calls_taken = 8;</code>
    * @return The callsTaken.
    */
   int getCallsTaken();
 
   /**
+   * <pre>
+   * When the member last finished a queue call (Asterisk only; unset when
+   * never or elsewhere).
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
    * @return Whether the lastCallTime field is set.
    */
   boolean hasLastCallTime();
   /**
+   * <pre>
+   * When the member last finished a queue call (Asterisk only; unset when
+   * never or elsewhere).
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
    * @return The lastCallTime.
    */
   com.google.protobuf.Timestamp getLastCallTime();
   /**
+   * <pre>
+   * When the member last finished a queue call (Asterisk only; unset when
+   * never or elsewhere).
+   * </pre>
+   *
    * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
    */
   com.google.protobuf.TimestampOrBuilder getLastCallTimeOrBuilder();
 
   /**
+   * <pre>
+   * Whether the member is on a call now.
+   * </pre>
+   *
    * <code>bool in_call = 10;</code>
    * @return The inCall.
    */
@@ -125,7 +182,8 @@ public interface QueueMemberOrBuilder extends
 
   /**
    * <pre>
-   * Asterisk only: `static`, `dynamic` or `realtime`.
+   * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+   * by AddMember) or `realtime` (Asterisk only).
    * </pre>
    *
    * <code>string membership = 11;</code>
@@ -134,7 +192,8 @@ public interface QueueMemberOrBuilder extends
   java.lang.String getMembership();
   /**
    * <pre>
-   * Asterisk only: `static`, `dynamic` or `realtime`.
+   * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+   * by AddMember) or `realtime` (Asterisk only).
    * </pre>
    *
    * <code>string membership = 11;</code>
@@ -145,7 +204,8 @@ public interface QueueMemberOrBuilder extends
 
   /**
    * <pre>
-   * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+   * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+   * Simotel: the extension's last state word).
    * </pre>
    *
    * <code>string status_text = 12;</code>
@@ -154,7 +214,8 @@ public interface QueueMemberOrBuilder extends
   java.lang.String getStatusText();
   /**
    * <pre>
-   * The PBX's own status (Asterisk: the device state number, `0`..`8`).
+   * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+   * Simotel: the extension's last state word).
    * </pre>
    *
    * <code>string status_text = 12;</code>

@@ -8,11 +8,19 @@ public interface QueueOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
+   * <pre>
+   * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
+   * </pre>
+   *
    * <code>string name = 1;</code>
    * @return The bytes for name.
    */
@@ -20,11 +28,19 @@ public interface QueueOrBuilder extends
       getNameBytes();
 
   /**
+   * <pre>
+   * The backend the queue is on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend the queue is on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The bytes for backend.
    */
@@ -32,11 +48,21 @@ public interface QueueOrBuilder extends
       getBackendBytes();
 
   /**
+   * <pre>
+   * How members are rung, in the PBX's word (Asterisk `ringall`,
+   * `leastrecent`, `rrmemory`, ...).
+   * </pre>
+   *
    * <code>string strategy = 3;</code>
    * @return The strategy.
    */
   java.lang.String getStrategy();
   /**
+   * <pre>
+   * How members are rung, in the PBX's word (Asterisk `ringall`,
+   * `leastrecent`, `rrmemory`, ...).
+   * </pre>
+   *
    * <code>string strategy = 3;</code>
    * @return The bytes for strategy.
    */
@@ -44,138 +70,259 @@ public interface QueueOrBuilder extends
       getStrategyBytes();
 
   /**
+   * <pre>
+   * The most callers that may wait; 0 means no limit.
+   * </pre>
+   *
    * <code>int32 max_callers = 4;</code>
    * @return The maxCallers.
    */
   int getMaxCallers();
 
   /**
+   * <pre>
+   * Callers waiting now.
+   * </pre>
+   *
    * <code>int32 calls_waiting = 5;</code>
    * @return The callsWaiting.
    */
   int getCallsWaiting();
 
   /**
+   * <pre>
+   * Calls answered by a member since the PBX's counters were reset.
+   * </pre>
+   *
    * <code>int32 completed = 6;</code>
    * @return The completed.
    */
   int getCompleted();
 
   /**
+   * <pre>
+   * Callers who hung up while waiting, since the counters were reset.
+   * </pre>
+   *
    * <code>int32 abandoned = 7;</code>
    * @return The abandoned.
    */
   int getAbandoned();
 
   /**
+   * <pre>
+   * The average time callers waited before an answer (Asterisk Holdtime,
+   * whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration hold_time = 8;</code>
    * @return Whether the holdTime field is set.
    */
   boolean hasHoldTime();
   /**
+   * <pre>
+   * The average time callers waited before an answer (Asterisk Holdtime,
+   * whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration hold_time = 8;</code>
    * @return The holdTime.
    */
   com.google.protobuf.Duration getHoldTime();
   /**
+   * <pre>
+   * The average time callers waited before an answer (Asterisk Holdtime,
+   * whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration hold_time = 8;</code>
    */
   com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder();
 
   /**
+   * <pre>
+   * The average length of answered calls (Asterisk TalkTime, whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration talk_time = 9;</code>
    * @return Whether the talkTime field is set.
    */
   boolean hasTalkTime();
   /**
+   * <pre>
+   * The average length of answered calls (Asterisk TalkTime, whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration talk_time = 9;</code>
    * @return The talkTime.
    */
   com.google.protobuf.Duration getTalkTime();
   /**
+   * <pre>
+   * The average length of answered calls (Asterisk TalkTime, whole seconds).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration talk_time = 9;</code>
    */
   com.google.protobuf.DurationOrBuilder getTalkTimeOrBuilder();
 
   /**
+   * <pre>
+   * Members logged in (Simotel: every member listed).
+   * </pre>
+   *
    * <code>int32 logged_in_members = 10;</code>
    * @return The loggedInMembers.
    */
   int getLoggedInMembers();
 
   /**
+   * <pre>
+   * Members that can take a call now (available and not paused).
+   * </pre>
+   *
    * <code>int32 available_members = 11;</code>
    * @return The availableMembers.
    */
   int getAvailableMembers();
 
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   java.util.List<io.github.telgate.v1.QueueMember> 
       getMembersList();
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   io.github.telgate.v1.QueueMember getMembers(int index);
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   int getMembersCount();
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   java.util.List<? extends io.github.telgate.v1.QueueMemberOrBuilder> 
       getMembersOrBuilderList();
   /**
+   * <pre>
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueMember members = 12;</code>
    */
   io.github.telgate.v1.QueueMemberOrBuilder getMembersOrBuilder(
       int index);
 
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   java.util.List<io.github.telgate.v1.QueueCaller> 
       getCallersList();
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   io.github.telgate.v1.QueueCaller getCallers(int index);
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   int getCallersCount();
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   java.util.List<? extends io.github.telgate.v1.QueueCallerOrBuilder> 
       getCallersOrBuilderList();
   /**
+   * <pre>
+   * The waiting callers by position; empty in ListQueues.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
    */
   io.github.telgate.v1.QueueCallerOrBuilder getCallersOrBuilder(
       int index);
 
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   java.util.List<io.github.telgate.v1.Field> 
       getRawFieldsList();
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   io.github.telgate.v1.Field getRawFields(int index);
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   int getRawFieldsCount();
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
       getRawFieldsOrBuilderList();
   /**
+   * <pre>
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   * </pre>
+   *
    * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
    */
   io.github.telgate.v1.FieldOrBuilder getRawFieldsOrBuilder(

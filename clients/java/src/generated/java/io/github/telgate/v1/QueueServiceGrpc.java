@@ -4,7 +4,11 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 
 /**
  * <pre>
- * Call queues, their members (agents) and waiting callers.
+ * Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+ * over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+ * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+ * characters) is the default backend when empty. Queue names and member
+ * interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
  * </pre>
  */
 @javax.annotation.Generated(
@@ -219,12 +223,20 @@ public final class QueueServiceGrpc {
 
   /**
    * <pre>
-   * Call queues, their members (agents) and waiting callers.
+   * Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+   * over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+   * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+   * characters) is the default backend when empty. Queue names and member
+   * interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
    * </pre>
    */
   public static abstract class QueueServiceImplBase implements io.grpc.BindableService {
 
     /**
+     * <pre>
+     * Lists queues with their summary figures, a page at a time (asks the PBX
+     * each time).
+     * </pre>
      */
     public void listQueues(io.github.telgate.v1.ListQueuesRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ListQueuesResponse> responseObserver) {
@@ -232,6 +244,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Returns one queue with its members and waiting callers; NOT_FOUND
+     * (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+     * </pre>
      */
     public void getQueue(io.github.telgate.v1.GetQueueRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.GetQueueResponse> responseObserver) {
@@ -239,6 +255,11 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+     * ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+     * Asterisk: NOT_FOUND for an unknown queue.
+     * </pre>
      */
     public void addMember(io.github.telgate.v1.AddMemberRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.AddMemberResponse> responseObserver) {
@@ -246,6 +267,11 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Removes a member from a queue (Asterisk QueueRemove; Simotel
+     * removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+     * not a member or the queue is unknown.
+     * </pre>
      */
     public void removeMember(io.github.telgate.v1.RemoveMemberRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.RemoveMemberResponse> responseObserver) {
@@ -253,6 +279,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Pauses or unpauses a member (Asterisk QueuePause; Simotel
+     * pauseagent / resumeagent).
+     * </pre>
      */
     public void pauseMember(io.github.telgate.v1.PauseMemberRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.PauseMemberResponse> responseObserver) {
@@ -302,7 +332,11 @@ public final class QueueServiceGrpc {
 
   /**
    * <pre>
-   * Call queues, their members (agents) and waiting callers.
+   * Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+   * over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+   * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+   * characters) is the default backend when empty. Queue names and member
+   * interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
    * </pre>
    */
   public static final class QueueServiceStub extends io.grpc.stub.AbstractAsyncStub<QueueServiceStub> {
@@ -318,6 +352,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists queues with their summary figures, a page at a time (asks the PBX
+     * each time).
+     * </pre>
      */
     public void listQueues(io.github.telgate.v1.ListQueuesRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ListQueuesResponse> responseObserver) {
@@ -326,6 +364,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Returns one queue with its members and waiting callers; NOT_FOUND
+     * (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+     * </pre>
      */
     public void getQueue(io.github.telgate.v1.GetQueueRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.GetQueueResponse> responseObserver) {
@@ -334,6 +376,11 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+     * ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+     * Asterisk: NOT_FOUND for an unknown queue.
+     * </pre>
      */
     public void addMember(io.github.telgate.v1.AddMemberRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.AddMemberResponse> responseObserver) {
@@ -342,6 +389,11 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Removes a member from a queue (Asterisk QueueRemove; Simotel
+     * removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+     * not a member or the queue is unknown.
+     * </pre>
      */
     public void removeMember(io.github.telgate.v1.RemoveMemberRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.RemoveMemberResponse> responseObserver) {
@@ -350,6 +402,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Pauses or unpauses a member (Asterisk QueuePause; Simotel
+     * pauseagent / resumeagent).
+     * </pre>
      */
     public void pauseMember(io.github.telgate.v1.PauseMemberRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.PauseMemberResponse> responseObserver) {
@@ -360,7 +416,11 @@ public final class QueueServiceGrpc {
 
   /**
    * <pre>
-   * Call queues, their members (agents) and waiting callers.
+   * Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+   * over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+   * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+   * characters) is the default backend when empty. Queue names and member
+   * interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
    * </pre>
    */
   public static final class QueueServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<QueueServiceBlockingStub> {
@@ -376,6 +436,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists queues with their summary figures, a page at a time (asks the PBX
+     * each time).
+     * </pre>
      */
     public io.github.telgate.v1.ListQueuesResponse listQueues(io.github.telgate.v1.ListQueuesRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -383,6 +447,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Returns one queue with its members and waiting callers; NOT_FOUND
+     * (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+     * </pre>
      */
     public io.github.telgate.v1.GetQueueResponse getQueue(io.github.telgate.v1.GetQueueRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -390,6 +458,11 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+     * ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+     * Asterisk: NOT_FOUND for an unknown queue.
+     * </pre>
      */
     public io.github.telgate.v1.AddMemberResponse addMember(io.github.telgate.v1.AddMemberRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -397,6 +470,11 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Removes a member from a queue (Asterisk QueueRemove; Simotel
+     * removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+     * not a member or the queue is unknown.
+     * </pre>
      */
     public io.github.telgate.v1.RemoveMemberResponse removeMember(io.github.telgate.v1.RemoveMemberRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -404,6 +482,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Pauses or unpauses a member (Asterisk QueuePause; Simotel
+     * pauseagent / resumeagent).
+     * </pre>
      */
     public io.github.telgate.v1.PauseMemberResponse pauseMember(io.github.telgate.v1.PauseMemberRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -413,7 +495,11 @@ public final class QueueServiceGrpc {
 
   /**
    * <pre>
-   * Call queues, their members (agents) and waiting callers.
+   * Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+   * over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+   * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+   * characters) is the default backend when empty. Queue names and member
+   * interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
    * </pre>
    */
   public static final class QueueServiceFutureStub extends io.grpc.stub.AbstractFutureStub<QueueServiceFutureStub> {
@@ -429,6 +515,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists queues with their summary figures, a page at a time (asks the PBX
+     * each time).
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.ListQueuesResponse> listQueues(
         io.github.telgate.v1.ListQueuesRequest request) {
@@ -437,6 +527,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Returns one queue with its members and waiting callers; NOT_FOUND
+     * (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.GetQueueResponse> getQueue(
         io.github.telgate.v1.GetQueueRequest request) {
@@ -445,6 +539,11 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+     * ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+     * Asterisk: NOT_FOUND for an unknown queue.
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.AddMemberResponse> addMember(
         io.github.telgate.v1.AddMemberRequest request) {
@@ -453,6 +552,11 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Removes a member from a queue (Asterisk QueueRemove; Simotel
+     * removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+     * not a member or the queue is unknown.
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.RemoveMemberResponse> removeMember(
         io.github.telgate.v1.RemoveMemberRequest request) {
@@ -461,6 +565,10 @@ public final class QueueServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Pauses or unpauses a member (Asterisk QueuePause; Simotel
+     * pauseagent / resumeagent).
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.PauseMemberResponse> pauseMember(
         io.github.telgate.v1.PauseMemberRequest request) {

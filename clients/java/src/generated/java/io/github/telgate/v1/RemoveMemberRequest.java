@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Removes a member from a queue.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.RemoveMemberRequest}
  */
 public final class RemoveMemberRequest extends
@@ -50,6 +54,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -67,6 +75,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -89,7 +101,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object queue_ = "";
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The queue.
    */
   @java.lang.Override
@@ -106,7 +122,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for queue.
    */
   @java.lang.Override
@@ -128,7 +148,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object interface_ = "";
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The interface.
    */
   @java.lang.Override
@@ -145,7 +169,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for interface.
    */
   @java.lang.Override
@@ -338,6 +366,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Removes a member from a queue.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.RemoveMemberRequest}
    */
   public static final class Builder extends
@@ -537,6 +569,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -553,6 +589,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -570,6 +610,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -583,6 +627,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -593,6 +641,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -609,7 +661,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object queue_ = "";
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The queue.
      */
     public java.lang.String getQueue() {
@@ -625,7 +681,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for queue.
      */
     public com.google.protobuf.ByteString
@@ -642,7 +702,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The queue to set.
      * @return This builder for chaining.
      */
@@ -655,7 +719,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearQueue() {
@@ -665,7 +733,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 2;</code>
+     * <pre>
+     * The queue's name; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for queue to set.
      * @return This builder for chaining.
      */
@@ -681,7 +753,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object interface_ = "";
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The interface.
      */
     public java.lang.String getInterface() {
@@ -697,7 +773,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for interface.
      */
     public com.google.protobuf.ByteString
@@ -714,7 +794,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The interface to set.
      * @return This builder for chaining.
      */
@@ -727,7 +811,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearInterface() {
@@ -737,7 +825,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string interface = 3;</code>
+     * <pre>
+     * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for interface to set.
      * @return This builder for chaining.
      */

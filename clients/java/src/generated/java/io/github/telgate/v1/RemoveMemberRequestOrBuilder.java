@@ -8,11 +8,19 @@ public interface RemoveMemberRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,24 +28,40 @@ public interface RemoveMemberRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The queue.
    */
   java.lang.String getQueue();
   /**
-   * <code>string queue = 2;</code>
+   * <pre>
+   * The queue's name; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string queue = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for queue.
    */
   com.google.protobuf.ByteString
       getQueueBytes();
 
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The interface.
    */
   java.lang.String getInterface();
   /**
-   * <code>string interface = 3;</code>
+   * <pre>
+   * The member's interface, as AddMember named it; empty is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>string interface = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for interface.
    */
   com.google.protobuf.ByteString

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * RemoveMember's answer: the PBX removed the member.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.RemoveMemberResponse}
  */
 public final class RemoveMemberResponse extends
@@ -188,6 +192,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * RemoveMember's answer: the PBX removed the member.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.RemoveMemberResponse}
    */
   public static final class Builder extends

@@ -4,11 +4,19 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * The kind of PBX request a query stands for, and so which decisions fit it.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.RouteKind}
  */
 public enum RouteKind
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not a kind: INVALID_ARGUMENT in RouterRegistration.kinds.
+   * </pre>
+   *
    * <code>ROUTE_KIND_UNSPECIFIED = 0;</code>
    */
   ROUTE_KIND_UNSPECIFIED(0),
@@ -56,6 +64,10 @@ public enum RouteKind
   ;
 
   /**
+   * <pre>
+   * Not a kind: INVALID_ARGUMENT in RouterRegistration.kinds.
+   * </pre>
+   *
    * <code>ROUTE_KIND_UNSPECIFIED = 0;</code>
    */
   public static final int ROUTE_KIND_UNSPECIFIED_VALUE = 0;

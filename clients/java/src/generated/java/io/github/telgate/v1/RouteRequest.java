@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A message from a router.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.RouteRequest}
  */
 public final class RouteRequest extends
@@ -86,6 +90,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int REGISTRATION_FIELD_NUMBER = 1;
   /**
+   * <pre>
+   * The first message, and only the first.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistration registration = 1;</code>
    * @return Whether the registration field is set.
    */
@@ -94,6 +102,10 @@ private static final long serialVersionUID = 0L;
     return messageCase_ == 1;
   }
   /**
+   * <pre>
+   * The first message, and only the first.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistration registration = 1;</code>
    * @return The registration.
    */
@@ -105,6 +117,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.RouterRegistration.getDefaultInstance();
   }
   /**
+   * <pre>
+   * The first message, and only the first.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistration registration = 1;</code>
    */
   @java.lang.Override
@@ -117,6 +133,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int DECISION_FIELD_NUMBER = 2;
   /**
+   * <pre>
+   * Every later message.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingDecision decision = 2;</code>
    * @return Whether the decision field is set.
    */
@@ -125,6 +145,10 @@ private static final long serialVersionUID = 0L;
     return messageCase_ == 2;
   }
   /**
+   * <pre>
+   * Every later message.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingDecision decision = 2;</code>
    * @return The decision.
    */
@@ -136,6 +160,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.RoutingDecision.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Every later message.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingDecision decision = 2;</code>
    */
   @java.lang.Override
@@ -330,6 +358,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A message from a router.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.RouteRequest}
    */
   public static final class Builder extends
@@ -552,6 +584,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RouterRegistration, io.github.telgate.v1.RouterRegistration.Builder, io.github.telgate.v1.RouterRegistrationOrBuilder> registrationBuilder_;
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      * @return Whether the registration field is set.
      */
@@ -560,6 +596,10 @@ private static final long serialVersionUID = 0L;
       return messageCase_ == 1;
     }
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      * @return The registration.
      */
@@ -578,6 +618,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      */
     public Builder setRegistration(io.github.telgate.v1.RouterRegistration value) {
@@ -594,6 +638,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      */
     public Builder setRegistration(
@@ -608,6 +656,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      */
     public Builder mergeRegistration(io.github.telgate.v1.RouterRegistration value) {
@@ -631,6 +683,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      */
     public Builder clearRegistration() {
@@ -650,12 +706,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      */
     public io.github.telgate.v1.RouterRegistration.Builder getRegistrationBuilder() {
       return getRegistrationFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      */
     @java.lang.Override
@@ -670,6 +734,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The first message, and only the first.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistration registration = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -694,6 +762,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RoutingDecision, io.github.telgate.v1.RoutingDecision.Builder, io.github.telgate.v1.RoutingDecisionOrBuilder> decisionBuilder_;
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      * @return Whether the decision field is set.
      */
@@ -702,6 +774,10 @@ private static final long serialVersionUID = 0L;
       return messageCase_ == 2;
     }
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      * @return The decision.
      */
@@ -720,6 +796,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      */
     public Builder setDecision(io.github.telgate.v1.RoutingDecision value) {
@@ -736,6 +816,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      */
     public Builder setDecision(
@@ -750,6 +834,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      */
     public Builder mergeDecision(io.github.telgate.v1.RoutingDecision value) {
@@ -773,6 +861,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      */
     public Builder clearDecision() {
@@ -792,12 +884,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      */
     public io.github.telgate.v1.RoutingDecision.Builder getDecisionBuilder() {
       return getDecisionFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      */
     @java.lang.Override
@@ -812,6 +912,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every later message.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingDecision decision = 2;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,31 +8,55 @@ public interface RouteRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The first message, and only the first.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistration registration = 1;</code>
    * @return Whether the registration field is set.
    */
   boolean hasRegistration();
   /**
+   * <pre>
+   * The first message, and only the first.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistration registration = 1;</code>
    * @return The registration.
    */
   io.github.telgate.v1.RouterRegistration getRegistration();
   /**
+   * <pre>
+   * The first message, and only the first.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistration registration = 1;</code>
    */
   io.github.telgate.v1.RouterRegistrationOrBuilder getRegistrationOrBuilder();
 
   /**
+   * <pre>
+   * Every later message.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingDecision decision = 2;</code>
    * @return Whether the decision field is set.
    */
   boolean hasDecision();
   /**
+   * <pre>
+   * Every later message.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingDecision decision = 2;</code>
    * @return The decision.
    */
   io.github.telgate.v1.RoutingDecision getDecision();
   /**
+   * <pre>
+   * Every later message.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingDecision decision = 2;</code>
    */
   io.github.telgate.v1.RoutingDecisionOrBuilder getDecisionOrBuilder();

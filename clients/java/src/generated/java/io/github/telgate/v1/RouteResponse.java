@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A message to a router.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.RouteResponse}
  */
 public final class RouteResponse extends
@@ -88,6 +92,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int REGISTERED_FIELD_NUMBER = 1;
   /**
+   * <pre>
+   * The first message: the registration was taken.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistered registered = 1;</code>
    * @return Whether the registered field is set.
    */
@@ -96,6 +104,10 @@ private static final long serialVersionUID = 0L;
     return messageCase_ == 1;
   }
   /**
+   * <pre>
+   * The first message: the registration was taken.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistered registered = 1;</code>
    * @return The registered.
    */
@@ -107,6 +119,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.RouterRegistered.getDefaultInstance();
   }
   /**
+   * <pre>
+   * The first message: the registration was taken.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistered registered = 1;</code>
    */
   @java.lang.Override
@@ -119,6 +135,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUERY_FIELD_NUMBER = 2;
   /**
+   * <pre>
+   * A call waiting for this router's decision.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingQuery query = 2;</code>
    * @return Whether the query field is set.
    */
@@ -127,6 +147,10 @@ private static final long serialVersionUID = 0L;
     return messageCase_ == 2;
   }
   /**
+   * <pre>
+   * A call waiting for this router's decision.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingQuery query = 2;</code>
    * @return The query.
    */
@@ -138,6 +162,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.RoutingQuery.getDefaultInstance();
   }
   /**
+   * <pre>
+   * A call waiting for this router's decision.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingQuery query = 2;</code>
    */
   @java.lang.Override
@@ -150,6 +178,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int ENDED_FIELD_NUMBER = 3;
   /**
+   * <pre>
+   * How a query sent to this router ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryEnded ended = 3;</code>
    * @return Whether the ended field is set.
    */
@@ -158,6 +190,10 @@ private static final long serialVersionUID = 0L;
     return messageCase_ == 3;
   }
   /**
+   * <pre>
+   * How a query sent to this router ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryEnded ended = 3;</code>
    * @return The ended.
    */
@@ -169,6 +205,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueryEnded.getDefaultInstance();
   }
   /**
+   * <pre>
+   * How a query sent to this router ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryEnded ended = 3;</code>
    */
   @java.lang.Override
@@ -378,6 +418,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A message to a router.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.RouteResponse}
    */
   public static final class Builder extends
@@ -618,6 +662,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RouterRegistered, io.github.telgate.v1.RouterRegistered.Builder, io.github.telgate.v1.RouterRegisteredOrBuilder> registeredBuilder_;
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      * @return Whether the registered field is set.
      */
@@ -626,6 +674,10 @@ private static final long serialVersionUID = 0L;
       return messageCase_ == 1;
     }
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      * @return The registered.
      */
@@ -644,6 +696,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      */
     public Builder setRegistered(io.github.telgate.v1.RouterRegistered value) {
@@ -660,6 +716,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      */
     public Builder setRegistered(
@@ -674,6 +734,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      */
     public Builder mergeRegistered(io.github.telgate.v1.RouterRegistered value) {
@@ -697,6 +761,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      */
     public Builder clearRegistered() {
@@ -716,12 +784,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      */
     public io.github.telgate.v1.RouterRegistered.Builder getRegisteredBuilder() {
       return getRegisteredFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      */
     @java.lang.Override
@@ -736,6 +812,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The first message: the registration was taken.
+     * </pre>
+     *
      * <code>.telgate.v1.RouterRegistered registered = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -760,6 +840,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RoutingQuery, io.github.telgate.v1.RoutingQuery.Builder, io.github.telgate.v1.RoutingQueryOrBuilder> queryBuilder_;
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      * @return Whether the query field is set.
      */
@@ -768,6 +852,10 @@ private static final long serialVersionUID = 0L;
       return messageCase_ == 2;
     }
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      * @return The query.
      */
@@ -786,6 +874,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      */
     public Builder setQuery(io.github.telgate.v1.RoutingQuery value) {
@@ -802,6 +894,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      */
     public Builder setQuery(
@@ -816,6 +912,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      */
     public Builder mergeQuery(io.github.telgate.v1.RoutingQuery value) {
@@ -839,6 +939,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      */
     public Builder clearQuery() {
@@ -858,12 +962,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      */
     public io.github.telgate.v1.RoutingQuery.Builder getQueryBuilder() {
       return getQueryFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      */
     @java.lang.Override
@@ -878,6 +990,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * A call waiting for this router's decision.
+     * </pre>
+     *
      * <code>.telgate.v1.RoutingQuery query = 2;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -902,6 +1018,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueryEnded, io.github.telgate.v1.QueryEnded.Builder, io.github.telgate.v1.QueryEndedOrBuilder> endedBuilder_;
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      * @return Whether the ended field is set.
      */
@@ -910,6 +1030,10 @@ private static final long serialVersionUID = 0L;
       return messageCase_ == 3;
     }
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      * @return The ended.
      */
@@ -928,6 +1052,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      */
     public Builder setEnded(io.github.telgate.v1.QueryEnded value) {
@@ -944,6 +1072,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      */
     public Builder setEnded(
@@ -958,6 +1090,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      */
     public Builder mergeEnded(io.github.telgate.v1.QueryEnded value) {
@@ -981,6 +1117,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      */
     public Builder clearEnded() {
@@ -1000,12 +1140,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      */
     public io.github.telgate.v1.QueryEnded.Builder getEndedBuilder() {
       return getEndedFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      */
     @java.lang.Override
@@ -1020,6 +1168,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * How a query sent to this router ended.
+     * </pre>
+     *
      * <code>.telgate.v1.QueryEnded ended = 3;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

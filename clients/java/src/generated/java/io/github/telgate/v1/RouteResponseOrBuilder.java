@@ -8,46 +8,82 @@ public interface RouteResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The first message: the registration was taken.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistered registered = 1;</code>
    * @return Whether the registered field is set.
    */
   boolean hasRegistered();
   /**
+   * <pre>
+   * The first message: the registration was taken.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistered registered = 1;</code>
    * @return The registered.
    */
   io.github.telgate.v1.RouterRegistered getRegistered();
   /**
+   * <pre>
+   * The first message: the registration was taken.
+   * </pre>
+   *
    * <code>.telgate.v1.RouterRegistered registered = 1;</code>
    */
   io.github.telgate.v1.RouterRegisteredOrBuilder getRegisteredOrBuilder();
 
   /**
+   * <pre>
+   * A call waiting for this router's decision.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingQuery query = 2;</code>
    * @return Whether the query field is set.
    */
   boolean hasQuery();
   /**
+   * <pre>
+   * A call waiting for this router's decision.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingQuery query = 2;</code>
    * @return The query.
    */
   io.github.telgate.v1.RoutingQuery getQuery();
   /**
+   * <pre>
+   * A call waiting for this router's decision.
+   * </pre>
+   *
    * <code>.telgate.v1.RoutingQuery query = 2;</code>
    */
   io.github.telgate.v1.RoutingQueryOrBuilder getQueryOrBuilder();
 
   /**
+   * <pre>
+   * How a query sent to this router ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryEnded ended = 3;</code>
    * @return Whether the ended field is set.
    */
   boolean hasEnded();
   /**
+   * <pre>
+   * How a query sent to this router ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryEnded ended = 3;</code>
    * @return The ended.
    */
   io.github.telgate.v1.QueryEnded getEnded();
   /**
+   * <pre>
+   * How a query sent to this router ended.
+   * </pre>
+   *
    * <code>.telgate.v1.QueryEnded ended = 3;</code>
    */
   io.github.telgate.v1.QueryEndedOrBuilder getEndedOrBuilder();

@@ -52,7 +52,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object extension_ = "";
   /**
-   * <code>string extension = 1;</code>
+   * <pre>
+   * The extension (at most 80 characters); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The extension.
    */
   @java.lang.Override
@@ -69,7 +73,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string extension = 1;</code>
+   * <pre>
+   * The extension (at most 80 characters); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for extension.
    */
   @java.lang.Override
@@ -417,7 +425,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object extension_ = "";
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension (at most 80 characters); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The extension.
      */
     public java.lang.String getExtension() {
@@ -433,7 +445,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension (at most 80 characters); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for extension.
      */
     public com.google.protobuf.ByteString
@@ -450,7 +466,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension (at most 80 characters); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The extension to set.
      * @return This builder for chaining.
      */
@@ -463,7 +483,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension (at most 80 characters); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearExtension() {
@@ -473,7 +497,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension (at most 80 characters); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for extension to set.
      * @return This builder for chaining.
      */

@@ -53,7 +53,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object trunk_ = "";
   /**
-   * <code>string trunk = 1;</code>
+   * <pre>
+   * The trunk's name on Simotel; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The trunk.
    */
   @java.lang.Override
@@ -70,7 +74,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string trunk = 1;</code>
+   * <pre>
+   * The trunk's name on Simotel; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for trunk.
    */
   @java.lang.Override
@@ -92,7 +100,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object number_ = "";
   /**
-   * <code>string number = 2;</code>
+   * <pre>
+   * The number to dial on it; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The number.
    */
   @java.lang.Override
@@ -109,7 +121,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string number = 2;</code>
+   * <pre>
+   * The number to dial on it; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for number.
    */
   @java.lang.Override
@@ -130,6 +146,11 @@ private static final long serialVersionUID = 0L;
   public static final int CALL_LIMIT_FIELD_NUMBER = 3;
   private com.google.protobuf.Duration callLimit_;
   /**
+   * <pre>
+   * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+   * dropped); unset or 0 means no limit.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration call_limit = 3;</code>
    * @return Whether the callLimit field is set.
    */
@@ -138,6 +159,11 @@ private static final long serialVersionUID = 0L;
     return callLimit_ != null;
   }
   /**
+   * <pre>
+   * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+   * dropped); unset or 0 means no limit.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration call_limit = 3;</code>
    * @return The callLimit.
    */
@@ -146,6 +172,11 @@ private static final long serialVersionUID = 0L;
     return callLimit_ == null ? com.google.protobuf.Duration.getDefaultInstance() : callLimit_;
   }
   /**
+   * <pre>
+   * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+   * dropped); unset or 0 means no limit.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration call_limit = 3;</code>
    */
   @java.lang.Override
@@ -543,7 +574,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object trunk_ = "";
     /**
-     * <code>string trunk = 1;</code>
+     * <pre>
+     * The trunk's name on Simotel; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The trunk.
      */
     public java.lang.String getTrunk() {
@@ -559,7 +594,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string trunk = 1;</code>
+     * <pre>
+     * The trunk's name on Simotel; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for trunk.
      */
     public com.google.protobuf.ByteString
@@ -576,7 +615,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string trunk = 1;</code>
+     * <pre>
+     * The trunk's name on Simotel; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The trunk to set.
      * @return This builder for chaining.
      */
@@ -589,7 +632,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string trunk = 1;</code>
+     * <pre>
+     * The trunk's name on Simotel; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearTrunk() {
@@ -599,7 +646,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string trunk = 1;</code>
+     * <pre>
+     * The trunk's name on Simotel; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for trunk to set.
      * @return This builder for chaining.
      */
@@ -615,7 +666,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object number_ = "";
     /**
-     * <code>string number = 2;</code>
+     * <pre>
+     * The number to dial on it; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The number.
      */
     public java.lang.String getNumber() {
@@ -631,7 +686,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string number = 2;</code>
+     * <pre>
+     * The number to dial on it; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for number.
      */
     public com.google.protobuf.ByteString
@@ -648,7 +707,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string number = 2;</code>
+     * <pre>
+     * The number to dial on it; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The number to set.
      * @return This builder for chaining.
      */
@@ -661,7 +724,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string number = 2;</code>
+     * <pre>
+     * The number to dial on it; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNumber() {
@@ -671,7 +738,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string number = 2;</code>
+     * <pre>
+     * The number to dial on it; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for number to set.
      * @return This builder for chaining.
      */
@@ -689,6 +760,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> callLimitBuilder_;
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      * @return Whether the callLimit field is set.
      */
@@ -696,6 +772,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000004) != 0);
     }
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      * @return The callLimit.
      */
@@ -707,6 +788,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      */
     public Builder setCallLimit(com.google.protobuf.Duration value) {
@@ -723,6 +809,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      */
     public Builder setCallLimit(
@@ -737,6 +828,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      */
     public Builder mergeCallLimit(com.google.protobuf.Duration value) {
@@ -756,6 +852,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      */
     public Builder clearCallLimit() {
@@ -769,6 +870,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      */
     public com.google.protobuf.Duration.Builder getCallLimitBuilder() {
@@ -777,6 +883,11 @@ private static final long serialVersionUID = 0L;
       return getCallLimitFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      */
     public com.google.protobuf.DurationOrBuilder getCallLimitOrBuilder() {
@@ -788,6 +899,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+     * dropped); unset or 0 means no limit.
+     * </pre>
+     *
      * <code>.google.protobuf.Duration call_limit = 3;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

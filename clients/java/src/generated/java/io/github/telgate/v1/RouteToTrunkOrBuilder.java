@@ -8,40 +8,71 @@ public interface RouteToTrunkOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string trunk = 1;</code>
+   * <pre>
+   * The trunk's name on Simotel; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The trunk.
    */
   java.lang.String getTrunk();
   /**
-   * <code>string trunk = 1;</code>
+   * <pre>
+   * The trunk's name on Simotel; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string trunk = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for trunk.
    */
   com.google.protobuf.ByteString
       getTrunkBytes();
 
   /**
-   * <code>string number = 2;</code>
+   * <pre>
+   * The number to dial on it; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The number.
    */
   java.lang.String getNumber();
   /**
-   * <code>string number = 2;</code>
+   * <pre>
+   * The number to dial on it; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string number = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for number.
    */
   com.google.protobuf.ByteString
       getNumberBytes();
 
   /**
+   * <pre>
+   * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+   * dropped); unset or 0 means no limit.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration call_limit = 3;</code>
    * @return Whether the callLimit field is set.
    */
   boolean hasCallLimit();
   /**
+   * <pre>
+   * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+   * dropped); unset or 0 means no limit.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration call_limit = 3;</code>
    * @return The callLimit.
    */
   com.google.protobuf.Duration getCallLimit();
   /**
+   * <pre>
+   * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+   * dropped); unset or 0 means no limit.
+   * </pre>
+   *
    * <code>.google.protobuf.Duration call_limit = 3;</code>
    */
   com.google.protobuf.DurationOrBuilder getCallLimitOrBuilder();

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * The gateway's answer to a registration: always the first RouteResponse.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.RouterRegistered}
  */
 public final class RouterRegistered extends
@@ -48,6 +52,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object routerId_ = "";
   /**
+   * <pre>
+   * The id the gateway gave this router (in its logs and metrics).
+   * </pre>
+   *
    * <code>string router_id = 1;</code>
    * @return The routerId.
    */
@@ -65,6 +73,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The id the gateway gave this router (in its logs and metrics).
+   * </pre>
+   *
    * <code>string router_id = 1;</code>
    * @return The bytes for routerId.
    */
@@ -238,6 +250,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * The gateway's answer to a registration: always the first RouteResponse.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.RouterRegistered}
    */
   public static final class Builder extends
@@ -409,6 +425,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object routerId_ = "";
     /**
+     * <pre>
+     * The id the gateway gave this router (in its logs and metrics).
+     * </pre>
+     *
      * <code>string router_id = 1;</code>
      * @return The routerId.
      */
@@ -425,6 +445,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The id the gateway gave this router (in its logs and metrics).
+     * </pre>
+     *
      * <code>string router_id = 1;</code>
      * @return The bytes for routerId.
      */
@@ -442,6 +466,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The id the gateway gave this router (in its logs and metrics).
+     * </pre>
+     *
      * <code>string router_id = 1;</code>
      * @param value The routerId to set.
      * @return This builder for chaining.
@@ -455,6 +483,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The id the gateway gave this router (in its logs and metrics).
+     * </pre>
+     *
      * <code>string router_id = 1;</code>
      * @return This builder for chaining.
      */
@@ -465,6 +497,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The id the gateway gave this router (in its logs and metrics).
+     * </pre>
+     *
      * <code>string router_id = 1;</code>
      * @param value The bytes for routerId to set.
      * @return This builder for chaining.

@@ -8,11 +8,19 @@ public interface RouterRegisteredOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The id the gateway gave this router (in its logs and metrics).
+   * </pre>
+   *
    * <code>string router_id = 1;</code>
    * @return The routerId.
    */
   java.lang.String getRouterId();
   /**
+   * <pre>
+   * The id the gateway gave this router (in its logs and metrics).
+   * </pre>
+   *
    * <code>string router_id = 1;</code>
    * @return The bytes for routerId.
    */

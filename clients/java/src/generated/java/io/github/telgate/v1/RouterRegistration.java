@@ -4,6 +4,11 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * What a router serves: the first message of its Route stream. A query goes
+ * to a router whose three lists all admit it.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.RouterRegistration}
  */
 public final class RouterRegistration extends
@@ -53,9 +58,10 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    * </pre>
    *
-   * <code>repeated string routes = 1;</code>
+   * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the routes.
    */
   public com.google.protobuf.ProtocolStringList
@@ -66,9 +72,10 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    * </pre>
    *
-   * <code>repeated string routes = 1;</code>
+   * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of routes.
    */
   public int getRoutesCount() {
@@ -78,9 +85,10 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    * </pre>
    *
-   * <code>repeated string routes = 1;</code>
+   * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The routes at the given index.
    */
@@ -91,9 +99,10 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    * </pre>
    *
-   * <code>repeated string routes = 1;</code>
+   * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the value to return.
    * @return The bytes of the routes at the given index.
    */
@@ -107,7 +116,7 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.LazyStringList backends_;
   /**
    * <pre>
-   * Backend names served; empty serves every backend.
+   * Backend names served; empty serves every backend. No entry may be empty.
    * </pre>
    *
    * <code>repeated string backends = 2;</code>
@@ -119,7 +128,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Backend names served; empty serves every backend.
+   * Backend names served; empty serves every backend. No entry may be empty.
    * </pre>
    *
    * <code>repeated string backends = 2;</code>
@@ -130,7 +139,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Backend names served; empty serves every backend.
+   * Backend names served; empty serves every backend. No entry may be empty.
    * </pre>
    *
    * <code>repeated string backends = 2;</code>
@@ -142,7 +151,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Backend names served; empty serves every backend.
+   * Backend names served; empty serves every backend. No entry may be empty.
    * </pre>
    *
    * <code>repeated string backends = 2;</code>
@@ -168,7 +177,7 @@ private static final long serialVersionUID = 0L;
           };
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -181,7 +190,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -193,7 +202,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -206,7 +215,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -219,7 +228,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -436,6 +445,11 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * What a router serves: the first message of its Route stream. A query goes
+   * to a router whose three lists all admit it.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.RouterRegistration}
    */
   public static final class Builder extends
@@ -686,9 +700,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return A list containing the routes.
      */
     public com.google.protobuf.ProtocolStringList
@@ -699,9 +714,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The count of routes.
      */
     public int getRoutesCount() {
@@ -711,9 +727,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index of the element to return.
      * @return The routes at the given index.
      */
@@ -724,9 +741,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index of the value to return.
      * @return The bytes of the routes at the given index.
      */
@@ -738,9 +756,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index to set the value at.
      * @param value The routes to set.
      * @return This builder for chaining.
@@ -757,9 +776,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The routes to add.
      * @return This builder for chaining.
      */
@@ -775,9 +795,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param values The routes to add.
      * @return This builder for chaining.
      */
@@ -793,9 +814,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearRoutes() {
@@ -808,9 +830,10 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Route names served (Simotel `app_name`, the FastAGI script path without
      * its query string); `*` serves every route. Names may contain spaces.
+     * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
      * </pre>
      *
-     * <code>repeated string routes = 1;</code>
+     * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes of the routes to add.
      * @return This builder for chaining.
      */
@@ -833,7 +856,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -845,7 +868,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -856,7 +879,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -868,7 +891,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -881,7 +904,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -899,7 +922,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -916,7 +939,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -933,7 +956,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -947,7 +970,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Backend names served; empty serves every backend.
+     * Backend names served; empty serves every backend. No entry may be empty.
      * </pre>
      *
      * <code>repeated string backends = 2;</code>
@@ -974,7 +997,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -986,7 +1009,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -997,7 +1020,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1009,7 +1032,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1029,7 +1052,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1047,7 +1070,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1065,7 +1088,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1079,7 +1102,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1091,7 +1114,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1103,7 +1126,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1120,7 +1143,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -1135,7 +1158,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Kinds served; empty serves every kind.
+     * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>

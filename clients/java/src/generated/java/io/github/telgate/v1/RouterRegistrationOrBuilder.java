@@ -11,9 +11,10 @@ public interface RouterRegistrationOrBuilder extends
    * <pre>
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    * </pre>
    *
-   * <code>repeated string routes = 1;</code>
+   * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the routes.
    */
   java.util.List<java.lang.String>
@@ -22,9 +23,10 @@ public interface RouterRegistrationOrBuilder extends
    * <pre>
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    * </pre>
    *
-   * <code>repeated string routes = 1;</code>
+   * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of routes.
    */
   int getRoutesCount();
@@ -32,9 +34,10 @@ public interface RouterRegistrationOrBuilder extends
    * <pre>
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    * </pre>
    *
-   * <code>repeated string routes = 1;</code>
+   * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The routes at the given index.
    */
@@ -43,9 +46,10 @@ public interface RouterRegistrationOrBuilder extends
    * <pre>
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    * </pre>
    *
-   * <code>repeated string routes = 1;</code>
+   * <code>repeated string routes = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the value to return.
    * @return The bytes of the routes at the given index.
    */
@@ -54,7 +58,7 @@ public interface RouterRegistrationOrBuilder extends
 
   /**
    * <pre>
-   * Backend names served; empty serves every backend.
+   * Backend names served; empty serves every backend. No entry may be empty.
    * </pre>
    *
    * <code>repeated string backends = 2;</code>
@@ -64,7 +68,7 @@ public interface RouterRegistrationOrBuilder extends
       getBackendsList();
   /**
    * <pre>
-   * Backend names served; empty serves every backend.
+   * Backend names served; empty serves every backend. No entry may be empty.
    * </pre>
    *
    * <code>repeated string backends = 2;</code>
@@ -73,7 +77,7 @@ public interface RouterRegistrationOrBuilder extends
   int getBackendsCount();
   /**
    * <pre>
-   * Backend names served; empty serves every backend.
+   * Backend names served; empty serves every backend. No entry may be empty.
    * </pre>
    *
    * <code>repeated string backends = 2;</code>
@@ -83,7 +87,7 @@ public interface RouterRegistrationOrBuilder extends
   java.lang.String getBackends(int index);
   /**
    * <pre>
-   * Backend names served; empty serves every backend.
+   * Backend names served; empty serves every backend. No entry may be empty.
    * </pre>
    *
    * <code>repeated string backends = 2;</code>
@@ -95,7 +99,7 @@ public interface RouterRegistrationOrBuilder extends
 
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -104,7 +108,7 @@ public interface RouterRegistrationOrBuilder extends
   java.util.List<io.github.telgate.v1.RouteKind> getKindsList();
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -113,7 +117,7 @@ public interface RouterRegistrationOrBuilder extends
   int getKindsCount();
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -123,7 +127,7 @@ public interface RouterRegistrationOrBuilder extends
   io.github.telgate.v1.RouteKind getKinds(int index);
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>
@@ -133,7 +137,7 @@ public interface RouterRegistrationOrBuilder extends
   getKindsValueList();
   /**
    * <pre>
-   * Kinds served; empty serves every kind.
+   * Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>repeated .telgate.v1.RouteKind kinds = 3;</code>

@@ -4,6 +4,12 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * A router's answer to one query. One that cannot be used (no action, an
+ * action that does not fit the query's kind, a value the PBX cannot take)
+ * makes the query fall back; QueryEnded (QUERY_OUTCOME_INVALID) says why.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.RoutingDecision}
  */
 public final class RoutingDecision extends
@@ -95,7 +101,13 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object queryId_ = "";
   /**
-   * <code>string query_id = 1;</code>
+   * <pre>
+   * The RoutingQuery.id answered. An id no query of this router waits for
+   * (empty, unknown, already ended) is answered with QueryEnded
+   * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+   * </pre>
+   *
+   * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The queryId.
    */
   @java.lang.Override
@@ -112,7 +124,13 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string query_id = 1;</code>
+   * <pre>
+   * The RoutingQuery.id answered. An id no query of this router waits for
+   * (empty, unknown, already ended) is answered with QueryEnded
+   * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+   * </pre>
+   *
+   * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for queryId.
    */
   @java.lang.Override
@@ -132,6 +150,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int EXTENSION_FIELD_NUMBER = 2;
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_EXTEN.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToExtension extension = 2;</code>
    * @return Whether the extension field is set.
    */
@@ -140,6 +162,10 @@ private static final long serialVersionUID = 0L;
     return actionCase_ == 2;
   }
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_EXTEN.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToExtension extension = 2;</code>
    * @return The extension.
    */
@@ -151,6 +177,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.RouteToExtension.getDefaultInstance();
   }
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_EXTEN.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToExtension extension = 2;</code>
    */
   @java.lang.Override
@@ -163,6 +193,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int TRUNK_FIELD_NUMBER = 3;
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_TRUNK.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
    * @return Whether the trunk field is set.
    */
@@ -171,6 +205,10 @@ private static final long serialVersionUID = 0L;
     return actionCase_ == 3;
   }
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_TRUNK.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
    * @return The trunk.
    */
@@ -182,6 +220,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.RouteToTrunk.getDefaultInstance();
   }
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_TRUNK.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
    */
   @java.lang.Override
@@ -194,6 +236,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int EXIT_FIELD_NUMBER = 4;
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_IVR.
+   * </pre>
+   *
    * <code>.telgate.v1.ExitCase exit = 4;</code>
    * @return Whether the exit field is set.
    */
@@ -202,6 +248,10 @@ private static final long serialVersionUID = 0L;
     return actionCase_ == 4;
   }
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_IVR.
+   * </pre>
+   *
    * <code>.telgate.v1.ExitCase exit = 4;</code>
    * @return The exit.
    */
@@ -213,6 +263,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ExitCase.getDefaultInstance();
   }
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_IVR.
+   * </pre>
+   *
    * <code>.telgate.v1.ExitCase exit = 4;</code>
    */
   @java.lang.Override
@@ -225,6 +279,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int STEPS_FIELD_NUMBER = 5;
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+   * </pre>
+   *
    * <code>.telgate.v1.RunSteps steps = 5;</code>
    * @return Whether the steps field is set.
    */
@@ -233,6 +291,10 @@ private static final long serialVersionUID = 0L;
     return actionCase_ == 5;
   }
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+   * </pre>
+   *
    * <code>.telgate.v1.RunSteps steps = 5;</code>
    * @return The steps.
    */
@@ -244,6 +306,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.RunSteps.getDefaultInstance();
   }
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+   * </pre>
+   *
    * <code>.telgate.v1.RunSteps steps = 5;</code>
    */
   @java.lang.Override
@@ -256,6 +322,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int FAIL_FIELD_NUMBER = 6;
   /**
+   * <pre>
+   * Every kind: the PBX's failure path.
+   * </pre>
+   *
    * <code>.telgate.v1.Fail fail = 6;</code>
    * @return Whether the fail field is set.
    */
@@ -264,6 +334,10 @@ private static final long serialVersionUID = 0L;
     return actionCase_ == 6;
   }
   /**
+   * <pre>
+   * Every kind: the PBX's failure path.
+   * </pre>
+   *
    * <code>.telgate.v1.Fail fail = 6;</code>
    * @return The fail.
    */
@@ -275,6 +349,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.Fail.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Every kind: the PBX's failure path.
+   * </pre>
+   *
    * <code>.telgate.v1.Fail fail = 6;</code>
    */
   @java.lang.Override
@@ -524,6 +602,12 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * A router's answer to one query. One that cannot be used (no action, an
+   * action that does not fit the query's kind, a value the PBX cannot take)
+   * makes the query fall back; QueryEnded (QUERY_OUTCOME_INVALID) says why.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.RoutingDecision}
    */
   public static final class Builder extends
@@ -813,7 +897,13 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object queryId_ = "";
     /**
-     * <code>string query_id = 1;</code>
+     * <pre>
+     * The RoutingQuery.id answered. An id no query of this router waits for
+     * (empty, unknown, already ended) is answered with QueryEnded
+     * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+     * </pre>
+     *
+     * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The queryId.
      */
     public java.lang.String getQueryId() {
@@ -829,7 +919,13 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string query_id = 1;</code>
+     * <pre>
+     * The RoutingQuery.id answered. An id no query of this router waits for
+     * (empty, unknown, already ended) is answered with QueryEnded
+     * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+     * </pre>
+     *
+     * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for queryId.
      */
     public com.google.protobuf.ByteString
@@ -846,7 +942,13 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string query_id = 1;</code>
+     * <pre>
+     * The RoutingQuery.id answered. An id no query of this router waits for
+     * (empty, unknown, already ended) is answered with QueryEnded
+     * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+     * </pre>
+     *
+     * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The queryId to set.
      * @return This builder for chaining.
      */
@@ -859,7 +961,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string query_id = 1;</code>
+     * <pre>
+     * The RoutingQuery.id answered. An id no query of this router waits for
+     * (empty, unknown, already ended) is answered with QueryEnded
+     * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+     * </pre>
+     *
+     * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearQueryId() {
@@ -869,7 +977,13 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string query_id = 1;</code>
+     * <pre>
+     * The RoutingQuery.id answered. An id no query of this router waits for
+     * (empty, unknown, already ended) is answered with QueryEnded
+     * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+     * </pre>
+     *
+     * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for queryId to set.
      * @return This builder for chaining.
      */
@@ -886,6 +1000,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RouteToExtension, io.github.telgate.v1.RouteToExtension.Builder, io.github.telgate.v1.RouteToExtensionOrBuilder> extensionBuilder_;
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      * @return Whether the extension field is set.
      */
@@ -894,6 +1012,10 @@ private static final long serialVersionUID = 0L;
       return actionCase_ == 2;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      * @return The extension.
      */
@@ -912,6 +1034,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      */
     public Builder setExtension(io.github.telgate.v1.RouteToExtension value) {
@@ -928,6 +1054,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      */
     public Builder setExtension(
@@ -942,6 +1072,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      */
     public Builder mergeExtension(io.github.telgate.v1.RouteToExtension value) {
@@ -965,6 +1099,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      */
     public Builder clearExtension() {
@@ -984,12 +1122,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      */
     public io.github.telgate.v1.RouteToExtension.Builder getExtensionBuilder() {
       return getExtensionFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      */
     @java.lang.Override
@@ -1004,6 +1150,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_EXTEN.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToExtension extension = 2;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1028,6 +1178,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RouteToTrunk, io.github.telgate.v1.RouteToTrunk.Builder, io.github.telgate.v1.RouteToTrunkOrBuilder> trunkBuilder_;
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      * @return Whether the trunk field is set.
      */
@@ -1036,6 +1190,10 @@ private static final long serialVersionUID = 0L;
       return actionCase_ == 3;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      * @return The trunk.
      */
@@ -1054,6 +1212,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      */
     public Builder setTrunk(io.github.telgate.v1.RouteToTrunk value) {
@@ -1070,6 +1232,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      */
     public Builder setTrunk(
@@ -1084,6 +1250,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      */
     public Builder mergeTrunk(io.github.telgate.v1.RouteToTrunk value) {
@@ -1107,6 +1277,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      */
     public Builder clearTrunk() {
@@ -1126,12 +1300,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      */
     public io.github.telgate.v1.RouteToTrunk.Builder getTrunkBuilder() {
       return getTrunkFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      */
     @java.lang.Override
@@ -1146,6 +1328,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_TRUNK.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1170,6 +1356,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ExitCase, io.github.telgate.v1.ExitCase.Builder, io.github.telgate.v1.ExitCaseOrBuilder> exitBuilder_;
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      * @return Whether the exit field is set.
      */
@@ -1178,6 +1368,10 @@ private static final long serialVersionUID = 0L;
       return actionCase_ == 4;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      * @return The exit.
      */
@@ -1196,6 +1390,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      */
     public Builder setExit(io.github.telgate.v1.ExitCase value) {
@@ -1212,6 +1410,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      */
     public Builder setExit(
@@ -1226,6 +1428,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      */
     public Builder mergeExit(io.github.telgate.v1.ExitCase value) {
@@ -1249,6 +1455,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      */
     public Builder clearExit() {
@@ -1268,12 +1478,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      */
     public io.github.telgate.v1.ExitCase.Builder getExitBuilder() {
       return getExitFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      */
     @java.lang.Override
@@ -1288,6 +1506,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_IVR.
+     * </pre>
+     *
      * <code>.telgate.v1.ExitCase exit = 4;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1312,6 +1534,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RunSteps, io.github.telgate.v1.RunSteps.Builder, io.github.telgate.v1.RunStepsOrBuilder> stepsBuilder_;
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      * @return Whether the steps field is set.
      */
@@ -1320,6 +1546,10 @@ private static final long serialVersionUID = 0L;
       return actionCase_ == 5;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      * @return The steps.
      */
@@ -1338,6 +1568,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      */
     public Builder setSteps(io.github.telgate.v1.RunSteps value) {
@@ -1354,6 +1588,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      */
     public Builder setSteps(
@@ -1368,6 +1606,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      */
     public Builder mergeSteps(io.github.telgate.v1.RunSteps value) {
@@ -1391,6 +1633,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      */
     public Builder clearSteps() {
@@ -1410,12 +1656,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      */
     public io.github.telgate.v1.RunSteps.Builder getStepsBuilder() {
       return getStepsFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      */
     @java.lang.Override
@@ -1430,6 +1684,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+     * </pre>
+     *
      * <code>.telgate.v1.RunSteps steps = 5;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1454,6 +1712,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Fail, io.github.telgate.v1.Fail.Builder, io.github.telgate.v1.FailOrBuilder> failBuilder_;
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      * @return Whether the fail field is set.
      */
@@ -1462,6 +1724,10 @@ private static final long serialVersionUID = 0L;
       return actionCase_ == 6;
     }
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      * @return The fail.
      */
@@ -1480,6 +1746,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      */
     public Builder setFail(io.github.telgate.v1.Fail value) {
@@ -1496,6 +1766,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      */
     public Builder setFail(
@@ -1510,6 +1784,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      */
     public Builder mergeFail(io.github.telgate.v1.Fail value) {
@@ -1533,6 +1811,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      */
     public Builder clearFail() {
@@ -1552,12 +1834,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      */
     public io.github.telgate.v1.Fail.Builder getFailBuilder() {
       return getFailFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      */
     @java.lang.Override
@@ -1572,6 +1862,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Every kind: the PBX's failure path.
+     * </pre>
+     *
      * <code>.telgate.v1.Fail fail = 6;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,88 +8,160 @@ public interface RoutingDecisionOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string query_id = 1;</code>
+   * <pre>
+   * The RoutingQuery.id answered. An id no query of this router waits for
+   * (empty, unknown, already ended) is answered with QueryEnded
+   * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+   * </pre>
+   *
+   * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The queryId.
    */
   java.lang.String getQueryId();
   /**
-   * <code>string query_id = 1;</code>
+   * <pre>
+   * The RoutingQuery.id answered. An id no query of this router waits for
+   * (empty, unknown, already ended) is answered with QueryEnded
+   * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+   * </pre>
+   *
+   * <code>string query_id = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for queryId.
    */
   com.google.protobuf.ByteString
       getQueryIdBytes();
 
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_EXTEN.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToExtension extension = 2;</code>
    * @return Whether the extension field is set.
    */
   boolean hasExtension();
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_EXTEN.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToExtension extension = 2;</code>
    * @return The extension.
    */
   io.github.telgate.v1.RouteToExtension getExtension();
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_EXTEN.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToExtension extension = 2;</code>
    */
   io.github.telgate.v1.RouteToExtensionOrBuilder getExtensionOrBuilder();
 
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_TRUNK.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
    * @return Whether the trunk field is set.
    */
   boolean hasTrunk();
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_TRUNK.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
    * @return The trunk.
    */
   io.github.telgate.v1.RouteToTrunk getTrunk();
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_TRUNK.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteToTrunk trunk = 3;</code>
    */
   io.github.telgate.v1.RouteToTrunkOrBuilder getTrunkOrBuilder();
 
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_IVR.
+   * </pre>
+   *
    * <code>.telgate.v1.ExitCase exit = 4;</code>
    * @return Whether the exit field is set.
    */
   boolean hasExit();
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_IVR.
+   * </pre>
+   *
    * <code>.telgate.v1.ExitCase exit = 4;</code>
    * @return The exit.
    */
   io.github.telgate.v1.ExitCase getExit();
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_IVR.
+   * </pre>
+   *
    * <code>.telgate.v1.ExitCase exit = 4;</code>
    */
   io.github.telgate.v1.ExitCaseOrBuilder getExitOrBuilder();
 
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+   * </pre>
+   *
    * <code>.telgate.v1.RunSteps steps = 5;</code>
    * @return Whether the steps field is set.
    */
   boolean hasSteps();
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+   * </pre>
+   *
    * <code>.telgate.v1.RunSteps steps = 5;</code>
    * @return The steps.
    */
   io.github.telgate.v1.RunSteps getSteps();
   /**
+   * <pre>
+   * ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI.
+   * </pre>
+   *
    * <code>.telgate.v1.RunSteps steps = 5;</code>
    */
   io.github.telgate.v1.RunStepsOrBuilder getStepsOrBuilder();
 
   /**
+   * <pre>
+   * Every kind: the PBX's failure path.
+   * </pre>
+   *
    * <code>.telgate.v1.Fail fail = 6;</code>
    * @return Whether the fail field is set.
    */
   boolean hasFail();
   /**
+   * <pre>
+   * Every kind: the PBX's failure path.
+   * </pre>
+   *
    * <code>.telgate.v1.Fail fail = 6;</code>
    * @return The fail.
    */
   io.github.telgate.v1.Fail getFail();
   /**
+   * <pre>
+   * Every kind: the PBX's failure path.
+   * </pre>
+   *
    * <code>.telgate.v1.Fail fail = 6;</code>
    */
   io.github.telgate.v1.FailOrBuilder getFailOrBuilder();

@@ -5,7 +5,7 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * A live call waiting for a decision.
+ * A live call waiting for a decision. Output only: the gateway fills every field.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.RoutingQuery}
@@ -73,6 +73,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object id_ = "";
   /**
+   * <pre>
+   * The query's id, unique in the gateway; the decision's `query_id`.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The id.
    */
@@ -90,6 +94,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The query's id, unique in the gateway; the decision's `query_id`.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The bytes for id.
    */
@@ -112,6 +120,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend the call is on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The backend.
    */
@@ -129,6 +141,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend the call is on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The bytes for backend.
    */
@@ -150,6 +166,10 @@ private static final long serialVersionUID = 0L;
   public static final int KIND_FIELD_NUMBER = 3;
   private int kind_ = 0;
   /**
+   * <pre>
+   * Which PBX request this is, and so which decisions fit.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteKind kind = 3;</code>
    * @return The enum numeric value on the wire for kind.
    */
@@ -157,6 +177,10 @@ private static final long serialVersionUID = 0L;
     return kind_;
   }
   /**
+   * <pre>
+   * Which PBX request this is, and so which decisions fit.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteKind kind = 3;</code>
    * @return The kind.
    */
@@ -170,7 +194,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object route_ = "";
   /**
    * <pre>
-   * Simotel `app_name`, or the FastAGI script path without its query string.
+   * Simotel `app_name`, or the FastAGI script path without its query string
+   * (%XX-decoded).
    * </pre>
    *
    * <code>string route = 4;</code>
@@ -191,7 +216,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Simotel `app_name`, or the FastAGI script path without its query string.
+   * Simotel `app_name`, or the FastAGI script path without its query string
+   * (%XX-decoded).
    * </pre>
    *
    * <code>string route = 4;</code>
@@ -215,6 +241,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_FIELD_NUMBER = 5;
   private io.github.telgate.v1.CallerId caller_;
   /**
+   * <pre>
+   * The caller's number and name (empty when the PBX says `unknown`).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller = 5;</code>
    * @return Whether the caller field is set.
    */
@@ -223,6 +253,10 @@ private static final long serialVersionUID = 0L;
     return caller_ != null;
   }
   /**
+   * <pre>
+   * The caller's number and name (empty when the PBX says `unknown`).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller = 5;</code>
    * @return The caller.
    */
@@ -231,6 +265,10 @@ private static final long serialVersionUID = 0L;
     return caller_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : caller_;
   }
   /**
+   * <pre>
+   * The caller's number and name (empty when the PBX says `unknown`).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller = 5;</code>
    */
   @java.lang.Override
@@ -243,7 +281,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object dialed_ = "";
   /**
    * <pre>
-   * The dialled number / DID / extension.
+   * The dialled number / DID / extension (AGI: the channel's DNID, else the
+   * extension the AGI() step runs in).
    * </pre>
    *
    * <code>string dialed = 6;</code>
@@ -264,7 +303,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The dialled number / DID / extension.
+   * The dialled number / DID / extension (AGI: the channel's DNID, else the
+   * extension the AGI() step runs in).
    * </pre>
    *
    * <code>string dialed = 6;</code>
@@ -338,6 +378,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object uniqueId_ = "";
   /**
+   * <pre>
+   * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+   * </pre>
+   *
    * <code>string unique_id = 8;</code>
    * @return The uniqueId.
    */
@@ -355,6 +399,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+   * </pre>
+   *
    * <code>string unique_id = 8;</code>
    * @return The bytes for uniqueId.
    */
@@ -523,7 +571,9 @@ java.lang.String defaultValue) {
   private com.google.protobuf.Timestamp deadline_;
   /**
    * <pre>
-   * The decision must arrive before this.
+   * The decision must arrive before this: the query's budget after it
+   * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+   * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -535,7 +585,9 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * The decision must arrive before this.
+   * The decision must arrive before this: the query's budget after it
+   * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+   * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -547,7 +599,9 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * The decision must arrive before this.
+   * The decision must arrive before this: the query's budget after it
+   * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+   * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -661,7 +715,9 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * 0 for the first query of a call on this route; n for the n-th follow-up
-   * (an AGI session asks again after a get_data step).
+   * (an AGI session asks again after a get_data step, at most
+   * `max_follow_ups` times, 32 by default; a Simotel call that comes to the
+   * same component again).
    * </pre>
    *
    * <code>int32 follow_up = 14;</code>
@@ -990,7 +1046,7 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * A live call waiting for a decision.
+   * A live call waiting for a decision. Output only: the gateway fills every field.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.RoutingQuery}
@@ -1392,6 +1448,10 @@ java.lang.String defaultValue) {
 
     private java.lang.Object id_ = "";
     /**
+     * <pre>
+     * The query's id, unique in the gateway; the decision's `query_id`.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return The id.
      */
@@ -1408,6 +1468,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The query's id, unique in the gateway; the decision's `query_id`.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return The bytes for id.
      */
@@ -1425,6 +1489,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The query's id, unique in the gateway; the decision's `query_id`.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @param value The id to set.
      * @return This builder for chaining.
@@ -1438,6 +1506,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The query's id, unique in the gateway; the decision's `query_id`.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @return This builder for chaining.
      */
@@ -1448,6 +1520,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The query's id, unique in the gateway; the decision's `query_id`.
+     * </pre>
+     *
      * <code>string id = 1;</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
@@ -1464,6 +1540,10 @@ java.lang.String defaultValue) {
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend the call is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return The backend.
      */
@@ -1480,6 +1560,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The backend the call is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return The bytes for backend.
      */
@@ -1497,6 +1581,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The backend the call is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -1510,6 +1598,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The backend the call is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @return This builder for chaining.
      */
@@ -1520,6 +1612,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The backend the call is on.
+     * </pre>
+     *
      * <code>string backend = 2;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -1536,6 +1632,10 @@ java.lang.String defaultValue) {
 
     private int kind_ = 0;
     /**
+     * <pre>
+     * Which PBX request this is, and so which decisions fit.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteKind kind = 3;</code>
      * @return The enum numeric value on the wire for kind.
      */
@@ -1543,6 +1643,10 @@ java.lang.String defaultValue) {
       return kind_;
     }
     /**
+     * <pre>
+     * Which PBX request this is, and so which decisions fit.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteKind kind = 3;</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
@@ -1554,6 +1658,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * Which PBX request this is, and so which decisions fit.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteKind kind = 3;</code>
      * @return The kind.
      */
@@ -1563,6 +1671,10 @@ java.lang.String defaultValue) {
       return result == null ? io.github.telgate.v1.RouteKind.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * Which PBX request this is, and so which decisions fit.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteKind kind = 3;</code>
      * @param value The kind to set.
      * @return This builder for chaining.
@@ -1577,6 +1689,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * Which PBX request this is, and so which decisions fit.
+     * </pre>
+     *
      * <code>.telgate.v1.RouteKind kind = 3;</code>
      * @return This builder for chaining.
      */
@@ -1590,7 +1706,8 @@ java.lang.String defaultValue) {
     private java.lang.Object route_ = "";
     /**
      * <pre>
-     * Simotel `app_name`, or the FastAGI script path without its query string.
+     * Simotel `app_name`, or the FastAGI script path without its query string
+     * (%XX-decoded).
      * </pre>
      *
      * <code>string route = 4;</code>
@@ -1610,7 +1727,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Simotel `app_name`, or the FastAGI script path without its query string.
+     * Simotel `app_name`, or the FastAGI script path without its query string
+     * (%XX-decoded).
      * </pre>
      *
      * <code>string route = 4;</code>
@@ -1631,7 +1749,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Simotel `app_name`, or the FastAGI script path without its query string.
+     * Simotel `app_name`, or the FastAGI script path without its query string
+     * (%XX-decoded).
      * </pre>
      *
      * <code>string route = 4;</code>
@@ -1648,7 +1767,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Simotel `app_name`, or the FastAGI script path without its query string.
+     * Simotel `app_name`, or the FastAGI script path without its query string
+     * (%XX-decoded).
      * </pre>
      *
      * <code>string route = 4;</code>
@@ -1662,7 +1782,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Simotel `app_name`, or the FastAGI script path without its query string.
+     * Simotel `app_name`, or the FastAGI script path without its query string
+     * (%XX-decoded).
      * </pre>
      *
      * <code>string route = 4;</code>
@@ -1683,6 +1804,10 @@ java.lang.String defaultValue) {
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> callerBuilder_;
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      * @return Whether the caller field is set.
      */
@@ -1690,6 +1815,10 @@ java.lang.String defaultValue) {
       return ((bitField0_ & 0x00000010) != 0);
     }
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      * @return The caller.
      */
@@ -1701,6 +1830,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      */
     public Builder setCaller(io.github.telgate.v1.CallerId value) {
@@ -1717,6 +1850,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      */
     public Builder setCaller(
@@ -1731,6 +1868,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      */
     public Builder mergeCaller(io.github.telgate.v1.CallerId value) {
@@ -1750,6 +1891,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      */
     public Builder clearCaller() {
@@ -1763,6 +1908,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerBuilder() {
@@ -1771,6 +1920,10 @@ java.lang.String defaultValue) {
       return getCallerFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerOrBuilder() {
@@ -1782,6 +1935,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The caller's number and name (empty when the PBX says `unknown`).
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller = 5;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1801,7 +1958,8 @@ java.lang.String defaultValue) {
     private java.lang.Object dialed_ = "";
     /**
      * <pre>
-     * The dialled number / DID / extension.
+     * The dialled number / DID / extension (AGI: the channel's DNID, else the
+     * extension the AGI() step runs in).
      * </pre>
      *
      * <code>string dialed = 6;</code>
@@ -1821,7 +1979,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The dialled number / DID / extension.
+     * The dialled number / DID / extension (AGI: the channel's DNID, else the
+     * extension the AGI() step runs in).
      * </pre>
      *
      * <code>string dialed = 6;</code>
@@ -1842,7 +2001,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The dialled number / DID / extension.
+     * The dialled number / DID / extension (AGI: the channel's DNID, else the
+     * extension the AGI() step runs in).
      * </pre>
      *
      * <code>string dialed = 6;</code>
@@ -1859,7 +2019,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The dialled number / DID / extension.
+     * The dialled number / DID / extension (AGI: the channel's DNID, else the
+     * extension the AGI() step runs in).
      * </pre>
      *
      * <code>string dialed = 6;</code>
@@ -1873,7 +2034,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The dialled number / DID / extension.
+     * The dialled number / DID / extension (AGI: the channel's DNID, else the
+     * extension the AGI() step runs in).
      * </pre>
      *
      * <code>string dialed = 6;</code>
@@ -1989,6 +2151,10 @@ java.lang.String defaultValue) {
 
     private java.lang.Object uniqueId_ = "";
     /**
+     * <pre>
+     * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+     * </pre>
+     *
      * <code>string unique_id = 8;</code>
      * @return The uniqueId.
      */
@@ -2005,6 +2171,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+     * </pre>
+     *
      * <code>string unique_id = 8;</code>
      * @return The bytes for uniqueId.
      */
@@ -2022,6 +2192,10 @@ java.lang.String defaultValue) {
       }
     }
     /**
+     * <pre>
+     * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+     * </pre>
+     *
      * <code>string unique_id = 8;</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
@@ -2035,6 +2209,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+     * </pre>
+     *
      * <code>string unique_id = 8;</code>
      * @return This builder for chaining.
      */
@@ -2045,6 +2223,10 @@ java.lang.String defaultValue) {
       return this;
     }
     /**
+     * <pre>
+     * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+     * </pre>
+     *
      * <code>string unique_id = 8;</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
@@ -2318,7 +2500,9 @@ java.lang.String defaultValue) {
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> deadlineBuilder_;
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2329,7 +2513,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2344,7 +2530,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2364,7 +2552,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2382,7 +2572,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2405,7 +2597,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2422,7 +2616,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2434,7 +2630,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2449,7 +2647,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The decision must arrive before this.
+     * The decision must arrive before this: the query's budget after it
+     * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+     * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -2704,7 +2904,9 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * 0 for the first query of a call on this route; n for the n-th follow-up
-     * (an AGI session asks again after a get_data step).
+     * (an AGI session asks again after a get_data step, at most
+     * `max_follow_ups` times, 32 by default; a Simotel call that comes to the
+     * same component again).
      * </pre>
      *
      * <code>int32 follow_up = 14;</code>
@@ -2717,7 +2919,9 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * 0 for the first query of a call on this route; n for the n-th follow-up
-     * (an AGI session asks again after a get_data step).
+     * (an AGI session asks again after a get_data step, at most
+     * `max_follow_ups` times, 32 by default; a Simotel call that comes to the
+     * same component again).
      * </pre>
      *
      * <code>int32 follow_up = 14;</code>
@@ -2734,7 +2938,9 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * 0 for the first query of a call on this route; n for the n-th follow-up
-     * (an AGI session asks again after a get_data step).
+     * (an AGI session asks again after a get_data step, at most
+     * `max_follow_ups` times, 32 by default; a Simotel call that comes to the
+     * same component again).
      * </pre>
      *
      * <code>int32 follow_up = 14;</code>

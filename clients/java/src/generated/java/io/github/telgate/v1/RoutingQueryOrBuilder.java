@@ -8,11 +8,19 @@ public interface RoutingQueryOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The query's id, unique in the gateway; the decision's `query_id`.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The id.
    */
   java.lang.String getId();
   /**
+   * <pre>
+   * The query's id, unique in the gateway; the decision's `query_id`.
+   * </pre>
+   *
    * <code>string id = 1;</code>
    * @return The bytes for id.
    */
@@ -20,11 +28,19 @@ public interface RoutingQueryOrBuilder extends
       getIdBytes();
 
   /**
+   * <pre>
+   * The backend the call is on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend the call is on.
+   * </pre>
+   *
    * <code>string backend = 2;</code>
    * @return The bytes for backend.
    */
@@ -32,11 +48,19 @@ public interface RoutingQueryOrBuilder extends
       getBackendBytes();
 
   /**
+   * <pre>
+   * Which PBX request this is, and so which decisions fit.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteKind kind = 3;</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
   /**
+   * <pre>
+   * Which PBX request this is, and so which decisions fit.
+   * </pre>
+   *
    * <code>.telgate.v1.RouteKind kind = 3;</code>
    * @return The kind.
    */
@@ -44,7 +68,8 @@ public interface RoutingQueryOrBuilder extends
 
   /**
    * <pre>
-   * Simotel `app_name`, or the FastAGI script path without its query string.
+   * Simotel `app_name`, or the FastAGI script path without its query string
+   * (%XX-decoded).
    * </pre>
    *
    * <code>string route = 4;</code>
@@ -53,7 +78,8 @@ public interface RoutingQueryOrBuilder extends
   java.lang.String getRoute();
   /**
    * <pre>
-   * Simotel `app_name`, or the FastAGI script path without its query string.
+   * Simotel `app_name`, or the FastAGI script path without its query string
+   * (%XX-decoded).
    * </pre>
    *
    * <code>string route = 4;</code>
@@ -63,23 +89,36 @@ public interface RoutingQueryOrBuilder extends
       getRouteBytes();
 
   /**
+   * <pre>
+   * The caller's number and name (empty when the PBX says `unknown`).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller = 5;</code>
    * @return Whether the caller field is set.
    */
   boolean hasCaller();
   /**
+   * <pre>
+   * The caller's number and name (empty when the PBX says `unknown`).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller = 5;</code>
    * @return The caller.
    */
   io.github.telgate.v1.CallerId getCaller();
   /**
+   * <pre>
+   * The caller's number and name (empty when the PBX says `unknown`).
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller = 5;</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerOrBuilder();
 
   /**
    * <pre>
-   * The dialled number / DID / extension.
+   * The dialled number / DID / extension (AGI: the channel's DNID, else the
+   * extension the AGI() step runs in).
    * </pre>
    *
    * <code>string dialed = 6;</code>
@@ -88,7 +127,8 @@ public interface RoutingQueryOrBuilder extends
   java.lang.String getDialed();
   /**
    * <pre>
-   * The dialled number / DID / extension.
+   * The dialled number / DID / extension (AGI: the channel's DNID, else the
+   * extension the AGI() step runs in).
    * </pre>
    *
    * <code>string dialed = 6;</code>
@@ -120,11 +160,19 @@ public interface RoutingQueryOrBuilder extends
       getDataBytes();
 
   /**
+   * <pre>
+   * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+   * </pre>
+   *
    * <code>string unique_id = 8;</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
   /**
+   * <pre>
+   * The call's unique id (Asterisk: the channel's; Simotel: the call's).
+   * </pre>
+   *
    * <code>string unique_id = 8;</code>
    * @return The bytes for uniqueId.
    */
@@ -212,7 +260,9 @@ java.lang.String defaultValue);
 
   /**
    * <pre>
-   * The decision must arrive before this.
+   * The decision must arrive before this: the query's budget after it
+   * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+   * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -221,7 +271,9 @@ java.lang.String defaultValue);
   boolean hasDeadline();
   /**
    * <pre>
-   * The decision must arrive before this.
+   * The decision must arrive before this: the query's budget after it
+   * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+   * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -230,7 +282,9 @@ java.lang.String defaultValue);
   com.google.protobuf.Timestamp getDeadline();
   /**
    * <pre>
-   * The decision must arrive before this.
+   * The decision must arrive before this: the query's budget after it
+   * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+   * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp deadline = 11;</code>
@@ -301,7 +355,9 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * 0 for the first query of a call on this route; n for the n-th follow-up
-   * (an AGI session asks again after a get_data step).
+   * (an AGI session asks again after a get_data step, at most
+   * `max_follow_ups` times, 32 by default; a Simotel call that comes to the
+   * same component again).
    * </pre>
    *
    * <code>int32 follow_up = 14;</code>

@@ -6,6 +6,7 @@ package io.github.telgate.v1;
 /**
  * <pre>
  * One step of a scripted decision, rendered into the PBX's own commands.
+ * Exactly one kind must be set (none makes the decision invalid).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.RoutingStep}
@@ -118,6 +119,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int PLAY_ANNOUNCEMENT_FIELD_NUMBER = 1;
   /**
+   * <pre>
+   * Plays an uploaded announcement.
+   * </pre>
+   *
    * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
    * @return Whether the playAnnouncement field is set.
    */
@@ -126,6 +131,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 1;
   }
   /**
+   * <pre>
+   * Plays an uploaded announcement.
+   * </pre>
+   *
    * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
    * @return The playAnnouncement.
    */
@@ -137,6 +146,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.PlayAnnouncement.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Plays an uploaded announcement.
+   * </pre>
+   *
    * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
    */
   @java.lang.Override
@@ -149,6 +162,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int PLAY_SOUND_FIELD_NUMBER = 2;
   /**
+   * <pre>
+   * Plays a system sound.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaySound play_sound = 2;</code>
    * @return Whether the playSound field is set.
    */
@@ -157,6 +174,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 2;
   }
   /**
+   * <pre>
+   * Plays a system sound.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaySound play_sound = 2;</code>
    * @return The playSound.
    */
@@ -168,6 +189,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.PlaySound.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Plays a system sound.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaySound play_sound = 2;</code>
    */
   @java.lang.Override
@@ -180,6 +205,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int SAY_NUMBER_FIELD_NUMBER = 3;
   /**
+   * <pre>
+   * Reads a number.
+   * </pre>
+   *
    * <code>.telgate.v1.SayNumber say_number = 3;</code>
    * @return Whether the sayNumber field is set.
    */
@@ -188,6 +217,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 3;
   }
   /**
+   * <pre>
+   * Reads a number.
+   * </pre>
+   *
    * <code>.telgate.v1.SayNumber say_number = 3;</code>
    * @return The sayNumber.
    */
@@ -199,6 +232,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SayNumber.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Reads a number.
+   * </pre>
+   *
    * <code>.telgate.v1.SayNumber say_number = 3;</code>
    */
   @java.lang.Override
@@ -211,6 +248,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int SAY_DIGITS_FIELD_NUMBER = 4;
   /**
+   * <pre>
+   * Reads digits.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDigits say_digits = 4;</code>
    * @return Whether the sayDigits field is set.
    */
@@ -219,6 +260,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 4;
   }
   /**
+   * <pre>
+   * Reads digits.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDigits say_digits = 4;</code>
    * @return The sayDigits.
    */
@@ -230,6 +275,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SayDigits.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Reads digits.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDigits say_digits = 4;</code>
    */
   @java.lang.Override
@@ -242,6 +291,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int SAY_DURATION_FIELD_NUMBER = 5;
   /**
+   * <pre>
+   * Reads a length of time.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDuration say_duration = 5;</code>
    * @return Whether the sayDuration field is set.
    */
@@ -250,6 +303,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 5;
   }
   /**
+   * <pre>
+   * Reads a length of time.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDuration say_duration = 5;</code>
    * @return The sayDuration.
    */
@@ -261,6 +318,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SayDuration.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Reads a length of time.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDuration say_duration = 5;</code>
    */
   @java.lang.Override
@@ -273,6 +334,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int SAY_CLOCK_FIELD_NUMBER = 6;
   /**
+   * <pre>
+   * Reads a time of day.
+   * </pre>
+   *
    * <code>.telgate.v1.SayClock say_clock = 6;</code>
    * @return Whether the sayClock field is set.
    */
@@ -281,6 +346,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 6;
   }
   /**
+   * <pre>
+   * Reads a time of day.
+   * </pre>
+   *
    * <code>.telgate.v1.SayClock say_clock = 6;</code>
    * @return The sayClock.
    */
@@ -292,6 +361,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SayClock.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Reads a time of day.
+   * </pre>
+   *
    * <code>.telgate.v1.SayClock say_clock = 6;</code>
    */
   @java.lang.Override
@@ -304,6 +377,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int SAY_DATE_FIELD_NUMBER = 7;
   /**
+   * <pre>
+   * Reads a date.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDate say_date = 7;</code>
    * @return Whether the sayDate field is set.
    */
@@ -312,6 +389,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 7;
   }
   /**
+   * <pre>
+   * Reads a date.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDate say_date = 7;</code>
    * @return The sayDate.
    */
@@ -323,6 +404,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SayDate.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Reads a date.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDate say_date = 7;</code>
    */
   @java.lang.Override
@@ -335,6 +420,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int GET_DATA_FIELD_NUMBER = 8;
   /**
+   * <pre>
+   * Collects DTMF digits.
+   * </pre>
+   *
    * <code>.telgate.v1.GetData get_data = 8;</code>
    * @return Whether the getData field is set.
    */
@@ -343,6 +432,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 8;
   }
   /**
+   * <pre>
+   * Collects DTMF digits.
+   * </pre>
+   *
    * <code>.telgate.v1.GetData get_data = 8;</code>
    * @return The getData.
    */
@@ -354,6 +447,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.GetData.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Collects DTMF digits.
+   * </pre>
+   *
    * <code>.telgate.v1.GetData get_data = 8;</code>
    */
   @java.lang.Override
@@ -366,6 +463,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int MUSIC_ON_HOLD_FIELD_NUMBER = 9;
   /**
+   * <pre>
+   * Plays music on hold.
+   * </pre>
+   *
    * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
    * @return Whether the musicOnHold field is set.
    */
@@ -374,6 +475,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 9;
   }
   /**
+   * <pre>
+   * Plays music on hold.
+   * </pre>
+   *
    * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
    * @return The musicOnHold.
    */
@@ -385,6 +490,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.MusicOnHold.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Plays music on hold.
+   * </pre>
+   *
    * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
    */
   @java.lang.Override
@@ -397,6 +506,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int SET_EXTENSION_FIELD_NUMBER = 10;
   /**
+   * <pre>
+   * Sets the extension to go on to.
+   * </pre>
+   *
    * <code>.telgate.v1.SetExtension set_extension = 10;</code>
    * @return Whether the setExtension field is set.
    */
@@ -405,6 +518,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 10;
   }
   /**
+   * <pre>
+   * Sets the extension to go on to.
+   * </pre>
+   *
    * <code>.telgate.v1.SetExtension set_extension = 10;</code>
    * @return The setExtension.
    */
@@ -416,6 +533,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SetExtension.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Sets the extension to go on to.
+   * </pre>
+   *
    * <code>.telgate.v1.SetExtension set_extension = 10;</code>
    */
   @java.lang.Override
@@ -428,6 +549,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int SET_CALL_LIMIT_FIELD_NUMBER = 11;
   /**
+   * <pre>
+   * Limits the next call's length.
+   * </pre>
+   *
    * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
    * @return Whether the setCallLimit field is set.
    */
@@ -436,6 +561,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 11;
   }
   /**
+   * <pre>
+   * Limits the next call's length.
+   * </pre>
+   *
    * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
    * @return The setCallLimit.
    */
@@ -447,6 +576,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SetCallLimit.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Limits the next call's length.
+   * </pre>
+   *
    * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
    */
   @java.lang.Override
@@ -459,6 +592,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int CLEAR_USER_DATA_FIELD_NUMBER = 12;
   /**
+   * <pre>
+   * Clears collected digits.
+   * </pre>
+   *
    * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
    * @return Whether the clearUserData field is set.
    */
@@ -467,6 +604,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 12;
   }
   /**
+   * <pre>
+   * Clears collected digits.
+   * </pre>
+   *
    * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
    * @return The clearUserData.
    */
@@ -478,6 +619,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ClearUserData.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Clears collected digits.
+   * </pre>
+   *
    * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
    */
   @java.lang.Override
@@ -490,6 +635,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int DIAL_FIELD_NUMBER = 13;
   /**
+   * <pre>
+   * Dials an endpoint (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.Dial dial = 13;</code>
    * @return Whether the dial field is set.
    */
@@ -498,6 +647,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 13;
   }
   /**
+   * <pre>
+   * Dials an endpoint (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.Dial dial = 13;</code>
    * @return The dial.
    */
@@ -509,6 +662,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.Dial.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Dials an endpoint (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.Dial dial = 13;</code>
    */
   @java.lang.Override
@@ -521,6 +678,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int SET_VARIABLE_FIELD_NUMBER = 14;
   /**
+   * <pre>
+   * Sets a channel variable (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.SetVariable set_variable = 14;</code>
    * @return Whether the setVariable field is set.
    */
@@ -529,6 +690,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 14;
   }
   /**
+   * <pre>
+   * Sets a channel variable (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.SetVariable set_variable = 14;</code>
    * @return The setVariable.
    */
@@ -540,6 +705,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SetVariable.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Sets a channel variable (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.SetVariable set_variable = 14;</code>
    */
   @java.lang.Override
@@ -552,6 +721,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int HANGUP_FIELD_NUMBER = 15;
   /**
+   * <pre>
+   * Hangs up (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.Hangup hangup = 15;</code>
    * @return Whether the hangup field is set.
    */
@@ -560,6 +733,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 15;
   }
   /**
+   * <pre>
+   * Hangs up (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.Hangup hangup = 15;</code>
    * @return The hangup.
    */
@@ -571,6 +748,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.Hangup.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Hangs up (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.Hangup hangup = 15;</code>
    */
   @java.lang.Override
@@ -583,6 +764,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int GO_TO_FIELD_NUMBER = 16;
   /**
+   * <pre>
+   * Continues the dialplan elsewhere (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.GoTo go_to = 16;</code>
    * @return Whether the goTo field is set.
    */
@@ -591,6 +776,10 @@ private static final long serialVersionUID = 0L;
     return stepCase_ == 16;
   }
   /**
+   * <pre>
+   * Continues the dialplan elsewhere (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.GoTo go_to = 16;</code>
    * @return The goTo.
    */
@@ -602,6 +791,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.GoTo.getDefaultInstance();
   }
   /**
+   * <pre>
+   * Continues the dialplan elsewhere (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.GoTo go_to = 16;</code>
    */
   @java.lang.Override
@@ -1008,6 +1201,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * One step of a scripted decision, rendered into the PBX's own commands.
+   * Exactly one kind must be set (none makes the decision invalid).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.RoutingStep}
@@ -1484,6 +1678,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.PlayAnnouncement, io.github.telgate.v1.PlayAnnouncement.Builder, io.github.telgate.v1.PlayAnnouncementOrBuilder> playAnnouncementBuilder_;
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      * @return Whether the playAnnouncement field is set.
      */
@@ -1492,6 +1690,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 1;
     }
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      * @return The playAnnouncement.
      */
@@ -1510,6 +1712,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      */
     public Builder setPlayAnnouncement(io.github.telgate.v1.PlayAnnouncement value) {
@@ -1526,6 +1732,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      */
     public Builder setPlayAnnouncement(
@@ -1540,6 +1750,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      */
     public Builder mergePlayAnnouncement(io.github.telgate.v1.PlayAnnouncement value) {
@@ -1563,6 +1777,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      */
     public Builder clearPlayAnnouncement() {
@@ -1582,12 +1800,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      */
     public io.github.telgate.v1.PlayAnnouncement.Builder getPlayAnnouncementBuilder() {
       return getPlayAnnouncementFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      */
     @java.lang.Override
@@ -1602,6 +1828,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Plays an uploaded announcement.
+     * </pre>
+     *
      * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1626,6 +1856,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.PlaySound, io.github.telgate.v1.PlaySound.Builder, io.github.telgate.v1.PlaySoundOrBuilder> playSoundBuilder_;
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      * @return Whether the playSound field is set.
      */
@@ -1634,6 +1868,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 2;
     }
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      * @return The playSound.
      */
@@ -1652,6 +1890,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      */
     public Builder setPlaySound(io.github.telgate.v1.PlaySound value) {
@@ -1668,6 +1910,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      */
     public Builder setPlaySound(
@@ -1682,6 +1928,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      */
     public Builder mergePlaySound(io.github.telgate.v1.PlaySound value) {
@@ -1705,6 +1955,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      */
     public Builder clearPlaySound() {
@@ -1724,12 +1978,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      */
     public io.github.telgate.v1.PlaySound.Builder getPlaySoundBuilder() {
       return getPlaySoundFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      */
     @java.lang.Override
@@ -1744,6 +2006,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Plays a system sound.
+     * </pre>
+     *
      * <code>.telgate.v1.PlaySound play_sound = 2;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1768,6 +2034,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SayNumber, io.github.telgate.v1.SayNumber.Builder, io.github.telgate.v1.SayNumberOrBuilder> sayNumberBuilder_;
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      * @return Whether the sayNumber field is set.
      */
@@ -1776,6 +2046,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 3;
     }
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      * @return The sayNumber.
      */
@@ -1794,6 +2068,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      */
     public Builder setSayNumber(io.github.telgate.v1.SayNumber value) {
@@ -1810,6 +2088,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      */
     public Builder setSayNumber(
@@ -1824,6 +2106,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      */
     public Builder mergeSayNumber(io.github.telgate.v1.SayNumber value) {
@@ -1847,6 +2133,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      */
     public Builder clearSayNumber() {
@@ -1866,12 +2156,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      */
     public io.github.telgate.v1.SayNumber.Builder getSayNumberBuilder() {
       return getSayNumberFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      */
     @java.lang.Override
@@ -1886,6 +2184,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads a number.
+     * </pre>
+     *
      * <code>.telgate.v1.SayNumber say_number = 3;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1910,6 +2212,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SayDigits, io.github.telgate.v1.SayDigits.Builder, io.github.telgate.v1.SayDigitsOrBuilder> sayDigitsBuilder_;
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      * @return Whether the sayDigits field is set.
      */
@@ -1918,6 +2224,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 4;
     }
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      * @return The sayDigits.
      */
@@ -1936,6 +2246,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      */
     public Builder setSayDigits(io.github.telgate.v1.SayDigits value) {
@@ -1952,6 +2266,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      */
     public Builder setSayDigits(
@@ -1966,6 +2284,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      */
     public Builder mergeSayDigits(io.github.telgate.v1.SayDigits value) {
@@ -1989,6 +2311,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      */
     public Builder clearSayDigits() {
@@ -2008,12 +2334,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      */
     public io.github.telgate.v1.SayDigits.Builder getSayDigitsBuilder() {
       return getSayDigitsFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      */
     @java.lang.Override
@@ -2028,6 +2362,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads digits.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDigits say_digits = 4;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2052,6 +2390,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SayDuration, io.github.telgate.v1.SayDuration.Builder, io.github.telgate.v1.SayDurationOrBuilder> sayDurationBuilder_;
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      * @return Whether the sayDuration field is set.
      */
@@ -2060,6 +2402,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 5;
     }
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      * @return The sayDuration.
      */
@@ -2078,6 +2424,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      */
     public Builder setSayDuration(io.github.telgate.v1.SayDuration value) {
@@ -2094,6 +2444,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      */
     public Builder setSayDuration(
@@ -2108,6 +2462,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      */
     public Builder mergeSayDuration(io.github.telgate.v1.SayDuration value) {
@@ -2131,6 +2489,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      */
     public Builder clearSayDuration() {
@@ -2150,12 +2512,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      */
     public io.github.telgate.v1.SayDuration.Builder getSayDurationBuilder() {
       return getSayDurationFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      */
     @java.lang.Override
@@ -2170,6 +2540,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads a length of time.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDuration say_duration = 5;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2194,6 +2568,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SayClock, io.github.telgate.v1.SayClock.Builder, io.github.telgate.v1.SayClockOrBuilder> sayClockBuilder_;
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      * @return Whether the sayClock field is set.
      */
@@ -2202,6 +2580,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 6;
     }
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      * @return The sayClock.
      */
@@ -2220,6 +2602,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      */
     public Builder setSayClock(io.github.telgate.v1.SayClock value) {
@@ -2236,6 +2622,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      */
     public Builder setSayClock(
@@ -2250,6 +2640,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      */
     public Builder mergeSayClock(io.github.telgate.v1.SayClock value) {
@@ -2273,6 +2667,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      */
     public Builder clearSayClock() {
@@ -2292,12 +2690,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      */
     public io.github.telgate.v1.SayClock.Builder getSayClockBuilder() {
       return getSayClockFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      */
     @java.lang.Override
@@ -2312,6 +2718,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads a time of day.
+     * </pre>
+     *
      * <code>.telgate.v1.SayClock say_clock = 6;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2336,6 +2746,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SayDate, io.github.telgate.v1.SayDate.Builder, io.github.telgate.v1.SayDateOrBuilder> sayDateBuilder_;
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      * @return Whether the sayDate field is set.
      */
@@ -2344,6 +2758,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 7;
     }
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      * @return The sayDate.
      */
@@ -2362,6 +2780,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      */
     public Builder setSayDate(io.github.telgate.v1.SayDate value) {
@@ -2378,6 +2800,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      */
     public Builder setSayDate(
@@ -2392,6 +2818,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      */
     public Builder mergeSayDate(io.github.telgate.v1.SayDate value) {
@@ -2415,6 +2845,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      */
     public Builder clearSayDate() {
@@ -2434,12 +2868,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      */
     public io.github.telgate.v1.SayDate.Builder getSayDateBuilder() {
       return getSayDateFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      */
     @java.lang.Override
@@ -2454,6 +2896,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Reads a date.
+     * </pre>
+     *
      * <code>.telgate.v1.SayDate say_date = 7;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2478,6 +2924,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.GetData, io.github.telgate.v1.GetData.Builder, io.github.telgate.v1.GetDataOrBuilder> getDataBuilder_;
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      * @return Whether the getData field is set.
      */
@@ -2486,6 +2936,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 8;
     }
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      * @return The getData.
      */
@@ -2504,6 +2958,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      */
     public Builder setGetData(io.github.telgate.v1.GetData value) {
@@ -2520,6 +2978,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      */
     public Builder setGetData(
@@ -2534,6 +2996,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      */
     public Builder mergeGetData(io.github.telgate.v1.GetData value) {
@@ -2557,6 +3023,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      */
     public Builder clearGetData() {
@@ -2576,12 +3046,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      */
     public io.github.telgate.v1.GetData.Builder getGetDataBuilder() {
       return getGetDataFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      */
     @java.lang.Override
@@ -2596,6 +3074,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Collects DTMF digits.
+     * </pre>
+     *
      * <code>.telgate.v1.GetData get_data = 8;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2620,6 +3102,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.MusicOnHold, io.github.telgate.v1.MusicOnHold.Builder, io.github.telgate.v1.MusicOnHoldOrBuilder> musicOnHoldBuilder_;
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      * @return Whether the musicOnHold field is set.
      */
@@ -2628,6 +3114,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 9;
     }
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      * @return The musicOnHold.
      */
@@ -2646,6 +3136,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      */
     public Builder setMusicOnHold(io.github.telgate.v1.MusicOnHold value) {
@@ -2662,6 +3156,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      */
     public Builder setMusicOnHold(
@@ -2676,6 +3174,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      */
     public Builder mergeMusicOnHold(io.github.telgate.v1.MusicOnHold value) {
@@ -2699,6 +3201,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      */
     public Builder clearMusicOnHold() {
@@ -2718,12 +3224,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      */
     public io.github.telgate.v1.MusicOnHold.Builder getMusicOnHoldBuilder() {
       return getMusicOnHoldFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      */
     @java.lang.Override
@@ -2738,6 +3252,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Plays music on hold.
+     * </pre>
+     *
      * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2762,6 +3280,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SetExtension, io.github.telgate.v1.SetExtension.Builder, io.github.telgate.v1.SetExtensionOrBuilder> setExtensionBuilder_;
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      * @return Whether the setExtension field is set.
      */
@@ -2770,6 +3292,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 10;
     }
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      * @return The setExtension.
      */
@@ -2788,6 +3314,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      */
     public Builder setSetExtension(io.github.telgate.v1.SetExtension value) {
@@ -2804,6 +3334,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      */
     public Builder setSetExtension(
@@ -2818,6 +3352,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      */
     public Builder mergeSetExtension(io.github.telgate.v1.SetExtension value) {
@@ -2841,6 +3379,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      */
     public Builder clearSetExtension() {
@@ -2860,12 +3402,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      */
     public io.github.telgate.v1.SetExtension.Builder getSetExtensionBuilder() {
       return getSetExtensionFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      */
     @java.lang.Override
@@ -2880,6 +3430,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Sets the extension to go on to.
+     * </pre>
+     *
      * <code>.telgate.v1.SetExtension set_extension = 10;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -2904,6 +3458,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SetCallLimit, io.github.telgate.v1.SetCallLimit.Builder, io.github.telgate.v1.SetCallLimitOrBuilder> setCallLimitBuilder_;
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      * @return Whether the setCallLimit field is set.
      */
@@ -2912,6 +3470,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 11;
     }
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      * @return The setCallLimit.
      */
@@ -2930,6 +3492,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      */
     public Builder setSetCallLimit(io.github.telgate.v1.SetCallLimit value) {
@@ -2946,6 +3512,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      */
     public Builder setSetCallLimit(
@@ -2960,6 +3530,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      */
     public Builder mergeSetCallLimit(io.github.telgate.v1.SetCallLimit value) {
@@ -2983,6 +3557,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      */
     public Builder clearSetCallLimit() {
@@ -3002,12 +3580,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      */
     public io.github.telgate.v1.SetCallLimit.Builder getSetCallLimitBuilder() {
       return getSetCallLimitFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      */
     @java.lang.Override
@@ -3022,6 +3608,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Limits the next call's length.
+     * </pre>
+     *
      * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -3046,6 +3636,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ClearUserData, io.github.telgate.v1.ClearUserData.Builder, io.github.telgate.v1.ClearUserDataOrBuilder> clearUserDataBuilder_;
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      * @return Whether the clearUserData field is set.
      */
@@ -3054,6 +3648,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 12;
     }
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      * @return The clearUserData.
      */
@@ -3072,6 +3670,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      */
     public Builder setClearUserData(io.github.telgate.v1.ClearUserData value) {
@@ -3088,6 +3690,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      */
     public Builder setClearUserData(
@@ -3102,6 +3708,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      */
     public Builder mergeClearUserData(io.github.telgate.v1.ClearUserData value) {
@@ -3125,6 +3735,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      */
     public Builder clearClearUserData() {
@@ -3144,12 +3758,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      */
     public io.github.telgate.v1.ClearUserData.Builder getClearUserDataBuilder() {
       return getClearUserDataFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      */
     @java.lang.Override
@@ -3164,6 +3786,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Clears collected digits.
+     * </pre>
+     *
      * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -3188,6 +3814,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Dial, io.github.telgate.v1.Dial.Builder, io.github.telgate.v1.DialOrBuilder> dialBuilder_;
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      * @return Whether the dial field is set.
      */
@@ -3196,6 +3826,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 13;
     }
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      * @return The dial.
      */
@@ -3214,6 +3848,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      */
     public Builder setDial(io.github.telgate.v1.Dial value) {
@@ -3230,6 +3868,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      */
     public Builder setDial(
@@ -3244,6 +3886,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      */
     public Builder mergeDial(io.github.telgate.v1.Dial value) {
@@ -3267,6 +3913,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      */
     public Builder clearDial() {
@@ -3286,12 +3936,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      */
     public io.github.telgate.v1.Dial.Builder getDialBuilder() {
       return getDialFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      */
     @java.lang.Override
@@ -3306,6 +3964,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Dials an endpoint (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.Dial dial = 13;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -3330,6 +3992,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SetVariable, io.github.telgate.v1.SetVariable.Builder, io.github.telgate.v1.SetVariableOrBuilder> setVariableBuilder_;
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      * @return Whether the setVariable field is set.
      */
@@ -3338,6 +4004,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 14;
     }
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      * @return The setVariable.
      */
@@ -3356,6 +4026,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      */
     public Builder setSetVariable(io.github.telgate.v1.SetVariable value) {
@@ -3372,6 +4046,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      */
     public Builder setSetVariable(
@@ -3386,6 +4064,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      */
     public Builder mergeSetVariable(io.github.telgate.v1.SetVariable value) {
@@ -3409,6 +4091,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      */
     public Builder clearSetVariable() {
@@ -3428,12 +4114,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      */
     public io.github.telgate.v1.SetVariable.Builder getSetVariableBuilder() {
       return getSetVariableFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      */
     @java.lang.Override
@@ -3448,6 +4142,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Sets a channel variable (AGI only).
+     * </pre>
+     *
      * <code>.telgate.v1.SetVariable set_variable = 14;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -3472,6 +4170,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Hangup, io.github.telgate.v1.Hangup.Builder, io.github.telgate.v1.HangupOrBuilder> hangupBuilder_;
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      * @return Whether the hangup field is set.
      */
@@ -3480,6 +4182,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 15;
     }
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      * @return The hangup.
      */
@@ -3498,6 +4204,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      */
     public Builder setHangup(io.github.telgate.v1.Hangup value) {
@@ -3514,6 +4224,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      */
     public Builder setHangup(
@@ -3528,6 +4242,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      */
     public Builder mergeHangup(io.github.telgate.v1.Hangup value) {
@@ -3551,6 +4269,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      */
     public Builder clearHangup() {
@@ -3570,12 +4292,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      */
     public io.github.telgate.v1.Hangup.Builder getHangupBuilder() {
       return getHangupFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      */
     @java.lang.Override
@@ -3590,6 +4320,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Hangs up (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.Hangup hangup = 15;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -3614,6 +4348,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.GoTo, io.github.telgate.v1.GoTo.Builder, io.github.telgate.v1.GoToOrBuilder> goToBuilder_;
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      * @return Whether the goTo field is set.
      */
@@ -3622,6 +4360,10 @@ private static final long serialVersionUID = 0L;
       return stepCase_ == 16;
     }
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      * @return The goTo.
      */
@@ -3640,6 +4382,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      */
     public Builder setGoTo(io.github.telgate.v1.GoTo value) {
@@ -3656,6 +4402,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      */
     public Builder setGoTo(
@@ -3670,6 +4420,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      */
     public Builder mergeGoTo(io.github.telgate.v1.GoTo value) {
@@ -3693,6 +4447,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      */
     public Builder clearGoTo() {
@@ -3712,12 +4470,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      */
     public io.github.telgate.v1.GoTo.Builder getGoToBuilder() {
       return getGoToFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      */
     @java.lang.Override
@@ -3732,6 +4498,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Continues the dialplan elsewhere (AGI only; last step).
+     * </pre>
+     *
      * <code>.telgate.v1.GoTo go_to = 16;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

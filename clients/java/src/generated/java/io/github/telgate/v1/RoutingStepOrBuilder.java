@@ -8,241 +8,433 @@ public interface RoutingStepOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * Plays an uploaded announcement.
+   * </pre>
+   *
    * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
    * @return Whether the playAnnouncement field is set.
    */
   boolean hasPlayAnnouncement();
   /**
+   * <pre>
+   * Plays an uploaded announcement.
+   * </pre>
+   *
    * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
    * @return The playAnnouncement.
    */
   io.github.telgate.v1.PlayAnnouncement getPlayAnnouncement();
   /**
+   * <pre>
+   * Plays an uploaded announcement.
+   * </pre>
+   *
    * <code>.telgate.v1.PlayAnnouncement play_announcement = 1;</code>
    */
   io.github.telgate.v1.PlayAnnouncementOrBuilder getPlayAnnouncementOrBuilder();
 
   /**
+   * <pre>
+   * Plays a system sound.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaySound play_sound = 2;</code>
    * @return Whether the playSound field is set.
    */
   boolean hasPlaySound();
   /**
+   * <pre>
+   * Plays a system sound.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaySound play_sound = 2;</code>
    * @return The playSound.
    */
   io.github.telgate.v1.PlaySound getPlaySound();
   /**
+   * <pre>
+   * Plays a system sound.
+   * </pre>
+   *
    * <code>.telgate.v1.PlaySound play_sound = 2;</code>
    */
   io.github.telgate.v1.PlaySoundOrBuilder getPlaySoundOrBuilder();
 
   /**
+   * <pre>
+   * Reads a number.
+   * </pre>
+   *
    * <code>.telgate.v1.SayNumber say_number = 3;</code>
    * @return Whether the sayNumber field is set.
    */
   boolean hasSayNumber();
   /**
+   * <pre>
+   * Reads a number.
+   * </pre>
+   *
    * <code>.telgate.v1.SayNumber say_number = 3;</code>
    * @return The sayNumber.
    */
   io.github.telgate.v1.SayNumber getSayNumber();
   /**
+   * <pre>
+   * Reads a number.
+   * </pre>
+   *
    * <code>.telgate.v1.SayNumber say_number = 3;</code>
    */
   io.github.telgate.v1.SayNumberOrBuilder getSayNumberOrBuilder();
 
   /**
+   * <pre>
+   * Reads digits.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDigits say_digits = 4;</code>
    * @return Whether the sayDigits field is set.
    */
   boolean hasSayDigits();
   /**
+   * <pre>
+   * Reads digits.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDigits say_digits = 4;</code>
    * @return The sayDigits.
    */
   io.github.telgate.v1.SayDigits getSayDigits();
   /**
+   * <pre>
+   * Reads digits.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDigits say_digits = 4;</code>
    */
   io.github.telgate.v1.SayDigitsOrBuilder getSayDigitsOrBuilder();
 
   /**
+   * <pre>
+   * Reads a length of time.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDuration say_duration = 5;</code>
    * @return Whether the sayDuration field is set.
    */
   boolean hasSayDuration();
   /**
+   * <pre>
+   * Reads a length of time.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDuration say_duration = 5;</code>
    * @return The sayDuration.
    */
   io.github.telgate.v1.SayDuration getSayDuration();
   /**
+   * <pre>
+   * Reads a length of time.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDuration say_duration = 5;</code>
    */
   io.github.telgate.v1.SayDurationOrBuilder getSayDurationOrBuilder();
 
   /**
+   * <pre>
+   * Reads a time of day.
+   * </pre>
+   *
    * <code>.telgate.v1.SayClock say_clock = 6;</code>
    * @return Whether the sayClock field is set.
    */
   boolean hasSayClock();
   /**
+   * <pre>
+   * Reads a time of day.
+   * </pre>
+   *
    * <code>.telgate.v1.SayClock say_clock = 6;</code>
    * @return The sayClock.
    */
   io.github.telgate.v1.SayClock getSayClock();
   /**
+   * <pre>
+   * Reads a time of day.
+   * </pre>
+   *
    * <code>.telgate.v1.SayClock say_clock = 6;</code>
    */
   io.github.telgate.v1.SayClockOrBuilder getSayClockOrBuilder();
 
   /**
+   * <pre>
+   * Reads a date.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDate say_date = 7;</code>
    * @return Whether the sayDate field is set.
    */
   boolean hasSayDate();
   /**
+   * <pre>
+   * Reads a date.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDate say_date = 7;</code>
    * @return The sayDate.
    */
   io.github.telgate.v1.SayDate getSayDate();
   /**
+   * <pre>
+   * Reads a date.
+   * </pre>
+   *
    * <code>.telgate.v1.SayDate say_date = 7;</code>
    */
   io.github.telgate.v1.SayDateOrBuilder getSayDateOrBuilder();
 
   /**
+   * <pre>
+   * Collects DTMF digits.
+   * </pre>
+   *
    * <code>.telgate.v1.GetData get_data = 8;</code>
    * @return Whether the getData field is set.
    */
   boolean hasGetData();
   /**
+   * <pre>
+   * Collects DTMF digits.
+   * </pre>
+   *
    * <code>.telgate.v1.GetData get_data = 8;</code>
    * @return The getData.
    */
   io.github.telgate.v1.GetData getGetData();
   /**
+   * <pre>
+   * Collects DTMF digits.
+   * </pre>
+   *
    * <code>.telgate.v1.GetData get_data = 8;</code>
    */
   io.github.telgate.v1.GetDataOrBuilder getGetDataOrBuilder();
 
   /**
+   * <pre>
+   * Plays music on hold.
+   * </pre>
+   *
    * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
    * @return Whether the musicOnHold field is set.
    */
   boolean hasMusicOnHold();
   /**
+   * <pre>
+   * Plays music on hold.
+   * </pre>
+   *
    * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
    * @return The musicOnHold.
    */
   io.github.telgate.v1.MusicOnHold getMusicOnHold();
   /**
+   * <pre>
+   * Plays music on hold.
+   * </pre>
+   *
    * <code>.telgate.v1.MusicOnHold music_on_hold = 9;</code>
    */
   io.github.telgate.v1.MusicOnHoldOrBuilder getMusicOnHoldOrBuilder();
 
   /**
+   * <pre>
+   * Sets the extension to go on to.
+   * </pre>
+   *
    * <code>.telgate.v1.SetExtension set_extension = 10;</code>
    * @return Whether the setExtension field is set.
    */
   boolean hasSetExtension();
   /**
+   * <pre>
+   * Sets the extension to go on to.
+   * </pre>
+   *
    * <code>.telgate.v1.SetExtension set_extension = 10;</code>
    * @return The setExtension.
    */
   io.github.telgate.v1.SetExtension getSetExtension();
   /**
+   * <pre>
+   * Sets the extension to go on to.
+   * </pre>
+   *
    * <code>.telgate.v1.SetExtension set_extension = 10;</code>
    */
   io.github.telgate.v1.SetExtensionOrBuilder getSetExtensionOrBuilder();
 
   /**
+   * <pre>
+   * Limits the next call's length.
+   * </pre>
+   *
    * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
    * @return Whether the setCallLimit field is set.
    */
   boolean hasSetCallLimit();
   /**
+   * <pre>
+   * Limits the next call's length.
+   * </pre>
+   *
    * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
    * @return The setCallLimit.
    */
   io.github.telgate.v1.SetCallLimit getSetCallLimit();
   /**
+   * <pre>
+   * Limits the next call's length.
+   * </pre>
+   *
    * <code>.telgate.v1.SetCallLimit set_call_limit = 11;</code>
    */
   io.github.telgate.v1.SetCallLimitOrBuilder getSetCallLimitOrBuilder();
 
   /**
+   * <pre>
+   * Clears collected digits.
+   * </pre>
+   *
    * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
    * @return Whether the clearUserData field is set.
    */
   boolean hasClearUserData();
   /**
+   * <pre>
+   * Clears collected digits.
+   * </pre>
+   *
    * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
    * @return The clearUserData.
    */
   io.github.telgate.v1.ClearUserData getClearUserData();
   /**
+   * <pre>
+   * Clears collected digits.
+   * </pre>
+   *
    * <code>.telgate.v1.ClearUserData clear_user_data = 12;</code>
    */
   io.github.telgate.v1.ClearUserDataOrBuilder getClearUserDataOrBuilder();
 
   /**
+   * <pre>
+   * Dials an endpoint (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.Dial dial = 13;</code>
    * @return Whether the dial field is set.
    */
   boolean hasDial();
   /**
+   * <pre>
+   * Dials an endpoint (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.Dial dial = 13;</code>
    * @return The dial.
    */
   io.github.telgate.v1.Dial getDial();
   /**
+   * <pre>
+   * Dials an endpoint (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.Dial dial = 13;</code>
    */
   io.github.telgate.v1.DialOrBuilder getDialOrBuilder();
 
   /**
+   * <pre>
+   * Sets a channel variable (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.SetVariable set_variable = 14;</code>
    * @return Whether the setVariable field is set.
    */
   boolean hasSetVariable();
   /**
+   * <pre>
+   * Sets a channel variable (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.SetVariable set_variable = 14;</code>
    * @return The setVariable.
    */
   io.github.telgate.v1.SetVariable getSetVariable();
   /**
+   * <pre>
+   * Sets a channel variable (AGI only).
+   * </pre>
+   *
    * <code>.telgate.v1.SetVariable set_variable = 14;</code>
    */
   io.github.telgate.v1.SetVariableOrBuilder getSetVariableOrBuilder();
 
   /**
+   * <pre>
+   * Hangs up (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.Hangup hangup = 15;</code>
    * @return Whether the hangup field is set.
    */
   boolean hasHangup();
   /**
+   * <pre>
+   * Hangs up (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.Hangup hangup = 15;</code>
    * @return The hangup.
    */
   io.github.telgate.v1.Hangup getHangup();
   /**
+   * <pre>
+   * Hangs up (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.Hangup hangup = 15;</code>
    */
   io.github.telgate.v1.HangupOrBuilder getHangupOrBuilder();
 
   /**
+   * <pre>
+   * Continues the dialplan elsewhere (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.GoTo go_to = 16;</code>
    * @return Whether the goTo field is set.
    */
   boolean hasGoTo();
   /**
+   * <pre>
+   * Continues the dialplan elsewhere (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.GoTo go_to = 16;</code>
    * @return The goTo.
    */
   io.github.telgate.v1.GoTo getGoTo();
   /**
+   * <pre>
+   * Continues the dialplan elsewhere (AGI only; last step).
+   * </pre>
+   *
    * <code>.telgate.v1.GoTo go_to = 16;</code>
    */
   io.github.telgate.v1.GoToOrBuilder getGoToOrBuilder();

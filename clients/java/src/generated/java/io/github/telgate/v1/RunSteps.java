@@ -5,7 +5,8 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Smart API and AGI: steps run in order.
+ * Smart API and AGI: steps run in order (at most 64 on AGI; Simotel takes
+ * at most 8000 characters of commands).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.RunSteps}
@@ -53,6 +54,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private java.util.List<io.github.telgate.v1.RoutingStep> steps_;
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   @java.lang.Override
@@ -60,6 +65,10 @@ private static final long serialVersionUID = 0L;
     return steps_;
   }
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   @java.lang.Override
@@ -68,6 +77,10 @@ private static final long serialVersionUID = 0L;
     return steps_;
   }
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   @java.lang.Override
@@ -75,6 +88,10 @@ private static final long serialVersionUID = 0L;
     return steps_.size();
   }
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   @java.lang.Override
@@ -82,6 +99,10 @@ private static final long serialVersionUID = 0L;
     return steps_.get(index);
   }
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   @java.lang.Override
@@ -96,7 +117,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Simotel Smart API: the exit case to leave by after the steps (required
-   * there). Unused for AGI.
+   * there). Must be empty for AGI (continue with a go_to step instead).
    * </pre>
    *
    * <code>string exit = 2;</code>
@@ -118,7 +139,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Simotel Smart API: the exit case to leave by after the steps (required
-   * there). Unused for AGI.
+   * there). Must be empty for AGI (continue with a go_to step instead).
    * </pre>
    *
    * <code>string exit = 2;</code>
@@ -308,7 +329,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Smart API and AGI: steps run in order.
+   * Smart API and AGI: steps run in order (at most 64 on AGI; Simotel takes
+   * at most 8000 characters of commands).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.RunSteps}
@@ -552,6 +574,10 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.RoutingStep, io.github.telgate.v1.RoutingStep.Builder, io.github.telgate.v1.RoutingStepOrBuilder> stepsBuilder_;
 
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public java.util.List<io.github.telgate.v1.RoutingStep> getStepsList() {
@@ -562,6 +588,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public int getStepsCount() {
@@ -572,6 +602,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public io.github.telgate.v1.RoutingStep getSteps(int index) {
@@ -582,6 +616,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder setSteps(
@@ -599,6 +637,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder setSteps(
@@ -613,6 +655,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder addSteps(io.github.telgate.v1.RoutingStep value) {
@@ -629,6 +675,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder addSteps(
@@ -646,6 +696,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder addSteps(
@@ -660,6 +714,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder addSteps(
@@ -674,6 +732,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder addAllSteps(
@@ -689,6 +751,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder clearSteps() {
@@ -702,6 +768,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public Builder removeSteps(int index) {
@@ -715,6 +785,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public io.github.telgate.v1.RoutingStep.Builder getStepsBuilder(
@@ -722,6 +796,10 @@ private static final long serialVersionUID = 0L;
       return getStepsFieldBuilder().getBuilder(index);
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public io.github.telgate.v1.RoutingStepOrBuilder getStepsOrBuilder(
@@ -732,6 +810,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public java.util.List<? extends io.github.telgate.v1.RoutingStepOrBuilder> 
@@ -743,6 +825,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public io.github.telgate.v1.RoutingStep.Builder addStepsBuilder() {
@@ -750,6 +836,10 @@ private static final long serialVersionUID = 0L;
           io.github.telgate.v1.RoutingStep.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public io.github.telgate.v1.RoutingStep.Builder addStepsBuilder(
@@ -758,6 +848,10 @@ private static final long serialVersionUID = 0L;
           index, io.github.telgate.v1.RoutingStep.getDefaultInstance());
     }
     /**
+     * <pre>
+     * The steps. Simotel kinds refuse the AGI-only ones.
+     * </pre>
+     *
      * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
      */
     public java.util.List<io.github.telgate.v1.RoutingStep.Builder> 
@@ -783,7 +877,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Simotel Smart API: the exit case to leave by after the steps (required
-     * there). Unused for AGI.
+     * there). Must be empty for AGI (continue with a go_to step instead).
      * </pre>
      *
      * <code>string exit = 2;</code>
@@ -804,7 +898,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Simotel Smart API: the exit case to leave by after the steps (required
-     * there). Unused for AGI.
+     * there). Must be empty for AGI (continue with a go_to step instead).
      * </pre>
      *
      * <code>string exit = 2;</code>
@@ -826,7 +920,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Simotel Smart API: the exit case to leave by after the steps (required
-     * there). Unused for AGI.
+     * there). Must be empty for AGI (continue with a go_to step instead).
      * </pre>
      *
      * <code>string exit = 2;</code>
@@ -844,7 +938,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Simotel Smart API: the exit case to leave by after the steps (required
-     * there). Unused for AGI.
+     * there). Must be empty for AGI (continue with a go_to step instead).
      * </pre>
      *
      * <code>string exit = 2;</code>
@@ -859,7 +953,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Simotel Smart API: the exit case to leave by after the steps (required
-     * there). Unused for AGI.
+     * there). Must be empty for AGI (continue with a go_to step instead).
      * </pre>
      *
      * <code>string exit = 2;</code>

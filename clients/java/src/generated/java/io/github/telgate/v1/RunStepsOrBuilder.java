@@ -8,24 +8,44 @@ public interface RunStepsOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   java.util.List<io.github.telgate.v1.RoutingStep> 
       getStepsList();
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   io.github.telgate.v1.RoutingStep getSteps(int index);
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   int getStepsCount();
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   java.util.List<? extends io.github.telgate.v1.RoutingStepOrBuilder> 
       getStepsOrBuilderList();
   /**
+   * <pre>
+   * The steps. Simotel kinds refuse the AGI-only ones.
+   * </pre>
+   *
    * <code>repeated .telgate.v1.RoutingStep steps = 1;</code>
    */
   io.github.telgate.v1.RoutingStepOrBuilder getStepsOrBuilder(
@@ -34,7 +54,7 @@ public interface RunStepsOrBuilder extends
   /**
    * <pre>
    * Simotel Smart API: the exit case to leave by after the steps (required
-   * there). Unused for AGI.
+   * there). Must be empty for AGI (continue with a go_to step instead).
    * </pre>
    *
    * <code>string exit = 2;</code>
@@ -44,7 +64,7 @@ public interface RunStepsOrBuilder extends
   /**
    * <pre>
    * Simotel Smart API: the exit case to leave by after the steps (required
-   * there). Unused for AGI.
+   * there). Must be empty for AGI (continue with a go_to step instead).
    * </pre>
    *
    * <code>string exit = 2;</code>

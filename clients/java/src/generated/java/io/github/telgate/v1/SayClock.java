@@ -5,7 +5,8 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Reads a time of day.
+ * Reads a time of day. A clock reading, not an instant: no date or time
+ * zone (hours, minutes and seconds as google.type.TimeOfDay has them).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.SayClock}
@@ -50,6 +51,10 @@ private static final long serialVersionUID = 0L;
   public static final int HOURS_FIELD_NUMBER = 1;
   private int hours_ = 0;
   /**
+   * <pre>
+   * 0 to 23.
+   * </pre>
+   *
    * <code>int32 hours = 1;</code>
    * @return The hours.
    */
@@ -61,6 +66,10 @@ private static final long serialVersionUID = 0L;
   public static final int MINUTES_FIELD_NUMBER = 2;
   private int minutes_ = 0;
   /**
+   * <pre>
+   * 0 to 59.
+   * </pre>
+   *
    * <code>int32 minutes = 2;</code>
    * @return The minutes.
    */
@@ -72,6 +81,10 @@ private static final long serialVersionUID = 0L;
   public static final int SECONDS_FIELD_NUMBER = 3;
   private int seconds_ = 0;
   /**
+   * <pre>
+   * 0 to 59 (AGI reads hours and minutes only when 0).
+   * </pre>
+   *
    * <code>int32 seconds = 3;</code>
    * @return The seconds.
    */
@@ -259,7 +272,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Reads a time of day.
+   * Reads a time of day. A clock reading, not an instant: no date or time
+   * zone (hours, minutes and seconds as google.type.TimeOfDay has them).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.SayClock}
@@ -455,6 +469,10 @@ private static final long serialVersionUID = 0L;
 
     private int hours_ ;
     /**
+     * <pre>
+     * 0 to 23.
+     * </pre>
+     *
      * <code>int32 hours = 1;</code>
      * @return The hours.
      */
@@ -463,6 +481,10 @@ private static final long serialVersionUID = 0L;
       return hours_;
     }
     /**
+     * <pre>
+     * 0 to 23.
+     * </pre>
+     *
      * <code>int32 hours = 1;</code>
      * @param value The hours to set.
      * @return This builder for chaining.
@@ -475,6 +497,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * 0 to 23.
+     * </pre>
+     *
      * <code>int32 hours = 1;</code>
      * @return This builder for chaining.
      */
@@ -487,6 +513,10 @@ private static final long serialVersionUID = 0L;
 
     private int minutes_ ;
     /**
+     * <pre>
+     * 0 to 59.
+     * </pre>
+     *
      * <code>int32 minutes = 2;</code>
      * @return The minutes.
      */
@@ -495,6 +525,10 @@ private static final long serialVersionUID = 0L;
       return minutes_;
     }
     /**
+     * <pre>
+     * 0 to 59.
+     * </pre>
+     *
      * <code>int32 minutes = 2;</code>
      * @param value The minutes to set.
      * @return This builder for chaining.
@@ -507,6 +541,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * 0 to 59.
+     * </pre>
+     *
      * <code>int32 minutes = 2;</code>
      * @return This builder for chaining.
      */
@@ -519,6 +557,10 @@ private static final long serialVersionUID = 0L;
 
     private int seconds_ ;
     /**
+     * <pre>
+     * 0 to 59 (AGI reads hours and minutes only when 0).
+     * </pre>
+     *
      * <code>int32 seconds = 3;</code>
      * @return The seconds.
      */
@@ -527,6 +569,10 @@ private static final long serialVersionUID = 0L;
       return seconds_;
     }
     /**
+     * <pre>
+     * 0 to 59 (AGI reads hours and minutes only when 0).
+     * </pre>
+     *
      * <code>int32 seconds = 3;</code>
      * @param value The seconds to set.
      * @return This builder for chaining.
@@ -539,6 +585,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * 0 to 59 (AGI reads hours and minutes only when 0).
+     * </pre>
+     *
      * <code>int32 seconds = 3;</code>
      * @return This builder for chaining.
      */

@@ -8,18 +8,30 @@ public interface SayClockOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * 0 to 23.
+   * </pre>
+   *
    * <code>int32 hours = 1;</code>
    * @return The hours.
    */
   int getHours();
 
   /**
+   * <pre>
+   * 0 to 59.
+   * </pre>
+   *
    * <code>int32 minutes = 2;</code>
    * @return The minutes.
    */
   int getMinutes();
 
   /**
+   * <pre>
+   * 0 to 59 (AGI reads hours and minutes only when 0).
+   * </pre>
+   *
    * <code>int32 seconds = 3;</code>
    * @return The seconds.
    */

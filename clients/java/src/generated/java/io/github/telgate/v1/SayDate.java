@@ -5,7 +5,10 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Reads a date given in `calendar` (unspecified means gregorian).
+ * Reads a date given in `calendar` (unspecified means gregorian). A calendar
+ * date, not an instant: no time or zone; kept as three numbers because
+ * google.type.Date is Gregorian only and Jalali / Hijri dates are read too.
+ * An impossible date makes the decision invalid.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.SayDate}
@@ -51,6 +54,10 @@ private static final long serialVersionUID = 0L;
   public static final int YEAR_FIELD_NUMBER = 1;
   private int year_ = 0;
   /**
+   * <pre>
+   * 1 to 9999.
+   * </pre>
+   *
    * <code>int32 year = 1;</code>
    * @return The year.
    */
@@ -62,6 +69,10 @@ private static final long serialVersionUID = 0L;
   public static final int MONTH_FIELD_NUMBER = 2;
   private int month_ = 0;
   /**
+   * <pre>
+   * 1 to 12.
+   * </pre>
+   *
    * <code>int32 month = 2;</code>
    * @return The month.
    */
@@ -73,6 +84,10 @@ private static final long serialVersionUID = 0L;
   public static final int DAY_FIELD_NUMBER = 3;
   private int day_ = 0;
   /**
+   * <pre>
+   * 1 to 31 (and a day the month has).
+   * </pre>
+   *
    * <code>int32 day = 3;</code>
    * @return The day.
    */
@@ -84,6 +99,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALENDAR_FIELD_NUMBER = 4;
   private int calendar_ = 0;
   /**
+   * <pre>
+   * The calendar the date is in; AGI takes Gregorian only.
+   * </pre>
+   *
    * <code>.telgate.v1.Calendar calendar = 4;</code>
    * @return The enum numeric value on the wire for calendar.
    */
@@ -91,6 +110,10 @@ private static final long serialVersionUID = 0L;
     return calendar_;
   }
   /**
+   * <pre>
+   * The calendar the date is in; AGI takes Gregorian only.
+   * </pre>
+   *
    * <code>.telgate.v1.Calendar calendar = 4;</code>
    * @return The calendar.
    */
@@ -288,7 +311,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Reads a date given in `calendar` (unspecified means gregorian).
+   * Reads a date given in `calendar` (unspecified means gregorian). A calendar
+   * date, not an instant: no time or zone; kept as three numbers because
+   * google.type.Date is Gregorian only and Jalali / Hijri dates are read too.
+   * An impossible date makes the decision invalid.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.SayDate}
@@ -496,6 +522,10 @@ private static final long serialVersionUID = 0L;
 
     private int year_ ;
     /**
+     * <pre>
+     * 1 to 9999.
+     * </pre>
+     *
      * <code>int32 year = 1;</code>
      * @return The year.
      */
@@ -504,6 +534,10 @@ private static final long serialVersionUID = 0L;
       return year_;
     }
     /**
+     * <pre>
+     * 1 to 9999.
+     * </pre>
+     *
      * <code>int32 year = 1;</code>
      * @param value The year to set.
      * @return This builder for chaining.
@@ -516,6 +550,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * 1 to 9999.
+     * </pre>
+     *
      * <code>int32 year = 1;</code>
      * @return This builder for chaining.
      */
@@ -528,6 +566,10 @@ private static final long serialVersionUID = 0L;
 
     private int month_ ;
     /**
+     * <pre>
+     * 1 to 12.
+     * </pre>
+     *
      * <code>int32 month = 2;</code>
      * @return The month.
      */
@@ -536,6 +578,10 @@ private static final long serialVersionUID = 0L;
       return month_;
     }
     /**
+     * <pre>
+     * 1 to 12.
+     * </pre>
+     *
      * <code>int32 month = 2;</code>
      * @param value The month to set.
      * @return This builder for chaining.
@@ -548,6 +594,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * 1 to 12.
+     * </pre>
+     *
      * <code>int32 month = 2;</code>
      * @return This builder for chaining.
      */
@@ -560,6 +610,10 @@ private static final long serialVersionUID = 0L;
 
     private int day_ ;
     /**
+     * <pre>
+     * 1 to 31 (and a day the month has).
+     * </pre>
+     *
      * <code>int32 day = 3;</code>
      * @return The day.
      */
@@ -568,6 +622,10 @@ private static final long serialVersionUID = 0L;
       return day_;
     }
     /**
+     * <pre>
+     * 1 to 31 (and a day the month has).
+     * </pre>
+     *
      * <code>int32 day = 3;</code>
      * @param value The day to set.
      * @return This builder for chaining.
@@ -580,6 +638,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * 1 to 31 (and a day the month has).
+     * </pre>
+     *
      * <code>int32 day = 3;</code>
      * @return This builder for chaining.
      */
@@ -592,6 +654,10 @@ private static final long serialVersionUID = 0L;
 
     private int calendar_ = 0;
     /**
+     * <pre>
+     * The calendar the date is in; AGI takes Gregorian only.
+     * </pre>
+     *
      * <code>.telgate.v1.Calendar calendar = 4;</code>
      * @return The enum numeric value on the wire for calendar.
      */
@@ -599,6 +665,10 @@ private static final long serialVersionUID = 0L;
       return calendar_;
     }
     /**
+     * <pre>
+     * The calendar the date is in; AGI takes Gregorian only.
+     * </pre>
+     *
      * <code>.telgate.v1.Calendar calendar = 4;</code>
      * @param value The enum numeric value on the wire for calendar to set.
      * @return This builder for chaining.
@@ -610,6 +680,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The calendar the date is in; AGI takes Gregorian only.
+     * </pre>
+     *
      * <code>.telgate.v1.Calendar calendar = 4;</code>
      * @return The calendar.
      */
@@ -619,6 +693,10 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.Calendar.UNRECOGNIZED : result;
     }
     /**
+     * <pre>
+     * The calendar the date is in; AGI takes Gregorian only.
+     * </pre>
+     *
      * <code>.telgate.v1.Calendar calendar = 4;</code>
      * @param value The calendar to set.
      * @return This builder for chaining.
@@ -633,6 +711,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The calendar the date is in; AGI takes Gregorian only.
+     * </pre>
+     *
      * <code>.telgate.v1.Calendar calendar = 4;</code>
      * @return This builder for chaining.
      */

@@ -8,29 +8,49 @@ public interface SayDateOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * 1 to 9999.
+   * </pre>
+   *
    * <code>int32 year = 1;</code>
    * @return The year.
    */
   int getYear();
 
   /**
+   * <pre>
+   * 1 to 12.
+   * </pre>
+   *
    * <code>int32 month = 2;</code>
    * @return The month.
    */
   int getMonth();
 
   /**
+   * <pre>
+   * 1 to 31 (and a day the month has).
+   * </pre>
+   *
    * <code>int32 day = 3;</code>
    * @return The day.
    */
   int getDay();
 
   /**
+   * <pre>
+   * The calendar the date is in; AGI takes Gregorian only.
+   * </pre>
+   *
    * <code>.telgate.v1.Calendar calendar = 4;</code>
    * @return The enum numeric value on the wire for calendar.
    */
   int getCalendarValue();
   /**
+   * <pre>
+   * The calendar the date is in; AGI takes Gregorian only.
+   * </pre>
+   *
    * <code>.telgate.v1.Calendar calendar = 4;</code>
    * @return The calendar.
    */

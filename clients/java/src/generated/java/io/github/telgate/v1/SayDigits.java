@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Reads digits one by one (AGI SAY DIGITS, Simotel SayDigit).
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SayDigits}
  */
 public final class SayDigits extends
@@ -49,10 +53,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object digits_ = "";
   /**
    * <pre>
-   * 0-9 only.
+   * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
    * </pre>
    *
-   * <code>string digits = 1;</code>
+   * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The digits.
    */
   @java.lang.Override
@@ -70,10 +74,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * 0-9 only.
+   * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
    * </pre>
    *
-   * <code>string digits = 1;</code>
+   * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for digits.
    */
   @java.lang.Override
@@ -246,6 +250,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Reads digits one by one (AGI SAY DIGITS, Simotel SayDigit).
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SayDigits}
    */
   public static final class Builder extends
@@ -418,10 +426,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object digits_ = "";
     /**
      * <pre>
-     * 0-9 only.
+     * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
      * </pre>
      *
-     * <code>string digits = 1;</code>
+     * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The digits.
      */
     public java.lang.String getDigits() {
@@ -438,10 +446,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 0-9 only.
+     * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
      * </pre>
      *
-     * <code>string digits = 1;</code>
+     * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for digits.
      */
     public com.google.protobuf.ByteString
@@ -459,10 +467,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 0-9 only.
+     * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
      * </pre>
      *
-     * <code>string digits = 1;</code>
+     * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The digits to set.
      * @return This builder for chaining.
      */
@@ -476,10 +484,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 0-9 only.
+     * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
      * </pre>
      *
-     * <code>string digits = 1;</code>
+     * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearDigits() {
@@ -490,10 +498,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 0-9 only.
+     * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
      * </pre>
      *
-     * <code>string digits = 1;</code>
+     * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for digits to set.
      * @return This builder for chaining.
      */

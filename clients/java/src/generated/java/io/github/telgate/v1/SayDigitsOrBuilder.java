@@ -9,19 +9,19 @@ public interface SayDigitsOrBuilder extends
 
   /**
    * <pre>
-   * 0-9 only.
+   * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
    * </pre>
    *
-   * <code>string digits = 1;</code>
+   * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The digits.
    */
   java.lang.String getDigits();
   /**
    * <pre>
-   * 0-9 only.
+   * 0-9 only, at least one: at most 64 on AGI, 32 on Simotel.
    * </pre>
    *
-   * <code>string digits = 1;</code>
+   * <code>string digits = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for digits.
    */
   com.google.protobuf.ByteString

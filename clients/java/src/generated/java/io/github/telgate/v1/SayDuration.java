@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Reads a length of time (e.g. "2 hours 5 minutes").
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SayDuration}
  */
 public final class SayDuration extends
@@ -46,6 +50,10 @@ private static final long serialVersionUID = 0L;
   public static final int DURATION_FIELD_NUMBER = 1;
   private com.google.protobuf.Duration duration_;
   /**
+   * <pre>
+   * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration duration = 1;</code>
    * @return Whether the duration field is set.
    */
@@ -54,6 +62,10 @@ private static final long serialVersionUID = 0L;
     return duration_ != null;
   }
   /**
+   * <pre>
+   * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration duration = 1;</code>
    * @return The duration.
    */
@@ -62,6 +74,10 @@ private static final long serialVersionUID = 0L;
     return duration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : duration_;
   }
   /**
+   * <pre>
+   * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration duration = 1;</code>
    */
   @java.lang.Override
@@ -230,6 +246,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Reads a length of time (e.g. "2 hours 5 minutes").
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SayDuration}
    */
   public static final class Builder extends
@@ -409,6 +429,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> durationBuilder_;
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      * @return Whether the duration field is set.
      */
@@ -416,6 +440,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      * @return The duration.
      */
@@ -427,6 +455,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      */
     public Builder setDuration(com.google.protobuf.Duration value) {
@@ -443,6 +475,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      */
     public Builder setDuration(
@@ -457,6 +493,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      */
     public Builder mergeDuration(com.google.protobuf.Duration value) {
@@ -476,6 +516,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      */
     public Builder clearDuration() {
@@ -489,6 +533,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      */
     public com.google.protobuf.Duration.Builder getDurationBuilder() {
@@ -497,6 +545,10 @@ private static final long serialVersionUID = 0L;
       return getDurationFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      */
     public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
@@ -508,6 +560,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration duration = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,16 +8,28 @@ public interface SayDurationOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration duration = 1;</code>
    * @return Whether the duration field is set.
    */
   boolean hasDuration();
   /**
+   * <pre>
+   * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration duration = 1;</code>
    * @return The duration.
    */
   com.google.protobuf.Duration getDuration();
   /**
+   * <pre>
+   * The length: 0 to 24 h, read in whole seconds (a fraction is dropped).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration duration = 1;</code>
    */
   com.google.protobuf.DurationOrBuilder getDurationOrBuilder();

@@ -4,6 +4,11 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Reads a number aloud (AGI SAY NUMBER: |number| &lt; 2^31; Simotel SayNumber:
+ * |number| &lt;= 10^15).
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SayNumber}
  */
 public final class SayNumber extends
@@ -46,6 +51,10 @@ private static final long serialVersionUID = 0L;
   public static final int NUMBER_FIELD_NUMBER = 1;
   private long number_ = 0L;
   /**
+   * <pre>
+   * The number to read.
+   * </pre>
+   *
    * <code>int64 number = 1;</code>
    * @return The number.
    */
@@ -211,6 +220,11 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Reads a number aloud (AGI SAY NUMBER: |number| &lt; 2^31; Simotel SayNumber:
+   * |number| &lt;= 10^15).
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SayNumber}
    */
   public static final class Builder extends
@@ -380,6 +394,10 @@ private static final long serialVersionUID = 0L;
 
     private long number_ ;
     /**
+     * <pre>
+     * The number to read.
+     * </pre>
+     *
      * <code>int64 number = 1;</code>
      * @return The number.
      */
@@ -388,6 +406,10 @@ private static final long serialVersionUID = 0L;
       return number_;
     }
     /**
+     * <pre>
+     * The number to read.
+     * </pre>
+     *
      * <code>int64 number = 1;</code>
      * @param value The number to set.
      * @return This builder for chaining.
@@ -400,6 +422,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The number to read.
+     * </pre>
+     *
      * <code>int64 number = 1;</code>
      * @return This builder for chaining.
      */

@@ -8,6 +8,10 @@ public interface SayNumberOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The number to read.
+   * </pre>
+   *
    * <code>int64 number = 1;</code>
    * @return The number.
    */

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Plays DTMF digits into a channel (Asterisk only).
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SendDtmfRequest}
  */
 public final class SendDtmfRequest extends
@@ -49,6 +53,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -66,6 +74,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -87,7 +99,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 2;
   private io.github.telgate.v1.ChannelRef channel_;
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -95,7 +111,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -103,7 +123,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.ChannelRef.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder() {
@@ -115,10 +139,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object digits_ = "";
   /**
    * <pre>
-   * Digits 0-9, *, #, A-D.
+   * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+   * INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string digits = 3;</code>
+   * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The digits.
    */
   @java.lang.Override
@@ -136,10 +161,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Digits 0-9, *, #, A-D.
+   * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+   * INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string digits = 3;</code>
+   * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for digits.
    */
   @java.lang.Override
@@ -161,7 +187,8 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration digitDuration_;
   /**
    * <pre>
-   * Length of each digit; the PBX default when unset.
+   * Length of each digit: more than 0 and at most 10 s (else
+   * INVALID_ARGUMENT); the PBX default when unset.
    * </pre>
    *
    * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -173,7 +200,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Length of each digit; the PBX default when unset.
+   * Length of each digit: more than 0 and at most 10 s (else
+   * INVALID_ARGUMENT); the PBX default when unset.
    * </pre>
    *
    * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -185,7 +213,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Length of each digit; the PBX default when unset.
+   * Length of each digit: more than 0 and at most 10 s (else
+   * INVALID_ARGUMENT); the PBX default when unset.
    * </pre>
    *
    * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -392,6 +421,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Plays DTMF digits into a channel (Asterisk only).
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SendDtmfRequest}
    */
   public static final class Builder extends
@@ -617,6 +650,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -633,6 +670,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -650,6 +691,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -663,6 +708,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -673,6 +722,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -691,14 +744,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.ChannelRef getChannel() {
@@ -709,7 +770,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setChannel(io.github.telgate.v1.ChannelRef value) {
       if (channelBuilder_ == null) {
@@ -725,7 +790,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.ChannelRef.Builder builderForValue) {
@@ -739,7 +808,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.ChannelRef value) {
       if (channelBuilder_ == null) {
@@ -758,7 +831,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -771,7 +848,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.ChannelRef.Builder getChannelBuilder() {
       bitField0_ |= 0x00000002;
@@ -779,7 +860,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -790,7 +875,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelRef channel = 2;</code>
+     * <pre>
+     * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> 
@@ -809,10 +898,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object digits_ = "";
     /**
      * <pre>
-     * Digits 0-9, *, #, A-D.
+     * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+     * INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string digits = 3;</code>
+     * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The digits.
      */
     public java.lang.String getDigits() {
@@ -829,10 +919,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Digits 0-9, *, #, A-D.
+     * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+     * INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string digits = 3;</code>
+     * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for digits.
      */
     public com.google.protobuf.ByteString
@@ -850,10 +941,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Digits 0-9, *, #, A-D.
+     * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+     * INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string digits = 3;</code>
+     * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The digits to set.
      * @return This builder for chaining.
      */
@@ -867,10 +959,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Digits 0-9, *, #, A-D.
+     * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+     * INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string digits = 3;</code>
+     * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearDigits() {
@@ -881,10 +974,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Digits 0-9, *, #, A-D.
+     * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+     * INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string digits = 3;</code>
+     * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for digits to set.
      * @return This builder for chaining.
      */
@@ -903,7 +997,8 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> digitDurationBuilder_;
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -914,7 +1009,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -929,7 +1025,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -949,7 +1046,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -967,7 +1065,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -990,7 +1089,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -1007,7 +1107,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -1019,7 +1120,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -1034,7 +1136,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Length of each digit; the PBX default when unset.
+     * Length of each digit: more than 0 and at most 10 s (else
+     * INVALID_ARGUMENT); the PBX default when unset.
      * </pre>
      *
      * <code>.google.protobuf.Duration digit_duration = 4;</code>

@@ -8,11 +8,19 @@ public interface SendDtmfRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,35 +28,49 @@ public interface SendDtmfRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The channel.
    */
   io.github.telgate.v1.ChannelRef getChannel();
   /**
-   * <code>.telgate.v1.ChannelRef channel = 2;</code>
+   * <pre>
+   * The channel that hears the digits. Required: INVALID_ARGUMENT when it names none.
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelRef channel = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder();
 
   /**
    * <pre>
-   * Digits 0-9, *, #, A-D.
+   * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+   * INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string digits = 3;</code>
+   * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The digits.
    */
   java.lang.String getDigits();
   /**
    * <pre>
-   * Digits 0-9, *, #, A-D.
+   * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+   * INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string digits = 3;</code>
+   * <code>string digits = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for digits.
    */
   com.google.protobuf.ByteString
@@ -56,7 +78,8 @@ public interface SendDtmfRequestOrBuilder extends
 
   /**
    * <pre>
-   * Length of each digit; the PBX default when unset.
+   * Length of each digit: more than 0 and at most 10 s (else
+   * INVALID_ARGUMENT); the PBX default when unset.
    * </pre>
    *
    * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -65,7 +88,8 @@ public interface SendDtmfRequestOrBuilder extends
   boolean hasDigitDuration();
   /**
    * <pre>
-   * Length of each digit; the PBX default when unset.
+   * Length of each digit: more than 0 and at most 10 s (else
+   * INVALID_ARGUMENT); the PBX default when unset.
    * </pre>
    *
    * <code>.google.protobuf.Duration digit_duration = 4;</code>
@@ -74,7 +98,8 @@ public interface SendDtmfRequestOrBuilder extends
   com.google.protobuf.Duration getDigitDuration();
   /**
    * <pre>
-   * Length of each digit; the PBX default when unset.
+   * Length of each digit: more than 0 and at most 10 s (else
+   * INVALID_ARGUMENT); the PBX default when unset.
    * </pre>
    *
    * <code>.google.protobuf.Duration digit_duration = 4;</code>

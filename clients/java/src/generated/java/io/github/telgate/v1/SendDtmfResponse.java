@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * SendDtmf's answer: every digit was accepted by the PBX.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SendDtmfResponse}
  */
 public final class SendDtmfResponse extends
@@ -188,6 +192,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * SendDtmf's answer: every digit was accepted by the PBX.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SendDtmfResponse}
    */
   public static final class Builder extends

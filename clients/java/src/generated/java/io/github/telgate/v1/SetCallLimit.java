@@ -5,7 +5,8 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Limits the length of the next call (Simotel SetLimitOnCall).
+ * Limits the length of the next call (Simotel SetLimitOnCall; AGI: later
+ * Dial steps get L(), and `TELGATE_CALL_LIMIT` is set for the dialplan).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.SetCallLimit}
@@ -50,6 +51,11 @@ private static final long serialVersionUID = 0L;
   public static final int LIMIT_FIELD_NUMBER = 1;
   private com.google.protobuf.Duration limit_;
   /**
+   * <pre>
+   * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+   * (0 clears it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration limit = 1;</code>
    * @return Whether the limit field is set.
    */
@@ -58,6 +64,11 @@ private static final long serialVersionUID = 0L;
     return limit_ != null;
   }
   /**
+   * <pre>
+   * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+   * (0 clears it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration limit = 1;</code>
    * @return The limit.
    */
@@ -66,6 +77,11 @@ private static final long serialVersionUID = 0L;
     return limit_ == null ? com.google.protobuf.Duration.getDefaultInstance() : limit_;
   }
   /**
+   * <pre>
+   * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+   * (0 clears it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration limit = 1;</code>
    */
   @java.lang.Override
@@ -235,7 +251,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Limits the length of the next call (Simotel SetLimitOnCall).
+   * Limits the length of the next call (Simotel SetLimitOnCall; AGI: later
+   * Dial steps get L(), and `TELGATE_CALL_LIMIT` is set for the dialplan).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.SetCallLimit}
@@ -417,6 +434,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> limitBuilder_;
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      * @return Whether the limit field is set.
      */
@@ -424,6 +446,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      * @return The limit.
      */
@@ -435,6 +462,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      */
     public Builder setLimit(com.google.protobuf.Duration value) {
@@ -451,6 +483,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      */
     public Builder setLimit(
@@ -465,6 +502,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      */
     public Builder mergeLimit(com.google.protobuf.Duration value) {
@@ -484,6 +526,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      */
     public Builder clearLimit() {
@@ -497,6 +544,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      */
     public com.google.protobuf.Duration.Builder getLimitBuilder() {
@@ -505,6 +557,11 @@ private static final long serialVersionUID = 0L;
       return getLimitFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      */
     public com.google.protobuf.DurationOrBuilder getLimitOrBuilder() {
@@ -516,6 +573,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+     * (0 clears it).
+     * </pre>
+     *
      * <code>.google.protobuf.Duration limit = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,16 +8,31 @@ public interface SetCallLimitOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+   * (0 clears it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration limit = 1;</code>
    * @return Whether the limit field is set.
    */
   boolean hasLimit();
   /**
+   * <pre>
+   * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+   * (0 clears it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration limit = 1;</code>
    * @return The limit.
    */
   com.google.protobuf.Duration getLimit();
   /**
+   * <pre>
+   * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+   * (0 clears it).
+   * </pre>
+   *
    * <code>.google.protobuf.Duration limit = 1;</code>
    */
   com.google.protobuf.DurationOrBuilder getLimitOrBuilder();

@@ -5,7 +5,8 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Sets the extension the component goes on to (Simotel SetExten).
+ * Sets the extension the component goes on to (Simotel SetExten; AGI: the
+ * dialplan continues at that extension's priority 1 once the session ends).
  * </pre>
  *
  * Protobuf type {@code telgate.v1.SetExtension}
@@ -52,7 +53,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object extension_ = "";
   /**
-   * <code>string extension = 1;</code>
+   * <pre>
+   * The extension; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The extension.
    */
   @java.lang.Override
@@ -69,7 +74,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string extension = 1;</code>
+   * <pre>
+   * The extension; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for extension.
    */
   @java.lang.Override
@@ -243,7 +252,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Sets the extension the component goes on to (Simotel SetExten).
+   * Sets the extension the component goes on to (Simotel SetExten; AGI: the
+   * dialplan continues at that extension's priority 1 once the session ends).
    * </pre>
    *
    * Protobuf type {@code telgate.v1.SetExtension}
@@ -417,7 +427,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object extension_ = "";
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The extension.
      */
     public java.lang.String getExtension() {
@@ -433,7 +447,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for extension.
      */
     public com.google.protobuf.ByteString
@@ -450,7 +468,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The extension to set.
      * @return This builder for chaining.
      */
@@ -463,7 +485,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearExtension() {
@@ -473,7 +499,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string extension = 1;</code>
+     * <pre>
+     * The extension; empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for extension to set.
      * @return This builder for chaining.
      */

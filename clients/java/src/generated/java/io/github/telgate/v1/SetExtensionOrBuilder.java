@@ -8,12 +8,20 @@ public interface SetExtensionOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string extension = 1;</code>
+   * <pre>
+   * The extension; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The extension.
    */
   java.lang.String getExtension();
   /**
-   * <code>string extension = 1;</code>
+   * <pre>
+   * The extension; empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string extension = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for extension.
    */
   com.google.protobuf.ByteString

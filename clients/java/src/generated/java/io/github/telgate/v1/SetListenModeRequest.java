@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Changes a live session's mode.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SetListenModeRequest}
  */
 public final class SetListenModeRequest extends
@@ -50,6 +54,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -67,6 +75,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -89,7 +101,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object sessionId_ = "";
   /**
-   * <code>string session_id = 2;</code>
+   * <pre>
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   * </pre>
+   *
+   * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The sessionId.
    */
   @java.lang.Override
@@ -106,7 +123,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string session_id = 2;</code>
+   * <pre>
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   * </pre>
+   *
+   * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for sessionId.
    */
   @java.lang.Override
@@ -127,14 +149,22 @@ private static final long serialVersionUID = 0L;
   public static final int MODE_FIELD_NUMBER = 3;
   private int mode_ = 0;
   /**
-   * <code>.telgate.v1.ListenMode mode = 3;</code>
+   * <pre>
+   * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for mode.
    */
   @java.lang.Override public int getModeValue() {
     return mode_;
   }
   /**
-   * <code>.telgate.v1.ListenMode mode = 3;</code>
+   * <pre>
+   * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The mode.
    */
   @java.lang.Override public io.github.telgate.v1.ListenMode getMode() {
@@ -317,6 +347,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Changes a live session's mode.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SetListenModeRequest}
    */
   public static final class Builder extends
@@ -514,6 +548,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -530,6 +568,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -547,6 +589,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -560,6 +606,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -570,6 +620,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -586,7 +640,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object sessionId_ = "";
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The sessionId.
      */
     public java.lang.String getSessionId() {
@@ -602,7 +661,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for sessionId.
      */
     public com.google.protobuf.ByteString
@@ -619,7 +683,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The sessionId to set.
      * @return This builder for chaining.
      */
@@ -632,7 +701,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearSessionId() {
@@ -642,7 +716,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for sessionId to set.
      * @return This builder for chaining.
      */
@@ -658,14 +737,22 @@ private static final long serialVersionUID = 0L;
 
     private int mode_ = 0;
     /**
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <pre>
+     * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The enum numeric value on the wire for mode.
      */
     @java.lang.Override public int getModeValue() {
       return mode_;
     }
     /**
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <pre>
+     * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The enum numeric value on the wire for mode to set.
      * @return This builder for chaining.
      */
@@ -676,7 +763,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <pre>
+     * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The mode.
      */
     @java.lang.Override
@@ -685,7 +776,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.ListenMode.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <pre>
+     * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The mode to set.
      * @return This builder for chaining.
      */
@@ -699,7 +794,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <pre>
+     * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMode() {

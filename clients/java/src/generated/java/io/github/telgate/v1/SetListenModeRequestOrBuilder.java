@@ -8,11 +8,19 @@ public interface SetListenModeRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,24 +28,42 @@ public interface SetListenModeRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>string session_id = 2;</code>
+   * <pre>
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   * </pre>
+   *
+   * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The sessionId.
    */
   java.lang.String getSessionId();
   /**
-   * <code>string session_id = 2;</code>
+   * <pre>
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   * </pre>
+   *
+   * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for sessionId.
    */
   com.google.protobuf.ByteString
       getSessionIdBytes();
 
   /**
-   * <code>.telgate.v1.ListenMode mode = 3;</code>
+   * <pre>
+   * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for mode.
    */
   int getModeValue();
   /**
-   * <code>.telgate.v1.ListenMode mode = 3;</code>
+   * <pre>
+   * The new mode; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The mode.
    */
   io.github.telgate.v1.ListenMode getMode();

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * SetListenMode's answer.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SetListenModeResponse}
  */
 public final class SetListenModeResponse extends
@@ -46,6 +50,10 @@ private static final long serialVersionUID = 0L;
   public static final int SESSION_FIELD_NUMBER = 1;
   private io.github.telgate.v1.ListenSession session_;
   /**
+   * <pre>
+   * The session with its new mode.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    * @return Whether the session field is set.
    */
@@ -54,6 +62,10 @@ private static final long serialVersionUID = 0L;
     return session_ != null;
   }
   /**
+   * <pre>
+   * The session with its new mode.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    * @return The session.
    */
@@ -62,6 +74,10 @@ private static final long serialVersionUID = 0L;
     return session_ == null ? io.github.telgate.v1.ListenSession.getDefaultInstance() : session_;
   }
   /**
+   * <pre>
+   * The session with its new mode.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    */
   @java.lang.Override
@@ -230,6 +246,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * SetListenMode's answer.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SetListenModeResponse}
    */
   public static final class Builder extends
@@ -409,6 +429,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ListenSession, io.github.telgate.v1.ListenSession.Builder, io.github.telgate.v1.ListenSessionOrBuilder> sessionBuilder_;
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      * @return Whether the session field is set.
      */
@@ -416,6 +440,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      * @return The session.
      */
@@ -427,6 +455,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public Builder setSession(io.github.telgate.v1.ListenSession value) {
@@ -443,6 +475,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public Builder setSession(
@@ -457,6 +493,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public Builder mergeSession(io.github.telgate.v1.ListenSession value) {
@@ -476,6 +516,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public Builder clearSession() {
@@ -489,6 +533,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public io.github.telgate.v1.ListenSession.Builder getSessionBuilder() {
@@ -497,6 +545,10 @@ private static final long serialVersionUID = 0L;
       return getSessionFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder() {
@@ -508,6 +560,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The session with its new mode.
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

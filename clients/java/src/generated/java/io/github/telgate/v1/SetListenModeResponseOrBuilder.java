@@ -8,16 +8,28 @@ public interface SetListenModeResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The session with its new mode.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    * @return Whether the session field is set.
    */
   boolean hasSession();
   /**
+   * <pre>
+   * The session with its new mode.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    * @return The session.
    */
   io.github.telgate.v1.ListenSession getSession();
   /**
+   * <pre>
+   * The session with its new mode.
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    */
   io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder();

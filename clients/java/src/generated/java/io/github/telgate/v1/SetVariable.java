@@ -53,7 +53,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
-   * <code>string name = 1;</code>
+   * <pre>
+   * A plain variable name (letters, digits, `_`; not a function call and
+   * not starting with `AGI`); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -70,7 +75,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string name = 1;</code>
+   * <pre>
+   * A plain variable name (letters, digits, `_`; not a function call and
+   * not starting with `AGI`); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -92,6 +102,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object value_ = "";
   /**
+   * <pre>
+   * The value, set as is; at most 900 characters.
+   * </pre>
+   *
    * <code>string value = 2;</code>
    * @return The value.
    */
@@ -109,6 +123,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The value, set as is; at most 900 characters.
+   * </pre>
+   *
    * <code>string value = 2;</code>
    * @return The bytes for value.
    */
@@ -481,7 +499,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * A plain variable name (letters, digits, `_`; not a function call and
+     * not starting with `AGI`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -497,7 +520,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * A plain variable name (letters, digits, `_`; not a function call and
+     * not starting with `AGI`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -514,7 +542,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * A plain variable name (letters, digits, `_`; not a function call and
+     * not starting with `AGI`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -527,7 +560,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * A plain variable name (letters, digits, `_`; not a function call and
+     * not starting with `AGI`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -537,7 +575,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string name = 1;</code>
+     * <pre>
+     * A plain variable name (letters, digits, `_`; not a function call and
+     * not starting with `AGI`); empty makes the decision invalid.
+     * </pre>
+     *
+     * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -553,6 +596,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object value_ = "";
     /**
+     * <pre>
+     * The value, set as is; at most 900 characters.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @return The value.
      */
@@ -569,6 +616,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The value, set as is; at most 900 characters.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @return The bytes for value.
      */
@@ -586,6 +637,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The value, set as is; at most 900 characters.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @param value The value to set.
      * @return This builder for chaining.
@@ -599,6 +654,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The value, set as is; at most 900 characters.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @return This builder for chaining.
      */
@@ -609,6 +668,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The value, set as is; at most 900 characters.
+     * </pre>
+     *
      * <code>string value = 2;</code>
      * @param value The bytes for value to set.
      * @return This builder for chaining.

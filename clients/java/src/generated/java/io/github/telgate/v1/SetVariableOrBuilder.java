@@ -8,23 +8,41 @@ public interface SetVariableOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string name = 1;</code>
+   * <pre>
+   * A plain variable name (letters, digits, `_`; not a function call and
+   * not starting with `AGI`); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
-   * <code>string name = 1;</code>
+   * <pre>
+   * A plain variable name (letters, digits, `_`; not a function call and
+   * not starting with `AGI`); empty makes the decision invalid.
+   * </pre>
+   *
+   * <code>string name = 1 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
       getNameBytes();
 
   /**
+   * <pre>
+   * The value, set as is; at most 900 characters.
+   * </pre>
+   *
    * <code>string value = 2;</code>
    * @return The value.
    */
   java.lang.String getValue();
   /**
+   * <pre>
+   * The value, set as is; at most 900 characters.
+   * </pre>
+   *
    * <code>string value = 2;</code>
    * @return The bytes for value.
    */

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Starts a listen session.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.StartListenRequest}
  */
 public final class StartListenRequest extends
@@ -92,6 +96,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -109,6 +117,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -129,6 +141,10 @@ private static final long serialVersionUID = 0L;
 
   public static final int TARGET_CHANNEL_FIELD_NUMBER = 2;
   /**
+   * <pre>
+   * A channel the gateway knows as active.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
    * @return Whether the targetChannel field is set.
    */
@@ -137,6 +153,10 @@ private static final long serialVersionUID = 0L;
     return targetCase_ == 2;
   }
   /**
+   * <pre>
+   * A channel the gateway knows as active.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
    * @return The targetChannel.
    */
@@ -148,6 +168,10 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ChannelRef.getDefaultInstance();
   }
   /**
+   * <pre>
+   * A channel the gateway knows as active.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
    */
   @java.lang.Override
@@ -160,6 +184,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int TARGET_EXTENSION_FIELD_NUMBER = 3;
   /**
+   * <pre>
+   * An extension (at most 80 characters): its answered, bridged channel
+   * is preferred, then its oldest.
+   * </pre>
+   *
    * <code>string target_extension = 3;</code>
    * @return Whether the targetExtension field is set.
    */
@@ -167,6 +196,11 @@ private static final long serialVersionUID = 0L;
     return targetCase_ == 3;
   }
   /**
+   * <pre>
+   * An extension (at most 80 characters): its answered, bridged channel
+   * is preferred, then its oldest.
+   * </pre>
+   *
    * <code>string target_extension = 3;</code>
    * @return The targetExtension.
    */
@@ -188,6 +222,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * An extension (at most 80 characters): its answered, bridged channel
+   * is preferred, then its oldest.
+   * </pre>
+   *
    * <code>string target_extension = 3;</code>
    * @return The bytes for targetExtension.
    */
@@ -216,10 +255,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The endpoint that will hear the call: an extension (`250`) or the PBX's
-   * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+   * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+   * characters. Empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string listener_endpoint = 4;</code>
+   * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The listenerEndpoint.
    */
   @java.lang.Override
@@ -238,10 +278,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The endpoint that will hear the call: an extension (`250`) or the PBX's
-   * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+   * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+   * characters. Empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string listener_endpoint = 4;</code>
+   * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for listenerEndpoint.
    */
   @java.lang.Override
@@ -262,14 +303,22 @@ private static final long serialVersionUID = 0L;
   public static final int MODE_FIELD_NUMBER = 5;
   private int mode_ = 0;
   /**
-   * <code>.telgate.v1.ListenMode mode = 5;</code>
+   * <pre>
+   * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for mode.
    */
   @java.lang.Override public int getModeValue() {
     return mode_;
   }
   /**
-   * <code>.telgate.v1.ListenMode mode = 5;</code>
+   * <pre>
+   * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The mode.
    */
   @java.lang.Override public io.github.telgate.v1.ListenMode getMode() {
@@ -280,6 +329,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_ID_FIELD_NUMBER = 6;
   private io.github.telgate.v1.CallerId callerId_;
   /**
+   * <pre>
+   * The caller id the listener's phone shows; name `Supervisor` when empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    * @return Whether the callerId field is set.
    */
@@ -288,6 +341,10 @@ private static final long serialVersionUID = 0L;
     return callerId_ != null;
   }
   /**
+   * <pre>
+   * The caller id the listener's phone shows; name `Supervisor` when empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    * @return The callerId.
    */
@@ -296,6 +353,10 @@ private static final long serialVersionUID = 0L;
     return callerId_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : callerId_;
   }
   /**
+   * <pre>
+   * The caller id the listener's phone shows; name `Supervisor` when empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    */
   @java.lang.Override
@@ -308,7 +369,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key, as in Originate.
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first session.
    * </pre>
    *
    * <code>string request_id = 7;</code>
@@ -329,7 +391,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key, as in Originate.
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first session.
    * </pre>
    *
    * <code>string request_id = 7;</code>
@@ -589,6 +652,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Starts a listen session.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.StartListenRequest}
    */
   public static final class Builder extends
@@ -878,6 +945,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -894,6 +965,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -911,6 +986,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -924,6 +1003,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -934,6 +1017,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -951,6 +1038,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> targetChannelBuilder_;
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      * @return Whether the targetChannel field is set.
      */
@@ -959,6 +1050,10 @@ private static final long serialVersionUID = 0L;
       return targetCase_ == 2;
     }
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      * @return The targetChannel.
      */
@@ -977,6 +1072,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      */
     public Builder setTargetChannel(io.github.telgate.v1.ChannelRef value) {
@@ -993,6 +1092,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      */
     public Builder setTargetChannel(
@@ -1007,6 +1110,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      */
     public Builder mergeTargetChannel(io.github.telgate.v1.ChannelRef value) {
@@ -1030,6 +1137,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      */
     public Builder clearTargetChannel() {
@@ -1049,12 +1160,20 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      */
     public io.github.telgate.v1.ChannelRef.Builder getTargetChannelBuilder() {
       return getTargetChannelFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      */
     @java.lang.Override
@@ -1069,6 +1188,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * A channel the gateway knows as active.
+     * </pre>
+     *
      * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1091,6 +1214,11 @@ private static final long serialVersionUID = 0L;
     }
 
     /**
+     * <pre>
+     * An extension (at most 80 characters): its answered, bridged channel
+     * is preferred, then its oldest.
+     * </pre>
+     *
      * <code>string target_extension = 3;</code>
      * @return Whether the targetExtension field is set.
      */
@@ -1099,6 +1227,11 @@ private static final long serialVersionUID = 0L;
       return targetCase_ == 3;
     }
     /**
+     * <pre>
+     * An extension (at most 80 characters): its answered, bridged channel
+     * is preferred, then its oldest.
+     * </pre>
+     *
      * <code>string target_extension = 3;</code>
      * @return The targetExtension.
      */
@@ -1121,6 +1254,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * An extension (at most 80 characters): its answered, bridged channel
+     * is preferred, then its oldest.
+     * </pre>
+     *
      * <code>string target_extension = 3;</code>
      * @return The bytes for targetExtension.
      */
@@ -1144,6 +1282,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * An extension (at most 80 characters): its answered, bridged channel
+     * is preferred, then its oldest.
+     * </pre>
+     *
      * <code>string target_extension = 3;</code>
      * @param value The targetExtension to set.
      * @return This builder for chaining.
@@ -1157,6 +1300,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * An extension (at most 80 characters): its answered, bridged channel
+     * is preferred, then its oldest.
+     * </pre>
+     *
      * <code>string target_extension = 3;</code>
      * @return This builder for chaining.
      */
@@ -1169,6 +1317,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * An extension (at most 80 characters): its answered, bridged channel
+     * is preferred, then its oldest.
+     * </pre>
+     *
      * <code>string target_extension = 3;</code>
      * @param value The bytes for targetExtension to set.
      * @return This builder for chaining.
@@ -1187,10 +1340,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The endpoint that will hear the call: an extension (`250`) or the PBX's
-     * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+     * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+     * characters. Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string listener_endpoint = 4;</code>
+     * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The listenerEndpoint.
      */
     public java.lang.String getListenerEndpoint() {
@@ -1208,10 +1362,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The endpoint that will hear the call: an extension (`250`) or the PBX's
-     * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+     * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+     * characters. Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string listener_endpoint = 4;</code>
+     * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for listenerEndpoint.
      */
     public com.google.protobuf.ByteString
@@ -1230,10 +1385,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The endpoint that will hear the call: an extension (`250`) or the PBX's
-     * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+     * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+     * characters. Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string listener_endpoint = 4;</code>
+     * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The listenerEndpoint to set.
      * @return This builder for chaining.
      */
@@ -1248,10 +1404,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The endpoint that will hear the call: an extension (`250`) or the PBX's
-     * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+     * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+     * characters. Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string listener_endpoint = 4;</code>
+     * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearListenerEndpoint() {
@@ -1263,10 +1420,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The endpoint that will hear the call: an extension (`250`) or the PBX's
-     * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+     * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+     * characters. Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string listener_endpoint = 4;</code>
+     * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for listenerEndpoint to set.
      * @return This builder for chaining.
      */
@@ -1282,14 +1440,22 @@ private static final long serialVersionUID = 0L;
 
     private int mode_ = 0;
     /**
-     * <code>.telgate.v1.ListenMode mode = 5;</code>
+     * <pre>
+     * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The enum numeric value on the wire for mode.
      */
     @java.lang.Override public int getModeValue() {
       return mode_;
     }
     /**
-     * <code>.telgate.v1.ListenMode mode = 5;</code>
+     * <pre>
+     * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The enum numeric value on the wire for mode to set.
      * @return This builder for chaining.
      */
@@ -1300,7 +1466,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenMode mode = 5;</code>
+     * <pre>
+     * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The mode.
      */
     @java.lang.Override
@@ -1309,7 +1479,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.ListenMode.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.ListenMode mode = 5;</code>
+     * <pre>
+     * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The mode to set.
      * @return This builder for chaining.
      */
@@ -1323,7 +1497,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenMode mode = 5;</code>
+     * <pre>
+     * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMode() {
@@ -1337,6 +1515,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> callerIdBuilder_;
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      * @return Whether the callerId field is set.
      */
@@ -1344,6 +1526,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000020) != 0);
     }
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      * @return The callerId.
      */
@@ -1355,6 +1541,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public Builder setCallerId(io.github.telgate.v1.CallerId value) {
@@ -1371,6 +1561,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public Builder setCallerId(
@@ -1385,6 +1579,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public Builder mergeCallerId(io.github.telgate.v1.CallerId value) {
@@ -1404,6 +1602,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public Builder clearCallerId() {
@@ -1417,6 +1619,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerIdBuilder() {
@@ -1425,6 +1631,10 @@ private static final long serialVersionUID = 0L;
       return getCallerIdFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
@@ -1436,6 +1646,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller id the listener's phone shows; name `Supervisor` when empty.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 6;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1455,7 +1669,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key, as in Originate.
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first session.
      * </pre>
      *
      * <code>string request_id = 7;</code>
@@ -1475,7 +1690,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key, as in Originate.
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first session.
      * </pre>
      *
      * <code>string request_id = 7;</code>
@@ -1496,7 +1712,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key, as in Originate.
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first session.
      * </pre>
      *
      * <code>string request_id = 7;</code>
@@ -1513,7 +1730,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key, as in Originate.
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first session.
      * </pre>
      *
      * <code>string request_id = 7;</code>
@@ -1527,7 +1745,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key, as in Originate.
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first session.
      * </pre>
      *
      * <code>string request_id = 7;</code>

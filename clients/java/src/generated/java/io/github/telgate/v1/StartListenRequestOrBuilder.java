@@ -8,11 +8,19 @@ public interface StartListenRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,31 +28,58 @@ public interface StartListenRequestOrBuilder extends
       getBackendBytes();
 
   /**
+   * <pre>
+   * A channel the gateway knows as active.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
    * @return Whether the targetChannel field is set.
    */
   boolean hasTargetChannel();
   /**
+   * <pre>
+   * A channel the gateway knows as active.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
    * @return The targetChannel.
    */
   io.github.telgate.v1.ChannelRef getTargetChannel();
   /**
+   * <pre>
+   * A channel the gateway knows as active.
+   * </pre>
+   *
    * <code>.telgate.v1.ChannelRef target_channel = 2;</code>
    */
   io.github.telgate.v1.ChannelRefOrBuilder getTargetChannelOrBuilder();
 
   /**
+   * <pre>
+   * An extension (at most 80 characters): its answered, bridged channel
+   * is preferred, then its oldest.
+   * </pre>
+   *
    * <code>string target_extension = 3;</code>
    * @return Whether the targetExtension field is set.
    */
   boolean hasTargetExtension();
   /**
+   * <pre>
+   * An extension (at most 80 characters): its answered, bridged channel
+   * is preferred, then its oldest.
+   * </pre>
+   *
    * <code>string target_extension = 3;</code>
    * @return The targetExtension.
    */
   java.lang.String getTargetExtension();
   /**
+   * <pre>
+   * An extension (at most 80 characters): its answered, bridged channel
+   * is preferred, then its oldest.
+   * </pre>
+   *
    * <code>string target_extension = 3;</code>
    * @return The bytes for targetExtension.
    */
@@ -54,54 +89,77 @@ public interface StartListenRequestOrBuilder extends
   /**
    * <pre>
    * The endpoint that will hear the call: an extension (`250`) or the PBX's
-   * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+   * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+   * characters. Empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string listener_endpoint = 4;</code>
+   * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The listenerEndpoint.
    */
   java.lang.String getListenerEndpoint();
   /**
    * <pre>
    * The endpoint that will hear the call: an extension (`250`) or the PBX's
-   * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+   * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+   * characters. Empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string listener_endpoint = 4;</code>
+   * <code>string listener_endpoint = 4 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for listenerEndpoint.
    */
   com.google.protobuf.ByteString
       getListenerEndpointBytes();
 
   /**
-   * <code>.telgate.v1.ListenMode mode = 5;</code>
+   * <pre>
+   * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for mode.
    */
   int getModeValue();
   /**
-   * <code>.telgate.v1.ListenMode mode = 5;</code>
+   * <pre>
+   * The mode to start in; UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenMode mode = 5 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The mode.
    */
   io.github.telgate.v1.ListenMode getMode();
 
   /**
+   * <pre>
+   * The caller id the listener's phone shows; name `Supervisor` when empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    * @return Whether the callerId field is set.
    */
   boolean hasCallerId();
   /**
+   * <pre>
+   * The caller id the listener's phone shows; name `Supervisor` when empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    * @return The callerId.
    */
   io.github.telgate.v1.CallerId getCallerId();
   /**
+   * <pre>
+   * The caller id the listener's phone shows; name `Supervisor` when empty.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 6;</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder();
 
   /**
    * <pre>
-   * Idempotency key, as in Originate.
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first session.
    * </pre>
    *
    * <code>string request_id = 7;</code>
@@ -110,7 +168,8 @@ public interface StartListenRequestOrBuilder extends
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key, as in Originate.
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first session.
    * </pre>
    *
    * <code>string request_id = 7;</code>

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Starts a playback.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.StartPlaybackRequest}
  */
 public final class StartPlaybackRequest extends
@@ -51,6 +55,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -68,6 +76,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -92,10 +104,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The phone to ring: an extension (`201`) or the PBX's own form
-   * (`PJSIP/201`), as OriginateRequest.endpoint.
+   * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+   * Empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string endpoint = 2;</code>
+   * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The endpoint.
    */
   @java.lang.Override
@@ -114,10 +127,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The phone to ring: an extension (`201`) or the PBX's own form
-   * (`PJSIP/201`), as OriginateRequest.endpoint.
+   * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+   * Empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string endpoint = 2;</code>
+   * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for endpoint.
    */
   @java.lang.Override
@@ -141,10 +155,12 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The recording, as the PBX names it (Asterisk: a sound file without its
-   * extension, e.g. `custom/welcome`).
+   * extension, relative to the sounds directory, e.g. `custom/welcome`):
+   * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+   * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string recording = 3;</code>
+   * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The recording.
    */
   @java.lang.Override
@@ -163,10 +179,12 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The recording, as the PBX names it (Asterisk: a sound file without its
-   * extension, e.g. `custom/welcome`).
+   * extension, relative to the sounds directory, e.g. `custom/welcome`):
+   * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+   * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string recording = 3;</code>
+   * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for recording.
    */
   @java.lang.Override
@@ -188,7 +206,8 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration skip_;
   /**
    * <pre>
-   * Skip length for FORWARD / REVERSE; 3 s when unset.
+   * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+   * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration skip = 4;</code>
@@ -200,7 +219,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Skip length for FORWARD / REVERSE; 3 s when unset.
+   * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+   * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration skip = 4;</code>
@@ -212,7 +232,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Skip length for FORWARD / REVERSE; 3 s when unset.
+   * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+   * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration skip = 4;</code>
@@ -225,6 +246,10 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_ID_FIELD_NUMBER = 5;
   private io.github.telgate.v1.CallerId callerId_;
   /**
+   * <pre>
+   * The caller id the phone sees, as in Originate.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 5;</code>
    * @return Whether the callerId field is set.
    */
@@ -233,6 +258,10 @@ private static final long serialVersionUID = 0L;
     return callerId_ != null;
   }
   /**
+   * <pre>
+   * The caller id the phone sees, as in Originate.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 5;</code>
    * @return The callerId.
    */
@@ -241,6 +270,10 @@ private static final long serialVersionUID = 0L;
     return callerId_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : callerId_;
   }
   /**
+   * <pre>
+   * The caller id the phone sees, as in Originate.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 5;</code>
    */
   @java.lang.Override
@@ -252,6 +285,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object requestId_ = "";
   /**
+   * <pre>
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first playback.
+   * </pre>
+   *
    * <code>string request_id = 6;</code>
    * @return The requestId.
    */
@@ -269,6 +307,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first playback.
+   * </pre>
+   *
    * <code>string request_id = 6;</code>
    * @return The bytes for requestId.
    */
@@ -504,6 +547,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Starts a playback.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.StartPlaybackRequest}
    */
   public static final class Builder extends
@@ -757,6 +804,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -773,6 +824,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -790,6 +845,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -803,6 +862,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -813,6 +876,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -831,10 +898,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The phone to ring: an extension (`201`) or the PBX's own form
-     * (`PJSIP/201`), as OriginateRequest.endpoint.
+     * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+     * Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 2;</code>
+     * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The endpoint.
      */
     public java.lang.String getEndpoint() {
@@ -852,10 +920,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The phone to ring: an extension (`201`) or the PBX's own form
-     * (`PJSIP/201`), as OriginateRequest.endpoint.
+     * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+     * Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 2;</code>
+     * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for endpoint.
      */
     public com.google.protobuf.ByteString
@@ -874,10 +943,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The phone to ring: an extension (`201`) or the PBX's own form
-     * (`PJSIP/201`), as OriginateRequest.endpoint.
+     * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+     * Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 2;</code>
+     * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The endpoint to set.
      * @return This builder for chaining.
      */
@@ -892,10 +962,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The phone to ring: an extension (`201`) or the PBX's own form
-     * (`PJSIP/201`), as OriginateRequest.endpoint.
+     * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+     * Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 2;</code>
+     * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearEndpoint() {
@@ -907,10 +978,11 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The phone to ring: an extension (`201`) or the PBX's own form
-     * (`PJSIP/201`), as OriginateRequest.endpoint.
+     * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+     * Empty is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string endpoint = 2;</code>
+     * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for endpoint to set.
      * @return This builder for chaining.
      */
@@ -928,10 +1000,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The recording, as the PBX names it (Asterisk: a sound file without its
-     * extension, e.g. `custom/welcome`).
+     * extension, relative to the sounds directory, e.g. `custom/welcome`):
+     * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+     * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string recording = 3;</code>
+     * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The recording.
      */
     public java.lang.String getRecording() {
@@ -949,10 +1023,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The recording, as the PBX names it (Asterisk: a sound file without its
-     * extension, e.g. `custom/welcome`).
+     * extension, relative to the sounds directory, e.g. `custom/welcome`):
+     * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+     * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string recording = 3;</code>
+     * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for recording.
      */
     public com.google.protobuf.ByteString
@@ -971,10 +1047,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The recording, as the PBX names it (Asterisk: a sound file without its
-     * extension, e.g. `custom/welcome`).
+     * extension, relative to the sounds directory, e.g. `custom/welcome`):
+     * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+     * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string recording = 3;</code>
+     * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The recording to set.
      * @return This builder for chaining.
      */
@@ -989,10 +1067,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The recording, as the PBX names it (Asterisk: a sound file without its
-     * extension, e.g. `custom/welcome`).
+     * extension, relative to the sounds directory, e.g. `custom/welcome`):
+     * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+     * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string recording = 3;</code>
+     * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearRecording() {
@@ -1004,10 +1084,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The recording, as the PBX names it (Asterisk: a sound file without its
-     * extension, e.g. `custom/welcome`).
+     * extension, relative to the sounds directory, e.g. `custom/welcome`):
+     * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+     * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string recording = 3;</code>
+     * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for recording to set.
      * @return This builder for chaining.
      */
@@ -1026,7 +1108,8 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> skipBuilder_;
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1037,7 +1120,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1052,7 +1136,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1072,7 +1157,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1090,7 +1176,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1113,7 +1200,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1130,7 +1218,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1142,7 +1231,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1157,7 +1247,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Skip length for FORWARD / REVERSE; 3 s when unset.
+     * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+     * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
      * </pre>
      *
      * <code>.google.protobuf.Duration skip = 4;</code>
@@ -1180,6 +1271,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> callerIdBuilder_;
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      * @return Whether the callerId field is set.
      */
@@ -1187,6 +1282,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000010) != 0);
     }
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      * @return The callerId.
      */
@@ -1198,6 +1297,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      */
     public Builder setCallerId(io.github.telgate.v1.CallerId value) {
@@ -1214,6 +1317,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      */
     public Builder setCallerId(
@@ -1228,6 +1335,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      */
     public Builder mergeCallerId(io.github.telgate.v1.CallerId value) {
@@ -1247,6 +1358,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      */
     public Builder clearCallerId() {
@@ -1260,6 +1375,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerIdBuilder() {
@@ -1268,6 +1387,10 @@ private static final long serialVersionUID = 0L;
       return getCallerIdFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
@@ -1279,6 +1402,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The caller id the phone sees, as in Originate.
+     * </pre>
+     *
      * <code>.telgate.v1.CallerId caller_id = 5;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -1297,6 +1424,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object requestId_ = "";
     /**
+     * <pre>
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first playback.
+     * </pre>
+     *
      * <code>string request_id = 6;</code>
      * @return The requestId.
      */
@@ -1313,6 +1445,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first playback.
+     * </pre>
+     *
      * <code>string request_id = 6;</code>
      * @return The bytes for requestId.
      */
@@ -1330,6 +1467,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first playback.
+     * </pre>
+     *
      * <code>string request_id = 6;</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
@@ -1343,6 +1485,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first playback.
+     * </pre>
+     *
      * <code>string request_id = 6;</code>
      * @return This builder for chaining.
      */
@@ -1353,6 +1500,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Idempotency key (at most 128 characters), as in Originate: a retry with
+     * the same key from the same caller returns the first playback.
+     * </pre>
+     *
      * <code>string request_id = 6;</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.

@@ -8,11 +8,19 @@ public interface StartPlaybackRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -22,20 +30,22 @@ public interface StartPlaybackRequestOrBuilder extends
   /**
    * <pre>
    * The phone to ring: an extension (`201`) or the PBX's own form
-   * (`PJSIP/201`), as OriginateRequest.endpoint.
+   * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+   * Empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string endpoint = 2;</code>
+   * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The endpoint.
    */
   java.lang.String getEndpoint();
   /**
    * <pre>
    * The phone to ring: an extension (`201`) or the PBX's own form
-   * (`PJSIP/201`), as OriginateRequest.endpoint.
+   * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+   * Empty is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string endpoint = 2;</code>
+   * <code>string endpoint = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for endpoint.
    */
   com.google.protobuf.ByteString
@@ -44,20 +54,24 @@ public interface StartPlaybackRequestOrBuilder extends
   /**
    * <pre>
    * The recording, as the PBX names it (Asterisk: a sound file without its
-   * extension, e.g. `custom/welcome`).
+   * extension, relative to the sounds directory, e.g. `custom/welcome`):
+   * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+   * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string recording = 3;</code>
+   * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The recording.
    */
   java.lang.String getRecording();
   /**
    * <pre>
    * The recording, as the PBX names it (Asterisk: a sound file without its
-   * extension, e.g. `custom/welcome`).
+   * extension, relative to the sounds directory, e.g. `custom/welcome`):
+   * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+   * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string recording = 3;</code>
+   * <code>string recording = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for recording.
    */
   com.google.protobuf.ByteString
@@ -65,7 +79,8 @@ public interface StartPlaybackRequestOrBuilder extends
 
   /**
    * <pre>
-   * Skip length for FORWARD / REVERSE; 3 s when unset.
+   * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+   * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration skip = 4;</code>
@@ -74,7 +89,8 @@ public interface StartPlaybackRequestOrBuilder extends
   boolean hasSkip();
   /**
    * <pre>
-   * Skip length for FORWARD / REVERSE; 3 s when unset.
+   * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+   * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration skip = 4;</code>
@@ -83,7 +99,8 @@ public interface StartPlaybackRequestOrBuilder extends
   com.google.protobuf.Duration getSkip();
   /**
    * <pre>
-   * Skip length for FORWARD / REVERSE; 3 s when unset.
+   * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+   * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
    * </pre>
    *
    * <code>.google.protobuf.Duration skip = 4;</code>
@@ -91,26 +108,48 @@ public interface StartPlaybackRequestOrBuilder extends
   com.google.protobuf.DurationOrBuilder getSkipOrBuilder();
 
   /**
+   * <pre>
+   * The caller id the phone sees, as in Originate.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 5;</code>
    * @return Whether the callerId field is set.
    */
   boolean hasCallerId();
   /**
+   * <pre>
+   * The caller id the phone sees, as in Originate.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 5;</code>
    * @return The callerId.
    */
   io.github.telgate.v1.CallerId getCallerId();
   /**
+   * <pre>
+   * The caller id the phone sees, as in Originate.
+   * </pre>
+   *
    * <code>.telgate.v1.CallerId caller_id = 5;</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder();
 
   /**
+   * <pre>
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first playback.
+   * </pre>
+   *
    * <code>string request_id = 6;</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
+   * <pre>
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first playback.
+   * </pre>
+   *
    * <code>string request_id = 6;</code>
    * @return The bytes for requestId.
    */

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * StartPlayback's answer.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.StartPlaybackResponse}
  */
 public final class StartPlaybackResponse extends
@@ -46,6 +50,10 @@ private static final long serialVersionUID = 0L;
   public static final int PLAYBACK_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Playback playback_;
   /**
+   * <pre>
+   * The new playback (state RINGING, or FAILED when the call failed at once).
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    * @return Whether the playback field is set.
    */
@@ -54,6 +62,10 @@ private static final long serialVersionUID = 0L;
     return playback_ != null;
   }
   /**
+   * <pre>
+   * The new playback (state RINGING, or FAILED when the call failed at once).
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    * @return The playback.
    */
@@ -62,6 +74,10 @@ private static final long serialVersionUID = 0L;
     return playback_ == null ? io.github.telgate.v1.Playback.getDefaultInstance() : playback_;
   }
   /**
+   * <pre>
+   * The new playback (state RINGING, or FAILED when the call failed at once).
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    */
   @java.lang.Override
@@ -230,6 +246,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * StartPlayback's answer.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.StartPlaybackResponse}
    */
   public static final class Builder extends
@@ -409,6 +429,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Playback, io.github.telgate.v1.Playback.Builder, io.github.telgate.v1.PlaybackOrBuilder> playbackBuilder_;
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      * @return Whether the playback field is set.
      */
@@ -416,6 +440,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      * @return The playback.
      */
@@ -427,6 +455,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      */
     public Builder setPlayback(io.github.telgate.v1.Playback value) {
@@ -443,6 +475,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      */
     public Builder setPlayback(
@@ -457,6 +493,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      */
     public Builder mergePlayback(io.github.telgate.v1.Playback value) {
@@ -476,6 +516,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      */
     public Builder clearPlayback() {
@@ -489,6 +533,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      */
     public io.github.telgate.v1.Playback.Builder getPlaybackBuilder() {
@@ -497,6 +545,10 @@ private static final long serialVersionUID = 0L;
       return getPlaybackFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      */
     public io.github.telgate.v1.PlaybackOrBuilder getPlaybackOrBuilder() {
@@ -508,6 +560,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The new playback (state RINGING, or FAILED when the call failed at once).
+     * </pre>
+     *
      * <code>.telgate.v1.Playback playback = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,16 +8,28 @@ public interface StartPlaybackResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The new playback (state RINGING, or FAILED when the call failed at once).
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    * @return Whether the playback field is set.
    */
   boolean hasPlayback();
   /**
+   * <pre>
+   * The new playback (state RINGING, or FAILED when the call failed at once).
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    * @return The playback.
    */
   io.github.telgate.v1.Playback getPlayback();
   /**
+   * <pre>
+   * The new playback (state RINGING, or FAILED when the call failed at once).
+   * </pre>
+   *
    * <code>.telgate.v1.Playback playback = 1;</code>
    */
   io.github.telgate.v1.PlaybackOrBuilder getPlaybackOrBuilder();

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Ends a listen session.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.StopListenRequest}
  */
 public final class StopListenRequest extends
@@ -49,6 +53,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -66,6 +74,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -88,7 +100,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object sessionId_ = "";
   /**
-   * <code>string session_id = 2;</code>
+   * <pre>
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   * </pre>
+   *
+   * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The sessionId.
    */
   @java.lang.Override
@@ -105,7 +122,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string session_id = 2;</code>
+   * <pre>
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   * </pre>
+   *
+   * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for sessionId.
    */
   @java.lang.Override
@@ -288,6 +310,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Ends a listen session.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.StopListenRequest}
    */
   public static final class Builder extends
@@ -473,6 +499,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -489,6 +519,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -506,6 +540,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -519,6 +557,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -529,6 +571,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -545,7 +591,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object sessionId_ = "";
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The sessionId.
      */
     public java.lang.String getSessionId() {
@@ -561,7 +612,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for sessionId.
      */
     public com.google.protobuf.ByteString
@@ -578,7 +634,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The sessionId to set.
      * @return This builder for chaining.
      */
@@ -591,7 +652,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearSessionId() {
@@ -601,7 +667,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string session_id = 2;</code>
+     * <pre>
+     * The session's id (at most 64 characters); an unknown or empty one is
+     * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+     * </pre>
+     *
+     * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for sessionId to set.
      * @return This builder for chaining.
      */

@@ -8,11 +8,19 @@ public interface StopListenRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,12 +28,22 @@ public interface StopListenRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>string session_id = 2;</code>
+   * <pre>
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   * </pre>
+   *
+   * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The sessionId.
    */
   java.lang.String getSessionId();
   /**
-   * <code>string session_id = 2;</code>
+   * <pre>
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   * </pre>
+   *
+   * <code>string session_id = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for sessionId.
    */
   com.google.protobuf.ByteString

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * StopListen's answer.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.StopListenResponse}
  */
 public final class StopListenResponse extends
@@ -46,6 +50,11 @@ private static final long serialVersionUID = 0L;
   public static final int SESSION_FIELD_NUMBER = 1;
   private io.github.telgate.v1.ListenSession session_;
   /**
+   * <pre>
+   * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+   * sees ListenStopped).
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    * @return Whether the session field is set.
    */
@@ -54,6 +63,11 @@ private static final long serialVersionUID = 0L;
     return session_ != null;
   }
   /**
+   * <pre>
+   * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+   * sees ListenStopped).
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    * @return The session.
    */
@@ -62,6 +76,11 @@ private static final long serialVersionUID = 0L;
     return session_ == null ? io.github.telgate.v1.ListenSession.getDefaultInstance() : session_;
   }
   /**
+   * <pre>
+   * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+   * sees ListenStopped).
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    */
   @java.lang.Override
@@ -230,6 +249,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * StopListen's answer.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.StopListenResponse}
    */
   public static final class Builder extends
@@ -409,6 +432,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ListenSession, io.github.telgate.v1.ListenSession.Builder, io.github.telgate.v1.ListenSessionOrBuilder> sessionBuilder_;
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      * @return Whether the session field is set.
      */
@@ -416,6 +444,11 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      * @return The session.
      */
@@ -427,6 +460,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public Builder setSession(io.github.telgate.v1.ListenSession value) {
@@ -443,6 +481,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public Builder setSession(
@@ -457,6 +500,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public Builder mergeSession(io.github.telgate.v1.ListenSession value) {
@@ -476,6 +524,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public Builder clearSession() {
@@ -489,6 +542,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public io.github.telgate.v1.ListenSession.Builder getSessionBuilder() {
@@ -497,6 +555,11 @@ private static final long serialVersionUID = 0L;
       return getSessionFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     public io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder() {
@@ -508,6 +571,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+     * sees ListenStopped).
+     * </pre>
+     *
      * <code>.telgate.v1.ListenSession session = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<

@@ -8,16 +8,31 @@ public interface StopListenResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+   * sees ListenStopped).
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    * @return Whether the session field is set.
    */
   boolean hasSession();
   /**
+   * <pre>
+   * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+   * sees ListenStopped).
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    * @return The session.
    */
   io.github.telgate.v1.ListenSession getSession();
   /**
+   * <pre>
+   * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+   * sees ListenStopped).
+   * </pre>
+   *
    * <code>.telgate.v1.ListenSession session = 1;</code>
    */
   io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder();

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Where a StreamCdrs call starts, what it wants, and whether it goes on.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.StreamCdrsRequest}
  */
 public final class StreamCdrsRequest extends
@@ -46,6 +50,10 @@ private static final long serialVersionUID = 0L;
   public static final int FILTER_FIELD_NUMBER = 1;
   private io.github.telgate.v1.CdrFilter filter_;
   /**
+   * <pre>
+   * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    * @return Whether the filter field is set.
    */
@@ -54,6 +62,10 @@ private static final long serialVersionUID = 0L;
     return filter_ != null;
   }
   /**
+   * <pre>
+   * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    * @return The filter.
    */
@@ -62,6 +74,10 @@ private static final long serialVersionUID = 0L;
     return filter_ == null ? io.github.telgate.v1.CdrFilter.getDefaultInstance() : filter_;
   }
   /**
+   * <pre>
+   * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    */
   @java.lang.Override
@@ -74,7 +90,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Deliver CDRs (and gap notices) with a cursor greater than this (0: from
-   * the oldest held).
+   * the oldest held). Send back the greatest cursor received (CDR or gap)
+   * to resume.
    * </pre>
    *
    * <code>uint64 after_cursor = 2;</code>
@@ -89,7 +106,8 @@ private static final long serialVersionUID = 0L;
   private boolean follow_ = false;
   /**
    * <pre>
-   * Keep streaming new CDRs after the replay.
+   * Keep streaming new CDRs after the replay; without it the stream ends
+   * once the CDRs stored when it started are sent.
    * </pre>
    *
    * <code>bool follow = 3;</code>
@@ -103,6 +121,11 @@ private static final long serialVersionUID = 0L;
   public static final int MAX_BATCH_SIZE_FIELD_NUMBER = 4;
   private int maxBatchSize_ = 0;
   /**
+   * <pre>
+   * At most this many CDRs per response (0, or more than the gateway's
+   * `cdr.max_batch`, 500 by default: that; negative: INVALID_ARGUMENT).
+   * </pre>
+   *
    * <code>int32 max_batch_size = 4;</code>
    * @return The maxBatchSize.
    */
@@ -307,6 +330,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Where a StreamCdrs call starts, what it wants, and whether it goes on.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.StreamCdrsRequest}
    */
   public static final class Builder extends
@@ -522,6 +549,10 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CdrFilter, io.github.telgate.v1.CdrFilter.Builder, io.github.telgate.v1.CdrFilterOrBuilder> filterBuilder_;
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      * @return Whether the filter field is set.
      */
@@ -529,6 +560,10 @@ private static final long serialVersionUID = 0L;
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      * @return The filter.
      */
@@ -540,6 +575,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public Builder setFilter(io.github.telgate.v1.CdrFilter value) {
@@ -556,6 +595,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public Builder setFilter(
@@ -570,6 +613,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public Builder mergeFilter(io.github.telgate.v1.CdrFilter value) {
@@ -589,6 +636,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public Builder clearFilter() {
@@ -602,6 +653,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public io.github.telgate.v1.CdrFilter.Builder getFilterBuilder() {
@@ -610,6 +665,10 @@ private static final long serialVersionUID = 0L;
       return getFilterFieldBuilder().getBuilder();
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     public io.github.telgate.v1.CdrFilterOrBuilder getFilterOrBuilder() {
@@ -621,6 +680,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+     * </pre>
+     *
      * <code>.telgate.v1.CdrFilter filter = 1;</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
@@ -641,7 +704,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Deliver CDRs (and gap notices) with a cursor greater than this (0: from
-     * the oldest held).
+     * the oldest held). Send back the greatest cursor received (CDR or gap)
+     * to resume.
      * </pre>
      *
      * <code>uint64 after_cursor = 2;</code>
@@ -654,7 +718,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Deliver CDRs (and gap notices) with a cursor greater than this (0: from
-     * the oldest held).
+     * the oldest held). Send back the greatest cursor received (CDR or gap)
+     * to resume.
      * </pre>
      *
      * <code>uint64 after_cursor = 2;</code>
@@ -671,7 +736,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Deliver CDRs (and gap notices) with a cursor greater than this (0: from
-     * the oldest held).
+     * the oldest held). Send back the greatest cursor received (CDR or gap)
+     * to resume.
      * </pre>
      *
      * <code>uint64 after_cursor = 2;</code>
@@ -687,7 +753,8 @@ private static final long serialVersionUID = 0L;
     private boolean follow_ ;
     /**
      * <pre>
-     * Keep streaming new CDRs after the replay.
+     * Keep streaming new CDRs after the replay; without it the stream ends
+     * once the CDRs stored when it started are sent.
      * </pre>
      *
      * <code>bool follow = 3;</code>
@@ -699,7 +766,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Keep streaming new CDRs after the replay.
+     * Keep streaming new CDRs after the replay; without it the stream ends
+     * once the CDRs stored when it started are sent.
      * </pre>
      *
      * <code>bool follow = 3;</code>
@@ -715,7 +783,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Keep streaming new CDRs after the replay.
+     * Keep streaming new CDRs after the replay; without it the stream ends
+     * once the CDRs stored when it started are sent.
      * </pre>
      *
      * <code>bool follow = 3;</code>
@@ -730,6 +799,11 @@ private static final long serialVersionUID = 0L;
 
     private int maxBatchSize_ ;
     /**
+     * <pre>
+     * At most this many CDRs per response (0, or more than the gateway's
+     * `cdr.max_batch`, 500 by default: that; negative: INVALID_ARGUMENT).
+     * </pre>
+     *
      * <code>int32 max_batch_size = 4;</code>
      * @return The maxBatchSize.
      */
@@ -738,6 +812,11 @@ private static final long serialVersionUID = 0L;
       return maxBatchSize_;
     }
     /**
+     * <pre>
+     * At most this many CDRs per response (0, or more than the gateway's
+     * `cdr.max_batch`, 500 by default: that; negative: INVALID_ARGUMENT).
+     * </pre>
+     *
      * <code>int32 max_batch_size = 4;</code>
      * @param value The maxBatchSize to set.
      * @return This builder for chaining.
@@ -750,6 +829,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * At most this many CDRs per response (0, or more than the gateway's
+     * `cdr.max_batch`, 500 by default: that; negative: INVALID_ARGUMENT).
+     * </pre>
+     *
      * <code>int32 max_batch_size = 4;</code>
      * @return This builder for chaining.
      */

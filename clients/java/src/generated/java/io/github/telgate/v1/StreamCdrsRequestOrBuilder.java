@@ -8,16 +8,28 @@ public interface StreamCdrsRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    * @return Whether the filter field is set.
    */
   boolean hasFilter();
   /**
+   * <pre>
+   * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    * @return The filter.
    */
   io.github.telgate.v1.CdrFilter getFilter();
   /**
+   * <pre>
+   * Which CDRs (empty: all of them). Gap notices follow `backends` only.
+   * </pre>
+   *
    * <code>.telgate.v1.CdrFilter filter = 1;</code>
    */
   io.github.telgate.v1.CdrFilterOrBuilder getFilterOrBuilder();
@@ -25,7 +37,8 @@ public interface StreamCdrsRequestOrBuilder extends
   /**
    * <pre>
    * Deliver CDRs (and gap notices) with a cursor greater than this (0: from
-   * the oldest held).
+   * the oldest held). Send back the greatest cursor received (CDR or gap)
+   * to resume.
    * </pre>
    *
    * <code>uint64 after_cursor = 2;</code>
@@ -35,7 +48,8 @@ public interface StreamCdrsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Keep streaming new CDRs after the replay.
+   * Keep streaming new CDRs after the replay; without it the stream ends
+   * once the CDRs stored when it started are sent.
    * </pre>
    *
    * <code>bool follow = 3;</code>
@@ -44,6 +58,11 @@ public interface StreamCdrsRequestOrBuilder extends
   boolean getFollow();
 
   /**
+   * <pre>
+   * At most this many CDRs per response (0, or more than the gateway's
+   * `cdr.max_batch`, 500 by default: that; negative: INVALID_ARGUMENT).
+   * </pre>
+   *
    * <code>int32 max_batch_size = 4;</code>
    * @return The maxBatchSize.
    */

@@ -4,6 +4,11 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * One message of StreamCdrs: CDRs in cursor order, after a gap notice when
+ * one was stored before them.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.StreamCdrsResponse}
  */
 public final class StreamCdrsResponse extends
@@ -49,7 +54,8 @@ private static final long serialVersionUID = 0L;
   private java.util.List<io.github.telgate.v1.Cdr> cdrs_;
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -60,7 +66,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -72,7 +79,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -83,7 +91,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -94,7 +103,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -323,6 +333,11 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * One message of StreamCdrs: CDRs in cursor order, after a gap notice when
+   * one was stored before them.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.StreamCdrsResponse}
    */
   public static final class Builder extends
@@ -571,7 +586,8 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -585,7 +601,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -599,7 +616,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -613,7 +631,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -634,7 +653,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -652,7 +672,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -672,7 +693,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -693,7 +715,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -711,7 +734,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -729,7 +753,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -748,7 +773,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -765,7 +791,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -782,7 +809,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -793,7 +821,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -807,7 +836,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -822,7 +852,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -833,7 +864,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -845,7 +877,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With `gap` set: the CDRs stored after the gap was noticed.
+     * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+     * noticed (possibly none).
      * </pre>
      *
      * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>

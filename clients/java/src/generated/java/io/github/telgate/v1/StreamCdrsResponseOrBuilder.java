@@ -9,7 +9,8 @@ public interface StreamCdrsResponseOrBuilder extends
 
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -18,7 +19,8 @@ public interface StreamCdrsResponseOrBuilder extends
       getCdrsList();
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -26,7 +28,8 @@ public interface StreamCdrsResponseOrBuilder extends
   io.github.telgate.v1.Cdr getCdrs(int index);
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -34,7 +37,8 @@ public interface StreamCdrsResponseOrBuilder extends
   int getCdrsCount();
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
@@ -43,7 +47,8 @@ public interface StreamCdrsResponseOrBuilder extends
       getCdrsOrBuilderList();
   /**
    * <pre>
-   * With `gap` set: the CDRs stored after the gap was noticed.
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
    * </pre>
    *
    * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>

@@ -69,58 +69,60 @@ public final class SupervisionProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\034telgate/v1/supervision.proto\022\ntelgate." +
-      "v1\032\037google/protobuf/timestamp.proto\032\027tel" +
-      "gate/v1/common.proto\"\300\002\n\rListenSession\022\n" +
-      "\n\002id\030\001 \001(\t\022\017\n\007backend\030\002 \001(\t\022$\n\004mode\030\003 \001(" +
-      "\0162\026.telgate.v1.ListenMode\022&\n\005state\030\004 \001(\016" +
-      "2\027.telgate.v1.ListenState\022\030\n\020listener_ch" +
-      "annel\030\005 \001(\t\022\032\n\022listener_unique_id\030\006 \001(\t\022" +
-      "\026\n\016target_channel\030\007 \001(\t\022\030\n\020target_unique" +
-      "_id\030\010 \001(\t\022.\n\nstart_time\030\t \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022,\n\010end_time\030\n \001(\0132\032.go" +
-      "ogle.protobuf.Timestamp\"\373\001\n\022StartListenR" +
-      "equest\022\017\n\007backend\030\001 \001(\t\0220\n\016target_channe" +
-      "l\030\002 \001(\0132\026.telgate.v1.ChannelRefH\000\022\032\n\020tar" +
-      "get_extension\030\003 \001(\tH\000\022\031\n\021listener_endpoi" +
-      "nt\030\004 \001(\t\022$\n\004mode\030\005 \001(\0162\026.telgate.v1.List" +
-      "enMode\022\'\n\tcaller_id\030\006 \001(\0132\024.telgate.v1.C" +
-      "allerId\022\022\n\nrequest_id\030\007 \001(\tB\010\n\006target\"A\n" +
-      "\023StartListenResponse\022*\n\007session\030\001 \001(\0132\031." +
-      "telgate.v1.ListenSession\"8\n\021StopListenRe" +
-      "quest\022\017\n\007backend\030\001 \001(\t\022\022\n\nsession_id\030\002 \001" +
-      "(\t\"@\n\022StopListenResponse\022*\n\007session\030\001 \001(" +
-      "\0132\031.telgate.v1.ListenSession\"a\n\024SetListe" +
-      "nModeRequest\022\017\n\007backend\030\001 \001(\t\022\022\n\nsession" +
-      "_id\030\002 \001(\t\022$\n\004mode\030\003 \001(\0162\026.telgate.v1.Lis" +
-      "tenMode\"C\n\025SetListenModeResponse\022*\n\007sess" +
-      "ion\030\001 \001(\0132\031.telgate.v1.ListenSession\"S\n\031" +
-      "ListListenSessionsRequest\022\017\n\007backend\030\001 \001" +
-      "(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001(" +
-      "\t\"b\n\032ListListenSessionsResponse\022+\n\010sessi" +
-      "ons\030\001 \003(\0132\031.telgate.v1.ListenSession\022\027\n\017" +
-      "next_page_token\030\002 \001(\t*q\n\nListenMode\022\033\n\027L" +
-      "ISTEN_MODE_UNSPECIFIED\020\000\022\026\n\022LISTEN_MODE_" +
-      "LISTEN\020\001\022\027\n\023LISTEN_MODE_WHISPER\020\002\022\025\n\021LIS" +
-      "TEN_MODE_BARGE\020\003*v\n\013ListenState\022\034\n\030LISTE" +
-      "N_STATE_UNSPECIFIED\020\000\022\030\n\024LISTEN_STATE_RI" +
-      "NGING\020\001\022\027\n\023LISTEN_STATE_ACTIVE\020\002\022\026\n\022LIST" +
-      "EN_STATE_ENDED\020\0032\354\002\n\022SupervisionService\022" +
-      "N\n\013StartListen\022\036.telgate.v1.StartListenR" +
-      "equest\032\037.telgate.v1.StartListenResponse\022" +
-      "K\n\nStopListen\022\035.telgate.v1.StopListenReq" +
-      "uest\032\036.telgate.v1.StopListenResponse\022T\n\r" +
-      "SetListenMode\022 .telgate.v1.SetListenMode" +
-      "Request\032!.telgate.v1.SetListenModeRespon" +
-      "se\022c\n\022ListListenSessions\022%.telgate.v1.Li" +
-      "stListenSessionsRequest\032&.telgate.v1.Lis" +
-      "tListenSessionsResponseBf\n\024io.github.tel" +
-      "gate.v1B\020SupervisionProtoP\001Z:github.com/" +
-      "telgate/telgate/clients/go/telgate/v1;te" +
-      "lgatev1b\006proto3"
+      "v1\032\037google/api/field_behavior.proto\032\037goo" +
+      "gle/protobuf/timestamp.proto\032\027telgate/v1" +
+      "/common.proto\"\300\002\n\rListenSession\022\n\n\002id\030\001 " +
+      "\001(\t\022\017\n\007backend\030\002 \001(\t\022$\n\004mode\030\003 \001(\0162\026.tel" +
+      "gate.v1.ListenMode\022&\n\005state\030\004 \001(\0162\027.telg" +
+      "ate.v1.ListenState\022\030\n\020listener_channel\030\005" +
+      " \001(\t\022\032\n\022listener_unique_id\030\006 \001(\t\022\026\n\016targ" +
+      "et_channel\030\007 \001(\t\022\030\n\020target_unique_id\030\010 \001" +
+      "(\t\022.\n\nstart_time\030\t \001(\0132\032.google.protobuf" +
+      ".Timestamp\022,\n\010end_time\030\n \001(\0132\032.google.pr" +
+      "otobuf.Timestamp\"\205\002\n\022StartListenRequest\022" +
+      "\017\n\007backend\030\001 \001(\t\0220\n\016target_channel\030\002 \001(\013" +
+      "2\026.telgate.v1.ChannelRefH\000\022\032\n\020target_ext" +
+      "ension\030\003 \001(\tH\000\022\036\n\021listener_endpoint\030\004 \001(" +
+      "\tB\003\340A\002\022)\n\004mode\030\005 \001(\0162\026.telgate.v1.Listen" +
+      "ModeB\003\340A\002\022\'\n\tcaller_id\030\006 \001(\0132\024.telgate.v" +
+      "1.CallerId\022\022\n\nrequest_id\030\007 \001(\tB\010\n\006target" +
+      "\"A\n\023StartListenResponse\022*\n\007session\030\001 \001(\013" +
+      "2\031.telgate.v1.ListenSession\"=\n\021StopListe" +
+      "nRequest\022\017\n\007backend\030\001 \001(\t\022\027\n\nsession_id\030" +
+      "\002 \001(\tB\003\340A\002\"@\n\022StopListenResponse\022*\n\007sess" +
+      "ion\030\001 \001(\0132\031.telgate.v1.ListenSession\"k\n\024" +
+      "SetListenModeRequest\022\017\n\007backend\030\001 \001(\t\022\027\n" +
+      "\nsession_id\030\002 \001(\tB\003\340A\002\022)\n\004mode\030\003 \001(\0162\026.t" +
+      "elgate.v1.ListenModeB\003\340A\002\"C\n\025SetListenMo" +
+      "deResponse\022*\n\007session\030\001 \001(\0132\031.telgate.v1" +
+      ".ListenSession\"S\n\031ListListenSessionsRequ" +
+      "est\022\017\n\007backend\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022" +
+      "\022\n\npage_token\030\003 \001(\t\"b\n\032ListListenSession" +
+      "sResponse\022+\n\010sessions\030\001 \003(\0132\031.telgate.v1" +
+      ".ListenSession\022\027\n\017next_page_token\030\002 \001(\t*" +
+      "q\n\nListenMode\022\033\n\027LISTEN_MODE_UNSPECIFIED" +
+      "\020\000\022\026\n\022LISTEN_MODE_LISTEN\020\001\022\027\n\023LISTEN_MOD" +
+      "E_WHISPER\020\002\022\025\n\021LISTEN_MODE_BARGE\020\003*v\n\013Li" +
+      "stenState\022\034\n\030LISTEN_STATE_UNSPECIFIED\020\000\022" +
+      "\030\n\024LISTEN_STATE_RINGING\020\001\022\027\n\023LISTEN_STAT" +
+      "E_ACTIVE\020\002\022\026\n\022LISTEN_STATE_ENDED\020\0032\354\002\n\022S" +
+      "upervisionService\022N\n\013StartListen\022\036.telga" +
+      "te.v1.StartListenRequest\032\037.telgate.v1.St" +
+      "artListenResponse\022K\n\nStopListen\022\035.telgat" +
+      "e.v1.StopListenRequest\032\036.telgate.v1.Stop" +
+      "ListenResponse\022T\n\rSetListenMode\022 .telgat" +
+      "e.v1.SetListenModeRequest\032!.telgate.v1.S" +
+      "etListenModeResponse\022c\n\022ListListenSessio" +
+      "ns\022%.telgate.v1.ListListenSessionsReques" +
+      "t\032&.telgate.v1.ListListenSessionsRespons" +
+      "eBf\n\024io.github.telgate.v1B\020SupervisionPr" +
+      "otoP\001Z:github.com/telgate/telgate/client" +
+      "s/go/telgate/v1;telgatev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           io.github.telgate.v1.CommonProto.getDescriptor(),
         });
@@ -178,6 +180,12 @@ public final class SupervisionProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_ListListenSessionsResponse_descriptor,
         new java.lang.String[] { "Sessions", "NextPageToken", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     io.github.telgate.v1.CommonProto.getDescriptor();
   }

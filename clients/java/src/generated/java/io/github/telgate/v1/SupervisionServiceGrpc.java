@@ -4,7 +4,11 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 
 /**
  * <pre>
- * Live listening to calls (Asterisk: ChanSpy).
+ * Live listening to calls (Asterisk: the listener is originated into
+ * ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+ * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+ * characters) is the default backend when empty. Sessions are kept by the
+ * gateway instance that started them, for 5 minutes after they end.
  * </pre>
  */
 @javax.annotation.Generated(
@@ -188,7 +192,11 @@ public final class SupervisionServiceGrpc {
 
   /**
    * <pre>
-   * Live listening to calls (Asterisk: ChanSpy).
+   * Live listening to calls (Asterisk: the listener is originated into
+   * ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+   * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+   * characters) is the default backend when empty. Sessions are kept by the
+   * gateway instance that started them, for 5 minutes after they end.
    * </pre>
    */
   public static abstract class SupervisionServiceImplBase implements io.grpc.BindableService {
@@ -196,6 +204,7 @@ public final class SupervisionServiceGrpc {
     /**
      * <pre>
      * Rings the listener and, when it answers, lets it hear the target call.
+     * Returns once the PBX accepted the call (state RINGING).
      * </pre>
      */
     public void startListen(io.github.telgate.v1.StartListenRequest request,
@@ -205,7 +214,8 @@ public final class SupervisionServiceGrpc {
 
     /**
      * <pre>
-     * Ends a listen session by hanging the listener's leg up.
+     * Ends a listen session by hanging the listener's leg up (the target call
+     * goes on). Stopping an ended session returns it unchanged.
      * </pre>
      */
     public void stopListen(io.github.telgate.v1.StopListenRequest request,
@@ -215,7 +225,9 @@ public final class SupervisionServiceGrpc {
 
     /**
      * <pre>
-     * Changes the mode of a live session, where the PBX allows it.
+     * Changes the mode of a live session without redialling (Asterisk: the
+     * ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+     * FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
      * </pre>
      */
     public void setListenMode(io.github.telgate.v1.SetListenModeRequest request,
@@ -224,6 +236,9 @@ public final class SupervisionServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists live sessions and those ended in the last 5 minutes, a page at a time.
+     * </pre>
      */
     public void listListenSessions(io.github.telgate.v1.ListListenSessionsRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ListListenSessionsResponse> responseObserver) {
@@ -266,7 +281,11 @@ public final class SupervisionServiceGrpc {
 
   /**
    * <pre>
-   * Live listening to calls (Asterisk: ChanSpy).
+   * Live listening to calls (Asterisk: the listener is originated into
+   * ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+   * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+   * characters) is the default backend when empty. Sessions are kept by the
+   * gateway instance that started them, for 5 minutes after they end.
    * </pre>
    */
   public static final class SupervisionServiceStub extends io.grpc.stub.AbstractAsyncStub<SupervisionServiceStub> {
@@ -284,6 +303,7 @@ public final class SupervisionServiceGrpc {
     /**
      * <pre>
      * Rings the listener and, when it answers, lets it hear the target call.
+     * Returns once the PBX accepted the call (state RINGING).
      * </pre>
      */
     public void startListen(io.github.telgate.v1.StartListenRequest request,
@@ -294,7 +314,8 @@ public final class SupervisionServiceGrpc {
 
     /**
      * <pre>
-     * Ends a listen session by hanging the listener's leg up.
+     * Ends a listen session by hanging the listener's leg up (the target call
+     * goes on). Stopping an ended session returns it unchanged.
      * </pre>
      */
     public void stopListen(io.github.telgate.v1.StopListenRequest request,
@@ -305,7 +326,9 @@ public final class SupervisionServiceGrpc {
 
     /**
      * <pre>
-     * Changes the mode of a live session, where the PBX allows it.
+     * Changes the mode of a live session without redialling (Asterisk: the
+     * ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+     * FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
      * </pre>
      */
     public void setListenMode(io.github.telgate.v1.SetListenModeRequest request,
@@ -315,6 +338,9 @@ public final class SupervisionServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists live sessions and those ended in the last 5 minutes, a page at a time.
+     * </pre>
      */
     public void listListenSessions(io.github.telgate.v1.ListListenSessionsRequest request,
         io.grpc.stub.StreamObserver<io.github.telgate.v1.ListListenSessionsResponse> responseObserver) {
@@ -325,7 +351,11 @@ public final class SupervisionServiceGrpc {
 
   /**
    * <pre>
-   * Live listening to calls (Asterisk: ChanSpy).
+   * Live listening to calls (Asterisk: the listener is originated into
+   * ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+   * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+   * characters) is the default backend when empty. Sessions are kept by the
+   * gateway instance that started them, for 5 minutes after they end.
    * </pre>
    */
   public static final class SupervisionServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<SupervisionServiceBlockingStub> {
@@ -343,6 +373,7 @@ public final class SupervisionServiceGrpc {
     /**
      * <pre>
      * Rings the listener and, when it answers, lets it hear the target call.
+     * Returns once the PBX accepted the call (state RINGING).
      * </pre>
      */
     public io.github.telgate.v1.StartListenResponse startListen(io.github.telgate.v1.StartListenRequest request) {
@@ -352,7 +383,8 @@ public final class SupervisionServiceGrpc {
 
     /**
      * <pre>
-     * Ends a listen session by hanging the listener's leg up.
+     * Ends a listen session by hanging the listener's leg up (the target call
+     * goes on). Stopping an ended session returns it unchanged.
      * </pre>
      */
     public io.github.telgate.v1.StopListenResponse stopListen(io.github.telgate.v1.StopListenRequest request) {
@@ -362,7 +394,9 @@ public final class SupervisionServiceGrpc {
 
     /**
      * <pre>
-     * Changes the mode of a live session, where the PBX allows it.
+     * Changes the mode of a live session without redialling (Asterisk: the
+     * ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+     * FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
      * </pre>
      */
     public io.github.telgate.v1.SetListenModeResponse setListenMode(io.github.telgate.v1.SetListenModeRequest request) {
@@ -371,6 +405,9 @@ public final class SupervisionServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists live sessions and those ended in the last 5 minutes, a page at a time.
+     * </pre>
      */
     public io.github.telgate.v1.ListListenSessionsResponse listListenSessions(io.github.telgate.v1.ListListenSessionsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
@@ -380,7 +417,11 @@ public final class SupervisionServiceGrpc {
 
   /**
    * <pre>
-   * Live listening to calls (Asterisk: ChanSpy).
+   * Live listening to calls (Asterisk: the listener is originated into
+   * ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+   * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+   * characters) is the default backend when empty. Sessions are kept by the
+   * gateway instance that started them, for 5 minutes after they end.
    * </pre>
    */
   public static final class SupervisionServiceFutureStub extends io.grpc.stub.AbstractFutureStub<SupervisionServiceFutureStub> {
@@ -398,6 +439,7 @@ public final class SupervisionServiceGrpc {
     /**
      * <pre>
      * Rings the listener and, when it answers, lets it hear the target call.
+     * Returns once the PBX accepted the call (state RINGING).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.StartListenResponse> startListen(
@@ -408,7 +450,8 @@ public final class SupervisionServiceGrpc {
 
     /**
      * <pre>
-     * Ends a listen session by hanging the listener's leg up.
+     * Ends a listen session by hanging the listener's leg up (the target call
+     * goes on). Stopping an ended session returns it unchanged.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.StopListenResponse> stopListen(
@@ -419,7 +462,9 @@ public final class SupervisionServiceGrpc {
 
     /**
      * <pre>
-     * Changes the mode of a live session, where the PBX allows it.
+     * Changes the mode of a live session without redialling (Asterisk: the
+     * ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+     * FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.SetListenModeResponse> setListenMode(
@@ -429,6 +474,9 @@ public final class SupervisionServiceGrpc {
     }
 
     /**
+     * <pre>
+     * Lists live sessions and those ended in the last 5 minutes, a page at a time.
+     * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<io.github.telgate.v1.ListListenSessionsResponse> listListenSessions(
         io.github.telgate.v1.ListListenSessionsRequest request) {

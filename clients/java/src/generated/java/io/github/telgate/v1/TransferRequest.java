@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Moves a call (Asterisk only).
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.TransferRequest}
  */
 public final class TransferRequest extends
@@ -49,6 +53,10 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
@@ -66,6 +74,10 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -87,14 +99,22 @@ private static final long serialVersionUID = 0L;
   public static final int TYPE_FIELD_NUMBER = 2;
   private int type_ = 0;
   /**
-   * <code>.telgate.v1.TransferType type = 2;</code>
+   * <pre>
+   * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for type.
    */
   @java.lang.Override public int getTypeValue() {
     return type_;
   }
   /**
-   * <code>.telgate.v1.TransferType type = 2;</code>
+   * <pre>
+   * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The type.
    */
   @java.lang.Override public io.github.telgate.v1.TransferType getType() {
@@ -109,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelRef channel = 3;</code>
+   * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -121,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelRef channel = 3;</code>
+   * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -133,7 +153,7 @@ private static final long serialVersionUID = 0L;
    * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelRef channel = 3;</code>
+   * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder() {
@@ -143,7 +163,12 @@ private static final long serialVersionUID = 0L;
   public static final int DESTINATION_FIELD_NUMBER = 7;
   private io.github.telgate.v1.Destination destination_;
   /**
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <pre>
+   * Where the call goes. Asterisk needs an extension's context (or a number
+   * on a configured route).
+   * </pre>
+   *
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the destination field is set.
    */
   @java.lang.Override
@@ -151,7 +176,12 @@ private static final long serialVersionUID = 0L;
     return destination_ != null;
   }
   /**
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <pre>
+   * Where the call goes. Asterisk needs an extension's context (or a number
+   * on a configured route).
+   * </pre>
+   *
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The destination.
    */
   @java.lang.Override
@@ -159,7 +189,12 @@ private static final long serialVersionUID = 0L;
     return destination_ == null ? io.github.telgate.v1.Destination.getDefaultInstance() : destination_;
   }
   /**
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <pre>
+   * Where the call goes. Asterisk needs an extension's context (or a number
+   * on a configured route).
+   * </pre>
+   *
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder() {
@@ -170,7 +205,8 @@ private static final long serialVersionUID = 0L;
   private io.github.telgate.v1.ChannelRef extraChannel_;
   /**
    * <pre>
-   * REDIRECT only: a second channel moved at the same time (both legs).
+   * REDIRECT only: a second channel moved at the same time (both legs);
+   * INVALID_ARGUMENT with another type.
    * </pre>
    *
    * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -182,7 +218,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * REDIRECT only: a second channel moved at the same time (both legs).
+   * REDIRECT only: a second channel moved at the same time (both legs);
+   * INVALID_ARGUMENT with another type.
    * </pre>
    *
    * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -194,7 +231,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * REDIRECT only: a second channel moved at the same time (both legs).
+   * REDIRECT only: a second channel moved at the same time (both legs);
+   * INVALID_ARGUMENT with another type.
    * </pre>
    *
    * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -209,6 +247,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * REDIRECT only: where the extra channel goes; `destination` when unset.
+   * INVALID_ARGUMENT without `extra_channel`.
    * </pre>
    *
    * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -221,6 +260,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * REDIRECT only: where the extra channel goes; `destination` when unset.
+   * INVALID_ARGUMENT without `extra_channel`.
    * </pre>
    *
    * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -233,6 +273,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * REDIRECT only: where the extra channel goes; `destination` when unset.
+   * INVALID_ARGUMENT without `extra_channel`.
    * </pre>
    *
    * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -471,6 +512,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Moves a call (Asterisk only).
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.TransferRequest}
    */
   public static final class Builder extends
@@ -734,6 +779,10 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object backend_ = "";
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The backend.
      */
@@ -750,6 +799,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return The bytes for backend.
      */
@@ -767,6 +820,10 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The backend to set.
      * @return This builder for chaining.
@@ -780,6 +837,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @return This builder for chaining.
      */
@@ -790,6 +851,10 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
+     * <pre>
+     * The backend; the default backend when empty.
+     * </pre>
+     *
      * <code>string backend = 1;</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
@@ -806,14 +871,22 @@ private static final long serialVersionUID = 0L;
 
     private int type_ = 0;
     /**
-     * <code>.telgate.v1.TransferType type = 2;</code>
+     * <pre>
+     * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The enum numeric value on the wire for type.
      */
     @java.lang.Override public int getTypeValue() {
       return type_;
     }
     /**
-     * <code>.telgate.v1.TransferType type = 2;</code>
+     * <pre>
+     * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The enum numeric value on the wire for type to set.
      * @return This builder for chaining.
      */
@@ -824,7 +897,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.TransferType type = 2;</code>
+     * <pre>
+     * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The type.
      */
     @java.lang.Override
@@ -833,7 +910,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.TransferType.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.TransferType type = 2;</code>
+     * <pre>
+     * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @param value The type to set.
      * @return This builder for chaining.
      */
@@ -847,7 +928,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.TransferType type = 2;</code>
+     * <pre>
+     * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearType() {
@@ -865,7 +950,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
@@ -876,7 +961,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.ChannelRef getChannel() {
@@ -891,7 +976,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setChannel(io.github.telgate.v1.ChannelRef value) {
       if (channelBuilder_ == null) {
@@ -911,7 +996,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.ChannelRef.Builder builderForValue) {
@@ -929,7 +1014,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.ChannelRef value) {
       if (channelBuilder_ == null) {
@@ -952,7 +1037,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -969,7 +1054,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.ChannelRef.Builder getChannelBuilder() {
       bitField0_ |= 0x00000004;
@@ -981,7 +1066,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -996,7 +1081,7 @@ private static final long serialVersionUID = 0L;
      * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelRef channel = 3;</code>
+     * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> 
@@ -1016,14 +1101,24 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Destination, io.github.telgate.v1.Destination.Builder, io.github.telgate.v1.DestinationOrBuilder> destinationBuilder_;
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the destination field is set.
      */
     public boolean hasDestination() {
       return ((bitField0_ & 0x00000008) != 0);
     }
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      * @return The destination.
      */
     public io.github.telgate.v1.Destination getDestination() {
@@ -1034,7 +1129,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setDestination(io.github.telgate.v1.Destination value) {
       if (destinationBuilder_ == null) {
@@ -1050,7 +1150,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setDestination(
         io.github.telgate.v1.Destination.Builder builderForValue) {
@@ -1064,7 +1169,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeDestination(io.github.telgate.v1.Destination value) {
       if (destinationBuilder_ == null) {
@@ -1083,7 +1193,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearDestination() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1096,7 +1211,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.Destination.Builder getDestinationBuilder() {
       bitField0_ |= 0x00000008;
@@ -1104,7 +1224,12 @@ private static final long serialVersionUID = 0L;
       return getDestinationFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     public io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder() {
       if (destinationBuilder_ != null) {
@@ -1115,7 +1240,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <pre>
+     * Where the call goes. Asterisk needs an extension's context (or a number
+     * on a configured route).
+     * </pre>
+     *
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Destination, io.github.telgate.v1.Destination.Builder, io.github.telgate.v1.DestinationOrBuilder> 
@@ -1136,7 +1266,8 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.ChannelRef, io.github.telgate.v1.ChannelRef.Builder, io.github.telgate.v1.ChannelRefOrBuilder> extraChannelBuilder_;
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1147,7 +1278,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1162,7 +1294,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1182,7 +1315,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1200,7 +1334,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1223,7 +1358,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1240,7 +1376,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1252,7 +1389,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1267,7 +1405,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * REDIRECT only: a second channel moved at the same time (both legs).
+     * REDIRECT only: a second channel moved at the same time (both legs);
+     * INVALID_ARGUMENT with another type.
      * </pre>
      *
      * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -1292,6 +1431,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -1303,6 +1443,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -1318,6 +1459,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -1338,6 +1480,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -1356,6 +1499,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -1379,6 +1523,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -1396,6 +1541,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -1408,6 +1554,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -1423,6 +1570,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * REDIRECT only: where the extra channel goes; `destination` when unset.
+     * INVALID_ARGUMENT without `extra_channel`.
      * </pre>
      *
      * <code>.telgate.v1.Destination extra_destination = 8;</code>

@@ -8,11 +8,19 @@ public interface TransferRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
+   * <pre>
+   * The backend; the default backend when empty.
+   * </pre>
+   *
    * <code>string backend = 1;</code>
    * @return The bytes for backend.
    */
@@ -20,12 +28,20 @@ public interface TransferRequestOrBuilder extends
       getBackendBytes();
 
   /**
-   * <code>.telgate.v1.TransferType type = 2;</code>
+   * <pre>
+   * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for type.
    */
   int getTypeValue();
   /**
-   * <code>.telgate.v1.TransferType type = 2;</code>
+   * <pre>
+   * How to move the call. UNSPECIFIED is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>.telgate.v1.TransferType type = 2 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The type.
    */
   io.github.telgate.v1.TransferType getType();
@@ -35,7 +51,7 @@ public interface TransferRequestOrBuilder extends
    * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelRef channel = 3;</code>
+   * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
@@ -44,7 +60,7 @@ public interface TransferRequestOrBuilder extends
    * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelRef channel = 3;</code>
+   * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The channel.
    */
   io.github.telgate.v1.ChannelRef getChannel();
@@ -53,28 +69,44 @@ public interface TransferRequestOrBuilder extends
    * BLIND/ATTENDED: the transferer. REDIRECT: the channel to move.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelRef channel = 3;</code>
+   * <code>.telgate.v1.ChannelRef channel = 3 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   io.github.telgate.v1.ChannelRefOrBuilder getChannelOrBuilder();
 
   /**
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <pre>
+   * Where the call goes. Asterisk needs an extension's context (or a number
+   * on a configured route).
+   * </pre>
+   *
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the destination field is set.
    */
   boolean hasDestination();
   /**
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <pre>
+   * Where the call goes. Asterisk needs an extension's context (or a number
+   * on a configured route).
+   * </pre>
+   *
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
    * @return The destination.
    */
   io.github.telgate.v1.Destination getDestination();
   /**
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <pre>
+   * Where the call goes. Asterisk needs an extension's context (or a number
+   * on a configured route).
+   * </pre>
+   *
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = REQUIRED];</code>
    */
   io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder();
 
   /**
    * <pre>
-   * REDIRECT only: a second channel moved at the same time (both legs).
+   * REDIRECT only: a second channel moved at the same time (both legs);
+   * INVALID_ARGUMENT with another type.
    * </pre>
    *
    * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -83,7 +115,8 @@ public interface TransferRequestOrBuilder extends
   boolean hasExtraChannel();
   /**
    * <pre>
-   * REDIRECT only: a second channel moved at the same time (both legs).
+   * REDIRECT only: a second channel moved at the same time (both legs);
+   * INVALID_ARGUMENT with another type.
    * </pre>
    *
    * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -92,7 +125,8 @@ public interface TransferRequestOrBuilder extends
   io.github.telgate.v1.ChannelRef getExtraChannel();
   /**
    * <pre>
-   * REDIRECT only: a second channel moved at the same time (both legs).
+   * REDIRECT only: a second channel moved at the same time (both legs);
+   * INVALID_ARGUMENT with another type.
    * </pre>
    *
    * <code>.telgate.v1.ChannelRef extra_channel = 5;</code>
@@ -102,6 +136,7 @@ public interface TransferRequestOrBuilder extends
   /**
    * <pre>
    * REDIRECT only: where the extra channel goes; `destination` when unset.
+   * INVALID_ARGUMENT without `extra_channel`.
    * </pre>
    *
    * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -111,6 +146,7 @@ public interface TransferRequestOrBuilder extends
   /**
    * <pre>
    * REDIRECT only: where the extra channel goes; `destination` when unset.
+   * INVALID_ARGUMENT without `extra_channel`.
    * </pre>
    *
    * <code>.telgate.v1.Destination extra_destination = 8;</code>
@@ -120,6 +156,7 @@ public interface TransferRequestOrBuilder extends
   /**
    * <pre>
    * REDIRECT only: where the extra channel goes; `destination` when unset.
+   * INVALID_ARGUMENT without `extra_channel`.
    * </pre>
    *
    * <code>.telgate.v1.Destination extra_destination = 8;</code>

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Transfer's answer: the PBX accepted the transfer (events tell the rest).
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.TransferResponse}
  */
 public final class TransferResponse extends
@@ -188,6 +192,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Transfer's answer: the PBX accepted the transfer (events tell the rest).
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.TransferResponse}
    */
   public static final class Builder extends

@@ -13,12 +13,17 @@ package io.github.telgate.v1;
 public enum TransferType
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not a type: INVALID_ARGUMENT in a TransferRequest.
+   * </pre>
+   *
    * <code>TRANSFER_TYPE_UNSPECIFIED = 0;</code>
    */
   TRANSFER_TYPE_UNSPECIFIED(0),
   /**
    * <pre>
-   * The transferer's peer goes to the destination; the transferer leaves.
+   * The transferer's peer goes to the destination; the transferer leaves
+   * (Asterisk BlindTransfer).
    * </pre>
    *
    * <code>TRANSFER_TYPE_BLIND = 1;</code>
@@ -26,7 +31,8 @@ public enum TransferType
   TRANSFER_TYPE_BLIND(1),
   /**
    * <pre>
-   * The transferer consults the destination first (feature code on the PBX).
+   * The transferer consults the destination first (Asterisk Atxfer: the
+   * PBX's attended-transfer feature code).
    * </pre>
    *
    * <code>TRANSFER_TYPE_ATTENDED = 2;</code>
@@ -34,7 +40,7 @@ public enum TransferType
   TRANSFER_TYPE_ATTENDED(2),
   /**
    * <pre>
-   * The named channel itself goes to the destination.
+   * The named channel itself goes to the destination (Asterisk Redirect).
    * </pre>
    *
    * <code>TRANSFER_TYPE_REDIRECT = 3;</code>
@@ -44,12 +50,17 @@ public enum TransferType
   ;
 
   /**
+   * <pre>
+   * Not a type: INVALID_ARGUMENT in a TransferRequest.
+   * </pre>
+   *
    * <code>TRANSFER_TYPE_UNSPECIFIED = 0;</code>
    */
   public static final int TRANSFER_TYPE_UNSPECIFIED_VALUE = 0;
   /**
    * <pre>
-   * The transferer's peer goes to the destination; the transferer leaves.
+   * The transferer's peer goes to the destination; the transferer leaves
+   * (Asterisk BlindTransfer).
    * </pre>
    *
    * <code>TRANSFER_TYPE_BLIND = 1;</code>
@@ -57,7 +68,8 @@ public enum TransferType
   public static final int TRANSFER_TYPE_BLIND_VALUE = 1;
   /**
    * <pre>
-   * The transferer consults the destination first (feature code on the PBX).
+   * The transferer consults the destination first (Asterisk Atxfer: the
+   * PBX's attended-transfer feature code).
    * </pre>
    *
    * <code>TRANSFER_TYPE_ATTENDED = 2;</code>
@@ -65,7 +77,7 @@ public enum TransferType
   public static final int TRANSFER_TYPE_ATTENDED_VALUE = 2;
   /**
    * <pre>
-   * The named channel itself goes to the destination.
+   * The named channel itself goes to the destination (Asterisk Redirect).
    * </pre>
    *
    * <code>TRANSFER_TYPE_REDIRECT = 3;</code>
