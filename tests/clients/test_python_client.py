@@ -1,0 +1,293 @@
+"""The Python client package (telgate-client) against a live gateway with the
+AMI simulator behind it: its convenience layer (telgate.client) over the
+generated stubs, and the quickstart example run as a user would run it.
+
+Stream failures are real: the client reaches the gateway through a TCP relay
+that can cut every connection, or be pointed at another gateway started on
+the same CDR store after the first one stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+import pytest
+from telgate.client import BearerToken, Retry, connect, follow_cdrs, list_all_cdrs
+from telgate.v1 import calls_pb2, calls_pb2_grpc, cdrs_pb2, cdrs_pb2_grpc, common_pb2
+from telgate_server.app import Gateway
+from telgate_server.simulator.server import AmiSimulator
+
+from tests.auth.conftest import running, settings_with, token, token_auth
+from tests.clients.conftest import LiveGateway
+
+FAST_RETRY = Retry(initial=0.05, maximum=0.5)
+# Reconnect soon after the relay is pointed at a new gateway.
+FAST_RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 500),
+]
+
+
+class Relay:
+    """Forwards TCP connections to a gateway; can cut them all, and be pointed
+    at another gateway."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.address = ""
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.address = f"127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    def cut(self) -> None:
+        """Closes every open connection, both ways (the client sees it drop)."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.connections += 1
+        self._writers |= {writer, up_writer}
+        try:
+            await asyncio.gather(
+                self._pump(reader, up_writer), self._pump(up_reader, writer), return_exceptions=True
+            )
+        finally:
+            self._writers -= {writer, up_writer}
+            for w in (writer, up_writer):
+                w.transport.abort()
+
+    @staticmethod
+    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while chunk := await reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
+        writer.transport.abort()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        self.cut()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def relay_to(port: int) -> AsyncIterator[Relay]:
+    relay = Relay(port)
+    await relay.start()
+    try:
+        yield relay
+    finally:
+        await relay.close()
+
+
+async def eventually(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Waits (bounded) until ``condition`` holds (it changes in other tasks
+    and sockets, with no event to wait on)."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    assert condition(), what
+
+
+class Collector:
+    """Runs an async iterator in a task, keeping what it yields."""
+
+    def __init__(self, items: AsyncIterator[Any]) -> None:
+        self.items: list[Any] = []
+        self.error: BaseException | None = None
+        self._source = items
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            async for item in self._source:
+                self.items.append(item)
+        except grpc.aio.AioRpcError as exc:
+            self.error = exc
+
+    async def wait_for(self, condition: Callable[[list[Any]], bool], what: str) -> None:
+        await eventually(lambda: condition(self.items) or self._task.done(), what)
+        assert condition(self.items), f"{what}: ended with {self.error!r} after {self.items}"
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def originate(channel: grpc.aio.Channel) -> calls_pb2.OriginatedCall:
+    """Local/201@phones into from-internal,202 (the simulator answers and bridges)."""
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    answer = await calls.Originate(
+        calls_pb2.OriginateRequest(
+            endpoint="Local/201@phones",
+            destination=common_pb2.Destination(
+                extension=common_pb2.ExtensionDestination(context="from-internal", extension="202")
+            ),
+            wait=calls_pb2.ORIGINATE_WAIT_RESULT,
+        ),
+        timeout=20,
+    )
+    assert answer.call.unique_id and answer.call.linked_id
+    assert answer.call.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
+    return answer.call
+
+
+async def call_and_hang_up(channel: grpc.aio.Channel) -> calls_pb2.OriginatedCall:
+    call = await originate(channel)
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    await calls.Hangup(
+        calls_pb2.HangupRequest(channel=common_pb2.ChannelRef(unique_id=call.unique_id), cause=16),
+        timeout=5,
+    )
+    return call
+
+
+def cdrs_of(items: list[Any], linked_id: str) -> list[cdrs_pb2.Cdr]:
+    return [i for i in items if isinstance(i, cdrs_pb2.Cdr) and i.linked_call_id == linked_id]
+
+
+def cursors(items: list[Any]) -> list[int]:
+    return [i.cursor for i in items]
+
+
+async def test_token_goes_on_every_call_and_none_is_unauthenticated(
+    live_gateway: LiveGateway,
+) -> None:
+    async with connect(live_gateway.target) as anonymous:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await calls_pb2_grpc.CallControlServiceStub(anonymous).ListChannels(
+                calls_pb2.ListChannelsRequest(), timeout=5
+            )
+        assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        # A stream is refused the same way.
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            async for _ in follow_cdrs(cdrs_pb2_grpc.CdrServiceStub(anonymous), follow=False):
+                pass
+        assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    async with connect(live_gateway.target, live_gateway.token) as channel:
+        listed = await calls_pb2_grpc.CallControlServiceStub(channel).ListChannels(
+            calls_pb2.ListChannelsRequest(), timeout=5
+        )
+        assert listed.total_size >= 0
+        items = [i async for i in follow_cdrs(cdrs_pb2_grpc.CdrServiceStub(channel), follow=False)]
+        assert items == []  # a new store: the stream ran (no refusal) and held nothing
+
+
+def test_the_token_is_never_shown() -> None:
+    secret = token("everything")
+    bearer = BearerToken(secret)
+    assert secret not in repr(bearer)
+    assert not any(secret in repr(i) for i in bearer.interceptors())
+    with pytest.raises(ValueError) as bad:
+        BearerToken("abc\r\nx-injected: 1")
+    assert "abc" not in str(bad.value)
+
+
+async def test_cdr_cursor_paging_and_follow_from_a_cursor(live_gateway: LiveGateway) -> None:
+    async with connect(live_gateway.target, live_gateway.token) as channel:
+        stub = cdrs_pb2_grpc.CdrServiceStub(channel)
+        followed = Collector(follow_cdrs(stub, 0))
+        try:
+            first = await call_and_hang_up(channel)
+            await followed.wait_for(lambda items: cdrs_of(items, first.linked_id), "first CDR")
+            mark = max(cursors(followed.items))
+            assert mark > 0
+            second = await call_and_hang_up(channel)
+            await followed.wait_for(lambda items: cdrs_of(items, second.linked_id), "second CDR")
+        finally:
+            await followed.close()
+        seen = cursors(followed.items)
+        assert seen == sorted(set(seen)), "a cursor twice or out of order"
+
+        # The stored CDRs, by pages of one, are the ones the stream delivered.
+        stored = [cdr async for cdr in list_all_cdrs(stub, page_size=1)]
+        assert len(stored) >= 2
+        assert cursors(stored) == [c for c in seen if c <= cursors(stored)[-1]]
+        # The filter goes with every page.
+        pbx = [c async for c in list_all_cdrs(stub, cdrs_pb2.CdrFilter(backends=["pbx"]), 1)]
+        assert cursors(pbx) == cursors(stored)
+        nobody = cdrs_pb2.CdrFilter(caller="no-such-caller")
+        assert [c async for c in list_all_cdrs(stub, nobody, page_size=1)] == []
+
+        # From the mark, only later CDRs: the second call's, none of the first's.
+        later = [i async for i in follow_cdrs(stub, mark, follow=False)]
+        assert later and all(c > mark for c in cursors(later))
+        assert cdrs_of(later, second.linked_id) and not cdrs_of(later, first.linked_id)
+
+
+async def test_follow_cdrs_resumes_across_a_gateway_restart(sim: AmiSimulator) -> None:
+    """The gateway stops (its streams end UNAVAILABLE); another starts on the
+    same CDR store; the iterator subscribes again from its greatest cursor."""
+    secret = token("everything")
+    first_gw: Gateway = await running(settings_with(sim.port, auth=token_auth()))
+    second_gw: Gateway | None = None
+    try:
+        async with (
+            relay_to(first_gw.port) as relay,
+            connect(relay.address, secret, options=FAST_RECONNECT) as channel,
+        ):
+            stub = cdrs_pb2_grpc.CdrServiceStub(channel)
+            followed = Collector(follow_cdrs(stub, 0, retry=FAST_RETRY))
+            try:
+                first = await call_and_hang_up(channel)
+                await followed.wait_for(lambda items: cdrs_of(items, first.linked_id), "first")
+                before = len(followed.items)
+                await first_gw.stop(0.5)
+                second_gw = await running(settings_with(sim.port, auth=token_auth()))
+                relay.port = second_gw.port
+                second = await call_and_hang_up(channel)
+                await followed.wait_for(lambda items: cdrs_of(items, second.linked_id), "second")
+            finally:
+                await followed.close()
+            assert followed.error is None
+            assert relay.connections >= 2  # the first connection ended with the first gateway
+            seen = cursors(followed.items)
+            assert seen == sorted(set(seen)), f"a CDR twice or out of order: {seen}"
+            # The first gateway's CDRs were not delivered again from the restarted one.
+            assert all(c > seen[before - 1] for c in seen[before:])
+            assert not cdrs_of(followed.items[before:], first.linked_id)
+    finally:
+        if second_gw is not None:
+            await second_gw.stop(0)
+        await first_gw.stop(0)
+
+
+async def test_follow_cdrs_gives_up_after_its_attempts(sim: AmiSimulator) -> None:
+    """With a bounded Retry, a gateway that does not come back ends the
+    iteration with the last UNAVAILABLE."""
+    gw: Gateway = await running(settings_with(sim.port, auth=token_auth()))
+    try:
+        async with (
+            relay_to(gw.port) as relay,
+            connect(relay.address, token("everything"), options=FAST_RECONNECT) as channel,
+        ):
+            items = follow_cdrs(
+                cdrs_pb2_grpc.CdrServiceStub(channel),
+                retry=Retry(initial=0.01, maximum=0.05, attempts=2),
+            )
+            followed = Collector(items)
+            try:
+                await eventually(lambda: relay.connections == 1, "the stream connected")
+                await gw.stop(0.2)
+                await followed.wait_for(lambda _: followed.error is not None, "gave up")
+            finally:
+                await followed.close()
+            assert isinstance(followed.error, grpc.aio.AioRpcError)
+            assert followed.error.code() is grpc.StatusCode.UNAVAILABLE
+    finally:
+        await gw.stop(0)
