@@ -119,8 +119,8 @@ class Collector:
         except grpc.aio.AioRpcError as exc:
             self.error = exc
 
-    async def wait_for(self, condition: Callable[[list[Any]], bool], what: str) -> None:
-        await eventually(lambda: condition(self.items) or self._task.done(), what)
+    async def wait_for(self, condition: Callable[[list[Any]], object], what: str) -> None:
+        await eventually(lambda: bool(condition(self.items)) or self._task.done(), what)
         assert condition(self.items), f"{what}: ended with {self.error!r} after {self.items}"
 
     async def close(self) -> None:
