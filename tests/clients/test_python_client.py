@@ -15,8 +15,24 @@ from typing import Any
 
 import grpc
 import pytest
-from telgate.client import BearerToken, Retry, connect, follow_cdrs, list_all_cdrs
-from telgate.v1 import calls_pb2, calls_pb2_grpc, cdrs_pb2, cdrs_pb2_grpc, common_pb2
+from telgate.client import (
+    BearerToken,
+    Position,
+    Retry,
+    connect,
+    follow_cdrs,
+    list_all_cdrs,
+    resume_events,
+)
+from telgate.v1 import (
+    calls_pb2,
+    calls_pb2_grpc,
+    cdrs_pb2,
+    cdrs_pb2_grpc,
+    common_pb2,
+    events_pb2,
+    events_pb2_grpc,
+)
 from telgate_server.app import Gateway
 from telgate_server.simulator.server import AmiSimulator
 
@@ -141,6 +157,8 @@ async def originate(channel: grpc.aio.Channel) -> calls_pb2.OriginatedCall:
             wait=calls_pb2.ORIGINATE_WAIT_RESULT,
         ),
         timeout=20,
+        # Through a relay just pointed at another gateway: connect first.
+        wait_for_ready=True,
     )
     assert answer.call.unique_id and answer.call.linked_id
     assert answer.call.outcome == calls_pb2.ORIGINATE_OUTCOME_ANSWERED
@@ -177,6 +195,13 @@ async def test_token_goes_on_every_call_and_none_is_unauthenticated(
         # A stream is refused the same way.
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             async for _ in follow_cdrs(cdrs_pb2_grpc.CdrServiceStub(anonymous), follow=False):
+                pass
+        assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        # Not retried: only UNAVAILABLE is.
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            async for _ in resume_events(
+                events_pb2_grpc.EventServiceStub(anonymous), events_pb2.SubscribeRequest()
+            ):
                 pass
         assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
     async with connect(live_gateway.target, live_gateway.token) as channel:
@@ -235,7 +260,7 @@ async def test_follow_cdrs_resumes_across_a_gateway_restart(sim: AmiSimulator) -
     same CDR store; the iterator subscribes again from its greatest cursor."""
     secret = token("everything")
     first_gw: Gateway = await running(settings_with(sim.port, auth=token_auth()))
-    second_gw: Gateway | None = None
+    running_gateways = [first_gw]
     try:
         async with (
             relay_to(first_gw.port) as relay,
@@ -248,7 +273,9 @@ async def test_follow_cdrs_resumes_across_a_gateway_restart(sim: AmiSimulator) -
                 await followed.wait_for(lambda items: cdrs_of(items, first.linked_id), "first")
                 before = len(followed.items)
                 await first_gw.stop(0.5)
+                running_gateways.remove(first_gw)
                 second_gw = await running(settings_with(sim.port, auth=token_auth()))
+                running_gateways.append(second_gw)
                 relay.port = second_gw.port
                 second = await call_and_hang_up(channel)
                 await followed.wait_for(lambda items: cdrs_of(items, second.linked_id), "second")
@@ -262,15 +289,15 @@ async def test_follow_cdrs_resumes_across_a_gateway_restart(sim: AmiSimulator) -
             assert all(c > seen[before - 1] for c in seen[before:])
             assert not cdrs_of(followed.items[before:], first.linked_id)
     finally:
-        if second_gw is not None:
-            await second_gw.stop(0)
-        await first_gw.stop(0)
+        for gw in running_gateways:
+            await gw.stop(0)
 
 
 async def test_follow_cdrs_gives_up_after_its_attempts(sim: AmiSimulator) -> None:
     """With a bounded Retry, a gateway that does not come back ends the
     iteration with the last UNAVAILABLE."""
     gw: Gateway = await running(settings_with(sim.port, auth=token_auth()))
+    stopped = False
     try:
         async with (
             relay_to(gw.port) as relay,
@@ -284,10 +311,182 @@ async def test_follow_cdrs_gives_up_after_its_attempts(sim: AmiSimulator) -> Non
             try:
                 await eventually(lambda: relay.connections == 1, "the stream connected")
                 await gw.stop(0.2)
+                stopped = True
                 await followed.wait_for(lambda _: followed.error is not None, "gave up")
             finally:
                 await followed.close()
             assert isinstance(followed.error, grpc.aio.AioRpcError)
             assert followed.error.code() is grpc.StatusCode.UNAVAILABLE
     finally:
-        await gw.stop(0)
+        if not stopped:
+            await gw.stop(0)
+
+
+def events_in(messages: list[Any]) -> list[events_pb2.Event]:
+    return [e for m in messages for e in m.events]
+
+
+def kind(event: events_pb2.Event) -> str:
+    return event.WhichOneof("payload") or ""
+
+
+def hung_up(events: list[events_pb2.Event]) -> bool:
+    """Every channel seen created has hung up (and there was one)."""
+    created = {e.unique_id for e in events if kind(e) == "channel_created"}
+    ended = {e.unique_id for e in events if kind(e) == "channel_hung_up"}
+    return bool(created) and created <= ended
+
+
+async def follow_call(
+    channel: grpc.aio.Channel, call: calls_pb2.OriginatedCall, stream: AsyncIterator[Any]
+) -> tuple[list[events_pb2.Event], Position]:
+    """The call's events until every channel hung up; hangs it up (cause 16)
+    once both parties are in the bridge. Returns them and the last position."""
+    calls = calls_pb2_grpc.CallControlServiceStub(channel)
+    seen: list[events_pb2.Event] = []
+    hung = False
+    async with asyncio.timeout(30):
+        async for message in stream:
+            seen += message.events
+            for event in message.events:
+                both_in = (
+                    kind(event) == "bridge_entered"
+                    and event.bridge_entered.bridge.num_channels >= 2
+                )
+                if both_in and not hung:
+                    hung = True
+                    ref = common_pb2.ChannelRef(unique_id=call.unique_id)
+                    await calls.Hangup(calls_pb2.HangupRequest(channel=ref, cause=16), timeout=5)
+            if hung_up(seen):
+                break
+    return seen, Position.of(seen[-1])
+
+
+async def test_call_events_to_hang_up_then_resume_after_the_stored_position(
+    live_gateway: LiveGateway,
+) -> None:
+    async with connect(live_gateway.target, live_gateway.token) as channel:
+        events = events_pb2_grpc.EventServiceStub(channel)
+        calls = calls_pb2_grpc.CallControlServiceStub(channel)
+        answer = await calls.Originate(
+            calls_pb2.OriginateRequest(
+                endpoint="Local/201@phones",
+                destination=common_pb2.Destination(
+                    extension=common_pb2.ExtensionDestination(
+                        context="from-internal", extension="202"
+                    )
+                ),
+            ),
+            timeout=10,
+        )
+        call = answer.call
+        assert call.unique_id and call.linked_id
+        request = events_pb2.SubscribeRequest(
+            filter=events_pb2.EventFilter(linked_ids=[call.linked_id]),
+            start=events_pb2.START_POSITION_AFTER_SEQUENCE,
+            after_sequence=call.event_sequence,
+            epoch=call.epoch,
+        )
+        seen, stored = await follow_call(channel, call, resume_events(events, request))
+        assert all(e.linked_id == call.linked_id for e in seen)
+        assert any(kind(e) == "channel_hung_up" and e.unique_id == call.unique_id for e in seen), (
+            "no ChannelHungUp for the originated channel"
+        )
+        assert call.event_sequence < seen[0].sequence
+        sequences = [e.sequence for e in seen]
+        assert sequences == sorted(set(sequences))
+
+        # Resume from the stored position, no filter: the very next event
+        # comes first (another call makes sure there is one).
+        resumed = Collector(
+            resume_events(events, stored.request_after(events_pb2.SubscribeRequest()))
+        )
+        try:
+            await call_and_hang_up(channel)
+            await resumed.wait_for(events_in, "an event after the stored position")
+        finally:
+            await resumed.close()
+        first = events_in(resumed.items)[0]
+        assert (first.epoch, first.sequence) == (stored.epoch, stored.sequence + 1)
+        assert not {e.sequence for e in events_in(resumed.items)} & set(sequences)
+
+
+async def test_resume_events_across_a_cut_connection(live_gateway: LiveGateway) -> None:
+    """Every connection to the gateway is cut mid-stream: the iterator
+    subscribes again after the last event it yielded; nothing is lost and
+    nothing comes twice (unfiltered, sequences are consecutive)."""
+    gateway_port = int(live_gateway.target.rpartition(":")[2])
+    async with (
+        relay_to(gateway_port) as relay,
+        connect(relay.address, live_gateway.token, options=FAST_RECONNECT) as channel,
+    ):
+        stub = events_pb2_grpc.EventServiceStub(channel)
+        request = events_pb2.SubscribeRequest(start=events_pb2.START_POSITION_LIVE)
+        stream = Collector(resume_events(stub, request, retry=FAST_RETRY))
+        try:
+            await eventually(lambda: relay.connections == 1, "the stream connected")
+            first = await originate(channel)
+            await stream.wait_for(
+                lambda items: any(e.linked_id == first.linked_id for e in events_in(items)),
+                "the first call's events",
+            )
+            relay.cut()
+            second = await call_and_hang_up(channel)
+            await stream.wait_for(
+                lambda items: any(
+                    kind(e) == "channel_hung_up" and e.unique_id == second.unique_id
+                    for e in events_in(items)
+                ),
+                "the second call's hang-up",
+            )
+        finally:
+            await stream.close()
+        assert stream.error is None
+        assert relay.connections >= 2
+        got = events_in(stream.items)
+        sequences = [e.sequence for e in got]
+        assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
+        assert {e.epoch for e in got} == {got[0].epoch}
+
+
+async def test_resume_events_across_a_gateway_restart(sim: AmiSimulator) -> None:
+    """The gateway stops and another starts (a new event history, a new
+    epoch): the resumed stream says so with an EPOCH_CHANGED gap, then the new
+    gateway's events follow."""
+    secret = token("everything")
+    first_gw: Gateway = await running(settings_with(sim.port, auth=token_auth()))
+    running_gateways = [first_gw]
+    try:
+        async with (
+            relay_to(first_gw.port) as relay,
+            connect(relay.address, secret, options=FAST_RECONNECT) as channel,
+        ):
+            stub = events_pb2_grpc.EventServiceStub(channel)
+            stream = Collector(resume_events(stub, events_pb2.SubscribeRequest(), retry=FAST_RETRY))
+            try:
+                first = await call_and_hang_up(channel)
+                await stream.wait_for(
+                    lambda items: any(e.linked_id == first.linked_id for e in events_in(items)),
+                    "the first call's events",
+                )
+                await first_gw.stop(0.5)
+                running_gateways.remove(first_gw)
+                second_gw = await running(settings_with(sim.port, auth=token_auth()))
+                running_gateways.append(second_gw)
+                relay.port = second_gw.port
+                second = await call_and_hang_up(channel)
+                await stream.wait_for(
+                    lambda items: any(e.linked_id == second.linked_id for e in events_in(items)),
+                    "the second call's events",
+                )
+            finally:
+                await stream.close()
+        assert stream.error is None
+        gaps = [m.gap for m in stream.items if m.HasField("gap")]
+        assert [g.reason for g in gaps] == [events_pb2.GAP_REASON_EPOCH_CHANGED]
+        got = events_in(stream.items)
+        epochs = list(dict.fromkeys(e.epoch for e in got))
+        assert len(epochs) == 2 and gaps[0].previous_epoch == epochs[0]
+    finally:
+        for gw in running_gateways:
+            await gw.stop(0)
