@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -37,7 +39,9 @@ from telgate_server.app import Gateway
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.auth.conftest import running, settings_with, token, token_auth
-from tests.clients.conftest import LiveGateway
+from tests.clients.conftest import REPO, LiveGateway, run_client
+
+EXAMPLE = REPO / "clients" / "python" / "examples" / "quickstart.py"
 
 FAST_RETRY = Retry(initial=0.05, maximum=0.5)
 # Reconnect soon after the relay is pointed at a new gateway.
@@ -490,3 +494,40 @@ async def test_resume_events_across_a_gateway_restart(sim: AmiSimulator) -> None
     finally:
         for gw in running_gateways:
             await gw.stop(0)
+
+
+async def test_quickstart_example(live_gateway: LiveGateway) -> None:
+    """The example as a user runs it: its output names the call, the hang-up
+    and a CDR cursor that the gateway confirms."""
+    code, output = await run_client(
+        [sys.executable, str(EXAMPLE)], cwd=REPO, env=live_gateway.env(), timeout=120
+    )
+    assert code == 0, output
+    originated = re.search(r"^1\. originated: unique id (\S+), linked id (\S+)$", output, re.M)
+    assert originated, output
+    unique_id, linked_id = originated.groups()
+    assert re.search(rf"hanging up {re.escape(unique_id)}$", output, re.M), output
+    assert re.search(r"^\s+#\d+\s+hung up\s+\S+ cause 16 ", output, re.M), output
+    stored = re.search(r"stored position: sequence (\d+), epoch (\S+)$", output, re.M)
+    assert stored, output
+    resumed = re.search(rf"^3\. subscribed again after #{stored[1]}: (.*)$", output, re.M)
+    assert resumed, output
+    if later := re.match(r"events #(\d+)\.\.#(\d+) \((\d+)\)", resumed[1]):
+        assert int(later[1]) == int(stored[1]) + 1, output
+    else:
+        assert resumed[1] == "no event since, a heartbeat (the stream is live)", output
+    cdr = re.search(r"^4\. CDR of the call: cursor (\d+) \(int\)", output, re.M)
+    assert cdr and int(cdr[1]) > 0, output
+    # The gateway holds that CDR, for that call, at that cursor.
+    async with connect(live_gateway.target, live_gateway.token) as channel:
+        stored_cdrs = [c async for c in list_all_cdrs(cdrs_pb2_grpc.CdrServiceStub(channel))]
+    assert int(cdr[1]) in {c.cursor for c in stored_cdrs if c.linked_call_id == linked_id}
+
+
+async def test_quickstart_example_without_a_token(live_gateway: LiveGateway) -> None:
+    env = live_gateway.env()
+    del env["TELGATE_TOKEN"]
+    code, output = await run_client([sys.executable, str(EXAMPLE)], cwd=REPO, env=env)
+    assert code == 2, output
+    assert "error: UNAUTHENTICATED: " in output
+    assert "originated" not in output
