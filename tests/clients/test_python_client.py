@@ -217,6 +217,26 @@ async def test_token_goes_on_every_call_and_none_is_unauthenticated(
         assert items == []  # a new store: the stream ran (no refusal) and held nothing
 
 
+async def test_originate_with_an_empty_endpoint_is_invalid_argument(
+    live_gateway: LiveGateway,
+) -> None:
+    async with connect(live_gateway.target, live_gateway.token) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await calls_pb2_grpc.CallControlServiceStub(channel).Originate(
+                calls_pb2.OriginateRequest(
+                    endpoint="",
+                    destination=common_pb2.Destination(
+                        extension=common_pb2.ExtensionDestination(
+                            context="from-internal", extension="202"
+                        )
+                    ),
+                ),
+                timeout=5,
+            )
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "endpoint" in (refused.value.details() or "")
+
+
 def test_the_token_is_never_shown() -> None:
     secret = token("everything")
     bearer = BearerToken(secret)
