@@ -371,10 +371,10 @@ class Client:
             async for response in self.call:
                 now = time.monotonic()
                 self.ready.set()
-                events = response.events
+                events = response.batch.events
                 if not events:
                     continue
-                seqs = [e.sequence for e in events]
+                seqs = [e.position.sequence for e in events]
                 self.seqs.extend(seqs)
                 self.times.extend([now] * len(seqs))
                 self.count += len(seqs)
@@ -566,9 +566,9 @@ async def memory_stuck(sim: AmiSimulator, remote: Remote, port: int, count: int)
     code = "OK"
     try:
         async for response in stuck:
-            received += len(response.events)
-            if response.events:
-                last = response.events[-1].sequence
+            received += len(response.batch.events)
+            if response.batch.events:
+                last = response.batch.events[-1].position.sequence
     except grpc.aio.AioRpcError as exc:
         code = f"{exc.code().name} ({exc.details()})"
     after = await remote.ask("stats")
@@ -719,7 +719,7 @@ async def load_main(args: argparse.Namespace) -> None:
             lambda i, n: n // MANY_CALLS + (1 if i < n % MANY_CALLS else 0),
             calls=MANY_CALLS,
         ),
-        Scenario("all x10", [events_pb2.EventFilter(types=["VarSet"])] * 10, lambda i, n: n),
+        Scenario("all x10", [events_pb2.EventFilter(raw_names=["VarSet"])] * 10, lambda i, n: n),
     ]
     if not args.no_memory:
         print("memory (gateway process, fresh: empty replay buffer):")

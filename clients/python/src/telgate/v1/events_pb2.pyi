@@ -14,6 +14,7 @@ from telgate.v1 import backends_pb2 as _backends_pb2
 from telgate.v1 import calls_pb2 as _calls_pb2
 from telgate.v1 import cdrs_pb2 as _cdrs_pb2
 from telgate.v1 import common_pb2 as _common_pb2
+from telgate.v1 import event_position_pb2 as _event_position_pb2
 from telgate.v1 import playback_pb2 as _playback_pb2
 from telgate.v1 import queues_pb2 as _queues_pb2
 from telgate.v1 import supervision_pb2 as _supervision_pb2
@@ -28,6 +29,224 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _EventType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EventType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EVENT_TYPE_UNSPECIFIED: _EventType.ValueType  # 0
+    """Not a kind: refused in a filter (INVALID_ARGUMENT)."""
+    EVENT_TYPE_CHANNEL_CREATED: _EventType.ValueType  # 1
+    """Event.channel_created."""
+    EVENT_TYPE_CHANNEL_STATE_CHANGED: _EventType.ValueType  # 2
+    """Event.channel_state_changed."""
+    EVENT_TYPE_CHANNEL_HUNG_UP: _EventType.ValueType  # 3
+    """Event.channel_hung_up."""
+    EVENT_TYPE_DIAL_STARTED: _EventType.ValueType  # 4
+    """Event.dial_started."""
+    EVENT_TYPE_DIAL_ENDED: _EventType.ValueType  # 5
+    """Event.dial_ended."""
+    EVENT_TYPE_BRIDGE_ENTERED: _EventType.ValueType  # 6
+    """Event.bridge_entered."""
+    EVENT_TYPE_BRIDGE_LEFT: _EventType.ValueType  # 7
+    """Event.bridge_left."""
+    EVENT_TYPE_ORIGINATE_RESULT: _EventType.ValueType  # 8
+    """Event.originate_result."""
+    EVENT_TYPE_LINK_STATE_CHANGED: _EventType.ValueType  # 9
+    """Event.link_state_changed."""
+    EVENT_TYPE_HANGUP_REQUESTED: _EventType.ValueType  # 10
+    """Event.hangup_requested."""
+    EVENT_TYPE_DIALPLAN_STEP: _EventType.ValueType  # 11
+    """Event.dialplan_step."""
+    EVENT_TYPE_CALLER_ID_CHANGED: _EventType.ValueType  # 12
+    """Event.caller_id_changed."""
+    EVENT_TYPE_CONNECTED_LINE_CHANGED: _EventType.ValueType  # 13
+    """Event.connected_line_changed."""
+    EVENT_TYPE_VARIABLE_SET: _EventType.ValueType  # 14
+    """Event.variable_set."""
+    EVENT_TYPE_DIAL_STATE_CHANGED: _EventType.ValueType  # 15
+    """Event.dial_state_changed."""
+    EVENT_TYPE_BRIDGE_CREATED: _EventType.ValueType  # 16
+    """Event.bridge_created."""
+    EVENT_TYPE_BRIDGE_DESTROYED: _EventType.ValueType  # 17
+    """Event.bridge_destroyed."""
+    EVENT_TYPE_HOLD: _EventType.ValueType  # 18
+    """Event.hold."""
+    EVENT_TYPE_UNHOLD: _EventType.ValueType  # 19
+    """Event.unhold."""
+    EVENT_TYPE_DTMF_BEGIN: _EventType.ValueType  # 20
+    """Event.dtmf_begin."""
+    EVENT_TYPE_DTMF_END: _EventType.ValueType  # 21
+    """Event.dtmf_end."""
+    EVENT_TYPE_BLIND_TRANSFER: _EventType.ValueType  # 22
+    """Event.blind_transfer."""
+    EVENT_TYPE_ATTENDED_TRANSFER: _EventType.ValueType  # 23
+    """Event.attended_transfer."""
+    EVENT_TYPE_QUEUE_MEMBER_ADDED: _EventType.ValueType  # 24
+    """Event.queue_member_added."""
+    EVENT_TYPE_QUEUE_MEMBER_REMOVED: _EventType.ValueType  # 25
+    """Event.queue_member_removed."""
+    EVENT_TYPE_QUEUE_MEMBER_PAUSED: _EventType.ValueType  # 26
+    """Event.queue_member_paused."""
+    EVENT_TYPE_QUEUE_MEMBER_STATUS: _EventType.ValueType  # 27
+    """Event.queue_member_status."""
+    EVENT_TYPE_QUEUE_MEMBER_PENALTY: _EventType.ValueType  # 28
+    """Event.queue_member_penalty."""
+    EVENT_TYPE_QUEUE_MEMBER_RINGINUSE: _EventType.ValueType  # 29
+    """Event.queue_member_ringinuse."""
+    EVENT_TYPE_QUEUE_CALLER_JOINED: _EventType.ValueType  # 30
+    """Event.queue_caller_joined."""
+    EVENT_TYPE_QUEUE_CALLER_LEFT: _EventType.ValueType  # 31
+    """Event.queue_caller_left."""
+    EVENT_TYPE_QUEUE_CALLER_ABANDONED: _EventType.ValueType  # 32
+    """Event.queue_caller_abandoned."""
+    EVENT_TYPE_AGENT_CALLED: _EventType.ValueType  # 33
+    """Event.agent_called."""
+    EVENT_TYPE_AGENT_CONNECTED: _EventType.ValueType  # 34
+    """Event.agent_connected."""
+    EVENT_TYPE_AGENT_COMPLETED: _EventType.ValueType  # 35
+    """Event.agent_completed."""
+    EVENT_TYPE_AGENT_RING_NO_ANSWER: _EventType.ValueType  # 36
+    """Event.agent_ring_no_answer."""
+    EVENT_TYPE_AGENT_DUMPED: _EventType.ValueType  # 37
+    """Event.agent_dumped."""
+    EVENT_TYPE_LISTEN_STARTED: _EventType.ValueType  # 38
+    """Event.listen_started."""
+    EVENT_TYPE_LISTEN_STOPPED: _EventType.ValueType  # 39
+    """Event.listen_stopped."""
+    EVENT_TYPE_PLAYBACK_STARTED: _EventType.ValueType  # 40
+    """Event.playback_started."""
+    EVENT_TYPE_PLAYBACK_CONTROLLED: _EventType.ValueType  # 41
+    """Event.playback_controlled."""
+    EVENT_TYPE_PLAYBACK_FINISHED: _EventType.ValueType  # 42
+    """Event.playback_finished."""
+    EVENT_TYPE_DEVICE_STATE_CHANGED: _EventType.ValueType  # 43
+    """Event.device_state_changed."""
+    EVENT_TYPE_PEER_STATUS_CHANGED: _EventType.ValueType  # 44
+    """Event.peer_status_changed."""
+    EVENT_TYPE_CONTACT_STATUS_CHANGED: _EventType.ValueType  # 45
+    """Event.contact_status_changed."""
+    EVENT_TYPE_FULLY_BOOTED: _EventType.ValueType  # 46
+    """Event.fully_booted."""
+    EVENT_TYPE_RELOADED: _EventType.ValueType  # 47
+    """Event.reloaded."""
+    EVENT_TYPE_SHUTDOWN: _EventType.ValueType  # 48
+    """Event.shutdown."""
+    EVENT_TYPE_CDR_RECORDED: _EventType.ValueType  # 49
+    """Event.cdr_recorded."""
+    EVENT_TYPE_CDR_GAP: _EventType.ValueType  # 50
+    """Event.cdr_gap."""
+
+class EventType(_EventType, metaclass=_EventTypeEnumTypeWrapper):
+    """The typed kinds of event: one per field of `Event.payload`, named after it
+    (EVENT_TYPE_CHANNEL_HUNG_UP is `Event.channel_hung_up`).
+    """
+
+EVENT_TYPE_UNSPECIFIED: EventType.ValueType  # 0
+"""Not a kind: refused in a filter (INVALID_ARGUMENT)."""
+EVENT_TYPE_CHANNEL_CREATED: EventType.ValueType  # 1
+"""Event.channel_created."""
+EVENT_TYPE_CHANNEL_STATE_CHANGED: EventType.ValueType  # 2
+"""Event.channel_state_changed."""
+EVENT_TYPE_CHANNEL_HUNG_UP: EventType.ValueType  # 3
+"""Event.channel_hung_up."""
+EVENT_TYPE_DIAL_STARTED: EventType.ValueType  # 4
+"""Event.dial_started."""
+EVENT_TYPE_DIAL_ENDED: EventType.ValueType  # 5
+"""Event.dial_ended."""
+EVENT_TYPE_BRIDGE_ENTERED: EventType.ValueType  # 6
+"""Event.bridge_entered."""
+EVENT_TYPE_BRIDGE_LEFT: EventType.ValueType  # 7
+"""Event.bridge_left."""
+EVENT_TYPE_ORIGINATE_RESULT: EventType.ValueType  # 8
+"""Event.originate_result."""
+EVENT_TYPE_LINK_STATE_CHANGED: EventType.ValueType  # 9
+"""Event.link_state_changed."""
+EVENT_TYPE_HANGUP_REQUESTED: EventType.ValueType  # 10
+"""Event.hangup_requested."""
+EVENT_TYPE_DIALPLAN_STEP: EventType.ValueType  # 11
+"""Event.dialplan_step."""
+EVENT_TYPE_CALLER_ID_CHANGED: EventType.ValueType  # 12
+"""Event.caller_id_changed."""
+EVENT_TYPE_CONNECTED_LINE_CHANGED: EventType.ValueType  # 13
+"""Event.connected_line_changed."""
+EVENT_TYPE_VARIABLE_SET: EventType.ValueType  # 14
+"""Event.variable_set."""
+EVENT_TYPE_DIAL_STATE_CHANGED: EventType.ValueType  # 15
+"""Event.dial_state_changed."""
+EVENT_TYPE_BRIDGE_CREATED: EventType.ValueType  # 16
+"""Event.bridge_created."""
+EVENT_TYPE_BRIDGE_DESTROYED: EventType.ValueType  # 17
+"""Event.bridge_destroyed."""
+EVENT_TYPE_HOLD: EventType.ValueType  # 18
+"""Event.hold."""
+EVENT_TYPE_UNHOLD: EventType.ValueType  # 19
+"""Event.unhold."""
+EVENT_TYPE_DTMF_BEGIN: EventType.ValueType  # 20
+"""Event.dtmf_begin."""
+EVENT_TYPE_DTMF_END: EventType.ValueType  # 21
+"""Event.dtmf_end."""
+EVENT_TYPE_BLIND_TRANSFER: EventType.ValueType  # 22
+"""Event.blind_transfer."""
+EVENT_TYPE_ATTENDED_TRANSFER: EventType.ValueType  # 23
+"""Event.attended_transfer."""
+EVENT_TYPE_QUEUE_MEMBER_ADDED: EventType.ValueType  # 24
+"""Event.queue_member_added."""
+EVENT_TYPE_QUEUE_MEMBER_REMOVED: EventType.ValueType  # 25
+"""Event.queue_member_removed."""
+EVENT_TYPE_QUEUE_MEMBER_PAUSED: EventType.ValueType  # 26
+"""Event.queue_member_paused."""
+EVENT_TYPE_QUEUE_MEMBER_STATUS: EventType.ValueType  # 27
+"""Event.queue_member_status."""
+EVENT_TYPE_QUEUE_MEMBER_PENALTY: EventType.ValueType  # 28
+"""Event.queue_member_penalty."""
+EVENT_TYPE_QUEUE_MEMBER_RINGINUSE: EventType.ValueType  # 29
+"""Event.queue_member_ringinuse."""
+EVENT_TYPE_QUEUE_CALLER_JOINED: EventType.ValueType  # 30
+"""Event.queue_caller_joined."""
+EVENT_TYPE_QUEUE_CALLER_LEFT: EventType.ValueType  # 31
+"""Event.queue_caller_left."""
+EVENT_TYPE_QUEUE_CALLER_ABANDONED: EventType.ValueType  # 32
+"""Event.queue_caller_abandoned."""
+EVENT_TYPE_AGENT_CALLED: EventType.ValueType  # 33
+"""Event.agent_called."""
+EVENT_TYPE_AGENT_CONNECTED: EventType.ValueType  # 34
+"""Event.agent_connected."""
+EVENT_TYPE_AGENT_COMPLETED: EventType.ValueType  # 35
+"""Event.agent_completed."""
+EVENT_TYPE_AGENT_RING_NO_ANSWER: EventType.ValueType  # 36
+"""Event.agent_ring_no_answer."""
+EVENT_TYPE_AGENT_DUMPED: EventType.ValueType  # 37
+"""Event.agent_dumped."""
+EVENT_TYPE_LISTEN_STARTED: EventType.ValueType  # 38
+"""Event.listen_started."""
+EVENT_TYPE_LISTEN_STOPPED: EventType.ValueType  # 39
+"""Event.listen_stopped."""
+EVENT_TYPE_PLAYBACK_STARTED: EventType.ValueType  # 40
+"""Event.playback_started."""
+EVENT_TYPE_PLAYBACK_CONTROLLED: EventType.ValueType  # 41
+"""Event.playback_controlled."""
+EVENT_TYPE_PLAYBACK_FINISHED: EventType.ValueType  # 42
+"""Event.playback_finished."""
+EVENT_TYPE_DEVICE_STATE_CHANGED: EventType.ValueType  # 43
+"""Event.device_state_changed."""
+EVENT_TYPE_PEER_STATUS_CHANGED: EventType.ValueType  # 44
+"""Event.peer_status_changed."""
+EVENT_TYPE_CONTACT_STATUS_CHANGED: EventType.ValueType  # 45
+"""Event.contact_status_changed."""
+EVENT_TYPE_FULLY_BOOTED: EventType.ValueType  # 46
+"""Event.fully_booted."""
+EVENT_TYPE_RELOADED: EventType.ValueType  # 47
+"""Event.reloaded."""
+EVENT_TYPE_SHUTDOWN: EventType.ValueType  # 48
+"""Event.shutdown."""
+EVENT_TYPE_CDR_RECORDED: EventType.ValueType  # 49
+"""Event.cdr_recorded."""
+EVENT_TYPE_CDR_GAP: EventType.ValueType  # 50
+"""Event.cdr_gap."""
+Global___EventType: _TypeAlias = EventType  # noqa: Y015
+
 class _StartPosition:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -38,8 +257,8 @@ class _StartPositionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StartPo
     """Same as START_POSITION_LIVE."""
     START_POSITION_LIVE: _StartPosition.ValueType  # 1
     """Only events that happen from now on."""
-    START_POSITION_AFTER_SEQUENCE: _StartPosition.ValueType  # 2
-    """Events after `after_sequence` (resume), then live."""
+    START_POSITION_AFTER: _StartPosition.ValueType  # 2
+    """Events after `SubscribeRequest.after` (resume), then live."""
     START_POSITION_OLDEST: _StartPosition.ValueType  # 3
     """The oldest event still held, then live."""
 
@@ -50,8 +269,8 @@ START_POSITION_UNSPECIFIED: StartPosition.ValueType  # 0
 """Same as START_POSITION_LIVE."""
 START_POSITION_LIVE: StartPosition.ValueType  # 1
 """Only events that happen from now on."""
-START_POSITION_AFTER_SEQUENCE: StartPosition.ValueType  # 2
-"""Events after `after_sequence` (resume), then live."""
+START_POSITION_AFTER: StartPosition.ValueType  # 2
+"""Events after `SubscribeRequest.after` (resume), then live."""
 START_POSITION_OLDEST: StartPosition.ValueType  # 3
 """The oldest event still held, then live."""
 Global___StartPosition: _TypeAlias = StartPosition  # noqa: Y015
@@ -63,18 +282,21 @@ class _GapReason:
 class _GapReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GapReason.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     GAP_REASON_UNSPECIFIED: _GapReason.ValueType  # 0
+    """Not sent."""
     GAP_REASON_BUFFER_EXPIRED: _GapReason.ValueType  # 1
     """The events were older than the replay buffer holds."""
     GAP_REASON_EPOCH_CHANGED: _GapReason.ValueType  # 2
-    """The gateway restarted; the client's epoch is gone."""
+    """The gateway's event history started again; the client's epoch is gone."""
 
-class GapReason(_GapReason, metaclass=_GapReasonEnumTypeWrapper): ...
+class GapReason(_GapReason, metaclass=_GapReasonEnumTypeWrapper):
+    """Why events were lost."""
 
 GAP_REASON_UNSPECIFIED: GapReason.ValueType  # 0
+"""Not sent."""
 GAP_REASON_BUFFER_EXPIRED: GapReason.ValueType  # 1
 """The events were older than the replay buffer holds."""
 GAP_REASON_EPOCH_CHANGED: GapReason.ValueType  # 2
-"""The gateway restarted; the client's epoch is gone."""
+"""The gateway's event history started again; the client's epoch is gone."""
 Global___GapReason: _TypeAlias = GapReason  # noqa: Y015
 
 class _DialStatus:
@@ -146,24 +368,37 @@ Global___DtmfDirection: _TypeAlias = DtmfDirection  # noqa: Y015
 
 @_typing.final
 class EventFilter(_message.Message):
-    """Which events a subscriber gets. Each non-empty list must match (AND across
-    lists, OR within one); an empty filter means everything.
+    """Which events a subscriber gets. Each non-empty condition must match (AND
+    across conditions, OR within one); an empty filter means everything.
+    `types` and `raw_names` are one condition: an event matches it when its
+    typed kind is in `types` or its PBX name is in `raw_names`.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKENDS_FIELD_NUMBER: _builtins.int
     TYPES_FIELD_NUMBER: _builtins.int
+    RAW_NAMES_FIELD_NUMBER: _builtins.int
     CHANNELS_FIELD_NUMBER: _builtins.int
     UNIQUE_IDS_FIELD_NUMBER: _builtins.int
     LINKED_IDS_FIELD_NUMBER: _builtins.int
     EXTENSIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Backend names (from the gateway's configuration); an unknown one is NOT_FOUND."""
+
     @_builtins.property
-    def types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-        event names (e.g. `VarSet`), matched case-sensitively.
+    def types(self) -> _containers.RepeatedScalarFieldContainer[Global___EventType.ValueType]:
+        """Typed kinds: an event matches when its `payload` is one of these. An
+        unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+        """
+
+    @_builtins.property
+    def raw_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+        matched case-sensitively: for events without a typed payload. Each is a
+        letter then letters, digits, `_`, `-` or `.` (at most 64 characters);
+        anything else is INVALID_ARGUMENT.
         """
 
     @_builtins.property
@@ -171,7 +406,9 @@ class EventFilter(_message.Message):
         """Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`)."""
 
     @_builtins.property
-    def unique_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def unique_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Channel unique ids."""
+
     @_builtins.property
     def linked_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Every channel of one call."""
@@ -186,7 +423,8 @@ class EventFilter(_message.Message):
         self,
         *,
         backends: _abc.Iterable[_builtins.str] | None = ...,
-        types: _abc.Iterable[_builtins.str] | None = ...,
+        types: _abc.Iterable[Global___EventType.ValueType] | None = ...,
+        raw_names: _abc.Iterable[_builtins.str] | None = ...,
         channels: _abc.Iterable[_builtins.str] | None = ...,
         unique_ids: _abc.Iterable[_builtins.str] | None = ...,
         linked_ids: _abc.Iterable[_builtins.str] | None = ...,
@@ -194,7 +432,7 @@ class EventFilter(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backends", b"backends", "channels", b"channels", "extensions", b"extensions", "linked_ids", b"linked_ids", "types", b"types", "unique_ids", b"unique_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backends", b"backends", "channels", b"channels", "extensions", b"extensions", "linked_ids", b"linked_ids", "raw_names", b"raw_names", "types", b"types", "unique_ids", b"unique_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -202,23 +440,31 @@ Global___EventFilter: _TypeAlias = EventFilter  # noqa: Y015
 
 @_typing.final
 class SubscribeRequest(_message.Message):
+    """Opens an event stream."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     FILTER_FIELD_NUMBER: _builtins.int
     START_FIELD_NUMBER: _builtins.int
-    AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
-    EPOCH_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
     MAX_BATCH_SIZE_FIELD_NUMBER: _builtins.int
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
     start: Global___StartPosition.ValueType
-    after_sequence: _builtins.int
-    """With START_POSITION_AFTER_SEQUENCE: the last sequence the client received."""
-    epoch: _builtins.str
-    """With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to."""
+    """Where the stream starts."""
     max_batch_size: _builtins.int
     """Most events in one message; the server default when zero."""
     @_builtins.property
-    def filter(self) -> Global___EventFilter: ...
+    def filter(self) -> Global___EventFilter:
+        """Which events; empty: every event."""
+
+    @_builtins.property
+    def after(self) -> _event_position_pb2.EventPosition:
+        """With START_POSITION_AFTER: a position received earlier (an event's, a
+        heartbeat's, SubscriptionStarted's or OriginatedCall.events_after), as
+        is. A position of another epoch gets a GAP_REASON_EPOCH_CHANGED gap and
+        the stream starts at the oldest event held. Ignored with other starts.
+        """
+
     @_builtins.property
     def heartbeat_interval(self) -> _duration_pb2.Duration:
         """Interval of heartbeats on an idle stream; the server default when unset."""
@@ -228,14 +474,13 @@ class SubscribeRequest(_message.Message):
         *,
         filter: Global___EventFilter | None = ...,
         start: Global___StartPosition.ValueType = ...,
-        after_sequence: _builtins.int = ...,
-        epoch: _builtins.str = ...,
+        after: _event_position_pb2.EventPosition | None = ...,
         max_batch_size: _builtins.int = ...,
         heartbeat_interval: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "heartbeat_interval", b"heartbeat_interval"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "filter", b"filter", "heartbeat_interval", b"heartbeat_interval"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_sequence", b"after_sequence", "epoch", b"epoch", "filter", b"filter", "heartbeat_interval", b"heartbeat_interval", "max_batch_size", b"max_batch_size", "start", b"start"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "filter", b"filter", "heartbeat_interval", b"heartbeat_interval", "max_batch_size", b"max_batch_size", "start", b"start"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -243,68 +488,172 @@ Global___SubscribeRequest: _TypeAlias = SubscribeRequest  # noqa: Y015
 
 @_typing.final
 class EventGap(_message.Message):
-    """Events the client asked for that can no longer be delivered."""
+    """Events the client asked for that can no longer be delivered. Sent once,
+    right after SubscriptionStarted; the stream goes on from
+    SubscriptionStarted.position.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     REASON_FIELD_NUMBER: _builtins.int
-    FIRST_SEQUENCE_FIELD_NUMBER: _builtins.int
-    LAST_SEQUENCE_FIELD_NUMBER: _builtins.int
-    PREVIOUS_EPOCH_FIELD_NUMBER: _builtins.int
+    FIRST_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
     reason: Global___GapReason.ValueType
-    first_sequence: _builtins.int
-    """The lost range, inclusive (in the client's epoch for BUFFER_EXPIRED)."""
-    last_sequence: _builtins.int
-    previous_epoch: _builtins.str
+    """Why they were lost."""
+    @_builtins.property
+    def first(self) -> _event_position_pb2.EventPosition:
+        """The first position lost: the one after `SubscribeRequest.after` (in the
+        client's epoch, which for EPOCH_CHANGED is no longer served).
+        """
+
+    @_builtins.property
+    def last(self) -> _event_position_pb2.EventPosition:
+        """BUFFER_EXPIRED: the last position lost (same epoch as `first`); unset
+        for EPOCH_CHANGED, where the old epoch's end is unknown.
+        """
+
     def __init__(
         self,
         *,
         reason: Global___GapReason.ValueType = ...,
-        first_sequence: _builtins.int = ...,
-        last_sequence: _builtins.int = ...,
-        previous_epoch: _builtins.str = ...,
+        first: _event_position_pb2.EventPosition | None = ...,
+        last: _event_position_pb2.EventPosition | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["first", b"first", "last", b"last"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["first_sequence", b"first_sequence", "last_sequence", b"last_sequence", "previous_epoch", b"previous_epoch", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["first", b"first", "last", b"last", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EventGap: _TypeAlias = EventGap  # noqa: Y015
 
 @_typing.final
-class SubscribeResponse(_message.Message):
+class SubscriptionStarted(_message.Message):
+    """The first message of every stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSITION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def position(self) -> _event_position_pb2.EventPosition:
+        """Events after this position follow (those the filter passes). LIVE: the
+        latest event when the stream opened; AFTER: the position asked for, or,
+        when a gap follows, the position before the oldest event still held;
+        OLDEST: the position before the oldest event held. Storing it lets a
+        client that sees no event resume where it began.
+        """
+
+    def __init__(
+        self,
+        *,
+        position: _event_position_pb2.EventPosition | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["position", b"position"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["position", b"position"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubscriptionStarted: _TypeAlias = SubscriptionStarted  # noqa: Y015
+
+@_typing.final
+class EventBatch(_message.Message):
+    """Events, in sequence order."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENTS_FIELD_NUMBER: _builtins.int
-    GAP_FIELD_NUMBER: _builtins.int
-    EPOCH_FIELD_NUMBER: _builtins.int
-    HEARTBEAT_TIME_FIELD_NUMBER: _builtins.int
-    epoch: _builtins.str
-    """The stream epoch: changes when the gateway restarts."""
     @_builtins.property
-    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]: ...
-    @_builtins.property
-    def gap(self) -> Global___EventGap:
-        """Set when events were lost before this batch."""
-
-    @_builtins.property
-    def heartbeat_time(self) -> _timestamp_pb2.Timestamp:
-        """Set on heartbeats, which carry no events."""
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]:
+        """At least one event."""
 
     def __init__(
         self,
         *,
         events: _abc.Iterable[Global___Event] | None = ...,
-        gap: Global___EventGap | None = ...,
-        epoch: _builtins.str = ...,
-        heartbeat_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["gap", b"gap", "heartbeat_time", b"heartbeat_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["epoch", b"epoch", "events", b"events", "gap", b"gap", "heartbeat_time", b"heartbeat_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventBatch: _TypeAlias = EventBatch  # noqa: Y015
+
+@_typing.final
+class Heartbeat(_message.Message):
+    """Sent when the stream has been idle for the heartbeat interval."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """When the gateway sent it."""
+
+    @_builtins.property
+    def position(self) -> _event_position_pb2.EventPosition:
+        """The stream has passed every event up to here: sent, or left out by the
+        filter. A client may store it and resume after it without reading
+        those again (a filtered subscriber that sees few events).
+        """
+
+    def __init__(
+        self,
+        *,
+        time: _timestamp_pb2.Timestamp | None = ...,
+        position: _event_position_pb2.EventPosition | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["position", b"position", "time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["position", b"position", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Heartbeat: _TypeAlias = Heartbeat  # noqa: Y015
+
+@_typing.final
+class SubscribeResponse(_message.Message):
+    """One message of an event stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STARTED_FIELD_NUMBER: _builtins.int
+    BATCH_FIELD_NUMBER: _builtins.int
+    GAP_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def started(self) -> Global___SubscriptionStarted:
+        """Always the first message, and only then."""
+
+    @_builtins.property
+    def batch(self) -> Global___EventBatch:
+        """Events."""
+
+    @_builtins.property
+    def gap(self) -> Global___EventGap:
+        """Events lost before this stream's first event (only right after `started`)."""
+
+    @_builtins.property
+    def heartbeat(self) -> Global___Heartbeat:
+        """The stream is idle but alive."""
+
+    def __init__(
+        self,
+        *,
+        started: Global___SubscriptionStarted | None = ...,
+        batch: Global___EventBatch | None = ...,
+        gap: Global___EventGap | None = ...,
+        heartbeat: Global___Heartbeat | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["started", "batch", "gap", "heartbeat"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
 Global___SubscribeResponse: _TypeAlias = SubscribeResponse  # noqa: Y015
 
@@ -1230,8 +1579,7 @@ class Event(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    SEQUENCE_FIELD_NUMBER: _builtins.int
-    EPOCH_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
     BACKEND_FIELD_NUMBER: _builtins.int
     RECEIVE_TIME_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
@@ -1291,10 +1639,8 @@ class Event(_message.Message):
     SHUTDOWN_FIELD_NUMBER: _builtins.int
     CDR_RECORDED_FIELD_NUMBER: _builtins.int
     CDR_GAP_FIELD_NUMBER: _builtins.int
-    sequence: _builtins.int
-    """Gateway sequence number, increasing by one per event within an epoch."""
-    epoch: _builtins.str
     backend: _builtins.str
+    """The backend that sent it; empty for the gateway's own events not tied to one."""
     name: _builtins.str
     """The PBX's event name, e.g. `Newchannel`; `telgate.LinkStateChanged` for
     the gateway's own events.
@@ -1312,6 +1658,10 @@ class Event(_message.Message):
     """With raw_fields_truncated: the size in bytes of the whole event as the
     PBX's fields would have made it.
     """
+    @_builtins.property
+    def position(self) -> _event_position_pb2.EventPosition:
+        """Where the event is in the stream: store it to resume after it."""
+
     @_builtins.property
     def receive_time(self) -> _timestamp_pb2.Timestamp:
         """When the gateway received it."""
@@ -1425,8 +1775,7 @@ class Event(_message.Message):
     def __init__(
         self,
         *,
-        sequence: _builtins.int = ...,
-        epoch: _builtins.str = ...,
+        position: _event_position_pb2.EventPosition | None = ...,
         backend: _builtins.str = ...,
         receive_time: _timestamp_pb2.Timestamp | None = ...,
         name: _builtins.str = ...,
@@ -1487,9 +1836,9 @@ class Event(_message.Message):
         cdr_recorded: Global___CdrRecorded | None = ...,
         cdr_gap: _cdrs_pb2.CdrGap | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_gap", b"cdr_gap", "cdr_recorded", b"cdr_recorded", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "receive_time", b"receive_time", "reloaded", b"reloaded", "shutdown", b"shutdown", "unhold", b"unhold", "variable_set", b"variable_set"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_gap", b"cdr_gap", "cdr_recorded", b"cdr_recorded", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "position", b"position", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "receive_time", b"receive_time", "reloaded", b"reloaded", "shutdown", b"shutdown", "unhold", b"unhold", "variable_set", b"variable_set"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "backend", b"backend", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_gap", b"cdr_gap", "cdr_recorded", b"cdr_recorded", "channel", b"channel", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "epoch", b"epoch", "fields", b"fields", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "linked_id", b"linked_id", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "name", b"name", "original_size", b"original_size", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "raw_fields_truncated", b"raw_fields_truncated", "receive_time", b"receive_time", "reloaded", b"reloaded", "sequence", b"sequence", "shutdown", b"shutdown", "unhold", b"unhold", "unique_id", b"unique_id", "variable_set", b"variable_set"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "backend", b"backend", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_gap", b"cdr_gap", "cdr_recorded", b"cdr_recorded", "channel", b"channel", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "fields", b"fields", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "linked_id", b"linked_id", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "name", b"name", "original_size", b"original_size", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "position", b"position", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "raw_fields_truncated", b"raw_fields_truncated", "receive_time", b"receive_time", "reloaded", b"reloaded", "shutdown", b"shutdown", "unhold", b"unhold", "unique_id", b"unique_id", "variable_set", b"variable_set"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["channel_created", "channel_state_changed", "channel_hung_up", "dial_started", "dial_ended", "bridge_entered", "bridge_left", "originate_result", "link_state_changed", "hangup_requested", "dialplan_step", "caller_id_changed", "connected_line_changed", "variable_set", "dial_state_changed", "bridge_created", "bridge_destroyed", "hold", "unhold", "dtmf_begin", "dtmf_end", "blind_transfer", "attended_transfer", "queue_member_added", "queue_member_removed", "queue_member_paused", "queue_member_status", "queue_member_penalty", "queue_member_ringinuse", "queue_caller_joined", "queue_caller_left", "queue_caller_abandoned", "agent_called", "agent_connected", "agent_completed", "agent_ring_no_answer", "agent_dumped", "listen_started", "listen_stopped", "playback_started", "playback_controlled", "playback_finished", "device_state_changed", "peer_status_changed", "contact_status_changed", "fully_booted", "reloaded", "shutdown", "cdr_recorded", "cdr_gap"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015

@@ -47,8 +47,14 @@ class EventServiceServicer:
     """
 
     def Subscribe(self, request, context):
-        """Streams events. Each message carries a batch: whatever was queued for this
-        subscriber when the stream could write (one event when quiet, many in a burst).
+        """Streams events: SubscriptionStarted first, then an EventGap when the
+        position asked for is no longer held, then batches (whatever was queued
+        for this subscriber when the stream could write: one event when quiet,
+        many in a burst) and heartbeats on an idle stream. A subscriber that
+        falls too far behind is ended with RESOURCE_EXHAUSTED
+        (ERROR_REASON_SUBSCRIBER_TOO_SLOW), a gateway shutting down ends it with
+        UNAVAILABLE (ERROR_REASON_SHUTTING_DOWN): both carry ErrorInfo metadata
+        `epoch` and `last_sequence`, the EventPosition to resume after.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

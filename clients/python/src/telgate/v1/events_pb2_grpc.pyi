@@ -34,8 +34,14 @@ class EventServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EventServiceAsyncStub: ...
     Subscribe: _grpc.UnaryStreamMultiCallable[_events_pb2.SubscribeRequest, _events_pb2.SubscribeResponse]
-    """Streams events. Each message carries a batch: whatever was queued for this
-    subscriber when the stream could write (one event when quiet, many in a burst).
+    """Streams events: SubscriptionStarted first, then an EventGap when the
+    position asked for is no longer held, then batches (whatever was queued
+    for this subscriber when the stream could write: one event when quiet,
+    many in a burst) and heartbeats on an idle stream. A subscriber that
+    falls too far behind is ended with RESOURCE_EXHAUSTED
+    (ERROR_REASON_SUBSCRIBER_TOO_SLOW), a gateway shutting down ends it with
+    UNAVAILABLE (ERROR_REASON_SHUTTING_DOWN): both carry ErrorInfo metadata
+    `epoch` and `last_sequence`, the EventPosition to resume after.
     """
 
 @_typing.type_check_only
@@ -44,8 +50,14 @@ class EventServiceAsyncStub(EventServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Subscribe: _aio.UnaryStreamMultiCallable[_events_pb2.SubscribeRequest, _events_pb2.SubscribeResponse]  # type: ignore[assignment]
-    """Streams events. Each message carries a batch: whatever was queued for this
-    subscriber when the stream could write (one event when quiet, many in a burst).
+    """Streams events: SubscriptionStarted first, then an EventGap when the
+    position asked for is no longer held, then batches (whatever was queued
+    for this subscriber when the stream could write: one event when quiet,
+    many in a burst) and heartbeats on an idle stream. A subscriber that
+    falls too far behind is ended with RESOURCE_EXHAUSTED
+    (ERROR_REASON_SUBSCRIBER_TOO_SLOW), a gateway shutting down ends it with
+    UNAVAILABLE (ERROR_REASON_SHUTTING_DOWN): both carry ErrorInfo metadata
+    `epoch` and `last_sequence`, the EventPosition to resume after.
     """
 
 class EventServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -57,8 +69,14 @@ class EventServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _events_pb2.SubscribeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_events_pb2.SubscribeResponse], _abc.AsyncIterator[_events_pb2.SubscribeResponse]]:
-        """Streams events. Each message carries a batch: whatever was queued for this
-        subscriber when the stream could write (one event when quiet, many in a burst).
+        """Streams events: SubscriptionStarted first, then an EventGap when the
+        position asked for is no longer held, then batches (whatever was queued
+        for this subscriber when the stream could write: one event when quiet,
+        many in a burst) and heartbeats on an idle stream. A subscriber that
+        falls too far behind is ended with RESOURCE_EXHAUSTED
+        (ERROR_REASON_SUBSCRIBER_TOO_SLOW), a gateway shutting down ends it with
+        UNAVAILABLE (ERROR_REASON_SHUTTING_DOWN): both carry ErrorInfo metadata
+        `epoch` and `last_sequence`, the EventPosition to resume after.
         """
 
 def add_EventServiceServicer_to_server(servicer: EventServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
