@@ -38,105 +38,139 @@ class _EventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EventType.V
     EVENT_TYPE_UNSPECIFIED: _EventType.ValueType  # 0
     """Not a kind: refused in a filter (INVALID_ARGUMENT)."""
     EVENT_TYPE_CHANNEL_CREATED: _EventType.ValueType  # 1
-    """Event.channel_created."""
+    """`Event.channel_created`: a channel appeared (Asterisk Newchannel)."""
     EVENT_TYPE_CHANNEL_STATE_CHANGED: _EventType.ValueType  # 2
-    """Event.channel_state_changed."""
+    """`Event.channel_state_changed`: a channel's state changed (Asterisk Newstate, Simotel
+    NewState).
+    """
     EVENT_TYPE_CHANNEL_HUNG_UP: _EventType.ValueType  # 3
-    """Event.channel_hung_up."""
+    """`Event.channel_hung_up`: a channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp`
+    when inferred after a link outage).
+    """
     EVENT_TYPE_DIAL_STARTED: _EventType.ValueType  # 4
-    """Event.dial_started."""
+    """`Event.dial_started`: a dial attempt began (Asterisk DialBegin)."""
     EVENT_TYPE_DIAL_ENDED: _EventType.ValueType  # 5
-    """Event.dial_ended."""
+    """`Event.dial_ended`: a dial attempt ended (Asterisk DialEnd)."""
     EVENT_TYPE_BRIDGE_ENTERED: _EventType.ValueType  # 6
-    """Event.bridge_entered."""
+    """`Event.bridge_entered`: a channel entered a bridge (Asterisk BridgeEnter)."""
     EVENT_TYPE_BRIDGE_LEFT: _EventType.ValueType  # 7
-    """Event.bridge_left."""
+    """`Event.bridge_left`: a channel left a bridge (Asterisk BridgeLeave)."""
     EVENT_TYPE_ORIGINATE_RESULT: _EventType.ValueType  # 8
-    """Event.originate_result."""
+    """`Event.originate_result`: an originate's final result (Asterisk OriginateResponse; Simotel:
+    `OriginateResult`, made by the gateway).
+    """
     EVENT_TYPE_LINK_STATE_CHANGED: _EventType.ValueType  # 9
-    """Event.link_state_changed."""
+    """`Event.link_state_changed`: the gateway's link to a backend changed state
+    (`telgate.LinkStateChanged`, every backend).
+    """
     EVENT_TYPE_HANGUP_REQUESTED: _EventType.ValueType  # 10
-    """Event.hangup_requested."""
+    """`Event.hangup_requested`: a hang-up was asked for (Asterisk HangupRequest /
+    SoftHangupRequest).
+    """
     EVENT_TYPE_DIALPLAN_STEP: _EventType.ValueType  # 11
-    """Event.dialplan_step."""
+    """`Event.dialplan_step`: a channel moved to a dialplan step (Asterisk Newexten)."""
     EVENT_TYPE_CALLER_ID_CHANGED: _EventType.ValueType  # 12
-    """Event.caller_id_changed."""
+    """`Event.caller_id_changed`: a channel's caller id changed (Asterisk NewCallerid)."""
     EVENT_TYPE_CONNECTED_LINE_CHANGED: _EventType.ValueType  # 13
-    """Event.connected_line_changed."""
+    """`Event.connected_line_changed`: a channel's connected line changed (Asterisk
+    NewConnectedLine).
+    """
     EVENT_TYPE_VARIABLE_SET: _EventType.ValueType  # 14
-    """Event.variable_set."""
+    """`Event.variable_set`: a channel or global variable was set (Asterisk VarSet)."""
     EVENT_TYPE_DIAL_STATE_CHANGED: _EventType.ValueType  # 15
-    """Event.dial_state_changed."""
+    """`Event.dial_state_changed`: a dial attempt progressed (Asterisk DialState)."""
     EVENT_TYPE_BRIDGE_CREATED: _EventType.ValueType  # 16
-    """Event.bridge_created."""
+    """`Event.bridge_created`: a bridge was created (Asterisk BridgeCreate)."""
     EVENT_TYPE_BRIDGE_DESTROYED: _EventType.ValueType  # 17
-    """Event.bridge_destroyed."""
+    """`Event.bridge_destroyed`: a bridge was destroyed (Asterisk BridgeDestroy)."""
     EVENT_TYPE_HOLD: _EventType.ValueType  # 18
-    """Event.hold."""
+    """`Event.hold`: a channel was put on hold (Asterisk Hold)."""
     EVENT_TYPE_UNHOLD: _EventType.ValueType  # 19
-    """Event.unhold."""
+    """`Event.unhold`: a channel was taken off hold (Asterisk Unhold)."""
     EVENT_TYPE_DTMF_BEGIN: _EventType.ValueType  # 20
-    """Event.dtmf_begin."""
+    """`Event.dtmf_begin`: a DTMF digit began (Asterisk DTMFBegin)."""
     EVENT_TYPE_DTMF_END: _EventType.ValueType  # 21
-    """Event.dtmf_end."""
+    """`Event.dtmf_end`: a DTMF digit ended (Asterisk DTMFEnd)."""
     EVENT_TYPE_BLIND_TRANSFER: _EventType.ValueType  # 22
-    """Event.blind_transfer."""
+    """`Event.blind_transfer`: a blind transfer (Asterisk BlindTransfer)."""
     EVENT_TYPE_ATTENDED_TRANSFER: _EventType.ValueType  # 23
-    """Event.attended_transfer."""
+    """`Event.attended_transfer`: an attended transfer (Asterisk AttendedTransfer)."""
     EVENT_TYPE_QUEUE_MEMBER_ADDED: _EventType.ValueType  # 24
-    """Event.queue_member_added."""
+    """`Event.queue_member_added`: a member joined a queue (Asterisk QueueMemberAdded)."""
     EVENT_TYPE_QUEUE_MEMBER_REMOVED: _EventType.ValueType  # 25
-    """Event.queue_member_removed."""
+    """`Event.queue_member_removed`: a member left a queue (Asterisk QueueMemberRemoved)."""
     EVENT_TYPE_QUEUE_MEMBER_PAUSED: _EventType.ValueType  # 26
-    """Event.queue_member_paused."""
+    """`Event.queue_member_paused`: a member was paused or unpaused (Asterisk QueueMemberPause)."""
     EVENT_TYPE_QUEUE_MEMBER_STATUS: _EventType.ValueType  # 27
-    """Event.queue_member_status."""
+    """`Event.queue_member_status`: a member's status changed (Asterisk QueueMemberStatus)."""
     EVENT_TYPE_QUEUE_MEMBER_PENALTY: _EventType.ValueType  # 28
-    """Event.queue_member_penalty."""
+    """`Event.queue_member_penalty`: a member's penalty changed (Asterisk QueueMemberPenalty)."""
     EVENT_TYPE_QUEUE_MEMBER_RINGINUSE: _EventType.ValueType  # 29
-    """Event.queue_member_ringinuse."""
+    """`Event.queue_member_ringinuse`: a member's ring-in-use setting changed (Asterisk
+    QueueMemberRinginuse).
+    """
     EVENT_TYPE_QUEUE_CALLER_JOINED: _EventType.ValueType  # 30
-    """Event.queue_caller_joined."""
+    """`Event.queue_caller_joined`: a caller joined a queue (Asterisk QueueCallerJoin)."""
     EVENT_TYPE_QUEUE_CALLER_LEFT: _EventType.ValueType  # 31
-    """Event.queue_caller_left."""
+    """`Event.queue_caller_left`: a caller left a queue to an agent or on hang-up (Asterisk
+    QueueCallerLeave).
+    """
     EVENT_TYPE_QUEUE_CALLER_ABANDONED: _EventType.ValueType  # 32
-    """Event.queue_caller_abandoned."""
+    """`Event.queue_caller_abandoned`: a caller hung up waiting in a queue (Asterisk
+    QueueCallerAbandon).
+    """
     EVENT_TYPE_AGENT_CALLED: _EventType.ValueType  # 33
-    """Event.agent_called."""
+    """`Event.agent_called`: a queue rang an agent (Asterisk AgentCalled)."""
     EVENT_TYPE_AGENT_CONNECTED: _EventType.ValueType  # 34
-    """Event.agent_connected."""
+    """`Event.agent_connected`: an agent answered a queue caller (Asterisk AgentConnect)."""
     EVENT_TYPE_AGENT_COMPLETED: _EventType.ValueType  # 35
-    """Event.agent_completed."""
+    """`Event.agent_completed`: an agent's queue call ended (Asterisk AgentComplete)."""
     EVENT_TYPE_AGENT_RING_NO_ANSWER: _EventType.ValueType  # 36
-    """Event.agent_ring_no_answer."""
+    """`Event.agent_ring_no_answer`: an agent did not answer a queue call (Asterisk
+    AgentRingNoAnswer).
+    """
     EVENT_TYPE_AGENT_DUMPED: _EventType.ValueType  # 37
-    """Event.agent_dumped."""
+    """`Event.agent_dumped`: an agent hung up on a queue caller before the bridge (Asterisk
+    AgentDump).
+    """
     EVENT_TYPE_LISTEN_STARTED: _EventType.ValueType  # 38
-    """Event.listen_started."""
+    """`Event.listen_started`: live listening started (Asterisk ChanSpyStart)."""
     EVENT_TYPE_LISTEN_STOPPED: _EventType.ValueType  # 39
-    """Event.listen_stopped."""
+    """`Event.listen_stopped`: live listening stopped (Asterisk ChanSpyStop, or
+    `telgate.ListenStopped` when inferred after a link outage).
+    """
     EVENT_TYPE_PLAYBACK_STARTED: _EventType.ValueType  # 40
-    """Event.playback_started."""
+    """`Event.playback_started`: a playback started (`telgate.PlaybackStarted`, derived from
+    Asterisk Newexten).
+    """
     EVENT_TYPE_PLAYBACK_CONTROLLED: _EventType.ValueType  # 41
-    """Event.playback_controlled."""
+    """`Event.playback_controlled`: a playback was paused, resumed, moved or restarted
+    (`telgate.PlaybackControlled`).
+    """
     EVENT_TYPE_PLAYBACK_FINISHED: _EventType.ValueType  # 42
-    """Event.playback_finished."""
+    """`Event.playback_finished`: a playback ended (`telgate.PlaybackFinished`, derived from
+    Asterisk VarSet CPLAYBACKSTATUS).
+    """
     EVENT_TYPE_DEVICE_STATE_CHANGED: _EventType.ValueType  # 43
-    """Event.device_state_changed."""
+    """`Event.device_state_changed`: a device's state changed (Asterisk DeviceStateChange)."""
     EVENT_TYPE_PEER_STATUS_CHANGED: _EventType.ValueType  # 44
-    """Event.peer_status_changed."""
+    """`Event.peer_status_changed`: a peer's status changed (Asterisk PeerStatus)."""
     EVENT_TYPE_CONTACT_STATUS_CHANGED: _EventType.ValueType  # 45
-    """Event.contact_status_changed."""
+    """`Event.contact_status_changed`: a PJSIP contact's status changed (Asterisk ContactStatus)."""
     EVENT_TYPE_FULLY_BOOTED: _EventType.ValueType  # 46
-    """Event.fully_booted."""
+    """`Event.fully_booted`: the PBX is fully booted, or the gateway logged in to it (Asterisk
+    FullyBooted).
+    """
     EVENT_TYPE_RELOADED: _EventType.ValueType  # 47
-    """Event.reloaded."""
+    """`Event.reloaded`: the PBX reloaded a module or its configuration (Asterisk Reload)."""
     EVENT_TYPE_SHUTDOWN: _EventType.ValueType  # 48
-    """Event.shutdown."""
+    """`Event.shutdown`: the PBX is shutting down (Asterisk Shutdown)."""
     EVENT_TYPE_CDR_RECORDED: _EventType.ValueType  # 49
-    """Event.cdr_recorded."""
+    """`Event.cdr_recorded`: a call detail record was stored (`telgate.CdrRecorded`, every backend
+    with CDRs).
+    """
     EVENT_TYPE_CDR_GAP: _EventType.ValueType  # 50
-    """Event.cdr_gap."""
+    """`Event.cdr_gap`: CDRs of a window may be missing (the same notice StreamCdrs gives)."""
 
 class EventType(_EventType, metaclass=_EventTypeEnumTypeWrapper):
     """The typed kinds of event: one per field of `Event.payload`, named after it
@@ -146,105 +180,139 @@ class EventType(_EventType, metaclass=_EventTypeEnumTypeWrapper):
 EVENT_TYPE_UNSPECIFIED: EventType.ValueType  # 0
 """Not a kind: refused in a filter (INVALID_ARGUMENT)."""
 EVENT_TYPE_CHANNEL_CREATED: EventType.ValueType  # 1
-"""Event.channel_created."""
+"""`Event.channel_created`: a channel appeared (Asterisk Newchannel)."""
 EVENT_TYPE_CHANNEL_STATE_CHANGED: EventType.ValueType  # 2
-"""Event.channel_state_changed."""
+"""`Event.channel_state_changed`: a channel's state changed (Asterisk Newstate, Simotel
+NewState).
+"""
 EVENT_TYPE_CHANNEL_HUNG_UP: EventType.ValueType  # 3
-"""Event.channel_hung_up."""
+"""`Event.channel_hung_up`: a channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp`
+when inferred after a link outage).
+"""
 EVENT_TYPE_DIAL_STARTED: EventType.ValueType  # 4
-"""Event.dial_started."""
+"""`Event.dial_started`: a dial attempt began (Asterisk DialBegin)."""
 EVENT_TYPE_DIAL_ENDED: EventType.ValueType  # 5
-"""Event.dial_ended."""
+"""`Event.dial_ended`: a dial attempt ended (Asterisk DialEnd)."""
 EVENT_TYPE_BRIDGE_ENTERED: EventType.ValueType  # 6
-"""Event.bridge_entered."""
+"""`Event.bridge_entered`: a channel entered a bridge (Asterisk BridgeEnter)."""
 EVENT_TYPE_BRIDGE_LEFT: EventType.ValueType  # 7
-"""Event.bridge_left."""
+"""`Event.bridge_left`: a channel left a bridge (Asterisk BridgeLeave)."""
 EVENT_TYPE_ORIGINATE_RESULT: EventType.ValueType  # 8
-"""Event.originate_result."""
+"""`Event.originate_result`: an originate's final result (Asterisk OriginateResponse; Simotel:
+`OriginateResult`, made by the gateway).
+"""
 EVENT_TYPE_LINK_STATE_CHANGED: EventType.ValueType  # 9
-"""Event.link_state_changed."""
+"""`Event.link_state_changed`: the gateway's link to a backend changed state
+(`telgate.LinkStateChanged`, every backend).
+"""
 EVENT_TYPE_HANGUP_REQUESTED: EventType.ValueType  # 10
-"""Event.hangup_requested."""
+"""`Event.hangup_requested`: a hang-up was asked for (Asterisk HangupRequest /
+SoftHangupRequest).
+"""
 EVENT_TYPE_DIALPLAN_STEP: EventType.ValueType  # 11
-"""Event.dialplan_step."""
+"""`Event.dialplan_step`: a channel moved to a dialplan step (Asterisk Newexten)."""
 EVENT_TYPE_CALLER_ID_CHANGED: EventType.ValueType  # 12
-"""Event.caller_id_changed."""
+"""`Event.caller_id_changed`: a channel's caller id changed (Asterisk NewCallerid)."""
 EVENT_TYPE_CONNECTED_LINE_CHANGED: EventType.ValueType  # 13
-"""Event.connected_line_changed."""
+"""`Event.connected_line_changed`: a channel's connected line changed (Asterisk
+NewConnectedLine).
+"""
 EVENT_TYPE_VARIABLE_SET: EventType.ValueType  # 14
-"""Event.variable_set."""
+"""`Event.variable_set`: a channel or global variable was set (Asterisk VarSet)."""
 EVENT_TYPE_DIAL_STATE_CHANGED: EventType.ValueType  # 15
-"""Event.dial_state_changed."""
+"""`Event.dial_state_changed`: a dial attempt progressed (Asterisk DialState)."""
 EVENT_TYPE_BRIDGE_CREATED: EventType.ValueType  # 16
-"""Event.bridge_created."""
+"""`Event.bridge_created`: a bridge was created (Asterisk BridgeCreate)."""
 EVENT_TYPE_BRIDGE_DESTROYED: EventType.ValueType  # 17
-"""Event.bridge_destroyed."""
+"""`Event.bridge_destroyed`: a bridge was destroyed (Asterisk BridgeDestroy)."""
 EVENT_TYPE_HOLD: EventType.ValueType  # 18
-"""Event.hold."""
+"""`Event.hold`: a channel was put on hold (Asterisk Hold)."""
 EVENT_TYPE_UNHOLD: EventType.ValueType  # 19
-"""Event.unhold."""
+"""`Event.unhold`: a channel was taken off hold (Asterisk Unhold)."""
 EVENT_TYPE_DTMF_BEGIN: EventType.ValueType  # 20
-"""Event.dtmf_begin."""
+"""`Event.dtmf_begin`: a DTMF digit began (Asterisk DTMFBegin)."""
 EVENT_TYPE_DTMF_END: EventType.ValueType  # 21
-"""Event.dtmf_end."""
+"""`Event.dtmf_end`: a DTMF digit ended (Asterisk DTMFEnd)."""
 EVENT_TYPE_BLIND_TRANSFER: EventType.ValueType  # 22
-"""Event.blind_transfer."""
+"""`Event.blind_transfer`: a blind transfer (Asterisk BlindTransfer)."""
 EVENT_TYPE_ATTENDED_TRANSFER: EventType.ValueType  # 23
-"""Event.attended_transfer."""
+"""`Event.attended_transfer`: an attended transfer (Asterisk AttendedTransfer)."""
 EVENT_TYPE_QUEUE_MEMBER_ADDED: EventType.ValueType  # 24
-"""Event.queue_member_added."""
+"""`Event.queue_member_added`: a member joined a queue (Asterisk QueueMemberAdded)."""
 EVENT_TYPE_QUEUE_MEMBER_REMOVED: EventType.ValueType  # 25
-"""Event.queue_member_removed."""
+"""`Event.queue_member_removed`: a member left a queue (Asterisk QueueMemberRemoved)."""
 EVENT_TYPE_QUEUE_MEMBER_PAUSED: EventType.ValueType  # 26
-"""Event.queue_member_paused."""
+"""`Event.queue_member_paused`: a member was paused or unpaused (Asterisk QueueMemberPause)."""
 EVENT_TYPE_QUEUE_MEMBER_STATUS: EventType.ValueType  # 27
-"""Event.queue_member_status."""
+"""`Event.queue_member_status`: a member's status changed (Asterisk QueueMemberStatus)."""
 EVENT_TYPE_QUEUE_MEMBER_PENALTY: EventType.ValueType  # 28
-"""Event.queue_member_penalty."""
+"""`Event.queue_member_penalty`: a member's penalty changed (Asterisk QueueMemberPenalty)."""
 EVENT_TYPE_QUEUE_MEMBER_RINGINUSE: EventType.ValueType  # 29
-"""Event.queue_member_ringinuse."""
+"""`Event.queue_member_ringinuse`: a member's ring-in-use setting changed (Asterisk
+QueueMemberRinginuse).
+"""
 EVENT_TYPE_QUEUE_CALLER_JOINED: EventType.ValueType  # 30
-"""Event.queue_caller_joined."""
+"""`Event.queue_caller_joined`: a caller joined a queue (Asterisk QueueCallerJoin)."""
 EVENT_TYPE_QUEUE_CALLER_LEFT: EventType.ValueType  # 31
-"""Event.queue_caller_left."""
+"""`Event.queue_caller_left`: a caller left a queue to an agent or on hang-up (Asterisk
+QueueCallerLeave).
+"""
 EVENT_TYPE_QUEUE_CALLER_ABANDONED: EventType.ValueType  # 32
-"""Event.queue_caller_abandoned."""
+"""`Event.queue_caller_abandoned`: a caller hung up waiting in a queue (Asterisk
+QueueCallerAbandon).
+"""
 EVENT_TYPE_AGENT_CALLED: EventType.ValueType  # 33
-"""Event.agent_called."""
+"""`Event.agent_called`: a queue rang an agent (Asterisk AgentCalled)."""
 EVENT_TYPE_AGENT_CONNECTED: EventType.ValueType  # 34
-"""Event.agent_connected."""
+"""`Event.agent_connected`: an agent answered a queue caller (Asterisk AgentConnect)."""
 EVENT_TYPE_AGENT_COMPLETED: EventType.ValueType  # 35
-"""Event.agent_completed."""
+"""`Event.agent_completed`: an agent's queue call ended (Asterisk AgentComplete)."""
 EVENT_TYPE_AGENT_RING_NO_ANSWER: EventType.ValueType  # 36
-"""Event.agent_ring_no_answer."""
+"""`Event.agent_ring_no_answer`: an agent did not answer a queue call (Asterisk
+AgentRingNoAnswer).
+"""
 EVENT_TYPE_AGENT_DUMPED: EventType.ValueType  # 37
-"""Event.agent_dumped."""
+"""`Event.agent_dumped`: an agent hung up on a queue caller before the bridge (Asterisk
+AgentDump).
+"""
 EVENT_TYPE_LISTEN_STARTED: EventType.ValueType  # 38
-"""Event.listen_started."""
+"""`Event.listen_started`: live listening started (Asterisk ChanSpyStart)."""
 EVENT_TYPE_LISTEN_STOPPED: EventType.ValueType  # 39
-"""Event.listen_stopped."""
+"""`Event.listen_stopped`: live listening stopped (Asterisk ChanSpyStop, or
+`telgate.ListenStopped` when inferred after a link outage).
+"""
 EVENT_TYPE_PLAYBACK_STARTED: EventType.ValueType  # 40
-"""Event.playback_started."""
+"""`Event.playback_started`: a playback started (`telgate.PlaybackStarted`, derived from
+Asterisk Newexten).
+"""
 EVENT_TYPE_PLAYBACK_CONTROLLED: EventType.ValueType  # 41
-"""Event.playback_controlled."""
+"""`Event.playback_controlled`: a playback was paused, resumed, moved or restarted
+(`telgate.PlaybackControlled`).
+"""
 EVENT_TYPE_PLAYBACK_FINISHED: EventType.ValueType  # 42
-"""Event.playback_finished."""
+"""`Event.playback_finished`: a playback ended (`telgate.PlaybackFinished`, derived from
+Asterisk VarSet CPLAYBACKSTATUS).
+"""
 EVENT_TYPE_DEVICE_STATE_CHANGED: EventType.ValueType  # 43
-"""Event.device_state_changed."""
+"""`Event.device_state_changed`: a device's state changed (Asterisk DeviceStateChange)."""
 EVENT_TYPE_PEER_STATUS_CHANGED: EventType.ValueType  # 44
-"""Event.peer_status_changed."""
+"""`Event.peer_status_changed`: a peer's status changed (Asterisk PeerStatus)."""
 EVENT_TYPE_CONTACT_STATUS_CHANGED: EventType.ValueType  # 45
-"""Event.contact_status_changed."""
+"""`Event.contact_status_changed`: a PJSIP contact's status changed (Asterisk ContactStatus)."""
 EVENT_TYPE_FULLY_BOOTED: EventType.ValueType  # 46
-"""Event.fully_booted."""
+"""`Event.fully_booted`: the PBX is fully booted, or the gateway logged in to it (Asterisk
+FullyBooted).
+"""
 EVENT_TYPE_RELOADED: EventType.ValueType  # 47
-"""Event.reloaded."""
+"""`Event.reloaded`: the PBX reloaded a module or its configuration (Asterisk Reload)."""
 EVENT_TYPE_SHUTDOWN: EventType.ValueType  # 48
-"""Event.shutdown."""
+"""`Event.shutdown`: the PBX is shutting down (Asterisk Shutdown)."""
 EVENT_TYPE_CDR_RECORDED: EventType.ValueType  # 49
-"""Event.cdr_recorded."""
+"""`Event.cdr_recorded`: a call detail record was stored (`telgate.CdrRecorded`, every backend
+with CDRs).
+"""
 EVENT_TYPE_CDR_GAP: EventType.ValueType  # 50
-"""Event.cdr_gap."""
+"""`Event.cdr_gap`: CDRs of a window may be missing (the same notice StreamCdrs gives)."""
 Global___EventType: _TypeAlias = EventType  # noqa: Y015
 
 class _StartPosition:
@@ -284,7 +352,7 @@ class _GapReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GapReason.V
     GAP_REASON_UNSPECIFIED: _GapReason.ValueType  # 0
     """Not sent."""
     GAP_REASON_BUFFER_EXPIRED: _GapReason.ValueType  # 1
-    """The events were older than the replay buffer holds."""
+    """The events were older than the replay buffer (or stream retention) holds."""
     GAP_REASON_EPOCH_CHANGED: _GapReason.ValueType  # 2
     """The gateway's event history started again; the client's epoch is gone."""
 
@@ -294,7 +362,7 @@ class GapReason(_GapReason, metaclass=_GapReasonEnumTypeWrapper):
 GAP_REASON_UNSPECIFIED: GapReason.ValueType  # 0
 """Not sent."""
 GAP_REASON_BUFFER_EXPIRED: GapReason.ValueType  # 1
-"""The events were older than the replay buffer holds."""
+"""The events were older than the replay buffer (or stream retention) holds."""
 GAP_REASON_EPOCH_CHANGED: GapReason.ValueType  # 2
 """The gateway's event history started again; the client's epoch is gone."""
 Global___GapReason: _TypeAlias = GapReason  # noqa: Y015
@@ -308,11 +376,15 @@ class _DialStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DialStatus
     DIAL_STATUS_UNSPECIFIED: _DialStatus.ValueType  # 0
     """Not known (a status this enum does not map: see status_text)."""
     DIAL_STATUS_ANSWER: _DialStatus.ValueType  # 1
+    """The destination answered (Asterisk ANSWER)."""
     DIAL_STATUS_BUSY: _DialStatus.ValueType  # 2
+    """The destination was busy (Asterisk BUSY)."""
     DIAL_STATUS_NO_ANSWER: _DialStatus.ValueType  # 3
+    """Nobody answered in time (Asterisk NOANSWER)."""
     DIAL_STATUS_CANCEL: _DialStatus.ValueType  # 4
     """The caller gave up before an answer."""
     DIAL_STATUS_CONGESTION: _DialStatus.ValueType  # 5
+    """The network or the destination's trunk was congested (Asterisk CONGESTION)."""
     DIAL_STATUS_UNAVAILABLE: _DialStatus.ValueType  # 6
     """The destination could not be reached at all (Asterisk CHANUNAVAIL)."""
     DIAL_STATUS_DO_NOT_CALL: _DialStatus.ValueType  # 7
@@ -330,11 +402,15 @@ class DialStatus(_DialStatus, metaclass=_DialStatusEnumTypeWrapper):
 DIAL_STATUS_UNSPECIFIED: DialStatus.ValueType  # 0
 """Not known (a status this enum does not map: see status_text)."""
 DIAL_STATUS_ANSWER: DialStatus.ValueType  # 1
+"""The destination answered (Asterisk ANSWER)."""
 DIAL_STATUS_BUSY: DialStatus.ValueType  # 2
+"""The destination was busy (Asterisk BUSY)."""
 DIAL_STATUS_NO_ANSWER: DialStatus.ValueType  # 3
+"""Nobody answered in time (Asterisk NOANSWER)."""
 DIAL_STATUS_CANCEL: DialStatus.ValueType  # 4
 """The caller gave up before an answer."""
 DIAL_STATUS_CONGESTION: DialStatus.ValueType  # 5
+"""The network or the destination's trunk was congested (Asterisk CONGESTION)."""
 DIAL_STATUS_UNAVAILABLE: DialStatus.ValueType  # 6
 """The destination could not be reached at all (Asterisk CHANUNAVAIL)."""
 DIAL_STATUS_DO_NOT_CALL: DialStatus.ValueType  # 7
@@ -352,14 +428,17 @@ class _DtmfDirection:
 class _DtmfDirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DtmfDirection.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DTMF_DIRECTION_UNSPECIFIED: _DtmfDirection.ValueType  # 0
+    """Not said."""
     DTMF_DIRECTION_RECEIVED: _DtmfDirection.ValueType  # 1
     """The channel received the digit (from its endpoint)."""
     DTMF_DIRECTION_SENT: _DtmfDirection.ValueType  # 2
     """The digit was sent to the channel's endpoint."""
 
-class DtmfDirection(_DtmfDirection, metaclass=_DtmfDirectionEnumTypeWrapper): ...
+class DtmfDirection(_DtmfDirection, metaclass=_DtmfDirectionEnumTypeWrapper):
+    """Which way a DTMF digit went."""
 
 DTMF_DIRECTION_UNSPECIFIED: DtmfDirection.ValueType  # 0
+"""Not said."""
 DTMF_DIRECTION_RECEIVED: DtmfDirection.ValueType  # 1
 """The channel received the digit (from its endpoint)."""
 DTMF_DIRECTION_SENT: DtmfDirection.ValueType  # 2
@@ -371,7 +450,8 @@ class EventFilter(_message.Message):
     """Which events a subscriber gets. Each non-empty condition must match (AND
     across conditions, OR within one); an empty filter means everything.
     `types` and `raw_names` are one condition: an event matches it when its
-    typed kind is in `types` or its PBX name is in `raw_names`.
+    typed kind is in `types` or its PBX name is in `raw_names`. Each list holds
+    at most 1000 entries.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -385,7 +465,9 @@ class EventFilter(_message.Message):
     EXTENSIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Backend names (from the gateway's configuration); an unknown one is NOT_FOUND."""
+        """Backend names (from the gateway's configuration); an unknown one is
+        NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+        """
 
     @_builtins.property
     def types(self) -> _containers.RepeatedScalarFieldContainer[Global___EventType.ValueType]:
@@ -396,9 +478,10 @@ class EventFilter(_message.Message):
     @_builtins.property
     def raw_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
-        matched case-sensitively: for events without a typed payload. Each is a
-        letter then letters, digits, `_`, `-` or `.` (at most 64 characters);
-        anything else is INVALID_ARGUMENT.
+        matched case-sensitively: for events without a typed payload, or to
+        match by the PBX's own name. Each is a letter then letters, digits, `_`,
+        `-`, `.` or `:` (at most 64 characters); anything else is
+        INVALID_ARGUMENT.
         """
 
     @_builtins.property
@@ -407,11 +490,11 @@ class EventFilter(_message.Message):
 
     @_builtins.property
     def unique_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Channel unique ids."""
+        """Channel unique ids (`Event.unique_id`)."""
 
     @_builtins.property
     def linked_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Every channel of one call."""
+        """Linked ids (`Event.linked_id`): every channel of one call."""
 
     @_builtins.property
     def extensions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -450,24 +533,30 @@ class SubscribeRequest(_message.Message):
     MAX_BATCH_SIZE_FIELD_NUMBER: _builtins.int
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
     start: Global___StartPosition.ValueType
-    """Where the stream starts."""
+    """Where the stream starts; LIVE when unspecified."""
     max_batch_size: _builtins.int
-    """Most events in one message; the server default when zero."""
+    """Most events in one batch; zero: the server's `events.max_batch` (also
+    the most it allows). Negative is INVALID_ARGUMENT.
+    """
     @_builtins.property
     def filter(self) -> Global___EventFilter:
-        """Which events; empty: every event."""
+        """Which events; unset or empty: every event."""
 
     @_builtins.property
     def after(self) -> _event_position_pb2.EventPosition:
-        """With START_POSITION_AFTER: a position received earlier (an event's, a
-        heartbeat's, SubscriptionStarted's or OriginatedCall.events_after), as
-        is. A position of another epoch gets a GAP_REASON_EPOCH_CHANGED gap and
-        the stream starts at the oldest event held. Ignored with other starts.
+        """With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+        an epoch): a position received earlier (an event's, a heartbeat's,
+        SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+        ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+        a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+        held. Ignored with other starts.
         """
 
     @_builtins.property
     def heartbeat_interval(self) -> _duration_pb2.Duration:
-        """Interval of heartbeats on an idle stream; the server default when unset."""
+        """Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+        used); unset: the server's `events.heartbeat_interval`.
+        """
 
     def __init__(
         self,
@@ -508,8 +597,9 @@ class EventGap(_message.Message):
 
     @_builtins.property
     def last(self) -> _event_position_pb2.EventPosition:
-        """BUFFER_EXPIRED: the last position lost (same epoch as `first`); unset
-        for EPOCH_CHANGED, where the old epoch's end is unknown.
+        """BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+        stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+        epoch's end is not known.
         """
 
     def __init__(
@@ -538,9 +628,9 @@ class SubscriptionStarted(_message.Message):
     def position(self) -> _event_position_pb2.EventPosition:
         """Events after this position follow (those the filter passes). LIVE: the
         latest event when the stream opened; AFTER: the position asked for, or,
-        when a gap follows, the position before the oldest event still held;
-        OLDEST: the position before the oldest event held. Storing it lets a
-        client that sees no event resume where it began.
+        when a gap follows, the position before the oldest event still held (in
+        the current epoch); OLDEST: the position before the oldest event held.
+        Storing it lets a client that sees no event resume where it began.
         """
 
     def __init__(
@@ -565,7 +655,9 @@ class EventBatch(_message.Message):
     EVENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]:
-        """At least one event."""
+        """At least one event, at most `max_batch_size`; the whole message within
+        `events.max_message_bytes` (3 MiB by default).
+        """
 
     def __init__(
         self,
@@ -595,8 +687,8 @@ class Heartbeat(_message.Message):
     @_builtins.property
     def position(self) -> _event_position_pb2.EventPosition:
         """The stream has passed every event up to here: sent, or left out by the
-        filter. A client may store it and resume after it without reading
-        those again (a filtered subscriber that sees few events).
+        filter. A client may store it and resume after it without reading those
+        again (a filtered subscriber that sees few events).
         """
 
     def __init__(
@@ -670,11 +762,19 @@ class Bridge(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     NUM_CHANNELS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    """The PBX's bridge id (Asterisk BridgeUniqueid)."""
     type: _builtins.str
+    """The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...)."""
     technology: _builtins.str
+    """How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+    `native_rtp`, `softmix`, ...).
+    """
     creator: _builtins.str
+    """What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...)."""
     name: _builtins.str
+    """Its name, when it has one (Asterisk BridgeName)."""
     num_channels: _builtins.int
+    """Channels in the bridge after the event."""
     def __init__(
         self,
         *,
@@ -701,7 +801,9 @@ class ChannelCreated(_message.Message):
 
     CHANNEL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The new channel."""
+
     def __init__(
         self,
         *,
@@ -717,13 +819,15 @@ Global___ChannelCreated: _TypeAlias = ChannelCreated  # noqa: Y015
 
 @_typing.final
 class ChannelStateChanged(_message.Message):
-    """A channel's state changed (Asterisk Newstate)."""
+    """A channel's state changed (Asterisk Newstate, Simotel NewState)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANNEL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel, in its new state."""
+
     def __init__(
         self,
         *,
@@ -752,17 +856,24 @@ class ChannelHungUp(_message.Message):
     cause: _builtins.int
     """Q.850 cause (0 when inferred: unknown)."""
     cause_text: _builtins.str
+    """The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`)."""
     inferred: _builtins.bool
     """True when the PBX never said so: the channel was gone when the gateway
     re-read the PBX's state after its link was down. It ended at some time
     between link_down_time and link_up_time (set only when inferred).
     """
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel as it was last."""
+
     @_builtins.property
-    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_down_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link went down."""
+
     @_builtins.property
-    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_up_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link was up again."""
+
     def __init__(
         self,
         *,
@@ -791,12 +902,15 @@ class DialStarted(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     DIAL_STRING_FIELD_NUMBER: _builtins.int
     dial_string: _builtins.str
+    """What was dialled (Asterisk DialString, e.g. `PJSIP/201`)."""
     @_builtins.property
     def caller(self) -> _common_pb2.Channel:
         """The calling channel; unset for an originate, which has none."""
 
     @_builtins.property
-    def destination(self) -> _common_pb2.Channel: ...
+    def destination(self) -> _common_pb2.Channel:
+        """The channel being dialled."""
+
     def __init__(
         self,
         *,
@@ -824,13 +938,19 @@ class DialEnded(_message.Message):
     STATUS_TEXT_FIELD_NUMBER: _builtins.int
     FORWARD_FIELD_NUMBER: _builtins.int
     status: Global___DialStatus.ValueType
+    """How it ended."""
     status_text: _builtins.str
     """The PBX's text, kept for statuses this enum does not know."""
     forward: _builtins.str
+    """Where the call was forwarded to, when it was (Asterisk Forward)."""
     @_builtins.property
-    def caller(self) -> _common_pb2.Channel: ...
+    def caller(self) -> _common_pb2.Channel:
+        """The calling channel; unset for an originate."""
+
     @_builtins.property
-    def destination(self) -> _common_pb2.Channel: ...
+    def destination(self) -> _common_pb2.Channel:
+        """The channel that was dialled."""
+
     def __init__(
         self,
         *,
@@ -857,9 +977,13 @@ class BridgeEntered(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     BRIDGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel that entered."""
+
     @_builtins.property
-    def bridge(self) -> Global___Bridge: ...
+    def bridge(self) -> Global___Bridge:
+        """The bridge, with the channels it holds now."""
+
     def __init__(
         self,
         *,
@@ -883,9 +1007,13 @@ class BridgeLeft(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     BRIDGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel that left."""
+
     @_builtins.property
-    def bridge(self) -> Global___Bridge: ...
+    def bridge(self) -> Global___Bridge:
+        """The bridge, with the channels it holds now."""
+
     def __init__(
         self,
         *,
@@ -916,6 +1044,7 @@ class OriginateResult(_message.Message):
     APPLICATION_DATA_FIELD_NUMBER: _builtins.int
     CALLER_ID_FIELD_NUMBER: _builtins.int
     outcome: _calls_pb2.OriginateOutcome.ValueType
+    """How the originate ended."""
     ami_reason: _builtins.int
     """Asterisk only: its OriginateResponse `Reason` (0 from other backends)."""
     channel: _builtins.str
@@ -927,6 +1056,7 @@ class OriginateResult(_message.Message):
     application: _builtins.str
     """Asterisk only: the dialplan application run instead of a destination."""
     application_data: _builtins.str
+    """Asterisk only: the application's arguments."""
     @_builtins.property
     def destination(self) -> _common_pb2.Destination:
         """Where the answered endpoint went, as the PBX reports it (Asterisk: an
@@ -934,7 +1064,9 @@ class OriginateResult(_message.Message):
         """
 
     @_builtins.property
-    def caller_id(self) -> _common_pb2.CallerId: ...
+    def caller_id(self) -> _common_pb2.CallerId:
+        """The caller id the originated channel presented."""
+
     def __init__(
         self,
         *,
@@ -966,6 +1098,7 @@ class LinkStateChanged(_message.Message):
     DETAIL_FIELD_NUMBER: _builtins.int
     STATE_RELOADED_FIELD_NUMBER: _builtins.int
     state: _backends_pb2.LinkState.ValueType
+    """The link's new state."""
     detail: _builtins.str
     """Why, in words."""
     state_reloaded: _builtins.bool
@@ -997,9 +1130,15 @@ class HangupRequested(_message.Message):
     CAUSE_FIELD_NUMBER: _builtins.int
     SOFT_FIELD_NUMBER: _builtins.int
     cause: _builtins.int
+    """The Q.850 cause asked for (0 when none was given)."""
     soft: _builtins.bool
+    """A soft hang-up (SoftHangupRequest): the channel ends its current
+    application first.
+    """
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel asked to hang up."""
+
     def __init__(
         self,
         *,
@@ -1025,9 +1164,13 @@ class DialplanStep(_message.Message):
     APPLICATION_FIELD_NUMBER: _builtins.int
     APPLICATION_DATA_FIELD_NUMBER: _builtins.int
     application: _builtins.str
+    """The dialplan application the step runs (e.g. `Dial`)."""
     application_data: _builtins.str
+    """Its arguments, as the dialplan wrote them after substitution."""
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel, at its new context, extension and priority."""
+
     def __init__(
         self,
         *,
@@ -1051,7 +1194,9 @@ class ChannelIdentityChanged(_message.Message):
 
     CHANNEL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel, with its new caller id and connected line."""
+
     def __init__(
         self,
         *,
@@ -1075,9 +1220,13 @@ class VariableSet(_message.Message):
     VARIABLE_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
     variable: _builtins.str
+    """The variable's name."""
     value: _builtins.str
+    """Its new value."""
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel whose variable it is; unset for a global variable."""
+
     def __init__(
         self,
         *,
@@ -1103,10 +1252,15 @@ class DialStateChanged(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     STATUS_TEXT_FIELD_NUMBER: _builtins.int
     status_text: _builtins.str
+    """The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...)."""
     @_builtins.property
-    def caller(self) -> _common_pb2.Channel: ...
+    def caller(self) -> _common_pb2.Channel:
+        """The calling channel; unset for an originate."""
+
     @_builtins.property
-    def destination(self) -> _common_pb2.Channel: ...
+    def destination(self) -> _common_pb2.Channel:
+        """The channel being dialled."""
+
     def __init__(
         self,
         *,
@@ -1130,7 +1284,9 @@ class BridgeChanged(_message.Message):
 
     BRIDGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def bridge(self) -> Global___Bridge: ...
+    def bridge(self) -> Global___Bridge:
+        """The bridge."""
+
     def __init__(
         self,
         *,
@@ -1153,8 +1309,11 @@ class HoldChanged(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     MUSIC_CLASS_FIELD_NUMBER: _builtins.int
     music_class: _builtins.str
+    """Hold: the music on hold class asked for (empty: the default)."""
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel."""
+
     def __init__(
         self,
         *,
@@ -1180,12 +1339,16 @@ class Dtmf(_message.Message):
     DIRECTION_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
     digit: _builtins.str
+    """The digit: `0`-`9`, `*`, `#`, `A`-`D`."""
     direction: Global___DtmfDirection.ValueType
+    """Which way it went."""
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel the digit went through."""
+
     @_builtins.property
     def duration(self) -> _duration_pb2.Duration:
-        """DTMFEnd only."""
+        """DTMFEnd only: how long the digit lasted."""
 
     def __init__(
         self,
@@ -1222,9 +1385,13 @@ class Transferred(_message.Message):
     is_external: _builtins.bool
     """Asterisk: the transfer went through an external channel technology."""
     @_builtins.property
-    def transferer(self) -> _common_pb2.Channel: ...
+    def transferer(self) -> _common_pb2.Channel:
+        """The channel that asked for the transfer."""
+
     @_builtins.property
-    def transferee(self) -> _common_pb2.Channel: ...
+    def transferee(self) -> _common_pb2.Channel:
+        """The channel being transferred (the party the transferer talked to)."""
+
     @_builtins.property
     def second_transferer(self) -> _common_pb2.Channel:
         """Attended: the consultation call's transferer leg."""
@@ -1262,8 +1429,11 @@ class QueueMemberChanged(_message.Message):
     QUEUE_FIELD_NUMBER: _builtins.int
     MEMBER_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
+    """The queue's name."""
     @_builtins.property
-    def member(self) -> _queues_pb2.QueueMember: ...
+    def member(self) -> _queues_pb2.QueueMember:
+        """The member as it is after the change."""
+
     def __init__(
         self,
         *,
@@ -1291,15 +1461,21 @@ class QueueCallerChanged(_message.Message):
     ORIGINAL_POSITION_FIELD_NUMBER: _builtins.int
     HOLD_TIME_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
+    """The queue's name."""
     position: _builtins.int
+    """The caller's place in the queue (1: next), at the change."""
     count: _builtins.int
     """Callers waiting after the change."""
     original_position: _builtins.int
-    """Abandon only."""
+    """Abandon only: the place it had when it joined."""
     @_builtins.property
-    def caller(self) -> _common_pb2.Channel: ...
+    def caller(self) -> _common_pb2.Channel:
+        """The caller's channel."""
+
     @_builtins.property
-    def hold_time(self) -> _duration_pb2.Duration: ...
+    def hold_time(self) -> _duration_pb2.Duration:
+        """Abandon only: how long it waited."""
+
     def __init__(
         self,
         *,
@@ -1334,8 +1510,11 @@ class AgentActivity(_message.Message):
     TALK_TIME_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
+    """The queue's name."""
     interface: _builtins.str
+    """The member's interface (e.g. `PJSIP/201`)."""
     member_name: _builtins.str
+    """The member's name."""
     reason: _builtins.str
     """AgentComplete: `caller`, `agent` or `transfer`."""
     @_builtins.property
@@ -1347,11 +1526,17 @@ class AgentActivity(_message.Message):
         """The agent's channel."""
 
     @_builtins.property
-    def hold_time(self) -> _duration_pb2.Duration: ...
+    def hold_time(self) -> _duration_pb2.Duration:
+        """Connect / Complete: how long the caller waited."""
+
     @_builtins.property
-    def ring_time(self) -> _duration_pb2.Duration: ...
+    def ring_time(self) -> _duration_pb2.Duration:
+        """Connect / RingNoAnswer: how long the agent's phone rang."""
+
     @_builtins.property
-    def talk_time(self) -> _duration_pb2.Duration: ...
+    def talk_time(self) -> _duration_pb2.Duration:
+        """Complete: how long the agent and the caller talked."""
+
     def __init__(
         self,
         *,
@@ -1396,13 +1581,21 @@ class ListenActivity(_message.Message):
     its link was down (between link_down_time and link_up_time).
     """
     @_builtins.property
-    def listener(self) -> _common_pb2.Channel: ...
+    def listener(self) -> _common_pb2.Channel:
+        """The supervisor's (spying) channel."""
+
     @_builtins.property
-    def target(self) -> _common_pb2.Channel: ...
+    def target(self) -> _common_pb2.Channel:
+        """The channel listened to."""
+
     @_builtins.property
-    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_down_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link went down."""
+
     @_builtins.property
-    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_up_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link was up again."""
+
     def __init__(
         self,
         *,
@@ -1441,26 +1634,36 @@ class PlaybackChanged(_message.Message):
     LINK_DOWN_TIME_FIELD_NUMBER: _builtins.int
     LINK_UP_TIME_FIELD_NUMBER: _builtins.int
     playback_id: _builtins.str
+    """The playback (PlaybackService's id)."""
     state: _playback_pb2.PlaybackState.ValueType
+    """The playback's state after the change."""
     recording: _builtins.str
+    """The sound file played."""
     status_text: _builtins.str
     """The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`)."""
     control: _playback_pb2.PlaybackControl.ValueType
+    """playback_controlled only: the control applied."""
     inferred: _builtins.bool
     """playback_finished only: true when the PBX never said how it ended: its
     channel was gone when the gateway re-read the PBX's state after its link
     was down (between link_down_time and link_up_time); state is STOPPED.
     """
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel playing it."""
+
     @_builtins.property
     def offset(self) -> _duration_pb2.Duration:
         """CPLAYBACKOFFSET when it ended (unset while playing or at end of file)."""
 
     @_builtins.property
-    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_down_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link went down."""
+
     @_builtins.property
-    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_up_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link was up again."""
+
     def __init__(
         self,
         *,
@@ -1500,7 +1703,9 @@ class EndpointStatusChanged(_message.Message):
     status: _builtins.str
     """The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`..."""
     address: _builtins.str
+    """PeerStatus: the peer's network address; ContactStatus: the contact's AOR."""
     cause: _builtins.str
+    """PeerStatus only: why the status changed, in the PBX's words."""
     def __init__(
         self,
         *,
@@ -1528,11 +1733,17 @@ class SystemChanged(_message.Message):
     RESTART_FIELD_NUMBER: _builtins.int
     UPTIME_FIELD_NUMBER: _builtins.int
     status: _builtins.str
+    """The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+    `Cleanly` or `Uncleanly`).
+    """
     module: _builtins.str
+    """Reload: the module reloaded (empty: everything)."""
     restart: _builtins.bool
     """Shutdown: whether it restarts."""
     @_builtins.property
-    def uptime(self) -> _duration_pb2.Duration: ...
+    def uptime(self) -> _duration_pb2.Duration:
+        """FullyBooted: how long the PBX has been up."""
+
     def __init__(
         self,
         *,
@@ -1557,7 +1768,9 @@ class CdrRecorded(_message.Message):
 
     CDR_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def cdr(self) -> _cdrs_pb2.Cdr: ...
+    def cdr(self) -> _cdrs_pb2.Cdr:
+        """The record, as ListCdrs and StreamCdrs give it (its cursor included)."""
+
     def __init__(
         self,
         *,
@@ -1640,15 +1853,17 @@ class Event(_message.Message):
     CDR_RECORDED_FIELD_NUMBER: _builtins.int
     CDR_GAP_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
-    """The backend that sent it; empty for the gateway's own events not tied to one."""
+    """The backend that sent it (the gateway's configuration name)."""
     name: _builtins.str
     """The PBX's event name, e.g. `Newchannel`; `telgate.LinkStateChanged` for
     the gateway's own events.
     """
     channel: _builtins.str
-    """Correlation keys, when the event names a channel."""
+    """The channel the event names, when it names one."""
     unique_id: _builtins.str
+    """That channel's unique id."""
     linked_id: _builtins.str
+    """That channel's linked id: the same for every channel of one call."""
     raw_fields_truncated: _builtins.bool
     """Set when the event alone was larger than a SubscribeResponse may be
     (`events.max_message_bytes`): each raw field value keeps only a prefix,
@@ -1671,106 +1886,214 @@ class Event(_message.Message):
         """Every field as sent, in order, repeated keys kept."""
 
     @_builtins.property
-    def channel_created(self) -> Global___ChannelCreated: ...
+    def channel_created(self) -> Global___ChannelCreated:
+        """A channel appeared (Asterisk Newchannel)."""
+
     @_builtins.property
-    def channel_state_changed(self) -> Global___ChannelStateChanged: ...
+    def channel_state_changed(self) -> Global___ChannelStateChanged:
+        """A channel's state changed (Asterisk Newstate, Simotel NewState)."""
+
     @_builtins.property
-    def channel_hung_up(self) -> Global___ChannelHungUp: ...
+    def channel_hung_up(self) -> Global___ChannelHungUp:
+        """A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+        outage).
+        """
+
     @_builtins.property
-    def dial_started(self) -> Global___DialStarted: ...
+    def dial_started(self) -> Global___DialStarted:
+        """A dial attempt began (Asterisk DialBegin)."""
+
     @_builtins.property
-    def dial_ended(self) -> Global___DialEnded: ...
+    def dial_ended(self) -> Global___DialEnded:
+        """A dial attempt ended (Asterisk DialEnd)."""
+
     @_builtins.property
-    def bridge_entered(self) -> Global___BridgeEntered: ...
+    def bridge_entered(self) -> Global___BridgeEntered:
+        """A channel entered a bridge (Asterisk BridgeEnter)."""
+
     @_builtins.property
-    def bridge_left(self) -> Global___BridgeLeft: ...
+    def bridge_left(self) -> Global___BridgeLeft:
+        """A channel left a bridge (Asterisk BridgeLeave)."""
+
     @_builtins.property
-    def originate_result(self) -> Global___OriginateResult: ...
+    def originate_result(self) -> Global___OriginateResult:
+        """An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+        by the gateway).
+        """
+
     @_builtins.property
-    def link_state_changed(self) -> Global___LinkStateChanged: ...
+    def link_state_changed(self) -> Global___LinkStateChanged:
+        """The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+        backend).
+        """
+
     @_builtins.property
-    def hangup_requested(self) -> Global___HangupRequested: ...
+    def hangup_requested(self) -> Global___HangupRequested:
+        """A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest)."""
+
     @_builtins.property
-    def dialplan_step(self) -> Global___DialplanStep: ...
+    def dialplan_step(self) -> Global___DialplanStep:
+        """A channel moved to a dialplan step (Asterisk Newexten)."""
+
     @_builtins.property
-    def caller_id_changed(self) -> Global___ChannelIdentityChanged: ...
+    def caller_id_changed(self) -> Global___ChannelIdentityChanged:
+        """A channel's caller id changed (Asterisk NewCallerid)."""
+
     @_builtins.property
-    def connected_line_changed(self) -> Global___ChannelIdentityChanged: ...
+    def connected_line_changed(self) -> Global___ChannelIdentityChanged:
+        """A channel's connected line changed (Asterisk NewConnectedLine)."""
+
     @_builtins.property
-    def variable_set(self) -> Global___VariableSet: ...
+    def variable_set(self) -> Global___VariableSet:
+        """A channel or global variable was set (Asterisk VarSet)."""
+
     @_builtins.property
-    def dial_state_changed(self) -> Global___DialStateChanged: ...
+    def dial_state_changed(self) -> Global___DialStateChanged:
+        """A dial attempt progressed (Asterisk DialState)."""
+
     @_builtins.property
-    def bridge_created(self) -> Global___BridgeChanged: ...
+    def bridge_created(self) -> Global___BridgeChanged:
+        """A bridge was created (Asterisk BridgeCreate)."""
+
     @_builtins.property
-    def bridge_destroyed(self) -> Global___BridgeChanged: ...
+    def bridge_destroyed(self) -> Global___BridgeChanged:
+        """A bridge was destroyed (Asterisk BridgeDestroy)."""
+
     @_builtins.property
-    def hold(self) -> Global___HoldChanged: ...
+    def hold(self) -> Global___HoldChanged:
+        """A channel was put on hold (Asterisk Hold)."""
+
     @_builtins.property
-    def unhold(self) -> Global___HoldChanged: ...
+    def unhold(self) -> Global___HoldChanged:
+        """A channel was taken off hold (Asterisk Unhold)."""
+
     @_builtins.property
-    def dtmf_begin(self) -> Global___Dtmf: ...
+    def dtmf_begin(self) -> Global___Dtmf:
+        """A DTMF digit began (Asterisk DTMFBegin)."""
+
     @_builtins.property
-    def dtmf_end(self) -> Global___Dtmf: ...
+    def dtmf_end(self) -> Global___Dtmf:
+        """A DTMF digit ended (Asterisk DTMFEnd)."""
+
     @_builtins.property
-    def blind_transfer(self) -> Global___Transferred: ...
+    def blind_transfer(self) -> Global___Transferred:
+        """A blind transfer (Asterisk BlindTransfer)."""
+
     @_builtins.property
-    def attended_transfer(self) -> Global___Transferred: ...
+    def attended_transfer(self) -> Global___Transferred:
+        """An attended transfer (Asterisk AttendedTransfer)."""
+
     @_builtins.property
-    def queue_member_added(self) -> Global___QueueMemberChanged: ...
+    def queue_member_added(self) -> Global___QueueMemberChanged:
+        """A member joined a queue (Asterisk QueueMemberAdded)."""
+
     @_builtins.property
-    def queue_member_removed(self) -> Global___QueueMemberChanged: ...
+    def queue_member_removed(self) -> Global___QueueMemberChanged:
+        """A member left a queue (Asterisk QueueMemberRemoved)."""
+
     @_builtins.property
-    def queue_member_paused(self) -> Global___QueueMemberChanged: ...
+    def queue_member_paused(self) -> Global___QueueMemberChanged:
+        """A member was paused or unpaused (Asterisk QueueMemberPause)."""
+
     @_builtins.property
-    def queue_member_status(self) -> Global___QueueMemberChanged: ...
+    def queue_member_status(self) -> Global___QueueMemberChanged:
+        """A member's status changed (Asterisk QueueMemberStatus)."""
+
     @_builtins.property
-    def queue_member_penalty(self) -> Global___QueueMemberChanged: ...
+    def queue_member_penalty(self) -> Global___QueueMemberChanged:
+        """A member's penalty changed (Asterisk QueueMemberPenalty)."""
+
     @_builtins.property
-    def queue_member_ringinuse(self) -> Global___QueueMemberChanged: ...
+    def queue_member_ringinuse(self) -> Global___QueueMemberChanged:
+        """A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse)."""
+
     @_builtins.property
-    def queue_caller_joined(self) -> Global___QueueCallerChanged: ...
+    def queue_caller_joined(self) -> Global___QueueCallerChanged:
+        """A caller joined a queue (Asterisk QueueCallerJoin)."""
+
     @_builtins.property
-    def queue_caller_left(self) -> Global___QueueCallerChanged: ...
+    def queue_caller_left(self) -> Global___QueueCallerChanged:
+        """A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave)."""
+
     @_builtins.property
-    def queue_caller_abandoned(self) -> Global___QueueCallerChanged: ...
+    def queue_caller_abandoned(self) -> Global___QueueCallerChanged:
+        """A caller hung up waiting in a queue (Asterisk QueueCallerAbandon)."""
+
     @_builtins.property
-    def agent_called(self) -> Global___AgentActivity: ...
+    def agent_called(self) -> Global___AgentActivity:
+        """A queue rang an agent (Asterisk AgentCalled)."""
+
     @_builtins.property
-    def agent_connected(self) -> Global___AgentActivity: ...
+    def agent_connected(self) -> Global___AgentActivity:
+        """An agent answered a queue caller (Asterisk AgentConnect)."""
+
     @_builtins.property
-    def agent_completed(self) -> Global___AgentActivity: ...
+    def agent_completed(self) -> Global___AgentActivity:
+        """An agent's queue call ended (Asterisk AgentComplete)."""
+
     @_builtins.property
-    def agent_ring_no_answer(self) -> Global___AgentActivity: ...
+    def agent_ring_no_answer(self) -> Global___AgentActivity:
+        """An agent did not answer a queue call (Asterisk AgentRingNoAnswer)."""
+
     @_builtins.property
-    def agent_dumped(self) -> Global___AgentActivity: ...
+    def agent_dumped(self) -> Global___AgentActivity:
+        """An agent hung up on a queue caller before the bridge (Asterisk AgentDump)."""
+
     @_builtins.property
-    def listen_started(self) -> Global___ListenActivity: ...
+    def listen_started(self) -> Global___ListenActivity:
+        """Live listening started (Asterisk ChanSpyStart)."""
+
     @_builtins.property
-    def listen_stopped(self) -> Global___ListenActivity: ...
+    def listen_stopped(self) -> Global___ListenActivity:
+        """Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+        after a link outage).
+        """
+
     @_builtins.property
-    def playback_started(self) -> Global___PlaybackChanged: ...
+    def playback_started(self) -> Global___PlaybackChanged:
+        """A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten)."""
+
     @_builtins.property
-    def playback_controlled(self) -> Global___PlaybackChanged: ...
+    def playback_controlled(self) -> Global___PlaybackChanged:
+        """A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`)."""
+
     @_builtins.property
-    def playback_finished(self) -> Global___PlaybackChanged: ...
+    def playback_finished(self) -> Global___PlaybackChanged:
+        """A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+        CPLAYBACKSTATUS).
+        """
+
     @_builtins.property
-    def device_state_changed(self) -> Global___EndpointStatusChanged: ...
+    def device_state_changed(self) -> Global___EndpointStatusChanged:
+        """A device's state changed (Asterisk DeviceStateChange)."""
+
     @_builtins.property
-    def peer_status_changed(self) -> Global___EndpointStatusChanged: ...
+    def peer_status_changed(self) -> Global___EndpointStatusChanged:
+        """A peer's status changed (Asterisk PeerStatus)."""
+
     @_builtins.property
-    def contact_status_changed(self) -> Global___EndpointStatusChanged: ...
+    def contact_status_changed(self) -> Global___EndpointStatusChanged:
+        """A PJSIP contact's status changed (Asterisk ContactStatus)."""
+
     @_builtins.property
-    def fully_booted(self) -> Global___SystemChanged: ...
+    def fully_booted(self) -> Global___SystemChanged:
+        """The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted)."""
+
     @_builtins.property
-    def reloaded(self) -> Global___SystemChanged: ...
+    def reloaded(self) -> Global___SystemChanged:
+        """The PBX reloaded a module or its configuration (Asterisk Reload)."""
+
     @_builtins.property
-    def shutdown(self) -> Global___SystemChanged: ...
+    def shutdown(self) -> Global___SystemChanged:
+        """The PBX is shutting down (Asterisk Shutdown)."""
+
     @_builtins.property
-    def cdr_recorded(self) -> Global___CdrRecorded: ...
+    def cdr_recorded(self) -> Global___CdrRecorded:
+        """A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs)."""
+
     @_builtins.property
     def cdr_gap(self) -> _cdrs_pb2.CdrGap:
-        """CDRs of a window may be missing (the same notice StreamCdrs gives)."""
+        """CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives)."""
 
     def __init__(
         self,
