@@ -217,17 +217,19 @@ async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
         events={"subscriber_queue": SUBSCRIBER_QUEUE},
         log_level="WARNING",
     )
-    gw = Gateway(settings)
-    hub = gw.hub
     # When the AMI reader got each event, by sequence (arrivals[s - 1]).
     arrivals = array.array("d")
-    publish = hub.publish
+    publish = EventHub.publish
 
-    def recording_publish(event: Event) -> None:
-        publish(event)
+    def recording_publish(hub: EventHub, event: Event) -> None:
+        publish(hub, event)
         arrivals.append(event.received_mono)
 
-    setattr(hub, "publish", recording_publish)  # noqa: B010 (instance override)
+    # On the class, before the gateway is made: backends keep the hub's bound
+    # publish from then (an override on the instance afterwards saw no event).
+    setattr(EventHub, "publish", recording_publish)  # noqa: B010
+    gw = Gateway(settings)
+    hub = gw.hub
     # Collector pauses, by generation: [count, total seconds, longest].
     pauses = [[0, 0.0, 0.0] for _ in range(3)]
     gc_started = [0.0]
