@@ -19,11 +19,12 @@ import grpc
 import pytest
 from telgate.client import (
     BearerToken,
-    Position,
     Retry,
     connect,
     follow_cdrs,
+    is_after,
     list_all_cdrs,
+    request_after,
     resume_events,
 )
 from telgate.v1 import (
@@ -32,6 +33,7 @@ from telgate.v1 import (
     cdrs_pb2,
     cdrs_pb2_grpc,
     common_pb2,
+    event_position_pb2,
     events_pb2,
     events_pb2_grpc,
 )
@@ -347,7 +349,7 @@ async def test_follow_cdrs_gives_up_after_its_attempts(sim: AmiSimulator) -> Non
 
 
 def events_in(messages: list[Any]) -> list[events_pb2.Event]:
-    return [e for m in messages for e in m.events]
+    return [e for m in messages for e in m.batch.events]
 
 
 def kind(event: events_pb2.Event) -> str:
@@ -363,7 +365,7 @@ def hung_up(events: list[events_pb2.Event]) -> bool:
 
 async def follow_call(
     channel: grpc.aio.Channel, call: calls_pb2.OriginatedCall, stream: AsyncIterator[Any]
-) -> tuple[list[events_pb2.Event], Position]:
+) -> tuple[list[events_pb2.Event], event_position_pb2.EventPosition]:
     """The call's events until every channel hung up; hangs it up (cause 16)
     once both parties are in the bridge. Returns them and the last position."""
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
@@ -371,8 +373,8 @@ async def follow_call(
     hung = False
     async with asyncio.timeout(30):
         async for message in stream:
-            seen += message.events
-            for event in message.events:
+            seen += message.batch.events
+            for event in message.batch.events:
                 both_in = (
                     kind(event) == "bridge_entered"
                     and event.bridge_entered.bridge.num_channels >= 2
@@ -383,7 +385,7 @@ async def follow_call(
                     await calls.Hangup(calls_pb2.HangupRequest(channel=ref, cause=16), timeout=5)
             if hung_up(seen):
                 break
-    return seen, Position.of(seen[-1])
+    return seen, seen[-1].position
 
 
 async def test_call_events_to_hang_up_then_resume_after_the_stored_position(
@@ -407,32 +409,38 @@ async def test_call_events_to_hang_up_then_resume_after_the_stored_position(
         assert call.unique_id and call.linked_id
         request = events_pb2.SubscribeRequest(
             filter=events_pb2.EventFilter(linked_ids=[call.linked_id]),
-            start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-            after_sequence=call.event_sequence,
-            epoch=call.epoch,
+            start=events_pb2.START_POSITION_AFTER,
+            after=call.events_after,
         )
         seen, stored = await follow_call(channel, call, resume_events(events, request))
         assert all(e.linked_id == call.linked_id for e in seen)
         assert any(kind(e) == "channel_hung_up" and e.unique_id == call.unique_id for e in seen), (
             "no ChannelHungUp for the originated channel"
         )
-        assert call.event_sequence < seen[0].sequence
-        sequences = [e.sequence for e in seen]
+        assert is_after(seen[0].position, call.events_after)
+        assert seen[0].position.epoch == call.events_after.epoch
+        sequences = [e.position.sequence for e in seen]
         assert sequences == sorted(set(sequences))
 
         # Resume from the stored position, no filter: the very next event
         # comes first (another call makes sure there is one).
         resumed = Collector(
-            resume_events(events, stored.request_after(events_pb2.SubscribeRequest()))
+            resume_events(events, request_after(events_pb2.SubscribeRequest(), stored))
         )
         try:
             await call_and_hang_up(channel)
             await resumed.wait_for(events_in, "an event after the stored position")
         finally:
             await resumed.close()
+        # The stream says where it starts: the stored position, as it was sent.
+        assert resumed.items[0].WhichOneof("kind") == "started"
+        assert resumed.items[0].started.position == stored
         first = events_in(resumed.items)[0]
-        assert (first.epoch, first.sequence) == (stored.epoch, stored.sequence + 1)
-        assert not {e.sequence for e in events_in(resumed.items)} & set(sequences)
+        assert (first.position.epoch, first.position.sequence) == (
+            stored.epoch,
+            stored.sequence + 1,
+        )
+        assert not {e.position.sequence for e in events_in(resumed.items)} & set(sequences)
 
 
 async def test_resume_events_across_a_cut_connection(live_gateway: LiveGateway) -> None:
@@ -467,10 +475,13 @@ async def test_resume_events_across_a_cut_connection(live_gateway: LiveGateway) 
             await stream.close()
         assert stream.error is None
         assert relay.connections >= 2
+        # The resumption is invisible: one `started`, the first message.
+        kinds = [m.WhichOneof("kind") for m in stream.items]
+        assert kinds[0] == "started" and kinds.count("started") == 1
         got = events_in(stream.items)
-        sequences = [e.sequence for e in got]
+        sequences = [e.position.sequence for e in got]
         assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
-        assert {e.epoch for e in got} == {got[0].epoch}
+        assert {e.position.epoch for e in got} == {got[0].position.epoch}
 
 
 async def test_resume_events_across_a_gateway_restart(sim: AmiSimulator) -> None:
@@ -509,8 +520,8 @@ async def test_resume_events_across_a_gateway_restart(sim: AmiSimulator) -> None
         gaps = [m.gap for m in stream.items if m.HasField("gap")]
         assert [g.reason for g in gaps] == [events_pb2.GAP_REASON_EPOCH_CHANGED]
         got = events_in(stream.items)
-        epochs = list(dict.fromkeys(e.epoch for e in got))
-        assert len(epochs) == 2 and gaps[0].previous_epoch == epochs[0]
+        epochs = list(dict.fromkeys(e.position.epoch for e in got))
+        assert len(epochs) == 2 and gaps[0].first.epoch == epochs[0]
     finally:
         for gw in running_gateways:
             await gw.stop(0)
@@ -530,12 +541,14 @@ async def test_quickstart_example(live_gateway: LiveGateway) -> None:
     assert re.search(r"^\s+#\d+\s+hung up\s+\S+ cause 16 ", output, re.M), output
     stored = re.search(r"stored position: sequence (\d+), epoch (\S+)$", output, re.M)
     assert stored, output
-    resumed = re.search(rf"^3\. subscribed again after #{stored[1]}: (.*)$", output, re.M)
+    started = re.search(r"^3\. subscribed again: the stream starts after #(\d+)$", output, re.M)
+    assert started and started[1] == stored[1], output
+    resumed = re.search(rf"^   after #{stored[1]}: (.*)$", output, re.M)
     assert resumed, output
     if later := re.match(r"events #(\d+)\.\.#(\d+) \((\d+)\)", resumed[1]):
         assert int(later[1]) == int(stored[1]) + 1, output
     else:
-        assert resumed[1] == "no event since, a heartbeat (the stream is live)", output
+        assert resumed[1] == "no event since, then a heartbeat (the stream is live)", output
     cdr = re.search(r"^4\. CDR of the call: cursor (\d+) \(int\)", output, re.M)
     assert cdr and int(cdr[1]) > 0, output
     # The gateway holds that CDR, for that call, at that cursor.

@@ -20,16 +20,25 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from decimal import Decimal
 
 import grpc
 from google.protobuf import duration_pb2
-from telgate.client import Position, connect_from_env, follow_cdrs, list_all_cdrs, resume_events
+from google.type import money_pb2
+from telgate.client import (
+    connect_from_env,
+    follow_cdrs,
+    list_all_cdrs,
+    request_after,
+    resume_events,
+)
 from telgate.v1 import (
     calls_pb2,
     calls_pb2_grpc,
     cdrs_pb2,
     cdrs_pb2_grpc,
     common_pb2,
+    event_position_pb2,
     events_pb2,
     events_pb2_grpc,
 )
@@ -37,14 +46,14 @@ from telgate.v1 import (
 HANGUP_NORMAL_CLEARING = 16
 # The typed events this example prints (the PBX sends many more).
 SHOWN = [
-    "channel_created",
-    "channel_state_changed",
-    "dial_started",
-    "dial_ended",
-    "bridge_entered",
-    "bridge_left",
-    "channel_hung_up",
-    "originate_result",
+    events_pb2.EVENT_TYPE_CHANNEL_CREATED,
+    events_pb2.EVENT_TYPE_CHANNEL_STATE_CHANGED,
+    events_pb2.EVENT_TYPE_DIAL_STARTED,
+    events_pb2.EVENT_TYPE_DIAL_ENDED,
+    events_pb2.EVENT_TYPE_BRIDGE_ENTERED,
+    events_pb2.EVENT_TYPE_BRIDGE_LEFT,
+    events_pb2.EVENT_TYPE_CHANNEL_HUNG_UP,
+    events_pb2.EVENT_TYPE_ORIGINATE_RESULT,
 ]
 
 
@@ -102,26 +111,26 @@ async def follow_call(
     calls: calls_pb2_grpc.CallControlServiceAsyncStub,
     events: events_pb2_grpc.EventServiceAsyncStub,
     call: calls_pb2.OriginatedCall,
-) -> Position:
+) -> event_position_pb2.EventPosition:
     """Step 2: the call's events, from the position Originate returned, until
     every channel hung up; hangs up once both parties are in the bridge.
     Returns the last position received (what a client would store)."""
-    print(f"2. events of the call, after sequence {call.event_sequence} (epoch {call.epoch}):")
+    after = call.events_after
+    print(f"2. events of the call, after sequence {after.sequence} (epoch {after.epoch}):")
     request = events_pb2.SubscribeRequest(
         filter=events_pb2.EventFilter(linked_ids=[call.linked_id], types=SHOWN),
-        start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-        after_sequence=call.event_sequence,
-        epoch=call.epoch,
+        start=events_pb2.START_POSITION_AFTER,
+        after=call.events_after,
     )
     live: set[str] = set()
-    last: Position | None = None
+    last: event_position_pb2.EventPosition | None = None
     hung_up = False
     # resume_events subscribes again by itself if the connection drops.
     async for message in resume_events(events, request):
-        for event in message.events:
-            last = Position.of(event)
+        for event in message.batch.events:
+            last = event.position
             if text := describe(event):
-                print(f"   #{event.sequence:<5} {text}")
+                print(f"   #{event.position.sequence:<5} {text}")
             kind = event.WhichOneof("payload")
             if kind == "channel_created":
                 live.add(event.unique_id)
@@ -149,27 +158,42 @@ async def follow_call(
     return last
 
 
-async def resume(events: events_pb2_grpc.EventServiceAsyncStub, stored: Position) -> None:
-    """Step 3: subscribe again after the stored position: only later events
-    come (read until the first heartbeat)."""
-    request = stored.request_after(
-        events_pb2.SubscribeRequest(
-            heartbeat_interval=duration_pb2.Duration(seconds=1),
-        )
+async def resume(
+    events: events_pb2_grpc.EventServiceAsyncStub, stored: event_position_pb2.EventPosition
+) -> None:
+    """Step 3: subscribe again after the stored position (as a client that
+    restarted would): only later events come. Reads until the first heartbeat."""
+    request = request_after(
+        events_pb2.SubscribeRequest(heartbeat_interval=duration_pb2.Duration(seconds=1)),
+        stored,
     )
     later: list[int] = []
     async for message in resume_events(events, request):
-        for event in message.events:
-            if event.epoch == stored.epoch and event.sequence <= stored.sequence:
-                raise RuntimeError(f"event #{event.sequence} came again")
-            later.append(event.sequence)
-        if message.HasField("heartbeat_time"):
-            break
+        match message.WhichOneof("kind"):
+            case "started":
+                start = message.started.position
+                print(f"3. subscribed again: the stream starts after #{start.sequence}")
+            case "batch":
+                for event in message.batch.events:
+                    at = event.position
+                    if at.epoch == stored.epoch and at.sequence <= stored.sequence:
+                        raise RuntimeError(f"event #{at.sequence} came again")
+                    later.append(at.sequence)
+            case "gap":
+                print(f"   gap: {events_pb2.GapReason.Name(message.gap.reason)}")
+            case "heartbeat":
+                break
     if later:
         shown = f"events #{later[0]}..#{later[-1]} ({len(later)}), then a heartbeat"
     else:
-        shown = "no event since, a heartbeat (the stream is live)"
-    print(f"3. subscribed again after #{stored.sequence}: {shown}")
+        shown = "no event since, then a heartbeat (the stream is live)"
+    print(f"   after #{stored.sequence}: {shown}")
+
+
+def money(cost: money_pb2.Money) -> str:
+    """A google.type.Money as text: units + nanos / 10^9 of the currency."""
+    amount = Decimal(cost.units) + Decimal(cost.nanos).scaleb(-9)
+    return f"{amount.normalize():f} {cost.currency_code}"
 
 
 async def stream_cdrs(
@@ -189,7 +213,8 @@ async def stream_cdrs(
         f"4. CDR of the call: cursor {found.cursor} ({type(found.cursor).__name__}), "
         f"{found.caller.number} -> {found.callee}, "
         f"{cdrs_pb2.CdrDisposition.Name(found.disposition)}, "
-        f"billable {found.billable.ToTimedelta()}"
+        f"billable {found.billable.ToTimedelta()}, "
+        f"cost {money(found.cost) if found.HasField('cost') else '(none from this PBX)'}"
     )
     later = [c async for c in follow_cdrs(cdrs, after_cursor=found.cursor, follow=False)]
     print(f"   after cursor {found.cursor}: {len(later)} CDRs, cursors {[c.cursor for c in later]}")

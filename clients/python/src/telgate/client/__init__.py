@@ -14,19 +14,20 @@ Everything else is the generated code (`telgate.v1.*_pb2`, `*_pb2_grpc`)."""
 
 from telgate.client.cdrs import CdrItem, follow_cdrs, list_all_cdrs
 from telgate.client.channel import BearerToken, connect, connect_from_env, keepalive_options
-from telgate.client.events import Position, resume_events
+from telgate.client.events import is_after, request_after, resume_events
 from telgate.client.retry import NO_RETRY, Retry
 
 __all__ = [
     "NO_RETRY",
     "BearerToken",
     "CdrItem",
-    "Position",
     "Retry",
     "connect",
     "connect_from_env",
     "follow_cdrs",
+    "is_after",
     "keepalive_options",
     "list_all_cdrs",
+    "request_after",
     "resume_events",
 ]

@@ -1,50 +1,42 @@
-"""Subscribe, resumed from the last event yielded when the stream fails."""
+"""Subscribe, resumed from the last position yielded when the stream fails."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 import grpc
 from telgate.client.retry import Retry
-from telgate.v1 import events_pb2
+from telgate.v1 import event_position_pb2, events_pb2
 
 if TYPE_CHECKING:
     from telgate.v1.events_pb2_grpc import EventServiceAsyncStub
 
 Metadata: TypeAlias = tuple[tuple[str, str], ...]
+EventPosition: TypeAlias = event_position_pb2.EventPosition
 
 
-@dataclass(frozen=True)
-class Position:
-    """A place in the event stream: an event's epoch and sequence (a plain
-    ``int``; uint64 on the wire). Store the last one received and subscribe
-    after it to resume."""
+def is_after(position: EventPosition, reference: EventPosition | None) -> bool:
+    """Whether ``position`` comes after ``reference`` (None: the start). A
+    position of another epoch does: the gateway's event history restarted,
+    and the stream it comes from has moved on to the new one."""
+    if reference is None:
+        return True
+    if reference.epoch and position.epoch and position.epoch != reference.epoch:
+        return True
+    return position.sequence > reference.sequence
 
-    epoch: str
-    sequence: int
 
-    @classmethod
-    def of(cls, event: events_pb2.Event) -> Position:
-        """Where ``event`` is."""
-        return cls(event.epoch, event.sequence)
-
-    def precedes(self, event: events_pb2.Event) -> bool:
-        """Whether ``event`` comes after this position (another epoch: the
-        gateway's history restarted, every event of it is new)."""
-        if self.epoch and event.epoch and event.epoch != self.epoch:
-            return True
-        return event.sequence > self.sequence
-
-    def request_after(self, request: events_pb2.SubscribeRequest) -> events_pb2.SubscribeRequest:
-        """``request`` (its filter and options) starting right after this position."""
-        resumed = events_pb2.SubscribeRequest()
-        resumed.CopyFrom(request)
-        resumed.start = events_pb2.START_POSITION_AFTER_SEQUENCE
-        resumed.after_sequence = self.sequence
-        resumed.epoch = self.epoch
-        return resumed
+def request_after(
+    request: events_pb2.SubscribeRequest, position: EventPosition
+) -> events_pb2.SubscribeRequest:
+    """``request`` (its filter and options) starting right after ``position``
+    (START_POSITION_AFTER): how a stored position is used to resume."""
+    resumed = events_pb2.SubscribeRequest()
+    resumed.CopyFrom(request)
+    resumed.start = events_pb2.START_POSITION_AFTER
+    resumed.after.CopyFrom(position)
+    return resumed
 
 
 async def resume_events(
@@ -56,43 +48,55 @@ async def resume_events(
 ) -> AsyncIterator[events_pb2.SubscribeResponse]:
     """The messages of ``Subscribe(request)``, subscribing again by itself
     when the stream fails with a status in ``retry.codes`` (UNAVAILABLE: the
-    connection dropped, the gateway is shutting down).
+    connection dropped, the gateway is shutting down or restarted).
 
-    A resumed subscription starts right after the last event yielded (same
-    filter and options), and events at or before it are dropped from its
-    batches, so no event is yielded twice; a batch left empty is skipped.
-    Heartbeats and gap notices pass through (after a gateway restart the
-    server sends a gap: events of the old epoch that were never delivered).
-    Before any event was yielded a failed stream is opened again with
-    ``request`` as it was (from START_POSITION_LIVE, events of the outage
-    are not delivered). Other errors are raised."""
+    The stream's position is the last one it yielded: the ``started``
+    message's, then each event's and each heartbeat's. A resumed
+    subscription asks for the events after it (same filter and options) and
+    is invisible: its ``started`` message is not yielded, and events at or
+    before the position are dropped from batches (a batch left empty is
+    skipped), so no event is yielded twice. Gap notices pass through (after a
+    gateway restart the new gateway sends an EPOCH_CHANGED gap). Other
+    errors are raised.
+
+    Store ``event.position`` (or a heartbeat's ``position``) to resume in
+    another process later: ``request_after(request, stored)``."""
     policy = retry or Retry()
-    last: Position | None = None
-    if request.start == events_pb2.START_POSITION_AFTER_SEQUENCE:
-        last = Position(request.epoch, request.after_sequence)
+    last: EventPosition | None = None
+    if request.start == events_pb2.START_POSITION_AFTER and request.HasField("after"):
+        last = request.after
     current = request
+    opened = False
     failures = 0
     while True:
         call = stub.Subscribe(current, metadata=metadata)
         try:
             async for message in call:
                 failures = 0
-                if not message.events:
-                    yield message
-                    continue
-                fresh = [e for e in message.events if last is None or last.precedes(e)]
-                if not fresh and not message.HasField("gap"):
-                    continue
-                out = message
-                if len(fresh) < len(message.events):
-                    out = events_pb2.SubscribeResponse()
-                    out.CopyFrom(message)
-                    del out.events[:]
-                    out.events.extend(fresh)
-                if fresh:
-                    tail = fresh[-1]
-                    last = Position(tail.epoch or message.epoch, tail.sequence)
-                yield out
+                kind = message.WhichOneof("kind")
+                if kind == "batch":
+                    fresh = [e for e in message.batch.events if is_after(e.position, last)]
+                    if not fresh:
+                        continue
+                    last = fresh[-1].position
+                    if len(fresh) < len(message.batch.events):
+                        out = events_pb2.SubscribeResponse()
+                        out.batch.events.extend(fresh)
+                        yield out
+                        continue
+                elif kind == "started":
+                    if is_after(message.started.position, last):
+                        last = message.started.position
+                    if opened:
+                        continue  # a resumption: the consumer sees one stream
+                    opened = True
+                elif (
+                    kind == "heartbeat"
+                    and message.heartbeat.HasField("position")
+                    and is_after(message.heartbeat.position, last)
+                ):
+                    last = message.heartbeat.position
+                yield message
             return
         except grpc.aio.AioRpcError as error:
             failures += 1
@@ -101,4 +105,4 @@ async def resume_events(
         finally:
             call.cancel()
         await policy.pause(failures)
-        current = request if last is None else last.request_after(request)
+        current = request if last is None else request_after(request, last)
