@@ -164,6 +164,16 @@ async def test_buf_curl_resolves_an_rpc_through_v1(gateway: Gateway) -> None:
     )
     assert code == 0, output
     assert '"name": "pbx"' in output
+    # A schema importing googleapis files (google/type/money.proto,
+    # field_behavior) resolves too: every dependency is served.
+    code, output = await _buf_curl(
+        "-H",
+        f"authorization: Bearer {only(Role.CDRS_READ)}",
+        "-d",
+        '{"page_size": 1}',
+        f"{url}/telgate.v1.CdrService/ListCdrs",
+    )
+    assert code == 0, output
 
 
 async def test_closed_reflection_v1_needs_a_known_caller(sim: AmiSimulator) -> None:
