@@ -13,6 +13,7 @@ import contextlib
 import re
 import sys
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Any
 
 import grpc
@@ -38,6 +39,7 @@ from telgate.v1 import (
     events_pb2_grpc,
 )
 from telgate_server.app import Gateway
+from telgate_server.config import EventsConfig
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.auth.conftest import running, settings_with, token, token_auth
@@ -463,6 +465,9 @@ async def test_resume_events_across_a_cut_connection(live_gateway: LiveGateway) 
                 "the first call's events",
             )
             relay.cut()
+            # The iterator connects again by itself; the next call then goes
+            # over the new connection (one sent as the old one died would fail).
+            await eventually(lambda: relay.connections >= 2, "the stream reconnected")
             second = await call_and_hang_up(channel)
             await stream.wait_for(
                 lambda items: any(
@@ -564,3 +569,49 @@ async def test_quickstart_example_without_a_token(live_gateway: LiveGateway) -> 
     assert code == 2, output
     assert "error: UNAUTHENTICATED: " in output
     assert "originated" not in output
+
+
+def published(gw: Gateway, sequence: int) -> bool:
+    return gw.hub.last_sequence >= sequence
+
+
+async def test_resume_events_after_being_cut_as_too_slow(sim: AmiSimulator) -> None:
+    """A consumer that stops reading is cut by the gateway (RESOURCE_EXHAUSTED,
+    ERROR_REASON_SUBSCRIBER_TOO_SLOW); when it reads again the iterator has
+    subscribed after the last event it yielded, and every event comes once."""
+    settings = settings_with(sim.port, auth=token_auth())
+    events = EventsConfig(**{**settings.events.model_dump(), "subscriber_queue": 200})
+    gw: Gateway = await running(settings.model_copy(update={"events": events}))
+    try:
+        # Without BDP probing the stream's window stays at 64 KiB, so a
+        # consumer that does not read blocks the gateway's writes soon.
+        options = [("grpc.http2.bdp_probe", 0)]
+        async with connect(f"127.0.0.1:{gw.port}", token("everything"), options=options) as ch:
+            stream = resume_events(
+                events_pb2_grpc.EventServiceStub(ch),
+                events_pb2.SubscribeRequest(),
+                retry=FAST_RETRY,
+            )
+            started = await anext(stream)
+            assert started.WhichOneof("kind") == "started"
+            # Events flood in while nothing is read, until the gateway cuts it.
+            flooded = 0
+            while gw.hub.cut_count == 0:
+                assert flooded < 100_000, "the consumer was never cut"
+                target = gw.hub.last_sequence + 100
+                await sim.flood(100)
+                flooded += 100
+                await eventually(partial(published, gw, target), "the flood published")
+            newest = gw.hub.last_sequence
+            got: list[events_pb2.Event] = []
+            async with asyncio.timeout(30):
+                async for message in stream:
+                    assert message.WhichOneof("kind") != "started", "a second started"
+                    got += message.batch.events
+                    if got and got[-1].position.sequence >= newest:
+                        break
+            sequences = [e.position.sequence for e in got]
+            assert sequences == list(range(started.started.position.sequence + 1, newest + 1))
+            assert gw.hub.cut_count >= 1 and flooded >= 200
+    finally:
+        await gw.stop(0)

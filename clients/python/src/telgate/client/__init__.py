@@ -15,7 +15,7 @@ Everything else is the generated code (`telgate.v1.*_pb2`, `*_pb2_grpc`)."""
 from telgate.client.cdrs import CdrItem, follow_cdrs, list_all_cdrs
 from telgate.client.channel import BearerToken, connect, connect_from_env, keepalive_options
 from telgate.client.events import is_after, request_after, resume_events
-from telgate.client.retry import NO_RETRY, Retry
+from telgate.client.retry import NO_RETRY, Retry, error_reason
 
 __all__ = [
     "NO_RETRY",
@@ -24,6 +24,7 @@ __all__ = [
     "Retry",
     "connect",
     "connect_from_env",
+    "error_reason",
     "follow_cdrs",
     "is_after",
     "keepalive_options",
