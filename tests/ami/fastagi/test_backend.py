@@ -12,7 +12,8 @@ from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.backends.kinds import BackendDeps, build_backend
 from telgate_server.config import Settings
 from telgate_server.events.hub import EventHub
-from telgate_server.gateway.backend import Capability, capabilities
+from telgate_server.gateway.backend import capabilities
+from telgate_server.gateway.model import Capability
 from telgate_server.routing import model as m
 
 from tests.ami.fastagi.client import AgiClient
