@@ -18,6 +18,7 @@ LIVE_TESTS = (
     "TestLiveCall",
     "TestLiveWithoutTokenIsUnauthenticated",
     "TestLiveOriginateEmptyEndpointIsInvalidArgument",
+    "TestLiveHangupUnknownChannelNamesTheReason",
 )
 
 # Building is part of the run (cold: ~10-30 s on 2 busy cores).

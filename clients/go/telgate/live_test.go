@@ -334,3 +334,18 @@ func checkCdrs(t *testing.T, ctx context.Context, gw *live, linkedID string) {
 		}
 	}
 }
+
+func TestLiveHangupUnknownChannelNamesTheReason(t *testing.T) {
+	ctx := testContext(t)
+	gw := dial(t, ctx, os.Getenv("TELGATE_TOKEN"))
+	_, err := gw.calls.Hangup(ctx, &telgatev1.HangupRequest{
+		Channel: &telgatev1.ChannelRef{Ref: &telgatev1.ChannelRef_UniqueId{UniqueId: "1700000000.999"}},
+	})
+	if status.Code(err) != codes.NotFound {
+		t.Fatalf("Hangup of an unknown channel: got %v, want NOT_FOUND", err)
+	}
+	reason, metadata := telgate.Reason(err)
+	if reason != telgatev1.ErrorReason_ERROR_REASON_CHANNEL_NOT_FOUND || metadata["backend"] == "" {
+		t.Fatalf("Hangup of an unknown channel: reason %v, metadata %v; want CHANNEL_NOT_FOUND naming the backend", reason, metadata)
+	}
+}
