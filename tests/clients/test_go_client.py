@@ -19,6 +19,7 @@ LIVE_TESTS = (
     "TestLiveWithoutTokenIsUnauthenticated",
     "TestLiveOriginateEmptyEndpointIsInvalidArgument",
     "TestLiveHangupUnknownChannelNamesTheReason",
+    "TestLiveBadEventFilterIsInvalidArgument",
 )
 
 # Building is part of the run (cold: ~10-30 s on 2 busy cores).
@@ -66,7 +67,16 @@ async def test_quickstart_example_places_and_ends_a_call(live_gateway: LiveGatew
     assert f"hung up call {unique_id}\n" in output, output
     assert "channel hung up" in output, output
     assert "call over: every channel hung up" in output, output
-    assert "resumed stream caught up: no event twice" in output, output
+    # The resumed stream starts exactly at the stored position.
+    stored = re.search(
+        r"^stored position: epoch (\S+), sequence (\d+) \(\d+ bytes\)$", output, re.M
+    )
+    assert stored, output
+    epoch, sequence = stored.groups()
+    assert f"resumed: events after epoch {epoch}, sequence {sequence} follow\n" in output, output
+    assert re.search(r"^resumed stream caught up at sequence \d+: no event twice$", output, re.M), (
+        output
+    )
     printed = re.search(r"^CDR cursor (\d+): ", output, re.M)
     assert printed, output
     cursor = int(printed.group(1))

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // live is a connection to the gateway the environment names.
@@ -107,13 +108,6 @@ func TestLiveOriginateEmptyEndpointIsInvalidArgument(t *testing.T) {
 	}
 }
 
-// seen is one event of the call as the first subscription delivered it.
-type seen struct {
-	epoch    string
-	sequence uint64
-	event    *telgatev1.Event
-}
-
 // TestLiveCall places a call, follows its events (listing the channels while
 // it is up, hanging it up once bridged) until every channel has hung up,
 // resumes from a position in the middle, and streams its CDRs from a cursor.
@@ -130,17 +124,20 @@ func TestLiveCall(t *testing.T) {
 		t.Fatalf("Originate: unique id %q, linked id %q; want a unique id, equal to the linked id",
 			call.GetUniqueId(), call.GetLinkedId())
 	}
+	if call.GetEventsAfter().GetEpoch() == "" {
+		t.Fatalf("Originate: no events_after position (%v)", call.GetEventsAfter())
+	}
 	filter := &telgatev1.EventFilter{LinkedIds: []string{call.GetLinkedId()}}
 
 	got := followCall(t, ctx, gw, call, filter)
 
 	// The originated channel hung up, and every event belongs to the call.
 	var hangup *telgatev1.ChannelHungUp
-	for _, e := range got {
-		if e.event.GetLinkedId() != call.GetLinkedId() {
-			t.Errorf("event %d (%s) has linked id %q, not the call's", e.sequence, e.event.GetName(), e.event.GetLinkedId())
+	for _, ev := range got {
+		if ev.GetLinkedId() != call.GetLinkedId() {
+			t.Errorf("event %d (%s) has linked id %q, not the call's", ev.GetPosition().GetSequence(), ev.GetName(), ev.GetLinkedId())
 		}
-		if h := e.event.GetChannelHungUp(); h != nil && h.GetChannel().GetUniqueId() == call.GetUniqueId() {
+		if h := ev.GetChannelHungUp(); h != nil && h.GetChannel().GetUniqueId() == call.GetUniqueId() {
 			hangup = h
 		}
 	}
@@ -153,62 +150,87 @@ func TestLiveCall(t *testing.T) {
 	}
 
 	checkResume(t, ctx, gw, filter, got)
+	checkTypedFilter(t, ctx, gw, call, got)
 	checkCdrs(t, ctx, gw, call.GetLinkedId())
 }
 
-// followCall subscribes from the position the Originate response gave and
-// returns the call's events until every channel it saw has hung up.
-func followCall(t *testing.T, ctx context.Context, gw *live, call *telgatev1.OriginatedCall,
-	filter *telgatev1.EventFilter) []seen {
+// batches reads a subscription until it has delivered n events (n < 0: until
+// stop says so), checking the stream's shape on the way: SubscriptionStarted
+// first (at want when given), then batches and heartbeats, no gap.
+func batches(t *testing.T, stream telgatev1.EventService_SubscribeClient, want *telgatev1.EventPosition,
+	stop func(*telgatev1.Event) bool) []*telgatev1.Event {
 	t.Helper()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := gw.events.Subscribe(ctx, &telgatev1.SubscribeRequest{
-		Filter:        filter,
-		Start:         telgatev1.StartPosition_START_POSITION_AFTER_SEQUENCE,
-		AfterSequence: call.GetEventSequence(),
-		Epoch:         call.GetEpoch(),
-	})
-	if err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
-	var got []seen
-	up := map[string]bool{}
-	hungUp := false
-	for {
+	var got []*telgatev1.Event
+	for first := true; ; first = false {
 		msg, err := stream.Recv()
 		if err != nil {
 			t.Fatalf("Subscribe after %d events: %v", len(got), err)
 		}
-		if msg.GetGap() != nil {
-			t.Fatalf("Subscribe: unexpected gap %v", msg.GetGap())
+		if first != (msg.GetStarted() != nil) {
+			t.Fatalf("Subscribe: message %v; SubscriptionStarted comes first and only first", msg)
 		}
-		for _, ev := range msg.GetEvents() {
-			if len(got) > 0 && ev.GetSequence() <= got[len(got)-1].sequence {
-				t.Fatalf("event %d after event %d: sequences must increase", ev.GetSequence(), got[len(got)-1].sequence)
+		switch kind := msg.GetKind().(type) {
+		case *telgatev1.SubscribeResponse_Started:
+			if !proto.Equal(kind.Started.GetPosition(), want) {
+				t.Fatalf("Subscribe started at %v, want %v", kind.Started.GetPosition(), want)
 			}
-			got = append(got, seen{epoch: ev.GetEpoch(), sequence: ev.GetSequence(), event: ev})
-			switch {
-			case ev.GetChannelCreated() != nil:
-				up[ev.GetChannelCreated().GetChannel().GetUniqueId()] = true
-			case ev.GetBridgeEntered() != nil && ev.GetBridgeEntered().GetBridge().GetNumChannels() == 2 && !hungUp:
-				hungUp = true
-				checkListed(t, ctx, gw, call.GetUniqueId())
-				_, err := gw.calls.Hangup(ctx, &telgatev1.HangupRequest{
-					Channel: &telgatev1.ChannelRef{Ref: &telgatev1.ChannelRef_UniqueId{UniqueId: call.GetUniqueId()}},
-					Cause:   16,
-				})
-				if err != nil {
-					t.Fatalf("Hangup: %v", err)
+		case *telgatev1.SubscribeResponse_Gap:
+			t.Fatalf("Subscribe: unexpected gap %v", kind.Gap)
+		case *telgatev1.SubscribeResponse_Batch:
+			for _, ev := range kind.Batch.GetEvents() {
+				prev := want
+				if len(got) > 0 {
+					prev = got[len(got)-1].GetPosition()
 				}
-			case ev.GetChannelHungUp() != nil:
-				up[ev.GetChannelHungUp().GetChannel().GetUniqueId()] = false
-				if hungUp && allDown(up) {
+				if ev.GetPosition().GetEpoch() != prev.GetEpoch() || ev.GetPosition().GetSequence() <= prev.GetSequence() {
+					t.Fatalf("event at %v after %v: same epoch, increasing sequences expected", ev.GetPosition(), prev)
+				}
+				got = append(got, ev)
+				if stop(ev) {
 					return got
 				}
 			}
 		}
 	}
+}
+
+// followCall subscribes from the position the Originate response gave and
+// returns the call's events until every channel it saw has hung up.
+func followCall(t *testing.T, ctx context.Context, gw *live, call *telgatev1.OriginatedCall,
+	filter *telgatev1.EventFilter) []*telgatev1.Event {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := gw.events.Subscribe(ctx, &telgatev1.SubscribeRequest{
+		Filter: filter,
+		Start:  telgatev1.StartPosition_START_POSITION_AFTER,
+		After:  call.GetEventsAfter(),
+	})
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	up := map[string]bool{}
+	hungUp := false
+	return batches(t, stream, call.GetEventsAfter(), func(ev *telgatev1.Event) bool {
+		switch {
+		case ev.GetChannelCreated() != nil:
+			up[ev.GetChannelCreated().GetChannel().GetUniqueId()] = true
+		case ev.GetBridgeEntered() != nil && ev.GetBridgeEntered().GetBridge().GetNumChannels() == 2 && !hungUp:
+			hungUp = true
+			checkListed(t, ctx, gw, call.GetUniqueId())
+			_, err := gw.calls.Hangup(ctx, &telgatev1.HangupRequest{
+				Channel: &telgatev1.ChannelRef{Ref: &telgatev1.ChannelRef_UniqueId{UniqueId: call.GetUniqueId()}},
+				Cause:   16,
+			})
+			if err != nil {
+				t.Fatalf("Hangup: %v", err)
+			}
+		case ev.GetChannelHungUp() != nil:
+			up[ev.GetChannelHungUp().GetChannel().GetUniqueId()] = false
+			return hungUp && allDown(up)
+		}
+		return false
+	})
 }
 
 func allDown(up map[string]bool) bool {
@@ -239,50 +261,78 @@ func checkListed(t *testing.T, ctx context.Context, gw *live, uniqueID string) {
 }
 
 // checkResume subscribes again from the position of an event in the middle
-// of the call and asserts the stream goes on with exactly the events that
-// followed it the first time: none twice, none missing.
-func checkResume(t *testing.T, ctx context.Context, gw *live, filter *telgatev1.EventFilter, first []seen) {
+// of the call, sent back as received, and asserts the stream goes on with
+// exactly the events that followed it the first time: none twice, none missing.
+func checkResume(t *testing.T, ctx context.Context, gw *live, filter *telgatev1.EventFilter, first []*telgatev1.Event) {
 	t.Helper()
 	if len(first) < 3 {
 		t.Fatalf("only %d events for the call", len(first))
 	}
-	stored := first[len(first)/2]
+	stored := first[len(first)/2].GetPosition()
 	want := first[len(first)/2+1:]
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := gw.events.Subscribe(ctx, &telgatev1.SubscribeRequest{
-		Filter:        filter,
-		Start:         telgatev1.StartPosition_START_POSITION_AFTER_SEQUENCE,
-		AfterSequence: stored.sequence,
-		Epoch:         stored.epoch,
+		Filter: filter,
+		Start:  telgatev1.StartPosition_START_POSITION_AFTER,
+		After:  stored,
 	})
 	if err != nil {
 		t.Fatalf("Subscribe (resume): %v", err)
 	}
-	var got []uint64
-	for len(got) < len(want) {
-		msg, err := stream.Recv()
-		if err != nil {
-			t.Fatalf("Subscribe (resume) after %d events: %v", len(got), err)
-		}
-		if msg.GetGap() != nil {
-			t.Fatalf("Subscribe (resume): unexpected gap %v", msg.GetGap())
-		}
-		for _, ev := range msg.GetEvents() {
-			got = append(got, ev.GetSequence())
-		}
+	got := batches(t, stream, stored, func(ev *telgatev1.Event) bool {
+		return ev.GetPosition().GetSequence() >= want[len(want)-1].GetPosition().GetSequence()
+	})
+	if len(got) != len(want) {
+		t.Fatalf("resumed after %d: got sequences %v, want %v", stored.GetSequence(), sequences(got), sequences(want))
 	}
-	for i, w := range want {
-		if got[i] != w.sequence {
-			t.Fatalf("resumed after %d: got sequences %v, want %v first", stored.sequence, got, sequences(want))
+	for i := range want {
+		if !proto.Equal(got[i], want[i]) {
+			t.Fatalf("resumed after %d: event %d is %v, want %v", stored.GetSequence(), i, got[i], want[i])
 		}
 	}
 }
 
-func sequences(events []seen) []uint64 {
+// checkTypedFilter replays the call with a typed filter (hang-ups only) and
+// asserts it delivers exactly the hang-ups the unfiltered stream had.
+func checkTypedFilter(t *testing.T, ctx context.Context, gw *live, call *telgatev1.OriginatedCall, all []*telgatev1.Event) {
+	t.Helper()
+	var want []*telgatev1.Event
+	for _, ev := range all {
+		if ev.GetChannelHungUp() != nil {
+			want = append(want, ev)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := gw.events.Subscribe(ctx, &telgatev1.SubscribeRequest{
+		Filter: &telgatev1.EventFilter{
+			LinkedIds: []string{call.GetLinkedId()},
+			Types:     []telgatev1.EventType{telgatev1.EventType_EVENT_TYPE_CHANNEL_HUNG_UP},
+		},
+		Start: telgatev1.StartPosition_START_POSITION_AFTER,
+		After: call.GetEventsAfter(),
+	})
+	if err != nil {
+		t.Fatalf("Subscribe (hang-ups only): %v", err)
+	}
+	got := batches(t, stream, call.GetEventsAfter(), func(ev *telgatev1.Event) bool {
+		return ev.GetPosition().GetSequence() >= want[len(want)-1].GetPosition().GetSequence()
+	})
+	if len(got) != len(want) {
+		t.Fatalf("hang-ups only: got sequences %v, want %v", sequences(got), sequences(want))
+	}
+	for i := range want {
+		if !proto.Equal(got[i], want[i]) {
+			t.Fatalf("hang-ups only: event %d is %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+func sequences(events []*telgatev1.Event) []uint64 {
 	out := make([]uint64, len(events))
-	for i, e := range events {
-		out[i] = e.sequence
+	for i, ev := range events {
+		out[i] = ev.GetPosition().GetSequence()
 	}
 	return out
 }
@@ -347,5 +397,23 @@ func TestLiveHangupUnknownChannelNamesTheReason(t *testing.T) {
 	reason, metadata := telgate.Reason(err)
 	if reason != telgatev1.ErrorReason_ERROR_REASON_CHANNEL_NOT_FOUND || metadata["backend"] == "" {
 		t.Fatalf("Hangup of an unknown channel: reason %v, metadata %v; want CHANNEL_NOT_FOUND naming the backend", reason, metadata)
+	}
+}
+
+func TestLiveBadEventFilterIsInvalidArgument(t *testing.T) {
+	ctx := testContext(t)
+	gw := dial(t, ctx, os.Getenv("TELGATE_TOKEN"))
+	for name, filter := range map[string]*telgatev1.EventFilter{
+		"an unknown type":     {Types: []telgatev1.EventType{telgatev1.EventType(9999)}},
+		"an unspecified type": {Types: []telgatev1.EventType{telgatev1.EventType_EVENT_TYPE_UNSPECIFIED}},
+		"a malformed name":    {RawNames: []string{"Var Set"}},
+	} {
+		stream, err := gw.events.Subscribe(ctx, &telgatev1.SubscribeRequest{Filter: filter})
+		if err == nil {
+			_, err = stream.Recv() // a server stream's status comes with the first read
+		}
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("Subscribe with a filter with %s: got %v, want INVALID_ARGUMENT", name, err)
+		}
 	}
 }

@@ -28,6 +28,8 @@ import (
 
 	"github.com/telgate/telgate/clients/go/telgate"
 	telgatev1 "github.com/telgate/telgate/clients/go/telgate/v1"
+	"google.golang.org/genproto/googleapis/type/money"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -83,10 +85,20 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("stored position: epoch %s, sequence %d\n", last.epoch, last.sequence)
+	// A client stores the position as is (epoch + sequence), e.g. as bytes
+	// in its database, to resume later. Sequences (and CDR cursors) are uint64 in Go.
+	stored, err := proto.Marshal(last)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("stored position: epoch %s, sequence %d (%d bytes)\n", last.GetEpoch(), last.GetSequence(), len(stored))
 
 	// 3. Resume from the stored position.
-	if err := resume(ctx, events, last); err != nil {
+	from := &telgatev1.EventPosition{}
+	if err := proto.Unmarshal(stored, from); err != nil {
+		return err
+	}
+	if err := resume(ctx, events, from); err != nil {
 		return err
 	}
 
@@ -94,30 +106,25 @@ func run(ctx context.Context) error {
 	return streamCdrs(ctx, cdrs, call.GetLinkedId())
 }
 
-// position is where a client is in the event stream: what it stores to resume.
-type position struct {
-	epoch    string
-	sequence uint64 // sequences and cursors are uint64 in Go
-}
-
 // followCall prints the call's events, hangs the call up once both parties
 // are bridged, and returns the position of the last event once every channel
 // it saw has hung up.
 func followCall(ctx context.Context, events telgatev1.EventServiceClient,
 	calls telgatev1.CallControlServiceClient, call *telgatev1.OriginatedCall,
-	filter *telgatev1.EventFilter) (position, error) {
+	filter *telgatev1.EventFilter) (*telgatev1.EventPosition, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream when we return
+	// The Originate response holds the position just before the call was
+	// placed: subscribing after it misses none of the call's events.
 	stream, err := events.Subscribe(ctx, &telgatev1.SubscribeRequest{
-		Filter:        filter,
-		Start:         telgatev1.StartPosition_START_POSITION_AFTER_SEQUENCE,
-		AfterSequence: call.GetEventSequence(),
-		Epoch:         call.GetEpoch(),
+		Filter: filter,
+		Start:  telgatev1.StartPosition_START_POSITION_AFTER,
+		After:  call.GetEventsAfter(),
 	})
 	if err != nil {
-		return position{}, fmt.Errorf("subscribe: %w", err)
+		return nil, fmt.Errorf("subscribe: %w", err)
 	}
-	last := position{epoch: call.GetEpoch(), sequence: call.GetEventSequence()}
+	last := call.GetEventsAfter()
 	up := map[string]bool{} // unique id -> still up
 	hungUp := false
 	for {
@@ -125,38 +132,52 @@ func followCall(ctx context.Context, events telgatev1.EventServiceClient,
 		if err != nil {
 			return last, fmt.Errorf("events: %w", err)
 		}
-		if gap := msg.GetGap(); gap != nil {
-			fmt.Printf("gap: events %d..%d lost (%s)\n", gap.GetFirstSequence(), gap.GetLastSequence(), gap.GetReason())
-		}
-		for _, ev := range msg.GetEvents() {
-			last = position{epoch: ev.GetEpoch(), sequence: ev.GetSequence()}
-			if text := describe(ev); text != "" {
-				fmt.Printf("  #%d %s\n", ev.GetSequence(), text)
-			}
-			switch p := ev.GetPayload().(type) {
-			case *telgatev1.Event_ChannelCreated:
-				up[p.ChannelCreated.GetChannel().GetUniqueId()] = true
-			case *telgatev1.Event_BridgeEntered:
-				if p.BridgeEntered.GetBridge().GetNumChannels() == 2 && !hungUp {
-					hungUp = true
-					_, err := calls.Hangup(ctx, &telgatev1.HangupRequest{
-						Channel: &telgatev1.ChannelRef{Ref: &telgatev1.ChannelRef_UniqueId{UniqueId: call.GetUniqueId()}},
-						Cause:   16, // normal clearing
-					})
-					if err != nil {
-						return last, fmt.Errorf("hangup: %w", err)
-					}
-					fmt.Printf("hung up call %s\n", call.GetUniqueId())
+		switch kind := msg.GetKind().(type) {
+		case *telgatev1.SubscribeResponse_Started:
+			fmt.Printf("subscribed after sequence %d\n", kind.Started.GetPosition().GetSequence())
+		case *telgatev1.SubscribeResponse_Gap:
+			fmt.Println(describeGap(kind.Gap))
+		case *telgatev1.SubscribeResponse_Heartbeat:
+			// Nothing new for this filter up to kind.Heartbeat.Position.
+		case *telgatev1.SubscribeResponse_Batch:
+			for _, ev := range kind.Batch.GetEvents() {
+				last = ev.GetPosition()
+				if text := describe(ev); text != "" {
+					fmt.Printf("  #%d %s\n", last.GetSequence(), text)
 				}
-			case *telgatev1.Event_ChannelHungUp:
-				up[p.ChannelHungUp.GetChannel().GetUniqueId()] = false
-				if allDown(up) {
-					fmt.Println("call over: every channel hung up")
-					return last, nil
+				switch p := ev.GetPayload().(type) {
+				case *telgatev1.Event_ChannelCreated:
+					up[p.ChannelCreated.GetChannel().GetUniqueId()] = true
+				case *telgatev1.Event_BridgeEntered:
+					if p.BridgeEntered.GetBridge().GetNumChannels() == 2 && !hungUp {
+						hungUp = true
+						_, err := calls.Hangup(ctx, &telgatev1.HangupRequest{
+							Channel: &telgatev1.ChannelRef{Ref: &telgatev1.ChannelRef_UniqueId{UniqueId: call.GetUniqueId()}},
+							Cause:   16, // normal clearing
+						})
+						if err != nil {
+							return last, fmt.Errorf("hangup: %w", err)
+						}
+						fmt.Printf("hung up call %s\n", call.GetUniqueId())
+					}
+				case *telgatev1.Event_ChannelHungUp:
+					up[p.ChannelHungUp.GetChannel().GetUniqueId()] = false
+					if allDown(up) {
+						fmt.Println("call over: every channel hung up")
+						return last, nil
+					}
 				}
 			}
 		}
 	}
+}
+
+// describeGap says which events a gap lost (last is unset when the epoch changed).
+func describeGap(gap *telgatev1.EventGap) string {
+	if gap.GetLast() == nil {
+		return fmt.Sprintf("gap: events from %d on lost (%s)", gap.GetFirst().GetSequence(), gap.GetReason())
+	}
+	return fmt.Sprintf("gap: events %d..%d lost (%s)", gap.GetFirst().GetSequence(), gap.GetLast().GetSequence(), gap.GetReason())
 }
 
 func allDown(up map[string]bool) bool {
@@ -199,37 +220,42 @@ func describe(ev *telgatev1.Event) string {
 
 // resume subscribes again from a stored position (no filter) and shows the
 // stream picks up right after it: every event it delivers comes later.
-func resume(ctx context.Context, events telgatev1.EventServiceClient, from position) error {
+func resume(ctx context.Context, events telgatev1.EventServiceClient, from *telgatev1.EventPosition) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := events.Subscribe(ctx, &telgatev1.SubscribeRequest{
-		Start:             telgatev1.StartPosition_START_POSITION_AFTER_SEQUENCE,
-		AfterSequence:     from.sequence,
-		Epoch:             from.epoch,
+		Start:             telgatev1.StartPosition_START_POSITION_AFTER,
+		After:             from, // sent back unchanged
 		HeartbeatInterval: durationpb.New(500 * time.Millisecond),
 	})
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	fmt.Printf("resumed after sequence %d\n", from.sequence)
-	for first := true; ; first = false {
+	for {
 		msg, err := stream.Recv()
 		if err != nil {
 			return fmt.Errorf("resumed events: %w", err)
 		}
-		if gap := msg.GetGap(); gap != nil {
-			fmt.Printf("  gap: events %d..%d lost (%s)\n", gap.GetFirstSequence(), gap.GetLastSequence(), gap.GetReason())
-		}
-		for _, ev := range msg.GetEvents() {
-			if ev.GetSequence() <= from.sequence {
-				return fmt.Errorf("resumed stream repeated event %d", ev.GetSequence())
+		switch kind := msg.GetKind().(type) {
+		case *telgatev1.SubscribeResponse_Started:
+			at := kind.Started.GetPosition()
+			fmt.Printf("resumed: events after epoch %s, sequence %d follow\n", at.GetEpoch(), at.GetSequence())
+			if !proto.Equal(at, from) {
+				return fmt.Errorf("resumed at %v, not at the stored position %v", at, from)
 			}
-			fmt.Printf("  #%d %s\n", ev.GetSequence(), ev.GetName())
-		}
-		// The first message only opens the stream; the next heartbeat means
-		// everything held after the position has been delivered.
-		if !first && msg.GetHeartbeatTime() != nil && len(msg.GetEvents()) == 0 {
-			fmt.Println("resumed stream caught up: no event twice")
+		case *telgatev1.SubscribeResponse_Gap:
+			fmt.Println("  " + describeGap(kind.Gap))
+		case *telgatev1.SubscribeResponse_Batch:
+			for _, ev := range kind.Batch.GetEvents() {
+				seq := ev.GetPosition().GetSequence()
+				if seq <= from.GetSequence() {
+					return fmt.Errorf("resumed stream repeated event %d", seq)
+				}
+				fmt.Printf("  #%d %s\n", seq, ev.GetName())
+			}
+		case *telgatev1.SubscribeResponse_Heartbeat:
+			// Every event held after the stored position has been delivered.
+			fmt.Printf("resumed stream caught up at sequence %d: no event twice\n", kind.Heartbeat.GetPosition().GetSequence())
 			return nil
 		}
 	}
@@ -253,9 +279,9 @@ func streamCdrs(ctx context.Context, cdrs telgatev1.CdrServiceClient, linkedID s
 		for _, cdr := range msg.GetCdrs() {
 			if cdr.GetLinkedCallId() == linkedID {
 				cursor = cdr.GetCursor()
-				fmt.Printf("CDR cursor %d: %s to %s, %s, billable %s\n", cursor,
+				fmt.Printf("CDR cursor %d: %s to %s, %s, billable %s, cost %s\n", cursor,
 					cdr.GetChannel(), cdr.GetCallee(), cdr.GetDisposition(),
-					cdr.GetBillable().AsDuration())
+					cdr.GetBillable().AsDuration(), cost(cdr.GetCost()))
 				break
 			}
 		}
@@ -283,4 +309,17 @@ func streamCdrs(ctx context.Context, cdrs telgatev1.CdrServiceClient, linkedID s
 	}
 	fmt.Printf("%d CDRs after cursor %d\n", n, cursor)
 	return nil
+}
+
+// cost shows a google.type.Money amount (units + nanos / 10^9 of a currency);
+// "none" when the source gives no cost (Asterisk).
+func cost(m *money.Money) string {
+	if m == nil {
+		return "none"
+	}
+	units, nanos, sign := m.GetUnits(), m.GetNanos(), ""
+	if units < 0 || nanos < 0 { // units and nanos have the same sign
+		units, nanos, sign = -units, -nanos, "-"
+	}
+	return fmt.Sprintf("%s%d.%09d %s", sign, units, nanos, m.GetCurrencyCode())
 }

@@ -27,11 +27,14 @@ const (
 type BackendKind int32
 
 const (
+	// A kind this API version has no value for: read Backend.kind_name.
 	BackendKind_BACKEND_KIND_UNSPECIFIED BackendKind = 0
 	// Asterisk or Issabel over AMI (`ami`).
 	BackendKind_BACKEND_KIND_ASTERISK_AMI BackendKind = 1
-	BackendKind_BACKEND_KIND_SIMOTEL      BackendKind = 2
-	BackendKind_BACKEND_KIND_SIPPY        BackendKind = 3
+	// Simotel over its v4 HTTP API and webhooks (`simotel`).
+	BackendKind_BACKEND_KIND_SIMOTEL BackendKind = 2
+	// Sippy Softswitch over XML-RPC, CDRs only (`sippy`).
+	BackendKind_BACKEND_KIND_SIPPY BackendKind = 3
 )
 
 // Enum value maps for BackendKind.
@@ -77,13 +80,16 @@ func (BackendKind) EnumDescriptor() ([]byte, []int) {
 	return file_telgate_v1_backends_proto_rawDescGZIP(), []int{0}
 }
 
+// The state of a backend's link to its PBX.
 type LinkState int32
 
 const (
+	// Not known (never set by this gateway).
 	LinkState_LINK_STATE_UNSPECIFIED LinkState = 0
 	// Connecting or logging in.
 	LinkState_LINK_STATE_CONNECTING LinkState = 1
-	LinkState_LINK_STATE_UP         LinkState = 2
+	// Connected and logged in: RPCs reach the PBX.
+	LinkState_LINK_STATE_UP LinkState = 2
 	// Down; the gateway retries with backoff.
 	LinkState_LINK_STATE_DOWN LinkState = 3
 	// The PBX refused the credentials; retried slowly.
@@ -137,21 +143,37 @@ func (LinkState) EnumDescriptor() ([]byte, []int) {
 
 // What a backend can do, from the parts it has; an RPC outside these answers
 // UNIMPLEMENTED (ErrorInfo reason NOT_SUPPORTED) naming the backend and its kind.
+// Asterisk lists every value but ROUTING; Simotel ORIGINATE, LIST_CHANNELS,
+// QUEUES, EVENTS, CDRS; Sippy CDRS and EVENTS (its CDR poller's reports).
 type Capability int32
 
 const (
-	Capability_CAPABILITY_UNSPECIFIED   Capability = 0
-	Capability_CAPABILITY_ORIGINATE     Capability = 1
-	Capability_CAPABILITY_HANGUP        Capability = 2
-	Capability_CAPABILITY_TRANSFER      Capability = 3
+	// Not a capability (never listed).
+	Capability_CAPABILITY_UNSPECIFIED Capability = 0
+	// CallControlService.Originate.
+	Capability_CAPABILITY_ORIGINATE Capability = 1
+	// CallControlService.Hangup.
+	Capability_CAPABILITY_HANGUP Capability = 2
+	// CallControlService.Transfer.
+	Capability_CAPABILITY_TRANSFER Capability = 3
+	// CallControlService.ListChannels and GetChannel.
 	Capability_CAPABILITY_LIST_CHANNELS Capability = 4
-	Capability_CAPABILITY_LISTEN        Capability = 5
-	Capability_CAPABILITY_PLAYBACK      Capability = 6
-	Capability_CAPABILITY_QUEUES        Capability = 7
-	Capability_CAPABILITY_EVENTS        Capability = 8
-	Capability_CAPABILITY_CDRS          Capability = 9
-	Capability_CAPABILITY_ROUTING       Capability = 10
-	Capability_CAPABILITY_DTMF          Capability = 11
+	// SupervisionService (listen, whisper, barge).
+	Capability_CAPABILITY_LISTEN Capability = 5
+	// PlaybackService.
+	Capability_CAPABILITY_PLAYBACK Capability = 6
+	// QueueService.
+	Capability_CAPABILITY_QUEUES Capability = 7
+	// Events of the backend on EventService.Subscribe.
+	Capability_CAPABILITY_EVENTS Capability = 8
+	// CDRs on CdrService.
+	Capability_CAPABILITY_CDRS Capability = 9
+	// Calls routed live on CallRoutingService.Route. Not listed by this
+	// gateway version for any backend, although Asterisk (FastAGI) and
+	// Simotel (call-map components) backends do send their queries to routers.
+	Capability_CAPABILITY_ROUTING Capability = 10
+	// CallControlService.SendDtmf.
+	Capability_CAPABILITY_DTMF Capability = 11
 )
 
 // Enum value maps for Capability.
@@ -213,22 +235,28 @@ func (Capability) EnumDescriptor() ([]byte, []int) {
 	return file_telgate_v1_backends_proto_rawDescGZIP(), []int{2}
 }
 
+// A configured backend. Output only: the gateway fills every field.
 type Backend struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	Name         string       `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Kind         BackendKind  `protobuf:"varint,2,opt,name=kind,proto3,enum=telgate.v1.BackendKind" json:"kind,omitempty"`
-	LinkState    LinkState    `protobuf:"varint,3,opt,name=link_state,json=linkState,proto3,enum=telgate.v1.LinkState" json:"link_state,omitempty"`
+	// The backend's name in the gateway's configuration; requests name it in `backend`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The kind of switch; UNSPECIFIED for a kind this API version has no value for.
+	Kind BackendKind `protobuf:"varint,2,opt,name=kind,proto3,enum=telgate.v1.BackendKind" json:"kind,omitempty"`
+	// The link's state now (in a cluster: the owner's, as of its last lease renewal).
+	LinkState LinkState `protobuf:"varint,3,opt,name=link_state,json=linkState,proto3,enum=telgate.v1.LinkState" json:"link_state,omitempty"`
+	// What the backend can do, sorted by value.
 	Capabilities []Capability `protobuf:"varint,4,rep,packed,name=capabilities,proto3,enum=telgate.v1.Capability" json:"capabilities,omitempty"`
 	// Whether RPCs with an empty `backend` go here.
 	Default bool `protobuf:"varint,5,opt,name=default,proto3" json:"default,omitempty"`
 	// Where it connects to (host:port or URL; never credentials).
 	Address string `protobuf:"bytes,6,opt,name=address,proto3" json:"address,omitempty"`
-	// The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`.
+	// The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+	// empty when not known.
 	Version string `protobuf:"bytes,7,opt,name=version,proto3" json:"version,omitempty"`
-	// Why the link is not up, in words.
+	// Why the link is not up, in words; empty while it is up.
 	LastError string `protobuf:"bytes,8,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// When the link entered its current state.
 	StateChangeTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=state_change_time,json=stateChangeTime,proto3" json:"state_change_time,omitempty"`
@@ -237,13 +265,15 @@ type Backend struct {
 	// (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
 	KindName string `protobuf:"bytes,10,opt,name=kind_name,json=kindName,proto3" json:"kind_name,omitempty"`
 	// When the gateway runs as a cluster: the instance running this backend's
-	// link (`cluster.instance_id`; empty between owners or without clustering),
-	// and where clients reach it (`cluster.advertise`). `link_state` is then
-	// the owner's, as of its last lease renewal.
-	Owner        string `protobuf:"bytes,11,opt,name=owner,proto3" json:"owner,omitempty"`
+	// link (`cluster.instance_id`; empty between owners or without clustering).
+	// `link_state` is then the owner's, as of its last lease renewal.
+	Owner string `protobuf:"bytes,11,opt,name=owner,proto3" json:"owner,omitempty"`
+	// When the gateway runs as a cluster: where clients reach the owner
+	// (its `cluster.advertise`); empty between owners or without clustering.
 	OwnerAddress string `protobuf:"bytes,12,opt,name=owner_address,json=ownerAddress,proto3" json:"owner_address,omitempty"`
 	// Whether the instance that answered runs the link itself (always, without
-	// clustering): call control for the backend works here only then.
+	// clustering): call control for the backend works here only then (else
+	// UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
 	OwnedHere bool `protobuf:"varint,13,opt,name=owned_here,json=ownedHere,proto3" json:"owned_here,omitempty"`
 }
 
@@ -370,6 +400,7 @@ func (x *Backend) GetOwnedHere() bool {
 	return false
 }
 
+// Lists every backend; takes no parameters.
 type ListBackendsRequest struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -408,11 +439,13 @@ func (*ListBackendsRequest) Descriptor() ([]byte, []int) {
 	return file_telgate_v1_backends_proto_rawDescGZIP(), []int{1}
 }
 
+// ListBackends' answer.
 type ListBackendsResponse struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
+	// Every configured backend, in configuration order.
 	Backends []*Backend `protobuf:"bytes,1,rep,name=backends,proto3" json:"backends,omitempty"`
 }
 
@@ -455,6 +488,7 @@ func (x *ListBackendsResponse) GetBackends() []*Backend {
 	return nil
 }
 
+// Tests one backend's link.
 type CheckBackendRequest struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -509,10 +543,15 @@ type BackendCheck struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// e.g. `link`, `login`, `ping`.
-	Name    string               `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Ok      bool                 `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
-	Detail  string               `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+	// `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Whether the step succeeded.
+	Ok bool `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// What happened, in words (the error when it failed).
+	Detail string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	// How long the step's round trip to the PBX took; unset for a step
+	// without one (`link`, `cdr_poller`, `owner`).
 	Latency *durationpb.Duration `protobuf:"bytes,4,opt,name=latency,proto3" json:"latency,omitempty"`
 }
 
@@ -576,14 +615,18 @@ func (x *BackendCheck) GetLatency() *durationpb.Duration {
 	return nil
 }
 
+// CheckBackend's answer.
 type CheckBackendResponse struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	Backend *Backend        `protobuf:"bytes,1,opt,name=backend,proto3" json:"backend,omitempty"`
-	Ok      bool            `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
-	Checks  []*BackendCheck `protobuf:"bytes,3,rep,name=checks,proto3" json:"checks,omitempty"`
+	// The backend as ListBackends shows it.
+	Backend *Backend `protobuf:"bytes,1,opt,name=backend,proto3" json:"backend,omitempty"`
+	// Whether every step succeeded.
+	Ok bool `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// The steps, in the order they ran.
+	Checks []*BackendCheck `protobuf:"bytes,3,rep,name=checks,proto3" json:"checks,omitempty"`
 }
 
 func (x *CheckBackendResponse) Reset() {

@@ -17,8 +17,14 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type BackendServiceClient interface {
+	// Lists every configured backend with its link state and capabilities
+	// (from this instance's view; in a cluster, the owner's last report).
 	ListBackends(ctx context.Context, in *ListBackendsRequest, opts ...grpc.CallOption) (*ListBackendsResponse, error)
-	// Tests the backend's link now and says what failed.
+	// Tests the backend's link now and says what failed (Asterisk: `link` and
+	// an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+	// cluster, on an instance that does not run the link: `owner`). Failed
+	// steps are reported in the answer, not as an error status; an unknown
+	// backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
 	CheckBackend(ctx context.Context, in *CheckBackendRequest, opts ...grpc.CallOption) (*CheckBackendResponse, error)
 }
 
@@ -52,8 +58,14 @@ func (c *backendServiceClient) CheckBackend(ctx context.Context, in *CheckBacken
 // All implementations must embed UnimplementedBackendServiceServer
 // for forward compatibility
 type BackendServiceServer interface {
+	// Lists every configured backend with its link state and capabilities
+	// (from this instance's view; in a cluster, the owner's last report).
 	ListBackends(context.Context, *ListBackendsRequest) (*ListBackendsResponse, error)
-	// Tests the backend's link now and says what failed.
+	// Tests the backend's link now and says what failed (Asterisk: `link` and
+	// an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+	// cluster, on an instance that does not run the link: `owner`). Failed
+	// steps are reported in the answer, not as an error status; an unknown
+	// backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
 	CheckBackend(context.Context, *CheckBackendRequest) (*CheckBackendResponse, error)
 	mustEmbedUnimplementedBackendServiceServer()
 }

@@ -22,16 +22,23 @@ type CallControlServiceClient interface {
 	// application on it (Asterisk). Returns once the PBX has
 	// accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
 	// or failed). Retrying with the same `request_id` returns the first call.
+	// Asterisk, Simotel.
 	Originate(ctx context.Context, in *OriginateRequest, opts ...grpc.CallOption) (*OriginateResponse, error)
-	// Hangs a channel up.
+	// Hangs a channel up. Asterisk only.
 	Hangup(ctx context.Context, in *HangupRequest, opts ...grpc.CallOption) (*HangupResponse, error)
-	// Moves a call: blind, attended, or a plain redirect.
+	// Moves a call: blind, attended, or a plain redirect. Asterisk only.
 	Transfer(ctx context.Context, in *TransferRequest, opts ...grpc.CallOption) (*TransferResponse, error)
-	// Lists active channels from the gateway's live state (never waits on the PBX).
+	// Lists active channels from the gateway's live state (never waits on the
+	// PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+	// link is down or its channels are being re-read after a reconnect.
 	ListChannels(ctx context.Context, in *ListChannelsRequest, opts ...grpc.CallOption) (*ListChannelsResponse, error)
-	// Returns one active channel.
+	// Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+	// application, duration, bridge and variables are current (UNAVAILABLE
+	// while the link is down); Simotel answers from the gateway's live state.
+	// NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
 	GetChannel(ctx context.Context, in *GetChannelRequest, opts ...grpc.CallOption) (*GetChannelResponse, error)
-	// Plays DTMF digits into a channel.
+	// Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+	// Asterisk only.
 	SendDtmf(ctx context.Context, in *SendDtmfRequest, opts ...grpc.CallOption) (*SendDtmfResponse, error)
 }
 
@@ -106,16 +113,23 @@ type CallControlServiceServer interface {
 	// application on it (Asterisk). Returns once the PBX has
 	// accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
 	// or failed). Retrying with the same `request_id` returns the first call.
+	// Asterisk, Simotel.
 	Originate(context.Context, *OriginateRequest) (*OriginateResponse, error)
-	// Hangs a channel up.
+	// Hangs a channel up. Asterisk only.
 	Hangup(context.Context, *HangupRequest) (*HangupResponse, error)
-	// Moves a call: blind, attended, or a plain redirect.
+	// Moves a call: blind, attended, or a plain redirect. Asterisk only.
 	Transfer(context.Context, *TransferRequest) (*TransferResponse, error)
-	// Lists active channels from the gateway's live state (never waits on the PBX).
+	// Lists active channels from the gateway's live state (never waits on the
+	// PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+	// link is down or its channels are being re-read after a reconnect.
 	ListChannels(context.Context, *ListChannelsRequest) (*ListChannelsResponse, error)
-	// Returns one active channel.
+	// Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+	// application, duration, bridge and variables are current (UNAVAILABLE
+	// while the link is down); Simotel answers from the gateway's live state.
+	// NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
 	GetChannel(context.Context, *GetChannelRequest) (*GetChannelResponse, error)
-	// Plays DTMF digits into a channel.
+	// Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+	// Asterisk only.
 	SendDtmf(context.Context, *SendDtmfRequest) (*SendDtmfResponse, error)
 	mustEmbedUnimplementedCallControlServiceServer()
 }

@@ -17,8 +17,21 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type CdrServiceClient interface {
+	// A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+	// page read from the switch itself). INVALID_ARGUMENT for a negative
+	// page_size, a page_token this gateway did not return or sent with another
+	// filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+	// start_time_from.
 	ListCdrs(ctx context.Context, in *ListCdrsRequest, opts ...grpc.CallOption) (*ListCdrsResponse, error)
-	// Replays stored CDRs after a cursor, then (with `follow`) streams new ones.
+	// Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+	// as they are stored, each once, in cursor order, with gap notices where
+	// CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+	// ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+	// or `last_cursor`, `after_cursor`) when the CDRs right after
+	// `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+	// the store's newest cursor (another database); INVALID_ARGUMENT as for
+	// ListCdrs's filter, for a negative max_batch_size, or for an
+	// `after_cursor` beyond 2^63 - 1.
 	StreamCdrs(ctx context.Context, in *StreamCdrsRequest, opts ...grpc.CallOption) (CdrService_StreamCdrsClient, error)
 }
 
@@ -75,8 +88,21 @@ func (x *cdrServiceStreamCdrsClient) Recv() (*StreamCdrsResponse, error) {
 // All implementations must embed UnimplementedCdrServiceServer
 // for forward compatibility
 type CdrServiceServer interface {
+	// A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+	// page read from the switch itself). INVALID_ARGUMENT for a negative
+	// page_size, a page_token this gateway did not return or sent with another
+	// filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+	// start_time_from.
 	ListCdrs(context.Context, *ListCdrsRequest) (*ListCdrsResponse, error)
-	// Replays stored CDRs after a cursor, then (with `follow`) streams new ones.
+	// Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+	// as they are stored, each once, in cursor order, with gap notices where
+	// CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+	// ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+	// or `last_cursor`, `after_cursor`) when the CDRs right after
+	// `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+	// the store's newest cursor (another database); INVALID_ARGUMENT as for
+	// ListCdrs's filter, for a negative max_batch_size, or for an
+	// `after_cursor` beyond 2^63 - 1.
 	StreamCdrs(*StreamCdrsRequest, CdrService_StreamCdrsServer) error
 	mustEmbedUnimplementedCdrServiceServer()
 }

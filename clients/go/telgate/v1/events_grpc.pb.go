@@ -17,8 +17,19 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type EventServiceClient interface {
-	// Streams events. Each message carries a batch: whatever was queued for this
-	// subscriber when the stream could write (one event when quiet, many in a burst).
+	// Streams events: SubscriptionStarted first, then an EventGap when the
+	// position asked for is no longer held, then batches (whatever was queued
+	// for this subscriber when the stream could write: one event when quiet,
+	// many in a burst) and heartbeats on an idle stream. The stream does not
+	// end by itself. A subscriber that falls `events.subscriber_queue` events
+	// behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+	// a gateway shutting down ends it with UNAVAILABLE
+	// (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+	// `last_sequence`: the EventPosition to resume after (every event up to it
+	// was sent or left out by the filter). Bad input (an unknown EventType, a
+	// malformed raw name, START_POSITION_AFTER without a position or ahead of
+	// the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+	// `field`), an unknown backend NOT_FOUND, before the stream opens.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (EventService_SubscribeClient, error)
 }
 
@@ -66,8 +77,19 @@ func (x *eventServiceSubscribeClient) Recv() (*SubscribeResponse, error) {
 // All implementations must embed UnimplementedEventServiceServer
 // for forward compatibility
 type EventServiceServer interface {
-	// Streams events. Each message carries a batch: whatever was queued for this
-	// subscriber when the stream could write (one event when quiet, many in a burst).
+	// Streams events: SubscriptionStarted first, then an EventGap when the
+	// position asked for is no longer held, then batches (whatever was queued
+	// for this subscriber when the stream could write: one event when quiet,
+	// many in a burst) and heartbeats on an idle stream. The stream does not
+	// end by itself. A subscriber that falls `events.subscriber_queue` events
+	// behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+	// a gateway shutting down ends it with UNAVAILABLE
+	// (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+	// `last_sequence`: the EventPosition to resume after (every event up to it
+	// was sent or left out by the filter). Bad input (an unknown EventType, a
+	// malformed raw name, START_POSITION_AFTER without a position or ahead of
+	// the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+	// `field`), an unknown backend NOT_FOUND, before the stream opens.
 	Subscribe(*SubscribeRequest, EventService_SubscribeServer) error
 	mustEmbedUnimplementedEventServiceServer()
 }

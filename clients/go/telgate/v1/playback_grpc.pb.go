@@ -17,8 +17,15 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type PlaybackServiceClient interface {
+	// Rings the endpoint and, when it answers, plays the recording. Returns
+	// once the PBX accepted the call (state RINGING); PlaybackStarted /
+	// PlaybackFinished events follow on EventService.Subscribe.
 	StartPlayback(ctx context.Context, in *StartPlaybackRequest, opts ...grpc.CallOption) (*StartPlaybackResponse, error)
+	// Pauses, resumes, skips, restarts or stops a playback that is playing or
+	// paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+	// other state. PAUSE while paused and RESUME while playing change nothing.
 	ControlPlayback(ctx context.Context, in *ControlPlaybackRequest, opts ...grpc.CallOption) (*ControlPlaybackResponse, error)
+	// Returns a playback: live ones, and ended ones for 5 minutes after they ended.
 	GetPlayback(ctx context.Context, in *GetPlaybackRequest, opts ...grpc.CallOption) (*GetPlaybackResponse, error)
 }
 
@@ -61,8 +68,15 @@ func (c *playbackServiceClient) GetPlayback(ctx context.Context, in *GetPlayback
 // All implementations must embed UnimplementedPlaybackServiceServer
 // for forward compatibility
 type PlaybackServiceServer interface {
+	// Rings the endpoint and, when it answers, plays the recording. Returns
+	// once the PBX accepted the call (state RINGING); PlaybackStarted /
+	// PlaybackFinished events follow on EventService.Subscribe.
 	StartPlayback(context.Context, *StartPlaybackRequest) (*StartPlaybackResponse, error)
+	// Pauses, resumes, skips, restarts or stops a playback that is playing or
+	// paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+	// other state. PAUSE while paused and RESUME while playing change nothing.
 	ControlPlayback(context.Context, *ControlPlaybackRequest) (*ControlPlaybackResponse, error)
+	// Returns a playback: live ones, and ended ones for 5 minutes after they ended.
 	GetPlayback(context.Context, *GetPlaybackRequest) (*GetPlaybackResponse, error)
 	mustEmbedUnimplementedPlaybackServiceServer()
 }

@@ -17,10 +17,22 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type QueueServiceClient interface {
+	// Lists queues with their summary figures, a page at a time (asks the PBX
+	// each time).
 	ListQueues(ctx context.Context, in *ListQueuesRequest, opts ...grpc.CallOption) (*ListQueuesResponse, error)
+	// Returns one queue with its members and waiting callers; NOT_FOUND
+	// (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
 	GetQueue(ctx context.Context, in *GetQueueRequest, opts ...grpc.CallOption) (*GetQueueResponse, error)
+	// Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+	// ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+	// Asterisk: NOT_FOUND for an unknown queue.
 	AddMember(ctx context.Context, in *AddMemberRequest, opts ...grpc.CallOption) (*AddMemberResponse, error)
+	// Removes a member from a queue (Asterisk QueueRemove; Simotel
+	// removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+	// not a member or the queue is unknown.
 	RemoveMember(ctx context.Context, in *RemoveMemberRequest, opts ...grpc.CallOption) (*RemoveMemberResponse, error)
+	// Pauses or unpauses a member (Asterisk QueuePause; Simotel
+	// pauseagent / resumeagent).
 	PauseMember(ctx context.Context, in *PauseMemberRequest, opts ...grpc.CallOption) (*PauseMemberResponse, error)
 }
 
@@ -81,10 +93,22 @@ func (c *queueServiceClient) PauseMember(ctx context.Context, in *PauseMemberReq
 // All implementations must embed UnimplementedQueueServiceServer
 // for forward compatibility
 type QueueServiceServer interface {
+	// Lists queues with their summary figures, a page at a time (asks the PBX
+	// each time).
 	ListQueues(context.Context, *ListQueuesRequest) (*ListQueuesResponse, error)
+	// Returns one queue with its members and waiting callers; NOT_FOUND
+	// (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
 	GetQueue(context.Context, *GetQueueRequest) (*GetQueueResponse, error)
+	// Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+	// ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+	// Asterisk: NOT_FOUND for an unknown queue.
 	AddMember(context.Context, *AddMemberRequest) (*AddMemberResponse, error)
+	// Removes a member from a queue (Asterisk QueueRemove; Simotel
+	// removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+	// not a member or the queue is unknown.
 	RemoveMember(context.Context, *RemoveMemberRequest) (*RemoveMemberResponse, error)
+	// Pauses or unpauses a member (Asterisk QueuePause; Simotel
+	// pauseagent / resumeagent).
 	PauseMember(context.Context, *PauseMemberRequest) (*PauseMemberResponse, error)
 	mustEmbedUnimplementedQueueServiceServer()
 }

@@ -18,11 +18,16 @@ const _ = grpc.SupportPackageIsVersion7
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type SupervisionServiceClient interface {
 	// Rings the listener and, when it answers, lets it hear the target call.
+	// Returns once the PBX accepted the call (state RINGING).
 	StartListen(ctx context.Context, in *StartListenRequest, opts ...grpc.CallOption) (*StartListenResponse, error)
-	// Ends a listen session by hanging the listener's leg up.
+	// Ends a listen session by hanging the listener's leg up (the target call
+	// goes on). Stopping an ended session returns it unchanged.
 	StopListen(ctx context.Context, in *StopListenRequest, opts ...grpc.CallOption) (*StopListenResponse, error)
-	// Changes the mode of a live session, where the PBX allows it.
+	// Changes the mode of a live session without redialling (Asterisk: the
+	// ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+	// FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
 	SetListenMode(ctx context.Context, in *SetListenModeRequest, opts ...grpc.CallOption) (*SetListenModeResponse, error)
+	// Lists live sessions and those ended in the last 5 minutes, a page at a time.
 	ListListenSessions(ctx context.Context, in *ListListenSessionsRequest, opts ...grpc.CallOption) (*ListListenSessionsResponse, error)
 }
 
@@ -75,11 +80,16 @@ func (c *supervisionServiceClient) ListListenSessions(ctx context.Context, in *L
 // for forward compatibility
 type SupervisionServiceServer interface {
 	// Rings the listener and, when it answers, lets it hear the target call.
+	// Returns once the PBX accepted the call (state RINGING).
 	StartListen(context.Context, *StartListenRequest) (*StartListenResponse, error)
-	// Ends a listen session by hanging the listener's leg up.
+	// Ends a listen session by hanging the listener's leg up (the target call
+	// goes on). Stopping an ended session returns it unchanged.
 	StopListen(context.Context, *StopListenRequest) (*StopListenResponse, error)
-	// Changes the mode of a live session, where the PBX allows it.
+	// Changes the mode of a live session without redialling (Asterisk: the
+	// ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+	// FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
 	SetListenMode(context.Context, *SetListenModeRequest) (*SetListenModeResponse, error)
+	// Lists live sessions and those ended in the last 5 minutes, a page at a time.
 	ListListenSessions(context.Context, *ListListenSessionsRequest) (*ListListenSessionsResponse, error)
 	mustEmbedUnimplementedSupervisionServiceServer()
 }
