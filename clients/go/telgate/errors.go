@@ -13,7 +13,7 @@ const ErrorDomain = "telgate.v1"
 // metadata of its google.rpc.ErrorInfo detail (`backend`, `field`,
 // `pbx_message`, ...; see telgatev1.ErrorReason). It returns
 // ERROR_REASON_UNSPECIFIED and nil when err carries no telgate ErrorInfo
-// (e.g. UNAUTHENTICATED, or an error raised in the client). The gRPC code and
+// (an error raised in the client, or a status without one). The gRPC code and
 // message are status.Code(err) and status.Convert(err).Message().
 func Reason(err error) (telgatev1.ErrorReason, map[string]string) {
 	st, ok := status.FromError(err)
