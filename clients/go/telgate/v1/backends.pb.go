@@ -168,9 +168,9 @@ const (
 	Capability_CAPABILITY_EVENTS Capability = 8
 	// CDRs on CdrService.
 	Capability_CAPABILITY_CDRS Capability = 9
-	// Calls routed live on CallRoutingService.Route. Not listed by this
-	// gateway version for any backend, although Asterisk (FastAGI) and
-	// Simotel (call-map components) backends do send their queries to routers.
+	// Calls routed live on CallRoutingService.Route: listed for an Asterisk
+	// backend with its FastAGI server configured (`fastagi`), and for a Simotel
+	// backend (its call-map components), while routing is on.
 	Capability_CAPABILITY_ROUTING Capability = 10
 	// CallControlService.SendDtmf.
 	Capability_CAPABILITY_DTMF Capability = 11
