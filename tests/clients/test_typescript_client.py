@@ -1,0 +1,123 @@
+"""The TypeScript client (clients/typescript) against a live gateway: its own
+`node --test` run, and the quickstart example, both built by tsc from the
+committed generated code (`make build-typescript`, which `make test` runs)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import grpc
+import pytest
+from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
+
+from tests.clients.conftest import REPO, LiveGateway, run_client
+
+TS_DIR = REPO / "clients" / "typescript"
+TEST_JS = TS_DIR / "build" / "test" / "client.test.js"
+EXAMPLE_JS = TS_DIR / "build" / "examples" / "quickstart.js"
+# The tests of clients/typescript/test/client.test.ts; each must pass, none skip.
+NODE_TESTS = (
+    "a call without the token is UNAUTHENTICATED",
+    "a token that cannot be a header value is refused before any call, without echoing it",
+    "Originate with an empty endpoint is INVALID_ARGUMENT, saying which field",
+    "Originate returns the call's unique id",
+    "the call's events, hung up after it bridged, end with ChannelHungUp for every channel",
+    "a subscription resumed from a stored position starts right after it",
+    "StreamCdrs from cursor 0 delivers the call's CDR with a cursor > 0",
+    "StreamCdrs after a cursor delivers only the CDRs stored after it",
+)
+
+# A build, when the sources changed since the last, is part of the run (tsc: ~30 s on 2 busy cores).
+pytestmark = pytest.mark.timeout(300)
+
+
+def node() -> str:
+    path = shutil.which("node")
+    assert path, "Node.js is missing (Node 20 with npm is expected on the machine)"
+    return path
+
+
+def newest(*paths: Path) -> float:
+    return max(f.stat().st_mtime for p in paths for f in p.rglob("*.ts"))
+
+
+@pytest.fixture(scope="module")
+def built() -> None:
+    """build/ (test and example, against dist/) is current with the sources."""
+    sources = newest(TS_DIR / "src", TS_DIR / "test", TS_DIR / "examples")
+    if not all(p.exists() and p.stat().st_mtime >= sources for p in (TEST_JS, EXAMPLE_JS)):
+        subprocess.run(["make", "-s", "build-typescript"], cwd=REPO, check=True)
+
+
+async def test_node_test_passes_against_the_gateway(built: None, live_gateway: LiveGateway) -> None:
+    code, output = await run_client(
+        [node(), "--test", "--test-reporter=tap", str(TEST_JS)],
+        cwd=TS_DIR,
+        env=live_gateway.env(),
+    )
+    assert code == 0, output
+    for name in NODE_TESTS:
+        assert re.search(rf"^\s*ok \d+ - {re.escape(name)}$", output, re.M), (
+            f"{name!r} did not pass:\n{output}"
+        )
+    assert re.search(r"^# pass 8$", output, re.M), output
+    assert re.search(r"^# fail 0$", output, re.M), output
+    assert re.search(r"^# skipped 0$|^# skip 0$", output, re.M), output
+    assert re.search(r"^# todo 0$", output, re.M), output
+
+
+async def test_node_test_fails_without_a_gateway(built: None) -> None:
+    """Without TELGATE_TARGET the native run fails; it never passes by skipping."""
+    env = {k: v for k, v in LiveGateway("", "").env().items() if not k.startswith("TELGATE_")}
+    code, output = await run_client(
+        [node(), "--test", "--test-reporter=tap", str(TEST_JS)], cwd=TS_DIR, env=env
+    )
+    assert code != 0, output
+    assert "TELGATE_TARGET" in output, output
+
+
+async def test_quickstart_example_places_and_ends_a_call(
+    built: None, live_gateway: LiveGateway
+) -> None:
+    code, output = await run_client([node(), str(EXAMPLE_JS)], cwd=TS_DIR, env=live_gateway.env())
+    assert code == 0, output
+    placed = re.search(r"^originated call (\S+) \(linked id (\S+)\)$", output, re.M)
+    assert placed, output
+    unique_id = placed.group(1)
+    assert f"both parties bridged: hanging up {unique_id}\n" in output, output
+    assert re.search(r"^\[\d+\] channelHungUp ", output, re.M), output
+    last = re.search(r"^call hung up; last position: epoch (\S+) sequence (\d+)$", output, re.M)
+    assert last, output
+    stored = int(last.group(2))
+    summary = rf"^resumed after sequence {stored}: \d+ later events, none seen twice$"
+    assert re.search(summary, output, re.M), output
+    # The first stream printed events up to the stored position, the resumed one only after it.
+    followed = [int(s) for s in re.findall(r"^\[(\d+)\] ", output, re.M)]
+    resumed = [int(s) for s in re.findall(r"^resumed: \[(\d+)\] ", output, re.M)]
+    assert followed and followed[-1] == stored, output
+    assert all(s > stored for s in resumed), output
+    printed = re.search(r"^CDR cursor (\d+): ", output, re.M)
+    assert printed, output
+    cursor = int(printed.group(1))
+    assert f"streamed CDRs after cursor {cursor}\n" in output, output
+
+    # The CDR the example printed is the gateway's record of that very call.
+    async with grpc.aio.insecure_channel(live_gateway.target) as channel:
+        stub = cdrs_pb2_grpc.CdrServiceStub(channel)
+        cdrs = [
+            cdr
+            async for response in stub.StreamCdrs(
+                cdrs_pb2.StreamCdrsRequest(after_cursor=cursor - 1),
+                metadata=(("authorization", f"Bearer {live_gateway.token}"),),
+            )
+            for cdr in response.cdrs
+        ]
+    assert cdrs and cdrs[0].cursor == cursor, cdrs
+    assert cdrs[0].linked_call_id == placed.group(2), cdrs[0]
+    # The second stream printed the CDRs stored after the cursor, in order (those
+    # stored after it ended, if any, follow them here).
+    later = [int(c) for c in re.findall(r"^CDR after cursor \d+: cursor (\d+) ", output, re.M)]
+    assert later == [cdr.cursor for cdr in cdrs[1 : 1 + len(later)]], output
