@@ -568,10 +568,10 @@ export const Backend: MessageFns<Backend> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Backend>, I>>(base?: I): Backend {
-    return Backend.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Backend>): Backend {
+    return Backend.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Backend>, I>>(object: I): Backend {
+  fromPartial(object: DeepPartial<Backend>): Backend {
     const message = createBaseBackend();
     message.name = object.name ?? "";
     message.kind = object.kind ?? 0;
@@ -633,10 +633,10 @@ export const ListBackendsRequest: MessageFns<ListBackendsRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListBackendsRequest>, I>>(base?: I): ListBackendsRequest {
-    return ListBackendsRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListBackendsRequest>): ListBackendsRequest {
+    return ListBackendsRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListBackendsRequest>, I>>(_: I): ListBackendsRequest {
+  fromPartial(_: DeepPartial<ListBackendsRequest>): ListBackendsRequest {
     const message = createBaseListBackendsRequest();
     return message;
   },
@@ -701,10 +701,10 @@ export const ListBackendsResponse: MessageFns<ListBackendsResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListBackendsResponse>, I>>(base?: I): ListBackendsResponse {
-    return ListBackendsResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListBackendsResponse>): ListBackendsResponse {
+    return ListBackendsResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListBackendsResponse>, I>>(object: I): ListBackendsResponse {
+  fromPartial(object: DeepPartial<ListBackendsResponse>): ListBackendsResponse {
     const message = createBaseListBackendsResponse();
     message.backends = object.backends?.map((e) => Backend.fromPartial(e)) || [];
     return message;
@@ -768,10 +768,10 @@ export const CheckBackendRequest: MessageFns<CheckBackendRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CheckBackendRequest>, I>>(base?: I): CheckBackendRequest {
-    return CheckBackendRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CheckBackendRequest>): CheckBackendRequest {
+    return CheckBackendRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CheckBackendRequest>, I>>(object: I): CheckBackendRequest {
+  fromPartial(object: DeepPartial<CheckBackendRequest>): CheckBackendRequest {
     const message = createBaseCheckBackendRequest();
     message.backend = object.backend ?? "";
     return message;
@@ -882,10 +882,10 @@ export const BackendCheck: MessageFns<BackendCheck> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<BackendCheck>, I>>(base?: I): BackendCheck {
-    return BackendCheck.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<BackendCheck>): BackendCheck {
+    return BackendCheck.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<BackendCheck>, I>>(object: I): BackendCheck {
+  fromPartial(object: DeepPartial<BackendCheck>): BackendCheck {
     const message = createBaseBackendCheck();
     message.name = object.name ?? "";
     message.ok = object.ok ?? false;
@@ -986,10 +986,10 @@ export const CheckBackendResponse: MessageFns<CheckBackendResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CheckBackendResponse>, I>>(base?: I): CheckBackendResponse {
-    return CheckBackendResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CheckBackendResponse>): CheckBackendResponse {
+    return CheckBackendResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CheckBackendResponse>, I>>(object: I): CheckBackendResponse {
+  fromPartial(object: DeepPartial<CheckBackendResponse>): CheckBackendResponse {
     const message = createBaseCheckBackendResponse();
     message.backend = (object.backend !== undefined && object.backend !== null)
       ? Backend.fromPartial(object.backend)
@@ -1035,10 +1035,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -1070,6 +1066,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -421,10 +421,10 @@ export const ApplicationTarget: MessageFns<ApplicationTarget> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ApplicationTarget>, I>>(base?: I): ApplicationTarget {
-    return ApplicationTarget.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ApplicationTarget>): ApplicationTarget {
+    return ApplicationTarget.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ApplicationTarget>, I>>(object: I): ApplicationTarget {
+  fromPartial(object: DeepPartial<ApplicationTarget>): ApplicationTarget {
     const message = createBaseApplicationTarget();
     message.name = object.name ?? "";
     message.data = object.data ?? "";
@@ -674,10 +674,10 @@ export const OriginateRequest: MessageFns<OriginateRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<OriginateRequest>, I>>(base?: I): OriginateRequest {
-    return OriginateRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<OriginateRequest>): OriginateRequest {
+    return OriginateRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<OriginateRequest>, I>>(object: I): OriginateRequest {
+  fromPartial(object: DeepPartial<OriginateRequest>): OriginateRequest {
     const message = createBaseOriginateRequest();
     message.backend = object.backend ?? "";
     message.requestId = object.requestId ?? "";
@@ -791,12 +791,10 @@ export const OriginateRequest_VariablesEntry: MessageFns<OriginateRequest_Variab
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<OriginateRequest_VariablesEntry>, I>>(base?: I): OriginateRequest_VariablesEntry {
-    return OriginateRequest_VariablesEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<OriginateRequest_VariablesEntry>): OriginateRequest_VariablesEntry {
+    return OriginateRequest_VariablesEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<OriginateRequest_VariablesEntry>, I>>(
-    object: I,
-  ): OriginateRequest_VariablesEntry {
+  fromPartial(object: DeepPartial<OriginateRequest_VariablesEntry>): OriginateRequest_VariablesEntry {
     const message = createBaseOriginateRequest_VariablesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
@@ -1076,10 +1074,10 @@ export const OriginatedCall: MessageFns<OriginatedCall> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<OriginatedCall>, I>>(base?: I): OriginatedCall {
-    return OriginatedCall.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<OriginatedCall>): OriginatedCall {
+    return OriginatedCall.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<OriginatedCall>, I>>(object: I): OriginatedCall {
+  fromPartial(object: DeepPartial<OriginatedCall>): OriginatedCall {
     const message = createBaseOriginatedCall();
     message.backend = object.backend ?? "";
     message.requestId = object.requestId ?? "";
@@ -1156,10 +1154,10 @@ export const OriginateResponse: MessageFns<OriginateResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<OriginateResponse>, I>>(base?: I): OriginateResponse {
-    return OriginateResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<OriginateResponse>): OriginateResponse {
+    return OriginateResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<OriginateResponse>, I>>(object: I): OriginateResponse {
+  fromPartial(object: DeepPartial<OriginateResponse>): OriginateResponse {
     const message = createBaseOriginateResponse();
     message.call = (object.call !== undefined && object.call !== null)
       ? OriginatedCall.fromPartial(object.call)
@@ -1257,10 +1255,10 @@ export const HangupRequest: MessageFns<HangupRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<HangupRequest>, I>>(base?: I): HangupRequest {
-    return HangupRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<HangupRequest>): HangupRequest {
+    return HangupRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<HangupRequest>, I>>(object: I): HangupRequest {
+  fromPartial(object: DeepPartial<HangupRequest>): HangupRequest {
     const message = createBaseHangupRequest();
     message.backend = object.backend ?? "";
     message.channel = (object.channel !== undefined && object.channel !== null)
@@ -1314,10 +1312,10 @@ export const HangupResponse: MessageFns<HangupResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<HangupResponse>, I>>(base?: I): HangupResponse {
-    return HangupResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<HangupResponse>): HangupResponse {
+    return HangupResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<HangupResponse>, I>>(_: I): HangupResponse {
+  fromPartial(_: DeepPartial<HangupResponse>): HangupResponse {
     const message = createBaseHangupResponse();
     return message;
   },
@@ -1472,10 +1470,10 @@ export const TransferRequest: MessageFns<TransferRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<TransferRequest>, I>>(base?: I): TransferRequest {
-    return TransferRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<TransferRequest>): TransferRequest {
+    return TransferRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<TransferRequest>, I>>(object: I): TransferRequest {
+  fromPartial(object: DeepPartial<TransferRequest>): TransferRequest {
     const message = createBaseTransferRequest();
     message.backend = object.backend ?? "";
     message.type = object.type ?? 0;
@@ -1538,10 +1536,10 @@ export const TransferResponse: MessageFns<TransferResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<TransferResponse>, I>>(base?: I): TransferResponse {
-    return TransferResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<TransferResponse>): TransferResponse {
+    return TransferResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<TransferResponse>, I>>(_: I): TransferResponse {
+  fromPartial(_: DeepPartial<TransferResponse>): TransferResponse {
     const message = createBaseTransferResponse();
     return message;
   },
@@ -1644,10 +1642,10 @@ export const ListChannelsRequest: MessageFns<ListChannelsRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListChannelsRequest>, I>>(base?: I): ListChannelsRequest {
-    return ListChannelsRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListChannelsRequest>): ListChannelsRequest {
+    return ListChannelsRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListChannelsRequest>, I>>(object: I): ListChannelsRequest {
+  fromPartial(object: DeepPartial<ListChannelsRequest>): ListChannelsRequest {
     const message = createBaseListChannelsRequest();
     message.backend = object.backend ?? "";
     message.pageSize = object.pageSize ?? 0;
@@ -1753,10 +1751,10 @@ export const ListChannelsResponse: MessageFns<ListChannelsResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListChannelsResponse>, I>>(base?: I): ListChannelsResponse {
-    return ListChannelsResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListChannelsResponse>): ListChannelsResponse {
+    return ListChannelsResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListChannelsResponse>, I>>(object: I): ListChannelsResponse {
+  fromPartial(object: DeepPartial<ListChannelsResponse>): ListChannelsResponse {
     const message = createBaseListChannelsResponse();
     message.channels = object.channels?.map((e) => Channel.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
@@ -1839,10 +1837,10 @@ export const GetChannelRequest: MessageFns<GetChannelRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<GetChannelRequest>, I>>(base?: I): GetChannelRequest {
-    return GetChannelRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<GetChannelRequest>): GetChannelRequest {
+    return GetChannelRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<GetChannelRequest>, I>>(object: I): GetChannelRequest {
+  fromPartial(object: DeepPartial<GetChannelRequest>): GetChannelRequest {
     const message = createBaseGetChannelRequest();
     message.backend = object.backend ?? "";
     message.channel = (object.channel !== undefined && object.channel !== null)
@@ -1909,10 +1907,10 @@ export const GetChannelResponse: MessageFns<GetChannelResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<GetChannelResponse>, I>>(base?: I): GetChannelResponse {
-    return GetChannelResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<GetChannelResponse>): GetChannelResponse {
+    return GetChannelResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<GetChannelResponse>, I>>(object: I): GetChannelResponse {
+  fromPartial(object: DeepPartial<GetChannelResponse>): GetChannelResponse {
     const message = createBaseGetChannelResponse();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -2029,10 +2027,10 @@ export const SendDtmfRequest: MessageFns<SendDtmfRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SendDtmfRequest>, I>>(base?: I): SendDtmfRequest {
-    return SendDtmfRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SendDtmfRequest>): SendDtmfRequest {
+    return SendDtmfRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SendDtmfRequest>, I>>(object: I): SendDtmfRequest {
+  fromPartial(object: DeepPartial<SendDtmfRequest>): SendDtmfRequest {
     const message = createBaseSendDtmfRequest();
     message.backend = object.backend ?? "";
     message.channel = (object.channel !== undefined && object.channel !== null)
@@ -2089,10 +2087,10 @@ export const SendDtmfResponse: MessageFns<SendDtmfResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SendDtmfResponse>, I>>(base?: I): SendDtmfResponse {
-    return SendDtmfResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SendDtmfResponse>): SendDtmfResponse {
+    return SendDtmfResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SendDtmfResponse>, I>>(_: I): SendDtmfResponse {
+  fromPartial(_: DeepPartial<SendDtmfResponse>): SendDtmfResponse {
     const message = createBaseSendDtmfResponse();
     return message;
   },
@@ -2176,10 +2174,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -2215,6 +2209,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -773,10 +773,10 @@ export const Cdr: MessageFns<Cdr> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Cdr>, I>>(base?: I): Cdr {
-    return Cdr.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Cdr>): Cdr {
+    return Cdr.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Cdr>, I>>(object: I): Cdr {
+  fromPartial(object: DeepPartial<Cdr>): Cdr {
     const message = createBaseCdr();
     message.cursor = (object.cursor !== undefined && object.cursor !== null) ? BigInt(object.cursor) : 0n;
     message.backend = object.backend ?? "";
@@ -969,10 +969,10 @@ export const CdrFilter: MessageFns<CdrFilter> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CdrFilter>, I>>(base?: I): CdrFilter {
-    return CdrFilter.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CdrFilter>): CdrFilter {
+    return CdrFilter.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CdrFilter>, I>>(object: I): CdrFilter {
+  fromPartial(object: DeepPartial<CdrFilter>): CdrFilter {
     const message = createBaseCdrFilter();
     message.backends = object.backends?.map((e) => e) || [];
     message.startTimeFrom = object.startTimeFrom ?? undefined;
@@ -1096,10 +1096,10 @@ export const ListCdrsRequest: MessageFns<ListCdrsRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListCdrsRequest>, I>>(base?: I): ListCdrsRequest {
-    return ListCdrsRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListCdrsRequest>): ListCdrsRequest {
+    return ListCdrsRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListCdrsRequest>, I>>(object: I): ListCdrsRequest {
+  fromPartial(object: DeepPartial<ListCdrsRequest>): ListCdrsRequest {
     const message = createBaseListCdrsRequest();
     message.filter = (object.filter !== undefined && object.filter !== null)
       ? CdrFilter.fromPartial(object.filter)
@@ -1189,10 +1189,10 @@ export const ListCdrsResponse: MessageFns<ListCdrsResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListCdrsResponse>, I>>(base?: I): ListCdrsResponse {
-    return ListCdrsResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListCdrsResponse>): ListCdrsResponse {
+    return ListCdrsResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListCdrsResponse>, I>>(object: I): ListCdrsResponse {
+  fromPartial(object: DeepPartial<ListCdrsResponse>): ListCdrsResponse {
     const message = createBaseListCdrsResponse();
     message.cdrs = object.cdrs?.map((e) => Cdr.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
@@ -1315,10 +1315,10 @@ export const StreamCdrsRequest: MessageFns<StreamCdrsRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StreamCdrsRequest>, I>>(base?: I): StreamCdrsRequest {
-    return StreamCdrsRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StreamCdrsRequest>): StreamCdrsRequest {
+    return StreamCdrsRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StreamCdrsRequest>, I>>(object: I): StreamCdrsRequest {
+  fromPartial(object: DeepPartial<StreamCdrsRequest>): StreamCdrsRequest {
     const message = createBaseStreamCdrsRequest();
     message.filter = (object.filter !== undefined && object.filter !== null)
       ? CdrFilter.fromPartial(object.filter)
@@ -1477,10 +1477,10 @@ export const CdrGap: MessageFns<CdrGap> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CdrGap>, I>>(base?: I): CdrGap {
-    return CdrGap.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CdrGap>): CdrGap {
+    return CdrGap.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CdrGap>, I>>(object: I): CdrGap {
+  fromPartial(object: DeepPartial<CdrGap>): CdrGap {
     const message = createBaseCdrGap();
     message.cursor = (object.cursor !== undefined && object.cursor !== null) ? BigInt(object.cursor) : 0n;
     message.backend = object.backend ?? "";
@@ -1566,10 +1566,10 @@ export const StreamCdrsResponse: MessageFns<StreamCdrsResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StreamCdrsResponse>, I>>(base?: I): StreamCdrsResponse {
-    return StreamCdrsResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StreamCdrsResponse>): StreamCdrsResponse {
+    return StreamCdrsResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StreamCdrsResponse>, I>>(object: I): StreamCdrsResponse {
+  fromPartial(object: DeepPartial<StreamCdrsResponse>): StreamCdrsResponse {
     const message = createBaseStreamCdrsResponse();
     message.cdrs = object.cdrs?.map((e) => Cdr.fromPartial(e)) || [];
     message.gap = (object.gap !== undefined && object.gap !== null) ? CdrGap.fromPartial(object.gap) : undefined;
@@ -1612,10 +1612,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -1647,6 +1643,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

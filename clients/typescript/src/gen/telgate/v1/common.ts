@@ -436,10 +436,10 @@ export const Field: MessageFns<Field> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Field>, I>>(base?: I): Field {
-    return Field.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Field>): Field {
+    return Field.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Field>, I>>(object: I): Field {
+  fromPartial(object: DeepPartial<Field>): Field {
     const message = createBaseField();
     message.name = object.name ?? "";
     message.value = object.value ?? "";
@@ -521,10 +521,10 @@ export const CallerId: MessageFns<CallerId> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CallerId>, I>>(base?: I): CallerId {
-    return CallerId.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CallerId>): CallerId {
+    return CallerId.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CallerId>, I>>(object: I): CallerId {
+  fromPartial(object: DeepPartial<CallerId>): CallerId {
     const message = createBaseCallerId();
     message.number = object.number ?? "";
     message.name = object.name ?? "";
@@ -621,10 +621,10 @@ export const DialplanLocation: MessageFns<DialplanLocation> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<DialplanLocation>, I>>(base?: I): DialplanLocation {
-    return DialplanLocation.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<DialplanLocation>): DialplanLocation {
+    return DialplanLocation.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<DialplanLocation>, I>>(object: I): DialplanLocation {
+  fromPartial(object: DeepPartial<DialplanLocation>): DialplanLocation {
     const message = createBaseDialplanLocation();
     message.context = object.context ?? "";
     message.extension = object.extension ?? "";
@@ -711,10 +711,10 @@ export const Destination: MessageFns<Destination> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Destination>, I>>(base?: I): Destination {
-    return Destination.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Destination>): Destination {
+    return Destination.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Destination>, I>>(object: I): Destination {
+  fromPartial(object: DeepPartial<Destination>): Destination {
     const message = createBaseDestination();
     switch (object.target?.$case) {
       case "extension": {
@@ -823,10 +823,10 @@ export const ExtensionDestination: MessageFns<ExtensionDestination> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ExtensionDestination>, I>>(base?: I): ExtensionDestination {
-    return ExtensionDestination.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ExtensionDestination>): ExtensionDestination {
+    return ExtensionDestination.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ExtensionDestination>, I>>(object: I): ExtensionDestination {
+  fromPartial(object: DeepPartial<ExtensionDestination>): ExtensionDestination {
     const message = createBaseExtensionDestination();
     message.context = object.context ?? "";
     message.extension = object.extension ?? "";
@@ -909,10 +909,10 @@ export const NumberDestination: MessageFns<NumberDestination> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<NumberDestination>, I>>(base?: I): NumberDestination {
-    return NumberDestination.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<NumberDestination>): NumberDestination {
+    return NumberDestination.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<NumberDestination>, I>>(object: I): NumberDestination {
+  fromPartial(object: DeepPartial<NumberDestination>): NumberDestination {
     const message = createBaseNumberDestination();
     message.number = object.number ?? "";
     message.route = object.route ?? "";
@@ -1000,10 +1000,10 @@ export const ChannelRef: MessageFns<ChannelRef> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ChannelRef>, I>>(base?: I): ChannelRef {
-    return ChannelRef.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ChannelRef>): ChannelRef {
+    return ChannelRef.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ChannelRef>, I>>(object: I): ChannelRef {
+  fromPartial(object: DeepPartial<ChannelRef>): ChannelRef {
     const message = createBaseChannelRef();
     switch (object.ref?.$case) {
       case "uniqueId": {
@@ -1398,10 +1398,10 @@ export const Channel: MessageFns<Channel> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Channel>, I>>(base?: I): Channel {
-    return Channel.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Channel>): Channel {
+    return Channel.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Channel>, I>>(object: I): Channel {
+  fromPartial(object: DeepPartial<Channel>): Channel {
     const message = createBaseChannel();
     message.backend = object.backend ?? "";
     message.name = object.name ?? "";
@@ -1514,10 +1514,10 @@ export const Channel_VariablesEntry: MessageFns<Channel_VariablesEntry> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Channel_VariablesEntry>, I>>(base?: I): Channel_VariablesEntry {
-    return Channel_VariablesEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Channel_VariablesEntry>): Channel_VariablesEntry {
+    return Channel_VariablesEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Channel_VariablesEntry>, I>>(object: I): Channel_VariablesEntry {
+  fromPartial(object: DeepPartial<Channel_VariablesEntry>): Channel_VariablesEntry {
     const message = createBaseChannel_VariablesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
@@ -1533,10 +1533,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
@@ -1573,6 +1569,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

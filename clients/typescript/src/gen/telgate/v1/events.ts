@@ -830,10 +830,10 @@ export const EventFilter: MessageFns<EventFilter> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<EventFilter>, I>>(base?: I): EventFilter {
-    return EventFilter.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<EventFilter>): EventFilter {
+    return EventFilter.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<EventFilter>, I>>(object: I): EventFilter {
+  fromPartial(object: DeepPartial<EventFilter>): EventFilter {
     const message = createBaseEventFilter();
     message.backends = object.backends?.map((e) => e) || [];
     message.types = object.types?.map((e) => e) || [];
@@ -994,10 +994,10 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SubscribeRequest>, I>>(base?: I): SubscribeRequest {
-    return SubscribeRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SubscribeRequest>): SubscribeRequest {
+    return SubscribeRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SubscribeRequest>, I>>(object: I): SubscribeRequest {
+  fromPartial(object: DeepPartial<SubscribeRequest>): SubscribeRequest {
     const message = createBaseSubscribeRequest();
     message.filter = (object.filter !== undefined && object.filter !== null)
       ? EventFilter.fromPartial(object.filter)
@@ -1137,10 +1137,10 @@ export const EventGap: MessageFns<EventGap> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<EventGap>, I>>(base?: I): EventGap {
-    return EventGap.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<EventGap>): EventGap {
+    return EventGap.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<EventGap>, I>>(object: I): EventGap {
+  fromPartial(object: DeepPartial<EventGap>): EventGap {
     const message = createBaseEventGap();
     message.reason = object.reason ?? 0;
     message.firstSequence = (object.firstSequence !== undefined && object.firstSequence !== null)
@@ -1262,10 +1262,10 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SubscribeResponse>, I>>(base?: I): SubscribeResponse {
-    return SubscribeResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SubscribeResponse>): SubscribeResponse {
+    return SubscribeResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SubscribeResponse>, I>>(object: I): SubscribeResponse {
+  fromPartial(object: DeepPartial<SubscribeResponse>): SubscribeResponse {
     const message = createBaseSubscribeResponse();
     message.events = object.events?.map((e) => Event.fromPartial(e)) || [];
     message.gap = (object.gap !== undefined && object.gap !== null) ? EventGap.fromPartial(object.gap) : undefined;
@@ -1413,10 +1413,10 @@ export const Bridge: MessageFns<Bridge> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Bridge>, I>>(base?: I): Bridge {
-    return Bridge.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Bridge>): Bridge {
+    return Bridge.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Bridge>, I>>(object: I): Bridge {
+  fromPartial(object: DeepPartial<Bridge>): Bridge {
     const message = createBaseBridge();
     message.id = object.id ?? "";
     message.type = object.type ?? "";
@@ -1485,10 +1485,10 @@ export const ChannelCreated: MessageFns<ChannelCreated> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ChannelCreated>, I>>(base?: I): ChannelCreated {
-    return ChannelCreated.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ChannelCreated>): ChannelCreated {
+    return ChannelCreated.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ChannelCreated>, I>>(object: I): ChannelCreated {
+  fromPartial(object: DeepPartial<ChannelCreated>): ChannelCreated {
     const message = createBaseChannelCreated();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -1554,10 +1554,10 @@ export const ChannelStateChanged: MessageFns<ChannelStateChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ChannelStateChanged>, I>>(base?: I): ChannelStateChanged {
-    return ChannelStateChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ChannelStateChanged>): ChannelStateChanged {
+    return ChannelStateChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ChannelStateChanged>, I>>(object: I): ChannelStateChanged {
+  fromPartial(object: DeepPartial<ChannelStateChanged>): ChannelStateChanged {
     const message = createBaseChannelStateChanged();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -1719,10 +1719,10 @@ export const ChannelHungUp: MessageFns<ChannelHungUp> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ChannelHungUp>, I>>(base?: I): ChannelHungUp {
-    return ChannelHungUp.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ChannelHungUp>): ChannelHungUp {
+    return ChannelHungUp.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ChannelHungUp>, I>>(object: I): ChannelHungUp {
+  fromPartial(object: DeepPartial<ChannelHungUp>): ChannelHungUp {
     const message = createBaseChannelHungUp();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -1829,10 +1829,10 @@ export const DialStarted: MessageFns<DialStarted> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<DialStarted>, I>>(base?: I): DialStarted {
-    return DialStarted.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<DialStarted>): DialStarted {
+    return DialStarted.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<DialStarted>, I>>(object: I): DialStarted {
+  fromPartial(object: DeepPartial<DialStarted>): DialStarted {
     const message = createBaseDialStarted();
     message.caller = (object.caller !== undefined && object.caller !== null)
       ? Channel.fromPartial(object.caller)
@@ -1968,10 +1968,10 @@ export const DialEnded: MessageFns<DialEnded> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<DialEnded>, I>>(base?: I): DialEnded {
-    return DialEnded.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<DialEnded>): DialEnded {
+    return DialEnded.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<DialEnded>, I>>(object: I): DialEnded {
+  fromPartial(object: DeepPartial<DialEnded>): DialEnded {
     const message = createBaseDialEnded();
     message.caller = (object.caller !== undefined && object.caller !== null)
       ? Channel.fromPartial(object.caller)
@@ -2060,10 +2060,10 @@ export const BridgeEntered: MessageFns<BridgeEntered> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<BridgeEntered>, I>>(base?: I): BridgeEntered {
-    return BridgeEntered.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<BridgeEntered>): BridgeEntered {
+    return BridgeEntered.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<BridgeEntered>, I>>(object: I): BridgeEntered {
+  fromPartial(object: DeepPartial<BridgeEntered>): BridgeEntered {
     const message = createBaseBridgeEntered();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -2149,10 +2149,10 @@ export const BridgeLeft: MessageFns<BridgeLeft> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<BridgeLeft>, I>>(base?: I): BridgeLeft {
-    return BridgeLeft.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<BridgeLeft>): BridgeLeft {
+    return BridgeLeft.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<BridgeLeft>, I>>(object: I): BridgeLeft {
+  fromPartial(object: DeepPartial<BridgeLeft>): BridgeLeft {
     const message = createBaseBridgeLeft();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -2373,10 +2373,10 @@ export const OriginateResult: MessageFns<OriginateResult> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<OriginateResult>, I>>(base?: I): OriginateResult {
-    return OriginateResult.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<OriginateResult>): OriginateResult {
+    return OriginateResult.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<OriginateResult>, I>>(object: I): OriginateResult {
+  fromPartial(object: DeepPartial<OriginateResult>): OriginateResult {
     const message = createBaseOriginateResult();
     message.outcome = object.outcome ?? 0;
     message.amiReason = object.amiReason ?? 0;
@@ -2488,10 +2488,10 @@ export const LinkStateChanged: MessageFns<LinkStateChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<LinkStateChanged>, I>>(base?: I): LinkStateChanged {
-    return LinkStateChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<LinkStateChanged>): LinkStateChanged {
+    return LinkStateChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<LinkStateChanged>, I>>(object: I): LinkStateChanged {
+  fromPartial(object: DeepPartial<LinkStateChanged>): LinkStateChanged {
     const message = createBaseLinkStateChanged();
     message.state = object.state ?? 0;
     message.detail = object.detail ?? "";
@@ -2589,10 +2589,10 @@ export const HangupRequested: MessageFns<HangupRequested> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<HangupRequested>, I>>(base?: I): HangupRequested {
-    return HangupRequested.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<HangupRequested>): HangupRequested {
+    return HangupRequested.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<HangupRequested>, I>>(object: I): HangupRequested {
+  fromPartial(object: DeepPartial<HangupRequested>): HangupRequested {
     const message = createBaseHangupRequested();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -2696,10 +2696,10 @@ export const DialplanStep: MessageFns<DialplanStep> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<DialplanStep>, I>>(base?: I): DialplanStep {
-    return DialplanStep.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<DialplanStep>): DialplanStep {
+    return DialplanStep.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<DialplanStep>, I>>(object: I): DialplanStep {
+  fromPartial(object: DeepPartial<DialplanStep>): DialplanStep {
     const message = createBaseDialplanStep();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -2767,10 +2767,10 @@ export const ChannelIdentityChanged: MessageFns<ChannelIdentityChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ChannelIdentityChanged>, I>>(base?: I): ChannelIdentityChanged {
-    return ChannelIdentityChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ChannelIdentityChanged>): ChannelIdentityChanged {
+    return ChannelIdentityChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ChannelIdentityChanged>, I>>(object: I): ChannelIdentityChanged {
+  fromPartial(object: DeepPartial<ChannelIdentityChanged>): ChannelIdentityChanged {
     const message = createBaseChannelIdentityChanged();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -2868,10 +2868,10 @@ export const VariableSet: MessageFns<VariableSet> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<VariableSet>, I>>(base?: I): VariableSet {
-    return VariableSet.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<VariableSet>): VariableSet {
+    return VariableSet.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<VariableSet>, I>>(object: I): VariableSet {
+  fromPartial(object: DeepPartial<VariableSet>): VariableSet {
     const message = createBaseVariableSet();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -2975,10 +2975,10 @@ export const DialStateChanged: MessageFns<DialStateChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<DialStateChanged>, I>>(base?: I): DialStateChanged {
-    return DialStateChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<DialStateChanged>): DialStateChanged {
+    return DialStateChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<DialStateChanged>, I>>(object: I): DialStateChanged {
+  fromPartial(object: DeepPartial<DialStateChanged>): DialStateChanged {
     const message = createBaseDialStateChanged();
     message.caller = (object.caller !== undefined && object.caller !== null)
       ? Channel.fromPartial(object.caller)
@@ -3048,10 +3048,10 @@ export const BridgeChanged: MessageFns<BridgeChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<BridgeChanged>, I>>(base?: I): BridgeChanged {
-    return BridgeChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<BridgeChanged>): BridgeChanged {
+    return BridgeChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<BridgeChanged>, I>>(object: I): BridgeChanged {
+  fromPartial(object: DeepPartial<BridgeChanged>): BridgeChanged {
     const message = createBaseBridgeChanged();
     message.bridge = (object.bridge !== undefined && object.bridge !== null)
       ? Bridge.fromPartial(object.bridge)
@@ -3138,10 +3138,10 @@ export const HoldChanged: MessageFns<HoldChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<HoldChanged>, I>>(base?: I): HoldChanged {
-    return HoldChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<HoldChanged>): HoldChanged {
+    return HoldChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<HoldChanged>, I>>(object: I): HoldChanged {
+  fromPartial(object: DeepPartial<HoldChanged>): HoldChanged {
     const message = createBaseHoldChanged();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -3255,10 +3255,10 @@ export const Dtmf: MessageFns<Dtmf> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Dtmf>, I>>(base?: I): Dtmf {
-    return Dtmf.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Dtmf>): Dtmf {
+    return Dtmf.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Dtmf>, I>>(object: I): Dtmf {
+  fromPartial(object: DeepPartial<Dtmf>): Dtmf {
     const message = createBaseDtmf();
     message.channel = (object.channel !== undefined && object.channel !== null)
       ? Channel.fromPartial(object.channel)
@@ -3421,10 +3421,10 @@ export const Transferred: MessageFns<Transferred> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Transferred>, I>>(base?: I): Transferred {
-    return Transferred.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Transferred>): Transferred {
+    return Transferred.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Transferred>, I>>(object: I): Transferred {
+  fromPartial(object: DeepPartial<Transferred>): Transferred {
     const message = createBaseTransferred();
     message.result = object.result ?? "";
     message.transferer = (object.transferer !== undefined && object.transferer !== null)
@@ -3518,10 +3518,10 @@ export const QueueMemberChanged: MessageFns<QueueMemberChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<QueueMemberChanged>, I>>(base?: I): QueueMemberChanged {
-    return QueueMemberChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<QueueMemberChanged>): QueueMemberChanged {
+    return QueueMemberChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<QueueMemberChanged>, I>>(object: I): QueueMemberChanged {
+  fromPartial(object: DeepPartial<QueueMemberChanged>): QueueMemberChanged {
     const message = createBaseQueueMemberChanged();
     message.queue = object.queue ?? "";
     message.member = (object.member !== undefined && object.member !== null)
@@ -3673,10 +3673,10 @@ export const QueueCallerChanged: MessageFns<QueueCallerChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<QueueCallerChanged>, I>>(base?: I): QueueCallerChanged {
-    return QueueCallerChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<QueueCallerChanged>): QueueCallerChanged {
+    return QueueCallerChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<QueueCallerChanged>, I>>(object: I): QueueCallerChanged {
+  fromPartial(object: DeepPartial<QueueCallerChanged>): QueueCallerChanged {
     const message = createBaseQueueCallerChanged();
     message.queue = object.queue ?? "";
     message.caller = (object.caller !== undefined && object.caller !== null)
@@ -3897,10 +3897,10 @@ export const AgentActivity: MessageFns<AgentActivity> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<AgentActivity>, I>>(base?: I): AgentActivity {
-    return AgentActivity.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<AgentActivity>): AgentActivity {
+    return AgentActivity.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<AgentActivity>, I>>(object: I): AgentActivity {
+  fromPartial(object: DeepPartial<AgentActivity>): AgentActivity {
     const message = createBaseAgentActivity();
     message.queue = object.queue ?? "";
     message.caller = (object.caller !== undefined && object.caller !== null)
@@ -4094,10 +4094,10 @@ export const ListenActivity: MessageFns<ListenActivity> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListenActivity>, I>>(base?: I): ListenActivity {
-    return ListenActivity.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListenActivity>): ListenActivity {
+    return ListenActivity.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListenActivity>, I>>(object: I): ListenActivity {
+  fromPartial(object: DeepPartial<ListenActivity>): ListenActivity {
     const message = createBaseListenActivity();
     message.listener = (object.listener !== undefined && object.listener !== null)
       ? Channel.fromPartial(object.listener)
@@ -4335,10 +4335,10 @@ export const PlaybackChanged: MessageFns<PlaybackChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<PlaybackChanged>, I>>(base?: I): PlaybackChanged {
-    return PlaybackChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PlaybackChanged>): PlaybackChanged {
+    return PlaybackChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PlaybackChanged>, I>>(object: I): PlaybackChanged {
+  fromPartial(object: DeepPartial<PlaybackChanged>): PlaybackChanged {
     const message = createBasePlaybackChanged();
     message.playbackId = object.playbackId ?? "";
     message.channel = (object.channel !== undefined && object.channel !== null)
@@ -4462,10 +4462,10 @@ export const EndpointStatusChanged: MessageFns<EndpointStatusChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<EndpointStatusChanged>, I>>(base?: I): EndpointStatusChanged {
-    return EndpointStatusChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<EndpointStatusChanged>): EndpointStatusChanged {
+    return EndpointStatusChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<EndpointStatusChanged>, I>>(object: I): EndpointStatusChanged {
+  fromPartial(object: DeepPartial<EndpointStatusChanged>): EndpointStatusChanged {
     const message = createBaseEndpointStatusChanged();
     message.endpoint = object.endpoint ?? "";
     message.status = object.status ?? "";
@@ -4579,10 +4579,10 @@ export const SystemChanged: MessageFns<SystemChanged> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SystemChanged>, I>>(base?: I): SystemChanged {
-    return SystemChanged.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SystemChanged>): SystemChanged {
+    return SystemChanged.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SystemChanged>, I>>(object: I): SystemChanged {
+  fromPartial(object: DeepPartial<SystemChanged>): SystemChanged {
     const message = createBaseSystemChanged();
     message.status = object.status ?? "";
     message.module = object.module ?? "";
@@ -4651,10 +4651,10 @@ export const CdrRecorded: MessageFns<CdrRecorded> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CdrRecorded>, I>>(base?: I): CdrRecorded {
-    return CdrRecorded.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CdrRecorded>): CdrRecorded {
+    return CdrRecorded.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CdrRecorded>, I>>(object: I): CdrRecorded {
+  fromPartial(object: DeepPartial<CdrRecorded>): CdrRecorded {
     const message = createBaseCdrRecorded();
     message.cdr = (object.cdr !== undefined && object.cdr !== null) ? Cdr.fromPartial(object.cdr) : undefined;
     return message;
@@ -5785,10 +5785,10 @@ export const Event: MessageFns<Event> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Event>, I>>(base?: I): Event {
-    return Event.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Event>): Event {
+    return Event.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Event>, I>>(object: I): Event {
+  fromPartial(object: DeepPartial<Event>): Event {
     const message = createBaseEvent();
     message.sequence = (object.sequence !== undefined && object.sequence !== null) ? BigInt(object.sequence) : 0n;
     message.epoch = object.epoch ?? "";
@@ -6169,10 +6169,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -6204,6 +6200,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

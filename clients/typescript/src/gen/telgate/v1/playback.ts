@@ -435,10 +435,10 @@ export const Playback: MessageFns<Playback> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Playback>, I>>(base?: I): Playback {
-    return Playback.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Playback>): Playback {
+    return Playback.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Playback>, I>>(object: I): Playback {
+  fromPartial(object: DeepPartial<Playback>): Playback {
     const message = createBasePlayback();
     message.id = object.id ?? "";
     message.backend = object.backend ?? "";
@@ -599,10 +599,10 @@ export const StartPlaybackRequest: MessageFns<StartPlaybackRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StartPlaybackRequest>, I>>(base?: I): StartPlaybackRequest {
-    return StartPlaybackRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StartPlaybackRequest>): StartPlaybackRequest {
+    return StartPlaybackRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StartPlaybackRequest>, I>>(object: I): StartPlaybackRequest {
+  fromPartial(object: DeepPartial<StartPlaybackRequest>): StartPlaybackRequest {
     const message = createBaseStartPlaybackRequest();
     message.backend = object.backend ?? "";
     message.endpoint = object.endpoint ?? "";
@@ -673,10 +673,10 @@ export const StartPlaybackResponse: MessageFns<StartPlaybackResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StartPlaybackResponse>, I>>(base?: I): StartPlaybackResponse {
-    return StartPlaybackResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StartPlaybackResponse>): StartPlaybackResponse {
+    return StartPlaybackResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StartPlaybackResponse>, I>>(object: I): StartPlaybackResponse {
+  fromPartial(object: DeepPartial<StartPlaybackResponse>): StartPlaybackResponse {
     const message = createBaseStartPlaybackResponse();
     message.playback = (object.playback !== undefined && object.playback !== null)
       ? Playback.fromPartial(object.playback)
@@ -778,10 +778,10 @@ export const ControlPlaybackRequest: MessageFns<ControlPlaybackRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ControlPlaybackRequest>, I>>(base?: I): ControlPlaybackRequest {
-    return ControlPlaybackRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ControlPlaybackRequest>): ControlPlaybackRequest {
+    return ControlPlaybackRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ControlPlaybackRequest>, I>>(object: I): ControlPlaybackRequest {
+  fromPartial(object: DeepPartial<ControlPlaybackRequest>): ControlPlaybackRequest {
     const message = createBaseControlPlaybackRequest();
     message.backend = object.backend ?? "";
     message.playbackId = object.playbackId ?? "";
@@ -847,10 +847,10 @@ export const ControlPlaybackResponse: MessageFns<ControlPlaybackResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ControlPlaybackResponse>, I>>(base?: I): ControlPlaybackResponse {
-    return ControlPlaybackResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ControlPlaybackResponse>): ControlPlaybackResponse {
+    return ControlPlaybackResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ControlPlaybackResponse>, I>>(object: I): ControlPlaybackResponse {
+  fromPartial(object: DeepPartial<ControlPlaybackResponse>): ControlPlaybackResponse {
     const message = createBaseControlPlaybackResponse();
     message.playback = (object.playback !== undefined && object.playback !== null)
       ? Playback.fromPartial(object.playback)
@@ -937,10 +937,10 @@ export const GetPlaybackRequest: MessageFns<GetPlaybackRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<GetPlaybackRequest>, I>>(base?: I): GetPlaybackRequest {
-    return GetPlaybackRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<GetPlaybackRequest>): GetPlaybackRequest {
+    return GetPlaybackRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<GetPlaybackRequest>, I>>(object: I): GetPlaybackRequest {
+  fromPartial(object: DeepPartial<GetPlaybackRequest>): GetPlaybackRequest {
     const message = createBaseGetPlaybackRequest();
     message.backend = object.backend ?? "";
     message.playbackId = object.playbackId ?? "";
@@ -1005,10 +1005,10 @@ export const GetPlaybackResponse: MessageFns<GetPlaybackResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<GetPlaybackResponse>, I>>(base?: I): GetPlaybackResponse {
-    return GetPlaybackResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<GetPlaybackResponse>): GetPlaybackResponse {
+    return GetPlaybackResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<GetPlaybackResponse>, I>>(object: I): GetPlaybackResponse {
+  fromPartial(object: DeepPartial<GetPlaybackResponse>): GetPlaybackResponse {
     const message = createBaseGetPlaybackResponse();
     message.playback = (object.playback !== undefined && object.playback !== null)
       ? Playback.fromPartial(object.playback)
@@ -1059,10 +1059,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -1094,6 +1090,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -464,10 +464,10 @@ export const QueueMember: MessageFns<QueueMember> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<QueueMember>, I>>(base?: I): QueueMember {
-    return QueueMember.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<QueueMember>): QueueMember {
+    return QueueMember.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<QueueMember>, I>>(object: I): QueueMember {
+  fromPartial(object: DeepPartial<QueueMember>): QueueMember {
     const message = createBaseQueueMember();
     message.interface = object.interface ?? "";
     message.name = object.name ?? "";
@@ -612,10 +612,10 @@ export const QueueCaller: MessageFns<QueueCaller> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<QueueCaller>, I>>(base?: I): QueueCaller {
-    return QueueCaller.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<QueueCaller>): QueueCaller {
+    return QueueCaller.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<QueueCaller>, I>>(object: I): QueueCaller {
+  fromPartial(object: DeepPartial<QueueCaller>): QueueCaller {
     const message = createBaseQueueCaller();
     message.position = object.position ?? 0;
     message.channel = object.channel ?? "";
@@ -929,10 +929,10 @@ export const Queue: MessageFns<Queue> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Queue>, I>>(base?: I): Queue {
-    return Queue.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Queue>): Queue {
+    return Queue.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Queue>, I>>(object: I): Queue {
+  fromPartial(object: DeepPartial<Queue>): Queue {
     const message = createBaseQueue();
     message.name = object.name ?? "";
     message.backend = object.backend ?? "";
@@ -1053,10 +1053,10 @@ export const ListQueuesRequest: MessageFns<ListQueuesRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListQueuesRequest>, I>>(base?: I): ListQueuesRequest {
-    return ListQueuesRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListQueuesRequest>): ListQueuesRequest {
+    return ListQueuesRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListQueuesRequest>, I>>(object: I): ListQueuesRequest {
+  fromPartial(object: DeepPartial<ListQueuesRequest>): ListQueuesRequest {
     const message = createBaseListQueuesRequest();
     message.backend = object.backend ?? "";
     message.pageSize = object.pageSize ?? 0;
@@ -1143,10 +1143,10 @@ export const ListQueuesResponse: MessageFns<ListQueuesResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListQueuesResponse>, I>>(base?: I): ListQueuesResponse {
-    return ListQueuesResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListQueuesResponse>): ListQueuesResponse {
+    return ListQueuesResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListQueuesResponse>, I>>(object: I): ListQueuesResponse {
+  fromPartial(object: DeepPartial<ListQueuesResponse>): ListQueuesResponse {
     const message = createBaseListQueuesResponse();
     message.queues = object.queues?.map((e) => Queue.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
@@ -1228,10 +1228,10 @@ export const GetQueueRequest: MessageFns<GetQueueRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<GetQueueRequest>, I>>(base?: I): GetQueueRequest {
-    return GetQueueRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<GetQueueRequest>): GetQueueRequest {
+    return GetQueueRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<GetQueueRequest>, I>>(object: I): GetQueueRequest {
+  fromPartial(object: DeepPartial<GetQueueRequest>): GetQueueRequest {
     const message = createBaseGetQueueRequest();
     message.backend = object.backend ?? "";
     message.queue = object.queue ?? "";
@@ -1296,10 +1296,10 @@ export const GetQueueResponse: MessageFns<GetQueueResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<GetQueueResponse>, I>>(base?: I): GetQueueResponse {
-    return GetQueueResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<GetQueueResponse>): GetQueueResponse {
+    return GetQueueResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<GetQueueResponse>, I>>(object: I): GetQueueResponse {
+  fromPartial(object: DeepPartial<GetQueueResponse>): GetQueueResponse {
     const message = createBaseGetQueueResponse();
     message.queue = (object.queue !== undefined && object.queue !== null) ? Queue.fromPartial(object.queue) : undefined;
     return message;
@@ -1463,10 +1463,10 @@ export const AddMemberRequest: MessageFns<AddMemberRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<AddMemberRequest>, I>>(base?: I): AddMemberRequest {
-    return AddMemberRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<AddMemberRequest>): AddMemberRequest {
+    return AddMemberRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<AddMemberRequest>, I>>(object: I): AddMemberRequest {
+  fromPartial(object: DeepPartial<AddMemberRequest>): AddMemberRequest {
     const message = createBaseAddMemberRequest();
     message.backend = object.backend ?? "";
     message.queue = object.queue ?? "";
@@ -1522,10 +1522,10 @@ export const AddMemberResponse: MessageFns<AddMemberResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<AddMemberResponse>, I>>(base?: I): AddMemberResponse {
-    return AddMemberResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<AddMemberResponse>): AddMemberResponse {
+    return AddMemberResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<AddMemberResponse>, I>>(_: I): AddMemberResponse {
+  fromPartial(_: DeepPartial<AddMemberResponse>): AddMemberResponse {
     const message = createBaseAddMemberResponse();
     return message;
   },
@@ -1620,10 +1620,10 @@ export const RemoveMemberRequest: MessageFns<RemoveMemberRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RemoveMemberRequest>, I>>(base?: I): RemoveMemberRequest {
-    return RemoveMemberRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RemoveMemberRequest>): RemoveMemberRequest {
+    return RemoveMemberRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RemoveMemberRequest>, I>>(object: I): RemoveMemberRequest {
+  fromPartial(object: DeepPartial<RemoveMemberRequest>): RemoveMemberRequest {
     const message = createBaseRemoveMemberRequest();
     message.backend = object.backend ?? "";
     message.queue = object.queue ?? "";
@@ -1675,10 +1675,10 @@ export const RemoveMemberResponse: MessageFns<RemoveMemberResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RemoveMemberResponse>, I>>(base?: I): RemoveMemberResponse {
-    return RemoveMemberResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RemoveMemberResponse>): RemoveMemberResponse {
+    return RemoveMemberResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RemoveMemberResponse>, I>>(_: I): RemoveMemberResponse {
+  fromPartial(_: DeepPartial<RemoveMemberResponse>): RemoveMemberResponse {
     const message = createBaseRemoveMemberResponse();
     return message;
   },
@@ -1803,10 +1803,10 @@ export const PauseMemberRequest: MessageFns<PauseMemberRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<PauseMemberRequest>, I>>(base?: I): PauseMemberRequest {
-    return PauseMemberRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PauseMemberRequest>): PauseMemberRequest {
+    return PauseMemberRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PauseMemberRequest>, I>>(object: I): PauseMemberRequest {
+  fromPartial(object: DeepPartial<PauseMemberRequest>): PauseMemberRequest {
     const message = createBasePauseMemberRequest();
     message.backend = object.backend ?? "";
     message.queue = object.queue ?? "";
@@ -1860,10 +1860,10 @@ export const PauseMemberResponse: MessageFns<PauseMemberResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<PauseMemberResponse>, I>>(base?: I): PauseMemberResponse {
-    return PauseMemberResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PauseMemberResponse>): PauseMemberResponse {
+    return PauseMemberResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PauseMemberResponse>, I>>(_: I): PauseMemberResponse {
+  fromPartial(_: DeepPartial<PauseMemberResponse>): PauseMemberResponse {
     const message = createBasePauseMemberResponse();
     return message;
   },
@@ -1927,10 +1927,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -1962,6 +1958,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -535,10 +535,10 @@ export const RouterRegistration: MessageFns<RouterRegistration> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RouterRegistration>, I>>(base?: I): RouterRegistration {
-    return RouterRegistration.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RouterRegistration>): RouterRegistration {
+    return RouterRegistration.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RouterRegistration>, I>>(object: I): RouterRegistration {
+  fromPartial(object: DeepPartial<RouterRegistration>): RouterRegistration {
     const message = createBaseRouterRegistration();
     message.routes = object.routes?.map((e) => e) || [];
     message.backends = object.backends?.map((e) => e) || [];
@@ -610,10 +610,10 @@ export const RouterRegistered: MessageFns<RouterRegistered> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RouterRegistered>, I>>(base?: I): RouterRegistered {
-    return RouterRegistered.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RouterRegistered>): RouterRegistered {
+    return RouterRegistered.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RouterRegistered>, I>>(object: I): RouterRegistered {
+  fromPartial(object: DeepPartial<RouterRegistered>): RouterRegistered {
     const message = createBaseRouterRegistered();
     message.routerId = object.routerId ?? "";
     return message;
@@ -925,10 +925,10 @@ export const RoutingQuery: MessageFns<RoutingQuery> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RoutingQuery>, I>>(base?: I): RoutingQuery {
-    return RoutingQuery.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RoutingQuery>): RoutingQuery {
+    return RoutingQuery.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RoutingQuery>, I>>(object: I): RoutingQuery {
+  fromPartial(object: DeepPartial<RoutingQuery>): RoutingQuery {
     const message = createBaseRoutingQuery();
     message.id = object.id ?? "";
     message.backend = object.backend ?? "";
@@ -1032,10 +1032,10 @@ export const RoutingQuery_VariablesEntry: MessageFns<RoutingQuery_VariablesEntry
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RoutingQuery_VariablesEntry>, I>>(base?: I): RoutingQuery_VariablesEntry {
-    return RoutingQuery_VariablesEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RoutingQuery_VariablesEntry>): RoutingQuery_VariablesEntry {
+    return RoutingQuery_VariablesEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RoutingQuery_VariablesEntry>, I>>(object: I): RoutingQuery_VariablesEntry {
+  fromPartial(object: DeepPartial<RoutingQuery_VariablesEntry>): RoutingQuery_VariablesEntry {
     const message = createBaseRoutingQuery_VariablesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
@@ -1100,10 +1100,10 @@ export const PlayAnnouncement: MessageFns<PlayAnnouncement> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<PlayAnnouncement>, I>>(base?: I): PlayAnnouncement {
-    return PlayAnnouncement.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PlayAnnouncement>): PlayAnnouncement {
+    return PlayAnnouncement.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PlayAnnouncement>, I>>(object: I): PlayAnnouncement {
+  fromPartial(object: DeepPartial<PlayAnnouncement>): PlayAnnouncement {
     const message = createBasePlayAnnouncement();
     message.name = object.name ?? "";
     return message;
@@ -1167,10 +1167,10 @@ export const PlaySound: MessageFns<PlaySound> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<PlaySound>, I>>(base?: I): PlaySound {
-    return PlaySound.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PlaySound>): PlaySound {
+    return PlaySound.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PlaySound>, I>>(object: I): PlaySound {
+  fromPartial(object: DeepPartial<PlaySound>): PlaySound {
     const message = createBasePlaySound();
     message.file = object.file ?? "";
     return message;
@@ -1237,10 +1237,10 @@ export const SayNumber: MessageFns<SayNumber> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SayNumber>, I>>(base?: I): SayNumber {
-    return SayNumber.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SayNumber>): SayNumber {
+    return SayNumber.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SayNumber>, I>>(object: I): SayNumber {
+  fromPartial(object: DeepPartial<SayNumber>): SayNumber {
     const message = createBaseSayNumber();
     message.number = (object.number !== undefined && object.number !== null) ? BigInt(object.number) : 0n;
     return message;
@@ -1304,10 +1304,10 @@ export const SayDigits: MessageFns<SayDigits> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SayDigits>, I>>(base?: I): SayDigits {
-    return SayDigits.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SayDigits>): SayDigits {
+    return SayDigits.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SayDigits>, I>>(object: I): SayDigits {
+  fromPartial(object: DeepPartial<SayDigits>): SayDigits {
     const message = createBaseSayDigits();
     message.digits = object.digits ?? "";
     return message;
@@ -1371,10 +1371,10 @@ export const SayDuration: MessageFns<SayDuration> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SayDuration>, I>>(base?: I): SayDuration {
-    return SayDuration.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SayDuration>): SayDuration {
+    return SayDuration.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SayDuration>, I>>(object: I): SayDuration {
+  fromPartial(object: DeepPartial<SayDuration>): SayDuration {
     const message = createBaseSayDuration();
     message.duration = (object.duration !== undefined && object.duration !== null)
       ? Duration.fromPartial(object.duration)
@@ -1472,10 +1472,10 @@ export const SayClock: MessageFns<SayClock> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SayClock>, I>>(base?: I): SayClock {
-    return SayClock.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SayClock>): SayClock {
+    return SayClock.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SayClock>, I>>(object: I): SayClock {
+  fromPartial(object: DeepPartial<SayClock>): SayClock {
     const message = createBaseSayClock();
     message.hours = object.hours ?? 0;
     message.minutes = object.minutes ?? 0;
@@ -1588,10 +1588,10 @@ export const SayDate: MessageFns<SayDate> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SayDate>, I>>(base?: I): SayDate {
-    return SayDate.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SayDate>): SayDate {
+    return SayDate.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SayDate>, I>>(object: I): SayDate {
+  fromPartial(object: DeepPartial<SayDate>): SayDate {
     const message = createBaseSayDate();
     message.year = object.year ?? 0;
     message.month = object.month ?? 0;
@@ -1694,10 +1694,10 @@ export const GetData: MessageFns<GetData> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<GetData>, I>>(base?: I): GetData {
-    return GetData.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<GetData>): GetData {
+    return GetData.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<GetData>, I>>(object: I): GetData {
+  fromPartial(object: DeepPartial<GetData>): GetData {
     const message = createBaseGetData();
     message.prompts = object.prompts?.map((e) => e) || [];
     message.timeout = (object.timeout !== undefined && object.timeout !== null)
@@ -1786,10 +1786,10 @@ export const MusicOnHold: MessageFns<MusicOnHold> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<MusicOnHold>, I>>(base?: I): MusicOnHold {
-    return MusicOnHold.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<MusicOnHold>): MusicOnHold {
+    return MusicOnHold.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<MusicOnHold>, I>>(object: I): MusicOnHold {
+  fromPartial(object: DeepPartial<MusicOnHold>): MusicOnHold {
     const message = createBaseMusicOnHold();
     message.musicClass = object.musicClass ?? "";
     message.duration = (object.duration !== undefined && object.duration !== null)
@@ -1856,10 +1856,10 @@ export const SetExtension: MessageFns<SetExtension> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SetExtension>, I>>(base?: I): SetExtension {
-    return SetExtension.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SetExtension>): SetExtension {
+    return SetExtension.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SetExtension>, I>>(object: I): SetExtension {
+  fromPartial(object: DeepPartial<SetExtension>): SetExtension {
     const message = createBaseSetExtension();
     message.extension = object.extension ?? "";
     return message;
@@ -1923,10 +1923,10 @@ export const SetCallLimit: MessageFns<SetCallLimit> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SetCallLimit>, I>>(base?: I): SetCallLimit {
-    return SetCallLimit.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SetCallLimit>): SetCallLimit {
+    return SetCallLimit.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SetCallLimit>, I>>(object: I): SetCallLimit {
+  fromPartial(object: DeepPartial<SetCallLimit>): SetCallLimit {
     const message = createBaseSetCallLimit();
     message.limit = (object.limit !== undefined && object.limit !== null)
       ? Duration.fromPartial(object.limit)
@@ -1978,10 +1978,10 @@ export const ClearUserData: MessageFns<ClearUserData> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ClearUserData>, I>>(base?: I): ClearUserData {
-    return ClearUserData.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ClearUserData>): ClearUserData {
+    return ClearUserData.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ClearUserData>, I>>(_: I): ClearUserData {
+  fromPartial(_: DeepPartial<ClearUserData>): ClearUserData {
     const message = createBaseClearUserData();
     return message;
   },
@@ -2061,10 +2061,10 @@ export const Dial: MessageFns<Dial> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Dial>, I>>(base?: I): Dial {
-    return Dial.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Dial>): Dial {
+    return Dial.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Dial>, I>>(object: I): Dial {
+  fromPartial(object: DeepPartial<Dial>): Dial {
     const message = createBaseDial();
     message.endpoint = object.endpoint ?? "";
     message.timeout = (object.timeout !== undefined && object.timeout !== null)
@@ -2148,10 +2148,10 @@ export const SetVariable: MessageFns<SetVariable> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SetVariable>, I>>(base?: I): SetVariable {
-    return SetVariable.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SetVariable>): SetVariable {
+    return SetVariable.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SetVariable>, I>>(object: I): SetVariable {
+  fromPartial(object: DeepPartial<SetVariable>): SetVariable {
     const message = createBaseSetVariable();
     message.name = object.name ?? "";
     message.value = object.value ?? "";
@@ -2216,10 +2216,10 @@ export const Hangup: MessageFns<Hangup> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Hangup>, I>>(base?: I): Hangup {
-    return Hangup.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Hangup>): Hangup {
+    return Hangup.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Hangup>, I>>(object: I): Hangup {
+  fromPartial(object: DeepPartial<Hangup>): Hangup {
     const message = createBaseHangup();
     message.cause = object.cause ?? 0;
     return message;
@@ -2315,10 +2315,10 @@ export const GoTo: MessageFns<GoTo> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<GoTo>, I>>(base?: I): GoTo {
-    return GoTo.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<GoTo>): GoTo {
+    return GoTo.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<GoTo>, I>>(object: I): GoTo {
+  fromPartial(object: DeepPartial<GoTo>): GoTo {
     const message = createBaseGoTo();
     message.context = object.context ?? "";
     message.extension = object.extension ?? "";
@@ -2643,10 +2643,10 @@ export const RoutingStep: MessageFns<RoutingStep> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RoutingStep>, I>>(base?: I): RoutingStep {
-    return RoutingStep.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RoutingStep>): RoutingStep {
+    return RoutingStep.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RoutingStep>, I>>(object: I): RoutingStep {
+  fromPartial(object: DeepPartial<RoutingStep>): RoutingStep {
     const message = createBaseRoutingStep();
     switch (object.step?.$case) {
       case "playAnnouncement": {
@@ -2807,10 +2807,10 @@ export const RouteToExtension: MessageFns<RouteToExtension> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RouteToExtension>, I>>(base?: I): RouteToExtension {
-    return RouteToExtension.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RouteToExtension>): RouteToExtension {
+    return RouteToExtension.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RouteToExtension>, I>>(object: I): RouteToExtension {
+  fromPartial(object: DeepPartial<RouteToExtension>): RouteToExtension {
     const message = createBaseRouteToExtension();
     message.extension = object.extension ?? "";
     return message;
@@ -2910,10 +2910,10 @@ export const RouteToTrunk: MessageFns<RouteToTrunk> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RouteToTrunk>, I>>(base?: I): RouteToTrunk {
-    return RouteToTrunk.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RouteToTrunk>): RouteToTrunk {
+    return RouteToTrunk.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RouteToTrunk>, I>>(object: I): RouteToTrunk {
+  fromPartial(object: DeepPartial<RouteToTrunk>): RouteToTrunk {
     const message = createBaseRouteToTrunk();
     message.trunk = object.trunk ?? "";
     message.number = object.number ?? "";
@@ -2998,10 +2998,10 @@ export const RunSteps: MessageFns<RunSteps> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RunSteps>, I>>(base?: I): RunSteps {
-    return RunSteps.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RunSteps>): RunSteps {
+    return RunSteps.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RunSteps>, I>>(object: I): RunSteps {
+  fromPartial(object: DeepPartial<RunSteps>): RunSteps {
     const message = createBaseRunSteps();
     message.steps = object.steps?.map((e) => RoutingStep.fromPartial(e)) || [];
     message.exit = object.exit ?? "";
@@ -3066,10 +3066,10 @@ export const ExitCase: MessageFns<ExitCase> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ExitCase>, I>>(base?: I): ExitCase {
-    return ExitCase.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ExitCase>): ExitCase {
+    return ExitCase.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ExitCase>, I>>(object: I): ExitCase {
+  fromPartial(object: DeepPartial<ExitCase>): ExitCase {
     const message = createBaseExitCase();
     message.case = object.case ?? "";
     return message;
@@ -3133,10 +3133,10 @@ export const Fail: MessageFns<Fail> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Fail>, I>>(base?: I): Fail {
-    return Fail.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<Fail>): Fail {
+    return Fail.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<Fail>, I>>(object: I): Fail {
+  fromPartial(object: DeepPartial<Fail>): Fail {
     const message = createBaseFail();
     message.reason = object.reason ?? "";
     return message;
@@ -3285,10 +3285,10 @@ export const RoutingDecision: MessageFns<RoutingDecision> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RoutingDecision>, I>>(base?: I): RoutingDecision {
-    return RoutingDecision.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RoutingDecision>): RoutingDecision {
+    return RoutingDecision.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RoutingDecision>, I>>(object: I): RoutingDecision {
+  fromPartial(object: DeepPartial<RoutingDecision>): RoutingDecision {
     const message = createBaseRoutingDecision();
     message.queryId = object.queryId ?? "";
     switch (object.action?.$case) {
@@ -3420,10 +3420,10 @@ export const QueryEnded: MessageFns<QueryEnded> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<QueryEnded>, I>>(base?: I): QueryEnded {
-    return QueryEnded.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<QueryEnded>): QueryEnded {
+    return QueryEnded.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<QueryEnded>, I>>(object: I): QueryEnded {
+  fromPartial(object: DeepPartial<QueryEnded>): QueryEnded {
     const message = createBaseQueryEnded();
     message.queryId = object.queryId ?? "";
     message.outcome = object.outcome ?? 0;
@@ -3510,10 +3510,10 @@ export const RouteRequest: MessageFns<RouteRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RouteRequest>, I>>(base?: I): RouteRequest {
-    return RouteRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RouteRequest>): RouteRequest {
+    return RouteRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RouteRequest>, I>>(object: I): RouteRequest {
+  fromPartial(object: DeepPartial<RouteRequest>): RouteRequest {
     const message = createBaseRouteRequest();
     switch (object.message?.$case) {
       case "registration": {
@@ -3626,10 +3626,10 @@ export const RouteResponse: MessageFns<RouteResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RouteResponse>, I>>(base?: I): RouteResponse {
-    return RouteResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RouteResponse>): RouteResponse {
+    return RouteResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RouteResponse>, I>>(object: I): RouteResponse {
+  fromPartial(object: DeepPartial<RouteResponse>): RouteResponse {
     const message = createBaseRouteResponse();
     switch (object.message?.$case) {
       case "registered": {
@@ -3690,10 +3690,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -3729,6 +3725,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -414,10 +414,10 @@ export const ListenSession: MessageFns<ListenSession> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListenSession>, I>>(base?: I): ListenSession {
-    return ListenSession.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListenSession>): ListenSession {
+    return ListenSession.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListenSession>, I>>(object: I): ListenSession {
+  fromPartial(object: DeepPartial<ListenSession>): ListenSession {
     const message = createBaseListenSession();
     message.id = object.id ?? "";
     message.backend = object.backend ?? "";
@@ -602,10 +602,10 @@ export const StartListenRequest: MessageFns<StartListenRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StartListenRequest>, I>>(base?: I): StartListenRequest {
-    return StartListenRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StartListenRequest>): StartListenRequest {
+    return StartListenRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StartListenRequest>, I>>(object: I): StartListenRequest {
+  fromPartial(object: DeepPartial<StartListenRequest>): StartListenRequest {
     const message = createBaseStartListenRequest();
     message.backend = object.backend ?? "";
     switch (object.target?.$case) {
@@ -689,10 +689,10 @@ export const StartListenResponse: MessageFns<StartListenResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StartListenResponse>, I>>(base?: I): StartListenResponse {
-    return StartListenResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StartListenResponse>): StartListenResponse {
+    return StartListenResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StartListenResponse>, I>>(object: I): StartListenResponse {
+  fromPartial(object: DeepPartial<StartListenResponse>): StartListenResponse {
     const message = createBaseStartListenResponse();
     message.session = (object.session !== undefined && object.session !== null)
       ? ListenSession.fromPartial(object.session)
@@ -779,10 +779,10 @@ export const StopListenRequest: MessageFns<StopListenRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StopListenRequest>, I>>(base?: I): StopListenRequest {
-    return StopListenRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StopListenRequest>): StopListenRequest {
+    return StopListenRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StopListenRequest>, I>>(object: I): StopListenRequest {
+  fromPartial(object: DeepPartial<StopListenRequest>): StopListenRequest {
     const message = createBaseStopListenRequest();
     message.backend = object.backend ?? "";
     message.sessionId = object.sessionId ?? "";
@@ -847,10 +847,10 @@ export const StopListenResponse: MessageFns<StopListenResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StopListenResponse>, I>>(base?: I): StopListenResponse {
-    return StopListenResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StopListenResponse>): StopListenResponse {
+    return StopListenResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StopListenResponse>, I>>(object: I): StopListenResponse {
+  fromPartial(object: DeepPartial<StopListenResponse>): StopListenResponse {
     const message = createBaseStopListenResponse();
     message.session = (object.session !== undefined && object.session !== null)
       ? ListenSession.fromPartial(object.session)
@@ -952,10 +952,10 @@ export const SetListenModeRequest: MessageFns<SetListenModeRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SetListenModeRequest>, I>>(base?: I): SetListenModeRequest {
-    return SetListenModeRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SetListenModeRequest>): SetListenModeRequest {
+    return SetListenModeRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SetListenModeRequest>, I>>(object: I): SetListenModeRequest {
+  fromPartial(object: DeepPartial<SetListenModeRequest>): SetListenModeRequest {
     const message = createBaseSetListenModeRequest();
     message.backend = object.backend ?? "";
     message.sessionId = object.sessionId ?? "";
@@ -1021,10 +1021,10 @@ export const SetListenModeResponse: MessageFns<SetListenModeResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SetListenModeResponse>, I>>(base?: I): SetListenModeResponse {
-    return SetListenModeResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SetListenModeResponse>): SetListenModeResponse {
+    return SetListenModeResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SetListenModeResponse>, I>>(object: I): SetListenModeResponse {
+  fromPartial(object: DeepPartial<SetListenModeResponse>): SetListenModeResponse {
     const message = createBaseSetListenModeResponse();
     message.session = (object.session !== undefined && object.session !== null)
       ? ListenSession.fromPartial(object.session)
@@ -1130,10 +1130,10 @@ export const ListListenSessionsRequest: MessageFns<ListListenSessionsRequest> = 
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListListenSessionsRequest>, I>>(base?: I): ListListenSessionsRequest {
-    return ListListenSessionsRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListListenSessionsRequest>): ListListenSessionsRequest {
+    return ListListenSessionsRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListListenSessionsRequest>, I>>(object: I): ListListenSessionsRequest {
+  fromPartial(object: DeepPartial<ListListenSessionsRequest>): ListListenSessionsRequest {
     const message = createBaseListListenSessionsRequest();
     message.backend = object.backend ?? "";
     message.pageSize = object.pageSize ?? 0;
@@ -1222,10 +1222,10 @@ export const ListListenSessionsResponse: MessageFns<ListListenSessionsResponse> 
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListListenSessionsResponse>, I>>(base?: I): ListListenSessionsResponse {
-    return ListListenSessionsResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ListListenSessionsResponse>): ListListenSessionsResponse {
+    return ListListenSessionsResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ListListenSessionsResponse>, I>>(object: I): ListListenSessionsResponse {
+  fromPartial(object: DeepPartial<ListListenSessionsResponse>): ListListenSessionsResponse {
     const message = createBaseListListenSessionsResponse();
     message.sessions = object.sessions?.map((e) => ListenSession.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
@@ -1286,10 +1286,6 @@ type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -1321,6 +1317,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }
