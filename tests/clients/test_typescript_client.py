@@ -7,12 +7,16 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
 import pytest
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
+from telgate_server.simulator.server import AmiSimulator
 
+from tests.auth.certs import Authority
+from tests.auth.conftest import running, settings_with, token, token_auth
 from tests.clients.conftest import REPO, LiveGateway, run_client
 
 TS_DIR = REPO / "clients" / "typescript"
@@ -84,9 +88,52 @@ async def test_quickstart_example_places_and_ends_a_call(
 ) -> None:
     code, output = await run_client([node(), str(EXAMPLE_JS)], cwd=TS_DIR, env=live_gateway.env())
     assert code == 0, output
+    async with grpc.aio.insecure_channel(live_gateway.target) as channel:
+        await check_example_output(output, channel, live_gateway.token)
+
+
+async def test_quickstart_example_over_tls(
+    built: None, tls_gateway: tuple[LiveGateway, Authority], tmp_path: Path
+) -> None:
+    """With TELGATE_CA_FILE the example speaks TLS (the gateway refuses
+    plaintext), trusting that CA and no other."""
+    gateway, ca = tls_gateway
+    env = gateway.env(TELGATE_CA_FILE=str(ca.cert_path))
+    code, output = await run_client([node(), str(EXAMPLE_JS)], cwd=TS_DIR, env=env)
+    assert code == 0, output
+    credentials = grpc.ssl_channel_credentials(ca.cert_pem)
+    async with grpc.aio.secure_channel(gateway.target, credentials) as channel:
+        await check_example_output(output, channel, gateway.token)
+
+    (tmp_path / "other").mkdir()
+    other = Authority(tmp_path / "other", name="other CA")
+    env = gateway.env(TELGATE_CA_FILE=str(other.cert_path))
+    code, output = await run_client([node(), str(EXAMPLE_JS)], cwd=TS_DIR, env=env)
+    assert code != 0, output
+    assert "originated call" not in output, output
+
+
+@pytest.fixture
+async def tls_gateway(
+    sim: AmiSimulator, tmp_path: Path
+) -> AsyncIterator[tuple[LiveGateway, Authority]]:
+    """A gateway that serves only TLS (a certificate of a CA made here) and requires tokens."""
+    ca = Authority(tmp_path)
+    server = ca.issue("server", "telgate", server=True)
+    tls = {"cert_file": str(server.cert_path), "key_file": str(server.key_path)}
+    gw = await running(settings_with(sim.port, server={"tls": tls}, auth=token_auth()))
+    try:
+        yield LiveGateway(target=f"127.0.0.1:{gw.port}", token=token("everything")), ca
+    finally:
+        await gw.stop(0)
+
+
+async def check_example_output(output: str, channel: grpc.aio.Channel, bearer: str) -> None:
+    """The quickstart's output tells one call from originate to its CDRs, and
+    the CDR it printed is the gateway's record of that call."""
     placed = re.search(r"^originated call (\S+) \(linked id (\S+)\)$", output, re.M)
     assert placed, output
-    unique_id = placed.group(1)
+    unique_id, linked_id = placed.groups()
     assert f"both parties bridged: hanging up {unique_id}\n" in output, output
     assert re.search(r"^\[\d+\] channelHungUp ", output, re.M), output
     last = re.search(r"^call hung up; last position: epoch (\S+) sequence (\d+)$", output, re.M)
@@ -104,19 +151,17 @@ async def test_quickstart_example_places_and_ends_a_call(
     cursor = int(printed.group(1))
     assert f"streamed CDRs after cursor {cursor}\n" in output, output
 
-    # The CDR the example printed is the gateway's record of that very call.
-    async with grpc.aio.insecure_channel(live_gateway.target) as channel:
-        stub = cdrs_pb2_grpc.CdrServiceStub(channel)
-        cdrs = [
-            cdr
-            async for response in stub.StreamCdrs(
-                cdrs_pb2.StreamCdrsRequest(after_cursor=cursor - 1),
-                metadata=(("authorization", f"Bearer {live_gateway.token}"),),
-            )
-            for cdr in response.cdrs
-        ]
+    stub = cdrs_pb2_grpc.CdrServiceStub(channel)
+    cdrs = [
+        cdr
+        async for response in stub.StreamCdrs(
+            cdrs_pb2.StreamCdrsRequest(after_cursor=cursor - 1),
+            metadata=(("authorization", f"Bearer {bearer}"),),
+        )
+        for cdr in response.cdrs
+    ]
     assert cdrs and cdrs[0].cursor == cursor, cdrs
-    assert cdrs[0].linked_call_id == placed.group(2), cdrs[0]
+    assert cdrs[0].linked_call_id == linked_id, cdrs[0]
     # The second stream printed the CDRs stored after the cursor, in order (those
     # stored after it ended, if any, follow them here).
     later = [int(c) for c in re.findall(r"^CDR after cursor \d+: cursor (\d+) ", output, re.M)]
