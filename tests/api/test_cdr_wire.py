@@ -5,6 +5,8 @@ included (tests/cdr/test_store.py: the stores hand out their encoding)."""
 from __future__ import annotations
 
 import pytest
+from google.api import field_behavior_pb2
+from google.protobuf import descriptor_pb2
 from telgate.v1 import cdrs_pb2
 from telgate_server.api import cdr_wire, convert
 from telgate_server.api.cdr_wire import CdrWire, EncodedResponse, encode_responses, serialize
@@ -51,3 +53,30 @@ def test_the_version_follows_the_converter_revision(monkeypatch: pytest.MonkeyPa
     assert cdr_wire._encoding_version() == cdr_wire.ENCODING_VERSION > 0
     monkeypatch.setattr(cdr_wire, "CONVERT_REVISION", cdr_wire.CONVERT_REVISION + 1)
     assert cdr_wire._encoding_version() != cdr_wire.ENCODING_VERSION
+
+
+def test_the_version_follows_the_fields_not_their_options() -> None:
+    # Documenting a field (google.api.field_behavior) keeps the stored
+    # encodings in use; a new field or another type does not.
+    cdr = descriptor_pb2.DescriptorProto()
+    cdrs_pb2.Cdr.DESCRIPTOR.CopyToProto(cdr)
+    # Every field of a Cdr (and of a CdrGap) is the gateway's: OUTPUT_ONLY.
+    for message in (cdrs_pb2.Cdr, cdrs_pb2.CdrGap):
+        for field in message.DESCRIPTOR.fields:
+            options = field.GetOptions()
+            behavior: list[int] = options.Extensions[field_behavior_pb2.field_behavior]  # type: ignore[index]
+            assert list(behavior) == [field_behavior_pb2.OUTPUT_ONLY], field.full_name
+    plain = descriptor_pb2.DescriptorProto()
+    plain.CopyFrom(cdr)
+    for f in plain.field:
+        f.ClearField("options")
+    assert plain != cdr
+    assert cdr_wire._message_shape(plain) == cdr_wire._message_shape(cdr)
+    more = descriptor_pb2.DescriptorProto()
+    more.CopyFrom(cdr)
+    more.field.add(name="extra", number=99, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING)
+    assert cdr_wire._message_shape(more) != cdr_wire._message_shape(cdr)
+    retyped = descriptor_pb2.DescriptorProto()
+    retyped.CopyFrom(cdr)
+    retyped.field[0].type = descriptor_pb2.FieldDescriptorProto.TYPE_UINT32
+    assert cdr_wire._message_shape(retyped) != cdr_wire._message_shape(cdr)

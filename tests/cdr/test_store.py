@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from google.type import money_pb2
 from telgate.v1 import cdrs_pb2
 from telgate_server.api import convert
 from telgate_server.api.cdr_wire import CdrWire, encode_responses, serialize
@@ -24,6 +26,7 @@ from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.cdr.store import CdrStore
 
 from tests.cdr.conftest import StoreFactory, make_cdr
+from tests.cdr.old_store import OldEncoder, old_cdrs
 
 WIRE = CdrWire()
 
@@ -185,3 +188,62 @@ async def test_the_last_cursor_counts_every_cursor_handed_out(store: CdrStore) -
     assert await store.last_cursor() == gap.cursor == (await store.stats()).last_cursor
     await store.prune(keep=1)
     assert await store.last_cursor() == gap.cursor
+
+
+async def test_a_cost_round_trips_exactly(store: CdrStore) -> None:
+    costs = [Decimal("0.0350"), Decimal("-1.5"), Decimal("9223372036854775807.999999999"), None]
+    await store.insert(
+        [make_cdr(n, cost=c, currency="" if c is None else "USD") for n, c in enumerate(costs)]
+    )
+    back = await store.read(0, EVERYTHING, 10)
+    assert [(c.cost, c.currency) for c in back] == [(c, "" if c is None else "USD") for c in costs]
+    # The scale the source gave is kept ("0.0350", not "0.035").
+    assert str(back[0].cost) == "0.0350"
+
+
+async def test_cdrs_the_previous_version_stored_are_served_with_money(
+    make_store: StoreFactory,
+) -> None:
+    # Written as the version before Money wrote them: cost column as its
+    # decimal text, the encoded message with `string cost = 13` under its version.
+    old = make_store(encoder=OldEncoder())
+    await old.open()
+    await old.insert(old_cdrs())
+    await old.close()
+    store: CdrStore = make_store(encoder=WIRE)
+    await store.open()
+    try:
+        await store.insert([make_cdr(6, cost=Decimal("0.25"), currency="GBP")])
+        expected = {
+            1: money_pb2.Money(currency_code="USD", units=0, nanos=35_000_000),
+            # More than 9 decimals (a double's text): rounded half-even.
+            2: money_pb2.Money(currency_code="EUR", units=0, nanos=300_000_000),
+            3: None,
+            4: money_pb2.Money(currency_code="USD", units=-1, nanos=-500_000_000),
+            5: None,  # "NaN" was let through before: served as no cost
+            6: money_pb2.Money(currency_code="GBP", units=0, nanos=250_000_000),
+        }
+
+        def costs(cdrs: list[cdrs_pb2.Cdr]) -> dict[int, money_pb2.Money | None]:
+            return {c.cursor: c.cost if c.HasField("cost") else None for c in cdrs}
+
+        # ListCdrs: the columns, converted.
+        listed = [convert.cdr(c) for c in await store.read(0, EVERYTHING, 10)]
+        assert costs(listed) == expected
+        # StreamCdrs: the old encodings are not handed out; their pages come as columns.
+        page = await store.read_encoded(0, EVERYTHING, 10, WIRE.version)
+        assert [type(c) for c in page] == [Cdr] * 6
+        (response,) = encode_responses(list(page))
+        streamed = cdrs_pb2.StreamCdrsResponse.FromString(serialize(response))
+        assert costs(list(streamed.cdrs)) == expected
+        assert list(streamed.cdrs) == listed
+        # Byte for byte: no old field (13, 14) survives as an unknown one.
+        assert [c.SerializeToString() for c in streamed.cdrs] == [
+            c.SerializeToString() for c in listed
+        ]
+        # A page of CDRs stored by this version alone is handed out encoded.
+        (new,) = await store.read_encoded(5, EVERYTHING, 10, WIRE.version)
+        assert isinstance(new, EncodedCdr)
+        assert cdrs_pb2.Cdr.FromString(new.data).cost == expected[6]
+    finally:
+        await store.close()

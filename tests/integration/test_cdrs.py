@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,11 @@ from telgate.v1 import (
 from telgate_server.app import Gateway
 from telgate_server.backends.ami.codec import Message
 from telgate_server.cdr.model import Disposition
+from telgate_server.cdr.sqlite import SqliteCdrStore
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.cdr.conftest import make_cdr
+from tests.cdr.old_store import OldEncoder, old_cdrs
 from tests.integration.conftest import (
     EventReader,
     channel_shape,
@@ -313,6 +316,50 @@ async def test_a_pruned_cursor_gets_out_of_range(sim: AmiSimulator, cdr_data_dir
             # From the oldest held, or from the pruned edge, all is well.
             assert [c.cursor for c in await read_all(channel)] == [16, 17, 18, 19, 20]
             assert len(await read_all(channel, after=15)) == 5
+    finally:
+        await gw.stop(0)
+
+
+async def test_a_store_the_previous_version_wrote_is_served_with_money(
+    sim: AmiSimulator, cdr_data_dir: Path
+) -> None:
+    # The store as the version before google.type.Money left it (string cost
+    # 13 in the kept encodings), then today's gateway on the same file.
+    old = SqliteCdrStore(cdr_data_dir / "cdrs.sqlite3", encoder=OldEncoder())
+    await old.open()
+    await old.insert(old_cdrs())
+    await old.close()
+    gw = await start_gateway(gateway_settings(sim.port))
+    try:
+        gw.cdr_ingest.submit(make_cdr(6, cost=Decimal("0.0100"), currency="EUR"))
+        await gw.cdr_ingest.flush()
+        expected = [
+            (1, "USD", 0, 35_000_000),
+            (2, "EUR", 0, 300_000_000),  # "0.30000000000000004", rounded half-even
+            (3, None, 0, 0),  # no cost
+            (4, "USD", -1, -500_000_000),
+            (5, None, 0, 0),  # "NaN", stored before costs were checked
+            (6, "EUR", 0, 10_000_000),
+        ]
+
+        def costs(cdrs: list[cdrs_pb2.Cdr]) -> list[tuple[int, str | None, int, int]]:
+            return [
+                (
+                    c.cursor,
+                    c.cost.currency_code if c.HasField("cost") else None,
+                    c.cost.units,
+                    c.cost.nanos,
+                )
+                for c in cdrs
+            ]
+
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as channel:
+            listed = await cdrs_pb2_grpc.CdrServiceStub(channel).ListCdrs(
+                cdrs_pb2.ListCdrsRequest()
+            )
+            assert costs(list(listed.cdrs)) == expected
+            assert costs(await read_all(channel)) == expected
+            assert costs(await read_all(channel, after=5)) == expected[5:]
     finally:
         await gw.stop(0)
 

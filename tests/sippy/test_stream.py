@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import grpc
+from google.type import money_pb2
 from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 from telgate_server.fakes.sippy.server import FakeSippy
 
@@ -53,7 +54,7 @@ async def test_cdrs_paged_across_several_pages_reach_stream_cdrs_once(
     answered = next(c for c in stored if c.source_id == "2")
     assert answered.disposition == cdrs_pb2.CDR_DISPOSITION_ANSWERED
     assert (answered.caller.number, answered.callee) == ("442071230001", "4915100000001")
-    assert answered.cost == "0.0100" and answered.currency == "USD"
+    assert answered.cost == money_pb2.Money(currency_code="USD", units=0, nanos=10_000_000)
     assert answered.billable.seconds == 60 and answered.duration.seconds == 10
     assert answered.end_time.seconds - answered.start_time.seconds == 12
 
@@ -72,16 +73,38 @@ async def test_without_a_currency_setting_each_accounts_base_currency_is_used(
     await until(lambda: poller.polls >= 3)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
         stored = await read_all(channel)
-    assert [(c.account_code, c.currency) for c in stored] == [
+    assert [(c.account_code, c.cost.currency_code) for c in stored] == [
         ("17", "USD"),
         ("18", "EUR"),
         ("17", "USD"),
         ("19", ""),
     ]
-    assert all(c.cost == "0.0100" for c in stored)
+    assert all((c.cost.units, c.cost.nanos) == (0, 10_000_000) for c in stored)
     # Asked once per account, however many polls re-read the rows.
     asked = [p["i_account"] for name, p in fake.calls if name == "getAccountInfo"]
     assert asked == [17, 18, 19]
+
+
+async def test_costs_sent_as_doubles_or_strings_reach_clients_as_exact_money(
+    fake: FakeSippy, gateway_for: Any
+) -> None:
+    now = time.time()
+    fake.add_cdr(now - 100, cost=0.1 + 0.2)  # <double>0.30000000000000004</double>
+    fake.add_cdr(now - 90, cost=12.5)
+    fake.add_cdr(now - 80, cost="-0.0350")  # a refund
+    fake.add_cdr(now - 70, cost="123456789012.000000001")
+    gateway = await gateway_for()
+    poller = gateway.registry.get("sippy").poller
+    await until(lambda: poller.polls >= 1)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        stored = await read_all(channel)
+    assert [(c.cost.units, c.cost.nanos, c.cost.currency_code) for c in stored] == [
+        (0, 300_000_000, "USD"),
+        (12, 500_000_000, "USD"),
+        (0, -35_000_000, "USD"),
+        (123456789012, 1, "USD"),
+    ]
+    assert poller.cdrs.bad_rows == 0
 
 
 async def test_a_zero_length_call_that_is_no_error_is_stored(

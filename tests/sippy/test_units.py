@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def test_account_cdr_rows_normalise() -> None:
     assert first.end_time == parse_date("09:07:02.000 GMT Fri Aug 02 2024")
     assert (first.duration, first.billable) == (227.35, 240.0)
     assert (first.cost, first.currency, first.disposition) == (
-        "0.0480",
+        Decimal("0.0480"),
         "USD",
         Disposition.ANSWERED,
     )
@@ -70,6 +71,37 @@ def test_account_cdr_rows_normalise() -> None:
     assert ("lrn_cld", "") in unanswered.raw_fields  # <nil/> accepted
     page3 = xmlrpc.parse_response(fixture("getAccountCDRs.page3_empty.response.xml"))
     assert page3["cdrs"] == []
+
+
+@pytest.mark.parametrize(
+    ("cost", "expected"),
+    [
+        ("0.0480", Decimal("0.0480")),  # N8N: a string
+        (0.048, Decimal("0.048")),  # the cdrs table: a double
+        (0.1 + 0.2, Decimal("0.300000000")),  # a double's 17 digits, rounded half-even
+        (3, Decimal(3)),
+        ("-0.0100", Decimal("-0.0100")),  # a refund
+        (None, None),
+        ("", None),
+    ],
+)
+def test_a_rows_cost_string_or_double_becomes_an_exact_amount(
+    cost: object, expected: Decimal | None
+) -> None:
+    (row,) = xmlrpc.parse_response(fixture("getAccountCDRs.page2.response.xml"))["cdrs"][:1]
+    row["cost"] = cost
+    cdr = normalize("sw", row, "account", "USD")
+    assert cdr.cost == expected
+    # No cost, no currency: a client reads an unset cost, not a currency alone.
+    assert cdr.currency == ("" if expected is None else "USD")
+
+
+@pytest.mark.parametrize("cost", ["abc", "NaN", float("inf"), "1e30", "1e999999999999"])
+def test_a_row_whose_cost_cannot_be_money_is_refused(cost: object) -> None:
+    (row,) = xmlrpc.parse_response(fixture("getAccountCDRs.page2.response.xml"))["cdrs"][:1]
+    row["cost"] = cost
+    with pytest.raises(ValueError, match="cost"):
+        normalize("sw", row, "account", "USD")
 
 
 def test_customer_cdr_rows_normalise() -> None:

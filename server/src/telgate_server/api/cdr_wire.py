@@ -5,10 +5,11 @@ store keeps the bytes), and a replay frames those bytes into
 gRPC sends as they are (:func:`serialize`).
 
 A stored encoding is used only while its version matches
-:data:`ENCODING_VERSION`, a checksum of the messages a ``Cdr`` is made of and
-of :data:`CONVERT_REVISION`: change the protos and stored rows are read as
-columns again; change what :func:`telgate_server.api.convert.cdr` puts in a
-message and bump the revision."""
+:data:`ENCODING_VERSION`, a checksum of the messages a ``Cdr`` is made of
+(their fields, not their options) and of :data:`CONVERT_REVISION`: change
+the protos and stored rows are read as columns again; change what
+:func:`telgate_server.api.convert.cdr` puts in a message and bump the
+revision."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import zlib
 from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
+from google.type import money_pb2
 from telgate.v1 import cdrs_pb2, common_pb2
 
 from telgate_server.api import convert
@@ -23,7 +25,8 @@ from telgate_server.api.descriptor_encoder import key, varint
 from telgate_server.cdr.model import Cdr, CdrGap, EncodedCdr
 
 # Bump when convert.cdr changes what it writes into a Cdr message.
-CONVERT_REVISION = 1
+# 2: the cost as google.type.Money (field 24) instead of two strings.
+CONVERT_REVISION = 2
 
 
 def _key(message: type[object], field: str, wire_type: int) -> bytes:
@@ -35,12 +38,24 @@ _GAP = _key(cdrs_pb2.StreamCdrsResponse, "gap", 2)
 _CURSOR = _key(cdrs_pb2.Cdr, "cursor", 0)
 
 
+def _message_shape(proto: descriptor_pb2.DescriptorProto) -> bytes:
+    """A message's descriptor as the encoding version sees it: without
+    options (google.api.field_behavior and the like document, they do not
+    change the encoding)."""
+    shape = descriptor_pb2.DescriptorProto()
+    shape.CopyFrom(proto)
+    shape.ClearField("options")
+    for f in shape.field:
+        f.ClearField("options")
+    return shape.SerializeToString(deterministic=True)
+
+
 def _encoding_version() -> int:
     parts = [CONVERT_REVISION.to_bytes(4, "big")]
-    for message in (cdrs_pb2.Cdr, common_pb2.CallerId, common_pb2.Field):
+    for message in (cdrs_pb2.Cdr, common_pb2.CallerId, common_pb2.Field, money_pb2.Money):
         proto = descriptor_pb2.DescriptorProto()
         message.DESCRIPTOR.CopyToProto(proto)
-        parts.append(proto.SerializeToString(deterministic=True))
+        parts.append(_message_shape(proto))
     for enum in (cdrs_pb2.CdrDisposition, cdrs_pb2.CallDirection):
         enum_proto = descriptor_pb2.EnumDescriptorProto()
         enum.DESCRIPTOR.CopyToProto(enum_proto)

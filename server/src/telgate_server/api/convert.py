@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from google.protobuf import duration_pb2, timestamp_pb2
+from google.type import money_pb2
 from telgate.v1 import (
     backends_pb2,
     calls_pb2,
@@ -22,6 +24,7 @@ from telgate.v1 import (
 from telgate_server import errors
 from telgate_server.api.descriptor_encoder import varint
 from telgate_server.cdr.model import Cdr, CdrFilter, CdrGap, Direction, Disposition, GapReason
+from telgate_server.cdr.money import units_nanos as money_units_nanos
 from telgate_server.events import facts as f
 from telgate_server.events import model as ev
 from telgate_server.events.hub import Gap
@@ -99,8 +102,6 @@ def cdr(c: Cdr) -> cdrs_pb2.Cdr:
         billable=duration(c.billable),
         disposition=DISPOSITIONS[c.disposition],
         direction=DIRECTIONS[c.direction],
-        cost=c.cost,
-        currency=c.currency,
         trunk=c.trunk,
         codec=c.codec,
         country=c.country,
@@ -115,7 +116,16 @@ def cdr(c: Cdr) -> cdrs_pb2.Cdr:
         msg.answer_time.CopyFrom(timestamp(c.answer_time))
     if c.end_time is not None:
         msg.end_time.CopyFrom(timestamp(c.end_time))
+    if c.cost is not None:
+        msg.cost.CopyFrom(money(c.cost, c.currency))
     return msg
+
+
+def money(amount: Decimal, currency: str) -> money_pb2.Money:
+    """An exact amount (at most 9 decimals, int64 units: cdr/money.py) as
+    ``google.type.Money``, nanos with the sign of units."""
+    units, nanos = money_units_nanos(amount)
+    return money_pb2.Money(currency_code=currency, units=units, nanos=nanos)
 
 
 def cdr_gap(g: CdrGap) -> cdrs_pb2.CdrGap:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Protocol
 
 Field = tuple[str, str]
@@ -52,8 +53,9 @@ class Cdr:
     caller_number: str = ""
     caller_name: str = ""
     callee: str = ""
-    # Decimal text, e.g. "0.0350"; empty when the source has no cost.
-    cost: str = ""
+    # Exact, at most 9 decimals (cdr/money.py); None when the source has no cost.
+    cost: Decimal | None = None
+    # ISO 4217 code of the cost; "" when the source's currency is unknown.
     currency: str = ""
     trunk: str = ""
     codec: str = ""

@@ -1,6 +1,6 @@
 """A CDR as a table row and back: the column list and the conversions both
-stores share (times as whole microseconds, enums as their values, the raw
-fields as JSON text)."""
+stores share (times as whole microseconds, enums as their values, costs as
+plain decimal text, the raw fields as JSON text)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from telgate_server.cdr.model import Cdr, CdrEncoder, Direction, Disposition, GapReason, micros
+from telgate_server.cdr.money import from_stored, stored_text
 
 COLUMNS = (
     "backend",
@@ -67,7 +68,7 @@ def to_row(cdr: Cdr, stored_at: int, encoder: CdrEncoder | None = None) -> tuple
         cdr.caller_number,
         cdr.caller_name,
         cdr.callee,
-        cdr.cost,
+        stored_text(cdr.cost),
         cdr.currency,
         cdr.trunk,
         cdr.codec,
@@ -99,7 +100,7 @@ def to_cdr(r: Sequence[Any]) -> Cdr:
         caller_number=r[11],
         caller_name=r[12],
         callee=r[13],
-        cost=r[14],
+        cost=from_stored(r[14]),
         currency=r[15],
         trunk=r[16],
         codec=r[17],

@@ -22,12 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from google.type import money_pb2 as google_dot_type_dot_money__pb2
 from telgate.v1 import common_pb2 as telgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15telgate/v1/cdrs.proto\x12\ntelgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\"\x9c\x05\n\x03\x43\x64r\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x11\n\tsource_id\x18\x03 \x01(\t\x12$\n\x06\x63\x61ller\x18\x04 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12\x0e\n\x06\x63\x61llee\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61nswer_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08\x62illable\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0b\x64isposition\x18\x0b \x01(\x0e\x32\x1a.telgate.v1.CdrDisposition\x12,\n\tdirection\x18\x0c \x01(\x0e\x32\x19.telgate.v1.CallDirection\x12\x0c\n\x04\x63ost\x18\r \x01(\t\x12\x10\n\x08\x63urrency\x18\x0e \x01(\t\x12\r\n\x05trunk\x18\x0f \x01(\t\x12\r\n\x05\x63odec\x18\x10 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x11 \x01(\t\x12\x11\n\trecording\x18\x12 \x01(\t\x12\x16\n\x0elinked_call_id\x18\x13 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x14 \x01(\t\x12\x1b\n\x13\x64\x65stination_channel\x18\x15 \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x16 \x01(\t\x12%\n\nraw_fields\x18\x17 \x03(\x0b\x32\x11.telgate.v1.Field\"\xd7\x01\n\tCdrFilter\x12\x10\n\x08\x62\x61\x63kends\x18\x01 \x03(\t\x12\x33\n\x0fstart_time_from\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rstart_time_to\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x63\x61ller\x18\x04 \x01(\t\x12\x0e\n\x06\x63\x61llee\x18\x05 \x01(\t\x12\x30\n\x0c\x64ispositions\x18\x06 \x03(\x0e\x32\x1a.telgate.v1.CdrDisposition\"\x86\x01\n\x0fListCdrsRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.telgate.v1.CdrFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12%\n\x06source\x18\x04 \x01(\x0e\x32\x15.telgate.v1.CdrSource\"J\n\x10ListCdrsResponse\x12\x1d\n\x04\x63\x64rs\x18\x01 \x03(\x0b\x32\x0f.telgate.v1.Cdr\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"x\n\x11StreamCdrsRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.telgate.v1.CdrFilter\x12\x14\n\x0c\x61\x66ter_cursor\x18\x02 \x01(\x04\x12\x0e\n\x06\x66ollow\x18\x03 \x01(\x08\x12\x16\n\x0emax_batch_size\x18\x04 \x01(\x05\"\xbf\x01\n\x06\x43\x64rGap\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12-\n\tfrom_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x06reason\x18\x05 \x01(\x0e\x32\x18.telgate.v1.CdrGapReason\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"T\n\x12StreamCdrsResponse\x12\x1d\n\x04\x63\x64rs\x18\x01 \x03(\x0b\x32\x0f.telgate.v1.Cdr\x12\x1f\n\x03gap\x18\x02 \x01(\x0b\x32\x12.telgate.v1.CdrGap*\xe3\x01\n\x0e\x43\x64rDisposition\x12\x1f\n\x1b\x43\x44R_DISPOSITION_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x44R_DISPOSITION_ANSWERED\x10\x01\x12\x1d\n\x19\x43\x44R_DISPOSITION_NO_ANSWER\x10\x02\x12\x18\n\x14\x43\x44R_DISPOSITION_BUSY\x10\x03\x12\x1a\n\x16\x43\x44R_DISPOSITION_FAILED\x10\x04\x12\x1e\n\x1a\x43\x44R_DISPOSITION_CONGESTION\x10\x05\x12\x1d\n\x19\x43\x44R_DISPOSITION_CANCELLED\x10\x06*\x85\x01\n\rCallDirection\x12\x1e\n\x1a\x43\x41LL_DIRECTION_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43\x41LL_DIRECTION_INBOUND\x10\x01\x12\x1b\n\x17\x43\x41LL_DIRECTION_OUTBOUND\x10\x02\x12\x1b\n\x17\x43\x41LL_DIRECTION_INTERNAL\x10\x03*T\n\tCdrSource\x12\x1a\n\x16\x43\x44R_SOURCE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x44R_SOURCE_STORE\x10\x01\x12\x15\n\x11\x43\x44R_SOURCE_SWITCH\x10\x02*t\n\x0c\x43\x64rGapReason\x12\x1e\n\x1a\x43\x44R_GAP_REASON_UNSPECIFIED\x10\x00\x12 \n\x1c\x43\x44R_GAP_REASON_NOT_CONNECTED\x10\x01\x12\"\n\x1e\x43\x44R_GAP_REASON_BACKFILL_FAILED\x10\x02\x32\xa2\x01\n\nCdrService\x12\x45\n\x08ListCdrs\x12\x1b.telgate.v1.ListCdrsRequest\x1a\x1c.telgate.v1.ListCdrsResponse\x12M\n\nStreamCdrs\x12\x1d.telgate.v1.StreamCdrsRequest\x1a\x1e.telgate.v1.StreamCdrsResponse0\x01\x42_\n\x14io.github.telgate.v1B\tCdrsProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15telgate/v1/cdrs.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a\x17telgate/v1/common.proto\"\xb8\x06\n\x03\x43\x64r\x12\x14\n\x06\x63ursor\x18\x01 \x01(\x04\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07\x62\x61\x63kend\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tsource_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12*\n\x06\x63\x61ller\x18\x04 \x01(\x0b\x32\x14.telgate.v1.CallerIdB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x63\x61llee\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x61nswer_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x32\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x31\n\x08\x64uration\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x31\n\x08\x62illable\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x64isposition\x18\x0b \x01(\x0e\x32\x1a.telgate.v1.CdrDispositionB\x04\xe2\x41\x01\x03\x12\x32\n\tdirection\x18\x0c \x01(\x0e\x32\x19.telgate.v1.CallDirectionB\x04\xe2\x41\x01\x03\x12&\n\x04\x63ost\x18\x18 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x03\x12\x13\n\x05trunk\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05\x63odec\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63ountry\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\trecording\x18\x12 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0elinked_call_id\x18\x13 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63hannel\x18\x14 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x13\x64\x65stination_channel\x18\x15 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x61\x63\x63ount_code\x18\x16 \x01(\tB\x04\xe2\x41\x01\x03\x12+\n\nraw_fields\x18\x17 \x03(\x0b\x32\x11.telgate.v1.FieldB\x04\xe2\x41\x01\x03J\x04\x08\r\x10\x0eJ\x04\x08\x0e\x10\x0fR\x08\x63urrency\"\xd7\x01\n\tCdrFilter\x12\x10\n\x08\x62\x61\x63kends\x18\x01 \x03(\t\x12\x33\n\x0fstart_time_from\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rstart_time_to\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x63\x61ller\x18\x04 \x01(\t\x12\x0e\n\x06\x63\x61llee\x18\x05 \x01(\t\x12\x30\n\x0c\x64ispositions\x18\x06 \x03(\x0e\x32\x1a.telgate.v1.CdrDisposition\"\x86\x01\n\x0fListCdrsRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.telgate.v1.CdrFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12%\n\x06source\x18\x04 \x01(\x0e\x32\x15.telgate.v1.CdrSource\"J\n\x10ListCdrsResponse\x12\x1d\n\x04\x63\x64rs\x18\x01 \x03(\x0b\x32\x0f.telgate.v1.Cdr\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"x\n\x11StreamCdrsRequest\x12%\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x15.telgate.v1.CdrFilter\x12\x14\n\x0c\x61\x66ter_cursor\x18\x02 \x01(\x04\x12\x0e\n\x06\x66ollow\x18\x03 \x01(\x08\x12\x16\n\x0emax_batch_size\x18\x04 \x01(\x05\"\xe3\x01\n\x06\x43\x64rGap\x12\x14\n\x06\x63ursor\x18\x01 \x01(\x04\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07\x62\x61\x63kend\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x33\n\tfrom_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x31\n\x07to_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12.\n\x06reason\x18\x05 \x01(\x0e\x32\x18.telgate.v1.CdrGapReasonB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x64\x65tail\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\"T\n\x12StreamCdrsResponse\x12\x1d\n\x04\x63\x64rs\x18\x01 \x03(\x0b\x32\x0f.telgate.v1.Cdr\x12\x1f\n\x03gap\x18\x02 \x01(\x0b\x32\x12.telgate.v1.CdrGap*\xe3\x01\n\x0e\x43\x64rDisposition\x12\x1f\n\x1b\x43\x44R_DISPOSITION_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x44R_DISPOSITION_ANSWERED\x10\x01\x12\x1d\n\x19\x43\x44R_DISPOSITION_NO_ANSWER\x10\x02\x12\x18\n\x14\x43\x44R_DISPOSITION_BUSY\x10\x03\x12\x1a\n\x16\x43\x44R_DISPOSITION_FAILED\x10\x04\x12\x1e\n\x1a\x43\x44R_DISPOSITION_CONGESTION\x10\x05\x12\x1d\n\x19\x43\x44R_DISPOSITION_CANCELLED\x10\x06*\x85\x01\n\rCallDirection\x12\x1e\n\x1a\x43\x41LL_DIRECTION_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43\x41LL_DIRECTION_INBOUND\x10\x01\x12\x1b\n\x17\x43\x41LL_DIRECTION_OUTBOUND\x10\x02\x12\x1b\n\x17\x43\x41LL_DIRECTION_INTERNAL\x10\x03*T\n\tCdrSource\x12\x1a\n\x16\x43\x44R_SOURCE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x44R_SOURCE_STORE\x10\x01\x12\x15\n\x11\x43\x44R_SOURCE_SWITCH\x10\x02*t\n\x0c\x43\x64rGapReason\x12\x1e\n\x1a\x43\x44R_GAP_REASON_UNSPECIFIED\x10\x00\x12 \n\x1c\x43\x44R_GAP_REASON_NOT_CONNECTED\x10\x01\x12\"\n\x1e\x43\x44R_GAP_REASON_BACKFILL_FAILED\x10\x02\x32\xa2\x01\n\nCdrService\x12\x45\n\x08ListCdrs\x12\x1b.telgate.v1.ListCdrsRequest\x1a\x1c.telgate.v1.ListCdrsResponse\x12M\n\nStreamCdrs\x12\x1d.telgate.v1.StreamCdrsRequest\x1a\x1e.telgate.v1.StreamCdrsResponse0\x01\x42_\n\x14io.github.telgate.v1B\tCdrsProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,28 +37,84 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'telgate.v1.cdrs_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024io.github.telgate.v1B\tCdrsProtoP\001Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1'
-  _globals['_CDRDISPOSITION']._serialized_start=1632
-  _globals['_CDRDISPOSITION']._serialized_end=1859
-  _globals['_CALLDIRECTION']._serialized_start=1862
-  _globals['_CALLDIRECTION']._serialized_end=1995
-  _globals['_CDRSOURCE']._serialized_start=1997
-  _globals['_CDRSOURCE']._serialized_end=2081
-  _globals['_CDRGAPREASON']._serialized_start=2083
-  _globals['_CDRGAPREASON']._serialized_end=2199
-  _globals['_CDR']._serialized_start=128
-  _globals['_CDR']._serialized_end=796
-  _globals['_CDRFILTER']._serialized_start=799
-  _globals['_CDRFILTER']._serialized_end=1014
-  _globals['_LISTCDRSREQUEST']._serialized_start=1017
-  _globals['_LISTCDRSREQUEST']._serialized_end=1151
-  _globals['_LISTCDRSRESPONSE']._serialized_start=1153
-  _globals['_LISTCDRSRESPONSE']._serialized_end=1227
-  _globals['_STREAMCDRSREQUEST']._serialized_start=1229
-  _globals['_STREAMCDRSREQUEST']._serialized_end=1349
-  _globals['_CDRGAP']._serialized_start=1352
-  _globals['_CDRGAP']._serialized_end=1543
-  _globals['_STREAMCDRSRESPONSE']._serialized_start=1545
-  _globals['_STREAMCDRSRESPONSE']._serialized_end=1629
-  _globals['_CDRSERVICE']._serialized_start=2202
-  _globals['_CDRSERVICE']._serialized_end=2364
+  _globals['_CDR'].fields_by_name['cursor']._loaded_options = None
+  _globals['_CDR'].fields_by_name['cursor']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['backend']._loaded_options = None
+  _globals['_CDR'].fields_by_name['backend']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['source_id']._loaded_options = None
+  _globals['_CDR'].fields_by_name['source_id']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['caller']._loaded_options = None
+  _globals['_CDR'].fields_by_name['caller']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['callee']._loaded_options = None
+  _globals['_CDR'].fields_by_name['callee']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['start_time']._loaded_options = None
+  _globals['_CDR'].fields_by_name['start_time']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['answer_time']._loaded_options = None
+  _globals['_CDR'].fields_by_name['answer_time']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['end_time']._loaded_options = None
+  _globals['_CDR'].fields_by_name['end_time']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['duration']._loaded_options = None
+  _globals['_CDR'].fields_by_name['duration']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['billable']._loaded_options = None
+  _globals['_CDR'].fields_by_name['billable']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['disposition']._loaded_options = None
+  _globals['_CDR'].fields_by_name['disposition']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['direction']._loaded_options = None
+  _globals['_CDR'].fields_by_name['direction']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['cost']._loaded_options = None
+  _globals['_CDR'].fields_by_name['cost']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['trunk']._loaded_options = None
+  _globals['_CDR'].fields_by_name['trunk']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['codec']._loaded_options = None
+  _globals['_CDR'].fields_by_name['codec']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['country']._loaded_options = None
+  _globals['_CDR'].fields_by_name['country']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['recording']._loaded_options = None
+  _globals['_CDR'].fields_by_name['recording']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['linked_call_id']._loaded_options = None
+  _globals['_CDR'].fields_by_name['linked_call_id']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['channel']._loaded_options = None
+  _globals['_CDR'].fields_by_name['channel']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['destination_channel']._loaded_options = None
+  _globals['_CDR'].fields_by_name['destination_channel']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['account_code']._loaded_options = None
+  _globals['_CDR'].fields_by_name['account_code']._serialized_options = b'\342A\001\003'
+  _globals['_CDR'].fields_by_name['raw_fields']._loaded_options = None
+  _globals['_CDR'].fields_by_name['raw_fields']._serialized_options = b'\342A\001\003'
+  _globals['_CDRGAP'].fields_by_name['cursor']._loaded_options = None
+  _globals['_CDRGAP'].fields_by_name['cursor']._serialized_options = b'\342A\001\003'
+  _globals['_CDRGAP'].fields_by_name['backend']._loaded_options = None
+  _globals['_CDRGAP'].fields_by_name['backend']._serialized_options = b'\342A\001\003'
+  _globals['_CDRGAP'].fields_by_name['from_time']._loaded_options = None
+  _globals['_CDRGAP'].fields_by_name['from_time']._serialized_options = b'\342A\001\003'
+  _globals['_CDRGAP'].fields_by_name['to_time']._loaded_options = None
+  _globals['_CDRGAP'].fields_by_name['to_time']._serialized_options = b'\342A\001\003'
+  _globals['_CDRGAP'].fields_by_name['reason']._loaded_options = None
+  _globals['_CDRGAP'].fields_by_name['reason']._serialized_options = b'\342A\001\003'
+  _globals['_CDRGAP'].fields_by_name['detail']._loaded_options = None
+  _globals['_CDRGAP'].fields_by_name['detail']._serialized_options = b'\342A\001\003'
+  _globals['_CDRDISPOSITION']._serialized_start=1882
+  _globals['_CDRDISPOSITION']._serialized_end=2109
+  _globals['_CALLDIRECTION']._serialized_start=2112
+  _globals['_CALLDIRECTION']._serialized_end=2245
+  _globals['_CDRSOURCE']._serialized_start=2247
+  _globals['_CDRSOURCE']._serialized_end=2331
+  _globals['_CDRGAPREASON']._serialized_start=2333
+  _globals['_CDRGAPREASON']._serialized_end=2449
+  _globals['_CDR']._serialized_start=186
+  _globals['_CDR']._serialized_end=1010
+  _globals['_CDRFILTER']._serialized_start=1013
+  _globals['_CDRFILTER']._serialized_end=1228
+  _globals['_LISTCDRSREQUEST']._serialized_start=1231
+  _globals['_LISTCDRSREQUEST']._serialized_end=1365
+  _globals['_LISTCDRSRESPONSE']._serialized_start=1367
+  _globals['_LISTCDRSRESPONSE']._serialized_end=1441
+  _globals['_STREAMCDRSREQUEST']._serialized_start=1443
+  _globals['_STREAMCDRSREQUEST']._serialized_end=1563
+  _globals['_CDRGAP']._serialized_start=1566
+  _globals['_CDRGAP']._serialized_end=1793
+  _globals['_STREAMCDRSRESPONSE']._serialized_start=1795
+  _globals['_STREAMCDRSRESPONSE']._serialized_end=1879
+  _globals['_CDRSERVICE']._serialized_start=2452
+  _globals['_CDRSERVICE']._serialized_end=2614
 # @@protoc_insertion_point(module_scope)

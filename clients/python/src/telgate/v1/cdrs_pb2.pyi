@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.type import money_pb2 as _money_pb2
 from telgate.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
@@ -29,22 +30,61 @@ class _CdrDisposition:
 class _CdrDispositionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CdrDisposition.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CDR_DISPOSITION_UNSPECIFIED: _CdrDisposition.ValueType  # 0
+    """The backend gave no disposition this gateway knows. Never a filter value
+    (INVALID_ARGUMENT).
+    """
     CDR_DISPOSITION_ANSWERED: _CdrDisposition.ValueType  # 1
+    """The call was answered (`ANSWERED` from Asterisk and Simotel; Sippy:
+    connected, with a duration).
+    """
     CDR_DISPOSITION_NO_ANSWER: _CdrDisposition.ValueType  # 2
+    """Nobody answered (`NO ANSWER`; Sippy results 408, 480, 487, and 0
+    without a connection).
+    """
     CDR_DISPOSITION_BUSY: _CdrDisposition.ValueType  # 3
+    """The callee was busy (`BUSY`; Sippy results 486, 600)."""
     CDR_DISPOSITION_FAILED: _CdrDisposition.ValueType  # 4
+    """The call failed (`FAILED`; Sippy: any other result without a
+    connection).
+    """
     CDR_DISPOSITION_CONGESTION: _CdrDisposition.ValueType  # 5
+    """The network was congested (`CONGESTION`; Sippy results 502, 503,
+    504).
+    """
     CDR_DISPOSITION_CANCELLED: _CdrDisposition.ValueType  # 6
+    """The caller gave up before an answer (`CANCEL` / `CANCELLED`, from the
+    PBXs that report it).
+    """
 
-class CdrDisposition(_CdrDisposition, metaclass=_CdrDispositionEnumTypeWrapper): ...
+class CdrDisposition(_CdrDisposition, metaclass=_CdrDispositionEnumTypeWrapper):
+    """How a call ended, as its backend reports it."""
 
 CDR_DISPOSITION_UNSPECIFIED: CdrDisposition.ValueType  # 0
+"""The backend gave no disposition this gateway knows. Never a filter value
+(INVALID_ARGUMENT).
+"""
 CDR_DISPOSITION_ANSWERED: CdrDisposition.ValueType  # 1
+"""The call was answered (`ANSWERED` from Asterisk and Simotel; Sippy:
+connected, with a duration).
+"""
 CDR_DISPOSITION_NO_ANSWER: CdrDisposition.ValueType  # 2
+"""Nobody answered (`NO ANSWER`; Sippy results 408, 480, 487, and 0
+without a connection).
+"""
 CDR_DISPOSITION_BUSY: CdrDisposition.ValueType  # 3
+"""The callee was busy (`BUSY`; Sippy results 486, 600)."""
 CDR_DISPOSITION_FAILED: CdrDisposition.ValueType  # 4
+"""The call failed (`FAILED`; Sippy: any other result without a
+connection).
+"""
 CDR_DISPOSITION_CONGESTION: CdrDisposition.ValueType  # 5
+"""The network was congested (`CONGESTION`; Sippy results 502, 503,
+504).
+"""
 CDR_DISPOSITION_CANCELLED: CdrDisposition.ValueType  # 6
+"""The caller gave up before an answer (`CANCEL` / `CANCELLED`, from the
+PBXs that report it).
+"""
 Global___CdrDisposition: _TypeAlias = CdrDisposition  # noqa: Y015
 
 class _CallDirection:
@@ -54,16 +94,25 @@ class _CallDirection:
 class _CallDirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CallDirection.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CALL_DIRECTION_UNSPECIFIED: _CallDirection.ValueType  # 0
+    """The backend does not say (Asterisk's and Sippy's CDRs)."""
     CALL_DIRECTION_INBOUND: _CallDirection.ValueType  # 1
+    """From outside to the PBX (Simotel `incoming`)."""
     CALL_DIRECTION_OUTBOUND: _CallDirection.ValueType  # 2
+    """From the PBX to outside (Simotel `outgoing`)."""
     CALL_DIRECTION_INTERNAL: _CallDirection.ValueType  # 3
+    """Between extensions of the PBX (Simotel `local`)."""
 
-class CallDirection(_CallDirection, metaclass=_CallDirectionEnumTypeWrapper): ...
+class CallDirection(_CallDirection, metaclass=_CallDirectionEnumTypeWrapper):
+    """Which way a call went, when the backend says so."""
 
 CALL_DIRECTION_UNSPECIFIED: CallDirection.ValueType  # 0
+"""The backend does not say (Asterisk's and Sippy's CDRs)."""
 CALL_DIRECTION_INBOUND: CallDirection.ValueType  # 1
+"""From outside to the PBX (Simotel `incoming`)."""
 CALL_DIRECTION_OUTBOUND: CallDirection.ValueType  # 2
+"""From the PBX to outside (Simotel `outgoing`)."""
 CALL_DIRECTION_INTERNAL: CallDirection.ValueType  # 3
+"""Between extensions of the PBX (Simotel `local`)."""
 Global___CallDirection: _TypeAlias = CallDirection  # noqa: Y015
 
 class _CdrSource:
@@ -75,7 +124,11 @@ class _CdrSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CdrSource.V
     CDR_SOURCE_UNSPECIFIED: _CdrSource.ValueType  # 0
     """The gateway's store (same as STORE)."""
     CDR_SOURCE_STORE: _CdrSource.ValueType  # 1
+    """The gateway's store: every CDR it received, under cursors."""
     CDR_SOURCE_SWITCH: _CdrSource.ValueType  # 2
+    """The switch's own CDR history, read directly (Sippy): CDRs the gateway
+    may never have stored, without cursors.
+    """
 
 class CdrSource(_CdrSource, metaclass=_CdrSourceEnumTypeWrapper):
     """Where ListCdrs reads from."""
@@ -83,7 +136,11 @@ class CdrSource(_CdrSource, metaclass=_CdrSourceEnumTypeWrapper):
 CDR_SOURCE_UNSPECIFIED: CdrSource.ValueType  # 0
 """The gateway's store (same as STORE)."""
 CDR_SOURCE_STORE: CdrSource.ValueType  # 1
+"""The gateway's store: every CDR it received, under cursors."""
 CDR_SOURCE_SWITCH: CdrSource.ValueType  # 2
+"""The switch's own CDR history, read directly (Sippy): CDRs the gateway
+may never have stored, without cursors.
+"""
 Global___CdrSource: _TypeAlias = CdrSource  # noqa: Y015
 
 class _CdrGapReason:
@@ -93,6 +150,7 @@ class _CdrGapReason:
 class _CdrGapReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CdrGapReason.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CDR_GAP_REASON_UNSPECIFIED: _CdrGapReason.ValueType  # 0
+    """A reason this version of the API does not name."""
     CDR_GAP_REASON_NOT_CONNECTED: _CdrGapReason.ValueType  # 1
     """The gateway was not connected to the PBX (down, restarting) and the backend
     has no backfill source configured: CDRs that ended then were not received.
@@ -104,6 +162,7 @@ class CdrGapReason(_CdrGapReason, metaclass=_CdrGapReasonEnumTypeWrapper):
     """Why CDRs of a window may be missing from the store."""
 
 CDR_GAP_REASON_UNSPECIFIED: CdrGapReason.ValueType  # 0
+"""A reason this version of the API does not name."""
 CDR_GAP_REASON_NOT_CONNECTED: CdrGapReason.ValueType  # 1
 """The gateway was not connected to the PBX (down, restarting) and the backend
 has no backfill source configured: CDRs that ended then were not received.
@@ -114,6 +173,11 @@ Global___CdrGapReason: _TypeAlias = CdrGapReason  # noqa: Y015
 
 @_typing.final
 class Cdr(_message.Message):
+    """One call detail record: one leg of a call as its backend recorded it when
+    it ended. Every field is set by the gateway; a string the backend does not
+    report is "".
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CURSOR_FIELD_NUMBER: _builtins.int
@@ -129,7 +193,6 @@ class Cdr(_message.Message):
     DISPOSITION_FIELD_NUMBER: _builtins.int
     DIRECTION_FIELD_NUMBER: _builtins.int
     COST_FIELD_NUMBER: _builtins.int
-    CURRENCY_FIELD_NUMBER: _builtins.int
     TRUNK_FIELD_NUMBER: _builtins.int
     CODEC_FIELD_NUMBER: _builtins.int
     COUNTRY_FIELD_NUMBER: _builtins.int
@@ -140,43 +203,103 @@ class Cdr(_message.Message):
     ACCOUNT_CODE_FIELD_NUMBER: _builtins.int
     RAW_FIELDS_FIELD_NUMBER: _builtins.int
     cursor: _builtins.int
-    """Position in the gateway's CDR store; increases with every stored CDR."""
+    """Position in the gateway's CDR store; increases with every stored CDR (0
+    in a ListCdrs page read from the switch). Resume StreamCdrs after it.
+    """
     backend: _builtins.str
+    """The configured name of the backend the CDR came from."""
     source_id: _builtins.str
-    """What makes the record unique at its source."""
+    """What makes the record unique at its source (with `backend`, unique in
+    the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+    call id (`queue:<call id>:<queue>` for its queue records), Sippy's
+    `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
+    """
     callee: _builtins.str
+    """The number or extension called (Asterisk `Destination`, Simotel `dst`,
+    Sippy `cld`).
+    """
     disposition: Global___CdrDisposition.ValueType
+    """How the call ended."""
     direction: Global___CallDirection.ValueType
-    cost: _builtins.str
-    """Decimal string, e.g. `0.0350`; empty when the source has no cost."""
-    currency: _builtins.str
-    """ISO 4217 code."""
+    """Which way the call went (UNSPECIFIED when the backend does not say)."""
     trunk: _builtins.str
+    """The trunk the call came in or went out on (Simotel `entry_point` /
+    `outgoing_point`).
+    """
     codec: _builtins.str
+    """The audio codec, when the backend reports one (none does today)."""
     country: _builtins.str
-    """ISO 3166-1 alpha-2 code."""
+    """The destination's country as the switch names it (Sippy `country`,
+    e.g. `Germany`).
+    """
     recording: _builtins.str
+    """The call's recording as the PBX names it (Simotel `record`: a file name
+    on the PBX).
+    """
     linked_call_id: _builtins.str
-    """The call's linked id, shared by all CDRs of one call."""
+    """The call's linked id, shared by all CDRs of one call (Asterisk's
+    LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+    `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+    saw. "" when it is not known (an Asterisk CDR whose channel's events
+    never came).
+    """
     channel: _builtins.str
+    """The calling channel's name (e.g. `PJSIP/201-00000001`)."""
     destination_channel: _builtins.str
+    """The called channel's name, "" when no channel was dialled."""
     account_code: _builtins.str
+    """The account the call is billed to (Asterisk and Simotel `AccountCode`;
+    Sippy `i_account`, or `i_customer` for customer CDRs).
+    """
     @_builtins.property
-    def caller(self) -> _common_pb2.CallerId: ...
-    @_builtins.property
-    def start_time(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def answer_time(self) -> _timestamp_pb2.Timestamp:
-        """Unset when the call was not answered."""
+    def caller(self) -> _common_pb2.CallerId:
+        """Who called: the number (Asterisk `Source`, else the caller id's number;
+        Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+        """
 
     @_builtins.property
-    def end_time(self) -> _timestamp_pb2.Timestamp: ...
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """When the call started (set up); always set."""
+
     @_builtins.property
-    def duration(self) -> _duration_pb2.Duration: ...
+    def answer_time(self) -> _timestamp_pb2.Timestamp:
+        """When the call was answered. Unset when the call was not answered."""
+
     @_builtins.property
-    def billable(self) -> _duration_pb2.Duration: ...
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """When the call ended. Unset when the backend does not say."""
+
     @_builtins.property
-    def raw_fields(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Field]: ...
+    def duration(self) -> _duration_pb2.Duration:
+        """The call's length as the backend counts it: from start to end, ringing
+        included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+        or connected time (Sippy `duration`).
+        """
+
+    @_builtins.property
+    def billable(self) -> _duration_pb2.Duration:
+        """The billed part of `duration`: from answer to end (Asterisk
+        `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+        for billing (Sippy `billed_duration`).
+        """
+
+    @_builtins.property
+    def cost(self) -> _money_pb2.Money:
+        """What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+        `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+        `currency_code` is the ISO 4217 code, "" when the source does not say
+        which currency. Unset when the source has no cost (Asterisk, Simotel).
+        A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+        0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+        string `cost` (field 13) and `currency` (field 14).
+        """
+
+    @_builtins.property
+    def raw_fields(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Field]:
+        """Every field of the source record, as the backend sent it, in its order
+        (Sippy values longer than 512 characters are cut).
+        """
+
     def __init__(
         self,
         *,
@@ -192,8 +315,7 @@ class Cdr(_message.Message):
         billable: _duration_pb2.Duration | None = ...,
         disposition: Global___CdrDisposition.ValueType = ...,
         direction: Global___CallDirection.ValueType = ...,
-        cost: _builtins.str = ...,
-        currency: _builtins.str = ...,
+        cost: _money_pb2.Money | None = ...,
         trunk: _builtins.str = ...,
         codec: _builtins.str = ...,
         country: _builtins.str = ...,
@@ -204,9 +326,9 @@ class Cdr(_message.Message):
         account_code: _builtins.str = ...,
         raw_fields: _abc.Iterable[_common_pb2.Field] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["answer_time", b"answer_time", "billable", b"billable", "caller", b"caller", "duration", b"duration", "end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answer_time", b"answer_time", "billable", b"billable", "caller", b"caller", "cost", b"cost", "duration", b"duration", "end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_code", b"account_code", "answer_time", b"answer_time", "backend", b"backend", "billable", b"billable", "callee", b"callee", "caller", b"caller", "channel", b"channel", "codec", b"codec", "cost", b"cost", "country", b"country", "currency", b"currency", "cursor", b"cursor", "destination_channel", b"destination_channel", "direction", b"direction", "disposition", b"disposition", "duration", b"duration", "end_time", b"end_time", "linked_call_id", b"linked_call_id", "raw_fields", b"raw_fields", "recording", b"recording", "source_id", b"source_id", "start_time", b"start_time", "trunk", b"trunk"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_code", b"account_code", "answer_time", b"answer_time", "backend", b"backend", "billable", b"billable", "callee", b"callee", "caller", b"caller", "channel", b"channel", "codec", b"codec", "cost", b"cost", "country", b"country", "cursor", b"cursor", "destination_channel", b"destination_channel", "direction", b"direction", "disposition", b"disposition", "duration", b"duration", "end_time", b"end_time", "linked_call_id", b"linked_call_id", "raw_fields", b"raw_fields", "recording", b"recording", "source_id", b"source_id", "start_time", b"start_time", "trunk", b"trunk"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -214,6 +336,10 @@ Global___Cdr: _TypeAlias = Cdr  # noqa: Y015
 
 @_typing.final
 class CdrFilter(_message.Message):
+    """Which CDRs a ListCdrs or StreamCdrs call wants. Every criterion that is
+    set must hold; an empty filter lets every CDR through.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKENDS_FIELD_NUMBER: _builtins.int
@@ -223,15 +349,31 @@ class CdrFilter(_message.Message):
     CALLEE_FIELD_NUMBER: _builtins.int
     DISPOSITIONS_FIELD_NUMBER: _builtins.int
     caller: _builtins.str
+    """Only CDRs whose caller number is exactly this."""
     callee: _builtins.str
+    """Only CDRs whose callee is exactly this."""
     @_builtins.property
-    def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only CDRs of these backends (any of them). Names are not checked against
+        the configured backends: CDRs of a backend since removed stay readable.
+        """
+
     @_builtins.property
-    def start_time_from(self) -> _timestamp_pb2.Timestamp: ...
+    def start_time_from(self) -> _timestamp_pb2.Timestamp:
+        """Only CDRs that started at or after this time."""
+
     @_builtins.property
-    def start_time_to(self) -> _timestamp_pb2.Timestamp: ...
+    def start_time_to(self) -> _timestamp_pb2.Timestamp:
+        """Only CDRs that started before this time (exclusive). Before
+        `start_time_from` is INVALID_ARGUMENT.
+        """
+
     @_builtins.property
-    def dispositions(self) -> _containers.RepeatedScalarFieldContainer[Global___CdrDisposition.ValueType]: ...
+    def dispositions(self) -> _containers.RepeatedScalarFieldContainer[Global___CdrDisposition.ValueType]:
+        """Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+        gateway does not know is INVALID_ARGUMENT.
+        """
+
     def __init__(
         self,
         *,
@@ -252,6 +394,8 @@ Global___CdrFilter: _TypeAlias = CdrFilter  # noqa: Y015
 
 @_typing.final
 class ListCdrsRequest(_message.Message):
+    """A page of CDRs."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     FILTER_FIELD_NUMBER: _builtins.int
@@ -259,7 +403,9 @@ class ListCdrsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """At most this many CDRs (0: 100; more than 1000 is served as 1000)."""
+    """At most this many CDRs (0: 100; more than 1000 is served as 1000;
+    negative: INVALID_ARGUMENT).
+    """
     page_token: _builtins.str
     """"" for the first page, then the previous page's next_page_token with the
     same filter (only page_size may change; another filter is
@@ -275,10 +421,13 @@ class ListCdrsRequest(_message.Message):
     default one) and both start_time_from and start_time_to; its pages
     follow the switch's order, not cursors (cursor is 0), and caller /
     callee / dispositions are applied to each page as read (a page may then
-    hold fewer than page_size CDRs while more follow).
+    hold fewer than page_size CDRs while more follow). A backend without a
+    CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
     """
     @_builtins.property
-    def filter(self) -> Global___CdrFilter: ...
+    def filter(self) -> Global___CdrFilter:
+        """Which CDRs (empty: all of them)."""
+
     def __init__(
         self,
         *,
@@ -297,6 +446,8 @@ Global___ListCdrsRequest: _TypeAlias = ListCdrsRequest  # noqa: Y015
 
 @_typing.final
 class ListCdrsResponse(_message.Message):
+    """One page of ListCdrs."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CDRS_FIELD_NUMBER: _builtins.int
@@ -305,7 +456,7 @@ class ListCdrsResponse(_message.Message):
     """The token of the next page; "" after the last page."""
     @_builtins.property
     def cdrs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Cdr]:
-        """In cursor order."""
+        """In cursor order (in the switch's order for a switch read)."""
 
     def __init__(
         self,
@@ -323,6 +474,8 @@ Global___ListCdrsResponse: _TypeAlias = ListCdrsResponse  # noqa: Y015
 
 @_typing.final
 class StreamCdrsRequest(_message.Message):
+    """Where a StreamCdrs call starts, what it wants, and whether it goes on."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     FILTER_FIELD_NUMBER: _builtins.int
@@ -331,13 +484,21 @@ class StreamCdrsRequest(_message.Message):
     MAX_BATCH_SIZE_FIELD_NUMBER: _builtins.int
     after_cursor: _builtins.int
     """Deliver CDRs (and gap notices) with a cursor greater than this (0: from
-    the oldest held).
+    the oldest held). Send back the greatest cursor received (CDR or gap)
+    to resume.
     """
     follow: _builtins.bool
-    """Keep streaming new CDRs after the replay."""
+    """Keep streaming new CDRs after the replay; without it the stream ends
+    once the CDRs stored when it started are sent.
+    """
     max_batch_size: _builtins.int
+    """At most this many CDRs per response (0, or more than the gateway's
+    `cdr.max_batch`, 500 by default: that; negative: INVALID_ARGUMENT).
+    """
     @_builtins.property
-    def filter(self) -> Global___CdrFilter: ...
+    def filter(self) -> Global___CdrFilter:
+        """Which CDRs (empty: all of them). Gap notices follow `backends` only."""
+
     def __init__(
         self,
         *,
@@ -374,13 +535,19 @@ class CdrGap(_message.Message):
     cursor: _builtins.int
     """Position in the CDR store (the same sequence as Cdr.cursor)."""
     backend: _builtins.str
+    """The backend whose CDRs may be missing."""
     reason: Global___CdrGapReason.ValueType
+    """Why CDRs may be missing."""
     detail: _builtins.str
     """What happened, in words (never a secret)."""
     @_builtins.property
-    def from_time(self) -> _timestamp_pb2.Timestamp: ...
+    def from_time(self) -> _timestamp_pb2.Timestamp:
+        """The start of the window (CDRs that ended at or after it)."""
+
     @_builtins.property
-    def to_time(self) -> _timestamp_pb2.Timestamp: ...
+    def to_time(self) -> _timestamp_pb2.Timestamp:
+        """The end of the window (CDRs that ended at or before it)."""
+
     def __init__(
         self,
         *,
@@ -401,13 +568,19 @@ Global___CdrGap: _TypeAlias = CdrGap  # noqa: Y015
 
 @_typing.final
 class StreamCdrsResponse(_message.Message):
+    """One message of StreamCdrs: CDRs in cursor order, after a gap notice when
+    one was stored before them.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CDRS_FIELD_NUMBER: _builtins.int
     GAP_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def cdrs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Cdr]:
-        """With `gap` set: the CDRs stored after the gap was noticed."""
+        """CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+        noticed (possibly none).
+        """
 
     @_builtins.property
     def gap(self) -> Global___CdrGap:

@@ -27,6 +27,12 @@ if _version_not_supported:
 
 class CdrServiceStub:
     """Call detail records from every backend, in one shape, exactly once.
+
+    The gateway stores each CDR once, under a cursor (a uint64 that grows with
+    every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+    events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+    that keeps the greatest cursor it processed and resumes StreamCdrs from it
+    gets every later CDR exactly once, across client and gateway restarts.
     """
 
     def __init__(self, channel):
@@ -49,16 +55,35 @@ class CdrServiceStub:
 
 class CdrServiceServicer:
     """Call detail records from every backend, in one shape, exactly once.
+
+    The gateway stores each CDR once, under a cursor (a uint64 that grows with
+    every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+    events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+    that keeps the greatest cursor it processed and resumes StreamCdrs from it
+    gets every later CDR exactly once, across client and gateway restarts.
     """
 
     def ListCdrs(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+        page read from the switch itself). INVALID_ARGUMENT for a negative
+        page_size, a page_token this gateway did not return or sent with another
+        filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+        start_time_from.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StreamCdrs(self, request, context):
-        """Replays stored CDRs after a cursor, then (with `follow`) streams new ones.
+        """Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+        as they are stored, each once, in cursor order, with gap notices where
+        CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+        ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+        or `last_cursor`, `after_cursor`) when the CDRs right after
+        `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+        the store's newest cursor (another database); INVALID_ARGUMENT as for
+        ListCdrs's filter, for a negative max_batch_size, or for an
+        `after_cursor` beyond 2^63 - 1.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -87,6 +112,12 @@ def add_CdrServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class CdrService:
     """Call detail records from every backend, in one shape, exactly once.
+
+    The gateway stores each CDR once, under a cursor (a uint64 that grows with
+    every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+    events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+    that keeps the greatest cursor it processed and resumes StreamCdrs from it
+    gets every later CDR exactly once, across client and gateway restarts.
     """
 
     @staticmethod

@@ -27,34 +27,91 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class CdrServiceStub:
-    """Call detail records from every backend, in one shape, exactly once."""
+    """Call detail records from every backend, in one shape, exactly once.
+
+    The gateway stores each CDR once, under a cursor (a uint64 that grows with
+    every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+    events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+    that keeps the greatest cursor it processed and resumes StreamCdrs from it
+    gets every later CDR exactly once, across client and gateway restarts.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> CdrServiceAsyncStub: ...
     ListCdrs: _grpc.UnaryUnaryMultiCallable[_cdrs_pb2.ListCdrsRequest, _cdrs_pb2.ListCdrsResponse]
+    """A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+    page read from the switch itself). INVALID_ARGUMENT for a negative
+    page_size, a page_token this gateway did not return or sent with another
+    filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+    start_time_from.
+    """
     StreamCdrs: _grpc.UnaryStreamMultiCallable[_cdrs_pb2.StreamCdrsRequest, _cdrs_pb2.StreamCdrsResponse]
-    """Replays stored CDRs after a cursor, then (with `follow`) streams new ones."""
+    """Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+    as they are stored, each once, in cursor order, with gap notices where
+    CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+    ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+    or `last_cursor`, `after_cursor`) when the CDRs right after
+    `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+    the store's newest cursor (another database); INVALID_ARGUMENT as for
+    ListCdrs's filter, for a negative max_batch_size, or for an
+    `after_cursor` beyond 2^63 - 1.
+    """
 
 @_typing.type_check_only
 class CdrServiceAsyncStub(CdrServiceStub):
-    """Call detail records from every backend, in one shape, exactly once."""
+    """Call detail records from every backend, in one shape, exactly once.
+
+    The gateway stores each CDR once, under a cursor (a uint64 that grows with
+    every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+    events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+    that keeps the greatest cursor it processed and resumes StreamCdrs from it
+    gets every later CDR exactly once, across client and gateway restarts.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListCdrs: _aio.UnaryUnaryMultiCallable[_cdrs_pb2.ListCdrsRequest, _cdrs_pb2.ListCdrsResponse]  # type: ignore[assignment]
+    """A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+    page read from the switch itself). INVALID_ARGUMENT for a negative
+    page_size, a page_token this gateway did not return or sent with another
+    filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+    start_time_from.
+    """
     StreamCdrs: _aio.UnaryStreamMultiCallable[_cdrs_pb2.StreamCdrsRequest, _cdrs_pb2.StreamCdrsResponse]  # type: ignore[assignment]
-    """Replays stored CDRs after a cursor, then (with `follow`) streams new ones."""
+    """Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+    as they are stored, each once, in cursor order, with gap notices where
+    CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+    ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+    or `last_cursor`, `after_cursor`) when the CDRs right after
+    `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+    the store's newest cursor (another database); INVALID_ARGUMENT as for
+    ListCdrs's filter, for a negative max_batch_size, or for an
+    `after_cursor` beyond 2^63 - 1.
+    """
 
 class CdrServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Call detail records from every backend, in one shape, exactly once."""
+    """Call detail records from every backend, in one shape, exactly once.
+
+    The gateway stores each CDR once, under a cursor (a uint64 that grows with
+    every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+    events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+    that keeps the greatest cursor it processed and resumes StreamCdrs from it
+    gets every later CDR exactly once, across client and gateway restarts.
+    """
 
     @_abc_1.abstractmethod
     def ListCdrs(
         self,
         request: _cdrs_pb2.ListCdrsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_cdrs_pb2.ListCdrsResponse, _abc.Awaitable[_cdrs_pb2.ListCdrsResponse]]: ...
+    ) -> _typing.Union[_cdrs_pb2.ListCdrsResponse, _abc.Awaitable[_cdrs_pb2.ListCdrsResponse]]:
+        """A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+        page read from the switch itself). INVALID_ARGUMENT for a negative
+        page_size, a page_token this gateway did not return or sent with another
+        filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+        start_time_from.
+        """
 
     @_abc_1.abstractmethod
     def StreamCdrs(
@@ -62,6 +119,15 @@ class CdrServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _cdrs_pb2.StreamCdrsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_cdrs_pb2.StreamCdrsResponse], _abc.AsyncIterator[_cdrs_pb2.StreamCdrsResponse]]:
-        """Replays stored CDRs after a cursor, then (with `follow`) streams new ones."""
+        """Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+        as they are stored, each once, in cursor order, with gap notices where
+        CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+        ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+        or `last_cursor`, `after_cursor`) when the CDRs right after
+        `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+        the store's newest cursor (another database); INVALID_ARGUMENT as for
+        ListCdrs's filter, for a negative max_batch_size, or for an
+        `after_cursor` beyond 2^63 - 1.
+        """
 
 def add_CdrServiceServicer_to_server(servicer: CdrServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

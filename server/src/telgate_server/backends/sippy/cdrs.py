@@ -9,13 +9,13 @@ first one shorter than the limit."""
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from telgate_server import errors
 from telgate_server.backends.sippy.client import BadResponse, SippyClient
 from telgate_server.backends.sippy.dates import format_date, parse_date
 from telgate_server.backends.sippy.settings import SippyBackendConfig
+from telgate_server.cdr import money
 from telgate_server.cdr.model import Cdr, Disposition, Field
 
 log = logging.getLogger("telgate.sippy")
@@ -37,16 +37,6 @@ def _number(value: object) -> float:
     if value is None or value == "":
         return 0.0
     return float(str(value))
-
-
-def _cost(value: object) -> str:
-    """Decimal text, from a string (N8N's type) or a double (the cdrs table's)."""
-    if value is None or value == "":
-        return ""
-    try:
-        return str(Decimal(str(value)))
-    except InvalidOperation:
-        raise ValueError(f"cost {str(value)[:20]!r} is not a number") from None
 
 
 def disposition(result: int | None, answered: bool) -> Disposition:
@@ -94,6 +84,9 @@ def normalize(backend: str, row: dict[str, Any], method: str, currency: str) -> 
     result = row.get("result")
     code = int(str(result)) if isinstance(result, int) or _text(result).isdigit() else None
     answered = connect is not None and (duration > 0 or billed > 0)
+    # A string (N8N) or a double (the cdrs table); more than 9 decimals are
+    # rounded half-even (a double's text has up to 17 digits).
+    cost = money.amount(row.get("cost"))
     raw: list[Field] = [
         (str(k), _text(v)[:RAW_VALUE_MAX]) for k, v in row.items() if not isinstance(v, list | dict)
     ]
@@ -108,8 +101,8 @@ def normalize(backend: str, row: dict[str, Any], method: str, currency: str) -> 
         disposition=disposition(code, answered),
         caller_number=_text(row.get("cli")),
         callee=_text(row.get("cld")),
-        cost=_cost(row.get("cost")),
-        currency=currency if row.get("cost") not in (None, "") else "",
+        cost=cost,
+        currency=currency if cost is not None else "",
         country=_text(row.get("country")),
         linked_call_id=_text(row.get("call_id") or row.get("i_call")),
         account_code=_text(row.get("i_account") or row.get("i_customer")),

@@ -64,7 +64,8 @@ class FakeCdr:
     cld: str
     result: int = 0
     i_account: int = 17
-    cost: str = "0.0100"
+    # Text (as N8N's builds send it) or a float (a <double>, as others do).
+    cost: str | float = "0.0100"
 
     def row(self) -> dict[str, Any]:
         duration = 0.0 if self.connect is None else self.disconnect - self.connect
@@ -171,6 +172,7 @@ class FakeSippy:
         cli: str = "442071230001",
         cld: str = "4915100000001",
         account: int = 17,
+        cost: str | float = "0.0100",
     ) -> FakeCdr:
         """Writes one CDR row (as the switch does when the call ends)."""
         i_cdr = next(self._ids)
@@ -185,6 +187,7 @@ class FakeSippy:
             cld,
             result=(0 if answered else 486) if result is None else result,
             i_account=account,
+            cost=cost,
         )
         self.cdrs.append(cdr)
         return cdr
