@@ -7,4 +7,5 @@
 
 export * from "./google/protobuf/duration";
 export * from "./google/protobuf/timestamp";
+export * from "./google/protobuf/descriptor";
 export * from "./google/protobuf/any";

@@ -6,4 +6,6 @@
 /* eslint-disable */
 
 export * as protobuf from "./index.google.protobuf";
+export * as api from "./index.google.api";
+export * as type from "./index.google.type";
 export * as rpc from "./index.google.rpc";

@@ -8,15 +8,42 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { Money } from "../../google/type/money";
 import { CallerId, Field } from "./common";
 
+/** How a call ended, as its backend reports it. */
 export enum CdrDisposition {
+  /**
+   * CDR_DISPOSITION_UNSPECIFIED - The backend gave no disposition this gateway knows. Never a filter value
+   * (INVALID_ARGUMENT).
+   */
   CDR_DISPOSITION_UNSPECIFIED = 0,
+  /**
+   * CDR_DISPOSITION_ANSWERED - The call was answered (`ANSWERED` from Asterisk and Simotel; Sippy:
+   * connected, with a duration).
+   */
   CDR_DISPOSITION_ANSWERED = 1,
+  /**
+   * CDR_DISPOSITION_NO_ANSWER - Nobody answered (`NO ANSWER`; Sippy results 408, 480, 487, and 0
+   * without a connection).
+   */
   CDR_DISPOSITION_NO_ANSWER = 2,
+  /** CDR_DISPOSITION_BUSY - The callee was busy (`BUSY`; Sippy results 486, 600). */
   CDR_DISPOSITION_BUSY = 3,
+  /**
+   * CDR_DISPOSITION_FAILED - The call failed (`FAILED`; Sippy: any other result without a
+   * connection).
+   */
   CDR_DISPOSITION_FAILED = 4,
+  /**
+   * CDR_DISPOSITION_CONGESTION - The network was congested (`CONGESTION`; Sippy results 502, 503,
+   * 504).
+   */
   CDR_DISPOSITION_CONGESTION = 5,
+  /**
+   * CDR_DISPOSITION_CANCELLED - The caller gave up before an answer (`CANCEL` / `CANCELLED`, from the
+   * PBXs that report it).
+   */
   CDR_DISPOSITION_CANCELLED = 6,
   UNRECOGNIZED = -1,
 }
@@ -73,10 +100,15 @@ export function cdrDispositionToJSON(object: CdrDisposition): string {
   }
 }
 
+/** Which way a call went, when the backend says so. */
 export enum CallDirection {
+  /** CALL_DIRECTION_UNSPECIFIED - The backend does not say (Asterisk's and Sippy's CDRs). */
   CALL_DIRECTION_UNSPECIFIED = 0,
+  /** CALL_DIRECTION_INBOUND - From outside to the PBX (Simotel `incoming`). */
   CALL_DIRECTION_INBOUND = 1,
+  /** CALL_DIRECTION_OUTBOUND - From the PBX to outside (Simotel `outgoing`). */
   CALL_DIRECTION_OUTBOUND = 2,
+  /** CALL_DIRECTION_INTERNAL - Between extensions of the PBX (Simotel `local`). */
   CALL_DIRECTION_INTERNAL = 3,
   UNRECOGNIZED = -1,
 }
@@ -122,7 +154,12 @@ export function callDirectionToJSON(object: CallDirection): string {
 export enum CdrSource {
   /** CDR_SOURCE_UNSPECIFIED - The gateway's store (same as STORE). */
   CDR_SOURCE_UNSPECIFIED = 0,
+  /** CDR_SOURCE_STORE - The gateway's store: every CDR it received, under cursors. */
   CDR_SOURCE_STORE = 1,
+  /**
+   * CDR_SOURCE_SWITCH - The switch's own CDR history, read directly (Sippy): CDRs the gateway
+   * may never have stored, without cursors.
+   */
   CDR_SOURCE_SWITCH = 2,
   UNRECOGNIZED = -1,
 }
@@ -161,6 +198,7 @@ export function cdrSourceToJSON(object: CdrSource): string {
 
 /** Why CDRs of a window may be missing from the store. */
 export enum CdrGapReason {
+  /** CDR_GAP_REASON_UNSPECIFIED - A reason this version of the API does not name. */
   CDR_GAP_REASON_UNSPECIFIED = 0,
   /**
    * CDR_GAP_REASON_NOT_CONNECTED - The gateway was not connected to the PBX (down, restarting) and the backend
@@ -204,55 +242,165 @@ export function cdrGapReasonToJSON(object: CdrGapReason): string {
   }
 }
 
+/**
+ * One call detail record: one leg of a call as its backend recorded it when
+ * it ended. Every field is set by the gateway; a string the backend does not
+ * report is "".
+ */
 export interface Cdr {
-  /** Position in the gateway's CDR store; increases with every stored CDR. */
+  /**
+   * Position in the gateway's CDR store; increases with every stored CDR (0
+   * in a ListCdrs page read from the switch). Resume StreamCdrs after it.
+   */
   cursor: bigint;
+  /** The configured name of the backend the CDR came from. */
   backend: string;
-  /** What makes the record unique at its source. */
+  /**
+   * What makes the record unique at its source (with `backend`, unique in
+   * the store): Asterisk `UniqueID|DestinationChannel|StartTime`, Simotel's
+   * call id (`queue:<call id>:<queue>` for its queue records), Sippy's
+   * `i_cdr` (account CDRs) or `i_cdrs_customer`. Opaque.
+   */
   sourceId: string;
-  caller: CallerId | undefined;
+  /**
+   * Who called: the number (Asterisk `Source`, else the caller id's number;
+   * Simotel `src`; Sippy `cli`) and, when the PBX gives one, the display name.
+   */
+  caller:
+    | CallerId
+    | undefined;
+  /**
+   * The number or extension called (Asterisk `Destination`, Simotel `dst`,
+   * Sippy `cld`).
+   */
   callee: string;
+  /** When the call started (set up); always set. */
   startTime:
     | Date
     | undefined;
-  /** Unset when the call was not answered. */
-  answerTime: Date | undefined;
-  endTime: Date | undefined;
-  duration: Duration | undefined;
-  billable: Duration | undefined;
+  /** When the call was answered. Unset when the call was not answered. */
+  answerTime:
+    | Date
+    | undefined;
+  /** When the call ended. Unset when the backend does not say. */
+  endTime:
+    | Date
+    | undefined;
+  /**
+   * The call's length as the backend counts it: from start to end, ringing
+   * included (Asterisk `Duration`; Simotel `duration`, else wait + billsec),
+   * or connected time (Sippy `duration`).
+   */
+  duration:
+    | Duration
+    | undefined;
+  /**
+   * The billed part of `duration`: from answer to end (Asterisk
+   * `BillableSeconds`, Simotel `billsec`), or as the switch rounded it up
+   * for billing (Sippy `billed_duration`).
+   */
+  billable:
+    | Duration
+    | undefined;
+  /** How the call ended. */
   disposition: CdrDisposition;
+  /** Which way the call went (UNSPECIFIED when the backend does not say). */
   direction: CallDirection;
-  /** Decimal string, e.g. `0.0350`; empty when the source has no cost. */
-  cost: string;
-  /** ISO 4217 code. */
-  currency: string;
+  /**
+   * What the call cost, exactly: `units` + `nanos` / 10^9 of `currency_code`,
+   * `nanos` with the sign of `units` (-1.5 is units -1, nanos -500000000).
+   * `currency_code` is the ISO 4217 code, "" when the source does not say
+   * which currency. Unset when the source has no cost (Asterisk, Simotel).
+   * A source's cost with more than 9 decimals (Sippy sends doubles, e.g.
+   * 0.30000000000000004) is rounded half-even to 9. Replaces the decimal
+   * string `cost` (field 13) and `currency` (field 14).
+   */
+  cost:
+    | Money
+    | undefined;
+  /**
+   * The trunk the call came in or went out on (Simotel `entry_point` /
+   * `outgoing_point`).
+   */
   trunk: string;
+  /** The audio codec, when the backend reports one (none does today). */
   codec: string;
-  /** ISO 3166-1 alpha-2 code. */
+  /**
+   * The destination's country as the switch names it (Sippy `country`,
+   * e.g. `Germany`).
+   */
   country: string;
+  /**
+   * The call's recording as the PBX names it (Simotel `record`: a file name
+   * on the PBX).
+   */
   recording: string;
-  /** The call's linked id, shared by all CDRs of one call. */
+  /**
+   * The call's linked id, shared by all CDRs of one call (Asterisk's
+   * LinkedID, Simotel `originated_call_id`, Sippy `call_id`); the same as
+   * `Event.linked_id` and `OriginatedCall.linked_id` for a call the gateway
+   * saw. "" when it is not known (an Asterisk CDR whose channel's events
+   * never came).
+   */
   linkedCallId: string;
+  /** The calling channel's name (e.g. `PJSIP/201-00000001`). */
   channel: string;
+  /** The called channel's name, "" when no channel was dialled. */
   destinationChannel: string;
+  /**
+   * The account the call is billed to (Asterisk and Simotel `AccountCode`;
+   * Sippy `i_account`, or `i_customer` for customer CDRs).
+   */
   accountCode: string;
+  /**
+   * Every field of the source record, as the backend sent it, in its order
+   * (Sippy values longer than 512 characters are cut).
+   */
   rawFields: Field[];
 }
 
+/**
+ * Which CDRs a ListCdrs or StreamCdrs call wants. Every criterion that is
+ * set must hold; an empty filter lets every CDR through.
+ */
 export interface CdrFilter {
+  /**
+   * Only CDRs of these backends (any of them). Names are not checked against
+   * the configured backends: CDRs of a backend since removed stay readable.
+   */
   backends: string[];
-  startTimeFrom: Date | undefined;
-  startTimeTo: Date | undefined;
+  /** Only CDRs that started at or after this time. */
+  startTimeFrom:
+    | Date
+    | undefined;
+  /**
+   * Only CDRs that started before this time (exclusive). Before
+   * `start_time_from` is INVALID_ARGUMENT.
+   */
+  startTimeTo:
+    | Date
+    | undefined;
+  /** Only CDRs whose caller number is exactly this. */
   caller: string;
+  /** Only CDRs whose callee is exactly this. */
   callee: string;
+  /**
+   * Only CDRs with one of these dispositions. UNSPECIFIED or a value this
+   * gateway does not know is INVALID_ARGUMENT.
+   */
   dispositions: CdrDisposition[];
 }
 
+/** A page of CDRs. */
 export interface ListCdrsRequest {
+  /** Which CDRs (empty: all of them). */
   filter:
     | CdrFilter
     | undefined;
-  /** At most this many CDRs (0: 100; more than 1000 is served as 1000). */
+  /**
+   * At most this many CDRs (0: 100; more than 1000 is served as 1000;
+   * negative: INVALID_ARGUMENT).
+   */
   pageSize: number;
   /**
    * "" for the first page, then the previous page's next_page_token with the
@@ -270,29 +418,41 @@ export interface ListCdrsRequest {
    * default one) and both start_time_from and start_time_to; its pages
    * follow the switch's order, not cursors (cursor is 0), and caller /
    * callee / dispositions are applied to each page as read (a page may then
-   * hold fewer than page_size CDRs while more follow).
+   * hold fewer than page_size CDRs while more follow). A backend without a
+   * CDR history of its own is UNIMPLEMENTED (reason NOT_SUPPORTED).
    */
   source: CdrSource;
 }
 
+/** One page of ListCdrs. */
 export interface ListCdrsResponse {
-  /** In cursor order. */
+  /** In cursor order (in the switch's order for a switch read). */
   cdrs: Cdr[];
   /** The token of the next page; "" after the last page. */
   nextPageToken: string;
 }
 
+/** Where a StreamCdrs call starts, what it wants, and whether it goes on. */
 export interface StreamCdrsRequest {
+  /** Which CDRs (empty: all of them). Gap notices follow `backends` only. */
   filter:
     | CdrFilter
     | undefined;
   /**
    * Deliver CDRs (and gap notices) with a cursor greater than this (0: from
-   * the oldest held).
+   * the oldest held). Send back the greatest cursor received (CDR or gap)
+   * to resume.
    */
   afterCursor: bigint;
-  /** Keep streaming new CDRs after the replay. */
+  /**
+   * Keep streaming new CDRs after the replay; without it the stream ends
+   * once the CDRs stored when it started are sent.
+   */
   follow: boolean;
+  /**
+   * At most this many CDRs per response (0, or more than the gateway's
+   * `cdr.max_batch`, 500 by default: that; negative: INVALID_ARGUMENT).
+   */
   maxBatchSize: number;
 }
 
@@ -306,16 +466,31 @@ export interface StreamCdrsRequest {
 export interface CdrGap {
   /** Position in the CDR store (the same sequence as Cdr.cursor). */
   cursor: bigint;
+  /** The backend whose CDRs may be missing. */
   backend: string;
-  fromTime: Date | undefined;
-  toTime: Date | undefined;
+  /** The start of the window (CDRs that ended at or after it). */
+  fromTime:
+    | Date
+    | undefined;
+  /** The end of the window (CDRs that ended at or before it). */
+  toTime:
+    | Date
+    | undefined;
+  /** Why CDRs may be missing. */
   reason: CdrGapReason;
   /** What happened, in words (never a secret). */
   detail: string;
 }
 
+/**
+ * One message of StreamCdrs: CDRs in cursor order, after a gap notice when
+ * one was stored before them.
+ */
 export interface StreamCdrsResponse {
-  /** With `gap` set: the CDRs stored after the gap was noticed. */
+  /**
+   * CDRs in cursor order; with `gap` set: the CDRs stored after the gap was
+   * noticed (possibly none).
+   */
   cdrs: Cdr[];
   /**
    * Set when CDRs may be missing before this message's `cdrs`; a message
@@ -339,8 +514,7 @@ function createBaseCdr(): Cdr {
     billable: undefined,
     disposition: 0,
     direction: 0,
-    cost: "",
-    currency: "",
+    cost: undefined,
     trunk: "",
     codec: "",
     country: "",
@@ -394,11 +568,8 @@ export const Cdr: MessageFns<Cdr> = {
     if (message.direction !== 0) {
       writer.uint32(96).int32(message.direction);
     }
-    if (message.cost !== "") {
-      writer.uint32(106).string(message.cost);
-    }
-    if (message.currency !== "") {
-      writer.uint32(114).string(message.currency);
+    if (message.cost !== undefined) {
+      Money.encode(message.cost, writer.uint32(194).fork()).join();
     }
     if (message.trunk !== "") {
       writer.uint32(122).string(message.trunk);
@@ -539,20 +710,12 @@ export const Cdr: MessageFns<Cdr> = {
             message.direction = reader.int32() as any;
             continue;
           }
-          case 13: {
-            if (tag !== 106) {
+          case 24: {
+            if (tag !== 194) {
               break;
             }
 
-            message.cost = reader.string();
-            continue;
-          }
-          case 14: {
-            if (tag !== 114) {
-              break;
-            }
-
-            message.currency = reader.string();
+            message.cost = Money.decode(reader, reader.uint32());
             continue;
           }
           case 15: {
@@ -669,8 +832,7 @@ export const Cdr: MessageFns<Cdr> = {
       billable: isSet(object.billable) ? Duration.fromJSON(object.billable) : undefined,
       disposition: isSet(object.disposition) ? cdrDispositionFromJSON(object.disposition) : 0,
       direction: isSet(object.direction) ? callDirectionFromJSON(object.direction) : 0,
-      cost: isSet(object.cost) ? globalThis.String(object.cost) : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      cost: isSet(object.cost) ? Money.fromJSON(object.cost) : undefined,
       trunk: isSet(object.trunk) ? globalThis.String(object.trunk) : "",
       codec: isSet(object.codec) ? globalThis.String(object.codec) : "",
       country: isSet(object.country) ? globalThis.String(object.country) : "",
@@ -737,11 +899,8 @@ export const Cdr: MessageFns<Cdr> = {
     if (message.direction !== 0) {
       obj.direction = callDirectionToJSON(message.direction);
     }
-    if (message.cost !== "") {
-      obj.cost = message.cost;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
+    if (message.cost !== undefined) {
+      obj.cost = Money.toJSON(message.cost);
     }
     if (message.trunk !== "") {
       obj.trunk = message.trunk;
@@ -796,8 +955,7 @@ export const Cdr: MessageFns<Cdr> = {
       : undefined;
     message.disposition = object.disposition ?? 0;
     message.direction = object.direction ?? 0;
-    message.cost = object.cost ?? "";
-    message.currency = object.currency ?? "";
+    message.cost = (object.cost !== undefined && object.cost !== null) ? Money.fromPartial(object.cost) : undefined;
     message.trunk = object.trunk ?? "";
     message.codec = object.codec ?? "";
     message.country = object.country ?? "";
@@ -1577,12 +1735,27 @@ export const StreamCdrsResponse: MessageFns<StreamCdrsResponse> = {
   },
 };
 
-/** Call detail records from every backend, in one shape, exactly once. */
+/**
+ * Call detail records from every backend, in one shape, exactly once.
+ *
+ * The gateway stores each CDR once, under a cursor (a uint64 that grows with
+ * every stored CDR or gap notice), whichever way it arrived (AMI `Cdr`
+ * events, Simotel webhooks and reports, Sippy CDR pages, backfills). A client
+ * that keeps the greatest cursor it processed and resumes StreamCdrs from it
+ * gets every later CDR exactly once, across client and gateway restarts.
+ */
 export type CdrServiceDefinition = typeof CdrServiceDefinition;
 export const CdrServiceDefinition = {
   name: "CdrService",
   fullName: "telgate.v1.CdrService",
   methods: {
+    /**
+     * A page of stored CDRs, oldest cursor first (or, with `source` SWITCH, a
+     * page read from the switch itself). INVALID_ARGUMENT for a negative
+     * page_size, a page_token this gateway did not return or sent with another
+     * filter, an UNSPECIFIED or unknown disposition, or start_time_to before
+     * start_time_from.
+     */
     listCdrs: {
       name: "ListCdrs",
       requestType: ListCdrsRequest as typeof ListCdrsRequest,
@@ -1591,7 +1764,17 @@ export const CdrServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Replays stored CDRs after a cursor, then (with `follow`) streams new ones. */
+    /**
+     * Replays stored CDRs after a cursor, then (with `follow`) streams new ones
+     * as they are stored, each once, in cursor order, with gap notices where
+     * CDRs may be missing. OUT_OF_RANGE (ErrorInfo reason
+     * ERROR_REASON_CURSOR_EXPIRED, metadata `oldest_cursor`, `pruned_through`
+     * or `last_cursor`, `after_cursor`) when the CDRs right after
+     * `after_cursor` were pruned by retention, or when `after_cursor` is beyond
+     * the store's newest cursor (another database); INVALID_ARGUMENT as for
+     * ListCdrs's filter, for a negative max_batch_size, or for an
+     * `after_cursor` beyond 2^63 - 1.
+     */
     streamCdrs: {
       name: "StreamCdrs",
       requestType: StreamCdrsRequest as typeof StreamCdrsRequest,
