@@ -124,9 +124,20 @@ async function streamCdrs(gw: TelgateClient, call: OriginatedCall): Promise<void
   console.log(`streamed CDRs after cursor ${cursor}`);
 }
 
+/** One line per event: its sequence (a bigint), its typed kind and a detail or two. */
 function describe(event: Event): string {
-  const kind = event.payload?.$case ?? event.name; // the typed kind, else the PBX's event name
-  return `[${event.sequence}] ${kind} ${event.channel}`.trimEnd();
+  const payload = event.payload; // a union on $case: TypeScript narrows `value` in each branch
+  let detail = "";
+  switch (payload?.$case) {
+    case "bridgeEntered":
+      detail = ` bridge ${payload.value.bridge?.id} now has ${payload.value.bridge?.numChannels} channels`;
+      break;
+    case "channelHungUp":
+      detail = ` cause ${payload.value.cause} (${payload.value.causeText})`;
+      break;
+  }
+  const kind = payload?.$case ?? event.name; // the typed kind, else the PBX's event name
+  return `[${event.sequence}] ${kind} ${event.channel}${detail}`;
 }
 
 main().catch((error: unknown) => {

@@ -273,6 +273,7 @@ function responseStream<T>(call: grpc.ClientReadableStream<T>): ResponseStream<T
   async function* iterate(): AsyncGenerator<T> {
     try {
       for await (const message of call) {
+        if (cancelled) return; // nothing after cancel(), even what was already received
         yield message as T;
       }
     } catch (error) {

@@ -78,6 +78,19 @@ describe("@telgate/client against a live gateway", () => {
     }
   });
 
+  test("an AbortSignal ends a live subscription without an error, and cancels a unary call", async () => {
+    const controller = new AbortController();
+    const stream = gw.events.subscribe({ start: StartPosition.START_POSITION_LIVE }, { signal: controller.signal });
+    let messages = 0;
+    for await (const _ of stream) {
+      messages++;
+      controller.abort(); // after the first message (the subscription is live)
+    }
+    assert.equal(messages, 1);
+    const code = await codeOf(gw.backends.listBackends({}, { signal: AbortSignal.abort() }));
+    assert.equal(code, status.CANCELLED);
+  });
+
   describe("one call from originate to its CDRs", () => {
     let call: OriginatedCall;
     const events: Event[] = [];
