@@ -68,9 +68,8 @@ def subscribe_call(channel: grpc.aio.Channel, call: calls_pb2.OriginatedCall) ->
         stub.Subscribe(
             events_pb2.SubscribeRequest(
                 filter=events_pb2.EventFilter(linked_ids=[call.linked_id]),
-                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                after_sequence=call.event_sequence,
-                epoch=call.epoch,
+                start=events_pb2.START_POSITION_AFTER,
+                after=call.events_after,
             )
         )
     )
@@ -199,7 +198,9 @@ async def test_originate_events_list_and_hangup(pbx_channel: grpc.aio.Channel) -
     assert got.channel.name == call.channel
     # Every event's channel says when the gateway first saw it, as the list does.
     created = {c.unique_id: c.create_time.ToNanoseconds() for c in ours}
-    payload_channels = [(e.sequence, c) for e in reader.events for c in _payload_channels(e)]
+    payload_channels = [
+        (e.position.sequence, c) for e in reader.events for c in _payload_channels(e)
+    ]
     assert len(payload_channels) > 10
     for sequence, c in payload_channels:
         assert c.create_time.ToNanoseconds() == created[c.unique_id], (sequence, c.name)
@@ -219,7 +220,7 @@ async def test_originate_events_list_and_hangup(pbx_channel: grpc.aio.Channel) -
         await asyncio.sleep(0.02)
     assert not [c for c in listed.channels if c.linked_id == call.linked_id]
     # Every event is numbered and kept whole.
-    seqs = [e.sequence for e in reader.events]
+    seqs = [e.position.sequence for e in reader.events]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     # AMI events keep their raw fields from `Event:` on; the gateway's own
     # (a link event when the state re-read after login ends late) have theirs.

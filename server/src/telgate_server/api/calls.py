@@ -45,6 +45,12 @@ def originate_params(
         raise errors.InvalidArgument(
             "application.name is required", metadata={"field": "application.name"}
         )
+    if not req.endpoint:
+        # Refused here for every backend (Simotel would pass it on to the PBX).
+        raise errors.InvalidArgument(
+            "endpoint is required: an extension (`201`) or the PBX's own form (`PJSIP/201`)",
+            metadata={"field": "endpoint"},
+        )
     destination = convert.destination(req.destination) if which == "destination" else None
     validation.check_originate(
         application=req.application.name if which == "application" else "",

@@ -7,11 +7,21 @@ from typing import Any
 import grpc
 from telgate.v1 import queues_pb2, queues_pb2_grpc
 
+from telgate_server import errors
 from telgate_server.api import convert, paging
 from telgate_server.api.status import unary
 from telgate_server.gateway.backend import QUEUES, BackendRegistry
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+def require(**fields: str) -> None:
+    """INVALID_ARGUMENT naming the first of ``fields`` (name=value) that is
+    empty: refused here for every backend (Simotel would pass an empty queue
+    or interface on to the PBX)."""
+    for name, value in fields.items():
+        if not value:
+            raise errors.InvalidArgument(f"{name} is required", metadata={"field": name})
 
 
 class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
@@ -35,6 +45,7 @@ class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
         self, request: queues_pb2.GetQueueRequest, context: Ctx
     ) -> queues_pb2.GetQueueResponse:
         backend, part = self.registry.part(request.backend, QUEUES, "GetQueue")
+        require(queue=request.queue)
         queue = await part.get_queue(request.queue)
         return queues_pb2.GetQueueResponse(queue=convert.queue(queue, backend.name))
 
@@ -43,6 +54,7 @@ class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
         self, request: queues_pb2.AddMemberRequest, context: Ctx
     ) -> queues_pb2.AddMemberResponse:
         _, part = self.registry.part(request.backend, QUEUES, "AddMember")
+        require(queue=request.queue, interface=request.interface)
         await part.add_member(
             request.queue,
             request.interface,
@@ -58,6 +70,7 @@ class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
         self, request: queues_pb2.RemoveMemberRequest, context: Ctx
     ) -> queues_pb2.RemoveMemberResponse:
         _, part = self.registry.part(request.backend, QUEUES, "RemoveMember")
+        require(queue=request.queue, interface=request.interface)
         await part.remove_member(request.queue, request.interface)
         return queues_pb2.RemoveMemberResponse()
 
@@ -66,5 +79,6 @@ class QueueServicer(queues_pb2_grpc.QueueServiceServicer):
         self, request: queues_pb2.PauseMemberRequest, context: Ctx
     ) -> queues_pb2.PauseMemberResponse:
         _, part = self.registry.part(request.backend, QUEUES, "PauseMember")
+        require(interface=request.interface)
         await part.pause_member(request.queue, request.interface, request.paused, request.reason)
         return queues_pb2.PauseMemberResponse()

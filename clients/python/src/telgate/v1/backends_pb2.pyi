@@ -28,10 +28,13 @@ class _BackendKind:
 class _BackendKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BackendKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     BACKEND_KIND_UNSPECIFIED: _BackendKind.ValueType  # 0
+    """A kind this API version has no value for: read Backend.kind_name."""
     BACKEND_KIND_ASTERISK_AMI: _BackendKind.ValueType  # 1
     """Asterisk or Issabel over AMI (`ami`)."""
     BACKEND_KIND_SIMOTEL: _BackendKind.ValueType  # 2
+    """Simotel over its v4 HTTP API and webhooks (`simotel`)."""
     BACKEND_KIND_SIPPY: _BackendKind.ValueType  # 3
+    """Sippy Softswitch over XML-RPC, CDRs only (`sippy`)."""
 
 class BackendKind(_BackendKind, metaclass=_BackendKindEnumTypeWrapper):
     """The kinds of switch this API version knows; Backend.kind_name names any
@@ -39,10 +42,13 @@ class BackendKind(_BackendKind, metaclass=_BackendKindEnumTypeWrapper):
     """
 
 BACKEND_KIND_UNSPECIFIED: BackendKind.ValueType  # 0
+"""A kind this API version has no value for: read Backend.kind_name."""
 BACKEND_KIND_ASTERISK_AMI: BackendKind.ValueType  # 1
 """Asterisk or Issabel over AMI (`ami`)."""
 BACKEND_KIND_SIMOTEL: BackendKind.ValueType  # 2
+"""Simotel over its v4 HTTP API and webhooks (`simotel`)."""
 BACKEND_KIND_SIPPY: BackendKind.ValueType  # 3
+"""Sippy Softswitch over XML-RPC, CDRs only (`sippy`)."""
 Global___BackendKind: _TypeAlias = BackendKind  # noqa: Y015
 
 class _LinkState:
@@ -52,20 +58,25 @@ class _LinkState:
 class _LinkStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LinkState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     LINK_STATE_UNSPECIFIED: _LinkState.ValueType  # 0
+    """Not known (never set by this gateway)."""
     LINK_STATE_CONNECTING: _LinkState.ValueType  # 1
     """Connecting or logging in."""
     LINK_STATE_UP: _LinkState.ValueType  # 2
+    """Connected and logged in: RPCs reach the PBX."""
     LINK_STATE_DOWN: _LinkState.ValueType  # 3
     """Down; the gateway retries with backoff."""
     LINK_STATE_AUTH_FAILED: _LinkState.ValueType  # 4
     """The PBX refused the credentials; retried slowly."""
 
-class LinkState(_LinkState, metaclass=_LinkStateEnumTypeWrapper): ...
+class LinkState(_LinkState, metaclass=_LinkStateEnumTypeWrapper):
+    """The state of a backend's link to its PBX."""
 
 LINK_STATE_UNSPECIFIED: LinkState.ValueType  # 0
+"""Not known (never set by this gateway)."""
 LINK_STATE_CONNECTING: LinkState.ValueType  # 1
 """Connecting or logging in."""
 LINK_STATE_UP: LinkState.ValueType  # 2
+"""Connected and logged in: RPCs reach the PBX."""
 LINK_STATE_DOWN: LinkState.ValueType  # 3
 """Down; the gateway retries with backoff."""
 LINK_STATE_AUTH_FAILED: LinkState.ValueType  # 4
@@ -79,39 +90,73 @@ class _Capability:
 class _CapabilityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Capability.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CAPABILITY_UNSPECIFIED: _Capability.ValueType  # 0
+    """Not a capability (never listed)."""
     CAPABILITY_ORIGINATE: _Capability.ValueType  # 1
+    """CallControlService.Originate."""
     CAPABILITY_HANGUP: _Capability.ValueType  # 2
+    """CallControlService.Hangup."""
     CAPABILITY_TRANSFER: _Capability.ValueType  # 3
+    """CallControlService.Transfer."""
     CAPABILITY_LIST_CHANNELS: _Capability.ValueType  # 4
+    """CallControlService.ListChannels and GetChannel."""
     CAPABILITY_LISTEN: _Capability.ValueType  # 5
+    """SupervisionService (listen, whisper, barge)."""
     CAPABILITY_PLAYBACK: _Capability.ValueType  # 6
+    """PlaybackService."""
     CAPABILITY_QUEUES: _Capability.ValueType  # 7
+    """QueueService."""
     CAPABILITY_EVENTS: _Capability.ValueType  # 8
+    """Events of the backend on EventService.Subscribe."""
     CAPABILITY_CDRS: _Capability.ValueType  # 9
+    """CDRs on CdrService."""
     CAPABILITY_ROUTING: _Capability.ValueType  # 10
+    """Calls routed live on CallRoutingService.Route. Not listed by this
+    gateway version for any backend, although Asterisk (FastAGI) and
+    Simotel (call-map components) backends do send their queries to routers.
+    """
     CAPABILITY_DTMF: _Capability.ValueType  # 11
+    """CallControlService.SendDtmf."""
 
 class Capability(_Capability, metaclass=_CapabilityEnumTypeWrapper):
     """What a backend can do, from the parts it has; an RPC outside these answers
     UNIMPLEMENTED (ErrorInfo reason NOT_SUPPORTED) naming the backend and its kind.
+    Asterisk lists every value but ROUTING; Simotel ORIGINATE, LIST_CHANNELS,
+    QUEUES, EVENTS, CDRS; Sippy CDRS and EVENTS (its CDR poller's reports).
     """
 
 CAPABILITY_UNSPECIFIED: Capability.ValueType  # 0
+"""Not a capability (never listed)."""
 CAPABILITY_ORIGINATE: Capability.ValueType  # 1
+"""CallControlService.Originate."""
 CAPABILITY_HANGUP: Capability.ValueType  # 2
+"""CallControlService.Hangup."""
 CAPABILITY_TRANSFER: Capability.ValueType  # 3
+"""CallControlService.Transfer."""
 CAPABILITY_LIST_CHANNELS: Capability.ValueType  # 4
+"""CallControlService.ListChannels and GetChannel."""
 CAPABILITY_LISTEN: Capability.ValueType  # 5
+"""SupervisionService (listen, whisper, barge)."""
 CAPABILITY_PLAYBACK: Capability.ValueType  # 6
+"""PlaybackService."""
 CAPABILITY_QUEUES: Capability.ValueType  # 7
+"""QueueService."""
 CAPABILITY_EVENTS: Capability.ValueType  # 8
+"""Events of the backend on EventService.Subscribe."""
 CAPABILITY_CDRS: Capability.ValueType  # 9
+"""CDRs on CdrService."""
 CAPABILITY_ROUTING: Capability.ValueType  # 10
+"""Calls routed live on CallRoutingService.Route. Not listed by this
+gateway version for any backend, although Asterisk (FastAGI) and
+Simotel (call-map components) backends do send their queries to routers.
+"""
 CAPABILITY_DTMF: Capability.ValueType  # 11
+"""CallControlService.SendDtmf."""
 Global___Capability: _TypeAlias = Capability  # noqa: Y015
 
 @_typing.final
 class Backend(_message.Message):
+    """A configured backend. Output only: the gateway fills every field."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
@@ -128,16 +173,21 @@ class Backend(_message.Message):
     OWNER_ADDRESS_FIELD_NUMBER: _builtins.int
     OWNED_HERE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    """The backend's name in the gateway's configuration; requests name it in `backend`."""
     kind: Global___BackendKind.ValueType
+    """The kind of switch; UNSPECIFIED for a kind this API version has no value for."""
     link_state: Global___LinkState.ValueType
+    """The link's state now (in a cluster: the owner's, as of its last lease renewal)."""
     default: _builtins.bool
     """Whether RPCs with an empty `backend` go here."""
     address: _builtins.str
     """Where it connects to (host:port or URL; never credentials)."""
     version: _builtins.str
-    """The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`."""
+    """The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+    empty when not known.
+    """
     last_error: _builtins.str
-    """Why the link is not up, in words."""
+    """Why the link is not up, in words; empty while it is up."""
     kind_name: _builtins.str
     """The configuration's `kind` (`ami`, `simotel`, `sippy`, ...): set for
     every backend, also one whose kind has no BackendKind value
@@ -145,17 +195,22 @@ class Backend(_message.Message):
     """
     owner: _builtins.str
     """When the gateway runs as a cluster: the instance running this backend's
-    link (`cluster.instance_id`; empty between owners or without clustering),
-    and where clients reach it (`cluster.advertise`). `link_state` is then
-    the owner's, as of its last lease renewal.
+    link (`cluster.instance_id`; empty between owners or without clustering).
+    `link_state` is then the owner's, as of its last lease renewal.
     """
     owner_address: _builtins.str
+    """When the gateway runs as a cluster: where clients reach the owner
+    (its `cluster.advertise`); empty between owners or without clustering.
+    """
     owned_here: _builtins.bool
     """Whether the instance that answered runs the link itself (always, without
-    clustering): call control for the backend works here only then.
+    clustering): call control for the backend works here only then (else
+    UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
     """
     @_builtins.property
-    def capabilities(self) -> _containers.RepeatedScalarFieldContainer[Global___Capability.ValueType]: ...
+    def capabilities(self) -> _containers.RepeatedScalarFieldContainer[Global___Capability.ValueType]:
+        """What the backend can do, sorted by value."""
+
     @_builtins.property
     def state_change_time(self) -> _timestamp_pb2.Timestamp:
         """When the link entered its current state."""
@@ -187,6 +242,8 @@ Global___Backend: _TypeAlias = Backend  # noqa: Y015
 
 @_typing.final
 class ListBackendsRequest(_message.Message):
+    """Lists every backend; takes no parameters."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -202,11 +259,15 @@ Global___ListBackendsRequest: _TypeAlias = ListBackendsRequest  # noqa: Y015
 
 @_typing.final
 class ListBackendsResponse(_message.Message):
+    """ListBackends' answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKENDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def backends(self) -> _containers.RepeatedCompositeFieldContainer[Global___Backend]: ...
+    def backends(self) -> _containers.RepeatedCompositeFieldContainer[Global___Backend]:
+        """Every configured backend, in configuration order."""
+
     def __init__(
         self,
         *,
@@ -222,6 +283,8 @@ Global___ListBackendsResponse: _TypeAlias = ListBackendsResponse  # noqa: Y015
 
 @_typing.final
 class CheckBackendRequest(_message.Message):
+    """Tests one backend's link."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
@@ -251,11 +314,19 @@ class BackendCheck(_message.Message):
     DETAIL_FIELD_NUMBER: _builtins.int
     LATENCY_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """e.g. `link`, `login`, `ping`."""
+    """The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+    `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
+    """
     ok: _builtins.bool
+    """Whether the step succeeded."""
     detail: _builtins.str
+    """What happened, in words (the error when it failed)."""
     @_builtins.property
-    def latency(self) -> _duration_pb2.Duration: ...
+    def latency(self) -> _duration_pb2.Duration:
+        """How long the step's round trip to the PBX took; unset for a step
+        without one (`link`, `cdr_poller`, `owner`).
+        """
+
     def __init__(
         self,
         *,
@@ -274,16 +345,23 @@ Global___BackendCheck: _TypeAlias = BackendCheck  # noqa: Y015
 
 @_typing.final
 class CheckBackendResponse(_message.Message):
+    """CheckBackend's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     OK_FIELD_NUMBER: _builtins.int
     CHECKS_FIELD_NUMBER: _builtins.int
     ok: _builtins.bool
+    """Whether every step succeeded."""
     @_builtins.property
-    def backend(self) -> Global___Backend: ...
+    def backend(self) -> Global___Backend:
+        """The backend as ListBackends shows it."""
+
     @_builtins.property
-    def checks(self) -> _containers.RepeatedCompositeFieldContainer[Global___BackendCheck]: ...
+    def checks(self) -> _containers.RepeatedCompositeFieldContainer[Global___BackendCheck]:
+        """The steps, in the order they ran."""
+
     def __init__(
         self,
         *,

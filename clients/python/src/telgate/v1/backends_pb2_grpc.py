@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class BackendServiceStub:
-    """The telephone systems this gateway is linked to.
+    """The telephone systems this gateway is linked to. Every kind of backend
+    answers both RPCs.
     """
 
     def __init__(self, channel):
@@ -48,17 +49,24 @@ class BackendServiceStub:
 
 
 class BackendServiceServicer:
-    """The telephone systems this gateway is linked to.
+    """The telephone systems this gateway is linked to. Every kind of backend
+    answers both RPCs.
     """
 
     def ListBackends(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists every configured backend with its link state and capabilities
+        (from this instance's view; in a cluster, the owner's last report).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CheckBackend(self, request, context):
-        """Tests the backend's link now and says what failed.
+        """Tests the backend's link now and says what failed (Asterisk: `link` and
+        an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+        cluster, on an instance that does not run the link: `owner`). Failed
+        steps are reported in the answer, not as an error status; an unknown
+        backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -86,7 +94,8 @@ def add_BackendServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class BackendService:
-    """The telephone systems this gateway is linked to.
+    """The telephone systems this gateway is linked to. Every kind of backend
+    answers both RPCs.
     """
 
     @staticmethod

@@ -27,34 +27,59 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class BackendServiceStub:
-    """The telephone systems this gateway is linked to."""
+    """The telephone systems this gateway is linked to. Every kind of backend
+    answers both RPCs.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> BackendServiceAsyncStub: ...
     ListBackends: _grpc.UnaryUnaryMultiCallable[_backends_pb2.ListBackendsRequest, _backends_pb2.ListBackendsResponse]
+    """Lists every configured backend with its link state and capabilities
+    (from this instance's view; in a cluster, the owner's last report).
+    """
     CheckBackend: _grpc.UnaryUnaryMultiCallable[_backends_pb2.CheckBackendRequest, _backends_pb2.CheckBackendResponse]
-    """Tests the backend's link now and says what failed."""
+    """Tests the backend's link now and says what failed (Asterisk: `link` and
+    an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+    cluster, on an instance that does not run the link: `owner`). Failed
+    steps are reported in the answer, not as an error status; an unknown
+    backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+    """
 
 @_typing.type_check_only
 class BackendServiceAsyncStub(BackendServiceStub):
-    """The telephone systems this gateway is linked to."""
+    """The telephone systems this gateway is linked to. Every kind of backend
+    answers both RPCs.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListBackends: _aio.UnaryUnaryMultiCallable[_backends_pb2.ListBackendsRequest, _backends_pb2.ListBackendsResponse]  # type: ignore[assignment]
+    """Lists every configured backend with its link state and capabilities
+    (from this instance's view; in a cluster, the owner's last report).
+    """
     CheckBackend: _aio.UnaryUnaryMultiCallable[_backends_pb2.CheckBackendRequest, _backends_pb2.CheckBackendResponse]  # type: ignore[assignment]
-    """Tests the backend's link now and says what failed."""
+    """Tests the backend's link now and says what failed (Asterisk: `link` and
+    an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+    cluster, on an instance that does not run the link: `owner`). Failed
+    steps are reported in the answer, not as an error status; an unknown
+    backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+    """
 
 class BackendServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The telephone systems this gateway is linked to."""
+    """The telephone systems this gateway is linked to. Every kind of backend
+    answers both RPCs.
+    """
 
     @_abc_1.abstractmethod
     def ListBackends(
         self,
         request: _backends_pb2.ListBackendsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_backends_pb2.ListBackendsResponse, _abc.Awaitable[_backends_pb2.ListBackendsResponse]]: ...
+    ) -> _typing.Union[_backends_pb2.ListBackendsResponse, _abc.Awaitable[_backends_pb2.ListBackendsResponse]]:
+        """Lists every configured backend with its link state and capabilities
+        (from this instance's view; in a cluster, the owner's last report).
+        """
 
     @_abc_1.abstractmethod
     def CheckBackend(
@@ -62,6 +87,11 @@ class BackendServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _backends_pb2.CheckBackendRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_backends_pb2.CheckBackendResponse, _abc.Awaitable[_backends_pb2.CheckBackendResponse]]:
-        """Tests the backend's link now and says what failed."""
+        """Tests the backend's link now and says what failed (Asterisk: `link` and
+        an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+        cluster, on an instance that does not run the link: `owner`). Failed
+        steps are reported in the answer, not as an error status; an unknown
+        backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+        """
 
 def add_BackendServiceServicer_to_server(servicer: BackendServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

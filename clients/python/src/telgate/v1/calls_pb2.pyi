@@ -11,6 +11,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from telgate.v1 import common_pb2 as _common_pb2
+from telgate.v1 import event_position_pb2 as _event_position_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -35,7 +36,10 @@ class _OriginateWaitEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Origina
     an OriginateResult event on EventService.Subscribe.
     """
     ORIGINATE_WAIT_RESULT: _OriginateWait.ValueType  # 2
-    """Answer when the call answered or failed (bounded by `timeout` and the RPC deadline)."""
+    """Answer when the call answered or failed (bounded by `timeout` and the RPC
+    deadline). Asterisk: DEADLINE_EXCEEDED (ERROR_REASON_PBX_TIMEOUT) when
+    no result came within the ring timeout plus 10 s.
+    """
 
 class OriginateWait(_OriginateWait, metaclass=_OriginateWaitEnumTypeWrapper):
     """How long Originate waits before answering."""
@@ -47,7 +51,10 @@ ORIGINATE_WAIT_ACCEPTED: OriginateWait.ValueType  # 1
 an OriginateResult event on EventService.Subscribe.
 """
 ORIGINATE_WAIT_RESULT: OriginateWait.ValueType  # 2
-"""Answer when the call answered or failed (bounded by `timeout` and the RPC deadline)."""
+"""Answer when the call answered or failed (bounded by `timeout` and the RPC
+deadline). Asterisk: DEADLINE_EXCEEDED (ERROR_REASON_PBX_TIMEOUT) when
+no result came within the ring timeout plus 10 s.
+"""
 Global___OriginateWait: _TypeAlias = OriginateWait  # noqa: Y015
 
 class _OriginateOutcome:
@@ -57,12 +64,17 @@ class _OriginateOutcome:
 class _OriginateOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OriginateOutcome.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ORIGINATE_OUTCOME_UNSPECIFIED: _OriginateOutcome.ValueType  # 0
+    """Not known (never set by this gateway on a returned call)."""
     ORIGINATE_OUTCOME_PENDING: _OriginateOutcome.ValueType  # 1
     """Accepted by the PBX; not answered or failed yet."""
     ORIGINATE_OUTCOME_ANSWERED: _OriginateOutcome.ValueType  # 2
+    """The endpoint answered and was connected to the target."""
     ORIGINATE_OUTCOME_BUSY: _OriginateOutcome.ValueType  # 3
+    """The endpoint was busy."""
     ORIGINATE_OUTCOME_NO_ANSWER: _OriginateOutcome.ValueType  # 4
+    """The endpoint rang until `timeout` without an answer."""
     ORIGINATE_OUTCOME_CONGESTION: _OriginateOutcome.ValueType  # 5
+    """The network or PBX had no way through (Asterisk congestion)."""
     ORIGINATE_OUTCOME_HUNG_UP: _OriginateOutcome.ValueType  # 6
     """Hung up before it answered."""
     ORIGINATE_OUTCOME_FAILED: _OriginateOutcome.ValueType  # 7
@@ -72,12 +84,17 @@ class OriginateOutcome(_OriginateOutcome, metaclass=_OriginateOutcomeEnumTypeWra
     """How an originate attempt ended."""
 
 ORIGINATE_OUTCOME_UNSPECIFIED: OriginateOutcome.ValueType  # 0
+"""Not known (never set by this gateway on a returned call)."""
 ORIGINATE_OUTCOME_PENDING: OriginateOutcome.ValueType  # 1
 """Accepted by the PBX; not answered or failed yet."""
 ORIGINATE_OUTCOME_ANSWERED: OriginateOutcome.ValueType  # 2
+"""The endpoint answered and was connected to the target."""
 ORIGINATE_OUTCOME_BUSY: OriginateOutcome.ValueType  # 3
+"""The endpoint was busy."""
 ORIGINATE_OUTCOME_NO_ANSWER: OriginateOutcome.ValueType  # 4
+"""The endpoint rang until `timeout` without an answer."""
 ORIGINATE_OUTCOME_CONGESTION: OriginateOutcome.ValueType  # 5
+"""The network or PBX had no way through (Asterisk congestion)."""
 ORIGINATE_OUTCOME_HUNG_UP: OriginateOutcome.ValueType  # 6
 """Hung up before it answered."""
 ORIGINATE_OUTCOME_FAILED: OriginateOutcome.ValueType  # 7
@@ -91,29 +108,41 @@ class _TransferType:
 class _TransferTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TransferType.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     TRANSFER_TYPE_UNSPECIFIED: _TransferType.ValueType  # 0
+    """Not a type: INVALID_ARGUMENT in a TransferRequest."""
     TRANSFER_TYPE_BLIND: _TransferType.ValueType  # 1
-    """The transferer's peer goes to the destination; the transferer leaves."""
+    """The transferer's peer goes to the destination; the transferer leaves
+    (Asterisk BlindTransfer).
+    """
     TRANSFER_TYPE_ATTENDED: _TransferType.ValueType  # 2
-    """The transferer consults the destination first (feature code on the PBX)."""
+    """The transferer consults the destination first (Asterisk Atxfer: the
+    PBX's attended-transfer feature code).
+    """
     TRANSFER_TYPE_REDIRECT: _TransferType.ValueType  # 3
-    """The named channel itself goes to the destination."""
+    """The named channel itself goes to the destination (Asterisk Redirect)."""
 
 class TransferType(_TransferType, metaclass=_TransferTypeEnumTypeWrapper):
     """How Transfer moves a call."""
 
 TRANSFER_TYPE_UNSPECIFIED: TransferType.ValueType  # 0
+"""Not a type: INVALID_ARGUMENT in a TransferRequest."""
 TRANSFER_TYPE_BLIND: TransferType.ValueType  # 1
-"""The transferer's peer goes to the destination; the transferer leaves."""
+"""The transferer's peer goes to the destination; the transferer leaves
+(Asterisk BlindTransfer).
+"""
 TRANSFER_TYPE_ATTENDED: TransferType.ValueType  # 2
-"""The transferer consults the destination first (feature code on the PBX)."""
+"""The transferer consults the destination first (Asterisk Atxfer: the
+PBX's attended-transfer feature code).
+"""
 TRANSFER_TYPE_REDIRECT: TransferType.ValueType  # 3
-"""The named channel itself goes to the destination."""
+"""The named channel itself goes to the destination (Asterisk Redirect)."""
 Global___TransferType: _TypeAlias = TransferType  # noqa: Y015
 
 @_typing.final
 class ApplicationTarget(_message.Message):
     """Runs a dialplan application on the answered endpoint instead of a
-    destination (Asterisk; other backends answer INVALID_ARGUMENT).
+    destination (Asterisk; Simotel answers INVALID_ARGUMENT). Only the
+    applications in the gateway setting `originate.allowed_applications` may
+    run (else PERMISSION_DENIED, ERROR_REASON_ORIGINATE_NOT_ALLOWED).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -121,9 +150,15 @@ class ApplicationTarget(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     DATA_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """The application, e.g. `Playback`."""
+    """The application, e.g. `Playback`: letters, digits and `_`, at most 32
+    characters. Empty or another form is INVALID_ARGUMENT.
+    """
     data: _builtins.str
-    """Its argument string, e.g. `hello-world`."""
+    """Its argument string, e.g. `hello-world`; at most 1000 characters. File
+    names in it stay relative to the sounds directory (an absolute path,
+    `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+    PERMISSION_DENIED unless `originate.allow_expressions`.
+    """
     def __init__(
         self,
         *,
@@ -140,6 +175,8 @@ Global___ApplicationTarget: _TypeAlias = ApplicationTarget  # noqa: Y015
 
 @_typing.final
 class OriginateRequest(_message.Message):
+    """Places a call. Checked whole before anything reaches the PBX."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     @_typing.final
@@ -175,29 +212,54 @@ class OriginateRequest(_message.Message):
     backend: _builtins.str
     """The backend to use; the default backend when empty."""
     request_id: _builtins.str
-    """Idempotency key: a retried Originate with the same key returns the first
-    attempt's call instead of placing a second one. Kept for 10 minutes.
+    """Idempotency key (at most 128 characters): a retried Originate with the
+    same key from the same caller returns the first attempt's call instead
+    of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+    default). Empty: no deduplication.
     """
     endpoint: _builtins.str
     """What to ring first: an extension (`201`), which every kind of backend
     takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-    PBX's own form: for Asterisk a dial string, e.g. `Local/201@phones`.
+    PBX's own form: for Asterisk a dial string, e.g. `Local/201@phones`
+    (Simotel uses the part after the last `/`). At most 255 characters;
+    empty is INVALID_ARGUMENT.
     """
     account_code: _builtins.str
+    """The account code of the new channel (Asterisk only); at most 80 characters."""
     wait: Global___OriginateWait.ValueType
+    """When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset."""
     @_builtins.property
-    def destination(self) -> _common_pb2.Destination: ...
+    def destination(self) -> _common_pb2.Destination:
+        """An extension or a number on a route (every backend that originates)."""
+
     @_builtins.property
-    def application(self) -> Global___ApplicationTarget: ...
+    def application(self) -> Global___ApplicationTarget:
+        """An application to run (Asterisk only)."""
+
     @_builtins.property
-    def caller_id(self) -> _common_pb2.CallerId: ...
+    def caller_id(self) -> _common_pb2.CallerId:
+        """The caller id the endpoint sees; the PBX's default when unset. Simotel
+        takes the number only (the endpoint's own when empty).
+        """
+
     @_builtins.property
     def variables(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
-        """Channel variables set on the new channel."""
+        """Channel variables set on the new channel (Asterisk only; Simotel ignores
+        them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+        most 80 characters; `FUNC(args)` only for functions in
+        `originate.allowed_variable_functions`, and no variable in
+        `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+        900 characters, without `,`, `"` or `\\` (INVALID_ARGUMENT). At most
+        1000 entries.
+        """
 
     @_builtins.property
     def timeout(self) -> _duration_pb2.Duration:
-        """How long to ring the endpoint; the PBX default (30 s) when unset."""
+        """How long to ring the endpoint: more than 0 and at most 24 h (else
+        INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+        backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+        whole seconds.
+        """
 
     def __init__(
         self,
@@ -239,41 +301,51 @@ class OriginatedCall(_message.Message):
     AMI_REASON_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     RESULT_TIME_FIELD_NUMBER: _builtins.int
-    EVENT_SEQUENCE_FIELD_NUMBER: _builtins.int
-    EPOCH_FIELD_NUMBER: _builtins.int
+    EVENTS_AFTER_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend that placed the call."""
     request_id: _builtins.str
+    """The request's `request_id`, as sent (empty when it had none)."""
     unique_id: _builtins.str
-    """The unique id the gateway assigned to the endpoint's channel before it
-    existed, so events can be filtered before the first one arrives.
+    """The unique id of the endpoint's channel. Asterisk: assigned by the
+    gateway before the channel existed, so events can be filtered before the
+    first one arrives. Simotel: its originated call id.
     """
     other_unique_id: _builtins.str
     """The unique id assigned to the second half (Local channels) or the
-    outgoing leg, when the PBX has one.
+    outgoing leg, when the PBX has one (Simotel: set once the second party
+    is dialled; empty in the Originate answer).
     """
     linked_id: _builtins.str
     """The call's linked id (equal to unique_id: the originated channel is the
     first channel of its call).
     """
     channel: _builtins.str
-    """The channel name, once the PBX created the channel."""
+    """The channel name, once the PBX created the channel (Simotel:
+    `Simotel/<endpoint>`).
+    """
     outcome: Global___OriginateOutcome.ValueType
+    """How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+    answer, final with ORIGINATE_WAIT_RESULT.
+    """
     ami_reason: _builtins.int
     """Asterisk only: its OriginateResponse `Reason` (0 from other backends);
     `outcome` says the same in neutral terms.
     """
-    event_sequence: _builtins.int
-    """The last event sequence published before the PBX was asked to place the
-    call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
-    `linked_ids` filter of `linked_id` to get every event of this call.
-    """
-    epoch: _builtins.str
-    """The event stream epoch `event_sequence` belongs to."""
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the gateway asked the PBX to place the call."""
+
     @_builtins.property
     def result_time(self) -> _timestamp_pb2.Timestamp:
         """When the outcome became final."""
+
+    @_builtins.property
+    def events_after(self) -> _event_position_pb2.EventPosition:
+        """The event position before the PBX was asked to place the call:
+        Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+        of `linked_id`) to get every event of this call.
+        """
 
     def __init__(
         self,
@@ -288,12 +360,11 @@ class OriginatedCall(_message.Message):
         ami_reason: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         result_time: _timestamp_pb2.Timestamp | None = ...,
-        event_sequence: _builtins.int = ...,
-        epoch: _builtins.str = ...,
+        events_after: _event_position_pb2.EventPosition | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "result_time", b"result_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "events_after", b"events_after", "result_time", b"result_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ami_reason", b"ami_reason", "backend", b"backend", "channel", b"channel", "create_time", b"create_time", "epoch", b"epoch", "event_sequence", b"event_sequence", "linked_id", b"linked_id", "other_unique_id", b"other_unique_id", "outcome", b"outcome", "request_id", b"request_id", "result_time", b"result_time", "unique_id", b"unique_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ami_reason", b"ami_reason", "backend", b"backend", "channel", b"channel", "create_time", b"create_time", "events_after", b"events_after", "linked_id", b"linked_id", "other_unique_id", b"other_unique_id", "outcome", b"outcome", "request_id", b"request_id", "result_time", b"result_time", "unique_id", b"unique_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -301,11 +372,15 @@ Global___OriginatedCall: _TypeAlias = OriginatedCall  # noqa: Y015
 
 @_typing.final
 class OriginateResponse(_message.Message):
+    """Originate's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CALL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def call(self) -> Global___OriginatedCall: ...
+    def call(self) -> Global___OriginatedCall:
+        """The call placed (or, for a retried `request_id`, the first attempt's)."""
+
     def __init__(
         self,
         *,
@@ -321,16 +396,25 @@ Global___OriginateResponse: _TypeAlias = OriginateResponse  # noqa: Y015
 
 @_typing.final
 class HangupRequest(_message.Message):
+    """Hangs a channel up."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     CHANNEL_FIELD_NUMBER: _builtins.int
     CAUSE_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     cause: _builtins.int
-    """Q.850 cause code; 16 (normal clearing) when zero."""
+    """Q.850 cause code, 0 to 127 (else INVALID_ARGUMENT); 16 (normal
+    clearing) when zero.
+    """
     @_builtins.property
-    def channel(self) -> _common_pb2.ChannelRef: ...
+    def channel(self) -> _common_pb2.ChannelRef:
+        """The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+        NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+        """
+
     def __init__(
         self,
         *,
@@ -348,6 +432,8 @@ Global___HangupRequest: _TypeAlias = HangupRequest  # noqa: Y015
 
 @_typing.final
 class HangupResponse(_message.Message):
+    """Hangup's answer: the PBX accepted the hang-up (the ChannelHungUp event follows)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -363,6 +449,8 @@ Global___HangupResponse: _TypeAlias = HangupResponse  # noqa: Y015
 
 @_typing.final
 class TransferRequest(_message.Message):
+    """Moves a call (Asterisk only)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
@@ -372,20 +460,30 @@ class TransferRequest(_message.Message):
     EXTRA_CHANNEL_FIELD_NUMBER: _builtins.int
     EXTRA_DESTINATION_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     type: Global___TransferType.ValueType
+    """How to move the call. UNSPECIFIED is INVALID_ARGUMENT."""
     @_builtins.property
     def channel(self) -> _common_pb2.ChannelRef:
         """BLIND/ATTENDED: the transferer. REDIRECT: the channel to move."""
 
     @_builtins.property
-    def destination(self) -> _common_pb2.Destination: ...
+    def destination(self) -> _common_pb2.Destination:
+        """Where the call goes. Asterisk needs an extension's context (or a number
+        on a configured route).
+        """
+
     @_builtins.property
     def extra_channel(self) -> _common_pb2.ChannelRef:
-        """REDIRECT only: a second channel moved at the same time (both legs)."""
+        """REDIRECT only: a second channel moved at the same time (both legs);
+        INVALID_ARGUMENT with another type.
+        """
 
     @_builtins.property
     def extra_destination(self) -> _common_pb2.Destination:
-        """REDIRECT only: where the extra channel goes; `destination` when unset."""
+        """REDIRECT only: where the extra channel goes; `destination` when unset.
+        INVALID_ARGUMENT without `extra_channel`.
+        """
 
     def __init__(
         self,
@@ -407,6 +505,8 @@ Global___TransferRequest: _TypeAlias = TransferRequest  # noqa: Y015
 
 @_typing.final
 class TransferResponse(_message.Message):
+    """Transfer's answer: the PBX accepted the transfer (events tell the rest)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -422,14 +522,19 @@ Global___TransferResponse: _TypeAlias = TransferResponse  # noqa: Y015
 
 @_typing.final
 class ListChannelsRequest(_message.Message):
+    """Lists active channels, a page at a time."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     page_size: _builtins.int
-    """At most this many channels (0: 100; more than 1000 is served as 1000)."""
+    """At most this many channels (0: 100; more than 1000 is served as 1000;
+    negative is INVALID_ARGUMENT).
+    """
     page_token: _builtins.str
     """"" for the first page, then the previous page's next_page_token with the
     same other fields (only page_size may change; other filters are
@@ -456,6 +561,8 @@ Global___ListChannelsRequest: _TypeAlias = ListChannelsRequest  # noqa: Y015
 
 @_typing.final
 class ListChannelsResponse(_message.Message):
+    """One page of channels."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANNELS_FIELD_NUMBER: _builtins.int
@@ -466,7 +573,9 @@ class ListChannelsResponse(_message.Message):
     total_size: _builtins.int
     """How many channels the backend has now (every page)."""
     @_builtins.property
-    def channels(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Channel]: ...
+    def channels(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Channel]:
+        """The channels of this page, in unique id order."""
+
     def __init__(
         self,
         *,
@@ -484,13 +593,18 @@ Global___ListChannelsResponse: _TypeAlias = ListChannelsResponse  # noqa: Y015
 
 @_typing.final
 class GetChannelRequest(_message.Message):
+    """Returns one active channel."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     CHANNEL_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     @_builtins.property
-    def channel(self) -> _common_pb2.ChannelRef: ...
+    def channel(self) -> _common_pb2.ChannelRef:
+        """The channel. Required: INVALID_ARGUMENT when it names none."""
+
     def __init__(
         self,
         *,
@@ -507,11 +621,15 @@ Global___GetChannelRequest: _TypeAlias = GetChannelRequest  # noqa: Y015
 
 @_typing.final
 class GetChannelResponse(_message.Message):
+    """GetChannel's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANNEL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel as the gateway knows it now."""
+
     def __init__(
         self,
         *,
@@ -527,6 +645,8 @@ Global___GetChannelResponse: _TypeAlias = GetChannelResponse  # noqa: Y015
 
 @_typing.final
 class SendDtmfRequest(_message.Message):
+    """Plays DTMF digits into a channel (Asterisk only)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
@@ -534,13 +654,20 @@ class SendDtmfRequest(_message.Message):
     DIGITS_FIELD_NUMBER: _builtins.int
     DIGIT_DURATION_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     digits: _builtins.str
-    """Digits 0-9, *, #, A-D."""
+    """1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+    INVALID_ARGUMENT.
+    """
     @_builtins.property
-    def channel(self) -> _common_pb2.ChannelRef: ...
+    def channel(self) -> _common_pb2.ChannelRef:
+        """The channel that hears the digits. Required: INVALID_ARGUMENT when it names none."""
+
     @_builtins.property
     def digit_duration(self) -> _duration_pb2.Duration:
-        """Length of each digit; the PBX default when unset."""
+        """Length of each digit: more than 0 and at most 10 s (else
+        INVALID_ARGUMENT); the PBX default when unset.
+        """
 
     def __init__(
         self,
@@ -560,6 +687,8 @@ Global___SendDtmfRequest: _TypeAlias = SendDtmfRequest  # noqa: Y015
 
 @_typing.final
 class SendDtmfResponse(_message.Message):
+    """SendDtmf's answer: every digit was accepted by the PBX."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(

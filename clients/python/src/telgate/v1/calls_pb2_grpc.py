@@ -26,7 +26,12 @@ if _version_not_supported:
 
 
 class CallControlServiceStub:
-    """Places, ends, moves and lists calls.
+    """Places, ends, moves and lists calls. Every request names a backend
+    (`backend`, at most 64 characters; empty means the gateway's default
+    backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+    whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+    Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+    and GetChannel; Sippy none.
     """
 
     def __init__(self, channel):
@@ -68,7 +73,12 @@ class CallControlServiceStub:
 
 
 class CallControlServiceServicer:
-    """Places, ends, moves and lists calls.
+    """Places, ends, moves and lists calls. Every request names a backend
+    (`backend`, at most 64 characters; empty means the gateway's default
+    backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+    whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+    Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+    and GetChannel; Sippy none.
     """
 
     def Originate(self, request, context):
@@ -77,41 +87,48 @@ class CallControlServiceServicer:
         application on it (Asterisk). Returns once the PBX has
         accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
         or failed). Retrying with the same `request_id` returns the first call.
+        Asterisk, Simotel.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Hangup(self, request, context):
-        """Hangs a channel up.
+        """Hangs a channel up. Asterisk only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Transfer(self, request, context):
-        """Moves a call: blind, attended, or a plain redirect.
+        """Moves a call: blind, attended, or a plain redirect. Asterisk only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListChannels(self, request, context):
-        """Lists active channels from the gateway's live state (never waits on the PBX).
+        """Lists active channels from the gateway's live state (never waits on the
+        PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+        link is down or its channels are being re-read after a reconnect.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetChannel(self, request, context):
-        """Returns one active channel.
+        """Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+        application, duration, bridge and variables are current (UNAVAILABLE
+        while the link is down); Simotel answers from the gateway's live state.
+        NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SendDtmf(self, request, context):
-        """Plays DTMF digits into a channel.
+        """Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+        Asterisk only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -159,7 +176,12 @@ def add_CallControlServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class CallControlService:
-    """Places, ends, moves and lists calls.
+    """Places, ends, moves and lists calls. Every request names a backend
+    (`backend`, at most 64 characters; empty means the gateway's default
+    backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+    whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+    Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+    and GetChannel; Sippy none.
     """
 
     @staticmethod

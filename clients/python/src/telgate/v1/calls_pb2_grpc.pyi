@@ -27,7 +27,13 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class CallControlServiceStub:
-    """Places, ends, moves and lists calls."""
+    """Places, ends, moves and lists calls. Every request names a backend
+    (`backend`, at most 64 characters; empty means the gateway's default
+    backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+    whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+    Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+    and GetChannel; Sippy none.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -39,21 +45,37 @@ class CallControlServiceStub:
     application on it (Asterisk). Returns once the PBX has
     accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
     or failed). Retrying with the same `request_id` returns the first call.
+    Asterisk, Simotel.
     """
     Hangup: _grpc.UnaryUnaryMultiCallable[_calls_pb2.HangupRequest, _calls_pb2.HangupResponse]
-    """Hangs a channel up."""
+    """Hangs a channel up. Asterisk only."""
     Transfer: _grpc.UnaryUnaryMultiCallable[_calls_pb2.TransferRequest, _calls_pb2.TransferResponse]
-    """Moves a call: blind, attended, or a plain redirect."""
+    """Moves a call: blind, attended, or a plain redirect. Asterisk only."""
     ListChannels: _grpc.UnaryUnaryMultiCallable[_calls_pb2.ListChannelsRequest, _calls_pb2.ListChannelsResponse]
-    """Lists active channels from the gateway's live state (never waits on the PBX)."""
+    """Lists active channels from the gateway's live state (never waits on the
+    PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+    link is down or its channels are being re-read after a reconnect.
+    """
     GetChannel: _grpc.UnaryUnaryMultiCallable[_calls_pb2.GetChannelRequest, _calls_pb2.GetChannelResponse]
-    """Returns one active channel."""
+    """Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+    application, duration, bridge and variables are current (UNAVAILABLE
+    while the link is down); Simotel answers from the gateway's live state.
+    NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
+    """
     SendDtmf: _grpc.UnaryUnaryMultiCallable[_calls_pb2.SendDtmfRequest, _calls_pb2.SendDtmfResponse]
-    """Plays DTMF digits into a channel."""
+    """Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+    Asterisk only.
+    """
 
 @_typing.type_check_only
 class CallControlServiceAsyncStub(CallControlServiceStub):
-    """Places, ends, moves and lists calls."""
+    """Places, ends, moves and lists calls. Every request names a backend
+    (`backend`, at most 64 characters; empty means the gateway's default
+    backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+    whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+    Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+    and GetChannel; Sippy none.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Originate: _aio.UnaryUnaryMultiCallable[_calls_pb2.OriginateRequest, _calls_pb2.OriginateResponse]  # type: ignore[assignment]
@@ -62,20 +84,36 @@ class CallControlServiceAsyncStub(CallControlServiceStub):
     application on it (Asterisk). Returns once the PBX has
     accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
     or failed). Retrying with the same `request_id` returns the first call.
+    Asterisk, Simotel.
     """
     Hangup: _aio.UnaryUnaryMultiCallable[_calls_pb2.HangupRequest, _calls_pb2.HangupResponse]  # type: ignore[assignment]
-    """Hangs a channel up."""
+    """Hangs a channel up. Asterisk only."""
     Transfer: _aio.UnaryUnaryMultiCallable[_calls_pb2.TransferRequest, _calls_pb2.TransferResponse]  # type: ignore[assignment]
-    """Moves a call: blind, attended, or a plain redirect."""
+    """Moves a call: blind, attended, or a plain redirect. Asterisk only."""
     ListChannels: _aio.UnaryUnaryMultiCallable[_calls_pb2.ListChannelsRequest, _calls_pb2.ListChannelsResponse]  # type: ignore[assignment]
-    """Lists active channels from the gateway's live state (never waits on the PBX)."""
+    """Lists active channels from the gateway's live state (never waits on the
+    PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+    link is down or its channels are being re-read after a reconnect.
+    """
     GetChannel: _aio.UnaryUnaryMultiCallable[_calls_pb2.GetChannelRequest, _calls_pb2.GetChannelResponse]  # type: ignore[assignment]
-    """Returns one active channel."""
+    """Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+    application, duration, bridge and variables are current (UNAVAILABLE
+    while the link is down); Simotel answers from the gateway's live state.
+    NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
+    """
     SendDtmf: _aio.UnaryUnaryMultiCallable[_calls_pb2.SendDtmfRequest, _calls_pb2.SendDtmfResponse]  # type: ignore[assignment]
-    """Plays DTMF digits into a channel."""
+    """Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+    Asterisk only.
+    """
 
 class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Places, ends, moves and lists calls."""
+    """Places, ends, moves and lists calls. Every request names a backend
+    (`backend`, at most 64 characters; empty means the gateway's default
+    backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+    whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+    Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+    and GetChannel; Sippy none.
+    """
 
     @_abc_1.abstractmethod
     def Originate(
@@ -88,6 +126,7 @@ class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
         application on it (Asterisk). Returns once the PBX has
         accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
         or failed). Retrying with the same `request_id` returns the first call.
+        Asterisk, Simotel.
         """
 
     @_abc_1.abstractmethod
@@ -96,7 +135,7 @@ class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _calls_pb2.HangupRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_calls_pb2.HangupResponse, _abc.Awaitable[_calls_pb2.HangupResponse]]:
-        """Hangs a channel up."""
+        """Hangs a channel up. Asterisk only."""
 
     @_abc_1.abstractmethod
     def Transfer(
@@ -104,7 +143,7 @@ class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _calls_pb2.TransferRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_calls_pb2.TransferResponse, _abc.Awaitable[_calls_pb2.TransferResponse]]:
-        """Moves a call: blind, attended, or a plain redirect."""
+        """Moves a call: blind, attended, or a plain redirect. Asterisk only."""
 
     @_abc_1.abstractmethod
     def ListChannels(
@@ -112,7 +151,10 @@ class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _calls_pb2.ListChannelsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_calls_pb2.ListChannelsResponse, _abc.Awaitable[_calls_pb2.ListChannelsResponse]]:
-        """Lists active channels from the gateway's live state (never waits on the PBX)."""
+        """Lists active channels from the gateway's live state (never waits on the
+        PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+        link is down or its channels are being re-read after a reconnect.
+        """
 
     @_abc_1.abstractmethod
     def GetChannel(
@@ -120,7 +162,11 @@ class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _calls_pb2.GetChannelRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_calls_pb2.GetChannelResponse, _abc.Awaitable[_calls_pb2.GetChannelResponse]]:
-        """Returns one active channel."""
+        """Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+        application, duration, bridge and variables are current (UNAVAILABLE
+        while the link is down); Simotel answers from the gateway's live state.
+        NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
+        """
 
     @_abc_1.abstractmethod
     def SendDtmf(
@@ -128,6 +174,8 @@ class CallControlServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _calls_pb2.SendDtmfRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_calls_pb2.SendDtmfResponse, _abc.Awaitable[_calls_pb2.SendDtmfResponse]]:
-        """Plays DTMF digits into a channel."""
+        """Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+        Asterisk only.
+        """
 
 def add_CallControlServiceServicer_to_server(servicer: CallControlServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

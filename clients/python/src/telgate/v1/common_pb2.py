@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17telgate/v1/common.proto\x12\ntelgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x05\x46ield\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"(\n\x08\x43\x61llerId\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"H\n\x10\x44ialplanLocation\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x11\n\textension\x18\x02 \x01(\t\x12\x10\n\x08priority\x18\x03 \x01(\x05\"\x7f\n\x0b\x44\x65stination\x12\x35\n\textension\x18\x01 \x01(\x0b\x32 .telgate.v1.ExtensionDestinationH\x00\x12/\n\x06number\x18\x02 \x01(\x0b\x32\x1d.telgate.v1.NumberDestinationH\x00\x42\x08\n\x06target\"L\n\x14\x45xtensionDestination\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x11\n\textension\x18\x02 \x01(\t\x12\x10\n\x08priority\x18\x03 \x01(\x05\"2\n\x11NumberDestination\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\r\n\x05route\x18\x02 \x01(\t\"8\n\nChannelRef\x12\x13\n\tunique_id\x18\x01 \x01(\tH\x00\x12\x0e\n\x04name\x18\x02 \x01(\tH\x00\x42\x05\n\x03ref\"\xca\x04\n\x07\x43hannel\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tunique_id\x18\x03 \x01(\t\x12\x11\n\tlinked_id\x18\x04 \x01(\t\x12\'\n\x05state\x18\x05 \x01(\x0e\x32\x18.telgate.v1.ChannelState\x12\x19\n\x11state_description\x18\x06 \x01(\t\x12\'\n\tcaller_id\x18\x07 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12,\n\x0e\x63onnected_line\x18\x08 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12.\n\x08location\x18\t \x01(\x0b\x32\x1c.telgate.v1.DialplanLocation\x12\x13\n\x0b\x61pplication\x18\n \x01(\t\x12\x18\n\x10\x61pplication_data\x18\x0b \x01(\t\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tbridge_id\x18\x0e \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x0f \x01(\t\x12\x10\n\x08language\x18\x10 \x01(\t\x12\x35\n\tvariables\x18\x11 \x03(\x0b\x32\".telgate.v1.Channel.VariablesEntry\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xa9\x01\n\x0c\x43hannelState\x12\x1d\n\x19\x43HANNEL_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANNEL_STATE_DOWN\x10\x01\x12\x19\n\x15\x43HANNEL_STATE_DIALING\x10\x02\x12\x19\n\x15\x43HANNEL_STATE_RINGING\x10\x03\x12\x14\n\x10\x43HANNEL_STATE_UP\x10\x04\x12\x16\n\x12\x43HANNEL_STATE_BUSY\x10\x05*\xb3\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1e\x45RROR_REASON_BACKEND_NOT_FOUND\x10\x01\x12$\n ERROR_REASON_BACKEND_UNAVAILABLE\x10\x02\x12\x1e\n\x1a\x45RROR_REASON_NOT_SUPPORTED\x10\x03\x12\x1c\n\x18\x45RROR_REASON_PBX_TIMEOUT\x10\x04\x12\x1d\n\x19\x45RROR_REASON_PBX_REJECTED\x10\x05\x12\"\n\x1e\x45RROR_REASON_CHANNEL_NOT_FOUND\x10\x06\x12&\n\"ERROR_REASON_PBX_PERMISSION_DENIED\x10\x07\x12\x1e\n\x1a\x45RROR_REASON_INVALID_FIELD\x10\x08\x12$\n ERROR_REASON_SUBSCRIBER_TOO_SLOW\x10\t\x12\x1f\n\x1b\x45RROR_REASON_CURSOR_EXPIRED\x10\n\x12\x1a\n\x16\x45RROR_REASON_LINK_LOST\x10\x0b\x12&\n\"ERROR_REASON_ORIGINATE_NOT_ALLOWED\x10\x14\x12!\n\x1d\x45RROR_REASON_TOO_MANY_STREAMS\x10\x15\x12\x1e\n\x1a\x45RROR_REASON_SHUTTING_DOWN\x10\x1e\x12%\n!ERROR_REASON_LINK_OWNED_ELSEWHERE\x10(Ba\n\x14io.github.telgate.v1B\x0b\x43ommonProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17telgate/v1/common.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x05\x46ield\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"(\n\x08\x43\x61llerId\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"H\n\x10\x44ialplanLocation\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x11\n\textension\x18\x02 \x01(\t\x12\x10\n\x08priority\x18\x03 \x01(\x05\"\x7f\n\x0b\x44\x65stination\x12\x35\n\textension\x18\x01 \x01(\x0b\x32 .telgate.v1.ExtensionDestinationH\x00\x12/\n\x06number\x18\x02 \x01(\x0b\x32\x1d.telgate.v1.NumberDestinationH\x00\x42\x08\n\x06target\"R\n\x14\x45xtensionDestination\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x17\n\textension\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x10\n\x08priority\x18\x03 \x01(\x05\"8\n\x11NumberDestination\x12\x14\n\x06number\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05route\x18\x02 \x01(\t\"8\n\nChannelRef\x12\x13\n\tunique_id\x18\x01 \x01(\tH\x00\x12\x0e\n\x04name\x18\x02 \x01(\tH\x00\x42\x05\n\x03ref\"\xca\x04\n\x07\x43hannel\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tunique_id\x18\x03 \x01(\t\x12\x11\n\tlinked_id\x18\x04 \x01(\t\x12\'\n\x05state\x18\x05 \x01(\x0e\x32\x18.telgate.v1.ChannelState\x12\x19\n\x11state_description\x18\x06 \x01(\t\x12\'\n\tcaller_id\x18\x07 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12,\n\x0e\x63onnected_line\x18\x08 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12.\n\x08location\x18\t \x01(\x0b\x32\x1c.telgate.v1.DialplanLocation\x12\x13\n\x0b\x61pplication\x18\n \x01(\t\x12\x18\n\x10\x61pplication_data\x18\x0b \x01(\t\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tbridge_id\x18\x0e \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x0f \x01(\t\x12\x10\n\x08language\x18\x10 \x01(\t\x12\x35\n\tvariables\x18\x11 \x03(\x0b\x32\".telgate.v1.Channel.VariablesEntry\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xa9\x01\n\x0c\x43hannelState\x12\x1d\n\x19\x43HANNEL_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANNEL_STATE_DOWN\x10\x01\x12\x19\n\x15\x43HANNEL_STATE_DIALING\x10\x02\x12\x19\n\x15\x43HANNEL_STATE_RINGING\x10\x03\x12\x14\n\x10\x43HANNEL_STATE_UP\x10\x04\x12\x16\n\x12\x43HANNEL_STATE_BUSY\x10\x05*\xb3\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1e\x45RROR_REASON_BACKEND_NOT_FOUND\x10\x01\x12$\n ERROR_REASON_BACKEND_UNAVAILABLE\x10\x02\x12\x1e\n\x1a\x45RROR_REASON_NOT_SUPPORTED\x10\x03\x12\x1c\n\x18\x45RROR_REASON_PBX_TIMEOUT\x10\x04\x12\x1d\n\x19\x45RROR_REASON_PBX_REJECTED\x10\x05\x12\"\n\x1e\x45RROR_REASON_CHANNEL_NOT_FOUND\x10\x06\x12&\n\"ERROR_REASON_PBX_PERMISSION_DENIED\x10\x07\x12\x1e\n\x1a\x45RROR_REASON_INVALID_FIELD\x10\x08\x12$\n ERROR_REASON_SUBSCRIBER_TOO_SLOW\x10\t\x12\x1f\n\x1b\x45RROR_REASON_CURSOR_EXPIRED\x10\n\x12\x1a\n\x16\x45RROR_REASON_LINK_LOST\x10\x0b\x12&\n\"ERROR_REASON_ORIGINATE_NOT_ALLOWED\x10\x14\x12!\n\x1d\x45RROR_REASON_TOO_MANY_STREAMS\x10\x15\x12\x1e\n\x1a\x45RROR_REASON_SHUTTING_DOWN\x10\x1e\x12%\n!ERROR_REASON_LINK_OWNED_ELSEWHERE\x10(Ba\n\x14io.github.telgate.v1B\x0b\x43ommonProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,28 +35,32 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'telgate.v1.common_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024io.github.telgate.v1B\013CommonProtoP\001Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1'
+  _globals['_EXTENSIONDESTINATION'].fields_by_name['extension']._loaded_options = None
+  _globals['_EXTENSIONDESTINATION'].fields_by_name['extension']._serialized_options = b'\342A\001\002'
+  _globals['_NUMBERDESTINATION'].fields_by_name['number']._loaded_options = None
+  _globals['_NUMBERDESTINATION'].fields_by_name['number']._serialized_options = b'\342A\001\002'
   _globals['_CHANNEL_VARIABLESENTRY']._loaded_options = None
   _globals['_CHANNEL_VARIABLESENTRY']._serialized_options = b'8\001'
-  _globals['_CHANNELSTATE']._serialized_start=1165
-  _globals['_CHANNELSTATE']._serialized_end=1334
-  _globals['_ERRORREASON']._serialized_start=1337
-  _globals['_ERRORREASON']._serialized_end=1900
-  _globals['_FIELD']._serialized_start=104
-  _globals['_FIELD']._serialized_end=140
-  _globals['_CALLERID']._serialized_start=142
-  _globals['_CALLERID']._serialized_end=182
-  _globals['_DIALPLANLOCATION']._serialized_start=184
-  _globals['_DIALPLANLOCATION']._serialized_end=256
-  _globals['_DESTINATION']._serialized_start=258
-  _globals['_DESTINATION']._serialized_end=385
-  _globals['_EXTENSIONDESTINATION']._serialized_start=387
-  _globals['_EXTENSIONDESTINATION']._serialized_end=463
-  _globals['_NUMBERDESTINATION']._serialized_start=465
-  _globals['_NUMBERDESTINATION']._serialized_end=515
-  _globals['_CHANNELREF']._serialized_start=517
-  _globals['_CHANNELREF']._serialized_end=573
-  _globals['_CHANNEL']._serialized_start=576
-  _globals['_CHANNEL']._serialized_end=1162
-  _globals['_CHANNEL_VARIABLESENTRY']._serialized_start=1114
-  _globals['_CHANNEL_VARIABLESENTRY']._serialized_end=1162
+  _globals['_CHANNELSTATE']._serialized_start=1210
+  _globals['_CHANNELSTATE']._serialized_end=1379
+  _globals['_ERRORREASON']._serialized_start=1382
+  _globals['_ERRORREASON']._serialized_end=1945
+  _globals['_FIELD']._serialized_start=137
+  _globals['_FIELD']._serialized_end=173
+  _globals['_CALLERID']._serialized_start=175
+  _globals['_CALLERID']._serialized_end=215
+  _globals['_DIALPLANLOCATION']._serialized_start=217
+  _globals['_DIALPLANLOCATION']._serialized_end=289
+  _globals['_DESTINATION']._serialized_start=291
+  _globals['_DESTINATION']._serialized_end=418
+  _globals['_EXTENSIONDESTINATION']._serialized_start=420
+  _globals['_EXTENSIONDESTINATION']._serialized_end=502
+  _globals['_NUMBERDESTINATION']._serialized_start=504
+  _globals['_NUMBERDESTINATION']._serialized_end=560
+  _globals['_CHANNELREF']._serialized_start=562
+  _globals['_CHANNELREF']._serialized_end=618
+  _globals['_CHANNEL']._serialized_start=621
+  _globals['_CHANNEL']._serialized_end=1207
+  _globals['_CHANNEL_VARIABLESENTRY']._serialized_start=1159
+  _globals['_CHANNEL_VARIABLESENTRY']._serialized_end=1207
 # @@protoc_insertion_point(module_scope)

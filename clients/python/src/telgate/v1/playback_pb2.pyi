@@ -27,28 +27,45 @@ class _PlaybackState:
 class _PlaybackStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PlaybackState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PLAYBACK_STATE_UNSPECIFIED: _PlaybackState.ValueType  # 0
+    """Not known (never set by this gateway)."""
     PLAYBACK_STATE_RINGING: _PlaybackState.ValueType  # 1
     """The endpoint is ringing."""
     PLAYBACK_STATE_PLAYING: _PlaybackState.ValueType  # 2
+    """The recording is playing (the PBX started ControlPlayback)."""
     PLAYBACK_STATE_PAUSED: _PlaybackState.ValueType  # 3
+    """Paused by a PAUSE control (inferred from the PBX accepting it: Asterisk
+    sends no event for it).
+    """
     PLAYBACK_STATE_STOPPED: _PlaybackState.ValueType  # 4
     """Stopped by a STOP control or by the listener."""
     PLAYBACK_STATE_FINISHED: _PlaybackState.ValueType  # 5
     """Reached the end of the recording."""
     PLAYBACK_STATE_FAILED: _PlaybackState.ValueType  # 6
+    """The call could not be placed or answered, or the PBX could not play the
+    recording (Asterisk CPLAYBACKSTATUS `ERROR`).
+    """
 
-class PlaybackState(_PlaybackState, metaclass=_PlaybackStateEnumTypeWrapper): ...
+class PlaybackState(_PlaybackState, metaclass=_PlaybackStateEnumTypeWrapper):
+    """Where a playback is."""
 
 PLAYBACK_STATE_UNSPECIFIED: PlaybackState.ValueType  # 0
+"""Not known (never set by this gateway)."""
 PLAYBACK_STATE_RINGING: PlaybackState.ValueType  # 1
 """The endpoint is ringing."""
 PLAYBACK_STATE_PLAYING: PlaybackState.ValueType  # 2
+"""The recording is playing (the PBX started ControlPlayback)."""
 PLAYBACK_STATE_PAUSED: PlaybackState.ValueType  # 3
+"""Paused by a PAUSE control (inferred from the PBX accepting it: Asterisk
+sends no event for it).
+"""
 PLAYBACK_STATE_STOPPED: PlaybackState.ValueType  # 4
 """Stopped by a STOP control or by the listener."""
 PLAYBACK_STATE_FINISHED: PlaybackState.ValueType  # 5
 """Reached the end of the recording."""
 PLAYBACK_STATE_FAILED: PlaybackState.ValueType  # 6
+"""The call could not be placed or answered, or the PBX could not play the
+recording (Asterisk CPLAYBACKSTATUS `ERROR`).
+"""
 Global___PlaybackState: _TypeAlias = PlaybackState  # noqa: Y015
 
 class _PlaybackControl:
@@ -58,26 +75,43 @@ class _PlaybackControl:
 class _PlaybackControlEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PlaybackControl.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PLAYBACK_CONTROL_UNSPECIFIED: _PlaybackControl.ValueType  # 0
+    """Not a control: INVALID_ARGUMENT."""
     PLAYBACK_CONTROL_PAUSE: _PlaybackControl.ValueType  # 1
+    """Pause (state PAUSED)."""
     PLAYBACK_CONTROL_RESUME: _PlaybackControl.ValueType  # 2
+    """Resume after a pause (state PLAYING)."""
     PLAYBACK_CONTROL_FORWARD: _PlaybackControl.ValueType  # 3
+    """Skip ahead by the playback's `skip`."""
     PLAYBACK_CONTROL_REVERSE: _PlaybackControl.ValueType  # 4
+    """Skip back by the playback's `skip`."""
     PLAYBACK_CONTROL_STOP: _PlaybackControl.ValueType  # 5
+    """Stop playing (state STOPPED)."""
     PLAYBACK_CONTROL_RESTART: _PlaybackControl.ValueType  # 6
+    """Play again from the start."""
 
-class PlaybackControl(_PlaybackControl, metaclass=_PlaybackControlEnumTypeWrapper): ...
+class PlaybackControl(_PlaybackControl, metaclass=_PlaybackControlEnumTypeWrapper):
+    """A control applied to a playing or paused playback."""
 
 PLAYBACK_CONTROL_UNSPECIFIED: PlaybackControl.ValueType  # 0
+"""Not a control: INVALID_ARGUMENT."""
 PLAYBACK_CONTROL_PAUSE: PlaybackControl.ValueType  # 1
+"""Pause (state PAUSED)."""
 PLAYBACK_CONTROL_RESUME: PlaybackControl.ValueType  # 2
+"""Resume after a pause (state PLAYING)."""
 PLAYBACK_CONTROL_FORWARD: PlaybackControl.ValueType  # 3
+"""Skip ahead by the playback's `skip`."""
 PLAYBACK_CONTROL_REVERSE: PlaybackControl.ValueType  # 4
+"""Skip back by the playback's `skip`."""
 PLAYBACK_CONTROL_STOP: PlaybackControl.ValueType  # 5
+"""Stop playing (state STOPPED)."""
 PLAYBACK_CONTROL_RESTART: PlaybackControl.ValueType  # 6
+"""Play again from the start."""
 Global___PlaybackControl: _TypeAlias = PlaybackControl  # noqa: Y015
 
 @_typing.final
 class Playback(_message.Message):
+    """A recording played into a phone. Output only: the gateway fills every field."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
@@ -92,12 +126,21 @@ class Playback(_message.Message):
     START_TIME_FIELD_NUMBER: _builtins.int
     END_TIME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    """The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+    `playback_id` of ControlPlayback and GetPlayback.
+    """
     backend: _builtins.str
+    """The backend playing it."""
     endpoint: _builtins.str
+    """The endpoint rung, as the request gave it."""
     recording: _builtins.str
+    """The recording, as the request gave it."""
     state: Global___PlaybackState.ValueType
+    """Where the playback is."""
     channel: _builtins.str
+    """The endpoint's channel name, once the PBX created it."""
     unique_id: _builtins.str
+    """The endpoint channel's unique id (assigned before the call was placed)."""
     @_builtins.property
     def skip(self) -> _duration_pb2.Duration:
         """How far a FORWARD / REVERSE moves."""
@@ -107,9 +150,13 @@ class Playback(_message.Message):
         """The offset the PBX reported when playback ended (unset while playing)."""
 
     @_builtins.property
-    def start_time(self) -> _timestamp_pb2.Timestamp: ...
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """When StartPlayback placed the call."""
+
     @_builtins.property
-    def end_time(self) -> _timestamp_pb2.Timestamp: ...
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """When the playback ended; unset until then."""
+
     def __init__(
         self,
         *,
@@ -135,6 +182,8 @@ Global___Playback: _TypeAlias = Playback  # noqa: Y015
 
 @_typing.final
 class StartPlaybackRequest(_message.Message):
+    """Starts a playback."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
@@ -144,21 +193,32 @@ class StartPlaybackRequest(_message.Message):
     CALLER_ID_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     endpoint: _builtins.str
     """The phone to ring: an extension (`201`) or the PBX's own form
-    (`PJSIP/201`), as OriginateRequest.endpoint.
+    (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+    Empty is INVALID_ARGUMENT.
     """
     recording: _builtins.str
     """The recording, as the PBX names it (Asterisk: a sound file without its
-    extension, e.g. `custom/welcome`).
+    extension, relative to the sounds directory, e.g. `custom/welcome`):
+    letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+    and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
     """
     request_id: _builtins.str
+    """Idempotency key (at most 128 characters), as in Originate: a retry with
+    the same key from the same caller returns the first playback.
+    """
     @_builtins.property
     def skip(self) -> _duration_pb2.Duration:
-        """Skip length for FORWARD / REVERSE; 3 s when unset."""
+        """Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+        INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
+        """
 
     @_builtins.property
-    def caller_id(self) -> _common_pb2.CallerId: ...
+    def caller_id(self) -> _common_pb2.CallerId:
+        """The caller id the phone sees, as in Originate."""
+
     def __init__(
         self,
         *,
@@ -179,11 +239,15 @@ Global___StartPlaybackRequest: _TypeAlias = StartPlaybackRequest  # noqa: Y015
 
 @_typing.final
 class StartPlaybackResponse(_message.Message):
+    """StartPlayback's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PLAYBACK_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def playback(self) -> Global___Playback: ...
+    def playback(self) -> Global___Playback:
+        """The new playback (state RINGING, or FAILED when the call failed at once)."""
+
     def __init__(
         self,
         *,
@@ -199,14 +263,21 @@ Global___StartPlaybackResponse: _TypeAlias = StartPlaybackResponse  # noqa: Y015
 
 @_typing.final
 class ControlPlaybackRequest(_message.Message):
+    """Applies one control to a playback."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     PLAYBACK_ID_FIELD_NUMBER: _builtins.int
     CONTROL_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     playback_id: _builtins.str
+    """The playback's id (at most 64 characters); an unknown or empty one is
+    NOT_FOUND (ERROR_REASON_PBX_REJECTED, `playback_id`).
+    """
     control: Global___PlaybackControl.ValueType
+    """The control; UNSPECIFIED is INVALID_ARGUMENT."""
     def __init__(
         self,
         *,
@@ -224,11 +295,15 @@ Global___ControlPlaybackRequest: _TypeAlias = ControlPlaybackRequest  # noqa: Y0
 
 @_typing.final
 class ControlPlaybackResponse(_message.Message):
+    """ControlPlayback's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PLAYBACK_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def playback(self) -> Global___Playback: ...
+    def playback(self) -> Global___Playback:
+        """The playback after the control."""
+
     def __init__(
         self,
         *,
@@ -244,12 +319,18 @@ Global___ControlPlaybackResponse: _TypeAlias = ControlPlaybackResponse  # noqa: 
 
 @_typing.final
 class GetPlaybackRequest(_message.Message):
+    """Returns one playback."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     PLAYBACK_ID_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     playback_id: _builtins.str
+    """The playback's id (at most 64 characters); an unknown or empty one is
+    NOT_FOUND (ERROR_REASON_PBX_REJECTED, `playback_id`).
+    """
     def __init__(
         self,
         *,
@@ -266,11 +347,15 @@ Global___GetPlaybackRequest: _TypeAlias = GetPlaybackRequest  # noqa: Y015
 
 @_typing.final
 class GetPlaybackResponse(_message.Message):
+    """GetPlayback's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PLAYBACK_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def playback(self) -> Global___Playback: ...
+    def playback(self) -> Global___Playback:
+        """The playback as it is now."""
+
     def __init__(
         self,
         *,

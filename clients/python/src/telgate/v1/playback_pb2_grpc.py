@@ -27,6 +27,9 @@ if _version_not_supported:
 
 class PlaybackServiceStub:
     """Plays a stored recording into a phone, with pause / resume / seek / stop.
+    Asterisk only (the endpoint is originated into ControlPlayback); other
+    kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+    `backend` (at most 64 characters) is the default backend when empty.
     """
 
     def __init__(self, channel):
@@ -54,22 +57,32 @@ class PlaybackServiceStub:
 
 class PlaybackServiceServicer:
     """Plays a stored recording into a phone, with pause / resume / seek / stop.
+    Asterisk only (the endpoint is originated into ControlPlayback); other
+    kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+    `backend` (at most 64 characters) is the default backend when empty.
     """
 
     def StartPlayback(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Rings the endpoint and, when it answers, plays the recording. Returns
+        once the PBX accepted the call (state RINGING); PlaybackStarted /
+        PlaybackFinished events follow on EventService.Subscribe.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ControlPlayback(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Pauses, resumes, skips, restarts or stops a playback that is playing or
+        paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+        other state. PAUSE while paused and RESUME while playing change nothing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetPlayback(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a playback: live ones, and ended ones for 5 minutes after they ended.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -102,6 +115,9 @@ def add_PlaybackServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class PlaybackService:
     """Plays a stored recording into a phone, with pause / resume / seek / stop.
+    Asterisk only (the endpoint is originated into ControlPlayback); other
+    kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+    `backend` (at most 64 characters) is the default backend when empty.
     """
 
     @staticmethod

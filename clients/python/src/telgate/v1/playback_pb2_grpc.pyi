@@ -27,47 +27,86 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class PlaybackServiceStub:
-    """Plays a stored recording into a phone, with pause / resume / seek / stop."""
+    """Plays a stored recording into a phone, with pause / resume / seek / stop.
+    Asterisk only (the endpoint is originated into ControlPlayback); other
+    kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+    `backend` (at most 64 characters) is the default backend when empty.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> PlaybackServiceAsyncStub: ...
     StartPlayback: _grpc.UnaryUnaryMultiCallable[_playback_pb2.StartPlaybackRequest, _playback_pb2.StartPlaybackResponse]
+    """Rings the endpoint and, when it answers, plays the recording. Returns
+    once the PBX accepted the call (state RINGING); PlaybackStarted /
+    PlaybackFinished events follow on EventService.Subscribe.
+    """
     ControlPlayback: _grpc.UnaryUnaryMultiCallable[_playback_pb2.ControlPlaybackRequest, _playback_pb2.ControlPlaybackResponse]
+    """Pauses, resumes, skips, restarts or stops a playback that is playing or
+    paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+    other state. PAUSE while paused and RESUME while playing change nothing.
+    """
     GetPlayback: _grpc.UnaryUnaryMultiCallable[_playback_pb2.GetPlaybackRequest, _playback_pb2.GetPlaybackResponse]
+    """Returns a playback: live ones, and ended ones for 5 minutes after they ended."""
 
 @_typing.type_check_only
 class PlaybackServiceAsyncStub(PlaybackServiceStub):
-    """Plays a stored recording into a phone, with pause / resume / seek / stop."""
+    """Plays a stored recording into a phone, with pause / resume / seek / stop.
+    Asterisk only (the endpoint is originated into ControlPlayback); other
+    kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+    `backend` (at most 64 characters) is the default backend when empty.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     StartPlayback: _aio.UnaryUnaryMultiCallable[_playback_pb2.StartPlaybackRequest, _playback_pb2.StartPlaybackResponse]  # type: ignore[assignment]
+    """Rings the endpoint and, when it answers, plays the recording. Returns
+    once the PBX accepted the call (state RINGING); PlaybackStarted /
+    PlaybackFinished events follow on EventService.Subscribe.
+    """
     ControlPlayback: _aio.UnaryUnaryMultiCallable[_playback_pb2.ControlPlaybackRequest, _playback_pb2.ControlPlaybackResponse]  # type: ignore[assignment]
+    """Pauses, resumes, skips, restarts or stops a playback that is playing or
+    paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+    other state. PAUSE while paused and RESUME while playing change nothing.
+    """
     GetPlayback: _aio.UnaryUnaryMultiCallable[_playback_pb2.GetPlaybackRequest, _playback_pb2.GetPlaybackResponse]  # type: ignore[assignment]
+    """Returns a playback: live ones, and ended ones for 5 minutes after they ended."""
 
 class PlaybackServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Plays a stored recording into a phone, with pause / resume / seek / stop."""
+    """Plays a stored recording into a phone, with pause / resume / seek / stop.
+    Asterisk only (the endpoint is originated into ControlPlayback); other
+    kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+    `backend` (at most 64 characters) is the default backend when empty.
+    """
 
     @_abc_1.abstractmethod
     def StartPlayback(
         self,
         request: _playback_pb2.StartPlaybackRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_playback_pb2.StartPlaybackResponse, _abc.Awaitable[_playback_pb2.StartPlaybackResponse]]: ...
+    ) -> _typing.Union[_playback_pb2.StartPlaybackResponse, _abc.Awaitable[_playback_pb2.StartPlaybackResponse]]:
+        """Rings the endpoint and, when it answers, plays the recording. Returns
+        once the PBX accepted the call (state RINGING); PlaybackStarted /
+        PlaybackFinished events follow on EventService.Subscribe.
+        """
 
     @_abc_1.abstractmethod
     def ControlPlayback(
         self,
         request: _playback_pb2.ControlPlaybackRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_playback_pb2.ControlPlaybackResponse, _abc.Awaitable[_playback_pb2.ControlPlaybackResponse]]: ...
+    ) -> _typing.Union[_playback_pb2.ControlPlaybackResponse, _abc.Awaitable[_playback_pb2.ControlPlaybackResponse]]:
+        """Pauses, resumes, skips, restarts or stops a playback that is playing or
+        paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+        other state. PAUSE while paused and RESUME while playing change nothing.
+        """
 
     @_abc_1.abstractmethod
     def GetPlayback(
         self,
         request: _playback_pb2.GetPlaybackRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_playback_pb2.GetPlaybackResponse, _abc.Awaitable[_playback_pb2.GetPlaybackResponse]]: ...
+    ) -> _typing.Union[_playback_pb2.GetPlaybackResponse, _abc.Awaitable[_playback_pb2.GetPlaybackResponse]]:
+        """Returns a playback: live ones, and ended ones for 5 minutes after they ended."""
 
 def add_PlaybackServiceServicer_to_server(servicer: PlaybackServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from telgate.v1 import common_pb2 as telgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17telgate/v1/queues.proto\x12\ntelgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\"\xac\x02\n\x0bQueueMember\x12\x11\n\tinterface\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x17\n\x0fstate_interface\x18\x03 \x01(\t\x12(\n\x06status\x18\x04 \x01(\x0e\x32\x18.telgate.v1.MemberStatus\x12\x0e\n\x06paused\x18\x05 \x01(\x08\x12\x15\n\rpaused_reason\x18\x06 \x01(\t\x12\x0f\n\x07penalty\x18\x07 \x01(\x05\x12\x13\n\x0b\x63\x61lls_taken\x18\x08 \x01(\x05\x12\x32\n\x0elast_call_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07in_call\x18\n \x01(\x08\x12\x12\n\nmembership\x18\x0b \x01(\t\x12\x13\n\x0bstatus_text\x18\x0c \x01(\t\"\x95\x01\n\x0bQueueCaller\x12\x10\n\x08position\x18\x01 \x01(\x05\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x11\n\tunique_id\x18\x03 \x01(\t\x12\'\n\tcaller_id\x18\x04 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12\'\n\x04wait\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x97\x03\n\x05Queue\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x10\n\x08strategy\x18\x03 \x01(\t\x12\x13\n\x0bmax_callers\x18\x04 \x01(\x05\x12\x15\n\rcalls_waiting\x18\x05 \x01(\x05\x12\x11\n\tcompleted\x18\x06 \x01(\x05\x12\x11\n\tabandoned\x18\x07 \x01(\x05\x12,\n\thold_time\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\ttalk_time\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11logged_in_members\x18\n \x01(\x05\x12\x19\n\x11\x61vailable_members\x18\x0b \x01(\x05\x12(\n\x07members\x18\x0c \x03(\x0b\x32\x17.telgate.v1.QueueMember\x12(\n\x07\x63\x61llers\x18\r \x03(\x0b\x32\x17.telgate.v1.QueueCaller\x12%\n\nraw_fields\x18\x0e \x03(\x0b\x32\x11.telgate.v1.Field\"K\n\x11ListQueuesRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x12ListQueuesResponse\x12!\n\x06queues\x18\x01 \x03(\x0b\x32\x11.telgate.v1.Queue\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x0fGetQueueRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\"4\n\x10GetQueueResponse\x12 \n\x05queue\x18\x01 \x01(\x0b\x32\x11.telgate.v1.Queue\"\x94\x01\n\x10\x41\x64\x64MemberRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x13\n\x0bmember_name\x18\x04 \x01(\t\x12\x17\n\x0fstate_interface\x18\x05 \x01(\t\x12\x0f\n\x07penalty\x18\x06 \x01(\x05\x12\x0e\n\x06paused\x18\x07 \x01(\x08\"\x13\n\x11\x41\x64\x64MemberResponse\"H\n\x13RemoveMemberRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12\x11\n\tinterface\x18\x03 \x01(\t\"\x16\n\x14RemoveMemberResponse\"g\n\x12PauseMemberRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x0e\n\x06paused\x18\x04 \x01(\x08\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x15\n\x13PauseMemberResponse*\xf3\x01\n\x0cMemberStatus\x12\x1d\n\x19MEMBER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17MEMBER_STATUS_AVAILABLE\x10\x01\x12\x18\n\x14MEMBER_STATUS_IN_USE\x10\x02\x12\x16\n\x12MEMBER_STATUS_BUSY\x10\x03\x12\x19\n\x15MEMBER_STATUS_RINGING\x10\x04\x12 \n\x1cMEMBER_STATUS_RINGING_IN_USE\x10\x05\x12\x19\n\x15MEMBER_STATUS_ON_HOLD\x10\x06\x12\x1d\n\x19MEMBER_STATUS_UNAVAILABLE\x10\x07\x32\x8f\x03\n\x0cQueueService\x12K\n\nListQueues\x12\x1d.telgate.v1.ListQueuesRequest\x1a\x1e.telgate.v1.ListQueuesResponse\x12\x45\n\x08GetQueue\x12\x1b.telgate.v1.GetQueueRequest\x1a\x1c.telgate.v1.GetQueueResponse\x12H\n\tAddMember\x12\x1c.telgate.v1.AddMemberRequest\x1a\x1d.telgate.v1.AddMemberResponse\x12Q\n\x0cRemoveMember\x12\x1f.telgate.v1.RemoveMemberRequest\x1a .telgate.v1.RemoveMemberResponse\x12N\n\x0bPauseMember\x12\x1e.telgate.v1.PauseMemberRequest\x1a\x1f.telgate.v1.PauseMemberResponseBa\n\x14io.github.telgate.v1B\x0bQueuesProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17telgate/v1/queues.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\"\xac\x02\n\x0bQueueMember\x12\x11\n\tinterface\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x17\n\x0fstate_interface\x18\x03 \x01(\t\x12(\n\x06status\x18\x04 \x01(\x0e\x32\x18.telgate.v1.MemberStatus\x12\x0e\n\x06paused\x18\x05 \x01(\x08\x12\x15\n\rpaused_reason\x18\x06 \x01(\t\x12\x0f\n\x07penalty\x18\x07 \x01(\x05\x12\x13\n\x0b\x63\x61lls_taken\x18\x08 \x01(\x05\x12\x32\n\x0elast_call_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07in_call\x18\n \x01(\x08\x12\x12\n\nmembership\x18\x0b \x01(\t\x12\x13\n\x0bstatus_text\x18\x0c \x01(\t\"\x95\x01\n\x0bQueueCaller\x12\x10\n\x08position\x18\x01 \x01(\x05\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x11\n\tunique_id\x18\x03 \x01(\t\x12\'\n\tcaller_id\x18\x04 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12\'\n\x04wait\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x97\x03\n\x05Queue\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x10\n\x08strategy\x18\x03 \x01(\t\x12\x13\n\x0bmax_callers\x18\x04 \x01(\x05\x12\x15\n\rcalls_waiting\x18\x05 \x01(\x05\x12\x11\n\tcompleted\x18\x06 \x01(\x05\x12\x11\n\tabandoned\x18\x07 \x01(\x05\x12,\n\thold_time\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\ttalk_time\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11logged_in_members\x18\n \x01(\x05\x12\x19\n\x11\x61vailable_members\x18\x0b \x01(\x05\x12(\n\x07members\x18\x0c \x03(\x0b\x32\x17.telgate.v1.QueueMember\x12(\n\x07\x63\x61llers\x18\r \x03(\x0b\x32\x17.telgate.v1.QueueCaller\x12%\n\nraw_fields\x18\x0e \x03(\x0b\x32\x11.telgate.v1.Field\"K\n\x11ListQueuesRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x12ListQueuesResponse\x12!\n\x06queues\x18\x01 \x03(\x0b\x32\x11.telgate.v1.Queue\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x0fGetQueueRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x13\n\x05queue\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"4\n\x10GetQueueResponse\x12 \n\x05queue\x18\x01 \x01(\x0b\x32\x11.telgate.v1.Queue\"\xa0\x01\n\x10\x41\x64\x64MemberRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x13\n\x05queue\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tinterface\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0bmember_name\x18\x04 \x01(\t\x12\x17\n\x0fstate_interface\x18\x05 \x01(\t\x12\x0f\n\x07penalty\x18\x06 \x01(\x05\x12\x0e\n\x06paused\x18\x07 \x01(\x08\"\x13\n\x11\x41\x64\x64MemberResponse\"T\n\x13RemoveMemberRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x13\n\x05queue\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tinterface\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"\x16\n\x14RemoveMemberResponse\"m\n\x12PauseMemberRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12\x17\n\tinterface\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06paused\x18\x04 \x01(\x08\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x15\n\x13PauseMemberResponse*\xf3\x01\n\x0cMemberStatus\x12\x1d\n\x19MEMBER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17MEMBER_STATUS_AVAILABLE\x10\x01\x12\x18\n\x14MEMBER_STATUS_IN_USE\x10\x02\x12\x16\n\x12MEMBER_STATUS_BUSY\x10\x03\x12\x19\n\x15MEMBER_STATUS_RINGING\x10\x04\x12 \n\x1cMEMBER_STATUS_RINGING_IN_USE\x10\x05\x12\x19\n\x15MEMBER_STATUS_ON_HOLD\x10\x06\x12\x1d\n\x19MEMBER_STATUS_UNAVAILABLE\x10\x07\x32\x8f\x03\n\x0cQueueService\x12K\n\nListQueues\x12\x1d.telgate.v1.ListQueuesRequest\x1a\x1e.telgate.v1.ListQueuesResponse\x12\x45\n\x08GetQueue\x12\x1b.telgate.v1.GetQueueRequest\x1a\x1c.telgate.v1.GetQueueResponse\x12H\n\tAddMember\x12\x1c.telgate.v1.AddMemberRequest\x1a\x1d.telgate.v1.AddMemberResponse\x12Q\n\x0cRemoveMember\x12\x1f.telgate.v1.RemoveMemberRequest\x1a .telgate.v1.RemoveMemberResponse\x12N\n\x0bPauseMember\x12\x1e.telgate.v1.PauseMemberRequest\x1a\x1f.telgate.v1.PauseMemberResponseBa\n\x14io.github.telgate.v1B\x0bQueuesProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,34 +36,46 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'telgate.v1.queues_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024io.github.telgate.v1B\013QueuesProtoP\001Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1'
-  _globals['_MEMBERSTATUS']._serialized_start=1657
-  _globals['_MEMBERSTATUS']._serialized_end=1900
-  _globals['_QUEUEMEMBER']._serialized_start=130
-  _globals['_QUEUEMEMBER']._serialized_end=430
-  _globals['_QUEUECALLER']._serialized_start=433
-  _globals['_QUEUECALLER']._serialized_end=582
-  _globals['_QUEUE']._serialized_start=585
-  _globals['_QUEUE']._serialized_end=992
-  _globals['_LISTQUEUESREQUEST']._serialized_start=994
-  _globals['_LISTQUEUESREQUEST']._serialized_end=1069
-  _globals['_LISTQUEUESRESPONSE']._serialized_start=1071
-  _globals['_LISTQUEUESRESPONSE']._serialized_end=1151
-  _globals['_GETQUEUEREQUEST']._serialized_start=1153
-  _globals['_GETQUEUEREQUEST']._serialized_end=1202
-  _globals['_GETQUEUERESPONSE']._serialized_start=1204
-  _globals['_GETQUEUERESPONSE']._serialized_end=1256
-  _globals['_ADDMEMBERREQUEST']._serialized_start=1259
-  _globals['_ADDMEMBERREQUEST']._serialized_end=1407
-  _globals['_ADDMEMBERRESPONSE']._serialized_start=1409
-  _globals['_ADDMEMBERRESPONSE']._serialized_end=1428
-  _globals['_REMOVEMEMBERREQUEST']._serialized_start=1430
-  _globals['_REMOVEMEMBERREQUEST']._serialized_end=1502
-  _globals['_REMOVEMEMBERRESPONSE']._serialized_start=1504
-  _globals['_REMOVEMEMBERRESPONSE']._serialized_end=1526
-  _globals['_PAUSEMEMBERREQUEST']._serialized_start=1528
-  _globals['_PAUSEMEMBERREQUEST']._serialized_end=1631
-  _globals['_PAUSEMEMBERRESPONSE']._serialized_start=1633
-  _globals['_PAUSEMEMBERRESPONSE']._serialized_end=1654
-  _globals['_QUEUESERVICE']._serialized_start=1903
-  _globals['_QUEUESERVICE']._serialized_end=2302
+  _globals['_GETQUEUEREQUEST'].fields_by_name['queue']._loaded_options = None
+  _globals['_GETQUEUEREQUEST'].fields_by_name['queue']._serialized_options = b'\342A\001\002'
+  _globals['_ADDMEMBERREQUEST'].fields_by_name['queue']._loaded_options = None
+  _globals['_ADDMEMBERREQUEST'].fields_by_name['queue']._serialized_options = b'\342A\001\002'
+  _globals['_ADDMEMBERREQUEST'].fields_by_name['interface']._loaded_options = None
+  _globals['_ADDMEMBERREQUEST'].fields_by_name['interface']._serialized_options = b'\342A\001\002'
+  _globals['_REMOVEMEMBERREQUEST'].fields_by_name['queue']._loaded_options = None
+  _globals['_REMOVEMEMBERREQUEST'].fields_by_name['queue']._serialized_options = b'\342A\001\002'
+  _globals['_REMOVEMEMBERREQUEST'].fields_by_name['interface']._loaded_options = None
+  _globals['_REMOVEMEMBERREQUEST'].fields_by_name['interface']._serialized_options = b'\342A\001\002'
+  _globals['_PAUSEMEMBERREQUEST'].fields_by_name['interface']._loaded_options = None
+  _globals['_PAUSEMEMBERREQUEST'].fields_by_name['interface']._serialized_options = b'\342A\001\002'
+  _globals['_MEMBERSTATUS']._serialized_start=1726
+  _globals['_MEMBERSTATUS']._serialized_end=1969
+  _globals['_QUEUEMEMBER']._serialized_start=163
+  _globals['_QUEUEMEMBER']._serialized_end=463
+  _globals['_QUEUECALLER']._serialized_start=466
+  _globals['_QUEUECALLER']._serialized_end=615
+  _globals['_QUEUE']._serialized_start=618
+  _globals['_QUEUE']._serialized_end=1025
+  _globals['_LISTQUEUESREQUEST']._serialized_start=1027
+  _globals['_LISTQUEUESREQUEST']._serialized_end=1102
+  _globals['_LISTQUEUESRESPONSE']._serialized_start=1104
+  _globals['_LISTQUEUESRESPONSE']._serialized_end=1184
+  _globals['_GETQUEUEREQUEST']._serialized_start=1186
+  _globals['_GETQUEUEREQUEST']._serialized_end=1241
+  _globals['_GETQUEUERESPONSE']._serialized_start=1243
+  _globals['_GETQUEUERESPONSE']._serialized_end=1295
+  _globals['_ADDMEMBERREQUEST']._serialized_start=1298
+  _globals['_ADDMEMBERREQUEST']._serialized_end=1458
+  _globals['_ADDMEMBERRESPONSE']._serialized_start=1460
+  _globals['_ADDMEMBERRESPONSE']._serialized_end=1479
+  _globals['_REMOVEMEMBERREQUEST']._serialized_start=1481
+  _globals['_REMOVEMEMBERREQUEST']._serialized_end=1565
+  _globals['_REMOVEMEMBERRESPONSE']._serialized_start=1567
+  _globals['_REMOVEMEMBERRESPONSE']._serialized_end=1589
+  _globals['_PAUSEMEMBERREQUEST']._serialized_start=1591
+  _globals['_PAUSEMEMBERREQUEST']._serialized_end=1700
+  _globals['_PAUSEMEMBERRESPONSE']._serialized_start=1702
+  _globals['_PAUSEMEMBERRESPONSE']._serialized_end=1723
+  _globals['_QUEUESERVICE']._serialized_start=1972
+  _globals['_QUEUESERVICE']._serialized_end=2371
 # @@protoc_insertion_point(module_scope)

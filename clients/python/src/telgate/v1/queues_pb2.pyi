@@ -33,11 +33,15 @@ class _MemberStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MemberSt
     MEMBER_STATUS_AVAILABLE: _MemberStatus.ValueType  # 1
     """Idle: can take a call (Asterisk NOT_INUSE)."""
     MEMBER_STATUS_IN_USE: _MemberStatus.ValueType  # 2
+    """On a call (Asterisk INUSE)."""
     MEMBER_STATUS_BUSY: _MemberStatus.ValueType  # 3
+    """Busy (Asterisk BUSY)."""
     MEMBER_STATUS_RINGING: _MemberStatus.ValueType  # 4
+    """Ringing (Asterisk RINGING)."""
     MEMBER_STATUS_RINGING_IN_USE: _MemberStatus.ValueType  # 5
     """On a call and ringing with another (Asterisk RINGINUSE)."""
     MEMBER_STATUS_ON_HOLD: _MemberStatus.ValueType  # 6
+    """Has a call on hold (Asterisk ONHOLD)."""
     MEMBER_STATUS_UNAVAILABLE: _MemberStatus.ValueType  # 7
     """Not reachable: unregistered, or no such device (Asterisk UNAVAILABLE, INVALID)."""
 
@@ -51,17 +55,23 @@ MEMBER_STATUS_UNSPECIFIED: MemberStatus.ValueType  # 0
 MEMBER_STATUS_AVAILABLE: MemberStatus.ValueType  # 1
 """Idle: can take a call (Asterisk NOT_INUSE)."""
 MEMBER_STATUS_IN_USE: MemberStatus.ValueType  # 2
+"""On a call (Asterisk INUSE)."""
 MEMBER_STATUS_BUSY: MemberStatus.ValueType  # 3
+"""Busy (Asterisk BUSY)."""
 MEMBER_STATUS_RINGING: MemberStatus.ValueType  # 4
+"""Ringing (Asterisk RINGING)."""
 MEMBER_STATUS_RINGING_IN_USE: MemberStatus.ValueType  # 5
 """On a call and ringing with another (Asterisk RINGINUSE)."""
 MEMBER_STATUS_ON_HOLD: MemberStatus.ValueType  # 6
+"""Has a call on hold (Asterisk ONHOLD)."""
 MEMBER_STATUS_UNAVAILABLE: MemberStatus.ValueType  # 7
 """Not reachable: unregistered, or no such device (Asterisk UNAVAILABLE, INVALID)."""
 Global___MemberStatus: _TypeAlias = MemberStatus  # noqa: Y015
 
 @_typing.final
 class QueueMember(_message.Message):
+    """A member (agent) of a queue. Output only: the gateway fills every field."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INTERFACE_FIELD_NUMBER: _builtins.int
@@ -81,20 +91,37 @@ class QueueMember(_message.Message):
     Simotel an extension number.
     """
     name: _builtins.str
+    """The member's display name (Asterisk MemberName; Simotel the user's
+    name; empty when none).
+    """
     state_interface: _builtins.str
     """Asterisk only: the device whose state is the member's (empty elsewhere)."""
     status: Global___MemberStatus.ValueType
+    """The device's state in neutral terms."""
     paused: _builtins.bool
+    """Whether the member is paused (takes no queue calls)."""
     paused_reason: _builtins.str
+    """Why it was paused, as PauseMember's `reason` gave it (Asterisk only)."""
     penalty: _builtins.int
+    """The member's penalty: lower is rung first (Asterisk only; 0 elsewhere)."""
     calls_taken: _builtins.int
+    """How many queue calls the member answered (Asterisk only; 0 elsewhere)."""
     in_call: _builtins.bool
+    """Whether the member is on a call now."""
     membership: _builtins.str
-    """Asterisk only: `static`, `dynamic` or `realtime`."""
+    """`static` (configured on the PBX), `dynamic` (added at run time, e.g.
+    by AddMember) or `realtime` (Asterisk only).
+    """
     status_text: _builtins.str
-    """The PBX's own status (Asterisk: the device state number, `0`..`8`)."""
+    """The PBX's own status (Asterisk: the device state number, `0`..`8`;
+    Simotel: the extension's last state word).
+    """
     @_builtins.property
-    def last_call_time(self) -> _timestamp_pb2.Timestamp: ...
+    def last_call_time(self) -> _timestamp_pb2.Timestamp:
+        """When the member last finished a queue call (Asterisk only; unset when
+        never or elsewhere).
+        """
+
     def __init__(
         self,
         *,
@@ -121,6 +148,8 @@ Global___QueueMember: _TypeAlias = QueueMember  # noqa: Y015
 
 @_typing.final
 class QueueCaller(_message.Message):
+    """A caller waiting in a queue (Asterisk only; Simotel lists none)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     POSITION_FIELD_NUMBER: _builtins.int
@@ -131,11 +160,17 @@ class QueueCaller(_message.Message):
     position: _builtins.int
     """1 is the next to be answered."""
     channel: _builtins.str
+    """The caller's channel name."""
     unique_id: _builtins.str
+    """The caller channel's unique id."""
     @_builtins.property
-    def caller_id(self) -> _common_pb2.CallerId: ...
+    def caller_id(self) -> _common_pb2.CallerId:
+        """The caller's caller id."""
+
     @_builtins.property
-    def wait(self) -> _duration_pb2.Duration: ...
+    def wait(self) -> _duration_pb2.Duration:
+        """How long the caller has waited so far (whole seconds, as Asterisk gives it)."""
+
     def __init__(
         self,
         *,
@@ -155,6 +190,11 @@ Global___QueueCaller: _TypeAlias = QueueCaller  # noqa: Y015
 
 @_typing.final
 class Queue(_message.Message):
+    """A queue. Output only: the gateway fills every field. The figures are
+    Asterisk's (QueueStatus / QueueSummary); Simotel gives none of them but
+    `strategy`, `max_callers` and the member counts (0 or empty otherwise).
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
@@ -172,24 +212,51 @@ class Queue(_message.Message):
     CALLERS_FIELD_NUMBER: _builtins.int
     RAW_FIELDS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    """The queue's name (Asterisk: its queues.conf section; Simotel: its number)."""
     backend: _builtins.str
+    """The backend the queue is on."""
     strategy: _builtins.str
+    """How members are rung, in the PBX's word (Asterisk `ringall`,
+    `leastrecent`, `rrmemory`, ...).
+    """
     max_callers: _builtins.int
+    """The most callers that may wait; 0 means no limit."""
     calls_waiting: _builtins.int
+    """Callers waiting now."""
     completed: _builtins.int
+    """Calls answered by a member since the PBX's counters were reset."""
     abandoned: _builtins.int
+    """Callers who hung up while waiting, since the counters were reset."""
     logged_in_members: _builtins.int
+    """Members logged in (Simotel: every member listed)."""
     available_members: _builtins.int
+    """Members that can take a call now (available and not paused)."""
     @_builtins.property
-    def hold_time(self) -> _duration_pb2.Duration: ...
+    def hold_time(self) -> _duration_pb2.Duration:
+        """The average time callers waited before an answer (Asterisk Holdtime,
+        whole seconds).
+        """
+
     @_builtins.property
-    def talk_time(self) -> _duration_pb2.Duration: ...
+    def talk_time(self) -> _duration_pb2.Duration:
+        """The average length of answered calls (Asterisk TalkTime, whole seconds)."""
+
     @_builtins.property
-    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueMember]: ...
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueMember]:
+        """The members, sorted as the PBX lists them (Simotel: by interface); empty
+        in ListQueues.
+        """
+
     @_builtins.property
-    def callers(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueCaller]: ...
+    def callers(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueCaller]:
+        """The waiting callers by position; empty in ListQueues."""
+
     @_builtins.property
-    def raw_fields(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Field]: ...
+    def raw_fields(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Field]:
+        """The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+        Simotel the queue search row).
+        """
+
     def __init__(
         self,
         *,
@@ -218,14 +285,19 @@ Global___Queue: _TypeAlias = Queue  # noqa: Y015
 
 @_typing.final
 class ListQueuesRequest(_message.Message):
+    """Lists queues, a page at a time."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     page_size: _builtins.int
-    """At most this many queues (0: 100; more than 1000 is served as 1000)."""
+    """At most this many queues (0: 100; more than 1000 is served as 1000;
+    negative is INVALID_ARGUMENT).
+    """
     page_token: _builtins.str
     """"" for the first page, then the previous page's next_page_token with the
     same other fields (only page_size may change; other filters are
@@ -252,6 +324,8 @@ Global___ListQueuesRequest: _TypeAlias = ListQueuesRequest  # noqa: Y015
 
 @_typing.final
 class ListQueuesResponse(_message.Message):
+    """One page of queues."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     QUEUES_FIELD_NUMBER: _builtins.int
@@ -278,12 +352,16 @@ Global___ListQueuesResponse: _TypeAlias = ListQueuesResponse  # noqa: Y015
 
 @_typing.final
 class GetQueueRequest(_message.Message):
+    """Returns one queue."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     QUEUE_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     queue: _builtins.str
+    """The queue's name; empty is INVALID_ARGUMENT."""
     def __init__(
         self,
         *,
@@ -300,11 +378,15 @@ Global___GetQueueRequest: _TypeAlias = GetQueueRequest  # noqa: Y015
 
 @_typing.final
 class GetQueueResponse(_message.Message):
+    """GetQueue's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     QUEUE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def queue(self) -> Global___Queue: ...
+    def queue(self) -> Global___Queue:
+        """The queue with its members and waiting callers."""
+
     def __init__(
         self,
         *,
@@ -320,6 +402,8 @@ Global___GetQueueResponse: _TypeAlias = GetQueueResponse  # noqa: Y015
 
 @_typing.final
 class AddMemberRequest(_message.Message):
+    """Adds a member to a queue."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
@@ -330,14 +414,23 @@ class AddMemberRequest(_message.Message):
     PENALTY_FIELD_NUMBER: _builtins.int
     PAUSED_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     queue: _builtins.str
+    """The queue's name; empty is INVALID_ARGUMENT."""
     interface: _builtins.str
+    """The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+    extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+    """
     member_name: _builtins.str
+    """The member's display name (Asterisk only); at most 80 characters."""
     state_interface: _builtins.str
     """Asterisk only: the device whose state is the member's."""
     penalty: _builtins.int
-    """Lower penalties are rung first (Asterisk, Simotel)."""
+    """Lower penalties are rung first (Asterisk, Simotel); negative is
+    INVALID_ARGUMENT on Asterisk.
+    """
     paused: _builtins.bool
+    """Whether the member starts paused."""
     def __init__(
         self,
         *,
@@ -359,6 +452,8 @@ Global___AddMemberRequest: _TypeAlias = AddMemberRequest  # noqa: Y015
 
 @_typing.final
 class AddMemberResponse(_message.Message):
+    """AddMember's answer: the PBX added the member."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -374,14 +469,19 @@ Global___AddMemberResponse: _TypeAlias = AddMemberResponse  # noqa: Y015
 
 @_typing.final
 class RemoveMemberRequest(_message.Message):
+    """Removes a member from a queue."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     QUEUE_FIELD_NUMBER: _builtins.int
     INTERFACE_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     queue: _builtins.str
+    """The queue's name; empty is INVALID_ARGUMENT."""
     interface: _builtins.str
+    """The member's interface, as AddMember named it; empty is INVALID_ARGUMENT."""
     def __init__(
         self,
         *,
@@ -399,6 +499,8 @@ Global___RemoveMemberRequest: _TypeAlias = RemoveMemberRequest  # noqa: Y015
 
 @_typing.final
 class RemoveMemberResponse(_message.Message):
+    """RemoveMember's answer: the PBX removed the member."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -414,6 +516,8 @@ Global___RemoveMemberResponse: _TypeAlias = RemoveMemberResponse  # noqa: Y015
 
 @_typing.final
 class PauseMemberRequest(_message.Message):
+    """Pauses or unpauses a member."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
@@ -422,11 +526,17 @@ class PauseMemberRequest(_message.Message):
     PAUSED_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     queue: _builtins.str
-    """Empty: every queue the interface is in."""
+    """The queue. Asterisk: empty means every queue the interface is in;
+    Simotel pauses per queue and passes an empty one on to its API.
+    """
     interface: _builtins.str
+    """The member's interface; empty is INVALID_ARGUMENT."""
     paused: _builtins.bool
+    """true pauses, false unpauses."""
     reason: _builtins.str
+    """Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters."""
     def __init__(
         self,
         *,
@@ -446,6 +556,8 @@ Global___PauseMemberRequest: _TypeAlias = PauseMemberRequest  # noqa: Y015
 
 @_typing.final
 class PauseMemberResponse(_message.Message):
+    """PauseMember's answer: the PBX applied the pause."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(

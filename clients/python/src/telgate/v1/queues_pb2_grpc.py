@@ -26,7 +26,11 @@ if _version_not_supported:
 
 
 class QueueServiceStub:
-    """Call queues, their members (agents) and waiting callers.
+    """Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+    over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Queue names and member
+    interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
     """
 
     def __init__(self, channel):
@@ -63,35 +67,51 @@ class QueueServiceStub:
 
 
 class QueueServiceServicer:
-    """Call queues, their members (agents) and waiting callers.
+    """Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+    over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Queue names and member
+    interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
     """
 
     def ListQueues(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists queues with their summary figures, a page at a time (asks the PBX
+        each time).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetQueue(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one queue with its members and waiting callers; NOT_FOUND
+        (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AddMember(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+        ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+        Asterisk: NOT_FOUND for an unknown queue.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RemoveMember(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes a member from a queue (Asterisk QueueRemove; Simotel
+        removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+        not a member or the queue is unknown.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def PauseMember(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Pauses or unpauses a member (Asterisk QueuePause; Simotel
+        pauseagent / resumeagent).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -133,7 +153,11 @@ def add_QueueServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class QueueService:
-    """Call queues, their members (agents) and waiting callers.
+    """Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+    over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Queue names and member
+    interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
     """
 
     @staticmethod

@@ -27,65 +27,131 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class QueueServiceStub:
-    """Call queues, their members (agents) and waiting callers."""
+    """Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+    over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Queue names and member
+    interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> QueueServiceAsyncStub: ...
     ListQueues: _grpc.UnaryUnaryMultiCallable[_queues_pb2.ListQueuesRequest, _queues_pb2.ListQueuesResponse]
+    """Lists queues with their summary figures, a page at a time (asks the PBX
+    each time).
+    """
     GetQueue: _grpc.UnaryUnaryMultiCallable[_queues_pb2.GetQueueRequest, _queues_pb2.GetQueueResponse]
+    """Returns one queue with its members and waiting callers; NOT_FOUND
+    (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+    """
     AddMember: _grpc.UnaryUnaryMultiCallable[_queues_pb2.AddMemberRequest, _queues_pb2.AddMemberResponse]
+    """Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+    ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+    Asterisk: NOT_FOUND for an unknown queue.
+    """
     RemoveMember: _grpc.UnaryUnaryMultiCallable[_queues_pb2.RemoveMemberRequest, _queues_pb2.RemoveMemberResponse]
+    """Removes a member from a queue (Asterisk QueueRemove; Simotel
+    removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+    not a member or the queue is unknown.
+    """
     PauseMember: _grpc.UnaryUnaryMultiCallable[_queues_pb2.PauseMemberRequest, _queues_pb2.PauseMemberResponse]
+    """Pauses or unpauses a member (Asterisk QueuePause; Simotel
+    pauseagent / resumeagent).
+    """
 
 @_typing.type_check_only
 class QueueServiceAsyncStub(QueueServiceStub):
-    """Call queues, their members (agents) and waiting callers."""
+    """Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+    over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Queue names and member
+    interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListQueues: _aio.UnaryUnaryMultiCallable[_queues_pb2.ListQueuesRequest, _queues_pb2.ListQueuesResponse]  # type: ignore[assignment]
+    """Lists queues with their summary figures, a page at a time (asks the PBX
+    each time).
+    """
     GetQueue: _aio.UnaryUnaryMultiCallable[_queues_pb2.GetQueueRequest, _queues_pb2.GetQueueResponse]  # type: ignore[assignment]
+    """Returns one queue with its members and waiting callers; NOT_FOUND
+    (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+    """
     AddMember: _aio.UnaryUnaryMultiCallable[_queues_pb2.AddMemberRequest, _queues_pb2.AddMemberResponse]  # type: ignore[assignment]
+    """Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+    ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+    Asterisk: NOT_FOUND for an unknown queue.
+    """
     RemoveMember: _aio.UnaryUnaryMultiCallable[_queues_pb2.RemoveMemberRequest, _queues_pb2.RemoveMemberResponse]  # type: ignore[assignment]
+    """Removes a member from a queue (Asterisk QueueRemove; Simotel
+    removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+    not a member or the queue is unknown.
+    """
     PauseMember: _aio.UnaryUnaryMultiCallable[_queues_pb2.PauseMemberRequest, _queues_pb2.PauseMemberResponse]  # type: ignore[assignment]
+    """Pauses or unpauses a member (Asterisk QueuePause; Simotel
+    pauseagent / resumeagent).
+    """
 
 class QueueServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Call queues, their members (agents) and waiting callers."""
+    """Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+    over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Queue names and member
+    interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
+    """
 
     @_abc_1.abstractmethod
     def ListQueues(
         self,
         request: _queues_pb2.ListQueuesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_queues_pb2.ListQueuesResponse, _abc.Awaitable[_queues_pb2.ListQueuesResponse]]: ...
+    ) -> _typing.Union[_queues_pb2.ListQueuesResponse, _abc.Awaitable[_queues_pb2.ListQueuesResponse]]:
+        """Lists queues with their summary figures, a page at a time (asks the PBX
+        each time).
+        """
 
     @_abc_1.abstractmethod
     def GetQueue(
         self,
         request: _queues_pb2.GetQueueRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_queues_pb2.GetQueueResponse, _abc.Awaitable[_queues_pb2.GetQueueResponse]]: ...
+    ) -> _typing.Union[_queues_pb2.GetQueueResponse, _abc.Awaitable[_queues_pb2.GetQueueResponse]]:
+        """Returns one queue with its members and waiting callers; NOT_FOUND
+        (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+        """
 
     @_abc_1.abstractmethod
     def AddMember(
         self,
         request: _queues_pb2.AddMemberRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_queues_pb2.AddMemberResponse, _abc.Awaitable[_queues_pb2.AddMemberResponse]]: ...
+    ) -> _typing.Union[_queues_pb2.AddMemberResponse, _abc.Awaitable[_queues_pb2.AddMemberResponse]]:
+        """Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+        ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+        Asterisk: NOT_FOUND for an unknown queue.
+        """
 
     @_abc_1.abstractmethod
     def RemoveMember(
         self,
         request: _queues_pb2.RemoveMemberRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_queues_pb2.RemoveMemberResponse, _abc.Awaitable[_queues_pb2.RemoveMemberResponse]]: ...
+    ) -> _typing.Union[_queues_pb2.RemoveMemberResponse, _abc.Awaitable[_queues_pb2.RemoveMemberResponse]]:
+        """Removes a member from a queue (Asterisk QueueRemove; Simotel
+        removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+        not a member or the queue is unknown.
+        """
 
     @_abc_1.abstractmethod
     def PauseMember(
         self,
         request: _queues_pb2.PauseMemberRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_queues_pb2.PauseMemberResponse, _abc.Awaitable[_queues_pb2.PauseMemberResponse]]: ...
+    ) -> _typing.Union[_queues_pb2.PauseMemberResponse, _abc.Awaitable[_queues_pb2.PauseMemberResponse]]:
+        """Pauses or unpauses a member (Asterisk QueuePause; Simotel
+        pauseagent / resumeagent).
+        """
 
 def add_QueueServiceServicer_to_server(servicer: QueueServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

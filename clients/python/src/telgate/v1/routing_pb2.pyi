@@ -29,6 +29,7 @@ class _RouteKind:
 class _RouteKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RouteKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ROUTE_KIND_UNSPECIFIED: _RouteKind.ValueType  # 0
+    """Not a kind: INVALID_ARGUMENT in RouterRegistration.kinds."""
     ROUTE_KIND_SIMOTEL_SMART: _RouteKind.ValueType  # 1
     """Simotel Smart API component: answered with RunSteps and an exit case."""
     ROUTE_KIND_SIMOTEL_EXTEN: _RouteKind.ValueType  # 2
@@ -40,9 +41,11 @@ class _RouteKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RouteKind.V
     ROUTE_KIND_ASTERISK_AGI: _RouteKind.ValueType  # 5
     """Asterisk AGI(agi://host:port/route): answered with RunSteps."""
 
-class RouteKind(_RouteKind, metaclass=_RouteKindEnumTypeWrapper): ...
+class RouteKind(_RouteKind, metaclass=_RouteKindEnumTypeWrapper):
+    """The kind of PBX request a query stands for, and so which decisions fit it."""
 
 ROUTE_KIND_UNSPECIFIED: RouteKind.ValueType  # 0
+"""Not a kind: INVALID_ARGUMENT in RouterRegistration.kinds."""
 ROUTE_KIND_SIMOTEL_SMART: RouteKind.ValueType  # 1
 """Simotel Smart API component: answered with RunSteps and an exit case."""
 ROUTE_KIND_SIMOTEL_EXTEN: RouteKind.ValueType  # 2
@@ -62,16 +65,25 @@ class _Calendar:
 class _CalendarEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Calendar.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CALENDAR_UNSPECIFIED: _Calendar.ValueType  # 0
+    """Same as CALENDAR_GREGORIAN."""
     CALENDAR_GREGORIAN: _Calendar.ValueType  # 1
+    """The Gregorian calendar (every kind)."""
     CALENDAR_JALALI: _Calendar.ValueType  # 2
+    """The Jalali (Persian solar) calendar (Simotel only)."""
     CALENDAR_HIJRI: _Calendar.ValueType  # 3
+    """The Hijri (lunar) calendar (Simotel only)."""
 
-class Calendar(_Calendar, metaclass=_CalendarEnumTypeWrapper): ...
+class Calendar(_Calendar, metaclass=_CalendarEnumTypeWrapper):
+    """The calendar a SayDate is given in."""
 
 CALENDAR_UNSPECIFIED: Calendar.ValueType  # 0
+"""Same as CALENDAR_GREGORIAN."""
 CALENDAR_GREGORIAN: Calendar.ValueType  # 1
+"""The Gregorian calendar (every kind)."""
 CALENDAR_JALALI: Calendar.ValueType  # 2
+"""The Jalali (Persian solar) calendar (Simotel only)."""
 CALENDAR_HIJRI: Calendar.ValueType  # 3
+"""The Hijri (lunar) calendar (Simotel only)."""
 Global___Calendar: _TypeAlias = Calendar  # noqa: Y015
 
 class _QueryOutcome:
@@ -81,6 +93,7 @@ class _QueryOutcome:
 class _QueryOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_QueryOutcome.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     QUERY_OUTCOME_UNSPECIFIED: _QueryOutcome.ValueType  # 0
+    """Not known (never set by this gateway)."""
     QUERY_OUTCOME_APPLIED: _QueryOutcome.ValueType  # 1
     """The router's decision was given to the PBX (AGI: and carried out)."""
     QUERY_OUTCOME_LATE: _QueryOutcome.ValueType  # 2
@@ -96,9 +109,11 @@ class _QueryOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_QueryOut
     QUERY_OUTCOME_STEP_FAILED: _QueryOutcome.ValueType  # 5
     """The PBX refused a step (AGI: a command failed; detail says which)."""
 
-class QueryOutcome(_QueryOutcome, metaclass=_QueryOutcomeEnumTypeWrapper): ...
+class QueryOutcome(_QueryOutcome, metaclass=_QueryOutcomeEnumTypeWrapper):
+    """How a query sent to a router ended."""
 
 QUERY_OUTCOME_UNSPECIFIED: QueryOutcome.ValueType  # 0
+"""Not known (never set by this gateway)."""
 QUERY_OUTCOME_APPLIED: QueryOutcome.ValueType  # 1
 """The router's decision was given to the PBX (AGI: and carried out)."""
 QUERY_OUTCOME_LATE: QueryOutcome.ValueType  # 2
@@ -117,6 +132,10 @@ Global___QueryOutcome: _TypeAlias = QueryOutcome  # noqa: Y015
 
 @_typing.final
 class RouterRegistration(_message.Message):
+    """What a router serves: the first message of its Route stream. A query goes
+    to a router whose three lists all admit it.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ROUTES_FIELD_NUMBER: _builtins.int
@@ -126,15 +145,16 @@ class RouterRegistration(_message.Message):
     def routes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Route names served (Simotel `app_name`, the FastAGI script path without
         its query string); `*` serves every route. Names may contain spaces.
+        At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
         """
 
     @_builtins.property
     def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Backend names served; empty serves every backend."""
+        """Backend names served; empty serves every backend. No entry may be empty."""
 
     @_builtins.property
     def kinds(self) -> _containers.RepeatedScalarFieldContainer[Global___RouteKind.ValueType]:
-        """Kinds served; empty serves every kind."""
+        """Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT."""
 
     def __init__(
         self,
@@ -153,10 +173,13 @@ Global___RouterRegistration: _TypeAlias = RouterRegistration  # noqa: Y015
 
 @_typing.final
 class RouterRegistered(_message.Message):
+    """The gateway's answer to a registration: always the first RouteResponse."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ROUTER_ID_FIELD_NUMBER: _builtins.int
     router_id: _builtins.str
+    """The id the gateway gave this router (in its logs and metrics)."""
     def __init__(
         self,
         *,
@@ -172,7 +195,7 @@ Global___RouterRegistered: _TypeAlias = RouterRegistered  # noqa: Y015
 
 @_typing.final
 class RoutingQuery(_message.Message):
-    """A live call waiting for a decision."""
+    """A live call waiting for a decision. Output only: the gateway fills every field."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -211,27 +234,39 @@ class RoutingQuery(_message.Message):
     ARGUMENTS_FIELD_NUMBER: _builtins.int
     FOLLOW_UP_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    """The query's id, unique in the gateway; the decision's `query_id`."""
     backend: _builtins.str
+    """The backend the call is on."""
     kind: Global___RouteKind.ValueType
+    """Which PBX request this is, and so which decisions fit."""
     route: _builtins.str
-    """Simotel `app_name`, or the FastAGI script path without its query string."""
+    """Simotel `app_name`, or the FastAGI script path without its query string
+    (%XX-decoded).
+    """
     dialed: _builtins.str
-    """The dialled number / DID / extension."""
+    """The dialled number / DID / extension (AGI: the channel's DNID, else the
+    extension the AGI() step runs in).
+    """
     data: _builtins.str
     """Digits collected by an earlier GetData (Simotel `data`; for AGI the
     digits the previous decision's get_data step collected).
     """
     unique_id: _builtins.str
+    """The call's unique id (Asterisk: the channel's; Simotel: the call's)."""
     channel: _builtins.str
     """The Asterisk channel name; empty for Simotel."""
     originated_call_id: _builtins.str
     """Simotel Smart API on an originated call: Simotel's originated call id."""
     follow_up: _builtins.int
     """0 for the first query of a call on this route; n for the n-th follow-up
-    (an AGI session asks again after a get_data step).
+    (an AGI session asks again after a get_data step, at most
+    `max_follow_ups` times, 32 by default; a Simotel call that comes to the
+    same component again).
     """
     @_builtins.property
-    def caller(self) -> _common_pb2.CallerId: ...
+    def caller(self) -> _common_pb2.CallerId:
+        """The caller's number and name (empty when the PBX says `unknown`)."""
+
     @_builtins.property
     def variables(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Everything else the PBX sent (AGI environment without its `agi_` prefix,
@@ -240,7 +275,10 @@ class RoutingQuery(_message.Message):
 
     @_builtins.property
     def deadline(self) -> _timestamp_pb2.Timestamp:
-        """The decision must arrive before this."""
+        """The decision must arrive before this: the query's budget after it
+        reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+        must answer within 1 s; 3 s for AGI, by default).
+        """
 
     @_builtins.property
     def arguments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -282,6 +320,9 @@ class PlayAnnouncement(_message.Message):
 
     NAME_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    """The announcement's name; empty makes the decision invalid. At most 200
+    characters on Simotel; a relative sound file name on Asterisk.
+    """
     def __init__(
         self,
         *,
@@ -303,6 +344,9 @@ class PlaySound(_message.Message):
 
     FILE_FIELD_NUMBER: _builtins.int
     file: _builtins.str
+    """The sound file, relative to the sounds directory and without its
+    extension (no absolute path, no `..`); empty makes the decision invalid.
+    """
     def __init__(
         self,
         *,
@@ -318,10 +362,15 @@ Global___PlaySound: _TypeAlias = PlaySound  # noqa: Y015
 
 @_typing.final
 class SayNumber(_message.Message):
+    """Reads a number aloud (AGI SAY NUMBER: |number| < 2^31; Simotel SayNumber:
+    |number| <= 10^15).
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     NUMBER_FIELD_NUMBER: _builtins.int
     number: _builtins.int
+    """The number to read."""
     def __init__(
         self,
         *,
@@ -337,11 +386,13 @@ Global___SayNumber: _TypeAlias = SayNumber  # noqa: Y015
 
 @_typing.final
 class SayDigits(_message.Message):
+    """Reads digits one by one (AGI SAY DIGITS, Simotel SayDigit)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DIGITS_FIELD_NUMBER: _builtins.int
     digits: _builtins.str
-    """0-9 only."""
+    """0-9 only, at least one: at most 64 on AGI, 32 on Simotel."""
     def __init__(
         self,
         *,
@@ -357,11 +408,15 @@ Global___SayDigits: _TypeAlias = SayDigits  # noqa: Y015
 
 @_typing.final
 class SayDuration(_message.Message):
+    """Reads a length of time (e.g. "2 hours 5 minutes")."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DURATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def duration(self) -> _duration_pb2.Duration: ...
+    def duration(self) -> _duration_pb2.Duration:
+        """The length: 0 to 24 h, read in whole seconds (a fraction is dropped)."""
+
     def __init__(
         self,
         *,
@@ -377,7 +432,9 @@ Global___SayDuration: _TypeAlias = SayDuration  # noqa: Y015
 
 @_typing.final
 class SayClock(_message.Message):
-    """Reads a time of day."""
+    """Reads a time of day. A clock reading, not an instant: no date or time
+    zone (hours, minutes and seconds as google.type.TimeOfDay has them).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -385,8 +442,11 @@ class SayClock(_message.Message):
     MINUTES_FIELD_NUMBER: _builtins.int
     SECONDS_FIELD_NUMBER: _builtins.int
     hours: _builtins.int
+    """0 to 23."""
     minutes: _builtins.int
+    """0 to 59."""
     seconds: _builtins.int
+    """0 to 59 (AGI reads hours and minutes only when 0)."""
     def __init__(
         self,
         *,
@@ -404,7 +464,11 @@ Global___SayClock: _TypeAlias = SayClock  # noqa: Y015
 
 @_typing.final
 class SayDate(_message.Message):
-    """Reads a date given in `calendar` (unspecified means gregorian)."""
+    """Reads a date given in `calendar` (unspecified means gregorian). A calendar
+    date, not an instant: no time or zone; kept as three numbers because
+    google.type.Date is Gregorian only and Jalali / Hijri dates are read too.
+    An impossible date makes the decision invalid.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -413,9 +477,13 @@ class SayDate(_message.Message):
     DAY_FIELD_NUMBER: _builtins.int
     CALENDAR_FIELD_NUMBER: _builtins.int
     year: _builtins.int
+    """1 to 9999."""
     month: _builtins.int
+    """1 to 12."""
     day: _builtins.int
+    """1 to 31 (and a day the month has)."""
     calendar: Global___Calendar.ValueType
+    """The calendar the date is in; AGI takes Gregorian only."""
     def __init__(
         self,
         *,
@@ -444,10 +512,21 @@ class GetData(_message.Message):
     TIMEOUT_FIELD_NUMBER: _builtins.int
     MAX_DIGITS_FIELD_NUMBER: _builtins.int
     max_digits: _builtins.int
+    """The most digits to collect: 0 to 80 on AGI (0: until the timeout or
+    `#`), 1 to 64 on Simotel.
+    """
     @_builtins.property
-    def prompts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def prompts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Sound files played in turn while digits are collected; none may be
+        empty (Simotel needs at least one).
+        """
+
     @_builtins.property
-    def timeout(self) -> _duration_pb2.Duration: ...
+    def timeout(self) -> _duration_pb2.Duration:
+        """How long to wait for digits: at most 600 s on AGI; more than 0 and at
+        most 24 h, whole seconds, on Simotel.
+        """
+
     def __init__(
         self,
         *,
@@ -465,13 +544,23 @@ Global___GetData: _TypeAlias = GetData  # noqa: Y015
 
 @_typing.final
 class MusicOnHold(_message.Message):
+    """Plays music on hold for a while."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     MUSIC_CLASS_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
     music_class: _builtins.str
+    """The music class (letters, digits, `_`, `-`); empty means the PBX's
+    default class on AGI and is invalid on Simotel.
+    """
     @_builtins.property
-    def duration(self) -> _duration_pb2.Duration: ...
+    def duration(self) -> _duration_pb2.Duration:
+        """How long: more than 0 and at most 1 h on AGI (rounded up to whole
+        seconds), at most 24 h on Simotel. Unset is refused when the backend
+        renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+        """
+
     def __init__(
         self,
         *,
@@ -488,12 +577,15 @@ Global___MusicOnHold: _TypeAlias = MusicOnHold  # noqa: Y015
 
 @_typing.final
 class SetExtension(_message.Message):
-    """Sets the extension the component goes on to (Simotel SetExten)."""
+    """Sets the extension the component goes on to (Simotel SetExten; AGI: the
+    dialplan continues at that extension's priority 1 once the session ends).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     EXTENSION_FIELD_NUMBER: _builtins.int
     extension: _builtins.str
+    """The extension; empty makes the decision invalid."""
     def __init__(
         self,
         *,
@@ -509,13 +601,19 @@ Global___SetExtension: _TypeAlias = SetExtension  # noqa: Y015
 
 @_typing.final
 class SetCallLimit(_message.Message):
-    """Limits the length of the next call (Simotel SetLimitOnCall)."""
+    """Limits the length of the next call (Simotel SetLimitOnCall; AGI: later
+    Dial steps get L(), and `TELGATE_CALL_LIMIT` is set for the dialplan).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     LIMIT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def limit(self) -> _duration_pb2.Duration: ...
+    def limit(self) -> _duration_pb2.Duration:
+        """The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+        (0 clears it).
+        """
+
     def __init__(
         self,
         *,
@@ -531,7 +629,9 @@ Global___SetCallLimit: _TypeAlias = SetCallLimit  # noqa: Y015
 
 @_typing.final
 class ClearUserData(_message.Message):
-    """Clears the data earlier steps collected (Simotel ClearUserData)."""
+    """Clears the data earlier steps collected (Simotel ClearUserData; AGI: the
+    next query's `data` is empty).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -555,9 +655,16 @@ class Dial(_message.Message):
     ENDPOINT_FIELD_NUMBER: _builtins.int
     TIMEOUT_FIELD_NUMBER: _builtins.int
     endpoint: _builtins.str
-    """`PJSIP/201`, `Local/201@phones`; the same forms Originate takes."""
+    """`PJSIP/201`, `Local/201@phones`, or a bare extension dialled on the
+    backend's `endpoint_technology`; the same forms Originate takes (no
+    `,`, `&`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
+    """
     @_builtins.property
-    def timeout(self) -> _duration_pb2.Duration: ...
+    def timeout(self) -> _duration_pb2.Duration:
+        """How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+        rings until the far end answers or gives up.
+        """
+
     def __init__(
         self,
         *,
@@ -581,7 +688,11 @@ class SetVariable(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    """A plain variable name (letters, digits, `_`; not a function call and
+    not starting with `AGI`); empty makes the decision invalid.
+    """
     value: _builtins.str
+    """The value, set as is; at most 900 characters."""
     def __init__(
         self,
         *,
@@ -598,13 +709,13 @@ Global___SetVariable: _TypeAlias = SetVariable  # noqa: Y015
 
 @_typing.final
 class Hangup(_message.Message):
-    """Hangs the call up (AGI only)."""
+    """Hangs the call up (AGI only). Must be the last step."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CAUSE_FIELD_NUMBER: _builtins.int
     cause: _builtins.int
-    """Q.850 cause; 0 means 16 (normal clearing)."""
+    """Q.850 cause 1 to 127; 0 means 16 (normal clearing)."""
     def __init__(
         self,
         *,
@@ -620,7 +731,9 @@ Global___Hangup: _TypeAlias = Hangup  # noqa: Y015
 
 @_typing.final
 class GoTo(_message.Message):
-    """Continues the dialplan at this place once the session ends (AGI only)."""
+    """Continues the dialplan at this place once the session ends (AGI only).
+    Must be the last step.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -628,9 +741,11 @@ class GoTo(_message.Message):
     EXTENSION_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     context: _builtins.str
+    """The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79)."""
     extension: _builtins.str
+    """The extension (at most 80 characters)."""
     priority: _builtins.int
-    """0 means 1."""
+    """The priority, at most 99999; 0 means 1."""
     def __init__(
         self,
         *,
@@ -648,7 +763,9 @@ Global___GoTo: _TypeAlias = GoTo  # noqa: Y015
 
 @_typing.final
 class RoutingStep(_message.Message):
-    """One step of a scripted decision, rendered into the PBX's own commands."""
+    """One step of a scripted decision, rendered into the PBX's own commands.
+    Exactly one kind must be set (none makes the decision invalid).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -669,37 +786,69 @@ class RoutingStep(_message.Message):
     HANGUP_FIELD_NUMBER: _builtins.int
     GO_TO_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def play_announcement(self) -> Global___PlayAnnouncement: ...
+    def play_announcement(self) -> Global___PlayAnnouncement:
+        """Plays an uploaded announcement."""
+
     @_builtins.property
-    def play_sound(self) -> Global___PlaySound: ...
+    def play_sound(self) -> Global___PlaySound:
+        """Plays a system sound."""
+
     @_builtins.property
-    def say_number(self) -> Global___SayNumber: ...
+    def say_number(self) -> Global___SayNumber:
+        """Reads a number."""
+
     @_builtins.property
-    def say_digits(self) -> Global___SayDigits: ...
+    def say_digits(self) -> Global___SayDigits:
+        """Reads digits."""
+
     @_builtins.property
-    def say_duration(self) -> Global___SayDuration: ...
+    def say_duration(self) -> Global___SayDuration:
+        """Reads a length of time."""
+
     @_builtins.property
-    def say_clock(self) -> Global___SayClock: ...
+    def say_clock(self) -> Global___SayClock:
+        """Reads a time of day."""
+
     @_builtins.property
-    def say_date(self) -> Global___SayDate: ...
+    def say_date(self) -> Global___SayDate:
+        """Reads a date."""
+
     @_builtins.property
-    def get_data(self) -> Global___GetData: ...
+    def get_data(self) -> Global___GetData:
+        """Collects DTMF digits."""
+
     @_builtins.property
-    def music_on_hold(self) -> Global___MusicOnHold: ...
+    def music_on_hold(self) -> Global___MusicOnHold:
+        """Plays music on hold."""
+
     @_builtins.property
-    def set_extension(self) -> Global___SetExtension: ...
+    def set_extension(self) -> Global___SetExtension:
+        """Sets the extension to go on to."""
+
     @_builtins.property
-    def set_call_limit(self) -> Global___SetCallLimit: ...
+    def set_call_limit(self) -> Global___SetCallLimit:
+        """Limits the next call's length."""
+
     @_builtins.property
-    def clear_user_data(self) -> Global___ClearUserData: ...
+    def clear_user_data(self) -> Global___ClearUserData:
+        """Clears collected digits."""
+
     @_builtins.property
-    def dial(self) -> Global___Dial: ...
+    def dial(self) -> Global___Dial:
+        """Dials an endpoint (AGI only)."""
+
     @_builtins.property
-    def set_variable(self) -> Global___SetVariable: ...
+    def set_variable(self) -> Global___SetVariable:
+        """Sets a channel variable (AGI only)."""
+
     @_builtins.property
-    def hangup(self) -> Global___Hangup: ...
+    def hangup(self) -> Global___Hangup:
+        """Hangs up (AGI only; last step)."""
+
     @_builtins.property
-    def go_to(self) -> Global___GoTo: ...
+    def go_to(self) -> Global___GoTo:
+        """Continues the dialplan elsewhere (AGI only; last step)."""
+
     def __init__(
         self,
         *,
@@ -738,6 +887,7 @@ class RouteToExtension(_message.Message):
 
     EXTENSION_FIELD_NUMBER: _builtins.int
     extension: _builtins.str
+    """The extension (at most 80 characters); empty makes the decision invalid."""
     def __init__(
         self,
         *,
@@ -761,9 +911,15 @@ class RouteToTrunk(_message.Message):
     NUMBER_FIELD_NUMBER: _builtins.int
     CALL_LIMIT_FIELD_NUMBER: _builtins.int
     trunk: _builtins.str
+    """The trunk's name on Simotel; empty makes the decision invalid."""
     number: _builtins.str
+    """The number to dial on it; empty makes the decision invalid."""
     @_builtins.property
-    def call_limit(self) -> _duration_pb2.Duration: ...
+    def call_limit(self) -> _duration_pb2.Duration:
+        """The call's longest length, 0 to 24 h in whole seconds (a fraction is
+        dropped); unset or 0 means no limit.
+        """
+
     def __init__(
         self,
         *,
@@ -781,7 +937,9 @@ Global___RouteToTrunk: _TypeAlias = RouteToTrunk  # noqa: Y015
 
 @_typing.final
 class RunSteps(_message.Message):
-    """Smart API and AGI: steps run in order."""
+    """Smart API and AGI: steps run in order (at most 64 on AGI; Simotel takes
+    at most 8000 characters of commands).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -789,10 +947,12 @@ class RunSteps(_message.Message):
     EXIT_FIELD_NUMBER: _builtins.int
     exit: _builtins.str
     """Simotel Smart API: the exit case to leave by after the steps (required
-    there). Unused for AGI.
+    there). Must be empty for AGI (continue with a go_to step instead).
     """
     @_builtins.property
-    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoutingStep]: ...
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoutingStep]:
+        """The steps. Simotel kinds refuse the AGI-only ones."""
+
     def __init__(
         self,
         *,
@@ -815,6 +975,7 @@ class ExitCase(_message.Message):
 
     CASE_FIELD_NUMBER: _builtins.int
     case: _builtins.str
+    """The case's name; empty makes the decision invalid."""
     def __init__(
         self,
         *,
@@ -831,13 +992,14 @@ Global___ExitCase: _TypeAlias = ExitCase  # noqa: Y015
 @_typing.final
 class Fail(_message.Message):
     """The PBX takes its failure path (Simotel `{"ok": 0}`, exit `e`; AGI ends
-    the session with AGISTATUS left as the steps made it).
+    the session with AGISTATUS left as the steps made it). Fits every kind.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     REASON_FIELD_NUMBER: _builtins.int
     reason: _builtins.str
+    """Why, in words (at most 255 characters); the gateway does not send it to the PBX."""
     def __init__(
         self,
         *,
@@ -853,6 +1015,11 @@ Global___Fail: _TypeAlias = Fail  # noqa: Y015
 
 @_typing.final
 class RoutingDecision(_message.Message):
+    """A router's answer to one query. One that cannot be used (no action, an
+    action that does not fit the query's kind, a value the PBX cannot take)
+    makes the query fall back; QueryEnded (QUERY_OUTCOME_INVALID) says why.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     QUERY_ID_FIELD_NUMBER: _builtins.int
@@ -862,16 +1029,30 @@ class RoutingDecision(_message.Message):
     STEPS_FIELD_NUMBER: _builtins.int
     FAIL_FIELD_NUMBER: _builtins.int
     query_id: _builtins.str
+    """The RoutingQuery.id answered. An id no query of this router waits for
+    (empty, unknown, already ended) is answered with QueryEnded
+    QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+    """
     @_builtins.property
-    def extension(self) -> Global___RouteToExtension: ...
+    def extension(self) -> Global___RouteToExtension:
+        """ROUTE_KIND_SIMOTEL_EXTEN."""
+
     @_builtins.property
-    def trunk(self) -> Global___RouteToTrunk: ...
+    def trunk(self) -> Global___RouteToTrunk:
+        """ROUTE_KIND_SIMOTEL_TRUNK."""
+
     @_builtins.property
-    def exit(self) -> Global___ExitCase: ...
+    def exit(self) -> Global___ExitCase:
+        """ROUTE_KIND_SIMOTEL_IVR."""
+
     @_builtins.property
-    def steps(self) -> Global___RunSteps: ...
+    def steps(self) -> Global___RunSteps:
+        """ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI."""
+
     @_builtins.property
-    def fail(self) -> Global___Fail: ...
+    def fail(self) -> Global___Fail:
+        """Every kind: the PBX's failure path."""
+
     def __init__(
         self,
         *,
@@ -902,8 +1083,11 @@ class QueryEnded(_message.Message):
     OUTCOME_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
     query_id: _builtins.str
+    """The RoutingQuery.id (or the decision's query_id, for a stray decision)."""
     outcome: Global___QueryOutcome.ValueType
+    """How it ended."""
     detail: _builtins.str
+    """Why, in words (the refused value, the failed step); may be empty when applied."""
     def __init__(
         self,
         *,
@@ -921,14 +1105,20 @@ Global___QueryEnded: _TypeAlias = QueryEnded  # noqa: Y015
 
 @_typing.final
 class RouteRequest(_message.Message):
+    """A message from a router."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REGISTRATION_FIELD_NUMBER: _builtins.int
     DECISION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def registration(self) -> Global___RouterRegistration: ...
+    def registration(self) -> Global___RouterRegistration:
+        """The first message, and only the first."""
+
     @_builtins.property
-    def decision(self) -> Global___RoutingDecision: ...
+    def decision(self) -> Global___RoutingDecision:
+        """Every later message."""
+
     def __init__(
         self,
         *,
@@ -947,17 +1137,25 @@ Global___RouteRequest: _TypeAlias = RouteRequest  # noqa: Y015
 
 @_typing.final
 class RouteResponse(_message.Message):
+    """A message to a router."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REGISTERED_FIELD_NUMBER: _builtins.int
     QUERY_FIELD_NUMBER: _builtins.int
     ENDED_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def registered(self) -> Global___RouterRegistered: ...
+    def registered(self) -> Global___RouterRegistered:
+        """The first message: the registration was taken."""
+
     @_builtins.property
-    def query(self) -> Global___RoutingQuery: ...
+    def query(self) -> Global___RoutingQuery:
+        """A call waiting for this router's decision."""
+
     @_builtins.property
-    def ended(self) -> Global___QueryEnded: ...
+    def ended(self) -> Global___QueryEnded:
+        """How a query sent to this router ended."""
+
     def __init__(
         self,
         *,

@@ -40,6 +40,21 @@ class CallRoutingServiceStub:
     then answers each RoutingQuery with a RoutingDecision. A query no router
     answers within its deadline gets the configured fallback, and the router
     is told how every query it was sent ended (QueryEnded).
+
+    The stream ends with INVALID_ARGUMENT when the first message is not a
+    RouterRegistration or comes later than `routing.registration_timeout`
+    (10 s by default), when the registration serves nothing, or when a
+    second registration (or an empty RouteRequest) follows; with
+    RESOURCE_EXHAUSTED (ERROR_REASON_TOO_MANY_STREAMS) when the caller holds
+    too many streams; with UNAVAILABLE (ERROR_REASON_SHUTTING_DOWN) when the
+    gateway stops. A decision that cannot be used never ends the stream: the
+    query falls back and QueryEnded says why (QUERY_OUTCOME_INVALID).
+
+    Which router gets a query: those naming its route first, then those
+    serving `*`, each group taking turns query by query; a call's later
+    queries go first to the router that decided its earlier one; a router
+    that let 3 deadlines pass in a row is asked last. When a router's stream
+    ends its waiting queries get the fallback at once.
     """
 
 @_typing.type_check_only
@@ -54,6 +69,21 @@ class CallRoutingServiceAsyncStub(CallRoutingServiceStub):
     then answers each RoutingQuery with a RoutingDecision. A query no router
     answers within its deadline gets the configured fallback, and the router
     is told how every query it was sent ended (QueryEnded).
+
+    The stream ends with INVALID_ARGUMENT when the first message is not a
+    RouterRegistration or comes later than `routing.registration_timeout`
+    (10 s by default), when the registration serves nothing, or when a
+    second registration (or an empty RouteRequest) follows; with
+    RESOURCE_EXHAUSTED (ERROR_REASON_TOO_MANY_STREAMS) when the caller holds
+    too many streams; with UNAVAILABLE (ERROR_REASON_SHUTTING_DOWN) when the
+    gateway stops. A decision that cannot be used never ends the stream: the
+    query falls back and QueryEnded says why (QUERY_OUTCOME_INVALID).
+
+    Which router gets a query: those naming its route first, then those
+    serving `*`, each group taking turns query by query; a call's later
+    queries go first to the router that decided its earlier one; a router
+    that let 3 deadlines pass in a row is asked last. When a router's stream
+    ends its waiting queries get the fallback at once.
     """
 
 class CallRoutingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -71,6 +101,21 @@ class CallRoutingServiceServicer(metaclass=_abc_1.ABCMeta):
         then answers each RoutingQuery with a RoutingDecision. A query no router
         answers within its deadline gets the configured fallback, and the router
         is told how every query it was sent ended (QueryEnded).
+
+        The stream ends with INVALID_ARGUMENT when the first message is not a
+        RouterRegistration or comes later than `routing.registration_timeout`
+        (10 s by default), when the registration serves nothing, or when a
+        second registration (or an empty RouteRequest) follows; with
+        RESOURCE_EXHAUSTED (ERROR_REASON_TOO_MANY_STREAMS) when the caller holds
+        too many streams; with UNAVAILABLE (ERROR_REASON_SHUTTING_DOWN) when the
+        gateway stops. A decision that cannot be used never ends the stream: the
+        query falls back and QueryEnded says why (QUERY_OUTCOME_INVALID).
+
+        Which router gets a query: those naming its route first, then those
+        serving `*`, each group taking turns query by query; a call's later
+        queries go first to the router that decided its earlier one; a router
+        that let 3 deadlines pass in a row is asked last. When a router's stream
+        ends its waiting queries get the fallback at once.
         """
 
 def add_CallRoutingServiceServicer_to_server(servicer: CallRoutingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from telgate.v1 import common_pb2 as telgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctelgate/v1/supervision.proto\x12\ntelgate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\"\xc0\x02\n\rListenSession\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12$\n\x04mode\x18\x03 \x01(\x0e\x32\x16.telgate.v1.ListenMode\x12&\n\x05state\x18\x04 \x01(\x0e\x32\x17.telgate.v1.ListenState\x12\x18\n\x10listener_channel\x18\x05 \x01(\t\x12\x1a\n\x12listener_unique_id\x18\x06 \x01(\t\x12\x16\n\x0etarget_channel\x18\x07 \x01(\t\x12\x18\n\x10target_unique_id\x18\x08 \x01(\t\x12.\n\nstart_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xfb\x01\n\x12StartListenRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x30\n\x0etarget_channel\x18\x02 \x01(\x0b\x32\x16.telgate.v1.ChannelRefH\x00\x12\x1a\n\x10target_extension\x18\x03 \x01(\tH\x00\x12\x19\n\x11listener_endpoint\x18\x04 \x01(\t\x12$\n\x04mode\x18\x05 \x01(\x0e\x32\x16.telgate.v1.ListenMode\x12\'\n\tcaller_id\x18\x06 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12\x12\n\nrequest_id\x18\x07 \x01(\tB\x08\n\x06target\"A\n\x13StartListenResponse\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.telgate.v1.ListenSession\"8\n\x11StopListenRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\"@\n\x12StopListenResponse\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.telgate.v1.ListenSession\"a\n\x14SetListenModeRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12$\n\x04mode\x18\x03 \x01(\x0e\x32\x16.telgate.v1.ListenMode\"C\n\x15SetListenModeResponse\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.telgate.v1.ListenSession\"S\n\x19ListListenSessionsRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"b\n\x1aListListenSessionsResponse\x12+\n\x08sessions\x18\x01 \x03(\x0b\x32\x19.telgate.v1.ListenSession\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*q\n\nListenMode\x12\x1b\n\x17LISTEN_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12LISTEN_MODE_LISTEN\x10\x01\x12\x17\n\x13LISTEN_MODE_WHISPER\x10\x02\x12\x15\n\x11LISTEN_MODE_BARGE\x10\x03*v\n\x0bListenState\x12\x1c\n\x18LISTEN_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14LISTEN_STATE_RINGING\x10\x01\x12\x17\n\x13LISTEN_STATE_ACTIVE\x10\x02\x12\x16\n\x12LISTEN_STATE_ENDED\x10\x03\x32\xec\x02\n\x12SupervisionService\x12N\n\x0bStartListen\x12\x1e.telgate.v1.StartListenRequest\x1a\x1f.telgate.v1.StartListenResponse\x12K\n\nStopListen\x12\x1d.telgate.v1.StopListenRequest\x1a\x1e.telgate.v1.StopListenResponse\x12T\n\rSetListenMode\x12 .telgate.v1.SetListenModeRequest\x1a!.telgate.v1.SetListenModeResponse\x12\x63\n\x12ListListenSessions\x12%.telgate.v1.ListListenSessionsRequest\x1a&.telgate.v1.ListListenSessionsResponseBf\n\x14io.github.telgate.v1B\x10SupervisionProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctelgate/v1/supervision.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\"\xc0\x02\n\rListenSession\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12$\n\x04mode\x18\x03 \x01(\x0e\x32\x16.telgate.v1.ListenMode\x12&\n\x05state\x18\x04 \x01(\x0e\x32\x17.telgate.v1.ListenState\x12\x18\n\x10listener_channel\x18\x05 \x01(\t\x12\x1a\n\x12listener_unique_id\x18\x06 \x01(\t\x12\x16\n\x0etarget_channel\x18\x07 \x01(\t\x12\x18\n\x10target_unique_id\x18\x08 \x01(\t\x12.\n\nstart_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x87\x02\n\x12StartListenRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x30\n\x0etarget_channel\x18\x02 \x01(\x0b\x32\x16.telgate.v1.ChannelRefH\x00\x12\x1a\n\x10target_extension\x18\x03 \x01(\tH\x00\x12\x1f\n\x11listener_endpoint\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12*\n\x04mode\x18\x05 \x01(\x0e\x32\x16.telgate.v1.ListenModeB\x04\xe2\x41\x01\x02\x12\'\n\tcaller_id\x18\x06 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12\x12\n\nrequest_id\x18\x07 \x01(\tB\x08\n\x06target\"A\n\x13StartListenResponse\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.telgate.v1.ListenSession\">\n\x11StopListenRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x18\n\nsession_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x12StopListenResponse\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.telgate.v1.ListenSession\"m\n\x14SetListenModeRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x18\n\nsession_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12*\n\x04mode\x18\x03 \x01(\x0e\x32\x16.telgate.v1.ListenModeB\x04\xe2\x41\x01\x02\"C\n\x15SetListenModeResponse\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.telgate.v1.ListenSession\"S\n\x19ListListenSessionsRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"b\n\x1aListListenSessionsResponse\x12+\n\x08sessions\x18\x01 \x03(\x0b\x32\x19.telgate.v1.ListenSession\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*q\n\nListenMode\x12\x1b\n\x17LISTEN_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12LISTEN_MODE_LISTEN\x10\x01\x12\x17\n\x13LISTEN_MODE_WHISPER\x10\x02\x12\x15\n\x11LISTEN_MODE_BARGE\x10\x03*v\n\x0bListenState\x12\x1c\n\x18LISTEN_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14LISTEN_STATE_RINGING\x10\x01\x12\x17\n\x13LISTEN_STATE_ACTIVE\x10\x02\x12\x16\n\x12LISTEN_STATE_ENDED\x10\x03\x32\xec\x02\n\x12SupervisionService\x12N\n\x0bStartListen\x12\x1e.telgate.v1.StartListenRequest\x1a\x1f.telgate.v1.StartListenResponse\x12K\n\nStopListen\x12\x1d.telgate.v1.StopListenRequest\x1a\x1e.telgate.v1.StopListenResponse\x12T\n\rSetListenMode\x12 .telgate.v1.SetListenModeRequest\x1a!.telgate.v1.SetListenModeResponse\x12\x63\n\x12ListListenSessions\x12%.telgate.v1.ListListenSessionsRequest\x1a&.telgate.v1.ListListenSessionsResponseBf\n\x14io.github.telgate.v1B\x10SupervisionProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,28 +35,38 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'telgate.v1.supervision_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024io.github.telgate.v1B\020SupervisionProtoP\001Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1'
-  _globals['_LISTENMODE']._serialized_start=1223
-  _globals['_LISTENMODE']._serialized_end=1336
-  _globals['_LISTENSTATE']._serialized_start=1338
-  _globals['_LISTENSTATE']._serialized_end=1456
-  _globals['_LISTENSESSION']._serialized_start=103
-  _globals['_LISTENSESSION']._serialized_end=423
-  _globals['_STARTLISTENREQUEST']._serialized_start=426
-  _globals['_STARTLISTENREQUEST']._serialized_end=677
-  _globals['_STARTLISTENRESPONSE']._serialized_start=679
-  _globals['_STARTLISTENRESPONSE']._serialized_end=744
-  _globals['_STOPLISTENREQUEST']._serialized_start=746
-  _globals['_STOPLISTENREQUEST']._serialized_end=802
-  _globals['_STOPLISTENRESPONSE']._serialized_start=804
-  _globals['_STOPLISTENRESPONSE']._serialized_end=868
-  _globals['_SETLISTENMODEREQUEST']._serialized_start=870
-  _globals['_SETLISTENMODEREQUEST']._serialized_end=967
-  _globals['_SETLISTENMODERESPONSE']._serialized_start=969
-  _globals['_SETLISTENMODERESPONSE']._serialized_end=1036
-  _globals['_LISTLISTENSESSIONSREQUEST']._serialized_start=1038
-  _globals['_LISTLISTENSESSIONSREQUEST']._serialized_end=1121
-  _globals['_LISTLISTENSESSIONSRESPONSE']._serialized_start=1123
-  _globals['_LISTLISTENSESSIONSRESPONSE']._serialized_end=1221
-  _globals['_SUPERVISIONSERVICE']._serialized_start=1459
-  _globals['_SUPERVISIONSERVICE']._serialized_end=1823
+  _globals['_STARTLISTENREQUEST'].fields_by_name['listener_endpoint']._loaded_options = None
+  _globals['_STARTLISTENREQUEST'].fields_by_name['listener_endpoint']._serialized_options = b'\342A\001\002'
+  _globals['_STARTLISTENREQUEST'].fields_by_name['mode']._loaded_options = None
+  _globals['_STARTLISTENREQUEST'].fields_by_name['mode']._serialized_options = b'\342A\001\002'
+  _globals['_STOPLISTENREQUEST'].fields_by_name['session_id']._loaded_options = None
+  _globals['_STOPLISTENREQUEST'].fields_by_name['session_id']._serialized_options = b'\342A\001\002'
+  _globals['_SETLISTENMODEREQUEST'].fields_by_name['session_id']._loaded_options = None
+  _globals['_SETLISTENMODEREQUEST'].fields_by_name['session_id']._serialized_options = b'\342A\001\002'
+  _globals['_SETLISTENMODEREQUEST'].fields_by_name['mode']._loaded_options = None
+  _globals['_SETLISTENMODEREQUEST'].fields_by_name['mode']._serialized_options = b'\342A\001\002'
+  _globals['_LISTENMODE']._serialized_start=1286
+  _globals['_LISTENMODE']._serialized_end=1399
+  _globals['_LISTENSTATE']._serialized_start=1401
+  _globals['_LISTENSTATE']._serialized_end=1519
+  _globals['_LISTENSESSION']._serialized_start=136
+  _globals['_LISTENSESSION']._serialized_end=456
+  _globals['_STARTLISTENREQUEST']._serialized_start=459
+  _globals['_STARTLISTENREQUEST']._serialized_end=722
+  _globals['_STARTLISTENRESPONSE']._serialized_start=724
+  _globals['_STARTLISTENRESPONSE']._serialized_end=789
+  _globals['_STOPLISTENREQUEST']._serialized_start=791
+  _globals['_STOPLISTENREQUEST']._serialized_end=853
+  _globals['_STOPLISTENRESPONSE']._serialized_start=855
+  _globals['_STOPLISTENRESPONSE']._serialized_end=919
+  _globals['_SETLISTENMODEREQUEST']._serialized_start=921
+  _globals['_SETLISTENMODEREQUEST']._serialized_end=1030
+  _globals['_SETLISTENMODERESPONSE']._serialized_start=1032
+  _globals['_SETLISTENMODERESPONSE']._serialized_end=1099
+  _globals['_LISTLISTENSESSIONSREQUEST']._serialized_start=1101
+  _globals['_LISTLISTENSESSIONSREQUEST']._serialized_end=1184
+  _globals['_LISTLISTENSESSIONSRESPONSE']._serialized_start=1186
+  _globals['_LISTLISTENSESSIONSRESPONSE']._serialized_end=1284
+  _globals['_SUPERVISIONSERVICE']._serialized_start=1522
+  _globals['_SUPERVISIONSERVICE']._serialized_end=1886
 # @@protoc_insertion_point(module_scope)

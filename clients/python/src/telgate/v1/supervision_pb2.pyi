@@ -28,6 +28,7 @@ class _ListenMode:
 class _ListenModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ListenMode.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     LISTEN_MODE_UNSPECIFIED: _ListenMode.ValueType  # 0
+    """Not a mode: INVALID_ARGUMENT in a request."""
     LISTEN_MODE_LISTEN: _ListenMode.ValueType  # 1
     """Hear both parties; nobody hears the listener."""
     LISTEN_MODE_WHISPER: _ListenMode.ValueType  # 2
@@ -35,9 +36,11 @@ class _ListenModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ListenMode
     LISTEN_MODE_BARGE: _ListenMode.ValueType  # 3
     """Hear both parties; both hear the listener."""
 
-class ListenMode(_ListenMode, metaclass=_ListenModeEnumTypeWrapper): ...
+class ListenMode(_ListenMode, metaclass=_ListenModeEnumTypeWrapper):
+    """What the listener hears and who hears the listener."""
 
 LISTEN_MODE_UNSPECIFIED: ListenMode.ValueType  # 0
+"""Not a mode: INVALID_ARGUMENT in a request."""
 LISTEN_MODE_LISTEN: ListenMode.ValueType  # 1
 """Hear both parties; nobody hears the listener."""
 LISTEN_MODE_WHISPER: ListenMode.ValueType  # 2
@@ -53,6 +56,7 @@ class _ListenState:
 class _ListenStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ListenState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     LISTEN_STATE_UNSPECIFIED: _ListenState.ValueType  # 0
+    """Not known (never set by this gateway)."""
     LISTEN_STATE_RINGING: _ListenState.ValueType  # 1
     """The listener's phone is ringing."""
     LISTEN_STATE_ACTIVE: _ListenState.ValueType  # 2
@@ -60,9 +64,11 @@ class _ListenStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ListenSta
     LISTEN_STATE_ENDED: _ListenState.ValueType  # 3
     """Ended (stopped, or either side hung up)."""
 
-class ListenState(_ListenState, metaclass=_ListenStateEnumTypeWrapper): ...
+class ListenState(_ListenState, metaclass=_ListenStateEnumTypeWrapper):
+    """Where a listen session is."""
 
 LISTEN_STATE_UNSPECIFIED: ListenState.ValueType  # 0
+"""Not known (never set by this gateway)."""
 LISTEN_STATE_RINGING: ListenState.ValueType  # 1
 """The listener's phone is ringing."""
 LISTEN_STATE_ACTIVE: ListenState.ValueType  # 2
@@ -73,6 +79,8 @@ Global___ListenState: _TypeAlias = ListenState  # noqa: Y015
 
 @_typing.final
 class ListenSession(_message.Message):
+    """A listen session. Output only: the gateway fills every field."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
@@ -86,19 +94,33 @@ class ListenSession(_message.Message):
     START_TIME_FIELD_NUMBER: _builtins.int
     END_TIME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    """The session's id (`ls-` and 16 hex digits), made by the gateway; the
+    `session_id` of StopListen and SetListenMode.
+    """
     backend: _builtins.str
+    """The backend the session runs on."""
     mode: Global___ListenMode.ValueType
+    """The mode now."""
     state: Global___ListenState.ValueType
+    """Where the session is."""
     listener_channel: _builtins.str
-    """The listener's channel (Asterisk: the leg that runs ChanSpy)."""
+    """The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+    PBX created it.
+    """
     listener_unique_id: _builtins.str
+    """The listener channel's unique id (assigned before the call was placed)."""
     target_channel: _builtins.str
     """The spied channel."""
     target_unique_id: _builtins.str
+    """The spied channel's unique id."""
     @_builtins.property
-    def start_time(self) -> _timestamp_pb2.Timestamp: ...
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """When StartListen placed the listener's call."""
+
     @_builtins.property
-    def end_time(self) -> _timestamp_pb2.Timestamp: ...
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """When the session ended; unset until then."""
+
     def __init__(
         self,
         *,
@@ -123,6 +145,8 @@ Global___ListenSession: _TypeAlias = ListenSession  # noqa: Y015
 
 @_typing.final
 class StartListenRequest(_message.Message):
+    """Starts a listen session."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
@@ -133,18 +157,30 @@ class StartListenRequest(_message.Message):
     CALLER_ID_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     target_extension: _builtins.str
+    """An extension (at most 80 characters): its answered, bridged channel
+    is preferred, then its oldest.
+    """
     listener_endpoint: _builtins.str
     """The endpoint that will hear the call: an extension (`250`) or the PBX's
-    own form (`PJSIP/250`), as OriginateRequest.endpoint.
+    own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+    characters. Empty is INVALID_ARGUMENT.
     """
     mode: Global___ListenMode.ValueType
+    """The mode to start in; UNSPECIFIED is INVALID_ARGUMENT."""
     request_id: _builtins.str
-    """Idempotency key, as in Originate."""
+    """Idempotency key (at most 128 characters), as in Originate: a retry with
+    the same key from the same caller returns the first session.
+    """
     @_builtins.property
-    def target_channel(self) -> _common_pb2.ChannelRef: ...
+    def target_channel(self) -> _common_pb2.ChannelRef:
+        """A channel the gateway knows as active."""
+
     @_builtins.property
-    def caller_id(self) -> _common_pb2.CallerId: ...
+    def caller_id(self) -> _common_pb2.CallerId:
+        """The caller id the listener's phone shows; name `Supervisor` when empty."""
+
     def __init__(
         self,
         *,
@@ -168,11 +204,15 @@ Global___StartListenRequest: _TypeAlias = StartListenRequest  # noqa: Y015
 
 @_typing.final
 class StartListenResponse(_message.Message):
+    """StartListen's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SESSION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def session(self) -> Global___ListenSession: ...
+    def session(self) -> Global___ListenSession:
+        """The new session (state RINGING, or ENDED when the call failed at once)."""
+
     def __init__(
         self,
         *,
@@ -188,12 +228,18 @@ Global___StartListenResponse: _TypeAlias = StartListenResponse  # noqa: Y015
 
 @_typing.final
 class StopListenRequest(_message.Message):
+    """Ends a listen session."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     SESSION_ID_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     session_id: _builtins.str
+    """The session's id (at most 64 characters); an unknown or empty one is
+    NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+    """
     def __init__(
         self,
         *,
@@ -210,11 +256,17 @@ Global___StopListenRequest: _TypeAlias = StopListenRequest  # noqa: Y015
 
 @_typing.final
 class StopListenResponse(_message.Message):
+    """StopListen's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SESSION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def session(self) -> Global___ListenSession: ...
+    def session(self) -> Global___ListenSession:
+        """The session (ENDED once the PBX reports the hang-up; a Subscribe client
+        sees ListenStopped).
+        """
+
     def __init__(
         self,
         *,
@@ -230,14 +282,21 @@ Global___StopListenResponse: _TypeAlias = StopListenResponse  # noqa: Y015
 
 @_typing.final
 class SetListenModeRequest(_message.Message):
+    """Changes a live session's mode."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     SESSION_ID_FIELD_NUMBER: _builtins.int
     MODE_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     session_id: _builtins.str
+    """The session's id (at most 64 characters); an unknown or empty one is
+    NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+    """
     mode: Global___ListenMode.ValueType
+    """The new mode; UNSPECIFIED is INVALID_ARGUMENT."""
     def __init__(
         self,
         *,
@@ -255,11 +314,15 @@ Global___SetListenModeRequest: _TypeAlias = SetListenModeRequest  # noqa: Y015
 
 @_typing.final
 class SetListenModeResponse(_message.Message):
+    """SetListenMode's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SESSION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def session(self) -> Global___ListenSession: ...
+    def session(self) -> Global___ListenSession:
+        """The session with its new mode."""
+
     def __init__(
         self,
         *,
@@ -275,14 +338,19 @@ Global___SetListenModeResponse: _TypeAlias = SetListenModeResponse  # noqa: Y015
 
 @_typing.final
 class ListListenSessionsRequest(_message.Message):
+    """Lists listen sessions, a page at a time."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKEND_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
+    """The backend; the default backend when empty."""
     page_size: _builtins.int
-    """At most this many sessions (0: 100; more than 1000 is served as 1000)."""
+    """At most this many sessions (0: 100; more than 1000 is served as 1000;
+    negative is INVALID_ARGUMENT).
+    """
     page_token: _builtins.str
     """"" for the first page, then the previous page's next_page_token with the
     same other fields (only page_size may change; other filters are
@@ -309,6 +377,8 @@ Global___ListListenSessionsRequest: _TypeAlias = ListListenSessionsRequest  # no
 
 @_typing.final
 class ListListenSessionsResponse(_message.Message):
+    """One page of listen sessions."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SESSIONS_FIELD_NUMBER: _builtins.int
@@ -316,7 +386,9 @@ class ListListenSessionsResponse(_message.Message):
     next_page_token: _builtins.str
     """The token of the next page; "" after the last page."""
     @_builtins.property
-    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ListenSession]: ...
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ListenSession]:
+        """The sessions of this page, in session id order."""
+
     def __init__(
         self,
         *,

@@ -26,7 +26,11 @@ if _version_not_supported:
 
 
 class SupervisionServiceStub:
-    """Live listening to calls (Asterisk: ChanSpy).
+    """Live listening to calls (Asterisk: the listener is originated into
+    ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Sessions are kept by the
+    gateway instance that started them, for 5 minutes after they end.
     """
 
     def __init__(self, channel):
@@ -58,32 +62,41 @@ class SupervisionServiceStub:
 
 
 class SupervisionServiceServicer:
-    """Live listening to calls (Asterisk: ChanSpy).
+    """Live listening to calls (Asterisk: the listener is originated into
+    ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Sessions are kept by the
+    gateway instance that started them, for 5 minutes after they end.
     """
 
     def StartListen(self, request, context):
         """Rings the listener and, when it answers, lets it hear the target call.
+        Returns once the PBX accepted the call (state RINGING).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StopListen(self, request, context):
-        """Ends a listen session by hanging the listener's leg up.
+        """Ends a listen session by hanging the listener's leg up (the target call
+        goes on). Stopping an ended session returns it unchanged.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SetListenMode(self, request, context):
-        """Changes the mode of a live session, where the PBX allows it.
+        """Changes the mode of a live session without redialling (Asterisk: the
+        ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+        FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListListenSessions(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists live sessions and those ended in the last 5 minutes, a page at a time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -120,7 +133,11 @@ def add_SupervisionServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SupervisionService:
-    """Live listening to calls (Asterisk: ChanSpy).
+    """Live listening to calls (Asterisk: the listener is originated into
+    ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Sessions are kept by the
+    gateway instance that started them, for 5 minutes after they end.
     """
 
     @staticmethod

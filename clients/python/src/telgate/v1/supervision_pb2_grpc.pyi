@@ -27,35 +27,66 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class SupervisionServiceStub:
-    """Live listening to calls (Asterisk: ChanSpy)."""
+    """Live listening to calls (Asterisk: the listener is originated into
+    ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Sessions are kept by the
+    gateway instance that started them, for 5 minutes after they end.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> SupervisionServiceAsyncStub: ...
     StartListen: _grpc.UnaryUnaryMultiCallable[_supervision_pb2.StartListenRequest, _supervision_pb2.StartListenResponse]
-    """Rings the listener and, when it answers, lets it hear the target call."""
+    """Rings the listener and, when it answers, lets it hear the target call.
+    Returns once the PBX accepted the call (state RINGING).
+    """
     StopListen: _grpc.UnaryUnaryMultiCallable[_supervision_pb2.StopListenRequest, _supervision_pb2.StopListenResponse]
-    """Ends a listen session by hanging the listener's leg up."""
+    """Ends a listen session by hanging the listener's leg up (the target call
+    goes on). Stopping an ended session returns it unchanged.
+    """
     SetListenMode: _grpc.UnaryUnaryMultiCallable[_supervision_pb2.SetListenModeRequest, _supervision_pb2.SetListenModeResponse]
-    """Changes the mode of a live session, where the PBX allows it."""
+    """Changes the mode of a live session without redialling (Asterisk: the
+    ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+    FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
+    """
     ListListenSessions: _grpc.UnaryUnaryMultiCallable[_supervision_pb2.ListListenSessionsRequest, _supervision_pb2.ListListenSessionsResponse]
+    """Lists live sessions and those ended in the last 5 minutes, a page at a time."""
 
 @_typing.type_check_only
 class SupervisionServiceAsyncStub(SupervisionServiceStub):
-    """Live listening to calls (Asterisk: ChanSpy)."""
+    """Live listening to calls (Asterisk: the listener is originated into
+    ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Sessions are kept by the
+    gateway instance that started them, for 5 minutes after they end.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     StartListen: _aio.UnaryUnaryMultiCallable[_supervision_pb2.StartListenRequest, _supervision_pb2.StartListenResponse]  # type: ignore[assignment]
-    """Rings the listener and, when it answers, lets it hear the target call."""
+    """Rings the listener and, when it answers, lets it hear the target call.
+    Returns once the PBX accepted the call (state RINGING).
+    """
     StopListen: _aio.UnaryUnaryMultiCallable[_supervision_pb2.StopListenRequest, _supervision_pb2.StopListenResponse]  # type: ignore[assignment]
-    """Ends a listen session by hanging the listener's leg up."""
+    """Ends a listen session by hanging the listener's leg up (the target call
+    goes on). Stopping an ended session returns it unchanged.
+    """
     SetListenMode: _aio.UnaryUnaryMultiCallable[_supervision_pb2.SetListenModeRequest, _supervision_pb2.SetListenModeResponse]  # type: ignore[assignment]
-    """Changes the mode of a live session, where the PBX allows it."""
+    """Changes the mode of a live session without redialling (Asterisk: the
+    ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+    FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
+    """
     ListListenSessions: _aio.UnaryUnaryMultiCallable[_supervision_pb2.ListListenSessionsRequest, _supervision_pb2.ListListenSessionsResponse]  # type: ignore[assignment]
+    """Lists live sessions and those ended in the last 5 minutes, a page at a time."""
 
 class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Live listening to calls (Asterisk: ChanSpy)."""
+    """Live listening to calls (Asterisk: the listener is originated into
+    ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+    (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+    characters) is the default backend when empty. Sessions are kept by the
+    gateway instance that started them, for 5 minutes after they end.
+    """
 
     @_abc_1.abstractmethod
     def StartListen(
@@ -63,7 +94,9 @@ class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _supervision_pb2.StartListenRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_supervision_pb2.StartListenResponse, _abc.Awaitable[_supervision_pb2.StartListenResponse]]:
-        """Rings the listener and, when it answers, lets it hear the target call."""
+        """Rings the listener and, when it answers, lets it hear the target call.
+        Returns once the PBX accepted the call (state RINGING).
+        """
 
     @_abc_1.abstractmethod
     def StopListen(
@@ -71,7 +104,9 @@ class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _supervision_pb2.StopListenRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_supervision_pb2.StopListenResponse, _abc.Awaitable[_supervision_pb2.StopListenResponse]]:
-        """Ends a listen session by hanging the listener's leg up."""
+        """Ends a listen session by hanging the listener's leg up (the target call
+        goes on). Stopping an ended session returns it unchanged.
+        """
 
     @_abc_1.abstractmethod
     def SetListenMode(
@@ -79,13 +114,17 @@ class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _supervision_pb2.SetListenModeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_supervision_pb2.SetListenModeResponse, _abc.Awaitable[_supervision_pb2.SetListenModeResponse]]:
-        """Changes the mode of a live session, where the PBX allows it."""
+        """Changes the mode of a live session without redialling (Asterisk: the
+        ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+        FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
+        """
 
     @_abc_1.abstractmethod
     def ListListenSessions(
         self,
         request: _supervision_pb2.ListListenSessionsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_supervision_pb2.ListListenSessionsResponse, _abc.Awaitable[_supervision_pb2.ListListenSessionsResponse]]: ...
+    ) -> _typing.Union[_supervision_pb2.ListListenSessionsResponse, _abc.Awaitable[_supervision_pb2.ListListenSessionsResponse]]:
+        """Lists live sessions and those ended in the last 5 minutes, a page at a time."""
 
 def add_SupervisionServiceServicer_to_server(servicer: SupervisionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -294,10 +294,17 @@ class SimotelBackend:
             return dest.number, self.config.context
         context = self.config.routes.get(dest.route)
         if context is None:
+            # As Asterisk backends say it: the field, and the setting to add it to.
             raise errors.FailedPrecondition(
                 f"backend {self.name!r} has no route {errors.quote(dest.route)} "
-                f"(configured: {', '.join(sorted(self.config.routes)) or 'none'})",
-                metadata={"field": "destination.number.route"},
+                f"(configured: {', '.join(sorted(self.config.routes)) or 'none'}); "
+                f"set `backends.{self.name}.routes`",
+                reason="INVALID_FIELD",
+                metadata={
+                    "backend": self.name,
+                    "field": "destination.number.route",
+                    "setting": f"backends.{self.name}.routes",
+                },
             )
         return dest.number, context
 

@@ -137,8 +137,12 @@ class SimotelQueues:
         for row in await self._search(name):
             if text(row.get("number") or row.get("name")) == name:
                 return self._with_members(row, await self._users())
+        # The reason Asterisk backends give for an unknown queue (QUEUE_NOT_FOUND,
+        # given here before, is no ErrorReason value).
         raise errors.NotFound(
-            f"Simotel has no queue {errors.quote(name)}", reason="QUEUE_NOT_FOUND"
+            f"Simotel has no queue {errors.quote(name)}",
+            reason="PBX_REJECTED",
+            metadata={"queue": name},
         )
 
     async def add_member(
