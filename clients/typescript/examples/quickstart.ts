@@ -6,8 +6,10 @@
 // TELGATE_CA_FILE=ca.pem switches to TLS trusting that CA (plaintext without it).
 import {
   connect,
+  gapReasonToJSON,
   StartPosition,
   type Event,
+  type EventPosition,
   type OriginatedCall,
   type TelgateClient,
 } from "@telgate/client";
@@ -16,12 +18,6 @@ const target = process.env.TELGATE_TARGET ?? "127.0.0.1:50051";
 const endpoint = process.env.TELGATE_ENDPOINT ?? "Local/201@phones";
 const exten = process.env.TELGATE_EXTEN ?? "202";
 const context = process.env.TELGATE_CONTEXT ?? "from-internal";
-
-/** Where to resume the event stream: sequences are uint64, so `bigint` in TypeScript. */
-interface Position {
-  epoch: string;
-  sequence: bigint;
-}
 
 async function main(): Promise<void> {
   const gw = connect(target, {
@@ -44,35 +40,48 @@ async function originate(gw: TelgateClient): Promise<OriginatedCall> {
     endpoint,
     target: { $case: "destination", value: { target: { $case: "extension", value: { extension: exten, context } } } },
   });
-  if (!call) throw new Error("OriginateResponse carried no call");
+  if (!call?.eventsAfter) throw new Error("OriginateResponse carried no call position");
   console.log(`originated call ${call.uniqueId} (linked id ${call.linkedId})`);
   return call;
 }
 
 // 2. The call's events from the position Originate returned, until every
-//    channel has hung up; hang up once both parties are bridged.
-async function followCall(gw: TelgateClient, call: OriginatedCall): Promise<Position> {
+//    channel has hung up; hang up once both parties are bridged. Returns the
+//    last position seen (an EventPosition: epoch + sequence, stored as is).
+async function followCall(gw: TelgateClient, call: OriginatedCall): Promise<EventPosition> {
   const stream = gw.events.subscribe({
     filter: { linkedIds: [call.linkedId] },
-    start: StartPosition.START_POSITION_AFTER_SEQUENCE,
-    afterSequence: call.eventSequence,
-    epoch: call.epoch,
+    start: StartPosition.START_POSITION_AFTER,
+    after: call.eventsAfter,
   });
   const live = new Set<string>();
   let hangupSent = false;
-  let last: Position = { epoch: call.epoch, sequence: call.eventSequence };
-  for await (const response of stream) {
-    for (const event of response.events) {
-      console.log(describe(event));
-      last = { epoch: event.epoch, sequence: event.sequence };
-      const payload = event.payload;
-      if (payload?.$case === "channelCreated") live.add(event.uniqueId);
-      if (payload?.$case === "channelHungUp") live.delete(event.uniqueId);
-      if (payload?.$case === "bridgeEntered" && payload.value.bridge?.numChannels === 2 && !hangupSent) {
-        hangupSent = true;
-        console.log(`both parties bridged: hanging up ${call.uniqueId}`);
-        await gw.calls.hangup({ channel: { ref: { $case: "uniqueId", value: call.uniqueId } }, cause: 16 });
-      }
+  let last = call.eventsAfter!;
+  for await (const { kind } of stream) {
+    switch (kind?.$case) {
+      case "started": // always first: events after this position follow
+        last = kind.value.position ?? last;
+        break;
+      case "gap":
+        console.log(`events lost: ${gapReasonToJSON(kind.value.reason)}`); // an enum is a number; ...ToJSON names it
+        break;
+      case "heartbeat": // idle; every event up to this position was sent or filtered out
+        last = kind.value.position ?? last;
+        break;
+      case "batch":
+        for (const event of kind.value.events) {
+          console.log(describe(event));
+          last = event.position ?? last;
+          const payload = event.payload;
+          if (payload?.$case === "channelCreated") live.add(event.uniqueId);
+          if (payload?.$case === "channelHungUp") live.delete(event.uniqueId);
+          if (payload?.$case === "bridgeEntered" && payload.value.bridge?.numChannels === 2 && !hangupSent) {
+            hangupSent = true;
+            console.log(`both parties bridged: hanging up ${call.uniqueId}`);
+            await gw.calls.hangup({ channel: { ref: { $case: "uniqueId", value: call.uniqueId } }, cause: 16 });
+          }
+        }
+        break;
     }
     if (hangupSent && live.size === 0) break; // leaving the loop cancels the stream
   }
@@ -81,27 +90,26 @@ async function followCall(gw: TelgateClient, call: OriginatedCall): Promise<Posi
 }
 
 // 3. Resume from the stored position: the stream goes on right after it.
-async function resume(gw: TelgateClient, call: OriginatedCall, from: Position): Promise<void> {
+async function resume(gw: TelgateClient, call: OriginatedCall, from: EventPosition): Promise<void> {
   const stream = gw.events.subscribe({
     filter: { linkedIds: [call.linkedId] },
-    start: StartPosition.START_POSITION_AFTER_SEQUENCE,
-    afterSequence: from.sequence,
-    epoch: from.epoch,
+    start: StartPosition.START_POSITION_AFTER,
+    after: from,
     heartbeatInterval: { seconds: 1n, nanos: 0 },
   });
   let replayed = 0;
-  let first = true;
-  for await (const response of stream) {
-    if (first) {
-      first = false; // the first message says the subscription is live
-      continue;
+  for await (const { kind } of stream) {
+    if (kind?.$case === "started") {
+      console.log(`resumed after epoch ${kind.value.position?.epoch} sequence ${kind.value.position?.sequence}`);
+    } else if (kind?.$case === "batch") {
+      for (const event of kind.value.events) {
+        if (event.position!.sequence <= from.sequence) throw new Error(`event ${event.position!.sequence} came twice`);
+        replayed++;
+        console.log(`resumed: ${describe(event)}`);
+      }
+    } else if (kind?.$case === "heartbeat") {
+      break; // idle: everything after the stored position was delivered
     }
-    for (const event of response.events) {
-      if (event.sequence <= from.sequence) throw new Error(`event ${event.sequence} came twice`);
-      replayed++;
-      console.log(`resumed: ${describe(event)}`);
-    }
-    if (response.heartbeatTime) break; // idle: everything after the position was delivered
   }
   // Any events here are the call's late ones (e.g. after its last hang-up), never one seen before.
   console.log(`resumed after sequence ${from.sequence}: ${replayed} later events, none seen twice`);
@@ -137,7 +145,7 @@ function describe(event: Event): string {
       break;
   }
   const kind = payload?.$case ?? event.name; // the typed kind, else the PBX's event name
-  return `[${event.sequence}] ${kind} ${event.channel}${detail}`;
+  return `[${event.position?.sequence}] ${kind} ${event.channel}${detail}`;
 }
 
 main().catch((error: unknown) => {

@@ -7,10 +7,12 @@ import {
   connect,
   errorInfo,
   isServiceError,
+  EventType,
   StartPosition,
   status,
   type Cdr,
   type Event,
+  type EventPosition,
   type OriginatedCall,
   type TelgateClient,
 } from "@telgate/client";
@@ -23,7 +25,13 @@ const exten = process.env.TELGATE_EXTEN ?? "202";
 /** Bound on every call and stream, so a broken gateway fails the test instead of hanging it. */
 const TIMEOUT_MS = 30_000;
 
-/** Rejects with the gRPC status code of a failed call. */
+/** An event's sequence (a uint64: bigint). */
+function seq(event: Event): bigint {
+  assert.ok(event.position, "an event without a position");
+  return event.position.sequence;
+}
+
+/** The gRPC status code a call failed with (an assertion error if it succeeded). */
 async function codeOf(promise: Promise<unknown>): Promise<number> {
   try {
     await promise;
@@ -78,6 +86,19 @@ describe("@telgate/client against a live gateway", () => {
     }
   });
 
+  test("a malformed raw event name or an UNSPECIFIED EventType in a filter is INVALID_ARGUMENT", async () => {
+    for (const filter of [{ rawNames: ["Var Set;"] }, { types: [EventType.EVENT_TYPE_UNSPECIFIED] }]) {
+      const stream = gw.events.subscribe({ filter }, { timeoutMs: TIMEOUT_MS });
+      try {
+        for await (const _ of stream) assert.fail(`a stream opened with filter ${JSON.stringify(filter)}`);
+        assert.fail("the stream ended without a status");
+      } catch (error) {
+        assert.ok(isServiceError(error), String(error));
+        assert.equal(error.code, status.INVALID_ARGUMENT, error.details);
+      }
+    }
+  });
+
   test("an AbortSignal ends a live subscription without an error, and cancels a unary call", async () => {
     const controller = new AbortController();
     const stream = gw.events.subscribe({ start: StartPosition.START_POSITION_LIVE }, { signal: controller.signal });
@@ -109,7 +130,9 @@ describe("@telgate/client against a live gateway", () => {
       call = response.call;
       assert.notEqual(call.uniqueId, "");
       assert.equal(call.linkedId, call.uniqueId);
-      assert.equal(typeof call.eventSequence, "bigint");
+      assert.ok(call.eventsAfter, "OriginatedCall without events_after");
+      assert.equal(typeof call.eventsAfter.sequence, "bigint");
+      assert.notEqual(call.eventsAfter.epoch, "");
     });
 
     test("the call's events, hung up after it bridged, end with ChannelHungUp for every channel", async () => {
@@ -117,17 +140,22 @@ describe("@telgate/client against a live gateway", () => {
       const stream = gw.events.subscribe(
         {
           filter: { linkedIds: [call.linkedId] },
-          start: StartPosition.START_POSITION_AFTER_SEQUENCE,
-          afterSequence: call.eventSequence,
-          epoch: call.epoch,
+          start: StartPosition.START_POSITION_AFTER,
+          after: call.eventsAfter,
         },
         { timeoutMs: TIMEOUT_MS },
       );
       const live = new Set<string>();
       const hungUp = new Set<string>();
       let hangupSent = false;
-      for await (const response of stream) {
-        for (const event of response.events) {
+      const kinds: string[] = [];
+      for await (const { kind } of stream) {
+        kinds.push(kind?.$case ?? "none");
+        if (kind?.$case === "started") {
+          assert.deepEqual(kind.value.position, call.eventsAfter, "the stream did not start at the position asked for");
+        }
+        if (kind?.$case !== "batch") continue;
+        for (const event of kind.value.events) {
           events.push(event);
           if (event.uniqueId && !hungUp.has(event.uniqueId)) live.add(event.uniqueId);
           const payload = event.payload;
@@ -144,47 +172,71 @@ describe("@telgate/client against a live gateway", () => {
         }
         if (hangupSent && live.size === 0) break;
       }
+      assert.equal(kinds[0], "started");
+      assert.ok(!kinds.slice(1).includes("started"), "a second SubscriptionStarted");
+      assert.ok(!kinds.includes("gap"), "a gap on a fresh position");
       assert.ok(hangupSent, "no BridgeEntered with 2 channels in the bridge");
       assert.ok(hungUp.has(call.uniqueId), "no ChannelHungUp for the originated channel");
       assert.ok(hungUp.size >= 2, `expected both channels of the bridged call to hang up, saw ${hungUp.size}`);
       const hangup = events.find((e) => e.payload?.$case === "channelHungUp" && e.uniqueId === call.uniqueId);
       assert.equal(hangup?.payload?.$case === "channelHungUp" && hangup.payload.value.channel?.uniqueId, call.uniqueId);
       assert.ok(events.every((e) => e.linkedId === call.linkedId), "an event of another call passed the filter");
-      // Sequences are bigints, after the Originate's position, one stream in order.
+      // Positions: bigint sequences in the Originate's epoch, after its position, in order.
       for (const [i, e] of events.entries()) {
-        assert.equal(typeof e.sequence, "bigint");
-        assert.ok(e.sequence > (i === 0 ? call.eventSequence : events[i - 1].sequence));
+        assert.equal(typeof seq(e), "bigint");
+        assert.equal(e.position?.epoch, call.eventsAfter?.epoch);
+        assert.ok(seq(e) > (i === 0 ? call.eventsAfter!.sequence : seq(events[i - 1])));
       }
     });
 
     test("a subscription resumed from a stored position starts right after it", async () => {
       assert.ok(events.length >= 4, `too few events to resume from (${events.length})`);
-      const stored = events[2];
+      const stored = events[2].position!;
       const resumed: Event[] = [];
+      let started: EventPosition | undefined;
       const stream = gw.events.subscribe(
         {
           filter: { linkedIds: [call.linkedId] },
-          start: StartPosition.START_POSITION_AFTER_SEQUENCE,
-          afterSequence: stored.sequence,
-          epoch: stored.epoch,
+          start: StartPosition.START_POSITION_AFTER,
+          after: stored,
           heartbeatInterval: { seconds: 0n, nanos: 200_000_000 },
         },
         { timeoutMs: TIMEOUT_MS },
       );
-      for await (const response of stream) {
-        resumed.push(...response.events);
-        if (response.heartbeatTime && resumed.length > 0) break; // replay done, now idle
+      for await (const { kind } of stream) {
+        if (kind?.$case === "started") started = kind.value.position;
+        if (kind?.$case === "batch") resumed.push(...kind.value.events);
+        if (kind?.$case === "heartbeat" && resumed.length > 0) break; // replay done, now idle
       }
+      assert.deepEqual(started, stored);
       // The events seen after the stored one come again, from the very next one on; the
       // call's late events (after its last hang-up, when the first loop stopped) may follow.
-      const rest = events.slice(3).map((e) => e.sequence);
-      assert.deepEqual(
-        resumed.slice(0, rest.length).map((e) => e.sequence),
-        rest,
-      );
+      const rest = events.slice(3).map(seq);
+      assert.deepEqual(resumed.slice(0, rest.length).map(seq), rest);
       for (const [i, e] of resumed.entries()) {
-        assert.ok(e.sequence > (i === 0 ? stored.sequence : resumed[i - 1].sequence));
+        assert.ok(seq(e) > (i === 0 ? stored.sequence : seq(resumed[i - 1])));
       }
+    });
+
+    test("a filter on typed kinds (EventType) passes those kinds only", async () => {
+      assert.ok(events.length > 0, "no events (a previous step failed)");
+      const got: Event[] = [];
+      const stream = gw.events.subscribe(
+        {
+          filter: { linkedIds: [call.linkedId], types: [EventType.EVENT_TYPE_CHANNEL_HUNG_UP] },
+          start: StartPosition.START_POSITION_AFTER,
+          after: call.eventsAfter,
+          heartbeatInterval: { seconds: 0n, nanos: 200_000_000 },
+        },
+        { timeoutMs: TIMEOUT_MS },
+      );
+      for await (const { kind } of stream) {
+        if (kind?.$case === "batch") got.push(...kind.value.events);
+        if (kind?.$case === "heartbeat") break; // replay done
+      }
+      const hangups = events.filter((e) => e.payload?.$case === "channelHungUp");
+      assert.ok(hangups.length >= 2);
+      assert.deepEqual(got.map(seq), hangups.map(seq));
     });
 
     test("StreamCdrs from cursor 0 delivers the call's CDR with a cursor > 0", async () => {

@@ -7,6 +7,7 @@
 
 export * from "./telgate/v1/backends";
 export * from "./telgate/v1/common";
+export * from "./telgate/v1/event_position";
 export * from "./telgate/v1/calls";
 export * from "./telgate/v1/cdrs";
 export * from "./telgate/v1/playback";

@@ -14,10 +14,13 @@ import { Timestamp } from "../../google/protobuf/timestamp";
  * kind, including one added to a gateway after this version.
  */
 export enum BackendKind {
+  /** BACKEND_KIND_UNSPECIFIED - A kind this API version has no value for: read Backend.kind_name. */
   BACKEND_KIND_UNSPECIFIED = 0,
   /** BACKEND_KIND_ASTERISK_AMI - Asterisk or Issabel over AMI (`ami`). */
   BACKEND_KIND_ASTERISK_AMI = 1,
+  /** BACKEND_KIND_SIMOTEL - Simotel over its v4 HTTP API and webhooks (`simotel`). */
   BACKEND_KIND_SIMOTEL = 2,
+  /** BACKEND_KIND_SIPPY - Sippy Softswitch over XML-RPC, CDRs only (`sippy`). */
   BACKEND_KIND_SIPPY = 3,
   UNRECOGNIZED = -1,
 }
@@ -59,10 +62,13 @@ export function backendKindToJSON(object: BackendKind): string {
   }
 }
 
+/** The state of a backend's link to its PBX. */
 export enum LinkState {
+  /** LINK_STATE_UNSPECIFIED - Not known (never set by this gateway). */
   LINK_STATE_UNSPECIFIED = 0,
   /** LINK_STATE_CONNECTING - Connecting or logging in. */
   LINK_STATE_CONNECTING = 1,
+  /** LINK_STATE_UP - Connected and logged in: RPCs reach the PBX. */
   LINK_STATE_UP = 2,
   /** LINK_STATE_DOWN - Down; the gateway retries with backoff. */
   LINK_STATE_DOWN = 3,
@@ -116,19 +122,37 @@ export function linkStateToJSON(object: LinkState): string {
 /**
  * What a backend can do, from the parts it has; an RPC outside these answers
  * UNIMPLEMENTED (ErrorInfo reason NOT_SUPPORTED) naming the backend and its kind.
+ * Asterisk lists every value but ROUTING; Simotel ORIGINATE, LIST_CHANNELS,
+ * QUEUES, EVENTS, CDRS; Sippy CDRS and EVENTS (its CDR poller's reports).
  */
 export enum Capability {
+  /** CAPABILITY_UNSPECIFIED - Not a capability (never listed). */
   CAPABILITY_UNSPECIFIED = 0,
+  /** CAPABILITY_ORIGINATE - CallControlService.Originate. */
   CAPABILITY_ORIGINATE = 1,
+  /** CAPABILITY_HANGUP - CallControlService.Hangup. */
   CAPABILITY_HANGUP = 2,
+  /** CAPABILITY_TRANSFER - CallControlService.Transfer. */
   CAPABILITY_TRANSFER = 3,
+  /** CAPABILITY_LIST_CHANNELS - CallControlService.ListChannels and GetChannel. */
   CAPABILITY_LIST_CHANNELS = 4,
+  /** CAPABILITY_LISTEN - SupervisionService (listen, whisper, barge). */
   CAPABILITY_LISTEN = 5,
+  /** CAPABILITY_PLAYBACK - PlaybackService. */
   CAPABILITY_PLAYBACK = 6,
+  /** CAPABILITY_QUEUES - QueueService. */
   CAPABILITY_QUEUES = 7,
+  /** CAPABILITY_EVENTS - Events of the backend on EventService.Subscribe. */
   CAPABILITY_EVENTS = 8,
+  /** CAPABILITY_CDRS - CDRs on CdrService. */
   CAPABILITY_CDRS = 9,
+  /**
+   * CAPABILITY_ROUTING - Calls routed live on CallRoutingService.Route. Not listed by this
+   * gateway version for any backend, although Asterisk (FastAGI) and
+   * Simotel (call-map components) backends do send their queries to routers.
+   */
   CAPABILITY_ROUTING = 10,
+  /** CAPABILITY_DTMF - CallControlService.SendDtmf. */
   CAPABILITY_DTMF = 11,
   UNRECOGNIZED = -1,
 }
@@ -210,18 +234,26 @@ export function capabilityToJSON(object: Capability): string {
   }
 }
 
+/** A configured backend. Output only: the gateway fills every field. */
 export interface Backend {
+  /** The backend's name in the gateway's configuration; requests name it in `backend`. */
   name: string;
+  /** The kind of switch; UNSPECIFIED for a kind this API version has no value for. */
   kind: BackendKind;
+  /** The link's state now (in a cluster: the owner's, as of its last lease renewal). */
   linkState: LinkState;
+  /** What the backend can do, sorted by value. */
   capabilities: Capability[];
   /** Whether RPCs with an empty `backend` go here. */
   default: boolean;
   /** Where it connects to (host:port or URL; never credentials). */
   address: string;
-  /** The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`. */
+  /**
+   * The PBX's version or banner as it gives it, e.g. `Asterisk Call Manager/11.0.0`;
+   * empty when not known.
+   */
   version: string;
-  /** Why the link is not up, in words. */
+  /** Why the link is not up, in words; empty while it is up. */
   lastError: string;
   /** When the link entered its current state. */
   stateChangeTime:
@@ -235,26 +267,34 @@ export interface Backend {
   kindName: string;
   /**
    * When the gateway runs as a cluster: the instance running this backend's
-   * link (`cluster.instance_id`; empty between owners or without clustering),
-   * and where clients reach it (`cluster.advertise`). `link_state` is then
-   * the owner's, as of its last lease renewal.
+   * link (`cluster.instance_id`; empty between owners or without clustering).
+   * `link_state` is then the owner's, as of its last lease renewal.
    */
   owner: string;
+  /**
+   * When the gateway runs as a cluster: where clients reach the owner
+   * (its `cluster.advertise`); empty between owners or without clustering.
+   */
   ownerAddress: string;
   /**
    * Whether the instance that answered runs the link itself (always, without
-   * clustering): call control for the backend works here only then.
+   * clustering): call control for the backend works here only then (else
+   * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
    */
   ownedHere: boolean;
 }
 
+/** Lists every backend; takes no parameters. */
 export interface ListBackendsRequest {
 }
 
+/** ListBackends' answer. */
 export interface ListBackendsResponse {
+  /** Every configured backend, in configuration order. */
   backends: Backend[];
 }
 
+/** Tests one backend's link. */
 export interface CheckBackendRequest {
   /** The backend; the default backend when empty. */
   backend: string;
@@ -262,16 +302,31 @@ export interface CheckBackendRequest {
 
 /** One step of a backend check. */
 export interface BackendCheck {
-  /** e.g. `link`, `login`, `ping`. */
+  /**
+   * The step: `link`, `ping` (Asterisk), `ping` (Simotel), `xmlrpc`,
+   * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
+   */
   name: string;
+  /** Whether the step succeeded. */
   ok: boolean;
+  /** What happened, in words (the error when it failed). */
   detail: string;
+  /**
+   * How long the step's round trip to the PBX took; unset for a step
+   * without one (`link`, `cdr_poller`, `owner`).
+   */
   latency: Duration | undefined;
 }
 
+/** CheckBackend's answer. */
 export interface CheckBackendResponse {
-  backend: Backend | undefined;
+  /** The backend as ListBackends shows it. */
+  backend:
+    | Backend
+    | undefined;
+  /** Whether every step succeeded. */
   ok: boolean;
+  /** The steps, in the order they ran. */
   checks: BackendCheck[];
 }
 
@@ -1000,12 +1055,19 @@ export const CheckBackendResponse: MessageFns<CheckBackendResponse> = {
   },
 };
 
-/** The telephone systems this gateway is linked to. */
+/**
+ * The telephone systems this gateway is linked to. Every kind of backend
+ * answers both RPCs.
+ */
 export type BackendServiceDefinition = typeof BackendServiceDefinition;
 export const BackendServiceDefinition = {
   name: "BackendService",
   fullName: "telgate.v1.BackendService",
   methods: {
+    /**
+     * Lists every configured backend with its link state and capabilities
+     * (from this instance's view; in a cluster, the owner's last report).
+     */
     listBackends: {
       name: "ListBackends",
       requestType: ListBackendsRequest as typeof ListBackendsRequest,
@@ -1014,7 +1076,13 @@ export const BackendServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Tests the backend's link now and says what failed. */
+    /**
+     * Tests the backend's link now and says what failed (Asterisk: `link` and
+     * an AMI `ping`; Simotel: `ping`; Sippy: `xmlrpc`, `cdr_poller`; in a
+     * cluster, on an instance that does not run the link: `owner`). Failed
+     * steps are reported in the answer, not as an error status; an unknown
+     * backend is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     */
     checkBackend: {
       name: "CheckBackend",
       requestType: CheckBackendRequest as typeof CheckBackendRequest,

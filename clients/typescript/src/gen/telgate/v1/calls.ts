@@ -9,6 +9,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { CallerId, Channel, ChannelRef, Destination } from "./common";
+import { EventPosition } from "./event_position";
 
 /** How long Originate waits before answering. */
 export enum OriginateWait {
@@ -19,7 +20,11 @@ export enum OriginateWait {
    * an OriginateResult event on EventService.Subscribe.
    */
   ORIGINATE_WAIT_ACCEPTED = 1,
-  /** ORIGINATE_WAIT_RESULT - Answer when the call answered or failed (bounded by `timeout` and the RPC deadline). */
+  /**
+   * ORIGINATE_WAIT_RESULT - Answer when the call answered or failed (bounded by `timeout` and the RPC
+   * deadline). Asterisk: DEADLINE_EXCEEDED (ERROR_REASON_PBX_TIMEOUT) when
+   * no result came within the ring timeout plus 10 s.
+   */
   ORIGINATE_WAIT_RESULT = 2,
   UNRECOGNIZED = -1,
 }
@@ -58,12 +63,17 @@ export function originateWaitToJSON(object: OriginateWait): string {
 
 /** How an originate attempt ended. */
 export enum OriginateOutcome {
+  /** ORIGINATE_OUTCOME_UNSPECIFIED - Not known (never set by this gateway on a returned call). */
   ORIGINATE_OUTCOME_UNSPECIFIED = 0,
   /** ORIGINATE_OUTCOME_PENDING - Accepted by the PBX; not answered or failed yet. */
   ORIGINATE_OUTCOME_PENDING = 1,
+  /** ORIGINATE_OUTCOME_ANSWERED - The endpoint answered and was connected to the target. */
   ORIGINATE_OUTCOME_ANSWERED = 2,
+  /** ORIGINATE_OUTCOME_BUSY - The endpoint was busy. */
   ORIGINATE_OUTCOME_BUSY = 3,
+  /** ORIGINATE_OUTCOME_NO_ANSWER - The endpoint rang until `timeout` without an answer. */
   ORIGINATE_OUTCOME_NO_ANSWER = 4,
+  /** ORIGINATE_OUTCOME_CONGESTION - The network or PBX had no way through (Asterisk congestion). */
   ORIGINATE_OUTCOME_CONGESTION = 5,
   /** ORIGINATE_OUTCOME_HUNG_UP - Hung up before it answered. */
   ORIGINATE_OUTCOME_HUNG_UP = 6,
@@ -131,12 +141,19 @@ export function originateOutcomeToJSON(object: OriginateOutcome): string {
 
 /** How Transfer moves a call. */
 export enum TransferType {
+  /** TRANSFER_TYPE_UNSPECIFIED - Not a type: INVALID_ARGUMENT in a TransferRequest. */
   TRANSFER_TYPE_UNSPECIFIED = 0,
-  /** TRANSFER_TYPE_BLIND - The transferer's peer goes to the destination; the transferer leaves. */
+  /**
+   * TRANSFER_TYPE_BLIND - The transferer's peer goes to the destination; the transferer leaves
+   * (Asterisk BlindTransfer).
+   */
   TRANSFER_TYPE_BLIND = 1,
-  /** TRANSFER_TYPE_ATTENDED - The transferer consults the destination first (feature code on the PBX). */
+  /**
+   * TRANSFER_TYPE_ATTENDED - The transferer consults the destination first (Asterisk Atxfer: the
+   * PBX's attended-transfer feature code).
+   */
   TRANSFER_TYPE_ATTENDED = 2,
-  /** TRANSFER_TYPE_REDIRECT - The named channel itself goes to the destination. */
+  /** TRANSFER_TYPE_REDIRECT - The named channel itself goes to the destination (Asterisk Redirect). */
   TRANSFER_TYPE_REDIRECT = 3,
   UNRECOGNIZED = -1,
 }
@@ -180,39 +197,85 @@ export function transferTypeToJSON(object: TransferType): string {
 
 /**
  * Runs a dialplan application on the answered endpoint instead of a
- * destination (Asterisk; other backends answer INVALID_ARGUMENT).
+ * destination (Asterisk; Simotel answers INVALID_ARGUMENT). Only the
+ * applications in the gateway setting `originate.allowed_applications` may
+ * run (else PERMISSION_DENIED, ERROR_REASON_ORIGINATE_NOT_ALLOWED).
  */
 export interface ApplicationTarget {
-  /** The application, e.g. `Playback`. */
+  /**
+   * The application, e.g. `Playback`: letters, digits and `_`, at most 32
+   * characters. Empty or another form is INVALID_ARGUMENT.
+   */
   name: string;
-  /** Its argument string, e.g. `hello-world`. */
+  /**
+   * Its argument string, e.g. `hello-world`; at most 1000 characters. File
+   * names in it stay relative to the sounds directory (an absolute path,
+   * `..` or an http(s) URL is INVALID_ARGUMENT); a dialplan expression is
+   * PERMISSION_DENIED unless `originate.allow_expressions`.
+   */
   data: string;
 }
 
+/** Places a call. Checked whole before anything reaches the PBX. */
 export interface OriginateRequest {
   /** The backend to use; the default backend when empty. */
   backend: string;
   /**
-   * Idempotency key: a retried Originate with the same key returns the first
-   * attempt's call instead of placing a second one. Kept for 10 minutes.
+   * Idempotency key (at most 128 characters): a retried Originate with the
+   * same key from the same caller returns the first attempt's call instead
+   * of placing a second one. Kept for `server.request_id_ttl` (10 minutes by
+   * default). Empty: no deduplication.
    */
   requestId: string;
   /**
    * What to ring first: an extension (`201`), which every kind of backend
    * takes (Asterisk dials it on the backend's `endpoint_technology`), or the
-   * PBX's own form: for Asterisk a dial string, e.g. `Local/201@phones`.
+   * PBX's own form: for Asterisk a dial string, e.g. `Local/201@phones`
+   * (Simotel uses the part after the last `/`). At most 255 characters;
+   * empty is INVALID_ARGUMENT.
    */
   endpoint: string;
-  /** What the answered endpoint is connected to. Exactly one is required. */
-  target: { $case: "destination"; value: Destination } | { $case: "application"; value: ApplicationTarget } | undefined;
+  /**
+   * What the answered endpoint is connected to. Exactly one is required
+   * (INVALID_ARGUMENT, `field` `destination`, when neither is set).
+   */
+  target:
+    | //
+    /** An extension or a number on a route (every backend that originates). */
+    { $case: "destination"; value: Destination }
+    | //
+    /** An application to run (Asterisk only). */
+    { $case: "application"; value: ApplicationTarget }
+    | undefined;
+  /**
+   * The caller id the endpoint sees; the PBX's default when unset. Simotel
+   * takes the number only (the endpoint's own when empty).
+   */
   callerId:
     | CallerId
     | undefined;
-  /** Channel variables set on the new channel. */
+  /**
+   * Channel variables set on the new channel (Asterisk only; Simotel ignores
+   * them). Names: letters, digits and `_` (`_`/`__` first to inherit), at
+   * most 80 characters; `FUNC(args)` only for functions in
+   * `originate.allowed_variable_functions`, and no variable in
+   * `originate.denied_variables` (else PERMISSION_DENIED). Values: at most
+   * 900 characters, without `,`, `"` or `\` (INVALID_ARGUMENT). At most
+   * 1000 entries.
+   */
   variables: { [key: string]: string };
-  /** How long to ring the endpoint; the PBX default (30 s) when unset. */
-  timeout: Duration | undefined;
+  /**
+   * How long to ring the endpoint: more than 0 and at most 24 h (else
+   * INVALID_ARGUMENT); unset means 30 s (Asterisk's default; Simotel: the
+   * backend's `originate_timeout`, 30 s by default). Simotel rounds it to
+   * whole seconds.
+   */
+  timeout:
+    | Duration
+    | undefined;
+  /** The account code of the new channel (Asterisk only); at most 80 characters. */
   accountCode: string;
+  /** When Originate answers; ORIGINATE_WAIT_ACCEPTED when unset. */
   wait: OriginateWait;
 }
 
@@ -223,16 +286,20 @@ export interface OriginateRequest_VariablesEntry {
 
 /** A call placed by Originate. */
 export interface OriginatedCall {
+  /** The backend that placed the call. */
   backend: string;
+  /** The request's `request_id`, as sent (empty when it had none). */
   requestId: string;
   /**
-   * The unique id the gateway assigned to the endpoint's channel before it
-   * existed, so events can be filtered before the first one arrives.
+   * The unique id of the endpoint's channel. Asterisk: assigned by the
+   * gateway before the channel existed, so events can be filtered before the
+   * first one arrives. Simotel: its originated call id.
    */
   uniqueId: string;
   /**
    * The unique id assigned to the second half (Local channels) or the
-   * outgoing leg, when the PBX has one.
+   * outgoing leg, when the PBX has one (Simotel: set once the second party
+   * is dialled; empty in the Originate answer).
    */
   otherUniqueId: string;
   /**
@@ -240,14 +307,22 @@ export interface OriginatedCall {
    * first channel of its call).
    */
   linkedId: string;
-  /** The channel name, once the PBX created the channel. */
+  /**
+   * The channel name, once the PBX created the channel (Simotel:
+   * `Simotel/<endpoint>`).
+   */
   channel: string;
+  /**
+   * How the attempt ended so far: PENDING in an ORIGINATE_WAIT_ACCEPTED
+   * answer, final with ORIGINATE_WAIT_RESULT.
+   */
   outcome: OriginateOutcome;
   /**
    * Asterisk only: its OriginateResponse `Reason` (0 from other backends);
    * `outcome` says the same in neutral terms.
    */
   amiReason: number;
+  /** When the gateway asked the PBX to place the call. */
   createTime:
     | Date
     | undefined;
@@ -256,53 +331,84 @@ export interface OriginatedCall {
     | Date
     | undefined;
   /**
-   * The last event sequence published before the PBX was asked to place the
-   * call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
-   * `linked_ids` filter of `linked_id` to get every event of this call.
+   * The event position before the PBX was asked to place the call:
+   * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+   * of `linked_id`) to get every event of this call.
    */
-  eventSequence: bigint;
-  /** The event stream epoch `event_sequence` belongs to. */
-  epoch: string;
+  eventsAfter: EventPosition | undefined;
 }
 
+/** Originate's answer. */
 export interface OriginateResponse {
+  /** The call placed (or, for a retried `request_id`, the first attempt's). */
   call: OriginatedCall | undefined;
 }
 
+/** Hangs a channel up. */
 export interface HangupRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /**
+   * The channel to hang up. Required: INVALID_ARGUMENT when it names none;
+   * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when the PBX has none.
+   */
   channel:
     | ChannelRef
     | undefined;
-  /** Q.850 cause code; 16 (normal clearing) when zero. */
+  /**
+   * Q.850 cause code, 0 to 127 (else INVALID_ARGUMENT); 16 (normal
+   * clearing) when zero.
+   */
   cause: number;
 }
 
+/** Hangup's answer: the PBX accepted the hang-up (the ChannelHungUp event follows). */
 export interface HangupResponse {
 }
 
+/** Moves a call (Asterisk only). */
 export interface TransferRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /** How to move the call. UNSPECIFIED is INVALID_ARGUMENT. */
   type: TransferType;
   /** BLIND/ATTENDED: the transferer. REDIRECT: the channel to move. */
-  channel: ChannelRef | undefined;
+  channel:
+    | ChannelRef
+    | undefined;
+  /**
+   * Where the call goes. Asterisk needs an extension's context (or a number
+   * on a configured route).
+   */
   destination:
     | Destination
     | undefined;
-  /** REDIRECT only: a second channel moved at the same time (both legs). */
+  /**
+   * REDIRECT only: a second channel moved at the same time (both legs);
+   * INVALID_ARGUMENT with another type.
+   */
   extraChannel:
     | ChannelRef
     | undefined;
-  /** REDIRECT only: where the extra channel goes; `destination` when unset. */
+  /**
+   * REDIRECT only: where the extra channel goes; `destination` when unset.
+   * INVALID_ARGUMENT without `extra_channel`.
+   */
   extraDestination: Destination | undefined;
 }
 
+/** Transfer's answer: the PBX accepted the transfer (events tell the rest). */
 export interface TransferResponse {
 }
 
+/** Lists active channels, a page at a time. */
 export interface ListChannelsRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
-  /** At most this many channels (0: 100; more than 1000 is served as 1000). */
+  /**
+   * At most this many channels (0: 100; more than 1000 is served as 1000;
+   * negative is INVALID_ARGUMENT).
+   */
   pageSize: number;
   /**
    * "" for the first page, then the previous page's next_page_token with the
@@ -316,7 +422,9 @@ export interface ListChannelsRequest {
   pageToken: string;
 }
 
+/** One page of channels. */
 export interface ListChannelsResponse {
+  /** The channels of this page, in unique id order. */
   channels: Channel[];
   /** The token of the next page; "" after the last page. */
   nextPageToken: string;
@@ -324,26 +432,41 @@ export interface ListChannelsResponse {
   totalSize: number;
 }
 
+/** Returns one active channel. */
 export interface GetChannelRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /** The channel. Required: INVALID_ARGUMENT when it names none. */
   channel: ChannelRef | undefined;
 }
 
+/** GetChannel's answer. */
 export interface GetChannelResponse {
+  /** The channel as the gateway knows it now. */
   channel: Channel | undefined;
 }
 
+/** Plays DTMF digits into a channel (Asterisk only). */
 export interface SendDtmfRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /** The channel that hears the digits. Required: INVALID_ARGUMENT when it names none. */
   channel:
     | ChannelRef
     | undefined;
-  /** Digits 0-9, *, #, A-D. */
+  /**
+   * 1 to 80 digits of 0-9, *, #, A-D; empty or any other character is
+   * INVALID_ARGUMENT.
+   */
   digits: string;
-  /** Length of each digit; the PBX default when unset. */
+  /**
+   * Length of each digit: more than 0 and at most 10 s (else
+   * INVALID_ARGUMENT); the PBX default when unset.
+   */
   digitDuration: Duration | undefined;
 }
 
+/** SendDtmf's answer: every digit was accepted by the PBX. */
 export interface SendDtmfResponse {
 }
 
@@ -814,8 +937,7 @@ function createBaseOriginatedCall(): OriginatedCall {
     amiReason: 0,
     createTime: undefined,
     resultTime: undefined,
-    eventSequence: 0n,
-    epoch: "",
+    eventsAfter: undefined,
   };
 }
 
@@ -851,14 +973,8 @@ export const OriginatedCall: MessageFns<OriginatedCall> = {
     if (message.resultTime !== undefined) {
       Timestamp.encode(toTimestamp(message.resultTime), writer.uint32(82).fork()).join();
     }
-    if (message.eventSequence !== 0n) {
-      if (BigInt.asUintN(64, message.eventSequence) !== message.eventSequence) {
-        throw new globalThis.Error("value provided for field message.eventSequence of type uint64 too large");
-      }
-      writer.uint32(88).uint64(message.eventSequence);
-    }
-    if (message.epoch !== "") {
-      writer.uint32(98).string(message.epoch);
+    if (message.eventsAfter !== undefined) {
+      EventPosition.encode(message.eventsAfter, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -956,20 +1072,12 @@ export const OriginatedCall: MessageFns<OriginatedCall> = {
             message.resultTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
-          case 11: {
-            if (tag !== 88) {
+          case 13: {
+            if (tag !== 106) {
               break;
             }
 
-            message.eventSequence = reader.uint64() as bigint;
-            continue;
-          }
-          case 12: {
-            if (tag !== 98) {
-              break;
-            }
-
-            message.epoch = reader.string();
+            message.eventsAfter = EventPosition.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -1024,12 +1132,11 @@ export const OriginatedCall: MessageFns<OriginatedCall> = {
         : isSet(object.result_time)
         ? fromJsonTimestamp(object.result_time)
         : undefined,
-      eventSequence: isSet(object.eventSequence)
-        ? BigInt(object.eventSequence)
-        : isSet(object.event_sequence)
-        ? BigInt(object.event_sequence)
-        : 0n,
-      epoch: isSet(object.epoch) ? globalThis.String(object.epoch) : "",
+      eventsAfter: isSet(object.eventsAfter)
+        ? EventPosition.fromJSON(object.eventsAfter)
+        : isSet(object.events_after)
+        ? EventPosition.fromJSON(object.events_after)
+        : undefined,
     };
   },
 
@@ -1065,11 +1172,8 @@ export const OriginatedCall: MessageFns<OriginatedCall> = {
     if (message.resultTime !== undefined) {
       obj.resultTime = message.resultTime.toISOString();
     }
-    if (message.eventSequence !== 0n) {
-      obj.eventSequence = message.eventSequence.toString();
-    }
-    if (message.epoch !== "") {
-      obj.epoch = message.epoch;
+    if (message.eventsAfter !== undefined) {
+      obj.eventsAfter = EventPosition.toJSON(message.eventsAfter);
     }
     return obj;
   },
@@ -1089,10 +1193,9 @@ export const OriginatedCall: MessageFns<OriginatedCall> = {
     message.amiReason = object.amiReason ?? 0;
     message.createTime = object.createTime ?? undefined;
     message.resultTime = object.resultTime ?? undefined;
-    message.eventSequence = (object.eventSequence !== undefined && object.eventSequence !== null)
-      ? BigInt(object.eventSequence)
-      : 0n;
-    message.epoch = object.epoch ?? "";
+    message.eventsAfter = (object.eventsAfter !== undefined && object.eventsAfter !== null)
+      ? EventPosition.fromPartial(object.eventsAfter)
+      : undefined;
     return message;
   },
 };
@@ -2096,7 +2199,14 @@ export const SendDtmfResponse: MessageFns<SendDtmfResponse> = {
   },
 };
 
-/** Places, ends, moves and lists calls. */
+/**
+ * Places, ends, moves and lists calls. Every request names a backend
+ * (`backend`, at most 64 characters; empty means the gateway's default
+ * backend); an unknown one is NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND), one
+ * whose kind cannot do the RPC is UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED).
+ * Asterisk backends do every RPC here; Simotel does Originate, ListChannels
+ * and GetChannel; Sippy none.
+ */
 export type CallControlServiceDefinition = typeof CallControlServiceDefinition;
 export const CallControlServiceDefinition = {
   name: "CallControlService",
@@ -2108,6 +2218,7 @@ export const CallControlServiceDefinition = {
      * application on it (Asterisk). Returns once the PBX has
      * accepted the request (or, with ORIGINATE_WAIT_RESULT, once the call answered
      * or failed). Retrying with the same `request_id` returns the first call.
+     * Asterisk, Simotel.
      */
     originate: {
       name: "Originate",
@@ -2117,7 +2228,7 @@ export const CallControlServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Hangs a channel up. */
+    /** Hangs a channel up. Asterisk only. */
     hangup: {
       name: "Hangup",
       requestType: HangupRequest as typeof HangupRequest,
@@ -2126,7 +2237,7 @@ export const CallControlServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Moves a call: blind, attended, or a plain redirect. */
+    /** Moves a call: blind, attended, or a plain redirect. Asterisk only. */
     transfer: {
       name: "Transfer",
       requestType: TransferRequest as typeof TransferRequest,
@@ -2135,7 +2246,11 @@ export const CallControlServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Lists active channels from the gateway's live state (never waits on the PBX). */
+    /**
+     * Lists active channels from the gateway's live state (never waits on the
+     * PBX), a page at a time. Asterisk, Simotel. UNAVAILABLE while an Asterisk
+     * link is down or its channels are being re-read after a reconnect.
+     */
     listChannels: {
       name: "ListChannels",
       requestType: ListChannelsRequest as typeof ListChannelsRequest,
@@ -2144,7 +2259,12 @@ export const CallControlServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Returns one active channel. */
+    /**
+     * Returns one active channel. Asterisk asks the PBX (AMI Status), so the
+     * application, duration, bridge and variables are current (UNAVAILABLE
+     * while the link is down); Simotel answers from the gateway's live state.
+     * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such channel.
+     */
     getChannel: {
       name: "GetChannel",
       requestType: GetChannelRequest as typeof GetChannelRequest,
@@ -2153,7 +2273,10 @@ export const CallControlServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Plays DTMF digits into a channel. */
+    /**
+     * Plays DTMF digits into a channel (Asterisk: one PlayDTMF per digit).
+     * Asterisk only.
+     */
     sendDtmf: {
       name: "SendDtmf",
       requestType: SendDtmfRequest as typeof SendDtmfRequest,

@@ -23,10 +23,14 @@ export enum ChannelState {
    * (Asterisk Dialing, Ring, Dialing Offhook).
    */
   CHANNEL_STATE_DIALING = 2,
-  /** CHANNEL_STATE_RINGING - Its own endpoint is being alerted (Asterisk Ringing, Pre-ring). */
+  /**
+   * CHANNEL_STATE_RINGING - Its own endpoint is being alerted (Asterisk Ringing, Pre-ring; Simotel
+   * `ringing`).
+   */
   CHANNEL_STATE_RINGING = 3,
-  /** CHANNEL_STATE_UP - Answered. */
+  /** CHANNEL_STATE_UP - Answered (Asterisk Up; Simotel `inuse`). */
   CHANNEL_STATE_UP = 4,
+  /** CHANNEL_STATE_BUSY - The endpoint is busy (Asterisk Busy; Simotel `busy`). */
   CHANNEL_STATE_BUSY = 5,
   UNRECOGNIZED = -1,
 }
@@ -79,59 +83,189 @@ export function channelStateToJSON(object: ChannelState): string {
 }
 
 /**
- * Reasons carried in google.rpc.ErrorInfo (domain `telgate.v1`) for errors a
- * program should branch on. The ErrorInfo metadata adds `backend` and, where it
- * applies, the PBX's own message under `pbx_message`.
+ * Reasons carried in google.rpc.ErrorInfo for errors a program should branch
+ * on: the one list of the gateway's error reasons and ErrorInfo metadata keys.
+ *
+ * Every error the gateway itself raises carries one google.rpc.ErrorInfo in
+ * the google.rpc.Status details (gRPC trailer `grpc-status-details-bin`):
+ * - `domain` is always `telgate.v1`;
+ * - `reason` is the name of a value of this enum, e.g.
+ *   `ERROR_REASON_CHANNEL_NOT_FOUND` (parse it with the enum's name lookup;
+ *   a name your copy of the enum lacks comes from a newer gateway: treat it
+ *   as UNSPECIFIED and go by the gRPC status code);
+ * - `metadata` holds string values; keys and values are cut to 200
+ *   characters (a longer one ends with `… (N characters)`). The status
+ *   message, a sentence for people, is cut to 1000 characters.
+ *
+ * Metadata keys that several reasons share (each value below says which of
+ * them it carries):
+ * - `backend`: the backend's configured name. Present on errors an Asterisk
+ *   or Sippy backend raises (Sippy's XML-RPC faults carry `method`
+ *   instead), on the registry's (BACKEND_NOT_FOUND, NOT_SUPPORTED) and the
+ *   cluster's (LINK_OWNED_ELSEWHERE); errors from Simotel's HTTP API carry
+ *   `path` instead.
+ * - `field`: the request field at fault, as a path from the request
+ *   (`endpoint`, `destination.extension.extension`, `variables['FOO']`,
+ *   `filter.backends[0]`, `request` for bytes that are not the message).
+ * - `setting`: the gateway configuration setting that decided, e.g.
+ *   `originate.allowed_applications` or `backends.pbx1.routes`.
+ * - `pbx_message`: the PBX's own words (Asterisk: its `Message:`, cut to 64
+ *   characters; Simotel: its `message`, cut to 200).
+ * - `action`: the AMI action the gateway sent (`Originate`, `Hangup`, ...).
+ * - `path`: the Simotel API path called, e.g. `call/originate/act`.
+ *
+ * Errors without an ErrorInfo: authentication and role refusals
+ * (UNAUTHENTICATED, PERMISSION_DENIED from the token check), the client's
+ * own deadline (DEADLINE_EXCEEDED) and cancellation (CANCELLED), and an
+ * unexpected gateway fault (UNKNOWN / INTERNAL).
  */
 export enum ErrorReason {
+  /**
+   * ERROR_REASON_UNSPECIFIED - No specific reason. Given with UNAVAILABLE when the PostgreSQL CDR store
+   * is out of reach (metadata `store`: `postgres`); a reason name unknown to
+   * the client reads as this value too.
+   */
   ERROR_REASON_UNSPECIFIED = 0,
-  /** ERROR_REASON_BACKEND_NOT_FOUND - No backend with that name is configured. */
+  /**
+   * ERROR_REASON_BACKEND_NOT_FOUND - NOT_FOUND: no backend with that name is configured (or the request
+   * named none and no backend is configured). Metadata: `backend` (the name
+   * asked for; empty when none was).
+   */
   ERROR_REASON_BACKEND_NOT_FOUND = 1,
-  /** ERROR_REASON_BACKEND_UNAVAILABLE - The backend's link is down (connecting, or refused our credentials). */
+  /**
+   * ERROR_REASON_BACKEND_UNAVAILABLE - UNAVAILABLE: the backend cannot be reached now; retry later.
+   * Asterisk: the AMI link is connecting, down or refused the credentials,
+   * or it is up again and the PBX's channels are being re-read (`backend`,
+   * `link_state`: `connecting`, `down`, `auth_failed` or `up`).
+   * Sippy: the switch is out of reach or refused us (`backend`, and `cause`:
+   * `credentials_rejected`, `digest_unsupported` or `bad_response`, or
+   * `http_status`). Simotel: its API failed (HTTP 5xx or 401, unreachable,
+   * not a JSON envelope; `path`, `pbx_message` when Simotel said something).
+   * Also, without metadata, when the gateway's JetStream event hub (NATS)
+   * cannot be reached.
+   */
   ERROR_REASON_BACKEND_UNAVAILABLE = 2,
-  /** ERROR_REASON_NOT_SUPPORTED - The backend cannot do this RPC at all. */
+  /**
+   * ERROR_REASON_NOT_SUPPORTED - UNIMPLEMENTED: the backend cannot do this RPC at all (its kind lacks the
+   * Capability; `backend`, `kind`: the configuration's kind, e.g. `sippy`),
+   * Simotel has no such service (HTTP 404 / 501; `path`), or the service is
+   * turned off in this gateway (CdrService with `cdr.enabled = false`; no
+   * metadata). Retrying does not help.
+   */
   ERROR_REASON_NOT_SUPPORTED = 3,
-  /** ERROR_REASON_PBX_TIMEOUT - The PBX did not answer an action in time. */
+  /**
+   * ERROR_REASON_PBX_TIMEOUT - DEADLINE_EXCEEDED: the PBX did not answer an action in time; the action
+   * may or may not have run. Asterisk: `backend`, `action`; Originate with
+   * ORIGINATE_WAIT_RESULT that got no result in the ring timeout plus a
+   * margin: `backend`, `unique_id` (the call may still ring). Sippy:
+   * `backend`. Simotel: `path`.
+   */
   ERROR_REASON_PBX_TIMEOUT = 4,
-  /** ERROR_REASON_PBX_REJECTED - The PBX refused the action; `pbx_message` holds its words. */
+  /**
+   * ERROR_REASON_PBX_REJECTED - The PBX refused the action, or the thing named does not exist there.
+   * Its status code says which:
+   * - FAILED_PRECONDITION: the PBX refused for a reason with no better code
+   *   (Asterisk: `backend`, `action`, `pbx_message`; Simotel: `path`,
+   *   `pbx_message`; Sippy XML-RPC fault: `method`, `fault_code`,
+   *   `fault_string`); or the gateway refused because of the object's state:
+   *   a ControlPlayback on a playback not playing (`backend`, `state`: the
+   *   playback's state, e.g. `finished`), a listen session that has ended
+   *   (`backend`).
+   * - NOT_FOUND: Asterisk has no such extension in its dialplan (`backend`,
+   *   `action`, `pbx_message`), no such queue or member (`backend`,
+   *   `queue`, and `pbx_message` when the PBX said it), the gateway has no
+   *   such playback (`backend`, `playback_id`) or listen session
+   *   (`backend`, `session_id`); Simotel has no such queue (`queue`).
+   * - ALREADY_EXISTS: the member is already in the queue (Asterisk:
+   *   `backend`, `queue`, `pbx_message`; Simotel: `path`, `pbx_message`).
+   * - INTERNAL: Simotel refused the request's form (HTTP 405 / 415): a
+   *   gateway bug (`path`, `pbx_message`).
+   */
   ERROR_REASON_PBX_REJECTED = 5,
-  /** ERROR_REASON_CHANNEL_NOT_FOUND - The PBX has no such channel. */
+  /**
+   * ERROR_REASON_CHANNEL_NOT_FOUND - NOT_FOUND: no such channel. The PBX said so (Asterisk: `backend`,
+   * `action`, `pbx_message`), GetChannel found none (Asterisk's Status
+   * listed none, or Simotel's live calls hold none; no metadata), or
+   * StartListen's target is not an active channel (`backend`) or its
+   * `target_extension` has no active call (`backend`, `extension`).
+   */
   ERROR_REASON_CHANNEL_NOT_FOUND = 6,
-  /** ERROR_REASON_PBX_PERMISSION_DENIED - The PBX account the gateway uses lacks the permission. */
+  /**
+   * ERROR_REASON_PBX_PERMISSION_DENIED - PERMISSION_DENIED: the PBX account the gateway uses lacks the
+   * permission (Asterisk: `backend`, `action`, `pbx_message`; Simotel HTTP
+   * 403, the API account or the gateway's address: `path`, `pbx_message`;
+   * Sippy XML-RPC fault 403: `method`, `fault_code`, `fault_string`).
+   */
   ERROR_REASON_PBX_PERMISSION_DENIED = 7,
-  /** ERROR_REASON_INVALID_FIELD - A request field is invalid; `field` names it. */
+  /**
+   * ERROR_REASON_INVALID_FIELD - A request field is invalid. INVALID_ARGUMENT: the gateway's own checks
+   * (`field`; some checks inside the Asterisk backend name the field in the
+   * message only; `problem`: `other_filters` when a page_token is sent with
+   * other filters than the request that returned it), an action Asterisk
+   * would not take (an AMI line too long: `backend`, `header`), or the PBX
+   * refused the request as malformed (Asterisk: `backend`, `action`,
+   * `pbx_message`; Simotel: `path`, `pbx_message`; no `field` then).
+   * FAILED_PRECONDITION: a number destination's route is not configured on
+   * the backend (Asterisk, Simotel: `backend`, `field`:
+   * `destination.number.route`, `setting`: the setting to add it to).
+   */
   ERROR_REASON_INVALID_FIELD = 8,
-  /** ERROR_REASON_SUBSCRIBER_TOO_SLOW - The subscriber fell behind; `last_sequence` says where to resume. */
+  /**
+   * ERROR_REASON_SUBSCRIBER_TOO_SLOW - RESOURCE_EXHAUSTED: the Subscribe client read too slowly and the
+   * gateway ended its stream. Metadata: `epoch` and `last_sequence`, together
+   * the EventPosition to resume after (START_POSITION_AFTER): every event up
+   * to it was sent or left out by the filter.
+   */
   ERROR_REASON_SUBSCRIBER_TOO_SLOW = 9,
-  /** ERROR_REASON_CURSOR_EXPIRED - The requested cursor or sequence is no longer held. */
+  /**
+   * ERROR_REASON_CURSOR_EXPIRED - OUT_OF_RANGE: the requested CDR cursor is no longer (or never was)
+   * held. CDRs after it were pruned by retention: `after_cursor` (asked),
+   * `pruned_through` (resume after it to accept the loss), `oldest_cursor`.
+   * The cursor is beyond the newest one of the store (the CDR database was
+   * replaced): `after_cursor`, `last_cursor`, `oldest_cursor`.
+   */
   ERROR_REASON_CURSOR_EXPIRED = 10,
-  /** ERROR_REASON_LINK_LOST - The link dropped while the action was in flight; it may or may not have run. */
+  /**
+   * ERROR_REASON_LINK_LOST - UNAVAILABLE: the Asterisk link dropped while the action was in flight;
+   * it may or may not have run. Metadata: `backend`, `action`.
+   */
   ERROR_REASON_LINK_LOST = 11,
   /**
-   * ERROR_REASON_ORIGINATE_NOT_ALLOWED - Originate asked for an application, a variable naming a dialplan function,
-   * or a dialplan expression that the gateway's configuration does not allow;
-   * `setting` names the setting that would allow it. (Numbered from 20 so that
-   * reasons added meanwhile by other work keep 12-19.)
+   * ERROR_REASON_ORIGINATE_NOT_ALLOWED - PERMISSION_DENIED: Originate asked for an application, a variable
+   * naming a dialplan function, a denied variable, or a dialplan expression
+   * (`${`, `$[`) that the gateway's configuration does not allow;
+   * StartPlayback, StartListen and Transfer give it for a dialplan
+   * expression in a value they place on the PBX. Metadata: `field`,
+   * `setting` (the setting that would allow it: `originate.allowed_applications`,
+   * `originate.allowed_variable_functions`, `originate.denied_variables` or
+   * `originate.allow_expressions`). (Numbered from 20 so that reasons added
+   * meanwhile by other work keep 12-19.)
    */
   ERROR_REASON_ORIGINATE_NOT_ALLOWED = 20,
   /**
-   * ERROR_REASON_TOO_MANY_STREAMS - The caller (or all callers together) holds as many open streams as the
-   * gateway allows; `setting` names the limit, `limit` its value.
+   * ERROR_REASON_TOO_MANY_STREAMS - RESOURCE_EXHAUSTED: the caller (or all callers together) holds as many
+   * open streams (Subscribe, StreamCdrs, Route) as the gateway allows.
+   * Metadata: `setting` (`server.max_streams_per_caller` or
+   * `server.max_streams`), `limit` (its value).
    */
   ERROR_REASON_TOO_MANY_STREAMS = 21,
   /**
-   * ERROR_REASON_SHUTTING_DOWN - The gateway is shutting down: new calls are refused and open streams end
-   * (UNAVAILABLE). A stream's ErrorInfo says where to resume elsewhere:
-   * `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs).
-   * (Numbered from 30 so that reasons added meanwhile keep 22-29.)
+   * ERROR_REASON_SHUTTING_DOWN - UNAVAILABLE: the gateway is shutting down: new calls are refused and
+   * open streams end. A stream's ErrorInfo says where to resume elsewhere:
+   * `epoch` and `last_sequence` (Subscribe: the latest EventPosition the
+   * stream sent, an event's, a heartbeat's or SubscriptionStarted's),
+   * `last_cursor` (StreamCdrs); no
+   * metadata for unary calls and Route. (Numbered from 30 so that reasons
+   * added meanwhile keep 22-29.)
    */
   ERROR_REASON_SHUTTING_DOWN = 30,
   /**
-   * ERROR_REASON_LINK_OWNED_ELSEWHERE - The gateway runs as a cluster and another instance runs this backend's
-   * link (or, between owners, none does): nothing was sent to the PBX, so the
-   * call is safe to retry. `owner` names the instance holding the link,
-   * `owner_address` where clients reach it (both empty between owners).
-   * (Numbered from 40 so that reasons added meanwhile keep 31-39.)
+   * ERROR_REASON_LINK_OWNED_ELSEWHERE - UNAVAILABLE: the gateway runs as a cluster and another instance runs this
+   * backend's link (or, between owners, none does): nothing was sent to the
+   * PBX, so the call is safe to retry. Metadata: `backend`, `owner` (the
+   * instance holding the link), `owner_address` (where clients reach it);
+   * both empty between owners. (Numbered from 40 so that reasons added
+   * meanwhile keep 31-39.)
    */
   ERROR_REASON_LINK_OWNED_ELSEWHERE = 40,
   UNRECOGNIZED = -1,
@@ -239,16 +373,32 @@ export function errorReasonToJSON(object: ErrorReason): string {
  * PBX's order and repeated keys (AMI repeats `ChanVariable`, `Output`, ...).
  */
 export interface Field {
+  /**
+   * The key as the PBX wrote it (AMI header name, e.g. `Uniqueid`; Simotel
+   * JSON key), case kept.
+   */
   name: string;
+  /** The value as the PBX wrote it, unparsed; may be empty. */
   value: string;
 }
 
 /**
  * A caller id (number and display name). Asterisk's literal `<unknown>` is
- * passed through unchanged.
+ * passed through unchanged. In requests each part is at most 80 characters
+ * with no control character and no `"`, `<` or `>` (Asterisk backends), else
+ * INVALID_ARGUMENT; a dialplan expression (`${`, `$[`) is PERMISSION_DENIED
+ * (ERROR_REASON_ORIGINATE_NOT_ALLOWED) unless `originate.allow_expressions`.
  */
 export interface CallerId {
+  /**
+   * The number (Asterisk CALLERID(num)); empty when not known or not set.
+   * In requests: empty leaves the PBX's default caller id.
+   */
   number: string;
+  /**
+   * The display name (Asterisk CALLERID(name)); empty when not known or not
+   * set. Simotel ignores it in requests.
+   */
   name: string;
 }
 
@@ -258,14 +408,21 @@ export interface CallerId {
  * events name where a call goes with Destination.
  */
 export interface DialplanLocation {
+  /** The dialplan context, e.g. `phones`. */
   context: string;
+  /** The extension within the context, e.g. `201` or `s`. */
   extension: string;
-  /** 0 means the PBX default (1 for Asterisk). */
+  /** The priority within the extension; 0 means the PBX default (1 for Asterisk). */
   priority: number;
 }
 
-/** Where a call goes, in terms every backend maps to its own. */
+/**
+ * Where a call goes, in terms every backend maps to its own. In requests
+ * exactly one of `extension` or `number` is required; neither is
+ * INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, `field` naming the Destination).
+ */
 export interface Destination {
+  /** The kind of destination. */
   target:
     | //
     /** An extension (an internal number) in a context. */
@@ -278,77 +435,121 @@ export interface Destination {
 
 /**
  * An extension in a context. Asterisk: a place in its dialplan (the context is
- * required there); a switch without contexts reads `context` as its route for
- * the extension, or ignores it.
+ * required there: INVALID_ARGUMENT without it); Simotel reads `context` as the
+ * context to place the call in (the backend's `context` setting when empty).
  */
 export interface ExtensionDestination {
+  /** The context (Asterisk dialplan context); at most 80 characters. */
   context: string;
+  /** The extension, e.g. `201`; at most 80 characters. Empty is INVALID_ARGUMENT. */
   extension: string;
-  /** Asterisk's dialplan priority; 0 means 1. Other switches ignore it. */
+  /**
+   * Asterisk's dialplan priority; 0 means 1, negative is INVALID_ARGUMENT.
+   * Other switches ignore it.
+   */
   priority: number;
 }
 
 /**
  * A number dialled out on a route, e.g. an outside number on a trunk. Each
  * backend maps routes in its configuration (Asterisk: `routes` name a
- * dialplan context each, `outbound_context` is the default route's); a route
- * it does not know is FAILED_PRECONDITION naming the setting.
+ * dialplan context each, `outbound_context` is the default route's; Simotel:
+ * `routes` name a context, `context` is the default); a route it does not
+ * know is FAILED_PRECONDITION naming the setting.
  */
 export interface NumberDestination {
+  /**
+   * The number to dial: digits, `*` and `#` with an optional leading `+`, at
+   * most 80 characters. Empty or anything else is INVALID_ARGUMENT.
+   */
   number: string;
-  /** The route's name; empty means the backend's default route. */
+  /** The route's name (at most 64 characters); empty means the backend's default route. */
   route: string;
 }
 
-/** Names one channel on a backend, by its unique id or by its channel name. */
+/**
+ * Names one channel on a backend, by its unique id or by its channel name.
+ * A request whose ChannelRef names neither (or an empty one) is
+ * INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD).
+ */
 export interface ChannelRef {
+  /** How the channel is named. */
   ref:
     | //
-    /** The PBX's unique id, e.g. `1795380110.12`. */
+    /** The PBX's unique id, e.g. `1795380110.12`; at most 151 characters. */
     { $case: "uniqueId"; value: string }
     | //
-    /** The channel name, e.g. `PJSIP/201-0000000a`. */
+    /**
+     * The channel name, e.g. `PJSIP/201-0000000a`; at most 255 characters.
+     * Asterisk backends refuse a name starting with `/` (the PBX would read
+     * it as a pattern matching many channels).
+     */
     { $case: "name"; value: string }
     | undefined;
 }
 
-/** A channel as the gateway knows it. */
+/**
+ * A channel as the gateway knows it (from the PBX's events and, for
+ * Asterisk, its Status replies). Output only: the gateway fills every field.
+ */
 export interface Channel {
   /** The backend that owns the channel. */
   backend: string;
-  /** The channel name, e.g. `PJSIP/201-0000000a` or `Local/201@phones-00000001;1`. */
+  /**
+   * The channel name, e.g. `PJSIP/201-0000000a` or `Local/201@phones-00000001;1`
+   * (Simotel: `Simotel/<extension>`, or `Simotel/<trunk>/<number>` for an
+   * outside party).
+   */
   name: string;
+  /**
+   * The PBX's unique id of the channel (Asterisk `Uniqueid`; Simotel
+   * `<call unique id>-<extension or number>`). Stable for the channel's life.
+   */
   uniqueId: string;
   /** The unique id of the first channel of the call; shared by all its channels. */
   linkedId: string;
+  /** The state in neutral terms. */
   state: ChannelState;
   /** The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...). */
   stateDescription: string;
-  callerId: CallerId | undefined;
+  /** The caller id of this channel's own party. Always present, possibly empty. */
+  callerId:
+    | CallerId
+    | undefined;
+  /**
+   * The party this channel is connected to (Asterisk ConnectedLine). Always
+   * present, possibly empty.
+   */
   connectedLine:
     | CallerId
     | undefined;
   /**
-   * Asterisk only: where the channel is in the dialplan (unset from switches
-   * without one).
+   * Asterisk only: where the channel is in the dialplan (present but empty
+   * from switches without one).
    */
   location:
     | DialplanLocation
     | undefined;
   /** Asterisk only: the dialplan application the channel is running, e.g. `Dial`. */
   application: string;
+  /** Asterisk only: the running application's argument string. */
   applicationData: string;
   /** When the gateway first saw the channel (or the PBX's creation time when known). */
   createTime:
     | Date
     | undefined;
-  /** How long the channel has existed, as last reported. */
+  /**
+   * How long the channel has existed, as last reported (Asterisk Status
+   * `Duration`/`Seconds`); unset when the PBX has not said.
+   */
   duration:
     | Duration
     | undefined;
-  /** The bridge the channel is in, empty when not bridged. */
+  /** The bridge the channel is in, empty when not bridged (Asterisk only). */
   bridgeId: string;
+  /** The channel's account code (Asterisk CHANNEL(accountcode)); empty when none. */
   accountCode: string;
+  /** The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known. */
   language: string;
   /**
    * Channel variables the PBX reported (Asterisk: Status with Variables;

@@ -12,6 +12,7 @@ import { LinkState, linkStateFromJSON, linkStateToJSON } from "./backends";
 import { OriginateOutcome, originateOutcomeFromJSON, originateOutcomeToJSON } from "./calls";
 import { Cdr, CdrGap } from "./cdrs";
 import { CallerId, Channel, Destination, Field } from "./common";
+import { EventPosition } from "./event_position";
 import {
   PlaybackControl,
   playbackControlFromJSON,
@@ -23,14 +24,447 @@ import {
 import { QueueMember } from "./queues";
 import { ListenMode, listenModeFromJSON, listenModeToJSON } from "./supervision";
 
+/**
+ * The typed kinds of event: one per field of `Event.payload`, named after it
+ * (EVENT_TYPE_CHANNEL_HUNG_UP is `Event.channel_hung_up`).
+ */
+export enum EventType {
+  /** EVENT_TYPE_UNSPECIFIED - Not a kind: refused in a filter (INVALID_ARGUMENT). */
+  EVENT_TYPE_UNSPECIFIED = 0,
+  /** EVENT_TYPE_CHANNEL_CREATED - `Event.channel_created`: a channel appeared (Asterisk Newchannel). */
+  EVENT_TYPE_CHANNEL_CREATED = 1,
+  /**
+   * EVENT_TYPE_CHANNEL_STATE_CHANGED - `Event.channel_state_changed`: a channel's state changed (Asterisk Newstate, Simotel
+   * NewState).
+   */
+  EVENT_TYPE_CHANNEL_STATE_CHANGED = 2,
+  /**
+   * EVENT_TYPE_CHANNEL_HUNG_UP - `Event.channel_hung_up`: a channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp`
+   * when inferred after a link outage).
+   */
+  EVENT_TYPE_CHANNEL_HUNG_UP = 3,
+  /** EVENT_TYPE_DIAL_STARTED - `Event.dial_started`: a dial attempt began (Asterisk DialBegin). */
+  EVENT_TYPE_DIAL_STARTED = 4,
+  /** EVENT_TYPE_DIAL_ENDED - `Event.dial_ended`: a dial attempt ended (Asterisk DialEnd). */
+  EVENT_TYPE_DIAL_ENDED = 5,
+  /** EVENT_TYPE_BRIDGE_ENTERED - `Event.bridge_entered`: a channel entered a bridge (Asterisk BridgeEnter). */
+  EVENT_TYPE_BRIDGE_ENTERED = 6,
+  /** EVENT_TYPE_BRIDGE_LEFT - `Event.bridge_left`: a channel left a bridge (Asterisk BridgeLeave). */
+  EVENT_TYPE_BRIDGE_LEFT = 7,
+  /**
+   * EVENT_TYPE_ORIGINATE_RESULT - `Event.originate_result`: an originate's final result (Asterisk OriginateResponse; Simotel:
+   * `OriginateResult`, made by the gateway).
+   */
+  EVENT_TYPE_ORIGINATE_RESULT = 8,
+  /**
+   * EVENT_TYPE_LINK_STATE_CHANGED - `Event.link_state_changed`: the gateway's link to a backend changed state
+   * (`telgate.LinkStateChanged`, every backend).
+   */
+  EVENT_TYPE_LINK_STATE_CHANGED = 9,
+  /**
+   * EVENT_TYPE_HANGUP_REQUESTED - `Event.hangup_requested`: a hang-up was asked for (Asterisk HangupRequest /
+   * SoftHangupRequest).
+   */
+  EVENT_TYPE_HANGUP_REQUESTED = 10,
+  /** EVENT_TYPE_DIALPLAN_STEP - `Event.dialplan_step`: a channel moved to a dialplan step (Asterisk Newexten). */
+  EVENT_TYPE_DIALPLAN_STEP = 11,
+  /** EVENT_TYPE_CALLER_ID_CHANGED - `Event.caller_id_changed`: a channel's caller id changed (Asterisk NewCallerid). */
+  EVENT_TYPE_CALLER_ID_CHANGED = 12,
+  /**
+   * EVENT_TYPE_CONNECTED_LINE_CHANGED - `Event.connected_line_changed`: a channel's connected line changed (Asterisk
+   * NewConnectedLine).
+   */
+  EVENT_TYPE_CONNECTED_LINE_CHANGED = 13,
+  /** EVENT_TYPE_VARIABLE_SET - `Event.variable_set`: a channel or global variable was set (Asterisk VarSet). */
+  EVENT_TYPE_VARIABLE_SET = 14,
+  /** EVENT_TYPE_DIAL_STATE_CHANGED - `Event.dial_state_changed`: a dial attempt progressed (Asterisk DialState). */
+  EVENT_TYPE_DIAL_STATE_CHANGED = 15,
+  /** EVENT_TYPE_BRIDGE_CREATED - `Event.bridge_created`: a bridge was created (Asterisk BridgeCreate). */
+  EVENT_TYPE_BRIDGE_CREATED = 16,
+  /** EVENT_TYPE_BRIDGE_DESTROYED - `Event.bridge_destroyed`: a bridge was destroyed (Asterisk BridgeDestroy). */
+  EVENT_TYPE_BRIDGE_DESTROYED = 17,
+  /** EVENT_TYPE_HOLD - `Event.hold`: a channel was put on hold (Asterisk Hold). */
+  EVENT_TYPE_HOLD = 18,
+  /** EVENT_TYPE_UNHOLD - `Event.unhold`: a channel was taken off hold (Asterisk Unhold). */
+  EVENT_TYPE_UNHOLD = 19,
+  /** EVENT_TYPE_DTMF_BEGIN - `Event.dtmf_begin`: a DTMF digit began (Asterisk DTMFBegin). */
+  EVENT_TYPE_DTMF_BEGIN = 20,
+  /** EVENT_TYPE_DTMF_END - `Event.dtmf_end`: a DTMF digit ended (Asterisk DTMFEnd). */
+  EVENT_TYPE_DTMF_END = 21,
+  /** EVENT_TYPE_BLIND_TRANSFER - `Event.blind_transfer`: a blind transfer (Asterisk BlindTransfer). */
+  EVENT_TYPE_BLIND_TRANSFER = 22,
+  /** EVENT_TYPE_ATTENDED_TRANSFER - `Event.attended_transfer`: an attended transfer (Asterisk AttendedTransfer). */
+  EVENT_TYPE_ATTENDED_TRANSFER = 23,
+  /** EVENT_TYPE_QUEUE_MEMBER_ADDED - `Event.queue_member_added`: a member joined a queue (Asterisk QueueMemberAdded). */
+  EVENT_TYPE_QUEUE_MEMBER_ADDED = 24,
+  /** EVENT_TYPE_QUEUE_MEMBER_REMOVED - `Event.queue_member_removed`: a member left a queue (Asterisk QueueMemberRemoved). */
+  EVENT_TYPE_QUEUE_MEMBER_REMOVED = 25,
+  /** EVENT_TYPE_QUEUE_MEMBER_PAUSED - `Event.queue_member_paused`: a member was paused or unpaused (Asterisk QueueMemberPause). */
+  EVENT_TYPE_QUEUE_MEMBER_PAUSED = 26,
+  /** EVENT_TYPE_QUEUE_MEMBER_STATUS - `Event.queue_member_status`: a member's status changed (Asterisk QueueMemberStatus). */
+  EVENT_TYPE_QUEUE_MEMBER_STATUS = 27,
+  /** EVENT_TYPE_QUEUE_MEMBER_PENALTY - `Event.queue_member_penalty`: a member's penalty changed (Asterisk QueueMemberPenalty). */
+  EVENT_TYPE_QUEUE_MEMBER_PENALTY = 28,
+  /**
+   * EVENT_TYPE_QUEUE_MEMBER_RINGINUSE - `Event.queue_member_ringinuse`: a member's ring-in-use setting changed (Asterisk
+   * QueueMemberRinginuse).
+   */
+  EVENT_TYPE_QUEUE_MEMBER_RINGINUSE = 29,
+  /** EVENT_TYPE_QUEUE_CALLER_JOINED - `Event.queue_caller_joined`: a caller joined a queue (Asterisk QueueCallerJoin). */
+  EVENT_TYPE_QUEUE_CALLER_JOINED = 30,
+  /**
+   * EVENT_TYPE_QUEUE_CALLER_LEFT - `Event.queue_caller_left`: a caller left a queue to an agent or on hang-up (Asterisk
+   * QueueCallerLeave).
+   */
+  EVENT_TYPE_QUEUE_CALLER_LEFT = 31,
+  /**
+   * EVENT_TYPE_QUEUE_CALLER_ABANDONED - `Event.queue_caller_abandoned`: a caller hung up waiting in a queue (Asterisk
+   * QueueCallerAbandon).
+   */
+  EVENT_TYPE_QUEUE_CALLER_ABANDONED = 32,
+  /** EVENT_TYPE_AGENT_CALLED - `Event.agent_called`: a queue rang an agent (Asterisk AgentCalled). */
+  EVENT_TYPE_AGENT_CALLED = 33,
+  /** EVENT_TYPE_AGENT_CONNECTED - `Event.agent_connected`: an agent answered a queue caller (Asterisk AgentConnect). */
+  EVENT_TYPE_AGENT_CONNECTED = 34,
+  /** EVENT_TYPE_AGENT_COMPLETED - `Event.agent_completed`: an agent's queue call ended (Asterisk AgentComplete). */
+  EVENT_TYPE_AGENT_COMPLETED = 35,
+  /**
+   * EVENT_TYPE_AGENT_RING_NO_ANSWER - `Event.agent_ring_no_answer`: an agent did not answer a queue call (Asterisk
+   * AgentRingNoAnswer).
+   */
+  EVENT_TYPE_AGENT_RING_NO_ANSWER = 36,
+  /**
+   * EVENT_TYPE_AGENT_DUMPED - `Event.agent_dumped`: an agent hung up on a queue caller before the bridge (Asterisk
+   * AgentDump).
+   */
+  EVENT_TYPE_AGENT_DUMPED = 37,
+  /** EVENT_TYPE_LISTEN_STARTED - `Event.listen_started`: live listening started (Asterisk ChanSpyStart). */
+  EVENT_TYPE_LISTEN_STARTED = 38,
+  /**
+   * EVENT_TYPE_LISTEN_STOPPED - `Event.listen_stopped`: live listening stopped (Asterisk ChanSpyStop, or
+   * `telgate.ListenStopped` when inferred after a link outage).
+   */
+  EVENT_TYPE_LISTEN_STOPPED = 39,
+  /**
+   * EVENT_TYPE_PLAYBACK_STARTED - `Event.playback_started`: a playback started (`telgate.PlaybackStarted`, derived from
+   * Asterisk Newexten).
+   */
+  EVENT_TYPE_PLAYBACK_STARTED = 40,
+  /**
+   * EVENT_TYPE_PLAYBACK_CONTROLLED - `Event.playback_controlled`: a playback was paused, resumed, moved or restarted
+   * (`telgate.PlaybackControlled`).
+   */
+  EVENT_TYPE_PLAYBACK_CONTROLLED = 41,
+  /**
+   * EVENT_TYPE_PLAYBACK_FINISHED - `Event.playback_finished`: a playback ended (`telgate.PlaybackFinished`, derived from
+   * Asterisk VarSet CPLAYBACKSTATUS).
+   */
+  EVENT_TYPE_PLAYBACK_FINISHED = 42,
+  /** EVENT_TYPE_DEVICE_STATE_CHANGED - `Event.device_state_changed`: a device's state changed (Asterisk DeviceStateChange). */
+  EVENT_TYPE_DEVICE_STATE_CHANGED = 43,
+  /** EVENT_TYPE_PEER_STATUS_CHANGED - `Event.peer_status_changed`: a peer's status changed (Asterisk PeerStatus). */
+  EVENT_TYPE_PEER_STATUS_CHANGED = 44,
+  /** EVENT_TYPE_CONTACT_STATUS_CHANGED - `Event.contact_status_changed`: a PJSIP contact's status changed (Asterisk ContactStatus). */
+  EVENT_TYPE_CONTACT_STATUS_CHANGED = 45,
+  /**
+   * EVENT_TYPE_FULLY_BOOTED - `Event.fully_booted`: the PBX is fully booted, or the gateway logged in to it (Asterisk
+   * FullyBooted).
+   */
+  EVENT_TYPE_FULLY_BOOTED = 46,
+  /** EVENT_TYPE_RELOADED - `Event.reloaded`: the PBX reloaded a module or its configuration (Asterisk Reload). */
+  EVENT_TYPE_RELOADED = 47,
+  /** EVENT_TYPE_SHUTDOWN - `Event.shutdown`: the PBX is shutting down (Asterisk Shutdown). */
+  EVENT_TYPE_SHUTDOWN = 48,
+  /**
+   * EVENT_TYPE_CDR_RECORDED - `Event.cdr_recorded`: a call detail record was stored (`telgate.CdrRecorded`, every backend
+   * with CDRs).
+   */
+  EVENT_TYPE_CDR_RECORDED = 49,
+  /** EVENT_TYPE_CDR_GAP - `Event.cdr_gap`: CDRs of a window may be missing (the same notice StreamCdrs gives). */
+  EVENT_TYPE_CDR_GAP = 50,
+  UNRECOGNIZED = -1,
+}
+
+export function eventTypeFromJSON(object: any): EventType {
+  switch (object) {
+    case 0:
+    case "EVENT_TYPE_UNSPECIFIED":
+      return EventType.EVENT_TYPE_UNSPECIFIED;
+    case 1:
+    case "EVENT_TYPE_CHANNEL_CREATED":
+      return EventType.EVENT_TYPE_CHANNEL_CREATED;
+    case 2:
+    case "EVENT_TYPE_CHANNEL_STATE_CHANGED":
+      return EventType.EVENT_TYPE_CHANNEL_STATE_CHANGED;
+    case 3:
+    case "EVENT_TYPE_CHANNEL_HUNG_UP":
+      return EventType.EVENT_TYPE_CHANNEL_HUNG_UP;
+    case 4:
+    case "EVENT_TYPE_DIAL_STARTED":
+      return EventType.EVENT_TYPE_DIAL_STARTED;
+    case 5:
+    case "EVENT_TYPE_DIAL_ENDED":
+      return EventType.EVENT_TYPE_DIAL_ENDED;
+    case 6:
+    case "EVENT_TYPE_BRIDGE_ENTERED":
+      return EventType.EVENT_TYPE_BRIDGE_ENTERED;
+    case 7:
+    case "EVENT_TYPE_BRIDGE_LEFT":
+      return EventType.EVENT_TYPE_BRIDGE_LEFT;
+    case 8:
+    case "EVENT_TYPE_ORIGINATE_RESULT":
+      return EventType.EVENT_TYPE_ORIGINATE_RESULT;
+    case 9:
+    case "EVENT_TYPE_LINK_STATE_CHANGED":
+      return EventType.EVENT_TYPE_LINK_STATE_CHANGED;
+    case 10:
+    case "EVENT_TYPE_HANGUP_REQUESTED":
+      return EventType.EVENT_TYPE_HANGUP_REQUESTED;
+    case 11:
+    case "EVENT_TYPE_DIALPLAN_STEP":
+      return EventType.EVENT_TYPE_DIALPLAN_STEP;
+    case 12:
+    case "EVENT_TYPE_CALLER_ID_CHANGED":
+      return EventType.EVENT_TYPE_CALLER_ID_CHANGED;
+    case 13:
+    case "EVENT_TYPE_CONNECTED_LINE_CHANGED":
+      return EventType.EVENT_TYPE_CONNECTED_LINE_CHANGED;
+    case 14:
+    case "EVENT_TYPE_VARIABLE_SET":
+      return EventType.EVENT_TYPE_VARIABLE_SET;
+    case 15:
+    case "EVENT_TYPE_DIAL_STATE_CHANGED":
+      return EventType.EVENT_TYPE_DIAL_STATE_CHANGED;
+    case 16:
+    case "EVENT_TYPE_BRIDGE_CREATED":
+      return EventType.EVENT_TYPE_BRIDGE_CREATED;
+    case 17:
+    case "EVENT_TYPE_BRIDGE_DESTROYED":
+      return EventType.EVENT_TYPE_BRIDGE_DESTROYED;
+    case 18:
+    case "EVENT_TYPE_HOLD":
+      return EventType.EVENT_TYPE_HOLD;
+    case 19:
+    case "EVENT_TYPE_UNHOLD":
+      return EventType.EVENT_TYPE_UNHOLD;
+    case 20:
+    case "EVENT_TYPE_DTMF_BEGIN":
+      return EventType.EVENT_TYPE_DTMF_BEGIN;
+    case 21:
+    case "EVENT_TYPE_DTMF_END":
+      return EventType.EVENT_TYPE_DTMF_END;
+    case 22:
+    case "EVENT_TYPE_BLIND_TRANSFER":
+      return EventType.EVENT_TYPE_BLIND_TRANSFER;
+    case 23:
+    case "EVENT_TYPE_ATTENDED_TRANSFER":
+      return EventType.EVENT_TYPE_ATTENDED_TRANSFER;
+    case 24:
+    case "EVENT_TYPE_QUEUE_MEMBER_ADDED":
+      return EventType.EVENT_TYPE_QUEUE_MEMBER_ADDED;
+    case 25:
+    case "EVENT_TYPE_QUEUE_MEMBER_REMOVED":
+      return EventType.EVENT_TYPE_QUEUE_MEMBER_REMOVED;
+    case 26:
+    case "EVENT_TYPE_QUEUE_MEMBER_PAUSED":
+      return EventType.EVENT_TYPE_QUEUE_MEMBER_PAUSED;
+    case 27:
+    case "EVENT_TYPE_QUEUE_MEMBER_STATUS":
+      return EventType.EVENT_TYPE_QUEUE_MEMBER_STATUS;
+    case 28:
+    case "EVENT_TYPE_QUEUE_MEMBER_PENALTY":
+      return EventType.EVENT_TYPE_QUEUE_MEMBER_PENALTY;
+    case 29:
+    case "EVENT_TYPE_QUEUE_MEMBER_RINGINUSE":
+      return EventType.EVENT_TYPE_QUEUE_MEMBER_RINGINUSE;
+    case 30:
+    case "EVENT_TYPE_QUEUE_CALLER_JOINED":
+      return EventType.EVENT_TYPE_QUEUE_CALLER_JOINED;
+    case 31:
+    case "EVENT_TYPE_QUEUE_CALLER_LEFT":
+      return EventType.EVENT_TYPE_QUEUE_CALLER_LEFT;
+    case 32:
+    case "EVENT_TYPE_QUEUE_CALLER_ABANDONED":
+      return EventType.EVENT_TYPE_QUEUE_CALLER_ABANDONED;
+    case 33:
+    case "EVENT_TYPE_AGENT_CALLED":
+      return EventType.EVENT_TYPE_AGENT_CALLED;
+    case 34:
+    case "EVENT_TYPE_AGENT_CONNECTED":
+      return EventType.EVENT_TYPE_AGENT_CONNECTED;
+    case 35:
+    case "EVENT_TYPE_AGENT_COMPLETED":
+      return EventType.EVENT_TYPE_AGENT_COMPLETED;
+    case 36:
+    case "EVENT_TYPE_AGENT_RING_NO_ANSWER":
+      return EventType.EVENT_TYPE_AGENT_RING_NO_ANSWER;
+    case 37:
+    case "EVENT_TYPE_AGENT_DUMPED":
+      return EventType.EVENT_TYPE_AGENT_DUMPED;
+    case 38:
+    case "EVENT_TYPE_LISTEN_STARTED":
+      return EventType.EVENT_TYPE_LISTEN_STARTED;
+    case 39:
+    case "EVENT_TYPE_LISTEN_STOPPED":
+      return EventType.EVENT_TYPE_LISTEN_STOPPED;
+    case 40:
+    case "EVENT_TYPE_PLAYBACK_STARTED":
+      return EventType.EVENT_TYPE_PLAYBACK_STARTED;
+    case 41:
+    case "EVENT_TYPE_PLAYBACK_CONTROLLED":
+      return EventType.EVENT_TYPE_PLAYBACK_CONTROLLED;
+    case 42:
+    case "EVENT_TYPE_PLAYBACK_FINISHED":
+      return EventType.EVENT_TYPE_PLAYBACK_FINISHED;
+    case 43:
+    case "EVENT_TYPE_DEVICE_STATE_CHANGED":
+      return EventType.EVENT_TYPE_DEVICE_STATE_CHANGED;
+    case 44:
+    case "EVENT_TYPE_PEER_STATUS_CHANGED":
+      return EventType.EVENT_TYPE_PEER_STATUS_CHANGED;
+    case 45:
+    case "EVENT_TYPE_CONTACT_STATUS_CHANGED":
+      return EventType.EVENT_TYPE_CONTACT_STATUS_CHANGED;
+    case 46:
+    case "EVENT_TYPE_FULLY_BOOTED":
+      return EventType.EVENT_TYPE_FULLY_BOOTED;
+    case 47:
+    case "EVENT_TYPE_RELOADED":
+      return EventType.EVENT_TYPE_RELOADED;
+    case 48:
+    case "EVENT_TYPE_SHUTDOWN":
+      return EventType.EVENT_TYPE_SHUTDOWN;
+    case 49:
+    case "EVENT_TYPE_CDR_RECORDED":
+      return EventType.EVENT_TYPE_CDR_RECORDED;
+    case 50:
+    case "EVENT_TYPE_CDR_GAP":
+      return EventType.EVENT_TYPE_CDR_GAP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EventType.UNRECOGNIZED;
+  }
+}
+
+export function eventTypeToJSON(object: EventType): string {
+  switch (object) {
+    case EventType.EVENT_TYPE_UNSPECIFIED:
+      return "EVENT_TYPE_UNSPECIFIED";
+    case EventType.EVENT_TYPE_CHANNEL_CREATED:
+      return "EVENT_TYPE_CHANNEL_CREATED";
+    case EventType.EVENT_TYPE_CHANNEL_STATE_CHANGED:
+      return "EVENT_TYPE_CHANNEL_STATE_CHANGED";
+    case EventType.EVENT_TYPE_CHANNEL_HUNG_UP:
+      return "EVENT_TYPE_CHANNEL_HUNG_UP";
+    case EventType.EVENT_TYPE_DIAL_STARTED:
+      return "EVENT_TYPE_DIAL_STARTED";
+    case EventType.EVENT_TYPE_DIAL_ENDED:
+      return "EVENT_TYPE_DIAL_ENDED";
+    case EventType.EVENT_TYPE_BRIDGE_ENTERED:
+      return "EVENT_TYPE_BRIDGE_ENTERED";
+    case EventType.EVENT_TYPE_BRIDGE_LEFT:
+      return "EVENT_TYPE_BRIDGE_LEFT";
+    case EventType.EVENT_TYPE_ORIGINATE_RESULT:
+      return "EVENT_TYPE_ORIGINATE_RESULT";
+    case EventType.EVENT_TYPE_LINK_STATE_CHANGED:
+      return "EVENT_TYPE_LINK_STATE_CHANGED";
+    case EventType.EVENT_TYPE_HANGUP_REQUESTED:
+      return "EVENT_TYPE_HANGUP_REQUESTED";
+    case EventType.EVENT_TYPE_DIALPLAN_STEP:
+      return "EVENT_TYPE_DIALPLAN_STEP";
+    case EventType.EVENT_TYPE_CALLER_ID_CHANGED:
+      return "EVENT_TYPE_CALLER_ID_CHANGED";
+    case EventType.EVENT_TYPE_CONNECTED_LINE_CHANGED:
+      return "EVENT_TYPE_CONNECTED_LINE_CHANGED";
+    case EventType.EVENT_TYPE_VARIABLE_SET:
+      return "EVENT_TYPE_VARIABLE_SET";
+    case EventType.EVENT_TYPE_DIAL_STATE_CHANGED:
+      return "EVENT_TYPE_DIAL_STATE_CHANGED";
+    case EventType.EVENT_TYPE_BRIDGE_CREATED:
+      return "EVENT_TYPE_BRIDGE_CREATED";
+    case EventType.EVENT_TYPE_BRIDGE_DESTROYED:
+      return "EVENT_TYPE_BRIDGE_DESTROYED";
+    case EventType.EVENT_TYPE_HOLD:
+      return "EVENT_TYPE_HOLD";
+    case EventType.EVENT_TYPE_UNHOLD:
+      return "EVENT_TYPE_UNHOLD";
+    case EventType.EVENT_TYPE_DTMF_BEGIN:
+      return "EVENT_TYPE_DTMF_BEGIN";
+    case EventType.EVENT_TYPE_DTMF_END:
+      return "EVENT_TYPE_DTMF_END";
+    case EventType.EVENT_TYPE_BLIND_TRANSFER:
+      return "EVENT_TYPE_BLIND_TRANSFER";
+    case EventType.EVENT_TYPE_ATTENDED_TRANSFER:
+      return "EVENT_TYPE_ATTENDED_TRANSFER";
+    case EventType.EVENT_TYPE_QUEUE_MEMBER_ADDED:
+      return "EVENT_TYPE_QUEUE_MEMBER_ADDED";
+    case EventType.EVENT_TYPE_QUEUE_MEMBER_REMOVED:
+      return "EVENT_TYPE_QUEUE_MEMBER_REMOVED";
+    case EventType.EVENT_TYPE_QUEUE_MEMBER_PAUSED:
+      return "EVENT_TYPE_QUEUE_MEMBER_PAUSED";
+    case EventType.EVENT_TYPE_QUEUE_MEMBER_STATUS:
+      return "EVENT_TYPE_QUEUE_MEMBER_STATUS";
+    case EventType.EVENT_TYPE_QUEUE_MEMBER_PENALTY:
+      return "EVENT_TYPE_QUEUE_MEMBER_PENALTY";
+    case EventType.EVENT_TYPE_QUEUE_MEMBER_RINGINUSE:
+      return "EVENT_TYPE_QUEUE_MEMBER_RINGINUSE";
+    case EventType.EVENT_TYPE_QUEUE_CALLER_JOINED:
+      return "EVENT_TYPE_QUEUE_CALLER_JOINED";
+    case EventType.EVENT_TYPE_QUEUE_CALLER_LEFT:
+      return "EVENT_TYPE_QUEUE_CALLER_LEFT";
+    case EventType.EVENT_TYPE_QUEUE_CALLER_ABANDONED:
+      return "EVENT_TYPE_QUEUE_CALLER_ABANDONED";
+    case EventType.EVENT_TYPE_AGENT_CALLED:
+      return "EVENT_TYPE_AGENT_CALLED";
+    case EventType.EVENT_TYPE_AGENT_CONNECTED:
+      return "EVENT_TYPE_AGENT_CONNECTED";
+    case EventType.EVENT_TYPE_AGENT_COMPLETED:
+      return "EVENT_TYPE_AGENT_COMPLETED";
+    case EventType.EVENT_TYPE_AGENT_RING_NO_ANSWER:
+      return "EVENT_TYPE_AGENT_RING_NO_ANSWER";
+    case EventType.EVENT_TYPE_AGENT_DUMPED:
+      return "EVENT_TYPE_AGENT_DUMPED";
+    case EventType.EVENT_TYPE_LISTEN_STARTED:
+      return "EVENT_TYPE_LISTEN_STARTED";
+    case EventType.EVENT_TYPE_LISTEN_STOPPED:
+      return "EVENT_TYPE_LISTEN_STOPPED";
+    case EventType.EVENT_TYPE_PLAYBACK_STARTED:
+      return "EVENT_TYPE_PLAYBACK_STARTED";
+    case EventType.EVENT_TYPE_PLAYBACK_CONTROLLED:
+      return "EVENT_TYPE_PLAYBACK_CONTROLLED";
+    case EventType.EVENT_TYPE_PLAYBACK_FINISHED:
+      return "EVENT_TYPE_PLAYBACK_FINISHED";
+    case EventType.EVENT_TYPE_DEVICE_STATE_CHANGED:
+      return "EVENT_TYPE_DEVICE_STATE_CHANGED";
+    case EventType.EVENT_TYPE_PEER_STATUS_CHANGED:
+      return "EVENT_TYPE_PEER_STATUS_CHANGED";
+    case EventType.EVENT_TYPE_CONTACT_STATUS_CHANGED:
+      return "EVENT_TYPE_CONTACT_STATUS_CHANGED";
+    case EventType.EVENT_TYPE_FULLY_BOOTED:
+      return "EVENT_TYPE_FULLY_BOOTED";
+    case EventType.EVENT_TYPE_RELOADED:
+      return "EVENT_TYPE_RELOADED";
+    case EventType.EVENT_TYPE_SHUTDOWN:
+      return "EVENT_TYPE_SHUTDOWN";
+    case EventType.EVENT_TYPE_CDR_RECORDED:
+      return "EVENT_TYPE_CDR_RECORDED";
+    case EventType.EVENT_TYPE_CDR_GAP:
+      return "EVENT_TYPE_CDR_GAP";
+    case EventType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Where a subscription starts. */
 export enum StartPosition {
   /** START_POSITION_UNSPECIFIED - Same as START_POSITION_LIVE. */
   START_POSITION_UNSPECIFIED = 0,
   /** START_POSITION_LIVE - Only events that happen from now on. */
   START_POSITION_LIVE = 1,
-  /** START_POSITION_AFTER_SEQUENCE - Events after `after_sequence` (resume), then live. */
-  START_POSITION_AFTER_SEQUENCE = 2,
+  /** START_POSITION_AFTER - Events after `SubscribeRequest.after` (resume), then live. */
+  START_POSITION_AFTER = 2,
   /** START_POSITION_OLDEST - The oldest event still held, then live. */
   START_POSITION_OLDEST = 3,
   UNRECOGNIZED = -1,
@@ -45,8 +479,8 @@ export function startPositionFromJSON(object: any): StartPosition {
     case "START_POSITION_LIVE":
       return StartPosition.START_POSITION_LIVE;
     case 2:
-    case "START_POSITION_AFTER_SEQUENCE":
-      return StartPosition.START_POSITION_AFTER_SEQUENCE;
+    case "START_POSITION_AFTER":
+      return StartPosition.START_POSITION_AFTER;
     case 3:
     case "START_POSITION_OLDEST":
       return StartPosition.START_POSITION_OLDEST;
@@ -63,8 +497,8 @@ export function startPositionToJSON(object: StartPosition): string {
       return "START_POSITION_UNSPECIFIED";
     case StartPosition.START_POSITION_LIVE:
       return "START_POSITION_LIVE";
-    case StartPosition.START_POSITION_AFTER_SEQUENCE:
-      return "START_POSITION_AFTER_SEQUENCE";
+    case StartPosition.START_POSITION_AFTER:
+      return "START_POSITION_AFTER";
     case StartPosition.START_POSITION_OLDEST:
       return "START_POSITION_OLDEST";
     case StartPosition.UNRECOGNIZED:
@@ -73,11 +507,13 @@ export function startPositionToJSON(object: StartPosition): string {
   }
 }
 
+/** Why events were lost. */
 export enum GapReason {
+  /** GAP_REASON_UNSPECIFIED - Not sent. */
   GAP_REASON_UNSPECIFIED = 0,
-  /** GAP_REASON_BUFFER_EXPIRED - The events were older than the replay buffer holds. */
+  /** GAP_REASON_BUFFER_EXPIRED - The events were older than the replay buffer (or stream retention) holds. */
   GAP_REASON_BUFFER_EXPIRED = 1,
-  /** GAP_REASON_EPOCH_CHANGED - The gateway restarted; the client's epoch is gone. */
+  /** GAP_REASON_EPOCH_CHANGED - The gateway's event history started again; the client's epoch is gone. */
   GAP_REASON_EPOCH_CHANGED = 2,
   UNRECOGNIZED = -1,
 }
@@ -121,11 +557,15 @@ export function gapReasonToJSON(object: GapReason): string {
 export enum DialStatus {
   /** DIAL_STATUS_UNSPECIFIED - Not known (a status this enum does not map: see status_text). */
   DIAL_STATUS_UNSPECIFIED = 0,
+  /** DIAL_STATUS_ANSWER - The destination answered (Asterisk ANSWER). */
   DIAL_STATUS_ANSWER = 1,
+  /** DIAL_STATUS_BUSY - The destination was busy (Asterisk BUSY). */
   DIAL_STATUS_BUSY = 2,
+  /** DIAL_STATUS_NO_ANSWER - Nobody answered in time (Asterisk NOANSWER). */
   DIAL_STATUS_NO_ANSWER = 3,
   /** DIAL_STATUS_CANCEL - The caller gave up before an answer. */
   DIAL_STATUS_CANCEL = 4,
+  /** DIAL_STATUS_CONGESTION - The network or the destination's trunk was congested (Asterisk CONGESTION). */
   DIAL_STATUS_CONGESTION = 5,
   /** DIAL_STATUS_UNAVAILABLE - The destination could not be reached at all (Asterisk CHANUNAVAIL). */
   DIAL_STATUS_UNAVAILABLE = 6,
@@ -205,7 +645,9 @@ export function dialStatusToJSON(object: DialStatus): string {
   }
 }
 
+/** Which way a DTMF digit went. */
 export enum DtmfDirection {
+  /** DTMF_DIRECTION_UNSPECIFIED - Not said. */
   DTMF_DIRECTION_UNSPECIFIED = 0,
   /** DTMF_DIRECTION_RECEIVED - The channel received the digit (from its endpoint). */
   DTMF_DIRECTION_RECEIVED = 1,
@@ -247,20 +689,36 @@ export function dtmfDirectionToJSON(object: DtmfDirection): string {
 }
 
 /**
- * Which events a subscriber gets. Each non-empty list must match (AND across
- * lists, OR within one); an empty filter means everything.
+ * Which events a subscriber gets. Each non-empty condition must match (AND
+ * across conditions, OR within one); an empty filter means everything.
+ * `types` and `raw_names` are one condition: an event matches it when its
+ * typed kind is in `types` or its PBX name is in `raw_names`. Each list holds
+ * at most 1000 entries.
  */
 export interface EventFilter {
+  /**
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   */
   backends: string[];
   /**
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    */
-  types: string[];
+  types: EventType[];
+  /**
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   */
+  rawNames: string[];
   /** Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`). */
   channels: string[];
+  /** Channel unique ids (`Event.unique_id`). */
   uniqueIds: string[];
-  /** Every channel of one call. */
+  /** Linked ids (`Event.linked_id`): every channel of one call. */
   linkedIds: string[];
   /**
    * Extensions / endpoints (caller id number, dialled extension or the
@@ -269,67 +727,154 @@ export interface EventFilter {
   extensions: string[];
 }
 
+/** Opens an event stream. */
 export interface SubscribeRequest {
-  filter: EventFilter | undefined;
+  /** Which events; unset or empty: every event. */
+  filter:
+    | EventFilter
+    | undefined;
+  /** Where the stream starts; LIVE when unspecified. */
   start: StartPosition;
-  /** With START_POSITION_AFTER_SEQUENCE: the last sequence the client received. */
-  afterSequence: bigint;
-  /** With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to. */
-  epoch: string;
-  /** Most events in one message; the server default when zero. */
+  /**
+   * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+   * an epoch): a position received earlier (an event's, a heartbeat's,
+   * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+   * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+   * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+   * held. Ignored with other starts.
+   */
+  after:
+    | EventPosition
+    | undefined;
+  /**
+   * Most events in one batch; zero: the server's `events.max_batch` (also
+   * the most it allows). Negative is INVALID_ARGUMENT.
+   */
   maxBatchSize: number;
-  /** Interval of heartbeats on an idle stream; the server default when unset. */
+  /**
+   * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+   * used); unset: the server's `events.heartbeat_interval`.
+   */
   heartbeatInterval: Duration | undefined;
 }
 
-/** Events the client asked for that can no longer be delivered. */
+/**
+ * Events the client asked for that can no longer be delivered. Sent once,
+ * right after SubscriptionStarted; the stream goes on from
+ * SubscriptionStarted.position.
+ */
 export interface EventGap {
+  /** Why they were lost. */
   reason: GapReason;
-  /** The lost range, inclusive (in the client's epoch for BUFFER_EXPIRED). */
-  firstSequence: bigint;
-  lastSequence: bigint;
-  previousEpoch: string;
+  /**
+   * The first position lost: the one after `SubscribeRequest.after` (in the
+   * client's epoch, which for EPOCH_CHANGED is no longer served).
+   */
+  first:
+    | EventPosition
+    | undefined;
+  /**
+   * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+   * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+   * epoch's end is not known.
+   */
+  last: EventPosition | undefined;
 }
 
-export interface SubscribeResponse {
+/** The first message of every stream. */
+export interface SubscriptionStarted {
+  /**
+   * Events after this position follow (those the filter passes). LIVE: the
+   * latest event when the stream opened; AFTER: the position asked for, or,
+   * when a gap follows, the position before the oldest event still held (in
+   * the current epoch); OLDEST: the position before the oldest event held.
+   * Storing it lets a client that sees no event resume where it began.
+   */
+  position: EventPosition | undefined;
+}
+
+/** Events, in sequence order. */
+export interface EventBatch {
+  /**
+   * At least one event, at most `max_batch_size`; the whole message within
+   * `events.max_message_bytes` (3 MiB by default).
+   */
   events: Event[];
-  /** Set when events were lost before this batch. */
-  gap:
-    | EventGap
+}
+
+/** Sent when the stream has been idle for the heartbeat interval. */
+export interface Heartbeat {
+  /** When the gateway sent it. */
+  time:
+    | Date
     | undefined;
-  /** The stream epoch: changes when the gateway restarts. */
-  epoch: string;
-  /** Set on heartbeats, which carry no events. */
-  heartbeatTime: Date | undefined;
+  /**
+   * The stream has passed every event up to here: sent, or left out by the
+   * filter. A client may store it and resume after it without reading those
+   * again (a filtered subscriber that sees few events).
+   */
+  position: EventPosition | undefined;
+}
+
+/** One message of an event stream. */
+export interface SubscribeResponse {
+  /** What the message carries: exactly one. */
+  kind:
+    | //
+    /** Always the first message, and only then. */
+    { $case: "started"; value: SubscriptionStarted }
+    | //
+    /** Events. */
+    { $case: "batch"; value: EventBatch }
+    | //
+    /** Events lost before this stream's first event (only right after `started`). */
+    { $case: "gap"; value: EventGap }
+    | //
+    /** The stream is idle but alive. */
+    { $case: "heartbeat"; value: Heartbeat }
+    | undefined;
 }
 
 /** A bridge (a conference of channels) as an event describes it. */
 export interface Bridge {
+  /** The PBX's bridge id (Asterisk BridgeUniqueid). */
   id: string;
+  /** The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...). */
   type: string;
+  /**
+   * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+   * `native_rtp`, `softmix`, ...).
+   */
   technology: string;
+  /** What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...). */
   creator: string;
+  /** Its name, when it has one (Asterisk BridgeName). */
   name: string;
+  /** Channels in the bridge after the event. */
   numChannels: number;
 }
 
 /** A channel appeared (Asterisk Newchannel). */
 export interface ChannelCreated {
+  /** The new channel. */
   channel: Channel | undefined;
 }
 
-/** A channel's state changed (Asterisk Newstate). */
+/** A channel's state changed (Asterisk Newstate, Simotel NewState). */
 export interface ChannelStateChanged {
+  /** The channel, in its new state. */
   channel: Channel | undefined;
 }
 
 /** A channel is gone (Asterisk Hangup). */
 export interface ChannelHungUp {
+  /** The channel as it was last. */
   channel:
     | Channel
     | undefined;
   /** Q.850 cause (0 when inferred: unknown). */
   cause: number;
+  /** The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`). */
   causeText: string;
   /**
    * True when the PBX never said so: the channel was gone when the gateway
@@ -337,42 +882,69 @@ export interface ChannelHungUp {
    * between link_down_time and link_up_time (set only when inferred).
    */
   inferred: boolean;
-  linkDownTime: Date | undefined;
+  /** With `inferred`: when the link went down. */
+  linkDownTime:
+    | Date
+    | undefined;
+  /** With `inferred`: when the link was up again. */
   linkUpTime: Date | undefined;
 }
 
 /** A channel started dialing another (Asterisk DialBegin). */
 export interface DialStarted {
   /** The calling channel; unset for an originate, which has none. */
-  caller: Channel | undefined;
-  destination: Channel | undefined;
+  caller:
+    | Channel
+    | undefined;
+  /** The channel being dialled. */
+  destination:
+    | Channel
+    | undefined;
+  /** What was dialled (Asterisk DialString, e.g. `PJSIP/201`). */
   dialString: string;
 }
 
 /** A dial attempt ended (Asterisk DialEnd). */
 export interface DialEnded {
-  caller: Channel | undefined;
-  destination: Channel | undefined;
+  /** The calling channel; unset for an originate. */
+  caller:
+    | Channel
+    | undefined;
+  /** The channel that was dialled. */
+  destination:
+    | Channel
+    | undefined;
+  /** How it ended. */
   status: DialStatus;
   /** The PBX's text, kept for statuses this enum does not know. */
   statusText: string;
+  /** Where the call was forwarded to, when it was (Asterisk Forward). */
   forward: string;
 }
 
 /** A channel entered a bridge (Asterisk BridgeEnter). */
 export interface BridgeEntered {
-  channel: Channel | undefined;
+  /** The channel that entered. */
+  channel:
+    | Channel
+    | undefined;
+  /** The bridge, with the channels it holds now. */
   bridge: Bridge | undefined;
 }
 
 /** A channel left a bridge (Asterisk BridgeLeave). */
 export interface BridgeLeft {
-  channel: Channel | undefined;
+  /** The channel that left. */
+  channel:
+    | Channel
+    | undefined;
+  /** The bridge, with the channels it holds now. */
   bridge: Bridge | undefined;
 }
 
 /** The final result of an originate (Asterisk OriginateResponse). */
 export interface OriginateResult {
+  /** How the originate ended. */
   outcome: OriginateOutcome;
   /** Asterisk only: its OriginateResponse `Reason` (0 from other backends). */
   amiReason: number;
@@ -391,12 +963,15 @@ export interface OriginateResult {
     | undefined;
   /** Asterisk only: the dialplan application run instead of a destination. */
   application: string;
+  /** Asterisk only: the application's arguments. */
   applicationData: string;
+  /** The caller id the originated channel presented. */
   callerId: CallerId | undefined;
 }
 
 /** A backend's link changed state. */
 export interface LinkStateChanged {
+  /** The link's new state. */
   state: LinkState;
   /** Why, in words. */
   detail: string;
@@ -409,54 +984,90 @@ export interface LinkStateChanged {
 
 /** A channel asked to hang up (Asterisk only: HangupRequest; SoftHangupRequest when `soft`). */
 export interface HangupRequested {
-  channel: Channel | undefined;
+  /** The channel asked to hang up. */
+  channel:
+    | Channel
+    | undefined;
+  /** The Q.850 cause asked for (0 when none was given). */
   cause: number;
+  /**
+   * A soft hang-up (SoftHangupRequest): the channel ends its current
+   * application first.
+   */
   soft: boolean;
 }
 
 /** A channel moved to a dialplan step (Asterisk only: Newexten). */
 export interface DialplanStep {
-  channel: Channel | undefined;
+  /** The channel, at its new context, extension and priority. */
+  channel:
+    | Channel
+    | undefined;
+  /** The dialplan application the step runs (e.g. `Dial`). */
   application: string;
+  /** Its arguments, as the dialplan wrote them after substitution. */
   applicationData: string;
 }
 
 /** A channel's caller id or connected line changed (NewCallerid / NewConnectedLine). */
 export interface ChannelIdentityChanged {
+  /** The channel, with its new caller id and connected line. */
   channel: Channel | undefined;
 }
 
 /** A channel variable was set (Asterisk only: VarSet). `channel` is unset for globals. */
 export interface VariableSet {
-  channel: Channel | undefined;
+  /** The channel whose variable it is; unset for a global variable. */
+  channel:
+    | Channel
+    | undefined;
+  /** The variable's name. */
   variable: string;
+  /** Its new value. */
   value: string;
 }
 
 /** A dial attempt's progress (Asterisk DialState, e.g. RINGING). */
 export interface DialStateChanged {
-  caller: Channel | undefined;
-  destination: Channel | undefined;
+  /** The calling channel; unset for an originate. */
+  caller:
+    | Channel
+    | undefined;
+  /** The channel being dialled. */
+  destination:
+    | Channel
+    | undefined;
+  /** The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...). */
   statusText: string;
 }
 
 /** A bridge was created or destroyed (BridgeCreate / BridgeDestroy). */
 export interface BridgeChanged {
+  /** The bridge. */
   bridge: Bridge | undefined;
 }
 
 /** A channel was put on hold or taken off hold (Hold / Unhold). */
 export interface HoldChanged {
-  channel: Channel | undefined;
+  /** The channel. */
+  channel:
+    | Channel
+    | undefined;
+  /** Hold: the music on hold class asked for (empty: the default). */
   musicClass: string;
 }
 
 /** A DTMF digit started or ended (DTMFBegin / DTMFEnd). */
 export interface Dtmf {
-  channel: Channel | undefined;
+  /** The channel the digit went through. */
+  channel:
+    | Channel
+    | undefined;
+  /** The digit: `0`-`9`, `*`, `#`, `A`-`D`. */
   digit: string;
+  /** Which way it went. */
   direction: DtmfDirection;
-  /** DTMFEnd only. */
+  /** DTMFEnd only: how long the digit lasted. */
   duration: Duration | undefined;
 }
 
@@ -467,7 +1078,11 @@ export interface Transferred {
    * `Not Permitted`).
    */
   result: string;
-  transferer: Channel | undefined;
+  /** The channel that asked for the transfer. */
+  transferer:
+    | Channel
+    | undefined;
+  /** The channel being transferred (the party the transferer talked to). */
   transferee:
     | Channel
     | undefined;
@@ -488,35 +1103,55 @@ export interface Transferred {
 
 /** A queue member changed (QueueMemberAdded / Removed / Pause / Status / Penalty / Ringinuse). */
 export interface QueueMemberChanged {
+  /** The queue's name. */
   queue: string;
+  /** The member as it is after the change. */
   member: QueueMember | undefined;
 }
 
 /** A caller joined, left or abandoned a queue (QueueCallerJoin / Leave / Abandon). */
 export interface QueueCallerChanged {
+  /** The queue's name. */
   queue: string;
-  caller: Channel | undefined;
+  /** The caller's channel. */
+  caller:
+    | Channel
+    | undefined;
+  /** The caller's place in the queue (1: next), at the change. */
   position: number;
   /** Callers waiting after the change. */
   count: number;
-  /** Abandon only. */
+  /** Abandon only: the place it had when it joined. */
   originalPosition: number;
+  /** Abandon only: how long it waited. */
   holdTime: Duration | undefined;
 }
 
 /** A queue agent event (AgentCalled / Connect / Complete / RingNoAnswer / Dump). */
 export interface AgentActivity {
+  /** The queue's name. */
   queue: string;
   /** The waiting caller. */
   caller:
     | Channel
     | undefined;
   /** The agent's channel. */
-  agent: Channel | undefined;
+  agent:
+    | Channel
+    | undefined;
+  /** The member's interface (e.g. `PJSIP/201`). */
   interface: string;
+  /** The member's name. */
   memberName: string;
-  holdTime: Duration | undefined;
-  ringTime: Duration | undefined;
+  /** Connect / Complete: how long the caller waited. */
+  holdTime:
+    | Duration
+    | undefined;
+  /** Connect / RingNoAnswer: how long the agent's phone rang. */
+  ringTime:
+    | Duration
+    | undefined;
+  /** Complete: how long the agent and the caller talked. */
   talkTime:
     | Duration
     | undefined;
@@ -526,7 +1161,11 @@ export interface AgentActivity {
 
 /** Live listening started or stopped (ChanSpyStart / ChanSpyStop). */
 export interface ListenActivity {
-  listener: Channel | undefined;
+  /** The supervisor's (spying) channel. */
+  listener:
+    | Channel
+    | undefined;
+  /** The channel listened to. */
   target:
     | Channel
     | undefined;
@@ -540,7 +1179,11 @@ export interface ListenActivity {
    * its link was down (between link_down_time and link_up_time).
    */
   inferred: boolean;
-  linkDownTime: Date | undefined;
+  /** With `inferred`: when the link went down. */
+  linkDownTime:
+    | Date
+    | undefined;
+  /** With `inferred`: when the link was up again. */
   linkUpTime: Date | undefined;
 }
 
@@ -549,14 +1192,23 @@ export interface ListenActivity {
  * these from Newexten (start) and VarSet CPLAYBACKSTATUS / CPLAYBACKOFFSET (end).
  */
 export interface PlaybackChanged {
+  /** The playback (PlaybackService's id). */
   playbackId: string;
-  channel: Channel | undefined;
+  /** The channel playing it. */
+  channel:
+    | Channel
+    | undefined;
+  /** The playback's state after the change. */
   state: PlaybackState;
+  /** The sound file played. */
   recording: string;
   /** The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`). */
   statusText: string;
   /** CPLAYBACKOFFSET when it ended (unset while playing or at end of file). */
-  offset: Duration | undefined;
+  offset:
+    | Duration
+    | undefined;
+  /** playback_controlled only: the control applied. */
   control: PlaybackControl;
   /**
    * playback_finished only: true when the PBX never said how it ended: its
@@ -564,7 +1216,11 @@ export interface PlaybackChanged {
    * was down (between link_down_time and link_up_time); state is STOPPED.
    */
   inferred: boolean;
-  linkDownTime: Date | undefined;
+  /** With `inferred`: when the link went down. */
+  linkDownTime:
+    | Date
+    | undefined;
+  /** With `inferred`: when the link was up again. */
   linkUpTime: Date | undefined;
 }
 
@@ -577,21 +1233,30 @@ export interface EndpointStatusChanged {
   endpoint: string;
   /** The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`... */
   status: string;
+  /** PeerStatus: the peer's network address; ContactStatus: the contact's AOR. */
   address: string;
+  /** PeerStatus only: why the status changed, in the PBX's words. */
   cause: string;
 }
 
 /** The PBX booted, reloaded or is shutting down (Asterisk FullyBooted / Reload / Shutdown). */
 export interface SystemChanged {
+  /**
+   * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+   * `Cleanly` or `Uncleanly`).
+   */
   status: string;
+  /** Reload: the module reloaded (empty: everything). */
   module: string;
   /** Shutdown: whether it restarts. */
   restart: boolean;
+  /** FullyBooted: how long the PBX has been up. */
   uptime: Duration | undefined;
 }
 
 /** A call detail record was stored. */
 export interface CdrRecorded {
+  /** The record, as ListCdrs and StreamCdrs give it (its cursor included). */
   cdr: Cdr | undefined;
 }
 
@@ -600,9 +1265,11 @@ export interface CdrRecorded {
  * carry a typed payload.
  */
 export interface Event {
-  /** Gateway sequence number, increasing by one per event within an epoch. */
-  sequence: bigint;
-  epoch: string;
+  /** Where the event is in the stream: store it to resume after it. */
+  position:
+    | EventPosition
+    | undefined;
+  /** The backend that sent it (the gateway's configuration name). */
   backend: string;
   /** When the gateway received it. */
   receiveTime:
@@ -615,9 +1282,11 @@ export interface Event {
   name: string;
   /** Every field as sent, in order, repeated keys kept. */
   fields: Field[];
-  /** Correlation keys, when the event names a channel. */
+  /** The channel the event names, when it names one. */
   channel: string;
+  /** That channel's unique id. */
   uniqueId: string;
+  /** That channel's linked id: the same for every channel of one call. */
   linkedId: string;
   /**
    * Set when the event alone was larger than a SubscribeResponse may be
@@ -630,64 +1299,181 @@ export interface Event {
    * PBX's fields would have made it.
    */
   originalSize: bigint;
+  /**
+   * The typed payload, for the events the API knows (see EventType); unset
+   * for the others (read `name` and `fields`).
+   */
   payload:
-    | { $case: "channelCreated"; value: ChannelCreated }
-    | { $case: "channelStateChanged"; value: ChannelStateChanged }
-    | { $case: "channelHungUp"; value: ChannelHungUp }
-    | { $case: "dialStarted"; value: DialStarted }
-    | { $case: "dialEnded"; value: DialEnded }
-    | { $case: "bridgeEntered"; value: BridgeEntered }
-    | { $case: "bridgeLeft"; value: BridgeLeft }
-    | { $case: "originateResult"; value: OriginateResult }
-    | { $case: "linkStateChanged"; value: LinkStateChanged }
-    | { $case: "hangupRequested"; value: HangupRequested }
-    | { $case: "dialplanStep"; value: DialplanStep }
-    | { $case: "callerIdChanged"; value: ChannelIdentityChanged }
-    | { $case: "connectedLineChanged"; value: ChannelIdentityChanged }
-    | { $case: "variableSet"; value: VariableSet }
-    | { $case: "dialStateChanged"; value: DialStateChanged }
-    | { $case: "bridgeCreated"; value: BridgeChanged }
-    | { $case: "bridgeDestroyed"; value: BridgeChanged }
-    | { $case: "hold"; value: HoldChanged }
-    | { $case: "unhold"; value: HoldChanged }
-    | { $case: "dtmfBegin"; value: Dtmf }
-    | { $case: "dtmfEnd"; value: Dtmf }
-    | { $case: "blindTransfer"; value: Transferred }
-    | { $case: "attendedTransfer"; value: Transferred }
-    | { $case: "queueMemberAdded"; value: QueueMemberChanged }
-    | { $case: "queueMemberRemoved"; value: QueueMemberChanged }
-    | { $case: "queueMemberPaused"; value: QueueMemberChanged }
-    | { $case: "queueMemberStatus"; value: QueueMemberChanged }
-    | { $case: "queueMemberPenalty"; value: QueueMemberChanged }
-    | { $case: "queueMemberRinginuse"; value: QueueMemberChanged }
-    | { $case: "queueCallerJoined"; value: QueueCallerChanged }
-    | { $case: "queueCallerLeft"; value: QueueCallerChanged }
-    | { $case: "queueCallerAbandoned"; value: QueueCallerChanged }
-    | { $case: "agentCalled"; value: AgentActivity }
-    | { $case: "agentConnected"; value: AgentActivity }
-    | { $case: "agentCompleted"; value: AgentActivity }
-    | { $case: "agentRingNoAnswer"; value: AgentActivity }
-    | { $case: "agentDumped"; value: AgentActivity }
-    | { $case: "listenStarted"; value: ListenActivity }
-    | { $case: "listenStopped"; value: ListenActivity }
-    | { $case: "playbackStarted"; value: PlaybackChanged }
-    | { $case: "playbackControlled"; value: PlaybackChanged }
-    | { $case: "playbackFinished"; value: PlaybackChanged }
-    | { $case: "deviceStateChanged"; value: EndpointStatusChanged }
-    | { $case: "peerStatusChanged"; value: EndpointStatusChanged }
-    | { $case: "contactStatusChanged"; value: EndpointStatusChanged }
-    | { $case: "fullyBooted"; value: SystemChanged }
-    | { $case: "reloaded"; value: SystemChanged }
-    | { $case: "shutdown"; value: SystemChanged }
-    | { $case: "cdrRecorded"; value: CdrRecorded }
     | //
-    /** CDRs of a window may be missing (the same notice StreamCdrs gives). */
+    /** A channel appeared (Asterisk Newchannel). */
+    { $case: "channelCreated"; value: ChannelCreated }
+    | //
+    /** A channel's state changed (Asterisk Newstate, Simotel NewState). */
+    { $case: "channelStateChanged"; value: ChannelStateChanged }
+    | //
+    /**
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     */
+    { $case: "channelHungUp"; value: ChannelHungUp }
+    | //
+    /** A dial attempt began (Asterisk DialBegin). */
+    { $case: "dialStarted"; value: DialStarted }
+    | //
+    /** A dial attempt ended (Asterisk DialEnd). */
+    { $case: "dialEnded"; value: DialEnded }
+    | //
+    /** A channel entered a bridge (Asterisk BridgeEnter). */
+    { $case: "bridgeEntered"; value: BridgeEntered }
+    | //
+    /** A channel left a bridge (Asterisk BridgeLeave). */
+    { $case: "bridgeLeft"; value: BridgeLeft }
+    | //
+    /**
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     */
+    { $case: "originateResult"; value: OriginateResult }
+    | //
+    /**
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     */
+    { $case: "linkStateChanged"; value: LinkStateChanged }
+    | //
+    /** A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest). */
+    { $case: "hangupRequested"; value: HangupRequested }
+    | //
+    /** A channel moved to a dialplan step (Asterisk Newexten). */
+    { $case: "dialplanStep"; value: DialplanStep }
+    | //
+    /** A channel's caller id changed (Asterisk NewCallerid). */
+    { $case: "callerIdChanged"; value: ChannelIdentityChanged }
+    | //
+    /** A channel's connected line changed (Asterisk NewConnectedLine). */
+    { $case: "connectedLineChanged"; value: ChannelIdentityChanged }
+    | //
+    /** A channel or global variable was set (Asterisk VarSet). */
+    { $case: "variableSet"; value: VariableSet }
+    | //
+    /** A dial attempt progressed (Asterisk DialState). */
+    { $case: "dialStateChanged"; value: DialStateChanged }
+    | //
+    /** A bridge was created (Asterisk BridgeCreate). */
+    { $case: "bridgeCreated"; value: BridgeChanged }
+    | //
+    /** A bridge was destroyed (Asterisk BridgeDestroy). */
+    { $case: "bridgeDestroyed"; value: BridgeChanged }
+    | //
+    /** A channel was put on hold (Asterisk Hold). */
+    { $case: "hold"; value: HoldChanged }
+    | //
+    /** A channel was taken off hold (Asterisk Unhold). */
+    { $case: "unhold"; value: HoldChanged }
+    | //
+    /** A DTMF digit began (Asterisk DTMFBegin). */
+    { $case: "dtmfBegin"; value: Dtmf }
+    | //
+    /** A DTMF digit ended (Asterisk DTMFEnd). */
+    { $case: "dtmfEnd"; value: Dtmf }
+    | //
+    /** A blind transfer (Asterisk BlindTransfer). */
+    { $case: "blindTransfer"; value: Transferred }
+    | //
+    /** An attended transfer (Asterisk AttendedTransfer). */
+    { $case: "attendedTransfer"; value: Transferred }
+    | //
+    /** A member joined a queue (Asterisk QueueMemberAdded). */
+    { $case: "queueMemberAdded"; value: QueueMemberChanged }
+    | //
+    /** A member left a queue (Asterisk QueueMemberRemoved). */
+    { $case: "queueMemberRemoved"; value: QueueMemberChanged }
+    | //
+    /** A member was paused or unpaused (Asterisk QueueMemberPause). */
+    { $case: "queueMemberPaused"; value: QueueMemberChanged }
+    | //
+    /** A member's status changed (Asterisk QueueMemberStatus). */
+    { $case: "queueMemberStatus"; value: QueueMemberChanged }
+    | //
+    /** A member's penalty changed (Asterisk QueueMemberPenalty). */
+    { $case: "queueMemberPenalty"; value: QueueMemberChanged }
+    | //
+    /** A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse). */
+    { $case: "queueMemberRinginuse"; value: QueueMemberChanged }
+    | //
+    /** A caller joined a queue (Asterisk QueueCallerJoin). */
+    { $case: "queueCallerJoined"; value: QueueCallerChanged }
+    | //
+    /** A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave). */
+    { $case: "queueCallerLeft"; value: QueueCallerChanged }
+    | //
+    /** A caller hung up waiting in a queue (Asterisk QueueCallerAbandon). */
+    { $case: "queueCallerAbandoned"; value: QueueCallerChanged }
+    | //
+    /** A queue rang an agent (Asterisk AgentCalled). */
+    { $case: "agentCalled"; value: AgentActivity }
+    | //
+    /** An agent answered a queue caller (Asterisk AgentConnect). */
+    { $case: "agentConnected"; value: AgentActivity }
+    | //
+    /** An agent's queue call ended (Asterisk AgentComplete). */
+    { $case: "agentCompleted"; value: AgentActivity }
+    | //
+    /** An agent did not answer a queue call (Asterisk AgentRingNoAnswer). */
+    { $case: "agentRingNoAnswer"; value: AgentActivity }
+    | //
+    /** An agent hung up on a queue caller before the bridge (Asterisk AgentDump). */
+    { $case: "agentDumped"; value: AgentActivity }
+    | //
+    /** Live listening started (Asterisk ChanSpyStart). */
+    { $case: "listenStarted"; value: ListenActivity }
+    | //
+    /**
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     */
+    { $case: "listenStopped"; value: ListenActivity }
+    | //
+    /** A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten). */
+    { $case: "playbackStarted"; value: PlaybackChanged }
+    | //
+    /** A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`). */
+    { $case: "playbackControlled"; value: PlaybackChanged }
+    | //
+    /**
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     */
+    { $case: "playbackFinished"; value: PlaybackChanged }
+    | //
+    /** A device's state changed (Asterisk DeviceStateChange). */
+    { $case: "deviceStateChanged"; value: EndpointStatusChanged }
+    | //
+    /** A peer's status changed (Asterisk PeerStatus). */
+    { $case: "peerStatusChanged"; value: EndpointStatusChanged }
+    | //
+    /** A PJSIP contact's status changed (Asterisk ContactStatus). */
+    { $case: "contactStatusChanged"; value: EndpointStatusChanged }
+    | //
+    /** The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted). */
+    { $case: "fullyBooted"; value: SystemChanged }
+    | //
+    /** The PBX reloaded a module or its configuration (Asterisk Reload). */
+    { $case: "reloaded"; value: SystemChanged }
+    | //
+    /** The PBX is shutting down (Asterisk Shutdown). */
+    { $case: "shutdown"; value: SystemChanged }
+    | //
+    /** A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs). */
+    { $case: "cdrRecorded"; value: CdrRecorded }
+    | //
+    /** CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives). */
     { $case: "cdrGap"; value: CdrGap }
     | undefined;
 }
 
 function createBaseEventFilter(): EventFilter {
-  return { backends: [], types: [], channels: [], uniqueIds: [], linkedIds: [], extensions: [] };
+  return { backends: [], types: [], rawNames: [], channels: [], uniqueIds: [], linkedIds: [], extensions: [] };
 }
 
 export const EventFilter: MessageFns<EventFilter> = {
@@ -696,7 +1482,10 @@ export const EventFilter: MessageFns<EventFilter> = {
       writer.uint32(10).string(v!);
     }
     for (const v of message.types) {
-      writer.uint32(18).string(v!);
+      writer.uint32(56).int32(v!);
+    }
+    for (const v of message.rawNames) {
+      writer.uint32(66).string(v!);
     }
     for (const v of message.channels) {
       writer.uint32(26).string(v!);
@@ -734,12 +1523,30 @@ export const EventFilter: MessageFns<EventFilter> = {
             message.backends.push(reader.string());
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
+          case 7: {
+            if (tag === 56) {
+              message.types.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.types.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 8: {
+            if (tag !== 66) {
               break;
             }
 
-            message.types.push(reader.string());
+            message.rawNames.push(reader.string());
             continue;
           }
           case 3: {
@@ -789,7 +1596,12 @@ export const EventFilter: MessageFns<EventFilter> = {
   fromJSON(object: any): EventFilter {
     return {
       backends: globalThis.Array.isArray(object?.backends) ? object.backends.map((e: any) => globalThis.String(e)) : [],
-      types: globalThis.Array.isArray(object?.types) ? object.types.map((e: any) => globalThis.String(e)) : [],
+      types: globalThis.Array.isArray(object?.types) ? object.types.map((e: any) => eventTypeFromJSON(e)) : [],
+      rawNames: globalThis.Array.isArray(object?.rawNames)
+        ? object.rawNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.raw_names)
+        ? object.raw_names.map((e: any) => globalThis.String(e))
+        : [],
       channels: globalThis.Array.isArray(object?.channels) ? object.channels.map((e: any) => globalThis.String(e)) : [],
       uniqueIds: globalThis.Array.isArray(object?.uniqueIds)
         ? object.uniqueIds.map((e: any) => globalThis.String(e))
@@ -813,7 +1625,10 @@ export const EventFilter: MessageFns<EventFilter> = {
       obj.backends = message.backends;
     }
     if (message.types?.length) {
-      obj.types = message.types;
+      obj.types = message.types.map((e) => eventTypeToJSON(e));
+    }
+    if (message.rawNames?.length) {
+      obj.rawNames = message.rawNames;
     }
     if (message.channels?.length) {
       obj.channels = message.channels;
@@ -837,6 +1652,7 @@ export const EventFilter: MessageFns<EventFilter> = {
     const message = createBaseEventFilter();
     message.backends = object.backends?.map((e) => e) || [];
     message.types = object.types?.map((e) => e) || [];
+    message.rawNames = object.rawNames?.map((e) => e) || [];
     message.channels = object.channels?.map((e) => e) || [];
     message.uniqueIds = object.uniqueIds?.map((e) => e) || [];
     message.linkedIds = object.linkedIds?.map((e) => e) || [];
@@ -846,7 +1662,7 @@ export const EventFilter: MessageFns<EventFilter> = {
 };
 
 function createBaseSubscribeRequest(): SubscribeRequest {
-  return { filter: undefined, start: 0, afterSequence: 0n, epoch: "", maxBatchSize: 0, heartbeatInterval: undefined };
+  return { filter: undefined, start: 0, after: undefined, maxBatchSize: 0, heartbeatInterval: undefined };
 }
 
 export const SubscribeRequest: MessageFns<SubscribeRequest> = {
@@ -857,14 +1673,8 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
     if (message.start !== 0) {
       writer.uint32(16).int32(message.start);
     }
-    if (message.afterSequence !== 0n) {
-      if (BigInt.asUintN(64, message.afterSequence) !== message.afterSequence) {
-        throw new globalThis.Error("value provided for field message.afterSequence of type uint64 too large");
-      }
-      writer.uint32(24).uint64(message.afterSequence);
-    }
-    if (message.epoch !== "") {
-      writer.uint32(34).string(message.epoch);
+    if (message.after !== undefined) {
+      EventPosition.encode(message.after, writer.uint32(58).fork()).join();
     }
     if (message.maxBatchSize !== 0) {
       writer.uint32(40).int32(message.maxBatchSize);
@@ -904,20 +1714,12 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
             message.start = reader.int32() as any;
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
+          case 7: {
+            if (tag !== 58) {
               break;
             }
 
-            message.afterSequence = reader.uint64() as bigint;
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.epoch = reader.string();
+            message.after = EventPosition.decode(reader, reader.uint32());
             continue;
           }
           case 5: {
@@ -952,12 +1754,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
     return {
       filter: isSet(object.filter) ? EventFilter.fromJSON(object.filter) : undefined,
       start: isSet(object.start) ? startPositionFromJSON(object.start) : 0,
-      afterSequence: isSet(object.afterSequence)
-        ? BigInt(object.afterSequence)
-        : isSet(object.after_sequence)
-        ? BigInt(object.after_sequence)
-        : 0n,
-      epoch: isSet(object.epoch) ? globalThis.String(object.epoch) : "",
+      after: isSet(object.after) ? EventPosition.fromJSON(object.after) : undefined,
       maxBatchSize: isSet(object.maxBatchSize)
         ? globalThis.Number(object.maxBatchSize)
         : isSet(object.max_batch_size)
@@ -979,11 +1776,8 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
     if (message.start !== 0) {
       obj.start = startPositionToJSON(message.start);
     }
-    if (message.afterSequence !== 0n) {
-      obj.afterSequence = message.afterSequence.toString();
-    }
-    if (message.epoch !== "") {
-      obj.epoch = message.epoch;
+    if (message.after !== undefined) {
+      obj.after = EventPosition.toJSON(message.after);
     }
     if (message.maxBatchSize !== 0) {
       obj.maxBatchSize = Math.round(message.maxBatchSize);
@@ -1003,10 +1797,9 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       ? EventFilter.fromPartial(object.filter)
       : undefined;
     message.start = object.start ?? 0;
-    message.afterSequence = (object.afterSequence !== undefined && object.afterSequence !== null)
-      ? BigInt(object.afterSequence)
-      : 0n;
-    message.epoch = object.epoch ?? "";
+    message.after = (object.after !== undefined && object.after !== null)
+      ? EventPosition.fromPartial(object.after)
+      : undefined;
     message.maxBatchSize = object.maxBatchSize ?? 0;
     message.heartbeatInterval = (object.heartbeatInterval !== undefined && object.heartbeatInterval !== null)
       ? Duration.fromPartial(object.heartbeatInterval)
@@ -1016,7 +1809,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 };
 
 function createBaseEventGap(): EventGap {
-  return { reason: 0, firstSequence: 0n, lastSequence: 0n, previousEpoch: "" };
+  return { reason: 0, first: undefined, last: undefined };
 }
 
 export const EventGap: MessageFns<EventGap> = {
@@ -1024,20 +1817,11 @@ export const EventGap: MessageFns<EventGap> = {
     if (message.reason !== 0) {
       writer.uint32(8).int32(message.reason);
     }
-    if (message.firstSequence !== 0n) {
-      if (BigInt.asUintN(64, message.firstSequence) !== message.firstSequence) {
-        throw new globalThis.Error("value provided for field message.firstSequence of type uint64 too large");
-      }
-      writer.uint32(16).uint64(message.firstSequence);
+    if (message.first !== undefined) {
+      EventPosition.encode(message.first, writer.uint32(42).fork()).join();
     }
-    if (message.lastSequence !== 0n) {
-      if (BigInt.asUintN(64, message.lastSequence) !== message.lastSequence) {
-        throw new globalThis.Error("value provided for field message.lastSequence of type uint64 too large");
-      }
-      writer.uint32(24).uint64(message.lastSequence);
-    }
-    if (message.previousEpoch !== "") {
-      writer.uint32(34).string(message.previousEpoch);
+    if (message.last !== undefined) {
+      EventPosition.encode(message.last, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1063,28 +1847,20 @@ export const EventGap: MessageFns<EventGap> = {
             message.reason = reader.int32() as any;
             continue;
           }
-          case 2: {
-            if (tag !== 16) {
+          case 5: {
+            if (tag !== 42) {
               break;
             }
 
-            message.firstSequence = reader.uint64() as bigint;
+            message.first = EventPosition.decode(reader, reader.uint32());
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
+          case 6: {
+            if (tag !== 50) {
               break;
             }
 
-            message.lastSequence = reader.uint64() as bigint;
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.previousEpoch = reader.string();
+            message.last = EventPosition.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -1102,21 +1878,8 @@ export const EventGap: MessageFns<EventGap> = {
   fromJSON(object: any): EventGap {
     return {
       reason: isSet(object.reason) ? gapReasonFromJSON(object.reason) : 0,
-      firstSequence: isSet(object.firstSequence)
-        ? BigInt(object.firstSequence)
-        : isSet(object.first_sequence)
-        ? BigInt(object.first_sequence)
-        : 0n,
-      lastSequence: isSet(object.lastSequence)
-        ? BigInt(object.lastSequence)
-        : isSet(object.last_sequence)
-        ? BigInt(object.last_sequence)
-        : 0n,
-      previousEpoch: isSet(object.previousEpoch)
-        ? globalThis.String(object.previousEpoch)
-        : isSet(object.previous_epoch)
-        ? globalThis.String(object.previous_epoch)
-        : "",
+      first: isSet(object.first) ? EventPosition.fromJSON(object.first) : undefined,
+      last: isSet(object.last) ? EventPosition.fromJSON(object.last) : undefined,
     };
   },
 
@@ -1125,14 +1888,11 @@ export const EventGap: MessageFns<EventGap> = {
     if (message.reason !== 0) {
       obj.reason = gapReasonToJSON(message.reason);
     }
-    if (message.firstSequence !== 0n) {
-      obj.firstSequence = message.firstSequence.toString();
+    if (message.first !== undefined) {
+      obj.first = EventPosition.toJSON(message.first);
     }
-    if (message.lastSequence !== 0n) {
-      obj.lastSequence = message.lastSequence.toString();
-    }
-    if (message.previousEpoch !== "") {
-      obj.previousEpoch = message.previousEpoch;
+    if (message.last !== undefined) {
+      obj.last = EventPosition.toJSON(message.last);
     }
     return obj;
   },
@@ -1143,34 +1903,258 @@ export const EventGap: MessageFns<EventGap> = {
   fromPartial(object: DeepPartial<EventGap>): EventGap {
     const message = createBaseEventGap();
     message.reason = object.reason ?? 0;
-    message.firstSequence = (object.firstSequence !== undefined && object.firstSequence !== null)
-      ? BigInt(object.firstSequence)
-      : 0n;
-    message.lastSequence = (object.lastSequence !== undefined && object.lastSequence !== null)
-      ? BigInt(object.lastSequence)
-      : 0n;
-    message.previousEpoch = object.previousEpoch ?? "";
+    message.first = (object.first !== undefined && object.first !== null)
+      ? EventPosition.fromPartial(object.first)
+      : undefined;
+    message.last = (object.last !== undefined && object.last !== null)
+      ? EventPosition.fromPartial(object.last)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSubscriptionStarted(): SubscriptionStarted {
+  return { position: undefined };
+}
+
+export const SubscriptionStarted: MessageFns<SubscriptionStarted> = {
+  encode(message: SubscriptionStarted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.position !== undefined) {
+      EventPosition.encode(message.position, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubscriptionStarted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubscriptionStarted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.position = EventPosition.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubscriptionStarted {
+    return { position: isSet(object.position) ? EventPosition.fromJSON(object.position) : undefined };
+  },
+
+  toJSON(message: SubscriptionStarted): unknown {
+    const obj: any = {};
+    if (message.position !== undefined) {
+      obj.position = EventPosition.toJSON(message.position);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubscriptionStarted>): SubscriptionStarted {
+    return SubscriptionStarted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubscriptionStarted>): SubscriptionStarted {
+    const message = createBaseSubscriptionStarted();
+    message.position = (object.position !== undefined && object.position !== null)
+      ? EventPosition.fromPartial(object.position)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEventBatch(): EventBatch {
+  return { events: [] };
+}
+
+export const EventBatch: MessageFns<EventBatch> = {
+  encode(message: EventBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      Event.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(Event.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventBatch {
+    return { events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => Event.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: EventBatch): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => Event.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventBatch>): EventBatch {
+    return EventBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventBatch>): EventBatch {
+    const message = createBaseEventBatch();
+    message.events = object.events?.map((e) => Event.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHeartbeat(): Heartbeat {
+  return { time: undefined, position: undefined };
+}
+
+export const Heartbeat: MessageFns<Heartbeat> = {
+  encode(message: Heartbeat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(10).fork()).join();
+    }
+    if (message.position !== undefined) {
+      EventPosition.encode(message.position, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Heartbeat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeartbeat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.position = EventPosition.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Heartbeat {
+    return {
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      position: isSet(object.position) ? EventPosition.fromJSON(object.position) : undefined,
+    };
+  },
+
+  toJSON(message: Heartbeat): unknown {
+    const obj: any = {};
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    if (message.position !== undefined) {
+      obj.position = EventPosition.toJSON(message.position);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Heartbeat>): Heartbeat {
+    return Heartbeat.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Heartbeat>): Heartbeat {
+    const message = createBaseHeartbeat();
+    message.time = object.time ?? undefined;
+    message.position = (object.position !== undefined && object.position !== null)
+      ? EventPosition.fromPartial(object.position)
+      : undefined;
     return message;
   },
 };
 
 function createBaseSubscribeResponse(): SubscribeResponse {
-  return { events: [], gap: undefined, epoch: "", heartbeatTime: undefined };
+  return { kind: undefined };
 }
 
 export const SubscribeResponse: MessageFns<SubscribeResponse> = {
   encode(message: SubscribeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.events) {
-      Event.encode(v!, writer.uint32(10).fork()).join();
-    }
-    if (message.gap !== undefined) {
-      EventGap.encode(message.gap, writer.uint32(18).fork()).join();
-    }
-    if (message.epoch !== "") {
-      writer.uint32(26).string(message.epoch);
-    }
-    if (message.heartbeatTime !== undefined) {
-      Timestamp.encode(toTimestamp(message.heartbeatTime), writer.uint32(34).fork()).join();
+    switch (message.kind?.$case) {
+      case "started":
+        SubscriptionStarted.encode(message.kind.value, writer.uint32(10).fork()).join();
+        break;
+      case "batch":
+        EventBatch.encode(message.kind.value, writer.uint32(18).fork()).join();
+        break;
+      case "gap":
+        EventGap.encode(message.kind.value, writer.uint32(26).fork()).join();
+        break;
+      case "heartbeat":
+        Heartbeat.encode(message.kind.value, writer.uint32(34).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1193,7 +2177,7 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
               break;
             }
 
-            message.events.push(Event.decode(reader, reader.uint32()));
+            message.kind = { $case: "started", value: SubscriptionStarted.decode(reader, reader.uint32()) };
             continue;
           }
           case 2: {
@@ -1201,7 +2185,7 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
               break;
             }
 
-            message.gap = EventGap.decode(reader, reader.uint32());
+            message.kind = { $case: "batch", value: EventBatch.decode(reader, reader.uint32()) };
             continue;
           }
           case 3: {
@@ -1209,7 +2193,7 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
               break;
             }
 
-            message.epoch = reader.string();
+            message.kind = { $case: "gap", value: EventGap.decode(reader, reader.uint32()) };
             continue;
           }
           case 4: {
@@ -1217,7 +2201,7 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
               break;
             }
 
-            message.heartbeatTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            message.kind = { $case: "heartbeat", value: Heartbeat.decode(reader, reader.uint32()) };
             continue;
           }
         }
@@ -1234,30 +2218,28 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
 
   fromJSON(object: any): SubscribeResponse {
     return {
-      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => Event.fromJSON(e)) : [],
-      gap: isSet(object.gap) ? EventGap.fromJSON(object.gap) : undefined,
-      epoch: isSet(object.epoch) ? globalThis.String(object.epoch) : "",
-      heartbeatTime: isSet(object.heartbeatTime)
-        ? fromJsonTimestamp(object.heartbeatTime)
-        : isSet(object.heartbeat_time)
-        ? fromJsonTimestamp(object.heartbeat_time)
+      kind: isSet(object.started)
+        ? { $case: "started", value: SubscriptionStarted.fromJSON(object.started) }
+        : isSet(object.batch)
+        ? { $case: "batch", value: EventBatch.fromJSON(object.batch) }
+        : isSet(object.gap)
+        ? { $case: "gap", value: EventGap.fromJSON(object.gap) }
+        : isSet(object.heartbeat)
+        ? { $case: "heartbeat", value: Heartbeat.fromJSON(object.heartbeat) }
         : undefined,
     };
   },
 
   toJSON(message: SubscribeResponse): unknown {
     const obj: any = {};
-    if (message.events?.length) {
-      obj.events = message.events.map((e) => Event.toJSON(e));
-    }
-    if (message.gap !== undefined) {
-      obj.gap = EventGap.toJSON(message.gap);
-    }
-    if (message.epoch !== "") {
-      obj.epoch = message.epoch;
-    }
-    if (message.heartbeatTime !== undefined) {
-      obj.heartbeatTime = message.heartbeatTime.toISOString();
+    if (message.kind?.$case === "started") {
+      obj.started = SubscriptionStarted.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "batch") {
+      obj.batch = EventBatch.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "gap") {
+      obj.gap = EventGap.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "heartbeat") {
+      obj.heartbeat = Heartbeat.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -1267,10 +2249,32 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
   },
   fromPartial(object: DeepPartial<SubscribeResponse>): SubscribeResponse {
     const message = createBaseSubscribeResponse();
-    message.events = object.events?.map((e) => Event.fromPartial(e)) || [];
-    message.gap = (object.gap !== undefined && object.gap !== null) ? EventGap.fromPartial(object.gap) : undefined;
-    message.epoch = object.epoch ?? "";
-    message.heartbeatTime = object.heartbeatTime ?? undefined;
+    switch (object.kind?.$case) {
+      case "started": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "started", value: SubscriptionStarted.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "batch": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "batch", value: EventBatch.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "gap": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "gap", value: EventGap.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "heartbeat": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "heartbeat", value: Heartbeat.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -4663,8 +5667,7 @@ export const CdrRecorded: MessageFns<CdrRecorded> = {
 
 function createBaseEvent(): Event {
   return {
-    sequence: 0n,
-    epoch: "",
+    position: undefined,
     backend: "",
     receiveTime: undefined,
     name: "",
@@ -4680,14 +5683,8 @@ function createBaseEvent(): Event {
 
 export const Event: MessageFns<Event> = {
   encode(message: Event, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.sequence !== 0n) {
-      if (BigInt.asUintN(64, message.sequence) !== message.sequence) {
-        throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
-      }
-      writer.uint32(8).uint64(message.sequence);
-    }
-    if (message.epoch !== "") {
-      writer.uint32(18).string(message.epoch);
+    if (message.position !== undefined) {
+      EventPosition.encode(message.position, writer.uint32(98).fork()).join();
     }
     if (message.backend !== "") {
       writer.uint32(26).string(message.backend);
@@ -4887,20 +5884,12 @@ export const Event: MessageFns<Event> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 8) {
+          case 12: {
+            if (tag !== 98) {
               break;
             }
 
-            message.sequence = reader.uint64() as bigint;
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.epoch = reader.string();
+            message.position = EventPosition.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
@@ -5419,8 +6408,7 @@ export const Event: MessageFns<Event> = {
 
   fromJSON(object: any): Event {
     return {
-      sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
-      epoch: isSet(object.epoch) ? globalThis.String(object.epoch) : "",
+      position: isSet(object.position) ? EventPosition.fromJSON(object.position) : undefined,
       backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
       receiveTime: isSet(object.receiveTime)
         ? fromJsonTimestamp(object.receiveTime)
@@ -5648,11 +6636,8 @@ export const Event: MessageFns<Event> = {
 
   toJSON(message: Event): unknown {
     const obj: any = {};
-    if (message.sequence !== 0n) {
-      obj.sequence = message.sequence.toString();
-    }
-    if (message.epoch !== "") {
-      obj.epoch = message.epoch;
+    if (message.position !== undefined) {
+      obj.position = EventPosition.toJSON(message.position);
     }
     if (message.backend !== "") {
       obj.backend = message.backend;
@@ -5790,8 +6775,9 @@ export const Event: MessageFns<Event> = {
   },
   fromPartial(object: DeepPartial<Event>): Event {
     const message = createBaseEvent();
-    message.sequence = (object.sequence !== undefined && object.sequence !== null) ? BigInt(object.sequence) : 0n;
-    message.epoch = object.epoch ?? "";
+    message.position = (object.position !== undefined && object.position !== null)
+      ? EventPosition.fromPartial(object.position)
+      : undefined;
     message.backend = object.backend ?? "";
     message.receiveTime = object.receiveTime ?? undefined;
     message.name = object.name ?? "";
@@ -6139,15 +7125,29 @@ export const Event: MessageFns<Event> = {
   },
 };
 
-/** Live events from every backend. */
+/**
+ * Live events from every backend, numbered in one sequence per epoch (see
+ * EventPosition), with a replay buffer to resume from.
+ */
 export type EventServiceDefinition = typeof EventServiceDefinition;
 export const EventServiceDefinition = {
   name: "EventService",
   fullName: "telgate.v1.EventService",
   methods: {
     /**
-     * Streams events. Each message carries a batch: whatever was queued for this
-     * subscriber when the stream could write (one event when quiet, many in a burst).
+     * Streams events: SubscriptionStarted first, then an EventGap when the
+     * position asked for is no longer held, then batches (whatever was queued
+     * for this subscriber when the stream could write: one event when quiet,
+     * many in a burst) and heartbeats on an idle stream. The stream does not
+     * end by itself. A subscriber that falls `events.subscriber_queue` events
+     * behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+     * a gateway shutting down ends it with UNAVAILABLE
+     * (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+     * `last_sequence`: the EventPosition to resume after (every event up to it
+     * was sent or left out by the filter). Bad input (an unknown EventType, a
+     * malformed raw name, START_POSITION_AFTER without a position or ahead of
+     * the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+     * `field`), an unknown backend NOT_FOUND, before the stream opens.
      */
     subscribe: {
       name: "Subscribe",

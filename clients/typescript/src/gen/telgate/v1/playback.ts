@@ -10,16 +10,27 @@ import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { CallerId } from "./common";
 
+/** Where a playback is. */
 export enum PlaybackState {
+  /** PLAYBACK_STATE_UNSPECIFIED - Not known (never set by this gateway). */
   PLAYBACK_STATE_UNSPECIFIED = 0,
   /** PLAYBACK_STATE_RINGING - The endpoint is ringing. */
   PLAYBACK_STATE_RINGING = 1,
+  /** PLAYBACK_STATE_PLAYING - The recording is playing (the PBX started ControlPlayback). */
   PLAYBACK_STATE_PLAYING = 2,
+  /**
+   * PLAYBACK_STATE_PAUSED - Paused by a PAUSE control (inferred from the PBX accepting it: Asterisk
+   * sends no event for it).
+   */
   PLAYBACK_STATE_PAUSED = 3,
   /** PLAYBACK_STATE_STOPPED - Stopped by a STOP control or by the listener. */
   PLAYBACK_STATE_STOPPED = 4,
   /** PLAYBACK_STATE_FINISHED - Reached the end of the recording. */
   PLAYBACK_STATE_FINISHED = 5,
+  /**
+   * PLAYBACK_STATE_FAILED - The call could not be placed or answered, or the PBX could not play the
+   * recording (Asterisk CPLAYBACKSTATUS `ERROR`).
+   */
   PLAYBACK_STATE_FAILED = 6,
   UNRECOGNIZED = -1,
 }
@@ -76,13 +87,21 @@ export function playbackStateToJSON(object: PlaybackState): string {
   }
 }
 
+/** A control applied to a playing or paused playback. */
 export enum PlaybackControl {
+  /** PLAYBACK_CONTROL_UNSPECIFIED - Not a control: INVALID_ARGUMENT. */
   PLAYBACK_CONTROL_UNSPECIFIED = 0,
+  /** PLAYBACK_CONTROL_PAUSE - Pause (state PAUSED). */
   PLAYBACK_CONTROL_PAUSE = 1,
+  /** PLAYBACK_CONTROL_RESUME - Resume after a pause (state PLAYING). */
   PLAYBACK_CONTROL_RESUME = 2,
+  /** PLAYBACK_CONTROL_FORWARD - Skip ahead by the playback's `skip`. */
   PLAYBACK_CONTROL_FORWARD = 3,
+  /** PLAYBACK_CONTROL_REVERSE - Skip back by the playback's `skip`. */
   PLAYBACK_CONTROL_REVERSE = 4,
+  /** PLAYBACK_CONTROL_STOP - Stop playing (state STOPPED). */
   PLAYBACK_CONTROL_STOP = 5,
+  /** PLAYBACK_CONTROL_RESTART - Play again from the start. */
   PLAYBACK_CONTROL_RESTART = 6,
   UNRECOGNIZED = -1,
 }
@@ -139,62 +158,115 @@ export function playbackControlToJSON(object: PlaybackControl): string {
   }
 }
 
+/** A recording played into a phone. Output only: the gateway fills every field. */
 export interface Playback {
+  /**
+   * The playback's id (`pb-` and 16 hex digits), made by the gateway; the
+   * `playback_id` of ControlPlayback and GetPlayback.
+   */
   id: string;
+  /** The backend playing it. */
   backend: string;
+  /** The endpoint rung, as the request gave it. */
   endpoint: string;
+  /** The recording, as the request gave it. */
   recording: string;
+  /** Where the playback is. */
   state: PlaybackState;
+  /** The endpoint's channel name, once the PBX created it. */
   channel: string;
+  /** The endpoint channel's unique id (assigned before the call was placed). */
   uniqueId: string;
   /** How far a FORWARD / REVERSE moves. */
   skip:
     | Duration
     | undefined;
   /** The offset the PBX reported when playback ended (unset while playing). */
-  endOffset: Duration | undefined;
-  startTime: Date | undefined;
+  endOffset:
+    | Duration
+    | undefined;
+  /** When StartPlayback placed the call. */
+  startTime:
+    | Date
+    | undefined;
+  /** When the playback ended; unset until then. */
   endTime: Date | undefined;
 }
 
+/** Starts a playback. */
 export interface StartPlaybackRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
   /**
    * The phone to ring: an extension (`201`) or the PBX's own form
-   * (`PJSIP/201`), as OriginateRequest.endpoint.
+   * (`PJSIP/201`), as OriginateRequest.endpoint; at most 255 characters.
+   * Empty is INVALID_ARGUMENT.
    */
   endpoint: string;
   /**
    * The recording, as the PBX names it (Asterisk: a sound file without its
-   * extension, e.g. `custom/welcome`).
+   * extension, relative to the sounds directory, e.g. `custom/welcome`):
+   * letters, digits, `_`, `-`, `.`, `/`, at most 255 characters, no `..`
+   * and no leading `/`. Empty or anything else is INVALID_ARGUMENT.
    */
   recording: string;
-  /** Skip length for FORWARD / REVERSE; 3 s when unset. */
-  skip: Duration | undefined;
-  callerId: CallerId | undefined;
+  /**
+   * Skip length for FORWARD / REVERSE: more than 0 and at most 1 h (else
+   * INVALID_ARGUMENT); 3 s when unset. Asterisk takes whole milliseconds.
+   */
+  skip:
+    | Duration
+    | undefined;
+  /** The caller id the phone sees, as in Originate. */
+  callerId:
+    | CallerId
+    | undefined;
+  /**
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first playback.
+   */
   requestId: string;
 }
 
+/** StartPlayback's answer. */
 export interface StartPlaybackResponse {
+  /** The new playback (state RINGING, or FAILED when the call failed at once). */
   playback: Playback | undefined;
 }
 
+/** Applies one control to a playback. */
 export interface ControlPlaybackRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /**
+   * The playback's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `playback_id`).
+   */
   playbackId: string;
+  /** The control; UNSPECIFIED is INVALID_ARGUMENT. */
   control: PlaybackControl;
 }
 
+/** ControlPlayback's answer. */
 export interface ControlPlaybackResponse {
+  /** The playback after the control. */
   playback: Playback | undefined;
 }
 
+/** Returns one playback. */
 export interface GetPlaybackRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /**
+   * The playback's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `playback_id`).
+   */
   playbackId: string;
 }
 
+/** GetPlayback's answer. */
 export interface GetPlaybackResponse {
+  /** The playback as it is now. */
   playback: Playback | undefined;
 }
 
@@ -1017,12 +1089,22 @@ export const GetPlaybackResponse: MessageFns<GetPlaybackResponse> = {
   },
 };
 
-/** Plays a stored recording into a phone, with pause / resume / seek / stop. */
+/**
+ * Plays a stored recording into a phone, with pause / resume / seek / stop.
+ * Asterisk only (the endpoint is originated into ControlPlayback); other
+ * kinds answer UNIMPLEMENTED (ERROR_REASON_NOT_SUPPORTED). Every request's
+ * `backend` (at most 64 characters) is the default backend when empty.
+ */
 export type PlaybackServiceDefinition = typeof PlaybackServiceDefinition;
 export const PlaybackServiceDefinition = {
   name: "PlaybackService",
   fullName: "telgate.v1.PlaybackService",
   methods: {
+    /**
+     * Rings the endpoint and, when it answers, plays the recording. Returns
+     * once the PBX accepted the call (state RINGING); PlaybackStarted /
+     * PlaybackFinished events follow on EventService.Subscribe.
+     */
     startPlayback: {
       name: "StartPlayback",
       requestType: StartPlaybackRequest as typeof StartPlaybackRequest,
@@ -1031,6 +1113,11 @@ export const PlaybackServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Pauses, resumes, skips, restarts or stops a playback that is playing or
+     * paused; FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED, `state`) in any
+     * other state. PAUSE while paused and RESUME while playing change nothing.
+     */
     controlPlayback: {
       name: "ControlPlayback",
       requestType: ControlPlaybackRequest as typeof ControlPlaybackRequest,
@@ -1039,6 +1126,7 @@ export const PlaybackServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /** Returns a playback: live ones, and ended ones for 5 minutes after they ended. */
     getPlayback: {
       name: "GetPlayback",
       requestType: GetPlaybackRequest as typeof GetPlaybackRequest,

@@ -19,11 +19,15 @@ export enum MemberStatus {
   MEMBER_STATUS_UNSPECIFIED = 0,
   /** MEMBER_STATUS_AVAILABLE - Idle: can take a call (Asterisk NOT_INUSE). */
   MEMBER_STATUS_AVAILABLE = 1,
+  /** MEMBER_STATUS_IN_USE - On a call (Asterisk INUSE). */
   MEMBER_STATUS_IN_USE = 2,
+  /** MEMBER_STATUS_BUSY - Busy (Asterisk BUSY). */
   MEMBER_STATUS_BUSY = 3,
+  /** MEMBER_STATUS_RINGING - Ringing (Asterisk RINGING). */
   MEMBER_STATUS_RINGING = 4,
   /** MEMBER_STATUS_RINGING_IN_USE - On a call and ringing with another (Asterisk RINGINUSE). */
   MEMBER_STATUS_RINGING_IN_USE = 5,
+  /** MEMBER_STATUS_ON_HOLD - Has a call on hold (Asterisk ONHOLD). */
   MEMBER_STATUS_ON_HOLD = 6,
   /** MEMBER_STATUS_UNAVAILABLE - Not reachable: unregistered, or no such device (Asterisk UNAVAILABLE, INVALID). */
   MEMBER_STATUS_UNAVAILABLE = 7,
@@ -87,57 +91,127 @@ export function memberStatusToJSON(object: MemberStatus): string {
   }
 }
 
+/** A member (agent) of a queue. Output only: the gateway fills every field. */
 export interface QueueMember {
   /**
    * The interface that rings, in the PBX's terms: Asterisk `PJSIP/201`,
    * Simotel an extension number.
    */
   interface: string;
+  /**
+   * The member's display name (Asterisk MemberName; Simotel the user's
+   * name; empty when none).
+   */
   name: string;
   /** Asterisk only: the device whose state is the member's (empty elsewhere). */
   stateInterface: string;
+  /** The device's state in neutral terms. */
   status: MemberStatus;
+  /** Whether the member is paused (takes no queue calls). */
   paused: boolean;
+  /** Why it was paused, as PauseMember's `reason` gave it (Asterisk only). */
   pausedReason: string;
+  /** The member's penalty: lower is rung first (Asterisk only; 0 elsewhere). */
   penalty: number;
+  /** How many queue calls the member answered (Asterisk only; 0 elsewhere). */
   callsTaken: number;
-  lastCallTime: Date | undefined;
+  /**
+   * When the member last finished a queue call (Asterisk only; unset when
+   * never or elsewhere).
+   */
+  lastCallTime:
+    | Date
+    | undefined;
+  /** Whether the member is on a call now. */
   inCall: boolean;
-  /** Asterisk only: `static`, `dynamic` or `realtime`. */
+  /**
+   * `static` (configured on the PBX), `dynamic` (added at run time, e.g.
+   * by AddMember) or `realtime` (Asterisk only).
+   */
   membership: string;
-  /** The PBX's own status (Asterisk: the device state number, `0`..`8`). */
+  /**
+   * The PBX's own status (Asterisk: the device state number, `0`..`8`;
+   * Simotel: the extension's last state word).
+   */
   statusText: string;
 }
 
+/** A caller waiting in a queue (Asterisk only; Simotel lists none). */
 export interface QueueCaller {
   /** 1 is the next to be answered. */
   position: number;
+  /** The caller's channel name. */
   channel: string;
+  /** The caller channel's unique id. */
   uniqueId: string;
-  callerId: CallerId | undefined;
+  /** The caller's caller id. */
+  callerId:
+    | CallerId
+    | undefined;
+  /** How long the caller has waited so far (whole seconds, as Asterisk gives it). */
   wait: Duration | undefined;
 }
 
+/**
+ * A queue. Output only: the gateway fills every field. The figures are
+ * Asterisk's (QueueStatus / QueueSummary); Simotel gives none of them but
+ * `strategy`, `max_callers` and the member counts (0 or empty otherwise).
+ */
 export interface Queue {
+  /** The queue's name (Asterisk: its queues.conf section; Simotel: its number). */
   name: string;
+  /** The backend the queue is on. */
   backend: string;
+  /**
+   * How members are rung, in the PBX's word (Asterisk `ringall`,
+   * `leastrecent`, `rrmemory`, ...).
+   */
   strategy: string;
+  /** The most callers that may wait; 0 means no limit. */
   maxCallers: number;
+  /** Callers waiting now. */
   callsWaiting: number;
+  /** Calls answered by a member since the PBX's counters were reset. */
   completed: number;
+  /** Callers who hung up while waiting, since the counters were reset. */
   abandoned: number;
-  holdTime: Duration | undefined;
-  talkTime: Duration | undefined;
+  /**
+   * The average time callers waited before an answer (Asterisk Holdtime,
+   * whole seconds).
+   */
+  holdTime:
+    | Duration
+    | undefined;
+  /** The average length of answered calls (Asterisk TalkTime, whole seconds). */
+  talkTime:
+    | Duration
+    | undefined;
+  /** Members logged in (Simotel: every member listed). */
   loggedInMembers: number;
+  /** Members that can take a call now (available and not paused). */
   availableMembers: number;
+  /**
+   * The members, sorted as the PBX lists them (Simotel: by interface); empty
+   * in ListQueues.
+   */
   members: QueueMember[];
+  /** The waiting callers by position; empty in ListQueues. */
   callers: QueueCaller[];
+  /**
+   * The queue's settings as the PBX gave them (Asterisk QueueParams headers;
+   * Simotel the queue search row).
+   */
   rawFields: Field[];
 }
 
+/** Lists queues, a page at a time. */
 export interface ListQueuesRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
-  /** At most this many queues (0: 100; more than 1000 is served as 1000). */
+  /**
+   * At most this many queues (0: 100; more than 1000 is served as 1000;
+   * negative is INVALID_ARGUMENT).
+   */
   pageSize: number;
   /**
    * "" for the first page, then the previous page's next_page_token with the
@@ -151,6 +225,7 @@ export interface ListQueuesRequest {
   pageToken: string;
 }
 
+/** One page of queues. */
 export interface ListQueuesResponse {
   /** Queues with their summary figures (members and callers are left empty; use GetQueue). */
   queues: Queue[];
@@ -158,48 +233,80 @@ export interface ListQueuesResponse {
   nextPageToken: string;
 }
 
+/** Returns one queue. */
 export interface GetQueueRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /** The queue's name; empty is INVALID_ARGUMENT. */
   queue: string;
 }
 
+/** GetQueue's answer. */
 export interface GetQueueResponse {
+  /** The queue with its members and waiting callers. */
   queue: Queue | undefined;
 }
 
+/** Adds a member to a queue. */
 export interface AddMemberRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /** The queue's name; empty is INVALID_ARGUMENT. */
   queue: string;
+  /**
+   * The interface that will ring: Asterisk `PJSIP/215`; Simotel an
+   * extension (`SIP/215` and `215` name the same). Empty is INVALID_ARGUMENT.
+   */
   interface: string;
+  /** The member's display name (Asterisk only); at most 80 characters. */
   memberName: string;
   /** Asterisk only: the device whose state is the member's. */
   stateInterface: string;
-  /** Lower penalties are rung first (Asterisk, Simotel). */
+  /**
+   * Lower penalties are rung first (Asterisk, Simotel); negative is
+   * INVALID_ARGUMENT on Asterisk.
+   */
   penalty: number;
+  /** Whether the member starts paused. */
   paused: boolean;
 }
 
+/** AddMember's answer: the PBX added the member. */
 export interface AddMemberResponse {
 }
 
+/** Removes a member from a queue. */
 export interface RemoveMemberRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /** The queue's name; empty is INVALID_ARGUMENT. */
   queue: string;
+  /** The member's interface, as AddMember named it; empty is INVALID_ARGUMENT. */
   interface: string;
 }
 
+/** RemoveMember's answer: the PBX removed the member. */
 export interface RemoveMemberResponse {
 }
 
+/** Pauses or unpauses a member. */
 export interface PauseMemberRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
-  /** Empty: every queue the interface is in. */
+  /**
+   * The queue. Asterisk: empty means every queue the interface is in;
+   * Simotel pauses per queue and passes an empty one on to its API.
+   */
   queue: string;
+  /** The member's interface; empty is INVALID_ARGUMENT. */
   interface: string;
+  /** true pauses, false unpauses. */
   paused: boolean;
+  /** Why, shown as QueueMember.paused_reason (Asterisk only); at most 80 characters. */
   reason: string;
 }
 
+/** PauseMember's answer: the PBX applied the pause. */
 export interface PauseMemberResponse {
 }
 
@@ -1869,12 +1976,22 @@ export const PauseMemberResponse: MessageFns<PauseMemberResponse> = {
   },
 };
 
-/** Call queues, their members (agents) and waiting callers. */
+/**
+ * Call queues, their members (agents) and waiting callers. Asterisk (app_queue
+ * over AMI) and Simotel; Sippy answers UNIMPLEMENTED
+ * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+ * characters) is the default backend when empty. Queue names and member
+ * interfaces are at most 80 characters (INVALID_ARGUMENT beyond).
+ */
 export type QueueServiceDefinition = typeof QueueServiceDefinition;
 export const QueueServiceDefinition = {
   name: "QueueService",
   fullName: "telgate.v1.QueueService",
   methods: {
+    /**
+     * Lists queues with their summary figures, a page at a time (asks the PBX
+     * each time).
+     */
     listQueues: {
       name: "ListQueues",
       requestType: ListQueuesRequest as typeof ListQueuesRequest,
@@ -1883,6 +2000,10 @@ export const QueueServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Returns one queue with its members and waiting callers; NOT_FOUND
+     * (ERROR_REASON_PBX_REJECTED, `queue`) when the PBX has no such queue.
+     */
     getQueue: {
       name: "GetQueue",
       requestType: GetQueueRequest as typeof GetQueueRequest,
@@ -1891,6 +2012,11 @@ export const QueueServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Adds a member to a queue (Asterisk QueueAdd; Simotel addagent).
+     * ALREADY_EXISTS (ERROR_REASON_PBX_REJECTED) when it is already a member;
+     * Asterisk: NOT_FOUND for an unknown queue.
+     */
     addMember: {
       name: "AddMember",
       requestType: AddMemberRequest as typeof AddMemberRequest,
@@ -1899,6 +2025,11 @@ export const QueueServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Removes a member from a queue (Asterisk QueueRemove; Simotel
+     * removeagent). Asterisk: NOT_FOUND (ERROR_REASON_PBX_REJECTED) when it is
+     * not a member or the queue is unknown.
+     */
     removeMember: {
       name: "RemoveMember",
       requestType: RemoveMemberRequest as typeof RemoveMemberRequest,
@@ -1907,6 +2038,10 @@ export const QueueServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Pauses or unpauses a member (Asterisk QueuePause; Simotel
+     * pauseagent / resumeagent).
+     */
     pauseMember: {
       name: "PauseMember",
       requestType: PauseMemberRequest as typeof PauseMemberRequest,

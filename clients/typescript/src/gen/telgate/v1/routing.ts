@@ -10,7 +10,9 @@ import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { CallerId } from "./common";
 
+/** The kind of PBX request a query stands for, and so which decisions fit it. */
 export enum RouteKind {
+  /** ROUTE_KIND_UNSPECIFIED - Not a kind: INVALID_ARGUMENT in RouterRegistration.kinds. */
   ROUTE_KIND_UNSPECIFIED = 0,
   /** ROUTE_KIND_SIMOTEL_SMART - Simotel Smart API component: answered with RunSteps and an exit case. */
   ROUTE_KIND_SIMOTEL_SMART = 1,
@@ -72,10 +74,15 @@ export function routeKindToJSON(object: RouteKind): string {
   }
 }
 
+/** The calendar a SayDate is given in. */
 export enum Calendar {
+  /** CALENDAR_UNSPECIFIED - Same as CALENDAR_GREGORIAN. */
   CALENDAR_UNSPECIFIED = 0,
+  /** CALENDAR_GREGORIAN - The Gregorian calendar (every kind). */
   CALENDAR_GREGORIAN = 1,
+  /** CALENDAR_JALALI - The Jalali (Persian solar) calendar (Simotel only). */
   CALENDAR_JALALI = 2,
+  /** CALENDAR_HIJRI - The Hijri (lunar) calendar (Simotel only). */
   CALENDAR_HIJRI = 3,
   UNRECOGNIZED = -1,
 }
@@ -117,7 +124,9 @@ export function calendarToJSON(object: Calendar): string {
   }
 }
 
+/** How a query sent to a router ended. */
 export enum QueryOutcome {
+  /** QUERY_OUTCOME_UNSPECIFIED - Not known (never set by this gateway). */
   QUERY_OUTCOME_UNSPECIFIED = 0,
   /** QUERY_OUTCOME_APPLIED - The router's decision was given to the PBX (AGI: and carried out). */
   QUERY_OUTCOME_APPLIED = 1,
@@ -185,39 +194,57 @@ export function queryOutcomeToJSON(object: QueryOutcome): string {
   }
 }
 
+/**
+ * What a router serves: the first message of its Route stream. A query goes
+ * to a router whose three lists all admit it.
+ */
 export interface RouterRegistration {
   /**
    * Route names served (Simotel `app_name`, the FastAGI script path without
    * its query string); `*` serves every route. Names may contain spaces.
+   * At least one, none empty (else INVALID_ARGUMENT); at most 255 characters each.
    */
   routes: string[];
-  /** Backend names served; empty serves every backend. */
+  /** Backend names served; empty serves every backend. No entry may be empty. */
   backends: string[];
-  /** Kinds served; empty serves every kind. */
+  /** Kinds served; empty serves every kind. UNSPECIFIED is INVALID_ARGUMENT. */
   kinds: RouteKind[];
 }
 
+/** The gateway's answer to a registration: always the first RouteResponse. */
 export interface RouterRegistered {
+  /** The id the gateway gave this router (in its logs and metrics). */
   routerId: string;
 }
 
-/** A live call waiting for a decision. */
+/** A live call waiting for a decision. Output only: the gateway fills every field. */
 export interface RoutingQuery {
+  /** The query's id, unique in the gateway; the decision's `query_id`. */
   id: string;
+  /** The backend the call is on. */
   backend: string;
+  /** Which PBX request this is, and so which decisions fit. */
   kind: RouteKind;
-  /** Simotel `app_name`, or the FastAGI script path without its query string. */
+  /**
+   * Simotel `app_name`, or the FastAGI script path without its query string
+   * (%XX-decoded).
+   */
   route: string;
+  /** The caller's number and name (empty when the PBX says `unknown`). */
   caller:
     | CallerId
     | undefined;
-  /** The dialled number / DID / extension. */
+  /**
+   * The dialled number / DID / extension (AGI: the channel's DNID, else the
+   * extension the AGI() step runs in).
+   */
   dialed: string;
   /**
    * Digits collected by an earlier GetData (Simotel `data`; for AGI the
    * digits the previous decision's get_data step collected).
    */
   data: string;
+  /** The call's unique id (Asterisk: the channel's; Simotel: the call's). */
   uniqueId: string;
   /** The Asterisk channel name; empty for Simotel. */
   channel: string;
@@ -226,7 +253,11 @@ export interface RoutingQuery {
    * the FastAGI URL's query parameters, Simotel extras).
    */
   variables: { [key: string]: string };
-  /** The decision must arrive before this. */
+  /**
+   * The decision must arrive before this: the query's budget after it
+   * reached the gateway (`routing.budget`: 0.7 s for Simotel kinds, which
+   * must answer within 1 s; 3 s for AGI, by default).
+   */
   deadline:
     | Date
     | undefined;
@@ -236,7 +267,9 @@ export interface RoutingQuery {
   arguments: string[];
   /**
    * 0 for the first query of a call on this route; n for the n-th follow-up
-   * (an AGI session asks again after a get_data step).
+   * (an AGI session asks again after a get_data step, at most
+   * `max_follow_ups` times, 32 by default; a Simotel call that comes to the
+   * same component again).
    */
   followUp: number;
 }
@@ -251,39 +284,70 @@ export interface RoutingQuery_VariablesEntry {
  * Asterisk the sound file of that name).
  */
 export interface PlayAnnouncement {
+  /**
+   * The announcement's name; empty makes the decision invalid. At most 200
+   * characters on Simotel; a relative sound file name on Asterisk.
+   */
   name: string;
 }
 
 /** Plays a system sound (Simotel Playback, AGI STREAM FILE). */
 export interface PlaySound {
+  /**
+   * The sound file, relative to the sounds directory and without its
+   * extension (no absolute path, no `..`); empty makes the decision invalid.
+   */
   file: string;
 }
 
+/**
+ * Reads a number aloud (AGI SAY NUMBER: |number| < 2^31; Simotel SayNumber:
+ * |number| <= 10^15).
+ */
 export interface SayNumber {
+  /** The number to read. */
   number: bigint;
 }
 
+/** Reads digits one by one (AGI SAY DIGITS, Simotel SayDigit). */
 export interface SayDigits {
-  /** 0-9 only. */
+  /** 0-9 only, at least one: at most 64 on AGI, 32 on Simotel. */
   digits: string;
 }
 
+/** Reads a length of time (e.g. "2 hours 5 minutes"). */
 export interface SayDuration {
+  /** The length: 0 to 24 h, read in whole seconds (a fraction is dropped). */
   duration: Duration | undefined;
 }
 
-/** Reads a time of day. */
+/**
+ * Reads a time of day. A clock reading, not an instant: no date or time
+ * zone (hours, minutes and seconds as google.type.TimeOfDay has them).
+ */
 export interface SayClock {
+  /** 0 to 23. */
   hours: number;
+  /** 0 to 59. */
   minutes: number;
+  /** 0 to 59 (AGI reads hours and minutes only when 0). */
   seconds: number;
 }
 
-/** Reads a date given in `calendar` (unspecified means gregorian). */
+/**
+ * Reads a date given in `calendar` (unspecified means gregorian). A calendar
+ * date, not an instant: no time or zone; kept as three numbers because
+ * google.type.Date is Gregorian only and Jalali / Hijri dates are read too.
+ * An impossible date makes the decision invalid.
+ */
 export interface SayDate {
+  /** 1 to 9999. */
   year: number;
+  /** 1 to 12. */
   month: number;
+  /** 1 to 31 (and a day the month has). */
   day: number;
+  /** The calendar the date is in; AGI takes Gregorian only. */
   calendar: Calendar;
 }
 
@@ -292,144 +356,288 @@ export interface SayDate {
  * query's `data`.
  */
 export interface GetData {
+  /**
+   * Sound files played in turn while digits are collected; none may be
+   * empty (Simotel needs at least one).
+   */
   prompts: string[];
-  timeout: Duration | undefined;
+  /**
+   * How long to wait for digits: at most 600 s on AGI; more than 0 and at
+   * most 24 h, whole seconds, on Simotel.
+   */
+  timeout:
+    | Duration
+    | undefined;
+  /**
+   * The most digits to collect: 0 to 80 on AGI (0: until the timeout or
+   * `#`), 1 to 64 on Simotel.
+   */
   maxDigits: number;
 }
 
+/** Plays music on hold for a while. */
 export interface MusicOnHold {
+  /**
+   * The music class (letters, digits, `_`, `-`); empty means the PBX's
+   * default class on AGI and is invalid on Simotel.
+   */
   musicClass: string;
+  /**
+   * How long: more than 0 and at most 1 h on AGI (rounded up to whole
+   * seconds), at most 24 h on Simotel. Unset is refused when the backend
+   * renders the steps (the query falls back, QUERY_OUTCOME_INVALID).
+   */
   duration: Duration | undefined;
 }
 
-/** Sets the extension the component goes on to (Simotel SetExten). */
+/**
+ * Sets the extension the component goes on to (Simotel SetExten; AGI: the
+ * dialplan continues at that extension's priority 1 once the session ends).
+ */
 export interface SetExtension {
+  /** The extension; empty makes the decision invalid. */
   extension: string;
 }
 
-/** Limits the length of the next call (Simotel SetLimitOnCall). */
+/**
+ * Limits the length of the next call (Simotel SetLimitOnCall; AGI: later
+ * Dial steps get L(), and `TELGATE_CALL_LIMIT` is set for the dialplan).
+ */
 export interface SetCallLimit {
+  /**
+   * The limit, whole seconds: 1 s to 24 h on Simotel; 0 to 24 h on AGI
+   * (0 clears it).
+   */
   limit: Duration | undefined;
 }
 
-/** Clears the data earlier steps collected (Simotel ClearUserData). */
+/**
+ * Clears the data earlier steps collected (Simotel ClearUserData; AGI: the
+ * next query's `data` is empty).
+ */
 export interface ClearUserData {
 }
 
 /** Dials an endpoint (AGI only: EXEC Dial). */
 export interface Dial {
-  /** `PJSIP/201`, `Local/201@phones`; the same forms Originate takes. */
+  /**
+   * `PJSIP/201`, `Local/201@phones`, or a bare extension dialled on the
+   * backend's `endpoint_technology`; the same forms Originate takes (no
+   * `,`, `&`, `$`, `(`, quotes or spaces). Empty makes the decision invalid.
+   */
   endpoint: string;
+  /**
+   * How long to ring: at most 1 h, rounded up to whole seconds; unset (0)
+   * rings until the far end answers or gives up.
+   */
   timeout: Duration | undefined;
 }
 
 /** Sets a channel variable (AGI only). */
 export interface SetVariable {
+  /**
+   * A plain variable name (letters, digits, `_`; not a function call and
+   * not starting with `AGI`); empty makes the decision invalid.
+   */
   name: string;
+  /** The value, set as is; at most 900 characters. */
   value: string;
 }
 
-/** Hangs the call up (AGI only). */
+/** Hangs the call up (AGI only). Must be the last step. */
 export interface Hangup {
-  /** Q.850 cause; 0 means 16 (normal clearing). */
+  /** Q.850 cause 1 to 127; 0 means 16 (normal clearing). */
   cause: number;
 }
 
-/** Continues the dialplan at this place once the session ends (AGI only). */
+/**
+ * Continues the dialplan at this place once the session ends (AGI only).
+ * Must be the last step.
+ */
 export interface GoTo {
+  /** The dialplan context (letters, digits, `_`, `-`, `+`, `.`; at most 79). */
   context: string;
+  /** The extension (at most 80 characters). */
   extension: string;
-  /** 0 means 1. */
+  /** The priority, at most 99999; 0 means 1. */
   priority: number;
 }
 
-/** One step of a scripted decision, rendered into the PBX's own commands. */
+/**
+ * One step of a scripted decision, rendered into the PBX's own commands.
+ * Exactly one kind must be set (none makes the decision invalid).
+ */
 export interface RoutingStep {
+  /** The step. */
   step:
-    | { $case: "playAnnouncement"; value: PlayAnnouncement }
-    | { $case: "playSound"; value: PlaySound }
-    | { $case: "sayNumber"; value: SayNumber }
-    | { $case: "sayDigits"; value: SayDigits }
-    | { $case: "sayDuration"; value: SayDuration }
-    | { $case: "sayClock"; value: SayClock }
-    | { $case: "sayDate"; value: SayDate }
-    | { $case: "getData"; value: GetData }
-    | { $case: "musicOnHold"; value: MusicOnHold }
-    | { $case: "setExtension"; value: SetExtension }
-    | { $case: "setCallLimit"; value: SetCallLimit }
-    | { $case: "clearUserData"; value: ClearUserData }
-    | { $case: "dial"; value: Dial }
-    | { $case: "setVariable"; value: SetVariable }
-    | { $case: "hangup"; value: Hangup }
-    | { $case: "goTo"; value: GoTo }
+    | //
+    /** Plays an uploaded announcement. */
+    { $case: "playAnnouncement"; value: PlayAnnouncement }
+    | //
+    /** Plays a system sound. */
+    { $case: "playSound"; value: PlaySound }
+    | //
+    /** Reads a number. */
+    { $case: "sayNumber"; value: SayNumber }
+    | //
+    /** Reads digits. */
+    { $case: "sayDigits"; value: SayDigits }
+    | //
+    /** Reads a length of time. */
+    { $case: "sayDuration"; value: SayDuration }
+    | //
+    /** Reads a time of day. */
+    { $case: "sayClock"; value: SayClock }
+    | //
+    /** Reads a date. */
+    { $case: "sayDate"; value: SayDate }
+    | //
+    /** Collects DTMF digits. */
+    { $case: "getData"; value: GetData }
+    | //
+    /** Plays music on hold. */
+    { $case: "musicOnHold"; value: MusicOnHold }
+    | //
+    /** Sets the extension to go on to. */
+    { $case: "setExtension"; value: SetExtension }
+    | //
+    /** Limits the next call's length. */
+    { $case: "setCallLimit"; value: SetCallLimit }
+    | //
+    /** Clears collected digits. */
+    { $case: "clearUserData"; value: ClearUserData }
+    | //
+    /** Dials an endpoint (AGI only). */
+    { $case: "dial"; value: Dial }
+    | //
+    /** Sets a channel variable (AGI only). */
+    { $case: "setVariable"; value: SetVariable }
+    | //
+    /** Hangs up (AGI only; last step). */
+    { $case: "hangup"; value: Hangup }
+    | //
+    /** Continues the dialplan elsewhere (AGI only; last step). */
+    { $case: "goTo"; value: GoTo }
     | undefined;
 }
 
 /** Exten API: the extension to ring. */
 export interface RouteToExtension {
+  /** The extension (at most 80 characters); empty makes the decision invalid. */
   extension: string;
 }
 
 /** Trunk API: the trunk, the number to dial on it, and the call's limit. */
 export interface RouteToTrunk {
+  /** The trunk's name on Simotel; empty makes the decision invalid. */
   trunk: string;
+  /** The number to dial on it; empty makes the decision invalid. */
   number: string;
+  /**
+   * The call's longest length, 0 to 24 h in whole seconds (a fraction is
+   * dropped); unset or 0 means no limit.
+   */
   callLimit: Duration | undefined;
 }
 
-/** Smart API and AGI: steps run in order. */
+/**
+ * Smart API and AGI: steps run in order (at most 64 on AGI; Simotel takes
+ * at most 8000 characters of commands).
+ */
 export interface RunSteps {
+  /** The steps. Simotel kinds refuse the AGI-only ones. */
   steps: RoutingStep[];
   /**
    * Simotel Smart API: the exit case to leave by after the steps (required
-   * there). Unused for AGI.
+   * there). Must be empty for AGI (continue with a go_to step instead).
    */
   exit: string;
 }
 
 /** IVR API: the output case to leave by. */
 export interface ExitCase {
+  /** The case's name; empty makes the decision invalid. */
   case: string;
 }
 
 /**
  * The PBX takes its failure path (Simotel `{"ok": 0}`, exit `e`; AGI ends
- * the session with AGISTATUS left as the steps made it).
+ * the session with AGISTATUS left as the steps made it). Fits every kind.
  */
 export interface Fail {
+  /** Why, in words (at most 255 characters); the gateway does not send it to the PBX. */
   reason: string;
 }
 
+/**
+ * A router's answer to one query. One that cannot be used (no action, an
+ * action that does not fit the query's kind, a value the PBX cannot take)
+ * makes the query fall back; QueryEnded (QUERY_OUTCOME_INVALID) says why.
+ */
 export interface RoutingDecision {
+  /**
+   * The RoutingQuery.id answered. An id no query of this router waits for
+   * (empty, unknown, already ended) is answered with QueryEnded
+   * QUERY_OUTCOME_INVALID (LATE when its deadline had passed).
+   */
   queryId: string;
+  /** What the PBX does. Exactly one is required. */
   action:
-    | { $case: "extension"; value: RouteToExtension }
-    | { $case: "trunk"; value: RouteToTrunk }
-    | { $case: "exit"; value: ExitCase }
-    | { $case: "steps"; value: RunSteps }
-    | { $case: "fail"; value: Fail }
+    | //
+    /** ROUTE_KIND_SIMOTEL_EXTEN. */
+    { $case: "extension"; value: RouteToExtension }
+    | //
+    /** ROUTE_KIND_SIMOTEL_TRUNK. */
+    { $case: "trunk"; value: RouteToTrunk }
+    | //
+    /** ROUTE_KIND_SIMOTEL_IVR. */
+    { $case: "exit"; value: ExitCase }
+    | //
+    /** ROUTE_KIND_SIMOTEL_SMART and ROUTE_KIND_ASTERISK_AGI. */
+    { $case: "steps"; value: RunSteps }
+    | //
+    /** Every kind: the PBX's failure path. */
+    { $case: "fail"; value: Fail }
     | undefined;
 }
 
 /** How a query sent to this router ended. */
 export interface QueryEnded {
+  /** The RoutingQuery.id (or the decision's query_id, for a stray decision). */
   queryId: string;
+  /** How it ended. */
   outcome: QueryOutcome;
+  /** Why, in words (the refused value, the failed step); may be empty when applied. */
   detail: string;
 }
 
+/** A message from a router. */
 export interface RouteRequest {
+  /** Exactly one is set; an empty RouteRequest ends the stream (INVALID_ARGUMENT). */
   message:
-    | { $case: "registration"; value: RouterRegistration }
-    | { $case: "decision"; value: RoutingDecision }
+    | //
+    /** The first message, and only the first. */
+    { $case: "registration"; value: RouterRegistration }
+    | //
+    /** Every later message. */
+    { $case: "decision"; value: RoutingDecision }
     | undefined;
 }
 
+/** A message to a router. */
 export interface RouteResponse {
-  message: { $case: "registered"; value: RouterRegistered } | { $case: "query"; value: RoutingQuery } | {
-    $case: "ended";
-    value: QueryEnded;
-  } | undefined;
+  /** Exactly one is set. */
+  message:
+    | //
+    /** The first message: the registration was taken. */
+    { $case: "registered"; value: RouterRegistered }
+    | //
+    /** A call waiting for this router's decision. */
+    { $case: "query"; value: RoutingQuery }
+    | //
+    /** How a query sent to this router ended. */
+    { $case: "ended"; value: QueryEnded }
+    | undefined;
 }
 
 function createBaseRouterRegistration(): RouterRegistration {
@@ -3669,6 +3877,21 @@ export const CallRoutingServiceDefinition = {
      * then answers each RoutingQuery with a RoutingDecision. A query no router
      * answers within its deadline gets the configured fallback, and the router
      * is told how every query it was sent ended (QueryEnded).
+     *
+     * The stream ends with INVALID_ARGUMENT when the first message is not a
+     * RouterRegistration or comes later than `routing.registration_timeout`
+     * (10 s by default), when the registration serves nothing, or when a
+     * second registration (or an empty RouteRequest) follows; with
+     * RESOURCE_EXHAUSTED (ERROR_REASON_TOO_MANY_STREAMS) when the caller holds
+     * too many streams; with UNAVAILABLE (ERROR_REASON_SHUTTING_DOWN) when the
+     * gateway stops. A decision that cannot be used never ends the stream: the
+     * query falls back and QueryEnded says why (QUERY_OUTCOME_INVALID).
+     *
+     * Which router gets a query: those naming its route first, then those
+     * serving `*`, each group taking turns query by query; a call's later
+     * queries go first to the router that decided its earlier one; a router
+     * that let 3 deadlines pass in a row is asked last. When a router's stream
+     * ends its waiting queries get the fallback at once.
      */
     route: {
       name: "Route",

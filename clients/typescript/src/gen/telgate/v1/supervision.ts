@@ -9,7 +9,9 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { CallerId, ChannelRef } from "./common";
 
+/** What the listener hears and who hears the listener. */
 export enum ListenMode {
+  /** LISTEN_MODE_UNSPECIFIED - Not a mode: INVALID_ARGUMENT in a request. */
   LISTEN_MODE_UNSPECIFIED = 0,
   /** LISTEN_MODE_LISTEN - Hear both parties; nobody hears the listener. */
   LISTEN_MODE_LISTEN = 1,
@@ -57,7 +59,9 @@ export function listenModeToJSON(object: ListenMode): string {
   }
 }
 
+/** Where a listen session is. */
 export enum ListenState {
+  /** LISTEN_STATE_UNSPECIFIED - Not known (never set by this gateway). */
   LISTEN_STATE_UNSPECIFIED = 0,
   /** LISTEN_STATE_RINGING - The listener's phone is ringing. */
   LISTEN_STATE_RINGING = 1,
@@ -105,67 +109,130 @@ export function listenStateToJSON(object: ListenState): string {
   }
 }
 
+/** A listen session. Output only: the gateway fills every field. */
 export interface ListenSession {
+  /**
+   * The session's id (`ls-` and 16 hex digits), made by the gateway; the
+   * `session_id` of StopListen and SetListenMode.
+   */
   id: string;
+  /** The backend the session runs on. */
   backend: string;
+  /** The mode now. */
   mode: ListenMode;
+  /** Where the session is. */
   state: ListenState;
-  /** The listener's channel (Asterisk: the leg that runs ChanSpy). */
+  /**
+   * The listener's channel (Asterisk: the leg that runs ChanSpy), once the
+   * PBX created it.
+   */
   listenerChannel: string;
+  /** The listener channel's unique id (assigned before the call was placed). */
   listenerUniqueId: string;
   /** The spied channel. */
   targetChannel: string;
+  /** The spied channel's unique id. */
   targetUniqueId: string;
-  startTime: Date | undefined;
+  /** When StartListen placed the listener's call. */
+  startTime:
+    | Date
+    | undefined;
+  /** When the session ended; unset until then. */
   endTime: Date | undefined;
 }
 
+/** Starts a listen session. */
 export interface StartListenRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
-  /** What to listen to: a channel, or an extension whose active call is found. */
+  /**
+   * What to listen to: a channel, or an extension whose active call is
+   * found. One is required (INVALID_ARGUMENT, `field` `target`, without);
+   * NOT_FOUND (ERROR_REASON_CHANNEL_NOT_FOUND) when there is no such call.
+   */
   target:
-    | { $case: "targetChannel"; value: ChannelRef }
-    | { $case: "targetExtension"; value: string }
+    | //
+    /** A channel the gateway knows as active. */
+    { $case: "targetChannel"; value: ChannelRef }
+    | //
+    /**
+     * An extension (at most 80 characters): its answered, bridged channel
+     * is preferred, then its oldest.
+     */
+    { $case: "targetExtension"; value: string }
     | undefined;
   /**
    * The endpoint that will hear the call: an extension (`250`) or the PBX's
-   * own form (`PJSIP/250`), as OriginateRequest.endpoint.
+   * own form (`PJSIP/250`), as OriginateRequest.endpoint; at most 255
+   * characters. Empty is INVALID_ARGUMENT.
    */
   listenerEndpoint: string;
+  /** The mode to start in; UNSPECIFIED is INVALID_ARGUMENT. */
   mode: ListenMode;
+  /** The caller id the listener's phone shows; name `Supervisor` when empty. */
   callerId:
     | CallerId
     | undefined;
-  /** Idempotency key, as in Originate. */
+  /**
+   * Idempotency key (at most 128 characters), as in Originate: a retry with
+   * the same key from the same caller returns the first session.
+   */
   requestId: string;
 }
 
+/** StartListen's answer. */
 export interface StartListenResponse {
+  /** The new session (state RINGING, or ENDED when the call failed at once). */
   session: ListenSession | undefined;
 }
 
+/** Ends a listen session. */
 export interface StopListenRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /**
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   */
   sessionId: string;
 }
 
+/** StopListen's answer. */
 export interface StopListenResponse {
+  /**
+   * The session (ENDED once the PBX reports the hang-up; a Subscribe client
+   * sees ListenStopped).
+   */
   session: ListenSession | undefined;
 }
 
+/** Changes a live session's mode. */
 export interface SetListenModeRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
+  /**
+   * The session's id (at most 64 characters); an unknown or empty one is
+   * NOT_FOUND (ERROR_REASON_PBX_REJECTED, `session_id`).
+   */
   sessionId: string;
+  /** The new mode; UNSPECIFIED is INVALID_ARGUMENT. */
   mode: ListenMode;
 }
 
+/** SetListenMode's answer. */
 export interface SetListenModeResponse {
+  /** The session with its new mode. */
   session: ListenSession | undefined;
 }
 
+/** Lists listen sessions, a page at a time. */
 export interface ListListenSessionsRequest {
+  /** The backend; the default backend when empty. */
   backend: string;
-  /** At most this many sessions (0: 100; more than 1000 is served as 1000). */
+  /**
+   * At most this many sessions (0: 100; more than 1000 is served as 1000;
+   * negative is INVALID_ARGUMENT).
+   */
   pageSize: number;
   /**
    * "" for the first page, then the previous page's next_page_token with the
@@ -179,7 +246,9 @@ export interface ListListenSessionsRequest {
   pageToken: string;
 }
 
+/** One page of listen sessions. */
 export interface ListListenSessionsResponse {
+  /** The sessions of this page, in session id order. */
   sessions: ListenSession[];
   /** The token of the next page; "" after the last page. */
   nextPageToken: string;
@@ -1233,13 +1302,22 @@ export const ListListenSessionsResponse: MessageFns<ListListenSessionsResponse> 
   },
 };
 
-/** Live listening to calls (Asterisk: ChanSpy). */
+/**
+ * Live listening to calls (Asterisk: the listener is originated into
+ * ChanSpy). Asterisk only; other kinds answer UNIMPLEMENTED
+ * (ERROR_REASON_NOT_SUPPORTED). Every request's `backend` (at most 64
+ * characters) is the default backend when empty. Sessions are kept by the
+ * gateway instance that started them, for 5 minutes after they end.
+ */
 export type SupervisionServiceDefinition = typeof SupervisionServiceDefinition;
 export const SupervisionServiceDefinition = {
   name: "SupervisionService",
   fullName: "telgate.v1.SupervisionService",
   methods: {
-    /** Rings the listener and, when it answers, lets it hear the target call. */
+    /**
+     * Rings the listener and, when it answers, lets it hear the target call.
+     * Returns once the PBX accepted the call (state RINGING).
+     */
     startListen: {
       name: "StartListen",
       requestType: StartListenRequest as typeof StartListenRequest,
@@ -1248,7 +1326,10 @@ export const SupervisionServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Ends a listen session by hanging the listener's leg up. */
+    /**
+     * Ends a listen session by hanging the listener's leg up (the target call
+     * goes on). Stopping an ended session returns it unchanged.
+     */
     stopListen: {
       name: "StopListen",
       requestType: StopListenRequest as typeof StopListenRequest,
@@ -1257,7 +1338,11 @@ export const SupervisionServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Changes the mode of a live session, where the PBX allows it. */
+    /**
+     * Changes the mode of a live session without redialling (Asterisk: the
+     * ChanSpy mode digit 4 / 5 / 6 is queued on the listener's channel).
+     * FAILED_PRECONDITION (ERROR_REASON_PBX_REJECTED) when the session has ended.
+     */
     setListenMode: {
       name: "SetListenMode",
       requestType: SetListenModeRequest as typeof SetListenModeRequest,
@@ -1266,6 +1351,7 @@ export const SupervisionServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /** Lists live sessions and those ended in the last 5 minutes, a page at a time. */
     listListenSessions: {
       name: "ListListenSessions",
       requestType: ListListenSessionsRequest as typeof ListListenSessionsRequest,
