@@ -219,7 +219,7 @@ export function promiseClient<S extends ServiceDefinition>(client: grpc.Client, 
             serialize,
             deserialize,
             method.requestType.fromPartial(request ?? {}),
-            options?.metadata ?? new grpc.Metadata(),
+            callMetadata(options),
             grpcCallOptions(options),
             (error, response) => (error ? reject(error) : resolve(response)),
           );
@@ -232,7 +232,7 @@ export function promiseClient<S extends ServiceDefinition>(client: grpc.Client, 
           serialize,
           deserialize,
           method.requestType.fromPartial(request ?? {}),
-          options?.metadata ?? new grpc.Metadata(),
+          callMetadata(options),
           grpcCallOptions(options),
         );
         const stream = responseStream(call);
@@ -245,7 +245,7 @@ export function promiseClient<S extends ServiceDefinition>(client: grpc.Client, 
           path,
           serialize,
           deserialize,
-          options?.metadata ?? new grpc.Metadata(),
+          callMetadata(options),
           grpcCallOptions(options),
         );
         onAbort(options?.signal, () => call.cancel());
@@ -284,6 +284,11 @@ function responseStream<T>(call: grpc.ClientReadableStream<T>): ResponseStream<T
     }
   }
   return { cancel, call, [Symbol.asyncIterator]: iterate };
+}
+
+function callMetadata(options: CallOptions | undefined): grpc.Metadata {
+  // A copy: the token interceptor adds to it, and the caller's object stays theirs.
+  return options?.metadata?.clone() ?? new grpc.Metadata();
 }
 
 function grpcCallOptions(options: CallOptions | undefined): grpc.CallOptions {
