@@ -108,6 +108,8 @@ async def test_list_and_check_backends(channel: grpc.aio.Channel) -> None:
     assert pbx.link_state == backends_pb2.LINK_STATE_UP
     assert pbx.version == "11.0.0"
     assert backends_pb2.CAPABILITY_ORIGINATE in pbx.capabilities
+    # No FastAGI server configured: the PBX cannot ask for routing decisions.
+    assert backends_pb2.CAPABILITY_ROUTING not in pbx.capabilities
     checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest())
     assert checked.ok
     assert [c.name for c in checked.checks] == ["link", "ping"]

@@ -68,6 +68,8 @@ async def test_backend_is_up_and_lists_what_simotel_can_do(simotel: Make) -> Non
     caps = set(backend.capabilities)
     assert backends_pb2.CAPABILITY_ORIGINATE in caps and backends_pb2.CAPABILITY_QUEUES in caps
     assert backends_pb2.CAPABILITY_DTMF not in caps and backends_pb2.CAPABILITY_LISTEN not in caps
+    # Its call-map components ask the routers on CallRoutingService.
+    assert backends_pb2.CAPABILITY_ROUTING in caps
     checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
     assert checked.ok and [c.name for c in checked.checks] == ["ping"]
 
