@@ -48,7 +48,9 @@ async def resume_events(
 ) -> AsyncIterator[events_pb2.SubscribeResponse]:
     """The messages of ``Subscribe(request)``, subscribing again by itself
     when the stream fails with a status in ``retry.codes`` (UNAVAILABLE: the
-    connection dropped, the gateway is shutting down or restarted).
+    connection dropped, the gateway is shutting down or restarted) or an
+    ErrorInfo reason in ``retry.reasons`` (SUBSCRIBER_TOO_SLOW: the gateway
+    cut a consumer that read too slowly).
 
     The stream's position is the last one it yielded: the ``started``
     message's, then each event's and each heartbeat's. A resumed
