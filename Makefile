@@ -83,8 +83,8 @@ proto-check: venv
 
 lint: venv
 	$(BIN)/buf lint
-	$(BIN)/ruff check server tests clients/python/examples bench
-	$(BIN)/ruff format --check server tests clients/python/examples bench
+	$(BIN)/ruff check server tests clients/python/examples clients/python/src/telgate/client bench
+	$(BIN)/ruff format --check server tests clients/python/examples clients/python/src/telgate/client bench
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile tests/container/base.Dockerfile \
 	  tests/container/nats.Dockerfile tests/container/postgres.Dockerfile
