@@ -9,12 +9,12 @@ PY_OUT := clients/python/src
 DEMO_AMI_PORT ?= 5038
 DEMO_GRPC ?= 127.0.0.1:50051
 
-.PHONY: help venv test-deps proto proto-python googleapis-protos proto-check lint test test-docker image check demo sim serve bench simdiff clean
+.PHONY: help venv test-deps proto proto-python googleapis-protos proto-check breaking proto-freeze lint test test-docker image check demo sim serve bench simdiff clean
 
 help:
 	@echo "make demo   - set up, start the AMI simulator and the gateway on $(DEMO_GRPC)"
 	@echo "make test   - set up and run every test"
-	@echo "make check  - proto drift, buf lint, ruff, mypy, hadolint"
+	@echo "make check  - proto drift, buf lint + breaking (frozen v1), ruff, mypy, hadolint"
 	@echo "make test-docker - only the container test (a private dockerd builds and runs the image)"
 	@echo "make proto  - regenerate all generated code from proto/"
 	@echo "make bench  - benchmarks (figures printed)"
@@ -83,13 +83,25 @@ proto-check: venv
 
 lint: venv
 	$(BIN)/buf lint
-	$(BIN)/ruff check server tests clients/python/examples bench
-	$(BIN)/ruff format --check server tests clients/python/examples bench
+	$(BIN)/ruff check server tests clients/python/examples clients/python/src/telgate/client bench
+	$(BIN)/ruff format --check server tests clients/python/examples clients/python/src/telgate/client bench
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile tests/container/base.Dockerfile \
 	  tests/container/nats.Dockerfile tests/container/postgres.Dockerfile
 
-check: proto-check lint
+# v1 is frozen: a change to proto/ that would break a client built against
+# it (buf's FILE rules: a field renumbered, retyped or renamed, a message or
+# RPC gone...) fails `make check`. The image holds v1 as frozen; only cutting a
+# new frozen version runs `make proto-freeze`.
+FROZEN_V1 := proto/telgate-v1.frozen.binpb
+breaking: venv
+	$(BIN)/buf breaking proto --against $(FROZEN_V1)
+	@echo "proto: no breaking change against the frozen v1"
+
+proto-freeze: venv
+	$(BIN)/buf build proto --exclude-source-info -o $(FROZEN_V1)
+
+check: proto-check lint breaking
 
 test: venv test-deps $(CLIENT_TARGETS)
 	$(BIN)/pytest -q

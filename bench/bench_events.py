@@ -217,17 +217,19 @@ async def _gateway(conn: Connection, ami_port: int, where: str) -> None:
         events={"subscriber_queue": SUBSCRIBER_QUEUE},
         log_level="WARNING",
     )
-    gw = Gateway(settings)
-    hub = gw.hub
     # When the AMI reader got each event, by sequence (arrivals[s - 1]).
     arrivals = array.array("d")
-    publish = hub.publish
+    publish = EventHub.publish
 
-    def recording_publish(event: Event) -> None:
-        publish(event)
+    def recording_publish(hub: EventHub, event: Event) -> None:
+        publish(hub, event)
         arrivals.append(event.received_mono)
 
-    setattr(hub, "publish", recording_publish)  # noqa: B010 (instance override)
+    # On the class, before the gateway is made: backends keep the hub's bound
+    # publish from then (an override on the instance afterwards saw no event).
+    setattr(EventHub, "publish", recording_publish)  # noqa: B010
+    gw = Gateway(settings)
+    hub = gw.hub
     # Collector pauses, by generation: [count, total seconds, longest].
     pauses = [[0, 0.0, 0.0] for _ in range(3)]
     gc_started = [0.0]
@@ -371,10 +373,10 @@ class Client:
             async for response in self.call:
                 now = time.monotonic()
                 self.ready.set()
-                events = response.events
+                events = response.batch.events
                 if not events:
                     continue
-                seqs = [e.sequence for e in events]
+                seqs = [e.position.sequence for e in events]
                 self.seqs.extend(seqs)
                 self.times.extend([now] * len(seqs))
                 self.count += len(seqs)
@@ -566,9 +568,9 @@ async def memory_stuck(sim: AmiSimulator, remote: Remote, port: int, count: int)
     code = "OK"
     try:
         async for response in stuck:
-            received += len(response.events)
-            if response.events:
-                last = response.events[-1].sequence
+            received += len(response.batch.events)
+            if response.batch.events:
+                last = response.batch.events[-1].position.sequence
     except grpc.aio.AioRpcError as exc:
         code = f"{exc.code().name} ({exc.details()})"
     after = await remote.ask("stats")
@@ -719,7 +721,7 @@ async def load_main(args: argparse.Namespace) -> None:
             lambda i, n: n // MANY_CALLS + (1 if i < n % MANY_CALLS else 0),
             calls=MANY_CALLS,
         ),
-        Scenario("all x10", [events_pb2.EventFilter(types=["VarSet"])] * 10, lambda i, n: n),
+        Scenario("all x10", [events_pb2.EventFilter(raw_names=["VarSet"])] * 10, lambda i, n: n),
     ]
     if not args.no_memory:
         print("memory (gateway process, fresh: empty replay buffer):")

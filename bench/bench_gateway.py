@@ -547,14 +547,14 @@ def matcher(f: events_pb2.EventFilter) -> Callable[[Key], bool]:
     """The server's filter rules (AND across lists, OR within one; a channel
     ending in `*` is a prefix) as a test on the firehose's keys: what a
     filtered subscriber should get. Only the lists the bench uses."""
-    types, ids, linked = frozenset(f.types), frozenset(f.unique_ids), frozenset(f.linked_ids)
+    names, ids, linked = frozenset(f.raw_names), frozenset(f.unique_ids), frozenset(f.linked_ids)
     exact = frozenset(c for c in f.channels if not c.endswith("*"))
     prefixes = tuple(c[:-1] for c in f.channels if c.endswith("*"))
-    assert not (f.backends or f.extensions), "not modelled here"
+    assert not (f.backends or f.extensions or f.types), "not modelled here"
 
     def selects(key: Key) -> bool:
         name, channel, unique_id, linked_id = key
-        if types and name not in types:
+        if names and name not in names:
             return False
         if (exact or prefixes) and not (
             channel in exact or (bool(channel) and channel.startswith(prefixes))
@@ -584,13 +584,14 @@ FILTERS = [
     Filter("agent 201", lambda _: EF(channels=["Local/201@phones-*"])),
     Filter("agent 202", lambda _: EF(channels=["Local/202@phones-*"])),
     Filter("customers 29x", lambda _: EF(channels=["Local/29*"])),
-    Filter("channel life", lambda _: EF(types=["Newchannel", "Newstate", "Hangup"])),
+    Filter("channel life", lambda _: EF(raw_names=["Newchannel", "Newstate", "Hangup"])),
     Filter(
-        "dial+bridge", lambda _: EF(types=["DialBegin", "DialEnd", "BridgeEnter", "BridgeLeave"])
+        "dial+bridge",
+        lambda _: EF(raw_names=["DialBegin", "DialEnd", "BridgeEnter", "BridgeLeave"]),
     ),
-    Filter("queue board", lambda _: EF(types=QUEUE_EVENTS)),
-    Filter("CDRs", lambda _: EF(types=["Cdr"])),
-    Filter("203 hangups", lambda _: EF(channels=["Local/203@phones-*"], types=["Hangup"])),
+    Filter("queue board", lambda _: EF(raw_names=QUEUE_EVENTS)),
+    Filter("CDRs", lambda _: EF(raw_names=["Cdr"])),
+    Filter("203 hangups", lambda _: EF(channels=["Local/203@phones-*"], raw_names=["Hangup"])),
     # A supervisor following one call (in every loop of the run: the same call
     # under its loop's ids): the busiest call of the capture, and a middling one.
     Filter("busy call", lambda ids: EF(linked_ids=ids[: len(ids) // 2])),

@@ -181,7 +181,7 @@ the router's decisions in $LOG/router.log).
 Every call needs the demo token (health and reflection excepted). Try it:
   export TELGATE_TOKEN='$TOKEN'
   $BIN/buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TELGATE_TOKEN" -d '{}' http://$GRPC/telgate.v1.CallControlService/ListChannels
-  $BIN/buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TELGATE_TOKEN" -d '{"filter":{"types":["channel_hung_up"]}}' http://$GRPC/telgate.v1.EventService/Subscribe
+  $BIN/buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TELGATE_TOKEN" -d '{"filter":{"types":["EVENT_TYPE_CHANNEL_HUNG_UP"]}}' http://$GRPC/telgate.v1.EventService/Subscribe
   grpcurl -plaintext -H "authorization: Bearer \$TELGATE_TOKEN" $GRPC list   # if you have grpcurl
   $BIN/python clients/python/examples/originate_call.py --target $GRPC
 Press Ctrl-C to stop.

@@ -44,7 +44,7 @@ def _hub(backend: AmiBackend) -> EventHub:
 
 def _decoded(r: Delivered) -> events_pb2.Event:
     """The event a hub record carries, as a subscriber decodes it."""
-    return events_pb2.SubscribeResponse.FromString(r[DATA]).events[0]
+    return events_pb2.EventBatch.FromString(r[DATA]).events[0]
 
 
 def _list_items(msgs: list[Message], action_id: str) -> list[Message]:

@@ -325,13 +325,13 @@ def test_an_oversized_event_is_truncated_to_fit_and_marked() -> None:
     event.sequence = 5
     data = encode(event)
     assert len(data) <= 64 * 1024
-    got = events_pb2.SubscribeResponse.FromString(data).events[0]
-    assert got.raw_fields_truncated and got.sequence == 5 and got.name == "VarSet"
+    got = events_pb2.EventBatch.FromString(data).events[0]
+    assert got.raw_fields_truncated and got.position.sequence == 5 and got.name == "VarSet"
     assert got.original_size > 300_000
     fields = {f.name: f.value for f in got.fields}
     assert fields["Variable"] == "X"
     assert len(fields["Value"]) == len(fields["Other"]) > 20_000
-    small = events_pb2.SubscribeResponse.FromString(encode(_event(100))).events[0]
+    small = events_pb2.EventBatch.FromString(encode(_event(100))).events[0]
     assert not small.raw_fields_truncated and small.original_size == 0
 
 

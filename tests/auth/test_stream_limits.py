@@ -68,6 +68,16 @@ async def test_streams_are_bounded_per_caller_and_in_total(sim: AmiSimulator) ->
                 events.Subscribe(events_pb2.SubscribeRequest(), metadata=first),
                 "server.max_streams_per_caller",
             )
+            # Bad input is refused as such even past the bound: the client
+            # learns what to fix, not to close a stream.
+            bad = events_pb2.SubscribeRequest(
+                filter=events_pb2.EventFilter(types=[events_pb2.EVENT_TYPE_UNSPECIFIED])
+            )
+            try:
+                await events.Subscribe(bad, metadata=first).read()
+                raise AssertionError("a bad filter was accepted")
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT, exc
             # StreamCdrs counts as well.
             await refused(
                 cdrs.StreamCdrs(cdrs_pb2.StreamCdrsRequest(follow=True), metadata=first),

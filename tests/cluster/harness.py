@@ -172,9 +172,10 @@ class Watcher:
     async def _read(self) -> None:
         try:
             async for response in self.call:
-                self.epoch = response.epoch or self.epoch
-                self.events.extend(response.events)
-                self.arrived.extend([time.monotonic()] * len(response.events))
+                if response.HasField("started"):
+                    self.epoch = response.started.position.epoch
+                self.events.extend(response.batch.events)
+                self.arrived.extend([time.monotonic()] * len(response.batch.events))
         except grpc.aio.AioRpcError as exc:
             self.error = exc
 

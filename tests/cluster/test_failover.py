@@ -193,14 +193,13 @@ async def test_b_takes_over_the_links_of_a_killed_a(
 
             # The subscriber resumes against B from its last position.
             await watcher.close()
-            seen, epoch = list(watcher.events), watcher.epoch
+            seen = list(watcher.events)
             await sim.flood(100)
             resumed = Watcher(
                 channel,
                 events_pb2.SubscribeRequest(
-                    start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                    after_sequence=seen[-1].sequence,
-                    epoch=epoch,
+                    start=events_pb2.START_POSITION_AFTER,
+                    after=seen[-1].position,
                 ),
             )
             watcher = resumed
@@ -208,7 +207,7 @@ async def test_b_takes_over_the_links_of_a_killed_a(
                 lambda ev: len(flooded(seen)) + len(flooded(ev)) >= 400, 20, "the second flood"
             )
             both = seen + resumed.events
-            assert [e.sequence for e in both] == list(range(1, len(both) + 1))
+            assert [e.position.sequence for e in both] == list(range(1, len(both) + 1))
             assert Counter(flooded(both)) == Counter(str(n) for n in [*range(300), *range(100)])
 
             # The long call ends; its CDRs come through B. Every record of the

@@ -210,10 +210,11 @@ class Subscriber:
     def _read(self) -> None:
         try:
             for answer in self.call:
-                self.epoch = answer.epoch or self.epoch
+                if answer.HasField("started"):
+                    self.epoch = answer.started.position.epoch
                 if answer.HasField("gap"):
                     self.gaps.append(answer.gap)
-                self.events.extend(answer.events)
+                self.events.extend(answer.batch.events)
         except grpc.RpcError as exc:
             self.error = exc
 
@@ -238,17 +239,17 @@ def announcement(events: list[events_pb2.Event], backend: str, instance: str) ->
     for event in link_events(events, backend):
         detail = event.link_state_changed.detail
         if f"gateway instance '{instance}'" in detail and "runs this link now" in detail:
-            return event.sequence
+            return event.position.sequence
     return None
 
 
 def up_after(events: list[events_pb2.Event], backend: str, sequence: int) -> int | None:
     """The sequence of the first event after ``sequence`` saying the link is up."""
     for event in link_events(events, backend):
-        if event.sequence > sequence and event.link_state_changed.state == (
+        if event.position.sequence > sequence and event.link_state_changed.state == (
             backends_pb2.LINK_STATE_UP
         ):
-            return event.sequence
+            return event.position.sequence
     return None
 
 
@@ -478,21 +479,20 @@ def test_three_instances_run_each_link_once_and_survive_a_killed_owner(
             cluster,
             resumed_on,
             events_pb2.SubscribeRequest(
-                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                after_sequence=seen[-1].sequence,
-                epoch=on_owner.epoch,
+                start=events_pb2.START_POSITION_AFTER,
+                after=seen[-1].position,
             ),
         )
         subscribers.append(resumed)
         resumed.wait_for(
             "the takeover's events",
-            lambda events: bool(events) and events[-1].sequence >= last,
+            lambda events: bool(events) and events[-1].position.sequence >= last,
         )
         both = seen + list(resumed.events)
-        reference = [e for e in watcher.events if e.sequence <= last]
+        reference = [e for e in watcher.events if e.position.sequence <= last]
         # Every event once, in order, the same events the bystander served.
         assert both[: len(reference)] == reference
-        assert [e.sequence for e in both] == list(range(1, len(both) + 1))
+        assert [e.position.sequence for e in both] == list(range(1, len(both) + 1))
         assert resumed.gaps == [] and watcher.gaps == [] and on_owner.gaps == []
 
         # The survivors agree on the new owners (also of the dead instance's

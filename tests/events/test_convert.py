@@ -19,8 +19,8 @@ from telgate.v1 import (
     events_pb2,
     playback_pb2,
 )
-from telgate_server.api import convert, descriptor_encoder
-from telgate_server.api.events import encode_batch, encoded, epoch_field
+from telgate_server.api import convert, descriptor_encoder, validation
+from telgate_server.api.events import encode_batch, encoded
 from telgate_server.app import link_event
 from telgate_server.backends.ami.codec import Message, Parser
 from telgate_server.backends.ami.events import KINDS, fact_builder, to_event, typed_fact
@@ -69,12 +69,28 @@ def test_every_fixture_event_decodes_as_convert_builds_it(name: str) -> None:
         assert got.WhichOneof("payload") == (KINDS.get(msg.name) or None)
 
 
+def test_event_types_name_every_payload_field_and_nothing_else() -> None:
+    """EventType has one value per Event.payload field, named after it and
+    numbered in its order; the hub's kinds are those field names."""
+    payload = events_pb2.Event.DESCRIPTOR.oneofs_by_name["payload"].fields
+    assert list(validation.EVENT_KINDS.values()) == [x.name for x in payload]
+    assert list(validation.EVENT_KINDS) == list(range(1, len(payload) + 1))
+    values = events_pb2.EventType.DESCRIPTOR.values
+    assert [v.name for v in values][1:] == [f"EVENT_TYPE_{x.name.upper()}" for x in payload]
+    # Every kind a backend gives an event is a payload field, so a type filter can name it.
+    assert set(KINDS.values()) <= set(validation.EVENT_KINDS.values())
+
+
 def test_an_encoded_batch_is_a_subscribe_response() -> None:
     msgs = _fixture_events("10-originate-async-call")
     batch = [_numbered(to_event("pbx", m), n) for n, m in enumerate(msgs, 1)]
-    data = encode_batch(epoch_field(EPOCH), [(e.sequence, encoded(e)) for e in batch])
-    expected = events_pb2.SubscribeResponse(epoch=EPOCH, events=[convert.event(e) for e in batch])
-    assert events_pb2.SubscribeResponse.FromString(data) == expected
+    data = encode_batch([(e.sequence, encoded(e)) for e in batch])
+    events = [convert.event(e) for e in batch]
+    expected = events_pb2.SubscribeResponse(batch=events_pb2.EventBatch(events=events))
+    got = events_pb2.SubscribeResponse.FromString(data)
+    assert got == expected
+    assert [e.position.sequence for e in got.batch.events] == list(range(1, len(batch) + 1))
+    assert {e.position.epoch for e in got.batch.events} == {EPOCH}
 
 
 def test_an_event_protobuf_refuses_is_still_delivered_with_its_raw_fields() -> None:
@@ -84,8 +100,13 @@ def test_an_event_protobuf_refuses_is_still_delivered_with_its_raw_fields() -> N
     event.payload = f.ChannelHungUp(cause=1 << 40)  # not an int32
     with pytest.raises(ValueError):
         convert.event(event)
-    got = events_pb2.SubscribeResponse.FromString(encoded(event)).events[0]
-    assert (got.sequence, got.epoch, got.backend, got.name) == (7, EPOCH, "pbx", "Hangup")
+    got = events_pb2.EventBatch.FromString(encoded(event)).events[0]
+    assert (got.position.sequence, got.position.epoch, got.backend, got.name) == (
+        7,
+        EPOCH,
+        "pbx",
+        "Hangup",
+    )
     assert [(x.name, x.value) for x in got.fields] == [("Event", "Hangup"), ("Cause", "x")]
     assert got.WhichOneof("payload") is None
 

@@ -119,7 +119,7 @@ async def test_an_idle_stream_heartbeats_after_batches_too() -> None:
 
 
 def test_filters_and_across_lists_or_within() -> None:
-    call = EventFilter.build(linked_ids=["L1"], types=["Hangup", "channel_created"])
+    call = EventFilter.build(linked_ids=["L1"], types=["channel_created"], names=["Hangup"])
     assert call.matches(_record(_event(0, linked="L1", name="Hangup")))
     assert not call.matches(_record(_event(0, linked="L2", name="Hangup")))
     assert not call.matches(_record(_event(0, linked="L1", name="VarSet")))
@@ -127,6 +127,37 @@ def test_filters_and_across_lists_or_within() -> None:
     assert prefix.matches(_record(_event(0, channel="PJSIP/201-0000000a")))
     assert not prefix.matches(_record(_event(0, channel="PJSIP/202-0000000b")))
     assert EventFilter().is_empty and not call.is_empty
+
+
+def test_types_and_raw_names_are_one_condition_a_kind_or_a_name_passes() -> None:
+    hangup = _event(0, name="Hangup")
+    hangup.payload = f.ChannelHungUp()
+    varset = _event(1, name="VarSet")  # raw only: no kind
+    either = EventFilter.build(types=["channel_hung_up"], names=["VarSet"])
+    assert either.matches(_record(hangup)) and either.matches(_record(varset))
+    kinds = EventFilter.build(types=["channel_hung_up"])
+    assert kinds.matches(_record(hangup)) and not kinds.matches(_record(varset))
+    # A kind is not a name, nor a name a kind.
+    assert not EventFilter.build(names=["channel_hung_up"]).matches(_record(hangup))
+    assert not EventFilter.build(types=["Hangup"]).matches(_record(hangup))
+    assert EventFilter.build(names=["Hangup"]).matches(_record(hangup))
+
+
+async def test_a_heartbeat_position_passes_what_the_filter_left_out() -> None:
+    hub = EventHub(encoded)
+    for i in range(3):
+        hub.publish(_event(i))
+    quiet, _ = hub.subscribe(EventFilter.build(names=["Hangup"]))
+    assert quiet.last_sent == 3 and quiet.passed == 3
+    for i in range(5):
+        hub.publish(_event(i))  # none for it
+    assert await asyncio.wait_for(quiet.next_batch(5, heartbeat=0.01), 5) == []
+    assert quiet.passed == 8
+    hub.publish(_event(9, name="Hangup"))
+    hub.publish(_event(10))
+    assert [r[SEQUENCE] for r in await quiet.next_batch(5, heartbeat=0.01)] == [9]
+    assert quiet.passed == 10
+    quiet.close()
 
 
 def test_the_replay_buffer_is_bounded_by_bytes_as_well_as_count() -> None:
@@ -153,9 +184,9 @@ def test_the_replay_buffer_is_bounded_by_bytes_as_well_as_count() -> None:
 
 def test_indexed_filters_deliver_each_matching_event_once() -> None:
     hub = EventHub(encoded)
-    by_type, _ = hub.subscribe(EventFilter.build(types=["Hangup", "channel_hung_up"]))
+    by_type, _ = hub.subscribe(EventFilter.build(types=["channel_hung_up"], names=["Hangup"]))
     by_ext, _ = hub.subscribe(EventFilter.build(extensions=["201", "202"]))
-    narrow, _ = hub.subscribe(EventFilter.build(linked_ids=["L1"], types=["Hangup"]))
+    narrow, _ = hub.subscribe(EventFilter.build(linked_ids=["L1"], names=["Hangup"]))
     prefix, _ = hub.subscribe(EventFilter.build(channels=["PJSIP/201-*"]))
     by_backend, _ = hub.subscribe(EventFilter.build(backends=["other"]))
     hangup = _event(0, linked="L1", name="Hangup", channel="PJSIP/201-00000001")
@@ -267,8 +298,8 @@ def test_each_event_is_encoded_once_on_first_delivery_whatever_the_subscribers()
     late, _ = hub.subscribe(EVERYTHING, after=0)
     assert [r[SEQUENCE] for r in late.take(100)] == [1, 2, 3, 4]
     assert encode.encoded == [1, 2, 3, 4]
-    decoded = events_pb2.SubscribeResponse.FromString(batches[2][0][DATA]).events[0]
-    assert (decoded.sequence, decoded.name) == (1, "VarSet")
+    decoded = events_pb2.EventBatch.FromString(batches[2][0][DATA]).events[0]
+    assert (decoded.position.sequence, decoded.name) == (1, "VarSet")
 
 
 def test_a_replay_from_the_buffer_encodes_what_nobody_took() -> None:
@@ -307,7 +338,7 @@ def test_records_are_untracked_tuples_that_keep_the_events_text() -> None:
     assert not any(gc.is_tracked(r) for r in held)
     # A replay makes them again, each the event it was.
     sub, _ = hub.subscribe(EVERYTHING, after=0)
-    got = [events_pb2.SubscribeResponse.FromString(d).events[0] for _, d in sub.take(100)]
+    got = [events_pb2.EventBatch.FromString(d).events[0] for _, d in sub.take(100)]
     assert got == [convert.event(e) for e in events]
     assert encode.encoded == list(range(1, 31))
     # Encoded once: the hub keeps the bytes, another replay reuses them; the

@@ -84,7 +84,7 @@ async def _read(sub: Subscription, count: int, timeout: float = 10.0) -> list[ev
     async with asyncio.timeout(timeout):
         while len(out) < count:
             for _, data in await sub.next_batch(1000, 5.0):
-                out.extend(events_pb2.SubscribeResponse.FromString(data).events)
+                out.extend(events_pb2.EventBatch.FromString(data).events)
     return out
 
 
@@ -98,8 +98,8 @@ async def test_events_published_through_one_instance_reach_a_subscriber_on_anoth
     for i in range(20):
         a.publish(_event(i))
     got = await _read(sub, 20)
-    assert [e.sequence for e in got] == list(range(1, 21))
-    assert {e.epoch for e in got} == {a.epoch}
+    assert [e.position.sequence for e in got] == list(range(1, 21))
+    assert {e.position.epoch for e in got} == {a.epoch}
     assert [e.fields[1].value for e in got] == [str(i) for i in range(20)]
     assert got[3].channel == "PJSIP/3" and got[3].backend == "pbx"
 
@@ -113,14 +113,14 @@ async def test_resume_against_the_other_instance_gets_every_event_exactly_once(
         a.publish(_event(i))
     await a.flush()  # stored before B's (else the stream interleaves them)
     seen = await _read(first, 12)
-    last = seen[-1].sequence
+    last = seen[-1].position.sequence
     first.close()  # the client loses instance A after event `last`
     for i in range(30, 50):
         b.publish(_event(i))
-    resumed, gap = await b.open_subscription(EVERYTHING, after=last, epoch=seen[-1].epoch)
+    resumed, gap = await b.open_subscription(EVERYTHING, after=last, epoch=seen[-1].position.epoch)
     assert gap is None
     rest = await _read(resumed, 50 - last)
-    sequences = [e.sequence for e in seen + rest]
+    sequences = [e.position.sequence for e in seen + rest]
     assert sequences == list(range(1, 51))
     assert [e.fields[1].value for e in seen + rest] == [str(i) for i in range(50)]
     # Nothing more: every event came once.
@@ -142,7 +142,7 @@ async def test_a_republish_with_the_same_message_id_is_stored_and_delivered_once
     assert a.duplicates + b.duplicates == 1
     got = await _read(sub, 2)
     assert [e.fields[1].value for e in got] == ["1", "2"]
-    assert [e.sequence for e in got] == [1, 2]
+    assert [e.position.sequence for e in got] == [1, 2]
     with pytest.raises(TimeoutError):
         await _read(sub, 1, timeout=0.3)
 
@@ -176,11 +176,11 @@ async def test_retention_dropping_old_events_names_the_range_in_the_gap(
     sub, gap = await b.open_subscription(EVERYTHING, after=2, epoch=a.epoch)
     assert gap == Gap(3, 15)
     got = await _read(sub, 5)
-    assert [e.sequence for e in got] == [16, 17, 18, 19, 20]
+    assert [e.position.sequence for e in got] == [16, 17, 18, 19, 20]
     # Oldest: from what is retained, no gap.
     oldest, gap = await b.open_subscription(EVERYTHING, oldest=True)
     assert gap is None
-    assert [e.sequence for e in await _read(oldest, 5)] == [16, 17, 18, 19, 20]
+    assert [e.position.sequence for e in await _read(oldest, 5)] == [16, 17, 18, 19, 20]
 
 
 async def test_a_catching_up_subscriber_overtaken_by_retention_ends_with_its_position(
@@ -207,14 +207,14 @@ async def test_a_catching_up_subscriber_overtaken_by_retention_ends_with_its_pos
     # Events 11..40 left the stream (20 kept: 41..60) before the subscriber
     # read them, and B's tail holds 56..60 only.
     got = await _read(sub, 10)
-    assert [e.sequence for e in got] == list(range(1, 11))
+    assert [e.position.sequence for e in got] == list(range(1, 11))
     with pytest.raises(SubscriberTooSlow) as cut:
         await _read(sub, 1)
     assert cut.value.last_sequence == 10
     assert "11..40" in str(cut.value)
     resumed, gap = await b.open_subscription(EVERYTHING, after=10, epoch=a.epoch)
     assert gap == Gap(11, 40)
-    assert [e.sequence for e in await _read(resumed, 20)] == list(range(41, 61))
+    assert [e.position.sequence for e in await _read(resumed, 20)] == list(range(41, 61))
 
 
 async def test_a_live_subscriber_that_falls_behind_is_cut_as_in_memory(
@@ -226,7 +226,7 @@ async def test_a_live_subscriber_that_falls_behind_is_cut_as_in_memory(
     await b.start()
     stuck, _ = await b.open_subscription(EVERYTHING)
     b.subscriber_queue = 1000
-    reader, _ = await b.open_subscription(EventFilter.build(types=["VarSet"]))
+    reader, _ = await b.open_subscription(EventFilter.build(names=["VarSet"]))
     for i in range(30):
         a.publish(_event(i))
     # The stuck subscriber reads nothing until B's tail has all 30: it is cut
@@ -241,8 +241,8 @@ async def test_a_live_subscriber_that_falls_behind_is_cut_as_in_memory(
     async with asyncio.timeout(10):
         while len(got) < 30:
             for _, data in await reader.next_batch(5, 5.0):
-                got.extend(events_pb2.SubscribeResponse.FromString(data).events)
-    assert [e.sequence for e in got] == list(range(1, 31))
+                got.extend(events_pb2.EventBatch.FromString(data).events)
+    assert [e.position.sequence for e in got] == list(range(1, 31))
 
 
 async def test_a_replay_longer_than_the_queue_is_paced_then_joins_the_tail(
@@ -266,8 +266,8 @@ async def test_a_replay_longer_than_the_queue_is_paced_then_joins_the_tail(
             # Never more than the queue, and the tail's few at the switch.
             assert sub.queued <= 10 + 5
             for _, data in await sub.next_batch(5, 5.0):
-                got.extend(events_pb2.SubscribeResponse.FromString(data).events)
-    assert [e.sequence for e in got] == list(range(1, 131))
+                got.extend(events_pb2.EventBatch.FromString(data).events)
+    assert [e.position.sequence for e in got] == list(range(1, 131))
     assert [e.fields[1].value for e in got] == [str(i) for i in range(130)]
     assert b.catching_up == 0  # it shares the tail now
 
@@ -285,8 +285,8 @@ async def test_catching_up_while_events_flow_switches_to_the_tail_exactly_once(
     for i in range(300, 600):
         a.publish(_event(i))
     first = await _read(subs[0], 600)
-    assert [e.sequence for e in first] == list(range(1, 601))
-    assert [e.sequence for e in await _read(subs[1], 450)] == list(range(151, 601))
+    assert [e.position.sequence for e in first] == list(range(1, 601))
+    assert [e.position.sequence for e in await _read(subs[1], 450)] == list(range(151, 601))
     assert b.catching_up == 0
     with pytest.raises(TimeoutError):
         await _read(subs[0], 1, timeout=0.3)
@@ -302,7 +302,7 @@ async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
 async def test_filters_apply_by_subject_and_in_full(hubs: Callable[..., JetStreamHub]) -> None:
     a = await _started(hubs())
     by_backend, _ = await a.open_subscription(EventFilter.build(backends=["other"]))
-    by_type, _ = await a.open_subscription(EventFilter.build(types=["Hangup"]))
+    by_type, _ = await a.open_subscription(EventFilter.build(names=["Hangup"]))
     for i in range(10):
         a.publish(_event(i, backend="other" if i % 3 == 0 else "pbx"))
         a.publish(_event(i, name="Hangup") if i % 2 else _event(i))
@@ -322,9 +322,9 @@ async def test_resume_from_another_epoch_or_ahead_of_the_stream(
         a.publish(_event(i))
     await a.flush()
     sub, gap = await a.open_subscription(EVERYTHING, after=2, epoch="old-epoch")
-    assert gap == Gap(0, 0, epoch_changed=True, previous_epoch="old-epoch")
-    assert [e.sequence for e in await _read(sub, 3)] == [1, 2, 3]
-    ahead = "after_sequence 9 is ahead of the latest sequence 3"
+    assert gap == Gap(3, 0, epoch_changed=True, previous_epoch="old-epoch")
+    assert [e.position.sequence for e in await _read(sub, 3)] == [1, 2, 3]
+    ahead = "after.sequence 9 is ahead of the latest sequence 3"
     with pytest.raises(errors.InvalidArgument, match=ahead):
         await a.open_subscription(EVERYTHING, after=9, epoch=a.epoch)
 
@@ -388,7 +388,7 @@ async def test_a_password_from_a_file_is_used_and_never_logged(
         try:
             sub, _ = await right.open_subscription(EVERYTHING)
             right.publish(_event(1))
-            assert [e.sequence for e in await _read(sub, 1)] == [1]
+            assert [e.position.sequence for e in await _read(sub, 1)] == [1]
         finally:
             await right.close()
         assert password not in caplog.text
@@ -411,7 +411,7 @@ async def test_a_nats_restart_loses_nothing(tmp_path: Path, how: str) -> None:
         for i in range(20):
             a.publish(_event(i))
         seen = await _read(sub, 20)
-        epoch = seen[-1].epoch
+        epoch = seen[-1].position.epoch
         if how == "stop":
             server.stop()
         else:
@@ -423,15 +423,15 @@ async def test_a_nats_restart_loses_nothing(tmp_path: Path, how: str) -> None:
         # The subscriber shares B's tail, which starts again once NATS is
         # back: it gets every event once, same epoch, without resuming.
         rest = await _read(sub, 10, timeout=30)
-        assert [e.sequence for e in rest] == list(range(21, 31))
+        assert [e.position.sequence for e in rest] == list(range(21, 31))
         assert [e.fields[1].value for e in rest] == [str(i) for i in range(20, 30)]
-        assert {e.epoch for e in rest} == {epoch}
+        assert {e.position.epoch for e in rest} == {epoch}
         with pytest.raises(TimeoutError):
             await _read(sub, 1, timeout=0.5)
         # A subscriber reading from the stream itself resumes against it too.
         again, gap = await b.open_subscription(EVERYTHING, after=5, epoch=epoch)
         assert gap is None
-        assert [e.sequence for e in await _read(again, 25)] == list(range(6, 31))
+        assert [e.position.sequence for e in await _read(again, 25)] == list(range(6, 31))
     finally:
         await a.close()
         await b.close()
@@ -448,3 +448,32 @@ def test_the_hub_and_its_secrets_come_from_the_environment(
     assert settings.events.hub == "jetstream"
     assert settings.events.nats.read_password() == "env-s3cret"
     assert "env-s3cret" not in repr(settings) and "env-s3cret" not in str(settings.events)
+
+
+async def test_a_quiet_filtered_subscriber_passes_what_the_stream_carried(
+    hubs: Callable[..., JetStreamHub],
+) -> None:
+    # The heartbeat position: what the subscriber's source has read, at the
+    # tail and while it catches up on its own consumer.
+    a = await _started(hubs())
+    at_tail = await _started(hubs())
+    quiet, _ = await at_tail.open_subscription(EventFilter.build(names=["Hangup"]))
+    assert quiet.passed == 0
+    for i in range(20):
+        a.publish(_event(i))
+    await a.flush()
+    await _until(lambda: at_tail.local.last_sequence == 20)
+    assert await quiet.next_batch(5, 0.01) == []  # a heartbeat
+    assert quiet.passed == 20
+    # An instance started now: a subscriber from the start reads the stream
+    # with its own consumer, and passes what that consumer read.
+    late = await _started(hubs(local_buffer=5))
+    catching, _ = await late.open_subscription(
+        EventFilter.build(names=["Hangup"]), after=0, epoch=a.epoch
+    )
+    assert late.catching_up == 1
+    await _until(lambda: catching.passed == 20)
+    assert await catching.next_batch(5, 0.01) == []
+    a.publish(_event(20, name="Hangup"))
+    got = await _read(catching, 1)
+    assert [e.position.sequence for e in got] == [21] and catching.passed == 21

@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 import pytest
-from telgate.v1 import events_pb2, events_pb2_grpc
+from telgate.v1 import event_position_pb2, events_pb2, events_pb2_grpc
 from telgate_server.app import Gateway
 from telgate_server.config import EventsConfig, NatsConfig
 from telgate_server.simulator.server import AmiSimulator
@@ -78,17 +78,16 @@ async def test_a_killed_client_resumes_exactly_once_with_either_hub(
         async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as ch:
             first = _subscribe(ch, max_batch_size=20)
             await first.wait_for(lambda r: len(r.responses) >= 1)
-            epoch = first.responses[0].epoch
+            epoch = first.responses[0].started.position.epoch
             await sim.flood(500)
             await first.wait_for(lambda r: len(_flooded(r.events)) >= 200)
             await first.close()
-            last = first.events[-1].sequence
+            last = first.events[-1].position.sequence
             flooding = asyncio.ensure_future(sim.flood(200))
             second = _subscribe(
                 ch,
-                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                after_sequence=last,
-                epoch=epoch,
+                start=events_pb2.START_POSITION_AFTER,
+                after=event_position_pb2.EventPosition(epoch=epoch, sequence=last),
             )
             await second.wait_for(lambda r: len(r.responses) >= 1)
             assert not second.responses[0].HasField("gap")
@@ -97,10 +96,10 @@ async def test_a_killed_client_resumes_exactly_once_with_either_hub(
                 lambda r: len(_flooded(first.events)) + len(_flooded(r.events)) >= 700
             )
             both = first.events + second.events
-            start = both[0].sequence
-            assert [e.sequence for e in both] == list(range(start, start + len(both)))
+            start = both[0].position.sequence
+            assert [e.position.sequence for e in both] == list(range(start, start + len(both)))
             assert Counter(_flooded(both)) == Counter(str(n) for n in [*range(500), *range(200)])
-            assert {e.epoch for e in both} == {epoch}
+            assert {e.position.epoch for e in both} == {epoch}
             await second.close()
     finally:
         await gw.stop(0)
@@ -128,25 +127,24 @@ async def test_a_subscriber_on_another_instance_sees_the_link_and_resumes_on_eit
             await watcher.wait_for(
                 lambda r: any(e.WhichOneof("payload") == "link_state_changed" for e in r.events)
             )
-            epoch = watcher.responses[0].epoch
+            epoch = watcher.responses[0].started.position.epoch
             assert epoch == a.hub.epoch == b.hub.epoch
             await sim.flood(300)
             await watcher.wait_for(lambda r: len(_flooded(r.events)) >= 100)
             await watcher.close()
-            last = watcher.events[-1].sequence
+            last = watcher.events[-1].position.sequence
             # Resumes against A (the other instance) from B's last position.
             await sim.flood(100)
             resumed = _subscribe(
                 on_a,
-                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                after_sequence=last,
-                epoch=epoch,
+                start=events_pb2.START_POSITION_AFTER,
+                after=event_position_pb2.EventPosition(epoch=epoch, sequence=last),
             )
             await resumed.wait_for(
                 lambda r: len(_flooded(watcher.events)) + len(_flooded(r.events)) >= 400
             )
             both = watcher.events + resumed.events
-            assert [e.sequence for e in both] == list(range(1, len(both) + 1))
+            assert [e.position.sequence for e in both] == list(range(1, len(both) + 1))
             assert Counter(_flooded(both)) == Counter(str(n) for n in [*range(300), *range(100)])
             await resumed.close()
     finally:

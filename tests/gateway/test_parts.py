@@ -36,9 +36,9 @@ def test_capabilities_follow_from_the_parts() -> None:
     assert capabilities(toy) == frozenset()
 
 
-def test_every_capability_but_routing_has_a_part() -> None:
+def test_every_capability_has_a_part() -> None:
     covered = {cap for part in PARTS for cap in part.capabilities}
-    assert covered == set(Capability) - {Capability.ROUTING}
+    assert covered == set(Capability)
     assert len({part.attr for part in PARTS}) == len(PARTS)
 
 

@@ -184,7 +184,7 @@ async def test_the_toys_cdrs_reach_stream_cdrs_list_cdrs_and_subscribe(
         # From the oldest held event: the call starts on the first read, after
         # the CDR below may already be published.
         events_pb2.SubscribeRequest(
-            filter=events_pb2.EventFilter(types=["cdr_recorded"]),
+            filter=events_pb2.EventFilter(types=[events_pb2.EVENT_TYPE_CDR_RECORDED]),
             start=events_pb2.START_POSITION_OLDEST,
         )
     )
@@ -222,7 +222,7 @@ async def test_the_toys_cdrs_reach_stream_cdrs_list_cdrs_and_subscribe(
 
     async def recorded() -> events_pb2.Event:
         async for message in subscription:
-            for event in message.events:
+            for event in message.batch.events:
                 if event.WhichOneof("payload") == "cdr_recorded":
                     return event
         raise AssertionError("Subscribe ended without a cdr_recorded event")

@@ -186,7 +186,7 @@ class EventReader:
         try:
             async for response in self.call:
                 self.responses.append(response)
-                self.events.extend(response.events)
+                self.events.extend(response.batch.events)
                 self._changed.set()
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:

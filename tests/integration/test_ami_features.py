@@ -4,7 +4,7 @@ the scenarios (``pbx_channel``) also against the real Asterisk lab."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import grpc
 import pytest
@@ -31,9 +31,14 @@ from tests.integration.conftest import EventReader, gateway_settings, start_gate
 from tests.integration.test_calls import error_info, originate_request
 
 
-def subscribe(channel: grpc.aio.Channel, **flt: list[str]) -> EventReader:
+def subscribe(
+    channel: grpc.aio.Channel,
+    *,
+    types: Iterable[events_pb2.EventType.ValueType] = (),
+    **flt: list[str],
+) -> EventReader:
     stub = events_pb2_grpc.EventServiceStub(channel)
-    request = events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(**flt))
+    request = events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(types=types, **flt))
     return EventReader(stub.Subscribe(request))
 
 
@@ -54,9 +59,8 @@ async def bridged_call(
         stub.Subscribe(
             events_pb2.SubscribeRequest(
                 filter=events_pb2.EventFilter(linked_ids=[answer.call.linked_id]),
-                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                after_sequence=answer.call.event_sequence,
-                epoch=answer.call.epoch,
+                start=events_pb2.START_POSITION_AFTER,
+                after=answer.call.events_after,
             )
         )
     )
@@ -79,7 +83,9 @@ def channel_named(reader: EventReader, prefix: str, suffix: str = ";1") -> str:
 async def test_blind_transfer(pbx_channel: grpc.aio.Channel) -> None:
     channel = pbx_channel
     call, reader = await bridged_call(channel)
-    everything = subscribe(channel, types=["blind_transfer", "dial_started"])
+    everything = subscribe(
+        channel, types=[events_pb2.EVENT_TYPE_BLIND_TRANSFER, events_pb2.EVENT_TYPE_DIAL_STARTED]
+    )
     await everything.wait_for(lambda r: len(r.responses) >= 1)
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
     await calls.Transfer(
@@ -106,7 +112,7 @@ async def test_redirect_moves_a_channel(pbx_channel: grpc.aio.Channel) -> None:
     channel = pbx_channel
     _, reader = await bridged_call(channel)
     remote = channel_named(reader, "Local/202@phones-", ";1")
-    dials = subscribe(channel, types=["dial_started"])
+    dials = subscribe(channel, types=[events_pb2.EVENT_TYPE_DIAL_STARTED])
     await dials.wait_for(lambda r: len(r.responses) >= 1)
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
     await calls.Transfer(
@@ -215,8 +221,14 @@ async def test_queues_members_and_their_events(pbx_channel: grpc.aio.Channel) ->
     assert support.strategy == "ringall"
     assert {m.interface for m in support.members} >= {"Local/201@phones/n", "Local/202@phones/n"}
 
-    events = subscribe(channel, types=["queue_member_added", "queue_member_paused",
-                                       "queue_member_removed"])  # fmt: skip
+    events = subscribe(
+        channel,
+        types=[
+            events_pb2.EVENT_TYPE_QUEUE_MEMBER_ADDED,
+            events_pb2.EVENT_TYPE_QUEUE_MEMBER_PAUSED,
+            events_pb2.EVENT_TYPE_QUEUE_MEMBER_REMOVED,
+        ],
+    )
     await events.wait_for(lambda r: len(r.responses) >= 1)
     member = "Local/203@phones/n"
     await queues.AddMember(
@@ -264,7 +276,9 @@ async def test_listen_whisper_barge_and_stop(pbx_channel: grpc.aio.Channel) -> N
     channel = pbx_channel
     _, call_events = await bridged_call(channel)
     sup = supervision_pb2_grpc.SupervisionServiceStub(channel)
-    spy = subscribe(channel, types=["listen_started", "listen_stopped"])
+    spy = subscribe(
+        channel, types=[events_pb2.EVENT_TYPE_LISTEN_STARTED, events_pb2.EVENT_TYPE_LISTEN_STOPPED]
+    )
     await spy.wait_for(lambda r: len(r.responses) >= 1)
     started = await sup.StartListen(
         supervision_pb2.StartListenRequest(
@@ -343,10 +357,10 @@ async def test_playback_controls_and_lifecycle(pbx_channel: grpc.aio.Channel) ->
     events = subscribe(
         channel,
         types=[
-            "playback_started",
-            "playback_controlled",
-            "playback_finished",
-            "channel_hung_up",
+            events_pb2.EVENT_TYPE_PLAYBACK_STARTED,
+            events_pb2.EVENT_TYPE_PLAYBACK_CONTROLLED,
+            events_pb2.EVENT_TYPE_PLAYBACK_FINISHED,
+            events_pb2.EVENT_TYPE_CHANNEL_HUNG_UP,
         ],
     )
     await events.wait_for(lambda r: len(r.responses) >= 1)
@@ -410,7 +424,10 @@ async def test_playback_of_a_missing_recording_fails_at_once(
     pbx_channel: grpc.aio.Channel,
 ) -> None:
     pb = playback_pb2_grpc.PlaybackServiceStub(pbx_channel)
-    events = subscribe(pbx_channel, types=["playback_started", "playback_finished"])
+    events = subscribe(
+        pbx_channel,
+        types=[events_pb2.EVENT_TYPE_PLAYBACK_STARTED, events_pb2.EVENT_TYPE_PLAYBACK_FINISHED],
+    )
     await events.wait_for(lambda r: len(r.responses) >= 1)
     started = await pb.StartPlayback(
         playback_pb2.StartPlaybackRequest(
@@ -472,7 +489,7 @@ async def test_a_listener_that_answers_before_the_originate_returns_keeps_its_se
     backend = gateway.registry.get("pbx")
     assert isinstance(backend, AmiBackend)
     await bridged_call(channel)
-    spy = subscribe(channel, types=["listen_started"])
+    spy = subscribe(channel, types=[events_pb2.EVENT_TYPE_LISTEN_STARTED])
     await spy.wait_for(lambda r: len(r.responses) >= 1)
     late = _late_originate(backend, lambda: spy.wait_for(has("listen_started")))
     monkeypatch.setattr(backend.supervision, "_originate", late)
@@ -500,11 +517,11 @@ async def test_a_playback_that_starts_before_the_originate_returns_is_followed(
 
     # An originated ControlPlayback has no Newexten: the OriginateResponse
     # (answered) is what starts following it.
-    results = subscribe(channel, types=["originate_result"])
+    results = subscribe(channel, types=[events_pb2.EVENT_TYPE_ORIGINATE_RESULT])
     await results.wait_for(lambda r: len(r.responses) >= 1)
     late = _late_originate(backend, lambda: results.wait_for(has("originate_result")))
     monkeypatch.setattr(backend.playback, "_originate", late)
-    events = subscribe(channel, types=["playback_started"])
+    events = subscribe(channel, types=[events_pb2.EVENT_TYPE_PLAYBACK_STARTED])
     await events.wait_for(lambda r: len(r.responses) >= 1)
     pb = playback_pb2_grpc.PlaybackServiceStub(channel)
     started = await pb.StartPlayback(

@@ -38,7 +38,13 @@ async def test_attended_transfer_completes_when_the_transferer_hangs_up(
     transferer = channel_named(reader, "Local/201@phones-", ";1")
     transferee = channel_named(reader, "Local/202@phones-", ";1")
     events = subscribe(
-        channel, types=["attended_transfer", "dial_started", "bridge_entered", "hold"]
+        channel,
+        types=[
+            events_pb2.EVENT_TYPE_ATTENDED_TRANSFER,
+            events_pb2.EVENT_TYPE_DIAL_STARTED,
+            events_pb2.EVENT_TYPE_BRIDGE_ENTERED,
+            events_pb2.EVENT_TYPE_HOLD,
+        ],
     )
     await events.wait_for(lambda r: len(r.responses) >= 1)
     calls = calls_pb2_grpc.CallControlServiceStub(channel)

@@ -68,9 +68,8 @@ def subscribe_call(channel: grpc.aio.Channel, call: calls_pb2.OriginatedCall) ->
         stub.Subscribe(
             events_pb2.SubscribeRequest(
                 filter=events_pb2.EventFilter(linked_ids=[call.linked_id]),
-                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                after_sequence=call.event_sequence,
-                epoch=call.epoch,
+                start=events_pb2.START_POSITION_AFTER,
+                after=call.events_after,
             )
         )
     )
@@ -109,6 +108,8 @@ async def test_list_and_check_backends(channel: grpc.aio.Channel) -> None:
     assert pbx.link_state == backends_pb2.LINK_STATE_UP
     assert pbx.version == "11.0.0"
     assert backends_pb2.CAPABILITY_ORIGINATE in pbx.capabilities
+    # No FastAGI server configured: the PBX cannot ask for routing decisions.
+    assert backends_pb2.CAPABILITY_ROUTING not in pbx.capabilities
     checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest())
     assert checked.ok
     assert [c.name for c in checked.checks] == ["link", "ping"]
@@ -199,7 +200,9 @@ async def test_originate_events_list_and_hangup(pbx_channel: grpc.aio.Channel) -
     assert got.channel.name == call.channel
     # Every event's channel says when the gateway first saw it, as the list does.
     created = {c.unique_id: c.create_time.ToNanoseconds() for c in ours}
-    payload_channels = [(e.sequence, c) for e in reader.events for c in _payload_channels(e)]
+    payload_channels = [
+        (e.position.sequence, c) for e in reader.events for c in _payload_channels(e)
+    ]
     assert len(payload_channels) > 10
     for sequence, c in payload_channels:
         assert c.create_time.ToNanoseconds() == created[c.unique_id], (sequence, c.name)
@@ -219,7 +222,7 @@ async def test_originate_events_list_and_hangup(pbx_channel: grpc.aio.Channel) -
         await asyncio.sleep(0.02)
     assert not [c for c in listed.channels if c.linked_id == call.linked_id]
     # Every event is numbered and kept whole.
-    seqs = [e.sequence for e in reader.events]
+    seqs = [e.position.sequence for e in reader.events]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     # AMI events keep their raw fields from `Event:` on; the gateway's own
     # (a link event when the state re-read after login ends late) have theirs.

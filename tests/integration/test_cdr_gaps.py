@@ -83,7 +83,12 @@ async def test_an_outage_is_a_gap_on_the_stream_and_an_event(
             events = EventReader(
                 events_pb2_grpc.EventServiceStub(channel).Subscribe(
                     events_pb2.SubscribeRequest(
-                        filter=events_pb2.EventFilter(types=["cdr_gap", "link_state_changed"])
+                        filter=events_pb2.EventFilter(
+                            types=[
+                                events_pb2.EVENT_TYPE_CDR_GAP,
+                                events_pb2.EVENT_TYPE_LINK_STATE_CHANGED,
+                            ]
+                        )
                     )
                 )
             )
@@ -116,7 +121,7 @@ async def test_an_outage_is_a_gap_on_the_stream_and_an_event(
             # The window: from the drop the gateway saw to its return (in whole
             # seconds, widened).
             links = [
-                (e.link_state_changed.state, seconds(e.receive_time), e.sequence)
+                (e.link_state_changed.state, seconds(e.receive_time), e.position.sequence)
                 for e in events.events
                 if e.HasField("link_state_changed") and not e.link_state_changed.state_reloaded
             ]
@@ -125,7 +130,7 @@ async def test_an_outage_is_a_gap_on_the_stream_and_an_event(
             assert math.floor(down) <= seconds(gap.from_time) <= down + 1
             assert seconds(gap.from_time) < up_after[-1] <= seconds(gap.to_time)
             assert seconds(gap.to_time) < up_after[-1] + 2
-            assert event.sequence > max(seq for *_, seq in links)
+            assert event.position.sequence > max(seq for *_, seq in links)
 
             # A replay from the start shows the gap at the same place.
             assert flatten(await replay(channel)) == stream.items()

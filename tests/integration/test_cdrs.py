@@ -510,7 +510,9 @@ async def test_stored_cdrs_are_also_events(sim: AmiSimulator, channel: grpc.aio.
     events = events_pb2_grpc.EventServiceStub(channel)
     reader = EventReader(
         events.Subscribe(
-            events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(types=["cdr_recorded"]))
+            events_pb2.SubscribeRequest(
+                filter=events_pb2.EventFilter(types=[events_pb2.EVENT_TYPE_CDR_RECORDED])
+            )
         )
     )
     await reader.wait_for(lambda r: len(r.responses) >= 1)

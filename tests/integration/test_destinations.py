@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from telgate.v1 import calls_pb2, calls_pb2_grpc, common_pb2
+from telgate.v1 import calls_pb2, calls_pb2_grpc, common_pb2, events_pb2
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.integration.conftest import gateway_settings, start_gateway, wait_up
@@ -114,7 +114,7 @@ async def test_a_redirect_to_a_number_on_a_route(
 ) -> None:
     _, reader = await bridged_call(routed)
     remote = channel_named(reader, "Local/202@phones-", ";1")
-    dials = subscribe(routed, types=["dial_started"])
+    dials = subscribe(routed, types=[events_pb2.EVENT_TYPE_DIAL_STARTED])
     await dials.wait_for(lambda r: len(r.responses) >= 1)
     before = len(sim.actions)
     await calls_pb2_grpc.CallControlServiceStub(routed).Transfer(

@@ -198,6 +198,75 @@ async def test_invalid_durations_and_timestamps_are_invalid_argument(
     assert actions_since(sim, before) == []
 
 
+async def test_event_types_raw_names_and_positions_are_checked_before_anything(
+    sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
+) -> None:
+    # A type this gateway does not know, UNSPECIFIED, a raw name that is no
+    # event name, and AFTER without a position: each INVALID_ARGUMENT naming
+    # the field, quoting at most a short prefix, before any subscription.
+    events = events_pb2_grpc.EventServiceStub(channel)
+    before = len(sim.actions)
+    subscribers = gateway.hub.subscriber_count
+    f = events_pb2.EventFilter
+    long_name = "Var Set" * 40
+    cases: list[tuple[events_pb2.SubscribeRequest, str, str]] = [
+        (
+            events_pb2.SubscribeRequest(
+                filter=f(types=[events_pb2.EVENT_TYPE_HOLD, events_pb2.EventType.ValueType(999)])
+            ),
+            "filter.types[1]",
+            "is 999, not a EventType value",
+        ),
+        (
+            events_pb2.SubscribeRequest(filter=f(types=[events_pb2.EVENT_TYPE_UNSPECIFIED])),
+            "filter.types[0]",
+            "EVENT_TYPE_UNSPECIFIED",
+        ),
+        (
+            events_pb2.SubscribeRequest(filter=f(raw_names=["VarSet", long_name[:60]])),
+            "filter.raw_names[1]",
+            "is not a PBX event name",
+        ),
+        (
+            events_pb2.SubscribeRequest(filter=f(raw_names=["1Hangup"])),
+            "filter.raw_names[0]",
+            "'1Hangup' is not a PBX event name",
+        ),
+        (
+            events_pb2.SubscribeRequest(start=events_pb2.START_POSITION_AFTER),
+            "after",
+            "START_POSITION_AFTER needs `after`",
+        ),
+    ]
+    for request, field, words in cases:
+        exc = await refused(events.Subscribe(request).read(), grpc.StatusCode.INVALID_ARGUMENT)
+        details = exc.details() or ""
+        assert details.startswith(field) or f"`{field}`" in details, details
+        assert words in details, details
+        assert long_name[: QUOTE_CHARS + 1] not in details
+        info = error_info(exc)
+        assert info.reason == "ERROR_REASON_INVALID_FIELD"
+        assert info.metadata["field"] == field
+    assert gateway.hub.subscriber_count == subscribers
+    # A name over 64 characters is refused by its limit.
+    exc = await refused(
+        events.Subscribe(events_pb2.SubscribeRequest(filter=f(raw_names=["V" * 65]))).read(),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert "filter.raw_names[0] is 65 characters long" in (exc.details() or "")
+    # Good ones pass: a typed kind, and a raw name of the gateway's own.
+    ok = events.Subscribe(
+        events_pb2.SubscribeRequest(
+            filter=f(types=[events_pb2.EVENT_TYPE_HOLD], raw_names=["telgate.LinkStateChanged"])
+        )
+    )
+    first = await ok.read()
+    assert isinstance(first, events_pb2.SubscribeResponse) and first.HasField("started")
+    ok.cancel()
+    await mark(channel)
+    assert actions_since(sim, before) == []
+
+
 def _raw(data: bytes) -> bytes:
     return data
 
@@ -223,7 +292,8 @@ async def test_requests_that_are_not_valid_protobuf_are_invalid_argument(
     attempts = [
         ("OriginateRequest", "bad UTF-8", originate(BAD_UTF8)),
         ("OriginateRequest", "corrupt", originate(CORRUPT)),
-        ("SubscribeRequest", "bad UTF-8", subscribe(bytes([0x22, 2, 0xFF, 0xFE])).read()),
+        # SubscribeRequest.after (7) holding an EventPosition whose epoch is bad UTF-8.
+        ("SubscribeRequest", "bad UTF-8", subscribe(bytes([0x3A, 4, 0x0A, 2, 0xFF, 0xFE])).read()),
         ("StreamCdrsRequest", "corrupt", stream_cdrs(CORRUPT).read()),
     ]
     for type_name, reason, attempt in attempts:

@@ -287,7 +287,7 @@ async def test_attended_transfer_with_a_line_break_sends_nothing(
 async def test_oversized_caller_id_is_refused_and_the_link_stays_up(
     sim: AmiSimulator, gateway: Gateway, channel: grpc.aio.Channel
 ) -> None:
-    links = subscribe(channel, types=["link_state_changed"])
+    links = subscribe(channel, types=[events_pb2.EVENT_TYPE_LINK_STATE_CHANGED])
     await links.wait_for(lambda r: len(r.responses) >= 1)
     calls = calls_pb2_grpc.CallControlServiceStub(channel)
     before = len(sim.actions)
@@ -395,7 +395,7 @@ async def test_a_9_mb_burst_of_large_events_reaches_a_default_client(
     """Ten 900 KB events from the PBX's socket, then a subscriber starting from
     the oldest event (all ten queued at once): with gRPC's default 4 MiB
     receive limit it gets every one whole, in messages of at most 3 MiB."""
-    live = subscribe(channel, types=["UserEvent"])
+    live = subscribe(channel, raw_names=["UserEvent"])
     await live.wait_for(lambda r: len(r.responses) >= 1)
     payloads = [chr(ord("a") + n) * 900_000 for n in range(10)]
     for n, data in enumerate(payloads):
@@ -409,7 +409,7 @@ async def test_a_9_mb_burst_of_large_events_reaches_a_default_client(
     reader = EventReader(
         stub.Subscribe(
             events_pb2.SubscribeRequest(
-                filter=events_pb2.EventFilter(types=["UserEvent"]),
+                filter=events_pb2.EventFilter(raw_names=["UserEvent"]),
                 start=events_pb2.START_POSITION_OLDEST,
             )
         )
@@ -419,7 +419,7 @@ async def test_a_9_mb_burst_of_large_events_reaches_a_default_client(
     assert [g["UserEvent"] for g in got] == [f"Big{n}" for n in range(10)]
     assert [g["Data"] for g in got] == payloads
     assert not any(e.raw_fields_truncated for e in reader.events)
-    sizes = [r.ByteSize() for r in reader.responses if r.events]
+    sizes = [r.ByteSize() for r in reader.responses if r.batch.events]
     assert sum(sizes) > 9_000_000
     assert max(sizes) <= 3 * 1024 * 1024
     assert len(sizes) >= 4  # split: at most three 900 KB events per message
@@ -429,7 +429,7 @@ async def test_a_9_mb_burst_of_large_events_reaches_a_default_client(
 async def test_an_event_too_large_alone_is_sent_truncated_and_marked(
     gateway: Gateway, channel: grpc.aio.Channel
 ) -> None:
-    reader = subscribe(channel, types=["TooBig", "After"])
+    reader = subscribe(channel, raw_names=["TooBig", "After"])
     await reader.wait_for(lambda r: len(r.responses) >= 1)
     huge = "z" * (5 * 1024 * 1024)
     gateway.hub.publish(

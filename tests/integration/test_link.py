@@ -92,7 +92,9 @@ async def test_dropped_socket_fails_in_flight_then_reconnects_and_rereads_state(
 
     reader = EventReader(
         events.Subscribe(
-            events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(types=["link_state_changed"]))
+            events_pb2.SubscribeRequest(
+                filter=events_pb2.EventFilter(types=[events_pb2.EVENT_TYPE_LINK_STATE_CHANGED])
+            )
         )
     )
     await reader.wait_for(lambda r: len(r.responses) >= 1)

@@ -158,9 +158,8 @@ webhook_password_file = "{hook_file}"
                 stub.Subscribe(
                     events_pb2.SubscribeRequest(
                         filter=events_pb2.EventFilter(linked_ids=[answer.call.linked_id]),
-                        start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                        after_sequence=answer.call.event_sequence,
-                        epoch=answer.call.epoch,
+                        start=events_pb2.START_POSITION_AFTER,
+                        after=answer.call.events_after,
                     ),
                     metadata=as_ops,
                 )

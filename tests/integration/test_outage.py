@@ -53,6 +53,7 @@ KINDS = [
     "playback_started",
     "playback_finished",
 ]
+TYPES = [events_pb2.EventType.Value(f"EVENT_TYPE_{kind.upper()}") for kind in KINDS]
 
 
 class Pbx:
@@ -183,7 +184,7 @@ async def test_killed_pbx_ends_calls_sessions_and_playbacks_with_inferred_events
         pb = playback_pb2_grpc.PlaybackServiceStub(ch)
         reader = EventReader(
             events_pb2_grpc.EventServiceStub(ch).Subscribe(
-                events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(types=KINDS))
+                events_pb2.SubscribeRequest(filter=events_pb2.EventFilter(types=TYPES))
             )
         )
         # A call 201 -> 202 (agents stay up 240 s), a supervisor listening to it,
@@ -332,7 +333,12 @@ async def test_unknown_uniqueid_never_becomes_a_channel(pbx: Pbx, gw: Gateway) -
         reader = EventReader(
             events_pb2_grpc.EventServiceStub(ch).Subscribe(
                 events_pb2.SubscribeRequest(
-                    filter=events_pb2.EventFilter(types=["originate_result", "channel_hung_up"])
+                    filter=events_pb2.EventFilter(
+                        types=[
+                            events_pb2.EVENT_TYPE_ORIGINATE_RESULT,
+                            events_pb2.EVENT_TYPE_CHANNEL_HUNG_UP,
+                        ]
+                    )
                 )
             )
         )

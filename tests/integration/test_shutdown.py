@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import duration_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from telgate.v1 import calls_pb2, calls_pb2_grpc, events_pb2, events_pb2_grpc
 from telgate_server.app import Gateway
@@ -63,21 +64,39 @@ async def test_draining_refuses_new_calls_and_ends_streams_with_their_position(
             quiet = subscribe(channel, filter=events_pb2.EventFilter(linked_ids=["nobody"]))
             await quiet.wait_for(lambda r: len(r.responses) >= 1)
             quiet_start = gateway.hub.last_sequence
+            # One that passed events its filter left out resumes after them: its
+            # heartbeats say how far it got.
+            beating = subscribe(
+                channel,
+                filter=events_pb2.EventFilter(linked_ids=["nobody"]),
+                heartbeat_interval=duration_pb2.Duration(nanos=50_000_000),
+            )
             for n in range(10):
                 emit_cdr(sim, n)
             await cdrs.until(10)
             await events.wait_for(lambda r: r.kinds().count("cdr_recorded") == 10)
+            published = gateway.hub.last_sequence
+            await beating.wait_for(
+                lambda r: any(m.heartbeat.position.sequence == published for m in r.responses)
+            )
 
             gateway.drain.begin()
             await gateway.health.enter_graceful_shutdown()
 
             last = events.events[-1]
             assert_shutting_down(
-                await ended(events), last_sequence=str(last.sequence), epoch=last.epoch
+                await ended(events),
+                last_sequence=str(last.position.sequence),
+                epoch=last.position.epoch,
             )
             assert_shutting_down(
                 await ended(quiet), last_sequence=str(quiet_start), epoch=gateway.hub.epoch
             )
+            beat = await ended(beating)
+            assert beating.responses[-1].HasField("heartbeat") and not beating.events
+            position = beating.responses[-1].heartbeat.position
+            assert position.sequence >= published > quiet_start
+            assert_shutting_down(beat, last_sequence=str(position.sequence), epoch=position.epoch)
             assert_shutting_down(await ended(cdrs), last_cursor=str(cdrs.cdrs[-1].cursor))
             # New calls: refused, streams and unary alike; health still answers.
             with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -169,7 +188,9 @@ async def test_sigterm_ends_streams_with_their_position_and_loses_no_cdr(
         cdrs_status = await ended(cdrs)
     assert await served.wait() == 0
     last = events.events[-1]
-    assert_shutting_down(events_status, last_sequence=str(last.sequence), epoch=last.epoch)
+    assert_shutting_down(
+        events_status, last_sequence=str(last.position.sequence), epoch=last.position.epoch
+    )
     assert_shutting_down(cdrs_status, last_cursor=str(cdrs.cdrs[-1].cursor))
     assert actions(sim)[-1] == "Logoff"
     records = served.log_records()

@@ -40,7 +40,7 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 60
 async def live(stream: Any) -> None:
     """Waits for a Subscribe stream's first message: the subscription is live."""
     first = await asyncio.wait_for(anext(aiter(stream)), 30)
-    assert not first.events
+    assert first.WhichOneof("kind") == "started"
 
 
 def originate(callee: str, *, wait: bool = True, timeout: int = 0) -> calls_pb2.OriginateRequest:
@@ -68,6 +68,8 @@ async def test_backend_is_up_and_lists_what_simotel_can_do(simotel: Make) -> Non
     caps = set(backend.capabilities)
     assert backends_pb2.CAPABILITY_ORIGINATE in caps and backends_pb2.CAPABILITY_QUEUES in caps
     assert backends_pb2.CAPABILITY_DTMF not in caps and backends_pb2.CAPABILITY_LISTEN not in caps
+    # Its call-map components ask the routers on CallRoutingService.
+    assert backends_pb2.CAPABILITY_ROUTING in caps
     checked = await stub.CheckBackend(backends_pb2.CheckBackendRequest(backend="sim"))
     assert checked.ok and [c.name for c in checked.checks] == ["ping"]
 
@@ -104,7 +106,9 @@ async def test_originate_never_answered_is_ended_by_the_gateway(simotel: Make) -
     events = events_pb2_grpc.EventServiceStub(env.channel)
     stream = events.Subscribe(
         events_pb2.SubscribeRequest(
-            filter=events_pb2.EventFilter(backends=["sim"], types=["originate_result"])
+            filter=events_pb2.EventFilter(
+                backends=["sim"], types=[events_pb2.EVENT_TYPE_ORIGINATE_RESULT]
+            )
         )
     )
     await live(stream)
@@ -116,8 +120,8 @@ async def test_originate_never_answered_is_ended_by_the_gateway(simotel: Make) -
 
     async def first_event() -> events_pb2.Event:
         async for message in stream:
-            if message.events:
-                return message.events[0]
+            if message.batch.events:
+                return message.batch.events[0]
         raise AssertionError("the stream ended")
 
     event = await asyncio.wait_for(first_event(), 30)
@@ -338,7 +342,11 @@ async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> 
     stream = events.Subscribe(
         events_pb2.SubscribeRequest(
             filter=events_pb2.EventFilter(
-                backends=["sim"], types=["channel_state_changed", "originate_result"]
+                backends=["sim"],
+                types=[
+                    events_pb2.EVENT_TYPE_CHANNEL_STATE_CHANGED,
+                    events_pb2.EVENT_TYPE_ORIGINATE_RESULT,
+                ],
             )
         )
     )
@@ -349,7 +357,7 @@ async def test_newstate_and_the_originate_result_arrive_typed(simotel: Make) -> 
 
     async def three() -> None:
         async for message in stream:
-            got.extend(message.events)
+            got.extend(message.batch.events)
             if len(got) >= 3:
                 return
 

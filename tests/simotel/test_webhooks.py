@@ -48,7 +48,7 @@ def counted(gateway: Gateway, outcome: str) -> float:
 
 async def collect(stream: Any, count: int, seen: list[tuple[str, dict[str, str]]]) -> None:
     async for message in stream:
-        for event in message.events:
+        for event in message.batch.events:
             if event.name.startswith("telgate."):
                 continue  # the gateway's own (CDR recorded)
             seen.append((event.name, {f.name: f.value for f in event.fields}))

@@ -127,14 +127,13 @@ async def run(args: argparse.Namespace) -> int:
         print(f"originated: unique id {call.unique_id}, channel {call.channel or '(pending)'}")
 
         # The call's unique id was assigned before the PBX saw the request, and
-        # event_sequence marks where its events start: resume from there with a
+        # events_after marks where its events start: resume from there with a
         # linked-id filter and nothing of this call is missed.
         stream = events.Subscribe(
             events_pb2.SubscribeRequest(
                 filter=events_pb2.EventFilter(linked_ids=[call.linked_id]),
-                start=events_pb2.START_POSITION_AFTER_SEQUENCE,
-                after_sequence=call.event_sequence,
-                epoch=call.epoch,
+                start=events_pb2.START_POSITION_AFTER,
+                after=call.events_after,
             ),
             metadata=auth,
             timeout=args.max_seconds,
@@ -142,11 +141,12 @@ async def run(args: argparse.Namespace) -> int:
         live: set[str] = set()
         seen_any = False
         listed = False
-        async for batch in stream:
-            for event in batch.events:
+        async for message in stream:
+            # The first message (started), gaps and heartbeats carry no events.
+            for event in message.batch.events:
                 if event.WhichOneof("payload") is None and not args.raw:
                     continue
-                print(f"  #{event.sequence:<6} {describe(event)}")
+                print(f"  #{event.position.sequence:<6} {describe(event)}")
                 kind = event.WhichOneof("payload")
                 if kind == "channel_created":
                     live.add(event.unique_id)

@@ -13,7 +13,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from telgate.v1 import (
     backends_pb2,
     backends_pb2_grpc,
@@ -41,9 +40,10 @@ from telgate_server.api.cdrs import CdrServicer, add_cdr_service
 from telgate_server.api.decode import DecodeInterceptor
 from telgate_server.api.events import EventServicer, add_event_service, encoder, stamped
 from telgate_server.api.keepalive import server_options
-from telgate_server.api.open_services import BoundedHealthServicer, BoundedReflectionServicer
+from telgate_server.api.open_services import BoundedHealthServicer
 from telgate_server.api.playback import PlaybackServicer
 from telgate_server.api.queues import QueueServicer
+from telgate_server.api.reflection import add_reflection
 from telgate_server.api.routing import RoutingServicer
 from telgate_server.api.streams import StreamLimits
 from telgate_server.api.supervision import SupervisionServicer
@@ -392,10 +392,7 @@ class Gateway:
             RoutingServicer(self.routes, self.streams), s
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, s)
-        names = [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME]
-        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
-            BoundedReflectionServicer(names, self.streams), s
-        )
+        add_reflection(s, [*SERVICE_NAMES, health.SERVICE_NAME], self.streams)
         address = listen or self.settings.server.listen
         if self.certificates is not None:
             self.port = s.add_secure_port(address, self.certificates.credentials())

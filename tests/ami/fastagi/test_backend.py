@@ -12,6 +12,8 @@ from telgate_server.backends.ami.settings import AmiBackendConfig
 from telgate_server.backends.kinds import BackendDeps, build_backend
 from telgate_server.config import Settings
 from telgate_server.events.hub import EventHub
+from telgate_server.gateway.backend import capabilities
+from telgate_server.gateway.model import Capability
 from telgate_server.routing import model as m
 
 from tests.ami.fastagi.client import AgiClient
@@ -33,6 +35,7 @@ async def test_the_listener_starts_and_stops_with_the_backend() -> None:
     deps = BackendDeps(events=EventHub(encoded), routes=desk)
     backend = build_backend("pbx", _config(ami.port, {"listen": "127.0.0.1:0"}), deps)
     assert isinstance(backend, AmiBackend) and backend.fastagi is not None
+    assert Capability.ROUTING in capabilities(backend)
     await backend.start()
     try:
         port = backend.fastagi.port
@@ -51,6 +54,7 @@ def test_off_by_default_and_without_routing() -> None:
     assert isinstance(plain, AmiBackend) and plain.fastagi is None
     no_desk = build_backend("pbx", _config(5038, {}), BackendDeps(events=hub))
     assert isinstance(no_desk, AmiBackend) and no_desk.fastagi is None
+    assert Capability.ROUTING not in capabilities(plain) | capabilities(no_desk)
 
 
 @pytest.mark.parametrize("listen", ["4573", "host:", ":4573", "127.0.0.1:70000", "x:y"])

@@ -15,6 +15,7 @@ from telgate.v1 import (
     calls_pb2,
     cdrs_pb2,
     common_pb2,
+    event_position_pb2,
     events_pb2,
     playback_pb2,
     queues_pb2,
@@ -311,8 +312,9 @@ def originated_call(call: OriginatedCall) -> calls_pb2.OriginatedCall:
         outcome=OUTCOMES[call.outcome],
         ami_reason=call.ami_reason,
         create_time=timestamp(call.created_at),
-        event_sequence=call.event_sequence,
-        epoch=call.epoch,
+        events_after=event_position_pb2.EventPosition(
+            epoch=call.epoch, sequence=call.event_sequence
+        ),
     )
     if call.result_at is not None:
         msg.result_time.CopyFrom(timestamp(call.result_at))
@@ -376,14 +378,18 @@ def backend_check(step: CheckStep) -> backends_pb2.BackendCheck:
     return msg
 
 
-def gap(g: Gap) -> events_pb2.EventGap:
-    reason = (
-        events_pb2.GAP_REASON_EPOCH_CHANGED
-        if g.epoch_changed
-        else events_pb2.GAP_REASON_BUFFER_EXPIRED
-    )
+def gap(g: Gap, epoch: str) -> events_pb2.EventGap:
+    """The gap message (``epoch``: the hub's, where BUFFER_EXPIRED's range is)."""
+    position = event_position_pb2.EventPosition
+    if g.epoch_changed:
+        return events_pb2.EventGap(
+            reason=events_pb2.GAP_REASON_EPOCH_CHANGED,
+            first=position(epoch=g.previous_epoch, sequence=g.first),
+        )
     return events_pb2.EventGap(
-        reason=reason, first_sequence=g.first, last_sequence=g.last, previous_epoch=g.previous_epoch
+        reason=events_pb2.GAP_REASON_BUFFER_EXPIRED,
+        first=position(epoch=epoch, sequence=g.first),
+        last=position(epoch=epoch, sequence=g.last),
     )
 
 
@@ -917,14 +923,16 @@ def event(e: ev.Event, *, payload: bool = True, fields: bool = True) -> events_p
     false: see :func:`event_bytes`). ValueError when protobuf refuses a
     value of the payload (the caller then sends the event without it)."""
     msg = events_pb2.Event(
-        sequence=e.sequence,
-        epoch=e.epoch,
         backend=e.backend,
         name=e.name,
         channel=e.channel,
         unique_id=e.unique_id,
         linked_id=e.linked_id,
     )
+    if e.sequence or e.epoch:  # not yet numbered: the JetStream hub stamps it once stored
+        position = msg.position
+        position.epoch = e.epoch
+        position.sequence = e.sequence
     # In place: cheaper than a Timestamp copied in.
     msg.receive_time.FromNanoseconds(int(e.received_at * 1e9))
     if fields:

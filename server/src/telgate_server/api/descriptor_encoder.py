@@ -25,7 +25,7 @@ from typing import Any
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from telgate.v1 import events_pb2
+from telgate.v1 import event_position_pb2, events_pb2
 
 from telgate_server.events.model import Event
 
@@ -123,8 +123,9 @@ _DELIMITED = {
 
 _HEADER = flat_encoder(
     events_pb2.Event.DESCRIPTOR,
-    ["sequence", "epoch", "backend", "receive_time", "name", "channel", "unique_id", "linked_id"],
+    ["position", "backend", "receive_time", "name", "channel", "unique_id", "linked_id"],
 )
+_POSITION = flat_encoder(event_position_pb2.EventPosition.DESCRIPTOR, ["epoch", "sequence"])
 _TIMESTAMP = flat_encoder(timestamp_pb2.Timestamp.DESCRIPTOR, ["seconds", "nanos"])
 _NANOS = 1_000_000_000
 # Timestamp's valid range (0001-01-01 .. 9999-12-31), as protobuf checks it.
@@ -137,9 +138,9 @@ def event_header(e: Event) -> bytes:
     seconds, nanos = divmod(int(e.received_at * 1e9), _NANOS)
     if not _MIN_SECONDS <= seconds <= _MAX_SECONDS:
         raise ValueError(f"Timestamp is not valid: {e.received_at!r} seconds")
+    numbered = e.sequence or e.epoch
     return _HEADER(
-        e.sequence,
-        e.epoch,
+        _POSITION(e.epoch, e.sequence) if numbered else None,
         e.backend,
         _TIMESTAMP(seconds, nanos),
         e.name,

@@ -4,13 +4,19 @@ Every event is serialized at most once (:func:`encoded`, given to the hub
 as its encoder), by protobuf from the message api/convert.py builds, the
 first time a subscriber's stream takes it (never while nobody who would
 receive it is subscribed): the hub keeps the wire bytes of its
-``SubscribeResponse.events`` entry, and each batch is the concatenation
-of those entries plus the epoch field, which is exactly the encoding of a
-``SubscribeResponse`` (a repeated message field is the concatenation of its
-entries, in any order relative to other fields). The service is therefore
+``EventBatch.events`` entry, and each batch is the ``batch`` field's key and
+length followed by the concatenation of those entries, which is exactly the
+encoding of a ``SubscribeResponse`` holding that batch (a repeated message
+field is the concatenation of its entries). The service is therefore
 registered with a serializer that passes such bytes through
-(:func:`add_event_service`); other messages (the first one, gaps,
-heartbeats) are ordinary protobuf messages."""
+(:func:`add_event_service`); other messages (started, gaps, heartbeats) are
+ordinary protobuf messages.
+
+Positions: ``started`` names the position after which the stream's events
+follow (see the Subscribe docstring); each event carries its own; a
+heartbeat carries the position up to which the stream has passed every
+event (sent, or left out by the filter), which a quiet filtered subscriber
+stores to resume without reading those again."""
 
 from __future__ import annotations
 
@@ -21,12 +27,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
-from telgate.v1 import events_pb2
+from telgate.v1 import event_position_pb2, events_pb2
 
 from telgate_server import errors
 from telgate_server.api import convert, validation
 from telgate_server.api.decode import check_decoded
-from telgate_server.api.descriptor_encoder import varint
+from telgate_server.api.descriptor_encoder import delimited, varint
 from telgate_server.api.status import abort, abort_with
 from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
@@ -47,25 +53,28 @@ MAX_HEARTBEAT = 3600.0
 log = logging.getLogger(__name__)
 
 
-def _tag(field: str) -> bytes:
-    """The key of a length-delimited SubscribeResponse field."""
-    number = events_pb2.SubscribeResponse.DESCRIPTOR.fields_by_name[field].number
+def _tag(message: type[events_pb2.SubscribeResponse | events_pb2.EventBatch], field: str) -> bytes:
+    """The key of a length-delimited field of ``message``."""
+    number = message.DESCRIPTOR.fields_by_name[field].number
     return varint(number << 3 | 2)
 
 
-_EVENTS_TAG = _tag("events")
-_EPOCH_TAG = _tag("epoch")
+_EVENTS_TAG = _tag(events_pb2.EventBatch, "events")
+_BATCH_TAG = _tag(events_pb2.SubscribeResponse, "batch")
+_POSITION_TAG = varint(events_pb2.Event.DESCRIPTOR.fields_by_name["position"].number << 3 | 2)
 
 
-# What a SubscribeResponse holds besides its events (the epoch field), with room to spare.
+# What an event may not take of a SubscribeResponse: room for its key and length, and to spare.
 MESSAGE_HEADROOM = 1024
+# The batch field's key and length (a varint of 5 bytes at most) before its events.
+BATCH_HEAD = len(_BATCH_TAG) + 5
 DEFAULT_MAX_EVENT_BYTES = 3 * 1024 * 1024 - MESSAGE_HEADROOM
 # What a truncated event keeps of its name when even that is too large.
 _NAME_KEPT = 200
 
 
 def encoded(event: Event, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> bytes:
-    """The event as one entry of ``SubscribeResponse.events`` (key, length,
+    """The event as one entry of ``EventBatch.events`` (key, length,
     message): the hub's encoder. It never raises: an event the API cannot
     carry (a value protobuf refuses) is sent with its raw fields and no
     payload, or at the least its sequence and name, and the reason logged;
@@ -138,8 +147,7 @@ def _fair_share(sizes: list[int], budget: int) -> int:
 
 def _bare(event: Event, original_size: int) -> bytes:
     return events_pb2.Event(
-        sequence=event.sequence,
-        epoch=event.epoch,
+        position=position(event.epoch, event.sequence),
         backend=event.backend[:_NAME_KEPT],
         name=event.name[:_NAME_KEPT],
         raw_fields_truncated=True,
@@ -152,41 +160,34 @@ def _reduced(event: Event) -> bytes:
         return convert.event(event, payload=False).SerializeToString()
     except Exception:  # a raw field protobuf refuses too: the bare minimum
         return events_pb2.Event(
-            sequence=event.sequence, epoch=event.epoch, backend=event.backend, name=event.name
+            position=position(event.epoch, event.sequence), backend=event.backend, name=event.name
         ).SerializeToString()
 
 
-_SEQUENCE_KEY = varint(events_pb2.Event.DESCRIPTOR.fields_by_name["sequence"].number << 3)
-_EVENT_EPOCH_TAG = varint(events_pb2.Event.DESCRIPTOR.fields_by_name["epoch"].number << 3 | 2)
+def position(epoch: str, sequence: int) -> event_position_pb2.EventPosition:
+    """An EventPosition."""
+    return event_position_pb2.EventPosition(epoch=epoch, sequence=sequence)
 
 
 def stamped(entry: bytes, sequence: int, epoch: str) -> bytes:
     """An entry :func:`encoded` made from an event not yet numbered, with
-    its sequence and epoch now set: the JetStream hub's, whose sequences are
-    the stream's, known only once stored. The fields are appended to the
-    event's body (protobuf keeps the last value of a field given twice)."""
+    its position now set: the JetStream hub's, whose sequences are the
+    stream's, known only once stored. The position field is appended to the
+    event's body (protobuf merges a message field given twice: the later
+    epoch and sequence win)."""
     # The entry is key, length, body: skip the key (one byte) and the varint.
     i = len(_EVENTS_TAG)
     while entry[i] & 0x80:
         i += 1
     body = entry[i + 1 :]
-    data = epoch.encode()
-    body += _SEQUENCE_KEY + varint(sequence) + _EVENT_EPOCH_TAG + varint(len(data)) + data
+    body += delimited(_POSITION_TAG, position(epoch, sequence).SerializeToString())
     return _EVENTS_TAG + varint(len(body)) + body
 
 
-def encode_batch(epoch_field: bytes, batch: list[Delivered]) -> bytes:
-    """A SubscribeResponse carrying ``batch``, encoded (``epoch_field`` is the
-    encoded epoch, see :func:`epoch_field`)."""
-    parts = [epoch_field]
-    parts.extend([data for _, data in batch])
-    return b"".join(parts)
-
-
-def epoch_field(epoch: str) -> bytes:
-    """The encoded ``epoch`` field of a SubscribeResponse."""
-    data = epoch.encode()
-    return _EPOCH_TAG + varint(len(data)) + data
+def encode_batch(batch: list[Delivered]) -> bytes:
+    """A SubscribeResponse carrying ``batch`` (an EventBatch), encoded."""
+    body = b"".join([data for _, data in batch])
+    return _BATCH_TAG + varint(len(body)) + body
 
 
 def _serialize(message: Outgoing) -> bytes:
@@ -199,7 +200,8 @@ def event_filter(f: events_pb2.EventFilter, registry: BackendRegistry) -> EventF
         registry.get(name)  # NOT_FOUND for a backend that does not exist
     return EventFilter.build(
         backends=list(f.backends),
-        types=list(f.types),
+        types=[validation.EVENT_KINDS[t] for t in f.types],
+        names=list(f.raw_names),
         channels=list(f.channels),
         unique_ids=list(f.unique_ids),
         linked_ids=list(f.linked_ids),
@@ -225,59 +227,71 @@ class EventServicer:
     async def Subscribe(
         self, request: events_pb2.SubscribeRequest, context: Ctx
     ) -> AsyncIterator[Outgoing]:
-        """The first message says the subscription is live (with the epoch, and
-        the lost range if the resume point is no longer held); then batches of
-        events, heartbeats on an idle stream, and RESOURCE_EXHAUSTED with the
-        last sequence sent if the client falls too far behind."""
+        """``started`` first, with the position after which events follow:
+        LIVE, the latest event when the stream opened; AFTER, the position
+        asked for, or (after a gap) the one before the oldest event held;
+        OLDEST, the one before the oldest held. Then the gap, when the
+        position asked for is no longer held; then batches of events, and
+        heartbeats (with the position the stream has passed) on an idle
+        stream. A client that falls too far behind gets RESOURCE_EXHAUSTED
+        with ErrorInfo ``epoch`` and ``last_sequence``: the position to
+        resume after (everything up to it was sent or filtered out)."""
         # Gateway errors are mapped here rather than by @streaming: one async
         # generator less on the path of every batch.
         try:
+            # Bad input is refused before anything else (even the stream limit).
+            event_filter, max_batch, heartbeat = self._check(request)
             slot = self.streams.open(context)
             try:
-                sub, gap, max_batch, heartbeat = await self._open(request)
+                sub, gap = await self._open(request, event_filter)
             except BaseException:
                 slot.close()
                 raise
         except errors.GatewayError as exc:
             await abort(context, exc)
         epoch = self.hub.epoch
-        head = epoch_field(epoch)
         try:
-            first = events_pb2.SubscribeResponse(
-                epoch=epoch, heartbeat_time=convert.timestamp(time.time())
+            yield events_pb2.SubscribeResponse(
+                started=events_pb2.SubscriptionStarted(position=position(epoch, sub.last_sent))
             )
             if gap is not None:
-                first.gap.CopyFrom(convert.gap(gap))
-            yield first
+                yield events_pb2.SubscribeResponse(gap=convert.gap(gap, epoch))
             next_batch = sub.next_batch
-            max_bytes = self.config.max_message_bytes - len(head)
+            max_bytes = self.config.max_message_bytes - BATCH_HEAD
             while True:
                 batch = await next_batch(max_batch, heartbeat, max_bytes)
                 if batch:
-                    yield encode_batch(head, batch)
+                    yield encode_batch(batch)
                 else:
                     yield events_pb2.SubscribeResponse(
-                        epoch=epoch, heartbeat_time=convert.timestamp(time.time())
+                        heartbeat=events_pb2.Heartbeat(
+                            time=convert.timestamp(time.time()),
+                            position=position(epoch, sub.passed),
+                        )
                     )
         except SubscriberTooSlow as exc:
+            # A feed ended by its source (JetStream) names where it stopped
+            # reading; events queued before were sent since: the later one.
+            last = max(exc.last_sequence, sub.last_sent)
             await abort_with(
                 context,
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
-                str(exc),
+                f"{exc}; resume after sequence {last} of epoch {epoch} (START_POSITION_AFTER "
+                "with that position: ErrorInfo epoch and last_sequence)",
                 "SUBSCRIBER_TOO_SLOW",
-                last_sequence=str(exc.last_sequence),
+                last_sequence=str(last),
                 epoch=epoch,
             )
         finally:
             sub.close()
             slot.close()
 
-    async def _open(
-        self, request: events_pb2.SubscribeRequest
-    ) -> tuple[Subscription, Gap | None, int, float]:
-        """The subscription a request asks for, with its gap, batch size and heartbeat."""
+    def _check(self, request: events_pb2.SubscribeRequest) -> tuple[EventFilter, int, float]:
+        """The request checked (INVALID_ARGUMENT, NOT_FOUND for an unknown
+        backend): its hub filter, batch size and heartbeat interval."""
         check_decoded(request)
         validation.check_request(request)
+        validation.check_subscribe(request)
         if request.max_batch_size < 0:
             raise errors.InvalidArgument(
                 "max_batch_size must not be negative", metadata={"field": "max_batch_size"}
@@ -292,16 +306,22 @@ class EventServicer:
                     metadata={"field": "heartbeat_interval"},
                 )
             heartbeat = max(asked, MIN_HEARTBEAT)
+        return event_filter(request.filter, self.registry), max_batch, heartbeat
+
+    async def _open(
+        self, request: events_pb2.SubscribeRequest, event_filter: EventFilter
+    ) -> tuple[Subscription, Gap | None]:
+        """The subscription a request asks for, with its gap."""
         after: int | None = None
-        if request.start == events_pb2.START_POSITION_AFTER_SEQUENCE:
-            after = request.after_sequence
-        sub, gap = await self.hub.open_subscription(
-            event_filter(request.filter, self.registry),
+        epoch = ""
+        if request.start == events_pb2.START_POSITION_AFTER:
+            after, epoch = request.after.sequence, request.after.epoch
+        return await self.hub.open_subscription(
+            event_filter,
             after=after,
-            epoch=request.epoch,
+            epoch=epoch,
             oldest=request.start == events_pb2.START_POSITION_OLDEST,
         )
-        return sub, gap, max_batch, heartbeat
 
 
 def add_event_service(servicer: EventServicer, server: grpc.aio.Server) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+from telgate.v1 import events_pb2
 
 from telgate_server import errors
 from telgate_server.config import OriginateConfig
@@ -39,6 +40,7 @@ __all__ = [
     "check_no_expressions",
     "check_originate",
     "check_request",
+    "check_subscribe",
     "check_text",
     "quote",
     "separate_args",
@@ -128,9 +130,11 @@ LIMITS: dict[str, Limit] = {
     "AddMemberRequest.state_interface": Limit(80, _MEMBER),
     "AddMemberRequest.member_name": Limit(80, _MEMBER_TEXT),
     "PauseMemberRequest.reason": Limit(80, _MEMBER_TEXT),
-    "SubscribeRequest.epoch": Limit(64, "epochs this gateway makes are about 20 characters"),
+    "EventPosition.epoch": Limit(
+        64, "epochs this gateway makes are at most about 40 characters (a JetStream stream name)"
+    ),
     "EventFilter.backends": Limit(64, _BACKEND),
-    "EventFilter.types": Limit(64, "event names and typed kinds are under 40 characters"),
+    "EventFilter.raw_names": Limit(64, "PBX event names are under 40 characters"),
     "EventFilter.channels": Limit(256, _FILTER),
     "EventFilter.unique_ids": Limit(151, _UID),
     "EventFilter.linked_ids": Limit(151, _UID),
@@ -198,8 +202,18 @@ def _check_enum(field: str, fd: FieldDescriptor, value: int) -> None:
     enum = fd.enum_type
     assert enum is not None
     if value not in enum.values_by_number:
-        names = ", ".join(v.name for v in enum.values)
-        raise _invalid(field, f"{field} is {value}, not a {enum.name} value ({names})")
+        if len(enum.values) <= _LISTED_VALUES:
+            names = ", ".join(v.name for v in enum.values)
+            raise _invalid(field, f"{field} is {value}, not a {enum.name} value ({names})")
+        raise _invalid(
+            field,
+            f"{field} is {value}, not a {enum.name} value (this gateway knows "
+            f"{min(enum.values_by_number)} to {max(enum.values_by_number)})",
+        )
+
+
+# Enums with more values than this are not listed in full in an error.
+_LISTED_VALUES = 12
 
 
 def _check_scalar(field: str, fd: FieldDescriptor, value: object) -> None:
@@ -285,6 +299,47 @@ def check_request(message: Message, prefix: str = "") -> None:
 def _check_count(field: str, count: int) -> None:
     if count > MAX_ITEMS:
         raise _invalid(field, f"{field} has {count} entries; the limit is {MAX_ITEMS}")
+
+
+# ---------------------------------------------------------------- Subscribe
+
+#: EventType value -> the typed kind it names (the ``Event.payload`` field
+#: name, which is also the hub's kind): ``EVENT_TYPE_CHANNEL_HUNG_UP`` ->
+#: ``channel_hung_up``. tests/events check it covers the oneof exactly.
+EVENT_KINDS: dict[int, str] = {
+    v.number: v.name.removeprefix("EVENT_TYPE_").lower()
+    for v in events_pb2.EventType.DESCRIPTOR.values
+    if v.number != events_pb2.EVENT_TYPE_UNSPECIFIED
+}
+# A PBX event name: AMI's (`VarSet`), Simotel's (`IncomingCall`), the gateway's own
+# (`telgate.LinkStateChanged`).
+_RAW_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+
+
+def check_subscribe(request: events_pb2.SubscribeRequest) -> None:
+    """What check_request cannot see in a SubscribeRequest: an UNSPECIFIED
+    event type, a raw name that is not one, a position with no epoch
+    (INVALID_ARGUMENT naming the field)."""
+    f = request.filter
+    for i, t in enumerate(f.types):
+        if t == events_pb2.EVENT_TYPE_UNSPECIFIED:
+            raise _invalid(
+                f"filter.types[{i}]",
+                f"filter.types[{i}] is EVENT_TYPE_UNSPECIFIED, which names no kind of event",
+            )
+    for i, name in enumerate(f.raw_names):
+        if not _RAW_NAME.match(name):
+            raise _invalid(
+                f"filter.raw_names[{i}]",
+                f"filter.raw_names[{i}] {quote(name)} is not a PBX event name (a letter, then "
+                "letters, digits, '_', '-', '.' or ':')",
+            )
+    if request.start == events_pb2.START_POSITION_AFTER and not request.after.epoch:
+        raise _invalid(
+            "after",
+            "START_POSITION_AFTER needs `after`: a position received earlier (an event's, a "
+            "heartbeat's or SubscriptionStarted's), sent back as is",
+        )
 
 
 # ---------------------------------------------------------------- Originate

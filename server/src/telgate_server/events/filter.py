@@ -19,8 +19,10 @@ from telgate_server.events.model import (
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     backends: frozenset[str] = frozenset()
-    # Typed kinds (`channel_hung_up`) or raw names (`VarSet`).
+    # Typed kinds (`channel_hung_up`) and raw PBX names (`VarSet`): one
+    # condition, an event passes when its kind is in `types` or its name in `names`.
     types: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
     # Exact channel names, and prefixes (given with a trailing `*`).
     channels: frozenset[str] = frozenset()
     channel_prefixes: tuple[str, ...] = ()
@@ -34,6 +36,7 @@ class EventFilter:
         *,
         backends: list[str] | None = None,
         types: list[str] | None = None,
+        names: list[str] | None = None,
         channels: list[str] | None = None,
         unique_ids: list[str] | None = None,
         linked_ids: list[str] | None = None,
@@ -44,6 +47,7 @@ class EventFilter:
         return cls(
             backends=frozenset(backends or ()),
             types=frozenset(types or ()),
+            names=frozenset(names or ()),
             channels=frozenset(c for c in chans if not c.endswith("*")),
             channel_prefixes=tuple(c[:-1] for c in chans if c.endswith("*")),
             unique_ids=frozenset(unique_ids or ()),
@@ -56,6 +60,7 @@ class EventFilter:
         return not (
             self.backends
             or self.types
+            or self.names
             or self.channels
             or self.channel_prefixes
             or self.unique_ids
@@ -67,7 +72,7 @@ class EventFilter:
         """Whether the event (its hub record) passes every list that is set."""
         if self.backends and r[BACKEND] not in self.backends:
             return False
-        if self.types and r[NAME] not in self.types and r[KIND] not in self.types:
+        if (self.types or self.names) and not (r[KIND] in self.types or r[NAME] in self.names):
             return False
         if self.channels or self.channel_prefixes:
             channel = r[CHANNEL]

@@ -72,10 +72,7 @@ class SubscriberTooSlow(Exception):
     """The subscriber's queue overflowed; ``last_sequence`` was the last one sent."""
 
     def __init__(self, last_sequence: int, limit: int) -> None:
-        super().__init__(
-            f"the subscriber fell {limit} events behind and was cut off; resume after "
-            f"sequence {last_sequence}"
-        )
+        super().__init__(f"the subscriber fell {limit} events behind and was cut off")
         self.last_sequence = last_sequence
         self.limit = limit
 
@@ -92,6 +89,10 @@ class SubscriptionOwner(Protocol):
     dropped: int
 
     def encode(self, r: Record) -> bytes: ...
+
+    def passed(self, sub: Subscription) -> int:
+        """The sequence up to which ``sub`` was given or skipped every event."""
+        ...
 
     def unsubscribe(self, sub: Subscription) -> None: ...
 
@@ -152,6 +153,13 @@ class Subscription:
     def _notify(self) -> None:
         if self._waiter is not None:
             _wake(self._waiter)
+
+    @property
+    def passed(self) -> int:
+        """The sequence up to which the stream has passed every event, sent
+        or left out by the filter: a heartbeat's position. Meaningful when
+        nothing is queued (heartbeats go out only then)."""
+        return max(self.last_sent, self._hub.passed(self))
 
     def take(self, max_batch: int, max_bytes: int = 0) -> list[Delivered]:
         """Everything queued now, up to ``max_batch`` events and, unless
@@ -235,8 +243,9 @@ class Subscription:
 @dataclass(frozen=True, slots=True)
 class Gap:
     """Events a resuming subscriber asked for that are no longer held: the
-    range ``first..last`` inclusive (both 0 when the epoch changed: every
-    event of the previous epoch the client had not seen is lost)."""
+    range ``first..last`` inclusive; when the epoch changed, ``first`` is
+    the first sequence of ``previous_epoch`` the client had not seen and
+    ``last`` 0 (where that epoch ended is not known here)."""
 
     first: int
     last: int
@@ -260,8 +269,9 @@ def _index_of(f: EventFilter) -> tuple[int, frozenset[str]] | None:
         return _CHANNEL, f.channels
     if f.extensions:
         return _EXTENSION, f.extensions
-    if f.types:
-        return _TYPE, f.types
+    if f.types or f.names:
+        # Kinds and names share the index: publish looks an event up by both.
+        return _TYPE, f.types | f.names
     if f.backends:
         return _BACKEND, f.backends
     return None
@@ -372,6 +382,11 @@ class EventHub:
             self._encoded[seq] = data
         return data
 
+    def passed(self, sub: Subscription) -> int:
+        """Every event up to the latest was pushed to ``sub`` or filtered out
+        as it was published (publish pushes at once)."""
+        return self.last_sequence
+
     def _revive(self, r: Record) -> Event:
         body = r[BODY]
         if not isinstance(body, tuple):
@@ -465,13 +480,13 @@ class EventHub:
         if after is not None:
             if epoch and epoch != self.epoch:
                 # The gateway restarted: the client's sequence means nothing here.
-                gap = Gap(0, 0, epoch_changed=True, previous_epoch=epoch)
+                gap = Gap(after + 1, 0, epoch_changed=True, previous_epoch=epoch)
                 after = 0
             if after > self.last_sequence:
                 raise errors.InvalidArgument(
-                    f"after_sequence {after} is ahead of the latest sequence "
+                    f"after.sequence {after} is ahead of the latest sequence "
                     f"{self.last_sequence} of epoch {self.epoch}",
-                    metadata={"field": "after_sequence"},
+                    metadata={"field": "after.sequence"},
                 )
             oldest = self.oldest_sequence
             if gap is None and after + 1 < oldest:

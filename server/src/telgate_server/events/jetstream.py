@@ -151,8 +151,7 @@ class RetentionOverrun(SubscriberTooSlow):
         Exception.__init__(
             self,
             f"events {first}..{last} left the event stream's retention before this "
-            f"subscriber read them; resume after sequence {last_sequence} (the gap "
-            "message names the range lost)",
+            "subscriber read them (resuming, it is told the range lost)",
         )
         self.last_sequence = last_sequence
         self.limit = 0
@@ -164,8 +163,7 @@ class ConsumerLost(SubscriberTooSlow):
     def __init__(self, last_sequence: int, why: str) -> None:
         Exception.__init__(
             self,
-            f"the event stream stopped serving this subscriber ({why}); resume after "
-            f"sequence {last_sequence}",
+            f"the event stream stopped serving this subscriber ({why})",
         )
         self.last_sequence = last_sequence
         self.limit = 0
@@ -878,6 +876,14 @@ class JetStreamHub:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(tail.progress.wait(), left)
 
+    def passed(self, sub: Subscription) -> int:
+        """What ``sub``'s source has read: its own consumer's last message
+        while it catches up, else this instance's tail."""
+        feed = self._feeds.get(sub.id)
+        if feed is not None:
+            return feed.expected - 1
+        return self.local.last_sequence if self._local is not None else 0
+
     def encode(self, r: Record) -> bytes:
         """Records from the stream hold their bytes already."""
         body = r[1]
@@ -910,13 +916,13 @@ class JetStreamHub:
             start = last + 1
         else:
             if epoch and epoch != self.epoch:
-                gap = Gap(0, 0, epoch_changed=True, previous_epoch=epoch)
+                gap = Gap(after + 1, 0, epoch_changed=True, previous_epoch=epoch)
                 after = 0
             if after > last:
                 raise errors.InvalidArgument(
-                    f"after_sequence {after} is ahead of the latest sequence {last} of "
+                    f"after.sequence {after} is ahead of the latest sequence {last} of "
                     f"epoch {self.epoch}",
-                    metadata={"field": "after_sequence"},
+                    metadata={"field": "after.sequence"},
                 )
             if gap is None and after + 1 < first:
                 gap = Gap(after + 1, first - 1)

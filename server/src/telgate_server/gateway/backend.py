@@ -217,6 +217,17 @@ class CdrHistory(Protocol):
 
 
 @runtime_checkable
+class RouteIntake(Protocol):
+    """Where the switch asks for live routing decisions, answered by the
+    routers on CallRoutingService (ROUTING): Asterisk's FastAGI server, Simotel's
+    call-map components."""
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend whose switch asks."""
+
+
+@runtime_checkable
 class EventSource(Protocol):
     """Sends the switch's live events (EVENTS)."""
 
@@ -272,7 +283,9 @@ CDRS: Part[CdrSource] = Part("cdr_source", CdrSource, (Capability.CDRS,), "CDRs"
 EVENTS: Part[EventSource] = Part("event_source", EventSource, (Capability.EVENTS,), "live events")
 # No capability of its own: CDRS says the backend has CDRs at all.
 CDR_HISTORY: Part[CdrHistory] = Part("cdr_history", CdrHistory, (), "reading CDRs from the switch")
-# ROUTING gets its part with the live call routing issue.
+ROUTING: Part[RouteIntake] = Part(
+    "route_intake", RouteIntake, (Capability.ROUTING,), "live call routing"
+)
 
 PARTS: tuple[Part[object], ...] = cast(
     "tuple[Part[object], ...]",
@@ -288,6 +301,7 @@ PARTS: tuple[Part[object], ...] = cast(
         CDRS,
         EVENTS,
         CDR_HISTORY,
+        ROUTING,
     ),
 )
 

@@ -7,8 +7,10 @@ wait (nothing was taken from its queue yet), and a stream busy writing ends
 as soon as the write returns. The status then carries the last position the
 client was sent (ErrorInfo reason ``ERROR_REASON_SHUTTING_DOWN``):
 
-- Subscribe: ``last_sequence`` and ``epoch`` (the last event sent; with no
-  event sent, the position the stream started from);
+- Subscribe: ``epoch`` and ``last_sequence``, an EventPosition to resume
+  after: the latest position the stream sent (its last event's, or a later
+  heartbeat's, or SubscriptionStarted's); with nothing sent yet, the
+  position the stream would have started from;
 - StreamCdrs: ``last_cursor`` (the greatest cursor sent, CDR or gap; with
   none, the request's ``after_cursor``).
 
@@ -44,26 +46,28 @@ class Position(Protocol):
 
 
 class SubscribePosition:
-    """Where a Subscribe client resumes: the last event sent."""
+    """Where a Subscribe client resumes: the latest position sent."""
 
     def __init__(self, request: object, hub: Hub) -> None:
         self.epoch = hub.epoch
         # The position before the first event this stream will send, worked
-        # out as the servicer does, before it subscribes (nothing runs between).
+        # out as the servicer does, before it subscribes (nothing runs
+        # between): used when the stream has sent nothing yet.
         self.start = hub.last_sequence
         if isinstance(request, events_pb2.SubscribeRequest):
-            if request.start == events_pb2.START_POSITION_AFTER_SEQUENCE:
-                same = not request.epoch or request.epoch == hub.epoch
-                self.start = request.after_sequence if same else 0
+            if request.start == events_pb2.START_POSITION_AFTER:
+                same = request.after.epoch == hub.epoch
+                self.start = request.after.sequence if same else max(hub.oldest_sequence - 1, 0)
             elif request.start == events_pb2.START_POSITION_OLDEST:
                 self.start = max(hub.oldest_sequence - 1, 0)
-        # The last message that carried events, decoded only at the end
+        # The last message that carried a position, decoded only at the end
         # (batches go out pre-encoded; decoding each would cost the hot path).
         self._last: bytes | events_pb2.SubscribeResponse | None = None
 
     def seen(self, message: Any) -> None:
         if isinstance(message, bytes) or (
-            isinstance(message, events_pb2.SubscribeResponse) and message.events
+            isinstance(message, events_pb2.SubscribeResponse)
+            and message.WhichOneof("kind") in ("started", "heartbeat")
         ):
             self._last = message
 
@@ -72,13 +76,18 @@ class SubscribePosition:
         last = self._last
         if last is not None:
             msg = events_pb2.SubscribeResponse.FromString(last) if isinstance(last, bytes) else last
-            if msg.events:
-                sequence = msg.events[-1].sequence
-                epoch = msg.events[-1].epoch or msg.epoch or epoch
+            kind = msg.WhichOneof("kind")
+            if kind == "batch" and msg.batch.events:
+                position = msg.batch.events[-1].position
+            elif kind == "heartbeat":
+                position = msg.heartbeat.position
+            else:
+                position = msg.started.position
+            sequence, epoch = position.sequence, position.epoch or epoch
         return (
             f"the gateway is shutting down; subscribe again (here once it is back, or to "
-            f"another gateway) with START_POSITION_AFTER_SEQUENCE after_sequence {sequence} "
-            f"epoch {epoch}",
+            f"another gateway) with START_POSITION_AFTER after sequence {sequence} of epoch "
+            f"{epoch} (ErrorInfo epoch and last_sequence)",
             {"last_sequence": str(sequence), "epoch": epoch},
         )
 

@@ -110,9 +110,9 @@ class _CapabilityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Capability
     CAPABILITY_CDRS: _Capability.ValueType  # 9
     """CDRs on CdrService."""
     CAPABILITY_ROUTING: _Capability.ValueType  # 10
-    """Calls routed live on CallRoutingService.Route. Not listed by this
-    gateway version for any backend, although Asterisk (FastAGI) and
-    Simotel (call-map components) backends do send their queries to routers.
+    """Calls routed live on CallRoutingService.Route: listed for an Asterisk
+    backend with its FastAGI server configured (`fastagi`), and for a Simotel
+    backend (its call-map components), while routing is on.
     """
     CAPABILITY_DTMF: _Capability.ValueType  # 11
     """CallControlService.SendDtmf."""
@@ -145,9 +145,9 @@ CAPABILITY_EVENTS: Capability.ValueType  # 8
 CAPABILITY_CDRS: Capability.ValueType  # 9
 """CDRs on CdrService."""
 CAPABILITY_ROUTING: Capability.ValueType  # 10
-"""Calls routed live on CallRoutingService.Route. Not listed by this
-gateway version for any backend, although Asterisk (FastAGI) and
-Simotel (call-map components) backends do send their queries to routers.
+"""Calls routed live on CallRoutingService.Route: listed for an Asterisk
+backend with its FastAGI server configured (`fastagi`), and for a Simotel
+backend (its call-map components), while routing is on.
 """
 CAPABILITY_DTMF: Capability.ValueType  # 11
 """CallControlService.SendDtmf."""

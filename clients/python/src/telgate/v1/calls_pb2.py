@@ -26,9 +26,10 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from telgate.v1 import common_pb2 as telgate_dot_v1_dot_common__pb2
+from telgate.v1 import event_position_pb2 as telgate_dot_v1_dot_event__position__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16telgate/v1/calls.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\"5\n\x11\x41pplicationTarget\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\t\"\xd6\x03\n\x10OriginateRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x16\n\x08\x65ndpoint\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x0b\x64\x65stination\x18\x0b \x01(\x0b\x32\x17.telgate.v1.DestinationH\x00\x12\x34\n\x0b\x61pplication\x18\x05 \x01(\x0b\x32\x1d.telgate.v1.ApplicationTargetH\x00\x12\'\n\tcaller_id\x18\x06 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12>\n\tvariables\x18\x07 \x03(\x0b\x32+.telgate.v1.OriginateRequest.VariablesEntry\x12*\n\x07timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x0c\x61\x63\x63ount_code\x18\t \x01(\t\x12\'\n\x04wait\x18\n \x01(\x0e\x32\x19.telgate.v1.OriginateWait\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x08\n\x06targetJ\x04\x08\x04\x10\x05R\textension\"\xd1\x02\n\x0eOriginatedCall\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x11\n\tunique_id\x18\x03 \x01(\t\x12\x17\n\x0fother_unique_id\x18\x04 \x01(\t\x12\x11\n\tlinked_id\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12-\n\x07outcome\x18\x07 \x01(\x0e\x32\x1c.telgate.v1.OriginateOutcome\x12\x12\n\nami_reason\x18\x08 \x01(\x05\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresult_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x65vent_sequence\x18\x0b \x01(\x04\x12\r\n\x05\x65poch\x18\x0c \x01(\t\"=\n\x11OriginateResponse\x12(\n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x1a.telgate.v1.OriginatedCall\"^\n\rHangupRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12-\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x16.telgate.v1.ChannelRefB\x04\xe2\x41\x01\x02\x12\r\n\x05\x63\x61use\x18\x03 \x01(\x05\"\x10\n\x0eHangupResponse\"\xa2\x02\n\x0fTransferRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12,\n\x04type\x18\x02 \x01(\x0e\x32\x18.telgate.v1.TransferTypeB\x04\xe2\x41\x01\x02\x12-\n\x07\x63hannel\x18\x03 \x01(\x0b\x32\x16.telgate.v1.ChannelRefB\x04\xe2\x41\x01\x02\x12\x32\n\x0b\x64\x65stination\x18\x07 \x01(\x0b\x32\x17.telgate.v1.DestinationB\x04\xe2\x41\x01\x02\x12-\n\rextra_channel\x18\x05 \x01(\x0b\x32\x16.telgate.v1.ChannelRef\x12\x32\n\x11\x65xtra_destination\x18\x08 \x01(\x0b\x32\x17.telgate.v1.DestinationJ\x04\x08\x04\x10\x05J\x04\x08\x06\x10\x07\"\x12\n\x10TransferResponse\"M\n\x13ListChannelsRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"j\n\x14ListChannelsResponse\x12%\n\x08\x63hannels\x18\x01 \x03(\x0b\x32\x13.telgate.v1.Channel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"S\n\x11GetChannelRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12-\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x16.telgate.v1.ChannelRefB\x04\xe2\x41\x01\x02\":\n\x12GetChannelResponse\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\"\x9a\x01\n\x0fSendDtmfRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12-\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x16.telgate.v1.ChannelRefB\x04\xe2\x41\x01\x02\x12\x14\n\x06\x64igits\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x0e\x64igit_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x12\n\x10SendDtmfResponse*g\n\rOriginateWait\x12\x1e\n\x1aORIGINATE_WAIT_UNSPECIFIED\x10\x00\x12\x1b\n\x17ORIGINATE_WAIT_ACCEPTED\x10\x01\x12\x19\n\x15ORIGINATE_WAIT_RESULT\x10\x02*\x90\x02\n\x10OriginateOutcome\x12!\n\x1dORIGINATE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19ORIGINATE_OUTCOME_PENDING\x10\x01\x12\x1e\n\x1aORIGINATE_OUTCOME_ANSWERED\x10\x02\x12\x1a\n\x16ORIGINATE_OUTCOME_BUSY\x10\x03\x12\x1f\n\x1bORIGINATE_OUTCOME_NO_ANSWER\x10\x04\x12 \n\x1cORIGINATE_OUTCOME_CONGESTION\x10\x05\x12\x1d\n\x19ORIGINATE_OUTCOME_HUNG_UP\x10\x06\x12\x1c\n\x18ORIGINATE_OUTCOME_FAILED\x10\x07*~\n\x0cTransferType\x12\x1d\n\x19TRANSFER_TYPE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRANSFER_TYPE_BLIND\x10\x01\x12\x1a\n\x16TRANSFER_TYPE_ATTENDED\x10\x02\x12\x1a\n\x16TRANSFER_TYPE_REDIRECT\x10\x03\x32\xcd\x03\n\x12\x43\x61llControlService\x12H\n\tOriginate\x12\x1c.telgate.v1.OriginateRequest\x1a\x1d.telgate.v1.OriginateResponse\x12?\n\x06Hangup\x12\x19.telgate.v1.HangupRequest\x1a\x1a.telgate.v1.HangupResponse\x12\x45\n\x08Transfer\x12\x1b.telgate.v1.TransferRequest\x1a\x1c.telgate.v1.TransferResponse\x12Q\n\x0cListChannels\x12\x1f.telgate.v1.ListChannelsRequest\x1a .telgate.v1.ListChannelsResponse\x12K\n\nGetChannel\x12\x1d.telgate.v1.GetChannelRequest\x1a\x1e.telgate.v1.GetChannelResponse\x12\x45\n\x08SendDtmf\x12\x1b.telgate.v1.SendDtmfRequest\x1a\x1c.telgate.v1.SendDtmfResponseB`\n\x14io.github.telgate.v1B\nCallsProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16telgate/v1/calls.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\x1a\x1ftelgate/v1/event_position.proto\"5\n\x11\x41pplicationTarget\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\t\"\xd6\x03\n\x10OriginateRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x16\n\x08\x65ndpoint\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x0b\x64\x65stination\x18\x0b \x01(\x0b\x32\x17.telgate.v1.DestinationH\x00\x12\x34\n\x0b\x61pplication\x18\x05 \x01(\x0b\x32\x1d.telgate.v1.ApplicationTargetH\x00\x12\'\n\tcaller_id\x18\x06 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12>\n\tvariables\x18\x07 \x03(\x0b\x32+.telgate.v1.OriginateRequest.VariablesEntry\x12*\n\x07timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x0c\x61\x63\x63ount_code\x18\t \x01(\t\x12\'\n\x04wait\x18\n \x01(\x0e\x32\x19.telgate.v1.OriginateWait\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x08\n\x06targetJ\x04\x08\x04\x10\x05R\textension\"\xfe\x02\n\x0eOriginatedCall\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x11\n\tunique_id\x18\x03 \x01(\t\x12\x17\n\x0fother_unique_id\x18\x04 \x01(\t\x12\x11\n\tlinked_id\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12-\n\x07outcome\x18\x07 \x01(\x0e\x32\x1c.telgate.v1.OriginateOutcome\x12\x12\n\nami_reason\x18\x08 \x01(\x05\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresult_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0c\x65vents_after\x18\r \x01(\x0b\x32\x19.telgate.v1.EventPositionJ\x04\x08\x0b\x10\x0cJ\x04\x08\x0c\x10\rR\x0e\x65vent_sequenceR\x05\x65poch\"=\n\x11OriginateResponse\x12(\n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x1a.telgate.v1.OriginatedCall\"^\n\rHangupRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12-\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x16.telgate.v1.ChannelRefB\x04\xe2\x41\x01\x02\x12\r\n\x05\x63\x61use\x18\x03 \x01(\x05\"\x10\n\x0eHangupResponse\"\xa2\x02\n\x0fTransferRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12,\n\x04type\x18\x02 \x01(\x0e\x32\x18.telgate.v1.TransferTypeB\x04\xe2\x41\x01\x02\x12-\n\x07\x63hannel\x18\x03 \x01(\x0b\x32\x16.telgate.v1.ChannelRefB\x04\xe2\x41\x01\x02\x12\x32\n\x0b\x64\x65stination\x18\x07 \x01(\x0b\x32\x17.telgate.v1.DestinationB\x04\xe2\x41\x01\x02\x12-\n\rextra_channel\x18\x05 \x01(\x0b\x32\x16.telgate.v1.ChannelRef\x12\x32\n\x11\x65xtra_destination\x18\x08 \x01(\x0b\x32\x17.telgate.v1.DestinationJ\x04\x08\x04\x10\x05J\x04\x08\x06\x10\x07\"\x12\n\x10TransferResponse\"M\n\x13ListChannelsRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"j\n\x14ListChannelsResponse\x12%\n\x08\x63hannels\x18\x01 \x03(\x0b\x32\x13.telgate.v1.Channel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"S\n\x11GetChannelRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12-\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x16.telgate.v1.ChannelRefB\x04\xe2\x41\x01\x02\":\n\x12GetChannelResponse\x12$\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Channel\"\x9a\x01\n\x0fSendDtmfRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12-\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x16.telgate.v1.ChannelRefB\x04\xe2\x41\x01\x02\x12\x14\n\x06\x64igits\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x0e\x64igit_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x12\n\x10SendDtmfResponse*g\n\rOriginateWait\x12\x1e\n\x1aORIGINATE_WAIT_UNSPECIFIED\x10\x00\x12\x1b\n\x17ORIGINATE_WAIT_ACCEPTED\x10\x01\x12\x19\n\x15ORIGINATE_WAIT_RESULT\x10\x02*\x90\x02\n\x10OriginateOutcome\x12!\n\x1dORIGINATE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19ORIGINATE_OUTCOME_PENDING\x10\x01\x12\x1e\n\x1aORIGINATE_OUTCOME_ANSWERED\x10\x02\x12\x1a\n\x16ORIGINATE_OUTCOME_BUSY\x10\x03\x12\x1f\n\x1bORIGINATE_OUTCOME_NO_ANSWER\x10\x04\x12 \n\x1cORIGINATE_OUTCOME_CONGESTION\x10\x05\x12\x1d\n\x19ORIGINATE_OUTCOME_HUNG_UP\x10\x06\x12\x1c\n\x18ORIGINATE_OUTCOME_FAILED\x10\x07*~\n\x0cTransferType\x12\x1d\n\x19TRANSFER_TYPE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRANSFER_TYPE_BLIND\x10\x01\x12\x1a\n\x16TRANSFER_TYPE_ATTENDED\x10\x02\x12\x1a\n\x16TRANSFER_TYPE_REDIRECT\x10\x03\x32\xcd\x03\n\x12\x43\x61llControlService\x12H\n\tOriginate\x12\x1c.telgate.v1.OriginateRequest\x1a\x1d.telgate.v1.OriginateResponse\x12?\n\x06Hangup\x12\x19.telgate.v1.HangupRequest\x1a\x1a.telgate.v1.HangupResponse\x12\x45\n\x08Transfer\x12\x1b.telgate.v1.TransferRequest\x1a\x1c.telgate.v1.TransferResponse\x12Q\n\x0cListChannels\x12\x1f.telgate.v1.ListChannelsRequest\x1a .telgate.v1.ListChannelsResponse\x12K\n\nGetChannel\x12\x1d.telgate.v1.GetChannelRequest\x1a\x1e.telgate.v1.GetChannelResponse\x12\x45\n\x08SendDtmf\x12\x1b.telgate.v1.SendDtmfRequest\x1a\x1c.telgate.v1.SendDtmfResponseB`\n\x14io.github.telgate.v1B\nCallsProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -56,42 +57,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SENDDTMFREQUEST'].fields_by_name['channel']._serialized_options = b'\342A\001\002'
   _globals['_SENDDTMFREQUEST'].fields_by_name['digits']._loaded_options = None
   _globals['_SENDDTMFREQUEST'].fields_by_name['digits']._serialized_options = b'\342A\001\002'
-  _globals['_ORIGINATEWAIT']._serialized_start=2028
-  _globals['_ORIGINATEWAIT']._serialized_end=2131
-  _globals['_ORIGINATEOUTCOME']._serialized_start=2134
-  _globals['_ORIGINATEOUTCOME']._serialized_end=2406
-  _globals['_TRANSFERTYPE']._serialized_start=2408
-  _globals['_TRANSFERTYPE']._serialized_end=2534
-  _globals['_APPLICATIONTARGET']._serialized_start=161
-  _globals['_APPLICATIONTARGET']._serialized_end=214
-  _globals['_ORIGINATEREQUEST']._serialized_start=217
-  _globals['_ORIGINATEREQUEST']._serialized_end=687
-  _globals['_ORIGINATEREQUEST_VARIABLESENTRY']._serialized_start=612
-  _globals['_ORIGINATEREQUEST_VARIABLESENTRY']._serialized_end=660
-  _globals['_ORIGINATEDCALL']._serialized_start=690
-  _globals['_ORIGINATEDCALL']._serialized_end=1027
-  _globals['_ORIGINATERESPONSE']._serialized_start=1029
-  _globals['_ORIGINATERESPONSE']._serialized_end=1090
-  _globals['_HANGUPREQUEST']._serialized_start=1092
-  _globals['_HANGUPREQUEST']._serialized_end=1186
-  _globals['_HANGUPRESPONSE']._serialized_start=1188
-  _globals['_HANGUPRESPONSE']._serialized_end=1204
-  _globals['_TRANSFERREQUEST']._serialized_start=1207
-  _globals['_TRANSFERREQUEST']._serialized_end=1497
-  _globals['_TRANSFERRESPONSE']._serialized_start=1499
-  _globals['_TRANSFERRESPONSE']._serialized_end=1517
-  _globals['_LISTCHANNELSREQUEST']._serialized_start=1519
-  _globals['_LISTCHANNELSREQUEST']._serialized_end=1596
-  _globals['_LISTCHANNELSRESPONSE']._serialized_start=1598
-  _globals['_LISTCHANNELSRESPONSE']._serialized_end=1704
-  _globals['_GETCHANNELREQUEST']._serialized_start=1706
-  _globals['_GETCHANNELREQUEST']._serialized_end=1789
-  _globals['_GETCHANNELRESPONSE']._serialized_start=1791
-  _globals['_GETCHANNELRESPONSE']._serialized_end=1849
-  _globals['_SENDDTMFREQUEST']._serialized_start=1852
-  _globals['_SENDDTMFREQUEST']._serialized_end=2006
-  _globals['_SENDDTMFRESPONSE']._serialized_start=2008
-  _globals['_SENDDTMFRESPONSE']._serialized_end=2026
-  _globals['_CALLCONTROLSERVICE']._serialized_start=2537
-  _globals['_CALLCONTROLSERVICE']._serialized_end=2998
+  _globals['_ORIGINATEWAIT']._serialized_start=2106
+  _globals['_ORIGINATEWAIT']._serialized_end=2209
+  _globals['_ORIGINATEOUTCOME']._serialized_start=2212
+  _globals['_ORIGINATEOUTCOME']._serialized_end=2484
+  _globals['_TRANSFERTYPE']._serialized_start=2486
+  _globals['_TRANSFERTYPE']._serialized_end=2612
+  _globals['_APPLICATIONTARGET']._serialized_start=194
+  _globals['_APPLICATIONTARGET']._serialized_end=247
+  _globals['_ORIGINATEREQUEST']._serialized_start=250
+  _globals['_ORIGINATEREQUEST']._serialized_end=720
+  _globals['_ORIGINATEREQUEST_VARIABLESENTRY']._serialized_start=645
+  _globals['_ORIGINATEREQUEST_VARIABLESENTRY']._serialized_end=693
+  _globals['_ORIGINATEDCALL']._serialized_start=723
+  _globals['_ORIGINATEDCALL']._serialized_end=1105
+  _globals['_ORIGINATERESPONSE']._serialized_start=1107
+  _globals['_ORIGINATERESPONSE']._serialized_end=1168
+  _globals['_HANGUPREQUEST']._serialized_start=1170
+  _globals['_HANGUPREQUEST']._serialized_end=1264
+  _globals['_HANGUPRESPONSE']._serialized_start=1266
+  _globals['_HANGUPRESPONSE']._serialized_end=1282
+  _globals['_TRANSFERREQUEST']._serialized_start=1285
+  _globals['_TRANSFERREQUEST']._serialized_end=1575
+  _globals['_TRANSFERRESPONSE']._serialized_start=1577
+  _globals['_TRANSFERRESPONSE']._serialized_end=1595
+  _globals['_LISTCHANNELSREQUEST']._serialized_start=1597
+  _globals['_LISTCHANNELSREQUEST']._serialized_end=1674
+  _globals['_LISTCHANNELSRESPONSE']._serialized_start=1676
+  _globals['_LISTCHANNELSRESPONSE']._serialized_end=1782
+  _globals['_GETCHANNELREQUEST']._serialized_start=1784
+  _globals['_GETCHANNELREQUEST']._serialized_end=1867
+  _globals['_GETCHANNELRESPONSE']._serialized_start=1869
+  _globals['_GETCHANNELRESPONSE']._serialized_end=1927
+  _globals['_SENDDTMFREQUEST']._serialized_start=1930
+  _globals['_SENDDTMFREQUEST']._serialized_end=2084
+  _globals['_SENDDTMFRESPONSE']._serialized_start=2086
+  _globals['_SENDDTMFRESPONSE']._serialized_end=2104
+  _globals['_CALLCONTROLSERVICE']._serialized_start=2615
+  _globals['_CALLCONTROLSERVICE']._serialized_end=3076
 # @@protoc_insertion_point(module_scope)

@@ -11,6 +11,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from telgate.v1 import common_pb2 as _common_pb2
+from telgate.v1 import event_position_pb2 as _event_position_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -300,8 +301,7 @@ class OriginatedCall(_message.Message):
     AMI_REASON_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     RESULT_TIME_FIELD_NUMBER: _builtins.int
-    EVENT_SEQUENCE_FIELD_NUMBER: _builtins.int
-    EPOCH_FIELD_NUMBER: _builtins.int
+    EVENTS_AFTER_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     """The backend that placed the call."""
     request_id: _builtins.str
@@ -332,13 +332,6 @@ class OriginatedCall(_message.Message):
     """Asterisk only: its OriginateResponse `Reason` (0 from other backends);
     `outcome` says the same in neutral terms.
     """
-    event_sequence: _builtins.int
-    """The last event sequence published before the PBX was asked to place the
-    call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
-    `linked_ids` filter of `linked_id` to get every event of this call.
-    """
-    epoch: _builtins.str
-    """The event stream epoch `event_sequence` belongs to."""
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the gateway asked the PBX to place the call."""
@@ -346,6 +339,13 @@ class OriginatedCall(_message.Message):
     @_builtins.property
     def result_time(self) -> _timestamp_pb2.Timestamp:
         """When the outcome became final."""
+
+    @_builtins.property
+    def events_after(self) -> _event_position_pb2.EventPosition:
+        """The event position before the PBX was asked to place the call:
+        Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+        of `linked_id`) to get every event of this call.
+        """
 
     def __init__(
         self,
@@ -360,12 +360,11 @@ class OriginatedCall(_message.Message):
         ami_reason: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         result_time: _timestamp_pb2.Timestamp | None = ...,
-        event_sequence: _builtins.int = ...,
-        epoch: _builtins.str = ...,
+        events_after: _event_position_pb2.EventPosition | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "result_time", b"result_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "events_after", b"events_after", "result_time", b"result_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ami_reason", b"ami_reason", "backend", b"backend", "channel", b"channel", "create_time", b"create_time", "epoch", b"epoch", "event_sequence", b"event_sequence", "linked_id", b"linked_id", "other_unique_id", b"other_unique_id", "outcome", b"outcome", "request_id", b"request_id", "result_time", b"result_time", "unique_id", b"unique_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ami_reason", b"ami_reason", "backend", b"backend", "channel", b"channel", "create_time", b"create_time", "events_after", b"events_after", "linked_id", b"linked_id", "other_unique_id", b"other_unique_id", "outcome", b"outcome", "request_id", b"request_id", "result_time", b"result_time", "unique_id", b"unique_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -156,8 +156,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_SUBSCRIBER_TOO_SLOW: _ErrorReason.ValueType  # 9
     """RESOURCE_EXHAUSTED: the Subscribe client read too slowly and the
-    gateway ended its stream. Metadata: `last_sequence` (the sequence of the
-    last event sent), `epoch` (its epoch): resume after that position.
+    gateway ended its stream. Metadata: `epoch` and `last_sequence`, together
+    the EventPosition to resume after (START_POSITION_AFTER): every event up
+    to it was sent or left out by the filter.
     """
     ERROR_REASON_CURSOR_EXPIRED: _ErrorReason.ValueType  # 10
     """OUT_OF_RANGE: the requested CDR cursor is no longer (or never was)
@@ -190,7 +191,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_SHUTTING_DOWN: _ErrorReason.ValueType  # 30
     """UNAVAILABLE: the gateway is shutting down: new calls are refused and
     open streams end. A stream's ErrorInfo says where to resume elsewhere:
-    `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs); no
+    `epoch` and `last_sequence` (Subscribe: the latest EventPosition the
+    stream sent, an event's, a heartbeat's or SubscriptionStarted's),
+    `last_cursor` (StreamCdrs); no
     metadata for unary calls and Route. (Numbered from 30 so that reasons
     added meanwhile keep 22-29.)
     """
@@ -324,8 +327,9 @@ the backend (Asterisk, Simotel: `backend`, `field`:
 """
 ERROR_REASON_SUBSCRIBER_TOO_SLOW: ErrorReason.ValueType  # 9
 """RESOURCE_EXHAUSTED: the Subscribe client read too slowly and the
-gateway ended its stream. Metadata: `last_sequence` (the sequence of the
-last event sent), `epoch` (its epoch): resume after that position.
+gateway ended its stream. Metadata: `epoch` and `last_sequence`, together
+the EventPosition to resume after (START_POSITION_AFTER): every event up
+to it was sent or left out by the filter.
 """
 ERROR_REASON_CURSOR_EXPIRED: ErrorReason.ValueType  # 10
 """OUT_OF_RANGE: the requested CDR cursor is no longer (or never was)
@@ -358,7 +362,9 @@ Metadata: `setting` (`server.max_streams_per_caller` or
 ERROR_REASON_SHUTTING_DOWN: ErrorReason.ValueType  # 30
 """UNAVAILABLE: the gateway is shutting down: new calls are refused and
 open streams end. A stream's ErrorInfo says where to resume elsewhere:
-`last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs); no
+`epoch` and `last_sequence` (Subscribe: the latest EventPosition the
+stream sent, an event's, a heartbeat's or SubscriptionStarted's),
+`last_cursor` (StreamCdrs); no
 metadata for unary calls and Route. (Numbered from 30 so that reasons
 added meanwhile keep 22-29.)
 """

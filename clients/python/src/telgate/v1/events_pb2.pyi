@@ -14,6 +14,7 @@ from telgate.v1 import backends_pb2 as _backends_pb2
 from telgate.v1 import calls_pb2 as _calls_pb2
 from telgate.v1 import cdrs_pb2 as _cdrs_pb2
 from telgate.v1 import common_pb2 as _common_pb2
+from telgate.v1 import event_position_pb2 as _event_position_pb2
 from telgate.v1 import playback_pb2 as _playback_pb2
 from telgate.v1 import queues_pb2 as _queues_pb2
 from telgate.v1 import supervision_pb2 as _supervision_pb2
@@ -28,6 +29,292 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _EventType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EventType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EVENT_TYPE_UNSPECIFIED: _EventType.ValueType  # 0
+    """Not a kind: refused in a filter (INVALID_ARGUMENT)."""
+    EVENT_TYPE_CHANNEL_CREATED: _EventType.ValueType  # 1
+    """`Event.channel_created`: a channel appeared (Asterisk Newchannel)."""
+    EVENT_TYPE_CHANNEL_STATE_CHANGED: _EventType.ValueType  # 2
+    """`Event.channel_state_changed`: a channel's state changed (Asterisk Newstate, Simotel
+    NewState).
+    """
+    EVENT_TYPE_CHANNEL_HUNG_UP: _EventType.ValueType  # 3
+    """`Event.channel_hung_up`: a channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp`
+    when inferred after a link outage).
+    """
+    EVENT_TYPE_DIAL_STARTED: _EventType.ValueType  # 4
+    """`Event.dial_started`: a dial attempt began (Asterisk DialBegin)."""
+    EVENT_TYPE_DIAL_ENDED: _EventType.ValueType  # 5
+    """`Event.dial_ended`: a dial attempt ended (Asterisk DialEnd)."""
+    EVENT_TYPE_BRIDGE_ENTERED: _EventType.ValueType  # 6
+    """`Event.bridge_entered`: a channel entered a bridge (Asterisk BridgeEnter)."""
+    EVENT_TYPE_BRIDGE_LEFT: _EventType.ValueType  # 7
+    """`Event.bridge_left`: a channel left a bridge (Asterisk BridgeLeave)."""
+    EVENT_TYPE_ORIGINATE_RESULT: _EventType.ValueType  # 8
+    """`Event.originate_result`: an originate's final result (Asterisk OriginateResponse; Simotel:
+    `OriginateResult`, made by the gateway).
+    """
+    EVENT_TYPE_LINK_STATE_CHANGED: _EventType.ValueType  # 9
+    """`Event.link_state_changed`: the gateway's link to a backend changed state
+    (`telgate.LinkStateChanged`, every backend).
+    """
+    EVENT_TYPE_HANGUP_REQUESTED: _EventType.ValueType  # 10
+    """`Event.hangup_requested`: a hang-up was asked for (Asterisk HangupRequest /
+    SoftHangupRequest).
+    """
+    EVENT_TYPE_DIALPLAN_STEP: _EventType.ValueType  # 11
+    """`Event.dialplan_step`: a channel moved to a dialplan step (Asterisk Newexten)."""
+    EVENT_TYPE_CALLER_ID_CHANGED: _EventType.ValueType  # 12
+    """`Event.caller_id_changed`: a channel's caller id changed (Asterisk NewCallerid)."""
+    EVENT_TYPE_CONNECTED_LINE_CHANGED: _EventType.ValueType  # 13
+    """`Event.connected_line_changed`: a channel's connected line changed (Asterisk
+    NewConnectedLine).
+    """
+    EVENT_TYPE_VARIABLE_SET: _EventType.ValueType  # 14
+    """`Event.variable_set`: a channel or global variable was set (Asterisk VarSet)."""
+    EVENT_TYPE_DIAL_STATE_CHANGED: _EventType.ValueType  # 15
+    """`Event.dial_state_changed`: a dial attempt progressed (Asterisk DialState)."""
+    EVENT_TYPE_BRIDGE_CREATED: _EventType.ValueType  # 16
+    """`Event.bridge_created`: a bridge was created (Asterisk BridgeCreate)."""
+    EVENT_TYPE_BRIDGE_DESTROYED: _EventType.ValueType  # 17
+    """`Event.bridge_destroyed`: a bridge was destroyed (Asterisk BridgeDestroy)."""
+    EVENT_TYPE_HOLD: _EventType.ValueType  # 18
+    """`Event.hold`: a channel was put on hold (Asterisk Hold)."""
+    EVENT_TYPE_UNHOLD: _EventType.ValueType  # 19
+    """`Event.unhold`: a channel was taken off hold (Asterisk Unhold)."""
+    EVENT_TYPE_DTMF_BEGIN: _EventType.ValueType  # 20
+    """`Event.dtmf_begin`: a DTMF digit began (Asterisk DTMFBegin)."""
+    EVENT_TYPE_DTMF_END: _EventType.ValueType  # 21
+    """`Event.dtmf_end`: a DTMF digit ended (Asterisk DTMFEnd)."""
+    EVENT_TYPE_BLIND_TRANSFER: _EventType.ValueType  # 22
+    """`Event.blind_transfer`: a blind transfer (Asterisk BlindTransfer)."""
+    EVENT_TYPE_ATTENDED_TRANSFER: _EventType.ValueType  # 23
+    """`Event.attended_transfer`: an attended transfer (Asterisk AttendedTransfer)."""
+    EVENT_TYPE_QUEUE_MEMBER_ADDED: _EventType.ValueType  # 24
+    """`Event.queue_member_added`: a member joined a queue (Asterisk QueueMemberAdded)."""
+    EVENT_TYPE_QUEUE_MEMBER_REMOVED: _EventType.ValueType  # 25
+    """`Event.queue_member_removed`: a member left a queue (Asterisk QueueMemberRemoved)."""
+    EVENT_TYPE_QUEUE_MEMBER_PAUSED: _EventType.ValueType  # 26
+    """`Event.queue_member_paused`: a member was paused or unpaused (Asterisk QueueMemberPause)."""
+    EVENT_TYPE_QUEUE_MEMBER_STATUS: _EventType.ValueType  # 27
+    """`Event.queue_member_status`: a member's status changed (Asterisk QueueMemberStatus)."""
+    EVENT_TYPE_QUEUE_MEMBER_PENALTY: _EventType.ValueType  # 28
+    """`Event.queue_member_penalty`: a member's penalty changed (Asterisk QueueMemberPenalty)."""
+    EVENT_TYPE_QUEUE_MEMBER_RINGINUSE: _EventType.ValueType  # 29
+    """`Event.queue_member_ringinuse`: a member's ring-in-use setting changed (Asterisk
+    QueueMemberRinginuse).
+    """
+    EVENT_TYPE_QUEUE_CALLER_JOINED: _EventType.ValueType  # 30
+    """`Event.queue_caller_joined`: a caller joined a queue (Asterisk QueueCallerJoin)."""
+    EVENT_TYPE_QUEUE_CALLER_LEFT: _EventType.ValueType  # 31
+    """`Event.queue_caller_left`: a caller left a queue to an agent or on hang-up (Asterisk
+    QueueCallerLeave).
+    """
+    EVENT_TYPE_QUEUE_CALLER_ABANDONED: _EventType.ValueType  # 32
+    """`Event.queue_caller_abandoned`: a caller hung up waiting in a queue (Asterisk
+    QueueCallerAbandon).
+    """
+    EVENT_TYPE_AGENT_CALLED: _EventType.ValueType  # 33
+    """`Event.agent_called`: a queue rang an agent (Asterisk AgentCalled)."""
+    EVENT_TYPE_AGENT_CONNECTED: _EventType.ValueType  # 34
+    """`Event.agent_connected`: an agent answered a queue caller (Asterisk AgentConnect)."""
+    EVENT_TYPE_AGENT_COMPLETED: _EventType.ValueType  # 35
+    """`Event.agent_completed`: an agent's queue call ended (Asterisk AgentComplete)."""
+    EVENT_TYPE_AGENT_RING_NO_ANSWER: _EventType.ValueType  # 36
+    """`Event.agent_ring_no_answer`: an agent did not answer a queue call (Asterisk
+    AgentRingNoAnswer).
+    """
+    EVENT_TYPE_AGENT_DUMPED: _EventType.ValueType  # 37
+    """`Event.agent_dumped`: an agent hung up on a queue caller before the bridge (Asterisk
+    AgentDump).
+    """
+    EVENT_TYPE_LISTEN_STARTED: _EventType.ValueType  # 38
+    """`Event.listen_started`: live listening started (Asterisk ChanSpyStart)."""
+    EVENT_TYPE_LISTEN_STOPPED: _EventType.ValueType  # 39
+    """`Event.listen_stopped`: live listening stopped (Asterisk ChanSpyStop, or
+    `telgate.ListenStopped` when inferred after a link outage).
+    """
+    EVENT_TYPE_PLAYBACK_STARTED: _EventType.ValueType  # 40
+    """`Event.playback_started`: a playback started (`telgate.PlaybackStarted`, derived from
+    Asterisk Newexten).
+    """
+    EVENT_TYPE_PLAYBACK_CONTROLLED: _EventType.ValueType  # 41
+    """`Event.playback_controlled`: a playback was paused, resumed, moved or restarted
+    (`telgate.PlaybackControlled`).
+    """
+    EVENT_TYPE_PLAYBACK_FINISHED: _EventType.ValueType  # 42
+    """`Event.playback_finished`: a playback ended (`telgate.PlaybackFinished`, derived from
+    Asterisk VarSet CPLAYBACKSTATUS).
+    """
+    EVENT_TYPE_DEVICE_STATE_CHANGED: _EventType.ValueType  # 43
+    """`Event.device_state_changed`: a device's state changed (Asterisk DeviceStateChange)."""
+    EVENT_TYPE_PEER_STATUS_CHANGED: _EventType.ValueType  # 44
+    """`Event.peer_status_changed`: a peer's status changed (Asterisk PeerStatus)."""
+    EVENT_TYPE_CONTACT_STATUS_CHANGED: _EventType.ValueType  # 45
+    """`Event.contact_status_changed`: a PJSIP contact's status changed (Asterisk ContactStatus)."""
+    EVENT_TYPE_FULLY_BOOTED: _EventType.ValueType  # 46
+    """`Event.fully_booted`: the PBX is fully booted, or the gateway logged in to it (Asterisk
+    FullyBooted).
+    """
+    EVENT_TYPE_RELOADED: _EventType.ValueType  # 47
+    """`Event.reloaded`: the PBX reloaded a module or its configuration (Asterisk Reload)."""
+    EVENT_TYPE_SHUTDOWN: _EventType.ValueType  # 48
+    """`Event.shutdown`: the PBX is shutting down (Asterisk Shutdown)."""
+    EVENT_TYPE_CDR_RECORDED: _EventType.ValueType  # 49
+    """`Event.cdr_recorded`: a call detail record was stored (`telgate.CdrRecorded`, every backend
+    with CDRs).
+    """
+    EVENT_TYPE_CDR_GAP: _EventType.ValueType  # 50
+    """`Event.cdr_gap`: CDRs of a window may be missing (the same notice StreamCdrs gives)."""
+
+class EventType(_EventType, metaclass=_EventTypeEnumTypeWrapper):
+    """The typed kinds of event: one per field of `Event.payload`, named after it
+    (EVENT_TYPE_CHANNEL_HUNG_UP is `Event.channel_hung_up`).
+    """
+
+EVENT_TYPE_UNSPECIFIED: EventType.ValueType  # 0
+"""Not a kind: refused in a filter (INVALID_ARGUMENT)."""
+EVENT_TYPE_CHANNEL_CREATED: EventType.ValueType  # 1
+"""`Event.channel_created`: a channel appeared (Asterisk Newchannel)."""
+EVENT_TYPE_CHANNEL_STATE_CHANGED: EventType.ValueType  # 2
+"""`Event.channel_state_changed`: a channel's state changed (Asterisk Newstate, Simotel
+NewState).
+"""
+EVENT_TYPE_CHANNEL_HUNG_UP: EventType.ValueType  # 3
+"""`Event.channel_hung_up`: a channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp`
+when inferred after a link outage).
+"""
+EVENT_TYPE_DIAL_STARTED: EventType.ValueType  # 4
+"""`Event.dial_started`: a dial attempt began (Asterisk DialBegin)."""
+EVENT_TYPE_DIAL_ENDED: EventType.ValueType  # 5
+"""`Event.dial_ended`: a dial attempt ended (Asterisk DialEnd)."""
+EVENT_TYPE_BRIDGE_ENTERED: EventType.ValueType  # 6
+"""`Event.bridge_entered`: a channel entered a bridge (Asterisk BridgeEnter)."""
+EVENT_TYPE_BRIDGE_LEFT: EventType.ValueType  # 7
+"""`Event.bridge_left`: a channel left a bridge (Asterisk BridgeLeave)."""
+EVENT_TYPE_ORIGINATE_RESULT: EventType.ValueType  # 8
+"""`Event.originate_result`: an originate's final result (Asterisk OriginateResponse; Simotel:
+`OriginateResult`, made by the gateway).
+"""
+EVENT_TYPE_LINK_STATE_CHANGED: EventType.ValueType  # 9
+"""`Event.link_state_changed`: the gateway's link to a backend changed state
+(`telgate.LinkStateChanged`, every backend).
+"""
+EVENT_TYPE_HANGUP_REQUESTED: EventType.ValueType  # 10
+"""`Event.hangup_requested`: a hang-up was asked for (Asterisk HangupRequest /
+SoftHangupRequest).
+"""
+EVENT_TYPE_DIALPLAN_STEP: EventType.ValueType  # 11
+"""`Event.dialplan_step`: a channel moved to a dialplan step (Asterisk Newexten)."""
+EVENT_TYPE_CALLER_ID_CHANGED: EventType.ValueType  # 12
+"""`Event.caller_id_changed`: a channel's caller id changed (Asterisk NewCallerid)."""
+EVENT_TYPE_CONNECTED_LINE_CHANGED: EventType.ValueType  # 13
+"""`Event.connected_line_changed`: a channel's connected line changed (Asterisk
+NewConnectedLine).
+"""
+EVENT_TYPE_VARIABLE_SET: EventType.ValueType  # 14
+"""`Event.variable_set`: a channel or global variable was set (Asterisk VarSet)."""
+EVENT_TYPE_DIAL_STATE_CHANGED: EventType.ValueType  # 15
+"""`Event.dial_state_changed`: a dial attempt progressed (Asterisk DialState)."""
+EVENT_TYPE_BRIDGE_CREATED: EventType.ValueType  # 16
+"""`Event.bridge_created`: a bridge was created (Asterisk BridgeCreate)."""
+EVENT_TYPE_BRIDGE_DESTROYED: EventType.ValueType  # 17
+"""`Event.bridge_destroyed`: a bridge was destroyed (Asterisk BridgeDestroy)."""
+EVENT_TYPE_HOLD: EventType.ValueType  # 18
+"""`Event.hold`: a channel was put on hold (Asterisk Hold)."""
+EVENT_TYPE_UNHOLD: EventType.ValueType  # 19
+"""`Event.unhold`: a channel was taken off hold (Asterisk Unhold)."""
+EVENT_TYPE_DTMF_BEGIN: EventType.ValueType  # 20
+"""`Event.dtmf_begin`: a DTMF digit began (Asterisk DTMFBegin)."""
+EVENT_TYPE_DTMF_END: EventType.ValueType  # 21
+"""`Event.dtmf_end`: a DTMF digit ended (Asterisk DTMFEnd)."""
+EVENT_TYPE_BLIND_TRANSFER: EventType.ValueType  # 22
+"""`Event.blind_transfer`: a blind transfer (Asterisk BlindTransfer)."""
+EVENT_TYPE_ATTENDED_TRANSFER: EventType.ValueType  # 23
+"""`Event.attended_transfer`: an attended transfer (Asterisk AttendedTransfer)."""
+EVENT_TYPE_QUEUE_MEMBER_ADDED: EventType.ValueType  # 24
+"""`Event.queue_member_added`: a member joined a queue (Asterisk QueueMemberAdded)."""
+EVENT_TYPE_QUEUE_MEMBER_REMOVED: EventType.ValueType  # 25
+"""`Event.queue_member_removed`: a member left a queue (Asterisk QueueMemberRemoved)."""
+EVENT_TYPE_QUEUE_MEMBER_PAUSED: EventType.ValueType  # 26
+"""`Event.queue_member_paused`: a member was paused or unpaused (Asterisk QueueMemberPause)."""
+EVENT_TYPE_QUEUE_MEMBER_STATUS: EventType.ValueType  # 27
+"""`Event.queue_member_status`: a member's status changed (Asterisk QueueMemberStatus)."""
+EVENT_TYPE_QUEUE_MEMBER_PENALTY: EventType.ValueType  # 28
+"""`Event.queue_member_penalty`: a member's penalty changed (Asterisk QueueMemberPenalty)."""
+EVENT_TYPE_QUEUE_MEMBER_RINGINUSE: EventType.ValueType  # 29
+"""`Event.queue_member_ringinuse`: a member's ring-in-use setting changed (Asterisk
+QueueMemberRinginuse).
+"""
+EVENT_TYPE_QUEUE_CALLER_JOINED: EventType.ValueType  # 30
+"""`Event.queue_caller_joined`: a caller joined a queue (Asterisk QueueCallerJoin)."""
+EVENT_TYPE_QUEUE_CALLER_LEFT: EventType.ValueType  # 31
+"""`Event.queue_caller_left`: a caller left a queue to an agent or on hang-up (Asterisk
+QueueCallerLeave).
+"""
+EVENT_TYPE_QUEUE_CALLER_ABANDONED: EventType.ValueType  # 32
+"""`Event.queue_caller_abandoned`: a caller hung up waiting in a queue (Asterisk
+QueueCallerAbandon).
+"""
+EVENT_TYPE_AGENT_CALLED: EventType.ValueType  # 33
+"""`Event.agent_called`: a queue rang an agent (Asterisk AgentCalled)."""
+EVENT_TYPE_AGENT_CONNECTED: EventType.ValueType  # 34
+"""`Event.agent_connected`: an agent answered a queue caller (Asterisk AgentConnect)."""
+EVENT_TYPE_AGENT_COMPLETED: EventType.ValueType  # 35
+"""`Event.agent_completed`: an agent's queue call ended (Asterisk AgentComplete)."""
+EVENT_TYPE_AGENT_RING_NO_ANSWER: EventType.ValueType  # 36
+"""`Event.agent_ring_no_answer`: an agent did not answer a queue call (Asterisk
+AgentRingNoAnswer).
+"""
+EVENT_TYPE_AGENT_DUMPED: EventType.ValueType  # 37
+"""`Event.agent_dumped`: an agent hung up on a queue caller before the bridge (Asterisk
+AgentDump).
+"""
+EVENT_TYPE_LISTEN_STARTED: EventType.ValueType  # 38
+"""`Event.listen_started`: live listening started (Asterisk ChanSpyStart)."""
+EVENT_TYPE_LISTEN_STOPPED: EventType.ValueType  # 39
+"""`Event.listen_stopped`: live listening stopped (Asterisk ChanSpyStop, or
+`telgate.ListenStopped` when inferred after a link outage).
+"""
+EVENT_TYPE_PLAYBACK_STARTED: EventType.ValueType  # 40
+"""`Event.playback_started`: a playback started (`telgate.PlaybackStarted`, derived from
+Asterisk Newexten).
+"""
+EVENT_TYPE_PLAYBACK_CONTROLLED: EventType.ValueType  # 41
+"""`Event.playback_controlled`: a playback was paused, resumed, moved or restarted
+(`telgate.PlaybackControlled`).
+"""
+EVENT_TYPE_PLAYBACK_FINISHED: EventType.ValueType  # 42
+"""`Event.playback_finished`: a playback ended (`telgate.PlaybackFinished`, derived from
+Asterisk VarSet CPLAYBACKSTATUS).
+"""
+EVENT_TYPE_DEVICE_STATE_CHANGED: EventType.ValueType  # 43
+"""`Event.device_state_changed`: a device's state changed (Asterisk DeviceStateChange)."""
+EVENT_TYPE_PEER_STATUS_CHANGED: EventType.ValueType  # 44
+"""`Event.peer_status_changed`: a peer's status changed (Asterisk PeerStatus)."""
+EVENT_TYPE_CONTACT_STATUS_CHANGED: EventType.ValueType  # 45
+"""`Event.contact_status_changed`: a PJSIP contact's status changed (Asterisk ContactStatus)."""
+EVENT_TYPE_FULLY_BOOTED: EventType.ValueType  # 46
+"""`Event.fully_booted`: the PBX is fully booted, or the gateway logged in to it (Asterisk
+FullyBooted).
+"""
+EVENT_TYPE_RELOADED: EventType.ValueType  # 47
+"""`Event.reloaded`: the PBX reloaded a module or its configuration (Asterisk Reload)."""
+EVENT_TYPE_SHUTDOWN: EventType.ValueType  # 48
+"""`Event.shutdown`: the PBX is shutting down (Asterisk Shutdown)."""
+EVENT_TYPE_CDR_RECORDED: EventType.ValueType  # 49
+"""`Event.cdr_recorded`: a call detail record was stored (`telgate.CdrRecorded`, every backend
+with CDRs).
+"""
+EVENT_TYPE_CDR_GAP: EventType.ValueType  # 50
+"""`Event.cdr_gap`: CDRs of a window may be missing (the same notice StreamCdrs gives)."""
+Global___EventType: _TypeAlias = EventType  # noqa: Y015
+
 class _StartPosition:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -38,8 +325,8 @@ class _StartPositionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StartPo
     """Same as START_POSITION_LIVE."""
     START_POSITION_LIVE: _StartPosition.ValueType  # 1
     """Only events that happen from now on."""
-    START_POSITION_AFTER_SEQUENCE: _StartPosition.ValueType  # 2
-    """Events after `after_sequence` (resume), then live."""
+    START_POSITION_AFTER: _StartPosition.ValueType  # 2
+    """Events after `SubscribeRequest.after` (resume), then live."""
     START_POSITION_OLDEST: _StartPosition.ValueType  # 3
     """The oldest event still held, then live."""
 
@@ -50,8 +337,8 @@ START_POSITION_UNSPECIFIED: StartPosition.ValueType  # 0
 """Same as START_POSITION_LIVE."""
 START_POSITION_LIVE: StartPosition.ValueType  # 1
 """Only events that happen from now on."""
-START_POSITION_AFTER_SEQUENCE: StartPosition.ValueType  # 2
-"""Events after `after_sequence` (resume), then live."""
+START_POSITION_AFTER: StartPosition.ValueType  # 2
+"""Events after `SubscribeRequest.after` (resume), then live."""
 START_POSITION_OLDEST: StartPosition.ValueType  # 3
 """The oldest event still held, then live."""
 Global___StartPosition: _TypeAlias = StartPosition  # noqa: Y015
@@ -63,18 +350,21 @@ class _GapReason:
 class _GapReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GapReason.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     GAP_REASON_UNSPECIFIED: _GapReason.ValueType  # 0
+    """Not sent."""
     GAP_REASON_BUFFER_EXPIRED: _GapReason.ValueType  # 1
-    """The events were older than the replay buffer holds."""
+    """The events were older than the replay buffer (or stream retention) holds."""
     GAP_REASON_EPOCH_CHANGED: _GapReason.ValueType  # 2
-    """The gateway restarted; the client's epoch is gone."""
+    """The gateway's event history started again; the client's epoch is gone."""
 
-class GapReason(_GapReason, metaclass=_GapReasonEnumTypeWrapper): ...
+class GapReason(_GapReason, metaclass=_GapReasonEnumTypeWrapper):
+    """Why events were lost."""
 
 GAP_REASON_UNSPECIFIED: GapReason.ValueType  # 0
+"""Not sent."""
 GAP_REASON_BUFFER_EXPIRED: GapReason.ValueType  # 1
-"""The events were older than the replay buffer holds."""
+"""The events were older than the replay buffer (or stream retention) holds."""
 GAP_REASON_EPOCH_CHANGED: GapReason.ValueType  # 2
-"""The gateway restarted; the client's epoch is gone."""
+"""The gateway's event history started again; the client's epoch is gone."""
 Global___GapReason: _TypeAlias = GapReason  # noqa: Y015
 
 class _DialStatus:
@@ -86,11 +376,15 @@ class _DialStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DialStatus
     DIAL_STATUS_UNSPECIFIED: _DialStatus.ValueType  # 0
     """Not known (a status this enum does not map: see status_text)."""
     DIAL_STATUS_ANSWER: _DialStatus.ValueType  # 1
+    """The destination answered (Asterisk ANSWER)."""
     DIAL_STATUS_BUSY: _DialStatus.ValueType  # 2
+    """The destination was busy (Asterisk BUSY)."""
     DIAL_STATUS_NO_ANSWER: _DialStatus.ValueType  # 3
+    """Nobody answered in time (Asterisk NOANSWER)."""
     DIAL_STATUS_CANCEL: _DialStatus.ValueType  # 4
     """The caller gave up before an answer."""
     DIAL_STATUS_CONGESTION: _DialStatus.ValueType  # 5
+    """The network or the destination's trunk was congested (Asterisk CONGESTION)."""
     DIAL_STATUS_UNAVAILABLE: _DialStatus.ValueType  # 6
     """The destination could not be reached at all (Asterisk CHANUNAVAIL)."""
     DIAL_STATUS_DO_NOT_CALL: _DialStatus.ValueType  # 7
@@ -108,11 +402,15 @@ class DialStatus(_DialStatus, metaclass=_DialStatusEnumTypeWrapper):
 DIAL_STATUS_UNSPECIFIED: DialStatus.ValueType  # 0
 """Not known (a status this enum does not map: see status_text)."""
 DIAL_STATUS_ANSWER: DialStatus.ValueType  # 1
+"""The destination answered (Asterisk ANSWER)."""
 DIAL_STATUS_BUSY: DialStatus.ValueType  # 2
+"""The destination was busy (Asterisk BUSY)."""
 DIAL_STATUS_NO_ANSWER: DialStatus.ValueType  # 3
+"""Nobody answered in time (Asterisk NOANSWER)."""
 DIAL_STATUS_CANCEL: DialStatus.ValueType  # 4
 """The caller gave up before an answer."""
 DIAL_STATUS_CONGESTION: DialStatus.ValueType  # 5
+"""The network or the destination's trunk was congested (Asterisk CONGESTION)."""
 DIAL_STATUS_UNAVAILABLE: DialStatus.ValueType  # 6
 """The destination could not be reached at all (Asterisk CHANUNAVAIL)."""
 DIAL_STATUS_DO_NOT_CALL: DialStatus.ValueType  # 7
@@ -130,14 +428,17 @@ class _DtmfDirection:
 class _DtmfDirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DtmfDirection.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DTMF_DIRECTION_UNSPECIFIED: _DtmfDirection.ValueType  # 0
+    """Not said."""
     DTMF_DIRECTION_RECEIVED: _DtmfDirection.ValueType  # 1
     """The channel received the digit (from its endpoint)."""
     DTMF_DIRECTION_SENT: _DtmfDirection.ValueType  # 2
     """The digit was sent to the channel's endpoint."""
 
-class DtmfDirection(_DtmfDirection, metaclass=_DtmfDirectionEnumTypeWrapper): ...
+class DtmfDirection(_DtmfDirection, metaclass=_DtmfDirectionEnumTypeWrapper):
+    """Which way a DTMF digit went."""
 
 DTMF_DIRECTION_UNSPECIFIED: DtmfDirection.ValueType  # 0
+"""Not said."""
 DTMF_DIRECTION_RECEIVED: DtmfDirection.ValueType  # 1
 """The channel received the digit (from its endpoint)."""
 DTMF_DIRECTION_SENT: DtmfDirection.ValueType  # 2
@@ -146,24 +447,41 @@ Global___DtmfDirection: _TypeAlias = DtmfDirection  # noqa: Y015
 
 @_typing.final
 class EventFilter(_message.Message):
-    """Which events a subscriber gets. Each non-empty list must match (AND across
-    lists, OR within one); an empty filter means everything.
+    """Which events a subscriber gets. Each non-empty condition must match (AND
+    across conditions, OR within one); an empty filter means everything.
+    `types` and `raw_names` are one condition: an event matches it when its
+    typed kind is in `types` or its PBX name is in `raw_names`. Each list holds
+    at most 1000 entries.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     BACKENDS_FIELD_NUMBER: _builtins.int
     TYPES_FIELD_NUMBER: _builtins.int
+    RAW_NAMES_FIELD_NUMBER: _builtins.int
     CHANNELS_FIELD_NUMBER: _builtins.int
     UNIQUE_IDS_FIELD_NUMBER: _builtins.int
     LINKED_IDS_FIELD_NUMBER: _builtins.int
     EXTENSIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Backend names (from the gateway's configuration); an unknown one is
+        NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+        """
+
     @_builtins.property
-    def types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-        event names (e.g. `VarSet`), matched case-sensitively.
+    def types(self) -> _containers.RepeatedScalarFieldContainer[Global___EventType.ValueType]:
+        """Typed kinds: an event matches when its `payload` is one of these. An
+        unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+        """
+
+    @_builtins.property
+    def raw_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+        matched case-sensitively: for events without a typed payload, or to
+        match by the PBX's own name. Each is a letter then letters, digits, `_`,
+        `-`, `.` or `:` (at most 64 characters); anything else is
+        INVALID_ARGUMENT.
         """
 
     @_builtins.property
@@ -171,10 +489,12 @@ class EventFilter(_message.Message):
         """Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`)."""
 
     @_builtins.property
-    def unique_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def unique_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Channel unique ids (`Event.unique_id`)."""
+
     @_builtins.property
     def linked_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Every channel of one call."""
+        """Linked ids (`Event.linked_id`): every channel of one call."""
 
     @_builtins.property
     def extensions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -186,7 +506,8 @@ class EventFilter(_message.Message):
         self,
         *,
         backends: _abc.Iterable[_builtins.str] | None = ...,
-        types: _abc.Iterable[_builtins.str] | None = ...,
+        types: _abc.Iterable[Global___EventType.ValueType] | None = ...,
+        raw_names: _abc.Iterable[_builtins.str] | None = ...,
         channels: _abc.Iterable[_builtins.str] | None = ...,
         unique_ids: _abc.Iterable[_builtins.str] | None = ...,
         linked_ids: _abc.Iterable[_builtins.str] | None = ...,
@@ -194,7 +515,7 @@ class EventFilter(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backends", b"backends", "channels", b"channels", "extensions", b"extensions", "linked_ids", b"linked_ids", "types", b"types", "unique_ids", b"unique_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backends", b"backends", "channels", b"channels", "extensions", b"extensions", "linked_ids", b"linked_ids", "raw_names", b"raw_names", "types", b"types", "unique_ids", b"unique_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -202,40 +523,53 @@ Global___EventFilter: _TypeAlias = EventFilter  # noqa: Y015
 
 @_typing.final
 class SubscribeRequest(_message.Message):
+    """Opens an event stream."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     FILTER_FIELD_NUMBER: _builtins.int
     START_FIELD_NUMBER: _builtins.int
-    AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
-    EPOCH_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
     MAX_BATCH_SIZE_FIELD_NUMBER: _builtins.int
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
     start: Global___StartPosition.ValueType
-    after_sequence: _builtins.int
-    """With START_POSITION_AFTER_SEQUENCE: the last sequence the client received."""
-    epoch: _builtins.str
-    """With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to."""
+    """Where the stream starts; LIVE when unspecified."""
     max_batch_size: _builtins.int
-    """Most events in one message; the server default when zero."""
+    """Most events in one batch; zero: the server's `events.max_batch` (also
+    the most it allows). Negative is INVALID_ARGUMENT.
+    """
     @_builtins.property
-    def filter(self) -> Global___EventFilter: ...
+    def filter(self) -> Global___EventFilter:
+        """Which events; unset or empty: every event."""
+
+    @_builtins.property
+    def after(self) -> _event_position_pb2.EventPosition:
+        """With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+        an epoch): a position received earlier (an event's, a heartbeat's,
+        SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+        ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+        a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+        held. Ignored with other starts.
+        """
+
     @_builtins.property
     def heartbeat_interval(self) -> _duration_pb2.Duration:
-        """Interval of heartbeats on an idle stream; the server default when unset."""
+        """Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+        used); unset: the server's `events.heartbeat_interval`.
+        """
 
     def __init__(
         self,
         *,
         filter: Global___EventFilter | None = ...,
         start: Global___StartPosition.ValueType = ...,
-        after_sequence: _builtins.int = ...,
-        epoch: _builtins.str = ...,
+        after: _event_position_pb2.EventPosition | None = ...,
         max_batch_size: _builtins.int = ...,
         heartbeat_interval: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "heartbeat_interval", b"heartbeat_interval"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "filter", b"filter", "heartbeat_interval", b"heartbeat_interval"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_sequence", b"after_sequence", "epoch", b"epoch", "filter", b"filter", "heartbeat_interval", b"heartbeat_interval", "max_batch_size", b"max_batch_size", "start", b"start"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "filter", b"filter", "heartbeat_interval", b"heartbeat_interval", "max_batch_size", b"max_batch_size", "start", b"start"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -243,68 +577,175 @@ Global___SubscribeRequest: _TypeAlias = SubscribeRequest  # noqa: Y015
 
 @_typing.final
 class EventGap(_message.Message):
-    """Events the client asked for that can no longer be delivered."""
+    """Events the client asked for that can no longer be delivered. Sent once,
+    right after SubscriptionStarted; the stream goes on from
+    SubscriptionStarted.position.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     REASON_FIELD_NUMBER: _builtins.int
-    FIRST_SEQUENCE_FIELD_NUMBER: _builtins.int
-    LAST_SEQUENCE_FIELD_NUMBER: _builtins.int
-    PREVIOUS_EPOCH_FIELD_NUMBER: _builtins.int
+    FIRST_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
     reason: Global___GapReason.ValueType
-    first_sequence: _builtins.int
-    """The lost range, inclusive (in the client's epoch for BUFFER_EXPIRED)."""
-    last_sequence: _builtins.int
-    previous_epoch: _builtins.str
+    """Why they were lost."""
+    @_builtins.property
+    def first(self) -> _event_position_pb2.EventPosition:
+        """The first position lost: the one after `SubscribeRequest.after` (in the
+        client's epoch, which for EPOCH_CHANGED is no longer served).
+        """
+
+    @_builtins.property
+    def last(self) -> _event_position_pb2.EventPosition:
+        """BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+        stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+        epoch's end is not known.
+        """
+
     def __init__(
         self,
         *,
         reason: Global___GapReason.ValueType = ...,
-        first_sequence: _builtins.int = ...,
-        last_sequence: _builtins.int = ...,
-        previous_epoch: _builtins.str = ...,
+        first: _event_position_pb2.EventPosition | None = ...,
+        last: _event_position_pb2.EventPosition | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["first", b"first", "last", b"last"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["first_sequence", b"first_sequence", "last_sequence", b"last_sequence", "previous_epoch", b"previous_epoch", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["first", b"first", "last", b"last", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EventGap: _TypeAlias = EventGap  # noqa: Y015
 
 @_typing.final
-class SubscribeResponse(_message.Message):
+class SubscriptionStarted(_message.Message):
+    """The first message of every stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSITION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def position(self) -> _event_position_pb2.EventPosition:
+        """Events after this position follow (those the filter passes). LIVE: the
+        latest event when the stream opened; AFTER: the position asked for, or,
+        when a gap follows, the position before the oldest event still held (in
+        the current epoch); OLDEST: the position before the oldest event held.
+        Storing it lets a client that sees no event resume where it began.
+        """
+
+    def __init__(
+        self,
+        *,
+        position: _event_position_pb2.EventPosition | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["position", b"position"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["position", b"position"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubscriptionStarted: _TypeAlias = SubscriptionStarted  # noqa: Y015
+
+@_typing.final
+class EventBatch(_message.Message):
+    """Events, in sequence order."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENTS_FIELD_NUMBER: _builtins.int
-    GAP_FIELD_NUMBER: _builtins.int
-    EPOCH_FIELD_NUMBER: _builtins.int
-    HEARTBEAT_TIME_FIELD_NUMBER: _builtins.int
-    epoch: _builtins.str
-    """The stream epoch: changes when the gateway restarts."""
     @_builtins.property
-    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]: ...
-    @_builtins.property
-    def gap(self) -> Global___EventGap:
-        """Set when events were lost before this batch."""
-
-    @_builtins.property
-    def heartbeat_time(self) -> _timestamp_pb2.Timestamp:
-        """Set on heartbeats, which carry no events."""
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]:
+        """At least one event, at most `max_batch_size`; the whole message within
+        `events.max_message_bytes` (3 MiB by default).
+        """
 
     def __init__(
         self,
         *,
         events: _abc.Iterable[Global___Event] | None = ...,
-        gap: Global___EventGap | None = ...,
-        epoch: _builtins.str = ...,
-        heartbeat_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["gap", b"gap", "heartbeat_time", b"heartbeat_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["epoch", b"epoch", "events", b"events", "gap", b"gap", "heartbeat_time", b"heartbeat_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventBatch: _TypeAlias = EventBatch  # noqa: Y015
+
+@_typing.final
+class Heartbeat(_message.Message):
+    """Sent when the stream has been idle for the heartbeat interval."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """When the gateway sent it."""
+
+    @_builtins.property
+    def position(self) -> _event_position_pb2.EventPosition:
+        """The stream has passed every event up to here: sent, or left out by the
+        filter. A client may store it and resume after it without reading those
+        again (a filtered subscriber that sees few events).
+        """
+
+    def __init__(
+        self,
+        *,
+        time: _timestamp_pb2.Timestamp | None = ...,
+        position: _event_position_pb2.EventPosition | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["position", b"position", "time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["position", b"position", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Heartbeat: _TypeAlias = Heartbeat  # noqa: Y015
+
+@_typing.final
+class SubscribeResponse(_message.Message):
+    """One message of an event stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STARTED_FIELD_NUMBER: _builtins.int
+    BATCH_FIELD_NUMBER: _builtins.int
+    GAP_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def started(self) -> Global___SubscriptionStarted:
+        """Always the first message, and only then."""
+
+    @_builtins.property
+    def batch(self) -> Global___EventBatch:
+        """Events."""
+
+    @_builtins.property
+    def gap(self) -> Global___EventGap:
+        """Events lost before this stream's first event (only right after `started`)."""
+
+    @_builtins.property
+    def heartbeat(self) -> Global___Heartbeat:
+        """The stream is idle but alive."""
+
+    def __init__(
+        self,
+        *,
+        started: Global___SubscriptionStarted | None = ...,
+        batch: Global___EventBatch | None = ...,
+        gap: Global___EventGap | None = ...,
+        heartbeat: Global___Heartbeat | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["started", "batch", "gap", "heartbeat"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
 Global___SubscribeResponse: _TypeAlias = SubscribeResponse  # noqa: Y015
 
@@ -321,11 +762,19 @@ class Bridge(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     NUM_CHANNELS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    """The PBX's bridge id (Asterisk BridgeUniqueid)."""
     type: _builtins.str
+    """The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...)."""
     technology: _builtins.str
+    """How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+    `native_rtp`, `softmix`, ...).
+    """
     creator: _builtins.str
+    """What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...)."""
     name: _builtins.str
+    """Its name, when it has one (Asterisk BridgeName)."""
     num_channels: _builtins.int
+    """Channels in the bridge after the event."""
     def __init__(
         self,
         *,
@@ -352,7 +801,9 @@ class ChannelCreated(_message.Message):
 
     CHANNEL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The new channel."""
+
     def __init__(
         self,
         *,
@@ -368,13 +819,15 @@ Global___ChannelCreated: _TypeAlias = ChannelCreated  # noqa: Y015
 
 @_typing.final
 class ChannelStateChanged(_message.Message):
-    """A channel's state changed (Asterisk Newstate)."""
+    """A channel's state changed (Asterisk Newstate, Simotel NewState)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANNEL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel, in its new state."""
+
     def __init__(
         self,
         *,
@@ -403,17 +856,24 @@ class ChannelHungUp(_message.Message):
     cause: _builtins.int
     """Q.850 cause (0 when inferred: unknown)."""
     cause_text: _builtins.str
+    """The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`)."""
     inferred: _builtins.bool
     """True when the PBX never said so: the channel was gone when the gateway
     re-read the PBX's state after its link was down. It ended at some time
     between link_down_time and link_up_time (set only when inferred).
     """
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel as it was last."""
+
     @_builtins.property
-    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_down_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link went down."""
+
     @_builtins.property
-    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_up_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link was up again."""
+
     def __init__(
         self,
         *,
@@ -442,12 +902,15 @@ class DialStarted(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     DIAL_STRING_FIELD_NUMBER: _builtins.int
     dial_string: _builtins.str
+    """What was dialled (Asterisk DialString, e.g. `PJSIP/201`)."""
     @_builtins.property
     def caller(self) -> _common_pb2.Channel:
         """The calling channel; unset for an originate, which has none."""
 
     @_builtins.property
-    def destination(self) -> _common_pb2.Channel: ...
+    def destination(self) -> _common_pb2.Channel:
+        """The channel being dialled."""
+
     def __init__(
         self,
         *,
@@ -475,13 +938,19 @@ class DialEnded(_message.Message):
     STATUS_TEXT_FIELD_NUMBER: _builtins.int
     FORWARD_FIELD_NUMBER: _builtins.int
     status: Global___DialStatus.ValueType
+    """How it ended."""
     status_text: _builtins.str
     """The PBX's text, kept for statuses this enum does not know."""
     forward: _builtins.str
+    """Where the call was forwarded to, when it was (Asterisk Forward)."""
     @_builtins.property
-    def caller(self) -> _common_pb2.Channel: ...
+    def caller(self) -> _common_pb2.Channel:
+        """The calling channel; unset for an originate."""
+
     @_builtins.property
-    def destination(self) -> _common_pb2.Channel: ...
+    def destination(self) -> _common_pb2.Channel:
+        """The channel that was dialled."""
+
     def __init__(
         self,
         *,
@@ -508,9 +977,13 @@ class BridgeEntered(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     BRIDGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel that entered."""
+
     @_builtins.property
-    def bridge(self) -> Global___Bridge: ...
+    def bridge(self) -> Global___Bridge:
+        """The bridge, with the channels it holds now."""
+
     def __init__(
         self,
         *,
@@ -534,9 +1007,13 @@ class BridgeLeft(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     BRIDGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel that left."""
+
     @_builtins.property
-    def bridge(self) -> Global___Bridge: ...
+    def bridge(self) -> Global___Bridge:
+        """The bridge, with the channels it holds now."""
+
     def __init__(
         self,
         *,
@@ -567,6 +1044,7 @@ class OriginateResult(_message.Message):
     APPLICATION_DATA_FIELD_NUMBER: _builtins.int
     CALLER_ID_FIELD_NUMBER: _builtins.int
     outcome: _calls_pb2.OriginateOutcome.ValueType
+    """How the originate ended."""
     ami_reason: _builtins.int
     """Asterisk only: its OriginateResponse `Reason` (0 from other backends)."""
     channel: _builtins.str
@@ -578,6 +1056,7 @@ class OriginateResult(_message.Message):
     application: _builtins.str
     """Asterisk only: the dialplan application run instead of a destination."""
     application_data: _builtins.str
+    """Asterisk only: the application's arguments."""
     @_builtins.property
     def destination(self) -> _common_pb2.Destination:
         """Where the answered endpoint went, as the PBX reports it (Asterisk: an
@@ -585,7 +1064,9 @@ class OriginateResult(_message.Message):
         """
 
     @_builtins.property
-    def caller_id(self) -> _common_pb2.CallerId: ...
+    def caller_id(self) -> _common_pb2.CallerId:
+        """The caller id the originated channel presented."""
+
     def __init__(
         self,
         *,
@@ -617,6 +1098,7 @@ class LinkStateChanged(_message.Message):
     DETAIL_FIELD_NUMBER: _builtins.int
     STATE_RELOADED_FIELD_NUMBER: _builtins.int
     state: _backends_pb2.LinkState.ValueType
+    """The link's new state."""
     detail: _builtins.str
     """Why, in words."""
     state_reloaded: _builtins.bool
@@ -648,9 +1130,15 @@ class HangupRequested(_message.Message):
     CAUSE_FIELD_NUMBER: _builtins.int
     SOFT_FIELD_NUMBER: _builtins.int
     cause: _builtins.int
+    """The Q.850 cause asked for (0 when none was given)."""
     soft: _builtins.bool
+    """A soft hang-up (SoftHangupRequest): the channel ends its current
+    application first.
+    """
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel asked to hang up."""
+
     def __init__(
         self,
         *,
@@ -676,9 +1164,13 @@ class DialplanStep(_message.Message):
     APPLICATION_FIELD_NUMBER: _builtins.int
     APPLICATION_DATA_FIELD_NUMBER: _builtins.int
     application: _builtins.str
+    """The dialplan application the step runs (e.g. `Dial`)."""
     application_data: _builtins.str
+    """Its arguments, as the dialplan wrote them after substitution."""
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel, at its new context, extension and priority."""
+
     def __init__(
         self,
         *,
@@ -702,7 +1194,9 @@ class ChannelIdentityChanged(_message.Message):
 
     CHANNEL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel, with its new caller id and connected line."""
+
     def __init__(
         self,
         *,
@@ -726,9 +1220,13 @@ class VariableSet(_message.Message):
     VARIABLE_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
     variable: _builtins.str
+    """The variable's name."""
     value: _builtins.str
+    """Its new value."""
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel whose variable it is; unset for a global variable."""
+
     def __init__(
         self,
         *,
@@ -754,10 +1252,15 @@ class DialStateChanged(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     STATUS_TEXT_FIELD_NUMBER: _builtins.int
     status_text: _builtins.str
+    """The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...)."""
     @_builtins.property
-    def caller(self) -> _common_pb2.Channel: ...
+    def caller(self) -> _common_pb2.Channel:
+        """The calling channel; unset for an originate."""
+
     @_builtins.property
-    def destination(self) -> _common_pb2.Channel: ...
+    def destination(self) -> _common_pb2.Channel:
+        """The channel being dialled."""
+
     def __init__(
         self,
         *,
@@ -781,7 +1284,9 @@ class BridgeChanged(_message.Message):
 
     BRIDGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def bridge(self) -> Global___Bridge: ...
+    def bridge(self) -> Global___Bridge:
+        """The bridge."""
+
     def __init__(
         self,
         *,
@@ -804,8 +1309,11 @@ class HoldChanged(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     MUSIC_CLASS_FIELD_NUMBER: _builtins.int
     music_class: _builtins.str
+    """Hold: the music on hold class asked for (empty: the default)."""
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel."""
+
     def __init__(
         self,
         *,
@@ -831,12 +1339,16 @@ class Dtmf(_message.Message):
     DIRECTION_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
     digit: _builtins.str
+    """The digit: `0`-`9`, `*`, `#`, `A`-`D`."""
     direction: Global___DtmfDirection.ValueType
+    """Which way it went."""
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel the digit went through."""
+
     @_builtins.property
     def duration(self) -> _duration_pb2.Duration:
-        """DTMFEnd only."""
+        """DTMFEnd only: how long the digit lasted."""
 
     def __init__(
         self,
@@ -873,9 +1385,13 @@ class Transferred(_message.Message):
     is_external: _builtins.bool
     """Asterisk: the transfer went through an external channel technology."""
     @_builtins.property
-    def transferer(self) -> _common_pb2.Channel: ...
+    def transferer(self) -> _common_pb2.Channel:
+        """The channel that asked for the transfer."""
+
     @_builtins.property
-    def transferee(self) -> _common_pb2.Channel: ...
+    def transferee(self) -> _common_pb2.Channel:
+        """The channel being transferred (the party the transferer talked to)."""
+
     @_builtins.property
     def second_transferer(self) -> _common_pb2.Channel:
         """Attended: the consultation call's transferer leg."""
@@ -913,8 +1429,11 @@ class QueueMemberChanged(_message.Message):
     QUEUE_FIELD_NUMBER: _builtins.int
     MEMBER_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
+    """The queue's name."""
     @_builtins.property
-    def member(self) -> _queues_pb2.QueueMember: ...
+    def member(self) -> _queues_pb2.QueueMember:
+        """The member as it is after the change."""
+
     def __init__(
         self,
         *,
@@ -942,15 +1461,21 @@ class QueueCallerChanged(_message.Message):
     ORIGINAL_POSITION_FIELD_NUMBER: _builtins.int
     HOLD_TIME_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
+    """The queue's name."""
     position: _builtins.int
+    """The caller's place in the queue (1: next), at the change."""
     count: _builtins.int
     """Callers waiting after the change."""
     original_position: _builtins.int
-    """Abandon only."""
+    """Abandon only: the place it had when it joined."""
     @_builtins.property
-    def caller(self) -> _common_pb2.Channel: ...
+    def caller(self) -> _common_pb2.Channel:
+        """The caller's channel."""
+
     @_builtins.property
-    def hold_time(self) -> _duration_pb2.Duration: ...
+    def hold_time(self) -> _duration_pb2.Duration:
+        """Abandon only: how long it waited."""
+
     def __init__(
         self,
         *,
@@ -985,8 +1510,11 @@ class AgentActivity(_message.Message):
     TALK_TIME_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
+    """The queue's name."""
     interface: _builtins.str
+    """The member's interface (e.g. `PJSIP/201`)."""
     member_name: _builtins.str
+    """The member's name."""
     reason: _builtins.str
     """AgentComplete: `caller`, `agent` or `transfer`."""
     @_builtins.property
@@ -998,11 +1526,17 @@ class AgentActivity(_message.Message):
         """The agent's channel."""
 
     @_builtins.property
-    def hold_time(self) -> _duration_pb2.Duration: ...
+    def hold_time(self) -> _duration_pb2.Duration:
+        """Connect / Complete: how long the caller waited."""
+
     @_builtins.property
-    def ring_time(self) -> _duration_pb2.Duration: ...
+    def ring_time(self) -> _duration_pb2.Duration:
+        """Connect / RingNoAnswer: how long the agent's phone rang."""
+
     @_builtins.property
-    def talk_time(self) -> _duration_pb2.Duration: ...
+    def talk_time(self) -> _duration_pb2.Duration:
+        """Complete: how long the agent and the caller talked."""
+
     def __init__(
         self,
         *,
@@ -1047,13 +1581,21 @@ class ListenActivity(_message.Message):
     its link was down (between link_down_time and link_up_time).
     """
     @_builtins.property
-    def listener(self) -> _common_pb2.Channel: ...
+    def listener(self) -> _common_pb2.Channel:
+        """The supervisor's (spying) channel."""
+
     @_builtins.property
-    def target(self) -> _common_pb2.Channel: ...
+    def target(self) -> _common_pb2.Channel:
+        """The channel listened to."""
+
     @_builtins.property
-    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_down_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link went down."""
+
     @_builtins.property
-    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_up_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link was up again."""
+
     def __init__(
         self,
         *,
@@ -1092,26 +1634,36 @@ class PlaybackChanged(_message.Message):
     LINK_DOWN_TIME_FIELD_NUMBER: _builtins.int
     LINK_UP_TIME_FIELD_NUMBER: _builtins.int
     playback_id: _builtins.str
+    """The playback (PlaybackService's id)."""
     state: _playback_pb2.PlaybackState.ValueType
+    """The playback's state after the change."""
     recording: _builtins.str
+    """The sound file played."""
     status_text: _builtins.str
     """The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`)."""
     control: _playback_pb2.PlaybackControl.ValueType
+    """playback_controlled only: the control applied."""
     inferred: _builtins.bool
     """playback_finished only: true when the PBX never said how it ended: its
     channel was gone when the gateway re-read the PBX's state after its link
     was down (between link_down_time and link_up_time); state is STOPPED.
     """
     @_builtins.property
-    def channel(self) -> _common_pb2.Channel: ...
+    def channel(self) -> _common_pb2.Channel:
+        """The channel playing it."""
+
     @_builtins.property
     def offset(self) -> _duration_pb2.Duration:
         """CPLAYBACKOFFSET when it ended (unset while playing or at end of file)."""
 
     @_builtins.property
-    def link_down_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_down_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link went down."""
+
     @_builtins.property
-    def link_up_time(self) -> _timestamp_pb2.Timestamp: ...
+    def link_up_time(self) -> _timestamp_pb2.Timestamp:
+        """With `inferred`: when the link was up again."""
+
     def __init__(
         self,
         *,
@@ -1151,7 +1703,9 @@ class EndpointStatusChanged(_message.Message):
     status: _builtins.str
     """The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`..."""
     address: _builtins.str
+    """PeerStatus: the peer's network address; ContactStatus: the contact's AOR."""
     cause: _builtins.str
+    """PeerStatus only: why the status changed, in the PBX's words."""
     def __init__(
         self,
         *,
@@ -1179,11 +1733,17 @@ class SystemChanged(_message.Message):
     RESTART_FIELD_NUMBER: _builtins.int
     UPTIME_FIELD_NUMBER: _builtins.int
     status: _builtins.str
+    """The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+    `Cleanly` or `Uncleanly`).
+    """
     module: _builtins.str
+    """Reload: the module reloaded (empty: everything)."""
     restart: _builtins.bool
     """Shutdown: whether it restarts."""
     @_builtins.property
-    def uptime(self) -> _duration_pb2.Duration: ...
+    def uptime(self) -> _duration_pb2.Duration:
+        """FullyBooted: how long the PBX has been up."""
+
     def __init__(
         self,
         *,
@@ -1208,7 +1768,9 @@ class CdrRecorded(_message.Message):
 
     CDR_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def cdr(self) -> _cdrs_pb2.Cdr: ...
+    def cdr(self) -> _cdrs_pb2.Cdr:
+        """The record, as ListCdrs and StreamCdrs give it (its cursor included)."""
+
     def __init__(
         self,
         *,
@@ -1230,8 +1792,7 @@ class Event(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    SEQUENCE_FIELD_NUMBER: _builtins.int
-    EPOCH_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
     BACKEND_FIELD_NUMBER: _builtins.int
     RECEIVE_TIME_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
@@ -1291,18 +1852,18 @@ class Event(_message.Message):
     SHUTDOWN_FIELD_NUMBER: _builtins.int
     CDR_RECORDED_FIELD_NUMBER: _builtins.int
     CDR_GAP_FIELD_NUMBER: _builtins.int
-    sequence: _builtins.int
-    """Gateway sequence number, increasing by one per event within an epoch."""
-    epoch: _builtins.str
     backend: _builtins.str
+    """The backend that sent it (the gateway's configuration name)."""
     name: _builtins.str
     """The PBX's event name, e.g. `Newchannel`; `telgate.LinkStateChanged` for
     the gateway's own events.
     """
     channel: _builtins.str
-    """Correlation keys, when the event names a channel."""
+    """The channel the event names, when it names one."""
     unique_id: _builtins.str
+    """That channel's unique id."""
     linked_id: _builtins.str
+    """That channel's linked id: the same for every channel of one call."""
     raw_fields_truncated: _builtins.bool
     """Set when the event alone was larger than a SubscribeResponse may be
     (`events.max_message_bytes`): each raw field value keeps only a prefix,
@@ -1313,6 +1874,10 @@ class Event(_message.Message):
     PBX's fields would have made it.
     """
     @_builtins.property
+    def position(self) -> _event_position_pb2.EventPosition:
+        """Where the event is in the stream: store it to resume after it."""
+
+    @_builtins.property
     def receive_time(self) -> _timestamp_pb2.Timestamp:
         """When the gateway received it."""
 
@@ -1321,112 +1886,219 @@ class Event(_message.Message):
         """Every field as sent, in order, repeated keys kept."""
 
     @_builtins.property
-    def channel_created(self) -> Global___ChannelCreated: ...
+    def channel_created(self) -> Global___ChannelCreated:
+        """A channel appeared (Asterisk Newchannel)."""
+
     @_builtins.property
-    def channel_state_changed(self) -> Global___ChannelStateChanged: ...
+    def channel_state_changed(self) -> Global___ChannelStateChanged:
+        """A channel's state changed (Asterisk Newstate, Simotel NewState)."""
+
     @_builtins.property
-    def channel_hung_up(self) -> Global___ChannelHungUp: ...
+    def channel_hung_up(self) -> Global___ChannelHungUp:
+        """A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+        outage).
+        """
+
     @_builtins.property
-    def dial_started(self) -> Global___DialStarted: ...
+    def dial_started(self) -> Global___DialStarted:
+        """A dial attempt began (Asterisk DialBegin)."""
+
     @_builtins.property
-    def dial_ended(self) -> Global___DialEnded: ...
+    def dial_ended(self) -> Global___DialEnded:
+        """A dial attempt ended (Asterisk DialEnd)."""
+
     @_builtins.property
-    def bridge_entered(self) -> Global___BridgeEntered: ...
+    def bridge_entered(self) -> Global___BridgeEntered:
+        """A channel entered a bridge (Asterisk BridgeEnter)."""
+
     @_builtins.property
-    def bridge_left(self) -> Global___BridgeLeft: ...
+    def bridge_left(self) -> Global___BridgeLeft:
+        """A channel left a bridge (Asterisk BridgeLeave)."""
+
     @_builtins.property
-    def originate_result(self) -> Global___OriginateResult: ...
+    def originate_result(self) -> Global___OriginateResult:
+        """An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+        by the gateway).
+        """
+
     @_builtins.property
-    def link_state_changed(self) -> Global___LinkStateChanged: ...
+    def link_state_changed(self) -> Global___LinkStateChanged:
+        """The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+        backend).
+        """
+
     @_builtins.property
-    def hangup_requested(self) -> Global___HangupRequested: ...
+    def hangup_requested(self) -> Global___HangupRequested:
+        """A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest)."""
+
     @_builtins.property
-    def dialplan_step(self) -> Global___DialplanStep: ...
+    def dialplan_step(self) -> Global___DialplanStep:
+        """A channel moved to a dialplan step (Asterisk Newexten)."""
+
     @_builtins.property
-    def caller_id_changed(self) -> Global___ChannelIdentityChanged: ...
+    def caller_id_changed(self) -> Global___ChannelIdentityChanged:
+        """A channel's caller id changed (Asterisk NewCallerid)."""
+
     @_builtins.property
-    def connected_line_changed(self) -> Global___ChannelIdentityChanged: ...
+    def connected_line_changed(self) -> Global___ChannelIdentityChanged:
+        """A channel's connected line changed (Asterisk NewConnectedLine)."""
+
     @_builtins.property
-    def variable_set(self) -> Global___VariableSet: ...
+    def variable_set(self) -> Global___VariableSet:
+        """A channel or global variable was set (Asterisk VarSet)."""
+
     @_builtins.property
-    def dial_state_changed(self) -> Global___DialStateChanged: ...
+    def dial_state_changed(self) -> Global___DialStateChanged:
+        """A dial attempt progressed (Asterisk DialState)."""
+
     @_builtins.property
-    def bridge_created(self) -> Global___BridgeChanged: ...
+    def bridge_created(self) -> Global___BridgeChanged:
+        """A bridge was created (Asterisk BridgeCreate)."""
+
     @_builtins.property
-    def bridge_destroyed(self) -> Global___BridgeChanged: ...
+    def bridge_destroyed(self) -> Global___BridgeChanged:
+        """A bridge was destroyed (Asterisk BridgeDestroy)."""
+
     @_builtins.property
-    def hold(self) -> Global___HoldChanged: ...
+    def hold(self) -> Global___HoldChanged:
+        """A channel was put on hold (Asterisk Hold)."""
+
     @_builtins.property
-    def unhold(self) -> Global___HoldChanged: ...
+    def unhold(self) -> Global___HoldChanged:
+        """A channel was taken off hold (Asterisk Unhold)."""
+
     @_builtins.property
-    def dtmf_begin(self) -> Global___Dtmf: ...
+    def dtmf_begin(self) -> Global___Dtmf:
+        """A DTMF digit began (Asterisk DTMFBegin)."""
+
     @_builtins.property
-    def dtmf_end(self) -> Global___Dtmf: ...
+    def dtmf_end(self) -> Global___Dtmf:
+        """A DTMF digit ended (Asterisk DTMFEnd)."""
+
     @_builtins.property
-    def blind_transfer(self) -> Global___Transferred: ...
+    def blind_transfer(self) -> Global___Transferred:
+        """A blind transfer (Asterisk BlindTransfer)."""
+
     @_builtins.property
-    def attended_transfer(self) -> Global___Transferred: ...
+    def attended_transfer(self) -> Global___Transferred:
+        """An attended transfer (Asterisk AttendedTransfer)."""
+
     @_builtins.property
-    def queue_member_added(self) -> Global___QueueMemberChanged: ...
+    def queue_member_added(self) -> Global___QueueMemberChanged:
+        """A member joined a queue (Asterisk QueueMemberAdded)."""
+
     @_builtins.property
-    def queue_member_removed(self) -> Global___QueueMemberChanged: ...
+    def queue_member_removed(self) -> Global___QueueMemberChanged:
+        """A member left a queue (Asterisk QueueMemberRemoved)."""
+
     @_builtins.property
-    def queue_member_paused(self) -> Global___QueueMemberChanged: ...
+    def queue_member_paused(self) -> Global___QueueMemberChanged:
+        """A member was paused or unpaused (Asterisk QueueMemberPause)."""
+
     @_builtins.property
-    def queue_member_status(self) -> Global___QueueMemberChanged: ...
+    def queue_member_status(self) -> Global___QueueMemberChanged:
+        """A member's status changed (Asterisk QueueMemberStatus)."""
+
     @_builtins.property
-    def queue_member_penalty(self) -> Global___QueueMemberChanged: ...
+    def queue_member_penalty(self) -> Global___QueueMemberChanged:
+        """A member's penalty changed (Asterisk QueueMemberPenalty)."""
+
     @_builtins.property
-    def queue_member_ringinuse(self) -> Global___QueueMemberChanged: ...
+    def queue_member_ringinuse(self) -> Global___QueueMemberChanged:
+        """A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse)."""
+
     @_builtins.property
-    def queue_caller_joined(self) -> Global___QueueCallerChanged: ...
+    def queue_caller_joined(self) -> Global___QueueCallerChanged:
+        """A caller joined a queue (Asterisk QueueCallerJoin)."""
+
     @_builtins.property
-    def queue_caller_left(self) -> Global___QueueCallerChanged: ...
+    def queue_caller_left(self) -> Global___QueueCallerChanged:
+        """A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave)."""
+
     @_builtins.property
-    def queue_caller_abandoned(self) -> Global___QueueCallerChanged: ...
+    def queue_caller_abandoned(self) -> Global___QueueCallerChanged:
+        """A caller hung up waiting in a queue (Asterisk QueueCallerAbandon)."""
+
     @_builtins.property
-    def agent_called(self) -> Global___AgentActivity: ...
+    def agent_called(self) -> Global___AgentActivity:
+        """A queue rang an agent (Asterisk AgentCalled)."""
+
     @_builtins.property
-    def agent_connected(self) -> Global___AgentActivity: ...
+    def agent_connected(self) -> Global___AgentActivity:
+        """An agent answered a queue caller (Asterisk AgentConnect)."""
+
     @_builtins.property
-    def agent_completed(self) -> Global___AgentActivity: ...
+    def agent_completed(self) -> Global___AgentActivity:
+        """An agent's queue call ended (Asterisk AgentComplete)."""
+
     @_builtins.property
-    def agent_ring_no_answer(self) -> Global___AgentActivity: ...
+    def agent_ring_no_answer(self) -> Global___AgentActivity:
+        """An agent did not answer a queue call (Asterisk AgentRingNoAnswer)."""
+
     @_builtins.property
-    def agent_dumped(self) -> Global___AgentActivity: ...
+    def agent_dumped(self) -> Global___AgentActivity:
+        """An agent hung up on a queue caller before the bridge (Asterisk AgentDump)."""
+
     @_builtins.property
-    def listen_started(self) -> Global___ListenActivity: ...
+    def listen_started(self) -> Global___ListenActivity:
+        """Live listening started (Asterisk ChanSpyStart)."""
+
     @_builtins.property
-    def listen_stopped(self) -> Global___ListenActivity: ...
+    def listen_stopped(self) -> Global___ListenActivity:
+        """Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+        after a link outage).
+        """
+
     @_builtins.property
-    def playback_started(self) -> Global___PlaybackChanged: ...
+    def playback_started(self) -> Global___PlaybackChanged:
+        """A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten)."""
+
     @_builtins.property
-    def playback_controlled(self) -> Global___PlaybackChanged: ...
+    def playback_controlled(self) -> Global___PlaybackChanged:
+        """A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`)."""
+
     @_builtins.property
-    def playback_finished(self) -> Global___PlaybackChanged: ...
+    def playback_finished(self) -> Global___PlaybackChanged:
+        """A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+        CPLAYBACKSTATUS).
+        """
+
     @_builtins.property
-    def device_state_changed(self) -> Global___EndpointStatusChanged: ...
+    def device_state_changed(self) -> Global___EndpointStatusChanged:
+        """A device's state changed (Asterisk DeviceStateChange)."""
+
     @_builtins.property
-    def peer_status_changed(self) -> Global___EndpointStatusChanged: ...
+    def peer_status_changed(self) -> Global___EndpointStatusChanged:
+        """A peer's status changed (Asterisk PeerStatus)."""
+
     @_builtins.property
-    def contact_status_changed(self) -> Global___EndpointStatusChanged: ...
+    def contact_status_changed(self) -> Global___EndpointStatusChanged:
+        """A PJSIP contact's status changed (Asterisk ContactStatus)."""
+
     @_builtins.property
-    def fully_booted(self) -> Global___SystemChanged: ...
+    def fully_booted(self) -> Global___SystemChanged:
+        """The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted)."""
+
     @_builtins.property
-    def reloaded(self) -> Global___SystemChanged: ...
+    def reloaded(self) -> Global___SystemChanged:
+        """The PBX reloaded a module or its configuration (Asterisk Reload)."""
+
     @_builtins.property
-    def shutdown(self) -> Global___SystemChanged: ...
+    def shutdown(self) -> Global___SystemChanged:
+        """The PBX is shutting down (Asterisk Shutdown)."""
+
     @_builtins.property
-    def cdr_recorded(self) -> Global___CdrRecorded: ...
+    def cdr_recorded(self) -> Global___CdrRecorded:
+        """A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs)."""
+
     @_builtins.property
     def cdr_gap(self) -> _cdrs_pb2.CdrGap:
-        """CDRs of a window may be missing (the same notice StreamCdrs gives)."""
+        """CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives)."""
 
     def __init__(
         self,
         *,
-        sequence: _builtins.int = ...,
-        epoch: _builtins.str = ...,
+        position: _event_position_pb2.EventPosition | None = ...,
         backend: _builtins.str = ...,
         receive_time: _timestamp_pb2.Timestamp | None = ...,
         name: _builtins.str = ...,
@@ -1487,9 +2159,9 @@ class Event(_message.Message):
         cdr_recorded: Global___CdrRecorded | None = ...,
         cdr_gap: _cdrs_pb2.CdrGap | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_gap", b"cdr_gap", "cdr_recorded", b"cdr_recorded", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "receive_time", b"receive_time", "reloaded", b"reloaded", "shutdown", b"shutdown", "unhold", b"unhold", "variable_set", b"variable_set"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_gap", b"cdr_gap", "cdr_recorded", b"cdr_recorded", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "position", b"position", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "receive_time", b"receive_time", "reloaded", b"reloaded", "shutdown", b"shutdown", "unhold", b"unhold", "variable_set", b"variable_set"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "backend", b"backend", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_gap", b"cdr_gap", "cdr_recorded", b"cdr_recorded", "channel", b"channel", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "epoch", b"epoch", "fields", b"fields", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "linked_id", b"linked_id", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "name", b"name", "original_size", b"original_size", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "raw_fields_truncated", b"raw_fields_truncated", "receive_time", b"receive_time", "reloaded", b"reloaded", "sequence", b"sequence", "shutdown", b"shutdown", "unhold", b"unhold", "unique_id", b"unique_id", "variable_set", b"variable_set"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_called", b"agent_called", "agent_completed", b"agent_completed", "agent_connected", b"agent_connected", "agent_dumped", b"agent_dumped", "agent_ring_no_answer", b"agent_ring_no_answer", "attended_transfer", b"attended_transfer", "backend", b"backend", "blind_transfer", b"blind_transfer", "bridge_created", b"bridge_created", "bridge_destroyed", b"bridge_destroyed", "bridge_entered", b"bridge_entered", "bridge_left", b"bridge_left", "caller_id_changed", b"caller_id_changed", "cdr_gap", b"cdr_gap", "cdr_recorded", b"cdr_recorded", "channel", b"channel", "channel_created", b"channel_created", "channel_hung_up", b"channel_hung_up", "channel_state_changed", b"channel_state_changed", "connected_line_changed", b"connected_line_changed", "contact_status_changed", b"contact_status_changed", "device_state_changed", b"device_state_changed", "dial_ended", b"dial_ended", "dial_started", b"dial_started", "dial_state_changed", b"dial_state_changed", "dialplan_step", b"dialplan_step", "dtmf_begin", b"dtmf_begin", "dtmf_end", b"dtmf_end", "fields", b"fields", "fully_booted", b"fully_booted", "hangup_requested", b"hangup_requested", "hold", b"hold", "link_state_changed", b"link_state_changed", "linked_id", b"linked_id", "listen_started", b"listen_started", "listen_stopped", b"listen_stopped", "name", b"name", "original_size", b"original_size", "originate_result", b"originate_result", "payload", b"payload", "peer_status_changed", b"peer_status_changed", "playback_controlled", b"playback_controlled", "playback_finished", b"playback_finished", "playback_started", b"playback_started", "position", b"position", "queue_caller_abandoned", b"queue_caller_abandoned", "queue_caller_joined", b"queue_caller_joined", "queue_caller_left", b"queue_caller_left", "queue_member_added", b"queue_member_added", "queue_member_paused", b"queue_member_paused", "queue_member_penalty", b"queue_member_penalty", "queue_member_removed", b"queue_member_removed", "queue_member_ringinuse", b"queue_member_ringinuse", "queue_member_status", b"queue_member_status", "raw_fields_truncated", b"raw_fields_truncated", "receive_time", b"receive_time", "reloaded", b"reloaded", "shutdown", b"shutdown", "unhold", b"unhold", "unique_id", b"unique_id", "variable_set", b"variable_set"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["channel_created", "channel_state_changed", "channel_hung_up", "dial_started", "dial_ended", "bridge_entered", "bridge_left", "originate_result", "link_state_changed", "hangup_requested", "dialplan_step", "caller_id_changed", "connected_line_changed", "variable_set", "dial_state_changed", "bridge_created", "bridge_destroyed", "hold", "unhold", "dtmf_begin", "dtmf_end", "blind_transfer", "attended_transfer", "queue_member_added", "queue_member_removed", "queue_member_paused", "queue_member_status", "queue_member_penalty", "queue_member_ringinuse", "queue_caller_joined", "queue_caller_left", "queue_caller_abandoned", "agent_called", "agent_connected", "agent_completed", "agent_ring_no_answer", "agent_dumped", "listen_started", "listen_stopped", "playback_started", "playback_controlled", "playback_finished", "device_state_changed", "peer_status_changed", "contact_status_changed", "fully_booted", "reloaded", "shutdown", "cdr_recorded", "cdr_gap"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class EventServiceStub:
-    """Live events from every backend.
+    """Live events from every backend, numbered in one sequence per epoch (see
+    EventPosition), with a replay buffer to resume from.
     """
 
     def __init__(self, channel):
@@ -43,12 +44,24 @@ class EventServiceStub:
 
 
 class EventServiceServicer:
-    """Live events from every backend.
+    """Live events from every backend, numbered in one sequence per epoch (see
+    EventPosition), with a replay buffer to resume from.
     """
 
     def Subscribe(self, request, context):
-        """Streams events. Each message carries a batch: whatever was queued for this
-        subscriber when the stream could write (one event when quiet, many in a burst).
+        """Streams events: SubscriptionStarted first, then an EventGap when the
+        position asked for is no longer held, then batches (whatever was queued
+        for this subscriber when the stream could write: one event when quiet,
+        many in a burst) and heartbeats on an idle stream. The stream does not
+        end by itself. A subscriber that falls `events.subscriber_queue` events
+        behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+        a gateway shutting down ends it with UNAVAILABLE
+        (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+        `last_sequence`: the EventPosition to resume after (every event up to it
+        was sent or left out by the filter). Bad input (an unknown EventType, a
+        malformed raw name, START_POSITION_AFTER without a position or ahead of
+        the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+        `field`), an unknown backend NOT_FOUND, before the stream opens.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -71,7 +84,8 @@ def add_EventServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class EventService:
-    """Live events from every backend.
+    """Live events from every backend, numbered in one sequence per epoch (see
+    EventPosition), with a replay buffer to resume from.
     """
 
     @staticmethod

@@ -27,29 +27,57 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class EventServiceStub:
-    """Live events from every backend."""
+    """Live events from every backend, numbered in one sequence per epoch (see
+    EventPosition), with a replay buffer to resume from.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EventServiceAsyncStub: ...
     Subscribe: _grpc.UnaryStreamMultiCallable[_events_pb2.SubscribeRequest, _events_pb2.SubscribeResponse]
-    """Streams events. Each message carries a batch: whatever was queued for this
-    subscriber when the stream could write (one event when quiet, many in a burst).
+    """Streams events: SubscriptionStarted first, then an EventGap when the
+    position asked for is no longer held, then batches (whatever was queued
+    for this subscriber when the stream could write: one event when quiet,
+    many in a burst) and heartbeats on an idle stream. The stream does not
+    end by itself. A subscriber that falls `events.subscriber_queue` events
+    behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+    a gateway shutting down ends it with UNAVAILABLE
+    (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+    `last_sequence`: the EventPosition to resume after (every event up to it
+    was sent or left out by the filter). Bad input (an unknown EventType, a
+    malformed raw name, START_POSITION_AFTER without a position or ahead of
+    the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+    `field`), an unknown backend NOT_FOUND, before the stream opens.
     """
 
 @_typing.type_check_only
 class EventServiceAsyncStub(EventServiceStub):
-    """Live events from every backend."""
+    """Live events from every backend, numbered in one sequence per epoch (see
+    EventPosition), with a replay buffer to resume from.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Subscribe: _aio.UnaryStreamMultiCallable[_events_pb2.SubscribeRequest, _events_pb2.SubscribeResponse]  # type: ignore[assignment]
-    """Streams events. Each message carries a batch: whatever was queued for this
-    subscriber when the stream could write (one event when quiet, many in a burst).
+    """Streams events: SubscriptionStarted first, then an EventGap when the
+    position asked for is no longer held, then batches (whatever was queued
+    for this subscriber when the stream could write: one event when quiet,
+    many in a burst) and heartbeats on an idle stream. The stream does not
+    end by itself. A subscriber that falls `events.subscriber_queue` events
+    behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+    a gateway shutting down ends it with UNAVAILABLE
+    (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+    `last_sequence`: the EventPosition to resume after (every event up to it
+    was sent or left out by the filter). Bad input (an unknown EventType, a
+    malformed raw name, START_POSITION_AFTER without a position or ahead of
+    the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+    `field`), an unknown backend NOT_FOUND, before the stream opens.
     """
 
 class EventServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Live events from every backend."""
+    """Live events from every backend, numbered in one sequence per epoch (see
+    EventPosition), with a replay buffer to resume from.
+    """
 
     @_abc_1.abstractmethod
     def Subscribe(
@@ -57,8 +85,19 @@ class EventServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _events_pb2.SubscribeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_events_pb2.SubscribeResponse], _abc.AsyncIterator[_events_pb2.SubscribeResponse]]:
-        """Streams events. Each message carries a batch: whatever was queued for this
-        subscriber when the stream could write (one event when quiet, many in a burst).
+        """Streams events: SubscriptionStarted first, then an EventGap when the
+        position asked for is no longer held, then batches (whatever was queued
+        for this subscriber when the stream could write: one event when quiet,
+        many in a burst) and heartbeats on an idle stream. The stream does not
+        end by itself. A subscriber that falls `events.subscriber_queue` events
+        behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+        a gateway shutting down ends it with UNAVAILABLE
+        (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+        `last_sequence`: the EventPosition to resume after (every event up to it
+        was sent or left out by the filter). Bad input (an unknown EventType, a
+        malformed raw name, START_POSITION_AFTER without a position or ahead of
+        the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+        `field`), an unknown backend NOT_FOUND, before the stream opens.
         """
 
 def add_EventServiceServicer_to_server(servicer: EventServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

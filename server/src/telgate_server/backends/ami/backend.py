@@ -141,8 +141,10 @@ class AmiBackend:
                 self.fastagi = FastAgiServer(
                     name, config.fastagi, routes, technology=config.endpoint_technology
                 )
-        # The gateway's optional parts (gateway/backend.py): AMI has them all
-        # but routing; the ones on the backend itself are plain methods below.
+        # The gateway's optional parts (gateway/backend.py): AMI has them all,
+        # routing only with its FastAGI server; the ones on the backend itself
+        # are plain methods below.
+        self.route_intake = self.fastagi
         self.calls = self
         self.hangups = self
         self.channel_list = self

@@ -117,6 +117,8 @@ class SimotelBackend:
         # The call-map components, on the webhook listener beside the webhooks.
         self.components = ComponentEndpoint(name, self.webhook, routes)
         self.webhook.more_routes = self.components.routes()
+        # Routing is a capability only when routers can be asked (routing on).
+        self.route_intake = self.components if routes is not None else None
         # The optional parts this backend has.
         self.calls = self
         self.channel_list = self
