@@ -20,6 +20,7 @@ JUNIT_TESTS = {
     "callEventsResumeAndCdrs()",
     "withoutTokenIsUnauthenticated()",
     "emptyEndpointIsInvalidArgument()",
+    "badFilterIsInvalidArgument()",
     "bearerTokenIsNeverShown()",
 }
 
@@ -78,10 +79,11 @@ async def test_quickstart_example_runs_a_call_through(live_gateway: LiveGateway)
     assert "both parties are in the bridge: hanging up" in output, output
     stored = re.search(r"^call over; last position seen (\S+)/(\d+)$", output, re.MULTILINE)
     assert stored, output
-    assert f"resumed after {stored.group(1)}/{stored.group(2)}" in output, output
-    resumed = re.findall(r"^  resumed event \S+/(\d+) ", output, re.MULTILINE)
+    epoch, sequence = stored.group(1), int(stored.group(2))
+    assert f"resumed: events after {epoch}/{sequence} follow" in output, output
+    resumed = re.findall(r"^  resumed event (\S+)/(\d+) ", output, re.MULTILINE)
     # Sequences increase by one per event: unfiltered, the next event is the stored one + 1.
-    assert resumed == [str(int(stored.group(2)) + 1 + i) for i in range(len(resumed))], output
+    assert resumed == [(epoch, str(sequence + 1 + i)) for i in range(len(resumed))], output
     cdr = re.search(r"^CDR of the call: cursor (\d+),", output, re.MULTILINE)
     assert cdr and int(cdr.group(1)) > 0, output
     later = re.findall(r"^  later CDR cursor (\d+) ", output, re.MULTILINE)

@@ -1,6 +1,7 @@
 package io.github.telgate.examples;
 
 import com.google.protobuf.Duration;
+import com.google.type.Money;
 import io.github.telgate.client.Telgate;
 import io.github.telgate.v1.CallControlServiceGrpc;
 import io.github.telgate.v1.CallControlServiceGrpc.CallControlServiceBlockingStub;
@@ -11,6 +12,7 @@ import io.github.telgate.v1.ChannelRef;
 import io.github.telgate.v1.Destination;
 import io.github.telgate.v1.Event;
 import io.github.telgate.v1.EventFilter;
+import io.github.telgate.v1.EventPosition;
 import io.github.telgate.v1.EventServiceGrpc;
 import io.github.telgate.v1.EventServiceGrpc.EventServiceBlockingStub;
 import io.github.telgate.v1.ExtensionDestination;
@@ -25,6 +27,7 @@ import io.github.telgate.v1.SubscribeResponse;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -45,7 +48,9 @@ import java.util.concurrent.TimeUnit;
  * 202).
  *
  * <p>Sequences and cursors are uint64 in the API and Java {@code long} here: they are printed
- * with {@link Long#toUnsignedString(long)} and compared with {@link Long#compareUnsigned}.
+ * with {@link Long#toUnsignedString(long)} and compared with {@link Long#compareUnsigned}. A
+ * position received (an event's, a heartbeat's, {@code OriginatedCall.events_after}) is stored
+ * and sent back as is.
  */
 public final class Quickstart {
   private Quickstart() {}
@@ -91,54 +96,72 @@ public final class Quickstart {
 
       // 2. Every event of the call, from just before it was placed.
       EventFilter filter = EventFilter.newBuilder().addLinkedIds(call.getLinkedId()).build();
-      Position last = Position.of(call.getEpoch(), call.getEventSequence());
-      Set<String> up = new HashSet<>();
-      Set<String> seen = new HashSet<>();
+      EventPosition last;
       try (Context.CancellableContext stream = Context.current().withCancellation()) {
         last =
             stream.call(
                 () -> {
-                  Position position = Position.of(call.getEpoch(), call.getEventSequence());
+                  EventPosition position = call.getEventsAfter();
+                  Set<String> up = new HashSet<>();
+                  Set<String> seen = new HashSet<>();
                   Iterator<SubscribeResponse> responses =
                       events
                           .withDeadlineAfter(60, TimeUnit.SECONDS)
                           .subscribe(subscribeAfter(position, filter));
                   while (responses.hasNext()) {
-                    for (Event event : responses.next().getEventsList()) {
-                      position = Position.of(event.getEpoch(), event.getSequence());
-                      System.out.println(
-                          "  event " + position + "  " + Describe.event(event));
-                      if (!event.getUniqueId().isEmpty() && seen.add(event.getUniqueId())) {
-                        up.add(event.getUniqueId());
-                      }
-                      if (event.hasChannelHungUp()) {
-                        up.remove(event.getChannelHungUp().getChannel().getUniqueId());
-                      }
-                      if (event.hasBridgeEntered()
-                          && event.getBridgeEntered().getBridge().getNumChannels() == 2) {
-                        System.out.println("  both parties are in the bridge: hanging up");
-                        calls
-                            .withDeadlineAfter(10, TimeUnit.SECONDS)
-                            .hangup(
-                                HangupRequest.newBuilder()
-                                    .setChannel(
-                                        ChannelRef.newBuilder().setUniqueId(call.getUniqueId()))
-                                    .setCause(16)
-                                    .build());
-                      }
-                    }
-                    if (!seen.isEmpty() && up.isEmpty()) {
-                      return position; // every channel of the call has hung up
+                    SubscribeResponse response = responses.next();
+                    switch (response.getKindCase()) {
+                      case STARTED:
+                        System.out.println(
+                            "subscribed: events after "
+                                + show(response.getStarted().getPosition())
+                                + " follow");
+                        break;
+                      case GAP:
+                        System.out.println("  events lost: " + response.getGap().getReason());
+                        break;
+                      case HEARTBEAT:
+                        break;
+                      case BATCH:
+                        for (Event event : response.getBatch().getEventsList()) {
+                          position = event.getPosition();
+                          System.out.println(
+                              "  event " + show(position) + "  " + Describe.event(event));
+                          if (!event.getUniqueId().isEmpty() && seen.add(event.getUniqueId())) {
+                            up.add(event.getUniqueId());
+                          }
+                          if (event.hasChannelHungUp()) {
+                            up.remove(event.getChannelHungUp().getChannel().getUniqueId());
+                          }
+                          if (event.hasBridgeEntered()
+                              && event.getBridgeEntered().getBridge().getNumChannels() == 2) {
+                            System.out.println("  both parties are in the bridge: hanging up");
+                            calls
+                                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                                .hangup(
+                                    HangupRequest.newBuilder()
+                                        .setChannel(
+                                            ChannelRef.newBuilder().setUniqueId(call.getUniqueId()))
+                                        .setCause(16)
+                                        .build());
+                          }
+                        }
+                        if (!seen.isEmpty() && up.isEmpty()) {
+                          return position; // every channel of the call has hung up
+                        }
+                        break;
+                      default:
+                        break;
                     }
                   }
                   throw new IllegalStateException("the event stream ended before the call did");
                 });
       }
-      System.out.println("call over; last position seen " + last);
+      System.out.println("call over; last position seen " + show(last));
 
-      // 3. Resume from the stored position: the stream starts right after it.
+      // 3. Resume from the stored position, as is: the stream starts right after it.
       try (Context.CancellableContext stream = Context.current().withCancellation()) {
-        Position stored = last;
+        EventPosition stored = last;
         stream.run(
             () -> {
               Iterator<SubscribeResponse> responses =
@@ -148,27 +171,28 @@ public final class Quickstart {
                           subscribeAfter(stored, EventFilter.getDefaultInstance()).toBuilder()
                               .setHeartbeatInterval(Duration.newBuilder().setNanos(500_000_000))
                               .build());
-              System.out.println("resumed after " + stored);
-              // The first message opens the subscription; show the events that follow
-              // until the stream goes quiet (a heartbeat: no events) or a few came.
+              // Show what follows until the stream goes quiet (a heartbeat) or a few events came.
               int shown = 0;
-              boolean first = true;
               while (shown < 5 && responses.hasNext()) {
                 SubscribeResponse response = responses.next();
-                if (first) {
-                  first = false;
-                  continue;
-                }
-                if (response.getEventsCount() == 0) {
-                  break;
-                }
-                for (Event event : response.getEventsList()) {
+                if (response.hasStarted()) {
                   System.out.println(
-                      "  resumed event "
-                          + Position.of(event.getEpoch(), event.getSequence())
-                          + "  "
-                          + Describe.event(event));
-                  shown++;
+                      "resumed: events after " + show(response.getStarted().getPosition()) + " follow");
+                } else if (response.hasHeartbeat()) {
+                  System.out.println(
+                      "  heartbeat: passed " + show(response.getHeartbeat().getPosition()));
+                  break;
+                } else if (response.hasGap()) {
+                  System.out.println("  events lost: " + response.getGap().getReason());
+                } else {
+                  for (Event event : response.getBatch().getEventsList()) {
+                    System.out.println(
+                        "  resumed event "
+                            + show(event.getPosition())
+                            + "  "
+                            + Describe.event(event));
+                    shown++;
+                  }
                 }
               }
             });
@@ -195,7 +219,9 @@ public final class Quickstart {
                                 + " -> "
                                 + cdr.getDestinationChannel()
                                 + ", "
-                                + cdr.getDisposition());
+                                + cdr.getDisposition()
+                                + ", cost "
+                                + (cdr.hasCost() ? show(cdr.getCost()) : "none"));
                         return cdr.getCursor();
                       }
                     }
@@ -218,34 +244,25 @@ public final class Quickstart {
     }
   }
 
-  /** A Subscribe request that starts right after {@code position}. */
-  static SubscribeRequest subscribeAfter(Position position, EventFilter filter) {
+  /** A Subscribe request for the events after {@code position} (one received earlier, as is). */
+  static SubscribeRequest subscribeAfter(EventPosition position, EventFilter filter) {
     return SubscribeRequest.newBuilder()
         .setFilter(filter)
-        .setStart(StartPosition.START_POSITION_AFTER_SEQUENCE)
-        .setEpoch(position.epoch)
-        .setAfterSequence(position.sequence)
+        .setStart(StartPosition.START_POSITION_AFTER)
+        .setAfter(position)
         .build();
   }
 
-  /** A place in the event stream, stored to resume from. */
-  static final class Position {
-    final String epoch;
-    final long sequence; // uint64 on the wire
+  /** A position as {@code epoch/sequence}; the sequence is a uint64 held in a long. */
+  static String show(EventPosition position) {
+    return position.getEpoch() + "/" + Long.toUnsignedString(position.getSequence());
+  }
 
-    private Position(String epoch, long sequence) {
-      this.epoch = epoch;
-      this.sequence = sequence;
-    }
-
-    static Position of(String epoch, long sequence) {
-      return new Position(epoch, sequence);
-    }
-
-    @Override
-    public String toString() {
-      return epoch + "/" + Long.toUnsignedString(sequence);
-    }
+  /** A cost as a decimal amount and its currency, e.g. {@code 0.035 EUR}. */
+  static String show(Money money) {
+    BigDecimal amount =
+        BigDecimal.valueOf(money.getUnits()).add(BigDecimal.valueOf(money.getNanos(), 9));
+    return amount.stripTrailingZeros().toPlainString() + " " + money.getCurrencyCode();
   }
 
   private static String env(String name, String fallback) {

@@ -55,7 +55,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object queue_ = "";
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queue.
    */
   @java.lang.Override
@@ -72,7 +76,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for queue.
    */
   @java.lang.Override
@@ -97,7 +105,7 @@ private static final long serialVersionUID = 0L;
    * The waiting caller.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   @java.lang.Override
@@ -109,7 +117,7 @@ private static final long serialVersionUID = 0L;
    * The waiting caller.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   @java.lang.Override
@@ -121,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * The waiting caller.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
@@ -135,7 +143,7 @@ private static final long serialVersionUID = 0L;
    * The agent's channel.
    * </pre>
    *
-   * <code>.telgate.v1.Channel agent = 3;</code>
+   * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agent field is set.
    */
   @java.lang.Override
@@ -147,7 +155,7 @@ private static final long serialVersionUID = 0L;
    * The agent's channel.
    * </pre>
    *
-   * <code>.telgate.v1.Channel agent = 3;</code>
+   * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agent.
    */
   @java.lang.Override
@@ -159,7 +167,7 @@ private static final long serialVersionUID = 0L;
    * The agent's channel.
    * </pre>
    *
-   * <code>.telgate.v1.Channel agent = 3;</code>
+   * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getAgentOrBuilder() {
@@ -170,7 +178,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object interface_ = "";
   /**
-   * <code>string interface = 4;</code>
+   * <pre>
+   * The member's interface (e.g. `PJSIP/201`).
+   * </pre>
+   *
+   * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The interface.
    */
   @java.lang.Override
@@ -187,7 +199,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string interface = 4;</code>
+   * <pre>
+   * The member's interface (e.g. `PJSIP/201`).
+   * </pre>
+   *
+   * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for interface.
    */
   @java.lang.Override
@@ -209,7 +225,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object memberName_ = "";
   /**
-   * <code>string member_name = 5;</code>
+   * <pre>
+   * The member's name.
+   * </pre>
+   *
+   * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The memberName.
    */
   @java.lang.Override
@@ -226,7 +246,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string member_name = 5;</code>
+   * <pre>
+   * The member's name.
+   * </pre>
+   *
+   * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for memberName.
    */
   @java.lang.Override
@@ -247,7 +271,11 @@ private static final long serialVersionUID = 0L;
   public static final int HOLD_TIME_FIELD_NUMBER = 6;
   private com.google.protobuf.Duration holdTime_;
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Connect / Complete: how long the caller waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the holdTime field is set.
    */
   @java.lang.Override
@@ -255,7 +283,11 @@ private static final long serialVersionUID = 0L;
     return holdTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Connect / Complete: how long the caller waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The holdTime.
    */
   @java.lang.Override
@@ -263,7 +295,11 @@ private static final long serialVersionUID = 0L;
     return holdTime_ == null ? com.google.protobuf.Duration.getDefaultInstance() : holdTime_;
   }
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Connect / Complete: how long the caller waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder() {
@@ -273,7 +309,11 @@ private static final long serialVersionUID = 0L;
   public static final int RING_TIME_FIELD_NUMBER = 7;
   private com.google.protobuf.Duration ringTime_;
   /**
-   * <code>.google.protobuf.Duration ring_time = 7;</code>
+   * <pre>
+   * Connect / RingNoAnswer: how long the agent's phone rang.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the ringTime field is set.
    */
   @java.lang.Override
@@ -281,7 +321,11 @@ private static final long serialVersionUID = 0L;
     return ringTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Duration ring_time = 7;</code>
+   * <pre>
+   * Connect / RingNoAnswer: how long the agent's phone rang.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ringTime.
    */
   @java.lang.Override
@@ -289,7 +333,11 @@ private static final long serialVersionUID = 0L;
     return ringTime_ == null ? com.google.protobuf.Duration.getDefaultInstance() : ringTime_;
   }
   /**
-   * <code>.google.protobuf.Duration ring_time = 7;</code>
+   * <pre>
+   * Connect / RingNoAnswer: how long the agent's phone rang.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getRingTimeOrBuilder() {
@@ -299,7 +347,11 @@ private static final long serialVersionUID = 0L;
   public static final int TALK_TIME_FIELD_NUMBER = 8;
   private com.google.protobuf.Duration talkTime_;
   /**
-   * <code>.google.protobuf.Duration talk_time = 8;</code>
+   * <pre>
+   * Complete: how long the agent and the caller talked.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the talkTime field is set.
    */
   @java.lang.Override
@@ -307,7 +359,11 @@ private static final long serialVersionUID = 0L;
     return talkTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Duration talk_time = 8;</code>
+   * <pre>
+   * Complete: how long the agent and the caller talked.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The talkTime.
    */
   @java.lang.Override
@@ -315,7 +371,11 @@ private static final long serialVersionUID = 0L;
     return talkTime_ == null ? com.google.protobuf.Duration.getDefaultInstance() : talkTime_;
   }
   /**
-   * <code>.google.protobuf.Duration talk_time = 8;</code>
+   * <pre>
+   * Complete: how long the agent and the caller talked.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getTalkTimeOrBuilder() {
@@ -330,7 +390,7 @@ private static final long serialVersionUID = 0L;
    * AgentComplete: `caller`, `agent` or `transfer`.
    * </pre>
    *
-   * <code>string reason = 9;</code>
+   * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -351,7 +411,7 @@ private static final long serialVersionUID = 0L;
    * AgentComplete: `caller`, `agent` or `transfer`.
    * </pre>
    *
-   * <code>string reason = 9;</code>
+   * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -951,7 +1011,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object queue_ = "";
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queue.
      */
     public java.lang.String getQueue() {
@@ -967,7 +1031,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for queue.
      */
     public com.google.protobuf.ByteString
@@ -984,7 +1052,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The queue to set.
      * @return This builder for chaining.
      */
@@ -997,7 +1069,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearQueue() {
@@ -1007,7 +1083,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for queue to set.
      * @return This builder for chaining.
      */
@@ -1029,7 +1109,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the caller field is set.
      */
     public boolean hasCaller() {
@@ -1040,7 +1120,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The caller.
      */
     public io.github.telgate.v1.Channel getCaller() {
@@ -1055,7 +1135,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -1075,7 +1155,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -1093,7 +1173,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -1116,7 +1196,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCaller() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -1133,7 +1213,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getCallerBuilder() {
       bitField0_ |= 0x00000002;
@@ -1145,7 +1225,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
       if (callerBuilder_ != null) {
@@ -1160,7 +1240,7 @@ private static final long serialVersionUID = 0L;
      * The waiting caller.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -1184,7 +1264,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the agent field is set.
      */
     public boolean hasAgent() {
@@ -1195,7 +1275,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The agent.
      */
     public io.github.telgate.v1.Channel getAgent() {
@@ -1210,7 +1290,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgent(io.github.telgate.v1.Channel value) {
       if (agentBuilder_ == null) {
@@ -1230,7 +1310,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgent(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -1248,7 +1328,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAgent(io.github.telgate.v1.Channel value) {
       if (agentBuilder_ == null) {
@@ -1271,7 +1351,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAgent() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1288,7 +1368,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getAgentBuilder() {
       bitField0_ |= 0x00000004;
@@ -1300,7 +1380,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getAgentOrBuilder() {
       if (agentBuilder_ != null) {
@@ -1315,7 +1395,7 @@ private static final long serialVersionUID = 0L;
      * The agent's channel.
      * </pre>
      *
-     * <code>.telgate.v1.Channel agent = 3;</code>
+     * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -1333,7 +1413,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object interface_ = "";
     /**
-     * <code>string interface = 4;</code>
+     * <pre>
+     * The member's interface (e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The interface.
      */
     public java.lang.String getInterface() {
@@ -1349,7 +1433,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string interface = 4;</code>
+     * <pre>
+     * The member's interface (e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for interface.
      */
     public com.google.protobuf.ByteString
@@ -1366,7 +1454,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string interface = 4;</code>
+     * <pre>
+     * The member's interface (e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The interface to set.
      * @return This builder for chaining.
      */
@@ -1379,7 +1471,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string interface = 4;</code>
+     * <pre>
+     * The member's interface (e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearInterface() {
@@ -1389,7 +1485,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string interface = 4;</code>
+     * <pre>
+     * The member's interface (e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for interface to set.
      * @return This builder for chaining.
      */
@@ -1405,7 +1505,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object memberName_ = "";
     /**
-     * <code>string member_name = 5;</code>
+     * <pre>
+     * The member's name.
+     * </pre>
+     *
+     * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The memberName.
      */
     public java.lang.String getMemberName() {
@@ -1421,7 +1525,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string member_name = 5;</code>
+     * <pre>
+     * The member's name.
+     * </pre>
+     *
+     * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for memberName.
      */
     public com.google.protobuf.ByteString
@@ -1438,7 +1546,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string member_name = 5;</code>
+     * <pre>
+     * The member's name.
+     * </pre>
+     *
+     * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The memberName to set.
      * @return This builder for chaining.
      */
@@ -1451,7 +1563,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string member_name = 5;</code>
+     * <pre>
+     * The member's name.
+     * </pre>
+     *
+     * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMemberName() {
@@ -1461,7 +1577,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string member_name = 5;</code>
+     * <pre>
+     * The member's name.
+     * </pre>
+     *
+     * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for memberName to set.
      * @return This builder for chaining.
      */
@@ -1479,14 +1599,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> holdTimeBuilder_;
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the holdTime field is set.
      */
     public boolean hasHoldTime() {
       return ((bitField0_ & 0x00000020) != 0);
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The holdTime.
      */
     public com.google.protobuf.Duration getHoldTime() {
@@ -1497,7 +1625,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHoldTime(com.google.protobuf.Duration value) {
       if (holdTimeBuilder_ == null) {
@@ -1513,7 +1645,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHoldTime(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1527,7 +1663,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeHoldTime(com.google.protobuf.Duration value) {
       if (holdTimeBuilder_ == null) {
@@ -1546,7 +1686,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearHoldTime() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1559,7 +1703,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getHoldTimeBuilder() {
       bitField0_ |= 0x00000020;
@@ -1567,7 +1715,11 @@ private static final long serialVersionUID = 0L;
       return getHoldTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder() {
       if (holdTimeBuilder_ != null) {
@@ -1578,7 +1730,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Connect / Complete: how long the caller waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1598,14 +1754,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> ringTimeBuilder_;
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the ringTime field is set.
      */
     public boolean hasRingTime() {
       return ((bitField0_ & 0x00000040) != 0);
     }
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The ringTime.
      */
     public com.google.protobuf.Duration getRingTime() {
@@ -1616,7 +1780,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setRingTime(com.google.protobuf.Duration value) {
       if (ringTimeBuilder_ == null) {
@@ -1632,7 +1800,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setRingTime(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1646,7 +1818,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeRingTime(com.google.protobuf.Duration value) {
       if (ringTimeBuilder_ == null) {
@@ -1665,7 +1841,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearRingTime() {
       bitField0_ = (bitField0_ & ~0x00000040);
@@ -1678,7 +1858,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getRingTimeBuilder() {
       bitField0_ |= 0x00000040;
@@ -1686,7 +1870,11 @@ private static final long serialVersionUID = 0L;
       return getRingTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getRingTimeOrBuilder() {
       if (ringTimeBuilder_ != null) {
@@ -1697,7 +1885,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration ring_time = 7;</code>
+     * <pre>
+     * Connect / RingNoAnswer: how long the agent's phone rang.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1717,14 +1909,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> talkTimeBuilder_;
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the talkTime field is set.
      */
     public boolean hasTalkTime() {
       return ((bitField0_ & 0x00000080) != 0);
     }
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The talkTime.
      */
     public com.google.protobuf.Duration getTalkTime() {
@@ -1735,7 +1935,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTalkTime(com.google.protobuf.Duration value) {
       if (talkTimeBuilder_ == null) {
@@ -1751,7 +1955,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTalkTime(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1765,7 +1973,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeTalkTime(com.google.protobuf.Duration value) {
       if (talkTimeBuilder_ == null) {
@@ -1784,7 +1996,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearTalkTime() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -1797,7 +2013,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getTalkTimeBuilder() {
       bitField0_ |= 0x00000080;
@@ -1805,7 +2025,11 @@ private static final long serialVersionUID = 0L;
       return getTalkTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getTalkTimeOrBuilder() {
       if (talkTimeBuilder_ != null) {
@@ -1816,7 +2040,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration talk_time = 8;</code>
+     * <pre>
+     * Complete: how long the agent and the caller talked.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1838,7 +2066,7 @@ private static final long serialVersionUID = 0L;
      * AgentComplete: `caller`, `agent` or `transfer`.
      * </pre>
      *
-     * <code>string reason = 9;</code>
+     * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -1858,7 +2086,7 @@ private static final long serialVersionUID = 0L;
      * AgentComplete: `caller`, `agent` or `transfer`.
      * </pre>
      *
-     * <code>string reason = 9;</code>
+     * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -1879,7 +2107,7 @@ private static final long serialVersionUID = 0L;
      * AgentComplete: `caller`, `agent` or `transfer`.
      * </pre>
      *
-     * <code>string reason = 9;</code>
+     * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -1896,7 +2124,7 @@ private static final long serialVersionUID = 0L;
      * AgentComplete: `caller`, `agent` or `transfer`.
      * </pre>
      *
-     * <code>string reason = 9;</code>
+     * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -1910,7 +2138,7 @@ private static final long serialVersionUID = 0L;
      * AgentComplete: `caller`, `agent` or `transfer`.
      * </pre>
      *
-     * <code>string reason = 9;</code>
+     * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */

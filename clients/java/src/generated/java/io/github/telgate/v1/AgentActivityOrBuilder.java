@@ -8,12 +8,20 @@ public interface AgentActivityOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queue.
    */
   java.lang.String getQueue();
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for queue.
    */
   com.google.protobuf.ByteString
@@ -24,7 +32,7 @@ public interface AgentActivityOrBuilder extends
    * The waiting caller.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   boolean hasCaller();
@@ -33,7 +41,7 @@ public interface AgentActivityOrBuilder extends
    * The waiting caller.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   io.github.telgate.v1.Channel getCaller();
@@ -42,7 +50,7 @@ public interface AgentActivityOrBuilder extends
    * The waiting caller.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder();
 
@@ -51,7 +59,7 @@ public interface AgentActivityOrBuilder extends
    * The agent's channel.
    * </pre>
    *
-   * <code>.telgate.v1.Channel agent = 3;</code>
+   * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agent field is set.
    */
   boolean hasAgent();
@@ -60,7 +68,7 @@ public interface AgentActivityOrBuilder extends
    * The agent's channel.
    * </pre>
    *
-   * <code>.telgate.v1.Channel agent = 3;</code>
+   * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agent.
    */
   io.github.telgate.v1.Channel getAgent();
@@ -69,76 +77,128 @@ public interface AgentActivityOrBuilder extends
    * The agent's channel.
    * </pre>
    *
-   * <code>.telgate.v1.Channel agent = 3;</code>
+   * <code>.telgate.v1.Channel agent = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getAgentOrBuilder();
 
   /**
-   * <code>string interface = 4;</code>
+   * <pre>
+   * The member's interface (e.g. `PJSIP/201`).
+   * </pre>
+   *
+   * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The interface.
    */
   java.lang.String getInterface();
   /**
-   * <code>string interface = 4;</code>
+   * <pre>
+   * The member's interface (e.g. `PJSIP/201`).
+   * </pre>
+   *
+   * <code>string interface = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for interface.
    */
   com.google.protobuf.ByteString
       getInterfaceBytes();
 
   /**
-   * <code>string member_name = 5;</code>
+   * <pre>
+   * The member's name.
+   * </pre>
+   *
+   * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The memberName.
    */
   java.lang.String getMemberName();
   /**
-   * <code>string member_name = 5;</code>
+   * <pre>
+   * The member's name.
+   * </pre>
+   *
+   * <code>string member_name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for memberName.
    */
   com.google.protobuf.ByteString
       getMemberNameBytes();
 
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Connect / Complete: how long the caller waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the holdTime field is set.
    */
   boolean hasHoldTime();
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Connect / Complete: how long the caller waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The holdTime.
    */
   com.google.protobuf.Duration getHoldTime();
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Connect / Complete: how long the caller waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder();
 
   /**
-   * <code>.google.protobuf.Duration ring_time = 7;</code>
+   * <pre>
+   * Connect / RingNoAnswer: how long the agent's phone rang.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the ringTime field is set.
    */
   boolean hasRingTime();
   /**
-   * <code>.google.protobuf.Duration ring_time = 7;</code>
+   * <pre>
+   * Connect / RingNoAnswer: how long the agent's phone rang.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ringTime.
    */
   com.google.protobuf.Duration getRingTime();
   /**
-   * <code>.google.protobuf.Duration ring_time = 7;</code>
+   * <pre>
+   * Connect / RingNoAnswer: how long the agent's phone rang.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration ring_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getRingTimeOrBuilder();
 
   /**
-   * <code>.google.protobuf.Duration talk_time = 8;</code>
+   * <pre>
+   * Complete: how long the agent and the caller talked.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the talkTime field is set.
    */
   boolean hasTalkTime();
   /**
-   * <code>.google.protobuf.Duration talk_time = 8;</code>
+   * <pre>
+   * Complete: how long the agent and the caller talked.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The talkTime.
    */
   com.google.protobuf.Duration getTalkTime();
   /**
-   * <code>.google.protobuf.Duration talk_time = 8;</code>
+   * <pre>
+   * Complete: how long the agent and the caller talked.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration talk_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getTalkTimeOrBuilder();
 
@@ -147,7 +207,7 @@ public interface AgentActivityOrBuilder extends
    * AgentComplete: `caller`, `agent` or `transfer`.
    * </pre>
    *
-   * <code>string reason = 9;</code>
+   * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -156,7 +216,7 @@ public interface AgentActivityOrBuilder extends
    * AgentComplete: `caller`, `agent` or `transfer`.
    * </pre>
    *
-   * <code>string reason = 9;</code>
+   * <code>string reason = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString

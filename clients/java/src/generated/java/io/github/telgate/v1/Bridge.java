@@ -56,7 +56,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object id_ = "";
   /**
-   * <code>string id = 1;</code>
+   * <pre>
+   * The PBX's bridge id (Asterisk BridgeUniqueid).
+   * </pre>
+   *
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   @java.lang.Override
@@ -73,7 +77,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string id = 1;</code>
+   * <pre>
+   * The PBX's bridge id (Asterisk BridgeUniqueid).
+   * </pre>
+   *
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   @java.lang.Override
@@ -95,7 +103,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object type_ = "";
   /**
-   * <code>string type = 2;</code>
+   * <pre>
+   * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+   * </pre>
+   *
+   * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The type.
    */
   @java.lang.Override
@@ -112,7 +124,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string type = 2;</code>
+   * <pre>
+   * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+   * </pre>
+   *
+   * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for type.
    */
   @java.lang.Override
@@ -134,7 +150,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object technology_ = "";
   /**
-   * <code>string technology = 3;</code>
+   * <pre>
+   * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+   * `native_rtp`, `softmix`, ...).
+   * </pre>
+   *
+   * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The technology.
    */
   @java.lang.Override
@@ -151,7 +172,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string technology = 3;</code>
+   * <pre>
+   * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+   * `native_rtp`, `softmix`, ...).
+   * </pre>
+   *
+   * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for technology.
    */
   @java.lang.Override
@@ -173,7 +199,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object creator_ = "";
   /**
-   * <code>string creator = 4;</code>
+   * <pre>
+   * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+   * </pre>
+   *
+   * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The creator.
    */
   @java.lang.Override
@@ -190,7 +220,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string creator = 4;</code>
+   * <pre>
+   * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+   * </pre>
+   *
+   * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for creator.
    */
   @java.lang.Override
@@ -212,7 +246,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object name_ = "";
   /**
-   * <code>string name = 5;</code>
+   * <pre>
+   * Its name, when it has one (Asterisk BridgeName).
+   * </pre>
+   *
+   * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -229,7 +267,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string name = 5;</code>
+   * <pre>
+   * Its name, when it has one (Asterisk BridgeName).
+   * </pre>
+   *
+   * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -250,7 +292,11 @@ private static final long serialVersionUID = 0L;
   public static final int NUM_CHANNELS_FIELD_NUMBER = 6;
   private int numChannels_ = 0;
   /**
-   * <code>int32 num_channels = 6;</code>
+   * <pre>
+   * Channels in the bridge after the event.
+   * </pre>
+   *
+   * <code>int32 num_channels = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The numChannels.
    */
   @java.lang.Override
@@ -707,7 +753,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object id_ = "";
     /**
-     * <code>string id = 1;</code>
+     * <pre>
+     * The PBX's bridge id (Asterisk BridgeUniqueid).
+     * </pre>
+     *
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The id.
      */
     public java.lang.String getId() {
@@ -723,7 +773,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string id = 1;</code>
+     * <pre>
+     * The PBX's bridge id (Asterisk BridgeUniqueid).
+     * </pre>
+     *
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for id.
      */
     public com.google.protobuf.ByteString
@@ -740,7 +794,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string id = 1;</code>
+     * <pre>
+     * The PBX's bridge id (Asterisk BridgeUniqueid).
+     * </pre>
+     *
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The id to set.
      * @return This builder for chaining.
      */
@@ -753,7 +811,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string id = 1;</code>
+     * <pre>
+     * The PBX's bridge id (Asterisk BridgeUniqueid).
+     * </pre>
+     *
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearId() {
@@ -763,7 +825,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string id = 1;</code>
+     * <pre>
+     * The PBX's bridge id (Asterisk BridgeUniqueid).
+     * </pre>
+     *
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
      */
@@ -779,7 +845,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object type_ = "";
     /**
-     * <code>string type = 2;</code>
+     * <pre>
+     * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+     * </pre>
+     *
+     * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The type.
      */
     public java.lang.String getType() {
@@ -795,7 +865,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string type = 2;</code>
+     * <pre>
+     * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+     * </pre>
+     *
+     * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for type.
      */
     public com.google.protobuf.ByteString
@@ -812,7 +886,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string type = 2;</code>
+     * <pre>
+     * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+     * </pre>
+     *
+     * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The type to set.
      * @return This builder for chaining.
      */
@@ -825,7 +903,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string type = 2;</code>
+     * <pre>
+     * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+     * </pre>
+     *
+     * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearType() {
@@ -835,7 +917,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string type = 2;</code>
+     * <pre>
+     * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+     * </pre>
+     *
+     * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for type to set.
      * @return This builder for chaining.
      */
@@ -851,7 +937,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object technology_ = "";
     /**
-     * <code>string technology = 3;</code>
+     * <pre>
+     * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+     * `native_rtp`, `softmix`, ...).
+     * </pre>
+     *
+     * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The technology.
      */
     public java.lang.String getTechnology() {
@@ -867,7 +958,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string technology = 3;</code>
+     * <pre>
+     * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+     * `native_rtp`, `softmix`, ...).
+     * </pre>
+     *
+     * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for technology.
      */
     public com.google.protobuf.ByteString
@@ -884,7 +980,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string technology = 3;</code>
+     * <pre>
+     * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+     * `native_rtp`, `softmix`, ...).
+     * </pre>
+     *
+     * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The technology to set.
      * @return This builder for chaining.
      */
@@ -897,7 +998,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string technology = 3;</code>
+     * <pre>
+     * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+     * `native_rtp`, `softmix`, ...).
+     * </pre>
+     *
+     * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTechnology() {
@@ -907,7 +1013,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string technology = 3;</code>
+     * <pre>
+     * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+     * `native_rtp`, `softmix`, ...).
+     * </pre>
+     *
+     * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for technology to set.
      * @return This builder for chaining.
      */
@@ -923,7 +1034,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object creator_ = "";
     /**
-     * <code>string creator = 4;</code>
+     * <pre>
+     * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+     * </pre>
+     *
+     * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The creator.
      */
     public java.lang.String getCreator() {
@@ -939,7 +1054,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string creator = 4;</code>
+     * <pre>
+     * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+     * </pre>
+     *
+     * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for creator.
      */
     public com.google.protobuf.ByteString
@@ -956,7 +1075,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string creator = 4;</code>
+     * <pre>
+     * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+     * </pre>
+     *
+     * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The creator to set.
      * @return This builder for chaining.
      */
@@ -969,7 +1092,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string creator = 4;</code>
+     * <pre>
+     * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+     * </pre>
+     *
+     * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCreator() {
@@ -979,7 +1106,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string creator = 4;</code>
+     * <pre>
+     * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+     * </pre>
+     *
+     * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for creator to set.
      * @return This builder for chaining.
      */
@@ -995,7 +1126,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object name_ = "";
     /**
-     * <code>string name = 5;</code>
+     * <pre>
+     * Its name, when it has one (Asterisk BridgeName).
+     * </pre>
+     *
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1011,7 +1146,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string name = 5;</code>
+     * <pre>
+     * Its name, when it has one (Asterisk BridgeName).
+     * </pre>
+     *
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1028,7 +1167,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string name = 5;</code>
+     * <pre>
+     * Its name, when it has one (Asterisk BridgeName).
+     * </pre>
+     *
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1041,7 +1184,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string name = 5;</code>
+     * <pre>
+     * Its name, when it has one (Asterisk BridgeName).
+     * </pre>
+     *
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1051,7 +1198,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string name = 5;</code>
+     * <pre>
+     * Its name, when it has one (Asterisk BridgeName).
+     * </pre>
+     *
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1067,7 +1218,11 @@ private static final long serialVersionUID = 0L;
 
     private int numChannels_ ;
     /**
-     * <code>int32 num_channels = 6;</code>
+     * <pre>
+     * Channels in the bridge after the event.
+     * </pre>
+     *
+     * <code>int32 num_channels = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The numChannels.
      */
     @java.lang.Override
@@ -1075,7 +1230,11 @@ private static final long serialVersionUID = 0L;
       return numChannels_;
     }
     /**
-     * <code>int32 num_channels = 6;</code>
+     * <pre>
+     * Channels in the bridge after the event.
+     * </pre>
+     *
+     * <code>int32 num_channels = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The numChannels to set.
      * @return This builder for chaining.
      */
@@ -1087,7 +1246,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>int32 num_channels = 6;</code>
+     * <pre>
+     * Channels in the bridge after the event.
+     * </pre>
+     *
+     * <code>int32 num_channels = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearNumChannels() {

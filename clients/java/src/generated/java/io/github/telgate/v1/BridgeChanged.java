@@ -50,7 +50,11 @@ private static final long serialVersionUID = 0L;
   public static final int BRIDGE_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Bridge bridge_;
   /**
-   * <code>.telgate.v1.Bridge bridge = 1;</code>
+   * <pre>
+   * The bridge.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridge field is set.
    */
   @java.lang.Override
@@ -58,7 +62,11 @@ private static final long serialVersionUID = 0L;
     return bridge_ != null;
   }
   /**
-   * <code>.telgate.v1.Bridge bridge = 1;</code>
+   * <pre>
+   * The bridge.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridge.
    */
   @java.lang.Override
@@ -66,7 +74,11 @@ private static final long serialVersionUID = 0L;
     return bridge_ == null ? io.github.telgate.v1.Bridge.getDefaultInstance() : bridge_;
   }
   /**
-   * <code>.telgate.v1.Bridge bridge = 1;</code>
+   * <pre>
+   * The bridge.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BridgeOrBuilder getBridgeOrBuilder() {
@@ -417,14 +429,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Bridge, io.github.telgate.v1.Bridge.Builder, io.github.telgate.v1.BridgeOrBuilder> bridgeBuilder_;
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the bridge field is set.
      */
     public boolean hasBridge() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bridge.
      */
     public io.github.telgate.v1.Bridge getBridge() {
@@ -435,7 +455,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridge(io.github.telgate.v1.Bridge value) {
       if (bridgeBuilder_ == null) {
@@ -451,7 +475,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridge(
         io.github.telgate.v1.Bridge.Builder builderForValue) {
@@ -465,7 +493,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBridge(io.github.telgate.v1.Bridge value) {
       if (bridgeBuilder_ == null) {
@@ -484,7 +516,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBridge() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -497,7 +533,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Bridge.Builder getBridgeBuilder() {
       bitField0_ |= 0x00000001;
@@ -505,7 +545,11 @@ private static final long serialVersionUID = 0L;
       return getBridgeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BridgeOrBuilder getBridgeOrBuilder() {
       if (bridgeBuilder_ != null) {
@@ -516,7 +560,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 1;</code>
+     * <pre>
+     * The bridge.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Bridge, io.github.telgate.v1.Bridge.Builder, io.github.telgate.v1.BridgeOrBuilder> 

@@ -8,17 +8,29 @@ public interface BridgeChangedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Bridge bridge = 1;</code>
+   * <pre>
+   * The bridge.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridge field is set.
    */
   boolean hasBridge();
   /**
-   * <code>.telgate.v1.Bridge bridge = 1;</code>
+   * <pre>
+   * The bridge.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridge.
    */
   io.github.telgate.v1.Bridge getBridge();
   /**
-   * <code>.telgate.v1.Bridge bridge = 1;</code>
+   * <pre>
+   * The bridge.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BridgeOrBuilder getBridgeOrBuilder();
 }

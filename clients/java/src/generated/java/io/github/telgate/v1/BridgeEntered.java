@@ -50,7 +50,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel channel_;
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel that entered.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -58,7 +62,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel that entered.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -66,7 +74,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel that entered.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -76,7 +88,11 @@ private static final long serialVersionUID = 0L;
   public static final int BRIDGE_FIELD_NUMBER = 2;
   private io.github.telgate.v1.Bridge bridge_;
   /**
-   * <code>.telgate.v1.Bridge bridge = 2;</code>
+   * <pre>
+   * The bridge, with the channels it holds now.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridge field is set.
    */
   @java.lang.Override
@@ -84,7 +100,11 @@ private static final long serialVersionUID = 0L;
     return bridge_ != null;
   }
   /**
-   * <code>.telgate.v1.Bridge bridge = 2;</code>
+   * <pre>
+   * The bridge, with the channels it holds now.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridge.
    */
   @java.lang.Override
@@ -92,7 +112,11 @@ private static final long serialVersionUID = 0L;
     return bridge_ == null ? io.github.telgate.v1.Bridge.getDefaultInstance() : bridge_;
   }
   /**
-   * <code>.telgate.v1.Bridge bridge = 2;</code>
+   * <pre>
+   * The bridge, with the channels it holds now.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BridgeOrBuilder getBridgeOrBuilder() {
@@ -479,14 +503,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -497,7 +529,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -513,7 +549,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -527,7 +567,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -546,7 +590,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -559,7 +607,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000001;
@@ -567,7 +619,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -578,7 +634,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel that entered.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -598,14 +658,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Bridge, io.github.telgate.v1.Bridge.Builder, io.github.telgate.v1.BridgeOrBuilder> bridgeBuilder_;
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the bridge field is set.
      */
     public boolean hasBridge() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bridge.
      */
     public io.github.telgate.v1.Bridge getBridge() {
@@ -616,7 +684,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridge(io.github.telgate.v1.Bridge value) {
       if (bridgeBuilder_ == null) {
@@ -632,7 +704,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridge(
         io.github.telgate.v1.Bridge.Builder builderForValue) {
@@ -646,7 +722,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBridge(io.github.telgate.v1.Bridge value) {
       if (bridgeBuilder_ == null) {
@@ -665,7 +745,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBridge() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -678,7 +762,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Bridge.Builder getBridgeBuilder() {
       bitField0_ |= 0x00000002;
@@ -686,7 +774,11 @@ private static final long serialVersionUID = 0L;
       return getBridgeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BridgeOrBuilder getBridgeOrBuilder() {
       if (bridgeBuilder_ != null) {
@@ -697,7 +789,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Bridge bridge = 2;</code>
+     * <pre>
+     * The bridge, with the channels it holds now.
+     * </pre>
+     *
+     * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Bridge, io.github.telgate.v1.Bridge.Builder, io.github.telgate.v1.BridgeOrBuilder> 

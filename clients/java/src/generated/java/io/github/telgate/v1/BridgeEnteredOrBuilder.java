@@ -8,32 +8,56 @@ public interface BridgeEnteredOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel that entered.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel that entered.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel that entered.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 
   /**
-   * <code>.telgate.v1.Bridge bridge = 2;</code>
+   * <pre>
+   * The bridge, with the channels it holds now.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridge field is set.
    */
   boolean hasBridge();
   /**
-   * <code>.telgate.v1.Bridge bridge = 2;</code>
+   * <pre>
+   * The bridge, with the channels it holds now.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridge.
    */
   io.github.telgate.v1.Bridge getBridge();
   /**
-   * <code>.telgate.v1.Bridge bridge = 2;</code>
+   * <pre>
+   * The bridge, with the channels it holds now.
+   * </pre>
+   *
+   * <code>.telgate.v1.Bridge bridge = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BridgeOrBuilder getBridgeOrBuilder();
 }

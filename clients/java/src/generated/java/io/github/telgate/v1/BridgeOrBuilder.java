@@ -8,67 +8,113 @@ public interface BridgeOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string id = 1;</code>
+   * <pre>
+   * The PBX's bridge id (Asterisk BridgeUniqueid).
+   * </pre>
+   *
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   java.lang.String getId();
   /**
-   * <code>string id = 1;</code>
+   * <pre>
+   * The PBX's bridge id (Asterisk BridgeUniqueid).
+   * </pre>
+   *
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   com.google.protobuf.ByteString
       getIdBytes();
 
   /**
-   * <code>string type = 2;</code>
+   * <pre>
+   * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+   * </pre>
+   *
+   * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The type.
    */
   java.lang.String getType();
   /**
-   * <code>string type = 2;</code>
+   * <pre>
+   * The bridge's type (Asterisk BridgeType: `basic`, `parking`, ...).
+   * </pre>
+   *
+   * <code>string type = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for type.
    */
   com.google.protobuf.ByteString
       getTypeBytes();
 
   /**
-   * <code>string technology = 3;</code>
+   * <pre>
+   * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+   * `native_rtp`, `softmix`, ...).
+   * </pre>
+   *
+   * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The technology.
    */
   java.lang.String getTechnology();
   /**
-   * <code>string technology = 3;</code>
+   * <pre>
+   * How it mixes media (Asterisk BridgeTechnology: `simple_bridge`,
+   * `native_rtp`, `softmix`, ...).
+   * </pre>
+   *
+   * <code>string technology = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for technology.
    */
   com.google.protobuf.ByteString
       getTechnologyBytes();
 
   /**
-   * <code>string creator = 4;</code>
+   * <pre>
+   * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+   * </pre>
+   *
+   * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The creator.
    */
   java.lang.String getCreator();
   /**
-   * <code>string creator = 4;</code>
+   * <pre>
+   * What made it (Asterisk BridgeCreator: `Dial`, `ConfBridge`, ...).
+   * </pre>
+   *
+   * <code>string creator = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for creator.
    */
   com.google.protobuf.ByteString
       getCreatorBytes();
 
   /**
-   * <code>string name = 5;</code>
+   * <pre>
+   * Its name, when it has one (Asterisk BridgeName).
+   * </pre>
+   *
+   * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
-   * <code>string name = 5;</code>
+   * <pre>
+   * Its name, when it has one (Asterisk BridgeName).
+   * </pre>
+   *
+   * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
       getNameBytes();
 
   /**
-   * <code>int32 num_channels = 6;</code>
+   * <pre>
+   * Channels in the bridge after the event.
+   * </pre>
+   *
+   * <code>int32 num_channels = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The numChannels.
    */
   int getNumChannels();

@@ -101,81 +101,83 @@ public final class CallsProto {
       "\n\026telgate/v1/calls.proto\022\ntelgate.v1\032\037go" +
       "ogle/api/field_behavior.proto\032\036google/pr" +
       "otobuf/duration.proto\032\037google/protobuf/t" +
-      "imestamp.proto\032\027telgate/v1/common.proto\"" +
-      "4\n\021ApplicationTarget\022\021\n\004name\030\001 \001(\tB\003\340A\002\022" +
-      "\014\n\004data\030\002 \001(\t\"\325\003\n\020OriginateRequest\022\017\n\007ba" +
-      "ckend\030\001 \001(\t\022\022\n\nrequest_id\030\002 \001(\t\022\025\n\010endpo" +
-      "int\030\003 \001(\tB\003\340A\002\022.\n\013destination\030\013 \001(\0132\027.te" +
-      "lgate.v1.DestinationH\000\0224\n\013application\030\005 " +
-      "\001(\0132\035.telgate.v1.ApplicationTargetH\000\022\'\n\t" +
-      "caller_id\030\006 \001(\0132\024.telgate.v1.CallerId\022>\n" +
-      "\tvariables\030\007 \003(\0132+.telgate.v1.OriginateR" +
-      "equest.VariablesEntry\022*\n\007timeout\030\010 \001(\0132\031" +
-      ".google.protobuf.Duration\022\024\n\014account_cod" +
-      "e\030\t \001(\t\022\'\n\004wait\030\n \001(\0162\031.telgate.v1.Origi" +
-      "nateWait\0320\n\016VariablesEntry\022\013\n\003key\030\001 \001(\t\022" +
-      "\r\n\005value\030\002 \001(\t:\0028\001B\010\n\006targetJ\004\010\004\020\005R\texte" +
-      "nsion\"\321\002\n\016OriginatedCall\022\017\n\007backend\030\001 \001(" +
-      "\t\022\022\n\nrequest_id\030\002 \001(\t\022\021\n\tunique_id\030\003 \001(\t" +
-      "\022\027\n\017other_unique_id\030\004 \001(\t\022\021\n\tlinked_id\030\005" +
-      " \001(\t\022\017\n\007channel\030\006 \001(\t\022-\n\007outcome\030\007 \001(\0162\034" +
-      ".telgate.v1.OriginateOutcome\022\022\n\nami_reas" +
-      "on\030\010 \001(\005\022/\n\013create_time\030\t \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022/\n\013result_time\030\n \001(\0132\032" +
-      ".google.protobuf.Timestamp\022\026\n\016event_sequ" +
-      "ence\030\013 \001(\004\022\r\n\005epoch\030\014 \001(\t\"=\n\021OriginateRe" +
-      "sponse\022(\n\004call\030\001 \001(\0132\032.telgate.v1.Origin" +
-      "atedCall\"]\n\rHangupRequest\022\017\n\007backend\030\001 \001" +
-      "(\t\022,\n\007channel\030\002 \001(\0132\026.telgate.v1.Channel" +
-      "RefB\003\340A\002\022\r\n\005cause\030\003 \001(\005\"\020\n\016HangupRespons" +
-      "e\"\237\002\n\017TransferRequest\022\017\n\007backend\030\001 \001(\t\022+" +
-      "\n\004type\030\002 \001(\0162\030.telgate.v1.TransferTypeB\003" +
-      "\340A\002\022,\n\007channel\030\003 \001(\0132\026.telgate.v1.Channe" +
-      "lRefB\003\340A\002\0221\n\013destination\030\007 \001(\0132\027.telgate" +
-      ".v1.DestinationB\003\340A\002\022-\n\rextra_channel\030\005 " +
-      "\001(\0132\026.telgate.v1.ChannelRef\0222\n\021extra_des" +
-      "tination\030\010 \001(\0132\027.telgate.v1.DestinationJ" +
-      "\004\010\004\020\005J\004\010\006\020\007\"\022\n\020TransferResponse\"M\n\023ListC" +
-      "hannelsRequest\022\017\n\007backend\030\001 \001(\t\022\021\n\tpage_" +
-      "size\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\"j\n\024ListCh" +
-      "annelsResponse\022%\n\010channels\030\001 \003(\0132\023.telga" +
-      "te.v1.Channel\022\027\n\017next_page_token\030\002 \001(\t\022\022" +
-      "\n\ntotal_size\030\003 \001(\005\"R\n\021GetChannelRequest\022" +
-      "\017\n\007backend\030\001 \001(\t\022,\n\007channel\030\002 \001(\0132\026.telg" +
-      "ate.v1.ChannelRefB\003\340A\002\":\n\022GetChannelResp" +
-      "onse\022$\n\007channel\030\001 \001(\0132\023.telgate.v1.Chann" +
-      "el\"\230\001\n\017SendDtmfRequest\022\017\n\007backend\030\001 \001(\t\022" +
-      ",\n\007channel\030\002 \001(\0132\026.telgate.v1.ChannelRef" +
-      "B\003\340A\002\022\023\n\006digits\030\003 \001(\tB\003\340A\002\0221\n\016digit_dura" +
-      "tion\030\004 \001(\0132\031.google.protobuf.Duration\"\022\n" +
-      "\020SendDtmfResponse*g\n\rOriginateWait\022\036\n\032OR" +
-      "IGINATE_WAIT_UNSPECIFIED\020\000\022\033\n\027ORIGINATE_" +
-      "WAIT_ACCEPTED\020\001\022\031\n\025ORIGINATE_WAIT_RESULT" +
-      "\020\002*\220\002\n\020OriginateOutcome\022!\n\035ORIGINATE_OUT" +
-      "COME_UNSPECIFIED\020\000\022\035\n\031ORIGINATE_OUTCOME_" +
-      "PENDING\020\001\022\036\n\032ORIGINATE_OUTCOME_ANSWERED\020" +
-      "\002\022\032\n\026ORIGINATE_OUTCOME_BUSY\020\003\022\037\n\033ORIGINA" +
-      "TE_OUTCOME_NO_ANSWER\020\004\022 \n\034ORIGINATE_OUTC" +
-      "OME_CONGESTION\020\005\022\035\n\031ORIGINATE_OUTCOME_HU" +
-      "NG_UP\020\006\022\034\n\030ORIGINATE_OUTCOME_FAILED\020\007*~\n" +
-      "\014TransferType\022\035\n\031TRANSFER_TYPE_UNSPECIFI" +
-      "ED\020\000\022\027\n\023TRANSFER_TYPE_BLIND\020\001\022\032\n\026TRANSFE" +
-      "R_TYPE_ATTENDED\020\002\022\032\n\026TRANSFER_TYPE_REDIR" +
-      "ECT\020\0032\315\003\n\022CallControlService\022H\n\tOriginat" +
-      "e\022\034.telgate.v1.OriginateRequest\032\035.telgat" +
-      "e.v1.OriginateResponse\022?\n\006Hangup\022\031.telga" +
-      "te.v1.HangupRequest\032\032.telgate.v1.HangupR" +
-      "esponse\022E\n\010Transfer\022\033.telgate.v1.Transfe" +
-      "rRequest\032\034.telgate.v1.TransferResponse\022Q" +
-      "\n\014ListChannels\022\037.telgate.v1.ListChannels" +
-      "Request\032 .telgate.v1.ListChannelsRespons" +
-      "e\022K\n\nGetChannel\022\035.telgate.v1.GetChannelR" +
-      "equest\032\036.telgate.v1.GetChannelResponse\022E" +
-      "\n\010SendDtmf\022\033.telgate.v1.SendDtmfRequest\032" +
-      "\034.telgate.v1.SendDtmfResponseB`\n\024io.gith" +
-      "ub.telgate.v1B\nCallsProtoP\001Z:github.com/" +
-      "telgate/telgate/clients/go/telgate/v1;te" +
-      "lgatev1b\006proto3"
+      "imestamp.proto\032\027telgate/v1/common.proto\032" +
+      "\037telgate/v1/event_position.proto\"4\n\021Appl" +
+      "icationTarget\022\021\n\004name\030\001 \001(\tB\003\340A\002\022\014\n\004data" +
+      "\030\002 \001(\t\"\325\003\n\020OriginateRequest\022\017\n\007backend\030\001" +
+      " \001(\t\022\022\n\nrequest_id\030\002 \001(\t\022\025\n\010endpoint\030\003 \001" +
+      "(\tB\003\340A\002\022.\n\013destination\030\013 \001(\0132\027.telgate.v" +
+      "1.DestinationH\000\0224\n\013application\030\005 \001(\0132\035.t" +
+      "elgate.v1.ApplicationTargetH\000\022\'\n\tcaller_" +
+      "id\030\006 \001(\0132\024.telgate.v1.CallerId\022>\n\tvariab" +
+      "les\030\007 \003(\0132+.telgate.v1.OriginateRequest." +
+      "VariablesEntry\022*\n\007timeout\030\010 \001(\0132\031.google" +
+      ".protobuf.Duration\022\024\n\014account_code\030\t \001(\t" +
+      "\022\'\n\004wait\030\n \001(\0162\031.telgate.v1.OriginateWai" +
+      "t\0320\n\016VariablesEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005valu" +
+      "e\030\002 \001(\t:\0028\001B\010\n\006targetJ\004\010\004\020\005R\textension\"\376" +
+      "\002\n\016OriginatedCall\022\017\n\007backend\030\001 \001(\t\022\022\n\nre" +
+      "quest_id\030\002 \001(\t\022\021\n\tunique_id\030\003 \001(\t\022\027\n\017oth" +
+      "er_unique_id\030\004 \001(\t\022\021\n\tlinked_id\030\005 \001(\t\022\017\n" +
+      "\007channel\030\006 \001(\t\022-\n\007outcome\030\007 \001(\0162\034.telgat" +
+      "e.v1.OriginateOutcome\022\022\n\nami_reason\030\010 \001(" +
+      "\005\022/\n\013create_time\030\t \001(\0132\032.google.protobuf" +
+      ".Timestamp\022/\n\013result_time\030\n \001(\0132\032.google" +
+      ".protobuf.Timestamp\022/\n\014events_after\030\r \001(" +
+      "\0132\031.telgate.v1.EventPositionJ\004\010\013\020\014J\004\010\014\020\r" +
+      "R\016event_sequenceR\005epoch\"=\n\021OriginateResp" +
+      "onse\022(\n\004call\030\001 \001(\0132\032.telgate.v1.Originat" +
+      "edCall\"]\n\rHangupRequest\022\017\n\007backend\030\001 \001(\t" +
+      "\022,\n\007channel\030\002 \001(\0132\026.telgate.v1.ChannelRe" +
+      "fB\003\340A\002\022\r\n\005cause\030\003 \001(\005\"\020\n\016HangupResponse\"" +
+      "\237\002\n\017TransferRequest\022\017\n\007backend\030\001 \001(\t\022+\n\004" +
+      "type\030\002 \001(\0162\030.telgate.v1.TransferTypeB\003\340A" +
+      "\002\022,\n\007channel\030\003 \001(\0132\026.telgate.v1.ChannelR" +
+      "efB\003\340A\002\0221\n\013destination\030\007 \001(\0132\027.telgate.v" +
+      "1.DestinationB\003\340A\002\022-\n\rextra_channel\030\005 \001(" +
+      "\0132\026.telgate.v1.ChannelRef\0222\n\021extra_desti" +
+      "nation\030\010 \001(\0132\027.telgate.v1.DestinationJ\004\010" +
+      "\004\020\005J\004\010\006\020\007\"\022\n\020TransferResponse\"M\n\023ListCha" +
+      "nnelsRequest\022\017\n\007backend\030\001 \001(\t\022\021\n\tpage_si" +
+      "ze\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\"j\n\024ListChan" +
+      "nelsResponse\022%\n\010channels\030\001 \003(\0132\023.telgate" +
+      ".v1.Channel\022\027\n\017next_page_token\030\002 \001(\t\022\022\n\n" +
+      "total_size\030\003 \001(\005\"R\n\021GetChannelRequest\022\017\n" +
+      "\007backend\030\001 \001(\t\022,\n\007channel\030\002 \001(\0132\026.telgat" +
+      "e.v1.ChannelRefB\003\340A\002\":\n\022GetChannelRespon" +
+      "se\022$\n\007channel\030\001 \001(\0132\023.telgate.v1.Channel" +
+      "\"\230\001\n\017SendDtmfRequest\022\017\n\007backend\030\001 \001(\t\022,\n" +
+      "\007channel\030\002 \001(\0132\026.telgate.v1.ChannelRefB\003" +
+      "\340A\002\022\023\n\006digits\030\003 \001(\tB\003\340A\002\0221\n\016digit_durati" +
+      "on\030\004 \001(\0132\031.google.protobuf.Duration\"\022\n\020S" +
+      "endDtmfResponse*g\n\rOriginateWait\022\036\n\032ORIG" +
+      "INATE_WAIT_UNSPECIFIED\020\000\022\033\n\027ORIGINATE_WA" +
+      "IT_ACCEPTED\020\001\022\031\n\025ORIGINATE_WAIT_RESULT\020\002" +
+      "*\220\002\n\020OriginateOutcome\022!\n\035ORIGINATE_OUTCO" +
+      "ME_UNSPECIFIED\020\000\022\035\n\031ORIGINATE_OUTCOME_PE" +
+      "NDING\020\001\022\036\n\032ORIGINATE_OUTCOME_ANSWERED\020\002\022" +
+      "\032\n\026ORIGINATE_OUTCOME_BUSY\020\003\022\037\n\033ORIGINATE" +
+      "_OUTCOME_NO_ANSWER\020\004\022 \n\034ORIGINATE_OUTCOM" +
+      "E_CONGESTION\020\005\022\035\n\031ORIGINATE_OUTCOME_HUNG" +
+      "_UP\020\006\022\034\n\030ORIGINATE_OUTCOME_FAILED\020\007*~\n\014T" +
+      "ransferType\022\035\n\031TRANSFER_TYPE_UNSPECIFIED" +
+      "\020\000\022\027\n\023TRANSFER_TYPE_BLIND\020\001\022\032\n\026TRANSFER_" +
+      "TYPE_ATTENDED\020\002\022\032\n\026TRANSFER_TYPE_REDIREC" +
+      "T\020\0032\315\003\n\022CallControlService\022H\n\tOriginate\022" +
+      "\034.telgate.v1.OriginateRequest\032\035.telgate." +
+      "v1.OriginateResponse\022?\n\006Hangup\022\031.telgate" +
+      ".v1.HangupRequest\032\032.telgate.v1.HangupRes" +
+      "ponse\022E\n\010Transfer\022\033.telgate.v1.TransferR" +
+      "equest\032\034.telgate.v1.TransferResponse\022Q\n\014" +
+      "ListChannels\022\037.telgate.v1.ListChannelsRe" +
+      "quest\032 .telgate.v1.ListChannelsResponse\022" +
+      "K\n\nGetChannel\022\035.telgate.v1.GetChannelReq" +
+      "uest\032\036.telgate.v1.GetChannelResponse\022E\n\010" +
+      "SendDtmf\022\033.telgate.v1.SendDtmfRequest\032\034." +
+      "telgate.v1.SendDtmfResponseB`\n\024io.github" +
+      ".telgate.v1B\nCallsProtoP\001Z:github.com/te" +
+      "lgate/telgate/clients/go/telgate/v1;telg" +
+      "atev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -184,6 +186,7 @@ public final class CallsProto {
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           io.github.telgate.v1.CommonProto.getDescriptor(),
+          io.github.telgate.v1.EventPositionProto.getDescriptor(),
         });
     internal_static_telgate_v1_ApplicationTarget_descriptor =
       getDescriptor().getMessageTypes().get(0);
@@ -208,7 +211,7 @@ public final class CallsProto {
     internal_static_telgate_v1_OriginatedCall_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_OriginatedCall_descriptor,
-        new java.lang.String[] { "Backend", "RequestId", "UniqueId", "OtherUniqueId", "LinkedId", "Channel", "Outcome", "AmiReason", "CreateTime", "ResultTime", "EventSequence", "Epoch", });
+        new java.lang.String[] { "Backend", "RequestId", "UniqueId", "OtherUniqueId", "LinkedId", "Channel", "Outcome", "AmiReason", "CreateTime", "ResultTime", "EventsAfter", });
     internal_static_telgate_v1_OriginateResponse_descriptor =
       getDescriptor().getMessageTypes().get(3);
     internal_static_telgate_v1_OriginateResponse_fieldAccessorTable = new
@@ -284,6 +287,7 @@ public final class CallsProto {
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     io.github.telgate.v1.CommonProto.getDescriptor();
+    io.github.telgate.v1.EventPositionProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -97,9 +97,9 @@ public enum Capability
   CAPABILITY_CDRS(9),
   /**
    * <pre>
-   * Calls routed live on CallRoutingService.Route. Not listed by this
-   * gateway version for any backend, although Asterisk (FastAGI) and
-   * Simotel (call-map components) backends do send their queries to routers.
+   * Calls routed live on CallRoutingService.Route: listed for an Asterisk
+   * backend with its FastAGI server configured (`fastagi`), and for a Simotel
+   * backend (its call-map components), while routing is on.
    * </pre>
    *
    * <code>CAPABILITY_ROUTING = 10;</code>
@@ -198,9 +198,9 @@ public enum Capability
   public static final int CAPABILITY_CDRS_VALUE = 9;
   /**
    * <pre>
-   * Calls routed live on CallRoutingService.Route. Not listed by this
-   * gateway version for any backend, although Asterisk (FastAGI) and
-   * Simotel (call-map components) backends do send their queries to routers.
+   * Calls routed live on CallRoutingService.Route: listed for an Asterisk
+   * backend with its FastAGI server configured (`fastagi`), and for a Simotel
+   * backend (its call-map components), while routing is on.
    * </pre>
    *
    * <code>CAPABILITY_ROUTING = 10;</code>

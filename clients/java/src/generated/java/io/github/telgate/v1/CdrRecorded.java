@@ -50,7 +50,11 @@ private static final long serialVersionUID = 0L;
   public static final int CDR_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Cdr cdr_;
   /**
-   * <code>.telgate.v1.Cdr cdr = 1;</code>
+   * <pre>
+   * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+   * </pre>
+   *
+   * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the cdr field is set.
    */
   @java.lang.Override
@@ -58,7 +62,11 @@ private static final long serialVersionUID = 0L;
     return cdr_ != null;
   }
   /**
-   * <code>.telgate.v1.Cdr cdr = 1;</code>
+   * <pre>
+   * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+   * </pre>
+   *
+   * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cdr.
    */
   @java.lang.Override
@@ -66,7 +74,11 @@ private static final long serialVersionUID = 0L;
     return cdr_ == null ? io.github.telgate.v1.Cdr.getDefaultInstance() : cdr_;
   }
   /**
-   * <code>.telgate.v1.Cdr cdr = 1;</code>
+   * <pre>
+   * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+   * </pre>
+   *
+   * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CdrOrBuilder getCdrOrBuilder() {
@@ -417,14 +429,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Cdr, io.github.telgate.v1.Cdr.Builder, io.github.telgate.v1.CdrOrBuilder> cdrBuilder_;
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the cdr field is set.
      */
     public boolean hasCdr() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cdr.
      */
     public io.github.telgate.v1.Cdr getCdr() {
@@ -435,7 +455,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdr(io.github.telgate.v1.Cdr value) {
       if (cdrBuilder_ == null) {
@@ -451,7 +475,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdr(
         io.github.telgate.v1.Cdr.Builder builderForValue) {
@@ -465,7 +493,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCdr(io.github.telgate.v1.Cdr value) {
       if (cdrBuilder_ == null) {
@@ -484,7 +516,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCdr() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -497,7 +533,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr.Builder getCdrBuilder() {
       bitField0_ |= 0x00000001;
@@ -505,7 +545,11 @@ private static final long serialVersionUID = 0L;
       return getCdrFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CdrOrBuilder getCdrOrBuilder() {
       if (cdrBuilder_ != null) {
@@ -516,7 +560,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Cdr cdr = 1;</code>
+     * <pre>
+     * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+     * </pre>
+     *
+     * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Cdr, io.github.telgate.v1.Cdr.Builder, io.github.telgate.v1.CdrOrBuilder> 

@@ -8,17 +8,29 @@ public interface CdrRecordedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Cdr cdr = 1;</code>
+   * <pre>
+   * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+   * </pre>
+   *
+   * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the cdr field is set.
    */
   boolean hasCdr();
   /**
-   * <code>.telgate.v1.Cdr cdr = 1;</code>
+   * <pre>
+   * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+   * </pre>
+   *
+   * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cdr.
    */
   io.github.telgate.v1.Cdr getCdr();
   /**
-   * <code>.telgate.v1.Cdr cdr = 1;</code>
+   * <pre>
+   * The record, as ListCdrs and StreamCdrs give it (its cursor included).
+   * </pre>
+   *
+   * <code>.telgate.v1.Cdr cdr = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CdrOrBuilder getCdrOrBuilder();
 }

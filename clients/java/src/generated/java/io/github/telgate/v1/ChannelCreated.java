@@ -50,7 +50,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel channel_;
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The new channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -58,7 +62,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The new channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -66,7 +74,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The new channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -417,14 +429,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -435,7 +455,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -451,7 +475,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -465,7 +493,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -484,7 +516,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -497,7 +533,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000001;
@@ -505,7 +545,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -516,7 +560,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The new channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 

@@ -51,7 +51,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel channel_;
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel as it was last.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -59,7 +63,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel as it was last.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -67,7 +75,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel as it was last.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -81,7 +93,7 @@ private static final long serialVersionUID = 0L;
    * Q.850 cause (0 when inferred: unknown).
    * </pre>
    *
-   * <code>int32 cause = 2;</code>
+   * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cause.
    */
   @java.lang.Override
@@ -93,7 +105,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object causeText_ = "";
   /**
-   * <code>string cause_text = 3;</code>
+   * <pre>
+   * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+   * </pre>
+   *
+   * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The causeText.
    */
   @java.lang.Override
@@ -110,7 +126,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string cause_text = 3;</code>
+   * <pre>
+   * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+   * </pre>
+   *
+   * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for causeText.
    */
   @java.lang.Override
@@ -137,7 +157,7 @@ private static final long serialVersionUID = 0L;
    * between link_down_time and link_up_time (set only when inferred).
    * </pre>
    *
-   * <code>bool inferred = 4;</code>
+   * <code>bool inferred = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The inferred.
    */
   @java.lang.Override
@@ -148,7 +168,11 @@ private static final long serialVersionUID = 0L;
   public static final int LINK_DOWN_TIME_FIELD_NUMBER = 5;
   private com.google.protobuf.Timestamp linkDownTime_;
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkDownTime field is set.
    */
   @java.lang.Override
@@ -156,7 +180,11 @@ private static final long serialVersionUID = 0L;
     return linkDownTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkDownTime.
    */
   @java.lang.Override
@@ -164,7 +192,11 @@ private static final long serialVersionUID = 0L;
     return linkDownTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : linkDownTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder() {
@@ -174,7 +206,11 @@ private static final long serialVersionUID = 0L;
   public static final int LINK_UP_TIME_FIELD_NUMBER = 6;
   private com.google.protobuf.Timestamp linkUpTime_;
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkUpTime field is set.
    */
   @java.lang.Override
@@ -182,7 +218,11 @@ private static final long serialVersionUID = 0L;
     return linkUpTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkUpTime.
    */
   @java.lang.Override
@@ -190,7 +230,11 @@ private static final long serialVersionUID = 0L;
     return linkUpTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : linkUpTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder() {
@@ -684,14 +728,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -702,7 +754,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -718,7 +774,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -732,7 +792,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -751,7 +815,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -764,7 +832,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000001;
@@ -772,7 +844,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -783,7 +859,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel as it was last.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -805,7 +885,7 @@ private static final long serialVersionUID = 0L;
      * Q.850 cause (0 when inferred: unknown).
      * </pre>
      *
-     * <code>int32 cause = 2;</code>
+     * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cause.
      */
     @java.lang.Override
@@ -817,7 +897,7 @@ private static final long serialVersionUID = 0L;
      * Q.850 cause (0 when inferred: unknown).
      * </pre>
      *
-     * <code>int32 cause = 2;</code>
+     * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The cause to set.
      * @return This builder for chaining.
      */
@@ -833,7 +913,7 @@ private static final long serialVersionUID = 0L;
      * Q.850 cause (0 when inferred: unknown).
      * </pre>
      *
-     * <code>int32 cause = 2;</code>
+     * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCause() {
@@ -845,7 +925,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object causeText_ = "";
     /**
-     * <code>string cause_text = 3;</code>
+     * <pre>
+     * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+     * </pre>
+     *
+     * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The causeText.
      */
     public java.lang.String getCauseText() {
@@ -861,7 +945,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string cause_text = 3;</code>
+     * <pre>
+     * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+     * </pre>
+     *
+     * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for causeText.
      */
     public com.google.protobuf.ByteString
@@ -878,7 +966,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string cause_text = 3;</code>
+     * <pre>
+     * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+     * </pre>
+     *
+     * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The causeText to set.
      * @return This builder for chaining.
      */
@@ -891,7 +983,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string cause_text = 3;</code>
+     * <pre>
+     * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+     * </pre>
+     *
+     * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCauseText() {
@@ -901,7 +997,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string cause_text = 3;</code>
+     * <pre>
+     * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+     * </pre>
+     *
+     * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for causeText to set.
      * @return This builder for chaining.
      */
@@ -923,7 +1023,7 @@ private static final long serialVersionUID = 0L;
      * between link_down_time and link_up_time (set only when inferred).
      * </pre>
      *
-     * <code>bool inferred = 4;</code>
+     * <code>bool inferred = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The inferred.
      */
     @java.lang.Override
@@ -937,7 +1037,7 @@ private static final long serialVersionUID = 0L;
      * between link_down_time and link_up_time (set only when inferred).
      * </pre>
      *
-     * <code>bool inferred = 4;</code>
+     * <code>bool inferred = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The inferred to set.
      * @return This builder for chaining.
      */
@@ -955,7 +1055,7 @@ private static final long serialVersionUID = 0L;
      * between link_down_time and link_up_time (set only when inferred).
      * </pre>
      *
-     * <code>bool inferred = 4;</code>
+     * <code>bool inferred = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearInferred() {
@@ -969,14 +1069,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> linkDownTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the linkDownTime field is set.
      */
     public boolean hasLinkDownTime() {
       return ((bitField0_ & 0x00000010) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkDownTime.
      */
     public com.google.protobuf.Timestamp getLinkDownTime() {
@@ -987,7 +1095,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkDownTime(com.google.protobuf.Timestamp value) {
       if (linkDownTimeBuilder_ == null) {
@@ -1003,7 +1115,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkDownTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1017,7 +1133,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLinkDownTime(com.google.protobuf.Timestamp value) {
       if (linkDownTimeBuilder_ == null) {
@@ -1036,7 +1156,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLinkDownTime() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1049,7 +1173,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getLinkDownTimeBuilder() {
       bitField0_ |= 0x00000010;
@@ -1057,7 +1185,11 @@ private static final long serialVersionUID = 0L;
       return getLinkDownTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder() {
       if (linkDownTimeBuilder_ != null) {
@@ -1068,7 +1200,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1088,14 +1224,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> linkUpTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the linkUpTime field is set.
      */
     public boolean hasLinkUpTime() {
       return ((bitField0_ & 0x00000020) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkUpTime.
      */
     public com.google.protobuf.Timestamp getLinkUpTime() {
@@ -1106,7 +1250,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkUpTime(com.google.protobuf.Timestamp value) {
       if (linkUpTimeBuilder_ == null) {
@@ -1122,7 +1270,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkUpTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1136,7 +1288,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLinkUpTime(com.google.protobuf.Timestamp value) {
       if (linkUpTimeBuilder_ == null) {
@@ -1155,7 +1311,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLinkUpTime() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1168,7 +1328,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getLinkUpTimeBuilder() {
       bitField0_ |= 0x00000020;
@@ -1176,7 +1340,11 @@ private static final long serialVersionUID = 0L;
       return getLinkUpTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder() {
       if (linkUpTimeBuilder_ != null) {
@@ -1187,7 +1355,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

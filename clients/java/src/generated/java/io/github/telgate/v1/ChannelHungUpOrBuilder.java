@@ -8,17 +8,29 @@ public interface ChannelHungUpOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel as it was last.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel as it was last.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel as it was last.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 
@@ -27,18 +39,26 @@ public interface ChannelHungUpOrBuilder extends
    * Q.850 cause (0 when inferred: unknown).
    * </pre>
    *
-   * <code>int32 cause = 2;</code>
+   * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cause.
    */
   int getCause();
 
   /**
-   * <code>string cause_text = 3;</code>
+   * <pre>
+   * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+   * </pre>
+   *
+   * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The causeText.
    */
   java.lang.String getCauseText();
   /**
-   * <code>string cause_text = 3;</code>
+   * <pre>
+   * The PBX's text for the cause (Asterisk Cause-txt, e.g. `Normal Clearing`).
+   * </pre>
+   *
+   * <code>string cause_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for causeText.
    */
   com.google.protobuf.ByteString
@@ -51,38 +71,62 @@ public interface ChannelHungUpOrBuilder extends
    * between link_down_time and link_up_time (set only when inferred).
    * </pre>
    *
-   * <code>bool inferred = 4;</code>
+   * <code>bool inferred = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The inferred.
    */
   boolean getInferred();
 
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkDownTime field is set.
    */
   boolean hasLinkDownTime();
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkDownTime.
    */
   com.google.protobuf.Timestamp getLinkDownTime();
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 5;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder();
 
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkUpTime field is set.
    */
   boolean hasLinkUpTime();
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkUpTime.
    */
   com.google.protobuf.Timestamp getLinkUpTime();
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder();
 }

@@ -53,7 +53,11 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel caller_;
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   @java.lang.Override
@@ -61,7 +65,11 @@ private static final long serialVersionUID = 0L;
     return caller_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   @java.lang.Override
@@ -69,7 +77,11 @@ private static final long serialVersionUID = 0L;
     return caller_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : caller_;
   }
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
@@ -79,7 +91,11 @@ private static final long serialVersionUID = 0L;
   public static final int DESTINATION_FIELD_NUMBER = 2;
   private io.github.telgate.v1.Channel destination_;
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel that was dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   @java.lang.Override
@@ -87,7 +103,11 @@ private static final long serialVersionUID = 0L;
     return destination_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel that was dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   @java.lang.Override
@@ -95,7 +115,11 @@ private static final long serialVersionUID = 0L;
     return destination_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : destination_;
   }
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel that was dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder() {
@@ -105,14 +129,22 @@ private static final long serialVersionUID = 0L;
   public static final int STATUS_FIELD_NUMBER = 3;
   private int status_ = 0;
   /**
-   * <code>.telgate.v1.DialStatus status = 3;</code>
+   * <pre>
+   * How it ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for status.
    */
   @java.lang.Override public int getStatusValue() {
     return status_;
   }
   /**
-   * <code>.telgate.v1.DialStatus status = 3;</code>
+   * <pre>
+   * How it ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   @java.lang.Override public io.github.telgate.v1.DialStatus getStatus() {
@@ -128,7 +160,7 @@ private static final long serialVersionUID = 0L;
    * The PBX's text, kept for statuses this enum does not know.
    * </pre>
    *
-   * <code>string status_text = 4;</code>
+   * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusText.
    */
   @java.lang.Override
@@ -149,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * The PBX's text, kept for statuses this enum does not know.
    * </pre>
    *
-   * <code>string status_text = 4;</code>
+   * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusText.
    */
   @java.lang.Override
@@ -171,7 +203,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object forward_ = "";
   /**
-   * <code>string forward = 5;</code>
+   * <pre>
+   * Where the call was forwarded to, when it was (Asterisk Forward).
+   * </pre>
+   *
+   * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The forward.
    */
   @java.lang.Override
@@ -188,7 +224,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string forward = 5;</code>
+   * <pre>
+   * Where the call was forwarded to, when it was (Asterisk Forward).
+   * </pre>
+   *
+   * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for forward.
    */
   @java.lang.Override
@@ -656,14 +696,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> callerBuilder_;
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the caller field is set.
      */
     public boolean hasCaller() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The caller.
      */
     public io.github.telgate.v1.Channel getCaller() {
@@ -674,7 +722,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -690,7 +742,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -704,7 +760,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -723,7 +783,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCaller() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -736,7 +800,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getCallerBuilder() {
       bitField0_ |= 0x00000001;
@@ -744,7 +812,11 @@ private static final long serialVersionUID = 0L;
       return getCallerFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
       if (callerBuilder_ != null) {
@@ -755,7 +827,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -775,14 +851,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> destinationBuilder_;
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the destination field is set.
      */
     public boolean hasDestination() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The destination.
      */
     public io.github.telgate.v1.Channel getDestination() {
@@ -793,7 +877,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(io.github.telgate.v1.Channel value) {
       if (destinationBuilder_ == null) {
@@ -809,7 +897,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -823,7 +915,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDestination(io.github.telgate.v1.Channel value) {
       if (destinationBuilder_ == null) {
@@ -842,7 +938,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDestination() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -855,7 +955,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getDestinationBuilder() {
       bitField0_ |= 0x00000002;
@@ -863,7 +967,11 @@ private static final long serialVersionUID = 0L;
       return getDestinationFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder() {
       if (destinationBuilder_ != null) {
@@ -874,7 +982,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel that was dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -892,14 +1004,22 @@ private static final long serialVersionUID = 0L;
 
     private int status_ = 0;
     /**
-     * <code>.telgate.v1.DialStatus status = 3;</code>
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for status.
      */
     @java.lang.Override public int getStatusValue() {
       return status_;
     }
     /**
-     * <code>.telgate.v1.DialStatus status = 3;</code>
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for status to set.
      * @return This builder for chaining.
      */
@@ -910,7 +1030,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStatus status = 3;</code>
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The status.
      */
     @java.lang.Override
@@ -919,7 +1043,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.DialStatus.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.DialStatus status = 3;</code>
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The status to set.
      * @return This builder for chaining.
      */
@@ -933,7 +1061,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStatus status = 3;</code>
+     * <pre>
+     * How it ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatus() {
@@ -949,7 +1081,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's text, kept for statuses this enum does not know.
      * </pre>
      *
-     * <code>string status_text = 4;</code>
+     * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The statusText.
      */
     public java.lang.String getStatusText() {
@@ -969,7 +1101,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's text, kept for statuses this enum does not know.
      * </pre>
      *
-     * <code>string status_text = 4;</code>
+     * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for statusText.
      */
     public com.google.protobuf.ByteString
@@ -990,7 +1122,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's text, kept for statuses this enum does not know.
      * </pre>
      *
-     * <code>string status_text = 4;</code>
+     * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The statusText to set.
      * @return This builder for chaining.
      */
@@ -1007,7 +1139,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's text, kept for statuses this enum does not know.
      * </pre>
      *
-     * <code>string status_text = 4;</code>
+     * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatusText() {
@@ -1021,7 +1153,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's text, kept for statuses this enum does not know.
      * </pre>
      *
-     * <code>string status_text = 4;</code>
+     * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for statusText to set.
      * @return This builder for chaining.
      */
@@ -1037,7 +1169,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object forward_ = "";
     /**
-     * <code>string forward = 5;</code>
+     * <pre>
+     * Where the call was forwarded to, when it was (Asterisk Forward).
+     * </pre>
+     *
+     * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The forward.
      */
     public java.lang.String getForward() {
@@ -1053,7 +1189,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string forward = 5;</code>
+     * <pre>
+     * Where the call was forwarded to, when it was (Asterisk Forward).
+     * </pre>
+     *
+     * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for forward.
      */
     public com.google.protobuf.ByteString
@@ -1070,7 +1210,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string forward = 5;</code>
+     * <pre>
+     * Where the call was forwarded to, when it was (Asterisk Forward).
+     * </pre>
+     *
+     * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The forward to set.
      * @return This builder for chaining.
      */
@@ -1083,7 +1227,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string forward = 5;</code>
+     * <pre>
+     * Where the call was forwarded to, when it was (Asterisk Forward).
+     * </pre>
+     *
+     * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearForward() {
@@ -1093,7 +1241,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string forward = 5;</code>
+     * <pre>
+     * Where the call was forwarded to, when it was (Asterisk Forward).
+     * </pre>
+     *
+     * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for forward to set.
      * @return This builder for chaining.
      */

@@ -8,42 +8,74 @@ public interface DialEndedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   boolean hasCaller();
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   io.github.telgate.v1.Channel getCaller();
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder();
 
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel that was dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   boolean hasDestination();
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel that was dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   io.github.telgate.v1.Channel getDestination();
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel that was dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder();
 
   /**
-   * <code>.telgate.v1.DialStatus status = 3;</code>
+   * <pre>
+   * How it ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for status.
    */
   int getStatusValue();
   /**
-   * <code>.telgate.v1.DialStatus status = 3;</code>
+   * <pre>
+   * How it ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStatus status = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   io.github.telgate.v1.DialStatus getStatus();
@@ -53,7 +85,7 @@ public interface DialEndedOrBuilder extends
    * The PBX's text, kept for statuses this enum does not know.
    * </pre>
    *
-   * <code>string status_text = 4;</code>
+   * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusText.
    */
   java.lang.String getStatusText();
@@ -62,19 +94,27 @@ public interface DialEndedOrBuilder extends
    * The PBX's text, kept for statuses this enum does not know.
    * </pre>
    *
-   * <code>string status_text = 4;</code>
+   * <code>string status_text = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusText.
    */
   com.google.protobuf.ByteString
       getStatusTextBytes();
 
   /**
-   * <code>string forward = 5;</code>
+   * <pre>
+   * Where the call was forwarded to, when it was (Asterisk Forward).
+   * </pre>
+   *
+   * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The forward.
    */
   java.lang.String getForward();
   /**
-   * <code>string forward = 5;</code>
+   * <pre>
+   * Where the call was forwarded to, when it was (Asterisk Forward).
+   * </pre>
+   *
+   * <code>string forward = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for forward.
    */
   com.google.protobuf.ByteString

@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * The calling channel; unset for an originate, which has none.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   @java.lang.Override
@@ -67,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * The calling channel; unset for an originate, which has none.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   @java.lang.Override
@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * The calling channel; unset for an originate, which has none.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
@@ -89,7 +89,11 @@ private static final long serialVersionUID = 0L;
   public static final int DESTINATION_FIELD_NUMBER = 2;
   private io.github.telgate.v1.Channel destination_;
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   @java.lang.Override
@@ -97,7 +101,11 @@ private static final long serialVersionUID = 0L;
     return destination_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   @java.lang.Override
@@ -105,7 +113,11 @@ private static final long serialVersionUID = 0L;
     return destination_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : destination_;
   }
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder() {
@@ -116,7 +128,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object dialString_ = "";
   /**
-   * <code>string dial_string = 3;</code>
+   * <pre>
+   * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+   * </pre>
+   *
+   * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialString.
    */
   @java.lang.Override
@@ -133,7 +149,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string dial_string = 3;</code>
+   * <pre>
+   * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+   * </pre>
+   *
+   * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for dialString.
    */
   @java.lang.Override
@@ -559,7 +579,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the caller field is set.
      */
     public boolean hasCaller() {
@@ -570,7 +590,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The caller.
      */
     public io.github.telgate.v1.Channel getCaller() {
@@ -585,7 +605,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -605,7 +625,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -623,7 +643,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -646,7 +666,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCaller() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -663,7 +683,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getCallerBuilder() {
       bitField0_ |= 0x00000001;
@@ -675,7 +695,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
       if (callerBuilder_ != null) {
@@ -690,7 +710,7 @@ private static final long serialVersionUID = 0L;
      * The calling channel; unset for an originate, which has none.
      * </pre>
      *
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -710,14 +730,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> destinationBuilder_;
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the destination field is set.
      */
     public boolean hasDestination() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The destination.
      */
     public io.github.telgate.v1.Channel getDestination() {
@@ -728,7 +756,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(io.github.telgate.v1.Channel value) {
       if (destinationBuilder_ == null) {
@@ -744,7 +776,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -758,7 +794,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDestination(io.github.telgate.v1.Channel value) {
       if (destinationBuilder_ == null) {
@@ -777,7 +817,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDestination() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -790,7 +834,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getDestinationBuilder() {
       bitField0_ |= 0x00000002;
@@ -798,7 +846,11 @@ private static final long serialVersionUID = 0L;
       return getDestinationFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder() {
       if (destinationBuilder_ != null) {
@@ -809,7 +861,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -827,7 +883,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object dialString_ = "";
     /**
-     * <code>string dial_string = 3;</code>
+     * <pre>
+     * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dialString.
      */
     public java.lang.String getDialString() {
@@ -843,7 +903,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string dial_string = 3;</code>
+     * <pre>
+     * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for dialString.
      */
     public com.google.protobuf.ByteString
@@ -860,7 +924,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string dial_string = 3;</code>
+     * <pre>
+     * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The dialString to set.
      * @return This builder for chaining.
      */
@@ -873,7 +941,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string dial_string = 3;</code>
+     * <pre>
+     * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDialString() {
@@ -883,7 +955,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string dial_string = 3;</code>
+     * <pre>
+     * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+     * </pre>
+     *
+     * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for dialString to set.
      * @return This builder for chaining.
      */

@@ -12,7 +12,7 @@ public interface DialStartedOrBuilder extends
    * The calling channel; unset for an originate, which has none.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   boolean hasCaller();
@@ -21,7 +21,7 @@ public interface DialStartedOrBuilder extends
    * The calling channel; unset for an originate, which has none.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   io.github.telgate.v1.Channel getCaller();
@@ -30,32 +30,52 @@ public interface DialStartedOrBuilder extends
    * The calling channel; unset for an originate, which has none.
    * </pre>
    *
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder();
 
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   boolean hasDestination();
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   io.github.telgate.v1.Channel getDestination();
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder();
 
   /**
-   * <code>string dial_string = 3;</code>
+   * <pre>
+   * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+   * </pre>
+   *
+   * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialString.
    */
   java.lang.String getDialString();
   /**
-   * <code>string dial_string = 3;</code>
+   * <pre>
+   * What was dialled (Asterisk DialString, e.g. `PJSIP/201`).
+   * </pre>
+   *
+   * <code>string dial_string = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for dialString.
    */
   com.google.protobuf.ByteString

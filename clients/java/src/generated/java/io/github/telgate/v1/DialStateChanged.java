@@ -51,7 +51,11 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel caller_;
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   @java.lang.Override
@@ -59,7 +63,11 @@ private static final long serialVersionUID = 0L;
     return caller_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   @java.lang.Override
@@ -67,7 +75,11 @@ private static final long serialVersionUID = 0L;
     return caller_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : caller_;
   }
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
@@ -77,7 +89,11 @@ private static final long serialVersionUID = 0L;
   public static final int DESTINATION_FIELD_NUMBER = 2;
   private io.github.telgate.v1.Channel destination_;
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   @java.lang.Override
@@ -85,7 +101,11 @@ private static final long serialVersionUID = 0L;
     return destination_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   @java.lang.Override
@@ -93,7 +113,11 @@ private static final long serialVersionUID = 0L;
     return destination_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : destination_;
   }
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder() {
@@ -104,7 +128,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object statusText_ = "";
   /**
-   * <code>string status_text = 3;</code>
+   * <pre>
+   * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+   * </pre>
+   *
+   * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusText.
    */
   @java.lang.Override
@@ -121,7 +149,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string status_text = 3;</code>
+   * <pre>
+   * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+   * </pre>
+   *
+   * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusText.
    */
   @java.lang.Override
@@ -543,14 +575,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> callerBuilder_;
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the caller field is set.
      */
     public boolean hasCaller() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The caller.
      */
     public io.github.telgate.v1.Channel getCaller() {
@@ -561,7 +601,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -577,7 +621,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -591,7 +639,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -610,7 +662,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCaller() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -623,7 +679,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getCallerBuilder() {
       bitField0_ |= 0x00000001;
@@ -631,7 +691,11 @@ private static final long serialVersionUID = 0L;
       return getCallerFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
       if (callerBuilder_ != null) {
@@ -642,7 +706,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel caller = 1;</code>
+     * <pre>
+     * The calling channel; unset for an originate.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -662,14 +730,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> destinationBuilder_;
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the destination field is set.
      */
     public boolean hasDestination() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The destination.
      */
     public io.github.telgate.v1.Channel getDestination() {
@@ -680,7 +756,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(io.github.telgate.v1.Channel value) {
       if (destinationBuilder_ == null) {
@@ -696,7 +776,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -710,7 +794,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDestination(io.github.telgate.v1.Channel value) {
       if (destinationBuilder_ == null) {
@@ -729,7 +817,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDestination() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -742,7 +834,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getDestinationBuilder() {
       bitField0_ |= 0x00000002;
@@ -750,7 +846,11 @@ private static final long serialVersionUID = 0L;
       return getDestinationFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder() {
       if (destinationBuilder_ != null) {
@@ -761,7 +861,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel destination = 2;</code>
+     * <pre>
+     * The channel being dialled.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -779,7 +883,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object statusText_ = "";
     /**
-     * <code>string status_text = 3;</code>
+     * <pre>
+     * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+     * </pre>
+     *
+     * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The statusText.
      */
     public java.lang.String getStatusText() {
@@ -795,7 +903,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string status_text = 3;</code>
+     * <pre>
+     * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+     * </pre>
+     *
+     * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for statusText.
      */
     public com.google.protobuf.ByteString
@@ -812,7 +924,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string status_text = 3;</code>
+     * <pre>
+     * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+     * </pre>
+     *
+     * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The statusText to set.
      * @return This builder for chaining.
      */
@@ -825,7 +941,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string status_text = 3;</code>
+     * <pre>
+     * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+     * </pre>
+     *
+     * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatusText() {
@@ -835,7 +955,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string status_text = 3;</code>
+     * <pre>
+     * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+     * </pre>
+     *
+     * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for statusText to set.
      * @return This builder for chaining.
      */

@@ -8,42 +8,74 @@ public interface DialStateChangedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   boolean hasCaller();
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   io.github.telgate.v1.Channel getCaller();
   /**
-   * <code>.telgate.v1.Channel caller = 1;</code>
+   * <pre>
+   * The calling channel; unset for an originate.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder();
 
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   boolean hasDestination();
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   io.github.telgate.v1.Channel getDestination();
   /**
-   * <code>.telgate.v1.Channel destination = 2;</code>
+   * <pre>
+   * The channel being dialled.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel destination = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getDestinationOrBuilder();
 
   /**
-   * <code>string status_text = 3;</code>
+   * <pre>
+   * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+   * </pre>
+   *
+   * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusText.
    */
   java.lang.String getStatusText();
   /**
-   * <code>string status_text = 3;</code>
+   * <pre>
+   * The PBX's word for the progress (Asterisk DialStatus: `RINGING`, `PROGRESS`, ...).
+   * </pre>
+   *
+   * <code>string status_text = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusText.
    */
   com.google.protobuf.ByteString

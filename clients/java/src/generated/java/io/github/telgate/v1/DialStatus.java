@@ -22,14 +22,26 @@ public enum DialStatus
    */
   DIAL_STATUS_UNSPECIFIED(0),
   /**
+   * <pre>
+   * The destination answered (Asterisk ANSWER).
+   * </pre>
+   *
    * <code>DIAL_STATUS_ANSWER = 1;</code>
    */
   DIAL_STATUS_ANSWER(1),
   /**
+   * <pre>
+   * The destination was busy (Asterisk BUSY).
+   * </pre>
+   *
    * <code>DIAL_STATUS_BUSY = 2;</code>
    */
   DIAL_STATUS_BUSY(2),
   /**
+   * <pre>
+   * Nobody answered in time (Asterisk NOANSWER).
+   * </pre>
+   *
    * <code>DIAL_STATUS_NO_ANSWER = 3;</code>
    */
   DIAL_STATUS_NO_ANSWER(3),
@@ -42,6 +54,10 @@ public enum DialStatus
    */
   DIAL_STATUS_CANCEL(4),
   /**
+   * <pre>
+   * The network or the destination's trunk was congested (Asterisk CONGESTION).
+   * </pre>
+   *
    * <code>DIAL_STATUS_CONGESTION = 5;</code>
    */
   DIAL_STATUS_CONGESTION(5),
@@ -89,14 +105,26 @@ public enum DialStatus
    */
   public static final int DIAL_STATUS_UNSPECIFIED_VALUE = 0;
   /**
+   * <pre>
+   * The destination answered (Asterisk ANSWER).
+   * </pre>
+   *
    * <code>DIAL_STATUS_ANSWER = 1;</code>
    */
   public static final int DIAL_STATUS_ANSWER_VALUE = 1;
   /**
+   * <pre>
+   * The destination was busy (Asterisk BUSY).
+   * </pre>
+   *
    * <code>DIAL_STATUS_BUSY = 2;</code>
    */
   public static final int DIAL_STATUS_BUSY_VALUE = 2;
   /**
+   * <pre>
+   * Nobody answered in time (Asterisk NOANSWER).
+   * </pre>
+   *
    * <code>DIAL_STATUS_NO_ANSWER = 3;</code>
    */
   public static final int DIAL_STATUS_NO_ANSWER_VALUE = 3;
@@ -109,6 +137,10 @@ public enum DialStatus
    */
   public static final int DIAL_STATUS_CANCEL_VALUE = 4;
   /**
+   * <pre>
+   * The network or the destination's trunk was congested (Asterisk CONGESTION).
+   * </pre>
+   *
    * <code>DIAL_STATUS_CONGESTION = 5;</code>
    */
   public static final int DIAL_STATUS_CONGESTION_VALUE = 5;
@@ -210,7 +242,7 @@ public enum DialStatus
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return io.github.telgate.v1.EventsProto.getDescriptor().getEnumTypes().get(2);
+    return io.github.telgate.v1.EventsProto.getDescriptor().getEnumTypes().get(3);
   }
 
   private static final DialStatus[] VALUES = values();

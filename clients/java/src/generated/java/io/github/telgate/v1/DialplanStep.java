@@ -52,7 +52,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel channel_;
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel, at its new context, extension and priority.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -60,7 +64,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel, at its new context, extension and priority.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -68,7 +76,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel, at its new context, extension and priority.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -79,7 +91,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object application_ = "";
   /**
-   * <code>string application = 2;</code>
+   * <pre>
+   * The dialplan application the step runs (e.g. `Dial`).
+   * </pre>
+   *
+   * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The application.
    */
   @java.lang.Override
@@ -96,7 +112,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string application = 2;</code>
+   * <pre>
+   * The dialplan application the step runs (e.g. `Dial`).
+   * </pre>
+   *
+   * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for application.
    */
   @java.lang.Override
@@ -118,7 +138,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object applicationData_ = "";
   /**
-   * <code>string application_data = 3;</code>
+   * <pre>
+   * Its arguments, as the dialplan wrote them after substitution.
+   * </pre>
+   *
+   * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The applicationData.
    */
   @java.lang.Override
@@ -135,7 +159,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string application_data = 3;</code>
+   * <pre>
+   * Its arguments, as the dialplan wrote them after substitution.
+   * </pre>
+   *
+   * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for applicationData.
    */
   @java.lang.Override
@@ -545,14 +573,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -563,7 +599,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -579,7 +619,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -593,7 +637,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -612,7 +660,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -625,7 +677,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000001;
@@ -633,7 +689,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -644,7 +704,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel, at its new context, extension and priority.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -662,7 +726,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object application_ = "";
     /**
-     * <code>string application = 2;</code>
+     * <pre>
+     * The dialplan application the step runs (e.g. `Dial`).
+     * </pre>
+     *
+     * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The application.
      */
     public java.lang.String getApplication() {
@@ -678,7 +746,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string application = 2;</code>
+     * <pre>
+     * The dialplan application the step runs (e.g. `Dial`).
+     * </pre>
+     *
+     * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for application.
      */
     public com.google.protobuf.ByteString
@@ -695,7 +767,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string application = 2;</code>
+     * <pre>
+     * The dialplan application the step runs (e.g. `Dial`).
+     * </pre>
+     *
+     * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The application to set.
      * @return This builder for chaining.
      */
@@ -708,7 +784,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string application = 2;</code>
+     * <pre>
+     * The dialplan application the step runs (e.g. `Dial`).
+     * </pre>
+     *
+     * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearApplication() {
@@ -718,7 +798,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string application = 2;</code>
+     * <pre>
+     * The dialplan application the step runs (e.g. `Dial`).
+     * </pre>
+     *
+     * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for application to set.
      * @return This builder for chaining.
      */
@@ -734,7 +818,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object applicationData_ = "";
     /**
-     * <code>string application_data = 3;</code>
+     * <pre>
+     * Its arguments, as the dialplan wrote them after substitution.
+     * </pre>
+     *
+     * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The applicationData.
      */
     public java.lang.String getApplicationData() {
@@ -750,7 +838,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string application_data = 3;</code>
+     * <pre>
+     * Its arguments, as the dialplan wrote them after substitution.
+     * </pre>
+     *
+     * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for applicationData.
      */
     public com.google.protobuf.ByteString
@@ -767,7 +859,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string application_data = 3;</code>
+     * <pre>
+     * Its arguments, as the dialplan wrote them after substitution.
+     * </pre>
+     *
+     * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The applicationData to set.
      * @return This builder for chaining.
      */
@@ -780,7 +876,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string application_data = 3;</code>
+     * <pre>
+     * Its arguments, as the dialplan wrote them after substitution.
+     * </pre>
+     *
+     * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearApplicationData() {
@@ -790,7 +890,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string application_data = 3;</code>
+     * <pre>
+     * Its arguments, as the dialplan wrote them after substitution.
+     * </pre>
+     *
+     * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for applicationData to set.
      * @return This builder for chaining.
      */

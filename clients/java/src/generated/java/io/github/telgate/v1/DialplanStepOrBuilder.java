@@ -8,39 +8,67 @@ public interface DialplanStepOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel, at its new context, extension and priority.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel, at its new context, extension and priority.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel, at its new context, extension and priority.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 
   /**
-   * <code>string application = 2;</code>
+   * <pre>
+   * The dialplan application the step runs (e.g. `Dial`).
+   * </pre>
+   *
+   * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The application.
    */
   java.lang.String getApplication();
   /**
-   * <code>string application = 2;</code>
+   * <pre>
+   * The dialplan application the step runs (e.g. `Dial`).
+   * </pre>
+   *
+   * <code>string application = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for application.
    */
   com.google.protobuf.ByteString
       getApplicationBytes();
 
   /**
-   * <code>string application_data = 3;</code>
+   * <pre>
+   * Its arguments, as the dialplan wrote them after substitution.
+   * </pre>
+   *
+   * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The applicationData.
    */
   java.lang.String getApplicationData();
   /**
-   * <code>string application_data = 3;</code>
+   * <pre>
+   * Its arguments, as the dialplan wrote them after substitution.
+   * </pre>
+   *
+   * <code>string application_data = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for applicationData.
    */
   com.google.protobuf.ByteString

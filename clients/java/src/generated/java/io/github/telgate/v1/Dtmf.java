@@ -52,7 +52,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel channel_;
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel the digit went through.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -60,7 +64,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel the digit went through.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -68,7 +76,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel the digit went through.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -79,7 +91,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object digit_ = "";
   /**
-   * <code>string digit = 2;</code>
+   * <pre>
+   * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+   * </pre>
+   *
+   * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The digit.
    */
   @java.lang.Override
@@ -96,7 +112,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string digit = 2;</code>
+   * <pre>
+   * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+   * </pre>
+   *
+   * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for digit.
    */
   @java.lang.Override
@@ -117,14 +137,22 @@ private static final long serialVersionUID = 0L;
   public static final int DIRECTION_FIELD_NUMBER = 3;
   private int direction_ = 0;
   /**
-   * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+   * <pre>
+   * Which way it went.
+   * </pre>
+   *
+   * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for direction.
    */
   @java.lang.Override public int getDirectionValue() {
     return direction_;
   }
   /**
-   * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+   * <pre>
+   * Which way it went.
+   * </pre>
+   *
+   * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The direction.
    */
   @java.lang.Override public io.github.telgate.v1.DtmfDirection getDirection() {
@@ -136,10 +164,10 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration duration_;
   /**
    * <pre>
-   * DTMFEnd only.
+   * DTMFEnd only: how long the digit lasted.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 4;</code>
+   * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the duration field is set.
    */
   @java.lang.Override
@@ -148,10 +176,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * DTMFEnd only.
+   * DTMFEnd only: how long the digit lasted.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 4;</code>
+   * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The duration.
    */
   @java.lang.Override
@@ -160,10 +188,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * DTMFEnd only.
+   * DTMFEnd only: how long the digit lasted.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 4;</code>
+   * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
@@ -596,14 +624,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -614,7 +650,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -630,7 +670,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -644,7 +688,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -663,7 +711,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -676,7 +728,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000001;
@@ -684,7 +740,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -695,7 +755,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel the digit went through.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -713,7 +777,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object digit_ = "";
     /**
-     * <code>string digit = 2;</code>
+     * <pre>
+     * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+     * </pre>
+     *
+     * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The digit.
      */
     public java.lang.String getDigit() {
@@ -729,7 +797,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string digit = 2;</code>
+     * <pre>
+     * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+     * </pre>
+     *
+     * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for digit.
      */
     public com.google.protobuf.ByteString
@@ -746,7 +818,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string digit = 2;</code>
+     * <pre>
+     * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+     * </pre>
+     *
+     * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The digit to set.
      * @return This builder for chaining.
      */
@@ -759,7 +835,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string digit = 2;</code>
+     * <pre>
+     * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+     * </pre>
+     *
+     * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDigit() {
@@ -769,7 +849,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string digit = 2;</code>
+     * <pre>
+     * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+     * </pre>
+     *
+     * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for digit to set.
      * @return This builder for chaining.
      */
@@ -785,14 +869,22 @@ private static final long serialVersionUID = 0L;
 
     private int direction_ = 0;
     /**
-     * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+     * <pre>
+     * Which way it went.
+     * </pre>
+     *
+     * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for direction.
      */
     @java.lang.Override public int getDirectionValue() {
       return direction_;
     }
     /**
-     * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+     * <pre>
+     * Which way it went.
+     * </pre>
+     *
+     * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for direction to set.
      * @return This builder for chaining.
      */
@@ -803,7 +895,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+     * <pre>
+     * Which way it went.
+     * </pre>
+     *
+     * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The direction.
      */
     @java.lang.Override
@@ -812,7 +908,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.DtmfDirection.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+     * <pre>
+     * Which way it went.
+     * </pre>
+     *
+     * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The direction to set.
      * @return This builder for chaining.
      */
@@ -826,7 +926,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+     * <pre>
+     * Which way it went.
+     * </pre>
+     *
+     * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDirection() {
@@ -841,10 +945,10 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> durationBuilder_;
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the duration field is set.
      */
     public boolean hasDuration() {
@@ -852,10 +956,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The duration.
      */
     public com.google.protobuf.Duration getDuration() {
@@ -867,10 +971,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -887,10 +991,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDuration(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -905,10 +1009,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -928,10 +1032,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDuration() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -945,10 +1049,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getDurationBuilder() {
       bitField0_ |= 0x00000008;
@@ -957,10 +1061,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
       if (durationBuilder_ != null) {
@@ -972,10 +1076,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * DTMFEnd only.
+     * DTMFEnd only: how long the digit lasted.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 4;</code>
+     * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

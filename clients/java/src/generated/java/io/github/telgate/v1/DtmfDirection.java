@@ -4,11 +4,19 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Which way a DTMF digit went.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.DtmfDirection}
  */
 public enum DtmfDirection
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not said.
+   * </pre>
+   *
    * <code>DTMF_DIRECTION_UNSPECIFIED = 0;</code>
    */
   DTMF_DIRECTION_UNSPECIFIED(0),
@@ -32,6 +40,10 @@ public enum DtmfDirection
   ;
 
   /**
+   * <pre>
+   * Not said.
+   * </pre>
+   *
    * <code>DTMF_DIRECTION_UNSPECIFIED = 0;</code>
    */
   public static final int DTMF_DIRECTION_UNSPECIFIED_VALUE = 0;
@@ -110,7 +122,7 @@ public enum DtmfDirection
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return io.github.telgate.v1.EventsProto.getDescriptor().getEnumTypes().get(3);
+    return io.github.telgate.v1.EventsProto.getDescriptor().getEnumTypes().get(4);
   }
 
   private static final DtmfDirection[] VALUES = values();

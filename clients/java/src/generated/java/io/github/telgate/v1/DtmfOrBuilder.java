@@ -8,67 +8,95 @@ public interface DtmfOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel the digit went through.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel the digit went through.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel the digit went through.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 
   /**
-   * <code>string digit = 2;</code>
+   * <pre>
+   * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+   * </pre>
+   *
+   * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The digit.
    */
   java.lang.String getDigit();
   /**
-   * <code>string digit = 2;</code>
+   * <pre>
+   * The digit: `0`-`9`, `*`, `#`, `A`-`D`.
+   * </pre>
+   *
+   * <code>string digit = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for digit.
    */
   com.google.protobuf.ByteString
       getDigitBytes();
 
   /**
-   * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+   * <pre>
+   * Which way it went.
+   * </pre>
+   *
+   * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for direction.
    */
   int getDirectionValue();
   /**
-   * <code>.telgate.v1.DtmfDirection direction = 3;</code>
+   * <pre>
+   * Which way it went.
+   * </pre>
+   *
+   * <code>.telgate.v1.DtmfDirection direction = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The direction.
    */
   io.github.telgate.v1.DtmfDirection getDirection();
 
   /**
    * <pre>
-   * DTMFEnd only.
+   * DTMFEnd only: how long the digit lasted.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 4;</code>
+   * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the duration field is set.
    */
   boolean hasDuration();
   /**
    * <pre>
-   * DTMFEnd only.
+   * DTMFEnd only: how long the digit lasted.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 4;</code>
+   * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The duration.
    */
   com.google.protobuf.Duration getDuration();
   /**
    * <pre>
-   * DTMFEnd only.
+   * DTMFEnd only: how long the digit lasted.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 4;</code>
+   * <code>.google.protobuf.Duration duration = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getDurationOrBuilder();
 }

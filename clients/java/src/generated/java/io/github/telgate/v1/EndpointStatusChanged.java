@@ -60,7 +60,7 @@ private static final long serialVersionUID = 0L;
    * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
    * </pre>
    *
-   * <code>string endpoint = 1;</code>
+   * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endpoint.
    */
   @java.lang.Override
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
    * </pre>
    *
-   * <code>string endpoint = 1;</code>
+   * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for endpoint.
    */
   @java.lang.Override
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
    * </pre>
    *
-   * <code>string status = 2;</code>
+   * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   @java.lang.Override
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
    * </pre>
    *
-   * <code>string status = 2;</code>
+   * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for status.
    */
   @java.lang.Override
@@ -150,7 +150,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object address_ = "";
   /**
-   * <code>string address = 3;</code>
+   * <pre>
+   * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+   * </pre>
+   *
+   * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The address.
    */
   @java.lang.Override
@@ -167,7 +171,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string address = 3;</code>
+   * <pre>
+   * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+   * </pre>
+   *
+   * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for address.
    */
   @java.lang.Override
@@ -189,7 +197,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object cause_ = "";
   /**
-   * <code>string cause = 4;</code>
+   * <pre>
+   * PeerStatus only: why the status changed, in the PBX's words.
+   * </pre>
+   *
+   * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cause.
    */
   @java.lang.Override
@@ -206,7 +218,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string cause = 4;</code>
+   * <pre>
+   * PeerStatus only: why the status changed, in the PBX's words.
+   * </pre>
+   *
+   * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for cause.
    */
   @java.lang.Override
@@ -631,7 +647,7 @@ private static final long serialVersionUID = 0L;
      * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The endpoint.
      */
     public java.lang.String getEndpoint() {
@@ -651,7 +667,7 @@ private static final long serialVersionUID = 0L;
      * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for endpoint.
      */
     public com.google.protobuf.ByteString
@@ -672,7 +688,7 @@ private static final long serialVersionUID = 0L;
      * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The endpoint to set.
      * @return This builder for chaining.
      */
@@ -689,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearEndpoint() {
@@ -703,7 +719,7 @@ private static final long serialVersionUID = 0L;
      * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
      * </pre>
      *
-     * <code>string endpoint = 1;</code>
+     * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for endpoint to set.
      * @return This builder for chaining.
      */
@@ -723,7 +739,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
      * </pre>
      *
-     * <code>string status = 2;</code>
+     * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The status.
      */
     public java.lang.String getStatus() {
@@ -743,7 +759,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
      * </pre>
      *
-     * <code>string status = 2;</code>
+     * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for status.
      */
     public com.google.protobuf.ByteString
@@ -764,7 +780,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
      * </pre>
      *
-     * <code>string status = 2;</code>
+     * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The status to set.
      * @return This builder for chaining.
      */
@@ -781,7 +797,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
      * </pre>
      *
-     * <code>string status = 2;</code>
+     * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatus() {
@@ -795,7 +811,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
      * </pre>
      *
-     * <code>string status = 2;</code>
+     * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for status to set.
      * @return This builder for chaining.
      */
@@ -811,7 +827,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object address_ = "";
     /**
-     * <code>string address = 3;</code>
+     * <pre>
+     * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+     * </pre>
+     *
+     * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The address.
      */
     public java.lang.String getAddress() {
@@ -827,7 +847,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string address = 3;</code>
+     * <pre>
+     * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+     * </pre>
+     *
+     * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for address.
      */
     public com.google.protobuf.ByteString
@@ -844,7 +868,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string address = 3;</code>
+     * <pre>
+     * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+     * </pre>
+     *
+     * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The address to set.
      * @return This builder for chaining.
      */
@@ -857,7 +885,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string address = 3;</code>
+     * <pre>
+     * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+     * </pre>
+     *
+     * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAddress() {
@@ -867,7 +899,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string address = 3;</code>
+     * <pre>
+     * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+     * </pre>
+     *
+     * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for address to set.
      * @return This builder for chaining.
      */
@@ -883,7 +919,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object cause_ = "";
     /**
-     * <code>string cause = 4;</code>
+     * <pre>
+     * PeerStatus only: why the status changed, in the PBX's words.
+     * </pre>
+     *
+     * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cause.
      */
     public java.lang.String getCause() {
@@ -899,7 +939,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string cause = 4;</code>
+     * <pre>
+     * PeerStatus only: why the status changed, in the PBX's words.
+     * </pre>
+     *
+     * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for cause.
      */
     public com.google.protobuf.ByteString
@@ -916,7 +960,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string cause = 4;</code>
+     * <pre>
+     * PeerStatus only: why the status changed, in the PBX's words.
+     * </pre>
+     *
+     * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The cause to set.
      * @return This builder for chaining.
      */
@@ -929,7 +977,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string cause = 4;</code>
+     * <pre>
+     * PeerStatus only: why the status changed, in the PBX's words.
+     * </pre>
+     *
+     * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCause() {
@@ -939,7 +991,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string cause = 4;</code>
+     * <pre>
+     * PeerStatus only: why the status changed, in the PBX's words.
+     * </pre>
+     *
+     * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for cause to set.
      * @return This builder for chaining.
      */

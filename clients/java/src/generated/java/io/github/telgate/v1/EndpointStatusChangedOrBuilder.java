@@ -12,7 +12,7 @@ public interface EndpointStatusChangedOrBuilder extends
    * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
    * </pre>
    *
-   * <code>string endpoint = 1;</code>
+   * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endpoint.
    */
   java.lang.String getEndpoint();
@@ -21,7 +21,7 @@ public interface EndpointStatusChangedOrBuilder extends
    * `Local/201&#64;phones`, `PJSIP/201`, a contact URI...
    * </pre>
    *
-   * <code>string endpoint = 1;</code>
+   * <code>string endpoint = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for endpoint.
    */
   com.google.protobuf.ByteString
@@ -32,7 +32,7 @@ public interface EndpointStatusChangedOrBuilder extends
    * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
    * </pre>
    *
-   * <code>string status = 2;</code>
+   * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   java.lang.String getStatus();
@@ -41,31 +41,47 @@ public interface EndpointStatusChangedOrBuilder extends
    * The PBX's words: `INUSE`, `NOT_INUSE`, `Reachable`, `Registered`...
    * </pre>
    *
-   * <code>string status = 2;</code>
+   * <code>string status = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for status.
    */
   com.google.protobuf.ByteString
       getStatusBytes();
 
   /**
-   * <code>string address = 3;</code>
+   * <pre>
+   * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+   * </pre>
+   *
+   * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The address.
    */
   java.lang.String getAddress();
   /**
-   * <code>string address = 3;</code>
+   * <pre>
+   * PeerStatus: the peer's network address; ContactStatus: the contact's AOR.
+   * </pre>
+   *
+   * <code>string address = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for address.
    */
   com.google.protobuf.ByteString
       getAddressBytes();
 
   /**
-   * <code>string cause = 4;</code>
+   * <pre>
+   * PeerStatus only: why the status changed, in the PBX's words.
+   * </pre>
+   *
+   * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cause.
    */
   java.lang.String getCause();
   /**
-   * <code>string cause = 4;</code>
+   * <pre>
+   * PeerStatus only: why the status changed, in the PBX's words.
+   * </pre>
+   *
+   * <code>string cause = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for cause.
    */
   com.google.protobuf.ByteString

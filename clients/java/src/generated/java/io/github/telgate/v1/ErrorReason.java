@@ -172,8 +172,9 @@ public enum ErrorReason
   /**
    * <pre>
    * RESOURCE_EXHAUSTED: the Subscribe client read too slowly and the
-   * gateway ended its stream. Metadata: `last_sequence` (the sequence of the
-   * last event sent), `epoch` (its epoch): resume after that position.
+   * gateway ended its stream. Metadata: `epoch` and `last_sequence`, together
+   * the EventPosition to resume after (START_POSITION_AFTER): every event up
+   * to it was sent or left out by the filter.
    * </pre>
    *
    * <code>ERROR_REASON_SUBSCRIBER_TOO_SLOW = 9;</code>
@@ -231,7 +232,9 @@ public enum ErrorReason
    * <pre>
    * UNAVAILABLE: the gateway is shutting down: new calls are refused and
    * open streams end. A stream's ErrorInfo says where to resume elsewhere:
-   * `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs); no
+   * `epoch` and `last_sequence` (Subscribe: the latest EventPosition the
+   * stream sent, an event's, a heartbeat's or SubscriptionStarted's),
+   * `last_cursor` (StreamCdrs); no
    * metadata for unary calls and Route. (Numbered from 30 so that reasons
    * added meanwhile keep 22-29.)
    * </pre>
@@ -384,8 +387,9 @@ public enum ErrorReason
   /**
    * <pre>
    * RESOURCE_EXHAUSTED: the Subscribe client read too slowly and the
-   * gateway ended its stream. Metadata: `last_sequence` (the sequence of the
-   * last event sent), `epoch` (its epoch): resume after that position.
+   * gateway ended its stream. Metadata: `epoch` and `last_sequence`, together
+   * the EventPosition to resume after (START_POSITION_AFTER): every event up
+   * to it was sent or left out by the filter.
    * </pre>
    *
    * <code>ERROR_REASON_SUBSCRIBER_TOO_SLOW = 9;</code>
@@ -443,7 +447,9 @@ public enum ErrorReason
    * <pre>
    * UNAVAILABLE: the gateway is shutting down: new calls are refused and
    * open streams end. A stream's ErrorInfo says where to resume elsewhere:
-   * `last_sequence` and `epoch` (Subscribe), `last_cursor` (StreamCdrs); no
+   * `epoch` and `last_sequence` (Subscribe: the latest EventPosition the
+   * stream sent, an event's, a heartbeat's or SubscriptionStarted's),
+   * `last_cursor` (StreamCdrs); no
    * metadata for unary calls and Route. (Numbered from 30 so that reasons
    * added meanwhile keep 22-29.)
    * </pre>

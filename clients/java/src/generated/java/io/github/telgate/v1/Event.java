@@ -21,7 +21,6 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private Event() {
-    epoch_ = "";
     backend_ = "";
     name_ = "";
     fields_ = java.util.Collections.emptyList();
@@ -192,65 +191,53 @@ private static final long serialVersionUID = 0L;
         payloadCase_);
   }
 
-  public static final int SEQUENCE_FIELD_NUMBER = 1;
-  private long sequence_ = 0L;
+  public static final int POSITION_FIELD_NUMBER = 12;
+  private io.github.telgate.v1.EventPosition position_;
   /**
    * <pre>
-   * Gateway sequence number, increasing by one per event within an epoch.
+   * Where the event is in the stream: store it to resume after it.
    * </pre>
    *
-   * <code>uint64 sequence = 1;</code>
-   * @return The sequence.
+   * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the position field is set.
    */
   @java.lang.Override
-  public long getSequence() {
-    return sequence_;
-  }
-
-  public static final int EPOCH_FIELD_NUMBER = 2;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object epoch_ = "";
-  /**
-   * <code>string epoch = 2;</code>
-   * @return The epoch.
-   */
-  @java.lang.Override
-  public java.lang.String getEpoch() {
-    java.lang.Object ref = epoch_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      epoch_ = s;
-      return s;
-    }
+  public boolean hasPosition() {
+    return position_ != null;
   }
   /**
-   * <code>string epoch = 2;</code>
-   * @return The bytes for epoch.
+   * <pre>
+   * Where the event is in the stream: store it to resume after it.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The position.
    */
   @java.lang.Override
-  public com.google.protobuf.ByteString
-      getEpochBytes() {
-    java.lang.Object ref = epoch_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      epoch_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
+  public io.github.telgate.v1.EventPosition getPosition() {
+    return position_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : position_;
+  }
+  /**
+   * <pre>
+   * Where the event is in the stream: store it to resume after it.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.EventPositionOrBuilder getPositionOrBuilder() {
+    return position_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : position_;
   }
 
   public static final int BACKEND_FIELD_NUMBER = 3;
   @SuppressWarnings("serial")
   private volatile java.lang.Object backend_ = "";
   /**
-   * <code>string backend = 3;</code>
+   * <pre>
+   * The backend that sent it (the gateway's configuration name).
+   * </pre>
+   *
+   * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -267,7 +254,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string backend = 3;</code>
+   * <pre>
+   * The backend that sent it (the gateway's configuration name).
+   * </pre>
+   *
+   * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -292,7 +283,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway received it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+   * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the receiveTime field is set.
    */
   @java.lang.Override
@@ -304,7 +295,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway received it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+   * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The receiveTime.
    */
   @java.lang.Override
@@ -316,7 +307,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway received it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+   * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getReceiveTimeOrBuilder() {
@@ -332,7 +323,7 @@ private static final long serialVersionUID = 0L;
    * the gateway's own events.
    * </pre>
    *
-   * <code>string name = 5;</code>
+   * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -354,7 +345,7 @@ private static final long serialVersionUID = 0L;
    * the gateway's own events.
    * </pre>
    *
-   * <code>string name = 5;</code>
+   * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -380,7 +371,7 @@ private static final long serialVersionUID = 0L;
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.Field> getFieldsList() {
@@ -391,7 +382,7 @@ private static final long serialVersionUID = 0L;
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
@@ -403,7 +394,7 @@ private static final long serialVersionUID = 0L;
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getFieldsCount() {
@@ -414,7 +405,7 @@ private static final long serialVersionUID = 0L;
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.Field getFields(int index) {
@@ -425,7 +416,7 @@ private static final long serialVersionUID = 0L;
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.FieldOrBuilder getFieldsOrBuilder(
@@ -438,10 +429,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object channel_ = "";
   /**
    * <pre>
-   * Correlation keys, when the event names a channel.
+   * The channel the event names, when it names one.
    * </pre>
    *
-   * <code>string channel = 7;</code>
+   * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -459,10 +450,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Correlation keys, when the event names a channel.
+   * The channel the event names, when it names one.
    * </pre>
    *
-   * <code>string channel = 7;</code>
+   * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   @java.lang.Override
@@ -484,7 +475,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object uniqueId_ = "";
   /**
-   * <code>string unique_id = 8;</code>
+   * <pre>
+   * That channel's unique id.
+   * </pre>
+   *
+   * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   @java.lang.Override
@@ -501,7 +496,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string unique_id = 8;</code>
+   * <pre>
+   * That channel's unique id.
+   * </pre>
+   *
+   * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   @java.lang.Override
@@ -523,7 +522,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object linkedId_ = "";
   /**
-   * <code>string linked_id = 9;</code>
+   * <pre>
+   * That channel's linked id: the same for every channel of one call.
+   * </pre>
+   *
+   * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkedId.
    */
   @java.lang.Override
@@ -540,7 +543,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string linked_id = 9;</code>
+   * <pre>
+   * That channel's linked id: the same for every channel of one call.
+   * </pre>
+   *
+   * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for linkedId.
    */
   @java.lang.Override
@@ -567,7 +574,7 @@ private static final long serialVersionUID = 0L;
    * and the typed payload is left out when it alone is still too large.
    * </pre>
    *
-   * <code>bool raw_fields_truncated = 10;</code>
+   * <code>bool raw_fields_truncated = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The rawFieldsTruncated.
    */
   @java.lang.Override
@@ -583,7 +590,7 @@ private static final long serialVersionUID = 0L;
    * PBX's fields would have made it.
    * </pre>
    *
-   * <code>uint64 original_size = 11;</code>
+   * <code>uint64 original_size = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The originalSize.
    */
   @java.lang.Override
@@ -593,7 +600,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int CHANNEL_CREATED_FIELD_NUMBER = 20;
   /**
-   * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+   * <pre>
+   * A channel appeared (Asterisk Newchannel).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channelCreated field is set.
    */
   @java.lang.Override
@@ -601,7 +612,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 20;
   }
   /**
-   * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+   * <pre>
+   * A channel appeared (Asterisk Newchannel).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channelCreated.
    */
   @java.lang.Override
@@ -612,7 +627,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ChannelCreated.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+   * <pre>
+   * A channel appeared (Asterisk Newchannel).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelCreatedOrBuilder getChannelCreatedOrBuilder() {
@@ -624,7 +643,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int CHANNEL_STATE_CHANGED_FIELD_NUMBER = 21;
   /**
-   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+   * <pre>
+   * A channel's state changed (Asterisk Newstate, Simotel NewState).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channelStateChanged field is set.
    */
   @java.lang.Override
@@ -632,7 +655,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 21;
   }
   /**
-   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+   * <pre>
+   * A channel's state changed (Asterisk Newstate, Simotel NewState).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channelStateChanged.
    */
   @java.lang.Override
@@ -643,7 +670,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ChannelStateChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+   * <pre>
+   * A channel's state changed (Asterisk Newstate, Simotel NewState).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelStateChangedOrBuilder getChannelStateChangedOrBuilder() {
@@ -655,7 +686,12 @@ private static final long serialVersionUID = 0L;
 
   public static final int CHANNEL_HUNG_UP_FIELD_NUMBER = 22;
   /**
-   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+   * <pre>
+   * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+   * outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channelHungUp field is set.
    */
   @java.lang.Override
@@ -663,7 +699,12 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 22;
   }
   /**
-   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+   * <pre>
+   * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+   * outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channelHungUp.
    */
   @java.lang.Override
@@ -674,7 +715,12 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ChannelHungUp.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+   * <pre>
+   * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+   * outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelHungUpOrBuilder getChannelHungUpOrBuilder() {
@@ -686,7 +732,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int DIAL_STARTED_FIELD_NUMBER = 23;
   /**
-   * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+   * <pre>
+   * A dial attempt began (Asterisk DialBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dialStarted field is set.
    */
   @java.lang.Override
@@ -694,7 +744,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 23;
   }
   /**
-   * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+   * <pre>
+   * A dial attempt began (Asterisk DialBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialStarted.
    */
   @java.lang.Override
@@ -705,7 +759,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.DialStarted.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+   * <pre>
+   * A dial attempt began (Asterisk DialBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DialStartedOrBuilder getDialStartedOrBuilder() {
@@ -717,7 +775,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int DIAL_ENDED_FIELD_NUMBER = 24;
   /**
-   * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+   * <pre>
+   * A dial attempt ended (Asterisk DialEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dialEnded field is set.
    */
   @java.lang.Override
@@ -725,7 +787,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 24;
   }
   /**
-   * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+   * <pre>
+   * A dial attempt ended (Asterisk DialEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialEnded.
    */
   @java.lang.Override
@@ -736,7 +802,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.DialEnded.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+   * <pre>
+   * A dial attempt ended (Asterisk DialEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DialEndedOrBuilder getDialEndedOrBuilder() {
@@ -748,7 +818,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int BRIDGE_ENTERED_FIELD_NUMBER = 25;
   /**
-   * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+   * <pre>
+   * A channel entered a bridge (Asterisk BridgeEnter).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridgeEntered field is set.
    */
   @java.lang.Override
@@ -756,7 +830,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 25;
   }
   /**
-   * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+   * <pre>
+   * A channel entered a bridge (Asterisk BridgeEnter).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeEntered.
    */
   @java.lang.Override
@@ -767,7 +845,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.BridgeEntered.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+   * <pre>
+   * A channel entered a bridge (Asterisk BridgeEnter).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BridgeEnteredOrBuilder getBridgeEnteredOrBuilder() {
@@ -779,7 +861,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int BRIDGE_LEFT_FIELD_NUMBER = 26;
   /**
-   * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+   * <pre>
+   * A channel left a bridge (Asterisk BridgeLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridgeLeft field is set.
    */
   @java.lang.Override
@@ -787,7 +873,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 26;
   }
   /**
-   * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+   * <pre>
+   * A channel left a bridge (Asterisk BridgeLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeLeft.
    */
   @java.lang.Override
@@ -798,7 +888,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.BridgeLeft.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+   * <pre>
+   * A channel left a bridge (Asterisk BridgeLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BridgeLeftOrBuilder getBridgeLeftOrBuilder() {
@@ -810,7 +904,12 @@ private static final long serialVersionUID = 0L;
 
   public static final int ORIGINATE_RESULT_FIELD_NUMBER = 27;
   /**
-   * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+   * <pre>
+   * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+   * by the gateway).
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the originateResult field is set.
    */
   @java.lang.Override
@@ -818,7 +917,12 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 27;
   }
   /**
-   * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+   * <pre>
+   * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+   * by the gateway).
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The originateResult.
    */
   @java.lang.Override
@@ -829,7 +933,12 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.OriginateResult.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+   * <pre>
+   * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+   * by the gateway).
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.OriginateResultOrBuilder getOriginateResultOrBuilder() {
@@ -841,7 +950,12 @@ private static final long serialVersionUID = 0L;
 
   public static final int LINK_STATE_CHANGED_FIELD_NUMBER = 28;
   /**
-   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+   * <pre>
+   * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+   * backend).
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkStateChanged field is set.
    */
   @java.lang.Override
@@ -849,7 +963,12 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 28;
   }
   /**
-   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+   * <pre>
+   * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+   * backend).
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkStateChanged.
    */
   @java.lang.Override
@@ -860,7 +979,12 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.LinkStateChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+   * <pre>
+   * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+   * backend).
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.LinkStateChangedOrBuilder getLinkStateChangedOrBuilder() {
@@ -872,7 +996,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int HANGUP_REQUESTED_FIELD_NUMBER = 29;
   /**
-   * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+   * <pre>
+   * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+   * </pre>
+   *
+   * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the hangupRequested field is set.
    */
   @java.lang.Override
@@ -880,7 +1008,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 29;
   }
   /**
-   * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+   * <pre>
+   * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+   * </pre>
+   *
+   * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hangupRequested.
    */
   @java.lang.Override
@@ -891,7 +1023,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.HangupRequested.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+   * <pre>
+   * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+   * </pre>
+   *
+   * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.HangupRequestedOrBuilder getHangupRequestedOrBuilder() {
@@ -903,7 +1039,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int DIALPLAN_STEP_FIELD_NUMBER = 30;
   /**
-   * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+   * <pre>
+   * A channel moved to a dialplan step (Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dialplanStep field is set.
    */
   @java.lang.Override
@@ -911,7 +1051,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 30;
   }
   /**
-   * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+   * <pre>
+   * A channel moved to a dialplan step (Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialplanStep.
    */
   @java.lang.Override
@@ -922,7 +1066,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.DialplanStep.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+   * <pre>
+   * A channel moved to a dialplan step (Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DialplanStepOrBuilder getDialplanStepOrBuilder() {
@@ -934,7 +1082,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int CALLER_ID_CHANGED_FIELD_NUMBER = 31;
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+   * <pre>
+   * A channel's caller id changed (Asterisk NewCallerid).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the callerIdChanged field is set.
    */
   @java.lang.Override
@@ -942,7 +1094,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 31;
   }
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+   * <pre>
+   * A channel's caller id changed (Asterisk NewCallerid).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callerIdChanged.
    */
   @java.lang.Override
@@ -953,7 +1109,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ChannelIdentityChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+   * <pre>
+   * A channel's caller id changed (Asterisk NewCallerid).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelIdentityChangedOrBuilder getCallerIdChangedOrBuilder() {
@@ -965,7 +1125,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int CONNECTED_LINE_CHANGED_FIELD_NUMBER = 32;
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+   * <pre>
+   * A channel's connected line changed (Asterisk NewConnectedLine).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the connectedLineChanged field is set.
    */
   @java.lang.Override
@@ -973,7 +1137,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 32;
   }
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+   * <pre>
+   * A channel's connected line changed (Asterisk NewConnectedLine).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The connectedLineChanged.
    */
   @java.lang.Override
@@ -984,7 +1152,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ChannelIdentityChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+   * <pre>
+   * A channel's connected line changed (Asterisk NewConnectedLine).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelIdentityChangedOrBuilder getConnectedLineChangedOrBuilder() {
@@ -996,7 +1168,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int VARIABLE_SET_FIELD_NUMBER = 33;
   /**
-   * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+   * <pre>
+   * A channel or global variable was set (Asterisk VarSet).
+   * </pre>
+   *
+   * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the variableSet field is set.
    */
   @java.lang.Override
@@ -1004,7 +1180,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 33;
   }
   /**
-   * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+   * <pre>
+   * A channel or global variable was set (Asterisk VarSet).
+   * </pre>
+   *
+   * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The variableSet.
    */
   @java.lang.Override
@@ -1015,7 +1195,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.VariableSet.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+   * <pre>
+   * A channel or global variable was set (Asterisk VarSet).
+   * </pre>
+   *
+   * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.VariableSetOrBuilder getVariableSetOrBuilder() {
@@ -1027,7 +1211,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int DIAL_STATE_CHANGED_FIELD_NUMBER = 34;
   /**
-   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+   * <pre>
+   * A dial attempt progressed (Asterisk DialState).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dialStateChanged field is set.
    */
   @java.lang.Override
@@ -1035,7 +1223,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 34;
   }
   /**
-   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+   * <pre>
+   * A dial attempt progressed (Asterisk DialState).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialStateChanged.
    */
   @java.lang.Override
@@ -1046,7 +1238,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.DialStateChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+   * <pre>
+   * A dial attempt progressed (Asterisk DialState).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DialStateChangedOrBuilder getDialStateChangedOrBuilder() {
@@ -1058,7 +1254,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int BRIDGE_CREATED_FIELD_NUMBER = 35;
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+   * <pre>
+   * A bridge was created (Asterisk BridgeCreate).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridgeCreated field is set.
    */
   @java.lang.Override
@@ -1066,7 +1266,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 35;
   }
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+   * <pre>
+   * A bridge was created (Asterisk BridgeCreate).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeCreated.
    */
   @java.lang.Override
@@ -1077,7 +1281,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.BridgeChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+   * <pre>
+   * A bridge was created (Asterisk BridgeCreate).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BridgeChangedOrBuilder getBridgeCreatedOrBuilder() {
@@ -1089,7 +1297,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int BRIDGE_DESTROYED_FIELD_NUMBER = 36;
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+   * <pre>
+   * A bridge was destroyed (Asterisk BridgeDestroy).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridgeDestroyed field is set.
    */
   @java.lang.Override
@@ -1097,7 +1309,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 36;
   }
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+   * <pre>
+   * A bridge was destroyed (Asterisk BridgeDestroy).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeDestroyed.
    */
   @java.lang.Override
@@ -1108,7 +1324,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.BridgeChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+   * <pre>
+   * A bridge was destroyed (Asterisk BridgeDestroy).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BridgeChangedOrBuilder getBridgeDestroyedOrBuilder() {
@@ -1120,7 +1340,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int HOLD_FIELD_NUMBER = 37;
   /**
-   * <code>.telgate.v1.HoldChanged hold = 37;</code>
+   * <pre>
+   * A channel was put on hold (Asterisk Hold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the hold field is set.
    */
   @java.lang.Override
@@ -1128,7 +1352,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 37;
   }
   /**
-   * <code>.telgate.v1.HoldChanged hold = 37;</code>
+   * <pre>
+   * A channel was put on hold (Asterisk Hold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hold.
    */
   @java.lang.Override
@@ -1139,7 +1367,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.HoldChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.HoldChanged hold = 37;</code>
+   * <pre>
+   * A channel was put on hold (Asterisk Hold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.HoldChangedOrBuilder getHoldOrBuilder() {
@@ -1151,7 +1383,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int UNHOLD_FIELD_NUMBER = 38;
   /**
-   * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+   * <pre>
+   * A channel was taken off hold (Asterisk Unhold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the unhold field is set.
    */
   @java.lang.Override
@@ -1159,7 +1395,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 38;
   }
   /**
-   * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+   * <pre>
+   * A channel was taken off hold (Asterisk Unhold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The unhold.
    */
   @java.lang.Override
@@ -1170,7 +1410,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.HoldChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+   * <pre>
+   * A channel was taken off hold (Asterisk Unhold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.HoldChangedOrBuilder getUnholdOrBuilder() {
@@ -1182,7 +1426,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int DTMF_BEGIN_FIELD_NUMBER = 39;
   /**
-   * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+   * <pre>
+   * A DTMF digit began (Asterisk DTMFBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dtmfBegin field is set.
    */
   @java.lang.Override
@@ -1190,7 +1438,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 39;
   }
   /**
-   * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+   * <pre>
+   * A DTMF digit began (Asterisk DTMFBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dtmfBegin.
    */
   @java.lang.Override
@@ -1201,7 +1453,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.Dtmf.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+   * <pre>
+   * A DTMF digit began (Asterisk DTMFBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DtmfOrBuilder getDtmfBeginOrBuilder() {
@@ -1213,7 +1469,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int DTMF_END_FIELD_NUMBER = 40;
   /**
-   * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+   * <pre>
+   * A DTMF digit ended (Asterisk DTMFEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dtmfEnd field is set.
    */
   @java.lang.Override
@@ -1221,7 +1481,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 40;
   }
   /**
-   * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+   * <pre>
+   * A DTMF digit ended (Asterisk DTMFEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dtmfEnd.
    */
   @java.lang.Override
@@ -1232,7 +1496,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.Dtmf.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+   * <pre>
+   * A DTMF digit ended (Asterisk DTMFEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DtmfOrBuilder getDtmfEndOrBuilder() {
@@ -1244,7 +1512,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int BLIND_TRANSFER_FIELD_NUMBER = 41;
   /**
-   * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+   * <pre>
+   * A blind transfer (Asterisk BlindTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the blindTransfer field is set.
    */
   @java.lang.Override
@@ -1252,7 +1524,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 41;
   }
   /**
-   * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+   * <pre>
+   * A blind transfer (Asterisk BlindTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The blindTransfer.
    */
   @java.lang.Override
@@ -1263,7 +1539,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.Transferred.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+   * <pre>
+   * A blind transfer (Asterisk BlindTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.TransferredOrBuilder getBlindTransferOrBuilder() {
@@ -1275,7 +1555,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int ATTENDED_TRANSFER_FIELD_NUMBER = 42;
   /**
-   * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+   * <pre>
+   * An attended transfer (Asterisk AttendedTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the attendedTransfer field is set.
    */
   @java.lang.Override
@@ -1283,7 +1567,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 42;
   }
   /**
-   * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+   * <pre>
+   * An attended transfer (Asterisk AttendedTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The attendedTransfer.
    */
   @java.lang.Override
@@ -1294,7 +1582,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.Transferred.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+   * <pre>
+   * An attended transfer (Asterisk AttendedTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.TransferredOrBuilder getAttendedTransferOrBuilder() {
@@ -1306,7 +1598,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_MEMBER_ADDED_FIELD_NUMBER = 43;
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+   * <pre>
+   * A member joined a queue (Asterisk QueueMemberAdded).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberAdded field is set.
    */
   @java.lang.Override
@@ -1314,7 +1610,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 43;
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+   * <pre>
+   * A member joined a queue (Asterisk QueueMemberAdded).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberAdded.
    */
   @java.lang.Override
@@ -1325,7 +1625,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueMemberChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+   * <pre>
+   * A member joined a queue (Asterisk QueueMemberAdded).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberAddedOrBuilder() {
@@ -1337,7 +1641,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_MEMBER_REMOVED_FIELD_NUMBER = 44;
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+   * <pre>
+   * A member left a queue (Asterisk QueueMemberRemoved).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberRemoved field is set.
    */
   @java.lang.Override
@@ -1345,7 +1653,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 44;
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+   * <pre>
+   * A member left a queue (Asterisk QueueMemberRemoved).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberRemoved.
    */
   @java.lang.Override
@@ -1356,7 +1668,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueMemberChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+   * <pre>
+   * A member left a queue (Asterisk QueueMemberRemoved).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberRemovedOrBuilder() {
@@ -1368,7 +1684,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_MEMBER_PAUSED_FIELD_NUMBER = 45;
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+   * <pre>
+   * A member was paused or unpaused (Asterisk QueueMemberPause).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberPaused field is set.
    */
   @java.lang.Override
@@ -1376,7 +1696,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 45;
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+   * <pre>
+   * A member was paused or unpaused (Asterisk QueueMemberPause).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberPaused.
    */
   @java.lang.Override
@@ -1387,7 +1711,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueMemberChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+   * <pre>
+   * A member was paused or unpaused (Asterisk QueueMemberPause).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberPausedOrBuilder() {
@@ -1399,7 +1727,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_MEMBER_STATUS_FIELD_NUMBER = 46;
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+   * <pre>
+   * A member's status changed (Asterisk QueueMemberStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberStatus field is set.
    */
   @java.lang.Override
@@ -1407,7 +1739,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 46;
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+   * <pre>
+   * A member's status changed (Asterisk QueueMemberStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberStatus.
    */
   @java.lang.Override
@@ -1418,7 +1754,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueMemberChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+   * <pre>
+   * A member's status changed (Asterisk QueueMemberStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberStatusOrBuilder() {
@@ -1430,7 +1770,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_MEMBER_PENALTY_FIELD_NUMBER = 47;
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+   * <pre>
+   * A member's penalty changed (Asterisk QueueMemberPenalty).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberPenalty field is set.
    */
   @java.lang.Override
@@ -1438,7 +1782,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 47;
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+   * <pre>
+   * A member's penalty changed (Asterisk QueueMemberPenalty).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberPenalty.
    */
   @java.lang.Override
@@ -1449,7 +1797,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueMemberChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+   * <pre>
+   * A member's penalty changed (Asterisk QueueMemberPenalty).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberPenaltyOrBuilder() {
@@ -1461,7 +1813,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_MEMBER_RINGINUSE_FIELD_NUMBER = 48;
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+   * <pre>
+   * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberRinginuse field is set.
    */
   @java.lang.Override
@@ -1469,7 +1825,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 48;
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+   * <pre>
+   * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberRinginuse.
    */
   @java.lang.Override
@@ -1480,7 +1840,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueMemberChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+   * <pre>
+   * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberRinginuseOrBuilder() {
@@ -1492,7 +1856,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_CALLER_JOINED_FIELD_NUMBER = 49;
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+   * <pre>
+   * A caller joined a queue (Asterisk QueueCallerJoin).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueCallerJoined field is set.
    */
   @java.lang.Override
@@ -1500,7 +1868,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 49;
   }
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+   * <pre>
+   * A caller joined a queue (Asterisk QueueCallerJoin).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueCallerJoined.
    */
   @java.lang.Override
@@ -1511,7 +1883,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueCallerChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+   * <pre>
+   * A caller joined a queue (Asterisk QueueCallerJoin).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerJoinedOrBuilder() {
@@ -1523,7 +1899,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_CALLER_LEFT_FIELD_NUMBER = 50;
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+   * <pre>
+   * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueCallerLeft field is set.
    */
   @java.lang.Override
@@ -1531,7 +1911,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 50;
   }
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+   * <pre>
+   * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueCallerLeft.
    */
   @java.lang.Override
@@ -1542,7 +1926,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueCallerChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+   * <pre>
+   * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerLeftOrBuilder() {
@@ -1554,7 +1942,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int QUEUE_CALLER_ABANDONED_FIELD_NUMBER = 51;
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+   * <pre>
+   * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueCallerAbandoned field is set.
    */
   @java.lang.Override
@@ -1562,7 +1954,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 51;
   }
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+   * <pre>
+   * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueCallerAbandoned.
    */
   @java.lang.Override
@@ -1573,7 +1969,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.QueueCallerChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+   * <pre>
+   * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerAbandonedOrBuilder() {
@@ -1585,7 +1985,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int AGENT_CALLED_FIELD_NUMBER = 52;
   /**
-   * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+   * <pre>
+   * A queue rang an agent (Asterisk AgentCalled).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentCalled field is set.
    */
   @java.lang.Override
@@ -1593,7 +1997,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 52;
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+   * <pre>
+   * A queue rang an agent (Asterisk AgentCalled).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentCalled.
    */
   @java.lang.Override
@@ -1604,7 +2012,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.AgentActivity.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+   * <pre>
+   * A queue rang an agent (Asterisk AgentCalled).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.AgentActivityOrBuilder getAgentCalledOrBuilder() {
@@ -1616,7 +2028,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int AGENT_CONNECTED_FIELD_NUMBER = 53;
   /**
-   * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+   * <pre>
+   * An agent answered a queue caller (Asterisk AgentConnect).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentConnected field is set.
    */
   @java.lang.Override
@@ -1624,7 +2040,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 53;
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+   * <pre>
+   * An agent answered a queue caller (Asterisk AgentConnect).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentConnected.
    */
   @java.lang.Override
@@ -1635,7 +2055,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.AgentActivity.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+   * <pre>
+   * An agent answered a queue caller (Asterisk AgentConnect).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.AgentActivityOrBuilder getAgentConnectedOrBuilder() {
@@ -1647,7 +2071,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int AGENT_COMPLETED_FIELD_NUMBER = 54;
   /**
-   * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+   * <pre>
+   * An agent's queue call ended (Asterisk AgentComplete).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentCompleted field is set.
    */
   @java.lang.Override
@@ -1655,7 +2083,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 54;
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+   * <pre>
+   * An agent's queue call ended (Asterisk AgentComplete).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentCompleted.
    */
   @java.lang.Override
@@ -1666,7 +2098,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.AgentActivity.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+   * <pre>
+   * An agent's queue call ended (Asterisk AgentComplete).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.AgentActivityOrBuilder getAgentCompletedOrBuilder() {
@@ -1678,7 +2114,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int AGENT_RING_NO_ANSWER_FIELD_NUMBER = 55;
   /**
-   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+   * <pre>
+   * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentRingNoAnswer field is set.
    */
   @java.lang.Override
@@ -1686,7 +2126,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 55;
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+   * <pre>
+   * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentRingNoAnswer.
    */
   @java.lang.Override
@@ -1697,7 +2141,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.AgentActivity.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+   * <pre>
+   * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.AgentActivityOrBuilder getAgentRingNoAnswerOrBuilder() {
@@ -1709,7 +2157,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int AGENT_DUMPED_FIELD_NUMBER = 56;
   /**
-   * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+   * <pre>
+   * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentDumped field is set.
    */
   @java.lang.Override
@@ -1717,7 +2169,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 56;
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+   * <pre>
+   * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentDumped.
    */
   @java.lang.Override
@@ -1728,7 +2184,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.AgentActivity.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+   * <pre>
+   * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.AgentActivityOrBuilder getAgentDumpedOrBuilder() {
@@ -1740,7 +2200,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int LISTEN_STARTED_FIELD_NUMBER = 57;
   /**
-   * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+   * <pre>
+   * Live listening started (Asterisk ChanSpyStart).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the listenStarted field is set.
    */
   @java.lang.Override
@@ -1748,7 +2212,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 57;
   }
   /**
-   * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+   * <pre>
+   * Live listening started (Asterisk ChanSpyStart).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listenStarted.
    */
   @java.lang.Override
@@ -1759,7 +2227,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ListenActivity.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+   * <pre>
+   * Live listening started (Asterisk ChanSpyStart).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ListenActivityOrBuilder getListenStartedOrBuilder() {
@@ -1771,7 +2243,12 @@ private static final long serialVersionUID = 0L;
 
   public static final int LISTEN_STOPPED_FIELD_NUMBER = 58;
   /**
-   * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+   * <pre>
+   * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+   * after a link outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the listenStopped field is set.
    */
   @java.lang.Override
@@ -1779,7 +2256,12 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 58;
   }
   /**
-   * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+   * <pre>
+   * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+   * after a link outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listenStopped.
    */
   @java.lang.Override
@@ -1790,7 +2272,12 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.ListenActivity.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+   * <pre>
+   * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+   * after a link outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ListenActivityOrBuilder getListenStoppedOrBuilder() {
@@ -1802,7 +2289,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int PLAYBACK_STARTED_FIELD_NUMBER = 59;
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+   * <pre>
+   * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the playbackStarted field is set.
    */
   @java.lang.Override
@@ -1810,7 +2301,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 59;
   }
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+   * <pre>
+   * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playbackStarted.
    */
   @java.lang.Override
@@ -1821,7 +2316,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.PlaybackChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+   * <pre>
+   * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackStartedOrBuilder() {
@@ -1833,7 +2332,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int PLAYBACK_CONTROLLED_FIELD_NUMBER = 60;
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+   * <pre>
+   * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the playbackControlled field is set.
    */
   @java.lang.Override
@@ -1841,7 +2344,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 60;
   }
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+   * <pre>
+   * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playbackControlled.
    */
   @java.lang.Override
@@ -1852,7 +2359,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.PlaybackChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+   * <pre>
+   * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackControlledOrBuilder() {
@@ -1864,7 +2375,12 @@ private static final long serialVersionUID = 0L;
 
   public static final int PLAYBACK_FINISHED_FIELD_NUMBER = 61;
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+   * <pre>
+   * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+   * CPLAYBACKSTATUS).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the playbackFinished field is set.
    */
   @java.lang.Override
@@ -1872,7 +2388,12 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 61;
   }
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+   * <pre>
+   * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+   * CPLAYBACKSTATUS).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playbackFinished.
    */
   @java.lang.Override
@@ -1883,7 +2404,12 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.PlaybackChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+   * <pre>
+   * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+   * CPLAYBACKSTATUS).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackFinishedOrBuilder() {
@@ -1895,7 +2421,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int DEVICE_STATE_CHANGED_FIELD_NUMBER = 62;
   /**
-   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+   * <pre>
+   * A device's state changed (Asterisk DeviceStateChange).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the deviceStateChanged field is set.
    */
   @java.lang.Override
@@ -1903,7 +2433,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 62;
   }
   /**
-   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+   * <pre>
+   * A device's state changed (Asterisk DeviceStateChange).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The deviceStateChanged.
    */
   @java.lang.Override
@@ -1914,7 +2448,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.EndpointStatusChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+   * <pre>
+   * A device's state changed (Asterisk DeviceStateChange).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.EndpointStatusChangedOrBuilder getDeviceStateChangedOrBuilder() {
@@ -1926,7 +2464,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int PEER_STATUS_CHANGED_FIELD_NUMBER = 63;
   /**
-   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+   * <pre>
+   * A peer's status changed (Asterisk PeerStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the peerStatusChanged field is set.
    */
   @java.lang.Override
@@ -1934,7 +2476,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 63;
   }
   /**
-   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+   * <pre>
+   * A peer's status changed (Asterisk PeerStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The peerStatusChanged.
    */
   @java.lang.Override
@@ -1945,7 +2491,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.EndpointStatusChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+   * <pre>
+   * A peer's status changed (Asterisk PeerStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.EndpointStatusChangedOrBuilder getPeerStatusChangedOrBuilder() {
@@ -1957,7 +2507,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int CONTACT_STATUS_CHANGED_FIELD_NUMBER = 64;
   /**
-   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+   * <pre>
+   * A PJSIP contact's status changed (Asterisk ContactStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the contactStatusChanged field is set.
    */
   @java.lang.Override
@@ -1965,7 +2519,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 64;
   }
   /**
-   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+   * <pre>
+   * A PJSIP contact's status changed (Asterisk ContactStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The contactStatusChanged.
    */
   @java.lang.Override
@@ -1976,7 +2534,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.EndpointStatusChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+   * <pre>
+   * A PJSIP contact's status changed (Asterisk ContactStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.EndpointStatusChangedOrBuilder getContactStatusChangedOrBuilder() {
@@ -1988,7 +2550,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int FULLY_BOOTED_FIELD_NUMBER = 65;
   /**
-   * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+   * <pre>
+   * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the fullyBooted field is set.
    */
   @java.lang.Override
@@ -1996,7 +2562,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 65;
   }
   /**
-   * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+   * <pre>
+   * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The fullyBooted.
    */
   @java.lang.Override
@@ -2007,7 +2577,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SystemChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+   * <pre>
+   * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.SystemChangedOrBuilder getFullyBootedOrBuilder() {
@@ -2019,7 +2593,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int RELOADED_FIELD_NUMBER = 66;
   /**
-   * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+   * <pre>
+   * The PBX reloaded a module or its configuration (Asterisk Reload).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the reloaded field is set.
    */
   @java.lang.Override
@@ -2027,7 +2605,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 66;
   }
   /**
-   * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+   * <pre>
+   * The PBX reloaded a module or its configuration (Asterisk Reload).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reloaded.
    */
   @java.lang.Override
@@ -2038,7 +2620,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SystemChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+   * <pre>
+   * The PBX reloaded a module or its configuration (Asterisk Reload).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.SystemChangedOrBuilder getReloadedOrBuilder() {
@@ -2050,7 +2636,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int SHUTDOWN_FIELD_NUMBER = 67;
   /**
-   * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+   * <pre>
+   * The PBX is shutting down (Asterisk Shutdown).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the shutdown field is set.
    */
   @java.lang.Override
@@ -2058,7 +2648,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 67;
   }
   /**
-   * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+   * <pre>
+   * The PBX is shutting down (Asterisk Shutdown).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The shutdown.
    */
   @java.lang.Override
@@ -2069,7 +2663,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.SystemChanged.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+   * <pre>
+   * The PBX is shutting down (Asterisk Shutdown).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.SystemChangedOrBuilder getShutdownOrBuilder() {
@@ -2081,7 +2679,11 @@ private static final long serialVersionUID = 0L;
 
   public static final int CDR_RECORDED_FIELD_NUMBER = 68;
   /**
-   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+   * <pre>
+   * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the cdrRecorded field is set.
    */
   @java.lang.Override
@@ -2089,7 +2691,11 @@ private static final long serialVersionUID = 0L;
     return payloadCase_ == 68;
   }
   /**
-   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+   * <pre>
+   * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cdrRecorded.
    */
   @java.lang.Override
@@ -2100,7 +2706,11 @@ private static final long serialVersionUID = 0L;
     return io.github.telgate.v1.CdrRecorded.getDefaultInstance();
   }
   /**
-   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+   * <pre>
+   * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CdrRecordedOrBuilder getCdrRecordedOrBuilder() {
@@ -2113,10 +2723,10 @@ private static final long serialVersionUID = 0L;
   public static final int CDR_GAP_FIELD_NUMBER = 75;
   /**
    * <pre>
-   * CDRs of a window may be missing (the same notice StreamCdrs gives).
+   * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+   * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the cdrGap field is set.
    */
   @java.lang.Override
@@ -2125,10 +2735,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * CDRs of a window may be missing (the same notice StreamCdrs gives).
+   * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+   * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cdrGap.
    */
   @java.lang.Override
@@ -2140,10 +2750,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * CDRs of a window may be missing (the same notice StreamCdrs gives).
+   * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+   * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CdrGapOrBuilder getCdrGapOrBuilder() {
@@ -2167,12 +2777,6 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
-    if (sequence_ != 0L) {
-      output.writeUInt64(1, sequence_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(epoch_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 2, epoch_);
-    }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(backend_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 3, backend_);
     }
@@ -2199,6 +2803,9 @@ private static final long serialVersionUID = 0L;
     }
     if (originalSize_ != 0L) {
       output.writeUInt64(11, originalSize_);
+    }
+    if (position_ != null) {
+      output.writeMessage(12, getPosition());
     }
     if (payloadCase_ == 20) {
       output.writeMessage(20, (io.github.telgate.v1.ChannelCreated) payload_);
@@ -2359,13 +2966,6 @@ private static final long serialVersionUID = 0L;
     if (size != -1) return size;
 
     size = 0;
-    if (sequence_ != 0L) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeUInt64Size(1, sequence_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(epoch_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, epoch_);
-    }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(backend_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(3, backend_);
     }
@@ -2396,6 +2996,10 @@ private static final long serialVersionUID = 0L;
     if (originalSize_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(11, originalSize_);
+    }
+    if (position_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getPosition());
     }
     if (payloadCase_ == 20) {
       size += com.google.protobuf.CodedOutputStream
@@ -2612,10 +3216,11 @@ private static final long serialVersionUID = 0L;
     }
     io.github.telgate.v1.Event other = (io.github.telgate.v1.Event) obj;
 
-    if (getSequence()
-        != other.getSequence()) return false;
-    if (!getEpoch()
-        .equals(other.getEpoch())) return false;
+    if (hasPosition() != other.hasPosition()) return false;
+    if (hasPosition()) {
+      if (!getPosition()
+          .equals(other.getPosition())) return false;
+    }
     if (!getBackend()
         .equals(other.getBackend())) return false;
     if (hasReceiveTime() != other.hasReceiveTime()) return false;
@@ -2853,11 +3458,10 @@ private static final long serialVersionUID = 0L;
     }
     int hash = 41;
     hash = (19 * hash) + getDescriptor().hashCode();
-    hash = (37 * hash) + SEQUENCE_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
-        getSequence());
-    hash = (37 * hash) + EPOCH_FIELD_NUMBER;
-    hash = (53 * hash) + getEpoch().hashCode();
+    if (hasPosition()) {
+      hash = (37 * hash) + POSITION_FIELD_NUMBER;
+      hash = (53 * hash) + getPosition().hashCode();
+    }
     hash = (37 * hash) + BACKEND_FIELD_NUMBER;
     hash = (53 * hash) + getBackend().hashCode();
     if (hasReceiveTime()) {
@@ -3221,8 +3825,11 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       bitField1_ = 0;
-      sequence_ = 0L;
-      epoch_ = "";
+      position_ = null;
+      if (positionBuilder_ != null) {
+        positionBuilder_.dispose();
+        positionBuilder_ = null;
+      }
       backend_ = "";
       receiveTime_ = null;
       if (receiveTimeBuilder_ != null) {
@@ -3236,7 +3843,7 @@ private static final long serialVersionUID = 0L;
         fields_ = null;
         fieldsBuilder_.clear();
       }
-      bitField0_ = (bitField0_ & ~0x00000020);
+      bitField0_ = (bitField0_ & ~0x00000010);
       channel_ = "";
       uniqueId_ = "";
       linkedId_ = "";
@@ -3430,9 +4037,9 @@ private static final long serialVersionUID = 0L;
 
     private void buildPartialRepeatedFields(io.github.telgate.v1.Event result) {
       if (fieldsBuilder_ == null) {
-        if (((bitField0_ & 0x00000020) != 0)) {
+        if (((bitField0_ & 0x00000010) != 0)) {
           fields_ = java.util.Collections.unmodifiableList(fields_);
-          bitField0_ = (bitField0_ & ~0x00000020);
+          bitField0_ = (bitField0_ & ~0x00000010);
         }
         result.fields_ = fields_;
       } else {
@@ -3443,35 +4050,34 @@ private static final long serialVersionUID = 0L;
     private void buildPartial0(io.github.telgate.v1.Event result) {
       int from_bitField0_ = bitField0_;
       if (((from_bitField0_ & 0x00000001) != 0)) {
-        result.sequence_ = sequence_;
+        result.position_ = positionBuilder_ == null
+            ? position_
+            : positionBuilder_.build();
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
-        result.epoch_ = epoch_;
-      }
-      if (((from_bitField0_ & 0x00000004) != 0)) {
         result.backend_ = backend_;
       }
-      if (((from_bitField0_ & 0x00000008) != 0)) {
+      if (((from_bitField0_ & 0x00000004) != 0)) {
         result.receiveTime_ = receiveTimeBuilder_ == null
             ? receiveTime_
             : receiveTimeBuilder_.build();
       }
-      if (((from_bitField0_ & 0x00000010) != 0)) {
+      if (((from_bitField0_ & 0x00000008) != 0)) {
         result.name_ = name_;
       }
-      if (((from_bitField0_ & 0x00000040) != 0)) {
+      if (((from_bitField0_ & 0x00000020) != 0)) {
         result.channel_ = channel_;
       }
-      if (((from_bitField0_ & 0x00000080) != 0)) {
+      if (((from_bitField0_ & 0x00000040) != 0)) {
         result.uniqueId_ = uniqueId_;
       }
-      if (((from_bitField0_ & 0x00000100) != 0)) {
+      if (((from_bitField0_ & 0x00000080) != 0)) {
         result.linkedId_ = linkedId_;
       }
-      if (((from_bitField0_ & 0x00000200) != 0)) {
+      if (((from_bitField0_ & 0x00000100) != 0)) {
         result.rawFieldsTruncated_ = rawFieldsTruncated_;
       }
-      if (((from_bitField0_ & 0x00000400) != 0)) {
+      if (((from_bitField0_ & 0x00000200) != 0)) {
         result.originalSize_ = originalSize_;
       }
     }
@@ -3729,17 +4335,12 @@ private static final long serialVersionUID = 0L;
 
     public Builder mergeFrom(io.github.telgate.v1.Event other) {
       if (other == io.github.telgate.v1.Event.getDefaultInstance()) return this;
-      if (other.getSequence() != 0L) {
-        setSequence(other.getSequence());
-      }
-      if (!other.getEpoch().isEmpty()) {
-        epoch_ = other.epoch_;
-        bitField0_ |= 0x00000002;
-        onChanged();
+      if (other.hasPosition()) {
+        mergePosition(other.getPosition());
       }
       if (!other.getBackend().isEmpty()) {
         backend_ = other.backend_;
-        bitField0_ |= 0x00000004;
+        bitField0_ |= 0x00000002;
         onChanged();
       }
       if (other.hasReceiveTime()) {
@@ -3747,14 +4348,14 @@ private static final long serialVersionUID = 0L;
       }
       if (!other.getName().isEmpty()) {
         name_ = other.name_;
-        bitField0_ |= 0x00000010;
+        bitField0_ |= 0x00000008;
         onChanged();
       }
       if (fieldsBuilder_ == null) {
         if (!other.fields_.isEmpty()) {
           if (fields_.isEmpty()) {
             fields_ = other.fields_;
-            bitField0_ = (bitField0_ & ~0x00000020);
+            bitField0_ = (bitField0_ & ~0x00000010);
           } else {
             ensureFieldsIsMutable();
             fields_.addAll(other.fields_);
@@ -3767,7 +4368,7 @@ private static final long serialVersionUID = 0L;
             fieldsBuilder_.dispose();
             fieldsBuilder_ = null;
             fields_ = other.fields_;
-            bitField0_ = (bitField0_ & ~0x00000020);
+            bitField0_ = (bitField0_ & ~0x00000010);
             fieldsBuilder_ = 
               com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
                  getFieldsFieldBuilder() : null;
@@ -3778,17 +4379,17 @@ private static final long serialVersionUID = 0L;
       }
       if (!other.getChannel().isEmpty()) {
         channel_ = other.channel_;
-        bitField0_ |= 0x00000040;
+        bitField0_ |= 0x00000020;
         onChanged();
       }
       if (!other.getUniqueId().isEmpty()) {
         uniqueId_ = other.uniqueId_;
-        bitField0_ |= 0x00000080;
+        bitField0_ |= 0x00000040;
         onChanged();
       }
       if (!other.getLinkedId().isEmpty()) {
         linkedId_ = other.linkedId_;
-        bitField0_ |= 0x00000100;
+        bitField0_ |= 0x00000080;
         onChanged();
       }
       if (other.getRawFieldsTruncated() != false) {
@@ -4028,31 +4629,21 @@ private static final long serialVersionUID = 0L;
             case 0:
               done = true;
               break;
-            case 8: {
-              sequence_ = input.readUInt64();
-              bitField0_ |= 0x00000001;
-              break;
-            } // case 8
-            case 18: {
-              epoch_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000002;
-              break;
-            } // case 18
             case 26: {
               backend_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000004;
+              bitField0_ |= 0x00000002;
               break;
             } // case 26
             case 34: {
               input.readMessage(
                   getReceiveTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000008;
+              bitField0_ |= 0x00000004;
               break;
             } // case 34
             case 42: {
               name_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000010;
+              bitField0_ |= 0x00000008;
               break;
             } // case 42
             case 50: {
@@ -4070,29 +4661,36 @@ private static final long serialVersionUID = 0L;
             } // case 50
             case 58: {
               channel_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000040;
+              bitField0_ |= 0x00000020;
               break;
             } // case 58
             case 66: {
               uniqueId_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000080;
+              bitField0_ |= 0x00000040;
               break;
             } // case 66
             case 74: {
               linkedId_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000100;
+              bitField0_ |= 0x00000080;
               break;
             } // case 74
             case 80: {
               rawFieldsTruncated_ = input.readBool();
-              bitField0_ |= 0x00000200;
+              bitField0_ |= 0x00000100;
               break;
             } // case 80
             case 88: {
               originalSize_ = input.readUInt64();
-              bitField0_ |= 0x00000400;
+              bitField0_ |= 0x00000200;
               break;
             } // case 88
+            case 98: {
+              input.readMessage(
+                  getPositionFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000001;
+              break;
+            } // case 98
             case 162: {
               input.readMessage(
                   getChannelCreatedFieldBuilder().getBuilder(),
@@ -4476,125 +5074,168 @@ private static final long serialVersionUID = 0L;
     private int bitField0_;
     private int bitField1_;
 
-    private long sequence_ ;
+    private io.github.telgate.v1.EventPosition position_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> positionBuilder_;
     /**
      * <pre>
-     * Gateway sequence number, increasing by one per event within an epoch.
+     * Where the event is in the stream: store it to resume after it.
      * </pre>
      *
-     * <code>uint64 sequence = 1;</code>
-     * @return The sequence.
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the position field is set.
      */
-    @java.lang.Override
-    public long getSequence() {
-      return sequence_;
+    public boolean hasPosition() {
+      return ((bitField0_ & 0x00000001) != 0);
     }
     /**
      * <pre>
-     * Gateway sequence number, increasing by one per event within an epoch.
+     * Where the event is in the stream: store it to resume after it.
      * </pre>
      *
-     * <code>uint64 sequence = 1;</code>
-     * @param value The sequence to set.
-     * @return This builder for chaining.
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The position.
      */
-    public Builder setSequence(long value) {
-      
-      sequence_ = value;
+    public io.github.telgate.v1.EventPosition getPosition() {
+      if (positionBuilder_ == null) {
+        return position_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : position_;
+      } else {
+        return positionBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Where the event is in the stream: store it to resume after it.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setPosition(io.github.telgate.v1.EventPosition value) {
+      if (positionBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        position_ = value;
+      } else {
+        positionBuilder_.setMessage(value);
+      }
       bitField0_ |= 0x00000001;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Gateway sequence number, increasing by one per event within an epoch.
+     * Where the event is in the stream: store it to resume after it.
      * </pre>
      *
-     * <code>uint64 sequence = 1;</code>
-     * @return This builder for chaining.
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder clearSequence() {
+    public Builder setPosition(
+        io.github.telgate.v1.EventPosition.Builder builderForValue) {
+      if (positionBuilder_ == null) {
+        position_ = builderForValue.build();
+      } else {
+        positionBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where the event is in the stream: store it to resume after it.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergePosition(io.github.telgate.v1.EventPosition value) {
+      if (positionBuilder_ == null) {
+        if (((bitField0_ & 0x00000001) != 0) &&
+          position_ != null &&
+          position_ != io.github.telgate.v1.EventPosition.getDefaultInstance()) {
+          getPositionBuilder().mergeFrom(value);
+        } else {
+          position_ = value;
+        }
+      } else {
+        positionBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where the event is in the stream: store it to resume after it.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearPosition() {
       bitField0_ = (bitField0_ & ~0x00000001);
-      sequence_ = 0L;
+      position_ = null;
+      if (positionBuilder_ != null) {
+        positionBuilder_.dispose();
+        positionBuilder_ = null;
+      }
       onChanged();
       return this;
     }
-
-    private java.lang.Object epoch_ = "";
     /**
-     * <code>string epoch = 2;</code>
-     * @return The epoch.
+     * <pre>
+     * Where the event is in the stream: store it to resume after it.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public java.lang.String getEpoch() {
-      java.lang.Object ref = epoch_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        epoch_ = s;
-        return s;
+    public io.github.telgate.v1.EventPosition.Builder getPositionBuilder() {
+      bitField0_ |= 0x00000001;
+      onChanged();
+      return getPositionFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Where the event is in the stream: store it to resume after it.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public io.github.telgate.v1.EventPositionOrBuilder getPositionOrBuilder() {
+      if (positionBuilder_ != null) {
+        return positionBuilder_.getMessageOrBuilder();
       } else {
-        return (java.lang.String) ref;
+        return position_ == null ?
+            io.github.telgate.v1.EventPosition.getDefaultInstance() : position_;
       }
     }
     /**
-     * <code>string epoch = 2;</code>
-     * @return The bytes for epoch.
+     * <pre>
+     * Where the event is in the stream: store it to resume after it.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public com.google.protobuf.ByteString
-        getEpochBytes() {
-      java.lang.Object ref = epoch_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        epoch_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> 
+        getPositionFieldBuilder() {
+      if (positionBuilder_ == null) {
+        positionBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder>(
+                getPosition(),
+                getParentForChildren(),
+                isClean());
+        position_ = null;
       }
-    }
-    /**
-     * <code>string epoch = 2;</code>
-     * @param value The epoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setEpoch(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      epoch_ = value;
-      bitField0_ |= 0x00000002;
-      onChanged();
-      return this;
-    }
-    /**
-     * <code>string epoch = 2;</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearEpoch() {
-      epoch_ = getDefaultInstance().getEpoch();
-      bitField0_ = (bitField0_ & ~0x00000002);
-      onChanged();
-      return this;
-    }
-    /**
-     * <code>string epoch = 2;</code>
-     * @param value The bytes for epoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setEpochBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      epoch_ = value;
-      bitField0_ |= 0x00000002;
-      onChanged();
-      return this;
+      return positionBuilder_;
     }
 
     private java.lang.Object backend_ = "";
     /**
-     * <code>string backend = 3;</code>
+     * <pre>
+     * The backend that sent it (the gateway's configuration name).
+     * </pre>
+     *
+     * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -4610,7 +5251,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string backend = 3;</code>
+     * <pre>
+     * The backend that sent it (the gateway's configuration name).
+     * </pre>
+     *
+     * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -4627,7 +5272,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string backend = 3;</code>
+     * <pre>
+     * The backend that sent it (the gateway's configuration name).
+     * </pre>
+     *
+     * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -4635,22 +5284,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       backend_ = value;
-      bitField0_ |= 0x00000004;
+      bitField0_ |= 0x00000002;
       onChanged();
       return this;
     }
     /**
-     * <code>string backend = 3;</code>
+     * <pre>
+     * The backend that sent it (the gateway's configuration name).
+     * </pre>
+     *
+     * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
       backend_ = getDefaultInstance().getBackend();
-      bitField0_ = (bitField0_ & ~0x00000004);
+      bitField0_ = (bitField0_ & ~0x00000002);
       onChanged();
       return this;
     }
     /**
-     * <code>string backend = 3;</code>
+     * <pre>
+     * The backend that sent it (the gateway's configuration name).
+     * </pre>
+     *
+     * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -4659,7 +5316,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       backend_ = value;
-      bitField0_ |= 0x00000004;
+      bitField0_ |= 0x00000002;
       onChanged();
       return this;
     }
@@ -4672,18 +5329,18 @@ private static final long serialVersionUID = 0L;
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the receiveTime field is set.
      */
     public boolean hasReceiveTime() {
-      return ((bitField0_ & 0x00000008) != 0);
+      return ((bitField0_ & 0x00000004) != 0);
     }
     /**
      * <pre>
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The receiveTime.
      */
     public com.google.protobuf.Timestamp getReceiveTime() {
@@ -4698,7 +5355,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setReceiveTime(com.google.protobuf.Timestamp value) {
       if (receiveTimeBuilder_ == null) {
@@ -4709,7 +5366,7 @@ private static final long serialVersionUID = 0L;
       } else {
         receiveTimeBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
@@ -4718,7 +5375,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setReceiveTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -4727,7 +5384,7 @@ private static final long serialVersionUID = 0L;
       } else {
         receiveTimeBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
@@ -4736,11 +5393,11 @@ private static final long serialVersionUID = 0L;
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeReceiveTime(com.google.protobuf.Timestamp value) {
       if (receiveTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000008) != 0) &&
+        if (((bitField0_ & 0x00000004) != 0) &&
           receiveTime_ != null &&
           receiveTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getReceiveTimeBuilder().mergeFrom(value);
@@ -4750,7 +5407,7 @@ private static final long serialVersionUID = 0L;
       } else {
         receiveTimeBuilder_.mergeFrom(value);
       }
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
@@ -4759,10 +5416,10 @@ private static final long serialVersionUID = 0L;
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearReceiveTime() {
-      bitField0_ = (bitField0_ & ~0x00000008);
+      bitField0_ = (bitField0_ & ~0x00000004);
       receiveTime_ = null;
       if (receiveTimeBuilder_ != null) {
         receiveTimeBuilder_.dispose();
@@ -4776,10 +5433,10 @@ private static final long serialVersionUID = 0L;
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getReceiveTimeBuilder() {
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000004;
       onChanged();
       return getReceiveTimeFieldBuilder().getBuilder();
     }
@@ -4788,7 +5445,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getReceiveTimeOrBuilder() {
       if (receiveTimeBuilder_ != null) {
@@ -4803,7 +5460,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway received it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+     * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -4826,7 +5483,7 @@ private static final long serialVersionUID = 0L;
      * the gateway's own events.
      * </pre>
      *
-     * <code>string name = 5;</code>
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -4847,7 +5504,7 @@ private static final long serialVersionUID = 0L;
      * the gateway's own events.
      * </pre>
      *
-     * <code>string name = 5;</code>
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -4869,7 +5526,7 @@ private static final long serialVersionUID = 0L;
      * the gateway's own events.
      * </pre>
      *
-     * <code>string name = 5;</code>
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -4877,7 +5534,7 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       name_ = value;
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }
@@ -4887,12 +5544,12 @@ private static final long serialVersionUID = 0L;
      * the gateway's own events.
      * </pre>
      *
-     * <code>string name = 5;</code>
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
       name_ = getDefaultInstance().getName();
-      bitField0_ = (bitField0_ & ~0x00000010);
+      bitField0_ = (bitField0_ & ~0x00000008);
       onChanged();
       return this;
     }
@@ -4902,7 +5559,7 @@ private static final long serialVersionUID = 0L;
      * the gateway's own events.
      * </pre>
      *
-     * <code>string name = 5;</code>
+     * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -4911,7 +5568,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       name_ = value;
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }
@@ -4919,9 +5576,9 @@ private static final long serialVersionUID = 0L;
     private java.util.List<io.github.telgate.v1.Field> fields_ =
       java.util.Collections.emptyList();
     private void ensureFieldsIsMutable() {
-      if (!((bitField0_ & 0x00000020) != 0)) {
+      if (!((bitField0_ & 0x00000010) != 0)) {
         fields_ = new java.util.ArrayList<io.github.telgate.v1.Field>(fields_);
-        bitField0_ |= 0x00000020;
+        bitField0_ |= 0x00000010;
        }
     }
 
@@ -4933,7 +5590,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Field> getFieldsList() {
       if (fieldsBuilder_ == null) {
@@ -4947,7 +5604,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getFieldsCount() {
       if (fieldsBuilder_ == null) {
@@ -4961,7 +5618,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field getFields(int index) {
       if (fieldsBuilder_ == null) {
@@ -4975,7 +5632,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFields(
         int index, io.github.telgate.v1.Field value) {
@@ -4996,7 +5653,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFields(
         int index, io.github.telgate.v1.Field.Builder builderForValue) {
@@ -5014,7 +5671,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFields(io.github.telgate.v1.Field value) {
       if (fieldsBuilder_ == null) {
@@ -5034,7 +5691,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFields(
         int index, io.github.telgate.v1.Field value) {
@@ -5055,7 +5712,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFields(
         io.github.telgate.v1.Field.Builder builderForValue) {
@@ -5073,7 +5730,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addFields(
         int index, io.github.telgate.v1.Field.Builder builderForValue) {
@@ -5091,7 +5748,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllFields(
         java.lang.Iterable<? extends io.github.telgate.v1.Field> values) {
@@ -5110,12 +5767,12 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearFields() {
       if (fieldsBuilder_ == null) {
         fields_ = java.util.Collections.emptyList();
-        bitField0_ = (bitField0_ & ~0x00000020);
+        bitField0_ = (bitField0_ & ~0x00000010);
         onChanged();
       } else {
         fieldsBuilder_.clear();
@@ -5127,7 +5784,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeFields(int index) {
       if (fieldsBuilder_ == null) {
@@ -5144,7 +5801,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder getFieldsBuilder(
         int index) {
@@ -5155,7 +5812,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.FieldOrBuilder getFieldsOrBuilder(
         int index) {
@@ -5169,7 +5826,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
          getFieldsOrBuilderList() {
@@ -5184,7 +5841,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder addFieldsBuilder() {
       return getFieldsFieldBuilder().addBuilder(
@@ -5195,7 +5852,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder addFieldsBuilder(
         int index) {
@@ -5207,7 +5864,7 @@ private static final long serialVersionUID = 0L;
      * Every field as sent, in order, repeated keys kept.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field fields = 6;</code>
+     * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Field.Builder> 
          getFieldsBuilderList() {
@@ -5220,7 +5877,7 @@ private static final long serialVersionUID = 0L;
         fieldsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
             io.github.telgate.v1.Field, io.github.telgate.v1.Field.Builder, io.github.telgate.v1.FieldOrBuilder>(
                 fields_,
-                ((bitField0_ & 0x00000020) != 0),
+                ((bitField0_ & 0x00000010) != 0),
                 getParentForChildren(),
                 isClean());
         fields_ = null;
@@ -5231,10 +5888,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object channel_ = "";
     /**
      * <pre>
-     * Correlation keys, when the event names a channel.
+     * The channel the event names, when it names one.
      * </pre>
      *
-     * <code>string channel = 7;</code>
+     * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public java.lang.String getChannel() {
@@ -5251,10 +5908,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Correlation keys, when the event names a channel.
+     * The channel the event names, when it names one.
      * </pre>
      *
-     * <code>string channel = 7;</code>
+     * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for channel.
      */
     public com.google.protobuf.ByteString
@@ -5272,10 +5929,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Correlation keys, when the event names a channel.
+     * The channel the event names, when it names one.
      * </pre>
      *
-     * <code>string channel = 7;</code>
+     * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The channel to set.
      * @return This builder for chaining.
      */
@@ -5283,30 +5940,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       channel_ = value;
-      bitField0_ |= 0x00000040;
+      bitField0_ |= 0x00000020;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Correlation keys, when the event names a channel.
+     * The channel the event names, when it names one.
      * </pre>
      *
-     * <code>string channel = 7;</code>
+     * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearChannel() {
       channel_ = getDefaultInstance().getChannel();
-      bitField0_ = (bitField0_ & ~0x00000040);
+      bitField0_ = (bitField0_ & ~0x00000020);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Correlation keys, when the event names a channel.
+     * The channel the event names, when it names one.
      * </pre>
      *
-     * <code>string channel = 7;</code>
+     * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
      */
@@ -5315,14 +5972,18 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       channel_ = value;
-      bitField0_ |= 0x00000040;
+      bitField0_ |= 0x00000020;
       onChanged();
       return this;
     }
 
     private java.lang.Object uniqueId_ = "";
     /**
-     * <code>string unique_id = 8;</code>
+     * <pre>
+     * That channel's unique id.
+     * </pre>
+     *
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uniqueId.
      */
     public java.lang.String getUniqueId() {
@@ -5338,7 +5999,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string unique_id = 8;</code>
+     * <pre>
+     * That channel's unique id.
+     * </pre>
+     *
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uniqueId.
      */
     public com.google.protobuf.ByteString
@@ -5355,7 +6020,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string unique_id = 8;</code>
+     * <pre>
+     * That channel's unique id.
+     * </pre>
+     *
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
      */
@@ -5363,22 +6032,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       uniqueId_ = value;
-      bitField0_ |= 0x00000080;
+      bitField0_ |= 0x00000040;
       onChanged();
       return this;
     }
     /**
-     * <code>string unique_id = 8;</code>
+     * <pre>
+     * That channel's unique id.
+     * </pre>
+     *
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUniqueId() {
       uniqueId_ = getDefaultInstance().getUniqueId();
-      bitField0_ = (bitField0_ & ~0x00000080);
+      bitField0_ = (bitField0_ & ~0x00000040);
       onChanged();
       return this;
     }
     /**
-     * <code>string unique_id = 8;</code>
+     * <pre>
+     * That channel's unique id.
+     * </pre>
+     *
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
      */
@@ -5387,14 +6064,18 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       uniqueId_ = value;
-      bitField0_ |= 0x00000080;
+      bitField0_ |= 0x00000040;
       onChanged();
       return this;
     }
 
     private java.lang.Object linkedId_ = "";
     /**
-     * <code>string linked_id = 9;</code>
+     * <pre>
+     * That channel's linked id: the same for every channel of one call.
+     * </pre>
+     *
+     * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkedId.
      */
     public java.lang.String getLinkedId() {
@@ -5410,7 +6091,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string linked_id = 9;</code>
+     * <pre>
+     * That channel's linked id: the same for every channel of one call.
+     * </pre>
+     *
+     * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for linkedId.
      */
     public com.google.protobuf.ByteString
@@ -5427,7 +6112,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string linked_id = 9;</code>
+     * <pre>
+     * That channel's linked id: the same for every channel of one call.
+     * </pre>
+     *
+     * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The linkedId to set.
      * @return This builder for chaining.
      */
@@ -5435,22 +6124,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       linkedId_ = value;
-      bitField0_ |= 0x00000100;
+      bitField0_ |= 0x00000080;
       onChanged();
       return this;
     }
     /**
-     * <code>string linked_id = 9;</code>
+     * <pre>
+     * That channel's linked id: the same for every channel of one call.
+     * </pre>
+     *
+     * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLinkedId() {
       linkedId_ = getDefaultInstance().getLinkedId();
-      bitField0_ = (bitField0_ & ~0x00000100);
+      bitField0_ = (bitField0_ & ~0x00000080);
       onChanged();
       return this;
     }
     /**
-     * <code>string linked_id = 9;</code>
+     * <pre>
+     * That channel's linked id: the same for every channel of one call.
+     * </pre>
+     *
+     * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for linkedId to set.
      * @return This builder for chaining.
      */
@@ -5459,7 +6156,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       linkedId_ = value;
-      bitField0_ |= 0x00000100;
+      bitField0_ |= 0x00000080;
       onChanged();
       return this;
     }
@@ -5472,7 +6169,7 @@ private static final long serialVersionUID = 0L;
      * and the typed payload is left out when it alone is still too large.
      * </pre>
      *
-     * <code>bool raw_fields_truncated = 10;</code>
+     * <code>bool raw_fields_truncated = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The rawFieldsTruncated.
      */
     @java.lang.Override
@@ -5486,14 +6183,14 @@ private static final long serialVersionUID = 0L;
      * and the typed payload is left out when it alone is still too large.
      * </pre>
      *
-     * <code>bool raw_fields_truncated = 10;</code>
+     * <code>bool raw_fields_truncated = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The rawFieldsTruncated to set.
      * @return This builder for chaining.
      */
     public Builder setRawFieldsTruncated(boolean value) {
       
       rawFieldsTruncated_ = value;
-      bitField0_ |= 0x00000200;
+      bitField0_ |= 0x00000100;
       onChanged();
       return this;
     }
@@ -5504,11 +6201,11 @@ private static final long serialVersionUID = 0L;
      * and the typed payload is left out when it alone is still too large.
      * </pre>
      *
-     * <code>bool raw_fields_truncated = 10;</code>
+     * <code>bool raw_fields_truncated = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRawFieldsTruncated() {
-      bitField0_ = (bitField0_ & ~0x00000200);
+      bitField0_ = (bitField0_ & ~0x00000100);
       rawFieldsTruncated_ = false;
       onChanged();
       return this;
@@ -5521,7 +6218,7 @@ private static final long serialVersionUID = 0L;
      * PBX's fields would have made it.
      * </pre>
      *
-     * <code>uint64 original_size = 11;</code>
+     * <code>uint64 original_size = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The originalSize.
      */
     @java.lang.Override
@@ -5534,14 +6231,14 @@ private static final long serialVersionUID = 0L;
      * PBX's fields would have made it.
      * </pre>
      *
-     * <code>uint64 original_size = 11;</code>
+     * <code>uint64 original_size = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The originalSize to set.
      * @return This builder for chaining.
      */
     public Builder setOriginalSize(long value) {
       
       originalSize_ = value;
-      bitField0_ |= 0x00000400;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }
@@ -5551,11 +6248,11 @@ private static final long serialVersionUID = 0L;
      * PBX's fields would have made it.
      * </pre>
      *
-     * <code>uint64 original_size = 11;</code>
+     * <code>uint64 original_size = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOriginalSize() {
-      bitField0_ = (bitField0_ & ~0x00000400);
+      bitField0_ = (bitField0_ & ~0x00000200);
       originalSize_ = 0L;
       onChanged();
       return this;
@@ -5564,7 +6261,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelCreated, io.github.telgate.v1.ChannelCreated.Builder, io.github.telgate.v1.ChannelCreatedOrBuilder> channelCreatedBuilder_;
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channelCreated field is set.
      */
     @java.lang.Override
@@ -5572,7 +6273,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 20;
     }
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channelCreated.
      */
     @java.lang.Override
@@ -5590,7 +6295,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannelCreated(io.github.telgate.v1.ChannelCreated value) {
       if (channelCreatedBuilder_ == null) {
@@ -5606,7 +6315,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannelCreated(
         io.github.telgate.v1.ChannelCreated.Builder builderForValue) {
@@ -5620,7 +6333,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannelCreated(io.github.telgate.v1.ChannelCreated value) {
       if (channelCreatedBuilder_ == null) {
@@ -5643,7 +6360,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannelCreated() {
       if (channelCreatedBuilder_ == null) {
@@ -5662,13 +6383,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelCreated.Builder getChannelCreatedBuilder() {
       return getChannelCreatedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.ChannelCreatedOrBuilder getChannelCreatedOrBuilder() {
@@ -5682,7 +6411,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+     * <pre>
+     * A channel appeared (Asterisk Newchannel).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelCreated, io.github.telgate.v1.ChannelCreated.Builder, io.github.telgate.v1.ChannelCreatedOrBuilder> 
@@ -5706,7 +6439,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelStateChanged, io.github.telgate.v1.ChannelStateChanged.Builder, io.github.telgate.v1.ChannelStateChangedOrBuilder> channelStateChangedBuilder_;
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channelStateChanged field is set.
      */
     @java.lang.Override
@@ -5714,7 +6451,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 21;
     }
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channelStateChanged.
      */
     @java.lang.Override
@@ -5732,7 +6473,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannelStateChanged(io.github.telgate.v1.ChannelStateChanged value) {
       if (channelStateChangedBuilder_ == null) {
@@ -5748,7 +6493,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannelStateChanged(
         io.github.telgate.v1.ChannelStateChanged.Builder builderForValue) {
@@ -5762,7 +6511,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannelStateChanged(io.github.telgate.v1.ChannelStateChanged value) {
       if (channelStateChangedBuilder_ == null) {
@@ -5785,7 +6538,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannelStateChanged() {
       if (channelStateChangedBuilder_ == null) {
@@ -5804,13 +6561,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelStateChanged.Builder getChannelStateChangedBuilder() {
       return getChannelStateChangedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.ChannelStateChangedOrBuilder getChannelStateChangedOrBuilder() {
@@ -5824,7 +6589,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+     * <pre>
+     * A channel's state changed (Asterisk Newstate, Simotel NewState).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelStateChanged, io.github.telgate.v1.ChannelStateChanged.Builder, io.github.telgate.v1.ChannelStateChangedOrBuilder> 
@@ -5848,7 +6617,12 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelHungUp, io.github.telgate.v1.ChannelHungUp.Builder, io.github.telgate.v1.ChannelHungUpOrBuilder> channelHungUpBuilder_;
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channelHungUp field is set.
      */
     @java.lang.Override
@@ -5856,7 +6630,12 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 22;
     }
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channelHungUp.
      */
     @java.lang.Override
@@ -5874,7 +6653,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannelHungUp(io.github.telgate.v1.ChannelHungUp value) {
       if (channelHungUpBuilder_ == null) {
@@ -5890,7 +6674,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannelHungUp(
         io.github.telgate.v1.ChannelHungUp.Builder builderForValue) {
@@ -5904,7 +6693,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannelHungUp(io.github.telgate.v1.ChannelHungUp value) {
       if (channelHungUpBuilder_ == null) {
@@ -5927,7 +6721,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannelHungUp() {
       if (channelHungUpBuilder_ == null) {
@@ -5946,13 +6745,23 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelHungUp.Builder getChannelHungUpBuilder() {
       return getChannelHungUpFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.ChannelHungUpOrBuilder getChannelHungUpOrBuilder() {
@@ -5966,7 +6775,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+     * <pre>
+     * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+     * outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelHungUp, io.github.telgate.v1.ChannelHungUp.Builder, io.github.telgate.v1.ChannelHungUpOrBuilder> 
@@ -5990,7 +6804,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialStarted, io.github.telgate.v1.DialStarted.Builder, io.github.telgate.v1.DialStartedOrBuilder> dialStartedBuilder_;
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the dialStarted field is set.
      */
     @java.lang.Override
@@ -5998,7 +6816,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 23;
     }
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dialStarted.
      */
     @java.lang.Override
@@ -6016,7 +6838,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDialStarted(io.github.telgate.v1.DialStarted value) {
       if (dialStartedBuilder_ == null) {
@@ -6032,7 +6858,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDialStarted(
         io.github.telgate.v1.DialStarted.Builder builderForValue) {
@@ -6046,7 +6876,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDialStarted(io.github.telgate.v1.DialStarted value) {
       if (dialStartedBuilder_ == null) {
@@ -6069,7 +6903,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDialStarted() {
       if (dialStartedBuilder_ == null) {
@@ -6088,13 +6926,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.DialStarted.Builder getDialStartedBuilder() {
       return getDialStartedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.DialStartedOrBuilder getDialStartedOrBuilder() {
@@ -6108,7 +6954,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+     * <pre>
+     * A dial attempt began (Asterisk DialBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialStarted, io.github.telgate.v1.DialStarted.Builder, io.github.telgate.v1.DialStartedOrBuilder> 
@@ -6132,7 +6982,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialEnded, io.github.telgate.v1.DialEnded.Builder, io.github.telgate.v1.DialEndedOrBuilder> dialEndedBuilder_;
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the dialEnded field is set.
      */
     @java.lang.Override
@@ -6140,7 +6994,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 24;
     }
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dialEnded.
      */
     @java.lang.Override
@@ -6158,7 +7016,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDialEnded(io.github.telgate.v1.DialEnded value) {
       if (dialEndedBuilder_ == null) {
@@ -6174,7 +7036,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDialEnded(
         io.github.telgate.v1.DialEnded.Builder builderForValue) {
@@ -6188,7 +7054,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDialEnded(io.github.telgate.v1.DialEnded value) {
       if (dialEndedBuilder_ == null) {
@@ -6211,7 +7081,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDialEnded() {
       if (dialEndedBuilder_ == null) {
@@ -6230,13 +7104,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.DialEnded.Builder getDialEndedBuilder() {
       return getDialEndedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.DialEndedOrBuilder getDialEndedOrBuilder() {
@@ -6250,7 +7132,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+     * <pre>
+     * A dial attempt ended (Asterisk DialEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialEnded, io.github.telgate.v1.DialEnded.Builder, io.github.telgate.v1.DialEndedOrBuilder> 
@@ -6274,7 +7160,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.BridgeEntered, io.github.telgate.v1.BridgeEntered.Builder, io.github.telgate.v1.BridgeEnteredOrBuilder> bridgeEnteredBuilder_;
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the bridgeEntered field is set.
      */
     @java.lang.Override
@@ -6282,7 +7172,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 25;
     }
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bridgeEntered.
      */
     @java.lang.Override
@@ -6300,7 +7194,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridgeEntered(io.github.telgate.v1.BridgeEntered value) {
       if (bridgeEnteredBuilder_ == null) {
@@ -6316,7 +7214,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridgeEntered(
         io.github.telgate.v1.BridgeEntered.Builder builderForValue) {
@@ -6330,7 +7232,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBridgeEntered(io.github.telgate.v1.BridgeEntered value) {
       if (bridgeEnteredBuilder_ == null) {
@@ -6353,7 +7259,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBridgeEntered() {
       if (bridgeEnteredBuilder_ == null) {
@@ -6372,13 +7282,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BridgeEntered.Builder getBridgeEnteredBuilder() {
       return getBridgeEnteredFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.BridgeEnteredOrBuilder getBridgeEnteredOrBuilder() {
@@ -6392,7 +7310,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+     * <pre>
+     * A channel entered a bridge (Asterisk BridgeEnter).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.BridgeEntered, io.github.telgate.v1.BridgeEntered.Builder, io.github.telgate.v1.BridgeEnteredOrBuilder> 
@@ -6416,7 +7338,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.BridgeLeft, io.github.telgate.v1.BridgeLeft.Builder, io.github.telgate.v1.BridgeLeftOrBuilder> bridgeLeftBuilder_;
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the bridgeLeft field is set.
      */
     @java.lang.Override
@@ -6424,7 +7350,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 26;
     }
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bridgeLeft.
      */
     @java.lang.Override
@@ -6442,7 +7372,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridgeLeft(io.github.telgate.v1.BridgeLeft value) {
       if (bridgeLeftBuilder_ == null) {
@@ -6458,7 +7392,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridgeLeft(
         io.github.telgate.v1.BridgeLeft.Builder builderForValue) {
@@ -6472,7 +7410,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBridgeLeft(io.github.telgate.v1.BridgeLeft value) {
       if (bridgeLeftBuilder_ == null) {
@@ -6495,7 +7437,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBridgeLeft() {
       if (bridgeLeftBuilder_ == null) {
@@ -6514,13 +7460,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BridgeLeft.Builder getBridgeLeftBuilder() {
       return getBridgeLeftFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.BridgeLeftOrBuilder getBridgeLeftOrBuilder() {
@@ -6534,7 +7488,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+     * <pre>
+     * A channel left a bridge (Asterisk BridgeLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.BridgeLeft, io.github.telgate.v1.BridgeLeft.Builder, io.github.telgate.v1.BridgeLeftOrBuilder> 
@@ -6558,7 +7516,12 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.OriginateResult, io.github.telgate.v1.OriginateResult.Builder, io.github.telgate.v1.OriginateResultOrBuilder> originateResultBuilder_;
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the originateResult field is set.
      */
     @java.lang.Override
@@ -6566,7 +7529,12 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 27;
     }
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The originateResult.
      */
     @java.lang.Override
@@ -6584,7 +7552,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setOriginateResult(io.github.telgate.v1.OriginateResult value) {
       if (originateResultBuilder_ == null) {
@@ -6600,7 +7573,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setOriginateResult(
         io.github.telgate.v1.OriginateResult.Builder builderForValue) {
@@ -6614,7 +7592,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeOriginateResult(io.github.telgate.v1.OriginateResult value) {
       if (originateResultBuilder_ == null) {
@@ -6637,7 +7620,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearOriginateResult() {
       if (originateResultBuilder_ == null) {
@@ -6656,13 +7644,23 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.OriginateResult.Builder getOriginateResultBuilder() {
       return getOriginateResultFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.OriginateResultOrBuilder getOriginateResultOrBuilder() {
@@ -6676,7 +7674,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+     * <pre>
+     * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+     * by the gateway).
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.OriginateResult, io.github.telgate.v1.OriginateResult.Builder, io.github.telgate.v1.OriginateResultOrBuilder> 
@@ -6700,7 +7703,12 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.LinkStateChanged, io.github.telgate.v1.LinkStateChanged.Builder, io.github.telgate.v1.LinkStateChangedOrBuilder> linkStateChangedBuilder_;
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the linkStateChanged field is set.
      */
     @java.lang.Override
@@ -6708,7 +7716,12 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 28;
     }
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkStateChanged.
      */
     @java.lang.Override
@@ -6726,7 +7739,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkStateChanged(io.github.telgate.v1.LinkStateChanged value) {
       if (linkStateChangedBuilder_ == null) {
@@ -6742,7 +7760,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkStateChanged(
         io.github.telgate.v1.LinkStateChanged.Builder builderForValue) {
@@ -6756,7 +7779,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLinkStateChanged(io.github.telgate.v1.LinkStateChanged value) {
       if (linkStateChangedBuilder_ == null) {
@@ -6779,7 +7807,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLinkStateChanged() {
       if (linkStateChangedBuilder_ == null) {
@@ -6798,13 +7831,23 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.LinkStateChanged.Builder getLinkStateChangedBuilder() {
       return getLinkStateChangedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.LinkStateChangedOrBuilder getLinkStateChangedOrBuilder() {
@@ -6818,7 +7861,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+     * <pre>
+     * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+     * backend).
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.LinkStateChanged, io.github.telgate.v1.LinkStateChanged.Builder, io.github.telgate.v1.LinkStateChangedOrBuilder> 
@@ -6842,7 +7890,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.HangupRequested, io.github.telgate.v1.HangupRequested.Builder, io.github.telgate.v1.HangupRequestedOrBuilder> hangupRequestedBuilder_;
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the hangupRequested field is set.
      */
     @java.lang.Override
@@ -6850,7 +7902,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 29;
     }
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The hangupRequested.
      */
     @java.lang.Override
@@ -6868,7 +7924,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHangupRequested(io.github.telgate.v1.HangupRequested value) {
       if (hangupRequestedBuilder_ == null) {
@@ -6884,7 +7944,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHangupRequested(
         io.github.telgate.v1.HangupRequested.Builder builderForValue) {
@@ -6898,7 +7962,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeHangupRequested(io.github.telgate.v1.HangupRequested value) {
       if (hangupRequestedBuilder_ == null) {
@@ -6921,7 +7989,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearHangupRequested() {
       if (hangupRequestedBuilder_ == null) {
@@ -6940,13 +8012,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.HangupRequested.Builder getHangupRequestedBuilder() {
       return getHangupRequestedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.HangupRequestedOrBuilder getHangupRequestedOrBuilder() {
@@ -6960,7 +8040,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+     * <pre>
+     * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+     * </pre>
+     *
+     * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.HangupRequested, io.github.telgate.v1.HangupRequested.Builder, io.github.telgate.v1.HangupRequestedOrBuilder> 
@@ -6984,7 +8068,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialplanStep, io.github.telgate.v1.DialplanStep.Builder, io.github.telgate.v1.DialplanStepOrBuilder> dialplanStepBuilder_;
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the dialplanStep field is set.
      */
     @java.lang.Override
@@ -6992,7 +8080,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 30;
     }
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dialplanStep.
      */
     @java.lang.Override
@@ -7010,7 +8102,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDialplanStep(io.github.telgate.v1.DialplanStep value) {
       if (dialplanStepBuilder_ == null) {
@@ -7026,7 +8122,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDialplanStep(
         io.github.telgate.v1.DialplanStep.Builder builderForValue) {
@@ -7040,7 +8140,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDialplanStep(io.github.telgate.v1.DialplanStep value) {
       if (dialplanStepBuilder_ == null) {
@@ -7063,7 +8167,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDialplanStep() {
       if (dialplanStepBuilder_ == null) {
@@ -7082,13 +8190,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.DialplanStep.Builder getDialplanStepBuilder() {
       return getDialplanStepFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.DialplanStepOrBuilder getDialplanStepOrBuilder() {
@@ -7102,7 +8218,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+     * <pre>
+     * A channel moved to a dialplan step (Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialplanStep, io.github.telgate.v1.DialplanStep.Builder, io.github.telgate.v1.DialplanStepOrBuilder> 
@@ -7126,7 +8246,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelIdentityChanged, io.github.telgate.v1.ChannelIdentityChanged.Builder, io.github.telgate.v1.ChannelIdentityChangedOrBuilder> callerIdChangedBuilder_;
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the callerIdChanged field is set.
      */
     @java.lang.Override
@@ -7134,7 +8258,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 31;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The callerIdChanged.
      */
     @java.lang.Override
@@ -7152,7 +8280,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallerIdChanged(io.github.telgate.v1.ChannelIdentityChanged value) {
       if (callerIdChangedBuilder_ == null) {
@@ -7168,7 +8300,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallerIdChanged(
         io.github.telgate.v1.ChannelIdentityChanged.Builder builderForValue) {
@@ -7182,7 +8318,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCallerIdChanged(io.github.telgate.v1.ChannelIdentityChanged value) {
       if (callerIdChangedBuilder_ == null) {
@@ -7205,7 +8345,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCallerIdChanged() {
       if (callerIdChangedBuilder_ == null) {
@@ -7224,13 +8368,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelIdentityChanged.Builder getCallerIdChangedBuilder() {
       return getCallerIdChangedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.ChannelIdentityChangedOrBuilder getCallerIdChangedOrBuilder() {
@@ -7244,7 +8396,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+     * <pre>
+     * A channel's caller id changed (Asterisk NewCallerid).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelIdentityChanged, io.github.telgate.v1.ChannelIdentityChanged.Builder, io.github.telgate.v1.ChannelIdentityChangedOrBuilder> 
@@ -7268,7 +8424,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelIdentityChanged, io.github.telgate.v1.ChannelIdentityChanged.Builder, io.github.telgate.v1.ChannelIdentityChangedOrBuilder> connectedLineChangedBuilder_;
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the connectedLineChanged field is set.
      */
     @java.lang.Override
@@ -7276,7 +8436,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 32;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The connectedLineChanged.
      */
     @java.lang.Override
@@ -7294,7 +8458,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setConnectedLineChanged(io.github.telgate.v1.ChannelIdentityChanged value) {
       if (connectedLineChangedBuilder_ == null) {
@@ -7310,7 +8478,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setConnectedLineChanged(
         io.github.telgate.v1.ChannelIdentityChanged.Builder builderForValue) {
@@ -7324,7 +8496,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeConnectedLineChanged(io.github.telgate.v1.ChannelIdentityChanged value) {
       if (connectedLineChangedBuilder_ == null) {
@@ -7347,7 +8523,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearConnectedLineChanged() {
       if (connectedLineChangedBuilder_ == null) {
@@ -7366,13 +8546,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelIdentityChanged.Builder getConnectedLineChangedBuilder() {
       return getConnectedLineChangedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.ChannelIdentityChangedOrBuilder getConnectedLineChangedOrBuilder() {
@@ -7386,7 +8574,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+     * <pre>
+     * A channel's connected line changed (Asterisk NewConnectedLine).
+     * </pre>
+     *
+     * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ChannelIdentityChanged, io.github.telgate.v1.ChannelIdentityChanged.Builder, io.github.telgate.v1.ChannelIdentityChangedOrBuilder> 
@@ -7410,7 +8602,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.VariableSet, io.github.telgate.v1.VariableSet.Builder, io.github.telgate.v1.VariableSetOrBuilder> variableSetBuilder_;
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the variableSet field is set.
      */
     @java.lang.Override
@@ -7418,7 +8614,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 33;
     }
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The variableSet.
      */
     @java.lang.Override
@@ -7436,7 +8636,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setVariableSet(io.github.telgate.v1.VariableSet value) {
       if (variableSetBuilder_ == null) {
@@ -7452,7 +8656,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setVariableSet(
         io.github.telgate.v1.VariableSet.Builder builderForValue) {
@@ -7466,7 +8674,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeVariableSet(io.github.telgate.v1.VariableSet value) {
       if (variableSetBuilder_ == null) {
@@ -7489,7 +8701,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearVariableSet() {
       if (variableSetBuilder_ == null) {
@@ -7508,13 +8724,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.VariableSet.Builder getVariableSetBuilder() {
       return getVariableSetFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.VariableSetOrBuilder getVariableSetOrBuilder() {
@@ -7528,7 +8752,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+     * <pre>
+     * A channel or global variable was set (Asterisk VarSet).
+     * </pre>
+     *
+     * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.VariableSet, io.github.telgate.v1.VariableSet.Builder, io.github.telgate.v1.VariableSetOrBuilder> 
@@ -7552,7 +8780,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialStateChanged, io.github.telgate.v1.DialStateChanged.Builder, io.github.telgate.v1.DialStateChangedOrBuilder> dialStateChangedBuilder_;
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the dialStateChanged field is set.
      */
     @java.lang.Override
@@ -7560,7 +8792,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 34;
     }
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dialStateChanged.
      */
     @java.lang.Override
@@ -7578,7 +8814,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDialStateChanged(io.github.telgate.v1.DialStateChanged value) {
       if (dialStateChangedBuilder_ == null) {
@@ -7594,7 +8834,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDialStateChanged(
         io.github.telgate.v1.DialStateChanged.Builder builderForValue) {
@@ -7608,7 +8852,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDialStateChanged(io.github.telgate.v1.DialStateChanged value) {
       if (dialStateChangedBuilder_ == null) {
@@ -7631,7 +8879,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDialStateChanged() {
       if (dialStateChangedBuilder_ == null) {
@@ -7650,13 +8902,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.DialStateChanged.Builder getDialStateChangedBuilder() {
       return getDialStateChangedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.DialStateChangedOrBuilder getDialStateChangedOrBuilder() {
@@ -7670,7 +8930,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+     * <pre>
+     * A dial attempt progressed (Asterisk DialState).
+     * </pre>
+     *
+     * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialStateChanged, io.github.telgate.v1.DialStateChanged.Builder, io.github.telgate.v1.DialStateChangedOrBuilder> 
@@ -7694,7 +8958,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.BridgeChanged, io.github.telgate.v1.BridgeChanged.Builder, io.github.telgate.v1.BridgeChangedOrBuilder> bridgeCreatedBuilder_;
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the bridgeCreated field is set.
      */
     @java.lang.Override
@@ -7702,7 +8970,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 35;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bridgeCreated.
      */
     @java.lang.Override
@@ -7720,7 +8992,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridgeCreated(io.github.telgate.v1.BridgeChanged value) {
       if (bridgeCreatedBuilder_ == null) {
@@ -7736,7 +9012,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridgeCreated(
         io.github.telgate.v1.BridgeChanged.Builder builderForValue) {
@@ -7750,7 +9030,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBridgeCreated(io.github.telgate.v1.BridgeChanged value) {
       if (bridgeCreatedBuilder_ == null) {
@@ -7773,7 +9057,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBridgeCreated() {
       if (bridgeCreatedBuilder_ == null) {
@@ -7792,13 +9080,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BridgeChanged.Builder getBridgeCreatedBuilder() {
       return getBridgeCreatedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.BridgeChangedOrBuilder getBridgeCreatedOrBuilder() {
@@ -7812,7 +9108,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+     * <pre>
+     * A bridge was created (Asterisk BridgeCreate).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.BridgeChanged, io.github.telgate.v1.BridgeChanged.Builder, io.github.telgate.v1.BridgeChangedOrBuilder> 
@@ -7836,7 +9136,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.BridgeChanged, io.github.telgate.v1.BridgeChanged.Builder, io.github.telgate.v1.BridgeChangedOrBuilder> bridgeDestroyedBuilder_;
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the bridgeDestroyed field is set.
      */
     @java.lang.Override
@@ -7844,7 +9148,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 36;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bridgeDestroyed.
      */
     @java.lang.Override
@@ -7862,7 +9170,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridgeDestroyed(io.github.telgate.v1.BridgeChanged value) {
       if (bridgeDestroyedBuilder_ == null) {
@@ -7878,7 +9190,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBridgeDestroyed(
         io.github.telgate.v1.BridgeChanged.Builder builderForValue) {
@@ -7892,7 +9208,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBridgeDestroyed(io.github.telgate.v1.BridgeChanged value) {
       if (bridgeDestroyedBuilder_ == null) {
@@ -7915,7 +9235,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBridgeDestroyed() {
       if (bridgeDestroyedBuilder_ == null) {
@@ -7934,13 +9258,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BridgeChanged.Builder getBridgeDestroyedBuilder() {
       return getBridgeDestroyedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.BridgeChangedOrBuilder getBridgeDestroyedOrBuilder() {
@@ -7954,7 +9286,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+     * <pre>
+     * A bridge was destroyed (Asterisk BridgeDestroy).
+     * </pre>
+     *
+     * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.BridgeChanged, io.github.telgate.v1.BridgeChanged.Builder, io.github.telgate.v1.BridgeChangedOrBuilder> 
@@ -7978,7 +9314,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.HoldChanged, io.github.telgate.v1.HoldChanged.Builder, io.github.telgate.v1.HoldChangedOrBuilder> holdBuilder_;
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the hold field is set.
      */
     @java.lang.Override
@@ -7986,7 +9326,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 37;
     }
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The hold.
      */
     @java.lang.Override
@@ -8004,7 +9348,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHold(io.github.telgate.v1.HoldChanged value) {
       if (holdBuilder_ == null) {
@@ -8020,7 +9368,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHold(
         io.github.telgate.v1.HoldChanged.Builder builderForValue) {
@@ -8034,7 +9386,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeHold(io.github.telgate.v1.HoldChanged value) {
       if (holdBuilder_ == null) {
@@ -8057,7 +9413,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearHold() {
       if (holdBuilder_ == null) {
@@ -8076,13 +9436,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.HoldChanged.Builder getHoldBuilder() {
       return getHoldFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.HoldChangedOrBuilder getHoldOrBuilder() {
@@ -8096,7 +9464,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.HoldChanged hold = 37;</code>
+     * <pre>
+     * A channel was put on hold (Asterisk Hold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.HoldChanged, io.github.telgate.v1.HoldChanged.Builder, io.github.telgate.v1.HoldChangedOrBuilder> 
@@ -8120,7 +9492,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.HoldChanged, io.github.telgate.v1.HoldChanged.Builder, io.github.telgate.v1.HoldChangedOrBuilder> unholdBuilder_;
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the unhold field is set.
      */
     @java.lang.Override
@@ -8128,7 +9504,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 38;
     }
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The unhold.
      */
     @java.lang.Override
@@ -8146,7 +9526,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUnhold(io.github.telgate.v1.HoldChanged value) {
       if (unholdBuilder_ == null) {
@@ -8162,7 +9546,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUnhold(
         io.github.telgate.v1.HoldChanged.Builder builderForValue) {
@@ -8176,7 +9564,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUnhold(io.github.telgate.v1.HoldChanged value) {
       if (unholdBuilder_ == null) {
@@ -8199,7 +9591,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUnhold() {
       if (unholdBuilder_ == null) {
@@ -8218,13 +9614,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.HoldChanged.Builder getUnholdBuilder() {
       return getUnholdFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.HoldChangedOrBuilder getUnholdOrBuilder() {
@@ -8238,7 +9642,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+     * <pre>
+     * A channel was taken off hold (Asterisk Unhold).
+     * </pre>
+     *
+     * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.HoldChanged, io.github.telgate.v1.HoldChanged.Builder, io.github.telgate.v1.HoldChangedOrBuilder> 
@@ -8262,7 +9670,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Dtmf, io.github.telgate.v1.Dtmf.Builder, io.github.telgate.v1.DtmfOrBuilder> dtmfBeginBuilder_;
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the dtmfBegin field is set.
      */
     @java.lang.Override
@@ -8270,7 +9682,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 39;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dtmfBegin.
      */
     @java.lang.Override
@@ -8288,7 +9704,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDtmfBegin(io.github.telgate.v1.Dtmf value) {
       if (dtmfBeginBuilder_ == null) {
@@ -8304,7 +9724,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDtmfBegin(
         io.github.telgate.v1.Dtmf.Builder builderForValue) {
@@ -8318,7 +9742,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDtmfBegin(io.github.telgate.v1.Dtmf value) {
       if (dtmfBeginBuilder_ == null) {
@@ -8341,7 +9769,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDtmfBegin() {
       if (dtmfBeginBuilder_ == null) {
@@ -8360,13 +9792,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Dtmf.Builder getDtmfBeginBuilder() {
       return getDtmfBeginFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.DtmfOrBuilder getDtmfBeginOrBuilder() {
@@ -8380,7 +9820,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+     * <pre>
+     * A DTMF digit began (Asterisk DTMFBegin).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Dtmf, io.github.telgate.v1.Dtmf.Builder, io.github.telgate.v1.DtmfOrBuilder> 
@@ -8404,7 +9848,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Dtmf, io.github.telgate.v1.Dtmf.Builder, io.github.telgate.v1.DtmfOrBuilder> dtmfEndBuilder_;
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the dtmfEnd field is set.
      */
     @java.lang.Override
@@ -8412,7 +9860,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 40;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dtmfEnd.
      */
     @java.lang.Override
@@ -8430,7 +9882,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDtmfEnd(io.github.telgate.v1.Dtmf value) {
       if (dtmfEndBuilder_ == null) {
@@ -8446,7 +9902,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDtmfEnd(
         io.github.telgate.v1.Dtmf.Builder builderForValue) {
@@ -8460,7 +9920,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDtmfEnd(io.github.telgate.v1.Dtmf value) {
       if (dtmfEndBuilder_ == null) {
@@ -8483,7 +9947,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDtmfEnd() {
       if (dtmfEndBuilder_ == null) {
@@ -8502,13 +9970,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Dtmf.Builder getDtmfEndBuilder() {
       return getDtmfEndFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.DtmfOrBuilder getDtmfEndOrBuilder() {
@@ -8522,7 +9998,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+     * <pre>
+     * A DTMF digit ended (Asterisk DTMFEnd).
+     * </pre>
+     *
+     * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Dtmf, io.github.telgate.v1.Dtmf.Builder, io.github.telgate.v1.DtmfOrBuilder> 
@@ -8546,7 +10026,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Transferred, io.github.telgate.v1.Transferred.Builder, io.github.telgate.v1.TransferredOrBuilder> blindTransferBuilder_;
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the blindTransfer field is set.
      */
     @java.lang.Override
@@ -8554,7 +10038,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 41;
     }
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The blindTransfer.
      */
     @java.lang.Override
@@ -8572,7 +10060,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBlindTransfer(io.github.telgate.v1.Transferred value) {
       if (blindTransferBuilder_ == null) {
@@ -8588,7 +10080,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBlindTransfer(
         io.github.telgate.v1.Transferred.Builder builderForValue) {
@@ -8602,7 +10098,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBlindTransfer(io.github.telgate.v1.Transferred value) {
       if (blindTransferBuilder_ == null) {
@@ -8625,7 +10125,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBlindTransfer() {
       if (blindTransferBuilder_ == null) {
@@ -8644,13 +10148,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Transferred.Builder getBlindTransferBuilder() {
       return getBlindTransferFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.TransferredOrBuilder getBlindTransferOrBuilder() {
@@ -8664,7 +10176,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+     * <pre>
+     * A blind transfer (Asterisk BlindTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Transferred, io.github.telgate.v1.Transferred.Builder, io.github.telgate.v1.TransferredOrBuilder> 
@@ -8688,7 +10204,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Transferred, io.github.telgate.v1.Transferred.Builder, io.github.telgate.v1.TransferredOrBuilder> attendedTransferBuilder_;
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the attendedTransfer field is set.
      */
     @java.lang.Override
@@ -8696,7 +10216,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 42;
     }
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The attendedTransfer.
      */
     @java.lang.Override
@@ -8714,7 +10238,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAttendedTransfer(io.github.telgate.v1.Transferred value) {
       if (attendedTransferBuilder_ == null) {
@@ -8730,7 +10258,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAttendedTransfer(
         io.github.telgate.v1.Transferred.Builder builderForValue) {
@@ -8744,7 +10276,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAttendedTransfer(io.github.telgate.v1.Transferred value) {
       if (attendedTransferBuilder_ == null) {
@@ -8767,7 +10303,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAttendedTransfer() {
       if (attendedTransferBuilder_ == null) {
@@ -8786,13 +10326,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Transferred.Builder getAttendedTransferBuilder() {
       return getAttendedTransferFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.TransferredOrBuilder getAttendedTransferOrBuilder() {
@@ -8806,7 +10354,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+     * <pre>
+     * An attended transfer (Asterisk AttendedTransfer).
+     * </pre>
+     *
+     * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Transferred, io.github.telgate.v1.Transferred.Builder, io.github.telgate.v1.TransferredOrBuilder> 
@@ -8830,7 +10382,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> queueMemberAddedBuilder_;
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueMemberAdded field is set.
      */
     @java.lang.Override
@@ -8838,7 +10394,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 43;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueMemberAdded.
      */
     @java.lang.Override
@@ -8856,7 +10416,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberAdded(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberAddedBuilder_ == null) {
@@ -8872,7 +10436,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberAdded(
         io.github.telgate.v1.QueueMemberChanged.Builder builderForValue) {
@@ -8886,7 +10454,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueMemberAdded(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberAddedBuilder_ == null) {
@@ -8909,7 +10481,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueMemberAdded() {
       if (queueMemberAddedBuilder_ == null) {
@@ -8928,13 +10504,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMemberChanged.Builder getQueueMemberAddedBuilder() {
       return getQueueMemberAddedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberAddedOrBuilder() {
@@ -8948,7 +10532,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+     * <pre>
+     * A member joined a queue (Asterisk QueueMemberAdded).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> 
@@ -8972,7 +10560,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> queueMemberRemovedBuilder_;
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueMemberRemoved field is set.
      */
     @java.lang.Override
@@ -8980,7 +10572,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 44;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueMemberRemoved.
      */
     @java.lang.Override
@@ -8998,7 +10594,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberRemoved(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberRemovedBuilder_ == null) {
@@ -9014,7 +10614,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberRemoved(
         io.github.telgate.v1.QueueMemberChanged.Builder builderForValue) {
@@ -9028,7 +10632,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueMemberRemoved(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberRemovedBuilder_ == null) {
@@ -9051,7 +10659,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueMemberRemoved() {
       if (queueMemberRemovedBuilder_ == null) {
@@ -9070,13 +10682,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMemberChanged.Builder getQueueMemberRemovedBuilder() {
       return getQueueMemberRemovedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberRemovedOrBuilder() {
@@ -9090,7 +10710,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+     * <pre>
+     * A member left a queue (Asterisk QueueMemberRemoved).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> 
@@ -9114,7 +10738,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> queueMemberPausedBuilder_;
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueMemberPaused field is set.
      */
     @java.lang.Override
@@ -9122,7 +10750,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 45;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueMemberPaused.
      */
     @java.lang.Override
@@ -9140,7 +10772,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberPaused(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberPausedBuilder_ == null) {
@@ -9156,7 +10792,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberPaused(
         io.github.telgate.v1.QueueMemberChanged.Builder builderForValue) {
@@ -9170,7 +10810,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueMemberPaused(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberPausedBuilder_ == null) {
@@ -9193,7 +10837,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueMemberPaused() {
       if (queueMemberPausedBuilder_ == null) {
@@ -9212,13 +10860,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMemberChanged.Builder getQueueMemberPausedBuilder() {
       return getQueueMemberPausedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberPausedOrBuilder() {
@@ -9232,7 +10888,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+     * <pre>
+     * A member was paused or unpaused (Asterisk QueueMemberPause).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> 
@@ -9256,7 +10916,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> queueMemberStatusBuilder_;
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueMemberStatus field is set.
      */
     @java.lang.Override
@@ -9264,7 +10928,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 46;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueMemberStatus.
      */
     @java.lang.Override
@@ -9282,7 +10950,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberStatus(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberStatusBuilder_ == null) {
@@ -9298,7 +10970,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberStatus(
         io.github.telgate.v1.QueueMemberChanged.Builder builderForValue) {
@@ -9312,7 +10988,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueMemberStatus(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberStatusBuilder_ == null) {
@@ -9335,7 +11015,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueMemberStatus() {
       if (queueMemberStatusBuilder_ == null) {
@@ -9354,13 +11038,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMemberChanged.Builder getQueueMemberStatusBuilder() {
       return getQueueMemberStatusFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberStatusOrBuilder() {
@@ -9374,7 +11066,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+     * <pre>
+     * A member's status changed (Asterisk QueueMemberStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> 
@@ -9398,7 +11094,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> queueMemberPenaltyBuilder_;
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueMemberPenalty field is set.
      */
     @java.lang.Override
@@ -9406,7 +11106,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 47;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueMemberPenalty.
      */
     @java.lang.Override
@@ -9424,7 +11128,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberPenalty(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberPenaltyBuilder_ == null) {
@@ -9440,7 +11148,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberPenalty(
         io.github.telgate.v1.QueueMemberChanged.Builder builderForValue) {
@@ -9454,7 +11166,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueMemberPenalty(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberPenaltyBuilder_ == null) {
@@ -9477,7 +11193,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueMemberPenalty() {
       if (queueMemberPenaltyBuilder_ == null) {
@@ -9496,13 +11216,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMemberChanged.Builder getQueueMemberPenaltyBuilder() {
       return getQueueMemberPenaltyFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberPenaltyOrBuilder() {
@@ -9516,7 +11244,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+     * <pre>
+     * A member's penalty changed (Asterisk QueueMemberPenalty).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> 
@@ -9540,7 +11272,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> queueMemberRinginuseBuilder_;
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueMemberRinginuse field is set.
      */
     @java.lang.Override
@@ -9548,7 +11284,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 48;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueMemberRinginuse.
      */
     @java.lang.Override
@@ -9566,7 +11306,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberRinginuse(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberRinginuseBuilder_ == null) {
@@ -9582,7 +11326,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueMemberRinginuse(
         io.github.telgate.v1.QueueMemberChanged.Builder builderForValue) {
@@ -9596,7 +11344,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueMemberRinginuse(io.github.telgate.v1.QueueMemberChanged value) {
       if (queueMemberRinginuseBuilder_ == null) {
@@ -9619,7 +11371,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueMemberRinginuse() {
       if (queueMemberRinginuseBuilder_ == null) {
@@ -9638,13 +11394,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMemberChanged.Builder getQueueMemberRinginuseBuilder() {
       return getQueueMemberRinginuseFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberRinginuseOrBuilder() {
@@ -9658,7 +11422,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+     * <pre>
+     * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMemberChanged, io.github.telgate.v1.QueueMemberChanged.Builder, io.github.telgate.v1.QueueMemberChangedOrBuilder> 
@@ -9682,7 +11450,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueCallerChanged, io.github.telgate.v1.QueueCallerChanged.Builder, io.github.telgate.v1.QueueCallerChangedOrBuilder> queueCallerJoinedBuilder_;
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueCallerJoined field is set.
      */
     @java.lang.Override
@@ -9690,7 +11462,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 49;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueCallerJoined.
      */
     @java.lang.Override
@@ -9708,7 +11484,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueCallerJoined(io.github.telgate.v1.QueueCallerChanged value) {
       if (queueCallerJoinedBuilder_ == null) {
@@ -9724,7 +11504,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueCallerJoined(
         io.github.telgate.v1.QueueCallerChanged.Builder builderForValue) {
@@ -9738,7 +11522,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueCallerJoined(io.github.telgate.v1.QueueCallerChanged value) {
       if (queueCallerJoinedBuilder_ == null) {
@@ -9761,7 +11549,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueCallerJoined() {
       if (queueCallerJoinedBuilder_ == null) {
@@ -9780,13 +11572,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueCallerChanged.Builder getQueueCallerJoinedBuilder() {
       return getQueueCallerJoinedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerJoinedOrBuilder() {
@@ -9800,7 +11600,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+     * <pre>
+     * A caller joined a queue (Asterisk QueueCallerJoin).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueCallerChanged, io.github.telgate.v1.QueueCallerChanged.Builder, io.github.telgate.v1.QueueCallerChangedOrBuilder> 
@@ -9824,7 +11628,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueCallerChanged, io.github.telgate.v1.QueueCallerChanged.Builder, io.github.telgate.v1.QueueCallerChangedOrBuilder> queueCallerLeftBuilder_;
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueCallerLeft field is set.
      */
     @java.lang.Override
@@ -9832,7 +11640,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 50;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueCallerLeft.
      */
     @java.lang.Override
@@ -9850,7 +11662,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueCallerLeft(io.github.telgate.v1.QueueCallerChanged value) {
       if (queueCallerLeftBuilder_ == null) {
@@ -9866,7 +11682,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueCallerLeft(
         io.github.telgate.v1.QueueCallerChanged.Builder builderForValue) {
@@ -9880,7 +11700,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueCallerLeft(io.github.telgate.v1.QueueCallerChanged value) {
       if (queueCallerLeftBuilder_ == null) {
@@ -9903,7 +11727,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueCallerLeft() {
       if (queueCallerLeftBuilder_ == null) {
@@ -9922,13 +11750,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueCallerChanged.Builder getQueueCallerLeftBuilder() {
       return getQueueCallerLeftFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerLeftOrBuilder() {
@@ -9942,7 +11778,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+     * <pre>
+     * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueCallerChanged, io.github.telgate.v1.QueueCallerChanged.Builder, io.github.telgate.v1.QueueCallerChangedOrBuilder> 
@@ -9966,7 +11806,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueCallerChanged, io.github.telgate.v1.QueueCallerChanged.Builder, io.github.telgate.v1.QueueCallerChangedOrBuilder> queueCallerAbandonedBuilder_;
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queueCallerAbandoned field is set.
      */
     @java.lang.Override
@@ -9974,7 +11818,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 51;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queueCallerAbandoned.
      */
     @java.lang.Override
@@ -9992,7 +11840,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueCallerAbandoned(io.github.telgate.v1.QueueCallerChanged value) {
       if (queueCallerAbandonedBuilder_ == null) {
@@ -10008,7 +11860,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueueCallerAbandoned(
         io.github.telgate.v1.QueueCallerChanged.Builder builderForValue) {
@@ -10022,7 +11878,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueueCallerAbandoned(io.github.telgate.v1.QueueCallerChanged value) {
       if (queueCallerAbandonedBuilder_ == null) {
@@ -10045,7 +11905,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueueCallerAbandoned() {
       if (queueCallerAbandonedBuilder_ == null) {
@@ -10064,13 +11928,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueCallerChanged.Builder getQueueCallerAbandonedBuilder() {
       return getQueueCallerAbandonedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerAbandonedOrBuilder() {
@@ -10084,7 +11956,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+     * <pre>
+     * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueCallerChanged, io.github.telgate.v1.QueueCallerChanged.Builder, io.github.telgate.v1.QueueCallerChangedOrBuilder> 
@@ -10108,7 +11984,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> agentCalledBuilder_;
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the agentCalled field is set.
      */
     @java.lang.Override
@@ -10116,7 +11996,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 52;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The agentCalled.
      */
     @java.lang.Override
@@ -10134,7 +12018,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentCalled(io.github.telgate.v1.AgentActivity value) {
       if (agentCalledBuilder_ == null) {
@@ -10150,7 +12038,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentCalled(
         io.github.telgate.v1.AgentActivity.Builder builderForValue) {
@@ -10164,7 +12056,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAgentCalled(io.github.telgate.v1.AgentActivity value) {
       if (agentCalledBuilder_ == null) {
@@ -10187,7 +12083,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAgentCalled() {
       if (agentCalledBuilder_ == null) {
@@ -10206,13 +12106,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.AgentActivity.Builder getAgentCalledBuilder() {
       return getAgentCalledFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.AgentActivityOrBuilder getAgentCalledOrBuilder() {
@@ -10226,7 +12134,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+     * <pre>
+     * A queue rang an agent (Asterisk AgentCalled).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> 
@@ -10250,7 +12162,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> agentConnectedBuilder_;
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the agentConnected field is set.
      */
     @java.lang.Override
@@ -10258,7 +12174,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 53;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The agentConnected.
      */
     @java.lang.Override
@@ -10276,7 +12196,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentConnected(io.github.telgate.v1.AgentActivity value) {
       if (agentConnectedBuilder_ == null) {
@@ -10292,7 +12216,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentConnected(
         io.github.telgate.v1.AgentActivity.Builder builderForValue) {
@@ -10306,7 +12234,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAgentConnected(io.github.telgate.v1.AgentActivity value) {
       if (agentConnectedBuilder_ == null) {
@@ -10329,7 +12261,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAgentConnected() {
       if (agentConnectedBuilder_ == null) {
@@ -10348,13 +12284,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.AgentActivity.Builder getAgentConnectedBuilder() {
       return getAgentConnectedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.AgentActivityOrBuilder getAgentConnectedOrBuilder() {
@@ -10368,7 +12312,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+     * <pre>
+     * An agent answered a queue caller (Asterisk AgentConnect).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> 
@@ -10392,7 +12340,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> agentCompletedBuilder_;
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the agentCompleted field is set.
      */
     @java.lang.Override
@@ -10400,7 +12352,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 54;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The agentCompleted.
      */
     @java.lang.Override
@@ -10418,7 +12374,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentCompleted(io.github.telgate.v1.AgentActivity value) {
       if (agentCompletedBuilder_ == null) {
@@ -10434,7 +12394,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentCompleted(
         io.github.telgate.v1.AgentActivity.Builder builderForValue) {
@@ -10448,7 +12412,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAgentCompleted(io.github.telgate.v1.AgentActivity value) {
       if (agentCompletedBuilder_ == null) {
@@ -10471,7 +12439,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAgentCompleted() {
       if (agentCompletedBuilder_ == null) {
@@ -10490,13 +12462,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.AgentActivity.Builder getAgentCompletedBuilder() {
       return getAgentCompletedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.AgentActivityOrBuilder getAgentCompletedOrBuilder() {
@@ -10510,7 +12490,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+     * <pre>
+     * An agent's queue call ended (Asterisk AgentComplete).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> 
@@ -10534,7 +12518,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> agentRingNoAnswerBuilder_;
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the agentRingNoAnswer field is set.
      */
     @java.lang.Override
@@ -10542,7 +12530,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 55;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The agentRingNoAnswer.
      */
     @java.lang.Override
@@ -10560,7 +12552,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentRingNoAnswer(io.github.telgate.v1.AgentActivity value) {
       if (agentRingNoAnswerBuilder_ == null) {
@@ -10576,7 +12572,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentRingNoAnswer(
         io.github.telgate.v1.AgentActivity.Builder builderForValue) {
@@ -10590,7 +12590,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAgentRingNoAnswer(io.github.telgate.v1.AgentActivity value) {
       if (agentRingNoAnswerBuilder_ == null) {
@@ -10613,7 +12617,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAgentRingNoAnswer() {
       if (agentRingNoAnswerBuilder_ == null) {
@@ -10632,13 +12640,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.AgentActivity.Builder getAgentRingNoAnswerBuilder() {
       return getAgentRingNoAnswerFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.AgentActivityOrBuilder getAgentRingNoAnswerOrBuilder() {
@@ -10652,7 +12668,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+     * <pre>
+     * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> 
@@ -10676,7 +12696,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> agentDumpedBuilder_;
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the agentDumped field is set.
      */
     @java.lang.Override
@@ -10684,7 +12708,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 56;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The agentDumped.
      */
     @java.lang.Override
@@ -10702,7 +12730,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentDumped(io.github.telgate.v1.AgentActivity value) {
       if (agentDumpedBuilder_ == null) {
@@ -10718,7 +12750,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAgentDumped(
         io.github.telgate.v1.AgentActivity.Builder builderForValue) {
@@ -10732,7 +12768,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAgentDumped(io.github.telgate.v1.AgentActivity value) {
       if (agentDumpedBuilder_ == null) {
@@ -10755,7 +12795,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAgentDumped() {
       if (agentDumpedBuilder_ == null) {
@@ -10774,13 +12818,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.AgentActivity.Builder getAgentDumpedBuilder() {
       return getAgentDumpedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.AgentActivityOrBuilder getAgentDumpedOrBuilder() {
@@ -10794,7 +12846,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+     * <pre>
+     * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+     * </pre>
+     *
+     * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.AgentActivity, io.github.telgate.v1.AgentActivity.Builder, io.github.telgate.v1.AgentActivityOrBuilder> 
@@ -10818,7 +12874,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ListenActivity, io.github.telgate.v1.ListenActivity.Builder, io.github.telgate.v1.ListenActivityOrBuilder> listenStartedBuilder_;
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the listenStarted field is set.
      */
     @java.lang.Override
@@ -10826,7 +12886,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 57;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The listenStarted.
      */
     @java.lang.Override
@@ -10844,7 +12908,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setListenStarted(io.github.telgate.v1.ListenActivity value) {
       if (listenStartedBuilder_ == null) {
@@ -10860,7 +12928,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setListenStarted(
         io.github.telgate.v1.ListenActivity.Builder builderForValue) {
@@ -10874,7 +12946,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeListenStarted(io.github.telgate.v1.ListenActivity value) {
       if (listenStartedBuilder_ == null) {
@@ -10897,7 +12973,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearListenStarted() {
       if (listenStartedBuilder_ == null) {
@@ -10916,13 +12996,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenActivity.Builder getListenStartedBuilder() {
       return getListenStartedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.ListenActivityOrBuilder getListenStartedOrBuilder() {
@@ -10936,7 +13024,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+     * <pre>
+     * Live listening started (Asterisk ChanSpyStart).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ListenActivity, io.github.telgate.v1.ListenActivity.Builder, io.github.telgate.v1.ListenActivityOrBuilder> 
@@ -10960,7 +13052,12 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ListenActivity, io.github.telgate.v1.ListenActivity.Builder, io.github.telgate.v1.ListenActivityOrBuilder> listenStoppedBuilder_;
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the listenStopped field is set.
      */
     @java.lang.Override
@@ -10968,7 +13065,12 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 58;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The listenStopped.
      */
     @java.lang.Override
@@ -10986,7 +13088,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setListenStopped(io.github.telgate.v1.ListenActivity value) {
       if (listenStoppedBuilder_ == null) {
@@ -11002,7 +13109,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setListenStopped(
         io.github.telgate.v1.ListenActivity.Builder builderForValue) {
@@ -11016,7 +13128,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeListenStopped(io.github.telgate.v1.ListenActivity value) {
       if (listenStoppedBuilder_ == null) {
@@ -11039,7 +13156,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearListenStopped() {
       if (listenStoppedBuilder_ == null) {
@@ -11058,13 +13180,23 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenActivity.Builder getListenStoppedBuilder() {
       return getListenStoppedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.ListenActivityOrBuilder getListenStoppedOrBuilder() {
@@ -11078,7 +13210,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+     * <pre>
+     * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+     * after a link outage).
+     * </pre>
+     *
+     * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ListenActivity, io.github.telgate.v1.ListenActivity.Builder, io.github.telgate.v1.ListenActivityOrBuilder> 
@@ -11102,7 +13239,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.PlaybackChanged, io.github.telgate.v1.PlaybackChanged.Builder, io.github.telgate.v1.PlaybackChangedOrBuilder> playbackStartedBuilder_;
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the playbackStarted field is set.
      */
     @java.lang.Override
@@ -11110,7 +13251,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 59;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The playbackStarted.
      */
     @java.lang.Override
@@ -11128,7 +13273,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPlaybackStarted(io.github.telgate.v1.PlaybackChanged value) {
       if (playbackStartedBuilder_ == null) {
@@ -11144,7 +13293,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPlaybackStarted(
         io.github.telgate.v1.PlaybackChanged.Builder builderForValue) {
@@ -11158,7 +13311,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePlaybackStarted(io.github.telgate.v1.PlaybackChanged value) {
       if (playbackStartedBuilder_ == null) {
@@ -11181,7 +13338,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPlaybackStarted() {
       if (playbackStartedBuilder_ == null) {
@@ -11200,13 +13361,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.PlaybackChanged.Builder getPlaybackStartedBuilder() {
       return getPlaybackStartedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackStartedOrBuilder() {
@@ -11220,7 +13389,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+     * <pre>
+     * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.PlaybackChanged, io.github.telgate.v1.PlaybackChanged.Builder, io.github.telgate.v1.PlaybackChangedOrBuilder> 
@@ -11244,7 +13417,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.PlaybackChanged, io.github.telgate.v1.PlaybackChanged.Builder, io.github.telgate.v1.PlaybackChangedOrBuilder> playbackControlledBuilder_;
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the playbackControlled field is set.
      */
     @java.lang.Override
@@ -11252,7 +13429,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 60;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The playbackControlled.
      */
     @java.lang.Override
@@ -11270,7 +13451,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPlaybackControlled(io.github.telgate.v1.PlaybackChanged value) {
       if (playbackControlledBuilder_ == null) {
@@ -11286,7 +13471,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPlaybackControlled(
         io.github.telgate.v1.PlaybackChanged.Builder builderForValue) {
@@ -11300,7 +13489,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePlaybackControlled(io.github.telgate.v1.PlaybackChanged value) {
       if (playbackControlledBuilder_ == null) {
@@ -11323,7 +13516,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPlaybackControlled() {
       if (playbackControlledBuilder_ == null) {
@@ -11342,13 +13539,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.PlaybackChanged.Builder getPlaybackControlledBuilder() {
       return getPlaybackControlledFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackControlledOrBuilder() {
@@ -11362,7 +13567,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+     * <pre>
+     * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.PlaybackChanged, io.github.telgate.v1.PlaybackChanged.Builder, io.github.telgate.v1.PlaybackChangedOrBuilder> 
@@ -11386,7 +13595,12 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.PlaybackChanged, io.github.telgate.v1.PlaybackChanged.Builder, io.github.telgate.v1.PlaybackChangedOrBuilder> playbackFinishedBuilder_;
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the playbackFinished field is set.
      */
     @java.lang.Override
@@ -11394,7 +13608,12 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 61;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The playbackFinished.
      */
     @java.lang.Override
@@ -11412,7 +13631,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPlaybackFinished(io.github.telgate.v1.PlaybackChanged value) {
       if (playbackFinishedBuilder_ == null) {
@@ -11428,7 +13652,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPlaybackFinished(
         io.github.telgate.v1.PlaybackChanged.Builder builderForValue) {
@@ -11442,7 +13671,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePlaybackFinished(io.github.telgate.v1.PlaybackChanged value) {
       if (playbackFinishedBuilder_ == null) {
@@ -11465,7 +13699,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPlaybackFinished() {
       if (playbackFinishedBuilder_ == null) {
@@ -11484,13 +13723,23 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.PlaybackChanged.Builder getPlaybackFinishedBuilder() {
       return getPlaybackFinishedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackFinishedOrBuilder() {
@@ -11504,7 +13753,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+     * <pre>
+     * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+     * CPLAYBACKSTATUS).
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.PlaybackChanged, io.github.telgate.v1.PlaybackChanged.Builder, io.github.telgate.v1.PlaybackChangedOrBuilder> 
@@ -11528,7 +13782,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EndpointStatusChanged, io.github.telgate.v1.EndpointStatusChanged.Builder, io.github.telgate.v1.EndpointStatusChangedOrBuilder> deviceStateChangedBuilder_;
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the deviceStateChanged field is set.
      */
     @java.lang.Override
@@ -11536,7 +13794,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 62;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The deviceStateChanged.
      */
     @java.lang.Override
@@ -11554,7 +13816,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDeviceStateChanged(io.github.telgate.v1.EndpointStatusChanged value) {
       if (deviceStateChangedBuilder_ == null) {
@@ -11570,7 +13836,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDeviceStateChanged(
         io.github.telgate.v1.EndpointStatusChanged.Builder builderForValue) {
@@ -11584,7 +13854,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDeviceStateChanged(io.github.telgate.v1.EndpointStatusChanged value) {
       if (deviceStateChangedBuilder_ == null) {
@@ -11607,7 +13881,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDeviceStateChanged() {
       if (deviceStateChangedBuilder_ == null) {
@@ -11626,13 +13904,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.EndpointStatusChanged.Builder getDeviceStateChangedBuilder() {
       return getDeviceStateChangedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.EndpointStatusChangedOrBuilder getDeviceStateChangedOrBuilder() {
@@ -11646,7 +13932,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+     * <pre>
+     * A device's state changed (Asterisk DeviceStateChange).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EndpointStatusChanged, io.github.telgate.v1.EndpointStatusChanged.Builder, io.github.telgate.v1.EndpointStatusChangedOrBuilder> 
@@ -11670,7 +13960,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EndpointStatusChanged, io.github.telgate.v1.EndpointStatusChanged.Builder, io.github.telgate.v1.EndpointStatusChangedOrBuilder> peerStatusChangedBuilder_;
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the peerStatusChanged field is set.
      */
     @java.lang.Override
@@ -11678,7 +13972,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 63;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The peerStatusChanged.
      */
     @java.lang.Override
@@ -11696,7 +13994,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPeerStatusChanged(io.github.telgate.v1.EndpointStatusChanged value) {
       if (peerStatusChangedBuilder_ == null) {
@@ -11712,7 +14014,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPeerStatusChanged(
         io.github.telgate.v1.EndpointStatusChanged.Builder builderForValue) {
@@ -11726,7 +14032,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePeerStatusChanged(io.github.telgate.v1.EndpointStatusChanged value) {
       if (peerStatusChangedBuilder_ == null) {
@@ -11749,7 +14059,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPeerStatusChanged() {
       if (peerStatusChangedBuilder_ == null) {
@@ -11768,13 +14082,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.EndpointStatusChanged.Builder getPeerStatusChangedBuilder() {
       return getPeerStatusChangedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.EndpointStatusChangedOrBuilder getPeerStatusChangedOrBuilder() {
@@ -11788,7 +14110,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+     * <pre>
+     * A peer's status changed (Asterisk PeerStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EndpointStatusChanged, io.github.telgate.v1.EndpointStatusChanged.Builder, io.github.telgate.v1.EndpointStatusChangedOrBuilder> 
@@ -11812,7 +14138,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EndpointStatusChanged, io.github.telgate.v1.EndpointStatusChanged.Builder, io.github.telgate.v1.EndpointStatusChangedOrBuilder> contactStatusChangedBuilder_;
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the contactStatusChanged field is set.
      */
     @java.lang.Override
@@ -11820,7 +14150,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 64;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The contactStatusChanged.
      */
     @java.lang.Override
@@ -11838,7 +14172,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setContactStatusChanged(io.github.telgate.v1.EndpointStatusChanged value) {
       if (contactStatusChangedBuilder_ == null) {
@@ -11854,7 +14192,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setContactStatusChanged(
         io.github.telgate.v1.EndpointStatusChanged.Builder builderForValue) {
@@ -11868,7 +14210,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeContactStatusChanged(io.github.telgate.v1.EndpointStatusChanged value) {
       if (contactStatusChangedBuilder_ == null) {
@@ -11891,7 +14237,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearContactStatusChanged() {
       if (contactStatusChangedBuilder_ == null) {
@@ -11910,13 +14260,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.EndpointStatusChanged.Builder getContactStatusChangedBuilder() {
       return getContactStatusChangedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.EndpointStatusChangedOrBuilder getContactStatusChangedOrBuilder() {
@@ -11930,7 +14288,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+     * <pre>
+     * A PJSIP contact's status changed (Asterisk ContactStatus).
+     * </pre>
+     *
+     * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EndpointStatusChanged, io.github.telgate.v1.EndpointStatusChanged.Builder, io.github.telgate.v1.EndpointStatusChangedOrBuilder> 
@@ -11954,7 +14316,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SystemChanged, io.github.telgate.v1.SystemChanged.Builder, io.github.telgate.v1.SystemChangedOrBuilder> fullyBootedBuilder_;
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the fullyBooted field is set.
      */
     @java.lang.Override
@@ -11962,7 +14328,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 65;
     }
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The fullyBooted.
      */
     @java.lang.Override
@@ -11980,7 +14350,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFullyBooted(io.github.telgate.v1.SystemChanged value) {
       if (fullyBootedBuilder_ == null) {
@@ -11996,7 +14370,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFullyBooted(
         io.github.telgate.v1.SystemChanged.Builder builderForValue) {
@@ -12010,7 +14388,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeFullyBooted(io.github.telgate.v1.SystemChanged value) {
       if (fullyBootedBuilder_ == null) {
@@ -12033,7 +14415,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearFullyBooted() {
       if (fullyBootedBuilder_ == null) {
@@ -12052,13 +14438,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.SystemChanged.Builder getFullyBootedBuilder() {
       return getFullyBootedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.SystemChangedOrBuilder getFullyBootedOrBuilder() {
@@ -12072,7 +14466,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+     * <pre>
+     * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SystemChanged, io.github.telgate.v1.SystemChanged.Builder, io.github.telgate.v1.SystemChangedOrBuilder> 
@@ -12096,7 +14494,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SystemChanged, io.github.telgate.v1.SystemChanged.Builder, io.github.telgate.v1.SystemChangedOrBuilder> reloadedBuilder_;
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the reloaded field is set.
      */
     @java.lang.Override
@@ -12104,7 +14506,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 66;
     }
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reloaded.
      */
     @java.lang.Override
@@ -12122,7 +14528,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setReloaded(io.github.telgate.v1.SystemChanged value) {
       if (reloadedBuilder_ == null) {
@@ -12138,7 +14548,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setReloaded(
         io.github.telgate.v1.SystemChanged.Builder builderForValue) {
@@ -12152,7 +14566,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeReloaded(io.github.telgate.v1.SystemChanged value) {
       if (reloadedBuilder_ == null) {
@@ -12175,7 +14593,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearReloaded() {
       if (reloadedBuilder_ == null) {
@@ -12194,13 +14616,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.SystemChanged.Builder getReloadedBuilder() {
       return getReloadedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.SystemChangedOrBuilder getReloadedOrBuilder() {
@@ -12214,7 +14644,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+     * <pre>
+     * The PBX reloaded a module or its configuration (Asterisk Reload).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SystemChanged, io.github.telgate.v1.SystemChanged.Builder, io.github.telgate.v1.SystemChangedOrBuilder> 
@@ -12238,7 +14672,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SystemChanged, io.github.telgate.v1.SystemChanged.Builder, io.github.telgate.v1.SystemChangedOrBuilder> shutdownBuilder_;
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the shutdown field is set.
      */
     @java.lang.Override
@@ -12246,7 +14684,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 67;
     }
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The shutdown.
      */
     @java.lang.Override
@@ -12264,7 +14706,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setShutdown(io.github.telgate.v1.SystemChanged value) {
       if (shutdownBuilder_ == null) {
@@ -12280,7 +14726,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setShutdown(
         io.github.telgate.v1.SystemChanged.Builder builderForValue) {
@@ -12294,7 +14744,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeShutdown(io.github.telgate.v1.SystemChanged value) {
       if (shutdownBuilder_ == null) {
@@ -12317,7 +14771,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearShutdown() {
       if (shutdownBuilder_ == null) {
@@ -12336,13 +14794,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.SystemChanged.Builder getShutdownBuilder() {
       return getShutdownFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.SystemChangedOrBuilder getShutdownOrBuilder() {
@@ -12356,7 +14822,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+     * <pre>
+     * The PBX is shutting down (Asterisk Shutdown).
+     * </pre>
+     *
+     * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.SystemChanged, io.github.telgate.v1.SystemChanged.Builder, io.github.telgate.v1.SystemChangedOrBuilder> 
@@ -12380,7 +14850,11 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CdrRecorded, io.github.telgate.v1.CdrRecorded.Builder, io.github.telgate.v1.CdrRecordedOrBuilder> cdrRecordedBuilder_;
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the cdrRecorded field is set.
      */
     @java.lang.Override
@@ -12388,7 +14862,11 @@ private static final long serialVersionUID = 0L;
       return payloadCase_ == 68;
     }
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cdrRecorded.
      */
     @java.lang.Override
@@ -12406,7 +14884,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdrRecorded(io.github.telgate.v1.CdrRecorded value) {
       if (cdrRecordedBuilder_ == null) {
@@ -12422,7 +14904,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdrRecorded(
         io.github.telgate.v1.CdrRecorded.Builder builderForValue) {
@@ -12436,7 +14922,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCdrRecorded(io.github.telgate.v1.CdrRecorded value) {
       if (cdrRecordedBuilder_ == null) {
@@ -12459,7 +14949,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCdrRecorded() {
       if (cdrRecordedBuilder_ == null) {
@@ -12478,13 +14972,21 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CdrRecorded.Builder getCdrRecordedBuilder() {
       return getCdrRecordedFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.CdrRecordedOrBuilder getCdrRecordedOrBuilder() {
@@ -12498,7 +15000,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+     * <pre>
+     * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+     * </pre>
+     *
+     * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CdrRecorded, io.github.telgate.v1.CdrRecorded.Builder, io.github.telgate.v1.CdrRecordedOrBuilder> 
@@ -12523,10 +15029,10 @@ private static final long serialVersionUID = 0L;
         io.github.telgate.v1.CdrGap, io.github.telgate.v1.CdrGap.Builder, io.github.telgate.v1.CdrGapOrBuilder> cdrGapBuilder_;
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the cdrGap field is set.
      */
     @java.lang.Override
@@ -12535,10 +15041,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cdrGap.
      */
     @java.lang.Override
@@ -12557,10 +15063,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdrGap(io.github.telgate.v1.CdrGap value) {
       if (cdrGapBuilder_ == null) {
@@ -12577,10 +15083,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdrGap(
         io.github.telgate.v1.CdrGap.Builder builderForValue) {
@@ -12595,10 +15101,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCdrGap(io.github.telgate.v1.CdrGap value) {
       if (cdrGapBuilder_ == null) {
@@ -12622,10 +15128,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCdrGap() {
       if (cdrGapBuilder_ == null) {
@@ -12645,20 +15151,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CdrGap.Builder getCdrGapBuilder() {
       return getCdrGapFieldBuilder().getBuilder();
     }
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.CdrGapOrBuilder getCdrGapOrBuilder() {
@@ -12673,10 +15179,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * CDRs of a window may be missing (the same notice StreamCdrs gives).
+     * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+     * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CdrGap, io.github.telgate.v1.CdrGap.Builder, io.github.telgate.v1.CdrGapOrBuilder> 

@@ -5,8 +5,11 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Which events a subscriber gets. Each non-empty list must match (AND across
- * lists, OR within one); an empty filter means everything.
+ * Which events a subscriber gets. Each non-empty condition must match (AND
+ * across conditions, OR within one); an empty filter means everything.
+ * `types` and `raw_names` are one condition: an event matches it when its
+ * typed kind is in `types` or its PBX name is in `raw_names`. Each list holds
+ * at most 1000 entries.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.EventFilter}
@@ -22,7 +25,8 @@ private static final long serialVersionUID = 0L;
   }
   private EventFilter() {
     backends_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-    types_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    types_ = java.util.Collections.emptyList();
+    rawNames_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     channels_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     uniqueIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     linkedIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
@@ -58,7 +62,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private com.google.protobuf.LazyStringList backends_;
   /**
-   * <code>repeated string backends = 1;</code>
+   * <pre>
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   * </pre>
+   *
+   * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the backends.
    */
   public com.google.protobuf.ProtocolStringList
@@ -66,14 +75,24 @@ private static final long serialVersionUID = 0L;
     return backends_;
   }
   /**
-   * <code>repeated string backends = 1;</code>
+   * <pre>
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   * </pre>
+   *
+   * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of backends.
    */
   public int getBackendsCount() {
     return backends_.size();
   }
   /**
-   * <code>repeated string backends = 1;</code>
+   * <pre>
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   * </pre>
+   *
+   * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The backends at the given index.
    */
@@ -81,7 +100,12 @@ private static final long serialVersionUID = 0L;
     return backends_.get(index);
   }
   /**
-   * <code>repeated string backends = 1;</code>
+   * <pre>
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   * </pre>
+   *
+   * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the backends at the given index.
    */
@@ -90,60 +114,155 @@ private static final long serialVersionUID = 0L;
     return backends_.getByteString(index);
   }
 
-  public static final int TYPES_FIELD_NUMBER = 2;
+  public static final int TYPES_FIELD_NUMBER = 7;
   @SuppressWarnings("serial")
-  private com.google.protobuf.LazyStringList types_;
+  private java.util.List<java.lang.Integer> types_;
+  private static final com.google.protobuf.Internal.ListAdapter.Converter<
+      java.lang.Integer, io.github.telgate.v1.EventType> types_converter_ =
+          new com.google.protobuf.Internal.ListAdapter.Converter<
+              java.lang.Integer, io.github.telgate.v1.EventType>() {
+            public io.github.telgate.v1.EventType convert(java.lang.Integer from) {
+              io.github.telgate.v1.EventType result = io.github.telgate.v1.EventType.forNumber(from);
+              return result == null ? io.github.telgate.v1.EventType.UNRECOGNIZED : result;
+            }
+          };
   /**
    * <pre>
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>repeated string types = 2;</code>
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the types.
    */
-  public com.google.protobuf.ProtocolStringList
-      getTypesList() {
-    return types_;
+  @java.lang.Override
+  public java.util.List<io.github.telgate.v1.EventType> getTypesList() {
+    return new com.google.protobuf.Internal.ListAdapter<
+        java.lang.Integer, io.github.telgate.v1.EventType>(types_, types_converter_);
   }
   /**
    * <pre>
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>repeated string types = 2;</code>
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of types.
    */
+  @java.lang.Override
   public int getTypesCount() {
     return types_.size();
   }
   /**
    * <pre>
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>repeated string types = 2;</code>
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The types at the given index.
    */
-  public java.lang.String getTypes(int index) {
-    return types_.get(index);
+  @java.lang.Override
+  public io.github.telgate.v1.EventType getTypes(int index) {
+    return types_converter_.convert(types_.get(index));
   }
   /**
    * <pre>
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>repeated string types = 2;</code>
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return A list containing the enum numeric values on the wire for types.
+   */
+  @java.lang.Override
+  public java.util.List<java.lang.Integer>
+  getTypesValueList() {
+    return types_;
+  }
+  /**
+   * <pre>
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
-   * @return The bytes of the types at the given index.
+   * @return The enum numeric value on the wire of types at the given index.
+   */
+  @java.lang.Override
+  public int getTypesValue(int index) {
+    return types_.get(index);
+  }
+  private int typesMemoizedSerializedSize;
+
+  public static final int RAW_NAMES_FIELD_NUMBER = 8;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringList rawNames_;
+  /**
+   * <pre>
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return A list containing the rawNames.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getRawNamesList() {
+    return rawNames_;
+  }
+  /**
+   * <pre>
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The count of rawNames.
+   */
+  public int getRawNamesCount() {
+    return rawNames_.size();
+  }
+  /**
+   * <pre>
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @param index The index of the element to return.
+   * @return The rawNames at the given index.
+   */
+  public java.lang.String getRawNames(int index) {
+    return rawNames_.get(index);
+  }
+  /**
+   * <pre>
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the rawNames at the given index.
    */
   public com.google.protobuf.ByteString
-      getTypesBytes(int index) {
-    return types_.getByteString(index);
+      getRawNamesBytes(int index) {
+    return rawNames_.getByteString(index);
   }
 
   public static final int CHANNELS_FIELD_NUMBER = 3;
@@ -154,7 +273,7 @@ private static final long serialVersionUID = 0L;
    * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
    * </pre>
    *
-   * <code>repeated string channels = 3;</code>
+   * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the channels.
    */
   public com.google.protobuf.ProtocolStringList
@@ -166,7 +285,7 @@ private static final long serialVersionUID = 0L;
    * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
    * </pre>
    *
-   * <code>repeated string channels = 3;</code>
+   * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of channels.
    */
   public int getChannelsCount() {
@@ -177,7 +296,7 @@ private static final long serialVersionUID = 0L;
    * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
    * </pre>
    *
-   * <code>repeated string channels = 3;</code>
+   * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The channels at the given index.
    */
@@ -189,7 +308,7 @@ private static final long serialVersionUID = 0L;
    * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
    * </pre>
    *
-   * <code>repeated string channels = 3;</code>
+   * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the channels at the given index.
    */
@@ -202,7 +321,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private com.google.protobuf.LazyStringList uniqueIds_;
   /**
-   * <code>repeated string unique_ids = 4;</code>
+   * <pre>
+   * Channel unique ids (`Event.unique_id`).
+   * </pre>
+   *
+   * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the uniqueIds.
    */
   public com.google.protobuf.ProtocolStringList
@@ -210,14 +333,22 @@ private static final long serialVersionUID = 0L;
     return uniqueIds_;
   }
   /**
-   * <code>repeated string unique_ids = 4;</code>
+   * <pre>
+   * Channel unique ids (`Event.unique_id`).
+   * </pre>
+   *
+   * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of uniqueIds.
    */
   public int getUniqueIdsCount() {
     return uniqueIds_.size();
   }
   /**
-   * <code>repeated string unique_ids = 4;</code>
+   * <pre>
+   * Channel unique ids (`Event.unique_id`).
+   * </pre>
+   *
+   * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The uniqueIds at the given index.
    */
@@ -225,7 +356,11 @@ private static final long serialVersionUID = 0L;
     return uniqueIds_.get(index);
   }
   /**
-   * <code>repeated string unique_ids = 4;</code>
+   * <pre>
+   * Channel unique ids (`Event.unique_id`).
+   * </pre>
+   *
+   * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the uniqueIds at the given index.
    */
@@ -239,10 +374,10 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.LazyStringList linkedIds_;
   /**
    * <pre>
-   * Every channel of one call.
+   * Linked ids (`Event.linked_id`): every channel of one call.
    * </pre>
    *
-   * <code>repeated string linked_ids = 5;</code>
+   * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the linkedIds.
    */
   public com.google.protobuf.ProtocolStringList
@@ -251,10 +386,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Every channel of one call.
+   * Linked ids (`Event.linked_id`): every channel of one call.
    * </pre>
    *
-   * <code>repeated string linked_ids = 5;</code>
+   * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of linkedIds.
    */
   public int getLinkedIdsCount() {
@@ -262,10 +397,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Every channel of one call.
+   * Linked ids (`Event.linked_id`): every channel of one call.
    * </pre>
    *
-   * <code>repeated string linked_ids = 5;</code>
+   * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The linkedIds at the given index.
    */
@@ -274,10 +409,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Every channel of one call.
+   * Linked ids (`Event.linked_id`): every channel of one call.
    * </pre>
    *
-   * <code>repeated string linked_ids = 5;</code>
+   * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the linkedIds at the given index.
    */
@@ -295,7 +430,7 @@ private static final long serialVersionUID = 0L;
    * endpoint part of the channel name).
    * </pre>
    *
-   * <code>repeated string extensions = 6;</code>
+   * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the extensions.
    */
   public com.google.protobuf.ProtocolStringList
@@ -308,7 +443,7 @@ private static final long serialVersionUID = 0L;
    * endpoint part of the channel name).
    * </pre>
    *
-   * <code>repeated string extensions = 6;</code>
+   * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of extensions.
    */
   public int getExtensionsCount() {
@@ -320,7 +455,7 @@ private static final long serialVersionUID = 0L;
    * endpoint part of the channel name).
    * </pre>
    *
-   * <code>repeated string extensions = 6;</code>
+   * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The extensions at the given index.
    */
@@ -333,7 +468,7 @@ private static final long serialVersionUID = 0L;
    * endpoint part of the channel name).
    * </pre>
    *
-   * <code>repeated string extensions = 6;</code>
+   * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the extensions at the given index.
    */
@@ -356,11 +491,9 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
+    getSerializedSize();
     for (int i = 0; i < backends_.size(); i++) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 1, backends_.getRaw(i));
-    }
-    for (int i = 0; i < types_.size(); i++) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 2, types_.getRaw(i));
     }
     for (int i = 0; i < channels_.size(); i++) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 3, channels_.getRaw(i));
@@ -373,6 +506,16 @@ private static final long serialVersionUID = 0L;
     }
     for (int i = 0; i < extensions_.size(); i++) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 6, extensions_.getRaw(i));
+    }
+    if (getTypesList().size() > 0) {
+      output.writeUInt32NoTag(58);
+      output.writeUInt32NoTag(typesMemoizedSerializedSize);
+    }
+    for (int i = 0; i < types_.size(); i++) {
+      output.writeEnumNoTag(types_.get(i));
+    }
+    for (int i = 0; i < rawNames_.size(); i++) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 8, rawNames_.getRaw(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -390,14 +533,6 @@ private static final long serialVersionUID = 0L;
       }
       size += dataSize;
       size += 1 * getBackendsList().size();
-    }
-    {
-      int dataSize = 0;
-      for (int i = 0; i < types_.size(); i++) {
-        dataSize += computeStringSizeNoTag(types_.getRaw(i));
-      }
-      size += dataSize;
-      size += 1 * getTypesList().size();
     }
     {
       int dataSize = 0;
@@ -431,6 +566,26 @@ private static final long serialVersionUID = 0L;
       size += dataSize;
       size += 1 * getExtensionsList().size();
     }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < types_.size(); i++) {
+        dataSize += com.google.protobuf.CodedOutputStream
+          .computeEnumSizeNoTag(types_.get(i));
+      }
+      size += dataSize;
+      if (!getTypesList().isEmpty()) {  size += 1;
+        size += com.google.protobuf.CodedOutputStream
+          .computeUInt32SizeNoTag(dataSize);
+      }typesMemoizedSerializedSize = dataSize;
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < rawNames_.size(); i++) {
+        dataSize += computeStringSizeNoTag(rawNames_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getRawNamesList().size();
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -448,8 +603,9 @@ private static final long serialVersionUID = 0L;
 
     if (!getBackendsList()
         .equals(other.getBackendsList())) return false;
-    if (!getTypesList()
-        .equals(other.getTypesList())) return false;
+    if (!types_.equals(other.types_)) return false;
+    if (!getRawNamesList()
+        .equals(other.getRawNamesList())) return false;
     if (!getChannelsList()
         .equals(other.getChannelsList())) return false;
     if (!getUniqueIdsList()
@@ -475,7 +631,11 @@ private static final long serialVersionUID = 0L;
     }
     if (getTypesCount() > 0) {
       hash = (37 * hash) + TYPES_FIELD_NUMBER;
-      hash = (53 * hash) + getTypesList().hashCode();
+      hash = (53 * hash) + types_.hashCode();
+    }
+    if (getRawNamesCount() > 0) {
+      hash = (37 * hash) + RAW_NAMES_FIELD_NUMBER;
+      hash = (53 * hash) + getRawNamesList().hashCode();
     }
     if (getChannelsCount() > 0) {
       hash = (37 * hash) + CHANNELS_FIELD_NUMBER;
@@ -590,8 +750,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Which events a subscriber gets. Each non-empty list must match (AND across
-   * lists, OR within one); an empty filter means everything.
+   * Which events a subscriber gets. Each non-empty condition must match (AND
+   * across conditions, OR within one); an empty filter means everything.
+   * `types` and `raw_names` are one condition: an event matches it when its
+   * typed kind is in `types` or its PBX name is in `raw_names`. Each list holds
+   * at most 1000 entries.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.EventFilter}
@@ -629,16 +792,18 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       backends_ = com.google.protobuf.LazyStringArrayList.EMPTY;
       bitField0_ = (bitField0_ & ~0x00000001);
-      types_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      types_ = java.util.Collections.emptyList();
       bitField0_ = (bitField0_ & ~0x00000002);
-      channels_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      rawNames_ = com.google.protobuf.LazyStringArrayList.EMPTY;
       bitField0_ = (bitField0_ & ~0x00000004);
-      uniqueIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      channels_ = com.google.protobuf.LazyStringArrayList.EMPTY;
       bitField0_ = (bitField0_ & ~0x00000008);
-      linkedIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      uniqueIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
       bitField0_ = (bitField0_ & ~0x00000010);
-      extensions_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      linkedIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
       bitField0_ = (bitField0_ & ~0x00000020);
+      extensions_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00000040);
       return this;
     }
 
@@ -678,28 +843,33 @@ private static final long serialVersionUID = 0L;
       }
       result.backends_ = backends_;
       if (((bitField0_ & 0x00000002) != 0)) {
-        types_ = types_.getUnmodifiableView();
+        types_ = java.util.Collections.unmodifiableList(types_);
         bitField0_ = (bitField0_ & ~0x00000002);
       }
       result.types_ = types_;
       if (((bitField0_ & 0x00000004) != 0)) {
-        channels_ = channels_.getUnmodifiableView();
+        rawNames_ = rawNames_.getUnmodifiableView();
         bitField0_ = (bitField0_ & ~0x00000004);
       }
-      result.channels_ = channels_;
+      result.rawNames_ = rawNames_;
       if (((bitField0_ & 0x00000008) != 0)) {
-        uniqueIds_ = uniqueIds_.getUnmodifiableView();
+        channels_ = channels_.getUnmodifiableView();
         bitField0_ = (bitField0_ & ~0x00000008);
       }
-      result.uniqueIds_ = uniqueIds_;
+      result.channels_ = channels_;
       if (((bitField0_ & 0x00000010) != 0)) {
-        linkedIds_ = linkedIds_.getUnmodifiableView();
+        uniqueIds_ = uniqueIds_.getUnmodifiableView();
         bitField0_ = (bitField0_ & ~0x00000010);
       }
-      result.linkedIds_ = linkedIds_;
+      result.uniqueIds_ = uniqueIds_;
       if (((bitField0_ & 0x00000020) != 0)) {
-        extensions_ = extensions_.getUnmodifiableView();
+        linkedIds_ = linkedIds_.getUnmodifiableView();
         bitField0_ = (bitField0_ & ~0x00000020);
+      }
+      result.linkedIds_ = linkedIds_;
+      if (((bitField0_ & 0x00000040) != 0)) {
+        extensions_ = extensions_.getUnmodifiableView();
+        bitField0_ = (bitField0_ & ~0x00000040);
       }
       result.extensions_ = extensions_;
     }
@@ -772,10 +942,20 @@ private static final long serialVersionUID = 0L;
         }
         onChanged();
       }
+      if (!other.rawNames_.isEmpty()) {
+        if (rawNames_.isEmpty()) {
+          rawNames_ = other.rawNames_;
+          bitField0_ = (bitField0_ & ~0x00000004);
+        } else {
+          ensureRawNamesIsMutable();
+          rawNames_.addAll(other.rawNames_);
+        }
+        onChanged();
+      }
       if (!other.channels_.isEmpty()) {
         if (channels_.isEmpty()) {
           channels_ = other.channels_;
-          bitField0_ = (bitField0_ & ~0x00000004);
+          bitField0_ = (bitField0_ & ~0x00000008);
         } else {
           ensureChannelsIsMutable();
           channels_.addAll(other.channels_);
@@ -785,7 +965,7 @@ private static final long serialVersionUID = 0L;
       if (!other.uniqueIds_.isEmpty()) {
         if (uniqueIds_.isEmpty()) {
           uniqueIds_ = other.uniqueIds_;
-          bitField0_ = (bitField0_ & ~0x00000008);
+          bitField0_ = (bitField0_ & ~0x00000010);
         } else {
           ensureUniqueIdsIsMutable();
           uniqueIds_.addAll(other.uniqueIds_);
@@ -795,7 +975,7 @@ private static final long serialVersionUID = 0L;
       if (!other.linkedIds_.isEmpty()) {
         if (linkedIds_.isEmpty()) {
           linkedIds_ = other.linkedIds_;
-          bitField0_ = (bitField0_ & ~0x00000010);
+          bitField0_ = (bitField0_ & ~0x00000020);
         } else {
           ensureLinkedIdsIsMutable();
           linkedIds_.addAll(other.linkedIds_);
@@ -805,7 +985,7 @@ private static final long serialVersionUID = 0L;
       if (!other.extensions_.isEmpty()) {
         if (extensions_.isEmpty()) {
           extensions_ = other.extensions_;
-          bitField0_ = (bitField0_ & ~0x00000020);
+          bitField0_ = (bitField0_ & ~0x00000040);
         } else {
           ensureExtensionsIsMutable();
           extensions_.addAll(other.extensions_);
@@ -844,12 +1024,6 @@ private static final long serialVersionUID = 0L;
               backends_.add(s);
               break;
             } // case 10
-            case 18: {
-              java.lang.String s = input.readStringRequireUtf8();
-              ensureTypesIsMutable();
-              types_.add(s);
-              break;
-            } // case 18
             case 26: {
               java.lang.String s = input.readStringRequireUtf8();
               ensureChannelsIsMutable();
@@ -874,6 +1048,29 @@ private static final long serialVersionUID = 0L;
               extensions_.add(s);
               break;
             } // case 50
+            case 56: {
+              int tmpRaw = input.readEnum();
+              ensureTypesIsMutable();
+              types_.add(tmpRaw);
+              break;
+            } // case 56
+            case 58: {
+              int length = input.readRawVarint32();
+              int oldLimit = input.pushLimit(length);
+              while(input.getBytesUntilLimit() > 0) {
+                int tmpRaw = input.readEnum();
+                ensureTypesIsMutable();
+                types_.add(tmpRaw);
+              }
+              input.popLimit(oldLimit);
+              break;
+            } // case 58
+            case 66: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureRawNamesIsMutable();
+              rawNames_.add(s);
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -899,7 +1096,12 @@ private static final long serialVersionUID = 0L;
        }
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the backends.
      */
     public com.google.protobuf.ProtocolStringList
@@ -907,14 +1109,24 @@ private static final long serialVersionUID = 0L;
       return backends_.getUnmodifiableView();
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of backends.
      */
     public int getBackendsCount() {
       return backends_.size();
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The backends at the given index.
      */
@@ -922,7 +1134,12 @@ private static final long serialVersionUID = 0L;
       return backends_.get(index);
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the backends at the given index.
      */
@@ -931,7 +1148,12 @@ private static final long serialVersionUID = 0L;
       return backends_.getByteString(index);
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The backends to set.
      * @return This builder for chaining.
@@ -945,7 +1167,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The backends to add.
      * @return This builder for chaining.
      */
@@ -958,7 +1185,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The backends to add.
      * @return This builder for chaining.
      */
@@ -971,7 +1203,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackends() {
@@ -981,7 +1218,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated string backends = 1;</code>
+     * <pre>
+     * Backend names (from the gateway's configuration); an unknown one is
+     * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+     * </pre>
+     *
+     * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the backends to add.
      * @return This builder for chaining.
      */
@@ -995,33 +1237,34 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private com.google.protobuf.LazyStringList types_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    private java.util.List<java.lang.Integer> types_ =
+      java.util.Collections.emptyList();
     private void ensureTypesIsMutable() {
       if (!((bitField0_ & 0x00000002) != 0)) {
-        types_ = new com.google.protobuf.LazyStringArrayList(types_);
+        types_ = new java.util.ArrayList<java.lang.Integer>(types_);
         bitField0_ |= 0x00000002;
-       }
+      }
     }
     /**
      * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>repeated string types = 2;</code>
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the types.
      */
-    public com.google.protobuf.ProtocolStringList
-        getTypesList() {
-      return types_.getUnmodifiableView();
+    public java.util.List<io.github.telgate.v1.EventType> getTypesList() {
+      return new com.google.protobuf.Internal.ListAdapter<
+          java.lang.Integer, io.github.telgate.v1.EventType>(types_, types_converter_);
     }
     /**
      * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>repeated string types = 2;</code>
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of types.
      */
     public int getTypesCount() {
@@ -1029,45 +1272,130 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>repeated string types = 2;</code>
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The types at the given index.
      */
-    public java.lang.String getTypes(int index) {
-      return types_.get(index);
+    public io.github.telgate.v1.EventType getTypes(int index) {
+      return types_converter_.convert(types_.get(index));
     }
     /**
      * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>repeated string types = 2;</code>
-     * @param index The index of the value to return.
-     * @return The bytes of the types at the given index.
-     */
-    public com.google.protobuf.ByteString
-        getTypesBytes(int index) {
-      return types_.getByteString(index);
-    }
-    /**
-     * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
-     * </pre>
-     *
-     * <code>repeated string types = 2;</code>
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The types to set.
      * @return This builder for chaining.
      */
     public Builder setTypes(
-        int index, java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
+        int index, io.github.telgate.v1.EventType value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      ensureTypesIsMutable();
+      types_.set(index, value.getNumber());
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The types to add.
+     * @return This builder for chaining.
+     */
+    public Builder addTypes(io.github.telgate.v1.EventType value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      ensureTypesIsMutable();
+      types_.add(value.getNumber());
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param values The types to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllTypes(
+        java.lang.Iterable<? extends io.github.telgate.v1.EventType> values) {
+      ensureTypesIsMutable();
+      for (io.github.telgate.v1.EventType value : values) {
+        types_.add(value.getNumber());
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTypes() {
+      types_ = java.util.Collections.emptyList();
+      bitField0_ = (bitField0_ & ~0x00000002);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @return A list containing the enum numeric values on the wire for types.
+     */
+    public java.util.List<java.lang.Integer>
+    getTypesValueList() {
+      return java.util.Collections.unmodifiableList(types_);
+    }
+    /**
+     * <pre>
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param index The index of the value to return.
+     * @return The enum numeric value on the wire of types at the given index.
+     */
+    public int getTypesValue(int index) {
+      return types_.get(index);
+    }
+    /**
+     * <pre>
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param index The index to set the value at.
+     * @param value The enum numeric value on the wire for types to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTypesValue(
+        int index, int value) {
       ensureTypesIsMutable();
       types_.set(index, value);
       onChanged();
@@ -1075,17 +1403,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>repeated string types = 2;</code>
-     * @param value The types to add.
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for types to add.
      * @return This builder for chaining.
      */
-    public Builder addTypes(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
+    public Builder addTypesValue(int value) {
       ensureTypesIsMutable();
       types_.add(value);
       onChanged();
@@ -1093,62 +1419,205 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
+     * Typed kinds: an event matches when its `payload` is one of these. An
+     * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>repeated string types = 2;</code>
-     * @param values The types to add.
+     * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param values The enum numeric values on the wire for types to add.
      * @return This builder for chaining.
      */
-    public Builder addAllTypes(
-        java.lang.Iterable<java.lang.String> values) {
+    public Builder addAllTypesValue(
+        java.lang.Iterable<java.lang.Integer> values) {
       ensureTypesIsMutable();
+      for (int value : values) {
+        types_.add(value);
+      }
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringList rawNames_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    private void ensureRawNamesIsMutable() {
+      if (!((bitField0_ & 0x00000004) != 0)) {
+        rawNames_ = new com.google.protobuf.LazyStringArrayList(rawNames_);
+        bitField0_ |= 0x00000004;
+       }
+    }
+    /**
+     * <pre>
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @return A list containing the rawNames.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getRawNamesList() {
+      return rawNames_.getUnmodifiableView();
+    }
+    /**
+     * <pre>
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The count of rawNames.
+     */
+    public int getRawNamesCount() {
+      return rawNames_.size();
+    }
+    /**
+     * <pre>
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param index The index of the element to return.
+     * @return The rawNames at the given index.
+     */
+    public java.lang.String getRawNames(int index) {
+      return rawNames_.get(index);
+    }
+    /**
+     * <pre>
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the rawNames at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getRawNamesBytes(int index) {
+      return rawNames_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param index The index to set the value at.
+     * @param value The rawNames to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRawNames(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureRawNamesIsMutable();
+      rawNames_.set(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The rawNames to add.
+     * @return This builder for chaining.
+     */
+    public Builder addRawNames(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureRawNamesIsMutable();
+      rawNames_.add(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
+     * </pre>
+     *
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param values The rawNames to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllRawNames(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureRawNamesIsMutable();
       com.google.protobuf.AbstractMessageLite.Builder.addAll(
-          values, types_);
+          values, rawNames_);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>repeated string types = 2;</code>
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
-    public Builder clearTypes() {
-      types_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00000002);
+    public Builder clearRawNames() {
+      rawNames_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00000004);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-     * event names (e.g. `VarSet`), matched case-sensitively.
+     * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+     * matched case-sensitively: for events without a typed payload, or to
+     * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+     * `-`, `.` or `:` (at most 64 characters); anything else is
+     * INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>repeated string types = 2;</code>
-     * @param value The bytes of the types to add.
+     * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes of the rawNames to add.
      * @return This builder for chaining.
      */
-    public Builder addTypesBytes(
+    public Builder addRawNamesBytes(
         com.google.protobuf.ByteString value) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
-      ensureTypesIsMutable();
-      types_.add(value);
+      ensureRawNamesIsMutable();
+      rawNames_.add(value);
       onChanged();
       return this;
     }
 
     private com.google.protobuf.LazyStringList channels_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     private void ensureChannelsIsMutable() {
-      if (!((bitField0_ & 0x00000004) != 0)) {
+      if (!((bitField0_ & 0x00000008) != 0)) {
         channels_ = new com.google.protobuf.LazyStringArrayList(channels_);
-        bitField0_ |= 0x00000004;
+        bitField0_ |= 0x00000008;
        }
     }
     /**
@@ -1156,7 +1625,7 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the channels.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1168,7 +1637,7 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of channels.
      */
     public int getChannelsCount() {
@@ -1179,7 +1648,7 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The channels at the given index.
      */
@@ -1191,7 +1660,7 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the channels at the given index.
      */
@@ -1204,7 +1673,7 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The channels to set.
      * @return This builder for chaining.
@@ -1222,7 +1691,7 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The channels to add.
      * @return This builder for chaining.
      */
@@ -1239,7 +1708,7 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The channels to add.
      * @return This builder for chaining.
      */
@@ -1256,12 +1725,12 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearChannels() {
       channels_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00000004);
+      bitField0_ = (bitField0_ & ~0x00000008);
       onChanged();
       return this;
     }
@@ -1270,7 +1739,7 @@ private static final long serialVersionUID = 0L;
      * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
      * </pre>
      *
-     * <code>repeated string channels = 3;</code>
+     * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the channels to add.
      * @return This builder for chaining.
      */
@@ -1286,13 +1755,17 @@ private static final long serialVersionUID = 0L;
 
     private com.google.protobuf.LazyStringList uniqueIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     private void ensureUniqueIdsIsMutable() {
-      if (!((bitField0_ & 0x00000008) != 0)) {
+      if (!((bitField0_ & 0x00000010) != 0)) {
         uniqueIds_ = new com.google.protobuf.LazyStringArrayList(uniqueIds_);
-        bitField0_ |= 0x00000008;
+        bitField0_ |= 0x00000010;
        }
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the uniqueIds.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1300,14 +1773,22 @@ private static final long serialVersionUID = 0L;
       return uniqueIds_.getUnmodifiableView();
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of uniqueIds.
      */
     public int getUniqueIdsCount() {
       return uniqueIds_.size();
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The uniqueIds at the given index.
      */
@@ -1315,7 +1796,11 @@ private static final long serialVersionUID = 0L;
       return uniqueIds_.get(index);
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the uniqueIds at the given index.
      */
@@ -1324,7 +1809,11 @@ private static final long serialVersionUID = 0L;
       return uniqueIds_.getByteString(index);
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The uniqueIds to set.
      * @return This builder for chaining.
@@ -1338,7 +1827,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The uniqueIds to add.
      * @return This builder for chaining.
      */
@@ -1351,7 +1844,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The uniqueIds to add.
      * @return This builder for chaining.
      */
@@ -1364,17 +1861,25 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearUniqueIds() {
       uniqueIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00000008);
+      bitField0_ = (bitField0_ & ~0x00000010);
       onChanged();
       return this;
     }
     /**
-     * <code>repeated string unique_ids = 4;</code>
+     * <pre>
+     * Channel unique ids (`Event.unique_id`).
+     * </pre>
+     *
+     * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the uniqueIds to add.
      * @return This builder for chaining.
      */
@@ -1390,17 +1895,17 @@ private static final long serialVersionUID = 0L;
 
     private com.google.protobuf.LazyStringList linkedIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     private void ensureLinkedIdsIsMutable() {
-      if (!((bitField0_ & 0x00000010) != 0)) {
+      if (!((bitField0_ & 0x00000020) != 0)) {
         linkedIds_ = new com.google.protobuf.LazyStringArrayList(linkedIds_);
-        bitField0_ |= 0x00000010;
+        bitField0_ |= 0x00000020;
        }
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the linkedIds.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1409,10 +1914,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of linkedIds.
      */
     public int getLinkedIdsCount() {
@@ -1420,10 +1925,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The linkedIds at the given index.
      */
@@ -1432,10 +1937,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the linkedIds at the given index.
      */
@@ -1445,10 +1950,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The linkedIds to set.
      * @return This builder for chaining.
@@ -1463,10 +1968,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The linkedIds to add.
      * @return This builder for chaining.
      */
@@ -1480,10 +1985,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The linkedIds to add.
      * @return This builder for chaining.
      */
@@ -1497,24 +2002,24 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearLinkedIds() {
       linkedIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00000010);
+      bitField0_ = (bitField0_ & ~0x00000020);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Every channel of one call.
+     * Linked ids (`Event.linked_id`): every channel of one call.
      * </pre>
      *
-     * <code>repeated string linked_ids = 5;</code>
+     * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the linkedIds to add.
      * @return This builder for chaining.
      */
@@ -1530,9 +2035,9 @@ private static final long serialVersionUID = 0L;
 
     private com.google.protobuf.LazyStringList extensions_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     private void ensureExtensionsIsMutable() {
-      if (!((bitField0_ & 0x00000020) != 0)) {
+      if (!((bitField0_ & 0x00000040) != 0)) {
         extensions_ = new com.google.protobuf.LazyStringArrayList(extensions_);
-        bitField0_ |= 0x00000020;
+        bitField0_ |= 0x00000040;
        }
     }
     /**
@@ -1541,7 +2046,7 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the extensions.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1554,7 +2059,7 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of extensions.
      */
     public int getExtensionsCount() {
@@ -1566,7 +2071,7 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The extensions at the given index.
      */
@@ -1579,7 +2084,7 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the extensions at the given index.
      */
@@ -1593,7 +2098,7 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The extensions to set.
      * @return This builder for chaining.
@@ -1612,7 +2117,7 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The extensions to add.
      * @return This builder for chaining.
      */
@@ -1630,7 +2135,7 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The extensions to add.
      * @return This builder for chaining.
      */
@@ -1648,12 +2153,12 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearExtensions() {
       extensions_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00000020);
+      bitField0_ = (bitField0_ & ~0x00000040);
       onChanged();
       return this;
     }
@@ -1663,7 +2168,7 @@ private static final long serialVersionUID = 0L;
      * endpoint part of the channel name).
      * </pre>
      *
-     * <code>repeated string extensions = 6;</code>
+     * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the extensions to add.
      * @return This builder for chaining.
      */

@@ -8,24 +8,44 @@ public interface EventFilterOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>repeated string backends = 1;</code>
+   * <pre>
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   * </pre>
+   *
+   * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the backends.
    */
   java.util.List<java.lang.String>
       getBackendsList();
   /**
-   * <code>repeated string backends = 1;</code>
+   * <pre>
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   * </pre>
+   *
+   * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of backends.
    */
   int getBackendsCount();
   /**
-   * <code>repeated string backends = 1;</code>
+   * <pre>
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   * </pre>
+   *
+   * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The backends at the given index.
    */
   java.lang.String getBackends(int index);
   /**
-   * <code>repeated string backends = 1;</code>
+   * <pre>
+   * Backend names (from the gateway's configuration); an unknown one is
+   * NOT_FOUND (ERROR_REASON_BACKEND_NOT_FOUND).
+   * </pre>
+   *
+   * <code>repeated string backends = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the backends at the given index.
    */
@@ -34,55 +54,121 @@ public interface EventFilterOrBuilder extends
 
   /**
    * <pre>
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>repeated string types = 2;</code>
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the types.
    */
-  java.util.List<java.lang.String>
-      getTypesList();
+  java.util.List<io.github.telgate.v1.EventType> getTypesList();
   /**
    * <pre>
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>repeated string types = 2;</code>
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of types.
    */
   int getTypesCount();
   /**
    * <pre>
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>repeated string types = 2;</code>
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The types at the given index.
    */
-  java.lang.String getTypes(int index);
+  io.github.telgate.v1.EventType getTypes(int index);
   /**
    * <pre>
-   * Typed kinds (the payload field name, e.g. `channel_hung_up`) or raw PBX
-   * event names (e.g. `VarSet`), matched case-sensitively.
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>repeated string types = 2;</code>
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return A list containing the enum numeric values on the wire for types.
+   */
+  java.util.List<java.lang.Integer>
+  getTypesValueList();
+  /**
+   * <pre>
+   * Typed kinds: an event matches when its `payload` is one of these. An
+   * unknown or UNSPECIFIED value is INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated .telgate.v1.EventType types = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
-   * @return The bytes of the types at the given index.
+   * @return The enum numeric value on the wire of types at the given index.
+   */
+  int getTypesValue(int index);
+
+  /**
+   * <pre>
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return A list containing the rawNames.
+   */
+  java.util.List<java.lang.String>
+      getRawNamesList();
+  /**
+   * <pre>
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The count of rawNames.
+   */
+  int getRawNamesCount();
+  /**
+   * <pre>
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @param index The index of the element to return.
+   * @return The rawNames at the given index.
+   */
+  java.lang.String getRawNames(int index);
+  /**
+   * <pre>
+   * PBX event names (`Event.name`, e.g. `VarSet`, `telgate.LinkStateChanged`),
+   * matched case-sensitively: for events without a typed payload, or to
+   * match by the PBX's own name. Each is a letter then letters, digits, `_`,
+   * `-`, `.` or `:` (at most 64 characters); anything else is
+   * INVALID_ARGUMENT.
+   * </pre>
+   *
+   * <code>repeated string raw_names = 8 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the rawNames at the given index.
    */
   com.google.protobuf.ByteString
-      getTypesBytes(int index);
+      getRawNamesBytes(int index);
 
   /**
    * <pre>
    * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
    * </pre>
    *
-   * <code>repeated string channels = 3;</code>
+   * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the channels.
    */
   java.util.List<java.lang.String>
@@ -92,7 +178,7 @@ public interface EventFilterOrBuilder extends
    * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
    * </pre>
    *
-   * <code>repeated string channels = 3;</code>
+   * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of channels.
    */
   int getChannelsCount();
@@ -101,7 +187,7 @@ public interface EventFilterOrBuilder extends
    * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
    * </pre>
    *
-   * <code>repeated string channels = 3;</code>
+   * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The channels at the given index.
    */
@@ -111,7 +197,7 @@ public interface EventFilterOrBuilder extends
    * Channel names; a name ending in `*` matches by prefix (`PJSIP/201-*`).
    * </pre>
    *
-   * <code>repeated string channels = 3;</code>
+   * <code>repeated string channels = 3 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the channels at the given index.
    */
@@ -119,24 +205,40 @@ public interface EventFilterOrBuilder extends
       getChannelsBytes(int index);
 
   /**
-   * <code>repeated string unique_ids = 4;</code>
+   * <pre>
+   * Channel unique ids (`Event.unique_id`).
+   * </pre>
+   *
+   * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the uniqueIds.
    */
   java.util.List<java.lang.String>
       getUniqueIdsList();
   /**
-   * <code>repeated string unique_ids = 4;</code>
+   * <pre>
+   * Channel unique ids (`Event.unique_id`).
+   * </pre>
+   *
+   * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of uniqueIds.
    */
   int getUniqueIdsCount();
   /**
-   * <code>repeated string unique_ids = 4;</code>
+   * <pre>
+   * Channel unique ids (`Event.unique_id`).
+   * </pre>
+   *
+   * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The uniqueIds at the given index.
    */
   java.lang.String getUniqueIds(int index);
   /**
-   * <code>repeated string unique_ids = 4;</code>
+   * <pre>
+   * Channel unique ids (`Event.unique_id`).
+   * </pre>
+   *
+   * <code>repeated string unique_ids = 4 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the uniqueIds at the given index.
    */
@@ -145,39 +247,39 @@ public interface EventFilterOrBuilder extends
 
   /**
    * <pre>
-   * Every channel of one call.
+   * Linked ids (`Event.linked_id`): every channel of one call.
    * </pre>
    *
-   * <code>repeated string linked_ids = 5;</code>
+   * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the linkedIds.
    */
   java.util.List<java.lang.String>
       getLinkedIdsList();
   /**
    * <pre>
-   * Every channel of one call.
+   * Linked ids (`Event.linked_id`): every channel of one call.
    * </pre>
    *
-   * <code>repeated string linked_ids = 5;</code>
+   * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of linkedIds.
    */
   int getLinkedIdsCount();
   /**
    * <pre>
-   * Every channel of one call.
+   * Linked ids (`Event.linked_id`): every channel of one call.
    * </pre>
    *
-   * <code>repeated string linked_ids = 5;</code>
+   * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The linkedIds at the given index.
    */
   java.lang.String getLinkedIds(int index);
   /**
    * <pre>
-   * Every channel of one call.
+   * Linked ids (`Event.linked_id`): every channel of one call.
    * </pre>
    *
-   * <code>repeated string linked_ids = 5;</code>
+   * <code>repeated string linked_ids = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the linkedIds at the given index.
    */
@@ -190,7 +292,7 @@ public interface EventFilterOrBuilder extends
    * endpoint part of the channel name).
    * </pre>
    *
-   * <code>repeated string extensions = 6;</code>
+   * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the extensions.
    */
   java.util.List<java.lang.String>
@@ -201,7 +303,7 @@ public interface EventFilterOrBuilder extends
    * endpoint part of the channel name).
    * </pre>
    *
-   * <code>repeated string extensions = 6;</code>
+   * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of extensions.
    */
   int getExtensionsCount();
@@ -211,7 +313,7 @@ public interface EventFilterOrBuilder extends
    * endpoint part of the channel name).
    * </pre>
    *
-   * <code>repeated string extensions = 6;</code>
+   * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The extensions at the given index.
    */
@@ -222,7 +324,7 @@ public interface EventFilterOrBuilder extends
    * endpoint part of the channel name).
    * </pre>
    *
-   * <code>repeated string extensions = 6;</code>
+   * <code>repeated string extensions = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the extensions at the given index.
    */

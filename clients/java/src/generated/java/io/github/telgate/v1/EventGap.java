@@ -5,7 +5,9 @@ package io.github.telgate.v1;
 
 /**
  * <pre>
- * Events the client asked for that can no longer be delivered.
+ * Events the client asked for that can no longer be delivered. Sent once,
+ * right after SubscriptionStarted; the stream goes on from
+ * SubscriptionStarted.position.
  * </pre>
  *
  * Protobuf type {@code telgate.v1.EventGap}
@@ -21,7 +23,6 @@ private static final long serialVersionUID = 0L;
   }
   private EventGap() {
     reason_ = 0;
-    previousEpoch_ = "";
   }
 
   @java.lang.Override
@@ -52,14 +53,22 @@ private static final long serialVersionUID = 0L;
   public static final int REASON_FIELD_NUMBER = 1;
   private int reason_ = 0;
   /**
-   * <code>.telgate.v1.GapReason reason = 1;</code>
+   * <pre>
+   * Why they were lost.
+   * </pre>
+   *
+   * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for reason.
    */
   @java.lang.Override public int getReasonValue() {
     return reason_;
   }
   /**
-   * <code>.telgate.v1.GapReason reason = 1;</code>
+   * <pre>
+   * Why they were lost.
+   * </pre>
+   *
+   * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   @java.lang.Override public io.github.telgate.v1.GapReason getReason() {
@@ -67,69 +76,89 @@ private static final long serialVersionUID = 0L;
     return result == null ? io.github.telgate.v1.GapReason.UNRECOGNIZED : result;
   }
 
-  public static final int FIRST_SEQUENCE_FIELD_NUMBER = 2;
-  private long firstSequence_ = 0L;
+  public static final int FIRST_FIELD_NUMBER = 5;
+  private io.github.telgate.v1.EventPosition first_;
   /**
    * <pre>
-   * The lost range, inclusive (in the client's epoch for BUFFER_EXPIRED).
+   * The first position lost: the one after `SubscribeRequest.after` (in the
+   * client's epoch, which for EPOCH_CHANGED is no longer served).
    * </pre>
    *
-   * <code>uint64 first_sequence = 2;</code>
-   * @return The firstSequence.
+   * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the first field is set.
    */
   @java.lang.Override
-  public long getFirstSequence() {
-    return firstSequence_;
+  public boolean hasFirst() {
+    return first_ != null;
+  }
+  /**
+   * <pre>
+   * The first position lost: the one after `SubscribeRequest.after` (in the
+   * client's epoch, which for EPOCH_CHANGED is no longer served).
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The first.
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.EventPosition getFirst() {
+    return first_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : first_;
+  }
+  /**
+   * <pre>
+   * The first position lost: the one after `SubscribeRequest.after` (in the
+   * client's epoch, which for EPOCH_CHANGED is no longer served).
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.EventPositionOrBuilder getFirstOrBuilder() {
+    return first_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : first_;
   }
 
-  public static final int LAST_SEQUENCE_FIELD_NUMBER = 3;
-  private long lastSequence_ = 0L;
+  public static final int LAST_FIELD_NUMBER = 6;
+  private io.github.telgate.v1.EventPosition last_;
   /**
-   * <code>uint64 last_sequence = 3;</code>
-   * @return The lastSequence.
+   * <pre>
+   * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+   * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+   * epoch's end is not known.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the last field is set.
    */
   @java.lang.Override
-  public long getLastSequence() {
-    return lastSequence_;
-  }
-
-  public static final int PREVIOUS_EPOCH_FIELD_NUMBER = 4;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object previousEpoch_ = "";
-  /**
-   * <code>string previous_epoch = 4;</code>
-   * @return The previousEpoch.
-   */
-  @java.lang.Override
-  public java.lang.String getPreviousEpoch() {
-    java.lang.Object ref = previousEpoch_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      previousEpoch_ = s;
-      return s;
-    }
+  public boolean hasLast() {
+    return last_ != null;
   }
   /**
-   * <code>string previous_epoch = 4;</code>
-   * @return The bytes for previousEpoch.
+   * <pre>
+   * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+   * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+   * epoch's end is not known.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The last.
    */
   @java.lang.Override
-  public com.google.protobuf.ByteString
-      getPreviousEpochBytes() {
-    java.lang.Object ref = previousEpoch_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      previousEpoch_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
+  public io.github.telgate.v1.EventPosition getLast() {
+    return last_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : last_;
+  }
+  /**
+   * <pre>
+   * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+   * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+   * epoch's end is not known.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.EventPositionOrBuilder getLastOrBuilder() {
+    return last_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : last_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -149,14 +178,11 @@ private static final long serialVersionUID = 0L;
     if (reason_ != io.github.telgate.v1.GapReason.GAP_REASON_UNSPECIFIED.getNumber()) {
       output.writeEnum(1, reason_);
     }
-    if (firstSequence_ != 0L) {
-      output.writeUInt64(2, firstSequence_);
+    if (first_ != null) {
+      output.writeMessage(5, getFirst());
     }
-    if (lastSequence_ != 0L) {
-      output.writeUInt64(3, lastSequence_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(previousEpoch_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, previousEpoch_);
+    if (last_ != null) {
+      output.writeMessage(6, getLast());
     }
     getUnknownFields().writeTo(output);
   }
@@ -171,16 +197,13 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(1, reason_);
     }
-    if (firstSequence_ != 0L) {
+    if (first_ != null) {
       size += com.google.protobuf.CodedOutputStream
-        .computeUInt64Size(2, firstSequence_);
+        .computeMessageSize(5, getFirst());
     }
-    if (lastSequence_ != 0L) {
+    if (last_ != null) {
       size += com.google.protobuf.CodedOutputStream
-        .computeUInt64Size(3, lastSequence_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(previousEpoch_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, previousEpoch_);
+        .computeMessageSize(6, getLast());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -198,12 +221,16 @@ private static final long serialVersionUID = 0L;
     io.github.telgate.v1.EventGap other = (io.github.telgate.v1.EventGap) obj;
 
     if (reason_ != other.reason_) return false;
-    if (getFirstSequence()
-        != other.getFirstSequence()) return false;
-    if (getLastSequence()
-        != other.getLastSequence()) return false;
-    if (!getPreviousEpoch()
-        .equals(other.getPreviousEpoch())) return false;
+    if (hasFirst() != other.hasFirst()) return false;
+    if (hasFirst()) {
+      if (!getFirst()
+          .equals(other.getFirst())) return false;
+    }
+    if (hasLast() != other.hasLast()) return false;
+    if (hasLast()) {
+      if (!getLast()
+          .equals(other.getLast())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -217,14 +244,14 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + REASON_FIELD_NUMBER;
     hash = (53 * hash) + reason_;
-    hash = (37 * hash) + FIRST_SEQUENCE_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
-        getFirstSequence());
-    hash = (37 * hash) + LAST_SEQUENCE_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
-        getLastSequence());
-    hash = (37 * hash) + PREVIOUS_EPOCH_FIELD_NUMBER;
-    hash = (53 * hash) + getPreviousEpoch().hashCode();
+    if (hasFirst()) {
+      hash = (37 * hash) + FIRST_FIELD_NUMBER;
+      hash = (53 * hash) + getFirst().hashCode();
+    }
+    if (hasLast()) {
+      hash = (37 * hash) + LAST_FIELD_NUMBER;
+      hash = (53 * hash) + getLast().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -322,7 +349,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Events the client asked for that can no longer be delivered.
+   * Events the client asked for that can no longer be delivered. Sent once,
+   * right after SubscriptionStarted; the stream goes on from
+   * SubscriptionStarted.position.
    * </pre>
    *
    * Protobuf type {@code telgate.v1.EventGap}
@@ -359,9 +388,16 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       reason_ = 0;
-      firstSequence_ = 0L;
-      lastSequence_ = 0L;
-      previousEpoch_ = "";
+      first_ = null;
+      if (firstBuilder_ != null) {
+        firstBuilder_.dispose();
+        firstBuilder_ = null;
+      }
+      last_ = null;
+      if (lastBuilder_ != null) {
+        lastBuilder_.dispose();
+        lastBuilder_ = null;
+      }
       return this;
     }
 
@@ -399,13 +435,14 @@ private static final long serialVersionUID = 0L;
         result.reason_ = reason_;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
-        result.firstSequence_ = firstSequence_;
+        result.first_ = firstBuilder_ == null
+            ? first_
+            : firstBuilder_.build();
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
-        result.lastSequence_ = lastSequence_;
-      }
-      if (((from_bitField0_ & 0x00000008) != 0)) {
-        result.previousEpoch_ = previousEpoch_;
+        result.last_ = lastBuilder_ == null
+            ? last_
+            : lastBuilder_.build();
       }
     }
 
@@ -456,16 +493,11 @@ private static final long serialVersionUID = 0L;
       if (other.reason_ != 0) {
         setReasonValue(other.getReasonValue());
       }
-      if (other.getFirstSequence() != 0L) {
-        setFirstSequence(other.getFirstSequence());
+      if (other.hasFirst()) {
+        mergeFirst(other.getFirst());
       }
-      if (other.getLastSequence() != 0L) {
-        setLastSequence(other.getLastSequence());
-      }
-      if (!other.getPreviousEpoch().isEmpty()) {
-        previousEpoch_ = other.previousEpoch_;
-        bitField0_ |= 0x00000008;
-        onChanged();
+      if (other.hasLast()) {
+        mergeLast(other.getLast());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -498,21 +530,20 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 8
-            case 16: {
-              firstSequence_ = input.readUInt64();
+            case 42: {
+              input.readMessage(
+                  getFirstFieldBuilder().getBuilder(),
+                  extensionRegistry);
               bitField0_ |= 0x00000002;
               break;
-            } // case 16
-            case 24: {
-              lastSequence_ = input.readUInt64();
+            } // case 42
+            case 50: {
+              input.readMessage(
+                  getLastFieldBuilder().getBuilder(),
+                  extensionRegistry);
               bitField0_ |= 0x00000004;
               break;
-            } // case 24
-            case 34: {
-              previousEpoch_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000008;
-              break;
-            } // case 34
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -532,14 +563,22 @@ private static final long serialVersionUID = 0L;
 
     private int reason_ = 0;
     /**
-     * <code>.telgate.v1.GapReason reason = 1;</code>
+     * <pre>
+     * Why they were lost.
+     * </pre>
+     *
+     * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for reason.
      */
     @java.lang.Override public int getReasonValue() {
       return reason_;
     }
     /**
-     * <code>.telgate.v1.GapReason reason = 1;</code>
+     * <pre>
+     * Why they were lost.
+     * </pre>
+     *
+     * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for reason to set.
      * @return This builder for chaining.
      */
@@ -550,7 +589,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.GapReason reason = 1;</code>
+     * <pre>
+     * Why they were lost.
+     * </pre>
+     *
+     * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reason.
      */
     @java.lang.Override
@@ -559,7 +602,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.GapReason.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.GapReason reason = 1;</code>
+     * <pre>
+     * Why they were lost.
+     * </pre>
+     *
+     * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -573,7 +620,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.GapReason reason = 1;</code>
+     * <pre>
+     * Why they were lost.
+     * </pre>
+     *
+     * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -583,152 +634,341 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private long firstSequence_ ;
+    private io.github.telgate.v1.EventPosition first_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> firstBuilder_;
     /**
      * <pre>
-     * The lost range, inclusive (in the client's epoch for BUFFER_EXPIRED).
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
      * </pre>
      *
-     * <code>uint64 first_sequence = 2;</code>
-     * @return The firstSequence.
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the first field is set.
      */
-    @java.lang.Override
-    public long getFirstSequence() {
-      return firstSequence_;
+    public boolean hasFirst() {
+      return ((bitField0_ & 0x00000002) != 0);
     }
     /**
      * <pre>
-     * The lost range, inclusive (in the client's epoch for BUFFER_EXPIRED).
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
      * </pre>
      *
-     * <code>uint64 first_sequence = 2;</code>
-     * @param value The firstSequence to set.
-     * @return This builder for chaining.
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The first.
      */
-    public Builder setFirstSequence(long value) {
-      
-      firstSequence_ = value;
+    public io.github.telgate.v1.EventPosition getFirst() {
+      if (firstBuilder_ == null) {
+        return first_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : first_;
+      } else {
+        return firstBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setFirst(io.github.telgate.v1.EventPosition value) {
+      if (firstBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        first_ = value;
+      } else {
+        firstBuilder_.setMessage(value);
+      }
       bitField0_ |= 0x00000002;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * The lost range, inclusive (in the client's epoch for BUFFER_EXPIRED).
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
      * </pre>
      *
-     * <code>uint64 first_sequence = 2;</code>
-     * @return This builder for chaining.
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder clearFirstSequence() {
-      bitField0_ = (bitField0_ & ~0x00000002);
-      firstSequence_ = 0L;
+    public Builder setFirst(
+        io.github.telgate.v1.EventPosition.Builder builderForValue) {
+      if (firstBuilder_ == null) {
+        first_ = builderForValue.build();
+      } else {
+        firstBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000002;
       onChanged();
       return this;
     }
-
-    private long lastSequence_ ;
     /**
-     * <code>uint64 last_sequence = 3;</code>
-     * @return The lastSequence.
+     * <pre>
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    @java.lang.Override
-    public long getLastSequence() {
-      return lastSequence_;
+    public Builder mergeFirst(io.github.telgate.v1.EventPosition value) {
+      if (firstBuilder_ == null) {
+        if (((bitField0_ & 0x00000002) != 0) &&
+          first_ != null &&
+          first_ != io.github.telgate.v1.EventPosition.getDefaultInstance()) {
+          getFirstBuilder().mergeFrom(value);
+        } else {
+          first_ = value;
+        }
+      } else {
+        firstBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
     }
     /**
-     * <code>uint64 last_sequence = 3;</code>
-     * @param value The lastSequence to set.
-     * @return This builder for chaining.
+     * <pre>
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder setLastSequence(long value) {
-      
-      lastSequence_ = value;
+    public Builder clearFirst() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      first_ = null;
+      if (firstBuilder_ != null) {
+        firstBuilder_.dispose();
+        firstBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public io.github.telgate.v1.EventPosition.Builder getFirstBuilder() {
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return getFirstFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public io.github.telgate.v1.EventPositionOrBuilder getFirstOrBuilder() {
+      if (firstBuilder_ != null) {
+        return firstBuilder_.getMessageOrBuilder();
+      } else {
+        return first_ == null ?
+            io.github.telgate.v1.EventPosition.getDefaultInstance() : first_;
+      }
+    }
+    /**
+     * <pre>
+     * The first position lost: the one after `SubscribeRequest.after` (in the
+     * client's epoch, which for EPOCH_CHANGED is no longer served).
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> 
+        getFirstFieldBuilder() {
+      if (firstBuilder_ == null) {
+        firstBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder>(
+                getFirst(),
+                getParentForChildren(),
+                isClean());
+        first_ = null;
+      }
+      return firstBuilder_;
+    }
+
+    private io.github.telgate.v1.EventPosition last_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> lastBuilder_;
+    /**
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the last field is set.
+     */
+    public boolean hasLast() {
+      return ((bitField0_ & 0x00000004) != 0);
+    }
+    /**
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The last.
+     */
+    public io.github.telgate.v1.EventPosition getLast() {
+      if (lastBuilder_ == null) {
+        return last_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : last_;
+      } else {
+        return lastBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setLast(io.github.telgate.v1.EventPosition value) {
+      if (lastBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        last_ = value;
+      } else {
+        lastBuilder_.setMessage(value);
+      }
       bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
     /**
-     * <code>uint64 last_sequence = 3;</code>
-     * @return This builder for chaining.
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder clearLastSequence() {
+    public Builder setLast(
+        io.github.telgate.v1.EventPosition.Builder builderForValue) {
+      if (lastBuilder_ == null) {
+        last_ = builderForValue.build();
+      } else {
+        lastBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeLast(io.github.telgate.v1.EventPosition value) {
+      if (lastBuilder_ == null) {
+        if (((bitField0_ & 0x00000004) != 0) &&
+          last_ != null &&
+          last_ != io.github.telgate.v1.EventPosition.getDefaultInstance()) {
+          getLastBuilder().mergeFrom(value);
+        } else {
+          last_ = value;
+        }
+      } else {
+        lastBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearLast() {
       bitField0_ = (bitField0_ & ~0x00000004);
-      lastSequence_ = 0L;
+      last_ = null;
+      if (lastBuilder_ != null) {
+        lastBuilder_.dispose();
+        lastBuilder_ = null;
+      }
       onChanged();
       return this;
     }
-
-    private java.lang.Object previousEpoch_ = "";
     /**
-     * <code>string previous_epoch = 4;</code>
-     * @return The previousEpoch.
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public java.lang.String getPreviousEpoch() {
-      java.lang.Object ref = previousEpoch_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        previousEpoch_ = s;
-        return s;
+    public io.github.telgate.v1.EventPosition.Builder getLastBuilder() {
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return getLastFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public io.github.telgate.v1.EventPositionOrBuilder getLastOrBuilder() {
+      if (lastBuilder_ != null) {
+        return lastBuilder_.getMessageOrBuilder();
       } else {
-        return (java.lang.String) ref;
+        return last_ == null ?
+            io.github.telgate.v1.EventPosition.getDefaultInstance() : last_;
       }
     }
     /**
-     * <code>string previous_epoch = 4;</code>
-     * @return The bytes for previousEpoch.
+     * <pre>
+     * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+     * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+     * epoch's end is not known.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public com.google.protobuf.ByteString
-        getPreviousEpochBytes() {
-      java.lang.Object ref = previousEpoch_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        previousEpoch_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> 
+        getLastFieldBuilder() {
+      if (lastBuilder_ == null) {
+        lastBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder>(
+                getLast(),
+                getParentForChildren(),
+                isClean());
+        last_ = null;
       }
-    }
-    /**
-     * <code>string previous_epoch = 4;</code>
-     * @param value The previousEpoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setPreviousEpoch(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      previousEpoch_ = value;
-      bitField0_ |= 0x00000008;
-      onChanged();
-      return this;
-    }
-    /**
-     * <code>string previous_epoch = 4;</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearPreviousEpoch() {
-      previousEpoch_ = getDefaultInstance().getPreviousEpoch();
-      bitField0_ = (bitField0_ & ~0x00000008);
-      onChanged();
-      return this;
-    }
-    /**
-     * <code>string previous_epoch = 4;</code>
-     * @param value The bytes for previousEpoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setPreviousEpochBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      previousEpoch_ = value;
-      bitField0_ |= 0x00000008;
-      onChanged();
-      return this;
+      return lastBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

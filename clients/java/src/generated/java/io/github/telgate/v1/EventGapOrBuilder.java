@@ -8,41 +8,84 @@ public interface EventGapOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.GapReason reason = 1;</code>
+   * <pre>
+   * Why they were lost.
+   * </pre>
+   *
+   * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for reason.
    */
   int getReasonValue();
   /**
-   * <code>.telgate.v1.GapReason reason = 1;</code>
+   * <pre>
+   * Why they were lost.
+   * </pre>
+   *
+   * <code>.telgate.v1.GapReason reason = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   io.github.telgate.v1.GapReason getReason();
 
   /**
    * <pre>
-   * The lost range, inclusive (in the client's epoch for BUFFER_EXPIRED).
+   * The first position lost: the one after `SubscribeRequest.after` (in the
+   * client's epoch, which for EPOCH_CHANGED is no longer served).
    * </pre>
    *
-   * <code>uint64 first_sequence = 2;</code>
-   * @return The firstSequence.
+   * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the first field is set.
    */
-  long getFirstSequence();
+  boolean hasFirst();
+  /**
+   * <pre>
+   * The first position lost: the one after `SubscribeRequest.after` (in the
+   * client's epoch, which for EPOCH_CHANGED is no longer served).
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The first.
+   */
+  io.github.telgate.v1.EventPosition getFirst();
+  /**
+   * <pre>
+   * The first position lost: the one after `SubscribeRequest.after` (in the
+   * client's epoch, which for EPOCH_CHANGED is no longer served).
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition first = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  io.github.telgate.v1.EventPositionOrBuilder getFirstOrBuilder();
 
   /**
-   * <code>uint64 last_sequence = 3;</code>
-   * @return The lastSequence.
+   * <pre>
+   * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+   * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+   * epoch's end is not known.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the last field is set.
    */
-  long getLastSequence();
-
+  boolean hasLast();
   /**
-   * <code>string previous_epoch = 4;</code>
-   * @return The previousEpoch.
+   * <pre>
+   * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+   * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+   * epoch's end is not known.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The last.
    */
-  java.lang.String getPreviousEpoch();
+  io.github.telgate.v1.EventPosition getLast();
   /**
-   * <code>string previous_epoch = 4;</code>
-   * @return The bytes for previousEpoch.
+   * <pre>
+   * BUFFER_EXPIRED: the last position lost (same epoch as `first`; the
+   * stream goes on right after it). Unset for EPOCH_CHANGED, where the old
+   * epoch's end is not known.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition last = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
-  com.google.protobuf.ByteString
-      getPreviousEpochBytes();
+  io.github.telgate.v1.EventPositionOrBuilder getLastOrBuilder();
 }

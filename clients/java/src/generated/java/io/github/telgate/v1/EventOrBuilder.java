@@ -9,33 +9,46 @@ public interface EventOrBuilder extends
 
   /**
    * <pre>
-   * Gateway sequence number, increasing by one per event within an epoch.
+   * Where the event is in the stream: store it to resume after it.
    * </pre>
    *
-   * <code>uint64 sequence = 1;</code>
-   * @return The sequence.
+   * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the position field is set.
    */
-  long getSequence();
+  boolean hasPosition();
+  /**
+   * <pre>
+   * Where the event is in the stream: store it to resume after it.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The position.
+   */
+  io.github.telgate.v1.EventPosition getPosition();
+  /**
+   * <pre>
+   * Where the event is in the stream: store it to resume after it.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition position = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  io.github.telgate.v1.EventPositionOrBuilder getPositionOrBuilder();
 
   /**
-   * <code>string epoch = 2;</code>
-   * @return The epoch.
-   */
-  java.lang.String getEpoch();
-  /**
-   * <code>string epoch = 2;</code>
-   * @return The bytes for epoch.
-   */
-  com.google.protobuf.ByteString
-      getEpochBytes();
-
-  /**
-   * <code>string backend = 3;</code>
+   * <pre>
+   * The backend that sent it (the gateway's configuration name).
+   * </pre>
+   *
+   * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
   /**
-   * <code>string backend = 3;</code>
+   * <pre>
+   * The backend that sent it (the gateway's configuration name).
+   * </pre>
+   *
+   * <code>string backend = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
@@ -46,7 +59,7 @@ public interface EventOrBuilder extends
    * When the gateway received it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+   * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the receiveTime field is set.
    */
   boolean hasReceiveTime();
@@ -55,7 +68,7 @@ public interface EventOrBuilder extends
    * When the gateway received it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+   * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The receiveTime.
    */
   com.google.protobuf.Timestamp getReceiveTime();
@@ -64,7 +77,7 @@ public interface EventOrBuilder extends
    * When the gateway received it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp receive_time = 4;</code>
+   * <code>.google.protobuf.Timestamp receive_time = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getReceiveTimeOrBuilder();
 
@@ -74,7 +87,7 @@ public interface EventOrBuilder extends
    * the gateway's own events.
    * </pre>
    *
-   * <code>string name = 5;</code>
+   * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -84,7 +97,7 @@ public interface EventOrBuilder extends
    * the gateway's own events.
    * </pre>
    *
-   * <code>string name = 5;</code>
+   * <code>string name = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -95,7 +108,7 @@ public interface EventOrBuilder extends
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.Field> 
       getFieldsList();
@@ -104,7 +117,7 @@ public interface EventOrBuilder extends
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.Field getFields(int index);
   /**
@@ -112,7 +125,7 @@ public interface EventOrBuilder extends
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getFieldsCount();
   /**
@@ -120,7 +133,7 @@ public interface EventOrBuilder extends
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
       getFieldsOrBuilderList();
@@ -129,50 +142,66 @@ public interface EventOrBuilder extends
    * Every field as sent, in order, repeated keys kept.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field fields = 6;</code>
+   * <code>repeated .telgate.v1.Field fields = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.FieldOrBuilder getFieldsOrBuilder(
       int index);
 
   /**
    * <pre>
-   * Correlation keys, when the event names a channel.
+   * The channel the event names, when it names one.
    * </pre>
    *
-   * <code>string channel = 7;</code>
+   * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   java.lang.String getChannel();
   /**
    * <pre>
-   * Correlation keys, when the event names a channel.
+   * The channel the event names, when it names one.
    * </pre>
    *
-   * <code>string channel = 7;</code>
+   * <code>string channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   com.google.protobuf.ByteString
       getChannelBytes();
 
   /**
-   * <code>string unique_id = 8;</code>
+   * <pre>
+   * That channel's unique id.
+   * </pre>
+   *
+   * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
   /**
-   * <code>string unique_id = 8;</code>
+   * <pre>
+   * That channel's unique id.
+   * </pre>
+   *
+   * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   com.google.protobuf.ByteString
       getUniqueIdBytes();
 
   /**
-   * <code>string linked_id = 9;</code>
+   * <pre>
+   * That channel's linked id: the same for every channel of one call.
+   * </pre>
+   *
+   * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkedId.
    */
   java.lang.String getLinkedId();
   /**
-   * <code>string linked_id = 9;</code>
+   * <pre>
+   * That channel's linked id: the same for every channel of one call.
+   * </pre>
+   *
+   * <code>string linked_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for linkedId.
    */
   com.google.protobuf.ByteString
@@ -185,7 +214,7 @@ public interface EventOrBuilder extends
    * and the typed payload is left out when it alone is still too large.
    * </pre>
    *
-   * <code>bool raw_fields_truncated = 10;</code>
+   * <code>bool raw_fields_truncated = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The rawFieldsTruncated.
    */
   boolean getRawFieldsTruncated();
@@ -196,770 +225,1373 @@ public interface EventOrBuilder extends
    * PBX's fields would have made it.
    * </pre>
    *
-   * <code>uint64 original_size = 11;</code>
+   * <code>uint64 original_size = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The originalSize.
    */
   long getOriginalSize();
 
   /**
-   * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+   * <pre>
+   * A channel appeared (Asterisk Newchannel).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channelCreated field is set.
    */
   boolean hasChannelCreated();
   /**
-   * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+   * <pre>
+   * A channel appeared (Asterisk Newchannel).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channelCreated.
    */
   io.github.telgate.v1.ChannelCreated getChannelCreated();
   /**
-   * <code>.telgate.v1.ChannelCreated channel_created = 20;</code>
+   * <pre>
+   * A channel appeared (Asterisk Newchannel).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelCreated channel_created = 20 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelCreatedOrBuilder getChannelCreatedOrBuilder();
 
   /**
-   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+   * <pre>
+   * A channel's state changed (Asterisk Newstate, Simotel NewState).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channelStateChanged field is set.
    */
   boolean hasChannelStateChanged();
   /**
-   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+   * <pre>
+   * A channel's state changed (Asterisk Newstate, Simotel NewState).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channelStateChanged.
    */
   io.github.telgate.v1.ChannelStateChanged getChannelStateChanged();
   /**
-   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21;</code>
+   * <pre>
+   * A channel's state changed (Asterisk Newstate, Simotel NewState).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelStateChanged channel_state_changed = 21 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelStateChangedOrBuilder getChannelStateChangedOrBuilder();
 
   /**
-   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+   * <pre>
+   * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+   * outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channelHungUp field is set.
    */
   boolean hasChannelHungUp();
   /**
-   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+   * <pre>
+   * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+   * outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channelHungUp.
    */
   io.github.telgate.v1.ChannelHungUp getChannelHungUp();
   /**
-   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22;</code>
+   * <pre>
+   * A channel is gone (Asterisk Hangup, or `telgate.ChannelHungUp` when inferred after a link
+   * outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelHungUp channel_hung_up = 22 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelHungUpOrBuilder getChannelHungUpOrBuilder();
 
   /**
-   * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+   * <pre>
+   * A dial attempt began (Asterisk DialBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dialStarted field is set.
    */
   boolean hasDialStarted();
   /**
-   * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+   * <pre>
+   * A dial attempt began (Asterisk DialBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialStarted.
    */
   io.github.telgate.v1.DialStarted getDialStarted();
   /**
-   * <code>.telgate.v1.DialStarted dial_started = 23;</code>
+   * <pre>
+   * A dial attempt began (Asterisk DialBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStarted dial_started = 23 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DialStartedOrBuilder getDialStartedOrBuilder();
 
   /**
-   * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+   * <pre>
+   * A dial attempt ended (Asterisk DialEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dialEnded field is set.
    */
   boolean hasDialEnded();
   /**
-   * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+   * <pre>
+   * A dial attempt ended (Asterisk DialEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialEnded.
    */
   io.github.telgate.v1.DialEnded getDialEnded();
   /**
-   * <code>.telgate.v1.DialEnded dial_ended = 24;</code>
+   * <pre>
+   * A dial attempt ended (Asterisk DialEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialEnded dial_ended = 24 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DialEndedOrBuilder getDialEndedOrBuilder();
 
   /**
-   * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+   * <pre>
+   * A channel entered a bridge (Asterisk BridgeEnter).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridgeEntered field is set.
    */
   boolean hasBridgeEntered();
   /**
-   * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+   * <pre>
+   * A channel entered a bridge (Asterisk BridgeEnter).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeEntered.
    */
   io.github.telgate.v1.BridgeEntered getBridgeEntered();
   /**
-   * <code>.telgate.v1.BridgeEntered bridge_entered = 25;</code>
+   * <pre>
+   * A channel entered a bridge (Asterisk BridgeEnter).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeEntered bridge_entered = 25 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BridgeEnteredOrBuilder getBridgeEnteredOrBuilder();
 
   /**
-   * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+   * <pre>
+   * A channel left a bridge (Asterisk BridgeLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridgeLeft field is set.
    */
   boolean hasBridgeLeft();
   /**
-   * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+   * <pre>
+   * A channel left a bridge (Asterisk BridgeLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeLeft.
    */
   io.github.telgate.v1.BridgeLeft getBridgeLeft();
   /**
-   * <code>.telgate.v1.BridgeLeft bridge_left = 26;</code>
+   * <pre>
+   * A channel left a bridge (Asterisk BridgeLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeLeft bridge_left = 26 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BridgeLeftOrBuilder getBridgeLeftOrBuilder();
 
   /**
-   * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+   * <pre>
+   * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+   * by the gateway).
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the originateResult field is set.
    */
   boolean hasOriginateResult();
   /**
-   * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+   * <pre>
+   * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+   * by the gateway).
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The originateResult.
    */
   io.github.telgate.v1.OriginateResult getOriginateResult();
   /**
-   * <code>.telgate.v1.OriginateResult originate_result = 27;</code>
+   * <pre>
+   * An originate's final result (Asterisk OriginateResponse; Simotel: `OriginateResult`, made
+   * by the gateway).
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateResult originate_result = 27 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.OriginateResultOrBuilder getOriginateResultOrBuilder();
 
   /**
-   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+   * <pre>
+   * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+   * backend).
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkStateChanged field is set.
    */
   boolean hasLinkStateChanged();
   /**
-   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+   * <pre>
+   * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+   * backend).
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkStateChanged.
    */
   io.github.telgate.v1.LinkStateChanged getLinkStateChanged();
   /**
-   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28;</code>
+   * <pre>
+   * The gateway's link to a backend changed state (`telgate.LinkStateChanged`, every
+   * backend).
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkStateChanged link_state_changed = 28 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.LinkStateChangedOrBuilder getLinkStateChangedOrBuilder();
 
   /**
-   * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+   * <pre>
+   * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+   * </pre>
+   *
+   * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the hangupRequested field is set.
    */
   boolean hasHangupRequested();
   /**
-   * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+   * <pre>
+   * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+   * </pre>
+   *
+   * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hangupRequested.
    */
   io.github.telgate.v1.HangupRequested getHangupRequested();
   /**
-   * <code>.telgate.v1.HangupRequested hangup_requested = 29;</code>
+   * <pre>
+   * A hang-up was asked for (Asterisk HangupRequest / SoftHangupRequest).
+   * </pre>
+   *
+   * <code>.telgate.v1.HangupRequested hangup_requested = 29 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.HangupRequestedOrBuilder getHangupRequestedOrBuilder();
 
   /**
-   * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+   * <pre>
+   * A channel moved to a dialplan step (Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dialplanStep field is set.
    */
   boolean hasDialplanStep();
   /**
-   * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+   * <pre>
+   * A channel moved to a dialplan step (Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialplanStep.
    */
   io.github.telgate.v1.DialplanStep getDialplanStep();
   /**
-   * <code>.telgate.v1.DialplanStep dialplan_step = 30;</code>
+   * <pre>
+   * A channel moved to a dialplan step (Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialplanStep dialplan_step = 30 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DialplanStepOrBuilder getDialplanStepOrBuilder();
 
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+   * <pre>
+   * A channel's caller id changed (Asterisk NewCallerid).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the callerIdChanged field is set.
    */
   boolean hasCallerIdChanged();
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+   * <pre>
+   * A channel's caller id changed (Asterisk NewCallerid).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callerIdChanged.
    */
   io.github.telgate.v1.ChannelIdentityChanged getCallerIdChanged();
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31;</code>
+   * <pre>
+   * A channel's caller id changed (Asterisk NewCallerid).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged caller_id_changed = 31 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelIdentityChangedOrBuilder getCallerIdChangedOrBuilder();
 
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+   * <pre>
+   * A channel's connected line changed (Asterisk NewConnectedLine).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the connectedLineChanged field is set.
    */
   boolean hasConnectedLineChanged();
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+   * <pre>
+   * A channel's connected line changed (Asterisk NewConnectedLine).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The connectedLineChanged.
    */
   io.github.telgate.v1.ChannelIdentityChanged getConnectedLineChanged();
   /**
-   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32;</code>
+   * <pre>
+   * A channel's connected line changed (Asterisk NewConnectedLine).
+   * </pre>
+   *
+   * <code>.telgate.v1.ChannelIdentityChanged connected_line_changed = 32 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelIdentityChangedOrBuilder getConnectedLineChangedOrBuilder();
 
   /**
-   * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+   * <pre>
+   * A channel or global variable was set (Asterisk VarSet).
+   * </pre>
+   *
+   * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the variableSet field is set.
    */
   boolean hasVariableSet();
   /**
-   * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+   * <pre>
+   * A channel or global variable was set (Asterisk VarSet).
+   * </pre>
+   *
+   * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The variableSet.
    */
   io.github.telgate.v1.VariableSet getVariableSet();
   /**
-   * <code>.telgate.v1.VariableSet variable_set = 33;</code>
+   * <pre>
+   * A channel or global variable was set (Asterisk VarSet).
+   * </pre>
+   *
+   * <code>.telgate.v1.VariableSet variable_set = 33 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.VariableSetOrBuilder getVariableSetOrBuilder();
 
   /**
-   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+   * <pre>
+   * A dial attempt progressed (Asterisk DialState).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dialStateChanged field is set.
    */
   boolean hasDialStateChanged();
   /**
-   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+   * <pre>
+   * A dial attempt progressed (Asterisk DialState).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialStateChanged.
    */
   io.github.telgate.v1.DialStateChanged getDialStateChanged();
   /**
-   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34;</code>
+   * <pre>
+   * A dial attempt progressed (Asterisk DialState).
+   * </pre>
+   *
+   * <code>.telgate.v1.DialStateChanged dial_state_changed = 34 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DialStateChangedOrBuilder getDialStateChangedOrBuilder();
 
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+   * <pre>
+   * A bridge was created (Asterisk BridgeCreate).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridgeCreated field is set.
    */
   boolean hasBridgeCreated();
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+   * <pre>
+   * A bridge was created (Asterisk BridgeCreate).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeCreated.
    */
   io.github.telgate.v1.BridgeChanged getBridgeCreated();
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_created = 35;</code>
+   * <pre>
+   * A bridge was created (Asterisk BridgeCreate).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_created = 35 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BridgeChangedOrBuilder getBridgeCreatedOrBuilder();
 
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+   * <pre>
+   * A bridge was destroyed (Asterisk BridgeDestroy).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the bridgeDestroyed field is set.
    */
   boolean hasBridgeDestroyed();
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+   * <pre>
+   * A bridge was destroyed (Asterisk BridgeDestroy).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeDestroyed.
    */
   io.github.telgate.v1.BridgeChanged getBridgeDestroyed();
   /**
-   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36;</code>
+   * <pre>
+   * A bridge was destroyed (Asterisk BridgeDestroy).
+   * </pre>
+   *
+   * <code>.telgate.v1.BridgeChanged bridge_destroyed = 36 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BridgeChangedOrBuilder getBridgeDestroyedOrBuilder();
 
   /**
-   * <code>.telgate.v1.HoldChanged hold = 37;</code>
+   * <pre>
+   * A channel was put on hold (Asterisk Hold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the hold field is set.
    */
   boolean hasHold();
   /**
-   * <code>.telgate.v1.HoldChanged hold = 37;</code>
+   * <pre>
+   * A channel was put on hold (Asterisk Hold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hold.
    */
   io.github.telgate.v1.HoldChanged getHold();
   /**
-   * <code>.telgate.v1.HoldChanged hold = 37;</code>
+   * <pre>
+   * A channel was put on hold (Asterisk Hold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged hold = 37 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.HoldChangedOrBuilder getHoldOrBuilder();
 
   /**
-   * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+   * <pre>
+   * A channel was taken off hold (Asterisk Unhold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the unhold field is set.
    */
   boolean hasUnhold();
   /**
-   * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+   * <pre>
+   * A channel was taken off hold (Asterisk Unhold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The unhold.
    */
   io.github.telgate.v1.HoldChanged getUnhold();
   /**
-   * <code>.telgate.v1.HoldChanged unhold = 38;</code>
+   * <pre>
+   * A channel was taken off hold (Asterisk Unhold).
+   * </pre>
+   *
+   * <code>.telgate.v1.HoldChanged unhold = 38 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.HoldChangedOrBuilder getUnholdOrBuilder();
 
   /**
-   * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+   * <pre>
+   * A DTMF digit began (Asterisk DTMFBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dtmfBegin field is set.
    */
   boolean hasDtmfBegin();
   /**
-   * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+   * <pre>
+   * A DTMF digit began (Asterisk DTMFBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dtmfBegin.
    */
   io.github.telgate.v1.Dtmf getDtmfBegin();
   /**
-   * <code>.telgate.v1.Dtmf dtmf_begin = 39;</code>
+   * <pre>
+   * A DTMF digit began (Asterisk DTMFBegin).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_begin = 39 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DtmfOrBuilder getDtmfBeginOrBuilder();
 
   /**
-   * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+   * <pre>
+   * A DTMF digit ended (Asterisk DTMFEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the dtmfEnd field is set.
    */
   boolean hasDtmfEnd();
   /**
-   * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+   * <pre>
+   * A DTMF digit ended (Asterisk DTMFEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dtmfEnd.
    */
   io.github.telgate.v1.Dtmf getDtmfEnd();
   /**
-   * <code>.telgate.v1.Dtmf dtmf_end = 40;</code>
+   * <pre>
+   * A DTMF digit ended (Asterisk DTMFEnd).
+   * </pre>
+   *
+   * <code>.telgate.v1.Dtmf dtmf_end = 40 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DtmfOrBuilder getDtmfEndOrBuilder();
 
   /**
-   * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+   * <pre>
+   * A blind transfer (Asterisk BlindTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the blindTransfer field is set.
    */
   boolean hasBlindTransfer();
   /**
-   * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+   * <pre>
+   * A blind transfer (Asterisk BlindTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The blindTransfer.
    */
   io.github.telgate.v1.Transferred getBlindTransfer();
   /**
-   * <code>.telgate.v1.Transferred blind_transfer = 41;</code>
+   * <pre>
+   * A blind transfer (Asterisk BlindTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred blind_transfer = 41 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.TransferredOrBuilder getBlindTransferOrBuilder();
 
   /**
-   * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+   * <pre>
+   * An attended transfer (Asterisk AttendedTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the attendedTransfer field is set.
    */
   boolean hasAttendedTransfer();
   /**
-   * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+   * <pre>
+   * An attended transfer (Asterisk AttendedTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The attendedTransfer.
    */
   io.github.telgate.v1.Transferred getAttendedTransfer();
   /**
-   * <code>.telgate.v1.Transferred attended_transfer = 42;</code>
+   * <pre>
+   * An attended transfer (Asterisk AttendedTransfer).
+   * </pre>
+   *
+   * <code>.telgate.v1.Transferred attended_transfer = 42 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.TransferredOrBuilder getAttendedTransferOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+   * <pre>
+   * A member joined a queue (Asterisk QueueMemberAdded).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberAdded field is set.
    */
   boolean hasQueueMemberAdded();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+   * <pre>
+   * A member joined a queue (Asterisk QueueMemberAdded).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberAdded.
    */
   io.github.telgate.v1.QueueMemberChanged getQueueMemberAdded();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43;</code>
+   * <pre>
+   * A member joined a queue (Asterisk QueueMemberAdded).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_added = 43 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberAddedOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+   * <pre>
+   * A member left a queue (Asterisk QueueMemberRemoved).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberRemoved field is set.
    */
   boolean hasQueueMemberRemoved();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+   * <pre>
+   * A member left a queue (Asterisk QueueMemberRemoved).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberRemoved.
    */
   io.github.telgate.v1.QueueMemberChanged getQueueMemberRemoved();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44;</code>
+   * <pre>
+   * A member left a queue (Asterisk QueueMemberRemoved).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_removed = 44 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberRemovedOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+   * <pre>
+   * A member was paused or unpaused (Asterisk QueueMemberPause).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberPaused field is set.
    */
   boolean hasQueueMemberPaused();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+   * <pre>
+   * A member was paused or unpaused (Asterisk QueueMemberPause).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberPaused.
    */
   io.github.telgate.v1.QueueMemberChanged getQueueMemberPaused();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45;</code>
+   * <pre>
+   * A member was paused or unpaused (Asterisk QueueMemberPause).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_paused = 45 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberPausedOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+   * <pre>
+   * A member's status changed (Asterisk QueueMemberStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberStatus field is set.
    */
   boolean hasQueueMemberStatus();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+   * <pre>
+   * A member's status changed (Asterisk QueueMemberStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberStatus.
    */
   io.github.telgate.v1.QueueMemberChanged getQueueMemberStatus();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46;</code>
+   * <pre>
+   * A member's status changed (Asterisk QueueMemberStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_status = 46 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberStatusOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+   * <pre>
+   * A member's penalty changed (Asterisk QueueMemberPenalty).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberPenalty field is set.
    */
   boolean hasQueueMemberPenalty();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+   * <pre>
+   * A member's penalty changed (Asterisk QueueMemberPenalty).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberPenalty.
    */
   io.github.telgate.v1.QueueMemberChanged getQueueMemberPenalty();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47;</code>
+   * <pre>
+   * A member's penalty changed (Asterisk QueueMemberPenalty).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_penalty = 47 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberPenaltyOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+   * <pre>
+   * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueMemberRinginuse field is set.
    */
   boolean hasQueueMemberRinginuse();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+   * <pre>
+   * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueMemberRinginuse.
    */
   io.github.telgate.v1.QueueMemberChanged getQueueMemberRinginuse();
   /**
-   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48;</code>
+   * <pre>
+   * A member's ring-in-use setting changed (Asterisk QueueMemberRinginuse).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMemberChanged queue_member_ringinuse = 48 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMemberChangedOrBuilder getQueueMemberRinginuseOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+   * <pre>
+   * A caller joined a queue (Asterisk QueueCallerJoin).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueCallerJoined field is set.
    */
   boolean hasQueueCallerJoined();
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+   * <pre>
+   * A caller joined a queue (Asterisk QueueCallerJoin).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueCallerJoined.
    */
   io.github.telgate.v1.QueueCallerChanged getQueueCallerJoined();
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49;</code>
+   * <pre>
+   * A caller joined a queue (Asterisk QueueCallerJoin).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_joined = 49 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerJoinedOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+   * <pre>
+   * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueCallerLeft field is set.
    */
   boolean hasQueueCallerLeft();
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+   * <pre>
+   * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueCallerLeft.
    */
   io.github.telgate.v1.QueueCallerChanged getQueueCallerLeft();
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50;</code>
+   * <pre>
+   * A caller left a queue to an agent or on hang-up (Asterisk QueueCallerLeave).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_left = 50 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerLeftOrBuilder();
 
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+   * <pre>
+   * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queueCallerAbandoned field is set.
    */
   boolean hasQueueCallerAbandoned();
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+   * <pre>
+   * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queueCallerAbandoned.
    */
   io.github.telgate.v1.QueueCallerChanged getQueueCallerAbandoned();
   /**
-   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51;</code>
+   * <pre>
+   * A caller hung up waiting in a queue (Asterisk QueueCallerAbandon).
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueCallerChanged queue_caller_abandoned = 51 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueCallerChangedOrBuilder getQueueCallerAbandonedOrBuilder();
 
   /**
-   * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+   * <pre>
+   * A queue rang an agent (Asterisk AgentCalled).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentCalled field is set.
    */
   boolean hasAgentCalled();
   /**
-   * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+   * <pre>
+   * A queue rang an agent (Asterisk AgentCalled).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentCalled.
    */
   io.github.telgate.v1.AgentActivity getAgentCalled();
   /**
-   * <code>.telgate.v1.AgentActivity agent_called = 52;</code>
+   * <pre>
+   * A queue rang an agent (Asterisk AgentCalled).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_called = 52 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.AgentActivityOrBuilder getAgentCalledOrBuilder();
 
   /**
-   * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+   * <pre>
+   * An agent answered a queue caller (Asterisk AgentConnect).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentConnected field is set.
    */
   boolean hasAgentConnected();
   /**
-   * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+   * <pre>
+   * An agent answered a queue caller (Asterisk AgentConnect).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentConnected.
    */
   io.github.telgate.v1.AgentActivity getAgentConnected();
   /**
-   * <code>.telgate.v1.AgentActivity agent_connected = 53;</code>
+   * <pre>
+   * An agent answered a queue caller (Asterisk AgentConnect).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_connected = 53 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.AgentActivityOrBuilder getAgentConnectedOrBuilder();
 
   /**
-   * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+   * <pre>
+   * An agent's queue call ended (Asterisk AgentComplete).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentCompleted field is set.
    */
   boolean hasAgentCompleted();
   /**
-   * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+   * <pre>
+   * An agent's queue call ended (Asterisk AgentComplete).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentCompleted.
    */
   io.github.telgate.v1.AgentActivity getAgentCompleted();
   /**
-   * <code>.telgate.v1.AgentActivity agent_completed = 54;</code>
+   * <pre>
+   * An agent's queue call ended (Asterisk AgentComplete).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_completed = 54 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.AgentActivityOrBuilder getAgentCompletedOrBuilder();
 
   /**
-   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+   * <pre>
+   * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentRingNoAnswer field is set.
    */
   boolean hasAgentRingNoAnswer();
   /**
-   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+   * <pre>
+   * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentRingNoAnswer.
    */
   io.github.telgate.v1.AgentActivity getAgentRingNoAnswer();
   /**
-   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55;</code>
+   * <pre>
+   * An agent did not answer a queue call (Asterisk AgentRingNoAnswer).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_ring_no_answer = 55 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.AgentActivityOrBuilder getAgentRingNoAnswerOrBuilder();
 
   /**
-   * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+   * <pre>
+   * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the agentDumped field is set.
    */
   boolean hasAgentDumped();
   /**
-   * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+   * <pre>
+   * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The agentDumped.
    */
   io.github.telgate.v1.AgentActivity getAgentDumped();
   /**
-   * <code>.telgate.v1.AgentActivity agent_dumped = 56;</code>
+   * <pre>
+   * An agent hung up on a queue caller before the bridge (Asterisk AgentDump).
+   * </pre>
+   *
+   * <code>.telgate.v1.AgentActivity agent_dumped = 56 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.AgentActivityOrBuilder getAgentDumpedOrBuilder();
 
   /**
-   * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+   * <pre>
+   * Live listening started (Asterisk ChanSpyStart).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the listenStarted field is set.
    */
   boolean hasListenStarted();
   /**
-   * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+   * <pre>
+   * Live listening started (Asterisk ChanSpyStart).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listenStarted.
    */
   io.github.telgate.v1.ListenActivity getListenStarted();
   /**
-   * <code>.telgate.v1.ListenActivity listen_started = 57;</code>
+   * <pre>
+   * Live listening started (Asterisk ChanSpyStart).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_started = 57 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ListenActivityOrBuilder getListenStartedOrBuilder();
 
   /**
-   * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+   * <pre>
+   * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+   * after a link outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the listenStopped field is set.
    */
   boolean hasListenStopped();
   /**
-   * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+   * <pre>
+   * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+   * after a link outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listenStopped.
    */
   io.github.telgate.v1.ListenActivity getListenStopped();
   /**
-   * <code>.telgate.v1.ListenActivity listen_stopped = 58;</code>
+   * <pre>
+   * Live listening stopped (Asterisk ChanSpyStop, or `telgate.ListenStopped` when inferred
+   * after a link outage).
+   * </pre>
+   *
+   * <code>.telgate.v1.ListenActivity listen_stopped = 58 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ListenActivityOrBuilder getListenStoppedOrBuilder();
 
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+   * <pre>
+   * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the playbackStarted field is set.
    */
   boolean hasPlaybackStarted();
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+   * <pre>
+   * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playbackStarted.
    */
   io.github.telgate.v1.PlaybackChanged getPlaybackStarted();
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_started = 59;</code>
+   * <pre>
+   * A playback started (`telgate.PlaybackStarted`, derived from Asterisk Newexten).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_started = 59 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackStartedOrBuilder();
 
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+   * <pre>
+   * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the playbackControlled field is set.
    */
   boolean hasPlaybackControlled();
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+   * <pre>
+   * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playbackControlled.
    */
   io.github.telgate.v1.PlaybackChanged getPlaybackControlled();
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60;</code>
+   * <pre>
+   * A playback was paused, resumed, moved or restarted (`telgate.PlaybackControlled`).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_controlled = 60 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackControlledOrBuilder();
 
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+   * <pre>
+   * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+   * CPLAYBACKSTATUS).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the playbackFinished field is set.
    */
   boolean hasPlaybackFinished();
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+   * <pre>
+   * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+   * CPLAYBACKSTATUS).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playbackFinished.
    */
   io.github.telgate.v1.PlaybackChanged getPlaybackFinished();
   /**
-   * <code>.telgate.v1.PlaybackChanged playback_finished = 61;</code>
+   * <pre>
+   * A playback ended (`telgate.PlaybackFinished`, derived from Asterisk VarSet
+   * CPLAYBACKSTATUS).
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackChanged playback_finished = 61 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.PlaybackChangedOrBuilder getPlaybackFinishedOrBuilder();
 
   /**
-   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+   * <pre>
+   * A device's state changed (Asterisk DeviceStateChange).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the deviceStateChanged field is set.
    */
   boolean hasDeviceStateChanged();
   /**
-   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+   * <pre>
+   * A device's state changed (Asterisk DeviceStateChange).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The deviceStateChanged.
    */
   io.github.telgate.v1.EndpointStatusChanged getDeviceStateChanged();
   /**
-   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62;</code>
+   * <pre>
+   * A device's state changed (Asterisk DeviceStateChange).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged device_state_changed = 62 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.EndpointStatusChangedOrBuilder getDeviceStateChangedOrBuilder();
 
   /**
-   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+   * <pre>
+   * A peer's status changed (Asterisk PeerStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the peerStatusChanged field is set.
    */
   boolean hasPeerStatusChanged();
   /**
-   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+   * <pre>
+   * A peer's status changed (Asterisk PeerStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The peerStatusChanged.
    */
   io.github.telgate.v1.EndpointStatusChanged getPeerStatusChanged();
   /**
-   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63;</code>
+   * <pre>
+   * A peer's status changed (Asterisk PeerStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged peer_status_changed = 63 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.EndpointStatusChangedOrBuilder getPeerStatusChangedOrBuilder();
 
   /**
-   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+   * <pre>
+   * A PJSIP contact's status changed (Asterisk ContactStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the contactStatusChanged field is set.
    */
   boolean hasContactStatusChanged();
   /**
-   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+   * <pre>
+   * A PJSIP contact's status changed (Asterisk ContactStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The contactStatusChanged.
    */
   io.github.telgate.v1.EndpointStatusChanged getContactStatusChanged();
   /**
-   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64;</code>
+   * <pre>
+   * A PJSIP contact's status changed (Asterisk ContactStatus).
+   * </pre>
+   *
+   * <code>.telgate.v1.EndpointStatusChanged contact_status_changed = 64 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.EndpointStatusChangedOrBuilder getContactStatusChangedOrBuilder();
 
   /**
-   * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+   * <pre>
+   * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the fullyBooted field is set.
    */
   boolean hasFullyBooted();
   /**
-   * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+   * <pre>
+   * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The fullyBooted.
    */
   io.github.telgate.v1.SystemChanged getFullyBooted();
   /**
-   * <code>.telgate.v1.SystemChanged fully_booted = 65;</code>
+   * <pre>
+   * The PBX is fully booted, or the gateway logged in to it (Asterisk FullyBooted).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged fully_booted = 65 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.SystemChangedOrBuilder getFullyBootedOrBuilder();
 
   /**
-   * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+   * <pre>
+   * The PBX reloaded a module or its configuration (Asterisk Reload).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the reloaded field is set.
    */
   boolean hasReloaded();
   /**
-   * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+   * <pre>
+   * The PBX reloaded a module or its configuration (Asterisk Reload).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reloaded.
    */
   io.github.telgate.v1.SystemChanged getReloaded();
   /**
-   * <code>.telgate.v1.SystemChanged reloaded = 66;</code>
+   * <pre>
+   * The PBX reloaded a module or its configuration (Asterisk Reload).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged reloaded = 66 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.SystemChangedOrBuilder getReloadedOrBuilder();
 
   /**
-   * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+   * <pre>
+   * The PBX is shutting down (Asterisk Shutdown).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the shutdown field is set.
    */
   boolean hasShutdown();
   /**
-   * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+   * <pre>
+   * The PBX is shutting down (Asterisk Shutdown).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The shutdown.
    */
   io.github.telgate.v1.SystemChanged getShutdown();
   /**
-   * <code>.telgate.v1.SystemChanged shutdown = 67;</code>
+   * <pre>
+   * The PBX is shutting down (Asterisk Shutdown).
+   * </pre>
+   *
+   * <code>.telgate.v1.SystemChanged shutdown = 67 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.SystemChangedOrBuilder getShutdownOrBuilder();
 
   /**
-   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+   * <pre>
+   * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the cdrRecorded field is set.
    */
   boolean hasCdrRecorded();
   /**
-   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+   * <pre>
+   * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cdrRecorded.
    */
   io.github.telgate.v1.CdrRecorded getCdrRecorded();
   /**
-   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68;</code>
+   * <pre>
+   * A call detail record was stored (`telgate.CdrRecorded`, every backend with CDRs).
+   * </pre>
+   *
+   * <code>.telgate.v1.CdrRecorded cdr_recorded = 68 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CdrRecordedOrBuilder getCdrRecordedOrBuilder();
 
   /**
    * <pre>
-   * CDRs of a window may be missing (the same notice StreamCdrs gives).
+   * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+   * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the cdrGap field is set.
    */
   boolean hasCdrGap();
   /**
    * <pre>
-   * CDRs of a window may be missing (the same notice StreamCdrs gives).
+   * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+   * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cdrGap.
    */
   io.github.telgate.v1.CdrGap getCdrGap();
   /**
    * <pre>
-   * CDRs of a window may be missing (the same notice StreamCdrs gives).
+   * CDRs of a window may be missing (`telgate.CdrGap`: the same notice StreamCdrs gives).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap cdr_gap = 75;</code>
+   * <code>.telgate.v1.CdrGap cdr_gap = 75 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CdrGapOrBuilder getCdrGapOrBuilder();
 

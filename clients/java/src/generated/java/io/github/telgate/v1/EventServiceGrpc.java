@@ -4,7 +4,8 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 
 /**
  * <pre>
- * Live events from every backend.
+ * Live events from every backend, numbered in one sequence per epoch (see
+ * EventPosition), with a replay buffer to resume from.
  * </pre>
  */
 @javax.annotation.Generated(
@@ -95,15 +96,27 @@ public final class EventServiceGrpc {
 
   /**
    * <pre>
-   * Live events from every backend.
+   * Live events from every backend, numbered in one sequence per epoch (see
+   * EventPosition), with a replay buffer to resume from.
    * </pre>
    */
   public static abstract class EventServiceImplBase implements io.grpc.BindableService {
 
     /**
      * <pre>
-     * Streams events. Each message carries a batch: whatever was queued for this
-     * subscriber when the stream could write (one event when quiet, many in a burst).
+     * Streams events: SubscriptionStarted first, then an EventGap when the
+     * position asked for is no longer held, then batches (whatever was queued
+     * for this subscriber when the stream could write: one event when quiet,
+     * many in a burst) and heartbeats on an idle stream. The stream does not
+     * end by itself. A subscriber that falls `events.subscriber_queue` events
+     * behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+     * a gateway shutting down ends it with UNAVAILABLE
+     * (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+     * `last_sequence`: the EventPosition to resume after (every event up to it
+     * was sent or left out by the filter). Bad input (an unknown EventType, a
+     * malformed raw name, START_POSITION_AFTER without a position or ahead of
+     * the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+     * `field`), an unknown backend NOT_FOUND, before the stream opens.
      * </pre>
      */
     public void subscribe(io.github.telgate.v1.SubscribeRequest request,
@@ -126,7 +139,8 @@ public final class EventServiceGrpc {
 
   /**
    * <pre>
-   * Live events from every backend.
+   * Live events from every backend, numbered in one sequence per epoch (see
+   * EventPosition), with a replay buffer to resume from.
    * </pre>
    */
   public static final class EventServiceStub extends io.grpc.stub.AbstractAsyncStub<EventServiceStub> {
@@ -143,8 +157,19 @@ public final class EventServiceGrpc {
 
     /**
      * <pre>
-     * Streams events. Each message carries a batch: whatever was queued for this
-     * subscriber when the stream could write (one event when quiet, many in a burst).
+     * Streams events: SubscriptionStarted first, then an EventGap when the
+     * position asked for is no longer held, then batches (whatever was queued
+     * for this subscriber when the stream could write: one event when quiet,
+     * many in a burst) and heartbeats on an idle stream. The stream does not
+     * end by itself. A subscriber that falls `events.subscriber_queue` events
+     * behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+     * a gateway shutting down ends it with UNAVAILABLE
+     * (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+     * `last_sequence`: the EventPosition to resume after (every event up to it
+     * was sent or left out by the filter). Bad input (an unknown EventType, a
+     * malformed raw name, START_POSITION_AFTER without a position or ahead of
+     * the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+     * `field`), an unknown backend NOT_FOUND, before the stream opens.
      * </pre>
      */
     public void subscribe(io.github.telgate.v1.SubscribeRequest request,
@@ -156,7 +181,8 @@ public final class EventServiceGrpc {
 
   /**
    * <pre>
-   * Live events from every backend.
+   * Live events from every backend, numbered in one sequence per epoch (see
+   * EventPosition), with a replay buffer to resume from.
    * </pre>
    */
   public static final class EventServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<EventServiceBlockingStub> {
@@ -173,8 +199,19 @@ public final class EventServiceGrpc {
 
     /**
      * <pre>
-     * Streams events. Each message carries a batch: whatever was queued for this
-     * subscriber when the stream could write (one event when quiet, many in a burst).
+     * Streams events: SubscriptionStarted first, then an EventGap when the
+     * position asked for is no longer held, then batches (whatever was queued
+     * for this subscriber when the stream could write: one event when quiet,
+     * many in a burst) and heartbeats on an idle stream. The stream does not
+     * end by itself. A subscriber that falls `events.subscriber_queue` events
+     * behind is ended with RESOURCE_EXHAUSTED (ERROR_REASON_SUBSCRIBER_TOO_SLOW);
+     * a gateway shutting down ends it with UNAVAILABLE
+     * (ERROR_REASON_SHUTTING_DOWN). Both carry ErrorInfo metadata `epoch` and
+     * `last_sequence`: the EventPosition to resume after (every event up to it
+     * was sent or left out by the filter). Bad input (an unknown EventType, a
+     * malformed raw name, START_POSITION_AFTER without a position or ahead of
+     * the stream) is INVALID_ARGUMENT (ERROR_REASON_INVALID_FIELD, metadata
+     * `field`), an unknown backend NOT_FOUND, before the stream opens.
      * </pre>
      */
     public java.util.Iterator<io.github.telgate.v1.SubscribeResponse> subscribe(
@@ -186,7 +223,8 @@ public final class EventServiceGrpc {
 
   /**
    * <pre>
-   * Live events from every backend.
+   * Live events from every backend, numbered in one sequence per epoch (see
+   * EventPosition), with a replay buffer to resume from.
    * </pre>
    */
   public static final class EventServiceFutureStub extends io.grpc.stub.AbstractFutureStub<EventServiceFutureStub> {

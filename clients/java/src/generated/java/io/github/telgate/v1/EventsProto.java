@@ -30,6 +30,21 @@ public final class EventsProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_telgate_v1_EventGap_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_telgate_v1_SubscriptionStarted_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_telgate_v1_SubscriptionStarted_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_telgate_v1_EventBatch_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_telgate_v1_EventBatch_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_telgate_v1_Heartbeat_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_telgate_v1_Heartbeat_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_telgate_v1_SubscribeResponse_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -183,229 +198,309 @@ public final class EventsProto {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\027telgate/v1/events.proto\022\ntelgate.v1\032\036g" +
-      "oogle/protobuf/duration.proto\032\037google/pr" +
-      "otobuf/timestamp.proto\032\031telgate/v1/backe" +
-      "nds.proto\032\026telgate/v1/calls.proto\032\025telga" +
-      "te/v1/cdrs.proto\032\027telgate/v1/common.prot" +
-      "o\032\031telgate/v1/playback.proto\032\027telgate/v1" +
-      "/queues.proto\032\034telgate/v1/supervision.pr" +
-      "oto\"|\n\013EventFilter\022\020\n\010backends\030\001 \003(\t\022\r\n\005" +
-      "types\030\002 \003(\t\022\020\n\010channels\030\003 \003(\t\022\022\n\nunique_" +
-      "ids\030\004 \003(\t\022\022\n\nlinked_ids\030\005 \003(\t\022\022\n\nextensi" +
-      "ons\030\006 \003(\t\"\333\001\n\020SubscribeRequest\022\'\n\006filter" +
-      "\030\001 \001(\0132\027.telgate.v1.EventFilter\022(\n\005start" +
-      "\030\002 \001(\0162\031.telgate.v1.StartPosition\022\026\n\016aft" +
-      "er_sequence\030\003 \001(\004\022\r\n\005epoch\030\004 \001(\t\022\026\n\016max_" +
-      "batch_size\030\005 \001(\005\0225\n\022heartbeat_interval\030\006" +
-      " \001(\0132\031.google.protobuf.Duration\"x\n\010Event" +
-      "Gap\022%\n\006reason\030\001 \001(\0162\025.telgate.v1.GapReas" +
-      "on\022\026\n\016first_sequence\030\002 \001(\004\022\025\n\rlast_seque" +
-      "nce\030\003 \001(\004\022\026\n\016previous_epoch\030\004 \001(\t\"\234\001\n\021Su" +
-      "bscribeResponse\022!\n\006events\030\001 \003(\0132\021.telgat" +
-      "e.v1.Event\022!\n\003gap\030\002 \001(\0132\024.telgate.v1.Eve" +
-      "ntGap\022\r\n\005epoch\030\003 \001(\t\0222\n\016heartbeat_time\030\004" +
-      " \001(\0132\032.google.protobuf.Timestamp\"k\n\006Brid" +
-      "ge\022\n\n\002id\030\001 \001(\t\022\014\n\004type\030\002 \001(\t\022\022\n\ntechnolo" +
-      "gy\030\003 \001(\t\022\017\n\007creator\030\004 \001(\t\022\014\n\004name\030\005 \001(\t\022" +
-      "\024\n\014num_channels\030\006 \001(\005\"6\n\016ChannelCreated\022" +
-      "$\n\007channel\030\001 \001(\0132\023.telgate.v1.Channel\";\n" +
-      "\023ChannelStateChanged\022$\n\007channel\030\001 \001(\0132\023." +
-      "telgate.v1.Channel\"\320\001\n\rChannelHungUp\022$\n\007" +
-      "channel\030\001 \001(\0132\023.telgate.v1.Channel\022\r\n\005ca" +
-      "use\030\002 \001(\005\022\022\n\ncause_text\030\003 \001(\t\022\020\n\010inferre" +
-      "d\030\004 \001(\010\0222\n\016link_down_time\030\005 \001(\0132\032.google" +
-      ".protobuf.Timestamp\0220\n\014link_up_time\030\006 \001(" +
-      "\0132\032.google.protobuf.Timestamp\"q\n\013DialSta" +
-      "rted\022#\n\006caller\030\001 \001(\0132\023.telgate.v1.Channe" +
-      "l\022(\n\013destination\030\002 \001(\0132\023.telgate.v1.Chan" +
-      "nel\022\023\n\013dial_string\030\003 \001(\t\"\250\001\n\tDialEnded\022#" +
-      "\n\006caller\030\001 \001(\0132\023.telgate.v1.Channel\022(\n\013d" +
-      "estination\030\002 \001(\0132\023.telgate.v1.Channel\022&\n" +
-      "\006status\030\003 \001(\0162\026.telgate.v1.DialStatus\022\023\n" +
-      "\013status_text\030\004 \001(\t\022\017\n\007forward\030\005 \001(\t\"Y\n\rB" +
-      "ridgeEntered\022$\n\007channel\030\001 \001(\0132\023.telgate." +
-      "v1.Channel\022\"\n\006bridge\030\002 \001(\0132\022.telgate.v1." +
-      "Bridge\"V\n\nBridgeLeft\022$\n\007channel\030\001 \001(\0132\023." +
-      "telgate.v1.Channel\022\"\n\006bridge\030\002 \001(\0132\022.tel" +
-      "gate.v1.Bridge\"\230\002\n\017OriginateResult\022-\n\007ou" +
-      "tcome\030\001 \001(\0162\034.telgate.v1.OriginateOutcom" +
-      "e\022\022\n\nami_reason\030\002 \001(\005\022\017\n\007channel\030\003 \001(\t\022\021" +
-      "\n\tunique_id\030\004 \001(\t\022\022\n\nrequest_id\030\005 \001(\t\022,\n" +
-      "\013destination\030\n \001(\0132\027.telgate.v1.Destinat" +
-      "ion\022\023\n\013application\030\007 \001(\t\022\030\n\020application_" +
-      "data\030\010 \001(\t\022\'\n\tcaller_id\030\t \001(\0132\024.telgate." +
-      "v1.CallerIdJ\004\010\006\020\007\"`\n\020LinkStateChanged\022$\n" +
-      "\005state\030\001 \001(\0162\025.telgate.v1.LinkState\022\016\n\006d" +
-      "etail\030\002 \001(\t\022\026\n\016state_reloaded\030\003 \001(\010\"T\n\017H" +
-      "angupRequested\022$\n\007channel\030\001 \001(\0132\023.telgat" +
-      "e.v1.Channel\022\r\n\005cause\030\002 \001(\005\022\014\n\004soft\030\003 \001(" +
-      "\010\"c\n\014DialplanStep\022$\n\007channel\030\001 \001(\0132\023.tel" +
-      "gate.v1.Channel\022\023\n\013application\030\002 \001(\t\022\030\n\020" +
-      "application_data\030\003 \001(\t\">\n\026ChannelIdentit" +
-      "yChanged\022$\n\007channel\030\001 \001(\0132\023.telgate.v1.C" +
-      "hannel\"T\n\013VariableSet\022$\n\007channel\030\001 \001(\0132\023" +
-      ".telgate.v1.Channel\022\020\n\010variable\030\002 \001(\t\022\r\n" +
-      "\005value\030\003 \001(\t\"v\n\020DialStateChanged\022#\n\006call" +
-      "er\030\001 \001(\0132\023.telgate.v1.Channel\022(\n\013destina" +
-      "tion\030\002 \001(\0132\023.telgate.v1.Channel\022\023\n\013statu" +
-      "s_text\030\003 \001(\t\"3\n\rBridgeChanged\022\"\n\006bridge\030" +
-      "\001 \001(\0132\022.telgate.v1.Bridge\"H\n\013HoldChanged" +
-      "\022$\n\007channel\030\001 \001(\0132\023.telgate.v1.Channel\022\023" +
-      "\n\013music_class\030\002 \001(\t\"\226\001\n\004Dtmf\022$\n\007channel\030" +
-      "\001 \001(\0132\023.telgate.v1.Channel\022\r\n\005digit\030\002 \001(" +
-      "\t\022,\n\tdirection\030\003 \001(\0162\031.telgate.v1.DtmfDi" +
-      "rection\022+\n\010duration\030\004 \001(\0132\031.google.proto" +
-      "buf.Duration\"\350\001\n\013Transferred\022\016\n\006result\030\001" +
-      " \001(\t\022\'\n\ntransferer\030\002 \001(\0132\023.telgate.v1.Ch" +
-      "annel\022\'\n\ntransferee\030\003 \001(\0132\023.telgate.v1.C" +
-      "hannel\022.\n\021second_transferer\030\004 \001(\0132\023.telg" +
-      "ate.v1.Channel\022,\n\013destination\030\007 \001(\0132\027.te" +
-      "lgate.v1.Destination\022\023\n\013is_external\030\006 \001(" +
-      "\010J\004\010\005\020\006\"L\n\022QueueMemberChanged\022\r\n\005queue\030\001" +
-      " \001(\t\022\'\n\006member\030\002 \001(\0132\027.telgate.v1.QueueM" +
-      "ember\"\262\001\n\022QueueCallerChanged\022\r\n\005queue\030\001 " +
-      "\001(\t\022#\n\006caller\030\002 \001(\0132\023.telgate.v1.Channel" +
-      "\022\020\n\010position\030\003 \001(\005\022\r\n\005count\030\004 \001(\005\022\031\n\021ori" +
-      "ginal_position\030\005 \001(\005\022,\n\thold_time\030\006 \001(\0132" +
-      "\031.google.protobuf.Duration\"\251\002\n\rAgentActi" +
-      "vity\022\r\n\005queue\030\001 \001(\t\022#\n\006caller\030\002 \001(\0132\023.te" +
-      "lgate.v1.Channel\022\"\n\005agent\030\003 \001(\0132\023.telgat" +
-      "e.v1.Channel\022\021\n\tinterface\030\004 \001(\t\022\023\n\013membe" +
-      "r_name\030\005 \001(\t\022,\n\thold_time\030\006 \001(\0132\031.google" +
-      ".protobuf.Duration\022,\n\tring_time\030\007 \001(\0132\031." +
-      "google.protobuf.Duration\022,\n\ttalk_time\030\010 " +
-      "\001(\0132\031.google.protobuf.Duration\022\016\n\006reason" +
-      "\030\t \001(\t\"\216\002\n\016ListenActivity\022%\n\010listener\030\001 " +
-      "\001(\0132\023.telgate.v1.Channel\022#\n\006target\030\002 \001(\013" +
-      "2\023.telgate.v1.Channel\022\022\n\nsession_id\030\003 \001(" +
-      "\t\022$\n\004mode\030\004 \001(\0162\026.telgate.v1.ListenMode\022" +
-      "\020\n\010inferred\030\005 \001(\010\0222\n\016link_down_time\030\006 \001(" +
-      "\0132\032.google.protobuf.Timestamp\0220\n\014link_up" +
-      "_time\030\007 \001(\0132\032.google.protobuf.Timestamp\"" +
-      "\357\002\n\017PlaybackChanged\022\023\n\013playback_id\030\001 \001(\t" +
-      "\022$\n\007channel\030\002 \001(\0132\023.telgate.v1.Channel\022(" +
-      "\n\005state\030\003 \001(\0162\031.telgate.v1.PlaybackState" +
-      "\022\021\n\trecording\030\004 \001(\t\022\023\n\013status_text\030\005 \001(\t" +
-      "\022)\n\006offset\030\006 \001(\0132\031.google.protobuf.Durat" +
-      "ion\022,\n\007control\030\007 \001(\0162\033.telgate.v1.Playba" +
-      "ckControl\022\020\n\010inferred\030\010 \001(\010\0222\n\016link_down" +
-      "_time\030\t \001(\0132\032.google.protobuf.Timestamp\022" +
-      "0\n\014link_up_time\030\n \001(\0132\032.google.protobuf." +
-      "Timestamp\"Y\n\025EndpointStatusChanged\022\020\n\010en" +
-      "dpoint\030\001 \001(\t\022\016\n\006status\030\002 \001(\t\022\017\n\007address\030" +
-      "\003 \001(\t\022\r\n\005cause\030\004 \001(\t\"k\n\rSystemChanged\022\016\n" +
-      "\006status\030\001 \001(\t\022\016\n\006module\030\002 \001(\t\022\017\n\007restart" +
-      "\030\003 \001(\010\022)\n\006uptime\030\004 \001(\0132\031.google.protobuf" +
-      ".Duration\"+\n\013CdrRecorded\022\034\n\003cdr\030\001 \001(\0132\017." +
-      "telgate.v1.Cdr\"\347\027\n\005Event\022\020\n\010sequence\030\001 \001" +
-      "(\004\022\r\n\005epoch\030\002 \001(\t\022\017\n\007backend\030\003 \001(\t\0220\n\014re" +
-      "ceive_time\030\004 \001(\0132\032.google.protobuf.Times" +
-      "tamp\022\014\n\004name\030\005 \001(\t\022!\n\006fields\030\006 \003(\0132\021.tel" +
-      "gate.v1.Field\022\017\n\007channel\030\007 \001(\t\022\021\n\tunique" +
-      "_id\030\010 \001(\t\022\021\n\tlinked_id\030\t \001(\t\022\034\n\024raw_fiel" +
-      "ds_truncated\030\n \001(\010\022\025\n\roriginal_size\030\013 \001(" +
-      "\004\0225\n\017channel_created\030\024 \001(\0132\032.telgate.v1." +
-      "ChannelCreatedH\000\022@\n\025channel_state_change" +
-      "d\030\025 \001(\0132\037.telgate.v1.ChannelStateChanged" +
-      "H\000\0224\n\017channel_hung_up\030\026 \001(\0132\031.telgate.v1" +
-      ".ChannelHungUpH\000\022/\n\014dial_started\030\027 \001(\0132\027" +
-      ".telgate.v1.DialStartedH\000\022+\n\ndial_ended\030" +
-      "\030 \001(\0132\025.telgate.v1.DialEndedH\000\0223\n\016bridge" +
-      "_entered\030\031 \001(\0132\031.telgate.v1.BridgeEntere" +
-      "dH\000\022-\n\013bridge_left\030\032 \001(\0132\026.telgate.v1.Br" +
-      "idgeLeftH\000\0227\n\020originate_result\030\033 \001(\0132\033.t" +
-      "elgate.v1.OriginateResultH\000\022:\n\022link_stat" +
-      "e_changed\030\034 \001(\0132\034.telgate.v1.LinkStateCh" +
-      "angedH\000\0227\n\020hangup_requested\030\035 \001(\0132\033.telg" +
-      "ate.v1.HangupRequestedH\000\0221\n\rdialplan_ste" +
-      "p\030\036 \001(\0132\030.telgate.v1.DialplanStepH\000\022?\n\021c" +
-      "aller_id_changed\030\037 \001(\0132\".telgate.v1.Chan" +
-      "nelIdentityChangedH\000\022D\n\026connected_line_c" +
-      "hanged\030  \001(\0132\".telgate.v1.ChannelIdentit" +
-      "yChangedH\000\022/\n\014variable_set\030! \001(\0132\027.telga" +
-      "te.v1.VariableSetH\000\022:\n\022dial_state_change" +
-      "d\030\" \001(\0132\034.telgate.v1.DialStateChangedH\000\022" +
-      "3\n\016bridge_created\030# \001(\0132\031.telgate.v1.Bri" +
-      "dgeChangedH\000\0225\n\020bridge_destroyed\030$ \001(\0132\031" +
-      ".telgate.v1.BridgeChangedH\000\022\'\n\004hold\030% \001(" +
-      "\0132\027.telgate.v1.HoldChangedH\000\022)\n\006unhold\030&" +
-      " \001(\0132\027.telgate.v1.HoldChangedH\000\022&\n\ndtmf_" +
-      "begin\030\' \001(\0132\020.telgate.v1.DtmfH\000\022$\n\010dtmf_" +
-      "end\030( \001(\0132\020.telgate.v1.DtmfH\000\0221\n\016blind_t" +
-      "ransfer\030) \001(\0132\027.telgate.v1.TransferredH\000" +
-      "\0224\n\021attended_transfer\030* \001(\0132\027.telgate.v1" +
-      ".TransferredH\000\022<\n\022queue_member_added\030+ \001" +
-      "(\0132\036.telgate.v1.QueueMemberChangedH\000\022>\n\024" +
-      "queue_member_removed\030, \001(\0132\036.telgate.v1." +
-      "QueueMemberChangedH\000\022=\n\023queue_member_pau" +
-      "sed\030- \001(\0132\036.telgate.v1.QueueMemberChange" +
-      "dH\000\022=\n\023queue_member_status\030. \001(\0132\036.telga" +
-      "te.v1.QueueMemberChangedH\000\022>\n\024queue_memb" +
-      "er_penalty\030/ \001(\0132\036.telgate.v1.QueueMembe" +
-      "rChangedH\000\022@\n\026queue_member_ringinuse\0300 \001" +
-      "(\0132\036.telgate.v1.QueueMemberChangedH\000\022=\n\023" +
-      "queue_caller_joined\0301 \001(\0132\036.telgate.v1.Q" +
-      "ueueCallerChangedH\000\022;\n\021queue_caller_left" +
-      "\0302 \001(\0132\036.telgate.v1.QueueCallerChangedH\000" +
-      "\022@\n\026queue_caller_abandoned\0303 \001(\0132\036.telga" +
-      "te.v1.QueueCallerChangedH\000\0221\n\014agent_call" +
-      "ed\0304 \001(\0132\031.telgate.v1.AgentActivityH\000\0224\n" +
-      "\017agent_connected\0305 \001(\0132\031.telgate.v1.Agen" +
-      "tActivityH\000\0224\n\017agent_completed\0306 \001(\0132\031.t" +
-      "elgate.v1.AgentActivityH\000\0229\n\024agent_ring_" +
-      "no_answer\0307 \001(\0132\031.telgate.v1.AgentActivi" +
-      "tyH\000\0221\n\014agent_dumped\0308 \001(\0132\031.telgate.v1." +
-      "AgentActivityH\000\0224\n\016listen_started\0309 \001(\0132" +
-      "\032.telgate.v1.ListenActivityH\000\0224\n\016listen_" +
-      "stopped\030: \001(\0132\032.telgate.v1.ListenActivit" +
-      "yH\000\0227\n\020playback_started\030; \001(\0132\033.telgate." +
-      "v1.PlaybackChangedH\000\022:\n\023playback_control" +
-      "led\030< \001(\0132\033.telgate.v1.PlaybackChangedH\000" +
-      "\0228\n\021playback_finished\030= \001(\0132\033.telgate.v1" +
-      ".PlaybackChangedH\000\022A\n\024device_state_chang" +
-      "ed\030> \001(\0132!.telgate.v1.EndpointStatusChan" +
-      "gedH\000\022@\n\023peer_status_changed\030? \001(\0132!.tel" +
-      "gate.v1.EndpointStatusChangedH\000\022C\n\026conta" +
-      "ct_status_changed\030@ \001(\0132!.telgate.v1.End" +
-      "pointStatusChangedH\000\0221\n\014fully_booted\030A \001" +
-      "(\0132\031.telgate.v1.SystemChangedH\000\022-\n\010reloa" +
-      "ded\030B \001(\0132\031.telgate.v1.SystemChangedH\000\022-" +
-      "\n\010shutdown\030C \001(\0132\031.telgate.v1.SystemChan" +
-      "gedH\000\022/\n\014cdr_recorded\030D \001(\0132\027.telgate.v1" +
-      ".CdrRecordedH\000\022%\n\007cdr_gap\030K \001(\0132\022.telgat" +
-      "e.v1.CdrGapH\000B\t\n\007payload*\206\001\n\rStartPositi" +
-      "on\022\036\n\032START_POSITION_UNSPECIFIED\020\000\022\027\n\023ST" +
-      "ART_POSITION_LIVE\020\001\022!\n\035START_POSITION_AF" +
-      "TER_SEQUENCE\020\002\022\031\n\025START_POSITION_OLDEST\020" +
-      "\003*d\n\tGapReason\022\032\n\026GAP_REASON_UNSPECIFIED" +
-      "\020\000\022\035\n\031GAP_REASON_BUFFER_EXPIRED\020\001\022\034\n\030GAP" +
-      "_REASON_EPOCH_CHANGED\020\002*\227\002\n\nDialStatus\022\033" +
-      "\n\027DIAL_STATUS_UNSPECIFIED\020\000\022\026\n\022DIAL_STAT" +
-      "US_ANSWER\020\001\022\024\n\020DIAL_STATUS_BUSY\020\002\022\031\n\025DIA" +
-      "L_STATUS_NO_ANSWER\020\003\022\026\n\022DIAL_STATUS_CANC" +
-      "EL\020\004\022\032\n\026DIAL_STATUS_CONGESTION\020\005\022\033\n\027DIAL" +
-      "_STATUS_UNAVAILABLE\020\006\022\033\n\027DIAL_STATUS_DO_" +
-      "NOT_CALL\020\007\022\027\n\023DIAL_STATUS_TORTURE\020\010\022\034\n\030D" +
-      "IAL_STATUS_INVALID_ARGS\020\t*e\n\rDtmfDirecti" +
-      "on\022\036\n\032DTMF_DIRECTION_UNSPECIFIED\020\000\022\033\n\027DT" +
-      "MF_DIRECTION_RECEIVED\020\001\022\027\n\023DTMF_DIRECTIO" +
-      "N_SENT\020\0022Z\n\014EventService\022J\n\tSubscribe\022\034." +
-      "telgate.v1.SubscribeRequest\032\035.telgate.v1" +
-      ".SubscribeResponse0\001Ba\n\024io.github.telgat" +
-      "e.v1B\013EventsProtoP\001Z:github.com/telgate/" +
-      "telgate/clients/go/telgate/v1;telgatev1b" +
-      "\006proto3"
+      "\n\027telgate/v1/events.proto\022\ntelgate.v1\032\037g" +
+      "oogle/api/field_behavior.proto\032\036google/p" +
+      "rotobuf/duration.proto\032\037google/protobuf/" +
+      "timestamp.proto\032\031telgate/v1/backends.pro" +
+      "to\032\026telgate/v1/calls.proto\032\025telgate/v1/c" +
+      "drs.proto\032\027telgate/v1/common.proto\032\037telg" +
+      "ate/v1/event_position.proto\032\031telgate/v1/" +
+      "playback.proto\032\027telgate/v1/queues.proto\032" +
+      "\034telgate/v1/supervision.proto\"\317\001\n\013EventF" +
+      "ilter\022\025\n\010backends\030\001 \003(\tB\003\340A\001\022)\n\005types\030\007 " +
+      "\003(\0162\025.telgate.v1.EventTypeB\003\340A\001\022\026\n\traw_n" +
+      "ames\030\010 \003(\tB\003\340A\001\022\025\n\010channels\030\003 \003(\tB\003\340A\001\022\027" +
+      "\n\nunique_ids\030\004 \003(\tB\003\340A\001\022\027\n\nlinked_ids\030\005 " +
+      "\003(\tB\003\340A\001\022\027\n\nextensions\030\006 \003(\tB\003\340A\001J\004\010\002\020\003\"" +
+      "\232\002\n\020SubscribeRequest\022,\n\006filter\030\001 \001(\0132\027.t" +
+      "elgate.v1.EventFilterB\003\340A\001\022-\n\005start\030\002 \001(" +
+      "\0162\031.telgate.v1.StartPositionB\003\340A\001\022-\n\005aft" +
+      "er\030\007 \001(\0132\031.telgate.v1.EventPositionB\003\340A\001" +
+      "\022\033\n\016max_batch_size\030\005 \001(\005B\003\340A\001\022:\n\022heartbe" +
+      "at_interval\030\006 \001(\0132\031.google.protobuf.Dura" +
+      "tionB\003\340A\001J\004\010\003\020\004J\004\010\004\020\005R\016after_sequenceR\005e" +
+      "poch\"\324\001\n\010EventGap\022*\n\006reason\030\001 \001(\0162\025.telg" +
+      "ate.v1.GapReasonB\003\340A\003\022-\n\005first\030\005 \001(\0132\031.t" +
+      "elgate.v1.EventPositionB\003\340A\003\022,\n\004last\030\006 \001" +
+      "(\0132\031.telgate.v1.EventPositionB\003\340A\003J\004\010\002\020\003" +
+      "J\004\010\003\020\004J\004\010\004\020\005R\016first_sequenceR\rlast_seque" +
+      "nceR\016previous_epoch\"G\n\023SubscriptionStart" +
+      "ed\0220\n\010position\030\001 \001(\0132\031.telgate.v1.EventP" +
+      "ositionB\003\340A\003\"4\n\nEventBatch\022&\n\006events\030\001 \003" +
+      "(\0132\021.telgate.v1.EventB\003\340A\003\"l\n\tHeartbeat\022" +
+      "-\n\004time\030\001 \001(\0132\032.google.protobuf.Timestam" +
+      "pB\003\340A\003\0220\n\010position\030\002 \001(\0132\031.telgate.v1.Ev" +
+      "entPositionB\003\340A\003\"\335\001\n\021SubscribeResponse\0227" +
+      "\n\007started\030\001 \001(\0132\037.telgate.v1.Subscriptio" +
+      "nStartedB\003\340A\003H\000\022,\n\005batch\030\002 \001(\0132\026.telgate" +
+      ".v1.EventBatchB\003\340A\003H\000\022(\n\003gap\030\003 \001(\0132\024.tel" +
+      "gate.v1.EventGapB\003\340A\003H\000\022/\n\theartbeat\030\004 \001" +
+      "(\0132\025.telgate.v1.HeartbeatB\003\340A\003H\000B\006\n\004kind" +
+      "\"\211\001\n\006Bridge\022\017\n\002id\030\001 \001(\tB\003\340A\003\022\021\n\004type\030\002 \001" +
+      "(\tB\003\340A\003\022\027\n\ntechnology\030\003 \001(\tB\003\340A\003\022\024\n\007crea" +
+      "tor\030\004 \001(\tB\003\340A\003\022\021\n\004name\030\005 \001(\tB\003\340A\003\022\031\n\014num" +
+      "_channels\030\006 \001(\005B\003\340A\003\";\n\016ChannelCreated\022)" +
+      "\n\007channel\030\001 \001(\0132\023.telgate.v1.ChannelB\003\340A" +
+      "\003\"@\n\023ChannelStateChanged\022)\n\007channel\030\001 \001(" +
+      "\0132\023.telgate.v1.ChannelB\003\340A\003\"\356\001\n\rChannelH" +
+      "ungUp\022)\n\007channel\030\001 \001(\0132\023.telgate.v1.Chan" +
+      "nelB\003\340A\003\022\022\n\005cause\030\002 \001(\005B\003\340A\003\022\027\n\ncause_te" +
+      "xt\030\003 \001(\tB\003\340A\003\022\025\n\010inferred\030\004 \001(\010B\003\340A\003\0227\n\016" +
+      "link_down_time\030\005 \001(\0132\032.google.protobuf.T" +
+      "imestampB\003\340A\003\0225\n\014link_up_time\030\006 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampB\003\340A\003\"\200\001\n\013DialSta" +
+      "rted\022(\n\006caller\030\001 \001(\0132\023.telgate.v1.Channe" +
+      "lB\003\340A\003\022-\n\013destination\030\002 \001(\0132\023.telgate.v1" +
+      ".ChannelB\003\340A\003\022\030\n\013dial_string\030\003 \001(\tB\003\340A\003\"" +
+      "\301\001\n\tDialEnded\022(\n\006caller\030\001 \001(\0132\023.telgate." +
+      "v1.ChannelB\003\340A\003\022-\n\013destination\030\002 \001(\0132\023.t" +
+      "elgate.v1.ChannelB\003\340A\003\022+\n\006status\030\003 \001(\0162\026" +
+      ".telgate.v1.DialStatusB\003\340A\003\022\030\n\013status_te" +
+      "xt\030\004 \001(\tB\003\340A\003\022\024\n\007forward\030\005 \001(\tB\003\340A\003\"c\n\rB" +
+      "ridgeEntered\022)\n\007channel\030\001 \001(\0132\023.telgate." +
+      "v1.ChannelB\003\340A\003\022\'\n\006bridge\030\002 \001(\0132\022.telgat" +
+      "e.v1.BridgeB\003\340A\003\"`\n\nBridgeLeft\022)\n\007channe" +
+      "l\030\001 \001(\0132\023.telgate.v1.ChannelB\003\340A\003\022\'\n\006bri" +
+      "dge\030\002 \001(\0132\022.telgate.v1.BridgeB\003\340A\003\"\305\002\n\017O" +
+      "riginateResult\0222\n\007outcome\030\001 \001(\0162\034.telgat" +
+      "e.v1.OriginateOutcomeB\003\340A\003\022\027\n\nami_reason" +
+      "\030\002 \001(\005B\003\340A\003\022\024\n\007channel\030\003 \001(\tB\003\340A\003\022\026\n\tuni" +
+      "que_id\030\004 \001(\tB\003\340A\003\022\027\n\nrequest_id\030\005 \001(\tB\003\340" +
+      "A\003\0221\n\013destination\030\n \001(\0132\027.telgate.v1.Des" +
+      "tinationB\003\340A\003\022\030\n\013application\030\007 \001(\tB\003\340A\003\022" +
+      "\035\n\020application_data\030\010 \001(\tB\003\340A\003\022,\n\tcaller" +
+      "_id\030\t \001(\0132\024.telgate.v1.CallerIdB\003\340A\003J\004\010\006" +
+      "\020\007\"o\n\020LinkStateChanged\022)\n\005state\030\001 \001(\0162\025." +
+      "telgate.v1.LinkStateB\003\340A\003\022\023\n\006detail\030\002 \001(" +
+      "\tB\003\340A\003\022\033\n\016state_reloaded\030\003 \001(\010B\003\340A\003\"c\n\017H" +
+      "angupRequested\022)\n\007channel\030\001 \001(\0132\023.telgat" +
+      "e.v1.ChannelB\003\340A\003\022\022\n\005cause\030\002 \001(\005B\003\340A\003\022\021\n" +
+      "\004soft\030\003 \001(\010B\003\340A\003\"r\n\014DialplanStep\022)\n\007chan" +
+      "nel\030\001 \001(\0132\023.telgate.v1.ChannelB\003\340A\003\022\030\n\013a" +
+      "pplication\030\002 \001(\tB\003\340A\003\022\035\n\020application_dat" +
+      "a\030\003 \001(\tB\003\340A\003\"C\n\026ChannelIdentityChanged\022)" +
+      "\n\007channel\030\001 \001(\0132\023.telgate.v1.ChannelB\003\340A" +
+      "\003\"c\n\013VariableSet\022)\n\007channel\030\001 \001(\0132\023.telg" +
+      "ate.v1.ChannelB\003\340A\003\022\025\n\010variable\030\002 \001(\tB\003\340" +
+      "A\003\022\022\n\005value\030\003 \001(\tB\003\340A\003\"\205\001\n\020DialStateChan" +
+      "ged\022(\n\006caller\030\001 \001(\0132\023.telgate.v1.Channel" +
+      "B\003\340A\003\022-\n\013destination\030\002 \001(\0132\023.telgate.v1." +
+      "ChannelB\003\340A\003\022\030\n\013status_text\030\003 \001(\tB\003\340A\003\"8" +
+      "\n\rBridgeChanged\022\'\n\006bridge\030\001 \001(\0132\022.telgat" +
+      "e.v1.BridgeB\003\340A\003\"R\n\013HoldChanged\022)\n\007chann" +
+      "el\030\001 \001(\0132\023.telgate.v1.ChannelB\003\340A\003\022\030\n\013mu" +
+      "sic_class\030\002 \001(\tB\003\340A\003\"\252\001\n\004Dtmf\022)\n\007channel" +
+      "\030\001 \001(\0132\023.telgate.v1.ChannelB\003\340A\003\022\022\n\005digi" +
+      "t\030\002 \001(\tB\003\340A\003\0221\n\tdirection\030\003 \001(\0162\031.telgat" +
+      "e.v1.DtmfDirectionB\003\340A\003\0220\n\010duration\030\004 \001(" +
+      "\0132\031.google.protobuf.DurationB\003\340A\003\"\206\002\n\013Tr" +
+      "ansferred\022\023\n\006result\030\001 \001(\tB\003\340A\003\022,\n\ntransf" +
+      "erer\030\002 \001(\0132\023.telgate.v1.ChannelB\003\340A\003\022,\n\n" +
+      "transferee\030\003 \001(\0132\023.telgate.v1.ChannelB\003\340" +
+      "A\003\0223\n\021second_transferer\030\004 \001(\0132\023.telgate." +
+      "v1.ChannelB\003\340A\003\0221\n\013destination\030\007 \001(\0132\027.t" +
+      "elgate.v1.DestinationB\003\340A\003\022\030\n\013is_externa" +
+      "l\030\006 \001(\010B\003\340A\003J\004\010\005\020\006\"V\n\022QueueMemberChanged" +
+      "\022\022\n\005queue\030\001 \001(\tB\003\340A\003\022,\n\006member\030\002 \001(\0132\027.t" +
+      "elgate.v1.QueueMemberB\003\340A\003\"\320\001\n\022QueueCall" +
+      "erChanged\022\022\n\005queue\030\001 \001(\tB\003\340A\003\022(\n\006caller\030" +
+      "\002 \001(\0132\023.telgate.v1.ChannelB\003\340A\003\022\025\n\010posit" +
+      "ion\030\003 \001(\005B\003\340A\003\022\022\n\005count\030\004 \001(\005B\003\340A\003\022\036\n\021or" +
+      "iginal_position\030\005 \001(\005B\003\340A\003\0221\n\thold_time\030" +
+      "\006 \001(\0132\031.google.protobuf.DurationB\003\340A\003\"\326\002" +
+      "\n\rAgentActivity\022\022\n\005queue\030\001 \001(\tB\003\340A\003\022(\n\006c" +
+      "aller\030\002 \001(\0132\023.telgate.v1.ChannelB\003\340A\003\022\'\n" +
+      "\005agent\030\003 \001(\0132\023.telgate.v1.ChannelB\003\340A\003\022\026" +
+      "\n\tinterface\030\004 \001(\tB\003\340A\003\022\030\n\013member_name\030\005 " +
+      "\001(\tB\003\340A\003\0221\n\thold_time\030\006 \001(\0132\031.google.pro" +
+      "tobuf.DurationB\003\340A\003\0221\n\tring_time\030\007 \001(\0132\031" +
+      ".google.protobuf.DurationB\003\340A\003\0221\n\ttalk_t" +
+      "ime\030\010 \001(\0132\031.google.protobuf.DurationB\003\340A" +
+      "\003\022\023\n\006reason\030\t \001(\tB\003\340A\003\"\261\002\n\016ListenActivit" +
+      "y\022*\n\010listener\030\001 \001(\0132\023.telgate.v1.Channel" +
+      "B\003\340A\003\022(\n\006target\030\002 \001(\0132\023.telgate.v1.Chann" +
+      "elB\003\340A\003\022\027\n\nsession_id\030\003 \001(\tB\003\340A\003\022)\n\004mode" +
+      "\030\004 \001(\0162\026.telgate.v1.ListenModeB\003\340A\003\022\025\n\010i" +
+      "nferred\030\005 \001(\010B\003\340A\003\0227\n\016link_down_time\030\006 \001" +
+      "(\0132\032.google.protobuf.TimestampB\003\340A\003\0225\n\014l" +
+      "ink_up_time\030\007 \001(\0132\032.google.protobuf.Time" +
+      "stampB\003\340A\003\"\241\003\n\017PlaybackChanged\022\030\n\013playba" +
+      "ck_id\030\001 \001(\tB\003\340A\003\022)\n\007channel\030\002 \001(\0132\023.telg" +
+      "ate.v1.ChannelB\003\340A\003\022-\n\005state\030\003 \001(\0162\031.tel" +
+      "gate.v1.PlaybackStateB\003\340A\003\022\026\n\trecording\030" +
+      "\004 \001(\tB\003\340A\003\022\030\n\013status_text\030\005 \001(\tB\003\340A\003\022.\n\006" +
+      "offset\030\006 \001(\0132\031.google.protobuf.DurationB" +
+      "\003\340A\003\0221\n\007control\030\007 \001(\0162\033.telgate.v1.Playb" +
+      "ackControlB\003\340A\003\022\025\n\010inferred\030\010 \001(\010B\003\340A\003\0227" +
+      "\n\016link_down_time\030\t \001(\0132\032.google.protobuf" +
+      ".TimestampB\003\340A\003\0225\n\014link_up_time\030\n \001(\0132\032." +
+      "google.protobuf.TimestampB\003\340A\003\"m\n\025Endpoi" +
+      "ntStatusChanged\022\025\n\010endpoint\030\001 \001(\tB\003\340A\003\022\023" +
+      "\n\006status\030\002 \001(\tB\003\340A\003\022\024\n\007address\030\003 \001(\tB\003\340A" +
+      "\003\022\022\n\005cause\030\004 \001(\tB\003\340A\003\"\177\n\rSystemChanged\022\023" +
+      "\n\006status\030\001 \001(\tB\003\340A\003\022\023\n\006module\030\002 \001(\tB\003\340A\003" +
+      "\022\024\n\007restart\030\003 \001(\010B\003\340A\003\022.\n\006uptime\030\004 \001(\0132\031" +
+      ".google.protobuf.DurationB\003\340A\003\"0\n\013CdrRec" +
+      "orded\022!\n\003cdr\030\001 \001(\0132\017.telgate.v1.CdrB\003\340A\003" +
+      "\"\274\032\n\005Event\0220\n\010position\030\014 \001(\0132\031.telgate.v" +
+      "1.EventPositionB\003\340A\003\022\024\n\007backend\030\003 \001(\tB\003\340" +
+      "A\003\0225\n\014receive_time\030\004 \001(\0132\032.google.protob" +
+      "uf.TimestampB\003\340A\003\022\021\n\004name\030\005 \001(\tB\003\340A\003\022&\n\006" +
+      "fields\030\006 \003(\0132\021.telgate.v1.FieldB\003\340A\003\022\024\n\007" +
+      "channel\030\007 \001(\tB\003\340A\003\022\026\n\tunique_id\030\010 \001(\tB\003\340" +
+      "A\003\022\026\n\tlinked_id\030\t \001(\tB\003\340A\003\022!\n\024raw_fields" +
+      "_truncated\030\n \001(\010B\003\340A\003\022\032\n\roriginal_size\030\013" +
+      " \001(\004B\003\340A\003\022:\n\017channel_created\030\024 \001(\0132\032.tel" +
+      "gate.v1.ChannelCreatedB\003\340A\003H\000\022E\n\025channel" +
+      "_state_changed\030\025 \001(\0132\037.telgate.v1.Channe" +
+      "lStateChangedB\003\340A\003H\000\0229\n\017channel_hung_up\030" +
+      "\026 \001(\0132\031.telgate.v1.ChannelHungUpB\003\340A\003H\000\022" +
+      "4\n\014dial_started\030\027 \001(\0132\027.telgate.v1.DialS" +
+      "tartedB\003\340A\003H\000\0220\n\ndial_ended\030\030 \001(\0132\025.telg" +
+      "ate.v1.DialEndedB\003\340A\003H\000\0228\n\016bridge_entere" +
+      "d\030\031 \001(\0132\031.telgate.v1.BridgeEnteredB\003\340A\003H" +
+      "\000\0222\n\013bridge_left\030\032 \001(\0132\026.telgate.v1.Brid" +
+      "geLeftB\003\340A\003H\000\022<\n\020originate_result\030\033 \001(\0132" +
+      "\033.telgate.v1.OriginateResultB\003\340A\003H\000\022?\n\022l" +
+      "ink_state_changed\030\034 \001(\0132\034.telgate.v1.Lin" +
+      "kStateChangedB\003\340A\003H\000\022<\n\020hangup_requested" +
+      "\030\035 \001(\0132\033.telgate.v1.HangupRequestedB\003\340A\003" +
+      "H\000\0226\n\rdialplan_step\030\036 \001(\0132\030.telgate.v1.D" +
+      "ialplanStepB\003\340A\003H\000\022D\n\021caller_id_changed\030" +
+      "\037 \001(\0132\".telgate.v1.ChannelIdentityChange" +
+      "dB\003\340A\003H\000\022I\n\026connected_line_changed\030  \001(\013" +
+      "2\".telgate.v1.ChannelIdentityChangedB\003\340A" +
+      "\003H\000\0224\n\014variable_set\030! \001(\0132\027.telgate.v1.V" +
+      "ariableSetB\003\340A\003H\000\022?\n\022dial_state_changed\030" +
+      "\" \001(\0132\034.telgate.v1.DialStateChangedB\003\340A\003" +
+      "H\000\0228\n\016bridge_created\030# \001(\0132\031.telgate.v1." +
+      "BridgeChangedB\003\340A\003H\000\022:\n\020bridge_destroyed" +
+      "\030$ \001(\0132\031.telgate.v1.BridgeChangedB\003\340A\003H\000" +
+      "\022,\n\004hold\030% \001(\0132\027.telgate.v1.HoldChangedB" +
+      "\003\340A\003H\000\022.\n\006unhold\030& \001(\0132\027.telgate.v1.Hold" +
+      "ChangedB\003\340A\003H\000\022+\n\ndtmf_begin\030\' \001(\0132\020.tel" +
+      "gate.v1.DtmfB\003\340A\003H\000\022)\n\010dtmf_end\030( \001(\0132\020." +
+      "telgate.v1.DtmfB\003\340A\003H\000\0226\n\016blind_transfer" +
+      "\030) \001(\0132\027.telgate.v1.TransferredB\003\340A\003H\000\0229" +
+      "\n\021attended_transfer\030* \001(\0132\027.telgate.v1.T" +
+      "ransferredB\003\340A\003H\000\022A\n\022queue_member_added\030" +
+      "+ \001(\0132\036.telgate.v1.QueueMemberChangedB\003\340" +
+      "A\003H\000\022C\n\024queue_member_removed\030, \001(\0132\036.tel" +
+      "gate.v1.QueueMemberChangedB\003\340A\003H\000\022B\n\023que" +
+      "ue_member_paused\030- \001(\0132\036.telgate.v1.Queu" +
+      "eMemberChangedB\003\340A\003H\000\022B\n\023queue_member_st" +
+      "atus\030. \001(\0132\036.telgate.v1.QueueMemberChang" +
+      "edB\003\340A\003H\000\022C\n\024queue_member_penalty\030/ \001(\0132" +
+      "\036.telgate.v1.QueueMemberChangedB\003\340A\003H\000\022E" +
+      "\n\026queue_member_ringinuse\0300 \001(\0132\036.telgate" +
+      ".v1.QueueMemberChangedB\003\340A\003H\000\022B\n\023queue_c" +
+      "aller_joined\0301 \001(\0132\036.telgate.v1.QueueCal" +
+      "lerChangedB\003\340A\003H\000\022@\n\021queue_caller_left\0302" +
+      " \001(\0132\036.telgate.v1.QueueCallerChangedB\003\340A" +
+      "\003H\000\022E\n\026queue_caller_abandoned\0303 \001(\0132\036.te" +
+      "lgate.v1.QueueCallerChangedB\003\340A\003H\000\0226\n\014ag" +
+      "ent_called\0304 \001(\0132\031.telgate.v1.AgentActiv" +
+      "ityB\003\340A\003H\000\0229\n\017agent_connected\0305 \001(\0132\031.te" +
+      "lgate.v1.AgentActivityB\003\340A\003H\000\0229\n\017agent_c" +
+      "ompleted\0306 \001(\0132\031.telgate.v1.AgentActivit" +
+      "yB\003\340A\003H\000\022>\n\024agent_ring_no_answer\0307 \001(\0132\031" +
+      ".telgate.v1.AgentActivityB\003\340A\003H\000\0226\n\014agen" +
+      "t_dumped\0308 \001(\0132\031.telgate.v1.AgentActivit" +
+      "yB\003\340A\003H\000\0229\n\016listen_started\0309 \001(\0132\032.telga" +
+      "te.v1.ListenActivityB\003\340A\003H\000\0229\n\016listen_st" +
+      "opped\030: \001(\0132\032.telgate.v1.ListenActivityB" +
+      "\003\340A\003H\000\022<\n\020playback_started\030; \001(\0132\033.telga" +
+      "te.v1.PlaybackChangedB\003\340A\003H\000\022?\n\023playback" +
+      "_controlled\030< \001(\0132\033.telgate.v1.PlaybackC" +
+      "hangedB\003\340A\003H\000\022=\n\021playback_finished\030= \001(\013" +
+      "2\033.telgate.v1.PlaybackChangedB\003\340A\003H\000\022F\n\024" +
+      "device_state_changed\030> \001(\0132!.telgate.v1." +
+      "EndpointStatusChangedB\003\340A\003H\000\022E\n\023peer_sta" +
+      "tus_changed\030? \001(\0132!.telgate.v1.EndpointS" +
+      "tatusChangedB\003\340A\003H\000\022H\n\026contact_status_ch" +
+      "anged\030@ \001(\0132!.telgate.v1.EndpointStatusC" +
+      "hangedB\003\340A\003H\000\0226\n\014fully_booted\030A \001(\0132\031.te" +
+      "lgate.v1.SystemChangedB\003\340A\003H\000\0222\n\010reloade" +
+      "d\030B \001(\0132\031.telgate.v1.SystemChangedB\003\340A\003H" +
+      "\000\0222\n\010shutdown\030C \001(\0132\031.telgate.v1.SystemC" +
+      "hangedB\003\340A\003H\000\0224\n\014cdr_recorded\030D \001(\0132\027.te" +
+      "lgate.v1.CdrRecordedB\003\340A\003H\000\022*\n\007cdr_gap\030K" +
+      " \001(\0132\022.telgate.v1.CdrGapB\003\340A\003H\000B\t\n\007paylo" +
+      "adJ\004\010\001\020\002J\004\010\002\020\003R\010sequenceR\005epoch*\356\014\n\tEven" +
+      "tType\022\032\n\026EVENT_TYPE_UNSPECIFIED\020\000\022\036\n\032EVE" +
+      "NT_TYPE_CHANNEL_CREATED\020\001\022$\n EVENT_TYPE_" +
+      "CHANNEL_STATE_CHANGED\020\002\022\036\n\032EVENT_TYPE_CH" +
+      "ANNEL_HUNG_UP\020\003\022\033\n\027EVENT_TYPE_DIAL_START" +
+      "ED\020\004\022\031\n\025EVENT_TYPE_DIAL_ENDED\020\005\022\035\n\031EVENT" +
+      "_TYPE_BRIDGE_ENTERED\020\006\022\032\n\026EVENT_TYPE_BRI" +
+      "DGE_LEFT\020\007\022\037\n\033EVENT_TYPE_ORIGINATE_RESUL" +
+      "T\020\010\022!\n\035EVENT_TYPE_LINK_STATE_CHANGED\020\t\022\037" +
+      "\n\033EVENT_TYPE_HANGUP_REQUESTED\020\n\022\034\n\030EVENT" +
+      "_TYPE_DIALPLAN_STEP\020\013\022 \n\034EVENT_TYPE_CALL" +
+      "ER_ID_CHANGED\020\014\022%\n!EVENT_TYPE_CONNECTED_" +
+      "LINE_CHANGED\020\r\022\033\n\027EVENT_TYPE_VARIABLE_SE" +
+      "T\020\016\022!\n\035EVENT_TYPE_DIAL_STATE_CHANGED\020\017\022\035" +
+      "\n\031EVENT_TYPE_BRIDGE_CREATED\020\020\022\037\n\033EVENT_T" +
+      "YPE_BRIDGE_DESTROYED\020\021\022\023\n\017EVENT_TYPE_HOL" +
+      "D\020\022\022\025\n\021EVENT_TYPE_UNHOLD\020\023\022\031\n\025EVENT_TYPE" +
+      "_DTMF_BEGIN\020\024\022\027\n\023EVENT_TYPE_DTMF_END\020\025\022\035" +
+      "\n\031EVENT_TYPE_BLIND_TRANSFER\020\026\022 \n\034EVENT_T" +
+      "YPE_ATTENDED_TRANSFER\020\027\022!\n\035EVENT_TYPE_QU" +
+      "EUE_MEMBER_ADDED\020\030\022#\n\037EVENT_TYPE_QUEUE_M" +
+      "EMBER_REMOVED\020\031\022\"\n\036EVENT_TYPE_QUEUE_MEMB" +
+      "ER_PAUSED\020\032\022\"\n\036EVENT_TYPE_QUEUE_MEMBER_S" +
+      "TATUS\020\033\022#\n\037EVENT_TYPE_QUEUE_MEMBER_PENAL" +
+      "TY\020\034\022%\n!EVENT_TYPE_QUEUE_MEMBER_RINGINUS" +
+      "E\020\035\022\"\n\036EVENT_TYPE_QUEUE_CALLER_JOINED\020\036\022" +
+      " \n\034EVENT_TYPE_QUEUE_CALLER_LEFT\020\037\022%\n!EVE" +
+      "NT_TYPE_QUEUE_CALLER_ABANDONED\020 \022\033\n\027EVEN" +
+      "T_TYPE_AGENT_CALLED\020!\022\036\n\032EVENT_TYPE_AGEN" +
+      "T_CONNECTED\020\"\022\036\n\032EVENT_TYPE_AGENT_COMPLE" +
+      "TED\020#\022#\n\037EVENT_TYPE_AGENT_RING_NO_ANSWER" +
+      "\020$\022\033\n\027EVENT_TYPE_AGENT_DUMPED\020%\022\035\n\031EVENT" +
+      "_TYPE_LISTEN_STARTED\020&\022\035\n\031EVENT_TYPE_LIS" +
+      "TEN_STOPPED\020\'\022\037\n\033EVENT_TYPE_PLAYBACK_STA" +
+      "RTED\020(\022\"\n\036EVENT_TYPE_PLAYBACK_CONTROLLED" +
+      "\020)\022 \n\034EVENT_TYPE_PLAYBACK_FINISHED\020*\022#\n\037" +
+      "EVENT_TYPE_DEVICE_STATE_CHANGED\020+\022\"\n\036EVE" +
+      "NT_TYPE_PEER_STATUS_CHANGED\020,\022%\n!EVENT_T" +
+      "YPE_CONTACT_STATUS_CHANGED\020-\022\033\n\027EVENT_TY" +
+      "PE_FULLY_BOOTED\020.\022\027\n\023EVENT_TYPE_RELOADED" +
+      "\020/\022\027\n\023EVENT_TYPE_SHUTDOWN\0200\022\033\n\027EVENT_TYP" +
+      "E_CDR_RECORDED\0201\022\026\n\022EVENT_TYPE_CDR_GAP\0202" +
+      "*}\n\rStartPosition\022\036\n\032START_POSITION_UNSP" +
+      "ECIFIED\020\000\022\027\n\023START_POSITION_LIVE\020\001\022\030\n\024ST" +
+      "ART_POSITION_AFTER\020\002\022\031\n\025START_POSITION_O" +
+      "LDEST\020\003*d\n\tGapReason\022\032\n\026GAP_REASON_UNSPE" +
+      "CIFIED\020\000\022\035\n\031GAP_REASON_BUFFER_EXPIRED\020\001\022" +
+      "\034\n\030GAP_REASON_EPOCH_CHANGED\020\002*\227\002\n\nDialSt" +
+      "atus\022\033\n\027DIAL_STATUS_UNSPECIFIED\020\000\022\026\n\022DIA" +
+      "L_STATUS_ANSWER\020\001\022\024\n\020DIAL_STATUS_BUSY\020\002\022" +
+      "\031\n\025DIAL_STATUS_NO_ANSWER\020\003\022\026\n\022DIAL_STATU" +
+      "S_CANCEL\020\004\022\032\n\026DIAL_STATUS_CONGESTION\020\005\022\033" +
+      "\n\027DIAL_STATUS_UNAVAILABLE\020\006\022\033\n\027DIAL_STAT" +
+      "US_DO_NOT_CALL\020\007\022\027\n\023DIAL_STATUS_TORTURE\020" +
+      "\010\022\034\n\030DIAL_STATUS_INVALID_ARGS\020\t*e\n\rDtmfD" +
+      "irection\022\036\n\032DTMF_DIRECTION_UNSPECIFIED\020\000" +
+      "\022\033\n\027DTMF_DIRECTION_RECEIVED\020\001\022\027\n\023DTMF_DI" +
+      "RECTION_SENT\020\0022Z\n\014EventService\022J\n\tSubscr" +
+      "ibe\022\034.telgate.v1.SubscribeRequest\032\035.telg" +
+      "ate.v1.SubscribeResponse0\001Ba\n\024io.github." +
+      "telgate.v1B\013EventsProtoP\001Z:github.com/te" +
+      "lgate/telgate/clients/go/telgate/v1;telg" +
+      "atev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           io.github.telgate.v1.BackendsProto.getDescriptor(),
           io.github.telgate.v1.CallsProto.getDescriptor(),
           io.github.telgate.v1.CdrsProto.getDescriptor(),
           io.github.telgate.v1.CommonProto.getDescriptor(),
+          io.github.telgate.v1.EventPositionProto.getDescriptor(),
           io.github.telgate.v1.PlaybackProto.getDescriptor(),
           io.github.telgate.v1.QueuesProto.getDescriptor(),
           io.github.telgate.v1.SupervisionProto.getDescriptor(),
@@ -415,199 +510,224 @@ public final class EventsProto {
     internal_static_telgate_v1_EventFilter_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_EventFilter_descriptor,
-        new java.lang.String[] { "Backends", "Types", "Channels", "UniqueIds", "LinkedIds", "Extensions", });
+        new java.lang.String[] { "Backends", "Types", "RawNames", "Channels", "UniqueIds", "LinkedIds", "Extensions", });
     internal_static_telgate_v1_SubscribeRequest_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_telgate_v1_SubscribeRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_SubscribeRequest_descriptor,
-        new java.lang.String[] { "Filter", "Start", "AfterSequence", "Epoch", "MaxBatchSize", "HeartbeatInterval", });
+        new java.lang.String[] { "Filter", "Start", "After", "MaxBatchSize", "HeartbeatInterval", });
     internal_static_telgate_v1_EventGap_descriptor =
       getDescriptor().getMessageTypes().get(2);
     internal_static_telgate_v1_EventGap_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_EventGap_descriptor,
-        new java.lang.String[] { "Reason", "FirstSequence", "LastSequence", "PreviousEpoch", });
-    internal_static_telgate_v1_SubscribeResponse_descriptor =
+        new java.lang.String[] { "Reason", "First", "Last", });
+    internal_static_telgate_v1_SubscriptionStarted_descriptor =
       getDescriptor().getMessageTypes().get(3);
+    internal_static_telgate_v1_SubscriptionStarted_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_telgate_v1_SubscriptionStarted_descriptor,
+        new java.lang.String[] { "Position", });
+    internal_static_telgate_v1_EventBatch_descriptor =
+      getDescriptor().getMessageTypes().get(4);
+    internal_static_telgate_v1_EventBatch_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_telgate_v1_EventBatch_descriptor,
+        new java.lang.String[] { "Events", });
+    internal_static_telgate_v1_Heartbeat_descriptor =
+      getDescriptor().getMessageTypes().get(5);
+    internal_static_telgate_v1_Heartbeat_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_telgate_v1_Heartbeat_descriptor,
+        new java.lang.String[] { "Time", "Position", });
+    internal_static_telgate_v1_SubscribeResponse_descriptor =
+      getDescriptor().getMessageTypes().get(6);
     internal_static_telgate_v1_SubscribeResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_SubscribeResponse_descriptor,
-        new java.lang.String[] { "Events", "Gap", "Epoch", "HeartbeatTime", });
+        new java.lang.String[] { "Started", "Batch", "Gap", "Heartbeat", "Kind", });
     internal_static_telgate_v1_Bridge_descriptor =
-      getDescriptor().getMessageTypes().get(4);
+      getDescriptor().getMessageTypes().get(7);
     internal_static_telgate_v1_Bridge_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_Bridge_descriptor,
         new java.lang.String[] { "Id", "Type", "Technology", "Creator", "Name", "NumChannels", });
     internal_static_telgate_v1_ChannelCreated_descriptor =
-      getDescriptor().getMessageTypes().get(5);
+      getDescriptor().getMessageTypes().get(8);
     internal_static_telgate_v1_ChannelCreated_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_ChannelCreated_descriptor,
         new java.lang.String[] { "Channel", });
     internal_static_telgate_v1_ChannelStateChanged_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(9);
     internal_static_telgate_v1_ChannelStateChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_ChannelStateChanged_descriptor,
         new java.lang.String[] { "Channel", });
     internal_static_telgate_v1_ChannelHungUp_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(10);
     internal_static_telgate_v1_ChannelHungUp_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_ChannelHungUp_descriptor,
         new java.lang.String[] { "Channel", "Cause", "CauseText", "Inferred", "LinkDownTime", "LinkUpTime", });
     internal_static_telgate_v1_DialStarted_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(11);
     internal_static_telgate_v1_DialStarted_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_DialStarted_descriptor,
         new java.lang.String[] { "Caller", "Destination", "DialString", });
     internal_static_telgate_v1_DialEnded_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(12);
     internal_static_telgate_v1_DialEnded_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_DialEnded_descriptor,
         new java.lang.String[] { "Caller", "Destination", "Status", "StatusText", "Forward", });
     internal_static_telgate_v1_BridgeEntered_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(13);
     internal_static_telgate_v1_BridgeEntered_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_BridgeEntered_descriptor,
         new java.lang.String[] { "Channel", "Bridge", });
     internal_static_telgate_v1_BridgeLeft_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(14);
     internal_static_telgate_v1_BridgeLeft_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_BridgeLeft_descriptor,
         new java.lang.String[] { "Channel", "Bridge", });
     internal_static_telgate_v1_OriginateResult_descriptor =
-      getDescriptor().getMessageTypes().get(12);
+      getDescriptor().getMessageTypes().get(15);
     internal_static_telgate_v1_OriginateResult_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_OriginateResult_descriptor,
         new java.lang.String[] { "Outcome", "AmiReason", "Channel", "UniqueId", "RequestId", "Destination", "Application", "ApplicationData", "CallerId", });
     internal_static_telgate_v1_LinkStateChanged_descriptor =
-      getDescriptor().getMessageTypes().get(13);
+      getDescriptor().getMessageTypes().get(16);
     internal_static_telgate_v1_LinkStateChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_LinkStateChanged_descriptor,
         new java.lang.String[] { "State", "Detail", "StateReloaded", });
     internal_static_telgate_v1_HangupRequested_descriptor =
-      getDescriptor().getMessageTypes().get(14);
+      getDescriptor().getMessageTypes().get(17);
     internal_static_telgate_v1_HangupRequested_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_HangupRequested_descriptor,
         new java.lang.String[] { "Channel", "Cause", "Soft", });
     internal_static_telgate_v1_DialplanStep_descriptor =
-      getDescriptor().getMessageTypes().get(15);
+      getDescriptor().getMessageTypes().get(18);
     internal_static_telgate_v1_DialplanStep_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_DialplanStep_descriptor,
         new java.lang.String[] { "Channel", "Application", "ApplicationData", });
     internal_static_telgate_v1_ChannelIdentityChanged_descriptor =
-      getDescriptor().getMessageTypes().get(16);
+      getDescriptor().getMessageTypes().get(19);
     internal_static_telgate_v1_ChannelIdentityChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_ChannelIdentityChanged_descriptor,
         new java.lang.String[] { "Channel", });
     internal_static_telgate_v1_VariableSet_descriptor =
-      getDescriptor().getMessageTypes().get(17);
+      getDescriptor().getMessageTypes().get(20);
     internal_static_telgate_v1_VariableSet_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_VariableSet_descriptor,
         new java.lang.String[] { "Channel", "Variable", "Value", });
     internal_static_telgate_v1_DialStateChanged_descriptor =
-      getDescriptor().getMessageTypes().get(18);
+      getDescriptor().getMessageTypes().get(21);
     internal_static_telgate_v1_DialStateChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_DialStateChanged_descriptor,
         new java.lang.String[] { "Caller", "Destination", "StatusText", });
     internal_static_telgate_v1_BridgeChanged_descriptor =
-      getDescriptor().getMessageTypes().get(19);
+      getDescriptor().getMessageTypes().get(22);
     internal_static_telgate_v1_BridgeChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_BridgeChanged_descriptor,
         new java.lang.String[] { "Bridge", });
     internal_static_telgate_v1_HoldChanged_descriptor =
-      getDescriptor().getMessageTypes().get(20);
+      getDescriptor().getMessageTypes().get(23);
     internal_static_telgate_v1_HoldChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_HoldChanged_descriptor,
         new java.lang.String[] { "Channel", "MusicClass", });
     internal_static_telgate_v1_Dtmf_descriptor =
-      getDescriptor().getMessageTypes().get(21);
+      getDescriptor().getMessageTypes().get(24);
     internal_static_telgate_v1_Dtmf_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_Dtmf_descriptor,
         new java.lang.String[] { "Channel", "Digit", "Direction", "Duration", });
     internal_static_telgate_v1_Transferred_descriptor =
-      getDescriptor().getMessageTypes().get(22);
+      getDescriptor().getMessageTypes().get(25);
     internal_static_telgate_v1_Transferred_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_Transferred_descriptor,
         new java.lang.String[] { "Result", "Transferer", "Transferee", "SecondTransferer", "Destination", "IsExternal", });
     internal_static_telgate_v1_QueueMemberChanged_descriptor =
-      getDescriptor().getMessageTypes().get(23);
+      getDescriptor().getMessageTypes().get(26);
     internal_static_telgate_v1_QueueMemberChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_QueueMemberChanged_descriptor,
         new java.lang.String[] { "Queue", "Member", });
     internal_static_telgate_v1_QueueCallerChanged_descriptor =
-      getDescriptor().getMessageTypes().get(24);
+      getDescriptor().getMessageTypes().get(27);
     internal_static_telgate_v1_QueueCallerChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_QueueCallerChanged_descriptor,
         new java.lang.String[] { "Queue", "Caller", "Position", "Count", "OriginalPosition", "HoldTime", });
     internal_static_telgate_v1_AgentActivity_descriptor =
-      getDescriptor().getMessageTypes().get(25);
+      getDescriptor().getMessageTypes().get(28);
     internal_static_telgate_v1_AgentActivity_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_AgentActivity_descriptor,
         new java.lang.String[] { "Queue", "Caller", "Agent", "Interface", "MemberName", "HoldTime", "RingTime", "TalkTime", "Reason", });
     internal_static_telgate_v1_ListenActivity_descriptor =
-      getDescriptor().getMessageTypes().get(26);
+      getDescriptor().getMessageTypes().get(29);
     internal_static_telgate_v1_ListenActivity_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_ListenActivity_descriptor,
         new java.lang.String[] { "Listener", "Target", "SessionId", "Mode", "Inferred", "LinkDownTime", "LinkUpTime", });
     internal_static_telgate_v1_PlaybackChanged_descriptor =
-      getDescriptor().getMessageTypes().get(27);
+      getDescriptor().getMessageTypes().get(30);
     internal_static_telgate_v1_PlaybackChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_PlaybackChanged_descriptor,
         new java.lang.String[] { "PlaybackId", "Channel", "State", "Recording", "StatusText", "Offset", "Control", "Inferred", "LinkDownTime", "LinkUpTime", });
     internal_static_telgate_v1_EndpointStatusChanged_descriptor =
-      getDescriptor().getMessageTypes().get(28);
+      getDescriptor().getMessageTypes().get(31);
     internal_static_telgate_v1_EndpointStatusChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_EndpointStatusChanged_descriptor,
         new java.lang.String[] { "Endpoint", "Status", "Address", "Cause", });
     internal_static_telgate_v1_SystemChanged_descriptor =
-      getDescriptor().getMessageTypes().get(29);
+      getDescriptor().getMessageTypes().get(32);
     internal_static_telgate_v1_SystemChanged_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_SystemChanged_descriptor,
         new java.lang.String[] { "Status", "Module", "Restart", "Uptime", });
     internal_static_telgate_v1_CdrRecorded_descriptor =
-      getDescriptor().getMessageTypes().get(30);
+      getDescriptor().getMessageTypes().get(33);
     internal_static_telgate_v1_CdrRecorded_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_CdrRecorded_descriptor,
         new java.lang.String[] { "Cdr", });
     internal_static_telgate_v1_Event_descriptor =
-      getDescriptor().getMessageTypes().get(31);
+      getDescriptor().getMessageTypes().get(34);
     internal_static_telgate_v1_Event_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_Event_descriptor,
-        new java.lang.String[] { "Sequence", "Epoch", "Backend", "ReceiveTime", "Name", "Fields", "Channel", "UniqueId", "LinkedId", "RawFieldsTruncated", "OriginalSize", "ChannelCreated", "ChannelStateChanged", "ChannelHungUp", "DialStarted", "DialEnded", "BridgeEntered", "BridgeLeft", "OriginateResult", "LinkStateChanged", "HangupRequested", "DialplanStep", "CallerIdChanged", "ConnectedLineChanged", "VariableSet", "DialStateChanged", "BridgeCreated", "BridgeDestroyed", "Hold", "Unhold", "DtmfBegin", "DtmfEnd", "BlindTransfer", "AttendedTransfer", "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPaused", "QueueMemberStatus", "QueueMemberPenalty", "QueueMemberRinginuse", "QueueCallerJoined", "QueueCallerLeft", "QueueCallerAbandoned", "AgentCalled", "AgentConnected", "AgentCompleted", "AgentRingNoAnswer", "AgentDumped", "ListenStarted", "ListenStopped", "PlaybackStarted", "PlaybackControlled", "PlaybackFinished", "DeviceStateChanged", "PeerStatusChanged", "ContactStatusChanged", "FullyBooted", "Reloaded", "Shutdown", "CdrRecorded", "CdrGap", "Payload", });
+        new java.lang.String[] { "Position", "Backend", "ReceiveTime", "Name", "Fields", "Channel", "UniqueId", "LinkedId", "RawFieldsTruncated", "OriginalSize", "ChannelCreated", "ChannelStateChanged", "ChannelHungUp", "DialStarted", "DialEnded", "BridgeEntered", "BridgeLeft", "OriginateResult", "LinkStateChanged", "HangupRequested", "DialplanStep", "CallerIdChanged", "ConnectedLineChanged", "VariableSet", "DialStateChanged", "BridgeCreated", "BridgeDestroyed", "Hold", "Unhold", "DtmfBegin", "DtmfEnd", "BlindTransfer", "AttendedTransfer", "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPaused", "QueueMemberStatus", "QueueMemberPenalty", "QueueMemberRinginuse", "QueueCallerJoined", "QueueCallerLeft", "QueueCallerAbandoned", "AgentCalled", "AgentConnected", "AgentCompleted", "AgentRingNoAnswer", "AgentDumped", "ListenStarted", "ListenStopped", "PlaybackStarted", "PlaybackControlled", "PlaybackFinished", "DeviceStateChanged", "PeerStatusChanged", "ContactStatusChanged", "FullyBooted", "Reloaded", "Shutdown", "CdrRecorded", "CdrGap", "Payload", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     io.github.telgate.v1.BackendsProto.getDescriptor();
     io.github.telgate.v1.CallsProto.getDescriptor();
     io.github.telgate.v1.CdrsProto.getDescriptor();
     io.github.telgate.v1.CommonProto.getDescriptor();
+    io.github.telgate.v1.EventPositionProto.getDescriptor();
     io.github.telgate.v1.PlaybackProto.getDescriptor();
     io.github.telgate.v1.QueuesProto.getDescriptor();
     io.github.telgate.v1.SupervisionProto.getDescriptor();

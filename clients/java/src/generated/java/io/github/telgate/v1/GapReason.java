@@ -4,17 +4,25 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Why events were lost.
+ * </pre>
+ *
  * Protobuf enum {@code telgate.v1.GapReason}
  */
 public enum GapReason
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
+   * <pre>
+   * Not sent.
+   * </pre>
+   *
    * <code>GAP_REASON_UNSPECIFIED = 0;</code>
    */
   GAP_REASON_UNSPECIFIED(0),
   /**
    * <pre>
-   * The events were older than the replay buffer holds.
+   * The events were older than the replay buffer (or stream retention) holds.
    * </pre>
    *
    * <code>GAP_REASON_BUFFER_EXPIRED = 1;</code>
@@ -22,7 +30,7 @@ public enum GapReason
   GAP_REASON_BUFFER_EXPIRED(1),
   /**
    * <pre>
-   * The gateway restarted; the client's epoch is gone.
+   * The gateway's event history started again; the client's epoch is gone.
    * </pre>
    *
    * <code>GAP_REASON_EPOCH_CHANGED = 2;</code>
@@ -32,12 +40,16 @@ public enum GapReason
   ;
 
   /**
+   * <pre>
+   * Not sent.
+   * </pre>
+   *
    * <code>GAP_REASON_UNSPECIFIED = 0;</code>
    */
   public static final int GAP_REASON_UNSPECIFIED_VALUE = 0;
   /**
    * <pre>
-   * The events were older than the replay buffer holds.
+   * The events were older than the replay buffer (or stream retention) holds.
    * </pre>
    *
    * <code>GAP_REASON_BUFFER_EXPIRED = 1;</code>
@@ -45,7 +57,7 @@ public enum GapReason
   public static final int GAP_REASON_BUFFER_EXPIRED_VALUE = 1;
   /**
    * <pre>
-   * The gateway restarted; the client's epoch is gone.
+   * The gateway's event history started again; the client's epoch is gone.
    * </pre>
    *
    * <code>GAP_REASON_EPOCH_CHANGED = 2;</code>
@@ -110,7 +122,7 @@ public enum GapReason
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return io.github.telgate.v1.EventsProto.getDescriptor().getEnumTypes().get(1);
+    return io.github.telgate.v1.EventsProto.getDescriptor().getEnumTypes().get(2);
   }
 
   private static final GapReason[] VALUES = values();

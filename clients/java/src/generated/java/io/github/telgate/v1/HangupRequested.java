@@ -50,7 +50,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel channel_;
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel asked to hang up.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -58,7 +62,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel asked to hang up.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -66,7 +74,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel asked to hang up.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -76,7 +88,11 @@ private static final long serialVersionUID = 0L;
   public static final int CAUSE_FIELD_NUMBER = 2;
   private int cause_ = 0;
   /**
-   * <code>int32 cause = 2;</code>
+   * <pre>
+   * The Q.850 cause asked for (0 when none was given).
+   * </pre>
+   *
+   * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cause.
    */
   @java.lang.Override
@@ -87,7 +103,12 @@ private static final long serialVersionUID = 0L;
   public static final int SOFT_FIELD_NUMBER = 3;
   private boolean soft_ = false;
   /**
-   * <code>bool soft = 3;</code>
+   * <pre>
+   * A soft hang-up (SoftHangupRequest): the channel ends its current
+   * application first.
+   * </pre>
+   *
+   * <code>bool soft = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The soft.
    */
   @java.lang.Override
@@ -486,14 +507,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -504,7 +533,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -520,7 +553,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -534,7 +571,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -553,7 +594,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -566,7 +611,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000001;
@@ -574,7 +623,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -585,7 +638,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel asked to hang up.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -603,7 +660,11 @@ private static final long serialVersionUID = 0L;
 
     private int cause_ ;
     /**
-     * <code>int32 cause = 2;</code>
+     * <pre>
+     * The Q.850 cause asked for (0 when none was given).
+     * </pre>
+     *
+     * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cause.
      */
     @java.lang.Override
@@ -611,7 +672,11 @@ private static final long serialVersionUID = 0L;
       return cause_;
     }
     /**
-     * <code>int32 cause = 2;</code>
+     * <pre>
+     * The Q.850 cause asked for (0 when none was given).
+     * </pre>
+     *
+     * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The cause to set.
      * @return This builder for chaining.
      */
@@ -623,7 +688,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>int32 cause = 2;</code>
+     * <pre>
+     * The Q.850 cause asked for (0 when none was given).
+     * </pre>
+     *
+     * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCause() {
@@ -635,7 +704,12 @@ private static final long serialVersionUID = 0L;
 
     private boolean soft_ ;
     /**
-     * <code>bool soft = 3;</code>
+     * <pre>
+     * A soft hang-up (SoftHangupRequest): the channel ends its current
+     * application first.
+     * </pre>
+     *
+     * <code>bool soft = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The soft.
      */
     @java.lang.Override
@@ -643,7 +717,12 @@ private static final long serialVersionUID = 0L;
       return soft_;
     }
     /**
-     * <code>bool soft = 3;</code>
+     * <pre>
+     * A soft hang-up (SoftHangupRequest): the channel ends its current
+     * application first.
+     * </pre>
+     *
+     * <code>bool soft = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The soft to set.
      * @return This builder for chaining.
      */
@@ -655,7 +734,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>bool soft = 3;</code>
+     * <pre>
+     * A soft hang-up (SoftHangupRequest): the channel ends its current
+     * application first.
+     * </pre>
+     *
+     * <code>bool soft = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSoft() {

@@ -8,28 +8,49 @@ public interface HangupRequestedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel asked to hang up.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel asked to hang up.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel asked to hang up.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 
   /**
-   * <code>int32 cause = 2;</code>
+   * <pre>
+   * The Q.850 cause asked for (0 when none was given).
+   * </pre>
+   *
+   * <code>int32 cause = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cause.
    */
   int getCause();
 
   /**
-   * <code>bool soft = 3;</code>
+   * <pre>
+   * A soft hang-up (SoftHangupRequest): the channel ends its current
+   * application first.
+   * </pre>
+   *
+   * <code>bool soft = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The soft.
    */
   boolean getSoft();

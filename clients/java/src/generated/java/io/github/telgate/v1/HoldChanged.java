@@ -51,7 +51,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel channel_;
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -59,7 +63,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -67,7 +75,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -78,7 +90,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object musicClass_ = "";
   /**
-   * <code>string music_class = 2;</code>
+   * <pre>
+   * Hold: the music on hold class asked for (empty: the default).
+   * </pre>
+   *
+   * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The musicClass.
    */
   @java.lang.Override
@@ -95,7 +111,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string music_class = 2;</code>
+   * <pre>
+   * Hold: the music on hold class asked for (empty: the default).
+   * </pre>
+   *
+   * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for musicClass.
    */
   @java.lang.Override
@@ -481,14 +501,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -499,7 +527,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -515,7 +547,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -529,7 +565,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -548,7 +588,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -561,7 +605,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000001;
@@ -569,7 +617,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -580,7 +632,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <pre>
+     * The channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -598,7 +654,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object musicClass_ = "";
     /**
-     * <code>string music_class = 2;</code>
+     * <pre>
+     * Hold: the music on hold class asked for (empty: the default).
+     * </pre>
+     *
+     * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The musicClass.
      */
     public java.lang.String getMusicClass() {
@@ -614,7 +674,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string music_class = 2;</code>
+     * <pre>
+     * Hold: the music on hold class asked for (empty: the default).
+     * </pre>
+     *
+     * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for musicClass.
      */
     public com.google.protobuf.ByteString
@@ -631,7 +695,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string music_class = 2;</code>
+     * <pre>
+     * Hold: the music on hold class asked for (empty: the default).
+     * </pre>
+     *
+     * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The musicClass to set.
      * @return This builder for chaining.
      */
@@ -644,7 +712,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string music_class = 2;</code>
+     * <pre>
+     * Hold: the music on hold class asked for (empty: the default).
+     * </pre>
+     *
+     * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMusicClass() {
@@ -654,7 +726,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string music_class = 2;</code>
+     * <pre>
+     * Hold: the music on hold class asked for (empty: the default).
+     * </pre>
+     *
+     * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for musicClass to set.
      * @return This builder for chaining.
      */

@@ -8,27 +8,47 @@ public interface HoldChangedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 
   /**
-   * <code>string music_class = 2;</code>
+   * <pre>
+   * Hold: the music on hold class asked for (empty: the default).
+   * </pre>
+   *
+   * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The musicClass.
    */
   java.lang.String getMusicClass();
   /**
-   * <code>string music_class = 2;</code>
+   * <pre>
+   * Hold: the music on hold class asked for (empty: the default).
+   * </pre>
+   *
+   * <code>string music_class = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for musicClass.
    */
   com.google.protobuf.ByteString

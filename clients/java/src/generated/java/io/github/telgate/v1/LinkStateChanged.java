@@ -52,14 +52,22 @@ private static final long serialVersionUID = 0L;
   public static final int STATE_FIELD_NUMBER = 1;
   private int state_ = 0;
   /**
-   * <code>.telgate.v1.LinkState state = 1;</code>
+   * <pre>
+   * The link's new state.
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
     return state_;
   }
   /**
-   * <code>.telgate.v1.LinkState state = 1;</code>
+   * <pre>
+   * The link's new state.
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   @java.lang.Override public io.github.telgate.v1.LinkState getState() {
@@ -75,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * Why, in words.
    * </pre>
    *
-   * <code>string detail = 2;</code>
+   * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   @java.lang.Override
@@ -96,7 +104,7 @@ private static final long serialVersionUID = 0L;
    * Why, in words.
    * </pre>
    *
-   * <code>string detail = 2;</code>
+   * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   @java.lang.Override
@@ -122,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * so events missed while the link was down are reflected in it.
    * </pre>
    *
-   * <code>bool state_reloaded = 3;</code>
+   * <code>bool state_reloaded = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateReloaded.
    */
   @java.lang.Override
@@ -506,14 +514,22 @@ private static final long serialVersionUID = 0L;
 
     private int state_ = 0;
     /**
-     * <code>.telgate.v1.LinkState state = 1;</code>
+     * <pre>
+     * The link's new state.
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
       return state_;
     }
     /**
-     * <code>.telgate.v1.LinkState state = 1;</code>
+     * <pre>
+     * The link's new state.
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -524,7 +540,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.LinkState state = 1;</code>
+     * <pre>
+     * The link's new state.
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The state.
      */
     @java.lang.Override
@@ -533,7 +553,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.LinkState.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.LinkState state = 1;</code>
+     * <pre>
+     * The link's new state.
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -547,7 +571,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.LinkState state = 1;</code>
+     * <pre>
+     * The link's new state.
+     * </pre>
+     *
+     * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -563,7 +591,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words.
      * </pre>
      *
-     * <code>string detail = 2;</code>
+     * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detail.
      */
     public java.lang.String getDetail() {
@@ -583,7 +611,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words.
      * </pre>
      *
-     * <code>string detail = 2;</code>
+     * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for detail.
      */
     public com.google.protobuf.ByteString
@@ -604,7 +632,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words.
      * </pre>
      *
-     * <code>string detail = 2;</code>
+     * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detail to set.
      * @return This builder for chaining.
      */
@@ -621,7 +649,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words.
      * </pre>
      *
-     * <code>string detail = 2;</code>
+     * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetail() {
@@ -635,7 +663,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words.
      * </pre>
      *
-     * <code>string detail = 2;</code>
+     * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.
      */
@@ -656,7 +684,7 @@ private static final long serialVersionUID = 0L;
      * so events missed while the link was down are reflected in it.
      * </pre>
      *
-     * <code>bool state_reloaded = 3;</code>
+     * <code>bool state_reloaded = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The stateReloaded.
      */
     @java.lang.Override
@@ -669,7 +697,7 @@ private static final long serialVersionUID = 0L;
      * so events missed while the link was down are reflected in it.
      * </pre>
      *
-     * <code>bool state_reloaded = 3;</code>
+     * <code>bool state_reloaded = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The stateReloaded to set.
      * @return This builder for chaining.
      */
@@ -686,7 +714,7 @@ private static final long serialVersionUID = 0L;
      * so events missed while the link was down are reflected in it.
      * </pre>
      *
-     * <code>bool state_reloaded = 3;</code>
+     * <code>bool state_reloaded = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStateReloaded() {

@@ -8,12 +8,20 @@ public interface LinkStateChangedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.LinkState state = 1;</code>
+   * <pre>
+   * The link's new state.
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
   /**
-   * <code>.telgate.v1.LinkState state = 1;</code>
+   * <pre>
+   * The link's new state.
+   * </pre>
+   *
+   * <code>.telgate.v1.LinkState state = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   io.github.telgate.v1.LinkState getState();
@@ -23,7 +31,7 @@ public interface LinkStateChangedOrBuilder extends
    * Why, in words.
    * </pre>
    *
-   * <code>string detail = 2;</code>
+   * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   java.lang.String getDetail();
@@ -32,7 +40,7 @@ public interface LinkStateChangedOrBuilder extends
    * Why, in words.
    * </pre>
    *
-   * <code>string detail = 2;</code>
+   * <code>string detail = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   com.google.protobuf.ByteString
@@ -44,7 +52,7 @@ public interface LinkStateChangedOrBuilder extends
    * so events missed while the link was down are reflected in it.
    * </pre>
    *
-   * <code>bool state_reloaded = 3;</code>
+   * <code>bool state_reloaded = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateReloaded.
    */
   boolean getStateReloaded();

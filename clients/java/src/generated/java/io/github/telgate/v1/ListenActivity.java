@@ -52,7 +52,11 @@ private static final long serialVersionUID = 0L;
   public static final int LISTENER_FIELD_NUMBER = 1;
   private io.github.telgate.v1.Channel listener_;
   /**
-   * <code>.telgate.v1.Channel listener = 1;</code>
+   * <pre>
+   * The supervisor's (spying) channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the listener field is set.
    */
   @java.lang.Override
@@ -60,7 +64,11 @@ private static final long serialVersionUID = 0L;
     return listener_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel listener = 1;</code>
+   * <pre>
+   * The supervisor's (spying) channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listener.
    */
   @java.lang.Override
@@ -68,7 +76,11 @@ private static final long serialVersionUID = 0L;
     return listener_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : listener_;
   }
   /**
-   * <code>.telgate.v1.Channel listener = 1;</code>
+   * <pre>
+   * The supervisor's (spying) channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getListenerOrBuilder() {
@@ -78,7 +90,11 @@ private static final long serialVersionUID = 0L;
   public static final int TARGET_FIELD_NUMBER = 2;
   private io.github.telgate.v1.Channel target_;
   /**
-   * <code>.telgate.v1.Channel target = 2;</code>
+   * <pre>
+   * The channel listened to.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the target field is set.
    */
   @java.lang.Override
@@ -86,7 +102,11 @@ private static final long serialVersionUID = 0L;
     return target_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel target = 2;</code>
+   * <pre>
+   * The channel listened to.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The target.
    */
   @java.lang.Override
@@ -94,7 +114,11 @@ private static final long serialVersionUID = 0L;
     return target_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : target_;
   }
   /**
-   * <code>.telgate.v1.Channel target = 2;</code>
+   * <pre>
+   * The channel listened to.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getTargetOrBuilder() {
@@ -109,7 +133,7 @@ private static final long serialVersionUID = 0L;
    * Set when the session was started through SupervisionService.
    * </pre>
    *
-   * <code>string session_id = 3;</code>
+   * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sessionId.
    */
   @java.lang.Override
@@ -130,7 +154,7 @@ private static final long serialVersionUID = 0L;
    * Set when the session was started through SupervisionService.
    * </pre>
    *
-   * <code>string session_id = 3;</code>
+   * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for sessionId.
    */
   @java.lang.Override
@@ -155,7 +179,7 @@ private static final long serialVersionUID = 0L;
    * Known from the session: ChanSpy events do not carry the mode.
    * </pre>
    *
-   * <code>.telgate.v1.ListenMode mode = 4;</code>
+   * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for mode.
    */
   @java.lang.Override public int getModeValue() {
@@ -166,7 +190,7 @@ private static final long serialVersionUID = 0L;
    * Known from the session: ChanSpy events do not carry the mode.
    * </pre>
    *
-   * <code>.telgate.v1.ListenMode mode = 4;</code>
+   * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The mode.
    */
   @java.lang.Override public io.github.telgate.v1.ListenMode getMode() {
@@ -183,7 +207,7 @@ private static final long serialVersionUID = 0L;
    * its link was down (between link_down_time and link_up_time).
    * </pre>
    *
-   * <code>bool inferred = 5;</code>
+   * <code>bool inferred = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The inferred.
    */
   @java.lang.Override
@@ -194,7 +218,11 @@ private static final long serialVersionUID = 0L;
   public static final int LINK_DOWN_TIME_FIELD_NUMBER = 6;
   private com.google.protobuf.Timestamp linkDownTime_;
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkDownTime field is set.
    */
   @java.lang.Override
@@ -202,7 +230,11 @@ private static final long serialVersionUID = 0L;
     return linkDownTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkDownTime.
    */
   @java.lang.Override
@@ -210,7 +242,11 @@ private static final long serialVersionUID = 0L;
     return linkDownTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : linkDownTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder() {
@@ -220,7 +256,11 @@ private static final long serialVersionUID = 0L;
   public static final int LINK_UP_TIME_FIELD_NUMBER = 7;
   private com.google.protobuf.Timestamp linkUpTime_;
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkUpTime field is set.
    */
   @java.lang.Override
@@ -228,7 +268,11 @@ private static final long serialVersionUID = 0L;
     return linkUpTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkUpTime.
    */
   @java.lang.Override
@@ -236,7 +280,11 @@ private static final long serialVersionUID = 0L;
     return linkUpTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : linkUpTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder() {
@@ -765,14 +813,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> listenerBuilder_;
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the listener field is set.
      */
     public boolean hasListener() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The listener.
      */
     public io.github.telgate.v1.Channel getListener() {
@@ -783,7 +839,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setListener(io.github.telgate.v1.Channel value) {
       if (listenerBuilder_ == null) {
@@ -799,7 +859,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setListener(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -813,7 +877,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeListener(io.github.telgate.v1.Channel value) {
       if (listenerBuilder_ == null) {
@@ -832,7 +900,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearListener() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -845,7 +917,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getListenerBuilder() {
       bitField0_ |= 0x00000001;
@@ -853,7 +929,11 @@ private static final long serialVersionUID = 0L;
       return getListenerFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getListenerOrBuilder() {
       if (listenerBuilder_ != null) {
@@ -864,7 +944,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel listener = 1;</code>
+     * <pre>
+     * The supervisor's (spying) channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -884,14 +968,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> targetBuilder_;
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the target field is set.
      */
     public boolean hasTarget() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The target.
      */
     public io.github.telgate.v1.Channel getTarget() {
@@ -902,7 +994,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTarget(io.github.telgate.v1.Channel value) {
       if (targetBuilder_ == null) {
@@ -918,7 +1014,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTarget(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -932,7 +1032,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeTarget(io.github.telgate.v1.Channel value) {
       if (targetBuilder_ == null) {
@@ -951,7 +1055,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearTarget() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -964,7 +1072,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getTargetBuilder() {
       bitField0_ |= 0x00000002;
@@ -972,7 +1084,11 @@ private static final long serialVersionUID = 0L;
       return getTargetFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getTargetOrBuilder() {
       if (targetBuilder_ != null) {
@@ -983,7 +1099,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel target = 2;</code>
+     * <pre>
+     * The channel listened to.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -1005,7 +1125,7 @@ private static final long serialVersionUID = 0L;
      * Set when the session was started through SupervisionService.
      * </pre>
      *
-     * <code>string session_id = 3;</code>
+     * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The sessionId.
      */
     public java.lang.String getSessionId() {
@@ -1025,7 +1145,7 @@ private static final long serialVersionUID = 0L;
      * Set when the session was started through SupervisionService.
      * </pre>
      *
-     * <code>string session_id = 3;</code>
+     * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for sessionId.
      */
     public com.google.protobuf.ByteString
@@ -1046,7 +1166,7 @@ private static final long serialVersionUID = 0L;
      * Set when the session was started through SupervisionService.
      * </pre>
      *
-     * <code>string session_id = 3;</code>
+     * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The sessionId to set.
      * @return This builder for chaining.
      */
@@ -1063,7 +1183,7 @@ private static final long serialVersionUID = 0L;
      * Set when the session was started through SupervisionService.
      * </pre>
      *
-     * <code>string session_id = 3;</code>
+     * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSessionId() {
@@ -1077,7 +1197,7 @@ private static final long serialVersionUID = 0L;
      * Set when the session was started through SupervisionService.
      * </pre>
      *
-     * <code>string session_id = 3;</code>
+     * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for sessionId to set.
      * @return This builder for chaining.
      */
@@ -1097,7 +1217,7 @@ private static final long serialVersionUID = 0L;
      * Known from the session: ChanSpy events do not carry the mode.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 4;</code>
+     * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for mode.
      */
     @java.lang.Override public int getModeValue() {
@@ -1108,7 +1228,7 @@ private static final long serialVersionUID = 0L;
      * Known from the session: ChanSpy events do not carry the mode.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 4;</code>
+     * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for mode to set.
      * @return This builder for chaining.
      */
@@ -1123,7 +1243,7 @@ private static final long serialVersionUID = 0L;
      * Known from the session: ChanSpy events do not carry the mode.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 4;</code>
+     * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The mode.
      */
     @java.lang.Override
@@ -1136,7 +1256,7 @@ private static final long serialVersionUID = 0L;
      * Known from the session: ChanSpy events do not carry the mode.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 4;</code>
+     * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The mode to set.
      * @return This builder for chaining.
      */
@@ -1154,7 +1274,7 @@ private static final long serialVersionUID = 0L;
      * Known from the session: ChanSpy events do not carry the mode.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 4;</code>
+     * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMode() {
@@ -1172,7 +1292,7 @@ private static final long serialVersionUID = 0L;
      * its link was down (between link_down_time and link_up_time).
      * </pre>
      *
-     * <code>bool inferred = 5;</code>
+     * <code>bool inferred = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The inferred.
      */
     @java.lang.Override
@@ -1186,7 +1306,7 @@ private static final long serialVersionUID = 0L;
      * its link was down (between link_down_time and link_up_time).
      * </pre>
      *
-     * <code>bool inferred = 5;</code>
+     * <code>bool inferred = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The inferred to set.
      * @return This builder for chaining.
      */
@@ -1204,7 +1324,7 @@ private static final long serialVersionUID = 0L;
      * its link was down (between link_down_time and link_up_time).
      * </pre>
      *
-     * <code>bool inferred = 5;</code>
+     * <code>bool inferred = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearInferred() {
@@ -1218,14 +1338,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> linkDownTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the linkDownTime field is set.
      */
     public boolean hasLinkDownTime() {
       return ((bitField0_ & 0x00000020) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkDownTime.
      */
     public com.google.protobuf.Timestamp getLinkDownTime() {
@@ -1236,7 +1364,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkDownTime(com.google.protobuf.Timestamp value) {
       if (linkDownTimeBuilder_ == null) {
@@ -1252,7 +1384,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkDownTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1266,7 +1402,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLinkDownTime(com.google.protobuf.Timestamp value) {
       if (linkDownTimeBuilder_ == null) {
@@ -1285,7 +1425,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLinkDownTime() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1298,7 +1442,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getLinkDownTimeBuilder() {
       bitField0_ |= 0x00000020;
@@ -1306,7 +1454,11 @@ private static final long serialVersionUID = 0L;
       return getLinkDownTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder() {
       if (linkDownTimeBuilder_ != null) {
@@ -1317,7 +1469,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1337,14 +1493,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> linkUpTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the linkUpTime field is set.
      */
     public boolean hasLinkUpTime() {
       return ((bitField0_ & 0x00000040) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkUpTime.
      */
     public com.google.protobuf.Timestamp getLinkUpTime() {
@@ -1355,7 +1519,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkUpTime(com.google.protobuf.Timestamp value) {
       if (linkUpTimeBuilder_ == null) {
@@ -1371,7 +1539,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkUpTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1385,7 +1557,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLinkUpTime(com.google.protobuf.Timestamp value) {
       if (linkUpTimeBuilder_ == null) {
@@ -1404,7 +1580,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLinkUpTime() {
       bitField0_ = (bitField0_ & ~0x00000040);
@@ -1417,7 +1597,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getLinkUpTimeBuilder() {
       bitField0_ |= 0x00000040;
@@ -1425,7 +1609,11 @@ private static final long serialVersionUID = 0L;
       return getLinkUpTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder() {
       if (linkUpTimeBuilder_ != null) {
@@ -1436,7 +1624,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

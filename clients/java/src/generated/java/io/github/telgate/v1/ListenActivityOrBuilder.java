@@ -8,32 +8,56 @@ public interface ListenActivityOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel listener = 1;</code>
+   * <pre>
+   * The supervisor's (spying) channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the listener field is set.
    */
   boolean hasListener();
   /**
-   * <code>.telgate.v1.Channel listener = 1;</code>
+   * <pre>
+   * The supervisor's (spying) channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listener.
    */
   io.github.telgate.v1.Channel getListener();
   /**
-   * <code>.telgate.v1.Channel listener = 1;</code>
+   * <pre>
+   * The supervisor's (spying) channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel listener = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getListenerOrBuilder();
 
   /**
-   * <code>.telgate.v1.Channel target = 2;</code>
+   * <pre>
+   * The channel listened to.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the target field is set.
    */
   boolean hasTarget();
   /**
-   * <code>.telgate.v1.Channel target = 2;</code>
+   * <pre>
+   * The channel listened to.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The target.
    */
   io.github.telgate.v1.Channel getTarget();
   /**
-   * <code>.telgate.v1.Channel target = 2;</code>
+   * <pre>
+   * The channel listened to.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel target = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getTargetOrBuilder();
 
@@ -42,7 +66,7 @@ public interface ListenActivityOrBuilder extends
    * Set when the session was started through SupervisionService.
    * </pre>
    *
-   * <code>string session_id = 3;</code>
+   * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sessionId.
    */
   java.lang.String getSessionId();
@@ -51,7 +75,7 @@ public interface ListenActivityOrBuilder extends
    * Set when the session was started through SupervisionService.
    * </pre>
    *
-   * <code>string session_id = 3;</code>
+   * <code>string session_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for sessionId.
    */
   com.google.protobuf.ByteString
@@ -62,7 +86,7 @@ public interface ListenActivityOrBuilder extends
    * Known from the session: ChanSpy events do not carry the mode.
    * </pre>
    *
-   * <code>.telgate.v1.ListenMode mode = 4;</code>
+   * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for mode.
    */
   int getModeValue();
@@ -71,7 +95,7 @@ public interface ListenActivityOrBuilder extends
    * Known from the session: ChanSpy events do not carry the mode.
    * </pre>
    *
-   * <code>.telgate.v1.ListenMode mode = 4;</code>
+   * <code>.telgate.v1.ListenMode mode = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The mode.
    */
   io.github.telgate.v1.ListenMode getMode();
@@ -83,38 +107,62 @@ public interface ListenActivityOrBuilder extends
    * its link was down (between link_down_time and link_up_time).
    * </pre>
    *
-   * <code>bool inferred = 5;</code>
+   * <code>bool inferred = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The inferred.
    */
   boolean getInferred();
 
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkDownTime field is set.
    */
   boolean hasLinkDownTime();
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkDownTime.
    */
   com.google.protobuf.Timestamp getLinkDownTime();
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 6;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder();
 
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkUpTime field is set.
    */
   boolean hasLinkUpTime();
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkUpTime.
    */
   com.google.protobuf.Timestamp getLinkUpTime();
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 7;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder();
 }

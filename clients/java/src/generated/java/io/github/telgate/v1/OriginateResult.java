@@ -56,14 +56,22 @@ private static final long serialVersionUID = 0L;
   public static final int OUTCOME_FIELD_NUMBER = 1;
   private int outcome_ = 0;
   /**
-   * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+   * <pre>
+   * How the originate ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   @java.lang.Override public int getOutcomeValue() {
     return outcome_;
   }
   /**
-   * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+   * <pre>
+   * How the originate ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outcome.
    */
   @java.lang.Override public io.github.telgate.v1.OriginateOutcome getOutcome() {
@@ -78,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: its OriginateResponse `Reason` (0 from other backends).
    * </pre>
    *
-   * <code>int32 ami_reason = 2;</code>
+   * <code>int32 ami_reason = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The amiReason.
    */
   @java.lang.Override
@@ -94,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * The channel name (on failure, the dial string as given).
    * </pre>
    *
-   * <code>string channel = 3;</code>
+   * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -115,7 +123,7 @@ private static final long serialVersionUID = 0L;
    * The channel name (on failure, the dial string as given).
    * </pre>
    *
-   * <code>string channel = 3;</code>
+   * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   @java.lang.Override
@@ -141,7 +149,7 @@ private static final long serialVersionUID = 0L;
    * The originated channel's unique id (the one the gateway assigned).
    * </pre>
    *
-   * <code>string unique_id = 4;</code>
+   * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   @java.lang.Override
@@ -162,7 +170,7 @@ private static final long serialVersionUID = 0L;
    * The originated channel's unique id (the one the gateway assigned).
    * </pre>
    *
-   * <code>string unique_id = 4;</code>
+   * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   @java.lang.Override
@@ -188,7 +196,7 @@ private static final long serialVersionUID = 0L;
    * The Originate request_id, when the call was placed through this gateway.
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -209,7 +217,7 @@ private static final long serialVersionUID = 0L;
    * The Originate request_id, when the call was placed through this gateway.
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -235,7 +243,7 @@ private static final long serialVersionUID = 0L;
    * extension in a context); unset when the PBX does not say.
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 10;</code>
+   * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   @java.lang.Override
@@ -248,7 +256,7 @@ private static final long serialVersionUID = 0L;
    * extension in a context); unset when the PBX does not say.
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 10;</code>
+   * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   @java.lang.Override
@@ -261,7 +269,7 @@ private static final long serialVersionUID = 0L;
    * extension in a context); unset when the PBX does not say.
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 10;</code>
+   * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder() {
@@ -276,7 +284,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: the dialplan application run instead of a destination.
    * </pre>
    *
-   * <code>string application = 7;</code>
+   * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The application.
    */
   @java.lang.Override
@@ -297,7 +305,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: the dialplan application run instead of a destination.
    * </pre>
    *
-   * <code>string application = 7;</code>
+   * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for application.
    */
   @java.lang.Override
@@ -319,7 +327,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object applicationData_ = "";
   /**
-   * <code>string application_data = 8;</code>
+   * <pre>
+   * Asterisk only: the application's arguments.
+   * </pre>
+   *
+   * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The applicationData.
    */
   @java.lang.Override
@@ -336,7 +348,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string application_data = 8;</code>
+   * <pre>
+   * Asterisk only: the application's arguments.
+   * </pre>
+   *
+   * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for applicationData.
    */
   @java.lang.Override
@@ -357,7 +373,11 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_ID_FIELD_NUMBER = 9;
   private io.github.telgate.v1.CallerId callerId_;
   /**
-   * <code>.telgate.v1.CallerId caller_id = 9;</code>
+   * <pre>
+   * The caller id the originated channel presented.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the callerId field is set.
    */
   @java.lang.Override
@@ -365,7 +385,11 @@ private static final long serialVersionUID = 0L;
     return callerId_ != null;
   }
   /**
-   * <code>.telgate.v1.CallerId caller_id = 9;</code>
+   * <pre>
+   * The caller id the originated channel presented.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callerId.
    */
   @java.lang.Override
@@ -373,7 +397,11 @@ private static final long serialVersionUID = 0L;
     return callerId_ == null ? io.github.telgate.v1.CallerId.getDefaultInstance() : callerId_;
   }
   /**
-   * <code>.telgate.v1.CallerId caller_id = 9;</code>
+   * <pre>
+   * The caller id the originated channel presented.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
@@ -923,14 +951,22 @@ private static final long serialVersionUID = 0L;
 
     private int outcome_ = 0;
     /**
-     * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+     * <pre>
+     * How the originate ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for outcome.
      */
     @java.lang.Override public int getOutcomeValue() {
       return outcome_;
     }
     /**
-     * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+     * <pre>
+     * How the originate ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for outcome to set.
      * @return This builder for chaining.
      */
@@ -941,7 +977,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+     * <pre>
+     * How the originate ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The outcome.
      */
     @java.lang.Override
@@ -950,7 +990,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.OriginateOutcome.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+     * <pre>
+     * How the originate ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The outcome to set.
      * @return This builder for chaining.
      */
@@ -964,7 +1008,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+     * <pre>
+     * How the originate ended.
+     * </pre>
+     *
+     * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOutcome() {
@@ -980,7 +1028,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: its OriginateResponse `Reason` (0 from other backends).
      * </pre>
      *
-     * <code>int32 ami_reason = 2;</code>
+     * <code>int32 ami_reason = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The amiReason.
      */
     @java.lang.Override
@@ -992,7 +1040,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: its OriginateResponse `Reason` (0 from other backends).
      * </pre>
      *
-     * <code>int32 ami_reason = 2;</code>
+     * <code>int32 ami_reason = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The amiReason to set.
      * @return This builder for chaining.
      */
@@ -1008,7 +1056,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: its OriginateResponse `Reason` (0 from other backends).
      * </pre>
      *
-     * <code>int32 ami_reason = 2;</code>
+     * <code>int32 ami_reason = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAmiReason() {
@@ -1024,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * The channel name (on failure, the dial string as given).
      * </pre>
      *
-     * <code>string channel = 3;</code>
+     * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public java.lang.String getChannel() {
@@ -1044,7 +1092,7 @@ private static final long serialVersionUID = 0L;
      * The channel name (on failure, the dial string as given).
      * </pre>
      *
-     * <code>string channel = 3;</code>
+     * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for channel.
      */
     public com.google.protobuf.ByteString
@@ -1065,7 +1113,7 @@ private static final long serialVersionUID = 0L;
      * The channel name (on failure, the dial string as given).
      * </pre>
      *
-     * <code>string channel = 3;</code>
+     * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The channel to set.
      * @return This builder for chaining.
      */
@@ -1082,7 +1130,7 @@ private static final long serialVersionUID = 0L;
      * The channel name (on failure, the dial string as given).
      * </pre>
      *
-     * <code>string channel = 3;</code>
+     * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearChannel() {
@@ -1096,7 +1144,7 @@ private static final long serialVersionUID = 0L;
      * The channel name (on failure, the dial string as given).
      * </pre>
      *
-     * <code>string channel = 3;</code>
+     * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
      */
@@ -1116,7 +1164,7 @@ private static final long serialVersionUID = 0L;
      * The originated channel's unique id (the one the gateway assigned).
      * </pre>
      *
-     * <code>string unique_id = 4;</code>
+     * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uniqueId.
      */
     public java.lang.String getUniqueId() {
@@ -1136,7 +1184,7 @@ private static final long serialVersionUID = 0L;
      * The originated channel's unique id (the one the gateway assigned).
      * </pre>
      *
-     * <code>string unique_id = 4;</code>
+     * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uniqueId.
      */
     public com.google.protobuf.ByteString
@@ -1157,7 +1205,7 @@ private static final long serialVersionUID = 0L;
      * The originated channel's unique id (the one the gateway assigned).
      * </pre>
      *
-     * <code>string unique_id = 4;</code>
+     * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
      */
@@ -1174,7 +1222,7 @@ private static final long serialVersionUID = 0L;
      * The originated channel's unique id (the one the gateway assigned).
      * </pre>
      *
-     * <code>string unique_id = 4;</code>
+     * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUniqueId() {
@@ -1188,7 +1236,7 @@ private static final long serialVersionUID = 0L;
      * The originated channel's unique id (the one the gateway assigned).
      * </pre>
      *
-     * <code>string unique_id = 4;</code>
+     * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
      */
@@ -1208,7 +1256,7 @@ private static final long serialVersionUID = 0L;
      * The Originate request_id, when the call was placed through this gateway.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1228,7 +1276,7 @@ private static final long serialVersionUID = 0L;
      * The Originate request_id, when the call was placed through this gateway.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1249,7 +1297,7 @@ private static final long serialVersionUID = 0L;
      * The Originate request_id, when the call was placed through this gateway.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1266,7 +1314,7 @@ private static final long serialVersionUID = 0L;
      * The Originate request_id, when the call was placed through this gateway.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1280,7 +1328,7 @@ private static final long serialVersionUID = 0L;
      * The Originate request_id, when the call was placed through this gateway.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */
@@ -1303,7 +1351,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the destination field is set.
      */
     public boolean hasDestination() {
@@ -1315,7 +1363,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The destination.
      */
     public io.github.telgate.v1.Destination getDestination() {
@@ -1331,7 +1379,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(io.github.telgate.v1.Destination value) {
       if (destinationBuilder_ == null) {
@@ -1352,7 +1400,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(
         io.github.telgate.v1.Destination.Builder builderForValue) {
@@ -1371,7 +1419,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDestination(io.github.telgate.v1.Destination value) {
       if (destinationBuilder_ == null) {
@@ -1395,7 +1443,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDestination() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1413,7 +1461,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Destination.Builder getDestinationBuilder() {
       bitField0_ |= 0x00000020;
@@ -1426,7 +1474,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder() {
       if (destinationBuilder_ != null) {
@@ -1442,7 +1490,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context); unset when the PBX does not say.
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 10;</code>
+     * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Destination, io.github.telgate.v1.Destination.Builder, io.github.telgate.v1.DestinationOrBuilder> 
@@ -1464,7 +1512,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the dialplan application run instead of a destination.
      * </pre>
      *
-     * <code>string application = 7;</code>
+     * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The application.
      */
     public java.lang.String getApplication() {
@@ -1484,7 +1532,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the dialplan application run instead of a destination.
      * </pre>
      *
-     * <code>string application = 7;</code>
+     * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for application.
      */
     public com.google.protobuf.ByteString
@@ -1505,7 +1553,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the dialplan application run instead of a destination.
      * </pre>
      *
-     * <code>string application = 7;</code>
+     * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The application to set.
      * @return This builder for chaining.
      */
@@ -1522,7 +1570,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the dialplan application run instead of a destination.
      * </pre>
      *
-     * <code>string application = 7;</code>
+     * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearApplication() {
@@ -1536,7 +1584,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the dialplan application run instead of a destination.
      * </pre>
      *
-     * <code>string application = 7;</code>
+     * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for application to set.
      * @return This builder for chaining.
      */
@@ -1552,7 +1600,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object applicationData_ = "";
     /**
-     * <code>string application_data = 8;</code>
+     * <pre>
+     * Asterisk only: the application's arguments.
+     * </pre>
+     *
+     * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The applicationData.
      */
     public java.lang.String getApplicationData() {
@@ -1568,7 +1620,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string application_data = 8;</code>
+     * <pre>
+     * Asterisk only: the application's arguments.
+     * </pre>
+     *
+     * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for applicationData.
      */
     public com.google.protobuf.ByteString
@@ -1585,7 +1641,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string application_data = 8;</code>
+     * <pre>
+     * Asterisk only: the application's arguments.
+     * </pre>
+     *
+     * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The applicationData to set.
      * @return This builder for chaining.
      */
@@ -1598,7 +1658,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string application_data = 8;</code>
+     * <pre>
+     * Asterisk only: the application's arguments.
+     * </pre>
+     *
+     * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearApplicationData() {
@@ -1608,7 +1672,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string application_data = 8;</code>
+     * <pre>
+     * Asterisk only: the application's arguments.
+     * </pre>
+     *
+     * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for applicationData to set.
      * @return This builder for chaining.
      */
@@ -1626,14 +1694,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> callerIdBuilder_;
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the callerId field is set.
      */
     public boolean hasCallerId() {
       return ((bitField0_ & 0x00000100) != 0);
     }
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The callerId.
      */
     public io.github.telgate.v1.CallerId getCallerId() {
@@ -1644,7 +1720,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallerId(io.github.telgate.v1.CallerId value) {
       if (callerIdBuilder_ == null) {
@@ -1660,7 +1740,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallerId(
         io.github.telgate.v1.CallerId.Builder builderForValue) {
@@ -1674,7 +1758,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCallerId(io.github.telgate.v1.CallerId value) {
       if (callerIdBuilder_ == null) {
@@ -1693,7 +1781,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCallerId() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1706,7 +1798,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerIdBuilder() {
       bitField0_ |= 0x00000100;
@@ -1714,7 +1810,11 @@ private static final long serialVersionUID = 0L;
       return getCallerIdFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
       if (callerIdBuilder_ != null) {
@@ -1725,7 +1825,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.CallerId caller_id = 9;</code>
+     * <pre>
+     * The caller id the originated channel presented.
+     * </pre>
+     *
+     * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> 

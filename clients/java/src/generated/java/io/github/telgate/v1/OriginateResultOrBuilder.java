@@ -8,12 +8,20 @@ public interface OriginateResultOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+   * <pre>
+   * How the originate ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   int getOutcomeValue();
   /**
-   * <code>.telgate.v1.OriginateOutcome outcome = 1;</code>
+   * <pre>
+   * How the originate ended.
+   * </pre>
+   *
+   * <code>.telgate.v1.OriginateOutcome outcome = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outcome.
    */
   io.github.telgate.v1.OriginateOutcome getOutcome();
@@ -23,7 +31,7 @@ public interface OriginateResultOrBuilder extends
    * Asterisk only: its OriginateResponse `Reason` (0 from other backends).
    * </pre>
    *
-   * <code>int32 ami_reason = 2;</code>
+   * <code>int32 ami_reason = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The amiReason.
    */
   int getAmiReason();
@@ -33,7 +41,7 @@ public interface OriginateResultOrBuilder extends
    * The channel name (on failure, the dial string as given).
    * </pre>
    *
-   * <code>string channel = 3;</code>
+   * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   java.lang.String getChannel();
@@ -42,7 +50,7 @@ public interface OriginateResultOrBuilder extends
    * The channel name (on failure, the dial string as given).
    * </pre>
    *
-   * <code>string channel = 3;</code>
+   * <code>string channel = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   com.google.protobuf.ByteString
@@ -53,7 +61,7 @@ public interface OriginateResultOrBuilder extends
    * The originated channel's unique id (the one the gateway assigned).
    * </pre>
    *
-   * <code>string unique_id = 4;</code>
+   * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
@@ -62,7 +70,7 @@ public interface OriginateResultOrBuilder extends
    * The originated channel's unique id (the one the gateway assigned).
    * </pre>
    *
-   * <code>string unique_id = 4;</code>
+   * <code>string unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   com.google.protobuf.ByteString
@@ -73,7 +81,7 @@ public interface OriginateResultOrBuilder extends
    * The Originate request_id, when the call was placed through this gateway.
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -82,7 +90,7 @@ public interface OriginateResultOrBuilder extends
    * The Originate request_id, when the call was placed through this gateway.
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
@@ -94,7 +102,7 @@ public interface OriginateResultOrBuilder extends
    * extension in a context); unset when the PBX does not say.
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 10;</code>
+   * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   boolean hasDestination();
@@ -104,7 +112,7 @@ public interface OriginateResultOrBuilder extends
    * extension in a context); unset when the PBX does not say.
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 10;</code>
+   * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   io.github.telgate.v1.Destination getDestination();
@@ -114,7 +122,7 @@ public interface OriginateResultOrBuilder extends
    * extension in a context); unset when the PBX does not say.
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 10;</code>
+   * <code>.telgate.v1.Destination destination = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder();
 
@@ -123,7 +131,7 @@ public interface OriginateResultOrBuilder extends
    * Asterisk only: the dialplan application run instead of a destination.
    * </pre>
    *
-   * <code>string application = 7;</code>
+   * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The application.
    */
   java.lang.String getApplication();
@@ -132,36 +140,56 @@ public interface OriginateResultOrBuilder extends
    * Asterisk only: the dialplan application run instead of a destination.
    * </pre>
    *
-   * <code>string application = 7;</code>
+   * <code>string application = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for application.
    */
   com.google.protobuf.ByteString
       getApplicationBytes();
 
   /**
-   * <code>string application_data = 8;</code>
+   * <pre>
+   * Asterisk only: the application's arguments.
+   * </pre>
+   *
+   * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The applicationData.
    */
   java.lang.String getApplicationData();
   /**
-   * <code>string application_data = 8;</code>
+   * <pre>
+   * Asterisk only: the application's arguments.
+   * </pre>
+   *
+   * <code>string application_data = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for applicationData.
    */
   com.google.protobuf.ByteString
       getApplicationDataBytes();
 
   /**
-   * <code>.telgate.v1.CallerId caller_id = 9;</code>
+   * <pre>
+   * The caller id the originated channel presented.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the callerId field is set.
    */
   boolean hasCallerId();
   /**
-   * <code>.telgate.v1.CallerId caller_id = 9;</code>
+   * <pre>
+   * The caller id the originated channel presented.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callerId.
    */
   io.github.telgate.v1.CallerId getCallerId();
   /**
-   * <code>.telgate.v1.CallerId caller_id = 9;</code>
+   * <pre>
+   * The caller id the originated channel presented.
+   * </pre>
+   *
+   * <code>.telgate.v1.CallerId caller_id = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder();
 }

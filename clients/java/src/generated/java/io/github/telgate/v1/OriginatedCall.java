@@ -27,7 +27,6 @@ private static final long serialVersionUID = 0L;
     linkedId_ = "";
     channel_ = "";
     outcome_ = 0;
-    epoch_ = "";
   }
 
   @java.lang.Override
@@ -469,68 +468,48 @@ private static final long serialVersionUID = 0L;
     return resultTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : resultTime_;
   }
 
-  public static final int EVENT_SEQUENCE_FIELD_NUMBER = 11;
-  private long eventSequence_ = 0L;
+  public static final int EVENTS_AFTER_FIELD_NUMBER = 13;
+  private io.github.telgate.v1.EventPosition eventsAfter_;
   /**
    * <pre>
-   * The last event sequence published before the PBX was asked to place the
-   * call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
-   * `linked_ids` filter of `linked_id` to get every event of this call.
+   * The event position before the PBX was asked to place the call:
+   * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+   * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>uint64 event_sequence = 11;</code>
-   * @return The eventSequence.
+   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * @return Whether the eventsAfter field is set.
    */
   @java.lang.Override
-  public long getEventSequence() {
-    return eventSequence_;
-  }
-
-  public static final int EPOCH_FIELD_NUMBER = 12;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object epoch_ = "";
-  /**
-   * <pre>
-   * The event stream epoch `event_sequence` belongs to.
-   * </pre>
-   *
-   * <code>string epoch = 12;</code>
-   * @return The epoch.
-   */
-  @java.lang.Override
-  public java.lang.String getEpoch() {
-    java.lang.Object ref = epoch_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      epoch_ = s;
-      return s;
-    }
+  public boolean hasEventsAfter() {
+    return eventsAfter_ != null;
   }
   /**
    * <pre>
-   * The event stream epoch `event_sequence` belongs to.
+   * The event position before the PBX was asked to place the call:
+   * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+   * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>string epoch = 12;</code>
-   * @return The bytes for epoch.
+   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * @return The eventsAfter.
    */
   @java.lang.Override
-  public com.google.protobuf.ByteString
-      getEpochBytes() {
-    java.lang.Object ref = epoch_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      epoch_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
+  public io.github.telgate.v1.EventPosition getEventsAfter() {
+    return eventsAfter_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : eventsAfter_;
+  }
+  /**
+   * <pre>
+   * The event position before the PBX was asked to place the call:
+   * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+   * of `linked_id`) to get every event of this call.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.EventPositionOrBuilder getEventsAfterOrBuilder() {
+    return eventsAfter_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : eventsAfter_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -577,11 +556,8 @@ private static final long serialVersionUID = 0L;
     if (resultTime_ != null) {
       output.writeMessage(10, getResultTime());
     }
-    if (eventSequence_ != 0L) {
-      output.writeUInt64(11, eventSequence_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(epoch_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 12, epoch_);
+    if (eventsAfter_ != null) {
+      output.writeMessage(13, getEventsAfter());
     }
     getUnknownFields().writeTo(output);
   }
@@ -626,12 +602,9 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getResultTime());
     }
-    if (eventSequence_ != 0L) {
+    if (eventsAfter_ != null) {
       size += com.google.protobuf.CodedOutputStream
-        .computeUInt64Size(11, eventSequence_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(epoch_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(12, epoch_);
+        .computeMessageSize(13, getEventsAfter());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -673,10 +646,11 @@ private static final long serialVersionUID = 0L;
       if (!getResultTime()
           .equals(other.getResultTime())) return false;
     }
-    if (getEventSequence()
-        != other.getEventSequence()) return false;
-    if (!getEpoch()
-        .equals(other.getEpoch())) return false;
+    if (hasEventsAfter() != other.hasEventsAfter()) return false;
+    if (hasEventsAfter()) {
+      if (!getEventsAfter()
+          .equals(other.getEventsAfter())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -712,11 +686,10 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + RESULT_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getResultTime().hashCode();
     }
-    hash = (37 * hash) + EVENT_SEQUENCE_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
-        getEventSequence());
-    hash = (37 * hash) + EPOCH_FIELD_NUMBER;
-    hash = (53 * hash) + getEpoch().hashCode();
+    if (hasEventsAfter()) {
+      hash = (37 * hash) + EVENTS_AFTER_FIELD_NUMBER;
+      hash = (53 * hash) + getEventsAfter().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -868,8 +841,11 @@ private static final long serialVersionUID = 0L;
         resultTimeBuilder_.dispose();
         resultTimeBuilder_ = null;
       }
-      eventSequence_ = 0L;
-      epoch_ = "";
+      eventsAfter_ = null;
+      if (eventsAfterBuilder_ != null) {
+        eventsAfterBuilder_.dispose();
+        eventsAfterBuilder_ = null;
+      }
       return this;
     }
 
@@ -938,10 +914,9 @@ private static final long serialVersionUID = 0L;
             : resultTimeBuilder_.build();
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
-        result.eventSequence_ = eventSequence_;
-      }
-      if (((from_bitField0_ & 0x00000800) != 0)) {
-        result.epoch_ = epoch_;
+        result.eventsAfter_ = eventsAfterBuilder_ == null
+            ? eventsAfter_
+            : eventsAfterBuilder_.build();
       }
     }
 
@@ -1031,13 +1006,8 @@ private static final long serialVersionUID = 0L;
       if (other.hasResultTime()) {
         mergeResultTime(other.getResultTime());
       }
-      if (other.getEventSequence() != 0L) {
-        setEventSequence(other.getEventSequence());
-      }
-      if (!other.getEpoch().isEmpty()) {
-        epoch_ = other.epoch_;
-        bitField0_ |= 0x00000800;
-        onChanged();
+      if (other.hasEventsAfter()) {
+        mergeEventsAfter(other.getEventsAfter());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1119,16 +1089,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
-            case 88: {
-              eventSequence_ = input.readUInt64();
+            case 106: {
+              input.readMessage(
+                  getEventsAfterFieldBuilder().getBuilder(),
+                  extensionRegistry);
               bitField0_ |= 0x00000400;
               break;
-            } // case 88
-            case 98: {
-              epoch_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000800;
-              break;
-            } // case 98
+            } // case 106
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2163,146 +2130,177 @@ private static final long serialVersionUID = 0L;
       return resultTimeBuilder_;
     }
 
-    private long eventSequence_ ;
+    private io.github.telgate.v1.EventPosition eventsAfter_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> eventsAfterBuilder_;
     /**
      * <pre>
-     * The last event sequence published before the PBX was asked to place the
-     * call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
-     * `linked_ids` filter of `linked_id` to get every event of this call.
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>uint64 event_sequence = 11;</code>
-     * @return The eventSequence.
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * @return Whether the eventsAfter field is set.
      */
-    @java.lang.Override
-    public long getEventSequence() {
-      return eventSequence_;
+    public boolean hasEventsAfter() {
+      return ((bitField0_ & 0x00000400) != 0);
     }
     /**
      * <pre>
-     * The last event sequence published before the PBX was asked to place the
-     * call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
-     * `linked_ids` filter of `linked_id` to get every event of this call.
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>uint64 event_sequence = 11;</code>
-     * @param value The eventSequence to set.
-     * @return This builder for chaining.
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * @return The eventsAfter.
      */
-    public Builder setEventSequence(long value) {
-      
-      eventSequence_ = value;
+    public io.github.telgate.v1.EventPosition getEventsAfter() {
+      if (eventsAfterBuilder_ == null) {
+        return eventsAfter_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : eventsAfter_;
+      } else {
+        return eventsAfterBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     */
+    public Builder setEventsAfter(io.github.telgate.v1.EventPosition value) {
+      if (eventsAfterBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        eventsAfter_ = value;
+      } else {
+        eventsAfterBuilder_.setMessage(value);
+      }
       bitField0_ |= 0x00000400;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * The last event sequence published before the PBX was asked to place the
-     * call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
-     * `linked_ids` filter of `linked_id` to get every event of this call.
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>uint64 event_sequence = 11;</code>
-     * @return This builder for chaining.
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
      */
-    public Builder clearEventSequence() {
+    public Builder setEventsAfter(
+        io.github.telgate.v1.EventPosition.Builder builderForValue) {
+      if (eventsAfterBuilder_ == null) {
+        eventsAfter_ = builderForValue.build();
+      } else {
+        eventsAfterBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     */
+    public Builder mergeEventsAfter(io.github.telgate.v1.EventPosition value) {
+      if (eventsAfterBuilder_ == null) {
+        if (((bitField0_ & 0x00000400) != 0) &&
+          eventsAfter_ != null &&
+          eventsAfter_ != io.github.telgate.v1.EventPosition.getDefaultInstance()) {
+          getEventsAfterBuilder().mergeFrom(value);
+        } else {
+          eventsAfter_ = value;
+        }
+      } else {
+        eventsAfterBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     */
+    public Builder clearEventsAfter() {
       bitField0_ = (bitField0_ & ~0x00000400);
-      eventSequence_ = 0L;
+      eventsAfter_ = null;
+      if (eventsAfterBuilder_ != null) {
+        eventsAfterBuilder_.dispose();
+        eventsAfterBuilder_ = null;
+      }
       onChanged();
       return this;
     }
-
-    private java.lang.Object epoch_ = "";
     /**
      * <pre>
-     * The event stream epoch `event_sequence` belongs to.
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>string epoch = 12;</code>
-     * @return The epoch.
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
      */
-    public java.lang.String getEpoch() {
-      java.lang.Object ref = epoch_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        epoch_ = s;
-        return s;
+    public io.github.telgate.v1.EventPosition.Builder getEventsAfterBuilder() {
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return getEventsAfterFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     */
+    public io.github.telgate.v1.EventPositionOrBuilder getEventsAfterOrBuilder() {
+      if (eventsAfterBuilder_ != null) {
+        return eventsAfterBuilder_.getMessageOrBuilder();
       } else {
-        return (java.lang.String) ref;
+        return eventsAfter_ == null ?
+            io.github.telgate.v1.EventPosition.getDefaultInstance() : eventsAfter_;
       }
     }
     /**
      * <pre>
-     * The event stream epoch `event_sequence` belongs to.
+     * The event position before the PBX was asked to place the call:
+     * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+     * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>string epoch = 12;</code>
-     * @return The bytes for epoch.
+     * <code>.telgate.v1.EventPosition events_after = 13;</code>
      */
-    public com.google.protobuf.ByteString
-        getEpochBytes() {
-      java.lang.Object ref = epoch_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        epoch_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> 
+        getEventsAfterFieldBuilder() {
+      if (eventsAfterBuilder_ == null) {
+        eventsAfterBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder>(
+                getEventsAfter(),
+                getParentForChildren(),
+                isClean());
+        eventsAfter_ = null;
       }
-    }
-    /**
-     * <pre>
-     * The event stream epoch `event_sequence` belongs to.
-     * </pre>
-     *
-     * <code>string epoch = 12;</code>
-     * @param value The epoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setEpoch(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      epoch_ = value;
-      bitField0_ |= 0x00000800;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * The event stream epoch `event_sequence` belongs to.
-     * </pre>
-     *
-     * <code>string epoch = 12;</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearEpoch() {
-      epoch_ = getDefaultInstance().getEpoch();
-      bitField0_ = (bitField0_ & ~0x00000800);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * The event stream epoch `event_sequence` belongs to.
-     * </pre>
-     *
-     * <code>string epoch = 12;</code>
-     * @param value The bytes for epoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setEpochBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      epoch_ = value;
-      bitField0_ |= 0x00000800;
-      onChanged();
-      return this;
+      return eventsAfterBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -227,33 +227,34 @@ public interface OriginatedCallOrBuilder extends
 
   /**
    * <pre>
-   * The last event sequence published before the PBX was asked to place the
-   * call: Subscribe with START_POSITION_AFTER_SEQUENCE from here and a
-   * `linked_ids` filter of `linked_id` to get every event of this call.
+   * The event position before the PBX was asked to place the call:
+   * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+   * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>uint64 event_sequence = 11;</code>
-   * @return The eventSequence.
+   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * @return Whether the eventsAfter field is set.
    */
-  long getEventSequence();
-
+  boolean hasEventsAfter();
   /**
    * <pre>
-   * The event stream epoch `event_sequence` belongs to.
+   * The event position before the PBX was asked to place the call:
+   * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+   * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>string epoch = 12;</code>
-   * @return The epoch.
+   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * @return The eventsAfter.
    */
-  java.lang.String getEpoch();
+  io.github.telgate.v1.EventPosition getEventsAfter();
   /**
    * <pre>
-   * The event stream epoch `event_sequence` belongs to.
+   * The event position before the PBX was asked to place the call:
+   * Subscribe with START_POSITION_AFTER from here (and a `linked_ids` filter
+   * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>string epoch = 12;</code>
-   * @return The bytes for epoch.
+   * <code>.telgate.v1.EventPosition events_after = 13;</code>
    */
-  com.google.protobuf.ByteString
-      getEpochBytes();
+  io.github.telgate.v1.EventPositionOrBuilder getEventsAfterOrBuilder();
 }

@@ -57,7 +57,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object playbackId_ = "";
   /**
-   * <code>string playback_id = 1;</code>
+   * <pre>
+   * The playback (PlaybackService's id).
+   * </pre>
+   *
+   * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playbackId.
    */
   @java.lang.Override
@@ -74,7 +78,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string playback_id = 1;</code>
+   * <pre>
+   * The playback (PlaybackService's id).
+   * </pre>
+   *
+   * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for playbackId.
    */
   @java.lang.Override
@@ -95,7 +103,11 @@ private static final long serialVersionUID = 0L;
   public static final int CHANNEL_FIELD_NUMBER = 2;
   private io.github.telgate.v1.Channel channel_;
   /**
-   * <code>.telgate.v1.Channel channel = 2;</code>
+   * <pre>
+   * The channel playing it.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -103,7 +115,11 @@ private static final long serialVersionUID = 0L;
     return channel_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 2;</code>
+   * <pre>
+   * The channel playing it.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -111,7 +127,11 @@ private static final long serialVersionUID = 0L;
     return channel_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : channel_;
   }
   /**
-   * <code>.telgate.v1.Channel channel = 2;</code>
+   * <pre>
+   * The channel playing it.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -121,14 +141,22 @@ private static final long serialVersionUID = 0L;
   public static final int STATE_FIELD_NUMBER = 3;
   private int state_ = 0;
   /**
-   * <code>.telgate.v1.PlaybackState state = 3;</code>
+   * <pre>
+   * The playback's state after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
     return state_;
   }
   /**
-   * <code>.telgate.v1.PlaybackState state = 3;</code>
+   * <pre>
+   * The playback's state after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   @java.lang.Override public io.github.telgate.v1.PlaybackState getState() {
@@ -140,7 +168,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object recording_ = "";
   /**
-   * <code>string recording = 4;</code>
+   * <pre>
+   * The sound file played.
+   * </pre>
+   *
+   * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The recording.
    */
   @java.lang.Override
@@ -157,7 +189,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string recording = 4;</code>
+   * <pre>
+   * The sound file played.
+   * </pre>
+   *
+   * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for recording.
    */
   @java.lang.Override
@@ -183,7 +219,7 @@ private static final long serialVersionUID = 0L;
    * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
    * </pre>
    *
-   * <code>string status_text = 5;</code>
+   * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusText.
    */
   @java.lang.Override
@@ -204,7 +240,7 @@ private static final long serialVersionUID = 0L;
    * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
    * </pre>
    *
-   * <code>string status_text = 5;</code>
+   * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusText.
    */
   @java.lang.Override
@@ -229,7 +265,7 @@ private static final long serialVersionUID = 0L;
    * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
    * </pre>
    *
-   * <code>.google.protobuf.Duration offset = 6;</code>
+   * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the offset field is set.
    */
   @java.lang.Override
@@ -241,7 +277,7 @@ private static final long serialVersionUID = 0L;
    * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
    * </pre>
    *
-   * <code>.google.protobuf.Duration offset = 6;</code>
+   * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The offset.
    */
   @java.lang.Override
@@ -253,7 +289,7 @@ private static final long serialVersionUID = 0L;
    * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
    * </pre>
    *
-   * <code>.google.protobuf.Duration offset = 6;</code>
+   * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getOffsetOrBuilder() {
@@ -263,14 +299,22 @@ private static final long serialVersionUID = 0L;
   public static final int CONTROL_FIELD_NUMBER = 7;
   private int control_ = 0;
   /**
-   * <code>.telgate.v1.PlaybackControl control = 7;</code>
+   * <pre>
+   * playback_controlled only: the control applied.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for control.
    */
   @java.lang.Override public int getControlValue() {
     return control_;
   }
   /**
-   * <code>.telgate.v1.PlaybackControl control = 7;</code>
+   * <pre>
+   * playback_controlled only: the control applied.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The control.
    */
   @java.lang.Override public io.github.telgate.v1.PlaybackControl getControl() {
@@ -287,7 +331,7 @@ private static final long serialVersionUID = 0L;
    * was down (between link_down_time and link_up_time); state is STOPPED.
    * </pre>
    *
-   * <code>bool inferred = 8;</code>
+   * <code>bool inferred = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The inferred.
    */
   @java.lang.Override
@@ -298,7 +342,11 @@ private static final long serialVersionUID = 0L;
   public static final int LINK_DOWN_TIME_FIELD_NUMBER = 9;
   private com.google.protobuf.Timestamp linkDownTime_;
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkDownTime field is set.
    */
   @java.lang.Override
@@ -306,7 +354,11 @@ private static final long serialVersionUID = 0L;
     return linkDownTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkDownTime.
    */
   @java.lang.Override
@@ -314,7 +366,11 @@ private static final long serialVersionUID = 0L;
     return linkDownTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : linkDownTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder() {
@@ -324,7 +380,11 @@ private static final long serialVersionUID = 0L;
   public static final int LINK_UP_TIME_FIELD_NUMBER = 10;
   private com.google.protobuf.Timestamp linkUpTime_;
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkUpTime field is set.
    */
   @java.lang.Override
@@ -332,7 +392,11 @@ private static final long serialVersionUID = 0L;
     return linkUpTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkUpTime.
    */
   @java.lang.Override
@@ -340,7 +404,11 @@ private static final long serialVersionUID = 0L;
     return linkUpTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : linkUpTime_;
   }
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder() {
@@ -938,7 +1006,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object playbackId_ = "";
     /**
-     * <code>string playback_id = 1;</code>
+     * <pre>
+     * The playback (PlaybackService's id).
+     * </pre>
+     *
+     * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The playbackId.
      */
     public java.lang.String getPlaybackId() {
@@ -954,7 +1026,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string playback_id = 1;</code>
+     * <pre>
+     * The playback (PlaybackService's id).
+     * </pre>
+     *
+     * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for playbackId.
      */
     public com.google.protobuf.ByteString
@@ -971,7 +1047,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string playback_id = 1;</code>
+     * <pre>
+     * The playback (PlaybackService's id).
+     * </pre>
+     *
+     * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The playbackId to set.
      * @return This builder for chaining.
      */
@@ -984,7 +1064,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string playback_id = 1;</code>
+     * <pre>
+     * The playback (PlaybackService's id).
+     * </pre>
+     *
+     * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPlaybackId() {
@@ -994,7 +1078,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string playback_id = 1;</code>
+     * <pre>
+     * The playback (PlaybackService's id).
+     * </pre>
+     *
+     * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for playbackId to set.
      * @return This builder for chaining.
      */
@@ -1012,14 +1100,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> channelBuilder_;
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -1030,7 +1126,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -1046,7 +1146,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -1060,7 +1164,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -1079,7 +1187,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -1092,7 +1204,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000002;
@@ -1100,7 +1216,11 @@ private static final long serialVersionUID = 0L;
       return getChannelFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -1111,7 +1231,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel channel = 2;</code>
+     * <pre>
+     * The channel playing it.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -1129,14 +1253,22 @@ private static final long serialVersionUID = 0L;
 
     private int state_ = 0;
     /**
-     * <code>.telgate.v1.PlaybackState state = 3;</code>
+     * <pre>
+     * The playback's state after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
       return state_;
     }
     /**
-     * <code>.telgate.v1.PlaybackState state = 3;</code>
+     * <pre>
+     * The playback's state after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -1147,7 +1279,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackState state = 3;</code>
+     * <pre>
+     * The playback's state after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The state.
      */
     @java.lang.Override
@@ -1156,7 +1292,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.PlaybackState.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.PlaybackState state = 3;</code>
+     * <pre>
+     * The playback's state after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -1170,7 +1310,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackState state = 3;</code>
+     * <pre>
+     * The playback's state after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -1182,7 +1326,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object recording_ = "";
     /**
-     * <code>string recording = 4;</code>
+     * <pre>
+     * The sound file played.
+     * </pre>
+     *
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The recording.
      */
     public java.lang.String getRecording() {
@@ -1198,7 +1346,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string recording = 4;</code>
+     * <pre>
+     * The sound file played.
+     * </pre>
+     *
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for recording.
      */
     public com.google.protobuf.ByteString
@@ -1215,7 +1367,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string recording = 4;</code>
+     * <pre>
+     * The sound file played.
+     * </pre>
+     *
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The recording to set.
      * @return This builder for chaining.
      */
@@ -1228,7 +1384,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string recording = 4;</code>
+     * <pre>
+     * The sound file played.
+     * </pre>
+     *
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRecording() {
@@ -1238,7 +1398,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string recording = 4;</code>
+     * <pre>
+     * The sound file played.
+     * </pre>
+     *
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for recording to set.
      * @return This builder for chaining.
      */
@@ -1258,7 +1422,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
      * </pre>
      *
-     * <code>string status_text = 5;</code>
+     * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The statusText.
      */
     public java.lang.String getStatusText() {
@@ -1278,7 +1442,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
      * </pre>
      *
-     * <code>string status_text = 5;</code>
+     * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for statusText.
      */
     public com.google.protobuf.ByteString
@@ -1299,7 +1463,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
      * </pre>
      *
-     * <code>string status_text = 5;</code>
+     * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The statusText to set.
      * @return This builder for chaining.
      */
@@ -1316,7 +1480,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
      * </pre>
      *
-     * <code>string status_text = 5;</code>
+     * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatusText() {
@@ -1330,7 +1494,7 @@ private static final long serialVersionUID = 0L;
      * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
      * </pre>
      *
-     * <code>string status_text = 5;</code>
+     * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for statusText to set.
      * @return This builder for chaining.
      */
@@ -1352,7 +1516,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the offset field is set.
      */
     public boolean hasOffset() {
@@ -1363,7 +1527,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The offset.
      */
     public com.google.protobuf.Duration getOffset() {
@@ -1378,7 +1542,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setOffset(com.google.protobuf.Duration value) {
       if (offsetBuilder_ == null) {
@@ -1398,7 +1562,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setOffset(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1416,7 +1580,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeOffset(com.google.protobuf.Duration value) {
       if (offsetBuilder_ == null) {
@@ -1439,7 +1603,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearOffset() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1456,7 +1620,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getOffsetBuilder() {
       bitField0_ |= 0x00000020;
@@ -1468,7 +1632,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getOffsetOrBuilder() {
       if (offsetBuilder_ != null) {
@@ -1483,7 +1647,7 @@ private static final long serialVersionUID = 0L;
      * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
      * </pre>
      *
-     * <code>.google.protobuf.Duration offset = 6;</code>
+     * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1501,14 +1665,22 @@ private static final long serialVersionUID = 0L;
 
     private int control_ = 0;
     /**
-     * <code>.telgate.v1.PlaybackControl control = 7;</code>
+     * <pre>
+     * playback_controlled only: the control applied.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for control.
      */
     @java.lang.Override public int getControlValue() {
       return control_;
     }
     /**
-     * <code>.telgate.v1.PlaybackControl control = 7;</code>
+     * <pre>
+     * playback_controlled only: the control applied.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for control to set.
      * @return This builder for chaining.
      */
@@ -1519,7 +1691,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackControl control = 7;</code>
+     * <pre>
+     * playback_controlled only: the control applied.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The control.
      */
     @java.lang.Override
@@ -1528,7 +1704,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.PlaybackControl.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.PlaybackControl control = 7;</code>
+     * <pre>
+     * playback_controlled only: the control applied.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The control to set.
      * @return This builder for chaining.
      */
@@ -1542,7 +1722,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.PlaybackControl control = 7;</code>
+     * <pre>
+     * playback_controlled only: the control applied.
+     * </pre>
+     *
+     * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearControl() {
@@ -1560,7 +1744,7 @@ private static final long serialVersionUID = 0L;
      * was down (between link_down_time and link_up_time); state is STOPPED.
      * </pre>
      *
-     * <code>bool inferred = 8;</code>
+     * <code>bool inferred = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The inferred.
      */
     @java.lang.Override
@@ -1574,7 +1758,7 @@ private static final long serialVersionUID = 0L;
      * was down (between link_down_time and link_up_time); state is STOPPED.
      * </pre>
      *
-     * <code>bool inferred = 8;</code>
+     * <code>bool inferred = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The inferred to set.
      * @return This builder for chaining.
      */
@@ -1592,7 +1776,7 @@ private static final long serialVersionUID = 0L;
      * was down (between link_down_time and link_up_time); state is STOPPED.
      * </pre>
      *
-     * <code>bool inferred = 8;</code>
+     * <code>bool inferred = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearInferred() {
@@ -1606,14 +1790,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> linkDownTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the linkDownTime field is set.
      */
     public boolean hasLinkDownTime() {
       return ((bitField0_ & 0x00000100) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkDownTime.
      */
     public com.google.protobuf.Timestamp getLinkDownTime() {
@@ -1624,7 +1816,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkDownTime(com.google.protobuf.Timestamp value) {
       if (linkDownTimeBuilder_ == null) {
@@ -1640,7 +1836,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkDownTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1654,7 +1854,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLinkDownTime(com.google.protobuf.Timestamp value) {
       if (linkDownTimeBuilder_ == null) {
@@ -1673,7 +1877,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLinkDownTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1686,7 +1894,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getLinkDownTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -1694,7 +1906,11 @@ private static final long serialVersionUID = 0L;
       return getLinkDownTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder() {
       if (linkDownTimeBuilder_ != null) {
@@ -1705,7 +1921,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+     * <pre>
+     * With `inferred`: when the link went down.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1725,14 +1945,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> linkUpTimeBuilder_;
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the linkUpTime field is set.
      */
     public boolean hasLinkUpTime() {
       return ((bitField0_ & 0x00000200) != 0);
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkUpTime.
      */
     public com.google.protobuf.Timestamp getLinkUpTime() {
@@ -1743,7 +1971,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkUpTime(com.google.protobuf.Timestamp value) {
       if (linkUpTimeBuilder_ == null) {
@@ -1759,7 +1991,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLinkUpTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1773,7 +2009,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLinkUpTime(com.google.protobuf.Timestamp value) {
       if (linkUpTimeBuilder_ == null) {
@@ -1792,7 +2032,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLinkUpTime() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -1805,7 +2049,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getLinkUpTimeBuilder() {
       bitField0_ |= 0x00000200;
@@ -1813,7 +2061,11 @@ private static final long serialVersionUID = 0L;
       return getLinkUpTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder() {
       if (linkUpTimeBuilder_ != null) {
@@ -1824,7 +2076,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+     * <pre>
+     * With `inferred`: when the link was up again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

@@ -8,50 +8,86 @@ public interface PlaybackChangedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string playback_id = 1;</code>
+   * <pre>
+   * The playback (PlaybackService's id).
+   * </pre>
+   *
+   * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playbackId.
    */
   java.lang.String getPlaybackId();
   /**
-   * <code>string playback_id = 1;</code>
+   * <pre>
+   * The playback (PlaybackService's id).
+   * </pre>
+   *
+   * <code>string playback_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for playbackId.
    */
   com.google.protobuf.ByteString
       getPlaybackIdBytes();
 
   /**
-   * <code>.telgate.v1.Channel channel = 2;</code>
+   * <pre>
+   * The channel playing it.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 2;</code>
+   * <pre>
+   * The channel playing it.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 2;</code>
+   * <pre>
+   * The channel playing it.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 
   /**
-   * <code>.telgate.v1.PlaybackState state = 3;</code>
+   * <pre>
+   * The playback's state after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
   /**
-   * <code>.telgate.v1.PlaybackState state = 3;</code>
+   * <pre>
+   * The playback's state after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackState state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   io.github.telgate.v1.PlaybackState getState();
 
   /**
-   * <code>string recording = 4;</code>
+   * <pre>
+   * The sound file played.
+   * </pre>
+   *
+   * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The recording.
    */
   java.lang.String getRecording();
   /**
-   * <code>string recording = 4;</code>
+   * <pre>
+   * The sound file played.
+   * </pre>
+   *
+   * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for recording.
    */
   com.google.protobuf.ByteString
@@ -62,7 +98,7 @@ public interface PlaybackChangedOrBuilder extends
    * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
    * </pre>
    *
-   * <code>string status_text = 5;</code>
+   * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusText.
    */
   java.lang.String getStatusText();
@@ -71,7 +107,7 @@ public interface PlaybackChangedOrBuilder extends
    * The PBX's CPLAYBACKSTATUS (`SUCCESS`, `USERSTOPPED`, `REMOTESTOPPED`, `ERROR`).
    * </pre>
    *
-   * <code>string status_text = 5;</code>
+   * <code>string status_text = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusText.
    */
   com.google.protobuf.ByteString
@@ -82,7 +118,7 @@ public interface PlaybackChangedOrBuilder extends
    * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
    * </pre>
    *
-   * <code>.google.protobuf.Duration offset = 6;</code>
+   * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the offset field is set.
    */
   boolean hasOffset();
@@ -91,7 +127,7 @@ public interface PlaybackChangedOrBuilder extends
    * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
    * </pre>
    *
-   * <code>.google.protobuf.Duration offset = 6;</code>
+   * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The offset.
    */
   com.google.protobuf.Duration getOffset();
@@ -100,17 +136,25 @@ public interface PlaybackChangedOrBuilder extends
    * CPLAYBACKOFFSET when it ended (unset while playing or at end of file).
    * </pre>
    *
-   * <code>.google.protobuf.Duration offset = 6;</code>
+   * <code>.google.protobuf.Duration offset = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getOffsetOrBuilder();
 
   /**
-   * <code>.telgate.v1.PlaybackControl control = 7;</code>
+   * <pre>
+   * playback_controlled only: the control applied.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for control.
    */
   int getControlValue();
   /**
-   * <code>.telgate.v1.PlaybackControl control = 7;</code>
+   * <pre>
+   * playback_controlled only: the control applied.
+   * </pre>
+   *
+   * <code>.telgate.v1.PlaybackControl control = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The control.
    */
   io.github.telgate.v1.PlaybackControl getControl();
@@ -122,38 +166,62 @@ public interface PlaybackChangedOrBuilder extends
    * was down (between link_down_time and link_up_time); state is STOPPED.
    * </pre>
    *
-   * <code>bool inferred = 8;</code>
+   * <code>bool inferred = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The inferred.
    */
   boolean getInferred();
 
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkDownTime field is set.
    */
   boolean hasLinkDownTime();
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkDownTime.
    */
   com.google.protobuf.Timestamp getLinkDownTime();
   /**
-   * <code>.google.protobuf.Timestamp link_down_time = 9;</code>
+   * <pre>
+   * With `inferred`: when the link went down.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_down_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLinkDownTimeOrBuilder();
 
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the linkUpTime field is set.
    */
   boolean hasLinkUpTime();
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkUpTime.
    */
   com.google.protobuf.Timestamp getLinkUpTime();
   /**
-   * <code>.google.protobuf.Timestamp link_up_time = 10;</code>
+   * <pre>
+   * With `inferred`: when the link was up again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp link_up_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLinkUpTimeOrBuilder();
 }

@@ -52,7 +52,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object queue_ = "";
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queue.
    */
   @java.lang.Override
@@ -69,7 +73,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for queue.
    */
   @java.lang.Override
@@ -90,7 +98,11 @@ private static final long serialVersionUID = 0L;
   public static final int CALLER_FIELD_NUMBER = 2;
   private io.github.telgate.v1.Channel caller_;
   /**
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <pre>
+   * The caller's channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   @java.lang.Override
@@ -98,7 +110,11 @@ private static final long serialVersionUID = 0L;
     return caller_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <pre>
+   * The caller's channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   @java.lang.Override
@@ -106,7 +122,11 @@ private static final long serialVersionUID = 0L;
     return caller_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : caller_;
   }
   /**
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <pre>
+   * The caller's channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
@@ -116,7 +136,11 @@ private static final long serialVersionUID = 0L;
   public static final int POSITION_FIELD_NUMBER = 3;
   private int position_ = 0;
   /**
-   * <code>int32 position = 3;</code>
+   * <pre>
+   * The caller's place in the queue (1: next), at the change.
+   * </pre>
+   *
+   * <code>int32 position = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The position.
    */
   @java.lang.Override
@@ -131,7 +155,7 @@ private static final long serialVersionUID = 0L;
    * Callers waiting after the change.
    * </pre>
    *
-   * <code>int32 count = 4;</code>
+   * <code>int32 count = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count.
    */
   @java.lang.Override
@@ -143,10 +167,10 @@ private static final long serialVersionUID = 0L;
   private int originalPosition_ = 0;
   /**
    * <pre>
-   * Abandon only.
+   * Abandon only: the place it had when it joined.
    * </pre>
    *
-   * <code>int32 original_position = 5;</code>
+   * <code>int32 original_position = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The originalPosition.
    */
   @java.lang.Override
@@ -157,7 +181,11 @@ private static final long serialVersionUID = 0L;
   public static final int HOLD_TIME_FIELD_NUMBER = 6;
   private com.google.protobuf.Duration holdTime_;
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Abandon only: how long it waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the holdTime field is set.
    */
   @java.lang.Override
@@ -165,7 +193,11 @@ private static final long serialVersionUID = 0L;
     return holdTime_ != null;
   }
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Abandon only: how long it waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The holdTime.
    */
   @java.lang.Override
@@ -173,7 +205,11 @@ private static final long serialVersionUID = 0L;
     return holdTime_ == null ? com.google.protobuf.Duration.getDefaultInstance() : holdTime_;
   }
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Abandon only: how long it waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder() {
@@ -651,7 +687,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object queue_ = "";
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queue.
      */
     public java.lang.String getQueue() {
@@ -667,7 +707,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for queue.
      */
     public com.google.protobuf.ByteString
@@ -684,7 +728,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The queue to set.
      * @return This builder for chaining.
      */
@@ -697,7 +745,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearQueue() {
@@ -707,7 +759,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for queue to set.
      * @return This builder for chaining.
      */
@@ -725,14 +781,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> callerBuilder_;
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the caller field is set.
      */
     public boolean hasCaller() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The caller.
      */
     public io.github.telgate.v1.Channel getCaller() {
@@ -743,7 +807,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -759,7 +827,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -773,7 +845,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCaller(io.github.telgate.v1.Channel value) {
       if (callerBuilder_ == null) {
@@ -792,7 +868,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCaller() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -805,7 +885,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getCallerBuilder() {
       bitField0_ |= 0x00000002;
@@ -813,7 +897,11 @@ private static final long serialVersionUID = 0L;
       return getCallerFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder() {
       if (callerBuilder_ != null) {
@@ -824,7 +912,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel caller = 2;</code>
+     * <pre>
+     * The caller's channel.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -842,7 +934,11 @@ private static final long serialVersionUID = 0L;
 
     private int position_ ;
     /**
-     * <code>int32 position = 3;</code>
+     * <pre>
+     * The caller's place in the queue (1: next), at the change.
+     * </pre>
+     *
+     * <code>int32 position = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The position.
      */
     @java.lang.Override
@@ -850,7 +946,11 @@ private static final long serialVersionUID = 0L;
       return position_;
     }
     /**
-     * <code>int32 position = 3;</code>
+     * <pre>
+     * The caller's place in the queue (1: next), at the change.
+     * </pre>
+     *
+     * <code>int32 position = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The position to set.
      * @return This builder for chaining.
      */
@@ -862,7 +962,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>int32 position = 3;</code>
+     * <pre>
+     * The caller's place in the queue (1: next), at the change.
+     * </pre>
+     *
+     * <code>int32 position = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPosition() {
@@ -878,7 +982,7 @@ private static final long serialVersionUID = 0L;
      * Callers waiting after the change.
      * </pre>
      *
-     * <code>int32 count = 4;</code>
+     * <code>int32 count = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count.
      */
     @java.lang.Override
@@ -890,7 +994,7 @@ private static final long serialVersionUID = 0L;
      * Callers waiting after the change.
      * </pre>
      *
-     * <code>int32 count = 4;</code>
+     * <code>int32 count = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The count to set.
      * @return This builder for chaining.
      */
@@ -906,7 +1010,7 @@ private static final long serialVersionUID = 0L;
      * Callers waiting after the change.
      * </pre>
      *
-     * <code>int32 count = 4;</code>
+     * <code>int32 count = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCount() {
@@ -919,10 +1023,10 @@ private static final long serialVersionUID = 0L;
     private int originalPosition_ ;
     /**
      * <pre>
-     * Abandon only.
+     * Abandon only: the place it had when it joined.
      * </pre>
      *
-     * <code>int32 original_position = 5;</code>
+     * <code>int32 original_position = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The originalPosition.
      */
     @java.lang.Override
@@ -931,10 +1035,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Abandon only.
+     * Abandon only: the place it had when it joined.
      * </pre>
      *
-     * <code>int32 original_position = 5;</code>
+     * <code>int32 original_position = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The originalPosition to set.
      * @return This builder for chaining.
      */
@@ -947,10 +1051,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Abandon only.
+     * Abandon only: the place it had when it joined.
      * </pre>
      *
-     * <code>int32 original_position = 5;</code>
+     * <code>int32 original_position = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOriginalPosition() {
@@ -964,14 +1068,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> holdTimeBuilder_;
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the holdTime field is set.
      */
     public boolean hasHoldTime() {
       return ((bitField0_ & 0x00000020) != 0);
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The holdTime.
      */
     public com.google.protobuf.Duration getHoldTime() {
@@ -982,7 +1094,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHoldTime(com.google.protobuf.Duration value) {
       if (holdTimeBuilder_ == null) {
@@ -998,7 +1114,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHoldTime(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1012,7 +1132,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeHoldTime(com.google.protobuf.Duration value) {
       if (holdTimeBuilder_ == null) {
@@ -1031,7 +1155,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearHoldTime() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1044,7 +1172,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getHoldTimeBuilder() {
       bitField0_ |= 0x00000020;
@@ -1052,7 +1184,11 @@ private static final long serialVersionUID = 0L;
       return getHoldTimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder() {
       if (holdTimeBuilder_ != null) {
@@ -1063,7 +1199,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration hold_time = 6;</code>
+     * <pre>
+     * Abandon only: how long it waited.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

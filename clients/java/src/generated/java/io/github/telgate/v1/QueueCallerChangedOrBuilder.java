@@ -8,34 +8,58 @@ public interface QueueCallerChangedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queue.
    */
   java.lang.String getQueue();
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for queue.
    */
   com.google.protobuf.ByteString
       getQueueBytes();
 
   /**
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <pre>
+   * The caller's channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   boolean hasCaller();
   /**
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <pre>
+   * The caller's channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   io.github.telgate.v1.Channel getCaller();
   /**
-   * <code>.telgate.v1.Channel caller = 2;</code>
+   * <pre>
+   * The caller's channel.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel caller = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getCallerOrBuilder();
 
   /**
-   * <code>int32 position = 3;</code>
+   * <pre>
+   * The caller's place in the queue (1: next), at the change.
+   * </pre>
+   *
+   * <code>int32 position = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The position.
    */
   int getPosition();
@@ -45,33 +69,45 @@ public interface QueueCallerChangedOrBuilder extends
    * Callers waiting after the change.
    * </pre>
    *
-   * <code>int32 count = 4;</code>
+   * <code>int32 count = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count.
    */
   int getCount();
 
   /**
    * <pre>
-   * Abandon only.
+   * Abandon only: the place it had when it joined.
    * </pre>
    *
-   * <code>int32 original_position = 5;</code>
+   * <code>int32 original_position = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The originalPosition.
    */
   int getOriginalPosition();
 
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Abandon only: how long it waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the holdTime field is set.
    */
   boolean hasHoldTime();
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Abandon only: how long it waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The holdTime.
    */
   com.google.protobuf.Duration getHoldTime();
   /**
-   * <code>.google.protobuf.Duration hold_time = 6;</code>
+   * <pre>
+   * Abandon only: how long it waited.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration hold_time = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder();
 }

@@ -52,7 +52,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object queue_ = "";
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queue.
    */
   @java.lang.Override
@@ -69,7 +73,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for queue.
    */
   @java.lang.Override
@@ -90,7 +98,11 @@ private static final long serialVersionUID = 0L;
   public static final int MEMBER_FIELD_NUMBER = 2;
   private io.github.telgate.v1.QueueMember member_;
   /**
-   * <code>.telgate.v1.QueueMember member = 2;</code>
+   * <pre>
+   * The member as it is after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the member field is set.
    */
   @java.lang.Override
@@ -98,7 +110,11 @@ private static final long serialVersionUID = 0L;
     return member_ != null;
   }
   /**
-   * <code>.telgate.v1.QueueMember member = 2;</code>
+   * <pre>
+   * The member as it is after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The member.
    */
   @java.lang.Override
@@ -106,7 +122,11 @@ private static final long serialVersionUID = 0L;
     return member_ == null ? io.github.telgate.v1.QueueMember.getDefaultInstance() : member_;
   }
   /**
-   * <code>.telgate.v1.QueueMember member = 2;</code>
+   * <pre>
+   * The member as it is after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMemberOrBuilder getMemberOrBuilder() {
@@ -479,7 +499,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object queue_ = "";
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queue.
      */
     public java.lang.String getQueue() {
@@ -495,7 +519,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for queue.
      */
     public com.google.protobuf.ByteString
@@ -512,7 +540,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The queue to set.
      * @return This builder for chaining.
      */
@@ -525,7 +557,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearQueue() {
@@ -535,7 +571,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string queue = 1;</code>
+     * <pre>
+     * The queue's name.
+     * </pre>
+     *
+     * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for queue to set.
      * @return This builder for chaining.
      */
@@ -553,14 +593,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMember, io.github.telgate.v1.QueueMember.Builder, io.github.telgate.v1.QueueMemberOrBuilder> memberBuilder_;
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the member field is set.
      */
     public boolean hasMember() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The member.
      */
     public io.github.telgate.v1.QueueMember getMember() {
@@ -571,7 +619,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMember(io.github.telgate.v1.QueueMember value) {
       if (memberBuilder_ == null) {
@@ -587,7 +639,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMember(
         io.github.telgate.v1.QueueMember.Builder builderForValue) {
@@ -601,7 +657,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeMember(io.github.telgate.v1.QueueMember value) {
       if (memberBuilder_ == null) {
@@ -620,7 +680,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearMember() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -633,7 +697,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMember.Builder getMemberBuilder() {
       bitField0_ |= 0x00000002;
@@ -641,7 +709,11 @@ private static final long serialVersionUID = 0L;
       return getMemberFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMemberOrBuilder getMemberOrBuilder() {
       if (memberBuilder_ != null) {
@@ -652,7 +724,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.QueueMember member = 2;</code>
+     * <pre>
+     * The member as it is after the change.
+     * </pre>
+     *
+     * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueueMember, io.github.telgate.v1.QueueMember.Builder, io.github.telgate.v1.QueueMemberOrBuilder> 

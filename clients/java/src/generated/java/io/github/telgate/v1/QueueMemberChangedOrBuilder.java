@@ -8,29 +8,49 @@ public interface QueueMemberChangedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queue.
    */
   java.lang.String getQueue();
   /**
-   * <code>string queue = 1;</code>
+   * <pre>
+   * The queue's name.
+   * </pre>
+   *
+   * <code>string queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for queue.
    */
   com.google.protobuf.ByteString
       getQueueBytes();
 
   /**
-   * <code>.telgate.v1.QueueMember member = 2;</code>
+   * <pre>
+   * The member as it is after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the member field is set.
    */
   boolean hasMember();
   /**
-   * <code>.telgate.v1.QueueMember member = 2;</code>
+   * <pre>
+   * The member as it is after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The member.
    */
   io.github.telgate.v1.QueueMember getMember();
   /**
-   * <code>.telgate.v1.QueueMember member = 2;</code>
+   * <pre>
+   * The member as it is after the change.
+   * </pre>
+   *
+   * <code>.telgate.v1.QueueMember member = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMemberOrBuilder getMemberOrBuilder();
 }

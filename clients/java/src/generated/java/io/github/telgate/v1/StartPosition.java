@@ -30,12 +30,12 @@ public enum StartPosition
   START_POSITION_LIVE(1),
   /**
    * <pre>
-   * Events after `after_sequence` (resume), then live.
+   * Events after `SubscribeRequest.after` (resume), then live.
    * </pre>
    *
-   * <code>START_POSITION_AFTER_SEQUENCE = 2;</code>
+   * <code>START_POSITION_AFTER = 2;</code>
    */
-  START_POSITION_AFTER_SEQUENCE(2),
+  START_POSITION_AFTER(2),
   /**
    * <pre>
    * The oldest event still held, then live.
@@ -65,12 +65,12 @@ public enum StartPosition
   public static final int START_POSITION_LIVE_VALUE = 1;
   /**
    * <pre>
-   * Events after `after_sequence` (resume), then live.
+   * Events after `SubscribeRequest.after` (resume), then live.
    * </pre>
    *
-   * <code>START_POSITION_AFTER_SEQUENCE = 2;</code>
+   * <code>START_POSITION_AFTER = 2;</code>
    */
-  public static final int START_POSITION_AFTER_SEQUENCE_VALUE = 2;
+  public static final int START_POSITION_AFTER_VALUE = 2;
   /**
    * <pre>
    * The oldest event still held, then live.
@@ -107,7 +107,7 @@ public enum StartPosition
     switch (value) {
       case 0: return START_POSITION_UNSPECIFIED;
       case 1: return START_POSITION_LIVE;
-      case 2: return START_POSITION_AFTER_SEQUENCE;
+      case 2: return START_POSITION_AFTER;
       case 3: return START_POSITION_OLDEST;
       default: return null;
     }
@@ -139,7 +139,7 @@ public enum StartPosition
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return io.github.telgate.v1.EventsProto.getDescriptor().getEnumTypes().get(0);
+    return io.github.telgate.v1.EventsProto.getDescriptor().getEnumTypes().get(1);
   }
 
   private static final StartPosition[] VALUES = values();

@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * Opens an event stream.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SubscribeRequest}
  */
 public final class SubscribeRequest extends
@@ -17,7 +21,6 @@ private static final long serialVersionUID = 0L;
   }
   private SubscribeRequest() {
     start_ = 0;
-    epoch_ = "";
   }
 
   @java.lang.Override
@@ -48,7 +51,11 @@ private static final long serialVersionUID = 0L;
   public static final int FILTER_FIELD_NUMBER = 1;
   private io.github.telgate.v1.EventFilter filter_;
   /**
-   * <code>.telgate.v1.EventFilter filter = 1;</code>
+   * <pre>
+   * Which events; unset or empty: every event.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the filter field is set.
    */
   @java.lang.Override
@@ -56,7 +63,11 @@ private static final long serialVersionUID = 0L;
     return filter_ != null;
   }
   /**
-   * <code>.telgate.v1.EventFilter filter = 1;</code>
+   * <pre>
+   * Which events; unset or empty: every event.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -64,7 +75,11 @@ private static final long serialVersionUID = 0L;
     return filter_ == null ? io.github.telgate.v1.EventFilter.getDefaultInstance() : filter_;
   }
   /**
-   * <code>.telgate.v1.EventFilter filter = 1;</code>
+   * <pre>
+   * Which events; unset or empty: every event.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.EventFilterOrBuilder getFilterOrBuilder() {
@@ -74,14 +89,22 @@ private static final long serialVersionUID = 0L;
   public static final int START_FIELD_NUMBER = 2;
   private int start_ = 0;
   /**
-   * <code>.telgate.v1.StartPosition start = 2;</code>
+   * <pre>
+   * Where the stream starts; LIVE when unspecified.
+   * </pre>
+   *
+   * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for start.
    */
   @java.lang.Override public int getStartValue() {
     return start_;
   }
   /**
-   * <code>.telgate.v1.StartPosition start = 2;</code>
+   * <pre>
+   * Where the stream starts; LIVE when unspecified.
+   * </pre>
+   *
+   * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The start.
    */
   @java.lang.Override public io.github.telgate.v1.StartPosition getStart() {
@@ -89,76 +112,68 @@ private static final long serialVersionUID = 0L;
     return result == null ? io.github.telgate.v1.StartPosition.UNRECOGNIZED : result;
   }
 
-  public static final int AFTER_SEQUENCE_FIELD_NUMBER = 3;
-  private long afterSequence_ = 0L;
+  public static final int AFTER_FIELD_NUMBER = 7;
+  private io.github.telgate.v1.EventPosition after_;
   /**
    * <pre>
-   * With START_POSITION_AFTER_SEQUENCE: the last sequence the client received.
+   * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+   * an epoch): a position received earlier (an event's, a heartbeat's,
+   * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+   * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+   * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+   * held. Ignored with other starts.
    * </pre>
    *
-   * <code>uint64 after_sequence = 3;</code>
-   * @return The afterSequence.
+   * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the after field is set.
    */
   @java.lang.Override
-  public long getAfterSequence() {
-    return afterSequence_;
-  }
-
-  public static final int EPOCH_FIELD_NUMBER = 4;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object epoch_ = "";
-  /**
-   * <pre>
-   * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
-   * </pre>
-   *
-   * <code>string epoch = 4;</code>
-   * @return The epoch.
-   */
-  @java.lang.Override
-  public java.lang.String getEpoch() {
-    java.lang.Object ref = epoch_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      epoch_ = s;
-      return s;
-    }
+  public boolean hasAfter() {
+    return after_ != null;
   }
   /**
    * <pre>
-   * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
+   * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+   * an epoch): a position received earlier (an event's, a heartbeat's,
+   * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+   * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+   * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+   * held. Ignored with other starts.
    * </pre>
    *
-   * <code>string epoch = 4;</code>
-   * @return The bytes for epoch.
+   * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The after.
    */
   @java.lang.Override
-  public com.google.protobuf.ByteString
-      getEpochBytes() {
-    java.lang.Object ref = epoch_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      epoch_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
+  public io.github.telgate.v1.EventPosition getAfter() {
+    return after_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : after_;
+  }
+  /**
+   * <pre>
+   * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+   * an epoch): a position received earlier (an event's, a heartbeat's,
+   * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+   * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+   * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+   * held. Ignored with other starts.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.EventPositionOrBuilder getAfterOrBuilder() {
+    return after_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : after_;
   }
 
   public static final int MAX_BATCH_SIZE_FIELD_NUMBER = 5;
   private int maxBatchSize_ = 0;
   /**
    * <pre>
-   * Most events in one message; the server default when zero.
+   * Most events in one batch; zero: the server's `events.max_batch` (also
+   * the most it allows). Negative is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>int32 max_batch_size = 5;</code>
+   * <code>int32 max_batch_size = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxBatchSize.
    */
   @java.lang.Override
@@ -170,10 +185,11 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration heartbeatInterval_;
   /**
    * <pre>
-   * Interval of heartbeats on an idle stream; the server default when unset.
+   * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+   * used); unset: the server's `events.heartbeat_interval`.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the heartbeatInterval field is set.
    */
   @java.lang.Override
@@ -182,10 +198,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Interval of heartbeats on an idle stream; the server default when unset.
+   * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+   * used); unset: the server's `events.heartbeat_interval`.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The heartbeatInterval.
    */
   @java.lang.Override
@@ -194,10 +211,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Interval of heartbeats on an idle stream; the server default when unset.
+   * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+   * used); unset: the server's `events.heartbeat_interval`.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getHeartbeatIntervalOrBuilder() {
@@ -224,17 +242,14 @@ private static final long serialVersionUID = 0L;
     if (start_ != io.github.telgate.v1.StartPosition.START_POSITION_UNSPECIFIED.getNumber()) {
       output.writeEnum(2, start_);
     }
-    if (afterSequence_ != 0L) {
-      output.writeUInt64(3, afterSequence_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(epoch_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, epoch_);
-    }
     if (maxBatchSize_ != 0) {
       output.writeInt32(5, maxBatchSize_);
     }
     if (heartbeatInterval_ != null) {
       output.writeMessage(6, getHeartbeatInterval());
+    }
+    if (after_ != null) {
+      output.writeMessage(7, getAfter());
     }
     getUnknownFields().writeTo(output);
   }
@@ -253,13 +268,6 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(2, start_);
     }
-    if (afterSequence_ != 0L) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeUInt64Size(3, afterSequence_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(epoch_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, epoch_);
-    }
     if (maxBatchSize_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt32Size(5, maxBatchSize_);
@@ -267,6 +275,10 @@ private static final long serialVersionUID = 0L;
     if (heartbeatInterval_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getHeartbeatInterval());
+    }
+    if (after_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, getAfter());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -289,10 +301,11 @@ private static final long serialVersionUID = 0L;
           .equals(other.getFilter())) return false;
     }
     if (start_ != other.start_) return false;
-    if (getAfterSequence()
-        != other.getAfterSequence()) return false;
-    if (!getEpoch()
-        .equals(other.getEpoch())) return false;
+    if (hasAfter() != other.hasAfter()) return false;
+    if (hasAfter()) {
+      if (!getAfter()
+          .equals(other.getAfter())) return false;
+    }
     if (getMaxBatchSize()
         != other.getMaxBatchSize()) return false;
     if (hasHeartbeatInterval() != other.hasHeartbeatInterval()) return false;
@@ -317,11 +330,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + START_FIELD_NUMBER;
     hash = (53 * hash) + start_;
-    hash = (37 * hash) + AFTER_SEQUENCE_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
-        getAfterSequence());
-    hash = (37 * hash) + EPOCH_FIELD_NUMBER;
-    hash = (53 * hash) + getEpoch().hashCode();
+    if (hasAfter()) {
+      hash = (37 * hash) + AFTER_FIELD_NUMBER;
+      hash = (53 * hash) + getAfter().hashCode();
+    }
     hash = (37 * hash) + MAX_BATCH_SIZE_FIELD_NUMBER;
     hash = (53 * hash) + getMaxBatchSize();
     if (hasHeartbeatInterval()) {
@@ -424,6 +436,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * Opens an event stream.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SubscribeRequest}
    */
   public static final class Builder extends
@@ -463,8 +479,11 @@ private static final long serialVersionUID = 0L;
         filterBuilder_ = null;
       }
       start_ = 0;
-      afterSequence_ = 0L;
-      epoch_ = "";
+      after_ = null;
+      if (afterBuilder_ != null) {
+        afterBuilder_.dispose();
+        afterBuilder_ = null;
+      }
       maxBatchSize_ = 0;
       heartbeatInterval_ = null;
       if (heartbeatIntervalBuilder_ != null) {
@@ -513,15 +532,14 @@ private static final long serialVersionUID = 0L;
         result.start_ = start_;
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
-        result.afterSequence_ = afterSequence_;
+        result.after_ = afterBuilder_ == null
+            ? after_
+            : afterBuilder_.build();
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
-        result.epoch_ = epoch_;
-      }
-      if (((from_bitField0_ & 0x00000010) != 0)) {
         result.maxBatchSize_ = maxBatchSize_;
       }
-      if (((from_bitField0_ & 0x00000020) != 0)) {
+      if (((from_bitField0_ & 0x00000010) != 0)) {
         result.heartbeatInterval_ = heartbeatIntervalBuilder_ == null
             ? heartbeatInterval_
             : heartbeatIntervalBuilder_.build();
@@ -578,13 +596,8 @@ private static final long serialVersionUID = 0L;
       if (other.start_ != 0) {
         setStartValue(other.getStartValue());
       }
-      if (other.getAfterSequence() != 0L) {
-        setAfterSequence(other.getAfterSequence());
-      }
-      if (!other.getEpoch().isEmpty()) {
-        epoch_ = other.epoch_;
-        bitField0_ |= 0x00000008;
-        onChanged();
+      if (other.hasAfter()) {
+        mergeAfter(other.getAfter());
       }
       if (other.getMaxBatchSize() != 0) {
         setMaxBatchSize(other.getMaxBatchSize());
@@ -630,28 +643,25 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 16
-            case 24: {
-              afterSequence_ = input.readUInt64();
-              bitField0_ |= 0x00000004;
-              break;
-            } // case 24
-            case 34: {
-              epoch_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000008;
-              break;
-            } // case 34
             case 40: {
               maxBatchSize_ = input.readInt32();
-              bitField0_ |= 0x00000010;
+              bitField0_ |= 0x00000008;
               break;
             } // case 40
             case 50: {
               input.readMessage(
                   getHeartbeatIntervalFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000020;
+              bitField0_ |= 0x00000010;
               break;
             } // case 50
+            case 58: {
+              input.readMessage(
+                  getAfterFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -673,14 +683,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EventFilter, io.github.telgate.v1.EventFilter.Builder, io.github.telgate.v1.EventFilterOrBuilder> filterBuilder_;
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the filter field is set.
      */
     public boolean hasFilter() {
       return ((bitField0_ & 0x00000001) != 0);
     }
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
     public io.github.telgate.v1.EventFilter getFilter() {
@@ -691,7 +709,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFilter(io.github.telgate.v1.EventFilter value) {
       if (filterBuilder_ == null) {
@@ -707,7 +729,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFilter(
         io.github.telgate.v1.EventFilter.Builder builderForValue) {
@@ -721,7 +747,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeFilter(io.github.telgate.v1.EventFilter value) {
       if (filterBuilder_ == null) {
@@ -740,7 +770,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearFilter() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -753,7 +787,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public io.github.telgate.v1.EventFilter.Builder getFilterBuilder() {
       bitField0_ |= 0x00000001;
@@ -761,7 +799,11 @@ private static final long serialVersionUID = 0L;
       return getFilterFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public io.github.telgate.v1.EventFilterOrBuilder getFilterOrBuilder() {
       if (filterBuilder_ != null) {
@@ -772,7 +814,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.EventFilter filter = 1;</code>
+     * <pre>
+     * Which events; unset or empty: every event.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EventFilter, io.github.telgate.v1.EventFilter.Builder, io.github.telgate.v1.EventFilterOrBuilder> 
@@ -790,14 +836,22 @@ private static final long serialVersionUID = 0L;
 
     private int start_ = 0;
     /**
-     * <code>.telgate.v1.StartPosition start = 2;</code>
+     * <pre>
+     * Where the stream starts; LIVE when unspecified.
+     * </pre>
+     *
+     * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for start.
      */
     @java.lang.Override public int getStartValue() {
       return start_;
     }
     /**
-     * <code>.telgate.v1.StartPosition start = 2;</code>
+     * <pre>
+     * Where the stream starts; LIVE when unspecified.
+     * </pre>
+     *
+     * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for start to set.
      * @return This builder for chaining.
      */
@@ -808,7 +862,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.StartPosition start = 2;</code>
+     * <pre>
+     * Where the stream starts; LIVE when unspecified.
+     * </pre>
+     *
+     * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The start.
      */
     @java.lang.Override
@@ -817,7 +875,11 @@ private static final long serialVersionUID = 0L;
       return result == null ? io.github.telgate.v1.StartPosition.UNRECOGNIZED : result;
     }
     /**
-     * <code>.telgate.v1.StartPosition start = 2;</code>
+     * <pre>
+     * Where the stream starts; LIVE when unspecified.
+     * </pre>
+     *
+     * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The start to set.
      * @return This builder for chaining.
      */
@@ -831,7 +893,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.StartPosition start = 2;</code>
+     * <pre>
+     * Where the stream starts; LIVE when unspecified.
+     * </pre>
+     *
+     * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStart() {
@@ -841,149 +907,214 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private long afterSequence_ ;
+    private io.github.telgate.v1.EventPosition after_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> afterBuilder_;
     /**
      * <pre>
-     * With START_POSITION_AFTER_SEQUENCE: the last sequence the client received.
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
      * </pre>
      *
-     * <code>uint64 after_sequence = 3;</code>
-     * @return The afterSequence.
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the after field is set.
      */
-    @java.lang.Override
-    public long getAfterSequence() {
-      return afterSequence_;
+    public boolean hasAfter() {
+      return ((bitField0_ & 0x00000004) != 0);
     }
     /**
      * <pre>
-     * With START_POSITION_AFTER_SEQUENCE: the last sequence the client received.
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
      * </pre>
      *
-     * <code>uint64 after_sequence = 3;</code>
-     * @param value The afterSequence to set.
-     * @return This builder for chaining.
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The after.
      */
-    public Builder setAfterSequence(long value) {
-      
-      afterSequence_ = value;
+    public io.github.telgate.v1.EventPosition getAfter() {
+      if (afterBuilder_ == null) {
+        return after_ == null ? io.github.telgate.v1.EventPosition.getDefaultInstance() : after_;
+      } else {
+        return afterBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setAfter(io.github.telgate.v1.EventPosition value) {
+      if (afterBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        after_ = value;
+      } else {
+        afterBuilder_.setMessage(value);
+      }
       bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * With START_POSITION_AFTER_SEQUENCE: the last sequence the client received.
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
      * </pre>
      *
-     * <code>uint64 after_sequence = 3;</code>
-     * @return This builder for chaining.
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
-    public Builder clearAfterSequence() {
+    public Builder setAfter(
+        io.github.telgate.v1.EventPosition.Builder builderForValue) {
+      if (afterBuilder_ == null) {
+        after_ = builderForValue.build();
+      } else {
+        afterBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder mergeAfter(io.github.telgate.v1.EventPosition value) {
+      if (afterBuilder_ == null) {
+        if (((bitField0_ & 0x00000004) != 0) &&
+          after_ != null &&
+          after_ != io.github.telgate.v1.EventPosition.getDefaultInstance()) {
+          getAfterBuilder().mergeFrom(value);
+        } else {
+          after_ = value;
+        }
+      } else {
+        afterBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder clearAfter() {
       bitField0_ = (bitField0_ & ~0x00000004);
-      afterSequence_ = 0L;
+      after_ = null;
+      if (afterBuilder_ != null) {
+        afterBuilder_.dispose();
+        afterBuilder_ = null;
+      }
       onChanged();
       return this;
     }
-
-    private java.lang.Object epoch_ = "";
     /**
      * <pre>
-     * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
      * </pre>
      *
-     * <code>string epoch = 4;</code>
-     * @return The epoch.
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
-    public java.lang.String getEpoch() {
-      java.lang.Object ref = epoch_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        epoch_ = s;
-        return s;
+    public io.github.telgate.v1.EventPosition.Builder getAfterBuilder() {
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return getAfterFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public io.github.telgate.v1.EventPositionOrBuilder getAfterOrBuilder() {
+      if (afterBuilder_ != null) {
+        return afterBuilder_.getMessageOrBuilder();
       } else {
-        return (java.lang.String) ref;
+        return after_ == null ?
+            io.github.telgate.v1.EventPosition.getDefaultInstance() : after_;
       }
     }
     /**
      * <pre>
-     * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
+     * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+     * an epoch): a position received earlier (an event's, a heartbeat's,
+     * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+     * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+     * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+     * held. Ignored with other starts.
      * </pre>
      *
-     * <code>string epoch = 4;</code>
-     * @return The bytes for epoch.
+     * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
-    public com.google.protobuf.ByteString
-        getEpochBytes() {
-      java.lang.Object ref = epoch_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        epoch_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> 
+        getAfterFieldBuilder() {
+      if (afterBuilder_ == null) {
+        afterBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder>(
+                getAfter(),
+                getParentForChildren(),
+                isClean());
+        after_ = null;
       }
-    }
-    /**
-     * <pre>
-     * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
-     * </pre>
-     *
-     * <code>string epoch = 4;</code>
-     * @param value The epoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setEpoch(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      epoch_ = value;
-      bitField0_ |= 0x00000008;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
-     * </pre>
-     *
-     * <code>string epoch = 4;</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearEpoch() {
-      epoch_ = getDefaultInstance().getEpoch();
-      bitField0_ = (bitField0_ & ~0x00000008);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
-     * </pre>
-     *
-     * <code>string epoch = 4;</code>
-     * @param value The bytes for epoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setEpochBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      epoch_ = value;
-      bitField0_ |= 0x00000008;
-      onChanged();
-      return this;
+      return afterBuilder_;
     }
 
     private int maxBatchSize_ ;
     /**
      * <pre>
-     * Most events in one message; the server default when zero.
+     * Most events in one batch; zero: the server's `events.max_batch` (also
+     * the most it allows). Negative is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>int32 max_batch_size = 5;</code>
+     * <code>int32 max_batch_size = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxBatchSize.
      */
     @java.lang.Override
@@ -992,30 +1123,32 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Most events in one message; the server default when zero.
+     * Most events in one batch; zero: the server's `events.max_batch` (also
+     * the most it allows). Negative is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>int32 max_batch_size = 5;</code>
+     * <code>int32 max_batch_size = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxBatchSize to set.
      * @return This builder for chaining.
      */
     public Builder setMaxBatchSize(int value) {
       
       maxBatchSize_ = value;
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Most events in one message; the server default when zero.
+     * Most events in one batch; zero: the server's `events.max_batch` (also
+     * the most it allows). Negative is INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>int32 max_batch_size = 5;</code>
+     * <code>int32 max_batch_size = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxBatchSize() {
-      bitField0_ = (bitField0_ & ~0x00000010);
+      bitField0_ = (bitField0_ & ~0x00000008);
       maxBatchSize_ = 0;
       onChanged();
       return this;
@@ -1026,21 +1159,23 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> heartbeatIntervalBuilder_;
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the heartbeatInterval field is set.
      */
     public boolean hasHeartbeatInterval() {
-      return ((bitField0_ & 0x00000020) != 0);
+      return ((bitField0_ & 0x00000010) != 0);
     }
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      * @return The heartbeatInterval.
      */
     public com.google.protobuf.Duration getHeartbeatInterval() {
@@ -1052,10 +1187,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setHeartbeatInterval(com.google.protobuf.Duration value) {
       if (heartbeatIntervalBuilder_ == null) {
@@ -1066,16 +1202,17 @@ private static final long serialVersionUID = 0L;
       } else {
         heartbeatIntervalBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000020;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setHeartbeatInterval(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1084,20 +1221,21 @@ private static final long serialVersionUID = 0L;
       } else {
         heartbeatIntervalBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000020;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeHeartbeatInterval(com.google.protobuf.Duration value) {
       if (heartbeatIntervalBuilder_ == null) {
-        if (((bitField0_ & 0x00000020) != 0) &&
+        if (((bitField0_ & 0x00000010) != 0) &&
           heartbeatInterval_ != null &&
           heartbeatInterval_ != com.google.protobuf.Duration.getDefaultInstance()) {
           getHeartbeatIntervalBuilder().mergeFrom(value);
@@ -1107,19 +1245,20 @@ private static final long serialVersionUID = 0L;
       } else {
         heartbeatIntervalBuilder_.mergeFrom(value);
       }
-      bitField0_ |= 0x00000020;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearHeartbeatInterval() {
-      bitField0_ = (bitField0_ & ~0x00000020);
+      bitField0_ = (bitField0_ & ~0x00000010);
       heartbeatInterval_ = null;
       if (heartbeatIntervalBuilder_ != null) {
         heartbeatIntervalBuilder_.dispose();
@@ -1130,22 +1269,24 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getHeartbeatIntervalBuilder() {
-      bitField0_ |= 0x00000020;
+      bitField0_ |= 0x00000010;
       onChanged();
       return getHeartbeatIntervalFieldBuilder().getBuilder();
     }
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.DurationOrBuilder getHeartbeatIntervalOrBuilder() {
       if (heartbeatIntervalBuilder_ != null) {
@@ -1157,10 +1298,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Interval of heartbeats on an idle stream; the server default when unset.
+     * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+     * used); unset: the server's `events.heartbeat_interval`.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

@@ -8,95 +8,131 @@ public interface SubscribeRequestOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.EventFilter filter = 1;</code>
+   * <pre>
+   * Which events; unset or empty: every event.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the filter field is set.
    */
   boolean hasFilter();
   /**
-   * <code>.telgate.v1.EventFilter filter = 1;</code>
+   * <pre>
+   * Which events; unset or empty: every event.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   io.github.telgate.v1.EventFilter getFilter();
   /**
-   * <code>.telgate.v1.EventFilter filter = 1;</code>
+   * <pre>
+   * Which events; unset or empty: every event.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventFilter filter = 1 [(.google.api.field_behavior) = OPTIONAL];</code>
    */
   io.github.telgate.v1.EventFilterOrBuilder getFilterOrBuilder();
 
   /**
-   * <code>.telgate.v1.StartPosition start = 2;</code>
+   * <pre>
+   * Where the stream starts; LIVE when unspecified.
+   * </pre>
+   *
+   * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for start.
    */
   int getStartValue();
   /**
-   * <code>.telgate.v1.StartPosition start = 2;</code>
+   * <pre>
+   * Where the stream starts; LIVE when unspecified.
+   * </pre>
+   *
+   * <code>.telgate.v1.StartPosition start = 2 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The start.
    */
   io.github.telgate.v1.StartPosition getStart();
 
   /**
    * <pre>
-   * With START_POSITION_AFTER_SEQUENCE: the last sequence the client received.
+   * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+   * an epoch): a position received earlier (an event's, a heartbeat's,
+   * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+   * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+   * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+   * held. Ignored with other starts.
    * </pre>
    *
-   * <code>uint64 after_sequence = 3;</code>
-   * @return The afterSequence.
+   * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the after field is set.
    */
-  long getAfterSequence();
+  boolean hasAfter();
+  /**
+   * <pre>
+   * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+   * an epoch): a position received earlier (an event's, a heartbeat's,
+   * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+   * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+   * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+   * held. Ignored with other starts.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The after.
+   */
+  io.github.telgate.v1.EventPosition getAfter();
+  /**
+   * <pre>
+   * With START_POSITION_AFTER (where it is required: INVALID_ARGUMENT without
+   * an epoch): a position received earlier (an event's, a heartbeat's,
+   * SubscriptionStarted's or OriginatedCall.events_after), as is. A position
+   * ahead of the latest event is INVALID_ARGUMENT; one of another epoch gets
+   * a GAP_REASON_EPOCH_CHANGED gap and the stream starts at the oldest event
+   * held. Ignored with other starts.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventPosition after = 7 [(.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  io.github.telgate.v1.EventPositionOrBuilder getAfterOrBuilder();
 
   /**
    * <pre>
-   * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
+   * Most events in one batch; zero: the server's `events.max_batch` (also
+   * the most it allows). Negative is INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string epoch = 4;</code>
-   * @return The epoch.
-   */
-  java.lang.String getEpoch();
-  /**
-   * <pre>
-   * With START_POSITION_AFTER_SEQUENCE: the epoch that sequence belongs to.
-   * </pre>
-   *
-   * <code>string epoch = 4;</code>
-   * @return The bytes for epoch.
-   */
-  com.google.protobuf.ByteString
-      getEpochBytes();
-
-  /**
-   * <pre>
-   * Most events in one message; the server default when zero.
-   * </pre>
-   *
-   * <code>int32 max_batch_size = 5;</code>
+   * <code>int32 max_batch_size = 5 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxBatchSize.
    */
   int getMaxBatchSize();
 
   /**
    * <pre>
-   * Interval of heartbeats on an idle stream; the server default when unset.
+   * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+   * used); unset: the server's `events.heartbeat_interval`.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the heartbeatInterval field is set.
    */
   boolean hasHeartbeatInterval();
   /**
    * <pre>
-   * Interval of heartbeats on an idle stream; the server default when unset.
+   * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+   * used); unset: the server's `events.heartbeat_interval`.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    * @return The heartbeatInterval.
    */
   com.google.protobuf.Duration getHeartbeatInterval();
   /**
    * <pre>
-   * Interval of heartbeats on an idle stream; the server default when unset.
+   * Interval of heartbeats on an idle stream, 0 to 1 h (at least 50 ms is
+   * used); unset: the server's `events.heartbeat_interval`.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 6 [(.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getHeartbeatIntervalOrBuilder();
 }

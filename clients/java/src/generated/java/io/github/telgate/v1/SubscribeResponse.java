@@ -4,6 +4,10 @@
 package io.github.telgate.v1;
 
 /**
+ * <pre>
+ * One message of an event stream.
+ * </pre>
+ *
  * Protobuf type {@code telgate.v1.SubscribeResponse}
  */
 public final class SubscribeResponse extends
@@ -16,8 +20,6 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private SubscribeResponse() {
-    events_ = java.util.Collections.emptyList();
-    epoch_ = "";
   }
 
   @java.lang.Override
@@ -45,168 +47,221 @@ private static final long serialVersionUID = 0L;
             io.github.telgate.v1.SubscribeResponse.class, io.github.telgate.v1.SubscribeResponse.Builder.class);
   }
 
-  public static final int EVENTS_FIELD_NUMBER = 1;
-  @SuppressWarnings("serial")
-  private java.util.List<io.github.telgate.v1.Event> events_;
-  /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
-   */
-  @java.lang.Override
-  public java.util.List<io.github.telgate.v1.Event> getEventsList() {
-    return events_;
-  }
-  /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
-   */
-  @java.lang.Override
-  public java.util.List<? extends io.github.telgate.v1.EventOrBuilder> 
-      getEventsOrBuilderList() {
-    return events_;
-  }
-  /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
-   */
-  @java.lang.Override
-  public int getEventsCount() {
-    return events_.size();
-  }
-  /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
-   */
-  @java.lang.Override
-  public io.github.telgate.v1.Event getEvents(int index) {
-    return events_.get(index);
-  }
-  /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
-   */
-  @java.lang.Override
-  public io.github.telgate.v1.EventOrBuilder getEventsOrBuilder(
-      int index) {
-    return events_.get(index);
+  private int kindCase_ = 0;
+  private java.lang.Object kind_;
+  public enum KindCase
+      implements com.google.protobuf.Internal.EnumLite,
+          com.google.protobuf.AbstractMessage.InternalOneOfEnum {
+    STARTED(1),
+    BATCH(2),
+    GAP(3),
+    HEARTBEAT(4),
+    KIND_NOT_SET(0);
+    private final int value;
+    private KindCase(int value) {
+      this.value = value;
+    }
+    /**
+     * @param value The number of the enum to look for.
+     * @return The enum associated with the given number.
+     * @deprecated Use {@link #forNumber(int)} instead.
+     */
+    @java.lang.Deprecated
+    public static KindCase valueOf(int value) {
+      return forNumber(value);
+    }
+
+    public static KindCase forNumber(int value) {
+      switch (value) {
+        case 1: return STARTED;
+        case 2: return BATCH;
+        case 3: return GAP;
+        case 4: return HEARTBEAT;
+        case 0: return KIND_NOT_SET;
+        default: return null;
+      }
+    }
+    public int getNumber() {
+      return this.value;
+    }
+  };
+
+  public KindCase
+  getKindCase() {
+    return KindCase.forNumber(
+        kindCase_);
   }
 
-  public static final int GAP_FIELD_NUMBER = 2;
-  private io.github.telgate.v1.EventGap gap_;
+  public static final int STARTED_FIELD_NUMBER = 1;
   /**
    * <pre>
-   * Set when events were lost before this batch.
+   * Always the first message, and only then.
    * </pre>
    *
-   * <code>.telgate.v1.EventGap gap = 2;</code>
+   * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the started field is set.
+   */
+  @java.lang.Override
+  public boolean hasStarted() {
+    return kindCase_ == 1;
+  }
+  /**
+   * <pre>
+   * Always the first message, and only then.
+   * </pre>
+   *
+   * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The started.
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.SubscriptionStarted getStarted() {
+    if (kindCase_ == 1) {
+       return (io.github.telgate.v1.SubscriptionStarted) kind_;
+    }
+    return io.github.telgate.v1.SubscriptionStarted.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * Always the first message, and only then.
+   * </pre>
+   *
+   * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.SubscriptionStartedOrBuilder getStartedOrBuilder() {
+    if (kindCase_ == 1) {
+       return (io.github.telgate.v1.SubscriptionStarted) kind_;
+    }
+    return io.github.telgate.v1.SubscriptionStarted.getDefaultInstance();
+  }
+
+  public static final int BATCH_FIELD_NUMBER = 2;
+  /**
+   * <pre>
+   * Events.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the batch field is set.
+   */
+  @java.lang.Override
+  public boolean hasBatch() {
+    return kindCase_ == 2;
+  }
+  /**
+   * <pre>
+   * Events.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The batch.
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.EventBatch getBatch() {
+    if (kindCase_ == 2) {
+       return (io.github.telgate.v1.EventBatch) kind_;
+    }
+    return io.github.telgate.v1.EventBatch.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * Events.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.EventBatchOrBuilder getBatchOrBuilder() {
+    if (kindCase_ == 2) {
+       return (io.github.telgate.v1.EventBatch) kind_;
+    }
+    return io.github.telgate.v1.EventBatch.getDefaultInstance();
+  }
+
+  public static final int GAP_FIELD_NUMBER = 3;
+  /**
+   * <pre>
+   * Events lost before this stream's first event (only right after `started`).
+   * </pre>
+   *
+   * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the gap field is set.
    */
   @java.lang.Override
   public boolean hasGap() {
-    return gap_ != null;
+    return kindCase_ == 3;
   }
   /**
    * <pre>
-   * Set when events were lost before this batch.
+   * Events lost before this stream's first event (only right after `started`).
    * </pre>
    *
-   * <code>.telgate.v1.EventGap gap = 2;</code>
+   * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The gap.
    */
   @java.lang.Override
   public io.github.telgate.v1.EventGap getGap() {
-    return gap_ == null ? io.github.telgate.v1.EventGap.getDefaultInstance() : gap_;
+    if (kindCase_ == 3) {
+       return (io.github.telgate.v1.EventGap) kind_;
+    }
+    return io.github.telgate.v1.EventGap.getDefaultInstance();
   }
   /**
    * <pre>
-   * Set when events were lost before this batch.
+   * Events lost before this stream's first event (only right after `started`).
    * </pre>
    *
-   * <code>.telgate.v1.EventGap gap = 2;</code>
+   * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.EventGapOrBuilder getGapOrBuilder() {
-    return gap_ == null ? io.github.telgate.v1.EventGap.getDefaultInstance() : gap_;
+    if (kindCase_ == 3) {
+       return (io.github.telgate.v1.EventGap) kind_;
+    }
+    return io.github.telgate.v1.EventGap.getDefaultInstance();
   }
 
-  public static final int EPOCH_FIELD_NUMBER = 3;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object epoch_ = "";
+  public static final int HEARTBEAT_FIELD_NUMBER = 4;
   /**
    * <pre>
-   * The stream epoch: changes when the gateway restarts.
+   * The stream is idle but alive.
    * </pre>
    *
-   * <code>string epoch = 3;</code>
-   * @return The epoch.
+   * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the heartbeat field is set.
    */
   @java.lang.Override
-  public java.lang.String getEpoch() {
-    java.lang.Object ref = epoch_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      epoch_ = s;
-      return s;
+  public boolean hasHeartbeat() {
+    return kindCase_ == 4;
+  }
+  /**
+   * <pre>
+   * The stream is idle but alive.
+   * </pre>
+   *
+   * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The heartbeat.
+   */
+  @java.lang.Override
+  public io.github.telgate.v1.Heartbeat getHeartbeat() {
+    if (kindCase_ == 4) {
+       return (io.github.telgate.v1.Heartbeat) kind_;
     }
+    return io.github.telgate.v1.Heartbeat.getDefaultInstance();
   }
   /**
    * <pre>
-   * The stream epoch: changes when the gateway restarts.
+   * The stream is idle but alive.
    * </pre>
    *
-   * <code>string epoch = 3;</code>
-   * @return The bytes for epoch.
+   * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
-  public com.google.protobuf.ByteString
-      getEpochBytes() {
-    java.lang.Object ref = epoch_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      epoch_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
+  public io.github.telgate.v1.HeartbeatOrBuilder getHeartbeatOrBuilder() {
+    if (kindCase_ == 4) {
+       return (io.github.telgate.v1.Heartbeat) kind_;
     }
-  }
-
-  public static final int HEARTBEAT_TIME_FIELD_NUMBER = 4;
-  private com.google.protobuf.Timestamp heartbeatTime_;
-  /**
-   * <pre>
-   * Set on heartbeats, which carry no events.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-   * @return Whether the heartbeatTime field is set.
-   */
-  @java.lang.Override
-  public boolean hasHeartbeatTime() {
-    return heartbeatTime_ != null;
-  }
-  /**
-   * <pre>
-   * Set on heartbeats, which carry no events.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-   * @return The heartbeatTime.
-   */
-  @java.lang.Override
-  public com.google.protobuf.Timestamp getHeartbeatTime() {
-    return heartbeatTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : heartbeatTime_;
-  }
-  /**
-   * <pre>
-   * Set on heartbeats, which carry no events.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-   */
-  @java.lang.Override
-  public com.google.protobuf.TimestampOrBuilder getHeartbeatTimeOrBuilder() {
-    return heartbeatTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : heartbeatTime_;
+    return io.github.telgate.v1.Heartbeat.getDefaultInstance();
   }
 
   private byte memoizedIsInitialized = -1;
@@ -223,17 +278,17 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
-    for (int i = 0; i < events_.size(); i++) {
-      output.writeMessage(1, events_.get(i));
+    if (kindCase_ == 1) {
+      output.writeMessage(1, (io.github.telgate.v1.SubscriptionStarted) kind_);
     }
-    if (gap_ != null) {
-      output.writeMessage(2, getGap());
+    if (kindCase_ == 2) {
+      output.writeMessage(2, (io.github.telgate.v1.EventBatch) kind_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(epoch_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 3, epoch_);
+    if (kindCase_ == 3) {
+      output.writeMessage(3, (io.github.telgate.v1.EventGap) kind_);
     }
-    if (heartbeatTime_ != null) {
-      output.writeMessage(4, getHeartbeatTime());
+    if (kindCase_ == 4) {
+      output.writeMessage(4, (io.github.telgate.v1.Heartbeat) kind_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -244,20 +299,21 @@ private static final long serialVersionUID = 0L;
     if (size != -1) return size;
 
     size = 0;
-    for (int i = 0; i < events_.size(); i++) {
+    if (kindCase_ == 1) {
       size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(1, events_.get(i));
+        .computeMessageSize(1, (io.github.telgate.v1.SubscriptionStarted) kind_);
     }
-    if (gap_ != null) {
+    if (kindCase_ == 2) {
       size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(2, getGap());
+        .computeMessageSize(2, (io.github.telgate.v1.EventBatch) kind_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(epoch_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(3, epoch_);
-    }
-    if (heartbeatTime_ != null) {
+    if (kindCase_ == 3) {
       size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(4, getHeartbeatTime());
+        .computeMessageSize(3, (io.github.telgate.v1.EventGap) kind_);
+    }
+    if (kindCase_ == 4) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(4, (io.github.telgate.v1.Heartbeat) kind_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -274,19 +330,26 @@ private static final long serialVersionUID = 0L;
     }
     io.github.telgate.v1.SubscribeResponse other = (io.github.telgate.v1.SubscribeResponse) obj;
 
-    if (!getEventsList()
-        .equals(other.getEventsList())) return false;
-    if (hasGap() != other.hasGap()) return false;
-    if (hasGap()) {
-      if (!getGap()
-          .equals(other.getGap())) return false;
-    }
-    if (!getEpoch()
-        .equals(other.getEpoch())) return false;
-    if (hasHeartbeatTime() != other.hasHeartbeatTime()) return false;
-    if (hasHeartbeatTime()) {
-      if (!getHeartbeatTime()
-          .equals(other.getHeartbeatTime())) return false;
+    if (!getKindCase().equals(other.getKindCase())) return false;
+    switch (kindCase_) {
+      case 1:
+        if (!getStarted()
+            .equals(other.getStarted())) return false;
+        break;
+      case 2:
+        if (!getBatch()
+            .equals(other.getBatch())) return false;
+        break;
+      case 3:
+        if (!getGap()
+            .equals(other.getGap())) return false;
+        break;
+      case 4:
+        if (!getHeartbeat()
+            .equals(other.getHeartbeat())) return false;
+        break;
+      case 0:
+      default:
     }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
@@ -299,19 +362,25 @@ private static final long serialVersionUID = 0L;
     }
     int hash = 41;
     hash = (19 * hash) + getDescriptor().hashCode();
-    if (getEventsCount() > 0) {
-      hash = (37 * hash) + EVENTS_FIELD_NUMBER;
-      hash = (53 * hash) + getEventsList().hashCode();
-    }
-    if (hasGap()) {
-      hash = (37 * hash) + GAP_FIELD_NUMBER;
-      hash = (53 * hash) + getGap().hashCode();
-    }
-    hash = (37 * hash) + EPOCH_FIELD_NUMBER;
-    hash = (53 * hash) + getEpoch().hashCode();
-    if (hasHeartbeatTime()) {
-      hash = (37 * hash) + HEARTBEAT_TIME_FIELD_NUMBER;
-      hash = (53 * hash) + getHeartbeatTime().hashCode();
+    switch (kindCase_) {
+      case 1:
+        hash = (37 * hash) + STARTED_FIELD_NUMBER;
+        hash = (53 * hash) + getStarted().hashCode();
+        break;
+      case 2:
+        hash = (37 * hash) + BATCH_FIELD_NUMBER;
+        hash = (53 * hash) + getBatch().hashCode();
+        break;
+      case 3:
+        hash = (37 * hash) + GAP_FIELD_NUMBER;
+        hash = (53 * hash) + getGap().hashCode();
+        break;
+      case 4:
+        hash = (37 * hash) + HEARTBEAT_FIELD_NUMBER;
+        hash = (53 * hash) + getHeartbeat().hashCode();
+        break;
+      case 0:
+      default:
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -409,6 +478,10 @@ private static final long serialVersionUID = 0L;
     return builder;
   }
   /**
+   * <pre>
+   * One message of an event stream.
+   * </pre>
+   *
    * Protobuf type {@code telgate.v1.SubscribeResponse}
    */
   public static final class Builder extends
@@ -442,24 +515,20 @@ private static final long serialVersionUID = 0L;
     public Builder clear() {
       super.clear();
       bitField0_ = 0;
-      if (eventsBuilder_ == null) {
-        events_ = java.util.Collections.emptyList();
-      } else {
-        events_ = null;
-        eventsBuilder_.clear();
+      if (startedBuilder_ != null) {
+        startedBuilder_.clear();
       }
-      bitField0_ = (bitField0_ & ~0x00000001);
-      gap_ = null;
+      if (batchBuilder_ != null) {
+        batchBuilder_.clear();
+      }
       if (gapBuilder_ != null) {
-        gapBuilder_.dispose();
-        gapBuilder_ = null;
+        gapBuilder_.clear();
       }
-      epoch_ = "";
-      heartbeatTime_ = null;
-      if (heartbeatTimeBuilder_ != null) {
-        heartbeatTimeBuilder_.dispose();
-        heartbeatTimeBuilder_ = null;
+      if (heartbeatBuilder_ != null) {
+        heartbeatBuilder_.clear();
       }
+      kindCase_ = 0;
+      kind_ = null;
       return this;
     }
 
@@ -486,38 +555,34 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public io.github.telgate.v1.SubscribeResponse buildPartial() {
       io.github.telgate.v1.SubscribeResponse result = new io.github.telgate.v1.SubscribeResponse(this);
-      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
+      buildPartialOneofs(result);
       onBuilt();
       return result;
     }
 
-    private void buildPartialRepeatedFields(io.github.telgate.v1.SubscribeResponse result) {
-      if (eventsBuilder_ == null) {
-        if (((bitField0_ & 0x00000001) != 0)) {
-          events_ = java.util.Collections.unmodifiableList(events_);
-          bitField0_ = (bitField0_ & ~0x00000001);
-        }
-        result.events_ = events_;
-      } else {
-        result.events_ = eventsBuilder_.build();
-      }
-    }
-
     private void buildPartial0(io.github.telgate.v1.SubscribeResponse result) {
       int from_bitField0_ = bitField0_;
-      if (((from_bitField0_ & 0x00000002) != 0)) {
-        result.gap_ = gapBuilder_ == null
-            ? gap_
-            : gapBuilder_.build();
+    }
+
+    private void buildPartialOneofs(io.github.telgate.v1.SubscribeResponse result) {
+      result.kindCase_ = kindCase_;
+      result.kind_ = this.kind_;
+      if (kindCase_ == 1 &&
+          startedBuilder_ != null) {
+        result.kind_ = startedBuilder_.build();
       }
-      if (((from_bitField0_ & 0x00000004) != 0)) {
-        result.epoch_ = epoch_;
+      if (kindCase_ == 2 &&
+          batchBuilder_ != null) {
+        result.kind_ = batchBuilder_.build();
       }
-      if (((from_bitField0_ & 0x00000008) != 0)) {
-        result.heartbeatTime_ = heartbeatTimeBuilder_ == null
-            ? heartbeatTime_
-            : heartbeatTimeBuilder_.build();
+      if (kindCase_ == 3 &&
+          gapBuilder_ != null) {
+        result.kind_ = gapBuilder_.build();
+      }
+      if (kindCase_ == 4 &&
+          heartbeatBuilder_ != null) {
+        result.kind_ = heartbeatBuilder_.build();
       }
     }
 
@@ -565,42 +630,26 @@ private static final long serialVersionUID = 0L;
 
     public Builder mergeFrom(io.github.telgate.v1.SubscribeResponse other) {
       if (other == io.github.telgate.v1.SubscribeResponse.getDefaultInstance()) return this;
-      if (eventsBuilder_ == null) {
-        if (!other.events_.isEmpty()) {
-          if (events_.isEmpty()) {
-            events_ = other.events_;
-            bitField0_ = (bitField0_ & ~0x00000001);
-          } else {
-            ensureEventsIsMutable();
-            events_.addAll(other.events_);
-          }
-          onChanged();
+      switch (other.getKindCase()) {
+        case STARTED: {
+          mergeStarted(other.getStarted());
+          break;
         }
-      } else {
-        if (!other.events_.isEmpty()) {
-          if (eventsBuilder_.isEmpty()) {
-            eventsBuilder_.dispose();
-            eventsBuilder_ = null;
-            events_ = other.events_;
-            bitField0_ = (bitField0_ & ~0x00000001);
-            eventsBuilder_ = 
-              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
-                 getEventsFieldBuilder() : null;
-          } else {
-            eventsBuilder_.addAllMessages(other.events_);
-          }
+        case BATCH: {
+          mergeBatch(other.getBatch());
+          break;
         }
-      }
-      if (other.hasGap()) {
-        mergeGap(other.getGap());
-      }
-      if (!other.getEpoch().isEmpty()) {
-        epoch_ = other.epoch_;
-        bitField0_ |= 0x00000004;
-        onChanged();
-      }
-      if (other.hasHeartbeatTime()) {
-        mergeHeartbeatTime(other.getHeartbeatTime());
+        case GAP: {
+          mergeGap(other.getGap());
+          break;
+        }
+        case HEARTBEAT: {
+          mergeHeartbeat(other.getHeartbeat());
+          break;
+        }
+        case KIND_NOT_SET: {
+          break;
+        }
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -629,35 +678,31 @@ private static final long serialVersionUID = 0L;
               done = true;
               break;
             case 10: {
-              io.github.telgate.v1.Event m =
-                  input.readMessage(
-                      io.github.telgate.v1.Event.parser(),
-                      extensionRegistry);
-              if (eventsBuilder_ == null) {
-                ensureEventsIsMutable();
-                events_.add(m);
-              } else {
-                eventsBuilder_.addMessage(m);
-              }
+              input.readMessage(
+                  getStartedFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              kindCase_ = 1;
               break;
             } // case 10
             case 18: {
               input.readMessage(
-                  getGapFieldBuilder().getBuilder(),
+                  getBatchFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000002;
+              kindCase_ = 2;
               break;
             } // case 18
             case 26: {
-              epoch_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000004;
+              input.readMessage(
+                  getGapFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              kindCase_ = 3;
               break;
             } // case 26
             case 34: {
               input.readMessage(
-                  getHeartbeatTimeFieldBuilder().getBuilder(),
+                  getHeartbeatFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000008;
+              kindCase_ = 4;
               break;
             } // case 34
             default: {
@@ -675,648 +720,733 @@ private static final long serialVersionUID = 0L;
       } // finally
       return this;
     }
+    private int kindCase_ = 0;
+    private java.lang.Object kind_;
+    public KindCase
+        getKindCase() {
+      return KindCase.forNumber(
+          kindCase_);
+    }
+
+    public Builder clearKind() {
+      kindCase_ = 0;
+      kind_ = null;
+      onChanged();
+      return this;
+    }
+
     private int bitField0_;
 
-    private java.util.List<io.github.telgate.v1.Event> events_ =
-      java.util.Collections.emptyList();
-    private void ensureEventsIsMutable() {
-      if (!((bitField0_ & 0x00000001) != 0)) {
-        events_ = new java.util.ArrayList<io.github.telgate.v1.Event>(events_);
-        bitField0_ |= 0x00000001;
-       }
-    }
-
-    private com.google.protobuf.RepeatedFieldBuilderV3<
-        io.github.telgate.v1.Event, io.github.telgate.v1.Event.Builder, io.github.telgate.v1.EventOrBuilder> eventsBuilder_;
-
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.SubscriptionStarted, io.github.telgate.v1.SubscriptionStarted.Builder, io.github.telgate.v1.SubscriptionStartedOrBuilder> startedBuilder_;
     /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the started field is set.
      */
-    public java.util.List<io.github.telgate.v1.Event> getEventsList() {
-      if (eventsBuilder_ == null) {
-        return java.util.Collections.unmodifiableList(events_);
+    @java.lang.Override
+    public boolean hasStarted() {
+      return kindCase_ == 1;
+    }
+    /**
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The started.
+     */
+    @java.lang.Override
+    public io.github.telgate.v1.SubscriptionStarted getStarted() {
+      if (startedBuilder_ == null) {
+        if (kindCase_ == 1) {
+          return (io.github.telgate.v1.SubscriptionStarted) kind_;
+        }
+        return io.github.telgate.v1.SubscriptionStarted.getDefaultInstance();
       } else {
-        return eventsBuilder_.getMessageList();
+        if (kindCase_ == 1) {
+          return startedBuilder_.getMessage();
+        }
+        return io.github.telgate.v1.SubscriptionStarted.getDefaultInstance();
       }
     }
     /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public int getEventsCount() {
-      if (eventsBuilder_ == null) {
-        return events_.size();
-      } else {
-        return eventsBuilder_.getCount();
-      }
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public io.github.telgate.v1.Event getEvents(int index) {
-      if (eventsBuilder_ == null) {
-        return events_.get(index);
-      } else {
-        return eventsBuilder_.getMessage(index);
-      }
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public Builder setEvents(
-        int index, io.github.telgate.v1.Event value) {
-      if (eventsBuilder_ == null) {
+    public Builder setStarted(io.github.telgate.v1.SubscriptionStarted value) {
+      if (startedBuilder_ == null) {
         if (value == null) {
           throw new NullPointerException();
         }
-        ensureEventsIsMutable();
-        events_.set(index, value);
+        kind_ = value;
         onChanged();
       } else {
-        eventsBuilder_.setMessage(index, value);
+        startedBuilder_.setMessage(value);
       }
+      kindCase_ = 1;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder setEvents(
-        int index, io.github.telgate.v1.Event.Builder builderForValue) {
-      if (eventsBuilder_ == null) {
-        ensureEventsIsMutable();
-        events_.set(index, builderForValue.build());
+    public Builder setStarted(
+        io.github.telgate.v1.SubscriptionStarted.Builder builderForValue) {
+      if (startedBuilder_ == null) {
+        kind_ = builderForValue.build();
         onChanged();
       } else {
-        eventsBuilder_.setMessage(index, builderForValue.build());
+        startedBuilder_.setMessage(builderForValue.build());
       }
+      kindCase_ = 1;
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder addEvents(io.github.telgate.v1.Event value) {
-      if (eventsBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
+    public Builder mergeStarted(io.github.telgate.v1.SubscriptionStarted value) {
+      if (startedBuilder_ == null) {
+        if (kindCase_ == 1 &&
+            kind_ != io.github.telgate.v1.SubscriptionStarted.getDefaultInstance()) {
+          kind_ = io.github.telgate.v1.SubscriptionStarted.newBuilder((io.github.telgate.v1.SubscriptionStarted) kind_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          kind_ = value;
         }
-        ensureEventsIsMutable();
-        events_.add(value);
         onChanged();
       } else {
-        eventsBuilder_.addMessage(value);
-      }
-      return this;
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public Builder addEvents(
-        int index, io.github.telgate.v1.Event value) {
-      if (eventsBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
+        if (kindCase_ == 1) {
+          startedBuilder_.mergeFrom(value);
+        } else {
+          startedBuilder_.setMessage(value);
         }
-        ensureEventsIsMutable();
-        events_.add(index, value);
-        onChanged();
+      }
+      kindCase_ = 1;
+      return this;
+    }
+    /**
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearStarted() {
+      if (startedBuilder_ == null) {
+        if (kindCase_ == 1) {
+          kindCase_ = 0;
+          kind_ = null;
+          onChanged();
+        }
       } else {
-        eventsBuilder_.addMessage(index, value);
+        if (kindCase_ == 1) {
+          kindCase_ = 0;
+          kind_ = null;
+        }
+        startedBuilder_.clear();
       }
       return this;
     }
     /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder addEvents(
-        io.github.telgate.v1.Event.Builder builderForValue) {
-      if (eventsBuilder_ == null) {
-        ensureEventsIsMutable();
-        events_.add(builderForValue.build());
-        onChanged();
+    public io.github.telgate.v1.SubscriptionStarted.Builder getStartedBuilder() {
+      return getStartedFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    @java.lang.Override
+    public io.github.telgate.v1.SubscriptionStartedOrBuilder getStartedOrBuilder() {
+      if ((kindCase_ == 1) && (startedBuilder_ != null)) {
+        return startedBuilder_.getMessageOrBuilder();
       } else {
-        eventsBuilder_.addMessage(builderForValue.build());
-      }
-      return this;
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public Builder addEvents(
-        int index, io.github.telgate.v1.Event.Builder builderForValue) {
-      if (eventsBuilder_ == null) {
-        ensureEventsIsMutable();
-        events_.add(index, builderForValue.build());
-        onChanged();
-      } else {
-        eventsBuilder_.addMessage(index, builderForValue.build());
-      }
-      return this;
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public Builder addAllEvents(
-        java.lang.Iterable<? extends io.github.telgate.v1.Event> values) {
-      if (eventsBuilder_ == null) {
-        ensureEventsIsMutable();
-        com.google.protobuf.AbstractMessageLite.Builder.addAll(
-            values, events_);
-        onChanged();
-      } else {
-        eventsBuilder_.addAllMessages(values);
-      }
-      return this;
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public Builder clearEvents() {
-      if (eventsBuilder_ == null) {
-        events_ = java.util.Collections.emptyList();
-        bitField0_ = (bitField0_ & ~0x00000001);
-        onChanged();
-      } else {
-        eventsBuilder_.clear();
-      }
-      return this;
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public Builder removeEvents(int index) {
-      if (eventsBuilder_ == null) {
-        ensureEventsIsMutable();
-        events_.remove(index);
-        onChanged();
-      } else {
-        eventsBuilder_.remove(index);
-      }
-      return this;
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public io.github.telgate.v1.Event.Builder getEventsBuilder(
-        int index) {
-      return getEventsFieldBuilder().getBuilder(index);
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public io.github.telgate.v1.EventOrBuilder getEventsOrBuilder(
-        int index) {
-      if (eventsBuilder_ == null) {
-        return events_.get(index);  } else {
-        return eventsBuilder_.getMessageOrBuilder(index);
+        if (kindCase_ == 1) {
+          return (io.github.telgate.v1.SubscriptionStarted) kind_;
+        }
+        return io.github.telgate.v1.SubscriptionStarted.getDefaultInstance();
       }
     }
     /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
+     * <pre>
+     * Always the first message, and only then.
+     * </pre>
+     *
+     * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public java.util.List<? extends io.github.telgate.v1.EventOrBuilder> 
-         getEventsOrBuilderList() {
-      if (eventsBuilder_ != null) {
-        return eventsBuilder_.getMessageOrBuilderList();
-      } else {
-        return java.util.Collections.unmodifiableList(events_);
-      }
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public io.github.telgate.v1.Event.Builder addEventsBuilder() {
-      return getEventsFieldBuilder().addBuilder(
-          io.github.telgate.v1.Event.getDefaultInstance());
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public io.github.telgate.v1.Event.Builder addEventsBuilder(
-        int index) {
-      return getEventsFieldBuilder().addBuilder(
-          index, io.github.telgate.v1.Event.getDefaultInstance());
-    }
-    /**
-     * <code>repeated .telgate.v1.Event events = 1;</code>
-     */
-    public java.util.List<io.github.telgate.v1.Event.Builder> 
-         getEventsBuilderList() {
-      return getEventsFieldBuilder().getBuilderList();
-    }
-    private com.google.protobuf.RepeatedFieldBuilderV3<
-        io.github.telgate.v1.Event, io.github.telgate.v1.Event.Builder, io.github.telgate.v1.EventOrBuilder> 
-        getEventsFieldBuilder() {
-      if (eventsBuilder_ == null) {
-        eventsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
-            io.github.telgate.v1.Event, io.github.telgate.v1.Event.Builder, io.github.telgate.v1.EventOrBuilder>(
-                events_,
-                ((bitField0_ & 0x00000001) != 0),
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.SubscriptionStarted, io.github.telgate.v1.SubscriptionStarted.Builder, io.github.telgate.v1.SubscriptionStartedOrBuilder> 
+        getStartedFieldBuilder() {
+      if (startedBuilder_ == null) {
+        if (!(kindCase_ == 1)) {
+          kind_ = io.github.telgate.v1.SubscriptionStarted.getDefaultInstance();
+        }
+        startedBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            io.github.telgate.v1.SubscriptionStarted, io.github.telgate.v1.SubscriptionStarted.Builder, io.github.telgate.v1.SubscriptionStartedOrBuilder>(
+                (io.github.telgate.v1.SubscriptionStarted) kind_,
                 getParentForChildren(),
                 isClean());
-        events_ = null;
+        kind_ = null;
       }
-      return eventsBuilder_;
+      kindCase_ = 1;
+      onChanged();
+      return startedBuilder_;
     }
 
-    private io.github.telgate.v1.EventGap gap_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventBatch, io.github.telgate.v1.EventBatch.Builder, io.github.telgate.v1.EventBatchOrBuilder> batchBuilder_;
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the batch field is set.
+     */
+    @java.lang.Override
+    public boolean hasBatch() {
+      return kindCase_ == 2;
+    }
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The batch.
+     */
+    @java.lang.Override
+    public io.github.telgate.v1.EventBatch getBatch() {
+      if (batchBuilder_ == null) {
+        if (kindCase_ == 2) {
+          return (io.github.telgate.v1.EventBatch) kind_;
+        }
+        return io.github.telgate.v1.EventBatch.getDefaultInstance();
+      } else {
+        if (kindCase_ == 2) {
+          return batchBuilder_.getMessage();
+        }
+        return io.github.telgate.v1.EventBatch.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setBatch(io.github.telgate.v1.EventBatch value) {
+      if (batchBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        kind_ = value;
+        onChanged();
+      } else {
+        batchBuilder_.setMessage(value);
+      }
+      kindCase_ = 2;
+      return this;
+    }
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setBatch(
+        io.github.telgate.v1.EventBatch.Builder builderForValue) {
+      if (batchBuilder_ == null) {
+        kind_ = builderForValue.build();
+        onChanged();
+      } else {
+        batchBuilder_.setMessage(builderForValue.build());
+      }
+      kindCase_ = 2;
+      return this;
+    }
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeBatch(io.github.telgate.v1.EventBatch value) {
+      if (batchBuilder_ == null) {
+        if (kindCase_ == 2 &&
+            kind_ != io.github.telgate.v1.EventBatch.getDefaultInstance()) {
+          kind_ = io.github.telgate.v1.EventBatch.newBuilder((io.github.telgate.v1.EventBatch) kind_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          kind_ = value;
+        }
+        onChanged();
+      } else {
+        if (kindCase_ == 2) {
+          batchBuilder_.mergeFrom(value);
+        } else {
+          batchBuilder_.setMessage(value);
+        }
+      }
+      kindCase_ = 2;
+      return this;
+    }
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearBatch() {
+      if (batchBuilder_ == null) {
+        if (kindCase_ == 2) {
+          kindCase_ = 0;
+          kind_ = null;
+          onChanged();
+        }
+      } else {
+        if (kindCase_ == 2) {
+          kindCase_ = 0;
+          kind_ = null;
+        }
+        batchBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public io.github.telgate.v1.EventBatch.Builder getBatchBuilder() {
+      return getBatchFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    @java.lang.Override
+    public io.github.telgate.v1.EventBatchOrBuilder getBatchOrBuilder() {
+      if ((kindCase_ == 2) && (batchBuilder_ != null)) {
+        return batchBuilder_.getMessageOrBuilder();
+      } else {
+        if (kindCase_ == 2) {
+          return (io.github.telgate.v1.EventBatch) kind_;
+        }
+        return io.github.telgate.v1.EventBatch.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * Events.
+     * </pre>
+     *
+     * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        io.github.telgate.v1.EventBatch, io.github.telgate.v1.EventBatch.Builder, io.github.telgate.v1.EventBatchOrBuilder> 
+        getBatchFieldBuilder() {
+      if (batchBuilder_ == null) {
+        if (!(kindCase_ == 2)) {
+          kind_ = io.github.telgate.v1.EventBatch.getDefaultInstance();
+        }
+        batchBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            io.github.telgate.v1.EventBatch, io.github.telgate.v1.EventBatch.Builder, io.github.telgate.v1.EventBatchOrBuilder>(
+                (io.github.telgate.v1.EventBatch) kind_,
+                getParentForChildren(),
+                isClean());
+        kind_ = null;
+      }
+      kindCase_ = 2;
+      onChanged();
+      return batchBuilder_;
+    }
+
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EventGap, io.github.telgate.v1.EventGap.Builder, io.github.telgate.v1.EventGapOrBuilder> gapBuilder_;
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the gap field is set.
      */
+    @java.lang.Override
     public boolean hasGap() {
-      return ((bitField0_ & 0x00000002) != 0);
+      return kindCase_ == 3;
     }
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The gap.
      */
+    @java.lang.Override
     public io.github.telgate.v1.EventGap getGap() {
       if (gapBuilder_ == null) {
-        return gap_ == null ? io.github.telgate.v1.EventGap.getDefaultInstance() : gap_;
+        if (kindCase_ == 3) {
+          return (io.github.telgate.v1.EventGap) kind_;
+        }
+        return io.github.telgate.v1.EventGap.getDefaultInstance();
       } else {
-        return gapBuilder_.getMessage();
+        if (kindCase_ == 3) {
+          return gapBuilder_.getMessage();
+        }
+        return io.github.telgate.v1.EventGap.getDefaultInstance();
       }
     }
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setGap(io.github.telgate.v1.EventGap value) {
       if (gapBuilder_ == null) {
         if (value == null) {
           throw new NullPointerException();
         }
-        gap_ = value;
+        kind_ = value;
+        onChanged();
       } else {
         gapBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000002;
-      onChanged();
+      kindCase_ = 3;
       return this;
     }
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setGap(
         io.github.telgate.v1.EventGap.Builder builderForValue) {
       if (gapBuilder_ == null) {
-        gap_ = builderForValue.build();
+        kind_ = builderForValue.build();
+        onChanged();
       } else {
         gapBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000002;
-      onChanged();
+      kindCase_ = 3;
       return this;
     }
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeGap(io.github.telgate.v1.EventGap value) {
       if (gapBuilder_ == null) {
-        if (((bitField0_ & 0x00000002) != 0) &&
-          gap_ != null &&
-          gap_ != io.github.telgate.v1.EventGap.getDefaultInstance()) {
-          getGapBuilder().mergeFrom(value);
+        if (kindCase_ == 3 &&
+            kind_ != io.github.telgate.v1.EventGap.getDefaultInstance()) {
+          kind_ = io.github.telgate.v1.EventGap.newBuilder((io.github.telgate.v1.EventGap) kind_)
+              .mergeFrom(value).buildPartial();
         } else {
-          gap_ = value;
+          kind_ = value;
         }
+        onChanged();
       } else {
-        gapBuilder_.mergeFrom(value);
+        if (kindCase_ == 3) {
+          gapBuilder_.mergeFrom(value);
+        } else {
+          gapBuilder_.setMessage(value);
+        }
       }
-      bitField0_ |= 0x00000002;
-      onChanged();
+      kindCase_ = 3;
       return this;
     }
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearGap() {
-      bitField0_ = (bitField0_ & ~0x00000002);
-      gap_ = null;
-      if (gapBuilder_ != null) {
-        gapBuilder_.dispose();
-        gapBuilder_ = null;
+      if (gapBuilder_ == null) {
+        if (kindCase_ == 3) {
+          kindCase_ = 0;
+          kind_ = null;
+          onChanged();
+        }
+      } else {
+        if (kindCase_ == 3) {
+          kindCase_ = 0;
+          kind_ = null;
+        }
+        gapBuilder_.clear();
       }
-      onChanged();
       return this;
     }
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.EventGap.Builder getGapBuilder() {
-      bitField0_ |= 0x00000002;
-      onChanged();
       return getGapFieldBuilder().getBuilder();
     }
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
+    @java.lang.Override
     public io.github.telgate.v1.EventGapOrBuilder getGapOrBuilder() {
-      if (gapBuilder_ != null) {
+      if ((kindCase_ == 3) && (gapBuilder_ != null)) {
         return gapBuilder_.getMessageOrBuilder();
       } else {
-        return gap_ == null ?
-            io.github.telgate.v1.EventGap.getDefaultInstance() : gap_;
+        if (kindCase_ == 3) {
+          return (io.github.telgate.v1.EventGap) kind_;
+        }
+        return io.github.telgate.v1.EventGap.getDefaultInstance();
       }
     }
     /**
      * <pre>
-     * Set when events were lost before this batch.
+     * Events lost before this stream's first event (only right after `started`).
      * </pre>
      *
-     * <code>.telgate.v1.EventGap gap = 2;</code>
+     * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EventGap, io.github.telgate.v1.EventGap.Builder, io.github.telgate.v1.EventGapOrBuilder> 
         getGapFieldBuilder() {
       if (gapBuilder_ == null) {
+        if (!(kindCase_ == 3)) {
+          kind_ = io.github.telgate.v1.EventGap.getDefaultInstance();
+        }
         gapBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
             io.github.telgate.v1.EventGap, io.github.telgate.v1.EventGap.Builder, io.github.telgate.v1.EventGapOrBuilder>(
-                getGap(),
+                (io.github.telgate.v1.EventGap) kind_,
                 getParentForChildren(),
                 isClean());
-        gap_ = null;
+        kind_ = null;
       }
+      kindCase_ = 3;
+      onChanged();
       return gapBuilder_;
     }
 
-    private java.lang.Object epoch_ = "";
-    /**
-     * <pre>
-     * The stream epoch: changes when the gateway restarts.
-     * </pre>
-     *
-     * <code>string epoch = 3;</code>
-     * @return The epoch.
-     */
-    public java.lang.String getEpoch() {
-      java.lang.Object ref = epoch_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        epoch_ = s;
-        return s;
-      } else {
-        return (java.lang.String) ref;
-      }
-    }
-    /**
-     * <pre>
-     * The stream epoch: changes when the gateway restarts.
-     * </pre>
-     *
-     * <code>string epoch = 3;</code>
-     * @return The bytes for epoch.
-     */
-    public com.google.protobuf.ByteString
-        getEpochBytes() {
-      java.lang.Object ref = epoch_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        epoch_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
-      }
-    }
-    /**
-     * <pre>
-     * The stream epoch: changes when the gateway restarts.
-     * </pre>
-     *
-     * <code>string epoch = 3;</code>
-     * @param value The epoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setEpoch(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      epoch_ = value;
-      bitField0_ |= 0x00000004;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * The stream epoch: changes when the gateway restarts.
-     * </pre>
-     *
-     * <code>string epoch = 3;</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearEpoch() {
-      epoch_ = getDefaultInstance().getEpoch();
-      bitField0_ = (bitField0_ & ~0x00000004);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * The stream epoch: changes when the gateway restarts.
-     * </pre>
-     *
-     * <code>string epoch = 3;</code>
-     * @param value The bytes for epoch to set.
-     * @return This builder for chaining.
-     */
-    public Builder setEpochBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      epoch_ = value;
-      bitField0_ |= 0x00000004;
-      onChanged();
-      return this;
-    }
-
-    private com.google.protobuf.Timestamp heartbeatTime_;
     private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> heartbeatTimeBuilder_;
+        io.github.telgate.v1.Heartbeat, io.github.telgate.v1.Heartbeat.Builder, io.github.telgate.v1.HeartbeatOrBuilder> heartbeatBuilder_;
     /**
      * <pre>
-     * Set on heartbeats, which carry no events.
+     * The stream is idle but alive.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-     * @return Whether the heartbeatTime field is set.
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the heartbeat field is set.
      */
-    public boolean hasHeartbeatTime() {
-      return ((bitField0_ & 0x00000008) != 0);
+    @java.lang.Override
+    public boolean hasHeartbeat() {
+      return kindCase_ == 4;
     }
     /**
      * <pre>
-     * Set on heartbeats, which carry no events.
+     * The stream is idle but alive.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-     * @return The heartbeatTime.
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The heartbeat.
      */
-    public com.google.protobuf.Timestamp getHeartbeatTime() {
-      if (heartbeatTimeBuilder_ == null) {
-        return heartbeatTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : heartbeatTime_;
+    @java.lang.Override
+    public io.github.telgate.v1.Heartbeat getHeartbeat() {
+      if (heartbeatBuilder_ == null) {
+        if (kindCase_ == 4) {
+          return (io.github.telgate.v1.Heartbeat) kind_;
+        }
+        return io.github.telgate.v1.Heartbeat.getDefaultInstance();
       } else {
-        return heartbeatTimeBuilder_.getMessage();
+        if (kindCase_ == 4) {
+          return heartbeatBuilder_.getMessage();
+        }
+        return io.github.telgate.v1.Heartbeat.getDefaultInstance();
       }
     }
     /**
      * <pre>
-     * Set on heartbeats, which carry no events.
+     * The stream is idle but alive.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder setHeartbeatTime(com.google.protobuf.Timestamp value) {
-      if (heartbeatTimeBuilder_ == null) {
+    public Builder setHeartbeat(io.github.telgate.v1.Heartbeat value) {
+      if (heartbeatBuilder_ == null) {
         if (value == null) {
           throw new NullPointerException();
         }
-        heartbeatTime_ = value;
+        kind_ = value;
+        onChanged();
       } else {
-        heartbeatTimeBuilder_.setMessage(value);
+        heartbeatBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000008;
-      onChanged();
+      kindCase_ = 4;
       return this;
     }
     /**
      * <pre>
-     * Set on heartbeats, which carry no events.
+     * The stream is idle but alive.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder setHeartbeatTime(
-        com.google.protobuf.Timestamp.Builder builderForValue) {
-      if (heartbeatTimeBuilder_ == null) {
-        heartbeatTime_ = builderForValue.build();
+    public Builder setHeartbeat(
+        io.github.telgate.v1.Heartbeat.Builder builderForValue) {
+      if (heartbeatBuilder_ == null) {
+        kind_ = builderForValue.build();
+        onChanged();
       } else {
-        heartbeatTimeBuilder_.setMessage(builderForValue.build());
+        heartbeatBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000008;
-      onChanged();
+      kindCase_ = 4;
       return this;
     }
     /**
      * <pre>
-     * Set on heartbeats, which carry no events.
+     * The stream is idle but alive.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder mergeHeartbeatTime(com.google.protobuf.Timestamp value) {
-      if (heartbeatTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000008) != 0) &&
-          heartbeatTime_ != null &&
-          heartbeatTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
-          getHeartbeatTimeBuilder().mergeFrom(value);
+    public Builder mergeHeartbeat(io.github.telgate.v1.Heartbeat value) {
+      if (heartbeatBuilder_ == null) {
+        if (kindCase_ == 4 &&
+            kind_ != io.github.telgate.v1.Heartbeat.getDefaultInstance()) {
+          kind_ = io.github.telgate.v1.Heartbeat.newBuilder((io.github.telgate.v1.Heartbeat) kind_)
+              .mergeFrom(value).buildPartial();
         } else {
-          heartbeatTime_ = value;
+          kind_ = value;
+        }
+        onChanged();
+      } else {
+        if (kindCase_ == 4) {
+          heartbeatBuilder_.mergeFrom(value);
+        } else {
+          heartbeatBuilder_.setMessage(value);
+        }
+      }
+      kindCase_ = 4;
+      return this;
+    }
+    /**
+     * <pre>
+     * The stream is idle but alive.
+     * </pre>
+     *
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearHeartbeat() {
+      if (heartbeatBuilder_ == null) {
+        if (kindCase_ == 4) {
+          kindCase_ = 0;
+          kind_ = null;
+          onChanged();
         }
       } else {
-        heartbeatTimeBuilder_.mergeFrom(value);
+        if (kindCase_ == 4) {
+          kindCase_ = 0;
+          kind_ = null;
+        }
+        heartbeatBuilder_.clear();
       }
-      bitField0_ |= 0x00000008;
-      onChanged();
       return this;
     }
     /**
      * <pre>
-     * Set on heartbeats, which carry no events.
+     * The stream is idle but alive.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public Builder clearHeartbeatTime() {
-      bitField0_ = (bitField0_ & ~0x00000008);
-      heartbeatTime_ = null;
-      if (heartbeatTimeBuilder_ != null) {
-        heartbeatTimeBuilder_.dispose();
-        heartbeatTimeBuilder_ = null;
-      }
-      onChanged();
-      return this;
+    public io.github.telgate.v1.Heartbeat.Builder getHeartbeatBuilder() {
+      return getHeartbeatFieldBuilder().getBuilder();
     }
     /**
      * <pre>
-     * Set on heartbeats, which carry no events.
+     * The stream is idle but alive.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
-    public com.google.protobuf.Timestamp.Builder getHeartbeatTimeBuilder() {
-      bitField0_ |= 0x00000008;
-      onChanged();
-      return getHeartbeatTimeFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * Set on heartbeats, which carry no events.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-     */
-    public com.google.protobuf.TimestampOrBuilder getHeartbeatTimeOrBuilder() {
-      if (heartbeatTimeBuilder_ != null) {
-        return heartbeatTimeBuilder_.getMessageOrBuilder();
+    @java.lang.Override
+    public io.github.telgate.v1.HeartbeatOrBuilder getHeartbeatOrBuilder() {
+      if ((kindCase_ == 4) && (heartbeatBuilder_ != null)) {
+        return heartbeatBuilder_.getMessageOrBuilder();
       } else {
-        return heartbeatTime_ == null ?
-            com.google.protobuf.Timestamp.getDefaultInstance() : heartbeatTime_;
+        if (kindCase_ == 4) {
+          return (io.github.telgate.v1.Heartbeat) kind_;
+        }
+        return io.github.telgate.v1.Heartbeat.getDefaultInstance();
       }
     }
     /**
      * <pre>
-     * Set on heartbeats, which carry no events.
+     * The stream is idle but alive.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
+     * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
-        getHeartbeatTimeFieldBuilder() {
-      if (heartbeatTimeBuilder_ == null) {
-        heartbeatTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
-            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
-                getHeartbeatTime(),
+        io.github.telgate.v1.Heartbeat, io.github.telgate.v1.Heartbeat.Builder, io.github.telgate.v1.HeartbeatOrBuilder> 
+        getHeartbeatFieldBuilder() {
+      if (heartbeatBuilder_ == null) {
+        if (!(kindCase_ == 4)) {
+          kind_ = io.github.telgate.v1.Heartbeat.getDefaultInstance();
+        }
+        heartbeatBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            io.github.telgate.v1.Heartbeat, io.github.telgate.v1.Heartbeat.Builder, io.github.telgate.v1.HeartbeatOrBuilder>(
+                (io.github.telgate.v1.Heartbeat) kind_,
                 getParentForChildren(),
                 isClean());
-        heartbeatTime_ = null;
+        kind_ = null;
       }
-      return heartbeatTimeBuilder_;
+      kindCase_ = 4;
+      onChanged();
+      return heartbeatBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -8,100 +8,112 @@ public interface SubscribeResponseOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
+   * <pre>
+   * Always the first message, and only then.
+   * </pre>
+   *
+   * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the started field is set.
    */
-  java.util.List<io.github.telgate.v1.Event> 
-      getEventsList();
+  boolean hasStarted();
   /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
+   * <pre>
+   * Always the first message, and only then.
+   * </pre>
+   *
+   * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The started.
    */
-  io.github.telgate.v1.Event getEvents(int index);
+  io.github.telgate.v1.SubscriptionStarted getStarted();
   /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
+   * <pre>
+   * Always the first message, and only then.
+   * </pre>
+   *
+   * <code>.telgate.v1.SubscriptionStarted started = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
-  int getEventsCount();
-  /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
-   */
-  java.util.List<? extends io.github.telgate.v1.EventOrBuilder> 
-      getEventsOrBuilderList();
-  /**
-   * <code>repeated .telgate.v1.Event events = 1;</code>
-   */
-  io.github.telgate.v1.EventOrBuilder getEventsOrBuilder(
-      int index);
+  io.github.telgate.v1.SubscriptionStartedOrBuilder getStartedOrBuilder();
 
   /**
    * <pre>
-   * Set when events were lost before this batch.
+   * Events.
    * </pre>
    *
-   * <code>.telgate.v1.EventGap gap = 2;</code>
+   * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the batch field is set.
+   */
+  boolean hasBatch();
+  /**
+   * <pre>
+   * Events.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The batch.
+   */
+  io.github.telgate.v1.EventBatch getBatch();
+  /**
+   * <pre>
+   * Events.
+   * </pre>
+   *
+   * <code>.telgate.v1.EventBatch batch = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  io.github.telgate.v1.EventBatchOrBuilder getBatchOrBuilder();
+
+  /**
+   * <pre>
+   * Events lost before this stream's first event (only right after `started`).
+   * </pre>
+   *
+   * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the gap field is set.
    */
   boolean hasGap();
   /**
    * <pre>
-   * Set when events were lost before this batch.
+   * Events lost before this stream's first event (only right after `started`).
    * </pre>
    *
-   * <code>.telgate.v1.EventGap gap = 2;</code>
+   * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The gap.
    */
   io.github.telgate.v1.EventGap getGap();
   /**
    * <pre>
-   * Set when events were lost before this batch.
+   * Events lost before this stream's first event (only right after `started`).
    * </pre>
    *
-   * <code>.telgate.v1.EventGap gap = 2;</code>
+   * <code>.telgate.v1.EventGap gap = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.EventGapOrBuilder getGapOrBuilder();
 
   /**
    * <pre>
-   * The stream epoch: changes when the gateway restarts.
+   * The stream is idle but alive.
    * </pre>
    *
-   * <code>string epoch = 3;</code>
-   * @return The epoch.
+   * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the heartbeat field is set.
    */
-  java.lang.String getEpoch();
+  boolean hasHeartbeat();
   /**
    * <pre>
-   * The stream epoch: changes when the gateway restarts.
+   * The stream is idle but alive.
    * </pre>
    *
-   * <code>string epoch = 3;</code>
-   * @return The bytes for epoch.
+   * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The heartbeat.
    */
-  com.google.protobuf.ByteString
-      getEpochBytes();
+  io.github.telgate.v1.Heartbeat getHeartbeat();
+  /**
+   * <pre>
+   * The stream is idle but alive.
+   * </pre>
+   *
+   * <code>.telgate.v1.Heartbeat heartbeat = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  io.github.telgate.v1.HeartbeatOrBuilder getHeartbeatOrBuilder();
 
-  /**
-   * <pre>
-   * Set on heartbeats, which carry no events.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-   * @return Whether the heartbeatTime field is set.
-   */
-  boolean hasHeartbeatTime();
-  /**
-   * <pre>
-   * Set on heartbeats, which carry no events.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-   * @return The heartbeatTime.
-   */
-  com.google.protobuf.Timestamp getHeartbeatTime();
-  /**
-   * <pre>
-   * Set on heartbeats, which carry no events.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp heartbeat_time = 4;</code>
-   */
-  com.google.protobuf.TimestampOrBuilder getHeartbeatTimeOrBuilder();
+  public io.github.telgate.v1.SubscribeResponse.KindCase getKindCase();
 }

@@ -53,7 +53,12 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object status_ = "";
   /**
-   * <code>string status = 1;</code>
+   * <pre>
+   * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+   * `Cleanly` or `Uncleanly`).
+   * </pre>
+   *
+   * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   @java.lang.Override
@@ -70,7 +75,12 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string status = 1;</code>
+   * <pre>
+   * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+   * `Cleanly` or `Uncleanly`).
+   * </pre>
+   *
+   * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for status.
    */
   @java.lang.Override
@@ -92,7 +102,11 @@ private static final long serialVersionUID = 0L;
   @SuppressWarnings("serial")
   private volatile java.lang.Object module_ = "";
   /**
-   * <code>string module = 2;</code>
+   * <pre>
+   * Reload: the module reloaded (empty: everything).
+   * </pre>
+   *
+   * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The module.
    */
   @java.lang.Override
@@ -109,7 +123,11 @@ private static final long serialVersionUID = 0L;
     }
   }
   /**
-   * <code>string module = 2;</code>
+   * <pre>
+   * Reload: the module reloaded (empty: everything).
+   * </pre>
+   *
+   * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for module.
    */
   @java.lang.Override
@@ -134,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * Shutdown: whether it restarts.
    * </pre>
    *
-   * <code>bool restart = 3;</code>
+   * <code>bool restart = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The restart.
    */
   @java.lang.Override
@@ -145,7 +163,11 @@ private static final long serialVersionUID = 0L;
   public static final int UPTIME_FIELD_NUMBER = 4;
   private com.google.protobuf.Duration uptime_;
   /**
-   * <code>.google.protobuf.Duration uptime = 4;</code>
+   * <pre>
+   * FullyBooted: how long the PBX has been up.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the uptime field is set.
    */
   @java.lang.Override
@@ -153,7 +175,11 @@ private static final long serialVersionUID = 0L;
     return uptime_ != null;
   }
   /**
-   * <code>.google.protobuf.Duration uptime = 4;</code>
+   * <pre>
+   * FullyBooted: how long the PBX has been up.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uptime.
    */
   @java.lang.Override
@@ -161,7 +187,11 @@ private static final long serialVersionUID = 0L;
     return uptime_ == null ? com.google.protobuf.Duration.getDefaultInstance() : uptime_;
   }
   /**
-   * <code>.google.protobuf.Duration uptime = 4;</code>
+   * <pre>
+   * FullyBooted: how long the PBX has been up.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getUptimeOrBuilder() {
@@ -582,7 +612,12 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object status_ = "";
     /**
-     * <code>string status = 1;</code>
+     * <pre>
+     * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+     * `Cleanly` or `Uncleanly`).
+     * </pre>
+     *
+     * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The status.
      */
     public java.lang.String getStatus() {
@@ -598,7 +633,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string status = 1;</code>
+     * <pre>
+     * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+     * `Cleanly` or `Uncleanly`).
+     * </pre>
+     *
+     * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for status.
      */
     public com.google.protobuf.ByteString
@@ -615,7 +655,12 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string status = 1;</code>
+     * <pre>
+     * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+     * `Cleanly` or `Uncleanly`).
+     * </pre>
+     *
+     * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The status to set.
      * @return This builder for chaining.
      */
@@ -628,7 +673,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string status = 1;</code>
+     * <pre>
+     * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+     * `Cleanly` or `Uncleanly`).
+     * </pre>
+     *
+     * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatus() {
@@ -638,7 +688,12 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string status = 1;</code>
+     * <pre>
+     * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+     * `Cleanly` or `Uncleanly`).
+     * </pre>
+     *
+     * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for status to set.
      * @return This builder for chaining.
      */
@@ -654,7 +709,11 @@ private static final long serialVersionUID = 0L;
 
     private java.lang.Object module_ = "";
     /**
-     * <code>string module = 2;</code>
+     * <pre>
+     * Reload: the module reloaded (empty: everything).
+     * </pre>
+     *
+     * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The module.
      */
     public java.lang.String getModule() {
@@ -670,7 +729,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string module = 2;</code>
+     * <pre>
+     * Reload: the module reloaded (empty: everything).
+     * </pre>
+     *
+     * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for module.
      */
     public com.google.protobuf.ByteString
@@ -687,7 +750,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>string module = 2;</code>
+     * <pre>
+     * Reload: the module reloaded (empty: everything).
+     * </pre>
+     *
+     * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The module to set.
      * @return This builder for chaining.
      */
@@ -700,7 +767,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string module = 2;</code>
+     * <pre>
+     * Reload: the module reloaded (empty: everything).
+     * </pre>
+     *
+     * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearModule() {
@@ -710,7 +781,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>string module = 2;</code>
+     * <pre>
+     * Reload: the module reloaded (empty: everything).
+     * </pre>
+     *
+     * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for module to set.
      * @return This builder for chaining.
      */
@@ -730,7 +805,7 @@ private static final long serialVersionUID = 0L;
      * Shutdown: whether it restarts.
      * </pre>
      *
-     * <code>bool restart = 3;</code>
+     * <code>bool restart = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The restart.
      */
     @java.lang.Override
@@ -742,7 +817,7 @@ private static final long serialVersionUID = 0L;
      * Shutdown: whether it restarts.
      * </pre>
      *
-     * <code>bool restart = 3;</code>
+     * <code>bool restart = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The restart to set.
      * @return This builder for chaining.
      */
@@ -758,7 +833,7 @@ private static final long serialVersionUID = 0L;
      * Shutdown: whether it restarts.
      * </pre>
      *
-     * <code>bool restart = 3;</code>
+     * <code>bool restart = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRestart() {
@@ -772,14 +847,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> uptimeBuilder_;
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the uptime field is set.
      */
     public boolean hasUptime() {
       return ((bitField0_ & 0x00000008) != 0);
     }
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uptime.
      */
     public com.google.protobuf.Duration getUptime() {
@@ -790,7 +873,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUptime(com.google.protobuf.Duration value) {
       if (uptimeBuilder_ == null) {
@@ -806,7 +893,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUptime(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -820,7 +911,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUptime(com.google.protobuf.Duration value) {
       if (uptimeBuilder_ == null) {
@@ -839,7 +934,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUptime() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -852,7 +951,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getUptimeBuilder() {
       bitField0_ |= 0x00000008;
@@ -860,7 +963,11 @@ private static final long serialVersionUID = 0L;
       return getUptimeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getUptimeOrBuilder() {
       if (uptimeBuilder_ != null) {
@@ -871,7 +978,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.google.protobuf.Duration uptime = 4;</code>
+     * <pre>
+     * FullyBooted: how long the PBX has been up.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

@@ -8,24 +8,42 @@ public interface SystemChangedOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>string status = 1;</code>
+   * <pre>
+   * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+   * `Cleanly` or `Uncleanly`).
+   * </pre>
+   *
+   * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   java.lang.String getStatus();
   /**
-   * <code>string status = 1;</code>
+   * <pre>
+   * The PBX's status text (FullyBooted / Reload `Status`; Shutdown:
+   * `Cleanly` or `Uncleanly`).
+   * </pre>
+   *
+   * <code>string status = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for status.
    */
   com.google.protobuf.ByteString
       getStatusBytes();
 
   /**
-   * <code>string module = 2;</code>
+   * <pre>
+   * Reload: the module reloaded (empty: everything).
+   * </pre>
+   *
+   * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The module.
    */
   java.lang.String getModule();
   /**
-   * <code>string module = 2;</code>
+   * <pre>
+   * Reload: the module reloaded (empty: everything).
+   * </pre>
+   *
+   * <code>string module = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for module.
    */
   com.google.protobuf.ByteString
@@ -36,23 +54,35 @@ public interface SystemChangedOrBuilder extends
    * Shutdown: whether it restarts.
    * </pre>
    *
-   * <code>bool restart = 3;</code>
+   * <code>bool restart = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The restart.
    */
   boolean getRestart();
 
   /**
-   * <code>.google.protobuf.Duration uptime = 4;</code>
+   * <pre>
+   * FullyBooted: how long the PBX has been up.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the uptime field is set.
    */
   boolean hasUptime();
   /**
-   * <code>.google.protobuf.Duration uptime = 4;</code>
+   * <pre>
+   * FullyBooted: how long the PBX has been up.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uptime.
    */
   com.google.protobuf.Duration getUptime();
   /**
-   * <code>.google.protobuf.Duration uptime = 4;</code>
+   * <pre>
+   * FullyBooted: how long the PBX has been up.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration uptime = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getUptimeOrBuilder();
 }

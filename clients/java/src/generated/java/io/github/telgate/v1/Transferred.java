@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
    * `Not Permitted`).
    * </pre>
    *
-   * <code>string result = 1;</code>
+   * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The result.
    */
   @java.lang.Override
@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * `Not Permitted`).
    * </pre>
    *
-   * <code>string result = 1;</code>
+   * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for result.
    */
   @java.lang.Override
@@ -100,7 +100,11 @@ private static final long serialVersionUID = 0L;
   public static final int TRANSFERER_FIELD_NUMBER = 2;
   private io.github.telgate.v1.Channel transferer_;
   /**
-   * <code>.telgate.v1.Channel transferer = 2;</code>
+   * <pre>
+   * The channel that asked for the transfer.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the transferer field is set.
    */
   @java.lang.Override
@@ -108,7 +112,11 @@ private static final long serialVersionUID = 0L;
     return transferer_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel transferer = 2;</code>
+   * <pre>
+   * The channel that asked for the transfer.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The transferer.
    */
   @java.lang.Override
@@ -116,7 +124,11 @@ private static final long serialVersionUID = 0L;
     return transferer_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : transferer_;
   }
   /**
-   * <code>.telgate.v1.Channel transferer = 2;</code>
+   * <pre>
+   * The channel that asked for the transfer.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getTransfererOrBuilder() {
@@ -126,7 +138,11 @@ private static final long serialVersionUID = 0L;
   public static final int TRANSFEREE_FIELD_NUMBER = 3;
   private io.github.telgate.v1.Channel transferee_;
   /**
-   * <code>.telgate.v1.Channel transferee = 3;</code>
+   * <pre>
+   * The channel being transferred (the party the transferer talked to).
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the transferee field is set.
    */
   @java.lang.Override
@@ -134,7 +150,11 @@ private static final long serialVersionUID = 0L;
     return transferee_ != null;
   }
   /**
-   * <code>.telgate.v1.Channel transferee = 3;</code>
+   * <pre>
+   * The channel being transferred (the party the transferer talked to).
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The transferee.
    */
   @java.lang.Override
@@ -142,7 +162,11 @@ private static final long serialVersionUID = 0L;
     return transferee_ == null ? io.github.telgate.v1.Channel.getDefaultInstance() : transferee_;
   }
   /**
-   * <code>.telgate.v1.Channel transferee = 3;</code>
+   * <pre>
+   * The channel being transferred (the party the transferer talked to).
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getTransfereeOrBuilder() {
@@ -156,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * Attended: the consultation call's transferer leg.
    * </pre>
    *
-   * <code>.telgate.v1.Channel second_transferer = 4;</code>
+   * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the secondTransferer field is set.
    */
   @java.lang.Override
@@ -168,7 +192,7 @@ private static final long serialVersionUID = 0L;
    * Attended: the consultation call's transferer leg.
    * </pre>
    *
-   * <code>.telgate.v1.Channel second_transferer = 4;</code>
+   * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The secondTransferer.
    */
   @java.lang.Override
@@ -180,7 +204,7 @@ private static final long serialVersionUID = 0L;
    * Attended: the consultation call's transferer leg.
    * </pre>
    *
-   * <code>.telgate.v1.Channel second_transferer = 4;</code>
+   * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getSecondTransfererOrBuilder() {
@@ -195,7 +219,7 @@ private static final long serialVersionUID = 0L;
    * extension in a context).
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   @java.lang.Override
@@ -208,7 +232,7 @@ private static final long serialVersionUID = 0L;
    * extension in a context).
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   @java.lang.Override
@@ -221,7 +245,7 @@ private static final long serialVersionUID = 0L;
    * extension in a context).
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder() {
@@ -235,7 +259,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk: the transfer went through an external channel technology.
    * </pre>
    *
-   * <code>bool is_external = 6;</code>
+   * <code>bool is_external = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The isExternal.
    */
   @java.lang.Override
@@ -746,7 +770,7 @@ private static final long serialVersionUID = 0L;
      * `Not Permitted`).
      * </pre>
      *
-     * <code>string result = 1;</code>
+     * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The result.
      */
     public java.lang.String getResult() {
@@ -767,7 +791,7 @@ private static final long serialVersionUID = 0L;
      * `Not Permitted`).
      * </pre>
      *
-     * <code>string result = 1;</code>
+     * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for result.
      */
     public com.google.protobuf.ByteString
@@ -789,7 +813,7 @@ private static final long serialVersionUID = 0L;
      * `Not Permitted`).
      * </pre>
      *
-     * <code>string result = 1;</code>
+     * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The result to set.
      * @return This builder for chaining.
      */
@@ -807,7 +831,7 @@ private static final long serialVersionUID = 0L;
      * `Not Permitted`).
      * </pre>
      *
-     * <code>string result = 1;</code>
+     * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearResult() {
@@ -822,7 +846,7 @@ private static final long serialVersionUID = 0L;
      * `Not Permitted`).
      * </pre>
      *
-     * <code>string result = 1;</code>
+     * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for result to set.
      * @return This builder for chaining.
      */
@@ -840,14 +864,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> transfererBuilder_;
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the transferer field is set.
      */
     public boolean hasTransferer() {
       return ((bitField0_ & 0x00000002) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The transferer.
      */
     public io.github.telgate.v1.Channel getTransferer() {
@@ -858,7 +890,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTransferer(io.github.telgate.v1.Channel value) {
       if (transfererBuilder_ == null) {
@@ -874,7 +910,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTransferer(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -888,7 +928,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeTransferer(io.github.telgate.v1.Channel value) {
       if (transfererBuilder_ == null) {
@@ -907,7 +951,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearTransferer() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -920,7 +968,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getTransfererBuilder() {
       bitField0_ |= 0x00000002;
@@ -928,7 +980,11 @@ private static final long serialVersionUID = 0L;
       return getTransfererFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getTransfererOrBuilder() {
       if (transfererBuilder_ != null) {
@@ -939,7 +995,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel transferer = 2;</code>
+     * <pre>
+     * The channel that asked for the transfer.
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -959,14 +1019,22 @@ private static final long serialVersionUID = 0L;
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> transfereeBuilder_;
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the transferee field is set.
      */
     public boolean hasTransferee() {
       return ((bitField0_ & 0x00000004) != 0);
     }
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The transferee.
      */
     public io.github.telgate.v1.Channel getTransferee() {
@@ -977,7 +1045,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTransferee(io.github.telgate.v1.Channel value) {
       if (transfereeBuilder_ == null) {
@@ -993,7 +1065,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTransferee(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -1007,7 +1083,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeTransferee(io.github.telgate.v1.Channel value) {
       if (transfereeBuilder_ == null) {
@@ -1026,7 +1106,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearTransferee() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1039,7 +1123,11 @@ private static final long serialVersionUID = 0L;
       return this;
     }
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getTransfereeBuilder() {
       bitField0_ |= 0x00000004;
@@ -1047,7 +1135,11 @@ private static final long serialVersionUID = 0L;
       return getTransfereeFieldBuilder().getBuilder();
     }
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getTransfereeOrBuilder() {
       if (transfereeBuilder_ != null) {
@@ -1058,7 +1150,11 @@ private static final long serialVersionUID = 0L;
       }
     }
     /**
-     * <code>.telgate.v1.Channel transferee = 3;</code>
+     * <pre>
+     * The channel being transferred (the party the transferer talked to).
+     * </pre>
+     *
+     * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -1082,7 +1178,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the secondTransferer field is set.
      */
     public boolean hasSecondTransferer() {
@@ -1093,7 +1189,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The secondTransferer.
      */
     public io.github.telgate.v1.Channel getSecondTransferer() {
@@ -1108,7 +1204,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSecondTransferer(io.github.telgate.v1.Channel value) {
       if (secondTransfererBuilder_ == null) {
@@ -1128,7 +1224,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSecondTransferer(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -1146,7 +1242,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeSecondTransferer(io.github.telgate.v1.Channel value) {
       if (secondTransfererBuilder_ == null) {
@@ -1169,7 +1265,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearSecondTransferer() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1186,7 +1282,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getSecondTransfererBuilder() {
       bitField0_ |= 0x00000008;
@@ -1198,7 +1294,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getSecondTransfererOrBuilder() {
       if (secondTransfererBuilder_ != null) {
@@ -1213,7 +1309,7 @@ private static final long serialVersionUID = 0L;
      * Attended: the consultation call's transferer leg.
      * </pre>
      *
-     * <code>.telgate.v1.Channel second_transferer = 4;</code>
+     * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 
@@ -1238,7 +1334,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the destination field is set.
      */
     public boolean hasDestination() {
@@ -1250,7 +1346,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The destination.
      */
     public io.github.telgate.v1.Destination getDestination() {
@@ -1266,7 +1362,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(io.github.telgate.v1.Destination value) {
       if (destinationBuilder_ == null) {
@@ -1287,7 +1383,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDestination(
         io.github.telgate.v1.Destination.Builder builderForValue) {
@@ -1306,7 +1402,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDestination(io.github.telgate.v1.Destination value) {
       if (destinationBuilder_ == null) {
@@ -1330,7 +1426,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDestination() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1348,7 +1444,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Destination.Builder getDestinationBuilder() {
       bitField0_ |= 0x00000010;
@@ -1361,7 +1457,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder() {
       if (destinationBuilder_ != null) {
@@ -1377,7 +1473,7 @@ private static final long serialVersionUID = 0L;
      * extension in a context).
      * </pre>
      *
-     * <code>.telgate.v1.Destination destination = 7;</code>
+     * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Destination, io.github.telgate.v1.Destination.Builder, io.github.telgate.v1.DestinationOrBuilder> 
@@ -1399,7 +1495,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk: the transfer went through an external channel technology.
      * </pre>
      *
-     * <code>bool is_external = 6;</code>
+     * <code>bool is_external = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The isExternal.
      */
     @java.lang.Override
@@ -1411,7 +1507,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk: the transfer went through an external channel technology.
      * </pre>
      *
-     * <code>bool is_external = 6;</code>
+     * <code>bool is_external = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The isExternal to set.
      * @return This builder for chaining.
      */
@@ -1427,7 +1523,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk: the transfer went through an external channel technology.
      * </pre>
      *
-     * <code>bool is_external = 6;</code>
+     * <code>bool is_external = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearIsExternal() {

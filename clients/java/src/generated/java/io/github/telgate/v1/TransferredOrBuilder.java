@@ -13,7 +13,7 @@ public interface TransferredOrBuilder extends
    * `Not Permitted`).
    * </pre>
    *
-   * <code>string result = 1;</code>
+   * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The result.
    */
   java.lang.String getResult();
@@ -23,39 +23,63 @@ public interface TransferredOrBuilder extends
    * `Not Permitted`).
    * </pre>
    *
-   * <code>string result = 1;</code>
+   * <code>string result = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for result.
    */
   com.google.protobuf.ByteString
       getResultBytes();
 
   /**
-   * <code>.telgate.v1.Channel transferer = 2;</code>
+   * <pre>
+   * The channel that asked for the transfer.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the transferer field is set.
    */
   boolean hasTransferer();
   /**
-   * <code>.telgate.v1.Channel transferer = 2;</code>
+   * <pre>
+   * The channel that asked for the transfer.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The transferer.
    */
   io.github.telgate.v1.Channel getTransferer();
   /**
-   * <code>.telgate.v1.Channel transferer = 2;</code>
+   * <pre>
+   * The channel that asked for the transfer.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferer = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getTransfererOrBuilder();
 
   /**
-   * <code>.telgate.v1.Channel transferee = 3;</code>
+   * <pre>
+   * The channel being transferred (the party the transferer talked to).
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the transferee field is set.
    */
   boolean hasTransferee();
   /**
-   * <code>.telgate.v1.Channel transferee = 3;</code>
+   * <pre>
+   * The channel being transferred (the party the transferer talked to).
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The transferee.
    */
   io.github.telgate.v1.Channel getTransferee();
   /**
-   * <code>.telgate.v1.Channel transferee = 3;</code>
+   * <pre>
+   * The channel being transferred (the party the transferer talked to).
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel transferee = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getTransfereeOrBuilder();
 
@@ -64,7 +88,7 @@ public interface TransferredOrBuilder extends
    * Attended: the consultation call's transferer leg.
    * </pre>
    *
-   * <code>.telgate.v1.Channel second_transferer = 4;</code>
+   * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the secondTransferer field is set.
    */
   boolean hasSecondTransferer();
@@ -73,7 +97,7 @@ public interface TransferredOrBuilder extends
    * Attended: the consultation call's transferer leg.
    * </pre>
    *
-   * <code>.telgate.v1.Channel second_transferer = 4;</code>
+   * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The secondTransferer.
    */
   io.github.telgate.v1.Channel getSecondTransferer();
@@ -82,7 +106,7 @@ public interface TransferredOrBuilder extends
    * Attended: the consultation call's transferer leg.
    * </pre>
    *
-   * <code>.telgate.v1.Channel second_transferer = 4;</code>
+   * <code>.telgate.v1.Channel second_transferer = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getSecondTransfererOrBuilder();
 
@@ -92,7 +116,7 @@ public interface TransferredOrBuilder extends
    * extension in a context).
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the destination field is set.
    */
   boolean hasDestination();
@@ -102,7 +126,7 @@ public interface TransferredOrBuilder extends
    * extension in a context).
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The destination.
    */
   io.github.telgate.v1.Destination getDestination();
@@ -112,7 +136,7 @@ public interface TransferredOrBuilder extends
    * extension in a context).
    * </pre>
    *
-   * <code>.telgate.v1.Destination destination = 7;</code>
+   * <code>.telgate.v1.Destination destination = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DestinationOrBuilder getDestinationOrBuilder();
 
@@ -121,7 +145,7 @@ public interface TransferredOrBuilder extends
    * Asterisk: the transfer went through an external channel technology.
    * </pre>
    *
-   * <code>bool is_external = 6;</code>
+   * <code>bool is_external = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The isExternal.
    */
   boolean getIsExternal();

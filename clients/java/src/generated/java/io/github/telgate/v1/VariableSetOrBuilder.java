@@ -8,39 +8,67 @@ public interface VariableSetOrBuilder extends
     com.google.protobuf.MessageOrBuilder {
 
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel whose variable it is; unset for a global variable.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel whose variable it is; unset for a global variable.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
   /**
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <pre>
+   * The channel whose variable it is; unset for a global variable.
+   * </pre>
+   *
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 
   /**
-   * <code>string variable = 2;</code>
+   * <pre>
+   * The variable's name.
+   * </pre>
+   *
+   * <code>string variable = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The variable.
    */
   java.lang.String getVariable();
   /**
-   * <code>string variable = 2;</code>
+   * <pre>
+   * The variable's name.
+   * </pre>
+   *
+   * <code>string variable = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for variable.
    */
   com.google.protobuf.ByteString
       getVariableBytes();
 
   /**
-   * <code>string value = 3;</code>
+   * <pre>
+   * Its new value.
+   * </pre>
+   *
+   * <code>string value = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   java.lang.String getValue();
   /**
-   * <code>string value = 3;</code>
+   * <pre>
+   * Its new value.
+   * </pre>
+   *
+   * <code>string value = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for value.
    */
   com.google.protobuf.ByteString

@@ -17,6 +17,8 @@ import io.github.telgate.v1.ChannelRef;
 import io.github.telgate.v1.Destination;
 import io.github.telgate.v1.Event;
 import io.github.telgate.v1.EventFilter;
+import io.github.telgate.v1.EventPosition;
+import io.github.telgate.v1.EventType;
 import io.github.telgate.v1.EventServiceGrpc;
 import io.github.telgate.v1.EventServiceGrpc.EventServiceBlockingStub;
 import io.github.telgate.v1.ExtensionDestination;
@@ -40,6 +42,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,13 +97,41 @@ class LiveGatewayTest {
     }
   }
 
-  private static SubscribeRequest after(String epoch, long sequence, EventFilter filter) {
+  private static SubscribeRequest after(EventPosition position, EventFilter filter) {
     return SubscribeRequest.newBuilder()
         .setFilter(filter)
-        .setStart(StartPosition.START_POSITION_AFTER_SEQUENCE)
-        .setEpoch(epoch)
-        .setAfterSequence(sequence)
+        .setStart(StartPosition.START_POSITION_AFTER)
+        .setAfter(position)
         .build();
+  }
+
+  /**
+   * The events of a stream, in order, up to the one after which {@code done} (given the events so
+   * far) is true; checks that the stream starts with `started` at {@code after}.
+   */
+  private static List<Event> read(
+      Iterator<SubscribeResponse> responses, EventPosition after, Predicate<List<Event>> done) {
+    assertTrue(responses.hasNext(), "the stream ended before its first message");
+    SubscribeResponse first = responses.next();
+    assertTrue(first.hasStarted(), "the first message is not `started`: " + first);
+    assertEquals(after, first.getStarted().getPosition(), "started at another position");
+    List<Event> got = new ArrayList<>();
+    while (true) {
+      assertTrue(responses.hasNext(), "the stream ended early, after " + got.size() + " events");
+      SubscribeResponse response = responses.next();
+      assertFalse(response.hasStarted(), "a second `started`");
+      assertFalse(response.hasGap(), "events lost: " + response.getGap());
+      for (Event event : response.getBatch().getEventsList()) {
+        got.add(event);
+        if (done.test(got)) {
+          return got;
+        }
+      }
+    }
+  }
+
+  private static String show(EventPosition position) {
+    return position.getEpoch() + "/" + Long.toUnsignedString(position.getSequence());
   }
 
   @Test
@@ -113,59 +144,53 @@ class LiveGatewayTest {
         calls.withDeadlineAfter(10, TimeUnit.SECONDS).originate(originate().build()).getCall();
     assertFalse(call.getUniqueId().isEmpty(), "Originate returned no unique id");
     assertEquals(call.getUniqueId(), call.getLinkedId(), "the originated channel starts its call");
-    assertFalse(call.getEpoch().isEmpty(), "Originate returned no event epoch");
+    EventPosition start = call.getEventsAfter();
+    assertFalse(start.getEpoch().isEmpty(), "Originate returned no event position");
 
     // Every event of the call, until each channel seen has hung up (hung up by us once bridged).
     EventFilter filter = EventFilter.newBuilder().addLinkedIds(call.getLinkedId()).build();
+    Set<String> up = new HashSet<>();
+    Set<String> channels = new HashSet<>();
+    boolean[] hungUp = {false};
     List<Event> seen =
         streaming(
-            () -> {
-              List<Event> got = new ArrayList<>();
-              Set<String> up = new HashSet<>();
-              Set<String> channels = new HashSet<>();
-              boolean hungUp = false;
-              Iterator<SubscribeResponse> responses =
-                  events
-                      .withDeadlineAfter(60, TimeUnit.SECONDS)
-                      .subscribe(after(call.getEpoch(), call.getEventSequence(), filter));
-              while (responses.hasNext()) {
-                for (Event event : responses.next().getEventsList()) {
-                  got.add(event);
-                  if (!event.getUniqueId().isEmpty() && channels.add(event.getUniqueId())) {
-                    up.add(event.getUniqueId());
-                  }
-                  if (event.hasChannelHungUp()) {
-                    up.remove(event.getChannelHungUp().getChannel().getUniqueId());
-                  }
-                  if (!hungUp
-                      && event.hasBridgeEntered()
-                      && event.getBridgeEntered().getBridge().getNumChannels() == 2) {
-                    calls
-                        .withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .hangup(
-                            HangupRequest.newBuilder()
-                                .setChannel(ChannelRef.newBuilder().setUniqueId(call.getUniqueId()))
-                                .setCause(16)
-                                .build());
-                    hungUp = true;
-                  }
-                }
-                if (!channels.isEmpty() && up.isEmpty()) {
-                  assertTrue(hungUp, "the call ended before both parties were bridged");
-                  return got;
-                }
-              }
-              return fail("the event stream ended before the call did");
-            });
+            () ->
+                read(
+                    events.withDeadlineAfter(60, TimeUnit.SECONDS).subscribe(after(start, filter)),
+                    start,
+                    got -> {
+                      Event event = got.get(got.size() - 1);
+                      if (!event.getUniqueId().isEmpty() && channels.add(event.getUniqueId())) {
+                        up.add(event.getUniqueId());
+                      }
+                      if (event.hasChannelHungUp()) {
+                        up.remove(event.getChannelHungUp().getChannel().getUniqueId());
+                      }
+                      if (!hungUp[0]
+                          && event.hasBridgeEntered()
+                          && event.getBridgeEntered().getBridge().getNumChannels() == 2) {
+                        calls
+                            .withDeadlineAfter(10, TimeUnit.SECONDS)
+                            .hangup(
+                                HangupRequest.newBuilder()
+                                    .setChannel(
+                                        ChannelRef.newBuilder().setUniqueId(call.getUniqueId()))
+                                    .setCause(16)
+                                    .build());
+                        hungUp[0] = true;
+                      }
+                      return !channels.isEmpty() && up.isEmpty();
+                    }));
+    assertTrue(hungUp[0], "the call ended before both parties were bridged");
 
     for (int i = 0; i < seen.size(); i++) {
       Event event = seen.get(i);
       assertEquals(call.getLinkedId(), event.getLinkedId(), "an event of another call came");
-      assertEquals(call.getEpoch(), event.getEpoch());
-      long previous = i == 0 ? call.getEventSequence() : seen.get(i - 1).getSequence();
+      assertEquals(start.getEpoch(), event.getPosition().getEpoch());
+      EventPosition previous = i == 0 ? start : seen.get(i - 1).getPosition();
       assertTrue(
-          Long.compareUnsigned(event.getSequence(), previous) > 0,
-          "sequence " + Long.toUnsignedString(event.getSequence()) + " after " + previous);
+          Long.compareUnsigned(event.getPosition().getSequence(), previous.getSequence()) > 0,
+          show(event.getPosition()) + " after " + show(previous));
     }
     assertTrue(
         seen.stream()
@@ -178,34 +203,48 @@ class LiveGatewayTest {
                             .equals(call.getUniqueId())),
         "no ChannelHungUp for the originated channel " + call.getUniqueId());
 
-    // Resume from a position in the middle: exactly the events after it come, none twice.
+    // Resume from a position in the middle, as received: exactly the events after it come.
     int middle = seen.size() / 2;
-    Event stored = seen.get(middle - 1);
-    List<Long> expected =
+    EventPosition stored = seen.get(middle - 1).getPosition();
+    List<EventPosition> expected =
         seen.subList(middle, seen.size()).stream()
-            .map(Event::getSequence)
+            .map(Event::getPosition)
             .collect(Collectors.toList());
-    List<Long> resumed =
+    List<EventPosition> resumed =
         streaming(
-            () -> {
-              List<Long> got = new ArrayList<>();
-              Iterator<SubscribeResponse> responses =
-                  events
-                      .withDeadlineAfter(30, TimeUnit.SECONDS)
-                      .subscribe(after(stored.getEpoch(), stored.getSequence(), filter));
-              while (got.size() < expected.size() && responses.hasNext()) {
-                for (Event event : responses.next().getEventsList()) {
-                  got.add(event.getSequence());
-                }
-              }
-              return got;
-            });
+                () ->
+                    read(
+                        events
+                            .withDeadlineAfter(30, TimeUnit.SECONDS)
+                            .subscribe(after(stored, filter)),
+                        stored,
+                        got -> got.size() >= expected.size()))
+            .stream()
+            .map(Event::getPosition)
+            .collect(Collectors.toList());
     // Later events of the call (e.g. its CDRs recorded) may follow in the same batch.
-    assertTrue(resumed.size() >= expected.size(), "resumed stream ended early: " + resumed);
+    assertEquals(expected, resumed.subList(0, expected.size()), "resumed after " + show(stored));
+
+    // A typed filter: exactly the call's hang-ups.
+    List<EventPosition> hangups =
+        seen.stream()
+            .filter(Event::hasChannelHungUp)
+            .map(Event::getPosition)
+            .collect(Collectors.toList());
+    EventFilter hangupsOnly =
+        filter.toBuilder().addTypes(EventType.EVENT_TYPE_CHANNEL_HUNG_UP).build();
+    List<Event> typed =
+        streaming(
+            () ->
+                read(
+                    events
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .subscribe(after(start, hangupsOnly)),
+                    start,
+                    got -> got.size() >= hangups.size()));
     assertEquals(
-        expected,
-        resumed.subList(0, expected.size()),
-        "resumed after " + Long.toUnsignedString(stored.getSequence()));
+        hangups, typed.stream().map(Event::getPosition).collect(Collectors.toList()));
+    assertTrue(typed.stream().allMatch(Event::hasChannelHungUp));
 
     // CDRs from the start, following, until the call's; then only those after its cursor.
     Cdr cdr =
@@ -272,6 +311,33 @@ class LiveGatewayTest {
     assertTrue(
         error.getStatus().getDescription().contains("endpoint is required"),
         error.getStatus().getDescription());
+  }
+
+  @Test
+  void badFilterIsInvalidArgument() throws Exception {
+    EventServiceBlockingStub events = EventServiceGrpc.newBlockingStub(channel);
+    List<EventFilter> bad =
+        List.of(
+            EventFilter.newBuilder().addTypes(EventType.EVENT_TYPE_UNSPECIFIED).build(),
+            EventFilter.newBuilder().addTypesValue(9999).build(),
+            EventFilter.newBuilder().addRawNames("Var Set!").build());
+    for (EventFilter filter : bad) {
+      StatusRuntimeException error =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  streaming(
+                      () ->
+                          events
+                              .withDeadlineAfter(10, TimeUnit.SECONDS)
+                              .subscribe(SubscribeRequest.newBuilder().setFilter(filter).build())
+                              .hasNext()),
+              filter.toString());
+      assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode(), error.toString());
+      ErrorInfo info =
+          Telgate.errorInfo(error).orElseGet(() -> fail("no ErrorInfo in " + error.getStatus()));
+      assertEquals("ERROR_REASON_INVALID_FIELD", info.getReason(), filter.toString());
+    }
   }
 
   @Test
