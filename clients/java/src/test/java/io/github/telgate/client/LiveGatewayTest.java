@@ -308,6 +308,7 @@ class LiveGatewayTest {
     ErrorInfo info =
         Telgate.errorInfo(error).orElseGet(() -> fail("no ErrorInfo in " + error.getStatus()));
     assertEquals("ERROR_REASON_INVALID_FIELD", info.getReason());
+    assertEquals("endpoint", info.getMetadataMap().get("field"), info.toString());
     assertTrue(
         error.getStatus().getDescription().contains("endpoint is required"),
         error.getStatus().getDescription());
