@@ -71,13 +71,15 @@ $(JAVA_TCNATIVE_JAR): $(JAVA_DIR)/client.mk
 
 $(JAVA_JAR): $(JAVA_MAIN_SOURCES) $(JAVA_DIR)/client.mk
 	rm -rf $(JAVA_BUILD)/classes && mkdir -p $(JAVA_BUILD)/classes
-	$(JAVAC) -d $(JAVA_BUILD)/classes -cp "$(JAVA_COMPILE_CP)" $(JAVA_MAIN_SOURCES)
+	@echo "javac: $(words $(JAVA_MAIN_SOURCES)) sources -> $(JAVA_BUILD)/classes"
+	@$(JAVAC) -d $(JAVA_BUILD)/classes -cp "$(JAVA_COMPILE_CP)" $(JAVA_MAIN_SOURCES)
 	jar --create --file $@ -C $(JAVA_BUILD)/classes io
 	jar --create --file $(JAVA_GOOGLE_JAR) -C $(JAVA_BUILD)/classes com
 
 $(JAVA_BUILD)/test/.stamp: $(JAVA_JAR) $(JAVA_TEST_SOURCES)
 	rm -rf $(JAVA_BUILD)/test && mkdir -p $(JAVA_BUILD)/test
-	$(JAVAC) -d $(JAVA_BUILD)/test -cp "$(JAVA_JARS):$(JAVA_CP):$(call java_cp,$(JAVA_TEST_JARS))" \
+	@echo "javac: $(words $(JAVA_TEST_SOURCES)) test and example sources -> $(JAVA_BUILD)/test"
+	@$(JAVAC) -d $(JAVA_BUILD)/test -cp "$(JAVA_JARS):$(JAVA_CP):$(call java_cp,$(JAVA_TEST_JARS))" \
 	  $(JAVA_TEST_SOURCES)
 	touch $@
 
