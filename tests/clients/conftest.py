@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 import pytest
+from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 from telgate_server.app import Gateway
 from telgate_server.simulator.server import AmiSimulator
 
@@ -92,3 +94,17 @@ async def run_client(
         output, _ = await process.communicate()
         return -1, output.decode(errors="replace") + f"\n(killed after {timeout} s)"
     return process.returncode or 0, output.decode(errors="replace")
+
+
+async def stored_cdrs(channel: grpc.aio.Channel, token: str, after: int) -> list[cdrs_pb2.Cdr]:
+    """The CDRs the gateway holds with a cursor above ``after`` (a replay, not
+    followed): what a test checks an example's printed cursor against."""
+    return [
+        cdr
+        async for response in cdrs_pb2_grpc.CdrServiceStub(channel).StreamCdrs(
+            cdrs_pb2.StreamCdrsRequest(after_cursor=after),
+            metadata=(("authorization", f"Bearer {token}"),),
+            timeout=30,
+        )
+        for cdr in response.cdrs
+    ]

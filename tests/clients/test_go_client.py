@@ -8,9 +8,8 @@ import shutil
 
 import grpc
 import pytest
-from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 
-from tests.clients.conftest import REPO, LiveGateway, run_client
+from tests.clients.conftest import REPO, LiveGateway, run_client, stored_cdrs
 
 GO_DIR = REPO / "clients" / "go"
 # The live tests of clients/go/telgate/live_test.go; each must pass, none skip.
@@ -85,15 +84,7 @@ async def test_quickstart_example_places_and_ends_a_call(live_gateway: LiveGatew
 
     # The CDR the example printed is the gateway's record of that very call.
     async with grpc.aio.insecure_channel(live_gateway.target) as channel:
-        stub = cdrs_pb2_grpc.CdrServiceStub(channel)
-        stored = [
-            cdr
-            async for response in stub.StreamCdrs(
-                cdrs_pb2.StreamCdrsRequest(after_cursor=cursor - 1),
-                metadata=(("authorization", f"Bearer {live_gateway.token}"),),
-            )
-            for cdr in response.cdrs
-        ]
+        stored = await stored_cdrs(channel, live_gateway.token, cursor - 1)
     assert stored, f"no CDR at cursor {cursor}"
     assert stored[0].cursor == cursor, stored[0]
     assert stored[0].linked_call_id == linked_id, stored[0]

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from telgate.v1 import cdrs_pb2, cdrs_pb2_grpc
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.auth.certs import Authority
 from tests.auth.conftest import running, settings_with, token, token_auth
-from tests.clients.conftest import REPO, LiveGateway, run_client
+from tests.clients.conftest import REPO, LiveGateway, run_client, stored_cdrs
 
 TS_DIR = REPO / "clients" / "typescript"
 TEST_JS = TS_DIR / "build" / "test" / "client.test.js"
@@ -157,15 +156,7 @@ async def check_example_output(output: str, channel: grpc.aio.Channel, bearer: s
     cursor = int(printed.group(1))
     assert f"streamed CDRs after cursor {cursor}\n" in output, output
 
-    stub = cdrs_pb2_grpc.CdrServiceStub(channel)
-    cdrs = [
-        cdr
-        async for response in stub.StreamCdrs(
-            cdrs_pb2.StreamCdrsRequest(after_cursor=cursor - 1),
-            metadata=(("authorization", f"Bearer {bearer}"),),
-        )
-        for cdr in response.cdrs
-    ]
+    cdrs = await stored_cdrs(channel, bearer, cursor - 1)
     assert cdrs and cdrs[0].cursor == cursor, cdrs
     assert cdrs[0].linked_call_id == linked_id, cdrs[0]
     # The second stream printed the CDRs stored after the cursor, in order (those
