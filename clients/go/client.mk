@@ -3,9 +3,11 @@
 # packages through go.mod's replace directives. Included by the Makefile.
 GO_CLIENT_DIR := clients/go
 GO_CLIENT_MODULE := github.com/telgate/telgate/clients/go
+# CGO_ENABLED=0: a pure-Go build (the net package's own DNS resolver), so no C
+# compiler is needed (golang-go only recommends gcc).
 # The caches live in the tree (git-ignored), so root in CI and a user in a
 # fresh clone both have somewhere writable; GOPATH holds no sources here.
-GO_CLIENT_ENV := GOPROXY=off GOSUMDB=off GOFLAGS=-mod=readonly GO111MODULE=on \
+GO_CLIENT_ENV := GOPROXY=off GOSUMDB=off GOFLAGS=-mod=readonly GO111MODULE=on CGO_ENABLED=0 \
   GOCACHE=$(CURDIR)/$(GO_CLIENT_DIR)/.cache/go-build GOPATH=$(CURDIR)/$(GO_CLIENT_DIR)/.cache/gopath
 
 PROTO_TARGETS += proto-go

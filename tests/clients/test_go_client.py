@@ -33,6 +33,7 @@ def go_env(gateway: LiveGateway) -> dict[str, str]:
         GOSUMDB="off",
         GOFLAGS="-mod=readonly",
         GO111MODULE="on",
+        CGO_ENABLED="0",  # as clients/go/client.mk builds it: no C compiler needed
         GOCACHE=str(cache / "go-build"),
         GOPATH=str(cache / "gopath"),
     )
