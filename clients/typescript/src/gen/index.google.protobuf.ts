@@ -5,7 +5,7 @@
 
 /* eslint-disable */
 
+export * from "./google/protobuf/descriptor";
 export * from "./google/protobuf/duration";
 export * from "./google/protobuf/timestamp";
-export * from "./google/protobuf/descriptor";
 export * from "./google/protobuf/any";

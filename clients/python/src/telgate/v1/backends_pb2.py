@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19telgate/v1/backends.proto\x12\ntelgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x02\n\x07\x42\x61\x63kend\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.telgate.v1.BackendKind\x12)\n\nlink_state\x18\x03 \x01(\x0e\x32\x15.telgate.v1.LinkState\x12,\n\x0c\x63\x61pabilities\x18\x04 \x03(\x0e\x32\x16.telgate.v1.Capability\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x05 \x01(\x08\x12\x0f\n\x07\x61\x64\x64ress\x18\x06 \x01(\t\x12\x0f\n\x07version\x18\x07 \x01(\t\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12\x35\n\x11state_change_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tkind_name\x18\n \x01(\t\x12\r\n\x05owner\x18\x0b \x01(\t\x12\x15\n\rowner_address\x18\x0c \x01(\t\x12\x12\n\nowned_here\x18\r \x01(\x08\"\x15\n\x13ListBackendsRequest\"=\n\x14ListBackendsResponse\x12%\n\x08\x62\x61\x63kends\x18\x01 \x03(\x0b\x32\x13.telgate.v1.Backend\"&\n\x13\x43heckBackendRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\"d\n\x0c\x42\x61\x63kendCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12*\n\x07latency\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"r\n\x14\x43heckBackendResponse\x12$\n\x07\x62\x61\x63kend\x18\x01 \x01(\x0b\x32\x13.telgate.v1.Backend\x12\n\n\x02ok\x18\x02 \x01(\x08\x12(\n\x06\x63hecks\x18\x03 \x03(\x0b\x32\x18.telgate.v1.BackendCheck*|\n\x0b\x42\x61\x63kendKind\x12\x1c\n\x18\x42\x41\x43KEND_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x42\x41\x43KEND_KIND_ASTERISK_AMI\x10\x01\x12\x18\n\x14\x42\x41\x43KEND_KIND_SIMOTEL\x10\x02\x12\x16\n\x12\x42\x41\x43KEND_KIND_SIPPY\x10\x03*\x86\x01\n\tLinkState\x12\x1a\n\x16LINK_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15LINK_STATE_CONNECTING\x10\x01\x12\x11\n\rLINK_STATE_UP\x10\x02\x12\x13\n\x0fLINK_STATE_DOWN\x10\x03\x12\x1a\n\x16LINK_STATE_AUTH_FAILED\x10\x04*\xb0\x02\n\nCapability\x12\x1a\n\x16\x43\x41PABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41PABILITY_ORIGINATE\x10\x01\x12\x15\n\x11\x43\x41PABILITY_HANGUP\x10\x02\x12\x17\n\x13\x43\x41PABILITY_TRANSFER\x10\x03\x12\x1c\n\x18\x43\x41PABILITY_LIST_CHANNELS\x10\x04\x12\x15\n\x11\x43\x41PABILITY_LISTEN\x10\x05\x12\x17\n\x13\x43\x41PABILITY_PLAYBACK\x10\x06\x12\x15\n\x11\x43\x41PABILITY_QUEUES\x10\x07\x12\x15\n\x11\x43\x41PABILITY_EVENTS\x10\x08\x12\x13\n\x0f\x43\x41PABILITY_CDRS\x10\t\x12\x16\n\x12\x43\x41PABILITY_ROUTING\x10\n\x12\x13\n\x0f\x43\x41PABILITY_DTMF\x10\x0b\x32\xb6\x01\n\x0e\x42\x61\x63kendService\x12Q\n\x0cListBackends\x12\x1f.telgate.v1.ListBackendsRequest\x1a .telgate.v1.ListBackendsResponse\x12Q\n\x0c\x43heckBackend\x12\x1f.telgate.v1.CheckBackendRequest\x1a .telgate.v1.CheckBackendResponseBc\n\x14io.github.telgate.v1B\rBackendsProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19telgate/v1/backends.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x03\n\x07\x42\x61\x63kend\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12+\n\x04kind\x18\x02 \x01(\x0e\x32\x17.telgate.v1.BackendKindB\x04\xe2\x41\x01\x03\x12/\n\nlink_state\x18\x03 \x01(\x0e\x32\x15.telgate.v1.LinkStateB\x04\xe2\x41\x01\x03\x12\x32\n\x0c\x63\x61pabilities\x18\x04 \x03(\x0e\x32\x16.telgate.v1.CapabilityB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x64\x65\x66\x61ult\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07\x61\x64\x64ress\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07version\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nlast_error\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12;\n\x11state_change_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x17\n\tkind_name\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05owner\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rowner_address\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nowned_here\x18\r \x01(\x08\x42\x04\xe2\x41\x01\x03\"\x15\n\x13ListBackendsRequest\"C\n\x14ListBackendsResponse\x12+\n\x08\x62\x61\x63kends\x18\x01 \x03(\x0b\x32\x13.telgate.v1.BackendB\x04\xe2\x41\x01\x03\"&\n\x13\x43heckBackendRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\"|\n\x0c\x42\x61\x63kendCheck\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x10\n\x02ok\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12\x14\n\x06\x64\x65tail\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x30\n\x07latency\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\"\x84\x01\n\x14\x43heckBackendResponse\x12*\n\x07\x62\x61\x63kend\x18\x01 \x01(\x0b\x32\x13.telgate.v1.BackendB\x04\xe2\x41\x01\x03\x12\x10\n\x02ok\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12.\n\x06\x63hecks\x18\x03 \x03(\x0b\x32\x18.telgate.v1.BackendCheckB\x04\xe2\x41\x01\x03*|\n\x0b\x42\x61\x63kendKind\x12\x1c\n\x18\x42\x41\x43KEND_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x42\x41\x43KEND_KIND_ASTERISK_AMI\x10\x01\x12\x18\n\x14\x42\x41\x43KEND_KIND_SIMOTEL\x10\x02\x12\x16\n\x12\x42\x41\x43KEND_KIND_SIPPY\x10\x03*\x86\x01\n\tLinkState\x12\x1a\n\x16LINK_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15LINK_STATE_CONNECTING\x10\x01\x12\x11\n\rLINK_STATE_UP\x10\x02\x12\x13\n\x0fLINK_STATE_DOWN\x10\x03\x12\x1a\n\x16LINK_STATE_AUTH_FAILED\x10\x04*\xb0\x02\n\nCapability\x12\x1a\n\x16\x43\x41PABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41PABILITY_ORIGINATE\x10\x01\x12\x15\n\x11\x43\x41PABILITY_HANGUP\x10\x02\x12\x17\n\x13\x43\x41PABILITY_TRANSFER\x10\x03\x12\x1c\n\x18\x43\x41PABILITY_LIST_CHANNELS\x10\x04\x12\x15\n\x11\x43\x41PABILITY_LISTEN\x10\x05\x12\x17\n\x13\x43\x41PABILITY_PLAYBACK\x10\x06\x12\x15\n\x11\x43\x41PABILITY_QUEUES\x10\x07\x12\x15\n\x11\x43\x41PABILITY_EVENTS\x10\x08\x12\x13\n\x0f\x43\x41PABILITY_CDRS\x10\t\x12\x16\n\x12\x43\x41PABILITY_ROUTING\x10\n\x12\x13\n\x0f\x43\x41PABILITY_DTMF\x10\x0b\x32\xb6\x01\n\x0e\x42\x61\x63kendService\x12Q\n\x0cListBackends\x12\x1f.telgate.v1.ListBackendsRequest\x1a .telgate.v1.ListBackendsResponse\x12Q\n\x0c\x43heckBackend\x12\x1f.telgate.v1.CheckBackendRequest\x1a .telgate.v1.CheckBackendResponseBc\n\x14io.github.telgate.v1B\rBackendsProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,24 +35,66 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'telgate.v1.backends_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024io.github.telgate.v1B\rBackendsProtoP\001Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1'
-  _globals['_BACKENDKIND']._serialized_start=807
-  _globals['_BACKENDKIND']._serialized_end=931
-  _globals['_LINKSTATE']._serialized_start=934
-  _globals['_LINKSTATE']._serialized_end=1068
-  _globals['_CAPABILITY']._serialized_start=1071
-  _globals['_CAPABILITY']._serialized_end=1375
-  _globals['_BACKEND']._serialized_start=107
-  _globals['_BACKEND']._serialized_end=461
-  _globals['_LISTBACKENDSREQUEST']._serialized_start=463
-  _globals['_LISTBACKENDSREQUEST']._serialized_end=484
-  _globals['_LISTBACKENDSRESPONSE']._serialized_start=486
-  _globals['_LISTBACKENDSRESPONSE']._serialized_end=547
-  _globals['_CHECKBACKENDREQUEST']._serialized_start=549
-  _globals['_CHECKBACKENDREQUEST']._serialized_end=587
-  _globals['_BACKENDCHECK']._serialized_start=589
-  _globals['_BACKENDCHECK']._serialized_end=689
-  _globals['_CHECKBACKENDRESPONSE']._serialized_start=691
-  _globals['_CHECKBACKENDRESPONSE']._serialized_end=805
-  _globals['_BACKENDSERVICE']._serialized_start=1378
-  _globals['_BACKENDSERVICE']._serialized_end=1560
+  _globals['_BACKEND'].fields_by_name['name']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['name']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['kind']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['kind']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['link_state']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['link_state']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['capabilities']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['capabilities']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['default']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['default']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['address']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['address']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['version']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['version']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['last_error']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['last_error']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['state_change_time']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['state_change_time']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['kind_name']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['kind_name']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['owner']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['owner']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['owner_address']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['owner_address']._serialized_options = b'\342A\001\003'
+  _globals['_BACKEND'].fields_by_name['owned_here']._loaded_options = None
+  _globals['_BACKEND'].fields_by_name['owned_here']._serialized_options = b'\342A\001\003'
+  _globals['_LISTBACKENDSRESPONSE'].fields_by_name['backends']._loaded_options = None
+  _globals['_LISTBACKENDSRESPONSE'].fields_by_name['backends']._serialized_options = b'\342A\001\003'
+  _globals['_BACKENDCHECK'].fields_by_name['name']._loaded_options = None
+  _globals['_BACKENDCHECK'].fields_by_name['name']._serialized_options = b'\342A\001\003'
+  _globals['_BACKENDCHECK'].fields_by_name['ok']._loaded_options = None
+  _globals['_BACKENDCHECK'].fields_by_name['ok']._serialized_options = b'\342A\001\003'
+  _globals['_BACKENDCHECK'].fields_by_name['detail']._loaded_options = None
+  _globals['_BACKENDCHECK'].fields_by_name['detail']._serialized_options = b'\342A\001\003'
+  _globals['_BACKENDCHECK'].fields_by_name['latency']._loaded_options = None
+  _globals['_BACKENDCHECK'].fields_by_name['latency']._serialized_options = b'\342A\001\003'
+  _globals['_CHECKBACKENDRESPONSE'].fields_by_name['backend']._loaded_options = None
+  _globals['_CHECKBACKENDRESPONSE'].fields_by_name['backend']._serialized_options = b'\342A\001\003'
+  _globals['_CHECKBACKENDRESPONSE'].fields_by_name['ok']._loaded_options = None
+  _globals['_CHECKBACKENDRESPONSE'].fields_by_name['ok']._serialized_options = b'\342A\001\003'
+  _globals['_CHECKBACKENDRESPONSE'].fields_by_name['checks']._loaded_options = None
+  _globals['_CHECKBACKENDRESPONSE'].fields_by_name['checks']._serialized_options = b'\342A\001\003'
+  _globals['_BACKENDKIND']._serialized_start=967
+  _globals['_BACKENDKIND']._serialized_end=1091
+  _globals['_LINKSTATE']._serialized_start=1094
+  _globals['_LINKSTATE']._serialized_end=1228
+  _globals['_CAPABILITY']._serialized_start=1231
+  _globals['_CAPABILITY']._serialized_end=1535
+  _globals['_BACKEND']._serialized_start=140
+  _globals['_BACKEND']._serialized_end=572
+  _globals['_LISTBACKENDSREQUEST']._serialized_start=574
+  _globals['_LISTBACKENDSREQUEST']._serialized_end=595
+  _globals['_LISTBACKENDSRESPONSE']._serialized_start=597
+  _globals['_LISTBACKENDSRESPONSE']._serialized_end=664
+  _globals['_CHECKBACKENDREQUEST']._serialized_start=666
+  _globals['_CHECKBACKENDREQUEST']._serialized_end=704
+  _globals['_BACKENDCHECK']._serialized_start=706
+  _globals['_BACKENDCHECK']._serialized_end=830
+  _globals['_CHECKBACKENDRESPONSE']._serialized_start=833
+  _globals['_CHECKBACKENDRESPONSE']._serialized_end=965
+  _globals['_BACKENDSERVICE']._serialized_start=1538
+  _globals['_BACKENDSERVICE']._serialized_end=1720
 # @@protoc_insertion_point(module_scope)

@@ -28,7 +28,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from telgate.v1 import common_pb2 as telgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19telgate/v1/playback.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\"\xd0\x02\n\x08Playback\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x03 \x01(\t\x12\x11\n\trecording\x18\x04 \x01(\t\x12(\n\x05state\x18\x05 \x01(\x0e\x32\x19.telgate.v1.PlaybackState\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12\x11\n\tunique_id\x18\x07 \x01(\t\x12\'\n\x04skip\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\nend_offset\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\nstart_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x01\n\x14StartPlaybackRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x16\n\x08\x65ndpoint\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\trecording\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\'\n\x04skip\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\'\n\tcaller_id\x18\x05 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"?\n\x15StartPlaybackResponse\x12&\n\x08playback\x18\x01 \x01(\x0b\x32\x14.telgate.v1.Playback\"x\n\x16\x43ontrolPlaybackRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x19\n\x0bplayback_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\x07\x63ontrol\x18\x03 \x01(\x0e\x32\x1b.telgate.v1.PlaybackControlB\x04\xe2\x41\x01\x02\"A\n\x17\x43ontrolPlaybackResponse\x12&\n\x08playback\x18\x01 \x01(\x0b\x32\x14.telgate.v1.Playback\"@\n\x12GetPlaybackRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x19\n\x0bplayback_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"=\n\x13GetPlaybackResponse\x12&\n\x08playback\x18\x01 \x01(\x0b\x32\x14.telgate.v1.Playback*\xd6\x01\n\rPlaybackState\x12\x1e\n\x1aPLAYBACK_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PLAYBACK_STATE_RINGING\x10\x01\x12\x1a\n\x16PLAYBACK_STATE_PLAYING\x10\x02\x12\x19\n\x15PLAYBACK_STATE_PAUSED\x10\x03\x12\x1a\n\x16PLAYBACK_STATE_STOPPED\x10\x04\x12\x1b\n\x17PLAYBACK_STATE_FINISHED\x10\x05\x12\x19\n\x15PLAYBACK_STATE_FAILED\x10\x06*\xe1\x01\n\x0fPlaybackControl\x12 \n\x1cPLAYBACK_CONTROL_UNSPECIFIED\x10\x00\x12\x1a\n\x16PLAYBACK_CONTROL_PAUSE\x10\x01\x12\x1b\n\x17PLAYBACK_CONTROL_RESUME\x10\x02\x12\x1c\n\x18PLAYBACK_CONTROL_FORWARD\x10\x03\x12\x1c\n\x18PLAYBACK_CONTROL_REVERSE\x10\x04\x12\x19\n\x15PLAYBACK_CONTROL_STOP\x10\x05\x12\x1c\n\x18PLAYBACK_CONTROL_RESTART\x10\x06\x32\x93\x02\n\x0fPlaybackService\x12T\n\rStartPlayback\x12 .telgate.v1.StartPlaybackRequest\x1a!.telgate.v1.StartPlaybackResponse\x12Z\n\x0f\x43ontrolPlayback\x12\".telgate.v1.ControlPlaybackRequest\x1a#.telgate.v1.ControlPlaybackResponse\x12N\n\x0bGetPlayback\x12\x1e.telgate.v1.GetPlaybackRequest\x1a\x1f.telgate.v1.GetPlaybackResponseBc\n\x14io.github.telgate.v1B\rPlaybackProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19telgate/v1/playback.proto\x12\ntelgate.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17telgate/v1/common.proto\"\x92\x03\n\x08Playback\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x62\x61\x63kend\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x65ndpoint\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\trecording\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12.\n\x05state\x18\x05 \x01(\x0e\x32\x19.telgate.v1.PlaybackStateB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63hannel\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tunique_id\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12-\n\x04skip\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x33\n\nend_offset\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x34\n\nstart_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x32\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xbe\x01\n\x14StartPlaybackRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x16\n\x08\x65ndpoint\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\trecording\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\'\n\x04skip\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\'\n\tcaller_id\x18\x05 \x01(\x0b\x32\x14.telgate.v1.CallerId\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"E\n\x15StartPlaybackResponse\x12,\n\x08playback\x18\x01 \x01(\x0b\x32\x14.telgate.v1.PlaybackB\x04\xe2\x41\x01\x03\"x\n\x16\x43ontrolPlaybackRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x19\n\x0bplayback_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\x07\x63ontrol\x18\x03 \x01(\x0e\x32\x1b.telgate.v1.PlaybackControlB\x04\xe2\x41\x01\x02\"G\n\x17\x43ontrolPlaybackResponse\x12,\n\x08playback\x18\x01 \x01(\x0b\x32\x14.telgate.v1.PlaybackB\x04\xe2\x41\x01\x03\"@\n\x12GetPlaybackRequest\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x19\n\x0bplayback_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"C\n\x13GetPlaybackResponse\x12,\n\x08playback\x18\x01 \x01(\x0b\x32\x14.telgate.v1.PlaybackB\x04\xe2\x41\x01\x03*\xd6\x01\n\rPlaybackState\x12\x1e\n\x1aPLAYBACK_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PLAYBACK_STATE_RINGING\x10\x01\x12\x1a\n\x16PLAYBACK_STATE_PLAYING\x10\x02\x12\x19\n\x15PLAYBACK_STATE_PAUSED\x10\x03\x12\x1a\n\x16PLAYBACK_STATE_STOPPED\x10\x04\x12\x1b\n\x17PLAYBACK_STATE_FINISHED\x10\x05\x12\x19\n\x15PLAYBACK_STATE_FAILED\x10\x06*\xe1\x01\n\x0fPlaybackControl\x12 \n\x1cPLAYBACK_CONTROL_UNSPECIFIED\x10\x00\x12\x1a\n\x16PLAYBACK_CONTROL_PAUSE\x10\x01\x12\x1b\n\x17PLAYBACK_CONTROL_RESUME\x10\x02\x12\x1c\n\x18PLAYBACK_CONTROL_FORWARD\x10\x03\x12\x1c\n\x18PLAYBACK_CONTROL_REVERSE\x10\x04\x12\x19\n\x15PLAYBACK_CONTROL_STOP\x10\x05\x12\x1c\n\x18PLAYBACK_CONTROL_RESTART\x10\x06\x32\x93\x02\n\x0fPlaybackService\x12T\n\rStartPlayback\x12 .telgate.v1.StartPlaybackRequest\x1a!.telgate.v1.StartPlaybackResponse\x12Z\n\x0f\x43ontrolPlayback\x12\".telgate.v1.ControlPlaybackRequest\x1a#.telgate.v1.ControlPlaybackResponse\x12N\n\x0bGetPlayback\x12\x1e.telgate.v1.GetPlaybackRequest\x1a\x1f.telgate.v1.GetPlaybackResponseBc\n\x14io.github.telgate.v1B\rPlaybackProtoP\x01Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,34 +36,62 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'telgate.v1.playback_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024io.github.telgate.v1B\rPlaybackProtoP\001Z:github.com/telgate/telgate/clients/go/telgate/v1;telgatev1'
+  _globals['_PLAYBACK'].fields_by_name['id']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['backend']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['backend']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['endpoint']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['endpoint']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['recording']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['recording']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['state']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['state']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['channel']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['channel']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['unique_id']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['unique_id']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['skip']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['skip']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['end_offset']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['end_offset']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['start_time']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['start_time']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACK'].fields_by_name['end_time']._loaded_options = None
+  _globals['_PLAYBACK'].fields_by_name['end_time']._serialized_options = b'\342A\001\003'
   _globals['_STARTPLAYBACKREQUEST'].fields_by_name['endpoint']._loaded_options = None
   _globals['_STARTPLAYBACKREQUEST'].fields_by_name['endpoint']._serialized_options = b'\342A\001\002'
   _globals['_STARTPLAYBACKREQUEST'].fields_by_name['recording']._loaded_options = None
   _globals['_STARTPLAYBACKREQUEST'].fields_by_name['recording']._serialized_options = b'\342A\001\002'
+  _globals['_STARTPLAYBACKRESPONSE'].fields_by_name['playback']._loaded_options = None
+  _globals['_STARTPLAYBACKRESPONSE'].fields_by_name['playback']._serialized_options = b'\342A\001\003'
   _globals['_CONTROLPLAYBACKREQUEST'].fields_by_name['playback_id']._loaded_options = None
   _globals['_CONTROLPLAYBACKREQUEST'].fields_by_name['playback_id']._serialized_options = b'\342A\001\002'
   _globals['_CONTROLPLAYBACKREQUEST'].fields_by_name['control']._loaded_options = None
   _globals['_CONTROLPLAYBACKREQUEST'].fields_by_name['control']._serialized_options = b'\342A\001\002'
+  _globals['_CONTROLPLAYBACKRESPONSE'].fields_by_name['playback']._loaded_options = None
+  _globals['_CONTROLPLAYBACKRESPONSE'].fields_by_name['playback']._serialized_options = b'\342A\001\003'
   _globals['_GETPLAYBACKREQUEST'].fields_by_name['playback_id']._loaded_options = None
   _globals['_GETPLAYBACKREQUEST'].fields_by_name['playback_id']._serialized_options = b'\342A\001\002'
-  _globals['_PLAYBACKSTATE']._serialized_start=1080
-  _globals['_PLAYBACKSTATE']._serialized_end=1294
-  _globals['_PLAYBACKCONTROL']._serialized_start=1297
-  _globals['_PLAYBACKCONTROL']._serialized_end=1522
+  _globals['_GETPLAYBACKRESPONSE'].fields_by_name['playback']._loaded_options = None
+  _globals['_GETPLAYBACKRESPONSE'].fields_by_name['playback']._serialized_options = b'\342A\001\003'
+  _globals['_PLAYBACKSTATE']._serialized_start=1164
+  _globals['_PLAYBACKSTATE']._serialized_end=1378
+  _globals['_PLAYBACKCONTROL']._serialized_start=1381
+  _globals['_PLAYBACKCONTROL']._serialized_end=1606
   _globals['_PLAYBACK']._serialized_start=165
-  _globals['_PLAYBACK']._serialized_end=501
-  _globals['_STARTPLAYBACKREQUEST']._serialized_start=504
-  _globals['_STARTPLAYBACKREQUEST']._serialized_end=694
-  _globals['_STARTPLAYBACKRESPONSE']._serialized_start=696
-  _globals['_STARTPLAYBACKRESPONSE']._serialized_end=759
-  _globals['_CONTROLPLAYBACKREQUEST']._serialized_start=761
-  _globals['_CONTROLPLAYBACKREQUEST']._serialized_end=881
-  _globals['_CONTROLPLAYBACKRESPONSE']._serialized_start=883
-  _globals['_CONTROLPLAYBACKRESPONSE']._serialized_end=948
-  _globals['_GETPLAYBACKREQUEST']._serialized_start=950
-  _globals['_GETPLAYBACKREQUEST']._serialized_end=1014
-  _globals['_GETPLAYBACKRESPONSE']._serialized_start=1016
-  _globals['_GETPLAYBACKRESPONSE']._serialized_end=1077
-  _globals['_PLAYBACKSERVICE']._serialized_start=1525
-  _globals['_PLAYBACKSERVICE']._serialized_end=1800
+  _globals['_PLAYBACK']._serialized_end=567
+  _globals['_STARTPLAYBACKREQUEST']._serialized_start=570
+  _globals['_STARTPLAYBACKREQUEST']._serialized_end=760
+  _globals['_STARTPLAYBACKRESPONSE']._serialized_start=762
+  _globals['_STARTPLAYBACKRESPONSE']._serialized_end=831
+  _globals['_CONTROLPLAYBACKREQUEST']._serialized_start=833
+  _globals['_CONTROLPLAYBACKREQUEST']._serialized_end=953
+  _globals['_CONTROLPLAYBACKRESPONSE']._serialized_start=955
+  _globals['_CONTROLPLAYBACKRESPONSE']._serialized_end=1026
+  _globals['_GETPLAYBACKREQUEST']._serialized_start=1028
+  _globals['_GETPLAYBACKREQUEST']._serialized_end=1092
+  _globals['_GETPLAYBACKRESPONSE']._serialized_start=1094
+  _globals['_GETPLAYBACKRESPONSE']._serialized_end=1161
+  _globals['_PLAYBACKSERVICE']._serialized_start=1609
+  _globals['_PLAYBACKSERVICE']._serialized_end=1884
 # @@protoc_insertion_point(module_scope)

@@ -359,12 +359,8 @@ export const Backend: MessageFns<Backend> = {
     if (message.linkState !== 0) {
       writer.uint32(24).int32(message.linkState);
     }
-    if (message.capabilities.length !== 0) {
-      writer.uint32(34).fork();
-      for (const v of message.capabilities) {
-        writer.int32(v);
-      }
-      writer.join();
+    for (const v of message.capabilities) {
+      writer.uint32(32).int32(v!);
     }
     if (message.default !== false) {
       writer.uint32(40).bool(message.default);

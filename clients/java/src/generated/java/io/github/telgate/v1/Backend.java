@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * The backend's name in the gateway's configuration; requests name it in `backend`.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * The backend's name in the gateway's configuration; requests name it in `backend`.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
    * </pre>
    *
-   * <code>.telgate.v1.BackendKind kind = 2;</code>
+   * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -122,7 +122,7 @@ private static final long serialVersionUID = 0L;
    * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
    * </pre>
    *
-   * <code>.telgate.v1.BackendKind kind = 2;</code>
+   * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   @java.lang.Override public io.github.telgate.v1.BackendKind getKind() {
@@ -137,7 +137,7 @@ private static final long serialVersionUID = 0L;
    * The link's state now (in a cluster: the owner's, as of its last lease renewal).
    * </pre>
    *
-   * <code>.telgate.v1.LinkState link_state = 3;</code>
+   * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for linkState.
    */
   @java.lang.Override public int getLinkStateValue() {
@@ -148,7 +148,7 @@ private static final long serialVersionUID = 0L;
    * The link's state now (in a cluster: the owner's, as of its last lease renewal).
    * </pre>
    *
-   * <code>.telgate.v1.LinkState link_state = 3;</code>
+   * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkState.
    */
   @java.lang.Override public io.github.telgate.v1.LinkState getLinkState() {
@@ -173,7 +173,7 @@ private static final long serialVersionUID = 0L;
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the capabilities.
    */
   @java.lang.Override
@@ -186,7 +186,7 @@ private static final long serialVersionUID = 0L;
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of capabilities.
    */
   @java.lang.Override
@@ -198,7 +198,7 @@ private static final long serialVersionUID = 0L;
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The capabilities at the given index.
    */
@@ -211,7 +211,7 @@ private static final long serialVersionUID = 0L;
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the enum numeric values on the wire for capabilities.
    */
   @java.lang.Override
@@ -224,7 +224,7 @@ private static final long serialVersionUID = 0L;
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of capabilities at the given index.
    */
@@ -241,7 +241,7 @@ private static final long serialVersionUID = 0L;
    * Whether RPCs with an empty `backend` go here.
    * </pre>
    *
-   * <code>bool default = 5;</code>
+   * <code>bool default = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The default.
    */
   @java.lang.Override
@@ -257,7 +257,7 @@ private static final long serialVersionUID = 0L;
    * Where it connects to (host:port or URL; never credentials).
    * </pre>
    *
-   * <code>string address = 6;</code>
+   * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The address.
    */
   @java.lang.Override
@@ -278,7 +278,7 @@ private static final long serialVersionUID = 0L;
    * Where it connects to (host:port or URL; never credentials).
    * </pre>
    *
-   * <code>string address = 6;</code>
+   * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for address.
    */
   @java.lang.Override
@@ -305,7 +305,7 @@ private static final long serialVersionUID = 0L;
    * empty when not known.
    * </pre>
    *
-   * <code>string version = 7;</code>
+   * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The version.
    */
   @java.lang.Override
@@ -327,7 +327,7 @@ private static final long serialVersionUID = 0L;
    * empty when not known.
    * </pre>
    *
-   * <code>string version = 7;</code>
+   * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for version.
    */
   @java.lang.Override
@@ -353,7 +353,7 @@ private static final long serialVersionUID = 0L;
    * Why the link is not up, in words; empty while it is up.
    * </pre>
    *
-   * <code>string last_error = 8;</code>
+   * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lastError.
    */
   @java.lang.Override
@@ -374,7 +374,7 @@ private static final long serialVersionUID = 0L;
    * Why the link is not up, in words; empty while it is up.
    * </pre>
    *
-   * <code>string last_error = 8;</code>
+   * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for lastError.
    */
   @java.lang.Override
@@ -399,7 +399,7 @@ private static final long serialVersionUID = 0L;
    * When the link entered its current state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+   * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the stateChangeTime field is set.
    */
   @java.lang.Override
@@ -411,7 +411,7 @@ private static final long serialVersionUID = 0L;
    * When the link entered its current state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+   * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateChangeTime.
    */
   @java.lang.Override
@@ -423,7 +423,7 @@ private static final long serialVersionUID = 0L;
    * When the link entered its current state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+   * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getStateChangeTimeOrBuilder() {
@@ -440,7 +440,7 @@ private static final long serialVersionUID = 0L;
    * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
    * </pre>
    *
-   * <code>string kind_name = 10;</code>
+   * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kindName.
    */
   @java.lang.Override
@@ -463,7 +463,7 @@ private static final long serialVersionUID = 0L;
    * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
    * </pre>
    *
-   * <code>string kind_name = 10;</code>
+   * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for kindName.
    */
   @java.lang.Override
@@ -491,7 +491,7 @@ private static final long serialVersionUID = 0L;
    * `link_state` is then the owner's, as of its last lease renewal.
    * </pre>
    *
-   * <code>string owner = 11;</code>
+   * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The owner.
    */
   @java.lang.Override
@@ -514,7 +514,7 @@ private static final long serialVersionUID = 0L;
    * `link_state` is then the owner's, as of its last lease renewal.
    * </pre>
    *
-   * <code>string owner = 11;</code>
+   * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for owner.
    */
   @java.lang.Override
@@ -541,7 +541,7 @@ private static final long serialVersionUID = 0L;
    * (its `cluster.advertise`); empty between owners or without clustering.
    * </pre>
    *
-   * <code>string owner_address = 12;</code>
+   * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ownerAddress.
    */
   @java.lang.Override
@@ -563,7 +563,7 @@ private static final long serialVersionUID = 0L;
    * (its `cluster.advertise`); empty between owners or without clustering.
    * </pre>
    *
-   * <code>string owner_address = 12;</code>
+   * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for ownerAddress.
    */
   @java.lang.Override
@@ -590,7 +590,7 @@ private static final long serialVersionUID = 0L;
    * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
    * </pre>
    *
-   * <code>bool owned_here = 13;</code>
+   * <code>bool owned_here = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ownedHere.
    */
   @java.lang.Override
@@ -1267,7 +1267,7 @@ private static final long serialVersionUID = 0L;
      * The backend's name in the gateway's configuration; requests name it in `backend`.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1287,7 +1287,7 @@ private static final long serialVersionUID = 0L;
      * The backend's name in the gateway's configuration; requests name it in `backend`.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1308,7 +1308,7 @@ private static final long serialVersionUID = 0L;
      * The backend's name in the gateway's configuration; requests name it in `backend`.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1325,7 +1325,7 @@ private static final long serialVersionUID = 0L;
      * The backend's name in the gateway's configuration; requests name it in `backend`.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1339,7 +1339,7 @@ private static final long serialVersionUID = 0L;
      * The backend's name in the gateway's configuration; requests name it in `backend`.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1359,7 +1359,7 @@ private static final long serialVersionUID = 0L;
      * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
      * </pre>
      *
-     * <code>.telgate.v1.BackendKind kind = 2;</code>
+     * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -1370,7 +1370,7 @@ private static final long serialVersionUID = 0L;
      * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
      * </pre>
      *
-     * <code>.telgate.v1.BackendKind kind = 2;</code>
+     * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -1385,7 +1385,7 @@ private static final long serialVersionUID = 0L;
      * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
      * </pre>
      *
-     * <code>.telgate.v1.BackendKind kind = 2;</code>
+     * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -1398,7 +1398,7 @@ private static final long serialVersionUID = 0L;
      * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
      * </pre>
      *
-     * <code>.telgate.v1.BackendKind kind = 2;</code>
+     * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The kind to set.
      * @return This builder for chaining.
      */
@@ -1416,7 +1416,7 @@ private static final long serialVersionUID = 0L;
      * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
      * </pre>
      *
-     * <code>.telgate.v1.BackendKind kind = 2;</code>
+     * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -1432,7 +1432,7 @@ private static final long serialVersionUID = 0L;
      * The link's state now (in a cluster: the owner's, as of its last lease renewal).
      * </pre>
      *
-     * <code>.telgate.v1.LinkState link_state = 3;</code>
+     * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for linkState.
      */
     @java.lang.Override public int getLinkStateValue() {
@@ -1443,7 +1443,7 @@ private static final long serialVersionUID = 0L;
      * The link's state now (in a cluster: the owner's, as of its last lease renewal).
      * </pre>
      *
-     * <code>.telgate.v1.LinkState link_state = 3;</code>
+     * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for linkState to set.
      * @return This builder for chaining.
      */
@@ -1458,7 +1458,7 @@ private static final long serialVersionUID = 0L;
      * The link's state now (in a cluster: the owner's, as of its last lease renewal).
      * </pre>
      *
-     * <code>.telgate.v1.LinkState link_state = 3;</code>
+     * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkState.
      */
     @java.lang.Override
@@ -1471,7 +1471,7 @@ private static final long serialVersionUID = 0L;
      * The link's state now (in a cluster: the owner's, as of its last lease renewal).
      * </pre>
      *
-     * <code>.telgate.v1.LinkState link_state = 3;</code>
+     * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The linkState to set.
      * @return This builder for chaining.
      */
@@ -1489,7 +1489,7 @@ private static final long serialVersionUID = 0L;
      * The link's state now (in a cluster: the owner's, as of its last lease renewal).
      * </pre>
      *
-     * <code>.telgate.v1.LinkState link_state = 3;</code>
+     * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLinkState() {
@@ -1512,7 +1512,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the capabilities.
      */
     public java.util.List<io.github.telgate.v1.Capability> getCapabilitiesList() {
@@ -1524,7 +1524,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of capabilities.
      */
     public int getCapabilitiesCount() {
@@ -1535,7 +1535,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The capabilities at the given index.
      */
@@ -1547,7 +1547,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The capabilities to set.
      * @return This builder for chaining.
@@ -1567,7 +1567,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The capabilities to add.
      * @return This builder for chaining.
      */
@@ -1585,7 +1585,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The capabilities to add.
      * @return This builder for chaining.
      */
@@ -1603,7 +1603,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCapabilities() {
@@ -1617,7 +1617,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the enum numeric values on the wire for capabilities.
      */
     public java.util.List<java.lang.Integer>
@@ -1629,7 +1629,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The enum numeric value on the wire of capabilities at the given index.
      */
@@ -1641,7 +1641,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The enum numeric value on the wire for capabilities to set.
      * @return This builder for chaining.
@@ -1658,7 +1658,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for capabilities to add.
      * @return This builder for chaining.
      */
@@ -1673,7 +1673,7 @@ private static final long serialVersionUID = 0L;
      * What the backend can do, sorted by value.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+     * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The enum numeric values on the wire for capabilities to add.
      * @return This builder for chaining.
      */
@@ -1693,7 +1693,7 @@ private static final long serialVersionUID = 0L;
      * Whether RPCs with an empty `backend` go here.
      * </pre>
      *
-     * <code>bool default = 5;</code>
+     * <code>bool default = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The default.
      */
     @java.lang.Override
@@ -1705,7 +1705,7 @@ private static final long serialVersionUID = 0L;
      * Whether RPCs with an empty `backend` go here.
      * </pre>
      *
-     * <code>bool default = 5;</code>
+     * <code>bool default = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The default to set.
      * @return This builder for chaining.
      */
@@ -1721,7 +1721,7 @@ private static final long serialVersionUID = 0L;
      * Whether RPCs with an empty `backend` go here.
      * </pre>
      *
-     * <code>bool default = 5;</code>
+     * <code>bool default = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDefault() {
@@ -1737,7 +1737,7 @@ private static final long serialVersionUID = 0L;
      * Where it connects to (host:port or URL; never credentials).
      * </pre>
      *
-     * <code>string address = 6;</code>
+     * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The address.
      */
     public java.lang.String getAddress() {
@@ -1757,7 +1757,7 @@ private static final long serialVersionUID = 0L;
      * Where it connects to (host:port or URL; never credentials).
      * </pre>
      *
-     * <code>string address = 6;</code>
+     * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for address.
      */
     public com.google.protobuf.ByteString
@@ -1778,7 +1778,7 @@ private static final long serialVersionUID = 0L;
      * Where it connects to (host:port or URL; never credentials).
      * </pre>
      *
-     * <code>string address = 6;</code>
+     * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The address to set.
      * @return This builder for chaining.
      */
@@ -1795,7 +1795,7 @@ private static final long serialVersionUID = 0L;
      * Where it connects to (host:port or URL; never credentials).
      * </pre>
      *
-     * <code>string address = 6;</code>
+     * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAddress() {
@@ -1809,7 +1809,7 @@ private static final long serialVersionUID = 0L;
      * Where it connects to (host:port or URL; never credentials).
      * </pre>
      *
-     * <code>string address = 6;</code>
+     * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for address to set.
      * @return This builder for chaining.
      */
@@ -1830,7 +1830,7 @@ private static final long serialVersionUID = 0L;
      * empty when not known.
      * </pre>
      *
-     * <code>string version = 7;</code>
+     * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The version.
      */
     public java.lang.String getVersion() {
@@ -1851,7 +1851,7 @@ private static final long serialVersionUID = 0L;
      * empty when not known.
      * </pre>
      *
-     * <code>string version = 7;</code>
+     * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for version.
      */
     public com.google.protobuf.ByteString
@@ -1873,7 +1873,7 @@ private static final long serialVersionUID = 0L;
      * empty when not known.
      * </pre>
      *
-     * <code>string version = 7;</code>
+     * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The version to set.
      * @return This builder for chaining.
      */
@@ -1891,7 +1891,7 @@ private static final long serialVersionUID = 0L;
      * empty when not known.
      * </pre>
      *
-     * <code>string version = 7;</code>
+     * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearVersion() {
@@ -1906,7 +1906,7 @@ private static final long serialVersionUID = 0L;
      * empty when not known.
      * </pre>
      *
-     * <code>string version = 7;</code>
+     * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for version to set.
      * @return This builder for chaining.
      */
@@ -1926,7 +1926,7 @@ private static final long serialVersionUID = 0L;
      * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
-     * <code>string last_error = 8;</code>
+     * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The lastError.
      */
     public java.lang.String getLastError() {
@@ -1946,7 +1946,7 @@ private static final long serialVersionUID = 0L;
      * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
-     * <code>string last_error = 8;</code>
+     * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for lastError.
      */
     public com.google.protobuf.ByteString
@@ -1967,7 +1967,7 @@ private static final long serialVersionUID = 0L;
      * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
-     * <code>string last_error = 8;</code>
+     * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The lastError to set.
      * @return This builder for chaining.
      */
@@ -1984,7 +1984,7 @@ private static final long serialVersionUID = 0L;
      * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
-     * <code>string last_error = 8;</code>
+     * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLastError() {
@@ -1998,7 +1998,7 @@ private static final long serialVersionUID = 0L;
      * Why the link is not up, in words; empty while it is up.
      * </pre>
      *
-     * <code>string last_error = 8;</code>
+     * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for lastError to set.
      * @return This builder for chaining.
      */
@@ -2020,7 +2020,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the stateChangeTime field is set.
      */
     public boolean hasStateChangeTime() {
@@ -2031,7 +2031,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The stateChangeTime.
      */
     public com.google.protobuf.Timestamp getStateChangeTime() {
@@ -2046,7 +2046,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStateChangeTime(com.google.protobuf.Timestamp value) {
       if (stateChangeTimeBuilder_ == null) {
@@ -2066,7 +2066,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStateChangeTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2084,7 +2084,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeStateChangeTime(com.google.protobuf.Timestamp value) {
       if (stateChangeTimeBuilder_ == null) {
@@ -2107,7 +2107,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearStateChangeTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2124,7 +2124,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStateChangeTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -2136,7 +2136,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStateChangeTimeOrBuilder() {
       if (stateChangeTimeBuilder_ != null) {
@@ -2151,7 +2151,7 @@ private static final long serialVersionUID = 0L;
      * When the link entered its current state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+     * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2175,7 +2175,7 @@ private static final long serialVersionUID = 0L;
      * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
      * </pre>
      *
-     * <code>string kind_name = 10;</code>
+     * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The kindName.
      */
     public java.lang.String getKindName() {
@@ -2197,7 +2197,7 @@ private static final long serialVersionUID = 0L;
      * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
      * </pre>
      *
-     * <code>string kind_name = 10;</code>
+     * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for kindName.
      */
     public com.google.protobuf.ByteString
@@ -2220,7 +2220,7 @@ private static final long serialVersionUID = 0L;
      * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
      * </pre>
      *
-     * <code>string kind_name = 10;</code>
+     * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The kindName to set.
      * @return This builder for chaining.
      */
@@ -2239,7 +2239,7 @@ private static final long serialVersionUID = 0L;
      * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
      * </pre>
      *
-     * <code>string kind_name = 10;</code>
+     * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearKindName() {
@@ -2255,7 +2255,7 @@ private static final long serialVersionUID = 0L;
      * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
      * </pre>
      *
-     * <code>string kind_name = 10;</code>
+     * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for kindName to set.
      * @return This builder for chaining.
      */
@@ -2277,7 +2277,7 @@ private static final long serialVersionUID = 0L;
      * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
-     * <code>string owner = 11;</code>
+     * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The owner.
      */
     public java.lang.String getOwner() {
@@ -2299,7 +2299,7 @@ private static final long serialVersionUID = 0L;
      * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
-     * <code>string owner = 11;</code>
+     * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for owner.
      */
     public com.google.protobuf.ByteString
@@ -2322,7 +2322,7 @@ private static final long serialVersionUID = 0L;
      * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
-     * <code>string owner = 11;</code>
+     * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The owner to set.
      * @return This builder for chaining.
      */
@@ -2341,7 +2341,7 @@ private static final long serialVersionUID = 0L;
      * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
-     * <code>string owner = 11;</code>
+     * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOwner() {
@@ -2357,7 +2357,7 @@ private static final long serialVersionUID = 0L;
      * `link_state` is then the owner's, as of its last lease renewal.
      * </pre>
      *
-     * <code>string owner = 11;</code>
+     * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for owner to set.
      * @return This builder for chaining.
      */
@@ -2378,7 +2378,7 @@ private static final long serialVersionUID = 0L;
      * (its `cluster.advertise`); empty between owners or without clustering.
      * </pre>
      *
-     * <code>string owner_address = 12;</code>
+     * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The ownerAddress.
      */
     public java.lang.String getOwnerAddress() {
@@ -2399,7 +2399,7 @@ private static final long serialVersionUID = 0L;
      * (its `cluster.advertise`); empty between owners or without clustering.
      * </pre>
      *
-     * <code>string owner_address = 12;</code>
+     * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for ownerAddress.
      */
     public com.google.protobuf.ByteString
@@ -2421,7 +2421,7 @@ private static final long serialVersionUID = 0L;
      * (its `cluster.advertise`); empty between owners or without clustering.
      * </pre>
      *
-     * <code>string owner_address = 12;</code>
+     * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The ownerAddress to set.
      * @return This builder for chaining.
      */
@@ -2439,7 +2439,7 @@ private static final long serialVersionUID = 0L;
      * (its `cluster.advertise`); empty between owners or without clustering.
      * </pre>
      *
-     * <code>string owner_address = 12;</code>
+     * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOwnerAddress() {
@@ -2454,7 +2454,7 @@ private static final long serialVersionUID = 0L;
      * (its `cluster.advertise`); empty between owners or without clustering.
      * </pre>
      *
-     * <code>string owner_address = 12;</code>
+     * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for ownerAddress to set.
      * @return This builder for chaining.
      */
@@ -2476,7 +2476,7 @@ private static final long serialVersionUID = 0L;
      * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
      * </pre>
      *
-     * <code>bool owned_here = 13;</code>
+     * <code>bool owned_here = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The ownedHere.
      */
     @java.lang.Override
@@ -2490,7 +2490,7 @@ private static final long serialVersionUID = 0L;
      * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
      * </pre>
      *
-     * <code>bool owned_here = 13;</code>
+     * <code>bool owned_here = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The ownedHere to set.
      * @return This builder for chaining.
      */
@@ -2508,7 +2508,7 @@ private static final long serialVersionUID = 0L;
      * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
      * </pre>
      *
-     * <code>bool owned_here = 13;</code>
+     * <code>bool owned_here = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOwnedHere() {

@@ -58,7 +58,7 @@ private static final long serialVersionUID = 0L;
    * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -105,7 +105,7 @@ private static final long serialVersionUID = 0L;
    * Whether the step succeeded.
    * </pre>
    *
-   * <code>bool ok = 2;</code>
+   * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ok.
    */
   @java.lang.Override
@@ -121,7 +121,7 @@ private static final long serialVersionUID = 0L;
    * What happened, in words (the error when it failed).
    * </pre>
    *
-   * <code>string detail = 3;</code>
+   * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   @java.lang.Override
@@ -142,7 +142,7 @@ private static final long serialVersionUID = 0L;
    * What happened, in words (the error when it failed).
    * </pre>
    *
-   * <code>string detail = 3;</code>
+   * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   @java.lang.Override
@@ -168,7 +168,7 @@ private static final long serialVersionUID = 0L;
    * without one (`link`, `cdr_poller`, `owner`).
    * </pre>
    *
-   * <code>.google.protobuf.Duration latency = 4;</code>
+   * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the latency field is set.
    */
   @java.lang.Override
@@ -181,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * without one (`link`, `cdr_poller`, `owner`).
    * </pre>
    *
-   * <code>.google.protobuf.Duration latency = 4;</code>
+   * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The latency.
    */
   @java.lang.Override
@@ -194,7 +194,7 @@ private static final long serialVersionUID = 0L;
    * without one (`link`, `cdr_poller`, `owner`).
    * </pre>
    *
-   * <code>.google.protobuf.Duration latency = 4;</code>
+   * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getLatencyOrBuilder() {
@@ -620,7 +620,7 @@ private static final long serialVersionUID = 0L;
      * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -641,7 +641,7 @@ private static final long serialVersionUID = 0L;
      * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -663,7 +663,7 @@ private static final long serialVersionUID = 0L;
      * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -681,7 +681,7 @@ private static final long serialVersionUID = 0L;
      * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -696,7 +696,7 @@ private static final long serialVersionUID = 0L;
      * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -716,7 +716,7 @@ private static final long serialVersionUID = 0L;
      * Whether the step succeeded.
      * </pre>
      *
-     * <code>bool ok = 2;</code>
+     * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The ok.
      */
     @java.lang.Override
@@ -728,7 +728,7 @@ private static final long serialVersionUID = 0L;
      * Whether the step succeeded.
      * </pre>
      *
-     * <code>bool ok = 2;</code>
+     * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The ok to set.
      * @return This builder for chaining.
      */
@@ -744,7 +744,7 @@ private static final long serialVersionUID = 0L;
      * Whether the step succeeded.
      * </pre>
      *
-     * <code>bool ok = 2;</code>
+     * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOk() {
@@ -760,7 +760,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (the error when it failed).
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detail.
      */
     public java.lang.String getDetail() {
@@ -780,7 +780,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (the error when it failed).
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for detail.
      */
     public com.google.protobuf.ByteString
@@ -801,7 +801,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (the error when it failed).
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detail to set.
      * @return This builder for chaining.
      */
@@ -818,7 +818,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (the error when it failed).
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetail() {
@@ -832,7 +832,7 @@ private static final long serialVersionUID = 0L;
      * What happened, in words (the error when it failed).
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.
      */
@@ -855,7 +855,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the latency field is set.
      */
     public boolean hasLatency() {
@@ -867,7 +867,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The latency.
      */
     public com.google.protobuf.Duration getLatency() {
@@ -883,7 +883,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLatency(com.google.protobuf.Duration value) {
       if (latencyBuilder_ == null) {
@@ -904,7 +904,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLatency(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -923,7 +923,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLatency(com.google.protobuf.Duration value) {
       if (latencyBuilder_ == null) {
@@ -947,7 +947,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLatency() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -965,7 +965,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getLatencyBuilder() {
       bitField0_ |= 0x00000008;
@@ -978,7 +978,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getLatencyOrBuilder() {
       if (latencyBuilder_ != null) {
@@ -994,7 +994,7 @@ private static final long serialVersionUID = 0L;
      * without one (`link`, `cdr_poller`, `owner`).
      * </pre>
      *
-     * <code>.google.protobuf.Duration latency = 4;</code>
+     * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

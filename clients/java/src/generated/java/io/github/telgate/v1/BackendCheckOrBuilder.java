@@ -13,7 +13,7 @@ public interface BackendCheckOrBuilder extends
    * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -23,7 +23,7 @@ public interface BackendCheckOrBuilder extends
    * `cdr_poller` (Sippy), `owner` (a cluster instance that does not run the link).
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface BackendCheckOrBuilder extends
    * Whether the step succeeded.
    * </pre>
    *
-   * <code>bool ok = 2;</code>
+   * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ok.
    */
   boolean getOk();
@@ -44,7 +44,7 @@ public interface BackendCheckOrBuilder extends
    * What happened, in words (the error when it failed).
    * </pre>
    *
-   * <code>string detail = 3;</code>
+   * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   java.lang.String getDetail();
@@ -53,7 +53,7 @@ public interface BackendCheckOrBuilder extends
    * What happened, in words (the error when it failed).
    * </pre>
    *
-   * <code>string detail = 3;</code>
+   * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   com.google.protobuf.ByteString
@@ -65,7 +65,7 @@ public interface BackendCheckOrBuilder extends
    * without one (`link`, `cdr_poller`, `owner`).
    * </pre>
    *
-   * <code>.google.protobuf.Duration latency = 4;</code>
+   * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the latency field is set.
    */
   boolean hasLatency();
@@ -75,7 +75,7 @@ public interface BackendCheckOrBuilder extends
    * without one (`link`, `cdr_poller`, `owner`).
    * </pre>
    *
-   * <code>.google.protobuf.Duration latency = 4;</code>
+   * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The latency.
    */
   com.google.protobuf.Duration getLatency();
@@ -85,7 +85,7 @@ public interface BackendCheckOrBuilder extends
    * without one (`link`, `cdr_poller`, `owner`).
    * </pre>
    *
-   * <code>.google.protobuf.Duration latency = 4;</code>
+   * <code>.google.protobuf.Duration latency = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getLatencyOrBuilder();
 }

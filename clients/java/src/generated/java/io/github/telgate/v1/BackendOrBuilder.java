@@ -12,7 +12,7 @@ public interface BackendOrBuilder extends
    * The backend's name in the gateway's configuration; requests name it in `backend`.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -21,7 +21,7 @@ public interface BackendOrBuilder extends
    * The backend's name in the gateway's configuration; requests name it in `backend`.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -32,7 +32,7 @@ public interface BackendOrBuilder extends
    * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
    * </pre>
    *
-   * <code>.telgate.v1.BackendKind kind = 2;</code>
+   * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
@@ -41,7 +41,7 @@ public interface BackendOrBuilder extends
    * The kind of switch; UNSPECIFIED for a kind this API version has no value for.
    * </pre>
    *
-   * <code>.telgate.v1.BackendKind kind = 2;</code>
+   * <code>.telgate.v1.BackendKind kind = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   io.github.telgate.v1.BackendKind getKind();
@@ -51,7 +51,7 @@ public interface BackendOrBuilder extends
    * The link's state now (in a cluster: the owner's, as of its last lease renewal).
    * </pre>
    *
-   * <code>.telgate.v1.LinkState link_state = 3;</code>
+   * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for linkState.
    */
   int getLinkStateValue();
@@ -60,7 +60,7 @@ public interface BackendOrBuilder extends
    * The link's state now (in a cluster: the owner's, as of its last lease renewal).
    * </pre>
    *
-   * <code>.telgate.v1.LinkState link_state = 3;</code>
+   * <code>.telgate.v1.LinkState link_state = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkState.
    */
   io.github.telgate.v1.LinkState getLinkState();
@@ -70,7 +70,7 @@ public interface BackendOrBuilder extends
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the capabilities.
    */
   java.util.List<io.github.telgate.v1.Capability> getCapabilitiesList();
@@ -79,7 +79,7 @@ public interface BackendOrBuilder extends
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of capabilities.
    */
   int getCapabilitiesCount();
@@ -88,7 +88,7 @@ public interface BackendOrBuilder extends
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The capabilities at the given index.
    */
@@ -98,7 +98,7 @@ public interface BackendOrBuilder extends
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the enum numeric values on the wire for capabilities.
    */
   java.util.List<java.lang.Integer>
@@ -108,7 +108,7 @@ public interface BackendOrBuilder extends
    * What the backend can do, sorted by value.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Capability capabilities = 4;</code>
+   * <code>repeated .telgate.v1.Capability capabilities = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of capabilities at the given index.
    */
@@ -119,7 +119,7 @@ public interface BackendOrBuilder extends
    * Whether RPCs with an empty `backend` go here.
    * </pre>
    *
-   * <code>bool default = 5;</code>
+   * <code>bool default = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The default.
    */
   boolean getDefault();
@@ -129,7 +129,7 @@ public interface BackendOrBuilder extends
    * Where it connects to (host:port or URL; never credentials).
    * </pre>
    *
-   * <code>string address = 6;</code>
+   * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The address.
    */
   java.lang.String getAddress();
@@ -138,7 +138,7 @@ public interface BackendOrBuilder extends
    * Where it connects to (host:port or URL; never credentials).
    * </pre>
    *
-   * <code>string address = 6;</code>
+   * <code>string address = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for address.
    */
   com.google.protobuf.ByteString
@@ -150,7 +150,7 @@ public interface BackendOrBuilder extends
    * empty when not known.
    * </pre>
    *
-   * <code>string version = 7;</code>
+   * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The version.
    */
   java.lang.String getVersion();
@@ -160,7 +160,7 @@ public interface BackendOrBuilder extends
    * empty when not known.
    * </pre>
    *
-   * <code>string version = 7;</code>
+   * <code>string version = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for version.
    */
   com.google.protobuf.ByteString
@@ -171,7 +171,7 @@ public interface BackendOrBuilder extends
    * Why the link is not up, in words; empty while it is up.
    * </pre>
    *
-   * <code>string last_error = 8;</code>
+   * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lastError.
    */
   java.lang.String getLastError();
@@ -180,7 +180,7 @@ public interface BackendOrBuilder extends
    * Why the link is not up, in words; empty while it is up.
    * </pre>
    *
-   * <code>string last_error = 8;</code>
+   * <code>string last_error = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for lastError.
    */
   com.google.protobuf.ByteString
@@ -191,7 +191,7 @@ public interface BackendOrBuilder extends
    * When the link entered its current state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+   * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the stateChangeTime field is set.
    */
   boolean hasStateChangeTime();
@@ -200,7 +200,7 @@ public interface BackendOrBuilder extends
    * When the link entered its current state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+   * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateChangeTime.
    */
   com.google.protobuf.Timestamp getStateChangeTime();
@@ -209,7 +209,7 @@ public interface BackendOrBuilder extends
    * When the link entered its current state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp state_change_time = 9;</code>
+   * <code>.google.protobuf.Timestamp state_change_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getStateChangeTimeOrBuilder();
 
@@ -220,7 +220,7 @@ public interface BackendOrBuilder extends
    * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
    * </pre>
    *
-   * <code>string kind_name = 10;</code>
+   * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kindName.
    */
   java.lang.String getKindName();
@@ -231,7 +231,7 @@ public interface BackendOrBuilder extends
    * (`kind` is then BACKEND_KIND_UNSPECIFIED). UNIMPLEMENTED errors name it too.
    * </pre>
    *
-   * <code>string kind_name = 10;</code>
+   * <code>string kind_name = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for kindName.
    */
   com.google.protobuf.ByteString
@@ -244,7 +244,7 @@ public interface BackendOrBuilder extends
    * `link_state` is then the owner's, as of its last lease renewal.
    * </pre>
    *
-   * <code>string owner = 11;</code>
+   * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The owner.
    */
   java.lang.String getOwner();
@@ -255,7 +255,7 @@ public interface BackendOrBuilder extends
    * `link_state` is then the owner's, as of its last lease renewal.
    * </pre>
    *
-   * <code>string owner = 11;</code>
+   * <code>string owner = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for owner.
    */
   com.google.protobuf.ByteString
@@ -267,7 +267,7 @@ public interface BackendOrBuilder extends
    * (its `cluster.advertise`); empty between owners or without clustering.
    * </pre>
    *
-   * <code>string owner_address = 12;</code>
+   * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ownerAddress.
    */
   java.lang.String getOwnerAddress();
@@ -277,7 +277,7 @@ public interface BackendOrBuilder extends
    * (its `cluster.advertise`); empty between owners or without clustering.
    * </pre>
    *
-   * <code>string owner_address = 12;</code>
+   * <code>string owner_address = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for ownerAddress.
    */
   com.google.protobuf.ByteString
@@ -290,7 +290,7 @@ public interface BackendOrBuilder extends
    * UNAVAILABLE, ERROR_REASON_LINK_OWNED_ELSEWHERE).
    * </pre>
    *
-   * <code>bool owned_here = 13;</code>
+   * <code>bool owned_here = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ownedHere.
    */
   boolean getOwnedHere();

@@ -54,51 +54,56 @@ public final class BackendsProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\031telgate/v1/backends.proto\022\ntelgate.v1\032" +
-      "\036google/protobuf/duration.proto\032\037google/" +
-      "protobuf/timestamp.proto\"\342\002\n\007Backend\022\014\n\004" +
-      "name\030\001 \001(\t\022%\n\004kind\030\002 \001(\0162\027.telgate.v1.Ba" +
-      "ckendKind\022)\n\nlink_state\030\003 \001(\0162\025.telgate." +
-      "v1.LinkState\022,\n\014capabilities\030\004 \003(\0162\026.tel" +
-      "gate.v1.Capability\022\017\n\007default\030\005 \001(\010\022\017\n\007a" +
-      "ddress\030\006 \001(\t\022\017\n\007version\030\007 \001(\t\022\022\n\nlast_er" +
-      "ror\030\010 \001(\t\0225\n\021state_change_time\030\t \001(\0132\032.g" +
-      "oogle.protobuf.Timestamp\022\021\n\tkind_name\030\n " +
-      "\001(\t\022\r\n\005owner\030\013 \001(\t\022\025\n\rowner_address\030\014 \001(" +
-      "\t\022\022\n\nowned_here\030\r \001(\010\"\025\n\023ListBackendsReq" +
-      "uest\"=\n\024ListBackendsResponse\022%\n\010backends" +
-      "\030\001 \003(\0132\023.telgate.v1.Backend\"&\n\023CheckBack" +
-      "endRequest\022\017\n\007backend\030\001 \001(\t\"d\n\014BackendCh" +
-      "eck\022\014\n\004name\030\001 \001(\t\022\n\n\002ok\030\002 \001(\010\022\016\n\006detail\030" +
-      "\003 \001(\t\022*\n\007latency\030\004 \001(\0132\031.google.protobuf" +
-      ".Duration\"r\n\024CheckBackendResponse\022$\n\007bac" +
-      "kend\030\001 \001(\0132\023.telgate.v1.Backend\022\n\n\002ok\030\002 " +
-      "\001(\010\022(\n\006checks\030\003 \003(\0132\030.telgate.v1.Backend" +
-      "Check*|\n\013BackendKind\022\034\n\030BACKEND_KIND_UNS" +
-      "PECIFIED\020\000\022\035\n\031BACKEND_KIND_ASTERISK_AMI\020" +
-      "\001\022\030\n\024BACKEND_KIND_SIMOTEL\020\002\022\026\n\022BACKEND_K" +
-      "IND_SIPPY\020\003*\206\001\n\tLinkState\022\032\n\026LINK_STATE_" +
-      "UNSPECIFIED\020\000\022\031\n\025LINK_STATE_CONNECTING\020\001" +
-      "\022\021\n\rLINK_STATE_UP\020\002\022\023\n\017LINK_STATE_DOWN\020\003" +
-      "\022\032\n\026LINK_STATE_AUTH_FAILED\020\004*\260\002\n\nCapabil" +
-      "ity\022\032\n\026CAPABILITY_UNSPECIFIED\020\000\022\030\n\024CAPAB" +
-      "ILITY_ORIGINATE\020\001\022\025\n\021CAPABILITY_HANGUP\020\002" +
-      "\022\027\n\023CAPABILITY_TRANSFER\020\003\022\034\n\030CAPABILITY_" +
-      "LIST_CHANNELS\020\004\022\025\n\021CAPABILITY_LISTEN\020\005\022\027" +
-      "\n\023CAPABILITY_PLAYBACK\020\006\022\025\n\021CAPABILITY_QU" +
-      "EUES\020\007\022\025\n\021CAPABILITY_EVENTS\020\010\022\023\n\017CAPABIL" +
-      "ITY_CDRS\020\t\022\026\n\022CAPABILITY_ROUTING\020\n\022\023\n\017CA" +
-      "PABILITY_DTMF\020\0132\266\001\n\016BackendService\022Q\n\014Li" +
-      "stBackends\022\037.telgate.v1.ListBackendsRequ" +
-      "est\032 .telgate.v1.ListBackendsResponse\022Q\n" +
-      "\014CheckBackend\022\037.telgate.v1.CheckBackendR" +
-      "equest\032 .telgate.v1.CheckBackendResponse" +
-      "Bc\n\024io.github.telgate.v1B\rBackendsProtoP" +
-      "\001Z:github.com/telgate/telgate/clients/go" +
-      "/telgate/v1;telgatev1b\006proto3"
+      "\037google/api/field_behavior.proto\032\036google" +
+      "/protobuf/duration.proto\032\037google/protobu" +
+      "f/timestamp.proto\"\243\003\n\007Backend\022\021\n\004name\030\001 " +
+      "\001(\tB\003\340A\003\022*\n\004kind\030\002 \001(\0162\027.telgate.v1.Back" +
+      "endKindB\003\340A\003\022.\n\nlink_state\030\003 \001(\0162\025.telga" +
+      "te.v1.LinkStateB\003\340A\003\0221\n\014capabilities\030\004 \003" +
+      "(\0162\026.telgate.v1.CapabilityB\003\340A\003\022\024\n\007defau" +
+      "lt\030\005 \001(\010B\003\340A\003\022\024\n\007address\030\006 \001(\tB\003\340A\003\022\024\n\007v" +
+      "ersion\030\007 \001(\tB\003\340A\003\022\027\n\nlast_error\030\010 \001(\tB\003\340" +
+      "A\003\022:\n\021state_change_time\030\t \001(\0132\032.google.p" +
+      "rotobuf.TimestampB\003\340A\003\022\026\n\tkind_name\030\n \001(" +
+      "\tB\003\340A\003\022\022\n\005owner\030\013 \001(\tB\003\340A\003\022\032\n\rowner_addr" +
+      "ess\030\014 \001(\tB\003\340A\003\022\027\n\nowned_here\030\r \001(\010B\003\340A\003\"" +
+      "\025\n\023ListBackendsRequest\"B\n\024ListBackendsRe" +
+      "sponse\022*\n\010backends\030\001 \003(\0132\023.telgate.v1.Ba" +
+      "ckendB\003\340A\003\"&\n\023CheckBackendRequest\022\017\n\007bac" +
+      "kend\030\001 \001(\t\"x\n\014BackendCheck\022\021\n\004name\030\001 \001(\t" +
+      "B\003\340A\003\022\017\n\002ok\030\002 \001(\010B\003\340A\003\022\023\n\006detail\030\003 \001(\tB\003" +
+      "\340A\003\022/\n\007latency\030\004 \001(\0132\031.google.protobuf.D" +
+      "urationB\003\340A\003\"\201\001\n\024CheckBackendResponse\022)\n" +
+      "\007backend\030\001 \001(\0132\023.telgate.v1.BackendB\003\340A\003" +
+      "\022\017\n\002ok\030\002 \001(\010B\003\340A\003\022-\n\006checks\030\003 \003(\0132\030.telg" +
+      "ate.v1.BackendCheckB\003\340A\003*|\n\013BackendKind\022" +
+      "\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\035\n\031BACKEND" +
+      "_KIND_ASTERISK_AMI\020\001\022\030\n\024BACKEND_KIND_SIM" +
+      "OTEL\020\002\022\026\n\022BACKEND_KIND_SIPPY\020\003*\206\001\n\tLinkS" +
+      "tate\022\032\n\026LINK_STATE_UNSPECIFIED\020\000\022\031\n\025LINK" +
+      "_STATE_CONNECTING\020\001\022\021\n\rLINK_STATE_UP\020\002\022\023" +
+      "\n\017LINK_STATE_DOWN\020\003\022\032\n\026LINK_STATE_AUTH_F" +
+      "AILED\020\004*\260\002\n\nCapability\022\032\n\026CAPABILITY_UNS" +
+      "PECIFIED\020\000\022\030\n\024CAPABILITY_ORIGINATE\020\001\022\025\n\021" +
+      "CAPABILITY_HANGUP\020\002\022\027\n\023CAPABILITY_TRANSF" +
+      "ER\020\003\022\034\n\030CAPABILITY_LIST_CHANNELS\020\004\022\025\n\021CA" +
+      "PABILITY_LISTEN\020\005\022\027\n\023CAPABILITY_PLAYBACK" +
+      "\020\006\022\025\n\021CAPABILITY_QUEUES\020\007\022\025\n\021CAPABILITY_" +
+      "EVENTS\020\010\022\023\n\017CAPABILITY_CDRS\020\t\022\026\n\022CAPABIL" +
+      "ITY_ROUTING\020\n\022\023\n\017CAPABILITY_DTMF\020\0132\266\001\n\016B" +
+      "ackendService\022Q\n\014ListBackends\022\037.telgate." +
+      "v1.ListBackendsRequest\032 .telgate.v1.List" +
+      "BackendsResponse\022Q\n\014CheckBackend\022\037.telga" +
+      "te.v1.CheckBackendRequest\032 .telgate.v1.C" +
+      "heckBackendResponseBc\n\024io.github.telgate" +
+      ".v1B\rBackendsProtoP\001Z:github.com/telgate" +
+      "/telgate/clients/go/telgate/v1;telgatev1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
@@ -138,6 +143,12 @@ public final class BackendsProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_telgate_v1_CheckBackendResponse_descriptor,
         new java.lang.String[] { "Backend", "Ok", "Checks", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
   }

@@ -115,37 +115,39 @@ public final class CallsProto {
       ".protobuf.Duration\022\024\n\014account_code\030\t \001(\t" +
       "\022\'\n\004wait\030\n \001(\0162\031.telgate.v1.OriginateWai" +
       "t\0320\n\016VariablesEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005valu" +
-      "e\030\002 \001(\t:\0028\001B\010\n\006targetJ\004\010\004\020\005R\textension\"\376" +
-      "\002\n\016OriginatedCall\022\017\n\007backend\030\001 \001(\t\022\022\n\nre" +
-      "quest_id\030\002 \001(\t\022\021\n\tunique_id\030\003 \001(\t\022\027\n\017oth" +
-      "er_unique_id\030\004 \001(\t\022\021\n\tlinked_id\030\005 \001(\t\022\017\n" +
-      "\007channel\030\006 \001(\t\022-\n\007outcome\030\007 \001(\0162\034.telgat" +
-      "e.v1.OriginateOutcome\022\022\n\nami_reason\030\010 \001(" +
-      "\005\022/\n\013create_time\030\t \001(\0132\032.google.protobuf" +
-      ".Timestamp\022/\n\013result_time\030\n \001(\0132\032.google" +
-      ".protobuf.Timestamp\022/\n\014events_after\030\r \001(" +
-      "\0132\031.telgate.v1.EventPositionJ\004\010\013\020\014J\004\010\014\020\r" +
-      "R\016event_sequenceR\005epoch\"=\n\021OriginateResp" +
-      "onse\022(\n\004call\030\001 \001(\0132\032.telgate.v1.Originat" +
-      "edCall\"]\n\rHangupRequest\022\017\n\007backend\030\001 \001(\t" +
-      "\022,\n\007channel\030\002 \001(\0132\026.telgate.v1.ChannelRe" +
-      "fB\003\340A\002\022\r\n\005cause\030\003 \001(\005\"\020\n\016HangupResponse\"" +
-      "\237\002\n\017TransferRequest\022\017\n\007backend\030\001 \001(\t\022+\n\004" +
-      "type\030\002 \001(\0162\030.telgate.v1.TransferTypeB\003\340A" +
-      "\002\022,\n\007channel\030\003 \001(\0132\026.telgate.v1.ChannelR" +
-      "efB\003\340A\002\0221\n\013destination\030\007 \001(\0132\027.telgate.v" +
-      "1.DestinationB\003\340A\002\022-\n\rextra_channel\030\005 \001(" +
-      "\0132\026.telgate.v1.ChannelRef\0222\n\021extra_desti" +
-      "nation\030\010 \001(\0132\027.telgate.v1.DestinationJ\004\010" +
-      "\004\020\005J\004\010\006\020\007\"\022\n\020TransferResponse\"M\n\023ListCha" +
-      "nnelsRequest\022\017\n\007backend\030\001 \001(\t\022\021\n\tpage_si" +
-      "ze\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\"j\n\024ListChan" +
-      "nelsResponse\022%\n\010channels\030\001 \003(\0132\023.telgate" +
-      ".v1.Channel\022\027\n\017next_page_token\030\002 \001(\t\022\022\n\n" +
-      "total_size\030\003 \001(\005\"R\n\021GetChannelRequest\022\017\n" +
-      "\007backend\030\001 \001(\t\022,\n\007channel\030\002 \001(\0132\026.telgat" +
-      "e.v1.ChannelRefB\003\340A\002\":\n\022GetChannelRespon" +
-      "se\022$\n\007channel\030\001 \001(\0132\023.telgate.v1.Channel" +
+      "e\030\002 \001(\t:\0028\001B\010\n\006targetJ\004\010\004\020\005R\textension\"\265" +
+      "\003\n\016OriginatedCall\022\024\n\007backend\030\001 \001(\tB\003\340A\003\022" +
+      "\027\n\nrequest_id\030\002 \001(\tB\003\340A\003\022\026\n\tunique_id\030\003 " +
+      "\001(\tB\003\340A\003\022\034\n\017other_unique_id\030\004 \001(\tB\003\340A\003\022\026" +
+      "\n\tlinked_id\030\005 \001(\tB\003\340A\003\022\024\n\007channel\030\006 \001(\tB" +
+      "\003\340A\003\0222\n\007outcome\030\007 \001(\0162\034.telgate.v1.Origi" +
+      "nateOutcomeB\003\340A\003\022\027\n\nami_reason\030\010 \001(\005B\003\340A" +
+      "\003\0224\n\013create_time\030\t \001(\0132\032.google.protobuf" +
+      ".TimestampB\003\340A\003\0224\n\013result_time\030\n \001(\0132\032.g" +
+      "oogle.protobuf.TimestampB\003\340A\003\0224\n\014events_" +
+      "after\030\r \001(\0132\031.telgate.v1.EventPositionB\003" +
+      "\340A\003J\004\010\013\020\014J\004\010\014\020\rR\016event_sequenceR\005epoch\"B" +
+      "\n\021OriginateResponse\022-\n\004call\030\001 \001(\0132\032.telg" +
+      "ate.v1.OriginatedCallB\003\340A\003\"]\n\rHangupRequ" +
+      "est\022\017\n\007backend\030\001 \001(\t\022,\n\007channel\030\002 \001(\0132\026." +
+      "telgate.v1.ChannelRefB\003\340A\002\022\r\n\005cause\030\003 \001(" +
+      "\005\"\020\n\016HangupResponse\"\237\002\n\017TransferRequest\022" +
+      "\017\n\007backend\030\001 \001(\t\022+\n\004type\030\002 \001(\0162\030.telgate" +
+      ".v1.TransferTypeB\003\340A\002\022,\n\007channel\030\003 \001(\0132\026" +
+      ".telgate.v1.ChannelRefB\003\340A\002\0221\n\013destinati" +
+      "on\030\007 \001(\0132\027.telgate.v1.DestinationB\003\340A\002\022-" +
+      "\n\rextra_channel\030\005 \001(\0132\026.telgate.v1.Chann" +
+      "elRef\0222\n\021extra_destination\030\010 \001(\0132\027.telga" +
+      "te.v1.DestinationJ\004\010\004\020\005J\004\010\006\020\007\"\022\n\020Transfe" +
+      "rResponse\"M\n\023ListChannelsRequest\022\017\n\007back" +
+      "end\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_tok" +
+      "en\030\003 \001(\t\"y\n\024ListChannelsResponse\022*\n\010chan" +
+      "nels\030\001 \003(\0132\023.telgate.v1.ChannelB\003\340A\003\022\034\n\017" +
+      "next_page_token\030\002 \001(\tB\003\340A\003\022\027\n\ntotal_size" +
+      "\030\003 \001(\005B\003\340A\003\"R\n\021GetChannelRequest\022\017\n\007back" +
+      "end\030\001 \001(\t\022,\n\007channel\030\002 \001(\0132\026.telgate.v1." +
+      "ChannelRefB\003\340A\002\"?\n\022GetChannelResponse\022)\n" +
+      "\007channel\030\001 \001(\0132\023.telgate.v1.ChannelB\003\340A\003" +
       "\"\230\001\n\017SendDtmfRequest\022\017\n\007backend\030\001 \001(\t\022,\n" +
       "\007channel\030\002 \001(\0132\026.telgate.v1.ChannelRefB\003" +
       "\340A\002\022\023\n\006digits\030\003 \001(\tB\003\340A\002\0221\n\016digit_durati" +

@@ -91,41 +91,41 @@ public final class CdrsProto {
       "sition\"\206\001\n\017ListCdrsRequest\022%\n\006filter\030\001 \001" +
       "(\0132\025.telgate.v1.CdrFilter\022\021\n\tpage_size\030\002" +
       " \001(\005\022\022\n\npage_token\030\003 \001(\t\022%\n\006source\030\004 \001(\016" +
-      "2\025.telgate.v1.CdrSource\"J\n\020ListCdrsRespo" +
-      "nse\022\035\n\004cdrs\030\001 \003(\0132\017.telgate.v1.Cdr\022\027\n\017ne" +
-      "xt_page_token\030\002 \001(\t\"x\n\021StreamCdrsRequest" +
-      "\022%\n\006filter\030\001 \001(\0132\025.telgate.v1.CdrFilter\022" +
-      "\024\n\014after_cursor\030\002 \001(\004\022\016\n\006follow\030\003 \001(\010\022\026\n" +
-      "\016max_batch_size\030\004 \001(\005\"\335\001\n\006CdrGap\022\023\n\006curs" +
-      "or\030\001 \001(\004B\003\340A\003\022\024\n\007backend\030\002 \001(\tB\003\340A\003\0222\n\tf" +
-      "rom_time\030\003 \001(\0132\032.google.protobuf.Timesta" +
-      "mpB\003\340A\003\0220\n\007to_time\030\004 \001(\0132\032.google.protob" +
-      "uf.TimestampB\003\340A\003\022-\n\006reason\030\005 \001(\0162\030.telg" +
-      "ate.v1.CdrGapReasonB\003\340A\003\022\023\n\006detail\030\006 \001(\t" +
-      "B\003\340A\003\"T\n\022StreamCdrsResponse\022\035\n\004cdrs\030\001 \003(" +
-      "\0132\017.telgate.v1.Cdr\022\037\n\003gap\030\002 \001(\0132\022.telgat" +
-      "e.v1.CdrGap*\343\001\n\016CdrDisposition\022\037\n\033CDR_DI" +
-      "SPOSITION_UNSPECIFIED\020\000\022\034\n\030CDR_DISPOSITI" +
-      "ON_ANSWERED\020\001\022\035\n\031CDR_DISPOSITION_NO_ANSW" +
-      "ER\020\002\022\030\n\024CDR_DISPOSITION_BUSY\020\003\022\032\n\026CDR_DI" +
-      "SPOSITION_FAILED\020\004\022\036\n\032CDR_DISPOSITION_CO" +
-      "NGESTION\020\005\022\035\n\031CDR_DISPOSITION_CANCELLED\020" +
-      "\006*\205\001\n\rCallDirection\022\036\n\032CALL_DIRECTION_UN" +
-      "SPECIFIED\020\000\022\032\n\026CALL_DIRECTION_INBOUND\020\001\022" +
-      "\033\n\027CALL_DIRECTION_OUTBOUND\020\002\022\033\n\027CALL_DIR" +
-      "ECTION_INTERNAL\020\003*T\n\tCdrSource\022\032\n\026CDR_SO" +
-      "URCE_UNSPECIFIED\020\000\022\024\n\020CDR_SOURCE_STORE\020\001" +
-      "\022\025\n\021CDR_SOURCE_SWITCH\020\002*t\n\014CdrGapReason\022" +
-      "\036\n\032CDR_GAP_REASON_UNSPECIFIED\020\000\022 \n\034CDR_G" +
-      "AP_REASON_NOT_CONNECTED\020\001\022\"\n\036CDR_GAP_REA" +
-      "SON_BACKFILL_FAILED\020\0022\242\001\n\nCdrService\022E\n\010" +
-      "ListCdrs\022\033.telgate.v1.ListCdrsRequest\032\034." +
-      "telgate.v1.ListCdrsResponse\022M\n\nStreamCdr" +
-      "s\022\035.telgate.v1.StreamCdrsRequest\032\036.telga" +
-      "te.v1.StreamCdrsResponse0\001B_\n\024io.github." +
-      "telgate.v1B\tCdrsProtoP\001Z:github.com/telg" +
-      "ate/telgate/clients/go/telgate/v1;telgat" +
-      "ev1b\006proto3"
+      "2\025.telgate.v1.CdrSource\"T\n\020ListCdrsRespo" +
+      "nse\022\"\n\004cdrs\030\001 \003(\0132\017.telgate.v1.CdrB\003\340A\003\022" +
+      "\034\n\017next_page_token\030\002 \001(\tB\003\340A\003\"x\n\021StreamC" +
+      "drsRequest\022%\n\006filter\030\001 \001(\0132\025.telgate.v1." +
+      "CdrFilter\022\024\n\014after_cursor\030\002 \001(\004\022\016\n\006follo" +
+      "w\030\003 \001(\010\022\026\n\016max_batch_size\030\004 \001(\005\"\335\001\n\006CdrG" +
+      "ap\022\023\n\006cursor\030\001 \001(\004B\003\340A\003\022\024\n\007backend\030\002 \001(\t" +
+      "B\003\340A\003\0222\n\tfrom_time\030\003 \001(\0132\032.google.protob" +
+      "uf.TimestampB\003\340A\003\0220\n\007to_time\030\004 \001(\0132\032.goo" +
+      "gle.protobuf.TimestampB\003\340A\003\022-\n\006reason\030\005 " +
+      "\001(\0162\030.telgate.v1.CdrGapReasonB\003\340A\003\022\023\n\006de" +
+      "tail\030\006 \001(\tB\003\340A\003\"^\n\022StreamCdrsResponse\022\"\n" +
+      "\004cdrs\030\001 \003(\0132\017.telgate.v1.CdrB\003\340A\003\022$\n\003gap" +
+      "\030\002 \001(\0132\022.telgate.v1.CdrGapB\003\340A\003*\343\001\n\016CdrD" +
+      "isposition\022\037\n\033CDR_DISPOSITION_UNSPECIFIE" +
+      "D\020\000\022\034\n\030CDR_DISPOSITION_ANSWERED\020\001\022\035\n\031CDR" +
+      "_DISPOSITION_NO_ANSWER\020\002\022\030\n\024CDR_DISPOSIT" +
+      "ION_BUSY\020\003\022\032\n\026CDR_DISPOSITION_FAILED\020\004\022\036" +
+      "\n\032CDR_DISPOSITION_CONGESTION\020\005\022\035\n\031CDR_DI" +
+      "SPOSITION_CANCELLED\020\006*\205\001\n\rCallDirection\022" +
+      "\036\n\032CALL_DIRECTION_UNSPECIFIED\020\000\022\032\n\026CALL_" +
+      "DIRECTION_INBOUND\020\001\022\033\n\027CALL_DIRECTION_OU" +
+      "TBOUND\020\002\022\033\n\027CALL_DIRECTION_INTERNAL\020\003*T\n" +
+      "\tCdrSource\022\032\n\026CDR_SOURCE_UNSPECIFIED\020\000\022\024" +
+      "\n\020CDR_SOURCE_STORE\020\001\022\025\n\021CDR_SOURCE_SWITC" +
+      "H\020\002*t\n\014CdrGapReason\022\036\n\032CDR_GAP_REASON_UN" +
+      "SPECIFIED\020\000\022 \n\034CDR_GAP_REASON_NOT_CONNEC" +
+      "TED\020\001\022\"\n\036CDR_GAP_REASON_BACKFILL_FAILED\020" +
+      "\0022\242\001\n\nCdrService\022E\n\010ListCdrs\022\033.telgate.v" +
+      "1.ListCdrsRequest\032\034.telgate.v1.ListCdrsR" +
+      "esponse\022M\n\nStreamCdrs\022\035.telgate.v1.Strea" +
+      "mCdrsRequest\032\036.telgate.v1.StreamCdrsResp" +
+      "onse0\001B_\n\024io.github.telgate.v1B\tCdrsProt" +
+      "oP\001Z:github.com/telgate/telgate/clients/" +
+      "go/telgate/v1;telgatev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * The backend that owns the channel.
    * </pre>
    *
-   * <code>string backend = 1;</code>
+   * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * The backend that owns the channel.
    * </pre>
    *
-   * <code>string backend = 1;</code>
+   * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * outside party).
    * </pre>
    *
-   * <code>string name = 2;</code>
+   * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -151,7 +151,7 @@ private static final long serialVersionUID = 0L;
    * outside party).
    * </pre>
    *
-   * <code>string name = 2;</code>
+   * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -178,7 +178,7 @@ private static final long serialVersionUID = 0L;
    * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   @java.lang.Override
@@ -200,7 +200,7 @@ private static final long serialVersionUID = 0L;
    * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   @java.lang.Override
@@ -226,7 +226,7 @@ private static final long serialVersionUID = 0L;
    * The unique id of the first channel of the call; shared by all its channels.
    * </pre>
    *
-   * <code>string linked_id = 4;</code>
+   * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkedId.
    */
   @java.lang.Override
@@ -247,7 +247,7 @@ private static final long serialVersionUID = 0L;
    * The unique id of the first channel of the call; shared by all its channels.
    * </pre>
    *
-   * <code>string linked_id = 4;</code>
+   * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for linkedId.
    */
   @java.lang.Override
@@ -272,7 +272,7 @@ private static final long serialVersionUID = 0L;
    * The state in neutral terms.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelState state = 5;</code>
+   * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
@@ -283,7 +283,7 @@ private static final long serialVersionUID = 0L;
    * The state in neutral terms.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelState state = 5;</code>
+   * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   @java.lang.Override public io.github.telgate.v1.ChannelState getState() {
@@ -299,7 +299,7 @@ private static final long serialVersionUID = 0L;
    * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
    * </pre>
    *
-   * <code>string state_description = 6;</code>
+   * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateDescription.
    */
   @java.lang.Override
@@ -320,7 +320,7 @@ private static final long serialVersionUID = 0L;
    * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
    * </pre>
    *
-   * <code>string state_description = 6;</code>
+   * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for stateDescription.
    */
   @java.lang.Override
@@ -345,7 +345,7 @@ private static final long serialVersionUID = 0L;
    * The caller id of this channel's own party. Always present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 7;</code>
+   * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the callerId field is set.
    */
   @java.lang.Override
@@ -357,7 +357,7 @@ private static final long serialVersionUID = 0L;
    * The caller id of this channel's own party. Always present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 7;</code>
+   * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callerId.
    */
   @java.lang.Override
@@ -369,7 +369,7 @@ private static final long serialVersionUID = 0L;
    * The caller id of this channel's own party. Always present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 7;</code>
+   * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
@@ -384,7 +384,7 @@ private static final long serialVersionUID = 0L;
    * present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId connected_line = 8;</code>
+   * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the connectedLine field is set.
    */
   @java.lang.Override
@@ -397,7 +397,7 @@ private static final long serialVersionUID = 0L;
    * present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId connected_line = 8;</code>
+   * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The connectedLine.
    */
   @java.lang.Override
@@ -410,7 +410,7 @@ private static final long serialVersionUID = 0L;
    * present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId connected_line = 8;</code>
+   * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CallerIdOrBuilder getConnectedLineOrBuilder() {
@@ -425,7 +425,7 @@ private static final long serialVersionUID = 0L;
    * from switches without one).
    * </pre>
    *
-   * <code>.telgate.v1.DialplanLocation location = 9;</code>
+   * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the location field is set.
    */
   @java.lang.Override
@@ -438,7 +438,7 @@ private static final long serialVersionUID = 0L;
    * from switches without one).
    * </pre>
    *
-   * <code>.telgate.v1.DialplanLocation location = 9;</code>
+   * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The location.
    */
   @java.lang.Override
@@ -451,7 +451,7 @@ private static final long serialVersionUID = 0L;
    * from switches without one).
    * </pre>
    *
-   * <code>.telgate.v1.DialplanLocation location = 9;</code>
+   * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.DialplanLocationOrBuilder getLocationOrBuilder() {
@@ -466,7 +466,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
    * </pre>
    *
-   * <code>string application = 10;</code>
+   * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The application.
    */
   @java.lang.Override
@@ -487,7 +487,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
    * </pre>
    *
-   * <code>string application = 10;</code>
+   * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for application.
    */
   @java.lang.Override
@@ -513,7 +513,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: the running application's argument string.
    * </pre>
    *
-   * <code>string application_data = 11;</code>
+   * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The applicationData.
    */
   @java.lang.Override
@@ -534,7 +534,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: the running application's argument string.
    * </pre>
    *
-   * <code>string application_data = 11;</code>
+   * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for applicationData.
    */
   @java.lang.Override
@@ -559,7 +559,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway first saw the channel (or the PBX's creation time when known).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 12;</code>
+   * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -571,7 +571,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway first saw the channel (or the PBX's creation time when known).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 12;</code>
+   * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -583,7 +583,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway first saw the channel (or the PBX's creation time when known).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 12;</code>
+   * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -598,7 +598,7 @@ private static final long serialVersionUID = 0L;
    * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 13;</code>
+   * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the duration field is set.
    */
   @java.lang.Override
@@ -611,7 +611,7 @@ private static final long serialVersionUID = 0L;
    * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 13;</code>
+   * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The duration.
    */
   @java.lang.Override
@@ -624,7 +624,7 @@ private static final long serialVersionUID = 0L;
    * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 13;</code>
+   * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
@@ -639,7 +639,7 @@ private static final long serialVersionUID = 0L;
    * The bridge the channel is in, empty when not bridged (Asterisk only).
    * </pre>
    *
-   * <code>string bridge_id = 14;</code>
+   * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeId.
    */
   @java.lang.Override
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
    * The bridge the channel is in, empty when not bridged (Asterisk only).
    * </pre>
    *
-   * <code>string bridge_id = 14;</code>
+   * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for bridgeId.
    */
   @java.lang.Override
@@ -686,7 +686,7 @@ private static final long serialVersionUID = 0L;
    * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
    * </pre>
    *
-   * <code>string account_code = 15;</code>
+   * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The accountCode.
    */
   @java.lang.Override
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
    * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
    * </pre>
    *
-   * <code>string account_code = 15;</code>
+   * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for accountCode.
    */
   @java.lang.Override
@@ -733,7 +733,7 @@ private static final long serialVersionUID = 0L;
    * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
    * </pre>
    *
-   * <code>string language = 16;</code>
+   * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The language.
    */
   @java.lang.Override
@@ -754,7 +754,7 @@ private static final long serialVersionUID = 0L;
    * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
    * </pre>
    *
-   * <code>string language = 16;</code>
+   * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for language.
    */
   @java.lang.Override
@@ -804,7 +804,7 @@ private static final long serialVersionUID = 0L;
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsVariables(
@@ -826,7 +826,7 @@ private static final long serialVersionUID = 0L;
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getVariablesMap() {
@@ -838,7 +838,7 @@ private static final long serialVersionUID = 0L;
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -857,7 +857,7 @@ java.lang.String defaultValue) {
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.lang.String getVariablesOrThrow(
@@ -1685,7 +1685,7 @@ java.lang.String defaultValue) {
      * The backend that owns the channel.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -1705,7 +1705,7 @@ java.lang.String defaultValue) {
      * The backend that owns the channel.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -1726,7 +1726,7 @@ java.lang.String defaultValue) {
      * The backend that owns the channel.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -1743,7 +1743,7 @@ java.lang.String defaultValue) {
      * The backend that owns the channel.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
@@ -1757,7 +1757,7 @@ java.lang.String defaultValue) {
      * The backend that owns the channel.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -1779,7 +1779,7 @@ java.lang.String defaultValue) {
      * outside party).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1801,7 +1801,7 @@ java.lang.String defaultValue) {
      * outside party).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1824,7 +1824,7 @@ java.lang.String defaultValue) {
      * outside party).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1843,7 +1843,7 @@ java.lang.String defaultValue) {
      * outside party).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1859,7 +1859,7 @@ java.lang.String defaultValue) {
      * outside party).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1880,7 +1880,7 @@ java.lang.String defaultValue) {
      * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uniqueId.
      */
     public java.lang.String getUniqueId() {
@@ -1901,7 +1901,7 @@ java.lang.String defaultValue) {
      * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uniqueId.
      */
     public com.google.protobuf.ByteString
@@ -1923,7 +1923,7 @@ java.lang.String defaultValue) {
      * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
      */
@@ -1941,7 +1941,7 @@ java.lang.String defaultValue) {
      * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUniqueId() {
@@ -1956,7 +1956,7 @@ java.lang.String defaultValue) {
      * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
      */
@@ -1976,7 +1976,7 @@ java.lang.String defaultValue) {
      * The unique id of the first channel of the call; shared by all its channels.
      * </pre>
      *
-     * <code>string linked_id = 4;</code>
+     * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkedId.
      */
     public java.lang.String getLinkedId() {
@@ -1996,7 +1996,7 @@ java.lang.String defaultValue) {
      * The unique id of the first channel of the call; shared by all its channels.
      * </pre>
      *
-     * <code>string linked_id = 4;</code>
+     * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for linkedId.
      */
     public com.google.protobuf.ByteString
@@ -2017,7 +2017,7 @@ java.lang.String defaultValue) {
      * The unique id of the first channel of the call; shared by all its channels.
      * </pre>
      *
-     * <code>string linked_id = 4;</code>
+     * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The linkedId to set.
      * @return This builder for chaining.
      */
@@ -2034,7 +2034,7 @@ java.lang.String defaultValue) {
      * The unique id of the first channel of the call; shared by all its channels.
      * </pre>
      *
-     * <code>string linked_id = 4;</code>
+     * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLinkedId() {
@@ -2048,7 +2048,7 @@ java.lang.String defaultValue) {
      * The unique id of the first channel of the call; shared by all its channels.
      * </pre>
      *
-     * <code>string linked_id = 4;</code>
+     * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for linkedId to set.
      * @return This builder for chaining.
      */
@@ -2068,7 +2068,7 @@ java.lang.String defaultValue) {
      * The state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelState state = 5;</code>
+     * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
@@ -2079,7 +2079,7 @@ java.lang.String defaultValue) {
      * The state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelState state = 5;</code>
+     * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -2094,7 +2094,7 @@ java.lang.String defaultValue) {
      * The state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelState state = 5;</code>
+     * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The state.
      */
     @java.lang.Override
@@ -2107,7 +2107,7 @@ java.lang.String defaultValue) {
      * The state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelState state = 5;</code>
+     * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -2125,7 +2125,7 @@ java.lang.String defaultValue) {
      * The state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.ChannelState state = 5;</code>
+     * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -2141,7 +2141,7 @@ java.lang.String defaultValue) {
      * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
      * </pre>
      *
-     * <code>string state_description = 6;</code>
+     * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The stateDescription.
      */
     public java.lang.String getStateDescription() {
@@ -2161,7 +2161,7 @@ java.lang.String defaultValue) {
      * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
      * </pre>
      *
-     * <code>string state_description = 6;</code>
+     * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for stateDescription.
      */
     public com.google.protobuf.ByteString
@@ -2182,7 +2182,7 @@ java.lang.String defaultValue) {
      * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
      * </pre>
      *
-     * <code>string state_description = 6;</code>
+     * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The stateDescription to set.
      * @return This builder for chaining.
      */
@@ -2199,7 +2199,7 @@ java.lang.String defaultValue) {
      * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
      * </pre>
      *
-     * <code>string state_description = 6;</code>
+     * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStateDescription() {
@@ -2213,7 +2213,7 @@ java.lang.String defaultValue) {
      * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
      * </pre>
      *
-     * <code>string state_description = 6;</code>
+     * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for stateDescription to set.
      * @return This builder for chaining.
      */
@@ -2235,7 +2235,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the callerId field is set.
      */
     public boolean hasCallerId() {
@@ -2246,7 +2246,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The callerId.
      */
     public io.github.telgate.v1.CallerId getCallerId() {
@@ -2261,7 +2261,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallerId(io.github.telgate.v1.CallerId value) {
       if (callerIdBuilder_ == null) {
@@ -2281,7 +2281,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallerId(
         io.github.telgate.v1.CallerId.Builder builderForValue) {
@@ -2299,7 +2299,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCallerId(io.github.telgate.v1.CallerId value) {
       if (callerIdBuilder_ == null) {
@@ -2322,7 +2322,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCallerId() {
       bitField0_ = (bitField0_ & ~0x00000040);
@@ -2339,7 +2339,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerIdBuilder() {
       bitField0_ |= 0x00000040;
@@ -2351,7 +2351,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
       if (callerIdBuilder_ != null) {
@@ -2366,7 +2366,7 @@ java.lang.String defaultValue) {
      * The caller id of this channel's own party. Always present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 7;</code>
+     * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> 
@@ -2391,7 +2391,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the connectedLine field is set.
      */
     public boolean hasConnectedLine() {
@@ -2403,7 +2403,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The connectedLine.
      */
     public io.github.telgate.v1.CallerId getConnectedLine() {
@@ -2419,7 +2419,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setConnectedLine(io.github.telgate.v1.CallerId value) {
       if (connectedLineBuilder_ == null) {
@@ -2440,7 +2440,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setConnectedLine(
         io.github.telgate.v1.CallerId.Builder builderForValue) {
@@ -2459,7 +2459,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeConnectedLine(io.github.telgate.v1.CallerId value) {
       if (connectedLineBuilder_ == null) {
@@ -2483,7 +2483,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearConnectedLine() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -2501,7 +2501,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerId.Builder getConnectedLineBuilder() {
       bitField0_ |= 0x00000080;
@@ -2514,7 +2514,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getConnectedLineOrBuilder() {
       if (connectedLineBuilder_ != null) {
@@ -2530,7 +2530,7 @@ java.lang.String defaultValue) {
      * present, possibly empty.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId connected_line = 8;</code>
+     * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> 
@@ -2555,7 +2555,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the location field is set.
      */
     public boolean hasLocation() {
@@ -2567,7 +2567,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The location.
      */
     public io.github.telgate.v1.DialplanLocation getLocation() {
@@ -2583,7 +2583,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLocation(io.github.telgate.v1.DialplanLocation value) {
       if (locationBuilder_ == null) {
@@ -2604,7 +2604,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLocation(
         io.github.telgate.v1.DialplanLocation.Builder builderForValue) {
@@ -2623,7 +2623,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLocation(io.github.telgate.v1.DialplanLocation value) {
       if (locationBuilder_ == null) {
@@ -2647,7 +2647,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLocation() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2665,7 +2665,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.DialplanLocation.Builder getLocationBuilder() {
       bitField0_ |= 0x00000100;
@@ -2678,7 +2678,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.DialplanLocationOrBuilder getLocationOrBuilder() {
       if (locationBuilder_ != null) {
@@ -2694,7 +2694,7 @@ java.lang.String defaultValue) {
      * from switches without one).
      * </pre>
      *
-     * <code>.telgate.v1.DialplanLocation location = 9;</code>
+     * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.DialplanLocation, io.github.telgate.v1.DialplanLocation.Builder, io.github.telgate.v1.DialplanLocationOrBuilder> 
@@ -2716,7 +2716,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
      * </pre>
      *
-     * <code>string application = 10;</code>
+     * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The application.
      */
     public java.lang.String getApplication() {
@@ -2736,7 +2736,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
      * </pre>
      *
-     * <code>string application = 10;</code>
+     * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for application.
      */
     public com.google.protobuf.ByteString
@@ -2757,7 +2757,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
      * </pre>
      *
-     * <code>string application = 10;</code>
+     * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The application to set.
      * @return This builder for chaining.
      */
@@ -2774,7 +2774,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
      * </pre>
      *
-     * <code>string application = 10;</code>
+     * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearApplication() {
@@ -2788,7 +2788,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
      * </pre>
      *
-     * <code>string application = 10;</code>
+     * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for application to set.
      * @return This builder for chaining.
      */
@@ -2808,7 +2808,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the running application's argument string.
      * </pre>
      *
-     * <code>string application_data = 11;</code>
+     * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The applicationData.
      */
     public java.lang.String getApplicationData() {
@@ -2828,7 +2828,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the running application's argument string.
      * </pre>
      *
-     * <code>string application_data = 11;</code>
+     * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for applicationData.
      */
     public com.google.protobuf.ByteString
@@ -2849,7 +2849,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the running application's argument string.
      * </pre>
      *
-     * <code>string application_data = 11;</code>
+     * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The applicationData to set.
      * @return This builder for chaining.
      */
@@ -2866,7 +2866,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the running application's argument string.
      * </pre>
      *
-     * <code>string application_data = 11;</code>
+     * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearApplicationData() {
@@ -2880,7 +2880,7 @@ java.lang.String defaultValue) {
      * Asterisk only: the running application's argument string.
      * </pre>
      *
-     * <code>string application_data = 11;</code>
+     * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for applicationData to set.
      * @return This builder for chaining.
      */
@@ -2902,7 +2902,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -2913,7 +2913,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -2928,7 +2928,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2948,7 +2948,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2966,7 +2966,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2989,7 +2989,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00000800);
@@ -3006,7 +3006,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00000800;
@@ -3018,7 +3018,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -3033,7 +3033,7 @@ java.lang.String defaultValue) {
      * When the gateway first saw the channel (or the PBX's creation time when known).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 12;</code>
+     * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -3058,7 +3058,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the duration field is set.
      */
     public boolean hasDuration() {
@@ -3070,7 +3070,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The duration.
      */
     public com.google.protobuf.Duration getDuration() {
@@ -3086,7 +3086,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -3107,7 +3107,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDuration(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -3126,7 +3126,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDuration(com.google.protobuf.Duration value) {
       if (durationBuilder_ == null) {
@@ -3150,7 +3150,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDuration() {
       bitField0_ = (bitField0_ & ~0x00001000);
@@ -3168,7 +3168,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getDurationBuilder() {
       bitField0_ |= 0x00001000;
@@ -3181,7 +3181,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getDurationOrBuilder() {
       if (durationBuilder_ != null) {
@@ -3197,7 +3197,7 @@ java.lang.String defaultValue) {
      * `Duration`/`Seconds`); unset when the PBX has not said.
      * </pre>
      *
-     * <code>.google.protobuf.Duration duration = 13;</code>
+     * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -3219,7 +3219,7 @@ java.lang.String defaultValue) {
      * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
-     * <code>string bridge_id = 14;</code>
+     * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bridgeId.
      */
     public java.lang.String getBridgeId() {
@@ -3239,7 +3239,7 @@ java.lang.String defaultValue) {
      * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
-     * <code>string bridge_id = 14;</code>
+     * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for bridgeId.
      */
     public com.google.protobuf.ByteString
@@ -3260,7 +3260,7 @@ java.lang.String defaultValue) {
      * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
-     * <code>string bridge_id = 14;</code>
+     * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bridgeId to set.
      * @return This builder for chaining.
      */
@@ -3277,7 +3277,7 @@ java.lang.String defaultValue) {
      * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
-     * <code>string bridge_id = 14;</code>
+     * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBridgeId() {
@@ -3291,7 +3291,7 @@ java.lang.String defaultValue) {
      * The bridge the channel is in, empty when not bridged (Asterisk only).
      * </pre>
      *
-     * <code>string bridge_id = 14;</code>
+     * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for bridgeId to set.
      * @return This builder for chaining.
      */
@@ -3311,7 +3311,7 @@ java.lang.String defaultValue) {
      * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
      * </pre>
      *
-     * <code>string account_code = 15;</code>
+     * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The accountCode.
      */
     public java.lang.String getAccountCode() {
@@ -3331,7 +3331,7 @@ java.lang.String defaultValue) {
      * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
      * </pre>
      *
-     * <code>string account_code = 15;</code>
+     * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for accountCode.
      */
     public com.google.protobuf.ByteString
@@ -3352,7 +3352,7 @@ java.lang.String defaultValue) {
      * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
      * </pre>
      *
-     * <code>string account_code = 15;</code>
+     * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The accountCode to set.
      * @return This builder for chaining.
      */
@@ -3369,7 +3369,7 @@ java.lang.String defaultValue) {
      * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
      * </pre>
      *
-     * <code>string account_code = 15;</code>
+     * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAccountCode() {
@@ -3383,7 +3383,7 @@ java.lang.String defaultValue) {
      * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
      * </pre>
      *
-     * <code>string account_code = 15;</code>
+     * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for accountCode to set.
      * @return This builder for chaining.
      */
@@ -3403,7 +3403,7 @@ java.lang.String defaultValue) {
      * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
      * </pre>
      *
-     * <code>string language = 16;</code>
+     * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The language.
      */
     public java.lang.String getLanguage() {
@@ -3423,7 +3423,7 @@ java.lang.String defaultValue) {
      * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
      * </pre>
      *
-     * <code>string language = 16;</code>
+     * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for language.
      */
     public com.google.protobuf.ByteString
@@ -3444,7 +3444,7 @@ java.lang.String defaultValue) {
      * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
      * </pre>
      *
-     * <code>string language = 16;</code>
+     * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The language to set.
      * @return This builder for chaining.
      */
@@ -3461,7 +3461,7 @@ java.lang.String defaultValue) {
      * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
      * </pre>
      *
-     * <code>string language = 16;</code>
+     * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLanguage() {
@@ -3475,7 +3475,7 @@ java.lang.String defaultValue) {
      * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
      * </pre>
      *
-     * <code>string language = 16;</code>
+     * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for language to set.
      * @return This builder for chaining.
      */
@@ -3521,7 +3521,7 @@ java.lang.String defaultValue) {
      * other switches: what their events carry about the call).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 17;</code>
+     * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsVariables(
@@ -3543,7 +3543,7 @@ java.lang.String defaultValue) {
      * other switches: what their events carry about the call).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 17;</code>
+     * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getVariablesMap() {
@@ -3555,7 +3555,7 @@ java.lang.String defaultValue) {
      * other switches: what their events carry about the call).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 17;</code>
+     * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -3574,7 +3574,7 @@ java.lang.String defaultValue) {
      * other switches: what their events carry about the call).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 17;</code>
+     * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.lang.String getVariablesOrThrow(
@@ -3599,7 +3599,7 @@ java.lang.String defaultValue) {
      * other switches: what their events carry about the call).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 17;</code>
+     * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeVariables(
         java.lang.String key) {
@@ -3623,7 +3623,7 @@ java.lang.String defaultValue) {
      * other switches: what their events carry about the call).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 17;</code>
+     * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putVariables(
         java.lang.String key,
@@ -3641,7 +3641,7 @@ java.lang.String defaultValue) {
      * other switches: what their events carry about the call).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 17;</code>
+     * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllVariables(
         java.util.Map<java.lang.String, java.lang.String> values) {

@@ -12,7 +12,7 @@ public interface ChannelOrBuilder extends
    * The backend that owns the channel.
    * </pre>
    *
-   * <code>string backend = 1;</code>
+   * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
@@ -21,7 +21,7 @@ public interface ChannelOrBuilder extends
    * The backend that owns the channel.
    * </pre>
    *
-   * <code>string backend = 1;</code>
+   * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface ChannelOrBuilder extends
    * outside party).
    * </pre>
    *
-   * <code>string name = 2;</code>
+   * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -45,7 +45,7 @@ public interface ChannelOrBuilder extends
    * outside party).
    * </pre>
    *
-   * <code>string name = 2;</code>
+   * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -57,7 +57,7 @@ public interface ChannelOrBuilder extends
    * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
@@ -67,7 +67,7 @@ public interface ChannelOrBuilder extends
    * `&lt;call unique id&gt;-&lt;extension or number&gt;`). Stable for the channel's life.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   com.google.protobuf.ByteString
@@ -78,7 +78,7 @@ public interface ChannelOrBuilder extends
    * The unique id of the first channel of the call; shared by all its channels.
    * </pre>
    *
-   * <code>string linked_id = 4;</code>
+   * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkedId.
    */
   java.lang.String getLinkedId();
@@ -87,7 +87,7 @@ public interface ChannelOrBuilder extends
    * The unique id of the first channel of the call; shared by all its channels.
    * </pre>
    *
-   * <code>string linked_id = 4;</code>
+   * <code>string linked_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for linkedId.
    */
   com.google.protobuf.ByteString
@@ -98,7 +98,7 @@ public interface ChannelOrBuilder extends
    * The state in neutral terms.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelState state = 5;</code>
+   * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
@@ -107,7 +107,7 @@ public interface ChannelOrBuilder extends
    * The state in neutral terms.
    * </pre>
    *
-   * <code>.telgate.v1.ChannelState state = 5;</code>
+   * <code>.telgate.v1.ChannelState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   io.github.telgate.v1.ChannelState getState();
@@ -117,7 +117,7 @@ public interface ChannelOrBuilder extends
    * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
    * </pre>
    *
-   * <code>string state_description = 6;</code>
+   * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateDescription.
    */
   java.lang.String getStateDescription();
@@ -126,7 +126,7 @@ public interface ChannelOrBuilder extends
    * The PBX's own text for the state (Asterisk `Ringing`, `Up`, `Ring`, ...).
    * </pre>
    *
-   * <code>string state_description = 6;</code>
+   * <code>string state_description = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for stateDescription.
    */
   com.google.protobuf.ByteString
@@ -137,7 +137,7 @@ public interface ChannelOrBuilder extends
    * The caller id of this channel's own party. Always present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 7;</code>
+   * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the callerId field is set.
    */
   boolean hasCallerId();
@@ -146,7 +146,7 @@ public interface ChannelOrBuilder extends
    * The caller id of this channel's own party. Always present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 7;</code>
+   * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callerId.
    */
   io.github.telgate.v1.CallerId getCallerId();
@@ -155,7 +155,7 @@ public interface ChannelOrBuilder extends
    * The caller id of this channel's own party. Always present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 7;</code>
+   * <code>.telgate.v1.CallerId caller_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder();
 
@@ -165,7 +165,7 @@ public interface ChannelOrBuilder extends
    * present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId connected_line = 8;</code>
+   * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the connectedLine field is set.
    */
   boolean hasConnectedLine();
@@ -175,7 +175,7 @@ public interface ChannelOrBuilder extends
    * present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId connected_line = 8;</code>
+   * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The connectedLine.
    */
   io.github.telgate.v1.CallerId getConnectedLine();
@@ -185,7 +185,7 @@ public interface ChannelOrBuilder extends
    * present, possibly empty.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId connected_line = 8;</code>
+   * <code>.telgate.v1.CallerId connected_line = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getConnectedLineOrBuilder();
 
@@ -195,7 +195,7 @@ public interface ChannelOrBuilder extends
    * from switches without one).
    * </pre>
    *
-   * <code>.telgate.v1.DialplanLocation location = 9;</code>
+   * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the location field is set.
    */
   boolean hasLocation();
@@ -205,7 +205,7 @@ public interface ChannelOrBuilder extends
    * from switches without one).
    * </pre>
    *
-   * <code>.telgate.v1.DialplanLocation location = 9;</code>
+   * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The location.
    */
   io.github.telgate.v1.DialplanLocation getLocation();
@@ -215,7 +215,7 @@ public interface ChannelOrBuilder extends
    * from switches without one).
    * </pre>
    *
-   * <code>.telgate.v1.DialplanLocation location = 9;</code>
+   * <code>.telgate.v1.DialplanLocation location = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.DialplanLocationOrBuilder getLocationOrBuilder();
 
@@ -224,7 +224,7 @@ public interface ChannelOrBuilder extends
    * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
    * </pre>
    *
-   * <code>string application = 10;</code>
+   * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The application.
    */
   java.lang.String getApplication();
@@ -233,7 +233,7 @@ public interface ChannelOrBuilder extends
    * Asterisk only: the dialplan application the channel is running, e.g. `Dial`.
    * </pre>
    *
-   * <code>string application = 10;</code>
+   * <code>string application = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for application.
    */
   com.google.protobuf.ByteString
@@ -244,7 +244,7 @@ public interface ChannelOrBuilder extends
    * Asterisk only: the running application's argument string.
    * </pre>
    *
-   * <code>string application_data = 11;</code>
+   * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The applicationData.
    */
   java.lang.String getApplicationData();
@@ -253,7 +253,7 @@ public interface ChannelOrBuilder extends
    * Asterisk only: the running application's argument string.
    * </pre>
    *
-   * <code>string application_data = 11;</code>
+   * <code>string application_data = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for applicationData.
    */
   com.google.protobuf.ByteString
@@ -264,7 +264,7 @@ public interface ChannelOrBuilder extends
    * When the gateway first saw the channel (or the PBX's creation time when known).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 12;</code>
+   * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -273,7 +273,7 @@ public interface ChannelOrBuilder extends
    * When the gateway first saw the channel (or the PBX's creation time when known).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 12;</code>
+   * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -282,7 +282,7 @@ public interface ChannelOrBuilder extends
    * When the gateway first saw the channel (or the PBX's creation time when known).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 12;</code>
+   * <code>.google.protobuf.Timestamp create_time = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
@@ -292,7 +292,7 @@ public interface ChannelOrBuilder extends
    * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 13;</code>
+   * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the duration field is set.
    */
   boolean hasDuration();
@@ -302,7 +302,7 @@ public interface ChannelOrBuilder extends
    * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 13;</code>
+   * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The duration.
    */
   com.google.protobuf.Duration getDuration();
@@ -312,7 +312,7 @@ public interface ChannelOrBuilder extends
    * `Duration`/`Seconds`); unset when the PBX has not said.
    * </pre>
    *
-   * <code>.google.protobuf.Duration duration = 13;</code>
+   * <code>.google.protobuf.Duration duration = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getDurationOrBuilder();
 
@@ -321,7 +321,7 @@ public interface ChannelOrBuilder extends
    * The bridge the channel is in, empty when not bridged (Asterisk only).
    * </pre>
    *
-   * <code>string bridge_id = 14;</code>
+   * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bridgeId.
    */
   java.lang.String getBridgeId();
@@ -330,7 +330,7 @@ public interface ChannelOrBuilder extends
    * The bridge the channel is in, empty when not bridged (Asterisk only).
    * </pre>
    *
-   * <code>string bridge_id = 14;</code>
+   * <code>string bridge_id = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for bridgeId.
    */
   com.google.protobuf.ByteString
@@ -341,7 +341,7 @@ public interface ChannelOrBuilder extends
    * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
    * </pre>
    *
-   * <code>string account_code = 15;</code>
+   * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The accountCode.
    */
   java.lang.String getAccountCode();
@@ -350,7 +350,7 @@ public interface ChannelOrBuilder extends
    * The channel's account code (Asterisk CHANNEL(accountcode)); empty when none.
    * </pre>
    *
-   * <code>string account_code = 15;</code>
+   * <code>string account_code = 15 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for accountCode.
    */
   com.google.protobuf.ByteString
@@ -361,7 +361,7 @@ public interface ChannelOrBuilder extends
    * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
    * </pre>
    *
-   * <code>string language = 16;</code>
+   * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The language.
    */
   java.lang.String getLanguage();
@@ -370,7 +370,7 @@ public interface ChannelOrBuilder extends
    * The channel's language (Asterisk CHANNEL(language), e.g. `en`); empty when not known.
    * </pre>
    *
-   * <code>string language = 16;</code>
+   * <code>string language = 16 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for language.
    */
   com.google.protobuf.ByteString
@@ -382,7 +382,7 @@ public interface ChannelOrBuilder extends
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getVariablesCount();
   /**
@@ -391,7 +391,7 @@ public interface ChannelOrBuilder extends
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsVariables(
       java.lang.String key);
@@ -407,7 +407,7 @@ public interface ChannelOrBuilder extends
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getVariablesMap();
@@ -417,7 +417,7 @@ public interface ChannelOrBuilder extends
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   /* nullable */
 java.lang.String getVariablesOrDefault(
@@ -430,7 +430,7 @@ java.lang.String defaultValue);
    * other switches: what their events carry about the call).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 17;</code>
+   * <code>map&lt;string, string&gt; variables = 17 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.lang.String getVariablesOrThrow(
       java.lang.String key);

@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * The backend as ListBackends shows it.
    * </pre>
    *
-   * <code>.telgate.v1.Backend backend = 1;</code>
+   * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the backend field is set.
    */
   @java.lang.Override
@@ -67,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * The backend as ListBackends shows it.
    * </pre>
    *
-   * <code>.telgate.v1.Backend backend = 1;</code>
+   * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * The backend as ListBackends shows it.
    * </pre>
    *
-   * <code>.telgate.v1.Backend backend = 1;</code>
+   * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BackendOrBuilder getBackendOrBuilder() {
@@ -93,7 +93,7 @@ private static final long serialVersionUID = 0L;
    * Whether every step succeeded.
    * </pre>
    *
-   * <code>bool ok = 2;</code>
+   * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ok.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.BackendCheck> getChecksList() {
@@ -120,7 +120,7 @@ private static final long serialVersionUID = 0L;
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.BackendCheckOrBuilder> 
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getChecksCount() {
@@ -143,7 +143,7 @@ private static final long serialVersionUID = 0L;
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BackendCheck getChecks(int index) {
@@ -154,7 +154,7 @@ private static final long serialVersionUID = 0L;
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BackendCheckOrBuilder getChecksOrBuilder(
@@ -606,7 +606,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the backend field is set.
      */
     public boolean hasBackend() {
@@ -617,7 +617,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public io.github.telgate.v1.Backend getBackend() {
@@ -632,7 +632,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBackend(io.github.telgate.v1.Backend value) {
       if (backendBuilder_ == null) {
@@ -652,7 +652,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBackend(
         io.github.telgate.v1.Backend.Builder builderForValue) {
@@ -670,7 +670,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeBackend(io.github.telgate.v1.Backend value) {
       if (backendBuilder_ == null) {
@@ -693,7 +693,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBackend() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -710,7 +710,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Backend.Builder getBackendBuilder() {
       bitField0_ |= 0x00000001;
@@ -722,7 +722,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BackendOrBuilder getBackendOrBuilder() {
       if (backendBuilder_ != null) {
@@ -737,7 +737,7 @@ private static final long serialVersionUID = 0L;
      * The backend as ListBackends shows it.
      * </pre>
      *
-     * <code>.telgate.v1.Backend backend = 1;</code>
+     * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Backend, io.github.telgate.v1.Backend.Builder, io.github.telgate.v1.BackendOrBuilder> 
@@ -759,7 +759,7 @@ private static final long serialVersionUID = 0L;
      * Whether every step succeeded.
      * </pre>
      *
-     * <code>bool ok = 2;</code>
+     * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The ok.
      */
     @java.lang.Override
@@ -771,7 +771,7 @@ private static final long serialVersionUID = 0L;
      * Whether every step succeeded.
      * </pre>
      *
-     * <code>bool ok = 2;</code>
+     * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The ok to set.
      * @return This builder for chaining.
      */
@@ -787,7 +787,7 @@ private static final long serialVersionUID = 0L;
      * Whether every step succeeded.
      * </pre>
      *
-     * <code>bool ok = 2;</code>
+     * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOk() {
@@ -814,7 +814,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.BackendCheck> getChecksList() {
       if (checksBuilder_ == null) {
@@ -828,7 +828,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getChecksCount() {
       if (checksBuilder_ == null) {
@@ -842,7 +842,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BackendCheck getChecks(int index) {
       if (checksBuilder_ == null) {
@@ -856,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChecks(
         int index, io.github.telgate.v1.BackendCheck value) {
@@ -877,7 +877,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChecks(
         int index, io.github.telgate.v1.BackendCheck.Builder builderForValue) {
@@ -895,7 +895,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addChecks(io.github.telgate.v1.BackendCheck value) {
       if (checksBuilder_ == null) {
@@ -915,7 +915,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addChecks(
         int index, io.github.telgate.v1.BackendCheck value) {
@@ -936,7 +936,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addChecks(
         io.github.telgate.v1.BackendCheck.Builder builderForValue) {
@@ -954,7 +954,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addChecks(
         int index, io.github.telgate.v1.BackendCheck.Builder builderForValue) {
@@ -972,7 +972,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllChecks(
         java.lang.Iterable<? extends io.github.telgate.v1.BackendCheck> values) {
@@ -991,7 +991,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChecks() {
       if (checksBuilder_ == null) {
@@ -1008,7 +1008,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeChecks(int index) {
       if (checksBuilder_ == null) {
@@ -1025,7 +1025,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BackendCheck.Builder getChecksBuilder(
         int index) {
@@ -1036,7 +1036,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BackendCheckOrBuilder getChecksOrBuilder(
         int index) {
@@ -1050,7 +1050,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.BackendCheckOrBuilder> 
          getChecksOrBuilderList() {
@@ -1065,7 +1065,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BackendCheck.Builder addChecksBuilder() {
       return getChecksFieldBuilder().addBuilder(
@@ -1076,7 +1076,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BackendCheck.Builder addChecksBuilder(
         int index) {
@@ -1088,7 +1088,7 @@ private static final long serialVersionUID = 0L;
      * The steps, in the order they ran.
      * </pre>
      *
-     * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+     * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.BackendCheck.Builder> 
          getChecksBuilderList() {

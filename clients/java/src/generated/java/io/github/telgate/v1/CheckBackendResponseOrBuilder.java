@@ -12,7 +12,7 @@ public interface CheckBackendResponseOrBuilder extends
    * The backend as ListBackends shows it.
    * </pre>
    *
-   * <code>.telgate.v1.Backend backend = 1;</code>
+   * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the backend field is set.
    */
   boolean hasBackend();
@@ -21,7 +21,7 @@ public interface CheckBackendResponseOrBuilder extends
    * The backend as ListBackends shows it.
    * </pre>
    *
-   * <code>.telgate.v1.Backend backend = 1;</code>
+   * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   io.github.telgate.v1.Backend getBackend();
@@ -30,7 +30,7 @@ public interface CheckBackendResponseOrBuilder extends
    * The backend as ListBackends shows it.
    * </pre>
    *
-   * <code>.telgate.v1.Backend backend = 1;</code>
+   * <code>.telgate.v1.Backend backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BackendOrBuilder getBackendOrBuilder();
 
@@ -39,7 +39,7 @@ public interface CheckBackendResponseOrBuilder extends
    * Whether every step succeeded.
    * </pre>
    *
-   * <code>bool ok = 2;</code>
+   * <code>bool ok = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ok.
    */
   boolean getOk();
@@ -49,7 +49,7 @@ public interface CheckBackendResponseOrBuilder extends
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.BackendCheck> 
       getChecksList();
@@ -58,7 +58,7 @@ public interface CheckBackendResponseOrBuilder extends
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BackendCheck getChecks(int index);
   /**
@@ -66,7 +66,7 @@ public interface CheckBackendResponseOrBuilder extends
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getChecksCount();
   /**
@@ -74,7 +74,7 @@ public interface CheckBackendResponseOrBuilder extends
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.BackendCheckOrBuilder> 
       getChecksOrBuilderList();
@@ -83,7 +83,7 @@ public interface CheckBackendResponseOrBuilder extends
    * The steps, in the order they ran.
    * </pre>
    *
-   * <code>repeated .telgate.v1.BackendCheck checks = 3;</code>
+   * <code>repeated .telgate.v1.BackendCheck checks = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BackendCheckOrBuilder getChecksOrBuilder(
       int index);

@@ -71,55 +71,57 @@ public final class CommonProto {
       "\n\027telgate/v1/common.proto\022\ntelgate.v1\032\037g" +
       "oogle/api/field_behavior.proto\032\036google/p" +
       "rotobuf/duration.proto\032\037google/protobuf/" +
-      "timestamp.proto\"$\n\005Field\022\014\n\004name\030\001 \001(\t\022\r" +
-      "\n\005value\030\002 \001(\t\"(\n\010CallerId\022\016\n\006number\030\001 \001(" +
-      "\t\022\014\n\004name\030\002 \001(\t\"H\n\020DialplanLocation\022\017\n\007c" +
-      "ontext\030\001 \001(\t\022\021\n\textension\030\002 \001(\t\022\020\n\010prior" +
-      "ity\030\003 \001(\005\"\177\n\013Destination\0225\n\textension\030\001 " +
-      "\001(\0132 .telgate.v1.ExtensionDestinationH\000\022" +
-      "/\n\006number\030\002 \001(\0132\035.telgate.v1.NumberDesti" +
-      "nationH\000B\010\n\006target\"Q\n\024ExtensionDestinati" +
-      "on\022\017\n\007context\030\001 \001(\t\022\026\n\textension\030\002 \001(\tB\003" +
-      "\340A\002\022\020\n\010priority\030\003 \001(\005\"7\n\021NumberDestinati" +
-      "on\022\023\n\006number\030\001 \001(\tB\003\340A\002\022\r\n\005route\030\002 \001(\t\"8" +
-      "\n\nChannelRef\022\023\n\tunique_id\030\001 \001(\tH\000\022\016\n\004nam" +
-      "e\030\002 \001(\tH\000B\005\n\003ref\"\312\004\n\007Channel\022\017\n\007backend\030" +
-      "\001 \001(\t\022\014\n\004name\030\002 \001(\t\022\021\n\tunique_id\030\003 \001(\t\022\021" +
-      "\n\tlinked_id\030\004 \001(\t\022\'\n\005state\030\005 \001(\0162\030.telga" +
-      "te.v1.ChannelState\022\031\n\021state_description\030" +
-      "\006 \001(\t\022\'\n\tcaller_id\030\007 \001(\0132\024.telgate.v1.Ca" +
-      "llerId\022,\n\016connected_line\030\010 \001(\0132\024.telgate" +
-      ".v1.CallerId\022.\n\010location\030\t \001(\0132\034.telgate" +
-      ".v1.DialplanLocation\022\023\n\013application\030\n \001(" +
-      "\t\022\030\n\020application_data\030\013 \001(\t\022/\n\013create_ti" +
-      "me\030\014 \001(\0132\032.google.protobuf.Timestamp\022+\n\010" +
-      "duration\030\r \001(\0132\031.google.protobuf.Duratio" +
-      "n\022\021\n\tbridge_id\030\016 \001(\t\022\024\n\014account_code\030\017 \001" +
-      "(\t\022\020\n\010language\030\020 \001(\t\0225\n\tvariables\030\021 \003(\0132" +
-      "\".telgate.v1.Channel.VariablesEntry\0320\n\016V" +
-      "ariablesEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(" +
-      "\t:\0028\001*\251\001\n\014ChannelState\022\035\n\031CHANNEL_STATE_" +
-      "UNSPECIFIED\020\000\022\026\n\022CHANNEL_STATE_DOWN\020\001\022\031\n" +
-      "\025CHANNEL_STATE_DIALING\020\002\022\031\n\025CHANNEL_STAT" +
-      "E_RINGING\020\003\022\024\n\020CHANNEL_STATE_UP\020\004\022\026\n\022CHA" +
-      "NNEL_STATE_BUSY\020\005*\263\004\n\013ErrorReason\022\034\n\030ERR" +
-      "OR_REASON_UNSPECIFIED\020\000\022\"\n\036ERROR_REASON_" +
-      "BACKEND_NOT_FOUND\020\001\022$\n ERROR_REASON_BACK" +
-      "END_UNAVAILABLE\020\002\022\036\n\032ERROR_REASON_NOT_SU" +
-      "PPORTED\020\003\022\034\n\030ERROR_REASON_PBX_TIMEOUT\020\004\022" +
-      "\035\n\031ERROR_REASON_PBX_REJECTED\020\005\022\"\n\036ERROR_" +
-      "REASON_CHANNEL_NOT_FOUND\020\006\022&\n\"ERROR_REAS" +
-      "ON_PBX_PERMISSION_DENIED\020\007\022\036\n\032ERROR_REAS" +
-      "ON_INVALID_FIELD\020\010\022$\n ERROR_REASON_SUBSC" +
-      "RIBER_TOO_SLOW\020\t\022\037\n\033ERROR_REASON_CURSOR_" +
-      "EXPIRED\020\n\022\032\n\026ERROR_REASON_LINK_LOST\020\013\022&\n" +
-      "\"ERROR_REASON_ORIGINATE_NOT_ALLOWED\020\024\022!\n" +
-      "\035ERROR_REASON_TOO_MANY_STREAMS\020\025\022\036\n\032ERRO" +
-      "R_REASON_SHUTTING_DOWN\020\036\022%\n!ERROR_REASON" +
-      "_LINK_OWNED_ELSEWHERE\020(Ba\n\024io.github.tel" +
-      "gate.v1B\013CommonProtoP\001Z:github.com/telga" +
-      "te/telgate/clients/go/telgate/v1;telgate" +
-      "v1b\006proto3"
+      "timestamp.proto\".\n\005Field\022\021\n\004name\030\001 \001(\tB\003" +
+      "\340A\003\022\022\n\005value\030\002 \001(\tB\003\340A\003\"(\n\010CallerId\022\016\n\006n" +
+      "umber\030\001 \001(\t\022\014\n\004name\030\002 \001(\t\"W\n\020DialplanLoc" +
+      "ation\022\024\n\007context\030\001 \001(\tB\003\340A\003\022\026\n\textension" +
+      "\030\002 \001(\tB\003\340A\003\022\025\n\010priority\030\003 \001(\005B\003\340A\003\"\177\n\013De" +
+      "stination\0225\n\textension\030\001 \001(\0132 .telgate.v" +
+      "1.ExtensionDestinationH\000\022/\n\006number\030\002 \001(\013" +
+      "2\035.telgate.v1.NumberDestinationH\000B\010\n\006tar" +
+      "get\"Q\n\024ExtensionDestination\022\017\n\007context\030\001" +
+      " \001(\t\022\026\n\textension\030\002 \001(\tB\003\340A\002\022\020\n\010priority" +
+      "\030\003 \001(\005\"7\n\021NumberDestination\022\023\n\006number\030\001 " +
+      "\001(\tB\003\340A\002\022\r\n\005route\030\002 \001(\t\"8\n\nChannelRef\022\023\n" +
+      "\tunique_id\030\001 \001(\tH\000\022\016\n\004name\030\002 \001(\tH\000B\005\n\003re" +
+      "f\"\237\005\n\007Channel\022\024\n\007backend\030\001 \001(\tB\003\340A\003\022\021\n\004n" +
+      "ame\030\002 \001(\tB\003\340A\003\022\026\n\tunique_id\030\003 \001(\tB\003\340A\003\022\026" +
+      "\n\tlinked_id\030\004 \001(\tB\003\340A\003\022,\n\005state\030\005 \001(\0162\030." +
+      "telgate.v1.ChannelStateB\003\340A\003\022\036\n\021state_de" +
+      "scription\030\006 \001(\tB\003\340A\003\022,\n\tcaller_id\030\007 \001(\0132" +
+      "\024.telgate.v1.CallerIdB\003\340A\003\0221\n\016connected_" +
+      "line\030\010 \001(\0132\024.telgate.v1.CallerIdB\003\340A\003\0223\n" +
+      "\010location\030\t \001(\0132\034.telgate.v1.DialplanLoc" +
+      "ationB\003\340A\003\022\030\n\013application\030\n \001(\tB\003\340A\003\022\035\n\020" +
+      "application_data\030\013 \001(\tB\003\340A\003\0224\n\013create_ti" +
+      "me\030\014 \001(\0132\032.google.protobuf.TimestampB\003\340A" +
+      "\003\0220\n\010duration\030\r \001(\0132\031.google.protobuf.Du" +
+      "rationB\003\340A\003\022\026\n\tbridge_id\030\016 \001(\tB\003\340A\003\022\031\n\014a" +
+      "ccount_code\030\017 \001(\tB\003\340A\003\022\025\n\010language\030\020 \001(\t" +
+      "B\003\340A\003\022:\n\tvariables\030\021 \003(\0132\".telgate.v1.Ch" +
+      "annel.VariablesEntryB\003\340A\003\0320\n\016VariablesEn" +
+      "try\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001*\251\001\n\014" +
+      "ChannelState\022\035\n\031CHANNEL_STATE_UNSPECIFIE" +
+      "D\020\000\022\026\n\022CHANNEL_STATE_DOWN\020\001\022\031\n\025CHANNEL_S" +
+      "TATE_DIALING\020\002\022\031\n\025CHANNEL_STATE_RINGING\020" +
+      "\003\022\024\n\020CHANNEL_STATE_UP\020\004\022\026\n\022CHANNEL_STATE" +
+      "_BUSY\020\005*\263\004\n\013ErrorReason\022\034\n\030ERROR_REASON_" +
+      "UNSPECIFIED\020\000\022\"\n\036ERROR_REASON_BACKEND_NO" +
+      "T_FOUND\020\001\022$\n ERROR_REASON_BACKEND_UNAVAI" +
+      "LABLE\020\002\022\036\n\032ERROR_REASON_NOT_SUPPORTED\020\003\022" +
+      "\034\n\030ERROR_REASON_PBX_TIMEOUT\020\004\022\035\n\031ERROR_R" +
+      "EASON_PBX_REJECTED\020\005\022\"\n\036ERROR_REASON_CHA" +
+      "NNEL_NOT_FOUND\020\006\022&\n\"ERROR_REASON_PBX_PER" +
+      "MISSION_DENIED\020\007\022\036\n\032ERROR_REASON_INVALID" +
+      "_FIELD\020\010\022$\n ERROR_REASON_SUBSCRIBER_TOO_" +
+      "SLOW\020\t\022\037\n\033ERROR_REASON_CURSOR_EXPIRED\020\n\022" +
+      "\032\n\026ERROR_REASON_LINK_LOST\020\013\022&\n\"ERROR_REA" +
+      "SON_ORIGINATE_NOT_ALLOWED\020\024\022!\n\035ERROR_REA" +
+      "SON_TOO_MANY_STREAMS\020\025\022\036\n\032ERROR_REASON_S" +
+      "HUTTING_DOWN\020\036\022%\n!ERROR_REASON_LINK_OWNE" +
+      "D_ELSEWHERE\020(Ba\n\024io.github.telgate.v1B\013C" +
+      "ommonProtoP\001Z:github.com/telgate/telgate" +
+      "/clients/go/telgate/v1;telgatev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -12,7 +12,7 @@ public interface ControlPlaybackResponseOrBuilder extends
    * The playback after the control.
    * </pre>
    *
-   * <code>.telgate.v1.Playback playback = 1;</code>
+   * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the playback field is set.
    */
   boolean hasPlayback();
@@ -21,7 +21,7 @@ public interface ControlPlaybackResponseOrBuilder extends
    * The playback after the control.
    * </pre>
    *
-   * <code>.telgate.v1.Playback playback = 1;</code>
+   * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playback.
    */
   io.github.telgate.v1.Playback getPlayback();
@@ -30,7 +30,7 @@ public interface ControlPlaybackResponseOrBuilder extends
    * The playback after the control.
    * </pre>
    *
-   * <code>.telgate.v1.Playback playback = 1;</code>
+   * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.PlaybackOrBuilder getPlaybackOrBuilder();
 }

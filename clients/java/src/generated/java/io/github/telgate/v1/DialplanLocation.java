@@ -59,7 +59,7 @@ private static final long serialVersionUID = 0L;
    * The dialplan context, e.g. `phones`.
    * </pre>
    *
-   * <code>string context = 1;</code>
+   * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The context.
    */
   @java.lang.Override
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * The dialplan context, e.g. `phones`.
    * </pre>
    *
-   * <code>string context = 1;</code>
+   * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for context.
    */
   @java.lang.Override
@@ -106,7 +106,7 @@ private static final long serialVersionUID = 0L;
    * The extension within the context, e.g. `201` or `s`.
    * </pre>
    *
-   * <code>string extension = 2;</code>
+   * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The extension.
    */
   @java.lang.Override
@@ -127,7 +127,7 @@ private static final long serialVersionUID = 0L;
    * The extension within the context, e.g. `201` or `s`.
    * </pre>
    *
-   * <code>string extension = 2;</code>
+   * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for extension.
    */
   @java.lang.Override
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * The priority within the extension; 0 means the PBX default (1 for Asterisk).
    * </pre>
    *
-   * <code>int32 priority = 3;</code>
+   * <code>int32 priority = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The priority.
    */
   @java.lang.Override
@@ -543,7 +543,7 @@ private static final long serialVersionUID = 0L;
      * The dialplan context, e.g. `phones`.
      * </pre>
      *
-     * <code>string context = 1;</code>
+     * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The context.
      */
     public java.lang.String getContext() {
@@ -563,7 +563,7 @@ private static final long serialVersionUID = 0L;
      * The dialplan context, e.g. `phones`.
      * </pre>
      *
-     * <code>string context = 1;</code>
+     * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for context.
      */
     public com.google.protobuf.ByteString
@@ -584,7 +584,7 @@ private static final long serialVersionUID = 0L;
      * The dialplan context, e.g. `phones`.
      * </pre>
      *
-     * <code>string context = 1;</code>
+     * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The context to set.
      * @return This builder for chaining.
      */
@@ -601,7 +601,7 @@ private static final long serialVersionUID = 0L;
      * The dialplan context, e.g. `phones`.
      * </pre>
      *
-     * <code>string context = 1;</code>
+     * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearContext() {
@@ -615,7 +615,7 @@ private static final long serialVersionUID = 0L;
      * The dialplan context, e.g. `phones`.
      * </pre>
      *
-     * <code>string context = 1;</code>
+     * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for context to set.
      * @return This builder for chaining.
      */
@@ -635,7 +635,7 @@ private static final long serialVersionUID = 0L;
      * The extension within the context, e.g. `201` or `s`.
      * </pre>
      *
-     * <code>string extension = 2;</code>
+     * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The extension.
      */
     public java.lang.String getExtension() {
@@ -655,7 +655,7 @@ private static final long serialVersionUID = 0L;
      * The extension within the context, e.g. `201` or `s`.
      * </pre>
      *
-     * <code>string extension = 2;</code>
+     * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for extension.
      */
     public com.google.protobuf.ByteString
@@ -676,7 +676,7 @@ private static final long serialVersionUID = 0L;
      * The extension within the context, e.g. `201` or `s`.
      * </pre>
      *
-     * <code>string extension = 2;</code>
+     * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The extension to set.
      * @return This builder for chaining.
      */
@@ -693,7 +693,7 @@ private static final long serialVersionUID = 0L;
      * The extension within the context, e.g. `201` or `s`.
      * </pre>
      *
-     * <code>string extension = 2;</code>
+     * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearExtension() {
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * The extension within the context, e.g. `201` or `s`.
      * </pre>
      *
-     * <code>string extension = 2;</code>
+     * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for extension to set.
      * @return This builder for chaining.
      */
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * The priority within the extension; 0 means the PBX default (1 for Asterisk).
      * </pre>
      *
-     * <code>int32 priority = 3;</code>
+     * <code>int32 priority = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The priority.
      */
     @java.lang.Override
@@ -739,7 +739,7 @@ private static final long serialVersionUID = 0L;
      * The priority within the extension; 0 means the PBX default (1 for Asterisk).
      * </pre>
      *
-     * <code>int32 priority = 3;</code>
+     * <code>int32 priority = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The priority to set.
      * @return This builder for chaining.
      */
@@ -755,7 +755,7 @@ private static final long serialVersionUID = 0L;
      * The priority within the extension; 0 means the PBX default (1 for Asterisk).
      * </pre>
      *
-     * <code>int32 priority = 3;</code>
+     * <code>int32 priority = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPriority() {

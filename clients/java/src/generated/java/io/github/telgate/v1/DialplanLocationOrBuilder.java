@@ -12,7 +12,7 @@ public interface DialplanLocationOrBuilder extends
    * The dialplan context, e.g. `phones`.
    * </pre>
    *
-   * <code>string context = 1;</code>
+   * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The context.
    */
   java.lang.String getContext();
@@ -21,7 +21,7 @@ public interface DialplanLocationOrBuilder extends
    * The dialplan context, e.g. `phones`.
    * </pre>
    *
-   * <code>string context = 1;</code>
+   * <code>string context = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for context.
    */
   com.google.protobuf.ByteString
@@ -32,7 +32,7 @@ public interface DialplanLocationOrBuilder extends
    * The extension within the context, e.g. `201` or `s`.
    * </pre>
    *
-   * <code>string extension = 2;</code>
+   * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The extension.
    */
   java.lang.String getExtension();
@@ -41,7 +41,7 @@ public interface DialplanLocationOrBuilder extends
    * The extension within the context, e.g. `201` or `s`.
    * </pre>
    *
-   * <code>string extension = 2;</code>
+   * <code>string extension = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for extension.
    */
   com.google.protobuf.ByteString
@@ -52,7 +52,7 @@ public interface DialplanLocationOrBuilder extends
    * The priority within the extension; 0 means the PBX default (1 for Asterisk).
    * </pre>
    *
-   * <code>int32 priority = 3;</code>
+   * <code>int32 priority = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The priority.
    */
   int getPriority();

@@ -59,7 +59,7 @@ private static final long serialVersionUID = 0L;
    * JSON key), case kept.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * JSON key), case kept.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * The value as the PBX wrote it, unparsed; may be empty.
    * </pre>
    *
-   * <code>string value = 2;</code>
+   * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   @java.lang.Override
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * The value as the PBX wrote it, unparsed; may be empty.
    * </pre>
    *
-   * <code>string value = 2;</code>
+   * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for value.
    */
   @java.lang.Override
@@ -506,7 +506,7 @@ private static final long serialVersionUID = 0L;
      * JSON key), case kept.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -527,7 +527,7 @@ private static final long serialVersionUID = 0L;
      * JSON key), case kept.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * JSON key), case kept.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -567,7 +567,7 @@ private static final long serialVersionUID = 0L;
      * JSON key), case kept.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -582,7 +582,7 @@ private static final long serialVersionUID = 0L;
      * JSON key), case kept.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -602,7 +602,7 @@ private static final long serialVersionUID = 0L;
      * The value as the PBX wrote it, unparsed; may be empty.
      * </pre>
      *
-     * <code>string value = 2;</code>
+     * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The value.
      */
     public java.lang.String getValue() {
@@ -622,7 +622,7 @@ private static final long serialVersionUID = 0L;
      * The value as the PBX wrote it, unparsed; may be empty.
      * </pre>
      *
-     * <code>string value = 2;</code>
+     * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for value.
      */
     public com.google.protobuf.ByteString
@@ -643,7 +643,7 @@ private static final long serialVersionUID = 0L;
      * The value as the PBX wrote it, unparsed; may be empty.
      * </pre>
      *
-     * <code>string value = 2;</code>
+     * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The value to set.
      * @return This builder for chaining.
      */
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
      * The value as the PBX wrote it, unparsed; may be empty.
      * </pre>
      *
-     * <code>string value = 2;</code>
+     * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearValue() {
@@ -674,7 +674,7 @@ private static final long serialVersionUID = 0L;
      * The value as the PBX wrote it, unparsed; may be empty.
      * </pre>
      *
-     * <code>string value = 2;</code>
+     * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for value to set.
      * @return This builder for chaining.
      */

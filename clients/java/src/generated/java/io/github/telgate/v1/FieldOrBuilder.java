@@ -13,7 +13,7 @@ public interface FieldOrBuilder extends
    * JSON key), case kept.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -23,7 +23,7 @@ public interface FieldOrBuilder extends
    * JSON key), case kept.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface FieldOrBuilder extends
    * The value as the PBX wrote it, unparsed; may be empty.
    * </pre>
    *
-   * <code>string value = 2;</code>
+   * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The value.
    */
   java.lang.String getValue();
@@ -43,7 +43,7 @@ public interface FieldOrBuilder extends
    * The value as the PBX wrote it, unparsed; may be empty.
    * </pre>
    *
-   * <code>string value = 2;</code>
+   * <code>string value = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for value.
    */
   com.google.protobuf.ByteString

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The channel as the gateway knows it now.
    * </pre>
    *
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * The channel as the gateway knows it now.
    * </pre>
    *
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * The channel as the gateway knows it now.
    * </pre>
    *
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
@@ -433,7 +433,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the channel field is set.
      */
     public boolean hasChannel() {
@@ -444,7 +444,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public io.github.telgate.v1.Channel getChannel() {
@@ -459,7 +459,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -479,7 +479,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannel(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -497,7 +497,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChannel(io.github.telgate.v1.Channel value) {
       if (channelBuilder_ == null) {
@@ -520,7 +520,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelBuilder() {
       bitField0_ |= 0x00000001;
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder() {
       if (channelBuilder_ != null) {
@@ -564,7 +564,7 @@ private static final long serialVersionUID = 0L;
      * The channel as the gateway knows it now.
      * </pre>
      *
-     * <code>.telgate.v1.Channel channel = 1;</code>
+     * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Channel, io.github.telgate.v1.Channel.Builder, io.github.telgate.v1.ChannelOrBuilder> 

@@ -12,7 +12,7 @@ public interface GetChannelResponseOrBuilder extends
    * The channel as the gateway knows it now.
    * </pre>
    *
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the channel field is set.
    */
   boolean hasChannel();
@@ -21,7 +21,7 @@ public interface GetChannelResponseOrBuilder extends
    * The channel as the gateway knows it now.
    * </pre>
    *
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   io.github.telgate.v1.Channel getChannel();
@@ -30,7 +30,7 @@ public interface GetChannelResponseOrBuilder extends
    * The channel as the gateway knows it now.
    * </pre>
    *
-   * <code>.telgate.v1.Channel channel = 1;</code>
+   * <code>.telgate.v1.Channel channel = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelOrBuilder();
 }

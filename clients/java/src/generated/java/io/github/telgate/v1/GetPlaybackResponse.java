@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The playback as it is now.
    * </pre>
    *
-   * <code>.telgate.v1.Playback playback = 1;</code>
+   * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the playback field is set.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * The playback as it is now.
    * </pre>
    *
-   * <code>.telgate.v1.Playback playback = 1;</code>
+   * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The playback.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * The playback as it is now.
    * </pre>
    *
-   * <code>.telgate.v1.Playback playback = 1;</code>
+   * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.PlaybackOrBuilder getPlaybackOrBuilder() {
@@ -433,7 +433,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the playback field is set.
      */
     public boolean hasPlayback() {
@@ -444,7 +444,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The playback.
      */
     public io.github.telgate.v1.Playback getPlayback() {
@@ -459,7 +459,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPlayback(io.github.telgate.v1.Playback value) {
       if (playbackBuilder_ == null) {
@@ -479,7 +479,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPlayback(
         io.github.telgate.v1.Playback.Builder builderForValue) {
@@ -497,7 +497,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePlayback(io.github.telgate.v1.Playback value) {
       if (playbackBuilder_ == null) {
@@ -520,7 +520,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPlayback() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Playback.Builder getPlaybackBuilder() {
       bitField0_ |= 0x00000001;
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.PlaybackOrBuilder getPlaybackOrBuilder() {
       if (playbackBuilder_ != null) {
@@ -564,7 +564,7 @@ private static final long serialVersionUID = 0L;
      * The playback as it is now.
      * </pre>
      *
-     * <code>.telgate.v1.Playback playback = 1;</code>
+     * <code>.telgate.v1.Playback playback = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Playback, io.github.telgate.v1.Playback.Builder, io.github.telgate.v1.PlaybackOrBuilder> 

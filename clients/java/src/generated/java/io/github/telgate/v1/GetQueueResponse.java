@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The queue with its members and waiting callers.
    * </pre>
    *
-   * <code>.telgate.v1.Queue queue = 1;</code>
+   * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queue field is set.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * The queue with its members and waiting callers.
    * </pre>
    *
-   * <code>.telgate.v1.Queue queue = 1;</code>
+   * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queue.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * The queue with its members and waiting callers.
    * </pre>
    *
-   * <code>.telgate.v1.Queue queue = 1;</code>
+   * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueOrBuilder getQueueOrBuilder() {
@@ -433,7 +433,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the queue field is set.
      */
     public boolean hasQueue() {
@@ -444,7 +444,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queue.
      */
     public io.github.telgate.v1.Queue getQueue() {
@@ -459,7 +459,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueue(io.github.telgate.v1.Queue value) {
       if (queueBuilder_ == null) {
@@ -479,7 +479,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQueue(
         io.github.telgate.v1.Queue.Builder builderForValue) {
@@ -497,7 +497,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQueue(io.github.telgate.v1.Queue value) {
       if (queueBuilder_ == null) {
@@ -520,7 +520,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQueue() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Queue.Builder getQueueBuilder() {
       bitField0_ |= 0x00000001;
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueOrBuilder getQueueOrBuilder() {
       if (queueBuilder_ != null) {
@@ -564,7 +564,7 @@ private static final long serialVersionUID = 0L;
      * The queue with its members and waiting callers.
      * </pre>
      *
-     * <code>.telgate.v1.Queue queue = 1;</code>
+     * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.Queue, io.github.telgate.v1.Queue.Builder, io.github.telgate.v1.QueueOrBuilder> 

@@ -12,7 +12,7 @@ public interface GetQueueResponseOrBuilder extends
    * The queue with its members and waiting callers.
    * </pre>
    *
-   * <code>.telgate.v1.Queue queue = 1;</code>
+   * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the queue field is set.
    */
   boolean hasQueue();
@@ -21,7 +21,7 @@ public interface GetQueueResponseOrBuilder extends
    * The queue with its members and waiting callers.
    * </pre>
    *
-   * <code>.telgate.v1.Queue queue = 1;</code>
+   * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queue.
    */
   io.github.telgate.v1.Queue getQueue();
@@ -30,7 +30,7 @@ public interface GetQueueResponseOrBuilder extends
    * The queue with its members and waiting callers.
    * </pre>
    *
-   * <code>.telgate.v1.Queue queue = 1;</code>
+   * <code>.telgate.v1.Queue queue = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueOrBuilder getQueueOrBuilder();
 }

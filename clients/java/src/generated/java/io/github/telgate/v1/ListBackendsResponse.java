@@ -56,7 +56,7 @@ private static final long serialVersionUID = 0L;
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.Backend> getBackendsList() {
@@ -67,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.BackendOrBuilder> 
@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getBackendsCount() {
@@ -90,7 +90,7 @@ private static final long serialVersionUID = 0L;
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.Backend getBackends(int index) {
@@ -101,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.BackendOrBuilder getBackendsOrBuilder(
@@ -502,7 +502,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Backend> getBackendsList() {
       if (backendsBuilder_ == null) {
@@ -516,7 +516,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getBackendsCount() {
       if (backendsBuilder_ == null) {
@@ -530,7 +530,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Backend getBackends(int index) {
       if (backendsBuilder_ == null) {
@@ -544,7 +544,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBackends(
         int index, io.github.telgate.v1.Backend value) {
@@ -565,7 +565,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setBackends(
         int index, io.github.telgate.v1.Backend.Builder builderForValue) {
@@ -583,7 +583,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addBackends(io.github.telgate.v1.Backend value) {
       if (backendsBuilder_ == null) {
@@ -603,7 +603,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addBackends(
         int index, io.github.telgate.v1.Backend value) {
@@ -624,7 +624,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addBackends(
         io.github.telgate.v1.Backend.Builder builderForValue) {
@@ -642,7 +642,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addBackends(
         int index, io.github.telgate.v1.Backend.Builder builderForValue) {
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllBackends(
         java.lang.Iterable<? extends io.github.telgate.v1.Backend> values) {
@@ -679,7 +679,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearBackends() {
       if (backendsBuilder_ == null) {
@@ -696,7 +696,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeBackends(int index) {
       if (backendsBuilder_ == null) {
@@ -713,7 +713,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Backend.Builder getBackendsBuilder(
         int index) {
@@ -724,7 +724,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.BackendOrBuilder getBackendsOrBuilder(
         int index) {
@@ -738,7 +738,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.BackendOrBuilder> 
          getBackendsOrBuilderList() {
@@ -753,7 +753,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Backend.Builder addBackendsBuilder() {
       return getBackendsFieldBuilder().addBuilder(
@@ -764,7 +764,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Backend.Builder addBackendsBuilder(
         int index) {
@@ -776,7 +776,7 @@ private static final long serialVersionUID = 0L;
      * Every configured backend, in configuration order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Backend backends = 1;</code>
+     * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Backend.Builder> 
          getBackendsBuilderList() {

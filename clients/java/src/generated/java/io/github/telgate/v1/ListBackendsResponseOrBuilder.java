@@ -12,7 +12,7 @@ public interface ListBackendsResponseOrBuilder extends
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.Backend> 
       getBackendsList();
@@ -21,7 +21,7 @@ public interface ListBackendsResponseOrBuilder extends
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.Backend getBackends(int index);
   /**
@@ -29,7 +29,7 @@ public interface ListBackendsResponseOrBuilder extends
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getBackendsCount();
   /**
@@ -37,7 +37,7 @@ public interface ListBackendsResponseOrBuilder extends
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.BackendOrBuilder> 
       getBackendsOrBuilderList();
@@ -46,7 +46,7 @@ public interface ListBackendsResponseOrBuilder extends
    * Every configured backend, in configuration order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Backend backends = 1;</code>
+   * <code>repeated .telgate.v1.Backend backends = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.BackendOrBuilder getBackendsOrBuilder(
       int index);

@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.Cdr> getCdrsList() {
@@ -68,7 +68,7 @@ private static final long serialVersionUID = 0L;
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.CdrOrBuilder> 
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getCdrsCount() {
@@ -91,7 +91,7 @@ private static final long serialVersionUID = 0L;
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.Cdr getCdrs(int index) {
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CdrOrBuilder getCdrsOrBuilder(
@@ -118,7 +118,7 @@ private static final long serialVersionUID = 0L;
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The nextPageToken.
    */
   @java.lang.Override
@@ -139,7 +139,7 @@ private static final long serialVersionUID = 0L;
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for nextPageToken.
    */
   @java.lang.Override
@@ -574,7 +574,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Cdr> getCdrsList() {
       if (cdrsBuilder_ == null) {
@@ -588,7 +588,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getCdrsCount() {
       if (cdrsBuilder_ == null) {
@@ -602,7 +602,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr getCdrs(int index) {
       if (cdrsBuilder_ == null) {
@@ -616,7 +616,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdrs(
         int index, io.github.telgate.v1.Cdr value) {
@@ -637,7 +637,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdrs(
         int index, io.github.telgate.v1.Cdr.Builder builderForValue) {
@@ -655,7 +655,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCdrs(io.github.telgate.v1.Cdr value) {
       if (cdrsBuilder_ == null) {
@@ -675,7 +675,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCdrs(
         int index, io.github.telgate.v1.Cdr value) {
@@ -696,7 +696,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCdrs(
         io.github.telgate.v1.Cdr.Builder builderForValue) {
@@ -714,7 +714,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCdrs(
         int index, io.github.telgate.v1.Cdr.Builder builderForValue) {
@@ -732,7 +732,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllCdrs(
         java.lang.Iterable<? extends io.github.telgate.v1.Cdr> values) {
@@ -751,7 +751,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCdrs() {
       if (cdrsBuilder_ == null) {
@@ -768,7 +768,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeCdrs(int index) {
       if (cdrsBuilder_ == null) {
@@ -785,7 +785,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr.Builder getCdrsBuilder(
         int index) {
@@ -796,7 +796,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CdrOrBuilder getCdrsOrBuilder(
         int index) {
@@ -810,7 +810,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.CdrOrBuilder> 
          getCdrsOrBuilderList() {
@@ -825,7 +825,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr.Builder addCdrsBuilder() {
       return getCdrsFieldBuilder().addBuilder(
@@ -836,7 +836,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr.Builder addCdrsBuilder(
         int index) {
@@ -848,7 +848,7 @@ private static final long serialVersionUID = 0L;
      * In cursor order (in the switch's order for a switch read).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Cdr.Builder> 
          getCdrsBuilderList() {
@@ -875,7 +875,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The nextPageToken.
      */
     public java.lang.String getNextPageToken() {
@@ -895,7 +895,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for nextPageToken.
      */
     public com.google.protobuf.ByteString
@@ -916,7 +916,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The nextPageToken to set.
      * @return This builder for chaining.
      */
@@ -933,7 +933,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearNextPageToken() {
@@ -947,7 +947,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for nextPageToken to set.
      * @return This builder for chaining.
      */

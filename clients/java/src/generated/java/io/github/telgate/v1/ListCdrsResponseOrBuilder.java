@@ -12,7 +12,7 @@ public interface ListCdrsResponseOrBuilder extends
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.Cdr> 
       getCdrsList();
@@ -21,7 +21,7 @@ public interface ListCdrsResponseOrBuilder extends
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.Cdr getCdrs(int index);
   /**
@@ -29,7 +29,7 @@ public interface ListCdrsResponseOrBuilder extends
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getCdrsCount();
   /**
@@ -37,7 +37,7 @@ public interface ListCdrsResponseOrBuilder extends
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.CdrOrBuilder> 
       getCdrsOrBuilderList();
@@ -46,7 +46,7 @@ public interface ListCdrsResponseOrBuilder extends
    * In cursor order (in the switch's order for a switch read).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CdrOrBuilder getCdrsOrBuilder(
       int index);
@@ -56,7 +56,7 @@ public interface ListCdrsResponseOrBuilder extends
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The nextPageToken.
    */
   java.lang.String getNextPageToken();
@@ -65,7 +65,7 @@ public interface ListCdrsResponseOrBuilder extends
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for nextPageToken.
    */
   com.google.protobuf.ByteString

@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.Channel> getChannelsList() {
@@ -68,7 +68,7 @@ private static final long serialVersionUID = 0L;
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.ChannelOrBuilder> 
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getChannelsCount() {
@@ -91,7 +91,7 @@ private static final long serialVersionUID = 0L;
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.Channel getChannels(int index) {
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ChannelOrBuilder getChannelsOrBuilder(
@@ -118,7 +118,7 @@ private static final long serialVersionUID = 0L;
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The nextPageToken.
    */
   @java.lang.Override
@@ -139,7 +139,7 @@ private static final long serialVersionUID = 0L;
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for nextPageToken.
    */
   @java.lang.Override
@@ -164,7 +164,7 @@ private static final long serialVersionUID = 0L;
    * How many channels the backend has now (every page).
    * </pre>
    *
-   * <code>int32 total_size = 3;</code>
+   * <code>int32 total_size = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The totalSize.
    */
   @java.lang.Override
@@ -612,7 +612,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Channel> getChannelsList() {
       if (channelsBuilder_ == null) {
@@ -626,7 +626,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getChannelsCount() {
       if (channelsBuilder_ == null) {
@@ -640,7 +640,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel getChannels(int index) {
       if (channelsBuilder_ == null) {
@@ -654,7 +654,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannels(
         int index, io.github.telgate.v1.Channel value) {
@@ -675,7 +675,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChannels(
         int index, io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -693,7 +693,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addChannels(io.github.telgate.v1.Channel value) {
       if (channelsBuilder_ == null) {
@@ -713,7 +713,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addChannels(
         int index, io.github.telgate.v1.Channel value) {
@@ -734,7 +734,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addChannels(
         io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -752,7 +752,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addChannels(
         int index, io.github.telgate.v1.Channel.Builder builderForValue) {
@@ -770,7 +770,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllChannels(
         java.lang.Iterable<? extends io.github.telgate.v1.Channel> values) {
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChannels() {
       if (channelsBuilder_ == null) {
@@ -806,7 +806,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeChannels(int index) {
       if (channelsBuilder_ == null) {
@@ -823,7 +823,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder getChannelsBuilder(
         int index) {
@@ -834,7 +834,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ChannelOrBuilder getChannelsOrBuilder(
         int index) {
@@ -848,7 +848,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.ChannelOrBuilder> 
          getChannelsOrBuilderList() {
@@ -863,7 +863,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder addChannelsBuilder() {
       return getChannelsFieldBuilder().addBuilder(
@@ -874,7 +874,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Channel.Builder addChannelsBuilder(
         int index) {
@@ -886,7 +886,7 @@ private static final long serialVersionUID = 0L;
      * The channels of this page, in unique id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.Channel channels = 1;</code>
+     * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Channel.Builder> 
          getChannelsBuilderList() {
@@ -913,7 +913,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The nextPageToken.
      */
     public java.lang.String getNextPageToken() {
@@ -933,7 +933,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for nextPageToken.
      */
     public com.google.protobuf.ByteString
@@ -954,7 +954,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The nextPageToken to set.
      * @return This builder for chaining.
      */
@@ -971,7 +971,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearNextPageToken() {
@@ -985,7 +985,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for nextPageToken to set.
      * @return This builder for chaining.
      */
@@ -1005,7 +1005,7 @@ private static final long serialVersionUID = 0L;
      * How many channels the backend has now (every page).
      * </pre>
      *
-     * <code>int32 total_size = 3;</code>
+     * <code>int32 total_size = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The totalSize.
      */
     @java.lang.Override
@@ -1017,7 +1017,7 @@ private static final long serialVersionUID = 0L;
      * How many channels the backend has now (every page).
      * </pre>
      *
-     * <code>int32 total_size = 3;</code>
+     * <code>int32 total_size = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The totalSize to set.
      * @return This builder for chaining.
      */
@@ -1033,7 +1033,7 @@ private static final long serialVersionUID = 0L;
      * How many channels the backend has now (every page).
      * </pre>
      *
-     * <code>int32 total_size = 3;</code>
+     * <code>int32 total_size = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTotalSize() {

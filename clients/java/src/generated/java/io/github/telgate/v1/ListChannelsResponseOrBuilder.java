@@ -12,7 +12,7 @@ public interface ListChannelsResponseOrBuilder extends
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.Channel> 
       getChannelsList();
@@ -21,7 +21,7 @@ public interface ListChannelsResponseOrBuilder extends
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.Channel getChannels(int index);
   /**
@@ -29,7 +29,7 @@ public interface ListChannelsResponseOrBuilder extends
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getChannelsCount();
   /**
@@ -37,7 +37,7 @@ public interface ListChannelsResponseOrBuilder extends
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.ChannelOrBuilder> 
       getChannelsOrBuilderList();
@@ -46,7 +46,7 @@ public interface ListChannelsResponseOrBuilder extends
    * The channels of this page, in unique id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.Channel channels = 1;</code>
+   * <code>repeated .telgate.v1.Channel channels = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ChannelOrBuilder getChannelsOrBuilder(
       int index);
@@ -56,7 +56,7 @@ public interface ListChannelsResponseOrBuilder extends
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The nextPageToken.
    */
   java.lang.String getNextPageToken();
@@ -65,7 +65,7 @@ public interface ListChannelsResponseOrBuilder extends
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for nextPageToken.
    */
   com.google.protobuf.ByteString
@@ -76,7 +76,7 @@ public interface ListChannelsResponseOrBuilder extends
    * How many channels the backend has now (every page).
    * </pre>
    *
-   * <code>int32 total_size = 3;</code>
+   * <code>int32 total_size = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The totalSize.
    */
   int getTotalSize();

@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
    * The sessions of this page, in session id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+   * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.ListenSession> getSessionsList() {
@@ -68,7 +68,7 @@ private static final long serialVersionUID = 0L;
    * The sessions of this page, in session id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+   * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.ListenSessionOrBuilder> 
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * The sessions of this page, in session id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+   * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getSessionsCount() {
@@ -91,7 +91,7 @@ private static final long serialVersionUID = 0L;
    * The sessions of this page, in session id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+   * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ListenSession getSessions(int index) {
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * The sessions of this page, in session id order.
    * </pre>
    *
-   * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+   * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ListenSessionOrBuilder getSessionsOrBuilder(
@@ -118,7 +118,7 @@ private static final long serialVersionUID = 0L;
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The nextPageToken.
    */
   @java.lang.Override
@@ -139,7 +139,7 @@ private static final long serialVersionUID = 0L;
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for nextPageToken.
    */
   @java.lang.Override
@@ -574,7 +574,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.ListenSession> getSessionsList() {
       if (sessionsBuilder_ == null) {
@@ -588,7 +588,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getSessionsCount() {
       if (sessionsBuilder_ == null) {
@@ -602,7 +602,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSession getSessions(int index) {
       if (sessionsBuilder_ == null) {
@@ -616,7 +616,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSessions(
         int index, io.github.telgate.v1.ListenSession value) {
@@ -637,7 +637,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSessions(
         int index, io.github.telgate.v1.ListenSession.Builder builderForValue) {
@@ -655,7 +655,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addSessions(io.github.telgate.v1.ListenSession value) {
       if (sessionsBuilder_ == null) {
@@ -675,7 +675,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addSessions(
         int index, io.github.telgate.v1.ListenSession value) {
@@ -696,7 +696,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addSessions(
         io.github.telgate.v1.ListenSession.Builder builderForValue) {
@@ -714,7 +714,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addSessions(
         int index, io.github.telgate.v1.ListenSession.Builder builderForValue) {
@@ -732,7 +732,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllSessions(
         java.lang.Iterable<? extends io.github.telgate.v1.ListenSession> values) {
@@ -751,7 +751,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearSessions() {
       if (sessionsBuilder_ == null) {
@@ -768,7 +768,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeSessions(int index) {
       if (sessionsBuilder_ == null) {
@@ -785,7 +785,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSession.Builder getSessionsBuilder(
         int index) {
@@ -796,7 +796,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSessionOrBuilder getSessionsOrBuilder(
         int index) {
@@ -810,7 +810,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.ListenSessionOrBuilder> 
          getSessionsOrBuilderList() {
@@ -825,7 +825,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSession.Builder addSessionsBuilder() {
       return getSessionsFieldBuilder().addBuilder(
@@ -836,7 +836,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSession.Builder addSessionsBuilder(
         int index) {
@@ -848,7 +848,7 @@ private static final long serialVersionUID = 0L;
      * The sessions of this page, in session id order.
      * </pre>
      *
-     * <code>repeated .telgate.v1.ListenSession sessions = 1;</code>
+     * <code>repeated .telgate.v1.ListenSession sessions = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.ListenSession.Builder> 
          getSessionsBuilderList() {
@@ -875,7 +875,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The nextPageToken.
      */
     public java.lang.String getNextPageToken() {
@@ -895,7 +895,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for nextPageToken.
      */
     public com.google.protobuf.ByteString
@@ -916,7 +916,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The nextPageToken to set.
      * @return This builder for chaining.
      */
@@ -933,7 +933,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearNextPageToken() {
@@ -947,7 +947,7 @@ private static final long serialVersionUID = 0L;
      * The token of the next page; "" after the last page.
      * </pre>
      *
-     * <code>string next_page_token = 2;</code>
+     * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for nextPageToken to set.
      * @return This builder for chaining.
      */

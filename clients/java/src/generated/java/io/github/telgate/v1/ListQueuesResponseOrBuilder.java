@@ -12,7 +12,7 @@ public interface ListQueuesResponseOrBuilder extends
    * Queues with their summary figures (members and callers are left empty; use GetQueue).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Queue queues = 1;</code>
+   * <code>repeated .telgate.v1.Queue queues = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.Queue> 
       getQueuesList();
@@ -21,7 +21,7 @@ public interface ListQueuesResponseOrBuilder extends
    * Queues with their summary figures (members and callers are left empty; use GetQueue).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Queue queues = 1;</code>
+   * <code>repeated .telgate.v1.Queue queues = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.Queue getQueues(int index);
   /**
@@ -29,7 +29,7 @@ public interface ListQueuesResponseOrBuilder extends
    * Queues with their summary figures (members and callers are left empty; use GetQueue).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Queue queues = 1;</code>
+   * <code>repeated .telgate.v1.Queue queues = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getQueuesCount();
   /**
@@ -37,7 +37,7 @@ public interface ListQueuesResponseOrBuilder extends
    * Queues with their summary figures (members and callers are left empty; use GetQueue).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Queue queues = 1;</code>
+   * <code>repeated .telgate.v1.Queue queues = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.QueueOrBuilder> 
       getQueuesOrBuilderList();
@@ -46,7 +46,7 @@ public interface ListQueuesResponseOrBuilder extends
    * Queues with their summary figures (members and callers are left empty; use GetQueue).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Queue queues = 1;</code>
+   * <code>repeated .telgate.v1.Queue queues = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueOrBuilder getQueuesOrBuilder(
       int index);
@@ -56,7 +56,7 @@ public interface ListQueuesResponseOrBuilder extends
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The nextPageToken.
    */
   java.lang.String getNextPageToken();
@@ -65,7 +65,7 @@ public interface ListQueuesResponseOrBuilder extends
    * The token of the next page; "" after the last page.
    * </pre>
    *
-   * <code>string next_page_token = 2;</code>
+   * <code>string next_page_token = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for nextPageToken.
    */
   com.google.protobuf.ByteString

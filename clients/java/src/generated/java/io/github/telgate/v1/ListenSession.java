@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * `session_id` of StopListen and SetListenMode.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   @java.lang.Override
@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * `session_id` of StopListen and SetListenMode.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   @java.lang.Override
@@ -112,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * The backend the session runs on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -133,7 +133,7 @@ private static final long serialVersionUID = 0L;
    * The backend the session runs on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * The mode now.
    * </pre>
    *
-   * <code>.telgate.v1.ListenMode mode = 3;</code>
+   * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for mode.
    */
   @java.lang.Override public int getModeValue() {
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
    * The mode now.
    * </pre>
    *
-   * <code>.telgate.v1.ListenMode mode = 3;</code>
+   * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The mode.
    */
   @java.lang.Override public io.github.telgate.v1.ListenMode getMode() {
@@ -184,7 +184,7 @@ private static final long serialVersionUID = 0L;
    * Where the session is.
    * </pre>
    *
-   * <code>.telgate.v1.ListenState state = 4;</code>
+   * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
@@ -195,7 +195,7 @@ private static final long serialVersionUID = 0L;
    * Where the session is.
    * </pre>
    *
-   * <code>.telgate.v1.ListenState state = 4;</code>
+   * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   @java.lang.Override public io.github.telgate.v1.ListenState getState() {
@@ -212,7 +212,7 @@ private static final long serialVersionUID = 0L;
    * PBX created it.
    * </pre>
    *
-   * <code>string listener_channel = 5;</code>
+   * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listenerChannel.
    */
   @java.lang.Override
@@ -234,7 +234,7 @@ private static final long serialVersionUID = 0L;
    * PBX created it.
    * </pre>
    *
-   * <code>string listener_channel = 5;</code>
+   * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for listenerChannel.
    */
   @java.lang.Override
@@ -260,7 +260,7 @@ private static final long serialVersionUID = 0L;
    * The listener channel's unique id (assigned before the call was placed).
    * </pre>
    *
-   * <code>string listener_unique_id = 6;</code>
+   * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listenerUniqueId.
    */
   @java.lang.Override
@@ -281,7 +281,7 @@ private static final long serialVersionUID = 0L;
    * The listener channel's unique id (assigned before the call was placed).
    * </pre>
    *
-   * <code>string listener_unique_id = 6;</code>
+   * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for listenerUniqueId.
    */
   @java.lang.Override
@@ -307,7 +307,7 @@ private static final long serialVersionUID = 0L;
    * The spied channel.
    * </pre>
    *
-   * <code>string target_channel = 7;</code>
+   * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The targetChannel.
    */
   @java.lang.Override
@@ -328,7 +328,7 @@ private static final long serialVersionUID = 0L;
    * The spied channel.
    * </pre>
    *
-   * <code>string target_channel = 7;</code>
+   * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for targetChannel.
    */
   @java.lang.Override
@@ -354,7 +354,7 @@ private static final long serialVersionUID = 0L;
    * The spied channel's unique id.
    * </pre>
    *
-   * <code>string target_unique_id = 8;</code>
+   * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The targetUniqueId.
    */
   @java.lang.Override
@@ -375,7 +375,7 @@ private static final long serialVersionUID = 0L;
    * The spied channel's unique id.
    * </pre>
    *
-   * <code>string target_unique_id = 8;</code>
+   * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for targetUniqueId.
    */
   @java.lang.Override
@@ -400,7 +400,7 @@ private static final long serialVersionUID = 0L;
    * When StartListen placed the listener's call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 9;</code>
+   * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   @java.lang.Override
@@ -412,7 +412,7 @@ private static final long serialVersionUID = 0L;
    * When StartListen placed the listener's call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 9;</code>
+   * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   @java.lang.Override
@@ -424,7 +424,7 @@ private static final long serialVersionUID = 0L;
    * When StartListen placed the listener's call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 9;</code>
+   * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -438,7 +438,7 @@ private static final long serialVersionUID = 0L;
    * When the session ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 10;</code>
+   * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   @java.lang.Override
@@ -450,7 +450,7 @@ private static final long serialVersionUID = 0L;
    * When the session ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 10;</code>
+   * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   @java.lang.Override
@@ -462,7 +462,7 @@ private static final long serialVersionUID = 0L;
    * When the session ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 10;</code>
+   * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -1040,7 +1040,7 @@ private static final long serialVersionUID = 0L;
      * `session_id` of StopListen and SetListenMode.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The id.
      */
     public java.lang.String getId() {
@@ -1061,7 +1061,7 @@ private static final long serialVersionUID = 0L;
      * `session_id` of StopListen and SetListenMode.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for id.
      */
     public com.google.protobuf.ByteString
@@ -1083,7 +1083,7 @@ private static final long serialVersionUID = 0L;
      * `session_id` of StopListen and SetListenMode.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The id to set.
      * @return This builder for chaining.
      */
@@ -1101,7 +1101,7 @@ private static final long serialVersionUID = 0L;
      * `session_id` of StopListen and SetListenMode.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearId() {
@@ -1116,7 +1116,7 @@ private static final long serialVersionUID = 0L;
      * `session_id` of StopListen and SetListenMode.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
      */
@@ -1136,7 +1136,7 @@ private static final long serialVersionUID = 0L;
      * The backend the session runs on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -1156,7 +1156,7 @@ private static final long serialVersionUID = 0L;
      * The backend the session runs on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -1177,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * The backend the session runs on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -1194,7 +1194,7 @@ private static final long serialVersionUID = 0L;
      * The backend the session runs on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
@@ -1208,7 +1208,7 @@ private static final long serialVersionUID = 0L;
      * The backend the session runs on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -1228,7 +1228,7 @@ private static final long serialVersionUID = 0L;
      * The mode now.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for mode.
      */
     @java.lang.Override public int getModeValue() {
@@ -1239,7 +1239,7 @@ private static final long serialVersionUID = 0L;
      * The mode now.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for mode to set.
      * @return This builder for chaining.
      */
@@ -1254,7 +1254,7 @@ private static final long serialVersionUID = 0L;
      * The mode now.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The mode.
      */
     @java.lang.Override
@@ -1267,7 +1267,7 @@ private static final long serialVersionUID = 0L;
      * The mode now.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The mode to set.
      * @return This builder for chaining.
      */
@@ -1285,7 +1285,7 @@ private static final long serialVersionUID = 0L;
      * The mode now.
      * </pre>
      *
-     * <code>.telgate.v1.ListenMode mode = 3;</code>
+     * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMode() {
@@ -1301,7 +1301,7 @@ private static final long serialVersionUID = 0L;
      * Where the session is.
      * </pre>
      *
-     * <code>.telgate.v1.ListenState state = 4;</code>
+     * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
@@ -1312,7 +1312,7 @@ private static final long serialVersionUID = 0L;
      * Where the session is.
      * </pre>
      *
-     * <code>.telgate.v1.ListenState state = 4;</code>
+     * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -1327,7 +1327,7 @@ private static final long serialVersionUID = 0L;
      * Where the session is.
      * </pre>
      *
-     * <code>.telgate.v1.ListenState state = 4;</code>
+     * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The state.
      */
     @java.lang.Override
@@ -1340,7 +1340,7 @@ private static final long serialVersionUID = 0L;
      * Where the session is.
      * </pre>
      *
-     * <code>.telgate.v1.ListenState state = 4;</code>
+     * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -1358,7 +1358,7 @@ private static final long serialVersionUID = 0L;
      * Where the session is.
      * </pre>
      *
-     * <code>.telgate.v1.ListenState state = 4;</code>
+     * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -1375,7 +1375,7 @@ private static final long serialVersionUID = 0L;
      * PBX created it.
      * </pre>
      *
-     * <code>string listener_channel = 5;</code>
+     * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The listenerChannel.
      */
     public java.lang.String getListenerChannel() {
@@ -1396,7 +1396,7 @@ private static final long serialVersionUID = 0L;
      * PBX created it.
      * </pre>
      *
-     * <code>string listener_channel = 5;</code>
+     * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for listenerChannel.
      */
     public com.google.protobuf.ByteString
@@ -1418,7 +1418,7 @@ private static final long serialVersionUID = 0L;
      * PBX created it.
      * </pre>
      *
-     * <code>string listener_channel = 5;</code>
+     * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The listenerChannel to set.
      * @return This builder for chaining.
      */
@@ -1436,7 +1436,7 @@ private static final long serialVersionUID = 0L;
      * PBX created it.
      * </pre>
      *
-     * <code>string listener_channel = 5;</code>
+     * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearListenerChannel() {
@@ -1451,7 +1451,7 @@ private static final long serialVersionUID = 0L;
      * PBX created it.
      * </pre>
      *
-     * <code>string listener_channel = 5;</code>
+     * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for listenerChannel to set.
      * @return This builder for chaining.
      */
@@ -1471,7 +1471,7 @@ private static final long serialVersionUID = 0L;
      * The listener channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string listener_unique_id = 6;</code>
+     * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The listenerUniqueId.
      */
     public java.lang.String getListenerUniqueId() {
@@ -1491,7 +1491,7 @@ private static final long serialVersionUID = 0L;
      * The listener channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string listener_unique_id = 6;</code>
+     * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for listenerUniqueId.
      */
     public com.google.protobuf.ByteString
@@ -1512,7 +1512,7 @@ private static final long serialVersionUID = 0L;
      * The listener channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string listener_unique_id = 6;</code>
+     * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The listenerUniqueId to set.
      * @return This builder for chaining.
      */
@@ -1529,7 +1529,7 @@ private static final long serialVersionUID = 0L;
      * The listener channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string listener_unique_id = 6;</code>
+     * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearListenerUniqueId() {
@@ -1543,7 +1543,7 @@ private static final long serialVersionUID = 0L;
      * The listener channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string listener_unique_id = 6;</code>
+     * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for listenerUniqueId to set.
      * @return This builder for chaining.
      */
@@ -1563,7 +1563,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel.
      * </pre>
      *
-     * <code>string target_channel = 7;</code>
+     * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The targetChannel.
      */
     public java.lang.String getTargetChannel() {
@@ -1583,7 +1583,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel.
      * </pre>
      *
-     * <code>string target_channel = 7;</code>
+     * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for targetChannel.
      */
     public com.google.protobuf.ByteString
@@ -1604,7 +1604,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel.
      * </pre>
      *
-     * <code>string target_channel = 7;</code>
+     * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The targetChannel to set.
      * @return This builder for chaining.
      */
@@ -1621,7 +1621,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel.
      * </pre>
      *
-     * <code>string target_channel = 7;</code>
+     * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTargetChannel() {
@@ -1635,7 +1635,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel.
      * </pre>
      *
-     * <code>string target_channel = 7;</code>
+     * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for targetChannel to set.
      * @return This builder for chaining.
      */
@@ -1655,7 +1655,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel's unique id.
      * </pre>
      *
-     * <code>string target_unique_id = 8;</code>
+     * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The targetUniqueId.
      */
     public java.lang.String getTargetUniqueId() {
@@ -1675,7 +1675,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel's unique id.
      * </pre>
      *
-     * <code>string target_unique_id = 8;</code>
+     * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for targetUniqueId.
      */
     public com.google.protobuf.ByteString
@@ -1696,7 +1696,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel's unique id.
      * </pre>
      *
-     * <code>string target_unique_id = 8;</code>
+     * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The targetUniqueId to set.
      * @return This builder for chaining.
      */
@@ -1713,7 +1713,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel's unique id.
      * </pre>
      *
-     * <code>string target_unique_id = 8;</code>
+     * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTargetUniqueId() {
@@ -1727,7 +1727,7 @@ private static final long serialVersionUID = 0L;
      * The spied channel's unique id.
      * </pre>
      *
-     * <code>string target_unique_id = 8;</code>
+     * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for targetUniqueId to set.
      * @return This builder for chaining.
      */
@@ -1749,7 +1749,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the startTime field is set.
      */
     public boolean hasStartTime() {
@@ -1760,7 +1760,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The startTime.
      */
     public com.google.protobuf.Timestamp getStartTime() {
@@ -1775,7 +1775,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -1795,7 +1795,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1813,7 +1813,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -1836,7 +1836,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearStartTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1853,7 +1853,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -1865,7 +1865,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
       if (startTimeBuilder_ != null) {
@@ -1880,7 +1880,7 @@ private static final long serialVersionUID = 0L;
      * When StartListen placed the listener's call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 9;</code>
+     * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1904,7 +1904,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the endTime field is set.
      */
     public boolean hasEndTime() {
@@ -1915,7 +1915,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The endTime.
      */
     public com.google.protobuf.Timestamp getEndTime() {
@@ -1930,7 +1930,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -1950,7 +1950,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1968,7 +1968,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -1991,7 +1991,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEndTime() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -2008,7 +2008,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
       bitField0_ |= 0x00000200;
@@ -2020,7 +2020,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
       if (endTimeBuilder_ != null) {
@@ -2035,7 +2035,7 @@ private static final long serialVersionUID = 0L;
      * When the session ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 10;</code>
+     * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

@@ -13,7 +13,7 @@ public interface ListenSessionOrBuilder extends
    * `session_id` of StopListen and SetListenMode.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   java.lang.String getId();
@@ -23,7 +23,7 @@ public interface ListenSessionOrBuilder extends
    * `session_id` of StopListen and SetListenMode.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface ListenSessionOrBuilder extends
    * The backend the session runs on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
@@ -43,7 +43,7 @@ public interface ListenSessionOrBuilder extends
    * The backend the session runs on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
@@ -54,7 +54,7 @@ public interface ListenSessionOrBuilder extends
    * The mode now.
    * </pre>
    *
-   * <code>.telgate.v1.ListenMode mode = 3;</code>
+   * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for mode.
    */
   int getModeValue();
@@ -63,7 +63,7 @@ public interface ListenSessionOrBuilder extends
    * The mode now.
    * </pre>
    *
-   * <code>.telgate.v1.ListenMode mode = 3;</code>
+   * <code>.telgate.v1.ListenMode mode = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The mode.
    */
   io.github.telgate.v1.ListenMode getMode();
@@ -73,7 +73,7 @@ public interface ListenSessionOrBuilder extends
    * Where the session is.
    * </pre>
    *
-   * <code>.telgate.v1.ListenState state = 4;</code>
+   * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
@@ -82,7 +82,7 @@ public interface ListenSessionOrBuilder extends
    * Where the session is.
    * </pre>
    *
-   * <code>.telgate.v1.ListenState state = 4;</code>
+   * <code>.telgate.v1.ListenState state = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   io.github.telgate.v1.ListenState getState();
@@ -93,7 +93,7 @@ public interface ListenSessionOrBuilder extends
    * PBX created it.
    * </pre>
    *
-   * <code>string listener_channel = 5;</code>
+   * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listenerChannel.
    */
   java.lang.String getListenerChannel();
@@ -103,7 +103,7 @@ public interface ListenSessionOrBuilder extends
    * PBX created it.
    * </pre>
    *
-   * <code>string listener_channel = 5;</code>
+   * <code>string listener_channel = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for listenerChannel.
    */
   com.google.protobuf.ByteString
@@ -114,7 +114,7 @@ public interface ListenSessionOrBuilder extends
    * The listener channel's unique id (assigned before the call was placed).
    * </pre>
    *
-   * <code>string listener_unique_id = 6;</code>
+   * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The listenerUniqueId.
    */
   java.lang.String getListenerUniqueId();
@@ -123,7 +123,7 @@ public interface ListenSessionOrBuilder extends
    * The listener channel's unique id (assigned before the call was placed).
    * </pre>
    *
-   * <code>string listener_unique_id = 6;</code>
+   * <code>string listener_unique_id = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for listenerUniqueId.
    */
   com.google.protobuf.ByteString
@@ -134,7 +134,7 @@ public interface ListenSessionOrBuilder extends
    * The spied channel.
    * </pre>
    *
-   * <code>string target_channel = 7;</code>
+   * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The targetChannel.
    */
   java.lang.String getTargetChannel();
@@ -143,7 +143,7 @@ public interface ListenSessionOrBuilder extends
    * The spied channel.
    * </pre>
    *
-   * <code>string target_channel = 7;</code>
+   * <code>string target_channel = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for targetChannel.
    */
   com.google.protobuf.ByteString
@@ -154,7 +154,7 @@ public interface ListenSessionOrBuilder extends
    * The spied channel's unique id.
    * </pre>
    *
-   * <code>string target_unique_id = 8;</code>
+   * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The targetUniqueId.
    */
   java.lang.String getTargetUniqueId();
@@ -163,7 +163,7 @@ public interface ListenSessionOrBuilder extends
    * The spied channel's unique id.
    * </pre>
    *
-   * <code>string target_unique_id = 8;</code>
+   * <code>string target_unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for targetUniqueId.
    */
   com.google.protobuf.ByteString
@@ -174,7 +174,7 @@ public interface ListenSessionOrBuilder extends
    * When StartListen placed the listener's call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 9;</code>
+   * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
@@ -183,7 +183,7 @@ public interface ListenSessionOrBuilder extends
    * When StartListen placed the listener's call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 9;</code>
+   * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
@@ -192,7 +192,7 @@ public interface ListenSessionOrBuilder extends
    * When StartListen placed the listener's call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 9;</code>
+   * <code>.google.protobuf.Timestamp start_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
@@ -201,7 +201,7 @@ public interface ListenSessionOrBuilder extends
    * When the session ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 10;</code>
+   * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
@@ -210,7 +210,7 @@ public interface ListenSessionOrBuilder extends
    * When the session ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 10;</code>
+   * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
@@ -219,7 +219,7 @@ public interface ListenSessionOrBuilder extends
    * When the session ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 10;</code>
+   * <code>.google.protobuf.Timestamp end_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
 }

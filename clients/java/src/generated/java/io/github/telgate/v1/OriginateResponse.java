@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The call placed (or, for a retried `request_id`, the first attempt's).
    * </pre>
    *
-   * <code>.telgate.v1.OriginatedCall call = 1;</code>
+   * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the call field is set.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * The call placed (or, for a retried `request_id`, the first attempt's).
    * </pre>
    *
-   * <code>.telgate.v1.OriginatedCall call = 1;</code>
+   * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The call.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * The call placed (or, for a retried `request_id`, the first attempt's).
    * </pre>
    *
-   * <code>.telgate.v1.OriginatedCall call = 1;</code>
+   * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.OriginatedCallOrBuilder getCallOrBuilder() {
@@ -433,7 +433,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the call field is set.
      */
     public boolean hasCall() {
@@ -444,7 +444,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The call.
      */
     public io.github.telgate.v1.OriginatedCall getCall() {
@@ -459,7 +459,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCall(io.github.telgate.v1.OriginatedCall value) {
       if (callBuilder_ == null) {
@@ -479,7 +479,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCall(
         io.github.telgate.v1.OriginatedCall.Builder builderForValue) {
@@ -497,7 +497,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCall(io.github.telgate.v1.OriginatedCall value) {
       if (callBuilder_ == null) {
@@ -520,7 +520,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCall() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.OriginatedCall.Builder getCallBuilder() {
       bitField0_ |= 0x00000001;
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.OriginatedCallOrBuilder getCallOrBuilder() {
       if (callBuilder_ != null) {
@@ -564,7 +564,7 @@ private static final long serialVersionUID = 0L;
      * The call placed (or, for a retried `request_id`, the first attempt's).
      * </pre>
      *
-     * <code>.telgate.v1.OriginatedCall call = 1;</code>
+     * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.OriginatedCall, io.github.telgate.v1.OriginatedCall.Builder, io.github.telgate.v1.OriginatedCallOrBuilder> 

@@ -12,7 +12,7 @@ public interface OriginateResponseOrBuilder extends
    * The call placed (or, for a retried `request_id`, the first attempt's).
    * </pre>
    *
-   * <code>.telgate.v1.OriginatedCall call = 1;</code>
+   * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the call field is set.
    */
   boolean hasCall();
@@ -21,7 +21,7 @@ public interface OriginateResponseOrBuilder extends
    * The call placed (or, for a retried `request_id`, the first attempt's).
    * </pre>
    *
-   * <code>.telgate.v1.OriginatedCall call = 1;</code>
+   * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The call.
    */
   io.github.telgate.v1.OriginatedCall getCall();
@@ -30,7 +30,7 @@ public interface OriginateResponseOrBuilder extends
    * The call placed (or, for a retried `request_id`, the first attempt's).
    * </pre>
    *
-   * <code>.telgate.v1.OriginatedCall call = 1;</code>
+   * <code>.telgate.v1.OriginatedCall call = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.OriginatedCallOrBuilder getCallOrBuilder();
 }

@@ -62,7 +62,7 @@ private static final long serialVersionUID = 0L;
    * The backend that placed the call.
    * </pre>
    *
-   * <code>string backend = 1;</code>
+   * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * The backend that placed the call.
    * </pre>
    *
-   * <code>string backend = 1;</code>
+   * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * The request's `request_id`, as sent (empty when it had none).
    * </pre>
    *
-   * <code>string request_id = 2;</code>
+   * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -130,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * The request's `request_id`, as sent (empty when it had none).
    * </pre>
    *
-   * <code>string request_id = 2;</code>
+   * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * first one arrives. Simotel: its originated call id.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   @java.lang.Override
@@ -181,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * first one arrives. Simotel: its originated call id.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   @java.lang.Override
@@ -209,7 +209,7 @@ private static final long serialVersionUID = 0L;
    * is dialled; empty in the Originate answer).
    * </pre>
    *
-   * <code>string other_unique_id = 4;</code>
+   * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The otherUniqueId.
    */
   @java.lang.Override
@@ -232,7 +232,7 @@ private static final long serialVersionUID = 0L;
    * is dialled; empty in the Originate answer).
    * </pre>
    *
-   * <code>string other_unique_id = 4;</code>
+   * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for otherUniqueId.
    */
   @java.lang.Override
@@ -259,7 +259,7 @@ private static final long serialVersionUID = 0L;
    * first channel of its call).
    * </pre>
    *
-   * <code>string linked_id = 5;</code>
+   * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkedId.
    */
   @java.lang.Override
@@ -281,7 +281,7 @@ private static final long serialVersionUID = 0L;
    * first channel of its call).
    * </pre>
    *
-   * <code>string linked_id = 5;</code>
+   * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for linkedId.
    */
   @java.lang.Override
@@ -308,7 +308,7 @@ private static final long serialVersionUID = 0L;
    * `Simotel/&lt;endpoint&gt;`).
    * </pre>
    *
-   * <code>string channel = 6;</code>
+   * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -330,7 +330,7 @@ private static final long serialVersionUID = 0L;
    * `Simotel/&lt;endpoint&gt;`).
    * </pre>
    *
-   * <code>string channel = 6;</code>
+   * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   @java.lang.Override
@@ -356,7 +356,7 @@ private static final long serialVersionUID = 0L;
    * answer, final with ORIGINATE_WAIT_RESULT.
    * </pre>
    *
-   * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+   * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   @java.lang.Override public int getOutcomeValue() {
@@ -368,7 +368,7 @@ private static final long serialVersionUID = 0L;
    * answer, final with ORIGINATE_WAIT_RESULT.
    * </pre>
    *
-   * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+   * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outcome.
    */
   @java.lang.Override public io.github.telgate.v1.OriginateOutcome getOutcome() {
@@ -384,7 +384,7 @@ private static final long serialVersionUID = 0L;
    * `outcome` says the same in neutral terms.
    * </pre>
    *
-   * <code>int32 ami_reason = 8;</code>
+   * <code>int32 ami_reason = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The amiReason.
    */
   @java.lang.Override
@@ -399,7 +399,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway asked the PBX to place the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9;</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -411,7 +411,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway asked the PBX to place the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9;</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -423,7 +423,7 @@ private static final long serialVersionUID = 0L;
    * When the gateway asked the PBX to place the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9;</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -437,7 +437,7 @@ private static final long serialVersionUID = 0L;
    * When the outcome became final.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp result_time = 10;</code>
+   * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the resultTime field is set.
    */
   @java.lang.Override
@@ -449,7 +449,7 @@ private static final long serialVersionUID = 0L;
    * When the outcome became final.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp result_time = 10;</code>
+   * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The resultTime.
    */
   @java.lang.Override
@@ -461,7 +461,7 @@ private static final long serialVersionUID = 0L;
    * When the outcome became final.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp result_time = 10;</code>
+   * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getResultTimeOrBuilder() {
@@ -477,7 +477,7 @@ private static final long serialVersionUID = 0L;
    * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the eventsAfter field is set.
    */
   @java.lang.Override
@@ -491,7 +491,7 @@ private static final long serialVersionUID = 0L;
    * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventsAfter.
    */
   @java.lang.Override
@@ -505,7 +505,7 @@ private static final long serialVersionUID = 0L;
    * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.EventPositionOrBuilder getEventsAfterOrBuilder() {
@@ -1119,7 +1119,7 @@ private static final long serialVersionUID = 0L;
      * The backend that placed the call.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -1139,7 +1139,7 @@ private static final long serialVersionUID = 0L;
      * The backend that placed the call.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -1160,7 +1160,7 @@ private static final long serialVersionUID = 0L;
      * The backend that placed the call.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -1177,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * The backend that placed the call.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
@@ -1191,7 +1191,7 @@ private static final long serialVersionUID = 0L;
      * The backend that placed the call.
      * </pre>
      *
-     * <code>string backend = 1;</code>
+     * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -1211,7 +1211,7 @@ private static final long serialVersionUID = 0L;
      * The request's `request_id`, as sent (empty when it had none).
      * </pre>
      *
-     * <code>string request_id = 2;</code>
+     * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1231,7 +1231,7 @@ private static final long serialVersionUID = 0L;
      * The request's `request_id`, as sent (empty when it had none).
      * </pre>
      *
-     * <code>string request_id = 2;</code>
+     * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1252,7 +1252,7 @@ private static final long serialVersionUID = 0L;
      * The request's `request_id`, as sent (empty when it had none).
      * </pre>
      *
-     * <code>string request_id = 2;</code>
+     * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1269,7 +1269,7 @@ private static final long serialVersionUID = 0L;
      * The request's `request_id`, as sent (empty when it had none).
      * </pre>
      *
-     * <code>string request_id = 2;</code>
+     * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1283,7 +1283,7 @@ private static final long serialVersionUID = 0L;
      * The request's `request_id`, as sent (empty when it had none).
      * </pre>
      *
-     * <code>string request_id = 2;</code>
+     * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */
@@ -1305,7 +1305,7 @@ private static final long serialVersionUID = 0L;
      * first one arrives. Simotel: its originated call id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uniqueId.
      */
     public java.lang.String getUniqueId() {
@@ -1327,7 +1327,7 @@ private static final long serialVersionUID = 0L;
      * first one arrives. Simotel: its originated call id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uniqueId.
      */
     public com.google.protobuf.ByteString
@@ -1350,7 +1350,7 @@ private static final long serialVersionUID = 0L;
      * first one arrives. Simotel: its originated call id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
      */
@@ -1369,7 +1369,7 @@ private static final long serialVersionUID = 0L;
      * first one arrives. Simotel: its originated call id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUniqueId() {
@@ -1385,7 +1385,7 @@ private static final long serialVersionUID = 0L;
      * first one arrives. Simotel: its originated call id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
      */
@@ -1407,7 +1407,7 @@ private static final long serialVersionUID = 0L;
      * is dialled; empty in the Originate answer).
      * </pre>
      *
-     * <code>string other_unique_id = 4;</code>
+     * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The otherUniqueId.
      */
     public java.lang.String getOtherUniqueId() {
@@ -1429,7 +1429,7 @@ private static final long serialVersionUID = 0L;
      * is dialled; empty in the Originate answer).
      * </pre>
      *
-     * <code>string other_unique_id = 4;</code>
+     * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for otherUniqueId.
      */
     public com.google.protobuf.ByteString
@@ -1452,7 +1452,7 @@ private static final long serialVersionUID = 0L;
      * is dialled; empty in the Originate answer).
      * </pre>
      *
-     * <code>string other_unique_id = 4;</code>
+     * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The otherUniqueId to set.
      * @return This builder for chaining.
      */
@@ -1471,7 +1471,7 @@ private static final long serialVersionUID = 0L;
      * is dialled; empty in the Originate answer).
      * </pre>
      *
-     * <code>string other_unique_id = 4;</code>
+     * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOtherUniqueId() {
@@ -1487,7 +1487,7 @@ private static final long serialVersionUID = 0L;
      * is dialled; empty in the Originate answer).
      * </pre>
      *
-     * <code>string other_unique_id = 4;</code>
+     * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for otherUniqueId to set.
      * @return This builder for chaining.
      */
@@ -1508,7 +1508,7 @@ private static final long serialVersionUID = 0L;
      * first channel of its call).
      * </pre>
      *
-     * <code>string linked_id = 5;</code>
+     * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The linkedId.
      */
     public java.lang.String getLinkedId() {
@@ -1529,7 +1529,7 @@ private static final long serialVersionUID = 0L;
      * first channel of its call).
      * </pre>
      *
-     * <code>string linked_id = 5;</code>
+     * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for linkedId.
      */
     public com.google.protobuf.ByteString
@@ -1551,7 +1551,7 @@ private static final long serialVersionUID = 0L;
      * first channel of its call).
      * </pre>
      *
-     * <code>string linked_id = 5;</code>
+     * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The linkedId to set.
      * @return This builder for chaining.
      */
@@ -1569,7 +1569,7 @@ private static final long serialVersionUID = 0L;
      * first channel of its call).
      * </pre>
      *
-     * <code>string linked_id = 5;</code>
+     * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLinkedId() {
@@ -1584,7 +1584,7 @@ private static final long serialVersionUID = 0L;
      * first channel of its call).
      * </pre>
      *
-     * <code>string linked_id = 5;</code>
+     * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for linkedId to set.
      * @return This builder for chaining.
      */
@@ -1605,7 +1605,7 @@ private static final long serialVersionUID = 0L;
      * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public java.lang.String getChannel() {
@@ -1626,7 +1626,7 @@ private static final long serialVersionUID = 0L;
      * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for channel.
      */
     public com.google.protobuf.ByteString
@@ -1648,7 +1648,7 @@ private static final long serialVersionUID = 0L;
      * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The channel to set.
      * @return This builder for chaining.
      */
@@ -1666,7 +1666,7 @@ private static final long serialVersionUID = 0L;
      * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearChannel() {
@@ -1681,7 +1681,7 @@ private static final long serialVersionUID = 0L;
      * `Simotel/&lt;endpoint&gt;`).
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
      */
@@ -1702,7 +1702,7 @@ private static final long serialVersionUID = 0L;
      * answer, final with ORIGINATE_WAIT_RESULT.
      * </pre>
      *
-     * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+     * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for outcome.
      */
     @java.lang.Override public int getOutcomeValue() {
@@ -1714,7 +1714,7 @@ private static final long serialVersionUID = 0L;
      * answer, final with ORIGINATE_WAIT_RESULT.
      * </pre>
      *
-     * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+     * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for outcome to set.
      * @return This builder for chaining.
      */
@@ -1730,7 +1730,7 @@ private static final long serialVersionUID = 0L;
      * answer, final with ORIGINATE_WAIT_RESULT.
      * </pre>
      *
-     * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+     * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The outcome.
      */
     @java.lang.Override
@@ -1744,7 +1744,7 @@ private static final long serialVersionUID = 0L;
      * answer, final with ORIGINATE_WAIT_RESULT.
      * </pre>
      *
-     * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+     * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The outcome to set.
      * @return This builder for chaining.
      */
@@ -1763,7 +1763,7 @@ private static final long serialVersionUID = 0L;
      * answer, final with ORIGINATE_WAIT_RESULT.
      * </pre>
      *
-     * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+     * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOutcome() {
@@ -1780,7 +1780,7 @@ private static final long serialVersionUID = 0L;
      * `outcome` says the same in neutral terms.
      * </pre>
      *
-     * <code>int32 ami_reason = 8;</code>
+     * <code>int32 ami_reason = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The amiReason.
      */
     @java.lang.Override
@@ -1793,7 +1793,7 @@ private static final long serialVersionUID = 0L;
      * `outcome` says the same in neutral terms.
      * </pre>
      *
-     * <code>int32 ami_reason = 8;</code>
+     * <code>int32 ami_reason = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The amiReason to set.
      * @return This builder for chaining.
      */
@@ -1810,7 +1810,7 @@ private static final long serialVersionUID = 0L;
      * `outcome` says the same in neutral terms.
      * </pre>
      *
-     * <code>int32 ami_reason = 8;</code>
+     * <code>int32 ami_reason = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAmiReason() {
@@ -1828,7 +1828,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -1839,7 +1839,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -1854,7 +1854,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -1874,7 +1874,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1892,7 +1892,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -1915,7 +1915,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1932,7 +1932,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -1944,7 +1944,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -1959,7 +1959,7 @@ private static final long serialVersionUID = 0L;
      * When the gateway asked the PBX to place the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9;</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1983,7 +1983,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the resultTime field is set.
      */
     public boolean hasResultTime() {
@@ -1994,7 +1994,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The resultTime.
      */
     public com.google.protobuf.Timestamp getResultTime() {
@@ -2009,7 +2009,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setResultTime(com.google.protobuf.Timestamp value) {
       if (resultTimeBuilder_ == null) {
@@ -2029,7 +2029,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setResultTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2047,7 +2047,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeResultTime(com.google.protobuf.Timestamp value) {
       if (resultTimeBuilder_ == null) {
@@ -2070,7 +2070,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearResultTime() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -2087,7 +2087,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getResultTimeBuilder() {
       bitField0_ |= 0x00000200;
@@ -2099,7 +2099,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getResultTimeOrBuilder() {
       if (resultTimeBuilder_ != null) {
@@ -2114,7 +2114,7 @@ private static final long serialVersionUID = 0L;
      * When the outcome became final.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp result_time = 10;</code>
+     * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2140,7 +2140,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the eventsAfter field is set.
      */
     public boolean hasEventsAfter() {
@@ -2153,7 +2153,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The eventsAfter.
      */
     public io.github.telgate.v1.EventPosition getEventsAfter() {
@@ -2170,7 +2170,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEventsAfter(io.github.telgate.v1.EventPosition value) {
       if (eventsAfterBuilder_ == null) {
@@ -2192,7 +2192,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEventsAfter(
         io.github.telgate.v1.EventPosition.Builder builderForValue) {
@@ -2212,7 +2212,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEventsAfter(io.github.telgate.v1.EventPosition value) {
       if (eventsAfterBuilder_ == null) {
@@ -2237,7 +2237,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEventsAfter() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -2256,7 +2256,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.EventPosition.Builder getEventsAfterBuilder() {
       bitField0_ |= 0x00000400;
@@ -2270,7 +2270,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.EventPositionOrBuilder getEventsAfterOrBuilder() {
       if (eventsAfterBuilder_ != null) {
@@ -2287,7 +2287,7 @@ private static final long serialVersionUID = 0L;
      * of `linked_id`) to get every event of this call.
      * </pre>
      *
-     * <code>.telgate.v1.EventPosition events_after = 13;</code>
+     * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.EventPosition, io.github.telgate.v1.EventPosition.Builder, io.github.telgate.v1.EventPositionOrBuilder> 

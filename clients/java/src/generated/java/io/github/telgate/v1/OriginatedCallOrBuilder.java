@@ -12,7 +12,7 @@ public interface OriginatedCallOrBuilder extends
    * The backend that placed the call.
    * </pre>
    *
-   * <code>string backend = 1;</code>
+   * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
@@ -21,7 +21,7 @@ public interface OriginatedCallOrBuilder extends
    * The backend that placed the call.
    * </pre>
    *
-   * <code>string backend = 1;</code>
+   * <code>string backend = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
@@ -32,7 +32,7 @@ public interface OriginatedCallOrBuilder extends
    * The request's `request_id`, as sent (empty when it had none).
    * </pre>
    *
-   * <code>string request_id = 2;</code>
+   * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -41,7 +41,7 @@ public interface OriginatedCallOrBuilder extends
    * The request's `request_id`, as sent (empty when it had none).
    * </pre>
    *
-   * <code>string request_id = 2;</code>
+   * <code>string request_id = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
@@ -54,7 +54,7 @@ public interface OriginatedCallOrBuilder extends
    * first one arrives. Simotel: its originated call id.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
@@ -65,7 +65,7 @@ public interface OriginatedCallOrBuilder extends
    * first one arrives. Simotel: its originated call id.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   com.google.protobuf.ByteString
@@ -78,7 +78,7 @@ public interface OriginatedCallOrBuilder extends
    * is dialled; empty in the Originate answer).
    * </pre>
    *
-   * <code>string other_unique_id = 4;</code>
+   * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The otherUniqueId.
    */
   java.lang.String getOtherUniqueId();
@@ -89,7 +89,7 @@ public interface OriginatedCallOrBuilder extends
    * is dialled; empty in the Originate answer).
    * </pre>
    *
-   * <code>string other_unique_id = 4;</code>
+   * <code>string other_unique_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for otherUniqueId.
    */
   com.google.protobuf.ByteString
@@ -101,7 +101,7 @@ public interface OriginatedCallOrBuilder extends
    * first channel of its call).
    * </pre>
    *
-   * <code>string linked_id = 5;</code>
+   * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The linkedId.
    */
   java.lang.String getLinkedId();
@@ -111,7 +111,7 @@ public interface OriginatedCallOrBuilder extends
    * first channel of its call).
    * </pre>
    *
-   * <code>string linked_id = 5;</code>
+   * <code>string linked_id = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for linkedId.
    */
   com.google.protobuf.ByteString
@@ -123,7 +123,7 @@ public interface OriginatedCallOrBuilder extends
    * `Simotel/&lt;endpoint&gt;`).
    * </pre>
    *
-   * <code>string channel = 6;</code>
+   * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   java.lang.String getChannel();
@@ -133,7 +133,7 @@ public interface OriginatedCallOrBuilder extends
    * `Simotel/&lt;endpoint&gt;`).
    * </pre>
    *
-   * <code>string channel = 6;</code>
+   * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   com.google.protobuf.ByteString
@@ -145,7 +145,7 @@ public interface OriginatedCallOrBuilder extends
    * answer, final with ORIGINATE_WAIT_RESULT.
    * </pre>
    *
-   * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+   * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   int getOutcomeValue();
@@ -155,7 +155,7 @@ public interface OriginatedCallOrBuilder extends
    * answer, final with ORIGINATE_WAIT_RESULT.
    * </pre>
    *
-   * <code>.telgate.v1.OriginateOutcome outcome = 7;</code>
+   * <code>.telgate.v1.OriginateOutcome outcome = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outcome.
    */
   io.github.telgate.v1.OriginateOutcome getOutcome();
@@ -166,7 +166,7 @@ public interface OriginatedCallOrBuilder extends
    * `outcome` says the same in neutral terms.
    * </pre>
    *
-   * <code>int32 ami_reason = 8;</code>
+   * <code>int32 ami_reason = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The amiReason.
    */
   int getAmiReason();
@@ -176,7 +176,7 @@ public interface OriginatedCallOrBuilder extends
    * When the gateway asked the PBX to place the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9;</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -185,7 +185,7 @@ public interface OriginatedCallOrBuilder extends
    * When the gateway asked the PBX to place the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9;</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -194,7 +194,7 @@ public interface OriginatedCallOrBuilder extends
    * When the gateway asked the PBX to place the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9;</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
@@ -203,7 +203,7 @@ public interface OriginatedCallOrBuilder extends
    * When the outcome became final.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp result_time = 10;</code>
+   * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the resultTime field is set.
    */
   boolean hasResultTime();
@@ -212,7 +212,7 @@ public interface OriginatedCallOrBuilder extends
    * When the outcome became final.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp result_time = 10;</code>
+   * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The resultTime.
    */
   com.google.protobuf.Timestamp getResultTime();
@@ -221,7 +221,7 @@ public interface OriginatedCallOrBuilder extends
    * When the outcome became final.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp result_time = 10;</code>
+   * <code>.google.protobuf.Timestamp result_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getResultTimeOrBuilder();
 
@@ -232,7 +232,7 @@ public interface OriginatedCallOrBuilder extends
    * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the eventsAfter field is set.
    */
   boolean hasEventsAfter();
@@ -243,7 +243,7 @@ public interface OriginatedCallOrBuilder extends
    * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventsAfter.
    */
   io.github.telgate.v1.EventPosition getEventsAfter();
@@ -254,7 +254,7 @@ public interface OriginatedCallOrBuilder extends
    * of `linked_id`) to get every event of this call.
    * </pre>
    *
-   * <code>.telgate.v1.EventPosition events_after = 13;</code>
+   * <code>.telgate.v1.EventPosition events_after = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.EventPositionOrBuilder getEventsAfterOrBuilder();
 }

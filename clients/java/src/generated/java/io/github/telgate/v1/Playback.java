@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * `playback_id` of ControlPlayback and GetPlayback.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   @java.lang.Override
@@ -85,7 +85,7 @@ private static final long serialVersionUID = 0L;
    * `playback_id` of ControlPlayback and GetPlayback.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * The backend playing it.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * The backend playing it.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * The endpoint rung, as the request gave it.
    * </pre>
    *
-   * <code>string endpoint = 3;</code>
+   * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endpoint.
    */
   @java.lang.Override
@@ -179,7 +179,7 @@ private static final long serialVersionUID = 0L;
    * The endpoint rung, as the request gave it.
    * </pre>
    *
-   * <code>string endpoint = 3;</code>
+   * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for endpoint.
    */
   @java.lang.Override
@@ -205,7 +205,7 @@ private static final long serialVersionUID = 0L;
    * The recording, as the request gave it.
    * </pre>
    *
-   * <code>string recording = 4;</code>
+   * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The recording.
    */
   @java.lang.Override
@@ -226,7 +226,7 @@ private static final long serialVersionUID = 0L;
    * The recording, as the request gave it.
    * </pre>
    *
-   * <code>string recording = 4;</code>
+   * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for recording.
    */
   @java.lang.Override
@@ -251,7 +251,7 @@ private static final long serialVersionUID = 0L;
    * Where the playback is.
    * </pre>
    *
-   * <code>.telgate.v1.PlaybackState state = 5;</code>
+   * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
@@ -262,7 +262,7 @@ private static final long serialVersionUID = 0L;
    * Where the playback is.
    * </pre>
    *
-   * <code>.telgate.v1.PlaybackState state = 5;</code>
+   * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   @java.lang.Override public io.github.telgate.v1.PlaybackState getState() {
@@ -278,7 +278,7 @@ private static final long serialVersionUID = 0L;
    * The endpoint's channel name, once the PBX created it.
    * </pre>
    *
-   * <code>string channel = 6;</code>
+   * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -299,7 +299,7 @@ private static final long serialVersionUID = 0L;
    * The endpoint's channel name, once the PBX created it.
    * </pre>
    *
-   * <code>string channel = 6;</code>
+   * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   @java.lang.Override
@@ -325,7 +325,7 @@ private static final long serialVersionUID = 0L;
    * The endpoint channel's unique id (assigned before the call was placed).
    * </pre>
    *
-   * <code>string unique_id = 7;</code>
+   * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   @java.lang.Override
@@ -346,7 +346,7 @@ private static final long serialVersionUID = 0L;
    * The endpoint channel's unique id (assigned before the call was placed).
    * </pre>
    *
-   * <code>string unique_id = 7;</code>
+   * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   @java.lang.Override
@@ -371,7 +371,7 @@ private static final long serialVersionUID = 0L;
    * How far a FORWARD / REVERSE moves.
    * </pre>
    *
-   * <code>.google.protobuf.Duration skip = 8;</code>
+   * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the skip field is set.
    */
   @java.lang.Override
@@ -383,7 +383,7 @@ private static final long serialVersionUID = 0L;
    * How far a FORWARD / REVERSE moves.
    * </pre>
    *
-   * <code>.google.protobuf.Duration skip = 8;</code>
+   * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The skip.
    */
   @java.lang.Override
@@ -395,7 +395,7 @@ private static final long serialVersionUID = 0L;
    * How far a FORWARD / REVERSE moves.
    * </pre>
    *
-   * <code>.google.protobuf.Duration skip = 8;</code>
+   * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getSkipOrBuilder() {
@@ -409,7 +409,7 @@ private static final long serialVersionUID = 0L;
    * The offset the PBX reported when playback ended (unset while playing).
    * </pre>
    *
-   * <code>.google.protobuf.Duration end_offset = 9;</code>
+   * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endOffset field is set.
    */
   @java.lang.Override
@@ -421,7 +421,7 @@ private static final long serialVersionUID = 0L;
    * The offset the PBX reported when playback ended (unset while playing).
    * </pre>
    *
-   * <code>.google.protobuf.Duration end_offset = 9;</code>
+   * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endOffset.
    */
   @java.lang.Override
@@ -433,7 +433,7 @@ private static final long serialVersionUID = 0L;
    * The offset the PBX reported when playback ended (unset while playing).
    * </pre>
    *
-   * <code>.google.protobuf.Duration end_offset = 9;</code>
+   * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getEndOffsetOrBuilder() {
@@ -447,7 +447,7 @@ private static final long serialVersionUID = 0L;
    * When StartPlayback placed the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 10;</code>
+   * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   @java.lang.Override
@@ -459,7 +459,7 @@ private static final long serialVersionUID = 0L;
    * When StartPlayback placed the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 10;</code>
+   * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   @java.lang.Override
@@ -471,7 +471,7 @@ private static final long serialVersionUID = 0L;
    * When StartPlayback placed the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 10;</code>
+   * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -485,7 +485,7 @@ private static final long serialVersionUID = 0L;
    * When the playback ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 11;</code>
+   * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   @java.lang.Override
@@ -497,7 +497,7 @@ private static final long serialVersionUID = 0L;
    * When the playback ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 11;</code>
+   * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   @java.lang.Override
@@ -509,7 +509,7 @@ private static final long serialVersionUID = 0L;
    * When the playback ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 11;</code>
+   * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -1137,7 +1137,7 @@ private static final long serialVersionUID = 0L;
      * `playback_id` of ControlPlayback and GetPlayback.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The id.
      */
     public java.lang.String getId() {
@@ -1158,7 +1158,7 @@ private static final long serialVersionUID = 0L;
      * `playback_id` of ControlPlayback and GetPlayback.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for id.
      */
     public com.google.protobuf.ByteString
@@ -1180,7 +1180,7 @@ private static final long serialVersionUID = 0L;
      * `playback_id` of ControlPlayback and GetPlayback.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The id to set.
      * @return This builder for chaining.
      */
@@ -1198,7 +1198,7 @@ private static final long serialVersionUID = 0L;
      * `playback_id` of ControlPlayback and GetPlayback.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearId() {
@@ -1213,7 +1213,7 @@ private static final long serialVersionUID = 0L;
      * `playback_id` of ControlPlayback and GetPlayback.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
      */
@@ -1233,7 +1233,7 @@ private static final long serialVersionUID = 0L;
      * The backend playing it.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -1253,7 +1253,7 @@ private static final long serialVersionUID = 0L;
      * The backend playing it.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -1274,7 +1274,7 @@ private static final long serialVersionUID = 0L;
      * The backend playing it.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -1291,7 +1291,7 @@ private static final long serialVersionUID = 0L;
      * The backend playing it.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
@@ -1305,7 +1305,7 @@ private static final long serialVersionUID = 0L;
      * The backend playing it.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -1325,7 +1325,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint rung, as the request gave it.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The endpoint.
      */
     public java.lang.String getEndpoint() {
@@ -1345,7 +1345,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint rung, as the request gave it.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for endpoint.
      */
     public com.google.protobuf.ByteString
@@ -1366,7 +1366,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint rung, as the request gave it.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The endpoint to set.
      * @return This builder for chaining.
      */
@@ -1383,7 +1383,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint rung, as the request gave it.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearEndpoint() {
@@ -1397,7 +1397,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint rung, as the request gave it.
      * </pre>
      *
-     * <code>string endpoint = 3;</code>
+     * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for endpoint to set.
      * @return This builder for chaining.
      */
@@ -1417,7 +1417,7 @@ private static final long serialVersionUID = 0L;
      * The recording, as the request gave it.
      * </pre>
      *
-     * <code>string recording = 4;</code>
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The recording.
      */
     public java.lang.String getRecording() {
@@ -1437,7 +1437,7 @@ private static final long serialVersionUID = 0L;
      * The recording, as the request gave it.
      * </pre>
      *
-     * <code>string recording = 4;</code>
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for recording.
      */
     public com.google.protobuf.ByteString
@@ -1458,7 +1458,7 @@ private static final long serialVersionUID = 0L;
      * The recording, as the request gave it.
      * </pre>
      *
-     * <code>string recording = 4;</code>
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The recording to set.
      * @return This builder for chaining.
      */
@@ -1475,7 +1475,7 @@ private static final long serialVersionUID = 0L;
      * The recording, as the request gave it.
      * </pre>
      *
-     * <code>string recording = 4;</code>
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRecording() {
@@ -1489,7 +1489,7 @@ private static final long serialVersionUID = 0L;
      * The recording, as the request gave it.
      * </pre>
      *
-     * <code>string recording = 4;</code>
+     * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for recording to set.
      * @return This builder for chaining.
      */
@@ -1509,7 +1509,7 @@ private static final long serialVersionUID = 0L;
      * Where the playback is.
      * </pre>
      *
-     * <code>.telgate.v1.PlaybackState state = 5;</code>
+     * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
@@ -1520,7 +1520,7 @@ private static final long serialVersionUID = 0L;
      * Where the playback is.
      * </pre>
      *
-     * <code>.telgate.v1.PlaybackState state = 5;</code>
+     * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -1535,7 +1535,7 @@ private static final long serialVersionUID = 0L;
      * Where the playback is.
      * </pre>
      *
-     * <code>.telgate.v1.PlaybackState state = 5;</code>
+     * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The state.
      */
     @java.lang.Override
@@ -1548,7 +1548,7 @@ private static final long serialVersionUID = 0L;
      * Where the playback is.
      * </pre>
      *
-     * <code>.telgate.v1.PlaybackState state = 5;</code>
+     * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -1566,7 +1566,7 @@ private static final long serialVersionUID = 0L;
      * Where the playback is.
      * </pre>
      *
-     * <code>.telgate.v1.PlaybackState state = 5;</code>
+     * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -1582,7 +1582,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint's channel name, once the PBX created it.
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public java.lang.String getChannel() {
@@ -1602,7 +1602,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint's channel name, once the PBX created it.
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for channel.
      */
     public com.google.protobuf.ByteString
@@ -1623,7 +1623,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint's channel name, once the PBX created it.
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The channel to set.
      * @return This builder for chaining.
      */
@@ -1640,7 +1640,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint's channel name, once the PBX created it.
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearChannel() {
@@ -1654,7 +1654,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint's channel name, once the PBX created it.
      * </pre>
      *
-     * <code>string channel = 6;</code>
+     * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
      */
@@ -1674,7 +1674,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string unique_id = 7;</code>
+     * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uniqueId.
      */
     public java.lang.String getUniqueId() {
@@ -1694,7 +1694,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string unique_id = 7;</code>
+     * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uniqueId.
      */
     public com.google.protobuf.ByteString
@@ -1715,7 +1715,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string unique_id = 7;</code>
+     * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
      */
@@ -1732,7 +1732,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string unique_id = 7;</code>
+     * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUniqueId() {
@@ -1746,7 +1746,7 @@ private static final long serialVersionUID = 0L;
      * The endpoint channel's unique id (assigned before the call was placed).
      * </pre>
      *
-     * <code>string unique_id = 7;</code>
+     * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
      */
@@ -1768,7 +1768,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the skip field is set.
      */
     public boolean hasSkip() {
@@ -1779,7 +1779,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The skip.
      */
     public com.google.protobuf.Duration getSkip() {
@@ -1794,7 +1794,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSkip(com.google.protobuf.Duration value) {
       if (skipBuilder_ == null) {
@@ -1814,7 +1814,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSkip(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1832,7 +1832,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeSkip(com.google.protobuf.Duration value) {
       if (skipBuilder_ == null) {
@@ -1855,7 +1855,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearSkip() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -1872,7 +1872,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getSkipBuilder() {
       bitField0_ |= 0x00000080;
@@ -1884,7 +1884,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getSkipOrBuilder() {
       if (skipBuilder_ != null) {
@@ -1899,7 +1899,7 @@ private static final long serialVersionUID = 0L;
      * How far a FORWARD / REVERSE moves.
      * </pre>
      *
-     * <code>.google.protobuf.Duration skip = 8;</code>
+     * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1923,7 +1923,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the endOffset field is set.
      */
     public boolean hasEndOffset() {
@@ -1934,7 +1934,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The endOffset.
      */
     public com.google.protobuf.Duration getEndOffset() {
@@ -1949,7 +1949,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndOffset(com.google.protobuf.Duration value) {
       if (endOffsetBuilder_ == null) {
@@ -1969,7 +1969,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndOffset(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1987,7 +1987,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEndOffset(com.google.protobuf.Duration value) {
       if (endOffsetBuilder_ == null) {
@@ -2010,7 +2010,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEndOffset() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2027,7 +2027,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getEndOffsetBuilder() {
       bitField0_ |= 0x00000100;
@@ -2039,7 +2039,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getEndOffsetOrBuilder() {
       if (endOffsetBuilder_ != null) {
@@ -2054,7 +2054,7 @@ private static final long serialVersionUID = 0L;
      * The offset the PBX reported when playback ended (unset while playing).
      * </pre>
      *
-     * <code>.google.protobuf.Duration end_offset = 9;</code>
+     * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -2078,7 +2078,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the startTime field is set.
      */
     public boolean hasStartTime() {
@@ -2089,7 +2089,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The startTime.
      */
     public com.google.protobuf.Timestamp getStartTime() {
@@ -2104,7 +2104,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -2124,7 +2124,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2142,7 +2142,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -2165,7 +2165,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearStartTime() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -2182,7 +2182,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
       bitField0_ |= 0x00000200;
@@ -2194,7 +2194,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
       if (startTimeBuilder_ != null) {
@@ -2209,7 +2209,7 @@ private static final long serialVersionUID = 0L;
      * When StartPlayback placed the call.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 10;</code>
+     * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2233,7 +2233,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the endTime field is set.
      */
     public boolean hasEndTime() {
@@ -2244,7 +2244,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The endTime.
      */
     public com.google.protobuf.Timestamp getEndTime() {
@@ -2259,7 +2259,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -2279,7 +2279,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2297,7 +2297,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -2320,7 +2320,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEndTime() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -2337,7 +2337,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
       bitField0_ |= 0x00000400;
@@ -2349,7 +2349,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
       if (endTimeBuilder_ != null) {
@@ -2364,7 +2364,7 @@ private static final long serialVersionUID = 0L;
      * When the playback ended; unset until then.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 11;</code>
+     * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

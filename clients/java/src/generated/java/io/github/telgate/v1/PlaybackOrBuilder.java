@@ -13,7 +13,7 @@ public interface PlaybackOrBuilder extends
    * `playback_id` of ControlPlayback and GetPlayback.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   java.lang.String getId();
@@ -23,7 +23,7 @@ public interface PlaybackOrBuilder extends
    * `playback_id` of ControlPlayback and GetPlayback.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface PlaybackOrBuilder extends
    * The backend playing it.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
@@ -43,7 +43,7 @@ public interface PlaybackOrBuilder extends
    * The backend playing it.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
@@ -54,7 +54,7 @@ public interface PlaybackOrBuilder extends
    * The endpoint rung, as the request gave it.
    * </pre>
    *
-   * <code>string endpoint = 3;</code>
+   * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endpoint.
    */
   java.lang.String getEndpoint();
@@ -63,7 +63,7 @@ public interface PlaybackOrBuilder extends
    * The endpoint rung, as the request gave it.
    * </pre>
    *
-   * <code>string endpoint = 3;</code>
+   * <code>string endpoint = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for endpoint.
    */
   com.google.protobuf.ByteString
@@ -74,7 +74,7 @@ public interface PlaybackOrBuilder extends
    * The recording, as the request gave it.
    * </pre>
    *
-   * <code>string recording = 4;</code>
+   * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The recording.
    */
   java.lang.String getRecording();
@@ -83,7 +83,7 @@ public interface PlaybackOrBuilder extends
    * The recording, as the request gave it.
    * </pre>
    *
-   * <code>string recording = 4;</code>
+   * <code>string recording = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for recording.
    */
   com.google.protobuf.ByteString
@@ -94,7 +94,7 @@ public interface PlaybackOrBuilder extends
    * Where the playback is.
    * </pre>
    *
-   * <code>.telgate.v1.PlaybackState state = 5;</code>
+   * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
@@ -103,7 +103,7 @@ public interface PlaybackOrBuilder extends
    * Where the playback is.
    * </pre>
    *
-   * <code>.telgate.v1.PlaybackState state = 5;</code>
+   * <code>.telgate.v1.PlaybackState state = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   io.github.telgate.v1.PlaybackState getState();
@@ -113,7 +113,7 @@ public interface PlaybackOrBuilder extends
    * The endpoint's channel name, once the PBX created it.
    * </pre>
    *
-   * <code>string channel = 6;</code>
+   * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   java.lang.String getChannel();
@@ -122,7 +122,7 @@ public interface PlaybackOrBuilder extends
    * The endpoint's channel name, once the PBX created it.
    * </pre>
    *
-   * <code>string channel = 6;</code>
+   * <code>string channel = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   com.google.protobuf.ByteString
@@ -133,7 +133,7 @@ public interface PlaybackOrBuilder extends
    * The endpoint channel's unique id (assigned before the call was placed).
    * </pre>
    *
-   * <code>string unique_id = 7;</code>
+   * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
@@ -142,7 +142,7 @@ public interface PlaybackOrBuilder extends
    * The endpoint channel's unique id (assigned before the call was placed).
    * </pre>
    *
-   * <code>string unique_id = 7;</code>
+   * <code>string unique_id = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   com.google.protobuf.ByteString
@@ -153,7 +153,7 @@ public interface PlaybackOrBuilder extends
    * How far a FORWARD / REVERSE moves.
    * </pre>
    *
-   * <code>.google.protobuf.Duration skip = 8;</code>
+   * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the skip field is set.
    */
   boolean hasSkip();
@@ -162,7 +162,7 @@ public interface PlaybackOrBuilder extends
    * How far a FORWARD / REVERSE moves.
    * </pre>
    *
-   * <code>.google.protobuf.Duration skip = 8;</code>
+   * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The skip.
    */
   com.google.protobuf.Duration getSkip();
@@ -171,7 +171,7 @@ public interface PlaybackOrBuilder extends
    * How far a FORWARD / REVERSE moves.
    * </pre>
    *
-   * <code>.google.protobuf.Duration skip = 8;</code>
+   * <code>.google.protobuf.Duration skip = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getSkipOrBuilder();
 
@@ -180,7 +180,7 @@ public interface PlaybackOrBuilder extends
    * The offset the PBX reported when playback ended (unset while playing).
    * </pre>
    *
-   * <code>.google.protobuf.Duration end_offset = 9;</code>
+   * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endOffset field is set.
    */
   boolean hasEndOffset();
@@ -189,7 +189,7 @@ public interface PlaybackOrBuilder extends
    * The offset the PBX reported when playback ended (unset while playing).
    * </pre>
    *
-   * <code>.google.protobuf.Duration end_offset = 9;</code>
+   * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endOffset.
    */
   com.google.protobuf.Duration getEndOffset();
@@ -198,7 +198,7 @@ public interface PlaybackOrBuilder extends
    * The offset the PBX reported when playback ended (unset while playing).
    * </pre>
    *
-   * <code>.google.protobuf.Duration end_offset = 9;</code>
+   * <code>.google.protobuf.Duration end_offset = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getEndOffsetOrBuilder();
 
@@ -207,7 +207,7 @@ public interface PlaybackOrBuilder extends
    * When StartPlayback placed the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 10;</code>
+   * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
@@ -216,7 +216,7 @@ public interface PlaybackOrBuilder extends
    * When StartPlayback placed the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 10;</code>
+   * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
@@ -225,7 +225,7 @@ public interface PlaybackOrBuilder extends
    * When StartPlayback placed the call.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 10;</code>
+   * <code>.google.protobuf.Timestamp start_time = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
@@ -234,7 +234,7 @@ public interface PlaybackOrBuilder extends
    * When the playback ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 11;</code>
+   * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
@@ -243,7 +243,7 @@ public interface PlaybackOrBuilder extends
    * When the playback ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 11;</code>
+   * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
@@ -252,7 +252,7 @@ public interface PlaybackOrBuilder extends
    * When the playback ended; unset until then.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 11;</code>
+   * <code>.google.protobuf.Timestamp end_time = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
 }

@@ -62,50 +62,52 @@ public final class PlaybackProto {
       "\037google/api/field_behavior.proto\032\036google" +
       "/protobuf/duration.proto\032\037google/protobu" +
       "f/timestamp.proto\032\027telgate/v1/common.pro" +
-      "to\"\320\002\n\010Playback\022\n\n\002id\030\001 \001(\t\022\017\n\007backend\030\002" +
-      " \001(\t\022\020\n\010endpoint\030\003 \001(\t\022\021\n\trecording\030\004 \001(" +
-      "\t\022(\n\005state\030\005 \001(\0162\031.telgate.v1.PlaybackSt" +
-      "ate\022\017\n\007channel\030\006 \001(\t\022\021\n\tunique_id\030\007 \001(\t\022" +
-      "\'\n\004skip\030\010 \001(\0132\031.google.protobuf.Duration" +
-      "\022-\n\nend_offset\030\t \001(\0132\031.google.protobuf.D" +
-      "uration\022.\n\nstart_time\030\n \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\022,\n\010end_time\030\013 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\"\274\001\n\024StartPlaybackR" +
-      "equest\022\017\n\007backend\030\001 \001(\t\022\025\n\010endpoint\030\002 \001(" +
-      "\tB\003\340A\002\022\026\n\trecording\030\003 \001(\tB\003\340A\002\022\'\n\004skip\030\004" +
-      " \001(\0132\031.google.protobuf.Duration\022\'\n\tcalle" +
-      "r_id\030\005 \001(\0132\024.telgate.v1.CallerId\022\022\n\nrequ" +
-      "est_id\030\006 \001(\t\"?\n\025StartPlaybackResponse\022&\n" +
-      "\010playback\030\001 \001(\0132\024.telgate.v1.Playback\"v\n" +
-      "\026ControlPlaybackRequest\022\017\n\007backend\030\001 \001(\t" +
-      "\022\030\n\013playback_id\030\002 \001(\tB\003\340A\002\0221\n\007control\030\003 " +
-      "\001(\0162\033.telgate.v1.PlaybackControlB\003\340A\002\"A\n" +
-      "\027ControlPlaybackResponse\022&\n\010playback\030\001 \001" +
-      "(\0132\024.telgate.v1.Playback\"?\n\022GetPlaybackR" +
-      "equest\022\017\n\007backend\030\001 \001(\t\022\030\n\013playback_id\030\002" +
-      " \001(\tB\003\340A\002\"=\n\023GetPlaybackResponse\022&\n\010play" +
-      "back\030\001 \001(\0132\024.telgate.v1.Playback*\326\001\n\rPla" +
-      "ybackState\022\036\n\032PLAYBACK_STATE_UNSPECIFIED" +
-      "\020\000\022\032\n\026PLAYBACK_STATE_RINGING\020\001\022\032\n\026PLAYBA" +
-      "CK_STATE_PLAYING\020\002\022\031\n\025PLAYBACK_STATE_PAU" +
-      "SED\020\003\022\032\n\026PLAYBACK_STATE_STOPPED\020\004\022\033\n\027PLA" +
-      "YBACK_STATE_FINISHED\020\005\022\031\n\025PLAYBACK_STATE" +
-      "_FAILED\020\006*\341\001\n\017PlaybackControl\022 \n\034PLAYBAC" +
-      "K_CONTROL_UNSPECIFIED\020\000\022\032\n\026PLAYBACK_CONT" +
-      "ROL_PAUSE\020\001\022\033\n\027PLAYBACK_CONTROL_RESUME\020\002" +
-      "\022\034\n\030PLAYBACK_CONTROL_FORWARD\020\003\022\034\n\030PLAYBA" +
-      "CK_CONTROL_REVERSE\020\004\022\031\n\025PLAYBACK_CONTROL" +
-      "_STOP\020\005\022\034\n\030PLAYBACK_CONTROL_RESTART\020\0062\223\002" +
-      "\n\017PlaybackService\022T\n\rStartPlayback\022 .tel" +
-      "gate.v1.StartPlaybackRequest\032!.telgate.v" +
-      "1.StartPlaybackResponse\022Z\n\017ControlPlayba" +
-      "ck\022\".telgate.v1.ControlPlaybackRequest\032#" +
-      ".telgate.v1.ControlPlaybackResponse\022N\n\013G" +
-      "etPlayback\022\036.telgate.v1.GetPlaybackReque" +
-      "st\032\037.telgate.v1.GetPlaybackResponseBc\n\024i" +
-      "o.github.telgate.v1B\rPlaybackProtoP\001Z:gi" +
-      "thub.com/telgate/telgate/clients/go/telg" +
-      "ate/v1;telgatev1b\006proto3"
+      "to\"\207\003\n\010Playback\022\017\n\002id\030\001 \001(\tB\003\340A\003\022\024\n\007back" +
+      "end\030\002 \001(\tB\003\340A\003\022\025\n\010endpoint\030\003 \001(\tB\003\340A\003\022\026\n" +
+      "\trecording\030\004 \001(\tB\003\340A\003\022-\n\005state\030\005 \001(\0162\031.t" +
+      "elgate.v1.PlaybackStateB\003\340A\003\022\024\n\007channel\030" +
+      "\006 \001(\tB\003\340A\003\022\026\n\tunique_id\030\007 \001(\tB\003\340A\003\022,\n\004sk" +
+      "ip\030\010 \001(\0132\031.google.protobuf.DurationB\003\340A\003" +
+      "\0222\n\nend_offset\030\t \001(\0132\031.google.protobuf.D" +
+      "urationB\003\340A\003\0223\n\nstart_time\030\n \001(\0132\032.googl" +
+      "e.protobuf.TimestampB\003\340A\003\0221\n\010end_time\030\013 " +
+      "\001(\0132\032.google.protobuf.TimestampB\003\340A\003\"\274\001\n" +
+      "\024StartPlaybackRequest\022\017\n\007backend\030\001 \001(\t\022\025" +
+      "\n\010endpoint\030\002 \001(\tB\003\340A\002\022\026\n\trecording\030\003 \001(\t" +
+      "B\003\340A\002\022\'\n\004skip\030\004 \001(\0132\031.google.protobuf.Du" +
+      "ration\022\'\n\tcaller_id\030\005 \001(\0132\024.telgate.v1.C" +
+      "allerId\022\022\n\nrequest_id\030\006 \001(\t\"D\n\025StartPlay" +
+      "backResponse\022+\n\010playback\030\001 \001(\0132\024.telgate" +
+      ".v1.PlaybackB\003\340A\003\"v\n\026ControlPlaybackRequ" +
+      "est\022\017\n\007backend\030\001 \001(\t\022\030\n\013playback_id\030\002 \001(" +
+      "\tB\003\340A\002\0221\n\007control\030\003 \001(\0162\033.telgate.v1.Pla" +
+      "ybackControlB\003\340A\002\"F\n\027ControlPlaybackResp" +
+      "onse\022+\n\010playback\030\001 \001(\0132\024.telgate.v1.Play" +
+      "backB\003\340A\003\"?\n\022GetPlaybackRequest\022\017\n\007backe" +
+      "nd\030\001 \001(\t\022\030\n\013playback_id\030\002 \001(\tB\003\340A\002\"B\n\023Ge" +
+      "tPlaybackResponse\022+\n\010playback\030\001 \001(\0132\024.te" +
+      "lgate.v1.PlaybackB\003\340A\003*\326\001\n\rPlaybackState" +
+      "\022\036\n\032PLAYBACK_STATE_UNSPECIFIED\020\000\022\032\n\026PLAY" +
+      "BACK_STATE_RINGING\020\001\022\032\n\026PLAYBACK_STATE_P" +
+      "LAYING\020\002\022\031\n\025PLAYBACK_STATE_PAUSED\020\003\022\032\n\026P" +
+      "LAYBACK_STATE_STOPPED\020\004\022\033\n\027PLAYBACK_STAT" +
+      "E_FINISHED\020\005\022\031\n\025PLAYBACK_STATE_FAILED\020\006*" +
+      "\341\001\n\017PlaybackControl\022 \n\034PLAYBACK_CONTROL_" +
+      "UNSPECIFIED\020\000\022\032\n\026PLAYBACK_CONTROL_PAUSE\020" +
+      "\001\022\033\n\027PLAYBACK_CONTROL_RESUME\020\002\022\034\n\030PLAYBA" +
+      "CK_CONTROL_FORWARD\020\003\022\034\n\030PLAYBACK_CONTROL" +
+      "_REVERSE\020\004\022\031\n\025PLAYBACK_CONTROL_STOP\020\005\022\034\n" +
+      "\030PLAYBACK_CONTROL_RESTART\020\0062\223\002\n\017Playback" +
+      "Service\022T\n\rStartPlayback\022 .telgate.v1.St" +
+      "artPlaybackRequest\032!.telgate.v1.StartPla" +
+      "ybackResponse\022Z\n\017ControlPlayback\022\".telga" +
+      "te.v1.ControlPlaybackRequest\032#.telgate.v" +
+      "1.ControlPlaybackResponse\022N\n\013GetPlayback" +
+      "\022\036.telgate.v1.GetPlaybackRequest\032\037.telga" +
+      "te.v1.GetPlaybackResponseBc\n\024io.github.t" +
+      "elgate.v1B\rPlaybackProtoP\001Z:github.com/t" +
+      "elgate/telgate/clients/go/telgate/v1;tel" +
+      "gatev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

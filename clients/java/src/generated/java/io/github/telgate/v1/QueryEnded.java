@@ -58,7 +58,7 @@ private static final long serialVersionUID = 0L;
    * The RoutingQuery.id (or the decision's query_id, for a stray decision).
    * </pre>
    *
-   * <code>string query_id = 1;</code>
+   * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queryId.
    */
   @java.lang.Override
@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * The RoutingQuery.id (or the decision's query_id, for a stray decision).
    * </pre>
    *
-   * <code>string query_id = 1;</code>
+   * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for queryId.
    */
   @java.lang.Override
@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
    * How it ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+   * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   @java.lang.Override public int getOutcomeValue() {
@@ -115,7 +115,7 @@ private static final long serialVersionUID = 0L;
    * How it ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+   * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outcome.
    */
   @java.lang.Override public io.github.telgate.v1.QueryOutcome getOutcome() {
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * Why, in words (the refused value, the failed step); may be empty when applied.
    * </pre>
    *
-   * <code>string detail = 3;</code>
+   * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   @java.lang.Override
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * Why, in words (the refused value, the failed step); may be empty when applied.
    * </pre>
    *
-   * <code>string detail = 3;</code>
+   * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   @java.lang.Override
@@ -550,7 +550,7 @@ private static final long serialVersionUID = 0L;
      * The RoutingQuery.id (or the decision's query_id, for a stray decision).
      * </pre>
      *
-     * <code>string query_id = 1;</code>
+     * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The queryId.
      */
     public java.lang.String getQueryId() {
@@ -570,7 +570,7 @@ private static final long serialVersionUID = 0L;
      * The RoutingQuery.id (or the decision's query_id, for a stray decision).
      * </pre>
      *
-     * <code>string query_id = 1;</code>
+     * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for queryId.
      */
     public com.google.protobuf.ByteString
@@ -591,7 +591,7 @@ private static final long serialVersionUID = 0L;
      * The RoutingQuery.id (or the decision's query_id, for a stray decision).
      * </pre>
      *
-     * <code>string query_id = 1;</code>
+     * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The queryId to set.
      * @return This builder for chaining.
      */
@@ -608,7 +608,7 @@ private static final long serialVersionUID = 0L;
      * The RoutingQuery.id (or the decision's query_id, for a stray decision).
      * </pre>
      *
-     * <code>string query_id = 1;</code>
+     * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearQueryId() {
@@ -622,7 +622,7 @@ private static final long serialVersionUID = 0L;
      * The RoutingQuery.id (or the decision's query_id, for a stray decision).
      * </pre>
      *
-     * <code>string query_id = 1;</code>
+     * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for queryId to set.
      * @return This builder for chaining.
      */
@@ -642,7 +642,7 @@ private static final long serialVersionUID = 0L;
      * How it ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+     * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for outcome.
      */
     @java.lang.Override public int getOutcomeValue() {
@@ -653,7 +653,7 @@ private static final long serialVersionUID = 0L;
      * How it ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+     * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for outcome to set.
      * @return This builder for chaining.
      */
@@ -668,7 +668,7 @@ private static final long serialVersionUID = 0L;
      * How it ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+     * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The outcome.
      */
     @java.lang.Override
@@ -681,7 +681,7 @@ private static final long serialVersionUID = 0L;
      * How it ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+     * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The outcome to set.
      * @return This builder for chaining.
      */
@@ -699,7 +699,7 @@ private static final long serialVersionUID = 0L;
      * How it ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+     * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOutcome() {
@@ -715,7 +715,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words (the refused value, the failed step); may be empty when applied.
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detail.
      */
     public java.lang.String getDetail() {
@@ -735,7 +735,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words (the refused value, the failed step); may be empty when applied.
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for detail.
      */
     public com.google.protobuf.ByteString
@@ -756,7 +756,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words (the refused value, the failed step); may be empty when applied.
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detail to set.
      * @return This builder for chaining.
      */
@@ -773,7 +773,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words (the refused value, the failed step); may be empty when applied.
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetail() {
@@ -787,7 +787,7 @@ private static final long serialVersionUID = 0L;
      * Why, in words (the refused value, the failed step); may be empty when applied.
      * </pre>
      *
-     * <code>string detail = 3;</code>
+     * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.
      */

@@ -12,7 +12,7 @@ public interface QueryEndedOrBuilder extends
    * The RoutingQuery.id (or the decision's query_id, for a stray decision).
    * </pre>
    *
-   * <code>string query_id = 1;</code>
+   * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The queryId.
    */
   java.lang.String getQueryId();
@@ -21,7 +21,7 @@ public interface QueryEndedOrBuilder extends
    * The RoutingQuery.id (or the decision's query_id, for a stray decision).
    * </pre>
    *
-   * <code>string query_id = 1;</code>
+   * <code>string query_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for queryId.
    */
   com.google.protobuf.ByteString
@@ -32,7 +32,7 @@ public interface QueryEndedOrBuilder extends
    * How it ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+   * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   int getOutcomeValue();
@@ -41,7 +41,7 @@ public interface QueryEndedOrBuilder extends
    * How it ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryOutcome outcome = 2;</code>
+   * <code>.telgate.v1.QueryOutcome outcome = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outcome.
    */
   io.github.telgate.v1.QueryOutcome getOutcome();
@@ -51,7 +51,7 @@ public interface QueryEndedOrBuilder extends
    * Why, in words (the refused value, the failed step); may be empty when applied.
    * </pre>
    *
-   * <code>string detail = 3;</code>
+   * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   java.lang.String getDetail();
@@ -60,7 +60,7 @@ public interface QueryEndedOrBuilder extends
    * Why, in words (the refused value, the failed step); may be empty when applied.
    * </pre>
    *
-   * <code>string detail = 3;</code>
+   * <code>string detail = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   com.google.protobuf.ByteString

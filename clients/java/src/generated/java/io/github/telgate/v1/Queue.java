@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * The backend the queue is on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * The backend the queue is on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * `leastrecent`, `rrmemory`, ...).
    * </pre>
    *
-   * <code>string strategy = 3;</code>
+   * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The strategy.
    */
   @java.lang.Override
@@ -180,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * `leastrecent`, `rrmemory`, ...).
    * </pre>
    *
-   * <code>string strategy = 3;</code>
+   * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for strategy.
    */
   @java.lang.Override
@@ -205,7 +205,7 @@ private static final long serialVersionUID = 0L;
    * The most callers that may wait; 0 means no limit.
    * </pre>
    *
-   * <code>int32 max_callers = 4;</code>
+   * <code>int32 max_callers = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The maxCallers.
    */
   @java.lang.Override
@@ -220,7 +220,7 @@ private static final long serialVersionUID = 0L;
    * Callers waiting now.
    * </pre>
    *
-   * <code>int32 calls_waiting = 5;</code>
+   * <code>int32 calls_waiting = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callsWaiting.
    */
   @java.lang.Override
@@ -235,7 +235,7 @@ private static final long serialVersionUID = 0L;
    * Calls answered by a member since the PBX's counters were reset.
    * </pre>
    *
-   * <code>int32 completed = 6;</code>
+   * <code>int32 completed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The completed.
    */
   @java.lang.Override
@@ -250,7 +250,7 @@ private static final long serialVersionUID = 0L;
    * Callers who hung up while waiting, since the counters were reset.
    * </pre>
    *
-   * <code>int32 abandoned = 7;</code>
+   * <code>int32 abandoned = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The abandoned.
    */
   @java.lang.Override
@@ -266,7 +266,7 @@ private static final long serialVersionUID = 0L;
    * whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration hold_time = 8;</code>
+   * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the holdTime field is set.
    */
   @java.lang.Override
@@ -279,7 +279,7 @@ private static final long serialVersionUID = 0L;
    * whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration hold_time = 8;</code>
+   * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The holdTime.
    */
   @java.lang.Override
@@ -292,7 +292,7 @@ private static final long serialVersionUID = 0L;
    * whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration hold_time = 8;</code>
+   * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder() {
@@ -306,7 +306,7 @@ private static final long serialVersionUID = 0L;
    * The average length of answered calls (Asterisk TalkTime, whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration talk_time = 9;</code>
+   * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the talkTime field is set.
    */
   @java.lang.Override
@@ -318,7 +318,7 @@ private static final long serialVersionUID = 0L;
    * The average length of answered calls (Asterisk TalkTime, whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration talk_time = 9;</code>
+   * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The talkTime.
    */
   @java.lang.Override
@@ -330,7 +330,7 @@ private static final long serialVersionUID = 0L;
    * The average length of answered calls (Asterisk TalkTime, whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration talk_time = 9;</code>
+   * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getTalkTimeOrBuilder() {
@@ -344,7 +344,7 @@ private static final long serialVersionUID = 0L;
    * Members logged in (Simotel: every member listed).
    * </pre>
    *
-   * <code>int32 logged_in_members = 10;</code>
+   * <code>int32 logged_in_members = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The loggedInMembers.
    */
   @java.lang.Override
@@ -359,7 +359,7 @@ private static final long serialVersionUID = 0L;
    * Members that can take a call now (available and not paused).
    * </pre>
    *
-   * <code>int32 available_members = 11;</code>
+   * <code>int32 available_members = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The availableMembers.
    */
   @java.lang.Override
@@ -376,7 +376,7 @@ private static final long serialVersionUID = 0L;
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.QueueMember> getMembersList() {
@@ -388,7 +388,7 @@ private static final long serialVersionUID = 0L;
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.QueueMemberOrBuilder> 
@@ -401,7 +401,7 @@ private static final long serialVersionUID = 0L;
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getMembersCount() {
@@ -413,7 +413,7 @@ private static final long serialVersionUID = 0L;
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMember getMembers(int index) {
@@ -425,7 +425,7 @@ private static final long serialVersionUID = 0L;
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueMemberOrBuilder getMembersOrBuilder(
@@ -441,7 +441,7 @@ private static final long serialVersionUID = 0L;
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.QueueCaller> getCallersList() {
@@ -452,7 +452,7 @@ private static final long serialVersionUID = 0L;
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.QueueCallerOrBuilder> 
@@ -464,7 +464,7 @@ private static final long serialVersionUID = 0L;
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getCallersCount() {
@@ -475,7 +475,7 @@ private static final long serialVersionUID = 0L;
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueCaller getCallers(int index) {
@@ -486,7 +486,7 @@ private static final long serialVersionUID = 0L;
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueueCallerOrBuilder getCallersOrBuilder(
@@ -503,7 +503,7 @@ private static final long serialVersionUID = 0L;
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.Field> getRawFieldsList() {
@@ -515,7 +515,7 @@ private static final long serialVersionUID = 0L;
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
@@ -528,7 +528,7 @@ private static final long serialVersionUID = 0L;
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getRawFieldsCount() {
@@ -540,7 +540,7 @@ private static final long serialVersionUID = 0L;
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.Field getRawFields(int index) {
@@ -552,7 +552,7 @@ private static final long serialVersionUID = 0L;
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.FieldOrBuilder getRawFieldsOrBuilder(
@@ -1362,7 +1362,7 @@ private static final long serialVersionUID = 0L;
      * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1382,7 +1382,7 @@ private static final long serialVersionUID = 0L;
      * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1403,7 +1403,7 @@ private static final long serialVersionUID = 0L;
      * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1420,7 +1420,7 @@ private static final long serialVersionUID = 0L;
      * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1434,7 +1434,7 @@ private static final long serialVersionUID = 0L;
      * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1454,7 +1454,7 @@ private static final long serialVersionUID = 0L;
      * The backend the queue is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -1474,7 +1474,7 @@ private static final long serialVersionUID = 0L;
      * The backend the queue is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -1495,7 +1495,7 @@ private static final long serialVersionUID = 0L;
      * The backend the queue is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -1512,7 +1512,7 @@ private static final long serialVersionUID = 0L;
      * The backend the queue is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
@@ -1526,7 +1526,7 @@ private static final long serialVersionUID = 0L;
      * The backend the queue is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -1547,7 +1547,7 @@ private static final long serialVersionUID = 0L;
      * `leastrecent`, `rrmemory`, ...).
      * </pre>
      *
-     * <code>string strategy = 3;</code>
+     * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The strategy.
      */
     public java.lang.String getStrategy() {
@@ -1568,7 +1568,7 @@ private static final long serialVersionUID = 0L;
      * `leastrecent`, `rrmemory`, ...).
      * </pre>
      *
-     * <code>string strategy = 3;</code>
+     * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for strategy.
      */
     public com.google.protobuf.ByteString
@@ -1590,7 +1590,7 @@ private static final long serialVersionUID = 0L;
      * `leastrecent`, `rrmemory`, ...).
      * </pre>
      *
-     * <code>string strategy = 3;</code>
+     * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The strategy to set.
      * @return This builder for chaining.
      */
@@ -1608,7 +1608,7 @@ private static final long serialVersionUID = 0L;
      * `leastrecent`, `rrmemory`, ...).
      * </pre>
      *
-     * <code>string strategy = 3;</code>
+     * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStrategy() {
@@ -1623,7 +1623,7 @@ private static final long serialVersionUID = 0L;
      * `leastrecent`, `rrmemory`, ...).
      * </pre>
      *
-     * <code>string strategy = 3;</code>
+     * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for strategy to set.
      * @return This builder for chaining.
      */
@@ -1643,7 +1643,7 @@ private static final long serialVersionUID = 0L;
      * The most callers that may wait; 0 means no limit.
      * </pre>
      *
-     * <code>int32 max_callers = 4;</code>
+     * <code>int32 max_callers = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The maxCallers.
      */
     @java.lang.Override
@@ -1655,7 +1655,7 @@ private static final long serialVersionUID = 0L;
      * The most callers that may wait; 0 means no limit.
      * </pre>
      *
-     * <code>int32 max_callers = 4;</code>
+     * <code>int32 max_callers = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The maxCallers to set.
      * @return This builder for chaining.
      */
@@ -1671,7 +1671,7 @@ private static final long serialVersionUID = 0L;
      * The most callers that may wait; 0 means no limit.
      * </pre>
      *
-     * <code>int32 max_callers = 4;</code>
+     * <code>int32 max_callers = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxCallers() {
@@ -1687,7 +1687,7 @@ private static final long serialVersionUID = 0L;
      * Callers waiting now.
      * </pre>
      *
-     * <code>int32 calls_waiting = 5;</code>
+     * <code>int32 calls_waiting = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The callsWaiting.
      */
     @java.lang.Override
@@ -1699,7 +1699,7 @@ private static final long serialVersionUID = 0L;
      * Callers waiting now.
      * </pre>
      *
-     * <code>int32 calls_waiting = 5;</code>
+     * <code>int32 calls_waiting = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The callsWaiting to set.
      * @return This builder for chaining.
      */
@@ -1715,7 +1715,7 @@ private static final long serialVersionUID = 0L;
      * Callers waiting now.
      * </pre>
      *
-     * <code>int32 calls_waiting = 5;</code>
+     * <code>int32 calls_waiting = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCallsWaiting() {
@@ -1731,7 +1731,7 @@ private static final long serialVersionUID = 0L;
      * Calls answered by a member since the PBX's counters were reset.
      * </pre>
      *
-     * <code>int32 completed = 6;</code>
+     * <code>int32 completed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The completed.
      */
     @java.lang.Override
@@ -1743,7 +1743,7 @@ private static final long serialVersionUID = 0L;
      * Calls answered by a member since the PBX's counters were reset.
      * </pre>
      *
-     * <code>int32 completed = 6;</code>
+     * <code>int32 completed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The completed to set.
      * @return This builder for chaining.
      */
@@ -1759,7 +1759,7 @@ private static final long serialVersionUID = 0L;
      * Calls answered by a member since the PBX's counters were reset.
      * </pre>
      *
-     * <code>int32 completed = 6;</code>
+     * <code>int32 completed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCompleted() {
@@ -1775,7 +1775,7 @@ private static final long serialVersionUID = 0L;
      * Callers who hung up while waiting, since the counters were reset.
      * </pre>
      *
-     * <code>int32 abandoned = 7;</code>
+     * <code>int32 abandoned = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The abandoned.
      */
     @java.lang.Override
@@ -1787,7 +1787,7 @@ private static final long serialVersionUID = 0L;
      * Callers who hung up while waiting, since the counters were reset.
      * </pre>
      *
-     * <code>int32 abandoned = 7;</code>
+     * <code>int32 abandoned = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The abandoned to set.
      * @return This builder for chaining.
      */
@@ -1803,7 +1803,7 @@ private static final long serialVersionUID = 0L;
      * Callers who hung up while waiting, since the counters were reset.
      * </pre>
      *
-     * <code>int32 abandoned = 7;</code>
+     * <code>int32 abandoned = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAbandoned() {
@@ -1822,7 +1822,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the holdTime field is set.
      */
     public boolean hasHoldTime() {
@@ -1834,7 +1834,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The holdTime.
      */
     public com.google.protobuf.Duration getHoldTime() {
@@ -1850,7 +1850,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHoldTime(com.google.protobuf.Duration value) {
       if (holdTimeBuilder_ == null) {
@@ -1871,7 +1871,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setHoldTime(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1890,7 +1890,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeHoldTime(com.google.protobuf.Duration value) {
       if (holdTimeBuilder_ == null) {
@@ -1914,7 +1914,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearHoldTime() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -1932,7 +1932,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getHoldTimeBuilder() {
       bitField0_ |= 0x00000080;
@@ -1945,7 +1945,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder() {
       if (holdTimeBuilder_ != null) {
@@ -1961,7 +1961,7 @@ private static final long serialVersionUID = 0L;
      * whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration hold_time = 8;</code>
+     * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1985,7 +1985,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the talkTime field is set.
      */
     public boolean hasTalkTime() {
@@ -1996,7 +1996,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The talkTime.
      */
     public com.google.protobuf.Duration getTalkTime() {
@@ -2011,7 +2011,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTalkTime(com.google.protobuf.Duration value) {
       if (talkTimeBuilder_ == null) {
@@ -2031,7 +2031,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTalkTime(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -2049,7 +2049,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeTalkTime(com.google.protobuf.Duration value) {
       if (talkTimeBuilder_ == null) {
@@ -2072,7 +2072,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearTalkTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2089,7 +2089,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getTalkTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -2101,7 +2101,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getTalkTimeOrBuilder() {
       if (talkTimeBuilder_ != null) {
@@ -2116,7 +2116,7 @@ private static final long serialVersionUID = 0L;
      * The average length of answered calls (Asterisk TalkTime, whole seconds).
      * </pre>
      *
-     * <code>.google.protobuf.Duration talk_time = 9;</code>
+     * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -2138,7 +2138,7 @@ private static final long serialVersionUID = 0L;
      * Members logged in (Simotel: every member listed).
      * </pre>
      *
-     * <code>int32 logged_in_members = 10;</code>
+     * <code>int32 logged_in_members = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The loggedInMembers.
      */
     @java.lang.Override
@@ -2150,7 +2150,7 @@ private static final long serialVersionUID = 0L;
      * Members logged in (Simotel: every member listed).
      * </pre>
      *
-     * <code>int32 logged_in_members = 10;</code>
+     * <code>int32 logged_in_members = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The loggedInMembers to set.
      * @return This builder for chaining.
      */
@@ -2166,7 +2166,7 @@ private static final long serialVersionUID = 0L;
      * Members logged in (Simotel: every member listed).
      * </pre>
      *
-     * <code>int32 logged_in_members = 10;</code>
+     * <code>int32 logged_in_members = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLoggedInMembers() {
@@ -2182,7 +2182,7 @@ private static final long serialVersionUID = 0L;
      * Members that can take a call now (available and not paused).
      * </pre>
      *
-     * <code>int32 available_members = 11;</code>
+     * <code>int32 available_members = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The availableMembers.
      */
     @java.lang.Override
@@ -2194,7 +2194,7 @@ private static final long serialVersionUID = 0L;
      * Members that can take a call now (available and not paused).
      * </pre>
      *
-     * <code>int32 available_members = 11;</code>
+     * <code>int32 available_members = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The availableMembers to set.
      * @return This builder for chaining.
      */
@@ -2210,7 +2210,7 @@ private static final long serialVersionUID = 0L;
      * Members that can take a call now (available and not paused).
      * </pre>
      *
-     * <code>int32 available_members = 11;</code>
+     * <code>int32 available_members = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAvailableMembers() {
@@ -2238,7 +2238,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.QueueMember> getMembersList() {
       if (membersBuilder_ == null) {
@@ -2253,7 +2253,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getMembersCount() {
       if (membersBuilder_ == null) {
@@ -2268,7 +2268,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMember getMembers(int index) {
       if (membersBuilder_ == null) {
@@ -2283,7 +2283,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMembers(
         int index, io.github.telgate.v1.QueueMember value) {
@@ -2305,7 +2305,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setMembers(
         int index, io.github.telgate.v1.QueueMember.Builder builderForValue) {
@@ -2324,7 +2324,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMembers(io.github.telgate.v1.QueueMember value) {
       if (membersBuilder_ == null) {
@@ -2345,7 +2345,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMembers(
         int index, io.github.telgate.v1.QueueMember value) {
@@ -2367,7 +2367,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMembers(
         io.github.telgate.v1.QueueMember.Builder builderForValue) {
@@ -2386,7 +2386,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addMembers(
         int index, io.github.telgate.v1.QueueMember.Builder builderForValue) {
@@ -2405,7 +2405,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllMembers(
         java.lang.Iterable<? extends io.github.telgate.v1.QueueMember> values) {
@@ -2425,7 +2425,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearMembers() {
       if (membersBuilder_ == null) {
@@ -2443,7 +2443,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeMembers(int index) {
       if (membersBuilder_ == null) {
@@ -2461,7 +2461,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMember.Builder getMembersBuilder(
         int index) {
@@ -2473,7 +2473,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMemberOrBuilder getMembersOrBuilder(
         int index) {
@@ -2488,7 +2488,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.QueueMemberOrBuilder> 
          getMembersOrBuilderList() {
@@ -2504,7 +2504,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMember.Builder addMembersBuilder() {
       return getMembersFieldBuilder().addBuilder(
@@ -2516,7 +2516,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueMember.Builder addMembersBuilder(
         int index) {
@@ -2529,7 +2529,7 @@ private static final long serialVersionUID = 0L;
      * in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+     * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.QueueMember.Builder> 
          getMembersBuilderList() {
@@ -2567,7 +2567,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.QueueCaller> getCallersList() {
       if (callersBuilder_ == null) {
@@ -2581,7 +2581,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getCallersCount() {
       if (callersBuilder_ == null) {
@@ -2595,7 +2595,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueCaller getCallers(int index) {
       if (callersBuilder_ == null) {
@@ -2609,7 +2609,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallers(
         int index, io.github.telgate.v1.QueueCaller value) {
@@ -2630,7 +2630,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallers(
         int index, io.github.telgate.v1.QueueCaller.Builder builderForValue) {
@@ -2648,7 +2648,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCallers(io.github.telgate.v1.QueueCaller value) {
       if (callersBuilder_ == null) {
@@ -2668,7 +2668,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCallers(
         int index, io.github.telgate.v1.QueueCaller value) {
@@ -2689,7 +2689,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCallers(
         io.github.telgate.v1.QueueCaller.Builder builderForValue) {
@@ -2707,7 +2707,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCallers(
         int index, io.github.telgate.v1.QueueCaller.Builder builderForValue) {
@@ -2725,7 +2725,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllCallers(
         java.lang.Iterable<? extends io.github.telgate.v1.QueueCaller> values) {
@@ -2744,7 +2744,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCallers() {
       if (callersBuilder_ == null) {
@@ -2761,7 +2761,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeCallers(int index) {
       if (callersBuilder_ == null) {
@@ -2778,7 +2778,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueCaller.Builder getCallersBuilder(
         int index) {
@@ -2789,7 +2789,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueCallerOrBuilder getCallersOrBuilder(
         int index) {
@@ -2803,7 +2803,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.QueueCallerOrBuilder> 
          getCallersOrBuilderList() {
@@ -2818,7 +2818,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueCaller.Builder addCallersBuilder() {
       return getCallersFieldBuilder().addBuilder(
@@ -2829,7 +2829,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueueCaller.Builder addCallersBuilder(
         int index) {
@@ -2841,7 +2841,7 @@ private static final long serialVersionUID = 0L;
      * The waiting callers by position; empty in ListQueues.
      * </pre>
      *
-     * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+     * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.QueueCaller.Builder> 
          getCallersBuilderList() {
@@ -2880,7 +2880,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Field> getRawFieldsList() {
       if (rawFieldsBuilder_ == null) {
@@ -2895,7 +2895,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getRawFieldsCount() {
       if (rawFieldsBuilder_ == null) {
@@ -2910,7 +2910,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field getRawFields(int index) {
       if (rawFieldsBuilder_ == null) {
@@ -2925,7 +2925,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setRawFields(
         int index, io.github.telgate.v1.Field value) {
@@ -2947,7 +2947,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setRawFields(
         int index, io.github.telgate.v1.Field.Builder builderForValue) {
@@ -2966,7 +2966,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addRawFields(io.github.telgate.v1.Field value) {
       if (rawFieldsBuilder_ == null) {
@@ -2987,7 +2987,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addRawFields(
         int index, io.github.telgate.v1.Field value) {
@@ -3009,7 +3009,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addRawFields(
         io.github.telgate.v1.Field.Builder builderForValue) {
@@ -3028,7 +3028,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addRawFields(
         int index, io.github.telgate.v1.Field.Builder builderForValue) {
@@ -3047,7 +3047,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllRawFields(
         java.lang.Iterable<? extends io.github.telgate.v1.Field> values) {
@@ -3067,7 +3067,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearRawFields() {
       if (rawFieldsBuilder_ == null) {
@@ -3085,7 +3085,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeRawFields(int index) {
       if (rawFieldsBuilder_ == null) {
@@ -3103,7 +3103,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder getRawFieldsBuilder(
         int index) {
@@ -3115,7 +3115,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.FieldOrBuilder getRawFieldsOrBuilder(
         int index) {
@@ -3130,7 +3130,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
          getRawFieldsOrBuilderList() {
@@ -3146,7 +3146,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder addRawFieldsBuilder() {
       return getRawFieldsFieldBuilder().addBuilder(
@@ -3158,7 +3158,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Field.Builder addRawFieldsBuilder(
         int index) {
@@ -3171,7 +3171,7 @@ private static final long serialVersionUID = 0L;
      * Simotel the queue search row).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+     * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Field.Builder> 
          getRawFieldsBuilderList() {

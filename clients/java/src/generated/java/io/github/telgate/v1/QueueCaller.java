@@ -56,7 +56,7 @@ private static final long serialVersionUID = 0L;
    * 1 is the next to be answered.
    * </pre>
    *
-   * <code>int32 position = 1;</code>
+   * <code>int32 position = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The position.
    */
   @java.lang.Override
@@ -72,7 +72,7 @@ private static final long serialVersionUID = 0L;
    * The caller's channel name.
    * </pre>
    *
-   * <code>string channel = 2;</code>
+   * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -93,7 +93,7 @@ private static final long serialVersionUID = 0L;
    * The caller's channel name.
    * </pre>
    *
-   * <code>string channel = 2;</code>
+   * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   @java.lang.Override
@@ -119,7 +119,7 @@ private static final long serialVersionUID = 0L;
    * The caller channel's unique id.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   @java.lang.Override
@@ -140,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * The caller channel's unique id.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   @java.lang.Override
@@ -165,7 +165,7 @@ private static final long serialVersionUID = 0L;
    * The caller's caller id.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 4;</code>
+   * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the callerId field is set.
    */
   @java.lang.Override
@@ -177,7 +177,7 @@ private static final long serialVersionUID = 0L;
    * The caller's caller id.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 4;</code>
+   * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callerId.
    */
   @java.lang.Override
@@ -189,7 +189,7 @@ private static final long serialVersionUID = 0L;
    * The caller's caller id.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 4;</code>
+   * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
@@ -203,7 +203,7 @@ private static final long serialVersionUID = 0L;
    * How long the caller has waited so far (whole seconds, as Asterisk gives it).
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5;</code>
+   * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the wait field is set.
    */
   @java.lang.Override
@@ -215,7 +215,7 @@ private static final long serialVersionUID = 0L;
    * How long the caller has waited so far (whole seconds, as Asterisk gives it).
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5;</code>
+   * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The wait.
    */
   @java.lang.Override
@@ -227,7 +227,7 @@ private static final long serialVersionUID = 0L;
    * How long the caller has waited so far (whole seconds, as Asterisk gives it).
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5;</code>
+   * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getWaitOrBuilder() {
@@ -687,7 +687,7 @@ private static final long serialVersionUID = 0L;
      * 1 is the next to be answered.
      * </pre>
      *
-     * <code>int32 position = 1;</code>
+     * <code>int32 position = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The position.
      */
     @java.lang.Override
@@ -699,7 +699,7 @@ private static final long serialVersionUID = 0L;
      * 1 is the next to be answered.
      * </pre>
      *
-     * <code>int32 position = 1;</code>
+     * <code>int32 position = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The position to set.
      * @return This builder for chaining.
      */
@@ -715,7 +715,7 @@ private static final long serialVersionUID = 0L;
      * 1 is the next to be answered.
      * </pre>
      *
-     * <code>int32 position = 1;</code>
+     * <code>int32 position = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPosition() {
@@ -731,7 +731,7 @@ private static final long serialVersionUID = 0L;
      * The caller's channel name.
      * </pre>
      *
-     * <code>string channel = 2;</code>
+     * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public java.lang.String getChannel() {
@@ -751,7 +751,7 @@ private static final long serialVersionUID = 0L;
      * The caller's channel name.
      * </pre>
      *
-     * <code>string channel = 2;</code>
+     * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for channel.
      */
     public com.google.protobuf.ByteString
@@ -772,7 +772,7 @@ private static final long serialVersionUID = 0L;
      * The caller's channel name.
      * </pre>
      *
-     * <code>string channel = 2;</code>
+     * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The channel to set.
      * @return This builder for chaining.
      */
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * The caller's channel name.
      * </pre>
      *
-     * <code>string channel = 2;</code>
+     * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearChannel() {
@@ -803,7 +803,7 @@ private static final long serialVersionUID = 0L;
      * The caller's channel name.
      * </pre>
      *
-     * <code>string channel = 2;</code>
+     * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
      */
@@ -823,7 +823,7 @@ private static final long serialVersionUID = 0L;
      * The caller channel's unique id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uniqueId.
      */
     public java.lang.String getUniqueId() {
@@ -843,7 +843,7 @@ private static final long serialVersionUID = 0L;
      * The caller channel's unique id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uniqueId.
      */
     public com.google.protobuf.ByteString
@@ -864,7 +864,7 @@ private static final long serialVersionUID = 0L;
      * The caller channel's unique id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
      */
@@ -881,7 +881,7 @@ private static final long serialVersionUID = 0L;
      * The caller channel's unique id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUniqueId() {
@@ -895,7 +895,7 @@ private static final long serialVersionUID = 0L;
      * The caller channel's unique id.
      * </pre>
      *
-     * <code>string unique_id = 3;</code>
+     * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
      */
@@ -917,7 +917,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the callerId field is set.
      */
     public boolean hasCallerId() {
@@ -928,7 +928,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The callerId.
      */
     public io.github.telgate.v1.CallerId getCallerId() {
@@ -943,7 +943,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallerId(io.github.telgate.v1.CallerId value) {
       if (callerIdBuilder_ == null) {
@@ -963,7 +963,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCallerId(
         io.github.telgate.v1.CallerId.Builder builderForValue) {
@@ -981,7 +981,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCallerId(io.github.telgate.v1.CallerId value) {
       if (callerIdBuilder_ == null) {
@@ -1004,7 +1004,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCallerId() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1021,7 +1021,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerIdBuilder() {
       bitField0_ |= 0x00000008;
@@ -1033,7 +1033,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder() {
       if (callerIdBuilder_ != null) {
@@ -1048,7 +1048,7 @@ private static final long serialVersionUID = 0L;
      * The caller's caller id.
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller_id = 4;</code>
+     * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> 
@@ -1072,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the wait field is set.
      */
     public boolean hasWait() {
@@ -1083,7 +1083,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The wait.
      */
     public com.google.protobuf.Duration getWait() {
@@ -1098,7 +1098,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setWait(com.google.protobuf.Duration value) {
       if (waitBuilder_ == null) {
@@ -1118,7 +1118,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setWait(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1136,7 +1136,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeWait(com.google.protobuf.Duration value) {
       if (waitBuilder_ == null) {
@@ -1159,7 +1159,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearWait() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1176,7 +1176,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getWaitBuilder() {
       bitField0_ |= 0x00000010;
@@ -1188,7 +1188,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getWaitOrBuilder() {
       if (waitBuilder_ != null) {
@@ -1203,7 +1203,7 @@ private static final long serialVersionUID = 0L;
      * How long the caller has waited so far (whole seconds, as Asterisk gives it).
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5;</code>
+     * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

@@ -12,7 +12,7 @@ public interface QueueCallerOrBuilder extends
    * 1 is the next to be answered.
    * </pre>
    *
-   * <code>int32 position = 1;</code>
+   * <code>int32 position = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The position.
    */
   int getPosition();
@@ -22,7 +22,7 @@ public interface QueueCallerOrBuilder extends
    * The caller's channel name.
    * </pre>
    *
-   * <code>string channel = 2;</code>
+   * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   java.lang.String getChannel();
@@ -31,7 +31,7 @@ public interface QueueCallerOrBuilder extends
    * The caller's channel name.
    * </pre>
    *
-   * <code>string channel = 2;</code>
+   * <code>string channel = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   com.google.protobuf.ByteString
@@ -42,7 +42,7 @@ public interface QueueCallerOrBuilder extends
    * The caller channel's unique id.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
@@ -51,7 +51,7 @@ public interface QueueCallerOrBuilder extends
    * The caller channel's unique id.
    * </pre>
    *
-   * <code>string unique_id = 3;</code>
+   * <code>string unique_id = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   com.google.protobuf.ByteString
@@ -62,7 +62,7 @@ public interface QueueCallerOrBuilder extends
    * The caller's caller id.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 4;</code>
+   * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the callerId field is set.
    */
   boolean hasCallerId();
@@ -71,7 +71,7 @@ public interface QueueCallerOrBuilder extends
    * The caller's caller id.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 4;</code>
+   * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callerId.
    */
   io.github.telgate.v1.CallerId getCallerId();
@@ -80,7 +80,7 @@ public interface QueueCallerOrBuilder extends
    * The caller's caller id.
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller_id = 4;</code>
+   * <code>.telgate.v1.CallerId caller_id = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerIdOrBuilder();
 
@@ -89,7 +89,7 @@ public interface QueueCallerOrBuilder extends
    * How long the caller has waited so far (whole seconds, as Asterisk gives it).
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5;</code>
+   * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the wait field is set.
    */
   boolean hasWait();
@@ -98,7 +98,7 @@ public interface QueueCallerOrBuilder extends
    * How long the caller has waited so far (whole seconds, as Asterisk gives it).
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5;</code>
+   * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The wait.
    */
   com.google.protobuf.Duration getWait();
@@ -107,7 +107,7 @@ public interface QueueCallerOrBuilder extends
    * How long the caller has waited so far (whole seconds, as Asterisk gives it).
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5;</code>
+   * <code>.google.protobuf.Duration wait = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getWaitOrBuilder();
 }

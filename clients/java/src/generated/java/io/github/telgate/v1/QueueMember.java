@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * Simotel an extension number.
    * </pre>
    *
-   * <code>string interface = 1;</code>
+   * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The interface.
    */
   @java.lang.Override
@@ -85,7 +85,7 @@ private static final long serialVersionUID = 0L;
    * Simotel an extension number.
    * </pre>
    *
-   * <code>string interface = 1;</code>
+   * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for interface.
    */
   @java.lang.Override
@@ -112,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * name; empty when none).
    * </pre>
    *
-   * <code>string name = 2;</code>
+   * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -134,7 +134,7 @@ private static final long serialVersionUID = 0L;
    * name; empty when none).
    * </pre>
    *
-   * <code>string name = 2;</code>
+   * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -160,7 +160,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: the device whose state is the member's (empty elsewhere).
    * </pre>
    *
-   * <code>string state_interface = 3;</code>
+   * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateInterface.
    */
   @java.lang.Override
@@ -181,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * Asterisk only: the device whose state is the member's (empty elsewhere).
    * </pre>
    *
-   * <code>string state_interface = 3;</code>
+   * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for stateInterface.
    */
   @java.lang.Override
@@ -206,7 +206,7 @@ private static final long serialVersionUID = 0L;
    * The device's state in neutral terms.
    * </pre>
    *
-   * <code>.telgate.v1.MemberStatus status = 4;</code>
+   * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for status.
    */
   @java.lang.Override public int getStatusValue() {
@@ -217,7 +217,7 @@ private static final long serialVersionUID = 0L;
    * The device's state in neutral terms.
    * </pre>
    *
-   * <code>.telgate.v1.MemberStatus status = 4;</code>
+   * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   @java.lang.Override public io.github.telgate.v1.MemberStatus getStatus() {
@@ -232,7 +232,7 @@ private static final long serialVersionUID = 0L;
    * Whether the member is paused (takes no queue calls).
    * </pre>
    *
-   * <code>bool paused = 5;</code>
+   * <code>bool paused = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The paused.
    */
   @java.lang.Override
@@ -248,7 +248,7 @@ private static final long serialVersionUID = 0L;
    * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
    * </pre>
    *
-   * <code>string paused_reason = 6;</code>
+   * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The pausedReason.
    */
   @java.lang.Override
@@ -269,7 +269,7 @@ private static final long serialVersionUID = 0L;
    * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
    * </pre>
    *
-   * <code>string paused_reason = 6;</code>
+   * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for pausedReason.
    */
   @java.lang.Override
@@ -294,7 +294,7 @@ private static final long serialVersionUID = 0L;
    * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
    * </pre>
    *
-   * <code>int32 penalty = 7;</code>
+   * <code>int32 penalty = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The penalty.
    */
   @java.lang.Override
@@ -309,7 +309,7 @@ private static final long serialVersionUID = 0L;
    * How many queue calls the member answered (Asterisk only; 0 elsewhere).
    * </pre>
    *
-   * <code>int32 calls_taken = 8;</code>
+   * <code>int32 calls_taken = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callsTaken.
    */
   @java.lang.Override
@@ -325,7 +325,7 @@ private static final long serialVersionUID = 0L;
    * never or elsewhere).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+   * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the lastCallTime field is set.
    */
   @java.lang.Override
@@ -338,7 +338,7 @@ private static final long serialVersionUID = 0L;
    * never or elsewhere).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+   * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lastCallTime.
    */
   @java.lang.Override
@@ -351,7 +351,7 @@ private static final long serialVersionUID = 0L;
    * never or elsewhere).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+   * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getLastCallTimeOrBuilder() {
@@ -365,7 +365,7 @@ private static final long serialVersionUID = 0L;
    * Whether the member is on a call now.
    * </pre>
    *
-   * <code>bool in_call = 10;</code>
+   * <code>bool in_call = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The inCall.
    */
   @java.lang.Override
@@ -382,7 +382,7 @@ private static final long serialVersionUID = 0L;
    * by AddMember) or `realtime` (Asterisk only).
    * </pre>
    *
-   * <code>string membership = 11;</code>
+   * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The membership.
    */
   @java.lang.Override
@@ -404,7 +404,7 @@ private static final long serialVersionUID = 0L;
    * by AddMember) or `realtime` (Asterisk only).
    * </pre>
    *
-   * <code>string membership = 11;</code>
+   * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for membership.
    */
   @java.lang.Override
@@ -431,7 +431,7 @@ private static final long serialVersionUID = 0L;
    * Simotel: the extension's last state word).
    * </pre>
    *
-   * <code>string status_text = 12;</code>
+   * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusText.
    */
   @java.lang.Override
@@ -453,7 +453,7 @@ private static final long serialVersionUID = 0L;
    * Simotel: the extension's last state word).
    * </pre>
    *
-   * <code>string status_text = 12;</code>
+   * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusText.
    */
   @java.lang.Override
@@ -1078,7 +1078,7 @@ private static final long serialVersionUID = 0L;
      * Simotel an extension number.
      * </pre>
      *
-     * <code>string interface = 1;</code>
+     * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The interface.
      */
     public java.lang.String getInterface() {
@@ -1099,7 +1099,7 @@ private static final long serialVersionUID = 0L;
      * Simotel an extension number.
      * </pre>
      *
-     * <code>string interface = 1;</code>
+     * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for interface.
      */
     public com.google.protobuf.ByteString
@@ -1121,7 +1121,7 @@ private static final long serialVersionUID = 0L;
      * Simotel an extension number.
      * </pre>
      *
-     * <code>string interface = 1;</code>
+     * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The interface to set.
      * @return This builder for chaining.
      */
@@ -1139,7 +1139,7 @@ private static final long serialVersionUID = 0L;
      * Simotel an extension number.
      * </pre>
      *
-     * <code>string interface = 1;</code>
+     * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearInterface() {
@@ -1154,7 +1154,7 @@ private static final long serialVersionUID = 0L;
      * Simotel an extension number.
      * </pre>
      *
-     * <code>string interface = 1;</code>
+     * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for interface to set.
      * @return This builder for chaining.
      */
@@ -1175,7 +1175,7 @@ private static final long serialVersionUID = 0L;
      * name; empty when none).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1196,7 +1196,7 @@ private static final long serialVersionUID = 0L;
      * name; empty when none).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1218,7 +1218,7 @@ private static final long serialVersionUID = 0L;
      * name; empty when none).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1236,7 +1236,7 @@ private static final long serialVersionUID = 0L;
      * name; empty when none).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1251,7 +1251,7 @@ private static final long serialVersionUID = 0L;
      * name; empty when none).
      * </pre>
      *
-     * <code>string name = 2;</code>
+     * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1271,7 +1271,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the device whose state is the member's (empty elsewhere).
      * </pre>
      *
-     * <code>string state_interface = 3;</code>
+     * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The stateInterface.
      */
     public java.lang.String getStateInterface() {
@@ -1291,7 +1291,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the device whose state is the member's (empty elsewhere).
      * </pre>
      *
-     * <code>string state_interface = 3;</code>
+     * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for stateInterface.
      */
     public com.google.protobuf.ByteString
@@ -1312,7 +1312,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the device whose state is the member's (empty elsewhere).
      * </pre>
      *
-     * <code>string state_interface = 3;</code>
+     * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The stateInterface to set.
      * @return This builder for chaining.
      */
@@ -1329,7 +1329,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the device whose state is the member's (empty elsewhere).
      * </pre>
      *
-     * <code>string state_interface = 3;</code>
+     * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStateInterface() {
@@ -1343,7 +1343,7 @@ private static final long serialVersionUID = 0L;
      * Asterisk only: the device whose state is the member's (empty elsewhere).
      * </pre>
      *
-     * <code>string state_interface = 3;</code>
+     * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for stateInterface to set.
      * @return This builder for chaining.
      */
@@ -1363,7 +1363,7 @@ private static final long serialVersionUID = 0L;
      * The device's state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.MemberStatus status = 4;</code>
+     * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for status.
      */
     @java.lang.Override public int getStatusValue() {
@@ -1374,7 +1374,7 @@ private static final long serialVersionUID = 0L;
      * The device's state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.MemberStatus status = 4;</code>
+     * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for status to set.
      * @return This builder for chaining.
      */
@@ -1389,7 +1389,7 @@ private static final long serialVersionUID = 0L;
      * The device's state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.MemberStatus status = 4;</code>
+     * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The status.
      */
     @java.lang.Override
@@ -1402,7 +1402,7 @@ private static final long serialVersionUID = 0L;
      * The device's state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.MemberStatus status = 4;</code>
+     * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The status to set.
      * @return This builder for chaining.
      */
@@ -1420,7 +1420,7 @@ private static final long serialVersionUID = 0L;
      * The device's state in neutral terms.
      * </pre>
      *
-     * <code>.telgate.v1.MemberStatus status = 4;</code>
+     * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatus() {
@@ -1436,7 +1436,7 @@ private static final long serialVersionUID = 0L;
      * Whether the member is paused (takes no queue calls).
      * </pre>
      *
-     * <code>bool paused = 5;</code>
+     * <code>bool paused = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The paused.
      */
     @java.lang.Override
@@ -1448,7 +1448,7 @@ private static final long serialVersionUID = 0L;
      * Whether the member is paused (takes no queue calls).
      * </pre>
      *
-     * <code>bool paused = 5;</code>
+     * <code>bool paused = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The paused to set.
      * @return This builder for chaining.
      */
@@ -1464,7 +1464,7 @@ private static final long serialVersionUID = 0L;
      * Whether the member is paused (takes no queue calls).
      * </pre>
      *
-     * <code>bool paused = 5;</code>
+     * <code>bool paused = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPaused() {
@@ -1480,7 +1480,7 @@ private static final long serialVersionUID = 0L;
      * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
      * </pre>
      *
-     * <code>string paused_reason = 6;</code>
+     * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The pausedReason.
      */
     public java.lang.String getPausedReason() {
@@ -1500,7 +1500,7 @@ private static final long serialVersionUID = 0L;
      * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
      * </pre>
      *
-     * <code>string paused_reason = 6;</code>
+     * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for pausedReason.
      */
     public com.google.protobuf.ByteString
@@ -1521,7 +1521,7 @@ private static final long serialVersionUID = 0L;
      * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
      * </pre>
      *
-     * <code>string paused_reason = 6;</code>
+     * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The pausedReason to set.
      * @return This builder for chaining.
      */
@@ -1538,7 +1538,7 @@ private static final long serialVersionUID = 0L;
      * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
      * </pre>
      *
-     * <code>string paused_reason = 6;</code>
+     * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPausedReason() {
@@ -1552,7 +1552,7 @@ private static final long serialVersionUID = 0L;
      * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
      * </pre>
      *
-     * <code>string paused_reason = 6;</code>
+     * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for pausedReason to set.
      * @return This builder for chaining.
      */
@@ -1572,7 +1572,7 @@ private static final long serialVersionUID = 0L;
      * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
      * </pre>
      *
-     * <code>int32 penalty = 7;</code>
+     * <code>int32 penalty = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The penalty.
      */
     @java.lang.Override
@@ -1584,7 +1584,7 @@ private static final long serialVersionUID = 0L;
      * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
      * </pre>
      *
-     * <code>int32 penalty = 7;</code>
+     * <code>int32 penalty = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The penalty to set.
      * @return This builder for chaining.
      */
@@ -1600,7 +1600,7 @@ private static final long serialVersionUID = 0L;
      * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
      * </pre>
      *
-     * <code>int32 penalty = 7;</code>
+     * <code>int32 penalty = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPenalty() {
@@ -1616,7 +1616,7 @@ private static final long serialVersionUID = 0L;
      * How many queue calls the member answered (Asterisk only; 0 elsewhere).
      * </pre>
      *
-     * <code>int32 calls_taken = 8;</code>
+     * <code>int32 calls_taken = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The callsTaken.
      */
     @java.lang.Override
@@ -1628,7 +1628,7 @@ private static final long serialVersionUID = 0L;
      * How many queue calls the member answered (Asterisk only; 0 elsewhere).
      * </pre>
      *
-     * <code>int32 calls_taken = 8;</code>
+     * <code>int32 calls_taken = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The callsTaken to set.
      * @return This builder for chaining.
      */
@@ -1644,7 +1644,7 @@ private static final long serialVersionUID = 0L;
      * How many queue calls the member answered (Asterisk only; 0 elsewhere).
      * </pre>
      *
-     * <code>int32 calls_taken = 8;</code>
+     * <code>int32 calls_taken = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCallsTaken() {
@@ -1663,7 +1663,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the lastCallTime field is set.
      */
     public boolean hasLastCallTime() {
@@ -1675,7 +1675,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The lastCallTime.
      */
     public com.google.protobuf.Timestamp getLastCallTime() {
@@ -1691,7 +1691,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLastCallTime(com.google.protobuf.Timestamp value) {
       if (lastCallTimeBuilder_ == null) {
@@ -1712,7 +1712,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setLastCallTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1731,7 +1731,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeLastCallTime(com.google.protobuf.Timestamp value) {
       if (lastCallTimeBuilder_ == null) {
@@ -1755,7 +1755,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearLastCallTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1773,7 +1773,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getLastCallTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -1786,7 +1786,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getLastCallTimeOrBuilder() {
       if (lastCallTimeBuilder_ != null) {
@@ -1802,7 +1802,7 @@ private static final long serialVersionUID = 0L;
      * never or elsewhere).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+     * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1824,7 +1824,7 @@ private static final long serialVersionUID = 0L;
      * Whether the member is on a call now.
      * </pre>
      *
-     * <code>bool in_call = 10;</code>
+     * <code>bool in_call = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The inCall.
      */
     @java.lang.Override
@@ -1836,7 +1836,7 @@ private static final long serialVersionUID = 0L;
      * Whether the member is on a call now.
      * </pre>
      *
-     * <code>bool in_call = 10;</code>
+     * <code>bool in_call = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The inCall to set.
      * @return This builder for chaining.
      */
@@ -1852,7 +1852,7 @@ private static final long serialVersionUID = 0L;
      * Whether the member is on a call now.
      * </pre>
      *
-     * <code>bool in_call = 10;</code>
+     * <code>bool in_call = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearInCall() {
@@ -1869,7 +1869,7 @@ private static final long serialVersionUID = 0L;
      * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
-     * <code>string membership = 11;</code>
+     * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The membership.
      */
     public java.lang.String getMembership() {
@@ -1890,7 +1890,7 @@ private static final long serialVersionUID = 0L;
      * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
-     * <code>string membership = 11;</code>
+     * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for membership.
      */
     public com.google.protobuf.ByteString
@@ -1912,7 +1912,7 @@ private static final long serialVersionUID = 0L;
      * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
-     * <code>string membership = 11;</code>
+     * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The membership to set.
      * @return This builder for chaining.
      */
@@ -1930,7 +1930,7 @@ private static final long serialVersionUID = 0L;
      * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
-     * <code>string membership = 11;</code>
+     * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMembership() {
@@ -1945,7 +1945,7 @@ private static final long serialVersionUID = 0L;
      * by AddMember) or `realtime` (Asterisk only).
      * </pre>
      *
-     * <code>string membership = 11;</code>
+     * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for membership to set.
      * @return This builder for chaining.
      */
@@ -1966,7 +1966,7 @@ private static final long serialVersionUID = 0L;
      * Simotel: the extension's last state word).
      * </pre>
      *
-     * <code>string status_text = 12;</code>
+     * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The statusText.
      */
     public java.lang.String getStatusText() {
@@ -1987,7 +1987,7 @@ private static final long serialVersionUID = 0L;
      * Simotel: the extension's last state word).
      * </pre>
      *
-     * <code>string status_text = 12;</code>
+     * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for statusText.
      */
     public com.google.protobuf.ByteString
@@ -2009,7 +2009,7 @@ private static final long serialVersionUID = 0L;
      * Simotel: the extension's last state word).
      * </pre>
      *
-     * <code>string status_text = 12;</code>
+     * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The statusText to set.
      * @return This builder for chaining.
      */
@@ -2027,7 +2027,7 @@ private static final long serialVersionUID = 0L;
      * Simotel: the extension's last state word).
      * </pre>
      *
-     * <code>string status_text = 12;</code>
+     * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatusText() {
@@ -2042,7 +2042,7 @@ private static final long serialVersionUID = 0L;
      * Simotel: the extension's last state word).
      * </pre>
      *
-     * <code>string status_text = 12;</code>
+     * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for statusText to set.
      * @return This builder for chaining.
      */

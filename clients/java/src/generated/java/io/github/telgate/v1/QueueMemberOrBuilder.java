@@ -13,7 +13,7 @@ public interface QueueMemberOrBuilder extends
    * Simotel an extension number.
    * </pre>
    *
-   * <code>string interface = 1;</code>
+   * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The interface.
    */
   java.lang.String getInterface();
@@ -23,7 +23,7 @@ public interface QueueMemberOrBuilder extends
    * Simotel an extension number.
    * </pre>
    *
-   * <code>string interface = 1;</code>
+   * <code>string interface = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for interface.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface QueueMemberOrBuilder extends
    * name; empty when none).
    * </pre>
    *
-   * <code>string name = 2;</code>
+   * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -45,7 +45,7 @@ public interface QueueMemberOrBuilder extends
    * name; empty when none).
    * </pre>
    *
-   * <code>string name = 2;</code>
+   * <code>string name = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -56,7 +56,7 @@ public interface QueueMemberOrBuilder extends
    * Asterisk only: the device whose state is the member's (empty elsewhere).
    * </pre>
    *
-   * <code>string state_interface = 3;</code>
+   * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateInterface.
    */
   java.lang.String getStateInterface();
@@ -65,7 +65,7 @@ public interface QueueMemberOrBuilder extends
    * Asterisk only: the device whose state is the member's (empty elsewhere).
    * </pre>
    *
-   * <code>string state_interface = 3;</code>
+   * <code>string state_interface = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for stateInterface.
    */
   com.google.protobuf.ByteString
@@ -76,7 +76,7 @@ public interface QueueMemberOrBuilder extends
    * The device's state in neutral terms.
    * </pre>
    *
-   * <code>.telgate.v1.MemberStatus status = 4;</code>
+   * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for status.
    */
   int getStatusValue();
@@ -85,7 +85,7 @@ public interface QueueMemberOrBuilder extends
    * The device's state in neutral terms.
    * </pre>
    *
-   * <code>.telgate.v1.MemberStatus status = 4;</code>
+   * <code>.telgate.v1.MemberStatus status = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   io.github.telgate.v1.MemberStatus getStatus();
@@ -95,7 +95,7 @@ public interface QueueMemberOrBuilder extends
    * Whether the member is paused (takes no queue calls).
    * </pre>
    *
-   * <code>bool paused = 5;</code>
+   * <code>bool paused = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The paused.
    */
   boolean getPaused();
@@ -105,7 +105,7 @@ public interface QueueMemberOrBuilder extends
    * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
    * </pre>
    *
-   * <code>string paused_reason = 6;</code>
+   * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The pausedReason.
    */
   java.lang.String getPausedReason();
@@ -114,7 +114,7 @@ public interface QueueMemberOrBuilder extends
    * Why it was paused, as PauseMember's `reason` gave it (Asterisk only).
    * </pre>
    *
-   * <code>string paused_reason = 6;</code>
+   * <code>string paused_reason = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for pausedReason.
    */
   com.google.protobuf.ByteString
@@ -125,7 +125,7 @@ public interface QueueMemberOrBuilder extends
    * The member's penalty: lower is rung first (Asterisk only; 0 elsewhere).
    * </pre>
    *
-   * <code>int32 penalty = 7;</code>
+   * <code>int32 penalty = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The penalty.
    */
   int getPenalty();
@@ -135,7 +135,7 @@ public interface QueueMemberOrBuilder extends
    * How many queue calls the member answered (Asterisk only; 0 elsewhere).
    * </pre>
    *
-   * <code>int32 calls_taken = 8;</code>
+   * <code>int32 calls_taken = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callsTaken.
    */
   int getCallsTaken();
@@ -146,7 +146,7 @@ public interface QueueMemberOrBuilder extends
    * never or elsewhere).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+   * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the lastCallTime field is set.
    */
   boolean hasLastCallTime();
@@ -156,7 +156,7 @@ public interface QueueMemberOrBuilder extends
    * never or elsewhere).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+   * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lastCallTime.
    */
   com.google.protobuf.Timestamp getLastCallTime();
@@ -166,7 +166,7 @@ public interface QueueMemberOrBuilder extends
    * never or elsewhere).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp last_call_time = 9;</code>
+   * <code>.google.protobuf.Timestamp last_call_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getLastCallTimeOrBuilder();
 
@@ -175,7 +175,7 @@ public interface QueueMemberOrBuilder extends
    * Whether the member is on a call now.
    * </pre>
    *
-   * <code>bool in_call = 10;</code>
+   * <code>bool in_call = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The inCall.
    */
   boolean getInCall();
@@ -186,7 +186,7 @@ public interface QueueMemberOrBuilder extends
    * by AddMember) or `realtime` (Asterisk only).
    * </pre>
    *
-   * <code>string membership = 11;</code>
+   * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The membership.
    */
   java.lang.String getMembership();
@@ -196,7 +196,7 @@ public interface QueueMemberOrBuilder extends
    * by AddMember) or `realtime` (Asterisk only).
    * </pre>
    *
-   * <code>string membership = 11;</code>
+   * <code>string membership = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for membership.
    */
   com.google.protobuf.ByteString
@@ -208,7 +208,7 @@ public interface QueueMemberOrBuilder extends
    * Simotel: the extension's last state word).
    * </pre>
    *
-   * <code>string status_text = 12;</code>
+   * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusText.
    */
   java.lang.String getStatusText();
@@ -218,7 +218,7 @@ public interface QueueMemberOrBuilder extends
    * Simotel: the extension's last state word).
    * </pre>
    *
-   * <code>string status_text = 12;</code>
+   * <code>string status_text = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusText.
    */
   com.google.protobuf.ByteString

@@ -12,7 +12,7 @@ public interface QueueOrBuilder extends
    * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -21,7 +21,7 @@ public interface QueueOrBuilder extends
    * The queue's name (Asterisk: its queues.conf section; Simotel: its number).
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -32,7 +32,7 @@ public interface QueueOrBuilder extends
    * The backend the queue is on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
@@ -41,7 +41,7 @@ public interface QueueOrBuilder extends
    * The backend the queue is on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
@@ -53,7 +53,7 @@ public interface QueueOrBuilder extends
    * `leastrecent`, `rrmemory`, ...).
    * </pre>
    *
-   * <code>string strategy = 3;</code>
+   * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The strategy.
    */
   java.lang.String getStrategy();
@@ -63,7 +63,7 @@ public interface QueueOrBuilder extends
    * `leastrecent`, `rrmemory`, ...).
    * </pre>
    *
-   * <code>string strategy = 3;</code>
+   * <code>string strategy = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for strategy.
    */
   com.google.protobuf.ByteString
@@ -74,7 +74,7 @@ public interface QueueOrBuilder extends
    * The most callers that may wait; 0 means no limit.
    * </pre>
    *
-   * <code>int32 max_callers = 4;</code>
+   * <code>int32 max_callers = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The maxCallers.
    */
   int getMaxCallers();
@@ -84,7 +84,7 @@ public interface QueueOrBuilder extends
    * Callers waiting now.
    * </pre>
    *
-   * <code>int32 calls_waiting = 5;</code>
+   * <code>int32 calls_waiting = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The callsWaiting.
    */
   int getCallsWaiting();
@@ -94,7 +94,7 @@ public interface QueueOrBuilder extends
    * Calls answered by a member since the PBX's counters were reset.
    * </pre>
    *
-   * <code>int32 completed = 6;</code>
+   * <code>int32 completed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The completed.
    */
   int getCompleted();
@@ -104,7 +104,7 @@ public interface QueueOrBuilder extends
    * Callers who hung up while waiting, since the counters were reset.
    * </pre>
    *
-   * <code>int32 abandoned = 7;</code>
+   * <code>int32 abandoned = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The abandoned.
    */
   int getAbandoned();
@@ -115,7 +115,7 @@ public interface QueueOrBuilder extends
    * whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration hold_time = 8;</code>
+   * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the holdTime field is set.
    */
   boolean hasHoldTime();
@@ -125,7 +125,7 @@ public interface QueueOrBuilder extends
    * whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration hold_time = 8;</code>
+   * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The holdTime.
    */
   com.google.protobuf.Duration getHoldTime();
@@ -135,7 +135,7 @@ public interface QueueOrBuilder extends
    * whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration hold_time = 8;</code>
+   * <code>.google.protobuf.Duration hold_time = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getHoldTimeOrBuilder();
 
@@ -144,7 +144,7 @@ public interface QueueOrBuilder extends
    * The average length of answered calls (Asterisk TalkTime, whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration talk_time = 9;</code>
+   * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the talkTime field is set.
    */
   boolean hasTalkTime();
@@ -153,7 +153,7 @@ public interface QueueOrBuilder extends
    * The average length of answered calls (Asterisk TalkTime, whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration talk_time = 9;</code>
+   * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The talkTime.
    */
   com.google.protobuf.Duration getTalkTime();
@@ -162,7 +162,7 @@ public interface QueueOrBuilder extends
    * The average length of answered calls (Asterisk TalkTime, whole seconds).
    * </pre>
    *
-   * <code>.google.protobuf.Duration talk_time = 9;</code>
+   * <code>.google.protobuf.Duration talk_time = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getTalkTimeOrBuilder();
 
@@ -171,7 +171,7 @@ public interface QueueOrBuilder extends
    * Members logged in (Simotel: every member listed).
    * </pre>
    *
-   * <code>int32 logged_in_members = 10;</code>
+   * <code>int32 logged_in_members = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The loggedInMembers.
    */
   int getLoggedInMembers();
@@ -181,7 +181,7 @@ public interface QueueOrBuilder extends
    * Members that can take a call now (available and not paused).
    * </pre>
    *
-   * <code>int32 available_members = 11;</code>
+   * <code>int32 available_members = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The availableMembers.
    */
   int getAvailableMembers();
@@ -192,7 +192,7 @@ public interface QueueOrBuilder extends
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.QueueMember> 
       getMembersList();
@@ -202,7 +202,7 @@ public interface QueueOrBuilder extends
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMember getMembers(int index);
   /**
@@ -211,7 +211,7 @@ public interface QueueOrBuilder extends
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getMembersCount();
   /**
@@ -220,7 +220,7 @@ public interface QueueOrBuilder extends
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.QueueMemberOrBuilder> 
       getMembersOrBuilderList();
@@ -230,7 +230,7 @@ public interface QueueOrBuilder extends
    * in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueMember members = 12;</code>
+   * <code>repeated .telgate.v1.QueueMember members = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueMemberOrBuilder getMembersOrBuilder(
       int index);
@@ -240,7 +240,7 @@ public interface QueueOrBuilder extends
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.QueueCaller> 
       getCallersList();
@@ -249,7 +249,7 @@ public interface QueueOrBuilder extends
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueCaller getCallers(int index);
   /**
@@ -257,7 +257,7 @@ public interface QueueOrBuilder extends
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getCallersCount();
   /**
@@ -265,7 +265,7 @@ public interface QueueOrBuilder extends
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.QueueCallerOrBuilder> 
       getCallersOrBuilderList();
@@ -274,7 +274,7 @@ public interface QueueOrBuilder extends
    * The waiting callers by position; empty in ListQueues.
    * </pre>
    *
-   * <code>repeated .telgate.v1.QueueCaller callers = 13;</code>
+   * <code>repeated .telgate.v1.QueueCaller callers = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueueCallerOrBuilder getCallersOrBuilder(
       int index);
@@ -285,7 +285,7 @@ public interface QueueOrBuilder extends
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.Field> 
       getRawFieldsList();
@@ -295,7 +295,7 @@ public interface QueueOrBuilder extends
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.Field getRawFields(int index);
   /**
@@ -304,7 +304,7 @@ public interface QueueOrBuilder extends
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getRawFieldsCount();
   /**
@@ -313,7 +313,7 @@ public interface QueueOrBuilder extends
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.FieldOrBuilder> 
       getRawFieldsOrBuilderList();
@@ -323,7 +323,7 @@ public interface QueueOrBuilder extends
    * Simotel the queue search row).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Field raw_fields = 14;</code>
+   * <code>repeated .telgate.v1.Field raw_fields = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.FieldOrBuilder getRawFieldsOrBuilder(
       int index);

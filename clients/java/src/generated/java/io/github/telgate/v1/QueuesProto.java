@@ -92,64 +92,69 @@ public final class QueuesProto {
       "oogle/api/field_behavior.proto\032\036google/p" +
       "rotobuf/duration.proto\032\037google/protobuf/" +
       "timestamp.proto\032\027telgate/v1/common.proto" +
-      "\"\254\002\n\013QueueMember\022\021\n\tinterface\030\001 \001(\t\022\014\n\004n" +
-      "ame\030\002 \001(\t\022\027\n\017state_interface\030\003 \001(\t\022(\n\006st" +
-      "atus\030\004 \001(\0162\030.telgate.v1.MemberStatus\022\016\n\006" +
-      "paused\030\005 \001(\010\022\025\n\rpaused_reason\030\006 \001(\t\022\017\n\007p" +
-      "enalty\030\007 \001(\005\022\023\n\013calls_taken\030\010 \001(\005\0222\n\016las" +
+      "\"\350\002\n\013QueueMember\022\026\n\tinterface\030\001 \001(\tB\003\340A\003" +
+      "\022\021\n\004name\030\002 \001(\tB\003\340A\003\022\034\n\017state_interface\030\003" +
+      " \001(\tB\003\340A\003\022-\n\006status\030\004 \001(\0162\030.telgate.v1.M" +
+      "emberStatusB\003\340A\003\022\023\n\006paused\030\005 \001(\010B\003\340A\003\022\032\n" +
+      "\rpaused_reason\030\006 \001(\tB\003\340A\003\022\024\n\007penalty\030\007 \001" +
+      "(\005B\003\340A\003\022\030\n\013calls_taken\030\010 \001(\005B\003\340A\003\0227\n\016las" +
       "t_call_time\030\t \001(\0132\032.google.protobuf.Time" +
-      "stamp\022\017\n\007in_call\030\n \001(\010\022\022\n\nmembership\030\013 \001" +
-      "(\t\022\023\n\013status_text\030\014 \001(\t\"\225\001\n\013QueueCaller\022" +
-      "\020\n\010position\030\001 \001(\005\022\017\n\007channel\030\002 \001(\t\022\021\n\tun" +
-      "ique_id\030\003 \001(\t\022\'\n\tcaller_id\030\004 \001(\0132\024.telga" +
-      "te.v1.CallerId\022\'\n\004wait\030\005 \001(\0132\031.google.pr" +
-      "otobuf.Duration\"\227\003\n\005Queue\022\014\n\004name\030\001 \001(\t\022" +
-      "\017\n\007backend\030\002 \001(\t\022\020\n\010strategy\030\003 \001(\t\022\023\n\013ma" +
-      "x_callers\030\004 \001(\005\022\025\n\rcalls_waiting\030\005 \001(\005\022\021" +
-      "\n\tcompleted\030\006 \001(\005\022\021\n\tabandoned\030\007 \001(\005\022,\n\t" +
+      "stampB\003\340A\003\022\024\n\007in_call\030\n \001(\010B\003\340A\003\022\027\n\nmemb" +
+      "ership\030\013 \001(\tB\003\340A\003\022\030\n\013status_text\030\014 \001(\tB\003" +
+      "\340A\003\"\256\001\n\013QueueCaller\022\025\n\010position\030\001 \001(\005B\003\340" +
+      "A\003\022\024\n\007channel\030\002 \001(\tB\003\340A\003\022\026\n\tunique_id\030\003 " +
+      "\001(\tB\003\340A\003\022,\n\tcaller_id\030\004 \001(\0132\024.telgate.v1" +
+      ".CallerIdB\003\340A\003\022,\n\004wait\030\005 \001(\0132\031.google.pr" +
+      "otobuf.DurationB\003\340A\003\"\335\003\n\005Queue\022\021\n\004name\030\001" +
+      " \001(\tB\003\340A\003\022\024\n\007backend\030\002 \001(\tB\003\340A\003\022\025\n\010strat" +
+      "egy\030\003 \001(\tB\003\340A\003\022\030\n\013max_callers\030\004 \001(\005B\003\340A\003" +
+      "\022\032\n\rcalls_waiting\030\005 \001(\005B\003\340A\003\022\026\n\tcomplete" +
+      "d\030\006 \001(\005B\003\340A\003\022\026\n\tabandoned\030\007 \001(\005B\003\340A\003\0221\n\t" +
       "hold_time\030\010 \001(\0132\031.google.protobuf.Durati" +
-      "on\022,\n\ttalk_time\030\t \001(\0132\031.google.protobuf." +
-      "Duration\022\031\n\021logged_in_members\030\n \001(\005\022\031\n\021a" +
-      "vailable_members\030\013 \001(\005\022(\n\007members\030\014 \003(\0132" +
-      "\027.telgate.v1.QueueMember\022(\n\007callers\030\r \003(" +
-      "\0132\027.telgate.v1.QueueCaller\022%\n\nraw_fields" +
-      "\030\016 \003(\0132\021.telgate.v1.Field\"K\n\021ListQueuesR" +
-      "equest\022\017\n\007backend\030\001 \001(\t\022\021\n\tpage_size\030\002 \001" +
-      "(\005\022\022\n\npage_token\030\003 \001(\t\"P\n\022ListQueuesResp" +
-      "onse\022!\n\006queues\030\001 \003(\0132\021.telgate.v1.Queue\022" +
-      "\027\n\017next_page_token\030\002 \001(\t\"6\n\017GetQueueRequ" +
-      "est\022\017\n\007backend\030\001 \001(\t\022\022\n\005queue\030\002 \001(\tB\003\340A\002" +
-      "\"4\n\020GetQueueResponse\022 \n\005queue\030\001 \001(\0132\021.te" +
-      "lgate.v1.Queue\"\236\001\n\020AddMemberRequest\022\017\n\007b" +
-      "ackend\030\001 \001(\t\022\022\n\005queue\030\002 \001(\tB\003\340A\002\022\026\n\tinte" +
-      "rface\030\003 \001(\tB\003\340A\002\022\023\n\013member_name\030\004 \001(\t\022\027\n" +
-      "\017state_interface\030\005 \001(\t\022\017\n\007penalty\030\006 \001(\005\022" +
-      "\016\n\006paused\030\007 \001(\010\"\023\n\021AddMemberResponse\"R\n\023" +
-      "RemoveMemberRequest\022\017\n\007backend\030\001 \001(\t\022\022\n\005" +
-      "queue\030\002 \001(\tB\003\340A\002\022\026\n\tinterface\030\003 \001(\tB\003\340A\002" +
-      "\"\026\n\024RemoveMemberResponse\"l\n\022PauseMemberR" +
-      "equest\022\017\n\007backend\030\001 \001(\t\022\r\n\005queue\030\002 \001(\t\022\026" +
-      "\n\tinterface\030\003 \001(\tB\003\340A\002\022\016\n\006paused\030\004 \001(\010\022\016" +
-      "\n\006reason\030\005 \001(\t\"\025\n\023PauseMemberResponse*\363\001" +
-      "\n\014MemberStatus\022\035\n\031MEMBER_STATUS_UNSPECIF" +
-      "IED\020\000\022\033\n\027MEMBER_STATUS_AVAILABLE\020\001\022\030\n\024ME" +
-      "MBER_STATUS_IN_USE\020\002\022\026\n\022MEMBER_STATUS_BU" +
-      "SY\020\003\022\031\n\025MEMBER_STATUS_RINGING\020\004\022 \n\034MEMBE" +
-      "R_STATUS_RINGING_IN_USE\020\005\022\031\n\025MEMBER_STAT" +
-      "US_ON_HOLD\020\006\022\035\n\031MEMBER_STATUS_UNAVAILABL" +
-      "E\020\0072\217\003\n\014QueueService\022K\n\nListQueues\022\035.tel" +
-      "gate.v1.ListQueuesRequest\032\036.telgate.v1.L" +
-      "istQueuesResponse\022E\n\010GetQueue\022\033.telgate." +
-      "v1.GetQueueRequest\032\034.telgate.v1.GetQueue" +
-      "Response\022H\n\tAddMember\022\034.telgate.v1.AddMe" +
-      "mberRequest\032\035.telgate.v1.AddMemberRespon" +
-      "se\022Q\n\014RemoveMember\022\037.telgate.v1.RemoveMe" +
-      "mberRequest\032 .telgate.v1.RemoveMemberRes" +
-      "ponse\022N\n\013PauseMember\022\036.telgate.v1.PauseM" +
-      "emberRequest\032\037.telgate.v1.PauseMemberRes" +
-      "ponseBa\n\024io.github.telgate.v1B\013QueuesPro" +
-      "toP\001Z:github.com/telgate/telgate/clients" +
-      "/go/telgate/v1;telgatev1b\006proto3"
+      "onB\003\340A\003\0221\n\ttalk_time\030\t \001(\0132\031.google.prot" +
+      "obuf.DurationB\003\340A\003\022\036\n\021logged_in_members\030" +
+      "\n \001(\005B\003\340A\003\022\036\n\021available_members\030\013 \001(\005B\003\340" +
+      "A\003\022-\n\007members\030\014 \003(\0132\027.telgate.v1.QueueMe" +
+      "mberB\003\340A\003\022-\n\007callers\030\r \003(\0132\027.telgate.v1." +
+      "QueueCallerB\003\340A\003\022*\n\nraw_fields\030\016 \003(\0132\021.t" +
+      "elgate.v1.FieldB\003\340A\003\"K\n\021ListQueuesReques" +
+      "t\022\017\n\007backend\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n" +
+      "\npage_token\030\003 \001(\t\"Z\n\022ListQueuesResponse\022" +
+      "&\n\006queues\030\001 \003(\0132\021.telgate.v1.QueueB\003\340A\003\022" +
+      "\034\n\017next_page_token\030\002 \001(\tB\003\340A\003\"6\n\017GetQueu" +
+      "eRequest\022\017\n\007backend\030\001 \001(\t\022\022\n\005queue\030\002 \001(\t" +
+      "B\003\340A\002\"9\n\020GetQueueResponse\022%\n\005queue\030\001 \001(\013" +
+      "2\021.telgate.v1.QueueB\003\340A\003\"\236\001\n\020AddMemberRe" +
+      "quest\022\017\n\007backend\030\001 \001(\t\022\022\n\005queue\030\002 \001(\tB\003\340" +
+      "A\002\022\026\n\tinterface\030\003 \001(\tB\003\340A\002\022\023\n\013member_nam" +
+      "e\030\004 \001(\t\022\027\n\017state_interface\030\005 \001(\t\022\017\n\007pena" +
+      "lty\030\006 \001(\005\022\016\n\006paused\030\007 \001(\010\"\023\n\021AddMemberRe" +
+      "sponse\"R\n\023RemoveMemberRequest\022\017\n\007backend" +
+      "\030\001 \001(\t\022\022\n\005queue\030\002 \001(\tB\003\340A\002\022\026\n\tinterface\030" +
+      "\003 \001(\tB\003\340A\002\"\026\n\024RemoveMemberResponse\"l\n\022Pa" +
+      "useMemberRequest\022\017\n\007backend\030\001 \001(\t\022\r\n\005que" +
+      "ue\030\002 \001(\t\022\026\n\tinterface\030\003 \001(\tB\003\340A\002\022\016\n\006paus" +
+      "ed\030\004 \001(\010\022\016\n\006reason\030\005 \001(\t\"\025\n\023PauseMemberR" +
+      "esponse*\363\001\n\014MemberStatus\022\035\n\031MEMBER_STATU" +
+      "S_UNSPECIFIED\020\000\022\033\n\027MEMBER_STATUS_AVAILAB" +
+      "LE\020\001\022\030\n\024MEMBER_STATUS_IN_USE\020\002\022\026\n\022MEMBER" +
+      "_STATUS_BUSY\020\003\022\031\n\025MEMBER_STATUS_RINGING\020" +
+      "\004\022 \n\034MEMBER_STATUS_RINGING_IN_USE\020\005\022\031\n\025M" +
+      "EMBER_STATUS_ON_HOLD\020\006\022\035\n\031MEMBER_STATUS_" +
+      "UNAVAILABLE\020\0072\217\003\n\014QueueService\022K\n\nListQu" +
+      "eues\022\035.telgate.v1.ListQueuesRequest\032\036.te" +
+      "lgate.v1.ListQueuesResponse\022E\n\010GetQueue\022" +
+      "\033.telgate.v1.GetQueueRequest\032\034.telgate.v" +
+      "1.GetQueueResponse\022H\n\tAddMember\022\034.telgat" +
+      "e.v1.AddMemberRequest\032\035.telgate.v1.AddMe" +
+      "mberResponse\022Q\n\014RemoveMember\022\037.telgate.v" +
+      "1.RemoveMemberRequest\032 .telgate.v1.Remov" +
+      "eMemberResponse\022N\n\013PauseMember\022\036.telgate" +
+      ".v1.PauseMemberRequest\032\037.telgate.v1.Paus" +
+      "eMemberResponseBa\n\024io.github.telgate.v1B" +
+      "\013QueuesProtoP\001Z:github.com/telgate/telga" +
+      "te/clients/go/telgate/v1;telgatev1b\006prot" +
+      "o3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

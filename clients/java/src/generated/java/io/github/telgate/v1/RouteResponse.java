@@ -96,7 +96,7 @@ private static final long serialVersionUID = 0L;
    * The first message: the registration was taken.
    * </pre>
    *
-   * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+   * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the registered field is set.
    */
   @java.lang.Override
@@ -108,7 +108,7 @@ private static final long serialVersionUID = 0L;
    * The first message: the registration was taken.
    * </pre>
    *
-   * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+   * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The registered.
    */
   @java.lang.Override
@@ -123,7 +123,7 @@ private static final long serialVersionUID = 0L;
    * The first message: the registration was taken.
    * </pre>
    *
-   * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+   * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.RouterRegisteredOrBuilder getRegisteredOrBuilder() {
@@ -139,7 +139,7 @@ private static final long serialVersionUID = 0L;
    * A call waiting for this router's decision.
    * </pre>
    *
-   * <code>.telgate.v1.RoutingQuery query = 2;</code>
+   * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the query field is set.
    */
   @java.lang.Override
@@ -151,7 +151,7 @@ private static final long serialVersionUID = 0L;
    * A call waiting for this router's decision.
    * </pre>
    *
-   * <code>.telgate.v1.RoutingQuery query = 2;</code>
+   * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The query.
    */
   @java.lang.Override
@@ -166,7 +166,7 @@ private static final long serialVersionUID = 0L;
    * A call waiting for this router's decision.
    * </pre>
    *
-   * <code>.telgate.v1.RoutingQuery query = 2;</code>
+   * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.RoutingQueryOrBuilder getQueryOrBuilder() {
@@ -182,7 +182,7 @@ private static final long serialVersionUID = 0L;
    * How a query sent to this router ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryEnded ended = 3;</code>
+   * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the ended field is set.
    */
   @java.lang.Override
@@ -194,7 +194,7 @@ private static final long serialVersionUID = 0L;
    * How a query sent to this router ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryEnded ended = 3;</code>
+   * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ended.
    */
   @java.lang.Override
@@ -209,7 +209,7 @@ private static final long serialVersionUID = 0L;
    * How a query sent to this router ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryEnded ended = 3;</code>
+   * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.QueryEndedOrBuilder getEndedOrBuilder() {
@@ -666,7 +666,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the registered field is set.
      */
     @java.lang.Override
@@ -678,7 +678,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The registered.
      */
     @java.lang.Override
@@ -700,7 +700,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setRegistered(io.github.telgate.v1.RouterRegistered value) {
       if (registeredBuilder_ == null) {
@@ -720,7 +720,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setRegistered(
         io.github.telgate.v1.RouterRegistered.Builder builderForValue) {
@@ -738,7 +738,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeRegistered(io.github.telgate.v1.RouterRegistered value) {
       if (registeredBuilder_ == null) {
@@ -765,7 +765,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearRegistered() {
       if (registeredBuilder_ == null) {
@@ -788,7 +788,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.RouterRegistered.Builder getRegisteredBuilder() {
       return getRegisteredFieldBuilder().getBuilder();
@@ -798,7 +798,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.RouterRegisteredOrBuilder getRegisteredOrBuilder() {
@@ -816,7 +816,7 @@ private static final long serialVersionUID = 0L;
      * The first message: the registration was taken.
      * </pre>
      *
-     * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+     * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RouterRegistered, io.github.telgate.v1.RouterRegistered.Builder, io.github.telgate.v1.RouterRegisteredOrBuilder> 
@@ -844,7 +844,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the query field is set.
      */
     @java.lang.Override
@@ -856,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The query.
      */
     @java.lang.Override
@@ -878,7 +878,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQuery(io.github.telgate.v1.RoutingQuery value) {
       if (queryBuilder_ == null) {
@@ -898,7 +898,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setQuery(
         io.github.telgate.v1.RoutingQuery.Builder builderForValue) {
@@ -916,7 +916,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeQuery(io.github.telgate.v1.RoutingQuery value) {
       if (queryBuilder_ == null) {
@@ -943,7 +943,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearQuery() {
       if (queryBuilder_ == null) {
@@ -966,7 +966,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.RoutingQuery.Builder getQueryBuilder() {
       return getQueryFieldBuilder().getBuilder();
@@ -976,7 +976,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.RoutingQueryOrBuilder getQueryOrBuilder() {
@@ -994,7 +994,7 @@ private static final long serialVersionUID = 0L;
      * A call waiting for this router's decision.
      * </pre>
      *
-     * <code>.telgate.v1.RoutingQuery query = 2;</code>
+     * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.RoutingQuery, io.github.telgate.v1.RoutingQuery.Builder, io.github.telgate.v1.RoutingQueryOrBuilder> 
@@ -1022,7 +1022,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the ended field is set.
      */
     @java.lang.Override
@@ -1034,7 +1034,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The ended.
      */
     @java.lang.Override
@@ -1056,7 +1056,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEnded(io.github.telgate.v1.QueryEnded value) {
       if (endedBuilder_ == null) {
@@ -1076,7 +1076,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEnded(
         io.github.telgate.v1.QueryEnded.Builder builderForValue) {
@@ -1094,7 +1094,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEnded(io.github.telgate.v1.QueryEnded value) {
       if (endedBuilder_ == null) {
@@ -1121,7 +1121,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEnded() {
       if (endedBuilder_ == null) {
@@ -1144,7 +1144,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.QueryEnded.Builder getEndedBuilder() {
       return getEndedFieldBuilder().getBuilder();
@@ -1154,7 +1154,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public io.github.telgate.v1.QueryEndedOrBuilder getEndedOrBuilder() {
@@ -1172,7 +1172,7 @@ private static final long serialVersionUID = 0L;
      * How a query sent to this router ended.
      * </pre>
      *
-     * <code>.telgate.v1.QueryEnded ended = 3;</code>
+     * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.QueryEnded, io.github.telgate.v1.QueryEnded.Builder, io.github.telgate.v1.QueryEndedOrBuilder> 

@@ -12,7 +12,7 @@ public interface RouteResponseOrBuilder extends
    * The first message: the registration was taken.
    * </pre>
    *
-   * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+   * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the registered field is set.
    */
   boolean hasRegistered();
@@ -21,7 +21,7 @@ public interface RouteResponseOrBuilder extends
    * The first message: the registration was taken.
    * </pre>
    *
-   * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+   * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The registered.
    */
   io.github.telgate.v1.RouterRegistered getRegistered();
@@ -30,7 +30,7 @@ public interface RouteResponseOrBuilder extends
    * The first message: the registration was taken.
    * </pre>
    *
-   * <code>.telgate.v1.RouterRegistered registered = 1;</code>
+   * <code>.telgate.v1.RouterRegistered registered = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.RouterRegisteredOrBuilder getRegisteredOrBuilder();
 
@@ -39,7 +39,7 @@ public interface RouteResponseOrBuilder extends
    * A call waiting for this router's decision.
    * </pre>
    *
-   * <code>.telgate.v1.RoutingQuery query = 2;</code>
+   * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the query field is set.
    */
   boolean hasQuery();
@@ -48,7 +48,7 @@ public interface RouteResponseOrBuilder extends
    * A call waiting for this router's decision.
    * </pre>
    *
-   * <code>.telgate.v1.RoutingQuery query = 2;</code>
+   * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The query.
    */
   io.github.telgate.v1.RoutingQuery getQuery();
@@ -57,7 +57,7 @@ public interface RouteResponseOrBuilder extends
    * A call waiting for this router's decision.
    * </pre>
    *
-   * <code>.telgate.v1.RoutingQuery query = 2;</code>
+   * <code>.telgate.v1.RoutingQuery query = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.RoutingQueryOrBuilder getQueryOrBuilder();
 
@@ -66,7 +66,7 @@ public interface RouteResponseOrBuilder extends
    * How a query sent to this router ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryEnded ended = 3;</code>
+   * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the ended field is set.
    */
   boolean hasEnded();
@@ -75,7 +75,7 @@ public interface RouteResponseOrBuilder extends
    * How a query sent to this router ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryEnded ended = 3;</code>
+   * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The ended.
    */
   io.github.telgate.v1.QueryEnded getEnded();
@@ -84,7 +84,7 @@ public interface RouteResponseOrBuilder extends
    * How a query sent to this router ended.
    * </pre>
    *
-   * <code>.telgate.v1.QueryEnded ended = 3;</code>
+   * <code>.telgate.v1.QueryEnded ended = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.QueryEndedOrBuilder getEndedOrBuilder();
 

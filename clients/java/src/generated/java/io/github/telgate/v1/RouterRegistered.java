@@ -56,7 +56,7 @@ private static final long serialVersionUID = 0L;
    * The id the gateway gave this router (in its logs and metrics).
    * </pre>
    *
-   * <code>string router_id = 1;</code>
+   * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The routerId.
    */
   @java.lang.Override
@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * The id the gateway gave this router (in its logs and metrics).
    * </pre>
    *
-   * <code>string router_id = 1;</code>
+   * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for routerId.
    */
   @java.lang.Override
@@ -429,7 +429,7 @@ private static final long serialVersionUID = 0L;
      * The id the gateway gave this router (in its logs and metrics).
      * </pre>
      *
-     * <code>string router_id = 1;</code>
+     * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The routerId.
      */
     public java.lang.String getRouterId() {
@@ -449,7 +449,7 @@ private static final long serialVersionUID = 0L;
      * The id the gateway gave this router (in its logs and metrics).
      * </pre>
      *
-     * <code>string router_id = 1;</code>
+     * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for routerId.
      */
     public com.google.protobuf.ByteString
@@ -470,7 +470,7 @@ private static final long serialVersionUID = 0L;
      * The id the gateway gave this router (in its logs and metrics).
      * </pre>
      *
-     * <code>string router_id = 1;</code>
+     * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The routerId to set.
      * @return This builder for chaining.
      */
@@ -487,7 +487,7 @@ private static final long serialVersionUID = 0L;
      * The id the gateway gave this router (in its logs and metrics).
      * </pre>
      *
-     * <code>string router_id = 1;</code>
+     * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRouterId() {
@@ -501,7 +501,7 @@ private static final long serialVersionUID = 0L;
      * The id the gateway gave this router (in its logs and metrics).
      * </pre>
      *
-     * <code>string router_id = 1;</code>
+     * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for routerId to set.
      * @return This builder for chaining.
      */

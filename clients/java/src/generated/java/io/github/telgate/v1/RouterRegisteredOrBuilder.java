@@ -12,7 +12,7 @@ public interface RouterRegisteredOrBuilder extends
    * The id the gateway gave this router (in its logs and metrics).
    * </pre>
    *
-   * <code>string router_id = 1;</code>
+   * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The routerId.
    */
   java.lang.String getRouterId();
@@ -21,7 +21,7 @@ public interface RouterRegisteredOrBuilder extends
    * The id the gateway gave this router (in its logs and metrics).
    * </pre>
    *
-   * <code>string router_id = 1;</code>
+   * <code>string router_id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for routerId.
    */
   com.google.protobuf.ByteString

@@ -179,99 +179,101 @@ public final class RoutingProto {
       "/timestamp.proto\032\027telgate/v1/common.prot" +
       "o\"a\n\022RouterRegistration\022\023\n\006routes\030\001 \003(\tB" +
       "\003\340A\002\022\020\n\010backends\030\002 \003(\t\022$\n\005kinds\030\003 \003(\0162\025." +
-      "telgate.v1.RouteKind\"%\n\020RouterRegistered" +
-      "\022\021\n\trouter_id\030\001 \001(\t\"\245\003\n\014RoutingQuery\022\n\n\002" +
-      "id\030\001 \001(\t\022\017\n\007backend\030\002 \001(\t\022#\n\004kind\030\003 \001(\0162" +
-      "\025.telgate.v1.RouteKind\022\r\n\005route\030\004 \001(\t\022$\n" +
-      "\006caller\030\005 \001(\0132\024.telgate.v1.CallerId\022\016\n\006d" +
-      "ialed\030\006 \001(\t\022\014\n\004data\030\007 \001(\t\022\021\n\tunique_id\030\010" +
-      " \001(\t\022\017\n\007channel\030\t \001(\t\022:\n\tvariables\030\n \003(\013" +
-      "2\'.telgate.v1.RoutingQuery.VariablesEntr" +
-      "y\022,\n\010deadline\030\013 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022\032\n\022originated_call_id\030\014 \001(\t\022\021\n\ta" +
-      "rguments\030\r \003(\t\022\021\n\tfollow_up\030\016 \001(\005\0320\n\016Var" +
-      "iablesEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:" +
-      "\0028\001\"%\n\020PlayAnnouncement\022\021\n\004name\030\001 \001(\tB\003\340" +
-      "A\002\"\036\n\tPlaySound\022\021\n\004file\030\001 \001(\tB\003\340A\002\"\033\n\tSa" +
-      "yNumber\022\016\n\006number\030\001 \001(\003\" \n\tSayDigits\022\023\n\006" +
-      "digits\030\001 \001(\tB\003\340A\002\":\n\013SayDuration\022+\n\010dura" +
-      "tion\030\001 \001(\0132\031.google.protobuf.Duration\";\n" +
-      "\010SayClock\022\r\n\005hours\030\001 \001(\005\022\017\n\007minutes\030\002 \001(" +
-      "\005\022\017\n\007seconds\030\003 \001(\005\"[\n\007SayDate\022\014\n\004year\030\001 " +
-      "\001(\005\022\r\n\005month\030\002 \001(\005\022\013\n\003day\030\003 \001(\005\022&\n\010calen" +
-      "dar\030\004 \001(\0162\024.telgate.v1.Calendar\"Z\n\007GetDa" +
-      "ta\022\017\n\007prompts\030\001 \003(\t\022*\n\007timeout\030\002 \001(\0132\031.g" +
-      "oogle.protobuf.Duration\022\022\n\nmax_digits\030\003 " +
-      "\001(\005\"T\n\013MusicOnHold\022\023\n\013music_class\030\001 \001(\t\022" +
-      "0\n\010duration\030\002 \001(\0132\031.google.protobuf.Dura" +
-      "tionB\003\340A\002\"&\n\014SetExtension\022\026\n\textension\030\001" +
-      " \001(\tB\003\340A\002\"8\n\014SetCallLimit\022(\n\005limit\030\001 \001(\013" +
-      "2\031.google.protobuf.Duration\"\017\n\rClearUser" +
-      "Data\"I\n\004Dial\022\025\n\010endpoint\030\001 \001(\tB\003\340A\002\022*\n\007t" +
-      "imeout\030\002 \001(\0132\031.google.protobuf.Duration\"" +
-      "/\n\013SetVariable\022\021\n\004name\030\001 \001(\tB\003\340A\002\022\r\n\005val" +
-      "ue\030\002 \001(\t\"\027\n\006Hangup\022\r\n\005cause\030\001 \001(\005\"F\n\004GoT" +
-      "o\022\024\n\007context\030\001 \001(\tB\003\340A\002\022\026\n\textension\030\002 \001" +
-      "(\tB\003\340A\002\022\020\n\010priority\030\003 \001(\005\"\360\005\n\013RoutingSte" +
-      "p\0229\n\021play_announcement\030\001 \001(\0132\034.telgate.v" +
-      "1.PlayAnnouncementH\000\022+\n\nplay_sound\030\002 \001(\013" +
-      "2\025.telgate.v1.PlaySoundH\000\022+\n\nsay_number\030" +
-      "\003 \001(\0132\025.telgate.v1.SayNumberH\000\022+\n\nsay_di" +
-      "gits\030\004 \001(\0132\025.telgate.v1.SayDigitsH\000\022/\n\014s" +
-      "ay_duration\030\005 \001(\0132\027.telgate.v1.SayDurati" +
-      "onH\000\022)\n\tsay_clock\030\006 \001(\0132\024.telgate.v1.Say" +
-      "ClockH\000\022\'\n\010say_date\030\007 \001(\0132\023.telgate.v1.S" +
-      "ayDateH\000\022\'\n\010get_data\030\010 \001(\0132\023.telgate.v1." +
-      "GetDataH\000\0220\n\rmusic_on_hold\030\t \001(\0132\027.telga" +
-      "te.v1.MusicOnHoldH\000\0221\n\rset_extension\030\n \001" +
-      "(\0132\030.telgate.v1.SetExtensionH\000\0222\n\016set_ca" +
-      "ll_limit\030\013 \001(\0132\030.telgate.v1.SetCallLimit" +
-      "H\000\0224\n\017clear_user_data\030\014 \001(\0132\031.telgate.v1" +
-      ".ClearUserDataH\000\022 \n\004dial\030\r \001(\0132\020.telgate" +
-      ".v1.DialH\000\022/\n\014set_variable\030\016 \001(\0132\027.telga" +
-      "te.v1.SetVariableH\000\022$\n\006hangup\030\017 \001(\0132\022.te" +
-      "lgate.v1.HangupH\000\022!\n\005go_to\030\020 \001(\0132\020.telga" +
-      "te.v1.GoToH\000B\006\n\004step\"*\n\020RouteToExtension" +
-      "\022\026\n\textension\030\001 \001(\tB\003\340A\002\"f\n\014RouteToTrunk" +
-      "\022\022\n\005trunk\030\001 \001(\tB\003\340A\002\022\023\n\006number\030\002 \001(\tB\003\340A" +
-      "\002\022-\n\ncall_limit\030\003 \001(\0132\031.google.protobuf." +
-      "Duration\"@\n\010RunSteps\022&\n\005steps\030\001 \003(\0132\027.te" +
-      "lgate.v1.RoutingStep\022\014\n\004exit\030\002 \001(\t\"\035\n\010Ex" +
-      "itCase\022\021\n\004case\030\001 \001(\tB\003\340A\002\"\026\n\004Fail\022\016\n\006rea" +
-      "son\030\001 \001(\t\"\377\001\n\017RoutingDecision\022\025\n\010query_i" +
-      "d\030\001 \001(\tB\003\340A\002\0221\n\textension\030\002 \001(\0132\034.telgat" +
-      "e.v1.RouteToExtensionH\000\022)\n\005trunk\030\003 \001(\0132\030" +
-      ".telgate.v1.RouteToTrunkH\000\022$\n\004exit\030\004 \001(\013" +
-      "2\024.telgate.v1.ExitCaseH\000\022%\n\005steps\030\005 \001(\0132" +
-      "\024.telgate.v1.RunStepsH\000\022 \n\004fail\030\006 \001(\0132\020." +
-      "telgate.v1.FailH\000B\010\n\006action\"Y\n\nQueryEnde" +
-      "d\022\020\n\010query_id\030\001 \001(\t\022)\n\007outcome\030\002 \001(\0162\030.t" +
-      "elgate.v1.QueryOutcome\022\016\n\006detail\030\003 \001(\t\"\202" +
-      "\001\n\014RouteRequest\0226\n\014registration\030\001 \001(\0132\036." +
-      "telgate.v1.RouterRegistrationH\000\022/\n\010decis" +
-      "ion\030\002 \001(\0132\033.telgate.v1.RoutingDecisionH\000" +
-      "B\t\n\007message\"\242\001\n\rRouteResponse\0222\n\nregiste" +
-      "red\030\001 \001(\0132\034.telgate.v1.RouterRegisteredH" +
-      "\000\022)\n\005query\030\002 \001(\0132\030.telgate.v1.RoutingQue" +
-      "ryH\000\022\'\n\005ended\030\003 \001(\0132\026.telgate.v1.QueryEn" +
-      "dedH\000B\t\n\007message*\272\001\n\tRouteKind\022\032\n\026ROUTE_" +
-      "KIND_UNSPECIFIED\020\000\022\034\n\030ROUTE_KIND_SIMOTEL" +
-      "_SMART\020\001\022\034\n\030ROUTE_KIND_SIMOTEL_EXTEN\020\002\022\034" +
-      "\n\030ROUTE_KIND_SIMOTEL_TRUNK\020\003\022\032\n\026ROUTE_KI" +
-      "ND_SIMOTEL_IVR\020\004\022\033\n\027ROUTE_KIND_ASTERISK_" +
-      "AGI\020\005*e\n\010Calendar\022\030\n\024CALENDAR_UNSPECIFIE" +
-      "D\020\000\022\026\n\022CALENDAR_GREGORIAN\020\001\022\023\n\017CALENDAR_" +
-      "JALALI\020\002\022\022\n\016CALENDAR_HIJRI\020\003*\265\001\n\014QueryOu" +
-      "tcome\022\035\n\031QUERY_OUTCOME_UNSPECIFIED\020\000\022\031\n\025" +
-      "QUERY_OUTCOME_APPLIED\020\001\022\026\n\022QUERY_OUTCOME" +
-      "_LATE\020\002\022\031\n\025QUERY_OUTCOME_INVALID\020\003\022\031\n\025QU" +
-      "ERY_OUTCOME_HUNG_UP\020\004\022\035\n\031QUERY_OUTCOME_S" +
-      "TEP_FAILED\020\0052V\n\022CallRoutingService\022@\n\005Ro" +
-      "ute\022\030.telgate.v1.RouteRequest\032\031.telgate." +
-      "v1.RouteResponse(\0010\001Bb\n\024io.github.telgat" +
-      "e.v1B\014RoutingProtoP\001Z:github.com/telgate" +
-      "/telgate/clients/go/telgate/v1;telgatev1" +
-      "b\006proto3"
+      "telgate.v1.RouteKind\"*\n\020RouterRegistered" +
+      "\022\026\n\trouter_id\030\001 \001(\tB\003\340A\003\"\353\003\n\014RoutingQuer" +
+      "y\022\017\n\002id\030\001 \001(\tB\003\340A\003\022\024\n\007backend\030\002 \001(\tB\003\340A\003" +
+      "\022(\n\004kind\030\003 \001(\0162\025.telgate.v1.RouteKindB\003\340" +
+      "A\003\022\022\n\005route\030\004 \001(\tB\003\340A\003\022)\n\006caller\030\005 \001(\0132\024" +
+      ".telgate.v1.CallerIdB\003\340A\003\022\023\n\006dialed\030\006 \001(" +
+      "\tB\003\340A\003\022\021\n\004data\030\007 \001(\tB\003\340A\003\022\026\n\tunique_id\030\010" +
+      " \001(\tB\003\340A\003\022\024\n\007channel\030\t \001(\tB\003\340A\003\022?\n\tvaria" +
+      "bles\030\n \003(\0132\'.telgate.v1.RoutingQuery.Var" +
+      "iablesEntryB\003\340A\003\0221\n\010deadline\030\013 \001(\0132\032.goo" +
+      "gle.protobuf.TimestampB\003\340A\003\022\037\n\022originate" +
+      "d_call_id\030\014 \001(\tB\003\340A\003\022\026\n\targuments\030\r \003(\tB" +
+      "\003\340A\003\022\026\n\tfollow_up\030\016 \001(\005B\003\340A\003\0320\n\016Variable" +
+      "sEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"%" +
+      "\n\020PlayAnnouncement\022\021\n\004name\030\001 \001(\tB\003\340A\002\"\036\n" +
+      "\tPlaySound\022\021\n\004file\030\001 \001(\tB\003\340A\002\"\033\n\tSayNumb" +
+      "er\022\016\n\006number\030\001 \001(\003\" \n\tSayDigits\022\023\n\006digit" +
+      "s\030\001 \001(\tB\003\340A\002\":\n\013SayDuration\022+\n\010duration\030" +
+      "\001 \001(\0132\031.google.protobuf.Duration\";\n\010SayC" +
+      "lock\022\r\n\005hours\030\001 \001(\005\022\017\n\007minutes\030\002 \001(\005\022\017\n\007" +
+      "seconds\030\003 \001(\005\"[\n\007SayDate\022\014\n\004year\030\001 \001(\005\022\r" +
+      "\n\005month\030\002 \001(\005\022\013\n\003day\030\003 \001(\005\022&\n\010calendar\030\004" +
+      " \001(\0162\024.telgate.v1.Calendar\"Z\n\007GetData\022\017\n" +
+      "\007prompts\030\001 \003(\t\022*\n\007timeout\030\002 \001(\0132\031.google" +
+      ".protobuf.Duration\022\022\n\nmax_digits\030\003 \001(\005\"T" +
+      "\n\013MusicOnHold\022\023\n\013music_class\030\001 \001(\t\0220\n\010du" +
+      "ration\030\002 \001(\0132\031.google.protobuf.DurationB" +
+      "\003\340A\002\"&\n\014SetExtension\022\026\n\textension\030\001 \001(\tB" +
+      "\003\340A\002\"8\n\014SetCallLimit\022(\n\005limit\030\001 \001(\0132\031.go" +
+      "ogle.protobuf.Duration\"\017\n\rClearUserData\"" +
+      "I\n\004Dial\022\025\n\010endpoint\030\001 \001(\tB\003\340A\002\022*\n\007timeou" +
+      "t\030\002 \001(\0132\031.google.protobuf.Duration\"/\n\013Se" +
+      "tVariable\022\021\n\004name\030\001 \001(\tB\003\340A\002\022\r\n\005value\030\002 " +
+      "\001(\t\"\027\n\006Hangup\022\r\n\005cause\030\001 \001(\005\"F\n\004GoTo\022\024\n\007" +
+      "context\030\001 \001(\tB\003\340A\002\022\026\n\textension\030\002 \001(\tB\003\340" +
+      "A\002\022\020\n\010priority\030\003 \001(\005\"\360\005\n\013RoutingStep\0229\n\021" +
+      "play_announcement\030\001 \001(\0132\034.telgate.v1.Pla" +
+      "yAnnouncementH\000\022+\n\nplay_sound\030\002 \001(\0132\025.te" +
+      "lgate.v1.PlaySoundH\000\022+\n\nsay_number\030\003 \001(\013" +
+      "2\025.telgate.v1.SayNumberH\000\022+\n\nsay_digits\030" +
+      "\004 \001(\0132\025.telgate.v1.SayDigitsH\000\022/\n\014say_du" +
+      "ration\030\005 \001(\0132\027.telgate.v1.SayDurationH\000\022" +
+      ")\n\tsay_clock\030\006 \001(\0132\024.telgate.v1.SayClock" +
+      "H\000\022\'\n\010say_date\030\007 \001(\0132\023.telgate.v1.SayDat" +
+      "eH\000\022\'\n\010get_data\030\010 \001(\0132\023.telgate.v1.GetDa" +
+      "taH\000\0220\n\rmusic_on_hold\030\t \001(\0132\027.telgate.v1" +
+      ".MusicOnHoldH\000\0221\n\rset_extension\030\n \001(\0132\030." +
+      "telgate.v1.SetExtensionH\000\0222\n\016set_call_li" +
+      "mit\030\013 \001(\0132\030.telgate.v1.SetCallLimitH\000\0224\n" +
+      "\017clear_user_data\030\014 \001(\0132\031.telgate.v1.Clea" +
+      "rUserDataH\000\022 \n\004dial\030\r \001(\0132\020.telgate.v1.D" +
+      "ialH\000\022/\n\014set_variable\030\016 \001(\0132\027.telgate.v1" +
+      ".SetVariableH\000\022$\n\006hangup\030\017 \001(\0132\022.telgate" +
+      ".v1.HangupH\000\022!\n\005go_to\030\020 \001(\0132\020.telgate.v1" +
+      ".GoToH\000B\006\n\004step\"*\n\020RouteToExtension\022\026\n\te" +
+      "xtension\030\001 \001(\tB\003\340A\002\"f\n\014RouteToTrunk\022\022\n\005t" +
+      "runk\030\001 \001(\tB\003\340A\002\022\023\n\006number\030\002 \001(\tB\003\340A\002\022-\n\n" +
+      "call_limit\030\003 \001(\0132\031.google.protobuf.Durat" +
+      "ion\"@\n\010RunSteps\022&\n\005steps\030\001 \003(\0132\027.telgate" +
+      ".v1.RoutingStep\022\014\n\004exit\030\002 \001(\t\"\035\n\010ExitCas" +
+      "e\022\021\n\004case\030\001 \001(\tB\003\340A\002\"\026\n\004Fail\022\016\n\006reason\030\001" +
+      " \001(\t\"\377\001\n\017RoutingDecision\022\025\n\010query_id\030\001 \001" +
+      "(\tB\003\340A\002\0221\n\textension\030\002 \001(\0132\034.telgate.v1." +
+      "RouteToExtensionH\000\022)\n\005trunk\030\003 \001(\0132\030.telg" +
+      "ate.v1.RouteToTrunkH\000\022$\n\004exit\030\004 \001(\0132\024.te" +
+      "lgate.v1.ExitCaseH\000\022%\n\005steps\030\005 \001(\0132\024.tel" +
+      "gate.v1.RunStepsH\000\022 \n\004fail\030\006 \001(\0132\020.telga" +
+      "te.v1.FailH\000B\010\n\006action\"h\n\nQueryEnded\022\025\n\010" +
+      "query_id\030\001 \001(\tB\003\340A\003\022.\n\007outcome\030\002 \001(\0162\030.t" +
+      "elgate.v1.QueryOutcomeB\003\340A\003\022\023\n\006detail\030\003 " +
+      "\001(\tB\003\340A\003\"\202\001\n\014RouteRequest\0226\n\014registratio" +
+      "n\030\001 \001(\0132\036.telgate.v1.RouterRegistrationH" +
+      "\000\022/\n\010decision\030\002 \001(\0132\033.telgate.v1.Routing" +
+      "DecisionH\000B\t\n\007message\"\261\001\n\rRouteResponse\022" +
+      "7\n\nregistered\030\001 \001(\0132\034.telgate.v1.RouterR" +
+      "egisteredB\003\340A\003H\000\022.\n\005query\030\002 \001(\0132\030.telgat" +
+      "e.v1.RoutingQueryB\003\340A\003H\000\022,\n\005ended\030\003 \001(\0132" +
+      "\026.telgate.v1.QueryEndedB\003\340A\003H\000B\t\n\007messag" +
+      "e*\272\001\n\tRouteKind\022\032\n\026ROUTE_KIND_UNSPECIFIE" +
+      "D\020\000\022\034\n\030ROUTE_KIND_SIMOTEL_SMART\020\001\022\034\n\030ROU" +
+      "TE_KIND_SIMOTEL_EXTEN\020\002\022\034\n\030ROUTE_KIND_SI" +
+      "MOTEL_TRUNK\020\003\022\032\n\026ROUTE_KIND_SIMOTEL_IVR\020" +
+      "\004\022\033\n\027ROUTE_KIND_ASTERISK_AGI\020\005*e\n\010Calend" +
+      "ar\022\030\n\024CALENDAR_UNSPECIFIED\020\000\022\026\n\022CALENDAR" +
+      "_GREGORIAN\020\001\022\023\n\017CALENDAR_JALALI\020\002\022\022\n\016CAL" +
+      "ENDAR_HIJRI\020\003*\265\001\n\014QueryOutcome\022\035\n\031QUERY_" +
+      "OUTCOME_UNSPECIFIED\020\000\022\031\n\025QUERY_OUTCOME_A" +
+      "PPLIED\020\001\022\026\n\022QUERY_OUTCOME_LATE\020\002\022\031\n\025QUER" +
+      "Y_OUTCOME_INVALID\020\003\022\031\n\025QUERY_OUTCOME_HUN" +
+      "G_UP\020\004\022\035\n\031QUERY_OUTCOME_STEP_FAILED\020\0052V\n" +
+      "\022CallRoutingService\022@\n\005Route\022\030.telgate.v" +
+      "1.RouteRequest\032\031.telgate.v1.RouteRespons" +
+      "e(\0010\001Bb\n\024io.github.telgate.v1B\014RoutingPr" +
+      "otoP\001Z:github.com/telgate/telgate/client" +
+      "s/go/telgate/v1;telgatev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

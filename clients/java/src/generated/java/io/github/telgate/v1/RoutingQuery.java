@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * The query's id, unique in the gateway; the decision's `query_id`.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   @java.lang.Override
@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * The query's id, unique in the gateway; the decision's `query_id`.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   @java.lang.Override
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * The backend the call is on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   @java.lang.Override
@@ -145,7 +145,7 @@ private static final long serialVersionUID = 0L;
    * The backend the call is on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   @java.lang.Override
@@ -170,7 +170,7 @@ private static final long serialVersionUID = 0L;
    * Which PBX request this is, and so which decisions fit.
    * </pre>
    *
-   * <code>.telgate.v1.RouteKind kind = 3;</code>
+   * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -181,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * Which PBX request this is, and so which decisions fit.
    * </pre>
    *
-   * <code>.telgate.v1.RouteKind kind = 3;</code>
+   * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   @java.lang.Override public io.github.telgate.v1.RouteKind getKind() {
@@ -198,7 +198,7 @@ private static final long serialVersionUID = 0L;
    * (%XX-decoded).
    * </pre>
    *
-   * <code>string route = 4;</code>
+   * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The route.
    */
   @java.lang.Override
@@ -220,7 +220,7 @@ private static final long serialVersionUID = 0L;
    * (%XX-decoded).
    * </pre>
    *
-   * <code>string route = 4;</code>
+   * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for route.
    */
   @java.lang.Override
@@ -245,7 +245,7 @@ private static final long serialVersionUID = 0L;
    * The caller's number and name (empty when the PBX says `unknown`).
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller = 5;</code>
+   * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   @java.lang.Override
@@ -257,7 +257,7 @@ private static final long serialVersionUID = 0L;
    * The caller's number and name (empty when the PBX says `unknown`).
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller = 5;</code>
+   * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   @java.lang.Override
@@ -269,7 +269,7 @@ private static final long serialVersionUID = 0L;
    * The caller's number and name (empty when the PBX says `unknown`).
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller = 5;</code>
+   * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CallerIdOrBuilder getCallerOrBuilder() {
@@ -285,7 +285,7 @@ private static final long serialVersionUID = 0L;
    * extension the AGI() step runs in).
    * </pre>
    *
-   * <code>string dialed = 6;</code>
+   * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialed.
    */
   @java.lang.Override
@@ -307,7 +307,7 @@ private static final long serialVersionUID = 0L;
    * extension the AGI() step runs in).
    * </pre>
    *
-   * <code>string dialed = 6;</code>
+   * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for dialed.
    */
   @java.lang.Override
@@ -334,7 +334,7 @@ private static final long serialVersionUID = 0L;
    * digits the previous decision's get_data step collected).
    * </pre>
    *
-   * <code>string data = 7;</code>
+   * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The data.
    */
   @java.lang.Override
@@ -356,7 +356,7 @@ private static final long serialVersionUID = 0L;
    * digits the previous decision's get_data step collected).
    * </pre>
    *
-   * <code>string data = 7;</code>
+   * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for data.
    */
   @java.lang.Override
@@ -382,7 +382,7 @@ private static final long serialVersionUID = 0L;
    * The call's unique id (Asterisk: the channel's; Simotel: the call's).
    * </pre>
    *
-   * <code>string unique_id = 8;</code>
+   * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   @java.lang.Override
@@ -403,7 +403,7 @@ private static final long serialVersionUID = 0L;
    * The call's unique id (Asterisk: the channel's; Simotel: the call's).
    * </pre>
    *
-   * <code>string unique_id = 8;</code>
+   * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   @java.lang.Override
@@ -429,7 +429,7 @@ private static final long serialVersionUID = 0L;
    * The Asterisk channel name; empty for Simotel.
    * </pre>
    *
-   * <code>string channel = 9;</code>
+   * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   @java.lang.Override
@@ -450,7 +450,7 @@ private static final long serialVersionUID = 0L;
    * The Asterisk channel name; empty for Simotel.
    * </pre>
    *
-   * <code>string channel = 9;</code>
+   * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   @java.lang.Override
@@ -500,7 +500,7 @@ private static final long serialVersionUID = 0L;
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsVariables(
@@ -522,7 +522,7 @@ private static final long serialVersionUID = 0L;
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getVariablesMap() {
@@ -534,7 +534,7 @@ private static final long serialVersionUID = 0L;
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -553,7 +553,7 @@ java.lang.String defaultValue) {
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.lang.String getVariablesOrThrow(
@@ -576,7 +576,7 @@ java.lang.String defaultValue) {
    * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp deadline = 11;</code>
+   * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the deadline field is set.
    */
   @java.lang.Override
@@ -590,7 +590,7 @@ java.lang.String defaultValue) {
    * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp deadline = 11;</code>
+   * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The deadline.
    */
   @java.lang.Override
@@ -604,7 +604,7 @@ java.lang.String defaultValue) {
    * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp deadline = 11;</code>
+   * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getDeadlineOrBuilder() {
@@ -619,7 +619,7 @@ java.lang.String defaultValue) {
    * Simotel Smart API on an originated call: Simotel's originated call id.
    * </pre>
    *
-   * <code>string originated_call_id = 12;</code>
+   * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The originatedCallId.
    */
   @java.lang.Override
@@ -640,7 +640,7 @@ java.lang.String defaultValue) {
    * Simotel Smart API on an originated call: Simotel's originated call id.
    * </pre>
    *
-   * <code>string originated_call_id = 12;</code>
+   * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for originatedCallId.
    */
   @java.lang.Override
@@ -666,7 +666,7 @@ java.lang.String defaultValue) {
    * AGI() arguments after the URL, in order.
    * </pre>
    *
-   * <code>repeated string arguments = 13;</code>
+   * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the arguments.
    */
   public com.google.protobuf.ProtocolStringList
@@ -678,7 +678,7 @@ java.lang.String defaultValue) {
    * AGI() arguments after the URL, in order.
    * </pre>
    *
-   * <code>repeated string arguments = 13;</code>
+   * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of arguments.
    */
   public int getArgumentsCount() {
@@ -689,7 +689,7 @@ java.lang.String defaultValue) {
    * AGI() arguments after the URL, in order.
    * </pre>
    *
-   * <code>repeated string arguments = 13;</code>
+   * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The arguments at the given index.
    */
@@ -701,7 +701,7 @@ java.lang.String defaultValue) {
    * AGI() arguments after the URL, in order.
    * </pre>
    *
-   * <code>repeated string arguments = 13;</code>
+   * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the arguments at the given index.
    */
@@ -720,7 +720,7 @@ java.lang.String defaultValue) {
    * same component again).
    * </pre>
    *
-   * <code>int32 follow_up = 14;</code>
+   * <code>int32 follow_up = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The followUp.
    */
   @java.lang.Override
@@ -1452,7 +1452,7 @@ java.lang.String defaultValue) {
      * The query's id, unique in the gateway; the decision's `query_id`.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The id.
      */
     public java.lang.String getId() {
@@ -1472,7 +1472,7 @@ java.lang.String defaultValue) {
      * The query's id, unique in the gateway; the decision's `query_id`.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for id.
      */
     public com.google.protobuf.ByteString
@@ -1493,7 +1493,7 @@ java.lang.String defaultValue) {
      * The query's id, unique in the gateway; the decision's `query_id`.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The id to set.
      * @return This builder for chaining.
      */
@@ -1510,7 +1510,7 @@ java.lang.String defaultValue) {
      * The query's id, unique in the gateway; the decision's `query_id`.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearId() {
@@ -1524,7 +1524,7 @@ java.lang.String defaultValue) {
      * The query's id, unique in the gateway; the decision's `query_id`.
      * </pre>
      *
-     * <code>string id = 1;</code>
+     * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
      */
@@ -1544,7 +1544,7 @@ java.lang.String defaultValue) {
      * The backend the call is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The backend.
      */
     public java.lang.String getBackend() {
@@ -1564,7 +1564,7 @@ java.lang.String defaultValue) {
      * The backend the call is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for backend.
      */
     public com.google.protobuf.ByteString
@@ -1585,7 +1585,7 @@ java.lang.String defaultValue) {
      * The backend the call is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The backend to set.
      * @return This builder for chaining.
      */
@@ -1602,7 +1602,7 @@ java.lang.String defaultValue) {
      * The backend the call is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBackend() {
@@ -1616,7 +1616,7 @@ java.lang.String defaultValue) {
      * The backend the call is on.
      * </pre>
      *
-     * <code>string backend = 2;</code>
+     * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for backend to set.
      * @return This builder for chaining.
      */
@@ -1636,7 +1636,7 @@ java.lang.String defaultValue) {
      * Which PBX request this is, and so which decisions fit.
      * </pre>
      *
-     * <code>.telgate.v1.RouteKind kind = 3;</code>
+     * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -1647,7 +1647,7 @@ java.lang.String defaultValue) {
      * Which PBX request this is, and so which decisions fit.
      * </pre>
      *
-     * <code>.telgate.v1.RouteKind kind = 3;</code>
+     * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -1662,7 +1662,7 @@ java.lang.String defaultValue) {
      * Which PBX request this is, and so which decisions fit.
      * </pre>
      *
-     * <code>.telgate.v1.RouteKind kind = 3;</code>
+     * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -1675,7 +1675,7 @@ java.lang.String defaultValue) {
      * Which PBX request this is, and so which decisions fit.
      * </pre>
      *
-     * <code>.telgate.v1.RouteKind kind = 3;</code>
+     * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The kind to set.
      * @return This builder for chaining.
      */
@@ -1693,7 +1693,7 @@ java.lang.String defaultValue) {
      * Which PBX request this is, and so which decisions fit.
      * </pre>
      *
-     * <code>.telgate.v1.RouteKind kind = 3;</code>
+     * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -1710,7 +1710,7 @@ java.lang.String defaultValue) {
      * (%XX-decoded).
      * </pre>
      *
-     * <code>string route = 4;</code>
+     * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The route.
      */
     public java.lang.String getRoute() {
@@ -1731,7 +1731,7 @@ java.lang.String defaultValue) {
      * (%XX-decoded).
      * </pre>
      *
-     * <code>string route = 4;</code>
+     * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for route.
      */
     public com.google.protobuf.ByteString
@@ -1753,7 +1753,7 @@ java.lang.String defaultValue) {
      * (%XX-decoded).
      * </pre>
      *
-     * <code>string route = 4;</code>
+     * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The route to set.
      * @return This builder for chaining.
      */
@@ -1771,7 +1771,7 @@ java.lang.String defaultValue) {
      * (%XX-decoded).
      * </pre>
      *
-     * <code>string route = 4;</code>
+     * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRoute() {
@@ -1786,7 +1786,7 @@ java.lang.String defaultValue) {
      * (%XX-decoded).
      * </pre>
      *
-     * <code>string route = 4;</code>
+     * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for route to set.
      * @return This builder for chaining.
      */
@@ -1808,7 +1808,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the caller field is set.
      */
     public boolean hasCaller() {
@@ -1819,7 +1819,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The caller.
      */
     public io.github.telgate.v1.CallerId getCaller() {
@@ -1834,7 +1834,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(io.github.telgate.v1.CallerId value) {
       if (callerBuilder_ == null) {
@@ -1854,7 +1854,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCaller(
         io.github.telgate.v1.CallerId.Builder builderForValue) {
@@ -1872,7 +1872,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCaller(io.github.telgate.v1.CallerId value) {
       if (callerBuilder_ == null) {
@@ -1895,7 +1895,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCaller() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1912,7 +1912,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerId.Builder getCallerBuilder() {
       bitField0_ |= 0x00000010;
@@ -1924,7 +1924,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CallerIdOrBuilder getCallerOrBuilder() {
       if (callerBuilder_ != null) {
@@ -1939,7 +1939,7 @@ java.lang.String defaultValue) {
      * The caller's number and name (empty when the PBX says `unknown`).
      * </pre>
      *
-     * <code>.telgate.v1.CallerId caller = 5;</code>
+     * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CallerId, io.github.telgate.v1.CallerId.Builder, io.github.telgate.v1.CallerIdOrBuilder> 
@@ -1962,7 +1962,7 @@ java.lang.String defaultValue) {
      * extension the AGI() step runs in).
      * </pre>
      *
-     * <code>string dialed = 6;</code>
+     * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The dialed.
      */
     public java.lang.String getDialed() {
@@ -1983,7 +1983,7 @@ java.lang.String defaultValue) {
      * extension the AGI() step runs in).
      * </pre>
      *
-     * <code>string dialed = 6;</code>
+     * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for dialed.
      */
     public com.google.protobuf.ByteString
@@ -2005,7 +2005,7 @@ java.lang.String defaultValue) {
      * extension the AGI() step runs in).
      * </pre>
      *
-     * <code>string dialed = 6;</code>
+     * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The dialed to set.
      * @return This builder for chaining.
      */
@@ -2023,7 +2023,7 @@ java.lang.String defaultValue) {
      * extension the AGI() step runs in).
      * </pre>
      *
-     * <code>string dialed = 6;</code>
+     * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDialed() {
@@ -2038,7 +2038,7 @@ java.lang.String defaultValue) {
      * extension the AGI() step runs in).
      * </pre>
      *
-     * <code>string dialed = 6;</code>
+     * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for dialed to set.
      * @return This builder for chaining.
      */
@@ -2059,7 +2059,7 @@ java.lang.String defaultValue) {
      * digits the previous decision's get_data step collected).
      * </pre>
      *
-     * <code>string data = 7;</code>
+     * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The data.
      */
     public java.lang.String getData() {
@@ -2080,7 +2080,7 @@ java.lang.String defaultValue) {
      * digits the previous decision's get_data step collected).
      * </pre>
      *
-     * <code>string data = 7;</code>
+     * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for data.
      */
     public com.google.protobuf.ByteString
@@ -2102,7 +2102,7 @@ java.lang.String defaultValue) {
      * digits the previous decision's get_data step collected).
      * </pre>
      *
-     * <code>string data = 7;</code>
+     * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The data to set.
      * @return This builder for chaining.
      */
@@ -2120,7 +2120,7 @@ java.lang.String defaultValue) {
      * digits the previous decision's get_data step collected).
      * </pre>
      *
-     * <code>string data = 7;</code>
+     * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearData() {
@@ -2135,7 +2135,7 @@ java.lang.String defaultValue) {
      * digits the previous decision's get_data step collected).
      * </pre>
      *
-     * <code>string data = 7;</code>
+     * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for data to set.
      * @return This builder for chaining.
      */
@@ -2155,7 +2155,7 @@ java.lang.String defaultValue) {
      * The call's unique id (Asterisk: the channel's; Simotel: the call's).
      * </pre>
      *
-     * <code>string unique_id = 8;</code>
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uniqueId.
      */
     public java.lang.String getUniqueId() {
@@ -2175,7 +2175,7 @@ java.lang.String defaultValue) {
      * The call's unique id (Asterisk: the channel's; Simotel: the call's).
      * </pre>
      *
-     * <code>string unique_id = 8;</code>
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uniqueId.
      */
     public com.google.protobuf.ByteString
@@ -2196,7 +2196,7 @@ java.lang.String defaultValue) {
      * The call's unique id (Asterisk: the channel's; Simotel: the call's).
      * </pre>
      *
-     * <code>string unique_id = 8;</code>
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uniqueId to set.
      * @return This builder for chaining.
      */
@@ -2213,7 +2213,7 @@ java.lang.String defaultValue) {
      * The call's unique id (Asterisk: the channel's; Simotel: the call's).
      * </pre>
      *
-     * <code>string unique_id = 8;</code>
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUniqueId() {
@@ -2227,7 +2227,7 @@ java.lang.String defaultValue) {
      * The call's unique id (Asterisk: the channel's; Simotel: the call's).
      * </pre>
      *
-     * <code>string unique_id = 8;</code>
+     * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uniqueId to set.
      * @return This builder for chaining.
      */
@@ -2247,7 +2247,7 @@ java.lang.String defaultValue) {
      * The Asterisk channel name; empty for Simotel.
      * </pre>
      *
-     * <code>string channel = 9;</code>
+     * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The channel.
      */
     public java.lang.String getChannel() {
@@ -2267,7 +2267,7 @@ java.lang.String defaultValue) {
      * The Asterisk channel name; empty for Simotel.
      * </pre>
      *
-     * <code>string channel = 9;</code>
+     * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for channel.
      */
     public com.google.protobuf.ByteString
@@ -2288,7 +2288,7 @@ java.lang.String defaultValue) {
      * The Asterisk channel name; empty for Simotel.
      * </pre>
      *
-     * <code>string channel = 9;</code>
+     * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The channel to set.
      * @return This builder for chaining.
      */
@@ -2305,7 +2305,7 @@ java.lang.String defaultValue) {
      * The Asterisk channel name; empty for Simotel.
      * </pre>
      *
-     * <code>string channel = 9;</code>
+     * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearChannel() {
@@ -2319,7 +2319,7 @@ java.lang.String defaultValue) {
      * The Asterisk channel name; empty for Simotel.
      * </pre>
      *
-     * <code>string channel = 9;</code>
+     * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for channel to set.
      * @return This builder for chaining.
      */
@@ -2365,7 +2365,7 @@ java.lang.String defaultValue) {
      * the FastAGI URL's query parameters, Simotel extras).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 10;</code>
+     * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsVariables(
@@ -2387,7 +2387,7 @@ java.lang.String defaultValue) {
      * the FastAGI URL's query parameters, Simotel extras).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 10;</code>
+     * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getVariablesMap() {
@@ -2399,7 +2399,7 @@ java.lang.String defaultValue) {
      * the FastAGI URL's query parameters, Simotel extras).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 10;</code>
+     * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -2418,7 +2418,7 @@ java.lang.String defaultValue) {
      * the FastAGI URL's query parameters, Simotel extras).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 10;</code>
+     * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.lang.String getVariablesOrThrow(
@@ -2443,7 +2443,7 @@ java.lang.String defaultValue) {
      * the FastAGI URL's query parameters, Simotel extras).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 10;</code>
+     * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeVariables(
         java.lang.String key) {
@@ -2467,7 +2467,7 @@ java.lang.String defaultValue) {
      * the FastAGI URL's query parameters, Simotel extras).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 10;</code>
+     * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putVariables(
         java.lang.String key,
@@ -2485,7 +2485,7 @@ java.lang.String defaultValue) {
      * the FastAGI URL's query parameters, Simotel extras).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; variables = 10;</code>
+     * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllVariables(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -2505,7 +2505,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the deadline field is set.
      */
     public boolean hasDeadline() {
@@ -2518,7 +2518,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The deadline.
      */
     public com.google.protobuf.Timestamp getDeadline() {
@@ -2535,7 +2535,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDeadline(com.google.protobuf.Timestamp value) {
       if (deadlineBuilder_ == null) {
@@ -2557,7 +2557,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setDeadline(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2577,7 +2577,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeDeadline(com.google.protobuf.Timestamp value) {
       if (deadlineBuilder_ == null) {
@@ -2602,7 +2602,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearDeadline() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -2621,7 +2621,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getDeadlineBuilder() {
       bitField0_ |= 0x00000400;
@@ -2635,7 +2635,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getDeadlineOrBuilder() {
       if (deadlineBuilder_ != null) {
@@ -2652,7 +2652,7 @@ java.lang.String defaultValue) {
      * must answer within 1 s; 3 s for AGI, by default).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp deadline = 11;</code>
+     * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2674,7 +2674,7 @@ java.lang.String defaultValue) {
      * Simotel Smart API on an originated call: Simotel's originated call id.
      * </pre>
      *
-     * <code>string originated_call_id = 12;</code>
+     * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The originatedCallId.
      */
     public java.lang.String getOriginatedCallId() {
@@ -2694,7 +2694,7 @@ java.lang.String defaultValue) {
      * Simotel Smart API on an originated call: Simotel's originated call id.
      * </pre>
      *
-     * <code>string originated_call_id = 12;</code>
+     * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for originatedCallId.
      */
     public com.google.protobuf.ByteString
@@ -2715,7 +2715,7 @@ java.lang.String defaultValue) {
      * Simotel Smart API on an originated call: Simotel's originated call id.
      * </pre>
      *
-     * <code>string originated_call_id = 12;</code>
+     * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The originatedCallId to set.
      * @return This builder for chaining.
      */
@@ -2732,7 +2732,7 @@ java.lang.String defaultValue) {
      * Simotel Smart API on an originated call: Simotel's originated call id.
      * </pre>
      *
-     * <code>string originated_call_id = 12;</code>
+     * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOriginatedCallId() {
@@ -2746,7 +2746,7 @@ java.lang.String defaultValue) {
      * Simotel Smart API on an originated call: Simotel's originated call id.
      * </pre>
      *
-     * <code>string originated_call_id = 12;</code>
+     * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for originatedCallId to set.
      * @return This builder for chaining.
      */
@@ -2772,7 +2772,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the arguments.
      */
     public com.google.protobuf.ProtocolStringList
@@ -2784,7 +2784,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of arguments.
      */
     public int getArgumentsCount() {
@@ -2795,7 +2795,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The arguments at the given index.
      */
@@ -2807,7 +2807,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The bytes of the arguments at the given index.
      */
@@ -2820,7 +2820,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The arguments to set.
      * @return This builder for chaining.
@@ -2838,7 +2838,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The arguments to add.
      * @return This builder for chaining.
      */
@@ -2855,7 +2855,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The arguments to add.
      * @return This builder for chaining.
      */
@@ -2872,7 +2872,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearArguments() {
@@ -2886,7 +2886,7 @@ java.lang.String defaultValue) {
      * AGI() arguments after the URL, in order.
      * </pre>
      *
-     * <code>repeated string arguments = 13;</code>
+     * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes of the arguments to add.
      * @return This builder for chaining.
      */
@@ -2909,7 +2909,7 @@ java.lang.String defaultValue) {
      * same component again).
      * </pre>
      *
-     * <code>int32 follow_up = 14;</code>
+     * <code>int32 follow_up = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The followUp.
      */
     @java.lang.Override
@@ -2924,7 +2924,7 @@ java.lang.String defaultValue) {
      * same component again).
      * </pre>
      *
-     * <code>int32 follow_up = 14;</code>
+     * <code>int32 follow_up = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The followUp to set.
      * @return This builder for chaining.
      */
@@ -2943,7 +2943,7 @@ java.lang.String defaultValue) {
      * same component again).
      * </pre>
      *
-     * <code>int32 follow_up = 14;</code>
+     * <code>int32 follow_up = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearFollowUp() {

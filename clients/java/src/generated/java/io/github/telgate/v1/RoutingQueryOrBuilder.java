@@ -12,7 +12,7 @@ public interface RoutingQueryOrBuilder extends
    * The query's id, unique in the gateway; the decision's `query_id`.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   java.lang.String getId();
@@ -21,7 +21,7 @@ public interface RoutingQueryOrBuilder extends
    * The query's id, unique in the gateway; the decision's `query_id`.
    * </pre>
    *
-   * <code>string id = 1;</code>
+   * <code>string id = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   com.google.protobuf.ByteString
@@ -32,7 +32,7 @@ public interface RoutingQueryOrBuilder extends
    * The backend the call is on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The backend.
    */
   java.lang.String getBackend();
@@ -41,7 +41,7 @@ public interface RoutingQueryOrBuilder extends
    * The backend the call is on.
    * </pre>
    *
-   * <code>string backend = 2;</code>
+   * <code>string backend = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for backend.
    */
   com.google.protobuf.ByteString
@@ -52,7 +52,7 @@ public interface RoutingQueryOrBuilder extends
    * Which PBX request this is, and so which decisions fit.
    * </pre>
    *
-   * <code>.telgate.v1.RouteKind kind = 3;</code>
+   * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
@@ -61,7 +61,7 @@ public interface RoutingQueryOrBuilder extends
    * Which PBX request this is, and so which decisions fit.
    * </pre>
    *
-   * <code>.telgate.v1.RouteKind kind = 3;</code>
+   * <code>.telgate.v1.RouteKind kind = 3 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   io.github.telgate.v1.RouteKind getKind();
@@ -72,7 +72,7 @@ public interface RoutingQueryOrBuilder extends
    * (%XX-decoded).
    * </pre>
    *
-   * <code>string route = 4;</code>
+   * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The route.
    */
   java.lang.String getRoute();
@@ -82,7 +82,7 @@ public interface RoutingQueryOrBuilder extends
    * (%XX-decoded).
    * </pre>
    *
-   * <code>string route = 4;</code>
+   * <code>string route = 4 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for route.
    */
   com.google.protobuf.ByteString
@@ -93,7 +93,7 @@ public interface RoutingQueryOrBuilder extends
    * The caller's number and name (empty when the PBX says `unknown`).
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller = 5;</code>
+   * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the caller field is set.
    */
   boolean hasCaller();
@@ -102,7 +102,7 @@ public interface RoutingQueryOrBuilder extends
    * The caller's number and name (empty when the PBX says `unknown`).
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller = 5;</code>
+   * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The caller.
    */
   io.github.telgate.v1.CallerId getCaller();
@@ -111,7 +111,7 @@ public interface RoutingQueryOrBuilder extends
    * The caller's number and name (empty when the PBX says `unknown`).
    * </pre>
    *
-   * <code>.telgate.v1.CallerId caller = 5;</code>
+   * <code>.telgate.v1.CallerId caller = 5 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CallerIdOrBuilder getCallerOrBuilder();
 
@@ -121,7 +121,7 @@ public interface RoutingQueryOrBuilder extends
    * extension the AGI() step runs in).
    * </pre>
    *
-   * <code>string dialed = 6;</code>
+   * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The dialed.
    */
   java.lang.String getDialed();
@@ -131,7 +131,7 @@ public interface RoutingQueryOrBuilder extends
    * extension the AGI() step runs in).
    * </pre>
    *
-   * <code>string dialed = 6;</code>
+   * <code>string dialed = 6 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for dialed.
    */
   com.google.protobuf.ByteString
@@ -143,7 +143,7 @@ public interface RoutingQueryOrBuilder extends
    * digits the previous decision's get_data step collected).
    * </pre>
    *
-   * <code>string data = 7;</code>
+   * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The data.
    */
   java.lang.String getData();
@@ -153,7 +153,7 @@ public interface RoutingQueryOrBuilder extends
    * digits the previous decision's get_data step collected).
    * </pre>
    *
-   * <code>string data = 7;</code>
+   * <code>string data = 7 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for data.
    */
   com.google.protobuf.ByteString
@@ -164,7 +164,7 @@ public interface RoutingQueryOrBuilder extends
    * The call's unique id (Asterisk: the channel's; Simotel: the call's).
    * </pre>
    *
-   * <code>string unique_id = 8;</code>
+   * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uniqueId.
    */
   java.lang.String getUniqueId();
@@ -173,7 +173,7 @@ public interface RoutingQueryOrBuilder extends
    * The call's unique id (Asterisk: the channel's; Simotel: the call's).
    * </pre>
    *
-   * <code>string unique_id = 8;</code>
+   * <code>string unique_id = 8 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uniqueId.
    */
   com.google.protobuf.ByteString
@@ -184,7 +184,7 @@ public interface RoutingQueryOrBuilder extends
    * The Asterisk channel name; empty for Simotel.
    * </pre>
    *
-   * <code>string channel = 9;</code>
+   * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The channel.
    */
   java.lang.String getChannel();
@@ -193,7 +193,7 @@ public interface RoutingQueryOrBuilder extends
    * The Asterisk channel name; empty for Simotel.
    * </pre>
    *
-   * <code>string channel = 9;</code>
+   * <code>string channel = 9 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for channel.
    */
   com.google.protobuf.ByteString
@@ -205,7 +205,7 @@ public interface RoutingQueryOrBuilder extends
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getVariablesCount();
   /**
@@ -214,7 +214,7 @@ public interface RoutingQueryOrBuilder extends
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsVariables(
       java.lang.String key);
@@ -230,7 +230,7 @@ public interface RoutingQueryOrBuilder extends
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getVariablesMap();
@@ -240,7 +240,7 @@ public interface RoutingQueryOrBuilder extends
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   /* nullable */
 java.lang.String getVariablesOrDefault(
@@ -253,7 +253,7 @@ java.lang.String defaultValue);
    * the FastAGI URL's query parameters, Simotel extras).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; variables = 10;</code>
+   * <code>map&lt;string, string&gt; variables = 10 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.lang.String getVariablesOrThrow(
       java.lang.String key);
@@ -265,7 +265,7 @@ java.lang.String defaultValue);
    * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp deadline = 11;</code>
+   * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the deadline field is set.
    */
   boolean hasDeadline();
@@ -276,7 +276,7 @@ java.lang.String defaultValue);
    * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp deadline = 11;</code>
+   * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The deadline.
    */
   com.google.protobuf.Timestamp getDeadline();
@@ -287,7 +287,7 @@ java.lang.String defaultValue);
    * must answer within 1 s; 3 s for AGI, by default).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp deadline = 11;</code>
+   * <code>.google.protobuf.Timestamp deadline = 11 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getDeadlineOrBuilder();
 
@@ -296,7 +296,7 @@ java.lang.String defaultValue);
    * Simotel Smart API on an originated call: Simotel's originated call id.
    * </pre>
    *
-   * <code>string originated_call_id = 12;</code>
+   * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The originatedCallId.
    */
   java.lang.String getOriginatedCallId();
@@ -305,7 +305,7 @@ java.lang.String defaultValue);
    * Simotel Smart API on an originated call: Simotel's originated call id.
    * </pre>
    *
-   * <code>string originated_call_id = 12;</code>
+   * <code>string originated_call_id = 12 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for originatedCallId.
    */
   com.google.protobuf.ByteString
@@ -316,7 +316,7 @@ java.lang.String defaultValue);
    * AGI() arguments after the URL, in order.
    * </pre>
    *
-   * <code>repeated string arguments = 13;</code>
+   * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the arguments.
    */
   java.util.List<java.lang.String>
@@ -326,7 +326,7 @@ java.lang.String defaultValue);
    * AGI() arguments after the URL, in order.
    * </pre>
    *
-   * <code>repeated string arguments = 13;</code>
+   * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of arguments.
    */
   int getArgumentsCount();
@@ -335,7 +335,7 @@ java.lang.String defaultValue);
    * AGI() arguments after the URL, in order.
    * </pre>
    *
-   * <code>repeated string arguments = 13;</code>
+   * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The arguments at the given index.
    */
@@ -345,7 +345,7 @@ java.lang.String defaultValue);
    * AGI() arguments after the URL, in order.
    * </pre>
    *
-   * <code>repeated string arguments = 13;</code>
+   * <code>repeated string arguments = 13 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the arguments at the given index.
    */
@@ -360,7 +360,7 @@ java.lang.String defaultValue);
    * same component again).
    * </pre>
    *
-   * <code>int32 follow_up = 14;</code>
+   * <code>int32 follow_up = 14 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The followUp.
    */
   int getFollowUp();

@@ -12,7 +12,7 @@ public interface SetListenModeResponseOrBuilder extends
    * The session with its new mode.
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the session field is set.
    */
   boolean hasSession();
@@ -21,7 +21,7 @@ public interface SetListenModeResponseOrBuilder extends
    * The session with its new mode.
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The session.
    */
   io.github.telgate.v1.ListenSession getSession();
@@ -30,7 +30,7 @@ public interface SetListenModeResponseOrBuilder extends
    * The session with its new mode.
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder();
 }

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The new session (state RINGING, or ENDED when the call failed at once).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the session field is set.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * The new session (state RINGING, or ENDED when the call failed at once).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The session.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * The new session (state RINGING, or ENDED when the call failed at once).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder() {
@@ -433,7 +433,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the session field is set.
      */
     public boolean hasSession() {
@@ -444,7 +444,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The session.
      */
     public io.github.telgate.v1.ListenSession getSession() {
@@ -459,7 +459,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSession(io.github.telgate.v1.ListenSession value) {
       if (sessionBuilder_ == null) {
@@ -479,7 +479,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSession(
         io.github.telgate.v1.ListenSession.Builder builderForValue) {
@@ -497,7 +497,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeSession(io.github.telgate.v1.ListenSession value) {
       if (sessionBuilder_ == null) {
@@ -520,7 +520,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearSession() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSession.Builder getSessionBuilder() {
       bitField0_ |= 0x00000001;
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder() {
       if (sessionBuilder_ != null) {
@@ -564,7 +564,7 @@ private static final long serialVersionUID = 0L;
      * The new session (state RINGING, or ENDED when the call failed at once).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ListenSession, io.github.telgate.v1.ListenSession.Builder, io.github.telgate.v1.ListenSessionOrBuilder> 

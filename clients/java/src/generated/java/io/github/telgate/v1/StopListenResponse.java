@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * sees ListenStopped).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the session field is set.
    */
   @java.lang.Override
@@ -68,7 +68,7 @@ private static final long serialVersionUID = 0L;
    * sees ListenStopped).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The session.
    */
   @java.lang.Override
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * sees ListenStopped).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder() {
@@ -437,7 +437,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the session field is set.
      */
     public boolean hasSession() {
@@ -449,7 +449,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The session.
      */
     public io.github.telgate.v1.ListenSession getSession() {
@@ -465,7 +465,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSession(io.github.telgate.v1.ListenSession value) {
       if (sessionBuilder_ == null) {
@@ -486,7 +486,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setSession(
         io.github.telgate.v1.ListenSession.Builder builderForValue) {
@@ -505,7 +505,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeSession(io.github.telgate.v1.ListenSession value) {
       if (sessionBuilder_ == null) {
@@ -529,7 +529,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearSession() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -547,7 +547,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSession.Builder getSessionBuilder() {
       bitField0_ |= 0x00000001;
@@ -560,7 +560,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder() {
       if (sessionBuilder_ != null) {
@@ -576,7 +576,7 @@ private static final long serialVersionUID = 0L;
      * sees ListenStopped).
      * </pre>
      *
-     * <code>.telgate.v1.ListenSession session = 1;</code>
+     * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.ListenSession, io.github.telgate.v1.ListenSession.Builder, io.github.telgate.v1.ListenSessionOrBuilder> 

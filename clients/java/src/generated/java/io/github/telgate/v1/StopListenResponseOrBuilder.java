@@ -13,7 +13,7 @@ public interface StopListenResponseOrBuilder extends
    * sees ListenStopped).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the session field is set.
    */
   boolean hasSession();
@@ -23,7 +23,7 @@ public interface StopListenResponseOrBuilder extends
    * sees ListenStopped).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The session.
    */
   io.github.telgate.v1.ListenSession getSession();
@@ -33,7 +33,7 @@ public interface StopListenResponseOrBuilder extends
    * sees ListenStopped).
    * </pre>
    *
-   * <code>.telgate.v1.ListenSession session = 1;</code>
+   * <code>.telgate.v1.ListenSession session = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.ListenSessionOrBuilder getSessionOrBuilder();
 }

@@ -58,7 +58,7 @@ private static final long serialVersionUID = 0L;
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<io.github.telgate.v1.Cdr> getCdrsList() {
@@ -70,7 +70,7 @@ private static final long serialVersionUID = 0L;
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.github.telgate.v1.CdrOrBuilder> 
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getCdrsCount() {
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.Cdr getCdrs(int index) {
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CdrOrBuilder getCdrsOrBuilder(
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * cursor it saw (CDR or gap).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap gap = 2;</code>
+   * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the gap field is set.
    */
   @java.lang.Override
@@ -138,7 +138,7 @@ private static final long serialVersionUID = 0L;
    * cursor it saw (CDR or gap).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap gap = 2;</code>
+   * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The gap.
    */
   @java.lang.Override
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * cursor it saw (CDR or gap).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap gap = 2;</code>
+   * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public io.github.telgate.v1.CdrGapOrBuilder getGapOrBuilder() {
@@ -590,7 +590,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Cdr> getCdrsList() {
       if (cdrsBuilder_ == null) {
@@ -605,7 +605,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getCdrsCount() {
       if (cdrsBuilder_ == null) {
@@ -620,7 +620,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr getCdrs(int index) {
       if (cdrsBuilder_ == null) {
@@ -635,7 +635,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdrs(
         int index, io.github.telgate.v1.Cdr value) {
@@ -657,7 +657,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCdrs(
         int index, io.github.telgate.v1.Cdr.Builder builderForValue) {
@@ -676,7 +676,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCdrs(io.github.telgate.v1.Cdr value) {
       if (cdrsBuilder_ == null) {
@@ -697,7 +697,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCdrs(
         int index, io.github.telgate.v1.Cdr value) {
@@ -719,7 +719,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCdrs(
         io.github.telgate.v1.Cdr.Builder builderForValue) {
@@ -738,7 +738,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addCdrs(
         int index, io.github.telgate.v1.Cdr.Builder builderForValue) {
@@ -757,7 +757,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllCdrs(
         java.lang.Iterable<? extends io.github.telgate.v1.Cdr> values) {
@@ -777,7 +777,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCdrs() {
       if (cdrsBuilder_ == null) {
@@ -795,7 +795,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeCdrs(int index) {
       if (cdrsBuilder_ == null) {
@@ -813,7 +813,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr.Builder getCdrsBuilder(
         int index) {
@@ -825,7 +825,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CdrOrBuilder getCdrsOrBuilder(
         int index) {
@@ -840,7 +840,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends io.github.telgate.v1.CdrOrBuilder> 
          getCdrsOrBuilderList() {
@@ -856,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr.Builder addCdrsBuilder() {
       return getCdrsFieldBuilder().addBuilder(
@@ -868,7 +868,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.Cdr.Builder addCdrsBuilder(
         int index) {
@@ -881,7 +881,7 @@ private static final long serialVersionUID = 0L;
      * noticed (possibly none).
      * </pre>
      *
-     * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+     * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<io.github.telgate.v1.Cdr.Builder> 
          getCdrsBuilderList() {
@@ -912,7 +912,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the gap field is set.
      */
     public boolean hasGap() {
@@ -925,7 +925,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The gap.
      */
     public io.github.telgate.v1.CdrGap getGap() {
@@ -942,7 +942,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setGap(io.github.telgate.v1.CdrGap value) {
       if (gapBuilder_ == null) {
@@ -964,7 +964,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setGap(
         io.github.telgate.v1.CdrGap.Builder builderForValue) {
@@ -984,7 +984,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeGap(io.github.telgate.v1.CdrGap value) {
       if (gapBuilder_ == null) {
@@ -1009,7 +1009,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearGap() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -1028,7 +1028,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CdrGap.Builder getGapBuilder() {
       bitField0_ |= 0x00000002;
@@ -1042,7 +1042,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public io.github.telgate.v1.CdrGapOrBuilder getGapOrBuilder() {
       if (gapBuilder_ != null) {
@@ -1059,7 +1059,7 @@ private static final long serialVersionUID = 0L;
      * cursor it saw (CDR or gap).
      * </pre>
      *
-     * <code>.telgate.v1.CdrGap gap = 2;</code>
+     * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         io.github.telgate.v1.CdrGap, io.github.telgate.v1.CdrGap.Builder, io.github.telgate.v1.CdrGapOrBuilder> 

@@ -13,7 +13,7 @@ public interface StreamCdrsResponseOrBuilder extends
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<io.github.telgate.v1.Cdr> 
       getCdrsList();
@@ -23,7 +23,7 @@ public interface StreamCdrsResponseOrBuilder extends
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.Cdr getCdrs(int index);
   /**
@@ -32,7 +32,7 @@ public interface StreamCdrsResponseOrBuilder extends
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getCdrsCount();
   /**
@@ -41,7 +41,7 @@ public interface StreamCdrsResponseOrBuilder extends
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends io.github.telgate.v1.CdrOrBuilder> 
       getCdrsOrBuilderList();
@@ -51,7 +51,7 @@ public interface StreamCdrsResponseOrBuilder extends
    * noticed (possibly none).
    * </pre>
    *
-   * <code>repeated .telgate.v1.Cdr cdrs = 1;</code>
+   * <code>repeated .telgate.v1.Cdr cdrs = 1 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CdrOrBuilder getCdrsOrBuilder(
       int index);
@@ -63,7 +63,7 @@ public interface StreamCdrsResponseOrBuilder extends
    * cursor it saw (CDR or gap).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap gap = 2;</code>
+   * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the gap field is set.
    */
   boolean hasGap();
@@ -74,7 +74,7 @@ public interface StreamCdrsResponseOrBuilder extends
    * cursor it saw (CDR or gap).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap gap = 2;</code>
+   * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The gap.
    */
   io.github.telgate.v1.CdrGap getGap();
@@ -85,7 +85,7 @@ public interface StreamCdrsResponseOrBuilder extends
    * cursor it saw (CDR or gap).
    * </pre>
    *
-   * <code>.telgate.v1.CdrGap gap = 2;</code>
+   * <code>.telgate.v1.CdrGap gap = 2 [(.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   io.github.telgate.v1.CdrGapOrBuilder getGapOrBuilder();
 }

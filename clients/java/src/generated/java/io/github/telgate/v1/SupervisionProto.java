@@ -71,53 +71,55 @@ public final class SupervisionProto {
       "\n\034telgate/v1/supervision.proto\022\ntelgate." +
       "v1\032\037google/api/field_behavior.proto\032\037goo" +
       "gle/protobuf/timestamp.proto\032\027telgate/v1" +
-      "/common.proto\"\300\002\n\rListenSession\022\n\n\002id\030\001 " +
-      "\001(\t\022\017\n\007backend\030\002 \001(\t\022$\n\004mode\030\003 \001(\0162\026.tel" +
-      "gate.v1.ListenMode\022&\n\005state\030\004 \001(\0162\027.telg" +
-      "ate.v1.ListenState\022\030\n\020listener_channel\030\005" +
-      " \001(\t\022\032\n\022listener_unique_id\030\006 \001(\t\022\026\n\016targ" +
-      "et_channel\030\007 \001(\t\022\030\n\020target_unique_id\030\010 \001" +
-      "(\t\022.\n\nstart_time\030\t \001(\0132\032.google.protobuf" +
-      ".Timestamp\022,\n\010end_time\030\n \001(\0132\032.google.pr" +
-      "otobuf.Timestamp\"\205\002\n\022StartListenRequest\022" +
-      "\017\n\007backend\030\001 \001(\t\0220\n\016target_channel\030\002 \001(\013" +
-      "2\026.telgate.v1.ChannelRefH\000\022\032\n\020target_ext" +
-      "ension\030\003 \001(\tH\000\022\036\n\021listener_endpoint\030\004 \001(" +
-      "\tB\003\340A\002\022)\n\004mode\030\005 \001(\0162\026.telgate.v1.Listen" +
-      "ModeB\003\340A\002\022\'\n\tcaller_id\030\006 \001(\0132\024.telgate.v" +
-      "1.CallerId\022\022\n\nrequest_id\030\007 \001(\tB\010\n\006target" +
-      "\"A\n\023StartListenResponse\022*\n\007session\030\001 \001(\013" +
-      "2\031.telgate.v1.ListenSession\"=\n\021StopListe" +
-      "nRequest\022\017\n\007backend\030\001 \001(\t\022\027\n\nsession_id\030" +
-      "\002 \001(\tB\003\340A\002\"@\n\022StopListenResponse\022*\n\007sess" +
-      "ion\030\001 \001(\0132\031.telgate.v1.ListenSession\"k\n\024" +
-      "SetListenModeRequest\022\017\n\007backend\030\001 \001(\t\022\027\n" +
-      "\nsession_id\030\002 \001(\tB\003\340A\002\022)\n\004mode\030\003 \001(\0162\026.t" +
-      "elgate.v1.ListenModeB\003\340A\002\"C\n\025SetListenMo" +
-      "deResponse\022*\n\007session\030\001 \001(\0132\031.telgate.v1" +
-      ".ListenSession\"S\n\031ListListenSessionsRequ" +
-      "est\022\017\n\007backend\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022" +
-      "\022\n\npage_token\030\003 \001(\t\"b\n\032ListListenSession" +
-      "sResponse\022+\n\010sessions\030\001 \003(\0132\031.telgate.v1" +
-      ".ListenSession\022\027\n\017next_page_token\030\002 \001(\t*" +
-      "q\n\nListenMode\022\033\n\027LISTEN_MODE_UNSPECIFIED" +
-      "\020\000\022\026\n\022LISTEN_MODE_LISTEN\020\001\022\027\n\023LISTEN_MOD" +
-      "E_WHISPER\020\002\022\025\n\021LISTEN_MODE_BARGE\020\003*v\n\013Li" +
-      "stenState\022\034\n\030LISTEN_STATE_UNSPECIFIED\020\000\022" +
-      "\030\n\024LISTEN_STATE_RINGING\020\001\022\027\n\023LISTEN_STAT" +
-      "E_ACTIVE\020\002\022\026\n\022LISTEN_STATE_ENDED\020\0032\354\002\n\022S" +
-      "upervisionService\022N\n\013StartListen\022\036.telga" +
-      "te.v1.StartListenRequest\032\037.telgate.v1.St" +
-      "artListenResponse\022K\n\nStopListen\022\035.telgat" +
-      "e.v1.StopListenRequest\032\036.telgate.v1.Stop" +
-      "ListenResponse\022T\n\rSetListenMode\022 .telgat" +
-      "e.v1.SetListenModeRequest\032!.telgate.v1.S" +
-      "etListenModeResponse\022c\n\022ListListenSessio" +
-      "ns\022%.telgate.v1.ListListenSessionsReques" +
-      "t\032&.telgate.v1.ListListenSessionsRespons" +
-      "eBf\n\024io.github.telgate.v1B\020SupervisionPr" +
-      "otoP\001Z:github.com/telgate/telgate/client" +
-      "s/go/telgate/v1;telgatev1b\006proto3"
+      "/common.proto\"\362\002\n\rListenSession\022\017\n\002id\030\001 " +
+      "\001(\tB\003\340A\003\022\024\n\007backend\030\002 \001(\tB\003\340A\003\022)\n\004mode\030\003" +
+      " \001(\0162\026.telgate.v1.ListenModeB\003\340A\003\022+\n\005sta" +
+      "te\030\004 \001(\0162\027.telgate.v1.ListenStateB\003\340A\003\022\035" +
+      "\n\020listener_channel\030\005 \001(\tB\003\340A\003\022\037\n\022listene" +
+      "r_unique_id\030\006 \001(\tB\003\340A\003\022\033\n\016target_channel" +
+      "\030\007 \001(\tB\003\340A\003\022\035\n\020target_unique_id\030\010 \001(\tB\003\340" +
+      "A\003\0223\n\nstart_time\030\t \001(\0132\032.google.protobuf" +
+      ".TimestampB\003\340A\003\0221\n\010end_time\030\n \001(\0132\032.goog" +
+      "le.protobuf.TimestampB\003\340A\003\"\205\002\n\022StartList" +
+      "enRequest\022\017\n\007backend\030\001 \001(\t\0220\n\016target_cha" +
+      "nnel\030\002 \001(\0132\026.telgate.v1.ChannelRefH\000\022\032\n\020" +
+      "target_extension\030\003 \001(\tH\000\022\036\n\021listener_end" +
+      "point\030\004 \001(\tB\003\340A\002\022)\n\004mode\030\005 \001(\0162\026.telgate" +
+      ".v1.ListenModeB\003\340A\002\022\'\n\tcaller_id\030\006 \001(\0132\024" +
+      ".telgate.v1.CallerId\022\022\n\nrequest_id\030\007 \001(\t" +
+      "B\010\n\006target\"F\n\023StartListenResponse\022/\n\007ses" +
+      "sion\030\001 \001(\0132\031.telgate.v1.ListenSessionB\003\340" +
+      "A\003\"=\n\021StopListenRequest\022\017\n\007backend\030\001 \001(\t" +
+      "\022\027\n\nsession_id\030\002 \001(\tB\003\340A\002\"E\n\022StopListenR" +
+      "esponse\022/\n\007session\030\001 \001(\0132\031.telgate.v1.Li" +
+      "stenSessionB\003\340A\003\"k\n\024SetListenModeRequest" +
+      "\022\017\n\007backend\030\001 \001(\t\022\027\n\nsession_id\030\002 \001(\tB\003\340" +
+      "A\002\022)\n\004mode\030\003 \001(\0162\026.telgate.v1.ListenMode" +
+      "B\003\340A\002\"H\n\025SetListenModeResponse\022/\n\007sessio" +
+      "n\030\001 \001(\0132\031.telgate.v1.ListenSessionB\003\340A\003\"" +
+      "S\n\031ListListenSessionsRequest\022\017\n\007backend\030" +
+      "\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030\003" +
+      " \001(\t\"l\n\032ListListenSessionsResponse\0220\n\010se" +
+      "ssions\030\001 \003(\0132\031.telgate.v1.ListenSessionB" +
+      "\003\340A\003\022\034\n\017next_page_token\030\002 \001(\tB\003\340A\003*q\n\nLi" +
+      "stenMode\022\033\n\027LISTEN_MODE_UNSPECIFIED\020\000\022\026\n" +
+      "\022LISTEN_MODE_LISTEN\020\001\022\027\n\023LISTEN_MODE_WHI" +
+      "SPER\020\002\022\025\n\021LISTEN_MODE_BARGE\020\003*v\n\013ListenS" +
+      "tate\022\034\n\030LISTEN_STATE_UNSPECIFIED\020\000\022\030\n\024LI" +
+      "STEN_STATE_RINGING\020\001\022\027\n\023LISTEN_STATE_ACT" +
+      "IVE\020\002\022\026\n\022LISTEN_STATE_ENDED\020\0032\354\002\n\022Superv" +
+      "isionService\022N\n\013StartListen\022\036.telgate.v1" +
+      ".StartListenRequest\032\037.telgate.v1.StartLi" +
+      "stenResponse\022K\n\nStopListen\022\035.telgate.v1." +
+      "StopListenRequest\032\036.telgate.v1.StopListe" +
+      "nResponse\022T\n\rSetListenMode\022 .telgate.v1." +
+      "SetListenModeRequest\032!.telgate.v1.SetLis" +
+      "tenModeResponse\022c\n\022ListListenSessions\022%." +
+      "telgate.v1.ListListenSessionsRequest\032&.t" +
+      "elgate.v1.ListListenSessionsResponseBf\n\024" +
+      "io.github.telgate.v1B\020SupervisionProtoP\001" +
+      "Z:github.com/telgate/telgate/clients/go/" +
+      "telgate/v1;telgatev1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
