@@ -1,6 +1,7 @@
-"""One live gateway (token auth, the AMI simulator behind it) for the client
-tests of every language; each test runs its language's own test runner as a
-child process, pointed at the gateway through the environment:
+"""One live gateway (token auth) for the client tests of every language, run
+twice: with the AMI simulator behind it and with the real Asterisk lab
+(tests/integration's ``pbx`` fixture); each test runs its language's own test
+runner as a child process, pointed at the gateway through the environment:
 
     TELGATE_TARGET   host:port of the gateway (plaintext)
     TELGATE_TOKEN    a bearer token holding every role
@@ -23,6 +24,8 @@ from telgate_server.app import Gateway
 from telgate_server.simulator.server import AmiSimulator
 
 from tests.auth.conftest import running, settings_with, token, token_auth
+from tests.integration.conftest import Pbx
+from tests.integration.conftest import pbx  # noqa: F401  (the fixture live_gateway takes)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,9 +69,10 @@ async def sim() -> AsyncIterator[AmiSimulator]:
 
 
 @pytest.fixture
-async def live_gateway(sim: AmiSimulator) -> AsyncIterator[LiveGateway]:
-    """A gateway that requires tokens, its link to the simulator up."""
-    gw: Gateway = await running(settings_with(sim.port, auth=token_auth()))
+async def live_gateway(pbx: Pbx) -> AsyncIterator[LiveGateway]:
+    """A gateway that requires tokens, its link up to the simulator or to the
+    real Asterisk lab (the same dialplan: 201 answers, then 202 is dialled)."""
+    gw: Gateway = await running(settings_with(pbx.port, auth=token_auth()))
     try:
         yield LiveGateway(target=f"127.0.0.1:{gw.port}", token=token("everything"))
     finally:
