@@ -25,7 +25,7 @@ from telgate_server.simulator.server import AmiSimulator
 
 from tests.auth.conftest import running, settings_with, token, token_auth
 from tests.integration.conftest import Pbx
-from tests.integration.conftest import pbx  # noqa: F401  (the fixture live_gateway takes)
+from tests.integration.conftest import pbx as pbx  # noqa: PLC0414 (re-exported: the fixture live_gateway takes)
 
 REPO = Path(__file__).resolve().parents[2]
 
