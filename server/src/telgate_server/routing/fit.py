@@ -8,7 +8,10 @@ sentence the router is told (``QueryEnded.detail``)."""
 
 from __future__ import annotations
 
+import calendar
+
 from telgate_server.routing.model import (
+    Calendar,
     ClearUserData,
     Decision,
     DecisionInvalid,
@@ -126,6 +129,37 @@ def _text(what: str, value: str) -> None:
         raise DecisionInvalid(f"{what} is empty")
 
 
+def check_clock(step: SayClock) -> None:
+    """DecisionInvalid unless the step's hours, minutes and seconds are a time of day."""
+    h, m, s = step.hours, step.minutes, step.seconds
+    for what, value, high in (("hours", h, 23), ("minutes", m, 59), ("seconds", s, 59)):
+        if not 0 <= value <= high:
+            raise DecisionInvalid(
+                f"say_clock {h}:{m}:{s} is not a time of day ({what} {value} is outside 0..{high})"
+            )
+
+
+def check_date(step: SayDate) -> None:
+    """DecisionInvalid unless the step's year, month and day are a date of its calendar
+    (Jalali: months 1-6 have 31 days, the rest 30; Hijri: at most 30)."""
+    y, mo, d = step.year, step.month, step.day
+    for what, value, high in (("year", y, 9999), ("month", mo, 12), ("day", d, 31)):
+        if not 1 <= value <= high:
+            raise DecisionInvalid(
+                f"say_date {y}-{mo}-{d} is not a date ({what} {value} is outside 1..{high})"
+            )
+    longest = {
+        Calendar.GREGORIAN: calendar.monthrange(y, mo)[1],
+        Calendar.JALALI: 31 if mo <= 6 else 30,
+        Calendar.HIJRI: 30,
+    }[step.calendar]
+    if d > longest:
+        raise DecisionInvalid(
+            f"say_date {y}-{mo}-{d} is not a date: no {step.calendar.value} date has day {d} "
+            f"in month {mo}"
+        )
+
+
 def check_step(step: Step) -> None:
     """DecisionInvalid unless the step's values are ones a PBX can carry out."""
     match step:
@@ -140,12 +174,10 @@ def check_step(step: Step) -> None:
                 raise DecisionInvalid("say_digits takes the digits 0-9 only, at least one")
         case SayDuration(seconds=seconds):
             _seconds("say_duration", seconds)
-        case SayClock(hours=h, minutes=m, seconds=s):
-            if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60):
-                raise DecisionInvalid(f"say_clock {h}:{m}:{s} is not a time of day")
-        case SayDate(year=y, month=mo, day=d):
-            if not (1 <= y <= 9999 and 1 <= mo <= 12 and 1 <= d <= 31):
-                raise DecisionInvalid(f"say_date {y}-{mo}-{d} is not a date")
+        case SayClock():
+            check_clock(step)
+        case SayDate():
+            check_date(step)
         case GetData(prompts=prompts, timeout=timeout, max_digits=max_digits):
             if any(not p for p in prompts):
                 raise DecisionInvalid("get_data has an empty prompt")
