@@ -2,8 +2,11 @@
 hold values a PBX can carry out.
 
 The same check runs on a router's decision (before the backend sees it) and
-on each configured fallback rule (at startup), so a fallback can never be
-what makes a call fail. Failures raise :class:`DecisionInvalid` with a
+on each configured fallback rule (at startup), so a fallback no PBX could
+carry out stops the start. What only one PBX refuses (a quote in a Simotel
+argument, a sound file name Asterisk will not open) is refused when the
+backend renders the decision; a fallback refused there makes the PBX take
+its failure path, and is logged. Failures raise :class:`DecisionInvalid` with a
 sentence the router is told (``QueryEnded.detail``)."""
 
 from __future__ import annotations
@@ -52,13 +55,29 @@ SIMOTEL_KINDS = frozenset(
 AGI_ONLY_STEPS: tuple[type, ...] = (Dial, SetVariable, Hangup, GoTo)
 
 # The decision each kind takes (Fail fits every kind).
-_EXPECTED = {
-    RouteKind.SIMOTEL_EXTEN: "an extension",
-    RouteKind.SIMOTEL_TRUNK: "a trunk",
-    RouteKind.SIMOTEL_IVR: "an exit case",
-    RouteKind.SIMOTEL_SMART: "steps with an exit case",
-    RouteKind.ASTERISK_AGI: "steps",
+TAKES: dict[RouteKind, type[Decision]] = {
+    RouteKind.SIMOTEL_EXTEN: RouteToExtension,
+    RouteKind.SIMOTEL_TRUNK: RouteToTrunk,
+    RouteKind.SIMOTEL_IVR: ExitCase,
+    RouteKind.SIMOTEL_SMART: RunSteps,
+    RouteKind.ASTERISK_AGI: RunSteps,
 }
+# Each decision in words.
+_NAMES: dict[type[Decision], str] = {
+    RouteToExtension: "an extension",
+    RouteToTrunk: "a trunk",
+    ExitCase: "an exit case",
+    RunSteps: "steps",
+    Fail: "fail",
+}
+
+
+def expected(kind: RouteKind) -> str:
+    """The decision a ``kind`` query takes, in words ("an extension")."""
+    if kind is RouteKind.SIMOTEL_SMART:
+        return "steps with an exit case"
+    return _NAMES[TAKES[kind]]
+
 
 # A day's seconds; longer durations, waits and limits are mistakes.
 _DAY = 86_400
@@ -66,31 +85,13 @@ _DAY = 86_400
 _MAX_CAUSE = 127
 
 
-def _name(decision: Decision) -> str:
-    return {
-        RouteToExtension: "an extension",
-        RouteToTrunk: "a trunk",
-        ExitCase: "an exit case",
-        RunSteps: "steps",
-        Fail: "fail",
-    }[type(decision)]
-
-
 def check_fits(kind: RouteKind, decision: Decision) -> None:
     """DecisionInvalid unless ``decision`` is one a ``kind`` query can take."""
     if isinstance(decision, Fail):
         return
-    expected = _EXPECTED[kind]
-    fits = {
-        RouteKind.SIMOTEL_EXTEN: isinstance(decision, RouteToExtension),
-        RouteKind.SIMOTEL_TRUNK: isinstance(decision, RouteToTrunk),
-        RouteKind.SIMOTEL_IVR: isinstance(decision, ExitCase),
-        RouteKind.SIMOTEL_SMART: isinstance(decision, RunSteps),
-        RouteKind.ASTERISK_AGI: isinstance(decision, RunSteps),
-    }[kind]
-    if not fits:
+    if not isinstance(decision, TAKES[kind]):
         raise DecisionInvalid(
-            f"a {kind.value} query takes {expected} (or fail), not {_name(decision)}"
+            f"a {kind.value} query takes {expected(kind)} (or fail), not {_NAMES[type(decision)]}"
         )
     if isinstance(decision, RouteToExtension) and not decision.extension:
         raise DecisionInvalid("the extension is empty")
