@@ -148,6 +148,16 @@ async def test_a_query_nobody_decides_gets_its_fallback(tmp_path: Path) -> None:
             "step 1 (say_number): number must be a whole number",
         ),
         (
+            "decision = { steps = { steps = [{ say_date = { year = 2023, month = 2, day = 29 } }]"
+            ', exit = "1" } }',
+            "step 1 (say_date): say_date 2023-2-29 is not a date: no gregorian date has day 29",
+        ),
+        (
+            "decision = { steps = { steps = [{ say_clock = { hours = 7, minutes = 60 } }]"
+            ', exit = "1" } }',
+            "step 1 (say_clock): say_clock 7:60:0 is not a time of day (minutes 60",
+        ),
+        (
             'kind = "simotel_smart"\n'
             'decision = { steps = { steps = [{ hangup = 16 }], exit = "1" } }',
             "step 1 (Hangup) is for AGI only",

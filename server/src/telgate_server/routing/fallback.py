@@ -142,20 +142,24 @@ def check_rule(rule: FallbackRule) -> Decision:
 
 
 class FallbackRules:
-    """The configured rules, their decisions built once."""
+    """The configured rules, their decisions built and checked once."""
 
     def __init__(self, rules: Sequence[FallbackRule]) -> None:
-        self._rules = [(rule, check_rule(rule)) for rule in rules]
+        self._rules: list[tuple[FallbackRule, Decision, frozenset[RouteKind]]] = []
+        for rule in rules:
+            decision = check_rule(rule)
+            # The kinds the decision fits, and the rule admits: what find() matches.
+            kinds = tuple(RouteKind) if rule.kind is None else (rule.kind,)
+            fits = frozenset(kind for kind in kinds if _fits(kind, decision))
+            self._rules.append((rule, decision, fits))
 
     def find(self, query: RouteQuery) -> Decision | None:
         """The first matching rule's decision that fits ``query.kind``; None without one."""
-        for rule, decision in self._rules:
+        for rule, decision, kinds in self._rules:
             if rule.route not in (WILDCARD, query.route):
                 continue
             if rule.backend is not None and rule.backend != query.backend:
                 continue
-            if rule.kind is not None and rule.kind is not query.kind:
-                continue
-            if _fits(query.kind, decision):
+            if query.kind in kinds:
                 return decision
         return None

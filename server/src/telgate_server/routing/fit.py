@@ -2,13 +2,19 @@
 hold values a PBX can carry out.
 
 The same check runs on a router's decision (before the backend sees it) and
-on each configured fallback rule (at startup), so a fallback can never be
-what makes a call fail. Failures raise :class:`DecisionInvalid` with a
+on each configured fallback rule (at startup), so a fallback no PBX could
+carry out stops the start. What only one PBX refuses (a quote in a Simotel
+argument, a sound file name Asterisk will not open) is refused when the
+backend renders the decision; a fallback refused there makes the PBX take
+its failure path, and is logged. Failures raise :class:`DecisionInvalid` with a
 sentence the router is told (``QueryEnded.detail``)."""
 
 from __future__ import annotations
 
+import calendar
+
 from telgate_server.routing.model import (
+    Calendar,
     ClearUserData,
     Decision,
     DecisionInvalid,
@@ -49,13 +55,29 @@ SIMOTEL_KINDS = frozenset(
 AGI_ONLY_STEPS: tuple[type, ...] = (Dial, SetVariable, Hangup, GoTo)
 
 # The decision each kind takes (Fail fits every kind).
-_EXPECTED = {
-    RouteKind.SIMOTEL_EXTEN: "an extension",
-    RouteKind.SIMOTEL_TRUNK: "a trunk",
-    RouteKind.SIMOTEL_IVR: "an exit case",
-    RouteKind.SIMOTEL_SMART: "steps with an exit case",
-    RouteKind.ASTERISK_AGI: "steps",
+TAKES: dict[RouteKind, type[Decision]] = {
+    RouteKind.SIMOTEL_EXTEN: RouteToExtension,
+    RouteKind.SIMOTEL_TRUNK: RouteToTrunk,
+    RouteKind.SIMOTEL_IVR: ExitCase,
+    RouteKind.SIMOTEL_SMART: RunSteps,
+    RouteKind.ASTERISK_AGI: RunSteps,
 }
+# Each decision in words.
+_NAMES: dict[type[Decision], str] = {
+    RouteToExtension: "an extension",
+    RouteToTrunk: "a trunk",
+    ExitCase: "an exit case",
+    RunSteps: "steps",
+    Fail: "fail",
+}
+
+
+def expected(kind: RouteKind) -> str:
+    """The decision a ``kind`` query takes, in words ("an extension")."""
+    if kind is RouteKind.SIMOTEL_SMART:
+        return "steps with an exit case"
+    return _NAMES[TAKES[kind]]
+
 
 # A day's seconds; longer durations, waits and limits are mistakes.
 _DAY = 86_400
@@ -63,31 +85,13 @@ _DAY = 86_400
 _MAX_CAUSE = 127
 
 
-def _name(decision: Decision) -> str:
-    return {
-        RouteToExtension: "an extension",
-        RouteToTrunk: "a trunk",
-        ExitCase: "an exit case",
-        RunSteps: "steps",
-        Fail: "fail",
-    }[type(decision)]
-
-
 def check_fits(kind: RouteKind, decision: Decision) -> None:
     """DecisionInvalid unless ``decision`` is one a ``kind`` query can take."""
     if isinstance(decision, Fail):
         return
-    expected = _EXPECTED[kind]
-    fits = {
-        RouteKind.SIMOTEL_EXTEN: isinstance(decision, RouteToExtension),
-        RouteKind.SIMOTEL_TRUNK: isinstance(decision, RouteToTrunk),
-        RouteKind.SIMOTEL_IVR: isinstance(decision, ExitCase),
-        RouteKind.SIMOTEL_SMART: isinstance(decision, RunSteps),
-        RouteKind.ASTERISK_AGI: isinstance(decision, RunSteps),
-    }[kind]
-    if not fits:
+    if not isinstance(decision, TAKES[kind]):
         raise DecisionInvalid(
-            f"a {kind.value} query takes {expected} (or fail), not {_name(decision)}"
+            f"a {kind.value} query takes {expected(kind)} (or fail), not {_NAMES[type(decision)]}"
         )
     if isinstance(decision, RouteToExtension) and not decision.extension:
         raise DecisionInvalid("the extension is empty")
@@ -126,6 +130,37 @@ def _text(what: str, value: str) -> None:
         raise DecisionInvalid(f"{what} is empty")
 
 
+def check_clock(step: SayClock) -> None:
+    """DecisionInvalid unless the step's hours, minutes and seconds are a time of day."""
+    h, m, s = step.hours, step.minutes, step.seconds
+    for what, value, high in (("hours", h, 23), ("minutes", m, 59), ("seconds", s, 59)):
+        if not 0 <= value <= high:
+            raise DecisionInvalid(
+                f"say_clock {h}:{m}:{s} is not a time of day ({what} {value} is outside 0..{high})"
+            )
+
+
+def check_date(step: SayDate) -> None:
+    """DecisionInvalid unless the step's year, month and day are a date of its calendar
+    (Jalali: months 1-6 have 31 days, the rest 30; Hijri: at most 30)."""
+    y, mo, d = step.year, step.month, step.day
+    for what, value, high in (("year", y, 9999), ("month", mo, 12), ("day", d, 31)):
+        if not 1 <= value <= high:
+            raise DecisionInvalid(
+                f"say_date {y}-{mo}-{d} is not a date ({what} {value} is outside 1..{high})"
+            )
+    longest = {
+        Calendar.GREGORIAN: calendar.monthrange(y, mo)[1],
+        Calendar.JALALI: 31 if mo <= 6 else 30,
+        Calendar.HIJRI: 30,
+    }[step.calendar]
+    if d > longest:
+        raise DecisionInvalid(
+            f"say_date {y}-{mo}-{d} is not a date: no {step.calendar.value} date has day {d} "
+            f"in month {mo}"
+        )
+
+
 def check_step(step: Step) -> None:
     """DecisionInvalid unless the step's values are ones a PBX can carry out."""
     match step:
@@ -140,12 +175,10 @@ def check_step(step: Step) -> None:
                 raise DecisionInvalid("say_digits takes the digits 0-9 only, at least one")
         case SayDuration(seconds=seconds):
             _seconds("say_duration", seconds)
-        case SayClock(hours=h, minutes=m, seconds=s):
-            if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60):
-                raise DecisionInvalid(f"say_clock {h}:{m}:{s} is not a time of day")
-        case SayDate(year=y, month=mo, day=d):
-            if not (1 <= y <= 9999 and 1 <= mo <= 12 and 1 <= d <= 31):
-                raise DecisionInvalid(f"say_date {y}-{mo}-{d} is not a date")
+        case SayClock():
+            check_clock(step)
+        case SayDate():
+            check_date(step)
         case GetData(prompts=prompts, timeout=timeout, max_digits=max_digits):
             if any(not p for p in prompts):
                 raise DecisionInvalid("get_data has an empty prompt")

@@ -2,7 +2,9 @@
 
 A fallback rule is checked when the settings load (routing/fallback.py builds
 its decision and routing/fit.py checks it), so a bad rule stops the start
-with a ConfigError naming it (``routing.fallback.2.decision``), never a call.
+with a ConfigError naming it (``routing.fallback.2.decision``) rather than a
+call; only what a single PBX refuses (see fit.py) is found when a call
+needs the rule.
 """
 
 from __future__ import annotations

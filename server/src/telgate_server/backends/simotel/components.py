@@ -30,6 +30,7 @@ from aiohttp import web
 
 from telgate_server.backends.simotel.smart_commands import commands, text
 from telgate_server.backends.simotel.webhook import BadWebhook, WebhookReceiver
+from telgate_server.routing.fit import expected
 from telgate_server.routing.model import (
     Answer,
     Decision,
@@ -132,14 +133,9 @@ def render(kind: RouteKind, decision: Decision) -> dict[str, Any]:
             return {"ok": "1", "case": text(decision.case, "the case")[1:-1]}
     else:
         raise DecisionInvalid(f"{kind.value} is not a Simotel component")
-    wanted = {
-        RouteKind.SIMOTEL_SMART: "steps with an exit case",
-        RouteKind.SIMOTEL_EXTEN: "an extension",
-        RouteKind.SIMOTEL_TRUNK: "a trunk",
-        RouteKind.SIMOTEL_IVR: "an exit case",
-    }[kind]
     raise DecisionInvalid(
-        f"a {_NAMES[kind]} component is answered with {wanted}, not {type(decision).__name__}"
+        f"a {_NAMES[kind]} component is answered with {expected(kind)}, "
+        f"not {type(decision).__name__}"
     )
 
 

@@ -10,11 +10,10 @@ Numbers come from ints. Reference: ../shared/reference/simotel.md §3.1."""
 
 from __future__ import annotations
 
-import datetime
 import math
 
+from telgate_server.routing.fit import check_clock, check_date
 from telgate_server.routing.model import (
-    Calendar,
     ClearUserData,
     DecisionInvalid,
     Dial,
@@ -96,24 +95,6 @@ def _seconds(value: float, what: str) -> int:
     return whole
 
 
-def _date(step: SayDate) -> str:
-    year = _int(step.year, "say_date year", 1, 9999)
-    month = _int(step.month, "say_date month", 1, 12)
-    day = _int(step.day, "say_date day", 1, 31)
-    if not isinstance(step.calendar, Calendar):
-        raise DecisionInvalid("say_date calendar is not a calendar")
-    if step.calendar is Calendar.GREGORIAN:
-        try:
-            datetime.date(year, month, day)
-        except ValueError:
-            raise DecisionInvalid(f"say_date {year}-{month}-{day} is no gregorian date") from None
-    elif step.calendar is Calendar.JALALI and day > (31 if month <= 6 else 30):
-        raise DecisionInvalid(f"say_date {year}-{month}-{day} is no jalali date")
-    elif step.calendar is Calendar.HIJRI and day > 30:
-        raise DecisionInvalid(f"say_date {year}-{month}-{day} is no hijri date")
-    return f"SayDate('{year:04d}-{month:02d}-{day:02d}','{step.calendar.value}')"
-
-
 def command(step: Step) -> str:
     """One step as one Smart API command (DecisionInvalid when it has none)."""
     match step:
@@ -139,13 +120,12 @@ def command(step: Step) -> str:
             hours, rest = divmod(rest, 3600)
             minutes, secs = divmod(rest, 60)
             return f"SayDuration('{days}.{hours:02d}:{minutes:02d}:{secs:02d}')"
-        case SayClock(hours=hours, minutes=minutes, seconds=seconds):
-            h = _int(hours, "say_clock hours", 0, 23)
-            m = _int(minutes, "say_clock minutes", 0, 59)
-            s = _int(seconds, "say_clock seconds", 0, 59)
+        case SayClock(hours=h, minutes=m, seconds=s):
+            check_clock(step)
             return f"SayClock('{h:02d}:{m:02d}:{s:02d}')"
-        case SayDate():
-            return _date(step)
+        case SayDate(year=y, month=mo, day=d, calendar=cal):
+            check_date(step)
+            return f"SayDate('{y:04d}-{mo:02d}-{d:02d}','{cal.value}')"
         case GetData(prompts=prompts, timeout=timeout, max_digits=max_digits):
             if not prompts:
                 raise DecisionInvalid("get_data needs at least one prompt")

@@ -13,13 +13,16 @@ from __future__ import annotations
 import calendar
 import datetime
 import enum
+import functools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telgate_server.backends.ami.actions import dial_string
 from telgate_server.backends.ami.fastagi.protocol import CommandRefused, command
 from telgate_server.routing import model as m
+from telgate_server.routing.fit import check_clock, check_date
 
 __all__ = [
     "MAX_STEPS",
@@ -131,6 +134,14 @@ def _cmd(verb: str, *arguments: str, step: str) -> str:
         raise m.DecisionInvalid(f"{step}: {exc}") from None
 
 
+def _checked(check: Callable[[], None], name: str) -> None:
+    """Runs ``check``; its DecisionInvalid names the step."""
+    try:
+        check()
+    except m.DecisionInvalid as exc:
+        raise m.DecisionInvalid(f"{name}: {exc}") from None
+
+
 def _say_duration(seconds: int, step: str) -> list[Item]:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -178,8 +189,7 @@ def render(decision: m.Decision, *, technology: str, call_limit: int = 0) -> Pla
                     raise m.DecisionInvalid(f"{name}: {seconds} s is outside 0-10000000 s")
                 items += _say_duration(seconds, name)
             case m.SayClock(hours=h, minutes=mi, seconds=s):
-                if not (0 <= h < 24 and 0 <= mi < 60 and 0 <= s < 60):
-                    raise m.DecisionInvalid(f"{name}: {h}:{mi}:{s} is not a time of day")
+                _checked(functools.partial(check_clock, step), name)
                 # A moment on 1970-01-01 read in UTC: only the time is said.
                 fmt = "HMS" if s else "HM"
                 moment = str(h * 3600 + mi * 60 + s)
@@ -190,11 +200,8 @@ def render(decision: m.Decision, *, technology: str, call_limit: int = 0) -> Pla
                     raise m.DecisionInvalid(
                         f"{name}: Asterisk reads gregorian dates only, not {cal.value}"
                     )
-                try:
-                    day = datetime.date(y, mo, d)
-                except ValueError:
-                    raise m.DecisionInvalid(f"{name}: {y}-{mo}-{d} is not a date") from None
-                moment = str(calendar.timegm(day.timetuple()))
+                _checked(functools.partial(check_date, step), name)
+                moment = str(calendar.timegm(datetime.date(y, mo, d).timetuple()))
                 items.append(Op(_cmd("SAY DATETIME", moment, "", "ABdY", "UTC", step=name), name))
             case m.GetData(prompts=prompts, timeout=timeout, max_digits=max_digits):
                 for prompt in prompts:
