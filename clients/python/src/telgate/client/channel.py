@@ -35,8 +35,10 @@ class BearerToken:
     kept out of reprs."""
 
     def __init__(self, token: str) -> None:
-        if not token or any(c in token for c in "\r\n"):
-            raise ValueError("the bearer token must be non-empty and on one line")
+        # As the Go, Java and TypeScript clients: a token is one header-safe
+        # word, and the message never quotes it.
+        if not token or not all("\x21" <= c <= "\x7e" for c in token):
+            raise ValueError("the bearer token must be non-empty printable ASCII without spaces")
         self.value = f"Bearer {token}"
 
     def __repr__(self) -> str:
