@@ -35,7 +35,7 @@ class BearerToken:
     kept out of reprs."""
 
     def __init__(self, token: str) -> None:
-        # As the Go, Java and TypeScript clients: a token is one header-safe
+        # As the Java and TypeScript clients: a token is one header-safe
         # word, and the message never quotes it.
         if not token or not all("\x21" <= c <= "\x7e" for c in token):
             raise ValueError("the bearer token must be non-empty printable ASCII without spaces")
