@@ -56,6 +56,20 @@ async def test_go_test_passes_against_the_gateway(live_gateway: LiveGateway) -> 
     assert "--- FAIL" not in output, output
 
 
+async def test_go_test_fails_without_a_gateway() -> None:
+    """Without TELGATE_TARGET every live test fails; none passes or skips unseen."""
+    env = {k: v for k, v in go_env(LiveGateway("", "")).items() if not k.startswith("TELGATE_")}
+    code, output = await run_client(
+        [go(), "test", "-v", "-count=1", "-run", "^TestLive", "./telgate"], cwd=GO_DIR, env=env
+    )
+    assert code != 0, output
+    for name in LIVE_TESTS:
+        assert re.search(rf"^\s*--- FAIL: {name} ", output, re.M), f"{name} did not fail:\n{output}"
+    assert "TELGATE_TARGET is not set" in output, output
+    assert "--- PASS" not in output, output
+    assert "--- SKIP" not in output, output
+
+
 async def test_quickstart_example_places_and_ends_a_call(live_gateway: LiveGateway) -> None:
     code, output = await run_client(
         [go(), "run", "./examples/quickstart"], cwd=GO_DIR, env=go_env(live_gateway)

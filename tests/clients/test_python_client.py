@@ -18,10 +18,12 @@ from typing import Any
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 from telgate.client import (
     BearerToken,
     Retry,
     connect,
+    error_reason,
     follow_cdrs,
     is_after,
     list_all_cdrs,
@@ -246,9 +248,30 @@ def test_the_token_is_never_shown() -> None:
     bearer = BearerToken(secret)
     assert secret not in repr(bearer)
     assert not any(secret in repr(i) for i in bearer.interceptors())
-    with pytest.raises(ValueError) as bad:
-        BearerToken("abc\r\nx-injected: 1")
-    assert "abc" not in str(bad.value)
+    for bad_token in ("abc\r\nx-injected: 1", "abc def", "abc\u00e9", ""):
+        with pytest.raises(ValueError) as bad:
+            BearerToken(bad_token)
+        assert "abc" not in str(bad.value)
+
+
+def failed_with(*infos: error_details_pb2.ErrorInfo) -> grpc.aio.AioRpcError:
+    """A failed call's error whose status details hold ``infos``."""
+    details = status_pb2.Status(code=grpc.StatusCode.UNAVAILABLE.value[0])
+    for info in infos:
+        details.details.add().Pack(info)
+    trailers = grpc.aio.Metadata(("grpc-status-details-bin", details.SerializeToString()))
+    return grpc.aio.AioRpcError(
+        grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), trailers, "failed"
+    )
+
+
+def test_error_reason_is_the_gateways_error_info_only() -> None:
+    too_slow = "ERROR_REASON_SUBSCRIBER_TOO_SLOW"
+    proxy = error_details_pb2.ErrorInfo(reason="UPSTREAM_GONE", domain="proxy.example.com")
+    gateway = error_details_pb2.ErrorInfo(reason=too_slow, domain="telgate.v1")
+    assert error_reason(failed_with(proxy, gateway)) == too_slow
+    assert error_reason(failed_with(proxy)) == ""
+    assert error_reason(failed_with()) == ""
 
 
 async def test_cdr_cursor_paging_and_follow_from_a_cursor(live_gateway: LiveGateway) -> None:

@@ -23,6 +23,7 @@ TEST_JS = TS_DIR / "build" / "test" / "client.test.js"
 EXAMPLE_JS = TS_DIR / "build" / "examples" / "quickstart.js"
 # The tests of clients/typescript/test/client.test.ts; each must pass, none skip.
 NODE_TESTS = (
+    "errorInfo is the gateway's ErrorInfo (domain telgate.v1), never another domain's",
     "a call without the token is UNAUTHENTICATED",
     "a token that cannot be a header value is refused before any call, without echoing it",
     "Originate with an empty endpoint is INVALID_ARGUMENT, saying which field",

@@ -9,7 +9,8 @@ import (
 	"google.golang.org/grpc/credentials"
 )
 
-// bearerToken sends `authorization: Bearer <token>` with every call.
+// bearerToken sends the token in the `authorization` metadata (scheme
+// Bearer) with every call.
 type bearerToken string
 
 // BearerToken returns per-call credentials that put token in the

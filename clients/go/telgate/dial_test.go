@@ -26,7 +26,8 @@ import (
 )
 
 // tokenChecker is a health service that answers SERVING only to calls
-// carrying `authorization: Bearer <want>`, as the gateway checks tokens.
+// carrying want in the `authorization` metadata (scheme Bearer), as the
+// gateway checks tokens.
 type tokenChecker struct {
 	grpc_health_v1.UnimplementedHealthServer
 	want string

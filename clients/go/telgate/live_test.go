@@ -269,28 +269,7 @@ func checkResume(t *testing.T, ctx context.Context, gw *live, filter *telgatev1.
 		t.Fatalf("only %d events for the call", len(first))
 	}
 	stored := first[len(first)/2].GetPosition()
-	want := first[len(first)/2+1:]
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := gw.events.Subscribe(ctx, &telgatev1.SubscribeRequest{
-		Filter: filter,
-		Start:  telgatev1.StartPosition_START_POSITION_AFTER,
-		After:  stored,
-	})
-	if err != nil {
-		t.Fatalf("Subscribe (resume): %v", err)
-	}
-	got := batches(t, stream, stored, func(ev *telgatev1.Event) bool {
-		return ev.GetPosition().GetSequence() >= want[len(want)-1].GetPosition().GetSequence()
-	})
-	if len(got) != len(want) {
-		t.Fatalf("resumed after %d: got sequences %v, want %v", stored.GetSequence(), sequences(got), sequences(want))
-	}
-	for i := range want {
-		if !proto.Equal(got[i], want[i]) {
-			t.Fatalf("resumed after %d: event %d is %v, want %v", stored.GetSequence(), i, got[i], want[i])
-		}
-	}
+	replay(t, ctx, gw, filter, stored, first[len(first)/2+1:], "resumed after the middle")
 }
 
 // checkTypedFilter replays the call with a typed filter (hang-ups only) and
@@ -303,28 +282,41 @@ func checkTypedFilter(t *testing.T, ctx context.Context, gw *live, call *telgate
 			want = append(want, ev)
 		}
 	}
+	filter := &telgatev1.EventFilter{
+		LinkedIds: []string{call.GetLinkedId()},
+		Types:     []telgatev1.EventType{telgatev1.EventType_EVENT_TYPE_CHANNEL_HUNG_UP},
+	}
+	replay(t, ctx, gw, filter, call.GetEventsAfter(), want, "hang-ups only")
+}
+
+// replay subscribes with filter after the position given and asserts the
+// stream delivers exactly want (at least one event), in order.
+func replay(t *testing.T, ctx context.Context, gw *live, filter *telgatev1.EventFilter,
+	after *telgatev1.EventPosition, want []*telgatev1.Event, what string) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatalf("%s: no event to expect", what)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := gw.events.Subscribe(ctx, &telgatev1.SubscribeRequest{
-		Filter: &telgatev1.EventFilter{
-			LinkedIds: []string{call.GetLinkedId()},
-			Types:     []telgatev1.EventType{telgatev1.EventType_EVENT_TYPE_CHANNEL_HUNG_UP},
-		},
-		Start: telgatev1.StartPosition_START_POSITION_AFTER,
-		After: call.GetEventsAfter(),
+		Filter: filter,
+		Start:  telgatev1.StartPosition_START_POSITION_AFTER,
+		After:  after,
 	})
 	if err != nil {
-		t.Fatalf("Subscribe (hang-ups only): %v", err)
+		t.Fatalf("Subscribe (%s): %v", what, err)
 	}
-	got := batches(t, stream, call.GetEventsAfter(), func(ev *telgatev1.Event) bool {
-		return ev.GetPosition().GetSequence() >= want[len(want)-1].GetPosition().GetSequence()
+	last := want[len(want)-1].GetPosition().GetSequence()
+	got := batches(t, stream, after, func(ev *telgatev1.Event) bool {
+		return ev.GetPosition().GetSequence() >= last
 	})
 	if len(got) != len(want) {
-		t.Fatalf("hang-ups only: got sequences %v, want %v", sequences(got), sequences(want))
+		t.Fatalf("%s (after %d): got sequences %v, want %v", what, after.GetSequence(), sequences(got), sequences(want))
 	}
 	for i := range want {
 		if !proto.Equal(got[i], want[i]) {
-			t.Fatalf("hang-ups only: event %d is %v, want %v", i, got[i], want[i])
+			t.Fatalf("%s (after %d): event %d is %v, want %v", what, after.GetSequence(), i, got[i], want[i])
 		}
 	}
 }

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import grpc
+from telgate.client import connect, keepalive_options
 from telgate.v1 import (
     calls_pb2,
     calls_pb2_grpc,
@@ -62,49 +63,23 @@ def describe(event: events_pb2.Event) -> str:
             return f"{event.name}"
 
 
-Metadata = tuple[tuple[str, str], ...]
-
-
-def credentials() -> Metadata:
-    """The call metadata that authenticates this client (TELGATE_TOKEN)."""
-    token = os.environ.get("TELGATE_TOKEN", "")
-    return (("authorization", f"Bearer {token}"),) if token else ()
-
-
-def keepalive_options(seconds: float, timeout: float) -> list[tuple[str, int]]:
-    """Channel arguments that ping the gateway after ``seconds`` of quiet and
-    drop the connection when a ping goes unanswered for ``timeout`` seconds, so
-    a gateway gone silently (host down, NAT state dropped) is noticed. The
-    gateway accepts a client's pings every `server.keepalive_min_client_interval`
-    (10 s by default); pinging more often gets the connection closed."""
-    return [
-        ("grpc.keepalive_time_ms", round(seconds * 1000)),
-        ("grpc.keepalive_timeout_ms", round(timeout * 1000)),
-        # gRPC 1.85 times its pings (keepalive ones too) by this argument.
-        ("grpc.http2.ping_timeout_ms", round(timeout * 1000)),
-        ("grpc.keepalive_permit_without_calls", 1),
-        # Keep pinging on a quiet stream (the default stops after two pings).
-        ("grpc.http2.max_pings_without_data", 0),
-    ]
-
-
 def open_channel(args: argparse.Namespace) -> grpc.aio.Channel:
-    """A plaintext channel, or TLS (mutual with a client certificate) when
-    asked; either with keepalive pings (--keepalive, --keepalive-timeout)."""
-    options = keepalive_options(args.keepalive, args.keepalive_timeout)
-    if args.ca_file is None:
-        return grpc.aio.insecure_channel(args.target, options)
-    client = (
-        (args.key_file.read_bytes(), args.cert_file.read_bytes())
-        if args.cert_file is not None and args.key_file is not None
-        else (None, None)
+    """The channel (telgate.client.connect): TELGATE_TOKEN on every call,
+    plaintext or TLS (mutual with a client certificate) when asked, with
+    keepalive pings (--keepalive, --keepalive-timeout; the gateway accepts a
+    client's pings every `server.keepalive_min_client_interval`, 10 s by
+    default, and closes a connection that pings more often)."""
+    return connect(
+        args.target,
+        os.environ.get("TELGATE_TOKEN") or None,
+        args.ca_file,
+        client_cert_file=args.cert_file,
+        client_key_file=args.key_file,
+        options=keepalive_options(args.keepalive, args.keepalive_timeout),
     )
-    tls = grpc.ssl_channel_credentials(args.ca_file.read_bytes(), *client)
-    return grpc.aio.secure_channel(args.target, tls, options)
 
 
 async def run(args: argparse.Namespace) -> int:
-    auth = credentials()
     async with open_channel(args) as channel:
         calls = calls_pb2_grpc.CallControlServiceStub(channel)
         events = events_pb2_grpc.EventServiceStub(channel)
@@ -120,7 +95,6 @@ async def run(args: argparse.Namespace) -> int:
                 caller_id=common_pb2.CallerId(number="201", name="telgate example"),
                 request_id=args.request_id,
             ),
-            metadata=auth,
             timeout=10,
         )
         call = answer.call
@@ -135,7 +109,6 @@ async def run(args: argparse.Namespace) -> int:
                 start=events_pb2.START_POSITION_AFTER,
                 after=call.events_after,
             ),
-            metadata=auth,
             timeout=args.max_seconds,
         )
         live: set[str] = set()
@@ -160,12 +133,10 @@ async def run(args: argparse.Namespace) -> int:
                     return 1
                 elif kind == "bridge_entered" and not listed and two_in_bridge(event):
                     listed = True
-                    await show_channels(calls, auth)
+                    await show_channels(calls)
                     print(f"hanging up {call.channel}")
                     ref = common_pb2.ChannelRef(unique_id=call.unique_id)
-                    await calls.Hangup(
-                        calls_pb2.HangupRequest(channel=ref, cause=16), metadata=auth, timeout=5
-                    )
+                    await calls.Hangup(calls_pb2.HangupRequest(channel=ref, cause=16), timeout=5)
             if seen_any and not live:
                 print("call over: every channel hung up")
                 stream.cancel()
@@ -178,11 +149,9 @@ def two_in_bridge(event: events_pb2.Event) -> bool:
     return event.bridge_entered.bridge.num_channels >= 2
 
 
-async def show_channels(calls: calls_pb2_grpc.CallControlServiceAsyncStub, auth: Metadata) -> None:
+async def show_channels(calls: calls_pb2_grpc.CallControlServiceAsyncStub) -> None:
     """Prints the active channels (ListChannels never waits on the PBX)."""
-    page = await calls.ListChannels(
-        calls_pb2.ListChannelsRequest(page_size=50), metadata=auth, timeout=5
-    )
+    page = await calls.ListChannels(calls_pb2.ListChannelsRequest(page_size=50), timeout=5)
     print(f"active channels ({page.total_size}):")
     for c in page.channels:
         print(f"    {c.name:<36} {c.state_description:<8} {c.caller_id.number}")

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from telgate.client import connect, keepalive_options
 from telgate.v1 import routing_pb2, routing_pb2_grpc
 
-Metadata = tuple[tuple[str, str], ...]
 KIND_NAMES = {
     routing_pb2.ROUTE_KIND_SIMOTEL_SMART: "smart",
     routing_pb2.ROUTE_KIND_SIMOTEL_EXTEN: "exten",
@@ -125,7 +125,7 @@ class Router:
         self.routes = routes
         self.think = think
 
-    async def serve(self, channel: grpc.aio.Channel, auth: Metadata) -> None:
+    async def serve(self, channel: grpc.aio.Channel) -> None:
         """Registers, then answers queries until the stream ends."""
         outbox: asyncio.Queue[routing_pb2.RouteRequest] = asyncio.Queue()
         outbox.put_nowait(
@@ -141,7 +141,7 @@ class Router:
         stub = routing_pb2_grpc.CallRoutingServiceStub(channel)
         deciding: set[asyncio.Task[None]] = set()
         try:
-            async for response in stub.Route(requests(), metadata=auth):
+            async for response in stub.Route(requests()):
                 match response.WhichOneof("message"):
                     case "registered":
                         rid = response.registered.router_id
@@ -176,42 +176,20 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def credentials() -> Metadata:
-    """The call metadata that authenticates this client (TELGATE_TOKEN)."""
-    token = os.environ.get("TELGATE_TOKEN", "")
-    return (("authorization", f"Bearer {token}"),) if token else ()
-
-
-def keepalive_options(seconds: float, timeout: float) -> list[tuple[str, int]]:
-    """Channel arguments that ping the gateway after ``seconds`` of quiet and
-    drop the connection when a ping goes unanswered for ``timeout`` seconds, so
-    a gateway gone silently (host down, NAT state dropped) is noticed. The
-    gateway accepts a client's pings every `server.keepalive_min_client_interval`
-    (10 s by default); pinging more often gets the connection closed."""
-    return [
-        ("grpc.keepalive_time_ms", round(seconds * 1000)),
-        ("grpc.keepalive_timeout_ms", round(timeout * 1000)),
-        # gRPC 1.85 times its pings (keepalive ones too) by this argument.
-        ("grpc.http2.ping_timeout_ms", round(timeout * 1000)),
-        ("grpc.keepalive_permit_without_calls", 1),
-        # Keep pinging on a quiet stream (the default stops after two pings).
-        ("grpc.http2.max_pings_without_data", 0),
-    ]
-
-
 def open_channel(args: argparse.Namespace) -> grpc.aio.Channel:
-    """A plaintext channel, or TLS (mutual with a client certificate) when
-    asked; either with keepalive pings (--keepalive, --keepalive-timeout)."""
-    options = keepalive_options(args.keepalive, args.keepalive_timeout)
-    if args.ca_file is None:
-        return grpc.aio.insecure_channel(args.target, options)
-    client = (
-        (args.key_file.read_bytes(), args.cert_file.read_bytes())
-        if args.cert_file is not None and args.key_file is not None
-        else (None, None)
+    """The channel (telgate.client.connect): TELGATE_TOKEN on every call,
+    plaintext or TLS (mutual with a client certificate) when asked, with
+    keepalive pings (--keepalive, --keepalive-timeout; the gateway accepts a
+    client's pings every `server.keepalive_min_client_interval`, 10 s by
+    default, and closes a connection that pings more often)."""
+    return connect(
+        args.target,
+        os.environ.get("TELGATE_TOKEN") or None,
+        args.ca_file,
+        client_cert_file=args.cert_file,
+        client_key_file=args.key_file,
+        options=keepalive_options(args.keepalive, args.keepalive_timeout),
     )
-    tls = grpc.ssl_channel_credentials(args.ca_file.read_bytes(), *client)
-    return grpc.aio.secure_channel(args.target, tls, options)
 
 
 # Statuses a router cannot cure by connecting again.
@@ -237,7 +215,7 @@ async def run(args: argparse.Namespace) -> int:
     async with open_channel(args) as channel:
         while True:
             try:
-                await router.serve(channel, credentials())
+                await router.serve(channel)
                 say("the gateway ended the stream")
             except grpc.aio.AioRpcError as exc:
                 say(f"stream broke: {exc.code().name}: {exc.details()}")

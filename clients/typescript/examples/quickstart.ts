@@ -21,7 +21,7 @@ const context = process.env.TELGATE_CONTEXT ?? "from-internal";
 
 async function main(): Promise<void> {
   const gw = connect(target, {
-    token: process.env.TELGATE_TOKEN, // sent as `authorization: Bearer <token>`
+    token: process.env.TELGATE_TOKEN, // sent in the `authorization` metadata, scheme Bearer
     caFile: process.env.TELGATE_CA_FILE, // TLS when set
   });
   try {

@@ -102,7 +102,7 @@ export type PromiseClient<S extends ServiceDefinition> = { readonly [K in keyof 
 
 /** How `connect()` reaches and authenticates to the gateway. */
 export interface ConnectOptions {
-  /** Bearer token, sent as metadata `authorization: Bearer <token>` on every call. */
+  /** Bearer token, sent in the `authorization` metadata (scheme Bearer) on every call. */
   token?: string;
   /**
    * PEM file of the CA that signed the gateway's certificate: the connection
@@ -142,8 +142,8 @@ export interface TelgateClient {
 }
 
 /**
- * A grpc-js interceptor that adds `authorization: Bearer <token>` to every
- * call. Works on plaintext channels too (unlike call credentials, which
+ * A grpc-js interceptor that adds the token to the `authorization` metadata
+ * (scheme Bearer) of every call. Works on plaintext channels too (unlike call credentials, which
  * grpc-js sends only over TLS).
  *
  * @example

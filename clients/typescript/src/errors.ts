@@ -8,6 +8,8 @@ import { ErrorInfo } from "./gen/google/rpc/error_details";
 import { Status } from "./gen/google/rpc/status";
 
 const ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
+/** The ErrorInfo domain of the gateway's errors (a proxy's ErrorInfo is not its). */
+export const ERROR_DOMAIN = "telgate.v1";
 
 /** Whether `error` is a failed gRPC call (it has a numeric `code` and `metadata`). */
 export function isServiceError(error: unknown): error is grpc.ServiceError {
@@ -19,7 +21,7 @@ export function isServiceError(error: unknown): error is grpc.ServiceError {
 }
 
 /**
- * The `google.rpc.ErrorInfo` of a failed call, if the gateway sent one.
+ * The gateway's `google.rpc.ErrorInfo` (domain `telgate.v1`) of a failed call, if it sent one.
  *
  * @example
  * catch (e) { if (errorInfo(e)?.reason === "ERROR_REASON_CHANNEL_NOT_FOUND") ... }
@@ -29,7 +31,9 @@ export function errorInfo(error: unknown): ErrorInfo | undefined {
   for (const value of error.metadata.get("grpc-status-details-bin")) {
     if (!Buffer.isBuffer(value)) continue;
     for (const detail of Status.decode(value).details) {
-      if (detail.typeUrl === ERROR_INFO_TYPE) return ErrorInfo.decode(detail.value);
+      if (detail.typeUrl !== ERROR_INFO_TYPE) continue;
+      const info = ErrorInfo.decode(detail.value);
+      if (info.domain === ERROR_DOMAIN) return info;
     }
   }
   return undefined;

@@ -29,7 +29,7 @@ export {
   type TelgateClient,
   type UnaryMethod,
 } from "./client";
-export { errorInfo, isServiceError } from "./errors";
+export { ERROR_DOMAIN, errorInfo, isServiceError } from "./errors";
 export { ErrorInfo } from "./gen/google/rpc/error_details";
 export { Duration } from "./gen/google/protobuf/duration";
 export { Metadata, credentials, status, type ServiceError } from "@grpc/grpc-js";

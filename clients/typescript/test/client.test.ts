@@ -3,9 +3,13 @@
 // tests/clients/test_typescript_client.py starts both and runs this file.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   connect,
+  ERROR_DOMAIN,
+  ErrorInfo,
   errorInfo,
+  Metadata,
   isServiceError,
   EventType,
   StartPosition,
@@ -41,6 +45,28 @@ async function codeOf(promise: Promise<unknown>): Promise<number> {
   }
   assert.fail("the call succeeded");
 }
+
+/** A failed call's error whose google.rpc.Status details hold `infos` (as `Any`s). */
+function failedWith(...infos: ErrorInfo[]): Error {
+  const details = new BinaryWriter().uint32(8).int32(status.UNAVAILABLE);
+  for (const info of infos) {
+    details.uint32(26).fork();
+    details.uint32(10).string("type.googleapis.com/google.rpc.ErrorInfo");
+    details.uint32(18).bytes(ErrorInfo.encode(info).finish());
+    details.join();
+  }
+  const metadata = new Metadata();
+  metadata.set("grpc-status-details-bin", Buffer.from(details.finish()));
+  return Object.assign(new Error("failed"), { code: status.UNAVAILABLE, details: "failed", metadata });
+}
+
+test("errorInfo is the gateway's ErrorInfo (domain telgate.v1), never another domain's", () => {
+  const proxy = ErrorInfo.fromPartial({ reason: "UPSTREAM_GONE", domain: "proxy.example.com" });
+  const gateway = ErrorInfo.fromPartial({ reason: "ERROR_REASON_SUBSCRIBER_TOO_SLOW", domain: ERROR_DOMAIN });
+  assert.equal(errorInfo(failedWith(proxy, gateway))?.reason, "ERROR_REASON_SUBSCRIBER_TOO_SLOW");
+  assert.equal(errorInfo(failedWith(proxy)), undefined);
+  assert.equal(errorInfo(failedWith()), undefined);
+});
 
 describe("@telgate/client against a live gateway", () => {
   let gw: TelgateClient;

@@ -31,11 +31,14 @@ def _with_token(details: grpc.aio.ClientCallDetails, value: str) -> grpc.aio.Cli
 
 
 class BearerToken:
-    """The `authorization: Bearer <token>` metadata value, kept out of reprs."""
+    """The value of the `authorization` metadata (scheme Bearer) for a token,
+    kept out of reprs."""
 
     def __init__(self, token: str) -> None:
-        if not token or any(c in token for c in "\r\n"):
-            raise ValueError("the bearer token must be non-empty and on one line")
+        # As the Java and TypeScript clients: a token is one header-safe
+        # word, and the message never quotes it.
+        if not token or not all("\x21" <= c <= "\x7e" for c in token):
+            raise ValueError("the bearer token must be non-empty printable ASCII without spaces")
         self.value = f"Bearer {token}"
 
     def __repr__(self) -> str:
@@ -143,7 +146,8 @@ def connect(
 ) -> grpc.aio.Channel:
     """An asyncio channel to the gateway at ``target`` (``host:port``).
 
-    With ``token``, every call carries `authorization: Bearer <token>`. With
+    With ``token``, every call carries it in the `authorization` metadata
+    (scheme Bearer). With
     ``ca_file`` (a PEM CA certificate) the channel uses TLS and trusts that CA
     (with ``client_cert_file`` and ``client_key_file`` too: mutual TLS);
     without it, plaintext. ``options`` are gRPC channel arguments

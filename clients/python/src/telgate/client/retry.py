@@ -11,16 +11,19 @@ from google.rpc import error_details_pb2, status_pb2
 from telgate.v1 import common_pb2
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+# The ErrorInfo domain of the gateway's errors (a proxy's ErrorInfo is not its).
+ERROR_DOMAIN = "telgate.v1"
 
 
 def error_reason(error: grpc.aio.AioRpcError) -> str:
-    """The ErrorInfo reason of a failed call (``ERROR_REASON_…``, the names of
-    `telgate.v1.ErrorReason`), "" when it carries none."""
+    """The reason of the gateway's ErrorInfo (domain ``telgate.v1``) in a failed
+    call (``ERROR_REASON_…``, the names of `telgate.v1.ErrorReason`), "" when
+    it carries none."""
     for key, value in error.trailing_metadata() or ():
         if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
             for detail in status_pb2.Status.FromString(value).details:
                 info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
+                if detail.Unpack(info) and info.domain == ERROR_DOMAIN:
                     return str(info.reason)
     return ""
 

@@ -28,7 +28,6 @@ import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.math.BigDecimal;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Set;
@@ -67,11 +66,8 @@ public final class Quickstart {
   }
 
   private static void run() throws Exception {
-    String target = env("TELGATE_TARGET", "127.0.0.1:50051");
-    String caFile = env("TELGATE_CA_FILE", "");
-    ManagedChannel channel =
-        Telgate.channel(
-            target, caFile.isEmpty() ? null : Path.of(caFile), System.getenv("TELGATE_TOKEN"));
+    // TELGATE_TARGET, TELGATE_TOKEN and TELGATE_CA_FILE (TLS when set).
+    ManagedChannel channel = Telgate.channelFromEnvironment();
     try {
       CallControlServiceBlockingStub calls = CallControlServiceGrpc.newBlockingStub(channel);
       EventServiceBlockingStub events = EventServiceGrpc.newBlockingStub(channel);

@@ -6,8 +6,8 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 
 /**
- * Call credentials that send a telgate bearer token: metadata {@code authorization: Bearer
- * <token>} on every call they are attached to.
+ * Call credentials that send a telgate bearer token in the {@code authorization} metadata
+ * (scheme Bearer) on every call they are attached to.
  *
  * <p>Unlike most token credentials, these are sent over plaintext connections as well as TLS
  * (a gateway on loopback or behind a TLS-terminating proxy needs them too); use TLS whenever the
@@ -30,7 +30,7 @@ public final class BearerToken extends CallCredentials {
   private final String header;
 
   /**
-   * @param token the token as issued (without the {@code Bearer } prefix)
+   * @param token the token as issued (without the scheme prefix)
    * @throws IllegalArgumentException if the token is empty or holds characters a header cannot
    */
   public BearerToken(String token) {

@@ -92,7 +92,10 @@ public final class Telgate {
    * @return the channel; shut it down when done
    */
   public static ManagedChannel channelFromEnvironment() {
-    String target = System.getenv().getOrDefault("TELGATE_TARGET", "127.0.0.1:50051");
+    String target = System.getenv("TELGATE_TARGET");
+    if (target == null || target.isEmpty()) {
+      target = "127.0.0.1:50051";
+    }
     String caFile = System.getenv("TELGATE_CA_FILE");
     return channel(
         target,
