@@ -32,7 +32,7 @@ from telgate.v1 import event_position_pb2, events_pb2
 from telgate_server import errors
 from telgate_server.api import convert, validation
 from telgate_server.api.decode import check_decoded
-from telgate_server.api.descriptor_encoder import delimited, varint
+from telgate_server.api.descriptor_encoder import delimited, key, varint
 from telgate_server.api.status import abort, abort_with
 from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
@@ -53,15 +53,10 @@ MAX_HEARTBEAT = 3600.0
 log = logging.getLogger(__name__)
 
 
-def _tag(message: type[events_pb2.SubscribeResponse | events_pb2.EventBatch], field: str) -> bytes:
-    """The key of a length-delimited field of ``message``."""
-    number = message.DESCRIPTOR.fields_by_name[field].number
-    return varint(number << 3 | 2)
-
-
-_EVENTS_TAG = _tag(events_pb2.EventBatch, "events")
-_BATCH_TAG = _tag(events_pb2.SubscribeResponse, "batch")
-_POSITION_TAG = varint(events_pb2.Event.DESCRIPTOR.fields_by_name["position"].number << 3 | 2)
+# The keys (length-delimited) of the fields written by hand below.
+_EVENTS_TAG = key(events_pb2.EventBatch.DESCRIPTOR.fields_by_name["events"], 2)
+_BATCH_TAG = key(events_pb2.SubscribeResponse.DESCRIPTOR.fields_by_name["batch"], 2)
+_POSITION_TAG = key(events_pb2.Event.DESCRIPTOR.fields_by_name["position"], 2)
 
 
 # What an event may not take of a SubscribeResponse: room for its key and length, and to spare.

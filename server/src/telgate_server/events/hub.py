@@ -355,7 +355,7 @@ class EventHub:
 
     @property
     def buffered(self) -> tuple[int, int]:
-        """(events, bytes, about) in the replay buffer."""
+        """(events, bytes: an estimate) in the replay buffer."""
         return len(self._buffer), self._buffer_bytes
 
     @property
