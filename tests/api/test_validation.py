@@ -306,11 +306,15 @@ def test_batches_are_bounded_in_bytes_and_take_one_oversized_event_alone() -> No
     while batch := sub.take(100, max_bytes=1000):
         batches.append([r[SEQUENCE] for r in batch])
         assert len(batch) == 1 or sum(len(r[DATA]) for r in batch) <= 1000
+        # What the stream writes as the batch's length: the events it holds, not the one left.
+        assert sub.taken_bytes == sum(len(r[DATA]) for r in batch)
     assert batches == [[1, 2], [3], [4], [5, 6]]
     # Unbounded in bytes: the count alone.
     for size in (400, 400, 400):
         hub.publish(_event(size))
-    assert [r[SEQUENCE] for r in sub.take(2)] == [7, 8]
+    two = sub.take(2)
+    assert [r[SEQUENCE] for r in two] == [7, 8]
+    assert sub.taken_bytes == sum(len(r[DATA]) for r in two) > 800
     assert [r[SEQUENCE] for r in sub.take(2, max_bytes=10**9)] == [9]
 
 

@@ -84,7 +84,10 @@ def test_event_types_name_every_payload_field_and_nothing_else() -> None:
 def test_an_encoded_batch_is_a_subscribe_response() -> None:
     msgs = _fixture_events("10-originate-async-call")
     batch = [_numbered(to_event("pbx", m), n) for n, m in enumerate(msgs, 1)]
-    data = encode_batch([(e.sequence, encoded(e)) for e in batch])
+    entries = [(e.sequence, encoded(e)) for e in batch]
+    data = encode_batch(entries)
+    # The size the stream passes (Subscription.taken_bytes) gives the same bytes.
+    assert encode_batch(entries, sum(len(d) for _, d in entries)) == data
     events = [convert.event(e) for e in batch]
     expected = events_pb2.SubscribeResponse(batch=events_pb2.EventBatch(events=events))
     got = events_pb2.SubscribeResponse.FromString(data)

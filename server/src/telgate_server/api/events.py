@@ -32,7 +32,7 @@ from telgate.v1 import event_position_pb2, events_pb2
 from telgate_server import errors
 from telgate_server.api import convert, validation
 from telgate_server.api.decode import check_decoded
-from telgate_server.api.descriptor_encoder import delimited, varint
+from telgate_server.api.descriptor_encoder import delimited, key, varint
 from telgate_server.api.status import abort, abort_with
 from telgate_server.api.streams import StreamLimits, unlimited
 from telgate_server.config import EventsConfig
@@ -53,15 +53,10 @@ MAX_HEARTBEAT = 3600.0
 log = logging.getLogger(__name__)
 
 
-def _tag(message: type[events_pb2.SubscribeResponse | events_pb2.EventBatch], field: str) -> bytes:
-    """The key of a length-delimited field of ``message``."""
-    number = message.DESCRIPTOR.fields_by_name[field].number
-    return varint(number << 3 | 2)
-
-
-_EVENTS_TAG = _tag(events_pb2.EventBatch, "events")
-_BATCH_TAG = _tag(events_pb2.SubscribeResponse, "batch")
-_POSITION_TAG = varint(events_pb2.Event.DESCRIPTOR.fields_by_name["position"].number << 3 | 2)
+# The keys (length-delimited) of the fields written by hand below.
+_EVENTS_TAG = key(events_pb2.EventBatch.DESCRIPTOR.fields_by_name["events"], 2)
+_BATCH_TAG = key(events_pb2.SubscribeResponse.DESCRIPTOR.fields_by_name["batch"], 2)
+_POSITION_TAG = key(events_pb2.Event.DESCRIPTOR.fields_by_name["position"], 2)
 
 
 # What an event may not take of a SubscribeResponse: room for its key and length, and to spare.
@@ -184,10 +179,14 @@ def stamped(entry: bytes, sequence: int, epoch: str) -> bytes:
     return _EVENTS_TAG + varint(len(body)) + body
 
 
-def encode_batch(batch: list[Delivered]) -> bytes:
-    """A SubscribeResponse carrying ``batch`` (an EventBatch), encoded."""
-    body = b"".join([data for _, data in batch])
-    return _BATCH_TAG + varint(len(body)) + body
+def encode_batch(batch: list[Delivered], size: int | None = None) -> bytes:
+    """A SubscribeResponse carrying ``batch`` (an EventBatch), encoded;
+    ``size``: the bytes of the batch's entries, when the caller knows them
+    (Subscription.taken_bytes). The batch's key and length go in front of
+    the entries in one join: no second copy of a batch of up to 3 MiB."""
+    parts = [_BATCH_TAG, varint(sum([len(d) for _, d in batch]) if size is None else size)]
+    parts.extend([data for _, data in batch])
+    return b"".join(parts)
 
 
 def _serialize(message: Outgoing) -> bytes:
@@ -261,7 +260,7 @@ class EventServicer:
             while True:
                 batch = await next_batch(max_batch, heartbeat, max_bytes)
                 if batch:
-                    yield encode_batch(batch)
+                    yield encode_batch(batch, sub.taken_bytes)
                 else:
                     yield events_pb2.SubscribeResponse(
                         heartbeat=events_pb2.Heartbeat(

@@ -115,6 +115,9 @@ class Subscription:
         # Replayed events still queued: they do not count against the limit,
         # which is about falling behind live traffic.
         self._replayed = 0
+        # The encoded bytes of the batch :meth:`take` returned last (the
+        # stream writes the batch's length before its events).
+        self.taken_bytes = 0
         # Heartbeat: loop time by which the next batch or heartbeat is due (0: not
         # streaming yet), and the timer that wakes the stream then.
         self._deadline = 0.0
@@ -178,12 +181,13 @@ class Subscription:
         for i, r in enumerate(batch):
             body = r[BODY]
             data = body if type(body) is bytes else encode(r)
-            size += len(data)
-            if max_bytes and size > max_bytes and i:
+            if max_bytes and size + len(data) > max_bytes and i:
                 # Over the bound: the rest waits for the next batch, in order.
                 queue.extendleft(reversed(batch[i:]))
                 break
+            size += len(data)
             out.append((r[SEQUENCE], data))
+        self.taken_bytes = size
         if self._replayed:
             self._replayed = max(0, self._replayed - len(out))
         if out:
@@ -351,7 +355,7 @@ class EventHub:
 
     @property
     def buffered(self) -> tuple[int, int]:
-        """(events, bytes, about) in the replay buffer."""
+        """(events, bytes: an estimate) in the replay buffer."""
         return len(self._buffer), self._buffer_bytes
 
     @property

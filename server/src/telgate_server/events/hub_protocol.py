@@ -40,7 +40,7 @@ class Hub(Protocol):
 
     @property
     def buffered(self) -> tuple[int, int]:
-        """(events, bytes, about) held in this process for replay."""
+        """(events, bytes: an estimate) held in this process for replay."""
 
     def subscriptions(self) -> list[Subscription]:
         """The subscriptions receiving events now (for metrics: queue depths)."""

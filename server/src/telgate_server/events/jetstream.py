@@ -9,8 +9,8 @@ sanitised, see :func:`token`) with a ``Nats-Msg-Id`` header (see
 ``duplicate_window``, so a re-publish (a retried publish, or the new owner
 of a link publishing what the old one already had) is stored once. The
 payload is the event's filter keys (a JSON list) and, after a newline, its
-``SubscribeResponse.events`` entry as the api encodes it, without sequence
-or epoch (see api/events.py ``stamped``). ``publish`` never waits: events
+``EventBatch.events`` entry as the api encodes it, without its position
+(see api/events.py ``stamped``). ``publish`` never waits: events
 go to a bounded outbox that a task publishes with a window of
 acknowledgements outstanding, retrying failed ones with their ids.
 
@@ -78,7 +78,7 @@ from telgate_server.events.model import (
 
 log = logging.getLogger(__name__)
 
-# Event -> its SubscribeResponse.events entry; (entry, sequence, epoch) -> the
+# Event -> its EventBatch.events entry; (entry, sequence, epoch) -> the
 # entry with them set (api/events.py: encoded, stamped).
 Encode = Callable[[Event], bytes]
 Stamp = Callable[[bytes, int, str], bytes]

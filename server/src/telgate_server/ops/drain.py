@@ -50,9 +50,13 @@ class SubscribePosition:
 
     def __init__(self, request: object, hub: Hub) -> None:
         self.epoch = hub.epoch
-        # The position before the first event this stream will send, worked
-        # out as the servicer does, before it subscribes (nothing runs
-        # between): used when the stream has sent nothing yet.
+        # The position before the first event this stream will send, used
+        # when the stream has sent nothing yet: worked out as the servicer
+        # does, before it subscribes. Nothing runs between with the in-memory
+        # hub; the JetStream hub awaits the stream's state first, so the
+        # servicer's position may be later than this one, never earlier (a
+        # resume from here loses nothing). A position the hub no longer holds
+        # is kept as asked: resuming, the client is told the gap.
         self.start = hub.last_sequence
         if isinstance(request, events_pb2.SubscribeRequest):
             if request.start == events_pb2.START_POSITION_AFTER:
