@@ -26,6 +26,7 @@ class AmiWatcher:
         self._parser = Parser()
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
+        self._closed = False
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Task[None] | None = None
@@ -46,17 +47,26 @@ class AmiWatcher:
 
     async def _read(self) -> None:
         assert self._reader is not None
-        while data := await self._reader.read(65536):
-            self.messages += [m for m in self._parser.feed(data) if isinstance(m, Message)]
+        try:
+            while data := await self._reader.read(65536):
+                self.messages += [m for m in self._parser.feed(data) if isinstance(m, Message)]
+                self._changed.set()
+        finally:
+            self._closed = True
             self._changed.set()
 
     async def wait_for(self, predicate: Callable[[Message], bool], within: float = 20.0) -> Message:
-        """The first message (already received or to come) for which ``predicate`` holds."""
+        """The first message (already received or to come) for which ``predicate``
+        holds; fails at once when the PBX closed the connection without one."""
+        seen = 0
         async with asyncio.timeout(within):
             while True:
-                for msg in self.messages:
+                for msg in self.messages[seen:]:
                     if predicate(msg):
                         return msg
+                seen = len(self.messages)
+                if self._closed:
+                    raise AssertionError(f"{self.host}:{self.port} closed the AMI connection")
                 self._changed.clear()
                 await self._changed.wait()
 
