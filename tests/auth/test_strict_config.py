@@ -8,7 +8,10 @@ import pytest
 from telgate_server.config import Settings, load_settings
 from telgate_server.settings_strict import ConfigError, check_strict
 
+from tests import lab, mariadb
 from tests.auth.cli import run_cli
+from tests.container import dockerd
+from tests.services import nats, postgres
 
 BACKEND = '[backends.pbx]\nusername = "u"\nsecret_file = "/run/secrets/x"\n'
 
@@ -77,15 +80,19 @@ def test_known_and_reserved_variables_pass(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("telgate_events__max_batch", "7")  # names are case-insensitive
     monkeypatch.setenv("TELGATE_AUTH__TOKENS__CRM__SECRET", "a-crm-token-of-some-length")
     monkeypatch.setenv("TELGATE_AUTH__TOKENS__CRM__ROLES", '["events.read"]')
-    # Not settings: the client's token, the demo's, the test suite's switches.
+    # Not settings: the client's token, the demo's, the simulator's secret and
+    # the test suite's switches (each taken from the helper that reads it, so
+    # a new one cannot be left out).
     for reserved in (
         "TELGATE_TOKEN",
         "TELGATE_DEMO_TOKEN",
         "TELGATE_SHARED",
-        "TELGATE_SKIP_REAL_ASTERISK",
-        "TELGATE_SKIP_MARIADB",
-        "TELGATE_SKIP_POSTGRES",
-        "TELGATE_SKIP_DOCKER",
+        "TELGATE_SIM_SECRET",
+        lab.SKIP_VARIABLE,
+        mariadb.SKIP_VARIABLE,
+        postgres.SKIP_VARIABLE,
+        nats.SKIP_VARIABLE,
+        dockerd.SKIP_VARIABLE,
     ):
         monkeypatch.setenv(reserved, "x")
     settings = load_settings(None)

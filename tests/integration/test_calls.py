@@ -5,7 +5,6 @@ the same assertions."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,19 +22,12 @@ from telgate.v1 import (
     events_pb2,
     events_pb2_grpc,
     routing_pb2,
-    routing_pb2_grpc,
 )
 from telgate_server.app import Gateway
-from telgate_server.routing.model import (
-    Answer,
-    PlaySound,
-    RouteKind,
-    RouteQuery,
-    RunSteps,
-    new_query_id,
-)
+from telgate_server.routing.model import Answer, PlaySound, RouteKind, RunSteps
 
 from tests.integration.conftest import EventReader, lives
+from tests.routing.conftest import Router, route_query
 
 
 def error_info(exc: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
@@ -401,40 +393,26 @@ async def test_unknown_channel_and_backend_are_not_found(channel: grpc.aio.Chann
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_the_gateway_routes_a_query_to_a_connected_router(
-    gateway: Gateway, channel: grpc.aio.Channel
-) -> None:
+async def test_the_gateway_routes_a_query_to_a_connected_router(gateway: Gateway) -> None:
     """The gateway's hub (what backends are given) answers through a router
     connected to the gateway's own gRPC port, and counts the decision."""
-    routing = routing_pb2_grpc.CallRoutingServiceStub(channel)
-    call: Any = routing.Route()
-    await call.write(
-        routing_pb2.RouteRequest(registration=routing_pb2.RouterRegistration(routes=["sales"]))
-    )
-    registered = await call.read()
-    router_id = registered.registered.router_id
-    assert [r.id for r in gateway.routes.routers] == [router_id]
-    query = RouteQuery(
-        id=new_query_id(),
-        backend="pbx",
-        kind=RouteKind.ASTERISK_AGI,
-        route="sales",
-        deadline=time.time() + 30,
-    )
-    asking = asyncio.create_task(gateway.routes.ask(query))
-    sent = (await call.read()).query
-    assert (sent.id, sent.route) == (query.id, "sales")
-    await call.write(
-        routing_pb2.RouteRequest(
-            decision=routing_pb2.RoutingDecision(
-                query_id=sent.id,
-                steps=routing_pb2.RunSteps(
-                    steps=[routing_pb2.RoutingStep(play_sound=routing_pb2.PlaySound(file="beep"))]
-                ),
-            )
+    router = Router(grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}"))
+    try:
+        router_id = await router.register(["sales"])
+        assert [r.id for r in gateway.routes.routers] == [router_id]
+        query = route_query("sales", RouteKind.ASTERISK_AGI)
+        asking = asyncio.create_task(gateway.routes.ask(query))
+        sent = await router.query()
+        assert (sent.id, sent.route) == (query.id, "sales")
+        await router.decide(
+            sent.id,
+            steps=routing_pb2.RunSteps(
+                steps=[routing_pb2.RoutingStep(play_sound=routing_pb2.PlaySound(file="beep"))]
+            ),
         )
-    )
-    answer = await asking
+        answer = await asyncio.wait_for(asking, 10)
+    finally:
+        await router.close()
     assert answer == Answer(RunSteps((PlaySound("beep"),)), router_id=router_id)
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -444,7 +422,6 @@ async def test_the_gateway_routes_a_query_to_a_connected_router(
     key = (("backend", "pbx"), ("outcome", "answered"))
     assert samples[("telgate_routing_decisions_total", key)] == 1
     assert samples[("telgate_routing_decision_duration_seconds_count", key)] == 1
-    call.cancel()
 
 
 async def test_paging_channels(channel: grpc.aio.Channel) -> None:

@@ -1,18 +1,18 @@
 """A lab of its own whose `agi-test` context calls our FastAGI port
-(LAB_AGI_ADDR), and a bare AMI client that places calls into it and records
-every event (Events: on), for the real-Asterisk FastAGI tests."""
+(LAB_AGI_ADDR), and an AMI backend whose FastAGI server answers it, for the
+real-Asterisk FastAGI tests (ami_watcher.py places the calls)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import itertools
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from telgate_server.backends.ami.codec import Message, Parser
+from telgate_server.api.events import encoded
+from telgate_server.backends.ami.backend import AmiBackend
+from telgate_server.backends.ami.settings import AmiBackendConfig
+from telgate_server.events.hub import EventHub
+from telgate_server.routing.model import RouteDesk
 
 from tests.lab import LAB_SECRET, LAB_USER, Lab, free_port, running_lab
 
@@ -26,80 +26,18 @@ def agi_lab(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Lab, int]]:
         yield lab, port
 
 
-class AmiWatcher:
-    """Logs in (the lab's user, which the simulator has too) with Events: on,
-    keeps every event, sends actions."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
-        self.messages: list[Message] = []
-        self._parser = Parser()
-        self._ids = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> AmiWatcher:
-        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        self._task = asyncio.get_running_loop().create_task(self._read())
-        answer = await self.action("Login", Username=LAB_USER, Secret=LAB_SECRET, Events="on")
-        assert answer.get("Response") == "Success", answer
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._writer is not None and self._task is not None
-        self._writer.close()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-            await self._task
-
-    async def _read(self) -> None:
-        assert self._reader is not None
-        while data := await self._reader.read(65536):
-            self.messages += [m for m in self._parser.feed(data) if isinstance(m, Message)]
-            self._changed.set()
-
-    async def wait_for(self, predicate: Callable[[Message], bool], within: float = 20.0) -> Message:
-        """The first message (already received or to come) for which ``predicate`` holds."""
-        async with asyncio.timeout(within):
-            while True:
-                for msg in self.messages:
-                    if predicate(msg):
-                        return msg
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def action(self, name: str, **headers: str) -> Message:
-        assert self._writer is not None
-        action_id = f"w{next(self._ids)}"
-        text = f"Action: {name}\r\nActionID: {action_id}\r\n"
-        text += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self._writer.write(text.encode() + b"\r\n")
-        return await self.wait_for(
-            lambda m: m.get("Response") is not None and m.action_id == action_id
-        )
-
-    async def call_agi(self, script: str, exten: str = "100", phone: str = "201") -> str:
-        """Originates Local/PHONE@phones into agi-test,EXTEN with AGISCRIPT;
-        the unique id of the half that runs the AGI (;1)."""
-        unique_id = f"tgagi-{uuid.uuid4().hex[:12]}"
-        answer = await self.action(
-            "Originate",
-            Channel=f"Local/{phone}@phones",
-            Context="agi-test",
-            Exten=exten,
-            Priority="1",
-            CallerID='"Telgate Test" <5550100>',
-            Variable=f"AGISCRIPT={script}",
-            Timeout="30000",
-            Async="true",
-            ChannelId=unique_id,
-            OtherChannelId=f"{unique_id}-2",
-        )
-        assert answer.get("Response") == "Success", answer
-        return unique_id
-
-    def events(self, name: str, unique_id: str) -> list[Message]:
-        return [m for m in self.messages if m.name == name and m.get("Uniqueid") == unique_id]
+def fastagi_backend(
+    name: str, ami_port: int, listen: str, routes: RouteDesk, **fastagi: object
+) -> AmiBackend:
+    """An AMI backend (not started) logged in as the lab's user (which the
+    simulator has too), whose FastAGI server listens on ``listen`` and asks
+    ``routes``; ``fastagi`` adds settings of the server (``budget``)."""
+    config = AmiBackendConfig.model_validate(
+        {
+            "port": ami_port,
+            "username": LAB_USER,
+            "secret": LAB_SECRET,
+            "fastagi": {"listen": listen, **fastagi},
+        }
+    )
+    return AmiBackend(name, config, EventHub(encoded), routes=routes)

@@ -25,11 +25,12 @@ from telgate.v1 import cdrs_pb2
 from telgate_server.backends.ami.cdr import AmiCdrMapper, source_id
 from telgate_server.backends.ami.cdr_backfill.csv import CsvCdrRecords
 from telgate_server.backends.ami.cdr_backfill.rows import row_cdr, row_source_id
-from telgate_server.backends.ami.codec import Message, Parser
+from telgate_server.backends.ami.codec import Message
 
 from tests.integration.test_cdr_gaps import replay, seconds
 from tests.integration.test_cdrs import GatewayProcess
-from tests.lab import LAB_SECRET, LAB_USER, Lab, free_port, running_lab
+from tests.lab import LAB_USER, Lab, free_port, running_lab
+from tests.real.ami_watcher import AmiWatcher
 
 # The columns of Asterisk's `cdr` table, plus the answer and end times and the
 # linked id and sequence the table backends can also write.
@@ -80,29 +81,14 @@ async def pbx_rows(lab: Lab) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
 
-class Ami:
+class Ami(AmiWatcher):
     """A plain AMI session to the lab: places calls, keeps every message."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-        self.messages: list[Message] = []
-        self.task = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
     async def connect(cls, lab: Lab) -> Ami:
-        reader, writer = await asyncio.open_connection(lab.host, lab.port)
-        ami = cls(reader, writer)
-        ami.send("Login", Username=LAB_USER, Secret=LAB_SECRET)
+        ami = cls(lab.host, lab.port)
+        await ami.__aenter__()
         return ami
-
-    async def _read(self) -> None:
-        parser = Parser()
-        while data := await self.reader.read(65536):
-            self.messages.extend(m for m in parser.feed(data) if isinstance(m, Message))
-
-    def send(self, action: str, **headers: str) -> None:
-        lines = [f"Action: {action}", *(f"{k}: {v}" for k, v in headers.items())]
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
 
     def call(self, phone: str, exten: str) -> None:
         self.send(
@@ -126,9 +112,7 @@ class Ami:
         return {source_id({k.lower(): v for k, v in m.headers}) for m in self.cdr_events()}
 
     async def close(self) -> None:
-        self.writer.close()
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        await self.__aexit__()
 
 
 async def until(predicate: Any, timeout: float, what: str) -> None:

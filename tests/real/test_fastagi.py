@@ -8,15 +8,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from telgate_server.api.events import encoded
-from telgate_server.backends.ami.backend import AmiBackend
-from telgate_server.backends.ami.settings import AmiBackendConfig
-from telgate_server.events.hub import EventHub
 from telgate_server.routing import model as m
 
 from tests.ami.fastagi.desk import ScriptedDesk
-from tests.lab import LAB_SECRET, LAB_USER, Lab
-from tests.real.agi_lab import AmiWatcher, agi_lab
+from tests.lab import Lab
+from tests.real.agi_lab import agi_lab, fastagi_backend
+from tests.real.ami_watcher import AmiWatcher
 
 
 @pytest.fixture
@@ -26,15 +23,7 @@ async def lab_and_backend(
     """A lab of its own calling the FastAGI server of an AMI backend linked to it."""
     desk = ScriptedDesk(lambda q: None)
     with agi_lab(monkeypatch) as (lab, agi_port):
-        config = AmiBackendConfig.model_validate(
-            {
-                "port": lab.port,
-                "username": LAB_USER,
-                "secret": LAB_SECRET,
-                "fastagi": {"listen": f"127.0.0.1:{agi_port}", "budget": 3.0},
-            }
-        )
-        backend = AmiBackend("lab", config, EventHub(encoded), routes=desk)
+        backend = fastagi_backend("lab", lab.port, f"127.0.0.1:{agi_port}", desk, budget=3.0)
         await backend.start()
         try:
             yield lab, desk

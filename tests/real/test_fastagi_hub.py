@@ -11,16 +11,13 @@ from dataclasses import dataclass
 
 import pytest
 from telgate.v1 import routing_pb2 as pb
-from telgate_server.api.events import encoded
-from telgate_server.backends.ami.backend import AmiBackend
 from telgate_server.backends.ami.codec import Message
-from telgate_server.backends.ami.settings import AmiBackendConfig
-from telgate_server.events.hub import EventHub
 from telgate_server.routing.settings import RoutingConfig
 from telgate_server.simulator import AmiSimulator
 
-from tests.lab import LAB_SECRET, LAB_USER, Lab
-from tests.real.agi_lab import AmiWatcher, agi_lab
+from tests.lab import Lab
+from tests.real.agi_lab import agi_lab, fastagi_backend
+from tests.real.ami_watcher import AmiWatcher
 from tests.routing.conftest import RoutingServer, routing_server
 
 # When no router decides: the call goes on at agi-test,200,1.
@@ -49,15 +46,7 @@ class Setup:
 async def setup(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Setup]:
     async with routing_server(FALLBACK) as routing:
         with agi_lab(monkeypatch) as (lab, agi_port):
-            config = AmiBackendConfig.model_validate(
-                {
-                    "port": lab.port,
-                    "username": LAB_USER,
-                    "secret": LAB_SECRET,
-                    "fastagi": {"listen": f"127.0.0.1:{agi_port}"},
-                }
-            )
-            backend = AmiBackend("lab", config, EventHub(encoded), routes=routing.hub)
+            backend = fastagi_backend("lab", lab.port, f"127.0.0.1:{agi_port}", routing.hub)
             await backend.start()
             try:
                 yield Setup(lab, routing)
@@ -146,8 +135,8 @@ async def _route_both(sim: AmiSimulator, monkeypatch: pytest.MonkeyPatch) -> Non
         router = await routing.router(["crm"])
         with agi_lab(monkeypatch) as (lab, agi_port):
             backends = [
-                _backend("lab", lab.port, f"127.0.0.1:{agi_port}", routing),
-                _backend("sim", sim.port, "127.0.0.1:0", routing),
+                fastagi_backend("lab", lab.port, f"127.0.0.1:{agi_port}", routing.hub),
+                fastagi_backend("sim", sim.port, "127.0.0.1:0", routing.hub),
             ]
             for backend in backends:
                 await backend.start()
@@ -184,15 +173,3 @@ async def _route_both(sim: AmiSimulator, monkeypatch: pytest.MonkeyPatch) -> Non
             finally:
                 for backend in backends:
                     await backend.stop()
-
-
-def _backend(name: str, ami_port: int, listen: str, routing: RoutingServer) -> AmiBackend:
-    config = AmiBackendConfig.model_validate(
-        {
-            "port": ami_port,
-            "username": LAB_USER,
-            "secret": LAB_SECRET,
-            "fastagi": {"listen": listen},
-        }
-    )
-    return AmiBackend(name, config, EventHub(encoded), routes=routing.hub)

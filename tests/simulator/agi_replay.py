@@ -35,11 +35,6 @@ def recv_bytes(name: str) -> bytes:
     return (FIXTURES / f"{name}.recv").read_bytes()
 
 
-def fixture_log(name: str) -> str:
-    """The lab's messages.log lines of the scenario."""
-    return (FIXTURES / f"{name}.log").read_text(encoding="latin-1")
-
-
 def first_local_seq(name: str) -> int:
     """The number in the fixture's AGI channel name (``Local/201@phones-0000000d;1``)."""
     data = fixture(name)
@@ -78,7 +73,6 @@ class AgiServer:
     got: bytes = b""
     env_size: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     _server: asyncio.Server | None = None
 
@@ -95,7 +89,6 @@ class AgiServer:
             await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connected.set()
         try:
             await self._play(reader, writer)
         finally:
@@ -148,7 +141,6 @@ __all__ = [
     "answer_lines_before",
     "first_local_seq",
     "fixture",
-    "fixture_log",
     "normalise",
     "recv_bytes",
 ]
